@@ -1,0 +1,109 @@
+"""Contracts every protocol module follows.
+
+A protocol module holds a pure parser (bytes in, values out, no I/O, no clock),
+an encoder of the same wire format (used by simulators and tests), optionally a
+driver (the commands a host must send) and a simulator that answers like the
+device. The registry in devices.registry ties a protocol name to these.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import Counter
+from dataclasses import dataclass
+
+import serial
+
+from monitor.sample import Condition, DeviceItem, StatusChange
+
+
+@dataclass(frozen=True)
+class SerialSettings:
+    """Line settings of a protocol; the port spec may override the baud rate."""
+
+    baudrate: int
+    bytesize: int = serial.EIGHTBITS
+    parity: str = serial.PARITY_NONE
+    stopbits: float = serial.STOPBITS_ONE
+
+
+class ConditionTracker:
+    """Turns "the set of conditions active now" into on/off StatusChange items.
+
+    Parsers see conditions in every frame; the core wants only the changes.
+    """
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.active: dict[Condition, str] = {}
+
+    def update(self, t: float, now: dict[Condition, str], scope: frozenset[Condition] | None = None) -> list[StatusChange]:
+        """Report changes between the tracked state and `now` (condition -> detail words).
+
+        Only conditions in `scope` are compared (default: all), so a parser that
+        learns some conditions from one frame and others from another frame
+        does not clear what it did not look at.
+        """
+        changes: list[StatusChange] = []
+        for cond in list(self.active):
+            if (scope is None or cond in scope) and cond not in now:
+                del self.active[cond]
+                changes.append(StatusChange(t, self.source, cond, False))
+        for cond, detail in now.items():
+            if self.active.get(cond) != detail:
+                self.active[cond] = detail
+                changes.append(StatusChange(t, self.source, cond, True, detail))
+        return changes
+
+
+class Parser(ABC):
+    """Stateful decoder of one device's byte stream.
+
+    feed() never raises on any input: garbage is skipped, framing and checksum
+    errors are counted in `errors`, and the parser resynchronises on the next
+    valid frame. Timestamps come from the caller (receive time, UTC epoch s).
+    """
+
+    #: nominal waveform sample rate (Hz) of the protocol, 0 if none
+    waveform_rate: float = 0.0
+
+    def __init__(self, source: str = "pulseox") -> None:
+        self.source = source
+        self.errors: Counter[str] = Counter()
+        self.conditions = ConditionTracker(source)
+
+    @abstractmethod
+    def feed(self, data: bytes, t: float) -> list[DeviceItem]:
+        """Consume bytes received at time t; return the values completed by them."""
+
+
+class Driver:
+    """Commands a host must send to a device: start streaming, keep-alive, NIBP start.
+
+    The reader thread owns the port and calls these hooks; a driver only returns
+    bytes to write, so it is tested with a scripted transport and no port.
+    Monotonic time `now` (s) is passed in for keep-alive and polling intervals.
+    """
+
+    def on_open(self, now: float) -> bytes:
+        """Return bytes to send right after the port opens (e.g. start live data)."""
+        return b""
+
+    def poll(self, now: float) -> bytes:
+        """Return bytes due now (keep-alive, status polls); called about 10 times a second."""
+        return b""
+
+    def on_items(self, items: list[DeviceItem], now: float) -> bytes:
+        """React to what the parser decoded (e.g. fetch a result after 'complete')."""
+        return b""
+
+    def command(self, name: str, now: float) -> bytes:
+        """Return the bytes for a user command such as 'nibp_start' or 'nibp_abort'.
+
+        Raises ValueError for a command this device does not support.
+        """
+        raise ValueError(f"this device does not support '{name}'")
+
+    def supports(self, name: str) -> bool:
+        """Tell whether command(name) is available, so the UI can offer it."""
+        return False

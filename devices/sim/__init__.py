@@ -1,0 +1,1 @@
+"""Simulated devices: physiological scenarios rendered as each protocol's real wire bytes."""

@@ -1,0 +1,135 @@
+"""Immutable values that cross threads: samples, technical conditions, device identity.
+
+Parsers in devices/ produce them; the core consumes them. They are frozen so that a
+reader thread can hand them to the core without copies or locks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Param(str, Enum):
+    """Parameter names used in storage, export and alarms (ARCHITECTURE.md contract)."""
+
+    SPO2 = "spo2"
+    PULSE_RATE = "pulse_rate"
+    PERFUSION_INDEX = "perfusion_index"
+    SBP = "sbp"
+    DBP = "dbp"
+    MAP = "map"
+    NIBP_PULSE_RATE = "nibp_pulse_rate"
+    RESP_RATE = "resp_rate"
+    CUFF_PRESSURE = "cuff_pressure"
+    PLETH = "pleth"
+
+
+#: UCUM unit of each parameter.
+UNITS: dict[str, str] = {
+    "spo2": "%",
+    "pulse_rate": "/min",
+    "perfusion_index": "%",
+    "sbp": "mm[Hg]",
+    "dbp": "mm[Hg]",
+    "map": "mm[Hg]",
+    "nibp_pulse_rate": "/min",
+    "resp_rate": "/min",
+    "cuff_pressure": "mm[Hg]",
+    "pleth": "1",
+}
+
+#: Parameters sampled as a waveform (stored in chunks, not as numerics).
+WAVEFORMS = frozenset({"pleth"})
+
+
+class Condition(str, Enum):
+    """Technical conditions a device or its connection can be in.
+
+    A condition is never shown as a number: while one of the value-blocking
+    conditions is active the tile shows '---' or the last value greyed.
+    """
+
+    PROBE_OFF = "probe_off"  # no finger / sensor off / sensor disconnected
+    SEARCHING = "searching"  # pulse search, searching too long
+    SENSOR_FAULT = "sensor_fault"  # defective / unrecognised sensor, probe error
+    ARTIFACT = "artifact"  # motion, interference, out of track
+    LOW_PERFUSION = "low_perfusion"  # low perfusion or low signal quality
+    DEVICE_ALARM = "device_alarm"  # the device reports an alarm of its own
+    NO_DATA = "no_data"  # port open but silent
+    PORT_LOST = "port_lost"  # port cannot be opened or vanished
+    NIBP_FAILED = "nibp_failed"  # a BP measurement ended with an error code
+
+
+#: Conditions during which the device's numbers must not be shown as valid.
+VALUE_BLOCKING = frozenset(
+    {Condition.PROBE_OFF, Condition.SEARCHING, Condition.SENSOR_FAULT, Condition.NO_DATA, Condition.PORT_LOST}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One value of one parameter from one device.
+
+    t is the receive time in UTC epoch seconds; t_dev the device's own clock
+    (UTC epoch seconds) where the protocol carries one. value None means the
+    device sent "no value" (a dash, a sentinel), which is stored as such.
+    flags are short words such as "questionable", "artifact", "low_perfusion".
+    """
+
+    t: float
+    source: str
+    param: str
+    value: float | None
+    unit: str
+    flags: frozenset[str] = field(default_factory=frozenset)
+    t_dev: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """A technical condition of a device turning on (active) or off."""
+
+    t: float
+    source: str
+    condition: Condition
+    active: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    """Identity a device reported about itself (any field may be empty)."""
+
+    t: float
+    source: str
+    model: str = ""
+    serial_number: str = ""
+    firmware: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NibpResult:
+    """One finished non-invasive BP measurement.
+
+    Values are mmHg and /min; on failure they are None and error says why in words.
+    """
+
+    t: float
+    source: str
+    sbp: float | None
+    dbp: float | None
+    map: float | None
+    pulse_rate: float | None
+    error_code: int = 0
+    error: str = ""
+
+
+DeviceItem = Sample | StatusChange | DeviceInfo | NibpResult
+
+
+def sample(t: float, source: str, param: Param | str, value: float | None, flags: frozenset[str] = frozenset(),
+           t_dev: float | None = None) -> Sample:
+    """Build a Sample with the contract unit for param."""
+    name = param.value if isinstance(param, Param) else param
+    return Sample(t=t, source=source, param=name, value=value, unit=UNITS.get(name, ""), flags=flags, t_dev=t_dev)
