@@ -125,7 +125,21 @@ class NibpResult:
     error: str = ""
 
 
-DeviceItem = Sample | StatusChange | DeviceInfo | NibpResult
+@dataclass(frozen=True, slots=True)
+class DeviceNotice:
+    """Something a device said that is neither a value nor a condition.
+
+    Examples: code "nibp_started", "nibp_complete", "nibp_aborted", "nibp_busy",
+    "command_ack". Drivers react to them; the log keeps them for support.
+    """
+
+    t: float
+    source: str
+    code: str
+    detail: str = ""
+
+
+DeviceItem = Sample | StatusChange | DeviceInfo | NibpResult | DeviceNotice
 
 
 def sample(t: float, source: str, param: Param | str, value: float | None, flags: frozenset[str] = frozenset(),
