@@ -36,7 +36,6 @@ EXC_BITS: dict[int, tuple[Condition, str]] = {
     0x400: (Condition.LOW_PERFUSION, "low signal IQ"),
 }
 EXC_SET_MODE = 0x800
-EXC_NO_SENSOR = 0x001
 EXC_PULSE_SEARCH = 0x008
 EXC_INTERFERENCE = 0x010
 EXC_SENSOR_OFF = 0x020
@@ -52,7 +51,7 @@ NUMERIC_FIELDS: dict[str, tuple[Param, float, float]] = {
     "PI": (Param.PERFUSION_INDEX, 0.0, 100.0),  # %
 }
 
-_DATE = re.compile(rb"(\d\d)/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d)".decode())
+_DATE = re.compile(r"(\d\d)/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d)")
 _NUMBER = re.compile(r"(\d+(?:\.\d+)?)%?")
 _DASHES = re.compile(r"\+?-+(?:\.-+)?%?")
 _HEX = re.compile(r"[0-9A-Fa-f]{1,8}")
@@ -187,12 +186,12 @@ class MasimoParser(Parser):
         out.extend(self.conditions.update(t, now, frozenset(scope)))
         active = self.conditions.active
         blocked = any(c in VALUE_BLOCKING for c in active)
-        flags = frozenset(["questionable", *(w for c, w in QUESTIONABLE.items() if c in active)])
+        doubts = [word for cond, word in QUESTIONABLE.items() if cond in active]
+        flags = frozenset(["questionable", *doubts]) if doubts else frozenset()
         for name, (param, low, high) in NUMERIC_FIELDS.items():
             if name in fields:
                 value = None if blocked else self._number(name, fields[name], low, high)
-                out.append(sample(t, self.source, param, value,
-                                  flags if value is not None and len(flags) > 1 else frozenset(), t_dev))
+                out.append(sample(t, self.source, param, value, flags if value is not None else frozenset(), t_dev))
         return out
 
     def _device_info(self, text: str, t: float) -> list[DeviceItem]:
