@@ -126,7 +126,7 @@ class DeviceReader(threading.Thread):
         self.link = Link(proto.parser(spec.role), proto.driver(), sink, raw_sink)
         self._open_port = open_port
         self._clock = clock
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self._commands: queue.Queue[str] = queue.Queue()
         self.state = "connecting"  # connecting / connected / no data / reconnecting / stopped
         self.last_error = ""
@@ -141,7 +141,7 @@ class DeviceReader(threading.Thread):
 
     def stop(self, timeout: float = 2.0) -> None:
         """Stop reading, close the port and wait for the thread."""
-        self._stop.set()
+        self._halt.set()
         if self.is_alive():
             self.join(timeout)
 
@@ -151,7 +151,7 @@ class DeviceReader(threading.Thread):
     def run(self) -> None:
         attempt = 0
         port_lost = False
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             try:
                 port = self._open_port(self.spec)
             except (serial.SerialException, OSError, ValueError) as exc:
@@ -160,7 +160,7 @@ class DeviceReader(threading.Thread):
                     self._status(Condition.PORT_LOST, True, self.last_error)
                     port_lost = True
                 self.state = "reconnecting"
-                self._stop.wait(BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)])
+                self._halt.wait(BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)])
                 attempt += 1
                 continue
             if port_lost:
@@ -183,7 +183,7 @@ class DeviceReader(threading.Thread):
                 except (serial.SerialException, OSError):
                     pass
             if port_lost:
-                self._stop.wait(BACKOFF_S[0])
+                self._halt.wait(BACKOFF_S[0])
         self.state = "stopped"
 
     def _serve(self, port: Port) -> None:
@@ -192,7 +192,7 @@ class DeviceReader(threading.Thread):
         opened_at = self._clock()
         link.opened(port, opened_at)
         no_data = False
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             data = port.read(1)  # returns at the first byte, so latency is not the timeout
             if data and port.in_waiting:
                 data += port.read(port.in_waiting)

@@ -1,0 +1,245 @@
+"""The `infusion-monitor` command (contract in ARCHITECTURE.md).
+
+Every user error ends in one clear line on stderr and a non-zero exit, never a
+traceback; an unexpected internal error is written in full to the log file and
+summarised in one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+import traceback
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from monitor import __version__
+from monitor.paths import DB_ENV, default_db, log_dir
+from monitor.store import Store, StoreError
+
+NOTICE = "infusion-monitor is not a certified medical device; do not rely on it as the only monitor."
+
+
+class UserError(Exception):
+    """A mistake in what the user asked for; the message says how to fix it."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="infusion-monitor", description=f"Ketamine infusion monitor and chart. {NOTICE}")
+    p.add_argument("--version", action="version", version=f"infusion-monitor {__version__}")
+    sub = p.add_subparsers(dest="command")
+
+    def db_arg(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--db", type=Path, default=None, help=f"session database (default: ${DB_ENV} or the user data dir)")
+
+    def device_arg(sp: argparse.ArgumentParser, required: bool) -> None:
+        sp.add_argument("--device", action="append", default=[], required=required, metavar="ROLE=PROTOCOL:PORT[@BAUD]",
+                        help="e.g. pulseox=cms50dplus:/dev/ttyUSB0 (repeat for each device)")
+
+    run = sub.add_parser("run", help="open the monitor window")
+    db_arg(run)
+    device_arg(run, required=False)
+
+    demo = sub.add_parser("demo", help="open the monitor on simulated devices")
+    db_arg(demo)
+    demo.add_argument("--scenario", default="baseline")
+    demo.add_argument("--speed", type=float, default=1.0)
+    demo.add_argument("--protocol", default="cms50dplus", help="pulse oximeter protocol to simulate")
+
+    rec = sub.add_parser("record", help="record headless; prints alarms as JSON lines")
+    db_arg(rec)
+    device_arg(rec, required=True)
+    rec.add_argument("--duration", type=float, default=None, help="seconds, then stop (default: until Ctrl-C)")
+    rec.add_argument("--patient", default=None)
+    rec.add_argument("--weight-kg", type=float, default=None)
+    rec.add_argument("--dose-mg-per-kg", type=float, default=None)
+    rec.add_argument("--infusion-min", type=float, default=None)
+    rec.add_argument("--profile", default="ketamine", help="alarm profile name or JSON file")
+    rec.add_argument("--no-raw", action="store_true", help="do not keep the raw device bytes")
+
+    sim = sub.add_parser("simulate", help="simulate a device on a pseudo-terminal; prints its path first")
+    sim.add_argument("--protocol", required=True)
+    sim.add_argument("--scenario", default="baseline")
+    sim.add_argument("--speed", type=float, default=1.0)
+    sim.add_argument("--seed", type=int, default=1)
+
+    ses = sub.add_parser("sessions", help="list recorded sessions")
+    db_arg(ses)
+
+    exp = sub.add_parser("export", help="export a session")
+    db_arg(exp)
+    exp.add_argument("--session", required=True, help="session id or 'latest'")
+    exp.add_argument("--format", required=True, choices=["csv"])
+    exp.add_argument("-o", "--output", type=Path, default=None, help="file to write (default: standard output)")
+    return p
+
+
+def _open_store(path: Path | None) -> Store:
+    return Store(path or default_db())
+
+
+def cmd_sessions(args: argparse.Namespace) -> int:
+    store = _open_store(args.db)
+    store.recover_interrupted()
+    rows = store.sessions()
+    if not rows:
+        print("no sessions recorded yet")
+        return 0
+    print(f"{'id':>4}  {'patient':<12} {'started':<19} {'duration':>8}  {'state':<11} note")
+    for r in rows:
+        tz = _zone(r.tz)
+        started = datetime.fromtimestamp(r.started_utc, tz).strftime("%Y-%m-%d %H:%M:%S")
+        dur = "" if r.ended_utc is None else _hms(r.ended_utc - r.started_utc)
+        note = r.end_reason if r.state == "interrupted" else ""
+        print(f"{r.id:>4}  {(r.patient_id or '-'):<12} {started:<19} {dur:>8}  {r.state:<11} {note}")
+    return 0
+
+
+def _zone(name: str):
+    try:
+        return ZoneInfo(name)
+    except Exception:  # unknown or malformed zone name stored by another machine
+        return None
+
+
+def _hms(seconds: float) -> str:
+    s = int(round(max(0.0, seconds)))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from monitor.export import write_csv
+
+    store = _open_store(args.db)
+    store.recover_interrupted()
+    try:
+        sid = store.resolve_session(args.session)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if args.output is None:
+        write_csv(store, sid, sys.stdout)
+    else:
+        with open(args.output, "w", newline="", encoding="utf-8") as out:
+            n = write_csv(store, sid, out)
+        print(f"wrote {n} rows of session {sid} to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _device_specs(texts: list[str]):
+    from devices.spec import DeviceSpec
+
+    specs = []
+    for text in texts:
+        try:
+            specs.append(DeviceSpec.parse(text))
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+    roles = [s.role for s in specs]
+    if len(set(roles)) != len(roles):
+        raise UserError("each role (pulseox, nibp) can be given only once")
+    return specs
+
+
+class _StopSignal:
+    """Turns SIGINT/SIGTERM into an event, so the session closes cleanly."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: self.event.set())
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from monitor.core import MonitorCore, SessionInfo
+
+    specs = _device_specs(args.device)
+    if args.duration is not None and not args.duration > 0:
+        raise UserError("--duration must be a positive number of seconds")
+    store = _open_store(args.db)
+    try:
+        core = MonitorCore(store, specs, profile=args.profile, capture_raw=not args.no_raw)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    stop = _StopSignal()
+
+    def print_event(event) -> None:
+        print(json.dumps(event.to_dict()), flush=True)
+
+    core.on_alarm_event(print_event)
+    info = SessionInfo(patient_id=args.patient, weight_kg=args.weight_kg, dose_mg_per_kg=args.dose_mg_per_kg,
+                       infusion_min=args.infusion_min)
+    sid = core.start(info)
+    print(f"recording session {sid} to {store.path}; stop with Ctrl-C", file=sys.stderr)
+    deadline = None if args.duration is None else time.monotonic() + args.duration
+    reason = "closed"
+    while not stop.event.is_set():
+        if deadline is not None and time.monotonic() >= deadline:
+            reason = "duration reached"
+            break
+        stop.event.wait(0.1)
+    else:
+        reason = "stopped by signal"
+    core.stop(reason)
+    print(f"session {sid} closed ({reason})", file=sys.stderr)
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from devices.sim.runner import PtySimulator
+
+    try:
+        sim = PtySimulator(args.protocol, args.scenario, args.speed, args.seed)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    stop = _StopSignal()
+    sim.start()
+    print(sim.path, flush=True)
+    print(f"simulating {args.protocol} ({args.scenario}, x{args.speed:g}) on {sim.path}; stop with Ctrl-C",
+          file=sys.stderr, flush=True)
+    stop.event.wait()
+    sim.stop()
+    return 0
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    try:
+        from ui.app import run_app
+    except ImportError as exc:
+        raise UserError(f"the window cannot start: {exc} (install the Qt libraries, see README)") from None
+    if args.command == "demo":
+        return run_app(db=args.db or default_db(), specs=[], demo_protocol=args.protocol,
+                       scenario=args.scenario, speed=args.speed)
+    return run_app(db=args.db or default_db(), specs=_device_specs(args.device))
+
+
+COMMANDS = {"record": cmd_record, "simulate": cmd_simulate, "sessions": cmd_sessions, "export": cmd_export,
+            "run": cmd_gui, "demo": cmd_gui}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        args = _parser().parse_args(["run", *(argv or sys.argv[1:])])
+    try:
+        return COMMANDS[args.command](args)
+    except (UserError, StoreError) as exc:
+        print(f"infusion-monitor: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # last resort: one line for the user, the traceback to the log
+        log = log_dir() / "errors.log"
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"--- {datetime.now().isoformat()} infusion-monitor {__version__} {sys.argv}\n")
+            fh.write(traceback.format_exc())
+        print(f"infusion-monitor: internal error: {exc.__class__.__name__}: {exc} (details in {log})", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

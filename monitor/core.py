@@ -1,0 +1,241 @@
+"""The running monitor: devices in, alarms evaluated, everything recorded, state for the screen.
+
+One core thread drains what the reader threads publish, in arrival order: it
+updates the live state, feeds the alarm engine (so alarms are evaluated as
+samples arrive, never in the paint path) and queues rows for the recorder.
+The same class runs the headless `record` command and the window, so every
+clinical rule is exercised without a display. Public methods are thread-safe.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from devices import registry
+from devices.reader import DeviceReader, Port, open_serial
+from devices.spec import DeviceSpec
+from monitor.alarms import ActiveAlarm, AlarmEngine, AlarmEvent, Priority, load_profile
+from monitor.live import LiveState, Snapshot
+from monitor.recorder import Recorder
+from monitor.sample import DeviceInfo, DeviceItem
+from monitor.store import Store
+
+TICK_S = 0.1
+
+
+@dataclass(frozen=True)
+class AlarmView:
+    """What the alarm bar and the speaker need for one frame."""
+
+    active: list[ActiveAlarm]
+    audible: Priority | None
+    pause_remaining_s: float | None
+    advisories: list[str]
+
+
+@dataclass(frozen=True)
+class DeviceView:
+    """One row of the devices panel."""
+
+    role: str
+    protocol: str
+    port: str
+    state: str
+    last_data_age_s: float | None
+    bytes_rx: int
+    errors: dict[str, int]
+    reconnects: int
+    last_error: str
+    info: DeviceInfo | None
+
+
+@dataclass
+class SessionInfo:
+    """Who and what the session is about; stored in the sessions row."""
+
+    patient_id: str | None = None
+    patient_name: str | None = None
+    weight_kg: float | None = None
+    dose_mg_per_kg: float | None = None
+    infusion_min: float | None = None
+    bag_ml: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class MonitorCore:
+    """Owns the readers, recorder, alarm engine and live state of one session."""
+
+    def __init__(self, store: Store, devices: list[DeviceSpec], profile: str = "ketamine",
+                 capture_raw: bool = True, open_port: Callable[[DeviceSpec], Port] = open_serial,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.store = store
+        self.specs = list(devices)
+        self.profile_name = profile
+        self.alarms = AlarmEngine(load_profile(profile), clock=clock, wallclock=time.time)
+        self.capture_raw = capture_raw
+        self._open_port = open_port
+        self._clock = clock
+        self.lock = threading.RLock()
+        self.live = LiveState(sweep_rate=self._pleth_rate())
+        self._inbox: queue.SimpleQueue[DeviceItem] = queue.SimpleQueue()
+        self._halt = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="core", daemon=True)
+        self._listeners: list[Callable[[AlarmEvent], None]] = []
+        self.readers: dict[str, DeviceReader] = {}
+        self.recorder: Recorder | None = None
+        self.session_id: int | None = None
+        self.started_mono: float | None = None
+
+    def _pleth_rate(self) -> float:
+        for spec in self.specs:
+            rate = registry.get(spec.protocol).parser(spec.role).waveform_rate
+            if rate:
+                return rate
+        return 60.0
+
+    # --- life cycle -------------------------------------------------------------------
+
+    def on_alarm_event(self, callback: Callable[[AlarmEvent], None]) -> None:
+        """Call back (on the core thread) for every alarm event, e.g. to print it."""
+        self._listeners.append(callback)
+
+    def start(self, info: SessionInfo | None = None) -> int:
+        """Create the session row, start recording and the device readers; return the session id."""
+        info = info or SessionInfo()
+        self.store.recover_interrupted()
+        if info.patient_id:
+            self.store.ensure_patient(info.patient_id, info.patient_name)
+        self.session_id = self.store.create_session(
+            patient_id=info.patient_id, weight_kg=info.weight_kg, dose_mg_per_kg=info.dose_mg_per_kg,
+            infusion_min=info.infusion_min, bag_ml=info.bag_ml, profile=self.profile_name)
+        self.recorder = Recorder(self.store, self.session_id, on_failure=self._recording_failed,
+                                 capture_raw=self.capture_raw)
+        self.recorder.start()
+        for spec in self.specs:
+            self._add_reader(spec)
+        self.started_mono = self._clock()
+        self._thread.start()
+        return self.session_id
+
+    def _add_reader(self, spec: DeviceSpec) -> None:
+        rows = {"devices": [{"session_id": self.session_id, "role": spec.role, "protocol": spec.protocol,
+                             "port": spec.port, "baudrate": spec.baudrate, "t": time.time()}]}
+        self.store.write_batch(rows)
+        assert self.recorder is not None
+        reader = DeviceReader(spec, self._inbox.put, self.recorder.put_raw, open_port=self._open_port)
+        self.readers[spec.role] = reader
+        reader.start()
+
+    def stop(self, reason: str = "closed") -> None:
+        """Stop devices, flush the recording and close the session properly."""
+        for reader in self.readers.values():
+            reader.stop()
+        self._halt.set()
+        if self._thread.is_alive():
+            self._thread.join(2.0)
+        self._drain()
+        if self.recorder is not None:
+            self.recorder.stop()
+        if self.session_id is not None:
+            self.store.close_session(self.session_id, reason)
+
+    # --- the core thread -----------------------------------------------------------------
+
+    def _run(self) -> None:
+        next_tick = self._clock()
+        while not self._halt.is_set():
+            try:
+                item = self._inbox.get(timeout=TICK_S)
+                self._handle(item)
+                while True:
+                    self._handle(self._inbox.get_nowait())
+            except queue.Empty:
+                pass
+            if self._clock() >= next_tick:
+                next_tick = self._clock() + TICK_S
+                with self.lock:
+                    events = self.alarms.tick()
+                self._emit(events)
+
+    def _drain(self) -> None:
+        try:
+            while True:
+                self._handle(self._inbox.get_nowait())
+        except queue.Empty:
+            pass
+
+    def _handle(self, item: DeviceItem) -> None:
+        self.live.update(item)
+        if self.recorder is not None:
+            self.recorder.put(item)
+        with self.lock:
+            events = self.alarms.on_item(item)
+        self._emit(events)
+
+    def _emit(self, events: list[AlarmEvent]) -> None:
+        for event in events:
+            if self.recorder is not None:
+                self.recorder.put(event)
+            for callback in self._listeners:
+                callback(event)
+
+    def _recording_failed(self, message: str | None) -> None:
+        with self.lock:
+            if message is None:
+                events = self.alarms.clear_technical("recording")
+            else:
+                events = self.alarms.raise_technical("recording", Priority.HIGH, f"Recording stopped: {message}")
+        self._emit(events)
+
+    # --- views for the screen ------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        return self.live.snapshot()
+
+    def alarm_view(self) -> AlarmView:
+        with self.lock:
+            return AlarmView(self.alarms.active(), self.alarms.audible_priority(),
+                             self.alarms.audio_pause_remaining(), self.alarms.advisories())
+
+    def device_views(self) -> list[DeviceView]:
+        now = self._clock()
+        snap_devices = self.live.snapshot().devices
+        views = []
+        for role, r in self.readers.items():
+            last = r.link.stats.last_data_mono
+            views.append(DeviceView(role, r.spec.protocol, r.spec.port, r.state,
+                                    None if last is None else now - last, r.link.stats.bytes_rx,
+                                    dict(r.link.stats.errors), r.link.stats.reconnects, r.last_error,
+                                    snap_devices.get(role)))
+        return views
+
+    # --- commands from people --------------------------------------------------------------
+
+    def acknowledge(self, user: str = "") -> None:
+        with self.lock:
+            events = self.alarms.acknowledge(user)
+        self._emit(events)
+
+    def pause_audio(self, user: str = "") -> None:
+        with self.lock:
+            events = self.alarms.pause_audio(user)
+        self._emit(events)
+
+    def raise_technical(self, key: str, priority: Priority, message: str) -> None:
+        with self.lock:
+            events = self.alarms.raise_technical(key, priority, message)
+        self._emit(events)
+
+    def clear_technical(self, key: str) -> None:
+        with self.lock:
+            events = self.alarms.clear_technical(key)
+        self._emit(events)
+
+    def journal(self, kind: str, data: dict[str, Any], user: str = "") -> None:
+        """Record a clinical entry (infusion step, marker, scale) in the session."""
+        if self.recorder is not None:
+            self.recorder.journal(kind, data, user)

@@ -1,0 +1,40 @@
+"""Export of a stored session (CSV of numerics, long format, as in ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime, timezone
+from typing import TextIO
+
+from monitor.store import Store
+
+CSV_HEADER = ("time_utc", "source", "parameter", "value", "unit")
+
+
+def iso_utc(t: float) -> str:
+    """Format UTC epoch seconds as ISO 8601 with milliseconds and Z."""
+    return datetime.fromtimestamp(t, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def format_value(value: float | None) -> str:
+    """Write a number without float noise (97.0 -> '97', 3.6000001 -> '3.6'); None -> ''."""
+    if value is None:
+        return ""
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+def write_csv(store: Store, session_id: int, out: TextIO) -> int:
+    """Write the session's numerics in time order; an empty value means the device sent no value. Returns rows."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    rows = store.query(
+        "SELECT t, source, parameter, value, unit FROM numerics WHERE session_id = ? ORDER BY t, rowid", [session_id]
+    )
+    count = 0
+    for t, source, parameter, value, unit in rows:
+        writer.writerow((iso_utc(t), source, parameter, format_value(value), unit))
+        count += 1
+    return count
+
