@@ -1,0 +1,239 @@
+"""Load the clinical protocol figures (dose limits, BP schedule, markers, scale times).
+
+The figures of CLINICAL.md live in monitor/profiles/clinical.json so that a clinic
+can change them without touching code. Loading checks every value and fails with
+one clear line naming the file and the key, because a silently wrong limit is
+worse than a monitor that refuses to start. Keys starting with "_" are comments.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from monitor.scales import SCALE_CODES
+
+#: The packaged defaults.
+DEFAULT_PATH = Path(__file__).with_name("profiles") / "clinical.json"
+
+#: What a scale time point is measured from (see schedule.ScaleSchedule).
+ANCHORS = ("pre_infusion", "infusion_start", "infusion_end", "discharge")
+
+
+class ConfigError(ValueError):
+    """A clinical configuration file is missing, unreadable or holds a bad value."""
+
+
+@dataclass(frozen=True)
+class Range:
+    """Soft and hard limits of one plan quantity, in its unit.
+
+    Outside [soft_min, soft_max] needs a recorded confirmation; outside
+    [hard_min, hard_max] is refused.
+    """
+
+    hard_min: float
+    soft_min: float
+    soft_max: float
+    hard_max: float
+
+
+@dataclass(frozen=True)
+class DoseLimits:
+    """The drug-library limits of a ketamine plan (kg, mg/kg, min, mL)."""
+
+    weight_kg: Range
+    dose_mg_per_kg: Range
+    duration_min: Range
+    bag_volume_ml: Range
+
+    @property
+    def dose_rate_soft_max(self) -> float:
+        """Return the highest dose rate (mg/kg/h) a plan inside the soft limits can have."""
+        return self.dose_mg_per_kg.soft_max / self.duration_min.soft_min * 60
+
+    @property
+    def dose_rate_hard_max(self) -> float:
+        """Return the highest dose rate (mg/kg/h) a plan inside the hard limits can have."""
+        return self.dose_mg_per_kg.hard_max / self.duration_min.hard_min * 60
+
+
+@dataclass(frozen=True)
+class NibpScheduleConfig:
+    """BP timing in minutes: baseline validity, intervals, overdue alarm, display ageing."""
+
+    baseline_valid_min: float
+    infusion_interval_min: float
+    observation_interval_min: float
+    overdue_alarm_min: float
+    stale_after_min: float
+    expired_after_min: float
+
+
+@dataclass(frozen=True)
+class MarkerDef:
+    """One event-marker key: the key pressed, a stable code for storage, the label shown."""
+
+    key: str
+    code: str
+    label: str
+    free_text: bool = False
+
+
+@dataclass(frozen=True)
+class ScaleTime:
+    """A protocol time point at which scales are due: anchor + offset_min minutes."""
+
+    code: str
+    label: str
+    anchor: str
+    offset_min: float
+    scales: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClinicalConfig:
+    """Everything clinical a session needs from configuration."""
+
+    dose_limits: DoseLimits
+    complete_tolerance_fraction: float
+    nibp: NibpScheduleConfig
+    observation_min: float
+    discharge_aldrete_min: int
+    markers: tuple[MarkerDef, ...]
+    scale_times: tuple[ScaleTime, ...]
+
+
+def load_clinical_config(path: str | Path | None = None) -> ClinicalConfig:
+    """Read and check a clinical JSON file (default: the packaged profile)."""
+    p = Path(path) if path is not None else DEFAULT_PATH
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(f"{p}: cannot read: {e.strerror or e}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{p}: not valid JSON: {e}") from None
+    return parse_clinical_config(data, source=str(p))
+
+
+def parse_clinical_config(data: Any, source: str = "clinical config") -> ClinicalConfig:
+    """Check a decoded JSON object and build the config; ConfigError names source and key."""
+    try:
+        return _Reader().config(data)
+    except _Bad as e:
+        raise ConfigError(f"{source}: {e}") from None
+
+
+class _Bad(Exception):
+    pass
+
+
+class _Reader:
+    def obj(self, v: Any, where: str, keys: set[str], optional: set[str] = frozenset()) -> dict[str, Any]:
+        if not isinstance(v, dict):
+            raise _Bad(f"{where} must be an object")
+        given = {k for k in v if not k.startswith("_")}
+        unknown = sorted(given - keys - optional)
+        if unknown:
+            raise _Bad(f"{where}: unknown key '{unknown[0]}' (expected one of {', '.join(sorted(keys | optional))})")
+        missing = sorted(keys - given)
+        if missing:
+            raise _Bad(f"{where}: missing key '{missing[0]}'")
+        return v
+
+    def num(self, v: Any, where: str, positive: bool = True) -> float:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise _Bad(f"{where} must be a finite number, got {v!r}")
+        if positive and v <= 0:
+            raise _Bad(f"{where} must be above 0, got {v!r}")
+        if not positive and v < 0:
+            raise _Bad(f"{where} must not be negative, got {v!r}")
+        return float(v)
+
+    def text(self, v: Any, where: str) -> str:
+        if not isinstance(v, str) or not v.strip():
+            raise _Bad(f"{where} must be a non-empty text, got {v!r}")
+        return v
+
+    def range_(self, v: Any, where: str) -> Range:
+        d = self.obj(v, where, {"hard_min", "soft_min", "soft_max", "hard_max"})
+        r = Range(*(self.num(d[k], f"{where}.{k}") for k in ("hard_min", "soft_min", "soft_max", "hard_max")))
+        if not r.hard_min <= r.soft_min <= r.soft_max <= r.hard_max:
+            raise _Bad(f"{where}: limits must satisfy hard_min <= soft_min <= soft_max <= hard_max, got "
+                       f"{r.hard_min:g}, {r.soft_min:g}, {r.soft_max:g}, {r.hard_max:g}")
+        return r
+
+    def config(self, data: Any) -> ClinicalConfig:
+        top = self.obj(data, "top level", {"dose_limits", "infusion", "nibp_schedule", "observation_min",
+                                           "discharge_aldrete_min", "markers", "scale_times"})
+        dl = self.obj(top["dose_limits"], "dose_limits", {"weight_kg", "dose_mg_per_kg", "duration_min", "bag_volume_ml"})
+        limits = DoseLimits(**{k: self.range_(dl[k], f"dose_limits.{k}") for k in
+                               ("weight_kg", "dose_mg_per_kg", "duration_min", "bag_volume_ml")})
+        inf = self.obj(top["infusion"], "infusion", {"complete_tolerance_fraction"})
+        tol = self.num(inf["complete_tolerance_fraction"], "infusion.complete_tolerance_fraction", positive=False)
+        if tol >= 1:
+            raise _Bad(f"infusion.complete_tolerance_fraction must be below 1, got {tol:g}")
+        nibp_keys = [f.name for f in NibpScheduleConfig.__dataclass_fields__.values()]
+        nb = self.obj(top["nibp_schedule"], "nibp_schedule", set(nibp_keys))
+        nibp = NibpScheduleConfig(**{k: self.num(nb[k], f"nibp_schedule.{k}") for k in nibp_keys})
+        if nibp.stale_after_min > nibp.expired_after_min:
+            raise _Bad("nibp_schedule.stale_after_min must not be above expired_after_min")
+        aldrete = top["discharge_aldrete_min"]
+        if isinstance(aldrete, bool) or not isinstance(aldrete, int) or not 0 <= aldrete <= 10:
+            raise _Bad(f"discharge_aldrete_min must be a whole number 0 to 10, got {aldrete!r}")
+        return ClinicalConfig(
+            dose_limits=limits,
+            complete_tolerance_fraction=tol,
+            nibp=nibp,
+            observation_min=self.num(top["observation_min"], "observation_min"),
+            discharge_aldrete_min=aldrete,
+            markers=self.markers(top["markers"]),
+            scale_times=self.scale_times(top["scale_times"]),
+        )
+
+    def markers(self, v: Any) -> tuple[MarkerDef, ...]:
+        if not isinstance(v, list) or not v:
+            raise _Bad("markers must be a non-empty list")
+        out: list[MarkerDef] = []
+        for i, m in enumerate(v):
+            w = f"markers[{i}]"
+            d = self.obj(m, w, {"key", "code", "label"}, {"free_text"})
+            key = self.text(d["key"], f"{w}.key")
+            if len(key) != 1:
+                raise _Bad(f"{w}.key must be one character, got {key!r}")
+            free = d.get("free_text", False)
+            if not isinstance(free, bool):
+                raise _Bad(f"{w}.free_text must be true or false, got {free!r}")
+            out.append(MarkerDef(key, self.text(d["code"], f"{w}.code"), self.text(d["label"], f"{w}.label"), free))
+        for attr in ("key", "code"):
+            seen = [getattr(m, attr) for m in out]
+            dup = next((x for x in seen if seen.count(x) > 1), None)
+            if dup is not None:
+                raise _Bad(f"markers: {attr} {dup!r} is used twice")
+        return tuple(out)
+
+    def scale_times(self, v: Any) -> tuple[ScaleTime, ...]:
+        if not isinstance(v, list):
+            raise _Bad("scale_times must be a list")
+        out: list[ScaleTime] = []
+        for i, s in enumerate(v):
+            w = f"scale_times[{i}]"
+            d = self.obj(s, w, {"code", "label", "anchor", "offset_min", "scales"})
+            if d["anchor"] not in ANCHORS:
+                raise _Bad(f"{w}.anchor must be one of {', '.join(ANCHORS)}, got {d['anchor']!r}")
+            scales = d["scales"]
+            if not isinstance(scales, list) or not scales:
+                raise _Bad(f"{w}.scales must be a non-empty list")
+            for sc in scales:
+                if sc not in SCALE_CODES:
+                    raise _Bad(f"{w}.scales: unknown scale {sc!r} (known: {', '.join(SCALE_CODES)})")
+            out.append(ScaleTime(self.text(d["code"], f"{w}.code"), self.text(d["label"], f"{w}.label"), d["anchor"],
+                                 self.num(d["offset_min"], f"{w}.offset_min", positive=False), tuple(scales)))
+        codes = [s.code for s in out]
+        dup = next((c for c in codes if codes.count(c) > 1), None)
+        if dup is not None:
+            raise _Bad(f"scale_times: code {dup!r} is used twice")
+        return tuple(out)

@@ -1,0 +1,379 @@
+"""The infusion engine: timer, delivered dose and the documented life of one infusion.
+
+The app does not drive the pump. The nurse sets the pump to the rate the app
+shows and tells the app what she does (start, pause, resume, rate change,
+stop); the engine times it and integrates the dose so that the display and the
+record say how much ketamine went in and when the bag will be empty.
+
+States: NOT_STARTED -> RUNNING <-> PAUSED -> STOPPED (early, with a reason) or
+COMPLETED. Every transition makes an InfusionEvent (kept in `log` and returned)
+so the caller can store who did what, when and why.
+
+Arithmetic: delivered volume is the integral of the pump rate over running
+time only (pauses count nothing), kept as an exact Fraction of the clock's float
+readings, so no error accumulates however many events there are. The bag holds
+exactly the planned total, so delivered never exceeds it: a faster rate empties
+the bag sooner, it does not add drug. When the integral reaches the bag content
+the engine completes by itself at that exact moment (event
+"planned_end_reached", user ""): the pump has run dry or reached its volume to
+be infused, and the nurse gets the event from tick() to alert on. The moment is
+found by whichever method runs first after it, so every reading is consistent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from enum import Enum
+from fractions import Fraction
+from typing import Any
+
+from monitor.clinical_config import DoseLimits, load_clinical_config
+from monitor.dosing import DosePlan, check_plan, check_rate, exact
+
+
+class InfusionState(str, Enum):
+    """Life-cycle state of one infusion."""
+
+    NOT_STARTED = "not_started"
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPED = "stopped"  # ended early by the nurse, reason recorded
+    COMPLETED = "completed"  # planned dose delivered (or confirmed within tolerance)
+
+
+class InfusionError(Exception):
+    """A command that does not fit the infusion's state or lacks a reason or user."""
+
+
+@dataclass(frozen=True)
+class InfusionEvent:
+    """One documented infusion transition.
+
+    t is UTC epoch seconds; rate_ml_per_h the pump rate set after the event (a
+    pause keeps the rate that resume will use; the kind says nothing flows);
+    delivered_mg the dose delivered at t.
+    """
+
+    t: float
+    kind: str  # started, paused, resumed, rate_changed, stopped, completed, planned_end_reached
+    rate_ml_per_h: float
+    delivered_mg: float
+    reason: str = ""
+    user: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict for the infusion_log table."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class InfusionStatus:
+    """Every figure of the infusion at one clock reading (s, mL, mg, mL/h, UTC epoch)."""
+
+    state: InfusionState
+    elapsed_running_s: float
+    elapsed_wall_s: float
+    remaining_s: float
+    projected_end: float
+    delivered_ml: float
+    delivered_mg: float
+    delivered_ug: int
+    delivered_mg_per_kg: float
+    remaining_mg: float
+    progress: float
+    current_rate_ml_per_h: float
+
+
+_ENDED = (InfusionState.STOPPED, InfusionState.COMPLETED)
+
+
+class InfusionEngine:
+    """Time and document one infusion of `plan`.
+
+    clock gives monotonic seconds (durations), wallclock UTC epoch seconds (event
+    times). limits default to the packaged clinical profile; a plan outside a
+    hard limit is refused here (DoseError), one outside a soft limit must be
+    confirmed at start(). complete_tolerance_fraction is how much of the total
+    may still be due, by the app's timing, when the nurse confirms completion
+    (the pump and the app's clock never agree to the second).
+    """
+
+    def __init__(self, plan: DosePlan, clock: Callable[[], float] = time.monotonic,
+                 wallclock: Callable[[], float] = time.time, *, limits: DoseLimits | None = None,
+                 complete_tolerance_fraction: float | None = None) -> None:
+        if limits is None or complete_tolerance_fraction is None:
+            cfg = load_clinical_config()
+            limits = limits or cfg.dose_limits
+            if complete_tolerance_fraction is None:
+                complete_tolerance_fraction = cfg.complete_tolerance_fraction
+        self.plan = plan
+        self.limits = limits
+        self.plan_check = check_plan(plan, limits)
+        self.plan_check.require(confirmed=True)  # hard violations refuse here; soft ones at start()
+        self.complete_tolerance = exact(complete_tolerance_fraction)
+        self.log: list[InfusionEvent] = []
+        self._clock = clock
+        self._wallclock = wallclock
+        self._state = InfusionState.NOT_STARTED
+        self._rate = plan.pump_rate_exact  # mL/h
+        self._bag_ml = exact(plan.bag_volume_ml)
+        self._total_mg = plan.total_mg_exact
+        self._conc = plan.concentration_exact  # mg/mL
+        self._done_ml = Fraction(0)  # delivered in closed running segments
+        self._done_run_s = Fraction(0)
+        self._seg_start: Fraction | None = None  # monotonic start of the running segment
+        self._start: tuple[Fraction, float] | None = None  # (monotonic, wall)
+        self._end: tuple[Fraction, float] | None = None
+        self._last_now = Fraction(0)
+        self._end_alert: InfusionEvent | None = None
+        self._end_alert_given = False
+
+    # ---- time and integration -------------------------------------------------
+
+    def _now(self) -> tuple[Fraction, float]:
+        """Read both clocks; the monotonic one never goes back (a misbehaving clock is held)."""
+        now = max(Fraction(self._clock()), self._last_now)
+        self._last_now = now
+        wall = self._wallclock()
+        self._settle(now, wall)
+        return now, wall
+
+    def _running_ml(self, now: Fraction) -> Fraction:
+        if self._seg_start is None:
+            return self._done_ml
+        return self._done_ml + self._rate * (now - self._seg_start) / 3600
+
+    def _settle(self, now: Fraction, wall: float) -> None:
+        """Complete the infusion at the exact moment the bag content was delivered, if passed."""
+        if self._state is not InfusionState.RUNNING or self._running_ml(now) < self._bag_ml:
+            return
+        assert self._seg_start is not None
+        empty_at = self._seg_start + (self._bag_ml - self._done_ml) * 3600 / self._rate
+        self._close_segment(empty_at)
+        self._done_ml = self._bag_ml
+        self._state = InfusionState.COMPLETED
+        end_wall = wall - float(now - empty_at)
+        self._end = (empty_at, end_wall)
+        self._end_alert = self._event("planned_end_reached", end_wall, "planned dose delivered", "")
+
+    def _close_segment(self, at: Fraction) -> None:
+        if self._seg_start is not None:
+            self._done_ml = self._running_ml(at)
+            self._done_run_s += at - self._seg_start
+            self._seg_start = None
+
+    def _delivered_mg(self, now: Fraction) -> Fraction:
+        return min(self._running_ml(now), self._bag_ml) * self._conc
+
+    def _event(self, kind: str, wall: float, reason: str, user: str) -> InfusionEvent:
+        ev = InfusionEvent(wall, kind, float(self._rate), float(self._delivered_mg(self._last_now)), reason, user)
+        self.log.append(ev)
+        return ev
+
+    # ---- commands ---------------------------------------------------------------
+
+    def _require(self, allowed: tuple[InfusionState, ...], action: str) -> None:
+        if self._state not in allowed:
+            when = ""
+            if self._end is not None:
+                when = f" at {time.strftime('%H:%M:%S', time.localtime(self._end[1]))}"
+            raise InfusionError(f"cannot {action}: the infusion is {self._state.value.replace('_', ' ')}{when}")
+
+    @staticmethod
+    def _text(value: str, what: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise InfusionError(f"{what} is required")
+        return value.strip()
+
+    def start(self, user: str, confirm_soft_limits: bool = False) -> InfusionEvent:
+        """Start the timer at the planned rate; soft-limit violations need confirm_soft_limits.
+
+        The confirmation is recorded in the event's reason, with the user.
+        """
+        now, wall = self._now()
+        self._require((InfusionState.NOT_STARTED,), "start")
+        user = self._text(user, "the user starting the infusion")
+        self.plan_check.require(confirm_soft_limits)
+        reason = "soft limits confirmed: " + "; ".join(self.plan_check.soft) if self.plan_check.soft else ""
+        self._state = InfusionState.RUNNING
+        self._seg_start = now
+        self._start = (now, wall)
+        return self._event("started", wall, reason, user)
+
+    def pause(self, reason: str, user: str) -> InfusionEvent:
+        """Pause the timer (the nurse paused the pump); nothing is delivered while paused."""
+        now, wall = self._now()
+        self._require((InfusionState.RUNNING,), "pause")
+        reason = self._text(reason, "a reason for pausing")
+        user = self._text(user, "the user pausing")
+        self._close_segment(now)
+        self._state = InfusionState.PAUSED
+        return self._event("paused", wall, reason, user)
+
+    def resume(self, user: str, reason: str = "") -> InfusionEvent:
+        """Resume at the current rate after a pause."""
+        now, wall = self._now()
+        self._require((InfusionState.PAUSED,), "resume")
+        user = self._text(user, "the user resuming")
+        self._state = InfusionState.RUNNING
+        self._seg_start = now
+        return self._event("resumed", wall, reason.strip(), user)
+
+    def change_rate(self, rate_ml_per_h: float, reason: str, user: str, confirm_soft_limits: bool = False) -> InfusionEvent:
+        """Record a new pump rate (mL/h), running or paused; it changes speed, never the total.
+
+        The rate is checked by the dose rate it gives (dosing.check_rate):
+        above the hard limit it is refused (DoseError), above the soft limit it
+        needs confirm_soft_limits, recorded in the reason.
+        """
+        now, wall = self._now()
+        self._require((InfusionState.RUNNING, InfusionState.PAUSED), "change the rate")
+        reason = self._text(reason, "a reason for the rate change")
+        user = self._text(user, "the user changing the rate")
+        check = check_rate(self.plan, rate_ml_per_h, self.limits)
+        check.require(confirm_soft_limits)
+        new = exact(rate_ml_per_h)
+        if new == self._rate:
+            raise InfusionError(f"the rate is already {rate_ml_per_h:g} mL/h")
+        if check.soft:
+            reason += " (soft limit confirmed: " + "; ".join(check.soft) + ")"
+        if self._seg_start is not None:
+            self._close_segment(now)
+            self._seg_start = now
+        self._rate = new
+        return self._event("rate_changed", wall, reason, user)
+
+    def stop(self, reason: str, user: str) -> InfusionEvent:
+        """End the infusion early (the nurse stopped the pump); the undelivered dose stays recorded."""
+        now, wall = self._now()
+        self._require((InfusionState.RUNNING, InfusionState.PAUSED), "stop")
+        reason = self._text(reason, "a reason for stopping early")
+        user = self._text(user, "the user stopping")
+        self._close_segment(now)
+        self._state = InfusionState.STOPPED
+        self._end = (now, wall)
+        return self._event("stopped", wall, reason, user)
+
+    def complete(self, user: str) -> InfusionEvent:
+        """Confirm the pump finished before the app's planned end (within the tolerance).
+
+        The delivered dose stays what the app's timing gives; completing with
+        more than the tolerance undelivered is refused: that is a stop, with a reason.
+        """
+        now, wall = self._now()
+        self._require((InfusionState.RUNNING, InfusionState.PAUSED), "complete")
+        user = self._text(user, "the user completing")
+        left = self._total_mg - self._delivered_mg(now)
+        if left > self.complete_tolerance * self._total_mg:
+            raise InfusionError(
+                f"cannot complete: {float(self._total_mg - left):.2f} of {float(self._total_mg):.2f} mg delivered "
+                f"({float(left):.2f} mg left); to end before the planned dose, stop with a reason")
+        self._close_segment(now)
+        self._state = InfusionState.COMPLETED
+        self._end = (now, wall)
+        return self._event("completed", wall, "", user)
+
+    def tick(self) -> InfusionEvent | None:
+        """Detect the planned end; return the "planned_end_reached" event once, else None.
+
+        Call it from the UI timer: its event is the cue for the end-of-infusion
+        alert. The event is also in `log` from the moment it happened.
+        """
+        self._now()
+        if self._end_alert is not None and not self._end_alert_given:
+            self._end_alert_given = True
+            return self._end_alert
+        return None
+
+    # ---- readings ---------------------------------------------------------------
+
+    def status(self) -> InfusionStatus:
+        """Return every figure at one clock reading (for a display refresh)."""
+        now, wall = self._now()
+        delivered_ml = min(self._running_ml(now), self._bag_ml)
+        delivered_mg = delivered_ml * self._conc
+        ended = self._state in _ENDED
+        remaining_s = Fraction(0) if ended else (self._bag_ml - delivered_ml) * 3600 / self._rate
+        run_s = self._done_run_s + (now - self._seg_start if self._seg_start is not None else 0)
+        if self._start is None:
+            wall_s = Fraction(0)
+        else:
+            wall_s = (self._end[0] if self._end is not None else now) - self._start[0]
+        return InfusionStatus(
+            state=self._state,
+            elapsed_running_s=float(run_s),
+            elapsed_wall_s=float(wall_s),
+            remaining_s=float(remaining_s),
+            projected_end=self._end[1] if self._end is not None else wall + float(remaining_s),
+            delivered_ml=float(delivered_ml),
+            delivered_mg=float(delivered_mg),
+            delivered_ug=round(delivered_mg * 1000),
+            delivered_mg_per_kg=float(delivered_mg / exact(self.plan.weight_kg)),
+            remaining_mg=float(self._total_mg - delivered_mg),
+            progress=float(delivered_mg / self._total_mg),
+            current_rate_ml_per_h=float(self._rate),
+        )
+
+    @property
+    def state(self) -> InfusionState:
+        """Return the life-cycle state (the planned end is applied first)."""
+        self._now()
+        return self._state
+
+    @property
+    def elapsed_running_s(self) -> float:
+        """Return seconds the infusion has run, pauses excluded."""
+        return self.status().elapsed_running_s
+
+    @property
+    def elapsed_wall_s(self) -> float:
+        """Return seconds since start, pauses included (frozen at the end)."""
+        return self.status().elapsed_wall_s
+
+    @property
+    def remaining_s(self) -> float:
+        """Return seconds left at the current rate (0 once ended)."""
+        return self.status().remaining_s
+
+    @property
+    def projected_end(self) -> float:
+        """Return the UTC epoch of the end: now + remaining while going, the actual end once ended."""
+        return self.status().projected_end
+
+    @property
+    def delivered_mg(self) -> float:
+        """Return the dose delivered so far, mg."""
+        return self.status().delivered_mg
+
+    @property
+    def delivered_ug(self) -> int:
+        """Return the dose delivered so far, rounded to the microgram."""
+        return self.status().delivered_ug
+
+    @property
+    def delivered_mg_per_kg(self) -> float:
+        """Return the dose delivered so far per kg of body weight, mg/kg."""
+        return self.status().delivered_mg_per_kg
+
+    @property
+    def delivered_ml(self) -> float:
+        """Return the volume delivered so far, mL."""
+        return self.status().delivered_ml
+
+    @property
+    def remaining_mg(self) -> float:
+        """Return the planned dose not delivered (yet), mg."""
+        return self.status().remaining_mg
+
+    @property
+    def progress(self) -> float:
+        """Return delivered / planned dose, 0 to 1."""
+        return self.status().progress
+
+    @property
+    def current_rate_ml_per_h(self) -> float:
+        """Return the pump rate set, mL/h (also while paused: the rate resume uses)."""
+        return self.status().current_rate_ml_per_h
+
