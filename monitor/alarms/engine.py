@@ -1,0 +1,476 @@
+"""The alarm engine: device items in, alarm events out (ALARMS.md), no Qt, no threads.
+
+Feed every Sample / StatusChange / NibpResult / DeviceInfo to on_item() and
+call tick() at least 4 times a second; both return the AlarmEvents that
+happened, which the caller logs (recorder) and shows (alarm bar). The UI
+reads active(), audible_priority(), audio_pause_remaining() and advisories().
+
+Decisions beyond ALARMS.md, documented here because they are behaviour:
+- One alarm per (source, condition), e.g. ("pulseox", "spo2_low"). Its
+  priority is that of the outermost limit crossed and never drops during its
+  life; it rises at once when a worse tier is crossed ("escalated").
+- The delay runs on `clock` from the first sample beyond a limit; values back
+  inside the limit but not past the hysteresis neither cancel nor complete it.
+  A delay completes only on a real value beyond the limit (on a sample or at
+  tick() if the latest sample of that parameter is still such a value).
+- Samples with value None, or flagged "questionable"/"artifact", are "no
+  value" for alarm decisions: they never start, raise, escalate or clear a
+  physiological alarm (the technical alarm for the artifact / low perfusion
+  tells the user the numbers are doubtful).
+- Acknowledging stops the sound of medium and low alarms and stops the
+  medium-to-high escalation by time; a high alarm whose condition is present
+  keeps sounding whatever is acknowledged, only the timed audio pause quiets
+  it, so a high alarm can never be silenced for good.
+- Escalation by two parameters is permanent for the alarms it touched.
+- A latched alarm whose condition comes back before acknowledgement keeps
+  its alarm_id and logs "raised" again (and breaks an audio pause).
+- Technical alarms never latch; physiological alarms do not escalate on time
+  unless medium; technical ones escalate only by their profile rule
+  (no data / port lost: high after 30 s).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from monitor.alarms.model import ActiveAlarm, AlarmEvent, AlarmKind, EventKind, LimitChange, Priority
+from monitor.alarms.profile import (
+    PHYSIOLOGICAL_RANGE,
+    RISE_OF,
+    ParamLimits,
+    Profile,
+    ProfileError,
+    fmt,
+    label,
+    validate_limits,
+    with_setting,
+)
+from monitor.sample import VALUE_BLOCKING, WAVEFORMS, Condition, DeviceInfo, DeviceItem, NibpResult, Sample, StatusChange
+
+#: Sample flags that make a value unfit to start or end a physiological alarm.
+UNRELIABLE_FLAGS = frozenset({"questionable", "artifact"})
+#: Parameters that are single readings when they come from the "nibp" source (no delay).
+NIBP_PARAMS = frozenset({"sbp", "dbp", "map", "nibp_pulse_rate"})
+#: Source name of technical alarms raised by the application itself.
+APP_SOURCE = "app"
+
+CONDITION_TEXT: dict[str, str] = {
+    "probe_off": "probe off", "searching": "searching for pulse", "sensor_fault": "sensor fault",
+    "artifact": "artifact, values questionable", "low_perfusion": "low perfusion, values questionable",
+    "device_alarm": "device alarm", "no_data": "no data", "port_lost": "connection lost",
+    "nibp_failed": "BP measurement failed",
+}
+SOURCE_TEXT: dict[str, str] = {"pulseox": "Pulse oximeter", "nibp": "NIBP"}
+#: Order in which blocking conditions are reported to a tile (most fundamental first).
+BLOCKING_ORDER = (Condition.PORT_LOST, Condition.NO_DATA, Condition.SENSOR_FAULT, Condition.PROBE_OFF,
+                  Condition.SEARCHING)
+
+
+@dataclass
+class _Alarm:
+    """Mutable life of one alarm inside the engine; snapshots go out as ActiveAlarm."""
+
+    alarm_id: str
+    seq: int
+    condition: str
+    kind: AlarmKind
+    priority: Priority
+    source: str
+    param: str
+    message: str
+    value: float | None
+    limit: float | None
+    raised_t: float  # UTC epoch s
+    since: float  # clock s at raise
+    escalate_after_s: float | None = None
+    acknowledged: bool = False
+    present: bool = True
+
+
+@dataclass(frozen=True)
+class _Last:
+    """Latest sample of one (source, param): value None when it was no value or unreliable."""
+
+    value: float | None
+    at: float  # clock s
+    single: bool  # a single NIBP reading (no delay)
+
+
+@dataclass(frozen=True)
+class _Check:
+    """One limit check of a sample: condition name, side, limits and the value compared."""
+
+    condition: str
+    side: str
+    limits: ParamLimits
+    compared: float
+    baseline: float | None
+
+
+class AlarmEngine:
+    """Evaluates limits, delays, hysteresis, escalation, latching and audio pause.
+
+    clock (monotonic s) drives every delay and timer; wallclock (UTC epoch s)
+    only stamps events. Not thread-safe: call it from one thread.
+    """
+
+    def __init__(self, profile: Profile, clock: Callable[[], float] = time.monotonic,
+                 wallclock: Callable[[], float] = time.time) -> None:
+        self.profile = profile
+        self._clock = clock
+        self._wallclock = wallclock
+        self._limits: dict[str, ParamLimits] = dict(profile.limits)
+        self._baselines: dict[str, float] = {}
+        self._last: dict[tuple[str, str], _Last] = {}
+        self._pending: dict[tuple[str, str], tuple[float, str]] = {}  # key -> (onset clock s, param)
+        self._alarms: dict[tuple[str, str], _Alarm] = {}
+        self._conditions: dict[str, dict[Condition, str]] = {}
+        self._pause_until: float | None = None
+        self._seq = itertools.count()
+        self._run = uuid.uuid4().hex[:8]
+        self.limit_changes: list[LimitChange] = []
+
+    # ---- input -------------------------------------------------------------------------------
+
+    def on_item(self, item: DeviceItem) -> list[AlarmEvent]:
+        """Evaluate one device item; return the events it caused."""
+        if isinstance(item, Sample):
+            return self._finish(self._on_sample(item.source, item.param, item.value, item.flags,
+                                                item.source == "nibp" and item.param in NIBP_PARAMS))
+        if isinstance(item, StatusChange):
+            return self._finish(self._on_status(item.source, item.condition, item.active, item.detail))
+        if isinstance(item, NibpResult):
+            return self._finish(self._on_nibp(item))
+        if isinstance(item, DeviceInfo):
+            return []
+        raise TypeError(f"not a device item: {type(item).__name__}")
+
+    def tick(self) -> list[AlarmEvent]:
+        """Advance timers: delays, escalation by time, audio-pause expiry, technical escalation."""
+        now = self._clock()
+        events: list[AlarmEvent] = []
+        for source, param in {(source, param) for (source, _c), (_o, param) in self._pending.items()}:
+            last = self._last.get((source, param))
+            if last is not None and last.value is not None:
+                events += self._evaluate(source, param, last.value, last.single)
+        for a in list(self._alarms.values()):
+            if not a.present or a.priority >= Priority.HIGH:
+                continue
+            if a.kind is AlarmKind.PHYSIOLOGICAL and a.priority is Priority.MEDIUM and not a.acknowledged \
+                    and now - a.since >= self.profile.escalation_s:
+                events += self._escalate(a, Priority.HIGH, f"not acknowledged within {fmt(self.profile.escalation_s)} s")
+            elif a.kind is AlarmKind.TECHNICAL and a.escalate_after_s is not None \
+                    and now - a.since >= a.escalate_after_s:
+                events += self._escalate(a, Priority.HIGH, f"lasting more than {fmt(a.escalate_after_s)} s")
+        if self._pause_until is not None and now >= self._pause_until:
+            self._pause_until = None
+            events.append(self._event(EventKind.AUDIO_RESUMED, message="Alarm audio pause ended"))
+        return self._finish(events)
+
+    # ---- user commands -----------------------------------------------------------------------
+
+    def acknowledge(self, user: str) -> list[AlarmEvent]:
+        """Acknowledge every active alarm; clear latched alarms whose condition has ended."""
+        events: list[AlarmEvent] = []
+        for key, a in list(self._alarms.items()):
+            if not a.acknowledged:
+                a.acknowledged = True
+                events.append(self._alarm_event(EventKind.ACKNOWLEDGED, a, f"{a.message} acknowledged by {user}", user))
+            if not a.present:
+                del self._alarms[key]
+                events.append(self._alarm_event(EventKind.CLEARED, a, f"{a.message} cleared on acknowledgement "
+                                                                      f"(condition had ended)", user))
+        return events
+
+    def pause_audio(self, user: str) -> list[AlarmEvent]:
+        """Pause alarm sound for the profile's pause time (120 to 300 s); a new alarm or higher priority ends it."""
+        self._pause_until = self._clock() + self.profile.pause_s
+        return [self._event(EventKind.AUDIO_PAUSED, user=user, value=self.profile.pause_s,
+                            message=f"Alarm audio paused for {fmt(self.profile.pause_s)} s by {user}")]
+
+    def set_limit(self, param: str, key: str, value: float | None, user: str) -> list[AlarmEvent]:
+        """Change one setting of a parameter for this session (validated, logged), then re-evaluate.
+
+        key: medium_low, medium_high, high_low, high_high (None switches a medium
+        limit off; a high-priority limit cannot be switched off), delay_s,
+        hysteresis, bypass_margin. Raises ValueError (ProfileError) with a
+        one-line reason if the change is refused.
+        """
+        if param not in PHYSIOLOGICAL_RANGE:
+            raise ProfileError(f"unknown parameter '{param}' (known: {', '.join(PHYSIOLOGICAL_RANGE)})")
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        old_limits = self._limits.get(param, ParamLimits())
+        new_limits = with_setting(old_limits, key, value)
+        old = getattr(old_limits, key)
+        if value is None and key.startswith("high_") and old is not None:
+            raise ProfileError(f"the high-priority {label(param)} {key[5:]} limit cannot be switched off "
+                               f"during a session")
+        validate_limits(param, new_limits)
+        if new_limits == old_limits:
+            return []
+        self._limits[param] = new_limits
+        change = LimitChange(self._wallclock(), param, key, old, value, user)
+        self.limit_changes.append(change)
+        words = key.replace("_s", "").replace("_", " ")
+        events = [self._event(EventKind.LIMIT_CHANGED, condition=key, param=param, user=user, old=old, new=value,
+                              message=f"{label(param)} {words} changed from {fmt(old)} to {fmt(value)} by {user}")]
+        base = RISE_OF.get(param, param)
+        for (source, p), last in list(self._last.items()):
+            if p == base and last.value is not None:
+                events += self._evaluate(source, p, last.value, last.single)
+        return self._finish(events)
+
+    def set_baseline(self, param: str, value: float) -> None:
+        """Set the session baseline of a parameter (mmHg) for baseline-relative alarms.
+
+        It is used from the next value of that parameter on.
+        """
+        low, high = PHYSIOLOGICAL_RANGE.get(param, (-math.inf, math.inf))
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and low <= value <= high):
+            raise ValueError(f"baseline {label(param)} {value!r} is outside {fmt(low)} to {fmt(high)}")
+        self._baselines[param] = float(value)
+
+    def raise_technical(self, key: str, priority: Priority, message: str) -> list[AlarmEvent]:
+        """Raise (or update) an application-level technical alarm, e.g. "audio_unavailable".
+
+        Raising it again with a higher priority escalates it; a lower priority
+        only updates the message (a priority never drops during an alarm's life).
+        """
+        a = self._alarms.get((APP_SOURCE, key))
+        if a is None:
+            return self._finish(self._raise(APP_SOURCE, key, AlarmKind.TECHNICAL, priority, "", message, None, None))
+        a.message = message
+        if priority > a.priority:
+            return self._finish(self._escalate(a, priority, ""))
+        return []
+
+    def clear_technical(self, key: str) -> list[AlarmEvent]:
+        """End an application-level technical alarm."""
+        a = self._alarms.pop((APP_SOURCE, key), None)
+        return [self._alarm_event(EventKind.CLEARED, a, f"{a.message}: cleared")] if a else []
+
+    # ---- state for the UI ------------------------------------------------------------------------
+
+    def active(self) -> list[ActiveAlarm]:
+        """Return the alarms to show, highest priority first, then oldest; latched ones included."""
+        ordered = sorted(self._alarms.values(), key=lambda a: (-a.priority, a.since, a.seq))
+        return [ActiveAlarm(a.alarm_id, a.condition, a.kind, a.priority, a.message, a.source, a.param, a.value,
+                            a.limit, a.raised_t, a.acknowledged, not a.present) for a in ordered]
+
+    def audio_pause_remaining(self) -> float | None:
+        """Return the seconds of audio pause left, None when not paused."""
+        if self._pause_until is None:
+            return None
+        return max(0.0, self._pause_until - self._clock())
+
+    def audible_priority(self) -> Priority | None:
+        """Return the priority whose tone should sound now; None if nothing should or audio is paused.
+
+        Unacknowledged alarms sound; a present high alarm sounds even when acknowledged.
+        """
+        if self.audio_pause_remaining():
+            return None
+        sounding = [a.priority for a in self._alarms.values()
+                    if not a.acknowledged or (a.present and a.priority is Priority.HIGH)]
+        return max(sounding, default=None)
+
+    def advisories(self) -> list[str]:
+        """Return advisory texts ("Consider holding the infusion: SBP 184 >= 180"); advice only, never acts.
+
+        Uses the newest reliable value of each parameter not older than the
+        profile's advisory_max_age_s.
+        """
+        now = self._clock()
+        out = []
+        for adv in self.profile.advisories:
+            lasts = [last for (_s, p), last in self._last.items() if p == adv.param]
+            latest = max(lasts, key=lambda last: last.at, default=None)
+            if latest is None or latest.value is None or now - latest.at > self.profile.advisory_max_age_s:
+                continue
+            if adv.matches(latest.value):
+                out.append(f"Consider holding the infusion: {label(adv.param)} {fmt(latest.value)} "
+                           f"{adv.op} {fmt(adv.value)}")
+        return out
+
+    def limits(self, param: str) -> ParamLimits | None:
+        """Return the current limits of a parameter (or of a rise pseudo-parameter like "sbp_rise")."""
+        return self._limits.get(param)
+
+    def baseline(self, param: str) -> float | None:
+        """Return the session baseline of a parameter, if set."""
+        return self._baselines.get(param)
+
+    def conditions(self, source: str) -> dict[Condition, str]:
+        """Return the technical conditions a source reports now (condition -> detail words)."""
+        return dict(self._conditions.get(source, {}))
+
+    def blocking_condition(self, source: str) -> Condition | None:
+        """Return the condition that forbids showing the source's values as live, else None.
+
+        A tile shows '---' (or the last value greyed with its age) while this is not None.
+        """
+        active = self._conditions.get(source, {})
+        return next((c for c in BLOCKING_ORDER if c in active and c in VALUE_BLOCKING), None)
+
+    def priority_of(self, param: str) -> Priority | None:
+        """Return the highest priority of the physiological alarms of a parameter (the tile's colour)."""
+        return max((a.priority for a in self._alarms.values()
+                    if a.kind is AlarmKind.PHYSIOLOGICAL and a.param == param), default=None)
+
+    # ---- evaluation --------------------------------------------------------------------------------
+
+    def _on_sample(self, source: str, param: str, value: float | None, flags: frozenset[str],
+                   single: bool) -> list[AlarmEvent]:
+        if param in WAVEFORMS:
+            return []
+        usable = value is not None and math.isfinite(value) and not (flags & UNRELIABLE_FLAGS)
+        self._last[(source, param)] = _Last(float(value) if usable else None, self._clock(), single)
+        return self._evaluate(source, param, float(value), single) if usable else []
+
+    def _on_nibp(self, r: NibpResult) -> list[AlarmEvent]:
+        failed = bool(r.error_code or r.error) or (r.sbp is None and r.dbp is None and r.map is None)
+        events = self._on_status(r.source, Condition.NIBP_FAILED, failed, r.error or
+                                 (f"error code {r.error_code}" if r.error_code else ""))
+        if failed:
+            return events
+        for param, value in (("sbp", r.sbp), ("dbp", r.dbp), ("map", r.map), ("nibp_pulse_rate", r.pulse_rate)):
+            events += self._on_sample(r.source, param, value, frozenset(), True)
+        return events
+
+    def _on_status(self, source: str, condition: Condition, active: bool, detail: str) -> list[AlarmEvent]:
+        conds = self._conditions.setdefault(source, {})
+        if active:
+            conds[condition] = detail
+        else:
+            conds.pop(condition, None)
+        rule = self.profile.technical.get(condition.value)
+        if rule is None:
+            return []
+        key = (source, condition.value)
+        text = CONDITION_TEXT.get(condition.value, condition.value)
+        message = f"{SOURCE_TEXT.get(source, source)}: {text}" + (f" ({detail})" if detail and detail != text else "")
+        a = self._alarms.get(key)
+        if active and a is None:
+            return self._raise(source, condition.value, AlarmKind.TECHNICAL, rule.priority, "", message, None, None,
+                               escalate_after_s=rule.escalate_after_s)
+        if active and a is not None:
+            a.message = message
+            return []
+        if a is not None:
+            del self._alarms[key]
+            return [self._alarm_event(EventKind.CLEARED, a, f"{a.message}: cleared")]
+        return []
+
+    def _checks(self, param: str, value: float) -> list[_Check]:
+        checks = []
+        lim = self._limits.get(param)
+        if lim is not None:
+            checks += [_Check(f"{param}_{side}", side, lim, value, None) for side in ("low", "high")]
+        for rise, base in RISE_OF.items():
+            rise_lim, baseline = self._limits.get(rise), self._baselines.get(base)
+            if base == param and rise_lim is not None and baseline is not None:
+                checks.append(_Check(rise, "high", rise_lim, value - baseline, baseline))
+        return checks
+
+    def _evaluate(self, source: str, param: str, value: float, single: bool) -> list[AlarmEvent]:
+        """Apply one reliable value to every limit check of its parameter."""
+        now = self._clock()
+        events: list[AlarmEvent] = []
+        for c in self._checks(param, value):
+            key = (source, c.condition)
+            a = self._alarms.get(key)
+            tier = c.limits.tier(c.compared, c.side)
+            if a is not None and a.present:
+                a.value = value
+                if c.limits.clears(c.compared, c.side):
+                    events += self._end(key, a)
+                elif tier is not None:
+                    a.message, a.limit = self._describe(param, value, c, tier[1])
+                    if tier[0] > a.priority:
+                        events += self._escalate(a, tier[0], "")
+                continue
+            if tier is None:
+                if c.limits.clears(c.compared, c.side):
+                    self._pending.pop(key, None)
+                continue
+            onset, _ = self._pending.setdefault(key, (now, param))
+            delay = 0.0 if single else c.limits.delay_s
+            if now - onset >= delay or c.limits.bypasses_delay(c.compared, c.side):
+                del self._pending[key]
+                message, limit = self._describe(param, value, c, tier[1])
+                events += self._raise(source, c.condition, AlarmKind.PHYSIOLOGICAL, tier[0], param, message, value,
+                                      limit)
+        return events + self._escalate_for_several()
+
+    def _describe(self, param: str, value: float, c: _Check, key: str) -> tuple[str, float]:
+        """Return the alarm text ("SpO2 87 < 90") and the absolute limit crossed."""
+        threshold = getattr(c.limits, key)
+        op = c.limits.op(key)
+        if c.baseline is None:
+            return f"{label(param)} {fmt(value)} {op} {fmt(threshold)}", threshold
+        limit = c.baseline + threshold
+        return (f"{label(param)} {fmt(value)} {op} {fmt(limit)} (baseline {fmt(c.baseline)} +{fmt(threshold)})",
+                limit)
+
+    def _escalate_for_several(self) -> list[AlarmEvent]:
+        present = [a for a in self._alarms.values() if a.kind is AlarmKind.PHYSIOLOGICAL and a.present]
+        if len({a.param for a in present}) < 2:
+            return []
+        events: list[AlarmEvent] = []
+        for a in present:
+            if a.priority is Priority.MEDIUM:
+                events += self._escalate(a, Priority.HIGH, "two or more parameters in alarm")
+        return events
+
+    # ---- alarm life ----------------------------------------------------------------------------------
+
+    def _raise(self, source: str, condition: str, kind: AlarmKind, priority: Priority, param: str, message: str,
+               value: float | None, limit: float | None, escalate_after_s: float | None = None) -> list[AlarmEvent]:
+        key = (source, condition)
+        a = self._alarms.get(key)
+        if a is not None:  # a latched alarm whose condition came back
+            a.present, a.acknowledged = True, False
+            a.priority = max(a.priority, priority)
+            a.message, a.value, a.limit = message, value, limit
+        else:
+            seq = next(self._seq)
+            a = _Alarm(f"{self._run}-{seq}", seq, condition, kind, priority, source, param, message, value, limit,
+                       self._wallclock(), self._clock(), escalate_after_s)
+            self._alarms[key] = a
+        return [self._alarm_event(EventKind.RAISED, a, a.message)]
+
+    def _escalate(self, a: _Alarm, priority: Priority, reason: str) -> list[AlarmEvent]:
+        a.priority, a.acknowledged = priority, False
+        text = f"{a.message} ({reason})" if reason else a.message
+        return [self._alarm_event(EventKind.ESCALATED, a, text)]
+
+    def _end(self, key: tuple[str, str], a: _Alarm) -> list[AlarmEvent]:
+        """End an alarm's condition: latch an unacknowledged high physiological alarm, else clear it."""
+        if a.kind is AlarmKind.PHYSIOLOGICAL and a.priority is Priority.HIGH and not a.acknowledged:
+            a.present = False
+            return []
+        del self._alarms[key]
+        return [self._alarm_event(EventKind.CLEARED, a, f"{a.message}: cleared, now {fmt(a.value)}")]
+
+    def _finish(self, events: list[AlarmEvent]) -> list[AlarmEvent]:
+        """End an audio pause when a new alarm or a higher priority appeared among events."""
+        if self._pause_until is not None and any(e.kind in (EventKind.RAISED, EventKind.ESCALATED) for e in events):
+            self._pause_until = None
+            events.append(self._event(EventKind.AUDIO_RESUMED,
+                                      message="Alarm audio pause ended: new alarm or higher priority"))
+        return events
+
+    def _alarm_event(self, kind: EventKind, a: _Alarm, message: str, user: str = "") -> AlarmEvent:
+        return AlarmEvent(t=self._wallclock(), kind=kind, alarm_id=a.alarm_id, condition=a.condition,
+                          alarm_kind=a.kind, priority=a.priority, message=message, source=a.source, param=a.param,
+                          value=a.value, limit=a.limit, user=user)
+
+    def _event(self, kind: EventKind, **values: object) -> AlarmEvent:
+        return AlarmEvent(t=self._wallclock(), kind=kind, **values)  # type: ignore[arg-type]
+

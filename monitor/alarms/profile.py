@@ -1,0 +1,378 @@
+"""Alarm limit profiles: per-parameter two-tier limits, delays, hysteresis; JSON load/save.
+
+A profile is the preset a session starts from (CLINICAL.md: figures are
+defaults to make configurable, never hard-coded in logic). Validation refuses
+anything a tired user could mistype into a dangerous setting, with a one-line
+message that says what is wrong and what is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from monitor.alarms.model import Priority
+from monitor.sample import Condition
+
+
+class ProfileError(ValueError):
+    """An invalid profile or limit; str() is one line meant for the user."""
+
+
+#: Accepted limit range per parameter (display units), so a typo cannot disable an alarm.
+PHYSIOLOGICAL_RANGE: dict[str, tuple[float, float]] = {
+    "spo2": (50.0, 100.0),
+    "pulse_rate": (20.0, 250.0),
+    "sbp": (40.0, 260.0),
+    "dbp": (20.0, 200.0),
+    "map": (30.0, 220.0),
+    "nibp_pulse_rate": (20.0, 250.0),
+    "resp_rate": (4.0, 60.0),
+    "sbp_rise": (5.0, 150.0),  # mmHg above the session baseline
+    "dbp_rise": (5.0, 100.0),
+}
+
+#: Baseline-relative pseudo-parameters -> the parameter they are computed from.
+RISE_OF: dict[str, str] = {"sbp_rise": "sbp", "dbp_rise": "dbp"}
+
+LABELS: dict[str, str] = {
+    "spo2": "SpO2", "pulse_rate": "Pulse", "sbp": "SBP", "dbp": "DBP", "map": "MAP",
+    "nibp_pulse_rate": "NIBP pulse", "resp_rate": "Resp", "sbp_rise": "SBP rise", "dbp_rise": "DBP rise",
+}
+DISPLAY_UNITS: dict[str, str] = {
+    "spo2": "%", "pulse_rate": "/min", "sbp": "mmHg", "dbp": "mmHg", "map": "mmHg",
+    "nibp_pulse_rate": "/min", "resp_rate": "/min", "sbp_rise": "mmHg", "dbp_rise": "mmHg",
+}
+
+LIMIT_KEYS = ("medium_low", "medium_high", "high_low", "high_high")
+SETTING_RANGES: dict[str, tuple[float, float, str]] = {
+    "delay_s": (0.0, 120.0, "s"),
+    "hysteresis": (0.0, 20.0, ""),
+    "bypass_margin": (1.0, 50.0, ""),
+}
+PAUSE_RANGE_S = (120.0, 300.0)
+ESCALATION_RANGE_S = (10.0, 600.0)
+TECH_ESCALATION_RANGE_S = (5.0, 600.0)
+ADVISORY_AGE_RANGE_S = (60.0, 3600.0)
+ADVISORY_OPS = (">", ">=", "<", "<=")
+
+
+def label(param: str) -> str:
+    """Return the short display name of a parameter ("SpO2")."""
+    return LABELS.get(param, param)
+
+
+def fmt(value: float | None) -> str:
+    """Format a value for messages: whole numbers without decimals, else one decimal."""
+    if value is None:
+        return "---"
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+@dataclass(frozen=True)
+class ParamLimits:
+    """Alarm settings of one parameter, in its display unit (%, /min, mmHg).
+
+    A low-side alarm exists while the value is below a low limit, a high-side
+    alarm while it is above a high limit; keys listed in `inclusive` also
+    alarm on equality (">= 180"). medium_* is the tier reached first, high_*
+    the outer one. delay_s: how long a condition must persist before it
+    alarms. hysteresis: how far back inside the limit a value must come for
+    the condition to end. bypass_margin: a value this far beyond the outer
+    (high) limit alarms at once, ignoring the delay (rapid desaturation).
+    """
+
+    medium_low: float | None = None
+    medium_high: float | None = None
+    high_low: float | None = None
+    high_high: float | None = None
+    delay_s: float = 0.0
+    hysteresis: float = 0.0
+    bypass_margin: float | None = None
+    inclusive: frozenset[str] = field(default_factory=frozenset)
+
+    def op(self, key: str) -> str:
+        """Return the comparison that alarms for a limit key ("<", "<=", ">", ">=")."""
+        base = "<" if key.endswith("_low") else ">"
+        return base + "=" if key in self.inclusive else base
+
+    def beyond(self, value: float, key: str, slack: float = 0.0) -> bool:
+        """Tell whether value is on the alarm side of limit `key` moved inward by slack."""
+        limit = getattr(self, key)
+        if limit is None:
+            return False
+        if key.endswith("_low"):
+            edge = limit + slack
+            return value <= edge if key in self.inclusive else value < edge
+        edge = limit - slack
+        return value >= edge if key in self.inclusive else value > edge
+
+    def tier(self, value: float, side: str) -> tuple[Priority, str] | None:
+        """Return the priority and limit key that value is beyond on one side ("low"/"high")."""
+        if self.beyond(value, f"high_{side}"):
+            return Priority.HIGH, f"high_{side}"
+        if self.beyond(value, f"medium_{side}"):
+            return Priority.MEDIUM, f"medium_{side}"
+        return None
+
+    def clears(self, value: float, side: str) -> bool:
+        """Tell whether value is back inside every limit of a side by the hysteresis."""
+        return not any(self.beyond(value, f"{t}_{side}", self.hysteresis) for t in ("medium", "high"))
+
+    def bypasses_delay(self, value: float, side: str) -> bool:
+        """Tell whether value is more than bypass_margin beyond the high limit of a side."""
+        if self.bypass_margin is None:
+            return False
+        return self.beyond(value, f"high_{side}", -self.bypass_margin)
+
+    def has_side(self, side: str) -> bool:
+        """Tell whether any limit is set on a side."""
+        return getattr(self, f"medium_{side}") is not None or getattr(self, f"high_{side}") is not None
+
+
+@dataclass(frozen=True)
+class TechnicalRule:
+    """Priority of a technical condition, and optional escalation to high after it lasts (s)."""
+
+    priority: Priority
+    escalate_after_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Advisory:
+    """A threshold that makes the engine suggest holding the infusion (it never acts)."""
+
+    param: str
+    op: str
+    value: float
+
+    def matches(self, value: float) -> bool:
+        """Tell whether a value meets the threshold."""
+        return {">": value > self.value, ">=": value >= self.value,
+                "<": value < self.value, "<=": value <= self.value}[self.op]
+
+
+#: ALARMS.md "technical alarm defaults"; a profile may override any of them.
+DEFAULT_TECHNICAL: dict[str, TechnicalRule] = {
+    Condition.PROBE_OFF.value: TechnicalRule(Priority.MEDIUM),
+    Condition.SEARCHING.value: TechnicalRule(Priority.MEDIUM),
+    Condition.SENSOR_FAULT.value: TechnicalRule(Priority.MEDIUM),
+    Condition.NO_DATA.value: TechnicalRule(Priority.MEDIUM, 30.0),
+    Condition.PORT_LOST.value: TechnicalRule(Priority.MEDIUM, 30.0),
+    Condition.LOW_PERFUSION.value: TechnicalRule(Priority.LOW),
+    Condition.ARTIFACT.value: TechnicalRule(Priority.LOW),
+    Condition.NIBP_FAILED.value: TechnicalRule(Priority.LOW),
+    Condition.DEVICE_ALARM.value: TechnicalRule(Priority.MEDIUM),
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named preset of alarm settings.
+
+    escalation_s: an unacknowledged medium physiological alarm becomes high
+    after this long. pause_s: length of one audio pause (120 to 300 s).
+    advisory_max_age_s: values older than this no longer trigger advisories
+    (a BP reading turns grey after 15 min).
+    """
+
+    name: str
+    limits: Mapping[str, ParamLimits]
+    escalation_s: float = 60.0
+    pause_s: float = 120.0
+    advisory_max_age_s: float = 900.0
+    advisories: tuple[Advisory, ...] = ()
+    technical: Mapping[str, TechnicalRule] = field(default_factory=lambda: dict(DEFAULT_TECHNICAL))
+    description: str = ""
+
+
+def _in_range(what: str, value: float, low: float, high: float, unit: str) -> None:
+    if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)):
+        raise ProfileError(f"{what} must be a number, not {value!r}")
+    if not low <= value <= high:
+        raise ProfileError(f"{what} {fmt(value)} is outside the allowed range {fmt(low)} to {fmt(high)} {unit}".rstrip())
+
+
+def validate_limits(param: str, lim: ParamLimits) -> None:
+    """Raise ProfileError (one line) if the limits of param are unsafe or inconsistent."""
+    if param not in PHYSIOLOGICAL_RANGE:
+        raise ProfileError(f"unknown parameter '{param}' (known: {', '.join(PHYSIOLOGICAL_RANGE)})")
+    name, unit = label(param), DISPLAY_UNITS[param]
+    low, high = PHYSIOLOGICAL_RANGE[param]
+    for key in LIMIT_KEYS:
+        value = getattr(lim, key)
+        if value is None:
+            continue
+        if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)):
+            raise ProfileError(f"{name} {key.replace('_', ' ')} limit must be a number, not {value!r}")
+        if not low <= value <= high:
+            raise ProfileError(f"{name} {key.replace('_', ' ')} limit {fmt(value)} is outside the physiological "
+                               f"range {fmt(low)} to {fmt(high)} {unit}")
+    if param in RISE_OF and (lim.medium_low is not None or lim.high_low is not None):
+        raise ProfileError(f"{name} has upper limits only (medium_high, high_high)")
+    for side, worse in (("low", lambda m, h: m < h), ("high", lambda m, h: m > h)):
+        med, hi = getattr(lim, f"medium_{side}"), getattr(lim, f"high_{side}")
+        if med is not None and hi is not None and worse(med, hi):
+            raise ProfileError(f"{name} medium {side} limit {fmt(med)} is beyond the high-priority {side} limit "
+                               f"{fmt(hi)}: the medium limit must be reached first")
+    lows = [v for v in (lim.medium_low, lim.high_low) if v is not None]
+    highs = [v for v in (lim.medium_high, lim.high_high) if v is not None]
+    if lows and highs and max(lows) >= min(highs):
+        raise ProfileError(f"{name} low limit {fmt(max(lows))} is not below the high limit {fmt(min(highs))}")
+    for key, (lo, hi, u) in SETTING_RANGES.items():
+        value = getattr(lim, key)
+        if value is not None:
+            _in_range(f"{name} {key.replace('_s', '').replace('_', ' ')}", value, lo, hi, u)
+    unknown = set(lim.inclusive) - set(LIMIT_KEYS)
+    if unknown:
+        raise ProfileError(f"{name} inclusive lists unknown limit keys: {', '.join(sorted(unknown))}")
+
+
+def validate_profile(p: Profile) -> None:
+    """Raise ProfileError (one line) if any part of the profile is invalid."""
+    for param, lim in p.limits.items():
+        validate_limits(param, lim)
+    _in_range("audio pause", p.pause_s, *PAUSE_RANGE_S, "s")
+    _in_range("medium-to-high escalation time", p.escalation_s, *ESCALATION_RANGE_S, "s")
+    _in_range("advisory maximum value age", p.advisory_max_age_s, *ADVISORY_AGE_RANGE_S, "s")
+    for adv in p.advisories:
+        if adv.param not in PHYSIOLOGICAL_RANGE or adv.param in RISE_OF:
+            raise ProfileError(f"advisory on unknown parameter '{adv.param}'")
+        if adv.op not in ADVISORY_OPS:
+            raise ProfileError(f"advisory on {label(adv.param)}: operator '{adv.op}' is not one of {' '.join(ADVISORY_OPS)}")
+        lo, hi = PHYSIOLOGICAL_RANGE[adv.param]
+        _in_range(f"advisory threshold for {label(adv.param)}", adv.value, lo, hi, DISPLAY_UNITS[adv.param])
+    known = {c.value for c in Condition}
+    for cond, rule in p.technical.items():
+        if cond not in known:
+            raise ProfileError(f"unknown technical condition '{cond}' (known: {', '.join(sorted(known))})")
+        if rule.escalate_after_s is not None:
+            _in_range(f"escalation time of {cond}", rule.escalate_after_s, *TECH_ESCALATION_RANGE_S, "s")
+
+
+def _num(value: Any) -> Any:
+    """Return JSON integers as floats (so limits compare and print alike); leave anything else to validation."""
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _expect_keys(where: str, d: Any, allowed: set[str]) -> Mapping[str, Any]:
+    if not isinstance(d, Mapping):
+        raise ProfileError(f"{where} must be a JSON object")
+    unknown = set(d) - allowed
+    if unknown:
+        raise ProfileError(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))} "
+                           f"(allowed: {', '.join(sorted(allowed))})")
+    return d
+
+
+def profile_from_dict(d: Any) -> Profile:
+    """Build and validate a Profile from parsed JSON; ProfileError on any problem."""
+    top = _expect_keys("profile", d, {"name", "description", "limits", "escalation_s", "pause_s",
+                                      "advisory_max_age_s", "advisories", "technical"})
+    if not isinstance(top.get("name"), str) or not top["name"]:
+        raise ProfileError("profile needs a non-empty \"name\"")
+    limit_fields = {f.name for f in fields(ParamLimits)}
+    limits: dict[str, ParamLimits] = {}
+    for param, raw in _expect_keys("limits", top.get("limits", {}), set(PHYSIOLOGICAL_RANGE)).items():
+        raw = _expect_keys(f"limits of {param}", raw, limit_fields)
+        values = {k: _num(v) for k, v in raw.items()}
+        if "inclusive" in values:
+            if not isinstance(values["inclusive"], list):
+                raise ProfileError(f"limits of {param}: inclusive must be a list of limit keys")
+            values["inclusive"] = frozenset(values["inclusive"])
+        limits[param] = ParamLimits(**values)
+    advisories = []
+    raw_adv = top.get("advisories", [])
+    if not isinstance(raw_adv, list):
+        raise ProfileError("advisories must be a list")
+    for raw in raw_adv:
+        raw = _expect_keys("advisory", raw, {"param", "op", "value"})
+        advisories.append(Advisory(str(raw.get("param")), str(raw.get("op")), _num(raw.get("value"))))
+    technical = dict(DEFAULT_TECHNICAL)
+    for cond, raw in _expect_keys("technical", top.get("technical", {}), {c.value for c in Condition}).items():
+        raw = _expect_keys(f"technical {cond}", raw, {"priority", "escalate_after_s"})
+        try:
+            prio = Priority.parse(raw.get("priority", ""))
+        except ValueError as exc:
+            raise ProfileError(f"technical {cond}: {exc}") from None
+        technical[cond] = TechnicalRule(prio, _num(raw.get("escalate_after_s")))
+    settings = {k: _num(top[k]) for k in ("escalation_s", "pause_s", "advisory_max_age_s") if k in top}
+    profile = Profile(name=top["name"], description=str(top.get("description", "")), limits=limits,
+                      advisories=tuple(advisories), technical=technical, **settings)
+    validate_profile(profile)
+    return profile
+
+
+def profile_to_dict(p: Profile) -> dict[str, Any]:
+    """Return the JSON form of a profile (None limits left out)."""
+    limits: dict[str, Any] = {}
+    for param, lim in p.limits.items():
+        entry: dict[str, Any] = {k: getattr(lim, k) for k in (*LIMIT_KEYS, "delay_s", "hysteresis", "bypass_margin")
+                                 if getattr(lim, k) is not None}
+        if lim.inclusive:
+            entry["inclusive"] = sorted(lim.inclusive)
+        limits[param] = entry
+    return {
+        "name": p.name,
+        "description": p.description,
+        "escalation_s": p.escalation_s,
+        "pause_s": p.pause_s,
+        "advisory_max_age_s": p.advisory_max_age_s,
+        "limits": limits,
+        "advisories": [{"param": a.param, "op": a.op, "value": a.value} for a in p.advisories],
+        "technical": {c: {"priority": r.priority.label, **({"escalate_after_s": r.escalate_after_s}
+                                                             if r.escalate_after_s is not None else {})}
+                      for c, r in p.technical.items()},
+    }
+
+
+def bundled_profiles() -> list[str]:
+    """Return the names of the profiles shipped in monitor/profiles/."""
+    folder = resources.files("monitor").joinpath("profiles")
+    return sorted(e.name[:-5] for e in folder.iterdir() if e.name.endswith(".json"))
+
+
+def load_profile(name_or_path: str | Path) -> Profile:
+    """Load a bundled profile by name ("ketamine") or a JSON file by path; ProfileError if invalid."""
+    text_name = str(name_or_path)
+    if re.fullmatch(r"[A-Za-z0-9_-]+", text_name) and not Path(text_name).is_file():
+        entry = resources.files("monitor").joinpath("profiles", f"{text_name}.json")
+        if not entry.is_file():
+            raise ProfileError(f"no bundled profile named '{text_name}' (bundled: {', '.join(bundled_profiles())})")
+        where, text = f"profile '{text_name}'", entry.read_text(encoding="utf-8")
+    else:
+        path = Path(text_name)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ProfileError(f"cannot read profile {path}: {exc.strerror or exc}") from None
+        where = f"profile {path}"
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProfileError(f"{where}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    try:
+        return profile_from_dict(data)
+    except (ProfileError, TypeError) as exc:
+        raise ProfileError(f"{where}: {exc}") from None
+
+
+def save_profile(profile: Profile, path: str | Path) -> None:
+    """Validate a profile and write it as JSON (UTF-8, indented) to path."""
+    validate_profile(profile)
+    Path(path).write_text(json.dumps(profile_to_dict(profile), indent=2) + "\n", encoding="utf-8")
+
+
+def with_setting(lim: ParamLimits, key: str, value: float | None) -> ParamLimits:
+    """Return lim with one field replaced (keys: LIMIT_KEYS and SETTING_RANGES); ProfileError on an unknown key."""
+    if key not in LIMIT_KEYS and key not in SETTING_RANGES:
+        raise ProfileError(f"unknown limit key '{key}' (known: {', '.join((*LIMIT_KEYS, *SETTING_RANGES))})")
+    if value is None and key in ("delay_s", "hysteresis"):
+        raise ProfileError(f"{key} needs a number")
+    return replace(lim, **{key: value})
