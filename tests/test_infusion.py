@@ -1,0 +1,316 @@
+"""Infusion engine on a fake clock: dose integral, pauses, rate changes, planned end, refusals."""
+
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from monitor.clinical_config import load_clinical_config
+from monitor.dosing import DoseError, DosePlan
+from monitor.infusion import InfusionEngine, InfusionError, InfusionState
+
+LIMITS = load_clinical_config().dose_limits
+WALL0 = 1_700_000_000.0
+
+
+class Clock:
+    """A monotonic clock moved by hand and a wall clock that follows it."""
+
+    def __init__(self, t: float = 5000.0) -> None:
+        self.t = t
+        self.t0 = t
+
+    def __call__(self) -> float:
+        return self.t
+
+    def wall(self) -> float:
+        return WALL0 + (self.t - self.t0)
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+def engine(plan=None, clock=None, **kw):
+    clock = clock or Clock()
+    e = InfusionEngine(plan or DosePlan(70, 0.5, 40), clock=clock, wallclock=clock.wall, limits=LIMITS,
+                       complete_tolerance_fraction=0.05, **kw)
+    return e, clock
+
+
+def test_worked_example_runs_35_mg_in_40_min():
+    e, c = engine()
+    assert (e.state, e.delivered_mg, e.remaining_s, e.current_rate_ml_per_h) == (InfusionState.NOT_STARTED, 0, 2400, 150)
+    ev = e.start("nurse A")
+    assert (ev.kind, ev.t, ev.user, ev.rate_ml_per_h, ev.delivered_mg) == ("started", WALL0, "nurse A", 150.0, 0.0)
+    c.advance(20 * 60)
+    assert e.delivered_mg == 17.5
+    assert e.delivered_ml == 50.0
+    assert e.delivered_mg_per_kg == 0.25
+    assert e.progress == 0.5
+    assert e.remaining_mg == 17.5
+    assert e.remaining_s == 1200.0
+    assert e.projected_end == WALL0 + 2400
+    assert e.elapsed_running_s == e.elapsed_wall_s == 1200.0
+    assert e.tick() is None
+
+
+def test_pause_counts_nothing_and_moves_the_projected_end():
+    e, c = engine()
+    e.start("A")
+    c.advance(600)
+    ev = e.pause("nausea", "A")
+    assert (ev.kind, ev.reason, ev.delivered_mg) == ("paused", "nausea", 8.75)
+    c.advance(300)
+    assert e.delivered_mg == 8.75
+    assert e.elapsed_running_s == 600 and e.elapsed_wall_s == 900
+    assert e.projected_end == WALL0 + 2400 + 300  # still 30 min to go, counted from now
+    c.advance(120)
+    assert e.projected_end == WALL0 + 2400 + 420
+    e.resume("A")
+    c.advance(60)
+    assert e.delivered_mg == 8.75 + 35 * 60 / 2400
+    assert e.projected_end == WALL0 + 2400 + 420
+
+
+def test_rate_change_changes_speed_not_total_and_the_end_comes_once():
+    e, c = engine()
+    e.start("A")
+    c.advance(20 * 60)  # 50 mL in
+    ev = e.change_rate(100, "BP rising", "B")
+    assert (ev.kind, ev.rate_ml_per_h, ev.reason, ev.user) == ("rate_changed", 100.0, "BP rising", "B")
+    assert e.remaining_s == 30 * 60  # 50 mL at 100 mL/h
+    assert e.projected_end == WALL0 + 50 * 60
+    c.advance(30 * 60 - 1)
+    assert e.tick() is None and e.state is InfusionState.RUNNING
+    c.advance(61)  # the UI tick comes a minute late
+    end = e.tick()
+    assert (end.kind, end.t, end.delivered_mg, end.user) == ("planned_end_reached", WALL0 + 50 * 60, 35.0, "")
+    assert e.tick() is None
+    assert e.state is InfusionState.COMPLETED
+    assert (e.delivered_mg, e.delivered_ug, e.progress, e.remaining_s, e.remaining_mg) == (35.0, 35000, 1.0, 0.0, 0.0)
+    assert e.elapsed_running_s == 50 * 60 and e.elapsed_wall_s == 50 * 60
+    assert e.projected_end == WALL0 + 50 * 60
+    assert [x.kind for x in e.log] == ["started", "rate_changed", "planned_end_reached"]
+
+
+def test_a_faster_rate_never_adds_drug():
+    e, c = engine()
+    e.start("A")
+    e.change_rate(300, "protocol", "A")
+    c.advance(3600)
+    assert e.delivered_mg == 35.0 and e.elapsed_running_s == 1200
+
+
+def test_end_found_by_another_command_is_still_handed_out_by_tick():
+    e, c = engine()
+    e.start("A")
+    c.advance(2500)
+    with pytest.raises(InfusionError, match="cannot pause: the infusion is completed at"):
+        e.pause("nausea", "A")
+    assert e.log[-1].kind == "planned_end_reached" and e.log[-1].t == WALL0 + 2400
+    assert e.tick().kind == "planned_end_reached"
+
+
+def test_rate_change_while_paused_applies_on_resume():
+    e, c = engine()
+    e.start("A")
+    c.advance(600)
+    e.pause("dizzy", "A")
+    e.change_rate(75, "slower after pause", "A")
+    assert e.remaining_s == 3600  # 75 mL left at 75 mL/h
+    c.advance(100)
+    e.resume("A")
+    c.advance(3600)
+    assert e.tick().t == WALL0 + 600 + 100 + 3600
+
+
+@pytest.mark.parametrize("steps, call, words", [
+    ([], lambda e: e.pause("x", "A"), "cannot pause: the infusion is not started"),
+    ([], lambda e: e.resume("A"), "cannot resume: the infusion is not started"),
+    ([], lambda e: e.stop("x", "A"), "cannot stop: the infusion is not started"),
+    (["start"], lambda e: e.start("A"), "cannot start: the infusion is running"),
+    (["start"], lambda e: e.resume("A"), "cannot resume: the infusion is running"),
+    (["start"], lambda e: e.stop("", "A"), "a reason for stopping early is required"),
+    (["start"], lambda e: e.pause("  ", "A"), "a reason for pausing is required"),
+    (["start"], lambda e: e.pause("x", ""), "the user pausing is required"),
+    (["start"], lambda e: e.change_rate(100, "", "A"), "a reason for the rate change is required"),
+    (["start"], lambda e: e.change_rate(150, "same", "A"), "the rate is already 150 mL/h"),
+    (["start", "pause"], lambda e: e.pause("x", "A"), "cannot pause: the infusion is paused"),
+    (["start", "stop"], lambda e: e.resume("A"), "cannot resume: the infusion is stopped at"),
+    (["start", "stop"], lambda e: e.change_rate(100, "x", "A"), "cannot change the rate: the infusion is stopped"),
+    ([], lambda e: e.start(""), "the user starting the infusion is required"),
+])
+def test_invalid_commands_raise_a_clear_error_and_change_nothing(steps, call, words):
+    e, c = engine()
+    for s in steps:
+        {"start": lambda: e.start("A"), "pause": lambda: e.pause("x", "A"), "stop": lambda: e.stop("x", "A")}[s]()
+    before = (e.state, list(e.log))
+    with pytest.raises(InfusionError, match=words):
+        call(e)
+    assert (e.state, e.log) == before
+
+
+def test_stop_early_keeps_the_undelivered_dose_and_freezes_the_clock():
+    e, c = engine()
+    e.start("A")
+    c.advance(960)
+    ev = e.stop("severe dissociation", "Dr B")
+    assert (ev.kind, ev.reason, ev.user, ev.delivered_mg) == ("stopped", "severe dissociation", "Dr B", 14.0)
+    c.advance(3000)
+    assert (e.state, e.delivered_mg, e.remaining_mg, e.remaining_s) == (InfusionState.STOPPED, 14.0, 21.0, 0.0)
+    assert e.elapsed_wall_s == 960 and e.projected_end == WALL0 + 960
+    assert e.tick() is None
+
+
+def test_complete_is_for_a_pump_that_finished_a_little_early_only():
+    e, c = engine()
+    e.start("A")
+    c.advance(2200)  # 32.08 mg, 2.92 mg left > 5 % of 35 mg
+    with pytest.raises(InfusionError, match="32.08 of 35.00 mg delivered .2.92 mg left.; to end before the planned dose, stop"):
+        e.complete("A")
+    c.advance(100)  # 33.54 mg, 1.46 mg left
+    ev = e.complete("A")
+    assert (ev.kind, ev.user, e.state) == ("completed", "A", InfusionState.COMPLETED)
+    assert e.delivered_ug == 33542  # what the app's timing says, not bumped to the plan
+    c.advance(200)
+    assert e.tick() is None and e.delivered_ug == 33542
+
+
+def test_plans_outside_limits():
+    with pytest.raises(DoseError, match="Weight 500 kg is above the hard limit of 300 kg"):
+        engine(DosePlan(500, 0.5, 40))
+    with pytest.raises(DoseError, match="Dose 5 mg/kg is above the hard limit"):
+        engine(DosePlan(70, 5, 40))
+    e, c = engine(DosePlan(70, 0.8, 40))
+    with pytest.raises(DoseError, match="Needs explicit confirmation: Dose 0.8 mg/kg is above the soft limit"):
+        e.start("A")
+    assert e.state is InfusionState.NOT_STARTED
+    ev = e.start("Dr C", confirm_soft_limits=True)
+    assert ev.user == "Dr C" and ev.reason == "soft limits confirmed: Dose 0.8 mg/kg is above the soft limit of 0.75 mg/kg"
+
+
+def test_rates_outside_limits():
+    e, c = engine()
+    e.start("A")
+    with pytest.raises(DoseError, match="above the hard limit of 6 mg/kg/h"):
+        e.change_rate(1500, "typo", "A", confirm_soft_limits=True)
+    with pytest.raises(DoseError, match="Needs explicit confirmation"):
+        e.change_rate(400, "catch up", "A")
+    ev = e.change_rate(400, "catch up", "A", confirm_soft_limits=True)
+    assert ev.reason.startswith("catch up (soft limit confirmed: Rate 400 mL/h gives 2 mg/kg/h")
+    with pytest.raises(DoseError, match="must be above zero .to stop the flow, pause."):
+        e.change_rate(0, "stop it", "A")
+
+
+def test_a_clock_that_steps_back_is_held():
+    e, c = engine()
+    e.start("A")
+    c.advance(600)
+    assert e.delivered_mg == 8.75
+    c.advance(-300)
+    assert e.delivered_mg == 8.75 and e.elapsed_running_s == 600
+
+
+def test_event_to_dict_is_plain_data():
+    e, c = engine()
+    assert e.start("A").to_dict() == {"t": WALL0, "kind": "started", "rate_ml_per_h": 150.0, "delivered_mg": 0.0,
+                                      "reason": "", "user": "A"}
+
+
+# ---- property: any sequence of commands on any valid plan --------------------------
+
+plans = st.builds(lambda w, d, m, v: DosePlan(float(w), float(d), m, v),
+                  st.decimals("40", "150", places=1), st.decimals("0.1", "0.75", places=3),
+                  st.integers(30, 60), st.sampled_from([50, 100, 250]))
+ops = st.lists(st.tuples(st.sampled_from(["pause", "resume", "rate", "tick", "stop", "complete", "read"]),
+                         st.floats(0, 900, allow_subnormal=False), st.sampled_from([0.25, 0.5, 0.9, 1.1, 1.7, 3.0])),
+               max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(plans, st.floats(0, 1e6), ops)
+def test_delivered_dose_is_the_exact_integral_over_running_time(plan, t0, steps):
+    clock = Clock(t0)
+    e, _ = engine(plan, clock)
+    bag, conc, total = Fraction(repr(plan.bag_volume_ml)), plan.concentration_exact, plan.total_mg_exact
+    e.start("A", confirm_soft_limits=True)
+    # an independent model of what must have been delivered
+    state, rate, ml, run_s, last, end_due = "running", plan.pump_rate_exact, Fraction(0), Fraction(0), Fraction(clock.t), False
+    for op, dt, factor in steps:
+        clock.advance(dt)
+        now = Fraction(clock.t)
+        if state == "running":
+            seg = rate * (now - last) / 3600
+            if ml + seg >= bag:
+                run_s += (bag - ml) * 3600 / rate
+                ml, state, end_due = bag, "completed", True
+            else:
+                ml, run_s = ml + seg, run_s + now - last
+        last = now
+        active = state in ("running", "paused")
+        if op == "pause":
+            if state == "running":
+                e.pause("p", "A")
+                state = "paused"
+            else:
+                with pytest.raises(InfusionError):
+                    e.pause("p", "A")
+        elif op == "resume":
+            if state == "paused":
+                e.resume("A")
+                state = "running"
+            else:
+                with pytest.raises(InfusionError):
+                    e.resume("A")
+        elif op == "rate":
+            new = Fraction(repr(round(plan.pump_rate_ml_per_h * factor, 1)))  # at most 4.5 mg/kg/h: inside hard limits
+            if active and new != rate:
+                e.change_rate(float(new), "r", "A", confirm_soft_limits=True)
+                rate = new
+            else:
+                with pytest.raises(InfusionError):
+                    e.change_rate(float(new), "r", "A", confirm_soft_limits=True)
+        elif op == "stop":
+            if active:
+                e.stop("s", "A")
+                state = "stopped"
+            else:
+                with pytest.raises(InfusionError):
+                    e.stop("s", "A")
+        elif op == "complete":
+            if active and (bag - ml) * conc <= total / 20:
+                e.complete("A")
+                state = "completed"
+            else:
+                with pytest.raises(InfusionError):
+                    e.complete("A")
+        elif op == "tick":
+            ev = e.tick()
+            assert (ev is not None) == end_due
+            end_due = False
+        s = e.status()
+        assert s.state.value == state
+        assert s.delivered_ug == round(ml * conc * 1000)
+        assert s.delivered_mg == float(ml * conc) <= float(total)
+        assert s.elapsed_running_s == float(run_s)
+        assert s.elapsed_wall_s >= s.elapsed_running_s
+        if state in ("running", "paused"):
+            assert s.remaining_s == float((bag - ml) * 3600 / rate)
+            assert s.projected_end == clock.wall() + s.remaining_s
+    delivered = [ev.delivered_mg for ev in e.log]
+    assert delivered == sorted(delivered)
+    assert sum(ev.kind == "planned_end_reached" for ev in e.log) <= 1
+
+
+def test_many_short_segments_add_up_to_the_microgram():
+    e, c = engine(DosePlan(83.3, 0.37, 47, 100), Clock(12345.678))
+    e.start("A")
+    for _ in range(500):
+        c.advance(0.1)
+        e.pause("p", "A")
+        c.advance(0.7)
+        e.resume("A")
+    # 50 s of running at 100 mL / 47 min of 30.821 mg
+    expected = Fraction("30.821") * Fraction(50) / (47 * 60)
+    assert abs(Fraction(e.delivered_mg) - expected) < Fraction(1, 10**9)
+    assert e.delivered_ug == round(expected * 1000) == 546  # 546.47 µg
