@@ -83,7 +83,20 @@ class Driver:
     The reader thread owns the port and calls these hooks; a driver only returns
     bytes to write, so it is tested with a scripted transport and no port.
     Monotonic time `now` (s) is passed in for keep-alive and polling intervals.
+    What only the driver can know (a measurement that timed out) it reports
+    through report(); the link publishes those items after each hook.
     """
+
+    #: source (role) name of the device, set by the link
+    source: str = ""
+
+    def report(self, item: DeviceItem) -> None:
+        """Queue an item (status change, notice) for the link to publish."""
+        self.__dict__.setdefault("_reports", []).append(item)
+
+    def drain_items(self) -> list[DeviceItem]:
+        """Return and forget the items queued by report()."""
+        return self.__dict__.pop("_reports", [])
 
     def on_open(self, now: float) -> bytes:
         """Return bytes to send right after the port opens (e.g. start live data)."""

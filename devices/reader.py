@@ -60,6 +60,7 @@ class Link:
         self.raw_sink = raw_sink
         self.wallclock = wallclock
         self.stats = LinkStats()
+        driver.source = parser.source
 
     def opened(self, port: Port, now: float) -> None:
         """Send what the driver wants sent on a fresh connection."""
@@ -88,6 +89,8 @@ class Link:
         self._send(port, self.driver.command(name, now))
 
     def _send(self, port: Port, data: bytes) -> None:
+        for item in self.driver.drain_items():
+            self.sink(item)
         if not data:
             return
         port.write(data)

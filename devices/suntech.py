@@ -10,6 +10,7 @@ the host then asks for the result. See DEVICES.md for the byte layout.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,7 @@ from devices.base import Driver, Parser, SerialSettings
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
-from monitor.sample import Condition, DeviceItem, DeviceNotice, NibpResult, Param, sample
+from monitor.sample import Condition, DeviceItem, DeviceNotice, NibpResult, Param, StatusChange, sample
 
 SETTINGS = SerialSettings(baudrate=9600)
 HOST_START = 0x3A  # ':'
@@ -234,6 +235,7 @@ MEASURE_TIMEOUT_S = 150.0  # from the start command to 'K'; a real cuff needs 20
 CUFF_POLL_S = 1.0
 RESULT_RETRY_S = 2.0
 RESULT_TIMEOUT_S = 10.0
+HEARTBEAT_S = 2.0  # idle liveness query, well inside the reader's 5 s no-data limit
 
 
 class SuntechDriver(Driver):
@@ -247,11 +249,13 @@ class SuntechDriver(Driver):
     'K'). It is cleared by the next start.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, heartbeat_s: float | None = HEARTBEAT_S) -> None:
+        self.heartbeat_s = heartbeat_s  # None: never query an idle module (scripted tests)
         self.phase = IDLE
         self.timed_out = False
         self._deadline = 0.0  # monotonic s at which the current phase gives up
         self._next_poll = 0.0
+        self._next_heartbeat = 0.0
         self._started_at = 0.0
 
     @property
@@ -300,10 +304,19 @@ class SuntechDriver(Driver):
 
     def poll(self, now: float) -> bytes:
         if self.phase == IDLE:
-            return b""
+            if self.heartbeat_s is None or now < self._next_heartbeat:
+                return b""
+            self._next_heartbeat = now + self.heartbeat_s
+            return GET_CUFF_PRESSURE  # an idle module is silent: ask, so a dead link shows as "no data"
         if now >= self._deadline:
             out = b"" if self.phase == FETCHING else ABORT  # never leave a cuff inflated unwatched
+            what = {STARTING: "did not acknowledge the start", MEASURING: "did not finish the measurement",
+                    FETCHING: "did not send the result"}[self.phase]
             self.phase, self.timed_out = IDLE, True
+            t = time.time()
+            self.report(DeviceNotice(t, self.source, "nibp_timeout", what))
+            self.report(StatusChange(t, self.source, Condition.NIBP_FAILED, True,
+                                     f"NIBP module {what} in time"))
             return out
         if now < self._next_poll:
             return b""

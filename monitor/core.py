@@ -19,6 +19,8 @@ from devices import registry
 from devices.reader import DeviceReader, Port, open_serial
 from devices.spec import DeviceSpec
 from monitor.alarms import ActiveAlarm, AlarmEngine, AlarmEvent, Priority, load_profile
+from monitor.dosing import DosePlan
+from monitor.infusion import InfusionEngine, InfusionEvent, InfusionState, InfusionStatus
 from monitor.live import LiveState, Snapshot
 from monitor.recorder import Recorder
 from monitor.sample import DeviceInfo, DeviceItem
@@ -89,6 +91,7 @@ class MonitorCore:
         self.recorder: Recorder | None = None
         self.session_id: int | None = None
         self.started_mono: float | None = None
+        self.infusion: InfusionEngine | None = None
 
     def _pleth_rate(self) -> float:
         for spec in self.specs:
@@ -106,6 +109,11 @@ class MonitorCore:
     def start(self, info: SessionInfo | None = None) -> int:
         """Create the session row, start recording and the device readers; return the session id."""
         info = info or SessionInfo()
+        if info.weight_kg is not None or info.dose_mg_per_kg is not None or info.infusion_min is not None:
+            plan = DosePlan(weight_kg=info.weight_kg, dose_mg_per_kg=info.dose_mg_per_kg,  # type: ignore[arg-type]
+                            duration_min=info.infusion_min,  # type: ignore[arg-type]
+                            bag_volume_ml=info.bag_ml or DosePlan.bag_volume_ml)
+            self.infusion = InfusionEngine(plan, clock=self._clock)  # DoseError (a ValueError) refuses a bad plan
         self.store.recover_interrupted()
         if info.patient_id:
             self.store.ensure_patient(info.patient_id, info.patient_name)
@@ -159,7 +167,12 @@ class MonitorCore:
                 next_tick = self._clock() + TICK_S
                 with self.lock:
                     events = self.alarms.tick()
+                    ended = self.infusion.tick() if self.infusion is not None else None
                 self._emit(events)
+                if ended is not None:
+                    self.journal("infusion", ended.to_dict(), ended.user)
+                    self.raise_technical("infusion_end", Priority.LOW,
+                                         "Planned infusion time reached: check the pump, then press Complete")
 
     def _drain(self) -> None:
         try:
@@ -234,6 +247,37 @@ class MonitorCore:
         with self.lock:
             events = self.alarms.clear_technical(key)
         self._emit(events)
+
+    def infusion_status(self) -> InfusionStatus | None:
+        with self.lock:
+            return None if self.infusion is None else self.infusion.status()
+
+    def infusion_action(self, action: str, user: str = "", reason: str = "", rate_ml_per_h: float | None = None,
+                        confirm_soft_limits: bool = False) -> InfusionEvent:
+        """Carry out start/pause/resume/rate/stop/complete; InfusionError or DoseError say why not."""
+        if self.infusion is None:
+            raise ValueError("no infusion is planned in this session")
+        with self.lock:
+            eng = self.infusion
+            if action == "start":
+                event = eng.start(user, confirm_soft_limits=confirm_soft_limits)
+            elif action == "pause":
+                event = eng.pause(reason, user)
+            elif action == "resume":
+                event = eng.resume(user, reason)
+            elif action == "rate":
+                event = eng.change_rate(float(rate_ml_per_h or 0), reason, user, confirm_soft_limits=confirm_soft_limits)
+            elif action == "stop":
+                event = eng.stop(reason, user)
+            elif action == "complete":
+                event = eng.complete(user)
+            else:
+                raise ValueError(f"unknown infusion action '{action}'")
+            ended = eng.state in (InfusionState.STOPPED, InfusionState.COMPLETED)
+        self.journal("infusion", event.to_dict(), user)
+        if ended:
+            self.clear_technical("infusion_end")
+        return event
 
     def journal(self, kind: str, data: dict[str, Any], user: str = "") -> None:
         """Record a clinical entry (infusion step, marker, scale) in the session."""

@@ -18,7 +18,7 @@ from collections import defaultdict
 from typing import Any, Callable
 
 from monitor.alarms.model import AlarmEvent, EventKind
-from monitor.sample import WAVEFORMS, DeviceInfo, DeviceNotice, NibpResult, Sample, StatusChange
+from monitor.sample import LIVE_ONLY, WAVEFORMS, DeviceInfo, DeviceNotice, NibpResult, Sample, StatusChange
 from monitor.store import Store, StoreError
 
 FLUSH_INTERVAL_S = 0.5
@@ -108,7 +108,7 @@ class Recorder(threading.Thread):
         if isinstance(item, Sample):
             if item.param in WAVEFORMS:
                 self._wave_add(item)
-            else:
+            elif item.param not in LIVE_ONLY:
                 self._numeric(item)
         elif isinstance(item, StatusChange):
             self._rows["device_status"].append({"session_id": sid, "t": item.t, "source": item.source,

@@ -42,6 +42,9 @@ UNITS: dict[str, str] = {
 #: Parameters sampled as a waveform (stored in chunks, not as numerics).
 WAVEFORMS = frozenset({"pleth"})
 
+#: Parameters shown live but not stored (the raw capture keeps them for support).
+LIVE_ONLY = frozenset({"cuff_pressure"})
+
 
 class Condition(str, Enum):
     """Technical conditions a device or its connection can be in.

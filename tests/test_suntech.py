@@ -174,7 +174,7 @@ class Rig:
 
     def __init__(self, pairs, driver=None):
         self.port = ScriptedPort(pairs)
-        self.driver = driver or SuntechDriver()
+        self.driver = driver or SuntechDriver(heartbeat_s=None)
         self.items = []
         self.link = Link(SuntechParser(), self.driver, self.items.append, wallclock=lambda: 0.0)
 
@@ -252,6 +252,16 @@ def test_no_ack_within_5_s_sends_abort_and_marks_a_timeout():
     assert rig.driver.phase == "starting"
     rig.run(5.0, 8.0, dt=0.5)
     assert rig.driver.timed_out and not rig.driver.measuring
+    assert "nibp_timeout" in notices(rig.items)
+    failed = [c for c in of(rig.items, StatusChange) if c.condition is Condition.NIBP_FAILED]
+    assert failed and failed[-1].active and "did not acknowledge" in failed[-1].detail
+    rig.port.assert_done()
+
+
+def test_idle_module_is_asked_for_cuff_pressure_every_2_s_so_a_dead_link_is_noticed():
+    rig = Rig([(GET_CUFF_PRESSURE, encode_cuff(0))] * 3, driver=SuntechDriver())
+    rig.run(0.0, 4.5, dt=0.5)  # queries at 0, 2 and 4 s
+    assert values(rig.items, "cuff_pressure") == [0.0, 0.0, 0.0]
     rig.port.assert_done()
 
 

@@ -1,0 +1,1 @@
+"""Qt screens. Thin: they show the core's state and pass the user's commands to it."""
