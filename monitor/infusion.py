@@ -18,6 +18,8 @@ the engine completes by itself at that exact moment (event
 "planned_end_reached", user ""): the pump has run dry or reached its volume to
 be infused, and the nurse gets the event from tick() to alert on. The moment is
 found by whichever method runs first after it, so every reading is consistent.
+The nurse then checks the pump and presses Complete, which records who
+confirmed the end (a "completed" event) without changing the figures.
 """
 
 from __future__ import annotations
@@ -129,6 +131,7 @@ class InfusionEngine:
         self._last_now = Fraction(0)
         self._end_alert: InfusionEvent | None = None
         self._end_alert_given = False
+        self._end_confirmed = False
 
     # ---- time and integration -------------------------------------------------
 
@@ -257,12 +260,18 @@ class InfusionEngine:
         return self._event("stopped", wall, reason, user)
 
     def complete(self, user: str) -> InfusionEvent:
-        """Confirm the pump finished before the app's planned end (within the tolerance).
+        """Record that the pump finished: confirm the planned end, or end a little before it.
 
-        The delivered dose stays what the app's timing gives; completing with
-        more than the tolerance undelivered is refused: that is a stop, with a reason.
+        After the planned end this only records who confirmed it (once).
+        Before it, the pump may finish earlier than the app's timing by up to
+        the tolerance; the delivered dose stays what the app's timing gives.
+        With more undelivered it is refused: that is a stop, with a reason.
         """
         now, wall = self._now()
+        if self._end_alert is not None and not self._end_confirmed:
+            user = self._text(user, "the user completing")
+            self._end_confirmed = True
+            return self._event("completed", wall, "planned end confirmed", user)
         self._require((InfusionState.RUNNING, InfusionState.PAUSED), "complete")
         user = self._text(user, "the user completing")
         left = self._total_mg - self._delivered_mg(now)

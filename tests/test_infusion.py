@@ -91,6 +91,12 @@ def test_rate_change_changes_speed_not_total_and_the_end_comes_once():
     assert e.elapsed_running_s == 50 * 60 and e.elapsed_wall_s == 50 * 60
     assert e.projected_end == WALL0 + 50 * 60
     assert [x.kind for x in e.log] == ["started", "rate_changed", "planned_end_reached"]
+    c.advance(30)
+    ok = e.complete("B")  # the nurse checked the pump: who confirmed is recorded, figures unchanged
+    assert (ok.kind, ok.t, ok.user, ok.reason, ok.delivered_mg) == ("completed", WALL0 + 3090, "B", "planned end confirmed", 35.0)
+    with pytest.raises(InfusionError, match="cannot complete: the infusion is completed at"):
+        e.complete("B")
+    assert e.delivered_mg == 35.0 and e.elapsed_wall_s == 50 * 60
 
 
 def test_a_faster_rate_never_adds_drug():
@@ -236,6 +242,7 @@ def test_delivered_dose_is_the_exact_integral_over_running_time(plan, t0, steps)
     e.start("A", confirm_soft_limits=True)
     # an independent model of what must have been delivered
     state, rate, ml, run_s, last, end_due = "running", plan.pump_rate_exact, Fraction(0), Fraction(0), Fraction(clock.t), False
+    unconfirmed_end = False
     for op, dt, factor in steps:
         clock.advance(dt)
         now = Fraction(clock.t)
@@ -243,7 +250,7 @@ def test_delivered_dose_is_the_exact_integral_over_running_time(plan, t0, steps)
             seg = rate * (now - last) / 3600
             if ml + seg >= bag:
                 run_s += (bag - ml) * 3600 / rate
-                ml, state, end_due = bag, "completed", True
+                ml, state, end_due, unconfirmed_end = bag, "completed", True, True
             else:
                 ml, run_s = ml + seg, run_s + now - last
         last = now
@@ -278,7 +285,10 @@ def test_delivered_dose_is_the_exact_integral_over_running_time(plan, t0, steps)
                 with pytest.raises(InfusionError):
                     e.stop("s", "A")
         elif op == "complete":
-            if active and (bag - ml) * conc <= total / 20:
+            if unconfirmed_end:
+                assert e.complete("A").reason == "planned end confirmed"
+                unconfirmed_end = False
+            elif active and (bag - ml) * conc <= total / 20:
                 e.complete("A")
                 state = "completed"
             else:
