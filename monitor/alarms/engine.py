@@ -12,7 +12,8 @@ Decisions beyond ALARMS.md, documented here because they are behaviour:
 - The delay runs on `clock` from the first sample beyond a limit; values back
   inside the limit but not past the hysteresis neither cancel nor complete it.
   A delay completes only on a real value beyond the limit (on a sample or at
-  tick() if the latest sample of that parameter is still such a value).
+  tick() if the latest sample of that parameter is still such a value); if no
+  real value at all came for longer than the delay, it starts again.
 - Samples with value None, or flagged "questionable"/"artifact", are "no
   value" for alarm decisions: they never start, raise, escalate or clear a
   physiological alarm (the technical alarm for the artifact / low perfusion
@@ -47,10 +48,12 @@ from monitor.alarms.profile import (
     ProfileError,
     fmt,
     label,
+    setting_words,
     validate_limits,
     with_setting,
 )
-from monitor.sample import VALUE_BLOCKING, WAVEFORMS, Condition, DeviceInfo, DeviceItem, NibpResult, Sample, StatusChange
+from monitor.sample import (VALUE_BLOCKING, WAVEFORMS, Condition, DeviceInfo, DeviceItem, NibpResult, Sample,
+                            StatusChange)
 
 #: Sample flags that make a value unfit to start or end a physiological alarm.
 UNRELIABLE_FLAGS = frozenset({"questionable", "artifact"})
@@ -92,6 +95,15 @@ class _Alarm:
     present: bool = True
 
 
+@dataclass
+class _Pending:
+    """A limit crossed but not yet for its delay: onset and latest supporting value (clock s)."""
+
+    onset: float
+    param: str
+    seen: float
+
+
 @dataclass(frozen=True)
 class _Last:
     """Latest sample of one (source, param): value None when it was no value or unreliable."""
@@ -127,7 +139,7 @@ class AlarmEngine:
         self._limits: dict[str, ParamLimits] = dict(profile.limits)
         self._baselines: dict[str, float] = {}
         self._last: dict[tuple[str, str], _Last] = {}
-        self._pending: dict[tuple[str, str], tuple[float, str]] = {}  # key -> (onset clock s, param)
+        self._pending: dict[tuple[str, str], _Pending] = {}
         self._alarms: dict[tuple[str, str], _Alarm] = {}
         self._conditions: dict[str, dict[Condition, str]] = {}
         self._pause_until: float | None = None
@@ -154,16 +166,17 @@ class AlarmEngine:
         """Advance timers: delays, escalation by time, audio-pause expiry, technical escalation."""
         now = self._clock()
         events: list[AlarmEvent] = []
-        for source, param in {(source, param) for (source, _c), (_o, param) in self._pending.items()}:
+        for source, param in dict.fromkeys((source, p.param) for (source, _c), p in self._pending.items()):
             last = self._last.get((source, param))
             if last is not None and last.value is not None:
-                events += self._evaluate(source, param, last.value, last.single)
+                events += self._evaluate(source, param, last.value, last.single, last.at)
         for a in list(self._alarms.values()):
             if not a.present or a.priority >= Priority.HIGH:
                 continue
             if a.kind is AlarmKind.PHYSIOLOGICAL and a.priority is Priority.MEDIUM and not a.acknowledged \
                     and now - a.since >= self.profile.escalation_s:
-                events += self._escalate(a, Priority.HIGH, f"not acknowledged within {fmt(self.profile.escalation_s)} s")
+                reason = f"not acknowledged within {fmt(self.profile.escalation_s)} s"
+                events += self._escalate(a, Priority.HIGH, reason)
             elif a.kind is AlarmKind.TECHNICAL and a.escalate_after_s is not None \
                     and now - a.since >= a.escalate_after_s:
                 events += self._escalate(a, Priority.HIGH, f"lasting more than {fmt(a.escalate_after_s)} s")
@@ -217,13 +230,13 @@ class AlarmEngine:
         self._limits[param] = new_limits
         change = LimitChange(self._wallclock(), param, key, old, value, user)
         self.limit_changes.append(change)
-        words = key.replace("_s", "").replace("_", " ")
+        text = f"{label(param)} {setting_words(key)} changed from {fmt(old)} to {fmt(value)} by {user}"
         events = [self._event(EventKind.LIMIT_CHANGED, condition=key, param=param, user=user, old=old, new=value,
-                              message=f"{label(param)} {words} changed from {fmt(old)} to {fmt(value)} by {user}")]
+                              message=text)]
         base = RISE_OF.get(param, param)
         for (source, p), last in list(self._last.items()):
             if p == base and last.value is not None:
-                events += self._evaluate(source, p, last.value, last.single)
+                events += self._evaluate(source, p, last.value, last.single, last.at)
         return self._finish(events)
 
     def set_baseline(self, param: str, value: float) -> None:
@@ -331,7 +344,7 @@ class AlarmEngine:
             return []
         usable = value is not None and math.isfinite(value) and not (flags & UNRELIABLE_FLAGS)
         self._last[(source, param)] = _Last(float(value) if usable else None, self._clock(), single)
-        return self._evaluate(source, param, float(value), single) if usable else []
+        return self._evaluate(source, param, float(value), single, self._clock()) if usable else []
 
     def _on_nibp(self, r: NibpResult) -> list[AlarmEvent]:
         failed = bool(r.error_code or r.error) or (r.sbp is None and r.dbp is None and r.map is None)
@@ -378,8 +391,8 @@ class AlarmEngine:
                 checks.append(_Check(rise, "high", rise_lim, value - baseline, baseline))
         return checks
 
-    def _evaluate(self, source: str, param: str, value: float, single: bool) -> list[AlarmEvent]:
-        """Apply one reliable value to every limit check of its parameter."""
+    def _evaluate(self, source: str, param: str, value: float, single: bool, seen_at: float) -> list[AlarmEvent]:
+        """Apply one reliable value, received at clock time seen_at, to every limit check of its parameter."""
         now = self._clock()
         events: list[AlarmEvent] = []
         for c in self._checks(param, value):
@@ -395,13 +408,18 @@ class AlarmEngine:
                     if tier[0] > a.priority:
                         events += self._escalate(a, tier[0], "")
                 continue
+            pending = self._pending.get(key)
             if tier is None:
                 if c.limits.clears(c.compared, c.side):
                     self._pending.pop(key, None)
+                elif pending is not None:
+                    pending.seen = seen_at
                 continue
-            onset, _ = self._pending.setdefault(key, (now, param))
             delay = 0.0 if single else c.limits.delay_s
-            if now - onset >= delay or c.limits.bypasses_delay(c.compared, c.side):
+            if pending is None or seen_at - pending.seen > delay:  # no evidence it persisted: restart
+                pending = self._pending[key] = _Pending(now, param, seen_at)
+            pending.seen = seen_at
+            if now - pending.onset >= delay or c.limits.bypasses_delay(c.compared, c.side):
                 del self._pending[key]
                 message, limit = self._describe(param, value, c, tier[1])
                 events += self._raise(source, c.condition, AlarmKind.PHYSIOLOGICAL, tier[0], param, message, value,

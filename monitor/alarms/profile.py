@@ -63,6 +63,14 @@ ADVISORY_AGE_RANGE_S = (60.0, 3600.0)
 ADVISORY_OPS = (">", ">=", "<", "<=")
 
 
+def setting_words(key: str) -> str:
+    """Return a limit key in words for messages ("high_high" -> "high-priority high limit")."""
+    if key in LIMIT_KEYS:
+        tier, side = key.split("_")
+        return f"{tier}-priority {side} limit"
+    return {"delay_s": "delay", "bypass_margin": "bypass margin"}.get(key, key)
+
+
 def label(param: str) -> str:
     """Return the short display name of a parameter ("SpO2")."""
     return LABELS.get(param, param)
@@ -196,7 +204,8 @@ def _in_range(what: str, value: float, low: float, high: float, unit: str) -> No
     if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)):
         raise ProfileError(f"{what} must be a number, not {value!r}")
     if not low <= value <= high:
-        raise ProfileError(f"{what} {fmt(value)} is outside the allowed range {fmt(low)} to {fmt(high)} {unit}".rstrip())
+        text = f"{what} {fmt(value)} is outside the allowed range {fmt(low)} to {fmt(high)} {unit}"
+        raise ProfileError(text.rstrip())
 
 
 def validate_limits(param: str, lim: ParamLimits) -> None:
@@ -210,17 +219,17 @@ def validate_limits(param: str, lim: ParamLimits) -> None:
         if value is None:
             continue
         if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)):
-            raise ProfileError(f"{name} {key.replace('_', ' ')} limit must be a number, not {value!r}")
+            raise ProfileError(f"{name} {setting_words(key)} must be a number, not {value!r}")
         if not low <= value <= high:
-            raise ProfileError(f"{name} {key.replace('_', ' ')} limit {fmt(value)} is outside the physiological "
+            raise ProfileError(f"{name} {setting_words(key)} {fmt(value)} is outside the physiological "
                                f"range {fmt(low)} to {fmt(high)} {unit}")
     if param in RISE_OF and (lim.medium_low is not None or lim.high_low is not None):
         raise ProfileError(f"{name} has upper limits only (medium_high, high_high)")
     for side, worse in (("low", lambda m, h: m < h), ("high", lambda m, h: m > h)):
         med, hi = getattr(lim, f"medium_{side}"), getattr(lim, f"high_{side}")
         if med is not None and hi is not None and worse(med, hi):
-            raise ProfileError(f"{name} medium {side} limit {fmt(med)} is beyond the high-priority {side} limit "
-                               f"{fmt(hi)}: the medium limit must be reached first")
+            raise ProfileError(f"{name} medium-priority {side} limit {fmt(med)} is beyond the high-priority "
+                               f"{side} limit {fmt(hi)}: the medium limit must be reached first")
     lows = [v for v in (lim.medium_low, lim.high_low) if v is not None]
     highs = [v for v in (lim.medium_high, lim.high_high) if v is not None]
     if lows and highs and max(lows) >= min(highs):
@@ -228,10 +237,10 @@ def validate_limits(param: str, lim: ParamLimits) -> None:
     for key, (lo, hi, u) in SETTING_RANGES.items():
         value = getattr(lim, key)
         if value is not None:
-            _in_range(f"{name} {key.replace('_s', '').replace('_', ' ')}", value, lo, hi, u)
+            _in_range(f"{name} {setting_words(key)}", value, lo, hi, u)
     unknown = set(lim.inclusive) - set(LIMIT_KEYS)
     if unknown:
-        raise ProfileError(f"{name} inclusive lists unknown limit keys: {', '.join(sorted(unknown))}")
+        raise ProfileError(f"{name} inclusive lists unknown limit keys: {', '.join(sorted(map(str, unknown)))}")
 
 
 def validate_profile(p: Profile) -> None:
@@ -245,7 +254,8 @@ def validate_profile(p: Profile) -> None:
         if adv.param not in PHYSIOLOGICAL_RANGE or adv.param in RISE_OF:
             raise ProfileError(f"advisory on unknown parameter '{adv.param}'")
         if adv.op not in ADVISORY_OPS:
-            raise ProfileError(f"advisory on {label(adv.param)}: operator '{adv.op}' is not one of {' '.join(ADVISORY_OPS)}")
+            raise ProfileError(f"advisory on {label(adv.param)}: operator '{adv.op}' is not one of "
+                               f"{' '.join(ADVISORY_OPS)}")
         lo, hi = PHYSIOLOGICAL_RANGE[adv.param]
         _in_range(f"advisory threshold for {label(adv.param)}", adv.value, lo, hi, DISPLAY_UNITS[adv.param])
     known = {c.value for c in Condition}
@@ -273,6 +283,13 @@ def _expect_keys(where: str, d: Any, allowed: set[str]) -> Mapping[str, Any]:
 
 def profile_from_dict(d: Any) -> Profile:
     """Build and validate a Profile from parsed JSON; ProfileError on any problem."""
+    try:
+        return _profile_from_dict(d)
+    except TypeError as exc:  # e.g. an unhashable value where a word was expected
+        raise ProfileError(f"invalid value in profile ({exc})") from None
+
+
+def _profile_from_dict(d: Any) -> Profile:
     top = _expect_keys("profile", d, {"name", "description", "limits", "escalation_s", "pause_s",
                                       "advisory_max_age_s", "advisories", "technical"})
     if not isinstance(top.get("name"), str) or not top["name"]:
@@ -359,7 +376,7 @@ def load_profile(name_or_path: str | Path) -> Profile:
         raise ProfileError(f"{where}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
     try:
         return profile_from_dict(data)
-    except (ProfileError, TypeError) as exc:
+    except ProfileError as exc:
         raise ProfileError(f"{where}: {exc}") from None
 
 

@@ -1,0 +1,456 @@
+"""AlarmEngine rules from ALARMS.md on a fake clock: delays, bypass, hysteresis, latching,
+escalation, audio pause, technical alarms, baseline rise, no-value samples, limit changes."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from monitor.alarms import AlarmEngine, AlarmEvent, Priority, ProfileError, load_profile
+from monitor.sample import Condition, DeviceInfo, NibpResult, StatusChange, sample
+
+EPOCH = 1_700_000_000.0
+
+
+class Clock:
+    """Monotonic fake clock (s)."""
+
+    def __init__(self) -> None:
+        self.t = 500.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def engine(clock):
+    return AlarmEngine(load_profile("ketamine"), clock=clock, wallclock=lambda: EPOCH + clock.t)
+
+
+def feed(engine, clock, param, values, source="pulseox", flags=frozenset()):
+    """Feed one value per second (None allowed) with ticks every 0.25 s; return all events."""
+    events = []
+    for v in values:
+        events += engine.on_item(sample(EPOCH + clock.t, source, param, v, flags))
+        events += run(engine, clock, 1.0)
+    return events
+
+
+def run(engine, clock, seconds, step=0.25):
+    """Tick for `seconds` of fake time; return the events."""
+    events = []
+    for _ in range(round(seconds / step)):
+        clock.t += step
+        events += engine.tick()
+    return events
+
+
+def nibp(engine, clock, sbp, dbp=80.0, map_=None, error=""):
+    return engine.on_item(NibpResult(EPOCH + clock.t, "nibp", sbp, dbp, map_, 70.0, 1 if error else 0, error))
+
+
+def status(engine, clock, condition, active, source="pulseox", detail=""):
+    return engine.on_item(StatusChange(EPOCH + clock.t, source, condition, active, detail))
+
+
+def kinds(events):
+    return [(e.kind.value, e.condition, e.priority.label if e.priority else None) for e in events]
+
+
+# ---- delays and bypass ----------------------------------------------------------------------------
+
+def test_spo2_alarm_waits_for_its_10_s_delay(engine, clock):
+    start = clock.t
+    assert feed(engine, clock, "spo2", [92.0] * 9) == []
+    assert engine.on_item(sample(0, "pulseox", "spo2", 92.0)) + run(engine, clock, 0.75) == []
+    events = run(engine, clock, 0.25)
+    assert kinds(events) == [("raised", "spo2_low", "medium")] and clock.t - start == 10.0
+    e = events[0]
+    assert (e.message, e.value, e.limit, e.param, e.source) == ("SpO2 92 < 94", 92.0, 94.0, "spo2", "pulseox")
+    assert e.alarm_kind.value == "physiological" and e.t == EPOCH + clock.t
+
+
+def test_delay_completes_on_tick_when_the_latest_value_is_still_beyond(engine, clock):
+    engine.on_item(sample(0, "pulseox", "spo2", 92.0))
+    assert run(engine, clock, 9.75) == []
+    assert kinds(run(engine, clock, 0.25)) == [("raised", "spo2_low", "medium")]
+
+
+def test_dip_shorter_than_the_delay_never_alarms_and_restarts_the_delay(engine, clock):
+    assert feed(engine, clock, "spo2", [92.0] * 5 + [97.0] + [92.0] * 9) == []
+    assert kinds(feed(engine, clock, "spo2", [92.0])) == [("raised", "spo2_low", "medium")]
+
+
+def test_rapid_desaturation_more_than_10_below_the_high_limit_alarms_at_once(engine, clock):
+    assert engine.on_item(sample(0, "pulseox", "spo2", 80.0)) == []  # exactly 10 below: waits
+    events = engine.on_item(sample(0, "pulseox", "spo2", 79.0))
+    assert kinds(events) == [("raised", "spo2_low", "high")]
+    assert events[0].message == "SpO2 79 < 90"
+
+
+def test_nibp_values_alarm_at_once_and_pulse_waits(engine, clock):
+    assert kinds(nibp(engine, clock, 75.0)) == [("raised", "sbp_low", "high")]
+    assert kinds(engine.on_item(sample(0, "nibp", "dbp", 101.0))) == [("raised", "dbp_high", "medium"),
+                                                                      ("escalated", "dbp_high", "high")]
+    assert engine.on_item(sample(0, "pulseox", "pulse_rate", 135.0)) == []
+    assert kinds(run(engine, clock, 10.0)) == [("raised", "pulse_rate_high", "high")]
+
+
+def test_nibp_readings_ignore_a_delay_that_other_bp_sources_obey(engine, clock):
+    engine.set_limit("sbp", "delay_s", 30, "dr C")
+    assert kinds(nibp(engine, clock, 165.0)) == [("raised", "sbp_high", "medium")]
+    assert engine.on_item(sample(0, "monitor", "sbp", 165.0)) == []
+    assert run(engine, clock, 29.75) == []
+    assert kinds(run(engine, clock, 0.25)) == [("raised", "sbp_high", "medium")]
+
+
+def test_inclusive_limit_sbp_180_is_high(engine, clock):
+    events = nibp(engine, clock, 180.0, 90.0)
+    assert kinds(events) == [("raised", "sbp_high", "high")]
+    assert events[0].message == "SBP 180 >= 180"
+
+
+# ---- hysteresis -------------------------------------------------------------------------------------
+
+def test_value_sitting_on_the_limit_does_not_chatter(engine, clock):
+    assert kinds(feed(engine, clock, "spo2", [93.0] * 11)) == [("raised", "spo2_low", "medium")]
+    engine.acknowledge("nurse")
+    assert feed(engine, clock, "spo2", [94.0, 93.0] * 60) == []
+    assert feed(engine, clock, "spo2", [94.0, 94.9]) == []
+    assert kinds(feed(engine, clock, "spo2", [95.0])) == [("cleared", "spo2_low", "medium")]
+
+
+def test_pulse_and_bp_hysteresis(engine, clock):
+    assert kinds(feed(engine, clock, "pulse_rate", [111.0] * 11)) == [("raised", "pulse_rate_high", "medium")]
+    engine.acknowledge("nurse")
+    assert feed(engine, clock, "pulse_rate", [110.0, 109.0, 111.0]) == []
+    assert kinds(feed(engine, clock, "pulse_rate", [108.0])) == [("cleared", "pulse_rate_high", "medium")]
+    assert kinds(nibp(engine, clock, 161.0)) == [("raised", "sbp_high", "medium")]
+    assert nibp(engine, clock, 158.0) == []
+    assert kinds(nibp(engine, clock, 157.0)) == [("cleared", "sbp_high", "medium")]
+
+
+def test_onset_inside_the_hysteresis_band_does_not_restart_the_delay(engine, clock):
+    assert feed(engine, clock, "spo2", [93.0, 94.0] * 5) == []
+    assert kinds(feed(engine, clock, "spo2", [93.0])) == [("raised", "spo2_low", "medium")]
+
+
+# ---- latching, acknowledge, audible ----------------------------------------------------------------------
+
+def test_high_alarm_latches_until_acknowledged(engine, clock):
+    raised = feed(engine, clock, "spo2", [85.0] * 11)
+    assert kinds(raised) == [("raised", "spo2_low", "high")]
+    assert feed(engine, clock, "spo2", [98.0] * 5) == []
+    [a] = engine.active()
+    assert a.latched and not a.acknowledged and a.priority is Priority.HIGH
+    assert engine.audible_priority() is Priority.HIGH
+    events = engine.acknowledge("nurse A")
+    assert kinds(events) == [("acknowledged", "spo2_low", "high"), ("cleared", "spo2_low", "high")]
+    assert {e.user for e in events} == {"nurse A"} and {e.alarm_id for e in events} == {raised[0].alarm_id}
+    assert engine.active() == [] and engine.audible_priority() is None
+
+
+def test_acknowledged_high_keeps_sounding_while_present_and_clears_when_it_ends(engine, clock):
+    feed(engine, clock, "spo2", [85.0] * 11)
+    assert kinds(engine.acknowledge("nurse")) == [("acknowledged", "spo2_low", "high")]
+    assert engine.acknowledge("nurse") == []
+    assert engine.audible_priority() is Priority.HIGH
+    assert kinds(feed(engine, clock, "spo2", [96.0])) == [("cleared", "spo2_low", "high")]
+
+
+def test_medium_does_not_latch_and_acknowledged_medium_is_silent(engine, clock):
+    feed(engine, clock, "spo2", [92.0] * 11)
+    assert engine.audible_priority() is Priority.MEDIUM
+    engine.acknowledge("nurse")
+    assert engine.audible_priority() is None and len(engine.active()) == 1
+    assert kinds(feed(engine, clock, "spo2", [96.0])) == [("cleared", "spo2_low", "medium")]
+
+
+def test_latched_alarm_that_recurs_keeps_its_id(engine, clock):
+    first = engine.on_item(sample(0, "pulseox", "spo2", 75.0))
+    feed(engine, clock, "spo2", [97.0])
+    again = engine.on_item(sample(0, "pulseox", "spo2", 75.0))
+    assert kinds(again) == [("raised", "spo2_low", "high")] and again[0].alarm_id == first[0].alarm_id
+    assert not engine.active()[0].latched
+
+
+def test_active_is_highest_priority_first_then_oldest(engine, clock):
+    status(engine, clock, Condition.ARTIFACT, True)
+    clock.t += 1
+    status(engine, clock, Condition.SENSOR_FAULT, True, source="nibp")
+    clock.t += 1
+    status(engine, clock, Condition.PROBE_OFF, True)
+    clock.t += 1
+    engine.on_item(sample(0, "pulseox", "spo2", 70.0))
+    assert [(a.condition, a.priority.label) for a in engine.active()] == [
+        ("spo2_low", "high"), ("sensor_fault", "medium"), ("probe_off", "medium"), ("artifact", "low")]
+
+
+# ---- escalation ---------------------------------------------------------------------------------------------
+
+def test_crossing_the_high_limit_escalates_the_same_alarm(engine, clock):
+    raised = feed(engine, clock, "spo2", [92.0] * 11)
+    events = feed(engine, clock, "spo2", [88.0])
+    assert kinds(events) == [("escalated", "spo2_low", "high")]
+    assert events[0].alarm_id == raised[0].alarm_id and events[0].message == "SpO2 88 < 90"
+
+
+def test_unacknowledged_medium_escalates_after_escalation_time(engine, clock):
+    engine.on_item(sample(0, "nibp", "sbp", 165.0))
+    assert run(engine, clock, 59.75) == []
+    events = run(engine, clock, 0.25)
+    assert kinds(events) == [("escalated", "sbp_high", "high")]
+    assert "not acknowledged within 60 s" in events[0].message
+
+
+def test_acknowledged_medium_does_not_escalate_on_time(engine, clock):
+    engine.on_item(sample(0, "nibp", "sbp", 165.0))
+    engine.acknowledge("nurse")
+    assert run(engine, clock, 300.0) == []
+
+
+def test_two_parameters_in_alarm_escalate_medium_to_high(engine, clock):
+    feed(engine, clock, "spo2", [92.0] * 11)
+    engine.acknowledge("nurse")
+    events = nibp(engine, clock, 165.0)
+    assert kinds(events) == [("raised", "sbp_high", "medium"), ("escalated", "spo2_low", "high"),
+                             ("escalated", "sbp_high", "high")]
+    assert "two or more parameters" in events[1].message
+    assert all(a.priority is Priority.HIGH and not a.acknowledged for a in engine.active())
+
+
+def test_two_conditions_of_one_parameter_do_not_count_as_two_parameters(engine, clock):
+    engine.set_baseline("sbp", 130.0)
+    events = nibp(engine, clock, 165.0)
+    assert sorted(kinds(events)) == [("raised", "sbp_high", "medium"), ("raised", "sbp_rise", "medium")]
+
+
+def test_technical_alarms_do_not_count_for_two_parameter_escalation(engine, clock):
+    nibp(engine, clock, 165.0)
+    assert kinds(status(engine, clock, Condition.PROBE_OFF, True)) == [("raised", "probe_off", "medium")]
+
+
+# ---- audio pause ------------------------------------------------------------------------------------------------
+
+def test_audio_pause_lasts_the_profile_time_then_resumes(engine, clock):
+    engine.on_item(sample(0, "pulseox", "spo2", 70.0))
+    events = engine.pause_audio("nurse B")
+    assert kinds(events) == [("audio_paused", "", None)] and events[0].user == "nurse B"
+    assert events[0].value == 120.0
+    assert engine.audible_priority() is None and engine.audio_pause_remaining() == 120.0
+    assert run(engine, clock, 60.0) == [] and engine.audio_pause_remaining() == 60.0
+    assert run(engine, clock, 59.75) == []
+    assert kinds(run(engine, clock, 0.25)) == [("audio_resumed", "", None)]
+    assert engine.audio_pause_remaining() is None and engine.audible_priority() is Priority.HIGH
+
+
+def test_new_alarm_breaks_the_audio_pause(engine, clock):
+    engine.on_item(sample(0, "pulseox", "spo2", 70.0))
+    engine.pause_audio("nurse")
+    assert feed(engine, clock, "spo2", [70.0] * 3) == []  # the same alarm does not break it
+    events = nibp(engine, clock, 185.0)
+    assert kinds(events)[-1] == ("audio_resumed", "", None)
+    assert engine.audio_pause_remaining() is None and engine.audible_priority() is Priority.HIGH
+
+
+def test_rise_in_priority_breaks_the_audio_pause(engine, clock):
+    feed(engine, clock, "spo2", [92.0] * 11)
+    engine.pause_audio("nurse")
+    events = feed(engine, clock, "spo2", [89.0])
+    assert kinds(events) == [("escalated", "spo2_low", "high"), ("audio_resumed", "", None)]
+
+
+def test_pause_does_not_silence_high_for_good(engine, clock):
+    engine.on_item(sample(0, "pulseox", "spo2", 70.0))
+    engine.acknowledge("nurse")
+    engine.pause_audio("nurse")
+    run(engine, clock, 120.0)
+    assert engine.audible_priority() is Priority.HIGH
+
+
+# ---- technical alarms ----------------------------------------------------------------------------------------------
+
+def test_probe_off_is_medium_blocks_values_and_clears(engine, clock):
+    events = status(engine, clock, Condition.PROBE_OFF, True, detail="no finger")
+    assert kinds(events) == [("raised", "probe_off", "medium")]
+    assert events[0].alarm_kind.value == "technical"
+    assert events[0].message == "Pulse oximeter: probe off (no finger)"
+    assert engine.blocking_condition("pulseox") is Condition.PROBE_OFF
+    assert run(engine, clock, 600.0) == []  # no escalation rule for probe off
+    assert kinds(status(engine, clock, Condition.PROBE_OFF, False)) == [("cleared", "probe_off", "medium")]
+    assert engine.blocking_condition("pulseox") is None and engine.active() == []
+
+
+@pytest.mark.parametrize("condition", [Condition.NO_DATA, Condition.PORT_LOST])
+def test_no_data_and_port_lost_escalate_to_high_after_30_s(engine, clock, condition):
+    raised = status(engine, clock, condition, True)
+    assert kinds(raised) == [("raised", condition.value, "medium")]
+    assert engine.blocking_condition("pulseox") is condition
+    assert run(engine, clock, 29.75) == []
+    events = run(engine, clock, 0.25)
+    assert kinds(events) == [("escalated", condition.value, "high")]
+    assert events[0].alarm_id == raised[0].alarm_id
+    assert kinds(status(engine, clock, condition, False)) == [("cleared", condition.value, "high")]
+
+
+@pytest.mark.parametrize(("condition", "priority"), [
+    (Condition.SEARCHING, "medium"), (Condition.SENSOR_FAULT, "medium"), (Condition.LOW_PERFUSION, "low"),
+    (Condition.ARTIFACT, "low"), (Condition.DEVICE_ALARM, "medium"), (Condition.NIBP_FAILED, "low"),
+])
+def test_technical_priorities_follow_alarms_md(engine, clock, condition, priority):
+    assert kinds(status(engine, clock, condition, True)) == [("raised", condition.value, priority)]
+    assert status(engine, clock, condition, True, detail="again") == []  # a detail change is no new alarm
+
+
+def test_failed_nibp_result_is_a_low_alarm_cleared_by_the_next_good_reading(engine, clock):
+    events = nibp(engine, clock, None, None, error="cuff leak")
+    assert kinds(events) == [("raised", "nibp_failed", "low")]
+    assert events[0].message == "NIBP: BP measurement failed (cuff leak)"
+    assert kinds(nibp(engine, clock, 120.0, 80.0)) == [("cleared", "nibp_failed", "low")]
+
+
+def test_app_technical_alarms(engine, clock):
+    raised = engine.raise_technical("audio_unavailable", Priority.MEDIUM, "No audio device: alarms are silent")
+    assert kinds(raised) == [("raised", "audio_unavailable", "medium")]
+    assert engine.raise_technical("audio_unavailable", Priority.LOW, "still silent") == []
+    assert engine.active()[0].priority is Priority.MEDIUM and engine.active()[0].message == "still silent"
+    assert kinds(engine.raise_technical("audio_unavailable", Priority.HIGH, "x")) == [
+        ("escalated", "audio_unavailable", "high")]
+    assert kinds(engine.clear_technical("audio_unavailable")) == [("cleared", "audio_unavailable", "high")]
+    assert engine.clear_technical("audio_unavailable") == []
+
+
+# ---- baseline, no value, questionable ------------------------------------------------------------------------
+
+def test_sbp_rise_from_baseline(engine, clock):
+    assert nibp(engine, clock, 155.0) == []  # no baseline yet
+    engine.set_baseline("sbp", 120.0)
+    events = nibp(engine, clock, 151.0)
+    assert kinds(events) == [("raised", "sbp_rise", "medium")]
+    assert events[0].message == "SBP 151 > 150 (baseline 120 +30)" and events[0].limit == 150.0
+    assert kinds(nibp(engine, clock, 171.0)) == [("raised", "sbp_high", "medium"), ("escalated", "sbp_rise", "high")]
+    with pytest.raises(ValueError):
+        engine.set_baseline("sbp", 500.0)
+
+
+def test_none_values_never_raise_or_clear(engine, clock):
+    assert feed(engine, clock, "spo2", [None] * 30) == []
+    assert feed(engine, clock, "spo2", [92.0] + [None] * 15) == []  # delay cannot complete on no value
+    assert feed(engine, clock, "spo2", [92.0]) == []  # a gap longer than the delay restarts it
+    assert feed(engine, clock, "spo2", [92.0, None, None, None, None, None] * 2) == []
+    assert kinds(feed(engine, clock, "spo2", [92.0])) == [("raised", "spo2_low", "medium")]  # short gaps keep it
+    engine.acknowledge("nurse")
+    assert feed(engine, clock, "spo2", [None] * 30) == []
+    assert engine.active()[0].condition == "spo2_low" and not engine.active()[0].latched
+
+
+@pytest.mark.parametrize("flag", ["questionable", "artifact"])
+def test_questionable_values_neither_raise_nor_clear(engine, clock, flag):
+    assert feed(engine, clock, "spo2", [75.0] * 20, flags=frozenset({flag})) == []
+    feed(engine, clock, "spo2", [92.0] * 11)
+    engine.acknowledge("nurse")
+    assert feed(engine, clock, "spo2", [99.0] * 5, flags=frozenset({flag})) == []
+    assert len(engine.active()) == 1
+
+
+def test_pleth_and_device_info_are_ignored(engine, clock):
+    assert engine.on_item(sample(0, "pulseox", "pleth", 0.0)) == []
+    assert engine.on_item(DeviceInfo(0, "pulseox", model="X")) == []
+    with pytest.raises(TypeError):
+        engine.on_item("not an item")
+
+
+# ---- limits ---------------------------------------------------------------------------------------------------
+
+def test_limit_change_is_validated_logged_and_reevaluated(engine, clock):
+    feed(engine, clock, "spo2", [92.0] * 11)
+    assert kinds(engine.set_limit("spo2", "medium_low", 92.5, "dr C")) == [
+        ("limit_changed", "medium_low", None)]  # 92 is still below 92.5 + 1: no clear
+    events = engine.set_limit("spo2", "medium_low", 91, "dr C")
+    assert kinds(events) == [("limit_changed", "medium_low", None), ("cleared", "spo2_low", "medium")]
+    e = events[0]
+    assert (e.param, e.old, e.new, e.user) == ("spo2", 92.5, 91.0, "dr C")
+    assert e.message == "SpO2 medium-priority low limit changed from 92.5 to 91 by dr C"
+    assert engine.limits("spo2").medium_low == 91.0
+    assert [(c.key, c.old, c.new, c.user) for c in engine.limit_changes] == [
+        ("medium_low", 94.0, 92.5, "dr C"), ("medium_low", 92.5, 91.0, "dr C")]
+
+
+def test_tightening_a_limit_starts_the_delay(engine, clock):
+    feed(engine, clock, "pulse_rate", [105.0])
+    assert kinds(engine.set_limit("pulse_rate", "medium_high", 100, "nurse")) == [
+        ("limit_changed", "medium_high", None)]
+    assert kinds(feed(engine, clock, "pulse_rate", [105.0] * 10)) == [("raised", "pulse_rate_high", "medium")]
+
+
+@pytest.mark.parametrize(("param", "key", "value", "words"), [
+    ("spo2", "medium_low", 40, "outside the physiological range 50 to 100 %"),
+    ("pulse_rate", "high_high", 300, "outside the physiological range 20 to 250 /min"),
+    ("spo2", "medium_low", 88, "beyond the high-priority low limit 90"),
+    ("sbp", "medium_high", 185, "beyond the high-priority high limit 180"),
+    ("pulse_rate", "medium_low", 115, "low limit 115 is not below the high limit 110"),
+    ("spo2", "high_low", None, "cannot be switched off"),
+    ("spo2", "delay_s", 500, "outside the allowed range 0 to 120 s"),
+    ("spo2", "colour", 1, "unknown limit key"),
+    ("temperature", "high_high", 39, "unknown parameter"),
+    ("spo2", "medium_low", "94", "must be a number"),
+])
+def test_invalid_limit_changes_are_refused(engine, param, key, value, words):
+    with pytest.raises(ValueError, match=words) as info:
+        engine.set_limit(param, key, value, "nurse")
+    assert isinstance(info.value, ProfileError) and "\n" not in str(info.value)
+    assert engine.limit_changes == [] and engine.limits("spo2").medium_low == 94.0
+
+
+def test_medium_limit_can_be_switched_off_and_new_parameter_limited(engine):
+    engine.set_limit("dbp", "medium_high", None, "nurse")
+    assert engine.limits("dbp").medium_high is None
+    engine.set_limit("map", "high_low", 55, "nurse")
+    assert engine.limits("map").high_low == 55.0
+
+
+# ---- advisories, serialisation, layering ----------------------------------------------------------------------------
+
+def test_advisories_say_consider_holding_and_expire(engine, clock):
+    nibp(engine, clock, 184.0, 95.0)
+    feed(engine, clock, "pulse_rate", [110.0])
+    assert engine.advisories() == ["Consider holding the infusion: SBP 184 >= 180"]
+    feed(engine, clock, "pulse_rate", [111.0])
+    nibp(engine, clock, 150.0, 100.0)
+    assert engine.advisories() == ["Consider holding the infusion: DBP 100 >= 100",
+                                   "Consider holding the infusion: Pulse 111 > 110"]
+    feed(engine, clock, "pulse_rate", [None])
+    clock.t += 901
+    assert engine.advisories() == []
+
+
+def test_every_event_is_json_serialisable(engine, clock):
+    events = feed(engine, clock, "spo2", [92.0] * 11) + engine.pause_audio("n") + nibp(engine, clock, 190.0)
+    events += engine.set_limit("sbp", "high_high", 190, "n") + engine.acknowledge("n")
+    events += status(engine, clock, Condition.NO_DATA, True) + run(engine, clock, 31)
+    assert {e.kind.value for e in events} >= {"raised", "escalated", "acknowledged", "audio_paused",
+                                              "audio_resumed", "limit_changed"}
+    for e in events:
+        assert isinstance(e, AlarmEvent)
+        line = json.loads(json.dumps(e.to_dict()))
+        assert line["kind"] == e.kind.value and line["t"] == e.t
+        assert line["priority"] in (None, "low", "medium", "high")
+
+
+def test_priority_of_and_conditions_for_tiles(engine, clock):
+    feed(engine, clock, "spo2", [92.0] * 11)
+    status(engine, clock, Condition.LOW_PERFUSION, True, detail="PI 0.2")
+    assert engine.priority_of("spo2") is Priority.MEDIUM and engine.priority_of("sbp") is None
+    assert engine.conditions("pulseox") == {Condition.LOW_PERFUSION: "PI 0.2"}
+    assert engine.blocking_condition("pulseox") is None  # low perfusion marks values, does not hide them
+
+
+def test_alarm_core_does_not_import_qt():
+    code = "import sys, monitor.alarms; assert not any(m.startswith('PySide6') for m in sys.modules)"
+    subprocess.run([sys.executable, "-c", code], check=True)
