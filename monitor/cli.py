@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 import sys
 import threading
 import time
-import traceback
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -221,8 +221,16 @@ COMMANDS = {"record": cmd_record, "simulate": cmd_simulate, "sessions": cmd_sess
             "run": cmd_gui, "demo": cmd_gui}
 
 
+def _log_to_file() -> Path:
+    """Send log records (internal errors with tracebacks) to the log file, not to the user's terminal."""
+    path = log_dir() / "infusion-monitor.log"
+    logging.basicConfig(filename=path, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    _log_to_file()
     if args.command is None:
         args = _parser().parse_args(["run", *(argv or sys.argv[1:])])
     try:
@@ -233,11 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # last resort: one line for the user, the traceback to the log
-        log = log_dir() / "errors.log"
-        with open(log, "a", encoding="utf-8") as fh:
-            fh.write(f"--- {datetime.now().isoformat()} infusion-monitor {__version__} {sys.argv}\n")
-            fh.write(traceback.format_exc())
-        print(f"infusion-monitor: internal error: {exc.__class__.__name__}: {exc} (details in {log})", file=sys.stderr)
+        logging.getLogger("monitor.cli").exception("internal error in %s (version %s)", sys.argv, __version__)
+        print(f"infusion-monitor: internal error: {exc.__class__.__name__}: {exc} "
+              f"(details in {log_dir() / 'infusion-monitor.log'})", file=sys.stderr)
         return 1
 
 

@@ -9,6 +9,7 @@ clinical rule is exercised without a display. Public methods are thread-safe.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -27,6 +28,7 @@ from monitor.sample import DeviceInfo, DeviceItem
 from monitor.store import Store
 
 TICK_S = 0.1
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class MonitorCore:
         self.session_id: int | None = None
         self.started_mono: float | None = None
         self.infusion: InfusionEngine | None = None
+        self._internal_error_shown = False
 
     def _pleth_rate(self) -> float:
         for spec in self.specs:
@@ -127,6 +130,7 @@ class MonitorCore:
             self._add_reader(spec)
         self.started_mono = self._clock()
         self._thread.start()
+        self.nibp_now()  # the baseline BP, before anything else happens
         return self.session_id
 
     def _add_reader(self, spec: DeviceSpec) -> None:
@@ -165,14 +169,20 @@ class MonitorCore:
                 pass
             if self._clock() >= next_tick:
                 next_tick = self._clock() + TICK_S
-                with self.lock:
-                    events = self.alarms.tick()
-                    ended = self.infusion.tick() if self.infusion is not None else None
-                self._emit(events)
-                if ended is not None:
-                    self.journal("infusion", ended.to_dict(), ended.user)
-                    self.raise_technical("infusion_end", Priority.LOW,
-                                         "Planned infusion time reached: check the pump, then press Complete")
+                try:
+                    self._tick()
+                except Exception as exc:  # see _handle
+                    self._internal_error(exc)
+
+    def _tick(self) -> None:
+        with self.lock:
+            events = self.alarms.tick()
+            ended = self.infusion.tick() if self.infusion is not None else None
+        self._emit(events)
+        if ended is not None:
+            self.journal("infusion", ended.to_dict(), ended.user)
+            self.raise_technical("infusion_end", Priority.LOW,
+                                 "Planned infusion time reached: check the pump, then press Complete")
 
     def _drain(self) -> None:
         try:
@@ -182,12 +192,23 @@ class MonitorCore:
             pass
 
     def _handle(self, item: DeviceItem) -> None:
-        self.live.update(item)
         if self.recorder is not None:
-            self.recorder.put(item)
-        with self.lock:
-            events = self.alarms.on_item(item)
-        self._emit(events)
+            self.recorder.put(item)  # first: whatever fails below, the data is kept
+        try:
+            self.live.update(item)
+            with self.lock:
+                events = self.alarms.on_item(item)
+            self._emit(events)
+        except Exception as exc:  # a bug must not stop monitoring: say so loudly and go on
+            self._internal_error(exc)
+
+    def _internal_error(self, exc: Exception) -> None:
+        log.exception("internal error in the monitor core")
+        if not self._internal_error_shown:
+            self._internal_error_shown = True
+            self.raise_technical("internal", Priority.HIGH,
+                                 f"Internal error ({exc.__class__.__name__}): alarms may be incomplete; "
+                                 "watch the patient and restart the app")
 
     def _emit(self, events: list[AlarmEvent]) -> None:
         for event in events:
@@ -278,6 +299,14 @@ class MonitorCore:
         if ended:
             self.clear_technical("infusion_end")
         return event
+
+    def nibp_now(self) -> bool:
+        """Start a BP measurement if an NIBP device that takes commands is connected; tell whether one was asked."""
+        reader = self.readers.get("nibp")
+        if reader is None or not reader.supports("nibp_start"):
+            return False
+        reader.command("nibp_start")
+        return True
 
     def journal(self, kind: str, data: dict[str, Any], user: str = "") -> None:
         """Record a clinical entry (infusion step, marker, scale) in the session."""

@@ -158,9 +158,7 @@ class AlarmEngine:
             return self._finish(self._on_status(item.source, item.condition, item.active, item.detail))
         if isinstance(item, NibpResult):
             return self._finish(self._on_nibp(item))
-        if isinstance(item, DeviceInfo):
-            return []
-        raise TypeError(f"not a device item: {type(item).__name__}")
+        return []  # identity, notices: nothing to alarm on (a failed NIBP comes as a StatusChange)
 
     def tick(self) -> list[AlarmEvent]:
         """Advance timers: delays, escalation by time, audio-pause expiry, technical escalation."""

@@ -1,0 +1,149 @@
+"""End to end through the real command: simulator -> pty -> `record` -> SQLite -> `export` CSV.
+
+The recorder runs in a child process exactly as a user runs it; the simulator
+writes each protocol's real bytes on a pty in this process.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from devices.sim.runner import PtySimulator
+from monitor.alarms import load_profile, profile_to_dict
+
+
+def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "monitor.cli", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def rows_of(db, session="latest"):
+    out = cli("export", "--db", str(db), "--session", session, "--format", "csv")
+    assert out.returncode == 0, out.stderr
+    return list(csv.DictReader(io.StringIO(out.stdout)))
+
+
+def values(rows, parameter):
+    return [float(r["value"]) for r in rows if r["parameter"] == parameter and r["value"] != ""]
+
+
+# protocol, role, speed, seconds, expected parameters (baseline patient: SpO2 ~97, pulse ~72, BP ~122/78)
+CASES = [
+    ("cms50dplus", "pulseox", 1.0, 4, {"spo2": (90, 100), "pulse_rate": (55, 95)}),
+    ("contec", "pulseox", 1.0, 4, {"spo2": (90, 100), "pulse_rate": (55, 95), "perfusion_index": (0.5, 10)}),
+    ("nonin", "pulseox", 1.0, 4, {"spo2": (90, 100), "pulse_rate": (55, 95)}),
+    ("masimo-ascii", "pulseox", 4.0, 4, {"spo2": (90, 100), "pulse_rate": (55, 95), "perfusion_index": (0.5, 10)}),
+    ("suntech", "nibp", 12.0, 7, {"sbp": (110, 135), "dbp": (70, 90), "map": (80, 105), "nibp_pulse_rate": (55, 95)}),
+]
+
+
+@pytest.mark.parametrize("protocol, role, speed, seconds, expected", CASES, ids=[c[0] for c in CASES])
+def test_record_then_export_gives_the_simulated_values(tmp_path, protocol, role, speed, seconds, expected):
+    db = tmp_path / "s.db"
+    with PtySimulator(protocol, "baseline", speed=speed) as sim:
+        out = cli("record", "--db", str(db), "--device", f"{role}={protocol}:{sim.path}", "--duration", str(seconds))
+    assert out.returncode == 0, out.stderr
+    assert "Traceback" not in out.stderr
+    rows = rows_of(db)
+    assert rows, "no numerics stored"
+    assert all(r["time_utc"].endswith("Z") for r in rows)
+    for parameter, (lo, hi) in expected.items():
+        got = values(rows, parameter)
+        assert got, f"no {parameter} in the export"
+        assert all(lo <= v <= hi for v in got), (parameter, got)
+    units = {r["parameter"]: r["unit"] for r in rows}
+    assert units.get("spo2", "%") == "%" and units.get("sbp", "mm[Hg]") == "mm[Hg]"
+    listing = cli("sessions", "--db", str(db))
+    assert "closed" in listing.stdout
+
+
+def test_desaturation_prints_alarm_json_lines(tmp_path):
+    profile = profile_to_dict(load_profile("ketamine"))
+    profile["limits"]["spo2"]["delay_s"] = 0  # a clinic's own profile file; keeps the test short
+    (tmp_path / "fast.json").write_text(json.dumps(profile))
+    db = tmp_path / "s.db"
+    with PtySimulator("cms50dplus", "desat", speed=8.0) as sim:  # SpO2 < 90 after ~51 s of scenario time
+        out = cli("record", "--db", str(db), "--device", f"pulseox=cms50dplus:{sim.path}", "--duration", "9",
+                  "--profile", str(tmp_path / "fast.json"))
+    assert out.returncode == 0, out.stderr
+    events = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+    raised = [e for e in events if e["kind"] == "raised" and e["condition"].startswith("spo2")]
+    assert raised, out.stdout
+    assert any(e["message"].startswith("SpO2") and "< 90" in e["message"] for e in events), events
+    stored = cli("export", "--db", str(db), "--session", "latest", "--format", "csv").stdout
+    assert min(values(list(csv.DictReader(io.StringIO(stored))), "spo2")) < 90
+
+
+def test_sigkill_loses_at_most_a_second_and_the_session_is_marked_interrupted(tmp_path):
+    db = tmp_path / "s.db"
+    with PtySimulator("cms50dplus", "baseline") as sim:
+        proc = subprocess.Popen([sys.executable, "-m", "monitor.cli", "record", "--db", str(db), "--device",
+                                 f"pulseox=cms50dplus:{sim.path}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(4.0)
+        killed_at = time.time()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    listing = cli("sessions", "--db", str(db))
+    assert "interrupted" in listing.stdout, listing.stdout
+    rows = rows_of(db, "1")
+    last = max(time.mktime(time.strptime(r["time_utc"][:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+               for r in rows)
+    assert killed_at - last < 1.0 + 1.0  # at most one second lost (+1 s for the seconds truncated above)
+    again = cli("sessions", "--db", str(db))  # recovery is idempotent
+    assert again.stdout.count("interrupted") == 1
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("pulseox:cms50dplus:/dev/null", "ROLE="),
+    ("pulseox=nosuch:/dev/null", "unknown protocol"),
+    ("heart=cms50dplus:/dev/null", "role"),
+    ("nibp=cms50dplus:/dev/null", "cannot act as nibp"),
+])
+def test_malformed_device_is_one_clear_line(tmp_path, spec, words):
+    out = cli("record", "--db", str(tmp_path / "s.db"), "--device", spec, "--duration", "1")
+    assert out.returncode == 2
+    assert words in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in out.stderr
+
+
+def test_missing_port_is_a_technical_alarm_not_a_traceback(tmp_path):
+    out = cli("record", "--db", str(tmp_path / "s.db"), "--device", "pulseox=cms50dplus:/dev/ttyNOSUCH9",
+              "--duration", "1.5")
+    assert out.returncode == 0 and "Traceback" not in out.stderr
+    events = [json.loads(line) for line in out.stdout.splitlines()]
+    assert any(e["condition"] == "port_lost" and e["kind"] == "raised" for e in events), out.stdout
+
+
+def test_garbage_bytes_store_nothing_and_raise_nothing(tmp_path):
+    db = tmp_path / "s.db"
+    master, slave = os.openpty()
+    import tty
+    tty.setraw(slave)
+    path = os.ttyname(slave)
+    proc = subprocess.Popen([sys.executable, "-m", "monitor.cli", "record", "--db", str(db), "--device",
+                             f"pulseox=cms50dplus:{path}", "--duration", "3"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    for _ in range(20):
+        os.write(master, bytes(range(0, 128)) * 2)  # no sync byte ever: nothing is a frame
+        time.sleep(0.1)
+    out, err = proc.communicate(timeout=20)
+    os.close(master)
+    os.close(slave)
+    assert proc.returncode == 0 and "Traceback" not in err
+    assert values(rows_of(db), "spo2") == []
+
+
+def test_corrupt_database_is_one_clear_line(tmp_path):
+    db = tmp_path / "bad.db"
+    db.write_bytes(b"this is not a database" * 100)
+    out = cli("sessions", "--db", str(db))
+    assert out.returncode == 2 and "damaged" in out.stderr and "Traceback" not in out.stderr
