@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from monitor.alarms import AlarmEngine, AlarmEvent, Priority, ProfileError, load_profile
-from monitor.sample import Condition, DeviceInfo, NibpResult, StatusChange, sample
+from monitor.sample import Condition, DeviceInfo, DeviceNotice, NibpResult, StatusChange, sample
 
 EPOCH = 1_700_000_000.0
 
@@ -359,11 +359,10 @@ def test_questionable_values_neither_raise_nor_clear(engine, clock, flag):
     assert len(engine.active()) == 1
 
 
-def test_pleth_and_device_info_are_ignored(engine, clock):
+def test_pleth_device_info_and_notices_are_ignored(engine, clock):
     assert engine.on_item(sample(0, "pulseox", "pleth", 0.0)) == []
     assert engine.on_item(DeviceInfo(0, "pulseox", model="X")) == []
-    with pytest.raises(TypeError):
-        engine.on_item("not an item")
+    assert engine.on_item(DeviceNotice(0, "nibp", "nibp_complete")) == []
 
 
 # ---- limits ---------------------------------------------------------------------------------------------------
