@@ -98,6 +98,8 @@ class MainWindow(QMainWindow):
         central.setLayout(root)
         self.setCentralWidget(central)
         self._menu()
+        for button in self.findChildren(QPushButton):  # Space belongs to "pause sound", never to a focused button
+            button.setFocusPolicy(Qt.NoFocus)
         QShortcut(QKeySequence(Qt.Key_Space), self, activated=self.pause_audio)
         self._frame = 0
         self.timer = QTimer(self)
@@ -189,9 +191,7 @@ class MainWindow(QMainWindow):
         self.core.acknowledge(self.user)
 
     def nibp_now(self) -> None:
-        reader = self.core.readers.get("nibp")
-        if reader is not None:
-            reader.command("nibp_start")
+        self.core.nibp_now()
 
     def infusion_action(self, action: str) -> None:
         reason, rate = "", None

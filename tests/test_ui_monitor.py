@@ -1,0 +1,76 @@
+"""The monitor window on a simulated device (pty, real bytes): values appear and change, alarms show."""
+
+from __future__ import annotations
+
+import pytest
+
+from devices.sim.runner import PtySimulator
+from devices.spec import DeviceSpec
+from monitor.alarms import Priority
+from monitor.core import MonitorCore
+from monitor.store import Store
+from ui.main_window import MainWindow
+from ui import theme
+
+
+@pytest.fixture
+def running(tmp_path):
+    made = []
+
+    def start(protocol="cms50dplus", scenario="baseline", speed=1.0):
+        sim = PtySimulator(protocol, scenario, speed=speed).start()
+        core = MonitorCore(Store(tmp_path / "s.db"), [DeviceSpec("pulseox", protocol, sim.path)])
+        core.start()
+        made.append((sim, core))
+        return core
+
+    yield start
+    for sim, core in made:
+        core.stop()
+        sim.stop()
+
+
+def test_window_shows_live_values_that_change(qtbot, running):
+    core = running(speed=4.0)
+    window = MainWindow(core)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.spo2.value.text().isdigit() and window.pulse.value.text().isdigit(), timeout=5000)
+    seen = {window.pulse.value.text()}
+    qtbot.waitUntil(lambda: seen.add(window.pulse.value.text()) or len(seen) > 1, timeout=15000)
+    assert 55 <= int(window.pulse.value.text()) <= 95
+    assert "connected" in window.devices_label.text()
+
+
+def test_probe_off_shows_dashes_not_a_stale_number(qtbot, running):
+    core = running(scenario="probe-off", speed=4.0)  # finger out from 40 s scenario time = 10 s here
+    window = MainWindow(core)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.spo2.value.text().isdigit(), timeout=5000)
+    qtbot.waitUntil(lambda: window.spo2.value.text() == "---", timeout=15000)
+    assert "finger" in window.spo2.status.text().lower()
+    qtbot.waitUntil(lambda: "Probe" in window.alarm_bar.headline.text() or "probe" in window.alarm_bar.headline.text()
+                    or "finger" in window.alarm_bar.headline.text().lower(), timeout=5000)
+
+
+def test_alarm_bar_follows_the_engine_and_space_pauses_sound(qtbot, tmp_path):
+    core = MonitorCore(Store(tmp_path / "s.db"), [])
+    core.start()
+    try:
+        window = MainWindow(core)
+        qtbot.addWidget(window)
+        window.show()
+        window.activateWindow()
+        qtbot.waitExposed(window)
+        assert window.alarm_bar.headline.text() == "No active alarms"
+        core.raise_technical("test", Priority.HIGH, "Recording stopped: disk full")
+        qtbot.waitUntil(lambda: "Recording stopped" in window.alarm_bar.headline.text(), timeout=2000)
+        assert window.alarm_bar.headline.text().startswith("!!!")
+        qtbot.waitUntil(lambda: theme.ALARM_BG[Priority.HIGH] in window.alarm_bar.styleSheet(), timeout=2000)
+        window.infusion.buttons["start"].setFocus()  # Space must pause sound even here, never press a button
+        qtbot.keyClick(window.focusWidget() or window, " ")
+        qtbot.waitUntil(lambda: "Sound paused" in window.alarm_bar.pause_button.text(), timeout=2000)
+        core.clear_technical("test")
+        qtbot.waitUntil(lambda: window.alarm_bar.headline.text() == "No active alarms", timeout=2000)
+    finally:
+        core.stop()
