@@ -71,6 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     ses = sub.add_parser("sessions", help="list recorded sessions")
     db_arg(ses)
 
+    rep = sub.add_parser("replay", help="parse a session's captured device bytes again into a new session")
+    db_arg(rep)
+    rep.add_argument("--session", required=True, help="session id or 'latest'")
+
     exp = sub.add_parser("export", help="export a session")
     db_arg(exp)
     exp.add_argument("--session", required=True, help="session id or 'latest'")
@@ -127,6 +131,22 @@ def cmd_export(args: argparse.Namespace) -> int:
         with open(args.output, "w", newline="", encoding="utf-8") as out:
             n = write_csv(store, sid, out)
         print(f"wrote {n} rows of session {sid} to {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from monitor.replay import replay
+
+    store = _open_store(args.db)
+    try:
+        sid = store.resolve_session(args.session)
+        report = replay(store, sid)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    for role, size in report.bytes.items():
+        errors = ", ".join(f"{k} {v}" for k, v in report.errors[role].items()) or "none"
+        print(f"{role}: {size} bytes -> {report.items[role]} values; errors: {errors}")
+    print(f"replayed session {sid} as session {report.session_id}")
     return 0
 
 
@@ -218,6 +238,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"record": cmd_record, "simulate": cmd_simulate, "sessions": cmd_sessions, "export": cmd_export,
+            "replay": cmd_replay,
             "run": cmd_gui, "demo": cmd_gui}
 
 

@@ -147,3 +147,19 @@ def test_corrupt_database_is_one_clear_line(tmp_path):
     db.write_bytes(b"this is not a database" * 100)
     out = cli("sessions", "--db", str(db))
     assert out.returncode == 2 and "damaged" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_replay_of_the_raw_capture_gives_the_same_values(tmp_path):
+    db = tmp_path / "s.db"
+    with PtySimulator("nonin", "desat", speed=6.0) as sim:
+        out = cli("record", "--db", str(db), "--device", f"pulseox=nonin:{sim.path}", "--duration", "4")
+    assert out.returncode == 0, out.stderr
+    rep = cli("replay", "--db", str(db), "--session", "1")
+    assert rep.returncode == 0, rep.stderr
+    assert "replayed session 1 as session 2" in rep.stdout
+    original, replayed = rows_of(db, "1"), rows_of(db, "2")
+    for parameter in ("spo2", "pulse_rate"):
+        assert set(values(original, parameter)) == set(values(replayed, parameter))
+        assert values(original, parameter)
+    nothing = cli("replay", "--db", str(db), "--session", "9")
+    assert nothing.returncode == 2 and "no session 9" in nothing.stderr
