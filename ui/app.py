@@ -47,6 +47,7 @@ def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None,
     core = MonitorCore(store, specs)
     core.start(info)
     window = MainWindow(core)
+    window.simulators.extend(sims)
     sound = AlarmSound(core, window)
     window.resize(1280, 800)
     window.show()
@@ -55,5 +56,5 @@ def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None,
     finally:
         sound.stop()
         core.stop("closed")
-        for sim in sims:
+        for sim in window.simulators:
             sim.stop()

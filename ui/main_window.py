@@ -19,7 +19,9 @@ from monitor.core import MonitorCore
 from monitor.infusion import InfusionError
 from monitor.live import Snapshot
 from ui import theme
+from devices.sim.runner import PtySimulator
 from ui.alarm_bar import AlarmBar
+from ui.devices_panel import DevicesPanel
 from ui.infusion_panel import InfusionPanel
 from ui.plots import PlethSweep, TrendPlot
 from ui.tiles import STALE_AFTER_S, Tile, age_text, value_text
@@ -39,6 +41,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.core = core
         self.user = user
+        self.simulators: list[PtySimulator] = []  # started from the devices panel; stopped with the app
         self.setWindowTitle(f"infusion-monitor — session {core.session_id}")
         self.setStyleSheet(f"QMainWindow, QWidget#central {{ background: {theme.BACKGROUND}; }}"
                            f"QLabel {{ color: {theme.TEXT}; }}"
@@ -108,6 +111,9 @@ class MainWindow(QMainWindow):
         self.refresh()
 
     def _menu(self) -> None:
+        devices = QAction("Devices…", self)
+        devices.triggered.connect(self.show_devices)
+        self.menuBar().addMenu("&Devices").addAction(devices)
         about = QAction("About infusion-monitor", self)
         about.triggered.connect(self.about)
         self.menuBar().addMenu("&Help").addAction(about)
@@ -212,6 +218,9 @@ class MainWindow(QMainWindow):
             self.core.infusion_action(action, user=self.user, reason=reason.strip(), rate_ml_per_h=rate)
         except (InfusionError, ValueError) as exc:
             QMessageBox.warning(self, "Infusion", str(exc))
+
+    def show_devices(self) -> None:
+        DevicesPanel(self.core, self.simulators, self).exec()
 
     def about(self) -> None:
         QMessageBox.about(self, "About infusion-monitor", f"infusion-monitor {__version__}\n\n{NOTICE}")

@@ -1,0 +1,37 @@
+"""The devices panel adds a simulated device to a running session and shows its state."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QMessageBox
+
+from monitor.core import MonitorCore
+from monitor.store import Store
+from ui.devices_panel import SIMULATOR, DevicesPanel
+
+
+def test_add_a_simulated_pulse_oximeter_and_see_it_connected(qtbot, tmp_path, monkeypatch):
+    core = MonitorCore(Store(tmp_path / "s.db"), [])
+    core.start()
+    sims = []
+    try:
+        panel = DevicesPanel(core, sims)
+        qtbot.addWidget(panel)
+        assert panel.table.rowCount() == 0
+        panel.role.setCurrentText("pulseox")
+        panel.protocol.setCurrentIndex(panel.protocol.findData("nonin"))
+        panel.port.setCurrentText(SIMULATOR)
+        panel.add()
+        assert len(sims) == 1
+        qtbot.waitUntil(lambda: panel.table.rowCount() == 1 and panel.table.item(0, 3).text() == "connected"
+                        and int(panel.table.item(0, 5).text()) > 0, timeout=5000)
+        assert panel.table.item(0, 1).text() == "nonin"
+        qtbot.waitUntil(lambda: "spo2" in core.snapshot().latest, timeout=5000)
+        warnings = []
+        monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+        panel.add()  # the role is taken now
+        assert warnings and "already connected" in warnings[0]
+        assert len(sims) == 1
+    finally:
+        core.stop()
+        for sim in sims:
+            sim.stop()

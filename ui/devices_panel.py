@@ -1,0 +1,107 @@
+"""The devices panel: what is connected, in what state, and adding a device (or a simulator).
+
+For the IT/biomed person: each device's role, protocol, port, state, age of
+the last data and error counts, refreshed every second.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHeaderView,
+                               QLabel, QMessageBox, QTableWidget, QTableWidgetItem, QVBoxLayout)
+from serial.tools import list_ports
+
+from devices import registry
+from devices.sim.physiology import SCENARIOS
+from devices.sim.runner import PtySimulator
+from devices.spec import ROLES, DeviceSpec
+from monitor.core import MonitorCore
+from ui import theme
+from ui.tiles import age_text
+
+SIMULATOR = "Simulator (no device needed)"
+COLUMNS = ("Role", "Protocol", "Port", "State", "Last data", "Bytes", "Errors", "Reconnects", "Device", "Problem")
+
+
+class DevicesPanel(QDialog):
+    """Lists the core's devices; adds a device or a simulator to the running session."""
+
+    def __init__(self, core: MonitorCore, simulators: list[PtySimulator], parent=None) -> None:
+        super().__init__(parent)
+        self.core = core
+        self.simulators = simulators
+        self.setWindowTitle("Devices")
+        self.resize(1100, 420)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setFont(theme.font(15))
+        self.role = QComboBox()
+        self.role.addItems(ROLES)
+        self.protocol = QComboBox()
+        for name in registry.protocol_names():
+            self.protocol.addItem(f"{name} — {registry.get(name).title}", name)
+        self.port = QComboBox()
+        self.port.setEditable(True)
+        self.port.addItem(SIMULATOR)
+        for info in list_ports.comports():
+            self.port.addItem(info.device, info.device)
+            self.port.setItemText(self.port.count() - 1, f"{info.device}  ({info.description})")
+        self.scenario = QComboBox()
+        self.scenario.addItems(list(SCENARIOS))
+        form = QFormLayout()
+        form.addRow("Role", self.role)
+        form.addRow("Protocol", self.protocol)
+        form.addRow("Port (or type socket://host:port)", self.port)
+        form.addRow("Simulator scenario", self.scenario)
+        add_box = QGroupBox("Add a device")
+        add_box.setLayout(form)
+        buttons = QDialogButtonBox()
+        buttons.addButton("Add device", QDialogButtonBox.AcceptRole).clicked.connect(self.add)
+        buttons.addButton(QDialogButtonBox.Close).clicked.connect(self.close)
+        hint = QLabel("No data: port open but silent for 5 s (cable, device off, wrong speed). "
+                      "Reconnecting: the port cannot be opened; the app retries by itself.")
+        hint.setWordWrap(True)
+        box = QVBoxLayout(self)
+        box.addWidget(self.table)
+        box.addWidget(hint)
+        box.addWidget(add_box)
+        box.addWidget(buttons)
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start(1000)
+        self.refresh()
+
+    def refresh(self) -> None:
+        views = self.core.device_views()
+        self.table.setRowCount(len(views))
+        for row, d in enumerate(views):
+            info = d.info
+            ident = " ".join(x for x in ((info.model, info.serial_number, info.firmware) if info else ()) if x)
+            cells = (d.role, d.protocol, d.port, d.state,
+                     "never" if d.last_data_age_s is None else age_text(d.last_data_age_s),
+                     str(d.bytes_rx), ", ".join(f"{k} {v}" for k, v in d.errors.items()) or "0",
+                     str(d.reconnects), ident, d.last_error)
+            for col, text in enumerate(cells):
+                self.table.setItem(row, col, QTableWidgetItem(text))
+
+    def add(self) -> None:
+        """Connect the chosen device (starting a simulator first if asked)."""
+        role, protocol = self.role.currentText(), self.protocol.currentData()
+        port = self.port.currentData() or self.port.currentText().strip()
+        sim = None
+        try:
+            if port == SIMULATOR:
+                sim = PtySimulator(protocol, self.scenario.currentText()).start()
+                port = sim.path
+            spec = DeviceSpec.parse(f"{role}={protocol}:{port}")
+            self.core.add_device(spec)
+        except ValueError as exc:
+            if sim is not None:
+                sim.stop()
+            QMessageBox.warning(self, "Devices", str(exc))
+            return
+        if sim is not None:
+            self.simulators.append(sim)
+        self.refresh()
