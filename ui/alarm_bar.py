@@ -29,15 +29,13 @@ class AlarmBar(QFrame):
         self.setMinimumHeight(84)
         self.headline = QLabel("No active alarms")
         self.headline.setFont(theme.font(34, bold=True))
-        self.headline.setWordWrap(True)
         self.more = QLabel("")
         self.more.setFont(theme.font(20))
-        self.more.setWordWrap(True)
         self.advisory = QLabel("")
         self.advisory.setFont(theme.font(20, bold=True))
         self.advisory.setStyleSheet("color: #ffb347;")
         self.advisory.setWordWrap(True)
-        for label in (self.headline, self.more, self.advisory):  # long messages wrap, never widen the window
+        for label in (self.headline, self.more, self.advisory):  # long messages are cut, never widen the window
             label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
             label.setMinimumWidth(200)
         text = QVBoxLayout()
@@ -69,10 +67,10 @@ class AlarmBar(QFrame):
         if active:
             lines = [f"{theme.ALARM_MARK[a.priority]} {a.message}" + (" (ended)" if a.latched else "")
                      for a in active]
-            self.headline.setText(lines[0])
+            self._set_elided(self.headline, lines[0])
             rest = lines[1:MAX_LINES]
             extra = len(lines) - MAX_LINES
-            self.more.setText("   ".join(rest) + (f"   +{extra} more" if extra > 0 else ""))
+            self._set_elided(self.more, "   ".join(rest) + (f"   +{extra} more" if extra > 0 else ""))
         else:
             self.headline.setText("No active alarms")
             self.more.setText("")
@@ -91,6 +89,12 @@ class AlarmBar(QFrame):
         if top != self._priority or flash_on != self._flash_on:
             self._priority, self._flash_on = top, flash_on
             self._paint(top if flash_on else None, dim=top is not None and not flash_on)
+
+    @staticmethod
+    def _set_elided(label: QLabel, text: str) -> None:
+        """Show text on one line, cut with '…' to the label's width; the whole text is the tooltip."""
+        label.setToolTip(text)
+        label.setText(label.fontMetrics().elidedText(text, Qt.ElideRight, max(200, label.width())))
 
     def _paint(self, priority: Priority | None, dim: bool = False) -> None:
         if priority is None:

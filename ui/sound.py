@@ -7,6 +7,7 @@ technical alarm saying exactly that instead of failing quietly.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from monitor.alarms import REPEAT_S, Priority, tone_wav
 from monitor.core import MonitorCore
 
 AUDIO_KEY = "audio"
+log = logging.getLogger(__name__)
 
 
 class AlarmSound(QObject):
@@ -31,7 +33,8 @@ class AlarmSound(QObject):
         self._dir = tempfile.TemporaryDirectory(prefix="infusion-monitor-tones-")
         problem = self._setup()
         if problem:
-            core.raise_technical(AUDIO_KEY, Priority.MEDIUM, f"Alarm sound unavailable ({problem}): alarms are silent")
+            log.warning("alarm sound unavailable: %s", problem)
+            core.raise_technical(AUDIO_KEY, Priority.MEDIUM, "No alarm sound: alarms are silent, watch the screen")
         self.available = not problem
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
@@ -42,7 +45,8 @@ class AlarmSound(QObject):
         try:
             from PySide6.QtMultimedia import QMediaDevices, QSoundEffect
         except ImportError as exc:
-            return f"Qt multimedia cannot load: {exc}"
+            log.warning("QtMultimedia cannot load: %s", exc)
+            return "audio library missing"
         if not QMediaDevices.audioOutputs():
             return "no audio output device"
         for priority in Priority:
