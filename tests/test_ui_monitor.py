@@ -59,6 +59,7 @@ def test_alarm_bar_follows_the_engine_and_space_pauses_sound(qtbot, tmp_path):
     try:
         window = MainWindow(core)
         qtbot.addWidget(window)
+        window.resize(1280, 800)
         window.show()
         window.activateWindow()
         qtbot.waitExposed(window)
