@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("--weight-kg", type=float, default=None)
     rec.add_argument("--dose-mg-per-kg", type=float, default=None)
     rec.add_argument("--infusion-min", type=float, default=None)
+    rec.add_argument("--bag-ml", type=float, default=None, help="bag volume in mL (default 100)")
+    rec.add_argument("--confirm-soft-limits", action="store_true",
+                     help="confirm a plan outside the soft dose limits (recorded with the infusion start)")
     rec.add_argument("--profile", default="ketamine", help="alarm profile name or JSON file")
     rec.add_argument("--no-raw", action="store_true", help="do not keep the raw device bytes")
 
@@ -165,6 +168,58 @@ def _device_specs(texts: list[str]):
     return specs
 
 
+_PLAN_ARGS = (("weight_kg", "--weight-kg"), ("dose_mg_per_kg", "--dose-mg-per-kg"), ("infusion_min", "--infusion-min"))
+
+
+def _checked_plan(args: argparse.Namespace):
+    """Return the DosePlan of --weight-kg/--dose-mg-per-kg/--infusion-min/--bag-ml, None if none is given.
+
+    Checked against the drug-library limits before anything is stored: a hard
+    limit refuses, a soft one needs --confirm-soft-limits.
+    """
+    from monitor.clinical_config import ConfigError, load_clinical_config
+    from monitor.dosing import DoseError, DosePlan, check_plan
+
+    given = [flag for attr, flag in _PLAN_ARGS if getattr(args, attr) is not None]
+    if not given and args.bag_ml is None:
+        return None
+    missing = [flag for attr, flag in _PLAN_ARGS if getattr(args, attr) is None]
+    if missing:
+        raise UserError(f"an infusion plan needs --weight-kg, --dose-mg-per-kg and --infusion-min together "
+                        f"(missing: {', '.join(missing)})")
+    plan = DosePlan(args.weight_kg, args.dose_mg_per_kg, args.infusion_min,
+                    DosePlan.bag_volume_ml if args.bag_ml is None else args.bag_ml)
+    try:
+        check_plan(plan, load_clinical_config().dose_limits).require(args.confirm_soft_limits)
+    except ConfigError as exc:
+        raise UserError(str(exc)) from None
+    except DoseError as exc:
+        hint = " Add --confirm-soft-limits to confirm it." if str(exc).startswith("Needs") else ""
+        raise UserError(f"{exc}{hint}") from None
+    return plan
+
+
+class _HeadlessInfusion:
+    """Runs the infusion timer without a nurse: started with the recording, confirmed at the planned end."""
+
+    def __init__(self, core) -> None:
+        self.core = core
+        self.end_alerted = threading.Event()
+        self.confirmed = False
+
+    def on_event(self, event) -> None:
+        """Note the planned-end alert (called on the core thread)."""
+        if event.kind.value == "raised" and event.condition == "infusion_end":
+            self.end_alerted.set()
+
+    def step(self) -> None:
+        """Confirm the planned end once the core has alerted on it (user "record")."""
+        if self.end_alerted.is_set() and not self.confirmed:
+            self.confirmed = True
+            self.core.infusion_action("complete", user="record")
+            print("infusion completed at the planned end", file=sys.stderr)
+
+
 class _StopSignal:
     """Turns SIGINT/SIGTERM into an event, so the session closes cleanly."""
 
@@ -180,6 +235,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     specs = _device_specs(args.device)
     if args.duration is not None and not args.duration > 0:
         raise UserError("--duration must be a positive number of seconds")
+    plan = _checked_plan(args)  # before the store: a refused plan leaves no trace
     store = _open_store(args.db)
     try:
         core = MonitorCore(store, specs, profile=args.profile, capture_raw=not args.no_raw)
@@ -192,8 +248,14 @@ def cmd_record(args: argparse.Namespace) -> int:
 
     core.on_alarm_event(print_event)
     info = SessionInfo(patient_id=args.patient, weight_kg=args.weight_kg, dose_mg_per_kg=args.dose_mg_per_kg,
-                       infusion_min=args.infusion_min)
+                       infusion_min=args.infusion_min, bag_ml=None if plan is None else plan.bag_volume_ml)
+    headless = _HeadlessInfusion(core)
+    core.on_alarm_event(headless.on_event)
     sid = core.start(info)
+    if plan is not None:
+        core.infusion_action("start", user="record", confirm_soft_limits=args.confirm_soft_limits)
+        print(f"infusion started: {plan.total_mg:g} mg over {plan.duration_min:g} min, "
+              f"set the pump to {plan.pump_rate_ml_per_h:.1f} mL/h", file=sys.stderr)
     print(f"recording session {sid} to {store.path}; stop with Ctrl-C", file=sys.stderr)
     deadline = None if args.duration is None else time.monotonic() + args.duration
     reason = "closed"
@@ -202,6 +264,7 @@ def cmd_record(args: argparse.Namespace) -> int:
             reason = "duration reached"
             break
         stop.event.wait(0.1)
+        headless.step()
     else:
         reason = "stopped by signal"
     core.stop(reason)

@@ -25,6 +25,7 @@ from monitor.infusion import InfusionEngine, InfusionEvent, InfusionState, Infus
 from monitor.live import LiveState, Snapshot
 from monitor.recorder import Recorder
 from monitor.sample import DeviceInfo, DeviceItem
+from monitor.session import ClinicalSession
 from monitor.store import Store
 
 TICK_S = 0.1
@@ -94,6 +95,7 @@ class MonitorCore:
         self.session_id: int | None = None
         self.started_mono: float | None = None
         self.infusion: InfusionEngine | None = None
+        self.clinical: ClinicalSession | None = None
         self._internal_error_shown = False
 
     def _pleth_rate(self) -> float:
@@ -126,12 +128,22 @@ class MonitorCore:
         self.recorder = Recorder(self.store, self.session_id, on_failure=self._recording_failed,
                                  capture_raw=self.capture_raw)
         self.recorder.start()
+        self.clinical = ClinicalSession.for_core(self, info)  # asks for the baseline BP on its first tick
         for spec in self.specs:
             self._add_reader(spec)
         self.started_mono = self._clock()
         self._thread.start()
-        self.nibp_now()  # the baseline BP, before anything else happens
         return self.session_id
+
+    def add_device(self, spec: DeviceSpec) -> None:
+        """Connect one more device to the running session; ValueError if its role is taken."""
+        if self.session_id is None:
+            raise ValueError("start the session before adding devices")
+        if spec.role in self.readers:
+            raise ValueError(f"a {spec.role} device is already connected ({self.readers[spec.role].spec})")
+        registry.get(spec.protocol)
+        self.specs.append(spec)
+        self._add_reader(spec)
 
     def _add_reader(self, spec: DeviceSpec) -> None:
         rows = {"devices": [{"session_id": self.session_id, "role": spec.role, "protocol": spec.protocol,
@@ -178,7 +190,10 @@ class MonitorCore:
         with self.lock:
             events = self.alarms.tick()
             ended = self.infusion.tick() if self.infusion is not None else None
+            actions = self.clinical.tick() if self.clinical is not None else []
         self._emit(events)
+        for action in actions:
+            action.apply(self)
         if ended is not None:
             self.journal("infusion", ended.to_dict(), ended.user)
             self.raise_technical("infusion_end", Priority.LOW,
@@ -198,6 +213,8 @@ class MonitorCore:
             self.live.update(item)
             with self.lock:
                 events = self.alarms.on_item(item)
+                if self.clinical is not None:
+                    self.clinical.on_item(item)
             self._emit(events)
         except Exception as exc:  # a bug must not stop monitoring: say so loudly and go on
             self._internal_error(exc)
@@ -267,6 +284,15 @@ class MonitorCore:
     def clear_technical(self, key: str) -> None:
         with self.lock:
             events = self.alarms.clear_technical(key)
+        self._emit(events)
+
+    def set_limit(self, param: str, key: str, value: float | None, user: str = "") -> None:
+        """Change one alarm setting for this session; the change is logged (who, old, new) and stored.
+
+        Raises ProfileError (a ValueError) with the user-facing reason if refused; nothing changes then.
+        """
+        with self.lock:
+            events = self.alarms.set_limit(param, key, value, user)
         self._emit(events)
 
     def infusion_status(self) -> InfusionStatus | None:

@@ -1,0 +1,373 @@
+"""The clinical session: phases, BP and scale schedules, markers, scales, baseline and discharge.
+
+The core holds one ClinicalSession per recording. It follows the infusion
+engine (start -> infusion phase; stopped or completed -> observation with its
+timer), decides when a BP is due (and asks the core to start the NIBP when the
+device takes commands), raises the "NIBP overdue" technical alarm, gives the
+alarm engine its baselines and records everything the nurse enters (markers
+and their revisions, scales, discharge) in the session journal, so that a
+later review can rebuild the session from the database alone.
+
+Threading: every method runs under `lock` (the core passes its own RLock, so
+the core thread and the UI thread never see a half-updated session). Times:
+`clock` is monotonic seconds (schedules), `wallclock` UTC epoch seconds
+(journal, markers).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from monitor.alarms import Priority
+from monitor.clinical_config import ClinicalConfig, load_clinical_config
+from monitor.infusion import InfusionEngine, InfusionState
+from monitor.markers import MarkerLog, MarkerRevision
+from monitor.sample import DeviceItem, NibpResult, Sample
+from monitor.scales import Aldrete, Cadss, DischargeCheck, Moaas, Rating
+from monitor.schedule import BpSchedule, Phase, ScaleDue, ScaleSchedule
+
+if TYPE_CHECKING:
+    from monitor.core import MonitorCore, SessionInfo
+
+#: After asking the NIBP to measure, wait this long (s) for a result before asking again.
+NIBP_RESULT_WAIT_S = 180.0
+#: After a failed measurement, wait this long (s) before the app starts another one.
+NIBP_RETRY_S = 60.0
+#: Key of the technical alarm raised when a scheduled BP is overdue.
+OVERDUE_KEY = "nibp_overdue"
+
+Score = Moaas | Cadss | Rating | Aldrete
+
+
+class SessionError(ValueError):
+    """A clinical entry that cannot be accepted now; the message says why."""
+
+
+@dataclass(frozen=True)
+class SessionAction:
+    """Something the core must do after a tick, outside the session's reach (device, alarms)."""
+
+    kind: str  # "nibp_start", "raise", "clear"
+    key: str = ""
+    priority: Priority | None = None
+    message: str = ""
+
+    def apply(self, core: MonitorCore) -> None:
+        """Carry the action out on the core."""
+        if self.kind == "nibp_start":
+            core.nibp_now()
+        elif self.kind == "raise" and self.priority is not None:
+            core.raise_technical(self.key, self.priority, self.message)
+        elif self.kind == "clear":
+            core.clear_technical(self.key)
+
+
+@dataclass(frozen=True)
+class SessionStatus:
+    """What the clinical panel shows, read at one moment (seconds, UTC epoch)."""
+
+    phase: Phase
+    observation_remaining_s: float | None  # None outside observation
+    observation_done: bool
+    bp_due_in_s: float | None  # None when no BP is scheduled (closed)
+    bp_overdue_s: float
+    bp_auto: bool  # the app starts the NIBP itself
+    bp_pending: bool  # a measurement was asked for and no result came yet
+    scales_due: tuple[ScaleDue, ...]
+    markers: tuple[MarkerRevision, ...]
+    session_number: int | None
+    course_length: int | None
+    baseline: dict[str, float]
+    discharge: dict[str, Any] | None
+
+    @property
+    def course_text(self) -> str:
+        """Return "infusion 3 of 6" (or "infusion 3" without a course length, "" without a patient)."""
+        if self.session_number is None:
+            return ""
+        return f"infusion {self.session_number}" + (f" of {self.course_length}" if self.course_length else "")
+
+
+@dataclass(frozen=True)
+class DischargeResult:
+    """A discharge assessment: the check, the extra criteria, and whether the session closed."""
+
+    check: DischargeCheck
+    unmet: tuple[str, ...]  # the check's unmet criteria plus observation time and checklist
+    override_reason: str
+    closed: bool
+
+
+@dataclass
+class _Nibp:
+    requested_at: float | None = None  # monotonic time of the last automatic or manual request
+    pending: bool = False
+    failed_at: float | None = None
+    overdue_raised: bool = False
+
+
+@dataclass
+class _Baseline:
+    values: dict[str, float] = field(default_factory=dict)
+    bp_at: float | None = None  # monotonic time of the reading the BP baseline came from
+    latest: dict[str, float] = field(default_factory=dict)  # latest valid spo2 / pulse_rate
+
+
+class ClinicalSession:
+    """The clinical life of one session around its (optional) infusion.
+
+    journal(kind, data, user) stores an entry; set_baseline(param, value) gives
+    the alarm engine a baseline; nibp_commandable() tells whether the NIBP takes
+    a start command. session_number / course_length give "infusion 3 of 6".
+    """
+
+    def __init__(self, config: ClinicalConfig, *, infusion: InfusionEngine | None,
+                 journal: Callable[[str, dict[str, Any], str], None],
+                 set_baseline: Callable[[str, float], None] = lambda p, v: None,
+                 nibp_commandable: Callable[[], bool] = lambda: False,
+                 clock: Callable[[], float] = time.monotonic, wallclock: Callable[[], float] = time.time,
+                 session_number: int | None = None, course_length: int | None = None,
+                 lock: threading.RLock | None = None) -> None:
+        self.config = config
+        self.infusion = infusion
+        self._journal = journal
+        self._set_baseline = set_baseline
+        self._commandable = nibp_commandable
+        self._clock = clock
+        self._wallclock = wallclock
+        self.lock = lock or threading.RLock()
+        self.session_number = session_number
+        self.course_length = course_length
+        self.bp = BpSchedule(config.nibp, clock)
+        self.scales = ScaleSchedule(config.scale_times, config.observation_min, clock)
+        self.markers = MarkerLog(config.markers, session_start=wallclock(), clock=wallclock)
+        self._nibp = _Nibp()
+        self._base = _Baseline()
+        self._observation_end: float | None = None
+        self._observation_done_said = False
+        self._discharge: dict[str, Any] | None = None
+
+    @classmethod
+    def for_core(cls, core: MonitorCore, info: SessionInfo) -> ClinicalSession:
+        """Build the session the core holds: its lock, journal, alarm baselines and NIBP reader."""
+
+        def set_baseline(param: str, value: float) -> None:
+            with core.lock:
+                core.alarms.set_baseline(param, value)
+
+        def commandable() -> bool:
+            reader = core.readers.get("nibp")
+            return reader is not None and reader.supports("nibp_start")
+
+        number = None
+        if info.patient_id and core.session_id is not None:
+            rows = core.store.query("SELECT COUNT(*) FROM sessions WHERE patient_id = ? AND id <= ?",
+                                    [info.patient_id, core.session_id])
+            number = int(next(rows)[0])
+        course = info.extra.get("course_length")
+        session = cls(load_clinical_config(), infusion=core.infusion, journal=core.journal,
+                      set_baseline=set_baseline, nibp_commandable=commandable, clock=core._clock,
+                      session_number=number, course_length=int(course) if course else None, lock=core.lock)
+        session._journal("session_info", {"patient_id": info.patient_id, "session_number": number,
+                                          "course_length": session.course_length, **info.extra}, "")
+        return session
+
+    # --- from the core thread ---------------------------------------------------------------
+
+    def on_item(self, item: DeviceItem) -> None:
+        """Follow device items: BP results for the schedule and baseline, SpO2 and pulse for the baseline."""
+        with self.lock:
+            if isinstance(item, NibpResult):
+                self._on_nibp(item)
+            elif isinstance(item, Sample) and item.param in ("spo2", "pulse_rate") and item.value is not None \
+                    and not item.flags & {"questionable", "artifact"}:
+                self._base.latest[item.param] = float(item.value)
+
+    def _on_nibp(self, r: NibpResult) -> None:
+        now = self._clock()
+        self._nibp.pending = False
+        if r.error or r.sbp is None or r.dbp is None:
+            self._nibp.failed_at = now
+            return
+        self.bp.measured(now)
+        if self.bp.phase is not Phase.PRE_INFUSION:
+            return
+        expired = self._base.bp_at is not None and now - self._base.bp_at > self.config.nibp.baseline_valid_min * 60
+        if self._base.bp_at is None or expired:
+            self._base.bp_at = now
+            self._baseline({"sbp": r.sbp, "dbp": r.dbp}, "first BP before the infusion"
+                           if not expired else "the previous baseline BP was too old")
+
+    def _baseline(self, values: dict[str, float], why: str) -> None:
+        given = {}
+        for param, value in values.items():
+            try:
+                self._set_baseline(param, value)
+            except ValueError:  # outside the physiological range: not a usable baseline
+                continue
+            self._base.values[param] = float(value)
+            given[param] = float(value)
+        if given:
+            self._journal("baseline", {**given, "why": why}, "")
+
+    def tick(self) -> list[SessionAction]:
+        """Advance phases and schedules; return what the core must do (start NIBP, alarms)."""
+        with self.lock:
+            self._follow_infusion()
+            actions = self._nibp_actions()
+            if self._observation_end is not None and not self._observation_done_said \
+                    and self._clock() >= self._observation_end:
+                self._observation_done_said = True
+                self._journal("observation_complete", {"observation_min": self.config.observation_min}, "")
+            return actions
+
+    def _follow_infusion(self) -> None:
+        if self.infusion is None or self.phase is Phase.CLOSED:
+            return
+        state = self.infusion.state
+        if self.phase is Phase.PRE_INFUSION and state is not InfusionState.NOT_STARTED:
+            self._enter(Phase.INFUSION)
+            self._baseline({p: self._base.latest[p] for p in ("spo2", "pulse_rate") if p in self._base.latest},
+                           "values at the infusion start")
+        if self.phase is Phase.INFUSION and state in (InfusionState.STOPPED, InfusionState.COMPLETED):
+            self._enter(Phase.OBSERVATION)
+            self._observation_end = self._clock() + self.config.observation_min * 60
+
+    def _enter(self, phase: Phase) -> None:
+        now = self._clock()
+        self.bp.set_phase(phase, now)
+        self.scales.set_phase(phase, now)
+        self._journal("phase", {"phase": phase.value}, "")
+
+    def _nibp_actions(self) -> list[SessionAction]:
+        now, st = self._clock(), self._nibp
+        actions: list[SessionAction] = []
+        if st.pending and st.requested_at is not None and now - st.requested_at > NIBP_RESULT_WAIT_S:
+            st.pending = False
+        retry_ok = st.failed_at is None or now - st.failed_at >= NIBP_RETRY_S
+        if self.bp.due_now and not st.pending and retry_ok and self._commandable():
+            st.requested_at, st.pending = now, True
+            why = "baseline" if self.phase is Phase.PRE_INFUSION else "scheduled"
+            self._journal("bp_request", {"why": why, "phase": self.phase.value}, "")
+            actions.append(SessionAction("nibp_start"))
+        if self.bp.overdue_alarm and not st.overdue_raised:
+            st.overdue_raised = True
+            actions.append(SessionAction("raise", OVERDUE_KEY, Priority.MEDIUM,
+                                         f"NIBP overdue: a BP was due {self.bp.overdue_s / 60:.0f} min ago"))
+        elif not self.bp.overdue_alarm and st.overdue_raised:
+            st.overdue_raised = False
+            actions.append(SessionAction("clear", OVERDUE_KEY))
+        return actions
+
+    # --- from people (UI thread) -----------------------------------------------------------------
+
+    @property
+    def phase(self) -> Phase:
+        """Return the current phase."""
+        return self.bp.phase
+
+    def bp_now(self, user: str) -> bool:
+        """Ask for a BP now (the nurse pressed "BP now"); return whether the app can start the device.
+
+        The cycle restarts when the reading arrives (every valid reading does).
+        """
+        with self.lock:
+            auto = self._commandable()
+            if auto:
+                self._nibp.requested_at, self._nibp.pending = self._clock(), True
+            self._journal("bp_request", {"why": "bp_now", "phase": self.phase.value, "auto": auto}, user)
+            return auto
+
+    def mark(self, key_or_code: str | int, user: str, t: float | None = None, note: str = "") -> MarkerRevision:
+        """Enter an event marker now (or backdated to UTC epoch t); MarkerError says why not."""
+        with self.lock:
+            rev = self.markers.mark(key_or_code, t=t, note=note, user=user)
+            self._journal("marker", rev.to_dict(), user)
+            return rev
+
+    def edit_marker(self, marker_id: str, *, user: str, reason: str, **changes: Any) -> MarkerRevision:
+        """Append a revision changing t, code and/or note; the original stays in the journal."""
+        with self.lock:
+            rev = self.markers.edit(marker_id, user=user, reason=reason, **changes)
+            self._journal("marker", rev.to_dict(), user)
+            return rev
+
+    def delete_marker(self, marker_id: str, *, user: str, reason: str) -> MarkerRevision:
+        """Append a revision marking the marker deleted (kept in the journal)."""
+        with self.lock:
+            rev = self.markers.delete(marker_id, user=user, reason=reason)
+            self._journal("marker", rev.to_dict(), user)
+            return rev
+
+    def record_scale(self, score: Score, user: str, t: float | None = None) -> tuple[str, ...]:
+        """Store a scale score (entered now, or for UTC epoch t) and return the protocol time points it counts for."""
+        if not isinstance(user, str) or not user.strip():
+            raise SessionError("the user recording the scale is required")
+        with self.lock:
+            data = score.to_dict()
+            counted = self.scales.record(data["scale"])
+            when = self._wallclock() if t is None else t
+            self._journal("scale", {**data, "t": when, "time_points": list(counted), "phase": self.phase.value},
+                          user.strip())
+            return counted
+
+    def discharge(self, aldrete: Aldrete, *, vitals_near_baseline: bool, responsible_adult: str, checked_by: str,
+                  checklist: dict[str, bool], override_reason: str = "") -> DischargeResult:
+        """Assess discharge: always journaled; closes the session when ready or overridden with a reason.
+
+        Besides DischargeCheck's criteria, the observation time must have
+        passed and every checklist item be ticked. An override needs a reason
+        and is recorded as such. Refused while the infusion is still running.
+        """
+        with self.lock:
+            if self.phase is Phase.CLOSED:
+                raise SessionError("the session is already closed")
+            if self.phase is Phase.INFUSION:
+                raise SessionError("the infusion is still running or paused: stop or complete it first")
+            check = DischargeCheck(aldrete, vitals_near_baseline, responsible_adult.strip(), checked_by.strip(),
+                                   self._wallclock(), self.config.discharge_aldrete_min)
+            unmet = list(check.unmet)
+            remaining = self.observation_remaining_s()
+            if remaining is not None and remaining > 0:
+                unmet.append(f"observation time not over ({remaining / 60:.0f} min left)")
+            unmet += [f"checklist: {item} not ticked" for item, ok in checklist.items() if not ok]
+            override = override_reason.strip()
+            closes = not unmet or bool(override)
+            self.scales.record("aldrete")
+            data = {**check.to_dict(), "unmet": unmet, "checklist": checklist, "override_reason": override,
+                    "closed": closes}
+            self._journal("discharge", data, check.checked_by)
+            if closes:
+                self._enter(Phase.CLOSED)
+                self._discharge = data
+            return DischargeResult(check, tuple(unmet), override, closes)
+
+    # --- readings ----------------------------------------------------------------------------------
+
+    def observation_remaining_s(self) -> float | None:
+        """Return seconds of observation left (0 when over), None before observation began."""
+        with self.lock:
+            if self._observation_end is None:
+                return None
+            return max(0.0, self._observation_end - self._clock())
+
+    def baseline(self, param: str) -> float | None:
+        """Return the session baseline of sbp, dbp, spo2 or pulse_rate, None if not taken."""
+        with self.lock:
+            return self._base.values.get(param)
+
+    def status(self) -> SessionStatus:
+        """Return everything the clinical panel shows, at one moment."""
+        with self.lock:
+            remaining = self.observation_remaining_s() if self.phase is Phase.OBSERVATION else None
+            return SessionStatus(
+                phase=self.phase, observation_remaining_s=remaining,
+                observation_done=self._observation_end is not None and self._clock() >= self._observation_end,
+                bp_due_in_s=self.bp.seconds_until_due, bp_overdue_s=self.bp.overdue_s,
+                bp_auto=self._commandable(), bp_pending=self._nibp.pending, scales_due=self.scales.due(),
+                markers=self.markers.current(), session_number=self.session_number,
+                course_length=self.course_length, baseline=dict(self._base.values), discharge=self._discharge)
