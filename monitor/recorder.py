@@ -23,6 +23,7 @@ from monitor.store import Store, StoreError
 
 FLUSH_INTERVAL_S = 0.5
 NUMERIC_REPEAT_S = 1.0
+WAVE_CHUNK_S = 1.0  # a waveform chunk spans at most this much device time, even when data arrives in bursts
 MAX_PENDING_ROWS = 2_000_000  # beyond this (hours of a failed disk) the oldest raw bytes are dropped first
 
 
@@ -160,6 +161,9 @@ class Recorder(threading.Thread):
         key = (s.source, s.param)
         chunk = self._wave.get(key)
         value = float("nan") if s.value is None else s.value
+        if chunk is not None and s.t - chunk[0] >= WAVE_CHUNK_S:
+            self._close_chunk(key)
+            chunk = None
         if chunk is None:
             self._wave[key] = (s.t, s.t, array("f", [value]))
         else:
