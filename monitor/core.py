@@ -165,6 +165,9 @@ class MonitorCore:
         if self.recorder is not None:
             self.recorder.stop()
         if self.session_id is not None:
+            for info in self.live.snapshot().devices.values():  # identity as reported (also in the journal)
+                self.store.update_devices(self.session_id, info.source, model=info.model,
+                                          serial_number=info.serial_number, firmware=info.firmware)
             self.store.close_session(self.session_id, reason)
 
     # --- the core thread -----------------------------------------------------------------
@@ -333,6 +336,12 @@ class MonitorCore:
             return False
         reader.command("nibp_start")
         return True
+
+    def nibp_abort(self) -> None:
+        """Abort a running BP measurement (deflates the cuff)."""
+        reader = self.readers.get("nibp")
+        if reader is not None and reader.supports("nibp_abort"):
+            reader.command("nibp_abort")
 
     def journal(self, kind: str, data: dict[str, Any], user: str = "") -> None:
         """Record a clinical entry (infusion step, marker, scale) in the session."""

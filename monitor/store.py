@@ -179,6 +179,13 @@ class Store:
         with self.lock, self.db.conn:
             self.db["sessions"].update(session_id, fields)
 
+    def update_devices(self, session_id: int, role: str, **fields: Any) -> None:
+        """Set fields (model, serial_number, firmware) on a session's device rows of one role."""
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        with self.lock, self.db.conn:
+            self.db.execute(f"UPDATE devices SET {sets} WHERE session_id = ? AND role = ?",
+                            [*fields.values(), session_id, role])
+
     def close_session(self, session_id: int, reason: str = "closed") -> None:
         """Mark a session closed now (idempotent)."""
         with self.lock, self.db.conn:

@@ -163,3 +163,14 @@ def test_replay_of_the_raw_capture_gives_the_same_values(tmp_path):
         assert values(original, parameter)
     nothing = cli("replay", "--db", str(db), "--session", "9")
     assert nothing.returncode == 2 and "no session 9" in nothing.stderr
+
+
+def test_device_identity_is_stored_with_the_session(tmp_path):
+    db = tmp_path / "s.db"
+    with PtySimulator("masimo-ascii", "baseline", speed=4.0) as sim:
+        out = cli("record", "--db", str(db), "--device", f"pulseox=masimo-ascii:{sim.path}", "--duration", "3")
+    assert out.returncode == 0, out.stderr
+    import sqlite3
+
+    row = sqlite3.connect(db).execute("SELECT role, protocol, model, serial_number FROM devices").fetchone()
+    assert row[:3] == ("pulseox", "masimo-ascii", "Masimo") and row[3]
