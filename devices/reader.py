@@ -131,6 +131,7 @@ class DeviceReader(threading.Thread):
         self._clock = clock
         self._halt = threading.Event()
         self._commands: queue.Queue[str] = queue.Queue()
+        self._no_data = False
         self.state = "connecting"  # connecting / connected / no data / reconnecting / stopped
         self.last_error = ""
 
@@ -194,24 +195,23 @@ class DeviceReader(threading.Thread):
         link = self.link
         opened_at = self._clock()
         link.opened(port, opened_at)
-        no_data = False
         while not self._halt.is_set():
             data = port.read(1)  # returns at the first byte, so latency is not the timeout
             if data and port.in_waiting:
                 data += port.read(port.in_waiting)
             now = self._clock()
             if data:
-                if no_data:
+                if self._no_data:  # also set on an earlier connection: cleared by the first new data
                     self._status(Condition.NO_DATA, False)
-                    no_data = False
+                    self._no_data = False
                     self.state = "connected"
                 link.received(port, data, now)
             else:
                 last = link.stats.last_data_mono
                 silent_for = now - (opened_at if last is None or last < opened_at else last)
-                if not no_data and silent_for >= NO_DATA_AFTER_S:
+                if not self._no_data and silent_for >= NO_DATA_AFTER_S:
                     self._status(Condition.NO_DATA, True, f"no data from {self.spec.port} for {silent_for:.0f} s")
-                    no_data = True
+                    self._no_data = True
                     self.state = "no data"
             while True:
                 try:
