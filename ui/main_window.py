@@ -21,8 +21,10 @@ from monitor.live import Snapshot
 from ui import theme
 from devices.sim.runner import PtySimulator
 from ui.alarm_bar import AlarmBar
+from ui.alarm_history import AlarmHistory, AlarmLog
 from ui.devices_panel import DevicesPanel
 from ui.infusion_panel import InfusionPanel
+from ui.limits_dialog import LimitsDialog, make_clickable
 from ui.plots import PlethSweep, TrendPlot
 from ui.tiles import STALE_AFTER_S, Tile, age_text, value_text
 
@@ -101,6 +103,11 @@ class MainWindow(QMainWindow):
         central.setLayout(root)
         self.setCentralWidget(central)
         self._menu()
+        self.alarm_log = AlarmLog(core)  # from now on every alarm event is kept for the history
+        self._limits_dialog: LimitsDialog | None = None
+        self._history_dialog: AlarmHistory | None = None
+        for tile, param in ((self.spo2, "spo2"), (self.pulse, "pulse_rate"), (self.nibp, "sbp")):
+            make_clickable(tile.limits, lambda p=param: self.show_limits(p), "Click to change the alarm limits")
         for button in self.findChildren(QPushButton):  # Space belongs to "pause sound", never to a focused button
             button.setFocusPolicy(Qt.NoFocus)
         QShortcut(QKeySequence(Qt.Key_Space), self, activated=self.pause_audio)
@@ -114,6 +121,9 @@ class MainWindow(QMainWindow):
         devices = QAction("Devices…", self)
         devices.triggered.connect(self.show_devices)
         self.menuBar().addMenu("&Devices").addAction(devices)
+        alarms = self.menuBar().addMenu("&Alarms")
+        alarms.addAction("Alarm limits…", lambda: self.show_limits("spo2"))
+        alarms.addAction("Alarm history…", self.show_history)
         about = QAction("About infusion-monitor", self)
         about.triggered.connect(self.about)
         self.menuBar().addMenu("&Help").addAction(about)
@@ -221,6 +231,23 @@ class MainWindow(QMainWindow):
 
     def show_devices(self) -> None:
         DevicesPanel(self.core, self.simulators, self).exec()
+
+    def show_limits(self, param: str) -> None:
+        """Open the limits dialog of param (non-modal: the alarm bar stays usable)."""
+        dialog = self._limits_dialog
+        if dialog is None:
+            dialog = self._limits_dialog = LimitsDialog(self.core, param, self.user, self)
+        dialog.open_for(param)
+        dialog.show()
+        dialog.raise_()
+
+    def show_history(self) -> None:
+        """Open (or raise) the alarm history (non-modal)."""
+        dialog = self._history_dialog
+        if dialog is None:
+            dialog = self._history_dialog = AlarmHistory(self.alarm_log, self)
+        dialog.show()
+        dialog.raise_()
 
     def about(self) -> None:
         QMessageBox.about(self, "About infusion-monitor", f"infusion-monitor {__version__}\n\n{NOTICE}")

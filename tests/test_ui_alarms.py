@@ -1,0 +1,221 @@
+"""The alarm screens follow the engine: bar, tiles, audio pause, limits dialog, history (offscreen, no devices)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from monitor.alarms import ParamLimits, Priority, ProfileError
+from monitor.alarms.profile import validate_limits, with_setting
+from monitor.core import MonitorCore
+from monitor.sample import sample
+from monitor.store import Store
+from ui import theme
+from ui.alarm_bar import AlarmBar
+from ui.alarm_history import AlarmHistory, duration_text, history_rows
+from ui.limits_dialog import LADDER, LimitsDialog, apply_order, check_changes
+from ui.main_window import MainWindow
+
+
+@pytest.fixture
+def core(tmp_path):
+    c = MonitorCore(Store(tmp_path / "s.db"), [])
+    c.start()
+    try:
+        yield c
+    finally:
+        c.stop()
+
+
+@pytest.fixture
+def window(qtbot, core):
+    w = MainWindow(core, user="ann")
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    return w
+
+
+def feed(core: MonitorCore, source: str, param: str, value: float) -> None:
+    """Put a sample where a reader thread would (the core thread evaluates it)."""
+    core._inbox.put(sample(time.time(), source, param, value))
+
+
+@pytest.mark.parametrize("priority", list(Priority))
+def test_alarm_bar_text_and_colour_follow_the_engine(qtbot, window, core, priority):
+    core.raise_technical("t", priority, f"Test alarm {priority.label}")
+    bar = window.alarm_bar
+    qtbot.waitUntil(lambda: f"Test alarm {priority.label}" in bar.headline.toolTip(), timeout=2000)
+    assert bar.headline.text().startswith(theme.ALARM_MARK[priority] + " ")  # a symbol, not only colour
+    qtbot.waitUntil(lambda: theme.ALARM_BG[priority] in bar.styleSheet(), timeout=2000)
+    core.clear_technical("t")
+    qtbot.waitUntil(lambda: bar.headline.text() == "No active alarms", timeout=2000)
+    assert not any(bg in bar.styleSheet() for bg in theme.ALARM_BG.values())
+
+
+@pytest.mark.parametrize("priority, flashes", [(Priority.HIGH, True), (Priority.MEDIUM, True), (Priority.LOW, False)])
+def test_alarm_bar_flashes_at_the_priority_rate(qtbot, core, priority, flashes):
+    bar = AlarmBar()
+    qtbot.addWidget(bar)
+    core.raise_technical("t", priority, "Flash test")
+    half = theme.FLASH_MS[priority]
+    bar.show_view(core.alarm_view(), 0)
+    assert theme.ALARM_BG[priority] in bar.styleSheet()
+    bar.show_view(core.alarm_view(), half or 1000)  # the other half of the period
+    assert (theme.ALARM_BG[priority] not in bar.styleSheet()) is flashes
+    assert bar.headline.text().startswith(theme.ALARM_MARK[priority])  # the words stay while it flashes
+    bar.show_view(core.alarm_view(), 2 * (half or 1000))
+    assert theme.ALARM_BG[priority] in bar.styleSheet()
+    if flashes:
+        assert 1 / (2 * half / 1000) >= (1.4 if priority is Priority.HIGH else 0.4)
+        assert 1 / (2 * half / 1000) <= (2.8 if priority is Priority.HIGH else 0.8)
+    core.acknowledge("ann")  # acknowledged: shown steady
+    bar.show_view(core.alarm_view(), half or 1000)
+    assert theme.ALARM_BG[priority] in bar.styleSheet()
+
+
+def test_tile_takes_the_alarm_colour_and_mark(qtbot, window, core):
+    feed(core, "pulseox", "spo2", 75)  # 15 below the high limit 90: rapid desaturation, no delay
+    qtbot.waitUntil(lambda: window.spo2.title.text().startswith("!!!"), timeout=2000)
+    assert window.spo2.value.text() == "75"
+    assert theme.ALARM_BG[Priority.HIGH] in window.spo2.styleSheet()
+    assert theme.ALARM_BG[Priority.HIGH] not in window.pulse.styleSheet()
+    assert window.alarm_bar.headline.toolTip() == "!!! SpO2 75 < 90"
+    assert window.spo2.limits.text() == "▼ 94"
+    feed(core, "nibp", "sbp", 170)  # a single NIBP reading: no delay; medium (> 160); two params -> high
+    qtbot.waitUntil(lambda: window.nibp.title.text().startswith("!!"), timeout=2000)
+    assert core.alarms.priority_of("sbp") is Priority.HIGH  # escalated: two parameters in alarm
+    assert theme.ALARM_BG[Priority.HIGH] in window.nibp.styleSheet()
+
+
+def test_audio_pause_countdown_and_a_new_alarm_breaks_it(qtbot, window, core):
+    core.raise_technical("a", Priority.MEDIUM, "First alarm")
+    window.alarm_bar.pause_button.click()
+    button = window.alarm_bar.pause_button
+    qtbot.waitUntil(lambda: button.text().startswith("Sound paused 2:00") or
+                    button.text().startswith("Sound paused 1:5"), timeout=2000)
+    assert core.alarm_view().audible is None
+    core.raise_technical("b", Priority.LOW, "Second alarm")
+    qtbot.waitUntil(lambda: button.text().startswith("Pause sound"), timeout=2000)
+    assert core.alarm_view().pause_remaining_s is None
+    assert core.alarm_view().audible is Priority.MEDIUM
+
+
+def _journal(core: MonitorCore) -> list[dict]:
+    rows = core.store.query("SELECT data, user FROM journal WHERE kind = 'limit_changed' ORDER BY t")
+    return [dict(json.loads(d), journal_user=u) for d, u in rows]
+
+
+def test_limits_dialog_applies_a_change_logged_with_who_old_and_new(qtbot, core):
+    dialog = LimitsDialog(core, "spo2", user="ann")
+    qtbot.addWidget(dialog)
+    assert dialog.edits["medium_low"].text() == "94" and dialog.edits["high_low"].text() == "90"
+    assert dialog.edits["medium_high"].text() == ""  # no high side for SpO2: "off"
+    dialog.edits["medium_low"].setText("92")
+    dialog.edits["delay_s"].setText("5")
+    dialog.accept()
+    assert dialog.result() == dialog.DialogCode.Accepted
+    lim = core.alarms.limits("spo2")
+    assert (lim.medium_low, lim.high_low, lim.delay_s) == (92.0, 90.0, 5.0)
+    qtbot.waitUntil(lambda: len(_journal(core)) == 2, timeout=3000)
+    by_key = {row["condition"]: row for row in _journal(core)}
+    assert (by_key["medium_low"]["old"], by_key["medium_low"]["new"]) == (94.0, 92.0)
+    assert (by_key["delay_s"]["old"], by_key["delay_s"]["new"]) == (10.0, 5.0)
+    assert {row["journal_user"] for row in by_key.values()} == {"ann"}
+
+
+def test_limits_dialog_moves_two_limits_past_each_other_in_a_valid_order(qtbot, core):
+    dialog = LimitsDialog(core, "spo2", user="ann")
+    qtbot.addWidget(dialog)
+    dialog.edits["high_low"].setText("96")  # above the current medium 94: valid only with the new medium 97
+    dialog.edits["medium_low"].setText("97")
+    assert dialog.apply()
+    lim = core.alarms.limits("spo2")
+    assert (lim.high_low, lim.medium_low) == (96.0, 97.0)
+
+
+@pytest.mark.parametrize("fields, words", [
+    ({"high_low": "95"}, "beyond the high-priority"),  # high above medium 94
+    ({"medium_low": "30"}, "outside the physiological range"),
+    ({"medium_low": "92", "high_low": "abc"}, "not a number"),  # one good, one bad: nothing applied
+    ({"medium_low": "91", "high_low": ""}, "cannot be switched off"),
+])
+def test_limits_dialog_refuses_with_the_engine_message_and_changes_nothing(qtbot, core, fields, words):
+    before = core.alarms.limits("spo2")
+    dialog = LimitsDialog(core, "spo2", user="ann")
+    qtbot.addWidget(dialog)
+    for key, text in fields.items():
+        dialog.edits[key].setText(text)
+    dialog.accept()
+    assert dialog.result() != dialog.DialogCode.Accepted
+    assert dialog.message.text().startswith("Not changed: ") and words in dialog.message.text()
+    assert core.alarms.limits("spo2") == before
+    assert core.alarms.limit_changes == []
+
+
+def test_limits_dialog_has_no_low_side_for_a_baseline_rise(qtbot, core):
+    dialog = LimitsDialog(core, "sbp_rise", user="ann")
+    qtbot.addWidget(dialog)
+    assert not dialog.edits["medium_low"].isEnabled() and not dialog.edits["high_low"].isEnabled()
+    assert dialog.edits["medium_high"].text() == "30" and dialog.edits["high_high"].text() == "50"
+
+
+ladder_value = st.one_of(st.none(), st.integers(55, 99).map(float))
+
+
+@given(old=st.tuples(ladder_value, ladder_value, ladder_value, ladder_value),
+       new=st.tuples(ladder_value, ladder_value, ladder_value, ladder_value))
+def test_apply_order_keeps_every_intermediate_setting_valid(old, new):
+    """Whatever valid setting goes to whatever valid setting, one field at a time never passes an invalid one."""
+    def build(values):
+        return ParamLimits(**dict(zip(LADDER, values)))
+
+    start, end = build(old), build(new)
+    for lim in (start, end):
+        try:
+            validate_limits("spo2", lim)
+        except ProfileError:
+            return
+    changes = {k: getattr(end, k) for k in LADDER if getattr(end, k) != getattr(start, k)}
+    try:
+        check_changes("spo2", start, changes)
+    except ProfileError as exc:
+        assert "cannot be switched off" in str(exc)
+        return
+    lim = start
+    for key, value in apply_order(start, changes):
+        lim = with_setting(lim, key, value)
+        validate_limits("spo2", lim)
+    assert lim == end
+
+
+def test_history_shows_raised_acknowledged_cleared_with_who(qtbot, window, core):
+    feed(core, "pulseox", "spo2", 75)
+    qtbot.waitUntil(lambda: core.alarms.priority_of("spo2") is Priority.HIGH, timeout=2000)
+    feed(core, "pulseox", "spo2", 97)  # condition ends; a high alarm stays latched until acknowledged
+    qtbot.waitUntil(lambda: bool(core.alarm_view().active) and core.alarm_view().active[0].latched, timeout=2000)
+    window.alarm_bar.ack_button.click()
+    core.set_limit("pulse_rate", "medium_high", 120, "bob")
+    window.show_history()
+    history: AlarmHistory = window._history_dialog
+    qtbot.waitUntil(lambda: history.table.rowCount() == 2, timeout=3000)
+    cells = [[history.table.item(r, c).text() for c in range(history.table.columnCount())]
+             for r in range(history.table.rowCount())]
+    change, alarm = cells  # newest first
+    assert alarm[1:6] == ["SpO2", "!!! high", "75", "90", alarm[5]]
+    assert not alarm[5].startswith("active")
+    assert alarm[6].startswith("ann at ")
+    assert change[1:5] == ["Pulse", "limit change", "110 → 120", "medium-priority high limit"]
+    assert change[6] == "bob"
+    assert "1 alarms this session (0 active), 1 limit changes" == history.summary.text()
+
+
+def test_history_rows_age_an_active_alarm_and_name_technical_ones(core):
+    events = core.alarms.raise_technical("x", Priority.LOW, "Planned infusion time reached")
+    rows = history_rows(events, events[0].t + 125)
+    assert [(r.parameter, r.priority_text, r.duration) for r in rows] == [("Monitor", "! low", "active, 2 min 05 s")]
+    assert duration_text(3725) == "1 h 02 min"

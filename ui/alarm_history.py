@@ -1,0 +1,175 @@
+"""Alarm history: every alarm of the session and every limit change, newest first.
+
+AlarmLog listens to the core's alarm events from the window's creation on.
+The core calls back on its own thread, so the callback only puts the event in
+a queue; the Qt thread drains it (never touching widgets from the core thread).
+history_rows() turns the event stream into one row per alarm (time raised,
+parameter, highest priority, value and limit at raise, duration, who
+acknowledged) plus one row per limit change (who, when, old, new).
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (QDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from monitor.alarms import AlarmEvent, EventKind, Priority
+from monitor.alarms.engine import CONDITION_TEXT, SOURCE_TEXT
+from monitor.alarms.profile import fmt, label, setting_words
+from monitor.core import MonitorCore
+from ui import theme
+
+COLUMNS = ("Time", "Parameter", "Priority", "Value", "Limit", "Duration", "Acknowledged / changed by", "Details")
+LIMIT_CHANGE = "limit change"
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One line of the history; t is UTC epoch s (shown in local time), texts are ready to show."""
+
+    t: float
+    parameter: str
+    priority: Priority | None  # None for a limit change
+    value: str
+    limit: str
+    duration: str
+    by: str
+    details: str
+
+    @property
+    def priority_text(self) -> str:
+        if self.priority is None:
+            return LIMIT_CHANGE
+        return f"{theme.ALARM_MARK[self.priority]} {self.priority.label}"
+
+
+def duration_text(seconds: float) -> str:
+    """Say how long an alarm lasted ('45 s', '3 min 05 s', '1 h 02 min')."""
+    s = max(0, int(round(seconds)))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+def _parameter(e: AlarmEvent) -> str:
+    if e.param:
+        return label(e.param)
+    words = CONDITION_TEXT.get(e.condition, e.condition.replace("_", " "))
+    return f"{SOURCE_TEXT.get(e.source, e.source)}: {words}" if e.source != "app" else "Monitor"
+
+
+def history_rows(events: list[AlarmEvent], now: float) -> list[HistoryRow]:
+    """Return the history, newest first, from the alarm events in order; now (UTC epoch s) ages active alarms."""
+    lives: dict[str, list[AlarmEvent]] = {}
+    rows: list[HistoryRow] = []
+    for e in events:
+        if e.kind is EventKind.LIMIT_CHANGED:
+            rows.append(HistoryRow(e.t, label(e.param), None, f"{fmt(e.old)} → {fmt(e.new)}",
+                                   setting_words(e.condition), "", e.user or "?", e.message))
+        elif e.alarm_id:
+            lives.setdefault(e.alarm_id, []).append(e)
+    for life in lives.values():
+        raised = next((e for e in life if e.kind is EventKind.RAISED), life[0])
+        cleared = next((e for e in reversed(life) if e.kind is EventKind.CLEARED), None)
+        acks = [e for e in life if e.kind is EventKind.ACKNOWLEDGED]
+        top = max((e.priority for e in life if e.priority is not None), default=None)
+        if cleared is None:
+            duration = f"active, {duration_text(now - raised.t)}"
+        else:
+            duration = duration_text(cleared.t - raised.t)
+        by = ", ".join(f"{e.user or '?'} at {time.strftime('%H:%M:%S', time.localtime(e.t))}" for e in acks)
+        rows.append(HistoryRow(raised.t, _parameter(raised), top, fmt(raised.value) if raised.value is not None
+                               else "", fmt(raised.limit) if raised.limit is not None else "", duration, by,
+                               raised.message))
+    rows.sort(key=lambda r: r.t, reverse=True)
+    return rows
+
+
+class AlarmLog:
+    """Collects the session's alarm events from the core thread for the Qt thread."""
+
+    def __init__(self, core: MonitorCore) -> None:
+        self._inbox: queue.SimpleQueue[AlarmEvent] = queue.SimpleQueue()
+        self.events: list[AlarmEvent] = []
+        core.on_alarm_event(self._inbox.put)  # runs on the core thread: only a queue put
+
+    def drain(self) -> bool:
+        """Move received events into `events` (Qt thread); tell whether any arrived."""
+        got = False
+        while True:
+            try:
+                self.events.append(self._inbox.get_nowait())
+            except queue.Empty:
+                return got
+            got = True
+
+
+class AlarmHistory(QDialog):
+    """A table of the alarm history, refreshed every second while open (non-modal)."""
+
+    def __init__(self, log: AlarmLog, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.log = log
+        self.setWindowTitle("Alarm history")
+        self.resize(1180, 560)
+        self.setStyleSheet(f"QDialog {{ background: {theme.PANEL}; }} QLabel {{ color: {theme.TEXT}; }}"
+                           "QTableWidget { background: #0b0d10; color: #f0f0f0; gridline-color: #333; }"
+                           "QHeaderView::section { background: #2d333b; color: #f0f0f0; padding: 4px;"
+                           " border: 0; font-weight: bold; }"
+                           "QPushButton { background: #2d333b; color: #f0f0f0; border: 1px solid #555;"
+                           " border-radius: 4px; padding: 6px 16px; }")
+        self.summary = QLabel("")
+        self.summary.setFont(theme.font(18, bold=True))
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setFont(theme.font(17))
+        self.table.horizontalHeader().setFont(theme.font(16, bold=True))
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectRows)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeToContents)
+        header.setStretchLastSection(True)
+        close = QPushButton("Close")
+        close.setFont(theme.font(18, bold=True))
+        close.clicked.connect(self.close)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.summary, 1)
+        bottom.addWidget(close)
+        root = QVBoxLayout(self)
+        root.addWidget(self.table, 1)
+        root.addLayout(bottom)
+        self.rows: list[HistoryRow] = []
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start(1000)
+        self.refresh(force=True)
+
+    def refresh(self, force: bool = False) -> None:
+        """Re-read the log; rebuild the table when events arrived (or durations of active alarms changed)."""
+        if not self.log.drain() and not force and not any(r.duration.startswith("active") for r in self.rows):
+            return
+        self.rows = history_rows(self.log.events, time.time())
+        self.table.setRowCount(len(self.rows))
+        for i, r in enumerate(self.rows):
+            cells = (time.strftime("%H:%M:%S", time.localtime(r.t)), r.parameter, r.priority_text, r.value,
+                     r.limit, r.duration, r.by, r.details)
+            for j, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if j == 2 and r.priority is not None:
+                    item.setBackground(QBrush(QColor(theme.ALARM_BG[r.priority])))
+                    item.setForeground(QBrush(QColor(theme.ALARM_FG[r.priority])))
+                self.table.setItem(i, j, item)
+        alarms = sum(r.priority is not None for r in self.rows)
+        active = sum(r.duration.startswith("active") for r in self.rows)
+        self.summary.setText(f"{alarms} alarms this session ({active} active), "
+                             f"{len(self.rows) - alarms} limit changes")
