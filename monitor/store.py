@@ -23,6 +23,8 @@ from monitor import __version__
 #: A running session whose heartbeat is older than this, from another host, is
 #: treated as interrupted (on this host a dead pid is proof enough).
 STALE_HEARTBEAT_S = 30.0
+#: How long a write waits for another program's lock before it counts as failed (and is retried later).
+BUSY_TIMEOUT_S = 5.0
 
 
 class StoreError(Exception):
@@ -117,7 +119,7 @@ class Store:
         try:
             if self.path != ":memory:":
                 Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, check_same_thread=False, timeout=5.0)
+            conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
@@ -148,7 +150,7 @@ class Store:
         """Insert rows for several tables in one transaction (the recorder's flush)."""
         with self.lock:
             try:
-                with self.db.conn:
+                with self.db.atomic():  # one transaction: sqlite-utils' own inserts nest as savepoints
                     for table, items in rows.items():
                         if items:
                             self.db[table].insert_all(items, batch_size=500)

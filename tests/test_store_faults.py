@@ -1,0 +1,55 @@
+"""Database faults while recording: a locked database raises a high technical alarm and loses nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from devices.sim.runner import PtySimulator
+from devices.spec import DeviceSpec
+from monitor.core import MonitorCore
+from monitor.store import Store
+
+
+def test_locked_database_alarms_then_catches_up_without_a_gap(tmp_path, monkeypatch):
+    monkeypatch.setattr("monitor.store.BUSY_TIMEOUT_S", 0.5)
+    db = tmp_path / "s.db"
+    with PtySimulator("cms50dplus", "desat", speed=3.0) as sim:
+        core = MonitorCore(Store(db), [DeviceSpec("pulseox", "cms50dplus", sim.path)])
+        sid = core.start()
+        try:
+            time.sleep(1.5)
+            other = sqlite3.connect(db, timeout=0)
+            other.execute("BEGIN EXCLUSIVE")  # another program holds the database
+            deadline = time.monotonic() + 6
+            while time.monotonic() < deadline and not any(
+                    "Recording stopped" in a.message for a in core.alarm_view().active):
+                time.sleep(0.1)
+            assert any("Recording stopped" in a.message and a.priority.label == "high"
+                       for a in core.alarm_view().active)
+            time.sleep(1.0)
+            other.rollback()
+            other.close()
+            deadline = time.monotonic() + 6
+            while time.monotonic() < deadline and core.recorder.failure is not None:
+                time.sleep(0.1)
+            assert core.recorder.failure is None
+            time.sleep(1.0)
+        finally:
+            core.stop()
+    store = Store(db)
+    times = [t for (t,) in store.query("SELECT t FROM numerics WHERE session_id = ? AND parameter = 'spo2' "
+                                       "ORDER BY t", [sid])]
+    assert len(times) > 5
+    assert max(b - a for a, b in zip(times, times[1:])) <= 1.5, "a gap in the stored SpO2"
+    assert store.session(sid)["state"] == "closed"
+
+
+def test_not_a_database_is_refused_in_words(tmp_path):
+    from monitor.store import StoreError
+    import pytest
+
+    bad = tmp_path / "x.db"
+    bad.write_bytes(b"\x00garbage" * 500)
+    with pytest.raises(StoreError, match="damaged or not an infusion-monitor database"):
+        Store(bad)
