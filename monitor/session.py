@@ -150,6 +150,7 @@ class ClinicalSession:
         self._observation_end: float | None = None
         self._observation_done_said = False
         self._discharge: dict[str, Any] | None = None
+        self.soft_limits_confirmed = False  # the start dialog recorded a confirmation (SessionInfo.extra)
 
     @classmethod
     def for_core(cls, core: MonitorCore, info: SessionInfo) -> ClinicalSession:
@@ -172,6 +173,7 @@ class ClinicalSession:
         session = cls(load_clinical_config(), infusion=core.infusion, journal=core.journal,
                       set_baseline=set_baseline, nibp_commandable=commandable, clock=core._clock,
                       session_number=number, course_length=int(course) if course else None, lock=core.lock)
+        session.soft_limits_confirmed = bool(info.extra.get("soft_limits_confirmed"))
         session._journal("session_info", {"patient_id": info.patient_id, "session_number": number,
                                           "course_length": session.course_length, **info.extra}, "")
         return session
@@ -330,11 +332,7 @@ class ClinicalSession:
                 raise SessionError("the infusion is still running or paused: stop or complete it first")
             check = DischargeCheck(aldrete, vitals_near_baseline, responsible_adult.strip(), checked_by.strip(),
                                    self._wallclock(), self.config.discharge_aldrete_min)
-            unmet = list(check.unmet)
-            remaining = self.observation_remaining_s()
-            if remaining is not None and remaining > 0:
-                unmet.append(f"observation time not over ({remaining / 60:.0f} min left)")
-            unmet += [f"checklist: {item} not ticked" for item, ok in checklist.items() if not ok]
+            unmet = list(self._unmet(check, checklist))
             override = override_reason.strip()
             closes = not unmet or bool(override)
             self.scales.record("aldrete")
@@ -345,6 +343,24 @@ class ClinicalSession:
                 self._enter(Phase.CLOSED)
                 self._discharge = data
             return DischargeResult(check, tuple(unmet), override, closes)
+
+    def discharge_unmet(self, aldrete: Aldrete, vitals_near_baseline: bool, responsible_adult: str,
+                        checklist: dict[str, bool]) -> tuple[str, ...]:
+        """Return the unmet discharge criteria for these entries, without recording anything (for the dialog)."""
+        with self.lock:
+            check = DischargeCheck(aldrete, vitals_near_baseline, responsible_adult.strip(), "preview",
+                                   self._wallclock(), self.config.discharge_aldrete_min)
+            return self._unmet(check, checklist)
+
+    def _unmet(self, check: DischargeCheck, checklist: dict[str, bool]) -> tuple[str, ...]:
+        unmet = list(check.unmet)
+        remaining = self.observation_remaining_s()
+        if remaining is not None and remaining > 0:
+            unmet.append(f"observation time not over ({remaining / 60:.0f} min left)")
+        if self.phase is Phase.INFUSION:
+            unmet.append("the infusion has not ended")
+        unmet += [f"checklist: {item.replace('_', ' ')} not ticked" for item, ok in checklist.items() if not ok]
+        return tuple(unmet)
 
     # --- readings ----------------------------------------------------------------------------------
 

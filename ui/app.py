@@ -12,6 +12,7 @@ from devices.spec import DeviceSpec
 from monitor.core import MonitorCore, SessionInfo
 from monitor.store import Store, StoreError
 from ui.main_window import MainWindow
+from ui.start_dialog import StartSessionDialog
 from ui.sound import AlarmSound
 
 DEMO_PLAN = SessionInfo(patient_id="DEMO-001", patient_name="Demo patient", weight_kg=70.0, dose_mg_per_kg=0.5,
@@ -44,6 +45,11 @@ def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None,
             QMessageBox.critical(None, "infusion-monitor", str(exc))
             return 2
         info = DEMO_PLAN
+    else:  # a real session starts with the patient, the plan and the checklist
+        dialog = StartSessionDialog(store)
+        if not dialog.exec():
+            return 0
+        info = dialog.session_info()
     core = MonitorCore(store, specs)
     core.start(info)
     window = MainWindow(core)

@@ -23,6 +23,7 @@ from devices.sim.runner import PtySimulator
 from ui.alarm_bar import AlarmBar
 from ui.alarm_history import AlarmHistory, AlarmLog
 from ui.devices_panel import DevicesPanel
+from ui.clinical_panel import ClinicalPanel, install_marker_keys
 from ui.infusion_panel import InfusionPanel
 from ui.limits_dialog import LimitsDialog, make_clickable
 from ui.plots import PlethSweep, TrendPlot
@@ -63,6 +64,10 @@ class MainWindow(QMainWindow):
         self.bp_now.setFont(theme.font(18, bold=True))
         self.bp_now.setMinimumHeight(44)
         self.bp_now.clicked.connect(self.nibp_now)
+        self.bp_abort = QPushButton("Abort BP (deflate)")
+        self.bp_abort.setFont(theme.font(18, bold=True))
+        self.bp_abort.setMinimumHeight(44)
+        self.bp_abort.clicked.connect(self.core.nibp_abort)
         self.infusion = InfusionPanel()
         self.infusion.sigAction.connect(self.infusion_action)
         if core.infusion is not None:
@@ -81,12 +86,20 @@ class MainWindow(QMainWindow):
         tiles.addWidget(self.pulse, 0, 1)
         nibp_box = QVBoxLayout()
         nibp_box.addWidget(self.nibp)
-        nibp_box.addWidget(self.bp_now)
+        bp_buttons = QHBoxLayout()
+        bp_buttons.addWidget(self.bp_now)
+        bp_buttons.addWidget(self.bp_abort)
+        nibp_box.addLayout(bp_buttons)
         tiles.addLayout(nibp_box, 1, 0, 1, 2)
         tiles.addWidget(self.infusion, 2, 0, 1, 2)
+        self.clinical = ClinicalPanel(core, user) if core.clinical is not None else None
+        if self.clinical is not None:
+            self._marker_keys = install_marker_keys(self, self.clinical)  # 1-9 mark at once, 0 asks for a note
         plots = QVBoxLayout()
         plots.addWidget(self.pleth, 2)
         plots.addWidget(self.trend, 3)
+        if self.clinical is not None:  # under the plots: the tile column is full at 1280x800
+            plots.addWidget(self.clinical)
         body = QHBoxLayout()
         body.addLayout(plots, 5)
         body.addLayout(tiles, 4)
@@ -171,6 +184,7 @@ class MainWindow(QMainWindow):
     def _show_nibp(self, snap: Snapshot) -> None:
         nibp_reader = self.core.readers.get("nibp")
         self.bp_now.setVisible(nibp_reader is not None and nibp_reader.supports("nibp_start"))
+        self.bp_abort.setVisible(nibp_reader is not None and nibp_reader.supports("nibp_abort"))
         with self.core.lock:
             alarm = max(filter(None, (self.core.alarms.priority_of(p) for p in ("sbp", "dbp", "map"))), default=None)
         cuff = snap.latest.get("cuff_pressure")
@@ -207,6 +221,8 @@ class MainWindow(QMainWindow):
         self.core.acknowledge(self.user)
 
     def nibp_now(self) -> None:
+        if self.core.clinical is not None:
+            self.core.clinical.bp_now(self.user)  # journaled; the schedule waits for this reading
         self.core.nibp_now()
 
     def infusion_action(self, action: str) -> None:
@@ -225,7 +241,9 @@ class MainWindow(QMainWindow):
             if not ok:
                 return
         try:
-            self.core.infusion_action(action, user=self.user, reason=reason.strip(), rate_ml_per_h=rate)
+            confirmed = action == "start" and self.core.clinical is not None and self.core.clinical.soft_limits_confirmed
+            self.core.infusion_action(action, user=self.user, reason=reason.strip(), rate_ml_per_h=rate,
+                                      confirm_soft_limits=confirmed)  # only what the start dialog recorded
         except (InfusionError, ValueError) as exc:
             QMessageBox.warning(self, "Infusion", str(exc))
 

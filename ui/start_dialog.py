@@ -1,0 +1,239 @@
+"""Start a session: patient, dose plan with live arithmetic and limits, pre-infusion checklist.
+
+The dose figures and the limit verdict come from monitor.dosing (never computed
+here). A plan outside a hard limit disables Start and says why; one outside a
+soft limit needs the confirmation box ticked, which is recorded in the session
+(SessionInfo.extra) and passed to the infusion start.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout,
+                               QLabel, QLineEdit, QSpinBox, QVBoxLayout)
+
+from monitor.alarms import Priority
+from monitor.clinical_config import ClinicalConfig, load_clinical_config
+from monitor.core import SessionInfo
+from monitor.dosing import DoseError, DosePlan, PlanCheck, check_plan
+from monitor.store import Store
+from ui import theme
+
+#: Pre-infusion checklist: key stored in the session -> what the nurse ticks.
+CHECKLIST = {"fasting": "Fasting as instructed (no food 6 h, clear fluids 2 h)",
+             "driver_arranged": "Responsible adult arranged to drive the patient home",
+             "consent": "Informed consent signed for this infusion"}
+
+DIALOG_STYLE = (f"QDialog {{ background: {theme.PANEL}; }}"
+                f"QLabel, QCheckBox, QGroupBox, QRadioButton {{ color: {theme.TEXT}; font-size: 17px; }}"
+                "QGroupBox { border: 1px solid #3a4048; border-radius: 6px; margin-top: 14px; padding-top: 8px; }"
+                "QGroupBox::title { subcontrol-origin: margin; left: 10px; padding: 0 4px; }"
+                "QLineEdit, QSpinBox, QDoubleSpinBox, QComboBox, QDateTimeEdit, QPlainTextEdit, QListWidget {"
+                " background: #0d0f12; color: #f0f0f0; border: 1px solid #555; border-radius: 4px;"
+                " padding: 4px; font-size: 17px; min-height: 26px; }"
+                "QComboBox QAbstractItemView { background: #0d0f12; color: #f0f0f0; }"
+                "QCheckBox::indicator { width: 22px; height: 22px; }"
+                "QPushButton { background: #2d333b; color: #f0f0f0; border: 1px solid #555; border-radius: 4px;"
+                " padding: 6px 16px; font-size: 17px; min-height: 30px; }"
+                "QPushButton:disabled { color: #666; border-color: #333; }"
+                "QPushButton:default { border: 2px solid #3fd0ff; }"
+                "QAbstractSpinBox::up-button, QAbstractSpinBox::down-button { width: 26px; background: #2d333b;"
+                " border-left: 1px solid #555; }"
+                "QAbstractSpinBox::up-arrow { width: 0; height: 0; border-left: 6px solid transparent;"
+                " border-right: 6px solid transparent; border-bottom: 7px solid #f0f0f0; }"
+                "QAbstractSpinBox::down-arrow { width: 0; height: 0; border-left: 6px solid transparent;"
+                " border-right: 6px solid transparent; border-top: 7px solid #f0f0f0; }")
+
+
+def parse_number(text: str) -> float | None:
+    """Return the number typed (a comma is a decimal point), None when the field is empty or not a number."""
+    try:
+        return float(text.strip().replace(",", "."))
+    except ValueError:
+        return None
+
+
+class StartSessionDialog(QDialog):
+    """Ask who the patient is and what is planned; session_info() returns it once accepted."""
+
+    def __init__(self, store: Store, config: ClinicalConfig | None = None, user: str = "nurse") -> None:
+        super().__init__()
+        self.store = store
+        self.config = config or load_clinical_config()
+        self.user = user
+        self.setWindowTitle("Start a session")
+        self.setStyleSheet(DIALOG_STYLE)
+        self.patients = {pid: name or "" for pid, name in store.query("SELECT id, name FROM patients ORDER BY id")}
+
+        self.patient = QComboBox()
+        self.patient.setEditable(True)
+        self.patient.addItems(list(self.patients))
+        self.patient.setCurrentIndex(-1)
+        self.patient.lineEdit().setPlaceholderText("patient ID (required)")
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("optional")
+        self.course = QSpinBox()
+        self.course.setRange(1, 30)
+        self.course.setValue(6)
+        self.course.setSuffix(" infusions")
+        self.number = QLabel("")
+        self.number.setFont(theme.font(20, bold=True))
+        self.number.setStyleSheet(f"color: {theme.INFUSION};")
+        pbox = QFormLayout()
+        pbox.addRow("Patient ID", self.patient)
+        pbox.addRow("Name", self.name)
+        pbox.addRow("Planned course", self.course)
+        pbox.addRow("", self.number)
+        patient_group = QGroupBox("Patient")
+        patient_group.setLayout(pbox)
+
+        self.weight = QLineEdit()
+        self.dose = QLineEdit("0.5")
+        self.duration = QLineEdit("40")
+        self.bag = QLineEdit("100")
+        for field, unit, hint in ((self.weight, "kg", "e.g. 70"), (self.dose, "mg/kg", ""), (self.duration, "min", ""),
+                                  (self.bag, "mL", "")):
+            field.setPlaceholderText(hint)
+            field.setProperty("unit", unit)
+        dbox = QFormLayout()
+        for label, field in (("Weight (kg)", self.weight), ("Dose (mg/kg)", self.dose),
+                             ("Duration (min)", self.duration), ("Bag volume (mL NaCl 0.9 %)", self.bag)):
+            dbox.addRow(label, field)
+        self.figures = QLabel("")
+        self.figures.setFont(theme.font(20, bold=True))
+        self.figures.setStyleSheet(f"color: {theme.INFUSION};")
+        self.problems = QLabel("")
+        self.problems.setWordWrap(True)
+        self.problems.setFont(theme.font(17, bold=True))
+        self.confirm = QCheckBox("I confirm the plan outside the soft limits")
+        self.confirm.setStyleSheet("color: #f5c400;")
+        dbox.addRow(self.figures)
+        dbox.addRow(self.problems)
+        dbox.addRow(self.confirm)
+        dose_group = QGroupBox("Ketamine plan")
+        dose_group.setLayout(dbox)
+
+        self.checks = {key: QCheckBox(text) for key, text in CHECKLIST.items()}
+        cbox = QVBoxLayout()
+        for box in self.checks.values():
+            cbox.addWidget(box)
+        check_group = QGroupBox("Before the infusion")
+        check_group.setLayout(cbox)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        self.ok = self.buttons.button(QDialogButtonBox.Ok)
+        self.ok.setText("Start session")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.why_not = QLabel("")
+        self.why_not.setStyleSheet(f"color: {theme.DIM};")
+        self.why_not.setWordWrap(True)
+
+        cols = QHBoxLayout()
+        left = QVBoxLayout()
+        left.addWidget(patient_group)
+        left.addWidget(check_group)
+        left.addStretch(1)
+        cols.addLayout(left, 1)
+        cols.addWidget(dose_group, 1)
+        root = QVBoxLayout(self)
+        root.addLayout(cols)
+        root.addWidget(self.why_not)
+        root.addWidget(self.buttons)
+        for w in (self.weight, self.dose, self.duration, self.bag):
+            w.textChanged.connect(self.update_view)
+        self.patient.currentTextChanged.connect(self._patient_changed)
+        self.course.valueChanged.connect(self.update_view)
+        self.confirm.toggled.connect(self.update_view)
+        for box in self.checks.values():
+            box.toggled.connect(self.update_view)
+        self.resize(1100, 560)
+        self.update_view()
+
+    # --- state ---------------------------------------------------------------------------
+
+    def _patient_changed(self, text: str) -> None:
+        pid = text.strip()
+        if pid in self.patients and self.patients[pid]:
+            self.name.setText(self.patients[pid])
+        self.update_view()
+
+    def patient_id(self) -> str:
+        return self.patient.currentText().strip()
+
+    def session_number(self) -> int | None:
+        """Return which infusion of the course this will be (the patient's stored sessions + 1)."""
+        pid = self.patient_id()
+        if not pid:
+            return None
+        return int(next(self.store.query("SELECT COUNT(*) FROM sessions WHERE patient_id = ?", [pid]))[0]) + 1
+
+    def plan(self) -> DosePlan | None:
+        """Return the plan typed, None while a field is empty or not a number."""
+        values = [parse_number(w.text()) for w in (self.weight, self.dose, self.duration, self.bag)]
+        if any(v is None for v in values):
+            return None
+        return DosePlan(*values)  # type: ignore[arg-type]
+
+    def check(self) -> PlanCheck | None:
+        plan = self.plan()
+        return None if plan is None else check_plan(plan, self.config.dose_limits)
+
+    def blockers(self) -> list[str]:
+        """Return why Start is disabled, one phrase each (empty when the session can start)."""
+        out = []
+        if not self.patient_id():
+            out.append("enter the patient ID")
+        check = self.check()
+        if check is None:
+            out.append("enter weight, dose, duration and bag volume as numbers")
+        elif check.refused:
+            out.append("the plan is outside a hard limit")
+        elif check.soft and not self.confirm.isChecked():
+            out.append("confirm the plan outside the soft limits")
+        out += [f"tick: {CHECKLIST[k].split(' (')[0].lower()}" for k, b in self.checks.items() if not b.isChecked()]
+        return out
+
+    def update_view(self) -> None:
+        n = self.session_number()
+        self.number.setText("" if n is None else f"This will be infusion {n} of {self.course.value()}")
+        plan, check = self.plan(), self.check()
+        if plan is None or check is None or check.refused:
+            self.figures.setText("Total — mg   ·   pump — mL/h")
+        else:
+            try:
+                self.figures.setText(
+                    f"Total {plan.total_mg:.1f} mg in {plan.bag_volume_ml:g} mL = {plan.concentration_mg_per_ml:.3g} mg/mL\n"
+                    f"Set pump to {plan.pump_rate_ml_per_h:.1f} mL/h  ({plan.dose_rate_mg_per_kg_per_h:.2f} mg/kg/h)")
+            except DoseError:
+                self.figures.setText("")
+        if check is not None and check.refused:
+            self.problems.setText("Refused: " + "; ".join(check.hard) + ".")
+            self.problems.setStyleSheet(f"color: {theme.ALARM_BG[Priority.HIGH]};")
+        elif check is not None and check.soft:
+            self.problems.setText("Outside the usual range: " + "; ".join(check.soft) + ".")
+            self.problems.setStyleSheet("color: #f5c400;")
+        else:
+            self.problems.setText("")
+        self.confirm.setVisible(check is not None and not check.refused and bool(check.soft))
+        blockers = self.blockers()
+        self.ok.setEnabled(not blockers)
+        self.why_not.setText("To start: " + "; ".join(blockers) + "." if blockers else "")
+
+    @property
+    def soft_limits_confirmed(self) -> bool:
+        """Tell whether the nurse confirmed a plan outside the soft limits (False when none was needed)."""
+        check = self.check()
+        return bool(check and check.soft and not check.refused and self.confirm.isChecked())
+
+    def session_info(self) -> SessionInfo:
+        """Return the session to start; call after the dialog was accepted."""
+        plan = self.plan()
+        check = self.check()
+        assert plan is not None and check is not None and not self.blockers()
+        return SessionInfo(
+            patient_id=self.patient_id(), patient_name=self.name.text().strip() or None, weight_kg=plan.weight_kg,
+            dose_mg_per_kg=plan.dose_mg_per_kg, infusion_min=plan.duration_min, bag_ml=plan.bag_volume_ml,
+            extra={"course_length": self.course.value(), "checklist": {k: b.isChecked() for k, b in self.checks.items()},
+                   "checklist_by": self.user, "soft_limits_confirmed": self.soft_limits_confirmed,
+                   "soft_limits": list(check.soft), "confirmed_by": self.user if self.soft_limits_confirmed else ""})
+
