@@ -105,3 +105,5 @@ class AlarmBar(QFrame):
         self.setStyleSheet(f"QFrame#alarmbar {{ background: {bg}; }} QFrame#alarmbar > QLabel {{ color: {fg}; }}")
         self.headline.setStyleSheet(f"color: {fg};")
         self.more.setStyleSheet(f"color: {fg};")
+        # orange advisory text vanishes on the yellow, cyan and red alarm colours: take the bar's text colour then
+        self.advisory.setStyleSheet(f"color: {fg if priority is not None else '#ffb347'};")

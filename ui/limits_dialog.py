@@ -176,7 +176,7 @@ class LimitsDialog(QDialog):
             edit.setText("" if low_side_of_rise else _text(getattr(lim, key)))
             edit.setPlaceholderText("n/a" if low_side_of_rise else "off")
             self.presets[key].setText("" if low_side_of_rise else
-                                      f"preset {fmt(getattr(preset, key))} {'s' if key == 'delay_s' else unit}")
+                                      _preset_text(getattr(preset, key), "s" if key == "delay_s" else unit))
         self.message.setText("")
 
     def fill_preset(self) -> None:
@@ -217,6 +217,10 @@ class LimitsDialog(QDialog):
     def accept(self) -> None:
         if self.apply():
             super().accept()
+
+
+def _preset_text(value: float | None, unit: str) -> str:
+    return "preset: off" if value is None else f"preset {fmt(value)} {unit}"
 
 
 def _text(value: float | None) -> str:
