@@ -292,7 +292,9 @@ class DischargeDialog(QDialog):
         return spin
 
     def aldrete(self) -> Aldrete | None:
-        """Return the score, None while SBP, baseline or SpO2 is missing (or out of range)."""
+        """Return the score, None while SBP, baseline or SpO2 is missing (0, shown as —) or out of range."""
+        if 0 in (self.sbp.value(), self.baseline.value(), self.spo2.value()):
+            return None
         try:
             return Aldrete(*(c.currentData() for c in self.items.values()), sbp_mmhg=self.sbp.value(),
                            baseline_sbp_mmhg=self.baseline.value(), spo2_pct=self.spo2.value(),
