@@ -7,6 +7,7 @@ reconnect and backoff, and the "no data" watchdog.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -21,6 +22,7 @@ from devices.spec import DeviceSpec
 from monitor.sample import Condition, DeviceItem, StatusChange
 
 NO_DATA_AFTER_S = 5.0
+log = logging.getLogger(__name__)
 BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 5.0)
 
 
@@ -158,7 +160,7 @@ class DeviceReader(threading.Thread):
         while not self._halt.is_set():
             try:
                 port = self._open_port(self.spec)
-            except (serial.SerialException, OSError, ValueError) as exc:
+            except Exception as exc:  # pyserial also lets termios.error through: any failure is "cannot open"
                 self.last_error = f"cannot open {self.spec.port}: {_reason(exc)}"
                 if not port_lost:
                     self._status(Condition.PORT_LOST, True, self.last_error)
@@ -176,7 +178,9 @@ class DeviceReader(threading.Thread):
             self.last_error = ""
             try:
                 self._serve(port)
-            except (serial.SerialException, OSError) as exc:
+            except Exception as exc:  # a reader thread must never die: anything is a lost port, then retry
+                if not isinstance(exc, (serial.SerialException, OSError)):
+                    log.exception("unexpected error reading %s", self.spec)
                 self.last_error = f"{self.spec.port} lost: {_reason(exc)}"
                 self._status(Condition.PORT_LOST, True, self.last_error)
                 port_lost = True
@@ -184,7 +188,7 @@ class DeviceReader(threading.Thread):
             finally:
                 try:
                     port.close()
-                except (serial.SerialException, OSError):
+                except Exception:  # closing a vanished port can fail in many ways; it is gone either way
                     pass
             if port_lost:
                 self._halt.wait(BACKOFF_S[0])

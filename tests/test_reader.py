@@ -62,3 +62,18 @@ def test_a_port_that_never_opens_is_reported_once_and_retried():
     assert len(lost) == 1 and lost[0][0] and "/dev/ttyNOPE" in lost[0][1]
     assert len(attempts) >= 3 and attempts[2] - attempts[1] >= attempts[1] - attempts[0]  # backoff grows
     assert reader.state == "stopped"
+
+
+def test_a_termios_error_on_open_is_a_lost_port_not_a_dead_thread():
+    import termios
+
+    def refuse(spec):
+        raise termios.error(22, "Invalid argument")
+
+    items: list = []
+    reader = DeviceReader(DeviceSpec("pulseox", "cms50dplus", "/dev/ttyS9"), items.append, open_port=refuse)
+    reader.start()
+    wait_for(lambda: changes(items, Condition.PORT_LOST), 3)
+    assert reader.is_alive()
+    reader.stop()
+    assert changes(items, Condition.PORT_LOST)[0][0] is True
