@@ -127,7 +127,7 @@ class ClinicalPanel(QFrame):
         self.bp.setText(text)
         self.bp.setStyleSheet(f"color: {colour};")
         if st.scales_due:
-            self.scales_prompt.setText("⏰ " + "; ".join(d.prompt for d in st.scales_due))
+            self.scales_prompt.setText("Due: " + "; ".join(d.prompt for d in st.scales_due))
             self.scales_prompt.setStyleSheet("color: #f5c400;")
         else:
             self.scales_prompt.setText("Scales: none due")
