@@ -34,7 +34,7 @@ class AlarmSound(QObject):
         problem = self._setup()
         if problem:
             log.warning("alarm sound unavailable: %s", problem)
-            core.raise_technical(AUDIO_KEY, Priority.MEDIUM, "No alarm sound: alarms are silent, watch the screen")
+            core.raise_technical(AUDIO_KEY, Priority.MEDIUM, "No alarm sound: alarms are silent")
         self.available = not problem
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
