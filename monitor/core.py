@@ -10,6 +10,7 @@ clinical rule is exercised without a display. Public methods are thread-safe.
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
 import time
@@ -24,7 +25,7 @@ from monitor.dosing import DosePlan
 from monitor.infusion import InfusionEngine, InfusionEvent, InfusionState, InfusionStatus
 from monitor.live import LiveState, Snapshot
 from monitor.recorder import Recorder
-from monitor.sample import DeviceInfo, DeviceItem
+from monitor.sample import DeviceInfo, DeviceItem, NibpResult, sample
 from monitor.session import ClinicalSession
 from monitor.store import Store
 
@@ -336,6 +337,30 @@ class MonitorCore:
             return False
         reader.command("nibp_start")
         return True
+
+    def enter_bp(self, sbp: float, dbp: float, pulse_rate: float | None = None, user: str = "") -> NibpResult:
+        """Record a BP the nurse read on a device that is not connected (mmHg, /min).
+
+        It goes the way a connected module's reading goes (stored, alarmed at
+        once, satisfies the BP schedule), flagged "manual". ValueError in words
+        for an impossible reading.
+        """
+        for name, value, lo, hi in (("systolic", sbp, 40, 300), ("diastolic", dbp, 15, 250)):
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and lo <= value <= hi):
+                raise ValueError(f"{name} {value} mmHg is not a plausible blood pressure ({lo}-{hi})")
+        if dbp >= sbp:
+            raise ValueError(f"diastolic {dbp:g} must be below systolic {sbp:g}")
+        if pulse_rate is not None and not (math.isfinite(pulse_rate) and 20 <= pulse_rate <= 300):
+            raise ValueError(f"pulse {pulse_rate} /min is not plausible (20-300)")
+        t, flags = time.time(), frozenset({"manual"})
+        mean = round(dbp + (sbp - dbp) / 3.0, 1)
+        result = NibpResult(t, "nibp", float(sbp), float(dbp), mean, pulse_rate)
+        for param, value in (("sbp", sbp), ("dbp", dbp), ("map", mean), ("nibp_pulse_rate", pulse_rate)):
+            if value is not None:
+                self._inbox.put(sample(t, "nibp", param, float(value), flags=flags))
+        self._inbox.put(result)
+        self.journal("manual_bp", {"sbp": sbp, "dbp": dbp, "map": mean, "pulse_rate": pulse_rate}, user)
+        return result
 
     def nibp_abort(self) -> None:
         """Abort a running BP measurement (deflates the cuff)."""

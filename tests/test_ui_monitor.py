@@ -75,3 +75,34 @@ def test_alarm_bar_follows_the_engine_and_space_pauses_sound(qtbot, tmp_path):
         qtbot.waitUntil(lambda: window.alarm_bar.headline.text() == "No active alarms", timeout=2000)
     finally:
         core.stop()
+
+
+def test_a_manually_entered_bp_is_shown_stored_and_alarmed(qtbot, tmp_path, monkeypatch):
+    from ui.bp_entry import BpEntryDialog
+
+    core = MonitorCore(Store(tmp_path / "s.db"), [])
+    sid = core.start()
+    try:
+        window = MainWindow(core)
+        qtbot.addWidget(window)
+
+        def fake_exec(dialog):
+            dialog.sbp.setValue(186)
+            dialog.dbp.setValue(104)
+            return True
+
+        monkeypatch.setattr(BpEntryDialog, "exec", fake_exec)
+        window.bp_enter.click()
+        qtbot.waitUntil(lambda: window.nibp.value.text() == "186/104", timeout=3000)
+        qtbot.waitUntil(lambda: any(a.param == "sbp" and a.priority is Priority.HIGH
+                                    for a in core.alarm_view().active), timeout=3000)
+        warnings = []
+        monkeypatch.setattr("ui.main_window.QMessageBox.warning", lambda *a: warnings.append(a[2]))
+        monkeypatch.setattr(BpEntryDialog, "exec", lambda d: (d.sbp.setValue(80), d.dbp.setValue(90), True)[-1])
+        window.bp_enter.click()
+        assert warnings and "below systolic" in warnings[0]
+    finally:
+        core.stop()
+    rows = list(Store(tmp_path / "s.db").query("SELECT parameter, value, flags FROM numerics WHERE session_id = ?",
+                                               [sid]))
+    assert ("sbp", 186.0, "manual") in rows and ("dbp", 104.0, "manual") in rows

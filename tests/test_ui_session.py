@@ -231,8 +231,12 @@ def test_discharge_from_the_panel_closes_the_session(qtbot, window, monkeypatch)
         return QDialog.Accepted
 
     monkeypatch.setattr(DischargeDialog, "exec", fake_exec)
+    told = []
+    monkeypatch.setattr("ui.clinical_panel.QMessageBox.information", lambda *a: told.append(a[2]))
+    window.show()
     qtbot.mouseClick(window.clinical.discharge_button, Qt.LeftButton)
     assert core.clinical.phase is Phase.CLOSED
+    assert told and "discharged" in told[0] and not window.isVisible()  # the window closes with the session
     window.clinical.refresh()
     assert window.clinical.phase.text().startswith("Discharged") and not window.clinical.marker_buttons["1"].isEnabled()
     (entry, user), = journal(core, "discharge")

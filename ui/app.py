@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from devices.sim.runner import PtySimulator
 from devices.spec import DeviceSpec
 from monitor.core import MonitorCore, SessionInfo
+from monitor.schedule import Phase
 from monitor.store import Store, StoreError
 from ui.main_window import MainWindow
 from ui.start_dialog import StartSessionDialog
@@ -61,6 +62,7 @@ def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None,
         return app.exec()
     finally:
         sound.stop()
-        core.stop("closed")
+        discharged = core.clinical is not None and core.clinical.phase is Phase.CLOSED
+        core.stop("discharged" if discharged else "closed")
         for sim in window.simulators:
             sim.stop()

@@ -211,7 +211,11 @@ class ClinicalPanel(QFrame):
             return
         if not result.closed:
             QMessageBox.information(self, "Discharge", "Not discharged: " + "; ".join(result.unmet))
-        self.refresh()
+            self.refresh()
+            return
+        QMessageBox.information(self, "Discharge", "Patient discharged. The session is closed and saved; "
+                                                   "the monitor window closes now.")
+        self.window().close()
 
 
 def install_marker_keys(window: QWidget, panel: ClinicalPanel) -> list[QShortcut]:

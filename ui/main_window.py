@@ -21,6 +21,7 @@ from monitor.live import Snapshot
 from ui import theme
 from devices.sim.runner import PtySimulator
 from ui.alarm_bar import AlarmBar
+from ui.bp_entry import BpEntryDialog
 from ui.alarm_history import AlarmHistory, AlarmLog
 from ui.devices_panel import DevicesPanel
 from ui.clinical_panel import ClinicalPanel, install_marker_keys
@@ -68,6 +69,10 @@ class MainWindow(QMainWindow):
         self.bp_abort.setFont(theme.font(18, bold=True))
         self.bp_abort.setMinimumHeight(44)
         self.bp_abort.clicked.connect(self.core.nibp_abort)
+        self.bp_enter = QPushButton("Enter BP…")
+        self.bp_enter.setFont(theme.font(18, bold=True))
+        self.bp_enter.setMinimumHeight(44)
+        self.bp_enter.clicked.connect(self.enter_bp)
         self.infusion = InfusionPanel()
         self.infusion.sigAction.connect(self.infusion_action)
         if core.infusion is not None:
@@ -89,6 +94,7 @@ class MainWindow(QMainWindow):
         bp_buttons = QHBoxLayout()
         bp_buttons.addWidget(self.bp_now)
         bp_buttons.addWidget(self.bp_abort)
+        bp_buttons.addWidget(self.bp_enter)
         nibp_box.addLayout(bp_buttons)
         tiles.addLayout(nibp_box, 1, 0, 1, 2)
         tiles.addWidget(self.infusion, 2, 0, 1, 2)
@@ -219,6 +225,15 @@ class MainWindow(QMainWindow):
 
     def acknowledge(self) -> None:
         self.core.acknowledge(self.user)
+
+    def enter_bp(self) -> None:
+        dialog = BpEntryDialog(self)
+        if not dialog.exec():
+            return
+        try:
+            self.core.enter_bp(*dialog.values(), user=self.user)
+        except ValueError as exc:
+            QMessageBox.warning(self, "Blood pressure", str(exc))
 
     def nibp_now(self) -> None:
         if self.core.clinical is not None:
