@@ -39,6 +39,7 @@ NIBP_RESULT_WAIT_S = 180.0
 NIBP_RETRY_S = 60.0
 #: Key of the technical alarm raised when a scheduled BP is overdue.
 OVERDUE_KEY = "nibp_overdue"
+OBSERVATION_DONE_KEY = "observation_done"
 
 Score = Moaas | Cadss | Rating | Aldrete
 
@@ -225,6 +226,8 @@ class ClinicalSession:
                     and self._clock() >= self._observation_end:
                 self._observation_done_said = True
                 self._journal("observation_complete", {"observation_min": self.config.observation_min}, "")
+                actions.append(SessionAction("raise", OBSERVATION_DONE_KEY, Priority.LOW,
+                                             "Observation time over: assess the patient for discharge"))
             return actions
 
     def _follow_infusion(self) -> None:

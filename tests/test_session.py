@@ -109,8 +109,11 @@ def test_phases_follow_the_infusion_and_bp_is_due_every_10_then_15_min():
     assert st.observation_remaining_s == pytest.approx(3600) and not st.observation_done
     assert st.bp_due_in_s == pytest.approx(15 * 60)
     r.clock.advance(60)
-    r.s.tick()
+    actions = r.s.tick()
     assert r.s.status().observation_done and r.kinds("observation_complete")
+    alert = [a for a in actions if a.kind == "raise" and a.key == "observation_done"]
+    assert alert and "assess the patient for discharge" in alert[0].message
+    assert not [a for a in r.s.tick() if a.key == "observation_done"]  # said once
     assert [d["phase"] for d in r.kinds("phase")] == ["infusion", "observation"]
 
 
