@@ -251,6 +251,15 @@ class MonitorCore:
     def snapshot(self) -> Snapshot:
         return self.live.snapshot()
 
+    def timeline_events(self) -> list[tuple[float, str]]:
+        """Return (UTC epoch s, words) of infusion steps and event markers, for the live trend."""
+        with self.lock:
+            out = [] if self.infusion is None else [(e.t, f"infusion {e.kind.replace('_', ' ')}")
+                                                    for e in self.infusion.log]
+            if self.clinical is not None:
+                out += [(m.t, m.label + (f": {m.note}" if m.note else "")) for m in self.clinical.markers.current()]
+        return sorted(out)
+
     def alarm_view(self) -> AlarmView:
         with self.lock:
             return AlarmView(self.alarms.active(), self.alarms.audible_priority(),

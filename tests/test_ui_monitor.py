@@ -106,3 +106,20 @@ def test_a_manually_entered_bp_is_shown_stored_and_alarmed(qtbot, tmp_path, monk
     rows = list(Store(tmp_path / "s.db").query("SELECT parameter, value, flags FROM numerics WHERE session_id = ?",
                                                [sid]))
     assert ("sbp", 186.0, "manual") in rows and ("dbp", 104.0, "manual") in rows
+
+
+def test_infusion_steps_and_markers_appear_on_the_live_trend(qtbot, tmp_path):
+    from monitor.core import SessionInfo
+
+    core = MonitorCore(Store(tmp_path / "s.db"), [])
+    core.start(SessionInfo(patient_id="P1", weight_kg=70, dose_mg_per_kg=0.5, infusion_min=40))
+    try:
+        window = MainWindow(core)
+        qtbot.addWidget(window)
+        core.infusion_action("start", user="nurse")
+        core.clinical.mark("3", user="nurse")
+        qtbot.waitUntil(lambda: [text for _, text in window.trend._events] == ["infusion started", "Dizziness"],
+                        timeout=3000)
+        assert len(window.trend._lines) == 2
+    finally:
+        core.stop()

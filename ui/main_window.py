@@ -157,6 +157,7 @@ class MainWindow(QMainWindow):
         self.pleth.show_snapshot(snap)
         if self._frame % TREND_EVERY == 0:
             self.trend.show_snapshot(snap)
+            self.trend.show_events(self.core.timeline_events())
             self._show_devices()
         self._frame += 1
         self._show_vital(self.spo2, snap, "spo2", "spo2")

@@ -10,10 +10,12 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 
 from monitor.live import SWEEP_S, Snapshot
 from ui import theme
 
+MIN_WINDOW_S = 5 * 60
 GAP = 8  # samples blanked ahead of the sweep's write position, like a bedside monitor's eraser bar
 
 
@@ -68,10 +70,34 @@ class TrendPlot(pg.PlotWidget):
             "sbp": self.plot(pen=None, symbol="t", symbolBrush=theme.NIBP, symbolSize=11, name="SBP/DBP mmHg"),
             "dbp": self.plot(pen=None, symbol="t1", symbolBrush=theme.NIBP, symbolSize=11),
         }
+        self._events: list[tuple[float, str]] = []
+        self._lines: list[pg.InfiniteLine] = []
+
+    def show_events(self, events: list[tuple[float, str]]) -> None:
+        """Draw infusion steps and event markers as labelled vertical lines (only when they change)."""
+        if events == self._events:
+            return
+        for line in self._lines:
+            self.removeItem(line)
+        self._lines = []
+        for i, (t, text) in enumerate(events):
+            colour = theme.INFUSION if text.startswith("infusion") else theme.TEXT
+            line = pg.InfiniteLine(pos=t, angle=90, pen=pg.mkPen(colour, width=1, style=Qt.DashLine),
+                                   label=text, labelOpts={"position": 0.95 - 0.12 * (i % 6), "color": colour,
+                                                          "anchors": [(1, 0), (1, 0)]})  # text left of the line
+            line.label.setFont(theme.font(14))
+            self.addItem(line)
+            self._lines.append(line)
+        self._events = list(events)
 
     def show_snapshot(self, snap: Snapshot) -> None:
+        """Plot the trends; a young session spans its own length (at least 5 min), not 30 empty minutes."""
         now = time.time()
+        first = now
         for param, curve in self.curves.items():
             t, v = snap.trends.get(param, (np.zeros(0), np.zeros(0)))
             curve.setData(t, v, skipFiniteCheck=True)
-        self.setXRange(now - self.window_s, now, padding=0)
+            if len(t):
+                first = min(first, float(t[0]))
+        span = min(self.window_s, max(MIN_WINDOW_S, (now - first) * 1.1))
+        self.setXRange(now - span, now + span * 0.02, padding=0)
