@@ -25,8 +25,20 @@ def machine() -> list[str]:
             f"qt: {qVersion()} (PySide6 {PySide6.__version__}), platform {os.environ.get('QT_QPA_PLATFORM', '')}"]
 
 
+def _quiet_offscreen_warnings() -> None:
+    """Drop the offscreen plugin's per-window 'propagateSizeHints' notice, which would bury the figures."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(mode, context, message):
+        if "propagateSizeHints" not in message:
+            sys.stderr.write(message + "\n")
+
+    qInstallMessageHandler(handler)
+
+
 def main(only: list[str]) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    _quiet_offscreen_warnings()
     print("\n".join(machine()), flush=True)
     names = sorted(m.name for m in pkgutil.iter_modules(bench.__path__) if not m.name.startswith("_"))
     for name in names:
