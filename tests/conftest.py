@@ -4,3 +4,13 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).parent))
+
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _no_close_prompt(request, monkeypatch):
+    """Windows closed by pytest-qt at teardown must not wait for the 'infusion running' question."""
+    if "qtbot" in request.fixturenames and "close_prompt" not in request.keywords:
+        monkeypatch.setattr("ui.main_window.MainWindow._confirm_close", lambda self: True)

@@ -123,3 +123,26 @@ def test_infusion_steps_and_markers_appear_on_the_live_trend(qtbot, tmp_path):
         assert len(window.trend._lines) == 2
     finally:
         core.stop()
+
+
+@pytest.mark.close_prompt
+def test_closing_during_a_running_infusion_asks_first(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from monitor.core import SessionInfo
+
+    core = MonitorCore(Store(tmp_path / "s.db"), [])
+    core.start(SessionInfo(patient_id="P1", weight_kg=70, dose_mg_per_kg=0.5, infusion_min=40))
+    try:
+        window = MainWindow(core)
+        qtbot.addWidget(window)
+        window.show()
+        core.infusion_action("start", user="nurse")
+        answers = [QMessageBox.No, QMessageBox.Yes]
+        monkeypatch.setattr(QMessageBox, "question", lambda *a: answers.pop(0))
+        window.close()
+        assert window.isVisible()  # "No": monitoring goes on
+        window.close()
+        assert not window.isVisible() and not answers
+    finally:
+        core.stop()

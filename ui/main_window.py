@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QInputDialog, QLabel, Q
 from monitor import __version__
 from monitor.alarms import Priority
 from monitor.core import MonitorCore
-from monitor.infusion import InfusionError
+from monitor.infusion import InfusionError, InfusionState
 from monitor.live import Snapshot
 from ui import theme
 from devices.sim.runner import PtySimulator
@@ -287,5 +287,17 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About infusion-monitor", f"infusion-monitor {__version__}\n\n{NOTICE}")
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        status = self.core.infusion_status()
+        running = status is not None and status.state in (InfusionState.RUNNING, InfusionState.PAUSED)
+        if running and not self._confirm_close():
+            event.ignore()  # a stray click must not end monitoring in the middle of an infusion
+            return
         self.timer.stop()
         super().closeEvent(event)
+
+    def _confirm_close(self) -> bool:
+        answer = QMessageBox.question(
+            self, "Close the monitor?",
+            "The infusion is still running. Closing stops monitoring and alarms for this patient "
+            "and closes the session.\n\nClose anyway?", QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        return answer == QMessageBox.Yes
