@@ -290,6 +290,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
+    from ui.preflight import display_problem
+
+    problem = display_problem()
+    if problem:
+        raise UserError(problem)
     try:
         from ui.app import run_app
     except ImportError as exc:

@@ -1,0 +1,32 @@
+"""The window refuses to start with one clear line where Qt would abort."""
+
+import subprocess
+import sys
+
+import pytest
+
+from ui import preflight
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="xcb checks are for Linux")
+def test_no_display_is_one_clear_line(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-m", "monitor.cli", "demo"], capture_output=True, text=True, env=env,
+                         timeout=60)
+    assert out.returncode == 2
+    assert "no display" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_missing_xcb_libraries_are_named_with_the_install_command(monkeypatch):
+    monkeypatch.setattr(preflight.sys, "platform", "linux")
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(preflight.ctypes.util, "find_library", lambda name: None if name == "xcb-cursor" else name)
+    assert preflight.display_problem() == ("the window needs system libraries that are missing: "
+                                           "sudo apt-get install libxcb-cursor0")
+
+
+def test_offscreen_is_left_to_qt(monkeypatch):
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert preflight.display_problem() == ""
