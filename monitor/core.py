@@ -166,7 +166,7 @@ class MonitorCore:
         if self.recorder is not None:
             self.recorder.stop()
         if self.session_id is not None:
-            for info in self.live.snapshot().devices.values():  # identity as reported (also in the journal)
+            for info in self.live.snapshot(trends=False).devices.values():  # identity as reported (also in the journal)
                 self.store.update_devices(self.session_id, info.source, model=info.model,
                                           serial_number=info.serial_number, firmware=info.firmware)
             self.store.close_session(self.session_id, reason)
@@ -248,8 +248,8 @@ class MonitorCore:
 
     # --- views for the screen ------------------------------------------------------------
 
-    def snapshot(self) -> Snapshot:
-        return self.live.snapshot()
+    def snapshot(self, trends: bool = True) -> Snapshot:
+        return self.live.snapshot(trends)
 
     def timeline_events(self) -> list[tuple[float, str]]:
         """Return (UTC epoch s, words) of infusion steps and event markers, for the live trend."""
@@ -267,7 +267,7 @@ class MonitorCore:
 
     def device_views(self) -> list[DeviceView]:
         now = self._clock()
-        snap_devices = self.live.snapshot().devices
+        snap_devices = self.live.snapshot(trends=False).devices
         views = []
         for role, r in self.readers.items():
             last = r.link.stats.last_data_mono

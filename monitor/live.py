@@ -122,14 +122,15 @@ class LiveState:
             elif isinstance(item, DeviceInfo):
                 self._devices[item.source] = item
 
-    def snapshot(self) -> Snapshot:
+    def snapshot(self, trends: bool = True) -> Snapshot:
+        """Copy the state; trends=False skips the 4-hour trend arrays (for frames that do not redraw them)."""
         with self._lock:
             return Snapshot(
                 latest=dict(self._latest),
                 conditions={k: dict(v) for k, v in self._conditions.items()},
                 sweep=self._sweep.copy(),
                 sweep_pos=self._sweep_pos,
-                trends={k: r.ordered() for k, r in self._trends.items()},
+                trends={k: r.ordered() for k, r in self._trends.items()} if trends else {},
                 nibp=self._nibp,
                 nibp_mono=self._nibp_mono,
                 devices=dict(self._devices),

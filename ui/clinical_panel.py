@@ -193,7 +193,7 @@ class ClinicalPanel(QFrame):
         self.refresh()
 
     def open_discharge(self) -> None:
-        snap = self.core.snapshot()
+        snap = self.core.snapshot(trends=False)
         sbp = snap.nibp.sbp if snap.nibp is not None and not snap.nibp.error else None
         spo2 = snap.latest["spo2"].value if "spo2" in snap.latest else None
         dialog = DischargeDialog(self.session.discharge_unmet, sbp, self.session.baseline("sbp"), spo2, self.user)

@@ -30,8 +30,8 @@ from ui.limits_dialog import LimitsDialog, make_clickable
 from ui.plots import PlethSweep, TrendPlot
 from ui.tiles import STALE_AFTER_S, Tile, age_text, value_text
 
-FRAME_MS = 33
-TREND_EVERY = 30  # frames between trend redraws (about 1 s)
+FRAME_MS = 40  # 25 frames/s: smooth for a 10 s sweep, and cheap enough to leave the CPU to the devices
+TREND_EVERY = 25  # frames between trend redraws (1 s at 25 frames/s)
 NOTICE = ("infusion-monitor is not a certified medical device. It must not be the only means of "
           "monitoring a patient; follow your clinic's protocol and the bedside monitor's alarms.")
 BP_GREY_AFTER_S = 15 * 60
@@ -151,11 +151,12 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         """Paint one frame from the core's state (called by the 30 Hz timer)."""
-        snap = self.core.snapshot()
+        trend_frame = self._frame % TREND_EVERY == 0
+        snap = self.core.snapshot(trends=trend_frame)
         view = self.core.alarm_view()
         self.alarm_bar.show_view(view, int(time.monotonic() * 1000))
         self.pleth.show_snapshot(snap)
-        if self._frame % TREND_EVERY == 0:
+        if trend_frame:
             self.trend.show_snapshot(snap)
             self.trend.show_events(self.core.timeline_events())
             self._show_devices()

@@ -30,7 +30,7 @@ class PlethSweep(pg.PlotWidget):
         self.getPlotItem().hideAxis("bottom")
         self.getPlotItem().hideAxis("left")
         self.setTitle("Pleth", color=theme.SPO2, size="14pt")
-        self.curve = self.plot(pen=pg.mkPen(theme.SPO2, width=3), connect="finite")
+        self.curve = self.plot(pen=pg.mkPen(theme.SPO2, width=2), connect="finite")
         self.setXRange(0, SWEEP_S, padding=0)
         self.setYRange(-5, 135, padding=0)
         self._x = np.zeros(0)
@@ -58,6 +58,8 @@ class TrendPlot(pg.PlotWidget):
         self.hideButtons()
         self.addLegend(offset=(10, 5), labelTextColor=theme.TEXT, labelTextSize="12pt")
         self.showGrid(x=True, y=True, alpha=0.2)
+        self.getPlotItem().setDownsampling(auto=True, mode="peak")  # 4 h of 1 s points on ~600 pixels
+        self.getPlotItem().setClipToView(True)
         self.setYRange(30, 200, padding=0)
         for axis in ("bottom", "left"):
             ax = self.getPlotItem().getAxis(axis)

@@ -47,6 +47,7 @@ class Tile(QFrame):
         self.status = QLabel("")
         self.status.setFont(theme.font(18, bold=True))
         self.status.setWordWrap(True)
+        self._style: tuple[str, str, Priority | None] | None = None
         grid = QGridLayout(self)
         grid.setContentsMargins(12, 6, 12, 6)
         grid.addWidget(self.title, 0, 0)
@@ -65,6 +66,9 @@ class Tile(QFrame):
             bg, fg = theme.ALARM_BG[alarm], theme.ALARM_FG[alarm]
         else:
             bg, fg = theme.PANEL, (theme.STALE if stale or text.startswith("-") else self.colour)
+        if (bg, fg, alarm) == self._style:
+            return  # restyling is costly (the whole tile is re-polished): only on a change
+        self._style = (bg, fg, alarm)
         self.setStyleSheet(
             f"QFrame#tile {{ background: {bg}; border-radius: 6px; }}"
             f"QLabel {{ color: {fg if alarm is not None else theme.TEXT}; background: transparent; }}"
