@@ -36,12 +36,7 @@ DIALOG_STYLE = (f"QDialog {{ background: {theme.PANEL}; }}"
                 " padding: 6px 16px; font-size: 17px; min-height: 30px; }"
                 "QPushButton:disabled { color: #666; border-color: #333; }"
                 "QPushButton:default { border: 2px solid #3fd0ff; }"
-                "QAbstractSpinBox::up-button, QAbstractSpinBox::down-button { width: 26px; background: #2d333b;"
-                " border-left: 1px solid #555; }"
-                "QAbstractSpinBox::up-arrow { width: 0; height: 0; border-left: 6px solid transparent;"
-                " border-right: 6px solid transparent; border-bottom: 7px solid #f0f0f0; }"
-                "QAbstractSpinBox::down-arrow { width: 0; height: 0; border-left: 6px solid transparent;"
-                " border-right: 6px solid transparent; border-top: 7px solid #f0f0f0; }")
+                "QAbstractSpinBox::up-button, QAbstractSpinBox::down-button { width: 26px; }")
 
 
 def parse_number(text: str) -> float | None:
