@@ -219,3 +219,16 @@ def test_history_rows_age_an_active_alarm_and_name_technical_ones(core):
     rows = history_rows(events, events[0].t + 125)
     assert [(r.parameter, r.priority_text, r.duration) for r in rows] == [("Monitor", "! low", "active, 2 min 05 s")]
     assert duration_text(3725) == "1 h 02 min"
+
+
+def test_history_gives_a_latched_alarm_the_length_of_its_condition(core):
+    from monitor.alarms import AlarmEvent, AlarmKind, EventKind
+
+    def ev(t, kind):
+        return AlarmEvent(t, kind, "a1", "spo2_low", AlarmKind.PHYSIOLOGICAL, Priority.HIGH, "SpO2 85 < 90",
+                          "pulseox", "spo2", 85.0, 90.0)
+
+    life = [ev(100.0, EventKind.RAISED), ev(130.0, EventKind.ENDED)]
+    assert history_rows(life, 500.0)[0].duration == "30 s, latched until acknowledged"
+    life.append(ev(400.0, EventKind.CLEARED))
+    assert history_rows(life, 500.0)[0].duration == "30 s"

@@ -81,7 +81,10 @@ def history_rows(events: list[AlarmEvent], now: float) -> list[HistoryRow]:
         cleared = next((e for e in reversed(life) if e.kind is EventKind.CLEARED), None)
         acks = [e for e in life if e.kind is EventKind.ACKNOWLEDGED]
         top = max((e.priority for e in life if e.priority is not None), default=None)
-        if cleared is None:
+        ended = next((e for e in reversed(life) if e.kind is EventKind.ENDED), None)  # a latched alarm's end
+        if ended is not None:
+            duration = duration_text(ended.t - raised.t) + ("" if cleared else ", latched until acknowledged")
+        elif cleared is None:
             duration = f"active, {duration_text(now - raised.t)}"
         else:
             duration = duration_text(cleared.t - raised.t)

@@ -469,8 +469,9 @@ class AlarmEngine:
     def _end(self, key: tuple[str, str], a: _Alarm) -> list[AlarmEvent]:
         """End an alarm's condition: latch an unacknowledged high physiological alarm, else clear it."""
         if a.kind is AlarmKind.PHYSIOLOGICAL and a.priority is Priority.HIGH and not a.acknowledged:
-            a.present = False
-            return []
+            a.present = False  # stays shown until acknowledged; the log still says when the condition ended
+            return [self._alarm_event(EventKind.ENDED, a, f"{a.message}: condition ended (now {fmt(a.value)}), "
+                                                          "latched until acknowledged")]
         del self._alarms[key]
         return [self._alarm_event(EventKind.CLEARED, a, f"{a.message}: cleared, now {fmt(a.value)}")]
 

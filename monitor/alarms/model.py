@@ -47,6 +47,7 @@ class EventKind(str, Enum):
     ACKNOWLEDGED = "acknowledged"
     AUDIO_PAUSED = "audio_paused"
     AUDIO_RESUMED = "audio_resumed"
+    ENDED = "ended"  # the condition of a latched alarm ended; the alarm stays shown until acknowledged
     CLEARED = "cleared"
     LIMIT_CHANGED = "limit_changed"
 
