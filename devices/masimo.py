@@ -41,7 +41,7 @@ EXC_INTERFERENCE = 0x010
 EXC_SENSOR_OFF = 0x020
 EXC_CONDITIONS = frozenset(cond for cond, _ in EXC_BITS.values())
 ALARM_CONDITIONS = frozenset({Condition.DEVICE_ALARM})
-#: Conditions that leave the numbers shown but mark them "questionable" (flag words as in Sample).
+#: Conditions that leave the numbers shown but flag them (flag words as in Sample).
 QUESTIONABLE = {Condition.ARTIFACT: "artifact", Condition.LOW_PERFUSION: "low_perfusion"}
 
 #: Field name -> (parameter, plausible range); values outside are counted and dropped to None.
@@ -187,7 +187,9 @@ class MasimoParser(Parser):
         active = self.conditions.active
         blocked = any(c in VALUE_BLOCKING for c in active)
         doubts = [word for cond, word in QUESTIONABLE.items() if cond in active]
-        flags = frozenset(["questionable", *doubts]) if doubts else frozenset()
+        # low perfusion alone marks the values but keeps them able to alarm: a falling SpO2 in a cold,
+        # poorly perfused patient must still be heard; motion artifact makes them "questionable"
+        flags = frozenset(doubts) | ({"questionable"} if Condition.ARTIFACT in active else set())
         for name, (param, low, high) in NUMERIC_FIELDS.items():
             if name in fields:
                 value = None if blocked else self._number(name, fields[name], low, high)

@@ -186,7 +186,8 @@ class MainWindow(QMainWindow):
         if age > STALE_AFTER_S:
             tile.show_state(value_text(latest.value), f"last value, {age_text(age)}", alarm, stale=True)
             return
-        note = "questionable" if "questionable" in latest.flags or "artifact" in latest.flags else ""
+        note = ("questionable (motion)" if {"questionable", "artifact"} & latest.flags
+                else "low perfusion" if "low_perfusion" in latest.flags else "")
         tile.show_state(value_text(latest.value), note, alarm, stale=False)
 
     def _show_nibp(self, snap: Snapshot) -> None:
