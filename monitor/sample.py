@@ -145,8 +145,15 @@ class DeviceNotice:
 DeviceItem = Sample | StatusChange | DeviceInfo | NibpResult | DeviceNotice
 
 
+#: (name, unit) by Param member and by name: sample() runs for every value of every frame, so one lookup.
+_NAME_UNIT: dict[Param | str, tuple[str, str]] = {
+    **{p: (p.value, UNITS.get(p.value, "")) for p in Param},
+    **{p.value: (p.value, UNITS.get(p.value, "")) for p in Param},
+}
+
+
 def sample(t: float, source: str, param: Param | str, value: float | None, flags: frozenset[str] = frozenset(),
            t_dev: float | None = None) -> Sample:
     """Build a Sample with the contract unit for param."""
-    name = param.value if isinstance(param, Param) else param
-    return Sample(t=t, source=source, param=name, value=value, unit=UNITS.get(name, ""), flags=flags, t_dev=t_dev)
+    name, unit = _NAME_UNIT.get(param) or (str(param), UNITS.get(str(param), ""))
+    return Sample(t, source, name, value, unit, flags, t_dev)
