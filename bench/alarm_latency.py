@@ -2,14 +2,14 @@
 
 Product: the real chain. A CMS50D+ byte stream (60 frames/s, like the
 device) goes into a pty; the app's MonitorCore reads it through pyserial and
-its reader thread, and an offscreen MainWindow paints at its normal 30 Hz.
+its reader thread, and an offscreen MainWindow paints at its normal 25 Hz.
 The SpO2 delay is set to 0 through the core (as a user would in the limits
 dialog). Each round switches the stream from SpO2 98 to 92 (medium alarm,
 below 94; medium does not latch) and back, alternately raising and clearing.
-Two times are taken from the perf_counter stamp after os.write() returned
+Two times are taken from the perf_counter stamp taken just before os.write()
 for the first frame with the new value: (a) the RAISED AlarmEvent reaching a
 core listener, (b) the alarm bar showing it (polled in the Qt event loop, so
-this includes the window's 33 ms frame timer).
+this includes the window's 40 ms frame timer).
 
 Baseline: the naive way of writing a monitor: a loop that reads the port with
 a 1 s timeout (read(4096), so it returns once a second), keeps the last value
@@ -59,10 +59,14 @@ class FrameStream:
         pleth = 0
         while not self._halt.is_set():
             value = self._wanted
-            os.write(self.master, encode(Frame(signal=8, pleth=pleth, bar=5, pulse_rate=72, spo2=value)))
+            frame = encode(Frame(signal=8, pleth=pleth, bar=5, pulse_rate=72, spo2=value))
+            # stamped just before the write: stamped after it, a preempted writer could see the reader
+            # raise the alarm first (a negative latency); before it, the ~µs write is counted instead
+            stamp = time.perf_counter_ns()
+            os.write(self.master, frame)
             if value != self.spo2:
                 self.spo2 = value
-                self._stamp.append(time.perf_counter_ns())  # the last byte is in the pty now
+                self._stamp.append(stamp)
                 self._switched.set()
             pleth = (pleth + 3) % 128
             next_t += period
