@@ -2,6 +2,12 @@ import os
 import sys
 from pathlib import Path
 
+from hypothesis import settings
+
+# Shared, noisy 2-core machines: a per-example time limit only makes property tests flaky.
+settings.register_profile("project", deadline=None)
+settings.load_profile("project")
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).parent))
 
