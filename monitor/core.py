@@ -144,6 +144,7 @@ class MonitorCore:
             raise ValueError(f"a {spec.role} device is already connected ({self.readers[spec.role].spec})")
         registry.get(spec.protocol)
         self.specs.append(spec)
+        self.live.set_sweep_rate(self._pleth_rate())  # the first waveform device sets the sweep's rate
         self._add_reader(spec)
 
     def _add_reader(self, spec: DeviceSpec) -> None:

@@ -92,9 +92,11 @@ class LiveState:
 
     def set_sweep_rate(self, rate: float) -> None:
         """Size the sweep buffer to SWEEP_S seconds at the pleth source's rate (Hz)."""
+        size = max(1, int(SWEEP_S * rate))
         with self._lock:
-            self._sweep = np.full(max(1, int(SWEEP_S * rate)), np.nan)
-            self._sweep_pos = 0
+            if size != len(self._sweep):
+                self._sweep = np.full(size, np.nan)
+                self._sweep_pos = 0
 
     def update(self, item: DeviceItem) -> None:
         now = self._clock()

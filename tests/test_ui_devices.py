@@ -25,6 +25,7 @@ def test_add_a_simulated_pulse_oximeter_and_see_it_connected(qtbot, tmp_path, mo
         qtbot.waitUntil(lambda: panel.table.rowCount() == 1 and panel.table.item(0, 3).text() == "connected"
                         and int(panel.table.item(0, 5).text()) > 0, timeout=5000)
         assert panel.table.item(0, 1).text() == "nonin"
+        assert len(core.snapshot(trends=False).sweep) == 750  # 10 s at the Nonin's 75 Hz
         qtbot.waitUntil(lambda: "spo2" in core.snapshot().latest, timeout=5000)
         warnings = []
         monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
