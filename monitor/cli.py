@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -153,7 +154,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def _device_specs(texts: list[str]):
+def device_specs(texts: list[str]):
     from devices.spec import DeviceSpec
 
     specs = []
@@ -232,7 +233,7 @@ class _StopSignal:
 def cmd_record(args: argparse.Namespace) -> int:
     from monitor.core import MonitorCore, SessionInfo
 
-    specs = _device_specs(args.device)
+    specs = device_specs(args.device)
     if args.duration is not None and not args.duration > 0:
         raise UserError("--duration must be a positive number of seconds")
     plan = _checked_plan(args)  # before the store: a refused plan leaves no trace
@@ -289,25 +290,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_gui(args: argparse.Namespace) -> int:
-    from ui.preflight import display_problem
-
-    problem = display_problem()
-    if problem:
-        raise UserError(problem)
-    try:
-        from ui.app import run_app
-    except ImportError as exc:
-        raise UserError(f"the window cannot start: {exc} (install the Qt libraries, see README)") from None
-    if args.command == "demo":
-        return run_app(db=args.db or default_db(), specs=[], demo_protocol=args.protocol,
-                       scenario=args.scenario, speed=args.speed)
-    return run_app(db=args.db or default_db(), specs=_device_specs(args.device))
-
-
 COMMANDS = {"record": cmd_record, "simulate": cmd_simulate, "sessions": cmd_sessions, "export": cmd_export,
-            "replay": cmd_replay,
-            "run": cmd_gui, "demo": cmd_gui}
+            "replay": cmd_replay}
+WINDOW_COMMANDS = ("run", "demo")
 
 
 def _log_to_file() -> Path:
@@ -317,12 +302,18 @@ def _log_to_file() -> Path:
     return path
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, window: Callable[[argparse.Namespace], int] | None = None) -> int:
+    """Run one command. `window` opens the monitor for `run`/`demo`: ui.launcher passes it, so the core
+    never imports Qt; without it those two commands say where the window is."""
     args = _parser().parse_args(argv)
     _log_to_file()
     if args.command is None:
         args = _parser().parse_args(["run", *(argv or sys.argv[1:])])
     try:
+        if args.command in WINDOW_COMMANDS:
+            if window is None:
+                raise UserError(f"'{args.command}' opens the window: start it with the infusion-monitor command")
+            return window(args)
         return COMMANDS[args.command](args)
     except (UserError, StoreError) as exc:
         print(f"infusion-monitor: error: {exc}", file=sys.stderr)

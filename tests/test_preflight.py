@@ -11,7 +11,7 @@ from ui import preflight
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="xcb checks are for Linux")
 def test_no_display_is_one_clear_line(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    out = subprocess.run([sys.executable, "-m", "monitor.cli", "demo"], capture_output=True, text=True, env=env,
+    out = subprocess.run([sys.executable, "-m", "ui.launcher", "demo"], capture_output=True, text=True, env=env,
                          timeout=60)
     assert out.returncode == 2
     assert "no display" in out.stderr and len(out.stderr.strip().splitlines()) == 1
@@ -30,3 +30,9 @@ def test_missing_xcb_libraries_are_named_with_the_install_command(monkeypatch):
 def test_offscreen_is_left_to_qt(monkeypatch):
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     assert preflight.display_problem() == ""
+
+
+def test_the_core_cli_alone_points_to_the_window_command(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "monitor.cli", "demo"], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 2 and "infusion-monitor command" in out.stderr and "Traceback" not in out.stderr

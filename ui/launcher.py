@@ -1,0 +1,37 @@
+"""The `infusion-monitor` command: the core's CLI, plus the two commands that open the window.
+
+The entry point lives in ui/ so that monitor/ never imports Qt: monitor.cli
+gets the window opener passed in. Qt is imported only when a window opens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from monitor import cli
+from monitor.paths import default_db
+from ui.preflight import display_problem
+
+
+def open_window(args: argparse.Namespace) -> int:
+    """Run `run` or `demo`: check the display, then open the monitor window."""
+    problem = display_problem()
+    if problem:
+        raise cli.UserError(problem)
+    try:
+        from ui.app import run_app
+    except ImportError as exc:
+        raise cli.UserError(f"the window cannot start: {exc} (install the Qt libraries, see README)") from None
+    if args.command == "demo":
+        return run_app(db=args.db or default_db(), specs=[], demo_protocol=args.protocol,
+                       scenario=args.scenario, speed=args.speed)
+    return run_app(db=args.db or default_db(), specs=cli.device_specs(args.device))
+
+
+def main(argv: list[str] | None = None) -> int:
+    return cli.main(argv, window=open_window)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
