@@ -94,7 +94,6 @@ class MonitorCore:
         self.readers: dict[str, DeviceReader] = {}
         self.recorder: Recorder | None = None
         self.session_id: int | None = None
-        self.started_mono: float | None = None
         self.infusion: InfusionEngine | None = None
         self.clinical: ClinicalSession | None = None
         self._internal_error_shown = False
@@ -132,7 +131,6 @@ class MonitorCore:
         self.clinical = ClinicalSession.for_core(self, info)  # asks for the baseline BP on its first tick
         for spec in self.specs:
             self._add_reader(spec)
-        self.started_mono = self._clock()
         self._thread.start()
         return self.session_id
 

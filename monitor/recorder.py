@@ -43,7 +43,6 @@ class Recorder(threading.Thread):
         self._last_numeric: dict[tuple[str, str], tuple[float, float | None, frozenset[str]]] = {}
         self._wave: dict[tuple[str, str], tuple[float, float, array]] = {}
         self.failure: str | None = None
-        self.rows_written = 0
 
     # --- producers (any thread) ---------------------------------------------------
 
@@ -101,7 +100,6 @@ class Recorder(threading.Thread):
         if self.failure is not None and self.on_failure:
             self.on_failure(None)
         self.failure = None
-        self.rows_written += pending
         self._rows = defaultdict(list)
 
     def _take(self, item: Any) -> None:
