@@ -31,7 +31,7 @@ import serial
 from devices.cms50dplus import FRAME_RATE, SETTINGS, Cms50dPlusParser, Frame, encode
 from devices.spec import DeviceSpec
 from monitor.alarms import AlarmEvent, EventKind
-from monitor.sample import Sample
+from devices.values import Sample
 
 NORMAL, LOW = 98, 92
 LIMIT = 94  # the ketamine profile's medium low SpO2 limit

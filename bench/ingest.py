@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from monitor.recorder import Recorder
-from monitor.sample import Param, Sample, sample
+from devices.values import Param, Sample, sample
 from monitor.store import Store
 
 

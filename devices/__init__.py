@@ -1,2 +1,2 @@
 """Device side: bytes <-> values. Pure protocol parsers and encoders, transports,
-reader threads and simulators. Imports the value types of monitor.sample, never Qt."""
+reader threads and simulators. Owns the value types (devices.values) every layer speaks; imports nothing from monitor/ or ui/"""

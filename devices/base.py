@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import serial
 
-from monitor.sample import Condition, DeviceItem, StatusChange
+from devices.values import Condition, DeviceItem, StatusChange
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from devices.base import Parser, SerialSettings
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
-from monitor.sample import Condition, DeviceItem, Param, sample
+from devices.values import Condition, DeviceItem, Param, sample
 
 SETTINGS = SerialSettings(baudrate=19200, parity=serial.PARITY_ODD)
 FRAME_RATE = 60.0

@@ -24,7 +24,7 @@ from devices.base import Driver, Parser, SerialSettings
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
-from monitor.sample import Condition, DeviceInfo, DeviceItem, DeviceNotice, Param, Sample, sample
+from devices.values import Condition, DeviceInfo, DeviceItem, DeviceNotice, Param, Sample, sample
 
 SETTINGS = SerialSettings(baudrate=115200)
 FRAME_RATE = 60.0

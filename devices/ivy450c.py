@@ -35,7 +35,7 @@ from devices.base import ConditionTracker, Parser, SerialSettings
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
-from monitor.sample import Condition, DeviceItem, NibpResult, Param, sample
+from devices.values import Condition, DeviceItem, NibpResult, Param, sample
 
 SETTINGS = SerialSettings(baudrate=9600)
 START = 0xFF

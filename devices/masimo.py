@@ -17,7 +17,7 @@ from devices.base import Parser, SerialSettings
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
-from monitor.sample import VALUE_BLOCKING, Condition, DeviceInfo, DeviceItem, Param, sample
+from devices.values import VALUE_BLOCKING, Condition, DeviceInfo, DeviceItem, Param, sample
 
 SETTINGS = SerialSettings(baudrate=9600)
 MODEL = "Masimo"

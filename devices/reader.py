@@ -19,7 +19,7 @@ import serial
 from devices import registry
 from devices.base import Driver, Parser
 from devices.spec import DeviceSpec
-from monitor.sample import Condition, DeviceItem, StatusChange
+from devices.values import Condition, DeviceItem, StatusChange
 
 NO_DATA_AFTER_S = 5.0
 log = logging.getLogger(__name__)

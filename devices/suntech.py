@@ -19,7 +19,7 @@ from devices.base import Driver, Parser, SerialSettings
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
-from monitor.sample import Condition, DeviceItem, DeviceNotice, NibpResult, Param, StatusChange, sample
+from devices.values import Condition, DeviceItem, DeviceNotice, NibpResult, Param, StatusChange, sample
 
 SETTINGS = SerialSettings(baudrate=9600)
 HOST_START = 0x3A  # ':'

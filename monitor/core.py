@@ -25,7 +25,7 @@ from monitor.dosing import DosePlan
 from monitor.infusion import InfusionEngine, InfusionEvent, InfusionState, InfusionStatus
 from monitor.live import LiveState, Snapshot
 from monitor.recorder import Recorder
-from monitor.sample import DeviceInfo, DeviceItem, NibpResult, sample
+from devices.values import DeviceInfo, DeviceItem, NibpResult, sample
 from monitor.session import ClinicalSession
 from monitor.store import Store
 

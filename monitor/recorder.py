@@ -18,7 +18,7 @@ from collections import defaultdict
 from typing import Any, Callable
 
 from monitor.alarms.model import AlarmEvent, EventKind
-from monitor.sample import LIVE_ONLY, WAVEFORMS, DeviceInfo, DeviceNotice, NibpResult, Sample, StatusChange
+from devices.values import LIVE_ONLY, WAVEFORMS, DeviceInfo, DeviceNotice, NibpResult, Sample, StatusChange
 from monitor.store import Store, StoreError
 
 FLUSH_INTERVAL_S = 0.5

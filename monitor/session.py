@@ -26,7 +26,7 @@ from monitor.alarms import Priority
 from monitor.clinical_config import ClinicalConfig, load_clinical_config
 from monitor.infusion import InfusionEngine, InfusionState
 from monitor.markers import MarkerLog, MarkerRevision
-from monitor.sample import DeviceItem, NibpResult, Sample
+from devices.values import DeviceItem, NibpResult, Sample
 from monitor.scales import Aldrete, Cadss, DischargeCheck, Moaas, Rating
 from monitor.schedule import BpSchedule, Phase, ScaleDue, ScaleSchedule
 

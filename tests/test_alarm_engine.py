@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from monitor.alarms import AlarmEngine, AlarmEvent, Priority, ProfileError, load_profile
-from monitor.sample import Condition, DeviceInfo, DeviceNotice, NibpResult, StatusChange, sample
+from devices.values import Condition, DeviceInfo, DeviceNotice, NibpResult, StatusChange, sample
 
 EPOCH = 1_700_000_000.0
 

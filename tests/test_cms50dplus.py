@@ -3,7 +3,7 @@
 from hypothesis import given, strategies as st
 
 from devices.cms50dplus import Cms50dPlusParser, Frame, decode, encode
-from monitor.sample import Condition, Sample, StatusChange
+from devices.values import Condition, Sample, StatusChange
 
 
 def values(items, param):

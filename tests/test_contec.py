@@ -9,7 +9,7 @@ from devices.contec import (
 )
 from devices.reader import Link
 from devices.sim.physiology import Patient, Vitals
-from monitor.sample import Condition, DeviceInfo, DeviceNotice, Sample, StatusChange
+from devices.values import Condition, DeviceInfo, DeviceNotice, Sample, StatusChange
 from scripted import ScriptedPort
 
 SEEN = bytes.fromhex("01E085B396C1E1FFFF")  # signal 5, pleth 51, bar 6, PI invalid, PR 65, SpO2 97

@@ -9,7 +9,7 @@ from devices import registry
 from devices.ivy450c import (AGE_UNKNOWN, MAX_TEXT, PAD, WAVE_BYTES, Ivy450cParser, Ivy450cSimulator, Nibp, encode_message, hr_line,
                              nibp_line, pleth_bytes, rr_line, spo2_line)
 from devices.sim.physiology import Patient, Vitals
-from monitor.sample import Condition, NibpResult, Sample, StatusChange
+from devices.values import Condition, NibpResult, Sample, StatusChange
 
 SEEN = ["HR=1;80;ECG-II-DIAG;", "SPO2=1;100;PR=80 ;", "NIBP=4;121;75;92;80;;"]
 MSG = encode_message(SEEN, pleth=[86, 136, 186, PAD])

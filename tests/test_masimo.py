@@ -8,7 +8,7 @@ from hypothesis import given, strategies as st
 
 from devices.masimo import MasimoParser, MasimoSimulator, encode_line, format_number, radical7_fields
 from devices.sim.physiology import Patient, Vitals
-from monitor.sample import Condition, DeviceInfo, Sample, StatusChange
+from devices.values import Condition, DeviceInfo, Sample, StatusChange
 
 UTC = timezone.utc
 RAD7 = b"02/22/16 22:47:45 SN=0000056661 SPO2=098% BPM=097 PI=03.60% SPCO=--.-% SPMET=--.-% DESAT=-- PIDELTA=+-- ALARM=0000 EXC=000800\r\n"

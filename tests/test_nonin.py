@@ -7,7 +7,7 @@ from devices.nonin import (
     Frame, NoninParser, NoninSimulator, Perfusion, Status, decode, encode_frame, encode_packet, is_valid,
 )
 from devices.sim.physiology import Vitals
-from monitor.sample import Condition, DeviceInfo, Sample, StatusChange
+from devices.values import Condition, DeviceInfo, Sample, StatusChange
 
 SYNC = bytes.fromhex("0181010083")
 HR_LSB_72 = bytes.fromhex("01800148CA")

@@ -9,7 +9,7 @@ import serial
 from devices.reader import DeviceReader
 from devices.sim.runner import PtySimulator
 from devices.spec import DeviceSpec
-from monitor.sample import Condition, Sample, StatusChange
+from devices.values import Condition, Sample, StatusChange
 
 
 def wait_for(predicate, timeout):

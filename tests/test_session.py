@@ -12,7 +12,7 @@ from monitor.core import MonitorCore, SessionInfo
 from monitor.dosing import DosePlan
 from monitor.infusion import InfusionEngine
 from monitor.markers import MarkerError
-from monitor.sample import NibpResult, sample
+from devices.values import NibpResult, sample
 from monitor.scales import Aldrete, Moaas, Rating
 from monitor.schedule import Phase
 from monitor.session import OVERDUE_KEY, ClinicalSession, SessionError

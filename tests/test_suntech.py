@@ -10,7 +10,7 @@ from devices.suntech import (
     ABORT, GET_CUFF_PRESSURE, GET_RESULT, RESET, START_ADULT, RawResult, SuntechDriver, SuntechParser,
     SuntechSimulator, checksum, decode_result, encode_cuff, encode_reply, encode_result, encode_status,
 )
-from monitor.sample import Condition, DeviceNotice, NibpResult, Sample, StatusChange
+from devices.values import Condition, DeviceNotice, NibpResult, Sample, StatusChange
 from scripted import ScriptedPort
 
 RESULT_SEEN = bytes.fromhex("3E 18 73 00 4A 00 1E 01 00 00 00 00 00 00 31 07 55 00 58 00 00 00 00 E9")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from monitor.alarms import ParamLimits, Priority, ProfileError
 from monitor.alarms.profile import validate_limits, with_setting
 from monitor.core import MonitorCore
-from monitor.sample import sample
+from devices.values import sample
 from monitor.store import Store
 from ui import theme
 from ui.alarm_bar import AlarmBar

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QDialog, QInputDialog
 
 from monitor.core import MonitorCore, SessionInfo
 from monitor.infusion import InfusionState
-from monitor.sample import NibpResult, sample
+from devices.values import NibpResult, sample
 from monitor.schedule import Phase
 from monitor.store import Store
 from ui.clinical_dialogs import DischargeDialog, MarkerEditDialog, ScalesDialog

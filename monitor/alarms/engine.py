@@ -52,7 +52,7 @@ from monitor.alarms.profile import (
     validate_limits,
     with_setting,
 )
-from monitor.sample import (VALUE_BLOCKING, WAVEFORMS, Condition, DeviceInfo, DeviceItem, NibpResult, Sample,
+from devices.values import (VALUE_BLOCKING, WAVEFORMS, Condition, DeviceInfo, DeviceItem, NibpResult, Sample,
                             StatusChange)
 
 #: Sample flags that make a value unfit to start or end a physiological alarm.

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.alarms.model import Priority
-from monitor.sample import Condition
+from devices.values import Condition
 
 
 class ProfileError(ValueError):
