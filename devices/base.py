@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import serial
 
+from devices.plausibility import gate
 from devices.values import Condition, DeviceItem, StatusChange
 
 
@@ -59,9 +60,13 @@ class ConditionTracker:
 class Parser(ABC):
     """Stateful decoder of one device's byte stream.
 
-    feed() never raises on any input: garbage is skipped, framing and checksum
-    errors are counted in `errors`, and the parser resynchronises on the next
-    valid frame. Timestamps come from the caller (receive time, UTC epoch s).
+    Subclasses implement parse(); feed() runs it and passes what it made
+    through the plausibility gate, so no protocol can let an impossible value
+    through. parse() never raises on any input: garbage is skipped, framing
+    and checksum errors are counted in `errors`, and the parser resynchronises
+    on the next valid frame. Timestamps come from the caller (receive time,
+    UTC epoch s). After a connection loss the reader calls reset(), so a frame
+    cut by the loss is never completed with bytes of the next connection.
     """
 
     #: nominal waveform sample rate (Hz) of the protocol, 0 if none
@@ -72,9 +77,29 @@ class Parser(ABC):
         self.errors: Counter[str] = Counter()
         self.conditions = ConditionTracker(source)
 
-    @abstractmethod
     def feed(self, data: bytes, t: float) -> list[DeviceItem]:
-        """Consume bytes received at time t; return the values completed by them."""
+        """Consume bytes received at time t; return the plausible values completed by them."""
+        return gate(self.parse(data, t), self.errors)
+
+    @abstractmethod
+    def parse(self, data: bytes, t: float) -> list[DeviceItem]:
+        """Decode bytes received at time t into values, conditions and device items (no gate)."""
+
+    def reset(self, t: float) -> list[DeviceItem]:
+        """Start clean (a new connection): drop partial frames and what the stream said.
+
+        Returns the ends of the conditions the old stream had raised: after a
+        reconnect the device says again what is true. Error counts are kept.
+        """
+        ended: list[DeviceItem] = [StatusChange(t, self.source, cond, False) for cond in self.conditions.active]
+        errors = self.errors
+        self._restart()
+        self.errors = errors
+        return ended
+
+    def _restart(self) -> None:
+        """Return to the state of a new parser; subclasses with constructor options override this."""
+        self.__init__(self.source)  # type: ignore[misc]
 
 
 class Driver:

@@ -72,7 +72,7 @@ class Cms50dPlusParser(Parser):
         super().__init__(source)
         self._buf = bytearray()
 
-    def feed(self, data: bytes, t: float) -> list[DeviceItem]:
+    def parse(self, data: bytes, t: float) -> list[DeviceItem]:
         out: list[DeviceItem] = []
         for byte in data:
             if byte & 0x80:

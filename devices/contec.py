@@ -158,7 +158,7 @@ class ContecParser(Parser):
         self._buf = bytearray()  # packet in progress, starting with its type byte
         self._skipping = False  # inside a packet of unknown type: its bytes are not garbage
 
-    def feed(self, data: bytes, t: float) -> list[DeviceItem]:
+    def parse(self, data: bytes, t: float) -> list[DeviceItem]:
         out: list[DeviceItem] = []
         for byte in data:
             if not byte & 0x80:

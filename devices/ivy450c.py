@@ -161,7 +161,7 @@ class Ivy450cParser(Parser):
         self._buf = bytearray()
         self._last_nibp: tuple[str, float | None, float | None, float | None, float | None] | None = None
 
-    def feed(self, data: bytes, t: float) -> list[DeviceItem]:
+    def parse(self, data: bytes, t: float) -> list[DeviceItem]:
         out: list[DeviceItem] = []
         for byte in data:
             if byte == START:

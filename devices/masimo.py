@@ -122,7 +122,10 @@ class MasimoParser(Parser):
         self._overlong = False  # dropping the rest of a line that passed MAX_LINE
         self._serial: str | None = None
 
-    def feed(self, data: bytes, t: float) -> list[DeviceItem]:
+    def _restart(self) -> None:
+        self.__init__(self.source, self.tz)  # type: ignore[misc]
+
+    def parse(self, data: bytes, t: float) -> list[DeviceItem]:
         out: list[DeviceItem] = []
         for byte in data:
             if byte in b"\r\n":

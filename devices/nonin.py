@@ -214,7 +214,7 @@ class NoninParser(Parser):
         self._low_perfusion = False
         self._firmware: int | None = None
 
-    def feed(self, data: bytes, t: float) -> list[DeviceItem]:
+    def parse(self, data: bytes, t: float) -> list[DeviceItem]:
         out: list[DeviceItem] = []
         buf = self._buf
         buf += data

@@ -65,7 +65,9 @@ class Link:
         driver.source = parser.source
 
     def opened(self, port: Port, now: float) -> None:
-        """Send what the driver wants sent on a fresh connection."""
+        """Start the parser clean and send what the driver wants sent on a fresh connection."""
+        for item in self.parser.reset(self.wallclock()):
+            self.sink(item)
         self._send(port, self.driver.on_open(now))
 
     def received(self, port: Port, data: bytes, now: float) -> list[DeviceItem]:

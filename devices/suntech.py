@@ -157,7 +157,7 @@ class SuntechParser(Parser):
         super().__init__(source)
         self._buf = bytearray()
 
-    def feed(self, data: bytes, t: float) -> list[DeviceItem]:
+    def parse(self, data: bytes, t: float) -> list[DeviceItem]:
         self._buf += data
         out: list[DeviceItem] = []
         while self._buf:

@@ -169,7 +169,7 @@ bp = st.none() | st.integers(0, 350)
 def test_encoder_and_parser_round_trip(spo2, pr, rr, nibp, pleth):
     msg = encode_message([hr_line(70), spo2_line(spo2, pr), rr_line(rr), nibp_line(nibp)], pleth=pleth_bytes(pleth))
     p = Ivy450cParser()
-    items = p.feed(msg, 0.0)
+    items = p.parse(msg, 0.0)  # the codec, before the gate
     assert (values(items, "spo2"), values(items, "pulse_rate"), values(items, "resp_rate")) == ([spo2], [pr], [rr])
     assert results(items) == [("nibp", nibp.sbp, nibp.dbp, nibp.map, nibp.pulse_rate)]
     assert values(items, "pleth") == [None if v is None else float(v) for v in pleth] + [None] * (50 - len(pleth))

@@ -211,7 +211,7 @@ def test_radical7_fields_reproduce_the_seen_line():
        pi=st.none() | st.integers(0, 9999).map(lambda n: n / 100),
        when=st.datetimes(datetime(2000, 1, 1), datetime(2099, 12, 31)))
 def test_encoder_and_parser_round_trip(spo2, pulse, pi, when):
-    items = parser().feed(encode_line(when.replace(tzinfo=UTC), radical7_fields(spo2, pulse, pi)), 0.0)
+    items = parser().parse(encode_line(when.replace(tzinfo=UTC), radical7_fields(spo2, pulse, pi)), 0.0)  # codec only
     assert vitals(items) == [[spo2], [pulse], [pi]]
     assert {i.t_dev for i in items if isinstance(i, Sample)} == {when.replace(microsecond=0, tzinfo=UTC).timestamp()}
 

@@ -151,7 +151,7 @@ def test_result_encoder_and_decoder_round_trip(r):
 @given(results, st.integers(0, 0xFFFF), st.sampled_from("OKABENST"))
 def test_encoded_replies_parse_back(r, cuff, status):
     p = SuntechParser()
-    items = p.feed(encode_cuff(cuff) + encode_status(status) + encode_result(r), 0.0)
+    items = p.parse(encode_cuff(cuff) + encode_status(status) + encode_result(r), 0.0)  # the codec, before the gate
     assert not p.errors
     assert values(items, "cuff_pressure") == [float(cuff)]
     assert len(notices(items)) == 1
