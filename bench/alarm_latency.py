@@ -114,7 +114,7 @@ def product(rounds: int) -> tuple[np.ndarray, np.ndarray]:
         try:
             core.set_limit("spo2", "delay_s", 0.0, "bench")
             bar = window.alarm_bar
-            wait_qt(app, lambda: core.snapshot().latest.get("spo2") is not None, 10.0)
+            wait_qt(app, lambda: core.snapshot().primary("spo2") is not None, 10.0)
             to_event, to_bar = [], []
             for i in range(rounds + 1):  # round 0 warms up (first paint of the bar in alarm), not counted
                 round_no[0] = i

@@ -56,7 +56,7 @@ def measure(frames: int, naive: bool, db: str) -> np.ndarray:
             os.write(master, encode(Frame(pleth=50, pulse_rate=70, spo2=value, signal=8)))
             sent = time.perf_counter()
             while True:
-                latest = core.snapshot().latest.get("spo2")
+                latest = core.snapshot().primary("spo2")
                 if latest is not None and latest.value == value:
                     out.append(time.perf_counter() - sent)
                     break

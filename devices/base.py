@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter
+
+NAN = float("nan")
 from dataclasses import dataclass
 
 import serial
 
 from devices.plausibility import gate
-from devices.values import Condition, DeviceItem, StatusChange
+from devices.values import Condition, DeviceItem, StatusChange, WaveSegment
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,26 @@ class ConditionTracker:
                 self.active[cond] = detail
                 changes.append(StatusChange(t, self.source, cond, True, detail))
         return changes
+
+
+class WaveBuffer:
+    """Collects the wave values of one parse() call into one WaveSegment (NaN for no value)."""
+
+    def __init__(self, source: str, param: str, rate: float) -> None:
+        self.source, self.param, self.rate = source, param, rate
+        self.values: list[float] = []
+
+    def add(self, value: float | None) -> None:
+        """Append one sample (None: no value)."""
+        self.values.append(NAN if value is None else value)
+
+    def take(self, t: float) -> list[DeviceItem]:
+        """Return the collected samples as one segment ending at t ([] if none) and start a new one."""
+        if not self.values:
+            return []
+        segment = WaveSegment(t, self.source, self.param, tuple(self.values), self.rate)
+        self.values.clear()
+        return [segment]
 
 
 class Parser(ABC):

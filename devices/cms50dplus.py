@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import serial
 
-from devices.base import Parser, SerialSettings
+from devices.base import Parser, SerialSettings, WaveBuffer
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
@@ -71,6 +71,7 @@ class Cms50dPlusParser(Parser):
     def __init__(self, source: str = "pulseox") -> None:
         super().__init__(source)
         self._buf = bytearray()
+        self._pleth = WaveBuffer(source, Param.PLETH.value, FRAME_RATE)
 
     def parse(self, data: bytes, t: float) -> list[DeviceItem]:
         out: list[DeviceItem] = []
@@ -86,6 +87,7 @@ class Cms50dPlusParser(Parser):
                     self._buf.clear()
             else:
                 self.errors["garbage byte"] += 1
+        out.extend(self._pleth.take(t))
         return out
 
     def _frame(self, f: Frame, t: float) -> list[DeviceItem]:
@@ -100,7 +102,7 @@ class Cms50dPlusParser(Parser):
         blocked = bool(conds)
         spo2 = None if blocked or f.spo2 == SPO2_INVALID or f.spo2 == 0 else float(f.spo2)
         pulse = None if blocked or f.pulse_rate == PULSE_INVALID or f.pulse_rate == 0 else float(f.pulse_rate)
-        out.append(sample(t, self.source, Param.PLETH, None if blocked else float(f.pleth)))
+        self._pleth.add(None if blocked else float(f.pleth))
         out.append(sample(t, self.source, Param.SPO2, spo2))
         out.append(sample(t, self.source, Param.PULSE_RATE, pulse))
         return out

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from devices.base import Driver, Parser, SerialSettings
+from devices.base import Driver, Parser, SerialSettings, WaveBuffer
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
-from devices.values import Condition, DeviceInfo, DeviceItem, DeviceNotice, Param, Sample, sample
+from devices.values import Condition, DeviceInfo, DeviceItem, DeviceNotice, Param, WaveSegment, sample
 
 SETTINGS = SerialSettings(baudrate=115200)
 FRAME_RATE = 60.0
@@ -157,6 +157,7 @@ class ContecParser(Parser):
         super().__init__(source)
         self._buf = bytearray()  # packet in progress, starting with its type byte
         self._skipping = False  # inside a packet of unknown type: its bytes are not garbage
+        self._pleth = WaveBuffer(source, Param.PLETH.value, FRAME_RATE)
 
     def parse(self, data: bytes, t: float) -> list[DeviceItem]:
         out: list[DeviceItem] = []
@@ -172,6 +173,7 @@ class ContecParser(Parser):
                     self._buf.clear()
             elif not self._skipping:
                 self.errors["garbage byte"] += 1
+        out.extend(self._pleth.take(t))
         return out
 
     def _start(self, ptype: int) -> None:
@@ -209,7 +211,7 @@ class ContecParser(Parser):
             conds[Condition.SEARCHING] = "searching for pulse"
         out: list[DeviceItem] = list(self.conditions.update(t, conds))
         blocked = bool(conds)
-        out.append(sample(t, self.source, Param.PLETH, None if blocked else float(f.pleth)))
+        self._pleth.add(None if blocked else float(f.pleth))
         out.append(sample(t, self.source, Param.SPO2, None if blocked else self._spo2(f.spo2)))
         out.append(sample(t, self.source, Param.PULSE_RATE,
                           None if blocked or f.pulse_rate in (0, PULSE_INVALID) else float(f.pulse_rate)))
@@ -262,7 +264,7 @@ class ContecDriver(Driver):
         if any(isinstance(i, DeviceNotice) and i.code == "device_disconnect" for i in items):
             self._sent(now)
             return START_LIVE
-        if any(isinstance(i, Sample) and i.param == Param.PLETH.value for i in items):
+        if any(isinstance(i, WaveSegment) for i in items):
             self._live_since_sent = True
         return b""
 

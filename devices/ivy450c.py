@@ -11,16 +11,10 @@ not a position (pleth starts at byte 250): sample = byte - 86, in device units.
 That reading comes from that one public driver, not from Ivy; 0xFB is padding
 (no sample, value None). Only pleth is emitted: there is no parameter for the others.
 
-One monitor fills both roles, but the core keeps one latest value per parameter
-and one pleth sweep, so two devices must not both send SpO2 or both send BP:
-- created as "pulseox" (`--device pulseox=ivy450c:PORT`): SpO2, pulse rate,
-  resp rate and pleth under that source, NIBP under source "nibp";
-- created as "nibp": NIBP only (a separate oximeter then owns SpO2 and pleth).
-A second NIBP device next to `pulseox=ivy450c` would still mix BP results: the
-parser is not told which other roles are taken, so it cannot hold them back.
-
-The ECG heart rate (`HR=` line) is ignored: pulse_rate comes from the SpO2 line
-only, so a probe off shows a blank pulse instead of a number from another sensor.
+One monitor fills both roles: whatever role it is given, every parameter it
+sends (SpO2, pulse rate, ECG heart rate, resp rate, pleth, NIBP) is emitted
+under its one source, so a second oximeter or NIBP next to it keeps its own values.
+Device alarms of every line are one DEVICE_ALARM condition of that source.
 """
 
 from __future__ import annotations
@@ -31,18 +25,17 @@ from dataclasses import dataclass
 from enum import Enum, auto
 from typing import Sequence
 
-from devices.base import ConditionTracker, Parser, SerialSettings
+from devices.base import NAN, Parser, SerialSettings
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
-from devices.values import Condition, DeviceItem, NibpResult, Param, sample
+from devices.values import Condition, DeviceItem, NibpResult, Param, WaveSegment, sample
 
 SETTINGS = SerialSettings(baudrate=9600)
 START = 0xFF
 END = 0xFE
 PAD = 0xFB  # waveform byte meaning "no sample"
 MAGIC = b"ANSAR-B "
-NIBP_SOURCE = "nibp"
 
 #: Waveform channels: name -> (first byte in the block, points per message).
 WAVES: dict[str, tuple[int, int]] = {"ecg": (0, 200), "resp": (200, 50), "pleth": (250, 50), "p1": (300, 50), "p2": (350, 50)}
@@ -53,16 +46,6 @@ MAX_WAVE_BYTE = 0xFA  # FB padding, FC..FF not data
 MAX_LINE = 128  # bytes; the longest line seen is about 25
 MAX_TEXT = 1024  # bytes of lines per message; a lost FE must not grow the buffer
 
-#: Plausible ranges; a value outside is counted and becomes None.
-RANGES: dict[str, tuple[float, float]] = {
-    "spo2": (0.0, 100.0),  # %
-    "pulse_rate": (0.0, 400.0),  # /min
-    "resp_rate": (0.0, 200.0),  # /min
-    "sbp": (0.0, 350.0),  # mmHg
-    "dbp": (0.0, 350.0),
-    "map": (0.0, 350.0),
-    "nibp_pulse_rate": (0.0, 400.0),  # /min
-}
 #: Flags of NIBP numbers seen in the first message after (re)connecting: the
 #: monitor shows its last measurement, which may be hours old.
 AGE_UNKNOWN = frozenset({"questionable", "age_unknown"})
@@ -153,10 +136,6 @@ class Ivy450cParser(Parser):
 
     def __init__(self, source: str = "pulseox") -> None:
         super().__init__(source)
-        self.pulseox = source != NIBP_SOURCE
-        if not self.pulseox:
-            self.waveform_rate = 0.0
-        self.nibp_conditions = ConditionTracker(NIBP_SOURCE)
         self._state = _State.SEEK
         self._buf = bytearray()
         self._last_nibp: tuple[str, float | None, float | None, float | None, float | None] | None = None
@@ -209,15 +188,6 @@ class Ivy450cParser(Parser):
             name = fields[0].partition("=")[0].strip().upper()
             if name:
                 found[name] = fields
-        out: list[DeviceItem] = []
-        if self.pulseox:
-            out.extend(self._pulseox(found, t))
-            out.extend(self._pleth(wave, t))
-        if "NIBP" in found:
-            out.extend(self._nibp(found["NIBP"], t))
-        return out
-
-    def _pulseox(self, found: dict[str, list[str]], t: float) -> list[DeviceItem]:
         alarms: list[str] = []
         values: list[tuple[Param, float | None]] = []
         if "SPO2" in found:
@@ -225,66 +195,67 @@ class Ivy450cParser(Parser):
             label, eq, pr = _at(fields, 2).partition("=")
             if not eq or label.strip().upper() != "PR":
                 self.errors["bad SPO2"] += 1
-            values += [(Param.SPO2, self._number("SPO2", _at(fields, 1), "spo2")),
-                       (Param.PULSE_RATE, self._number("SPO2", pr if eq else "", "pulse_rate"))]
+            values += [(Param.SPO2, self._number("SPO2", _at(fields, 1))),
+                       (Param.PULSE_RATE, self._number("SPO2", pr if eq else ""))]
             alarms += _alarm("SPO2", _at(fields, 3))
+        if "HR" in found:
+            values.append((Param.HEART_RATE, self._number("HR", _at(found["HR"], 1))))
         if "RR" in found:
             fields = found["RR"]
-            values.append((Param.RESP_RATE, self._number("RR", _at(fields, 1), "resp_rate")))
+            values.append((Param.RESP_RATE, self._number("RR", _at(fields, 1))))
             alarms += _alarm("RR", _at(fields, 3))
+        if "NIBP" in found:
+            alarms += _alarm("NIBP", _at(found["NIBP"], 6))
         now = {Condition.DEVICE_ALARM: "; ".join(alarms)} if alarms else {}
         out: list[DeviceItem] = list(self.conditions.update(t, now))
         out.extend(sample(t, self.source, param, value) for param, value in values)
+        if "NIBP" in found:
+            out.extend(self._nibp(found["NIBP"], t))
+        out.extend(self._pleth(wave, t))
         return out
 
     def _pleth(self, wave: bytes, t: float) -> list[DeviceItem]:
+        """Return the message's 50 pleth samples as one segment ending at t (padding is no value)."""
         first, points = WAVES["pleth"]
-        out: list[DeviceItem] = []
-        for i, byte in enumerate(wave[first:first + points]):
+        values = []
+        for byte in wave[first:first + points]:
             if byte > PAD:
                 self.errors["bad wave byte"] += 1
-            value = float(byte - PLETH_OFFSET) if byte < PAD else None
-            out.append(sample(t - (points - 1 - i) / PLETH_RATE, self.source, Param.PLETH, value))
-        return out
+            values.append(float(byte - PLETH_OFFSET) if byte < PAD else NAN)
+        return [WaveSegment(t, self.source, Param.PLETH.value, tuple(values), PLETH_RATE)]
 
     def _nibp(self, fields: list[str], t: float) -> list[DeviceItem]:
         """Report a measurement when the counter or a value changes; a line of empty values reports none."""
         nibp = Nibp(
             counter=fields[0].partition("=")[2].strip(),
-            sbp=self._number("NIBP", _at(fields, 1), "sbp"),
-            dbp=self._number("NIBP", _at(fields, 2), "dbp"),
-            map=self._number("NIBP", _at(fields, 3), "map"),
-            pulse_rate=self._number("NIBP", _at(fields, 4), "nibp_pulse_rate"),
+            sbp=self._number("NIBP", _at(fields, 1)),
+            dbp=self._number("NIBP", _at(fields, 2)),
+            map=self._number("NIBP", _at(fields, 3)),
+            pulse_rate=self._number("NIBP", _at(fields, 4)),
             label=_at(fields, 5).strip(),
         )
-        alarms = _alarm("NIBP", _at(fields, 6))
-        out: list[DeviceItem] = list(self.nibp_conditions.update(t, {Condition.DEVICE_ALARM: alarms[0]} if alarms else {}))
+        out: list[DeviceItem] = []
         key = (nibp.counter, nibp.sbp, nibp.dbp, nibp.map, nibp.pulse_rate)  # not the label: same measurement
         previous, self._last_nibp = self._last_nibp, key
         if key == previous or (nibp.sbp is None and nibp.dbp is None and nibp.map is None):
             return out
         first = previous is None
         flags = AGE_UNKNOWN if first else frozenset()
-        out.append(NibpResult(t, NIBP_SOURCE, nibp.sbp, nibp.dbp, nibp.map, nibp.pulse_rate))
+        out.append(NibpResult(t, self.source, nibp.sbp, nibp.dbp, nibp.map, nibp.pulse_rate, flags=flags))
         for param, value in ((Param.SBP, nibp.sbp), (Param.DBP, nibp.dbp), (Param.MAP, nibp.map),
                              (Param.NIBP_PULSE_RATE, nibp.pulse_rate)):
-            out.append(sample(t, NIBP_SOURCE, param, value, flags if value is not None else frozenset()))
+            out.append(sample(t, self.source, param, value, flags if value is not None else frozenset()))
         return out
 
-    def _number(self, line: str, text: str, param: str) -> float | None:
-        """Return a field's number; empty is None, unreadable or implausible is None and counted."""
+    def _number(self, line: str, text: str) -> float | None:
+        """Return a field's number; empty is None, unreadable is None and counted (the gate judges the range)."""
         text = text.strip()
         if not text:
             return None
         if not _NUMBER.fullmatch(text):
             self.errors[f"bad {line}"] += 1
             return None
-        value = float(text)
-        low, high = RANGES[param]
-        if not low <= value <= high:
-            self.errors[f"{param} out of range"] += 1
-            return None
-        return value
+        return float(text)
 
 
 def _at(fields: list[str], i: int) -> str:

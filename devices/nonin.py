@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import Sequence
 
-from devices.base import Parser, SerialSettings
+from devices.base import Parser, SerialSettings, WaveBuffer
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
@@ -213,6 +213,7 @@ class NoninParser(Parser):
         self._artifact = False  # latest beat judgement
         self._low_perfusion = False
         self._firmware: int | None = None
+        self._pleth = WaveBuffer(source, Param.PLETH.value, FRAME_RATE)
 
     def parse(self, data: bytes, t: float) -> list[DeviceItem]:
         out: list[DeviceItem] = []
@@ -232,6 +233,7 @@ class NoninParser(Parser):
                 continue
             i += 1
         del buf[:i]
+        out.extend(self._pleth.take(t))
         return out
 
     def _skip(self, reason: str) -> None:
@@ -261,11 +263,7 @@ class NoninParser(Parser):
             if self._index == FIRMWARE and f.float_byte != self._firmware:
                 self._firmware = f.float_byte
                 out.append(DeviceInfo(t, self.source, model=MODEL, firmware=str(f.float_byte)))
-        flags = {"artifact"} if s.artifact else set()
-        if s.perfusion == Perfusion.RED:
-            flags.add("low_perfusion")
-        pleth = None if s.sensor_disconnect else float(f.pleth)
-        out.append(sample(t, self.source, Param.PLETH, pleth, frozenset(flags)))
+        self._pleth.add(None if s.sensor_disconnect else float(f.pleth))
         if self._index == FRAMES_PER_PACKET - 1 or w.frames >= FRAMES_PER_PACKET:
             out.extend(self._close(t))
             self._index = None  # the next frame must carry SYNC

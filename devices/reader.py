@@ -127,10 +127,10 @@ class DeviceReader(threading.Thread):
     def __init__(self, spec: DeviceSpec, sink: ItemSink, raw_sink: RawSink | None = None,
                  open_port: Callable[[DeviceSpec], Port] = open_serial,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        super().__init__(name=f"reader-{spec.role}", daemon=True)
+        super().__init__(name=f"reader-{spec.name}", daemon=True)
         proto = registry.get(spec.protocol)
         self.spec = spec
-        self.link = Link(proto.parser(spec.role), proto.driver(), sink, raw_sink)
+        self.link = Link(proto.parser(spec.name), proto.driver(), sink, raw_sink)
         self._open_port = open_port
         self._clock = clock
         self._halt = threading.Event()
@@ -154,7 +154,7 @@ class DeviceReader(threading.Thread):
             self.join(timeout)
 
     def _status(self, condition: Condition, active: bool, detail: str = "") -> None:
-        self.link.sink(StatusChange(time.time(), self.spec.role, condition, active, detail))
+        self.link.sink(StatusChange(time.time(), self.spec.name, condition, active, detail))
 
     def run(self) -> None:
         attempt = 0

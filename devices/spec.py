@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from devices import registry
 
@@ -17,6 +17,12 @@ class DeviceSpec:
     protocol: str
     port: str  # anything serial.serial_for_url accepts
     baudrate: int | None = None  # None: the protocol's default
+    source: str = ""  # the name its values are stored and shown under; "" until named (see name_sources)
+
+    @property
+    def name(self) -> str:
+        """Return the source name, or the role while the spec is not yet named."""
+        return self.source or self.role
 
     @classmethod
     def parse(cls, text: str) -> "DeviceSpec":
@@ -45,3 +51,21 @@ class DeviceSpec:
     def __str__(self) -> str:
         baud = f"@{self.baudrate}" if self.baudrate else ""
         return f"{self.role}={self.protocol}:{self.port}{baud}"
+
+
+def name_sources(specs: list[DeviceSpec], taken: set[str] | frozenset[str] = frozenset()) -> list[DeviceSpec]:
+    """Give each device its source name: the role for the first of a role, then role-2, role-3...
+
+    Names in `taken` (devices already connected) are skipped, so a device added
+    during a session never takes another's name.
+    """
+    used = set(taken)
+    out = []
+    for spec in specs:
+        name, n = spec.role, 1
+        while name in used:
+            n += 1
+            name = f"{spec.role}-{n}"
+        used.add(name)
+        out.append(replace(spec, source=name))
+    return out

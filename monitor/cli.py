@@ -91,10 +91,22 @@ def _open_store(path: Path | None) -> Store:
     return Store(path or default_db())
 
 
+def _open_sessions(path: Path | None):
+    """Open the session database for reading only (review, export): never changes the file."""
+    from monitor.session_record import SqliteSessions
+
+    return SqliteSessions(path or default_db())
+
+
+def _resolve(sessions, ref: str):
+    try:
+        return sessions.resolve(ref)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
 def cmd_sessions(args: argparse.Namespace) -> int:
-    store = _open_store(args.db)
-    store.recover_interrupted()
-    rows = store.sessions()
+    rows = _open_sessions(args.db).sessions()
     if not rows:
         print("no sessions recorded yet")
         return 0
@@ -102,10 +114,15 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     for r in rows:
         tz = _zone(r.tz)
         started = datetime.fromtimestamp(r.started_utc, tz).strftime("%Y-%m-%d %H:%M:%S")
-        dur = "" if r.ended_utc is None else _hms(r.ended_utc - r.started_utc)
+        dur = "" if r.duration_s is None else _hms(r.duration_s)
         note = r.end_reason if r.state == "interrupted" else ""
-        print(f"{r.id:>4}  {(r.patient_id or '-'):<12} {started:<19} {dur:>8}  {r.state:<11} {note}")
+        print(f"{r.ref:>4}  {printable(r.patient_id or '-'):<12} {started:<19} {dur:>8}  {r.state:<11} {note}")
     return 0
+
+
+def printable(text: str) -> str:
+    """Escape what a terminal would interpret (control characters, escape sequences) in stored text."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _zone(name: str):
@@ -123,18 +140,14 @@ def _hms(seconds: float) -> str:
 def cmd_export(args: argparse.Namespace) -> int:
     from monitor.export import write_csv
 
-    store = _open_store(args.db)
-    store.recover_interrupted()
-    try:
-        sid = store.resolve_session(args.session)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    sessions = _open_sessions(args.db)
+    meta = _resolve(sessions, args.session)
     if args.output is None:
-        write_csv(store, sid, sys.stdout)
+        write_csv(sessions, meta, sys.stdout)
     else:
         with open(args.output, "w", newline="", encoding="utf-8") as out:
-            n = write_csv(store, sid, out)
-        print(f"wrote {n} rows of session {sid} to {args.output}", file=sys.stderr)
+            n = write_csv(sessions, meta, out)
+        print(f"wrote {n} rows of session {meta.ref} to {args.output}", file=sys.stderr)
     return 0
 
 
@@ -143,14 +156,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     store = _open_store(args.db)
     try:
-        sid = store.resolve_session(args.session)
-        report = replay(store, sid)
+        report = replay(store, _open_sessions(args.db), args.session)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    for role, size in report.bytes.items():
-        errors = ", ".join(f"{k} {v}" for k, v in report.errors[role].items()) or "none"
-        print(f"{role}: {size} bytes -> {report.items[role]} values; errors: {errors}")
-    print(f"replayed session {sid} as session {report.session_id}")
+    for source, size in report.bytes.items():
+        errors = ", ".join(f"{k} {v}" for k, v in report.errors[source].items()) or "none"
+        print(f"{source}: {size} bytes -> {report.items[source]} values; errors: {errors}")
+    print(f"replayed session {args.session} as session {report.session_id}")
     return 0
 
 
@@ -163,9 +175,9 @@ def device_specs(texts: list[str]):
             specs.append(DeviceSpec.parse(text))
         except ValueError as exc:
             raise UserError(str(exc)) from None
-    roles = [s.role for s in specs]
-    if len(set(roles)) != len(roles):
-        raise UserError("each role (pulseox, nibp) can be given only once")
+    ports = [s.port for s in specs]
+    if len(set(ports)) != len(ports):
+        raise UserError("each port can be given only once")
     return specs
 
 

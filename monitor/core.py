@@ -19,17 +19,20 @@ from typing import Any, Callable
 
 from devices import registry
 from devices.reader import DeviceReader, Port, open_serial
-from devices.spec import DeviceSpec
+from devices.spec import DeviceSpec, name_sources
 from monitor.alarms import ActiveAlarm, AlarmEngine, AlarmEvent, Priority, load_profile
 from monitor.dosing import DosePlan
 from monitor.infusion import InfusionEngine, InfusionEvent, InfusionState, InfusionStatus
 from monitor.live import LiveState, Snapshot
 from monitor.recorder import Recorder
+from monitor.records import ManualBp, Record
 from devices.values import DeviceInfo, DeviceItem, NibpResult, sample
 from monitor.session import ClinicalSession
 from monitor.store import Store
 
 TICK_S = 0.1
+#: Source name of BP readings the nurse types in (read on a device that is not connected).
+MANUAL_SOURCE = "manual"
 log = logging.getLogger(__name__)
 
 
@@ -47,6 +50,7 @@ class AlarmView:
 class DeviceView:
     """One row of the devices panel."""
 
+    source: str  # the name its values are shown and stored under
     role: str
     protocol: str
     port: str
@@ -79,14 +83,14 @@ class MonitorCore:
                  capture_raw: bool = True, open_port: Callable[[DeviceSpec], Port] = open_serial,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
-        self.specs = list(devices)
+        self.specs = name_sources(list(devices))
         self.profile_name = profile
         self.alarms = AlarmEngine(load_profile(profile), clock=clock, wallclock=time.time)
         self.capture_raw = capture_raw
         self._open_port = open_port
         self._clock = clock
         self.lock = threading.RLock()
-        self.live = LiveState(sweep_rate=self._pleth_rate())
+        self.live = LiveState(tuple(spec.source for spec in self.specs))
         self._inbox: queue.SimpleQueue[DeviceItem] = queue.SimpleQueue()
         self._halt = threading.Event()
         self._thread = threading.Thread(target=self._run, name="core", daemon=True)
@@ -97,13 +101,6 @@ class MonitorCore:
         self.infusion: InfusionEngine | None = None
         self.clinical: ClinicalSession | None = None
         self._internal_error_shown = False
-
-    def _pleth_rate(self) -> float:
-        for spec in self.specs:
-            rate = registry.get(spec.protocol).parser(spec.role).waveform_rate
-            if rate:
-                return rate
-        return 60.0
 
     # --- life cycle -------------------------------------------------------------------
 
@@ -134,24 +131,32 @@ class MonitorCore:
         self._thread.start()
         return self.session_id
 
-    def add_device(self, spec: DeviceSpec) -> None:
-        """Connect one more device to the running session; ValueError if its role is taken."""
+    def add_device(self, spec: DeviceSpec) -> DeviceSpec:
+        """Connect one more device to the running session and return it with its source name.
+
+        A second device of a role is named apart (pulseox-2), so both are kept. ValueError if the
+        port is already in use or the protocol is unknown.
+        """
         if self.session_id is None:
             raise ValueError("start the session before adding devices")
-        if spec.role in self.readers:
-            raise ValueError(f"a {spec.role} device is already connected ({self.readers[spec.role].spec})")
         registry.get(spec.protocol)
+        for reader in self.readers.values():
+            if reader.spec.port == spec.port:
+                raise ValueError(f"{spec.port} is already connected ({reader.spec.name})")
+        [spec] = name_sources([spec], taken=set(self.readers) | {MANUAL_SOURCE})
         self.specs.append(spec)
-        self.live.set_sweep_rate(self._pleth_rate())  # the first waveform device sets the sweep's rate
+        self.live.add_source(spec.source)
         self._add_reader(spec)
+        return spec
 
     def _add_reader(self, spec: DeviceSpec) -> None:
-        rows = {"devices": [{"session_id": self.session_id, "role": spec.role, "protocol": spec.protocol,
-                             "port": spec.port, "baudrate": spec.baudrate, "t": time.time()}]}
+        rows = {"devices": [{"session_id": self.session_id, "role": spec.role, "source": spec.source,
+                             "protocol": spec.protocol, "port": spec.port, "baudrate": spec.baudrate,
+                             "t": time.time()}]}
         self.store.write_batch(rows)
         assert self.recorder is not None
         reader = DeviceReader(spec, self._inbox.put, self.recorder.put_raw, open_port=self._open_port)
-        self.readers[spec.role] = reader
+        self.readers[spec.source] = reader
         reader.start()
 
     def stop(self, reason: str = "closed") -> None:
@@ -198,7 +203,7 @@ class MonitorCore:
         for action in actions:
             action.apply(self)
         if ended is not None:
-            self.journal("infusion", ended.to_dict(), ended.user)
+            self.journal(ended, ended.user)
             self.raise_technical("infusion_end", Priority.LOW,
                                  "Planned infusion time reached: check the pump, then press Complete")
 
@@ -268,12 +273,12 @@ class MonitorCore:
         now = self._clock()
         snap_devices = self.live.snapshot(trends=False).devices
         views = []
-        for role, r in self.readers.items():
+        for source, r in self.readers.items():
             last = r.link.stats.last_data_mono
-            views.append(DeviceView(role, r.spec.protocol, r.spec.port, r.state,
+            views.append(DeviceView(source, r.spec.role, r.spec.protocol, r.spec.port, r.state,
                                     None if last is None else now - last, r.link.stats.bytes_rx,
                                     dict(r.link.stats.errors), r.link.stats.reconnects, r.last_error,
-                                    snap_devices.get(role)))
+                                    snap_devices.get(source)))
         return views
 
     # --- commands from people --------------------------------------------------------------
@@ -333,18 +338,22 @@ class MonitorCore:
             else:
                 raise ValueError(f"unknown infusion action '{action}'")
             ended = eng.state in (InfusionState.STOPPED, InfusionState.COMPLETED)
-        self.journal("infusion", event.to_dict(), user)
+        self.journal(event, user)
         if ended:
             self.clear_technical("infusion_end")
         return event
 
     def nibp_now(self) -> bool:
         """Start a BP measurement if an NIBP device that takes commands is connected; tell whether one was asked."""
-        reader = self.readers.get("nibp")
-        if reader is None or not reader.supports("nibp_start"):
+        reader = self.nibp_reader("nibp_start")
+        if reader is None:
             return False
         reader.command("nibp_start")
         return True
+
+    def nibp_reader(self, command: str) -> DeviceReader | None:
+        """Return the device that takes an NIBP command (nibp_start, nibp_abort): the first one in device order."""
+        return next((r for r in self.readers.values() if r.supports(command)), None)
 
     def enter_bp(self, sbp: float, dbp: float, pulse_rate: float | None = None, user: str = "") -> NibpResult:
         """Record a BP the nurse read on a device that is not connected (mmHg, /min).
@@ -362,21 +371,21 @@ class MonitorCore:
             raise ValueError(f"pulse {pulse_rate} /min is not plausible (20-300)")
         t, flags = time.time(), frozenset({"manual"})
         mean = round(dbp + (sbp - dbp) / 3.0, 1)
-        result = NibpResult(t, "nibp", float(sbp), float(dbp), mean, pulse_rate)
+        result = NibpResult(t, MANUAL_SOURCE, float(sbp), float(dbp), mean, pulse_rate, flags=flags)
         for param, value in (("sbp", sbp), ("dbp", dbp), ("map", mean), ("nibp_pulse_rate", pulse_rate)):
             if value is not None:
-                self._inbox.put(sample(t, "nibp", param, float(value), flags=flags))
+                self._inbox.put(sample(t, MANUAL_SOURCE, param, float(value), flags=flags))
         self._inbox.put(result)
-        self.journal("manual_bp", {"sbp": sbp, "dbp": dbp, "map": mean, "pulse_rate": pulse_rate}, user)
+        self.journal(ManualBp(float(sbp), float(dbp), mean, pulse_rate), user)
         return result
 
     def nibp_abort(self) -> None:
         """Abort a running BP measurement (deflates the cuff)."""
-        reader = self.readers.get("nibp")
-        if reader is not None and reader.supports("nibp_abort"):
+        reader = self.nibp_reader("nibp_abort")
+        if reader is not None:
             reader.command("nibp_abort")
 
-    def journal(self, kind: str, data: dict[str, Any], user: str = "") -> None:
-        """Record a clinical entry (infusion step, marker, scale) in the session."""
+    def journal(self, record: Record, user: str = "") -> None:
+        """Record a clinical entry (infusion step, marker, scale...) in the session journal."""
         if self.recorder is not None:
-            self.recorder.journal(kind, data, user)
+            self.recorder.journal(record, user)

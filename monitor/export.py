@@ -6,7 +6,7 @@ import csv
 from datetime import datetime, timezone
 from typing import TextIO
 
-from monitor.store import Store
+from monitor.session_record import SessionMeta, SessionSource
 
 CSV_HEADER = ("time_utc", "source", "parameter", "value", "unit")
 
@@ -25,16 +25,13 @@ def format_value(value: float | None) -> str:
     return f"{value:.4f}".rstrip("0").rstrip(".")
 
 
-def write_csv(store: Store, session_id: int, out: TextIO) -> int:
+def write_csv(source: SessionSource, meta: SessionMeta, out: TextIO) -> int:
     """Write the session's numerics in time order; an empty value means the device sent no value. Returns rows."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
-    rows = store.query(
-        "SELECT t, source, parameter, value, unit FROM numerics WHERE session_id = ? ORDER BY t, rowid", [session_id]
-    )
     count = 0
-    for t, source, parameter, value, unit in rows:
-        writer.writerow((iso_utc(t), source, parameter, format_value(value), unit))
+    for row in source.numerics(meta):
+        writer.writerow((iso_utc(row.t), row.source, row.parameter, format_value(row.value), row.unit))
         count += 1
     return count
 

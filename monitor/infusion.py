@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import Enum
 from fractions import Fraction
-from typing import Any
+from typing import ClassVar
 
 from monitor.clinical_config import DoseLimits, load_clinical_config
 from monitor.dosing import DosePlan, check_plan, check_rate, exact
+from monitor.records import Record
 
 
 class InfusionState(str, Enum):
@@ -50,7 +51,7 @@ class InfusionError(Exception):
 
 
 @dataclass(frozen=True)
-class InfusionEvent:
+class InfusionEvent(Record):
     """One documented infusion transition.
 
     t is UTC epoch seconds; rate_ml_per_h the pump rate set after the event (a
@@ -58,16 +59,13 @@ class InfusionEvent:
     delivered_mg the dose delivered at t.
     """
 
+    KIND: ClassVar[str] = "infusion"
     t: float
     kind: str  # started, paused, resumed, rate_changed, stopped, completed, planned_end_reached
     rate_ml_per_h: float
     delivered_mg: float
     reason: str = ""
     user: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict for the infusion_log table."""
-        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,11 @@ import math
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
 
 from monitor.clinical_config import MarkerDef
+from monitor.records import Record
 
 
 class MarkerError(ValueError):
@@ -24,13 +25,14 @@ class MarkerError(ValueError):
 
 
 @dataclass(frozen=True)
-class MarkerRevision:
+class MarkerRevision(Record):
     """One revision of a marker; revision 1 is the original entry.
 
     t is when the event happened, recorded_at when this revision was entered
     (both UTC epoch s); reason is why it was edited or deleted ('' for the original).
     """
 
+    KIND: ClassVar[str] = "marker"
     id: str
     revision: int
     t: float
@@ -41,10 +43,6 @@ class MarkerRevision:
     recorded_at: float
     reason: str = ""
     deleted: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict for the events table."""
-        return asdict(self)
 
 
 class MarkerLog:

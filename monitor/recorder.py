@@ -9,22 +9,32 @@ tries again, so a transient fault loses nothing.
 
 from __future__ import annotations
 
-import json
 import queue
 import threading
 import time
 from array import array
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any, Callable
 
-from monitor.alarms.model import AlarmEvent, EventKind
-from devices.values import LIVE_ONLY, WAVEFORMS, DeviceInfo, DeviceNotice, NibpResult, Sample, StatusChange
+from devices.values import LIVE_ONLY, UNITS, DeviceInfo, DeviceNotice, NibpResult, Sample, StatusChange, WaveSegment
+from monitor.alarms.model import AlarmEvent, EventKind, LimitChange
+from monitor.records import DeviceIdentity, Record, to_row
 from monitor.store import Store, StoreError
 
 FLUSH_INTERVAL_S = 0.5
 NUMERIC_REPEAT_S = 1.0
 WAVE_CHUNK_S = 1.0  # a waveform chunk spans at most this much device time, even when data arrives in bursts
 MAX_PENDING_ROWS = 2_000_000  # beyond this (hours of a failed disk) the oldest raw bytes are dropped first
+
+
+@dataclass
+class _Chunk:
+    """A waveform chunk being filled: time of its first sample, time of its last, the samples."""
+
+    t0: float
+    values: array
+    t1: float = 0.0
 
 
 class Recorder(threading.Thread):
@@ -41,7 +51,9 @@ class Recorder(threading.Thread):
         self._halt = threading.Event()
         self._rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._last_numeric: dict[tuple[str, str], tuple[float, float | None, frozenset[str]]] = {}
-        self._wave: dict[tuple[str, str], tuple[float, float, array]] = {}
+        self._wave: dict[tuple[str, str], _Chunk] = {}
+        self._tracks: dict[tuple[str, str], tuple[int, float]] = {}  # (source, param) -> (track number, rate)
+        self._track_count = 0
         self.failure: str | None = None
 
     # --- producers (any thread) ---------------------------------------------------
@@ -55,9 +67,9 @@ class Recorder(threading.Thread):
         if self.capture_raw:
             self._queue.put(("raw", source, t, direction, data))
 
-    def journal(self, kind: str, data: dict[str, Any], user: str = "", t: float | None = None) -> None:
-        """Queue a clinical journal entry (infusion, marker, scale, limit change...)."""
-        self._queue.put(("journal", kind, data, user, time.time() if t is None else t))
+    def journal(self, record: Record, user: str = "", t: float | None = None) -> None:
+        """Queue a clinical journal record (infusion step, marker, scale...), written at t (default now)."""
+        self._queue.put(("journal", record, user, time.time() if t is None else t))
 
     def stop(self) -> None:
         """Flush everything queued and end the thread."""
@@ -104,10 +116,10 @@ class Recorder(threading.Thread):
 
     def _take(self, item: Any) -> None:
         sid = self.session_id
-        if isinstance(item, Sample):
-            if item.param in WAVEFORMS:
-                self._wave_add(item)
-            elif item.param not in LIVE_ONLY:
+        if isinstance(item, WaveSegment):
+            self._wave_add(item)
+        elif isinstance(item, Sample):
+            if item.param not in LIVE_ONLY:
                 self._numeric(item)
         elif isinstance(item, StatusChange):
             self._rows["device_status"].append({"session_id": sid, "t": item.t, "source": item.source,
@@ -119,31 +131,33 @@ class Recorder(threading.Thread):
         elif isinstance(item, NibpResult):
             self._rows["nibp"].append({"session_id": sid, "t": item.t, "source": item.source, "sbp": item.sbp,
                                        "dbp": item.dbp, "map": item.map, "pulse_rate": item.pulse_rate,
-                                       "error_code": item.error_code, "error": item.error})
+                                       "error_code": item.error_code, "error": item.error,
+                                       "flags": ",".join(sorted(item.flags)) or None})
         elif isinstance(item, DeviceInfo):
-            self._rows["journal"].append({"session_id": sid, "t": item.t, "kind": "device_info", "user": "",
-                                          "data": json.dumps({"source": item.source, "model": item.model,
-                                                              "serial_number": item.serial_number,
-                                                              "firmware": item.firmware})})
+            self._journal_row(DeviceIdentity(item.source, item.model, item.serial_number, item.firmware), "", item.t)
         elif isinstance(item, tuple) and item[0] == "raw":
             _, source, t, direction, data = item
             self._raw(source, t, direction, data)
         elif isinstance(item, tuple) and item[0] == "journal":
-            _, kind, data, user, t = item
-            self._rows["journal"].append({"session_id": sid, "t": t, "kind": kind, "user": user,
-                                          "data": json.dumps(data, default=str)})
+            _, record, user, t = item
+            self._journal_row(record, user, t)
         elif isinstance(item, AlarmEvent):
-            row = item.to_dict()
             if item.kind is EventKind.LIMIT_CHANGED:
-                self._rows["journal"].append({"session_id": sid, "t": item.t, "kind": "limit_changed",
-                                              "user": item.user, "data": json.dumps(row)})
+                self._journal_row(LimitChange(item.t, item.param, item.condition, item.old, item.new, item.user),
+                                  item.user, item.t)
                 return
+            row = item.to_dict()
             self._rows["alarms"].append({"session_id": sid, "t": item.t, "event": row["kind"],
                                          "alarm_id": row["alarm_id"], "condition": row["condition"],
                                          "kind": row["alarm_kind"], "priority": row["priority"],
                                          "message": row["message"], "source": row["source"],
                                          "parameter": row["param"], "value": row["value"], "limit": row["limit"],
                                          "user": row["user"]})
+
+    def _journal_row(self, record: Record, user: str, t: float) -> None:
+        kind, version, data = to_row(record)
+        self._rows["journal"].append({"session_id": self.session_id, "t": t, "kind": kind, "v": version,
+                                      "data": data, "user": user})
 
     def _numeric(self, s: Sample) -> None:
         key = (s.source, s.param)
@@ -155,23 +169,31 @@ class Recorder(threading.Thread):
                                        "source": s.source, "parameter": s.param, "value": s.value,
                                        "unit": s.unit, "flags": ",".join(sorted(s.flags)) or None})
 
-    def _wave_add(self, s: Sample) -> None:
-        key = (s.source, s.param)
-        chunk = self._wave.get(key)
-        value = float("nan") if s.value is None else s.value
-        if chunk is not None and s.t - chunk[0] >= WAVE_CHUNK_S:
+    def _wave_add(self, w: WaveSegment) -> None:
+        """Append a segment to its track's open chunk; a chunk holds at most WAVE_CHUNK_S of samples."""
+        key = (w.source, w.param)
+        track = self._tracks.get(key)
+        if track is None or track[1] != w.rate:  # a new wave, or a device that changed its rate: a new track
             self._close_chunk(key)
-            chunk = None
+            self._track_count += 1
+            track = self._tracks[key] = (self._track_count, w.rate)
+            self._rows["tracks"].append({"session_id": self.session_id, "track": track[0], "source": w.source,
+                                         "parameter": w.param, "unit": UNITS.get(w.param, "1"), "rate": w.rate})
+        chunk = self._wave.get(key)
         if chunk is None:
-            self._wave[key] = (s.t, s.t, array("f", [value]))
-        else:
-            chunk[2].append(value)
-            self._wave[key] = (chunk[0], s.t, chunk[2])
+            chunk = self._wave[key] = _Chunk(w.t - (len(w.values) - 1) / w.rate, array("f"))
+        chunk.values.extend(w.values)
+        chunk.t1 = w.t
+        if len(chunk.values) >= WAVE_CHUNK_S * w.rate:
+            self._close_chunk(key)
 
     def _close_chunk(self, key: tuple[str, str]) -> None:
-        t0, t1, values = self._wave.pop(key)
-        self._rows["waveform_chunks"].append({"session_id": self.session_id, "source": key[0], "parameter": key[1],
-                                              "t0": t0, "t1": t1, "n": len(values), "samples": values.tobytes()})
+        chunk = self._wave.pop(key, None)
+        if chunk is None or not chunk.values:
+            return
+        self._rows["waveform_chunks"].append({"session_id": self.session_id, "track": self._tracks[key][0],
+                                              "t0": chunk.t0, "t1": chunk.t1, "n": len(chunk.values),
+                                              "samples": chunk.values.tobytes()})
 
     def _raw(self, source: str, t: float, direction: str, data: bytes) -> None:
         rows = self._rows["raw_bytes"]

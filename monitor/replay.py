@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 
 from devices import registry
 from monitor.recorder import Recorder
+from monitor.session_record import SessionSource
 from monitor.store import Store
 
 
 @dataclass
 class ReplayReport:
-    """What a replay produced, per device role."""
+    """What a replay produced, per device source."""
 
     session_id: int
     bytes: dict[str, int] = field(default_factory=dict)
@@ -25,36 +26,34 @@ class ReplayReport:
     errors: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-def replay(store: Store, session_id: int) -> ReplayReport:
-    """Parse the raw bytes of session_id again and store the result as a new, closed session."""
-    original = store.session(session_id)
-    devices = list(store.query("SELECT role, protocol, port, baudrate FROM devices WHERE session_id = ? ORDER BY id",
-                               [session_id]))
-    if not devices:
-        raise ValueError(f"session {session_id} has no devices to replay")
-    new_id = store.create_session(patient_id=original.get("patient_id"), weight_kg=original.get("weight_kg"),
-                                  dose_mg_per_kg=original.get("dose_mg_per_kg"),
-                                  infusion_min=original.get("infusion_min"), profile=original.get("profile"),
-                                  started_utc=original["started_utc"], tz=original["tz"])
+def replay(store: Store, sessions: SessionSource, ref: str) -> ReplayReport:
+    """Parse the raw bytes of session `ref` again and store the result as a new, closed session."""
+    meta = sessions.resolve(ref)
+    record = sessions.record(meta)
+    if not record.devices:
+        raise ValueError(f"session {meta.ref} has no devices to replay")
+    new_id = store.create_session(patient_id=meta.patient_id, weight_kg=meta.weight_kg,
+                                  dose_mg_per_kg=meta.dose_mg_per_kg, infusion_min=meta.infusion_min,
+                                  profile=meta.profile, started_utc=meta.started_utc, tz=meta.tz)
     report = ReplayReport(new_id)
     recorder = Recorder(store, new_id, capture_raw=False)
     recorder.start()
     try:
-        for role, protocol, port, baud in devices:
-            store.write_batch({"devices": [{"session_id": new_id, "role": role, "protocol": protocol,
-                                            "port": f"replay of session {session_id} ({port})", "baudrate": baud}]})
-            parser = registry.get(protocol).parser(role)
-            chunks = store.query("SELECT t, data FROM raw_bytes WHERE session_id = ? AND source = ? "
-                                 "AND direction = 'rx' ORDER BY t, rowid", [session_id, role])
+        for device in record.devices:
+            store.write_batch({"devices": [{"session_id": new_id, "role": device.role, "source": device.source,
+                                            "protocol": device.protocol, "baudrate": device.baudrate,
+                                            "port": f"replay of session {meta.ref} ({device.port})"}]})
+            parser = registry.get(device.protocol).parser(device.source)
             count = size = 0
-            for t, data in chunks:
+            for t, data in sessions.raw(meta, device.source):
                 size += len(data)
-                for item in parser.feed(bytes(data), t):
+                for item in parser.feed(data, t):
                     recorder.put(item)
                     count += 1
-            report.bytes[role], report.items[role], report.errors[role] = size, count, dict(parser.errors)
+            report.bytes[device.source] = size
+            report.items[device.source] = count
+            report.errors[device.source] = dict(parser.errors)
     finally:
         recorder.stop()
-    store.update_session(new_id, state="closed", ended_utc=original.get("ended_utc"),
-                         end_reason=f"replay of session {session_id}")
+    store.update_session(new_id, state="closed", ended_utc=meta.ended_utc, end_reason=f"replay of session {meta.ref}")
     return report

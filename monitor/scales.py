@@ -79,7 +79,7 @@ class Moaas:
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict for storage and export."""
-        return {"scale": "moaas", "score": self.score, "anchor": self.anchor}
+        return {"scale": "moaas", "total": self.score, "anchor": self.anchor}
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ class Rating:
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict for storage and export."""
-        return {"scale": self.scale, "score": self.score}
+        return {"scale": self.scale, "total": self.score}
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ from monitor.alarms import Priority
 from monitor.clinical_config import ClinicalConfig, load_clinical_config
 from monitor.infusion import InfusionEngine, InfusionState
 from monitor.markers import MarkerLog, MarkerRevision
+from monitor.records import (Baseline, BpRequest, Discharge, ObservationComplete, PhaseChange, Record, ScaleEntry,
+                             SessionStart)
 from devices.values import DeviceItem, NibpResult, Sample
 from monitor.scales import Aldrete, Cadss, DischargeCheck, Moaas, Rating
 from monitor.schedule import BpSchedule, Phase, ScaleDue, ScaleSchedule
@@ -127,7 +129,7 @@ class ClinicalSession:
     """
 
     def __init__(self, config: ClinicalConfig, *, infusion: InfusionEngine | None,
-                 journal: Callable[[str, dict[str, Any], str], None],
+                 journal: Callable[[Record, str], None],
                  set_baseline: Callable[[str, float], None] = lambda p, v: None,
                  nibp_commandable: Callable[[], bool] = lambda: False,
                  clock: Callable[[], float] = time.monotonic, wallclock: Callable[[], float] = time.time,
@@ -162,21 +164,18 @@ class ClinicalSession:
                 core.alarms.set_baseline(param, value)
 
         def commandable() -> bool:
-            reader = core.readers.get("nibp")
-            return reader is not None and reader.supports("nibp_start")
+            return core.nibp_reader("nibp_start") is not None
 
         number = None
         if info.patient_id and core.session_id is not None:
-            rows = core.store.query("SELECT COUNT(*) FROM sessions WHERE patient_id = ? AND id <= ?",
-                                    [info.patient_id, core.session_id])
-            number = int(next(rows)[0])
+            number = core.store.session_count(info.patient_id, up_to=core.session_id)
         course = info.extra.get("course_length")
         session = cls(load_clinical_config(), infusion=core.infusion, journal=core.journal,
                       set_baseline=set_baseline, nibp_commandable=commandable, clock=core._clock,
                       session_number=number, course_length=int(course) if course else None, lock=core.lock)
         session.soft_limits_confirmed = bool(info.extra.get("soft_limits_confirmed"))
-        session._journal("session_info", {"patient_id": info.patient_id, "session_number": number,
-                                          "course_length": session.course_length, **info.extra}, "")
+        session._journal(SessionStart.from_data({**info.extra, "patient_id": info.patient_id, "session_number": number,
+                                                 "course_length": session.course_length}), "")
         return session
 
     # --- from the core thread ---------------------------------------------------------------
@@ -215,7 +214,7 @@ class ClinicalSession:
             self._base.values[param] = float(value)
             given[param] = float(value)
         if given:
-            self._journal("baseline", {**given, "why": why}, "")
+            self._journal(Baseline(**given, why=why), "")
 
     def tick(self) -> list[SessionAction]:
         """Advance phases and schedules; return what the core must do (start NIBP, alarms)."""
@@ -225,7 +224,7 @@ class ClinicalSession:
             if self._observation_end is not None and not self._observation_done_said \
                     and self._clock() >= self._observation_end:
                 self._observation_done_said = True
-                self._journal("observation_complete", {"observation_min": self.config.observation_min}, "")
+                self._journal(ObservationComplete(self.config.observation_min), "")
                 actions.append(SessionAction("raise", OBSERVATION_DONE_KEY, Priority.LOW,
                                              "Observation time over: assess the patient for discharge"))
             return actions
@@ -246,7 +245,7 @@ class ClinicalSession:
         now = self._clock()
         self.bp.set_phase(phase, now)
         self.scales.set_phase(phase, now)
-        self._journal("phase", {"phase": phase.value}, "")
+        self._journal(PhaseChange(phase.value), "")
 
     def _nibp_actions(self) -> list[SessionAction]:
         now, st = self._clock(), self._nibp
@@ -257,7 +256,7 @@ class ClinicalSession:
         if self.bp.due_now and not st.pending and retry_ok and self._commandable():
             st.requested_at, st.pending = now, True
             why = "baseline" if self.phase is Phase.PRE_INFUSION else "scheduled"
-            self._journal("bp_request", {"why": why, "phase": self.phase.value}, "")
+            self._journal(BpRequest(why, self.phase.value), "")
             actions.append(SessionAction("nibp_start"))
         if self.bp.overdue_alarm and not st.overdue_raised:
             st.overdue_raised = True
@@ -284,28 +283,28 @@ class ClinicalSession:
             auto = self._commandable()
             if auto:
                 self._nibp.requested_at, self._nibp.pending = self._clock(), True
-            self._journal("bp_request", {"why": "bp_now", "phase": self.phase.value, "auto": auto}, user)
+            self._journal(BpRequest("bp_now", self.phase.value, auto), user)
             return auto
 
     def mark(self, key_or_code: str | int, user: str, t: float | None = None, note: str = "") -> MarkerRevision:
         """Enter an event marker now (or backdated to UTC epoch t); MarkerError says why not."""
         with self.lock:
             rev = self.markers.mark(key_or_code, t=t, note=note, user=user)
-            self._journal("marker", rev.to_dict(), user)
+            self._journal(rev, user)
             return rev
 
     def edit_marker(self, marker_id: str, *, user: str, reason: str, **changes: Any) -> MarkerRevision:
         """Append a revision changing t, code and/or note; the original stays in the journal."""
         with self.lock:
             rev = self.markers.edit(marker_id, user=user, reason=reason, **changes)
-            self._journal("marker", rev.to_dict(), user)
+            self._journal(rev, user)
             return rev
 
     def delete_marker(self, marker_id: str, *, user: str, reason: str) -> MarkerRevision:
         """Append a revision marking the marker deleted (kept in the journal)."""
         with self.lock:
             rev = self.markers.delete(marker_id, user=user, reason=reason)
-            self._journal("marker", rev.to_dict(), user)
+            self._journal(rev, user)
             return rev
 
     def record_scale(self, score: Score, user: str, t: float | None = None) -> tuple[str, ...]:
@@ -316,7 +315,7 @@ class ClinicalSession:
             data = score.to_dict()
             counted = self.scales.record(data["scale"])
             when = self._wallclock() if t is None else t
-            self._journal("scale", {**data, "t": when, "time_points": list(counted), "phase": self.phase.value},
+            self._journal(ScaleEntry.from_data({**data, "t": when, "time_points": counted, "phase": self.phase.value}),
                           user.strip())
             return counted
 
@@ -341,7 +340,7 @@ class ClinicalSession:
             self.scales.record("aldrete")
             data = {**check.to_dict(), "unmet": unmet, "checklist": checklist, "override_reason": override,
                     "closed": closes}
-            self._journal("discharge", data, check.checked_by)
+            self._journal(Discharge.from_data(data), check.checked_by)
             if closes:
                 self._enter(Phase.CLOSED)
                 self._discharge = data

@@ -1,8 +1,9 @@
-"""The session database: schema, migrations, interrupted-session recovery, queries.
+"""The session database on the chair: schema, migrations, writing, interrupted-session recovery.
 
 One SQLite file in WAL mode. The recorder thread and the UI thread share one
-connection under a lock, so a query never sees a half-written batch. Times
-are UTC epoch seconds (float); each session keeps its IANA time zone name.
+connection under a lock, so nothing sees a half-written batch. Times are UTC
+epoch seconds (float); each session keeps its IANA time zone name. Review and
+export read through monitor.session_record, on a read-only connection.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import socket
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -31,8 +33,16 @@ class StoreError(Exception):
     """The database cannot be used (corrupt, locked, not a database); message is for people."""
 
 
+def _script(db: sqlite_utils.Database, sql: str) -> None:
+    """Run statements one by one: executescript() would commit the migration's transaction midway."""
+    for statement in sql.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
 def _v1(db: sqlite_utils.Database) -> None:
-    db.executescript(
+    _script(
+        db,
         """
         CREATE TABLE patients (id TEXT PRIMARY KEY, name TEXT, created_utc REAL);
         CREATE TABLE sessions (
@@ -75,25 +85,65 @@ def _v1(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v2(db: sqlite_utils.Database) -> None:
+    """Settle the session record: versioned journal records, waveform tracks, source names, session uids.
+
+    - journal.v: the version of the record's data shape (rows of schema 1 are version 1).
+    - tracks: each waveform declared once per session with its source, parameter, unit and sample rate;
+      chunks refer to their track by number instead of repeating source and parameter. The rate of
+      old chunks is the protocol's nominal rate, or measured from the chunks when the protocol is unknown.
+    - devices.source: the name values of a device are stored under (the role in schema 1).
+    - sessions.uid: a global identity for reports, exports and the central store.
+    - nibp.flags: e.g. 'manual' for a BP typed in by the nurse.
+    """
+    from devices import registry
+
+    _script(
+        db,
+        """
+        ALTER TABLE journal ADD COLUMN v INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE sessions ADD COLUMN uid TEXT;
+        UPDATE sessions SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL;
+        CREATE UNIQUE INDEX sessions_uid ON sessions (uid);
+        ALTER TABLE devices ADD COLUMN source TEXT;
+        UPDATE devices SET source = role;
+        ALTER TABLE nibp ADD COLUMN flags TEXT;
+        CREATE TABLE tracks (
+            session_id INTEGER NOT NULL, track INTEGER NOT NULL, source TEXT NOT NULL, parameter TEXT NOT NULL,
+            unit TEXT NOT NULL, rate REAL NOT NULL, PRIMARY KEY (session_id, track));
+        ALTER TABLE waveform_chunks ADD COLUMN track INTEGER;
+        """
+    )
+    groups = db.execute("SELECT session_id, source, parameter, SUM(n), MIN(t0), MAX(t1) FROM waveform_chunks "
+                        "GROUP BY session_id, source, parameter ORDER BY session_id, MIN(rowid)").fetchall()
+    numbers: dict[int, int] = {}
+    for sid, source, param, n, t0, t1 in groups:
+        rate = 0.0
+        row = db.execute("SELECT protocol FROM devices WHERE session_id = ? AND role = ?", [sid, source]).fetchone()
+        if row is not None:
+            try:
+                rate = registry.get(row[0]).parser(source).waveform_rate
+            except ValueError:
+                rate = 0.0
+        if not rate and t1 > t0:
+            rate = round(n / (t1 - t0), 1)
+        numbers[sid] = track = numbers.get(sid, 0) + 1
+        db.execute("INSERT INTO tracks VALUES (?, ?, ?, ?, ?, ?)", [sid, track, source, param, "1", rate])
+        db.execute("UPDATE waveform_chunks SET track = ? WHERE session_id = ? AND source = ? AND parameter = ?",
+                   [track, sid, source, param])
+    _script(
+        db,
+        """
+        ALTER TABLE waveform_chunks DROP COLUMN source;
+        ALTER TABLE waveform_chunks DROP COLUMN parameter;
+        CREATE INDEX waveform_track_t ON waveform_chunks (session_id, track, t0);
+        """
+    )
+
+
 #: Migrations in order; index i upgrades user_version i to i + 1. Append, never edit.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
-
-
-@dataclass(frozen=True)
-class SessionRow:
-    """A session as listed to people."""
-
-    id: int
-    patient_id: str | None
-    started_utc: float
-    ended_utc: float | None
-    tz: str
-    state: str
-    weight_kg: float | None
-    dose_mg_per_kg: float | None
-    infusion_min: float | None
-    end_reason: str | None
 
 
 def local_tz_name() -> str:
@@ -111,33 +161,66 @@ def local_tz_name() -> str:
 
 
 class Store:
-    """The open database. Thread-safe: every use holds `lock`."""
+    """The chair's open database, for writing. Thread-safe: every use holds `lock`.
+
+    Every write transaction starts with BEGIN IMMEDIATE: it takes the write lock
+    up front, so a busy database makes it wait (up to BUSY_TIMEOUT_S) instead of
+    failing at once when a read turns into a write. Reading for review goes
+    through monitor.session_record on its own connection.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self.lock = threading.RLock()
         try:
             if self.path != ":memory:":
-                Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
+                private_file(Path(self.path).expanduser())
+            conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            refuse_foreign(conn, self.path)  # before WAL: a file that is not ours is left exactly as it was
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             self.db = sqlite_utils.Database(conn)
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(_explain(self.path, exc)) from None
+            raise StoreError(explain(self.path, exc)) from None
         except OSError as exc:
             raise StoreError(f"cannot open database {self.path}: {exc.strerror or exc}") from None
 
     def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise StoreError(f"database {self.path} was written by a newer version (schema {version}); update the app")
-        for index in range(version, SCHEMA_VERSION):
-            with self.db.conn:
+        """Bring the schema to SCHEMA_VERSION in one write transaction that also reads the version.
+
+        Two first starts on a new file cannot both create the tables: the second
+        waits for the first's lock, then finds the version already current.
+        """
+        with self._write():
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"database {self.path} was written by a newer version (schema {version}); "
+                                 "update the app")
+            for index in range(version, SCHEMA_VERSION):
                 MIGRATIONS[index](self.db)
-                self.db.execute(f"PRAGMA user_version = {index + 1}")
+            if version != SCHEMA_VERSION:
+                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """Run the block as one write transaction (BEGIN IMMEDIATE); StoreError in words if it fails."""
+        with self.lock:
+            conn = self.db.conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(explain(self.path, exc)) from None
+            try:
+                yield
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.DatabaseError):
+                    raise StoreError(explain(self.path, exc)) from None
+                raise
 
     def close(self) -> None:
         with self.lock:
@@ -148,23 +231,20 @@ class Store:
     def write_batch(self, rows: dict[str, list[dict[str, Any]]], session_id: int | None = None,
                     heartbeat: float | None = None) -> None:
         """Insert rows for several tables in one transaction (the recorder's flush)."""
-        with self.lock:
-            try:
-                with self.db.atomic():  # one transaction: sqlite-utils' own inserts nest as savepoints
-                    for table, items in rows.items():
-                        if items:
-                            self.db[table].insert_all(items, batch_size=500)
-                    if session_id is not None and heartbeat is not None:
-                        self.db.execute("UPDATE sessions SET heartbeat_utc = ? WHERE id = ?", [heartbeat, session_id])
-            except sqlite3.DatabaseError as exc:
-                raise StoreError(_explain(self.path, exc)) from None
+        with self._write():
+            for table, items in rows.items():
+                if items:
+                    self.db[table].insert_all(items, batch_size=500)
+            if session_id is not None and heartbeat is not None:
+                self.db.execute("UPDATE sessions SET heartbeat_utc = ? WHERE id = ?", [heartbeat, session_id])
 
     def ensure_patient(self, patient_id: str, name: str | None = None) -> None:
         """Create the patient if new; a given name updates the stored one."""
-        with self.lock, self.db.conn:
+        with self._write():
             row = self.db.execute("SELECT name FROM patients WHERE id = ?", [patient_id]).fetchone()
             if row is None:
-                self.db["patients"].insert({"id": patient_id, "name": name, "created_utc": time.time()})
+                self.db.execute("INSERT INTO patients (id, name, created_utc) VALUES (?, ?, ?)",
+                                [patient_id, name, time.time()])
             elif name:
                 self.db.execute("UPDATE patients SET name = ? WHERE id = ?", [name, patient_id])
 
@@ -172,25 +252,25 @@ class Store:
         """Insert a running session for this process and return its id."""
         now = time.time()
         row = {"started_utc": now, "tz": local_tz_name(), "state": "running", "app_version": __version__,
-               "pid": os.getpid(), "host": socket.gethostname(), "heartbeat_utc": now}
+               "pid": os.getpid(), "host": socket.gethostname(), "heartbeat_utc": now, "uid": uuid.uuid4().hex}
         row.update(fields)
-        with self.lock, self.db.conn:
+        with self._write():
             return int(self.db["sessions"].insert(row).last_pk)
 
     def update_session(self, session_id: int, **fields: Any) -> None:
-        with self.lock, self.db.conn:
+        with self._write():
             self.db["sessions"].update(session_id, fields)
 
-    def update_devices(self, session_id: int, role: str, **fields: Any) -> None:
-        """Set fields (model, serial_number, firmware) on a session's device rows of one role."""
+    def update_devices(self, session_id: int, source: str, **fields: Any) -> None:
+        """Set fields (model, serial_number, firmware) on a session's device rows of one source."""
         sets = ", ".join(f"{k} = ?" for k in fields)
-        with self.lock, self.db.conn:
-            self.db.execute(f"UPDATE devices SET {sets} WHERE session_id = ? AND role = ?",
-                            [*fields.values(), session_id, role])
+        with self._write():
+            self.db.execute(f"UPDATE devices SET {sets} WHERE session_id = ? AND source = ?",
+                            [*fields.values(), session_id, source])
 
     def close_session(self, session_id: int, reason: str = "closed") -> None:
         """Mark a session closed now (idempotent)."""
-        with self.lock, self.db.conn:
+        with self._write():
             self.db.execute(
                 "UPDATE sessions SET state = 'closed', ended_utc = COALESCE(ended_utc, ?), end_reason = ? "
                 "WHERE id = ? AND state = 'running'",
@@ -204,66 +284,78 @@ class Store:
         heartbeat is stale (other host). Its end time is its last stored data.
         """
         found: list[int] = []
-        host = socket.gethostname()
-        with self.lock, self.db.conn:
-            rows = self.db.execute("SELECT id, pid, host, heartbeat_utc, started_utc FROM sessions WHERE state = 'running'")
-            for sid, pid, shost, heartbeat, started in rows.fetchall():
-                if shost == host and pid and pid != os.getpid():
-                    dead = not _pid_alive(pid)
-                elif shost == host and pid == os.getpid():
-                    dead = False
-                else:
-                    dead = (time.time() - (heartbeat or started)) > STALE_HEARTBEAT_S
-                if dead:
-                    last = self._last_data_t(sid) or heartbeat or started
+        with self._write():
+            rows = self.db.execute("SELECT id, pid, host, heartbeat_utc, started_utc FROM sessions "
+                                   "WHERE state = 'running'").fetchall()
+            for sid, pid, shost, heartbeat, started in rows:
+                if process_gone(pid, shost, heartbeat or started):
+                    last = last_data_t(self.db.conn, sid) or heartbeat or started
                     self.db.execute(
                         "UPDATE sessions SET state = 'interrupted', ended_utc = ?, end_reason = ? WHERE id = ?",
-                        [last, "the recording process stopped unexpectedly", sid],
+                        [last, INTERRUPTED_REASON, sid],
                     )
                     found.append(sid)
         return found
 
-    def _last_data_t(self, session_id: int) -> float | None:
-        best = None
-        for table, col in (("numerics", "t"), ("waveform_chunks", "t1"), ("nibp", "t"), ("alarms", "t")):
-            value = self.db.execute(f"SELECT MAX({col}) FROM {table} WHERE session_id = ?", [session_id]).fetchone()[0]
-            if value is not None and (best is None or value > best):
-                best = value
-        return best
+    # --- what the chair reads back ---------------------------------------------------
 
-    # --- reading -------------------------------------------------------------------
-
-    def sessions(self) -> list[SessionRow]:
+    def patients(self) -> list[tuple[str, str]]:
+        """Return (id, name) of every patient, by id ('' for no name)."""
         with self.lock:
-            rows = self.db.execute(
-                "SELECT id, patient_id, started_utc, ended_utc, tz, state, weight_kg, dose_mg_per_kg, "
-                "infusion_min, end_reason FROM sessions ORDER BY started_utc, id"
-            ).fetchall()
-        return [SessionRow(*r) for r in rows]
+            return [(pid, name or "") for pid, name in
+                    self.db.execute("SELECT id, name FROM patients ORDER BY id").fetchall()]
 
-    def resolve_session(self, ref: str) -> int:
-        """Turn 'latest' or a number into a session id; ValueError in words if none."""
+    def session_count(self, patient_id: str, up_to: int | None = None) -> int:
+        """Return how many sessions the patient has (up to and including session id up_to)."""
         with self.lock:
-            if ref == "latest":
-                row = self.db.execute("SELECT id FROM sessions ORDER BY started_utc DESC, id DESC LIMIT 1").fetchone()
-                if row is None:
-                    raise ValueError("there are no sessions in this database yet")
-                return int(row[0])
-            if not ref.isdigit():
-                raise ValueError(f"session '{ref}' is not a number or 'latest'")
-            row = self.db.execute("SELECT id FROM sessions WHERE id = ?", [int(ref)]).fetchone()
-        if row is None:
-            raise ValueError(f"there is no session {ref} in this database")
-        return int(row[0])
+            sql, args = "SELECT COUNT(*) FROM sessions WHERE patient_id = ?", [patient_id]
+            if up_to is not None:
+                sql, args = sql + " AND id <= ?", [*args, up_to]
+            return int(self.db.execute(sql, args).fetchone()[0])
 
-    def session(self, session_id: int) -> dict[str, Any]:
-        with self.lock:
-            return dict(self.db["sessions"].get(session_id))
 
-    def query(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-        """Run a read query under the lock and return all rows (small results only)."""
-        with self.lock:
-            return iter(self.db.execute(sql, list(params)).fetchall())
+def refuse_foreign(conn: sqlite3.Connection, path: str) -> None:
+    """Raise StoreError if the file holds another program's tables (schema version 0 but not empty)."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == 0 and conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
+        raise StoreError(f"{path} is not an infusion-monitor database (it holds another program's tables); "
+                         "choose another file with --db")
+
+
+INTERRUPTED_REASON = "the recording process stopped unexpectedly"
+
+
+def process_gone(pid: int | None, host: str | None, heartbeat: float) -> bool:
+    """Tell whether the process that recorded a running session is gone.
+
+    On this host a dead pid is proof enough; a session of another host (a shared
+    folder) counts as gone when its heartbeat is older than STALE_HEARTBEAT_S.
+    """
+    if host == socket.gethostname() and pid:
+        return pid != os.getpid() and not _pid_alive(pid)
+    return time.time() - heartbeat > STALE_HEARTBEAT_S
+
+
+def last_data_t(conn: sqlite3.Connection, session_id: int) -> float | None:
+    """Return the time (UTC epoch s) of a session's last stored value or alarm, None if it has none."""
+    best = None
+    for table, col in (("numerics", "t"), ("waveform_chunks", "t1"), ("nibp", "t"), ("alarms", "t")):
+        value = conn.execute(f"SELECT MAX({col}) FROM {table} WHERE session_id = ?", [session_id]).fetchone()[0]
+        if value is not None and (best is None or value > best):
+            best = value
+    return best
+
+
+def private_file(path: Path) -> None:
+    """Create a file readable by the user only (0600), and its folder (0700) if it is new.
+
+    SQLite gives its -wal and -shm files the database file's permissions, so
+    they are private too. An existing file keeps its permissions.
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _pid_alive(pid: int) -> bool:
@@ -276,7 +368,7 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _explain(path: str, exc: sqlite3.DatabaseError) -> str:
+def explain(path: str, exc: sqlite3.DatabaseError) -> str:
     """Say in words what a database error means for the user."""
     text = str(exc)
     if "locked" in text or "busy" in text:

@@ -102,12 +102,20 @@ def test_nibp_values_alarm_at_once_and_pulse_waits(engine, clock):
     assert kinds(run(engine, clock, 10.0)) == [("raised", "pulse_rate_high", "high")]
 
 
-def test_nibp_readings_ignore_a_delay_that_other_bp_sources_obey(engine, clock):
+def test_bp_readings_of_any_device_are_single_readings_that_ignore_the_delay(engine, clock):
     engine.set_limit("sbp", "delay_s", 30, "dr C")
     assert kinds(nibp(engine, clock, 165.0)) == [("raised", "sbp_high", "medium")]
-    assert engine.on_item(sample(0, "monitor", "sbp", 165.0)) == []
-    assert run(engine, clock, 29.75) == []
-    assert kinds(run(engine, clock, 0.25)) == [("raised", "sbp_high", "medium")]
+    events = engine.on_item(sample(0, "monitor", "sbp", 166.0))  # a bedside monitor's NIBP, under its own source
+    assert kinds(events) == [("raised", "sbp_high", "medium")]
+    assert events[0].message == "SBP 166 > 160 (monitor)"  # two devices gave SBP: the alarm says which one
+
+
+def test_a_newer_normal_bp_from_another_device_ends_the_older_bp_alarm(engine, clock):
+    events = engine.on_item(sample(0, "manual", "sbp", 186.0, flags=frozenset({"manual"})))
+    assert kinds(events) == [("raised", "sbp_high", "high")]
+    clock.t += 600
+    ended = nibp(engine, clock, 128.0, 80.0)
+    assert ("ended", "sbp_high", "high") in kinds(ended)  # latched (high) until acknowledged, no longer present
 
 
 def test_inclusive_limit_sbp_180_is_high(engine, clock):

@@ -4,10 +4,9 @@ from hypothesis import given, strategies as st
 
 from devices.cms50dplus import Cms50dPlusParser, Frame, decode, encode
 from devices.values import Condition, Sample, StatusChange
+from items import values
 
 
-def values(items, param):
-    return [i.value for i in items if isinstance(i, Sample) and i.param == param]
 
 
 def test_example_frame_from_devices_md():

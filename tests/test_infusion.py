@@ -217,9 +217,9 @@ def test_a_clock_that_steps_back_is_held():
     assert e.delivered_mg == 8.75 and e.elapsed_running_s == 600
 
 
-def test_event_to_dict_is_plain_data():
+def test_event_data_is_plain():
     e, c = engine()
-    assert e.start("A").to_dict() == {"t": WALL0, "kind": "started", "rate_ml_per_h": 150.0, "delivered_mg": 0.0,
+    assert e.start("A").to_data() == {"t": WALL0, "kind": "started", "rate_ml_per_h": 150.0, "delivered_mg": 0.0,
                                       "reason": "", "user": "A"}
 
 

@@ -10,13 +10,13 @@ from devices.ivy450c import (AGE_UNKNOWN, MAX_TEXT, PAD, WAVE_BYTES, Ivy450cPars
                              nibp_line, pleth_bytes, rr_line, spo2_line)
 from devices.sim.physiology import Patient, Vitals
 from devices.values import Condition, NibpResult, Sample, StatusChange
+from items import values
+from devices.values import WaveSegment
 
 SEEN = ["HR=1;80;ECG-II-DIAG;", "SPO2=1;100;PR=80 ;", "NIBP=4;121;75;92;80;;"]
 MSG = encode_message(SEEN, pleth=[86, 136, 186, PAD])
 
 
-def values(items, param, source=None):
-    return [i.value for i in items if isinstance(i, Sample) and i.param == param and source in (None, i.source)]
 
 
 def numerics(items):
@@ -31,30 +31,31 @@ def changes(items):
     return [(i.source, i.condition, i.active, i.detail) for i in items if isinstance(i, StatusChange)]
 
 
-def test_seen_lines_decode_with_pulseox_and_nibp_sources():
+def test_seen_lines_decode_under_the_one_source_of_the_monitor():
     p = Ivy450cParser("pulseox")
     items = p.feed(MSG, t=10.0)
     assert numerics(items) == {"spo2": [100.0], "pulse_rate": [80.0], "resp_rate": [], "sbp": [121.0], "dbp": [75.0],
                                "map": [92.0], "nibp_pulse_rate": [80.0]}
-    assert values(items, "spo2", "pulseox") == [100.0] and values(items, "sbp", "nibp") == [121.0]
-    assert results(items) == [("nibp", 121.0, 75.0, 92.0, 80.0)]
+    assert values(items, "heart_rate") == [80.0]  # the ECG HR line
+    assert {i.source for i in items} == {"pulseox"}
+    assert results(items) == [("pulseox", 121.0, 75.0, 92.0, 80.0)]
     assert changes(items) == [] and not p.errors
-    assert {i.flags for i in items if isinstance(i, Sample) and i.source == "nibp"} == {AGE_UNKNOWN}
+    assert {i.flags for i in items if isinstance(i, Sample) and i.param in ("sbp", "dbp")} == {AGE_UNKNOWN}
 
 
 def test_pleth_is_byte_minus_86_padding_none_timed_over_the_second():
     items = Ivy450cParser().feed(MSG, t=10.0)
-    pleth = [i for i in items if isinstance(i, Sample) and i.param == "pleth"]
-    assert [s.value for s in pleth] == [0.0, 50.0, 100.0] + [None] * 47
-    assert pleth[0].t == pytest.approx(10.0 - 49 / 50) and pleth[-1].t == 10.0
+    [segment] = [i for i in items if isinstance(i, WaveSegment)]
+    assert values(items, "pleth") == [0.0, 50.0, 100.0] + [None] * 47
+    assert segment.t == 10.0 and segment.rate == 50.0  # the last sample at receive time, 1/50 s apart
     assert Ivy450cParser().waveform_rate == 50.0
 
 
-def test_nibp_role_gets_only_nibp_and_no_waveform():
+def test_nibp_role_gets_every_parameter_under_its_source():
     p = Ivy450cParser("nibp")
     items = p.feed(MSG, 0.0)
-    assert p.waveform_rate == 0.0
-    assert {i.param for i in items if isinstance(i, Sample)} == {"sbp", "dbp", "map", "nibp_pulse_rate"}
+    assert {i.param for i in items if isinstance(i, Sample)} >= {"spo2", "pulse_rate", "sbp", "dbp", "map"}
+    assert len(values(items, "pleth")) == 50 and {i.source for i in items} == {"nibp"}
     assert results(items) == [("nibp", 121.0, 75.0, 92.0, 80.0)]
 
 
@@ -64,9 +65,9 @@ def test_nibp_reported_only_when_counter_or_values_change():
     same = encode_message(["NIBP=4;121;75;92;80;ADULT;"])
     assert results(p.feed(same, 1.0)) == []  # label alone is no new measurement
     items = p.feed(encode_message(["NIBP=5;121;75;92;80;;"]), 2.0)
-    assert results(items) == [("nibp", 121.0, 75.0, 92.0, 80.0)]
+    assert results(items) == [("pulseox", 121.0, 75.0, 92.0, 80.0)]
     assert {i.flags for i in items if isinstance(i, Sample)} == {frozenset()}  # a new one is not of unknown age
-    assert results(p.feed(encode_message(["NIBP=5;130;75;92;80;;"]), 3.0)) == [("nibp", 130.0, 75.0, 92.0, 80.0)]
+    assert results(p.feed(encode_message(["NIBP=5;130;75;92;80;;"]), 3.0)) == [("pulseox", 130.0, 75.0, 92.0, 80.0)]
 
 
 def test_empty_fields_are_none_never_numbers():
@@ -76,7 +77,7 @@ def test_empty_fields_are_none_never_numbers():
     assert values(items, "resp_rate") == [None]
     assert results(items) == [] and values(items, "sbp") == []  # no measurement yet
     items = p.feed(encode_message(["NIBP=7;118;;;;;"]), 1.0)
-    assert results(items) == [("nibp", 118.0, None, None, None)]
+    assert results(items) == [("pulseox", 118.0, None, None, None)]
     assert not p.errors
 
 
@@ -87,7 +88,7 @@ def test_hr_line_is_ignored_and_rr_is_read():
 
 @pytest.mark.parametrize("line, error", [
     ("SPO2=1;9x;PR=80 ;", "bad SPO2"),
-    ("SPO2=1;101;PR=80 ;", "spo2 out of range"),
+    ("SPO2=1;101;PR=80 ;", "implausible spo2"),
     ("SPO2=1;-5;PR=80 ;", "bad SPO2"),
     ("SPO2=1;1e2;PR=80 ;", "bad SPO2"),
 ])
@@ -104,14 +105,13 @@ def test_pulse_rate_without_pr_label_is_none_and_counted():
     assert p.errors == {"bad SPO2": 1}
 
 
-def test_device_alarm_text_becomes_a_condition_per_source():
+def test_device_alarm_texts_of_every_line_become_one_condition():
     p = Ivy450cParser()
     items = p.feed(encode_message(["SPO2=1;85;PR=80 ;SPO2 LOW", "NIBP=4;190;110;137;80;;SYS HIGH"]), 0.0)
-    assert changes(items) == [("pulseox", Condition.DEVICE_ALARM, True, "SPO2: SPO2 LOW"),
-                              ("nibp", Condition.DEVICE_ALARM, True, "NIBP: SYS HIGH")]
+    assert changes(items) == [("pulseox", Condition.DEVICE_ALARM, True, "SPO2: SPO2 LOW; NIBP: SYS HIGH")]
     assert values(items, "spo2") == [85.0]
     items = p.feed(encode_message(["SPO2=1;95;PR=80 ;", "NIBP=4;190;110;137;80;;"]), 1.0)
-    assert changes(items) == [("pulseox", Condition.DEVICE_ALARM, False, ""), ("nibp", Condition.DEVICE_ALARM, False, "")]
+    assert changes(items) == [("pulseox", Condition.DEVICE_ALARM, False, "")]
 
 
 def test_messages_split_at_every_offset_give_the_same_values():
@@ -121,7 +121,7 @@ def test_messages_split_at_every_offset_give_the_same_values():
         p = Ivy450cParser()
         items = p.feed(stream[:cut], 0.0) + p.feed(stream[cut:], 0.0)
         assert values(items, "spo2") == [100.0, 97.0]
-        assert results(items) == [("nibp", 121.0, 75.0, 92.0, 80.0), ("nibp", 118.0, 76.0, 90.0, 71.0)]
+        assert results(items) == [("pulseox", 121.0, 75.0, 92.0, 80.0), ("pulseox", 118.0, 76.0, 90.0, 71.0)]
         assert len(values(items, "pleth")) == 100 and not p.errors
 
 
@@ -171,7 +171,7 @@ def test_encoder_and_parser_round_trip(spo2, pr, rr, nibp, pleth):
     p = Ivy450cParser()
     items = p.parse(msg, 0.0)  # the codec, before the gate
     assert (values(items, "spo2"), values(items, "pulse_rate"), values(items, "resp_rate")) == ([spo2], [pr], [rr])
-    assert results(items) == [("nibp", nibp.sbp, nibp.dbp, nibp.map, nibp.pulse_rate)]
+    assert results(items) == [("pulseox", nibp.sbp, nibp.dbp, nibp.map, nibp.pulse_rate)]
     assert values(items, "pleth") == [None if v is None else float(v) for v in pleth] + [None] * (50 - len(pleth))
     assert not p.errors
 
@@ -194,7 +194,7 @@ def test_simulator_output_parses_back_to_the_vitals():
         assert values(items, "resp_rate") == [v.resp_rate]
         pleth = values(items, "pleth")
         assert len(pleth) == 50 and all(x is not None and 0 <= x <= 164 for x in pleth) and max(pleth) > 50
-        assert results(items) == ([("nibp", round(v.sbp), round(v.dbp), round(v.map), round(v.pulse_rate))] if t == 0 else [])
+        assert results(items) == ([("pulseox", round(v.sbp), round(v.dbp), round(v.map), round(v.pulse_rate))] if t == 0 else [])
         assert not p.errors
 
 
@@ -204,7 +204,7 @@ def test_simulator_takes_a_new_nibp_every_five_minutes_and_blanks_spo2_on_probe_
     p.feed(sim.frame(base), 0.0)
     assert results(p.feed(sim.frame(replace(base, t=299.0, sbp=150)), 299.0)) == []
     items = p.feed(sim.frame(replace(base, t=300.0, sbp=150, probe_off=True, spo2=None, pulse_rate=None)), 300.0)
-    assert results(items) == [("nibp", 150.0, 80.0, round(80 + 70 / 3), None)]
+    assert results(items) == [("pulseox", 150.0, 80.0, round(80 + 70 / 3), None)]
     assert values(items, "spo2") == [None] and values(items, "pulse_rate") == [None]
     assert set(values(items, "pleth")) == {None}
 

@@ -109,9 +109,9 @@ def test_unknown_id():
         log.delete("zz", user="a", reason="b")
 
 
-def test_default_ids_are_unique_and_to_dict_is_plain():
+def test_default_ids_are_unique_and_data_is_plain():
     log = MarkerLog(load_clinical_config().markers, START, clock=Clock(START + 10))
     a, b = log.mark("1", user="A"), log.mark("1", user="A")
     assert a.id != b.id and len(a.id) == 32
-    assert a.to_dict() == {"id": a.id, "revision": 1, "t": START + 10, "code": "nausea", "label": "Nausea", "note": "",
+    assert a.to_data() == {"id": a.id, "revision": 1, "t": START + 10, "code": "nausea", "label": "Nausea", "note": "",
                            "user": "A", "recorded_at": START + 10, "reason": "", "deleted": False}

@@ -9,6 +9,7 @@ from hypothesis import given, strategies as st
 from devices.masimo import MasimoParser, MasimoSimulator, encode_line, format_number, radical7_fields
 from devices.sim.physiology import Patient, Vitals
 from devices.values import Condition, DeviceInfo, Sample, StatusChange
+from items import values
 
 UTC = timezone.utc
 RAD7 = b"02/22/16 22:47:45 SN=0000056661 SPO2=098% BPM=097 PI=03.60% SPCO=--.-% SPMET=--.-% DESAT=-- PIDELTA=+-- ALARM=0000 EXC=000800\r\n"
@@ -21,8 +22,6 @@ def parser() -> MasimoParser:
     return MasimoParser(tz=UTC)
 
 
-def values(items, param):
-    return [i.value for i in items if isinstance(i, Sample) and i.param == param]
 
 
 def vitals(items):

@@ -10,7 +10,7 @@ from monitor.scales import Aldrete, Cadss, DischargeCheck, Moaas, Rating
 
 def test_moaas_range_and_anchors():
     assert Moaas(5).anchor == "responds readily to name spoken in normal tone"
-    assert Moaas(0).to_dict() == {"scale": "moaas", "score": 0, "anchor": "no response after painful trapezius squeeze"}
+    assert Moaas(0).to_dict() == {"scale": "moaas", "total": 0, "anchor": "no response after painful trapezius squeeze"}
     for bad in (6, -1, 2.5, True, "3", None):
         with pytest.raises(ValueError, match="MOAA/S score must be a whole number from 0 to 5"):
             Moaas(bad)
@@ -31,7 +31,7 @@ def test_cadss_full_and_short_forms():
 
 
 def test_ratings_0_to_10():
-    assert Rating("nausea", 10).to_dict() == {"scale": "nausea", "score": 10}
+    assert Rating("nausea", 10).to_dict() == {"scale": "nausea", "total": 10}
     with pytest.raises(ValueError, match="anxiety rating must be a whole number from 0 to 10, got 11"):
         Rating("anxiety", 11)
     with pytest.raises(ValueError, match="'nausea' or 'anxiety'"):

@@ -16,6 +16,9 @@ from devices.values import NibpResult, sample
 from monitor.scales import Aldrete, Moaas, Rating
 from monitor.schedule import Phase
 from monitor.session import OVERDUE_KEY, ClinicalSession, SessionError
+from monitor.markers import MarkerRevision
+from monitor.records import SessionStart
+from monitor.session_record import SqliteSessions
 from monitor.store import Store
 
 CFG = load_clinical_config()
@@ -45,7 +48,7 @@ class Rig:
         self.baselines: dict[str, float] = {}
         self.commandable = commandable
         self.engine = None if plan is None else InfusionEngine(plan, clock=self.clock, wallclock=self.clock.wall)
-        self.s = ClinicalSession(CFG, infusion=self.engine, journal=lambda k, d, u: self.journal.append((k, d, u)),
+        self.s = ClinicalSession(CFG, infusion=self.engine, journal=lambda rec, u: self.journal.append((rec.KIND, rec.to_data(), u)),
                                  set_baseline=self.baselines.__setitem__, nibp_commandable=lambda: self.commandable,
                                  clock=self.clock, wallclock=self.clock.wall, session_number=3, course_length=6)
 
@@ -222,7 +225,8 @@ def test_core_counts_the_patients_sessions_and_journals_them(tmp_path):
         assert core.clinical is not None and core.clinical.status().course_text == f"infusion {n} of 6"
         core.clinical.mark("3", "nurse")
         core.stop()
-    rows = list(store.query("SELECT kind, data FROM journal WHERE session_id = 2 ORDER BY t"))
-    kinds = [k for k, _ in rows]
-    assert "session_info" in kinds and "marker" in kinds
+    sessions = SqliteSessions(tmp_path / "s.db")
+    record = sessions.record(sessions.resolve("2"))
+    assert [r.session_number for _, r in record.entries(SessionStart)] == [2]
+    assert [r.code for _, r in record.entries(MarkerRevision)] == ["dizziness"]
     assert isinstance(core.lock, type(threading.RLock()))

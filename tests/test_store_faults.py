@@ -8,6 +8,7 @@ import time
 from devices.sim.runner import PtySimulator
 from devices.spec import DeviceSpec
 from monitor.core import MonitorCore
+from monitor.session_record import SqliteSessions
 from monitor.store import Store
 
 
@@ -37,12 +38,12 @@ def test_locked_database_alarms_then_catches_up_without_a_gap(tmp_path, monkeypa
             time.sleep(1.0)
         finally:
             core.stop()
-    store = Store(db)
-    times = [t for (t,) in store.query("SELECT t FROM numerics WHERE session_id = ? AND parameter = 'spo2' "
-                                       "ORDER BY t", [sid])]
+    sessions = SqliteSessions(db)
+    meta = sessions.resolve(str(sid))
+    times = [row.t for row in sessions.numerics(meta) if row.parameter == "spo2"]
     assert len(times) > 5
     assert max(b - a for a, b in zip(times, times[1:])) <= 1.5, "a gap in the stored SpO2"
-    assert store.session(sid)["state"] == "closed"
+    assert meta.state == "closed"
 
 
 def test_not_a_database_is_refused_in_words(tmp_path):

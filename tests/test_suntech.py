@@ -12,6 +12,7 @@ from devices.suntech import (
 )
 from devices.values import Condition, DeviceNotice, NibpResult, Sample, StatusChange
 from scripted import ScriptedPort
+from items import values
 
 RESULT_SEEN = bytes.fromhex("3E 18 73 00 4A 00 1E 01 00 00 00 00 00 00 31 07 55 00 58 00 00 00 00 E9")
 OK, K, A, B = (encode_status(c) for c in "OKAB")
@@ -21,8 +22,6 @@ def of(items, kind):
     return [i for i in items if isinstance(i, kind)]
 
 
-def values(items, param):
-    return [i.value for i in of(items, Sample) if i.param == param]
 
 
 def notices(items):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
@@ -11,6 +10,7 @@ from hypothesis import strategies as st
 
 from monitor.alarms import ParamLimits, Priority, ProfileError
 from monitor.alarms.profile import validate_limits, with_setting
+import stored
 from monitor.core import MonitorCore
 from devices.values import sample
 from monitor.store import Store
@@ -106,8 +106,7 @@ def test_audio_pause_countdown_and_a_new_alarm_breaks_it(qtbot, window, core):
 
 
 def _journal(core: MonitorCore) -> list[dict]:
-    rows = core.store.query("SELECT data, user FROM journal WHERE kind = 'limit_changed' ORDER BY t")
-    return [dict(json.loads(d), journal_user=u) for d, u in rows]
+    return [dict(d, journal_user=u) for d, u in stored.journal(core.store.path, core.session_id, "limit_changed")]
 
 
 def test_limits_dialog_applies_a_change_logged_with_who_old_and_new(qtbot, core):
@@ -122,7 +121,7 @@ def test_limits_dialog_applies_a_change_logged_with_who_old_and_new(qtbot, core)
     lim = core.alarms.limits("spo2")
     assert (lim.medium_low, lim.high_low, lim.delay_s) == (92.0, 90.0, 5.0)
     qtbot.waitUntil(lambda: len(_journal(core)) == 2, timeout=3000)
-    by_key = {row["condition"]: row for row in _journal(core)}
+    by_key = {row["key"]: row for row in _journal(core)}
     assert (by_key["medium_low"]["old"], by_key["medium_low"]["new"]) == (94.0, 92.0)
     assert (by_key["delay_s"]["old"], by_key["delay_s"]["new"]) == (10.0, 5.0)
     assert {row["journal_user"] for row in by_key.values()} == {"ann"}

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMessageBox
-
 from monitor.core import MonitorCore
 from monitor.store import Store
 from ui.devices_panel import SIMULATOR, DevicesPanel
 
 
-def test_add_a_simulated_pulse_oximeter_and_see_it_connected(qtbot, tmp_path, monkeypatch):
+def test_add_a_simulated_pulse_oximeter_and_see_it_connected(qtbot, tmp_path):
     core = MonitorCore(Store(tmp_path / "s.db"), [])
     core.start()
     sims = []
@@ -25,13 +23,13 @@ def test_add_a_simulated_pulse_oximeter_and_see_it_connected(qtbot, tmp_path, mo
         qtbot.waitUntil(lambda: panel.table.rowCount() == 1 and panel.table.item(0, 3).text() == "connected"
                         and int(panel.table.item(0, 5).text()) > 0, timeout=5000)
         assert panel.table.item(0, 1).text() == "nonin"
-        assert len(core.snapshot(trends=False).sweep) == 750  # 10 s at the Nonin's 75 Hz
-        qtbot.waitUntil(lambda: "spo2" in core.snapshot().latest, timeout=5000)
-        warnings = []
-        monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
-        panel.add()  # the role is taken now
-        assert warnings and "already connected" in warnings[0]
-        assert len(sims) == 1
+        qtbot.waitUntil(lambda: core.snapshot().primary("spo2") is not None, timeout=5000)
+        assert len(core.snapshot(trends=False).sweeps["pulseox"].values) == 750  # 10 s at the Nonin's 75 Hz
+        panel.add()  # a second oximeter is kept apart under its own source name
+        assert len(sims) == 2
+        qtbot.waitUntil(lambda: panel.table.rowCount() == 2, timeout=5000)
+        qtbot.waitUntil(lambda: ("pulseox-2", "spo2") in core.snapshot().latest, timeout=5000)
+        assert [v.source for v in core.snapshot().values_of("spo2")] == ["pulseox", "pulseox-2"]
     finally:
         core.stop()
         for sim in sims:

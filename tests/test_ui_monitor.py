@@ -7,6 +7,7 @@ import pytest
 from devices.sim.runner import PtySimulator
 from devices.spec import DeviceSpec
 from monitor.alarms import Priority
+import stored
 from monitor.core import MonitorCore
 from monitor.store import Store
 from ui.main_window import MainWindow
@@ -103,8 +104,7 @@ def test_a_manually_entered_bp_is_shown_stored_and_alarmed(qtbot, tmp_path, monk
         assert warnings and "below systolic" in warnings[0]
     finally:
         core.stop()
-    rows = list(Store(tmp_path / "s.db").query("SELECT parameter, value, flags FROM numerics WHERE session_id = ?",
-                                               [sid]))
+    rows = stored.numerics(tmp_path / "s.db", sid)
     assert ("sbp", 186.0, "manual") in rows and ("dbp", 104.0, "manual") in rows
 
 

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QInputDialog
 
+import stored
 from monitor.core import MonitorCore, SessionInfo
 from monitor.infusion import InfusionState
 from devices.values import NibpResult, sample
@@ -122,8 +123,7 @@ def window(qtbot, store):
 def journal(core: MonitorCore, kind: str) -> list[tuple[dict, str]]:
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline:
-        rows = [(json.loads(d), u) for d, u in core.store.query(
-            "SELECT data, user FROM journal WHERE session_id = ? AND kind = ? ORDER BY t", [core.session_id, kind])]
+        rows = stored.journal(core.store.path, core.session_id, kind)
         if rows:
             return rows
         time.sleep(0.05)
@@ -188,8 +188,8 @@ def test_scales_dialog_records_the_ticked_scales(qtbot, window):
     dlg.moaas.button(4).setChecked(True)
     dlg.ratings["nausea"].setValue(3)
     scores = dlg.scores()
-    assert [s.to_dict() for s in scores] == [{"scale": "moaas", "score": 4, "anchor": scores[0].anchor},
-                                            {"scale": "nausea", "score": 3}]
+    assert [s.to_dict() for s in scores] == [{"scale": "moaas", "total": 4, "anchor": scores[0].anchor},
+                                            {"scale": "nausea", "total": 3}]
     dlg.groups["cadss"].setChecked(True)
     dlg.cadss[0].setValue(2)
     assert dlg.cadss_total.text() == "total 2 / 24"

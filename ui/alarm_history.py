@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QDialog, QHBoxLayout, QHeaderView, QLabel, QPushB
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from monitor.alarms import AlarmEvent, EventKind, Priority
-from monitor.alarms.engine import CONDITION_TEXT, SOURCE_TEXT
+from monitor.alarms.engine import CONDITION_TEXT, source_text
 from monitor.alarms.profile import fmt, label, setting_words
 from monitor.core import MonitorCore
 from ui import theme
@@ -63,7 +63,7 @@ def _parameter(e: AlarmEvent) -> str:
     if e.param:
         return label(e.param)
     words = CONDITION_TEXT.get(e.condition, e.condition.replace("_", " "))
-    return f"{SOURCE_TEXT.get(e.source, e.source)}: {words}" if e.source != "app" else "Monitor"
+    return f"{source_text(e.source)}: {words}" if e.source != "app" else "Monitor"
 
 
 def history_rows(events: list[AlarmEvent], now: float) -> list[HistoryRow]:

@@ -194,8 +194,10 @@ class ClinicalPanel(QFrame):
 
     def open_discharge(self) -> None:
         snap = self.core.snapshot(trends=False)
-        sbp = snap.nibp.sbp if snap.nibp is not None and not snap.nibp.error else None
-        spo2 = snap.latest["spo2"].value if "spo2" in snap.latest else None
+        bp = snap.latest_nibp()
+        sbp = bp.valid.sbp if bp is not None and bp.valid is not None else None
+        latest_spo2 = snap.primary("spo2")
+        spo2 = latest_spo2.value if latest_spo2 is not None else None
         dialog = DischargeDialog(self.session.discharge_unmet, sbp, self.session.baseline("sbp"), spo2, self.user)
         if not dialog.exec():
             return

@@ -174,7 +174,7 @@ class MainWindow(QMainWindow):
             alarm = self.core.alarms.priority_of(alarm_param)
         if limits is not None:
             tile.set_limits(limits.medium_low, limits.medium_high)
-        latest = snap.latest.get(param)
+        latest = snap.primary(param)
         if latest is None:
             tile.show_state("---", "waiting for data", None, stale=False)
             return
@@ -191,20 +191,20 @@ class MainWindow(QMainWindow):
         tile.show_state(value_text(latest.value), note, alarm, stale=False)
 
     def _show_nibp(self, snap: Snapshot) -> None:
-        nibp_reader = self.core.readers.get("nibp")
-        self.bp_now.setVisible(nibp_reader is not None and nibp_reader.supports("nibp_start"))
-        self.bp_abort.setVisible(nibp_reader is not None and nibp_reader.supports("nibp_abort"))
+        self.bp_now.setVisible(self.core.nibp_reader("nibp_start") is not None)
+        self.bp_abort.setVisible(self.core.nibp_reader("nibp_abort") is not None)
         with self.core.lock:
             alarm = max(filter(None, (self.core.alarms.priority_of(p) for p in ("sbp", "dbp", "map"))), default=None)
-        cuff = snap.latest.get("cuff_pressure")
+        cuff = snap.primary("cuff_pressure")
         if cuff is not None and time.monotonic() - cuff.mono < 3 and cuff.value:
             self.nibp.show_state(f"{cuff.value:.0f}", "cuff inflating / measuring", None, stale=False)
             return
-        result = snap.nibp
-        if result is None or snap.nibp_mono is None:
+        state = snap.latest_nibp()
+        if state is None:
             self.nibp.show_state("---/---", "no measurement yet", alarm, stale=False)
             return
-        age = time.monotonic() - snap.nibp_mono
+        result = state.last
+        age = time.monotonic() - state.last_mono
         if result.error:
             self.nibp.show_state("---/---", f"Failed: {result.error} ({age_text(age)})", alarm, stale=True)
         elif age > BP_EXPIRED_AFTER_S:

@@ -37,12 +37,15 @@ class PlethSweep(pg.PlotWidget):
         self._buf = np.zeros(0)
 
     def show_snapshot(self, snap: Snapshot) -> None:
-        sweep = snap.sweep
+        current = snap.primary_sweep()
+        if current is None:
+            return
+        sweep = current.values
         if len(self._x) != len(sweep):
             self._x = np.linspace(0.0, SWEEP_S, len(sweep), endpoint=False)
             self._buf = np.empty(len(sweep))
         np.copyto(self._buf, sweep)
-        gap = (np.arange(GAP) + snap.sweep_pos) % len(sweep)
+        gap = (np.arange(GAP) + current.pos) % len(sweep)
         self._buf[gap] = np.nan
         self.curve.setData(self._x, self._buf, skipFiniteCheck=True)
 
@@ -97,7 +100,8 @@ class TrendPlot(pg.PlotWidget):
         now = time.time()
         first = now
         for param, curve in self.curves.items():
-            t, v = snap.trends.get(param, (np.zeros(0), np.zeros(0)))
+            source = next((s for s in snap.sources if (s, param) in snap.trends), "")
+            t, v = snap.trends.get((source, param), (np.zeros(0), np.zeros(0)))
             curve.setData(t, v, skipFiniteCheck=True)
             if len(t):
                 first = min(first, float(t[0]))

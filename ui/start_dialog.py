@@ -57,7 +57,7 @@ class StartSessionDialog(QDialog):
         self.user = user
         self.setWindowTitle("Start a session")
         self.setStyleSheet(DIALOG_STYLE)
-        self.patients = {pid: name or "" for pid, name in store.query("SELECT id, name FROM patients ORDER BY id")}
+        self.patients = dict(store.patients())
 
         self.patient = QComboBox()
         self.patient.setEditable(True)
@@ -160,7 +160,7 @@ class StartSessionDialog(QDialog):
         pid = self.patient_id()
         if not pid:
             return None
-        return int(next(self.store.query("SELECT COUNT(*) FROM sessions WHERE patient_id = ?", [pid]))[0]) + 1
+        return self.store.session_count(pid) + 1
 
     def plan(self) -> DosePlan | None:
         """Return the plan typed, None while a field is empty or not a number."""

@@ -57,7 +57,7 @@ from devices.values import (VALUE_BLOCKING, WAVEFORMS, Condition, DeviceInfo, De
 
 #: Sample flags that make a value unfit to start or end a physiological alarm.
 UNRELIABLE_FLAGS = frozenset({"questionable", "artifact"})
-#: Parameters that are single readings when they come from the "nibp" source (no delay).
+#: Parameters that are single readings, whatever device measured them (no delay; a newer reading supersedes).
 NIBP_PARAMS = frozenset({"sbp", "dbp", "map", "nibp_pulse_rate"})
 #: Source name of technical alarms raised by the application itself.
 APP_SOURCE = "app"
@@ -68,7 +68,15 @@ CONDITION_TEXT: dict[str, str] = {
     "device_alarm": "device alarm", "no_data": "no data", "port_lost": "connection lost",
     "nibp_failed": "BP measurement failed",
 }
-SOURCE_TEXT: dict[str, str] = {"pulseox": "Pulse oximeter", "nibp": "NIBP"}
+SOURCE_TEXT: dict[str, str] = {"pulseox": "Pulse oximeter", "nibp": "NIBP", "manual": "Manual BP", "app": "Monitor"}
+
+
+def source_text(source: str) -> str:
+    """Name a source for people: 'pulseox' -> 'Pulse oximeter', 'pulseox-2' -> 'Pulse oximeter 2'."""
+    base, dash, number = source.rpartition("-")
+    if dash and number.isdigit() and base in SOURCE_TEXT:
+        return f"{SOURCE_TEXT[base]} {number}"
+    return SOURCE_TEXT.get(source, source)
 #: Order in which blocking conditions are reported to a tile (most fundamental first).
 BLOCKING_ORDER = (Condition.PORT_LOST, Condition.NO_DATA, Condition.SENSOR_FAULT, Condition.PROBE_OFF,
                   Condition.SEARCHING)
@@ -153,7 +161,7 @@ class AlarmEngine:
         """Evaluate one device item; return the events it caused."""
         if isinstance(item, Sample):
             return self._finish(self._on_sample(item.source, item.param, item.value, item.flags,
-                                                item.source == "nibp" and item.param in NIBP_PARAMS))
+                                                item.param in NIBP_PARAMS))
         if isinstance(item, StatusChange):
             return self._finish(self._on_status(item.source, item.condition, item.active, item.detail))
         if isinstance(item, NibpResult):
@@ -365,7 +373,7 @@ class AlarmEngine:
             return []
         key = (source, condition.value)
         text = CONDITION_TEXT.get(condition.value, condition.value)
-        message = f"{SOURCE_TEXT.get(source, source)}: {text}" + (f" ({detail})" if detail and detail != text else "")
+        message = f"{source_text(source)}: {text}" + (f" ({detail})" if detail and detail != text else "")
         a = self._alarms.get(key)
         if active and a is None:
             return self._raise(source, condition.value, AlarmKind.TECHNICAL, rule.priority, "", message, None, None,
@@ -395,6 +403,8 @@ class AlarmEngine:
         events: list[AlarmEvent] = []
         for c in self._checks(param, value):
             key = (source, c.condition)
+            if single:  # the latest BP is the current BP, whichever device took it
+                events += self._supersede(source, c, value)
             a = self._alarms.get(key)
             tier = c.limits.tier(c.compared, c.side)
             if a is not None and a.present:
@@ -402,7 +412,7 @@ class AlarmEngine:
                 if c.limits.clears(c.compared, c.side):
                     events += self._end(key, a)
                 elif tier is not None:
-                    a.message, a.limit = self._describe(param, value, c, tier[1])
+                    a.message, a.limit = self._describe(source, param, value, c, tier[1])
                     if tier[0] > a.priority:
                         events += self._escalate(a, tier[0], "")
                 continue
@@ -419,20 +429,35 @@ class AlarmEngine:
             pending.seen = seen_at
             if now - pending.onset >= delay or c.limits.bypasses_delay(c.compared, c.side):
                 del self._pending[key]
-                message, limit = self._describe(param, value, c, tier[1])
+                message, limit = self._describe(source, param, value, c, tier[1])
                 events += self._raise(source, c.condition, AlarmKind.PHYSIOLOGICAL, tier[0], param, message, value,
                                       limit)
         return events + self._escalate_for_several()
 
-    def _describe(self, param: str, value: float, c: _Check, key: str) -> tuple[str, float]:
-        """Return the alarm text ("SpO2 87 < 90") and the absolute limit crossed."""
+    def _supersede(self, source: str, c: _Check, value: float) -> list[AlarmEvent]:
+        """End the same BP condition of other sources when this newer reading (value) clears it."""
+        events: list[AlarmEvent] = []
+        for key, a in list(self._alarms.items()):
+            if key[1] == c.condition and key[0] != source and a.present and c.limits.clears(c.compared, c.side):
+                a.value = value
+                events += self._end(key, a)
+        return events
+
+    def _describe(self, source: str, param: str, value: float, c: _Check, key: str) -> tuple[str, float]:
+        """Return the alarm text ("SpO2 87 < 90") and the absolute limit crossed.
+
+        When more than one device has given this parameter, the text names the
+        device ("SpO2 87 < 90 (Pulse oximeter 2)"), so the nurse knows which one.
+        """
         threshold = getattr(c.limits, key)
         op = c.limits.op(key)
+        several = sum(1 for (s, p) in self._last if p == param) > 1
+        where = f" ({source_text(source)})" if several else ""
         if c.baseline is None:
-            return f"{label(param)} {fmt(value)} {op} {fmt(threshold)}", threshold
+            return f"{label(param)} {fmt(value)} {op} {fmt(threshold)}{where}", threshold
         limit = c.baseline + threshold
-        return (f"{label(param)} {fmt(value)} {op} {fmt(limit)} (baseline {fmt(c.baseline)} +{fmt(threshold)})",
-                limit)
+        return (f"{label(param)} {fmt(value)} {op} {fmt(limit)} (baseline {fmt(c.baseline)} +{fmt(threshold)})"
+                f"{where}", limit)
 
     def _escalate_for_several(self) -> list[AlarmEvent]:
         present = [a for a in self._alarms.values() if a.kind is AlarmKind.PHYSIOLOGICAL and a.present]
