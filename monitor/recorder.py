@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from monitor.alarms.model import AlarmEvent, EventKind
 from devices.values import LIVE_ONLY, WAVEFORMS, DeviceInfo, DeviceNotice, NibpResult, Sample, StatusChange
-from monitor.store import Store, StoreError
+from monitor.store import Store, StoreError, journal_row
 
 FLUSH_INTERVAL_S = 0.5
 NUMERIC_REPEAT_S = 1.0
@@ -130,8 +130,7 @@ class Recorder(threading.Thread):
             self._raw(source, t, direction, data)
         elif isinstance(item, tuple) and item[0] == "journal":
             _, kind, data, user, t = item
-            self._rows["journal"].append({"session_id": sid, "t": t, "kind": kind, "user": user,
-                                          "data": json.dumps(data, default=str)})
+            self._rows["journal"].append(journal_row(sid, kind, data, user, t))
         elif isinstance(item, AlarmEvent):
             row = item.to_dict()
             if item.kind is EventKind.LIMIT_CHANGED:

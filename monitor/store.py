@@ -7,6 +7,7 @@ are UTC epoch seconds (float); each session keeps its IANA time zone name.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sqlite3
@@ -75,8 +76,12 @@ def _v1(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v2(db: sqlite_utils.Database) -> None:
+    db.execute("ALTER TABLE patients ADD COLUMN settings TEXT")  # JSON object of per-patient settings
+
+
 #: Migrations in order; index i upgrades user_version i to i + 1. Append, never edit.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -94,6 +99,11 @@ class SessionRow:
     dose_mg_per_kg: float | None
     infusion_min: float | None
     end_reason: str | None
+
+
+def journal_row(session_id: int, kind: str, data: dict[str, Any], user: str, t: float) -> dict[str, Any]:
+    """Return the journal table row of one clinical entry (data stored as JSON)."""
+    return {"session_id": session_id, "t": t, "kind": kind, "user": user, "data": json.dumps(data, default=str)}
 
 
 def local_tz_name() -> str:
@@ -167,6 +177,36 @@ class Store:
                 self.db["patients"].insert({"id": patient_id, "name": name, "created_utc": time.time()})
             elif name:
                 self.db.execute("UPDATE patients SET name = ? WHERE id = ?", [name, patient_id])
+
+    def set_patient_setting(self, patient_id: str, key: str, value: Any) -> None:
+        """Store one JSON-ready setting with the patient (created if new), keeping the others."""
+        with self.lock:
+            try:
+                with self.db.conn:
+                    if self.db.execute("SELECT 1 FROM patients WHERE id = ?", [patient_id]).fetchone() is None:
+                        self.db["patients"].insert({"id": patient_id, "created_utc": time.time()})
+                    settings = {**self.patient_settings(patient_id), key: value}
+                    self.db.execute("UPDATE patients SET settings = ? WHERE id = ?", [json.dumps(settings), patient_id])
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(_explain(self.path, exc)) from None
+
+    def patient_settings(self, patient_id: str) -> dict[str, Any]:
+        """Return the patient's settings ({} for an unknown patient or unreadable settings)."""
+        with self.lock:
+            row = self.db.execute("SELECT settings FROM patients WHERE id = ?", [patient_id]).fetchone()
+        try:
+            settings = json.loads(row[0]) if row and row[0] else {}
+        except ValueError:
+            return {}
+        return settings if isinstance(settings, dict) else {}
+
+    def append_journal(self, session_id: int, kind: str, data: dict[str, Any], user: str, t: float) -> None:
+        """Add one journal entry to a session (running or closed) in its own short transaction.
+
+        For writers outside the session's recorder, e.g. the `outcome` command;
+        the recorder batches its own entries.
+        """
+        self.write_batch({"journal": [journal_row(session_id, kind, data, user, t)]})
 
     def create_session(self, **fields: Any) -> int:
         """Insert a running session for this process and return its id."""
