@@ -135,7 +135,7 @@ class BpForecast:
             doses = _dose(self.doses[0]) if len(self.doses) == 1 else \
                 f"{self.doses[0]:g}-{_dose(self.doses[-1])}"
             source = f"from {n} earlier infusion{'s' if n > 1 else ''} at {doses}"
-            if self.own_weight < 0.5:
+            if self.own_weight <= 0.5:  # the population figure weighs at least as much as their own
                 source += f", leaning on the {population}"
         if self.planned_dose_mg_per_kg not in (self.doses or (p.reference_dose_mg_per_kg,)):
             source += f", scaled to {_dose(self.planned_dose_mg_per_kg)}"
