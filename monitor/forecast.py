@@ -125,7 +125,7 @@ class BpForecast:
                     f"({self.peak_low:.0f}-{self.peak_high:.0f}, {pct})")
         else:
             what = (f"expected rise about {self.expected_rise:+.0f} mmHg "
-                    f"({self.rise_low:+.0f} to {self.rise_high:+.0f}, {pct}); no baseline BP yet")
+                    f"({self.rise_low:+.0f} to {self.rise_high:+.0f}, {pct})")
         p = self.prior
         population = f"population figure {p.population_rise_mmhg:+.0f} mmHg at {_dose(p.reference_dose_mg_per_kg)}"
         if self.n_used == 0:
@@ -143,7 +143,8 @@ class BpForecast:
         if self.n_unusable:
             n = self.n_unusable
             unusable = f" ({n} earlier infusion{'s' if n > 1 else ''} without a baseline or peak BP not used)"
-        return f"{what} {source}{unusable}" if self.n_used else f"{source}; {what}{unusable}"
+        no_baseline = "; no baseline BP yet" if self.baseline_sbp is None else ""
+        return (f"{what} {source}" if self.n_used else f"{source}; {what}") + unusable + no_baseline
 
 
 def _dose(mg_per_kg: float) -> str:
