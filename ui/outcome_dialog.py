@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (QAbstractButton, QButtonGroup, QDialog, QGridLayo
                                QVBoxLayout, QWidget)
 
 from monitor.alarms import Priority
+from monitor.clinical_config import load_clinical_config
 from monitor.instruments import Instrument, instrument
 from monitor.outcomes import OutcomeFlag, OutcomeScore, entered
 from ui import theme
@@ -75,7 +76,6 @@ class OutcomeDialog(QDialog):
         if not instruments:
             raise ValueError("no questionnaire to ask")
         if cutoffs is None:
-            from monitor.clinical_config import load_clinical_config
             cutoffs = load_clinical_config().outcomes.cutoffs
         self.instruments: list[Instrument] = [instrument(code) for code in instruments]
         self.user, self.mode, self._cutoffs, self._clock = user, mode, dict(cutoffs), clock
@@ -168,7 +168,7 @@ class OutcomeDialog(QDialog):
     def _nurse_form(self, inst: Instrument) -> QWidget:
         grid = QGridLayout()
         grid.setColumnStretch(0, 1)
-        grid.addWidget(_label(inst.stem, "dim"), 0, 0)
+        grid.addWidget(_label(f"{inst.name} ({inst.measures}). {inst.stem}", "dim"), 0, 0)
         for col, option in enumerate(inst.options, start=1):
             head = _label(f"{option.score}\n{option.text}", "head")
             head.setAlignment(Qt.AlignCenter)
@@ -180,6 +180,7 @@ class OutcomeDialog(QDialog):
             self._group(inst, radios)  # type: ignore[arg-type]
             for col, radio in enumerate(radios, start=1):
                 grid.addWidget(radio, row, col, Qt.AlignCenter)
+        grid.addWidget(_label(inst.source, "head"), len(inst.items) + 1, 0, 1, len(inst.options) + 1)
         body = QWidget()
         body.setLayout(grid)
         scroll = QScrollArea()
