@@ -79,6 +79,13 @@ def _parser() -> argparse.ArgumentParser:
     db_arg(rep)
     rep.add_argument("--session", required=True, help="session id or 'latest'")
 
+    out = sub.add_parser("outcome", help="enter an outcome questionnaire (PHQ-9, GAD-7, PCL-5) into a session")
+    db_arg(out)
+    out.add_argument("--session", required=True, help="session id or 'latest' (running or closed)")
+    out.add_argument("--instrument", required=True, metavar="phq9|gad7|pcl5")
+    out.add_argument("--items", required=True, metavar="1,2,0,...", help="every item's score in form order")
+    out.add_argument("--user", default="import", help="who entered it (default: import)")
+
     exp = sub.add_parser("export", help="export a session")
     db_arg(exp)
     exp.add_argument("--session", required=True, help="session id or 'latest'")
@@ -148,6 +155,28 @@ def cmd_export(args: argparse.Namespace) -> int:
         with open(args.output, "w", newline="", encoding="utf-8") as out:
             n = write_csv(sessions, meta, out)
         print(f"wrote {n} rows of session {meta.ref} to {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_outcome(args: argparse.Namespace) -> int:
+    """Check a questionnaire before touching the database, append it to the session's journal, say what it means."""
+    from monitor.clinical_config import ConfigError, load_clinical_config
+    from monitor.instruments import OutcomeError, parse_items
+    from monitor.outcomes import entered
+
+    try:
+        cutoffs = load_clinical_config().outcomes.cutoffs
+        score = entered(args.instrument, parse_items(args.items), user=args.user, mode="import", cutoffs=cutoffs)
+    except (ConfigError, OutcomeError) as exc:
+        raise UserError(str(exc)) from None
+    meta = _resolve(_open_sessions(args.db), args.session)
+    _open_store(args.db).append_journal(meta.id, score, score.user, score.t)
+    print(f"session {meta.ref}: {score.summary}")
+    flag_item = score.definition.flag_item
+    if score.flag:
+        print(f"FLAG: {score.flag_text}: a clinician must assess the patient before the infusion")
+    elif flag_item is not None:
+        print(f"item {flag_item}: 0, no flag")
     return 0
 
 
@@ -303,7 +332,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"record": cmd_record, "simulate": cmd_simulate, "sessions": cmd_sessions, "export": cmd_export,
-            "replay": cmd_replay}
+            "replay": cmd_replay, "outcome": cmd_outcome}
 WINDOW_COMMANDS = ("run", "demo")
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from monitor.forecast import ForecastPrior
+from monitor.instruments import INSTRUMENTS, OutcomeError
 from monitor.scales import SCALE_CODES
 
 #: The packaged defaults.
@@ -95,6 +97,14 @@ class ScaleTime:
 
 
 @dataclass(frozen=True)
+class OutcomeConfig:
+    """Outcome questionnaires: the instruments a patient is asked unless set per patient, and cut-offs (PCL-5)."""
+
+    instruments: tuple[str, ...]
+    cutoffs: dict[str, int]
+
+
+@dataclass(frozen=True)
 class ClinicalConfig:
     """Everything clinical a session needs from configuration."""
 
@@ -105,6 +115,8 @@ class ClinicalConfig:
     discharge_aldrete_min: int
     markers: tuple[MarkerDef, ...]
     scale_times: tuple[ScaleTime, ...]
+    outcomes: OutcomeConfig
+    bp_forecast: ForecastPrior
 
 
 def load_clinical_config(path: str | Path | None = None) -> ClinicalConfig:
@@ -168,7 +180,8 @@ class _Reader:
 
     def config(self, data: Any) -> ClinicalConfig:
         top = self.obj(data, "top level", {"dose_limits", "infusion", "nibp_schedule", "observation_min",
-                                           "discharge_aldrete_min", "markers", "scale_times"})
+                                           "discharge_aldrete_min", "markers", "scale_times", "outcomes",
+                                           "bp_forecast"})
         dl = self.obj(top["dose_limits"], "dose_limits", {"weight_kg", "dose_mg_per_kg", "duration_min", "bag_volume_ml"})
         limits = DoseLimits(**{k: self.range_(dl[k], f"dose_limits.{k}") for k in
                                ("weight_kg", "dose_mg_per_kg", "duration_min", "bag_volume_ml")})
@@ -192,7 +205,34 @@ class _Reader:
             discharge_aldrete_min=aldrete,
             markers=self.markers(top["markers"]),
             scale_times=self.scale_times(top["scale_times"]),
+            outcomes=self.outcomes(top["outcomes"]),
+            bp_forecast=self.bp_forecast(top["bp_forecast"]),
         )
+
+    def outcomes(self, v: Any) -> OutcomeConfig:
+        d = self.obj(v, "outcomes", {"instruments", "cutoffs"})
+        codes = d["instruments"]
+        if not isinstance(codes, list) or len(set(map(str, codes))) != len(codes):
+            raise _Bad("outcomes.instruments must be a list of instrument codes, each at most once")
+        for code in codes:
+            if code not in INSTRUMENTS:
+                raise _Bad(f"outcomes.instruments: unknown instrument {code!r} (known: {', '.join(INSTRUMENTS)})")
+        wanted = {c for c, i in INSTRUMENTS.items() if i.uses_cutoff}
+        cut = self.obj(d["cutoffs"], "outcomes.cutoffs", wanted)
+        try:
+            cutoffs = {c: INSTRUMENTS[c].check_cutoff(cut[c]) for c in sorted(wanted)}
+        except OutcomeError as e:
+            raise _Bad(f"outcomes.cutoffs: {e}") from None
+        return OutcomeConfig(tuple(codes), cutoffs)  # type: ignore[arg-type]
+
+    def bp_forecast(self, v: Any) -> ForecastPrior:
+        keys = [f.name for f in ForecastPrior.__dataclass_fields__.values()]
+        d = self.obj(v, "bp_forecast", set(keys))
+        values = {k: self.num(d[k], f"bp_forecast.{k}", positive=k != "population_rise_mmhg") for k in keys}
+        try:
+            return ForecastPrior(**values)
+        except ValueError as e:
+            raise _Bad(str(e)) from None
 
     def markers(self, v: Any) -> tuple[MarkerDef, ...]:
         if not isinstance(v, list) or not v:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import queue
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,15 +25,18 @@ from monitor.alarms import ActiveAlarm, AlarmEngine, AlarmEvent, Priority, load_
 from monitor.dosing import DosePlan
 from monitor.infusion import InfusionEngine, InfusionEvent, InfusionState, InfusionStatus
 from monitor.live import LiveState, Snapshot
+from monitor.outcomes import outcomes_of
 from monitor.recorder import Recorder
 from monitor.records import ManualBp, Record
 from devices.values import DeviceInfo, DeviceItem, NibpResult, sample
 from monitor.session import ClinicalSession
-from monitor.store import Store
+from monitor.store import Store, StoreError
 
 TICK_S = 0.1
 #: Source name of BP readings the nurse types in (read on a device that is not connected).
 MANUAL_SOURCE = "manual"
+#: How often (s) the core looks for questionnaires another program wrote into the running session.
+OUTCOME_POLL_S = 2.0
 log = logging.getLogger(__name__)
 
 
@@ -94,6 +98,7 @@ class MonitorCore:
         self._inbox: queue.SimpleQueue[DeviceItem] = queue.SimpleQueue()
         self._halt = threading.Event()
         self._thread = threading.Thread(target=self._run, name="core", daemon=True)
+        self._outcome_watch = threading.Thread(target=self._watch_outcomes, name="outcome-watch", daemon=True)
         self._listeners: list[Callable[[AlarmEvent], None]] = []
         self.readers: dict[str, DeviceReader] = {}
         self.recorder: Recorder | None = None
@@ -129,6 +134,7 @@ class MonitorCore:
         for spec in self.specs:
             self._add_reader(spec)
         self._thread.start()
+        self._outcome_watch.start()
         return self.session_id
 
     def add_device(self, spec: DeviceSpec) -> DeviceSpec:
@@ -164,8 +170,9 @@ class MonitorCore:
         for reader in self.readers.values():
             reader.stop()
         self._halt.set()
-        if self._thread.is_alive():
-            self._thread.join(2.0)
+        for thread in (self._thread, self._outcome_watch):
+            if thread.is_alive():
+                thread.join(2.0)
         self._drain()
         if self.recorder is not None:
             self.recorder.stop()
@@ -206,6 +213,20 @@ class MonitorCore:
             self.journal(ended, ended.user)
             self.raise_technical("infusion_end", Priority.LOW,
                                  "Planned infusion time reached: check the pump, then press Complete")
+
+    def _watch_outcomes(self) -> None:
+        """Adopt questionnaires imported into this session by another program (`infusion-monitor outcome`).
+
+        On its own thread, so the core thread never waits for the database;
+        the session raises the item-9 flag alarm on its next tick.
+        """
+        while not self._halt.wait(OUTCOME_POLL_S):
+            try:
+                found = outcomes_of(self.store, self.session_id)  # type: ignore[arg-type]
+            except (StoreError, sqlite3.DatabaseError):
+                continue  # the recorder already reports a failing database; look again next time
+            if self.clinical is not None:
+                self.clinical.adopt_outcomes(found)
 
     def _drain(self) -> None:
         try:

@@ -315,3 +315,4 @@ class OperatorChange(Record):
 import monitor.alarms.model  # noqa: E402,F401  LimitChange
 import monitor.infusion  # noqa: E402,F401  InfusionEvent
 import monitor.markers  # noqa: E402,F401  MarkerRevision
+import monitor.outcomes  # noqa: E402,F401  OutcomeScore, OutcomeReview

@@ -5,8 +5,17 @@ engine (start -> infusion phase; stopped or completed -> observation with its
 timer), decides when a BP is due (and asks the core to start the NIBP when the
 device takes commands), raises the "NIBP overdue" technical alarm, gives the
 alarm engine its baselines and records everything the nurse enters (markers
-and their revisions, scales, discharge) in the session journal, so that a
-later review can rebuild the session from the database alone.
+and their revisions, scales, outcome questionnaires, discharge) in the session
+journal, so that a later review can rebuild the session from the database alone.
+
+The PHQ-9 item-9 flag (outcomes.py) raises a medium-priority technical alarm,
+OUTCOME_FLAG_KEY, and holds it until a clinician has written a review of every
+flagged entry: acknowledging it only stops its sound. Medium, because the
+guidance asks for a prompt assessment before the infusion, not an immediate
+intervention; an alarm rather than a quiet notice, because it must be seen
+before the infusion starts and stays on the alarm bar until reviewed. The
+flag itself is never cleared: status().outcome_flags lists it with its
+reviews for as long as the session exists, and the journal keeps both.
 
 Threading: every method runs under `lock` (the core passes its own RLock, so
 the core thread and the UI thread never see a half-updated session). Times:
@@ -28,6 +37,7 @@ from monitor.infusion import InfusionEngine, InfusionState
 from monitor.markers import MarkerLog, MarkerRevision
 from monitor.records import (Baseline, BpRequest, Discharge, ObservationComplete, PhaseChange, Record, ScaleEntry,
                              SessionStart)
+from monitor.outcomes import OutcomeFlag, OutcomeReview, OutcomeScore, SessionOutcomes
 from devices.values import DeviceItem, NibpResult, Sample
 from monitor.scales import Aldrete, Cadss, DischargeCheck, Moaas, Rating
 from monitor.schedule import BpSchedule, Phase, ScaleDue, ScaleSchedule
@@ -42,6 +52,8 @@ NIBP_RETRY_S = 60.0
 #: Key of the technical alarm raised when a scheduled BP is overdue.
 OVERDUE_KEY = "nibp_overdue"
 OBSERVATION_DONE_KEY = "observation_done"
+#: Key of the technical alarm held while a flagged outcome entry (PHQ-9 item 9) awaits a clinician's review.
+OUTCOME_FLAG_KEY = "outcome_flag"
 
 Score = Moaas | Cadss | Rating | Aldrete
 
@@ -86,6 +98,13 @@ class SessionStatus:
     course_length: int | None
     baseline: dict[str, float]
     discharge: dict[str, Any] | None
+    outcomes: tuple[OutcomeScore, ...]  # every questionnaire entered in this session, oldest first
+    outcome_flags: tuple[OutcomeFlag, ...]  # every flagged entry with its reviews, reviewed or not
+
+    @property
+    def unreviewed_flags(self) -> tuple[OutcomeFlag, ...]:
+        """Return the flags no clinician has reviewed yet (shown before the infusion starts)."""
+        return tuple(f for f in self.outcome_flags if not f.reviewed)
 
     @property
     def course_text(self) -> str:
@@ -153,6 +172,9 @@ class ClinicalSession:
         self._observation_end: float | None = None
         self._observation_done_said = False
         self._discharge: dict[str, Any] | None = None
+        self._outcomes = SessionOutcomes()
+        self._flagged: frozenset[str] = frozenset()  # ids of the unreviewed flagged entries the alarm stands for
+        self._actions: list[SessionAction] = []  # raised by people's entries, carried out on the next tick
         self.soft_limits_confirmed = False  # the start dialog recorded a confirmation (SessionInfo.extra)
 
     @classmethod
@@ -220,7 +242,8 @@ class ClinicalSession:
         """Advance phases and schedules; return what the core must do (start NIBP, alarms)."""
         with self.lock:
             self._follow_infusion()
-            actions = self._nibp_actions()
+            actions, self._actions = self._actions, []
+            actions += self._nibp_actions()
             if self._observation_end is not None and not self._observation_done_said \
                     and self._clock() >= self._observation_end:
                 self._observation_done_said = True
@@ -319,6 +342,51 @@ class ClinicalSession:
                           user.strip())
             return counted
 
+    def record_outcome(self, score: OutcomeScore) -> None:
+        """Store a questionnaire entered now (nurse or patient mode); a flagged one raises the outcome-flag alarm."""
+        with self.lock:
+            if self._outcomes.score(score.id) is not None:
+                raise SessionError("this questionnaire entry is already recorded")
+            self._journal(score, score.user)
+            self._take_outcomes([score])
+
+    def review_outcome_flag(self, outcome_id: str, reviewer: str, note: str) -> OutcomeReview:
+        """Record a clinician's review of a flagged entry; the alarm ends when every flag is reviewed.
+
+        The flag and the review both stay in the record. OutcomeError (a
+        ValueError) without a reviewer or a note, SessionError for an entry
+        that is not flagged in this session.
+        """
+        with self.lock:
+            score = self._outcomes.score(outcome_id)
+            if score is None or not score.flag:
+                raise SessionError("there is no flagged questionnaire entry with this id in the session")
+            review = OutcomeReview(outcome_id, reviewer, note, self._wallclock())
+            self._journal(review, review.reviewer)
+            self._take_outcomes([review])
+            return review
+
+    def adopt_outcomes(self, found: SessionOutcomes) -> None:
+        """Take in entries and reviews another program wrote into this session (the `outcome` command)."""
+        with self.lock:
+            self._take_outcomes([*found.scores, *found.reviews])
+
+    def _take_outcomes(self, records: list[OutcomeScore | OutcomeReview]) -> None:
+        """Merge records; raise the flag alarm afresh for a new flag, update its words, or end it when all are reviewed."""
+        self._outcomes = self._outcomes.merge(records)
+        unreviewed = self._outcomes.unreviewed()
+        ids = frozenset(s.id for s in unreviewed)
+        if ids - self._flagged:  # a new flag: a new, unacknowledged alarm even if the last one was acknowledged
+            self._actions.append(SessionAction("clear", OUTCOME_FLAG_KEY))
+        if unreviewed and ids != self._flagged:
+            s = unreviewed[-1]
+            more = f" (and {len(unreviewed) - 1} more)" if len(unreviewed) > 1 else ""
+            self._actions.append(SessionAction("raise", OUTCOME_FLAG_KEY, Priority.MEDIUM,
+                                               f"{s.flag_text}{more}: a clinician must review before the infusion"))
+        elif not unreviewed and self._flagged:
+            self._actions.append(SessionAction("clear", OUTCOME_FLAG_KEY))
+        self._flagged = ids
+
     def discharge(self, aldrete: Aldrete, *, vitals_near_baseline: bool, responsible_adult: str, checked_by: str,
                   checklist: dict[str, bool], override_reason: str = "") -> DischargeResult:
         """Assess discharge: always journaled; closes the session when ready or overridden with a reason.
@@ -388,4 +456,5 @@ class ClinicalSession:
                 bp_due_in_s=self.bp.seconds_until_due, bp_overdue_s=self.bp.overdue_s,
                 bp_auto=self._commandable(), bp_pending=self._nibp.pending, scales_due=self.scales.due(),
                 markers=self.markers.current(), session_number=self.session_number,
-                course_length=self.course_length, baseline=dict(self._base.values), discharge=self._discharge)
+                course_length=self.course_length, baseline=dict(self._base.values), discharge=self._discharge,
+                outcomes=self._outcomes.scores, outcome_flags=self._outcomes.flags())

@@ -8,6 +8,7 @@ export read through monitor.session_record, on a read-only connection.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sqlite3
@@ -21,6 +22,7 @@ from typing import Any, Callable, Iterator
 import sqlite_utils
 
 from monitor import __version__
+from monitor.records import JournalEntry, Record, from_row, to_row
 
 #: A running session whose heartbeat is older than this, from another host, is
 #: treated as interrupted (on this host a dead pid is proof enough).
@@ -141,8 +143,13 @@ def _v2(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v3(db: sqlite_utils.Database) -> None:
+    """Per-patient settings (JSON object), e.g. which outcome questionnaires the patient is asked."""
+    db.execute("ALTER TABLE patients ADD COLUMN settings TEXT")
+
+
 #: Migrations in order; index i upgrades user_version i to i + 1. Append, never edit.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -247,6 +254,48 @@ class Store:
                                 [patient_id, name, time.time()])
             elif name:
                 self.db.execute("UPDATE patients SET name = ? WHERE id = ?", [name, patient_id])
+
+    def set_patient_setting(self, patient_id: str, key: str, value: Any) -> None:
+        """Store one JSON-ready setting with the patient (created if new), keeping the others."""
+        with self._write():
+            if self.db.execute("SELECT 1 FROM patients WHERE id = ?", [patient_id]).fetchone() is None:
+                self.db.execute("INSERT INTO patients (id, created_utc) VALUES (?, ?)", [patient_id, time.time()])
+            settings = {**self.patient_settings(patient_id), key: value}
+            self.db.execute("UPDATE patients SET settings = ? WHERE id = ?", [json.dumps(settings), patient_id])
+
+    def patient_settings(self, patient_id: str) -> dict[str, Any]:
+        """Return the patient's settings ({} for an unknown patient or unreadable settings)."""
+        with self.lock:
+            row = self.db.execute("SELECT settings FROM patients WHERE id = ?", [patient_id]).fetchone()
+        try:
+            settings = json.loads(row[0]) if row and row[0] else {}
+        except ValueError:
+            return {}
+        return settings if isinstance(settings, dict) else {}
+
+    def journal_records(self, session_id: int, kinds: tuple[str, ...]) -> list[JournalEntry]:
+        """Return a session's journal records of some kinds, in time order (rows that do not read are skipped)."""
+        marks = ", ".join("?" * len(kinds))
+        with self.lock:
+            rows = self.db.execute(f"SELECT t, kind, v, data, user FROM journal WHERE session_id = ? AND kind IN "
+                                   f"({marks}) ORDER BY t, rowid", [session_id, *kinds]).fetchall()
+        entries = []
+        for t, kind, version, data, user in rows:
+            try:
+                entries.append(JournalEntry(t, user or "", from_row(kind, version, data)))
+            except ValueError:  # RecordError, or a record's own validation
+                continue
+        return entries
+
+    def append_journal(self, session_id: int, record: Record, user: str, t: float) -> None:
+        """Add one journal record to a session (running or closed) in its own short transaction.
+
+        For writers outside the session's recorder, e.g. the `outcome` command;
+        the recorder batches its own entries.
+        """
+        kind, version, data = to_row(record)
+        self.write_batch({"journal": [{"session_id": session_id, "t": t, "kind": kind, "v": version, "data": data,
+                                       "user": user}]})
 
     def create_session(self, **fields: Any) -> int:
         """Insert a running session for this process and return its id."""
