@@ -26,6 +26,13 @@ class SerialSettings:
     bytesize: int = serial.EIGHTBITS
     parity: str = serial.PARITY_NONE
     stopbits: float = serial.STOPBITS_ONE
+    rtscts: bool = False  # hardware flow control (the GE monitors need it)
+
+    @property
+    def bytes_per_s(self) -> float:
+        """Return the most bytes a second the line can carry (start, data, parity and stop bits)."""
+        bits = 1 + self.bytesize + (self.parity != serial.PARITY_NONE) + self.stopbits
+        return self.baudrate / bits
 
 
 class ConditionTracker:
@@ -67,6 +74,8 @@ class Parser(ABC):
     on the next valid frame. Timestamps come from the caller (receive time,
     UTC epoch s). After a connection loss the reader calls reset(), so a frame
     cut by the loss is never completed with bytes of the next connection.
+    `frames` counts the whole frames (messages, records) decoded, for support
+    and for the prober, which weighs frames against errors.
     """
 
     #: nominal waveform sample rate (Hz) of the protocol, 0 if none
@@ -75,6 +84,7 @@ class Parser(ABC):
     def __init__(self, source: str = "pulseox") -> None:
         self.source = source
         self.errors: Counter[str] = Counter()
+        self.frames = 0
         self.conditions = ConditionTracker(source)
 
     def feed(self, data: bytes, t: float) -> list[DeviceItem]:
@@ -89,12 +99,13 @@ class Parser(ABC):
         """Start clean (a new connection): drop partial frames and what the stream said.
 
         Returns the ends of the conditions the old stream had raised: after a
-        reconnect the device says again what is true. Error counts are kept.
+        reconnect the device says again what is true. Error and frame counts are kept.
         """
-        ended: list[DeviceItem] = [StatusChange(t, self.source, cond, False) for cond in self.conditions.active]
-        errors = self.errors
+        ended: list[DeviceItem] = [StatusChange(t, self.conditions.source, cond, False)
+                                   for cond in self.conditions.active]
+        errors, frames = self.errors, self.frames
         self._restart()
-        self.errors = errors
+        self.errors, self.frames = errors, frames
         return ended
 
     def _restart(self) -> None:
@@ -145,3 +156,17 @@ class Driver:
     def supports(self, name: str) -> bool:
         """Tell whether command(name) is available, so the UI can offer it."""
         return False
+
+    def probe_query(self) -> bytes:
+        """Return a harmless query that makes a silent device answer, b"" to only listen.
+
+        Used by the prober on ports of unknown content: it may ask the device
+        to identify itself or to send its values once, never start a
+        measurement or change a setting. A device that streams on its own
+        needs none.
+        """
+        return b""
+
+    def probe_restore(self) -> bytes:
+        """Return bytes that undo whatever probe_query() started (b"" when it started nothing)."""
+        return b""
