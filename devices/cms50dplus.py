@@ -82,6 +82,7 @@ class Cms50dPlusParser(Parser):
             elif self._buf:
                 self._buf.append(byte)
                 if len(self._buf) == 5:
+                    self.frames += 1
                     out.extend(self._frame(decode(bytes(self._buf)), t))
                     self._buf.clear()
             else:
@@ -140,4 +141,5 @@ SPEC = ProtocolSpec(
     settings=SETTINGS,
     parser=Cms50dPlusParser,
     simulator=Cms50dPlusSimulator,
+    byte_rate=300.0,  # 60 frames of 5 bytes
 )

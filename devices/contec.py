@@ -188,6 +188,7 @@ class ContecParser(Parser):
         except ValueError:
             self.errors["framing"] += 1
             return []
+        self.frames += 1
         if ptype == LIVE_DATA:
             return self._live(decode_live(data), t)
         if ptype == DEVICE_ID:
@@ -269,6 +270,10 @@ class ContecDriver(Driver):
     def _sent(self, now: float) -> None:
         self._last_sent = now
         self._live_since_sent = False
+
+    def probe_query(self) -> bytes:
+        """Ask the device for its ID: it answers without starting the live stream."""
+        return DEVICE_ID_REQUEST
 
 
 class ContecSimulator(DeviceSimulator):
@@ -358,4 +363,5 @@ SPEC = ProtocolSpec(
     parser=ContecParser,
     simulator=ContecSimulator,
     driver=ContecDriver,
+    byte_rate=540.0,  # 60 packets of 9 bytes
 )
