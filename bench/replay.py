@@ -65,7 +65,7 @@ def run() -> list[str]:
         start = time.perf_counter()
         report = replay(store, sid)
         elapsed = time.perf_counter() - start
-        values = report.items["pulseox"]
+        values = report.devices["pulseox"].items
         naive = values / naive_values_per_s(store, sid)
         store.close()
     return [f"replay of an {HOURS:g} h capture: {elapsed:.1f} s for {values:,} values "

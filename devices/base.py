@@ -95,6 +95,15 @@ class Parser(ABC):
     def parse(self, data: bytes, t: float) -> list[DeviceItem]:
         """Decode bytes received at time t into values, conditions and device items (no gate)."""
 
+    def decodes(self) -> bool:
+        """Tell whether the bytes fed so far look like this protocol: frames decoded, no more errors than frames.
+
+        A stream that starts mid-frame or carries some noise passes; bytes of
+        another protocol or another line speed, where a false frame now and
+        then comes with many errors, do not.
+        """
+        return self.frames > 0 and sum(self.errors.values()) <= self.frames
+
     def reset(self, t: float) -> list[DeviceItem]:
         """Start clean (a new connection): drop partial frames and what the stream said.
 

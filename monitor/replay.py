@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from devices import registry
-from monitor.recorder import Recorder
+from monitor.offline import OfflineSession, ParseReport, parse_chunks
 from monitor.store import Store
 
 
@@ -20,9 +20,7 @@ class ReplayReport:
     """What a replay produced, per device role."""
 
     session_id: int
-    bytes: dict[str, int] = field(default_factory=dict)
-    items: dict[str, int] = field(default_factory=dict)
-    errors: dict[str, dict[str, int]] = field(default_factory=dict)
+    devices: dict[str, ParseReport] = field(default_factory=dict)
 
 
 def replay(store: Store, session_id: int) -> ReplayReport:
@@ -32,29 +30,17 @@ def replay(store: Store, session_id: int) -> ReplayReport:
                                [session_id]))
     if not devices:
         raise ValueError(f"session {session_id} has no devices to replay")
-    new_id = store.create_session(patient_id=original.get("patient_id"), weight_kg=original.get("weight_kg"),
-                                  dose_mg_per_kg=original.get("dose_mg_per_kg"),
-                                  infusion_min=original.get("infusion_min"), profile=original.get("profile"),
-                                  started_utc=original["started_utc"], tz=original["tz"])
-    report = ReplayReport(new_id)
-    recorder = Recorder(store, new_id, capture_raw=False)
-    recorder.start()
+    session = OfflineSession(store, patient_id=original.get("patient_id"), weight_kg=original.get("weight_kg"),
+                             dose_mg_per_kg=original.get("dose_mg_per_kg"), infusion_min=original.get("infusion_min"),
+                             profile=original.get("profile"), started_utc=original["started_utc"], tz=original["tz"])
+    report = ReplayReport(session.session_id)
     try:
         for role, protocol, port, baud in devices:
-            store.write_batch({"devices": [{"session_id": new_id, "role": role, "protocol": protocol,
-                                            "port": f"replay of session {session_id} ({port})", "baudrate": baud}]})
-            parser = registry.get(protocol).parser(role)
-            chunks = store.query("SELECT t, data FROM raw_bytes WHERE session_id = ? AND source = ? "
-                                 "AND direction = 'rx' ORDER BY t, rowid", [session_id, role])
-            count = size = 0
-            for t, data in chunks:
-                size += len(data)
-                for item in parser.feed(bytes(data), t):
-                    recorder.put(item)
-                    count += 1
-            report.bytes[role], report.items[role], report.errors[role] = size, count, dict(parser.errors)
+            session.add_device(role, protocol, f"replay of session {session_id} ({port})", baud)
+            chunks = ((t, bytes(data)) for t, data in store.query(
+                "SELECT t, data FROM raw_bytes WHERE session_id = ? AND source = ? AND direction = 'rx' "
+                "ORDER BY t, rowid", [session_id, role]))
+            report.devices[role] = parse_chunks(registry.get(protocol).parser(role), chunks, session.record)
     finally:
-        recorder.stop()
-    store.update_session(new_id, state="closed", ended_utc=original.get("ended_utc"),
-                         end_reason=f"replay of session {session_id}")
+        session.close(original.get("ended_utc"), f"replay of session {session_id}")
     return report
