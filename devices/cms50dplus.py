@@ -82,7 +82,7 @@ class Cms50dPlusParser(Parser):
             elif self._buf:
                 self._buf.append(byte)
                 if len(self._buf) == 5:
-                    self.frames += 1
+                    self._framed(5)
                     out.extend(self._frame(decode(bytes(self._buf)), t))
                     self._buf.clear()
             else:

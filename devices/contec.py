@@ -188,7 +188,7 @@ class ContecParser(Parser):
         except ValueError:
             self.errors["framing"] += 1
             return []
-        self.frames += 1
+        self._framed(len(raw))
         if ptype == LIVE_DATA:
             return self._live(decode_live(data), t)
         if ptype == DEVICE_ID:

@@ -156,7 +156,7 @@ class MasimoParser(Parser):
             if t_dev is None:
                 self.errors["bad date"] += 1
                 continue
-            self.frames += 1
+            self._framed(end - m.start())
             out.extend(self._record(line[m.end():end], t, t_dev))
         return out
 

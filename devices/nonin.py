@@ -227,7 +227,7 @@ class NoninParser(Parser):
             elif checksum(buf[i:i + 4]) != buf[i + 4]:
                 self._skip("checksum")
             else:
-                self.frames += 1
+                self._framed(FRAME_LEN)
                 out.extend(self._frame(decode(buf[i:i + FRAME_LEN]), t))
                 i += FRAME_LEN
                 continue

@@ -184,7 +184,7 @@ class SuntechParser(Parser):
                 del self._buf[:1]
                 continue
             del self._buf[:length]
-            self.frames += 1
+            self._framed(length)
             out.extend(self._packet(packet, t))
         return out
 

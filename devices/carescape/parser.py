@@ -84,7 +84,7 @@ class CarescapeParser(Parser):
             self._decoder.errors.clear()
         out: list[DeviceItem] = []
         for record in records:
-            self.frames += 1
+            self._framed(len(record) + 3)  # and checksum, flags (escapes not counted)
             out.extend(self._record(record, t))
         return out
 
