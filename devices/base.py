@@ -118,8 +118,7 @@ class Parser(ABC):
         Returns the ends of the conditions the old stream had raised: after a
         reconnect the device says again what is true. Error, frame and byte counts are kept.
         """
-        ended: list[DeviceItem] = [StatusChange(t, self.conditions.source, cond, False)
-                                   for cond in self.conditions.active]
+        ended: list[DeviceItem] = [StatusChange(t, self.source, cond, False) for cond in self.conditions.active]
         counts = self.errors, self.frames, self.framed, self.bytes_in
         self._restart()
         self.errors, self.frames, self.framed, self.bytes_in = counts

@@ -10,7 +10,7 @@ the marker ("invalid", "not_updated", "over_range"...). heart_rate, etco2 and
 resp_rate are reported only once they had a value since the connection
 started, so a monitor without capnography stores no empty EtCO2 rows.
 
-NIBP (source "nibp" whatever the parser's role, as for the Ivy 450C): the
+NIBP (source "nibp" whatever the parser's role: devices.bedside): the
 displayed NIBP values are the last measurement, repeated every second. A
 measurement is reported (NibpResult plus sbp/dbp/map/nibp_pulse_rate
 samples) when the monitor finishes one, that is when the NIBP label's
@@ -23,15 +23,13 @@ it. The reading shown when the link starts is reported as a result if the
 monitor says it is at most 60 s old; if older its samples are flagged
 questionable / age_unknown and it is no NibpResult (it neither resets the BP
 schedule nor becomes a baseline). The parser never asks for a measurement.
-
-Created with source "nibp" the parser reports NIBP only.
 """
 
 from __future__ import annotations
 
 import math
 
-from devices.base import ConditionTracker, Parser
+from devices.bedside import AGE_UNKNOWN, NIBP_SOURCE, BedsideParser
 from devices.carescape.framing import FrameDecoder
 from devices.carescape.header import (
     DRI_LEVELS, HEADER_LEN, MARKER_MAX, MT_PHDB, MT_WAVE, decode_header, marker_flag,
@@ -44,8 +42,6 @@ from devices.carescape.waves import PLETH_RATE, decode_wave
 from devices.values import Condition, DeviceInfo, DeviceItem, DeviceNotice, NibpResult, Param, WaveSegment, sample
 
 MODEL = "GE Datex-Ohmeda S/5 / CARESCAPE"
-NIBP_SOURCE = "nibp"
-AGE_UNKNOWN = frozenset({"questionable", "age_unknown"})
 NO_READING = "the monitor ended a BP measurement without a reading"
 _NIBP_SCOPE = frozenset({Condition.NIBP_FAILED})
 
@@ -59,17 +55,13 @@ def number(raw: int, divisor: float = 1.0) -> Number:
     return raw / divisor, frozenset()
 
 
-class CarescapeParser(Parser):
+class CarescapeParser(BedsideParser):
     """Decoder of DRI records from a GE monitor (see the module docstring for what it reports)."""
 
     waveform_rate = PLETH_RATE
 
     def __init__(self, source: str = "pulseox") -> None:
         super().__init__(source)
-        self.pulseox = source != NIBP_SOURCE
-        if not self.pulseox:
-            self.waveform_rate = 0.0
-        self.conditions = ConditionTracker(NIBP_SOURCE)  # NIBP failed is the only condition it raises
         self._decoder = FrameDecoder(min_record=HEADER_LEN)
         self._level: int | None = None
         self._seen: set[Param] = set()  # optional parameters that had a value since the start
@@ -166,7 +158,7 @@ class CarescapeParser(Parser):
             if not finished:
                 return []
             failed = NibpResult(t, NIBP_SOURCE, None, None, None, None, error=NO_READING)
-            return [failed, *self.conditions.update(t, {Condition.NIBP_FAILED: NO_READING}, _NIBP_SCOPE)]
+            return [failed, *self.nibp_conditions.update(t, {Condition.NIBP_FAILED: NO_READING}, _NIBP_SCOPE)]
         if reading == previous and not finished:
             return []
         out: list[DeviceItem] = []
@@ -174,7 +166,7 @@ class CarescapeParser(Parser):
         if not stale:
             sbp, dbp, mean, pulse = reading
             out.append(NibpResult(t, NIBP_SOURCE, sbp, dbp, mean, pulse))
-            out.extend(self.conditions.update(t, {}, _NIBP_SCOPE))
+            out.extend(self.nibp_conditions.update(t, {}, _NIBP_SCOPE))
         for param, (value, flags) in zip((Param.SBP, Param.DBP, Param.MAP, Param.NIBP_PULSE_RATE), fields):
             flagged = (flags | AGE_UNKNOWN) if stale and value is not None else flags
             out.append(sample(t, NIBP_SOURCE, param, value, flagged, t_dev))
