@@ -145,7 +145,7 @@ class Timeline:
                 if abs(drift) > DRIFT_S:
                     self._offset += drift
                     self.breaks.append((item.t, self._offset))
-                out.append(replace(item, t=item.t_dev))
+                out.append(Sample(item.t_dev, item.source, item.param, item.value, item.unit, item.flags, item.t_dev))
             else:
                 out.append(replace(item, t=item.t + self._offset))
         return out

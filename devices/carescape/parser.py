@@ -104,8 +104,9 @@ class CarescapeParser(BedsideParser):
                 if samples is None:
                     self.errors["bad subrecord"] += 1
                     continue
-                values = tuple(float(s) if s > MARKER_MAX else math.nan for s in samples)
-                if values:
+                if samples:
+                    values = tuple(map(float, samples)) if min(samples) > MARKER_MAX else \
+                        tuple(float(s) if s > MARKER_MAX else math.nan for s in samples)
                     out.append(WaveSegment(t, self.source, Param.PLETH.value, values, PLETH_RATE))
         return out
 
