@@ -11,9 +11,13 @@ not a position (pleth starts at byte 250): sample = byte - 86, in device units.
 That reading comes from that one public driver, not from Ivy; 0xFB is padding
 (no sample, value None). Only pleth is emitted: there is no parameter for the others.
 
-One monitor fills both roles (devices.bedside): created as "pulseox" it reports
-SpO2, pulse rate, resp rate and pleth under that source and NIBP under source
-"nibp"; created as "nibp", NIBP only.
+One monitor fills both roles, but the core keeps one latest value per parameter
+and one pleth sweep, so two devices must not both send SpO2 or both send BP:
+- created as "pulseox" (`--device pulseox=ivy450c:PORT`): SpO2, pulse rate,
+  resp rate and pleth under that source, NIBP under source "nibp";
+- created as "nibp": NIBP only (a separate oximeter then owns SpO2 and pleth).
+A second NIBP device next to `pulseox=ivy450c` would still mix BP results: the
+parser is not told which other roles are taken, so it cannot hold them back.
 
 The ECG heart rate (`HR=` line) is ignored: pulse_rate comes from the SpO2 line
 only, so a probe off shows a blank pulse instead of a number from another sensor.
@@ -27,8 +31,7 @@ from dataclasses import dataclass
 from enum import Enum, auto
 from typing import Sequence
 
-from devices.base import SerialSettings
-from devices.bedside import AGE_UNKNOWN, NIBP_SOURCE, BedsideParser
+from devices.base import ConditionTracker, Parser, SerialSettings
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
@@ -39,6 +42,7 @@ START = 0xFF
 END = 0xFE
 PAD = 0xFB  # waveform byte meaning "no sample"
 MAGIC = b"ANSAR-B "
+NIBP_SOURCE = "nibp"
 
 #: Waveform channels: name -> (first byte in the block, points per message).
 WAVES: dict[str, tuple[int, int]] = {"ecg": (0, 200), "resp": (200, 50), "pleth": (250, 50), "p1": (300, 50), "p2": (350, 50)}
@@ -59,6 +63,9 @@ RANGES: dict[str, tuple[float, float]] = {
     "map": (0.0, 350.0),
     "nibp_pulse_rate": (0.0, 400.0),  # /min
 }
+#: Flags of NIBP numbers seen in the first message after (re)connecting: the
+#: monitor shows its last measurement, which may be hours old.
+AGE_UNKNOWN = frozenset({"questionable", "age_unknown"})
 
 _NUMBER = re.compile(r"\d{1,4}(?:\.\d{1,2})?")
 
@@ -135,7 +142,7 @@ def encode_message(lines: Sequence[str], ecg: Sequence[int] = (), resp: Sequence
     return bytes([START]) + MAGIC + bytes(block) + bytes(text) + bytes([END])
 
 
-class Ivy450cParser(BedsideParser):
+class Ivy450cParser(Parser):
     """Parser of the ANSAR-B stream: SpO2, pulse rate, resp rate and 50 pleth points a second, NIBP on change.
 
     Pleth points of a message are timed over the second before its receive time,
@@ -146,6 +153,10 @@ class Ivy450cParser(BedsideParser):
 
     def __init__(self, source: str = "pulseox") -> None:
         super().__init__(source)
+        self.pulseox = source != NIBP_SOURCE
+        if not self.pulseox:
+            self.waveform_rate = 0.0
+        self.nibp_conditions = ConditionTracker(NIBP_SOURCE)
         self._state = _State.SEEK
         self._buf = bytearray()
         self._last_nibp: tuple[str, float | None, float | None, float | None, float | None] | None = None

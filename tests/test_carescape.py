@@ -17,7 +17,7 @@ from devices.carescape.phdb import (
     CLASS_BASIC, CLASS_EXT1, CLASS_LEN, NIBP_MEASURING, NIBP_OLD, SUBRECORD_LEN, Basic, encode_basic,
     encode_subrecord,
 )
-from devices.carescape.requests import PH_DISPL, PhdbRequest, WaveRequest, decode_request
+from devices.carescape.requests import PH_DISPL, PhdbRequest, WaveRequest
 from devices.carescape.simulator import MEASURE_S, NIBP_INTERVAL_S, CarescapeSimulator
 from devices.carescape.waves import encode_wave
 from devices.reader import Link
@@ -298,7 +298,7 @@ def test_nibp_is_reported_once_per_measurement():
     assert results == [(0, 121, 79, 93, 70), (4, 121, 79, 93, 70), (6, 130, 85, 100, 75)]
     assert [i for i, items in enumerate(feed) if values(items, "sbp")] == [0, 4, 6]
     assert [(i, n.code) for i, items in enumerate(feed) for n in of(items, DeviceNotice)] == [(2, "nibp_started")]
-    assert all(r.source == "nibp" for items in feed for r in of(items, NibpResult))
+    assert all(r.source == "pulseox" for items in feed for r in of(items, NibpResult))
 
 
 def test_a_measurement_without_numbers_fails_until_the_next_good_one():
@@ -312,7 +312,7 @@ def test_a_measurement_without_numbers_fails_until_the_next_good_one():
     p.feed(phdb_frame(nibp(label=NIBP_MEASURING)), 3.0)
     ok = p.feed(phdb_frame(nibp()), 4.0)
     assert of(ok, NibpResult)[0].sbp == 121
-    assert [(c.source, c.condition, c.active) for c in of(ok, StatusChange)] == [("nibp", Condition.NIBP_FAILED, False)]
+    assert [(c.source, c.condition, c.active) for c in of(ok, StatusChange)] == [("pulseox", Condition.NIBP_FAILED, False)]
     assert [(c.source, c.active) for c in p.reset(5.0)] == []
 
 
@@ -330,24 +330,25 @@ def test_reset_ends_a_failed_nibp_and_starts_clean():
     p.feed(phdb_frame(nibp(label=NIBP_MEASURING)), 0.0)
     p.feed(phdb_frame(nibp(INVALID, INVALID, INVALID, INVALID)), 1.0)
     ended = p.reset(2.0)
-    assert [(c.source, c.condition, c.active) for c in ended] == [("nibp", Condition.NIBP_FAILED, False)]
+    assert [(c.source, c.condition, c.active) for c in ended] == [("pulseox", Condition.NIBP_FAILED, False)]
     assert of(p.feed(phdb_frame(nibp()), 3.0), NibpResult)  # the first reading of the new link
 
 
-def test_as_nibp_role_only_nibp_is_reported():
+def test_whatever_the_role_every_parameter_comes_under_its_one_source():
     p = registry.get("carescape").parser("nibp")
     items = p.feed(phdb_frame(GOOD) + wave_frame([1, 2, 3]), 0.0)
-    assert {i.param for i in of(items, Sample)} == {"sbp", "dbp", "map", "nibp_pulse_rate"}
-    assert of(items, WaveSegment) == [] and p.waveform_rate == 0.0
-    assert registry.get("carescape").parser("pulseox").waveform_rate == 100.0
+    assert {i.param for i in of(items, Sample)} == {"heart_rate", "spo2", "pulse_rate", "etco2", "resp_rate", "sbp",
+                                                    "dbp", "map", "nibp_pulse_rate"}
+    assert {i.source for i in items} == {"nibp"} and of(items, WaveSegment)
+    assert p.waveform_rate == 100.0
 
 
 # --- driver: requests on a scripted port --------------------------------------------------------------------------
 
-def link_with(port_pairs, role="pulseox"):
+def link_with(port_pairs):
     items = []
     port = ScriptedPort(port_pairs)
-    link = Link(registry.get("carescape").parser(role), CarescapeDriver(), items.append, wallclock=lambda: 50.0)
+    link = Link(registry.get("carescape").parser("pulseox"), CarescapeDriver(), items.append, wallclock=lambda: 50.0)
     return link, port, items
 
 
@@ -370,15 +371,6 @@ def test_values_without_pleth_ask_for_the_pleth_alone():
     link.opened(port, now=0.0)
     for now in (1.0, 2.0, 3.0, 4.0, 5.0):
         link.received(port, phdb_frame(), now)
-        link.idle(port, now)
-    port.assert_done()
-
-
-def test_as_nibp_role_only_displayed_values_are_requested():
-    link, port, items = link_with([(DISPLAYED_VALUES, b"")], role="nibp")
-    link.opened(port, now=0.0)
-    for now in (1.0, 2.0, 3.0, 4.0, 4.9):
-        link.received(port, phdb_frame(), now)  # no items after the first: the bytes still count
         link.idle(port, now)
     port.assert_done()
 

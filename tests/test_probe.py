@@ -13,7 +13,6 @@ import tty
 
 import pytest
 
-from devices import registry
 from devices.carescape.driver import STOP_DISPLAYED_VALUES, VALUES_ONCE
 from devices.carescape.requests import SEND_ONCE, PhdbRequest
 from devices.probe import Found, Prober, find_devices

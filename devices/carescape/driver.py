@@ -11,7 +11,6 @@ here, and this driver sends none.
 from __future__ import annotations
 
 from devices.base import Driver
-from devices.carescape.parser import NIBP_SOURCE
 from devices.carescape.requests import SEND_ONCE, WAVE_PLETH, phdb_request, wave_request
 from devices.values import DeviceItem, WaveSegment
 
@@ -22,10 +21,11 @@ DISPLAYED_VALUES = phdb_request(INTERVAL_S)
 PLETH_WAVE = wave_request([WAVE_PLETH])
 STOP_DISPLAYED_VALUES = phdb_request(0)
 VALUES_ONCE = phdb_request(SEND_ONCE)
+REQUESTS = [DISPLAYED_VALUES, PLETH_WAVE]
 
 
 class CarescapeDriver(Driver):
-    """Requests displayed values (1 s) and, for a pulse oximeter role, the pleth; again after silence.
+    """Requests displayed values (1 s) and the pleth; again after silence.
 
     The link calls on_items() after every read, with whatever the parser made
     of it (maybe nothing): any bytes mean the monitor is transmitting, a pleth
@@ -36,12 +36,9 @@ class CarescapeDriver(Driver):
         self._sent: dict[bytes, float] = {}  # request -> monotonic s it was last sent
         self._heard_any = self._heard_pleth = -1e18  # monotonic s
 
-    def _requests(self) -> list[bytes]:
-        return [DISPLAYED_VALUES] if self.source == NIBP_SOURCE else [DISPLAYED_VALUES, PLETH_WAVE]
-
     def on_open(self, now: float) -> bytes:
         self._heard_any = self._heard_pleth = -1e18
-        return self._send(self._requests(), now)
+        return self._send(REQUESTS, now)
 
     def on_items(self, items: list[DeviceItem], now: float) -> bytes:
         self._heard_any = now
@@ -53,9 +50,9 @@ class CarescapeDriver(Driver):
         def silent(request: bytes, heard: float) -> bool:
             return now - max(heard, self._sent.get(request, now)) >= REQUEST_AGAIN_S
 
-        if all(silent(request, self._heard_any) for request in self._requests()):
-            return self._send(self._requests(), now)
-        if PLETH_WAVE in self._requests() and silent(PLETH_WAVE, self._heard_pleth):
+        if all(silent(request, self._heard_any) for request in REQUESTS):
+            return self._send(REQUESTS, now)
+        if silent(PLETH_WAVE, self._heard_pleth):
             return self._send([PLETH_WAVE], now)
         return b""
 

@@ -1,6 +1,7 @@
 """Parser of GE S/5 / CARESCAPE DRI records: displayed values once a second, the pleth wave.
 
-Values (pulseox role, under the parser's source): heart_rate (the monitor's
+One monitor fills both roles: whatever role it is given, every parameter is
+emitted under its one source. Values: heart_rate (the monitor's
 HR, ECG or its chosen source), spo2, pulse_rate (SpO2 pulse), etco2 (mmHg
 = et (0.01 %) x ambient pressure (0.1 mmHg) x 1e-5), resp_rate (from CO2,
 else ECG impedance), each with the record's r_time as t_dev, and one
@@ -10,8 +11,7 @@ the marker ("invalid", "not_updated", "over_range"...). heart_rate, etco2 and
 resp_rate are reported only once they had a value since the connection
 started, so a monitor without capnography stores no empty EtCO2 rows.
 
-NIBP (source "nibp" whatever the parser's role: devices.bedside): the
-displayed NIBP values are the last measurement, repeated every second. A
+NIBP: the displayed NIBP values are the last measurement, repeated every second. A
 measurement is reported (NibpResult plus sbp/dbp/map/nibp_pulse_rate
 samples) when the monitor finishes one, that is when the NIBP label's
 "measuring" bit falls (even if the numbers equal the previous reading), or
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 
-from devices.bedside import AGE_UNKNOWN, NIBP_SOURCE, BedsideParser
+from devices.base import Parser
 from devices.carescape.framing import FrameDecoder
 from devices.carescape.header import (
     DRI_LEVELS, HEADER_LEN, MARKER_MAX, MT_PHDB, MT_WAVE, decode_header, marker_flag,
@@ -42,6 +42,8 @@ from devices.carescape.waves import PLETH_RATE, decode_wave
 from devices.values import Condition, DeviceInfo, DeviceItem, DeviceNotice, NibpResult, Param, WaveSegment, sample
 
 MODEL = "GE Datex-Ohmeda S/5 / CARESCAPE"
+#: Flags of a BP reading of unknown age: the monitor showed it when the link started.
+AGE_UNKNOWN = frozenset({"questionable", "age_unknown"})
 NO_READING = "the monitor ended a BP measurement without a reading"
 _NIBP_SCOPE = frozenset({Condition.NIBP_FAILED})
 
@@ -55,7 +57,7 @@ def number(raw: int, divisor: float = 1.0) -> Number:
     return raw / divisor, frozenset()
 
 
-class CarescapeParser(BedsideParser):
+class CarescapeParser(Parser):
     """Decoder of DRI records from a GE monitor (see the module docstring for what it reports)."""
 
     waveform_rate = PLETH_RATE
@@ -96,7 +98,7 @@ class CarescapeParser(BedsideParser):
                 elif subrecord_class(record, at) == CLASS_BASIC:
                     out.extend(self._basic(decode_basic(record, at + 4), t, t_dev))
                     break  # one basic block per record: a second one would be another class mislabelled
-            elif h.maintype == MT_WAVE and sr_type == WAVE_PLETH and self.pulseox:
+            elif h.maintype == MT_WAVE and sr_type == WAVE_PLETH:
                 try:
                     samples = decode_wave(record, at) if offset >= 0 else None
                 except ValueError:
@@ -111,24 +113,23 @@ class CarescapeParser(BedsideParser):
         return out
 
     def _basic(self, b: Basic, t: float, t_dev: float | None) -> list[DeviceItem]:
+        resp = number(b.co2_rr)
+        if resp[0] is None and b.ecg_imp_rr > MARKER_MAX:
+            resp = number(b.ecg_imp_rr)
+        values: list[tuple[Param, Number, bool]] = [
+            (Param.HEART_RATE, number(b.ecg_hr), True),
+            (Param.SPO2, number(b.spo2, 100.0), False),
+            (Param.PULSE_RATE, number(b.spo2_pr), False),
+            (Param.ETCO2, self._etco2(b), True),
+            (Param.RESP_RATE, resp, True),
+        ]
         out: list[DeviceItem] = []
-        if self.pulseox:
-            resp = number(b.co2_rr)
-            if resp[0] is None and b.ecg_imp_rr > MARKER_MAX:
-                resp = number(b.ecg_imp_rr)
-            values: list[tuple[Param, Number, bool]] = [
-                (Param.HEART_RATE, number(b.ecg_hr), True),
-                (Param.SPO2, number(b.spo2, 100.0), False),
-                (Param.PULSE_RATE, number(b.spo2_pr), False),
-                (Param.ETCO2, self._etco2(b), True),
-                (Param.RESP_RATE, resp, True),
-            ]
-            for param, (value, flags), optional in values:
-                if optional and param not in self._seen:
-                    if value is None:
-                        continue
-                    self._seen.add(param)
-                out.append(sample(t, self.source, param, value, flags, t_dev))
+        for param, (value, flags), optional in values:
+            if optional and param not in self._seen:
+                if value is None:
+                    continue
+                self._seen.add(param)
+            out.append(sample(t, self.source, param, value, flags, t_dev))
         out.extend(self._nibp(b, t, t_dev))
         return out
 
@@ -152,23 +153,23 @@ class CarescapeParser(BedsideParser):
         previous = self._nibp_reading
         self._nibp_started, self._nibp_measuring = True, measuring
         if measuring:
-            return [DeviceNotice(t, NIBP_SOURCE, "nibp_started", "the monitor is measuring BP")] if started else []
+            return [DeviceNotice(t, self.source, "nibp_started", "the monitor is measuring BP")] if started else []
         self._nibp_reading = reading
         has_numbers = any(v is not None for v in reading[:3])
         if not has_numbers:
             if not finished:
                 return []
-            failed = NibpResult(t, NIBP_SOURCE, None, None, None, None, error=NO_READING)
-            return [failed, *self.nibp_conditions.update(t, {Condition.NIBP_FAILED: NO_READING}, _NIBP_SCOPE)]
+            failed = NibpResult(t, self.source, None, None, None, None, error=NO_READING)
+            return [failed, *self.conditions.update(t, {Condition.NIBP_FAILED: NO_READING}, _NIBP_SCOPE)]
         if reading == previous and not finished:
             return []
         out: list[DeviceItem] = []
         stale = first and bool(b.nibp_label & NIBP_OLD)
         if not stale:
             sbp, dbp, mean, pulse = reading
-            out.append(NibpResult(t, NIBP_SOURCE, sbp, dbp, mean, pulse))
-            out.extend(self.nibp_conditions.update(t, {}, _NIBP_SCOPE))
+            out.append(NibpResult(t, self.source, sbp, dbp, mean, pulse))
+            out.extend(self.conditions.update(t, {}, _NIBP_SCOPE))
         for param, (value, flags) in zip((Param.SBP, Param.DBP, Param.MAP, Param.NIBP_PULSE_RATE), fields):
             flagged = (flags | AGE_UNKNOWN) if stale and value is not None else flags
-            out.append(sample(t, NIBP_SOURCE, param, value, flagged, t_dev))
+            out.append(sample(t, self.source, param, value, flagged, t_dev))
         return out
