@@ -4,8 +4,7 @@ A monitor streams once asked and keeps streaming; but after it restarts, or
 when a request was lost on the line, it is silent until asked again. So when
 nothing arrived for REQUEST_AGAIN_S both requests are sent again, and when
 values arrive but no pleth, the pleth request alone; at most every
-REQUEST_AGAIN_S. The DRI offers no NIBP start
-here, and this driver sends none.
+REQUEST_AGAIN_S. This driver never asks for an NIBP measurement.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Header: r_len i16 (header plus data, without the checksum), r_nbr u8,
 r_dri_level u8, plug_id u16, r_time u32 (UTC epoch s), three reserved fields
 (u8, u8, u16), r_maintype i16, then 8 subrecord descriptors {sr_offset i16
 (from the start of the data, after the header), sr_type u8}; sr_type 0xFF
-ends the list. Values below -32000 in measurement fields are markers, never
+ends the list. r_len is not relied on: the frame's own length bounds the
+subrecords. Values below -32000 in measurement fields are markers, never
 values (MARKERS).
 """
 
