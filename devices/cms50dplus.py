@@ -83,6 +83,7 @@ class Cms50dPlusParser(Parser):
             elif self._buf:
                 self._buf.append(byte)
                 if len(self._buf) == 5:
+                    self._framed(5)
                     out.extend(self._frame(decode(bytes(self._buf)), t))
                     self._buf.clear()
             else:
@@ -142,4 +143,5 @@ SPEC = ProtocolSpec(
     settings=SETTINGS,
     parser=Cms50dPlusParser,
     simulator=Cms50dPlusSimulator,
+    byte_rate=300.0,  # 60 frames of 5 bytes
 )

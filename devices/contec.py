@@ -190,6 +190,7 @@ class ContecParser(Parser):
         except ValueError:
             self.errors["framing"] += 1
             return []
+        self._framed(len(raw))
         if ptype == LIVE_DATA:
             return self._live(decode_live(data), t)
         if ptype == DEVICE_ID:
@@ -271,6 +272,10 @@ class ContecDriver(Driver):
     def _sent(self, now: float) -> None:
         self._last_sent = now
         self._live_since_sent = False
+
+    def probe_query(self) -> bytes:
+        """Ask the device for its ID: it answers without starting the live stream."""
+        return DEVICE_ID_REQUEST
 
 
 class ContecSimulator(DeviceSimulator):
@@ -360,4 +365,5 @@ SPEC = ProtocolSpec(
     parser=ContecParser,
     simulator=ContecSimulator,
     driver=ContecDriver,
+    byte_rate=540.0,  # 60 packets of 9 bytes
 )

@@ -112,6 +112,7 @@ def open_serial(spec: DeviceSpec) -> serial.SerialBase:
         bytesize=settings.bytesize,
         parity=settings.parity,
         stopbits=settings.stopbits,
+        rtscts=settings.rtscts,
         timeout=0.05,
         write_timeout=1.0,
     )

@@ -86,6 +86,15 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--items", required=True, metavar="1,2,0,...", help="every item's score in form order")
     out.add_argument("--user", default="import", help="who entered it (default: import)")
 
+    imp = sub.add_parser("import", help="parse a file of device-to-host bytes (a serial capture) into a new session")
+    db_arg(imp)
+    imp.add_argument("--protocol", required=True, help="the protocol the bytes are in, e.g. carescape")
+    imp.add_argument("file", type=Path, help="the capture: raw bytes as the device sent them")
+
+    probe = sub.add_parser("probe", help="look for devices on the serial ports (never starts a measurement)")
+    probe.add_argument("--port", action="append", default=[], help="port to try (repeat; default: every serial port)")
+    probe.add_argument("--seconds", type=float, default=3.0, help="listening time per protocol and port (default 3)")
+
     exp = sub.add_parser("export", help="export a session")
     db_arg(exp)
     exp.add_argument("--session", required=True, help="session id or 'latest'")
@@ -188,10 +197,43 @@ def cmd_replay(args: argparse.Namespace) -> int:
         report = replay(store, _open_sessions(args.db), args.session)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    for source, size in report.bytes.items():
-        errors = ", ".join(f"{k} {v}" for k, v in report.errors[source].items()) or "none"
-        print(f"{source}: {size} bytes -> {report.items[source]} values; errors: {errors}")
+    for source, parsed in report.devices.items():
+        errors = ", ".join(f"{k} {v}" for k, v in parsed.errors.items()) or "none"
+        print(f"{source}: {parsed.bytes} bytes -> {parsed.items} values; errors: {errors}")
     print(f"replayed session {args.session} as session {report.session_id}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from monitor.importer import Capture, import_capture
+
+    try:
+        capture = Capture.open(args.protocol, args.file)  # before the database: a typo leaves no file behind
+        report = import_capture(_open_store(args.db), capture)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    print("\n".join(report.lines()))
+    return 0
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    from devices.probe import find_devices, serial_ports
+
+    if not 0 < args.seconds <= 60:
+        raise UserError("--seconds must be more than 0 and at most 60")
+    ports = args.port or serial_ports()
+    if not ports:
+        print("no serial ports on this computer (is the USB adapter plugged in?)")
+        return 0
+
+    def progress(step: int, steps: int, what: str) -> None:
+        print(f"[{step}/{steps}] {what}", file=sys.stderr, flush=True)
+
+    found = find_devices(ports, args.seconds, progress)
+    for device in found:
+        print(device)
+    if not found:
+        print(f"no device found on {', '.join(ports)}")
     return 0
 
 
@@ -332,7 +374,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"record": cmd_record, "simulate": cmd_simulate, "sessions": cmd_sessions, "export": cmd_export,
-            "replay": cmd_replay, "outcome": cmd_outcome}
+            "replay": cmd_replay, "outcome": cmd_outcome, "import": cmd_import, "probe": cmd_probe}
 WINDOW_COMMANDS = ("run", "demo")
 
 

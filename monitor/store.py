@@ -273,6 +273,16 @@ class Store:
             return {}
         return settings if isinstance(settings, dict) else {}
 
+    def row_counts(self, session_id: int) -> dict[str, int]:
+        """Return how many numerics, BP results, device status rows and waveform samples a session holds."""
+        with self.lock:
+            counts = {table: self.db.execute(f"SELECT COUNT(*) FROM {table} WHERE session_id = ?",
+                                             [session_id]).fetchone()[0]
+                      for table in ("numerics", "nibp", "device_status")}
+            counts["wave_samples"] = self.db.execute("SELECT COALESCE(SUM(n), 0) FROM waveform_chunks "
+                                                     "WHERE session_id = ?", [session_id]).fetchone()[0]
+        return counts
+
     def journal_records(self, session_id: int, kinds: tuple[str, ...]) -> list[JournalEntry]:
         """Return a session's journal records of some kinds, in time order (rows that do not read are skipped)."""
         marks = ", ".join("?" * len(kinds))

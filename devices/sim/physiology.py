@@ -119,7 +119,7 @@ SCENARIOS: dict[str, Callable[[float], Course]] = {
 }
 
 
-def _pleth_shape(phase: float) -> float:
+def pleth_shape(phase: float) -> float:
     """Return a plethysmogram value 0..1 at beat phase 0..1: fast upstroke, dicrotic notch, decay."""
     systolic = math.exp(-((phase - 0.18) / 0.09) ** 2)
     dicrotic = 0.35 * math.exp(-((phase - 0.45) / 0.08) ** 2)
@@ -155,7 +155,7 @@ class Patient:
         pulse = max(25.0, 72.0 + c.pulse + self._pulse_noise)
         spo2 = min(100.0, max(50.0, 97.0 + c.spo2 + self._spo2_noise))
         self._phase = (self._phase + dt * pulse / 60.0) % 1.0
-        pleth = _pleth_shape(self._phase)
+        pleth = pleth_shape(self._phase)
         if c.artifact:
             pleth = min(1.0, max(0.0, pleth + 0.5 * self._rng.standard_normal()))
             pulse += 25.0 * self._rng.standard_normal()
