@@ -34,6 +34,7 @@ _MODULES: dict[str, str] = {
     "masimo-ascii": "devices.masimo",
     "suntech": "devices.suntech",
     "ivy450c": "devices.ivy450c",
+    "intellivue": "devices.intellivue",
 }
 
 
