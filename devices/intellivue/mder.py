@@ -287,11 +287,6 @@ class NuObs:
     unit: int
     value: float
 
-    @property
-    def valid(self) -> bool:
-        """Tell whether the state allows the value to be used (its first octet is 0)."""
-        return not self.state & codes.MS_INVALIDATING
-
 
 def _nu_obs(r: Reader) -> NuObs:
     return NuObs(r.u16(), r.u16(), r.u16(), decode_float(r.u32()))

@@ -122,8 +122,12 @@ _DEMO_SCOPE = frozenset({Condition.DEMO_DATA})
 
 
 def state_flags(state: int) -> frozenset[str]:
-    """Return the flag words of the invalidating bits of a measurement state."""
-    return frozenset(word for bit, word in STATE_FLAGS.items() if state & bit)
+    """Return the flag words of the invalidating bits (first octet) of a measurement state, empty if valid.
+
+    A first-octet bit without a name also invalidates; it is flagged "invalid".
+    """
+    words = frozenset(word for bit, word in STATE_FLAGS.items() if state & bit)
+    return words or (frozenset({"invalid"}) if state & codes.MS_INVALIDATING else words)
 
 
 @dataclass
@@ -322,7 +326,7 @@ class IntellivueParser(Parser):
         return ([single] if single else []) + compound
 
     def _ambient_mmhg(self, nu: NuObs | None) -> float:
-        if nu is not None and nu.valid and math.isfinite(nu.value) and nu.unit in _PRESSURE:
+        if nu is not None and not state_flags(nu.state) and math.isfinite(nu.value) and nu.unit in _PRESSURE:
             value = nu.value * _PRESSURE[nu.unit]
             if 300.0 <= value <= 1100.0:
                 return value
