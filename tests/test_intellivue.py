@@ -11,7 +11,7 @@ from devices.intellivue import association, codes, pdu
 from devices.intellivue.framing import encode_frame
 from devices.intellivue.mder import (
     SaSpec, Scale, counted, encode_abs_time, encode_nu_obs, encode_prod_spec, encode_sa_obs,
-    encode_sa_spec, encode_scale, encode_string, encode_system_id, encode_system_model, ProdSpecEntry, u16, u32,
+    encode_sa_spec, encode_scale, encode_string, encode_variable_label, encode_system_model, ProdSpecEntry, u16, u32,
 )
 from devices.intellivue.parser import AGE_UNKNOWN, OLD_READING, IntellivueParser, MdsCreated
 from devices.values import Condition, DeviceInfo, DeviceNotice, NibpResult, Sample, StatusChange, WaveSegment
@@ -39,7 +39,7 @@ def notices(items):
 
 def mds_create(invoke_id=0x1234, event_time=0xABCDEF, abs_time=T0, rel=REL0):
     attributes = [(codes.ATTR_ID_MODEL, encode_system_model("Philips", "M8007A")),
-                  (codes.ATTR_SYS_ID, encode_system_id(bytes.fromhex("0009FB0977BD"))),
+                  (codes.ATTR_SYS_ID, encode_variable_label(bytes.fromhex("0009FB0977BD"))),
                   (codes.ATTR_TIME_ABS, encode_abs_time(abs_time, UTC)), (codes.ATTR_TIME_REL, u32(rel))]
     return encode_frame(pdu.mds_create_event(invoke_id, event_time, attributes))
 
@@ -281,7 +281,7 @@ def test_other_waves_are_not_forwarded():
     assert 0x0102 in p.unused
 
 
-# --- robustness ----------------------------------------------------------------------------------------------------------
+# --- robustness --------------------------------------------------------------------------------------------------
 STREAM = b"".join([encode_frame(association.association_response(association.PollProfile())), mds_create(),
                    numerics(numeric(codes.PULS_OXIM_SAT_O2, 97.0), nibp()), wave([100, 200, 300])])
 

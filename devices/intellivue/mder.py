@@ -10,9 +10,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Iterable
+from typing import Callable, Iterable, TypeVar
 
 from devices.intellivue import codes
+
+
+T = TypeVar("T")
 
 
 class DecodeError(ValueError):
@@ -77,6 +80,22 @@ def list_items(r: Reader) -> tuple[int, Reader]:
     """Read a list header; return (count, reader over exactly its `length` bytes)."""
     count = r.u16()
     return count, r.sub(r.u16())
+
+
+def whole(raw: bytes, item: Callable[[Reader], T]) -> T:
+    """Return one item read from raw, which it must fill exactly (an attribute value)."""
+    r = Reader(raw)
+    out = item(r)
+    r.done()
+    return out
+
+
+def listed(raw: bytes, item: Callable[[Reader], T]) -> list[T]:
+    """Return the items of a counted list that fills raw exactly."""
+    count, r = list_items(Reader(raw))
+    out = [item(r) for _ in range(count)]
+    r.done()
+    return out
 
 
 # --- FLOAT: signed 8-bit exponent, signed 24-bit mantissa, value = m * 10^e ------------------------------
@@ -192,8 +211,7 @@ def encode_variable_label(data: bytes) -> bytes:
 
 def decode_string(raw: bytes) -> str:
     """Return a String attribute (length u16, UTF-16BE) without NULs and the 0xFEFF fill character."""
-    r = Reader(raw)
-    text = r.take(r.u16())
+    text = decode_variable_label(Reader(raw))
     chars = text[: len(text) // 2 * 2].decode("utf-16-be", errors="replace")
     return chars.replace("\x00", "").replace("\ufeff", "").strip()
 
@@ -215,14 +233,7 @@ def encode_system_model(manufacturer: str, model: str) -> bytes:
 
 def decode_system_id(raw: bytes) -> str:
     """Return a system id (a VariableLabel holding the monitor's MAC address) as 00:09:FB:..."""
-    r = Reader(raw)
-    out = ":".join(f"{b:02X}" for b in decode_variable_label(r))
-    r.done()
-    return out
-
-
-def encode_system_id(mac: bytes) -> bytes:
-    return encode_variable_label(mac)
+    return ":".join(f"{b:02X}" for b in whole(raw, decode_variable_label))
 
 
 @dataclass(frozen=True)
@@ -235,10 +246,7 @@ class ProdSpecEntry:
 
 
 def decode_prod_spec(raw: bytes) -> list[ProdSpecEntry]:
-    count, r = list_items(Reader(raw))
-    entries = [ProdSpecEntry(r.u16(), r.u16(), printable(decode_variable_label(r))) for _ in range(count)]
-    r.done()
-    return entries
+    return listed(raw, lambda r: ProdSpecEntry(r.u16(), r.u16(), printable(decode_variable_label(r))))
 
 
 def encode_prod_spec(entries: Iterable[ProdSpecEntry]) -> bytes:
@@ -248,10 +256,7 @@ def encode_prod_spec(entries: Iterable[ProdSpecEntry]) -> bytes:
 
 def decode_text_id_list(raw: bytes) -> list[int]:
     """Return the labels (TextIds) of a TextIdList such as a priority list."""
-    count, r = list_items(Reader(raw))
-    out = [r.u32() for _ in range(count)]
-    r.done()
-    return out
+    return listed(raw, Reader.u32)
 
 
 def encode_text_id_list(labels: Iterable[int]) -> bytes:
@@ -293,18 +298,12 @@ def _nu_obs(r: Reader) -> NuObs:
 
 
 def decode_nu_obs(raw: bytes) -> NuObs:
-    r = Reader(raw)
-    out = _nu_obs(r)
-    r.done()
-    return out
+    return whole(raw, _nu_obs)
 
 
 def decode_nu_cmpd(raw: bytes) -> list[NuObs]:
     """Return the observed values of a compound numeric (e.g. NIBP systolic, diastolic, mean)."""
-    count, r = list_items(Reader(raw))
-    out = [_nu_obs(r) for _ in range(count)]
-    r.done()
-    return out
+    return listed(raw, _nu_obs)
 
 
 def encode_nu_obs(physio_id: int, state: int, unit: int, value: float, decimals: int = 2) -> bytes:
@@ -326,17 +325,11 @@ def _sa_obs(r: Reader) -> SaObs:
 
 
 def decode_sa_obs(raw: bytes) -> SaObs:
-    r = Reader(raw)
-    out = _sa_obs(r)
-    r.done()
-    return out
+    return whole(raw, _sa_obs)
 
 
 def decode_sa_cmpd(raw: bytes) -> list[SaObs]:
-    count, r = list_items(Reader(raw))
-    out = [_sa_obs(r) for _ in range(count)]
-    r.done()
-    return out
+    return listed(raw, _sa_obs)
 
 
 def encode_sa_obs(physio_id: int, state: int, samples: bytes) -> bytes:
@@ -364,10 +357,7 @@ class SaSpec:
 
 
 def decode_sa_spec(raw: bytes) -> SaSpec:
-    r = Reader(raw)
-    out = SaSpec(r.u16(), r.u8(), r.u8(), r.u16())
-    r.done()
-    return out
+    return whole(raw, lambda r: SaSpec(r.u16(), r.u8(), r.u8(), r.u16()))
 
 
 def encode_sa_spec(spec: SaSpec) -> bytes:
@@ -406,15 +396,5 @@ def encode_scale(scale: Scale, decimals: int = 2) -> bytes:
             + u16(scale.lower_scaled) + u16(scale.upper_scaled))
 
 
-def decode_u16(raw: bytes) -> int:
-    r = Reader(raw)
-    out = r.u16()
-    r.done()
-    return out
-
-
 def decode_u32(raw: bytes) -> int:
-    r = Reader(raw)
-    out = r.u32()
-    r.done()
-    return out
+    return whole(raw, Reader.u32)

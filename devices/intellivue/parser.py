@@ -46,7 +46,7 @@ from devices.intellivue.framing import FrameDecoder
 from devices.intellivue.mder import (
     Attributes, DecodeError, NuObs, ProdSpecEntry, SaSpec, Scale, decode_abs_time, decode_nu_cmpd, decode_nu_obs,
     decode_prod_spec, decode_sa_cmpd, decode_sa_obs, decode_sa_spec, decode_scale, decode_string,
-    decode_system_id, decode_system_model, decode_u32,
+    decode_system_id, decode_system_model, decode_u32, ticks_to_s,
 )
 from devices.intellivue.pdu import (
     MDS, Association, EventReport, ObjectId, OtherOperation, Pdu, PollReply, RemoteError, decode,
@@ -200,7 +200,8 @@ class IntellivueParser(Parser):
         if m.spdu == codes.AC_SPDU:
             try:
                 p = poll_profile(m.user_data)
-                detail = f"MTU {p.max_mtu_tx} bytes, minimum poll period {p.min_poll_period / 8:g} ms"
+                period_ms = ticks_to_s(p.min_poll_period) * 1000
+                detail = f"MTU {p.max_mtu_tx} bytes, minimum poll period {period_ms:g} ms"
             except DecodeError:
                 detail = "poll profile not given"
         return [DeviceNotice(t, self.source, code, detail)]
@@ -209,7 +210,7 @@ class IntellivueParser(Parser):
         obj, attrs = m.created()
         manufacturer, model = self._attr(attrs, codes.ATTR_ID_MODEL, decode_system_model) or ("", "")
         self._system_id = self._attr(attrs, codes.ATTR_SYS_ID, decode_system_id) or self._system_id
-        abs_time = self._attr(attrs, codes.ATTR_TIME_ABS, lambda raw: decode_abs_time(raw, self.tz))
+        abs_time = self._device_time(attrs.get(codes.ATTR_TIME_ABS), None)
         rel_time = self._attr(attrs, codes.ATTR_TIME_REL, decode_u32)
         if abs_time is not None and rel_time is not None:
             self._clock = (abs_time, rel_time)
@@ -224,8 +225,9 @@ class IntellivueParser(Parser):
         Until the production specification gives the serial number, the system
         id (the monitor's MAC address) stands in for it.
         """
-        self._model, self._serial, self._firmware = model or self._model, serial or self._serial, \
-            firmware or self._firmware
+        self._model = model or self._model
+        self._serial = serial or self._serial
+        self._firmware = firmware or self._firmware
         known = (self._model, self._serial or self._system_id, self._firmware)
         if known == self._reported:
             return []
@@ -257,7 +259,7 @@ class IntellivueParser(Parser):
             return None
         at, ticks = self._clock
         delta = (rel - ticks + 0x80000000) % 0x100000000 - 0x80000000  # signed, across the u32 wrap
-        return at + delta / codes.TICKS_PER_S
+        return at + ticks_to_s(delta)
 
     def _poll_reply(self, m: PollReply, t: float) -> list[DeviceItem]:
         if m.obj_type == (codes.PART_OBJ, codes.MOC_VMO_METRIC_NU):
@@ -396,7 +398,7 @@ class IntellivueParser(Parser):
                 else:
                     values += [scale.apply(v) if scale else float(v) for v in scaled]
                 if wave.period:
-                    rate = codes.TICKS_PER_S / wave.period
+                    rate = 1.0 / ticks_to_s(wave.period)
         if not values:
             return []
         return [WaveSegment(t, self.source, Param.PLETH.value, tuple(values), rate)]

@@ -34,9 +34,9 @@ from datetime import tzinfo
 from devices.intellivue import association, codes, pdu
 from devices.intellivue.framing import SETTINGS, FrameDecoder, encode_frame
 from devices.intellivue.mder import (
-    DecodeError, ProdSpecEntry, Reader, SaSpec, Scale, counted, decode_text_id_list, encode_abs_time,
+    DecodeError, ProdSpecEntry, SaSpec, Scale, counted, decode_text_id_list, decode_u32, encode_abs_time,
     encode_attributes, encode_nu_obs, encode_prod_spec, encode_sa_obs, encode_sa_spec, encode_scale, encode_string,
-    encode_system_id, encode_system_model, s_to_ticks, u16, u32,
+    encode_system_model, encode_variable_label, s_to_ticks, ticks_to_s, u16, u32,
 )
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals, pleth_shape
@@ -51,7 +51,7 @@ MODEL = ("Philips", "M8000")
 MAC = bytes.fromhex("0009FB0977BD")
 SERIAL = "DE00000000"
 SOFTWARE = "M.00.03"
-REL_TIME_AT_START = 123_456_000  # ticks: the monitor has been running for a while
+UP_FOR_S = 15_432.0  # how long the monitor has been running at scenario time 0 (its relative clock)
 PLETH_SPEC = SaSpec(PLETH_SAMPLES, 16, 12)
 PLETH_SCALE = Scale(0.0, 100.0, 0, 4095)  # 12-bit samples over 0..100 (dimensionless)
 ETCO2_KPA = 4.9
@@ -154,7 +154,7 @@ class IntellivueSimulator(DeviceSimulator):
     def _poll(self, m: pdu.PollRequest, v: Vitals) -> bytes:
         if m.extended:
             period = m.attributes.get(codes.ATTR_TIME_PD_POLL)
-            seconds = Reader(period).u32() / codes.TICKS_PER_S if period else 60.0
+            seconds = ticks_to_s(decode_u32(period)) if period else 60.0
             self._polls[m.obj_type[1]] = _Poll(m, v.t + seconds)
             if m.obj_type[1] == codes.MOC_VMO_METRIC_NU:
                 self._next_numerics = v.t
@@ -224,7 +224,7 @@ class IntellivueSimulator(DeviceSimulator):
         return frame
 
     def _rel_time(self, v: Vitals) -> int:
-        return s_to_ticks(REL_TIME_AT_START / codes.TICKS_PER_S + v.t)
+        return s_to_ticks(UP_FOR_S + v.t)
 
     def _abs_time(self, t: float) -> bytes:
         return encode_abs_time(self._start + t, self._tz)
@@ -233,7 +233,7 @@ class IntellivueSimulator(DeviceSimulator):
         return [
             (codes.ATTR_SYS_TYPE, u16(codes.PART_OBJ) + u16(codes.DEV_MON_PHYSIO_MULTI_PARAM_MDS)),
             (codes.ATTR_ID_MODEL, encode_system_model(*MODEL)),
-            (codes.ATTR_SYS_ID, encode_system_id(MAC)),
+            (codes.ATTR_SYS_ID, encode_variable_label(MAC)),
             (codes.ATTR_TIME_ABS, self._abs_time(v.t)),
             (codes.ATTR_TIME_REL, u32(self._rel_time(v))),
         ]
