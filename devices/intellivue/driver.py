@@ -11,9 +11,9 @@ The exchange (MONITORS.md):
    (serial number, software revision);
 3. while associated: the extended polls are sent again every 50 s, before
    they end; after 4 s without sending anything a single poll of the MDS
-   production group keeps the association alive (its reply proves the
-   monitor is alive when no measurement is running); when nothing at all
-   arrived for 10 s, the association is taken as lost and requested anew;
+   production group keeps the association alive (its reply shows the monitor
+   is there even when no measurement runs); when no byte at all arrived for
+   10 s, the association is taken as lost and requested anew;
 4. a refused or aborted association, or a release the monitor asks for
    (answered), is requested again after 2 s;
 5. `release` (and closing the port) sends the release request; `associate`
@@ -73,8 +73,7 @@ class IntellivueDriver(Driver):
         return self._flush(now)
 
     def on_items(self, items: list[DeviceItem], now: float) -> bytes:
-        if items:
-            self._last_rx = now
+        self._last_rx = now  # called for every read: any bytes from the monitor show the line is alive
         for item in items:
             if isinstance(item, MdsCreated):
                 self._created(item, now)

@@ -3,8 +3,8 @@
 Frames (framing.py) carry PDUs (pdu.py) whose attributes (mder.py) hold the
 values. What the host must answer or know is passed to the driver as notices:
 association accepted/refused/aborted/released, a release the monitor asks for,
-a remote error, the reply to a single poll (keep-alive) and MdsCreated, which
-carries the received invoke id and event time the answer must repeat.
+a remote error, and MdsCreated, which carries the received invoke id and event
+time the answer must repeat.
 
 Values: a numeric is used only when the first octet of its measurement state
 is 0. Otherwise its value is None with words for the state as flags
@@ -69,7 +69,6 @@ ABORTED = "association_aborted"
 RELEASED = "association_released"
 RELEASE_REQUESTED = "release_requested"
 REMOTE_ERROR = "remote_error"
-POLL_REPLY = "poll_reply"
 MDS_CREATE = "mds_create"
 
 _SESSION_NOTICES = {codes.AC_SPDU: ACCEPTED, codes.RF_SPDU: REFUSED, codes.AB_SPDU: ABORTED,
@@ -180,10 +179,7 @@ class IntellivueParser(Parser):
         if isinstance(m, EventReport):
             return self._mds_create(m, t) if m.event_type == codes.NOTI_MDS_CREAT else []
         if isinstance(m, PollReply):
-            out = self._poll_reply(m, t)
-            if not m.extended:
-                out.append(DeviceNotice(t, self.source, POLL_REPLY, f"single poll {m.poll_number}"))
-            return out
+            return self._poll_reply(m, t)
         if isinstance(m, RemoteError):
             self.errors["remote error"] += 1
             return [DeviceNotice(t, self.source, REMOTE_ERROR, f"invoke {m.invoke_id}: error {m.error_value}")]
