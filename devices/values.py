@@ -132,6 +132,7 @@ class NibpResult:
     pulse_rate: float | None
     error_code: int = 0
     error: str = ""
+    flags: frozenset[str] = frozenset()  # e.g. "manual" (typed in by the nurse), "age_unknown"
 
 
 @dataclass(frozen=True, slots=True)

@@ -206,10 +206,10 @@ def test_nibp_compound_is_one_reading_with_its_measurement_time():
     p = IntellivueParser(tz=UTC)
     pulse = numeric(codes.PRESS_BLD_NONINV_PULS_RATE, 70.0, unit=codes.DIM_BEAT_PER_MIN)
     items = p.feed(numerics(nibp(), pulse), 100.0)
-    assert of(items, NibpResult) == [NibpResult(100.0, "nibp", 120.0, 80.0, 93.0, 70.0)]
+    assert of(items, NibpResult) == [NibpResult(100.0, "pulseox", 120.0, 80.0, 93.0, 70.0)]
     assert {s.param: (s.value, s.source, s.t_dev, s.flags) for s in of(items, Sample)} == {
-        "sbp": (120.0, "nibp", T0 - 30, frozenset()), "dbp": (80.0, "nibp", T0 - 30, frozenset()),
-        "map": (93.0, "nibp", T0 - 30, frozenset()), "nibp_pulse_rate": (70.0, "nibp", T0 - 30, frozenset())}
+        "sbp": (120.0, "pulseox", T0 - 30, frozenset()), "dbp": (80.0, "pulseox", T0 - 30, frozenset()),
+        "map": (93.0, "pulseox", T0 - 30, frozenset()), "nibp_pulse_rate": (70.0, "pulseox", T0 - 30, frozenset())}
     assert p.feed(numerics(nibp(), pulse, at=T0 + 1), 101.0) == []  # the same measurement, polled again
     items = p.feed(numerics(nibp(131, 85, 100, measured=T0 + 200), at=T0 + 201), 301.0)
     assert [(r.sbp, r.dbp, r.map) for r in of(items, NibpResult)] == [(131.0, 85.0, 100.0)]
@@ -219,6 +219,7 @@ def test_nibp_compound_is_one_reading_with_its_measurement_time():
 def test_first_reading_after_connecting_is_questionable_unless_just_measured(measured, flags):
     _, items = parse(numerics(nibp(measured=measured)))
     assert {s.flags for s in of(items, Sample) if s.value is not None} == {flags}
+    assert [r.flags for r in of(items, NibpResult)] == [flags]
 
 
 def test_nibp_in_kpa_is_converted_and_an_invalid_compound_is_no_reading():
@@ -229,11 +230,12 @@ def test_nibp_in_kpa_is_converted_and_an_invalid_compound_is_no_reading():
         assert of(items, NibpResult) == [] and of(items, Sample) == []
 
 
-def test_nibp_role_reports_only_nibp():
+def test_any_role_gets_every_parameter_under_its_one_source():
     p = IntellivueParser("nibp", tz=UTC)
-    items = p.feed(numerics(nibp(), numeric(codes.PULS_OXIM_SAT_O2, 97.0)), 1.0)
-    assert {s.param for s in of(items, Sample)} == {"sbp", "dbp", "map", "nibp_pulse_rate"}
-    assert p.waveform_rate == 0.0
+    items = p.feed(numerics(nibp(), numeric(codes.PULS_OXIM_SAT_O2, 97.0)), 1.0) + p.feed(wave([1, 2]), 1.0)
+    assert {i.param for i in items if isinstance(i, (Sample, WaveSegment))} == {
+        "spo2", "sbp", "dbp", "map", "nibp_pulse_rate", "pleth"}
+    assert {i.source for i in items} == {"nibp"} and p.waveform_rate == 125.0
 
 
 # --- device time -----------------------------------------------------------------------------------------------------

@@ -62,11 +62,11 @@ def associated(invoke_id=0x1234, event_time=0xABCDEF):
 class Rig:
     """A Link on a scripted monitor with a fake clock; records when how many frames were written."""
 
-    def __init__(self, pairs, role="pulseox"):
+    def __init__(self, pairs):
         self.port = ScriptedPort(pairs)
         self.driver = IntellivueDriver()
         self.items = []
-        self.link = Link(IntellivueParser(role, tz=timezone.utc), self.driver, self.items.append,
+        self.link = Link(IntellivueParser(tz=timezone.utc), self.driver, self.items.append,
                          wallclock=lambda: 0.0)
         self.now = 0.0
         self.writes: list[tuple[float, int]] = []
@@ -172,13 +172,6 @@ def test_at_most_4_frames_per_128_ms():
     rig.port.assert_done()
     for t, _ in rig.writes:
         assert sum(n for w, n in rig.writes if t <= w < t + 0.128) <= 4
-
-
-def test_nibp_role_polls_numerics_only():
-    rig = Rig([(AARQ, AARE + created(5, 55)),
-               (answer(5, 55) + ext_poll(1, 1, codes.MOC_VMO_METRIC_NU) + single_poll(2, 2), b"")], role="nibp")
-    rig.run(0.0, 0.25)
-    rig.port.assert_done()
 
 
 def test_the_app_cannot_start_an_intellivue_nibp():

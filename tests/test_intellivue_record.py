@@ -48,7 +48,7 @@ def test_record_then_export_gives_the_monitor_values_and_closing_releases(tmp_pa
         assert all(lo <= v <= hi for v in got[parameter]), (parameter, got[parameter])
     units = {r["parameter"]: r["unit"] for r in rows}
     assert (units["spo2"], units["etco2"], units["sbp"], units["heart_rate"]) == ("%", "mm[Hg]", "mm[Hg]", "/min")
-    assert {r["source"] for r in rows if r["parameter"] == "sbp"} == {"nibp"}
+    assert {r["source"] for r in rows} == {"pulseox"}  # one monitor, one source for all it measures
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT model, serial_number FROM devices").fetchall() == [("Philips M8000", "DE00000000")]
     assert released, "closing the recorder did not release the association"

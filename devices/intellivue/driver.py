@@ -32,7 +32,7 @@ from devices.base import Driver
 from devices.intellivue import association, codes, pdu
 from devices.intellivue.framing import encode_frame
 from devices.intellivue.mder import s_to_ticks
-from devices.intellivue.parser import ABORTED, NIBP_SOURCE, REFUSED, RELEASE_REQUESTED, RELEASED, MdsCreated
+from devices.intellivue.parser import ABORTED, REFUSED, RELEASE_REQUESTED, RELEASED, MdsCreated
 from devices.values import DeviceItem, DeviceNotice
 
 MAX_FRAMES = 4  # frames written per WINDOW_S at most
@@ -151,19 +151,16 @@ class IntellivueDriver(Driver):
                                                                     codes.NOTI_MDS_CREAT)))
         if self.state in (RELEASING, RELEASED):
             return
-        if self.source != NIBP_SOURCE:
-            self._queue.append(encode_frame(pdu.set_priority_list(self._next_invoke(), codes.ATTR_POLL_RTSA_PRIO_LIST,
-                                                                  [codes.LABEL_PLETH])))
+        self._queue.append(encode_frame(pdu.set_priority_list(self._next_invoke(), codes.ATTR_POLL_RTSA_PRIO_LIST,
+                                                              [codes.LABEL_PLETH])))
         self._enter(POLLING, now)
         self._poll_data(now)
         self._queue.append(self._single_poll(codes.MOC_VMS_MDS, codes.ATTR_GRP_SYS_PROD))
 
     def _poll_data(self, now: float) -> None:
-        """Queue the extended polls of numerics and (unless only NIBP is wanted) waves."""
+        """Queue the extended polls of numerics and waves."""
         self._polls_at = now
         for obj_class in (codes.MOC_VMO_METRIC_NU, codes.MOC_VMO_METRIC_SA_RT):
-            if obj_class == codes.MOC_VMO_METRIC_SA_RT and self.source == NIBP_SOURCE:
-                continue
             self._queue.append(encode_frame(pdu.poll_request(self._next_invoke(), self._next_poll(), obj_class,
                                                              period_ticks=s_to_ticks(EXT_POLL_S))))
 

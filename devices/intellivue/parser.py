@@ -17,9 +17,9 @@ and logged once, never forwarded. Waves: only the pleth, one WaveSegment per
 poll result, scaled with the object's scale (or calibration) specification
 when the monitor has sent one.
 
-Roles, as for the Ivy 450C: created as "pulseox" the parser reports SpO2,
-pulse, heart rate, PI, EtCO2, respiration and pleth under that source and
-NIBP under source "nibp"; created as "nibp" it reports NIBP only.
+One monitor fills both roles: whatever role it is given, every parameter it
+sends is reported under its one source (as for the Ivy 450C), so a second
+oximeter or NIBP next to it keeps its own values.
 
 Device time: a numeric's own time stamp, else the poll result's absolute time,
 else its relative time placed on the monitor's clock by the absolute and
@@ -56,7 +56,6 @@ from devices.values import Condition, DeviceInfo, DeviceItem, DeviceNotice, Nibp
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-NIBP_SOURCE = "nibp"
 PLETH_RATE = 125.0  # Hz: 32 samples every 256 ms
 NIBP_FRESH_S = 60.0  # a first reading measured longer ago than this is an earlier one, not a new one
 MMHG_PER_KPA = 7.50062
@@ -85,7 +84,7 @@ class MdsCreated(DeviceNotice):
     confirmed: bool = True
 
 
-#: physio id -> parameter reported under the parser's own source.
+#: physio id -> parameter.
 NUMERICS: dict[int, Param] = {
     codes.PULS_OXIM_SAT_O2: Param.SPO2,
     codes.PLETH_PULS_RATE: Param.PULSE_RATE,
@@ -148,9 +147,6 @@ class IntellivueParser(Parser):
     def __init__(self, source: str = "pulseox", tz: tzinfo | None = None) -> None:
         super().__init__(source)
         self.tz = tz
-        self.pulseox = source != NIBP_SOURCE
-        if not self.pulseox:
-            self.waveform_rate = 0.0
         self.unused: dict[int, str] = {}  # physio id -> label of what the monitor sends and this app ignores
         self._frames = FrameDecoder()
         self._clock: tuple[float, int] | None = None  # (UTC epoch s, relative ticks) at MDS create
@@ -261,7 +257,7 @@ class IntellivueParser(Parser):
         if m.obj_type == (codes.PART_OBJ, codes.MOC_VMO_METRIC_NU):
             return self._numerics(m, t)
         if m.obj_type == (codes.PART_OBJ, codes.MOC_VMO_METRIC_SA_RT):
-            return self._waves_of(m, t) if self.pulseox else []
+            return self._waves_of(m, t)
         if m.obj_type == (codes.PART_OBJ, codes.MOC_VMS_MDS):
             return self._production(m, t)
         return []
@@ -311,10 +307,9 @@ class IntellivueParser(Parser):
             now = {Condition.DEMO_DATA: "test data" if demo == {"test_data"} else ""} if demo else {}
             out.extend(self.conditions.update(t, now, _DEMO_SCOPE))
         pressure = self._ambient_mmhg(ambient)
-        if self.pulseox:
-            for param, nu, t_dev in found:
-                value, flags = self._value(param, nu, pressure)
-                out.append(sample(t, self.source, param, value, flags, t_dev))
+        for param, nu, t_dev in found:
+            value, flags = self._value(param, nu, pressure)
+            out.append(sample(t, self.source, param, value, flags, t_dev))
         out.extend(self._nibp(nibp, nibp_pulse, measured, now_dev, t))
         return out
 
@@ -362,10 +357,10 @@ class IntellivueParser(Parser):
         elif first and now_dev is not None and measured is not None and now_dev - measured > NIBP_FRESH_S:
             flags = OLD_READING
         rate = self._value(Param.NIBP_PULSE_RATE, pulse)[0] if pulse is not None else None
-        out: list[DeviceItem] = [NibpResult(t, NIBP_SOURCE, values[Param.SBP], values[Param.DBP], values[Param.MAP],
-                                            rate)]
+        out: list[DeviceItem] = [NibpResult(t, self.source, values[Param.SBP], values[Param.DBP], values[Param.MAP],
+                                            rate, flags=flags)]
         for param, value in (*values.items(), (Param.NIBP_PULSE_RATE, rate)):
-            out.append(sample(t, NIBP_SOURCE, param, value, flags if value is not None else frozenset(), measured))
+            out.append(sample(t, self.source, param, value, flags if value is not None else frozenset(), measured))
         return out
 
     # --- waves ---------------------------------------------------------------------------------------------------
