@@ -184,6 +184,10 @@ class Driver:
         """React to what the parser decoded (e.g. fetch a result after 'complete')."""
         return b""
 
+    def on_close(self, now: float) -> bytes:
+        """Return bytes to send before the port is closed on purpose (e.g. release an association)."""
+        return b""
+
     def command(self, name: str, now: float) -> bytes:
         """Return the bytes for a user command such as 'nibp_start' or 'nibp_abort'.
 

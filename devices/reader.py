@@ -88,6 +88,10 @@ class Link:
         """Give the driver its chance to send keep-alives and polls."""
         self._send(port, self.driver.poll(now))
 
+    def closing(self, port: Port, now: float) -> None:
+        """Send what the driver wants sent before the port is closed on purpose."""
+        self._send(port, self.driver.on_close(now))
+
     def command(self, port: Port, name: str, now: float) -> None:
         """Send a user command (ValueError if the device does not support it)."""
         self._send(port, self.driver.command(name, now))
@@ -230,6 +234,10 @@ class DeviceReader(threading.Thread):
                 except ValueError as exc:
                     self.last_error = str(exc)
             link.idle(port, now)
+        try:
+            link.closing(port, self._clock())
+        except (serial.SerialException, OSError):
+            pass  # the port is being closed anyway: a goodbye that cannot be sent is not a lost port
 
 
 def _reason(exc: BaseException) -> str:

@@ -43,6 +43,7 @@ _MODULES: dict[str, str] = {
     "suntech": "devices.suntech",
     "ivy450c": "devices.ivy450c",
     "carescape": "devices.carescape",
+    "intellivue": "devices.intellivue",
 }
 
 

@@ -61,7 +61,7 @@ def ge_bytes(seconds):
 # protocol -> (a parameter it must store, plausible range)
 EXPECTED = {"cms50dplus": ("spo2", 90, 100), "contec": ("spo2", 90, 100), "nonin": ("spo2", 90, 100),
             "masimo-ascii": ("spo2", 90, 100), "suntech": ("sbp", 100, 140), "ivy450c": ("spo2", 90, 100),
-            "carescape": ("spo2", 90, 100)}
+            "carescape": ("spo2", 90, 100), "intellivue": ("spo2", 90, 100)}
 
 
 @pytest.mark.parametrize("protocol", registry.protocol_names())

@@ -66,7 +66,7 @@ CONDITION_TEXT: dict[str, str] = {
     "probe_off": "probe off", "searching": "searching for pulse", "sensor_fault": "sensor fault",
     "artifact": "artifact, values questionable", "low_perfusion": "low perfusion, values questionable",
     "device_alarm": "device alarm", "no_data": "no data", "port_lost": "connection lost",
-    "nibp_failed": "BP measurement failed",
+    "nibp_failed": "BP measurement failed", "demo_data": "monitor in demo mode",
 }
 SOURCE_TEXT: dict[str, str] = {"pulseox": "Pulse oximeter", "nibp": "NIBP", "manual": "Manual BP", "app": "Monitor"}
 
@@ -78,8 +78,8 @@ def source_text(source: str) -> str:
         return f"{SOURCE_TEXT[base]} {number}"
     return SOURCE_TEXT.get(source, source)
 #: Order in which blocking conditions are reported to a tile (most fundamental first).
-BLOCKING_ORDER = (Condition.PORT_LOST, Condition.NO_DATA, Condition.SENSOR_FAULT, Condition.PROBE_OFF,
-                  Condition.SEARCHING)
+BLOCKING_ORDER = (Condition.PORT_LOST, Condition.NO_DATA, Condition.DEMO_DATA, Condition.SENSOR_FAULT,
+                  Condition.PROBE_OFF, Condition.SEARCHING)
 
 
 @dataclass

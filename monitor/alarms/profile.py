@@ -177,6 +177,7 @@ DEFAULT_TECHNICAL: dict[str, TechnicalRule] = {
     Condition.ARTIFACT.value: TechnicalRule(Priority.LOW),
     Condition.NIBP_FAILED.value: TechnicalRule(Priority.LOW),
     Condition.DEVICE_ALARM.value: TechnicalRule(Priority.MEDIUM),
+    Condition.DEMO_DATA.value: TechnicalRule(Priority.MEDIUM, 30.0),  # no real monitoring at all, as with no data
 }
 
 
