@@ -23,6 +23,10 @@ class ExportError(Exception):
     """An export that cannot be made (empty session, unwritable path, a refused message); one line for people."""
 
 
+class EmptySession(ExportError):
+    """The session holds nothing to export (it was opened and closed with nothing recorded)."""
+
+
 def iso_utc(t: float) -> str:
     """Format UTC epoch seconds as ISO 8601 with milliseconds and Z."""
     return datetime.fromtimestamp(t, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

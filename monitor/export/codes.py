@@ -69,6 +69,7 @@ class ParamCode:
     unit: Unit
     profile: str = ""
     physical_range: tuple[float, float] = (0.0, 300.0)  # for EDF signals
+    short: str = ""  # EDF signal label (with the source, at most 16 characters)
 
 
 _VS = "http://hl7.org/fhir/StructureDefinition/"
@@ -76,27 +77,27 @@ _VS = "http://hl7.org/fhir/StructureDefinition/"
 PARAMETERS: dict[str, ParamCode] = {p.parameter: p for p in (
     ParamCode("spo2", "SpO2", (("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry"),
                                ("2708-6", "Oxygen saturation in Arterial blood")),
-              150456, "MDC_PULS_OXIM_SAT_O2", PERCENT, _VS + "oxygensat", (0.0, 100.0)),
+              150456, "MDC_PULS_OXIM_SAT_O2", PERCENT, _VS + "oxygensat", (0.0, 100.0), short="SpO2"),
     ParamCode("pulse_rate", "Pulse rate", (("8889-8", "Heart rate by Pulse oximetry"), ("8867-4", "Heart rate")),
-              149530, "MDC_PULS_OXIM_PULS_RATE", PER_MIN, _VS + "heartrate", (0.0, 300.0)),
+              149530, "MDC_PULS_OXIM_PULS_RATE", PER_MIN, _VS + "heartrate", (0.0, 300.0), short="Pulse"),
     ParamCode("heart_rate", "Heart rate", (("8867-4", "Heart rate"),),
-              147842, "MDC_ECG_HEART_RATE", PER_MIN, _VS + "heartrate", (0.0, 300.0)),
+              147842, "MDC_ECG_HEART_RATE", PER_MIN, _VS + "heartrate", (0.0, 300.0), short="HR"),
     ParamCode("sbp", "Systolic BP", (("8480-6", "Systolic blood pressure"),),
-              150021, "MDC_PRESS_BLD_NONINV_SYS", MMHG, "", (0.0, 300.0)),
+              150021, "MDC_PRESS_BLD_NONINV_SYS", MMHG, "", (0.0, 300.0), short="SBP"),
     ParamCode("dbp", "Diastolic BP", (("8462-4", "Diastolic blood pressure"),),
-              150022, "MDC_PRESS_BLD_NONINV_DIA", MMHG, "", (0.0, 300.0)),
+              150022, "MDC_PRESS_BLD_NONINV_DIA", MMHG, "", (0.0, 300.0), short="DBP"),
     ParamCode("map", "Mean BP", (("8478-0", "Mean blood pressure"),),
-              150023, "MDC_PRESS_BLD_NONINV_MEAN", MMHG, "", (0.0, 300.0)),
+              150023, "MDC_PRESS_BLD_NONINV_MEAN", MMHG, "", (0.0, 300.0), short="MAP"),
     ParamCode("nibp_pulse_rate", "Pulse rate (NIBP)", (("8867-4", "Heart rate"),),
-              149546, "MDC_PULS_RATE_NON_INV", PER_MIN, _VS + "heartrate", (0.0, 300.0)),
+              149546, "MDC_PULS_RATE_NON_INV", PER_MIN, _VS + "heartrate", (0.0, 300.0), short="NIBP pulse"),
     ParamCode("resp_rate", "Respiratory rate", (("9279-1", "Respiratory rate"),),
-              151562, "MDC_RESP_RATE", BREATHS_PER_MIN, _VS + "resprate", (0.0, 150.0)),
+              151562, "MDC_RESP_RATE", BREATHS_PER_MIN, _VS + "resprate", (0.0, 150.0), short="Resp"),
     ParamCode("perfusion_index", "Perfusion index", (("61006-3", "Perfusion index Tissue by Pulse oximetry"),),
-              150448, "MDC_PULS_OXIM_PERF_REL", PERCENT, "", (0.0, 100.0)),
+              150448, "MDC_PULS_OXIM_PERF_REL", PERCENT, "", (0.0, 100.0), short="PI"),
     ParamCode("etco2", "EtCO2", (("19889-5", "Carbon dioxide [Partial pressure] in Exhaled gas --at end "
                                              "expiration"),),
-              151708, "MDC_CONC_AWAY_CO2_ET", MMHG, "", (0.0, 150.0)),
-    ParamCode("pleth", "Pleth", (), 150452, "MDC_PULS_OXIM_PLETH", DIMLESS, "", (-32768.0, 32767.0)),
+              151708, "MDC_CONC_AWAY_CO2_ET", MMHG, "", (0.0, 150.0), short="EtCO2"),
+    ParamCode("pleth", "Pleth", (), 150452, "MDC_PULS_OXIM_PLETH", DIMLESS, "", (-32768.0, 32767.0), short="Pleth"),
 )}
 
 #: The non-invasive BP panel (FHIR profile "bp": components 8480-6 and 8462-4).

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from devices.values import NibpResult
 from monitor.alarms.model import AlarmEvent, EventKind
 from monitor.dosing import DoseError, DosePlan
-from monitor.export import ExportError, Progress, format_value, tick
+from monitor.export import EmptySession, Progress, format_value, tick
 from monitor.export.codes import BP_PARAMETERS
 from monitor.infusion import InfusionEvent
 from monitor.markers import MarkerRevision
 from monitor.outcomes import OutcomeReview, OutcomeScore, SessionOutcomes
-from monitor.records import (Discharge, JournalEntry, ObservationComplete, OperatorChange, PhaseChange, ScaleEntry,
+from monitor.records import (DeviceIdentity, Discharge, JournalEntry, ObservationComplete, OperatorChange, PhaseChange, ScaleEntry,
                              SessionStart)
 from monitor.session_record import NumericRow, SessionMeta, SessionRecord, SessionSource
 
@@ -28,13 +28,39 @@ _BOOKKEEPING = (SessionStart, PhaseChange, OperatorChange, ObservationComplete)
 
 
 def require_content(source: SessionSource, record: SessionRecord) -> None:
-    """Raise ExportError if the session holds nothing to export (no value, BP, wave, alarm or clinical entry)."""
+    """Raise EmptySession if the session holds nothing to export (no value, BP, wave, alarm or clinical entry)."""
     meta = record.meta
     clinical = [e for e in record.journal if not isinstance(e.record, _BOOKKEEPING)]
     if record.nibp or record.tracks or record.alarms or clinical:
         return
     if next(iter(source.numerics(meta)), None) is None:
-        raise ExportError(f"session {meta.ref} is empty: nothing was recorded in it")
+        raise EmptySession(f"session {meta.ref} is empty: nothing was recorded in it")
+
+
+@dataclass(frozen=True)
+class DeviceIdentityText:
+    """A device as the exports name it: its row joined with what it reported about itself."""
+
+    source: str
+    role: str
+    protocol: str
+    port: str
+    model: str
+    serial_number: str
+    firmware: str
+
+
+def devices(record: SessionRecord) -> list[DeviceIdentityText]:
+    """Return the session's devices with the identity each reported (the latest report fills blank fields)."""
+    told = {ident.source: ident for _, ident in record.entries(DeviceIdentity)}
+    out = []
+    for d in record.devices:
+        ident = told.get(d.source)
+        out.append(DeviceIdentityText(d.source, d.role, d.protocol, d.port,
+                                      d.model or (ident.model if ident else ""),
+                                      d.serial_number or (ident.serial_number if ident else ""),
+                                      d.firmware or (ident.firmware if ident else "")))
+    return out
 
 
 def marker_revisions(record: SessionRecord) -> list[tuple[JournalEntry, MarkerRevision]]:

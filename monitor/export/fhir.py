@@ -30,9 +30,8 @@ from monitor import __version__
 from monitor.export import ExportError, Progress, iso_utc, tick
 from monitor.export.codes import (BP_PANEL, KETAMINE, LOCAL, MDC, OUTCOME_CODES, PARAMETERS, PHQ9_ITEM9, UCUM,
                                   VITALS_PROFILE, ParamCode, ScoreCode, scale_code)
-from monitor.export.content import (bp_readings, infusion_events, outcomes, require_content,
+from monitor.export.content import (bp_readings, devices, infusion_events, outcomes, require_content,
                                     scales, thinned_numerics, weight_plan_text)
-from monitor.records import DeviceIdentity
 from monitor.session_record import NumericRow, SessionMeta, SessionRecord, SessionSource
 
 BUNDLE_TYPES = ("collection", "transaction")
@@ -149,24 +148,19 @@ def _encounter(b: _Builder, patient: str) -> str:
 
 
 def _devices(b: _Builder, patient: str) -> dict[str, str]:
-    told = {ident.source: ident for _, ident in b.record.entries(DeviceIdentity)}
     refs = {}
-    for d in b.record.devices:
-        ident = told.get(d.source)
-        model = d.model or (ident.model if ident else "")
-        serial = d.serial_number or (ident.serial_number if ident else "")
-        firmware = d.firmware or (ident.firmware if ident else "")
+    for d in devices(b.record):
         resource: dict[str, Any] = {
             "resourceType": "Device", "status": "active",
-            "deviceName": [{"name": model or d.protocol, "type": "model-name" if model else "other"}],
+            "deviceName": [{"name": d.model or d.protocol, "type": "model-name" if d.model else "other"}],
             "type": {"text": f"{d.role} ({d.protocol} protocol)"}, "patient": {"reference": patient},
             "note": [{"text": f"source '{d.source}' on port {d.port}"}]}
-        if serial:
-            resource["serialNumber"] = serial
-        if model:
-            resource["modelNumber"] = model
-        if firmware:
-            resource["version"] = [{"value": firmware, "type": {"text": "firmware"}}]
+        if d.serial_number:
+            resource["serialNumber"] = d.serial_number
+        if d.model:
+            resource["modelNumber"] = d.model
+        if d.firmware:
+            resource["version"] = [{"value": d.firmware, "type": {"text": "firmware"}}]
         refs[d.source] = b.add(f"device/{d.source}", resource, b.own_id("device", d.source))
     return refs
 

@@ -38,8 +38,11 @@ def private_folder(path: Path) -> Path:
 
 
 @contextmanager
-def private_file(path: Path, binary: bool = False) -> Iterator[IO]:
-    """Yield a file to write; on success it becomes `path` (0600), on any error nothing is left."""
+def private_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary file name (0600) beside `path`; on success it becomes `path`, on any error it is removed.
+
+    For writers that need a file name rather than a file object (pyedflib).
+    """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
@@ -47,14 +50,13 @@ def private_file(path: Path, binary: bool = False) -> Iterator[IO]:
     if not folder.is_dir():
         private_folder(folder)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=folder)  # mode 0600
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=folder)  # mode 0600
+        os.close(fd)
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    tmp = Path(name)
     try:
-        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as out:
-            yield out
-            out.flush()
-            os.fsync(out.fileno())
+        yield tmp
         os.replace(tmp, path)
     except BaseException as exc:
         with _quiet():
@@ -62,6 +64,16 @@ def private_file(path: Path, binary: bool = False) -> Iterator[IO]:
         if isinstance(exc, OSError):
             raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
+
+
+@contextmanager
+def private_file(path: Path, binary: bool = False) -> Iterator[IO]:
+    """Yield a file to write; on success it becomes `path` (0600), on any error nothing is left."""
+    with private_path(path) as tmp:
+        with open(tmp, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
 
 
 @contextmanager
