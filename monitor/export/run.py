@@ -16,6 +16,7 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from monitor.export import EmptySession, ExportError, Progress
+from monitor.export.content import require_content
 from monitor.export.files import private_file, private_files, private_folder, private_path
 from monitor.session_record import SessionMeta, SessionSource
 
@@ -58,7 +59,9 @@ def _text_writer(fmt: str, options: Options) -> Callable[[SessionSource, Session
 
 def to_stdout(source: SessionSource, meta: SessionMeta, fmt: str, options: Options, out: TextIO = sys.stdout) -> None:
     """Write a text format (csv numerics, json, fhir, hl7) to standard output."""
-    _text_writer(fmt, options)(source, meta, out, None)
+    writer = _text_writer(fmt, options)
+    require_content(source, source.record(meta))
+    writer(source, meta, out, None)
 
 
 def export_session(source: SessionSource, meta: SessionMeta, fmt: str, path: Path, options: Options | None = None,
@@ -73,6 +76,7 @@ def export_session(source: SessionSource, meta: SessionMeta, fmt: str, path: Pat
     if fmt not in FORMATS:
         raise ExportError(f"unknown format '{fmt}' (choose {', '.join(FORMATS)})")
     path = Path(path)
+    require_content(source, source.record(meta))
     if fmt == "csv":
         from monitor.export.csv_bundle import write_bundle, write_zip
         if path.suffix.lower() == ".zip":
