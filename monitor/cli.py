@@ -103,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="HL7: one message per session, or one per BP reading and physiological alarm")
     exp.add_argument("--facility", default="", help="HL7 sending facility (MSH-4)")
     exp.add_argument("--paper", default="a4", choices=["a4", "letter"], help="PDF paper size")
+    exp.add_argument("--clinic", default="", help="clinic name printed in the PDF header")
 
     snd = sub.add_parser("send", help="send a session as HL7 v2 over MLLP to a clinic's interface engine")
     db_arg(snd)
@@ -198,7 +199,7 @@ def cmd_export(args: argparse.Namespace, pdf=None) -> int:
     from monitor.export.run import Options, export_session, export_sessions, to_stdout
 
     sessions = _open_sessions(args.db)
-    options = Options(args.bundle, args.per, args.facility, args.paper, pdf)
+    options = Options(args.bundle, args.per, args.facility, args.paper, pdf, args.clinic)
     several = args.patient is not None or args.since is not None or args.until is not None
     try:
         if several:

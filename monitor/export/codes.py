@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from monitor.scales import SCALE_NAMES
+
 LOINC = "http://loinc.org"
 MDC = "urn:iso:std:iso:11073:10101"
 UCUM = "http://unitsofmeasure.org"
@@ -129,7 +131,7 @@ KETAMINE = ScoreCode(ATC, "N01AX03", "ketamine")
 
 def scale_code(scale: str) -> ScoreCode:
     """Return the code of a sedation/dissociation/rating scale (MOAA/S, CADSS...: this app's own codes)."""
-    return ScoreCode(LOCAL, f"scale-{scale}", scale.upper())
+    return ScoreCode(LOCAL, f"scale-{scale}", SCALE_NAMES.get(scale, scale))
 
 
 def param_code(parameter: str) -> ParamCode | None:

@@ -26,6 +26,7 @@ from monitor.export.codes import BP_PARAMETERS, PARAMETERS
 from monitor.export.content import (alarm_lives, bp_readings, current_markers, discharges, infusion_events,
                                     outcomes, require_content, scales)
 from monitor.export.files import private_path
+from monitor.scales import SCALE_NAMES
 from monitor.session_record import SessionMeta, SessionRecord, SessionSource, Track
 
 HOLD_S = 5  # a 1 Hz numeric keeps its value this long when no newer one comes
@@ -63,7 +64,7 @@ def annotations(record: SessionRecord) -> list[tuple[float, float, str]]:
         duration = 0.0 if life.ended_t is None else max(0.0, life.ended_t - life.raised.t)
         out.append((life.raised.t, duration, f"Alarm {life.priority_label}: {life.raised.message}"))
     for _, s in scales(record):
-        out.append((s.t, 0.0, f"{s.scale.upper()} {s.total}" + (f"/{s.max_total}" if s.max_total else "")))
+        out.append((s.t, 0.0, f"{SCALE_NAMES.get(s.scale, s.scale)} {s.total}" + (f"/{s.max_total}" if s.max_total else "")))
     for s in outcomes(record).scores:
         out.append((s.t, 0.0, s.summary + (" FLAG item 9" if s.flag else "")))
     for d in discharges(record):

@@ -17,7 +17,7 @@ from typing import Any
 
 from monitor import __version__
 from monitor.export import Progress, format_value, tick
-from monitor.export.codes import BP_PANEL, LOCAL, OUTCOME_CODES, PARAMETERS, ParamCode, ScoreCode
+from monitor.export.codes import BP_PANEL, OUTCOME_CODES, PARAMETERS, ParamCode, ScoreCode, scale_code
 from monitor.export.content import (alarm_lives, bp_readings, current_markers, devices, infusion_events, outcomes,
                                     require_content, scales, thinned_numerics, weight_plan_text)
 from monitor.session_record import SessionMeta, SessionRecord, SessionSource
@@ -161,7 +161,8 @@ def _session_message(source: SessionSource, record: SessionRecord, esc: _Escaper
         msg.note(f"Infusion {ev.kind.replace('_', ' ')} at {ev.rate_ml_per_h:g} mL/h by {ev.user or 'the app'}"
                  + (f": {ev.reason}" if ev.reason else ""))
     for entry, s in scales(record):
-        msg.obx("NM", _local(f"scale-{s.scale}", s.scale.upper()), "4", s.total, "{score}^score^UCUM", s.t)
+        code = scale_code(s.scale)
+        msg.obx("NM", _local(code.code, code.display), "4", s.total, "{score}^score^UCUM", s.t)
     for s in outcomes(record).scores:
         code = OUTCOME_CODES.get(s.instrument)
         ident = _score(code) if code else _local(s.instrument, s.definition.name)

@@ -25,15 +25,16 @@ FORMATS = ("csv", "json", "pdf", "fhir", "hl7", "edf")
 SUFFIXES = {"csv": ".zip", "json": ".json", "pdf": ".pdf", "fhir": ".fhir.json", "hl7": ".hl7", "edf": ".edf"}
 PAPERS = ("a4", "letter")
 
-#: renderer(source, meta, path, paper, progress): writes the PDF report to a file name (ui.report.write_pdf).
-PdfRenderer = Callable[[SessionSource, SessionMeta, Path, str, "Progress | None"], None]
+#: renderer(source, meta, path, paper, clinic, progress): writes the PDF report to a file name (ui.report.write_pdf).
+PdfRenderer = Callable[[SessionSource, SessionMeta, Path, str, str, "Progress | None"], object]
 
 
 class Options:
-    """Format options: FHIR bundle type, HL7 split and sending facility, PDF paper size and renderer."""
+    """Format options: FHIR bundle type, HL7 split and sending facility, PDF paper size, clinic and renderer."""
 
     def __init__(self, bundle: str = "collection", split: str = "session", facility: str = "", paper: str = "a4",
-                 pdf: PdfRenderer | None = None) -> None:
+                 pdf: PdfRenderer | None = None, clinic: str = "") -> None:
+        self.clinic = clinic
         self.bundle = bundle
         self.split = split
         self.facility = facility
@@ -100,7 +101,7 @@ def export_session(source: SessionSource, meta: SessionMeta, fmt: str, path: Pat
         if options.paper not in PAPERS:
             raise ExportError(f"paper size '{options.paper}' is not one of {', '.join(PAPERS)}")
         with private_path(path) as tmp:
-            options.pdf(source, meta, tmp, options.paper, progress)
+            options.pdf(source, meta, tmp, options.paper, options.clinic, progress)
         return path
     with private_file(path) as out:
         _text_writer(fmt, options)(source, meta, out, progress)
