@@ -297,7 +297,7 @@ def _draw_plot(p, data: ReportData, plot: Plot, x: float, y: float, w: float, h:
         row = next((r for r in range(4) if row_end[r] < px(t)), None)
         if row is not None:
             _text(p, px(t) + 1, top + 1 + 7.5 * row, 80, 9, label, _font(6), "#8e5b00")
-            row_end[row] = px(t) + 3.2 * len(label) + 4
+            row_end[row] = px(t) + 3.8 * len(label) + 4
 
 
 def _decimate(t: np.ndarray, v: np.ndarray, buckets: int):
