@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
@@ -29,17 +30,16 @@ PAPERS = ("a4", "letter")
 PdfRenderer = Callable[[SessionSource, SessionMeta, Path, str, str, "Progress | None"], object]
 
 
+@dataclass(frozen=True)
 class Options:
-    """Format options: FHIR bundle type, HL7 split and sending facility, PDF paper size, clinic and renderer."""
+    """Format options: FHIR bundle type, HL7 split and sending facility, PDF paper size, renderer and clinic."""
 
-    def __init__(self, bundle: str = "collection", split: str = "session", facility: str = "", paper: str = "a4",
-                 pdf: PdfRenderer | None = None, clinic: str = "") -> None:
-        self.clinic = clinic
-        self.bundle = bundle
-        self.split = split
-        self.facility = facility
-        self.paper = paper
-        self.pdf = pdf
+    bundle: str = "collection"
+    split: str = "session"
+    facility: str = ""
+    paper: str = "a4"
+    pdf: PdfRenderer | None = None
+    clinic: str = ""
 
 
 def _text_writer(fmt: str, options: Options) -> Callable[[SessionSource, SessionMeta, TextIO, Progress | None], object]:
