@@ -13,7 +13,7 @@ Times are UTC (`+0000`).
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TextIO
 
 from monitor import __version__
 from monitor.export import Progress, format_value, tick
@@ -201,7 +201,7 @@ def _event_messages(record: SessionRecord, esc: _Escaper, facility: str) -> list
     return [text for _, text in sorted(out, key=lambda pair: pair[0])]
 
 
-def write_hl7(source: SessionSource, meta: SessionMeta, out, split: str = "session", facility: str = "",
+def write_hl7(source: SessionSource, meta: SessionMeta, out: TextIO, split: str = "session", facility: str = "",
               progress: Progress | None = None) -> int:
     """Write the messages to a text file, one message after another (CR between segments, LF after each); count."""
     texts = messages(source, meta, split, facility, progress)
