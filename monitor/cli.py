@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -20,6 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from monitor import __version__
+from monitor.export.run import FORMATS
 from monitor.paths import DB_ENV, default_db, log_dir
 from monitor.store import Store, StoreError
 
@@ -74,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ses = sub.add_parser("sessions", help="list recorded sessions")
     db_arg(ses)
+    selection_args(ses)
 
     rep = sub.add_parser("replay", help="parse a session's captured device bytes again into a new session")
     db_arg(rep)
@@ -95,12 +98,57 @@ def _parser() -> argparse.ArgumentParser:
     probe.add_argument("--port", action="append", default=[], help="port to try (repeat; default: every serial port)")
     probe.add_argument("--seconds", type=float, default=3.0, help="listening time per protocol and port (default 3)")
 
-    exp = sub.add_parser("export", help="export a session")
+    exp = sub.add_parser("export", help="export a session, or several into a folder (one file each)")
     db_arg(exp)
-    exp.add_argument("--session", required=True, help="session id or 'latest'")
-    exp.add_argument("--format", required=True, choices=["csv"])
-    exp.add_argument("-o", "--output", type=Path, default=None, help="file to write (default: standard output)")
+    exp.add_argument("--session", default=None, help="session id or 'latest'")
+    selection_args(exp)
+    exp.add_argument("--format", required=True, choices=list(FORMATS))
+    exp.add_argument("-o", "--output", type=Path, default=None,
+                     help="file to write (csv: a .csv file for the numerics, a .zip or a folder for every table); "
+                          "a folder for several sessions (default: standard output, text formats only)")
+    exp.add_argument("--bundle", default="collection", choices=["collection", "transaction"],
+                     help="FHIR bundle type: collection (a document) or transaction (to POST to a FHIR server)")
+    exp.add_argument("--per", default="session", choices=["session", "event"],
+                     help="HL7: one message per session, or one per BP reading and physiological alarm")
+    exp.add_argument("--facility", default="", help="HL7 sending facility (MSH-4)")
+    exp.add_argument("--paper", default="a4", choices=["a4", "letter"], help="PDF paper size")
+    exp.add_argument("--clinic", default="", help="clinic name printed in the PDF header")
+
+    snd = sub.add_parser("send", help="send a session as HL7 v2 over MLLP to a clinic's interface engine")
+    db_arg(snd)
+    snd.add_argument("--session", required=True, help="session id or 'latest'")
+    snd.add_argument("--to", required=True, metavar="mllp://HOST:PORT")
+    snd.add_argument("--per", default="session", choices=["session", "event"])
+    snd.add_argument("--facility", default="", help="sending facility (MSH-4)")
+    snd.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each acknowledgement")
+    snd.add_argument("--retries", type=int, default=2, help="tries more when no acknowledgement comes")
     return p
+
+
+def selection_args(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--patient", default=None, help="only this patient's sessions")
+    sp.add_argument("--from", dest="since", default=None, metavar="YYYY-MM-DD", help="sessions started on or after")
+    sp.add_argument("--to", dest="until", default=None, metavar="YYYY-MM-DD", help="sessions started on or before")
+
+
+def _day(text: str | None, end: bool) -> float | None:
+    """Return the start (or the end) of a local calendar day as UTC epoch s."""
+    if text is None:
+        return None
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise UserError(f"'{text}' is not a date; write it as YYYY-MM-DD") from None
+    start = datetime(day.year, day.month, day.day).astimezone()
+    return start.timestamp() + (86400 if end else 0)
+
+
+def _selected(sessions, args: argparse.Namespace):
+    """Return the sessions of --patient/--from/--to, in start order."""
+    since, until = _day(args.since, False), _day(args.until, True)
+    if since is not None and until is not None and until <= since:
+        raise UserError("--to is before --from")
+    return sessions.sessions(patient_id=args.patient, since=since, until=until)
 
 
 def _open_store(path: Path | None) -> Store:
@@ -122,9 +170,10 @@ def _resolve(sessions, ref: str):
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
-    rows = _open_sessions(args.db).sessions()
+    rows = _selected(_open_sessions(args.db), args)
     if not rows:
-        print("no sessions recorded yet")
+        chosen = args.patient or args.since or args.until
+        print("no sessions match" if chosen else "no sessions recorded yet")
         return 0
     print(f"{'id':>4}  {'patient':<12} {'started':<19} {'duration':>8}  {'state':<11} note")
     for r in rows:
@@ -153,17 +202,59 @@ def _hms(seconds: float) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    from monitor.export import write_csv
+def cmd_export(args: argparse.Namespace, pdf=None) -> int:
+    """Export one session (--session) or every selected session (--patient/--from/--to, -o FOLDER)."""
+    from monitor.export import ExportError
+    from monitor.export.run import Options, export_session, export_sessions, to_stdout
 
     sessions = _open_sessions(args.db)
-    meta = _resolve(sessions, args.session)
-    if args.output is None:
-        write_csv(sessions, meta, sys.stdout)
-    else:
-        with open(args.output, "w", newline="", encoding="utf-8") as out:
-            n = write_csv(sessions, meta, out)
-        print(f"wrote {n} rows of session {meta.ref} to {args.output}", file=sys.stderr)
+    options = Options(args.bundle, args.per, args.facility, args.paper, pdf, args.clinic)
+    several = args.patient is not None or args.since is not None or args.until is not None
+    try:
+        if several:
+            if args.session is not None:
+                raise UserError("give either --session or --patient/--from/--to, not both")
+            if args.output is None:
+                raise UserError("several sessions are written into a folder: give -o FOLDER")
+            metas = _selected(sessions, args)
+            if not metas:
+                raise UserError("no sessions match --patient/--from/--to")
+            written = export_sessions(sessions, metas, args.format, args.output, options)
+            print(f"wrote {len(written)} of {len(metas)} sessions to {args.output} "
+                  f"({len(metas) - len(written)} empty skipped)", file=sys.stderr)
+            return 0
+        if args.session is None:
+            raise UserError("give --session ID|latest, or --patient/--from/--to with -o FOLDER")
+        meta = _resolve(sessions, args.session)
+        if args.output is None:
+            to_stdout(sessions, meta, args.format, options)
+            return 0
+        export_session(sessions, meta, args.format, args.output, options)
+    except ExportError as exc:
+        raise UserError(str(exc)) from None
+    print(f"wrote session {meta.ref} ({args.format}) to {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    """Send a session's HL7 messages over MLLP; stop at the first one not accepted."""
+    from monitor.export import ExportError
+    from monitor.export.hl7 import messages
+    from monitor.export.mllp import Destination, send
+
+    if not args.timeout > 0 or args.retries < 0:
+        raise UserError("--timeout must be above 0 s and --retries 0 or more")
+    try:
+        dest = Destination.parse(args.to)
+        sessions = _open_sessions(args.db)
+        meta = _resolve(sessions, args.session)
+        texts = messages(sessions, meta, args.per, args.facility)
+        for n, text in enumerate(texts, start=1):
+            send(dest, text, args.timeout, args.retries)
+            print(f"message {n} of {len(texts)} accepted by {dest}", file=sys.stderr)
+    except ExportError as exc:
+        raise UserError(str(exc)) from None
+    print(f"sent session {meta.ref} to {dest}: {len(texts)} message(s) accepted", file=sys.stderr)
     return 0
 
 
@@ -374,7 +465,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"record": cmd_record, "simulate": cmd_simulate, "sessions": cmd_sessions, "export": cmd_export,
-            "replay": cmd_replay, "outcome": cmd_outcome, "import": cmd_import, "probe": cmd_probe}
+            "replay": cmd_replay, "outcome": cmd_outcome, "import": cmd_import, "probe": cmd_probe, "send": cmd_send}
 WINDOW_COMMANDS = ("run", "demo")
 
 
@@ -385,9 +476,10 @@ def _log_to_file() -> Path:
     return path
 
 
-def main(argv: list[str] | None = None, window: Callable[[argparse.Namespace], int] | None = None) -> int:
-    """Run one command. `window` opens the monitor for `run`/`demo`: ui.launcher passes it, so the core
-    never imports Qt; without it those two commands say where the window is."""
+def main(argv: list[str] | None = None, window: Callable[[argparse.Namespace], int] | None = None,
+         pdf: Callable | None = None) -> int:
+    """Run one command. `window` opens the monitor for `run`/`demo` and `pdf` draws the PDF report: ui.launcher
+    passes both, so the core never imports Qt; without them those commands say where to run them."""
     args = _parser().parse_args(argv)
     _log_to_file()
     if args.command is None:
@@ -397,12 +489,17 @@ def main(argv: list[str] | None = None, window: Callable[[argparse.Namespace], i
             if window is None:
                 raise UserError(f"'{args.command}' opens the window: start it with the infusion-monitor command")
             return window(args)
+        if args.command == "export":
+            return cmd_export(args, pdf)
         return COMMANDS[args.command](args)
     except (UserError, StoreError) as exc:
         print(f"infusion-monitor: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader of standard output went away (e.g. `| head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # last resort: one line for the user, the traceback to the log
         logging.getLogger("monitor.cli").exception("internal error in %s (version %s)", sys.argv, __version__)
         print(f"infusion-monitor: internal error: {exc.__class__.__name__}: {exc} "

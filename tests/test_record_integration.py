@@ -142,7 +142,8 @@ def test_garbage_bytes_store_nothing_and_raise_nothing(tmp_path):
     os.close(master)
     os.close(slave)
     assert proc.returncode == 0 and "Traceback" not in err
-    assert values(rows_of(db), "spo2") == []
+    exported = cli("export", "--db", str(db), "--session", "latest", "--format", "csv")  # nothing stored: said so
+    assert exported.returncode == 2 and "is empty" in exported.stderr and exported.stdout == ""
 
 
 def test_corrupt_database_is_one_clear_line(tmp_path):

@@ -29,8 +29,15 @@ def open_window(args: argparse.Namespace) -> int:
     return run_app(db=args.db or default_db(), specs=cli.device_specs(args.device))
 
 
+def render_pdf(source, meta, path, paper, clinic, progress=None) -> int:
+    """Draw the PDF infusion record (Qt is imported only now, for `export --format pdf`); return its pages."""
+    from ui.report import write_pdf
+
+    return write_pdf(source, meta, path, paper, clinic, progress)
+
+
 def main(argv: list[str] | None = None) -> int:
-    return cli.main(argv, window=open_window)
+    return cli.main(argv, window=open_window, pdf=render_pdf)
 
 
 if __name__ == "__main__":
