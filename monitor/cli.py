@@ -18,12 +18,12 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from monitor import __version__
 from monitor.export.run import FORMATS
 from monitor.paths import DB_ENV, default_db, log_dir
 from monitor.store import Store, StoreError
+from monitor.timefmt import hms, zone
 
 NOTICE = "infusion-monitor is not a certified medical device; do not rely on it as the only monitor."
 
@@ -88,6 +88,11 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--instrument", required=True, metavar="phq9|gad7|pcl5")
     out.add_argument("--items", required=True, metavar="1,2,0,...", help="every item's score in form order")
     out.add_argument("--user", default="import", help="who entered it (default: import)")
+
+    summ = sub.add_parser("summary", help="print a session's review summary")
+    db_arg(summ)
+    summ.add_argument("--session", required=True, help="session id or 'latest'")
+    summ.add_argument("--format", choices=["json", "text"], default="text")
 
     imp = sub.add_parser("import", help="parse a file of device-to-host bytes (a serial capture) into a new session")
     db_arg(imp)
@@ -177,9 +182,9 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         return 0
     print(f"{'id':>4}  {'patient':<12} {'started':<19} {'duration':>8}  {'state':<11} note")
     for r in rows:
-        tz = _zone(r.tz)
+        tz = zone(r.tz)
         started = datetime.fromtimestamp(r.started_utc, tz).strftime("%Y-%m-%d %H:%M:%S")
-        dur = "" if r.duration_s is None else _hms(r.duration_s)
+        dur = "" if r.duration_s is None else hms(r.duration_s)
         note = r.end_reason if r.state == "interrupted" else ""
         print(f"{r.ref:>4}  {printable(r.patient_id or '-'):<12} {started:<19} {dur:>8}  {r.state:<11} {note}")
     return 0
@@ -188,18 +193,6 @@ def cmd_sessions(args: argparse.Namespace) -> int:
 def printable(text: str) -> str:
     """Escape what a terminal would interpret (control characters, escape sequences) in stored text."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
-def _zone(name: str):
-    try:
-        return ZoneInfo(name)
-    except Exception:  # unknown or malformed zone name stored by another machine
-        return None
-
-
-def _hms(seconds: float) -> str:
-    s = int(round(max(0.0, seconds)))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
 def cmd_export(args: argparse.Namespace, pdf=None) -> int:
@@ -255,6 +248,16 @@ def cmd_send(args: argparse.Namespace) -> int:
     except ExportError as exc:
         raise UserError(str(exc)) from None
     print(f"sent session {meta.ref} to {dest}: {len(texts)} message(s) accepted", file=sys.stderr)
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    """Print the review summary of one session (JSON keys in the review issue; null when absent)."""
+    from monitor.summary import summarize
+
+    sessions = _open_sessions(args.db)
+    summary = summarize(sessions, _resolve(sessions, args.session))
+    print(json.dumps(summary.to_json(), indent=2) if args.format == "json" else summary.text())
     return 0
 
 
@@ -465,7 +468,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"record": cmd_record, "simulate": cmd_simulate, "sessions": cmd_sessions, "export": cmd_export,
-            "replay": cmd_replay, "outcome": cmd_outcome, "import": cmd_import, "probe": cmd_probe, "send": cmd_send}
+            "replay": cmd_replay, "outcome": cmd_outcome, "import": cmd_import, "probe": cmd_probe, "send": cmd_send,
+            "summary": cmd_summary}
 WINDOW_COMMANDS = ("run", "demo")
 
 
