@@ -461,3 +461,20 @@ def test_priority_of_and_conditions_for_tiles(engine, clock):
 def test_alarm_core_does_not_import_qt():
     code = "import sys, monitor.alarms; assert not any(m.startswith('PySide6') for m in sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---- bedside-monitor parameters -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("param, values, message", [
+    ("heart_rate", [135.0] * 12, "HR 135 > 130"),
+    ("etco2", [63.0] * 22, "EtCO2 63 > 60"),
+    ("resp_rate", [4.0] * 22, "Resp 4 < 6"),
+])
+def test_monitor_parameters_alarm_with_the_profile_limits_and_delays(engine, clock, param, values, message):
+    events = feed(engine, clock, param, values, source="monitor")
+    raised = [e for e in events if e.kind.value == "raised"]
+    assert raised and raised[-1].priority is Priority.HIGH and raised[-1].message == message
+
+
+def test_etco2_does_not_alarm_before_its_delay(engine, clock):
+    assert [e for e in feed(engine, clock, "etco2", [63.0] * 15, source="monitor") if e.kind.value == "raised"] == []

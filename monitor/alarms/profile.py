@@ -34,6 +34,8 @@ PHYSIOLOGICAL_RANGE: dict[str, tuple[float, float]] = {
     "map": (30.0, 220.0),
     "nibp_pulse_rate": (20.0, 250.0),
     "resp_rate": (4.0, 60.0),
+    "heart_rate": (20.0, 250.0),
+    "etco2": (5.0, 100.0),  # mmHg
     "sbp_rise": (5.0, 150.0),  # mmHg above the session baseline
     "dbp_rise": (5.0, 100.0),
 }
@@ -44,10 +46,12 @@ RISE_OF: dict[str, str] = {"sbp_rise": "sbp", "dbp_rise": "dbp"}
 LABELS: dict[str, str] = {
     "spo2": "SpO2", "pulse_rate": "Pulse", "sbp": "SBP", "dbp": "DBP", "map": "MAP",
     "nibp_pulse_rate": "NIBP pulse", "resp_rate": "Resp", "sbp_rise": "SBP rise", "dbp_rise": "DBP rise",
+    "heart_rate": "HR", "etco2": "EtCO2",
 }
 DISPLAY_UNITS: dict[str, str] = {
     "spo2": "%", "pulse_rate": "/min", "sbp": "mmHg", "dbp": "mmHg", "map": "mmHg",
     "nibp_pulse_rate": "/min", "resp_rate": "/min", "sbp_rise": "mmHg", "dbp_rise": "mmHg",
+    "heart_rate": "/min", "etco2": "mmHg",
 }
 
 LIMIT_KEYS = ("medium_low", "medium_high", "high_low", "high_high")
