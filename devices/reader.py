@@ -18,6 +18,7 @@ import serial
 
 from devices import registry
 from devices.base import Driver, Parser
+from devices.sim.port import SimulatedPort, sim_scenario
 from devices.spec import DeviceSpec
 from devices.values import Condition, DeviceItem, StatusChange
 
@@ -107,8 +108,11 @@ class Link:
             self.raw_sink(self.parser.source, self.wallclock(), "tx", data)
 
 
-def open_serial(spec: DeviceSpec) -> serial.SerialBase:
-    """Open the port of a device spec with its protocol's line settings."""
+def open_serial(spec: DeviceSpec) -> Port:
+    """Open the port of a device spec with its protocol's line settings ('sim[:SCENARIO]': a simulated device)."""
+    scenario = sim_scenario(spec.port)
+    if scenario is not None:
+        return SimulatedPort(spec.protocol, scenario)
     settings = registry.get(spec.protocol).settings
     return serial.serial_for_url(
         spec.port,

@@ -340,7 +340,7 @@ def device_specs(texts: list[str]):
             specs.append(DeviceSpec.parse(text))
         except ValueError as exc:
             raise UserError(str(exc)) from None
-    ports = [s.port for s in specs]
+    ports = [s.port for s in specs if not s.simulated]
     if len(set(ports)) != len(ports):
         raise UserError("each port can be given only once")
     return specs

@@ -147,7 +147,7 @@ class MonitorCore:
             raise ValueError("start the session before adding devices")
         registry.get(spec.protocol)
         for reader in self.readers.values():
-            if reader.spec.port == spec.port:
+            if reader.spec.port == spec.port and not spec.simulated:
                 raise ValueError(f"{spec.port} is already connected ({reader.spec.name})")
         [spec] = name_sources([spec], taken=set(self.readers) | {MANUAL_SOURCE})
         self.specs.append(spec)
