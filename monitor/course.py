@@ -211,7 +211,7 @@ class Course:
     def text(self) -> str:
         """Return the course for people: one line per infusion, then outcomes, flags and the forecast."""
         rows = self.rows
-        first, last = _day(rows[0].meta), _day(rows[-1].meta)
+        first, last = session_day(rows[0].meta), session_day(rows[-1].meta)
         lines = [f"Course of patient {self.patient_id}" + (f" ({self.patient_name})" if self.patient_name else "")
                  + f": {len(rows)} session{'s' if len(rows) != 1 else ''}, {first} to {last}"]
         codes = self.instruments()
@@ -226,7 +226,7 @@ class Course:
             events = "/".join(str(ev[c]) for c in COURSE_EVENTS)
             alarms = row.summary.alarm_counts()
             cadss, moaas = row.max_cadss, row.min_moaas
-            lines.append(f"{row.number:>2}  {_day(row.meta):<10} {row.meta.ref:>7}  {_num(row.dose_mg_per_kg, 2):>5} "
+            lines.append(f"{row.number:>2}  {session_day(row.meta):<10} {row.meta.ref:>7}  {_num(row.dose_mg_per_kg, 2):>5} "
                          f"{given:>11}  {bp:<15} {_num(row.min_spo2):>4} {_num(cadss and cadss.total):>5} "
                          f"{_num(moaas and moaas.total):>6}  {events:<8} "
                          f"{alarms['high']}/{alarms['medium']}/{alarms['low']:<8} "
@@ -235,12 +235,12 @@ class Course:
                      "antihypertensive/benzodiazepine given; PHQ-9 resp = response, remit = remission")
         lines.append(self.phq9_words())
         for s in self.later:
-            lines.append(f"Entered after the last infusion: {s.summary} ({_when(s.t, rows[-1].meta)})")
+            lines.append(f"Entered after the last infusion: {s.summary} ({session_time(s.t, rows[-1].meta)})")
         if self.flags:
             lines.append(f"PHQ-9 item 9 flags: {len(self.flags)}")
             for f in self.flags:
-                reviews = "; ".join(f"{r.text} ({_when(r.t, f.session)})" for r in f.flag.reviews) or "NOT REVIEWED"
-                lines.append(f"  {_when(f.flag.score.t, f.session)} session {f.session.ref}: {f.flag.score.flag_text}"
+                reviews = "; ".join(f"{r.text} ({session_time(r.t, f.session)})" for r in f.flag.reviews) or "NOT REVIEWED"
+                lines.append(f"  {session_time(f.flag.score.t, f.session)} session {f.session.ref}: {f.flag.score.flag_text}"
                              f"; {reviews}")
         else:
             lines.append("PHQ-9 item 9 flags: none")
@@ -267,7 +267,7 @@ class Course:
             row = self.first_met(what)
             now = getattr(last, what)
             words.append(f"{what} {'yes' if now else 'no'}" + ("" if row is None else
-                                                              f" (first met at infusion {row.number}, {_day(row.meta)})"))
+                                                              f" (first met at infusion {row.number}, {session_day(row.meta)})"))
         return "; ".join(words)
 
     def forecast_words(self) -> str:
@@ -275,6 +275,98 @@ class Course:
         if self.forecast is None:
             return "BP forecast: no planned dose in this course, so no forecast"
         return f"BP forecast {self.forecast_for}: {self.forecast.text} (advice only; it changes no alarm limit)"
+
+
+# --- small plots across the course ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    """One series across the course, a value per infusion (None: none), drawn as a line with points, points
+    only, or bars; low/high give a range per infusion (drawn as a whisker). Colours read on paper and on the
+    dark screen alike."""
+
+    label: str
+    values: tuple[float | None, ...]
+    color: str
+    style: str = "line"  # line, points, bars
+    low: tuple[float | None, ...] = ()
+    high: tuple[float | None, ...] = ()
+
+
+@dataclass(frozen=True)
+class CourseChart:
+    """A small plot across the course: one x position per infusion (labels: number and date), y in `unit`,
+    horizontal reference lines (value, label)."""
+
+    title: str
+    unit: str
+    labels: tuple[str, ...]
+    series: tuple[ChartSeries, ...]
+    y_range: tuple[float, float]
+    lines: tuple[tuple[float, str], ...] = ()
+
+
+#: Series colours (mid tones that read on white paper and on the dark review screen).
+CHART_COLORS = {"phq9": "#e67e22", "gad7": "#3498db", "pcl5": "#9b59b6", "rise": "#e74c3c",
+                "forecast": "#7f8c8d", "planned": "#7f8c8d", "delivered": "#f39c12", "cadss": "#9b59b6"}
+
+
+def course_charts(course: Course) -> tuple[CourseChart, ...]:
+    """Return the course's small plots: outcome totals with the response and remission lines (PCL-5 on its own
+    scale), SBP rise with each infusion's forecast range, dose, and dissociation (highest CADSS) per infusion."""
+    rows = course.rows
+    labels = tuple(f"{r.number}\n{_short_day(r.meta)}" for r in rows)
+    charts = []
+    codes = course.instruments()
+    totals = [ChartSeries(INSTRUMENTS[c].name, tuple(_total(r, c) for r in rows), CHART_COLORS[c])
+              for c in codes if c != "pcl5"]
+    if totals:
+        points = course.phq9_points()
+        lines = []
+        if points:
+            first = points[0][1].score.total
+            lines.append((first / 2, f"PHQ-9 response: {first / 2:g} or less"))
+            lines.append((float(PHQ9.remission_below), f"remission: below {PHQ9.remission_below}"))  # type: ignore[arg-type]
+        charts.append(CourseChart("Outcome totals", "total", labels, tuple(totals), (0.0, 27.0), tuple(lines)))
+    if "pcl5" in codes:
+        cutoffs = [s.cutoff for r in rows for s in r.outcomes if s.instrument == "pcl5" and s.cutoff]
+        charts.append(CourseChart("PCL-5 total", "total", labels,
+                                  (ChartSeries("PCL-5", tuple(_total(r, "pcl5") for r in rows), CHART_COLORS["pcl5"]),),
+                                  (0.0, 80.0), ((float(cutoffs[-1]), f"probable PTSD: {cutoffs[-1]} or more"),)
+                                  if cutoffs else ()))
+    rises = tuple(r.sbp_rise if r.started else None for r in rows)
+    f_mid = tuple(None if r.forecast is None else r.forecast.expected_rise for r in rows)
+    f_low = tuple(None if r.forecast is None else r.forecast.rise_low for r in rows)
+    f_high = tuple(None if r.forecast is None else r.forecast.rise_high for r in rows)
+    known = [v for v in (*rises, *f_low, *f_high) if v is not None]
+    prior_rise = next((r.forecast.prior.population_rise_mmhg for r in rows if r.forecast is not None), None)
+    charts.append(CourseChart(
+        "SBP rise per infusion", "mmHg", labels,
+        (ChartSeries("rise (peak - baseline)", rises, CHART_COLORS["rise"], "bars"),
+         ChartSeries("forecast before it", f_mid, CHART_COLORS["forecast"], "points", f_low, f_high)),
+        (min(0.0, *known) - 5 if known else 0.0, max(60.0, *known) + 5 if known else 60.0),
+        () if prior_rise is None else ((prior_rise, f"population {prior_rise:+g}"),)))
+    planned = tuple(r.dose_mg_per_kg for r in rows)
+    delivered = tuple(r.delivered_mg_per_kg if r.started else None for r in rows)
+    doses = [v for v in (*planned, *delivered) if v is not None]
+    charts.append(CourseChart(
+        "Dose per infusion", "mg/kg", labels,
+        (ChartSeries("delivered", delivered, CHART_COLORS["delivered"], "bars"),
+         ChartSeries("planned", planned, CHART_COLORS["planned"], "points")),
+        (0.0, max(0.8, *doses) * 1.1 if doses else 0.8)))
+    cadss = [r.max_cadss for r in rows]
+    top = max((c.max_total or c.total for c in cadss if c is not None), default=24)
+    charts.append(CourseChart(
+        "Dissociation per infusion", "CADSS", labels,
+        (ChartSeries("highest CADSS", tuple(None if c is None else float(c.total) for c in cadss),
+                     CHART_COLORS["cadss"], "bars"),), (0.0, float(top))))
+    return tuple(charts)
+
+
+def _total(row: InfusionRow, code: str) -> float | None:
+    s = row.outcome(code)
+    return None if s is None else float(s.total)
 
 
 # --- building ---------------------------------------------------------------------------------
@@ -401,11 +493,17 @@ def _num(value: float | None, digits: int = 0, unit: str = "") -> str:
     return "-" if value is None else f"{value:.{digits}f}{unit}"
 
 
-def _day(meta: SessionMeta) -> str:
+def session_day(meta: SessionMeta) -> str:
+    """Return the day a session started, in its own time zone (YYYY-MM-DD)."""
     return datetime.fromtimestamp(meta.started_utc, zone(meta.tz)).strftime("%Y-%m-%d")
 
 
-def _when(t: float, meta: SessionMeta) -> str:
+def _short_day(meta: SessionMeta) -> str:
+    return datetime.fromtimestamp(meta.started_utc, zone(meta.tz)).strftime("%d %b")
+
+
+def session_time(t: float, meta: SessionMeta) -> str:
+    """Return a time (UTC epoch s) as YYYY-MM-DD HH:MM in the session's own time zone."""
     return datetime.fromtimestamp(t, zone(meta.tz)).strftime("%Y-%m-%d %H:%M")
 
 
