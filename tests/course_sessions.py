@@ -15,7 +15,7 @@ from devices.values import NibpResult, sample
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
 from monitor.infusion import InfusionEvent
 from monitor.markers import MarkerRevision
-from monitor.outcomes import OutcomeReview, OutcomeScore
+from monitor.outcomes import OutcomeReview, entered
 from monitor.recorder import Recorder
 from monitor.records import Baseline, PhaseChange, ScaleEntry
 from monitor.store import Store
@@ -89,7 +89,7 @@ def _visit(store: Store, patient: str, v: Visit) -> int:
           start + 121)
     scores = []
     for code, items, minute in v.outcomes:
-        s = OutcomeScore(code, items, start + minute * 60, "AB", "nurse")
+        s = entered(code, items, user="AB", mode="nurse", cutoffs={"pcl5": 33}, t=start + minute * 60)
         scores.append(s)
         j(s, "AB", s.t)
     for index, reviewer, minute in v.reviews:
