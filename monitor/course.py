@@ -316,7 +316,7 @@ def course_charts(course: Course) -> tuple[CourseChart, ...]:
     """Return the course's small plots: outcome totals with the response and remission lines (PCL-5 on its own
     scale), SBP rise with each infusion's forecast range, dose, and dissociation (highest CADSS) per infusion."""
     rows = course.rows
-    labels = tuple(f"{r.number}\n{_short_day(r.meta)}" for r in rows)
+    labels = tuple(f"#{r.number}\n{_short_day(r.meta)}" for r in rows)
     charts = []
     codes = course.instruments()
     totals = [ChartSeries(INSTRUMENTS[c].name, tuple(_total(r, c) for r in rows), CHART_COLORS[c])
@@ -375,12 +375,10 @@ def _total(row: InfusionRow, code: str) -> float | None:
 def build_course(source: SessionSource, patient_id: str, prior: ForecastPrior | None = None,
                  now: float | None = None, until: SessionMeta | None = None) -> Course:
     """Read a patient's course; until (a session) ends it there (a report of that session); CourseError if none."""
-    metas = source.sessions(patient_id=patient_id)
+    metas = patient_sessions(source, patient_id)
     if until is not None:
         metas = metas[:next((i + 1 for i, m in enumerate(metas) if m.id == until.id and m.chair == until.chair),
                             len(metas))]
-    if not metas:
-        raise CourseError(f"there are no sessions of patient '{patient_id}' in this database")
     prior = _prior(prior)
     at = time.time() if now is None else now
     summaries = [summarize(source, m, at) for m in metas]
@@ -406,6 +404,14 @@ def build_course(source: SessionSource, patient_id: str, prior: ForecastPrior | 
     forecast, target = _course_forecast(rows, earlier, prior)
     flags = tuple(CourseFlag(f, where[f.score.id]) for f in found.flags())
     return Course(patient_id, metas[-1].patient_name or "", rows, tuple(later), flags, forecast, target, at)
+
+
+def patient_sessions(source: SessionSource, patient_id: str) -> list[SessionMeta]:
+    """Return the patient's sessions in start order; CourseError (one line) if there are none."""
+    metas = source.sessions(patient_id=patient_id)
+    if not metas:
+        raise CourseError(f"there are no sessions of patient '{patient_id}' in this database")
+    return metas
 
 
 def next_infusion_forecast(source: SessionSource, patient_id: str, dose_mg_per_kg: float,
