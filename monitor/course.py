@@ -199,8 +199,9 @@ class Course:
             "phq9_first_response_session": None if first_response is None else first_response.meta.id,
             "phq9_first_remission_session": None if first_remission is None else first_remission.meta.id,
             "later_outcomes": [_score_json(s) for s in self.later],
-            "flags": [{"session_id": f.session.id, "t_utc": iso_utc(f.flag.score.t), "instrument": f.flag.score.instrument,
-                       "outcome_id": f.flag.score.id, "text": f.flag.score.flag_text, "reviewed": f.flag.reviewed,
+            "flags": [{"session_id": f.session.id, "t_utc": iso_utc(f.flag.score.t),
+                       "instrument": f.flag.score.instrument, "outcome_id": f.flag.score.id,
+                       "text": f.flag.score.flag_text, "reviewed": f.flag.reviewed,
                        "reviews": [{"reviewer": r.reviewer, "note": r.note, "t_utc": iso_utc(r.t)}
                                    for r in f.flag.reviews]} for f in self.flags],
             "forecast_peak_sbp": None if self.forecast is None else {**_forecast_json(self.forecast),
@@ -226,8 +227,9 @@ class Course:
             events = "/".join(str(ev[c]) for c in COURSE_EVENTS)
             alarms = row.summary.alarm_counts()
             cadss, moaas = row.max_cadss, row.min_moaas
-            lines.append(f"{row.number:>2}  {session_day(row.meta):<10} {row.meta.ref:>7}  {_num(row.dose_mg_per_kg, 2):>5} "
-                         f"{given:>11}  {bp:<15} {_num(row.min_spo2):>4} {_num(cadss and cadss.total):>5} "
+            lines.append(f"{row.number:>2}  {session_day(row.meta):<10} {row.meta.ref:>7}  "
+                         f"{_num(row.dose_mg_per_kg, 2):>5} {given:>11}  {bp:<15} {_num(row.min_spo2):>4} "
+                         f"{_num(cadss and cadss.total):>5} "
                          f"{_num(moaas and moaas.total):>6}  {events:<8} "
                          f"{alarms['high']}/{alarms['medium']}/{alarms['low']:<8} "
                          + " ".join(f"{_outcome_cell(row, c):<16}" for c in codes))
@@ -239,9 +241,9 @@ class Course:
         if self.flags:
             lines.append(f"PHQ-9 item 9 flags: {len(self.flags)}")
             for f in self.flags:
-                reviews = "; ".join(f"{r.text} ({session_time(r.t, f.session)})" for r in f.flag.reviews) or "NOT REVIEWED"
-                lines.append(f"  {session_time(f.flag.score.t, f.session)} session {f.session.ref}: {f.flag.score.flag_text}"
-                             f"; {reviews}")
+                reviews = "; ".join(f"{r.text} ({session_time(r.t, f.session)})" for r in f.flag.reviews)
+                lines.append(f"  {session_time(f.flag.score.t, f.session)} session {f.session.ref}: "
+                             f"{f.flag.score.flag_text}; {reviews or 'NOT REVIEWED'}")
         else:
             lines.append("PHQ-9 item 9 flags: none")
         lines.append(self.forecast_words())
@@ -266,8 +268,8 @@ class Course:
         for what in ("response", "remission"):
             row = self.first_met(what)
             now = getattr(last, what)
-            words.append(f"{what} {'yes' if now else 'no'}" + ("" if row is None else
-                                                              f" (first met at infusion {row.number}, {session_day(row.meta)})"))
+            first = "" if row is None else f" (first met at infusion {row.number}, {session_day(row.meta)})"
+            words.append(f"{what} {'yes' if now else 'no'}{first}")
         return "; ".join(words)
 
     def forecast_words(self) -> str:
@@ -327,7 +329,8 @@ def course_charts(course: Course) -> tuple[CourseChart, ...]:
         if points:
             first = points[0][1].score.total
             lines.append((first / 2, f"PHQ-9 response: {first / 2:g} or less"))
-            lines.append((float(PHQ9.remission_below), f"remission: below {PHQ9.remission_below}"))  # type: ignore[arg-type]
+            below = float(PHQ9.remission_below)  # type: ignore[arg-type]
+            lines.append((below, f"remission: below {below:g}"))
         charts.append(CourseChart("Outcome totals", "total", labels, tuple(totals), (0.0, 27.0), tuple(lines)))
     if "pcl5" in codes:
         cutoffs = [s.cutoff for r in rows for s in r.outcomes if s.instrument == "pcl5" and s.cutoff]
@@ -530,7 +533,8 @@ def _score_json(s: OutcomeScore) -> dict[str, Any]:
 def _forecast_json(f: BpForecast) -> dict[str, Any]:
     return {"expected": _round(f.expected_peak), "low": _round(f.peak_low), "high": _round(f.peak_high),
             "expected_rise": _round(f.expected_rise), "rise_low": _round(f.rise_low),
-            "rise_high": _round(f.rise_high), "coverage": f.coverage, "planned_dose_mg_per_kg": f.planned_dose_mg_per_kg,
+            "rise_high": _round(f.rise_high), "coverage": f.coverage,
+            "planned_dose_mg_per_kg": f.planned_dose_mg_per_kg,
             "baseline_sbp": f.baseline_sbp, "earlier_infusions_used": f.n_used,
             "earlier_infusions_unusable": f.n_unusable, "own_weight": round(f.own_weight, 3), "text": f.text}
 
@@ -546,7 +550,8 @@ def _row_json(row: InfusionRow) -> dict[str, Any]:
         "delivered_mg": _round(row.delivered_mg, 3),
         "baseline_sbp": row.baseline_sbp, "peak_sbp": row.peak_sbp, "sbp_rise": _round(row.sbp_rise),
         "min_spo2": row.min_spo2,
-        "max_cadss": None if cadss is None else cadss.total, "cadss_max_total": None if cadss is None else cadss.max_total,
+        "max_cadss": None if cadss is None else cadss.total,
+        "cadss_max_total": None if cadss is None else cadss.max_total,
         "min_moaas": None if moaas is None else moaas.total,
         "events": row.events, "alarms": s.alarm_counts(),
         "outcomes": {o.instrument: {"total": o.total, "flag": o.flag, "band": o.band, "t_utc": iso_utc(o.t)}

@@ -248,14 +248,7 @@ def _draw_plot(p, data: ReportData, plot: Plot, x: float, y: float, w: float, h:
     for a, b in plot.bands:
         p.fillRect(QRectF(px(a), top, max(1.0, px(b) - px(a)), bottom - top), QColor(BAND))
     _text(p, left, y + 15, 200, 12, "green: infusion running", _font(7), "#3b7a37")
-    p.setPen(QPen(QColor(LIGHT), 0.5))
-    step = _nice_step((hi - lo) / 5)
-    v = math.ceil(lo / step) * step
-    while v <= hi:
-        p.setPen(QPen(QColor(LIGHT), 0.5))
-        p.drawLine(QLineF(left, py(v), right, py(v)))
-        _text(p, x, py(v) - 5, 30, 10, f"{v:g}", _font(7), GREY, "right")
-        v += step
+    _y_grid(p, x, left, right, plot.y_range, py, 5, 30, 7)
     tz = zone(data.zone_name)
     minutes = _nice_minutes((t1 - t0) / 60 / 8)
     tick = math.ceil(t0 / (minutes * 60)) * minutes * 60
@@ -309,6 +302,22 @@ def _draw_plot(p, data: ReportData, plot: Plot, x: float, y: float, w: float, h:
         if row is not None:
             _text(p, px(t) + 1, top + 1 + 7.5 * row, 80, 9, label, _font(6), "#8e5b00")
             row_end[row] = px(t) + 3.8 * len(label) + 4
+
+
+def _y_grid(p, x: float, left: float, right: float, y_range: tuple[float, float], py: Callable[[float], float],
+            ticks: int, label_width: float, size: float) -> None:
+    """Draw about `ticks` horizontal grid lines at round values, labelled left of the plot (x to left)."""
+    from PySide6.QtCore import QLineF
+    from PySide6.QtGui import QColor, QPen
+
+    lo, hi = y_range
+    step = _nice_step((hi - lo) / ticks)
+    v = math.ceil(lo / step) * step
+    while v <= hi:
+        p.setPen(QPen(QColor(LIGHT), 0.5))
+        p.drawLine(QLineF(left, py(v), right, py(v)))
+        _text(p, x, py(v) - 5, label_width, 10, f"{v:g}", _font(size), GREY, "right")
+        v += step
 
 
 def _decimate(t: np.ndarray, v: np.ndarray, buckets: int):
@@ -379,13 +388,7 @@ def _draw_chart(p, chart: CourseChart, x: float, y: float, w: float, h: float) -
     def py(v: float) -> float:
         return bottom - (min(hi, max(lo, v)) - lo) / (hi - lo) * (bottom - top)
 
-    step = _nice_step((hi - lo) / 4)
-    v = math.ceil(lo / step) * step
-    while v <= hi:
-        p.setPen(QPen(QColor(LIGHT), 0.5))
-        p.drawLine(QLineF(left, py(v), right, py(v)))
-        _text(p, x, py(v) - 5, 23, 10, f"{v:g}", _font(6.5), GREY, "right")
-        v += step
+    _y_grid(p, x, left, right, chart.y_range, py, 4, 23, 6.5)
     every = max(1, math.ceil(n / 12))
     for i, label in enumerate(chart.labels):
         if i % every == 0:

@@ -12,12 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from devices.values import NibpResult
+from monitor import markers
 from monitor.alarms.model import AlarmEvent, EventKind
 from monitor.dosing import DoseError, DosePlan
 from monitor.export import EmptySession, Progress, format_value, tick
 from monitor.export.codes import BP_PARAMETERS
 from monitor.infusion import InfusionEvent
-from monitor import markers
 from monitor.markers import MarkerRevision
 from monitor.outcomes import OutcomeReview, OutcomeScore, SessionOutcomes
 from monitor.records import (DeviceIdentity, Discharge, JournalEntry, ObservationComplete, OperatorChange, PhaseChange, ScaleEntry,

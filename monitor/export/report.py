@@ -152,7 +152,8 @@ def _summary(summary: SessionSummary, this: InfusionRow | None, clock) -> tuple[
         paused = sum(p.duration_s(summary.at) for p in inf.pauses)
         rows.append(("Infusion", f"{clock(inf.start_utc)} to {clock(inf.end_utc) or 'running'}, running "
                                  f"{hms(inf.running_s)}, {len(inf.pauses)} pause(s) ({hms(paused)}), "
-                                 f"{inf.state.replace('_', ' ')}" + (f": {inf.stop_reason}" if inf.stop_reason else "")))
+                                 f"{inf.state.replace('_', ' ')}"
+                                 + (f": {inf.stop_reason}" if inf.stop_reason else "")))
     base = summary.baseline
     if "sbp" in base:
         rows.append(("Baseline BP", f"{format_value(base['sbp'])}/{format_value(base.get('dbp'))} mmHg"))
@@ -308,7 +309,8 @@ def _course_section(course: Course) -> CourseSection:
     flags = Table("PHQ-9 item 9 flags and their reviews", ("entered", "session", "answer", "reviews"),
                   (0.15, 0.08, 0.37, 0.4),
                   tuple((session_time(f.flag.score.t, f.session), f.session.ref, f.flag.score.flag_text,
-                         "; ".join(f"{r.text} ({session_time(r.t, f.session)})" for r in f.flag.reviews) or "NOT REVIEWED")
+                         "; ".join(f"{r.text} ({session_time(r.t, f.session)})" for r in f.flag.reviews)
+                         or "NOT REVIEWED")
                         for f in course.flags),
                   empty="no item-9 flag in this course", marks=tuple(not f.flag.reviewed for f in course.flags))
     lines = [course.phq9_words()]
