@@ -134,6 +134,16 @@ class InfusionRow:
         """Return the entry of an instrument that counts for this infusion."""
         return next((s for s in self.outcomes if s.instrument == code), None)
 
+    def outcome_text(self, code: str) -> str:
+        """Return the counted entry of an instrument for a table: "11 moderate response FLAG item 9", "-" if none."""
+        s = self.outcome(code)
+        if s is None:
+            return "-"
+        met = [w for w, yes in (("response", self.phq9 and self.phq9.response),
+                                ("remission", self.phq9 and self.phq9.remission)) if yes and code == PHQ9.code]
+        return " ".join([str(s.total), s.definition.short_band(s.total, s.cutoff), *met,
+                         *([f"FLAG item {s.definition.flag_item}"] if s.flag else [])])
+
     def forecast_held(self) -> bool | None:
         """Tell whether the actual peak fell within the forecast's range; None without both."""
         f = self.forecast
@@ -216,9 +226,10 @@ class Course:
         lines = [f"Course of patient {self.patient_id}" + (f" ({self.patient_name})" if self.patient_name else "")
                  + f": {len(rows)} session{'s' if len(rows) != 1 else ''}, {first} to {last}"]
         codes = self.instruments()
+        width = {c: max(len(INSTRUMENTS[c].name), *(len(r.outcome_text(c)) for r in rows)) for c in codes}
         lines.append(f"{'#':>2}  {'date':<10} {'session':>7}  {'mg/kg':>5} {'given':>11}  {'SBP base/peak':<15} "
                      f"{'SpO2':>4} {'CADSS':>5} {'MOAA/S':>6}  {'events':<8} {'alarms H/M/L':<12} "
-                     + " ".join(f"{INSTRUMENTS[c].name:<16}" for c in codes))
+                     + "  ".join(f"{INSTRUMENTS[c].name:<{width[c]}}" for c in codes))
         for row in rows:
             given = "not started" if not row.started else _num(row.delivered_mg, 1, " mg")
             bp = f"{_num(row.baseline_sbp)}/{_num(row.peak_sbp)}" + (f" ({row.sbp_rise:+.0f})" if row.sbp_rise
@@ -232,9 +243,9 @@ class Course:
                          f"{_num(cadss and cadss.total):>5} "
                          f"{_num(moaas and moaas.total):>6}  {events:<8} "
                          f"{alarms['high']}/{alarms['medium']}/{alarms['low']:<8} "
-                         + " ".join(f"{_outcome_cell(row, c):<16}" for c in codes))
+                         + "  ".join(f"{row.outcome_text(c):<{width[c]}}" for c in codes))
         lines.append("SBP mmHg (rise); SpO2 lowest %; CADSS highest, MOAA/S lowest; events: antiemetic/"
-                     "antihypertensive/benzodiazepine given; PHQ-9 resp = response, remit = remission")
+                     "antihypertensive/benzodiazepine given; response and remission against the first PHQ-9")
         lines.append(self.phq9_words())
         for s in self.later:
             lines.append(f"Entered after the last infusion: {s.summary} ({session_time(s.t, rows[-1].meta)})")
@@ -308,6 +319,15 @@ class CourseChart:
     y_range: tuple[float, float]
     lines: tuple[tuple[float, str], ...] = ()
 
+    def label_below(self, series: ChartSeries, i: int) -> bool:
+        """Tell whether a line's value at infusion i is labelled below its point: when another line is higher
+        there, so two close totals (PHQ-9 11, GAD-7 7) do not write over each other, unless the value is near
+        the bottom of the plot (the label would fall on the axis)."""
+        value, (lo, hi) = series.values[i], self.y_range
+        return value is not None and value - lo > 0.12 * (hi - lo) and any(
+            other is not series and other.style == "line" and other.values[i] is not None and other.values[i] > value
+            for other in self.series)
+
 
 #: Series colours (mid tones that read on white paper and on the dark review screen).
 CHART_COLORS = {"phq9": "#e67e22", "gad7": "#3498db", "pcl5": "#9b59b6", "rise": "#e74c3c",
@@ -328,15 +348,15 @@ def course_charts(course: Course) -> tuple[CourseChart, ...]:
         lines = []
         if points:
             first = points[0][1].score.total
-            lines.append((first / 2, f"PHQ-9 response: {first / 2:g} or less"))
+            lines.append((first / 2, f"PHQ-9 response \u2264 {first / 2:g}"))
             below = float(PHQ9.remission_below)  # type: ignore[arg-type]
-            lines.append((below, f"remission: below {below:g}"))
+            lines.append((below, f"remission < {below:g}"))
         charts.append(CourseChart("Outcome totals", "total", labels, tuple(totals), (0.0, 27.0), tuple(lines)))
     if "pcl5" in codes:
         cutoffs = [s.cutoff for r in rows for s in r.outcomes if s.instrument == "pcl5" and s.cutoff]
         charts.append(CourseChart("PCL-5 total", "total", labels,
                                   (ChartSeries("PCL-5", tuple(_total(r, "pcl5") for r in rows), CHART_COLORS["pcl5"]),),
-                                  (0.0, 80.0), ((float(cutoffs[-1]), f"probable PTSD: {cutoffs[-1]} or more"),)
+                                  (0.0, 80.0), ((float(cutoffs[-1]), f"probable PTSD \u2265 {cutoffs[-1]}"),)
                                   if cutoffs else ()))
     rises = tuple(r.sbp_rise if r.started else None for r in rows)
     f_mid = tuple(None if r.forecast is None else r.forecast.expected_rise for r in rows)
@@ -514,15 +534,6 @@ def _short_day(meta: SessionMeta) -> str:
 def session_time(t: float, meta: SessionMeta) -> str:
     """Return a time (UTC epoch s) as YYYY-MM-DD HH:MM in the session's own time zone."""
     return datetime.fromtimestamp(t, zone(meta.tz)).strftime("%Y-%m-%d %H:%M")
-
-
-def _outcome_cell(row: InfusionRow, code: str) -> str:
-    s = row.outcome(code)
-    if s is None:
-        return "-"
-    marks = [w for w, met in (("resp", row.phq9 and row.phq9.response), ("remit", row.phq9 and row.phq9.remission))
-             if met and code == PHQ9.code]
-    return " ".join([str(s.total), *marks, *(["FLAG"] if s.flag else [])])
 
 
 def _score_json(s: OutcomeScore) -> dict[str, Any]:

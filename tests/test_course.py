@@ -190,7 +190,7 @@ def test_course_command_text_and_errors(db, capsys):
     assert cli.main(["course", "--db", str(db), "--patient", "P-1"]) == 0
     out = capsys.readouterr().out
     assert "Course of patient P-1 (Grace Hopper): 5 sessions, 2023-11-15 to 2023-11-24" in out
-    assert " 3  2023-11-20" in out and "17.5 mg" in out and "not started" in out and "22 FLAG" in out
+    assert " 3  2023-11-20" in out and "17.5 mg" in out and "not started" in out and "22 severe FLAG item 9" in out
     assert "BP forecast for session 5 (infusion not started yet): expected peak about" in out
     assert "not a certified medical device" in out
     assert cli.main(["course", "--db", str(db), "--patient", "P-404"]) == 2
@@ -202,3 +202,12 @@ def test_course_command_text_and_errors(db, capsys):
 def test_course_window_without_a_window_opener_says_where_to_run_it(db, capsys):
     assert cli.main(["course", "--db", str(db), "--patient", "P-1", "--window"]) == 2
     assert "opens the window" in capsys.readouterr().err
+
+
+def test_a_lower_line_is_labelled_below_its_point_where_another_is_higher(course):
+    from monitor.course import course_charts
+
+    outcome = course_charts(course)[0]
+    phq, gad = outcome.series
+    assert [outcome.label_below(gad, i) for i in range(2)] == [True, True]  # GAD-7 15, 12 under PHQ-9 22, 16
+    assert [outcome.label_below(phq, i) for i in range(5)] == [False] * 5

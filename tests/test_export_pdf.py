@@ -99,8 +99,8 @@ def test_the_course_page_lists_every_infusion_up_to_this_one_with_its_plots_and_
     course = pages[-1]
     for words in ("Course of treatment: 4 sessions of patient P-1 up to this one", "Outcome totals (total)",
                   "SBP rise per infusion (mmHg)", "Dose per infusion (mg/kg)", "Dissociation per infusion (CADSS)",
-                  "PHQ-9 response: 11 or less", "2023-11-20", "0.5 / 17.5 mg", "PHQ-9 11 response",
-                  "PHQ-9 4 response remission", "4 (this)", "reviewed by Dr Lee",
+                  "PHQ-9 response \u2264 11", "2023-11-20", "0.5 / 17.5 mg", "PHQ-9 11 moderate response",
+                  "PHQ-9 4 minimal response remission", "4 (this)", "reviewed by Dr Lee",
                   "BP forecast before this infusion: expected peak about",
                   "BP forecast for the next infusion, at the last planned dose (0.5 mg/kg, session 4)"):
         assert words in course, words

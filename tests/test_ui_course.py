@@ -48,7 +48,8 @@ def test_the_view_reads_the_course_off_the_window_thread_and_shows_every_infusio
     assert view.cell(0, "anti-\nemetic") == "2" and view.cell(0, "alarms\nH/M/L") == "1/1/0"
     assert view.cell(2, "PHQ-9") == "11 moderate response" and view.cell(3, "PHQ-9") == "4 minimal response remission"
     assert view.cell(1, "GAD-7") == "12 moderate" and view.cell(2, "GAD-7") == "-"
-    assert view.cell(0, "BP forecast\npeak (range)").endswith(", in range")
+    f = view.course.rows[0].forecast
+    assert view.cell(0, "BP forecast\npeak (range)") == f"{f.expected_peak:.0f} ({f.peak_low:.0f}-{f.peak_high:.0f})"
 
 
 def test_flags_are_shown_with_their_reviews_and_an_unreviewed_one_in_the_alarm_colour(qtbot, db):
@@ -73,8 +74,8 @@ def test_the_small_plots_are_the_courses(qtbot, db):
     assert [c.chart.title for c in charts] == ["Outcome totals", "SBP rise per infusion", "Dose per infusion",
                                                "Dissociation per infusion"]
     outcome = charts[0]
-    assert [line for _, line in outcome.chart.lines] == ["PHQ-9 response: 11 or less", "remission: below 5"]
-    assert "PHQ-9" in outcome.getPlotItem().titleLabel.text and "remission: below 5" in outcome.getPlotItem() \
+    assert [line for _, line in outcome.chart.lines] == ["PHQ-9 response \u2264 11", "remission < 5"]
+    assert "PHQ-9" in outcome.getPlotItem().titleLabel.text and "remission &lt; 5" in outcome.getPlotItem() \
         .titleLabel.text
     rise = charts[1].chart
     assert rise.series[0].values == (22.0, 32.0, 18.0, 22.0, None)  # no rise for the infusion not started

@@ -28,13 +28,13 @@ from monitor.alarms import Priority
 from monitor.clinical_config import ConfigError
 from monitor.course import Course, CourseChart, CourseError, InfusionRow, build_course, course_charts, session_day
 from monitor.forecast import ForecastPrior
-from monitor.instruments import INSTRUMENTS, PHQ9
+from monitor.instruments import INSTRUMENTS
 from monitor.session_record import SessionSource, SqliteSessions
 from monitor.store import StoreError
 from ui import theme
 
 STYLE = (f"QWidget {{ background: {theme.PANEL}; color: {theme.TEXT}; }}"
-         "QTableWidget { background: #0b0d10; color: #f0f0f0; gridline-color: #333; font-size: 14px; }"
+         "QTableWidget { background: #0b0d10; color: #f0f0f0; gridline-color: #333; font-size: 13px; }"
          "QHeaderView::section { background: #2d333b; color: #f0f0f0; padding: 4px; border: 0; font-weight: bold;"
          " font-size: 13px; }"
          "QLabel[role='words'] { font-size: 15px; }"
@@ -44,7 +44,7 @@ STYLE = (f"QWidget {{ background: {theme.PANEL}; color: {theme.TEXT}; }}"
          "QLabel[role='reviewed'] { font-size: 14px; border: 1px solid #555; padding: 4px; }")
 #: Table columns before the questionnaires (one column each) and the forecast.
 COLUMNS = ("#", "date", "session", "dose\nmg/kg", "given", "SBP mmHg\nbase/peak (rise)", "SpO2\nlow", "CADSS\nhigh",
-           "MOAA/S\nlow", "anti-\nemetic", "anti-\nhypertensive", "benzo-\ndiazepine", "alarms\nH/M/L")
+           "MOAA/S\nlow", "anti-\nemetic", "antihyper-\ntensive", "benzo-\ndiazepine", "alarms\nH/M/L")
 #: Height of a table row (px).
 ROW_PX = 30
 #: Readers still running (a QThread must not be destroyed while it runs, even if its view is).
@@ -179,7 +179,8 @@ class CourseView(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         # as tall as its rows (up to 10, then it scrolls): the plots get the rest
         self.table.setFixedHeight(min(10, len(course.rows)) * ROW_PX + self.table.horizontalHeader().sizeHint()
-                                  .height() + 2 * self.table.frameWidth() + 2)
+                                  .height() + self.table.horizontalScrollBar().sizeHint().height()
+                                  + 2 * self.table.frameWidth() + 2)
 
     def cell(self, row: int, column: str) -> str:
         """Return the text shown in a row (0-based) under a column heading (for tests and screen readers)."""
@@ -206,21 +207,13 @@ def _cells(row: InfusionRow, codes: list[str]) -> list[tuple[str, bool]]:
         ("-" if moaas is None else str(moaas.total), False),
         *((str(n), False) for n in row.events.values()),
         (f"{alarms['high']}/{alarms['medium']}/{alarms['low']}", alarms["high"] > 0)]
-    for code in codes:
-        s = row.outcome(code)
-        if s is None:
-            cells.append(("-", False))
-            continue
-        marks = [w for w, met in (("response", row.phq9 and row.phq9.response),
-                                  ("remission", row.phq9 and row.phq9.remission)) if met and code == PHQ9.code]
-        cells.append((" ".join([f"{s.total} {s.band}", *marks, *(["FLAG item 9"] if s.flag else [])]), s.flag))
+    cells += [(row.outcome_text(code), bool(row.outcome(code) and row.outcome(code).flag)) for code in codes]
     f = row.forecast
     if f is None or f.expected_peak is None:
         cells.append(("-", False))
     else:
-        held = row.forecast_held()
         cells.append((f"{f.expected_peak:.0f} ({f.peak_low:.0f}-{f.peak_high:.0f})"
-                      + ("" if held is None else ", in range" if held else ", OUTSIDE"), False))
+                      + (" OUTSIDE" if row.forecast_held() is False else ""), False))  # only the exception
     return cells
 
 
@@ -251,16 +244,20 @@ class CourseChartWidget(pg.PlotWidget):
         keys = " ".join(f"<span style='color:{s.color}'>\u25a0 {html.escape(s.label)}</span>" for s in chart.series)
         lines = " ".join(f"<span style='color:{theme.DIM}'>{mark} {html.escape(label)}</span>"
                          for (_, label), (_, mark) in zip(chart.lines, self._dashes(len(chart.lines))))
-        item.setTitle(f"<b>{html.escape(chart.title)}</b> ({html.escape(chart.unit)})<br>{keys} {lines}",
-                      color=theme.TEXT, size="10pt")
-        item.layout.setRowFixedHeight(0, 44)  # two lines of title
-        item.titleLabel.setMaximumHeight(44)
+        item.setTitle(f"<b>{html.escape(chart.title)}</b> ({html.escape(chart.unit)})<br>{keys}"
+                      + (f"<br>{lines}" if lines else ""), color=theme.TEXT, size="10pt")
+        title_px = 62 if lines else 44  # three or two lines of title
+        item.layout.setRowFixedHeight(0, title_px)
+        item.titleLabel.setMaximumHeight(title_px)
         n = len(chart.labels)
-        item.getAxis("bottom").setTicks([[(i, label.replace("\n", " ")) for i, label in enumerate(chart.labels)]])
+        every = max(1, math.ceil(n / 10))  # at most about 10 labels: they must not run into each other
+        bottom = item.getAxis("bottom")
+        bottom.setTicks([[(i, label) for i, label in enumerate(chart.labels) if i % every == 0], []])
+        bottom.setHeight(40)  # two lines: number and date
         for axis in ("bottom", "left"):
             item.getAxis(axis).setTextPen(theme.TEXT)
         self.setXRange(-0.6, n - 0.4, padding=0)
-        self.setYRange(*chart.y_range, padding=0.05)
+        self.setYRange(*chart.y_range, padding=0.12)  # room for the value written above the highest point
         bars = [s for s in chart.series if s.style == "bars"]
         width = 0.6 / max(1, len(bars))
         for series in chart.series:
@@ -284,17 +281,18 @@ class CourseChartWidget(pg.PlotWidget):
                       pen=pg.mkPen(series.color, width=2) if series.style == "line" else None,
                       symbol="o", symbolSize=8, symbolBrush=series.color, symbolPen=None)
             if series.style == "line":
-                self._values(x, y, 0.0, series.color)
+                self._values(x, y, 0.0, series.color, [chart.label_below(series, i) for i in x])
         for (value, _), (dash, _) in zip(chart.lines, self._dashes(len(chart.lines))):
             self.addItem(pg.InfiniteLine(pos=value, angle=0, pen=pg.mkPen(theme.DIM, width=1, style=dash)))
 
     def _dashes(self, n: int) -> list[tuple[Qt.PenStyle, str]]:
         return [self.DASHES[k % len(self.DASHES)] for k in range(n)]
 
-    def _values(self, x: list[int], y: list[float], offset: float, color: str) -> None:
-        """Write each value above its point or bar."""
-        for i, v in zip(x, y):
-            text = pg.TextItem(f"{v:.3g}", color=color, anchor=(0.5, 1.1))
+    def _values(self, x: list[int], y: list[float], offset: float, color: str,
+                below: list[bool] | None = None) -> None:
+        """Write each value above its point or bar (below it where the chart says so)."""
+        for i, v, down in zip(x, y, below or [False] * len(x)):
+            text = pg.TextItem(f"{v:.3g}", color=color, anchor=(0.5, -0.1 if down else 1.1))
             text.setPos(i + offset, v)
             self.addItem(text)
 

@@ -429,7 +429,9 @@ def _draw_chart(p, chart: CourseChart, x: float, y: float, w: float, h: float) -
         for i, value in known:
             p.drawEllipse(QPointF(px(i) + shift, py(value)), 2.2, 2.2)
             if series.style == "line":
-                _text(p, px(i) - 15, py(value) - 11, 30, 9, f"{value:g}", _font(6), series.color, "center")
+                below = chart.label_below(series, i)
+                _text(p, px(i) - 15, py(value) + (3 if below else -11), 30, 9, f"{value:g}", _font(6), series.color,
+                      "center")
         p.setBrush(Qt.BrushStyle.NoBrush)
     p.setPen(QPen(QColor("#999999"), 0.6))
     p.drawRect(QRectF(left, top, right - left, bottom - top))

@@ -19,6 +19,7 @@ from monitor.clinical_config import ConfigError
 from monitor.course import (Course, CourseChart, InfusionRow, build_course, course_charts, session_day,
                             session_time)
 from monitor.export import ExportError, Progress, format_value, tick
+from monitor.instruments import INSTRUMENTS
 from monitor.export.content import (bp_readings, devices, discharges, infusion_events, marker_revisions, outcomes,
                                     require_content, weight_plan_text)
 from monitor.records import OperatorChange
@@ -274,16 +275,7 @@ def _course_section(course: Course) -> CourseSection:
     codes = course.instruments()
 
     def outcome_cell(row: InfusionRow) -> str:
-        cells = []
-        for code in codes:
-            s = row.outcome(code)
-            if s is None:
-                continue
-            words = [f"{s.definition.name} {s.total}"]
-            if code == "phq9" and row.phq9 is not None:
-                words += [w for w, met in (("response", row.phq9.response), ("remission", row.phq9.remission)) if met]
-            cells.append(" ".join(words) + (" FLAG" if s.flag else ""))
-        return "; ".join(cells) or "-"
+        return "; ".join(f"{INSTRUMENTS[c].name} {row.outcome_text(c)}" for c in codes if row.outcome(c)) or "-"
 
     def dose_cell(row: InfusionRow) -> str:
         planned = "-" if row.dose_mg_per_kg is None else f"{row.dose_mg_per_kg:g}"
