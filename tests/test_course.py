@@ -211,3 +211,10 @@ def test_a_lower_line_is_labelled_below_its_point_where_another_is_higher(course
     phq, gad = outcome.series
     assert [outcome.label_below(gad, i) for i in range(2)] == [True, True]  # GAD-7 15, 12 under PHQ-9 22, 16
     assert [outcome.label_below(phq, i) for i in range(5)] == [False] * 5
+
+
+def test_a_peak_outside_its_forecast_range_is_said_so(tmp_path):
+    make_course(tmp_path / "s.db", [Visit(0), Visit(2, sbps=(150.0, 200.0))])
+    c = build_course(SqliteSessions(tmp_path / "s.db"), "P-1")
+    assert [r.forecast_held() for r in c.rows] == [True, False]
+    assert c.to_json()["sessions"][1]["forecast_held"] is False
