@@ -34,12 +34,13 @@ INK, GREY, LIGHT, ALARM, BAND = "#111111", "#666666", "#d9d9d9", "#b00020", "#e3
 @dataclass
 class _Block:
     """A piece of the document: its height, how to draw it; new_page starts a page, keep_with_next keeps a
-    heading on the page of what follows it."""
+    heading on the page of what follows it, repeat is drawn first when the block starts a page."""
 
     height: float
     draw: Callable  # draw(painter, x, y, width)
     new_page: bool = False
     keep_with_next: bool = False
+    repeat: _Block | None = None  # a table's header row, drawn again above a row that starts a page
 
 
 def _app() -> None:
@@ -94,6 +95,9 @@ def _paginate(blocks: list[_Block], page_height: float) -> list[list[tuple[float
         if (block.new_page or y + need > bottom) and pages[-1]:
             pages.append([])
             y = top
+            if block.repeat is not None:
+                pages[-1].append((y, block.repeat))
+                y += block.repeat.height
         pages[-1].append((y, block))
         y += block.height
     return pages
@@ -214,7 +218,9 @@ def _table_blocks(painter, table: Table, width: float) -> list[_Block]:
     head = row_block(table.columns, head_font, True, GREY)
     blocks.append(_Block(head.height, head.draw, keep_with_next=True))
     marks = table.marks or (False,) * len(table.rows)
-    blocks += [row_block(r, cell_font, False, ALARM if m else INK) for r, m in zip(table.rows, marks)]
+    for r, m in zip(table.rows, marks):
+        row = row_block(r, cell_font, False, ALARM if m else INK)
+        blocks.append(_Block(row.height, row.draw, repeat=head))
     return blocks
 
 
