@@ -94,6 +94,13 @@ def _parser() -> argparse.ArgumentParser:
     summ.add_argument("--session", required=True, help="session id or 'latest'")
     summ.add_argument("--format", choices=["json", "text"], default="text")
 
+    cou = sub.add_parser("course", help="print a patient's course: every infusion side by side, outcomes, "
+                                        "item-9 flags, the BP forecast for the next infusion")
+    db_arg(cou)
+    cou.add_argument("--patient", required=True, help="patient ID")
+    cou.add_argument("--format", choices=["json", "text"], default="text")
+    cou.add_argument("--window", action="store_true", help="open the course view (table and plots) instead")
+
     imp = sub.add_parser("import", help="parse a file of device-to-host bytes (a serial capture) into a new session")
     db_arg(imp)
     imp.add_argument("--protocol", required=True, help="the protocol the bytes are in, e.g. carescape")
@@ -258,6 +265,19 @@ def cmd_summary(args: argparse.Namespace) -> int:
     sessions = _open_sessions(args.db)
     summary = summarize(sessions, _resolve(sessions, args.session))
     print(json.dumps(summary.to_json(), indent=2) if args.format == "json" else summary.text())
+    return 0
+
+
+def cmd_course(args: argparse.Namespace) -> int:
+    """Print a patient's course (JSON keys in the course issue; null when absent)."""
+    from monitor.clinical_config import ConfigError
+    from monitor.course import CourseError, build_course
+
+    try:
+        course = build_course(_open_sessions(args.db), args.patient)
+    except (ConfigError, CourseError) as exc:
+        raise UserError(str(exc)) from None
+    print(json.dumps(course.to_json(), indent=2) if args.format == "json" else course.text())
     return 0
 
 
@@ -469,8 +489,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 COMMANDS = {"record": cmd_record, "simulate": cmd_simulate, "sessions": cmd_sessions, "export": cmd_export,
             "replay": cmd_replay, "outcome": cmd_outcome, "import": cmd_import, "probe": cmd_probe, "send": cmd_send,
-            "summary": cmd_summary}
+            "summary": cmd_summary, "course": cmd_course}
 WINDOW_COMMANDS = ("run", "demo")
+
+
+def _opens_window(args: argparse.Namespace) -> bool:
+    """Tell whether the command opens a window: run, demo, or a command given --window (course)."""
+    return args.command in WINDOW_COMMANDS or getattr(args, "window", False)
 
 
 def _log_to_file() -> Path:
@@ -482,14 +507,15 @@ def _log_to_file() -> Path:
 
 def main(argv: list[str] | None = None, window: Callable[[argparse.Namespace], int] | None = None,
          pdf: Callable | None = None) -> int:
-    """Run one command. `window` opens the monitor for `run`/`demo` and `pdf` draws the PDF report: ui.launcher
-    passes both, so the core never imports Qt; without them those commands say where to run them."""
+    """Run one command. `window` opens a window for `run`/`demo` and `course --window`, and `pdf` draws the PDF
+    report: ui.launcher passes both, so the core never imports Qt; without them those commands say where to
+    run them."""
     args = _parser().parse_args(argv)
     _log_to_file()
     if args.command is None:
         args = _parser().parse_args(["run", *(argv or sys.argv[1:])])
     try:
-        if args.command in WINDOW_COMMANDS:
+        if _opens_window(args):
             if window is None:
                 raise UserError(f"'{args.command}' opens the window: start it with the infusion-monitor command")
             return window(args)

@@ -335,11 +335,16 @@ class SessionSummary:
         return "\n".join(lines)
 
 
-def summarize(source: SessionSource, meta: SessionMeta, now: float | None = None) -> SessionSummary:
-    """Compute the review summary of a session; now (UTC epoch s) ends the figures of a running session."""
+def summarize(source: SessionSource, meta: SessionMeta, now: float | None = None,
+              vitals: bool = True) -> SessionSummary:
+    """Compute the review summary of a session; now (UTC epoch s) ends the figures of a running session.
+
+    vitals False leaves the stored numerics unread (no SpO2 or pulse figures), for callers that need only
+    the plan, dose, BP, scales and events and must be quick (the BP forecast before an infusion).
+    """
     record = source.record(meta)
     end = meta.ended_utc if meta.ended_utc is not None else (time.time() if now is None else now)
-    series = _valid_series(source, meta, SUMMARY_PARAMS)
+    series = _valid_series(source, meta, SUMMARY_PARAMS) if vitals else {}
     order = _source_order(record, [src for src, _ in series])
     figures = tuple(_figures(src, param, *series[(src, param)], end)
                     for param in SUMMARY_PARAMS for src in order if (src, param) in series)

@@ -151,7 +151,13 @@ def test_fhir_bundle_validates_and_carries_the_sessions_values(stored, tmp_path)
         assert (values["8480-6"], values["8462-4"]) == (bp.sbp, bp.dbp)
         assert panel.meta.profile[-1] == "http://hl7.org/fhir/StructureDefinition/bp"
     phq = next(o for o in observations if ("http://loinc.org", "44261-6") in _codes(o.code))
-    assert phq.valueInteger == 11 and phq.component[0].valueInteger == 1
+    items = {c.code.coding[0].code: c.valueInteger for c in phq.component}
+    assert phq.valueInteger == 11 and items["44260-8"] == 1  # item 9
+    assert list(items) == ["44250-9", "44255-8", "44259-0", "44254-1", "44251-7", "44258-2", "44252-5",
+                           "44253-3", "44260-8"] and list(items.values()) == [2, 2, 1, 1, 2, 1, 1, 0, 1]
+    gad = next(o for o in observations if ("http://loinc.org", "70274-6") in _codes(o.code))
+    assert gad.valueInteger == 7 and [c.valueInteger for c in gad.component] == [1, 1, 2, 1, 0, 1, 1]
+    assert gad.component[5].code.coding[0].code == "69689-8" and "annoyed" in gad.component[5].code.text
     [flag] = _resources(bundle, "Flag")
     assert flag.status == "inactive" and flag.author.display == "Dr Lee"  # reviewed, still listed
     given = _resources(bundle, "MedicationAdministration")
@@ -295,3 +301,17 @@ def test_numeric_values_round_trip_exactly_through_csv(stored):
     for row, stored_row in zip(rows, sessions.numerics(meta)):
         value = None if row["value"] == "" else float(row["value"])
         assert value == stored_row.value or (value is not None and math.isclose(value, stored_row.value))
+
+
+def test_fhir_pcl5_total_has_its_loinc_code_and_its_items_their_wording(tmp_path):
+    from fhir.resources.R4B.bundle import Bundle
+
+    from course_sessions import Visit, make_course
+
+    make_course(tmp_path / "p.db", [Visit(0, outcomes=(("pcl5", (2,) * 20, 2),))])
+    sessions = SqliteSessions(tmp_path / "p.db")
+    export_session(sessions, sessions.resolve("latest"), "fhir", tmp_path / "p.json")
+    bundle = Bundle.model_validate_json((tmp_path / "p.json").read_text())
+    [pcl] = [o for o in _resources(bundle, "Observation") if ("http://loinc.org", "101698-9") in _codes(o.code)]
+    assert pcl.valueInteger == 40 and len(pcl.component) == 20 and not pcl.component[0].code.coding
+    assert pcl.component[19].code.text == "PCL-5 item 20: Trouble falling or staying asleep?"

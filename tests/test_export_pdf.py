@@ -70,3 +70,39 @@ def test_pdf_progress_reaches_the_end(db, tmp_path, qapp):
     export_session(sessions, sessions.resolve("latest"), "pdf", tmp_path / "p.pdf",
                    Options(pdf=launcher.render_pdf), progress=lambda d, t: calls.append((d, t)))
     assert calls and calls[-1][0] == calls[-1][1]
+
+
+def test_summary_figures_are_the_review_summarys(db):
+    from monitor.export.report import report_data
+    from monitor.summary import summarize
+
+    sessions = SqliteSessions(db)
+    meta = sessions.resolve("latest")
+    pairs = dict(report_data(sessions, meta).summary)
+    s = summarize(sessions, meta)
+    assert pairs["Dose planned / delivered"] == f"{s.planned_mg:.1f} mg / {s.delivered_mg:.1f} mg (73 %)"
+    assert pairs["Lowest SpO2 (pulseox)"].startswith("88 % at 23:21:20; time < 94 %: 0:01:00, < 90 %: 0:01:00")
+    assert pairs["Alarms"] == "2: 1 high, 1 medium, 0 low (1 technical)"
+    assert pairs["Peak BP"].startswith(f"systolic {s.peak_sbp.value:g} mmHg")
+    assert "no earlier infusions: population figure +16 mmHg" in pairs["BP forecast before it"]
+
+
+def test_the_course_page_lists_every_infusion_up_to_this_one_with_its_plots_and_flags(tmp_path, qapp):
+    from course_sessions import make_course
+    from test_course import VISITS
+
+    db = tmp_path / "c.db"
+    make_course(db, VISITS)
+    out = tmp_path / "c.pdf"
+    assert launcher.main(["export", "--db", str(db), "--session", "4", "--format", "pdf", "-o", str(out)]) == 0
+    pages, _ = text_of(out)
+    course = pages[-1]
+    for words in ("Course of treatment: 4 sessions of patient P-1 up to this one", "Outcome totals (total)",
+                  "SBP rise per infusion (mmHg)", "Dose per infusion (mg/kg)", "Dissociation per infusion (CADSS)",
+                  "PHQ-9 response \u2264 11", "2023-11-20", "0.5 / 17.5 mg", "PHQ-9 11 moderate response",
+                  "PHQ-9 4 minimal response remission", "4 (this)", "reviewed by Dr Lee",
+                  "BP forecast before this infusion: expected peak about",
+                  "BP forecast for the next infusion, at the last planned dose (0.5 mg/kg, session 4)"):
+        assert words in course, words
+    assert "2023-11-24" not in course  # a later session is not in this session's report
+    assert "actual peak 150 mmHg, within the range" in " ".join(pages)

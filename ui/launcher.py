@@ -15,10 +15,12 @@ from ui.preflight import display_problem
 
 
 def open_window(args: argparse.Namespace) -> int:
-    """Run `run` or `demo`: check the display, then open the monitor window."""
+    """Run `run`, `demo` or `course --window`: check the display, then open the monitor or the course window."""
     problem = display_problem()
     if problem:
         raise cli.UserError(problem)
+    if args.command == "course":
+        return open_course(args)
     try:
         from ui.app import run_app
     except ImportError as exc:
@@ -27,6 +29,26 @@ def open_window(args: argparse.Namespace) -> int:
         return run_app(db=args.db or default_db(), specs=[], demo_protocol=args.protocol,
                        scenario=args.scenario, speed=args.speed)
     return run_app(db=args.db or default_db(), specs=cli.device_specs(args.device))
+
+
+def open_course(args: argparse.Namespace) -> int:
+    """Open a patient's course view; a database that cannot be read or an unknown patient is one line, not a window."""
+    from monitor.course import CourseError, patient_sessions
+    from monitor.session_record import SqliteSessions
+
+    db = args.db or default_db()
+    try:
+        sessions = SqliteSessions(db)  # StoreError is the CLI's one line too
+        try:
+            patient_sessions(sessions, args.patient)
+        finally:
+            sessions.close()
+        from ui.course_view import run_course
+    except CourseError as exc:
+        raise cli.UserError(str(exc)) from None
+    except ImportError as exc:
+        raise cli.UserError(f"the window cannot start: {exc} (install the Qt libraries, see README)") from None
+    return run_course(db, args.patient)
 
 
 def render_pdf(source, meta, path, paper, clinic, progress=None) -> int:

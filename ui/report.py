@@ -12,15 +12,16 @@ import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from monitor.course import CourseChart
 from monitor.export import Progress
-from monitor.export.report import Plot, ReportData, Table, report_data
+from monitor.export.report import CourseSection, Plot, ReportData, Table, report_data
 from monitor.session_record import SessionMeta, SessionSource
+from monitor.timefmt import zone
 
 PAPER = {"a4": "A4", "letter": "Letter"}
 MARGIN = 40.0
@@ -32,8 +33,14 @@ INK, GREY, LIGHT, ALARM, BAND = "#111111", "#666666", "#d9d9d9", "#b00020", "#e3
 
 @dataclass
 class _Block:
+    """A piece of the document: its height, how to draw it; new_page starts a page, keep_with_next keeps a
+    heading on the page of what follows it, repeat is drawn first when the block starts a page."""
+
     height: float
     draw: Callable  # draw(painter, x, y, width)
+    new_page: bool = False
+    keep_with_next: bool = False
+    repeat: _Block | None = None  # a table's header row, drawn again above a row that starts a page
 
 
 def _app() -> None:
@@ -80,10 +87,17 @@ def _paginate(blocks: list[_Block], page_height: float) -> list[list[tuple[float
     top, bottom = MARGIN + HEAD, page_height - MARGIN - FOOT
     pages: list[list[tuple[float, _Block]]] = [[]]
     y = top
-    for block in blocks:
-        if y + block.height > bottom and pages[-1]:
+    for k, block in enumerate(blocks):
+        need, j = block.height, k  # a heading needs room for what it keeps with (a table's header and first row)
+        while blocks[j].keep_with_next and j + 1 < len(blocks):
+            j += 1
+            need += blocks[j].height
+        if (block.new_page or y + need > bottom) and pages[-1]:
             pages.append([])
             y = top
+            if block.repeat is not None:
+                pages[-1].append((y, block.repeat))
+                y += block.repeat.height
         pages[-1].append((y, block))
         y += block.height
     return pages
@@ -138,9 +152,9 @@ def _page_frame(painter, data: ReportData, n: int, total: int, width: float, hei
     _text(painter, width - MARGIN - 90, y + 4, 90, 12, f"page {n} of {total}", _font(8, True), INK, "right")
 
 
-def _title_block(painter, text: str, size: float = 11.0) -> _Block:
+def _title_block(painter, text: str, size: float = 11.0, new_page: bool = False) -> _Block:
     font = _font(size, True)
-    return _Block(size * 1.9, lambda p, x, y, w: _text(p, x, y + 4, w, size * 1.8, text, font))
+    return _Block(size * 1.9, lambda p, x, y, w: _text(p, x, y + 4, w, size * 1.8, text, font), new_page, True)
 
 
 def _paragraph(painter, text: str, width: float, size: float = 9.0, color: str = INK) -> _Block:
@@ -201,9 +215,12 @@ def _table_blocks(painter, table: Table, width: float) -> list[_Block]:
             p.drawLine(QLineF(x, y + h, x + w, y + h))
         return _Block(h, draw)
 
-    blocks.append(row_block(table.columns, head_font, True, GREY))
+    head = row_block(table.columns, head_font, True, GREY)
+    blocks.append(_Block(head.height, head.draw, keep_with_next=True))
     marks = table.marks or (False,) * len(table.rows)
-    blocks += [row_block(r, cell_font, False, ALARM if m else INK) for r, m in zip(table.rows, marks)]
+    for r, m in zip(table.rows, marks):
+        row = row_block(r, cell_font, False, ALARM if m else INK)
+        blocks.append(_Block(row.height, row.draw, repeat=head))
     return blocks
 
 
@@ -237,21 +254,14 @@ def _draw_plot(p, data: ReportData, plot: Plot, x: float, y: float, w: float, h:
     for a, b in plot.bands:
         p.fillRect(QRectF(px(a), top, max(1.0, px(b) - px(a)), bottom - top), QColor(BAND))
     _text(p, left, y + 15, 200, 12, "green: infusion running", _font(7), "#3b7a37")
-    p.setPen(QPen(QColor(LIGHT), 0.5))
-    step = _nice_step((hi - lo) / 5)
-    v = math.ceil(lo / step) * step
-    while v <= hi:
-        p.setPen(QPen(QColor(LIGHT), 0.5))
-        p.drawLine(QLineF(left, py(v), right, py(v)))
-        _text(p, x, py(v) - 5, 30, 10, f"{v:g}", _font(7), GREY, "right")
-        v += step
-    zone = _zone(data.zone_name)
+    _y_grid(p, x, left, right, plot.y_range, py, 5, 30, 7)
+    tz = zone(data.zone_name)
     minutes = _nice_minutes((t1 - t0) / 60 / 8)
     tick = math.ceil(t0 / (minutes * 60)) * minutes * 60
     while tick <= t1:
         p.setPen(QPen(QColor(LIGHT), 0.5))
         p.drawLine(QLineF(px(tick), bottom, px(tick), bottom + 3))
-        _text(p, px(tick) - 20, bottom + 4, 40, 10, datetime.fromtimestamp(tick, zone).strftime("%H:%M"), _font(7),
+        _text(p, px(tick) - 20, bottom + 4, 40, 10, datetime.fromtimestamp(tick, tz).strftime("%H:%M"), _font(7),
               GREY, "center")
         tick += minutes * 60
     for value, label in plot.baselines:
@@ -300,6 +310,22 @@ def _draw_plot(p, data: ReportData, plot: Plot, x: float, y: float, w: float, h:
             row_end[row] = px(t) + 3.8 * len(label) + 4
 
 
+def _y_grid(p, x: float, left: float, right: float, y_range: tuple[float, float], py: Callable[[float], float],
+            ticks: int, label_width: float, size: float) -> None:
+    """Draw about `ticks` horizontal grid lines at round values, labelled left of the plot (x to left)."""
+    from PySide6.QtCore import QLineF
+    from PySide6.QtGui import QColor, QPen
+
+    lo, hi = y_range
+    step = _nice_step((hi - lo) / ticks)
+    v = math.ceil(lo / step) * step
+    while v <= hi:
+        p.setPen(QPen(QColor(LIGHT), 0.5))
+        p.drawLine(QLineF(left, py(v), right, py(v)))
+        _text(p, x, py(v) - 5, label_width, 10, f"{v:g}", _font(size), GREY, "right")
+        v += step
+
+
 def _decimate(t: np.ndarray, v: np.ndarray, buckets: int):
     """Yield at most about 2 points per bucket (its min and max, in time order), keeping gaps (NaN)."""
     if len(t) <= 2 * buckets:
@@ -332,11 +358,108 @@ def _nice_minutes(raw: float) -> int:
     return next((m for m in (1, 2, 5, 10, 15, 20, 30, 60, 120) if m >= raw), 240)
 
 
-def _zone(name: str):
-    try:
-        return ZoneInfo(name)
-    except Exception:  # an unknown zone name from another machine
-        return timezone.utc
+def _draw_chart(p, chart: CourseChart, x: float, y: float, w: float, h: float) -> None:
+    """Draw a small plot across the course: a slot per infusion, bars, lines, points with ranges (beside the
+    bars), reference lines (their words in the legend)."""
+    from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+    from PySide6.QtGui import QColor, QFontMetricsF, QPen
+
+    _text(p, x, y, w, 13, f"{chart.title} ({chart.unit})", _font(9, True))
+    font = _font(6.5)
+    advance = QFontMetricsF(font, p.device()).horizontalAdvance
+    dashes = (Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)
+    legend_x, legend_y = x, y + 14
+    entries = [(s.label, s.color, None) for s in chart.series]
+    entries += [(label, "#555555", dashes[k % 3]) for k, (_, label) in enumerate(chart.lines)]
+    for label, color, dash in entries:
+        if legend_x + 14 + advance(label) > x + w:
+            legend_x, legend_y = x, legend_y + 9
+        if dash is None:
+            p.fillRect(QRectF(legend_x, legend_y + 3, 8, 6), QColor(color))
+        else:
+            pen = QPen(QColor(color), 0.9)
+            pen.setStyle(dash)
+            p.setPen(pen)
+            p.drawLine(QLineF(legend_x, legend_y + 6, legend_x + 10, legend_y + 6))
+        _text(p, legend_x + 12, legend_y, advance(label) + 4, 10, label, font, INK)
+        legend_x += 20 + advance(label)
+    left, top, right, bottom = x + 26, legend_y + 14, x + w - 4, y + h - 20
+    lo, hi = chart.y_range
+    n = max(1, len(chart.labels))
+    slot = (right - left) / n
+
+    def px(i: int) -> float:
+        return left + (i + 0.5) * slot
+
+    def py(v: float) -> float:
+        return bottom - (min(hi, max(lo, v)) - lo) / (hi - lo) * (bottom - top)
+
+    _y_grid(p, x, left, right, chart.y_range, py, 4, 23, 6.5)
+    every = max(1, math.ceil(n / 12))
+    for i, label in enumerate(chart.labels):
+        if i % every == 0:
+            _text(p, px(i) - slot * every / 2, bottom + 2, slot * every, 18, label, _font(6), GREY, "center")
+    for k, (value, _) in enumerate(chart.lines):
+        pen = QPen(QColor("#555555"), 0.9)
+        pen.setStyle(dashes[k % 3])
+        p.setPen(pen)
+        p.drawLine(QLineF(left, py(value), right, py(value)))
+    bars = [s for s in chart.series if s.style == "bars"]
+    bar_w = slot * 0.6 / max(1, len(bars))
+    for series in chart.series:
+        color = QColor(series.color)
+        if series.style == "bars":
+            offset = (bars.index(series) - (len(bars) - 1) / 2) * bar_w
+            base = py(max(lo, min(hi, 0.0)))
+            for i, value in enumerate(series.values):
+                if value is not None:
+                    p.fillRect(QRectF(px(i) + offset - bar_w / 2, min(base, py(value)), bar_w,
+                                      abs(base - py(value))), color)
+                    _text(p, px(i) + offset - 15, py(value) - (10 if value >= 0 else -1), 30, 9, f"{value:.3g}",
+                          _font(6), INK, "center")
+            continue
+        shift = slot * 0.4 if bars and series.low else 0.0  # a range goes beside the bar it is compared with
+        p.setPen(QPen(color, 1.2))
+        for i, (a, b) in enumerate(zip(series.low, series.high)):
+            if a is not None and b is not None:
+                cx = px(i) + shift
+                p.drawLine(QLineF(cx, py(a), cx, py(b)))
+                p.drawLine(QLineF(cx - 3, py(a), cx + 3, py(a)))
+                p.drawLine(QLineF(cx - 3, py(b), cx + 3, py(b)))
+        known = [(i, v) for i, v in enumerate(series.values) if v is not None]
+        if series.style == "line":
+            for (i, a), (j, b) in zip(known, known[1:]):
+                if j == i + 1:
+                    p.drawLine(QLineF(px(i), py(a), px(j), py(b)))
+        p.setBrush(color)
+        for i, value in known:
+            p.drawEllipse(QPointF(px(i) + shift, py(value)), 2.2, 2.2)
+            if series.style == "line":
+                below = chart.label_below(series, i)
+                _text(p, px(i) - 15, py(value) + (3 if below else -11), 30, 9, f"{value:g}", _font(6), series.color,
+                      "center")
+        p.setBrush(Qt.BrushStyle.NoBrush)
+    p.setPen(QPen(QColor("#999999"), 0.6))
+    p.drawRect(QRectF(left, top, right - left, bottom - top))
+
+
+def _course_blocks(painter, course: CourseSection, width: float) -> list[_Block]:
+    """Lay out the course page: title, the words, the small plots two to a row, the tables."""
+    blocks = [_title_block(painter, course.title, 13, new_page=True)]
+    blocks += [_paragraph(painter, line, width) for line in course.lines]
+    blocks.append(_Block(GAP / 2, lambda *a: None))
+    half = (width - GAP) / 2
+    for k in range(0, len(course.charts), 2):
+        pair = course.charts[k:k + 2]
+
+        def draw(p, x, y, w, pair=pair):
+            for n, chart in enumerate(pair):
+                _draw_chart(p, chart, x + n * (half + GAP), y, half, 150 - GAP)
+        blocks.append(_Block(150, draw))
+    for table in course.tables:
+        blocks += _table_blocks(painter, table, width)
+        blocks.append(_Block(GAP / 2, lambda *a: None))
+    return blocks
 
 
 def _blocks(data: ReportData, painter, width: float) -> list[_Block]:
@@ -350,7 +473,9 @@ def _blocks(data: ReportData, painter, width: float) -> list[_Block]:
     blocks += _pairs(painter, data.summary, width, 150.0)
     blocks.append(_Block(GAP, lambda *a: None))
     blocks += [_plot_block(data, plot, width) for plot in data.plots]
-    for table in (*data.tables, *data.extra_sections):
+    for table in data.tables:
         blocks += _table_blocks(painter, table, width)
         blocks.append(_Block(GAP / 2, lambda *a: None))
+    if data.course is not None:
+        blocks += _course_blocks(painter, data.course, width)
     return blocks

@@ -19,7 +19,11 @@ Where each code was checked (the FHIR, HL7 and EDF exports all read this table):
   pulse oximetry; 8478-0 mean blood pressure; 9279-1 respiratory rate (resprate profile); 61006-3
   "Perfusion index Tissue by Pulse oximetry"; 19889-5 "Carbon dioxide [Partial pressure] in Exhaled
   gas --at end expiration"; 44261-6 PHQ-9 total, 44260-8 PHQ-9 item 9, 70274-6 GAD-7 total,
-  101698-9 "PTSD PCL-5 score [PCL-5]" (LOINC term pages).
+  101698-9 "PTSD PCL-5 score [PCL-5]" (LOINC term pages). Questionnaire items in form order: PHQ-9
+  (panel 44249-1) 44250-9, 44255-8, 44259-0, 44254-1, 44251-7, 44258-2, 44252-5, 44253-3, 44260-8;
+  GAD-7 (panel 69737-5) 69725-0, 68509-9, 69733-4, 69734-2, 69735-9, 69689-8, 69736-7 (as in the HL7
+  Personal Health Record IG's GAD-7 example and LOINC-coded PHQ-9 Questionnaires). PCL-5 items are not
+  coded here (no item codes were checked): they are exported with their wording only.
 - Ketamine: ATC N01AX03 (WHO ATC index).
 """
 
@@ -123,9 +127,11 @@ OUTCOME_CODES: dict[str, ScoreCode] = {
     "gad7": ScoreCode(LOINC, "70274-6", "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]"),
     "pcl5": ScoreCode(LOINC, "101698-9", "PTSD PCL-5 score [PCL-5]"),
 }
-#: PHQ-9 item 9 (thoughts of being better off dead or of self-harm).
-PHQ9_ITEM9 = ScoreCode(LOINC, "44260-8", "Thoughts that you would be better off dead, or of hurting yourself "
-                                         "in some way in last 2 weeks [Reported.PHQ]")
+#: LOINC codes of each questionnaire's items, in form order (instruments without checked item codes absent).
+ITEM_CODES: dict[str, tuple[str, ...]] = {
+    "phq9": ("44250-9", "44255-8", "44259-0", "44254-1", "44251-7", "44258-2", "44252-5", "44253-3", "44260-8"),
+    "gad7": ("69725-0", "68509-9", "69733-4", "69734-2", "69735-9", "69689-8", "69736-7"),
+}
 KETAMINE = ScoreCode(ATC, "N01AX03", "ketamine")
 
 

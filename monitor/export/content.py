@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from devices.values import NibpResult
+from monitor import markers
 from monitor.alarms.model import AlarmEvent, EventKind
 from monitor.dosing import DoseError, DosePlan
 from monitor.export import EmptySession, Progress, format_value, tick
@@ -69,12 +70,8 @@ def marker_revisions(record: SessionRecord) -> list[tuple[JournalEntry, MarkerRe
 
 
 def current_markers(record: SessionRecord) -> list[MarkerRevision]:
-    """Return each marker's latest revision, deleted ones left out, in order of event time."""
-    latest: dict[str, MarkerRevision] = {}
-    for _, rev in marker_revisions(record):
-        if rev.id not in latest or rev.revision >= latest[rev.id].revision:
-            latest[rev.id] = rev
-    return sorted((r for r in latest.values() if not r.deleted), key=lambda r: r.t)
+    """Return each marker's latest revision, deleted ones left out, in order of event time (monitor.markers' rule)."""
+    return list(markers.current_markers(rev for _, rev in marker_revisions(record)))
 
 
 def infusion_events(record: SessionRecord) -> list[InfusionEvent]:

@@ -13,9 +13,9 @@ Contents: Patient, Encounter, one Device per device with its identity, vital
 signs as Observations (category vital-signs, LOINC + MDC codes, UCUM units, the
 FHIR vital-signs profiles; BP as one 85354-9 panel per measurement), thinned to
 one value per minute plus extremes and the value at each alarm (the full data
-is in CSV and EDF), scale scores and outcome questionnaires as Observations
-(PHQ-9 with its item 9; a flagged item 9 also as a Flag), the ketamine infusion
-as one MedicationAdministration per running period (pauses are the gaps).
+is in CSV and EDF), scale scores and outcome questionnaires as Observations (the total under its LOINC
+code, each item as a component, LOINC-coded for PHQ-9 and GAD-7; a flagged item 9 also as a Flag), the
+ketamine infusion as one MedicationAdministration per running period (pauses are the gaps).
 """
 
 from __future__ import annotations
@@ -28,10 +28,11 @@ from typing import Any, TextIO
 from devices.values import NibpResult
 from monitor import __version__
 from monitor.export import ExportError, Progress, iso_utc, tick
-from monitor.export.codes import (BP_PANEL, KETAMINE, LOCAL, MDC, OUTCOME_CODES, PARAMETERS, PHQ9_ITEM9, UCUM,
+from monitor.export.codes import (BP_PANEL, ITEM_CODES, KETAMINE, LOCAL, LOINC, MDC, OUTCOME_CODES, PARAMETERS, UCUM,
                                   VITALS_PROFILE, ParamCode, ScoreCode, scale_code)
 from monitor.export.content import (bp_readings, devices, infusion_events, outcomes, require_content,
                                     scales, thinned_numerics, weight_plan_text)
+from monitor.outcomes import OutcomeScore
 from monitor.session_record import NumericRow, SessionMeta, SessionRecord, SessionSource
 
 BUNDLE_TYPES = ("collection", "transaction")
@@ -225,9 +226,7 @@ def _scores(b: _Builder, ctx: dict[str, Any], patient: str, encounter: str) -> N
                     "code": concept, **ctx, "effectiveDateTime": iso_utc(s.t), "valueInteger": s.total,
                     "performer": [{"display": s.user}], "interpretation": [{"text": s.band}],
                     "note": [{"text": f"{s.summary}; items {' '.join(map(str, s.items))}; entered by {s.mode}"}]}
-        if s.definition.flag_item is not None:
-            resource["component"] = [{"code": _score_concept(PHQ9_ITEM9),
-                                      "valueInteger": s.items[s.definition.flag_item - 1]}]
+        resource["component"] = _items(s)
         obs = b.add(f"outcome/{s.id}", resource, b.own_id("observation", f"outcome/{s.id}"))
         if s.flag:
             reviews = [r for r in result.reviews if r.outcome_id == s.id]
@@ -240,6 +239,14 @@ def _scores(b: _Builder, ctx: dict[str, Any], patient: str, encounter: str) -> N
                 flag["period"]["end"] = iso_utc(reviews[0].t)
                 flag["author"] = {"display": reviews[0].reviewer}
             b.add(f"flag/{s.id}", flag, b.own_id("flag", s.id))
+
+
+def _items(s: OutcomeScore) -> list[dict[str, Any]]:
+    """Return one component per item (form order): its LOINC code where one is known, its wording, its score."""
+    codes = ITEM_CODES.get(s.instrument, ())
+    return [{"code": {**({"coding": [_coding(LOINC, codes[n])]} if codes else {}),
+                      "text": f"{s.definition.name} item {n + 1}: {wording}"},
+             "valueInteger": score} for n, (wording, score) in enumerate(zip(s.definition.items, s.items))]
 
 
 def _infusion(b: _Builder, patient: str, encounter: str) -> None:
