@@ -33,6 +33,7 @@ own time zone in the text.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -193,12 +194,7 @@ class SessionSummary:
 
     def alarm_counts(self) -> dict[str, int]:
         """Return how many alarms there were: total, by highest priority, and technical vs physiological."""
-        counts = {"total": len(self.alarms), "high": 0, "medium": 0, "low": 0, "technical": 0, "physiological": 0}
-        for a in self.alarms:
-            if a.priority is not None:
-                counts[a.priority.label] += 1
-            counts["technical" if a.technical else "physiological"] += 1
-        return counts
+        return alarm_counts(self.alarms)
 
     # --- output ----------------------------------------------------------------------------
 
@@ -356,7 +352,7 @@ def summarize(source: SessionSource, meta: SessionMeta, now: float | None = None
     if series is None:
         series = valid_series(source, meta, SUMMARY_PARAMS)
     series = {key: value for key, value in series.items() if key[1] in SUMMARY_PARAMS}
-    order = _source_order(record, [src for src, _ in series])
+    order = source_order(record, [src for src, _ in series])
     figures = tuple(_figures(src, param, *series[(src, param)], end)
                     for param in SUMMARY_PARAMS for src in order if (src, param) in series)
     readings = [n for n in record.nibp if not n.error and n.sbp is not None and n.dbp is not None]
@@ -383,10 +379,22 @@ def summarize(source: SessionSource, meta: SessionMeta, now: float | None = None
 # --- pieces ---------------------------------------------------------------------------------
 
 
-def _source_order(record: SessionRecord, present: list[str]) -> list[str]:
+def alarm_counts(alarms: Iterable[AlarmLife]) -> dict[str, int]:
+    """Count alarms: total, by highest priority, and technical vs physiological."""
+    counts = {"total": 0, "high": 0, "medium": 0, "low": 0, "technical": 0, "physiological": 0}
+    for a in alarms:
+        counts["total"] += 1
+        if a.priority is not None:
+            counts[a.priority.label] += 1
+        counts["technical" if a.technical else "physiological"] += 1
+    return counts
+
+
+def source_order(record: SessionRecord, present: Iterable[str]) -> list[str]:
     """Return sources in device order, then those without a device row in the order their values first came."""
+    present = list(dict.fromkeys(present))
     order = [d.source for d in record.devices]
-    return [*dict.fromkeys(s for s in order if s in present), *(s for s in dict.fromkeys(present) if s not in order)]
+    return [*dict.fromkeys(s for s in order if s in present), *(s for s in present if s not in order)]
 
 
 def _figures(source: str, param: str, t: np.ndarray, v: np.ndarray, end: float) -> ParamFigures:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from devices.values import WaveSegment, sample
+from monitor.browse import session_line
 from monitor.levels import NUMERIC_WIDTHS, WAVE_WIDTHS, LevelBuilder, decimate
 from monitor.session_record import SqliteSessions
 from monitor.store import Store
@@ -99,6 +100,7 @@ def test_an_old_session_gets_levels_in_memory_and_its_file_is_left_alone(tmp_pat
     traces = timeline.traces(meta.started_utc, meta.ended_utc, 800)
     assert {("pulseox", "spo2"), ("pulseox", "pleth")} <= set(traces)
     assert timeline.levels(1.0)[("pulseox", "pleth")].n.sum() > 0
+    assert session_line(sessions, meta).min_spo2 == timeline.summary().to_json()["min_spo2"] == 83.0
     sessions.close()
     assert _digest(copy) == before
 

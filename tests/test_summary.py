@@ -266,3 +266,21 @@ def test_text_times_are_in_the_session_zone_whatever_the_reviewer_zone(tmp_path,
     monkeypatch.setenv("TZ", "America/New_York")
     text = s.summary(at=60).text()
     assert "lowest 85 % at 09:13:30" in text  # 22:13:30 UTC is 09:13:30 in Sydney (summer time)
+
+
+def test_the_browser_line_agrees_with_the_summary(tmp_path):
+    from monitor.browse import session_line
+
+    s = Session(tmp_path)
+    s.spo2(0, [97.0] * 100 + [86.0] * 3 + [95.0] * 50)
+    s.spo2(0, [80.0] * 5, source="pulseox-2")
+    for ev in _infusion([(0, "start", ""), (1, "pause", "nausea")]):
+        s.rec.journal(ev, ev.user, t=ev.t)
+    s.rec.put(NibpResult(T0 + 30, "nibp", 141.0, 90.0, 107.0, 70.0))
+    for e in ALARMS:
+        s.rec.put(e)
+    sessions = s.close(600)
+    meta = sessions.resolve("latest")
+    line, summary = session_line(sessions, meta), summarize(sessions, meta)
+    assert (line.delivered_mg, line.peak_sbp, line.min_spo2) == (summary.delivered_mg, 141.0, 86.0)
+    assert line.alarms == summary.alarm_counts()
