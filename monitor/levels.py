@@ -154,13 +154,7 @@ class LevelBuilder:
         return out
 
 
-def levels_of(rows: list[tuple], width: float) -> dict[Key, Levels]:
-    """Build Levels from stored rows (source, parameter, t, n, lo, hi, mean) in time order."""
-    cols: dict[Key, list[list[float]]] = {}
-    for source, parameter, t, n, lo, hi, mean in rows:
-        c = cols.setdefault((source, parameter), [[], [], [], [], []])
-        for column, value in zip(c, (t, n, lo, hi, mean)):
-            column.append(value)
-    return {key: Levels(key[0], key[1], width, np.asarray(t, dtype=float), np.asarray(n, dtype=np.int64),
-                        np.asarray(lo, dtype=float), np.asarray(hi, dtype=float), np.asarray(mean, dtype=float))
-            for key, (t, n, lo, hi, mean) in cols.items()}
+def levels_of(source: str, parameter: str, width: float, rows: list[tuple]) -> Levels:
+    """Build one signal's Levels from stored rows (t, n, lo, hi, mean) in time order."""
+    a = np.asarray(rows, dtype=float).reshape(-1, 5)
+    return Levels(source, parameter, width, a[:, 0], a[:, 1].astype(np.int64), a[:, 2], a[:, 3], a[:, 4])

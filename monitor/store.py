@@ -153,13 +153,13 @@ def _v3(db: sqlite_utils.Database) -> None:
 def _v4(db: sqlite_utils.Database) -> None:
     """Decimated levels for review (monitor/levels.py): count, min, max, mean of valid values per bucket.
 
-    One row per (session, bucket width, bucket start, source, parameter), keyed in that order so a
-    time window of one width is one index range. The recorder writes them with the values; sessions
+    One row per (session, bucket width, source, parameter, bucket start), keyed in that order so a
+    time window of one signal at one width is one index range. The recorder writes them with the values; sessions
     recorded before have none and review computes theirs in memory (it never writes to what it reads).
     """
     db.execute("CREATE TABLE levels (session_id INTEGER NOT NULL, width REAL NOT NULL, t REAL NOT NULL, "
                "source TEXT NOT NULL, parameter TEXT NOT NULL, n INTEGER NOT NULL, lo REAL NOT NULL, "
-               "hi REAL NOT NULL, mean REAL NOT NULL, PRIMARY KEY (session_id, width, t, source, parameter)) "
+               "hi REAL NOT NULL, mean REAL NOT NULL, PRIMARY KEY (session_id, width, source, parameter, t)) "
                "WITHOUT ROWID")
 
 
