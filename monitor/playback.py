@@ -146,28 +146,29 @@ class Playback(threading.Thread):
 
     # --- what is fed -------------------------------------------------------------------------------
 
-    def _steps(self) -> list[tuple[float, Callable[[], None]]]:
-        """Return the documented steps as (session time, action on the core)."""
-        steps: list[tuple[float, Callable[[], None]]] = []
+    def _steps(self) -> list[tuple[float, Callable[[], None], str]]:
+        """Return the documented steps as (session time, action on the core, kind)."""
+        steps: list[tuple[float, Callable[[], None], str]] = []
         for _, ev in self.record.entries(InfusionEvent):
-            steps.append((ev.t, lambda ev=ev: self._infusion(ev)))
+            steps.append((ev.t, lambda ev=ev: self._infusion(ev), "infusion"))
         for rev in current_markers(rev for _, rev in self.record.entries(MarkerRevision)):
-            steps.append((rev.t, lambda rev=rev: self._mark(rev)))
+            steps.append((rev.t, lambda rev=rev: self._mark(rev), "event"))
         for _, change in self.record.entries(LimitChange):
-            steps.append((change.t, lambda c=change: self._limit(c)))
+            steps.append((change.t, lambda c=change: self._limit(c), "limit"))
         return sorted(steps, key=lambda s: s[0])
 
     def _prelude(self) -> None:
-        """Replay the documented steps before the start point at their own session times, then start there."""
-        for t, action in self._steps():
-            if t < self.start_at:
+        """Replay the infusion steps and limit changes before the start point at their own session times, then
+        start there (events before it are not replayed: the screen would date them all at the start)."""
+        for t, action, kind in self._steps():
+            if t < self.start_at and kind != "event":
                 self.clock.jump(t)
                 action()
         self.clock.jump(self.start_at)
 
     def _items(self, t0: float, t1: float) -> list[tuple[float, Callable[[float], object] | Callable[[], None]]]:
         """Return what happens in [t0, t1) of session time, in time order: (session time, feed)."""
-        out: list[tuple[float, object]] = [(t, action) for t, action in self._steps() if t0 <= t < t1]
+        out: list[tuple[float, object]] = [(t, action) for t, action, _ in self._steps() if t0 <= t < t1]
         for row in self.source.numerics(self.meta, t0, t1):
             out.append((row.t, Sample(row.t, row.source, row.parameter, row.value, row.unit, row.flags, row.t_dev)))
         for n in self.record.nibp:

@@ -196,9 +196,9 @@ class SessionTimeline:
             words = INFUSION_WORDS.get(ev.kind, ev.kind)
             if ev.kind == "rate_changed":
                 words = f"rate {ev.rate_ml_per_h:g} mL/h"
-            out.append(Mark(ev.t, "infusion", words + (f": {ev.reason}" if ev.reason and ev.kind != "completed"
-                                                       else "")))
-        out += [Mark(p.start_utc, "phase", p.phase.replace("_", "-")) for p in self.phases[1:]]
+            said = ev.reason and ev.kind not in ("completed", "planned_end_reached")  # their reason is their name
+            out.append(Mark(ev.t, "infusion", words + (f": {ev.reason}" if said else "")))
+        out += [Mark(p.start_utc, "phase", "phase: " + p.phase.replace("_", "-")) for p in self.phases[1:]]
         out += [Mark(d.t, "discharge", f"discharge: Aldrete {d.aldrete.total}" + ("" if d.ready else " (not ready)"))
                 for _, d in self.record.entries(Discharge)]
         return sorted(out, key=lambda m: m.t)

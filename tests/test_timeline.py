@@ -59,7 +59,7 @@ def test_a_gap_is_never_bridged_by_a_line(tmp_path):
 def test_marks_and_the_cursor_readout(tmp_path):
     tl = _session(tmp_path)
     assert [(m.t - T0, m.kind, m.text) for m in tl.marks()] == [
-        (300, "infusion", "infusion started"), (300, "phase", "infusion"),
+        (300, "infusion", "infusion started"), (300, "phase", "phase: infusion"),
         (900, "infusion", "infusion paused: nausea"), (950, "event", "Nausea: mild"), (1000, "scale", "MOAA/S 4")]
     r = tl.readout(T0 + 2010)
     assert r.values[("pulseox", "spo2")] == 97.0 and r.bp.sbp == 150.0 and r.bp_age_s == 1310

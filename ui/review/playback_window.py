@@ -12,7 +12,7 @@ from datetime import datetime
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QToolBar, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSizePolicy, QToolBar, QWidget
 
 from monitor.playback import SPEEDS, Playback
 from monitor.timefmt import zone
@@ -62,6 +62,8 @@ class PlaybackWindow(MainWindow):
         self.banner = QLabel("")
         self.banner.setFont(theme.font(20, bold=True))
         self.banner.setStyleSheet(f"background: {BANNER}; color: white; padding: 6px 12px;")
+        self.banner.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.banner.setMinimumWidth(300)
         self.pause_button = QPushButton("Pause")
         self.pause_button.clicked.connect(self.toggle_pause)
         self.speed = QComboBox()
@@ -74,7 +76,7 @@ class PlaybackWindow(MainWindow):
         bar = QToolBar("Playback")
         bar.setMovable(False)
         bar.setStyleSheet(f"QToolBar {{ background: {BANNER}; border: 0; }}")
-        for widget in (self.banner, self.pause_button, self.speed, stop):
+        for widget in (self.pause_button, self.speed, stop, self.banner):  # controls first: the words may be cut
             bar.addWidget(widget)
         self.addToolBar(Qt.TopToolBarArea, bar)
         self.watermark = Watermark(self.centralWidget())

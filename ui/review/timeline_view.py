@@ -57,6 +57,8 @@ class Label:
     text: str
     colour: str
     anchor: tuple[float, float]
+    end: float | None = None  # a band's label: written only when the band is wide enough for it
+    bold: bool = False
 
 
 def _pen(colour: str, width: float = 1.0, alpha: int = 255, style=Qt.SolidLine) -> pg.QtGui.QPen:
@@ -128,7 +130,7 @@ class TimelineView(QWidget):
         self.lane_items: list = []
         self.labels: list[Label] = []  # written only when few are in view (text items are costly to make)
         self.shown_labels: dict[Label, pg.TextItem] = {}
-        self.pleth_note = pg.LabelItem("", color=theme.DIM, size="10pt")
+        self.pleth_note = pg.LabelItem("", color=theme.TEXT, size="10pt")
         self.pleth_note.setParentItem(self.plots["pleth"].getViewBox())
         self.pleth_note.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(8, 2))
         self._debounce = QTimer(self)
@@ -202,7 +204,10 @@ class TimelineView(QWidget):
                 bars.setVisible(True)
             else:
                 bars.setVisible(False)
-            line.setData(trace.t, trace.mean, connect="finite")
+            if param == "pleth" and trace.width > 0:
+                line.setData([], [])  # the mean of a waveform says nothing; its envelope does
+            else:
+                line.setData(trace.t, trace.mean, connect="finite")
             if param == "pleth":
                 self._pleth_note(trace)
         for key, (bars, line) in self.curves.items():
@@ -268,27 +273,22 @@ class TimelineView(QWidget):
             end = timeline.end if p.end_utc is None else p.end_utc
             if end <= p.start_utc:
                 continue
-            bar = pg.BarGraphItem(x0=[p.start_utc], x1=[end], y0=[3.05], y1=[3.95],
-                                  brush=PHASE_COLOURS.get(p.phase, "#333"), pen=None)
-            label = pg.TextItem(p.phase.replace("_", "-"), color=theme.TEXT, anchor=(0, 0.5))
-            label.setFont(theme.font(12))
-            label.setPos(p.start_utc, 3.5)
-            self._lane_add(bar, label)
+            self._lane_add(pg.BarGraphItem(x0=[p.start_utc], x1=[end], y0=[3.05], y1=[3.95],
+                                           brush=PHASE_COLOURS.get(p.phase, "#333"), pen=None))
+            self.labels.append(Label("lanes", p.start_utc, 3.5, p.phase.replace("_", "-"), theme.TEXT, (0, 0.5), end))
         if timeline.infusion is not None:
             for seg in timeline.infusion.segments:
                 end = timeline.end if seg.end_utc is None else seg.end_utc
                 running = seg.state == "running"
-                bar = pg.BarGraphItem(x0=[seg.start_utc], x1=[end], y0=[2.1], y1=[2.9],
-                                      brush=theme.INFUSION if running else "#555b63", pen=None)
+                self._lane_add(pg.BarGraphItem(x0=[seg.start_utc], x1=[end], y0=[2.1], y1=[2.9],
+                                               brush=theme.INFUSION if running else "#555b63", pen=None))
                 text = f"{seg.rate_ml_per_h:g} mL/h" if running else "paused" + (f": {seg.reason}" if seg.reason else "")
-                label = pg.TextItem(text, color="#000000" if running else theme.TEXT, anchor=(0, 0.5))
-                label.setFont(theme.font(12, bold=True))
-                label.setPos(seg.start_utc, 2.5)
-                self._lane_add(bar, label)
-        marks = timeline.marks()
+                self.labels.append(Label("lanes", seg.start_utc, 2.5, text, "#000000" if running else theme.TEXT,
+                                         (0, 0.5), end, bold=True))
         by_kind: dict[str, list] = {}
-        for m in marks:
-            by_kind.setdefault(m.kind, []).append(m)
+        for m in timeline.marks():
+            if m.kind != "infusion":  # the infusion band shows its steps; the jump list names them
+                by_kind.setdefault(m.kind, []).append(m)
         for kind, items in by_kind.items():
             colour = theme.INFUSION if kind == "infusion" else theme.TEXT if kind == "event" else "#b18cff"
             scatter = pg.ScatterPlotItem([m.t for m in items], [MARK_Y[kind]] * len(items), symbol=MARK_SYMBOL[kind],
@@ -297,12 +297,9 @@ class TimelineView(QWidget):
             self.labels += [Label("lanes", m.t, MARK_Y[kind], m.text, colour, (0, 1.0 if MARK_Y[kind] > 1 else 0.0))
                             for m in items]
 
-    def _lane_add(self, *items) -> None:
-        for item in items:
-            if isinstance(item, pg.TextItem):
-                item.setZValue(10)  # words above the bars
-            self.plots["lanes"].addItem(item, ignoreBounds=isinstance(item, pg.TextItem))
-            self.lane_items.append(item)
+    def _lane_add(self, item) -> None:
+        self.plots["lanes"].addItem(item)
+        self.lane_items.append(item)
 
     def _show_alarms(self, timeline: SessionTimeline) -> None:
         plot = self.plots["alarms"]
@@ -392,21 +389,28 @@ class TimelineView(QWidget):
         self.sigRange.emit(x0, x1, width)
 
     def _write_labels(self, x0: float, x1: float) -> None:
-        """Show the labels of marks and BP readings in view, per plot, when there are few enough to read."""
+        """Write the labels in view that can be read: a band's when it is wide enough, marks and BP readings
+        when there are few enough of them in the plot."""
+        per_px = (x1 - x0) / max(1.0, self.plots["lanes"].getViewBox().width())
         wanted: set[Label] = set()
         for plot in ("lanes", "bp"):
-            here = [lb for lb in self.labels if lb.plot == plot and x0 <= lb.t <= x1]
+            here = [lb for lb in self.labels if lb.plot == plot and lb.end is None and x0 <= lb.t <= x1]
             if len(here) <= MAX_LABELS:
                 wanted.update(here)
+        wanted.update(lb for lb in self.labels if lb.end is not None and lb.end > x0 and lb.t < x1
+                      and (min(lb.end, x1) - max(lb.t, x0)) / per_px >= 8 * len(lb.text))
         for label in [lb for lb in self.shown_labels if lb not in wanted]:
             self.plots[label.plot].removeItem(self.shown_labels.pop(label))
         for label in wanted - set(self.shown_labels):
             item = pg.TextItem(label.text, color=label.colour, anchor=label.anchor)
-            item.setFont(theme.font(11 if label.plot == "lanes" else 12))
-            item.setPos(label.t, label.y)
+            item.setFont(theme.font(11 if label.plot == "lanes" and not label.bold else 12, bold=label.bold))
+            item.setPos(max(label.t, x0) if label.end is not None else label.t, label.y)
             item.setZValue(10)
             self.plots[label.plot].addItem(item, ignoreBounds=True)
             self.shown_labels[label] = item
+        for label, item in self.shown_labels.items():
+            if label.end is not None:  # a band's words stay at its visible start
+                item.setPos(max(label.t, x0), label.y)
 
     def _mouse_moved(self, pos) -> None:
         for plot in self.plots.values():

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QListWidget, QListWidgetItem,
                                QMainWindow, QMessageBox, QProgressBar, QPushButton, QSplitter, QStackedWidget,
                                QTabWidget, QVBoxLayout, QWidget)
@@ -110,15 +111,15 @@ class SessionPage(QWidget):
         self.buttons["correct"].setToolTip("a running session is corrected on its monitor" if m.state == "running"
                                            else "edit, add or delete an event, or add a late scale")
         tz = zone(m.tz)
-        lines = [(mk.t, f"{mk.text}", mk.kind) for mk in timeline.marks()]
-        lines += [(a.raised_t, f"{theme.ALARM_MARK[a.priority]} {a.message} ({hms(a.present_s)})", "alarm")
+        lines = [(mk.t, mk.text, theme.INFUSION if mk.kind == "infusion" else theme.TEXT) for mk in timeline.marks()]
+        lines += [(a.raised_t, f"{theme.ALARM_MARK[a.priority]} {a.message} ({hms(a.present_s)}"
+                   + (", technical)" if a.technical else ")"), theme.ALARM_BG[a.priority])
                   for a in timeline.alarms if a.priority is not None]
         self.jumps.clear()
-        for t, text, kind in sorted(lines, key=lambda x: x[0]):
+        for t, text, colour in sorted(lines, key=lambda x: x[0]):
             item = QListWidgetItem(f"{datetime.fromtimestamp(t, tz):%H:%M:%S}  {text}")
             item.setData(Qt.UserRole, t)
-            if kind == "alarm":
-                item.setForeground(Qt.yellow)
+            item.setForeground(QColor(colour))
             self.jumps.addItem(item)
         self.audit.show_record(timeline.record)
 
