@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from monitor.session_record import SqliteSessions
@@ -25,3 +26,8 @@ def numerics(db: str | Path, session_id: int) -> list[tuple[str, float | None, s
         return [(r.parameter, r.value, ",".join(sorted(r.flags))) for r in rows]
     finally:
         sessions.close()
+
+
+def digest(path: str | Path) -> str:
+    """Return a file's SHA-256, to show that reading it changed nothing."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -3,7 +3,6 @@ sessions without levels get them in memory, and reading never writes to the file
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from monitor.levels import NUMERIC_WIDTHS, WAVE_WIDTHS, LevelBuilder, decimate
 from monitor.session_record import SqliteSessions
 from monitor.store import Store
 from monitor.timeline import SessionTimeline
+from stored import digest
 from written import T0, Session
 
 FIXTURE = Path(__file__).parent / "fixtures" / "release-0.1.0.db"
@@ -85,14 +85,10 @@ def test_recorded_levels_equal_those_computed_from_the_values(tmp_path):
     assert ("pulseox", "pleth") not in sessions.levels(meta, 10.0, T0 + 1000, T0 + 2000)
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def test_an_old_session_gets_levels_in_memory_and_its_file_is_left_alone(tmp_path):
     copy = tmp_path / "old.db"
     shutil.copy(FIXTURE, copy)
-    before = _digest(copy)
+    before = digest(copy)
     sessions = SqliteSessions(copy)
     meta = sessions.resolve("1")
     assert sessions.levels(meta, 10.0) is None
@@ -102,7 +98,7 @@ def test_an_old_session_gets_levels_in_memory_and_its_file_is_left_alone(tmp_pat
     assert timeline.levels(1.0)[("pulseox", "pleth")].n.sum() > 0
     assert session_line(sessions, meta).min_spo2 == timeline.summary().to_json()["min_spo2"] == 83.0
     sessions.close()
-    assert _digest(copy) == before
+    assert digest(copy) == before
 
 
 def test_the_levels_table_arrives_with_a_migration_and_old_rows_stay(tmp_path):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 
 from devices.values import NibpResult, WaveSegment, sample
@@ -12,6 +10,7 @@ from monitor.infusion import InfusionState
 from monitor.playback import PlaybackClock, checked_speed, start_playback
 from monitor.session_record import SqliteSessions
 from test_summary import _infusion
+from stored import digest
 from written import T0, Session
 
 
@@ -30,7 +29,7 @@ def _stored(tmp_path) -> Session:
 
 def test_a_session_plays_back_through_a_core_that_records_nothing_to_the_file(tmp_path):
     s = _stored(tmp_path)
-    before = hashlib.sha256(s.db.read_bytes()).hexdigest()
+    before = digest(s.db)
     sessions = SqliteSessions(s.db)
     meta = sessions.resolve("latest")
     playback = start_playback(SqliteSessions(s.db), meta, speed=60)
@@ -52,7 +51,7 @@ def test_a_session_plays_back_through_a_core_that_records_nothing_to_the_file(tm
     finally:
         playback.stop()
     assert [m.id for m in SqliteSessions(s.db).sessions()] == [meta.id]
-    assert hashlib.sha256(s.db.read_bytes()).hexdigest() == before
+    assert digest(s.db) == before
 
 
 def test_a_playback_started_later_has_the_earlier_steps_done(tmp_path):

@@ -83,8 +83,8 @@ def test_date_filter(qtbot, window):
     from datetime import datetime
 
     day = datetime.fromtimestamp(T0 + 86400 * 3).date()
-    window.browser.since.setDate(QDate(day.year, day.month, day.day))
-    window.browser.until.setDate(QDate(day.year, day.month, day.day))
+    window.browser.days.since.setDate(QDate(day.year, day.month, day.day))
+    window.browser.days.until.setDate(QDate(day.year, day.month, day.day))
     window.browser.any_date.setChecked(False)
     qtbot.waitUntil(lambda: window.browser.table.rowCount() == 1, timeout=5000)
     assert window.browser.table.item(0, 0).text() == "P-BETA"
@@ -174,7 +174,7 @@ def test_the_alarm_burden_of_the_session_and_over_dates(qtbot, window):
     assert table.item(0, 0).text() == "SpO2" and table.item(0, 3).text() == "1"
     assert "2.0 per hour" in window.page.burden.totals.text()
     window.range.patient.setText("P-ALPHA")
-    window.range.since.setDate(window.range.since.minimumDate())
+    window.range.days.since.setDate(window.range.days.since.minimumDate())
     window.range.ask()
     qtbot.waitUntil(lambda: window.range.table.table.rowCount() == 1, timeout=5000)
     assert window.range.table.totals.text().startswith("1 session(s)")

@@ -6,17 +6,18 @@ alarms) fill in as the worker computes them. Double-click or Enter opens one.
 
 from __future__ import annotations
 
-from datetime import datetime, time as daytime, timedelta
+from datetime import datetime
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QCheckBox, QDateEdit, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from monitor.browse import SessionLine
 from monitor.session_record import SessionMeta
 from monitor.timefmt import hms, zone
 from ui import theme
+from ui.review.day_range import DayRange
 from ui.review.worker import SessionFilter
 
 COLUMNS = ("Patient", "Date", "Start", "Duration", "Delivered", "Peak SBP", "Lowest SpO₂", "Alarms H/M/L", "State",
@@ -38,24 +39,17 @@ class SessionBrowser(QWidget):
         self.search.setClearButtonEnabled(True)
         self.any_date = QCheckBox("any date")
         self.any_date.setChecked(True)
-        today = QDate.currentDate()
-        self.since = QDateEdit(today.addDays(-30))
-        self.until = QDateEdit(today)
-        for edit in (self.since, self.until):
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy-MM-dd")
-            edit.setEnabled(False)
-            edit.dateChanged.connect(self._changed)
-        self.any_date.toggled.connect(lambda on: (self.since.setEnabled(not on), self.until.setEnabled(not on),
-                                                  self._changed()))
+        self.days = DayRange()
+        self.days.setEnabled(False)
+        self.days.sigChanged.connect(self._changed)
+        self.any_date.toggled.connect(lambda on: (self.days.setEnabled(not on), self._changed()))
         self.search.textChanged.connect(self._changed)
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self.ask)
         burden = QPushButton("Alarm burden over dates…")
         burden.clicked.connect(self.sigRangeBurden)
         row = QHBoxLayout()
-        for widget in (self.search, QLabel("started"), self.any_date, QLabel("from"), self.since, QLabel("to"),
-                       self.until, refresh, burden):
+        for widget in (self.search, QLabel("started"), self.any_date, self.days, refresh, burden):
             row.addWidget(widget)
         self.search.setMinimumWidth(220)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -93,9 +87,7 @@ class SessionBrowser(QWidget):
         """Return the filter shown: patient fragment and, unless 'any date', whole local days."""
         if self.any_date.isChecked():
             return SessionFilter(self.search.text().strip())
-        since = datetime.combine(self.since.date().toPython(), daytime())
-        until = datetime.combine(self.until.date().toPython(), daytime()) + timedelta(days=1)
-        return SessionFilter(self.search.text().strip(), since.timestamp(), until.timestamp())
+        return SessionFilter(self.search.text().strip(), *self.days.bounds())
 
     def ask(self) -> None:
         self.sigFilter.emit(self.wanted())

@@ -6,17 +6,16 @@ tune limits against alarm fatigue. The figures are monitor.burden's.
 
 from __future__ import annotations
 
-from datetime import datetime, time as daytime, timedelta
-
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QDateEdit, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTableWidget,
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from monitor.alarms.model import Priority
 from monitor.burden import AlarmBurden
 from monitor.timefmt import hms
 from ui import theme
+from ui.review.day_range import DayRange
 from ui.review.worker import SessionFilter
 
 COLUMNS = ("About", "Kind", "Priority", "Alarms", "Per hour", "Median length", "90 % within", "Longest",
@@ -69,18 +68,13 @@ class RangeBurden(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        today = QDate.currentDate()
-        self.since = QDateEdit(today.addDays(-30))
-        self.until = QDateEdit(today)
-        for edit in (self.since, self.until):
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy-MM-dd")
+        self.days = DayRange()
         self.patient = QLineEdit()
         self.patient.setPlaceholderText("all patients")
         go = QPushButton("Count alarms")
         go.clicked.connect(self.ask)
         row = QHBoxLayout()
-        for widget in (QLabel("From"), self.since, QLabel("to"), self.until, QLabel("patient"), self.patient, go):
+        for widget in (self.days, QLabel("patient"), self.patient, go):
             row.addWidget(widget)
         row.addStretch(1)
         self.table = BurdenTable()
@@ -90,9 +84,7 @@ class RangeBurden(QWidget):
 
     def wanted(self) -> SessionFilter:
         """Return the range asked for: whole days in this computer's time zone."""
-        since = datetime.combine(self.since.date().toPython(), daytime())
-        until = datetime.combine(self.until.date().toPython(), daytime()) + timedelta(days=1)
-        return SessionFilter(self.patient.text().strip(), since.timestamp(), until.timestamp())
+        return SessionFilter(self.patient.text().strip(), *self.days.bounds())
 
     def ask(self) -> None:
         self.table.totals.setText("Counting…")
