@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from monitor.session_record import SqliteSessions
@@ -26,8 +25,3 @@ def numerics(db: str | Path, session_id: int) -> list[tuple[str, float | None, s
         return [(r.parameter, r.value, ",".join(sorted(r.flags))) for r in rows]
     finally:
         sessions.close()
-
-
-def digest(path: str | Path) -> str:
-    """Return a file's SHA-256, to show that reading it changed nothing."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -15,8 +15,7 @@ from monitor.levels import NUMERIC_WIDTHS, WAVE_WIDTHS, LevelBuilder, decimate
 from monitor.session_record import SqliteSessions
 from monitor.store import Store
 from monitor.timeline import SessionTimeline
-from stored import digest
-from written import T0, Session
+from written import T0, Session, digest
 
 FIXTURE = Path(__file__).parent / "fixtures" / "release-0.1.0.db"
 

@@ -10,8 +10,7 @@ from monitor.infusion import InfusionState
 from monitor.playback import PlaybackClock, checked_speed, start_playback
 from monitor.session_record import SqliteSessions
 from test_summary import _infusion
-from stored import digest
-from written import T0, Session
+from written import T0, Session, digest
 
 
 def _stored(tmp_path) -> Session:

@@ -24,7 +24,7 @@ from monitor.records import (KINDS, AldreteScore, Baseline, BpRequest, DeviceIde
                              from_row, to_row)
 from monitor.session_record import SqliteSessions
 from monitor.store import SCHEMA_VERSION, Store, StoreError
-from stored import digest
+from written import digest
 
 FIXTURE = Path(__file__).parent / "fixtures" / "release-0.1.0.db"
 

@@ -16,6 +16,8 @@ from ui.preflight import display_problem
 
 def open_window(args: argparse.Namespace) -> int:
     """Run `run`, `demo` or `review`: check the display, then open the monitor or the review window."""
+    if args.command == "review":
+        cli._open_sessions(args.db).close()  # a missing, damaged or foreign file: one line, before any window
     problem = display_problem()
     if problem:
         raise cli.UserError(problem)

@@ -164,7 +164,7 @@ class ReviewWindow(QMainWindow):
         self.summary: SessionSummary | None = None
         self.user = ""
         self.playbacks: list[PlaybackWindow] = []
-        self._range_page = range_page
+        self._last_error = ""
 
         self.worker = ReviewWorker(open_source, store_path)
         self.browser.sigFilter.connect(self.sigList)
@@ -234,8 +234,13 @@ class ReviewWindow(QMainWindow):
         self.status.setText(words)
 
     def _error(self, message: str) -> None:
+        """Say what went wrong; the same problem again (a running session read every few seconds) only in the
+        status line."""
+        repeated = message == self._last_error
+        self._last_error = message
         self.status.setText(message)
-        QMessageBox.warning(self, "Review", message)
+        if not repeated:
+            QMessageBox.warning(self, "Review", message)
 
     # --- playback and corrections -----------------------------------------------------------------
 

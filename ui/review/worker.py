@@ -9,6 +9,7 @@ session is read again every few seconds, so it is shown growing.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,8 +23,9 @@ from monitor.session_record import SessionSource
 from monitor.store import Store, StoreError
 from monitor.timeline import SessionTimeline
 
-#: Seconds between re-reads of a running session and of the session list.
+#: Seconds between re-reads of a running session.
 REFRESH_S = 5.0
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -87,10 +89,14 @@ class ReviewWorker(QObject):
             self._source = None
 
     def _guard(self, work: Callable[[], None]) -> None:
+        """Run a request; say what went wrong in words instead of losing the reader thread."""
         try:
             work()
         except (StoreError, ValueError) as exc:
             self.sigError.emit(str(exc))
+        except Exception as exc:  # a bug must not stop the reader: say so, keep the details in the log
+            log.exception("review reader failed")
+            self.sigError.emit(f"internal error ({exc.__class__.__name__}); details in the log file")
         finally:
             self.sigProgress.emit(1.0, "")
 
