@@ -2,8 +2,9 @@
 
 The monitor window itself shows a monitor core fed by monitor.playback (a
 private in-memory database, no devices, no sound). Over it: a magenta banner
-with the session, its own clock, the speed and the controls, a PLAYBACK
-watermark across the screen, and the window title. Closing ends the playback.
+in place of the menu bar, with the controls, the session, its own clock and
+the speed; a PLAYBACK watermark across the screen; and the window title.
+Closing ends the playback.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSizePolicy, QToolBar, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from monitor.playback import SPEEDS, Playback
 from monitor.timefmt import zone
@@ -60,9 +61,9 @@ class PlaybackWindow(MainWindow):
         self.setWindowTitle(f"PLAYBACK of session {meta.ref} ({meta.patient_id or 'no patient'}) — "
                             "not a live patient")
         self.banner = QLabel("")
-        self.banner.setFont(theme.font(20, bold=True))
+        self.banner.setFont(theme.font(18, bold=True))
         self.banner.setStyleSheet(f"background: {BANNER}; color: white; padding: 6px 12px;")
-        self.banner.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.banner.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # cut, never widen the window
         self.banner.setMinimumWidth(300)
         self.pause_button = QPushButton("Pause")
         self.pause_button.clicked.connect(self.toggle_pause)
@@ -73,12 +74,15 @@ class PlaybackWindow(MainWindow):
         self.speed.currentIndexChanged.connect(lambda _: playback.clock.set_speed(self.speed.currentData()))
         stop = QPushButton("End playback")
         stop.clicked.connect(self.close)
-        bar = QToolBar("Playback")
-        bar.setMovable(False)
-        bar.setStyleSheet(f"QToolBar {{ background: {BANNER}; border: 0; }}")
-        for widget in (self.pause_button, self.speed, stop, self.banner):  # controls first: the words may be cut
-            bar.addWidget(widget)
-        self.addToolBar(Qt.TopToolBarArea, bar)
+        bar = QWidget()  # in place of the menu bar: a playback has no devices to set up
+        bar.setObjectName("playbackbar")
+        bar.setStyleSheet(f"QWidget#playbackbar {{ background: {BANNER}; }}")
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(6, 4, 6, 4)
+        for widget in (self.pause_button, self.speed, stop):
+            row.addWidget(widget)
+        row.addWidget(self.banner, 1)
+        self.setMenuWidget(bar)
         self.watermark = Watermark(self.centralWidget())
         self.watermark.raise_()
         self.banner_timer = QTimer(self)
@@ -93,8 +97,8 @@ class PlaybackWindow(MainWindow):
         when = datetime.fromtimestamp(now, zone(pb.meta.tz)).strftime("%Y-%m-%d %H:%M:%S")
         state = "ended" if pb.finished.is_set() else ("paused" if pb.clock.paused else f"{pb.clock.speed:g}x")
         error = f" — stopped: {pb.error}" if pb.error else ""
-        self.banner.setText(f"▶ PLAYBACK — session {pb.meta.ref}, patient {pb.meta.patient_id or '-'} — "
-                            f"{when} ({state}) — sound off — NOT A LIVE PATIENT{error}")
+        self.banner.setText(f"▶ PLAYBACK, NOT A LIVE PATIENT — session {pb.meta.ref}, patient "
+                            f"{pb.meta.patient_id or '-'} — {when} ({state}) — sound off{error}")
 
     def toggle_pause(self) -> None:
         paused = not self.playback.clock.paused
