@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from monitor import __version__
@@ -93,6 +93,18 @@ def _parser() -> argparse.ArgumentParser:
     db_arg(summ)
     summ.add_argument("--session", required=True, help="session id or 'latest'")
     summ.add_argument("--format", choices=["json", "text"], default="text")
+
+    bur = sub.add_parser("burden", help="alarm burden of one session or of every session in a date range")
+    db_arg(bur)
+    bur.add_argument("--session", default=None, help="one session (id or 'latest'); default: every session in range")
+    bur.add_argument("--since", default=None, metavar="YYYY-MM-DD",
+                     help="sessions started on or after this day (this computer's time zone)")
+    bur.add_argument("--until", default=None, metavar="YYYY-MM-DD", help="sessions started on or before this day")
+    bur.add_argument("--patient", default=None, help="only this patient's sessions")
+    bur.add_argument("--format", choices=["json", "text"], default="text")
+
+    rev = sub.add_parser("review", help="open the review station (session browser, timeline, summary, playback)")
+    db_arg(rev)
 
     cou = sub.add_parser("course", help="print a patient's course: every infusion side by side, outcomes, "
                                         "item-9 flags, the BP forecast for the next infusion")
@@ -278,6 +290,35 @@ def cmd_course(args: argparse.Namespace) -> int:
     except (ConfigError, CourseError) as exc:
         raise UserError(str(exc)) from None
     print(json.dumps(course.to_json(), indent=2) if args.format == "json" else course.text())
+    return 0
+
+
+def _day(text: str | None, days_after: int = 0) -> float | None:
+    """Return the UTC epoch of local midnight of a YYYY-MM-DD day (plus days_after days), None for no day."""
+    if text is None:
+        return None
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d")
+    except ValueError:
+        raise UserError(f"'{text}' is not a day written YYYY-MM-DD") from None
+    return (day + timedelta(days=days_after)).timestamp()
+
+
+def cmd_burden(args: argparse.Namespace) -> int:
+    """Print the alarm burden of one session, or of every session started in the date range."""
+    from monitor.burden import range_burden, session_burden
+
+    if args.session is not None and (args.since or args.until or args.patient):
+        raise UserError("give --session, or a range with --since/--until/--patient, not both")
+    sessions = _open_sessions(args.db)
+    if args.session is not None:
+        result = session_burden(sessions, _resolve(sessions, args.session))
+    else:
+        since, until = _day(args.since), _day(args.until, days_after=1)
+        if since is not None and until is not None and until <= since:
+            raise UserError("--until is before --since")
+        result = range_burden(sessions, since, until, args.patient)
+    print(json.dumps(result.to_json(), indent=2) if args.format == "json" else result.text())
     return 0
 
 
@@ -489,8 +530,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 COMMANDS = {"record": cmd_record, "simulate": cmd_simulate, "sessions": cmd_sessions, "export": cmd_export,
             "replay": cmd_replay, "outcome": cmd_outcome, "import": cmd_import, "probe": cmd_probe, "send": cmd_send,
-            "summary": cmd_summary, "course": cmd_course}
-WINDOW_COMMANDS = ("run", "demo")
+            "summary": cmd_summary, "course": cmd_course, "burden": cmd_burden}
+WINDOW_COMMANDS = ("run", "demo", "review")
 
 
 def _opens_window(args: argparse.Namespace) -> bool:
@@ -507,9 +548,9 @@ def _log_to_file() -> Path:
 
 def main(argv: list[str] | None = None, window: Callable[[argparse.Namespace], int] | None = None,
          pdf: Callable | None = None) -> int:
-    """Run one command. `window` opens a window for `run`/`demo` and `course --window`, and `pdf` draws the PDF
-    report: ui.launcher passes both, so the core never imports Qt; without them those commands say where to
-    run them."""
+    """Run one command. `window` opens a window for `run`/`demo`/`review` and `course --window`, and `pdf`
+    draws the PDF report: ui.launcher passes both, so the core never imports Qt; without them those commands
+    say where to run them."""
     args = _parser().parse_args(argv)
     _log_to_file()
     if args.command is None:

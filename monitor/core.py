@@ -406,6 +406,13 @@ class MonitorCore:
         if reader is not None:
             reader.command("nibp_abort")
 
+    def feed(self, item: DeviceItem) -> None:
+        """Take a device item from outside the serial readers (playback of a stored session).
+
+        It goes the way a reader's item goes: live state, alarm engine, clinical session, recorder.
+        """
+        self._inbox.put(item)
+
     def journal(self, record: Record, user: str = "") -> None:
         """Record a clinical entry (infusion step, marker, scale...) in the session journal."""
         if self.recorder is not None:

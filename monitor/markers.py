@@ -68,6 +68,11 @@ class MarkerLog:
                 return m
         raise MarkerError(f"no marker with key or code {k!r}")
 
+    def adopt(self, revisions: Iterable[MarkerRevision]) -> None:
+        """Take revisions read back from a stored journal, in entry order, so corrections build on them."""
+        for rev in revisions:
+            self._revisions.setdefault(rev.id, []).append(rev)
+
     def _checked_t(self, t: Any) -> float:
         now = self._clock()
         if t is None:

@@ -17,8 +17,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import numpy as np
+
 from devices.values import LIVE_ONLY, UNITS, DeviceInfo, DeviceNotice, NibpResult, Sample, StatusChange, WaveSegment
 from monitor.alarms.model import AlarmEvent, EventKind, LimitChange
+from monitor.levels import LevelBuilder
 from monitor.records import DeviceIdentity, Record, to_row
 from monitor.store import Store, StoreError
 
@@ -54,6 +57,7 @@ class Recorder(threading.Thread):
         self._wave: dict[tuple[str, str], _Chunk] = {}
         self._tracks: dict[tuple[str, str], tuple[int, float]] = {}  # (source, param) -> (track number, rate)
         self._track_count = 0
+        self._levels = LevelBuilder(session_id)  # review's decimated levels, written with the values
         self.failure: str | None = None
 
     # --- producers (any thread) ---------------------------------------------------
@@ -99,6 +103,7 @@ class Recorder(threading.Thread):
         """Write what is pending in one transaction; keep it queued if the write fails."""
         for key in list(self._wave):
             self._close_chunk(key)
+        self._rows["levels"] += self._levels.rows()
         pending = sum(len(v) for v in self._rows.values())
         try:
             self.store.write_batch(self._rows, self.session_id, heartbeat=time.time())
@@ -168,6 +173,7 @@ class Recorder(threading.Thread):
         self._rows["numerics"].append({"session_id": self.session_id, "t": s.t, "t_dev": s.t_dev,
                                        "source": s.source, "parameter": s.param, "value": s.value,
                                        "unit": s.unit, "flags": ",".join(sorted(s.flags)) or None})
+        self._levels.add_numeric(s.source, s.param, s.t, s.value, s.flags)
 
     def _wave_add(self, w: WaveSegment) -> None:
         """Append a segment to its track's open chunk; a chunk holds at most WAVE_CHUNK_S of samples."""
@@ -194,6 +200,8 @@ class Recorder(threading.Thread):
         self._rows["waveform_chunks"].append({"session_id": self.session_id, "track": self._tracks[key][0],
                                               "t0": chunk.t0, "t1": chunk.t1, "n": len(chunk.values),
                                               "samples": chunk.values.tobytes()})
+        self._levels.add_wave(key[0], key[1], chunk.t1, np.frombuffer(chunk.values, dtype=np.float32),
+                              self._tracks[key][1])
 
     def _raw(self, source: str, t: float, direction: str, data: bytes) -> None:
         rows = self._rows["raw_bytes"]

@@ -28,6 +28,7 @@ import numpy as np
 
 from devices.values import NibpResult
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
+from monitor.levels import WIDTHS, Levels, levels_of
 from monitor.records import JournalEntry, Record, RecordError, from_row
 from monitor.store import (INTERRUPTED_REASON, MIGRATIONS, SCHEMA_VERSION, StoreError, explain, last_data_t,
                            process_gone, refuse_foreign)
@@ -187,6 +188,15 @@ class SessionSource(ABC):
     def patients(self) -> list[tuple[str, str]]:
         """Return (id, name) of every patient ('' for no name)."""
 
+    def levels(self, meta: SessionMeta, width: float, t0: float | None = None,
+               t1: float | None = None) -> dict[tuple[str, str], Levels] | None:
+        """Return the stored decimated levels (monitor.levels) at one bucket width, by (source, parameter).
+
+        Buckets overlapping [t0, t1) only, when given. None when this store keeps no levels for the
+        session (recorded before levels existed): the reader then computes them from the values.
+        """
+        return None
+
     def close(self) -> None:
         """Release the connection."""
 
@@ -335,6 +345,25 @@ class SqliteSessions(SessionSource):
         if t1 is not None:
             keep &= t < t1
         return t[keep], v[keep]
+
+    def levels(self, meta: SessionMeta, width: float, t0: float | None = None,
+               t1: float | None = None) -> dict[tuple[str, str], Levels] | None:
+        if not self._rows("SELECT 1 FROM levels WHERE session_id = ? LIMIT 1", [meta.id]):
+            return None
+        where, args = "", []
+        if t0 is not None:
+            where, args = " AND t > ?", [t0 - width]
+        if t1 is not None:
+            where, args = where + " AND t < ?", [*args, t1]
+        out = {}
+        # every signal has buckets of the widest width, the fewest rows to list them from
+        for source, parameter in self._rows("SELECT DISTINCT source, parameter FROM levels WHERE session_id = ? AND "
+                                            "width = ?", [meta.id, WIDTHS[-1]]):
+            rows = self._rows("SELECT t, n, lo, hi, mean FROM levels WHERE session_id = ? AND width = ? AND source = ? "
+                              f"AND parameter = ?{where} ORDER BY t", [meta.id, width, source, parameter, *args])
+            if rows:
+                out[(source, parameter)] = levels_of(source, parameter, width, rows)
+        return out
 
     def raw(self, meta: SessionMeta, source: str, direction: str = "rx") -> Iterator[tuple[float, bytes]]:
         for t, data in self._rows("SELECT t, data FROM raw_bytes WHERE session_id = ? AND source = ? AND "

@@ -29,6 +29,8 @@ from monitor.records import JournalEntry, Record, from_row, to_row
 STALE_HEARTBEAT_S = 30.0
 #: How long a write waits for another program's lock before it counts as failed (and is retried later).
 BUSY_TIMEOUT_S = 5.0
+#: Tables whose rows are rewritten whole when written again (INSERT OR REPLACE on their primary key).
+REPLACED_TABLES = frozenset({"levels"})
 
 
 class StoreError(Exception):
@@ -148,8 +150,21 @@ def _v3(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE patients ADD COLUMN settings TEXT")
 
 
+def _v4(db: sqlite_utils.Database) -> None:
+    """Decimated levels for review (monitor/levels.py): count, min, max, mean of valid values per bucket.
+
+    One row per (session, bucket width, source, parameter, bucket start), keyed in that order so a
+    time window of one signal at one width is one index range. The recorder writes them with the values; sessions
+    recorded before have none and review computes theirs in memory (it never writes to what it reads).
+    """
+    db.execute("CREATE TABLE levels (session_id INTEGER NOT NULL, width REAL NOT NULL, t REAL NOT NULL, "
+               "source TEXT NOT NULL, parameter TEXT NOT NULL, n INTEGER NOT NULL, lo REAL NOT NULL, "
+               "hi REAL NOT NULL, mean REAL NOT NULL, PRIMARY KEY (session_id, width, source, parameter, t)) "
+               "WITHOUT ROWID")
+
+
 #: Migrations in order; index i upgrades user_version i to i + 1. Append, never edit.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -237,11 +252,14 @@ class Store:
 
     def write_batch(self, rows: dict[str, list[dict[str, Any]]], session_id: int | None = None,
                     heartbeat: float | None = None) -> None:
-        """Insert rows for several tables in one transaction (the recorder's flush)."""
+        """Insert rows for several tables in one transaction (the recorder's flush).
+
+        Rows of REPLACED_TABLES replace the stored row with the same key (a level bucket's newer aggregate).
+        """
         with self._write():
             for table, items in rows.items():
                 if items:
-                    self.db[table].insert_all(items, batch_size=500)
+                    self.db[table].insert_all(items, batch_size=500, replace=table in REPLACED_TABLES)
             if session_id is not None and heartbeat is not None:
                 self.db.execute("UPDATE sessions SET heartbeat_utc = ? WHERE id = ?", [heartbeat, session_id])
 

@@ -32,20 +32,19 @@ own time zone in the text.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 
-from monitor.alarms.engine import UNRELIABLE_FLAGS
 from monitor.alarms.lives import AlarmLife, alarm_lives
 from monitor.dosing import DoseError, DosePlan, exact
 from monitor.export import iso_utc
 from monitor.infusion import InfusionEvent
+from monitor.levels import valid_series
 from monitor.markers import MarkerRevision, current_markers
 from monitor.recorder import NUMERIC_REPEAT_S
 from monitor.records import Baseline, Discharge, PhaseChange, ScaleEntry
@@ -92,32 +91,43 @@ class ParamFigures:
 
 
 @dataclass(frozen=True)
-class Pause:
-    """An infusion pause: when it began and ended (None if still paused at the end), why, by whom."""
+class InfusionSegment:
+    """A stretch of the infusion: running at a pump rate (mL/h), or paused (with the pause's reason and who).
 
+    Times are UTC epoch s; end_utc is None while it lasts at the end of the record. A rate change
+    starts a new running segment; a rate set while paused shows in the next running one.
+    """
+
+    state: str  # running or paused
     start_utc: float
     end_utc: float | None
-    reason: str
-    user: str
+    rate_ml_per_h: float
+    reason: str = ""
+    user: str = ""
 
     def duration_s(self, end: float) -> float:
-        """Return the pause's length in s (up to end, UTC epoch s, if it never ended)."""
+        """Return the segment's length in s (up to end, UTC epoch s, if it never ended)."""
         return max(0.0, (end if self.end_utc is None else self.end_utc) - self.start_utc)
 
 
 @dataclass(frozen=True)
 class InfusionSummary:
-    """The infusion as documented: state at the end of the record, times (UTC epoch s), dose (mg), pauses."""
+    """The infusion as documented: state at the end of the record, times (UTC epoch s), dose (mg), segments."""
 
     state: str  # not_started, running, paused, stopped, completed
     start_utc: float | None
     end_utc: float | None
     running_s: float
     delivered_mg: float
-    pauses: tuple[Pause, ...]
+    segments: tuple[InfusionSegment, ...]
     rate_changes: tuple[InfusionEvent, ...]
     stop_reason: str = ""
     confirmed_by: str = ""
+
+    @property
+    def pauses(self) -> tuple[InfusionSegment, ...]:
+        """Return the paused segments, in order."""
+        return tuple(seg for seg in self.segments if seg.state == "paused")
 
 
 @dataclass(frozen=True)
@@ -184,12 +194,7 @@ class SessionSummary:
 
     def alarm_counts(self) -> dict[str, int]:
         """Return how many alarms there were: total, by highest priority, and technical vs physiological."""
-        counts = {"total": len(self.alarms), "high": 0, "medium": 0, "low": 0, "technical": 0, "physiological": 0}
-        for a in self.alarms:
-            if a.priority is not None:
-                counts[a.priority.label] += 1
-            counts["technical" if a.technical else "physiological"] += 1
-        return counts
+        return alarm_counts(self.alarms)
 
     # --- output ----------------------------------------------------------------------------
 
@@ -336,16 +341,20 @@ class SessionSummary:
 
 
 def summarize(source: SessionSource, meta: SessionMeta, now: float | None = None,
-              vitals: bool = True) -> SessionSummary:
+              vitals: bool = True, series: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] | None = None,
+              record: SessionRecord | None = None) -> SessionSummary:
     """Compute the review summary of a session; now (UTC epoch s) ends the figures of a running session.
 
     vitals False leaves the stored numerics unread (no SpO2 or pulse figures), for callers that need only
-    the plan, dose, BP, scales and events and must be quick (the BP forecast before an infusion).
+    the plan, dose, BP, scales and events and must be quick (the BP forecast before an infusion). series
+    (valid_series of at least SUMMARY_PARAMS) and record may be passed in by a reader that has them.
     """
-    record = source.record(meta)
+    record = source.record(meta) if record is None else record
     end = meta.ended_utc if meta.ended_utc is not None else (time.time() if now is None else now)
-    series = _valid_series(source, meta, SUMMARY_PARAMS) if vitals else {}
-    order = _source_order(record, [src for src, _ in series])
+    if series is None:
+        series = valid_series(source, meta, SUMMARY_PARAMS) if vitals else {}
+    series = {key: value for key, value in series.items() if key[1] in SUMMARY_PARAMS}
+    order = source_order(record, [src for src, _ in series])
     figures = tuple(_figures(src, param, *series[(src, param)], end)
                     for param in SUMMARY_PARAMS for src in order if (src, param) in series)
     readings = [n for n in record.nibp if not n.error and n.sbp is not None and n.dbp is not None]
@@ -356,14 +365,14 @@ def summarize(source: SessionSource, meta: SessionMeta, now: float | None = None
     discharge = discharges[-1][1] if discharges else None
     aldretes = [line.entry.total for line in scales if line.entry.scale == "aldrete"]
     return SessionSummary(
-        meta=meta, at=end, planned_mg=_planned_mg(meta), infusion=_infusion(record, end),
+        meta=meta, at=end, planned_mg=_planned_mg(meta), infusion=infusion_of(record, end),
         baseline=_baseline(record),
         peak_sbp=_peak(readings, "sbp"), peak_dbp=_peak(readings, "dbp"),
         nibp_readings=len(readings), nibp_failed=len(record.nibp) - len(readings),
         spo2=_primary(figures, "spo2"), pulse=_primary(figures, "pulse_rate"), figures=figures,
         alarms=tuple(alarm_lives(record.alarms, end)), markers=current_markers(revisions),
         marker_corrections=sum(1 for r in revisions if r.revision > 1), scales=scales,
-        phases=_phases(record, meta.started_utc, meta.ended_utc),
+        phases=phases_of(record),
         discharge=discharge,
         aldrete=discharge.aldrete.total if discharge is not None else (aldretes[-1] if aldretes else None),
         unreadable=record.unreadable)
@@ -372,25 +381,22 @@ def summarize(source: SessionSource, meta: SessionMeta, now: float | None = None
 # --- pieces ---------------------------------------------------------------------------------
 
 
-def _valid_series(source: SessionSource, meta: SessionMeta,
-                  params: Iterable[str]) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
-    """Return (t, value) arrays per (source, parameter), NaN where a value is missing or flagged unreliable."""
-    wanted = set(params)
-    rows: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
-    for row in source.numerics(meta):
-        if row.parameter not in wanted:
-            continue
-        ts, vs = rows.setdefault((row.source, row.parameter), ([], []))
-        ts.append(row.t)
-        ok = row.value is not None and math.isfinite(row.value) and not row.flags & UNRELIABLE_FLAGS
-        vs.append(float(row.value) if ok else math.nan)  # type: ignore[arg-type]
-    return {key: (np.asarray(ts, dtype=float), np.asarray(vs, dtype=float)) for key, (ts, vs) in rows.items()}
+def alarm_counts(alarms: Iterable[AlarmLife]) -> dict[str, int]:
+    """Count alarms: total, by highest priority, and technical vs physiological."""
+    counts = {"total": 0, "high": 0, "medium": 0, "low": 0, "technical": 0, "physiological": 0}
+    for a in alarms:
+        counts["total"] += 1
+        if a.priority is not None:
+            counts[a.priority.label] += 1
+        counts["technical" if a.technical else "physiological"] += 1
+    return counts
 
 
-def _source_order(record: SessionRecord, present: list[str]) -> list[str]:
+def source_order(record: SessionRecord, present: Iterable[str]) -> list[str]:
     """Return sources in device order, then those without a device row in the order their values first came."""
+    present = list(dict.fromkeys(present))
     order = [d.source for d in record.devices]
-    return [*dict.fromkeys(s for s in order if s in present), *(s for s in dict.fromkeys(present) if s not in order)]
+    return [*dict.fromkeys(s for s in order if s in present), *(s for s in present if s not in order)]
 
 
 def _figures(source: str, param: str, t: np.ndarray, v: np.ndarray, end: float) -> ParamFigures:
@@ -434,47 +440,57 @@ def _concentration(meta: SessionMeta) -> float | None:
     return None if planned is None or not bag > 0 else planned / bag
 
 
-def _infusion(record: SessionRecord, end: float) -> InfusionSummary | None:
-    """Follow the infusion events: state, start/end, running time, pauses, rate changes, delivered dose."""
+def infusion_of(record: SessionRecord, end: float) -> InfusionSummary | None:
+    """Follow the infusion events: state, start and end, running and paused segments, delivered dose.
+
+    None when the session planned no infusion. end (UTC epoch s) closes what still runs.
+    """
     meta = record.meta
     events = sorted((ev for _, ev in record.entries(InfusionEvent)), key=lambda ev: ev.t)
     if not events and _planned_mg(meta) is None:
         return None
-    state, start, stop, seg, running = "not_started", None, None, None, 0.0
-    pauses: list[Pause] = []
+    state, start, stop = "not_started", None, None
+    segments: list[InfusionSegment] = []
     rates: list[InfusionEvent] = []
     stop_reason = confirmed_by = ""
+
+    def close(t: float) -> None:
+        if segments and segments[-1].end_utc is None:
+            segments[-1] = replace(segments[-1], end_utc=t)
+
     for ev in events:
-        if ev.kind == "started":
-            state, start, seg = "running", ev.t, ev.t
+        if ev.kind == "started" and state == "not_started":
+            state, start = "running", ev.t
+            segments.append(InfusionSegment("running", ev.t, None, ev.rate_ml_per_h))
         elif ev.kind == "paused" and state == "running":
-            running += ev.t - (seg or ev.t)
-            state, seg = "paused", None
-            pauses.append(Pause(ev.t, None, ev.reason, ev.user))
+            close(ev.t)
+            state = "paused"
+            segments.append(InfusionSegment("paused", ev.t, None, ev.rate_ml_per_h, ev.reason, ev.user))
         elif ev.kind == "resumed" and state == "paused":
-            pauses[-1] = Pause(pauses[-1].start_utc, ev.t, pauses[-1].reason, pauses[-1].user)
-            state, seg = "running", ev.t
+            close(ev.t)
+            state = "running"
+            segments.append(InfusionSegment("running", ev.t, None, ev.rate_ml_per_h))
         elif ev.kind == "rate_changed":
             rates.append(ev)
+            if state == "running":
+                close(ev.t)
+                segments.append(InfusionSegment("running", ev.t, None, ev.rate_ml_per_h))
         elif ev.kind in ("stopped", "completed", "planned_end_reached") and state in ("running", "paused"):
-            if seg is not None:
-                running += ev.t - seg
-            if pauses and pauses[-1].end_utc is None:
-                pauses[-1] = Pause(pauses[-1].start_utc, ev.t, pauses[-1].reason, pauses[-1].user)
-            state, seg, stop = ("stopped" if ev.kind == "stopped" else "completed"), None, ev.t
+            close(ev.t)
+            state, stop = ("stopped" if ev.kind == "stopped" else "completed"), ev.t
             stop_reason = ev.reason if ev.kind == "stopped" else ""
             confirmed_by = ev.user if ev.kind == "completed" else ""
         elif ev.kind == "completed":  # the nurse confirmed the planned end the engine reached by itself
             confirmed_by = ev.user
     delivered = events[-1].delivered_mg if events else 0.0
-    if seg is not None:  # still running at the end of the record: carry on at the last rate
-        running += max(0.0, end - seg)
+    if state == "running":  # still running at the end of the record: carry on at the last rate
         conc = _concentration(meta)
         if conc is not None:
             delivered += events[-1].rate_ml_per_h * conc * max(0.0, end - events[-1].t) / 3600.0
         planned = _planned_mg(meta)
         delivered = min(delivered, planned) if planned is not None else delivered
-    return InfusionSummary(state, start, stop, running, delivered, tuple(pauses), tuple(rates), stop_reason,
+    running = sum(seg.duration_s(end) for seg in segments if seg.state == "running")
+    return InfusionSummary(state, start, stop, running, delivered, tuple(segments), tuple(rates), stop_reason,
                            confirmed_by)
 
 
@@ -485,13 +501,13 @@ def _baseline(record: SessionRecord) -> dict[str, float]:
     return out
 
 
-def _phases(record: SessionRecord, started: float, ended: float | None) -> tuple[PhaseSpan, ...]:
+def phases_of(record: SessionRecord) -> tuple[PhaseSpan, ...]:
     """Return the phases in order: pre-infusion from the session start, then each recorded phase change."""
     changes = [(e.t, p.phase) for e, p in record.entries(PhaseChange)]
-    starts = [(started, "pre_infusion"), *changes]
+    starts = [(record.meta.started_utc, "pre_infusion"), *changes]
     spans = []
     for k, (t, phase) in enumerate(starts):
-        nxt = starts[k + 1][0] if k + 1 < len(starts) else (None if phase == "closed" else ended)
+        nxt = starts[k + 1][0] if k + 1 < len(starts) else (None if phase == "closed" else record.meta.ended_utc)
         spans.append(PhaseSpan(phase, t, nxt))
     return tuple(spans)
 

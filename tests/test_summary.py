@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -14,43 +13,10 @@ from monitor.cli import main
 from monitor.dosing import DosePlan
 from monitor.infusion import InfusionEngine
 from monitor.markers import MarkerRevision
-from monitor.recorder import Recorder
 from monitor.records import AldreteScore, Baseline, Discharge, PhaseChange, ScaleEntry
 from monitor.session_record import SqliteSessions
-from monitor.store import Store
 from monitor.summary import HOLD_S, summarize
-
-T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
-
-
-class Session:
-    """A session written through Store and Recorder: devices, then whatever the test puts, then closed."""
-
-    def __init__(self, tmp_path: Path, plan: bool = True, devices: tuple[str, ...] = ("pulseox", "nibp")) -> None:
-        self.db = tmp_path / "s.db"
-        self.store = Store(self.db)
-        fields = dict(weight_kg=70.0, dose_mg_per_kg=0.5, infusion_min=40.0, bag_ml=100.0) if plan else {}
-        self.sid = self.store.create_session(patient_id="P1", started_utc=T0, tz="UTC", **fields)
-        self.store.write_batch({"devices": [{"session_id": self.sid, "role": s.split("-")[0], "source": s,
-                                             "protocol": "nonin", "port": f"/dev/tty{i}"}
-                                            for i, s in enumerate(devices)]})
-        self.rec = Recorder(self.store, self.sid)
-        self.rec.start()
-
-    def spo2(self, t0: float, values: list[float | None], source: str = "pulseox", flags=frozenset()) -> None:
-        """Store SpO2 values 1 s apart from T0 + t0."""
-        for k, v in enumerate(values):
-            self.rec.put(sample(T0 + t0 + k, source, "spo2", v, flags=flags))
-
-    def close(self, at: float | None, state: str = "closed") -> SqliteSessions:
-        self.rec.stop()
-        if at is not None:
-            self.store.update_session(self.sid, state=state, ended_utc=T0 + at, end_reason=state)
-        return SqliteSessions(self.db)
-
-    def summary(self, at: float | None = None, now: float | None = None):
-        sessions = self.close(at)
-        return summarize(sessions, sessions.resolve(str(self.sid)), now=now)
+from written import T0, Session
 
 
 def test_a_desaturation_of_known_depth_and_length(tmp_path):
@@ -192,7 +158,7 @@ def test_alarm_lives_say_how_long_and_how_soon_acknowledged():
     lives = {a.alarm_id: a for a in alarm_lives(ALARMS, end=T0 + 1000)}
     assert (lives["r-1"].present_s, lives["r-1"].shown_s(T0 + 1000), lives["r-1"].seconds_to_acknowledge) == \
         (30.0, 90.0, 90.0)
-    assert lives["r-1"].acknowledged_by == ("CD",)
+    assert lives["r-1"].acknowledgements == ((T0 + 190, "CD"),)
     assert (lives["r-2"].priority, lives["r-2"].first_priority, lives["r-2"].escalated_t) == \
         (Priority.HIGH, Priority.MEDIUM, T0 + 260)
     assert lives["r-3"].technical and lives["r-3"].present_s == 600.0 and lives["r-3"].seconds_to_acknowledge == 10
@@ -300,3 +266,21 @@ def test_text_times_are_in_the_session_zone_whatever_the_reviewer_zone(tmp_path,
     monkeypatch.setenv("TZ", "America/New_York")
     text = s.summary(at=60).text()
     assert "lowest 85 % at 09:13:30" in text  # 22:13:30 UTC is 09:13:30 in Sydney (summer time)
+
+
+def test_the_browser_line_agrees_with_the_summary(tmp_path):
+    from monitor.browse import session_line
+
+    s = Session(tmp_path)
+    s.spo2(0, [97.0] * 100 + [86.0] * 3 + [95.0] * 50)
+    s.spo2(0, [80.0] * 5, source="pulseox-2")
+    for ev in _infusion([(0, "start", ""), (1, "pause", "nausea")]):
+        s.rec.journal(ev, ev.user, t=ev.t)
+    s.rec.put(NibpResult(T0 + 30, "nibp", 141.0, 90.0, 107.0, 70.0))
+    for e in ALARMS:
+        s.rec.put(e)
+    sessions = s.close(600)
+    meta = sessions.resolve("latest")
+    line, summary = session_line(sessions, meta), summarize(sessions, meta)
+    assert (line.delivered_mg, line.peak_sbp, line.min_spo2) == (summary.delivered_mg, 141.0, 86.0)
+    assert line.alarms == summary.alarm_counts()

@@ -216,7 +216,7 @@ def test_history_shows_raised_acknowledged_cleared_with_who(qtbot, window, core)
 def test_history_rows_age_an_active_alarm_and_name_technical_ones(core):
     events = core.alarms.raise_technical("x", Priority.LOW, "Planned infusion time reached")
     rows = history_rows(events, events[0].t + 125)
-    assert [(r.parameter, r.priority_text, r.duration) for r in rows] == [("Monitor", "! low", "active, 2 min 05 s")]
+    assert [(r.parameter, r.priority_text, r.duration) for r in rows] == [("Monitor: x", "! low", "active, 2 min 05 s")]
     assert duration_text(3725) == "1 h 02 min"
 
 

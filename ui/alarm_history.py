@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QDialog, QHBoxLayout, QHeaderView, QLabel, QPushB
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from monitor.alarms import AlarmEvent, EventKind, Priority
-from monitor.alarms.engine import CONDITION_TEXT, source_text
+from monitor.alarms.lives import alarm_lives
 from monitor.alarms.profile import fmt, label, setting_words
 from monitor.core import MonitorCore
 from ui import theme
@@ -59,39 +59,22 @@ def duration_text(seconds: float) -> str:
     return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
-def _parameter(e: AlarmEvent) -> str:
-    if e.param:
-        return label(e.param)
-    words = CONDITION_TEXT.get(e.condition, e.condition.replace("_", " "))
-    return f"{source_text(e.source)}: {words}" if e.source != "app" else "Monitor"
-
-
 def history_rows(events: list[AlarmEvent], now: float) -> list[HistoryRow]:
     """Return the history, newest first, from the alarm events in order; now (UTC epoch s) ages active alarms."""
-    lives: dict[str, list[AlarmEvent]] = {}
-    rows: list[HistoryRow] = []
-    for e in events:
-        if e.kind is EventKind.LIMIT_CHANGED:
-            rows.append(HistoryRow(e.t, label(e.param), None, f"{fmt(e.old)} → {fmt(e.new)}",
-                                   setting_words(e.condition), "", e.user or "?", e.message))
-        elif e.alarm_id:
-            lives.setdefault(e.alarm_id, []).append(e)
-    for life in lives.values():
-        raised = next((e for e in life if e.kind is EventKind.RAISED), life[0])
-        cleared = next((e for e in reversed(life) if e.kind is EventKind.CLEARED), None)
-        acks = [e for e in life if e.kind is EventKind.ACKNOWLEDGED]
-        top = max((e.priority for e in life if e.priority is not None), default=None)
-        ended = next((e for e in reversed(life) if e.kind is EventKind.ENDED), None)  # a latched alarm's end
-        if ended is not None:
-            duration = duration_text(ended.t - raised.t) + ("" if cleared else ", latched until acknowledged")
-        elif cleared is None:
-            duration = f"active, {duration_text(now - raised.t)}"
+    rows = [HistoryRow(e.t, label(e.param), None, f"{fmt(e.old)} → {fmt(e.new)}", setting_words(e.condition), "",
+                       e.user or "?", e.message) for e in events if e.kind is EventKind.LIMIT_CHANGED]
+    for life in alarm_lives(events, now):
+        if life.ended_t is not None:
+            duration = duration_text(life.present_s) + ("" if life.cleared_t else ", latched until acknowledged")
+        elif life.cleared_t is None:
+            duration = f"active, {duration_text(now - life.raised_t)}"
         else:
-            duration = duration_text(cleared.t - raised.t)
-        by = ", ".join(f"{e.user or '?'} at {time.strftime('%H:%M:%S', time.localtime(e.t))}" for e in acks)
-        rows.append(HistoryRow(raised.t, _parameter(raised), top, fmt(raised.value) if raised.value is not None
-                               else "", fmt(raised.limit) if raised.limit is not None else "", duration, by,
-                               raised.message))
+            duration = duration_text(life.present_s)
+        by = ", ".join(f"{user or '?'} at {time.strftime('%H:%M:%S', time.localtime(t))}"
+                       for t, user in life.acknowledgements)
+        rows.append(HistoryRow(life.raised_t, life.subject, life.priority,
+                               fmt(life.value) if life.value is not None else "",
+                               fmt(life.limit) if life.limit is not None else "", duration, by, life.message))
     rows.sort(key=lambda r: r.t, reverse=True)
     return rows
 

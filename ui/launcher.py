@@ -1,4 +1,4 @@
-"""The `infusion-monitor` command: the core's CLI, plus the two commands that open the window.
+"""The `infusion-monitor` command: the core's CLI, plus the commands that open a window.
 
 The entry point lives in ui/ so that monitor/ never imports Qt: monitor.cli
 gets the window opener passed in. Qt is imported only when a window opens.
@@ -15,7 +15,9 @@ from ui.preflight import display_problem
 
 
 def open_window(args: argparse.Namespace) -> int:
-    """Run `run`, `demo` or `course --window`: check the display, then open the monitor or the course window."""
+    """Run `run`, `demo`, `review` or `course --window`: check the display, then open the window."""
+    if args.command == "review":
+        cli._open_sessions(args.db).close()  # a missing, damaged or foreign file: one line, before any window
     problem = display_problem()
     if problem:
         raise cli.UserError(problem)
@@ -23,8 +25,11 @@ def open_window(args: argparse.Namespace) -> int:
         return open_course(args)
     try:
         from ui.app import run_app
+        from ui.review.app import run_review
     except ImportError as exc:
         raise cli.UserError(f"the window cannot start: {exc} (install the Qt libraries, see README)") from None
+    if args.command == "review":
+        return run_review(args.db or default_db())
     if args.command == "demo":
         return run_app(db=args.db or default_db(), specs=[], demo_protocol=args.protocol,
                        scenario=args.scenario, speed=args.speed)

@@ -143,6 +143,7 @@ class MainWindow(QMainWindow):
         alarms = self.menuBar().addMenu("&Alarms")
         alarms.addAction("Alarm limits…", lambda: self.show_limits("spo2"))
         alarms.addAction("Alarm history…", self.show_history)
+        self.menuBar().addMenu("&Review").addAction("Review sessions…", self.open_review)
         about = QAction("About infusion-monitor", self)
         about.triggered.connect(self.about)
         self.menuBar().addMenu("&Help").addAction(about)
@@ -284,6 +285,14 @@ class MainWindow(QMainWindow):
             dialog = self._history_dialog = AlarmHistory(self.alarm_log, self)
         dialog.show()
         dialog.raise_()
+
+    def open_review(self) -> None:
+        """Open the review station on this monitor's database (read-only; it never blocks the recording)."""
+        from ui.review.window import ReviewWindow  # only when asked: the monitor starts without it
+
+        self._review = ReviewWindow.for_database(self.core.store.path)
+        self._review.resize(1500, 900)
+        self._review.show()
 
     def about(self) -> None:
         QMessageBox.about(self, "About infusion-monitor", f"infusion-monitor {__version__}\n\n{NOTICE}")

@@ -9,7 +9,7 @@ history all need the same reading of them, so it lives here once:
   next `ended` (a latched high alarm whose condition went away) or `cleared`,
   summed, so a latched alarm whose condition came back counts both spells;
 - shown_s is from the first raise to the clear (latched time included);
-- acknowledged_t is the first acknowledgement after the first raise.
+- acknowledgements are every acknowledgement after the first raise (time, who).
 Times are UTC epoch seconds. An alarm still present at the end of the log is
 counted up to the `end` time the caller gives (the session's end, or now).
 """
@@ -19,7 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from monitor.alarms.engine import CONDITION_TEXT, source_text
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
+from monitor.alarms.profile import label
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,7 @@ class AlarmLife:
     raised_t: float
     raises: int
     escalated_t: float | None
-    acknowledged_t: float | None
-    acknowledged_by: tuple[str, ...]
+    acknowledgements: tuple[tuple[float, str], ...]  # (UTC epoch s, who)
     ended_t: float | None
     cleared_t: float | None
     present_s: float
@@ -61,13 +62,31 @@ class AlarmLife:
         return self.cleared_t is None
 
     @property
+    def acknowledged_t(self) -> float | None:
+        """Return when the alarm was first acknowledged (UTC epoch s), None if never."""
+        return self.acknowledgements[0][0] if self.acknowledgements else None
+
+    @property
     def seconds_to_acknowledge(self) -> float | None:
         """Return seconds from the first raise to the first acknowledgement, None if never acknowledged."""
         return None if self.acknowledged_t is None else max(0.0, self.acknowledged_t - self.raised_t)
 
+    @property
+    def subject(self) -> str:
+        """Return what the alarm is about, for people: the parameter ('SpO2'), or the device and condition."""
+        return alarm_subject(self.condition, self.source, self.param)
+
     def shown_s(self, end: float) -> float:
         """Return seconds from the first raise to the clear (or to end, UTC epoch s, if never cleared)."""
         return max(0.0, (end if self.cleared_t is None else self.cleared_t) - self.raised_t)
+
+
+def alarm_subject(condition: str, source: str, param: str) -> str:
+    """Say what an alarm is about: 'SpO2', 'Pulse oximeter: no data', 'Monitor: nibp overdue' (the app's own)."""
+    if param:
+        return label(param)
+    words = CONDITION_TEXT.get(condition, condition.replace("_", " "))
+    return f"{source_text(source)}: {words}"
 
 
 def alarm_lives(events: Iterable[AlarmEvent], end: float) -> list[AlarmLife]:
@@ -92,8 +111,8 @@ def _life(alarm_id: str, events: list[AlarmEvent], end: float) -> AlarmLife | No
     first = raises[0]
     present_since: float | None = None
     present_s = 0.0
-    ended_t = cleared_t = escalated_t = acknowledged_t = None
-    acknowledged_by: list[str] = []
+    ended_t = cleared_t = escalated_t = None
+    acks: list[tuple[float, str]] = []
     for e in events:
         if e.kind is EventKind.RAISED:
             if present_since is None:
@@ -109,11 +128,10 @@ def _life(alarm_id: str, events: list[AlarmEvent], end: float) -> AlarmLife | No
         elif e.kind is EventKind.ESCALATED and escalated_t is None:
             escalated_t = e.t
         elif e.kind is EventKind.ACKNOWLEDGED and e.t >= first.t:
-            acknowledged_t = e.t if acknowledged_t is None else acknowledged_t
-            acknowledged_by.append(e.user)
+            acks.append((e.t, e.user))
     if present_since is not None:
         present_s += max(0.0, end - present_since)
     priorities = [e.priority for e in events if e.priority is not None]
     return AlarmLife(alarm_id, first.condition, first.alarm_kind, max(priorities, default=None), first.priority,
                      first.source, first.param, first.message, first.value, first.limit, first.t, len(raises),
-                     escalated_t, acknowledged_t, tuple(acknowledged_by), ended_t, cleared_t, present_s)
+                     escalated_t, tuple(acks), ended_t, cleared_t, present_s)

@@ -46,7 +46,7 @@ RISE_OF: dict[str, str] = {"sbp_rise": "sbp", "dbp_rise": "dbp"}
 LABELS: dict[str, str] = {
     "spo2": "SpO2", "pulse_rate": "Pulse", "sbp": "SBP", "dbp": "DBP", "map": "MAP",
     "nibp_pulse_rate": "NIBP pulse", "resp_rate": "Resp", "sbp_rise": "SBP rise", "dbp_rise": "DBP rise",
-    "heart_rate": "HR", "etco2": "EtCO2",
+    "heart_rate": "HR", "etco2": "EtCO2", "perfusion_index": "PI",
 }
 DISPLAY_UNITS: dict[str, str] = {
     "spo2": "%", "pulse_rate": "/min", "sbp": "mmHg", "dbp": "mmHg", "map": "mmHg",
