@@ -67,6 +67,11 @@ class AlarmLife:
         return self.acknowledgements[0][0] if self.acknowledgements else None
 
     @property
+    def acknowledged_by(self) -> str:
+        """Return who acknowledged the alarm, each once, in order ("" if nobody did; "?" for an unnamed user)."""
+        return ", ".join(dict.fromkeys(user or "?" for _, user in self.acknowledgements))
+
+    @property
     def seconds_to_acknowledge(self) -> float | None:
         """Return seconds from the first raise to the first acknowledgement, None if never acknowledged."""
         return None if self.acknowledged_t is None else max(0.0, self.acknowledged_t - self.raised_t)

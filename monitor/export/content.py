@@ -8,6 +8,8 @@ audit list, and the thinning a chart receives is the same in FHIR and HL7.
 
 from __future__ import annotations
 
+import time
+
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -22,6 +24,8 @@ from monitor.markers import MarkerRevision
 from monitor.outcomes import OutcomeReview, OutcomeScore, SessionOutcomes
 from monitor.records import (DeviceIdentity, Discharge, JournalEntry, ObservationComplete, OperatorChange, PhaseChange, ScaleEntry,
                              SessionStart)
+from monitor.alarms import lives
+from monitor.alarms.lives import AlarmLife
 from monitor.session_record import NumericRow, SessionMeta, SessionRecord, SessionSource
 
 #: Journal records that every session has and that alone do not make it worth exporting.
@@ -101,37 +105,10 @@ def bp_readings(record: SessionRecord) -> list[NibpResult]:
     return [r for r in record.nibp if r.sbp is not None and r.dbp is not None]
 
 
-@dataclass(frozen=True)
-class AlarmLife:
-    """One alarm from raised to cleared: its raise event, highest priority, who acknowledged when, when it ended."""
-
-    raised: AlarmEvent
-    priority_label: str
-    acknowledged: tuple[AlarmEvent, ...]
-    ended_t: float | None
-
-    @property
-    def acknowledged_text(self) -> str:
-        """Return "AB 10:02:11"-style who and when, or "" if nobody acknowledged it (times UTC epoch s kept)."""
-        return ", ".join(a.user or "?" for a in self.acknowledged)
-
-
 def alarm_lives(record: SessionRecord) -> list[AlarmLife]:
-    """Group the alarm log into one life per alarm, in order of raising."""
-    lives: dict[str, list[AlarmEvent]] = {}
-    for ev in record.alarms:
-        if ev.alarm_id:
-            lives.setdefault(ev.alarm_id, []).append(ev)
-    out = []
-    for events in lives.values():
-        raised = next((e for e in events if e.kind is EventKind.RAISED), None)
-        if raised is None:
-            continue
-        prios = [e.priority for e in events if e.priority is not None]
-        ended = [e.t for e in events if e.kind in (EventKind.ENDED, EventKind.CLEARED)]
-        out.append(AlarmLife(raised, max(prios).label if prios else "",
-                             tuple(e for e in events if e.kind is EventKind.ACKNOWLEDGED), min(ended, default=None)))
-    return sorted(out, key=lambda life: life.raised.t)
+    """Return one life per alarm of the session, in order of raising (counted up to its end, or now if running)."""
+    end = record.meta.ended_utc if record.meta.ended_utc is not None else time.time()
+    return lives.alarm_lives(record.alarms, end)
 
 
 def thinned_numerics(source: SessionSource, record: SessionRecord, every_s: float = 60.0,

@@ -61,8 +61,8 @@ def annotations(record: SessionRecord) -> list[tuple[float, float, str]]:
         mean = f" ({bp.map:g})" if bp.map is not None else ""
         out.append((bp.t, 0.0, f"BP {bp.sbp:g}/{bp.dbp:g}{mean} mmHg" + (" manual" if "manual" in bp.flags else "")))
     for life in alarm_lives(record):
-        duration = 0.0 if life.ended_t is None else max(0.0, life.ended_t - life.raised.t)
-        out.append((life.raised.t, duration, f"Alarm {life.priority_label}: {life.raised.message}"))
+        priority = life.priority.label if life.priority else ""
+        out.append((life.raised_t, life.present_s, f"Alarm {priority}: {life.message}"))
     for _, s in scales(record):
         out.append((s.t, 0.0, f"{SCALE_NAMES.get(s.scale, s.scale)} {s.total}" + (f"/{s.max_total}" if s.max_total else "")))
     for s in outcomes(record).scores:

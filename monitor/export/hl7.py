@@ -172,8 +172,8 @@ def _session_message(source: SessionSource, record: SessionRecord, esc: _Escaper
     for m in current_markers(record):
         msg.note(f"Event {m.label}{': ' + m.note if m.note else ''} by {m.user}")
     for life in alarm_lives(record):
-        ack = f", acknowledged by {life.acknowledged_text}" if life.acknowledged else ""
-        msg.note(f"Alarm ({life.priority_label}) {life.raised.message}{ack}")
+        ack = f", acknowledged by {life.acknowledged_by}" if life.acknowledgements else ""
+        msg.note(f"Alarm ({life.priority.label if life.priority else ''}) {life.message}{ack}")
     return msg.text()
 
 
@@ -186,18 +186,17 @@ def _event_messages(record: SessionRecord, esc: _Escaper, facility: str) -> list
         _bp(msg, record, bp, esc)
         out.append((bp.t, msg.text()))
     for n, life in enumerate(alarm_lives(record), start=1):
-        a = life.raised
-        p = PARAMETERS.get(a.param)
-        if p is None or a.value is None:
+        p = PARAMETERS.get(life.param)
+        if p is None or life.value is None:
             continue  # technical alarms carry no observation
         msg = _Message(meta, f"{meta.uid}-A{n}", esc, facility)
-        msg.obr(_MONITORING, a.t, life.ended_t)
-        flag = "" if a.limit is None else ("L" if a.value < a.limit else "H")
-        msg.obx("NM", _observation_id(p), _sub_id(record, a.source, p), a.value, _unit(p), a.t, flag=flag,
-                equipment=_equipment(record, a.source, esc))
-        ack = f"; acknowledged by {life.acknowledged_text}" if life.acknowledged else ""
-        msg.note(f"Alarm ({life.priority_label}) {a.message}{ack}")
-        out.append((a.t, msg.text()))
+        msg.obr(_MONITORING, life.raised_t, life.ended_t or life.cleared_t)
+        flag = "" if life.limit is None else ("L" if life.value < life.limit else "H")
+        msg.obx("NM", _observation_id(p), _sub_id(record, life.source, p), life.value, _unit(p), life.raised_t,
+                flag=flag, equipment=_equipment(record, life.source, esc))
+        ack = f"; acknowledged by {life.acknowledged_by}" if life.acknowledgements else ""
+        msg.note(f"Alarm ({life.priority.label if life.priority else ''}) {life.message}{ack}")
+        out.append((life.raised_t, msg.text()))
     return [text for _, text in sorted(out, key=lambda pair: pair[0])]
 
 

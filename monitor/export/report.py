@@ -254,8 +254,7 @@ def _tables(record: SessionRecord, summary: SessionSummary, clock) -> tuple[Tabl
                           marks=tuple(s.flag for s in result.scores))
     alarms = Table("Alarms", ("raised", "priority", "alarm", "acknowledged", "ended"), (0.12, 0.1, 0.42, 0.22, 0.14),
                    tuple((clock(life.raised_t), life.priority.label if life.priority else "", life.message,
-                          f"{', '.join(dict.fromkeys(u or '?' for _, u in life.acknowledgements))} "
-                          f"{clock(life.acknowledged_t)}"
+                          f"{life.acknowledged_by} {clock(life.acknowledged_t)}"
                           if life.acknowledged_t is not None else "not acknowledged",
                           clock(life.ended_t)) for life in summary.alarms),
                    marks=tuple(life.priority is not None and life.priority.label == "high" for life in summary.alarms))
