@@ -298,7 +298,8 @@ class AlarmEngine:
         ordered = sorted(self._alarms.values(), key=lambda a: (-a.priority, a.since, a.seq))
         return [ActiveAlarm(a.alarm_id, a.condition, a.kind, a.priority, a.message, a.source, a.param, a.value,
                             a.limit, a.raised_t, a.acknowledged, not a.present, side=a.side, op=a.op,
-                            worst=a.worst, worst_limit=a.worst_limit, worst_op=a.worst_op, baseline=a.baseline,
+                            worst=a.worst, worst_limit=a.worst_limit, worst_op=a.worst_op, crossed=a.worst_tier,
+                            baseline=a.baseline,
                             ended_t=a.ended_t) for a in ordered]
 
     def audio_pause_remaining(self) -> float | None:

@@ -110,7 +110,8 @@ class ActiveAlarm:
     the limit it crosses now (absolute, the parameter's unit) with op its
     comparison. For a physiological alarm, side is "low" or "high", worst the
     nadir (low side) or peak (high side) reached during the alarm's life and
-    worst_limit / worst_op the limit of the highest tier it crossed; baseline is
+    worst_limit / worst_op the limit of the highest tier it crossed (crossed: that
+    tier; below priority when the alarm escalated by time or with another); baseline is
     set for a rise alarm; ended_t (UTC epoch s) says when a latched alarm's
     condition ended.
     """
@@ -132,6 +133,7 @@ class ActiveAlarm:
     worst: float | None = None
     worst_limit: float | None = None
     worst_op: str = ""
+    crossed: Priority | None = None
     baseline: float | None = None
     ended_t: float | None = None
 
