@@ -83,7 +83,12 @@ class MarkerDef:
     code: str
     label: str
     free_text: bool = False
+    short: str = ""  # a shorter label for the marker's button ("BP drug"); the label is used when empty
 
+    @property
+    def button(self) -> str:
+        """Return the words on the marker's button."""
+        return self.short or self.label
 
 @dataclass(frozen=True)
 class ScaleTime:
@@ -242,14 +247,16 @@ class _Reader:
         out: list[MarkerDef] = []
         for i, m in enumerate(v):
             w = f"markers[{i}]"
-            d = self.obj(m, w, {"key", "code", "label"}, {"free_text"})
+            d = self.obj(m, w, {"key", "code", "label"}, {"free_text", "short"})
             key = self.text(d["key"], f"{w}.key")
             if len(key) != 1:
                 raise _Bad(f"{w}.key must be one character, got {key!r}")
             free = d.get("free_text", False)
             if not isinstance(free, bool):
                 raise _Bad(f"{w}.free_text must be true or false, got {free!r}")
-            out.append(MarkerDef(key, self.text(d["code"], f"{w}.code"), self.text(d["label"], f"{w}.label"), free))
+            short = self.text(d["short"], f"{w}.short") if "short" in d else ""
+            out.append(MarkerDef(key, self.text(d["code"], f"{w}.code"), self.text(d["label"], f"{w}.label"), free,
+                                 short))
         for attr in ("key", "code"):
             seen = [getattr(m, attr) for m in out]
             dup = next((x for x in seen if seen.count(x) > 1), None)

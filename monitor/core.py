@@ -21,7 +21,8 @@ from typing import Any, Callable
 from devices import registry
 from devices.reader import DeviceReader, Port, open_serial
 from devices.spec import DeviceSpec, name_sources
-from monitor.alarms import ActiveAlarm, AlarmEngine, AlarmEvent, Priority, load_profile
+from monitor.alarms import ActiveAlarm, AlarmEngine, AlarmEvent, ParamLimits, Priority, load_profile
+from monitor.alarms.profile import apply_order, check_changes
 from monitor.display import CoreState, DeviceState, ScreenView, TILE_PARAMS, compose
 from monitor.dosing import DosePlan
 from monitor.infusion import InfusionEngine, InfusionEvent, InfusionState, InfusionStatus
@@ -385,6 +386,25 @@ class MonitorCore:
         with self.lock:
             events = self.alarms.set_limit(param, key, value, user)
         self._emit(events)
+
+    def set_limits(self, param: str, changes: dict[str, float | None], user: str = "") -> None:
+        """Change several settings of one parameter together: all are checked first, then applied in an order
+        where every intermediate setting is valid, under the lock so no sample sees a half-done setting.
+
+        Raises ProfileError (a ValueError) with the reason; nothing changes then.
+        """
+        events: list[AlarmEvent] = []
+        with self.lock:
+            old = self.alarms.limits(param) or ParamLimits()
+            check_changes(param, old, changes)
+            for key, value in apply_order(old, changes):
+                events += self.alarms.set_limit(param, key, value, user)
+        self._emit(events)
+
+    def limit_settings(self, param: str) -> tuple[ParamLimits, ParamLimits]:
+        """Return a parameter's alarm settings now and the profile's preset."""
+        with self.lock:
+            return self.alarms.limits(param) or ParamLimits(), self.alarms.profile.limits.get(param, ParamLimits())
 
     def infusion_status(self) -> InfusionStatus | None:
         with self.lock:

@@ -122,7 +122,7 @@ class TileView:
     look: "live", "questionable" (dimmed, '?'), "stale" (grey, with its age),
     "blocked" ('---' and the condition) or "none" (no value yet).
     alarm is the priority of the parameter's present alarm (the tile's colour);
-    ack_note says that an ended alarm awaits acknowledgement and what it was.
+    ack_note says that an ended alarm awaits acknowledgement, ack_worst what it reached.
     limits are two short lines, high side then low side, each limit with its
     priority mark ("▲ 110 !!  130 !!!").
     """
@@ -135,6 +135,7 @@ class TileView:
     look: str
     alarm: Priority | None = None
     ack_note: str = ""
+    ack_worst: str = ""  # what the ended alarm reached ("nadir 84 < 90")
     limits: tuple[str, ...] = ()
     source: str = ""  # device name when several devices give this parameter
     others: str = ""  # the other devices' values ("Pulse oximeter 2: 95")
@@ -380,32 +381,37 @@ def compose(s: CoreState) -> ScreenView:
 # --- tiles ---------------------------------------------------------------------------------------------------
 
 def limit_lines(limits: ParamLimits | None, name: str = "") -> tuple[str, ...]:
-    """Return the high side then the low side of a parameter's limits, each limit with its priority mark."""
+    """Return a parameter's limits, each with its priority mark: high side then low side ("▲ 110 !!  130 !!!").
+
+    With a name (NIBP: "SYS", "DIA") both sides make one line after the name.
+    """
     if limits is None:
         return ()
-    prefix = f"{name} " if name else ""
     out = []
     for side, arrow in (("high", "▲"), ("low", "▼")):
         parts = [f"{fmt(v)} {MARKS[p]}" for p, v in ((Priority.MEDIUM, getattr(limits, f"medium_{side}")),
                                                     (Priority.HIGH, getattr(limits, f"high_{side}"))) if v is not None]
         if parts:
-            out.append(f"{prefix}{arrow} {'  '.join(parts)}")
-    return tuple(out)
+            out.append(f"{arrow} {'  '.join(parts)}")
+    return (f"{name} {'    '.join(out)}",) if name and out else tuple(out)
 
 
-def _alarm_state(param_alarms: Sequence[ActiveAlarm]) -> tuple[Priority | None, str]:
-    """Return the colour of a tile (priority of its present alarms) and the note of an ended unacknowledged one."""
+def _alarm_state(param_alarms: Sequence[ActiveAlarm]) -> tuple[Priority | None, str, str]:
+    """Return a tile's colour (priority of its present alarms) and, for an ended alarm awaiting acknowledgement,
+    its two lines ("!!! alarm ended 10:34: acknowledge", "nadir 84 < 90")."""
     present = max((a.priority for a in param_alarms if not a.latched), default=None)
     latched = next((a for a in param_alarms if a.latched and not a.acknowledged), None)
-    note = f"{MARKS[latched.priority]} {latched_text(latched)}: acknowledge" if latched else ""
-    return present, note
+    if latched is None:
+        return present, "", ""
+    ended = f" {clock_text(latched.ended_t)}" if latched.ended_t is not None else ""
+    return present, f"{MARKS[latched.priority]} ended{ended} · acknowledge", worst_text(latched)
 
 
 def _tile(s: CoreState, param: str, physio: Sequence[ActiveAlarm]) -> TileView:
     values = s.snap.values_of(param)
-    alarm, ack = _alarm_state([a for a in physio if a.param == param])
+    alarm, ack, worst = _alarm_state([a for a in physio if a.param == param])
     base = dict(param=param, title=TITLES.get(param, param), unit=UNITS.get(param, ""), alarm=alarm, ack_note=ack,
-                limits=limit_lines(s.limits.get(param)))
+                ack_worst=worst, limits=limit_lines(s.limits.get(param)))
     if not values:
         return TileView(**base, value="---", note="waiting for data", look="none")
     latest = values[0]
@@ -453,7 +459,7 @@ def _quality(s: CoreState, latest: Latest) -> str:
 
 def _nibp(s: CoreState, physio: Sequence[ActiveAlarm]) -> NibpView:
     bp_alarms = [a for a in physio if a.param in NIBP_PARAMS]
-    alarm, ack = _alarm_state(bp_alarms)
+    alarm, ack, worst = _alarm_state(bp_alarms)
     limits = limit_lines(s.limits.get("sbp"), "SYS") + limit_lines(s.limits.get("dbp"), "DIA")
     cuff = ""
     cuffs = s.snap.values_of("cuff_pressure")
@@ -466,7 +472,7 @@ def _nibp(s: CoreState, physio: Sequence[ActiveAlarm]) -> NibpView:
     if last is not None and (last.last.error or last.last.sbp is None) and \
             (newest_valid is None or last.last_mono > newest_valid[1]):
         failure = f"{clock_text(last.last.t)} failed: {last.last.error or 'no result'}"
-    base = dict(cuff=cuff, failure=failure, alarm=alarm, ack_note=ack, limits=limits)
+    base = dict(cuff=cuff, failure=failure, alarm=alarm, ack_note=f"{ack} ({worst})" if ack else "", limits=limits)
     if newest_valid is None:
         return NibpView(value="---/---", mean="", when="no BP yet", look="none", **base)
     result, mono, source = newest_valid
@@ -501,15 +507,18 @@ def _pleth(s: CoreState) -> PlethView:
 
 # --- alarms --------------------------------------------------------------------------------------------------
 
-def latched_text(a: ActiveAlarm) -> str:
-    """Say what an ended alarm was: "SpO₂ low: nadir 84 < 90, ended 10:34" (worst value, highest tier's limit)."""
-    name = TITLES.get(a.param, a.param)
+def worst_text(a: ActiveAlarm) -> str:
+    """Say the worst value an alarm reached against the limit of its highest tier: "nadir 84 < 90"."""
     worst, limit = a.worst if a.worst is not None else a.value, a.worst_limit if a.worst_limit is not None else a.limit
-    word = "nadir" if a.side == "low" else "peak"
     op = OPS.get(a.worst_op or a.op, a.worst_op or a.op)
     rise = f" (baseline {fmt(a.baseline)})" if a.baseline is not None else ""
-    ended = f", ended {clock_text(a.ended_t)}" if a.ended_t is not None else ""
-    return f"{name} {a.side or 'alarm'}: {word} {fmt(worst)} {op} {fmt(limit)}{rise}{ended}"
+    return f"{'nadir' if a.side == 'low' else 'peak'} {fmt(worst)} {op} {fmt(limit)}{rise}"
+
+
+def latched_text(a: ActiveAlarm) -> str:
+    """Say what an ended alarm was: "SpO₂ nadir 84 < 90 · ended 10:34" (worst value, highest tier's limit)."""
+    ended = f" · ended {clock_text(a.ended_t)}" if a.ended_t is not None else ""
+    return f"{TITLES.get(a.param, a.param)} {worst_text(a)}{ended}"
 
 
 def _present_text(a: ActiveAlarm) -> str:
@@ -647,7 +656,7 @@ def _clinical(s: CoreState) -> ClinicalView | None:
     timer, done = "", False
     if st.observation_remaining_s is not None:
         done = st.observation_done
-        timer = "observation done" if done else f"observation {mmss(st.observation_remaining_s)} left"
+        timer = "time over" if done else f"{mmss(st.observation_remaining_s)} left"
     bp, role = _bp_due(st)
     if st.scales_due:
         title = " + ".join(d.label for d in st.scales_due)
@@ -660,7 +669,7 @@ def _clinical(s: CoreState) -> ClinicalView | None:
     closed = st.phase is Phase.CLOSED
     discharge_allowed = st.phase is Phase.OBSERVATION or (s.infusion is None and st.phase is Phase.PRE_INFUSION)
     return ClinicalView(
-        phase=PHASE_WORDS[st.phase] + (f" · {st.course_text}" if st.course_text else ""), timer=timer,
+        phase=PHASE_WORDS[st.phase], timer=timer,
         timer_done=done, bp_due=bp, bp_role=role, scales=scales, scales_due=wanted, scales_title=title,
         outcomes=outcomes, outcomes_due=not st.outcomes and st.phase is Phase.PRE_INFUSION, flags=flags,
         markers=tuple(_marker(m, s.now_wall) for m in reversed(st.markers)), discharge_allowed=discharge_allowed,
@@ -736,4 +745,5 @@ def _trends(s: CoreState) -> TrendView | None:
             t, v = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
             order = np.argsort(t, kind="stable")
             series[param] = (t[order], v[order])
-    return TrendView(series, tuple(s.timeline), s.session_start or s.now_wall)
+    first = min((float(t[0]) for t, _v in series.values() if len(t)), default=s.now_wall)
+    return TrendView(series, tuple(s.timeline), min(first, s.session_start or s.now_wall))

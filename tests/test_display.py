@@ -168,7 +168,7 @@ def test_a_typed_in_bp_is_marked_manual(rig):
 
 
 def test_nibp_limits_show_systolic_and_diastolic(rig):
-    assert rig.view().nibp.limits == ("SYS ▲ 160 !!  180 !!!", "SYS ▼ 90 !!  80 !!!", "DIA ▲ 100 !!  110 !!!")
+    assert rig.view().nibp.limits == ("SYS ▲ 160 !!  180 !!!    ▼ 90 !!  80 !!!", "DIA ▲ 100 !!  110 !!!")
 
 
 # --- pleth ---------------------------------------------------------------------------------------------------
@@ -197,10 +197,10 @@ def test_a_latched_desaturation_says_nadir_high_limit_and_end_and_the_tile_turns
     ended = clock_text(rig.engine.active()[0].ended_t)
     view = rig.view()
     line = view.physiological.lines[0]
-    assert line.latched and line.text == f"SpO₂ low: nadir 84 < 90, ended {ended}"
+    assert line.latched and line.text == f"SpO₂ nadir 84 < 90 · ended {ended}"
     spo2 = view.tile("spo2")
     assert spo2.alarm is None and spo2.value == "97"  # normal colours on a normal value
-    assert spo2.ack_note == f"!!! SpO₂ low: nadir 84 < 90, ended {ended}: acknowledge"
+    assert (spo2.ack_note, spo2.ack_worst) == (f"!!! ended {ended} · acknowledge", "nadir 84 < 90")
     rig.engine.acknowledge("AB")
     assert rig.view().physiological.lines == () and rig.view().tile("spo2").ack_note == ""
 

@@ -17,7 +17,8 @@ from monitor.store import Store
 from ui import theme
 from ui.alarm_bar import AlarmBar
 from ui.alarm_history import AlarmHistory, duration_text, history_rows
-from ui.limits_dialog import LADDER, LimitsDialog, apply_order, check_changes
+from monitor.alarms.profile import LADDER, apply_order, check_changes
+from ui.limits_dialog import LimitsDialog
 from ui.main_window import MainWindow
 
 
