@@ -315,7 +315,7 @@ class MonitorCore:
                 plan=infusion.plan if infusion is not None else None, devices=devices,
                 bp_age_state=clinical.bp.bp_display_state if clinical is not None else CoreState.bp_age_state,
                 session_start=clinical.markers.session_start if clinical is not None else None,
-                timeline=self.timeline_events() if trends else ())
+                with_trends=trends, timeline=self.timeline_events() if trends else ())
         return compose(state)
 
     def outcome_instruments(self) -> tuple[str, ...]:

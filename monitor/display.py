@@ -362,6 +362,7 @@ class CoreState:
     devices: Sequence[DeviceState] = ()
     bp_age_state: Callable[[float], str] = lambda age: "current"
     session_start: float | None = None
+    with_trends: bool = False  # a frame that redraws the trends: snap holds them, timeline the events
     timeline: Sequence[tuple[float, str]] = ()
 
 
@@ -732,7 +733,7 @@ def _device(d: DeviceState) -> DeviceSummary:
 
 
 def _trends(s: CoreState) -> TrendView | None:
-    if not s.snap.trends:
+    if not s.with_trends:
         return None
     series: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for param in ("spo2", "pulse_rate", "heart_rate"):

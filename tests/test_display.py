@@ -58,7 +58,7 @@ class Rig:
 
     def view(self, **kw):
         return compose(CoreState(
-            snap=self.live.snapshot(trends=kw.pop("trends", False)), now_mono=self.clock.t, now_wall=self.wall(),
+            snap=self.live.snapshot(trends=kw.get("with_trends", False)), now_mono=self.clock.t, now_wall=self.wall(),
             alarms=self.engine.active(), limits={p: self.engine.limits(p) for p in ("spo2", "pulse_rate", "sbp",
                                                                                     "dbp")},
             audible=self.engine.audible_priority(), pause_remaining_s=self.engine.audio_pause_remaining(),
