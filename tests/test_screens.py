@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from xserver import xvfb
 
 CHECKS = Path(__file__).with_name("screen_checks.py")

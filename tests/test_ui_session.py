@@ -310,3 +310,25 @@ def test_discharge_from_the_panel_closes_the_session(qtbot, window, monkeypatch)
     assert not window.clinical.marker_buttons["1"].isEnabled()
     (entry, user), = journal(core, "discharge")
     assert entry["closed"] and entry["aldrete"]["total"] == 10 and user == "AB"
+
+
+def test_start_asks_while_an_item_9_flag_awaits_review_and_the_panel_shows_it(qtbot, window, monkeypatch):
+    from monitor.outcomes import entered
+
+    core = window.core
+    score = entered("phq9", [0, 0, 0, 0, 0, 0, 0, 0, 2], user="AB", mode="patient", cutoffs={"pcl5": 33},
+                    t=time.time())
+    core.clinical.record_outcome(score)
+    core.enter_bp(128, 82, user="AB")  # a baseline, so only the flag is asked about
+    qtbot.waitUntil(lambda: core.view().header.baseline_role == "ok", timeout=3000)
+    window.refresh()
+    assert window.clinical.outcomes.full_text().startswith("⚑ PHQ-9 item 9 = 2")
+    assert window.clinical.review_button.isEnabled()
+    asked = []
+    monkeypatch.setattr("ui.main_window.confirm", lambda parent, title, *a: asked.append(title) or False)
+    qtbot.mouseClick(window.infusion.buttons["start"], Qt.LeftButton)
+    assert asked == ["Questionnaire flag not reviewed"] and core.infusion.state is InfusionState.NOT_STARTED
+    core.clinical.review_outcome_flag(score.id, "Dr Lee", "passive thoughts, no plan; may proceed")
+    window.refresh()
+    qtbot.mouseClick(window.infusion.buttons["start"], Qt.LeftButton)
+    assert asked == ["Questionnaire flag not reviewed"] and core.infusion.state is InfusionState.RUNNING

@@ -23,7 +23,7 @@ from ui import theme
 from ui.clinical_dialogs import DischargeDialog, MarkerEditDialog, ScalesDialog
 from ui.dialogs import ask_text, confirm, tell
 from ui.outcome_dialog import FlagReviewDialog, OutcomeDialog
-from ui.widgets import ElidedLabel, FitButton
+from ui.widgets import ElidedLabel, button
 
 BP_ROLES = {"normal": "", "todo": "todo", "overdue": "warning"}
 HINT = "Events: press 1–9 or a button (0: a note); click an event to change it"
@@ -48,24 +48,21 @@ class ClinicalPanel(QFrame):
         self.outcomes = ElidedLabel()
         for label in (self.bp, self.scales, self.outcomes):
             theme.set_font(label, 16, bold=True)
-        self.discharge_button = self._button("Discharge…", self.open_discharge)
-        self.scales_button = self._button("Scales…", self.open_scales)
-        self.outcome_button = self._button("Questionnaires…", self.open_outcomes)
-        self.review_button = self._button("Review flag…", self.review_flag)
+        self.discharge_button = button("Discharge…", self.open_discharge, 15, 30)
+        self.scales_button = button("Scales…", self.open_scales, 15, 30)
+        self.outcome_button = button("Questionnaires…", self.open_outcomes, 15, 30)
+        self.review_button = button("Review flag…", self.review_flag, 15, 30)
         self.marker_buttons: dict[str, QPushButton] = {}
         grid = QGridLayout()
         grid.setSpacing(4)
         for i, m in enumerate(self.session.markers.markers):
-            b = FitButton(f"{m.key} {m.button}")
+            b = button(f"{m.key} {m.button}", lambda _=False, k=m.key: self.mark_key(k), 15, 32, fits=True)
             b.setToolTip(f"{m.label} (key {m.key})")
-            theme.set_font(b, 15, bold=True)
-            b.setMinimumHeight(32)
-            b.clicked.connect(lambda _=False, k=m.key: self.mark_key(k))
             self.marker_buttons[m.key] = b
             grid.addWidget(b, i // 5, i % 5)
         self.undo_text = ElidedLabel(HINT)
         theme.set_font(self.undo_text, 15)
-        self.undo_button = self._button("Undo", self.undo)
+        self.undo_button = button("Undo", self.undo, 15, 30)
         self.undo_button.setEnabled(False)
         self.list = QListWidget()
         self.list.setMinimumHeight(56)
@@ -92,13 +89,6 @@ class ClinicalPanel(QFrame):
         box.addWidget(self.list, 1)
         self.view: ClinicalView | None = None
         self._shown_markers: tuple = ()
-
-    def _button(self, text: str, slot) -> QPushButton:
-        b = QPushButton(text)
-        theme.set_font(b, 15, bold=True)
-        b.setMinimumHeight(30)
-        b.clicked.connect(slot)
-        return b
 
     @property
     def user(self) -> str:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QProgres
 
 from monitor.display import InfusionView
 from ui import theme
-from ui.widgets import ElidedLabel, FitButton
+from ui.widgets import ElidedLabel, button
 
 #: The command buttons; Pause and Resume share one button, which says what it does now.
 ACTIONS = (("start", "Start"), ("pause", "Pause"), ("rate", "Rate…"), ("stop", "Stop early…"), ("complete", "Complete"))
@@ -57,10 +57,7 @@ class InfusionPanel(QFrame):
         row = QHBoxLayout()
         row.setSpacing(4)
         for action, label in ACTIONS:
-            b = FitButton(label)
-            theme.set_font(b, 16, bold=True)
-            b.setMinimumHeight(38)
-            b.clicked.connect(lambda _=False, a=action: self._clicked(a))
+            b = button(label, lambda _=False, a=action: self._clicked(a), 16, 38, fits=True)
             self.buttons[action] = b
             row.addWidget(b)
         self.buttons["resume"] = self.buttons["pause"]

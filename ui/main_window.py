@@ -33,7 +33,7 @@ from ui.infusion_panel import InfusionPanel
 from ui.limits_dialog import LimitsDialog
 from ui.plots import PlethSweep, TrendPanel
 from ui.tiles import NibpTile, Tile
-from ui.widgets import ClickableFrame, ElidedLabel, FitButton
+from ui.widgets import ClickableFrame, ElidedLabel, button
 
 FRAME_MS = 40  # 25 frames/s: smooth for a 10 s sweep, and cheap enough to leave the CPU to the devices
 TREND_EVERY = 25  # frames between trend redraws (1 s at 25 frames/s)
@@ -69,9 +69,9 @@ class MainWindow(QMainWindow):
         self.tile_row.setSpacing(6)
         self.nibp = NibpTile()
         self.nibp.sigLimits.connect(lambda: self.show_limits("sbp"))
-        self.bp_now = self._button("BP now", self.nibp_now)
-        self.bp_abort = self._button("Abort BP (deflate)", self.core.nibp_abort)
-        self.bp_enter = self._button("Enter BP…", self.enter_bp)
+        self.bp_now = button("BP now", self.nibp_now, 17, 38, fits=True)
+        self.bp_abort = button("Abort BP (deflate)", self.core.nibp_abort, 17, 38, fits=True)
+        self.bp_enter = button("Enter BP…", self.enter_bp, 17, 38, fits=True)
         self.infusion = InfusionPanel()
         self.infusion.sigAction.connect(self.infusion_action)
         self.clinical = ClinicalPanel(core, lambda: self.header.patient.full_text()) if core.clinical else None
@@ -129,8 +129,8 @@ class MainWindow(QMainWindow):
         self.alarm_log = AlarmLog(core)  # from now on every alarm event is kept for the history
         self._limits_dialog: LimitsDialog | None = None
         self._history_dialog: AlarmHistory | None = None
-        for button in self.findChildren(QPushButton):  # Space belongs to "pause sound", never to a focused button
-            button.setFocusPolicy(Qt.NoFocus)
+        for b in self.findChildren(QPushButton):  # Space belongs to "pause sound", never to a focused button
+            b.setFocusPolicy(Qt.NoFocus)
         self.header.menu_button.setFocusPolicy(Qt.NoFocus)
         QShortcut(QKeySequence(Qt.Key_Space), self, activated=self.pause_audio)
         self.setMinimumSize(*MINIMUM)  # not the scaled layout's: a window made big can be made small again
@@ -141,13 +141,6 @@ class MainWindow(QMainWindow):
         self.timer.timeout.connect(self.refresh)
         self.timer.start(FRAME_MS)
         self.refresh()
-
-    def _button(self, text: str, slot) -> QPushButton:
-        b = FitButton(text)
-        theme.set_font(b, 17, bold=True)
-        b.setMinimumHeight(38)
-        b.clicked.connect(slot)
-        return b
 
     def _fill_menu(self) -> None:
         m = self.menu

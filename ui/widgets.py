@@ -64,34 +64,55 @@ class ElidedLabel(QLabel):
         return QSize(fm.averageCharWidth() * self._min_chars, fm.height() + m.top() + m.bottom())
 
 
-def fitting_px(widget: QWidget, lines: list[str], avail: int, min_px: int) -> int:
-    """Return the largest font size (px) up to the widget's scaled base size at which every line fits avail px."""
-    scale = float(widget.window().property("font_scale") or 1.0)
-    px = int(float(widget.property("base_px") or 16) * scale)
-    bold = bool(widget.property("base_bold"))
-    while px > min_px and max(QFontMetrics(theme.font(px, bold)).horizontalAdvance(line) for line in lines) > avail:
-        px -= 1
-    return px
+class _FitsText:
+    """Mixin for a QLabel or QPushButton: its font shrinks (down to MIN_PX) so its text always fits its width, and
+    grows back up to its base size (theme.set_font) times the window's font scale."""
 
+    MIN_PX = 11
+    PADDING = 0  # room the style takes beside the text (padding and border)
 
-class FitLabel(QLabel):
-    """A label (the big numerals) whose font shrinks so its text always fits its width, up to its base size."""
-
-    MIN_PX = 20
-
-    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
-        super().__init__(text, parent)
+    def _init_fit(self) -> None:
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         self._fitting = False
 
     def _fit(self) -> None:
         if self._fitting or not self.text():
             return
-        px = fitting_px(self, [self.text()], self.contentsRect().width() - 2, self.MIN_PX)
+        scale = float(self.window().property("font_scale") or 1.0)
+        px = int(float(self.property("base_px") or 16) * scale)
+        bold = bool(self.property("base_bold"))
+        lines, avail = self.text().split("\n"), self.width() - self.PADDING
+        while px > self.MIN_PX and max(QFontMetrics(theme.font(px, bold)).horizontalAdvance(x) for x in lines) > avail:
+            px -= 1
         if self.font().pixelSize() != px:
             self._fitting = True
-            self.setFont(theme.font(px, bool(self.property("base_bold"))))
+            self.setFont(theme.font(px, bold))
             self._fitting = False
+
+    def setText(self, text: str) -> None:  # noqa: N802
+        if text != self.text():
+            super().setText(text)  # type: ignore[misc]
+            self._fit()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)  # type: ignore[misc]
+        self._fit()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)  # type: ignore[misc]
+        if event.type() == QEvent.FontChange:
+            self._fit()
+
+
+class FitLabel(_FitsText, QLabel):
+    """A label (the big numerals) that never clips its text: its font shrinks to fit instead."""
+
+    MIN_PX = 20
+    PADDING = 2
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self._init_fit()
 
     def sizeHint(self) -> QSize:  # noqa: N802
         scale = float(self.window().property("font_scale") or 1.0)
@@ -101,31 +122,15 @@ class FitLabel(QLabel):
     def minimumSizeHint(self) -> QSize:  # noqa: N802
         return QSize(40, self.sizeHint().height())
 
-    def setText(self, text: str) -> None:  # noqa: N802
-        if text != self.text():
-            super().setText(text)
-            self._fit()
 
-    def resizeEvent(self, event) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        self._fit()
+class FitButton(_FitsText, QPushButton):
+    """A push button that never clips its text: its font shrinks to fit, so it is never wider than asked."""
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
-        super().changeEvent(event)
-        if event.type() == QEvent.FontChange:
-            self._fit()
-
-
-class FitButton(QPushButton):
-    """A push button whose font shrinks (down to MIN_PX) so its text always fits its width; never wider than asked."""
-
-    MIN_PX = 11
     PADDING = 22  # the theme's left + right padding and border
 
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
-        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
-        self._fitting = False
+        self._init_fit()
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
         return QSize(40, super().minimumSizeHint().height())
@@ -133,27 +138,14 @@ class FitButton(QPushButton):
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(60, super().sizeHint().height())
 
-    def _fit(self) -> None:
-        if self._fitting:
-            return
-        px = fitting_px(self, self.text().split("\n"), self.width() - self.PADDING, self.MIN_PX)
-        if self.font().pixelSize() != px:
-            self._fitting = True
-            self.setFont(theme.font(px, bool(self.property("base_bold"))))
-            self._fitting = False
 
-    def setText(self, text: str) -> None:  # noqa: N802
-        super().setText(text)
-        self._fit()
-
-    def resizeEvent(self, event) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        self._fit()
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
-        super().changeEvent(event)
-        if event.type() == QEvent.FontChange:
-            self._fit()
+def button(text: str, slot, px: int, height: int, fits: bool = False) -> QPushButton:
+    """Return a bold button of base font px (scaled with the window) and minimum height, calling slot on click."""
+    b = FitButton(text) if fits else QPushButton(text)
+    theme.set_font(b, px, bold=True)
+    b.setMinimumHeight(height)
+    b.clicked.connect(slot)
+    return b
 
 
 class ClickableFrame(QFrame):
