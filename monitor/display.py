@@ -609,7 +609,7 @@ def _infusion(s: CoreState) -> InfusionView | None:
     going = st.state in (InfusionState.RUNNING, InfusionState.PAUSED)
     if st.state is InfusionState.PAUSED:
         remaining = f"{mmss(st.remaining_s)} left when resumed"
-        rate = f"Rate 0 mL/h (paused; resume at {st.current_rate_ml_per_h:.1f})"
+        rate = "Rate 0 mL/h (paused)"
     elif st.state is InfusionState.RUNNING:
         remaining = f"{mmss(st.remaining_s)} left · ends {clock_text(st.projected_end)}"
         rate = f"Rate {st.current_rate_ml_per_h:.1f} mL/h"
@@ -621,7 +621,7 @@ def _infusion(s: CoreState) -> InfusionView | None:
         rate = "Rate 0 mL/h"
     reminder = ""
     if st.state is InfusionState.PAUSED:
-        reminder = f"Paused for {mmss(st.paused_for_s)}"
+        reminder = f"Paused for {mmss(st.paused_for_s)}: resume at {st.current_rate_ml_per_h:.1f} mL/h"
     elif st.end_to_confirm:
         reminder = "Planned time reached: check the pump, then press Complete"
     delivered = (f"Delivered {st.delivered_mg:.1f} of {plan.total_mg:.1f} mg ({st.delivered_mg_per_kg:.2f} mg/kg), "

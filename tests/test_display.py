@@ -254,8 +254,8 @@ def test_a_paused_infusion_says_paused_rate_zero_and_how_long(rig):
     engine.pause("nausea", "AB")
     rig.clock.t += 95
     view = rig.view(plan=engine.plan, infusion=engine.status()).infusion
-    assert (view.state, view.role, view.reminder) == ("❚❚ PAUSED", "paused", "Paused for 1:35")
-    assert view.rate.startswith("Rate 0 mL/h") and "left when resumed" in view.remaining
+    assert (view.state, view.role, view.reminder) == ("❚❚ PAUSED", "paused", "Paused for 1:35: resume at 150.0 mL/h")
+    assert view.rate == "Rate 0 mL/h (paused)" and "left when resumed" in view.remaining
     assert view.actions["resume"] and not view.actions["pause"]
 
 

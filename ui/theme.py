@@ -16,6 +16,8 @@ screen tests measure it on rendered pixels.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
 
@@ -62,6 +64,9 @@ ALARM_MARK = {Priority.HIGH: "!!!", Priority.MEDIUM: "!!", Priority.LOW: "!"}
 #: Flash half-periods in ms: high 2 Hz, medium 0.6 Hz, low steady (0).
 FLASH_MS = {Priority.HIGH: 250, Priority.MEDIUM: 830, Priority.LOW: 0}
 
+#: The drop-down arrow of combo boxes (a style sheet that styles a combo box must draw its arrow too).
+ARROW = (Path(__file__).with_name("arrow-down.svg")).as_posix()
+
 STYLE = f"""
 * {{ color: {TEXT}; }}
 QWidget {{ background: {PANEL}; }}
@@ -81,6 +86,7 @@ QLineEdit, QSpinBox, QDoubleSpinBox, QComboBox, QDateTimeEdit, QPlainTextEdit, Q
 QLineEdit:disabled, QSpinBox:disabled, QComboBox:disabled {{ color: {DISABLED}; border-color: #333a42; }}
 QLineEdit[invalid="true"], QComboBox[invalid="true"] {{ border: 2px solid {ERROR}; }}
 QComboBox::drop-down {{ border: 0; width: 26px; }}
+QComboBox::down-arrow {{ image: url({ARROW}); width: 14px; height: 10px; }}
 QComboBox QAbstractItemView {{ background: {FIELD}; color: {TEXT}; border: 1px solid {BORDER};
     selection-background-color: #2f6fa0; selection-color: #ffffff; outline: 0; }}
 QAbstractSpinBox::up-button, QAbstractSpinBox::down-button {{ width: 26px; }}
