@@ -51,17 +51,24 @@ def pixels(image: QImage, rect: QRect) -> np.ndarray:
 
 
 def text_contrast(image: QImage, rect: QRect) -> tuple[float, np.ndarray, np.ndarray] | None:
-    """Return (contrast, text colour, background) of the text in rect: the background is the commonest colour,
-    the text the colour (present at least a few times) that stands out most from it; a rect of one colour has
-    invisible text (1:1). None for a rect too small to judge."""
+    """Return (contrast, text colour, background) of the text in rect, from its two dominant colours.
+
+    The background is the commonest colour; the text colour is, among the other colours drawn on many pixels
+    (at least a fifth as many as the commonest of them: the glyphs' solid parts, not the anti-aliasing
+    fringes), the one that stands out most. A rect of one colour has invisible text (1:1). None for a rect
+    too small to judge.
+    """
     px = pixels(image, rect)
     if len(px) < 20:
         return None
     colours, counts = np.unique(px, axis=0, return_counts=True)
-    bg = colours[np.argmax(counts)]
-    ratios = [(contrast(c, bg), c) for c, n in zip(colours, counts) if n >= 3 and (c != bg).any()]
-    if not ratios:
+    bg_index = int(np.argmax(counts))
+    bg = colours[bg_index]
+    others = [(c, n) for i, (c, n) in enumerate(zip(colours, counts)) if i != bg_index]
+    if not others:
         return 1.0, bg, bg
+    most = max(n for _c, n in others)
+    ratios = [(contrast(c, bg), c) for c, n in others if n >= max(3, most / 5)]
     best, fg = max(ratios, key=lambda r: r[0])
     return best, fg, bg
 
@@ -86,6 +93,8 @@ def text_rect(w: QWidget) -> QRect:
         return style.subElementRect(QStyle.SE_CheckBoxContents, _option(w), w)
     if isinstance(w, QRadioButton):
         return style.subElementRect(QStyle.SE_RadioButtonContents, _option(w), w)
+    if isinstance(w, QPushButton):  # inside the border and padding, where the text is drawn
+        return style.subElementRect(QStyle.SE_PushButtonContents, _option(w), w)
     if isinstance(w, (QComboBox, QAbstractSpinBox)):
         return r.adjusted(2, 2, -30, -2)
     return r.adjusted(1, 1, -1, -1)
