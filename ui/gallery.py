@@ -461,6 +461,14 @@ def shown(widget: QWidget, size: tuple[int, int] | None = None) -> QWidget:
     return widget
 
 
+def bright(window) -> None:
+    """Wait (at most a flash period) for the "on" half of flashing alarm fields, so shots show alarm colours."""
+    fields = (window.alarm_bar.physio, window.alarm_bar.technical)
+    end = time.monotonic() + 2.0
+    while time.monotonic() < end and any(f._style and f._style[0] in theme.ALARM_DIM_BG.values() for f in fields):
+        settle(40)
+
+
 def grab(widget: QWidget, path: Path) -> None:
     """Save a top-level (with any open popup drawn over it) as PNG."""
     popup = QApplication.activePopupWidget()
@@ -493,6 +501,7 @@ def run(folder: Path, sizes: list[str], desktops: list[str], only: set[str] | No
                     shown(window, SIZES[size])
                     window.refresh()
                     settle(1100)  # a trend frame
+                    bright(window)
                     path = folder / f"{kind}-{size}-{name}.png"
                     grab(window, path)
                     written.append(path)
