@@ -21,7 +21,8 @@ import pytest
 from PySide6.QtCore import QModelIndex, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QFontMetrics, QImage, QTextDocument
 from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QAbstractSpinBox, QApplication, QCheckBox,
-                               QComboBox, QLabel, QLineEdit, QListView, QPushButton, QRadioButton, QStyle, QToolButton, QWidget)
+                               QComboBox, QLabel, QLineEdit, QListView, QPushButton, QRadioButton, QStyle,
+                               QStyleOptionButton, QToolButton, QWidget)
 
 from ui import gallery
 
@@ -100,8 +101,7 @@ def text_rect(w: QWidget) -> QRect:
     return r.adjusted(1, 1, -1, -1)
 
 
-def _option(w):
-    from PySide6.QtWidgets import QStyleOptionButton
+def _option(w: QAbstractButton) -> QStyleOptionButton:
     opt = QStyleOptionButton()
     opt.initFrom(w)
     opt.text = w.text()

@@ -34,6 +34,7 @@ from devices import registry
 from devices.sim.physiology import Vitals
 from devices.spec import DeviceSpec
 from devices.values import Condition, NibpResult, StatusChange, sample
+from monitor.alarms import Priority
 from monitor.core import MonitorCore, SessionInfo
 from monitor.display import AUDIO_KEY
 from monitor.outcomes import OutcomeFlag, entered
@@ -332,7 +333,7 @@ def no_baseline(s: Scene) -> None:
 def many_alarms(s: Scene) -> None:
     desaturation(s)
     s.feed_bp(192, 114)
-    s.core.raise_technical(AUDIO_KEY, theme.Priority.MEDIUM, "No alarm sound: alarms are silent")
+    s.core.raise_technical(AUDIO_KEY, Priority.MEDIUM, "No alarm sound: alarms are silent")
     score = entered("phq9", [2, 2, 1, 2, 1, 1, 1, 0, 1], user="AB", mode="patient", cutoffs={"pcl5": 33},
                     t=time.time())
     s.core.clinical.record_outcome(score)
@@ -432,7 +433,8 @@ def dialogs(window, folder: Path) -> Iterator[tuple[str, QWidget]]:
     yield "59_questionnaires_patient", OutcomeDialog(("phq9",), user="AB", mode="patient", cutoffs={"pcl5": 33},
                                                      parent=window)
     flagged = entered("phq9", [1] * 9, user="AB", mode="patient", cutoffs={"pcl5": 33}, t=time.time())
-    yield "60_flag_review", FlagReviewDialog(OutcomeFlag(flagged, ()), "AB", window)
+    yield "60_flag_review", FlagReviewDialog(OutcomeFlag(flagged, ()), "", window)
+    store.close()
 
 
 # --- running it ---------------------------------------------------------------------------------------------------
