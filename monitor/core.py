@@ -21,13 +21,15 @@ from typing import Any, Callable
 from devices import registry
 from devices.reader import DeviceReader, Port, open_serial
 from devices.spec import DeviceSpec, name_sources
-from monitor.alarms import ActiveAlarm, AlarmEngine, AlarmEvent, Priority, load_profile
+from monitor.alarms import ActiveAlarm, AlarmEngine, AlarmEvent, ParamLimits, Priority, load_profile
+from monitor.alarms.profile import apply_order, check_changes
+from monitor.display import CoreState, DeviceState, ScreenView, TILE_PARAMS, compose
 from monitor.dosing import DosePlan
 from monitor.infusion import InfusionEngine, InfusionEvent, InfusionState, InfusionStatus
 from monitor.live import LiveState, Snapshot
-from monitor.outcomes import outcomes_of
+from monitor.outcomes import outcomes_of, patient_instruments
 from monitor.recorder import Recorder
-from monitor.records import ManualBp, Record
+from monitor.records import ManualBp, OperatorChange, Record
 from devices.values import DeviceInfo, DeviceItem, NibpResult, sample
 from monitor.session import ClinicalSession
 from monitor.store import Store, StoreError
@@ -94,7 +96,7 @@ class MonitorCore:
         self._open_port = open_port
         self._clock = clock
         self.lock = threading.RLock()
-        self.live = LiveState(tuple(spec.source for spec in self.specs))
+        self.live = LiveState(tuple(spec.source for spec in self.specs), clock=clock)
         self._inbox: queue.SimpleQueue[DeviceItem] = queue.SimpleQueue()
         self._halt = threading.Event()
         self._thread = threading.Thread(target=self._run, name="core", daemon=True)
@@ -105,6 +107,8 @@ class MonitorCore:
         self.session_id: int | None = None
         self.infusion: InfusionEngine | None = None
         self.clinical: ClinicalSession | None = None
+        self.info = SessionInfo()
+        self.operator = ""  # who is at the monitor now (initials or name); every command of the screen is theirs
         self._internal_error_shown = False
 
     # --- life cycle -------------------------------------------------------------------
@@ -113,9 +117,13 @@ class MonitorCore:
         """Call back (on the core thread) for every alarm event, e.g. to print it."""
         self._listeners.append(callback)
 
-    def start(self, info: SessionInfo | None = None) -> int:
-        """Create the session row, start recording and the device readers; return the session id."""
+    def start(self, info: SessionInfo | None = None, operator: str = "") -> int:
+        """Create the session row, start recording and the device readers; return the session id.
+
+        operator names who is at the monitor (recorded, see set_operator).
+        """
         info = info or SessionInfo()
+        self.info = info
         if info.weight_kg is not None or info.dose_mg_per_kg is not None or info.infusion_min is not None:
             plan = DosePlan(weight_kg=info.weight_kg, dose_mg_per_kg=info.dose_mg_per_kg,  # type: ignore[arg-type]
                             duration_min=info.infusion_min,  # type: ignore[arg-type]
@@ -131,6 +139,8 @@ class MonitorCore:
                                  capture_raw=self.capture_raw)
         self.recorder.start()
         self.clinical = ClinicalSession.for_core(self, info)  # asks for the baseline BP on its first tick
+        if operator.strip():
+            self.set_operator(operator)
         for spec in self.specs:
             self._add_reader(spec)
         self._thread.start()
@@ -285,6 +295,36 @@ class MonitorCore:
                 out += [(m.t, m.label + (f": {m.note}" if m.note else "")) for m in self.clinical.markers.current()]
         return sorted(out)
 
+    def view(self, trends: bool = False) -> ScreenView:
+        """Return what the screen shows now as one immutable value (rules in monitor.display).
+
+        trends=True adds the trend series and the timeline (a frame that redraws them).
+        """
+        snap = self.live.snapshot(trends)
+        devices = [DeviceState(source, r.state) for source, r in self.readers.items()]
+        with self.lock:
+            limits = {p: lim for p in (*TILE_PARAMS, "sbp", "dbp") if (lim := self.alarms.limits(p)) is not None}
+            clinical, infusion = self.clinical, self.infusion
+            state = CoreState(
+                snap=snap, now_mono=self._clock(), now_wall=time.time(), alarms=self.alarms.active(), limits=limits,
+                audible=self.alarms.audible_priority(), pause_remaining_s=self.alarms.audio_pause_remaining(),
+                advice=self.alarms.advice(), patient_id=self.info.patient_id, patient_name=self.info.patient_name,
+                weight_kg=self.info.weight_kg, operator=self.operator,
+                session=clinical.status() if clinical is not None else None,
+                infusion=infusion.status() if infusion is not None else None,
+                plan=infusion.plan if infusion is not None else None, devices=devices,
+                bp_age_state=clinical.bp.bp_display_state if clinical is not None else CoreState.bp_age_state,
+                session_start=clinical.markers.session_start if clinical is not None else None,
+                with_trends=trends, timeline=self.timeline_events() if trends else ())
+        return compose(state)
+
+    def outcome_instruments(self) -> tuple[str, ...]:
+        """Return the questionnaires this patient is asked (their own list, else the clinic's default)."""
+        default = self.clinical.config.outcomes.instruments if self.clinical is not None else ()
+        if not self.info.patient_id:
+            return tuple(default)
+        return patient_instruments(self.store, self.info.patient_id, default)
+
     def alarm_view(self) -> AlarmView:
         with self.lock:
             return AlarmView(self.alarms.active(), self.alarms.audible_priority(),
@@ -303,6 +343,20 @@ class MonitorCore:
         return views
 
     # --- commands from people --------------------------------------------------------------
+
+    def set_operator(self, user: str) -> None:
+        """Record who is at the monitor from now on (session start, shift change); ValueError without a name."""
+        user = user.strip() if isinstance(user, str) else ""
+        if not user:
+            raise ValueError("enter your initials or name")
+        if user == self.operator:
+            return
+        previous, self.operator = self.operator, user
+        self.journal(OperatorChange(user, previous), user)
+
+    def feed(self, item: DeviceItem) -> None:
+        """Handle one device item now, as if a reader had delivered it (imports, demonstrations, screen tests)."""
+        self._handle(item)
 
     def acknowledge(self, user: str = "") -> None:
         with self.lock:
@@ -332,6 +386,25 @@ class MonitorCore:
         with self.lock:
             events = self.alarms.set_limit(param, key, value, user)
         self._emit(events)
+
+    def set_limits(self, param: str, changes: dict[str, float | None], user: str = "") -> None:
+        """Change several settings of one parameter together: all are checked first, then applied in an order
+        where every intermediate setting is valid, under the lock so no sample sees a half-done setting.
+
+        Raises ProfileError (a ValueError) with the reason; nothing changes then.
+        """
+        events: list[AlarmEvent] = []
+        with self.lock:
+            old = self.alarms.limits(param) or ParamLimits()
+            check_changes(param, old, changes)
+            for key, value in apply_order(old, changes):
+                events += self.alarms.set_limit(param, key, value, user)
+        self._emit(events)
+
+    def limit_settings(self, param: str) -> tuple[ParamLimits, ParamLimits]:
+        """Return a parameter's alarm settings now and the profile's preset."""
+        with self.lock:
+            return self.alarms.limits(param) or ParamLimits(), self.alarms.profile.limits.get(param, ParamLimits())
 
     def infusion_status(self) -> InfusionStatus | None:
         with self.lock:

@@ -248,6 +248,6 @@ def start_playback(source: SessionSource, meta: SessionMeta, start_at: float | N
     if None not in plan:  # the infusion panel and timer, as the session planned them
         info = replace(info, weight_kg=meta.weight_kg, dose_mg_per_kg=meta.dose_mg_per_kg,
                        infusion_min=meta.infusion_min, bag_ml=meta.bag_ml)
-    core.start(info)
+    core.start(info, operator="playback")
     playback.start()
     return playback

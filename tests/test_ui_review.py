@@ -188,7 +188,7 @@ def test_playback_runs_in_the_monitor_screen_marked_playback(qtbot, window):
     qtbot.addWidget(pb_window)
     assert "PLAYBACK" in pb_window.windowTitle() and "not a live patient" in pb_window.windowTitle()
     assert "NOT A LIVE PATIENT" in pb_window.banner.text() and "sound off" in pb_window.banner.text()
-    qtbot.waitUntil(lambda: pb_window.spo2.value.text() == "86", timeout=15000)
+    qtbot.waitUntil(lambda: "spo2" in pb_window.tiles and pb_window.tiles["spo2"].value.text() == "86", timeout=15000)
     assert pb_window.playback.core.store.path == ":memory:"
     pb_window.toggle_pause()
     assert "paused" in pb_window.banner.text()
@@ -228,8 +228,7 @@ def test_the_monitor_window_has_a_review_entry(qtbot, tmp_path):
     try:
         main = MainWindow(core)
         qtbot.addWidget(main)
-        menu = next(a.menu() for a in main.menuBar().actions() if a.text() == "&Review")
-        menu.actions()[0].trigger()
+        next(a for a in main.menu.actions() if a.text() == "Review sessions…").trigger()
         qtbot.addWidget(main._review)
         qtbot.waitUntil(lambda: main._review.browser.table.rowCount() == 1, timeout=10000)
         assert main._review.browser.table.item(0, 8).text() == "running"

@@ -398,3 +398,37 @@ def with_setting(lim: ParamLimits, key: str, value: float | None) -> ParamLimits
     if value is None and key in ("delay_s", "hysteresis"):
         raise ProfileError(f"{key} needs a number")
     return replace(lim, **{key: value})
+
+
+#: Limit keys from the lowest threshold to the highest (the order they must stay in).
+LADDER = ("high_low", "medium_low", "medium_high", "high_high")
+
+
+def check_changes(param: str, old: ParamLimits, changes: Mapping[str, float | None]) -> ParamLimits:
+    """Return the settings after all changes, or raise ProfileError (the engine's rules) without applying any."""
+    new = old
+    for key, value in changes.items():
+        if value is None and key.startswith("high_") and getattr(old, key) is not None:
+            raise ProfileError(f"the high-priority {label(param)} {key[5:]} limit cannot be switched off "
+                               f"during a session")
+        new = with_setting(new, key, value)
+    validate_limits(param, new)
+    return new
+
+
+def apply_order(old: ParamLimits, changes: Mapping[str, float | None]) -> list[tuple[str, float | None]]:
+    """Order changes so that every intermediate setting is valid when the final one is.
+
+    The limits form a ladder (high_low <= medium_low < medium_high <= high_high).
+    Switching a limit off never breaks it, so those go first; limits moving down
+    go next, lowest first, then limits moving up, highest first, then limits
+    switched on (every other one is final by then). Delay and other settings
+    are independent and go first.
+    """
+    others = [(k, v) for k, v in changes.items() if k not in LADDER]
+    off = [(k, v) for k, v in changes.items() if k in LADDER and v is None]
+    on = [(k, v) for k, v in changes.items() if k in LADDER and v is not None and getattr(old, k) is None]
+    moved = [(k, v) for k, v in changes.items() if k in LADDER and v is not None and getattr(old, k) is not None]
+    down = sorted(((k, v) for k, v in moved if v < getattr(old, k)), key=lambda kv: LADDER.index(kv[0]))
+    up = sorted(((k, v) for k, v in moved if v > getattr(old, k)), key=lambda kv: -LADDER.index(kv[0]))
+    return others + off + down + up + on

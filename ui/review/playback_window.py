@@ -55,7 +55,7 @@ class PlaybackWindow(MainWindow):
     """The monitor screen showing a playback, with its banner, watermark and controls."""
 
     def __init__(self, playback: Playback) -> None:
-        super().__init__(playback.core, user="playback")
+        super().__init__(playback.core)
         self.playback = playback
         meta = playback.meta
         self.setWindowTitle(f"PLAYBACK of session {meta.ref} ({meta.patient_id or 'no patient'}) — "
