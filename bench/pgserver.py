@@ -88,7 +88,7 @@ class PgServer:
             raise RuntimeError(f"{tool} failed: {out.stderr.strip() or out.stdout.strip()}")
 
     def _write_pgpass(self) -> None:
-        lines = [f"127.0.0.1:{self.port}:*:{user}:{pw}" for user, pw in self._passwords.items()]
+        lines = [f"127.0.0.1:*:*:{user}:{pw}" for user, pw in self._passwords.items()]  # any port: tests put a proxy between
         self.pgpass.write_text("\n".join(lines) + "\n")
         self.pgpass.chmod(0o600)  # libpq ignores a password file others can read
 

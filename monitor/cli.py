@@ -20,6 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from monitor import __version__
+from monitor.central.link import CENTRAL_ENV, CentralError
 from monitor.paths import DB_ENV, default_db, log_dir
 from monitor.store import Store, StoreError
 
@@ -38,6 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     def db_arg(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--db", type=Path, default=None, help=f"session database (default: ${DB_ENV} or the user data dir)")
 
+    def central_arg(sp: argparse.ArgumentParser, what: str) -> None:
+        sp.add_argument("--central", metavar="URL", default=None,
+                        help=f"{what} (postgresql://USER@HOST/DB?sslmode=...; passwords come from ~/.pgpass)")
+
     def device_arg(sp: argparse.ArgumentParser, required: bool) -> None:
         sp.add_argument("--device", action="append", default=[], required=required, metavar="ROLE=PROTOCOL:PORT[@BAUD]",
                         help="e.g. pulseox=cms50dplus:/dev/ttyUSB0 (repeat for each device)")
@@ -45,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="open the monitor window")
     db_arg(run)
     device_arg(run, required=False)
+    central_arg(run, f"also replicate to this central store (default: ${CENTRAL_ENV} or the config file)")
 
     demo = sub.add_parser("demo", help="open the monitor on simulated devices")
     db_arg(demo)
@@ -65,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="confirm a plan outside the soft dose limits (recorded with the infusion start)")
     rec.add_argument("--profile", default="ketamine", help="alarm profile name or JSON file")
     rec.add_argument("--no-raw", action="store_true", help="do not keep the raw device bytes")
+    central_arg(rec, f"also replicate to this central store (default: ${CENTRAL_ENV} or the config file)")
 
     sim = sub.add_parser("simulate", help="simulate a device on a pseudo-terminal; prints its path first")
     sim.add_argument("--protocol", required=True)
@@ -74,6 +81,19 @@ def _parser() -> argparse.ArgumentParser:
 
     ses = sub.add_parser("sessions", help="list recorded sessions")
     db_arg(ses)
+    central_arg(ses, "list every chair's sessions in this central store instead of the local file")
+
+    cen = sub.add_parser("central", help="set up the clinic's central PostgreSQL store")
+    cen_sub = cen.add_subparsers(dest="central_command", required=True)
+    init = cen_sub.add_parser("init", help="create or migrate the central schema, its roles and logins")
+    init.add_argument("url", metavar="URL", help="the database, as an administrator (postgresql://admin@HOST/DB)")
+    init.add_argument("--chair", action="append", default=[], metavar="NAME",
+                      help="create the login of a chair (its role name is the chair's name; repeat)")
+    init.add_argument("--reviewer", action="append", default=[], metavar="NAME",
+                      help="create a read-only login for a reviewer or the station (repeat)")
+
+    sta = sub.add_parser("station", help="open the central station: every chair of the clinic, read-only")
+    central_arg(sta, f"the central store, as a reviewer login (default: ${CENTRAL_ENV} or the config file)")
 
     rep = sub.add_parser("replay", help="parse a session's captured device bytes again into a new session")
     db_arg(rep)
@@ -92,20 +112,57 @@ def _open_store(path: Path | None) -> Store:
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
-    store = _open_store(args.db)
-    store.recover_interrupted()
-    rows = store.sessions()
+    if args.central:
+        from monitor.central.link import check_url
+        from monitor.central.reader import CentralStore
+
+        check_url(args.central)
+        with CentralStore(args.central) as central:
+            rows = central.sessions()
+    else:
+        store = _open_store(args.db)
+        store.recover_interrupted()
+        rows = store.sessions()
     if not rows:
         print("no sessions recorded yet")
         return 0
-    print(f"{'id':>4}  {'patient':<12} {'started':<19} {'duration':>8}  {'state':<11} note")
+    width = max(4, *(len(r.ref) for r in rows))
+    print(f"{'id':>{width}}  {'patient':<12} {'started':<19} {'duration':>8}  {'state':<11} note")
     for r in rows:
         tz = _zone(r.tz)
         started = datetime.fromtimestamp(r.started_utc, tz).strftime("%Y-%m-%d %H:%M:%S")
         dur = "" if r.ended_utc is None else _hms(r.ended_utc - r.started_utc)
         note = r.end_reason if r.state == "interrupted" else ""
-        print(f"{r.id:>4}  {(r.patient_id or '-'):<12} {started:<19} {dur:>8}  {r.state:<11} {note}")
+        print(f"{r.ref:>{width}}  {(r.patient_id or '-'):<12} {started:<19} {dur:>8}  {r.state:<11} {note}")
     return 0
+
+
+def cmd_central(args: argparse.Namespace) -> int:
+    from monitor.central.link import check_url, describe
+    from monitor.central.schema import init_central
+
+    check_url(args.url)
+    report = init_central(args.url, chairs=args.chair, reviewers=args.reviewer)
+    print(f"central store {describe(args.url)}:")
+    for line in report.lines():
+        print(f"  {line}")
+    if report.chairs or report.reviewers:
+        print("  new logins have no password: set one with psql's \\password NAME (or use certificates), "
+              "and put it in that computer's ~/.pgpass")
+    return 0
+
+
+def replicator_for(central: str | None, store: Store):
+    """Return a Replicator of store to the configured central store (not started), or None if none is set."""
+    from monitor.central.link import chair_settings, describe
+
+    settings = chair_settings(central)
+    if settings is None:
+        return None
+    from monitor.central.replicator import Replicator
+
+    print(f"replicating to the central store {describe(settings.url)} as chair {settings.chair}", file=sys.stderr)
+    return Replicator(store.path, settings)
 
 
 def _zone(name: str):
@@ -238,8 +295,9 @@ def cmd_record(args: argparse.Namespace) -> int:
         raise UserError("--duration must be a positive number of seconds")
     plan = _checked_plan(args)  # before the store: a refused plan leaves no trace
     store = _open_store(args.db)
+    central = replicator_for(args.central, store)
     try:
-        core = MonitorCore(store, specs, profile=args.profile, capture_raw=not args.no_raw)
+        core = MonitorCore(store, specs, profile=args.profile, capture_raw=not args.no_raw, central=central)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     stop = _StopSignal()
@@ -270,6 +328,10 @@ def cmd_record(args: argparse.Namespace) -> int:
         reason = "stopped by signal"
     core.stop(reason)
     print(f"session {sid} closed ({reason})", file=sys.stderr)
+    if central is not None:
+        state = central.state()
+        print(f"{state.text(time.time())}, {state.rows} rows sent"
+              + ("" if state.healthy(time.time()) else "; the rest is sent at the next start"), file=sys.stderr)
     return 0
 
 
@@ -291,8 +353,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"record": cmd_record, "simulate": cmd_simulate, "sessions": cmd_sessions, "export": cmd_export,
-            "replay": cmd_replay}
-WINDOW_COMMANDS = ("run", "demo")
+            "replay": cmd_replay, "central": cmd_central}
+WINDOW_COMMANDS = ("run", "demo", "station")
 
 
 def _log_to_file() -> Path:
@@ -315,7 +377,7 @@ def main(argv: list[str] | None = None, window: Callable[[argparse.Namespace], i
                 raise UserError(f"'{args.command}' opens the window: start it with the infusion-monitor command")
             return window(args)
         return COMMANDS[args.command](args)
-    except (UserError, StoreError) as exc:
+    except (UserError, StoreError, CentralError) as exc:
         print(f"infusion-monitor: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -131,6 +131,12 @@ class SessionRow:
     dose_mg_per_kg: float | None
     infusion_min: float | None
     end_reason: str | None
+    chair: str | None = None  # set when read from the central store
+
+    @property
+    def ref(self) -> str:
+        """Return how commands name this session: its id locally, 'CHAIR:ID' in the central store."""
+        return str(self.id) if self.chair is None else f"{self.chair}:{self.id}"
 
 
 def local_tz_name() -> str:

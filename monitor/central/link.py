@@ -119,13 +119,18 @@ def _require_psycopg() -> None:
                            "(psycopg)") from None
 
 
-def connect(url: str, autocommit: bool = False):
-    """Open a psycopg connection with the chair's timeouts and keepalives; CentralError in words if it fails."""
+def connect(url: str, autocommit: bool = False, app: str | None = None):
+    """Open a psycopg connection with the chair's timeouts and keepalives; CentralError in words if it fails.
+
+    app, if given, is the connection's application_name whatever the URL says.
+    """
     import psycopg
     from psycopg.conninfo import make_conninfo
 
     given = _parse(url)
     extra = {k: v for k, (env, v) in _DEFAULTS.items() if k not in given and not (env and env in os.environ)}
+    if app is not None:
+        extra["application_name"] = app
     try:
         return psycopg.connect(make_conninfo(url, **extra), autocommit=autocommit)
     except psycopg.Error as exc:

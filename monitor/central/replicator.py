@@ -38,6 +38,10 @@ BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 15.0)
 REFUSED_RETRY_S = 30.0
 #: Shown as "ok" while the central copy is at most this far behind.
 OK_WITHIN_S = 10.0
+#: The replicator's application_name, by which it finds its own stale server sessions.
+APP_NAME = "infusion-monitor replicator"
+#: A statement waiting longer than this for a lock fails (and is retried) instead of hanging the thread.
+LOCK_TIMEOUT = "10s"
 _COPY_TYPES = {"bigint": "int8", "double precision": "float8", "text": "text", "bytea": "bytea"}
 
 
@@ -200,9 +204,11 @@ class Replicator(threading.Thread):
         import psycopg
 
         try:
-            self._pg = connect(self.settings.url)
+            self._pg = connect(self.settings.url, app=APP_NAME)
             with self._pg.cursor() as cur:
+                cur.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
                 self._check(cur)
+                self._end_stale_sessions(cur)
                 for t in self._tables:
                     cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {quote('stage_' + t.name)} "
                                 f"(LIKE {t.qualified}) ON COMMIT DELETE ROWS")
@@ -246,6 +252,18 @@ class Replicator(threading.Thread):
         elif known != uid:
             raise Refused(f"the central store already holds another database's rows as chair '{user}': "
                           "give this chair its own name and role")
+
+    @staticmethod
+    def _end_stale_sessions(cur) -> None:
+        """End this chair's earlier server sessions, waiting up to 5 s for each.
+
+        When the network drops on the chair's side, the server may not notice
+        for a long time, and the old session keeps its open transaction and its
+        row locks; the resend would wait on them. Only this chair's own role
+        and the replicator's application name are touched.
+        """
+        cur.execute("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = current_user "
+                    "AND application_name = %s AND pid <> pg_backend_pid()", [APP_NAME])
 
     def _load_marks(self) -> dict[str, int]:
         rows = self._local.execute("SELECT tbl, mark FROM central_marks WHERE store_uid = ?", [self._store_uid])

@@ -123,7 +123,7 @@ def local_schema_version() -> int:
 def central_columns(cur) -> dict[str, dict[str, str]]:
     """Return {table: {column: data type}} of the schema's tables visible to the connected role."""
     cur.execute("SELECT table_name, column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = %s", [SCHEMA])
+                "WHERE table_schema = %s ORDER BY table_name, ordinal_position", [SCHEMA])
     found: dict[str, dict[str, str]] = {}
     for table, column, kind in cur.fetchall():
         found.setdefault(table, {})[column] = kind

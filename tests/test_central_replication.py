@@ -1,0 +1,226 @@
+"""Replication to a real PostgreSQL server: exact, idempotent, in order, and through faults.
+
+Each test records for real (the `record` command on a simulated oximeter, or
+the Recorder) and then compares the chair's SQLite tables with its central
+rows, table by table, count and content.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import time
+from array import array
+
+from devices.sim.runner import PtySimulator
+from devices.values import sample
+from monitor.central.link import ChairSettings
+from monitor.central.replicator import Replicator
+from monitor.recorder import Recorder
+from monitor.store import Store
+from pg import (Central, CuttableLink, assert_replica_exact, central, make_central, pg_server,  # noqa: F401
+                record_process, require_postgres, wait_for)
+from bench.pgserver import PgServer
+
+
+def fill(store: Store, seconds: int, t0: float = 1.8e9) -> int:
+    """Record `seconds` of a 75 Hz pleth and three numerics through the Recorder; return the session id."""
+    sid = store.create_session(patient_id="P-REPL")
+    rec = Recorder(store, sid, capture_raw=False)
+    rec.start()
+    for s in range(seconds):
+        for i in range(75):
+            rec.put(sample(t0 + s + i / 75, "pulseox", "pleth", float(i)))
+        for param, value in (("spo2", 90.0 + s % 9), ("pulse_rate", 60.0 + s % 31), ("perfusion_index", 1.5)):
+            rec.put(sample(t0 + s, "pulseox", param, value))
+    rec.stop()
+    store.close_session(sid)
+    return sid
+
+
+def backlog(store: Store, seconds: int, t0: float = 1.7e9) -> int:
+    """Write `seconds` of stored data (three numerics and one pleth chunk a second) at once; return the session."""
+    sid = store.create_session(patient_id="P-BACKLOG", started_utc=t0)
+    wave = array("f", range(75)).tobytes()
+    store.write_batch({
+        "numerics": [{"session_id": sid, "t": t0 + s, "source": "pulseox", "parameter": p, "value": v + s % 7,
+                      "unit": u} for s in range(seconds)
+                     for p, v, u in (("spo2", 90.0, "%"), ("pulse_rate", 60.0, "/min"), ("perfusion_index", 1.25, "%"))],
+        "waveform_chunks": [{"session_id": sid, "source": "pulseox", "parameter": "pleth", "t0": t0 + s,
+                             "t1": t0 + s + 74 / 75, "n": 75, "samples": wave} for s in range(seconds)]})
+    store.close_session(sid)
+    return sid
+
+
+def caught_up(rep: Replicator, db) -> bool:
+    """Tell whether the replicator's marks cover every row of the file."""
+    conn = sqlite3.connect(db)
+    try:
+        marks = rep.marks()
+        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                     "AND name NOT LIKE 'central%' AND name NOT LIKE 'sqlite%'"):
+            cursor = "rev" if "rev" in [c[1] for c in conn.execute(f"PRAGMA table_info({table})")] else "rowid"
+            top = conn.execute(f"SELECT MAX({cursor}) FROM {table}").fetchone()[0]
+            if top is not None and marks.get(table, 0) < top:
+                return False
+        return True
+    finally:
+        conn.close()
+
+
+def test_a_recording_arrives_exactly_and_the_closed_session_too(central, tmp_path):
+    db = tmp_path / "chair.db"
+    with PtySimulator("nonin", "baseline", speed=1.0) as sim:
+        proc = record_process(db, "chair-a", central.url("chair-a"), "--patient", "P-0042", seconds=6,
+                              sim_path=sim.path)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "central: ok" in err, err
+    counts = assert_replica_exact(central, "chair-a", db)
+    assert counts["numerics"] > 10 and counts["waveform_chunks"] >= 4 and counts["raw_bytes"] > 0
+    assert central.query("SELECT state, patient_id FROM infusion.sessions") == [("closed", "P-0042")]
+
+
+def test_a_row_sent_twice_is_stored_once(central, tmp_path):
+    db = tmp_path / "chair.db"
+    store = Store(db)
+    fill(store, 30)
+    settings = ChairSettings(central.url("chair-a"), "chair-a")
+    first = Replicator(db, settings)
+    first.start()
+    wait_for(lambda: caught_up(first, db), 30, "the first shipment")
+    first.stop()
+    store.db.execute("DELETE FROM central_marks")  # forget what was shipped: everything goes again
+    store.db.conn.commit()
+    again = Replicator(db, settings)
+    again.start()
+    wait_for(lambda: caught_up(again, db), 30, "the resend")
+    again.stop()
+    assert again.state().rows > 0
+    assert_replica_exact(central, "chair-a", db)
+
+
+def test_a_chair_offline_for_hours_catches_up_by_itself_in_batches(central, tmp_path):
+    db = tmp_path / "chair.db"
+    store = Store(db)
+    backlog(store, 2 * 3600)  # two hours recorded before the chair was pointed at the central store
+    rep = Replicator(db, ChairSettings(central.url("chair-a"), "chair-a"), batch_rows=4000)
+    rep.start()
+    wait_for(lambda: caught_up(rep, db), 120, "the catch-up")
+    rep.stop()
+    counts = assert_replica_exact(central, "chair-a", db)
+    assert counts["numerics"] > 4000  # more than one batch was needed
+
+
+def test_marks_survive_a_restart_and_only_new_rows_go(central, tmp_path):
+    db = tmp_path / "chair.db"
+    store = Store(db)
+    fill(store, 20)
+    settings = ChairSettings(central.url("chair-a"), "chair-a")
+    rep = Replicator(db, settings)
+    rep.start()
+    wait_for(lambda: caught_up(rep, db), 30, "the first shipment")
+    rep.stop()
+    saved = dict(store.query("SELECT tbl, mark FROM central_marks"))
+    assert saved == rep.marks()
+    fill(store, 5, t0=1.9e9)
+    later = Replicator(db, settings)
+    later.start()
+    wait_for(lambda: caught_up(later, db), 30, "the second shipment")
+    later.stop()
+    new_rows = sum(len(list(store.query(f"SELECT 1 FROM {t} WHERE rowid > ?", [saved.get(t, 0)])))
+                   for t in ("numerics", "waveform_chunks"))
+    assert later.state().rows == new_rows + 1  # and the new session's row
+    assert_replica_exact(central, "chair-a", db)
+
+
+def test_a_network_that_drops_mid_copy_loses_and_duplicates_nothing(central, tmp_path):
+    db = tmp_path / "chair.db"
+    store = Store(db)
+    backlog(store, 1800)
+    link = CuttableLink(central.server.port, cut_after=[150_000, 400_000, 90_000])  # three drops inside COPYs
+    link.start()
+    rep = Replicator(db, ChairSettings(central.url("chair-a", port=link.port), "chair-a"), batch_rows=5000)
+    rep.start()
+    wait_for(lambda: caught_up(rep, db), 90, "the shipment through a failing link")
+    rep.stop()
+    link.close()
+    assert link.cuts == 3
+    assert_replica_exact(central, "chair-a", db)
+
+
+def test_chair_killed_mid_batch_resumes_after_restart(central, tmp_path):
+    db = tmp_path / "chair.db"
+    store = Store(db)
+    backlog(store, 20 * 3600)  # a backlog, so the chair is still shipping batches when it is killed
+    store.close()
+    total = sqlite3.connect(db).execute("SELECT COUNT(*) FROM numerics").fetchone()[0]
+    with PtySimulator("nonin", "baseline", speed=1.0) as sim:
+        proc = record_process(db, "chair-a", central.url("chair-a"), sim_path=sim.path)
+        shipped = lambda: central.query("SELECT COUNT(*) FROM infusion.numerics")[0][0]  # noqa: E731
+        wait_for(lambda: 0 < shipped() < total, 60, "the first batches", step=0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        assert shipped() < total, "the kill came too late to be mid-catch-up"
+        again = record_process(db, "chair-a", central.url("chair-a"), seconds=12, sim_path=sim.path)
+        out, err = again.communicate(timeout=90)
+    assert again.returncode == 0, err
+    counts = assert_replica_exact(central, "chair-a", db)
+    assert counts["numerics"] > total
+    states = dict(central.query("SELECT id, state FROM infusion.sessions"))
+    assert sorted(states.values()) == ["closed", "closed", "interrupted"]
+
+
+def test_server_down_for_a_minute_mid_recording(tmp_path, monkeypatch):
+    """Monitoring and alarms go on while the server is down; the LOW alarm comes and goes; nothing is lost."""
+    require_postgres()
+    server = PgServer().start()  # its own server: the shared one must stay up for the other tests
+    try:
+        central = make_central(server, monkeypatch)
+        config = tmp_path / "config.json"
+        config.write_text(json.dumps({"central_alarm_after_min": 0.25}))  # 15 s, to see the alarm in the test
+        db = tmp_path / "chair.db"
+        with PtySimulator("nonin", "baseline", speed=1.0) as sim:
+            proc = record_process(db, "chair-a", central.url("chair-a"), sim_path=sim.path,
+                                  env={"INFUSION_MONITOR_CONFIG": str(config)})
+            wait_for(lambda: central.query("SELECT COUNT(*) FROM infusion.numerics")[0][0] > 0, 30, "first rows")
+            server.stop("immediate")
+            down_at = time.time()
+            time.sleep(60)
+            server.start()
+            up_at = time.time()
+            time.sleep(20)  # reconnect (back-off at most 15 s) and catch up
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        events = [json.loads(line) for line in out.splitlines() if line.strip()]
+        central_alarm = [e for e in events if e["condition"] == "central"]
+        raised = [e for e in central_alarm if e["kind"] == "raised"]
+        cleared = [e for e in central_alarm if e["kind"] == "cleared"]
+        assert raised and raised[0]["priority"] == "low" and "unreachable" in raised[0]["message"]
+        assert down_at + 14 < raised[0]["t"] < up_at
+        assert cleared and cleared[-1]["t"] > up_at
+        conn = sqlite3.connect(db)
+        times = [t for (t,) in conn.execute("SELECT t FROM numerics WHERE parameter = 'spo2' AND t BETWEEN ? AND ? "
+                                            "ORDER BY t", [down_at, up_at])]
+        conn.close()
+        assert times and max(b - a for a, b in zip(times, times[1:])) <= 1.5  # stored every second meanwhile
+        assert_replica_exact(central, "chair-a", db)
+    finally:
+        server.cleanup()
+
+
+def test_two_chairs_record_into_one_store_at_once(central, tmp_path):
+    dbs = {chair: tmp_path / f"{chair}.db" for chair in ("chair-a", "chair-b")}
+    with PtySimulator("nonin", "baseline") as sim_a, PtySimulator("nonin", "baseline", seed=2) as sim_b:
+        procs = [record_process(dbs["chair-a"], "chair-a", central.url("chair-a"), seconds=8, sim_path=sim_a.path),
+                 record_process(dbs["chair-b"], "chair-b", central.url("chair-b"), seconds=8, sim_path=sim_b.path)]
+        results = [p.communicate(timeout=60) for p in procs]
+    for proc, (out, err) in zip(procs, results):
+        assert proc.returncode == 0, err
+    for chair, db in dbs.items():
+        assert_replica_exact(central, chair, db)
+    assert central.query("SELECT chair_id, COUNT(*) FROM infusion.sessions GROUP BY 1 ORDER BY 1") == [
+        ("chair-a", 1), ("chair-b", 1)]
