@@ -20,7 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from monitor import __version__
-from monitor.central.link import CENTRAL_ENV, CentralError
+from monitor.central.link import CENTRAL_ENV, CentralError, chair_settings
 from monitor.paths import DB_ENV, default_db, log_dir
 from monitor.store import Store, StoreError
 
@@ -152,13 +152,11 @@ def cmd_central(args: argparse.Namespace) -> int:
     return 0
 
 
-def replicator_for(central: str | None, store: Store):
-    """Return a Replicator of store to the configured central store (not started), or None if none is set."""
-    from monitor.central.link import chair_settings, describe
-
-    settings = chair_settings(central)
+def replicator_for(settings, store: Store):
+    """Return a Replicator (not started) of store to the central store of settings (a ChairSettings), or None."""
     if settings is None:
         return None
+    from monitor.central.link import describe
     from monitor.central.replicator import Replicator
 
     print(f"replicating to the central store {describe(settings.url)} as chair {settings.chair}", file=sys.stderr)
@@ -294,8 +292,9 @@ def cmd_record(args: argparse.Namespace) -> int:
     if args.duration is not None and not args.duration > 0:
         raise UserError("--duration must be a positive number of seconds")
     plan = _checked_plan(args)  # before the store: a refused plan leaves no trace
+    settings = chair_settings(args.central)  # so does a refused central store address
     store = _open_store(args.db)
-    central = replicator_for(args.central, store)
+    central = replicator_for(settings, store)
     try:
         core = MonitorCore(store, specs, profile=args.profile, capture_raw=not args.no_raw, central=central)
     except ValueError as exc:

@@ -56,7 +56,8 @@ class CentralStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _fetch(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+    def query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one read query (placeholders %s) and return all its rows; CentralError in words if it fails."""
         import psycopg
 
         try:
@@ -67,20 +68,20 @@ class CentralStore:
     def sessions(self) -> list[SessionRow]:
         """Return every chair's sessions, oldest first (as Store.sessions, with chair set)."""
         cols = ", ".join(quote(c) for c in _SESSION_COLUMNS)
-        rows = self._fetch(f"SELECT {cols}, chair_id FROM {SCHEMA}.sessions ORDER BY started_utc, chair_id, id")
+        rows = self.query(f"SELECT {cols}, chair_id FROM {SCHEMA}.sessions ORDER BY started_utc, chair_id, id")
         return [SessionRow(*r) for r in rows]
 
     def resolve_session(self, ref: str) -> SessionKey:
         """Turn 'latest' or 'CHAIR:ID' into a session key; ValueError in words if there is none."""
         if ref == "latest":
-            rows = self._fetch(f"SELECT chair_id, id FROM {SCHEMA}.sessions ORDER BY started_utc DESC, id DESC LIMIT 1")
+            rows = self.query(f"SELECT chair_id, id FROM {SCHEMA}.sessions ORDER BY started_utc DESC, id DESC LIMIT 1")
             if not rows:
                 raise ValueError("there are no sessions in the central store yet")
             return SessionKey(*rows[0])
         chair, _, number = ref.rpartition(":")
         if not chair or not number.isdigit():
             raise ValueError(f"session '{ref}' is not CHAIR:ID (e.g. chair-01:12) or 'latest'")
-        rows = self._fetch(f"SELECT chair_id, id FROM {SCHEMA}.sessions WHERE chair_id = %s AND id = %s",
+        rows = self.query(f"SELECT chair_id, id FROM {SCHEMA}.sessions WHERE chair_id = %s AND id = %s",
                            [chair, int(number)])
         if not rows:
             raise ValueError(f"there is no session {ref} in the central store")
@@ -89,7 +90,7 @@ class CentralStore:
     def session(self, key: SessionKey) -> dict[str, Any]:
         """Return the session's row as a dict of its local columns (as Store.session)."""
         names = [c for c in self._columns["sessions"] if c not in ("chair_id", "local_rowid")]
-        row = self._fetch(f"SELECT {', '.join(map(quote, names))} FROM {SCHEMA}.sessions "
+        row = self.query(f"SELECT {', '.join(map(quote, names))} FROM {SCHEMA}.sessions "
                           "WHERE chair_id = %s AND id = %s", [key.chair, key.id])
         if not row:
             raise ValueError(f"there is no session {key.ref} in the central store")
@@ -109,6 +110,6 @@ class CentralStore:
             raise ValueError(f"the central store has no {table}.{unknown[0]}")
         filters = "".join(f" AND {quote(c)} = %s" for c in where)
         order = ", ".join([*map(quote, order_by), "local_rowid"])
-        return self._fetch(f"SELECT {', '.join(map(quote, columns))} FROM {SCHEMA}.{quote(table)} "
+        return self.query(f"SELECT {', '.join(map(quote, columns))} FROM {SCHEMA}.{quote(table)} "
                            f"WHERE chair_id = %s AND session_id = %s{filters} ORDER BY {order}",
                            [key.chair, key.id, *where.values()])

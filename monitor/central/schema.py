@@ -192,6 +192,9 @@ def init_central(url: str, chairs: list[str] = (), reviewers: list[str] = ()) ->
                 cur.execute(f"INSERT INTO {SCHEMA}.chairs (chair_id) VALUES (%s) ON CONFLICT DO NOTHING", [name])
             for name in reviewers:
                 _login(cur, name, REVIEWER, report.reviewers)
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise CentralError(f"central init failed: {explain(exc)}; run it as the database's administrator "
+                           "(a role that may create roles, or a member of infusion_owner once they exist)") from None
     except psycopg.Error as exc:
         raise CentralError(f"central init failed: {explain(exc)}") from None
     finally:
