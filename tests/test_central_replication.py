@@ -224,3 +224,59 @@ def test_two_chairs_record_into_one_store_at_once(central, tmp_path):
         assert_replica_exact(central, chair, db)
     assert central.query("SELECT chair_id, COUNT(*) FROM infusion.sessions GROUP BY 1 ORDER BY 1") == [
         ("chair-a", 1), ("chair-b", 1)]
+
+
+def test_a_store_restored_from_an_older_backup_is_refilled_by_every_chair(central, tmp_path):
+    """docs/README-central.md: after a restore, a new store identity makes each chair send everything again."""
+    db = tmp_path / "chair.db"
+    store = Store(db)
+    fill(store, 20)
+    settings = ChairSettings(central.url("chair-a"), "chair-a")
+    rep = Replicator(db, settings)
+    rep.start()
+    wait_for(lambda: caught_up(rep, db), 30, "the first shipment")
+    rep.stop()
+    central.query("DELETE FROM infusion.numerics WHERE local_rowid > 10 RETURNING 1")  # the backup was older
+    central.query("UPDATE infusion.meta SET value = md5(random()::text) WHERE key = 'store_uid' RETURNING 1")
+    again = Replicator(db, settings)
+    again.start()
+    wait_for(lambda: caught_up(again, db), 30, "the refill")
+    again.stop()
+    assert_replica_exact(central, "chair-a", db)
+
+
+def test_tables_partitioned_by_month_take_new_rows_and_resends_exactly(central, tmp_path):
+    """The recipe of docs/central-partition-by-month.sql keeps replication exact and idempotent."""
+    import calendar
+    from pathlib import Path
+
+    import psycopg
+
+    from monitor.central.schema import init_central
+
+    db = tmp_path / "chair.db"
+    store = Store(db)
+    backlog(store, 900, t0=calendar.timegm((2026, 3, 31, 23, 55, 0)))  # across the end of March
+    settings = ChairSettings(central.url("chair-a"), "chair-a")
+    rep = Replicator(db, settings)
+    rep.start()
+    wait_for(lambda: caught_up(rep, db), 30, "the first shipment")
+    rep.stop()
+    recipe = Path(__file__).resolve().parent.parent / "docs" / "central-partition-by-month.sql"
+    with psycopg.connect(central.admin, autocommit=True) as conn:
+        conn.execute(recipe.read_text())
+        conn.execute("SET ROLE infusion_owner")
+        for table, column in (("numerics", "t"), ("waveform_chunks", "t0")):
+            conn.execute(f"CALL infusion.partition_by_month('{table}', '{column}', '2026-03-01', 2)")
+    init_central(central.admin)  # grants, row security and indexes of the new tables
+    backlog(store, 60, t0=calendar.timegm((2026, 5, 2, 8, 0, 0)))  # a month without its partition yet
+    store.db.execute("DELETE FROM central_marks")  # and everything is sent again
+    store.db.conn.commit()
+    again = Replicator(db, settings)
+    again.start()
+    wait_for(lambda: caught_up(again, db), 30, "the second shipment")
+    again.stop()
+    assert again.state().status == "ok"
+    assert_replica_exact(central, "chair-a", db)
+    months = dict(central.query("SELECT tableoid::regclass::text, COUNT(*) FROM infusion.numerics GROUP BY 1"))
+    assert months == {"infusion.numerics_2026_03": 900, "infusion.numerics_2026_04": 1800, "infusion.numerics_other": 180}

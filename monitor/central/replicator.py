@@ -348,11 +348,11 @@ class Replicator(threading.Thread):
                 copy.write_row((chair, *row))
         if t.mutable:
             sets = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in t.names)
-            merge = f"DO UPDATE SET {sets} WHERE d.rev < EXCLUDED.rev"
-        else:
+            merge = f"(chair_id, local_rowid) DO UPDATE SET {sets} WHERE d.rev < EXCLUDED.rev"
+        else:  # no conflict target: a table partitioned by month keys on (chair_id, local_rowid, t) instead
             merge = "DO NOTHING"
         cur.execute(f"INSERT INTO {t.qualified} AS d ({cols}) SELECT {cols} FROM {stage} ORDER BY local_rowid "
-                    f"ON CONFLICT (chair_id, local_rowid) {merge}")
+                    f"ON CONFLICT {merge}")
 
     def _save_marks(self) -> None:
         """Persist the marks the central store has committed; a busy file is retried next cycle."""
