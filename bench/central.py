@@ -29,6 +29,7 @@ from bench.pgserver import PgServer, find_bindir
 
 WARMUP_S = 3.0
 POLL_S = 0.01
+_BULK = ("numerics", "waveform_chunks", "raw_bytes")
 
 
 def _chair(name: str, url: str, db: str, seconds: float, out) -> None:
@@ -96,23 +97,25 @@ def _chair(name: str, url: str, db: str, seconds: float, out) -> None:
 
 def _central_bytes(conn) -> int:
     """Return the bytes of the central schema's tables, their indexes and TOAST."""
-    return conn.execute("SELECT COALESCE(SUM(pg_total_relation_size(oid)), 0) FROM pg_class "
+    return conn.execute("SELECT COALESCE(SUM(pg_total_relation_size(oid)), 0)::bigint FROM pg_class "
                         "WHERE relnamespace = 'infusion'::regnamespace AND relkind = 'r'").fetchone()[0]
 
 
 def _backlog(db: Path, seconds: int) -> int:
-    """Write `seconds` of a chair's data at once (3 numerics and a 1 s pleth chunk per second); return rows."""
+    """Write `seconds` of what a Nonin chair stores (3 numerics, a 1 s pleth chunk, 2 raw-byte rows a second)."""
     from monitor.store import Store
 
     store = Store(db)
     sid = store.create_session(patient_id="P-BACKLOG")
-    t0, wave = 1.8e9, array("f", range(75)).tobytes()
+    t0, wave, raw = 1.8e9, array("f", range(75)).tobytes(), bytes(range(187))
     rows = {"numerics": [{"session_id": sid, "t": t0 + s, "source": "pulseox", "parameter": p, "value": 90.0 + s % 9,
                           "unit": "%"} for s in range(seconds) for p in ("spo2", "pulse_rate", "perfusion_index")],
             "waveform_chunks": [{"session_id": sid, "source": "pulseox", "parameter": "pleth", "t0": t0 + s,
-                                 "t1": t0 + s + 74 / 75, "n": 75, "samples": wave} for s in range(seconds)]}
+                                 "t1": t0 + s + 74 / 75, "n": 75, "samples": wave} for s in range(seconds)],
+            "raw_bytes": [{"session_id": sid, "source": "pulseox", "t": t0 + s / 2, "direction": "rx", "data": raw}
+                          for s in range(2 * seconds)]}
     store.write_batch(rows)
-    store.close()
+    store.close()  # the last connection checkpoints: the file alone is the data
     return sum(len(v) for v in rows.values()) + 1
 
 
@@ -122,7 +125,7 @@ def _batched(db: Path, url: str, chair: str) -> float:
     from monitor.central.replicator import Replicator
 
     conn = sqlite3.connect(db)
-    total = sum(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("numerics", "waveform_chunks"))
+    total = sum(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in _BULK)
     conn.close()
     rep = Replicator(db, ChairSettings(url, chair), interval_s=0.05)
     start = time.perf_counter()
@@ -145,12 +148,12 @@ def _naive(db: Path, url: str, rows: int) -> float:
     conn = sqlite3.connect(db)
     tables = {t.name: t for t in local_tables(conn)}
     todo = []
-    for name in ("numerics", "waveform_chunks"):
+    for name in _BULK:
         t = tables[name]
         cols = ", ".join(quote(c) for c in t.names)
         sql = (f"INSERT INTO {t.qualified} (chair_id, local_rowid, {cols}) VALUES (current_user, "
                f"{', '.join(['%s'] * (len(t.names) + 1))}) ON CONFLICT DO NOTHING")
-        todo += [(sql, r) for r in conn.execute(f"SELECT rowid, {cols} FROM {name} LIMIT {rows // 2}")]
+        todo += [(sql, r) for r in conn.execute(f"SELECT rowid, {cols} FROM {name} LIMIT {rows // len(_BULK)}")]
     conn.close()
     with psycopg.connect(url, autocommit=True) as pg:
         start = time.perf_counter()
@@ -179,7 +182,6 @@ def run(chairs: int = 20, seconds: float = 60.0, backlog_s: int = 7200, naive_ro
             pg.add_login(name)
         with psycopg.connect(admin) as conn:
             version = conn.execute("SHOW server_version").fetchone()[0]
-            empty = _central_bytes(conn)
 
         ctx = multiprocessing.get_context("spawn")
         out = ctx.Queue()
@@ -192,14 +194,15 @@ def run(chairs: int = 20, seconds: float = 60.0, backlog_s: int = 7200, naive_ro
             p.join(30)
         lags = np.array([lag for chair_lags, _ in results for lag in chair_lags])
         shipped = sum(rows for _, rows in results)
-        with psycopg.connect(admin) as conn:
-            conn.execute("VACUUM")  # what the server's autovacuum does to the heartbeats' old session rows
-            central_mb_h = (_central_bytes(conn) - empty) / 1e6 / (chairs * seconds / 3600)
-        local_mb_h = sum(f.stat().st_size for f in Path(tmp).glob("bench-*.db*")) / 1e6 / (chairs * seconds / 3600)
 
         db = Path(tmp) / "backlog.db"
         backlog_rows = _backlog(db, backlog_s)
+        with psycopg.connect(admin) as conn:
+            before = _central_bytes(conn)
         batched = _batched(db, pg.url("bench-batch", "bench"), "bench-batch")
+        with psycopg.connect(admin) as conn:
+            central_mb_h = (_central_bytes(conn) - before) / 1e6 / (backlog_s / 3600)
+        local_mb_h = db.stat().st_size / 1e6 / (backlog_s / 3600)
         naive = _naive(db, pg.url("bench-naive", "bench"), naive_rows)
     p50, p99 = (np.percentile(lags, q) for q in (50, 99)) if lags.size else (float("nan"), float("nan"))
     return [
