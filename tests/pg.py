@@ -146,6 +146,47 @@ def wait_for(predicate, timeout: float, what: str, step: float = 0.2):
         time.sleep(step)
 
 
+def caught_up(rep, db: Path) -> bool:
+    """Tell whether a replicator's marks cover every row of the file."""
+    conn = sqlite3.connect(db)
+    try:
+        marks = rep.marks()
+        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                     "AND name NOT LIKE 'central%' AND name NOT LIKE 'sqlite%'"):
+            cursor = "rev" if "rev" in [c[1] for c in conn.execute(f"PRAGMA table_info({table})")] else "rowid"
+            top = conn.execute(f"SELECT MAX({cursor}) FROM {table}").fetchone()[0]
+            if top is not None and marks.get(table, 0) < top:
+                return False
+        return True
+    finally:
+        conn.close()
+
+
+def replicate(db: Path, settings, timeout: float = 30, **options):
+    """Run a Replicator on db until the store has every row; return it (stopped)."""
+    from monitor.central.replicator import Replicator
+
+    rep = Replicator(db, settings, **options)
+    rep.start()
+    try:
+        wait_for(lambda: caught_up(rep, db), timeout, "the shipment")
+    finally:
+        rep.stop()
+    return rep
+
+
+def refusal(db: Path, settings):
+    """Run a Replicator on db until the store refuses it; return that state (the replicator stopped)."""
+    from monitor.central.replicator import Replicator
+
+    rep = Replicator(db, settings)
+    rep.start()
+    try:
+        return wait_for(lambda: rep.state() if rep.state().status == "refused" else None, 20, "the refusal")
+    finally:
+        rep.stop()
+
+
 def record_process(db: Path, chair: str, central_url: str, *extra: str, seconds: float | None = None,
                    sim_path: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     """Start `infusion-monitor record --central` for a chair on a simulated oximeter (stdout: alarm JSON)."""

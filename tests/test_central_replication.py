@@ -17,11 +17,10 @@ from array import array
 from devices.sim.runner import PtySimulator
 from devices.values import sample
 from monitor.central.link import ChairSettings
-from monitor.central.replicator import Replicator
 from monitor.recorder import Recorder
 from monitor.store import Store
-from pg import (Central, CuttableLink, assert_replica_exact, central, make_central, pg_server,  # noqa: F401
-                record_process, require_postgres, wait_for)
+from pg import (CuttableLink, assert_replica_exact, central, make_central, pg_server,  # noqa: F401
+                record_process, replicate, require_postgres, wait_for)
 from bench.pgserver import PgServer
 
 
@@ -54,22 +53,6 @@ def backlog(store: Store, seconds: int, t0: float = 1.7e9) -> int:
     return sid
 
 
-def caught_up(rep: Replicator, db) -> bool:
-    """Tell whether the replicator's marks cover every row of the file."""
-    conn = sqlite3.connect(db)
-    try:
-        marks = rep.marks()
-        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                     "AND name NOT LIKE 'central%' AND name NOT LIKE 'sqlite%'"):
-            cursor = "rev" if "rev" in [c[1] for c in conn.execute(f"PRAGMA table_info({table})")] else "rowid"
-            top = conn.execute(f"SELECT MAX({cursor}) FROM {table}").fetchone()[0]
-            if top is not None and marks.get(table, 0) < top:
-                return False
-        return True
-    finally:
-        conn.close()
-
-
 def test_a_recording_arrives_exactly_and_the_closed_session_too(central, tmp_path):
     db = tmp_path / "chair.db"
     with PtySimulator("nonin", "baseline", speed=1.0) as sim:
@@ -88,17 +71,10 @@ def test_a_row_sent_twice_is_stored_once(central, tmp_path):
     store = Store(db)
     fill(store, 30)
     settings = ChairSettings(central.url("chair-a"), "chair-a")
-    first = Replicator(db, settings)
-    first.start()
-    wait_for(lambda: caught_up(first, db), 30, "the first shipment")
-    first.stop()
+    replicate(db, settings)
     store.db.execute("DELETE FROM central_marks")  # forget what was shipped: everything goes again
     store.db.conn.commit()
-    again = Replicator(db, settings)
-    again.start()
-    wait_for(lambda: caught_up(again, db), 30, "the resend")
-    again.stop()
-    assert again.state().rows > 0
+    assert replicate(db, settings).state().rows > 0
     assert_replica_exact(central, "chair-a", db)
 
 
@@ -106,10 +82,7 @@ def test_a_chair_offline_for_hours_catches_up_by_itself_in_batches(central, tmp_
     db = tmp_path / "chair.db"
     store = Store(db)
     backlog(store, 2 * 3600)  # two hours recorded before the chair was pointed at the central store
-    rep = Replicator(db, ChairSettings(central.url("chair-a"), "chair-a"), batch_rows=4000)
-    rep.start()
-    wait_for(lambda: caught_up(rep, db), 120, "the catch-up")
-    rep.stop()
+    replicate(db, ChairSettings(central.url("chair-a"), "chair-a"), timeout=120, batch_rows=4000)
     counts = assert_replica_exact(central, "chair-a", db)
     assert counts["numerics"] > 4000  # more than one batch was needed
 
@@ -119,17 +92,11 @@ def test_marks_survive_a_restart_and_only_new_rows_go(central, tmp_path):
     store = Store(db)
     fill(store, 20)
     settings = ChairSettings(central.url("chair-a"), "chair-a")
-    rep = Replicator(db, settings)
-    rep.start()
-    wait_for(lambda: caught_up(rep, db), 30, "the first shipment")
-    rep.stop()
+    rep = replicate(db, settings)
     saved = dict(store.query("SELECT tbl, mark FROM central_marks"))
     assert saved == rep.marks()
     fill(store, 5, t0=1.9e9)
-    later = Replicator(db, settings)
-    later.start()
-    wait_for(lambda: caught_up(later, db), 30, "the second shipment")
-    later.stop()
+    later = replicate(db, settings)
     new_rows = sum(len(list(store.query(f"SELECT 1 FROM {t} WHERE rowid > ?", [saved.get(t, 0)])))
                    for t in ("numerics", "waveform_chunks"))
     assert later.state().rows == new_rows + 1  # and the new session's row
@@ -142,10 +109,7 @@ def test_a_network_that_drops_mid_copy_loses_and_duplicates_nothing(central, tmp
     backlog(store, 1800)
     link = CuttableLink(central.server.port, cut_after=[150_000, 400_000, 90_000])  # three drops inside COPYs
     link.start()
-    rep = Replicator(db, ChairSettings(central.url("chair-a", port=link.port), "chair-a"), batch_rows=5000)
-    rep.start()
-    wait_for(lambda: caught_up(rep, db), 90, "the shipment through a failing link")
-    rep.stop()
+    replicate(db, ChairSettings(central.url("chair-a", port=link.port), "chair-a"), timeout=90)
     link.close()
     assert link.cuts == 3
     assert_replica_exact(central, "chair-a", db)
@@ -232,16 +196,10 @@ def test_a_store_restored_from_an_older_backup_is_refilled_by_every_chair(centra
     store = Store(db)
     fill(store, 20)
     settings = ChairSettings(central.url("chair-a"), "chair-a")
-    rep = Replicator(db, settings)
-    rep.start()
-    wait_for(lambda: caught_up(rep, db), 30, "the first shipment")
-    rep.stop()
+    replicate(db, settings)
     central.query("DELETE FROM infusion.numerics WHERE local_rowid > 10 RETURNING 1")  # the backup was older
     central.query("UPDATE infusion.meta SET value = md5(random()::text) WHERE key = 'store_uid' RETURNING 1")
-    again = Replicator(db, settings)
-    again.start()
-    wait_for(lambda: caught_up(again, db), 30, "the refill")
-    again.stop()
+    replicate(db, settings)
     assert_replica_exact(central, "chair-a", db)
 
 
@@ -258,10 +216,7 @@ def test_tables_partitioned_by_month_take_new_rows_and_resends_exactly(central, 
     store = Store(db)
     backlog(store, 900, t0=calendar.timegm((2026, 3, 31, 23, 55, 0)))  # across the end of March
     settings = ChairSettings(central.url("chair-a"), "chair-a")
-    rep = Replicator(db, settings)
-    rep.start()
-    wait_for(lambda: caught_up(rep, db), 30, "the first shipment")
-    rep.stop()
+    replicate(db, settings)
     recipe = Path(__file__).resolve().parent.parent / "docs" / "central-partition-by-month.sql"
     with psycopg.connect(central.admin, autocommit=True) as conn:
         conn.execute(recipe.read_text())
@@ -272,11 +227,7 @@ def test_tables_partitioned_by_month_take_new_rows_and_resends_exactly(central, 
     backlog(store, 60, t0=calendar.timegm((2026, 5, 2, 8, 0, 0)))  # a month without its partition yet
     store.db.execute("DELETE FROM central_marks")  # and everything is sent again
     store.db.conn.commit()
-    again = Replicator(db, settings)
-    again.start()
-    wait_for(lambda: caught_up(again, db), 30, "the second shipment")
-    again.stop()
-    assert again.state().status == "ok"
+    assert replicate(db, settings).state().status == "ok"
     assert_replica_exact(central, "chair-a", db)
     months = dict(central.query("SELECT tableoid::regclass::text, COUNT(*) FROM infusion.numerics GROUP BY 1"))
     assert months == {"infusion.numerics_2026_03": 900, "infusion.numerics_2026_04": 1800, "infusion.numerics_other": 180}

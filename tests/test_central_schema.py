@@ -8,10 +8,9 @@ import pytest
 
 from monitor.central import schema
 from monitor.central.link import ChairSettings
-from monitor.central.replicator import Replicator
 from monitor.central.schema import Table, expected_tables, local_tables, pg_type
 from monitor.store import Store
-from pg import assert_replica_exact, central, pg_server, wait_for  # noqa: F401
+from pg import assert_replica_exact, central, pg_server, refusal, replicate  # noqa: F401
 
 
 @pytest.mark.parametrize("declared, expected", [("INTEGER", "bigint"), ("int", "bigint"), ("REAL", "double precision"),
@@ -64,20 +63,14 @@ def test_a_newer_local_schema_is_refused_until_init_migrates_the_central_one(cen
                                      "value": 97.0, "quality": 0.5}],
                        "tracks": [{"session_id": sid, "source": "pulseox", "parameter": "pleth", "rate": 75.0}]})
     settings = ChairSettings(central.url("chair-a"), "chair-a")
-    rep = Replicator(db, settings)
-    rep.start()
-    state = wait_for(lambda: rep.state() if rep.state().status == "refused" else None, 20, "the refusal")
-    rep.stop()
+    state = refusal(db, settings)
     assert "central init" in state.detail and "numerics.quality" in state.detail
     assert central.query("SELECT COUNT(*) FROM infusion.numerics") == [(0,)]  # nothing half-shipped
 
     monkeypatch.setattr(schema, "expected_tables", lambda: local_tables(sqlite3.connect(db)))
     report = schema.init_central(central.admin)
     assert report.columns == ["numerics.quality"] and report.tables == ["tracks"]
-    rep = Replicator(db, settings)
-    rep.start()
-    wait_for(lambda: rep.marks().get("tracks") == 1 and rep.marks().get("numerics") == 1, 20, "the shipment")
-    rep.stop()
+    replicate(db, settings)
     assert_replica_exact(central, "chair-a", db)
     assert central.query("SELECT quality FROM infusion.numerics") == [(0.5,)]
 

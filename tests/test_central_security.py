@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from monitor.central.link import ChairSettings
-from monitor.central.replicator import Replicator
 from monitor.store import Store
-from pg import central, pg_server, wait_for  # noqa: F401
+from pg import central, pg_server, refusal, replicate  # noqa: F401
 
 
 @pytest.fixture
@@ -18,10 +17,7 @@ def two_chairs(central, tmp_path):
         sid = store.create_session(patient_id=f"P-{chair}")
         store.write_batch({"numerics": [{"session_id": sid, "t": 1.8e9 + i, "source": "pulseox", "parameter": "spo2",
                                          "value": 97.0, "unit": "%"} for i in range(10)]})
-        rep = Replicator(store.path, ChairSettings(central.url(chair), chair))
-        rep.start()
-        wait_for(lambda: rep.marks().get("numerics") == 10, 30, f"{chair}'s rows")
-        rep.stop()
+        replicate(store.path, ChairSettings(central.url(chair), chair))
     return central
 
 
@@ -90,10 +86,7 @@ def test_the_reviewer_reads_every_chair_and_writes_nothing(two_chairs):
 def test_a_replicator_under_another_chairs_name_is_refused(two_chairs, tmp_path):
     store = Store(tmp_path / "impostor.db")
     store.create_session()
-    rep = Replicator(store.path, ChairSettings(two_chairs.url("chair-a"), "chair-b"))
-    rep.start()
-    state = wait_for(lambda: rep.state() if rep.state().status == "refused" else None, 20, "the refusal")
-    rep.stop()
+    state = refusal(store.path, ChairSettings(two_chairs.url("chair-a"), "chair-b"))
     assert "connected as role 'chair-a' but this chair is 'chair-b'" in state.detail
 
 
@@ -101,9 +94,6 @@ def test_a_second_database_under_one_chair_name_is_refused(two_chairs, tmp_path)
     """A replaced laptop with a fresh file would reuse row ids: its rows must not be mistaken for resends."""
     store = Store(tmp_path / "new-laptop.db")
     store.create_session()
-    rep = Replicator(store.path, ChairSettings(two_chairs.url("chair-a"), "chair-a"))
-    rep.start()
-    state = wait_for(lambda: rep.state() if rep.state().status == "refused" else None, 20, "the refusal")
-    rep.stop()
+    state = refusal(store.path, ChairSettings(two_chairs.url("chair-a"), "chair-a"))
     assert "another database" in state.detail
-    assert state.text(0) .startswith("central: refused")
+    assert state.text(0).startswith("central: refused")

@@ -8,8 +8,9 @@ import pytest
 
 from monitor.alarms import Priority
 from monitor.central.link import ChairSettings
-from monitor.central.replicator import ReplicationState, Replicator, duration_text
+from monitor.central.replicator import ReplicationState, Replicator
 from monitor.core import MonitorCore
+from monitor.durations import duration_text
 from monitor.store import Store
 
 

@@ -13,12 +13,11 @@ from PySide6.QtWidgets import QPushButton
 from devices.sim.runner import PtySimulator
 from monitor.alarms import Priority, load_profile, profile_to_dict
 from monitor.central.link import ChairSettings
-from monitor.central.replicator import Replicator
 from monitor.central.schema import init_central
 from monitor.central.station import BpReading, ChairView, InfusionFigures, Reading, StationAlarm, infusion_figures
 from monitor.dosing import DosePlan
 from monitor.store import Store
-from pg import CuttableLink, central, pg_server, record_process, wait_for  # noqa: F401
+from pg import CuttableLink, central, pg_server, record_process, replicate  # noqa: F401
 from ui import theme
 
 SCREENS = Path(__file__).resolve().parent.parent / "screens"
@@ -31,10 +30,7 @@ def silent_chair(central, tmp_path) -> None:
     store = Store(tmp_path / "chair-c.db")
     sid = store.create_session(patient_id="P-SILENT")
     store.update_session(sid, heartbeat_utc=time.time() - 120)
-    rep = Replicator(store.path, ChairSettings(central.url("chair-c"), "chair-c"))
-    rep.start()
-    wait_for(lambda: rep.marks().get("sessions"), 20, "chair-c's session")
-    rep.stop()
+    replicate(store.path, ChairSettings(central.url("chair-c"), "chair-c"))
 
 
 def test_the_station_shows_every_chair_greys_a_silent_one_and_opens_a_session(qtbot, central, tmp_path):

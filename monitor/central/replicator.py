@@ -24,6 +24,7 @@ from typing import Any
 
 from monitor.central.link import ChairSettings, CentralError, connect, describe, explain
 from monitor.central.schema import SCHEMA, Table, central_columns, local_tables, missing, quote
+from monitor.durations import duration_text
 from monitor.store import BUSY_TIMEOUT_S
 
 log = logging.getLogger(__name__)
@@ -43,15 +44,6 @@ APP_NAME = "infusion-monitor replicator"
 #: A statement waiting longer than this for a lock fails (and is retried) instead of hanging the thread.
 LOCK_TIMEOUT = "10s"
 _COPY_TYPES = {"bigint": "int8", "double precision": "float8", "text": "text", "bytea": "bytea"}
-
-
-def duration_text(seconds: float) -> str:
-    """Say a duration briefly: '45 s', '12 min', '2 h 05 min'."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
 
 
 @dataclass(frozen=True)
