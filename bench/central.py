@@ -120,7 +120,7 @@ def _backlog(db: Path, seconds: int) -> int:
 
 
 def _batched(db: Path, url: str, chair: str) -> float:
-    """Return rows/s of the Replicator catching up on db from scratch."""
+    """Return rows/s of the Replicator catching up on db from scratch, once connected (as the baseline is)."""
     from monitor.central.link import ChairSettings
     from monitor.central.replicator import Replicator
 
@@ -128,8 +128,10 @@ def _batched(db: Path, url: str, chair: str) -> float:
     total = sum(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in _BULK)
     conn.close()
     rep = Replicator(db, ChairSettings(url, chair), interval_s=0.05)
-    start = time.perf_counter()
     rep.start()
+    while rep.state().status == "connecting":
+        time.sleep(0.001)
+    start = time.perf_counter()
     while rep.state().rows < total + 1:
         if rep.state().status == "refused":
             raise RuntimeError(rep.state().detail)
@@ -183,6 +185,16 @@ def run(chairs: int = 20, seconds: float = 60.0, backlog_s: int = 7200, naive_ro
         with psycopg.connect(admin) as conn:
             version = conn.execute("SHOW server_version").fetchone()[0]
 
+        db = Path(tmp) / "backlog.db"  # first the catch-up, on a quiet machine
+        backlog_rows = _backlog(db, backlog_s)
+        with psycopg.connect(admin) as conn:
+            before = _central_bytes(conn)
+        batched = _batched(db, pg.url("bench-batch", "bench"), "bench-batch")
+        with psycopg.connect(admin) as conn:
+            central_mb_h = (_central_bytes(conn) - before) / 1e6 / (backlog_s / 3600)
+        local_mb_h = db.stat().st_size / 1e6 / (backlog_s / 3600)
+        naive = _naive(db, pg.url("bench-naive", "bench"), naive_rows)
+
         ctx = multiprocessing.get_context("spawn")
         out = ctx.Queue()
         procs = [ctx.Process(target=_chair, args=(n, pg.url(n, "bench"), f"{tmp}/{n}.db", seconds, out))
@@ -195,15 +207,6 @@ def run(chairs: int = 20, seconds: float = 60.0, backlog_s: int = 7200, naive_ro
         lags = np.array([lag for chair_lags, _ in results for lag in chair_lags])
         shipped = sum(rows for _, rows in results)
 
-        db = Path(tmp) / "backlog.db"
-        backlog_rows = _backlog(db, backlog_s)
-        with psycopg.connect(admin) as conn:
-            before = _central_bytes(conn)
-        batched = _batched(db, pg.url("bench-batch", "bench"), "bench-batch")
-        with psycopg.connect(admin) as conn:
-            central_mb_h = (_central_bytes(conn) - before) / 1e6 / (backlog_s / 3600)
-        local_mb_h = db.stat().st_size / 1e6 / (backlog_s / 3600)
-        naive = _naive(db, pg.url("bench-naive", "bench"), naive_rows)
     p50, p99 = (np.percentile(lags, q) for q in (50, 99)) if lags.size else (float("nan"), float("nan"))
     return [
         f"postgresql: {version} (throwaway local server, fsync on)",

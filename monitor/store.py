@@ -97,16 +97,16 @@ def _replication(db: sqlite_utils.Database) -> None:
 
     central_source holds this file's identity (so a central store can tell a
     replaced chair database from the one it knows); central_marks holds, per
-    central store and table, the last rowid or rev that store has committed.
-    Tables named central_* are the replicator's own and are never shipped.
+    central store, chair name and table, the last rowid or rev that store has
+    committed. Tables named central_* are the replicator's own and are never shipped.
     """
     for table in ("patients", "sessions", "devices"):
         track_changes(db, table)
     db.executescript(
         """
         CREATE TABLE central_source (uid TEXT NOT NULL);
-        CREATE TABLE central_marks (store_uid TEXT NOT NULL, tbl TEXT NOT NULL, mark INTEGER NOT NULL,
-                                    PRIMARY KEY (store_uid, tbl));
+        CREATE TABLE central_marks (store_uid TEXT NOT NULL, chair TEXT NOT NULL, tbl TEXT NOT NULL,
+                                    mark INTEGER NOT NULL, PRIMARY KEY (store_uid, chair, tbl));
         """
     )
     db.execute("INSERT INTO central_source (uid) VALUES (?)", [uuid.uuid4().hex])

@@ -231,3 +231,14 @@ def test_tables_partitioned_by_month_take_new_rows_and_resends_exactly(central, 
     assert_replica_exact(central, "chair-a", db)
     months = dict(central.query("SELECT tableoid::regclass::text, COUNT(*) FROM infusion.numerics GROUP BY 1"))
     assert months == {"infusion.numerics_2026_03": 900, "infusion.numerics_2026_04": 1800, "infusion.numerics_other": 180}
+
+
+def test_a_renamed_chair_sends_its_whole_file_under_the_new_name(central, tmp_path):
+    """Marks belong to a chair name: a chair renamed (with its own new login) starts from the first row."""
+    db = tmp_path / "chair.db"
+    store = Store(db)
+    fill(store, 10)
+    replicate(db, ChairSettings(central.url("chair-a"), "chair-a"))
+    replicate(db, ChairSettings(central.url("chair-b"), "chair-b"))
+    assert_replica_exact(central, "chair-a", db)
+    assert_replica_exact(central, "chair-b", db)

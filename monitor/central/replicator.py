@@ -258,7 +258,8 @@ class Replicator(threading.Thread):
                     "AND application_name = %s AND pid <> pg_backend_pid()", [APP_NAME])
 
     def _load_marks(self) -> dict[str, int]:
-        rows = self._local.execute("SELECT tbl, mark FROM central_marks WHERE store_uid = ?", [self._store_uid])
+        rows = self._local.execute("SELECT tbl, mark FROM central_marks WHERE store_uid = ? AND chair = ?",
+                                   [self._store_uid, self.settings.chair])
         return dict(rows.fetchall())
 
     def _close_pg(self) -> None:
@@ -353,9 +354,9 @@ class Replicator(threading.Thread):
         try:
             self._local.execute("BEGIN IMMEDIATE")
             self._local.executemany(
-                "INSERT INTO central_marks (store_uid, tbl, mark) VALUES (?, ?, ?) "
-                "ON CONFLICT (store_uid, tbl) DO UPDATE SET mark = excluded.mark",
-                [(self._store_uid, table, mark) for table, mark in self._shipped.items()])
+                "INSERT INTO central_marks (store_uid, chair, tbl, mark) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (store_uid, chair, tbl) DO UPDATE SET mark = excluded.mark",
+                [(self._store_uid, self.settings.chair, table, mark) for table, mark in self._shipped.items()])
             self._local.execute("COMMIT")
             self._unsaved = False
         except sqlite3.OperationalError as exc:  # locked past the timeout: the marks stay in memory meanwhile
