@@ -90,10 +90,9 @@ class ReplicationState:
         failing = now - self.failing_since
         if failing < after_s:
             return None
-        if self.status == "unreachable":
-            return (f"Central store unreachable for {duration_text(failing)}: "
-                    "recording continues on this computer and is sent when it is back")
-        return f"Central store refuses this chair's data ({self.detail}): recording continues on this computer"
+        if self.status == "unreachable":  # short enough for the alarm bar; recording goes on regardless
+            return f"Central store unreachable for {duration_text(failing)}"
+        return "Central store refuses this chair's data (see the central indicator)"
 
 
 class Refused(Exception):
