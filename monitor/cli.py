@@ -21,6 +21,7 @@ from pathlib import Path
 
 from monitor import __version__
 from monitor.export.run import FORMATS
+from monitor.central.link import CENTRAL_ENV, CentralError, chair_settings
 from monitor.paths import DB_ENV, default_db, log_dir
 from monitor.store import Store, StoreError
 from monitor.timefmt import hms, zone
@@ -40,6 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     def db_arg(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--db", type=Path, default=None, help=f"session database (default: ${DB_ENV} or the user data dir)")
 
+    def central_arg(sp: argparse.ArgumentParser, what: str) -> None:
+        sp.add_argument("--central", metavar="URL", default=None,
+                        help=f"{what} (postgresql://USER@HOST/DB?sslmode=...; passwords come from ~/.pgpass)")
+
     def device_arg(sp: argparse.ArgumentParser, required: bool) -> None:
         sp.add_argument("--device", action="append", default=[], required=required, metavar="ROLE=PROTOCOL:PORT[@BAUD]",
                         help="e.g. pulseox=cms50dplus:/dev/ttyUSB0 (repeat for each device)")
@@ -47,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="open the monitor window")
     db_arg(run)
     device_arg(run, required=False)
+    central_arg(run, f"also replicate to this central store (default: ${CENTRAL_ENV} or the config file)")
 
     demo = sub.add_parser("demo", help="open the monitor on simulated devices")
     db_arg(demo)
@@ -67,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="confirm a plan outside the soft dose limits (recorded with the infusion start)")
     rec.add_argument("--profile", default="ketamine", help="alarm profile name or JSON file")
     rec.add_argument("--no-raw", action="store_true", help="do not keep the raw device bytes")
+    central_arg(rec, f"also replicate to this central store (default: ${CENTRAL_ENV} or the config file)")
 
     sim = sub.add_parser("simulate", help="simulate a device on a pseudo-terminal; prints its path first")
     sim.add_argument("--protocol", required=True)
@@ -77,6 +84,19 @@ def _parser() -> argparse.ArgumentParser:
     ses = sub.add_parser("sessions", help="list recorded sessions")
     db_arg(ses)
     selection_args(ses)
+    central_arg(ses, "list every chair's sessions in this central store instead of the local file")
+
+    cen = sub.add_parser("central", help="set up the clinic's central PostgreSQL store")
+    cen_sub = cen.add_subparsers(dest="central_command", required=True)
+    init = cen_sub.add_parser("init", help="create or migrate the central schema, its roles and logins")
+    init.add_argument("url", metavar="URL", help="the database, as an administrator (postgresql://admin@HOST/DB)")
+    init.add_argument("--chair", action="append", default=[], metavar="NAME",
+                      help="create the login of a chair (its role name is the chair's name; repeat)")
+    init.add_argument("--reviewer", action="append", default=[], metavar="NAME",
+                      help="create a read-only login for a reviewer or the station (repeat)")
+
+    sta = sub.add_parser("station", help="open the central station: every chair of the clinic, read-only")
+    central_arg(sta, f"the central store, as a reviewer login (default: ${CENTRAL_ENV} or the config file)")
 
     rep = sub.add_parser("replay", help="parse a session's captured device bytes again into a new session")
     db_arg(rep)
@@ -175,24 +195,59 @@ def _resolve(sessions, ref: str):
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
-    rows = _selected(_open_sessions(args.db), args)
+    if args.central:
+        from monitor.central.link import check_url
+        from monitor.central.reader import CentralStore
+
+        check_url(args.central)
+        with CentralStore(args.central) as central:
+            rows = central.sessions()
+    else:
+        rows = _selected(_open_sessions(args.db), args)
     if not rows:
         chosen = args.patient or args.since or args.until
         print("no sessions match" if chosen else "no sessions recorded yet")
         return 0
-    print(f"{'id':>4}  {'patient':<12} {'started':<19} {'duration':>8}  {'state':<11} note")
+    width = max(4, *(len(r.ref) for r in rows))
+    print(f"{'id':>{width}}  {'patient':<12} {'started':<19} {'duration':>8}  {'state':<11} note")
     for r in rows:
         tz = zone(r.tz)
         started = datetime.fromtimestamp(r.started_utc, tz).strftime("%Y-%m-%d %H:%M:%S")
         dur = "" if r.duration_s is None else hms(r.duration_s)
         note = r.end_reason if r.state == "interrupted" else ""
-        print(f"{r.ref:>4}  {printable(r.patient_id or '-'):<12} {started:<19} {dur:>8}  {r.state:<11} {note}")
+        print(f"{r.ref:>{width}}  {printable(r.patient_id or '-'):<12} {started:<19} {dur:>8}  {r.state:<11} {note}")
     return 0
 
 
 def printable(text: str) -> str:
     """Escape what a terminal would interpret (control characters, escape sequences) in stored text."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def cmd_central(args: argparse.Namespace) -> int:
+    from monitor.central.link import check_url, describe
+    from monitor.central.schema import init_central
+
+    check_url(args.url)
+    report = init_central(args.url, chairs=args.chair, reviewers=args.reviewer)
+    print(f"central store {describe(args.url)}:")
+    for line in report.lines():
+        print(f"  {line}")
+    if report.chairs or report.reviewers:
+        print("  new logins have no password: set one with psql's \\password NAME (or use certificates), "
+              "and put it in that computer's ~/.pgpass")
+    return 0
+
+
+def replicator_for(settings, store: Store):
+    """Return a Replicator (not started) of store to the central store of settings (a ChairSettings), or None."""
+    if settings is None:
+        return None
+    from monitor.central.link import describe
+    from monitor.central.replicator import Replicator
+
+    print(f"replicating to the central store {describe(settings.url)} as chair {settings.chair}", file=sys.stderr)
+    return Replicator(store.path, settings)
 
 
 def cmd_export(args: argparse.Namespace, pdf=None) -> int:
@@ -414,9 +469,11 @@ def cmd_record(args: argparse.Namespace) -> int:
     if args.duration is not None and not args.duration > 0:
         raise UserError("--duration must be a positive number of seconds")
     plan = _checked_plan(args)  # before the store: a refused plan leaves no trace
+    settings = chair_settings(args.central)  # so does a refused central store address
     store = _open_store(args.db)
+    central = replicator_for(settings, store)
     try:
-        core = MonitorCore(store, specs, profile=args.profile, capture_raw=not args.no_raw)
+        core = MonitorCore(store, specs, profile=args.profile, capture_raw=not args.no_raw, central=central)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     stop = _StopSignal()
@@ -447,6 +504,10 @@ def cmd_record(args: argparse.Namespace) -> int:
         reason = "stopped by signal"
     core.stop(reason)
     print(f"session {sid} closed ({reason})", file=sys.stderr)
+    if central is not None:
+        state = central.state()
+        print(f"{state.text(time.time())}, {state.rows} rows sent"
+              + ("" if state.healthy(time.time()) else "; the rest is sent at the next start"), file=sys.stderr)
     return 0
 
 
@@ -469,8 +530,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 COMMANDS = {"record": cmd_record, "simulate": cmd_simulate, "sessions": cmd_sessions, "export": cmd_export,
             "replay": cmd_replay, "outcome": cmd_outcome, "import": cmd_import, "probe": cmd_probe, "send": cmd_send,
-            "summary": cmd_summary}
-WINDOW_COMMANDS = ("run", "demo")
+            "summary": cmd_summary, "central": cmd_central}
+WINDOW_COMMANDS = ("run", "demo", "station")
 
 
 def _log_to_file() -> Path:
@@ -496,7 +557,7 @@ def main(argv: list[str] | None = None, window: Callable[[argparse.Namespace], i
         if args.command == "export":
             return cmd_export(args, pdf)
         return COMMANDS[args.command](args)
-    except (UserError, StoreError) as exc:
+    except (UserError, StoreError, CentralError) as exc:
         print(f"infusion-monitor: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

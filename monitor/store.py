@@ -148,8 +148,45 @@ def _v3(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE patients ADD COLUMN settings TEXT")
 
 
+def track_changes(db: sqlite_utils.Database, table: str) -> None:
+    """Give a table whose rows change (not only grow) a `rev` column that rises on every insert and update.
+
+    The central replicator ships a table with a `rev` column by rev (upserting
+    changed rows) and every other table by rowid, so a migration that adds a
+    mutable table calls this for it. Revs are assigned inside the writing
+    transaction; SQLite has one writer at a time, so they rise in commit order.
+    """
+    db.execute(f"ALTER TABLE {table} ADD COLUMN rev INTEGER NOT NULL DEFAULT 0")
+    db.execute(f"UPDATE {table} SET rev = rowid")
+    db.execute(f"CREATE INDEX {table}_rev ON {table} (rev)")
+    bump = f"UPDATE {table} SET rev = (SELECT MAX(rev) FROM {table}) + 1 WHERE rowid = NEW.rowid"
+    db.execute(f"CREATE TRIGGER {table}_rev_insert AFTER INSERT ON {table} BEGIN {bump}; END")
+    db.execute(f"CREATE TRIGGER {table}_rev_update AFTER UPDATE ON {table} WHEN NEW.rev = OLD.rev BEGIN {bump}; END")
+
+
+def _v4(db: sqlite_utils.Database) -> None:
+    """Prepare the file for the central replicator: change counters on the mutable tables, its marks.
+
+    central_source holds this file's identity (so a central store can tell a
+    replaced chair database from the one it knows); central_marks holds, per
+    central store, chair name and table, the last rowid or rev that store has
+    committed. Tables named central_* are the replicator's own and are never shipped.
+    """
+    for table in ("patients", "sessions", "devices"):
+        track_changes(db, table)
+    _script(
+        db,
+        """
+        CREATE TABLE central_source (uid TEXT NOT NULL);
+        CREATE TABLE central_marks (store_uid TEXT NOT NULL, chair TEXT NOT NULL, tbl TEXT NOT NULL,
+                                    mark INTEGER NOT NULL, PRIMARY KEY (store_uid, chair, tbl));
+        """
+    )
+    db.execute("INSERT INTO central_source (uid) VALUES (?)", [uuid.uuid4().hex])
+
+
 #: Migrations in order; index i upgrades user_version i to i + 1. Append, never edit.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

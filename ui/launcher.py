@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from monitor import cli
+from monitor.central.link import CENTRAL_ENV, central_url, chair_settings
 from monitor.paths import default_db
 from ui.preflight import display_problem
 
@@ -23,10 +24,18 @@ def open_window(args: argparse.Namespace) -> int:
         from ui.app import run_app
     except ImportError as exc:
         raise cli.UserError(f"the window cannot start: {exc} (install the Qt libraries, see README)") from None
+    if args.command == "station":
+        from ui.station import run_station
+
+        url = central_url(args.central)
+        if url is None:
+            raise cli.UserError(f"the station needs the central store: give --central URL (or set ${CENTRAL_ENV})")
+        return run_station(url)
     if args.command == "demo":
         return run_app(db=args.db or default_db(), specs=[], demo_protocol=args.protocol,
                        scenario=args.scenario, speed=args.speed)
-    return run_app(db=args.db or default_db(), specs=cli.device_specs(args.device))
+    specs = cli.device_specs(args.device)
+    return run_app(db=args.db or default_db(), specs=specs, central=chair_settings(args.central))
 
 
 def render_pdf(source, meta, path, paper, clinic, progress=None) -> int:

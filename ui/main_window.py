@@ -82,6 +82,9 @@ class MainWindow(QMainWindow):
         self.devices_label = QLabel("")
         self.devices_label.setFont(theme.font(15))
         self.devices_label.setStyleSheet(f"color: {theme.DIM};")
+        self.central_label = QLabel("")  # replication to the clinic's central store, when there is one
+        self.central_label.setFont(theme.font(15, bold=True))
+        self.central_label.setVisible(core.central is not None)
         notice = QLabel("Not a certified medical device")
         notice.setFont(theme.font(15, bold=True))
         notice.setStyleSheet("color: #ffb347;")
@@ -111,6 +114,7 @@ class MainWindow(QMainWindow):
         body.addLayout(tiles, 4)
         footer = QHBoxLayout()
         footer.addWidget(self.devices_label, 1)
+        footer.addWidget(self.central_label)
         footer.addWidget(notice)
         root = QVBoxLayout()
         root.setContentsMargins(6, 6, 6, 6)
@@ -160,6 +164,7 @@ class MainWindow(QMainWindow):
             self.trend.show_snapshot(snap)
             self.trend.show_events(self.core.timeline_events())
             self._show_devices()
+            self._show_central()
         self._frame += 1
         self._show_vital(self.spo2, snap, "spo2", "spo2")
         self._show_vital(self.pulse, snap, "pulse_rate", "pulse_rate")
@@ -220,6 +225,15 @@ class MainWindow(QMainWindow):
             age = "" if d.last_data_age_s is None or d.state == "connected" else f", last data {age_text(d.last_data_age_s)}"
             parts.append(f"{d.role}: {d.protocol} on {d.port} — {d.state}{age}")
         self.devices_label.setText("   |   ".join(parts) or "no devices")
+
+    def _show_central(self) -> None:
+        state = self.core.central_state()
+        if state is None:
+            return
+        now = time.time()
+        self.central_label.setText(state.text(now))
+        colour = theme.DIM if state.healthy(now) else theme.ALARM_BG[Priority.LOW]
+        self.central_label.setStyleSheet(f"color: {colour};")
 
     # --- commands ----------------------------------------------------------------------------
 

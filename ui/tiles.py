@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel
 
 from monitor.alarms import Priority
+from monitor.durations import duration_text
 from ui import theme
 
 #: After this long without a new value a numeric is shown greyed with its age.
@@ -18,12 +19,8 @@ STALE_AFTER_S = 10.0
 
 
 def age_text(age_s: float) -> str:
-    """Say how old a value is in the shortest readable way ('45 s', '12 min', '2 h 05')."""
-    if age_s < 90:
-        return f"{age_s:.0f} s ago"
-    if age_s < 3600:
-        return f"{age_s / 60:.0f} min ago"
-    return f"{int(age_s // 3600)} h {int(age_s % 3600 // 60):02d} ago"
+    """Say how old a value is in the shortest readable way ('45 s ago', '12 min ago', '2 h 05 min ago')."""
+    return f"{duration_text(age_s)} ago"
 
 
 class Tile(QFrame):
