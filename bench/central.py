@@ -47,8 +47,9 @@ def _chair(name: str, url: str, db: str, seconds: float, out) -> None:
 
     def timed_write(rows, session_id=None, heartbeat=None) -> None:
         write(rows, session_id, heartbeat)
-        tops = {t: next(store.query(f"SELECT MAX({'rev' if t == 'sessions' else 'rowid'}) FROM {t}"))[0] or 0
-                for t in ("numerics", "waveform_chunks", "raw_bytes", "sessions")}
+        with store.lock:
+            tops = {t: store.db.execute(f"SELECT MAX({'rev' if t == 'sessions' else 'rowid'}) FROM {t}").fetchone()[0]
+                    or 0 for t in ("numerics", "waveform_chunks", "raw_bytes", "sessions")}
         commits.append((time.time(), tops))
 
     store.write_batch = timed_write  # type: ignore[method-assign]

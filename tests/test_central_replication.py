@@ -22,6 +22,7 @@ from monitor.store import Store
 from pg import (CuttableLink, assert_replica_exact, central, make_central, pg_server,  # noqa: F401
                 record_process, replicate, require_postgres, wait_for)
 from bench.pgserver import PgServer
+from stored import rows
 
 
 def fill(store: Store, seconds: int, t0: float = 1.8e9) -> int:
@@ -47,8 +48,9 @@ def backlog(store: Store, seconds: int, t0: float = 1.7e9) -> int:
         "numerics": [{"session_id": sid, "t": t0 + s, "source": "pulseox", "parameter": p, "value": v + s % 7,
                       "unit": u} for s in range(seconds)
                      for p, v, u in (("spo2", 90.0, "%"), ("pulse_rate", 60.0, "/min"), ("perfusion_index", 1.25, "%"))],
-        "waveform_chunks": [{"session_id": sid, "source": "pulseox", "parameter": "pleth", "t0": t0 + s,
-                             "t1": t0 + s + 74 / 75, "n": 75, "samples": wave} for s in range(seconds)]})
+        "tracks": [{"session_id": sid, "track": 1, "source": "pulseox", "parameter": "pleth", "unit": "1", "rate": 75.0}],
+        "waveform_chunks": [{"session_id": sid, "track": 1, "t0": t0 + s, "t1": t0 + s + 74 / 75, "n": 75,
+                             "samples": wave} for s in range(seconds)]})
     store.close_session(sid)
     return sid
 
@@ -93,12 +95,12 @@ def test_marks_survive_a_restart_and_only_new_rows_go(central, tmp_path):
     fill(store, 20)
     settings = ChairSettings(central.url("chair-a"), "chair-a")
     rep = replicate(db, settings)
-    saved = dict(store.query("SELECT tbl, mark FROM central_marks"))
+    saved = dict(rows(db, "SELECT tbl, mark FROM central_marks"))
     assert saved == rep.marks()
     fill(store, 5, t0=1.9e9)
     later = replicate(db, settings)
-    new_rows = sum(len(list(store.query(f"SELECT 1 FROM {t} WHERE rowid > ?", [saved.get(t, 0)])))
-                   for t in ("numerics", "waveform_chunks"))
+    new_rows = sum(len(rows(db, f"SELECT 1 FROM {t} WHERE rowid > ?", [saved.get(t, 0)]))
+                   for t in ("numerics", "waveform_chunks", "tracks"))
     assert later.state().rows == new_rows + 1  # and the new session's row
     assert_replica_exact(central, "chair-a", db)
 

@@ -58,10 +58,10 @@ def test_a_newer_local_schema_is_refused_until_init_migrates_the_central_one(cen
     store = Store(db)
     sid = store.create_session()
     store.db.execute("ALTER TABLE numerics ADD COLUMN quality REAL")  # as a future local migration would
-    store.db.execute("CREATE TABLE tracks (session_id INTEGER NOT NULL, source TEXT, parameter TEXT, rate REAL)")
+    store.db.execute("CREATE TABLE annotations (session_id INTEGER NOT NULL, t REAL NOT NULL, text TEXT)")
     store.write_batch({"numerics": [{"session_id": sid, "t": 1.0, "source": "pulseox", "parameter": "spo2",
                                      "value": 97.0, "quality": 0.5}],
-                       "tracks": [{"session_id": sid, "source": "pulseox", "parameter": "pleth", "rate": 75.0}]})
+                       "annotations": [{"session_id": sid, "t": 2.0, "text": "note"}]})
     settings = ChairSettings(central.url("chair-a"), "chair-a")
     state = refusal(db, settings)
     assert "central init" in state.detail and "numerics.quality" in state.detail
@@ -69,7 +69,7 @@ def test_a_newer_local_schema_is_refused_until_init_migrates_the_central_one(cen
 
     monkeypatch.setattr(schema, "expected_tables", lambda: local_tables(sqlite3.connect(db)))
     report = schema.init_central(central.admin)
-    assert report.columns == ["numerics.quality"] and report.tables == ["tracks"]
+    assert report.columns == ["numerics.quality"] and report.tables == ["annotations"]
     replicate(db, settings)
     assert_replica_exact(central, "chair-a", db)
     assert central.query("SELECT quality FROM infusion.numerics") == [(0.5,)]

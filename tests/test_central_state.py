@@ -12,6 +12,7 @@ from monitor.central.replicator import ReplicationState, Replicator
 from monitor.core import MonitorCore
 from monitor.durations import duration_text
 from monitor.store import Store
+from stored import rows
 
 
 def test_indicator_words():
@@ -86,7 +87,7 @@ def test_the_core_raises_a_low_technical_alarm_and_clears_it(tmp_path):
     finally:
         core.stop()
     assert fake.stopped
-    events = [r[0] for r in core.store.query("SELECT event FROM alarms WHERE condition = 'central' ORDER BY t")]
+    events = [r[0] for r in rows(core.store.path, "SELECT event FROM alarms WHERE condition = 'central' ORDER BY t")]
     assert events == ["raised", "cleared"]  # the message's minutes update in place, not as new events
 
 
