@@ -21,7 +21,7 @@ from pathlib import Path
 
 from monitor import __version__
 from monitor.export.run import FORMATS
-from monitor.central.link import CENTRAL_ENV, CentralError, chair_settings
+from monitor.central.link import CENTRAL_ENV, CentralError, central_url, chair_settings
 from monitor.paths import DB_ENV, default_db, log_dir
 from monitor.store import Store, StoreError
 from monitor.timefmt import hms, zone
@@ -37,13 +37,6 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="infusion-monitor", description=f"Ketamine infusion monitor and chart. {NOTICE}")
     p.add_argument("--version", action="version", version=f"infusion-monitor {__version__}")
     sub = p.add_subparsers(dest="command")
-
-    def db_arg(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--db", type=Path, default=None, help=f"session database (default: ${DB_ENV} or the user data dir)")
-
-    def central_arg(sp: argparse.ArgumentParser, what: str) -> None:
-        sp.add_argument("--central", metavar="URL", default=None,
-                        help=f"{what} (postgresql://USER@HOST/DB?sslmode=...; passwords come from ~/.pgpass)")
 
     def device_arg(sp: argparse.ArgumentParser, required: bool) -> None:
         sp.add_argument("--device", action="append", default=[], required=required, metavar="ROLE=PROTOCOL:PORT[@BAUD]",
@@ -82,9 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=1)
 
     ses = sub.add_parser("sessions", help="list recorded sessions")
-    db_arg(ses)
+    source_args(ses)
     selection_args(ses)
-    central_arg(ses, "list every chair's sessions in this central store instead of the local file")
 
     cen = sub.add_parser("central", help="set up the clinic's central PostgreSQL store")
     cen_sub = cen.add_subparsers(dest="central_command", required=True)
@@ -110,8 +102,8 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--user", default="import", help="who entered it (default: import)")
 
     summ = sub.add_parser("summary", help="print a session's review summary")
-    db_arg(summ)
-    summ.add_argument("--session", required=True, help="session id or 'latest'")
+    source_args(summ)
+    summ.add_argument("--session", required=True, help=SESSION_HELP)
     summ.add_argument("--format", choices=["json", "text"], default="text")
 
     imp = sub.add_parser("import", help="parse a file of device-to-host bytes (a serial capture) into a new session")
@@ -124,8 +116,8 @@ def _parser() -> argparse.ArgumentParser:
     probe.add_argument("--seconds", type=float, default=3.0, help="listening time per protocol and port (default 3)")
 
     exp = sub.add_parser("export", help="export a session, or several into a folder (one file each)")
-    db_arg(exp)
-    exp.add_argument("--session", default=None, help="session id or 'latest'")
+    source_args(exp)
+    exp.add_argument("--session", default=None, help=SESSION_HELP)
     selection_args(exp)
     exp.add_argument("--format", required=True, choices=list(FORMATS))
     exp.add_argument("-o", "--output", type=Path, default=None,
@@ -140,14 +132,33 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--clinic", default="", help="clinic name printed in the PDF header")
 
     snd = sub.add_parser("send", help="send a session as HL7 v2 over MLLP to a clinic's interface engine")
-    db_arg(snd)
-    snd.add_argument("--session", required=True, help="session id or 'latest'")
+    source_args(snd)
+    snd.add_argument("--session", required=True, help=SESSION_HELP)
     snd.add_argument("--to", required=True, metavar="mllp://HOST:PORT")
     snd.add_argument("--per", default="session", choices=["session", "event"])
     snd.add_argument("--facility", default="", help="sending facility (MSH-4)")
     snd.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each acknowledgement")
     snd.add_argument("--retries", type=int, default=2, help="tries more when no acknowledgement comes")
     return p
+
+
+SESSION_HELP = "session id (CHAIR:ID on a central store), session uid, or 'latest'"
+
+
+def db_arg(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--db", type=Path, default=None, help=f"session database (default: ${DB_ENV} or the user data dir)")
+
+
+def central_arg(sp: argparse.ArgumentParser, what: str) -> None:
+    sp.add_argument("--central", metavar="URL", default=None,
+                    help=f"{what} (postgresql://USER@HOST/DB?sslmode=...; passwords come from ~/.pgpass)")
+
+
+def source_args(sp: argparse.ArgumentParser) -> None:
+    """Add --db and --central to a reading command (see _open_source)."""
+    db_arg(sp)
+    central_arg(sp, f"read every chair's sessions from this central store (default unless --db is given: "
+                    f"${CENTRAL_ENV} or the config file, if set)")
 
 
 def selection_args(sp: argparse.ArgumentParser) -> None:
@@ -187,6 +198,28 @@ def _open_sessions(path: Path | None):
     return SqliteSessions(path or default_db())
 
 
+def _open_source(args: argparse.Namespace):
+    """Open where a reading command (sessions, summary, export, send, course, review) reads sessions.
+
+    --db reads that file; --central that central store; without either, the
+    central store configured for this computer ($INFUSION_MONITOR_CENTRAL or the
+    config file) if there is one, else the default file. Returns a SessionSource.
+    """
+    if args.db is not None and args.central:
+        raise UserError("give --db or --central, not both")
+    url = None if args.db is not None else central_url(args.central)
+    if url is None:
+        return _open_sessions(args.db)
+    from monitor.central.reader import CentralSessions
+
+    try:
+        return CentralSessions(url)
+    except CentralError as exc:
+        if args.central:
+            raise
+        raise CentralError(f"{exc} (the configured central store; give --db to read this computer's file)") from None
+
+
 def _resolve(sessions, ref: str):
     try:
         return sessions.resolve(ref)
@@ -195,15 +228,7 @@ def _resolve(sessions, ref: str):
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
-    if args.central:
-        from monitor.central.link import check_url
-        from monitor.central.reader import CentralStore
-
-        check_url(args.central)
-        with CentralStore(args.central) as central:
-            rows = central.sessions()
-    else:
-        rows = _selected(_open_sessions(args.db), args)
+    rows = _selected(_open_source(args), args)
     if not rows:
         chosen = args.patient or args.since or args.until
         print("no sessions match" if chosen else "no sessions recorded yet")
@@ -255,7 +280,7 @@ def cmd_export(args: argparse.Namespace, pdf=None) -> int:
     from monitor.export import ExportError
     from monitor.export.run import Options, export_session, export_sessions, to_stdout
 
-    sessions = _open_sessions(args.db)
+    sessions = _open_source(args)
     options = Options(args.bundle, args.per, args.facility, args.paper, pdf, args.clinic)
     several = args.patient is not None or args.since is not None or args.until is not None
     try:
@@ -294,7 +319,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         raise UserError("--timeout must be above 0 s and --retries 0 or more")
     try:
         dest = Destination.parse(args.to)
-        sessions = _open_sessions(args.db)
+        sessions = _open_source(args)
         meta = _resolve(sessions, args.session)
         texts = messages(sessions, meta, args.per, args.facility)
         for n, text in enumerate(texts, start=1):
@@ -310,7 +335,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     """Print the review summary of one session (JSON keys in the review issue; null when absent)."""
     from monitor.summary import summarize
 
-    sessions = _open_sessions(args.db)
+    sessions = _open_source(args)
     summary = summarize(sessions, _resolve(sessions, args.session))
     print(json.dumps(summary.to_json(), indent=2) if args.format == "json" else summary.text())
     return 0

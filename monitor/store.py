@@ -385,7 +385,8 @@ class Store:
                                    "WHERE state = 'running'").fetchall()
             for sid, pid, shost, heartbeat, started in rows:
                 if process_gone(pid, shost, heartbeat or started):
-                    last = last_data_t(self.db.conn, sid) or heartbeat or started
+                    last = last_data_t(lambda sql, args: self.db.execute(sql, args).fetchall(), "session_id = ?",
+                                       [sid]) or heartbeat or started
                     self.db.execute(
                         "UPDATE sessions SET state = 'interrupted', ended_utc = ?, end_reason = ? WHERE id = ?",
                         [last, INTERRUPTED_REASON, sid],
@@ -425,21 +426,28 @@ def process_gone(pid: int | None, host: str | None, heartbeat: float) -> bool:
     """Tell whether the process that recorded a running session is gone.
 
     On this host a dead pid is proof enough; a session of another host (a shared
-    folder) counts as gone when its heartbeat is older than STALE_HEARTBEAT_S.
+    folder) counts as gone when its heartbeat is stale.
     """
     if host == socket.gethostname() and pid:
         return pid != os.getpid() and not _pid_alive(pid)
+    return heartbeat_stale(heartbeat)
+
+
+def heartbeat_stale(heartbeat: float) -> bool:
+    """Tell whether a running session's heartbeat (UTC epoch s) is older than STALE_HEARTBEAT_S."""
     return time.time() - heartbeat > STALE_HEARTBEAT_S
 
 
-def last_data_t(conn: sqlite3.Connection, session_id: int) -> float | None:
-    """Return the time (UTC epoch s) of a session's last stored value or alarm, None if it has none."""
-    best = None
-    for table, col in (("numerics", "t"), ("waveform_chunks", "t1"), ("nibp", "t"), ("alarms", "t")):
-        value = conn.execute(f"SELECT MAX({col}) FROM {table} WHERE session_id = ?", [session_id]).fetchone()[0]
-        if value is not None and (best is None or value > best):
-            best = value
-    return best
+def last_data_t(rows: Callable[[str, list], list[tuple]], where: str, args: list) -> float | None:
+    """Return the time (UTC epoch s) of a session's last stored value or alarm, None if it has none.
+
+    rows runs one query (? placeholders) and returns its rows; where, with its
+    args, selects the session's rows of a table (e.g. "session_id = ?"), so
+    the central store asks the same with its chair.
+    """
+    times = [rows(f"SELECT MAX({col}) FROM {table} WHERE {where}", args)[0][0]
+             for table, col in (("numerics", "t"), ("waveform_chunks", "t1"), ("nibp", "t"), ("alarms", "t"))]
+    return max((t for t in times if t is not None), default=None)
 
 
 def private_file(path: Path) -> None:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QFrame, QGridLayout, QLabel, QMainWi
 
 from monitor.alarms import Priority
 from monitor.central.link import CentralError, describe
-from monitor.central.reader import CentralStore
+from monitor.central.reader import CentralSessions
 from monitor.central.station import ChairView, chair_views
 from ui import theme
 from ui.tiles import age_text, value_text
@@ -40,11 +40,11 @@ class StationPoller(QThread):
         self.refresh_ms = refresh_ms
 
     def run(self) -> None:
-        central: CentralStore | None = None
+        central: CentralSessions | None = None
         while not self.isInterruptionRequested():
             try:
                 if central is None:
-                    central = CentralStore(self.url)
+                    central = CentralSessions(self.url)
                 self.sigViews.emit(chair_views(central, time.time()))
             except CentralError as exc:
                 self.sigError.emit(str(exc))

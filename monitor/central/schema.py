@@ -91,11 +91,12 @@ def local_tables(conn: sqlite3.Connection) -> list[Table]:
         if clash:
             raise ValueError(f"table {name} has a column named {', '.join(clash)}, which the central store adds")
         indexes = []
+        # every index, a primary key's or a unique constraint's too (e.g. tracks' (session_id, track)), becomes
+        # a plain central index after chair_id: uniqueness is the chair's to keep, the store keys on local_rowid
         for index in conn.execute(f"PRAGMA index_list({quote(name)})").fetchall():
-            if index[3] == "c":  # created by CREATE INDEX (not a primary key or unique constraint)
-                cols = tuple(r[2] for r in conn.execute(f"PRAGMA index_info({quote(index[1])})"))
-                if all(cols):  # expression indexes have no column names
-                    indexes.append(cols)
+            cols = tuple(r[2] for r in conn.execute(f"PRAGMA index_info({quote(index[1])})"))
+            if all(cols):  # expression indexes have no column names
+                indexes.append(cols)
         tables.append(Table(name, columns, tuple(indexes)))
     return tables
 

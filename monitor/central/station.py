@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitor.alarms import Priority
-from monitor.central.reader import CentralStore
+from monitor.central.reader import CentralSessions
 from monitor.central.schema import SCHEMA
 from monitor.dosing import DoseError, DosePlan
 
@@ -114,7 +114,7 @@ def infusion_figures(events: list[dict[str, Any]], plan: DosePlan, now: float) -
     return InfusionFigures(state, elapsed, max(0.0, left_ml) / rate * 3600 if rate > 0 else None)
 
 
-def chair_views(central: CentralStore, now: float) -> list[ChairView]:
+def chair_views(central: CentralSessions, now: float) -> list[ChairView]:
     """Read every chair's tile from the store in a handful of queries (a 20-chair clinic in well under 1 s)."""
     current = central.query(
         f"SELECT c.chair_id, s.id, s.patient_id, s.state, s.heartbeat_utc, s.weight_kg, s.dose_mg_per_kg, "
