@@ -275,10 +275,8 @@ class SqlSessions(SessionSource):
             if not rows:
                 raise ValueError(f"there are no sessions in {self.place} yet")
             return self._meta(rows[0])
-        rows = self._rows(self._select_sessions("s.uid = ?"), [ref]) if _UID.fullmatch(ref) else []
-        if not rows:
-            where, args = self._named(ref)
-            rows = self._rows(self._select_sessions(where), args)
+        where, args = ("s.uid = ?", [ref]) if _UID.fullmatch(ref) else self._named(ref)
+        rows = self._rows(self._select_sessions(where), args)
         if not rows:
             raise ValueError(f"there is no session {ref} in {self.place}")
         return self._meta(rows[0])
