@@ -3,9 +3,10 @@
 A stored session is read as typed values: its metadata, devices, waveform
 tracks, journal records (monitor.records), alarm log (AlarmEvent), BP results
 (NibpResult) and device conditions, plus the bulk data (numerics, waveform
-chunks, raw bytes) by time range. `SessionSource` is the interface; this module
-implements it over a local SQLite file (`SqliteSessions`), and the central store
-implements it over PostgreSQL, so every reader works on either.
+chunks, raw bytes) by time range. `SessionSource` is the interface;
+`SqlSessions` holds its queries once, and two backends run them: a local
+SQLite file (`SqliteSessions`, here) and the central PostgreSQL store
+(monitor.central.reader.CentralSessions), so every reader works on either.
 
 Reading never writes: the file is opened read-only (it works on read-only
 media, beside a recorder writing in WAL mode, and never blocks it), a file of

@@ -215,3 +215,18 @@ def test_the_configured_central_store_is_read_unless_db_is_given(chairs, capsys,
     monkeypatch.setenv("INFUSION_MONITOR_CENTRAL", central.url("desk").replace(f":{central.server.port}/", ":1/"))
     code, _, err = cli_run(capsys, "sessions")
     assert code == 2 and "give --db to read this computer's file" in one_line(err)
+
+
+def test_the_pdf_report_from_the_central_store_reads_as_the_files(chairs, qapp, capsys, tmp_path):
+    pypdf = pytest.importorskip("pypdf")
+    from ui import launcher
+
+    central, db = chairs
+    texts = []
+    for where in (("--db", str(db), "--session", "3"), ("--central", central.url("desk"), "--session", "chair-a:3")):
+        out = tmp_path / f"{len(texts)}.pdf"
+        code = launcher.main(["export", *where, "--format", "pdf", "-o", str(out)])
+        assert code == 0, capsys.readouterr().err
+        texts.append(" ".join(" ".join(page.extract_text().split()) for page in pypdf.PdfReader(str(out)).pages))
+    assert "Ada Lovelace" in texts[0] and "chair-a:3" in texts[1]
+    assert texts[1].replace("chair-a:3", "3") == texts[0]

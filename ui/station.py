@@ -212,8 +212,9 @@ def run_station(url: str) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("infusion-monitor station")
     window = StationWindow(url)
+    # the review window will open the session here; until it exists, say which command shows it
     window.sigOpenSession.connect(lambda ref: window.statusBar().showMessage(
-        f"session {ref}: open it with  infusion-monitor review --central URL --session {ref}", 15000))
+        f"session {ref}: infusion-monitor summary --central URL --session {ref}  (or export it)", 15000))
     window.resize(1320, 820)
     window.show()
     return app.exec()
