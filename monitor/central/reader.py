@@ -19,7 +19,7 @@ from monitor.session_record import SessionMeta, SqlSessions
 from monitor.store import heartbeat_stale
 
 #: The end reason of a running session whose chair stopped sending: the store cannot tell why.
-SILENT_REASON = "the chair stopped sending (its recording stopped, or its network is down)"
+SILENT_REASON = "no data from the chair: its recording stopped or its network is down"
 
 
 class CentralSessions(SqlSessions):
