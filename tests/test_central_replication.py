@@ -51,7 +51,8 @@ def backlog(store: Store, seconds: int, t0: float = 1.7e9) -> int:
         "numerics": [{"session_id": sid, "t": t0 + s, "source": "pulseox", "parameter": p, "value": v + s % 7,
                       "unit": u} for s in range(seconds)
                      for p, v, u in (("spo2", 90.0, "%"), ("pulse_rate", 60.0, "/min"), ("perfusion_index", 1.25, "%"))],
-        "tracks": [{"session_id": sid, "track": 1, "source": "pulseox", "parameter": "pleth", "unit": "1", "rate": 75.0}],
+        "tracks": [{"session_id": sid, "track": 1, "source": "pulseox", "parameter": "pleth", "unit": "1",
+                    "rate": 75.0}],
         "waveform_chunks": [{"session_id": sid, "track": 1, "t0": t0 + s, "t1": t0 + s + 74 / 75, "n": 75,
                              "samples": wave} for s in range(seconds)]})
     store.close_session(sid)

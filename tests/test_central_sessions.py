@@ -195,7 +195,8 @@ def test_reading_errors_are_one_line(chairs, capsys):
     desk = central.url("desk")
     code, _, err = cli_run(capsys, "summary", "--central", desk, "--session", "12")
     assert code == 2 and "is not CHAIR:ID" in one_line(err)
-    code, _, err = cli_run(capsys, "export", "--central", desk, "--db", str(db), "--session", "latest", "--format", "csv")
+    code, _, err = cli_run(capsys, "export", "--central", desk, "--db", str(db), "--session", "latest", "--format",
+                           "csv")
     assert code == 2 and "not both" in one_line(err)
     import psycopg
 

@@ -57,7 +57,7 @@ class CentralSessions(SqlSessions):
         self.close()
 
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
-        """Run one read query in PostgreSQL's own SQL (placeholders %s) and return its rows; CentralError if it fails."""
+        """Run one query in PostgreSQL's own SQL (placeholders %s), return its rows; CentralError if it fails."""
         import psycopg
 
         try:
