@@ -38,7 +38,7 @@ def product(samples: list[Sample], db: Path) -> float:
         rec.put(s)
     rec.stop()
     elapsed = time.perf_counter() - start
-    stored = next(store.query("SELECT COUNT(*) FROM numerics WHERE session_id = ?", [sid]))[0]
+    stored = store.row_counts(sid)["numerics"]
     assert stored == sum(1 for s in samples if s.param != "pleth"), stored
     store.close()
     return elapsed

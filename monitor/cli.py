@@ -16,11 +16,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from monitor import __version__
 from monitor.export.run import FORMATS
+from monitor.central.link import CENTRAL_ENV, CentralError, central_url, chair_settings
 from monitor.paths import DB_ENV, default_db, log_dir
 from monitor.store import Store, StoreError
 from monitor.timefmt import hms, zone
@@ -37,9 +38,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"infusion-monitor {__version__}")
     sub = p.add_subparsers(dest="command")
 
-    def db_arg(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--db", type=Path, default=None, help=f"session database (default: ${DB_ENV} or the user data dir)")
-
     def device_arg(sp: argparse.ArgumentParser, required: bool) -> None:
         sp.add_argument("--device", action="append", default=[], required=required, metavar="ROLE=PROTOCOL:PORT[@BAUD]",
                         help="e.g. pulseox=cms50dplus:/dev/ttyUSB0 (repeat for each device)")
@@ -47,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="open the monitor window")
     db_arg(run)
     device_arg(run, required=False)
+    central_arg(run, f"also replicate to this central store (default: ${CENTRAL_ENV} or the config file)")
 
     demo = sub.add_parser("demo", help="open the monitor on simulated devices")
     db_arg(demo)
@@ -67,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="confirm a plan outside the soft dose limits (recorded with the infusion start)")
     rec.add_argument("--profile", default="ketamine", help="alarm profile name or JSON file")
     rec.add_argument("--no-raw", action="store_true", help="do not keep the raw device bytes")
+    central_arg(rec, f"also replicate to this central store (default: ${CENTRAL_ENV} or the config file)")
 
     sim = sub.add_parser("simulate", help="simulate a device on a pseudo-terminal; prints its path first")
     sim.add_argument("--protocol", required=True)
@@ -75,8 +75,20 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=1)
 
     ses = sub.add_parser("sessions", help="list recorded sessions")
-    db_arg(ses)
+    source_args(ses)
     selection_args(ses)
+
+    cen = sub.add_parser("central", help="set up the clinic's central PostgreSQL store")
+    cen_sub = cen.add_subparsers(dest="central_command", required=True)
+    init = cen_sub.add_parser("init", help="create or migrate the central schema, its roles and logins")
+    init.add_argument("url", metavar="URL", help="the database, as an administrator (postgresql://admin@HOST/DB)")
+    init.add_argument("--chair", action="append", default=[], metavar="NAME",
+                      help="create the login of a chair (its role name is the chair's name; repeat)")
+    init.add_argument("--reviewer", action="append", default=[], metavar="NAME",
+                      help="create a read-only login for a reviewer or the station (repeat)")
+
+    sta = sub.add_parser("station", help="open the central station: every chair of the clinic, read-only")
+    central_arg(sta, f"the central store, as a reviewer login (default: ${CENTRAL_ENV} or the config file)")
 
     rep = sub.add_parser("replay", help="parse a session's captured device bytes again into a new session")
     db_arg(rep)
@@ -90,25 +102,22 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--user", default="import", help="who entered it (default: import)")
 
     summ = sub.add_parser("summary", help="print a session's review summary")
-    db_arg(summ)
-    summ.add_argument("--session", required=True, help="session id or 'latest'")
+    source_args(summ)
+    summ.add_argument("--session", required=True, help=SESSION_HELP)
     summ.add_argument("--format", choices=["json", "text"], default="text")
 
     bur = sub.add_parser("burden", help="alarm burden of one session or of every session in a date range")
-    db_arg(bur)
+    source_args(bur)
     bur.add_argument("--session", default=None, help="one session (id or 'latest'); default: every session in range")
-    bur.add_argument("--since", default=None, metavar="YYYY-MM-DD",
-                     help="sessions started on or after this day (this computer's time zone)")
-    bur.add_argument("--until", default=None, metavar="YYYY-MM-DD", help="sessions started on or before this day")
-    bur.add_argument("--patient", default=None, help="only this patient's sessions")
+    selection_args(bur)
     bur.add_argument("--format", choices=["json", "text"], default="text")
 
     rev = sub.add_parser("review", help="open the review station (session browser, timeline, summary, playback)")
-    db_arg(rev)
+    source_args(rev)
 
     cou = sub.add_parser("course", help="print a patient's course: every infusion side by side, outcomes, "
                                         "item-9 flags, the BP forecast for the next infusion")
-    db_arg(cou)
+    source_args(cou)
     cou.add_argument("--patient", required=True, help="patient ID")
     cou.add_argument("--format", choices=["json", "text"], default="text")
     cou.add_argument("--window", action="store_true", help="open the course view (table and plots) instead")
@@ -123,8 +132,8 @@ def _parser() -> argparse.ArgumentParser:
     probe.add_argument("--seconds", type=float, default=3.0, help="listening time per protocol and port (default 3)")
 
     exp = sub.add_parser("export", help="export a session, or several into a folder (one file each)")
-    db_arg(exp)
-    exp.add_argument("--session", default=None, help="session id or 'latest'")
+    source_args(exp)
+    exp.add_argument("--session", default=None, help=SESSION_HELP)
     selection_args(exp)
     exp.add_argument("--format", required=True, choices=list(FORMATS))
     exp.add_argument("-o", "--output", type=Path, default=None,
@@ -139,14 +148,33 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--clinic", default="", help="clinic name printed in the PDF header")
 
     snd = sub.add_parser("send", help="send a session as HL7 v2 over MLLP to a clinic's interface engine")
-    db_arg(snd)
-    snd.add_argument("--session", required=True, help="session id or 'latest'")
+    source_args(snd)
+    snd.add_argument("--session", required=True, help=SESSION_HELP)
     snd.add_argument("--to", required=True, metavar="mllp://HOST:PORT")
     snd.add_argument("--per", default="session", choices=["session", "event"])
     snd.add_argument("--facility", default="", help="sending facility (MSH-4)")
     snd.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each acknowledgement")
     snd.add_argument("--retries", type=int, default=2, help="tries more when no acknowledgement comes")
     return p
+
+
+SESSION_HELP = "session id (CHAIR:ID on a central store), session uid, or 'latest'"
+
+
+def db_arg(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--db", type=Path, default=None, help=f"session database (default: ${DB_ENV} or the user data dir)")
+
+
+def central_arg(sp: argparse.ArgumentParser, what: str) -> None:
+    sp.add_argument("--central", metavar="URL", default=None,
+                    help=f"{what} (postgresql://USER@HOST/DB?sslmode=...; passwords come from ~/.pgpass)")
+
+
+def source_args(sp: argparse.ArgumentParser) -> None:
+    """Add --db and --central to a reading command (see _open_source)."""
+    db_arg(sp)
+    central_arg(sp, f"read every chair's sessions from this central store (default unless --db is given: "
+                    f"${CENTRAL_ENV} or the config file, if set)")
 
 
 def selection_args(sp: argparse.ArgumentParser) -> None:
@@ -186,6 +214,28 @@ def _open_sessions(path: Path | None):
     return SqliteSessions(path or default_db())
 
 
+def _open_source(args: argparse.Namespace):
+    """Open where a reading command (sessions, summary, export, send, course, review) reads sessions.
+
+    --db reads that file; --central that central store; without either, the
+    central store configured for this computer ($INFUSION_MONITOR_CENTRAL or the
+    config file) if there is one, else the default file. Returns a SessionSource.
+    """
+    if args.db is not None and args.central:
+        raise UserError("give --db or --central, not both")
+    url = None if args.db is not None else central_url(args.central)
+    if url is None:
+        return _open_sessions(args.db)
+    from monitor.central.reader import CentralSessions
+
+    try:
+        return CentralSessions(url)
+    except CentralError as exc:
+        if args.central:
+            raise
+        raise CentralError(f"{exc} (the configured central store; give --db to read this computer's file)") from None
+
+
 def _resolve(sessions, ref: str):
     try:
         return sessions.resolve(ref)
@@ -194,18 +244,19 @@ def _resolve(sessions, ref: str):
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
-    rows = _selected(_open_sessions(args.db), args)
+    rows = _selected(_open_source(args), args)
     if not rows:
         chosen = args.patient or args.since or args.until
         print("no sessions match" if chosen else "no sessions recorded yet")
         return 0
-    print(f"{'id':>4}  {'patient':<12} {'started':<19} {'duration':>8}  {'state':<11} note")
+    width = max(4, *(len(r.ref) for r in rows))
+    print(f"{'id':>{width}}  {'patient':<12} {'started':<19} {'duration':>8}  {'state':<11} note")
     for r in rows:
         tz = zone(r.tz)
         started = datetime.fromtimestamp(r.started_utc, tz).strftime("%Y-%m-%d %H:%M:%S")
         dur = "" if r.duration_s is None else hms(r.duration_s)
         note = r.end_reason if r.state == "interrupted" else ""
-        print(f"{r.ref:>4}  {printable(r.patient_id or '-'):<12} {started:<19} {dur:>8}  {r.state:<11} {note}")
+        print(f"{r.ref:>{width}}  {printable(r.patient_id or '-'):<12} {started:<19} {dur:>8}  {r.state:<11} {note}")
     return 0
 
 
@@ -214,12 +265,38 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+def cmd_central(args: argparse.Namespace) -> int:
+    from monitor.central.link import check_url, describe
+    from monitor.central.schema import init_central
+
+    check_url(args.url)
+    report = init_central(args.url, chairs=args.chair, reviewers=args.reviewer)
+    print(f"central store {describe(args.url)}:")
+    for line in report.lines():
+        print(f"  {line}")
+    if report.chairs or report.reviewers:
+        print("  new logins have no password: set one with psql's \\password NAME (or use certificates), "
+              "and put it in that computer's ~/.pgpass")
+    return 0
+
+
+def replicator_for(settings, store: Store):
+    """Return a Replicator (not started) of store to the central store of settings (a ChairSettings), or None."""
+    if settings is None:
+        return None
+    from monitor.central.link import describe
+    from monitor.central.replicator import Replicator
+
+    print(f"replicating to the central store {describe(settings.url)} as chair {settings.chair}", file=sys.stderr)
+    return Replicator(store.path, settings)
+
+
 def cmd_export(args: argparse.Namespace, pdf=None) -> int:
     """Export one session (--session) or every selected session (--patient/--from/--to, -o FOLDER)."""
     from monitor.export import ExportError
     from monitor.export.run import Options, export_session, export_sessions, to_stdout
 
-    sessions = _open_sessions(args.db)
+    sessions = _open_source(args)
     options = Options(args.bundle, args.per, args.facility, args.paper, pdf, args.clinic)
     several = args.patient is not None or args.since is not None or args.until is not None
     try:
@@ -258,7 +335,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         raise UserError("--timeout must be above 0 s and --retries 0 or more")
     try:
         dest = Destination.parse(args.to)
-        sessions = _open_sessions(args.db)
+        sessions = _open_source(args)
         meta = _resolve(sessions, args.session)
         texts = messages(sessions, meta, args.per, args.facility)
         for n, text in enumerate(texts, start=1):
@@ -274,7 +351,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     """Print the review summary of one session (JSON keys in the review issue; null when absent)."""
     from monitor.summary import summarize
 
-    sessions = _open_sessions(args.db)
+    sessions = _open_source(args)
     summary = summarize(sessions, _resolve(sessions, args.session))
     print(json.dumps(summary.to_json(), indent=2) if args.format == "json" else summary.text())
     return 0
@@ -286,22 +363,11 @@ def cmd_course(args: argparse.Namespace) -> int:
     from monitor.course import CourseError, build_course
 
     try:
-        course = build_course(_open_sessions(args.db), args.patient)
+        course = build_course(_open_source(args), args.patient)
     except (ConfigError, CourseError) as exc:
         raise UserError(str(exc)) from None
     print(json.dumps(course.to_json(), indent=2) if args.format == "json" else course.text())
     return 0
-
-
-def _day(text: str | None, days_after: int = 0) -> float | None:
-    """Return the UTC epoch of local midnight of a YYYY-MM-DD day (plus days_after days), None for no day."""
-    if text is None:
-        return None
-    try:
-        day = datetime.strptime(text, "%Y-%m-%d")
-    except ValueError:
-        raise UserError(f"'{text}' is not a day written YYYY-MM-DD") from None
-    return (day + timedelta(days=days_after)).timestamp()
 
 
 def cmd_burden(args: argparse.Namespace) -> int:
@@ -309,14 +375,14 @@ def cmd_burden(args: argparse.Namespace) -> int:
     from monitor.burden import range_burden, session_burden
 
     if args.session is not None and (args.since or args.until or args.patient):
-        raise UserError("give --session, or a range with --since/--until/--patient, not both")
-    sessions = _open_sessions(args.db)
+        raise UserError("give --session, or a range with --from/--to/--patient, not both")
+    sessions = _open_source(args)
     if args.session is not None:
         result = session_burden(sessions, _resolve(sessions, args.session))
     else:
-        since, until = _day(args.since), _day(args.until, days_after=1)
+        since, until = _day(args.since, False), _day(args.until, True)
         if since is not None and until is not None and until <= since:
-            raise UserError("--until is before --since")
+            raise UserError("--to is before --from")
         result = range_burden(sessions, since, until, args.patient)
     print(json.dumps(result.to_json(), indent=2) if args.format == "json" else result.text())
     return 0
@@ -475,9 +541,11 @@ def cmd_record(args: argparse.Namespace) -> int:
     if args.duration is not None and not args.duration > 0:
         raise UserError("--duration must be a positive number of seconds")
     plan = _checked_plan(args)  # before the store: a refused plan leaves no trace
+    settings = chair_settings(args.central)  # so does a refused central store address
     store = _open_store(args.db)
+    central = replicator_for(settings, store)
     try:
-        core = MonitorCore(store, specs, profile=args.profile, capture_raw=not args.no_raw)
+        core = MonitorCore(store, specs, profile=args.profile, capture_raw=not args.no_raw, central=central)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     stop = _StopSignal()
@@ -508,6 +576,10 @@ def cmd_record(args: argparse.Namespace) -> int:
         reason = "stopped by signal"
     core.stop(reason)
     print(f"session {sid} closed ({reason})", file=sys.stderr)
+    if central is not None:
+        state = central.state()
+        print(f"{state.text(time.time())}, {state.rows} rows sent"
+              + ("" if state.healthy(time.time()) else "; the rest is sent at the next start"), file=sys.stderr)
     return 0
 
 
@@ -530,12 +602,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 COMMANDS = {"record": cmd_record, "simulate": cmd_simulate, "sessions": cmd_sessions, "export": cmd_export,
             "replay": cmd_replay, "outcome": cmd_outcome, "import": cmd_import, "probe": cmd_probe, "send": cmd_send,
-            "summary": cmd_summary, "course": cmd_course, "burden": cmd_burden}
-WINDOW_COMMANDS = ("run", "demo", "review")
+            "summary": cmd_summary, "course": cmd_course, "burden": cmd_burden, "central": cmd_central}
+WINDOW_COMMANDS = ("run", "demo", "review", "station")
 
 
 def _opens_window(args: argparse.Namespace) -> bool:
-    """Tell whether the command opens a window: run, demo, or a command given --window (course)."""
+    """Tell whether the command opens a window: run, demo, review, station, or a command given --window (course)."""
     return args.command in WINDOW_COMMANDS or getattr(args, "window", False)
 
 
@@ -563,7 +635,7 @@ def main(argv: list[str] | None = None, window: Callable[[argparse.Namespace], i
         if args.command == "export":
             return cmd_export(args, pdf)
         return COMMANDS[args.command](args)
-    except (UserError, StoreError) as exc:
+    except (UserError, StoreError, CentralError) as exc:
         print(f"infusion-monitor: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -16,7 +16,7 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from devices import registry
 from devices.reader import DeviceReader, Port, open_serial
@@ -33,6 +33,9 @@ from monitor.records import ManualBp, OperatorChange, Record
 from devices.values import DeviceInfo, DeviceItem, NibpResult, sample
 from monitor.session import ClinicalSession
 from monitor.store import Store, StoreError
+
+if TYPE_CHECKING:  # the replicator (and psycopg) load only when a central store is configured
+    from monitor.central.replicator import ReplicationState, Replicator
 
 TICK_S = 0.1
 #: Source name of BP readings the nurse types in (read on a device that is not connected).
@@ -87,7 +90,7 @@ class MonitorCore:
 
     def __init__(self, store: Store, devices: list[DeviceSpec], profile: str = "ketamine",
                  capture_raw: bool = True, open_port: Callable[[DeviceSpec], Port] = open_serial,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, central: Replicator | None = None) -> None:
         self.store = store
         self.specs = name_sources(list(devices))
         self.profile_name = profile
@@ -109,6 +112,8 @@ class MonitorCore:
         self.clinical: ClinicalSession | None = None
         self.info = SessionInfo()
         self.operator = ""  # who is at the monitor now (initials or name); every command of the screen is theirs
+        self.central = central  # ships the database to the clinic's central store, if one is configured
+        self._central_alarm: str | None = None
         self._internal_error_shown = False
 
     # --- life cycle -------------------------------------------------------------------
@@ -138,6 +143,8 @@ class MonitorCore:
         self.recorder = Recorder(self.store, self.session_id, on_failure=self._recording_failed,
                                  capture_raw=self.capture_raw)
         self.recorder.start()
+        if self.central is not None:
+            self.central.start()
         self.clinical = ClinicalSession.for_core(self, info)  # asks for the baseline BP on its first tick
         if operator.strip():
             self.set_operator(operator)
@@ -191,6 +198,8 @@ class MonitorCore:
                 self.store.update_devices(self.session_id, info.source, model=info.model,
                                           serial_number=info.serial_number, firmware=info.firmware)
             self.store.close_session(self.session_id, reason)
+        if self.central is not None:
+            self.central.stop()  # one last shipment, so the closed session reaches the central store
 
     # --- the core thread -----------------------------------------------------------------
 
@@ -217,6 +226,7 @@ class MonitorCore:
             ended = self.infusion.tick() if self.infusion is not None else None
             actions = self.clinical.tick() if self.clinical is not None else []
         self._emit(events)
+        self._check_central()
         for action in actions:
             action.apply(self)
         if ended is not None:
@@ -237,6 +247,17 @@ class MonitorCore:
                 continue  # the recorder already reports a failing database; look again next time
             if self.clinical is not None:
                 self.clinical.adopt_outcomes(found)
+
+    def _check_central(self) -> None:
+        """Raise the LOW technical alarm while the central store has been failing too long; clear it after."""
+        message = None if self.central is None else self.central.alarm_message()
+        if message == self._central_alarm:
+            return
+        self._central_alarm = message
+        if message is None:
+            self.clear_technical("central")
+        else:
+            self.raise_technical("central", Priority.LOW, message)
 
     def _drain(self) -> None:
         try:
@@ -286,6 +307,10 @@ class MonitorCore:
     def snapshot(self, trends: bool = True) -> Snapshot:
         return self.live.snapshot(trends)
 
+    def central_state(self) -> ReplicationState | None:
+        """Return the replication state for the chair's indicator, None without a central store."""
+        return None if self.central is None else self.central.state()
+
     def timeline_events(self) -> list[tuple[float, str]]:
         """Return (UTC epoch s, words) of infusion steps and event markers, for the live trend."""
         with self.lock:
@@ -315,7 +340,7 @@ class MonitorCore:
                 plan=infusion.plan if infusion is not None else None, devices=devices,
                 bp_age_state=clinical.bp.bp_display_state if clinical is not None else CoreState.bp_age_state,
                 session_start=clinical.markers.session_start if clinical is not None else None,
-                with_trends=trends, timeline=self.timeline_events() if trends else ())
+                with_trends=trends, timeline=self.timeline_events() if trends else (), central=self.central_state())
         return compose(state)
 
     def outcome_instruments(self) -> tuple[str, ...]:

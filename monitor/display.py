@@ -26,6 +26,8 @@ seconds shown in local time.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -43,6 +45,10 @@ from monitor.live import Latest, Snapshot, Sweep
 from monitor.markers import MarkerRevision
 from monitor.scales import SCALE_NAMES
 from monitor.schedule import Phase
+from monitor.timefmt import duration_text
+
+if TYPE_CHECKING:  # the chair imports the central store's code only when it has one
+    from monitor.central.replicator import ReplicationState
 from monitor.session import (OBSERVATION_DONE_KEY, OUTCOME_FLAG_KEY, OVERDUE_KEY, PAUSE_REMINDER_KEY, UNDO_S,
                              SessionStatus)
 
@@ -79,17 +85,15 @@ APP_ALARMS: dict[str, tuple[str, str]] = {
     OUTCOME_FLAG_KEY: ("a clinician reviews the flag (Review flag…)", "review_flag"),
     AUDIO_KEY: ("check the speaker and volume; restart the app to retry", "restart"),
     "recording": ("free disk space or fix the database; ends by itself when recording resumes", "condition"),
+    "central": ("tell IT: the network or the central server is down; recording goes on here, and the alarm ends by "
+                "itself when the chair catches up", "condition"),
     "internal": ("watch the patient and restart the app", "restart"),
 }
 
 
 def age_text(age_s: float) -> str:
-    """Say how old something is in the shortest readable way ('45 s ago', '12 min ago', '2 h 05 ago')."""
-    if age_s < 90:
-        return f"{max(0.0, age_s):.0f} s ago"
-    if age_s < 3600:
-        return f"{age_s / 60:.0f} min ago"
-    return f"{int(age_s // 3600)} h {int(age_s % 3600 // 60):02d} ago"
+    """Say how old something is in the shortest readable way ('45 s ago', '12 min ago', '2 h 05 min ago')."""
+    return f"{duration_text(age_s)} ago"
 
 
 def clock_text(t: float) -> str:
@@ -311,6 +315,15 @@ class TrendView:
 
 
 @dataclass(frozen=True)
+class CentralView:
+    """The footer's replication indicator: 'central: ok', '3 min behind', 'unreachable for 4 min'; ok False dims it
+    into the low-alarm colour (the core raises the technical alarm itself when it lasts)."""
+
+    text: str
+    ok: bool
+
+
+@dataclass(frozen=True)
 class ScreenView:
     """Everything the monitor window paints in one frame."""
 
@@ -326,6 +339,7 @@ class ScreenView:
     clinical: ClinicalView | None
     devices: tuple[DeviceSummary, ...]
     trends: TrendView | None = None
+    central: CentralView | None = None  # replication to the clinic's central store, when there is one
 
     def tile(self, param: str) -> TileView | None:
         return next((t for t in self.tiles if t.param == param), None)
@@ -364,6 +378,7 @@ class CoreState:
     session_start: float | None = None
     with_trends: bool = False  # a frame that redraws the trends: snap holds them, timeline the events
     timeline: Sequence[tuple[float, str]] = ()
+    central: ReplicationState | None = None
 
 
 def compose(s: CoreState) -> ScreenView:
@@ -376,7 +391,8 @@ def compose(s: CoreState) -> ScreenView:
         technical=AlarmField(tuple(_technical_line(a) for a in s.alarms if a.alarm_kind is AlarmKind.TECHNICAL),
                              "Equipment OK"),
         audio=_audio(s), infusion=_infusion(s), clinical=_clinical(s), devices=tuple(_device(d) for d in s.devices),
-        trends=_trends(s))
+        trends=_trends(s),
+        central=None if s.central is None else CentralView(s.central.text(s.now_wall), s.central.healthy(s.now_wall)))
 
 
 # --- tiles ---------------------------------------------------------------------------------------------------

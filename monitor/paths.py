@@ -8,6 +8,7 @@ from pathlib import Path
 import platformdirs
 
 DB_ENV = "INFUSION_MONITOR_DB"
+CONFIG_ENV = "INFUSION_MONITOR_CONFIG"
 APP = "infusion-monitor"
 
 
@@ -24,3 +25,11 @@ def log_dir() -> Path:
     path = Path(platformdirs.user_log_dir(APP, appauthor=False))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def config_file() -> Path:
+    """Return $INFUSION_MONITOR_CONFIG, else config.json in the user config directory (it may not exist)."""
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_config_dir(APP, appauthor=False)) / "config.json"

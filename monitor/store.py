@@ -163,8 +163,49 @@ def _v4(db: sqlite_utils.Database) -> None:
                "WITHOUT ROWID")
 
 
+def track_changes(db: sqlite_utils.Database, table: str) -> None:
+    """Give a table whose rows change (not only grow) a `rev` column that rises on every insert and update.
+
+    The central replicator ships a table with a `rev` column by rev (upserting
+    changed rows) and every other table by rowid, so a migration that adds a
+    mutable table calls this for it. Revs are assigned inside the writing
+    transaction; SQLite has one writer at a time, so they rise in commit order.
+    """
+    db.execute(f"ALTER TABLE {table} ADD COLUMN rev INTEGER NOT NULL DEFAULT 0")
+    db.execute(f"UPDATE {table} SET rev = rowid")
+    db.execute(f"CREATE INDEX {table}_rev ON {table} (rev)")
+    bump = f"UPDATE {table} SET rev = (SELECT MAX(rev) FROM {table}) + 1 WHERE rowid = NEW.rowid"
+    db.execute(f"CREATE TRIGGER {table}_rev_insert AFTER INSERT ON {table} BEGIN {bump}; END")
+    db.execute(f"CREATE TRIGGER {table}_rev_update AFTER UPDATE ON {table} WHEN NEW.rev = OLD.rev BEGIN {bump}; END")
+
+
+def _v5(db: sqlite_utils.Database) -> None:
+    """Prepare the file for the central replicator: change counters on the mutable tables, its marks.
+
+    central_source holds this file's identity (so a central store can tell a
+    replaced chair database from the one it knows); central_marks holds, per
+    central store, chair name and table, the last rowid or rev that store has
+    committed. Tables named central_* are the replicator's own and are never shipped.
+    """
+    for table in ("patients", "sessions", "devices"):
+        track_changes(db, table)
+    _script(
+        db,
+        """
+        CREATE TABLE central_source (uid TEXT NOT NULL);
+        CREATE TABLE central_marks (store_uid TEXT NOT NULL, chair TEXT NOT NULL, tbl TEXT NOT NULL,
+                                    mark INTEGER NOT NULL, PRIMARY KEY (store_uid, chair, tbl));
+        """
+    )
+    db.execute("INSERT INTO central_source (uid) VALUES (?)", [uuid.uuid4().hex])
+
+
+#: Tables whose rows are computed from other tables (review's decimated levels): kept on the chair, not
+#: shipped to the central store, where readers compute them from the values.
+DERIVED_TABLES = frozenset({"levels"})
+
 #: Migrations in order; index i upgrades user_version i to i + 1. Append, never edit.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -366,7 +407,8 @@ class Store:
                                    "WHERE state = 'running'").fetchall()
             for sid, pid, shost, heartbeat, started in rows:
                 if process_gone(pid, shost, heartbeat or started):
-                    last = last_data_t(self.db.conn, sid) or heartbeat or started
+                    last = last_data_t(lambda sql, args: self.db.execute(sql, args).fetchall(), "session_id = ?",
+                                       [sid]) or heartbeat or started
                     self.db.execute(
                         "UPDATE sessions SET state = 'interrupted', ended_utc = ?, end_reason = ? WHERE id = ?",
                         [last, INTERRUPTED_REASON, sid],
@@ -406,21 +448,28 @@ def process_gone(pid: int | None, host: str | None, heartbeat: float) -> bool:
     """Tell whether the process that recorded a running session is gone.
 
     On this host a dead pid is proof enough; a session of another host (a shared
-    folder) counts as gone when its heartbeat is older than STALE_HEARTBEAT_S.
+    folder) counts as gone when its heartbeat is stale.
     """
     if host == socket.gethostname() and pid:
         return pid != os.getpid() and not _pid_alive(pid)
+    return heartbeat_stale(heartbeat)
+
+
+def heartbeat_stale(heartbeat: float) -> bool:
+    """Tell whether a running session's heartbeat (UTC epoch s) is older than STALE_HEARTBEAT_S."""
     return time.time() - heartbeat > STALE_HEARTBEAT_S
 
 
-def last_data_t(conn: sqlite3.Connection, session_id: int) -> float | None:
-    """Return the time (UTC epoch s) of a session's last stored value or alarm, None if it has none."""
-    best = None
-    for table, col in (("numerics", "t"), ("waveform_chunks", "t1"), ("nibp", "t"), ("alarms", "t")):
-        value = conn.execute(f"SELECT MAX({col}) FROM {table} WHERE session_id = ?", [session_id]).fetchone()[0]
-        if value is not None and (best is None or value > best):
-            best = value
-    return best
+def last_data_t(rows: Callable[[str, list], list[tuple]], where: str, args: list) -> float | None:
+    """Return the time (UTC epoch s) of a session's last stored value or alarm, None if it has none.
+
+    rows runs one query (? placeholders) and returns its rows; where, with its
+    args, selects the session's rows of a table (e.g. "session_id = ?"), so
+    the central store asks the same with its chair.
+    """
+    times = [rows(f"SELECT MAX({col}) FROM {table} WHERE {where}", args)[0][0]
+             for table, col in (("numerics", "t"), ("waveform_chunks", "t1"), ("nibp", "t"), ("alarms", "t"))]
+    return max((t for t in times if t is not None), default=None)
 
 
 def private_file(path: Path) -> None:

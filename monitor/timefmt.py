@@ -1,4 +1,4 @@
-"""Times for people: durations as H:MM:SS and a session's stored time zone."""
+"""Times for people: durations in words or as H:MM:SS, and a session's stored time zone."""
 
 from __future__ import annotations
 
@@ -17,3 +17,13 @@ def zone(name: str) -> ZoneInfo | None:
         return ZoneInfo(name)
     except Exception:  # unknown or malformed zone name stored by another machine
         return None
+
+
+def duration_text(seconds: float) -> str:
+    """Say a duration briefly: '45 s', '12 min', '2 h 05 min' (seconds below 90, minutes below an hour)."""
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"

@@ -69,7 +69,7 @@ def test_burden_command(tmp_path, capsys):
     _two_sessions(tmp_path)
     db = str(tmp_path / "s.db")
     first_day = datetime.fromtimestamp(T0).strftime("%Y-%m-%d")  # this computer's zone, as the option says
-    assert main(["burden", "--db", db, "--until", first_day, "--format", "json"]) == 0
+    assert main(["burden", "--db", db, "--to", first_day, "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["sessions"] == ["1"] and out["alarms"] == 4 and out["unacknowledged"] == 1
     assert main(["burden", "--db", db, "--session", "2"]) == 0
@@ -78,9 +78,9 @@ def test_burden_command(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args, words", [
-    (["--since", "2024-13-01"], "is not a day written YYYY-MM-DD"),
-    (["--since", "2024-05-02", "--until", "2024-05-01"], "--until is before --since"),
-    (["--session", "1", "--since", "2024-05-01"], "not both"),
+    (["--from", "2024-13-01"], "is not a date; write it as YYYY-MM-DD"),
+    (["--from", "2024-05-02", "--to", "2024-05-01"], "--to is before --from"),
+    (["--session", "1", "--from", "2024-05-01"], "not both"),
 ])
 def test_burden_command_errors(tmp_path, capsys, args, words):
     _two_sessions(tmp_path)

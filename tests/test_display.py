@@ -278,7 +278,7 @@ def test_devices_in_nurses_words(rig):
 
 def test_small_formats():
     assert limit_lines(None) == ()
-    assert [age_text(s) for s in (5, 600, 3900)] == ["5 s ago", "10 min ago", "1 h 05 ago"]
+    assert [age_text(s) for s in (5, 600, 3900)] == ["5 s ago", "10 min ago", "1 h 05 min ago"]
     assert clock_text(time.mktime((2024, 1, 2, 9, 7, 0, 0, 0, -1))) == "09:07"
 
 

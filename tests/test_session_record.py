@@ -260,3 +260,13 @@ def test_series_are_per_source_with_nan_for_no_value(tmp_path):
     assert first.v[0] == 97.0 and math.isnan(first.v[1]) and list(second.v) == [95.0, 94.0, 93.0]
     [bp] = sessions.record(meta).nibp
     assert bp.source == "manual" and bp.flags == {"manual"}
+
+
+def test_a_session_is_found_by_its_uid_too(tmp_path):
+    store = Store(tmp_path / "s.db")
+    first, second = store.create_session(), store.create_session()
+    sessions = SqliteSessions(tmp_path / "s.db")
+    meta = sessions.resolve(str(first))
+    assert sessions.resolve(meta.uid) == meta and sessions.resolve("latest").id == second
+    with pytest.raises(ValueError, match="no session 0123456789abcdef0123456789abcdef"):
+        sessions.resolve("0123456789abcdef0123456789abcdef")

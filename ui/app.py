@@ -9,6 +9,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from devices.sim.runner import PtySimulator
 from devices.spec import DeviceSpec
+from monitor.central.link import ChairSettings
+from monitor.cli import replicator_for
 from monitor.core import MonitorCore, SessionInfo
 from monitor.schedule import Phase
 from monitor.store import Store, StoreError
@@ -30,8 +32,11 @@ def start_simulators(protocol: str, scenario: str, speed: float) -> tuple[list[P
 
 
 def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None, scenario: str = "baseline",
-            speed: float = 1.0) -> int:
-    """Run the monitor window until it is closed; return the process exit code."""
+            speed: float = 1.0, central: ChairSettings | None = None) -> int:
+    """Run the monitor window until it is closed; return the process exit code.
+
+    central, if given, also replicates the database to the clinic's central store.
+    """
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("infusion-monitor")
     theme.apply(app)
@@ -57,7 +62,7 @@ def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None,
         if not dialog.exec():
             return 0
         info, operator, outcomes = dialog.session_info(), dialog.operator(), dialog.outcomes_mode()
-    core = MonitorCore(store, specs)
+    core = MonitorCore(store, specs, central=replicator_for(central, store))
     core.start(info, operator=operator)
     window = MainWindow(core)
     window.simulators.extend(sims)

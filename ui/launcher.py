@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from monitor import cli
+from monitor.central.link import CENTRAL_ENV, central_url, chair_settings
 from monitor.paths import default_db
 from ui.preflight import display_problem
 
@@ -17,7 +18,8 @@ from ui.preflight import display_problem
 def open_window(args: argparse.Namespace) -> int:
     """Run `run`, `demo`, `review` or `course --window`: check the display, then open the window."""
     if args.command == "review":
-        cli._open_sessions(args.db).close()  # a missing, damaged or foreign file: one line, before any window
+        cli._open_source(args).close()  # a missing, damaged or foreign file, a store out of reach: one line, first
+        central = None if args.db is not None else central_url(args.central)  # _open_source's rule
     problem = display_problem()
     if problem:
         raise cli.UserError(problem)
@@ -29,11 +31,19 @@ def open_window(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise cli.UserError(f"the window cannot start: {exc} (install the Qt libraries, see README)") from None
     if args.command == "review":
-        return run_review(args.db or default_db())
+        return run_review(args.db or default_db(), central=central)
+    if args.command == "station":
+        from ui.station import run_station
+
+        url = central_url(args.central)
+        if url is None:
+            raise cli.UserError(f"the station needs the central store: give --central URL (or set ${CENTRAL_ENV})")
+        return run_station(url)
     if args.command == "demo":
         return run_app(db=args.db or default_db(), specs=[], demo_protocol=args.protocol,
                        scenario=args.scenario, speed=args.speed)
-    return run_app(db=args.db or default_db(), specs=cli.device_specs(args.device))
+    specs = cli.device_specs(args.device)
+    return run_app(db=args.db or default_db(), specs=specs, central=chair_settings(args.central))
 
 
 def open_course(args: argparse.Namespace) -> int:

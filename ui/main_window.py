@@ -83,6 +83,10 @@ class MainWindow(QMainWindow):
         devices_frame.sigClicked.connect(self.show_devices)
         QHBoxLayout(devices_frame).addWidget(self.devices)
         devices_frame.layout().setContentsMargins(4, 0, 4, 0)
+        self.central = ElidedLabel("")  # replication to the clinic's central store, when there is one
+        self.central.setProperty("role", "dim")
+        theme.set_font(self.central, 15, bold=True)
+        self.central.setVisible(core.central is not None)
         notice = ElidedLabel("Not a certified medical device")
         notice.setProperty("role", "dim")
         notice.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
@@ -111,6 +115,7 @@ class MainWindow(QMainWindow):
         body.addLayout(right, 9)
         footer = QHBoxLayout()
         footer.addWidget(devices_frame, 3)
+        footer.addWidget(self.central, 1)
         footer.addWidget(notice, 1)
         root = QVBoxLayout()
         root.setContentsMargins(4, 4, 4, 2)
@@ -183,6 +188,9 @@ class MainWindow(QMainWindow):
         if v.clinical is not None and self.clinical is not None:
             self.clinical.show_view(v.clinical)
         self.devices.setText("     ".join(d.text for d in v.devices) or "No devices connected: Menu ▸ Devices…")
+        if v.central is not None:
+            self.central.setText(v.central.text)
+            theme.restyle(self.central, "role", "dim" if v.central.ok else "warning")
 
     def _add_tile(self, param: str) -> Tile:
         """Add the tile of a parameter a device started giving; more tiles get smaller numerals."""

@@ -196,6 +196,14 @@ class ReviewWindow(QMainWindow):
         """Return a review window over a chair's SQLite file (read-only; corrections appended to it)."""
         return cls(lambda: SqliteSessions(db), str(db), str(db))
 
+    @classmethod
+    def for_central(cls, url: str) -> ReviewWindow:
+        """Return a review window over the clinic's central store (read-only: corrections are made on the chair)."""
+        from monitor.central.link import describe
+        from monitor.central.reader import CentralSessions
+
+        return cls(lambda: CentralSessions(url), None, f"central store {describe(url)}")
+
     # --- navigation ------------------------------------------------------------------------------
 
     def open_session(self, ref: str) -> None:
