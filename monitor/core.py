@@ -113,6 +113,7 @@ class MonitorCore:
         self.info = SessionInfo()
         self.operator = ""  # who is at the monitor now (initials or name); every command of the screen is theirs
         self.central = central  # ships the database to the clinic's central store, if one is configured
+        self._forecast: tuple[tuple | None, str] = (None, "")  # (patient, dose, baseline) -> the forecast's line
         self._central_alarm: str | None = None
         self._internal_error_shown = False
 
@@ -327,6 +328,7 @@ class MonitorCore:
         """
         snap = self.live.snapshot(trends)
         devices = [DeviceState(source, r.state) for source, r in self.readers.items()]
+        forecast = self._forecast_text()  # outside the lock: its first reading of the database takes a few ms
         with self.lock:
             limits = {p: lim for p in (*TILE_PARAMS, "sbp", "dbp") if (lim := self.alarms.limits(p)) is not None}
             clinical, infusion = self.clinical, self.infusion
@@ -340,8 +342,36 @@ class MonitorCore:
                 plan=infusion.plan if infusion is not None else None, devices=devices,
                 bp_age_state=clinical.bp.bp_display_state if clinical is not None else CoreState.bp_age_state,
                 session_start=clinical.markers.session_start if clinical is not None else None,
-                with_trends=trends, timeline=self.timeline_events() if trends else (), central=self.central_state())
+                with_trends=trends, timeline=self.timeline_events() if trends else (), central=self.central_state(),
+                forecast=forecast)
         return compose(state)
+
+    def _forecast_text(self) -> str:
+        """Return the one-line BP forecast of this infusion (advice for the nurse), '' without a patient and plan.
+
+        It reads the patient's earlier, ended sessions (no vital-sign values: a few ms), once per baseline
+        and dose, so a frame never waits on the database; a file that cannot be read gives no forecast.
+        """
+        info = self.info
+        if not info.patient_id or not info.dose_mg_per_kg or self.store.path == ":memory:":
+            return ""
+        baseline = self.clinical.baseline("sbp") if self.clinical is not None else None
+        key = (info.patient_id, info.dose_mg_per_kg, baseline)
+        if self._forecast[0] != key:
+            from monitor.course import next_infusion_forecast
+            from monitor.session_record import SqliteSessions
+
+            try:
+                sessions = SqliteSessions(self.store.path)
+                try:
+                    text = next_infusion_forecast(sessions, info.patient_id, info.dose_mg_per_kg, baseline).short_text
+                finally:
+                    sessions.close()
+            except (StoreError, ValueError) as exc:
+                log.warning("no BP forecast: %s", exc.__class__.__name__)
+                text = ""
+            self._forecast = (key, text)
+        return self._forecast[1]
 
     def outcome_instruments(self) -> tuple[str, ...]:
         """Return the questionnaires this patient is asked (their own list, else the clinic's default)."""

@@ -253,6 +253,7 @@ class InfusionView:
     reminder: str  # a long pause, or the planned end awaiting confirmation
     advice: str  # "Consider holding the infusion: SBP 185 ≥ 180"
     actions: Mapping[str, bool]  # start, pause, resume, rate, stop, complete -> allowed now
+    forecast: str = ""  # "BP forecast: peak about 150 mmHg (138-162), from 4 earlier infusions" (advice only)
 
 
 @dataclass(frozen=True)
@@ -379,6 +380,7 @@ class CoreState:
     with_trends: bool = False  # a frame that redraws the trends: snap holds them, timeline the events
     timeline: Sequence[tuple[float, str]] = ()
     central: ReplicationState | None = None
+    forecast: str = ""  # the BP forecast of this infusion, one line (advice: it changes no limit)
 
 
 def compose(s: CoreState) -> ScreenView:
@@ -647,8 +649,10 @@ def _infusion(s: CoreState) -> InfusionView | None:
     actions = {"start": st.state is InfusionState.NOT_STARTED, "pause": st.state is InfusionState.RUNNING,
                "resume": st.state is InfusionState.PAUSED, "rate": going, "stop": going,
                "complete": going or st.end_to_confirm}
+    forecast = s.forecast if st.state in (InfusionState.NOT_STARTED, InfusionState.RUNNING,
+                                          InfusionState.PAUSED) else ""
     return InfusionView(state, role, mmss(st.elapsed_running_s), remaining, rate, delivered, plan_text, st.progress,
-                        reminder, _advice(s, st.state), actions)
+                        reminder, _advice(s, st.state), actions, forecast)
 
 
 def _advice(s: CoreState, state: InfusionState) -> str:

@@ -117,6 +117,17 @@ class BpForecast:
         return None if self.baseline_sbp is None else self.baseline_sbp + self.rise_high
 
     @property
+    def short_text(self) -> str:
+        """Return one line for the monitor: "BP forecast: peak about 150 mmHg (138-162), from 4 earlier infusions"."""
+        if self.expected_peak is not None:
+            what = f"peak about {self.expected_peak:.0f} mmHg ({self.peak_low:.0f}-{self.peak_high:.0f})"
+        else:
+            what = f"rise about {self.expected_rise:+.0f} mmHg ({self.rise_low:+.0f} to {self.rise_high:+.0f})"
+        n = self.n_used
+        source = f"from {n} earlier infusion{'s' if n > 1 else ''}" if n else "population figure"
+        return f"BP forecast: {what}, {source}"
+
+    @property
     def text(self) -> str:
         """Return the words to show: "expected peak about 150 mmHg (138-162, 80 % range) from 4 earlier infusions ..."."""
         pct = f"{self.coverage * 100:.0f} % range"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from devices.spec import DeviceSpec
 from monitor.core import MonitorCore
 from monitor.store import Store
 from ui.devices_panel import SIMULATOR, DevicesPanel
@@ -34,3 +35,32 @@ def test_add_a_simulated_pulse_oximeter_and_see_it_connected(qtbot, tmp_path):
         core.stop()
         for sim in sims:
             sim.stop()
+
+
+def test_find_devices_lists_what_the_search_found_and_fills_the_form(qtbot, tmp_path, monkeypatch):
+    from devices.probe import Found
+    import ui.devices_panel as panel_module
+
+    asked = {}
+
+    def fake_find(progress=None, cancel=None, exclude=frozenset(), **_):
+        asked["exclude"] = exclude
+        progress(1, 2, "/dev/ttyUSB0: listening for nonin at 9600 8N1")
+        return [Found("/dev/ttyUSB0", "intellivue", "Philips M8000", ("SpO2", "NIBP"), "pulseox")]
+
+    monkeypatch.setattr(panel_module, "find_devices", fake_find)
+    core = MonitorCore(Store(tmp_path / "s.db"), [DeviceSpec("nibp", "suntech", "sim")])
+    core.start()
+    try:
+        panel = DevicesPanel(core, [])
+        qtbot.addWidget(panel)
+        panel.find.click()
+        qtbot.waitUntil(lambda: panel.found.count() == 1, timeout=5000)
+        assert asked["exclude"] == {"sim"}  # the ports the session uses are never opened by the search
+        assert "Philips M8000 on /dev/ttyUSB0" in panel.found.item(0).text()
+        assert panel.find.text() == "Find devices…" and "1 device(s) found" in panel.search.text()
+        panel.found.itemClicked.emit(panel.found.item(0))
+        assert (panel.role.currentText(), panel.protocol.currentData(), panel.port.currentText()) == \
+            ("pulseox", "intellivue", "/dev/ttyUSB0")
+    finally:
+        core.stop()

@@ -6,12 +6,16 @@ the last data and error counts, refreshed every second.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+import threading
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHeaderView,
-                               QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout)
+                               QLabel, QListWidget, QListWidgetItem, QPushButton, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout)
 from serial.tools import list_ports
 
 from devices import registry
+from devices.probe import Found, find_devices
 from devices.sim.physiology import SCENARIOS
 from devices.sim.runner import PtySimulator
 from devices.spec import ROLES, DeviceSpec
@@ -22,7 +26,28 @@ from ui import theme
 from ui.dialogs import tell
 
 SIMULATOR = "Simulator (no device needed)"
+FIND = "Find devices…"
 COLUMNS = ("Device", "Protocol", "Port", "State", "Last data", "Bytes", "Errors", "Reconnects", "Identity", "Problem")
+
+
+class Finder(QObject):
+    """Runs the device search (devices.probe) on its own thread; says how far it got and what it found."""
+
+    sigProgress = Signal(str)
+    sigDone = Signal(list)
+
+    def __init__(self, exclude: frozenset[str]) -> None:
+        super().__init__()
+        self.exclude = exclude
+        self.cancel = threading.Event()
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name="find-devices", daemon=True).start()
+
+    def _run(self) -> None:
+        found = find_devices(progress=lambda done, total, words: self.sigProgress.emit(f"[{done}/{total}] {words}"),
+                             cancel=self.cancel, exclude=self.exclude)
+        self.sigDone.emit(found)
 
 
 class DevicesPanel(QDialog):
@@ -58,7 +83,20 @@ class DevicesPanel(QDialog):
         for combo in (self.protocol, self.port):  # long protocol titles and port descriptions never widen the dialog
             combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(28)
+        self.find = QPushButton(FIND)
+        self.find.setToolTip("Try every serial port with every protocol (never starts a BP measurement)")
+        self.find.clicked.connect(self.find_devices)
+        self.search = QLabel("")
+        self.search.setProperty("role", "dim")
+        self.search.setWordWrap(True)
+        self.found = QListWidget()  # what the search found: a click fills in the form below
+        self.found.setMaximumHeight(90)
+        self.found.setVisible(False)
+        self.found.itemClicked.connect(self._choose_found)
+        self._finder: Finder | None = None
         form = QFormLayout()
+        form.addRow(self.find, self.search)
+        form.addRow(self.found)
         form.addRow("Role", self.role)
         form.addRow("Protocol", self.protocol)
         form.addRow("Port (or socket://host:port)", self.port)
@@ -95,6 +133,41 @@ class DevicesPanel(QDialog):
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
         self.table.resizeRowsToContents()
+
+    def find_devices(self) -> None:
+        """Search the computer's serial ports for devices (ports in use are left alone); click again to stop."""
+        if self._finder is not None:
+            self._finder.cancel.set()
+            return
+        self._finder = Finder(frozenset(r.spec.port for r in self.core.readers.values()))
+        self._finder.sigProgress.connect(self.search.setText)
+        self._finder.sigDone.connect(self._found)
+        self.find.setText("Stop search")
+        self.search.setText("looking at the serial ports…")
+        self._finder.start()
+
+    def _found(self, found: list[Found]) -> None:
+        self._finder = None
+        self.find.setText(FIND)
+        self.found.clear()
+        for device in found:
+            item = QListWidgetItem(f"{device.identity} on {device.port}, {' + '.join(device.params)}")
+            item.setData(Qt.UserRole, device)
+            self.found.addItem(item)
+        self.found.setVisible(bool(found))
+        self.search.setText(f"{len(found)} device(s) found: click one to fill in the form" if found else
+                            "no device found (check the cable, the power and the device's output settings)")
+
+    def _choose_found(self, item: QListWidgetItem) -> None:
+        device: Found = item.data(Qt.UserRole)
+        self.role.setCurrentText(device.role)
+        self.protocol.setCurrentIndex(self.protocol.findData(device.protocol))
+        self.port.setEditText(device.port)
+
+    def done(self, result: int) -> None:  # noqa: D401 (Qt naming): a search stops with the panel
+        if self._finder is not None:
+            self._finder.cancel.set()
+        super().done(result)
 
     def add(self) -> None:
         """Connect the chosen device (starting a simulator first if asked)."""

@@ -91,7 +91,7 @@ class InfusionPanel(QFrame):
         self.rate.setText(v.rate)
         self.progress.setValue(int(round(v.progress * 1000)))
         self.dose.setText(v.plan if v.role == "idle" else v.delivered)
-        self.notice.setText(v.advice or v.reminder)
+        self.notice.setText(v.advice or v.reminder or v.forecast)
         if v.role != self._role:
             self._role = v.role
             fg, bg, timer = ROLE_COLOURS[v.role]

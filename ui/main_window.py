@@ -80,7 +80,7 @@ class MainWindow(QMainWindow):
         theme.set_font(self.devices, 15, bold=True)
         devices_frame = ClickableFrame()
         devices_frame.setToolTip("Click for the devices panel (ports, states, errors)")
-        devices_frame.sigClicked.connect(self.show_devices)
+        devices_frame.sigClicked.connect(lambda: self.show_devices())
         QHBoxLayout(devices_frame).addWidget(self.devices)
         devices_frame.layout().setContentsMargins(4, 0, 4, 0)
         self.central = ElidedLabel("")  # replication to the clinic's central store, when there is one
@@ -155,7 +155,8 @@ class MainWindow(QMainWindow):
         m.addAction("Alarm history…", self.show_history)
         if self.clinical is not None:
             m.addAction("Questionnaires…", lambda: self.clinical.open_outcomes())
-        m.addAction("Devices…", self.show_devices)
+        m.addAction("Devices…", lambda: self.show_devices())
+        m.addAction("Find devices…", lambda: self.show_devices(find=True))
         m.addAction("Review sessions…", self.open_review)
         m.addSeparator()
         m.addAction("About infusion-monitor", self.about)
@@ -282,8 +283,12 @@ class MainWindow(QMainWindow):
                            "Start without a baseline", "Take a BP first")
         return True
 
-    def show_devices(self) -> None:
-        DevicesPanel(self.core, self.simulators, self).exec()
+    def show_devices(self, find: bool = False) -> None:
+        """Open the devices panel; find=True starts the search of the serial ports at once."""
+        panel = DevicesPanel(self.core, self.simulators, self)
+        if find:
+            panel.find_devices()
+        panel.exec()
 
     def show_limits(self, param: str) -> None:
         """Open the limits dialog of param (non-modal, over the trends so the tiles and the alarm area stay visible)."""
