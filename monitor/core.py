@@ -30,7 +30,7 @@ from monitor.recorder import Recorder
 from monitor.records import ManualBp, Record
 from devices.values import DeviceInfo, DeviceItem, NibpResult, sample
 from monitor.session import ClinicalSession
-from monitor.store import Store, StoreError
+from monitor.store import SessionEnd, Store, StoreError
 
 TICK_S = 0.1
 #: Source name of BP readings the nurse types in (read on a device that is not connected).
@@ -38,6 +38,13 @@ MANUAL_SOURCE = "manual"
 #: How often (s) the core looks for questionnaires another program wrote into the running session.
 OUTCOME_POLL_S = 2.0
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Events:
+    """Alarm events raised on another thread, queued for the core thread to hand to the listeners."""
+
+    events: tuple[AlarmEvent, ...]
 
 
 @dataclass(frozen=True)
@@ -95,7 +102,7 @@ class MonitorCore:
         self._clock = clock
         self.lock = threading.RLock()
         self.live = LiveState(tuple(spec.source for spec in self.specs))
-        self._inbox: queue.SimpleQueue[DeviceItem] = queue.SimpleQueue()
+        self._inbox: queue.SimpleQueue[DeviceItem | _Events] = queue.SimpleQueue()
         self._halt = threading.Event()
         self._thread = threading.Thread(target=self._run, name="core", daemon=True)
         self._outcome_watch = threading.Thread(target=self._watch_outcomes, name="outcome-watch", daemon=True)
@@ -110,7 +117,14 @@ class MonitorCore:
     # --- life cycle -------------------------------------------------------------------
 
     def on_alarm_event(self, callback: Callable[[AlarmEvent], None]) -> None:
-        """Call back (on the core thread) for every alarm event, e.g. to print it."""
+        """Call back for every alarm event, e.g. to print it, always on the core thread.
+
+        Events raised by other threads (a command from the window, the recorder
+        reporting a failed write) reach listeners through the core's inbox, in
+        order. Before start() and after stop() there is no core thread: the
+        thread that raised the event (or stop()) calls the listeners. A listener
+        that raises is logged and never keeps the others from the event.
+        """
         self._listeners.append(callback)
 
     def start(self, info: SessionInfo | None = None) -> int:
@@ -166,7 +180,12 @@ class MonitorCore:
         reader.start()
 
     def stop(self, reason: str = "closed") -> None:
-        """Stop devices, flush the recording and close the session properly."""
+        """Stop devices, write the rest of the recording and close the session in the same transaction.
+
+        Raises StoreError (one line for people) if the database refused the
+        last rows even after the recorder's retries: they are then in a
+        recovery file the next start imports, and the message says where.
+        """
         for reader in self.readers.values():
             reader.stop()
         self._halt.set()
@@ -175,12 +194,10 @@ class MonitorCore:
                 thread.join(2.0)
         self._drain()
         if self.recorder is not None:
-            self.recorder.stop()
-        if self.session_id is not None:
-            for info in self.live.snapshot(trends=False).devices.values():  # identity as reported (also in the journal)
-                self.store.update_devices(self.session_id, info.source, model=info.model,
-                                          serial_number=info.serial_number, firmware=info.firmware)
-            self.store.close_session(self.session_id, reason)
+            devices = {info.source: {"model": info.model, "serial_number": info.serial_number,
+                                     "firmware": info.firmware}  # identity as reported (also in the journal)
+                       for info in self.live.snapshot(trends=False).devices.values()}
+            self.recorder.stop(SessionEnd(time.time(), reason, devices))
 
     # --- the core thread -----------------------------------------------------------------
 
@@ -235,18 +252,34 @@ class MonitorCore:
         except queue.Empty:
             pass
 
-    def _handle(self, item: DeviceItem) -> None:
+    def _handle(self, item: DeviceItem | _Events) -> None:
+        """Give one item to every consumer, each isolated: one that fails never keeps the others from it.
+
+        The recorder comes first (whatever fails below, the data is kept) and
+        the alarm engine sees the item even if the live state or the session
+        failed on it, as python-can's Notifier isolates its listeners.
+        """
+        if isinstance(item, _Events):
+            self._notify(item.events)
+            return
         if self.recorder is not None:
-            self.recorder.put(item)  # first: whatever fails below, the data is kept
-        try:
-            self.live.update(item)
-            with self.lock:
-                events = self.alarms.on_item(item)
-                if self.clinical is not None:
-                    self.clinical.on_item(item)
-            self._emit(events)
-        except Exception as exc:  # a bug must not stop monitoring: say so loudly and go on
-            self._internal_error(exc)
+            self.recorder.put(item)
+        events: list[AlarmEvent] = []
+        for consumer in (self.live.update, self._alarms_on, self._clinical_on):
+            try:
+                events += consumer(item) or []
+            except Exception as exc:  # a bug must not stop monitoring: say so loudly and go on
+                self._internal_error(exc)
+        self._emit(events)
+
+    def _alarms_on(self, item: DeviceItem) -> list[AlarmEvent]:
+        with self.lock:
+            return self.alarms.on_item(item)
+
+    def _clinical_on(self, item: DeviceItem) -> None:
+        with self.lock:
+            if self.clinical is not None:
+                self.clinical.on_item(item)
 
     def _internal_error(self, exc: Exception) -> None:
         log.exception("internal error in the monitor core")
@@ -257,11 +290,25 @@ class MonitorCore:
                                  "watch the patient and restart the app")
 
     def _emit(self, events: list[AlarmEvent]) -> None:
+        """Store events at once, and have the core thread call the listeners (from any thread)."""
+        if not events:
+            return
         for event in events:
             if self.recorder is not None:
                 self.recorder.put(event)
+        if threading.current_thread() is self._thread or not self._thread.is_alive():
+            self._notify(events)
+        else:
+            self._inbox.put(_Events(tuple(events)))
+
+    def _notify(self, events: list[AlarmEvent] | tuple[AlarmEvent, ...]) -> None:
+        """Call every listener with every event; a listener that fails never keeps the others from an event."""
+        for event in events:
             for callback in self._listeners:
-                callback(event)
+                try:
+                    callback(event)
+                except Exception as exc:
+                    self._internal_error(exc)
 
     def _recording_failed(self, message: str | None) -> None:
         with self.lock:

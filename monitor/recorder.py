@@ -4,11 +4,15 @@ Numerics are stored when they change and at least once a second (a 60 frame/s
 oximeter repeats the same SpO2 sixty times a second); waveforms go into chunks
 of packed float32. If a write fails (disk full, database locked) the rows stay
 queued, the failure is reported once through `on_failure`, and the next flush
-tries again, so a transient fault loses nothing.
+tries again, so a transient fault loses nothing. A write waits up to the
+store's busy timeout for another program's lock before it counts as failed.
+On stop, a refused write is retried for a bounded time, then what is left is
+kept in a recovery file that the next start imports (monitor.recovery).
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -20,12 +24,16 @@ from typing import Any, Callable
 from devices.values import LIVE_ONLY, UNITS, DeviceInfo, DeviceNotice, NibpResult, Sample, StatusChange, WaveSegment
 from monitor.alarms.model import AlarmEvent, EventKind, LimitChange
 from monitor.records import DeviceIdentity, Record, to_row
-from monitor.store import Store, StoreError
+from monitor import recovery
+from monitor.store import BUSY_TIMEOUT_S, SessionEnd, Store, StoreError
 
 FLUSH_INTERVAL_S = 0.5
 NUMERIC_REPEAT_S = 1.0
 WAVE_CHUNK_S = 1.0  # a waveform chunk spans at most this much device time, even when data arrives in bursts
 MAX_PENDING_ROWS = 2_000_000  # beyond this (hours of a failed disk) the oldest raw bytes are dropped first
+STOP_RETRY_S = 15.0  # on stop, how long a refused write is retried before the rows go to a recovery file
+RETRY_PAUSE_S = 0.5
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -54,7 +62,10 @@ class Recorder(threading.Thread):
         self._wave: dict[tuple[str, str], _Chunk] = {}
         self._tracks: dict[tuple[str, str], tuple[int, float]] = {}  # (source, param) -> (track number, rate)
         self._track_count = 0
-        self.failure: str | None = None
+        self.failure: str | None = None  # what the database said when the last write failed (None: it worked)
+        self.problem: str | None = None  # after stop(): where the rows are that the database refused
+        self._end: SessionEnd | None = None
+        self._uid = store.session_uid(session_id)
 
     # --- producers (any thread) ---------------------------------------------------
 
@@ -71,48 +82,91 @@ class Recorder(threading.Thread):
         """Queue a clinical journal record (infusion step, marker, scale...), written at t (default now)."""
         self._queue.put(("journal", record, user, time.time() if t is None else t))
 
-    def stop(self) -> None:
-        """Flush everything queued and end the thread."""
+    def stop(self, end: SessionEnd | None = None) -> None:
+        """Write everything queued, end the session with `end` in the same transaction, and end the thread.
+
+        A refused write is retried for up to STOP_RETRY_S; what the database
+        still refuses then goes to a recovery file (monitor.recovery) that the
+        next start imports. Raises StoreError, one line for people, when rows
+        are not in the database, saying where they are: never drops them silently.
+        """
+        self._end = end
         self._halt.set()
         if self.is_alive():
-            self.join(10.0)
+            self.join(STOP_RETRY_S + 3 * BUSY_TIMEOUT_S + 30.0)
+        if self.is_alive():
+            raise StoreError(f"the recording of session {self.session_id} did not finish writing in time; "
+                             "its last rows may be lost")
+        if self.problem is not None:
+            raise StoreError(self.problem)
 
     # --- the thread ------------------------------------------------------------------
 
     def run(self) -> None:
         next_flush = time.monotonic() + FLUSH_INTERVAL_S
-        while True:
-            timeout = max(0.0, next_flush - time.monotonic())
-            try:
-                self._take(self._queue.get(timeout=timeout))
-                while True:
-                    self._take(self._queue.get_nowait())
-            except queue.Empty:
-                pass
-            if time.monotonic() >= next_flush or self._halt.is_set():
+        while not self._halt.is_set():
+            self._take_queued(max(0.0, next_flush - time.monotonic()))
+            if time.monotonic() >= next_flush:
                 self.flush()
                 next_flush = time.monotonic() + FLUSH_INTERVAL_S
-                if self._halt.is_set() and self._queue.empty():
-                    return
+        self._finish()
 
-    def flush(self) -> None:
-        """Write what is pending in one transaction; keep it queued if the write fails."""
+    def _take_queued(self, timeout: float) -> None:
+        """Take what is queued, waiting up to timeout (s) for the first item."""
+        try:
+            item = self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
+            while True:
+                try:
+                    self._take(item)
+                except Exception:  # a bug with one item must not stop the recording of the others
+                    log.exception("the recorder could not take a %s", type(item).__name__)
+                item = self._queue.get_nowait()
+        except queue.Empty:
+            pass
+
+    def _finish(self) -> None:
+        """Write the rest and the session's end, retrying for STOP_RETRY_S; then keep it in a recovery file."""
+        deadline = time.monotonic() + STOP_RETRY_S
+        while True:
+            self._take_queued(0.0)
+            if self.flush(self._end):
+                return
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(RETRY_PAUSE_S)
+        count = sum(len(items) for items in self._rows.values())
+        what = f"{count} rows of session {self.session_id}"
+        try:
+            path = recovery.save(self.store.path, self._uid, self._rows, self._end, self.failure or "")
+        except OSError as exc:
+            self.problem = f"{self.failure}; {what} could not be kept anywhere ({exc.strerror or exc}) and are lost"
+            log.error("%s could not be kept in a recovery file: %s", what, exc)
+            return
+        self.problem = f"{self.failure}; {what} were kept in {path} and go into the database at the next start"
+        self._rows = defaultdict(list)
+
+    def flush(self, end: SessionEnd | None = None) -> bool:
+        """Write what is pending (and the session's end) in one transaction; keep it queued if the write fails.
+
+        Returns whether the write succeeded.
+        """
         for key in list(self._wave):
             self._close_chunk(key)
         pending = sum(len(v) for v in self._rows.values())
         try:
-            self.store.write_batch(self._rows, self.session_id, heartbeat=time.time())
+            self.store.write_batch(self._rows, self.session_id, heartbeat=time.time(), end=end)
         except StoreError as exc:
             if self.failure is None and self.on_failure:
                 self.on_failure(str(exc))
             self.failure = str(exc)
             if pending > MAX_PENDING_ROWS:
                 self._rows["raw_bytes"].clear()
-            return
+            return False
         if self.failure is not None and self.on_failure:
             self.on_failure(None)
         self.failure = None
         self._rows = defaultdict(list)
+        return True
 
     def _take(self, item: Any) -> None:
         sid = self.session_id

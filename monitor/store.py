@@ -16,12 +16,14 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import sqlite_utils
 
 from monitor import __version__
+from monitor.paths import private_file
 from monitor.records import JournalEntry, Record, from_row, to_row
 
 #: A running session whose heartbeat is older than this, from another host, is
@@ -33,6 +35,18 @@ BUSY_TIMEOUT_S = 5.0
 
 class StoreError(Exception):
     """The database cannot be used (corrupt, locked, not a database); message is for people."""
+
+
+@dataclass(frozen=True)
+class SessionEnd:
+    """How a session ends: when (UTC epoch s), why, and what each device said it is (source -> fields).
+
+    Device fields are columns of `devices`: model, serial_number, firmware.
+    """
+
+    t: float
+    reason: str
+    devices: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _script(db: sqlite_utils.Database, sql: str) -> None:
@@ -236,14 +250,29 @@ class Store:
     # --- writing -------------------------------------------------------------------
 
     def write_batch(self, rows: dict[str, list[dict[str, Any]]], session_id: int | None = None,
-                    heartbeat: float | None = None) -> None:
-        """Insert rows for several tables in one transaction (the recorder's flush)."""
+                    heartbeat: float | None = None, end: SessionEnd | None = None) -> None:
+        """Insert rows for several tables in one transaction (the recorder's flush).
+
+        With `end`, the same transaction also stores the devices' identity and
+        closes the session, so a session is never closed without its last rows.
+        """
         with self._write():
             for table, items in rows.items():
                 if items:
                     self.db[table].insert_all(items, batch_size=500)
             if session_id is not None and heartbeat is not None:
                 self.db.execute("UPDATE sessions SET heartbeat_utc = ? WHERE id = ?", [heartbeat, session_id])
+            if session_id is not None and end is not None:
+                self._end(session_id, end)
+
+    def _end(self, session_id: int, end: SessionEnd) -> None:
+        for source, fields in end.devices.items():
+            sets = ", ".join(f"{k} = ?" for k in fields)
+            self.db.execute(f"UPDATE devices SET {sets} WHERE session_id = ? AND source = ?",
+                            [*fields.values(), session_id, source])
+        # an interrupted session too: another start may have marked it so while its rows waited in a recovery file
+        self.db.execute("UPDATE sessions SET state = 'closed', ended_utc = ?, end_reason = ? "
+                        "WHERE id = ? AND state IN ('running', 'interrupted')", [end.t, end.reason, session_id])
 
     def ensure_patient(self, patient_id: str, name: str | None = None) -> None:
         """Create the patient if new; a given name updates the stored one."""
@@ -310,21 +339,23 @@ class Store:
         with self._write():
             self.db["sessions"].update(session_id, fields)
 
-    def update_devices(self, session_id: int, source: str, **fields: Any) -> None:
-        """Set fields (model, serial_number, firmware) on a session's device rows of one source."""
-        sets = ", ".join(f"{k} = ?" for k in fields)
-        with self._write():
-            self.db.execute(f"UPDATE devices SET {sets} WHERE session_id = ? AND source = ?",
-                            [*fields.values(), session_id, source])
-
     def close_session(self, session_id: int, reason: str = "closed") -> None:
         """Mark a session closed now (idempotent)."""
-        with self._write():
-            self.db.execute(
-                "UPDATE sessions SET state = 'closed', ended_utc = COALESCE(ended_utc, ?), end_reason = ? "
-                "WHERE id = ? AND state = 'running'",
-                [time.time(), reason, session_id],
-            )
+        self.write_batch({}, session_id, end=SessionEnd(time.time(), reason))
+
+    def session_uid(self, session_id: int) -> str:
+        """Return the global identity of a session of this database."""
+        with self.lock:
+            row = self.db.execute("SELECT uid FROM sessions WHERE id = ?", [session_id]).fetchone()
+        if row is None:
+            raise StoreError(f"there is no session {session_id} in {self.path}")
+        return str(row[0])
+
+    def session_id_of(self, uid: str) -> int | None:
+        """Return the id of the session with this global identity, None if this database has none."""
+        with self.lock:
+            row = self.db.execute("SELECT id FROM sessions WHERE uid = ?", [uid]).fetchone()
+        return None if row is None else int(row[0])
 
     def recover_interrupted(self) -> list[int]:
         """Mark sessions whose process died while running as 'interrupted'; return their ids.
@@ -393,18 +424,6 @@ def last_data_t(conn: sqlite3.Connection, session_id: int) -> float | None:
         if value is not None and (best is None or value > best):
             best = value
     return best
-
-
-def private_file(path: Path) -> None:
-    """Create a file readable by the user only (0600), and its folder (0700) if it is new.
-
-    SQLite gives its -wal and -shm files the database file's permissions, so
-    they are private too. An existing file keeps its permissions.
-    """
-    if not path.parent.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if not path.exists():
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _pid_alive(pid: int) -> bool:

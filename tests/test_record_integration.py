@@ -116,9 +116,9 @@ def test_malformed_device_is_one_clear_line(tmp_path, spec, words):
     assert "Traceback" not in out.stderr
 
 
-def test_missing_port_is_a_technical_alarm_not_a_traceback(tmp_path):
+def test_missing_port_with_wait_for_device_is_a_technical_alarm_not_a_traceback(tmp_path):
     out = cli("record", "--db", str(tmp_path / "s.db"), "--device", "pulseox=cms50dplus:/dev/ttyNOSUCH9",
-              "--duration", "1.5")
+              "--duration", "1.5", "--wait-for-device")
     assert out.returncode == 0 and "Traceback" not in out.stderr
     events = [json.loads(line) for line in out.stdout.splitlines()]
     assert any(e["condition"] == "port_lost" and e["kind"] == "raised" for e in events), out.stdout

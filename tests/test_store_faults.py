@@ -20,7 +20,7 @@ def test_locked_database_alarms_then_catches_up_without_a_gap(tmp_path, monkeypa
         sid = core.start()
         try:
             time.sleep(1.5)
-            other = sqlite3.connect(db, timeout=0)
+            other = sqlite3.connect(db, timeout=5)  # waits for a flush under way
             other.execute("BEGIN EXCLUSIVE")  # another program holds the database
             deadline = time.monotonic() + 6
             while time.monotonic() < deadline and not any(
