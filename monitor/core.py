@@ -15,7 +15,7 @@ import queue
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from devices import registry
@@ -26,6 +26,7 @@ from monitor.dosing import DosePlan
 from monitor.infusion import InfusionEngine, InfusionEvent, InfusionState, InfusionStatus
 from monitor.live import LiveState, Snapshot
 from monitor.outcomes import outcomes_of
+from monitor.patient_id import clean_patient_id
 from monitor.recorder import Recorder
 from monitor.records import ManualBp, Record
 from devices.values import DeviceInfo, DeviceItem, NibpResult, sample
@@ -130,6 +131,8 @@ class MonitorCore:
     def start(self, info: SessionInfo | None = None) -> int:
         """Create the session row, start recording and the device readers; return the session id."""
         info = info or SessionInfo()
+        if info.patient_id is not None:  # PatientIdError (a ValueError) refuses an ID that cannot be shown
+            info = replace(info, patient_id=clean_patient_id(info.patient_id))
         if info.weight_kg is not None or info.dose_mg_per_kg is not None or info.infusion_min is not None:
             plan = DosePlan(weight_kg=info.weight_kg, dose_mg_per_kg=info.dose_mg_per_kg,  # type: ignore[arg-type]
                             duration_min=info.infusion_min,  # type: ignore[arg-type]

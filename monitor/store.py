@@ -195,10 +195,11 @@ class Store:
         self.lock = threading.RLock()
         try:
             if self.path != ":memory:":
+                _refuse_read_only(Path(self.path).expanduser())
                 private_file(Path(self.path).expanduser())
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             refuse_foreign(conn, self.path)  # before WAL: a file that is not ours is left exactly as it was
-            conn.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             self.db = sqlite_utils.Database(conn)
@@ -426,6 +427,34 @@ def last_data_t(conn: sqlite3.Connection, session_id: int) -> float | None:
     return best
 
 
+def _switch_to_wal(conn: sqlite3.Connection) -> None:
+    """Put the database in WAL mode, waiting up to BUSY_TIMEOUT_S for other connections.
+
+    Switching a new file to WAL needs an exclusive lock, and SQLite answers
+    "locked" at once instead of calling the busy handler when another first
+    start holds the file, so the wait is done here.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
+
+
+def _refuse_read_only(path: Path) -> None:
+    """Raise StoreError if the database, or its folder (where SQLite keeps the -wal and -shm files), is read-only."""
+    for part in (path, path.parent):
+        if part.exists() and not os.access(part, os.W_OK):
+            raise StoreError(READ_ONLY.format(path=path))
+
+
+READ_ONLY = "database {path} is read-only; choose a writable location with --db (sessions and export can still read it)"
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -444,7 +473,7 @@ def explain(path: str, exc: sqlite3.DatabaseError) -> str:
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return f"database {path} is damaged or not an infusion-monitor database ({text})"
     if "readonly" in text or "read-only" in text:
-        return f"database {path} is read-only; choose a writable location with --db"
+        return READ_ONLY.format(path=path)
     if "disk" in text or "full" in text:
         return f"cannot write database {path}: {text} (disk full?)"
     return f"database {path}: {text}"

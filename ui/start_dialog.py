@@ -15,6 +15,7 @@ from monitor.alarms import Priority
 from monitor.clinical_config import ClinicalConfig, load_clinical_config
 from monitor.core import SessionInfo
 from monitor.dosing import DoseError, DosePlan, PlanCheck, check_plan
+from monitor.patient_id import PatientIdError, clean_patient_id
 from monitor.store import Store
 from ui import theme
 
@@ -153,7 +154,11 @@ class StartSessionDialog(QDialog):
         self.update_view()
 
     def patient_id(self) -> str:
-        return self.patient.currentText().strip()
+        """Return the patient ID as it will be stored ('' while the field is empty or holds no valid ID)."""
+        try:
+            return clean_patient_id(self.patient.currentText())
+        except PatientIdError:
+            return ""
 
     def session_number(self) -> int | None:
         """Return which infusion of the course this will be (the patient's stored sessions + 1)."""
@@ -176,8 +181,10 @@ class StartSessionDialog(QDialog):
     def blockers(self) -> list[str]:
         """Return why Start is disabled, one phrase each (empty when the session can start)."""
         out = []
-        if not self.patient_id():
-            out.append("enter the patient ID")
+        try:
+            clean_patient_id(self.patient.currentText())
+        except PatientIdError as exc:
+            out.append("enter the patient ID" if not self.patient.currentText().strip() else str(exc))
         check = self.check()
         if check is None:
             out.append("enter weight, dose, duration and bag volume as numbers")
