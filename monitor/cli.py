@@ -384,11 +384,11 @@ def main(argv: list[str] | None = None, window: Callable[[argparse.Namespace], i
     if args.command is None:
         args = _parser().parse_args(["run", *(argv or sys.argv[1:])])
     try:
+        if args.command == "demo":
+            _check_speed(args.speed)
         if args.command in WINDOW_COMMANDS:
             if window is None:
                 raise UserError(f"'{args.command}' opens the window: start it with the infusion-monitor command")
-            if args.command == "demo":
-                _check_speed(args.speed)
             return window(args)
         return COMMANDS[args.command](args)
     except (UserError, StoreError) as exc:
