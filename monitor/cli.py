@@ -103,8 +103,13 @@ def _open_store(path: Path | None) -> Store:
 
     store = Store(path or default_db())
     for line in import_pending(store):
-        print(f"infusion-monitor: {printable(line)}", file=sys.stderr)
+        notice(line)
     return store
+
+
+def notice(line: str) -> None:
+    """Tell the user something that is not an error, one escaped line on stderr."""
+    print(f"infusion-monitor: {printable(line)}", file=sys.stderr)
 
 
 def _open_sessions(path: Path | None):
