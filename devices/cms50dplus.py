@@ -2,7 +2,9 @@
 
 The first byte of a frame is the only one with bit 7 set, so the parser
 resynchronises on any byte with bit 7 = 1. There is no checksum: a frame cut
-short by a new sync byte is counted as a framing error and dropped.
+short by a new sync byte is counted as a framing error and dropped, and values
+are trusted only after LOCK_FRAMES frames in a row (random bytes form a frame
+every ~32 bytes, values included, that would otherwise be stored and alarmed).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 
 import serial
 
-from devices.base import Parser, SerialSettings, WaveBuffer
+from devices.base import Encoder, FrameLock, Parser, SerialSettings, WaveBuffer
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
@@ -21,6 +23,7 @@ SETTINGS = SerialSettings(baudrate=19200, parity=serial.PARITY_ODD)
 FRAME_RATE = 60.0
 SPO2_INVALID = 127
 PULSE_INVALID = 255
+LOCK_FRAMES = 6  # frames in a row before values are trusted (no checksum: see FrameLock)
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class Cms50dPlusParser(Parser):
     def __init__(self, source: str = "pulseox") -> None:
         super().__init__(source)
         self._buf = bytearray()
+        self._lock = FrameLock(LOCK_FRAMES)
         self._pleth = WaveBuffer(source, Param.PLETH.value, FRAME_RATE)
 
     def parse(self, data: bytes, t: float) -> list[DeviceItem]:
@@ -79,14 +83,17 @@ class Cms50dPlusParser(Parser):
             if byte & 0x80:
                 if self._buf:
                     self.errors["short frame"] += 1
+                    self._lock.broken()
                 self._buf = bytearray((byte,))
             elif self._buf:
                 self._buf.append(byte)
                 if len(self._buf) == 5:
-                    out.extend(self._frame(decode(bytes(self._buf)), t))
+                    if self._lock.frame():
+                        out.extend(self._frame(decode(bytes(self._buf)), t))
                     self._buf.clear()
             else:
                 self.errors["garbage byte"] += 1
+                self._lock.broken()
         out.extend(self._pleth.take(t))
         return out
 
@@ -135,6 +142,12 @@ class Cms50dPlusSimulator(DeviceSimulator):
         )
 
 
+ENCODER = Encoder(
+    ranges={"spo2": (1, 126, 1), "pulse_rate": (1, 254, 1)},  # 0, SpO2 127 and pulse 255 mean no value
+    encode=lambda v: LOCK_FRAMES * encode(Frame(signal=8, pleth=64, bar=6, pulse_rate=int(v["pulse_rate"]),
+                                                spo2=int(v["spo2"]))),
+)
+
 SPEC = ProtocolSpec(
     name="cms50dplus",
     title="Contec CMS50D+ / CMS50E (older firmware, streams on its own)",
@@ -142,4 +155,5 @@ SPEC = ProtocolSpec(
     settings=SETTINGS,
     parser=Cms50dPlusParser,
     simulator=Cms50dPlusSimulator,
+    encoder=ENCODER,
 )

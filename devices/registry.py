@@ -10,7 +10,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Callable
 
-from devices.base import Driver, Parser, SerialSettings
+from devices.base import Driver, Encoder, Parser, SerialSettings
 from devices.sim.device import DeviceSimulator
 
 
@@ -25,6 +25,7 @@ class ProtocolSpec:
     parser: Callable[[str], Parser]  # source name -> parser
     simulator: Callable[[], DeviceSimulator]
     driver: Callable[[], Driver] = field(default=Driver)
+    encoder: Encoder | None = None  # for the conformance suite's round trip (tests/test_conformance.py)
 
 
 _MODULES: dict[str, str] = {
