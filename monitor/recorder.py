@@ -36,13 +36,15 @@ RETRY_PAUSE_S = 0.5
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Chunk:
-    """A waveform chunk being filled: time of its first sample, time of its last, the samples."""
+    """A waveform chunk being filled: time of its first sample, the samples, rate (Hz), size limit, last time."""
 
     t0: float
     values: array
-    t1: float = 0.0
+    rate: float
+    limit: float  # samples: WAVE_CHUNK_S of them at the rate
+    t1: float
 
 
 class Recorder(threading.Thread):
@@ -226,6 +228,13 @@ class Recorder(threading.Thread):
     def _wave_add(self, w: WaveSegment) -> None:
         """Append a segment to its track's open chunk; a chunk holds at most WAVE_CHUNK_S of samples."""
         key = (w.source, w.param)
+        chunk = self._wave.get(key)
+        if chunk is not None and chunk.rate == w.rate:  # the usual case, one dict lookup: keep it short
+            chunk.values.extend(w.values)
+            chunk.t1 = w.t
+            if len(chunk.values) >= chunk.limit:
+                self._close_chunk(key)
+            return
         track = self._tracks.get(key)
         if track is None or track[1] != w.rate:  # a new wave, or a device that changed its rate: a new track
             self._close_chunk(key)
@@ -233,12 +242,9 @@ class Recorder(threading.Thread):
             track = self._tracks[key] = (self._track_count, w.rate)
             self._rows["tracks"].append({"session_id": self.session_id, "track": track[0], "source": w.source,
                                          "parameter": w.param, "unit": UNITS.get(w.param, "1"), "rate": w.rate})
-        chunk = self._wave.get(key)
-        if chunk is None:
-            chunk = self._wave[key] = _Chunk(w.t - (len(w.values) - 1) / w.rate, array("f"))
-        chunk.values.extend(w.values)
-        chunk.t1 = w.t
-        if len(chunk.values) >= WAVE_CHUNK_S * w.rate:
+        chunk = self._wave[key] = _Chunk(w.t - (len(w.values) - 1) / w.rate, array("f", w.values), w.rate,
+                                         WAVE_CHUNK_S * w.rate, w.t)
+        if len(chunk.values) >= chunk.limit:
             self._close_chunk(key)
 
     def _close_chunk(self, key: tuple[str, str]) -> None:
@@ -253,6 +259,7 @@ class Recorder(threading.Thread):
         rows = self._rows["raw_bytes"]
         for row in reversed(rows):  # coalesce reads of one flush into one row per source and direction
             if row["source"] == source and row["direction"] == direction:
-                row["data"] += data
+                row["data"] += data  # a bytearray, grown in place: a long database fault must not copy it each read
                 return
-        rows.append({"session_id": self.session_id, "source": source, "t": t, "direction": direction, "data": data})
+        rows.append({"session_id": self.session_id, "source": source, "t": t, "direction": direction,
+                     "data": bytearray(data)})

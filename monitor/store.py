@@ -259,8 +259,7 @@ class Store:
         """
         with self._write():
             for table, items in rows.items():
-                if items:
-                    self.db[table].insert_all(items, batch_size=500)
+                _insert(self.db.conn, table, items)
             if session_id is not None and heartbeat is not None:
                 self.db.execute("UPDATE sessions SET heartbeat_utc = ? WHERE id = ?", [heartbeat, session_id])
             if session_id is not None and end is not None:
@@ -393,6 +392,24 @@ class Store:
             if up_to is not None:
                 sql, args = sql + " AND id <= ?", [*args, up_to]
             return int(self.db.execute(sql, args).fetchone()[0])
+
+
+def _insert(conn: sqlite3.Connection, table: str, rows: list[dict[str, Any]]) -> None:
+    """Insert rows (dicts of column -> value) with one prepared statement per set of columns.
+
+    executemany on a prepared INSERT is the fast path of the recorder's flush;
+    rows of one table almost always have the same columns, so this is one call.
+    """
+    start = 0
+    while start < len(rows):
+        columns = tuple(rows[start])
+        end = start + 1
+        while end < len(rows) and tuple(rows[end]) == columns:
+            end += 1
+        names = ", ".join(f'"{c}"' for c in columns)
+        conn.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})',
+                         [tuple(row.values()) for row in rows[start:end]])
+        start = end
 
 
 def refuse_foreign(conn: sqlite3.Connection, path: str) -> None:
