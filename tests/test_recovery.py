@@ -57,14 +57,20 @@ def lock(db) -> sqlite3.Connection:
     return other
 
 
-def test_locked_at_stop_keeps_every_row_in_a_private_recovery_file_that_the_next_start_imports(tmp_path):
-    db = tmp_path / "s.db"
+def meeting_a_lock(db, before: int, during: int) -> tuple[int, Recorder, sqlite3.Connection]:
+    """Record `before` seconds of data (stored), lock the database, queue `during` more seconds."""
     store = Store(db)
     sid = store.create_session(patient_id="P1")
-    recorder = record_some(store, sid, 1.8e9, 3)
+    recorder = record_some(store, sid, 1.8e9, before)
     time.sleep(0.8)  # the first rows are stored
     other = lock(db)
-    queue_some(recorder, 1.8e9 + 3, 4)  # these meet the lock
+    queue_some(recorder, 1.8e9 + before, during)  # these meet the lock
+    return sid, recorder, other
+
+
+def test_locked_at_stop_keeps_every_row_in_a_private_recovery_file_that_the_next_start_imports(tmp_path):
+    db = tmp_path / "s.db"
+    sid, recorder, other = meeting_a_lock(db, 3, 4)
     with pytest.raises(StoreError) as caught:
         recorder.stop(SessionEnd(1.8e9 + 10, "stopped by signal", {"pulseox": {"model": "CMS50D+"}}))
     message = str(caught.value)
@@ -92,12 +98,7 @@ def test_locked_at_stop_keeps_every_row_in_a_private_recovery_file_that_the_next
 def test_a_fault_that_ends_during_the_retry_loses_nothing_and_needs_no_file(tmp_path, monkeypatch):
     monkeypatch.setattr("monitor.recorder.STOP_RETRY_S", 5.0)
     db = tmp_path / "s.db"
-    store = Store(db)
-    sid = store.create_session()
-    recorder = record_some(store, sid, 1.8e9, 2)
-    time.sleep(0.8)
-    other = lock(db)
-    queue_some(recorder, 1.8e9 + 2, 2)
+    sid, recorder, other = meeting_a_lock(db, 2, 2)
 
     def release() -> None:
         time.sleep(1.0)
@@ -131,11 +132,7 @@ def test_full_database_at_stop_keeps_the_rows_then_imports_them_once_there_is_ro
 
 def test_when_the_database_folder_takes_no_file_the_recovery_goes_to_the_user_folder(tmp_path, monkeypatch):
     db = tmp_path / "s.db"
-    store = Store(db)
-    sid = store.create_session()
-    recorder = record_some(store, sid, 1.8e9, 2)
-    time.sleep(0.8)
-    other = lock(db)
+    sid, recorder, other = meeting_a_lock(db, 2, 0)
     real = recovery.private_output
 
     def beside_fails(path, *args, **kw):
@@ -157,12 +154,7 @@ def test_when_the_database_folder_takes_no_file_the_recovery_goes_to_the_user_fo
 
 def test_rows_that_cannot_be_kept_anywhere_are_said_to_be_lost(tmp_path, monkeypatch):
     db = tmp_path / "s.db"
-    store = Store(db)
-    sid = store.create_session()
-    recorder = record_some(store, sid, 1.8e9, 1)
-    time.sleep(0.8)
-    other = lock(db)
-    queue_some(recorder, 1.8e9 + 1, 3)
+    _, recorder, other = meeting_a_lock(db, 1, 3)
 
     def no_room(*args, **kw):
         raise OSError(28, "No space left on device")
