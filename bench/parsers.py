@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 
 from devices import registry
-from devices.sim.stream import device_stream
+from devices.sim.capture import device_bytes
 
 
 def run(seconds: float = 120.0) -> list[str]:
     lines = []
     for name in registry.protocol_names():
-        data = device_stream(name, seconds)
+        data = device_bytes(name, seconds, nibp_every_s=1.0)
         if not data:
             continue
         parser = registry.get(name).parser("bench")

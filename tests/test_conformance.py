@@ -2,9 +2,10 @@
 
 A protocol takes part as soon as it is registered in devices/registry.py. It
 provides, in its module's SPEC:
-- `simulator` (required anyway): devices.sim.stream.device_stream drives it
-  with its driver to make the sample byte stream; it must send numbers within
-  60 s of scenario time in the baseline scenario;
+- `simulator` (required anyway): devices.sim.capture.device_bytes drives it
+  with its driver to make the sample byte stream (an NIBP device is asked for
+  a measurement every second it is idle); it must send numbers within 60 s of
+  scenario time in the baseline scenario;
 - `encoder` (devices.base.Encoder, optional but expected where the protocol
   has an encoder): the wire ranges of its numbers and a function writing one
   complete unit of chosen values, for the round trip and plausibility checks.
@@ -27,7 +28,7 @@ from hypothesis import assume, given, settings, strategies as st
 
 from devices import registry
 from devices.plausibility import IMPLAUSIBLE, NIBP_PARAMS, RANGES, nibp_problem, plausible
-from devices.sim.stream import device_stream
+from devices.sim.capture import device_bytes
 from devices.values import NibpResult, Sample
 from items import same_stream
 
@@ -54,7 +55,7 @@ def parse(protocol: str, data: bytes, cuts=()) -> list:
 
 @cache
 def stream(protocol: str) -> bytes:
-    data = device_stream(protocol, STREAM_S)
+    data = device_bytes(protocol, STREAM_S, nibp_every_s=1.0)
     assert numbers(parse(protocol, data)), f"{protocol}: the simulated stream carries no number in {STREAM_S:g} s"
     return data
 
