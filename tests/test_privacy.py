@@ -142,3 +142,20 @@ def test_simulator_speed_is_bounded(tmp_path, command, speed):
     out = cli(*args, timeout=20, env={**user_env(tmp_path), "QT_QPA_PLATFORM": "offscreen"})
     assert out.returncode == 2
     assert "0.1 to 100" in error_line(out.stderr)
+
+
+@pytest.mark.parametrize("typed, words", [("P\x1b[31m1", "cannot be shown"), ("x" * 65, "at most 64")])
+def test_the_start_dialog_refuses_a_patient_id_with_the_same_rule(qtbot, tmp_path, typed, words):
+    from monitor.store import Store
+    from ui.start_dialog import StartSessionDialog
+
+    dlg = StartSessionDialog(Store(tmp_path / "s.db"))
+    qtbot.addWidget(dlg)
+    dlg.patient.setCurrentText(typed)
+    for field, text in ((dlg.weight, "70"), (dlg.dose, "0.5"), (dlg.duration, "40"), (dlg.bag, "100")):
+        field.setText(text)
+    for box in dlg.checks.values():
+        box.setChecked(True)
+    assert not dlg.ok.isEnabled() and words in dlg.why_not.text()
+    dlg.patient.setCurrentText("  P-001 ")
+    assert dlg.ok.isEnabled() and dlg.session_info().patient_id == "P-001"
