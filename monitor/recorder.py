@@ -66,6 +66,7 @@ class Recorder(threading.Thread):
         self._track_count = 0
         self.failure: str | None = None  # what the database said when the last write failed (None: it worked)
         self.problem: str | None = None  # after stop(): where the rows are that the database refused
+        self.dropped_raw = 0  # bytes of raw capture dropped to bound memory during a long fault
         self._end: SessionEnd | None = None
         self._uid = store.session_uid(session_id)
 
@@ -94,6 +95,7 @@ class Recorder(threading.Thread):
         """
         self._end = end
         self._halt.set()
+        self._queue.put(None)  # wakes the thread if it waits for items (None is not stored)
         if self.is_alive():
             self.join(STOP_RETRY_S + 3 * BUSY_TIMEOUT_S + 30.0)
         if self.is_alive():
@@ -138,6 +140,8 @@ class Recorder(threading.Thread):
             time.sleep(RETRY_PAUSE_S)
         count = sum(len(items) for items in self._rows.values())
         what = f"{count} rows of session {self.session_id}"
+        if self.dropped_raw:
+            what += f" (raw device capture of {self.dropped_raw} bytes was dropped during the fault to bound memory)"
         try:
             path = recovery.save(self.store.path, self._uid, self._rows, self._end, self.failure or "")
         except OSError as exc:
@@ -162,7 +166,10 @@ class Recorder(threading.Thread):
                 self.on_failure(str(exc))
             self.failure = str(exc)
             if pending > MAX_PENDING_ROWS:
+                dropped = sum(len(row["data"]) for row in self._rows["raw_bytes"])
+                self.dropped_raw += dropped
                 self._rows["raw_bytes"].clear()
+                log.warning("database refusing writes for long: %d bytes of raw device capture dropped", dropped)
             return False
         if self.failure is not None and self.on_failure:
             self.on_failure(None)

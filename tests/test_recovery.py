@@ -192,3 +192,14 @@ def test_import_into_a_locked_database_is_a_store_error_and_keeps_the_file(tmp_p
     assert path.exists()
     other.rollback()
     assert len(recovery.import_pending(store)) == 1 and not path.exists()
+
+
+def test_raw_capture_dropped_to_bound_memory_during_a_long_fault_is_said(tmp_path, monkeypatch):
+    monkeypatch.setattr("monitor.recorder.MAX_PENDING_ROWS", 10)
+    db = tmp_path / "s.db"
+    sid, recorder, other = meeting_a_lock(db, 1, 20)  # 20 s of rows pile up: more than 10
+    time.sleep(1.0)  # a flush fails meanwhile and drops the raw capture
+    with pytest.raises(StoreError, match=r"raw device capture of \d+ bytes was dropped"):
+        recorder.stop(SessionEnd(1.8e9 + 30, "closed"))
+    other.rollback()
+    assert recorder.dropped_raw > 0
