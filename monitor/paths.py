@@ -39,8 +39,8 @@ def log_file() -> Path:
 
 
 def spare_dir() -> Path:
-    """Return the folder for recovery files that cannot be written beside their database (created 0700)."""
-    return private_dir(Path(platformdirs.user_data_dir(APP, appauthor=False)) / "recovery")
+    """Return the folder for recovery files that cannot be written beside their database (made when written)."""
+    return Path(platformdirs.user_data_dir(APP, appauthor=False)) / "recovery"
 
 
 def private_dir(path: Path) -> Path:

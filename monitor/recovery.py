@@ -102,11 +102,8 @@ def import_pending(store: Store) -> list[str]:
 
 
 def _folders(db_path: str | Path) -> list[Path]:
-    beside = Path(db_path).expanduser().resolve().parent
-    try:
-        spare = spare_dir()
-    except OSError:
-        return [beside]
+    """Return where a database's recovery files go: beside it, then the user's recovery folder."""
+    beside, spare = Path(db_path).expanduser().resolve().parent, spare_dir()
     return [beside] if spare == beside else [beside, spare]
 
 
