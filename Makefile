@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench run clean
+.PHONY: demo test bench run screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,13 @@ run: $(STAMP)
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+# Every screen and dialog as PNG at 1366x768 and 1920x1080, on a light and a dark desktop:
+# make screenshots DIR=folder (on a throwaway X server when there is no display).
+screenshots: $(STAMP)
+	@test -n "$(DIR)" || { echo "usage: make screenshots DIR=folder" >&2; exit 2; }
+	$(if $(DISPLAY),QT_QPA_PLATFORM=xcb $(BIN)/python -m ui.gallery "$(DIR)",\
+	xvfb-run -a -s "-screen 0 1920x1080x24" env QT_QPA_PLATFORM=xcb $(BIN)/python -m ui.gallery "$(DIR)")
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench

@@ -107,25 +107,26 @@ def product(rounds: int) -> tuple[np.ndarray, np.ndarray]:
     with tempfile.TemporaryDirectory() as tmp:
         core = MonitorCore(Store(Path(tmp) / "bench.db"), [DeviceSpec("pulseox", "cms50dplus", stream.path)])
         core.on_alarm_event(on_event)
-        core.start()
-        window = MainWindow(core, user="bench")
+        core.start(operator="bench")
+        window = MainWindow(core)
         window.resize(1280, 800)
         window.show()
         try:
             core.set_limit("spo2", "delay_s", 0.0, "bench")
-            bar = window.alarm_bar
+            bar = window.alarm_bar.physio  # the physiological alarm field
             wait_qt(app, lambda: core.snapshot().primary("spo2") is not None, 10.0)
             to_event, to_bar = [], []
             for i in range(rounds + 1):  # round 0 warms up (first paint of the bar in alarm), not counted
                 round_no[0] = i
                 t0 = stream.switch(LOW)
-                wait_qt(app, lambda: "SpO2" in bar.headline.toolTip() and bar.headline.text().startswith("!!"), 5.0)
+                wait_qt(app, lambda: "SpO₂" in bar.headline.full_text() and bar.headline.full_text().startswith("!!"),
+                        5.0)
                 shown = time.perf_counter_ns()
                 wait_qt(app, lambda: i in raised, 5.0)
                 to_event.append((raised[i] - t0) / 1e6)
                 to_bar.append((shown - t0) / 1e6)
                 stream.switch(NORMAL)
-                wait_qt(app, lambda: bar.headline.text() == "No active alarms", 5.0)
+                wait_qt(app, lambda: bar.headline.full_text() == "No physiological alarm", 5.0)
         finally:
             window.close()
             core.stop()

@@ -41,18 +41,20 @@ def measure(naive: bool, paths: dict[str, str], db: str) -> float:
     core.start()
     now = time.time()
     for param, base in (("spo2", 97.0), ("pulse_rate", 72.0)):  # a session 4 h old: full trend rings
-        ring = core.live._trends.setdefault(param, __import__("monitor.live", fromlist=["Ring"]).Ring(TREND_POINTS))
+        ring = core.live._trends.setdefault(("pulseox", param),
+                                            __import__("monitor.live", fromlist=["Ring"]).Ring(TREND_POINTS))
         for i in range(TREND_POINTS):
             ring.append(now - TREND_POINTS + i, base + np.sin(i / 50.0))
     window = MainWindow(core)
-    window.trend.window_s = 4 * 3600
-    window.resize(1280, 800)
+    window.trend.set_span("Session")
+    window.resize(1366, 700)
     window.show()
     if naive:
         saved = main_window.TREND_EVERY
         main_window.TREND_EVERY = 1
-        window.trend.enableAutoRange()
-        window.trend.setXRange = lambda *a, **k: None  # keep auto-range on, as naive code does
+        for plot in (window.trend.spo2, window.trend.vitals):
+            plot.enableAutoRange()
+        window.trend.vitals.setXRange = lambda *a, **k: None  # keep auto-range on, as naive code does
     loop = QEventLoop()
     QTimer.singleShot(2000, loop.quit)  # warm-up
     loop.exec()

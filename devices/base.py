@@ -29,6 +29,13 @@ class SerialSettings:
     bytesize: int = serial.EIGHTBITS
     parity: str = serial.PARITY_NONE
     stopbits: float = serial.STOPBITS_ONE
+    rtscts: bool = False  # hardware flow control (the GE monitors need it)
+
+    @property
+    def bytes_per_s(self) -> float:
+        """Return the most bytes a second the line can carry (start, data, parity and stop bits)."""
+        bits = 1 + self.bytesize + (self.parity != serial.PARITY_NONE) + self.stopbits
+        return self.baudrate / bits
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,9 @@ class Parser(ABC):
     on the next valid frame. Timestamps come from the caller (receive time,
     UTC epoch s). After a connection loss the reader calls reset(), so a frame
     cut by the loss is never completed with bytes of the next connection.
+    `frames` counts the whole frames (messages, records) decoded, `framed`
+    their bytes and `bytes_in` all bytes fed, for support and for telling
+    whether a stream is this protocol at all (decodes()).
     """
 
     #: nominal waveform sample rate (Hz) of the protocol, 0 if none
@@ -139,26 +149,43 @@ class Parser(ABC):
     def __init__(self, source: str = "pulseox") -> None:
         self.source = source
         self.errors: Counter[str] = Counter()
+        self.frames = self.framed = self.bytes_in = 0
         self.conditions = ConditionTracker(source)
 
     def feed(self, data: bytes, t: float) -> list[DeviceItem]:
         """Consume bytes received at time t; return the plausible values completed by them."""
+        self.bytes_in += len(data)
         return gate(self.parse(data, t), self.errors)
 
     @abstractmethod
     def parse(self, data: bytes, t: float) -> list[DeviceItem]:
         """Decode bytes received at time t into values, conditions and device items (no gate)."""
 
+    def _framed(self, size: int) -> None:
+        """Count one decoded frame of about `size` bytes on the wire."""
+        self.frames += 1
+        self.framed += size
+
+    def decodes(self) -> bool:
+        """Tell whether the bytes fed so far look like this protocol: at least half of them made frames.
+
+        A stream that starts mid-frame or carries some noise passes; bytes of
+        another protocol or line speed, where a false frame turns up now and
+        then, do not. Bytes are compared, not error counts, because parsers
+        count errors per byte or per frame.
+        """
+        return self.frames > 0 and 2 * self.framed >= self.bytes_in
+
     def reset(self, t: float) -> list[DeviceItem]:
         """Start clean (a new connection): drop partial frames and what the stream said.
 
         Returns the ends of the conditions the old stream had raised: after a
-        reconnect the device says again what is true. Error counts are kept.
+        reconnect the device says again what is true. Error, frame and byte counts are kept.
         """
         ended: list[DeviceItem] = [StatusChange(t, self.source, cond, False) for cond in self.conditions.active]
-        errors = self.errors
+        counts = self.errors, self.frames, self.framed, self.bytes_in
         self._restart()
-        self.errors = errors
+        self.errors, self.frames, self.framed, self.bytes_in = counts
         return ended
 
     def _restart(self) -> None:
@@ -199,6 +226,10 @@ class Driver:
         """React to what the parser decoded (e.g. fetch a result after 'complete')."""
         return b""
 
+    def on_close(self, now: float) -> bytes:
+        """Return bytes to send before the port is closed on purpose (e.g. release an association)."""
+        return b""
+
     def command(self, name: str, now: float) -> bytes:
         """Return the bytes for a user command such as 'nibp_start' or 'nibp_abort'.
 
@@ -209,3 +240,17 @@ class Driver:
     def supports(self, name: str) -> bool:
         """Tell whether command(name) is available, so the UI can offer it."""
         return False
+
+    def probe_query(self) -> bytes:
+        """Return a harmless query that makes a silent device answer, b"" to only listen.
+
+        Used by the prober on ports of unknown content: it may ask the device
+        to identify itself or to send its values once, never start a
+        measurement or change a setting. A device that streams on its own
+        needs none.
+        """
+        return b""
+
+    def probe_restore(self) -> bytes:
+        """Return bytes that undo whatever probe_query() started (b"" when it started nothing)."""
+        return b""

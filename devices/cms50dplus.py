@@ -100,6 +100,7 @@ class Cms50dPlusParser(Parser):
             if start != pos:
                 self._stray(buf[pos:start])
             pos = m.end()
+            self._framed(5)
             if self._lock.frame():
                 self._frame(buf[start:pos], t, out)
         rest = buf[pos:]
@@ -192,4 +193,5 @@ SPEC = ProtocolSpec(
     parser=Cms50dPlusParser,
     simulator=Cms50dPlusSimulator,
     encoder=ENCODER,
+    byte_rate=300.0,  # 60 frames of 5 bytes
 )

@@ -190,6 +190,7 @@ class ContecParser(Parser):
         except ValueError:
             self.errors["framing"] += 1
             return []
+        self._framed(len(raw))
         if ptype == LIVE_DATA:
             return self._live(decode_live(data), t)
         if ptype == DEVICE_ID:
@@ -271,6 +272,10 @@ class ContecDriver(Driver):
     def _sent(self, now: float) -> None:
         self._last_sent = now
         self._live_since_sent = False
+
+    def probe_query(self) -> bytes:
+        """Ask the device for its ID: it answers without starting the live stream."""
+        return DEVICE_ID_REQUEST
 
 
 class ContecSimulator(DeviceSimulator):
@@ -367,4 +372,5 @@ SPEC = ProtocolSpec(
     simulator=ContecSimulator,
     driver=ContecDriver,
     encoder=ENCODER,
+    byte_rate=540.0,  # 60 packets of 9 bytes
 )

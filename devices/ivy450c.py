@@ -164,6 +164,7 @@ class Ivy450cParser(Parser):
                 if len(self._buf) == WAVE_BYTES:
                     self._state = _State.TEXT
             elif byte == END:
+                self._framed(len(self._buf) + len(MAGIC) + 2)  # FF, magic, waves and lines, FE
                 out.extend(self._message(bytes(self._buf[:WAVE_BYTES]), bytes(self._buf[WAVE_BYTES:]), t))
                 self._state, self._buf = _State.SEEK, bytearray()
             else:
@@ -328,4 +329,5 @@ SPEC = ProtocolSpec(
     parser=Ivy450cParser,
     simulator=Ivy450cSimulator,
     encoder=ENCODER,
+    byte_rate=480.0,  # one message of about 480 bytes
 )

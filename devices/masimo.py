@@ -156,6 +156,7 @@ class MasimoParser(Parser):
             if t_dev is None:
                 self.errors["bad date"] += 1
                 continue
+            self._framed(end - m.start())
             out.extend(self._record(line[m.end():end], t, t_dev))
         return out
 
@@ -284,4 +285,5 @@ SPEC = ProtocolSpec(
     parser=MasimoParser,
     simulator=MasimoSimulator,
     encoder=ENCODER,
+    byte_rate=127.0,  # one line of about 127 bytes
 )

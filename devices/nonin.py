@@ -228,6 +228,7 @@ class NoninParser(Parser):
             elif checksum(buf[i:i + 4]) != buf[i + 4]:
                 self._skip("checksum")
             else:
+                self._framed(FRAME_LEN)
                 out.extend(self._frame(decode(buf[i:i + FRAME_LEN]), t))
                 i += FRAME_LEN
                 continue
@@ -355,4 +356,5 @@ SPEC = ProtocolSpec(
     parser=NoninParser,
     simulator=NoninSimulator,
     encoder=ENCODER,
+    byte_rate=375.0,  # 75 frames of 5 bytes
 )

@@ -18,6 +18,7 @@ import serial
 
 from devices import registry
 from devices.base import Driver, Parser
+from devices.sim.port import SimulatedPort, sim_scenario
 from devices.spec import DeviceSpec
 from devices.values import Condition, DeviceItem, StatusChange
 
@@ -88,6 +89,10 @@ class Link:
         """Give the driver its chance to send keep-alives and polls."""
         self._send(port, self.driver.poll(now))
 
+    def closing(self, port: Port, now: float) -> None:
+        """Send what the driver wants sent before the port is closed on purpose."""
+        self._send(port, self.driver.on_close(now))
+
     def command(self, port: Port, name: str, now: float) -> None:
         """Send a user command (ValueError if the device does not support it)."""
         self._send(port, self.driver.command(name, now))
@@ -103,8 +108,11 @@ class Link:
             self.raw_sink(self.parser.source, self.wallclock(), "tx", data)
 
 
-def open_serial(spec: DeviceSpec) -> serial.SerialBase:
-    """Open the port of a device spec with its protocol's line settings."""
+def open_serial(spec: DeviceSpec) -> Port:
+    """Open the port of a device spec with its protocol's line settings ('sim[:SCENARIO]': a simulated device)."""
+    scenario = sim_scenario(spec.port)
+    if scenario is not None:
+        return SimulatedPort(spec.protocol, scenario)
     settings = registry.get(spec.protocol).settings
     return serial.serial_for_url(
         spec.port,
@@ -112,6 +120,7 @@ def open_serial(spec: DeviceSpec) -> serial.SerialBase:
         bytesize=settings.bytesize,
         parity=settings.parity,
         stopbits=settings.stopbits,
+        rtscts=settings.rtscts,
         timeout=0.05,
         write_timeout=1.0,
     )
@@ -122,8 +131,11 @@ def port_problem(spec: DeviceSpec) -> str:
 
     The port is opened with pyserial's default line settings: whether it
     exists and may be opened is the question here (and a Linux pty refuses a
-    second open with parity once it was opened with parity).
+    second open with parity once it was opened with parity). A simulated
+    port (sim[:SCENARIO]) always opens.
     """
+    if spec.simulated:
+        return ""
     try:
         serial.serial_for_url(spec.port, timeout=0).close()
     except Exception as exc:  # as in DeviceReader.run: any failure to open is "cannot open"
@@ -243,6 +255,10 @@ class DeviceReader(threading.Thread):
                 except ValueError as exc:
                     self.last_error = str(exc)
             link.idle(port, now)
+        try:
+            link.closing(port, self._clock())
+        except (serial.SerialException, OSError):
+            pass  # the port is being closed anyway: a goodbye that cannot be sent is not a lost port
 
 
 def _reason(exc: BaseException) -> str:

@@ -26,6 +26,14 @@ class ProtocolSpec:
     simulator: Callable[[], DeviceSimulator]
     driver: Callable[[], Driver] = field(default=Driver)
     encoder: Encoder | None = None  # for the conformance suite's round trip (tests/test_conformance.py)
+    #: nominal device-to-host bytes a second of a working device; `import` spreads
+    #: a capture's bytes over time at this rate (0: the line's full speed)
+    byte_rate: float = 0.0
+
+    @property
+    def nominal_byte_rate(self) -> float:
+        """Return byte_rate, or the line's full speed when the protocol declares none (bytes/s)."""
+        return self.byte_rate or self.settings.bytes_per_s
 
 
 _MODULES: dict[str, str] = {
@@ -35,6 +43,8 @@ _MODULES: dict[str, str] = {
     "masimo-ascii": "devices.masimo",
     "suntech": "devices.suntech",
     "ivy450c": "devices.ivy450c",
+    "carescape": "devices.carescape",
+    "intellivue": "devices.intellivue",
 }
 
 

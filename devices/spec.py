@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from devices import registry
+from devices.sim.port import sim_scenario
 
 ROLES = ("pulseox", "nibp")
 
@@ -15,9 +16,14 @@ class DeviceSpec:
 
     role: str
     protocol: str
-    port: str  # anything serial.serial_for_url accepts
+    port: str  # anything serial.serial_for_url accepts, or sim[:SCENARIO] for a simulated device
     baudrate: int | None = None  # None: the protocol's default
     source: str = ""  # the name its values are stored and shown under; "" until named (see name_sources)
+
+    @property
+    def simulated(self) -> bool:
+        """Tell whether the port is a simulated device (sim or sim:SCENARIO), which any number of devices may use."""
+        return sim_scenario(self.port) is not None
 
     @property
     def name(self) -> str:
@@ -46,6 +52,7 @@ class DeviceSpec:
             port, baud = head, int(tail)
             if not 300 <= baud <= 4_000_000:
                 raise ValueError(f"device '{text}': baud rate {baud} is not plausible")
+        sim_scenario(port)  # a simulator port with an unknown scenario: ValueError names the scenarios
         return cls(role=role, protocol=protocol, port=port, baudrate=baud)
 
     def __str__(self) -> str:

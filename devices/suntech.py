@@ -184,6 +184,7 @@ class SuntechParser(Parser):
                 del self._buf[:1]
                 continue
             del self._buf[:length]
+            self._framed(length)
             out.extend(self._packet(packet, t))
         return out
 
@@ -263,6 +264,10 @@ class SuntechDriver(Driver):
 
     def supports(self, name: str) -> bool:
         return name in ("nibp_start", "nibp_abort")
+
+    def probe_query(self) -> bytes:
+        """Ask an idle module its cuff pressure: it answers without inflating (never START_ADULT)."""
+        return GET_CUFF_PRESSURE
 
     def command(self, name: str, now: float) -> bytes:
         if name == "nibp_start":
@@ -449,4 +454,5 @@ SPEC = ProtocolSpec(
     simulator=SuntechSimulator,
     driver=SuntechDriver,
     encoder=ENCODER,
+    byte_rate=2.5,  # idle: the driver's cuff-pressure query every 2 s, 5-byte answers
 )

@@ -66,11 +66,13 @@ class Condition(str, Enum):
     NO_DATA = "no_data"  # port open but silent
     PORT_LOST = "port_lost"  # port cannot be opened or vanished
     NIBP_FAILED = "nibp_failed"  # a BP measurement ended with an error code
+    DEMO_DATA = "demo_data"  # a monitor in demo (or test) mode: its numbers are not the patient's
 
 
 #: Conditions during which the device's numbers must not be shown as valid.
 VALUE_BLOCKING = frozenset(
-    {Condition.PROBE_OFF, Condition.SEARCHING, Condition.SENSOR_FAULT, Condition.NO_DATA, Condition.PORT_LOST}
+    {Condition.PROBE_OFF, Condition.SEARCHING, Condition.SENSOR_FAULT, Condition.NO_DATA, Condition.PORT_LOST,
+     Condition.DEMO_DATA}
 )
 
 

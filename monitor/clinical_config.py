@@ -83,7 +83,12 @@ class MarkerDef:
     code: str
     label: str
     free_text: bool = False
+    short: str = ""  # a shorter label for the marker's button ("BP drug"); the label is used when empty
 
+    @property
+    def button(self) -> str:
+        """Return the words on the marker's button."""
+        return self.short or self.label
 
 @dataclass(frozen=True)
 class ScaleTime:
@@ -110,6 +115,7 @@ class ClinicalConfig:
 
     dose_limits: DoseLimits
     complete_tolerance_fraction: float
+    pause_reminder_min: float  # a paused infusion raises a reminder after this long
     nibp: NibpScheduleConfig
     observation_min: float
     discharge_aldrete_min: int
@@ -185,7 +191,7 @@ class _Reader:
         dl = self.obj(top["dose_limits"], "dose_limits", {"weight_kg", "dose_mg_per_kg", "duration_min", "bag_volume_ml"})
         limits = DoseLimits(**{k: self.range_(dl[k], f"dose_limits.{k}") for k in
                                ("weight_kg", "dose_mg_per_kg", "duration_min", "bag_volume_ml")})
-        inf = self.obj(top["infusion"], "infusion", {"complete_tolerance_fraction"})
+        inf = self.obj(top["infusion"], "infusion", {"complete_tolerance_fraction", "pause_reminder_min"})
         tol = self.num(inf["complete_tolerance_fraction"], "infusion.complete_tolerance_fraction", positive=False)
         if tol >= 1:
             raise _Bad(f"infusion.complete_tolerance_fraction must be below 1, got {tol:g}")
@@ -200,6 +206,7 @@ class _Reader:
         return ClinicalConfig(
             dose_limits=limits,
             complete_tolerance_fraction=tol,
+            pause_reminder_min=self.num(inf["pause_reminder_min"], "infusion.pause_reminder_min"),
             nibp=nibp,
             observation_min=self.num(top["observation_min"], "observation_min"),
             discharge_aldrete_min=aldrete,
@@ -240,14 +247,16 @@ class _Reader:
         out: list[MarkerDef] = []
         for i, m in enumerate(v):
             w = f"markers[{i}]"
-            d = self.obj(m, w, {"key", "code", "label"}, {"free_text"})
+            d = self.obj(m, w, {"key", "code", "label"}, {"free_text", "short"})
             key = self.text(d["key"], f"{w}.key")
             if len(key) != 1:
                 raise _Bad(f"{w}.key must be one character, got {key!r}")
             free = d.get("free_text", False)
             if not isinstance(free, bool):
                 raise _Bad(f"{w}.free_text must be true or false, got {free!r}")
-            out.append(MarkerDef(key, self.text(d["code"], f"{w}.code"), self.text(d["label"], f"{w}.label"), free))
+            short = self.text(d["short"], f"{w}.short") if "short" in d else ""
+            out.append(MarkerDef(key, self.text(d["code"], f"{w}.code"), self.text(d["label"], f"{w}.label"), free,
+                                 short))
         for attr in ("key", "code"):
             seen = [getattr(m, attr) for m in out]
             dup = next((x for x in seen if seen.count(x) > 1), None)

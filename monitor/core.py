@@ -16,22 +16,27 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from devices import registry
 from devices.reader import DeviceReader, Port, open_serial
 from devices.spec import DeviceSpec, name_sources
-from monitor.alarms import ActiveAlarm, AlarmEngine, AlarmEvent, Priority, load_profile
+from monitor.alarms import ActiveAlarm, AlarmEngine, AlarmEvent, ParamLimits, Priority, load_profile
+from monitor.alarms.profile import apply_order, check_changes
+from monitor.display import CoreState, DeviceState, ScreenView, TILE_PARAMS, compose
 from monitor.dosing import DosePlan
 from monitor.infusion import InfusionEngine, InfusionEvent, InfusionState, InfusionStatus
 from monitor.live import LiveState, Snapshot
-from monitor.outcomes import outcomes_of
+from monitor.outcomes import outcomes_of, patient_instruments
 from monitor.patient_id import clean_patient_id
 from monitor.recorder import Recorder
-from monitor.records import ManualBp, Record
+from monitor.records import ManualBp, OperatorChange, Record
 from devices.values import DeviceInfo, DeviceItem, NibpResult, sample
 from monitor.session import ClinicalSession
 from monitor.store import SessionEnd, Store, StoreError
+
+if TYPE_CHECKING:  # the replicator (and psycopg) load only when a central store is configured
+    from monitor.central.replicator import ReplicationState, Replicator
 
 TICK_S = 0.1
 #: Source name of BP readings the nurse types in (read on a device that is not connected).
@@ -93,7 +98,7 @@ class MonitorCore:
 
     def __init__(self, store: Store, devices: list[DeviceSpec], profile: str = "ketamine",
                  capture_raw: bool = True, open_port: Callable[[DeviceSpec], Port] = open_serial,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, central: Replicator | None = None) -> None:
         self.store = store
         self.specs = name_sources(list(devices))
         self.profile_name = profile
@@ -102,7 +107,7 @@ class MonitorCore:
         self._open_port = open_port
         self._clock = clock
         self.lock = threading.RLock()
-        self.live = LiveState(tuple(spec.source for spec in self.specs))
+        self.live = LiveState(tuple(spec.source for spec in self.specs), clock=clock)
         self._inbox: queue.SimpleQueue[DeviceItem | _Events] = queue.SimpleQueue()
         self._halt = threading.Event()
         self._thread = threading.Thread(target=self._run, name="core", daemon=True)
@@ -113,6 +118,10 @@ class MonitorCore:
         self.session_id: int | None = None
         self.infusion: InfusionEngine | None = None
         self.clinical: ClinicalSession | None = None
+        self.info = SessionInfo()
+        self.operator = ""  # who is at the monitor now (initials or name); every command of the screen is theirs
+        self.central = central  # ships the database to the clinic's central store, if one is configured
+        self._central_alarm: str | None = None
         self._internal_error_shown = False
 
     # --- life cycle -------------------------------------------------------------------
@@ -128,11 +137,15 @@ class MonitorCore:
         """
         self._listeners.append(callback)
 
-    def start(self, info: SessionInfo | None = None) -> int:
-        """Create the session row, start recording and the device readers; return the session id."""
+    def start(self, info: SessionInfo | None = None, operator: str = "") -> int:
+        """Create the session row, start recording and the device readers; return the session id.
+
+        operator names who is at the monitor (recorded, see set_operator).
+        """
         info = info or SessionInfo()
         if info.patient_id is not None:  # PatientIdError (a ValueError) refuses an ID that cannot be shown
             info = replace(info, patient_id=clean_patient_id(info.patient_id))
+        self.info = info
         if info.weight_kg is not None or info.dose_mg_per_kg is not None or info.infusion_min is not None:
             plan = DosePlan(weight_kg=info.weight_kg, dose_mg_per_kg=info.dose_mg_per_kg,  # type: ignore[arg-type]
                             duration_min=info.infusion_min,  # type: ignore[arg-type]
@@ -147,7 +160,11 @@ class MonitorCore:
         self.recorder = Recorder(self.store, self.session_id, on_failure=self._recording_failed,
                                  capture_raw=self.capture_raw)
         self.recorder.start()
+        if self.central is not None:
+            self.central.start()
         self.clinical = ClinicalSession.for_core(self, info)  # asks for the baseline BP on its first tick
+        if operator.strip():
+            self.set_operator(operator)
         for spec in self.specs:
             self._add_reader(spec)
         self._thread.start()
@@ -164,7 +181,7 @@ class MonitorCore:
             raise ValueError("start the session before adding devices")
         registry.get(spec.protocol)
         for reader in self.readers.values():
-            if reader.spec.port == spec.port:
+            if reader.spec.port == spec.port and not spec.simulated:
                 raise ValueError(f"{spec.port} is already connected ({reader.spec.name})")
         [spec] = name_sources([spec], taken=set(self.readers) | {MANUAL_SOURCE})
         self.specs.append(spec)
@@ -196,11 +213,13 @@ class MonitorCore:
             if thread.is_alive():
                 thread.join(2.0)
         self._drain()
-        if self.recorder is not None:
-            devices = {info.source: {"model": info.model, "serial_number": info.serial_number,
-                                     "firmware": info.firmware}  # identity as reported (also in the journal)
-                       for info in self.live.snapshot(trends=False).devices.values()}
-            self.recorder.stop(SessionEnd(time.time(), reason, devices))
+        try:
+            if self.recorder is not None:
+                devices = self.live.snapshot(trends=False).devices.values()  # identity as reported (also journaled)
+                self.recorder.stop(SessionEnd.reported(time.time(), reason, devices))
+        finally:
+            if self.central is not None:
+                self.central.stop()  # one last shipment, so the closed session reaches the central store
 
     # --- the core thread -----------------------------------------------------------------
 
@@ -227,6 +246,7 @@ class MonitorCore:
             ended = self.infusion.tick() if self.infusion is not None else None
             actions = self.clinical.tick() if self.clinical is not None else []
         self._emit(events)
+        self._check_central()
         for action in actions:
             action.apply(self)
         if ended is not None:
@@ -247,6 +267,17 @@ class MonitorCore:
                 continue  # the recorder already reports a failing database; look again next time
             if self.clinical is not None:
                 self.clinical.adopt_outcomes(found)
+
+    def _check_central(self) -> None:
+        """Raise the LOW technical alarm while the central store has been failing too long; clear it after."""
+        message = None if self.central is None else self.central.alarm_message()
+        if message == self._central_alarm:
+            return
+        self._central_alarm = message
+        if message is None:
+            self.clear_technical("central")
+        else:
+            self.raise_technical("central", Priority.LOW, message)
 
     def _drain(self) -> None:
         try:
@@ -326,6 +357,10 @@ class MonitorCore:
     def snapshot(self, trends: bool = True) -> Snapshot:
         return self.live.snapshot(trends)
 
+    def central_state(self) -> ReplicationState | None:
+        """Return the replication state for the chair's indicator, None without a central store."""
+        return None if self.central is None else self.central.state()
+
     def timeline_events(self) -> list[tuple[float, str]]:
         """Return (UTC epoch s, words) of infusion steps and event markers, for the live trend."""
         with self.lock:
@@ -334,6 +369,36 @@ class MonitorCore:
             if self.clinical is not None:
                 out += [(m.t, m.label + (f": {m.note}" if m.note else "")) for m in self.clinical.markers.current()]
         return sorted(out)
+
+    def view(self, trends: bool = False) -> ScreenView:
+        """Return what the screen shows now as one immutable value (rules in monitor.display).
+
+        trends=True adds the trend series and the timeline (a frame that redraws them).
+        """
+        snap = self.live.snapshot(trends)
+        devices = [DeviceState(source, r.state) for source, r in self.readers.items()]
+        with self.lock:
+            limits = {p: lim for p in (*TILE_PARAMS, "sbp", "dbp") if (lim := self.alarms.limits(p)) is not None}
+            clinical, infusion = self.clinical, self.infusion
+            state = CoreState(
+                snap=snap, now_mono=self._clock(), now_wall=time.time(), alarms=self.alarms.active(), limits=limits,
+                audible=self.alarms.audible_priority(), pause_remaining_s=self.alarms.audio_pause_remaining(),
+                advice=self.alarms.advice(), patient_id=self.info.patient_id, patient_name=self.info.patient_name,
+                weight_kg=self.info.weight_kg, operator=self.operator,
+                session=clinical.status() if clinical is not None else None,
+                infusion=infusion.status() if infusion is not None else None,
+                plan=infusion.plan if infusion is not None else None, devices=devices,
+                bp_age_state=clinical.bp.bp_display_state if clinical is not None else CoreState.bp_age_state,
+                session_start=clinical.markers.session_start if clinical is not None else None,
+                with_trends=trends, timeline=self.timeline_events() if trends else (), central=self.central_state())
+        return compose(state)
+
+    def outcome_instruments(self) -> tuple[str, ...]:
+        """Return the questionnaires this patient is asked (their own list, else the clinic's default)."""
+        default = self.clinical.config.outcomes.instruments if self.clinical is not None else ()
+        if not self.info.patient_id:
+            return tuple(default)
+        return patient_instruments(self.store, self.info.patient_id, default)
 
     def alarm_view(self) -> AlarmView:
         with self.lock:
@@ -353,6 +418,16 @@ class MonitorCore:
         return views
 
     # --- commands from people --------------------------------------------------------------
+
+    def set_operator(self, user: str) -> None:
+        """Record who is at the monitor from now on (session start, shift change); ValueError without a name."""
+        user = user.strip() if isinstance(user, str) else ""
+        if not user:
+            raise ValueError("enter your initials or name")
+        if user == self.operator:
+            return
+        previous, self.operator = self.operator, user
+        self.journal(OperatorChange(user, previous), user)
 
     def acknowledge(self, user: str = "") -> None:
         with self.lock:
@@ -382,6 +457,25 @@ class MonitorCore:
         with self.lock:
             events = self.alarms.set_limit(param, key, value, user)
         self._emit(events)
+
+    def set_limits(self, param: str, changes: dict[str, float | None], user: str = "") -> None:
+        """Change several settings of one parameter together: all are checked first, then applied in an order
+        where every intermediate setting is valid, under the lock so no sample sees a half-done setting.
+
+        Raises ProfileError (a ValueError) with the reason; nothing changes then.
+        """
+        events: list[AlarmEvent] = []
+        with self.lock:
+            old = self.alarms.limits(param) or ParamLimits()
+            check_changes(param, old, changes)
+            for key, value in apply_order(old, changes):
+                events += self.alarms.set_limit(param, key, value, user)
+        self._emit(events)
+
+    def limit_settings(self, param: str) -> tuple[ParamLimits, ParamLimits]:
+        """Return a parameter's alarm settings now and the profile's preset."""
+        with self.lock:
+            return self.alarms.limits(param) or ParamLimits(), self.alarms.profile.limits.get(param, ParamLimits())
 
     def infusion_status(self) -> InfusionStatus | None:
         with self.lock:
@@ -455,6 +549,13 @@ class MonitorCore:
         reader = self.nibp_reader("nibp_abort")
         if reader is not None:
             reader.command("nibp_abort")
+
+    def feed(self, item: DeviceItem) -> None:
+        """Take a device item from outside the serial readers (playback of a stored session).
+
+        It goes the way a reader's item goes: live state, alarm engine, clinical session, recorder.
+        """
+        self._inbox.put(item)
 
     def journal(self, record: Record, user: str = "") -> None:
         """Record a clinical entry (infusion step, marker, scale...) in the session journal."""

@@ -101,6 +101,7 @@ class PlanCheck:
 
     hard: tuple[str, ...]
     soft: tuple[str, ...]
+    fields: tuple[str, ...] = ()  # the plan values (DosePlan field names) that break a limit, to highlight them
 
     @property
     def refused(self) -> bool:
@@ -157,13 +158,18 @@ def check_plan(plan: DosePlan, limits: DoseLimits) -> PlanCheck:
     """Check every plan value against the drug-library limits; never raises."""
     hard = check_plan_basic(plan)
     soft: list[str] = []
+    fields = []
     for attr, name, unit in _FIELDS:
         v = getattr(plan, attr)
         if _is_number(v) and v > 0:
             h, s = _against(name, v, unit, getattr(limits, attr))
             hard += [h] if h else []
             soft += [s] if s else []
-    return PlanCheck(tuple(hard), tuple(soft))
+            if h or s:
+                fields.append(attr)
+        else:
+            fields.append(attr)
+    return PlanCheck(tuple(hard), tuple(soft), tuple(fields))
 
 
 def dose_rate_of(plan: DosePlan, rate_ml_per_h: Fraction) -> Fraction:

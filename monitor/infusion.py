@@ -84,6 +84,8 @@ class InfusionStatus:
     remaining_mg: float
     progress: float
     current_rate_ml_per_h: float
+    paused_for_s: float = 0.0  # how long the current pause has lasted (0 unless paused)
+    end_to_confirm: bool = False  # the planned end was reached by itself and nobody has confirmed it yet
 
 
 _ENDED = (InfusionState.STOPPED, InfusionState.COMPLETED)
@@ -130,6 +132,7 @@ class InfusionEngine:
         self._end_alert: InfusionEvent | None = None
         self._end_alert_given = False
         self._end_confirmed = False
+        self._paused_at: Fraction | None = None  # monotonic start of the current pause
 
     # ---- time and integration -------------------------------------------------
 
@@ -211,6 +214,7 @@ class InfusionEngine:
         user = self._text(user, "the user pausing")
         self._close_segment(now)
         self._state = InfusionState.PAUSED
+        self._paused_at = now
         return self._event("paused", wall, reason, user)
 
     def resume(self, user: str, reason: str = "") -> InfusionEvent:
@@ -220,6 +224,7 @@ class InfusionEngine:
         user = self._text(user, "the user resuming")
         self._state = InfusionState.RUNNING
         self._seg_start = now
+        self._paused_at = None
         return self._event("resumed", wall, reason.strip(), user)
 
     def change_rate(self, rate_ml_per_h: float, reason: str, user: str, confirm_soft_limits: bool = False) -> InfusionEvent:
@@ -321,6 +326,9 @@ class InfusionEngine:
             remaining_mg=float(self._total_mg - delivered_mg),
             progress=float(delivered_mg / self._total_mg),
             current_rate_ml_per_h=float(self._rate),
+            paused_for_s=float(now - self._paused_at) if self._state is InfusionState.PAUSED and self._paused_at
+            is not None else 0.0,
+            end_to_confirm=self._end_alert is not None and not self._end_confirmed,
         )
 
     @property

@@ -117,10 +117,17 @@ class Instrument:
 
     def band(self, total: int, cutoff: int | None = None) -> str:
         """Return the words for a total: its severity band, or its place against the cut-off."""
+        short = self.short_band(total, cutoff)
+        if not self.uses_cutoff:
+            return short
+        return f"{short} (cut-off {cutoff})" if short == self.cutoff_label \
+            else f"below the {self.cutoff_label} cut-off ({cutoff})"
+
+    def short_band(self, total: int, cutoff: int | None = None) -> str:
+        """Return the band in a few words for a table: "moderate", "probable PTSD", "below cut-off"."""
         if self.uses_cutoff:
             assert cutoff is not None
-            return f"{self.cutoff_label} (cut-off {cutoff})" if total >= cutoff \
-                else f"below the {self.cutoff_label} cut-off ({cutoff})"
+            return self.cutoff_label if total >= cutoff else "below cut-off"
         return next(b.label for b in self.bands if b.low <= total <= b.high)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
@@ -67,6 +67,11 @@ class MarkerLog:
             if k in (m.key, m.code):
                 return m
         raise MarkerError(f"no marker with key or code {k!r}")
+
+    def adopt(self, revisions: Iterable[MarkerRevision]) -> None:
+        """Take revisions read back from a stored journal, in entry order, so corrections build on them."""
+        for rev in revisions:
+            self._revisions.setdefault(rev.id, []).append(rev)
 
     def _checked_t(self, t: Any) -> float:
         now = self._clock()
@@ -147,5 +152,16 @@ class MarkerLog:
 
     def current(self) -> tuple[MarkerRevision, ...]:
         """Return the latest revision of each marker not deleted, in order of event time."""
-        latest = (revs[-1] for revs in self._revisions.values())
-        return tuple(sorted((r for r in latest if not r.deleted), key=lambda r: r.t))
+        return current_markers(r for revs in self._revisions.values() for r in revs)
+
+
+def current_markers(revisions: Iterable[MarkerRevision]) -> tuple[MarkerRevision, ...]:
+    """Return the latest revision of each marker not deleted, in order of event time.
+
+    revisions may come in any order (the live log, or a stored journal): the highest revision number wins.
+    """
+    latest: dict[str, MarkerRevision] = {}
+    for rev in revisions:
+        if rev.id not in latest or rev.revision >= latest[rev.id].revision:
+            latest[rev.id] = rev
+    return tuple(sorted((r for r in latest.values() if not r.deleted), key=lambda r: r.t))

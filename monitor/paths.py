@@ -18,6 +18,7 @@ from typing import IO, Any
 import platformdirs
 
 DB_ENV = "INFUSION_MONITOR_DB"
+CONFIG_ENV = "INFUSION_MONITOR_CONFIG"
 APP = "infusion-monitor"
 LOG_NAME = "infusion-monitor.log"
 
@@ -75,25 +76,21 @@ def private_file(path: Path) -> None:
 
 
 @contextmanager
-def private_output(path: str | Path, mode: str = "w", **open_args: Any) -> Iterator[IO[Any]]:
-    """Write a file readable by the user only (0600), all or nothing.
+def private_path(path: str | Path) -> Iterator[Path]:
+    """Have a file written all or nothing, readable by the user only (0600): yield the name to write to.
 
-    The block writes into a temporary file beside `path` (created 0600); only
-    when the block ends without an error is it synced and renamed over
-    `path`, so a failure (disk full, an exception while writing) leaves no
-    partial file and an existing file unchanged. `mode` is "w" or "wb";
-    open_args go to open() (encoding, newline). Every export writes this way.
+    The name is a new empty temporary file beside `path` (created 0600, its
+    folder 0700 if missing); only when the block ends without an error is it
+    renamed over `path`, so a failure (disk full, an exception while writing)
+    leaves no partial file and an existing file unchanged. For writers that
+    need a file name (pyedflib, Qt's PDF writer); private_output gives a file.
     """
-    if mode not in ("w", "wb"):
-        raise ValueError(f"private_output writes whole files ('w' or 'wb'), not '{mode}'")
     target = Path(path)
     private_dir(target.parent)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    os.close(fd)
     try:
-        with os.fdopen(fd, mode, **open_args) as out:
-            yield out
-            out.flush()
-            os.fsync(out.fileno())
+        yield Path(tmp)
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -101,3 +98,27 @@ def private_output(path: str | Path, mode: str = "w", **open_args: Any) -> Itera
         except OSError:
             pass
         raise
+
+
+@contextmanager
+def private_output(path: str | Path, mode: str = "w", **open_args: Any) -> Iterator[IO[Any]]:
+    """Write a file readable by the user only (0600), all or nothing (see private_path); yield the open file.
+
+    `mode` is "w" or "wb"; open_args go to open() (encoding, newline). The
+    file is synced before it takes the name. Exports and recovery files are
+    written this way.
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"private_output writes whole files ('w' or 'wb'), not '{mode}'")
+    with private_path(path) as tmp, open(tmp, mode, **open_args) as out:
+        yield out
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def config_file() -> Path:
+    """Return $INFUSION_MONITOR_CONFIG, else config.json in the user config directory (it may not exist)."""
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_config_dir(APP, appauthor=False)) / "config.json"

@@ -21,8 +21,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import numpy as np
+
 from devices.values import LIVE_ONLY, UNITS, DeviceInfo, DeviceNotice, NibpResult, Sample, StatusChange, WaveSegment
 from monitor.alarms.model import AlarmEvent, EventKind, LimitChange
+from monitor.levels import LevelBuilder
 from monitor.records import DeviceIdentity, Record, to_row
 from monitor import recovery
 from monitor.store import BUSY_TIMEOUT_S, SessionEnd, Store, StoreError
@@ -64,6 +67,7 @@ class Recorder(threading.Thread):
         self._wave: dict[tuple[str, str], _Chunk] = {}
         self._tracks: dict[tuple[str, str], tuple[int, float]] = {}  # (source, param) -> (track number, rate)
         self._track_count = 0
+        self._levels = LevelBuilder(session_id)  # review's decimated levels, written with the values
         self.failure: str | None = None  # what the database said when the last write failed (None: it worked)
         self.problem: str | None = None  # after stop(): where the rows are that the database refused
         self.dropped_raw = 0  # bytes of raw capture dropped to bound memory during a long fault
@@ -158,6 +162,9 @@ class Recorder(threading.Thread):
         """
         for key in list(self._wave):
             self._close_chunk(key)
+        # rows a refused write left behind: a bucket's newer aggregate replaces its older one
+        self._rows["levels"] = list({(r["width"], r["source"], r["parameter"], r["t"]): r
+                                     for r in (*self._rows["levels"], *self._levels.rows())}.values())
         pending = sum(len(v) for v in self._rows.values())
         try:
             self.store.write_batch(self._rows, self.session_id, heartbeat=time.time(), end=end)
@@ -231,6 +238,7 @@ class Recorder(threading.Thread):
         self._rows["numerics"].append({"session_id": self.session_id, "t": s.t, "t_dev": s.t_dev,
                                        "source": s.source, "parameter": s.param, "value": s.value,
                                        "unit": s.unit, "flags": ",".join(sorted(s.flags)) or None})
+        self._levels.add_numeric(s.source, s.param, s.t, s.value, s.flags)
 
     def _wave_add(self, w: WaveSegment) -> None:
         """Append a segment to its track's open chunk; a chunk holds at most WAVE_CHUNK_S of samples."""
@@ -261,6 +269,8 @@ class Recorder(threading.Thread):
         self._rows["waveform_chunks"].append({"session_id": self.session_id, "track": self._tracks[key][0],
                                               "t0": chunk.t0, "t1": chunk.t1, "n": len(chunk.values),
                                               "samples": chunk.values.tobytes()})
+        self._levels.add_wave(key[0], key[1], chunk.t1, np.frombuffer(chunk.values, dtype=np.float32),
+                              self._tracks[key][1])
 
     def _raw(self, source: str, t: float, direction: str, data: bytes) -> None:
         rows = self._rows["raw_bytes"]

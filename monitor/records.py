@@ -234,6 +234,8 @@ class ScaleEntry(Record):
 
     t is when it was assessed (UTC epoch s); time_points the protocol times it
     counts for ("baseline", "40 min"...); total is the score for single-item scales.
+    reason says why it was entered after the fact (a late entry from review; ""
+    when entered at the time). The journal row's time and user say when and by whom.
     """
 
     KIND: ClassVar[str] = "scale"
@@ -246,6 +248,7 @@ class ScaleEntry(Record):
     anchor: str = ""
     time_points: tuple[str, ...] = ()
     phase: str = ""
+    reason: str = ""  # added after version 2 without a new version: optional, absent from older rows
 
     VERSION: ClassVar[int] = 2
 

@@ -94,7 +94,8 @@ def import_pending(store: Store) -> list[str]:
         rows.setdefault("journal", []).append({"session_id": session_id, "t": time.time(), "kind": kind,
                                                "v": version, "data": data, "user": ""})
         store.write_batch(rows, session_id, end=None if end is None else SessionEnd(
-            float(end["t"]), str(end["reason"]), {k: dict(v) for k, v in end.get("devices", {}).items()}))
+            None if end["t"] is None else float(end["t"]), str(end["reason"]),
+            {k: dict(v) for k, v in end.get("devices", {}).items()}))
         path.unlink()
         lines.append(f"recovered {count} rows of session {session_id} from {path} (kept when the database "
                      "refused them)")

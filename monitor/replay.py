@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from devices import registry
-from monitor.recorder import Recorder
+from monitor.offline import OfflineSession, ParseReport, parse_chunks
 from monitor.session_record import SessionSource
 from monitor.store import Store
 
@@ -21,9 +21,7 @@ class ReplayReport:
     """What a replay produced, per device source."""
 
     session_id: int
-    bytes: dict[str, int] = field(default_factory=dict)
-    items: dict[str, int] = field(default_factory=dict)
-    errors: dict[str, dict[str, int]] = field(default_factory=dict)
+    devices: dict[str, ParseReport] = field(default_factory=dict)
 
 
 def replay(store: Store, sessions: SessionSource, ref: str) -> ReplayReport:
@@ -32,28 +30,16 @@ def replay(store: Store, sessions: SessionSource, ref: str) -> ReplayReport:
     record = sessions.record(meta)
     if not record.devices:
         raise ValueError(f"session {meta.ref} has no devices to replay")
-    new_id = store.create_session(patient_id=meta.patient_id, weight_kg=meta.weight_kg,
-                                  dose_mg_per_kg=meta.dose_mg_per_kg, infusion_min=meta.infusion_min,
-                                  profile=meta.profile, started_utc=meta.started_utc, tz=meta.tz)
-    report = ReplayReport(new_id)
-    recorder = Recorder(store, new_id, capture_raw=False)
-    recorder.start()
+    session = OfflineSession(store, patient_id=meta.patient_id, weight_kg=meta.weight_kg,
+                             dose_mg_per_kg=meta.dose_mg_per_kg, infusion_min=meta.infusion_min,
+                             profile=meta.profile, started_utc=meta.started_utc, tz=meta.tz)
+    report = ReplayReport(session.session_id)
     try:
         for device in record.devices:
-            store.write_batch({"devices": [{"session_id": new_id, "role": device.role, "source": device.source,
-                                            "protocol": device.protocol, "baudrate": device.baudrate,
-                                            "port": f"replay of session {meta.ref} ({device.port})"}]})
+            session.add_device(device.role, device.source, device.protocol,
+                               f"replay of session {meta.ref} ({device.port})", device.baudrate)
             parser = registry.get(device.protocol).parser(device.source)
-            count = size = 0
-            for t, data in sessions.raw(meta, device.source):
-                size += len(data)
-                for item in parser.feed(data, t):
-                    recorder.put(item)
-                    count += 1
-            report.bytes[device.source] = size
-            report.items[device.source] = count
-            report.errors[device.source] = dict(parser.errors)
+            report.devices[device.source] = parse_chunks(parser, sessions.raw(meta, device.source), session.record)
     finally:
-        recorder.stop()
-    store.update_session(new_id, state="closed", ended_utc=meta.ended_utc, end_reason=f"replay of session {meta.ref}")
+        session.close(meta.ended_utc, f"replay of session {meta.ref}")
     return report

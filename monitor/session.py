@@ -54,6 +54,10 @@ OVERDUE_KEY = "nibp_overdue"
 OBSERVATION_DONE_KEY = "observation_done"
 #: Key of the technical alarm held while a flagged outcome entry (PHQ-9 item 9) awaits a clinician's review.
 OUTCOME_FLAG_KEY = "outcome_flag"
+#: Key of the reminder raised when the infusion stays paused longer than the configured time.
+PAUSE_REMINDER_KEY = "infusion_paused"
+#: A marker entered this recently (s) can be undone without a written reason (a stray number key).
+UNDO_S = 10.0
 
 Score = Moaas | Cadss | Rating | Aldrete
 
@@ -171,6 +175,7 @@ class ClinicalSession:
         self._base = _Baseline()
         self._observation_end: float | None = None
         self._observation_done_said = False
+        self._pause_reminded = False
         self._discharge: dict[str, Any] | None = None
         self._outcomes = SessionOutcomes()
         self._flagged: frozenset[str] = frozenset()  # ids of the unreviewed flagged entries the alarm stands for
@@ -244,6 +249,7 @@ class ClinicalSession:
             self._follow_infusion()
             actions, self._actions = self._actions, []
             actions += self._nibp_actions()
+            actions += self._pause_actions()
             if self._observation_end is not None and not self._observation_done_said \
                     and self._clock() >= self._observation_end:
                 self._observation_done_said = True
@@ -290,6 +296,20 @@ class ClinicalSession:
             actions.append(SessionAction("clear", OVERDUE_KEY))
         return actions
 
+    def _pause_actions(self) -> list[SessionAction]:
+        """Remind once a pause lasts pause_reminder_min; end the reminder when the infusion resumes or ends."""
+        if self.infusion is None:
+            return []
+        paused_s = self.infusion.status().paused_for_s
+        if paused_s >= self.config.pause_reminder_min * 60 and not self._pause_reminded:
+            self._pause_reminded = True
+            return [SessionAction("raise", PAUSE_REMINDER_KEY, Priority.LOW,
+                                  f"Infusion paused for {paused_s / 60:.0f} min: resume it or stop early")]
+        if paused_s == 0 and self._pause_reminded:
+            self._pause_reminded = False
+            return [SessionAction("clear", PAUSE_REMINDER_KEY)]
+        return []
+
     # --- from people (UI thread) -----------------------------------------------------------------
 
     @property
@@ -315,6 +335,19 @@ class ClinicalSession:
             rev = self.markers.mark(key_or_code, t=t, note=note, user=user)
             self._journal(rev, user)
             return rev
+
+    def undo_mark(self, marker_id: str, user: str) -> MarkerRevision:
+        """Take back a marker entered less than UNDO_S seconds ago (a stray key), without a written reason.
+
+        The marker and its removal both stay in the journal. Later, or for a
+        marker already changed, delete_marker() with a reason is the way.
+        """
+        with self.lock:
+            history = self.markers.history(marker_id)
+            if len(history) != 1 or self._wallclock() - history[0].recorded_at > UNDO_S:
+                raise SessionError(f"only an event entered less than {UNDO_S:.0f} s ago can be undone; "
+                                   "open it to delete it with a reason")
+            return self.delete_marker(marker_id, user=user, reason=f"undone within {UNDO_S:.0f} s of entry")
 
     def edit_marker(self, marker_id: str, *, user: str, reason: str, **changes: Any) -> MarkerRevision:
         """Append a revision changing t, code and/or note; the original stays in the journal."""
@@ -409,6 +442,8 @@ class ClinicalSession:
             data = {**check.to_dict(), "unmet": unmet, "checklist": checklist, "override_reason": override,
                     "closed": closes}
             self._journal(Discharge.from_data(data), check.checked_by)
+            if self._observation_done_said:  # the assessment it asked for is done, met or not
+                self._actions.append(SessionAction("clear", OBSERVATION_DONE_KEY))
             if closes:
                 self._enter(Phase.CLOSED)
                 self._discharge = data

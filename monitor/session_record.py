@@ -3,9 +3,10 @@
 A stored session is read as typed values: its metadata, devices, waveform
 tracks, journal records (monitor.records), alarm log (AlarmEvent), BP results
 (NibpResult) and device conditions, plus the bulk data (numerics, waveform
-chunks, raw bytes) by time range. `SessionSource` is the interface; this module
-implements it over a local SQLite file (`SqliteSessions`), and the central store
-implements it over PostgreSQL, so every reader works on either.
+chunks, raw bytes) by time range. `SessionSource` is the interface;
+`SqlSessions` holds its queries once, and two backends run them: a local
+SQLite file (`SqliteSessions`, here) and the central PostgreSQL store
+(monitor.central.reader.CentralSessions), so every reader works on either.
 
 Reading never writes: the file is opened read-only (it works on read-only
 media, beside a recorder writing in WAL mode, and never blocks it), a file of
@@ -17,6 +18,7 @@ as interrupted without touching the file.
 from __future__ import annotations
 
 import math
+import re
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -28,6 +30,7 @@ import numpy as np
 
 from devices.values import NibpResult
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
+from monitor.levels import WIDTHS, Levels, levels_of
 from monitor.records import JournalEntry, Record, RecordError, from_row
 from monitor.store import (INTERRUPTED_REASON, MIGRATIONS, SCHEMA_VERSION, StoreError, explain, last_data_t,
                            process_gone, refuse_foreign)
@@ -187,6 +190,15 @@ class SessionSource(ABC):
     def patients(self) -> list[tuple[str, str]]:
         """Return (id, name) of every patient ('' for no name)."""
 
+    def levels(self, meta: SessionMeta, width: float, t0: float | None = None,
+               t1: float | None = None) -> dict[tuple[str, str], Levels] | None:
+        """Return the stored decimated levels (monitor.levels) at one bucket width, by (source, parameter).
+
+        Buckets overlapping [t0, t1) only, when given. None when this store keeps no levels for the
+        session (recorded before levels existed): the reader then computes them from the values.
+        """
+        return None
+
     def close(self) -> None:
         """Release the connection."""
 
@@ -194,10 +206,182 @@ class SessionSource(ABC):
 _SESSION_COLUMNS = ("s.id, s.uid, s.patient_id, p.name, s.started_utc, s.ended_utc, s.tz, s.state, s.weight_kg, "
                     "s.dose_mg_per_kg, s.infusion_min, s.bag_ml, s.profile, s.app_version, s.end_reason, s.pid, "
                     "s.host, s.heartbeat_utc")
+#: A session's global identity (sessions.uid), which names it in every store.
+_UID = re.compile(r"[0-9a-f]{32}")
 
 
-class SqliteSessions(SessionSource):
-    """Sessions of a local SQLite file, read-only."""
+class SqlSessions(SessionSource):
+    """The queries of a SessionSource, written once for the chair's SQLite file and the central PostgreSQL store.
+
+    Queries use ? placeholders, unqualified table names and SQL both engines
+    read alike ("user" and "limit" quoted). A backend runs them (_rows,
+    _stream), says which rows are one session's (_of) and how people name a
+    session (_named), and decides whether a running session's recorder is gone
+    (_recorder_gone); the class attributes below hold the rest of what differs.
+    """
+
+    #: How messages name this store.
+    place = "this database"
+    #: The column that keeps the order rows were written in.
+    rowid = "rowid"
+    #: SQL of a session's chair name (sessions are `s`).
+    chair = "''"
+    #: The condition joining a session (s) to its patient's row (p).
+    patient_join = "p.id = s.patient_id"
+    #: The end reason of a running session whose recorder is gone.
+    gone_reason = INTERRUPTED_REASON
+
+    @abstractmethod
+    def _rows(self, sql: str, args: list | tuple = ()) -> list[tuple]:
+        """Run one read query and return its rows; the backend's error in words (StoreError, CentralError)."""
+
+    def _stream(self, sql: str, args: list) -> Iterator[tuple]:
+        """Yield the rows of one read query (a backend that can, streams them)."""
+        yield from self._rows(sql, args)
+
+    @abstractmethod
+    def _of(self, meta: SessionMeta) -> tuple[str, list]:
+        """Return the condition selecting a session's rows of a table (a session_id column), and its arguments."""
+
+    @abstractmethod
+    def _named(self, ref: str) -> tuple[str, list]:
+        """Return the condition on sessions (s) of the session named ref, and its arguments; ValueError if malformed."""
+
+    @abstractmethod
+    def _recorder_gone(self, pid: int | None, host: str | None, heartbeat: float) -> bool:
+        """Tell whether the recorder of a running session (its pid, host and heartbeat, UTC epoch s) is gone."""
+
+    # --- sessions ------------------------------------------------------------------
+
+    def _select_sessions(self, where: str = "") -> str:
+        return (f"SELECT {_SESSION_COLUMNS}, {self.chair} FROM sessions s LEFT JOIN patients p ON {self.patient_join}"
+                + (f" WHERE {where}" if where else ""))
+
+    def _meta(self, row: tuple) -> SessionMeta:
+        *fields, pid, host, heartbeat, chair = row
+        meta = SessionMeta(*fields, chair=chair)
+        if meta.state == "running" and self._recorder_gone(pid, host, heartbeat or meta.started_utc):
+            end = last_data_t(self._rows, *self._of(meta)) or heartbeat or meta.started_utc
+            return replace(meta, state="interrupted", ended_utc=end, end_reason=self.gone_reason)
+        if meta.state == "closed" and meta.end_reason == "discharged":
+            return replace(meta, state="discharged")
+        return meta
+
+    def sessions(self, patient_id: str | None = None, since: float | None = None,
+                 until: float | None = None) -> list[SessionMeta]:
+        conditions, args = [], []
+        for cond, value in (("s.patient_id = ?", patient_id), ("s.started_utc >= ?", since),
+                            ("s.started_utc < ?", until)):
+            if value is not None:
+                conditions.append(cond)
+                args.append(value)
+        sql = self._select_sessions(" AND ".join(conditions)) + f" ORDER BY s.started_utc, {self.chair}, s.id"
+        return [self._meta(r) for r in self._rows(sql, args)]
+
+    def resolve(self, ref: str) -> SessionMeta:
+        ref = str(ref).strip()
+        if ref == "latest":
+            rows = self._rows(self._select_sessions() +
+                              f" ORDER BY s.started_utc DESC, {self.chair} DESC, s.id DESC LIMIT 1")
+            if not rows:
+                raise ValueError(f"there are no sessions in {self.place} yet")
+            return self._meta(rows[0])
+        where, args = ("s.uid = ?", [ref]) if _UID.fullmatch(ref) else self._named(ref)
+        rows = self._rows(self._select_sessions(where), args)
+        if not rows:
+            raise ValueError(f"there is no session {ref} in {self.place}")
+        return self._meta(rows[0])
+
+    def patients(self) -> list[tuple[str, str]]:
+        """Return (id, name) of every patient; a patient known to several chairs once (the name any of them has)."""
+        return [(pid, name) for pid, name in
+                self._rows("SELECT id, MAX(COALESCE(name, '')) FROM patients GROUP BY id ORDER BY id")]
+
+    # --- one session ---------------------------------------------------------------
+
+    def record(self, meta: SessionMeta) -> SessionRecord:
+        of, key = self._of(meta)
+
+        def rows(columns: str, table: str, order: str = "t") -> list[tuple]:
+            return self._rows(f"SELECT {columns} FROM {table} WHERE {of} ORDER BY {order}, {self.rowid}", key)
+
+        devices = tuple(DeviceRow(*r) for r in rows(
+            "source, role, protocol, port, baudrate, COALESCE(model, ''), COALESCE(serial_number, ''), "
+            "COALESCE(firmware, ''), t", "devices", "id"))
+        tracks = tuple(Track(*r) for r in rows("track, source, parameter, unit, rate", "tracks", "track"))
+        journal, unreadable = [], []
+        for t, kind, v, data, user in rows('t, kind, v, data, "user"', "journal"):
+            try:
+                journal.append(JournalEntry(t, user or "", from_row(kind, v, data)))
+            except RecordError as exc:
+                unreadable.append(str(exc))
+        alarms = tuple(_alarm_event(r) for r in rows(
+            't, event, alarm_id, condition, kind, priority, message, source, parameter, value, "limit", "user"',
+            "alarms"))
+        nibp = tuple(NibpResult(t, source or "", sbp, dbp, mean, pr, error_code or 0, error or "", _flags(flags))
+                     for t, source, sbp, dbp, mean, pr, error_code, error, flags in rows(
+                         "t, source, sbp, dbp, map, pulse_rate, error_code, error, flags", "nibp"))
+        status = tuple(StatusRow(t, source or "", condition or "", None if active is None else bool(active),
+                                 detail or "")
+                       for t, source, condition, active, detail in rows(
+                           "t, source, condition, active, detail", "device_status"))
+        return SessionRecord(meta, devices, tracks, tuple(journal), alarms, nibp, status, tuple(unreadable))
+
+    def numerics(self, meta: SessionMeta, t0: float | None = None, t1: float | None = None) -> Iterator[NumericRow]:
+        of, args = self._of(meta)
+        sql = f"SELECT t, t_dev, source, parameter, value, unit, flags FROM numerics WHERE {of}"
+        if t0 is not None:
+            sql, args = sql + " AND t >= ?", [*args, t0]
+        if t1 is not None:
+            sql, args = sql + " AND t < ?", [*args, t1]
+        for t, t_dev, source, parameter, value, unit, flags in self._stream(f"{sql} ORDER BY t, {self.rowid}", args):
+            yield NumericRow(t, t_dev, source, parameter, value, unit or "", _flags(flags))
+
+    def series(self, meta: SessionMeta, parameter: str) -> list[Series]:
+        of, args = self._of(meta)
+        rows = self._rows(f"SELECT source, t, value, unit FROM numerics WHERE {of} AND parameter = ? "
+                          f"ORDER BY t, {self.rowid}", [*args, parameter])
+        by_source: dict[str, tuple[list[float], list[float], str]] = {}
+        for source, t, value, unit in rows:
+            ts, vs, _ = by_source.setdefault(source, ([], [], unit or ""))
+            ts.append(t)
+            vs.append(math.nan if value is None else value)
+        return [Series(source, parameter, unit, np.asarray(ts, dtype=float), np.asarray(vs, dtype=float))
+                for source, (ts, vs, unit) in by_source.items()]
+
+    def wave(self, meta: SessionMeta, track: Track, t0: float | None = None,
+             t1: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        of, args = self._of(meta)
+        sql, args = f"SELECT t0, t1, n, samples FROM waveform_chunks WHERE {of} AND track = ?", [*args, track.track]
+        if t0 is not None:
+            sql, args = sql + " AND t1 >= ?", [*args, t0]
+        if t1 is not None:
+            sql, args = sql + " AND t0 < ?", [*args, t1]
+        times, values = [], []
+        for c0, c1, n, blob in self._rows(f"{sql} ORDER BY t0, {self.rowid}", args):
+            v = np.frombuffer(blob, dtype=np.float32).astype(float)
+            # the chunk's samples are 1/rate apart and its last one was received at c1
+            times.append(c1 - (np.arange(len(v))[::-1]) / track.rate if track.rate else np.linspace(c0, c1, len(v)))
+            values.append(v)
+        if not times:
+            return np.zeros(0), np.zeros(0)
+        t, v = np.concatenate(times), np.concatenate(values)
+        keep = np.ones(len(t), dtype=bool)
+        if t0 is not None:
+            keep &= t >= t0
+        if t1 is not None:
+            keep &= t < t1
+        return t[keep], v[keep]
+
+    def raw(self, meta: SessionMeta, source: str, direction: str = "rx") -> Iterator[tuple[float, bytes]]:
+        of, args = self._of(meta)
+        for t, data in self._stream(f"SELECT t, data FROM raw_bytes WHERE {of} AND source = ? AND direction = ? "
+                                    f"ORDER BY t, {self.rowid}", [*args, source, direction]):
+            yield t, bytes(data)
+
+
+class SqliteSessions(SqlSessions):
+    """Sessions of a local SQLite file, read-only; a session is named by its id (or its uid)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -217,129 +401,41 @@ class SqliteSessions(SessionSource):
         except sqlite3.DatabaseError as exc:
             raise StoreError(explain(self.path, exc)) from None
 
-    # --- sessions ------------------------------------------------------------------
-
-    def _meta(self, row: tuple) -> SessionMeta:
-        *fields, pid, host, heartbeat = row
-        meta = SessionMeta(*fields)
-        if meta.state == "running" and process_gone(pid, host, heartbeat or meta.started_utc):
-            end = last_data_t(self._conn, meta.id) or heartbeat or meta.started_utc
-            return replace(meta, state="interrupted", ended_utc=end, end_reason=INTERRUPTED_REASON)
-        if meta.state == "closed" and meta.end_reason == "discharged":
-            return replace(meta, state="discharged")
-        return meta
-
-    def sessions(self, patient_id: str | None = None, since: float | None = None,
-                 until: float | None = None) -> list[SessionMeta]:
-        sql = f"SELECT {_SESSION_COLUMNS} FROM sessions s LEFT JOIN patients p ON p.id = s.patient_id WHERE 1"
-        args: list = []
-        for cond, value in (("s.patient_id = ?", patient_id), ("s.started_utc >= ?", since),
-                            ("s.started_utc < ?", until)):
-            if value is not None:
-                sql, args = f"{sql} AND {cond}", [*args, value]
-        return [self._meta(r) for r in self._rows(sql + " ORDER BY s.started_utc, s.id", args)]
-
-    def resolve(self, ref: str) -> SessionMeta:
-        ref = str(ref).strip()
-        base = f"SELECT {_SESSION_COLUMNS} FROM sessions s LEFT JOIN patients p ON p.id = s.patient_id"
-        if ref == "latest":
-            rows = self._rows(base + " ORDER BY s.started_utc DESC, s.id DESC LIMIT 1")
-            if not rows:
-                raise ValueError("there are no sessions in this database yet")
-            return self._meta(rows[0])
-        if not ref.isdigit():
-            raise ValueError(f"session '{ref}' is not a number or 'latest'")
-        rows = self._rows(base + " WHERE s.id = ?", [int(ref)])
-        if not rows:
-            raise ValueError(f"there is no session {ref} in this database")
-        return self._meta(rows[0])
-
-    def patients(self) -> list[tuple[str, str]]:
-        return [(pid, name or "") for pid, name in self._rows("SELECT id, name FROM patients ORDER BY id")]
-
-    # --- one session ---------------------------------------------------------------
-
-    def record(self, meta: SessionMeta) -> SessionRecord:
-        sid = meta.id
-        devices = tuple(DeviceRow(*r) for r in self._rows(
-            "SELECT source, role, protocol, port, baudrate, COALESCE(model, ''), COALESCE(serial_number, ''), "
-            "COALESCE(firmware, ''), t FROM devices WHERE session_id = ? ORDER BY id", [sid]))
-        tracks = tuple(Track(*r) for r in self._rows(
-            "SELECT track, source, parameter, unit, rate FROM tracks WHERE session_id = ? ORDER BY track", [sid]))
-        journal, unreadable = [], []
-        for t, kind, v, data, user in self._rows(
-                "SELECT t, kind, v, data, user FROM journal WHERE session_id = ? ORDER BY t, rowid", [sid]):
-            try:
-                journal.append(JournalEntry(t, user or "", from_row(kind, v, data)))
-            except RecordError as exc:
-                unreadable.append(str(exc))
-        alarms = tuple(_alarm_event(r) for r in self._rows(
-            'SELECT t, event, alarm_id, condition, kind, priority, message, source, parameter, value, "limit", user '
-            "FROM alarms WHERE session_id = ? ORDER BY t, rowid", [sid]))
-        nibp = tuple(NibpResult(t, source or "", sbp, dbp, mean, pr, error_code or 0, error or "", _flags(flags))
-                     for t, source, sbp, dbp, mean, pr, error_code, error, flags in self._rows(
-                         "SELECT t, source, sbp, dbp, map, pulse_rate, error_code, error, flags FROM nibp "
-                         "WHERE session_id = ? ORDER BY t, rowid", [sid]))
-        status = tuple(StatusRow(t, source or "", condition or "", None if active is None else bool(active),
-                                 detail or "")
-                       for t, source, condition, active, detail in self._rows(
-                           "SELECT t, source, condition, active, detail FROM device_status WHERE session_id = ? "
-                           "ORDER BY t, rowid", [sid]))
-        return SessionRecord(meta, devices, tracks, tuple(journal), alarms, nibp, status, tuple(unreadable))
-
-    def numerics(self, meta: SessionMeta, t0: float | None = None, t1: float | None = None) -> Iterator[NumericRow]:
-        sql, args = "SELECT t, t_dev, source, parameter, value, unit, flags FROM numerics WHERE session_id = ?", \
-            [meta.id]
-        if t0 is not None:
-            sql, args = sql + " AND t >= ?", [*args, t0]
-        if t1 is not None:
-            sql, args = sql + " AND t < ?", [*args, t1]
+    def _stream(self, sql: str, args: list) -> Iterator[tuple]:
         try:
-            cursor = self._conn.execute(sql + " ORDER BY t, rowid", args)
-            for t, t_dev, source, parameter, value, unit, flags in cursor:
-                yield NumericRow(t, t_dev, source, parameter, value, unit or "", _flags(flags))
+            yield from self._conn.execute(sql, args)
         except sqlite3.DatabaseError as exc:
             raise StoreError(explain(self.path, exc)) from None
 
-    def series(self, meta: SessionMeta, parameter: str) -> list[Series]:
-        rows = self._rows("SELECT source, t, value, unit FROM numerics WHERE session_id = ? AND parameter = ? "
-                          "ORDER BY t, rowid", [meta.id, parameter])
-        by_source: dict[str, tuple[list[float], list[float], str]] = {}
-        for source, t, value, unit in rows:
-            ts, vs, _ = by_source.setdefault(source, ([], [], unit or ""))
-            ts.append(t)
-            vs.append(math.nan if value is None else value)
-        return [Series(source, parameter, unit, np.asarray(ts, dtype=float), np.asarray(vs, dtype=float))
-                for source, (ts, vs, unit) in by_source.items()]
+    def _of(self, meta: SessionMeta) -> tuple[str, list]:
+        return "session_id = ?", [meta.id]
 
-    def wave(self, meta: SessionMeta, track: Track, t0: float | None = None,
-             t1: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-        sql, args = "SELECT t0, t1, n, samples FROM waveform_chunks WHERE session_id = ? AND track = ?", \
-            [meta.id, track.track]
-        if t0 is not None:
-            sql, args = sql + " AND t1 >= ?", [*args, t0]
-        if t1 is not None:
-            sql, args = sql + " AND t0 < ?", [*args, t1]
-        times, values = [], []
-        for c0, c1, n, blob in self._rows(sql + " ORDER BY t0, rowid", args):
-            v = np.frombuffer(blob, dtype=np.float32).astype(float)
-            # the chunk's samples are 1/rate apart and its last one was received at c1
-            times.append(c1 - (np.arange(len(v))[::-1]) / track.rate if track.rate else np.linspace(c0, c1, len(v)))
-            values.append(v)
-        if not times:
-            return np.zeros(0), np.zeros(0)
-        t, v = np.concatenate(times), np.concatenate(values)
-        keep = np.ones(len(t), dtype=bool)
-        if t0 is not None:
-            keep &= t >= t0
-        if t1 is not None:
-            keep &= t < t1
-        return t[keep], v[keep]
+    def _named(self, ref: str) -> tuple[str, list]:
+        if not ref.isdigit():
+            raise ValueError(f"session '{ref}' is not a number or 'latest'")
+        return "s.id = ?", [int(ref)]
 
-    def raw(self, meta: SessionMeta, source: str, direction: str = "rx") -> Iterator[tuple[float, bytes]]:
-        for t, data in self._rows("SELECT t, data FROM raw_bytes WHERE session_id = ? AND source = ? AND "
-                                  "direction = ? ORDER BY t, rowid", [meta.id, source, direction]):
-            yield t, bytes(data)
+    def levels(self, meta: SessionMeta, width: float, t0: float | None = None,
+               t1: float | None = None) -> dict[tuple[str, str], Levels] | None:
+        if not self._rows("SELECT 1 FROM levels WHERE session_id = ? LIMIT 1", [meta.id]):
+            return None
+        where, args = "", []
+        if t0 is not None:
+            where, args = " AND t > ?", [t0 - width]
+        if t1 is not None:
+            where, args = where + " AND t < ?", [*args, t1]
+        out = {}
+        # every signal has buckets of the widest width, the fewest rows to list them from
+        for source, parameter in self._rows("SELECT DISTINCT source, parameter FROM levels WHERE session_id = ? AND "
+                                            "width = ?", [meta.id, WIDTHS[-1]]):
+            rows = self._rows("SELECT t, n, lo, hi, mean FROM levels WHERE session_id = ? AND width = ? AND source = ? "
+                              f"AND parameter = ?{where} ORDER BY t", [meta.id, width, source, parameter, *args])
+            if rows:
+                out[(source, parameter)] = levels_of(source, parameter, width, rows)
+        return out
+
+    def _recorder_gone(self, pid: int | None, host: str | None, heartbeat: float) -> bool:
+        return process_gone(pid, host, heartbeat)
 
 
 def _flags(text: str | None) -> frozenset[str]:

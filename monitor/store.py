@@ -18,10 +18,11 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import sqlite_utils
 
+from devices.values import DeviceInfo
 from monitor import __version__
 from monitor.paths import private_file
 from monitor.records import JournalEntry, Record, from_row, to_row
@@ -31,6 +32,8 @@ from monitor.records import JournalEntry, Record, from_row, to_row
 STALE_HEARTBEAT_S = 30.0
 #: How long a write waits for another program's lock before it counts as failed (and is retried later).
 BUSY_TIMEOUT_S = 5.0
+#: Tables whose rows are rewritten whole when written again (INSERT OR REPLACE on their primary key).
+REPLACED_TABLES = frozenset({"levels"})
 
 
 class StoreError(Exception):
@@ -42,11 +45,18 @@ class SessionEnd:
     """How a session ends: when (UTC epoch s), why, and what each device said it is (source -> fields).
 
     Device fields are columns of `devices`: model, serial_number, firmware.
+    t is None when the end is not known (a replayed session that was never closed).
     """
 
-    t: float
+    t: float | None
     reason: str
     devices: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def reported(cls, t: float | None, reason: str, infos: Iterable[DeviceInfo]) -> SessionEnd:
+        """Return the end of a session whose devices reported these identities."""
+        return cls(t, reason, {info.source: {"model": info.model, "serial_number": info.serial_number,
+                                             "firmware": info.firmware} for info in infos})
 
 
 def _script(db: sqlite_utils.Database, sql: str) -> None:
@@ -162,8 +172,62 @@ def _v3(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE patients ADD COLUMN settings TEXT")
 
 
+def _v4(db: sqlite_utils.Database) -> None:
+    """Decimated levels for review (monitor/levels.py): count, min, max, mean of valid values per bucket.
+
+    One row per (session, bucket width, source, parameter, bucket start), keyed in that order so a
+    time window of one signal at one width is one index range. The recorder writes them with the values; sessions
+    recorded before have none and review computes theirs in memory (it never writes to what it reads).
+    """
+    db.execute("CREATE TABLE levels (session_id INTEGER NOT NULL, width REAL NOT NULL, t REAL NOT NULL, "
+               "source TEXT NOT NULL, parameter TEXT NOT NULL, n INTEGER NOT NULL, lo REAL NOT NULL, "
+               "hi REAL NOT NULL, mean REAL NOT NULL, PRIMARY KEY (session_id, width, source, parameter, t)) "
+               "WITHOUT ROWID")
+
+
+def track_changes(db: sqlite_utils.Database, table: str) -> None:
+    """Give a table whose rows change (not only grow) a `rev` column that rises on every insert and update.
+
+    The central replicator ships a table with a `rev` column by rev (upserting
+    changed rows) and every other table by rowid, so a migration that adds a
+    mutable table calls this for it. Revs are assigned inside the writing
+    transaction; SQLite has one writer at a time, so they rise in commit order.
+    """
+    db.execute(f"ALTER TABLE {table} ADD COLUMN rev INTEGER NOT NULL DEFAULT 0")
+    db.execute(f"UPDATE {table} SET rev = rowid")
+    db.execute(f"CREATE INDEX {table}_rev ON {table} (rev)")
+    bump = f"UPDATE {table} SET rev = (SELECT MAX(rev) FROM {table}) + 1 WHERE rowid = NEW.rowid"
+    db.execute(f"CREATE TRIGGER {table}_rev_insert AFTER INSERT ON {table} BEGIN {bump}; END")
+    db.execute(f"CREATE TRIGGER {table}_rev_update AFTER UPDATE ON {table} WHEN NEW.rev = OLD.rev BEGIN {bump}; END")
+
+
+def _v5(db: sqlite_utils.Database) -> None:
+    """Prepare the file for the central replicator: change counters on the mutable tables, its marks.
+
+    central_source holds this file's identity (so a central store can tell a
+    replaced chair database from the one it knows); central_marks holds, per
+    central store, chair name and table, the last rowid or rev that store has
+    committed. Tables named central_* are the replicator's own and are never shipped.
+    """
+    for table in ("patients", "sessions", "devices"):
+        track_changes(db, table)
+    _script(
+        db,
+        """
+        CREATE TABLE central_source (uid TEXT NOT NULL);
+        CREATE TABLE central_marks (store_uid TEXT NOT NULL, chair TEXT NOT NULL, tbl TEXT NOT NULL,
+                                    mark INTEGER NOT NULL, PRIMARY KEY (store_uid, chair, tbl));
+        """
+    )
+    db.execute("INSERT INTO central_source (uid) VALUES (?)", [uuid.uuid4().hex])
+
+
+#: Tables whose rows are computed from other tables (review's decimated levels): kept on the chair, not
+#: shipped to the central store, where readers compute them from the values.
+DERIVED_TABLES = frozenset({"levels"})
+
 #: Migrations in order; index i upgrades user_version i to i + 1. Append, never edit.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -254,8 +318,10 @@ class Store:
                     heartbeat: float | None = None, end: SessionEnd | None = None) -> None:
         """Insert rows for several tables in one transaction (the recorder's flush).
 
-        With `end`, the same transaction also stores the devices' identity and
-        closes the session, so a session is never closed without its last rows.
+        Rows of REPLACED_TABLES replace the stored row with the same key (a
+        level bucket's newer aggregate). With `end`, the same transaction also
+        stores the devices' identity and closes the session, so a session is
+        never closed without its last rows.
         """
         with self._write():
             for table, items in rows.items():
@@ -301,6 +367,16 @@ class Store:
         except ValueError:
             return {}
         return settings if isinstance(settings, dict) else {}
+
+    def row_counts(self, session_id: int) -> dict[str, int]:
+        """Return how many numerics, BP results, device status rows and waveform samples a session holds."""
+        with self.lock:
+            counts = {table: self.db.execute(f"SELECT COUNT(*) FROM {table} WHERE session_id = ?",
+                                             [session_id]).fetchone()[0]
+                      for table in ("numerics", "nibp", "device_status")}
+            counts["wave_samples"] = self.db.execute("SELECT COALESCE(SUM(n), 0) FROM waveform_chunks "
+                                                     "WHERE session_id = ?", [session_id]).fetchone()[0]
+        return counts
 
     def journal_records(self, session_id: int, kinds: tuple[str, ...]) -> list[JournalEntry]:
         """Return a session's journal records of some kinds, in time order (rows that do not read are skipped)."""
@@ -369,7 +445,8 @@ class Store:
                                    "WHERE state = 'running'").fetchall()
             for sid, pid, shost, heartbeat, started in rows:
                 if process_gone(pid, shost, heartbeat or started):
-                    last = last_data_t(self.db.conn, sid) or heartbeat or started
+                    last = last_data_t(lambda sql, args: self.db.execute(sql, args).fetchall(), "session_id = ?",
+                                       [sid]) or heartbeat or started
                     self.db.execute(
                         "UPDATE sessions SET state = 'interrupted', ended_utc = ?, end_reason = ? WHERE id = ?",
                         [last, INTERRUPTED_REASON, sid],
@@ -399,7 +476,9 @@ def _insert(conn: sqlite3.Connection, table: str, rows: list[dict[str, Any]]) ->
 
     executemany on a prepared INSERT is the fast path of the recorder's flush;
     rows of one table almost always have the same columns, so this is one call.
+    Rows of REPLACED_TABLES replace a stored row with the same key.
     """
+    verb = "INSERT OR REPLACE" if table in REPLACED_TABLES else "INSERT"
     start = 0
     while start < len(rows):
         columns = tuple(rows[start])
@@ -407,7 +486,7 @@ def _insert(conn: sqlite3.Connection, table: str, rows: list[dict[str, Any]]) ->
         while end < len(rows) and tuple(rows[end]) == columns:
             end += 1
         names = ", ".join(f'"{c}"' for c in columns)
-        conn.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})',
+        conn.executemany(f'{verb} INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})',
                          [tuple(row.values()) for row in rows[start:end]])
         start = end
 
@@ -427,21 +506,28 @@ def process_gone(pid: int | None, host: str | None, heartbeat: float) -> bool:
     """Tell whether the process that recorded a running session is gone.
 
     On this host a dead pid is proof enough; a session of another host (a shared
-    folder) counts as gone when its heartbeat is older than STALE_HEARTBEAT_S.
+    folder) counts as gone when its heartbeat is stale.
     """
     if host == socket.gethostname() and pid:
         return pid != os.getpid() and not _pid_alive(pid)
+    return heartbeat_stale(heartbeat)
+
+
+def heartbeat_stale(heartbeat: float) -> bool:
+    """Tell whether a running session's heartbeat (UTC epoch s) is older than STALE_HEARTBEAT_S."""
     return time.time() - heartbeat > STALE_HEARTBEAT_S
 
 
-def last_data_t(conn: sqlite3.Connection, session_id: int) -> float | None:
-    """Return the time (UTC epoch s) of a session's last stored value or alarm, None if it has none."""
-    best = None
-    for table, col in (("numerics", "t"), ("waveform_chunks", "t1"), ("nibp", "t"), ("alarms", "t")):
-        value = conn.execute(f"SELECT MAX({col}) FROM {table} WHERE session_id = ?", [session_id]).fetchone()[0]
-        if value is not None and (best is None or value > best):
-            best = value
-    return best
+def last_data_t(rows: Callable[[str, list], list[tuple]], where: str, args: list) -> float | None:
+    """Return the time (UTC epoch s) of a session's last stored value or alarm, None if it has none.
+
+    rows runs one query (? placeholders) and returns its rows; where, with its
+    args, selects the session's rows of a table (e.g. "session_id = ?"), so
+    the central store asks the same with its chair.
+    """
+    times = [rows(f"SELECT MAX({col}) FROM {table} WHERE {where}", args)[0][0]
+             for table, col in (("numerics", "t"), ("waveform_chunks", "t1"), ("nibp", "t"), ("alarms", "t"))]
+    return max((t for t in times if t is not None), default=None)
 
 
 def _switch_to_wal(conn: sqlite3.Connection) -> None:

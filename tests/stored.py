@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from monitor.session_record import SqliteSessions
@@ -25,3 +26,12 @@ def numerics(db: str | Path, session_id: int) -> list[tuple[str, float | None, s
         return [(r.parameter, r.value, ",".join(sorted(r.flags))) for r in rows]
     finally:
         sessions.close()
+
+
+def rows(db: str | Path, sql: str, args: list | tuple = ()) -> list[tuple]:
+    """Run one read query on a database file (for tests that check the stored rows themselves)."""
+    conn = sqlite3.connect(f"file:{Path(db)}?mode=ro", uri=True)
+    try:
+        return conn.execute(sql, list(args)).fetchall()
+    finally:
+        conn.close()

@@ -164,6 +164,30 @@ def test_high_alarm_latches_until_acknowledged(engine, clock):
     assert engine.active() == [] and engine.audible_priority() is None
 
 
+def test_a_latched_alarm_keeps_the_nadir_the_high_limit_and_when_it_ended(engine, clock):
+    feed(engine, clock, "spo2", [93.0] * 11)  # medium first (< 94)
+    feed(engine, clock, "spo2", [88.0, 84.0, 86.0] + [89.0] * 8)  # then below the high limit 90, nadir 84
+    feed(engine, clock, "spo2", [93.5])  # inside the high limit, not past the medium one: still present
+    [a] = engine.active()
+    assert (a.side, a.worst, a.worst_limit, a.worst_op, a.value) == ("low", 84.0, 90.0, "<", 93.5)
+    assert not a.latched and a.ended_t is None
+    ended_at = EPOCH + clock.t
+    feed(engine, clock, "spo2", [97.0])
+    [a] = engine.active()
+    assert a.latched and a.worst == 84.0 and a.worst_limit == 90.0 and a.ended_t == ended_at
+    assert a.value == 97.0  # the value now is normal; the worst stays for the nurse
+
+
+def test_a_rise_alarm_keeps_its_peak_and_baseline(engine, clock):
+    engine.set_baseline("sbp", 120.0)
+    nibp(engine, clock, 175.0)
+    nibp(engine, clock, 182.0)
+    rise = next(a for a in engine.active() if a.condition == "sbp_rise")
+    assert (rise.side, rise.worst, rise.worst_limit, rise.baseline, rise.op) == ("high", 182.0, 170.0, 120.0, ">")
+    peak = next(a for a in engine.active() if a.condition == "sbp_high")
+    assert (peak.worst, peak.worst_limit, peak.worst_op) == (182.0, 180.0, ">=")
+
+
 def test_acknowledged_high_keeps_sounding_while_present_and_clears_when_it_ends(engine, clock):
     feed(engine, clock, "spo2", [85.0] * 11)
     assert kinds(engine.acknowledge("nurse")) == [("acknowledged", "spo2_low", "high")]
@@ -461,3 +485,20 @@ def test_priority_of_and_conditions_for_tiles(engine, clock):
 def test_alarm_core_does_not_import_qt():
     code = "import sys, monitor.alarms; assert not any(m.startswith('PySide6') for m in sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---- bedside-monitor parameters -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("param, values, message", [
+    ("heart_rate", [135.0] * 12, "HR 135 > 130"),
+    ("etco2", [63.0] * 22, "EtCO2 63 > 60"),
+    ("resp_rate", [4.0] * 22, "Resp 4 < 6"),
+])
+def test_monitor_parameters_alarm_with_the_profile_limits_and_delays(engine, clock, param, values, message):
+    events = feed(engine, clock, param, values, source="monitor")
+    raised = [e for e in events if e.kind.value == "raised"]
+    assert raised and raised[-1].priority is Priority.HIGH and raised[-1].message == message
+
+
+def test_etco2_does_not_alarm_before_its_delay(engine, clock):
+    assert [e for e in feed(engine, clock, "etco2", [63.0] * 15, source="monitor") if e.kind.value == "raised"] == []

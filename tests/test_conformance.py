@@ -24,7 +24,7 @@ import math
 from functools import cache
 
 import pytest
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, given, strategies as st
 
 from devices import registry
 from devices.plausibility import IMPLAUSIBLE, NIBP_PARAMS, RANGES, nibp_problem, plausible

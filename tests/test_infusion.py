@@ -324,3 +324,20 @@ def test_many_short_segments_add_up_to_the_microgram():
     expected = Fraction("30.821") * Fraction(50) / (47 * 60)
     assert abs(Fraction(e.delivered_mg) - expected) < Fraction(1, 10**9)
     assert e.delivered_ug == round(expected * 1000) == 546  # 546.47 µg
+
+
+def test_status_says_how_long_the_pause_lasts_and_whether_the_end_awaits_confirmation():
+    e, c = engine()
+    e.start("A")
+    c.advance(60)
+    assert e.status().paused_for_s == 0
+    e.pause("nausea", "A")
+    c.advance(125)
+    assert e.status().paused_for_s == 125
+    e.resume("A")
+    assert e.status().paused_for_s == 0
+    c.advance(40 * 60)
+    st = e.status()
+    assert st.state is InfusionState.COMPLETED and st.end_to_confirm  # the bag ran dry by itself
+    e.complete("B")
+    assert not e.status().end_to_confirm

@@ -33,8 +33,8 @@ def test_database_log_and_export_are_private_in_private_folders(tmp_path):
     os.umask(0o022)  # a usual umask: without care, files would be readable by everyone
     db = tmp_path / "new" / "deeper" / "s.db"
     env = user_env(tmp_path)
-    out = cli("record", "--db", str(db), "--device", "pulseox=cms50dplus:loop://", "--patient", "P-77",
-              "--duration", "0.5", env=env)
+    out = cli("record", "--db", str(db), "--device", "pulseox=cms50dplus:sim", "--patient", "P-77",
+              "--duration", "1.5", env=env)  # a simulated device: the session has values to export
     assert out.returncode == 0, out.stderr
     assert mode(db) == 0o600 and mode(db.parent) == 0o700 and mode(db.parent.parent) == 0o700
     for companion in db.parent.glob("s.db-*"):
@@ -151,6 +151,7 @@ def test_the_start_dialog_refuses_a_patient_id_with_the_same_rule(qtbot, tmp_pat
 
     dlg = StartSessionDialog(Store(tmp_path / "s.db"))
     qtbot.addWidget(dlg)
+    dlg.user.setText("TC")
     dlg.patient.setCurrentText(typed)
     for field, text in ((dlg.weight, "70"), (dlg.dose, "0.5"), (dlg.duration, "40"), (dlg.bag, "100")):
         field.setText(text)

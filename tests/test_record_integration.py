@@ -41,6 +41,8 @@ CASES = [
     ("masimo-ascii", "pulseox", 4.0, 4, {"spo2": (90, 100), "pulse_rate": (55, 95), "perfusion_index": (0.5, 10)}),
     ("ivy450c", "pulseox", 5.0, 4, {"spo2": (90, 100), "pulse_rate": (55, 95), "sbp": (110, 135)}),
     ("suntech", "nibp", 15.0, 9, {"sbp": (110, 135), "dbp": (70, 90), "map": (80, 105), "nibp_pulse_rate": (55, 95)}),
+    ("carescape", "pulseox", 1.0, 4, {"spo2": (90, 100), "pulse_rate": (55, 95), "heart_rate": (55, 95),
+                                      "etco2": (30, 45), "resp_rate": (10, 20), "sbp": (110, 135)}),
 ]
 
 
@@ -136,7 +138,8 @@ def test_garbage_bytes_store_nothing_and_raise_nothing(tmp_path):
     os.close(master)
     os.close(slave)
     assert proc.returncode == 0 and "Traceback" not in err
-    assert values(rows_of(db), "spo2") == []
+    exported = cli("export", "--db", str(db), "--session", "latest", "--format", "csv")  # nothing stored: said so
+    assert exported.returncode == 2 and "is empty" in exported.stderr and exported.stdout == ""
 
 
 def test_corrupt_database_is_one_clear_line(tmp_path):

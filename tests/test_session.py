@@ -230,3 +230,35 @@ def test_core_counts_the_patients_sessions_and_journals_them(tmp_path):
     assert [r.session_number for _, r in record.entries(SessionStart)] == [2]
     assert [r.code for _, r in record.entries(MarkerRevision)] == ["dizziness"]
     assert isinstance(core.lock, type(threading.RLock()))
+
+
+def test_a_stray_marker_can_be_undone_for_a_few_seconds_without_a_reason():
+    from monitor.session import UNDO_S, SessionError
+
+    wall = [1_700_000_000.0]
+    session = ClinicalSession(load_clinical_config(), infusion=None, journal=lambda r, u: None,
+                              wallclock=lambda: wall[0])
+    first = session.mark("1", "AB")
+    wall[0] += UNDO_S - 1
+    undone = session.undo_mark(first.id, "AB")
+    assert undone.deleted and "undone" in undone.reason and session.status().markers == ()
+    late = session.mark("2", "AB")
+    wall[0] += UNDO_S + 1
+    with pytest.raises(SessionError, match="delete it with a reason"):
+        session.undo_mark(late.id, "AB")
+
+
+def test_the_user_at_the_monitor_is_recorded_at_start_and_at_every_switch(tmp_path):
+    import stored
+    from monitor.store import Store
+
+    core = MonitorCore(Store(tmp_path / "s.db"), [])
+    sid = core.start(SessionInfo(patient_id="P1"), operator="AB")
+    core.set_operator("AB")  # the same person: nothing to record
+    core.set_operator(" Kim Lee ")
+    with pytest.raises(ValueError, match="initials or name"):
+        core.set_operator("  ")
+    assert core.operator == "Kim Lee" and core.view().header.user == "Kim Lee"
+    core.stop()
+    assert stored.journal(tmp_path / "s.db", sid, "operator") == [
+        ({"user": "AB", "previous": ""}, "AB"), ({"user": "Kim Lee", "previous": "AB"}, "Kim Lee")]

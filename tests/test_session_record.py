@@ -3,7 +3,6 @@ the release-0.1.0 database reads the same after migration, and reading never cha
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -25,6 +24,7 @@ from monitor.records import (KINDS, AldreteScore, Baseline, BpRequest, DeviceIde
                              SessionStart, from_row, to_row)
 from monitor.session_record import SqliteSessions
 from monitor.store import SCHEMA_VERSION, Store, StoreError
+from written import digest
 
 FIXTURE = Path(__file__).parent / "fixtures" / "release-0.1.0.db"
 
@@ -168,19 +168,15 @@ def test_the_release_database_reads_the_same_after_migration(tmp_path):
         sum(len(r[4]) for r in raw["raw_bytes"] if r[0] == 1 and r[1] == "pulseox" and r[3] == "rx")
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def test_reading_an_old_file_never_changes_it(tmp_path):
     copy = tmp_path / "old.db"
     shutil.copy(FIXTURE, copy)
-    before = _digest(copy)
+    before = digest(copy)
     sessions = SqliteSessions(copy)  # migrated in a private copy, in memory
     assert [m.state for m in sessions.sessions()] == ["discharged", "interrupted"]
     assert sessions.record(sessions.resolve("1")).tracks
     sessions.close()
-    assert _digest(copy) == before
+    assert digest(copy) == before
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can write to read-only files, so nothing would be tested")
@@ -223,12 +219,12 @@ def test_another_programs_database_is_refused_and_left_alone(tmp_path):
     conn.execute("CREATE TABLE notes (x TEXT)")
     conn.commit()
     conn.close()
-    before = _digest(other)
+    before = digest(other)
     with pytest.raises(StoreError, match="not an infusion-monitor database"):
         SqliteSessions(other)
     with pytest.raises(StoreError, match="not an infusion-monitor database"):
         Store(other)
-    assert _digest(other) == before
+    assert digest(other) == before
     assert sqlite3.connect(other).execute("PRAGMA journal_mode").fetchone()[0] == "delete"
 
 
@@ -265,3 +261,13 @@ def test_series_are_per_source_with_nan_for_no_value(tmp_path):
     assert first.v[0] == 97.0 and math.isnan(first.v[1]) and list(second.v) == [95.0, 94.0, 93.0]
     [bp] = sessions.record(meta).nibp
     assert bp.source == "manual" and bp.flags == {"manual"}
+
+
+def test_a_session_is_found_by_its_uid_too(tmp_path):
+    store = Store(tmp_path / "s.db")
+    first, second = store.create_session(), store.create_session()
+    sessions = SqliteSessions(tmp_path / "s.db")
+    meta = sessions.resolve(str(first))
+    assert sessions.resolve(meta.uid) == meta and sessions.resolve("latest").id == second
+    with pytest.raises(ValueError, match="no session 0123456789abcdef0123456789abcdef"):
+        sessions.resolve("0123456789abcdef0123456789abcdef")

@@ -15,16 +15,19 @@ from monitor.core import MonitorCore
 from devices.values import sample
 from monitor.store import Store
 from ui import theme
+from PySide6.QtCore import Qt
+
 from ui.alarm_bar import AlarmBar
 from ui.alarm_history import AlarmHistory, duration_text, history_rows
-from ui.limits_dialog import LADDER, LimitsDialog, apply_order, check_changes
+from monitor.alarms.profile import LADDER, apply_order, check_changes
+from ui.limits_dialog import LimitsDialog
 from ui.main_window import MainWindow
 
 
 @pytest.fixture
 def core(tmp_path):
     c = MonitorCore(Store(tmp_path / "s.db"), [])
-    c.start()
+    c.start(operator="ann")
     try:
         yield c
     finally:
@@ -33,7 +36,7 @@ def core(tmp_path):
 
 @pytest.fixture
 def window(qtbot, core):
-    w = MainWindow(core, user="ann")
+    w = MainWindow(core)
     qtbot.addWidget(w)
     w.resize(1280, 800)
     w.show()
@@ -41,55 +44,91 @@ def window(qtbot, core):
 
 
 def feed(core: MonitorCore, source: str, param: str, value: float) -> None:
-    """Put a sample where a reader thread would (the core thread evaluates it)."""
-    core._inbox.put(sample(time.time(), source, param, value))
+    """Deliver a sample as a reader thread would."""
+    core.feed(sample(time.time(), source, param, value))
 
 
 @pytest.mark.parametrize("priority", list(Priority))
-def test_alarm_bar_text_and_colour_follow_the_engine(qtbot, window, core, priority):
+def test_alarm_fields_text_and_colour_follow_the_engine(qtbot, window, core, priority):
     core.raise_technical("t", priority, f"Test alarm {priority.label}")
-    bar = window.alarm_bar
-    qtbot.waitUntil(lambda: f"Test alarm {priority.label}" in bar.headline.toolTip(), timeout=2000)
-    assert bar.headline.text().startswith(theme.ALARM_MARK[priority] + " ")  # a symbol, not only colour
-    qtbot.waitUntil(lambda: theme.ALARM_BG[priority] in bar.styleSheet(), timeout=2000)
+    field = window.alarm_bar.technical
+    qtbot.waitUntil(lambda: f"Test alarm {priority.label}" in field.headline.full_text(), timeout=2000)
+    assert field.headline.full_text().startswith(theme.ALARM_MARK[priority] + " ")  # a symbol, not only colour
+    qtbot.waitUntil(lambda: theme.ALARM_BG[priority] in field.styleSheet(), timeout=2000)
+    assert not any(bg in window.alarm_bar.physio.styleSheet() for bg in theme.ALARM_BG.values())
     core.clear_technical("t")
-    qtbot.waitUntil(lambda: bar.headline.text() == "No active alarms", timeout=2000)
-    assert not any(bg in bar.styleSheet() for bg in theme.ALARM_BG.values())
+    qtbot.waitUntil(lambda: field.headline.full_text() == "Equipment OK", timeout=2000)
+    assert not any(bg in field.styleSheet() for bg in theme.ALARM_BG.values())
+
+
+def bar_show(bar: AlarmBar, core: MonitorCore, now_ms: int) -> None:
+    v = core.view()
+    bar.show_view(v.physiological, v.technical, v.audio, now_ms)
 
 
 @pytest.mark.parametrize("priority, flashes", [(Priority.HIGH, True), (Priority.MEDIUM, True), (Priority.LOW, False)])
-def test_alarm_bar_flashes_at_the_priority_rate(qtbot, core, priority, flashes):
+def test_alarm_fields_flash_at_the_priority_rate(qtbot, core, priority, flashes):
     bar = AlarmBar()
     qtbot.addWidget(bar)
+    field = bar.technical
     core.raise_technical("t", priority, "Flash test")
     half = theme.FLASH_MS[priority]
-    bar.show_view(core.alarm_view(), 0)
-    assert theme.ALARM_BG[priority] in bar.styleSheet()
-    bar.show_view(core.alarm_view(), half or 1000)  # the other half of the period
-    assert (theme.ALARM_BG[priority] not in bar.styleSheet()) is flashes
-    assert bar.headline.text().startswith(theme.ALARM_MARK[priority])  # the words stay while it flashes
-    bar.show_view(core.alarm_view(), 2 * (half or 1000))
-    assert theme.ALARM_BG[priority] in bar.styleSheet()
+    bar_show(bar, core, 0)
+    assert theme.ALARM_BG[priority] in field.styleSheet()
+    bar_show(bar, core, half or 1000)  # the other half of the period
+    assert (theme.ALARM_BG[priority] not in field.styleSheet()) is flashes
+    assert field.headline.full_text().startswith(theme.ALARM_MARK[priority])  # the words stay while it flashes
+    bar_show(bar, core, 2 * (half or 1000))
+    assert theme.ALARM_BG[priority] in field.styleSheet()
     if flashes:
         assert 1 / (2 * half / 1000) >= (1.4 if priority is Priority.HIGH else 0.4)
         assert 1 / (2 * half / 1000) <= (2.8 if priority is Priority.HIGH else 0.8)
-    core.acknowledge("ann")  # acknowledged: shown steady
-    bar.show_view(core.alarm_view(), half or 1000)
-    assert theme.ALARM_BG[priority] in bar.styleSheet()
+    core.acknowledge("ann")  # acknowledged: shown steady, with a tick
+    bar_show(bar, core, half or 1000)
+    assert theme.ALARM_BG[priority] in field.styleSheet()
+    assert field.headline.full_text().startswith("✓ ")
 
 
-def test_tile_takes_the_alarm_colour_and_mark(qtbot, window, core):
+def test_alarm_area_keeps_its_height_and_the_buttons_do_not_move(qtbot, window, core):
+    bar = window.alarm_bar
+    before = (bar.height(), window.infusion.mapTo(window, window.infusion.rect().topLeft()),
+              bar.ack_button.mapTo(window, bar.ack_button.rect().topLeft()))
+    for key, priority in (("a", Priority.HIGH), ("b", Priority.MEDIUM), ("c", Priority.LOW), ("d", Priority.LOW)):
+        core.raise_technical(key, priority, f"A rather long technical alarm text number {key} that wraps " * 2)
+    feed(core, "pulseox", "spo2", 75)
+    feed(core, "nibp", "sbp", 190)
+    qtbot.waitUntil(lambda: "more" in bar.technical.rest[-1].full_text(), timeout=3000)
+    qtbot.wait(100)
+    after = (bar.height(), window.infusion.mapTo(window, window.infusion.rect().topLeft()),
+             bar.ack_button.mapTo(window, bar.ack_button.rect().topLeft()))
+    assert after == before
+
+
+def test_acknowledge_gives_visible_feedback(qtbot, window, core):
+    feed(core, "pulseox", "spo2", 75)
+    qtbot.waitUntil(lambda: window.alarm_bar.physio.headline.full_text().startswith("!!!"), timeout=2000)
+    qtbot.mouseClick(window.alarm_bar.ack_button, Qt.LeftButton)
+    assert window.alarm_bar.ack_button.text() == "✓ Acknowledged"
+    qtbot.waitUntil(lambda: window.alarm_bar.physio.headline.full_text() == "✓ !!! SpO₂ 75 < 90", timeout=2000)
+
+
+def test_tile_takes_the_alarm_colour_and_mark_only_while_the_condition_lasts(qtbot, window, core):
     feed(core, "pulseox", "spo2", 75)  # 15 below the high limit 90: rapid desaturation, no delay
-    qtbot.waitUntil(lambda: window.spo2.title.text().startswith("!!!"), timeout=2000)
-    assert window.spo2.value.text() == "75"
-    assert theme.ALARM_BG[Priority.HIGH] in window.spo2.styleSheet()
-    assert theme.ALARM_BG[Priority.HIGH] not in window.pulse.styleSheet()
-    assert window.alarm_bar.headline.toolTip() == "!!! SpO2 75 < 90"
-    assert window.spo2.limits.text() == "▼ 94"
-    feed(core, "nibp", "sbp", 170)  # a single NIBP reading: no delay; medium (> 160); two params -> high
+    spo2 = lambda: window.tiles["spo2"]  # noqa: E731
+    qtbot.waitUntil(lambda: spo2().title.text().startswith("!!!"), timeout=2000)
+    assert spo2().value.text() == "75"
+    assert theme.ALARM_BG[Priority.HIGH] in spo2().styleSheet()
+    assert theme.ALARM_BG[Priority.HIGH] not in window.tiles["pulse_rate"].styleSheet()
+    assert window.alarm_bar.physio.headline.full_text() == "!!! SpO₂ 75 < 90"
+    assert spo2().limits.full_text() == "▼ 94 !!  90 !!!"
+    feed(core, "pulseox", "spo2", 97)  # back to normal: the tile returns to normal colours, marked to acknowledge
+    qtbot.waitUntil(lambda: spo2().value.text() == "97" and not spo2().title.text().startswith("!"), timeout=2000)
+    assert theme.ALARM_BG[Priority.HIGH] not in spo2().styleSheet()
+    assert "acknowledge" in spo2().note.full_text() and spo2().extra.full_text() == "nadir 75 < 90"
+    assert window.alarm_bar.physio.headline.full_text().startswith("!!! SpO₂ nadir 75 < 90 · ended")
+    feed(core, "nibp", "sbp", 170)  # a single NIBP reading: no delay; medium (> 160)
     qtbot.waitUntil(lambda: window.nibp.title.text().startswith("!!"), timeout=2000)
-    assert core.alarms.priority_of("sbp") is Priority.HIGH  # escalated: two parameters in alarm
-    assert theme.ALARM_BG[Priority.HIGH] in window.nibp.styleSheet()
+    assert theme.ALARM_BG[Priority.MEDIUM] in window.nibp.styleSheet()
 
 
 def test_audio_pause_countdown_and_a_new_alarm_breaks_it(qtbot, window, core):
@@ -110,7 +149,7 @@ def _journal(core: MonitorCore) -> list[dict]:
 
 
 def test_limits_dialog_applies_a_change_logged_with_who_old_and_new(qtbot, core):
-    dialog = LimitsDialog(core, "spo2", user="ann")
+    dialog = LimitsDialog(core, "spo2")
     qtbot.addWidget(dialog)
     assert dialog.edits["medium_low"].text() == "94" and dialog.edits["high_low"].text() == "90"
     assert dialog.edits["medium_high"].text() == ""  # no high side for SpO2: "off"
@@ -128,7 +167,7 @@ def test_limits_dialog_applies_a_change_logged_with_who_old_and_new(qtbot, core)
 
 
 def test_limits_dialog_moves_two_limits_past_each_other_in_a_valid_order(qtbot, core):
-    dialog = LimitsDialog(core, "spo2", user="ann")
+    dialog = LimitsDialog(core, "spo2")
     qtbot.addWidget(dialog)
     dialog.edits["high_low"].setText("96")  # above the current medium 94: valid only with the new medium 97
     dialog.edits["medium_low"].setText("97")
@@ -145,7 +184,7 @@ def test_limits_dialog_moves_two_limits_past_each_other_in_a_valid_order(qtbot, 
 ])
 def test_limits_dialog_refuses_with_the_engine_message_and_changes_nothing(qtbot, core, fields, words):
     before = core.alarms.limits("spo2")
-    dialog = LimitsDialog(core, "spo2", user="ann")
+    dialog = LimitsDialog(core, "spo2")
     qtbot.addWidget(dialog)
     for key, text in fields.items():
         dialog.edits[key].setText(text)
@@ -157,7 +196,7 @@ def test_limits_dialog_refuses_with_the_engine_message_and_changes_nothing(qtbot
 
 
 def test_limits_dialog_has_no_low_side_for_a_baseline_rise(qtbot, core):
-    dialog = LimitsDialog(core, "sbp_rise", user="ann")
+    dialog = LimitsDialog(core, "sbp_rise")
     qtbot.addWidget(dialog)
     assert not dialog.edits["medium_low"].isEnabled() and not dialog.edits["high_low"].isEnabled()
     assert dialog.edits["medium_high"].text() == "30" and dialog.edits["high_high"].text() == "50"
@@ -205,18 +244,18 @@ def test_history_shows_raised_acknowledged_cleared_with_who(qtbot, window, core)
     cells = [[history.table.item(r, c).text() for c in range(history.table.columnCount())]
              for r in range(history.table.rowCount())]
     change, alarm = cells  # newest first
-    assert alarm[1:6] == ["SpO2", "!!! high", "75", "90", alarm[5]]
+    assert alarm[1:6] == ["SpO2", "!!! high", "75 %", "90 %", alarm[5]]
     assert not alarm[5].startswith("active")
-    assert alarm[6].startswith("ann at ")
-    assert change[1:5] == ["Pulse", "limit change", "110 → 120", "medium-priority high limit"]
-    assert change[6] == "bob"
-    assert "1 alarms this session (0 active), 1 limit changes" == history.summary.text()
+    assert alarm[6].startswith("acknowledged by ann at ")
+    assert change[1:5] == ["Pulse", "limit change", "110 → 120 /min", "medium-priority high limit"]
+    assert change[6] == "changed by bob"
+    assert "1 alarm this session (0 still shown), 1 limit change" == history.summary.text()
 
 
 def test_history_rows_age_an_active_alarm_and_name_technical_ones(core):
     events = core.alarms.raise_technical("x", Priority.LOW, "Planned infusion time reached")
     rows = history_rows(events, events[0].t + 125)
-    assert [(r.parameter, r.priority_text, r.duration) for r in rows] == [("Monitor", "! low", "active, 2 min 05 s")]
+    assert [(r.parameter, r.priority_text, r.duration) for r in rows] == [("Monitor: x", "! low", "active, 2 min 05 s")]
     assert duration_text(3725) == "1 h 02 min"
 
 

@@ -36,22 +36,24 @@ def test_window_shows_live_values_that_change(qtbot, running):
     window = MainWindow(core)
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window.spo2.value.text().isdigit() and window.pulse.value.text().isdigit(), timeout=5000)
-    seen = {window.pulse.value.text()}
-    qtbot.waitUntil(lambda: seen.add(window.pulse.value.text()) or len(seen) > 1, timeout=15000)
-    assert 55 <= int(window.pulse.value.text()) <= 95
-    assert "connected" in window.devices_label.text()
+    spo2, pulse = (lambda: window.tiles["spo2"].value.text()), (lambda: window.tiles["pulse_rate"].value.text())
+    qtbot.waitUntil(lambda: spo2().isdigit() and pulse().isdigit(), timeout=5000)
+    seen = {pulse()}
+    qtbot.waitUntil(lambda: seen.add(pulse()) or len(seen) > 1, timeout=15000)
+    assert 55 <= int(pulse()) <= 95
+    assert window.devices.full_text() == "Pulse oximeter ✓"
 
 
 def test_probe_off_shows_dashes_not_a_stale_number(qtbot, running):
     core = running(scenario="probe-off", speed=4.0)  # finger out from 40 s scenario time = 10 s here
     window = MainWindow(core)
     qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: window.spo2.value.text().isdigit(), timeout=5000)
-    qtbot.waitUntil(lambda: window.spo2.value.text() == "---", timeout=15000)
-    assert "finger" in window.spo2.status.text().lower()
-    qtbot.waitUntil(lambda: "Probe" in window.alarm_bar.headline.text() or "probe" in window.alarm_bar.headline.text()
-                    or "finger" in window.alarm_bar.headline.text().lower(), timeout=5000)
+    tile = lambda: window.tiles["spo2"]  # noqa: E731
+    qtbot.waitUntil(lambda: tile().value.text().isdigit(), timeout=5000)
+    qtbot.waitUntil(lambda: tile().value.text() == "---", timeout=15000)
+    assert tile().note.full_text() == "Probe off"
+    qtbot.waitUntil(lambda: "Pulse oximeter: probe off" in window.alarm_bar.technical.headline.full_text(), timeout=5000)
+    assert window.pleth.message.textItem.toPlainText() == "no signal: probe off"  # never a frozen wave
 
 
 def test_alarm_bar_follows_the_engine_and_space_pauses_sound(qtbot, tmp_path):
@@ -64,16 +66,19 @@ def test_alarm_bar_follows_the_engine_and_space_pauses_sound(qtbot, tmp_path):
         window.show()
         window.activateWindow()
         qtbot.waitExposed(window)
-        assert window.alarm_bar.headline.text() == "No active alarms"
-        core.raise_technical("test", Priority.HIGH, "Recording stopped: disk full")
-        qtbot.waitUntil(lambda: "Recording stopped" in window.alarm_bar.headline.text(), timeout=2000)
-        assert window.alarm_bar.headline.text().startswith("!!!")
-        qtbot.waitUntil(lambda: theme.ALARM_BG[Priority.HIGH] in window.alarm_bar.styleSheet(), timeout=2000)
+        technical = window.alarm_bar.technical
+        assert technical.headline.full_text() == "Equipment OK"
+        core.raise_technical("recording", Priority.HIGH, "Recording stopped: disk full")
+        qtbot.waitUntil(lambda: "Recording stopped" in technical.headline.full_text(), timeout=2000)
+        assert technical.headline.full_text().startswith("!!!")
+        assert window.alarm_bar.physio.headline.full_text() == "No physiological alarm"  # a field of its own
+        qtbot.waitUntil(lambda: theme.ALARM_BG[Priority.HIGH] in technical.styleSheet(), timeout=2000)
         window.infusion.buttons["start"].setFocus()  # Space must pause sound even here, never press a button
         qtbot.keyClick(window.focusWidget() or window, " ")
         qtbot.waitUntil(lambda: "Sound paused" in window.alarm_bar.pause_button.text(), timeout=2000)
-        core.clear_technical("test")
-        qtbot.waitUntil(lambda: window.alarm_bar.headline.text() == "No active alarms", timeout=2000)
+        assert window.alarm_bar.audio.state == "paused"
+        core.clear_technical("recording")
+        qtbot.waitUntil(lambda: technical.headline.full_text() == "Equipment OK", timeout=2000)
     finally:
         core.stop()
 
@@ -95,10 +100,11 @@ def test_a_manually_entered_bp_is_shown_stored_and_alarmed(qtbot, tmp_path, monk
         monkeypatch.setattr(BpEntryDialog, "exec", fake_exec)
         window.bp_enter.click()
         qtbot.waitUntil(lambda: window.nibp.value.text() == "186/104", timeout=3000)
+        assert window.nibp.source.full_text() == "manual" and "entered by hand" in window.nibp.when.full_text()
         qtbot.waitUntil(lambda: any(a.param == "sbp" and a.priority is Priority.HIGH
                                     for a in core.alarm_view().active), timeout=3000)
         warnings = []
-        monkeypatch.setattr("ui.main_window.QMessageBox.warning", lambda *a: warnings.append(a[2]))
+        monkeypatch.setattr("ui.main_window.tell", lambda parent, title, text, warning=False: warnings.append(text))
         monkeypatch.setattr(BpEntryDialog, "exec", lambda d: (d.sbp.setValue(80), d.dbp.setValue(90), True)[-1])
         window.bp_enter.click()
         assert warnings and "below systolic" in warnings[0]
@@ -116,19 +122,17 @@ def test_infusion_steps_and_markers_appear_on_the_live_trend(qtbot, tmp_path):
     try:
         window = MainWindow(core)
         qtbot.addWidget(window)
-        core.infusion_action("start", user="nurse")
-        core.clinical.mark("3", user="nurse")
+        core.infusion_action("start", user="AB")
+        core.clinical.mark("3", user="AB")
         qtbot.waitUntil(lambda: [text for _, text in window.trend._events] == ["infusion started", "Dizziness"],
                         timeout=3000)
-        assert len(window.trend._lines) == 2
+        assert len(window.trend._lines) == 4  # a line in each band
     finally:
         core.stop()
 
 
 @pytest.mark.close_prompt
 def test_closing_during_a_running_infusion_asks_first(qtbot, tmp_path, monkeypatch):
-    from PySide6.QtWidgets import QMessageBox
-
     from monitor.core import SessionInfo
 
     core = MonitorCore(Store(tmp_path / "s.db"), [])
@@ -137,9 +141,9 @@ def test_closing_during_a_running_infusion_asks_first(qtbot, tmp_path, monkeypat
         window = MainWindow(core)
         qtbot.addWidget(window)
         window.show()
-        core.infusion_action("start", user="nurse")
-        answers = [QMessageBox.No, QMessageBox.Yes]
-        monkeypatch.setattr(QMessageBox, "question", lambda *a: answers.pop(0))
+        core.infusion_action("start", user="AB")
+        answers = [False, True]
+        monkeypatch.setattr("ui.main_window.confirm", lambda *a: answers.pop(0))
         window.close()
         assert window.isVisible()  # "No": monitoring goes on
         window.close()

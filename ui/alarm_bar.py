@@ -1,109 +1,163 @@
-"""The alarm bar: active alarms in words, highest first, flashing at the priority's rate.
+"""The alarm area: physiological and technical alarms in separate fixed fields, the sound symbol, two buttons.
 
-Text and a '!!!'/'!!'/'!' mark carry the priority too, so colour is never the
-only cue. The audio-pause button shows its countdown; acknowledging is a
-separate button so a nurse can silence without hiding what is wrong.
+As on bedside monitors, the two kinds of alarm have their own field so neither
+can push the other out, and the area has a fixed height so nothing below moves
+when alarms come and go. Each field takes its top priority's colour and
+flashes at its rate (ALARMS.md) until acknowledged; a '!!!'/'!!'/'!' mark and a
+✓ once acknowledged mean colour is never the only cue. What does not fit ends
+in "+N more"; a click on a field opens the alarm history with every text whole.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QSizePolicy, QVBoxLayout
 
-from monitor.alarms import Priority
-from monitor.core import AlarmView
+from monitor.display import AlarmField, AudioView
 from ui import theme
+from ui.widgets import AudioIndicator, ClickableFrame, ElidedLabel
 
-MAX_LINES = 3
+#: Height of the alarm area (px at scale 1): it never changes with the alarms shown.
+HEIGHT = 84
+
+
+class AlarmFieldWidget(ClickableFrame):
+    """One alarm field: a headline and up to `rest_lines` lines below it, fixed height."""
+
+    def __init__(self, name: str, headline_px: int, rest_px: int, rest_lines: int) -> None:
+        super().__init__()
+        self.setObjectName(name)
+        self.setToolTip("Click for the alarm history (every alarm in full)")
+        self.headline = ElidedLabel()
+        theme.set_font(self.headline, headline_px, bold=True)
+        self.rest = [ElidedLabel() for _ in range(rest_lines)]
+        for label in self.rest:
+            theme.set_font(label, rest_px, bold=True)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(12, 4, 12, 4)
+        box.setSpacing(0)
+        box.addWidget(self.headline)
+        for label in self.rest:
+            box.addWidget(label)
+        box.addStretch(1)
+        self._style: tuple | None = None
+        self.lines: tuple[str, ...] | None = None
+        self._empty = ""
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.lines is not None:
+            self._fill(self.lines, self._empty)  # the lines wrap differently at the new width
+
+    def show_field(self, field: AlarmField, now_ms: int) -> None:
+        """Show the field's alarms; now_ms (monotonic) drives the flashing."""
+        shown = tuple(line.shown for line in field.lines)
+        if shown != self.lines or field.empty != self._empty:
+            self.lines, self._empty = shown, field.empty
+            self._fill(shown, field.empty)
+        top = field.top
+        half = theme.FLASH_MS.get(top, 0) if top is not None else 0
+        on = not (half and field.flashing) or (now_ms // half) % 2 == 0
+        if top is None:
+            style = (theme.PANEL, theme.DIM)
+        elif on:
+            style = (theme.ALARM_BG[top], theme.ALARM_FG[top])
+        else:
+            style = (theme.ALARM_DIM_BG[top], theme.TEXT)
+        if style != self._style:
+            self._style = style
+            self.setStyleSheet(f"#{self.objectName()} {{ background: {style[0]}; border-radius: 6px; }}"
+                               f"QLabel {{ color: {style[1]}; background: transparent; }}")
+
+    def _fill(self, lines: tuple[str, ...], empty: str) -> None:
+        labels = [self.headline, *self.rest]
+        texts = flow(list(lines) or [empty], labels)
+        for label, text in zip(labels, texts):
+            label.setText(text)
+
+
+def flow(alarms: list[str], labels: list[ElidedLabel]) -> list[str]:
+    """Lay alarm texts over a field's lines: each starts on a new line and wraps onto the next ones while
+    lines are left; what does not fit ends in '…' and the last line says "+N more"."""
+    out: list[str] = []
+    shown = 0
+    for text in alarms:
+        if len(out) == len(labels):
+            break
+        words = text.split(" ")
+        while words and len(out) < len(labels):
+            label = labels[len(out)]
+            fm, width = label.fontMetrics(), max(60, label.width())
+            line = words.pop(0)
+            while words and fm.horizontalAdvance(f"{line} {words[0]}") <= width:
+                line += " " + words.pop(0)
+            if words and len(out) == len(labels) - 1:
+                line += " " + " ".join(words)  # the last line: elided by its label
+                words = []
+            out.append(line)
+        shown += 1
+    more = len(alarms) - shown
+    if more and out:
+        label = labels[len(out) - 1]
+        tail = f"   +{more} more"
+        room = max(20, label.width() - label.fontMetrics().horizontalAdvance(tail))
+        out[-1] = label.fontMetrics().elidedText(out[-1], Qt.ElideRight, room) + tail
+    return out + [""] * (len(labels) - len(out))
 
 
 class AlarmBar(QFrame):
-    """Shows an AlarmView; emits sigPause and sigAcknowledge when the nurse asks."""
+    """The alarm area; emits sigPause, sigAcknowledge, and sigHistory when a field is clicked."""
 
     sigPause = Signal()
     sigAcknowledge = Signal()
+    sigHistory = Signal()
 
     def __init__(self) -> None:
         super().__init__()
-        self.setObjectName("alarmbar")
-        self.setMinimumHeight(84)
-        self.headline = QLabel("No active alarms")
-        self.headline.setFont(theme.font(34, bold=True))
-        self.more = QLabel("")
-        self.more.setFont(theme.font(20))
-        self.advisory = QLabel("")
-        self.advisory.setFont(theme.font(20, bold=True))
-        self.advisory.setStyleSheet("color: #ffb347;")
-        self.advisory.setWordWrap(True)
-        for label in (self.headline, self.more, self.advisory):  # long messages are cut, never widen the window
-            label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-            label.setMinimumWidth(200)
-        text = QVBoxLayout()
-        text.setSpacing(0)
-        text.addWidget(self.headline)
-        text.addWidget(self.more)
-        text.addWidget(self.advisory)
-        self.pause_button = QPushButton("Pause sound (2 min)\n[Space]")
-        self.pause_button.setFont(theme.font(18, bold=True))
-        self.pause_button.setMinimumSize(250, 64)
-        self.pause_button.clicked.connect(self.sigPause)
+        self.setObjectName("alarmarea")
+        self.physio = AlarmFieldWidget("physio", 28, 17, 2)
+        self.technical = AlarmFieldWidget("technical", 17, 16, 3)
+        for f in (self.physio, self.technical):
+            f.sigClicked.connect(self.sigHistory)
+        self.audio = AudioIndicator()
+        theme.set_font(self.audio, 14, bold=False)
+        self.pause_button = QPushButton("Pause sound\n2 min  [Space]")
         self.ack_button = QPushButton("Acknowledge")
-        self.ack_button.setFont(theme.font(18, bold=True))
-        self.ack_button.setMinimumSize(160, 64)
-        self.ack_button.clicked.connect(self.sigAcknowledge)
+        for b in (self.pause_button, self.ack_button):
+            theme.set_font(b, 17, bold=True)
+            b.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Expanding)
+        self.pause_button.setMinimumWidth(160)
+        self.ack_button.setMinimumWidth(150)
+        self.pause_button.clicked.connect(self.sigPause)
+        self.ack_button.clicked.connect(self._acknowledge)
         row = QHBoxLayout(self)
-        row.setContentsMargins(14, 6, 14, 6)
-        row.addLayout(text, 1)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(6)
+        row.addWidget(self.physio, 16)
+        row.addWidget(self.technical, 7)
+        row.addWidget(self.audio)
         row.addWidget(self.pause_button)
         row.addWidget(self.ack_button)
-        self._flash_on = True
-        self._priority: Priority | None = None
-        self._paint(None)
+        self.setFixedHeight(HEIGHT)
+        self._ack_feedback = QTimer(self)
+        self._ack_feedback.setSingleShot(True)
+        self._ack_feedback.timeout.connect(lambda: self.ack_button.setText("Acknowledge"))
 
-    def show_view(self, view: AlarmView, now_ms: int) -> None:
-        """Update from the core's alarm view; now_ms (monotonic) drives the flashing."""
-        active = view.active
-        top = active[0].priority if active else None
-        if active:
-            lines = [f"{theme.ALARM_MARK[a.priority]} {a.message}" + (" (ended)" if a.latched else "")
-                     for a in active]
-            self._set_elided(self.headline, lines[0])
-            rest = lines[1:MAX_LINES]
-            extra = len(lines) - MAX_LINES
-            self._set_elided(self.more, "   ".join(rest) + (f"   +{extra} more" if extra > 0 else ""))
-        else:
-            self.headline.setText("No active alarms")
-            self.more.setText("")
-        self.advisory.setText("   ".join(f"⚠ {a}" for a in view.advisories))
-        self.advisory.setVisible(bool(view.advisories))
-        if view.pause_remaining_s is not None:
-            r = int(view.pause_remaining_s + 0.999)
-            self.pause_button.setText(f"Sound paused {r // 60}:{r % 60:02d}\n[Space] to extend")
-        else:
-            self.pause_button.setText("Pause sound (2 min)\n[Space]")
-        half = theme.FLASH_MS.get(top, 0) if top is not None else 0
-        flash_on = True if not half else (now_ms // half) % 2 == 0
-        # acknowledged alarms stay on the bar but stop flashing
-        if active and all(a.acknowledged for a in active if a.priority == top):
-            flash_on = True
-        if top != self._priority or flash_on != self._flash_on:
-            self._priority, self._flash_on = top, flash_on
-            self._paint(top if flash_on else None, dim=top is not None and not flash_on)
+    def set_scale(self, factor: float) -> None:
+        """Keep the area's fixed height in step with the window's font scale."""
+        self.setFixedHeight(int(HEIGHT * factor))
 
-    @staticmethod
-    def _set_elided(label: QLabel, text: str) -> None:
-        """Show text on one line, cut with '…' to the label's width; the whole text is the tooltip."""
-        label.setToolTip(text)
-        label.setText(label.fontMetrics().elidedText(text, Qt.ElideRight, max(200, label.width())))
+    def _acknowledge(self) -> None:
+        self.sigAcknowledge.emit()
+        self.ack_button.setText("✓ Acknowledged")  # visible feedback: the lines get their ✓ too
+        self._ack_feedback.start(2500)
 
-    def _paint(self, priority: Priority | None, dim: bool = False) -> None:
-        if priority is None:
-            bg = "#3a1015" if dim and self._priority == Priority.HIGH else ("#3a3410" if dim else theme.PANEL)
-            fg = theme.TEXT if dim else theme.DIM
+    def show_view(self, physio: AlarmField, technical: AlarmField, audio: AudioView, now_ms: int) -> None:
+        """Paint both fields, the sound symbol and the pause countdown."""
+        self.physio.show_field(physio, now_ms)
+        self.technical.show_field(technical, now_ms)
+        self.audio.show_state(audio.state, audio.text)
+        if audio.state == "paused":
+            self.pause_button.setText(f"Sound {audio.text}\n[Space] +2 min")
         else:
-            bg, fg = theme.ALARM_BG[priority], theme.ALARM_FG[priority]
-        self.setStyleSheet(f"QFrame#alarmbar {{ background: {bg}; }} QFrame#alarmbar > QLabel {{ color: {fg}; }}")
-        self.headline.setStyleSheet(f"color: {fg};")
-        self.more.setStyleSheet(f"color: {fg};")
-        # orange advisory text vanishes on the yellow, cyan and red alarm colours: take the bar's text colour then
-        self.advisory.setStyleSheet(f"color: {fg if priority is not None else '#ffb347'};")
+            self.pause_button.setText("Pause sound\n2 min  [Space]")

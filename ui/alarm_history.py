@@ -14,18 +14,18 @@ import queue
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from monitor.alarms import AlarmEvent, EventKind, Priority
-from monitor.alarms.engine import CONDITION_TEXT, source_text
-from monitor.alarms.profile import fmt, label, setting_words
+from monitor.alarms.lives import alarm_lives
+from monitor.alarms.profile import DISPLAY_UNITS, fmt, label, setting_words
 from monitor.core import MonitorCore
 from ui import theme
 
-COLUMNS = ("Time", "Parameter", "Priority", "Value", "Limit", "Duration", "Acknowledged / changed by", "Details")
+COLUMNS = ("Time", "Alarm", "Priority", "Value", "Limit", "Lasted", "Who", "In full")
 LIMIT_CHANGE = "limit change"
 
 
@@ -59,39 +59,27 @@ def duration_text(seconds: float) -> str:
     return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
-def _parameter(e: AlarmEvent) -> str:
-    if e.param:
-        return label(e.param)
-    words = CONDITION_TEXT.get(e.condition, e.condition.replace("_", " "))
-    return f"{source_text(e.source)}: {words}" if e.source != "app" else "Monitor"
-
-
 def history_rows(events: list[AlarmEvent], now: float) -> list[HistoryRow]:
     """Return the history, newest first, from the alarm events in order; now (UTC epoch s) ages active alarms."""
-    lives: dict[str, list[AlarmEvent]] = {}
     rows: list[HistoryRow] = []
     for e in events:
         if e.kind is EventKind.LIMIT_CHANGED:
-            rows.append(HistoryRow(e.t, label(e.param), None, f"{fmt(e.old)} → {fmt(e.new)}",
-                                   setting_words(e.condition), "", e.user or "?", e.message))
-        elif e.alarm_id:
-            lives.setdefault(e.alarm_id, []).append(e)
-    for life in lives.values():
-        raised = next((e for e in life if e.kind is EventKind.RAISED), life[0])
-        cleared = next((e for e in reversed(life) if e.kind is EventKind.CLEARED), None)
-        acks = [e for e in life if e.kind is EventKind.ACKNOWLEDGED]
-        top = max((e.priority for e in life if e.priority is not None), default=None)
-        ended = next((e for e in reversed(life) if e.kind is EventKind.ENDED), None)  # a latched alarm's end
-        if ended is not None:
-            duration = duration_text(ended.t - raised.t) + ("" if cleared else ", latched until acknowledged")
-        elif cleared is None:
-            duration = f"active, {duration_text(now - raised.t)}"
+            unit = "s" if e.condition == "delay_s" else DISPLAY_UNITS.get(e.param, "")
+            rows.append(HistoryRow(e.t, label(e.param), None, f"{fmt(e.old)} → {fmt(e.new)} {unit}".strip(),
+                                   setting_words(e.condition), "", f"changed by {e.user or '?'}", e.message))
+    for life in alarm_lives(events, now):
+        if life.ended_t is not None:
+            duration = duration_text(life.present_s) + ("" if life.cleared_t else ", latched until acknowledged")
+        elif life.cleared_t is None:
+            duration = f"active, {duration_text(now - life.raised_t)}"
         else:
-            duration = duration_text(cleared.t - raised.t)
-        by = ", ".join(f"{e.user or '?'} at {time.strftime('%H:%M:%S', time.localtime(e.t))}" for e in acks)
-        rows.append(HistoryRow(raised.t, _parameter(raised), top, fmt(raised.value) if raised.value is not None
-                               else "", fmt(raised.limit) if raised.limit is not None else "", duration, by,
-                               raised.message))
+            duration = duration_text(life.present_s)
+        by = ", ".join(f"acknowledged by {user or '?'} at {time.strftime('%H:%M:%S', time.localtime(t))}"
+                       for t, user in life.acknowledgements)
+        unit = f" {DISPLAY_UNITS.get(life.param, '')}".rstrip() if life.param else ""
+        rows.append(HistoryRow(life.raised_t, life.subject, life.priority,
+                               f"{fmt(life.value)}{unit}" if life.value is not None else "",
+                               f"{fmt(life.limit)}{unit}" if life.limit is not None else "", duration, by, life.message))
     rows.sort(key=lambda r: r.t, reverse=True)
     return rows
 
@@ -122,28 +110,23 @@ class AlarmHistory(QDialog):
         super().__init__(parent)
         self.log = log
         self.setWindowTitle("Alarm history")
-        self.resize(1180, 560)
-        self.setStyleSheet(f"QDialog {{ background: {theme.PANEL}; }} QLabel {{ color: {theme.TEXT}; }}"
-                           "QTableWidget { background: #0b0d10; color: #f0f0f0; gridline-color: #333; }"
-                           "QHeaderView::section { background: #2d333b; color: #f0f0f0; padding: 4px;"
-                           " border: 0; font-weight: bold; }"
-                           "QPushButton { background: #2d333b; color: #f0f0f0; border: 1px solid #555;"
-                           " border-radius: 4px; padding: 6px 16px; }")
+        self.resize(1000, 560)
         self.summary = QLabel("")
-        self.summary.setFont(theme.font(18, bold=True))
+        theme.set_font(self.summary, 17, bold=True)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setFont(theme.font(17))
-        self.table.horizontalHeader().setFont(theme.font(16, bold=True))
+        theme.set_font(self.table, 15)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectRows)
-        self.table.setWordWrap(False)
+        self.table.setWordWrap(True)  # the last column holds every alarm's whole text, wrapped
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.Stretch)
         close = QPushButton("Close")
-        close.setFont(theme.font(18, bold=True))
+        theme.set_font(close, 17, bold=True)
         close.clicked.connect(self.close)
         bottom = QHBoxLayout()
         bottom.addWidget(self.summary, 1)
@@ -173,6 +156,7 @@ class AlarmHistory(QDialog):
                     item.setForeground(QBrush(QColor(theme.ALARM_FG[r.priority])))
                 self.table.setItem(i, j, item)
         alarms = sum(r.priority is not None for r in self.rows)
-        active = sum(r.duration.startswith("active") for r in self.rows)
-        self.summary.setText(f"{alarms} alarms this session ({active} active), "
-                             f"{len(self.rows) - alarms} limit changes")
+        shown = sum(r.duration.startswith("active") or "latched" in r.duration for r in self.rows)
+        changes = len(self.rows) - alarms
+        self.summary.setText(f"{alarms} alarm{'s' if alarms != 1 else ''} this session ({shown} still shown), "
+                             f"{changes} limit change{'s' if changes != 1 else ''}")

@@ -9,11 +9,14 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from devices.sim.runner import PtySimulator
 from devices.spec import DeviceSpec
-from monitor.cli import notice
+from monitor.central.link import ChairSettings
+from monitor.cli import notice, replicator_for
 from monitor.core import MonitorCore, SessionInfo
 from monitor.recovery import import_pending
 from monitor.schedule import Phase
 from monitor.store import Store, StoreError
+from ui import theme
+from ui.dialogs import UserDialog
 from ui.main_window import MainWindow
 from ui.start_dialog import StartSessionDialog
 from ui.sound import AlarmSound
@@ -30,10 +33,14 @@ def start_simulators(protocol: str, scenario: str, speed: float) -> tuple[list[P
 
 
 def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None, scenario: str = "baseline",
-            speed: float = 1.0) -> int:
-    """Run the monitor window until it is closed; return the process exit code."""
+            speed: float = 1.0, central: ChairSettings | None = None) -> int:
+    """Run the monitor window until it is closed; return the process exit code.
+
+    central, if given, also replicates the database to the clinic's central store.
+    """
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("infusion-monitor")
+    theme.apply(app)
     sims: list[PtySimulator] = []
     try:
         store = Store(db)
@@ -45,26 +52,36 @@ def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None,
         for line in recovered:
             notice(line)
         QMessageBox.information(None, "infusion-monitor", "\n\n".join(recovered))
-    info = None
+    outcomes = ""
     if demo_protocol:
+        who = UserDialog()
+        if not who.exec():
+            return 0
         try:
             sims, specs = start_simulators(demo_protocol, scenario, speed)
         except ValueError as exc:
             QMessageBox.critical(None, "infusion-monitor", str(exc))
             return 2
-        info = DEMO_PLAN
-    else:  # a real session starts with the patient, the plan and the checklist
+        info, operator = DEMO_PLAN, who.user()
+    else:  # a real session starts with the user, the patient, the plan and the checklist
         dialog = StartSessionDialog(store)
         if not dialog.exec():
             return 0
-        info = dialog.session_info()
-    core = MonitorCore(store, specs)
-    core.start(info)
+        info, operator, outcomes = dialog.session_info(), dialog.operator(), dialog.outcomes_mode()
+    core = MonitorCore(store, specs, central=replicator_for(central, store))
+    core.start(info, operator=operator)
     window = MainWindow(core)
     window.simulators.extend(sims)
     sound = AlarmSound(core, window)
-    window.resize(1280, 800)
-    window.show()
+    screen = app.primaryScreen().availableGeometry() if app.primaryScreen() else None
+    if screen is not None and (screen.width() < 1400 or screen.height() < 800):
+        window.showMaximized()  # a clinic laptop: every pixel for the monitor
+    else:
+        window.resize(1366 if screen is None else min(1600, screen.width()), 768 if screen is None
+                      else min(900, screen.height()))
+        window.show()
+    if outcomes and window.clinical is not None:
+        window.clinical.open_outcomes(outcomes)
     try:
         return app.exec()
     finally:

@@ -13,27 +13,36 @@ class BpEntryDialog(QDialog):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Enter a blood pressure")
-        self.setFont(theme.font(20))
-        self.sbp = self._spin(0, 300, 120)
-        self.dbp = self._spin(0, 250, 80)
-        self.pulse = self._spin(0, 300, 0)
-        self.pulse.setSpecialValueText("not measured")
+        self.sbp = self._spin(0, 300, "enter")  # nothing pre-filled: a BP is recorded only as read
+        self.dbp = self._spin(0, 250, "enter")
+        self.pulse = self._spin(0, 300, "not measured")
+        for spin in (self.sbp, self.dbp, self.pulse):
+            theme.set_font(spin, 22, bold=True)
         form = QFormLayout(self)
-        form.addRow(QLabel("Read on a device that is not connected to this app."))
+        info = QLabel("A BP read on a device that is not connected to this app. It is recorded as entered by hand.")
+        info.setWordWrap(True)
+        form.addRow(info)
         form.addRow("Systolic (mmHg)", self.sbp)
         form.addRow("Diastolic (mmHg)", self.dbp)
         form.addRow("Pulse (/min)", self.pulse)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        self.ok = buttons.button(QDialogButtonBox.Ok)
+        self.ok.setText("Record BP")
+        for spin in (self.sbp, self.dbp):
+            spin.valueChanged.connect(lambda _v: self.ok.setEnabled(bool(self.sbp.value() and self.dbp.value())))
+        self.ok.setEnabled(False)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
 
     @staticmethod
-    def _spin(lo: int, hi: int, value: int) -> QSpinBox:
+    def _spin(lo: int, hi: int, empty: str) -> QSpinBox:
         spin = QSpinBox()
         spin.setRange(lo, hi)
-        spin.setValue(value)
-        spin.setMinimumHeight(40)
+        spin.setSpecialValueText(empty)  # the lowest value (0) means nothing entered
+        spin.setValue(lo)
+        spin.setMinimumHeight(44)
+        spin.setMinimumWidth(200)
         return spin
 
     def values(self) -> tuple[float, float, float | None]:

@@ -1,149 +1,141 @@
-"""The clinical panel: phase and observation timer, BP due, scale prompts, event markers, discharge.
+"""The clinical panel: phase and observation timer, BP due, scales and questionnaires due, the item-9 flag,
+event markers (with a few seconds to undo a stray key) and discharge.
 
-It reads the core's ClinicalSession twice a second and turns the nurse's clicks
-and number keys into session calls (markers, scales, discharge); the session
-journals everything. Nothing clinical is decided here.
+It paints a ClinicalView (monitor.display) and turns the nurse's clicks and
+number keys into session calls recorded under the user at the monitor; the
+session journals everything. Nothing clinical is decided here.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QInputDialog, QLabel, QListWidget, QListWidgetItem,
-                               QMessageBox, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QListWidget, QListWidgetItem, QPushButton,
+                               QVBoxLayout, QWidget)
 
 from monitor.core import MonitorCore
+from monitor.display import ClinicalView
 from monitor.markers import MarkerError
-from monitor.schedule import Phase
-from monitor.session import SessionError, SessionStatus
+from monitor.session import SessionError
 from ui import theme
 from ui.clinical_dialogs import DischargeDialog, MarkerEditDialog, ScalesDialog
-from ui.infusion_panel import mmss
+from ui.dialogs import ask_text, confirm, tell
+from ui.outcome_dialog import FlagReviewDialog, OutcomeDialog
+from ui.widgets import ElidedLabel, button
 
-PHASE_WORDS = {Phase.PRE_INFUSION: "Pre-infusion", Phase.INFUSION: "Infusion", Phase.OBSERVATION: "Observation",
-               Phase.CLOSED: "Discharged — session closed"}
-
-
-def bp_text(st: SessionStatus) -> tuple[str, str]:
-    """Return the BP schedule line and its colour: due in M:SS, due now, overdue, measuring."""
-    if st.bp_due_in_s is None:
-        return "", theme.DIM
-    if st.bp_pending:
-        return "BP: measuring…", theme.TEXT
-    if st.bp_overdue_s > 0:
-        return f"BP overdue {mmss(st.bp_overdue_s)}" + ("" if st.bp_auto else ": press start on the NIBP"), "#f5c400"
-    if st.bp_due_in_s <= 0:
-        return "BP due now" + ("" if st.bp_auto else ": press start on the NIBP"), "#f5c400"
-    return f"BP due in {mmss(st.bp_due_in_s)}", theme.TEXT
+BP_ROLES = {"normal": "", "todo": "todo", "overdue": "warning"}
+HINT = "Events: press 1–9 or a button (0: a note); click an event to change it"
 
 
 class ClinicalPanel(QFrame):
-    """Compact panel under the infusion panel; needs a core with a ClinicalSession."""
+    """Compact panel under the trends; needs a core with a ClinicalSession. patient() names the patient."""
 
-    def __init__(self, core: MonitorCore, user: str = "nurse") -> None:
+    def __init__(self, core: MonitorCore, patient: Callable[[], str] = lambda: "") -> None:
         super().__init__()
         assert core.clinical is not None
         self.core = core
         self.session = core.clinical
-        self.user = user
-        self.setObjectName("clinical")
-        self.setStyleSheet(f"QFrame#clinical {{ background: {theme.PANEL}; border-radius: 6px; }}"
-                           f"QLabel {{ color: {theme.TEXT}; }}"
-                           "QListWidget { background: #0d0f12; color: #e8e8e8; border: 1px solid #333;"
-                           " font-size: 15px; }")
-        self.phase = QLabel("")
-        self.phase.setFont(theme.font(20, bold=True))
-        self.timer_label = QLabel("")
-        self.timer_label.setFont(theme.font(20, bold=True))
-        self.timer_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
-        self.bp = QLabel("")
-        self.bp.setFont(theme.font(18, bold=True))
-        self.scales_prompt = QLabel("")
-        self.scales_prompt.setFont(theme.font(16))
-        self.scales_prompt.setWordWrap(True)
-        self.scales_button = self._button("Scales…", self.open_scales)
-        self.discharge_button = self._button("Discharge…", self.open_discharge)
+        self.patient = patient
+        self.setObjectName("panel")
+        self.phase = ElidedLabel()
+        theme.set_font(self.phase, 17, bold=True)
+        self.timer_label = ElidedLabel()
+        theme.set_font(self.timer_label, 17, bold=True)
+        self.bp = ElidedLabel()
+        self.scales = ElidedLabel()
+        self.outcomes = ElidedLabel()
+        for label in (self.bp, self.scales, self.outcomes):
+            theme.set_font(label, 16, bold=True)
+        self.discharge_button = button("Discharge…", self.open_discharge, 15, 30)
+        self.scales_button = button("Scales…", self.open_scales, 15, 30)
+        self.outcome_button = button("Questionnaires…", self.open_outcomes, 15, 30)
+        self.review_button = button("Review flag…", self.review_flag, 15, 30)
         self.marker_buttons: dict[str, QPushButton] = {}
         grid = QGridLayout()
         grid.setSpacing(4)
         for i, m in enumerate(self.session.markers.markers):
-            b = QPushButton(f"{m.key} {m.label.split(' / ')[0].replace(' given', '')}")
+            b = button(f"{m.key} {m.button}", lambda _=False, k=m.key: self.mark_key(k), 15, 32, fits=True)
             b.setToolTip(f"{m.label} (key {m.key})")
-            b.setFont(theme.font(14))
-            b.setMinimumHeight(30)
-            b.clicked.connect(lambda _=False, k=m.key: self.mark_key(k))
             self.marker_buttons[m.key] = b
             grid.addWidget(b, i // 5, i % 5)
+        self.undo_text = ElidedLabel(HINT)
+        theme.set_font(self.undo_text, 15)
+        self.undo_button = button("Undo", self.undo, 15, 30)
+        self.undo_button.setEnabled(False)
         self.list = QListWidget()
-        self.list.setMaximumHeight(84)
-        self.list.itemActivated.connect(self.edit_marker)
+        self.list.setMinimumHeight(56)
+        theme.set_font(self.list, 15)
         self.list.itemClicked.connect(self.edit_marker)
+        self.list.itemActivated.connect(self.edit_marker)
 
-        top = QHBoxLayout()
-        top.addWidget(self.phase, 1)
-        top.addWidget(self.timer_label)
-        bp_row = QHBoxLayout()
-        bp_row.addWidget(self.bp, 1)
-        bp_row.addWidget(self.discharge_button)
-        sc_row = QHBoxLayout()
-        sc_row.addWidget(self.scales_prompt, 1)
-        sc_row.addWidget(self.scales_button)
+        self.bp.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         box = QVBoxLayout(self)
-        box.setContentsMargins(12, 6, 12, 6)
-        box.setSpacing(4)
-        box.addLayout(top)
-        box.addLayout(bp_row)
-        box.addLayout(sc_row)
+        box.setContentsMargins(10, 4, 10, 6)
+        box.setSpacing(3)
+        for row_widgets in ((self.phase, self.timer_label, self.bp), (self.scales, self.scales_button,
+                                                                      self.discharge_button),
+                            (self.outcomes, self.review_button, self.outcome_button)):
+            row = QHBoxLayout()
+            for w in row_widgets:
+                row.addWidget(w, 0 if isinstance(w, QPushButton) else 2 if w is self.bp else 1)
+            box.addLayout(row)
         box.addLayout(grid)
-        box.addWidget(self.list)
+        undo_row = QHBoxLayout()
+        undo_row.addWidget(self.undo_text, 1)
+        undo_row.addWidget(self.undo_button)
+        box.addLayout(undo_row)
+        box.addWidget(self.list, 1)
+        self.view: ClinicalView | None = None
         self._shown_markers: tuple = ()
-        self.refresh_timer = QTimer(self)
-        self.refresh_timer.timeout.connect(self.refresh)
-        self.refresh_timer.start(500)
-        self.refresh()
 
-    def _button(self, text: str, slot) -> QPushButton:
-        b = QPushButton(text)
-        b.setFont(theme.font(16, bold=True))
-        b.setMinimumHeight(34)
-        b.clicked.connect(slot)
-        return b
+    @property
+    def user(self) -> str:
+        return self.core.operator
 
     # --- painting ---------------------------------------------------------------------
 
-    def refresh(self) -> None:
-        st = self.session.status()
-        course = f"  ·  {st.course_text}" if st.course_text else ""
-        self.phase.setText(PHASE_WORDS[st.phase] + course)
-        if st.observation_remaining_s is not None:
-            self.timer_label.setText("observation done" if st.observation_done
-                                     else f"obs. {mmss(st.observation_remaining_s)} left")
-            self.timer_label.setStyleSheet(f"color: {theme.PULSE if st.observation_done else theme.TEXT};")
+    def show_view(self, v: ClinicalView) -> None:
+        """Paint a ClinicalView."""
+        self.view = v
+        self.phase.setText(v.phase)
+        self.timer_label.setText(v.timer)
+        theme.restyle(self.timer_label, "role", "todo" if v.timer_done else "")
+        self.bp.setText(v.bp_due)
+        theme.restyle(self.bp, "role", BP_ROLES[v.bp_role])
+        self.scales.setText(v.scales)
+        theme.restyle(self.scales, "role", "todo" if v.scales_due else "dim")
+        if v.flags:
+            self.outcomes.setText("⚑ " + v.flags[0][1] + (f" (+{len(v.flags) - 1} more)" if len(v.flags) > 1 else ""))
+            theme.restyle(self.outcomes, "role", "warning")
         else:
-            self.timer_label.setText("")
-        text, colour = bp_text(st)
-        self.bp.setText(text)
-        self.bp.setStyleSheet(f"color: {colour};")
-        if st.scales_due:
-            self.scales_prompt.setText("Due: " + "; ".join(d.prompt for d in st.scales_due))
-            self.scales_prompt.setStyleSheet("color: #f5c400;")
+            self.outcomes.setText(("Due before the infusion: questionnaires" if v.outcomes_due else v.outcomes))
+            theme.restyle(self.outcomes, "role", "todo" if v.outcomes_due else "dim")
+        self.review_button.setEnabled(bool(v.flags))
+        self.discharge_button.setEnabled(v.discharge_allowed and not v.closed)
+        for b in (*self.marker_buttons.values(), self.scales_button, self.outcome_button):
+            b.setEnabled(not v.closed)
+        undo = next((m for m in v.markers[:1] if m.undo_s > 0), None)
+        if undo is not None:
+            self.undo_text.setText(f"Marked {undo.text}")
+            self.undo_button.setText(f"Undo ({undo.undo_s:.0f} s)")
         else:
-            self.scales_prompt.setText("Scales: none due")
-            self.scales_prompt.setStyleSheet(f"color: {theme.DIM};")
-        closed = st.phase is Phase.CLOSED
-        self.discharge_button.setEnabled(not closed and st.phase is not Phase.INFUSION)
-        for b in self.marker_buttons.values():
-            b.setEnabled(not closed)
-        if st.markers != self._shown_markers:
-            self._shown_markers = st.markers
+            self.undo_text.setText(HINT)
+            self.undo_button.setText("Undo")
+        self.undo_button.setEnabled(undo is not None)
+        theme.restyle(self.undo_text, "role", "todo" if undo is not None else "dim")
+        shown = tuple((m.marker_id, m.text) for m in v.markers)
+        if shown != self._shown_markers:
+            self._shown_markers = shown
             self.list.clear()
-            for m in reversed(st.markers):
-                when = datetime.fromtimestamp(m.t).strftime("%H:%M")
-                edited = "  (edited)" if m.revision > 1 else ""
-                item = QListWidgetItem(f"{when}  {m.label}{': ' + m.note if m.note else ''}{edited}")
-                item.setData(Qt.UserRole, m.id)
+            if not shown:
+                item = QListWidgetItem("No events yet")
+                item.setFlags(Qt.NoItemFlags)
+                self.list.addItem(item)
+            for marker_id, text in shown:
+                item = QListWidgetItem(text)
+                item.setData(Qt.UserRole, marker_id)
                 self.list.addItem(item)
 
     # --- commands ---------------------------------------------------------------------------
@@ -156,21 +148,30 @@ class ClinicalPanel(QFrame):
             return
         note = ""
         if definition.free_text:
-            note, ok = QInputDialog.getText(self, definition.label, "Note:")
-            if not ok or not note.strip():
+            note = ask_text(self, definition.label, "Note for the record:", "e.g. asks for water", ok="Add note")
+            if not note:
                 return
         try:
             self.session.mark(key, self.user, note=note)
         except MarkerError as exc:
-            QMessageBox.warning(self, "Event", str(exc))
-        self.refresh()
+            tell(self, "Event", str(exc), warning=True)
+
+    def undo(self) -> None:
+        """Take back the event just marked (a stray key), within the session's undo time."""
+        marker = next((m for m in (self.view.markers[:1] if self.view else ()) if m.undo_s > 0), None)
+        if marker is None:
+            return
+        try:
+            self.session.undo_mark(marker.marker_id, self.user)
+        except (SessionError, MarkerError) as exc:
+            tell(self, "Event", str(exc), warning=True)
 
     def edit_marker(self, item: QListWidgetItem) -> None:
         marker_id = item.data(Qt.UserRole)
         latest = next((m for m in self.session.status().markers if m.id == marker_id), None)
         if latest is None:
             return
-        dialog = MarkerEditDialog(latest, self.session.markers.markers, self.session.markers.session_start)
+        dialog = MarkerEditDialog(latest, self.session.markers.markers, self.session.markers.session_start, self)
         if not dialog.exec():
             return
         try:
@@ -179,26 +180,43 @@ class ClinicalPanel(QFrame):
             else:
                 self.session.edit_marker(marker_id, user=self.user, reason=dialog.reason.text(), **dialog.changes())
         except MarkerError as exc:
-            QMessageBox.warning(self, "Event", str(exc))
-        self.refresh()
+            tell(self, "Event", str(exc), warning=True)
 
     def open_scales(self) -> None:
-        due = self.session.status().scales_due
-        wanted = tuple(dict.fromkeys(s for d in due for s in d.scales if s != "aldrete")) or \
-            ("moaas", "cadss", "nausea", "anxiety")
-        dialog = ScalesDialog(wanted, due[0].prompt if due else "Scales (at will)")
+        v = self.view
+        wanted = (v.scales_due if v and v.scales_due else ("moaas", "cadss", "nausea", "anxiety"))
+        title = f"Scales due: {v.scales_title}" if v and v.scales_title else "Scales (at will)"
+        dialog = ScalesDialog(wanted, title, self.patient(), self)
         if dialog.exec():
             for score in dialog.scores():
                 self.session.record_scale(score, self.user)
-        self.refresh()
+
+    def open_outcomes(self, mode: str = "") -> None:
+        """Enter the patient's questionnaires, by the nurse or handed to the patient."""
+        if not mode:
+            mode = "patient" if confirm(self, "Questionnaires", "Who fills in the questionnaires?",
+                                        "The patient, on this screen", "I enter the answers") else "nurse"
+        dialog = OutcomeDialog(self.core.outcome_instruments(), user=self.user, mode=mode,
+                               cutoffs=self.session.config.outcomes.cutoffs, parent=self)
+        if dialog.exec():
+            for score in dialog.scores():
+                self.session.record_outcome(score)
+
+    def review_flag(self) -> None:
+        """Record a clinician's review of the first unreviewed item-9 flag."""
+        flag = next(iter(self.session.status().unreviewed_flags), None)
+        if flag is None:
+            return
+        dialog = FlagReviewDialog(flag, user="", parent=self)  # the reviewing clinician names themselves
+        if dialog.exec():
+            try:
+                self.session.review_outcome_flag(flag.score.id, *dialog.review())
+            except ValueError as exc:
+                tell(self, "Questionnaire flag", str(exc), warning=True)
 
     def open_discharge(self) -> None:
-        snap = self.core.snapshot(trends=False)
-        bp = snap.latest_nibp()
-        sbp = bp.valid.sbp if bp is not None and bp.valid is not None else None
-        latest_spo2 = snap.primary("spo2")
-        spo2 = latest_spo2.value if latest_spo2 is not None else None
-        dialog = DischargeDialog(self.session.discharge_unmet, sbp, self.session.baseline("sbp"), spo2, self.user)
+        assert self.view is not None
+        dialog = DischargeDialog(self.session.discharge_unmet, self.view.discharge, self.user, self.patient(), self)
         if not dialog.exec():
             return
         aldrete = dialog.aldrete()
@@ -209,20 +227,16 @@ class ClinicalPanel(QFrame):
                                             responsible_adult=dialog.adult.text(), checked_by=dialog.who.text(),
                                             checklist=dialog.checklist(), override_reason=dialog.override.text())
         except (SessionError, ValueError) as exc:
-            QMessageBox.warning(self, "Discharge", str(exc))
+            tell(self, "Discharge", str(exc), warning=True)
             return
         if not result.closed:
-            QMessageBox.information(self, "Discharge", "Not discharged: " + "; ".join(result.unmet))
-            self.refresh()
+            tell(self, "Discharge", "Not discharged: " + "; ".join(result.unmet))
             return
-        QMessageBox.information(self, "Discharge", "Patient discharged. The session is closed and saved; "
-                                                   "the monitor window closes now.")
+        tell(self, "Discharge", "Patient discharged. The session is closed and saved; the monitor window closes now.")
         self.window().close()
 
 
 def install_marker_keys(window: QWidget, panel: ClinicalPanel) -> list[QShortcut]:
     """Make the number keys of the configured markers mark events at once on `window`."""
-    shortcuts = []
-    for m in panel.session.markers.markers:
-        shortcuts.append(QShortcut(QKeySequence(m.key), window, activated=lambda k=m.key: panel.mark_key(k)))
-    return shortcuts
+    return [QShortcut(QKeySequence(m.key), window, activated=lambda k=m.key: panel.mark_key(k))
+            for m in panel.session.markers.markers]

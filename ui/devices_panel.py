@@ -6,21 +6,23 @@ the last data and error counts, refreshed every second.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHeaderView,
-                               QLabel, QMessageBox, QTableWidget, QTableWidgetItem, QVBoxLayout)
+                               QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout)
 from serial.tools import list_ports
 
 from devices import registry
 from devices.sim.physiology import SCENARIOS
 from devices.sim.runner import PtySimulator
 from devices.spec import ROLES, DeviceSpec
+from monitor.alarms.engine import source_text
 from monitor.core import MonitorCore
+from monitor.display import age_text
 from ui import theme
-from ui.tiles import age_text
+from ui.dialogs import tell
 
 SIMULATOR = "Simulator (no device needed)"
-COLUMNS = ("Role", "Protocol", "Port", "State", "Last data", "Bytes", "Errors", "Reconnects", "Device", "Problem")
+COLUMNS = ("Device", "Protocol", "Port", "State", "Last data", "Bytes", "Errors", "Reconnects", "Identity", "Problem")
 
 
 class DevicesPanel(QDialog):
@@ -31,12 +33,15 @@ class DevicesPanel(QDialog):
         self.core = core
         self.simulators = simulators
         self.setWindowTitle("Devices")
-        self.resize(1100, 420)
+        self.resize(1000, 540)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setFont(theme.font(15))
+        self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.Stretch)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.table.setWordWrap(True)  # a long port name or error wraps in its cell
+        self.table.verticalHeader().setVisible(False)
+        theme.set_font(self.table, 15)
         self.role = QComboBox()
         self.role.addItems(ROLES)
         self.protocol = QComboBox()
@@ -50,19 +55,23 @@ class DevicesPanel(QDialog):
             self.port.setItemText(self.port.count() - 1, f"{info.device}  ({info.description})")
         self.scenario = QComboBox()
         self.scenario.addItems(list(SCENARIOS))
+        for combo in (self.protocol, self.port):  # long protocol titles and port descriptions never widen the dialog
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(28)
         form = QFormLayout()
         form.addRow("Role", self.role)
         form.addRow("Protocol", self.protocol)
-        form.addRow("Port (or type socket://host:port)", self.port)
+        form.addRow("Port (or socket://host:port)", self.port)
         form.addRow("Simulator scenario", self.scenario)
         add_box = QGroupBox("Add a device")
         add_box.setLayout(form)
         buttons = QDialogButtonBox()
         buttons.addButton("Add device", QDialogButtonBox.AcceptRole).clicked.connect(self.add)
         buttons.addButton(QDialogButtonBox.Close).clicked.connect(self.close)
-        hint = QLabel("No data: port open but silent for 5 s (cable, device off, wrong speed). "
-                      "Reconnecting: the port cannot be opened; the app retries by itself.")
+        hint = QLabel("No data: the port is open but the device has sent nothing for 5 s (cable, device off, "
+                      "wrong speed). Reconnecting: the port cannot be opened; the app retries by itself.")
         hint.setWordWrap(True)
+        hint.setProperty("role", "dim")
         box = QVBoxLayout(self)
         box.addWidget(self.table)
         box.addWidget(hint)
@@ -79,12 +88,13 @@ class DevicesPanel(QDialog):
         for row, d in enumerate(views):
             info = d.info
             ident = " ".join(x for x in ((info.model, info.serial_number, info.firmware) if info else ()) if x)
-            cells = (d.role, d.protocol, d.port, d.state,
+            cells = (source_text(d.source), d.protocol, d.port, d.state,
                      "never" if d.last_data_age_s is None else age_text(d.last_data_age_s),
                      str(d.bytes_rx), ", ".join(f"{k} {v}" for k, v in d.errors.items()) or "0",
                      str(d.reconnects), ident, d.last_error)
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
+        self.table.resizeRowsToContents()
 
     def add(self) -> None:
         """Connect the chosen device (starting a simulator first if asked)."""
@@ -100,7 +110,7 @@ class DevicesPanel(QDialog):
         except ValueError as exc:
             if sim is not None:
                 sim.stop()
-            QMessageBox.warning(self, "Devices", str(exc))
+            tell(self, "Devices", str(exc), warning=True)
             return
         if sim is not None:
             self.simulators.append(sim)

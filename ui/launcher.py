@@ -1,4 +1,4 @@
-"""The `infusion-monitor` command: the core's CLI, plus the two commands that open the window.
+"""The `infusion-monitor` command: the core's CLI, plus the commands that open a window.
 
 The entry point lives in ui/ so that monitor/ never imports Qt: monitor.cli
 gets the window opener passed in. Qt is imported only when a window opens.
@@ -10,27 +10,71 @@ import argparse
 import sys
 
 from monitor import cli
+from monitor.central.link import CENTRAL_ENV, central_url, chair_settings
 from monitor.paths import default_db
 from ui.preflight import display_problem
 
 
 def open_window(args: argparse.Namespace) -> int:
-    """Run `run` or `demo`: check the display, then open the monitor window."""
+    """Run `run`, `demo`, `review` or `course --window`: check the display, then open the window."""
+    if args.command == "review":
+        cli._open_source(args).close()  # a missing, damaged or foreign file, a store out of reach: one line, first
+        central = None if args.db is not None else central_url(args.central)  # _open_source's rule
     problem = display_problem()
     if problem:
         raise cli.UserError(problem)
+    if args.command == "course":
+        return open_course(args)
     try:
         from ui.app import run_app
+        from ui.review.app import run_review
     except ImportError as exc:
         raise cli.UserError(f"the window cannot start: {exc} (install the Qt libraries, see README)") from None
+    if args.command == "review":
+        return run_review(args.db or default_db(), central=central)
+    if args.command == "station":
+        from ui.station import run_station
+
+        url = central_url(args.central)
+        if url is None:
+            raise cli.UserError(f"the station needs the central store: give --central URL (or set ${CENTRAL_ENV})")
+        return run_station(url)
     if args.command == "demo":
         return run_app(db=args.db or default_db(), specs=[], demo_protocol=args.protocol,
                        scenario=args.scenario, speed=args.speed)
-    return run_app(db=args.db or default_db(), specs=cli.device_specs(args.device))
+    specs = cli.device_specs(args.device)
+    return run_app(db=args.db or default_db(), specs=specs, central=chair_settings(args.central))
+
+
+def open_course(args: argparse.Namespace) -> int:
+    """Open a patient's course view; a database that cannot be read or an unknown patient is one line, not a window."""
+    from monitor.course import CourseError, patient_sessions
+    from monitor.session_record import SqliteSessions
+
+    db = args.db or default_db()
+    try:
+        sessions = SqliteSessions(db)  # StoreError is the CLI's one line too
+        try:
+            patient_sessions(sessions, args.patient)
+        finally:
+            sessions.close()
+        from ui.course_view import run_course
+    except CourseError as exc:
+        raise cli.UserError(str(exc)) from None
+    except ImportError as exc:
+        raise cli.UserError(f"the window cannot start: {exc} (install the Qt libraries, see README)") from None
+    return run_course(db, args.patient)
+
+
+def render_pdf(source, meta, path, paper, clinic, progress=None) -> int:
+    """Draw the PDF infusion record (Qt is imported only now, for `export --format pdf`); return its pages."""
+    from ui.report import write_pdf
+
+    return write_pdf(source, meta, path, paper, clinic, progress)
 
 
 def main(argv: list[str] | None = None) -> int:
-    return cli.main(argv, window=open_window)
+    return cli.main(argv, window=open_window, pdf=render_pdf)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,11 @@
-"""The bedside monitor window: alarm bar, pleth sweep, trends, vital tiles, NIBP, infusion.
+"""The bedside monitor window: header, alarm area, pleth, trends, tiles, NIBP, infusion, clinical panel.
 
-A 30 Hz timer reads the core's snapshot and alarm view and paints; every button
-calls a core method. Nothing clinical is decided here.
+A timer reads one immutable ScreenView from the core per frame (core.view())
+and paints it; every button calls a core command with the user at the
+monitor. Nothing clinical is decided here and the core's lock is never taken.
+The layout is fixed: the alarm area has a fixed height and every text field
+elides, so nothing moves or grows when alarms come and go. The window fits
+1280 x 720 and 1366 x 700 and scales its fonts up to use a 1920 x 1080 screen.
 """
 
 from __future__ import annotations
@@ -9,111 +13,114 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QInputDialog, QLabel, QMainWindow, QMessageBox,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QHBoxLayout, QMainWindow, QMenu, QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
 from monitor import __version__
-from monitor.alarms import Priority
 from monitor.core import MonitorCore
+from monitor.display import ScreenView
 from monitor.infusion import InfusionError, InfusionState
-from monitor.live import Snapshot
 from ui import theme
 from devices.sim.runner import PtySimulator
 from ui.alarm_bar import AlarmBar
-from ui.bp_entry import BpEntryDialog
 from ui.alarm_history import AlarmHistory, AlarmLog
-from ui.devices_panel import DevicesPanel
+from ui.bp_entry import BpEntryDialog
 from ui.clinical_panel import ClinicalPanel, install_marker_keys
+from ui.devices_panel import DevicesPanel
+from ui.dialogs import RateDialog, UserDialog, ask_text, confirm, tell
+from ui.header import Header
 from ui.infusion_panel import InfusionPanel
-from ui.limits_dialog import LimitsDialog, make_clickable
-from ui.plots import PlethSweep, TrendPlot
-from ui.tiles import STALE_AFTER_S, Tile, age_text, value_text
+from ui.limits_dialog import LimitsDialog
+from ui.plots import PlethSweep, TrendPanel
+from ui.tiles import NibpTile, Tile
+from ui.widgets import ClickableFrame, ElidedLabel, button
 
 FRAME_MS = 40  # 25 frames/s: smooth for a 10 s sweep, and cheap enough to leave the CPU to the devices
 TREND_EVERY = 25  # frames between trend redraws (1 s at 25 frames/s)
 NOTICE = ("infusion-monitor is not a certified medical device. It must not be the only means of "
           "monitoring a patient; follow your clinic's protocol and the bedside monitor's alarms.")
-BP_GREY_AFTER_S = 15 * 60
-BP_EXPIRED_AFTER_S = 60 * 60
+#: The layout's design size; fonts scale up from it on bigger windows (never down).
+DESIGN = (1280, 700)
+MAX_SCALE = 1.6
+#: The smallest the window can be made; the layout at font scale 1 fits in it (tests/screen_checks.py).
+MINIMUM = (1024, 680)
 
 
 class MainWindow(QMainWindow):
     """The monitor screen of one running session."""
 
-    def __init__(self, core: MonitorCore, user: str = "nurse") -> None:
+    def __init__(self, core: MonitorCore) -> None:
         super().__init__()
         self.core = core
-        self.user = user
         self.simulators: list[PtySimulator] = []  # started from the devices panel; stopped with the app
         self.setWindowTitle(f"infusion-monitor — session {core.session_id}")
-        self.setStyleSheet(f"QMainWindow, QWidget#central {{ background: {theme.BACKGROUND}; }}"
-                           f"QLabel {{ color: {theme.TEXT}; }}"
-                           "QPushButton { background: #2d333b; color: #f0f0f0; border: 1px solid #555;"
-                           " border-radius: 4px; padding: 4px 10px; }"
-                           "QPushButton:disabled { color: #666; border-color: #333; }"
-                           "QPushButton:hover { background: #3b434d; }")
+        self.menu = QMenu(self)
+        self.header = Header(self.menu)
+        self.header.user.clicked.connect(self.switch_user)
         self.alarm_bar = AlarmBar()
         self.alarm_bar.sigPause.connect(self.pause_audio)
         self.alarm_bar.sigAcknowledge.connect(self.acknowledge)
+        self.alarm_bar.sigHistory.connect(self.show_history)
         self.pleth = PlethSweep()
-        self.trend = TrendPlot()
-        self.spo2 = Tile("SpO₂", "%", theme.SPO2)
-        self.pulse = Tile("Pulse", "/min", theme.PULSE)
-        self.nibp = Tile("NIBP", "mmHg", theme.NIBP, value_px=72)
-        self.bp_now = QPushButton("BP now")
-        self.bp_now.setFont(theme.font(18, bold=True))
-        self.bp_now.setMinimumHeight(44)
-        self.bp_now.clicked.connect(self.nibp_now)
-        self.bp_abort = QPushButton("Abort BP (deflate)")
-        self.bp_abort.setFont(theme.font(18, bold=True))
-        self.bp_abort.setMinimumHeight(44)
-        self.bp_abort.clicked.connect(self.core.nibp_abort)
-        self.bp_enter = QPushButton("Enter BP…")
-        self.bp_enter.setFont(theme.font(18, bold=True))
-        self.bp_enter.setMinimumHeight(44)
-        self.bp_enter.clicked.connect(self.enter_bp)
+        self.trend = TrendPanel()
+        self.trend.sigSpan.connect(lambda _name: self._paint(self.core.view(trends=True)))
+        self.tiles: dict[str, Tile] = {}
+        self.tile_row = QHBoxLayout()
+        self.tile_row.setSpacing(6)
+        self.nibp = NibpTile()
+        self.nibp.sigLimits.connect(lambda: self.show_limits("sbp"))
+        self.bp_now = button("BP now", self.nibp_now, 17, 38, fits=True)
+        self.bp_abort = button("Abort BP (deflate)", self.core.nibp_abort, 17, 38, fits=True)
+        self.bp_enter = button("Enter BP…", self.enter_bp, 17, 38, fits=True)
         self.infusion = InfusionPanel()
         self.infusion.sigAction.connect(self.infusion_action)
-        if core.infusion is not None:
-            self.infusion.show_plan(core.infusion.plan)
-        else:
-            self.infusion.hide()
-        self.devices_label = QLabel("")
-        self.devices_label.setFont(theme.font(15))
-        self.devices_label.setStyleSheet(f"color: {theme.DIM};")
-        notice = QLabel("Not a certified medical device")
-        notice.setFont(theme.font(15, bold=True))
-        notice.setStyleSheet("color: #ffb347;")
+        self.clinical = ClinicalPanel(core, lambda: self.header.patient.full_text()) if core.clinical else None
+        self.devices = ElidedLabel()
+        self.devices.setProperty("role", "dim")
+        theme.set_font(self.devices, 15, bold=True)
+        devices_frame = ClickableFrame()
+        devices_frame.setToolTip("Click for the devices panel (ports, states, errors)")
+        devices_frame.sigClicked.connect(self.show_devices)
+        QHBoxLayout(devices_frame).addWidget(self.devices)
+        devices_frame.layout().setContentsMargins(4, 0, 4, 0)
+        self.central = ElidedLabel("")  # replication to the clinic's central store, when there is one
+        self.central.setProperty("role", "dim")
+        theme.set_font(self.central, 15, bold=True)
+        self.central.setVisible(core.central is not None)
+        notice = ElidedLabel("Not a certified medical device")
+        notice.setProperty("role", "dim")
+        notice.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        theme.set_font(notice, 14, bold=True)
 
-        tiles = QGridLayout()
-        tiles.addWidget(self.spo2, 0, 0)
-        tiles.addWidget(self.pulse, 0, 1)
-        nibp_box = QVBoxLayout()
-        nibp_box.addWidget(self.nibp)
         bp_buttons = QHBoxLayout()
-        bp_buttons.addWidget(self.bp_now)
-        bp_buttons.addWidget(self.bp_abort)
-        bp_buttons.addWidget(self.bp_enter)
-        nibp_box.addLayout(bp_buttons)
-        tiles.addLayout(nibp_box, 1, 0, 1, 2)
-        tiles.addWidget(self.infusion, 2, 0, 1, 2)
-        self.clinical = ClinicalPanel(core, user) if core.clinical is not None else None
+        bp_buttons.setSpacing(4)
+        for b in (self.bp_now, self.bp_abort, self.bp_enter):
+            bp_buttons.addWidget(b)
+        right = QVBoxLayout()
+        right.setSpacing(6)
+        right.addLayout(self.tile_row, 5)
+        right.addWidget(self.nibp, 4)
+        right.addLayout(bp_buttons)
+        right.addWidget(self.infusion, 4)
+        self.infusion.setVisible(core.infusion is not None)
+        left = QVBoxLayout()
+        left.setSpacing(6)
+        left.addWidget(self.pleth, 2)
+        left.addWidget(self.trend, 4)
         if self.clinical is not None:
-            self._marker_keys = install_marker_keys(self, self.clinical)  # 1-9 mark at once, 0 asks for a note
-        plots = QVBoxLayout()
-        plots.addWidget(self.pleth, 2)
-        plots.addWidget(self.trend, 3)
-        if self.clinical is not None:  # under the plots: the tile column is full at 1280x800
-            plots.addWidget(self.clinical)
+            left.addWidget(self.clinical, 5)
         body = QHBoxLayout()
-        body.addLayout(plots, 5)
-        body.addLayout(tiles, 4)
+        body.setSpacing(6)
+        body.addLayout(left, 11)
+        body.addLayout(right, 9)
         footer = QHBoxLayout()
-        footer.addWidget(self.devices_label, 1)
-        footer.addWidget(notice)
+        footer.addWidget(devices_frame, 3)
+        footer.addWidget(self.central, 1)
+        footer.addWidget(notice, 1)
         root = QVBoxLayout()
-        root.setContentsMargins(6, 6, 6, 6)
+        root.setContentsMargins(4, 4, 4, 2)
+        root.setSpacing(4)
+        root.addWidget(self.header)
         root.addWidget(self.alarm_bar)
         root.addLayout(body, 1)
         root.addLayout(footer)
@@ -121,107 +128,101 @@ class MainWindow(QMainWindow):
         central.setObjectName("central")
         central.setLayout(root)
         self.setCentralWidget(central)
-        self._menu()
+        self._fill_menu()
+        if self.clinical is not None:
+            self._marker_keys = install_marker_keys(self, self.clinical)  # 1-9 mark at once, 0 asks for a note
         self.alarm_log = AlarmLog(core)  # from now on every alarm event is kept for the history
         self._limits_dialog: LimitsDialog | None = None
         self._history_dialog: AlarmHistory | None = None
-        for tile, param in ((self.spo2, "spo2"), (self.pulse, "pulse_rate"), (self.nibp, "sbp")):
-            make_clickable(tile.limits, lambda p=param: self.show_limits(p), "Click to change the alarm limits")
-        for button in self.findChildren(QPushButton):  # Space belongs to "pause sound", never to a focused button
-            button.setFocusPolicy(Qt.NoFocus)
+        for b in self.findChildren(QPushButton):  # Space belongs to "pause sound", never to a focused button
+            b.setFocusPolicy(Qt.NoFocus)
+        self.header.menu_button.setFocusPolicy(Qt.NoFocus)
         QShortcut(QKeySequence(Qt.Key_Space), self, activated=self.pause_audio)
+        self.setMinimumSize(*MINIMUM)  # not the scaled layout's: a window made big can be made small again
+        self._scale = 1.0
         self._frame = 0
+        self.view: ScreenView | None = None
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.refresh)
         self.timer.start(FRAME_MS)
         self.refresh()
 
-    def _menu(self) -> None:
-        devices = QAction("Devices…", self)
-        devices.triggered.connect(self.show_devices)
-        self.menuBar().addMenu("&Devices").addAction(devices)
-        alarms = self.menuBar().addMenu("&Alarms")
-        alarms.addAction("Alarm limits…", lambda: self.show_limits("spo2"))
-        alarms.addAction("Alarm history…", self.show_history)
-        about = QAction("About infusion-monitor", self)
-        about.triggered.connect(self.about)
-        self.menuBar().addMenu("&Help").addAction(about)
+    def _fill_menu(self) -> None:
+        m = self.menu
+        m.addAction("Switch user…", self.switch_user)
+        m.addSeparator()
+        m.addAction("Alarm limits…", lambda: self.show_limits("spo2"))
+        m.addAction("Alarm history…", self.show_history)
+        if self.clinical is not None:
+            m.addAction("Questionnaires…", lambda: self.clinical.open_outcomes())
+        m.addAction("Devices…", self.show_devices)
+        m.addAction("Review sessions…", self.open_review)
+        m.addSeparator()
+        m.addAction("About infusion-monitor", self.about)
 
     # --- painting -------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Paint one frame from the core's state (called by the 30 Hz timer)."""
+        """Paint one frame from the core's view (called by the frame timer)."""
         trend_frame = self._frame % TREND_EVERY == 0
-        snap = self.core.snapshot(trends=trend_frame)
-        view = self.core.alarm_view()
-        self.alarm_bar.show_view(view, int(time.monotonic() * 1000))
-        self.pleth.show_snapshot(snap)
-        if trend_frame:
-            self.trend.show_snapshot(snap)
-            self.trend.show_events(self.core.timeline_events())
-            self._show_devices()
         self._frame += 1
-        self._show_vital(self.spo2, snap, "spo2", "spo2")
-        self._show_vital(self.pulse, snap, "pulse_rate", "pulse_rate")
-        self._show_nibp(snap)
-        status = self.core.infusion_status()
-        if status is not None and self.core.infusion is not None:
-            self.infusion.show_status(status, self.core.infusion.plan.weight_kg)
+        self._paint(self.core.view(trends=trend_frame))
 
-    def _show_vital(self, tile: Tile, snap: Snapshot, param: str, alarm_param: str) -> None:
-        with self.core.lock:
-            limits = self.core.alarms.limits(param)
-            alarm = self.core.alarms.priority_of(alarm_param)
-        if limits is not None:
-            tile.set_limits(limits.medium_low, limits.medium_high)
-        latest = snap.primary(param)
-        if latest is None:
-            tile.show_state("---", "waiting for data", None, stale=False)
-            return
-        blocked = snap.blocked(latest.source)
-        if blocked:
-            tile.show_state("---", blocked.capitalize(), alarm, stale=True)
-            return
-        age = time.monotonic() - latest.mono
-        if age > STALE_AFTER_S:
-            tile.show_state(value_text(latest.value), f"last value, {age_text(age)}", alarm, stale=True)
-            return
-        note = ("questionable (motion)" if {"questionable", "artifact"} & latest.flags
-                else "low perfusion" if "low_perfusion" in latest.flags else "")
-        tile.show_state(value_text(latest.value), note, alarm, stale=False)
-
-    def _show_nibp(self, snap: Snapshot) -> None:
+    def _paint(self, v: ScreenView) -> None:
+        self.view = v
+        self.header.show_view(v.header)
+        self.alarm_bar.show_view(v.physiological, v.technical, v.audio, int(time.monotonic() * 1000))
+        self.pleth.show_view(v.pleth)
+        if v.trends is not None:
+            self.trend.show_trends(v.trends, v.t)
+        for tile_view in v.tiles:
+            tile = self.tiles.get(tile_view.param)
+            if tile is None:
+                tile = self._add_tile(tile_view.param)
+            tile.show_view(tile_view)
+        self.nibp.show_view(v.nibp)
         self.bp_now.setVisible(self.core.nibp_reader("nibp_start") is not None)
         self.bp_abort.setVisible(self.core.nibp_reader("nibp_abort") is not None)
-        with self.core.lock:
-            alarm = max(filter(None, (self.core.alarms.priority_of(p) for p in ("sbp", "dbp", "map"))), default=None)
-        cuff = snap.primary("cuff_pressure")
-        if cuff is not None and time.monotonic() - cuff.mono < 3 and cuff.value:
-            self.nibp.show_state(f"{cuff.value:.0f}", "cuff inflating / measuring", None, stale=False)
-            return
-        state = snap.latest_nibp()
-        if state is None:
-            self.nibp.show_state("---/---", "no measurement yet", alarm, stale=False)
-            return
-        result = state.last
-        age = time.monotonic() - state.last_mono
-        if result.error:
-            self.nibp.show_state("---/---", f"Failed: {result.error} ({age_text(age)})", alarm, stale=True)
-        elif age > BP_EXPIRED_AFTER_S:
-            self.nibp.show_state("---/---", f"last BP {age_text(age)}: take a new one", alarm, stale=True)
-        else:
-            text = f"{value_text(result.sbp)}/{value_text(result.dbp)}"
-            mean = f"MAP {value_text(result.map)}   " if result.map is not None else ""
-            self.nibp.show_state(text, f"{mean}{age_text(age)}", alarm, stale=age > BP_GREY_AFTER_S)
+        if v.infusion is not None:
+            self.infusion.show_view(v.infusion)
+        if v.clinical is not None and self.clinical is not None:
+            self.clinical.show_view(v.clinical)
+        self.devices.setText("     ".join(d.text for d in v.devices) or "No devices connected: Menu ▸ Devices…")
+        if v.central is not None:
+            self.central.setText(v.central.text)
+            theme.restyle(self.central, "role", "dim" if v.central.ok else "warning")
 
-    def _show_devices(self) -> None:
-        parts = []
-        for d in self.core.device_views():
-            age = "" if d.last_data_age_s is None or d.state == "connected" else f", last data {age_text(d.last_data_age_s)}"
-            parts.append(f"{d.role}: {d.protocol} on {d.port} — {d.state}{age}")
-        self.devices_label.setText("   |   ".join(parts) or "no devices")
+    def _add_tile(self, param: str) -> Tile:
+        """Add the tile of a parameter a device started giving; more tiles get smaller numerals."""
+        tile = Tile(param)
+        tile.sigLimits.connect(lambda p=param: self.show_limits(p))
+        self.tiles[param] = tile
+        self.tile_row.addWidget(tile)
+        size = 80 if len(self.tiles) <= 2 else 56
+        for t in self.tiles.values():
+            t.value.setProperty("base_px", size)
+            theme.rescale(t, self._scale)
+        return tile
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        factor = max(1.0, min(MAX_SCALE, self.width() / DESIGN[0], self.height() / DESIGN[1]))
+        if abs(factor - self._scale) > 0.03:
+            self._scale = factor
+            theme.rescale(self, factor)
+            self.alarm_bar.set_scale(factor)
 
     # --- commands ----------------------------------------------------------------------------
+
+    @property
+    def user(self) -> str:
+        return self.core.operator
+
+    def switch_user(self) -> None:
+        """Ask who is at the monitor now (shift change); everything after is recorded under the new name."""
+        dialog = UserDialog(self.core.operator, self)
+        if dialog.exec():
+            self.core.set_operator(dialog.user())
 
     def pause_audio(self) -> None:
         self.core.pause_audio(self.user)
@@ -236,7 +237,7 @@ class MainWindow(QMainWindow):
         try:
             self.core.enter_bp(*dialog.values(), user=self.user)
         except ValueError as exc:
-            QMessageBox.warning(self, "Blood pressure", str(exc))
+            tell(self, "Blood pressure", str(exc), warning=True)
 
     def nibp_now(self) -> None:
         if self.core.clinical is not None:
@@ -244,37 +245,55 @@ class MainWindow(QMainWindow):
         self.core.nibp_now()
 
     def infusion_action(self, action: str) -> None:
+        """Carry out an infusion command, asking what the engine requires (reason, rate) or confirms."""
         reason, rate = "", None
+        if action == "start" and not self._confirm_start():
+            return
         if action in ("pause", "stop"):
-            reason, ok = QInputDialog.getText(self, "Reason", f"Why {'pause' if action == 'pause' else 'stop early'}?")
-            if not ok:
+            reason = ask_text(self, "Reason", "Why pause the infusion?" if action == "pause" else
+                              "Why stop the infusion early?", "required, e.g. nausea, BP 185/108",
+                              ok="Pause" if action == "pause" else "Stop early")
+            if reason is None:
                 return
         if action == "rate":
             status = self.core.infusion_status()
-            current = status.current_rate_ml_per_h if status else 0.0
-            rate, ok = QInputDialog.getDouble(self, "Change rate", "New pump rate (mL/h):", current, 1.0, 2000.0, 1)
-            if not ok:
+            dialog = RateDialog(status.current_rate_ml_per_h if status else 0.0, self)
+            if not dialog.exec():
                 return
-            reason, ok = QInputDialog.getText(self, "Reason", "Why change the rate?")
-            if not ok:
-                return
+            rate, reason = dialog.rate.value(), dialog.reason.text().strip()
         try:
             confirmed = action == "start" and self.core.clinical is not None and self.core.clinical.soft_limits_confirmed
-            self.core.infusion_action(action, user=self.user, reason=reason.strip(), rate_ml_per_h=rate,
+            self.core.infusion_action(action, user=self.user, reason=reason, rate_ml_per_h=rate,
                                       confirm_soft_limits=confirmed)  # only what the start dialog recorded
         except (InfusionError, ValueError) as exc:
-            QMessageBox.warning(self, "Infusion", str(exc))
+            tell(self, "Infusion", str(exc), warning=True)
+
+    def _confirm_start(self) -> bool:
+        """Ask before starting while a questionnaire flag awaits review, or without a baseline BP."""
+        clinical = self.view.clinical if self.view is not None else None
+        if clinical is not None and clinical.flags:
+            if not confirm(self, "Questionnaire flag not reviewed",
+                           f"{clinical.flags[0][1]}.\n\nA clinician should assess the patient before the infusion.",
+                           "Start anyway", "Do not start"):
+                return False
+        if self.view is not None and self.view.header.baseline_role != "ok":
+            return confirm(self, "No baseline BP", "There is no baseline BP yet, so the alarms on a rise of the "
+                           "systolic BP from baseline stay off for this infusion.\n\nTake a BP first?",
+                           "Start without a baseline", "Take a BP first")
+        return True
 
     def show_devices(self) -> None:
         DevicesPanel(self.core, self.simulators, self).exec()
 
     def show_limits(self, param: str) -> None:
-        """Open the limits dialog of param (non-modal: the alarm bar stays usable)."""
+        """Open the limits dialog of param (non-modal, over the trends so the tiles and the alarm area stay visible)."""
         dialog = self._limits_dialog
         if dialog is None:
-            dialog = self._limits_dialog = LimitsDialog(self.core, param, self.user, self)
+            dialog = self._limits_dialog = LimitsDialog(self.core, param, self)
         dialog.open_for(param)
         dialog.show()
+        corner = self.trend.mapToGlobal(self.trend.rect().topLeft())
+        dialog.move(corner.x(), max(self.geometry().top(), corner.y() - 40))
         dialog.raise_()
 
     def show_history(self) -> None:
@@ -284,6 +303,14 @@ class MainWindow(QMainWindow):
             dialog = self._history_dialog = AlarmHistory(self.alarm_log, self)
         dialog.show()
         dialog.raise_()
+
+    def open_review(self) -> None:
+        """Open the review station on this monitor's database (read-only; it never blocks the recording)."""
+        from ui.review.window import ReviewWindow  # only when asked: the monitor starts without it
+
+        self._review = ReviewWindow.for_database(self.core.store.path)
+        self._review.resize(1500, 900)
+        self._review.show()
 
     def about(self) -> None:
         QMessageBox.about(self, "About infusion-monitor", f"infusion-monitor {__version__}\n\n{NOTICE}")
@@ -298,8 +325,5 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def _confirm_close(self) -> bool:
-        answer = QMessageBox.question(
-            self, "Close the monitor?",
-            "The infusion is still running. Closing stops monitoring and alarms for this patient "
-            "and closes the session.\n\nClose anyway?", QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
-        return answer == QMessageBox.Yes
+        return confirm(self, "Close the monitor?", "The infusion is still running. Closing stops monitoring and "
+                       "alarms for this patient and closes the session.", "Close monitoring", "Keep monitoring")

@@ -33,10 +33,9 @@ from monitor.clinical_config import load_clinical_config
 from monitor.instruments import Instrument, instrument
 from monitor.outcomes import OutcomeFlag, OutcomeScore, entered
 from ui import theme
-from ui.start_dialog import DIALOG_STYLE
 
-#: Every style of this module: the dialog style plus large answer and navigation buttons for patient mode.
-STYLE = DIALOG_STYLE + (
+#: This module's looks on top of the app's theme (ui.theme): large answer and navigation buttons for patient mode.
+STYLE = (
     "QPushButton[choice='true'] { font-size: 24px; min-height: 44px; padding: 3px 24px; text-align: left; }"
     f"QPushButton[choice='true']:checked {{ background: {theme.SPO2}; color: #000000; border: 3px solid #ffffff; }}"
     "QPushButton[nav='true'] { font-size: 24px; min-height: 54px; min-width: 170px; }"

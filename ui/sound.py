@@ -16,8 +16,7 @@ from PySide6.QtCore import QObject, QTimer, QUrl
 
 from monitor.alarms import REPEAT_S, Priority, tone_wav
 from monitor.core import MonitorCore
-
-AUDIO_KEY = "audio"
+from monitor.display import AUDIO_KEY
 log = logging.getLogger(__name__)
 
 

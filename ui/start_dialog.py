@@ -11,7 +11,6 @@ from __future__ import annotations
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout,
                                QLabel, QLineEdit, QSpinBox, QVBoxLayout)
 
-from monitor.alarms import Priority
 from monitor.clinical_config import ClinicalConfig, load_clinical_config
 from monitor.core import SessionInfo
 from monitor.dosing import DoseError, DosePlan, PlanCheck, check_plan
@@ -24,20 +23,9 @@ CHECKLIST = {"fasting": "Fasting as instructed (no food 6 h, clear fluids 2 h)",
              "driver_arranged": "Responsible adult arranged to drive the patient home",
              "consent": "Informed consent signed for this infusion"}
 
-DIALOG_STYLE = (f"QDialog {{ background: {theme.PANEL}; }}"
-                f"QLabel, QCheckBox, QGroupBox, QRadioButton {{ color: {theme.TEXT}; font-size: 17px; }}"
-                "QGroupBox { border: 1px solid #3a4048; border-radius: 6px; margin-top: 14px; padding-top: 8px; }"
-                "QGroupBox::title { subcontrol-origin: margin; left: 10px; padding: 0 4px; }"
-                "QLineEdit, QSpinBox, QDoubleSpinBox, QComboBox, QDateTimeEdit, QPlainTextEdit, QListWidget {"
-                " background: #0d0f12; color: #f0f0f0; border: 1px solid #555; border-radius: 4px;"
-                " padding: 4px; font-size: 17px; min-height: 26px; }"
-                "QComboBox QAbstractItemView { background: #0d0f12; color: #f0f0f0; }"
-                "QCheckBox::indicator { width: 22px; height: 22px; }"
-                "QPushButton { background: #2d333b; color: #f0f0f0; border: 1px solid #555; border-radius: 4px;"
-                " padding: 6px 16px; font-size: 17px; min-height: 30px; }"
-                "QPushButton:disabled { color: #666; border-color: #333; }"
-                "QPushButton:default { border: 2px solid #3fd0ff; }"
-                "QAbstractSpinBox::up-button, QAbstractSpinBox::down-button { width: 26px; }")
+#: When to ask the outcome questionnaires: choice shown -> OutcomeDialog mode ('' = later, from the monitor).
+OUTCOMES_NOW = {"Questionnaires later (from the monitor)": "", "I enter the questionnaires now": "nurse",
+                "The patient fills them in now": "patient"}
 
 
 def parse_number(text: str) -> float | None:
@@ -51,14 +39,16 @@ def parse_number(text: str) -> float | None:
 class StartSessionDialog(QDialog):
     """Ask who the patient is and what is planned; session_info() returns it once accepted."""
 
-    def __init__(self, store: Store, config: ClinicalConfig | None = None, user: str = "nurse") -> None:
+    def __init__(self, store: Store, config: ClinicalConfig | None = None) -> None:
         super().__init__()
         self.store = store
         self.config = config or load_clinical_config()
-        self.user = user
         self.setWindowTitle("Start a session")
-        self.setStyleSheet(DIALOG_STYLE)
         self.patients = dict(store.patients())
+        self.user = QLineEdit()
+        self.user.setPlaceholderText("your initials or name (required)")
+        self.outcomes = QComboBox()
+        self.outcomes.addItems(list(OUTCOMES_NOW))
 
         self.patient = QComboBox()
         self.patient.setEditable(True)
@@ -72,9 +62,9 @@ class StartSessionDialog(QDialog):
         self.course.setValue(6)
         self.course.setSuffix(" infusions")
         self.number = QLabel("")
-        self.number.setFont(theme.font(20, bold=True))
-        self.number.setStyleSheet(f"color: {theme.INFUSION};")
+        theme.set_font(self.number, 18, bold=True)
         pbox = QFormLayout()
+        pbox.addRow("You", self.user)
         pbox.addRow("Patient ID", self.patient)
         pbox.addRow("Name", self.name)
         pbox.addRow("Planned course", self.course)
@@ -94,15 +84,17 @@ class StartSessionDialog(QDialog):
         for label, field in (("Weight (kg)", self.weight), ("Dose (mg/kg)", self.dose),
                              ("Duration (min)", self.duration), ("Bag volume (mL NaCl 0.9 %)", self.bag)):
             dbox.addRow(label, field)
-        self.figures = QLabel("")
-        self.figures.setFont(theme.font(20, bold=True))
-        self.figures.setStyleSheet(f"color: {theme.INFUSION};")
+        self.total = QLabel("")
+        theme.set_font(self.total, 17)
+        self.rate = QLabel("")
+        theme.set_font(self.rate, 24, bold=True)
+        self.rate.setStyleSheet(f"color: {theme.INFUSION};")
         self.problems = QLabel("")
         self.problems.setWordWrap(True)
-        self.problems.setFont(theme.font(17, bold=True))
-        self.confirm = QCheckBox("I confirm the plan outside the soft limits")
-        self.confirm.setStyleSheet("color: #f5c400;")
-        dbox.addRow(self.figures)
+        theme.set_font(self.problems, 16, bold=True)
+        self.confirm = QCheckBox("I confirm the plan outside the usual range")
+        dbox.addRow(self.total)
+        dbox.addRow(self.rate)
         dbox.addRow(self.problems)
         dbox.addRow(self.confirm)
         dose_group = QGroupBox("Ketamine plan")
@@ -112,6 +104,7 @@ class StartSessionDialog(QDialog):
         cbox = QVBoxLayout()
         for box in self.checks.values():
             cbox.addWidget(box)
+        cbox.addWidget(self.outcomes)
         check_group = QGroupBox("Before the infusion")
         check_group.setLayout(cbox)
 
@@ -121,7 +114,7 @@ class StartSessionDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.why_not = QLabel("")
-        self.why_not.setStyleSheet(f"color: {theme.DIM};")
+        self.why_not.setProperty("role", "todo")
         self.why_not.setWordWrap(True)
 
         cols = QHBoxLayout()
@@ -135,14 +128,14 @@ class StartSessionDialog(QDialog):
         root.addLayout(cols)
         root.addWidget(self.why_not)
         root.addWidget(self.buttons)
-        for w in (self.weight, self.dose, self.duration, self.bag):
+        for w in (self.weight, self.dose, self.duration, self.bag, self.user):
             w.textChanged.connect(self.update_view)
         self.patient.currentTextChanged.connect(self._patient_changed)
         self.course.valueChanged.connect(self.update_view)
         self.confirm.toggled.connect(self.update_view)
         for box in self.checks.values():
             box.toggled.connect(self.update_view)
-        self.resize(1100, 560)
+        self.resize(1000, 560)
         self.update_view()
 
     # --- state ---------------------------------------------------------------------------
@@ -181,45 +174,55 @@ class StartSessionDialog(QDialog):
     def blockers(self) -> list[str]:
         """Return why Start is disabled, one phrase each (empty when the session can start)."""
         out = []
+        if not self.user.text().strip():
+            out.append("your initials or name")
         try:
             clean_patient_id(self.patient.currentText())
         except PatientIdError as exc:
-            out.append("enter the patient ID" if not self.patient.currentText().strip() else str(exc))
+            out.append(f"another patient ID ({exc})" if self.patient.currentText().strip() else "the patient ID")
         check = self.check()
         if check is None:
-            out.append("enter weight, dose, duration and bag volume as numbers")
+            out.append("weight, dose, duration and bag volume as numbers")
         elif check.refused:
-            out.append("the plan is outside a hard limit")
+            out.append("a plan inside the hard limits")
         elif check.soft and not self.confirm.isChecked():
-            out.append("confirm the plan outside the soft limits")
-        out += [f"tick: {CHECKLIST[k].split(' (')[0].lower()}" for k, b in self.checks.items() if not b.isChecked()]
+            out.append("your confirmation of the plan outside the usual range")
+        unticked = [str(i + 1) for i, b in enumerate(self.checks.values()) if not b.isChecked()]
+        if unticked:
+            out.append(f"checklist item{'s' if len(unticked) > 1 else ''} {', '.join(unticked)} ticked")
         return out
 
     def update_view(self) -> None:
         n = self.session_number()
         self.number.setText("" if n is None else f"This will be infusion {n} of {self.course.value()}")
         plan, check = self.plan(), self.check()
-        if plan is None or check is None or check.refused:
-            self.figures.setText("Total — mg   ·   pump — mL/h")
-        else:
+        self.total.setText("Total — mg")
+        self.rate.setText("Set pump to — mL/h")
+        if plan is not None and check is not None and not check.refused:
             try:
-                self.figures.setText(
-                    f"Total {plan.total_mg:.1f} mg in {plan.bag_volume_ml:g} mL = {plan.concentration_mg_per_ml:.3g} mg/mL\n"
-                    f"Set pump to {plan.pump_rate_ml_per_h:.1f} mL/h  ({plan.dose_rate_mg_per_kg_per_h:.2f} mg/kg/h)")
+                self.total.setText(f"Total {plan.total_mg:.1f} mg in {plan.bag_volume_ml:g} mL = "
+                                   f"{plan.concentration_mg_per_ml:.3g} mg/mL ({plan.dose_rate_mg_per_kg_per_h:.2f} "
+                                   "mg/kg/h)")
+                self.rate.setText(f"Set pump to {plan.pump_rate_ml_per_h:.1f} mL/h")
             except DoseError:
-                self.figures.setText("")
+                pass
         if check is not None and check.refused:
             self.problems.setText("Refused: " + "; ".join(check.hard) + ".")
-            self.problems.setStyleSheet(f"color: {theme.ALARM_BG[Priority.HIGH]};")
+            theme.restyle(self.problems, "role", "error")
         elif check is not None and check.soft:
             self.problems.setText("Outside the usual range: " + "; ".join(check.soft) + ".")
-            self.problems.setStyleSheet("color: #f5c400;")
+            theme.restyle(self.problems, "role", "todo")
         else:
             self.problems.setText("")
+        flagged = set(check.fields) if check is not None and (check.refused or check.soft) else set()
+        for name, field in (("weight_kg", self.weight), ("dose_mg_per_kg", self.dose),
+                            ("duration_min", self.duration), ("bag_volume_ml", self.bag)):
+            theme.restyle(field, "invalid", "true" if name in flagged or parse_number(field.text()) is None
+                          and field.text().strip() else "false")
         self.confirm.setVisible(check is not None and not check.refused and bool(check.soft))
         blockers = self.blockers()
         self.ok.setEnabled(not blockers)
-        self.why_not.setText("To start: " + "; ".join(blockers) + "." if blockers else "")
+        self.why_not.setText("Still needed: " + "; ".join(blockers) + "." if blockers else "")
 
     @property
     def soft_limits_confirmed(self) -> bool:
@@ -236,6 +239,15 @@ class StartSessionDialog(QDialog):
             patient_id=self.patient_id(), patient_name=self.name.text().strip() or None, weight_kg=plan.weight_kg,
             dose_mg_per_kg=plan.dose_mg_per_kg, infusion_min=plan.duration_min, bag_ml=plan.bag_volume_ml,
             extra={"course_length": self.course.value(), "checklist": {k: b.isChecked() for k, b in self.checks.items()},
-                   "checklist_by": self.user, "soft_limits_confirmed": self.soft_limits_confirmed,
-                   "soft_limits": list(check.soft), "confirmed_by": self.user if self.soft_limits_confirmed else ""})
+                   "checklist_by": self.operator(), "soft_limits_confirmed": self.soft_limits_confirmed,
+                   "soft_limits": list(check.soft), "confirmed_by": self.operator() if self.soft_limits_confirmed
+                   else ""})
+
+    def operator(self) -> str:
+        """Return who starts the session (the user at the monitor from now on)."""
+        return self.user.text().strip()
+
+    def outcomes_mode(self) -> str:
+        """Return how the questionnaires are entered right after the start: "nurse", "patient" or "" (later)."""
+        return OUTCOMES_NOW[self.outcomes.currentText()]
 

@@ -1,91 +1,176 @@
-"""Numeric tiles: one parameter each, big enough to read from across the room.
+"""Numeric tiles and the NIBP field, painted from monitor.display views (no rule is decided here).
 
-A tile never shows a stale or invalid number as if live: it shows '---' with
-the reason while a device condition blocks values, and greys the last value
-with its age when updates stop.
+A tile takes its alarm colour only while the alarm's condition is present; an
+ended alarm awaiting acknowledgement is a line of text on normal colours.
+Questionable values are drawn in the dimmed parameter colour with their '?';
+stale and blocked ones in grey. Every line has a fixed height and elides, so a
+long text never grows the window.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
 
 from monitor.alarms import Priority
+from monitor.display import NibpView, TileView
 from ui import theme
+from ui.widgets import ClickableFrame, ElidedLabel, FitLabel
 
-#: After this long without a new value a numeric is shown greyed with its age.
-STALE_AFTER_S = 10.0
-
-
-def age_text(age_s: float) -> str:
-    """Say how old a value is in the shortest readable way ('45 s', '12 min', '2 h 05')."""
-    if age_s < 90:
-        return f"{age_s:.0f} s ago"
-    if age_s < 3600:
-        return f"{age_s / 60:.0f} min ago"
-    return f"{int(age_s // 3600)} h {int(age_s % 3600 // 60):02d} ago"
+#: Colour of each parameter's numerals.
+COLOURS = {"spo2": theme.SPO2, "pulse_rate": theme.PULSE, "heart_rate": theme.ECG, "etco2": theme.CO2,
+           "resp_rate": theme.CO2}
 
 
-class Tile(QFrame):
-    """A labelled number with its unit, alarm limits and a status line."""
+def _number_label(px: int) -> QLabel:
+    label = FitLabel("---")
+    theme.set_font(label, px, bold=True)
+    label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+    return label
 
-    def __init__(self, title: str, unit: str, colour: str, value_px: int = 96) -> None:
+
+class _Frame(ClickableFrame):
+    """A tile's frame: restyles (costly: the whole tile is re-polished) only when its colours change."""
+
+    sigLimits = Signal()
+
+    def __init__(self) -> None:
         super().__init__()
-        self.colour = colour
-        self.name = title
         self.setObjectName("tile")
-        self.title = QLabel(title)
-        self.title.setFont(theme.font(22, bold=True))
-        self.unit = QLabel(unit)
-        self.unit.setFont(theme.font(20))
-        self.value = QLabel("---")
-        self.value.setFont(theme.font(value_px, bold=True))
-        self.value.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
-        self.limits = QLabel("")
-        self.limits.setFont(theme.font(18))
-        self.limits.setAlignment(Qt.AlignRight | Qt.AlignTop)
-        self.status = QLabel("")
-        self.status.setFont(theme.font(18, bold=True))
-        self.status.setWordWrap(True)
-        self._style: tuple[str, str, Priority | None] | None = None
+        self.setToolTip("Click to see or change the alarm limits")
+        self.sigClicked.connect(self.sigLimits)
+        self._style: tuple | None = None
+
+    def paint_colours(self, alarm: Priority | None, value_colour: str, title_colour: str,
+                      value_label: QLabel, title_label: QLabel) -> None:
+        bg, fg = (theme.ALARM_BG[alarm], theme.ALARM_FG[alarm]) if alarm is not None else (theme.PANEL, theme.TEXT)
+        style = (bg, fg, value_colour if alarm is None else fg, title_colour if alarm is None else fg)
+        if style == self._style:
+            return
+        self._style = style
+        self.setStyleSheet(f"QFrame#tile {{ background: {bg}; border-radius: 6px; }}"
+                           f"QLabel {{ color: {fg}; background: transparent; }}"
+                           f"QLabel[role='dim'] {{ color: {fg if alarm is not None else theme.DIM}; }}")
+        value_label.setStyleSheet(f"color: {style[2]};")
+        title_label.setStyleSheet(f"color: {style[3]};")
+
+
+class Tile(_Frame):
+    """One numeric: title, unit and limits on the left, the number on the right, a status line below."""
+
+    def __init__(self, param: str, value_px: int = 80) -> None:
+        super().__init__()
+        self.param = param
+        self.colour = COLOURS.get(param, theme.TEXT)
+        self.title = QLabel("")
+        theme.set_font(self.title, 22, bold=True)
+        self.unit = ElidedLabel()
+        theme.set_font(self.unit, 17)
+        self.source = ElidedLabel()
+        self.source.setProperty("role", "dim")
+        theme.set_font(self.source, 14)
+        self.value = _number_label(value_px)
+        self.note = ElidedLabel()
+        theme.set_font(self.note, 16, bold=True)
+        self.extra = ElidedLabel()
+        theme.set_font(self.extra, 15)
+        self.limits = ElidedLabel()
+        self.limits2 = ElidedLabel()
+        for label in (self.limits, self.limits2):
+            label.setProperty("role", "dim")
+            theme.set_font(label, 14)
+        left = QVBoxLayout()
+        left.setSpacing(0)
+        for w in (self.title, self.unit, self.source, self.limits, self.limits2):
+            left.addWidget(w)
+        left.addStretch(1)
         grid = QGridLayout(self)
-        grid.setContentsMargins(12, 6, 12, 6)
-        grid.addWidget(self.title, 0, 0)
-        grid.addWidget(self.unit, 0, 1, Qt.AlignRight)
-        grid.addWidget(self.value, 1, 0, 1, 2)
-        grid.addWidget(self.limits, 2, 1)
-        grid.addWidget(self.status, 2, 0)
-        self.show_state("---", "", None, stale=False)
+        grid.setContentsMargins(10, 4, 10, 4)
+        grid.setVerticalSpacing(0)
+        grid.addLayout(left, 0, 0)
+        grid.addWidget(self.value, 0, 1)
+        grid.addWidget(self.note, 1, 0, 1, 2)
+        grid.addWidget(self.extra, 2, 0, 1, 2)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
 
-    def show_state(self, text: str, status: str, alarm: Priority | None, stale: bool) -> None:
-        """Show a value text, a status line and the alarm colouring (None = no alarm)."""
-        self.value.setText(text)
-        self.status.setText(status)
-        self.title.setText(self.name if alarm is None else f"{theme.ALARM_MARK[alarm]} {self.name}")
-        if alarm is not None:
-            bg, fg = theme.ALARM_BG[alarm], theme.ALARM_FG[alarm]
-        else:
-            bg, fg = theme.PANEL, (theme.STALE if stale or text.startswith("-") else self.colour)
-        if (bg, fg, alarm) == self._style:
-            return  # restyling is costly (the whole tile is re-polished): only on a change
-        self._style = (bg, fg, alarm)
-        self.setStyleSheet(
-            f"QFrame#tile {{ background: {bg}; border-radius: 6px; }}"
-            f"QLabel {{ color: {fg if alarm is not None else theme.TEXT}; background: transparent; }}"
-        )
-        self.value.setStyleSheet(f"color: {fg}; background: transparent;")
-        self.title.setStyleSheet(f"color: {fg if alarm is not None else self.colour}; background: transparent;")
-
-    def set_limits(self, low: float | None, high: float | None) -> None:
-        """Show the (medium) alarm limits beside the value, e.g. '94 / 110' as low above, high below."""
-        parts = []
-        if high is not None:
-            parts.append(f"▲ {high:g}")
-        if low is not None:
-            parts.append(f"▼ {low:g}")
-        self.limits.setText("   ".join(parts))
+    def show_view(self, v: TileView) -> None:
+        """Paint a TileView."""
+        self.title.setText(v.title if v.alarm is None else f"{theme.ALARM_MARK[v.alarm]} {v.title}")
+        self.unit.setText(v.unit)
+        self.source.setText(v.source)
+        self.value.setText(v.value)
+        self.note.setText(v.ack_note or v.note or v.others)
+        self.extra.setText(v.ack_worst or v.extra)
+        lines = (*v.limits, "", "")
+        self.limits.setText(lines[0])
+        self.limits2.setText(lines[1])
+        value_colour = {"live": self.colour, "questionable": theme.DIMMED.get(self.colour, theme.DIM)}.get(v.look,
+                                                                                                      theme.DIM)
+        self.paint_colours(v.alarm, value_colour, self.colour, self.value, self.title)
 
 
-def value_text(value: float | None, decimals: int = 0) -> str:
-    """Format a numeric for a tile ('---' when there is none)."""
-    return "---" if value is None else f"{value:.{decimals}f}"
+class NibpTile(_Frame):
+    """The NIBP field: last valid BP, MAP and its time beside it, the cuff pressure and a failure apart, limits."""
+
+    def __init__(self, value_px: int = 64) -> None:
+        super().__init__()
+        self.title = QLabel("NIBP")
+        theme.set_font(self.title, 22, bold=True)
+        self.unit = QLabel("mmHg")
+        theme.set_font(self.unit, 17)
+        self.source = ElidedLabel()
+        self.source.setProperty("role", "dim")
+        theme.set_font(self.source, 15, bold=True)
+        self.cuff = ElidedLabel()
+        theme.set_font(self.cuff, 17, bold=True)
+        self.cuff.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        self.value = _number_label(value_px)
+        self.mean = ElidedLabel()
+        theme.set_font(self.mean, 20, bold=True)
+        self.when = ElidedLabel()
+        theme.set_font(self.when, 16, bold=True)
+        self.failure = ElidedLabel()
+        theme.set_font(self.failure, 16, bold=True)
+        self.limits = ElidedLabel()
+        self.limits2 = ElidedLabel()
+        for label in (self.limits, self.limits2):
+            label.setProperty("role", "dim")
+            theme.set_font(label, 15)
+        top = QHBoxLayout()
+        top.setSpacing(10)
+        top.addWidget(self.title)
+        top.addWidget(self.unit)
+        top.addWidget(self.source, 1)
+        top.addWidget(self.cuff, 2)
+        side = QVBoxLayout()
+        side.setSpacing(0)
+        side.addStretch(1)
+        for w in (self.mean, self.when, self.failure):
+            side.addWidget(w)
+        side.addStretch(1)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(10, 4, 10, 4)
+        grid.setVerticalSpacing(0)
+        grid.addLayout(top, 0, 0, 1, 2)
+        grid.addWidget(self.value, 1, 0)
+        grid.addLayout(side, 1, 1)
+        grid.addWidget(self.limits, 2, 0, 1, 2)
+        grid.addWidget(self.limits2, 3, 0, 1, 2)
+        grid.setColumnStretch(0, 3)
+        grid.setColumnStretch(1, 2)
+
+    def show_view(self, v: NibpView) -> None:
+        """Paint a NibpView."""
+        self.title.setText("NIBP" if v.alarm is None else f"{theme.ALARM_MARK[v.alarm]} NIBP")
+        self.source.setText(v.source or ("manual" if v.manual else ""))
+        self.value.setText(v.value)
+        self.mean.setText(v.mean)
+        self.when.setText(v.when)
+        self.cuff.setText(v.cuff)
+        self.failure.setText(v.failure or v.ack_note)
+        lines = (*v.limits, "", "")
+        self.limits.setText(lines[0])
+        self.limits2.setText(lines[1])
+        colour = theme.NIBP if v.look == "live" else theme.DIM
+        self.paint_colours(v.alarm, colour, theme.NIBP, self.value, self.title)

@@ -32,6 +32,7 @@ class Vitals:
     searching: bool = False
     silent: bool = False  # device sends nothing (cable pulled, device hung)
     port_closed: bool = False  # the port itself disappears
+    demo: bool = False  # a bedside monitor left in demo mode (its numbers are not the patient's)
 
     @property
     def map(self) -> float:
@@ -51,6 +52,7 @@ class Course:
     artifact: bool = False
     silent: bool = False
     port_closed: bool = False
+    demo: bool = False
 
 
 def _ramp(t: float, start: float, end: float) -> float:
@@ -107,6 +109,11 @@ def _disconnect(t: float) -> Course:
     return Course(silent=30.0 <= c < 70.0, port_closed=50.0 <= c < 70.0)
 
 
+def _demo_mode(t: float) -> Course:
+    """A bedside monitor in demo mode for 40 s of every 2 minutes (only monitors that say so show it)."""
+    return Course(demo=20.0 <= t % 120.0 < 60.0)
+
+
 SCENARIOS: dict[str, Callable[[float], Course]] = {
     "baseline": _baseline,
     "ketamine": _ketamine,
@@ -116,10 +123,11 @@ SCENARIOS: dict[str, Callable[[float], Course]] = {
     "probe-off": _probe_off,
     "artifact": _artifact,
     "disconnect": _disconnect,
+    "demo-mode": _demo_mode,
 }
 
 
-def _pleth_shape(phase: float) -> float:
+def pleth_shape(phase: float) -> float:
     """Return a plethysmogram value 0..1 at beat phase 0..1: fast upstroke, dicrotic notch, decay."""
     systolic = math.exp(-((phase - 0.18) / 0.09) ** 2)
     dicrotic = 0.35 * math.exp(-((phase - 0.45) / 0.08) ** 2)
@@ -155,7 +163,7 @@ class Patient:
         pulse = max(25.0, 72.0 + c.pulse + self._pulse_noise)
         spo2 = min(100.0, max(50.0, 97.0 + c.spo2 + self._spo2_noise))
         self._phase = (self._phase + dt * pulse / 60.0) % 1.0
-        pleth = _pleth_shape(self._phase)
+        pleth = pleth_shape(self._phase)
         if c.artifact:
             pleth = min(1.0, max(0.0, pleth + 0.5 * self._rng.standard_normal()))
             pulse += 25.0 * self._rng.standard_normal()
@@ -174,4 +182,5 @@ class Patient:
             artifact=c.artifact,
             silent=c.silent,
             port_closed=c.port_closed,
+            demo=c.demo,
         )

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from monitor.alarms.model import ActiveAlarm, AlarmEvent, AlarmKind, EventKind, LimitChange, Priority
 from monitor.alarms.profile import (
     PHYSIOLOGICAL_RANGE,
+    Advisory,
     RISE_OF,
     ParamLimits,
     Profile,
@@ -66,7 +67,7 @@ CONDITION_TEXT: dict[str, str] = {
     "probe_off": "probe off", "searching": "searching for pulse", "sensor_fault": "sensor fault",
     "artifact": "artifact, values questionable", "low_perfusion": "low perfusion, values questionable",
     "device_alarm": "device alarm", "no_data": "no data", "port_lost": "connection lost",
-    "nibp_failed": "BP measurement failed",
+    "nibp_failed": "BP measurement failed", "demo_data": "monitor in demo mode",
 }
 SOURCE_TEXT: dict[str, str] = {"pulseox": "Pulse oximeter", "nibp": "NIBP", "manual": "Manual BP", "app": "Monitor"}
 
@@ -78,8 +79,8 @@ def source_text(source: str) -> str:
         return f"{SOURCE_TEXT[base]} {number}"
     return SOURCE_TEXT.get(source, source)
 #: Order in which blocking conditions are reported to a tile (most fundamental first).
-BLOCKING_ORDER = (Condition.PORT_LOST, Condition.NO_DATA, Condition.SENSOR_FAULT, Condition.PROBE_OFF,
-                  Condition.SEARCHING)
+BLOCKING_ORDER = (Condition.PORT_LOST, Condition.NO_DATA, Condition.DEMO_DATA, Condition.SENSOR_FAULT,
+                  Condition.PROBE_OFF, Condition.SEARCHING)
 
 
 @dataclass
@@ -101,6 +102,22 @@ class _Alarm:
     escalate_after_s: float | None = None
     acknowledged: bool = False
     present: bool = True
+    side: str = ""  # "low" or "high" for a physiological alarm
+    op: str = ""  # comparison of the limit now crossed ("<", ">=")
+    worst: float | None = None  # nadir (low side) or peak (high side) during the alarm's life
+    worst_limit: float | None = None  # the limit of the highest tier crossed during its life
+    worst_op: str = ""
+    worst_tier: Priority | None = None
+    baseline: float | None = None  # for a rise alarm, the session baseline it is measured from
+    ended_t: float | None = None  # UTC epoch s when the condition of a latched alarm ended
+
+    def note_value(self, value: float, tier: tuple[Priority, str] | None, limits: ParamLimits,
+                   limit: float | None) -> None:
+        """Keep the worst value reached and the limit of the highest tier crossed (absolute, display unit)."""
+        worse = min if self.side == "low" else max
+        self.worst = value if self.worst is None else worse(self.worst, value)
+        if tier is not None and limit is not None and (self.worst_tier is None or tier[0] > self.worst_tier):
+            self.worst_tier, self.worst_limit, self.worst_op = tier[0], limit, limits.op(tier[1])
 
 
 @dataclass
@@ -280,7 +297,10 @@ class AlarmEngine:
         """Return the alarms to show, highest priority first, then oldest; latched ones included."""
         ordered = sorted(self._alarms.values(), key=lambda a: (-a.priority, a.since, a.seq))
         return [ActiveAlarm(a.alarm_id, a.condition, a.kind, a.priority, a.message, a.source, a.param, a.value,
-                            a.limit, a.raised_t, a.acknowledged, not a.present) for a in ordered]
+                            a.limit, a.raised_t, a.acknowledged, not a.present, side=a.side, op=a.op,
+                            worst=a.worst, worst_limit=a.worst_limit, worst_op=a.worst_op, crossed=a.worst_tier,
+                            baseline=a.baseline,
+                            ended_t=a.ended_t) for a in ordered]
 
     def audio_pause_remaining(self) -> float | None:
         """Return the seconds of audio pause left, None when not paused."""
@@ -299,8 +319,8 @@ class AlarmEngine:
                     if not a.acknowledged or (a.present and a.priority is Priority.HIGH)]
         return max(sounding, default=None)
 
-    def advisories(self) -> list[str]:
-        """Return advisory texts ("Consider holding the infusion: SBP 184 >= 180"); advice only, never acts.
+    def advice(self) -> list[tuple[Advisory, float]]:
+        """Return the advisory thresholds met now with the value that meets each; advice only, never acts.
 
         Uses the newest reliable value of each parameter not older than the
         profile's advisory_max_age_s.
@@ -313,9 +333,13 @@ class AlarmEngine:
             if latest is None or latest.value is None or now - latest.at > self.profile.advisory_max_age_s:
                 continue
             if adv.matches(latest.value):
-                out.append(f"Consider holding the infusion: {label(adv.param)} {fmt(latest.value)} "
-                           f"{adv.op} {fmt(adv.value)}")
+                out.append((adv, latest.value))
         return out
+
+    def advisories(self) -> list[str]:
+        """Return advisory texts ("Consider holding the infusion: SBP 184 >= 180") of advice()."""
+        return [f"Consider holding the infusion: {label(adv.param)} {fmt(value)} {adv.op} {fmt(adv.value)}"
+                for adv, value in self.advice()]
 
     def limits(self, param: str) -> ParamLimits | None:
         """Return the current limits of a parameter (or of a rise pseudo-parameter like "sbp_rise")."""
@@ -413,8 +437,12 @@ class AlarmEngine:
                     events += self._end(key, a)
                 elif tier is not None:
                     a.message, a.limit = self._describe(source, param, value, c, tier[1])
+                    a.op = c.limits.op(tier[1])
+                    a.note_value(value, tier, c.limits, a.limit)
                     if tier[0] > a.priority:
                         events += self._escalate(a, tier[0], "")
+                else:
+                    a.note_value(value, None, c.limits, None)
                 continue
             pending = self._pending.get(key)
             if tier is None:
@@ -432,6 +460,9 @@ class AlarmEngine:
                 message, limit = self._describe(source, param, value, c, tier[1])
                 events += self._raise(source, c.condition, AlarmKind.PHYSIOLOGICAL, tier[0], param, message, value,
                                       limit)
+                a = self._alarms[key]
+                a.side, a.op, a.baseline = c.side, c.limits.op(tier[1]), c.baseline
+                a.note_value(value, tier, c.limits, limit)
         return events + self._escalate_for_several()
 
     def _supersede(self, source: str, c: _Check, value: float) -> list[AlarmEvent]:
@@ -476,7 +507,7 @@ class AlarmEngine:
         key = (source, condition)
         a = self._alarms.get(key)
         if a is not None:  # a latched alarm whose condition came back
-            a.present, a.acknowledged = True, False
+            a.present, a.acknowledged, a.ended_t = True, False, None
             a.priority = max(a.priority, priority)
             a.message, a.value, a.limit = message, value, limit
         else:
@@ -494,7 +525,7 @@ class AlarmEngine:
     def _end(self, key: tuple[str, str], a: _Alarm) -> list[AlarmEvent]:
         """End an alarm's condition: latch an unacknowledged high physiological alarm, else clear it."""
         if a.kind is AlarmKind.PHYSIOLOGICAL and a.priority is Priority.HIGH and not a.acknowledged:
-            a.present = False  # stays shown until acknowledged; the log still says when the condition ended
+            a.present, a.ended_t = False, self._wallclock()  # shown until acknowledged, with when it ended
             return [self._alarm_event(EventKind.ENDED, a, f"{a.message}: condition ended (now {fmt(a.value)}), "
                                                           "latched until acknowledged")]
         del self._alarms[key]

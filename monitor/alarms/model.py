@@ -106,7 +106,14 @@ class ActiveAlarm:
 
     raised_t is UTC epoch s. latched means the condition has ended but the
     (high-priority physiological) alarm stays shown until acknowledged.
-    value is the latest value of the parameter (None for technical alarms).
+    value is the latest value of the parameter (None for technical alarms), limit
+    the limit it crosses now (absolute, the parameter's unit) with op its
+    comparison. For a physiological alarm, side is "low" or "high", worst the
+    nadir (low side) or peak (high side) reached during the alarm's life and
+    worst_limit / worst_op the limit of the highest tier it crossed (crossed: that
+    tier; below priority when the alarm escalated by time or with another); baseline is
+    set for a rise alarm; ended_t (UTC epoch s) says when a latched alarm's
+    condition ended.
     """
 
     alarm_id: str
@@ -121,6 +128,14 @@ class ActiveAlarm:
     raised_t: float
     acknowledged: bool
     latched: bool
+    side: str = ""
+    op: str = ""
+    worst: float | None = None
+    worst_limit: float | None = None
+    worst_op: str = ""
+    crossed: Priority | None = None
+    baseline: float | None = None
+    ended_t: float | None = None
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,8 @@ PHYSIOLOGICAL_RANGE: dict[str, tuple[float, float]] = {
     "map": (30.0, 220.0),
     "nibp_pulse_rate": (20.0, 250.0),
     "resp_rate": (4.0, 60.0),
+    "heart_rate": (20.0, 250.0),
+    "etco2": (5.0, 100.0),  # mmHg
     "sbp_rise": (5.0, 150.0),  # mmHg above the session baseline
     "dbp_rise": (5.0, 100.0),
 }
@@ -44,10 +46,12 @@ RISE_OF: dict[str, str] = {"sbp_rise": "sbp", "dbp_rise": "dbp"}
 LABELS: dict[str, str] = {
     "spo2": "SpO2", "pulse_rate": "Pulse", "sbp": "SBP", "dbp": "DBP", "map": "MAP",
     "nibp_pulse_rate": "NIBP pulse", "resp_rate": "Resp", "sbp_rise": "SBP rise", "dbp_rise": "DBP rise",
+    "heart_rate": "HR", "etco2": "EtCO2", "perfusion_index": "PI",
 }
 DISPLAY_UNITS: dict[str, str] = {
     "spo2": "%", "pulse_rate": "/min", "sbp": "mmHg", "dbp": "mmHg", "map": "mmHg",
     "nibp_pulse_rate": "/min", "resp_rate": "/min", "sbp_rise": "mmHg", "dbp_rise": "mmHg",
+    "heart_rate": "/min", "etco2": "mmHg",
 }
 
 LIMIT_KEYS = ("medium_low", "medium_high", "high_low", "high_high")
@@ -177,6 +181,7 @@ DEFAULT_TECHNICAL: dict[str, TechnicalRule] = {
     Condition.ARTIFACT.value: TechnicalRule(Priority.LOW),
     Condition.NIBP_FAILED.value: TechnicalRule(Priority.LOW),
     Condition.DEVICE_ALARM.value: TechnicalRule(Priority.MEDIUM),
+    Condition.DEMO_DATA.value: TechnicalRule(Priority.MEDIUM, 30.0),  # no real monitoring at all, as with no data
 }
 
 
@@ -393,3 +398,37 @@ def with_setting(lim: ParamLimits, key: str, value: float | None) -> ParamLimits
     if value is None and key in ("delay_s", "hysteresis"):
         raise ProfileError(f"{key} needs a number")
     return replace(lim, **{key: value})
+
+
+#: Limit keys from the lowest threshold to the highest (the order they must stay in).
+LADDER = ("high_low", "medium_low", "medium_high", "high_high")
+
+
+def check_changes(param: str, old: ParamLimits, changes: Mapping[str, float | None]) -> ParamLimits:
+    """Return the settings after all changes, or raise ProfileError (the engine's rules) without applying any."""
+    new = old
+    for key, value in changes.items():
+        if value is None and key.startswith("high_") and getattr(old, key) is not None:
+            raise ProfileError(f"the high-priority {label(param)} {key[5:]} limit cannot be switched off "
+                               f"during a session")
+        new = with_setting(new, key, value)
+    validate_limits(param, new)
+    return new
+
+
+def apply_order(old: ParamLimits, changes: Mapping[str, float | None]) -> list[tuple[str, float | None]]:
+    """Order changes so that every intermediate setting is valid when the final one is.
+
+    The limits form a ladder (high_low <= medium_low < medium_high <= high_high).
+    Switching a limit off never breaks it, so those go first; limits moving down
+    go next, lowest first, then limits moving up, highest first, then limits
+    switched on (every other one is final by then). Delay and other settings
+    are independent and go first.
+    """
+    others = [(k, v) for k, v in changes.items() if k not in LADDER]
+    off = [(k, v) for k, v in changes.items() if k in LADDER and v is None]
+    on = [(k, v) for k, v in changes.items() if k in LADDER and v is not None and getattr(old, k) is None]
+    moved = [(k, v) for k, v in changes.items() if k in LADDER and v is not None and getattr(old, k) is not None]
+    down = sorted(((k, v) for k, v in moved if v < getattr(old, k)), key=lambda kv: LADDER.index(kv[0]))
+    up = sorted(((k, v) for k, v in moved if v > getattr(old, k)), key=lambda kv: -LADDER.index(kv[0]))
+    return others + off + down + up + on

@@ -1,0 +1,766 @@
+"""What the monitor screen shows, decided once: one immutable ScreenView per frame (no Qt).
+
+The window paints a ScreenView and nothing else, so every display rule lives
+here and is tested without a display:
+- which condition a tile shows while values are blocked (the alarm engine's
+  BLOCKING_ORDER), when a continuous value is stale, when a value is
+  questionable (dimmed and marked "?");
+- the NIBP field: the last valid BP with its time, never the cuff pressure as
+  a result ("Cuff 128 mmHg" apart), a failure beside the last valid BP, grey
+  after the clinical config's stale_after_min and no longer current after
+  expired_after_min (the BP schedule's rule);
+- the pleth: blank with "no signal" once no wave sample came for PLETH_BLANK_S
+  or while the device reports a blocking condition, never a frozen wave;
+- alarms in two fields (physiological, technical), with the worst value, the
+  highest tier's limit and the end time of a latched alarm from the engine;
+  a tile's colour follows the alarm only while its condition is present;
+- the header (patient, weight, infusion N of M, baseline BP or the warning that
+  the rise alarms are off, time of day, the user), the infusion state words and
+  the nurse's commands that are allowed now (every alarm the app raises names
+  one, see APP_ALARMS).
+
+compose(CoreState) is a pure function of values the core gathers under its lock
+(MonitorCore.view()). Times: *_mono are monotonic seconds, t/*_wall UTC epoch
+seconds shown in local time.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from devices.values import VALUE_BLOCKING, Condition
+from monitor.alarms import ActiveAlarm, Advisory, AlarmKind, ParamLimits, Priority
+from monitor.alarms.engine import APP_SOURCE, BLOCKING_ORDER, CONDITION_TEXT, source_text
+from monitor.alarms.profile import fmt
+from monitor.dosing import DosePlan
+from monitor.infusion import InfusionEvent, InfusionState, InfusionStatus
+from monitor.live import Latest, Snapshot, Sweep
+from monitor.markers import MarkerRevision
+from monitor.scales import SCALE_NAMES
+from monitor.schedule import Phase
+from monitor.timefmt import duration_text
+
+if TYPE_CHECKING:  # the chair imports the central store's code only when it has one
+    from monitor.central.replicator import ReplicationState
+from monitor.session import (OBSERVATION_DONE_KEY, OUTCOME_FLAG_KEY, OVERDUE_KEY, PAUSE_REMINDER_KEY, UNDO_S,
+                             SessionStatus)
+
+#: A continuous numeric (SpO2, pulse) with no new value for this long (s) is shown greyed with its age.
+STALE_AFTER_S = 10.0
+#: The pleth is blanked when no wave sample came for this long (s).
+PLETH_BLANK_S = 1.0
+#: A cuff pressure reading is "live" for this long (s) after it came.
+CUFF_LIVE_S = 3.0
+#: Key of the technical alarm the sound output raises when alarms cannot be heard.
+AUDIO_KEY = "audio"
+#: Parameters with a tile, in screen order; SpO2 and pulse always, the others when a device gives them.
+TILE_PARAMS = ("spo2", "pulse_rate", "heart_rate", "etco2", "resp_rate")
+ALWAYS_SHOWN = ("spo2", "pulse_rate")
+TITLES = {"spo2": "SpO₂", "pulse_rate": "Pulse", "heart_rate": "HR (ECG)", "etco2": "etCO₂", "resp_rate": "Resp",
+          "sbp": "SBP", "dbp": "DBP", "map": "MAP", "perfusion_index": "PI"}
+UNITS = {"spo2": "%", "pulse_rate": "/min", "heart_rate": "/min", "etco2": "mmHg", "resp_rate": "/min",
+         "sbp": "mmHg", "dbp": "mmHg", "map": "mmHg"}
+#: Comparisons as people read them.
+OPS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}
+#: Priority marks, so colour is never the only cue (ALARMS.md).
+MARKS = {Priority.HIGH: "!!!", Priority.MEDIUM: "!!", Priority.LOW: "!"}
+#: Sample flags that make a value questionable: shown dimmed with "?", not used by the alarms.
+QUESTIONABLE = frozenset({"questionable", "artifact"})
+NIBP_PARAMS = ("sbp", "dbp", "map")
+
+#: Every technical alarm the application itself raises (key -> what the nurse does about it, and whether a
+#: screen command ends it). A test finds every raise in the code and checks it is listed and can be ended.
+APP_ALARMS: dict[str, tuple[str, str]] = {
+    "infusion_end": ("press Complete once the pump has finished", "complete"),
+    PAUSE_REMINDER_KEY: ("press Resume, or Stop early with a reason", "resume"),
+    OVERDUE_KEY: ("press BP now, or start the cuff and wait for the result, or Enter BP…", "bp"),
+    OBSERVATION_DONE_KEY: ("record the discharge assessment (Discharge…)", "discharge"),
+    OUTCOME_FLAG_KEY: ("a clinician reviews the flag (Review flag…)", "review_flag"),
+    AUDIO_KEY: ("check the speaker and volume; restart the app to retry", "restart"),
+    "recording": ("free disk space or fix the database; ends by itself when recording resumes", "condition"),
+    "central": ("tell IT: the network or the central server is down; recording goes on here, and the alarm ends by "
+                "itself when the chair catches up", "condition"),
+    "internal": ("watch the patient and restart the app", "restart"),
+}
+
+
+def age_text(age_s: float) -> str:
+    """Say how old something is in the shortest readable way ('45 s ago', '12 min ago', '2 h 05 min ago')."""
+    return f"{duration_text(age_s)} ago"
+
+
+def clock_text(t: float) -> str:
+    """Return a UTC epoch as local time of day, 'HH:MM'."""
+    return time.strftime("%H:%M", time.localtime(t))
+
+
+def mmss(seconds: float) -> str:
+    """Format a duration as M:SS (minutes may exceed 59)."""
+    s = int(max(0.0, seconds) + 0.5)
+    return f"{s // 60}:{s % 60:02d}"
+
+
+def number(value: float | None, decimals: int = 0) -> str:
+    """Format a numeric for a field ('---' when there is none)."""
+    return "---" if value is None or not math.isfinite(value) else f"{value:.{decimals}f}"
+
+
+def blocking(conditions: Mapping[Condition, str]) -> Condition | None:
+    """Return the condition a tile shows among a source's active ones, in the alarm engine's order."""
+    return next((c for c in BLOCKING_ORDER if c in conditions and c in VALUE_BLOCKING), None)
+
+
+# --- the view ----------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TileView:
+    """One numeric tile.
+
+    look: "live", "questionable" (dimmed, '?'), "stale" (grey, with its age),
+    "blocked" ('---' and the condition) or "none" (no value yet).
+    alarm is the priority of the parameter's present alarm (the tile's colour);
+    ack_note says that an ended alarm awaits acknowledgement, ack_worst what it reached.
+    limits are two short lines, high side then low side, each limit with its
+    priority mark ("▲ 110 !!  130 !!!").
+    """
+
+    param: str
+    title: str
+    unit: str
+    value: str
+    note: str
+    look: str
+    alarm: Priority | None = None
+    ack_note: str = ""
+    ack_worst: str = ""  # what the ended alarm reached ("nadir 84 < 90")
+    limits: tuple[str, ...] = ()
+    source: str = ""  # device name when several devices give this parameter
+    others: str = ""  # the other devices' values ("Pulse oximeter 2: 95")
+    extra: str = ""  # perfusion index and signal quality where the device gives them
+
+    @property
+    def questionable(self) -> bool:
+        return self.look == "questionable"
+
+
+@dataclass(frozen=True)
+class NibpView:
+    """The NIBP field: the last valid BP and its time, the cuff pressure apart, the last failure beside it.
+
+    look: "live", "stale" (grey after stale_after_min), "expired" (no longer
+    current: value '---/---', the old reading in `when`) or "none".
+    """
+
+    value: str
+    mean: str
+    when: str
+    look: str
+    cuff: str = ""  # "Cuff 128 mmHg" while a measurement runs
+    failure: str = ""  # "10:45 failed: motion" when the last attempt failed after this reading
+    manual: bool = False
+    alarm: Priority | None = None
+    ack_note: str = ""
+    limits: tuple[str, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class PlethView:
+    """The pleth sweep, or blank with a message when there is no live wave."""
+
+    sweep: Sweep | None
+    blank: bool
+    message: str  # "no signal: probe off"; '' while live
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class AlarmLine:
+    """One alarm in words, with its priority and state (✓ acknowledged, latched = ended, awaiting acknowledgement)."""
+
+    text: str
+    priority: Priority
+    acknowledged: bool
+    latched: bool = False
+
+    @property
+    def shown(self) -> str:
+        """Return the line with its priority mark and a ✓ once acknowledged."""
+        return f"{'✓ ' if self.acknowledged else ''}{MARKS[self.priority]} {self.text}"
+
+
+@dataclass(frozen=True)
+class AlarmField:
+    """The alarms of one kind (physiological or technical), highest priority first."""
+
+    lines: tuple[AlarmLine, ...]
+    empty: str  # what the field says with no alarm
+
+    @property
+    def top(self) -> Priority | None:
+        return self.lines[0].priority if self.lines else None
+
+    @property
+    def flashing(self) -> bool:
+        """Tell whether the field flashes: an unacknowledged alarm of its top priority is on it."""
+        return any(not a.acknowledged for a in self.lines if a.priority == self.top)
+
+
+@dataclass(frozen=True)
+class AudioView:
+    """The alarm sound symbol: "on", "paused" (with the countdown) or "off" (no audio: alarms are silent)."""
+
+    state: str
+    text: str
+    audible: Priority | None = None
+
+
+@dataclass(frozen=True)
+class HeaderView:
+    """Who and when: patient, weight, infusion N of M, baseline BP (or the warning), time of day, user."""
+
+    patient: str
+    weight: str
+    course: str
+    baseline: str
+    baseline_role: str  # "ok", "todo" (not taken yet, before the infusion) or "warning" (the rise alarms are off)
+    clock: str
+    user: str
+
+
+@dataclass(frozen=True)
+class InfusionView:
+    """The infusion at a glance: state words and colour role, timer, rate (0 while paused), dose, commands allowed.
+
+    role: "idle", "running", "paused", "ended".
+    """
+
+    state: str
+    role: str
+    elapsed: str
+    remaining: str
+    rate: str
+    delivered: str
+    plan: str
+    progress: float
+    reminder: str  # a long pause, or the planned end awaiting confirmation
+    advice: str  # "Consider holding the infusion: SBP 185 ≥ 180"
+    actions: Mapping[str, bool]  # start, pause, resume, rate, stop, complete -> allowed now
+
+
+@dataclass(frozen=True)
+class MarkerLine:
+    """One event marker as listed: its id, the words, and how long it can still be undone (0: no longer)."""
+
+    marker_id: str
+    text: str
+    undo_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class DischargeFacts:
+    """The measured inputs of the Aldrete score with their age; None where there is no usable value."""
+
+    sbp: float | None
+    sbp_text: str
+    baseline_sbp: float | None
+    spo2: float | None
+    spo2_text: str
+    pulse_text: str
+
+
+@dataclass(frozen=True)
+class ClinicalView:
+    """Phase, observation timer, BP due, scales due, questionnaires and the item-9 flag, markers, discharge."""
+
+    phase: str
+    timer: str
+    timer_done: bool
+    bp_due: str
+    bp_role: str  # "normal", "todo" (due now) or "overdue"
+    scales: str
+    scales_due: tuple[str, ...]
+    scales_title: str
+    outcomes: str
+    outcomes_due: bool
+    flags: tuple[tuple[str, str], ...]  # unreviewed item-9 flags: (entry id, words)
+    markers: tuple[MarkerLine, ...]
+    discharge_allowed: bool
+    closed: bool
+    discharge: DischargeFacts
+
+
+@dataclass(frozen=True)
+class DeviceSummary:
+    """A device in a nurse's words ("Pulse oximeter ✓", "NIBP: no data"); details are in the devices panel."""
+
+    text: str
+    ok: bool
+
+
+@dataclass(frozen=True)
+class TrendView:
+    """Trend series of the primary source of each parameter (UTC epoch s, value) and the timeline's events."""
+
+    series: Mapping[str, tuple[np.ndarray, np.ndarray]]
+    events: tuple[tuple[float, str], ...]
+    start: float
+
+
+@dataclass(frozen=True)
+class CentralView:
+    """The footer's replication indicator: 'central: ok', '3 min behind', 'unreachable for 4 min'; ok False dims it
+    into the low-alarm colour (the core raises the technical alarm itself when it lasts)."""
+
+    text: str
+    ok: bool
+
+
+@dataclass(frozen=True)
+class ScreenView:
+    """Everything the monitor window paints in one frame."""
+
+    t: float
+    header: HeaderView
+    tiles: tuple[TileView, ...]
+    nibp: NibpView
+    pleth: PlethView
+    physiological: AlarmField
+    technical: AlarmField
+    audio: AudioView
+    infusion: InfusionView | None
+    clinical: ClinicalView | None
+    devices: tuple[DeviceSummary, ...]
+    trends: TrendView | None = None
+    central: CentralView | None = None  # replication to the clinic's central store, when there is one
+
+    def tile(self, param: str) -> TileView | None:
+        return next((t for t in self.tiles if t.param == param), None)
+
+
+@dataclass(frozen=True)
+class DeviceState:
+    """A connected device as the summary needs it: source name and the reader's state words."""
+
+    source: str
+    state: str
+
+
+@dataclass(frozen=True)
+class CoreState:
+    """Values the core holds at one moment, gathered under its lock; compose() turns them into a ScreenView."""
+
+    snap: Snapshot
+    now_mono: float
+    now_wall: float
+    alarms: Sequence[ActiveAlarm] = ()
+    limits: Mapping[str, ParamLimits] = field(default_factory=dict)
+    audible: Priority | None = None
+    pause_remaining_s: float | None = None
+    advice: Sequence[tuple[Advisory, float]] = ()
+    patient_id: str | None = None
+    patient_name: str | None = None
+    weight_kg: float | None = None
+    operator: str = ""
+    session: SessionStatus | None = None
+    infusion: InfusionStatus | None = None
+    plan: DosePlan | None = None
+    infusion_log: Sequence[InfusionEvent] = ()
+    devices: Sequence[DeviceState] = ()
+    bp_age_state: Callable[[float], str] = lambda age: "current"
+    session_start: float | None = None
+    with_trends: bool = False  # a frame that redraws the trends: snap holds them, timeline the events
+    timeline: Sequence[tuple[float, str]] = ()
+    central: ReplicationState | None = None
+
+
+def compose(s: CoreState) -> ScreenView:
+    """Build the frame's ScreenView from the core's state."""
+    physio = [a for a in s.alarms if a.alarm_kind is AlarmKind.PHYSIOLOGICAL]
+    tiles = tuple(_tile(s, p, physio) for p in TILE_PARAMS if p in ALWAYS_SHOWN or s.snap.values_of(p))
+    return ScreenView(
+        t=s.now_wall, header=_header(s), tiles=tiles, nibp=_nibp(s, physio), pleth=_pleth(s),
+        physiological=AlarmField(tuple(_physio_lines(s, physio)), "No physiological alarm"),
+        technical=AlarmField(tuple(_technical_line(a) for a in s.alarms if a.alarm_kind is AlarmKind.TECHNICAL),
+                             "Equipment OK"),
+        audio=_audio(s), infusion=_infusion(s), clinical=_clinical(s), devices=tuple(_device(d) for d in s.devices),
+        trends=_trends(s),
+        central=None if s.central is None else CentralView(s.central.text(s.now_wall), s.central.healthy(s.now_wall)))
+
+
+# --- tiles ---------------------------------------------------------------------------------------------------
+
+def limit_lines(limits: ParamLimits | None, name: str = "") -> tuple[str, ...]:
+    """Return a parameter's limits, each with its priority mark: high side then low side ("▲ 110 !!  130 !!!").
+
+    With a name (NIBP: "SYS", "DIA") both sides make one line after the name.
+    """
+    if limits is None:
+        return ()
+    out = []
+    for side, arrow in (("high", "▲"), ("low", "▼")):
+        parts = [f"{fmt(v)} {MARKS[p]}" for p, v in ((Priority.MEDIUM, getattr(limits, f"medium_{side}")),
+                                                    (Priority.HIGH, getattr(limits, f"high_{side}"))) if v is not None]
+        if parts:
+            out.append(f"{arrow} {'  '.join(parts)}")
+    return (f"{name} {'    '.join(out)}",) if name and out else tuple(out)
+
+
+def _alarm_state(param_alarms: Sequence[ActiveAlarm]) -> tuple[Priority | None, str, str]:
+    """Return a tile's colour (priority of its present alarms) and, for an ended alarm awaiting acknowledgement,
+    its two lines ("!!! alarm ended 10:34: acknowledge", "nadir 84 < 90")."""
+    present = max((a.priority for a in param_alarms if not a.latched), default=None)
+    latched = next((a for a in param_alarms if a.latched and not a.acknowledged), None)
+    if latched is None:
+        return present, "", ""
+    ended = f" {clock_text(latched.ended_t)}" if latched.ended_t is not None else ""
+    return present, f"{MARKS[latched.priority]} ended{ended} · acknowledge", worst_text(latched)
+
+
+def _tile(s: CoreState, param: str, physio: Sequence[ActiveAlarm]) -> TileView:
+    values = s.snap.values_of(param)
+    alarm, ack, worst = _alarm_state([a for a in physio if a.param == param])
+    base = dict(param=param, title=TITLES.get(param, param), unit=UNITS.get(param, ""), alarm=alarm, ack_note=ack,
+                ack_worst=worst, limits=limit_lines(s.limits.get(param)))
+    if not values:
+        return TileView(**base, value="---", note="waiting for data", look="none")
+    latest = values[0]
+    value, note, look = _reading(s, latest)
+    several = len(values) > 1
+    others = "   ".join(f"{source_text(v.source)}: {_reading(s, v)[0]}" for v in values[1:])
+    return TileView(**base, value=value, note=note, look=look, source=source_text(latest.source) if several else "",
+                    others=others, extra=_quality(s, latest) if param == "spo2" and look in ("live", "questionable")
+                    else "")
+
+
+def _reading(s: CoreState, latest: Latest) -> tuple[str, str, str]:
+    """Return (value text, note, look) of a continuous numeric from one source."""
+    cond = blocking(s.snap.conditions.get(latest.source, {}))
+    if cond is not None:
+        return "---", CONDITION_TEXT.get(cond.value, cond.value).capitalize(), "blocked"
+    age = s.now_mono - latest.mono
+    if age > STALE_AFTER_S:
+        return number(latest.value), f"last value, {age_text(age)}", "stale"
+    if latest.value is None:
+        return "---", "no value from the device", "none"
+    if latest.flags & QUESTIONABLE:
+        return f"{number(latest.value)}?", "questionable (motion)", "questionable"
+    if "low_perfusion" in latest.flags:
+        return number(latest.value), "low perfusion", "live"
+    return number(latest.value), "", "live"
+
+
+def _quality(s: CoreState, latest: Latest) -> str:
+    """Return the perfusion index and a signal-quality cue of a pulse oximeter's value, where it gives them."""
+    parts = []
+    pi = s.snap.latest.get((latest.source, "perfusion_index"))
+    if pi is not None and pi.value is not None and s.now_mono - pi.mono <= STALE_AFTER_S:
+        parts.append(f"PI {pi.value:.1f} %")
+    if latest.flags & QUESTIONABLE:
+        parts.append("signal poor")
+    elif "low_perfusion" in latest.flags:
+        parts.append("signal weak")
+    elif pi is not None:
+        parts.append("signal good")
+    return "   ".join(parts)
+
+
+# --- NIBP ----------------------------------------------------------------------------------------------------
+
+def _nibp(s: CoreState, physio: Sequence[ActiveAlarm]) -> NibpView:
+    bp_alarms = [a for a in physio if a.param in NIBP_PARAMS]
+    alarm, ack, worst = _alarm_state(bp_alarms)
+    limits = limit_lines(s.limits.get("sbp"), "SYS") + limit_lines(s.limits.get("dbp"), "DIA")
+    cuff = ""
+    cuffs = s.snap.values_of("cuff_pressure")
+    if cuffs and cuffs[0].value and s.now_mono - cuffs[0].mono < CUFF_LIVE_S:
+        cuff = f"Cuff {cuffs[0].value:.0f} mmHg · measuring"
+    valid = [(n.valid, n.valid_mono, source) for source, n in s.snap.nibp.items() if n.valid is not None]
+    last = s.snap.latest_nibp()
+    failure = ""
+    newest_valid = max(valid, key=lambda v: v[1], default=None)
+    if last is not None and (last.last.error or last.last.sbp is None) and \
+            (newest_valid is None or last.last_mono > newest_valid[1]):
+        failure = f"{clock_text(last.last.t)} failed: {last.last.error or 'no result'}"
+    base = dict(cuff=cuff, failure=failure, alarm=alarm, ack_note=f"{ack} ({worst})" if ack else "", limits=limits)
+    if newest_valid is None:
+        return NibpView(value="---/---", mean="", when="no BP yet", look="none", **base)
+    result, mono, source = newest_valid
+    age = s.now_mono - mono
+    state = s.bp_age_state(age)
+    text = f"{number(result.sbp)}/{number(result.dbp)}"
+    manual = "manual" in result.flags
+    when = f"{clock_text(result.t)} · {age_text(age)}" + (" · entered by hand" if manual else "")
+    several = len(valid) > 1
+    base.update(manual=manual, source=source_text(source) if several and not manual else "")
+    if state == "expired":
+        return NibpView(value="---/---", mean="", when=f"last {text} at {clock_text(result.t)}, {age_text(age)}: "
+                        "take a new BP", look="expired", **base)
+    mean = f"MAP {number(result.map)}" if result.map is not None else ""
+    return NibpView(value=text, mean=mean, when=when, look="stale" if state == "stale" else "live", **base)
+
+
+# --- pleth ---------------------------------------------------------------------------------------------------
+
+def _pleth(s: CoreState) -> PlethView:
+    source = next((src for src in s.snap.sources if src in s.snap.sweeps), None)
+    if source is None:
+        return PlethView(None, True, "no pleth signal")
+    sweep = s.snap.sweeps[source]
+    cond = blocking(s.snap.conditions.get(source, {}))
+    if cond is not None:
+        return PlethView(sweep, True, f"no signal: {CONDITION_TEXT.get(cond.value, cond.value)}", source)
+    if sweep.last_mono is None or s.now_mono - sweep.last_mono > PLETH_BLANK_S:
+        return PlethView(sweep, True, "no signal", source)
+    return PlethView(sweep, False, "", source)
+
+
+# --- alarms --------------------------------------------------------------------------------------------------
+
+def worst_text(a: ActiveAlarm) -> str:
+    """Say the worst value an alarm reached against the limit of its highest tier: "nadir 84 < 90"."""
+    worst, limit = a.worst if a.worst is not None else a.value, a.worst_limit if a.worst_limit is not None else a.limit
+    op = OPS.get(a.worst_op or a.op, a.worst_op or a.op)
+    rise = f" (baseline {fmt(a.baseline)})" if a.baseline is not None else ""
+    return f"{'nadir' if a.side == 'low' else 'peak'} {fmt(worst)} {op} {fmt(limit)}{rise}"
+
+
+def latched_text(a: ActiveAlarm) -> str:
+    """Say what an ended alarm was: "SpO₂ nadir 84 < 90 · ended 10:34" (worst value, highest tier's limit)."""
+    ended = f" · ended {clock_text(a.ended_t)}" if a.ended_t is not None else ""
+    return f"{TITLES.get(a.param, a.param)} {worst_text(a)}{ended}"
+
+
+def _present_text(a: ActiveAlarm) -> str:
+    """Say a present physiological alarm: "SpO₂ 84 < 90", or "SBP 185: +57 over baseline 128 (> +50)"."""
+    name = TITLES.get(a.param, a.param)
+    op = OPS.get(a.op, a.op)
+    if a.baseline is not None and a.value is not None and a.limit is not None:
+        return f"{name} {fmt(a.value)}: +{fmt(a.value - a.baseline)} over baseline {fmt(a.baseline)} " \
+               f"({op} +{fmt(a.limit - a.baseline)})"
+    return f"{name} {fmt(a.value)} {op} {fmt(a.limit)}"
+
+
+def _physio_lines(s: CoreState, physio: Sequence[ActiveAlarm]) -> list[AlarmLine]:
+    """Return one line per alarmed parameter and device; a rise alarm joins the same BP's limit alarm."""
+    groups: dict[tuple[str, str, bool], list[ActiveAlarm]] = {}
+    for a in physio:  # the engine's order: highest priority first, then oldest
+        groups.setdefault((a.source, a.param, a.latched), []).append(a)
+    lines = []
+    for (source, param, latched), group in groups.items():
+        if latched:
+            text = "; ".join(latched_text(a) for a in group)
+        else:
+            plain = [a for a in group if a.baseline is None]
+            rises = [a for a in group if a.baseline is not None]
+            parts = [_present_text(a) for a in plain[:1]]
+            if plain and rises:
+                r = rises[0]
+                parts.append(f"+{fmt(r.value - r.baseline)} over baseline {fmt(r.baseline)}")  # type: ignore[operator]
+            elif rises:
+                parts.append(_present_text(rises[0]))
+            text = ", ".join(parts)
+            if any(a.crossed is not None and a.priority > a.crossed for a in group):
+                text += " (escalated)"
+        if len(s.snap.values_of(param)) > 1 or (param in NIBP_PARAMS and len(s.snap.nibp) > 1):
+            text += f" ({source_text(source)})"
+        lines.append(AlarmLine(text, max(a.priority for a in group), all(a.acknowledged for a in group), latched))
+    return sorted(lines, key=lambda line: -line.priority)
+
+
+def _technical_line(a: ActiveAlarm) -> AlarmLine:
+    """Say a technical alarm without ports or file paths: "Pulse oximeter: no data", or the app's own words."""
+    if a.source == APP_SOURCE:
+        text = a.message
+    else:
+        text = f"{source_text(a.source)}: {CONDITION_TEXT.get(a.condition, a.condition.replace('_', ' '))}"
+        if a.condition == "nibp_failed" and a.message.startswith(text + " ("):
+            text = a.message  # the reason a measurement failed is for the nurse (cuff, motion); ports are not
+    return AlarmLine(text, a.priority, a.acknowledged)
+
+
+def _audio(s: CoreState) -> AudioView:
+    if any(a.source == APP_SOURCE and a.condition == AUDIO_KEY for a in s.alarms):
+        return AudioView("off", "NO SOUND", s.audible)
+    if s.pause_remaining_s is not None:
+        return AudioView("paused", f"paused {mmss(s.pause_remaining_s)}", s.audible)
+    return AudioView("on", "sound on", s.audible)
+
+
+# --- header, infusion, clinical panel, devices ----------------------------------------------------------------
+
+def _header(s: CoreState) -> HeaderView:
+    patient = " · ".join(x for x in (s.patient_id, s.patient_name) if x) or "no patient ID"
+    st = s.session
+    course = st.course_text.capitalize() if st is not None else ""
+    base = st.baseline if st is not None else {}
+    if "sbp" in base:
+        dbp = f"/{fmt(base['dbp'])}" if "dbp" in base else ""
+        baseline, role = f"Baseline BP {fmt(base['sbp'])}{dbp}", "ok"
+    elif st is not None and st.phase is Phase.PRE_INFUSION:
+        baseline, role = "Baseline BP not taken yet", "todo"
+    else:
+        baseline, role = "NO BASELINE BP: rise alarms off", "warning"
+    weight = f"{s.weight_kg:g} kg" if s.weight_kg else ""
+    return HeaderView(patient, weight, course, baseline, role, clock_text(s.now_wall), s.operator or "nobody")
+
+
+STATE_WORDS = {InfusionState.NOT_STARTED: ("NOT STARTED", "idle"), InfusionState.RUNNING: ("▶ RUNNING", "running"),
+               InfusionState.PAUSED: ("❚❚ PAUSED", "paused"), InfusionState.STOPPED: ("■ STOPPED EARLY", "ended"),
+               InfusionState.COMPLETED: ("✔ COMPLETED", "ended")}
+
+
+def _infusion(s: CoreState) -> InfusionView | None:
+    st, plan = s.infusion, s.plan
+    if st is None or plan is None:
+        return None
+    state, role = STATE_WORDS[st.state]
+    going = st.state in (InfusionState.RUNNING, InfusionState.PAUSED)
+    if st.state is InfusionState.PAUSED:
+        remaining = f"{mmss(st.remaining_s)} left when resumed"
+        rate = "Rate 0 mL/h (paused)"
+    elif st.state is InfusionState.RUNNING:
+        remaining = f"{mmss(st.remaining_s)} left · ends {clock_text(st.projected_end)}"
+        rate = f"Rate {st.current_rate_ml_per_h:.1f} mL/h"
+    elif st.state is InfusionState.NOT_STARTED:
+        remaining = f"{mmss(st.remaining_s)} planned"
+        rate = f"Set pump to {plan.pump_rate_ml_per_h:.1f} mL/h"
+    else:
+        remaining = f"ended {clock_text(st.projected_end)}"
+        rate = "Rate 0 mL/h"
+    reminder = ""
+    if st.state is InfusionState.PAUSED:
+        reminder = f"Paused for {mmss(st.paused_for_s)}: resume at {st.current_rate_ml_per_h:.1f} mL/h"
+    elif st.end_to_confirm:
+        reminder = "Planned time reached: check the pump, then press Complete"
+    delivered = (f"Delivered {st.delivered_mg:.1f} of {plan.total_mg:.1f} mg ({st.delivered_mg_per_kg:.2f} mg/kg), "
+                 f"{st.delivered_ml:.0f} of {plan.bag_volume_ml:g} mL")
+    plan_text = (f"{plan.weight_kg:g} kg × {plan.dose_mg_per_kg:g} mg/kg = {plan.total_mg:.1f} mg in "
+                 f"{plan.bag_volume_ml:g} mL ({plan.concentration_mg_per_ml:.3g} mg/mL) over {plan.duration_min:g} min")
+    actions = {"start": st.state is InfusionState.NOT_STARTED, "pause": st.state is InfusionState.RUNNING,
+               "resume": st.state is InfusionState.PAUSED, "rate": going, "stop": going,
+               "complete": going or st.end_to_confirm}
+    return InfusionView(state, role, mmss(st.elapsed_running_s), remaining, rate, delivered, plan_text, st.progress,
+                        reminder, _advice(s, st.state), actions)
+
+
+def _advice(s: CoreState, state: InfusionState) -> str:
+    """Say the hold-the-infusion advice once, for the infusion's state (before the start: evaluate first)."""
+    if not s.advice or state in (InfusionState.STOPPED, InfusionState.COMPLETED):
+        return ""
+    hits = ", ".join(f"{TITLES.get(a.param, a.param)} {fmt(v)} {OPS.get(a.op, a.op)} {fmt(a.value)}"
+                     for a, v in s.advice)
+    if state is InfusionState.NOT_STARTED:
+        return f"Evaluate before starting: {hits}"
+    return f"Consider holding the infusion: {hits}"
+
+
+PHASE_WORDS = {Phase.PRE_INFUSION: "Pre-infusion", Phase.INFUSION: "Infusion", Phase.OBSERVATION: "Observation",
+               Phase.CLOSED: "Discharged — session closed"}
+
+
+def _clinical(s: CoreState) -> ClinicalView | None:
+    st = s.session
+    if st is None:
+        return None
+    timer, done = "", False
+    if st.observation_remaining_s is not None:
+        done = st.observation_done
+        timer = "time over" if done else f"{mmss(st.observation_remaining_s)} left"
+    bp, role = _bp_due(st)
+    if st.scales_due:
+        title = " + ".join(d.label for d in st.scales_due)
+        wanted = tuple(dict.fromkeys(x for d in st.scales_due for x in d.scales if x != "aldrete"))
+        scales = f"Scales due ({title}): {', '.join(SCALE_NAMES[x] for x in wanted)}"
+    else:
+        title, wanted, scales = "", (), "Scales: none due"
+    outcomes = "; ".join(o.summary for o in st.outcomes) if st.outcomes else "Questionnaires: none entered"
+    flags = tuple((f.score.id, f"{f.score.flag_text}: a clinician must review it") for f in st.unreviewed_flags)
+    closed = st.phase is Phase.CLOSED
+    discharge_allowed = st.phase is Phase.OBSERVATION or (s.infusion is None and st.phase is Phase.PRE_INFUSION)
+    return ClinicalView(
+        phase=PHASE_WORDS[st.phase], timer=timer,
+        timer_done=done, bp_due=bp, bp_role=role, scales=scales, scales_due=wanted, scales_title=title,
+        outcomes=outcomes, outcomes_due=not st.outcomes and st.phase is Phase.PRE_INFUSION, flags=flags,
+        markers=tuple(_marker(m, s.now_wall) for m in reversed(st.markers)), discharge_allowed=discharge_allowed,
+        closed=closed, discharge=_discharge_facts(s))
+
+
+def _bp_due(st: SessionStatus) -> tuple[str, str]:
+    if st.bp_due_in_s is None:
+        return "", "normal"
+    if st.bp_pending:
+        return "BP: measuring…", "normal"
+    press = "" if st.bp_auto else ": press start on the NIBP"
+    if st.bp_overdue_s > 0:
+        return f"BP overdue {mmss(st.bp_overdue_s)}{press}", "overdue"
+    if st.bp_due_in_s <= 0:
+        return f"BP due now{press}", "todo"
+    return f"Next BP in {mmss(st.bp_due_in_s)}", "normal"
+
+
+def _marker(m: MarkerRevision, now_wall: float) -> MarkerLine:
+    edited = " (edited)" if m.revision > 1 else ""
+    undo = UNDO_S - (now_wall - m.recorded_at) if m.revision == 1 else 0.0
+    text = f"{clock_text(m.t)}  {m.label}{': ' + m.note if m.note else ''}{edited} · {m.user}"
+    return MarkerLine(m.id, text, max(0.0, undo))
+
+
+def _discharge_facts(s: CoreState) -> DischargeFacts:
+    """Return the latest valid SBP and SpO2 with their age (CLINICAL.md: Aldrete circulation and SpO2 items)."""
+    valid = [(n.valid, n.valid_mono) for n in s.snap.nibp.values() if n.valid is not None]
+    bp = max(valid, key=lambda v: v[1], default=None)
+    sbp = sbp_text = None
+    if bp is not None:
+        age = s.now_mono - bp[1]
+        usable = s.bp_age_state(age) != "expired"
+        sbp = bp[0].sbp if usable else None
+        sbp_text = f"SBP {number(bp[0].sbp)} mmHg at {clock_text(bp[0].t)}, {age_text(age)}" + \
+                   ("" if usable else ": too old, take a new BP")
+    spo2, spo2_text = _live_value(s, "spo2", "SpO₂", "%")
+    _, pulse_text = _live_value(s, "pulse_rate", "pulse", "/min")
+    base = s.session.baseline if s.session is not None else {}
+    return DischargeFacts(sbp, sbp_text or "no BP measured: take one", base.get("sbp"), spo2, spo2_text, pulse_text)
+
+
+def _live_value(s: CoreState, param: str, name: str, unit: str) -> tuple[float | None, str]:
+    latest = s.snap.primary(param)
+    if latest is None or latest.value is None:
+        return None, f"no {name} value"
+    value, note, look = _reading(s, latest)
+    if look != "live":
+        return None, f"{name} {value} {unit} not usable: {note}"
+    return latest.value, f"{name} {value} {unit} now"
+
+
+def _device(d: DeviceState) -> DeviceSummary:
+    name = source_text(d.source)
+    if d.state == "connected":
+        return DeviceSummary(f"{name} ✓", True)
+    words = {"reconnecting": "not connected", "no data": "no data", "connecting": "connecting…"}
+    return DeviceSummary(f"{name}: {words.get(d.state, d.state)}", False)
+
+
+def _trends(s: CoreState) -> TrendView | None:
+    if not s.with_trends:
+        return None
+    series: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for param in ("spo2", "pulse_rate", "heart_rate"):
+        source = next((src for src in s.snap.sources if (src, param) in s.snap.trends), None)
+        if source is not None:
+            series[param] = s.snap.trends[(source, param)]
+    for param in ("sbp", "dbp"):  # single readings: every device's and the typed-in ones, in time order
+        parts = [s.snap.trends[k] for k in s.snap.trends if k[1] == param]
+        if parts:
+            t, v = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+            order = np.argsort(t, kind="stable")
+            series[param] = (t[order], v[order])
+    first = min((float(t[0]) for t, _v in series.values() if len(t)), default=s.now_wall)
+    return TrendView(series, tuple(s.timeline), min(first, s.session_start or s.now_wall))

@@ -1,0 +1,156 @@
+"""EDF+ file of a session for signal tools (EDFbrowser, MNE, pyedflib), written with pyedflib.
+
+Signals: each waveform track (the pleth) at its device rate, and each
+continuous numeric (SpO2, pulse rate, PI, respiration, heart rate, EtCO2) per
+source at 1 Hz, a value held for at most HOLD_S seconds. EDF has no "no value":
+a signal's physical minimum is set one step below the parameter's possible
+range and means "no value" (e.g. SpO2 -1 %); the signal's prefilter field says
+so. BP readings are sporadic, not a signal: they are annotations, with the
+infusion log, events, alarms, scales, outcome scores and the discharge. The
+start time is the session's local time in the zone it was recorded in
+(EDF keeps local time); the header names the app and carries the patient code.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from monitor import __version__
+from monitor.export import ExportError, Progress, tick
+from monitor.export.codes import BP_PARAMETERS, PARAMETERS
+from monitor.export.content import (alarm_lives, bp_readings, current_markers, discharges, infusion_events,
+                                    outcomes, require_content, scales)
+from monitor.export.files import export_path
+from monitor.scales import SCALE_NAMES
+from monitor.session_record import SessionMeta, SessionRecord, SessionSource, Track
+
+HOLD_S = 5  # a 1 Hz numeric keeps its value this long when no newer one comes
+NUMERIC_RATE = 1.0
+_DIGITAL = (-32768, 32767)
+
+
+def _label(text: str) -> str:
+    return text[:16]
+
+
+def _header(label: str, unit: str, rate: float, lo: float, hi: float, transducer: str) -> dict:
+    return {"label": _label(label), "dimension": unit[:8], "sample_frequency": rate, "physical_min": lo,
+            "physical_max": hi, "digital_min": _DIGITAL[0], "digital_max": _DIGITAL[1],
+            "transducer": transducer[:80], "prefilter": f"{lo:g}=no value"[:80]}
+
+
+def _no_value_floor(lo: float, hi: float) -> float:
+    """Return the physical value that stands for "no value": one resolution step below the range, at least 1."""
+    return lo - max(1.0, (hi - lo) / 1000)
+
+
+def annotations(record: SessionRecord) -> list[tuple[float, float, str]]:
+    """Return (UTC epoch s, duration s, text) of everything the EDF marks in time, in time order."""
+    out: list[tuple[float, float, str]] = []
+    for ev in infusion_events(record):
+        out.append((ev.t, 0.0, f"Infusion {ev.kind.replace('_', ' ')} {ev.rate_ml_per_h:g} mL/h"
+                                + (f": {ev.reason}" if ev.reason else "")))
+    for m in current_markers(record):
+        out.append((m.t, 0.0, m.label + (f": {m.note}" if m.note else "")))
+    for bp in bp_readings(record):
+        mean = f" ({bp.map:g})" if bp.map is not None else ""
+        out.append((bp.t, 0.0, f"BP {bp.sbp:g}/{bp.dbp:g}{mean} mmHg" + (" manual" if "manual" in bp.flags else "")))
+    for life in alarm_lives(record):
+        priority = life.priority.label if life.priority else ""
+        out.append((life.raised_t, life.present_s, f"Alarm {priority}: {life.message}"))
+    for _, s in scales(record):
+        out.append((s.t, 0.0, f"{SCALE_NAMES.get(s.scale, s.scale)} {s.total}" + (f"/{s.max_total}" if s.max_total else "")))
+    for s in outcomes(record).scores:
+        out.append((s.t, 0.0, s.summary + (" FLAG item 9" if s.flag else "")))
+    for d in discharges(record):
+        out.append((d.t, 0.0, f"Discharge Aldrete {d.aldrete.total} by {d.checked_by}"))
+    return sorted(out, key=lambda a: a[0])
+
+
+def _wave_signal(source: SessionSource, meta: SessionMeta, track: Track, t0: float, seconds: int
+                 ) -> tuple[dict, np.ndarray]:
+    t, v = source.wave(meta, track)
+    n = int(round(seconds * track.rate))
+    finite = v[np.isfinite(v)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if hi <= lo:
+        hi = lo + 1.0
+    floor = _no_value_floor(lo, hi)
+    data = np.full(n, floor)
+    index = np.round((t - t0) * track.rate).astype(int)
+    keep = (index >= 0) & (index < n) & np.isfinite(v)
+    data[index[keep]] = v[keep]
+    code = PARAMETERS.get(track.parameter)
+    name = code.short if code else track.parameter
+    return _header(f"{name} {track.source}", track.unit if track.unit != "1" else "", track.rate, floor, hi,
+                   f"{track.source} {code.mdc_ref if code else ''}".strip()), data
+
+
+def _numeric_signals(source: SessionSource, meta: SessionMeta, t0: float, seconds: int
+                     ) -> list[tuple[dict, np.ndarray]]:
+    out = []
+    seen = sorted({(r.source, r.parameter) for r in source.numerics(meta) if r.parameter not in BP_PARAMETERS})
+    for src_name, parameter in seen:
+        code = PARAMETERS.get(parameter)
+        lo, hi = code.physical_range if code else (0.0, 1000.0)
+        floor = _no_value_floor(lo, hi)
+        data = np.full(seconds, floor)
+        for series in source.series(meta, parameter):
+            if series.source != src_name:
+                continue
+            index = np.floor(series.t - t0).astype(int)
+            for i, value in zip(index, series.v):
+                if 0 <= i < seconds:
+                    fill = floor if math.isnan(value) else min(hi, max(lo, value))
+                    data[i:min(seconds, i + HOLD_S)] = fill
+        unit = code.unit.text if code else ""
+        out.append((_header(f"{code.short if code else parameter} {src_name}", unit, NUMERIC_RATE, floor, hi,
+                            f"{src_name} {code.mdc_ref if code else ''}".strip()), data))
+    return out
+
+
+def write_edf(source: SessionSource, meta: SessionMeta, path: Path, progress: Progress | None = None) -> int:
+    """Write the session as EDF+ to `path` (atomically, 0600); return the number of signals."""
+    import pyedflib
+
+    record = source.record(meta)
+    require_content(source, record)
+    end = meta.ended_utc or max([meta.started_utc, *(a[0] for a in annotations(record))])
+    t0 = math.floor(meta.started_utc)
+    seconds = max(1, math.ceil(end - t0))
+    steps = len(record.tracks) + 2
+    signals = []
+    for n, track in enumerate(record.tracks, start=1):
+        if track.rate > 0:
+            signals.append(_wave_signal(source, meta, track, t0, seconds))
+        tick(progress, n, steps)
+    signals += _numeric_signals(source, meta, t0, seconds)
+    tick(progress, steps - 1, steps)
+    if not signals:
+        raise ExportError(f"session {meta.ref} has no signal to write as EDF (no waveform and no numerics)")
+    try:
+        zone = ZoneInfo(meta.tz)
+    except Exception:  # an unknown zone name from another machine: UTC, said in the header
+        zone = timezone.utc
+    start = datetime.fromtimestamp(t0, zone).replace(tzinfo=None)
+    with export_path(Path(path)) as tmp:
+        writer = pyedflib.EdfWriter(str(tmp), len(signals), file_type=pyedflib.FILETYPE_EDFPLUS)
+        try:
+            writer.setSignalHeaders([h for h, _ in signals])
+            writer.setStartdatetime(start)
+            writer.setPatientCode((meta.patient_id or "X").replace(" ", "_")[:80])
+            writer.setEquipment(f"infusion-monitor_{__version__}")
+            writer.setRecordingAdditional("not_a_certified_medical_device")
+            writer.writeSamples([np.clip(d, h["physical_min"], h["physical_max"]) for h, d in signals])
+            for t, duration, text in annotations(record):
+                if t >= t0:
+                    writer.writeAnnotation(t - t0, duration if duration > 0 else -1, text[:120])
+        finally:
+            writer.close()
+    tick(progress, steps, steps)
+    return len(signals)

@@ -1,0 +1,160 @@
+"""Decimated levels of a session's signals: count, min, max and mean of the valid values per time bucket.
+
+Review draws a whole 8-hour session from these instead of reading millions of
+values: a few thousand buckets per signal, at the bucket width that fits the
+pixels on screen. Buckets are aligned on multiples of their width (UTC epoch
+s), so a bucket filled across several recorder flushes is one row, rewritten
+with its full aggregate each time (INSERT OR REPLACE).
+
+Built in one place for every path: `decimate()` turns values into buckets;
+`LevelBuilder` is the recorder's hook (values as they are stored, bucket rows
+at each flush, in the same transaction as the values), and review computes the
+levels of a session that has none (recorded before levels existed, or a store
+that keeps none) with the same function, in memory, never writing to the file
+it reads. Valid values only, as the summary counts them: no "no value" (NaN),
+nothing a device flagged questionable or artifact.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from monitor.alarms.engine import UNRELIABLE_FLAGS
+
+if TYPE_CHECKING:  # the session record reads stored levels through this module
+    from monitor.session_record import SessionMeta, SessionSource
+
+#: Bucket widths (s) kept for numerics (stored about once a second) and for waveforms (tens of samples a second).
+NUMERIC_WIDTHS = (10.0, 60.0)
+WAVE_WIDTHS = (1.0, 10.0, 60.0)
+WIDTHS = tuple(sorted(set(NUMERIC_WIDTHS + WAVE_WIDTHS)))
+
+Key = tuple[str, str]  # (source, parameter)
+
+
+@dataclass(frozen=True)
+class Levels:
+    """One signal at one bucket width: bucket starts (UTC epoch s), valid value counts, min, max, mean."""
+
+    source: str
+    parameter: str
+    width: float
+    t: np.ndarray
+    n: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    mean: np.ndarray
+
+    def window(self, t0: float | None, t1: float | None) -> Levels:
+        """Return the buckets that overlap [t0, t1) (UTC epoch s; None for open ends)."""
+        lo_i = 0 if t0 is None else int(np.searchsorted(self.t, t0 - self.width, side="right"))
+        hi_i = len(self.t) if t1 is None else int(np.searchsorted(self.t, t1, side="left"))
+        return Levels(self.source, self.parameter, self.width, self.t[lo_i:hi_i], self.n[lo_i:hi_i],
+                      self.lo[lo_i:hi_i], self.hi[lo_i:hi_i], self.mean[lo_i:hi_i])
+
+
+def valid(value: float | None, flags: frozenset[str]) -> bool:
+    """Tell whether a numeric counts for review figures: a finite value not flagged questionable or artifact."""
+    return value is not None and math.isfinite(value) and not flags & UNRELIABLE_FLAGS
+
+
+def valid_series(source: SessionSource, meta: SessionMeta,
+                 params: Iterable[str] | None = None) -> dict[Key, tuple[np.ndarray, np.ndarray]]:
+    """Read a session's numerics as (t, value) arrays per (source, parameter), NaN where not valid.
+
+    params limits the parameters read (None: all). One pass over the numerics, in time order.
+    """
+    wanted = None if params is None else set(params)
+    rows: dict[Key, tuple[list[float], list[float]]] = {}
+    for row in source.numerics(meta):
+        if wanted is not None and row.parameter not in wanted:
+            continue
+        ts, vs = rows.setdefault((row.source, row.parameter), ([], []))
+        ts.append(row.t)
+        vs.append(float(row.value) if valid(row.value, row.flags) else math.nan)  # type: ignore[arg-type]
+    return {key: (np.asarray(ts, dtype=float), np.asarray(vs, dtype=float)) for key, (ts, vs) in rows.items()}
+
+
+def decimate(source: str, parameter: str, t: np.ndarray, v: np.ndarray, width: float) -> Levels:
+    """Bucket the values (NaN skipped) by floor(t / width); t need not be sorted."""
+    ok = ~np.isnan(v)
+    t, v = t[ok], v[ok]
+    b = np.floor(t / width)
+    order = np.argsort(b, kind="stable")
+    b, v = b[order], v[order]
+    if not len(b):
+        empty = np.zeros(0)
+        return Levels(source, parameter, width, empty, np.zeros(0, dtype=np.int64), empty, empty, empty)
+    starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
+    n = np.diff(np.r_[starts, len(b)])
+    return Levels(source, parameter, width, b[starts] * width, n, np.minimum.reduceat(v, starts),
+                  np.maximum.reduceat(v, starts), np.add.reduceat(v, starts) / n)
+
+
+def wave_times(t1: float, n: int, rate: float) -> np.ndarray:
+    """Return the times (UTC epoch s) of a chunk's n samples, 1/rate apart, the last one received at t1."""
+    return t1 - np.arange(n)[::-1] / rate
+
+
+class LevelBuilder:
+    """The recorder's hook: add values as they are stored, take bucket rows at each flush.
+
+    Values of one signal arrive in time order, so a bucket older than the
+    newest one of its signal and width is complete and forgotten once written.
+    """
+
+    def __init__(self, session_id: int) -> None:
+        self.session_id = session_id
+        self._numerics: dict[Key, tuple[list[float], list[float]]] = {}
+        self._waves: dict[Key, tuple[list[np.ndarray], list[np.ndarray]]] = {}
+        self._open: dict[tuple[Key, float], dict[float, list[float]]] = {}  # bucket t -> [n, lo, hi, sum]
+
+    def add_numeric(self, source: str, parameter: str, t: float, value: float | None, flags: frozenset[str]) -> None:
+        """Take one stored numeric (invalid ones count for nothing)."""
+        if valid(value, flags):
+            ts, vs = self._numerics.setdefault((source, parameter), ([], []))
+            ts.append(t)
+            vs.append(value)  # type: ignore[arg-type]
+
+    def add_wave(self, source: str, parameter: str, t1: float, values: np.ndarray, rate: float) -> None:
+        """Take one stored waveform chunk (samples 1/rate s apart, the last at t1)."""
+        ts, vs = self._waves.setdefault((source, parameter), ([], []))
+        ts.append(wave_times(t1, len(values), rate))
+        vs.append(np.asarray(values, dtype=float))
+
+    def rows(self) -> list[dict]:
+        """Return the rows of every bucket changed since the last call, with their full aggregates."""
+        out: list[dict] = []
+        pending = [(key, NUMERIC_WIDTHS, np.asarray(ts, dtype=float), np.asarray(vs, dtype=float))
+                   for key, (ts, vs) in self._numerics.items()]
+        pending += [(key, WAVE_WIDTHS, np.concatenate(ts), np.concatenate(vs)) for key, (ts, vs) in self._waves.items()]
+        self._numerics, self._waves = {}, {}
+        for (source, parameter), widths, t, v in pending:
+            for width in widths:
+                lv = decimate(source, parameter, t, v, width)
+                buckets = self._open.setdefault(((source, parameter), width), {})
+                for bt, n, lo, hi, mean in zip(lv.t.tolist(), lv.n.tolist(), lv.lo.tolist(), lv.hi.tolist(),
+                                               lv.mean.tolist()):
+                    agg = buckets.get(bt)
+                    if agg is None:
+                        agg = buckets[bt] = [n, lo, hi, mean * n]
+                    else:
+                        agg[:] = [agg[0] + n, min(agg[1], lo), max(agg[2], hi), agg[3] + mean * n]
+                    out.append({"session_id": self.session_id, "width": width, "t": bt, "source": source,
+                                "parameter": parameter, "n": agg[0], "lo": agg[1], "hi": agg[2],
+                                "mean": agg[3] / agg[0]})
+                newest = max(buckets)
+                for bt in [b for b in buckets if b < newest]:
+                    del buckets[bt]
+        return out
+
+
+def levels_of(source: str, parameter: str, width: float, rows: list[tuple]) -> Levels:
+    """Build one signal's Levels from stored rows (t, n, lo, hi, mean) in time order."""
+    a = np.asarray(rows, dtype=float).reshape(-1, 5)
+    return Levels(source, parameter, width, a[:, 0], a[:, 1].astype(np.int64), a[:, 2], a[:, 3], a[:, 4])

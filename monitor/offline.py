@@ -1,0 +1,93 @@
+"""Device bytes parsed after the fact into a new, closed session: what replay and import share.
+
+Both feed chunks of bytes, each with its receive time, through a protocol's
+parser (the same path a reader thread takes, plausibility gate included) and
+record what comes out with the recorder a live session uses, so a session
+made offline is stored exactly like one recorded at the chair.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from devices.base import Parser
+from devices.values import DeviceInfo, DeviceItem
+from monitor.recorder import Recorder
+from monitor.store import SessionEnd, Store
+
+
+@dataclass
+class ParseReport:
+    """What parsing one device's bytes gave: bytes read, frames decoded, items made, errors by kind."""
+
+    bytes: int = 0
+    frames: int = 0
+    items: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+def parse_chunks(parser: Parser, chunks: Iterable[tuple[float, bytes]],
+                 sink: Callable[[list[DeviceItem]], None]) -> ParseReport:
+    """Feed (receive time, bytes) chunks through parser, hand each chunk's items to sink; return the counts."""
+    report = ParseReport()
+    frames_before = parser.frames
+    for t, data in chunks:
+        report.bytes += len(data)
+        items = parser.feed(data, t)
+        if items:
+            report.items += len(items)
+            sink(items)
+    report.frames = parser.frames - frames_before
+    report.errors = dict(parser.errors)
+    return report
+
+
+@dataclass(frozen=True)
+class StoredCounts:
+    """Rows a session holds, by kind (wave_samples counts samples, not chunks)."""
+
+    numerics: int
+    wave_samples: int
+    nibp: int
+    device_status: int
+
+
+class OfflineSession:
+    """A new session that items parsed offline are recorded into; close() ends it as closed.
+
+    session_fields go to the sessions row (patient, profile, started_utc, tz...).
+    """
+
+    def __init__(self, store: Store, **session_fields: Any) -> None:
+        self.store = store
+        self.session_id = store.create_session(**session_fields)
+        self.recorder = Recorder(store, self.session_id, capture_raw=False)
+        self.recorder.start()
+        self._identity: dict[str, DeviceInfo] = {}
+
+    def add_device(self, role: str, source: str, protocol: str, port: str, baudrate: int | None = None) -> None:
+        """Record which device the bytes came from (port is a description such as the file's name)."""
+        self.store.write_batch({"devices": [{"session_id": self.session_id, "role": role, "source": source,
+                                             "protocol": protocol, "port": port, "baudrate": baudrate}]})
+
+    def record(self, items: list[DeviceItem]) -> None:
+        """Queue parsed items for storage; the device's identity is kept for its devices row."""
+        put = self.recorder.put
+        for item in items:
+            if isinstance(item, DeviceInfo):
+                self._identity[item.source] = item
+            put(item)
+
+    def close(self, ended_utc: float | None, end_reason: str) -> StoredCounts:
+        """Store everything queued and close the session in the same transaction; return what it holds.
+
+        StoreError as the recorder's stop() raises it (the rows are then in a recovery file).
+        """
+        self.recorder.stop(SessionEnd.reported(ended_utc, end_reason, self._identity.values()))
+        return self.counts()
+
+    def counts(self) -> StoredCounts:
+        """Count the rows the session holds now."""
+        counts = self.store.row_counts(self.session_id)
+        return StoredCounts(counts["numerics"], counts["wave_samples"], counts["nibp"], counts["device_status"])

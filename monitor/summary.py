@@ -1,0 +1,544 @@
+"""The review summary of one session (CLINICAL.md, "Review summary per session").
+
+Computed from a SessionSource and a SessionMeta, so it reads the same from a
+chair's SQLite file and from the central store. Decisions, stated once:
+
+- SpO2 and pulse figures come from the *primary* source of each parameter:
+  the first device in the session's device order that gave a valid value
+  (the live screen shows the first device too). Every source's own figures
+  are kept beside them (`figures`).
+- A value counts only when it is valid: not "no value", and not flagged
+  questionable or artifact by the device (the alarm engine ignores those too).
+- A stored value stands for the time until the next stored value of its
+  source and parameter, at most HOLD_S: the recorder stores every value at
+  least once a second while a device sends, so a longer silence is a gap, and
+  a gap is not below anything. Time below a threshold is strict (SpO2 < 94).
+- Peak SBP and DBP are the highest valid BP readings of any BP source (a
+  module, a multi-parameter monitor, or typed in by the nurse).
+- Baselines are the ones the session recorded (Baseline records): the BP
+  before the infusion, SpO2 and pulse at its start. A later baseline (the
+  first one had grown too old) replaces an earlier one.
+- Delivered dose is the infusion engine's own figure in the last infusion
+  event; while an infusion runs at the end of the record (a running session,
+  or an interrupted one) it is carried on at the last rate up to the end
+  (now, or the interrupted session's last data), never beyond the planned total.
+- Events are the markers as last corrected (deleted ones left out); every
+  revision stays in the journal.
+- The discharge score is the modified Aldrete of the last discharge
+  assessment, or of the last Aldrete scored as a scale when there was none.
+Times are UTC epoch seconds inside, ISO 8601 UTC with Z in JSON, the session's
+own time zone in the text.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from monitor.alarms.lives import AlarmLife, alarm_lives
+from monitor.dosing import DoseError, DosePlan, exact
+from monitor.export import iso_utc
+from monitor.infusion import InfusionEvent
+from monitor.levels import valid_series
+from monitor.markers import MarkerRevision, current_markers
+from monitor.recorder import NUMERIC_REPEAT_S
+from monitor.records import Baseline, Discharge, PhaseChange, ScaleEntry
+from monitor.scales import SCALE_NAMES
+from monitor.session_record import SessionMeta, SessionRecord, SessionSource
+from monitor.timefmt import hms, zone
+
+#: SpO2 thresholds (%) the summary counts time below (CLINICAL.md: 94 medium, 90 high).
+SPO2_THRESHOLDS = (94, 90)
+#: Longest time (s) one stored numeric stands for; a longer silence is a gap.
+HOLD_S = 3 * NUMERIC_REPEAT_S
+#: Parameters the summary reads from the numerics.
+SUMMARY_PARAMS = ("spo2", "pulse_rate")
+NOTICE = "infusion-monitor is not a certified medical device; check figures against the clinical record."
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A value and when it was taken (UTC epoch s), from which source."""
+
+    value: float
+    t: float
+    source: str
+
+
+@dataclass(frozen=True)
+class ParamFigures:
+    """One parameter of one source over the session: lowest and highest valid value, valid time, time below.
+
+    covered_s is the time covered by valid values (s); below_s pairs each
+    threshold with the seconds of valid values strictly below it.
+    """
+
+    source: str
+    parameter: str
+    low: Reading | None
+    high: Reading | None
+    covered_s: float
+    below_s: tuple[tuple[float, float], ...] = ()
+
+    def seconds_below(self, threshold: float) -> float | None:
+        """Return the seconds below threshold, None if it was not counted."""
+        return next((s for thr, s in self.below_s if thr == threshold), None)
+
+
+@dataclass(frozen=True)
+class InfusionSegment:
+    """A stretch of the infusion: running at a pump rate (mL/h), or paused (with the pause's reason and who).
+
+    Times are UTC epoch s; end_utc is None while it lasts at the end of the record. A rate change
+    starts a new running segment; a rate set while paused shows in the next running one.
+    """
+
+    state: str  # running or paused
+    start_utc: float
+    end_utc: float | None
+    rate_ml_per_h: float
+    reason: str = ""
+    user: str = ""
+
+    def duration_s(self, end: float) -> float:
+        """Return the segment's length in s (up to end, UTC epoch s, if it never ended)."""
+        return max(0.0, (end if self.end_utc is None else self.end_utc) - self.start_utc)
+
+
+@dataclass(frozen=True)
+class InfusionSummary:
+    """The infusion as documented: state at the end of the record, times (UTC epoch s), dose (mg), segments."""
+
+    state: str  # not_started, running, paused, stopped, completed
+    start_utc: float | None
+    end_utc: float | None
+    running_s: float
+    delivered_mg: float
+    segments: tuple[InfusionSegment, ...]
+    rate_changes: tuple[InfusionEvent, ...]
+    stop_reason: str = ""
+    confirmed_by: str = ""
+
+    @property
+    def pauses(self) -> tuple[InfusionSegment, ...]:
+        """Return the paused segments, in order."""
+        return tuple(seg for seg in self.segments if seg.state == "paused")
+
+
+@dataclass(frozen=True)
+class PhaseSpan:
+    """A session phase and when it began and ended (UTC epoch s; end None while it lasts)."""
+
+    phase: str
+    start_utc: float
+    end_utc: float | None
+
+
+@dataclass(frozen=True)
+class ScaleLine:
+    """A scale score with who entered it and when it was entered (later than assessed when entered late)."""
+
+    entry: ScaleEntry
+    user: str
+    entered_utc: float
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """The review summary of one session. `at` is the time the figures run to (end, or now while running)."""
+
+    meta: SessionMeta
+    at: float
+    planned_mg: float | None
+    infusion: InfusionSummary | None
+    baseline: dict[str, float]
+    peak_sbp: Reading | None
+    peak_dbp: Reading | None
+    nibp_readings: int
+    nibp_failed: int
+    spo2: ParamFigures | None
+    pulse: ParamFigures | None
+    figures: tuple[ParamFigures, ...]
+    alarms: tuple[AlarmLife, ...]
+    markers: tuple[MarkerRevision, ...]
+    marker_corrections: int
+    scales: tuple[ScaleLine, ...]
+    phases: tuple[PhaseSpan, ...]
+    discharge: Discharge | None
+    aldrete: int | None
+    unreadable: tuple[str, ...] = field(default=())
+
+    # --- derived figures -------------------------------------------------------------------
+
+    @property
+    def delivered_mg(self) -> float | None:
+        """Return the dose delivered (mg), None when no infusion was planned."""
+        return None if self.infusion is None else self.infusion.delivered_mg
+
+    @property
+    def observation_min(self) -> float | None:
+        """Return minutes spent in observation (to discharge, the session's end, or now), None if never observed."""
+        span = next((p for p in self.phases if p.phase == "observation"), None)
+        if span is None:
+            return None
+        return max(0.0, ((self.at if span.end_utc is None else span.end_utc) - span.start_utc) / 60.0)
+
+    def seconds_spo2_below(self, threshold: float) -> float | None:
+        """Return seconds of valid primary SpO2 below threshold (%), None without SpO2."""
+        return None if self.spo2 is None else self.spo2.seconds_below(threshold)
+
+    def alarm_counts(self) -> dict[str, int]:
+        """Return how many alarms there were: total, by highest priority, and technical vs physiological."""
+        return alarm_counts(self.alarms)
+
+    # --- output ----------------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the summary as JSON-ready values (the `summary --format json` contract; null when absent)."""
+        m, inf = self.meta, self.infusion
+        out: dict[str, Any] = {
+            "session_id": m.id, "session_ref": m.ref, "session_uid": m.uid, "patient_id": m.patient_id,
+            "state": m.state, "end_reason": m.end_reason, "tz": m.tz,
+            "started_utc": _iso(m.started_utc), "ended_utc": _iso(m.ended_utc), "figures_until_utc": _iso(self.at),
+            "duration_s": _round(m.duration_s),
+            "weight_kg": m.weight_kg, "dose_mg_per_kg": m.dose_mg_per_kg, "planned_min": m.infusion_min,
+            "planned_mg": _round(self.planned_mg, 3), "delivered_mg": _round(self.delivered_mg, 3),
+            "infusion": None if inf is None else {
+                "state": inf.state, "start_utc": _iso(inf.start_utc), "end_utc": _iso(inf.end_utc),
+                "running_s": _round(inf.running_s), "paused_s": _round(sum(p.duration_s(self.at) for p in inf.pauses)),
+                "pauses": [{"start_utc": _iso(p.start_utc), "end_utc": _iso(p.end_utc),
+                            "duration_s": _round(p.duration_s(self.at)), "reason": p.reason, "user": p.user}
+                           for p in inf.pauses],
+                "rate_changes": [{"t_utc": _iso(e.t), "rate_ml_per_h": e.rate_ml_per_h, "reason": e.reason,
+                                  "user": e.user} for e in inf.rate_changes],
+                "stop_reason": inf.stop_reason or None, "confirmed_by": inf.confirmed_by or None},
+            "baseline_sbp": self.baseline.get("sbp"), "baseline_dbp": self.baseline.get("dbp"),
+            "baseline_pulse": self.baseline.get("pulse_rate"), "baseline_spo2": self.baseline.get("spo2"),
+        }
+        for name, reading in (("sbp", self.peak_sbp), ("dbp", self.peak_dbp)):
+            out[f"peak_{name}"] = None if reading is None else reading.value
+            out[f"peak_{name}_utc"] = None if reading is None else _iso(reading.t)
+        out["nibp_readings"], out["nibp_failed"] = self.nibp_readings, self.nibp_failed
+        pulse_high = self.pulse.high if self.pulse else None
+        pulse_low = self.pulse.low if self.pulse else None
+        spo2_low = self.spo2.low if self.spo2 else None
+        out.update({
+            "peak_pulse": _value(pulse_high), "peak_pulse_utc": _when(pulse_high),
+            "min_pulse": _value(pulse_low), "min_pulse_utc": _when(pulse_low),
+            "pulse_source": self.pulse.source if self.pulse else None,
+            "min_spo2": _value(spo2_low), "min_spo2_utc": _when(spo2_low),
+            "spo2_source": self.spo2.source if self.spo2 else None,
+            "seconds_spo2_valid": _round(self.spo2.covered_s) if self.spo2 else None,
+        })
+        for threshold in SPO2_THRESHOLDS:
+            out[f"seconds_spo2_below_{threshold}"] = _round(self.seconds_spo2_below(threshold))
+        out["sources"] = [{"source": f.source, "parameter": f.parameter, "min": _value(f.low), "min_utc": _when(f.low),
+                           "max": _value(f.high), "max_utc": _when(f.high), "seconds_valid": _round(f.covered_s),
+                           **{f"seconds_below_{_num(thr)}": _round(s) for thr, s in f.below_s}}
+                          for f in self.figures]
+        out["alarms"] = self.alarm_counts()
+        out["events"] = len(self.markers)
+        out["event_corrections"] = self.marker_corrections
+        out["event_list"] = [{"t_utc": _iso(r.t), "code": r.code, "label": r.label, "note": r.note, "user": r.user,
+                              "revision": r.revision, "reason": r.reason or None} for r in self.markers]
+        out["scales"] = [{"t_utc": _iso(s.entry.t), "scale": s.entry.scale, "total": s.entry.total,
+                          "max_total": s.entry.max_total, "time_points": list(s.entry.time_points), "user": s.user,
+                          "entered_utc": _iso(s.entered_utc), "reason": s.entry.reason or None}
+                         for s in self.scales]
+        out["phases"] = [{"phase": p.phase, "start_utc": _iso(p.start_utc), "end_utc": _iso(p.end_utc)}
+                         for p in self.phases]
+        out["observation_min"] = _round(self.observation_min, 1)
+        out["aldrete"] = self.aldrete
+        d = self.discharge
+        out["discharge"] = None if d is None else {
+            "t_utc": _iso(d.t), "aldrete": d.aldrete.total, "ready": d.ready, "closed": d.closed,
+            "checked_by": d.checked_by, "responsible_adult": d.responsible_adult, "unmet": list(d.unmet),
+            "override_reason": d.override_reason or None}
+        if self.unreadable:
+            out["unreadable_records"] = list(self.unreadable)
+        out["notice"] = NOTICE
+        return out
+
+    def text(self) -> str:
+        """Return the summary for people, times in the session's own time zone."""
+        m, inf, tz = self.meta, self.infusion, zone(self.meta.tz)
+
+        def at(t: float | None) -> str:
+            return "-" if t is None else datetime.fromtimestamp(t, tz).strftime("%H:%M:%S")
+
+        started = datetime.fromtimestamp(m.started_utc, tz).strftime("%Y-%m-%d %H:%M")
+        lines = [f"Session {m.ref}  patient {m.patient_id or '-'}  {m.state}" +
+                 (f" ({m.end_reason})" if m.state == "interrupted" and m.end_reason else ""),
+                 f"  {started} {m.tz} to {at(m.ended_utc) if m.ended_utc else 'now (running)'}"
+                 + (f", {hms(m.duration_s)}" if m.duration_s is not None else "")]
+        if inf is None:
+            lines.append("Infusion   none planned")
+        else:
+            lines.append(f"Infusion   planned {_mg(self.planned_mg)}, delivered {_mg(inf.delivered_mg)}; "
+                         f"{inf.state.replace('_', ' ')}")
+            if inf.start_utc is not None:
+                lines.append(f"           start {at(inf.start_utc)}, end {at(inf.end_utc)}, "
+                             f"running {hms(inf.running_s)}"
+                             + (f", stopped early: {inf.stop_reason}" if inf.stop_reason else ""))
+            for p in inf.pauses:
+                lines.append(f"           pause {at(p.start_utc)} for {hms(p.duration_s(self.at))}"
+                             + (f": {p.reason}" if p.reason else "") + (f" ({p.user})" if p.user else ""))
+            for e in inf.rate_changes:
+                lines.append(f"           rate {e.rate_ml_per_h:g} mL/h at {at(e.t)}: {e.reason} ({e.user})")
+        base = self.baseline
+        bp_base = f"{_n(base.get('sbp'))}/{_n(base.get('dbp'))}" if "sbp" in base or "dbp" in base else "-"
+        peak = "-"
+        if self.peak_sbp is not None:
+            rise = f", {self.peak_sbp.value - base['sbp']:+.0f}" if "sbp" in base else ""
+            peak = f"SBP {_n(self.peak_sbp.value)} at {at(self.peak_sbp.t)}{rise}"
+        if self.peak_dbp is not None:
+            peak += f"; DBP {_n(self.peak_dbp.value)} at {at(self.peak_dbp.t)}"
+        lines.append(f"BP         baseline {bp_base}, peak {peak} ({self.nibp_readings} readings"
+                     + (f", {self.nibp_failed} failed" if self.nibp_failed else "") + ")")
+        if self.pulse is not None:
+            lines.append(f"Pulse      baseline {_n(base.get('pulse_rate'))}, peak {_reading(self.pulse.high, at)}, "
+                         f"lowest {_reading(self.pulse.low, at)} ({self.pulse.source})")
+        else:
+            lines.append("Pulse      no valid values")
+        if self.spo2 is not None:
+            below = ", ".join(f"below {t} %: {hms(self.seconds_spo2_below(t) or 0)}" for t in SPO2_THRESHOLDS)
+            lines.append(f"SpO2       lowest {_reading(self.spo2.low, at, '%')}; {below} "
+                         f"(of {hms(self.spo2.covered_s)} valid, {self.spo2.source})")
+        else:
+            lines.append("SpO2       no valid values")
+        c = self.alarm_counts()
+        lines.append(f"Alarms     {c['total']}: {c['high']} high, {c['medium']} medium, {c['low']} low "
+                     f"({c['technical']} technical)")
+        lines.append(f"Events     {len(self.markers)}" + (f" ({self.marker_corrections} corrections)"
+                                                           if self.marker_corrections else ""))
+        for r in self.markers:
+            lines.append(f"           {at(r.t)} {r.label}" + (f": {r.note}" if r.note else "") + f" ({r.user})"
+                         + (f" [revision {r.revision}: {r.reason}]" if r.revision > 1 else ""))
+        lines.append(f"Scales     {len(self.scales)}")
+        for s in self.scales:
+            e = s.entry
+            total = f"{e.total}/{e.max_total}" if e.max_total else f"{e.total}"
+            late = f" [entered {at(s.entered_utc)}: {e.reason}]" if e.reason else ""
+            lines.append(f"           {at(e.t)} {SCALE_NAMES.get(e.scale, e.scale)} {total}"
+                         + (f" ({', '.join(e.time_points)})" if e.time_points else "") + f" by {s.user or '?'}{late}")
+        obs = self.observation_min
+        lines.append("Observation " + ("-" if obs is None else f"{obs:.0f} min"))
+        d = self.discharge
+        if d is not None:
+            verdict = "ready" if d.ready else ("override: " + d.override_reason if d.override_reason else "not ready")
+            lines.append(f"Discharge  Aldrete {d.aldrete.total} at {at(d.t)} by {d.checked_by}, {verdict}")
+        else:
+            lines.append("Discharge  " + (f"Aldrete {self.aldrete}" if self.aldrete is not None else "not assessed"))
+        for problem in self.unreadable:
+            lines.append(f"Unreadable record: {problem}")
+        lines.append(NOTICE)
+        return "\n".join(lines)
+
+
+def summarize(source: SessionSource, meta: SessionMeta, now: float | None = None,
+              vitals: bool = True, series: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] | None = None,
+              record: SessionRecord | None = None) -> SessionSummary:
+    """Compute the review summary of a session; now (UTC epoch s) ends the figures of a running session.
+
+    vitals False leaves the stored numerics unread (no SpO2 or pulse figures), for callers that need only
+    the plan, dose, BP, scales and events and must be quick (the BP forecast before an infusion). series
+    (valid_series of at least SUMMARY_PARAMS) and record may be passed in by a reader that has them.
+    """
+    record = source.record(meta) if record is None else record
+    end = meta.ended_utc if meta.ended_utc is not None else (time.time() if now is None else now)
+    if series is None:
+        series = valid_series(source, meta, SUMMARY_PARAMS) if vitals else {}
+    series = {key: value for key, value in series.items() if key[1] in SUMMARY_PARAMS}
+    order = source_order(record, [src for src, _ in series])
+    figures = tuple(_figures(src, param, *series[(src, param)], end)
+                    for param in SUMMARY_PARAMS for src in order if (src, param) in series)
+    readings = [n for n in record.nibp if not n.error and n.sbp is not None and n.dbp is not None]
+    revisions = [rev for _, rev in record.entries(MarkerRevision)]
+    discharges = record.entries(Discharge)
+    scales = tuple(sorted((ScaleLine(s, e.user, e.t) for e, s in record.entries(ScaleEntry)),
+                          key=lambda line: line.entry.t))
+    discharge = discharges[-1][1] if discharges else None
+    aldretes = [line.entry.total for line in scales if line.entry.scale == "aldrete"]
+    return SessionSummary(
+        meta=meta, at=end, planned_mg=_planned_mg(meta), infusion=infusion_of(record, end),
+        baseline=_baseline(record),
+        peak_sbp=_peak(readings, "sbp"), peak_dbp=_peak(readings, "dbp"),
+        nibp_readings=len(readings), nibp_failed=len(record.nibp) - len(readings),
+        spo2=_primary(figures, "spo2"), pulse=_primary(figures, "pulse_rate"), figures=figures,
+        alarms=tuple(alarm_lives(record.alarms, end)), markers=current_markers(revisions),
+        marker_corrections=sum(1 for r in revisions if r.revision > 1), scales=scales,
+        phases=phases_of(record),
+        discharge=discharge,
+        aldrete=discharge.aldrete.total if discharge is not None else (aldretes[-1] if aldretes else None),
+        unreadable=record.unreadable)
+
+
+# --- pieces ---------------------------------------------------------------------------------
+
+
+def alarm_counts(alarms: Iterable[AlarmLife]) -> dict[str, int]:
+    """Count alarms: total, by highest priority, and technical vs physiological."""
+    counts = {"total": 0, "high": 0, "medium": 0, "low": 0, "technical": 0, "physiological": 0}
+    for a in alarms:
+        counts["total"] += 1
+        if a.priority is not None:
+            counts[a.priority.label] += 1
+        counts["technical" if a.technical else "physiological"] += 1
+    return counts
+
+
+def source_order(record: SessionRecord, present: Iterable[str]) -> list[str]:
+    """Return sources in device order, then those without a device row in the order their values first came."""
+    present = list(dict.fromkeys(present))
+    order = [d.source for d in record.devices]
+    return [*dict.fromkeys(s for s in order if s in present), *(s for s in present if s not in order)]
+
+
+def _figures(source: str, param: str, t: np.ndarray, v: np.ndarray, end: float) -> ParamFigures:
+    """Work out one series' extremes, valid time and (for SpO2) time below each threshold."""
+    held = np.clip(np.diff(t, append=max(end, float(t[-1]))), 0.0, HOLD_S)
+    ok = ~np.isnan(v)
+    low = high = None
+    if ok.any():
+        i, j = int(np.nanargmin(v)), int(np.nanargmax(v))  # the first time the extreme was reached
+        low, high = Reading(float(v[i]), float(t[i]), source), Reading(float(v[j]), float(t[j]), source)
+    below = tuple((float(thr), float(held[ok & (v < thr)].sum())) for thr in SPO2_THRESHOLDS) if param == "spo2" else ()
+    return ParamFigures(source, param, low, high, float(held[ok].sum()), below)
+
+
+def _primary(figures: tuple[ParamFigures, ...], param: str) -> ParamFigures | None:
+    """Return the figures of the first source (device order) with a valid value of param."""
+    return next((f for f in figures if f.parameter == param and f.low is not None), None)
+
+
+def _peak(readings: list, name: str) -> Reading | None:
+    best = None
+    for r in readings:
+        value = getattr(r, name)
+        if best is None or value > best.value:
+            best = Reading(float(value), r.t, r.source)
+    return best
+
+
+def _planned_mg(meta: SessionMeta) -> float | None:
+    """Return weight x dose (mg), exact for the decimals typed; None without a plan or with a broken one."""
+    try:
+        return float(exact(meta.weight_kg) * exact(meta.dose_mg_per_kg))  # type: ignore[arg-type]
+    except DoseError:
+        return None
+
+
+def _concentration(meta: SessionMeta) -> float | None:
+    """Return the bag's concentration (mg/mL), None without a plan."""
+    planned = _planned_mg(meta)
+    bag = meta.bag_ml or DosePlan.bag_volume_ml
+    return None if planned is None or not bag > 0 else planned / bag
+
+
+def infusion_of(record: SessionRecord, end: float) -> InfusionSummary | None:
+    """Follow the infusion events: state, start and end, running and paused segments, delivered dose.
+
+    None when the session planned no infusion. end (UTC epoch s) closes what still runs.
+    """
+    meta = record.meta
+    events = sorted((ev for _, ev in record.entries(InfusionEvent)), key=lambda ev: ev.t)
+    if not events and _planned_mg(meta) is None:
+        return None
+    state, start, stop = "not_started", None, None
+    segments: list[InfusionSegment] = []
+    rates: list[InfusionEvent] = []
+    stop_reason = confirmed_by = ""
+
+    def close(t: float) -> None:
+        if segments and segments[-1].end_utc is None:
+            segments[-1] = replace(segments[-1], end_utc=t)
+
+    for ev in events:
+        if ev.kind == "started" and state == "not_started":
+            state, start = "running", ev.t
+            segments.append(InfusionSegment("running", ev.t, None, ev.rate_ml_per_h))
+        elif ev.kind == "paused" and state == "running":
+            close(ev.t)
+            state = "paused"
+            segments.append(InfusionSegment("paused", ev.t, None, ev.rate_ml_per_h, ev.reason, ev.user))
+        elif ev.kind == "resumed" and state == "paused":
+            close(ev.t)
+            state = "running"
+            segments.append(InfusionSegment("running", ev.t, None, ev.rate_ml_per_h))
+        elif ev.kind == "rate_changed":
+            rates.append(ev)
+            if state == "running":
+                close(ev.t)
+                segments.append(InfusionSegment("running", ev.t, None, ev.rate_ml_per_h))
+        elif ev.kind in ("stopped", "completed", "planned_end_reached") and state in ("running", "paused"):
+            close(ev.t)
+            state, stop = ("stopped" if ev.kind == "stopped" else "completed"), ev.t
+            stop_reason = ev.reason if ev.kind == "stopped" else ""
+            confirmed_by = ev.user if ev.kind == "completed" else ""
+        elif ev.kind == "completed":  # the nurse confirmed the planned end the engine reached by itself
+            confirmed_by = ev.user
+    delivered = events[-1].delivered_mg if events else 0.0
+    if state == "running":  # still running at the end of the record: carry on at the last rate
+        conc = _concentration(meta)
+        if conc is not None:
+            delivered += events[-1].rate_ml_per_h * conc * max(0.0, end - events[-1].t) / 3600.0
+        planned = _planned_mg(meta)
+        delivered = min(delivered, planned) if planned is not None else delivered
+    running = sum(seg.duration_s(end) for seg in segments if seg.state == "running")
+    return InfusionSummary(state, start, stop, running, delivered, tuple(segments), tuple(rates), stop_reason,
+                           confirmed_by)
+
+
+def _baseline(record: SessionRecord) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for _, b in record.entries(Baseline):
+        out.update({k: float(v) for k in ("sbp", "dbp", "spo2", "pulse_rate") if (v := getattr(b, k)) is not None})
+    return out
+
+
+def phases_of(record: SessionRecord) -> tuple[PhaseSpan, ...]:
+    """Return the phases in order: pre-infusion from the session start, then each recorded phase change."""
+    changes = [(e.t, p.phase) for e, p in record.entries(PhaseChange)]
+    starts = [(record.meta.started_utc, "pre_infusion"), *changes]
+    spans = []
+    for k, (t, phase) in enumerate(starts):
+        nxt = starts[k + 1][0] if k + 1 < len(starts) else (None if phase == "closed" else record.meta.ended_utc)
+        spans.append(PhaseSpan(phase, t, nxt))
+    return tuple(spans)
+
+
+def _iso(t: float | None) -> str | None:
+    return None if t is None else iso_utc(t)
+
+
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def _value(r: Reading | None) -> float | None:
+    return None if r is None else r.value
+
+
+def _when(r: Reading | None) -> str | None:
+    return None if r is None else iso_utc(r.t)
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def _n(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
+def _mg(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} mg"
+
+
+def _reading(r: Reading | None, at, unit: str = "") -> str:
+    return "-" if r is None else f"{r.value:.0f}{(' ' + unit) if unit else ''} at {at(r.t)}"

@@ -1,0 +1,164 @@
+"""Every technical alarm the app raises names an action the screen allows, and that action ends it.
+
+The keys are found in the code (every raise_technical(...) and SessionAction("raise", ...)), so a new
+alarm without a listed way to clear it fails here.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import time
+from pathlib import Path
+
+import pytest
+
+from monitor.core import MonitorCore, SessionInfo
+from monitor.display import APP_ALARMS
+from monitor.outcomes import entered
+from monitor.scales import Aldrete
+from monitor.session import OBSERVATION_DONE_KEY, OUTCOME_FLAG_KEY, OVERDUE_KEY, PAUSE_REMINDER_KEY
+from monitor.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _module_name(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts)
+
+
+def _key(node: ast.expr, module: str) -> str:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name):
+        return getattr(importlib.import_module(module), node.id)
+    raise AssertionError(f"{module}: an alarm key that is not a constant: {ast.dump(node)}")
+
+
+def raised_keys() -> dict[str, str]:
+    """Return every key the app raises a technical alarm with -> the module raising it."""
+    found = {}
+    for path in [*ROOT.joinpath("monitor").rglob("*.py"), *ROOT.joinpath("ui").rglob("*.py")]:
+        module = _module_name(path)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name == "raise_technical":
+                first = node.args[0]
+                if isinstance(first, ast.Name) and first.id == "key" or isinstance(first, ast.Attribute) \
+                        and first.attr == "key":
+                    continue  # the engine's and SessionAction's own pass-throughs of a key raised elsewhere
+                found[_key(first, module)] = module
+            elif name == "SessionAction" and isinstance(node.args[0], ast.Constant) and node.args[0].value == "raise":
+                found[_key(node.args[1], module)] = module
+    return found
+
+
+def test_every_alarm_the_app_raises_is_listed_with_its_action():
+    keys = raised_keys()
+    assert {"infusion_end", OVERDUE_KEY, OUTCOME_FLAG_KEY, "audio", "recording"} <= set(keys)
+    assert set(keys) == set(APP_ALARMS), "list the action that ends each alarm in monitor.display.APP_ALARMS"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 100.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def session(tmp_path):
+    clock = Clock()
+    core = MonitorCore(Store(tmp_path / "s.db"), [], clock=clock)
+    core.start(SessionInfo(patient_id="P1", weight_kg=70, dose_mg_per_kg=0.5, infusion_min=40), operator="AB")
+    yield core, clock
+    core.stop()
+
+
+def active(core: MonitorCore, key: str) -> bool:
+    return any(a.condition == key for a in core.alarm_view().active)
+
+
+def wait(predicate, what: str) -> None:
+    deadline = time.monotonic() + 5
+    while not predicate():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def advance(clock: Clock, core: MonitorCore, seconds: float, key: str) -> None:
+    clock.t += seconds
+    wait(lambda: active(core, key), f"{key} was not raised")
+
+
+def test_planned_end_is_ended_by_complete(session):
+    core, clock = session
+    core.infusion_action("start", user="AB")
+    advance(clock, core, 41 * 60, "infusion_end")
+    assert core.view().infusion.actions["complete"]  # the alarm asks for Complete: the screen allows it
+    core.infusion_action("complete", user="AB")
+    assert not active(core, "infusion_end")
+
+
+def test_a_long_pause_reminder_is_ended_by_resume(session):
+    core, clock = session
+    core.infusion_action("start", user="AB")
+    core.infusion_action("pause", user="AB", reason="nausea")
+    advance(clock, core, core.clinical.config.pause_reminder_min * 60, PAUSE_REMINDER_KEY)
+    assert core.view().infusion.actions["resume"]
+    core.infusion_action("resume", user="AB")
+    clock.t += 1
+    wait(lambda: not active(core, PAUSE_REMINDER_KEY), "the reminder stayed after resume")
+
+
+def test_overdue_bp_is_ended_by_a_bp(session):
+    core, clock = session
+    core.infusion_action("start", user="AB")  # a baseline is never overdue; the first BP of the infusion can be
+    clock.t += 1
+    wait(lambda: core.clinical.phase.value == "infusion", "infusion phase")
+    nibp = core.clinical.config.nibp
+    advance(clock, core, (nibp.infusion_interval_min + nibp.overdue_alarm_min + 1) * 60, OVERDUE_KEY)
+    core.enter_bp(124, 80, user="AB")
+    clock.t += 1
+    wait(lambda: not active(core, OVERDUE_KEY), "the overdue alarm stayed after a BP")
+
+
+def test_observation_done_is_ended_by_the_discharge_assessment(session):
+    core, clock = session
+    core.infusion_action("start", user="AB")
+    clock.t += 1
+    wait(lambda: core.clinical.phase.value == "infusion", "infusion phase")
+    core.infusion_action("stop", user="AB", reason="patient asked")
+    clock.t += 1
+    wait(lambda: core.clinical.phase.value == "observation", "observation phase")
+    advance(clock, core, core.clinical.config.observation_min * 60 + 1, OBSERVATION_DONE_KEY)
+    assert core.view().clinical.discharge_allowed
+    core.clinical.discharge(Aldrete(2, 2, 1, 120, 124, 97, False), vitals_near_baseline=True, responsible_adult="",
+                            checked_by="AB", checklist={})  # recorded although not met: the assessment was done
+    clock.t += 1
+    wait(lambda: not active(core, OBSERVATION_DONE_KEY), "the reminder stayed after the assessment")
+
+
+def test_the_item_9_flag_is_ended_by_a_clinicians_review(session):
+    core, clock = session
+    score = entered("phq9", [1, 1, 1, 1, 1, 1, 1, 1, 1], user="AB", mode="nurse", cutoffs={"pcl5": 33}, t=time.time())
+    core.clinical.record_outcome(score)
+    advance(clock, core, 1, OUTCOME_FLAG_KEY)
+    assert core.view().clinical.flags[0][0] == score.id
+    core.clinical.review_outcome_flag(score.id, "Dr Lee", "passive thoughts, no plan")
+    clock.t += 1
+    wait(lambda: not active(core, OUTCOME_FLAG_KEY), "the flag alarm stayed after the review")
+
+
+def test_alarms_no_command_can_end_say_what_to_do_and_recording_ends_by_itself(session):
+    core, _ = session
+    for key, (action, how) in APP_ALARMS.items():
+        if how in ("restart", "condition"):
+            assert action
+    core._recording_failed("disk full")
+    assert active(core, "recording")
+    core._recording_failed(None)
+    assert not active(core, "recording")

@@ -1,0 +1,220 @@
+"""The course of a patient: per-infusion figures, which questionnaire counts for which infusion, PHQ-9 response
+and remission, item-9 flags with their reviews, the BP forecast, and the `course` command."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from course_sessions import DAY, T0, Visit, gad7, make_course, phq9
+from monitor import cli
+from monitor.alarms.model import Priority
+from monitor.clinical_config import load_clinical_config
+from monitor.course import CourseError, build_course, next_infusion_forecast
+from monitor.forecast import EarlierInfusion, forecast_peak_sbp
+from monitor.outcomes import OutcomeReview
+from monitor.session_record import SqliteSessions
+from monitor.store import Store
+
+PRIOR = load_clinical_config().bp_forecast
+
+#: A course with every kind of row: a flagged first PHQ-9 reviewed at once, a stopped infusion, a remission that
+#: does not last, and a fifth session open with its infusion not started yet.
+VISITS = [
+    Visit(0, outcomes=(("phq9", phq9(22, 1), 2), ("gad7", gad7(15), 3)), reviews=((0, "Dr Lee", 5),),
+          markers=("antiemetic", "antiemetic", "nausea"), alarms=(Priority.MEDIUM, Priority.HIGH), cadss=(8, 12),
+          moaas=(5, 3)),
+    Visit(2, sbps=(135.0, 160.0, 150.0), outcomes=(("phq9", phq9(16), 2), ("gad7", gad7(12), 3))),
+    Visit(5, baseline_sbp=132.0, outcomes=(("phq9", phq9(11), 2),), infusion="stopped",
+          markers=("antihypertensive",)),
+    Visit(7, outcomes=(("phq9", phq9(4), 2),), spo2_low=91.0, markers=("benzodiazepine",)),
+    Visit(9, baseline_sbp=124.0, outcomes=(("phq9", phq9(6, 1), 2),), infusion="not_started", open_session=True),
+]
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("course") / "s.db"
+    make_course(path, VISITS)
+    return path
+
+
+@pytest.fixture(scope="module")
+def course(db):
+    return build_course(SqliteSessions(db), "P-1")
+
+
+def test_each_infusion_shows_its_own_figures(course):
+    rows = course.rows
+    assert [r.number for r in rows] == [1, 2, 3, 4, 5]
+    assert [r.delivered_mg for r in rows[:4]] == [35.0, 35.0, 17.5, 35.0]
+    assert [r.started for r in rows] == [True, True, True, True, False]
+    assert [r.dose_mg_per_kg for r in rows] == [0.5] * 5
+    assert [(r.baseline_sbp, r.peak_sbp, r.sbp_rise) for r in rows[:3]] == [(128, 150, 22), (128, 160, 32),
+                                                                            (132, 150, 18)]
+    assert [r.min_spo2 for r in rows[:4]] == [95, 95, 95, 91]
+    assert rows[0].max_cadss.total == 12 and rows[0].max_cadss.max_total == 24 and rows[0].min_moaas.total == 3
+    assert rows[0].events == {"antiemetic": 2, "antihypertensive": 0, "benzodiazepine": 0}
+    assert rows[2].events["antihypertensive"] == 1 and rows[3].events["benzodiazepine"] == 1
+    alarms = rows[0].summary.alarm_counts()
+    assert (alarms["high"], alarms["medium"], alarms["low"]) == (1, 1, 0)
+
+
+def test_response_and_remission_are_read_against_the_first_phq9(course):
+    totals = [r.outcome("phq9").total for r in course.rows]
+    assert totals == [22, 16, 11, 4, 6]
+    assert [r.phq9.response for r in course.rows] == [False, False, True, True, True]
+    assert [r.phq9.remission for r in course.rows] == [False, False, False, True, False]
+    assert course.first_met("response").number == 3 and course.first_met("remission").number == 4
+    assert course.phq9_response is True and course.phq9_remission is False  # the latest total: 6
+    assert "response yes (first met at infusion 3" in course.phq9_words()
+    assert "remission no (first met at infusion 4" in course.phq9_words()
+
+
+def test_with_a_single_phq9_response_and_remission_are_unknown(tmp_path):
+    make_course(tmp_path / "s.db", [Visit(0, outcomes=(("phq9", phq9(3), 2),)), Visit(3)])
+    c = build_course(SqliteSessions(tmp_path / "s.db"), "P-1")
+    assert c.phq9_response is None and c.phq9_remission is None
+    data = c.to_json()
+    assert data["phq9_response"] is None and data["phq9_remission"] is None
+    assert "response and remission need a second" in c.phq9_words()
+
+
+def test_a_questionnaire_counts_for_the_infusion_it_was_entered_before_or_during(tmp_path):
+    visits = [
+        # two PHQ-9 before the first infusion: the later counts; one during it; one after it (minute 100)
+        Visit(0, outcomes=(("phq9", phq9(20), -60), ("phq9", phq9(18), 5), ("gad7", gad7(9), 30),
+                           ("phq9", phq9(8), 100))),
+        Visit(2),  # nothing entered in this session: the entry after infusion 1 counts here
+        Visit(4, outcomes=(("phq9", phq9(12), 2), ("phq9", phq9(3), 120))),  # the last one is after the course
+    ]
+    make_course(tmp_path / "s.db", visits)
+    c = build_course(SqliteSessions(tmp_path / "s.db"), "P-1")
+    first, second, third = c.rows
+    assert [(s.instrument, s.total) for s in first.outcomes] == [("phq9", 18), ("gad7", 9)]
+    assert len(first.entries) == 3
+    assert [(s.instrument, s.total) for s in second.outcomes] == [("phq9", 8)]
+    assert [s.total for s in third.outcomes] == [12]
+    assert [s.total for s in c.later] == [3]
+    assert c.to_json()["later_outcomes"][0]["total"] == 3
+
+
+def test_every_flag_is_listed_with_its_reviews_wherever_they_were_entered(db, course):
+    assert len(course.flags) == 2
+    first, last = course.flags
+    assert first.session.id == 1 and [r.reviewer for r in first.flag.reviews] == ["Dr Lee"]
+    assert last.session.id == 5 and not last.flag.reviewed
+    assert "NOT REVIEWED" in course.text()
+    # a review entered later, in another session, is shown with the flag it reviews
+    store = Store(db)
+    store.append_journal(4, OutcomeReview(last.flag.score.id, "Dr Ng", "seen; continue", T0 + 9 * DAY + 900),
+                         "Dr Ng", T0 + 9 * DAY + 900)
+    store.close()
+    again = build_course(SqliteSessions(db), "P-1")
+    assert [r.reviewer for r in again.flags[1].flag.reviews] == ["Dr Ng"]
+    flags = again.to_json()["flags"]
+    assert [f["reviewed"] for f in flags] == [True, True] and flags[1]["session_id"] == 5
+
+
+def test_each_infusion_has_the_forecast_of_its_earlier_ones_and_the_course_forecasts_the_one_about_to_start(course):
+    earlier = [EarlierInfusion(0.5, 128, 150), EarlierInfusion(0.5, 128, 160), EarlierInfusion(0.25, 132, 150),
+               EarlierInfusion(0.5, 128, 150)]
+    for k, row in enumerate(course.rows):
+        expected = forecast_peak_sbp(earlier[:k], 0.5, row.baseline_sbp, PRIOR)
+        assert row.forecast.expected_peak == pytest.approx(expected.expected_peak)
+        assert row.forecast.n_used == k
+    assert course.rows[0].forecast.text.startswith("no earlier infusions: population figure +16 mmHg")
+    assert course.forecast == course.rows[4].forecast  # the open session's infusion has not started
+    assert course.forecast_for == "for session 5 (infusion not started yet)"
+    assert "0.25-0.5 mg/kg" in course.forecast.text  # the stopped infusion counts at what was delivered
+    assert [r.forecast_held() for r in course.rows] == [True, True, True, True, None]
+
+
+def test_a_course_without_an_infusion_about_to_start_forecasts_the_next_one_at_the_last_dose_and_baseline(db):
+    sessions = SqliteSessions(db)
+    c = build_course(sessions, "P-1", until=sessions.resolve("4"))
+    assert len(c.rows) == 4
+    assert c.forecast_for == ("for the next infusion, at the last planned dose (0.5 mg/kg, session 4) and the last "
+                              "baseline SBP (128 mmHg, session 4)")
+    expected = forecast_peak_sbp([EarlierInfusion(0.5, 128, 150), EarlierInfusion(0.5, 128, 160),
+                                  EarlierInfusion(0.25, 132, 150), EarlierInfusion(0.5, 128, 150)], 0.5, 128, PRIOR)
+    assert c.forecast.expected_peak == pytest.approx(expected.expected_peak)
+    assert c.to_json()["forecast_peak_sbp"]["for"] == c.forecast_for
+
+
+def test_the_nurse_forecast_uses_the_ended_infusions_only_and_says_so_for_a_new_patient(db):
+    sessions = SqliteSessions(db)
+    f = next_infusion_forecast(sessions, "P-1", 0.5, 124.0, PRIOR)
+    assert f.n_used == 4 and f.expected_peak == pytest.approx(build_course(sessions, "P-1").forecast.expected_peak)
+    new = next_infusion_forecast(sessions, "P-NEW", 0.5, 130.0, PRIOR)
+    assert new.n_used == 0 and new.text.startswith("no earlier infusions")
+    assert "expected peak about 146 mmHg" in new.text
+    with pytest.raises(ValueError):
+        next_infusion_forecast(sessions, "P-1", 0.0, 124.0, PRIOR)
+
+
+def test_a_running_infusion_is_not_an_earlier_one(tmp_path):
+    make_course(tmp_path / "s.db", [Visit(0), Visit(2, infusion="running", open_session=True)])
+    sessions = SqliteSessions(tmp_path / "s.db")
+    c = build_course(sessions, "P-1")
+    assert c.forecast.n_used == 1 and c.forecast_for.startswith("for the next infusion")
+    assert next_infusion_forecast(sessions, "P-1", 0.5, 120.0, PRIOR).n_used == 1
+
+
+def test_an_unknown_patient_is_a_course_error(db):
+    with pytest.raises(CourseError, match="no sessions of patient 'P-404'"):
+        build_course(SqliteSessions(db), "P-404")
+
+
+def test_course_command_json_has_the_contract_keys(db, capsys):
+    assert cli.main(["course", "--db", str(db), "--patient", "P-1", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["patient_id"] == "P-1"
+    assert isinstance(data["phq9_response"], bool) and isinstance(data["phq9_remission"], bool)
+    starts = [s["started_utc"] for s in data["sessions"]]
+    assert starts == sorted(starts) and len(starts) == 5
+    first = data["sessions"][0]
+    for key in ("session_id", "started_utc", "dose_mg_per_kg", "delivered_mg", "baseline_sbp", "peak_sbp",
+                "min_spo2", "max_cadss", "outcomes"):
+        assert key in first, key
+    assert first["outcomes"]["phq9"] == {"total": 22, "flag": True, "band": "severe",
+                                         "t_utc": "2023-11-15T09:02:00.000Z"}
+    assert first["outcomes"]["gad7"]["total"] == 15 and first["outcomes"]["gad7"]["flag"] is False
+    assert data["sessions"][4]["delivered_mg"] is not None and data["sessions"][4]["infusion_state"] == "not_started"
+    f = data["forecast_peak_sbp"]
+    assert f["low"] < f["expected"] < f["high"] and f["earlier_infusions_used"] == 4
+
+
+def test_course_command_text_and_errors(db, capsys):
+    assert cli.main(["course", "--db", str(db), "--patient", "P-1"]) == 0
+    out = capsys.readouterr().out
+    assert "Course of patient P-1 (Grace Hopper): 5 sessions, 2023-11-15 to 2023-11-24" in out
+    assert " 3  2023-11-20" in out and "17.5 mg" in out and "not started" in out and "22 severe FLAG item 9" in out
+    assert "BP forecast for session 5 (infusion not started yet): expected peak about" in out
+    assert "not a certified medical device" in out
+    assert cli.main(["course", "--db", str(db), "--patient", "P-404"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == ["infusion-monitor: error: there are no sessions of patient 'P-404' in this "
+                                        "database"]
+
+
+def test_course_window_without_a_window_opener_says_where_to_run_it(db, capsys):
+    assert cli.main(["course", "--db", str(db), "--patient", "P-1", "--window"]) == 2
+    assert "opens the window" in capsys.readouterr().err
+
+
+def test_a_lower_line_is_labelled_below_its_point_where_another_is_higher(course):
+    from monitor.course import course_charts
+
+    outcome = course_charts(course)[0]
+    phq, gad = outcome.series
+    assert [outcome.label_below(gad, i) for i in range(2)] == [True, True]  # GAD-7 15, 12 under PHQ-9 22, 16
+    assert [outcome.label_below(phq, i) for i in range(5)] == [False] * 5
+
+
+def test_a_peak_outside_its_forecast_range_is_said_so(tmp_path):
+    make_course(tmp_path / "s.db", [Visit(0), Visit(2, sbps=(150.0, 200.0))])
+    c = build_course(SqliteSessions(tmp_path / "s.db"), "P-1")
+    assert [r.forecast_held() for r in c.rows] == [True, False]
+    assert c.to_json()["sessions"][1]["forecast_held"] is False

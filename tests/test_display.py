@@ -1,0 +1,286 @@
+"""Display rules (monitor/display.py) without Qt: what each field of the screen says in each situation."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from devices.values import Condition, NibpResult, StatusChange, WaveSegment, sample
+from monitor.alarms import AlarmEngine, Priority, load_profile
+from monitor.clinical_config import load_clinical_config
+from monitor.display import (APP_ALARMS, AUDIO_KEY, CoreState, DeviceState, age_text, clock_text, compose,
+                             limit_lines)
+from monitor.dosing import DosePlan
+from monitor.infusion import InfusionEngine
+from monitor.live import LiveState
+from monitor.schedule import BpSchedule
+
+CONFIG = load_clinical_config()
+WALL = 1_700_000_000.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+class Rig:
+    """Live state and alarm engine on one fake clock, fed the same items the core would feed them."""
+
+    def __init__(self) -> None:
+        self.clock = Clock()
+        self.live = LiveState(("pulseox", "nibp"), clock=self.clock)
+        self.engine = AlarmEngine(load_profile("ketamine"), clock=self.clock, wallclock=self.wall)
+        self.bp = BpSchedule(CONFIG.nibp, self.clock)
+
+    def wall(self) -> float:
+        return WALL + self.clock.t
+
+    def feed(self, *items) -> None:
+        for item in items:
+            self.live.update(item)
+            self.engine.on_item(item)
+
+    def value(self, param, value, source="pulseox", flags=frozenset()):
+        self.feed(sample(self.wall(), source, param, value, flags))
+
+    def run(self, seconds, **values) -> None:
+        """Advance the clock second by second, feeding the given values each second."""
+        for _ in range(int(seconds)):
+            self.clock.t += 1
+            for param, v in values.items():
+                self.value(param, v)
+            self.engine.tick()
+
+    def view(self, **kw):
+        return compose(CoreState(
+            snap=self.live.snapshot(trends=kw.get("with_trends", False)), now_mono=self.clock.t, now_wall=self.wall(),
+            alarms=self.engine.active(), limits={p: self.engine.limits(p) for p in ("spo2", "pulse_rate", "sbp",
+                                                                                    "dbp")},
+            audible=self.engine.audible_priority(), pause_remaining_s=self.engine.audio_pause_remaining(),
+            advice=self.engine.advice(), bp_age_state=self.bp.bp_display_state, **kw))
+
+
+@pytest.fixture
+def rig():
+    return Rig()
+
+
+# --- tiles ---------------------------------------------------------------------------------------------------
+
+def test_tiles_wait_then_show_live_values_with_both_tiers_of_limits(rig):
+    view = rig.view()
+    assert [t.param for t in view.tiles] == ["spo2", "pulse_rate"]
+    assert (view.tile("spo2").value, view.tile("spo2").note) == ("---", "waiting for data")
+    rig.value("spo2", 97.0)
+    spo2 = rig.view().tile("spo2")
+    assert (spo2.value, spo2.look, spo2.alarm) == ("97", "live", None)
+    assert spo2.limits == ("▼ 94 !!  90 !!!",)
+    assert rig.view().tile("pulse_rate").limits == ("▲ 110 !!  130 !!!", "▼ 50 !!  40 !!!")
+
+
+def test_a_tile_shows_the_blocking_condition_in_the_engines_order_not_arrival_order(rig):
+    rig.value("spo2", 97.0)
+    rig.feed(StatusChange(rig.wall(), "pulseox", Condition.SEARCHING, True),
+             StatusChange(rig.wall(), "pulseox", Condition.PROBE_OFF, True, "finger out"))
+    spo2 = rig.view().tile("spo2")
+    assert (spo2.value, spo2.note, spo2.look) == ("---", "Probe off", "blocked")
+    assert rig.engine.blocking_condition("pulseox") is Condition.PROBE_OFF  # the same rule as the engine's
+
+
+def test_a_value_that_stops_greys_with_its_age_and_a_questionable_one_is_dimmed_and_marked(rig):
+    rig.value("spo2", 96.0)
+    rig.clock.t += 11
+    spo2 = rig.view().tile("spo2")
+    assert (spo2.value, spo2.look, spo2.note) == ("96", "stale", "last value, 11 s ago")
+    rig.value("spo2", 95.0, flags=frozenset({"artifact"}))
+    spo2 = rig.view().tile("spo2")
+    assert (spo2.value, spo2.look, spo2.note) == ("95?", "questionable", "questionable (motion)")
+    assert "signal poor" in spo2.extra
+
+
+def test_perfusion_index_and_signal_quality_show_where_the_device_gives_them(rig):
+    rig.value("spo2", 97.0)
+    assert rig.view().tile("spo2").extra == ""  # this oximeter says nothing about its signal
+    rig.value("perfusion_index", 2.43)
+    assert rig.view().tile("spo2").extra == "PI 2.4 %   signal good"
+    rig.value("spo2", 96.0, flags=frozenset({"low_perfusion"}))
+    assert rig.view().tile("spo2").extra == "PI 2.4 %   signal weak"
+
+
+def test_new_parameters_get_a_tile_when_a_device_gives_them_and_two_devices_are_named(rig):
+    rig.value("spo2", 97.0)
+    rig.value("spo2", 94.0, source="pulseox-2")
+    rig.value("heart_rate", 71.0, source="monitor")
+    view = rig.view()
+    assert [t.param for t in view.tiles] == ["spo2", "pulse_rate", "heart_rate"]
+    spo2 = view.tile("spo2")
+    assert spo2.source == "Pulse oximeter" and spo2.others == "Pulse oximeter 2: 94"
+
+
+# --- NIBP ----------------------------------------------------------------------------------------------------
+
+def nibp(rig, sbp, dbp=80.0, error="", source="nibp", flags=frozenset()):
+    rig.feed(NibpResult(rig.wall(), source, sbp, dbp, None if sbp is None else 95.0, 70.0, 1 if error else 0, error,
+                        flags))
+
+
+def test_cuff_pressure_is_labelled_apart_and_the_last_valid_bp_keeps_its_time(rig):
+    nibp(rig, 122.0, 78.0)
+    taken = clock_text(rig.wall())
+    rig.clock.t += 600
+    rig.value("cuff_pressure", 128.0, source="nibp")
+    bp = rig.view().nibp
+    assert (bp.value, bp.cuff, bp.look) == ("122/78", "Cuff 128 mmHg · measuring", "live")
+    assert bp.when == f"{taken} · 10 min ago"
+    rig.clock.t += 4
+    assert rig.view().nibp.cuff == ""  # the cuff deflated: no cuff line
+
+
+def test_a_failed_measurement_shows_its_reason_beside_the_last_valid_bp(rig):
+    nibp(rig, 122.0, 78.0)
+    rig.clock.t += 60
+    nibp(rig, None, None, error="motion")
+    bp = rig.view().nibp
+    assert bp.value == "122/78" and bp.failure.endswith("failed: motion")
+    rig.clock.t += 60
+    nibp(rig, 118.0, 76.0)
+    assert rig.view().nibp.failure == ""  # a newer valid reading: the failure is history
+
+
+def test_bp_greys_and_expires_by_the_clinical_config(rig):
+    nibp(rig, 122.0, 78.0)
+    rig.clock.t += CONFIG.nibp.stale_after_min * 60 + 1
+    assert rig.view().nibp.look == "stale" and rig.view().nibp.value == "122/78"
+    rig.clock.t += CONFIG.nibp.expired_after_min * 60
+    bp = rig.view().nibp
+    assert (bp.look, bp.value) == ("expired", "---/---") and "last 122/78" in bp.when and "take a new BP" in bp.when
+
+
+def test_a_typed_in_bp_is_marked_manual(rig):
+    nibp(rig, 131.0, 84.0, source="manual", flags=frozenset({"manual"}))
+    bp = rig.view().nibp
+    assert bp.manual and "entered by hand" in bp.when
+
+
+def test_nibp_limits_show_systolic_and_diastolic(rig):
+    assert rig.view().nibp.limits == ("SYS ▲ 160 !!  180 !!!    ▼ 90 !!  80 !!!", "DIA ▲ 100 !!  110 !!!")
+
+
+# --- pleth ---------------------------------------------------------------------------------------------------
+
+def test_the_pleth_blanks_within_a_second_of_the_last_wave_sample_and_while_the_probe_is_off(rig):
+    assert rig.view().pleth.blank
+    rig.feed(WaveSegment(rig.wall(), "pulseox", "pleth", (10.0, 20.0, 30.0), 60.0))
+    assert not rig.view().pleth.blank
+    rig.clock.t += 0.9
+    assert not rig.view().pleth.blank
+    rig.clock.t += 0.2
+    assert rig.view().pleth.blank and rig.view().pleth.message == "no signal"
+    rig.feed(WaveSegment(rig.wall(), "pulseox", "pleth", (10.0,), 60.0),
+             StatusChange(rig.wall(), "pulseox", Condition.PROBE_OFF, True))
+    assert rig.view().pleth.message == "no signal: probe off"
+
+
+# --- alarms --------------------------------------------------------------------------------------------------
+
+def test_a_latched_desaturation_says_nadir_high_limit_and_end_and_the_tile_turns_normal(rig):
+    rig.run(12, spo2=92.0)
+    rig.run(12, spo2=84.0)
+    view = rig.view()
+    assert view.physiological.lines[0].shown == "!!! SpO₂ 84 < 90" and view.tile("spo2").alarm is Priority.HIGH
+    rig.run(3, spo2=97.0)
+    ended = clock_text(rig.engine.active()[0].ended_t)
+    view = rig.view()
+    line = view.physiological.lines[0]
+    assert line.latched and line.text == f"SpO₂ nadir 84 < 90 · ended {ended}"
+    spo2 = view.tile("spo2")
+    assert spo2.alarm is None and spo2.value == "97"  # normal colours on a normal value
+    assert (spo2.ack_note, spo2.ack_worst) == (f"!!! ended {ended} · acknowledge", "nadir 84 < 90")
+    rig.engine.acknowledge("AB")
+    assert rig.view().physiological.lines == () and rig.view().tile("spo2").ack_note == ""
+
+
+def test_an_acknowledged_alarm_is_ticked_and_stops_the_field_flashing(rig):
+    rig.run(12, spo2=92.0)
+    assert rig.view().physiological.flashing
+    rig.engine.acknowledge("AB")
+    field = rig.view().physiological
+    assert field.lines[0].shown == "✓ !! SpO₂ 92 < 94" and not field.flashing
+
+
+def test_one_high_bp_gives_one_line_with_its_rise_and_advice_goes_to_the_infusion(rig):
+    rig.engine.set_baseline("sbp", 128.0)
+    nibp(rig, 185.0, 108.0)
+    view = rig.view(plan=DosePlan(70, 0.5, 40), infusion=InfusionEngine(DosePlan(70, 0.5, 40), clock=rig.clock).status())
+    texts = [line.shown for line in view.physiological.lines]
+    assert texts == ["!!! SBP 185 ≥ 180, +57 over baseline 128", "!!! DBP 108 > 100 (escalated)"]
+    assert view.infusion.advice == "Evaluate before starting: SBP 185 ≥ 180, DBP 108 ≥ 100"
+
+
+def test_technical_alarms_have_their_own_field_without_ports_and_say_why_a_bp_failed(rig):
+    rig.feed(StatusChange(rig.wall(), "pulseox", Condition.NO_DATA, True, "no data from /dev/pts/7 for 5 s"))
+    nibp(rig, None, None, error="motion")
+    view = rig.view()
+    assert [line.shown for line in view.technical.lines] == ["!! Pulse oximeter: no data",
+                                                            "! NIBP: BP measurement failed (motion)"]
+    assert view.physiological.lines == () and view.physiological.empty
+
+
+def test_the_audio_symbol_says_on_paused_and_off(rig):
+    assert rig.view().audio.state == "on"
+    rig.engine.pause_audio("AB")
+    assert rig.view().audio.state == "paused" and rig.view().audio.text == "paused 2:00"
+    rig.engine.raise_technical(AUDIO_KEY, Priority.MEDIUM, "No alarm sound: alarms are silent")
+    assert rig.view().audio.state == "off"
+
+
+# --- header, infusion, devices -------------------------------------------------------------------------------
+
+def test_header_names_patient_weight_user_and_time(rig):
+    header = rig.view(patient_id="P-12", patient_name="Ann", weight_kg=70.0, operator="AB").header
+    assert (header.patient, header.weight, header.user) == ("P-12 · Ann", "70 kg", "AB")
+    assert header.clock == clock_text(rig.wall())
+
+
+def test_a_paused_infusion_says_paused_rate_zero_and_how_long(rig):
+    engine = InfusionEngine(DosePlan(70, 0.5, 40), clock=rig.clock)
+    engine.start("AB")
+    rig.clock.t += 300
+    engine.pause("nausea", "AB")
+    rig.clock.t += 95
+    view = rig.view(plan=engine.plan, infusion=engine.status()).infusion
+    assert (view.state, view.role, view.reminder) == ("❚❚ PAUSED", "paused", "Paused for 1:35: resume at 150.0 mL/h")
+    assert view.rate == "Rate 0 mL/h (paused)" and "left when resumed" in view.remaining
+    assert view.actions["resume"] and not view.actions["pause"]
+
+
+def test_complete_is_allowed_when_the_planned_end_came_by_itself(rig):
+    engine = InfusionEngine(DosePlan(70, 0.5, 40), clock=rig.clock)
+    engine.start("AB")
+    rig.clock.t += 41 * 60
+    view = rig.view(plan=engine.plan, infusion=engine.status()).infusion
+    assert view.state == "✔ COMPLETED" and view.actions["complete"] and "press Complete" in view.reminder
+    engine.complete("AB")
+    assert not rig.view(plan=engine.plan, infusion=engine.status()).infusion.actions["complete"]
+
+
+def test_devices_in_nurses_words(rig):
+    view = rig.view(devices=[DeviceState("pulseox", "connected"), DeviceState("nibp", "reconnecting"),
+                             DeviceState("pulseox-2", "no data")])
+    assert [(d.text, d.ok) for d in view.devices] == [("Pulse oximeter ✓", True), ("NIBP: not connected", False),
+                                                      ("Pulse oximeter 2: no data", False)]
+
+
+def test_small_formats():
+    assert limit_lines(None) == ()
+    assert [age_text(s) for s in (5, 600, 3900)] == ["5 s ago", "10 min ago", "1 h 05 min ago"]
+    assert clock_text(time.mktime((2024, 1, 2, 9, 7, 0, 0, 0, -1))) == "09:07"
+
+
+def test_every_app_alarm_names_what_to_do():
+    assert all(action and how for action, how in APP_ALARMS.values())

@@ -1,0 +1,108 @@
+"""The PDF infusion record: opened with pypdf, its text extracted and compared with the session; A4 and Letter;
+reached from the command through ui.launcher; an empty session leaves no file."""
+
+from __future__ import annotations
+
+import os
+import stat
+import unicodedata
+
+import pytest
+
+from export_session import make_empty_session, make_session
+from monitor.export.content import bp_readings
+from monitor.session_record import SqliteSessions
+from ui import launcher
+
+pypdf = pytest.importorskip("pypdf")
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("pdf") / "s.db"
+    make_session(path, minutes=30)
+    return path
+
+
+def text_of(path) -> tuple[list[str], list[tuple[float, float]]]:
+    reader = pypdf.PdfReader(str(path))
+    return ([" ".join(unicodedata.normalize("NFKC", page.extract_text()).split()) for page in reader.pages],
+            [(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in reader.pages])
+
+
+@pytest.mark.parametrize("paper, size", [("a4", (595, 842)), ("letter", (612, 792))])
+def test_pdf_reads_back_with_the_sessions_record(db, tmp_path, qapp, capsys, paper, size):
+    out = tmp_path / f"{paper}.pdf"
+    code = launcher.main(["export", "--db", str(db), "--session", "latest", "--format", "pdf", "--paper", paper,
+                          "--clinic", "Riverside Clinic", "-o", str(out)])
+    assert code == 0, capsys.readouterr().err
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+    pages, sizes = text_of(out)
+    assert set(sizes) == {size}
+    for n, page in enumerate(pages, start=1):  # every page: running header and "page N of M"
+        assert f"page {n} of {len(pages)}" in page and "P-7" in page
+    text = "\n".join(pages)
+    for words in ("Riverside Clinic", "Ada Lovelace", "Not a certified medical device", "AB, CD, Dr Lee",
+                  "35.0 mg", "Peak BP", "88 % at", "Plan and dose arithmetic", "SpO2 and pulse", "Blood pressure",
+                  "nausea", "time corrected", "Vomiting (deleted)", "MOAA/S", "FLAG item 9 = 1",
+                  "reviewed by Dr Lee", "SpO2 88 < 90", "AB 23:21:45", "10/10", "spouse", "failed", "cuff leak"):
+        assert words in text, words
+    sessions = SqliteSessions(db)
+    for bp in bp_readings(sessions.record(sessions.resolve("latest"))):
+        assert f"{bp.sbp:g}/{bp.dbp:g}" in text
+
+
+def test_pdf_of_an_empty_session_is_one_line_and_no_file(tmp_path, qapp, capsys):
+    db = tmp_path / "s.db"
+    make_empty_session(db)
+    code = launcher.main(["export", "--db", str(db), "--session", "latest", "--format", "pdf", "-o",
+                          str(tmp_path / "x.pdf")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("infusion-monitor: error: ") and "is empty" in err
+    assert sorted(p.name for p in tmp_path.iterdir() if "x.pdf" in p.name) == []
+
+
+def test_pdf_progress_reaches_the_end(db, tmp_path, qapp):
+    from monitor.export.run import Options, export_session
+
+    calls = []
+    sessions = SqliteSessions(db)
+    export_session(sessions, sessions.resolve("latest"), "pdf", tmp_path / "p.pdf",
+                   Options(pdf=launcher.render_pdf), progress=lambda d, t: calls.append((d, t)))
+    assert calls and calls[-1][0] == calls[-1][1]
+
+
+def test_summary_figures_are_the_review_summarys(db):
+    from monitor.export.report import report_data
+    from monitor.summary import summarize
+
+    sessions = SqliteSessions(db)
+    meta = sessions.resolve("latest")
+    pairs = dict(report_data(sessions, meta).summary)
+    s = summarize(sessions, meta)
+    assert pairs["Dose planned / delivered"] == f"{s.planned_mg:.1f} mg / {s.delivered_mg:.1f} mg (73 %)"
+    assert pairs["Lowest SpO2 (pulseox)"].startswith("88 % at 23:21:20; time < 94 %: 0:01:00, < 90 %: 0:01:00")
+    assert pairs["Alarms"] == "2: 1 high, 1 medium, 0 low (1 technical)"
+    assert pairs["Peak BP"].startswith(f"systolic {s.peak_sbp.value:g} mmHg")
+    assert "no earlier infusions: population figure +16 mmHg" in pairs["BP forecast before it"]
+
+
+def test_the_course_page_lists_every_infusion_up_to_this_one_with_its_plots_and_flags(tmp_path, qapp):
+    from course_sessions import make_course
+    from test_course import VISITS
+
+    db = tmp_path / "c.db"
+    make_course(db, VISITS)
+    out = tmp_path / "c.pdf"
+    assert launcher.main(["export", "--db", str(db), "--session", "4", "--format", "pdf", "-o", str(out)]) == 0
+    pages, _ = text_of(out)
+    course = pages[-1]
+    for words in ("Course of treatment: 4 sessions of patient P-1 up to this one", "Outcome totals (total)",
+                  "SBP rise per infusion (mmHg)", "Dose per infusion (mg/kg)", "Dissociation per infusion (CADSS)",
+                  "PHQ-9 response \u2264 11", "2023-11-20", "0.5 / 17.5 mg", "PHQ-9 11 moderate response",
+                  "PHQ-9 4 minimal response remission", "4 (this)", "reviewed by Dr Lee",
+                  "BP forecast before this infusion: expected peak about",
+                  "BP forecast for the next infusion, at the last planned dose (0.5 mg/kg, session 4)"):
+        assert words in course, words
+    assert "2023-11-24" not in course  # a later session is not in this session's report
+    assert "actual peak 150 mmHg, within the range" in " ".join(pages)

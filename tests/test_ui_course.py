@@ -1,0 +1,147 @@
+"""The course view: read on its own thread, every infusion in the table, flags never hidden, the small plots;
+opened from the command; drawn on a real X server (a throwaway Xvfb) when one can be started."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QColor, QImage
+
+from course_sessions import make_course
+from monitor.alarms import Priority
+from monitor.session_record import SqliteSessions
+from test_course import VISITS
+from ui import launcher, theme
+from ui.course_view import CourseChartWidget, CourseView
+
+FLAG_BG = QColor(theme.ALARM_BG[Priority.MEDIUM])
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("course_ui") / "s.db"
+    make_course(path, VISITS)
+    return path
+
+
+def shown(qtbot, db, patient="P-1") -> CourseView:
+    view = CourseView(SqliteSessions(db), patient)
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.sigShown, timeout=20000):
+        pass
+    return view
+
+
+def test_the_view_reads_the_course_off_the_window_thread_and_shows_every_infusion(qtbot, db):
+    view = shown(qtbot, db)
+    assert view.title.text() == "Course of patient P-1 (Grace Hopper): 5 sessions, 2023-11-15 to 2023-11-24"
+    assert view.table.rowCount() == 5
+    assert [view.cell(r, "given") for r in range(5)] == ["35.0 mg", "35.0 mg", "17.5 mg", "35.0 mg", "not started"]
+    assert view.cell(0, "SBP mmHg\nbase/peak (rise)") == "128/150 (+22)"
+    assert view.cell(2, "SBP mmHg\nbase/peak (rise)") == "132/150 (+18)"
+    assert view.cell(0, "CADSS\nhigh") == "12/24" and view.cell(0, "MOAA/S\nlow") == "3"
+    assert view.cell(0, "anti-\nemetic") == "2" and view.cell(0, "alarms\nH/M/L") == "1/1/0"
+    assert view.cell(2, "PHQ-9") == "11 moderate response" and view.cell(3, "PHQ-9") == "4 minimal response remission"
+    assert view.cell(1, "GAD-7") == "12 moderate" and view.cell(2, "GAD-7") == "-"
+    f = view.course.rows[0].forecast
+    assert view.cell(0, "BP forecast\npeak (range)") == f"{f.expected_peak:.0f} ({f.peak_low:.0f}-{f.peak_high:.0f})"
+
+
+def test_flags_are_shown_with_their_reviews_and_an_unreviewed_one_in_the_alarm_colour(qtbot, db):
+    view = shown(qtbot, db)
+    flagged = view.table.item(4, [view.table.horizontalHeaderItem(c).text()
+                                  for c in range(view.table.columnCount())].index("PHQ-9"))
+    assert "FLAG item 9" in flagged.text() and flagged.background().color() == FLAG_BG
+    words = [view.words.itemAt(i).widget() for i in range(view.words.count())]
+    texts = [w.text() for w in words]
+    assert any("reviewed by Dr Lee" in t and "Session 1" in t for t in texts)
+    [unreviewed] = [w for w in words if "NOT REVIEWED" in w.text()]
+    assert unreviewed.property("role") == "flag" and "Session 5" in unreviewed.text()
+    assert any(t.startswith("BP forecast for session 5 (infusion not started yet): expected peak about")
+               for t in texts)
+    assert any("response yes (first met at infusion 3" in t for t in texts)
+
+
+def test_the_small_plots_are_the_courses(qtbot, db):
+    view = shown(qtbot, db)
+    charts = [view.plots.itemAt(i).widget() for i in range(view.plots.count())]
+    assert all(isinstance(c, CourseChartWidget) for c in charts)
+    assert [c.chart.title for c in charts] == ["Outcome totals", "SBP rise per infusion", "Dose per infusion",
+                                               "Dissociation per infusion"]
+    outcome = charts[0]
+    assert [line for _, line in outcome.chart.lines] == ["PHQ-9 response \u2264 11", "remission < 5"]
+    assert "PHQ-9" in outcome.getPlotItem().titleLabel.text and "remission &lt; 5" in outcome.getPlotItem() \
+        .titleLabel.text
+    rise = charts[1].chart
+    assert rise.series[0].values == (22.0, 32.0, 18.0, 22.0, None)  # no rise for the infusion not started
+
+
+def test_an_unknown_patient_says_so_in_the_view(qtbot, db):
+    view = CourseView(SqliteSessions(db), "P-404")
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.sigFailed, timeout=20000) as blocker:
+        pass
+    assert "no sessions of patient 'P-404'" in blocker.args[0]
+    assert "cannot be read" in view.title.text()
+
+
+def test_course_window_from_the_command(db, monkeypatch, capsys):
+    opened = []
+    monkeypatch.setattr("ui.course_view.run_course", lambda path, patient: opened.append((path, patient)) or 0)
+    assert launcher.main(["course", "--db", str(db), "--patient", "P-1", "--window"]) == 0
+    assert opened == [(db, "P-1")]
+    assert launcher.main(["course", "--db", str(db), "--patient", "P-404", "--window"]) == 2
+    assert capsys.readouterr().err.strip() == ("infusion-monitor: error: there are no sessions of patient 'P-404' in "
+                                               "this database")
+    assert opened == [(db, "P-1")]
+
+
+SHOT = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from monitor.session_record import SqliteSessions
+from ui.course_view import CourseWindow
+app = QApplication(sys.argv)
+window = CourseWindow(SqliteSessions(sys.argv[1]), "P-1")
+window.resize(1500, 950)
+window.show()
+window.view.sigShown.connect(lambda c: QTimer.singleShot(500, lambda: (window.grab().save(sys.argv[2]), app.quit())))
+QTimer.singleShot(30000, app.quit)
+app.exec()
+"""
+
+
+@pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed: no real X server to draw on")
+def test_the_course_window_draws_on_a_real_x_server(db, tmp_path, monkeypatch):
+    from ui.preflight import display_problem
+
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    if display_problem():
+        pytest.skip(display_problem())
+    read, write = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+                            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    try:
+        number = os.read(read, 16).decode().strip()
+        assert number, "Xvfb did not start"
+        env = {**os.environ, "DISPLAY": f":{number}", "QT_QPA_PLATFORM": "xcb"}
+        out = tmp_path / "course.png"
+        subprocess.run([sys.executable, "-c", SHOT, str(db), str(out)], env=env, timeout=60, check=True,
+                       cwd=Path(__file__).parent.parent)
+        image = QImage(str(out))
+        assert (image.width(), image.height()) == (1500, 950)
+        colours = {image.pixelColor(x, y).name() for x in range(0, 1500, 3) for y in range(0, 950, 3)}
+        assert FLAG_BG.name() in colours  # the unreviewed flag
+        assert "#e67e22" in colours and "#e74c3c" in colours  # PHQ-9 line, SBP rise bars
+    finally:
+        os.close(read)
+        xvfb.terminate()
+        xvfb.wait(10)

@@ -1,0 +1,326 @@
+"""The course view: one patient's infusions side by side, with small plots across the course.
+
+Shows what monitor.course builds, nothing computed here: a header, the PHQ-9 response and remission in
+words, every item-9 flag with its reviews (an unreviewed one in the medium-alarm colour), the BP forecast
+for the next infusion, a table with a row per infusion, and the course's small plots (pyqtgraph).
+
+Use: CourseView(source, patient_id) reads the course on its own thread (the window never waits) and shows
+it when read; give it a SessionSource no other thread is using (the review window's open_source() gives a
+fresh one). show_course(course) shows a course already read. `infusion-monitor course --window` opens it
+on its own through run_course.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QThread, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QGridLayout, QHeaderView, QLabel,
+                               QMainWindow, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from monitor.alarms import Priority
+from monitor.clinical_config import ConfigError
+from monitor.course import Course, CourseChart, CourseError, InfusionRow, build_course, course_charts, session_day
+from monitor.forecast import ForecastPrior
+from monitor.instruments import INSTRUMENTS
+from monitor.session_record import SessionSource, SqliteSessions
+from monitor.store import StoreError
+from ui import theme
+
+STYLE = (f"QWidget {{ background: {theme.PANEL}; color: {theme.TEXT}; }}"
+         "QTableWidget { background: #0b0d10; color: #f0f0f0; gridline-color: #333; font-size: 13px; }"
+         "QHeaderView::section { background: #2d333b; color: #f0f0f0; padding: 4px; border: 0; font-weight: bold;"
+         " font-size: 13px; }"
+         "QLabel[role='words'] { font-size: 15px; }"
+         f"QLabel[role='dim'] {{ font-size: 13px; color: {theme.DIM}; }}"
+         f"QLabel[role='flag'] {{ font-size: 15px; font-weight: bold; background: {theme.ALARM_BG[Priority.MEDIUM]};"
+         " color: #000000; padding: 4px; }"
+         "QLabel[role='reviewed'] { font-size: 14px; border: 1px solid #555; padding: 4px; }")
+#: Table columns before the questionnaires (one column each) and the forecast.
+COLUMNS = ("#", "date", "session", "dose\nmg/kg", "given", "SBP mmHg\nbase/peak (rise)", "SpO2\nlow", "CADSS\nhigh",
+           "MOAA/S\nlow", "anti-\nemetic", "antihyper-\ntensive", "benzo-\ndiazepine", "alarms\nH/M/L")
+#: Height of a table row (px).
+ROW_PX = 30
+#: Readers still running (a QThread must not be destroyed while it runs, even if its view is).
+_READING: set[QThread] = set()
+
+
+class _Reader(QThread):
+    """Reads a course off the window's thread; kept alive until it ends, whatever happens to the view."""
+
+    sigRead = Signal(object)  # Course
+    sigFailed = Signal(str)
+
+    def __init__(self, source: SessionSource, patient_id: str, prior: ForecastPrior | None) -> None:
+        super().__init__()
+        self.source, self.patient_id, self.prior = source, patient_id, prior
+
+    def run(self) -> None:
+        try:
+            self.sigRead.emit(build_course(self.source, self.patient_id, self.prior))
+        except (CourseError, ConfigError, StoreError) as exc:
+            self.sigFailed.emit(str(exc))
+
+
+def _label(text: str, role: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setProperty("role", role)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+class CourseView(QWidget):
+    """A patient's course: words, flags, forecast, a row per infusion and the small plots."""
+
+    sigShown = Signal(object)  # the Course, once shown
+    sigFailed = Signal(str)
+
+    def __init__(self, source: SessionSource | None, patient_id: str, parent: QWidget | None = None,
+                 prior: ForecastPrior | None = None) -> None:
+        super().__init__(parent)
+        self.patient_id = patient_id
+        self.course: Course | None = None
+        self.setStyleSheet(STYLE)
+        self.title = QLabel(f"Reading the course of patient {patient_id}…")
+        self.title.setFont(theme.font(20, bold=True))
+        self.notice = _label("Not a certified medical device: check figures against the clinical record. The BP "
+                             "forecast is advice; it changes no alarm limit.", "dim")
+        self.words = QVBoxLayout()
+        self.table = QTableWidget()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(ROW_PX)
+        self.plots = QGridLayout()
+        plots = QWidget()
+        plots.setLayout(self.plots)
+        self.split = split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(plots)
+        split.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addLayout(self.words)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.notice)
+        self._reader: _Reader | None = None
+        if source is not None:
+            self._reader = reader = _Reader(source, patient_id, prior)
+            reader.sigRead.connect(self.show_course)
+            reader.sigFailed.connect(self._failed)
+            _READING.add(reader)
+            reader.finished.connect(lambda: _READING.discard(reader))
+            reader.start()
+
+    def wait_read(self) -> None:
+        """Wait for the reading thread to end (before the view goes away)."""
+        if self._reader is not None:
+            self._reader.wait()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        self.wait_read()
+        super().closeEvent(event)
+
+    def _failed(self, message: str) -> None:
+        self.title.setText(f"The course of patient {self.patient_id} cannot be read: {message}")
+        self.sigFailed.emit(message)
+
+    # --- showing ----------------------------------------------------------------------------------
+
+    def show_course(self, course: Course) -> None:
+        """Show a course (read by this view or by the caller)."""
+        self.course = course
+        rows = course.rows
+        self.title.setText(f"Course of patient {course.patient_id}"
+                           + (f" ({course.patient_name})" if course.patient_name else "")
+                           + f": {len(rows)} session{'s' if len(rows) != 1 else ''}, {session_day(rows[0].meta)} "
+                             f"to {session_day(rows[-1].meta)}")
+        _clear(self.words)
+        self.words.addWidget(_label(course.phq9_words(), "words"))
+        for f in course.flags:
+            reviews = "; ".join(r.text for r in f.flag.reviews)
+            text = (f"{'' if f.flag.reviewed else '!! '}Session {f.session.ref}, {session_day(f.session)}: "
+                    f"{f.flag.score.flag_text}: " + (reviews or "NOT REVIEWED: a clinician must assess the patient"))
+            self.words.addWidget(_label(text, "reviewed" if f.flag.reviewed else "flag"))
+        if not course.flags:
+            self.words.addWidget(_label("PHQ-9 item 9: no flag in this course", "dim"))
+        self.words.addWidget(_label(course.forecast_words(), "words"))
+        self._fill_table(course)
+        _clear(self.plots)
+        charts = course_charts(course)
+        across = 2 if len(charts) == 4 else 3
+        for n, chart in enumerate(charts):
+            self.plots.addWidget(CourseChartWidget(chart), n // across, n % across)
+        self.sigShown.emit(course)
+
+    def _fill_table(self, course: Course) -> None:
+        codes = course.instruments()
+        heads = [*COLUMNS, *(INSTRUMENTS[c].name for c in codes), "BP forecast\npeak (range)"]
+        self.table.clear()
+        self.table.setColumnCount(len(heads))
+        self.table.setHorizontalHeaderLabels(heads)
+        self.table.setRowCount(len(course.rows))
+        for r, row in enumerate(course.rows):
+            for c, (text, flagged) in enumerate(_cells(row, codes)):
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                if flagged:
+                    item.setBackground(QColor(theme.ALARM_BG[Priority.MEDIUM]))
+                    item.setForeground(QColor("#000000"))
+                self.table.setItem(r, c, item)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        # as tall as its rows (up to 10, then it scrolls): the plots get the rest
+        self.table.setFixedHeight(min(10, len(course.rows)) * ROW_PX + self.table.horizontalHeader().sizeHint()
+                                  .height() + self.table.horizontalScrollBar().sizeHint().height()
+                                  + 2 * self.table.frameWidth() + 2)
+
+    def cell(self, row: int, column: str) -> str:
+        """Return the text shown in a row (0-based) under a column heading (for tests and screen readers)."""
+        heads = [self.table.horizontalHeaderItem(c).text() for c in range(self.table.columnCount())]
+        return self.table.item(row, heads.index(column)).text()
+
+
+def _num(value: float | None, digits: int = 0) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _cells(row: InfusionRow, codes: list[str]) -> list[tuple[str, bool]]:
+    """Return the row's cells (text, shown as a flag?) in the order of the table's columns."""
+    alarms = row.summary.alarm_counts()
+    cadss, moaas = row.max_cadss, row.min_moaas
+    cells: list[tuple[str, bool]] = [
+        (str(row.number), False), (session_day(row.meta), False), (row.meta.ref, False),
+        (_num(row.dose_mg_per_kg, 2), False),
+        (f"{row.delivered_mg:.1f} mg" if row.started and row.delivered_mg is not None else "not started", False),
+        (f"{_num(row.baseline_sbp)}/{_num(row.peak_sbp)}"
+         + ("" if row.sbp_rise is None or not row.started else f" ({row.sbp_rise:+.0f})"), False),
+        (_num(row.min_spo2), False),
+        ("-" if cadss is None else f"{cadss.total}" + (f"/{cadss.max_total}" if cadss.max_total else ""), False),
+        ("-" if moaas is None else str(moaas.total), False),
+        *((str(n), False) for n in row.events.values()),
+        (f"{alarms['high']}/{alarms['medium']}/{alarms['low']}", alarms["high"] > 0)]
+    cells += [(row.outcome_text(code), bool(row.outcome(code) and row.outcome(code).flag)) for code in codes]
+    f = row.forecast
+    if f is None or f.expected_peak is None:
+        cells.append(("-", False))
+    else:
+        cells.append((f"{f.expected_peak:.0f} ({f.peak_low:.0f}-{f.peak_high:.0f})"
+                      + (" OUTSIDE" if row.forecast_held() is False else ""), False))  # only the exception
+    return cells
+
+
+def _clear(layout) -> None:
+    while layout.count():
+        item = layout.takeAt(0)
+        if item.widget() is not None:
+            item.widget().deleteLater()
+
+
+class CourseChartWidget(pg.PlotWidget):
+    """One small plot across the course, as monitor.course.course_charts describes it.
+
+    What each colour and dashed line means is written in the title, not in a legend over the values.
+    """
+
+    DASHES = ((Qt.PenStyle.DashLine, "- - -"), (Qt.PenStyle.DotLine, "\u00b7\u00b7\u00b7"),
+              (Qt.PenStyle.DashDotLine, "-\u00b7-"))
+
+    def __init__(self, chart: CourseChart) -> None:
+        super().__init__(background=theme.BACKGROUND)
+        self.chart = chart
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(False, False)
+        self.hideButtons()
+        self.setMinimumHeight(200)
+        item = self.getPlotItem()
+        keys = " ".join(f"<span style='color:{s.color}'>\u25a0 {html.escape(s.label)}</span>" for s in chart.series)
+        lines = " ".join(f"<span style='color:{theme.DIM}'>{mark} {html.escape(label)}</span>"
+                         for (_, label), (_, mark) in zip(chart.lines, self._dashes(len(chart.lines))))
+        item.setTitle(f"<b>{html.escape(chart.title)}</b> ({html.escape(chart.unit)})<br>{keys}"
+                      + (f"<br>{lines}" if lines else ""), color=theme.TEXT, size="10pt")
+        title_px = 62 if lines else 44  # three or two lines of title
+        item.layout.setRowFixedHeight(0, title_px)
+        item.titleLabel.setMaximumHeight(title_px)
+        n = len(chart.labels)
+        every = max(1, math.ceil(n / 10))  # at most about 10 labels: they must not run into each other
+        bottom = item.getAxis("bottom")
+        bottom.setTicks([[(i, label) for i, label in enumerate(chart.labels) if i % every == 0], []])
+        bottom.setHeight(40)  # two lines: number and date
+        for axis in ("bottom", "left"):
+            item.getAxis(axis).setTextPen(theme.TEXT)
+        self.setXRange(-0.6, n - 0.4, padding=0)
+        self.setYRange(*chart.y_range, padding=0.12)  # room for the value written above the highest point
+        bars = [s for s in chart.series if s.style == "bars"]
+        width = 0.6 / max(1, len(bars))
+        for series in chart.series:
+            x = [i for i, v in enumerate(series.values) if v is not None]
+            y = [v for v in series.values if v is not None]
+            if series.style == "bars":
+                offset = (bars.index(series) - (len(bars) - 1) / 2) * width
+                self.addItem(pg.BarGraphItem(x=[i + offset for i in x], height=y, width=width, brush=series.color,
+                                             pen=None))
+                self._values(x, y, offset, series.color)
+                continue
+            shift = 0.4 if bars and series.low else 0.0  # a range goes beside the bar it is compared with
+            ranged = [(i, v, lo, hi) for i, (v, lo, hi) in enumerate(zip(series.values, series.low, series.high))
+                      if None not in (v, lo, hi)]
+            if ranged:
+                i, v, lo, hi = (np.array(a, dtype=float) for a in zip(*ranged))
+                self.addItem(pg.ErrorBarItem(x=i + shift, y=v, top=hi - v, bottom=v - lo, beam=0.12,
+                                             pen=pg.mkPen(series.color, width=2)))
+            values = [math.nan if v is None else v for v in series.values]
+            self.plot([i + shift for i in range(n)], values, connect="finite",
+                      pen=pg.mkPen(series.color, width=2) if series.style == "line" else None,
+                      symbol="o", symbolSize=8, symbolBrush=series.color, symbolPen=None)
+            if series.style == "line":
+                self._values(x, y, 0.0, series.color, [chart.label_below(series, i) for i in x])
+        for (value, _), (dash, _) in zip(chart.lines, self._dashes(len(chart.lines))):
+            self.addItem(pg.InfiniteLine(pos=value, angle=0, pen=pg.mkPen(theme.DIM, width=1, style=dash)))
+
+    def _dashes(self, n: int) -> list[tuple[Qt.PenStyle, str]]:
+        return [self.DASHES[k % len(self.DASHES)] for k in range(n)]
+
+    def _values(self, x: list[int], y: list[float], offset: float, color: str,
+                below: list[bool] | None = None) -> None:
+        """Write each value above its point or bar (below it where the chart says so)."""
+        for i, v, down in zip(x, y, below or [False] * len(x)):
+            text = pg.TextItem(f"{v:.3g}", color=color, anchor=(0.5, -0.1 if down else 1.1))
+            text.setPos(i + offset, v)
+            self.addItem(text)
+
+
+# --- on its own --------------------------------------------------------------------------------
+
+
+class CourseWindow(QMainWindow):
+    """The course view in a window of its own (`infusion-monitor course --window`)."""
+
+    def __init__(self, source: SessionSource, patient_id: str) -> None:
+        super().__init__()
+        self.setWindowTitle(f"Course of patient {patient_id} - infusion-monitor (not a certified medical device)")
+        self.setStyleSheet(f"QMainWindow {{ background: {theme.PANEL}; }}")
+        self.view = CourseView(source, patient_id)
+        self.setCentralWidget(self.view)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        self.view.wait_read()
+        super().closeEvent(event)
+
+
+def run_course(db: Path, patient_id: str) -> int:
+    """Open the course of a patient over a session database until the window is closed; return the exit code."""
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setApplicationName("infusion-monitor course")
+    window = CourseWindow(SqliteSessions(db), patient_id)
+    window.resize(1500, 950)
+    window.show()
+    return app.exec()
+

@@ -1,0 +1,132 @@
+"""The session browser: sessions by patient and date with their key figures; search by patient, filter by date.
+
+The list comes at once; each session's figures (dose, peak SBP, lowest SpO2,
+alarms) fill in as the worker computes them. Double-click or Enter opens one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from monitor.browse import SessionLine
+from monitor.session_record import SessionMeta
+from monitor.timefmt import hms, zone
+from ui import theme
+from ui.review.day_range import DayRange
+from ui.review.worker import SessionFilter
+
+COLUMNS = ("Patient", "Date", "Start", "Duration", "Delivered", "Peak SBP", "Lowest SpO₂", "Alarms H/M/L", "State",
+           "Session")
+STATE_COLOURS = {"running": "#4cff6a", "interrupted": "#f5c400", "discharged": "#3fd0ff", "closed": theme.TEXT}
+
+
+class SessionBrowser(QWidget):
+    """Lists sessions; emits sigFilter when the search changes and sigOpen(ref) to open one."""
+
+    sigFilter = Signal(object)  # SessionFilter
+    sigOpen = Signal(str)
+    sigRangeBurden = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search patient ID")
+        self.search.setClearButtonEnabled(True)
+        self.any_date = QCheckBox("any date")
+        self.any_date.setChecked(True)
+        self.days = DayRange()
+        self.days.setEnabled(False)
+        self.days.sigChanged.connect(self._changed)
+        self.any_date.toggled.connect(lambda on: (self.days.setEnabled(not on), self._changed()))
+        self.search.textChanged.connect(self._changed)
+        refresh = QPushButton("Refresh")
+        refresh.clicked.connect(self.ask)
+        burden = QPushButton("Alarm burden over dates…")
+        burden.clicked.connect(self.sigRangeBurden)
+        row = QHBoxLayout()
+        for widget in (self.search, QLabel("started"), self.any_date, self.days, refresh, burden):
+            row.addWidget(widget)
+        self.search.setMinimumWidth(220)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SingleSelection)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setFont(theme.font(15))
+        self.table.cellDoubleClicked.connect(lambda r, _c: self._open_row(r))
+        self.count = QLabel("")
+        self.count.setStyleSheet(f"color: {theme.DIM};")
+        box = QVBoxLayout(self)
+        box.addLayout(row)
+        box.addWidget(self.table, 1)
+        box.addWidget(self.count)
+        self.rows: dict[str, int] = {}
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(300)
+        self._debounce.timeout.connect(self.ask)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        if event.key() in (Qt.Key_Return, Qt.Key_Enter) and self.table.currentRow() >= 0:
+            self._open_row(self.table.currentRow())
+        else:
+            super().keyPressEvent(event)
+
+    def _changed(self, *_) -> None:
+        self._debounce.start()
+
+    def wanted(self) -> SessionFilter:
+        """Return the filter shown: patient fragment and, unless 'any date', whole local days."""
+        if self.any_date.isChecked():
+            return SessionFilter(self.search.text().strip())
+        return SessionFilter(self.search.text().strip(), *self.days.bounds())
+
+    def ask(self) -> None:
+        self.sigFilter.emit(self.wanted())
+
+    def show_sessions(self, metas: list[SessionMeta]) -> None:
+        """List sessions, newest first; their figures follow."""
+        self.table.setRowCount(len(metas))
+        self.rows = {}
+        for i, m in enumerate(metas):
+            tz = zone(m.tz)
+            start = datetime.fromtimestamp(m.started_utc, tz)
+            duration = hms(m.duration_s) if m.duration_s is not None else "running"
+            cells = (m.patient_id or "—", start.strftime("%Y-%m-%d"), start.strftime("%H:%M"), duration, "…", "…",
+                     "…", "…", m.state, m.ref)
+            for j, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.UserRole, m.ref)
+                if j == 8:
+                    item.setForeground(QBrush(QColor(STATE_COLOURS.get(m.state, theme.TEXT))))
+                self.table.setItem(i, j, item)
+            self.rows[m.ref] = i
+        self.count.setText(f"{len(metas)} session(s)" + ("" if metas else " — none match"))
+
+    def show_line(self, line: SessionLine) -> None:
+        """Fill in one session's figures."""
+        row = self.rows.get(line.meta.ref)
+        if row is None:
+            return
+        a = line.alarms
+        cells = {4: "—" if line.delivered_mg is None else f"{line.delivered_mg:.1f} mg",
+                 5: "—" if line.peak_sbp is None else f"{line.peak_sbp:.0f}",
+                 6: "—" if line.min_spo2 is None else f"{line.min_spo2:.0f} %",
+                 7: f"{a['high']}/{a['medium']}/{a['low']}"}
+        for j, text in cells.items():
+            self.table.item(row, j).setText(text)
+        if a["high"]:
+            self.table.item(row, 7).setForeground(QBrush(QColor(theme.ALARM_BG[max(theme.ALARM_BG)])))
+
+    def _open_row(self, row: int) -> None:
+        item = self.table.item(row, 0)
+        if item is not None:
+            self.sigOpen.emit(item.data(Qt.UserRole))

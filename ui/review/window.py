@@ -1,0 +1,309 @@
+"""The review station window: session browser, then a session's timeline with its summary, events and
+alarms, alarm burden and corrections; playback through the monitor screen; burden over a date range.
+
+Everything it shows is read by the review worker on its own thread; long
+loads show their progress in the status bar and the window never waits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QListWidget, QListWidgetItem,
+                               QMainWindow, QMessageBox, QProgressBar, QPushButton, QSplitter, QStackedWidget,
+                               QTabWidget, QVBoxLayout, QWidget)
+
+from monitor.burden import AlarmBurden
+from monitor.markers import MarkerRevision, current_markers
+from monitor.playback import SPEEDS, start_playback
+from monitor.session_record import SessionSource, SqliteSessions
+from monitor.summary import SessionSummary
+from monitor.timefmt import hms, zone
+from monitor.timeline import SessionTimeline
+from ui import theme
+from ui.review.browser import SessionBrowser
+from ui.review.burden_view import BurdenTable, RangeBurden
+from ui.review.corrections_view import AuditTrail, CorrectionDialog
+from ui.review.playback_window import PlaybackWindow
+from ui.review.summary_panel import SummaryPanel
+from ui.review.timeline_view import TimelineView
+from ui.review.worker import ReviewWorker, start_worker, stop_worker
+
+NOTICE = "Not a certified medical device: check figures against the clinical record."
+STYLE = (f"QMainWindow, QWidget {{ background: {theme.PANEL}; color: {theme.TEXT}; }}"
+         "QPushButton { background: #2d333b; color: #f0f0f0; border: 1px solid #555; border-radius: 4px;"
+         " padding: 5px 12px; } QPushButton:hover { background: #3b434d; }"
+         "QTableWidget, QListWidget { background: #0b0d10; color: #f0f0f0; gridline-color: #333; }"
+         "QHeaderView::section { background: #2d333b; color: #f0f0f0; padding: 4px; border: 0; font-weight: bold; }"
+         "QTabBar::tab { background: #2d333b; color: #f0f0f0; padding: 6px 14px; }"
+         "QTabBar::tab:selected { background: #3b434d; font-weight: bold; }"
+         "QLineEdit, QDateEdit, QComboBox, QSpinBox, QDateTimeEdit { background: #0b0d10; color: #f0f0f0;"
+         " border: 1px solid #555; padding: 3px; }")
+
+
+class SessionPage(QWidget):
+    """One session: header and controls, the timeline, and tabs beside it."""
+
+    sigBack = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.header = QLabel("")
+        self.header.setFont(theme.font(19, bold=True))
+        self.live = QLabel("")
+        self.live.setFont(theme.font(16, bold=True))
+        self.timeline = TimelineView()
+        self.buttons: dict[str, QPushButton] = {}
+        row = QHBoxLayout()
+        for key, text in (("back", "◀ Sessions"), ("whole", "Whole session [Home]"), ("in", "Zoom in [+]"),
+                          ("out", "Zoom out [−]"), ("play", "Play back from cursor…"), ("correct", "Correct…")):
+            button = QPushButton(text)
+            button.setFocusPolicy(Qt.NoFocus)
+            self.buttons[key] = button
+            row.addWidget(button)
+            if key == "back":
+                row.addWidget(self.header, 1)
+                row.addWidget(self.live)
+        self.buttons["back"].clicked.connect(self.sigBack)
+        self.buttons["whole"].clicked.connect(self.timeline.whole)
+        self.buttons["in"].clicked.connect(lambda: self.timeline.zoom(2.0))
+        self.buttons["out"].clicked.connect(lambda: self.timeline.zoom(0.5))
+        self.summary = SummaryPanel()
+        self.jumps = QListWidget()
+        self.jumps.setFont(theme.font(14))
+        self.jumps.itemClicked.connect(lambda item: self.timeline.jump_to(item.data(Qt.UserRole)))
+        self.jumps.itemActivated.connect(lambda item: self.timeline.jump_to(item.data(Qt.UserRole)))
+        self.burden = BurdenTable()
+        self.audit = AuditTrail()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.summary, "Summary")
+        self.tabs.addTab(self.jumps, "Events and alarms")
+        self.tabs.addTab(self.burden, "Alarm burden")
+        self.tabs.addTab(self.audit, "Corrections")
+        split = QSplitter(Qt.Horizontal)
+        split.addWidget(self.timeline)
+        split.addWidget(self.tabs)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setSizes([1000, 440])
+        box = QVBoxLayout(self)
+        box.setContentsMargins(4, 4, 4, 4)
+        box.addLayout(row)
+        box.addWidget(split, 1)
+
+    def show_session(self, timeline: SessionTimeline) -> None:
+        """Show the header, the jump list and the audit trail of a session read by the worker."""
+        m = timeline.meta
+        start = datetime.fromtimestamp(m.started_utc, zone(m.tz))
+        length = hms(m.duration_s) if m.duration_s is not None else "so far " + hms(timeline.end - m.started_utc)
+        self.header.setText(f"Session {m.ref} · patient {m.patient_id or '—'} · {start:%Y-%m-%d %H:%M} ({m.tz}) · "
+                            f"{length} · {m.state}")
+        if m.state == "running":
+            self.live.setText("● RECORDING — shown as it grows")
+            self.live.setStyleSheet("color: #4cff6a;")
+        else:
+            self.live.setText("")
+        self.buttons["correct"].setEnabled(m.state != "running")
+        self.buttons["correct"].setToolTip("a running session is corrected on its monitor" if m.state == "running"
+                                           else "edit, add or delete an event, or add a late scale")
+        tz = zone(m.tz)
+        lines = [(mk.t, mk.text, theme.INFUSION if mk.kind == "infusion" else theme.TEXT) for mk in timeline.marks()]
+        lines += [(a.raised_t, f"{theme.ALARM_MARK[a.priority]} {a.message} ({hms(a.present_s)}"
+                   + (", technical)" if a.technical else ")"), theme.ALARM_BG[a.priority])
+                  for a in timeline.alarms if a.priority is not None]
+        self.jumps.clear()
+        for t, text, colour in sorted(lines, key=lambda x: x[0]):
+            item = QListWidgetItem(f"{datetime.fromtimestamp(t, tz):%H:%M:%S}  {text}")
+            item.setData(Qt.UserRole, t)
+            item.setForeground(QColor(colour))
+            self.jumps.addItem(item)
+        self.audit.show_record(timeline.record)
+
+
+class ReviewWindow(QMainWindow):
+    """The review station over one session source; corrections go to store_path (None: read-only)."""
+
+    sigList = Signal(object)
+    sigOpen = Signal(str, int)
+    sigRangeBurden = Signal(object)
+    sigCorrect = Signal(object)
+
+    def __init__(self, open_source: Callable[[], SessionSource], store_path: str | None, title: str = "") -> None:
+        super().__init__()
+        self.open_source = open_source
+        self.setWindowTitle(f"infusion-monitor review — {title}" if title else "infusion-monitor review")
+        self.setStyleSheet(STYLE)
+        self.browser = SessionBrowser()
+        self.page = SessionPage()
+        self.range = RangeBurden()
+        back = QPushButton("◀ Sessions")
+        back.clicked.connect(lambda: self.stack.setCurrentWidget(self.browser))
+        range_page = QWidget()
+        box = QVBoxLayout(range_page)
+        box.addWidget(back, 0, Qt.AlignLeft)
+        box.addWidget(self.range, 1)
+        self.stack = QStackedWidget()
+        for widget in (self.browser, self.page, range_page):
+            self.stack.addWidget(widget)
+        self.setCentralWidget(self.stack)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setMaximumWidth(260)
+        self.progress.setVisible(False)
+        self.status = QLabel("")
+        notice = QLabel(NOTICE)
+        notice.setStyleSheet("color: #ffb347;")
+        self.statusBar().addWidget(self.status, 1)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(notice)
+        self.timeline_data: SessionTimeline | None = None
+        self.summary: SessionSummary | None = None
+        self.user = ""
+        self.playbacks: list[PlaybackWindow] = []
+        self._last_error = ""
+
+        self.worker = ReviewWorker(open_source, store_path)
+        self.browser.sigFilter.connect(self.sigList)
+        self.browser.sigOpen.connect(self.open_session)
+        self.browser.sigRangeBurden.connect(lambda: self.stack.setCurrentWidget(range_page))
+        self.range.sigAsk.connect(self.sigRangeBurden)
+        self.page.sigBack.connect(self.back_to_list)
+        self.page.timeline.sigRange.connect(self._want_traces)
+        self.page.buttons["play"].clicked.connect(self.play_back)
+        self.page.buttons["correct"].clicked.connect(lambda: self.correct())
+        self.sigList.connect(self.worker.list_sessions)
+        self.sigOpen.connect(self.worker.open_session)
+        self.sigRangeBurden.connect(self.worker.burden_range)
+        self.sigCorrect.connect(self.worker.correct)
+        self.worker.sigSessions.connect(self.browser.show_sessions)
+        self.worker.sigLine.connect(self.browser.show_line)
+        self.worker.sigOpened.connect(self._opened)
+        self.worker.sigTraces.connect(self._traces)
+        self.worker.sigSummary.connect(self._summarised)
+        self.worker.sigBurden.connect(self._burden)
+        self.worker.sigCorrected.connect(self._corrected)
+        self.worker.sigProgress.connect(self._progress)
+        self.worker.sigError.connect(self._error)
+        self.thread = start_worker(self.worker)
+        self.browser.ask()
+
+    @classmethod
+    def for_database(cls, db: str | Path) -> ReviewWindow:
+        """Return a review window over a chair's SQLite file (read-only; corrections appended to it)."""
+        return cls(lambda: SqliteSessions(db), str(db), str(db))
+
+    @classmethod
+    def for_central(cls, url: str) -> ReviewWindow:
+        """Return a review window over the clinic's central store (read-only: corrections are made on the chair)."""
+        from monitor.central.link import describe
+        from monitor.central.reader import CentralSessions
+
+        return cls(lambda: CentralSessions(url), None, f"central store {describe(url)}")
+
+    # --- navigation ------------------------------------------------------------------------------
+
+    def open_session(self, ref: str) -> None:
+        """Open a session: the whole timeline first, then its values and summary as they are read."""
+        self.stack.setCurrentWidget(self.page)
+        self.page.summary.setHtml("<p>Reading the session…</p>")
+        self.page.timeline.setFocus()
+        self.sigOpen.emit(ref, max(400, self.page.timeline.graphics.width() - 70))
+
+    def back_to_list(self) -> None:
+        self.stack.setCurrentWidget(self.browser)
+        self.browser.ask()
+
+    def _opened(self, timeline: SessionTimeline, traces) -> None:
+        self.timeline_data = timeline
+        self.page.show_session(timeline)
+        self.page.timeline.show_session(timeline, traces)
+
+    def _want_traces(self, t0: float, t1: float, pixels: int) -> None:
+        self.worker.want_traces(t0, t1, pixels)  # thread-safe; the worker reads only the latest wish
+
+    def _traces(self, window: tuple[float, float], traces) -> None:
+        self.page.timeline.show_traces(traces)
+
+    def _summarised(self, timeline: SessionTimeline, summary: SessionSummary) -> None:
+        self.summary = summary
+        self.page.summary.show_summary(summary)
+        self.page.timeline.readout_ready = True
+
+    def _burden(self, scope: str, burden: AlarmBurden) -> None:
+        (self.page.burden if scope == "session" else self.range.table).show_burden(burden)
+
+    def _progress(self, fraction: float, words: str) -> None:
+        self.progress.setVisible(bool(words) and fraction < 1.0)
+        self.progress.setValue(int(fraction * 1000))
+        self.status.setText(words)
+
+    def _error(self, message: str) -> None:
+        """Say what went wrong; the same problem again (a running session read every few seconds) only in the
+        status line."""
+        repeated = message == self._last_error
+        self._last_error = message
+        self.status.setText(message)
+        if not repeated:
+            QMessageBox.warning(self, "Review", message)
+
+    # --- playback and corrections -----------------------------------------------------------------
+
+    def play_back(self, speed: float | None = None) -> PlaybackWindow | None:
+        """Replay the open session through the monitor screen from the cursor (or the start), at a chosen speed."""
+        timeline = self.timeline_data
+        if timeline is None:
+            return None
+        if speed is None:
+            choices = [f"{s:g}x" for s in SPEEDS]
+            text, ok = QInputDialog.getItem(self, "Playback", "Speed (the session time runs this much faster):",
+                                            choices, 3, False)
+            if not ok:
+                return None
+            speed = SPEEDS[choices.index(text)]
+        cursor = self.page.timeline.cursors[0]
+        start = cursor.value() if cursor.isVisible() else timeline.start
+        start = min(max(start, timeline.start), timeline.end - 1.0)
+        try:
+            playback = start_playback(self.open_source(), timeline.meta, start_at=start, speed=speed)
+        except ValueError as exc:
+            QMessageBox.warning(self, "Playback", str(exc))
+            return None
+        window = PlaybackWindow(playback)
+        window.resize(1280, 800)
+        window.show()
+        self.playbacks.append(window)
+        return window
+
+    def correct(self, action: str = "edit", marker_id: str = "") -> CorrectionDialog | None:
+        """Ask for a correction of the open session and have the worker append it."""
+        timeline = self.timeline_data
+        if timeline is None:
+            return None
+        markers = current_markers(rev for _, rev in timeline.record.entries(MarkerRevision))
+        if not markers and action in ("edit", "delete"):
+            action = "add"
+        cursor = self.page.timeline.cursors[0]
+        at = cursor.value() if cursor.isVisible() else timeline.start
+        dialog = CorrectionDialog(timeline.record, markers, at, self.user, action, marker_id, self)
+        if dialog.exec():
+            self.user = dialog.user.text().strip()
+            self.status.setText("storing the correction…")
+            self.sigCorrect.emit(dialog.change())
+        return dialog
+
+    def _corrected(self, problem: str) -> None:
+        if problem:
+            QMessageBox.warning(self, "Correction not stored", problem)
+        else:
+            self.status.setText("correction stored; the session is read again")
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        for window in self.playbacks:
+            window.close()
+        stop_worker(self.worker, self.thread)
+        super().closeEvent(event)
+

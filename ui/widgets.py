@@ -1,0 +1,228 @@
+"""Small widgets the monitor screen is built from: fixed one-line fields that elide, the audio symbol.
+
+A field of the monitor never grows the window: long texts (port names, alarm
+texts) are cut with '…' inside a field of fixed height, and the full text is
+kept (full_text(), the tooltip) for the place a click opens (alarm history,
+devices panel).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QPointF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSizePolicy, QWidget
+
+from monitor.alarms import Priority
+from ui import theme
+
+
+class ElidedLabel(QLabel):
+    """A one-line label of fixed height that cuts its text with '…' to its width (property elides=true)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None, min_chars: int = 4) -> None:
+        super().__init__(parent)
+        self.setProperty("elides", True)
+        self._full = None
+        self._min_chars = min_chars
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt naming)
+        if text == self._full:
+            return
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        """Return the whole text, cut or not."""
+        return self._full or ""
+
+    def _elide(self) -> None:
+        width = max(0, self.contentsRect().width())
+        super().setText(self.fontMetrics().elidedText(self._full or "", Qt.ElideRight, width))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._elide()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.FontChange:
+            self.updateGeometry()
+            self._elide()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        m = self.contentsMargins()
+        fm = self.fontMetrics()
+        return QSize(fm.horizontalAdvance(self._full or "") + m.left() + m.right() + 2,
+                     fm.height() + m.top() + m.bottom())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        m = self.contentsMargins()
+        fm = self.fontMetrics()
+        return QSize(fm.averageCharWidth() * self._min_chars, fm.height() + m.top() + m.bottom())
+
+
+class _FitsText:
+    """Mixin for a QLabel or QPushButton: its font shrinks (down to MIN_PX) so its text always fits its width, and
+    grows back up to its base size (theme.set_font) times the window's font scale."""
+
+    MIN_PX = 11
+    PADDING = 0  # room the style takes beside the text (padding and border)
+
+    def _init_fit(self) -> None:
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+        self._fitting = False
+
+    def _fit(self) -> None:
+        if self._fitting or not self.text():
+            return
+        scale = float(self.window().property("font_scale") or 1.0)
+        px = int(float(self.property("base_px") or 16) * scale)
+        bold = bool(self.property("base_bold"))
+        lines, avail = self.text().split("\n"), self.width() - self.PADDING
+        while px > self.MIN_PX and max(QFontMetrics(theme.font(px, bold)).horizontalAdvance(x) for x in lines) > avail:
+            px -= 1
+        if self.font().pixelSize() != px:
+            self._fitting = True
+            self.setFont(theme.font(px, bold))
+            self._fitting = False
+
+    def setText(self, text: str) -> None:  # noqa: N802
+        if text != self.text():
+            super().setText(text)  # type: ignore[misc]
+            self._fit()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)  # type: ignore[misc]
+        self._fit()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)  # type: ignore[misc]
+        if event.type() == QEvent.FontChange:
+            self._fit()
+
+
+class FitLabel(_FitsText, QLabel):
+    """A label (the big numerals) that never clips its text: its font shrinks to fit instead."""
+
+    MIN_PX = 20
+    PADDING = 2
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self._init_fit()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        scale = float(self.window().property("font_scale") or 1.0)
+        fm = QFontMetrics(theme.font(float(self.property("base_px") or 16) * scale, bool(self.property("base_bold"))))
+        return QSize(fm.horizontalAdvance(self.text()), fm.height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(40, self.sizeHint().height())
+
+
+class FitButton(_FitsText, QPushButton):
+    """A push button that never clips its text: its font shrinks to fit, so it is never wider than asked."""
+
+    PADDING = 22  # the theme's left + right padding and border
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self._init_fit()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(40, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(60, super().sizeHint().height())
+
+
+def button(text: str, slot, px: int, height: int, fits: bool = False) -> QPushButton:
+    """Return a bold button of base font px (scaled with the window) and minimum height, calling slot on click."""
+    b = FitButton(text) if fits else QPushButton(text)
+    theme.set_font(b, px, bold=True)
+    b.setMinimumHeight(height)
+    b.clicked.connect(slot)
+    return b
+
+
+class ClickableFrame(QFrame):
+    """A frame that emits sigClicked when pressed (alarm fields open the history, limits open their dialog)."""
+
+    sigClicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setCursor(Qt.PointingHandCursor)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.LeftButton and self.rect().contains(event.position().toPoint()):
+            self.sigClicked.emit()
+        super().mouseReleaseEvent(event)
+
+
+class AudioIndicator(QWidget):
+    """The alarm-sound symbol, always visible: a speaker with waves (on), with a pause mark and the
+    countdown (paused), or struck through on red (no sound: alarms are silent)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state, self.text = "on", "sound on"
+        self.setSizePolicy(QSizePolicy.Minimum, QSizePolicy.Expanding)
+        self.setToolTip("Alarm sound: on, paused (with the time left) or off")
+
+    def show_state(self, state: str, text: str) -> None:
+        """Show "on", "paused" or "off" with its words."""
+        if (state, text) != (self.state, self.text):
+            self.state, self.text = state, text
+            self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(max(110, self.fontMetrics().horizontalAdvance("paused 0:00") + 16), 76)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(max(96, self.fontMetrics().horizontalAdvance("NO SOUND") + 16), 70)
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        off = self.state == "off"
+        p.fillRect(self.rect(), QColor(theme.ALARM_BG[Priority.HIGH] if off else theme.PANEL))
+        ink = QColor("#ffffff" if off or self.state == "paused" else theme.DIM)
+        text_h = self.fontMetrics().height() + 4
+        h = self.height() - text_h - 8
+        size = max(16.0, min(h, self.width() * 0.5))
+        x0, y0 = (self.width() - size * 1.3) / 2, 6 + (h - size) / 2
+        speaker = QPolygonF([QPointF(x0, y0 + size * 0.35), QPointF(x0 + size * 0.25, y0 + size * 0.35),
+                             QPointF(x0 + size * 0.55, y0 + size * 0.1), QPointF(x0 + size * 0.55, y0 + size * 0.9),
+                             QPointF(x0 + size * 0.25, y0 + size * 0.65), QPointF(x0, y0 + size * 0.65)])
+        p.setPen(Qt.NoPen)
+        p.setBrush(ink)
+        p.drawPolygon(speaker)
+        pen = QPen(ink, max(2.0, size * 0.08))
+        pen.setCapStyle(Qt.RoundCap)
+        p.setPen(pen)
+        p.setBrush(Qt.NoBrush)
+        right = x0 + size * 0.7
+        if self.state == "on":
+            for k in (1, 2):
+                r = size * 0.18 * k
+                path = QPainterPath()
+                path.arcMoveTo(right - r, y0 + size / 2 - r, 2 * r, 2 * r, -45)
+                path.arcTo(right - r, y0 + size / 2 - r, 2 * r, 2 * r, -45, 90)
+                p.drawPath(path)
+        elif self.state == "paused":
+            for dx in (0.12, 0.32):
+                p.drawLine(QPointF(right + size * dx, y0 + size * 0.25), QPointF(right + size * dx, y0 + size * 0.75))
+        else:
+            p.drawLine(QPointF(x0 - size * 0.05, y0), QPointF(right + size * 0.5, y0 + size))
+            p.drawLine(QPointF(right + size * 0.05, y0 + size * 0.3), QPointF(right + size * 0.45, y0 + size * 0.7))
+            p.drawLine(QPointF(right + size * 0.45, y0 + size * 0.3), QPointF(right + size * 0.05, y0 + size * 0.7))
+        p.setPen(ink)
+        f = self.font()
+        f.setBold(self.state != "on")
+        p.setFont(f)
+        p.drawText(self.rect().adjusted(2, 0, -2, -4), Qt.AlignHCenter | Qt.AlignBottom, self.text)
+        p.end()
