@@ -13,6 +13,7 @@ import time
 
 from devices.cms50dplus import Cms50dPlusParser, Cms50dPlusSimulator
 from devices.sim.physiology import Patient
+from devices.values import WaveSegment
 from monitor.core import MonitorCore
 from monitor.store import Store
 
@@ -51,7 +52,9 @@ def run() -> list[str]:
         core.stop()
     before, kept = rss_mb(), []  # the naive way, measured on one hour and scaled: every value kept
     for items in minutes_of_items(60):
-        kept.extend((i.t, i.param, i.value) for i in items)
+        for i in items:
+            values = i.values if isinstance(i, WaveSegment) else (getattr(i, "value", None),)
+            kept.extend((i.t, getattr(i, "param", ""), v) for v in values)
     naive = (rss_mb() - before) * HOURS
     return [f"long session memory ({HOURS:g} h simulated in {elapsed:.0f} s): {growth:.1f} MB growth after "
             f"30 min warm-up (baseline {naive:.0f} MB, ratio x{naive / max(growth, 0.1):.0f})"]

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter
-
-NAN = float("nan")
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import serial
 
 from devices.plausibility import gate
 from devices.values import Condition, DeviceItem, StatusChange, WaveSegment
+
+NAN = float("nan")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,23 @@ class SerialSettings:
         """Return the most bytes a second the line can carry (start, data, parity and stop bits)."""
         bits = 1 + self.bytesize + (self.parity != serial.PARITY_NONE) + self.stopbits
         return self.baudrate / bits
+
+
+@dataclass(frozen=True)
+class Encoder:
+    """Writes chosen values in a protocol's wire format, for the conformance suite's round trip.
+
+    ranges: parameter -> (lowest, highest, step) of the values the wire can
+    carry as numbers (the device's "no value" sentinels left out), in the
+    contract units of devices.values.UNITS; this includes values no patient
+    can have, which the parser's plausibility gate must catch.
+    encode(values) returns the bytes of one complete unit (frame, packet,
+    line, message) carrying every parameter of `ranges`, as the device sends
+    it to a parser that has just been created or reset.
+    """
+
+    ranges: Mapping[str, tuple[float, float, float]]
+    encode: Callable[[Mapping[str, float]], bytes]
 
 
 class ConditionTracker:
@@ -64,6 +82,30 @@ class ConditionTracker:
                 self.active[cond] = detail
                 changes.append(StatusChange(t, self.source, cond, True, detail))
         return changes
+
+
+class FrameLock:
+    """Trusts a stream without checksums only after `frames` whole frames in a row.
+
+    Random bytes (a wrong port, speed or protocol) now and then look like one
+    frame of such a protocol (a CMS50D+ frame every ~32 random bytes), but
+    almost never like several in a row with no stray byte between them (for
+    six CMS50D+ frames, about once in 10^9 bytes). A real device streams
+    frames back to back, so waiting for a few costs it a fraction of a second.
+    """
+
+    def __init__(self, frames: int) -> None:
+        self.frames = frames
+        self.run = 0
+
+    def frame(self) -> bool:
+        """Count a whole frame; tell whether its values can be trusted."""
+        self.run += 1
+        return self.run >= self.frames
+
+    def broken(self) -> None:
+        """Note a stray byte or a cut frame: the stream must prove itself again."""
+        self.run = 0
 
 
 class WaveBuffer:

@@ -2,25 +2,29 @@
 
 The first byte of a frame is the only one with bit 7 set, so the parser
 resynchronises on any byte with bit 7 = 1. There is no checksum: a frame cut
-short by a new sync byte is counted as a framing error and dropped.
+short by a new sync byte is counted as a framing error and dropped, and values
+are trusted only after LOCK_FRAMES frames in a row (random bytes form a frame
+every ~32 bytes, values included, that would otherwise be stored and alarmed).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import serial
 
-from devices.base import Parser, SerialSettings, WaveBuffer
+from devices.base import NAN, Encoder, FrameLock, Parser, SerialSettings, WaveBuffer
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
-from devices.values import Condition, DeviceItem, Param, sample
+from devices.values import Condition, DeviceItem, Param, Sample, sample
 
 SETTINGS = SerialSettings(baudrate=19200, parity=serial.PARITY_ODD)
 FRAME_RATE = 60.0
 SPO2_INVALID = 127
 PULSE_INVALID = 255
+LOCK_FRAMES = 6  # frames in a row before values are trusted (no checksum: see FrameLock)
 
 
 @dataclass(frozen=True)
@@ -63,50 +67,89 @@ def decode(raw: bytes) -> Frame:
     )
 
 
+_FRAME = re.compile(rb"[\x80-\xff][\x00-\x7f]{4}")  # a sync byte and four data bytes
+_PARTIAL = re.compile(rb"[\x80-\xff][\x00-\x7f]{0,3}\Z")  # the start of a frame at the end of the bytes
+_BLOCKING_BITS = ((0x10, 0, Condition.PROBE_OFF, "finger out"), (0x10, 2, Condition.SENSOR_FAULT, "probe error"),
+                  (0x20, 2, Condition.SEARCHING, "searching for pulse"))  # (bit, byte index, condition, words)
+
+
 class Cms50dPlusParser(Parser):
-    """Parser of the CMS50D+ live stream: pleth at 60 Hz, SpO2 and pulse rate in every frame."""
+    """Parser of the CMS50D+ live stream: pleth at 60 Hz, SpO2 and pulse rate in every frame.
+
+    Frames are found with a regular expression over the bytes (one read can
+    hold hours of a capture when a session is replayed); the bytes between
+    frames are counted as the byte-by-byte reading of DEVICES.md counts them.
+    """
 
     waveform_rate = FRAME_RATE
 
     def __init__(self, source: str = "pulseox") -> None:
         super().__init__(source)
-        self._buf = bytearray()
+        self._buf = b""  # the start of a frame cut by the end of the last read
+        self._lock = FrameLock(LOCK_FRAMES)
         self._pleth = WaveBuffer(source, Param.PLETH.value, FRAME_RATE)
+        self._bits = -1  # the value-blocking status bits of the last frame
+        self._last: dict[str, Sample] = {}  # the last sample of each parameter, reused while it is the same
 
     def parse(self, data: bytes, t: float) -> list[DeviceItem]:
         out: list[DeviceItem] = []
-        for byte in data:
-            if byte & 0x80:
-                if self._buf:
-                    self.errors["short frame"] += 1
-                self._buf = bytearray((byte,))
-            elif self._buf:
-                self._buf.append(byte)
-                if len(self._buf) == 5:
-                    self._framed(5)
-                    out.extend(self._frame(decode(bytes(self._buf)), t))
-                    self._buf.clear()
-            else:
-                self.errors["garbage byte"] += 1
+        buf = self._buf + data
+        pos = 0
+        for m in _FRAME.finditer(buf):
+            start = m.start()
+            if start != pos:
+                self._stray(buf[pos:start])
+            pos = m.end()
+            self._framed(5)
+            if self._lock.frame():
+                self._frame(buf[start:pos], t, out)
+        rest = buf[pos:]
+        partial = _PARTIAL.search(rest)
+        cut = len(rest) if partial is None else partial.start()
+        if cut:
+            self._stray(rest[:cut])
+        self._buf = rest[cut:]
         out.extend(self._pleth.take(t))
         return out
 
-    def _frame(self, f: Frame, t: float) -> list[DeviceItem]:
-        conds: dict[Condition, str] = {}
-        if f.finger_out:
-            conds[Condition.PROBE_OFF] = "finger out"
-        if f.probe_error:
-            conds[Condition.SENSOR_FAULT] = "probe error"
-        if f.searching:
-            conds[Condition.SEARCHING] = "searching for pulse"
-        out: list[DeviceItem] = list(self.conditions.update(t, conds))
-        blocked = bool(conds)
-        spo2 = None if blocked or f.spo2 == SPO2_INVALID or f.spo2 == 0 else float(f.spo2)
-        pulse = None if blocked or f.pulse_rate == PULSE_INVALID or f.pulse_rate == 0 else float(f.pulse_rate)
-        self._pleth.add(None if blocked else float(f.pleth))
-        out.append(sample(t, self.source, Param.SPO2, spo2))
-        out.append(sample(t, self.source, Param.PULSE_RATE, pulse))
-        return out
+    def _stray(self, between: bytes) -> None:
+        """Count the bytes between two frames: data bytes with no sync byte before them, and cut frames.
+
+        Such bytes are always followed by a sync byte (of a frame, or of one
+        still arriving), which cuts any frame they started.
+        """
+        started = False
+        for byte in between:
+            if byte & 0x80:
+                if started:
+                    self.errors["short frame"] += 1
+                started = True
+            elif not started:
+                self.errors["garbage byte"] += 1
+        if started:
+            self.errors["short frame"] += 1
+        self._lock.broken()
+
+    def _frame(self, raw: bytes, t: float, out: list[DeviceItem]) -> None:
+        b1, b2, b3, b4, b5 = raw
+        bits = (b1 & 0x10) | (b3 & 0x30) << 1
+        if bits != self._bits:
+            self._bits = bits
+            conds = {cond: words for bit, i, cond, words in _BLOCKING_BITS if raw[i] & bit}
+            out.extend(self.conditions.update(t, conds))
+        blocked = bits != 0
+        spo2 = b5 & 0x7F
+        pulse = ((b3 & 0x40) << 1) | (b4 & 0x7F)
+        self._pleth.values.append(NAN if blocked else float(b2 & 0x7F))
+        out.append(self._sample(t, "spo2", None if blocked or spo2 in (0, SPO2_INVALID) else float(spo2)))
+        out.append(self._sample(t, "pulse_rate", None if blocked or pulse in (0, PULSE_INVALID) else float(pulse)))
+
+    def _sample(self, t: float, param: str, value: float | None) -> Sample:
+        """Return the sample of a value, the same object as the last one when nothing differs (it is immutable)."""
+        last = self._last.get(param)
+        if last is None or last.value != value or last.t != t:
+            last = self._last[param] = sample(t, self.source, param, value)
+        return last
 
 
 class Cms50dPlusSimulator(DeviceSimulator):
@@ -136,6 +179,12 @@ class Cms50dPlusSimulator(DeviceSimulator):
         )
 
 
+ENCODER = Encoder(
+    ranges={"spo2": (1, 126, 1), "pulse_rate": (1, 254, 1)},  # 0, SpO2 127 and pulse 255 mean no value
+    encode=lambda v: LOCK_FRAMES * encode(Frame(signal=8, pleth=64, bar=6, pulse_rate=int(v["pulse_rate"]),
+                                                spo2=int(v["spo2"]))),
+)
+
 SPEC = ProtocolSpec(
     name="cms50dplus",
     title="Contec CMS50D+ / CMS50E (older firmware, streams on its own)",
@@ -143,5 +192,6 @@ SPEC = ProtocolSpec(
     settings=SETTINGS,
     parser=Cms50dPlusParser,
     simulator=Cms50dPlusSimulator,
+    encoder=ENCODER,
     byte_rate=300.0,  # 60 frames of 5 bytes
 )

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from devices.base import Driver, Parser, SerialSettings, WaveBuffer
+from devices.base import Driver, Encoder, Parser, SerialSettings, WaveBuffer
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
@@ -357,6 +357,12 @@ class ContecSimulator(DeviceSimulator):
         )
 
 
+ENCODER = Encoder(
+    ranges={"spo2": (1, 126, 1), "pulse_rate": (1, 254, 1), "perfusion_index": (0.01, 655.34, 0.01)},
+    encode=lambda v: encode_live(LiveData(signal=8, pleth=64, bar=6, pi_invalid=False, pulse_rate=int(v["pulse_rate"]),
+                                          spo2=int(v["spo2"]), pi=round(v["perfusion_index"] / PI_SCALE))),
+)
+
 SPEC = ProtocolSpec(
     name="contec",
     title="Contec CMS50D+/CMS50E newer firmware (v4.x, needs start command)",
@@ -365,5 +371,6 @@ SPEC = ProtocolSpec(
     parser=ContecParser,
     simulator=ContecSimulator,
     driver=ContecDriver,
+    encoder=ENCODER,
     byte_rate=540.0,  # 60 packets of 9 bytes
 )

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from enum import Enum, auto
 from typing import Sequence
 
-from devices.base import NAN, Parser, SerialSettings
+from devices.base import NAN, Encoder, Parser, SerialSettings
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
@@ -313,6 +313,14 @@ class Ivy450cSimulator(DeviceSimulator):
         return encode_message(lines, pleth=pleth)
 
 
+ENCODER = Encoder(
+    ranges={name: (0, 9999, 1) for name in ("spo2", "pulse_rate", "heart_rate", "resp_rate", "sbp", "dbp", "map",
+                                            "nibp_pulse_rate")},  # up to four digits a field
+    encode=lambda v: encode_message([
+        hr_line(v["heart_rate"]), spo2_line(v["spo2"], v["pulse_rate"]), rr_line(v["resp_rate"]),
+        nibp_line(Nibp("1", v["sbp"], v["dbp"], v["map"], v["nibp_pulse_rate"]))], pleth=pleth_bytes([40.0] * 50)),
+)
+
 SPEC = ProtocolSpec(
     name="ivy450c",
     title="Ivy 450C monitor (CPC ANSAR-B output, read only)",
@@ -320,5 +328,6 @@ SPEC = ProtocolSpec(
     settings=SETTINGS,
     parser=Ivy450cParser,
     simulator=Ivy450cSimulator,
+    encoder=ENCODER,
     byte_rate=480.0,  # one message of about 480 bytes
 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, tzinfo
 
-from devices.base import Parser, SerialSettings
+from devices.base import Encoder, Parser, SerialSettings
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
@@ -271,6 +271,12 @@ class MasimoSimulator(DeviceSimulator):
         return encode_line(datetime.fromtimestamp(self._t0 + v.t, self._tz), fields)
 
 
+ENCODER = Encoder(
+    ranges={"spo2": (0, 999, 1), "pulse_rate": (0, 999, 1), "perfusion_index": (0, 99.99, 0.01)},  # field widths
+    encode=lambda v: encode_line(datetime(2026, 1, 2, 3, 4, 5), radical7_fields(
+        v["spo2"], v["pulse_rate"], v["perfusion_index"], serial="0000056661", exc=EXC_SET_MODE)),
+)
+
 SPEC = ProtocolSpec(
     name="masimo-ascii",
     title="Masimo Radical-7 / Rad-8 / Rad-97 (ASCII serial output)",
@@ -278,5 +284,6 @@ SPEC = ProtocolSpec(
     settings=SETTINGS,
     parser=MasimoParser,
     simulator=MasimoSimulator,
+    encoder=ENCODER,
     byte_rate=127.0,  # one line of about 127 bytes
 )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import Sequence
 
-from devices.base import Parser, SerialSettings, WaveBuffer
+from devices.base import Encoder, Parser, SerialSettings, WaveBuffer
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
@@ -342,6 +342,12 @@ class NoninSimulator(DeviceSimulator):
         return raw
 
 
+ENCODER = Encoder(
+    ranges={"spo2": (0, 126, 1), "pulse_rate": (0, 510, 1)},  # SpO2 127 and HR 511 mean no value
+    encode=lambda v: encode_packet([128] * FRAMES_PER_PACKET, int(v["pulse_rate"]), int(v["spo2"]),
+                                   status=Status(perfusion=Perfusion.GREEN)),
+)
+
 SPEC = ProtocolSpec(
     name="nonin",
     title="Nonin OEM III module / Xpod (Data Format 2)",
@@ -349,5 +355,6 @@ SPEC = ProtocolSpec(
     settings=SETTINGS,
     parser=NoninParser,
     simulator=NoninSimulator,
+    encoder=ENCODER,
     byte_rate=375.0,  # 75 frames of 5 bytes
 )

@@ -42,30 +42,43 @@ def plausible(param: str, value: float) -> bool:
 
 
 def nibp_problem(r: NibpResult) -> str:
-    """Return why a BP result cannot be true ('' if it can): a value out of range, or SBP not above DBP."""
+    """Return why a BP result cannot be true ('' if it can): a value out of range, SBP not above DBP, MAP outside."""
     for param, value in (("sbp", r.sbp), ("dbp", r.dbp), ("map", r.map), ("nibp_pulse_rate", r.pulse_rate)):
         if value is not None and not plausible(param, value):
             return f"implausible {param.replace('nibp_', '')} {value:g}"
     if r.sbp is not None and r.dbp is not None and r.sbp <= r.dbp:
         return f"implausible reading {r.sbp:g}/{r.dbp:g} (systolic not above diastolic)"
+    if r.sbp is not None and r.dbp is not None and r.map is not None and not r.dbp <= r.map <= r.sbp:
+        return f"implausible reading {r.sbp:g}/{r.dbp:g} (mean {r.map:g} not between them)"
     return ""
 
 
+#: The numbers of one BP measurement: they are valid together or not at all.
+NIBP_PARAMS = frozenset({"sbp", "dbp", "map", "nibp_pulse_rate"})
+
+
 def gate(items: list[DeviceItem], errors: Counter[str]) -> list[DeviceItem]:
-    """Return items with every implausible value replaced by 'no value' flagged implausible; count each in errors."""
+    """Return items with every implausible value replaced by 'no value' flagged implausible; count each in errors.
+
+    A BP result that cannot be true becomes a failed result, and the BP numbers
+    its device sent with it (same source, same batch) become no value too, so
+    a diastolic is never shown without the systolic that failed beside it.
+    """
+    failed_bp = {item.source for item in items
+                 if isinstance(item, NibpResult) and not item.error and nibp_problem(item)}
     out = items
     for i, item in enumerate(items):
         if isinstance(item, Sample):
-            if item.value is None or plausible(item.param, item.value):
+            if item.value is None:
                 continue
-            errors[f"implausible {item.param}"] += 1
+            if not plausible(item.param, item.value):
+                errors[f"implausible {item.param}"] += 1
+            elif not (item.param in NIBP_PARAMS and item.source in failed_bp):
+                continue
             fixed: DeviceItem = replace(item, value=None, flags=item.flags | {IMPLAUSIBLE})
-        elif isinstance(item, NibpResult) and not item.error:
-            problem = nibp_problem(item)
-            if not problem:
-                continue
+        elif isinstance(item, NibpResult) and item.source in failed_bp and not item.error:
             errors["implausible nibp"] += 1
-            fixed = NibpResult(item.t, item.source, None, None, None, None, error_code=-1, error=problem)
+            fixed = NibpResult(item.t, item.source, None, None, None, None, error_code=-1, error=nibp_problem(item))
         else:
             continue
         if out is items:

@@ -126,6 +126,23 @@ def open_serial(spec: DeviceSpec) -> Port:
     )
 
 
+def port_problem(spec: DeviceSpec) -> str:
+    """Open and close a device's port once; return why it cannot be opened ('' if it can).
+
+    The port is opened with pyserial's default line settings: whether it
+    exists and may be opened is the question here (and a Linux pty refuses a
+    second open with parity once it was opened with parity). A simulated
+    port (sim[:SCENARIO]) always opens.
+    """
+    if spec.simulated:
+        return ""
+    try:
+        serial.serial_for_url(spec.port, timeout=0).close()
+    except Exception as exc:  # as in DeviceReader.run: any failure to open is "cannot open"
+        return f"cannot open {spec.port} for {spec.name} ({spec.protocol}): {_reason(exc)}"
+    return ""
+
+
 class DeviceReader(threading.Thread):
     """Reads one device until stopped; reports no data and port loss, reconnects with backoff.
 

@@ -10,7 +10,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Callable
 
-from devices.base import Driver, Parser, SerialSettings
+from devices.base import Driver, Encoder, Parser, SerialSettings
 from devices.sim.device import DeviceSimulator
 
 
@@ -25,6 +25,7 @@ class ProtocolSpec:
     parser: Callable[[str], Parser]  # source name -> parser
     simulator: Callable[[], DeviceSimulator]
     driver: Callable[[], Driver] = field(default=Driver)
+    encoder: Encoder | None = None  # for the conformance suite's round trip (tests/test_conformance.py)
     #: nominal device-to-host bytes a second of a working device; `import` spreads
     #: a capture's bytes over time at this rate (0: the line's full speed)
     byte_rate: float = 0.0

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from devices.base import Driver, Parser, SerialSettings
+from devices.base import Driver, Encoder, Parser, SerialSettings
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
@@ -204,14 +204,12 @@ class SuntechParser(Parser):
         return out
 
     def _result(self, r: RawResult, t: float) -> list[DeviceItem]:
-        """A result is good only with no error code and a plausible sbp > map > dbp > 0."""
+        """A result is good with no error code and some reading; the plausibility gate judges its values."""
         if r.error_code:
             problem = error_text(r.error_code)
         elif r.sbp == r.dbp == r.map == 0:
             problem = "the BP module returned no reading"
-        elif not 0 < r.dbp <= r.map <= r.sbp:
-            problem = f"implausible reading {r.sbp}/{r.dbp} (MAP {r.map}), not used"
-        else:
+        else:  # an impossible reading is failed by the plausibility gate
             problem = ""
         if problem:
             result = NibpResult(t, self.source, None, None, None, None, r.error_code, problem)
@@ -440,6 +438,13 @@ class SuntechSimulator(DeviceSimulator):
         )
 
 
+ENCODER = Encoder(
+    ranges={"sbp": (1, 65535, 1), "dbp": (1, 65535, 1), "map": (1, 65535, 1),
+            "nibp_pulse_rate": (1, 255, 1)},  # u16 and u8 fields; a pulse of 0 means none found
+    encode=lambda v: encode_result(RawResult(sbp=int(v["sbp"]), dbp=int(v["dbp"]), map=int(v["map"]),
+                                             pulse_rate=int(v["nibp_pulse_rate"]), beats=30, status=1)),
+)
+
 SPEC = ProtocolSpec(
     name="suntech",
     title="SunTech Advantage OEM NIBP module",
@@ -448,5 +453,6 @@ SPEC = ProtocolSpec(
     parser=SuntechParser,
     simulator=SuntechSimulator,
     driver=SuntechDriver,
+    encoder=ENCODER,
     byte_rate=2.5,  # idle: the driver's cuff-pressure query every 2 s, 5-byte answers
 )

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -20,10 +21,10 @@ from datetime import datetime
 from pathlib import Path
 
 from monitor import __version__
-from monitor.export.run import FORMATS
 from monitor.central.link import CENTRAL_ENV, CentralError, central_url, chair_settings
-from monitor.paths import DB_ENV, default_db, log_dir
-from monitor.store import Store, StoreError
+from monitor.export.run import FORMATS
+from monitor.paths import DB_ENV, default_db, log_file
+from monitor.store import Store, StoreError, explain
 from monitor.timefmt import hms, zone
 
 NOTICE = "infusion-monitor is not a certified medical device; do not rely on it as the only monitor."
@@ -50,14 +51,14 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="open the monitor on simulated devices")
     db_arg(demo)
     demo.add_argument("--scenario", default="baseline")
-    demo.add_argument("--speed", type=float, default=1.0)
+    demo.add_argument("--speed", type=float, default=1.0, help="scenario time factor, 0.1 to 100")
     demo.add_argument("--protocol", default="cms50dplus", help="pulse oximeter protocol to simulate")
 
     rec = sub.add_parser("record", help="record headless; prints alarms as JSON lines")
     db_arg(rec)
     device_arg(rec, required=True)
     rec.add_argument("--duration", type=float, default=None, help="seconds, then stop (default: until Ctrl-C)")
-    rec.add_argument("--patient", default=None)
+    rec.add_argument("--patient", default=None, help="patient ID (printable, at most 64 characters)")
     rec.add_argument("--weight-kg", type=float, default=None)
     rec.add_argument("--dose-mg-per-kg", type=float, default=None)
     rec.add_argument("--infusion-min", type=float, default=None)
@@ -66,12 +67,14 @@ def _parser() -> argparse.ArgumentParser:
                      help="confirm a plan outside the soft dose limits (recorded with the infusion start)")
     rec.add_argument("--profile", default="ketamine", help="alarm profile name or JSON file")
     rec.add_argument("--no-raw", action="store_true", help="do not keep the raw device bytes")
+    rec.add_argument("--wait-for-device", action="store_true",
+                     help="start even if a port cannot be opened yet, and keep trying (default: refuse)")
     central_arg(rec, f"also replicate to this central store (default: ${CENTRAL_ENV} or the config file)")
 
     sim = sub.add_parser("simulate", help="simulate a device on a pseudo-terminal; prints its path first")
     sim.add_argument("--protocol", required=True)
     sim.add_argument("--scenario", default="baseline")
-    sim.add_argument("--speed", type=float, default=1.0)
+    sim.add_argument("--speed", type=float, default=1.0, help="scenario time factor, 0.1 to 100")
     sim.add_argument("--seed", type=int, default=1)
 
     ses = sub.add_parser("sessions", help="list recorded sessions")
@@ -204,7 +207,18 @@ def _selected(sessions, args: argparse.Namespace):
 
 
 def _open_store(path: Path | None) -> Store:
-    return Store(path or default_db())
+    """Open the database for writing and import what an earlier stop kept in recovery files (one line each)."""
+    from monitor.recovery import import_pending
+
+    store = Store(path or default_db())
+    for line in import_pending(store):
+        notice(line)
+    return store
+
+
+def notice(line: str) -> None:
+    """Tell the user something that is not an error, one escaped line on stderr."""
+    print(f"infusion-monitor: {printable(line)}", file=sys.stderr)
 
 
 def _open_sessions(path: Path | None):
@@ -256,7 +270,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         started = datetime.fromtimestamp(r.started_utc, tz).strftime("%Y-%m-%d %H:%M:%S")
         dur = "" if r.duration_s is None else hms(r.duration_s)
         note = r.end_reason if r.state == "interrupted" else ""
-        print(f"{r.ref:>{width}}  {printable(r.patient_id or '-'):<12} {started:<19} {dur:>8}  {r.state:<11} {note}")
+        print(printable(f"{r.ref:>{width}}  {r.patient_id or '-':<12} {started:<19} {dur:>8}  {r.state:<11} {note}"))
     return 0
 
 
@@ -420,8 +434,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     for source, parsed in report.devices.items():
         errors = ", ".join(f"{k} {v}" for k, v in parsed.errors.items()) or "none"
-        print(f"{source}: {parsed.bytes} bytes -> {parsed.items} values; errors: {errors}")
-    print(f"replayed session {args.session} as session {report.session_id}")
+        print(printable(f"{source}: {parsed.bytes} bytes -> {parsed.items} values; errors: {errors}"))
+    print(f"replayed session {printable(args.session)} as session {report.session_id}")
     return 0
 
 
@@ -535,12 +549,22 @@ class _StopSignal:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
+    from devices.reader import port_problem
     from monitor.core import MonitorCore, SessionInfo
+    from monitor.patient_id import PatientIdError, clean_patient_id
 
     specs = device_specs(args.device)
     if args.duration is not None and not args.duration > 0:
         raise UserError("--duration must be a positive number of seconds")
+    try:
+        patient = None if args.patient is None else clean_patient_id(args.patient)
+    except PatientIdError as exc:
+        raise UserError(f"--patient: {exc}") from None
     plan = _checked_plan(args)  # before the store: a refused plan leaves no trace
+    if not args.wait_for_device:
+        problems = [p for p in map(port_problem, specs) if p]
+        if problems:
+            raise UserError(f"{problems[0]}; check the cable and the port name, or add --wait-for-device")
     settings = chair_settings(args.central)  # so does a refused central store address
     store = _open_store(args.db)
     central = replicator_for(settings, store)
@@ -554,7 +578,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         print(json.dumps(event.to_dict()), flush=True)
 
     core.on_alarm_event(print_event)
-    info = SessionInfo(patient_id=args.patient, weight_kg=args.weight_kg, dose_mg_per_kg=args.dose_mg_per_kg,
+    info = SessionInfo(patient_id=patient, weight_kg=args.weight_kg, dose_mg_per_kg=args.dose_mg_per_kg,
                        infusion_min=args.infusion_min, bag_ml=None if plan is None else plan.bag_volume_ml)
     headless = _HeadlessInfusion(core)
     core.on_alarm_event(headless.on_event)
@@ -563,7 +587,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         core.infusion_action("start", user="record", confirm_soft_limits=args.confirm_soft_limits)
         print(f"infusion started: {plan.total_mg:g} mg over {plan.duration_min:g} min, "
               f"set the pump to {plan.pump_rate_ml_per_h:.1f} mL/h", file=sys.stderr)
-    print(f"recording session {sid} to {store.path}; stop with Ctrl-C", file=sys.stderr)
+    print(f"recording session {sid} to {printable(store.path)}; stop with Ctrl-C", file=sys.stderr)
     deadline = None if args.duration is None else time.monotonic() + args.duration
     reason = "closed"
     while not stop.event.is_set():
@@ -583,9 +607,20 @@ def cmd_record(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_speed(speed: float) -> None:
+    """Refuse a simulator speed outside its bounds before anything starts."""
+    from devices.sim.runner import check_speed
+
+    try:
+        check_speed(speed)
+    except ValueError as exc:
+        raise UserError(f"--{exc}") from None
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from devices.sim.runner import PtySimulator
 
+    _check_speed(args.speed)
     try:
         sim = PtySimulator(args.protocol, args.scenario, args.speed, args.seed)
     except ValueError as exc:
@@ -612,8 +647,11 @@ def _opens_window(args: argparse.Namespace) -> bool:
 
 
 def _log_to_file() -> Path:
-    """Send log records (internal errors with tracebacks) to the log file, not to the user's terminal."""
-    path = log_dir() / "infusion-monitor.log"
+    """Send log records (internal errors with tracebacks) to the log file (0600), not to the user's terminal.
+
+    The log never holds the command line: it may name a patient (--patient).
+    """
+    path = log_file()
     logging.basicConfig(filename=path, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return path
 
@@ -624,10 +662,12 @@ def main(argv: list[str] | None = None, window: Callable[[argparse.Namespace], i
     draws the PDF report: ui.launcher passes both, so the core never imports Qt; without them those commands
     say where to run them."""
     args = _parser().parse_args(argv)
-    _log_to_file()
+    log_path = _log_to_file()
     if args.command is None:
         args = _parser().parse_args(["run", *(argv or sys.argv[1:])])
     try:
+        if args.command == "demo":
+            _check_speed(args.speed)
         if _opens_window(args):
             if window is None:
                 raise UserError(f"'{args.command}' opens the window: start it with the infusion-monitor command")
@@ -636,17 +676,21 @@ def main(argv: list[str] | None = None, window: Callable[[argparse.Namespace], i
             return cmd_export(args, pdf)
         return COMMANDS[args.command](args)
     except (UserError, StoreError, CentralError) as exc:
-        print(f"infusion-monitor: error: {exc}", file=sys.stderr)
+        print(f"infusion-monitor: error: {printable(str(exc))}", file=sys.stderr)
+        return 2
+    except sqlite3.DatabaseError as exc:  # a database error no command turned into words: still one line
+        db = str(getattr(args, "db", None) or default_db())
+        print(f"infusion-monitor: error: {printable(explain(db, exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # the reader of standard output went away (e.g. `| head`): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except Exception as exc:  # last resort: one line for the user, the traceback to the log
-        logging.getLogger("monitor.cli").exception("internal error in %s (version %s)", sys.argv, __version__)
-        print(f"infusion-monitor: internal error: {exc.__class__.__name__}: {exc} "
-              f"(details in {log_dir() / 'infusion-monitor.log'})", file=sys.stderr)
+    except Exception as exc:  # last resort: one line for the user, the traceback to the log (never the arguments)
+        logging.getLogger("monitor.cli").exception("internal error in '%s' (version %s)", args.command, __version__)
+        print(f"infusion-monitor: internal error: {exc.__class__.__name__}: {printable(str(exc))} "
+              f"(details in {printable(str(log_path))})", file=sys.stderr)
         return 1
 
 

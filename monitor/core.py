@@ -15,7 +15,7 @@ import queue
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable
 
 from devices import registry
@@ -28,11 +28,12 @@ from monitor.dosing import DosePlan
 from monitor.infusion import InfusionEngine, InfusionEvent, InfusionState, InfusionStatus
 from monitor.live import LiveState, Snapshot
 from monitor.outcomes import outcomes_of, patient_instruments
+from monitor.patient_id import clean_patient_id
 from monitor.recorder import Recorder
 from monitor.records import ManualBp, OperatorChange, Record
 from devices.values import DeviceInfo, DeviceItem, NibpResult, sample
 from monitor.session import ClinicalSession
-from monitor.store import Store, StoreError
+from monitor.store import SessionEnd, Store, StoreError
 
 if TYPE_CHECKING:  # the replicator (and psycopg) load only when a central store is configured
     from monitor.central.replicator import ReplicationState, Replicator
@@ -43,6 +44,13 @@ MANUAL_SOURCE = "manual"
 #: How often (s) the core looks for questionnaires another program wrote into the running session.
 OUTCOME_POLL_S = 2.0
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Events:
+    """Alarm events raised on another thread, queued for the core thread to hand to the listeners."""
+
+    events: tuple[AlarmEvent, ...]
 
 
 @dataclass(frozen=True)
@@ -100,7 +108,7 @@ class MonitorCore:
         self._clock = clock
         self.lock = threading.RLock()
         self.live = LiveState(tuple(spec.source for spec in self.specs), clock=clock)
-        self._inbox: queue.SimpleQueue[DeviceItem] = queue.SimpleQueue()
+        self._inbox: queue.SimpleQueue[DeviceItem | _Events] = queue.SimpleQueue()
         self._halt = threading.Event()
         self._thread = threading.Thread(target=self._run, name="core", daemon=True)
         self._outcome_watch = threading.Thread(target=self._watch_outcomes, name="outcome-watch", daemon=True)
@@ -120,7 +128,14 @@ class MonitorCore:
     # --- life cycle -------------------------------------------------------------------
 
     def on_alarm_event(self, callback: Callable[[AlarmEvent], None]) -> None:
-        """Call back (on the core thread) for every alarm event, e.g. to print it."""
+        """Call back for every alarm event, e.g. to print it, always on the core thread.
+
+        Events raised by other threads (a command from the window, the recorder
+        reporting a failed write) reach listeners through the core's inbox, in
+        order. Before start() and after stop() there is no core thread: the
+        thread that raised the event (or stop()) calls the listeners. A listener
+        that raises is logged and never keeps the others from the event.
+        """
         self._listeners.append(callback)
 
     def start(self, info: SessionInfo | None = None, operator: str = "") -> int:
@@ -129,6 +144,8 @@ class MonitorCore:
         operator names who is at the monitor (recorded, see set_operator).
         """
         info = info or SessionInfo()
+        if info.patient_id is not None:  # PatientIdError (a ValueError) refuses an ID that cannot be shown
+            info = replace(info, patient_id=clean_patient_id(info.patient_id))
         self.info = info
         if info.weight_kg is not None or info.dose_mg_per_kg is not None or info.infusion_min is not None:
             plan = DosePlan(weight_kg=info.weight_kg, dose_mg_per_kg=info.dose_mg_per_kg,  # type: ignore[arg-type]
@@ -184,7 +201,12 @@ class MonitorCore:
         reader.start()
 
     def stop(self, reason: str = "closed") -> None:
-        """Stop devices, flush the recording and close the session properly."""
+        """Stop devices, write the rest of the recording and close the session in the same transaction.
+
+        Raises StoreError (one line for people) if the database refused the
+        last rows even after the recorder's retries: they are then in a
+        recovery file the next start imports, and the message says where.
+        """
         for reader in self.readers.values():
             reader.stop()
         self._halt.set()
@@ -192,15 +214,13 @@ class MonitorCore:
             if thread.is_alive():
                 thread.join(2.0)
         self._drain()
-        if self.recorder is not None:
-            self.recorder.stop()
-        if self.session_id is not None:
-            for info in self.live.snapshot(trends=False).devices.values():  # identity as reported (also in the journal)
-                self.store.update_devices(self.session_id, info.source, model=info.model,
-                                          serial_number=info.serial_number, firmware=info.firmware)
-            self.store.close_session(self.session_id, reason)
-        if self.central is not None:
-            self.central.stop()  # one last shipment, so the closed session reaches the central store
+        try:
+            if self.recorder is not None:
+                devices = self.live.snapshot(trends=False).devices.values()  # identity as reported (also journaled)
+                self.recorder.stop(SessionEnd.reported(time.time(), reason, devices))
+        finally:
+            if self.central is not None:
+                self.central.stop()  # one last shipment, so the closed session reaches the central store
 
     # --- the core thread -----------------------------------------------------------------
 
@@ -267,18 +287,34 @@ class MonitorCore:
         except queue.Empty:
             pass
 
-    def _handle(self, item: DeviceItem) -> None:
+    def _handle(self, item: DeviceItem | _Events) -> None:
+        """Give one item to every consumer, each isolated: one that fails never keeps the others from it.
+
+        The recorder comes first (whatever fails below, the data is kept) and
+        the alarm engine sees the item even if the live state or the session
+        failed on it, as python-can's Notifier isolates its listeners.
+        """
+        if isinstance(item, _Events):
+            self._notify(item.events)
+            return
         if self.recorder is not None:
-            self.recorder.put(item)  # first: whatever fails below, the data is kept
-        try:
-            self.live.update(item)
-            with self.lock:
-                events = self.alarms.on_item(item)
-                if self.clinical is not None:
-                    self.clinical.on_item(item)
-            self._emit(events)
-        except Exception as exc:  # a bug must not stop monitoring: say so loudly and go on
-            self._internal_error(exc)
+            self.recorder.put(item)
+        events: list[AlarmEvent] = []
+        for consumer in (self.live.update, self._alarms_on, self._clinical_on):
+            try:
+                events += consumer(item) or []
+            except Exception as exc:  # a bug must not stop monitoring: say so loudly and go on
+                self._internal_error(exc)
+        self._emit(events)
+
+    def _alarms_on(self, item: DeviceItem) -> list[AlarmEvent]:
+        with self.lock:
+            return self.alarms.on_item(item)
+
+    def _clinical_on(self, item: DeviceItem) -> None:
+        with self.lock:
+            if self.clinical is not None:
+                self.clinical.on_item(item)
 
     def _internal_error(self, exc: Exception) -> None:
         log.exception("internal error in the monitor core")
@@ -289,11 +325,25 @@ class MonitorCore:
                                  "watch the patient and restart the app")
 
     def _emit(self, events: list[AlarmEvent]) -> None:
+        """Store events at once, and have the core thread call the listeners (from any thread)."""
+        if not events:
+            return
         for event in events:
             if self.recorder is not None:
                 self.recorder.put(event)
+        if threading.current_thread() is self._thread or not self._thread.is_alive():
+            self._notify(events)
+        else:
+            self._inbox.put(_Events(tuple(events)))
+
+    def _notify(self, events: list[AlarmEvent] | tuple[AlarmEvent, ...]) -> None:
+        """Call every listener with every event; a listener that fails never keeps the others from an event."""
+        for event in events:
             for callback in self._listeners:
-                callback(event)
+                try:
+                    callback(event)
+                except Exception as exc:
+                    self._internal_error(exc)
 
     def _recording_failed(self, message: str | None) -> None:
         with self.lock:
@@ -408,10 +458,6 @@ class MonitorCore:
             return
         previous, self.operator = self.operator, user
         self.journal(OperatorChange(user, previous), user)
-
-    def feed(self, item: DeviceItem) -> None:
-        """Handle one device item now, as if a reader had delivered it (imports, demonstrations, screen tests)."""
-        self._handle(item)
 
     def acknowledge(self, user: str = "") -> None:
         with self.lock:

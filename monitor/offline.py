@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 from devices.base import Parser
 from devices.values import DeviceInfo, DeviceItem
 from monitor.recorder import Recorder
-from monitor.store import Store
+from monitor.store import SessionEnd, Store
 
 
 @dataclass
@@ -80,12 +80,11 @@ class OfflineSession:
             put(item)
 
     def close(self, ended_utc: float | None, end_reason: str) -> StoredCounts:
-        """Store everything queued, mark the session closed; return what it holds."""
-        self.recorder.stop()
-        for info in self._identity.values():
-            self.store.update_devices(self.session_id, info.source, model=info.model,
-                                      serial_number=info.serial_number, firmware=info.firmware)
-        self.store.update_session(self.session_id, state="closed", ended_utc=ended_utc, end_reason=end_reason)
+        """Store everything queued and close the session in the same transaction; return what it holds.
+
+        StoreError as the recorder's stop() raises it (the rows are then in a recovery file).
+        """
+        self.recorder.stop(SessionEnd.reported(ended_utc, end_reason, self._identity.values()))
         return self.counts()
 
     def counts(self) -> StoredCounts:

@@ -1,15 +1,26 @@
-"""Where the app keeps its database and logs (per-user data directory, overridable)."""
+"""Where the app keeps its database, logs and recovery files, and how it creates private files.
+
+Patient data, logs and exports are readable by the user only: files are
+created 0600 and the folders the app creates 0700 (where the platform has
+modes). Files and folders that already exist keep their permissions, except
+the app's own log file, which is made private on every start.
+"""
 
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any
 
 import platformdirs
 
 DB_ENV = "INFUSION_MONITOR_DB"
 CONFIG_ENV = "INFUSION_MONITOR_CONFIG"
 APP = "infusion-monitor"
+LOG_NAME = "infusion-monitor.log"
 
 
 def default_db() -> Path:
@@ -20,11 +31,89 @@ def default_db() -> Path:
     return Path(platformdirs.user_data_dir(APP, appauthor=False)) / "sessions.db"
 
 
-def log_dir() -> Path:
-    """Return the directory for the app's error log (created on demand)."""
-    path = Path(platformdirs.user_log_dir(APP, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
+def log_file() -> Path:
+    """Return the app's log file (in the user log folder), created if new and made readable by the user only."""
+    path = Path(platformdirs.user_log_dir(APP, appauthor=False)) / LOG_NAME
+    private_file(path)
+    os.chmod(path, 0o600)
     return path
+
+
+def spare_dir() -> Path:
+    """Return the folder for recovery files that cannot be written beside their database (made when written)."""
+    return Path(platformdirs.user_data_dir(APP, appauthor=False)) / "recovery"
+
+
+def private_dir(path: Path) -> Path:
+    """Create a folder and its missing parents readable by the user only (0700); return it.
+
+    Folders that already exist keep their permissions.
+    """
+    missing = []
+    folder = path
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:  # made by another process meanwhile
+            pass
+    return path
+
+
+def private_file(path: Path) -> None:
+    """Create an empty file readable by the user only (0600) if it does not exist, and its folder (0700).
+
+    SQLite gives a database's -wal and -shm files the database file's
+    permissions, so creating the database this way makes them private too.
+    """
+    private_dir(path.parent)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+
+
+@contextmanager
+def private_path(path: str | Path) -> Iterator[Path]:
+    """Have a file written all or nothing, readable by the user only (0600): yield the name to write to.
+
+    The name is a new empty temporary file beside `path` (created 0600, its
+    folder 0700 if missing); only when the block ends without an error is it
+    renamed over `path`, so a failure (disk full, an exception while writing)
+    leaves no partial file and an existing file unchanged. For writers that
+    need a file name (pyedflib, Qt's PDF writer); private_output gives a file.
+    """
+    target = Path(path)
+    private_dir(target.parent)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+@contextmanager
+def private_output(path: str | Path, mode: str = "w", **open_args: Any) -> Iterator[IO[Any]]:
+    """Write a file readable by the user only (0600), all or nothing (see private_path); yield the open file.
+
+    `mode` is "w" or "wb"; open_args go to open() (encoding, newline). The
+    file is synced before it takes the name. Exports and recovery files are
+    written this way.
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"private_output writes whole files ('w' or 'wb'), not '{mode}'")
+    with private_path(path) as tmp, open(tmp, mode, **open_args) as out:
+        yield out
+        out.flush()
+        os.fsync(out.fileno())
 
 
 def config_file() -> Path:

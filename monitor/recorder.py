@@ -4,11 +4,15 @@ Numerics are stored when they change and at least once a second (a 60 frame/s
 oximeter repeats the same SpO2 sixty times a second); waveforms go into chunks
 of packed float32. If a write fails (disk full, database locked) the rows stay
 queued, the failure is reported once through `on_failure`, and the next flush
-tries again, so a transient fault loses nothing.
+tries again, so a transient fault loses nothing. A write waits up to the
+store's busy timeout for another program's lock before it counts as failed.
+On stop, a refused write is retried for a bounded time, then what is left is
+kept in a recovery file that the next start imports (monitor.recovery).
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -23,21 +27,27 @@ from devices.values import LIVE_ONLY, UNITS, DeviceInfo, DeviceNotice, NibpResul
 from monitor.alarms.model import AlarmEvent, EventKind, LimitChange
 from monitor.levels import LevelBuilder
 from monitor.records import DeviceIdentity, Record, to_row
-from monitor.store import Store, StoreError
+from monitor import recovery
+from monitor.store import BUSY_TIMEOUT_S, SessionEnd, Store, StoreError
 
 FLUSH_INTERVAL_S = 0.5
 NUMERIC_REPEAT_S = 1.0
 WAVE_CHUNK_S = 1.0  # a waveform chunk spans at most this much device time, even when data arrives in bursts
 MAX_PENDING_ROWS = 2_000_000  # beyond this (hours of a failed disk) the oldest raw bytes are dropped first
+STOP_RETRY_S = 15.0  # on stop, how long a refused write is retried before the rows go to a recovery file
+RETRY_PAUSE_S = 0.5
+log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Chunk:
-    """A waveform chunk being filled: time of its first sample, time of its last, the samples."""
+    """A waveform chunk being filled: time of its first sample, the samples, rate (Hz), size limit, last time."""
 
     t0: float
     values: array
-    t1: float = 0.0
+    rate: float
+    limit: float  # samples: WAVE_CHUNK_S of them at the rate
+    t1: float
 
 
 class Recorder(threading.Thread):
@@ -58,7 +68,11 @@ class Recorder(threading.Thread):
         self._tracks: dict[tuple[str, str], tuple[int, float]] = {}  # (source, param) -> (track number, rate)
         self._track_count = 0
         self._levels = LevelBuilder(session_id)  # review's decimated levels, written with the values
-        self.failure: str | None = None
+        self.failure: str | None = None  # what the database said when the last write failed (None: it worked)
+        self.problem: str | None = None  # after stop(): where the rows are that the database refused
+        self.dropped_raw = 0  # bytes of raw capture dropped to bound memory during a long fault
+        self._end: SessionEnd | None = None
+        self._uid = store.session_uid(session_id)
 
     # --- producers (any thread) ---------------------------------------------------
 
@@ -75,49 +89,100 @@ class Recorder(threading.Thread):
         """Queue a clinical journal record (infusion step, marker, scale...), written at t (default now)."""
         self._queue.put(("journal", record, user, time.time() if t is None else t))
 
-    def stop(self) -> None:
-        """Flush everything queued and end the thread."""
+    def stop(self, end: SessionEnd | None = None) -> None:
+        """Write everything queued, end the session with `end` in the same transaction, and end the thread.
+
+        A refused write is retried for up to STOP_RETRY_S; what the database
+        still refuses then goes to a recovery file (monitor.recovery) that the
+        next start imports. Raises StoreError, one line for people, when rows
+        are not in the database, saying where they are: never drops them silently.
+        """
+        self._end = end
         self._halt.set()
+        self._queue.put(None)  # wakes the thread if it waits for items (None is not stored)
         if self.is_alive():
-            self.join(10.0)
+            self.join(STOP_RETRY_S + 3 * BUSY_TIMEOUT_S + 30.0)
+        if self.is_alive():
+            raise StoreError(f"the recording of session {self.session_id} did not finish writing in time; "
+                             "its last rows may be lost")
+        if self.problem is not None:
+            raise StoreError(self.problem)
 
     # --- the thread ------------------------------------------------------------------
 
     def run(self) -> None:
         next_flush = time.monotonic() + FLUSH_INTERVAL_S
-        while True:
-            timeout = max(0.0, next_flush - time.monotonic())
-            try:
-                self._take(self._queue.get(timeout=timeout))
-                while True:
-                    self._take(self._queue.get_nowait())
-            except queue.Empty:
-                pass
-            if time.monotonic() >= next_flush or self._halt.is_set():
+        while not self._halt.is_set():
+            self._take_queued(max(0.0, next_flush - time.monotonic()))
+            if time.monotonic() >= next_flush:
                 self.flush()
                 next_flush = time.monotonic() + FLUSH_INTERVAL_S
-                if self._halt.is_set() and self._queue.empty():
-                    return
+        self._finish()
 
-    def flush(self) -> None:
-        """Write what is pending in one transaction; keep it queued if the write fails."""
+    def _take_queued(self, timeout: float) -> None:
+        """Take what is queued, waiting up to timeout (s) for the first item."""
+        try:
+            item = self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
+            while True:
+                try:
+                    self._take(item)
+                except Exception:  # a bug with one item must not stop the recording of the others
+                    log.exception("the recorder could not take a %s", type(item).__name__)
+                item = self._queue.get_nowait()
+        except queue.Empty:
+            pass
+
+    def _finish(self) -> None:
+        """Write the rest and the session's end, retrying for STOP_RETRY_S; then keep it in a recovery file."""
+        deadline = time.monotonic() + STOP_RETRY_S
+        while True:
+            self._take_queued(0.0)
+            if self.flush(self._end):
+                return
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(RETRY_PAUSE_S)
+        count = sum(len(items) for items in self._rows.values())
+        what = f"{count} rows of session {self.session_id}"
+        if self.dropped_raw:
+            what += f" (raw device capture of {self.dropped_raw} bytes was dropped during the fault to bound memory)"
+        try:
+            path = recovery.save(self.store.path, self._uid, self._rows, self._end, self.failure or "")
+        except OSError as exc:
+            self.problem = f"{self.failure}; {what} could not be kept anywhere ({exc.strerror or exc}) and are lost"
+            log.error("%s could not be kept in a recovery file: %s", what, exc)
+            return
+        self.problem = f"{self.failure}; {what} were kept in {path} and go into the database at the next start"
+        self._rows = defaultdict(list)
+
+    def flush(self, end: SessionEnd | None = None) -> bool:
+        """Write what is pending (and the session's end) in one transaction; keep it queued if the write fails.
+
+        Returns whether the write succeeded.
+        """
         for key in list(self._wave):
             self._close_chunk(key)
-        self._rows["levels"] += self._levels.rows()
+        # rows a refused write left behind: a bucket's newer aggregate replaces its older one
+        self._rows["levels"] = list({(r["width"], r["source"], r["parameter"], r["t"]): r
+                                     for r in (*self._rows["levels"], *self._levels.rows())}.values())
         pending = sum(len(v) for v in self._rows.values())
         try:
-            self.store.write_batch(self._rows, self.session_id, heartbeat=time.time())
+            self.store.write_batch(self._rows, self.session_id, heartbeat=time.time(), end=end)
         except StoreError as exc:
             if self.failure is None and self.on_failure:
                 self.on_failure(str(exc))
             self.failure = str(exc)
             if pending > MAX_PENDING_ROWS:
+                dropped = sum(len(row["data"]) for row in self._rows["raw_bytes"])
+                self.dropped_raw += dropped
                 self._rows["raw_bytes"].clear()
-            return
+                log.warning("database refusing writes for long: %d bytes of raw device capture dropped", dropped)
+            return False
         if self.failure is not None and self.on_failure:
             self.on_failure(None)
         self.failure = None
         self._rows = defaultdict(list)
+        return True
 
     def _take(self, item: Any) -> None:
         sid = self.session_id
@@ -178,6 +243,13 @@ class Recorder(threading.Thread):
     def _wave_add(self, w: WaveSegment) -> None:
         """Append a segment to its track's open chunk; a chunk holds at most WAVE_CHUNK_S of samples."""
         key = (w.source, w.param)
+        chunk = self._wave.get(key)
+        if chunk is not None and chunk.rate == w.rate:  # the usual case, one dict lookup: keep it short
+            chunk.values.extend(w.values)
+            chunk.t1 = w.t
+            if len(chunk.values) >= chunk.limit:
+                self._close_chunk(key)
+            return
         track = self._tracks.get(key)
         if track is None or track[1] != w.rate:  # a new wave, or a device that changed its rate: a new track
             self._close_chunk(key)
@@ -185,12 +257,9 @@ class Recorder(threading.Thread):
             track = self._tracks[key] = (self._track_count, w.rate)
             self._rows["tracks"].append({"session_id": self.session_id, "track": track[0], "source": w.source,
                                          "parameter": w.param, "unit": UNITS.get(w.param, "1"), "rate": w.rate})
-        chunk = self._wave.get(key)
-        if chunk is None:
-            chunk = self._wave[key] = _Chunk(w.t - (len(w.values) - 1) / w.rate, array("f"))
-        chunk.values.extend(w.values)
-        chunk.t1 = w.t
-        if len(chunk.values) >= WAVE_CHUNK_S * w.rate:
+        chunk = self._wave[key] = _Chunk(w.t - (len(w.values) - 1) / w.rate, array("f", w.values), w.rate,
+                                         WAVE_CHUNK_S * w.rate, w.t)
+        if len(chunk.values) >= chunk.limit:
             self._close_chunk(key)
 
     def _close_chunk(self, key: tuple[str, str]) -> None:
@@ -207,6 +276,7 @@ class Recorder(threading.Thread):
         rows = self._rows["raw_bytes"]
         for row in reversed(rows):  # coalesce reads of one flush into one row per source and direction
             if row["source"] == source and row["direction"] == direction:
-                row["data"] += data
+                row["data"] += data  # a bytearray, grown in place: a long database fault must not copy it each read
                 return
-        rows.append({"session_id": self.session_id, "source": source, "t": t, "direction": direction, "data": data})
+        rows.append({"session_id": self.session_id, "source": source, "t": t, "direction": direction,
+                     "data": bytearray(data)})

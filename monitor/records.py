@@ -313,6 +313,21 @@ class OperatorChange(Record):
     previous: str = ""
 
 
+@dataclass(frozen=True)
+class RecoveryImport(Record):
+    """Rows of this session came from a recovery file: the database refused them when the session stopped.
+
+    file_id names the file (a second import of it is a no-op), written_utc is
+    when it was written (UTC epoch s) and reason what the database said then.
+    """
+
+    KIND: ClassVar[str] = "recovery_import"
+    file_id: str
+    rows: int
+    written_utc: float
+    reason: str
+
+
 # The clinical modules whose classes are records register them on import; importing them here makes every
 # kind known to from_row wherever it is called from (they import this module first, so this is no cycle).
 import monitor.alarms.model  # noqa: E402,F401  LimitChange

@@ -16,12 +16,15 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import sqlite_utils
 
+from devices.values import DeviceInfo
 from monitor import __version__
+from monitor.paths import private_file
 from monitor.records import JournalEntry, Record, from_row, to_row
 
 #: A running session whose heartbeat is older than this, from another host, is
@@ -35,6 +38,25 @@ REPLACED_TABLES = frozenset({"levels"})
 
 class StoreError(Exception):
     """The database cannot be used (corrupt, locked, not a database); message is for people."""
+
+
+@dataclass(frozen=True)
+class SessionEnd:
+    """How a session ends: when (UTC epoch s), why, and what each device said it is (source -> fields).
+
+    Device fields are columns of `devices`: model, serial_number, firmware.
+    t is None when the end is not known (a replayed session that was never closed).
+    """
+
+    t: float | None
+    reason: str
+    devices: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def reported(cls, t: float | None, reason: str, infos: Iterable[DeviceInfo]) -> SessionEnd:
+        """Return the end of a session whose devices reported these identities."""
+        return cls(t, reason, {info.source: {"model": info.model, "serial_number": info.serial_number,
+                                             "firmware": info.firmware} for info in infos})
 
 
 def _script(db: sqlite_utils.Database, sql: str) -> None:
@@ -237,10 +259,11 @@ class Store:
         self.lock = threading.RLock()
         try:
             if self.path != ":memory:":
+                _refuse_read_only(Path(self.path).expanduser())
                 private_file(Path(self.path).expanduser())
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             refuse_foreign(conn, self.path)  # before WAL: a file that is not ours is left exactly as it was
-            conn.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             self.db = sqlite_utils.Database(conn)
@@ -292,17 +315,30 @@ class Store:
     # --- writing -------------------------------------------------------------------
 
     def write_batch(self, rows: dict[str, list[dict[str, Any]]], session_id: int | None = None,
-                    heartbeat: float | None = None) -> None:
+                    heartbeat: float | None = None, end: SessionEnd | None = None) -> None:
         """Insert rows for several tables in one transaction (the recorder's flush).
 
-        Rows of REPLACED_TABLES replace the stored row with the same key (a level bucket's newer aggregate).
+        Rows of REPLACED_TABLES replace the stored row with the same key (a
+        level bucket's newer aggregate). With `end`, the same transaction also
+        stores the devices' identity and closes the session, so a session is
+        never closed without its last rows.
         """
         with self._write():
             for table, items in rows.items():
-                if items:
-                    self.db[table].insert_all(items, batch_size=500, replace=table in REPLACED_TABLES)
+                _insert(self.db.conn, table, items)
             if session_id is not None and heartbeat is not None:
                 self.db.execute("UPDATE sessions SET heartbeat_utc = ? WHERE id = ?", [heartbeat, session_id])
+            if session_id is not None and end is not None:
+                self._end(session_id, end)
+
+    def _end(self, session_id: int, end: SessionEnd) -> None:
+        for source, fields in end.devices.items():
+            sets = ", ".join(f"{k} = ?" for k in fields)
+            self.db.execute(f"UPDATE devices SET {sets} WHERE session_id = ? AND source = ?",
+                            [*fields.values(), session_id, source])
+        # an interrupted session too: another start may have marked it so while its rows waited in a recovery file
+        self.db.execute("UPDATE sessions SET state = 'closed', ended_utc = ?, end_reason = ? "
+                        "WHERE id = ? AND state IN ('running', 'interrupted')", [end.t, end.reason, session_id])
 
     def ensure_patient(self, patient_id: str, name: str | None = None) -> None:
         """Create the patient if new; a given name updates the stored one."""
@@ -379,21 +415,23 @@ class Store:
         with self._write():
             self.db["sessions"].update(session_id, fields)
 
-    def update_devices(self, session_id: int, source: str, **fields: Any) -> None:
-        """Set fields (model, serial_number, firmware) on a session's device rows of one source."""
-        sets = ", ".join(f"{k} = ?" for k in fields)
-        with self._write():
-            self.db.execute(f"UPDATE devices SET {sets} WHERE session_id = ? AND source = ?",
-                            [*fields.values(), session_id, source])
-
     def close_session(self, session_id: int, reason: str = "closed") -> None:
         """Mark a session closed now (idempotent)."""
-        with self._write():
-            self.db.execute(
-                "UPDATE sessions SET state = 'closed', ended_utc = COALESCE(ended_utc, ?), end_reason = ? "
-                "WHERE id = ? AND state = 'running'",
-                [time.time(), reason, session_id],
-            )
+        self.write_batch({}, session_id, end=SessionEnd(time.time(), reason))
+
+    def session_uid(self, session_id: int) -> str:
+        """Return the global identity of a session of this database."""
+        with self.lock:
+            row = self.db.execute("SELECT uid FROM sessions WHERE id = ?", [session_id]).fetchone()
+        if row is None:
+            raise StoreError(f"there is no session {session_id} in {self.path}")
+        return str(row[0])
+
+    def session_id_of(self, uid: str) -> int | None:
+        """Return the id of the session with this global identity, None if this database has none."""
+        with self.lock:
+            row = self.db.execute("SELECT id FROM sessions WHERE uid = ?", [uid]).fetchone()
+        return None if row is None else int(row[0])
 
     def recover_interrupted(self) -> list[int]:
         """Mark sessions whose process died while running as 'interrupted'; return their ids.
@@ -431,6 +469,26 @@ class Store:
             if up_to is not None:
                 sql, args = sql + " AND id <= ?", [*args, up_to]
             return int(self.db.execute(sql, args).fetchone()[0])
+
+
+def _insert(conn: sqlite3.Connection, table: str, rows: list[dict[str, Any]]) -> None:
+    """Insert rows (dicts of column -> value) with one prepared statement per set of columns.
+
+    executemany on a prepared INSERT is the fast path of the recorder's flush;
+    rows of one table almost always have the same columns, so this is one call.
+    Rows of REPLACED_TABLES replace a stored row with the same key.
+    """
+    verb = "INSERT OR REPLACE" if table in REPLACED_TABLES else "INSERT"
+    start = 0
+    while start < len(rows):
+        columns = tuple(rows[start])
+        end = start + 1
+        while end < len(rows) and tuple(rows[end]) == columns:
+            end += 1
+        names = ", ".join(f'"{c}"' for c in columns)
+        conn.executemany(f'{verb} INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})',
+                         [tuple(row.values()) for row in rows[start:end]])
+        start = end
 
 
 def refuse_foreign(conn: sqlite3.Connection, path: str) -> None:
@@ -472,16 +530,32 @@ def last_data_t(rows: Callable[[str, list], list[tuple]], where: str, args: list
     return max((t for t in times if t is not None), default=None)
 
 
-def private_file(path: Path) -> None:
-    """Create a file readable by the user only (0600), and its folder (0700) if it is new.
+def _switch_to_wal(conn: sqlite3.Connection) -> None:
+    """Put the database in WAL mode, waiting up to BUSY_TIMEOUT_S for other connections.
 
-    SQLite gives its -wal and -shm files the database file's permissions, so
-    they are private too. An existing file keeps its permissions.
+    Switching a new file to WAL needs an exclusive lock, and SQLite answers
+    "locked" at once instead of calling the busy handler when another first
+    start holds the file, so the wait is done here.
     """
-    if not path.parent.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if not path.exists():
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
+
+
+def _refuse_read_only(path: Path) -> None:
+    """Raise StoreError if the database, or its folder (where SQLite keeps the -wal and -shm files), is read-only."""
+    for part in (path, path.parent):
+        if part.exists() and not os.access(part, os.W_OK):
+            raise StoreError(READ_ONLY.format(path=path))
+
+
+READ_ONLY = "database {path} is read-only; choose a writable location with --db (sessions and export can still read it)"
 
 
 def _pid_alive(pid: int) -> bool:
@@ -502,7 +576,7 @@ def explain(path: str, exc: sqlite3.DatabaseError) -> str:
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return f"database {path} is damaged or not an infusion-monitor database ({text})"
     if "readonly" in text or "read-only" in text:
-        return f"database {path} is read-only; choose a writable location with --db"
+        return READ_ONLY.format(path=path)
     if "disk" in text or "full" in text:
         return f"cannot write database {path}: {text} (disk full?)"
     return f"database {path}: {text}"

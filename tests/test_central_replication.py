@@ -197,7 +197,7 @@ def test_two_chairs_record_into_one_store_at_once(central, tmp_path):
 
 
 def test_a_store_restored_from_an_older_backup_is_refilled_by_every_chair(central, tmp_path):
-    """docs/README-central.md: after a restore, a new store identity makes each chair send everything again."""
+    """docs/central.md: after a restore, a new store identity makes each chair send everything again."""
     db = tmp_path / "chair.db"
     store = Store(db)
     fill(store, 20)

@@ -2,15 +2,22 @@
 
 from hypothesis import given, strategies as st
 
-from devices.cms50dplus import Cms50dPlusParser, Frame, decode, encode
+from devices.cms50dplus import LOCK_FRAMES, Cms50dPlusParser, Frame, decode, encode
 from devices.values import Condition, Sample, StatusChange
 from items import values
 
+GOOD = bytes.fromhex("8540064861")
 
+
+def locked() -> Cms50dPlusParser:
+    """Return a parser that has seen all but one of the frames in a row it needs to trust the stream."""
+    p = Cms50dPlusParser()
+    assert p.feed(GOOD * (LOCK_FRAMES - 1), 0.0) == []
+    return p
 
 
 def test_example_frame_from_devices_md():
-    items = Cms50dPlusParser().feed(bytes.fromhex("8540064861"), t=100.0)
+    items = locked().feed(bytes.fromhex("8540064861"), t=100.0)
     assert values(items, "spo2") == [97.0]
     assert values(items, "pulse_rate") == [72.0]
     assert values(items, "pleth") == [64.0]
@@ -20,12 +27,12 @@ def test_example_frame_from_devices_md():
 
 
 def test_pulse_rate_bit_7_comes_from_byte_3():
-    items = Cms50dPlusParser().feed(bytes.fromhex("8000400000"), t=0.0)
+    items = locked().feed(bytes.fromhex("8000400000"), t=0.0)
     assert values(items, "pulse_rate") == [128.0]
 
 
 def test_finger_out_is_a_condition_never_a_number():
-    p = Cms50dPlusParser()
+    p = locked()
     items = p.feed(bytes.fromhex("9000407F7F"), t=1.0)
     assert values(items, "spo2") == [None]
     assert values(items, "pulse_rate") == [None]
@@ -37,7 +44,7 @@ def test_finger_out_is_a_condition_never_a_number():
 
 
 def test_frames_split_at_every_offset_give_the_same_values():
-    stream = bytes.fromhex("8540064861" "8000400000" "8540064861")
+    stream = GOOD * (LOCK_FRAMES - 1) + bytes.fromhex("8540064861" "8000400000" "8540064861")
     whole = values(Cms50dPlusParser().feed(stream, 0.0), "pulse_rate")
     for cut in range(len(stream) + 1):
         p = Cms50dPlusParser()
@@ -47,11 +54,31 @@ def test_frames_split_at_every_offset_give_the_same_values():
 
 def test_resyncs_after_garbage_and_a_cut_frame():
     p = Cms50dPlusParser()
-    stream = b"\x00\x13\x7f" + bytes.fromhex("854006") + bytes.fromhex("8540064861")
+    stream = b"\x00\x13\x7f" + bytes.fromhex("854006") + GOOD * LOCK_FRAMES
     items = p.feed(stream, 0.0)
     assert values(items, "spo2") == [97.0]
     assert p.errors["garbage byte"] == 3
     assert p.errors["short frame"] == 1
+
+
+def test_values_wait_for_frames_in_a_row_after_any_stray_byte():
+    """No checksum: random bytes make single frames, never six in a row, so single frames are not trusted."""
+    p = locked()
+    assert values(p.feed(GOOD, 0.0), "spo2") == [97.0]
+    assert p.feed(b"\x13" + GOOD * (LOCK_FRAMES - 1), 0.0) == []  # a stray byte: the stream proves itself again
+    assert values(p.feed(GOOD, 0.0), "spo2") == [97.0]
+    assert p.feed(bytes.fromhex("854006") + GOOD * (LOCK_FRAMES - 1), 0.0) == []  # a cut frame, likewise
+    assert values(p.feed(GOOD, 0.0), "spo2") == [97.0]
+
+
+def test_random_bytes_give_no_value_at_all():
+    import random
+
+    rng = random.Random(7)
+    p = Cms50dPlusParser()
+    items = p.feed(bytes(rng.getrandbits(8) for _ in range(200_000)), 0.0)  # 100 s of a wrong port at 19200 baud
+    assert [i for i in items if isinstance(i, Sample) and i.value is not None] == []
+    assert p.errors["short frame"] > 1000
 
 
 @given(st.binary(max_size=400))

@@ -6,6 +6,7 @@ writes each protocol's real bytes on a pty in this process.
 
 from __future__ import annotations
 
+import calendar
 import csv
 import io
 import json
@@ -17,13 +18,9 @@ import time
 
 import pytest
 
+from commands import cli
 from devices.sim.runner import PtySimulator
 from monitor.alarms import load_profile, profile_to_dict
-
-
-def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "monitor.cli", *args], capture_output=True, text=True,
-                          timeout=timeout)
 
 
 def rows_of(db, session="latest"):
@@ -98,8 +95,7 @@ def test_sigkill_loses_at_most_a_second_and_the_session_is_marked_interrupted(tm
     listing = cli("sessions", "--db", str(db))
     assert "interrupted" in listing.stdout, listing.stdout
     rows = rows_of(db, "1")
-    last = max(time.mktime(time.strptime(r["time_utc"][:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
-               for r in rows)
+    last = max(calendar.timegm(time.strptime(r["time_utc"][:19], "%Y-%m-%dT%H:%M:%S")) for r in rows)  # UTC
     assert killed_at - last < 1.0 + 1.0  # at most one second lost (+1 s for the seconds truncated above)
     again = cli("sessions", "--db", str(db))  # recovery is idempotent
     assert again.stdout.count("interrupted") == 1
@@ -118,9 +114,9 @@ def test_malformed_device_is_one_clear_line(tmp_path, spec, words):
     assert "Traceback" not in out.stderr
 
 
-def test_missing_port_is_a_technical_alarm_not_a_traceback(tmp_path):
+def test_missing_port_with_wait_for_device_is_a_technical_alarm_not_a_traceback(tmp_path):
     out = cli("record", "--db", str(tmp_path / "s.db"), "--device", "pulseox=cms50dplus:/dev/ttyNOSUCH9",
-              "--duration", "1.5")
+              "--duration", "1.5", "--wait-for-device")
     assert out.returncode == 0 and "Traceback" not in out.stderr
     events = [json.loads(line) for line in out.stdout.splitlines()]
     assert any(e["condition"] == "port_lost" and e["kind"] == "raised" for e in events), out.stdout

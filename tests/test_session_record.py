@@ -20,8 +20,8 @@ from monitor.infusion import InfusionEvent
 from monitor.markers import MarkerRevision
 from monitor.recorder import Recorder
 from monitor.records import (KINDS, AldreteScore, Baseline, BpRequest, DeviceIdentity, Discharge, ManualBp,
-                             ObservationComplete, OperatorChange, PhaseChange, RecordError, ScaleEntry, SessionStart,
-                             from_row, to_row)
+                             ObservationComplete, OperatorChange, PhaseChange, RecordError, RecoveryImport, ScaleEntry,
+                             SessionStart, from_row, to_row)
 from monitor.session_record import SqliteSessions
 from monitor.store import SCHEMA_VERSION, Store, StoreError
 from written import digest
@@ -44,6 +44,7 @@ EXAMPLES = [
     InfusionEvent(1_700_000_050.0, "rate_changed", 120.0, 12.5, "nausea", "AB"),
     MarkerRevision("m1", 2, 1_700_000_060.0, "dizziness", "Dizziness", "", "CD", 1_700_000_070.0, "wrong key"),
     LimitChange(1_700_000_080.0, "spo2", "medium_low", 94.0, 92.0, "CD"),
+    RecoveryImport("9f2c", 1234, 1_700_000_090.0, "database s.db is locked by another program"),
 ]
 
 

@@ -86,12 +86,21 @@ def test_error_result_has_no_values_and_raises_nibp_failed_in_words(code, words)
     assert [(c.condition, c.active) for c in of(items, StatusChange)] == [(Condition.NIBP_FAILED, False)]
 
 
-@pytest.mark.parametrize("sbp, dbp, map_", [(0, 0, 0), (80, 120, 93), (120, 80, 130), (120, 0, 40)])
-def test_implausible_result_without_error_code_is_still_a_failure(sbp, dbp, map_):
-    items = SuntechParser().feed(encode_result(RawResult(sbp=sbp, dbp=dbp, map=map_, pulse_rate=70)), t=0.0)
+def test_an_empty_result_without_error_code_is_a_failure():
+    items = SuntechParser().feed(encode_result(RawResult(sbp=0, dbp=0, map=0, pulse_rate=70)), t=0.0)
     [result] = of(items, NibpResult)
-    assert result.sbp is None and result.error
+    assert result.sbp is None and result.error == "the BP module returned no reading"
     assert of(items, StatusChange)[0].condition == Condition.NIBP_FAILED
+
+
+@pytest.mark.parametrize("sbp, dbp, map_", [(80, 120, 93), (120, 80, 130), (120, 0, 40), (979, 80, 100)])
+def test_implausible_result_without_error_code_is_failed_by_the_gate_and_counted(sbp, dbp, map_):
+    parser = SuntechParser()
+    items = parser.feed(encode_result(RawResult(sbp=sbp, dbp=dbp, map=map_, pulse_rate=70)), t=0.0)
+    [result] = of(items, NibpResult)
+    assert result.sbp is None and result.error.startswith("implausible")
+    assert of(items, Sample) == [] or all(s.value is None for s in of(items, Sample))
+    assert parser.errors["implausible nibp"] == 1
 
 
 def test_error_or_timeout_status_fails_the_measurement():
@@ -155,7 +164,7 @@ def test_encoded_replies_parse_back(r, cuff, status):
     assert values(items, "cuff_pressure") == [float(cuff)]
     assert len(notices(items)) == 1
     [result] = of(items, NibpResult)
-    good = r.error_code == 0 and 0 < r.dbp <= r.map <= r.sbp
+    good = r.error_code == 0 and not r.sbp == r.dbp == r.map == 0  # values are judged by the gate, after parse()
     assert (result.sbp, result.dbp, result.map) == ((r.sbp, r.dbp, r.map) if good else (None, None, None))
     assert result.error_code == r.error_code
 

@@ -10,8 +10,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from devices.sim.runner import PtySimulator
 from devices.spec import DeviceSpec
 from monitor.central.link import ChairSettings
-from monitor.cli import replicator_for
+from monitor.cli import notice, replicator_for
 from monitor.core import MonitorCore, SessionInfo
+from monitor.recovery import import_pending
 from monitor.schedule import Phase
 from monitor.store import Store, StoreError
 from ui import theme
@@ -43,9 +44,14 @@ def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None,
     sims: list[PtySimulator] = []
     try:
         store = Store(db)
+        recovered = import_pending(store)
     except StoreError as exc:
         QMessageBox.critical(None, "infusion-monitor", f"The session database cannot be opened.\n\n{exc}")
         return 2
+    if recovered:
+        for line in recovered:
+            notice(line)
+        QMessageBox.information(None, "infusion-monitor", "\n\n".join(recovered))
     outcomes = ""
     if demo_protocol:
         who = UserDialog()
@@ -81,6 +87,11 @@ def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None,
     finally:
         sound.stop()
         discharged = core.clinical is not None and core.clinical.phase is Phase.CLOSED
-        core.stop("discharged" if discharged else "closed")
-        for sim in window.simulators:
-            sim.stop()
+        try:
+            core.stop("discharged" if discharged else "closed")  # StoreError: the command says it in one line
+        except StoreError as exc:
+            QMessageBox.warning(None, "infusion-monitor", f"The end of the session is not in the database.\n\n{exc}")
+            raise
+        finally:
+            for sim in window.simulators:
+                sim.stop()

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 from monitor.clinical_config import ClinicalConfig, load_clinical_config
 from monitor.core import SessionInfo
 from monitor.dosing import DoseError, DosePlan, PlanCheck, check_plan
+from monitor.patient_id import PatientIdError, clean_patient_id
 from monitor.store import Store
 from ui import theme
 
@@ -146,7 +147,11 @@ class StartSessionDialog(QDialog):
         self.update_view()
 
     def patient_id(self) -> str:
-        return self.patient.currentText().strip()
+        """Return the patient ID as it will be stored ('' while the field is empty or holds no valid ID)."""
+        try:
+            return clean_patient_id(self.patient.currentText())
+        except PatientIdError:
+            return ""
 
     def session_number(self) -> int | None:
         """Return which infusion of the course this will be (the patient's stored sessions + 1)."""
@@ -171,8 +176,10 @@ class StartSessionDialog(QDialog):
         out = []
         if not self.user.text().strip():
             out.append("your initials or name")
-        if not self.patient_id():
-            out.append("the patient ID")
+        try:
+            clean_patient_id(self.patient.currentText())
+        except PatientIdError as exc:
+            out.append(f"another patient ID ({exc})" if self.patient.currentText().strip() else "the patient ID")
         check = self.check()
         if check is None:
             out.append("weight, dose, duration and bag volume as numbers")

@@ -9,7 +9,7 @@ monitor answers with framed records (MONITORS.md section 2). Modules: framing
 from devices.carescape.driver import CarescapeDriver
 from devices.carescape.framing import SETTINGS
 from devices.carescape.parser import CarescapeParser
-from devices.carescape.simulator import simulator
+from devices.carescape.simulator import ENCODER, simulator
 from devices.registry import ProtocolSpec
 
 SPEC = ProtocolSpec(
@@ -20,5 +20,6 @@ SPEC = ProtocolSpec(
     parser=CarescapeParser,
     simulator=simulator,
     driver=CarescapeDriver,
+    encoder=ENCODER,
     byte_rate=1400.0,
 )

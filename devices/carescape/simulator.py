@@ -12,7 +12,9 @@ again every NIBP_INTERVAL_S, the label's measuring bit set for MEASURE_S.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
+from devices.base import Encoder
 from devices.carescape.framing import SETTINGS, FrameDecoder, encode_frame
 from devices.carescape.header import HEADER_LEN, INVALID, MT_PHDB, MT_WAVE, decode_header, encode_record
 from devices.carescape.phdb import (
@@ -139,3 +141,28 @@ class CarescapeSimulator(DeviceSimulator):
 def simulator() -> CarescapeSimulator:
     """Return a simulated monitor whose clock is this computer's (for `simulate` and demos)."""
     return CarescapeSimulator(epoch=int(time.time()))
+
+
+#: Ambient pressure (0.1 mmHg) of the encoder's records: 500.0 mmHg (a high city), where one EtCO2 step
+#: (0.01 %) is exactly 0.05 mmHg, so any EtCO2 on that grid reads back exactly.
+ENCODER_AMBIENT = 5000
+ENCODER_TIME = 1_700_000_000
+
+
+def encode_values(v: Mapping[str, float]) -> bytes:
+    """Return one displayed-values record carrying values in contract units (the conformance suite's encoder)."""
+    basic = Basic(ecg_hr=round(v["heart_rate"]), spo2=round(v["spo2"] * 100), spo2_pr=round(v["pulse_rate"]),
+                  co2_et=round(v["etco2"] * 1e5 / ENCODER_AMBIENT), co2_rr=round(v["resp_rate"]),
+                  co2_amb_press=ENCODER_AMBIENT, nibp_sys=round(v["sbp"] * 100), nibp_dia=round(v["dbp"] * 100),
+                  nibp_mean=round(v["map"] * 100), nibp_hr=round(v["nibp_pulse_rate"]))
+    block = encode_subrecord(ENCODER_TIME, encode_basic(basic), CLASS_BASIC)
+    return encode_frame(encode_record(MT_PHDB, [(PH_DISPL, block)], r_time=ENCODER_TIME, dri_level=DRI_LEVEL))
+
+
+#: 16-bit wire fields: rates in /min, SpO2 and BP in 0.01 units, EtCO2 on the grid of ENCODER_AMBIENT.
+ENCODER = Encoder(
+    ranges={"spo2": (0, 150, 0.01), "pulse_rate": (0, 400, 1), "heart_rate": (0, 400, 1), "resp_rate": (0, 200, 1),
+            "etco2": (0, 200, 0.05), "sbp": (0, 320, 0.01), "dbp": (0, 320, 0.01), "map": (0, 320, 0.01),
+            "nibp_pulse_rate": (0, 400, 1)},
+    encode=encode_values,
+)

@@ -10,7 +10,7 @@ messages), pdu (data export messages), parser, driver, simulator.
 from devices.intellivue.driver import IntellivueDriver
 from devices.intellivue.framing import SETTINGS
 from devices.intellivue.parser import IntellivueParser
-from devices.intellivue.simulator import IntellivueSimulator
+from devices.intellivue.simulator import ENCODER, IntellivueSimulator
 from devices.registry import ProtocolSpec
 
 SPEC = ProtocolSpec(
@@ -21,5 +21,6 @@ SPEC = ProtocolSpec(
     parser=IntellivueParser,
     simulator=IntellivueSimulator,
     driver=IntellivueDriver,
+    encoder=ENCODER,
     byte_rate=1100.0,  # numerics each second and the pleth every 256 ms, about 10 % of the 115200 line
 )

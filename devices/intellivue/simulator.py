@@ -27,10 +27,12 @@ questionable, the demo-mode scenario marks everything demo data.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from collections import Counter
 from dataclasses import dataclass
 from datetime import tzinfo
 
+from devices.base import Encoder
 from devices.intellivue import association, codes, pdu
 from devices.intellivue.framing import SETTINGS, FrameDecoder, encode_frame
 from devices.intellivue.mder import (
@@ -272,12 +274,6 @@ class IntellivueSimulator(DeviceSimulator):
             self._nibp = (v.t, round(v.sbp), round(v.dbp), round(v.map), round(pulse))
         measured, sbp, dbp, mean, nibp_pulse = self._nibp
 
-        def numeric(handle: int, label: str, physio: int, state: int, unit: int, value: float,
-                    decimals: int = 1) -> tuple[int, list[tuple[int, bytes]]]:
-            return handle, [(codes.ATTR_ID_LABEL, u32(codes.PART_SCADA << 16 | physio)),
-                            (codes.ATTR_ID_LABEL_STRING, encode_string(label)),
-                            (codes.ATTR_NU_VAL_OBS, encode_nu_obs(physio, state, unit, value, decimals))]
-
         rr = v.resp_rate
         observations = [
             numeric(H_SPO2, "SpO2", codes.PULS_OXIM_SAT_O2, pulse_ox, codes.DIM_PERCENT, round(spo2), 0),
@@ -291,10 +287,58 @@ class IntellivueSimulator(DeviceSimulator):
                     nibp_pulse or 0.0, 0),
             numeric(H_TEMP, "Temp", codes.TEMP, demo, codes.DIM_DEGC, TEMP_C),
         ]
-        compound = counted([encode_nu_obs(physio, demo, codes.DIM_MMHG, value, 0) for physio, value in (
-            (codes.PRESS_BLD_NONINV_SYS, sbp), (codes.PRESS_BLD_NONINV_DIA, dbp), (codes.PRESS_BLD_NONINV_MEAN, mean))])
-        observations.append((H_NIBP, [(codes.ATTR_ID_LABEL, u32(codes.PART_SCADA << 16 | codes.PRESS_BLD_NONINV)),
-                                      (codes.ATTR_ID_LABEL_STRING, encode_string("NBP")),
-                                      (codes.ATTR_NU_CMPD_VAL_OBS, compound),
-                                      (codes.ATTR_TIME_STAMP_ABS, self._abs_time(measured))]))
+        observations.append(nibp(demo, sbp, dbp, mean, self._abs_time(measured), 0))
         return observations
+
+
+Observed = tuple[int, list[tuple[int, bytes]]]  # (object handle, attributes) of one object in a poll reply
+
+
+def numeric(handle: int, label: str, physio: int, state: int, unit: int, value: float, decimals: int = 1) -> Observed:
+    """Return a numeric object as a poll reply carries it: its label, label text and observed value."""
+    return handle, [(codes.ATTR_ID_LABEL, u32(codes.PART_SCADA << 16 | physio)),
+                    (codes.ATTR_ID_LABEL_STRING, encode_string(label)),
+                    (codes.ATTR_NU_VAL_OBS, encode_nu_obs(physio, state, unit, value, decimals))]
+
+
+def nibp(state: int, sbp: float, dbp: float, mean: float, measured: bytes, decimals: int) -> Observed:
+    """Return the compound NIBP object (mmHg) with the absolute time it was measured."""
+    compound = counted([encode_nu_obs(physio, state, codes.DIM_MMHG, value, decimals) for physio, value in (
+        (codes.PRESS_BLD_NONINV_SYS, sbp), (codes.PRESS_BLD_NONINV_DIA, dbp), (codes.PRESS_BLD_NONINV_MEAN, mean))])
+    return H_NIBP, [(codes.ATTR_ID_LABEL, u32(codes.PART_SCADA << 16 | codes.PRESS_BLD_NONINV)),
+                    (codes.ATTR_ID_LABEL_STRING, encode_string("NBP")),
+                    (codes.ATTR_NU_CMPD_VAL_OBS, compound),
+                    (codes.ATTR_TIME_STAMP_ABS, measured)]
+
+
+ENCODER_TIME = 1_700_000_000.0
+
+
+def encode_values(v: Mapping[str, float]) -> bytes:
+    """Return one numerics poll result carrying values in contract units (the conformance suite's encoder).
+
+    The NIBP reading is stamped with the result's own time, so a new parser takes it as just measured.
+    """
+    now = encode_abs_time(ENCODER_TIME)
+    request = pdu.PollRequest(1, False, 1, (codes.PART_OBJ, codes.MOC_VMO_METRIC_NU), codes.ATTR_GRP_ALL)
+    observations = [
+        numeric(H_SPO2, "SpO2", codes.PULS_OXIM_SAT_O2, 0, codes.DIM_PERCENT, v["spo2"], 2),
+        numeric(H_PULSE, "Pulse", codes.PLETH_PULS_RATE, 0, codes.DIM_BEAT_PER_MIN, v["pulse_rate"], 2),
+        numeric(H_HR, "HR", codes.ECG_CARD_BEAT_RATE, 0, codes.DIM_BEAT_PER_MIN, v["heart_rate"], 2),
+        numeric(H_PERF, "Perf", codes.PULS_OXIM_PERF_REL, 0, codes.DIM_DIMLESS, v["perfusion_index"], 2),
+        numeric(H_RR, "RR", codes.RESP_RATE, 0, codes.DIM_RESP_PER_MIN, v["resp_rate"], 2),
+        numeric(H_CO2, "etCO2", codes.AWAY_CO2_ET, 0, codes.DIM_MMHG, v["etco2"], 2),
+        numeric(H_NIBP_PULSE, "Pulse (NBP)", codes.PRESS_BLD_NONINV_PULS_RATE, 0, codes.DIM_BEAT_PER_MIN,
+                v["nibp_pulse_rate"], 2),
+        nibp(0, v["sbp"], v["dbp"], v["map"], now, 2),
+    ]
+    return encode_frame(pdu.poll_reply(request, s_to_ticks(UP_FOR_S), now, observations))
+
+
+#: FLOAT values (24-bit mantissa) in the units the parser converts nothing from, to 0.01.
+ENCODER = Encoder(
+    ranges={"spo2": (0, 150, 0.01), "pulse_rate": (0, 400, 0.01), "heart_rate": (0, 400, 0.01),
+            "perfusion_index": (0, 50, 0.01), "resp_rate": (0, 200, 0.01), "etco2": (0, 200, 0.01),
+            "sbp": (0, 400, 0.01), "dbp": (0, 400, 0.01), "map": (0, 400, 0.01), "nibp_pulse_rate": (0, 400, 0.01)},
+    encode=encode_values,
+)

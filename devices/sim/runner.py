@@ -19,14 +19,23 @@ import tty
 from devices import registry
 from devices.sim.physiology import Patient, Vitals
 
+#: Scenario time may run this much slower or faster than the wall clock: beyond 100 a simulator writes
+#: more frames than a pty carries (and than any real device sends); below 0.1 nothing seems to happen.
+MIN_SPEED, MAX_SPEED = 0.1, 100.0
+
+
+def check_speed(speed: float) -> None:
+    """Raise ValueError in words if a scenario speed factor is out of bounds (or not a number)."""
+    if not MIN_SPEED <= speed <= MAX_SPEED:
+        raise ValueError(f"speed must be a factor from {MIN_SPEED:g} to {MAX_SPEED:g}, e.g. 1 or 10")
+
 
 class PtySimulator:
     """One simulated device behind a pty; start() it, read .path, stop() it."""
 
     def __init__(self, protocol: str, scenario: str = "baseline", speed: float = 1.0, seed: int = 1,
                  stable_path: bool | None = None) -> None:
-        if not speed > 0:
-            raise ValueError("speed must be a positive factor, e.g. 1 or 10")
+        check_speed(speed)
         self.spec = registry.get(protocol)
         self.device = self.spec.simulator()
         self.patient = Patient(scenario, seed=seed)

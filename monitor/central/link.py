@@ -98,7 +98,7 @@ def check_url(url: str) -> None:
     if "password" in _parse(url):
         raise CentralError("the central store address contains a password, which every user of this computer "
                            "could read (ps, shell history): remove it and put it in ~/.pgpass, PGPASSFILE or a "
-                           "service file (see docs/README-central.md)")
+                           "service file (see docs/central.md)")
 
 
 def describe(url: str) -> str:

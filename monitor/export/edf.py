@@ -25,7 +25,7 @@ from monitor.export import ExportError, Progress, tick
 from monitor.export.codes import BP_PARAMETERS, PARAMETERS
 from monitor.export.content import (alarm_lives, bp_readings, current_markers, discharges, infusion_events,
                                     outcomes, require_content, scales)
-from monitor.export.files import private_path
+from monitor.export.files import export_path
 from monitor.scales import SCALE_NAMES
 from monitor.session_record import SessionMeta, SessionRecord, SessionSource, Track
 
@@ -138,7 +138,7 @@ def write_edf(source: SessionSource, meta: SessionMeta, path: Path, progress: Pr
     except Exception:  # an unknown zone name from another machine: UTC, said in the header
         zone = timezone.utc
     start = datetime.fromtimestamp(t0, zone).replace(tzinfo=None)
-    with private_path(Path(path)) as tmp:
+    with export_path(Path(path)) as tmp:
         writer = pyedflib.EdfWriter(str(tmp), len(signals), file_type=pyedflib.FILETYPE_EDFPLUS)
         try:
             writer.setSignalHeaders([h for h, _ in signals])

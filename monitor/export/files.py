@@ -1,13 +1,12 @@
-"""Write export files readable by the user only (0600, folders 0700) and atomically.
+"""Write export files readable by the user only (0600, folders 0700) and atomically, with errors in words.
 
-A file is written under a temporary name in its destination folder and renamed
-into place only when it is complete, so a failed export (a full disk, a refused
-message, an error half-way) never leaves a file that looks finished. A folder
-of several files is built the same way: in a temporary sibling folder, then
-each file is renamed into the destination.
-
-(The hardening branch adds a helper for private atomic files in monitor/paths.py;
-the two are to be merged into one.)
+A file is written through monitor.paths.private_output / private_path (the
+app's one way to write a private file all or nothing): under a temporary name
+in its destination folder, renamed into place only when it is complete, so a
+failed export (a full disk, a refused message, an error half-way) never leaves
+a file that looks finished. A folder of several files is built the same way:
+in a temporary sibling folder, then each file is renamed into the destination.
+What goes wrong is an ExportError, one line for people.
 """
 
 from __future__ import annotations
@@ -21,15 +20,13 @@ from pathlib import Path
 from typing import IO
 
 from monitor.export import ExportError
+from monitor.paths import private_dir, private_output, private_path
 
 
 def private_folder(path: Path) -> Path:
     """Create a folder (and missing parents) readable by the user only; ExportError in words if impossible."""
     try:
-        existed = path.is_dir()
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not existed:
-            path.chmod(0o700)
+        private_dir(path)
     except OSError as exc:
         raise ExportError(f"cannot create folder {path}: {exc.strerror or exc}") from None
     if not os.access(path, os.W_OK | os.X_OK):
@@ -38,42 +35,23 @@ def private_folder(path: Path) -> Path:
 
 
 @contextmanager
-def private_path(path: Path) -> Iterator[Path]:
+def export_path(path: Path) -> Iterator[Path]:
     """Yield a temporary file name (0600) beside `path`; on success it becomes `path`, on any error it is removed.
 
-    For writers that need a file name rather than a file object (pyedflib).
+    For writers that need a file name rather than a file object (pyedflib, the PDF renderer).
     """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise ExportError(f"{path} is a folder; give a file name")
-    if not folder.is_dir():
-        private_folder(folder)
-    try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=folder)  # mode 0600
-        os.close(fd)
-    except OSError as exc:
-        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
-    tmp = Path(name)
-    try:
+    path = _file_name(path)
+    with _in_words(path), private_path(path) as tmp:
         yield tmp
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with _quiet():
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
-        raise
 
 
 @contextmanager
-def private_file(path: Path, binary: bool = False) -> Iterator[IO]:
+def export_file(path: Path, binary: bool = False) -> Iterator[IO]:
     """Yield a file to write; on success it becomes `path` (0600), on any error nothing is left."""
-    with private_path(path) as tmp:
-        with open(tmp, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as out:
-            yield out
-            out.flush()
-            os.fsync(out.fileno())
+    path = _file_name(path)
+    text = {} if binary else {"encoding": "utf-8", "newline": ""}
+    with _in_words(path), private_output(path, "wb" if binary else "w", **text) as out:
+        yield out
 
 
 @contextmanager
@@ -95,9 +73,18 @@ def private_files(folder: Path) -> Iterator[Path]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _file_name(path: Path) -> Path:
+    """Return path as a Path; ExportError if it names a folder."""
+    path = Path(path)
+    if path.is_dir():
+        raise ExportError(f"{path} is a folder; give a file name")
+    return path
+
+
 @contextmanager
-def _quiet() -> Iterator[None]:
+def _in_words(path: Path) -> Iterator[None]:
+    """Turn an OSError while writing `path` into an ExportError that says it in one line."""
     try:
         yield
-    except OSError:
-        pass
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None

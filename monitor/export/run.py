@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.export import EmptySession, ExportError, Progress
 from monitor.export.content import require_content
-from monitor.export.files import private_file, private_files, private_folder, private_path
+from monitor.export.files import export_file, export_path, private_files, private_folder
 from monitor.session_record import SessionMeta, SessionSource
 
 FORMATS = ("csv", "json", "pdf", "fhir", "hl7", "edf")
@@ -81,10 +81,10 @@ def export_session(source: SessionSource, meta: SessionMeta, fmt: str, path: Pat
     if fmt == "csv":
         from monitor.export.csv_bundle import write_bundle, write_zip
         if path.suffix.lower() == ".zip":
-            with private_file(path, binary=True) as out:
+            with export_file(path, binary=True) as out:
                 write_zip(source, meta, out, progress)
         elif path.suffix.lower() == ".csv":
-            with private_file(path) as out:
+            with export_file(path) as out:
                 _text_writer("csv", options)(source, meta, out, progress)
         else:
             with private_files(path) as work:
@@ -100,10 +100,10 @@ def export_session(source: SessionSource, meta: SessionMeta, fmt: str, path: Pat
                               "command")
         if options.paper not in PAPERS:
             raise ExportError(f"paper size '{options.paper}' is not one of {', '.join(PAPERS)}")
-        with private_path(path) as tmp:
+        with export_path(path) as tmp:
             options.pdf(source, meta, tmp, options.paper, options.clinic, progress)
         return path
-    with private_file(path) as out:
+    with export_file(path) as out:
         _text_writer(fmt, options)(source, meta, out, progress)
     return path
 
