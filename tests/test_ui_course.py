@@ -92,13 +92,14 @@ def test_an_unknown_patient_says_so_in_the_view(qtbot, db):
 
 def test_course_window_from_the_command(db, monkeypatch, capsys):
     opened = []
-    monkeypatch.setattr("ui.course_view.run_course", lambda path, patient: opened.append((path, patient)) or 0)
+    monkeypatch.setattr("ui.course_view.run_course",
+                        lambda source, patient: opened.append((source.path, patient)) or source.close() or 0)
     assert launcher.main(["course", "--db", str(db), "--patient", "P-1", "--window"]) == 0
-    assert opened == [(db, "P-1")]
+    assert opened == [(str(db), "P-1")]
     assert launcher.main(["course", "--db", str(db), "--patient", "P-404", "--window"]) == 2
     assert capsys.readouterr().err.strip() == ("infusion-monitor: error: there are no sessions of patient 'P-404' in "
                                                "this database")
-    assert opened == [(db, "P-1")]
+    assert opened == [(str(db), "P-1")]
 
 
 SHOT = """

@@ -235,3 +235,17 @@ def test_the_monitor_window_has_a_review_entry(qtbot, tmp_path):
         main._review.close()
     finally:
         core.stop()
+
+
+def test_the_patients_course_opens_from_a_session(qtbot, window):
+    _open(qtbot, window, "1")
+    button = window.page.buttons["course"]
+    assert button.isEnabled()
+    qtbot.mouseClick(button, Qt.LeftButton)
+    assert len(window.courses) == 1
+    course = window.courses[0]
+    qtbot.waitUntil(lambda: course.view.course is not None, timeout=20000)
+    assert course.view.course.patient_id == "P-ALPHA" and len(course.view.course.rows) == 1
+    assert "P-ALPHA" in course.windowTitle()
+    window.close()
+    assert not course.isVisible()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import html
 import math
 import sys
-from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
@@ -29,7 +28,7 @@ from monitor.clinical_config import ConfigError
 from monitor.course import Course, CourseChart, CourseError, InfusionRow, build_course, course_charts, session_day
 from monitor.forecast import ForecastPrior
 from monitor.instruments import INSTRUMENTS
-from monitor.session_record import SessionSource, SqliteSessions
+from monitor.session_record import SessionSource
 from monitor.store import StoreError
 from ui import theme
 
@@ -301,10 +300,11 @@ class CourseChartWidget(pg.PlotWidget):
 
 
 class CourseWindow(QMainWindow):
-    """The course view in a window of its own (`infusion-monitor course --window`)."""
+    """The course view in a window of its own (`course --window`, or from a session in review); it owns its source."""
 
     def __init__(self, source: SessionSource, patient_id: str) -> None:
         super().__init__()
+        self.source = source
         self.setWindowTitle(f"Course of patient {patient_id} - infusion-monitor (not a certified medical device)")
         self.setStyleSheet(f"QMainWindow {{ background: {theme.PANEL}; }}")
         self.view = CourseView(source, patient_id)
@@ -312,15 +312,15 @@ class CourseWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         self.view.wait_read()
+        self.source.close()
         super().closeEvent(event)
 
 
-def run_course(db: Path, patient_id: str) -> int:
-    """Open the course of a patient over a session database until the window is closed; return the exit code."""
+def run_course(source: SessionSource, patient_id: str) -> int:
+    """Open the course of a patient over a session source until the window is closed; return the exit code."""
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("infusion-monitor course")
-    window = CourseWindow(SqliteSessions(db), patient_id)
+    window = CourseWindow(source, patient_id)
     window.resize(1500, 950)
     window.show()
     return app.exec()
-

@@ -47,23 +47,21 @@ def open_window(args: argparse.Namespace) -> int:
 
 
 def open_course(args: argparse.Namespace) -> int:
-    """Open a patient's course view; a database that cannot be read or an unknown patient is one line, not a window."""
+    """Open a patient's course view over where the command reads (--db, --central or the default); a store that
+    cannot be read or an unknown patient is one line, not a window."""
     from monitor.course import CourseError, patient_sessions
-    from monitor.session_record import SqliteSessions
 
-    db = args.db or default_db()
+    sessions = cli._open_source(args)  # a missing, damaged or foreign file, a store out of reach: one line
     try:
-        sessions = SqliteSessions(db)  # StoreError is the CLI's one line too
-        try:
-            patient_sessions(sessions, args.patient)
-        finally:
-            sessions.close()
+        patient_sessions(sessions, args.patient)
         from ui.course_view import run_course
     except CourseError as exc:
+        sessions.close()
         raise cli.UserError(str(exc)) from None
     except ImportError as exc:
+        sessions.close()
         raise cli.UserError(f"the window cannot start: {exc} (install the Qt libraries, see README)") from None
-    return run_course(db, args.patient)
+    return run_course(sessions, args.patient)
 
 
 def render_pdf(source, meta, path, paper, clinic, progress=None) -> int:

@@ -18,13 +18,16 @@ from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QListWidget, Q
                                QTabWidget, QVBoxLayout, QWidget)
 
 from monitor.burden import AlarmBurden
+from monitor.central.link import CentralError
 from monitor.markers import MarkerRevision, current_markers
 from monitor.playback import SPEEDS, start_playback
 from monitor.session_record import SessionSource, SqliteSessions
+from monitor.store import StoreError
 from monitor.summary import SessionSummary
 from monitor.timefmt import hms, zone
 from monitor.timeline import SessionTimeline
 from ui import theme
+from ui.course_view import CourseWindow
 from ui.review.browser import SessionBrowser
 from ui.review.burden_view import BurdenTable, RangeBurden
 from ui.review.corrections_view import AuditTrail, CorrectionDialog
@@ -60,7 +63,8 @@ class SessionPage(QWidget):
         self.buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout()
         for key, text in (("back", "◀ Sessions"), ("whole", "Whole session [Home]"), ("in", "Zoom in [+]"),
-                          ("out", "Zoom out [−]"), ("play", "Play back from cursor…"), ("correct", "Correct…")):
+                          ("out", "Zoom out [−]"), ("play", "Play back from cursor…"), ("correct", "Correct…"),
+                          ("course", "Patient's course…")):
             button = QPushButton(text)
             button.setFocusPolicy(Qt.NoFocus)
             self.buttons[key] = button
@@ -107,6 +111,7 @@ class SessionPage(QWidget):
             self.live.setStyleSheet("color: #4cff6a;")
         else:
             self.live.setText("")
+        self.buttons["course"].setEnabled(bool(m.patient_id))
         self.buttons["correct"].setEnabled(m.state != "running")
         self.buttons["correct"].setToolTip("a running session is corrected on its monitor" if m.state == "running"
                                            else "edit, add or delete an event, or add a late scale")
@@ -164,6 +169,7 @@ class ReviewWindow(QMainWindow):
         self.summary: SessionSummary | None = None
         self.user = ""
         self.playbacks: list[PlaybackWindow] = []
+        self.courses: list[CourseWindow] = []
         self._last_error = ""
 
         self.worker = ReviewWorker(open_source, store_path)
@@ -175,6 +181,7 @@ class ReviewWindow(QMainWindow):
         self.page.timeline.sigRange.connect(self._want_traces)
         self.page.buttons["play"].clicked.connect(self.play_back)
         self.page.buttons["correct"].clicked.connect(lambda: self.correct())
+        self.page.buttons["course"].clicked.connect(self.open_course)
         self.sigList.connect(self.worker.list_sessions)
         self.sigOpen.connect(self.worker.open_session)
         self.sigRangeBurden.connect(self.worker.burden_range)
@@ -278,6 +285,22 @@ class ReviewWindow(QMainWindow):
         self.playbacks.append(window)
         return window
 
+    def open_course(self) -> CourseWindow | None:
+        """Open the course of the open session's patient (every infusion side by side) in a window of its own."""
+        timeline = self.timeline_data
+        if timeline is None or not timeline.meta.patient_id:
+            return None
+        try:
+            source = self.open_source()
+        except (StoreError, CentralError) as exc:
+            QMessageBox.warning(self, "Patient's course", str(exc))
+            return None
+        window = CourseWindow(source, timeline.meta.patient_id)
+        window.resize(1400, 900)
+        window.show()
+        self.courses.append(window)
+        return window
+
     def correct(self, action: str = "edit", marker_id: str = "") -> CorrectionDialog | None:
         """Ask for a correction of the open session and have the worker append it."""
         timeline = self.timeline_data
@@ -302,7 +325,7 @@ class ReviewWindow(QMainWindow):
             self.status.setText("correction stored; the session is read again")
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
-        for window in self.playbacks:
+        for window in self.playbacks + self.courses:
             window.close()
         stop_worker(self.worker, self.thread)
         super().closeEvent(event)
