@@ -45,8 +45,8 @@ def _chair(name: str, url: str, db: str, seconds: float, out) -> None:
     commits: list[tuple[float, dict[str, int]]] = []
     write = store.write_batch
 
-    def timed_write(rows, session_id=None, heartbeat=None) -> None:
-        write(rows, session_id, heartbeat)
+    def timed_write(rows, session_id=None, heartbeat=None, end=None) -> None:
+        write(rows, session_id, heartbeat, end)
         with store.lock:
             tops = {t: store.db.execute(f"SELECT MAX({'rev' if t == 'sessions' else 'rowid'}) FROM {t}").fetchone()[0]
                     or 0 for t in ("numerics", "waveform_chunks", "raw_bytes", "sessions")}

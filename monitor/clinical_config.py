@@ -116,6 +116,7 @@ class ClinicalConfig:
     dose_limits: DoseLimits
     complete_tolerance_fraction: float
     pause_reminder_min: float  # a paused infusion raises a reminder after this long
+    stock_mg_per_ml: float  # the ketamine vial the bag is made up from
     nibp: NibpScheduleConfig
     observation_min: float
     discharge_aldrete_min: int
@@ -191,7 +192,8 @@ class _Reader:
         dl = self.obj(top["dose_limits"], "dose_limits", {"weight_kg", "dose_mg_per_kg", "duration_min", "bag_volume_ml"})
         limits = DoseLimits(**{k: self.range_(dl[k], f"dose_limits.{k}") for k in
                                ("weight_kg", "dose_mg_per_kg", "duration_min", "bag_volume_ml")})
-        inf = self.obj(top["infusion"], "infusion", {"complete_tolerance_fraction", "pause_reminder_min"})
+        inf = self.obj(top["infusion"], "infusion", {"complete_tolerance_fraction", "pause_reminder_min",
+                                                         "stock_mg_per_ml"})
         tol = self.num(inf["complete_tolerance_fraction"], "infusion.complete_tolerance_fraction", positive=False)
         if tol >= 1:
             raise _Bad(f"infusion.complete_tolerance_fraction must be below 1, got {tol:g}")
@@ -207,6 +209,7 @@ class _Reader:
             dose_limits=limits,
             complete_tolerance_fraction=tol,
             pause_reminder_min=self.num(inf["pause_reminder_min"], "infusion.pause_reminder_min"),
+            stock_mg_per_ml=self.num(inf["stock_mg_per_ml"], "infusion.stock_mg_per_ml"),
             nibp=nibp,
             observation_min=self.num(top["observation_min"], "observation_min"),
             discharge_aldrete_min=aldrete,

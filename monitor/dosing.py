@@ -82,6 +82,15 @@ class DosePlan:
         """Return the pump rate to set, mL/h (100 mL over 40 min = 150 mL/h)."""
         return float(self.pump_rate_exact)
 
+    def draw_up_ml(self, stock_mg_per_ml: float) -> float:
+        """Return the mL of stock solution that hold the total dose (35 mg of a 50 mg/mL vial = 0.7 mL).
+
+        The bag's stated volume stays the diluent's (CLINICAL.md): the drug's
+        own fraction of a mL changes the concentration by under 2 % at the usual
+        doses, as on the paper chart.
+        """
+        return float(self.total_mg_exact / exact(stock_mg_per_ml))
+
     @property
     def dose_rate_mg_per_kg_per_h(self) -> float:
         """Return the dose rate in mg/kg/h (0.5 mg/kg over 40 min = 0.75 mg/kg/h)."""

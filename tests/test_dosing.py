@@ -21,12 +21,14 @@ def test_worked_example_of_clinical_md():
     assert p.pump_rate_ml_per_h == 150.0
     assert p.dose_rate_mg_per_kg_per_h == 0.75
     assert p.duration_s == 2400.0
+    assert p.draw_up_ml(load_clinical_config().stock_mg_per_ml) == 0.7  # 35 mg of the 50 mg/mL vial
     assert check_plan(p, LIMITS) == PlanCheck((), ())
 
 
 def test_arithmetic_is_exact_in_the_decimals_typed():
     p = DosePlan(weight_kg=70.1, dose_mg_per_kg=0.3, duration_min=45, bag_volume_ml=100)
     assert p.total_mg_exact == Fraction("21.03")  # 70.1 * 0.3 in floats is 21.029999999999998
+    assert p.draw_up_ml(50) == 0.4206 and p.draw_up_ml(10) == 2.103
     assert p.total_mg == 21.03
     assert p.pump_rate_exact == Fraction(400, 3)
     assert exact(0.1) == Fraction(1, 10)
@@ -140,6 +142,7 @@ def _data():
     (lambda d: d["scale_times"][0].update(scales=["bprs"]), "scale_times[0].scales: unknown scale 'bprs'"),
     (lambda d: d["scale_times"][0].update(anchor="noon"), "scale_times[0].anchor must be one of"),
     (lambda d: d.update(discharge_aldrete_min=9.5), "discharge_aldrete_min must be a whole number 0 to 10"),
+    (lambda d: d["infusion"].update(stock_mg_per_ml=0), "infusion.stock_mg_per_ml must be above 0, got 0"),
 ])
 def test_bad_config_fails_with_one_clear_line(change, words):
     d = _data()

@@ -86,6 +86,9 @@ class StartSessionDialog(QDialog):
             dbox.addRow(label, field)
         self.total = QLabel("")
         theme.set_font(self.total, 17)
+        self.draw = QLabel("")
+        self.draw.setWordWrap(True)  # the dialog must fit 1024 px wide
+        theme.set_font(self.draw, 17)
         self.rate = QLabel("")
         theme.set_font(self.rate, 24, bold=True)
         self.rate.setStyleSheet(f"color: {theme.INFUSION};")
@@ -94,6 +97,7 @@ class StartSessionDialog(QDialog):
         theme.set_font(self.problems, 16, bold=True)
         self.confirm = QCheckBox("I confirm the plan outside the usual range")
         dbox.addRow(self.total)
+        dbox.addRow(self.draw)
         dbox.addRow(self.rate)
         dbox.addRow(self.problems)
         dbox.addRow(self.confirm)
@@ -198,11 +202,15 @@ class StartSessionDialog(QDialog):
         plan, check = self.plan(), self.check()
         self.total.setText("Total — mg")
         self.rate.setText("Set pump to — mL/h")
+        stock = self.config.stock_mg_per_ml
+        self.draw.setText(f"Draw up — mL of ketamine {stock:g} mg/mL")
         if plan is not None and check is not None and not check.refused:
             try:
                 self.total.setText(f"Total {plan.total_mg:.1f} mg in {plan.bag_volume_ml:g} mL = "
                                    f"{plan.concentration_mg_per_ml:.3g} mg/mL ({plan.dose_rate_mg_per_kg_per_h:.2f} "
                                    "mg/kg/h)")
+                self.draw.setText(f"Draw up {plan.draw_up_ml(stock):.2f} mL of ketamine {stock:g} mg/mL into the "
+                                  f"{plan.bag_volume_ml:g} mL bag")
                 self.rate.setText(f"Set pump to {plan.pump_rate_ml_per_h:.1f} mL/h")
             except DoseError:
                 pass
