@@ -289,6 +289,7 @@ class ClinicalView:
     scales: str
     scales_due: tuple[str, ...]
     scales_title: str
+    scales_missed: bool  # a time point closed before its scales were recorded (said in `scales`)
     outcomes: str
     outcomes_due: bool
     flags: tuple[tuple[str, str], ...]  # unreviewed item-9 flags: (entry id, words)
@@ -685,6 +686,8 @@ def _clinical(s: CoreState) -> ClinicalView | None:
         scales = f"Scales due ({title}): {', '.join(SCALE_NAMES[x] for x in wanted)}"
     else:
         title, wanted, scales = "", (), "Scales: none due"
+    if st.scales_missed:
+        scales += f" · not recorded: {', '.join(st.scales_missed)}"
     outcomes = "; ".join(o.summary for o in st.outcomes) if st.outcomes else "Questionnaires: none entered"
     flags = tuple((f.score.id, f"{f.score.flag_text}: a clinician must review it") for f in st.unreviewed_flags)
     closed = st.phase is Phase.CLOSED
@@ -692,6 +695,7 @@ def _clinical(s: CoreState) -> ClinicalView | None:
     return ClinicalView(
         phase=PHASE_WORDS[st.phase], timer=timer,
         timer_done=done, bp_due=bp, bp_role=role, scales=scales, scales_due=wanted, scales_title=title,
+        scales_missed=bool(st.scales_missed),
         outcomes=outcomes, outcomes_due=not st.outcomes and st.phase is Phase.PRE_INFUSION, flags=flags,
         markers=tuple(_marker(m, s.now_wall) for m in reversed(st.markers)), discharge_allowed=discharge_allowed,
         closed=closed, discharge=_discharge_facts(s))

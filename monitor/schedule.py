@@ -214,3 +214,19 @@ class ScaleSchedule:
                 names = ", ".join(SCALE_NAMES[s] for s in missing)
                 out.append(ScaleDue(st.code, st.label, missing, w[0], f"{st.label}: record {names}"))
         return tuple(sorted(out, key=lambda d: d.due_at))
+
+    def missed(self) -> tuple[str, ...]:
+        """Return the labels of time points that closed with scales missing (a baseline not taken before Start).
+
+        A score taken later does not stand for them (a baseline after the
+        ketamine started is no baseline), so the screen says they were missed
+        instead of dropping the prompt in silence. The session's own end closes
+        nothing that could be called missed here.
+        """
+        now, closed_at = self._clock(), self._phases.starts.get(Phase.CLOSED, math.inf)
+        out = []
+        for st in self.times:
+            w = self._window(st)
+            if w is not None and w[1] <= now and w[1] < closed_at and set(st.scales) - self._done[st.code]:
+                out.append(st.label)
+        return tuple(out)

@@ -97,6 +97,7 @@ class SessionStatus:
     bp_auto: bool  # the app starts the NIBP itself
     bp_pending: bool  # a measurement was asked for and no result came yet
     scales_due: tuple[ScaleDue, ...]
+    scales_missed: tuple[str, ...]  # labels of time points that closed before their scales were recorded
     markers: tuple[MarkerRevision, ...]
     session_number: int | None
     course_length: int | None
@@ -490,6 +491,7 @@ class ClinicalSession:
                 observation_done=self._observation_end is not None and self._clock() >= self._observation_end,
                 bp_due_in_s=self.bp.seconds_until_due, bp_overdue_s=self.bp.overdue_s,
                 bp_auto=self._commandable(), bp_pending=self._nibp.pending, scales_due=self.scales.due(),
+                scales_missed=self.scales.missed(),
                 markers=self.markers.current(), session_number=self.session_number,
                 course_length=self.course_length, baseline=dict(self._base.values), discharge=self._discharge,
                 outcomes=self._outcomes.scores, outcome_flags=self._outcomes.flags())

@@ -113,7 +113,7 @@ ALL4 = ("moaas", "cadss", "nausea", "anxiety")
 def test_protocol_time_points_of_a_40_min_infusion():
     c = Clock()
     s = ScaleSchedule(CFG.scale_times, CFG.observation_min, c)
-    assert codes(s) == [("baseline", ALL4)]
+    assert codes(s) == [("baseline", ALL4)] and s.missed() == ()
     assert s.due()[0].prompt == "Baseline: record MOAA/S, CADSS, nausea 0-10, anxiety 0-10"
     assert s.record("moaas") == ("baseline",)
     assert codes(s) == [("baseline", ("cadss", "nausea", "anxiety"))]
@@ -121,6 +121,7 @@ def test_protocol_time_points_of_a_40_min_infusion():
     s.set_phase(Phase.INFUSION)
     start = c.t
     assert codes(s) == []  # a baseline not taken before the start is no longer asked for
+    assert s.missed() == ("Baseline",)  # but the screen says it was missed
     c.t = start + 39 * MIN
     assert s.record("nausea") == ()  # at will: counts for no time point
     c.t = start + 40 * MIN
@@ -135,8 +136,19 @@ def test_protocol_time_points_of_a_40_min_infusion():
     assert codes(s) == []
     c.t += 1 * MIN
     assert codes(s) == [("discharge", ALL4 + ("aldrete",))]
+    assert s.missed() == ("Baseline",)  # the 40 min and end points were recorded
     s.set_phase(Phase.CLOSED)
-    assert codes(s) == []
+    assert codes(s) == [] and s.missed() == ("Baseline",)  # the session's end makes nothing else "missed"
+
+
+def test_a_complete_baseline_is_not_missed():
+    c = Clock()
+    s = ScaleSchedule(CFG.scale_times, CFG.observation_min, c)
+    for sc in ALL4:
+        s.record(sc)
+    c.t += MIN
+    s.set_phase(Phase.INFUSION)
+    assert s.missed() == ()
 
 
 def test_unknown_scale_is_refused():

@@ -97,6 +97,7 @@ def test_phases_follow_the_infusion_and_bp_is_due_every_10_then_15_min():
     r.engine.start("nurse")
     r.s.tick()
     assert r.s.phase is Phase.INFUSION
+    assert r.s.status().scales_due == () and r.s.status().scales_missed == ("Baseline",)
     assert r.baselines["spo2"] == 97 and r.baselines["pulse_rate"] == 66
     assert r.s.status().bp_due_in_s == pytest.approx(600)
     r.clock.advance(9.9)

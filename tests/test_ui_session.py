@@ -48,7 +48,7 @@ def test_start_dialog_shows_live_arithmetic_and_the_course_number(qtbot, store):
     fill(dlg)
     assert "Total 35.0 mg in 100 mL = 0.35 mg/mL" in dlg.total.text() and "0.75 mg/kg/h" in dlg.total.text()
     assert dlg.rate.text() == "Set pump to 150.0 mL/h"
-    assert dlg.draw.text() == "Draw up 0.70 mL of ketamine 50 mg/mL into the 100 mL bag"
+    assert dlg.draw.text() == "Draw up 0.70 mL of ketamine 50 mg/mL into the bag"
     assert dlg.name.text() == "Ann"
     assert dlg.number.text() == "This will be infusion 3 of 6"
     assert dlg.ok.isEnabled() and not dlg.confirm.isVisibleTo(dlg)

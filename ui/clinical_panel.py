@@ -105,7 +105,7 @@ class ClinicalPanel(QFrame):
         self.bp.setText(v.bp_due)
         theme.restyle(self.bp, "role", BP_ROLES[v.bp_role])
         self.scales.setText(v.scales)
-        theme.restyle(self.scales, "role", "todo" if v.scales_due else "dim")
+        theme.restyle(self.scales, "role", "todo" if v.scales_due or v.scales_missed else "dim")
         if v.flags:
             self.outcomes.setText("⚑ " + v.flags[0][1] + (f" (+{len(v.flags) - 1} more)" if len(v.flags) > 1 else ""))
             theme.restyle(self.outcomes, "role", "warning")

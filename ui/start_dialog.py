@@ -209,8 +209,7 @@ class StartSessionDialog(QDialog):
                 self.total.setText(f"Total {plan.total_mg:.1f} mg in {plan.bag_volume_ml:g} mL = "
                                    f"{plan.concentration_mg_per_ml:.3g} mg/mL ({plan.dose_rate_mg_per_kg_per_h:.2f} "
                                    "mg/kg/h)")
-                self.draw.setText(f"Draw up {plan.draw_up_ml(stock):.2f} mL of ketamine {stock:g} mg/mL into the "
-                                  f"{plan.bag_volume_ml:g} mL bag")
+                self.draw.setText(f"Draw up {plan.draw_up_ml(stock):.2f} mL of ketamine {stock:g} mg/mL into the bag")
                 self.rate.setText(f"Set pump to {plan.pump_rate_ml_per_h:.1f} mL/h")
             except DoseError:
                 pass
