@@ -98,14 +98,16 @@ class MonitorCore:
 
     def __init__(self, store: Store, devices: list[DeviceSpec], profile: str = "ketamine",
                  capture_raw: bool = True, open_port: Callable[[DeviceSpec], Port] = open_serial,
-                 clock: Callable[[], float] = time.monotonic, central: Replicator | None = None) -> None:
+                 clock: Callable[[], float] = time.monotonic, central: Replicator | None = None,
+                 wallclock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.specs = name_sources(list(devices))
         self.profile_name = profile
-        self.alarms = AlarmEngine(load_profile(profile), clock=clock, wallclock=time.time)
+        self.alarms = AlarmEngine(load_profile(profile), clock=clock, wallclock=wallclock)
         self.capture_raw = capture_raw
         self._open_port = open_port
         self._clock = clock
+        self._wallclock = wallclock  # UTC epoch s: the computer's, or a played-back session's time
         self.lock = threading.RLock()
         self.live = LiveState(tuple(spec.source for spec in self.specs), clock=clock)
         self._inbox: queue.SimpleQueue[DeviceItem | _Events] = queue.SimpleQueue()
@@ -193,7 +195,7 @@ class MonitorCore:
     def _add_reader(self, spec: DeviceSpec) -> None:
         rows = {"devices": [{"session_id": self.session_id, "role": spec.role, "source": spec.source,
                              "protocol": spec.protocol, "port": spec.port, "baudrate": spec.baudrate,
-                             "t": time.time()}]}
+                             "t": self._wallclock()}]}
         self.store.write_batch(rows)
         assert self.recorder is not None
         reader = DeviceReader(spec, self._inbox.put, self.recorder.put_raw, open_port=self._open_port)
@@ -217,7 +219,7 @@ class MonitorCore:
         try:
             if self.recorder is not None:
                 devices = self.live.snapshot(trends=False).devices.values()  # identity as reported (also journaled)
-                self.recorder.stop(SessionEnd.reported(time.time(), reason, devices))
+                self.recorder.stop(SessionEnd.reported(self._wallclock(), reason, devices))
         finally:
             if self.central is not None:
                 self.central.stop()  # one last shipment, so the closed session reaches the central store
@@ -383,7 +385,7 @@ class MonitorCore:
             limits = {p: lim for p in (*TILE_PARAMS, "sbp", "dbp") if (lim := self.alarms.limits(p)) is not None}
             clinical, infusion = self.clinical, self.infusion
             state = CoreState(
-                snap=snap, now_mono=self._clock(), now_wall=time.time(), alarms=self.alarms.active(), limits=limits,
+                snap=snap, now_mono=self._clock(), now_wall=self._wallclock(), alarms=self.alarms.active(), limits=limits,
                 audible=self.alarms.audible_priority(), pause_remaining_s=self.alarms.audio_pause_remaining(),
                 advice=self.alarms.advice(), patient_id=self.info.patient_id, patient_name=self.info.patient_name,
                 weight_kg=self.info.weight_kg, operator=self.operator,
@@ -564,7 +566,7 @@ class MonitorCore:
             raise ValueError(f"diastolic {dbp:g} must be below systolic {sbp:g}")
         if pulse_rate is not None and not (math.isfinite(pulse_rate) and 20 <= pulse_rate <= 300):
             raise ValueError(f"pulse {pulse_rate} /min is not plausible (20-300)")
-        t, flags = time.time(), frozenset({"manual"})
+        t, flags = self._wallclock(), frozenset({"manual"})
         mean = round(dbp + (sbp - dbp) / 3.0, 1)
         result = NibpResult(t, MANUAL_SOURCE, float(sbp), float(dbp), mean, pulse_rate, flags=flags)
         for param, value in (("sbp", sbp), ("dbp", dbp), ("map", mean), ("nibp_pulse_rate", pulse_rate)):

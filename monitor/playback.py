@@ -11,9 +11,11 @@ alarms are evaluated again, with the session's alarm profile (the stored alarm
 log of what happened is on the review timeline). It drives no device and
 sounds nothing: the window that shows it says PLAYBACK.
 
-Times fed to the core are re-stamped to the real clock, so the screen's ages
-and trend windows read as on a live monitor; the core's own clock (alarm
-delays, infusion timer, BP schedule) runs on session time, `speed` times faster.
+The core runs on session time, `speed` times faster: its monotonic clock
+(alarm delays, infusion timer, BP schedule) and its wall clock (the header's
+time of day, BP and event times, trend windows) are the playback clock, so
+the screen shows the session's times, not the computer's, and the values keep
+their own times.
 """
 
 from __future__ import annotations
@@ -182,8 +184,9 @@ class Playback(threading.Thread):
             t, v = self.source.wave(self.meta, track, t0, t1)
             per = max(1, int(round(piece_s * track.rate)))
             for i in range(0, len(v), per):
-                out.append((float(t[min(i + per, len(v)) - 1]),
-                            WaveSegment(0.0, track.source, track.parameter, tuple(v[i:i + per].tolist()), track.rate)))
+                last = float(t[min(i + per, len(v)) - 1])
+                out.append((last, WaveSegment(last, track.source, track.parameter, tuple(v[i:i + per].tolist()),
+                                              track.rate)))
         out.sort(key=lambda item: item[0])
         return out  # type: ignore[return-value]
 
@@ -199,7 +202,7 @@ class Playback(threading.Thread):
             if callable(item):
                 item()
             else:
-                self.core.feed(replace(item, t=time.time()))  # re-stamped: the screen reads it as live
+                self.core.feed(item)  # at its own time: the core's wall clock is the session's
 
     def _infusion(self, ev: InfusionEvent) -> None:
         args = {"started": ("start", {"confirm_soft_limits": True}), "paused": ("pause", {}),
@@ -216,7 +219,7 @@ class Playback(threading.Thread):
     def _mark(self, rev: MarkerRevision) -> None:
         if self.core.clinical is not None:
             try:
-                self.core.clinical.mark(rev.code, rev.user or "playback", t=time.time(), note=rev.note)
+                self.core.clinical.mark(rev.code, rev.user or "playback", t=rev.t, note=rev.note)
             except ValueError as exc:
                 log.info("playback: marker %s not replayed: %s", rev.code, exc)
 
@@ -239,7 +242,7 @@ def start_playback(source: SessionSource, meta: SessionMeta, start_at: float | N
     if not meta.started_utc <= start_at < end:
         raise ValueError("playback must start within the session")
     clock = PlaybackClock(meta.started_utc, speed)
-    core = MonitorCore(Store(":memory:"), [], profile=meta.profile or "ketamine", clock=clock)
+    core = MonitorCore(Store(":memory:"), [], profile=meta.profile or "ketamine", clock=clock, wallclock=clock)
     playback = Playback(source, meta, core, clock, start_at)
     for device in playback.record.devices:
         core.live.add_source(device.source)  # device order: the first source of a parameter is shown

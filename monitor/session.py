@@ -200,6 +200,7 @@ class ClinicalSession:
         course = info.extra.get("course_length")
         session = cls(load_clinical_config(), infusion=core.infusion, journal=core.journal,
                       set_baseline=set_baseline, nibp_commandable=commandable, clock=core._clock,
+                      wallclock=core._wallclock,
                       session_number=number, course_length=int(course) if course else None, lock=core.lock)
         session.soft_limits_confirmed = bool(info.extra.get("soft_limits_confirmed"))
         session._journal(SessionStart.from_data({**info.extra, "patient_id": info.patient_id, "session_number": number,

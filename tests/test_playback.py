@@ -6,6 +6,7 @@ import pytest
 
 from devices.values import NibpResult, WaveSegment, sample
 from monitor.alarms.model import EventKind
+from monitor.display import clock_text
 from monitor.infusion import InfusionState
 from monitor.playback import PlaybackClock, checked_speed, start_playback
 from monitor.session_record import SqliteSessions
@@ -46,6 +47,10 @@ def test_a_session_plays_back_through_a_core_that_records_nothing_to_the_file(tm
         assert status.delivered_mg == pytest.approx(150 * 0.35 * 75 / 3600, abs=0.05)
         raised = [e for e in events if e.kind is EventKind.RAISED and e.param == "spo2"]
         assert raised and raised[0].priority.label == "high"
+        assert T0 + 40 <= raised[0].t <= T0 + 70  # the session's time, not the computer's
+        view = core.view()
+        assert T0 + 119 <= view.t <= T0 + 121 and view.header.clock == clock_text(view.t)
+        assert snap.primary("spo2").t <= T0 + 120 and snap.latest_nibp().last.t == T0 + 10
         assert core.store.path == ":memory:"
     finally:
         playback.stop()
