@@ -150,3 +150,22 @@ def test_closing_during_a_running_infusion_asks_first(qtbot, tmp_path, monkeypat
         assert not window.isVisible() and not answers
     finally:
         core.stop()
+
+
+def test_the_trend_words_grow_with_the_window(qtbot, tmp_path):
+    core = MonitorCore(Store(tmp_path / "s.db"), [])
+    core.start()
+    try:
+        window = MainWindow(core)
+        qtbot.addWidget(window)
+        tick_px = lambda: window.trend.vitals.getAxis("bottom").style["tickFont"].pixelSize()  # noqa: E731
+        window.resize(1280, 700)
+        window.show()
+        qtbot.waitExposed(window)
+        small = tick_px()
+        window.resize(1920, 1080)
+        qtbot.waitUntil(lambda: tick_px() > small, timeout=3000)
+        assert tick_px() >= small * 1.4  # 1920x1080 is the design size x1.5
+        qtbot.waitUntil(lambda: window.trend.vitals.getAxis("left").width() >= 56, timeout=3000)  # numbers fit
+    finally:
+        core.stop()

@@ -212,6 +212,7 @@ class MainWindow(QMainWindow):
             self._scale = factor
             theme.rescale(self, factor)
             self.alarm_bar.set_scale(factor)
+            self.trend.set_scale(factor)
 
     # --- commands ----------------------------------------------------------------------------
 

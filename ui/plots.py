@@ -107,11 +107,12 @@ class TrendPanel(QFrame):
         self.view.setBackground(theme.BACKGROUND)
         self.view.ci.setContentsMargins(0, 0, 4, 0)
         self.view.ci.setSpacing(0)
+        self._names: list[pg.TextItem] = []  # each band's name and unit, top left
+        self._scale = 1.0
         self.strip = self.view.addViewBox(row=0, col=1)
         self.strip.setMouseEnabled(False, False)
         self.strip.setMenuEnabled(False)
         self.strip.setYRange(0, LABEL_ROWS, padding=0)
-        self.view.ci.layout.setRowFixedHeight(0, 30)
         self.spo2 = self.view.addPlot(row=1, col=0, colspan=2)
         self.vitals = self.view.addPlot(row=2, col=0, colspan=2, axisItems={"bottom": pg.DateAxisItem()})
         self.view.ci.layout.setRowStretchFactor(1, 2)
@@ -125,14 +126,13 @@ class TrendPanel(QFrame):
             plot.setClipToView(True)
             plot.getAxis("left").setWidth(40)
             name = pg.TextItem(unit, color=theme.DIM, anchor=(0, 0))
-            name.setFont(theme.font(12, bold=True))
+            self._names.append(name)
             name.setParentItem(plot.getViewBox())  # in the band's own pixels: stays top left whatever the range
             name.setPos(4, 0)
             for axis in ("bottom", "left"):
                 ax = plot.getAxis(axis)
                 ax.setTextPen(theme.DIM)
                 ax.setPen(theme.DIM)
-                ax.setStyle(tickFont=theme.font(12))
         self.spo2.hideAxis("bottom")
         self.spo2.setXLink(self.vitals)
         self.strip.setXLink(self.vitals)
@@ -157,6 +157,7 @@ class TrendPanel(QFrame):
         self._labels: list[pg.TextItem] = []
         self._range = (0.0, 1.0)
         self._start = time.time()
+        self.set_scale(1.0)
 
     @property
     def window_s(self) -> float | None:
@@ -208,6 +209,19 @@ class TrendPanel(QFrame):
             self._events = events
         self._place_labels()
 
+    def set_scale(self, factor: float) -> None:
+        """Size the axis numbers, band names and event labels with the window's font scale (read from 3 m at
+        1920x1080 as well as at 1366x768)."""
+        self._scale = factor
+        for name in self._names:
+            name.setFont(theme.font(12 * factor, bold=True))
+        for plot in (self.spo2, self.vitals):
+            for axis in ("bottom", "left"):
+                plot.getAxis(axis).setStyle(tickFont=theme.font(12 * factor))
+            plot.getAxis("left").setWidth(int(40 * factor))
+        self.view.ci.layout.setRowFixedHeight(0, int(30 * factor))
+        self._place_labels()
+
     def _place_labels(self) -> None:
         """Put each event's label in the first row where it does not overlap another (shortened, or left out)."""
         for label in self._labels:
@@ -216,7 +230,7 @@ class TrendPanel(QFrame):
         x0, x1 = self._range
         width_px = max(1.0, self.strip.width())
         s_per_px = (x1 - x0) / width_px
-        fm = QFontMetrics(theme.font(13))
+        fm = QFontMetrics(theme.font(13 * self._scale))
         ends = [-np.inf] * LABEL_ROWS
         edge = x1 + (x1 - x0) * 0.02
         for t, text in self._events:
@@ -236,7 +250,7 @@ class TrendPanel(QFrame):
             ends[row] = end
             colour = theme.INFUSION if text.startswith("infusion") else theme.TEXT
             label = pg.TextItem(candidate, color=colour, anchor=(anchor, 0.5))
-            label.setFont(theme.font(13))
+            label.setFont(theme.font(13 * self._scale))
             label.setPos(t, LABEL_ROWS - row - 0.5)
             self.strip.addItem(label)
             self._labels.append(label)
