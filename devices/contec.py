@@ -4,7 +4,10 @@ Packets are `[type] [HIGH] [d0..dN-1]`: the type byte is the only one with bit 7
 clear, HIGH and every data byte have bit 7 set, and bit i of HIGH carries the
 real bit 7 of d_i. There is no checksum, so a packet is trusted only when it has
 exactly the length its type calls for; a byte with bit 7 clear always starts a
-new packet, which is how the parser resynchronises.
+new packet, which is how the parser resynchronises. Random bytes (a wrong port or
+speed) now and then form one such packet, so live values are trusted only after
+LOCK_PACKETS whole packets in a row (devices.base.FrameLock): 50 ms of a real
+device's stream.
 
 The host must send "start live data" and then a keep-alive at least every 5 s,
 or the device stops streaming. Data lengths per type come from DEVICES.md and
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from devices.base import Driver, Encoder, Parser, SerialSettings, WaveBuffer
+from devices.base import Driver, Encoder, FrameLock, Parser, SerialSettings, WaveBuffer
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
@@ -29,6 +32,7 @@ from devices.values import Condition, DeviceInfo, DeviceItem, DeviceNotice, Para
 SETTINGS = SerialSettings(baudrate=115200)
 FRAME_RATE = 60.0
 KEEP_ALIVE_EVERY_S = 5.0
+LOCK_PACKETS = 3  # whole packets in a row before live values are trusted (no checksum: see FrameLock)
 DEVICE_TIMEOUT_S = 15.0  # the simulated device stops streaming after this long without a host command
 
 # Host commands (type 0x7D), exactly as in DEVICES.md.
@@ -157,6 +161,7 @@ class ContecParser(Parser):
         super().__init__(source)
         self._buf = bytearray()  # packet in progress, starting with its type byte
         self._skipping = False  # inside a packet of unknown type: its bytes are not garbage
+        self._lock = FrameLock(LOCK_PACKETS)
         self._pleth = WaveBuffer(source, Param.PLETH.value, FRAME_RATE)
 
     def parse(self, data: bytes, t: float) -> list[DeviceItem]:
@@ -165,6 +170,7 @@ class ContecParser(Parser):
             if not byte & 0x80:
                 if self._buf:
                     self.errors["framing"] += 1
+                    self._lock.broken()
                 self._start(byte)
             elif self._buf:
                 self._buf.append(byte)
@@ -173,6 +179,7 @@ class ContecParser(Parser):
                     self._buf.clear()
             elif not self._skipping:
                 self.errors["garbage byte"] += 1
+                self._lock.broken()
         out.extend(self._pleth.take(t))
         return out
 
@@ -181,6 +188,7 @@ class ContecParser(Parser):
         self._skipping = ptype not in DATA_LENGTH
         if self._skipping:
             self.errors["unknown type"] += 1
+            self._lock.broken()
         else:
             self._buf.append(ptype)
 
@@ -189,10 +197,12 @@ class ContecParser(Parser):
             ptype, data = decode_packet(raw)
         except ValueError:
             self.errors["framing"] += 1
+            self._lock.broken()
             return []
         self._framed(len(raw))
+        trusted = self._lock.frame()  # every whole packet counts: a device answers commands between live data
         if ptype == LIVE_DATA:
-            return self._live(decode_live(data), t)
+            return self._live(decode_live(data), t) if trusted else []
         if ptype == DEVICE_ID:
             return [DeviceInfo(t, self.source, model=_ascii(data))]
         if ptype == COMMAND_FEEDBACK:
@@ -359,8 +369,9 @@ class ContecSimulator(DeviceSimulator):
 
 ENCODER = Encoder(
     ranges={"spo2": (1, 126, 1), "pulse_rate": (1, 254, 1), "perfusion_index": (0.01, 655.34, 0.01)},
-    encode=lambda v: encode_live(LiveData(signal=8, pleth=64, bar=6, pi_invalid=False, pulse_rate=int(v["pulse_rate"]),
-                                          spo2=int(v["spo2"]), pi=round(v["perfusion_index"] / PI_SCALE))),
+    encode=lambda v: LOCK_PACKETS * encode_live(LiveData(signal=8, pleth=64, bar=6, pi_invalid=False,
+                                                         pulse_rate=int(v["pulse_rate"]), spo2=int(v["spo2"]),
+                                                         pi=round(v["perfusion_index"] / PI_SCALE))),
 )
 
 SPEC = ProtocolSpec(

@@ -4,7 +4,7 @@ from hypothesis import given, strategies as st
 
 from devices import registry
 from devices.contec import (
-    DEVICE_ID_REQUEST, KEEP_ALIVE, PI_NONE, SIM_DEVICE_ID, START_LIVE, STOP_LIVE, ContecDriver, ContecParser,
+    DEVICE_ID_REQUEST, KEEP_ALIVE, LOCK_PACKETS, PI_NONE, SIM_DEVICE_ID, START_LIVE, STOP_LIVE, ContecDriver, ContecParser,
     ContecSimulator, LiveData, decode_live, decode_packet, encode_live, encode_packet,
 )
 from devices.reader import Link
@@ -29,6 +29,22 @@ def live(**fields) -> bytes:
     return encode_live(LiveData(**(base | fields)))
 
 
+def locked() -> ContecParser:
+    """Return a parser that has seen LOCK_PACKETS - 1 whole packets in a row: the next live packet is trusted."""
+    p = ContecParser()
+    assert p.feed(live() * (LOCK_PACKETS - 1), 0.0) == []  # random bytes rarely form several packets in a row
+    return p
+
+
+def test_random_bytes_forming_one_packet_give_no_value():
+    p = ContecParser()
+    assert p.feed(b"\x13\x80" + SEEN, 0.0) == []  # one packet after stray bytes proves nothing
+    assert p.feed(SEEN * (LOCK_PACKETS - 2), 0.0) == []
+    assert values(p.feed(SEEN, 1.0), "spo2") == [97.0]
+    p.feed(b"\x85", 2.0)  # a stray byte: the stream proves itself again
+    assert p.feed(SEEN * (LOCK_PACKETS - 1), 3.0) == []
+
+
 def test_commands_are_type_0x7d_packets_as_in_devices_md():
     for op, command in ((0xA1, START_LIVE), (0xA2, STOP_LIVE), (0xAF, KEEP_ALIVE), (0xAA, DEVICE_ID_REQUEST)):
         assert encode_packet(0x7D, bytes((op, 0, 0, 0, 0, 0, 0))) == command
@@ -36,7 +52,7 @@ def test_commands_are_type_0x7d_packets_as_in_devices_md():
 
 
 def test_seen_live_packet():
-    items = ContecParser().feed(SEEN, t=100.0)
+    items = locked().feed(SEEN, t=100.0)
     assert values(items, "pleth") == [51.0]
     assert values(items, "pulse_rate") == [65.0]
     assert values(items, "spo2") == [97.0]
@@ -51,12 +67,12 @@ def test_seen_live_packet():
 def test_perfusion_index_is_hundredths_of_a_percent_and_high_bits_come_from_high_byte():
     raw = live(pi=0x0180)  # 384 -> 3.84 %; both PI bytes need HIGH bits
     assert raw[1] & 0x60 == 0x20
-    assert values(ContecParser().feed(raw, 0.0), "perfusion_index") == [3.84]
-    assert values(ContecParser().feed(live(pulse_rate=200), 0.0), "pulse_rate") == [200.0]
+    assert values(locked().feed(raw, 0.0), "perfusion_index") == [3.84]
+    assert values(locked().feed(live(pulse_rate=200), 0.0), "pulse_rate") == [200.0]
 
 
 def test_invalid_values_are_none_never_numbers():
-    p = ContecParser()
+    p = locked()
     items = p.feed(live(spo2=127, pulse_rate=255, pi=0) + live(spo2=0, pulse_rate=0, pi=20000), 0.0)
     assert values(items, "spo2") == [None, None]
     assert values(items, "pulse_rate") == [None, None]
@@ -66,7 +82,7 @@ def test_invalid_values_are_none_never_numbers():
 
 
 def test_probe_error_and_searching_are_conditions_that_block_values():
-    p = ContecParser()
+    p = locked()
     items = p.feed(live(probe_error=True), 1.0)
     assert conditions(items) == [(Condition.PROBE_OFF, True)]
     assert values(items, "spo2") == values(items, "pleth") == values(items, "perfusion_index") == [None]
@@ -93,19 +109,19 @@ def test_device_id_feedback_and_disconnect_notices():
 
 def test_packets_split_at_every_offset_give_the_same_items():
     stream = SEEN + SEEN_ID + live(pi=0x1FF) + DISCONNECT + SEEN
-    whole = ContecParser().feed(stream, 0.0)
+    whole = locked().feed(stream, 0.0)
     assert values(whole, "pulse_rate") == [65.0, 72.0, 65.0]
     for cut in range(len(stream) + 1):
-        p = ContecParser()
+        p = locked()
         assert same_stream(p.feed(stream[:cut], 0.0) + p.feed(stream[cut:], 0.0), whole)
         assert not p.errors
 
 
 def test_resyncs_on_garbage_cut_packets_and_unknown_types():
-    p = ContecParser()
-    stream = b"\xff\xe0" + SEEN[:5] + bytes.fromhex("0E8081") + SEEN[:3] + SEEN + SEEN
+    p = locked()
+    stream = b"\xff\xe0" + SEEN[:5] + bytes.fromhex("0E8081") + SEEN[:3] + SEEN * (LOCK_PACKETS + 1)
     items = p.feed(stream, 0.0)
-    assert values(items, "spo2") == [97.0, 97.0]
+    assert values(items, "spo2") == [97.0, 97.0]  # after each fault the stream proved itself again
     assert p.errors == {"garbage byte": 2, "framing": 2, "unknown type": 1}
     p.feed(bytes.fromhex("0C81"), 0.0)  # HIGH bit for a data byte that "device free" has not
     assert p.errors["framing"] == 3
@@ -117,7 +133,7 @@ def test_never_raises_and_finds_a_packet_after_any_garbage(garbage):
     for item in p.feed(garbage, 0.0):
         if isinstance(item, Sample) and item.value is not None:
             assert 0 <= item.value <= 255
-    assert values(p.feed(SEEN, 0.0), "spo2") == [97.0]
+    assert values(p.feed(SEEN * LOCK_PACKETS, 0.0), "spo2") == [97.0]
 
 
 @given(st.integers(0, 0x7F), st.binary(max_size=7))
@@ -144,7 +160,7 @@ def test_live_data_round_trip(frame):
 def test_driver_script_start_id_keep_alive_and_restart():
     sent_id = bytes.fromhex("0480D3C9CDDFD6B7A0")  # "SIM_V7"
     port = ScriptedPort([
-        (START_LIVE + DEVICE_ID_REQUEST, sent_id + SEEN),
+        (START_LIVE + DEVICE_ID_REQUEST, sent_id + SEEN * (LOCK_PACKETS - 1)),
         (KEEP_ALIVE, b""),
         (START_LIVE, SEEN),  # no live data for 5 s: ask again
         (START_LIVE, SEEN),  # after the device said it disconnects
