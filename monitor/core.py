@@ -357,6 +357,11 @@ class MonitorCore:
 
     # --- views for the screen ------------------------------------------------------------
 
+    @property
+    def database_path(self) -> str:
+        """Return where this session is stored, for a reader that opens it on its own (the review window)."""
+        return self.store.path
+
     def snapshot(self, trends: bool = True) -> Snapshot:
         return self.live.snapshot(trends)
 

@@ -19,7 +19,6 @@ import argparse
 import math
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,8 +29,8 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox, QStyleFactory, QWidget
 
-from devices import registry
 from devices.sim.physiology import Vitals
+from devices.sim.port import SimulatedPort
 from devices.spec import DeviceSpec
 from devices.values import Condition, NibpResult, StatusChange, sample
 from monitor.alarms import Priority
@@ -51,7 +50,7 @@ PATIENT = SessionInfo(patient_id="P-0412", patient_name="Jordan Avery", weight_k
 
 @dataclass
 class ScenePatient:
-    """The vitals a scene sets; the port renders them with the device's simulator."""
+    """The vitals a scene sets; a SimulatedPort renders them with the device's simulator."""
 
     spo2: float | None = 97.0
     pulse_rate: float | None = 72.0
@@ -59,67 +58,35 @@ class ScenePatient:
     probe_off: bool = False
     artifact: bool = False
     silent: bool = False  # the device hangs: sends and answers nothing
-    hold: bool = False  # no values yet (the scene is writing the trend's history)
 
-
-class ScenePort:
-    """A port whose device is a protocol simulator drawing the scene's patient, paced by the real clock."""
-
-    def __init__(self, protocol: str, patient: ScenePatient) -> None:
-        self.sim = registry.get(protocol).simulator()
-        self.patient = patient
-        self.t0 = time.monotonic()
-        self.next_t = 0.0
-        self.phase = 0.0
-        self.buffer = bytearray()
-        self.lock = threading.Lock()
-
-    def vitals(self, t: float) -> Vitals:
-        p = self.patient
-        rate = p.pulse_rate or 70.0
-        self.phase = (t * rate / 60.0) % 1.0
-        systolic = math.exp(-((self.phase - 0.18) / 0.09) ** 2)
-        pleth = min(1.0, 0.08 + 0.9 * systolic + 0.35 * math.exp(-((self.phase - 0.45) / 0.08) ** 2))
-        if p.artifact:
+    def step(self, t: float) -> Vitals:
+        """Return the vitals at device time t (s), with a pleth pulse shaped from the pulse rate."""
+        phase = (t * (self.pulse_rate or 70.0) / 60.0) % 1.0
+        systolic = math.exp(-((phase - 0.18) / 0.09) ** 2)
+        pleth = min(1.0, 0.08 + 0.9 * systolic + 0.35 * math.exp(-((phase - 0.45) / 0.08) ** 2))
+        if self.artifact:
             pleth = min(1.0, max(0.0, pleth + 0.4 * math.sin(t * 37.0)))
-        off = p.probe_off
-        return Vitals(t, None if off else p.spo2, None if off else p.pulse_rate, None if off else p.perfusion_index,
-                      0.0 if off else pleth, 122.0, 78.0, 14.0, probe_off=off, artifact=p.artifact)
+        off = self.probe_off
+        return Vitals(t, None if off else self.spo2, None if off else self.pulse_rate,
+                      None if off else self.perfusion_index, 0.0 if off else pleth, 122.0, 78.0, 14.0,
+                      probe_off=off, artifact=self.artifact, silent=self.silent)
 
-    @property
-    def in_waiting(self) -> int:
-        self._render()
-        return len(self.buffer)
 
-    def _render(self) -> None:
-        with self.lock:
-            now = time.monotonic() - self.t0
-            if self.patient.silent or self.patient.hold:
-                self.next_t = now
-                return
-            while self.next_t <= now:
-                self.buffer += self.sim.frame(self.vitals(self.next_t))
-                self.next_t += self.sim.frame_interval
+class DeviceTime:
+    """A device's clock that stands still while held: no values while a scene writes the trend's history, yet the
+    device answers the app's commands. One tuple holds the state, so the reader thread never sees half a change."""
 
-    def read(self, size: int = 1) -> bytes:
-        self._render()
-        if not self.buffer:
-            time.sleep(0.02)
-            return b""
-        with self.lock:
-            out = bytes(self.buffer[:size])
-            del self.buffer[:size]
-        return out
+    def __init__(self, held: bool) -> None:
+        self._state = (time.monotonic() if held else None, 0.0)  # (held since, seconds held before)
 
-    def write(self, data: bytes) -> int:
-        if self.patient.silent:
-            return len(data)  # a device that hangs answers nothing
-        with self.lock:
-            self.buffer += self.sim.receive(data, self.vitals(time.monotonic() - self.t0))
-        return len(data)
+    def __call__(self) -> float:
+        held_at, held_s = self._state
+        return (time.monotonic() if held_at is None else held_at) - held_s
 
-    def close(self) -> None:
-        pass
+    def release(self) -> None:
+        held_at, held_s = self._state
+        if held_at is not None:
+            self._state = (None, held_s + time.monotonic() - held_at)
 
 
 class SceneClock:
@@ -139,7 +106,6 @@ class Scene:
     core: MonitorCore
     clock: SceneClock
     patient: ScenePatient
-    ports: dict[str, ScenePort]
 
     def feed_bp(self, sbp: float | None, dbp: float | None, error: str = "", t: float | None = None,
                 source: str = "nibp") -> None:
@@ -196,14 +162,14 @@ def scene(folder: Path, oximeter: str = "contec", nibp_port: bool = True, info: 
           history_min: float = 0.0) -> Iterator[Scene]:
     """Run a core with a simulated pulse oximeter and an NIBP module (port failing unless nibp_port), whose
     trends start history_min minutes ago."""
-    patient = ScenePatient(hold=True)
-    ports: dict[str, ScenePort] = {}
+    patient, oximeter_time = ScenePatient(), DeviceTime(held=True)
 
-    def open_port(spec: DeviceSpec):
+    def open_port(spec: DeviceSpec) -> SimulatedPort:
         if spec.role == "nibp" and not nibp_port:
             raise OSError(2, "No such file or directory")
-        ports[spec.source] = ScenePort(spec.protocol, patient if spec.role == "pulseox" else ScenePatient())
-        return ports[spec.source]
+        if spec.role == "pulseox":
+            return SimulatedPort(spec.protocol, patient=patient, clock=oximeter_time)
+        return SimulatedPort(spec.protocol, patient=ScenePatient())
 
     clock = SceneClock()
     folder.mkdir(parents=True, exist_ok=True)
@@ -212,9 +178,9 @@ def scene(folder: Path, oximeter: str = "contec", nibp_port: bool = True, info: 
                                    DeviceSpec("nibp", "suntech", "/dev/ttyUSB1")],
                        open_port=open_port, clock=clock, capture_raw=False)
     core.start(info, operator="AB")
-    s = Scene(core, clock, patient, ports)
+    s = Scene(core, clock, patient)
     s.history(history_min)  # before the device's first values, so the trend takes them
-    patient.hold = False
+    oximeter_time.release()
     try:
         wait_for(lambda: core.snapshot(trends=False).primary("spo2") is not None)
         yield s

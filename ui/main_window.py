@@ -314,7 +314,7 @@ class MainWindow(QMainWindow):
         """Open the review station on this monitor's database (read-only; it never blocks the recording)."""
         from ui.review.window import ReviewWindow  # only when asked: the monitor starts without it
 
-        self._review = ReviewWindow.for_database(self.core.store.path)
+        self._review = ReviewWindow.for_database(self.core.database_path)
         self._review.resize(1500, 900)
         self._review.show()
 

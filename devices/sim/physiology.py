@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -38,6 +38,12 @@ class Vitals:
     def map(self) -> float:
         """Mean arterial pressure (mmHg), the usual one-third-of-pulse-pressure estimate."""
         return self.dbp + (self.sbp - self.dbp) / 3.0
+
+
+class VitalsSource(Protocol):
+    """Anything that says the vitals at scenario time t (s, non-decreasing): a scenario's Patient, or a scene's."""
+
+    def step(self, t: float) -> Vitals: ...
 
 
 @dataclass(frozen=True)

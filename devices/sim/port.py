@@ -17,7 +17,7 @@ from typing import Callable
 import serial
 
 from devices import registry
-from devices.sim.physiology import SCENARIOS, Patient
+from devices.sim.physiology import SCENARIOS, Patient, VitalsSource
 
 #: The port name that asks for a simulated device, alone or as "sim:SCENARIO".
 SIM_PORT = "sim"
@@ -42,14 +42,17 @@ class SimulatedPort:
 
     read() waits up to `timeout` seconds for the first byte, as a serial port
     with a read timeout does. When the scenario unplugs the device, read()
-    raises SerialException like a vanished USB adapter.
+    raises SerialException like a vanished USB adapter. `patient` replaces the
+    scenario's patient with any other source of vitals (the screen gallery's,
+    which a scene sets).
     """
 
     def __init__(self, protocol: str, scenario: str = "baseline", speed: float = 1.0, seed: int = 1,
-                 timeout: float = 0.05, clock: Callable[[], float] = time.monotonic) -> None:
+                 timeout: float = 0.05, clock: Callable[[], float] = time.monotonic,
+                 patient: VitalsSource | None = None) -> None:
         spec = registry.get(protocol)
         self.device = spec.simulator()
-        self.patient = Patient(scenario, seed=seed)
+        self.patient = Patient(scenario, seed=seed) if patient is None else patient
         self.speed = speed
         self.timeout = timeout
         self._clock = clock
