@@ -1,4 +1,6 @@
-"""A scripted port: the device side of a command exchange as exact (sent, reply) pairs.
+"""Fake ports for drivers without a serial line: a scripted exchange, or a device simulator behind a port.
+
+ScriptedPort plays the device side of a command exchange as exact (sent, reply) pairs.
 
 After pymeasure's expected_protocol: every write must equal the next expected
 bytes, the paired reply is then readable, and assert_done() fails if any pair
@@ -47,3 +49,32 @@ class ScriptedPort:
         if self._pairs:
             left = ", ".join(sent.hex(" ") for sent, _ in self._pairs)
             raise AssertionError(f"script not finished; host never sent: {left}")
+
+
+class SimPort:
+    """A device simulator behind a port, stepped by the test: writes go to receive() with the vitals of the moment
+    (`v`), give() queues what the device sends; sent_to_host keeps everything it ever sent."""
+
+    def __init__(self, sim) -> None:
+        self.sim, self.rx, self.v = sim, bytearray(), None
+        self.sent_to_host = bytearray()
+
+    @property
+    def in_waiting(self) -> int:
+        return len(self.rx)
+
+    def write(self, data: bytes) -> int:
+        self.give(self.sim.receive(data, self.v))
+        return len(data)
+
+    def give(self, data: bytes) -> None:
+        self.rx += data
+        self.sent_to_host += data
+
+    def read(self, size: int = 1) -> bytes:
+        out = bytes(self.rx[:size])
+        del self.rx[:size]
+        return out
+
+    def close(self) -> None:
+        pass

@@ -10,37 +10,10 @@ from devices.intellivue.simulator import HOST_TIMEOUT_S, MTU
 from devices.reader import Link
 from devices.sim.physiology import Patient
 from devices.values import Condition, DeviceInfo, DeviceNotice, NibpResult, Sample, StatusChange, WaveSegment
+from scripted import SimPort
 
 START = 1_750_000_000.0
 UTC = timezone.utc
-
-
-class SimPort:
-    """The simulator behind a port: writes go to receive() with the vitals of the moment."""
-
-    def __init__(self, sim):
-        self.sim, self.rx, self.v = sim, bytearray(), None
-        self.sent_to_host = bytearray()
-
-    @property
-    def in_waiting(self):
-        return len(self.rx)
-
-    def write(self, data):
-        self.give(self.sim.receive(data, self.v))
-        return len(data)
-
-    def give(self, data):
-        self.rx += data
-        self.sent_to_host += data
-
-    def read(self, size=1):
-        out = bytes(self.rx[:size])
-        del self.rx[:size]
-        return out
-
-    def close(self):
-        pass
 
 
 def run(seconds, scenario="baseline", dt=0.064):

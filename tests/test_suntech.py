@@ -11,7 +11,7 @@ from devices.suntech import (
     SuntechSimulator, checksum, decode_result, encode_cuff, encode_reply, encode_result, encode_status,
 )
 from devices.values import Condition, DeviceNotice, NibpResult, Sample, StatusChange
-from scripted import ScriptedPort
+from scripted import ScriptedPort, SimPort
 from items import values
 
 RESULT_SEEN = bytes.fromhex("3E 18 73 00 4A 00 1E 01 00 00 00 00 00 00 31 07 55 00 58 00 00 00 00 E9")
@@ -301,31 +301,6 @@ def test_spec_is_registered():
 
 
 # --- the simulator as the module, driven by the real driver ---------------------------------------------
-
-
-class SimPort:
-    """The simulator behind a port: writes go to receive() with the vitals of the moment."""
-
-    def __init__(self, sim):
-        self.sim = sim
-        self.rx = bytearray()
-        self.v = None
-
-    @property
-    def in_waiting(self):
-        return len(self.rx)
-
-    def write(self, data):
-        self.rx += self.sim.receive(data, self.v)
-        return len(data)
-
-    def read(self, size=1):
-        out = bytes(self.rx[:size])
-        del self.rx[:size]
-        return out
-
-    def close(self):
-        pass
 
 
 def simulate(sim, seconds, scenario="baseline", start_at=(1.0,)):
