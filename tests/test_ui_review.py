@@ -241,6 +241,7 @@ def test_the_patients_course_opens_from_a_session(qtbot, window):
     _open(qtbot, window, "1")
     button = window.page.buttons["course"]
     assert button.isEnabled()
+    assert window.minimumSizeHint().width() <= 1366  # the session page fits a clinic laptop with every button
     qtbot.mouseClick(button, Qt.LeftButton)
     assert len(window.courses) == 1
     course = window.courses[0]

@@ -61,17 +61,20 @@ class SessionPage(QWidget):
         self.live.setFont(theme.font(16, bold=True))
         self.timeline = TimelineView()
         self.buttons: dict[str, QPushButton] = {}
-        row = QHBoxLayout()
+        head, row = QHBoxLayout(), QHBoxLayout()  # the session's words on a line of their own: it fits 1366 px
         for key, text in (("back", "◀ Sessions"), ("whole", "Whole session [Home]"), ("in", "Zoom in [+]"),
                           ("out", "Zoom out [−]"), ("play", "Play back from cursor…"), ("correct", "Correct…"),
                           ("course", "Patient's course…")):
             button = QPushButton(text)
             button.setFocusPolicy(Qt.NoFocus)
             self.buttons[key] = button
-            row.addWidget(button)
             if key == "back":
-                row.addWidget(self.header, 1)
-                row.addWidget(self.live)
+                head.addWidget(button)
+                head.addWidget(self.header, 1)
+                head.addWidget(self.live)
+            else:
+                row.addWidget(button)
+        row.addStretch(1)
         self.buttons["back"].clicked.connect(self.sigBack)
         self.buttons["whole"].clicked.connect(self.timeline.whole)
         self.buttons["in"].clicked.connect(lambda: self.timeline.zoom(2.0))
@@ -96,6 +99,7 @@ class SessionPage(QWidget):
         split.setSizes([1000, 440])
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
+        box.addLayout(head)
         box.addLayout(row)
         box.addWidget(split, 1)
 
