@@ -101,8 +101,21 @@ def discharges(record: SessionRecord) -> list[Discharge]:
 
 
 def bp_readings(record: SessionRecord) -> list[NibpResult]:
-    """Return the BP measurements that gave a value (failed ones are in the device log)."""
+    """Return the BP measurements that gave a value (failed ones: failed_bps)."""
     return [r for r in record.nibp if r.sbp is not None and r.dbp is not None]
+
+
+def failed_bps(record: SessionRecord) -> list[NibpResult]:
+    """Return the BP measurements that gave no value (a cuff leak, motion, a timeout), in time order."""
+    return [r for r in record.nibp if r.sbp is None or r.dbp is None]
+
+
+def failure_text(bp: NibpResult) -> str:
+    """Say why a BP measurement gave no value: the device's words and code ("cuff leak (error 3)")."""
+    code = f"error {bp.error_code}" if bp.error_code else ""
+    if bp.error:
+        return f"{bp.error} ({code})" if code else bp.error
+    return code or "no value, no reason given by the device"
 
 
 def alarm_lives(record: SessionRecord) -> list[AlarmLife]:
