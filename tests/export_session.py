@@ -24,6 +24,7 @@ from monitor.store import Store
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 DESAT = (8 * 60, 9 * 60)  # SpO2 88 % between these seconds
 BP_EVERY_S = 300
+LATENCY_S = 0.3  # a block monitor's usual delay from taking a block's last sample to its arrival
 
 
 def spo2_at(s: int) -> float:
@@ -129,3 +130,35 @@ def make_empty_session(db: Path) -> int:
     store.close_session(sid)
     store.close()
     return sid
+
+
+def make_block_session(db: Path, rate: float, block: int, seconds: float, jitter: tuple[float, float],
+                       gaps: tuple[tuple[float, float], ...] = (), seed: int = 18) -> list[tuple[float, float]]:
+    """Write a session whose monitor sends the pleth in blocks (a CARESCAPE's 100 samples once a second, an
+    IntelliVue's 32 every 256 ms) that arrive with jitter (s, uniform); return (when taken, value) of each
+    sample sent, in order (UTC epoch s).
+
+    The monitor sends nothing while a gap (start, end in s from T0) lasts. Sample k's value is k mod 1000,
+    so a reader can tell every sample from its neighbours and see one lost, doubled or out of place.
+    """
+    import random
+
+    rng = random.Random(seed)
+    store = Store(db)
+    sid = store.create_session(patient_id="P-9", started_utc=T0, tz="UTC")
+    rec = Recorder(store, sid)
+    rec.start()
+    sent: list[tuple[float, float]] = []
+    k, arrived = 0, T0
+    while (k + block) / rate <= seconds:
+        taken = (k + block) / rate  # when the block's last sample was taken, s from T0
+        if not any(g0 <= taken < g1 for g0, g1 in gaps):
+            values = tuple(float((k + i) % 1000) for i in range(block))
+            arrived = max(arrived, T0 + taken + LATENCY_S + rng.uniform(*jitter))  # bytes come in order
+            rec.put(WaveSegment(arrived, "monitor", "pleth", values, rate))
+            sent += [(T0 + (k + i) / rate, value) for i, value in enumerate(values)]
+        k += block
+    rec.stop()
+    store.update_session(sid, state="closed", ended_utc=T0 + seconds, end_reason="stopped")
+    store.close()
+    return sent
