@@ -144,7 +144,7 @@ def test_fhir_bundle_validates_and_carries_the_sessions_values(stored, tmp_path)
                o.valueQuantity.system == "http://unitsofmeasure.org" for o in spo2)
     assert min(float(o.valueQuantity.value) for o in spo2) == 88.0  # the lowest value is always kept
     assert len(spo2) < 2 * 20 + 10  # thinned: about one per minute, not one per second
-    panels = [o for o in observations if ("http://loinc.org", "85354-9") in _codes(o.code)]
+    panels = [o for o in observations if ("http://loinc.org", "85354-9") in _codes(o.code) and o.status == "final"]
     assert len(panels) == len(bp_readings(record))
     for panel, bp in zip(panels, bp_readings(record)):
         values = {c.code.coding[0].code: float(c.valueQuantity.value) for c in panel.component}
