@@ -162,3 +162,41 @@ def make_block_session(db: Path, rate: float, block: int, seconds: float, jitter
     store.update_session(sid, state="closed", ended_utc=T0 + seconds, end_reason="stopped")
     store.close()
     return sent
+
+
+#: Three separate SpO2 desaturations (start, end in s from T0, value): three alarm episodes, each its own alarm_id.
+EPISODES = ((120, 150, 88.0), (300, 330, 87.0), (480, 510, 86.0))
+
+
+def make_episodes_session(db: Path, minutes: int = 10, late_end_s: float = 0.0, notes: int = 0) -> int:
+    """Write a session with three SpO2 alarm episodes, each raised 5 s into its desaturation, ended with it and
+    cleared 3 s later; and a "no data" technical alarm raised 20 s before the end that is still present when
+    the session closes. late_end_s > 0: the last episode's condition lasts that long past the session's end
+    (its end and clear come as the session closes). notes: that many event markers, four a second.
+    """
+    store = Store(db)
+    end = T0 + minutes * 60
+    sid = store.create_session(patient_id="P-3", started_utc=T0, tz="UTC")
+    rec = Recorder(store, sid)
+    rec.start()
+    events = []
+    for n, (e0, e1, value) in enumerate(EPISODES, start=1):
+        common = (f"e{n}", "spo2_low", AlarmKind.PHYSIOLOGICAL, Priority.HIGH, f"SpO2 {value:g} < 90", "pulseox",
+                  "spo2", value, 90.0)
+        ended = end + late_end_s if n == len(EPISODES) and late_end_s else T0 + e1
+        events += [AlarmEvent(T0 + e0 + 5, EventKind.RAISED, *common),
+                   AlarmEvent(ended, EventKind.ENDED, *common), AlarmEvent(ended + 3, EventKind.CLEARED, *common)]
+    events.append(AlarmEvent(end - 20, EventKind.RAISED, "t1", "no_data", AlarmKind.TECHNICAL, Priority.MEDIUM,
+                             "Pulse oximeter: no data", "pulseox", ""))
+    for n in range(notes):
+        t = T0 + 1 + n / 4
+        rec.journal(MarkerRevision(f"n{n}", 1, t, "note", "Note", f"note {n}", "AB", t), "AB", t)
+    for s in range(minutes * 60):
+        value = next((v for e0, e1, v in EPISODES if e0 <= s < e1), 97.0)
+        rec.put(sample(T0 + s, "pulseox", "spo2", value))
+    for event in sorted(events, key=lambda e: e.t):
+        rec.put(event)
+    rec.stop()
+    store.update_session(sid, state="closed", ended_utc=end, end_reason="stopped")
+    store.close()
+    return sid
