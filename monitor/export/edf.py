@@ -1,12 +1,16 @@
 """EDF+ file of a session for signal tools (EDFbrowser, MNE, pyedflib), written with pyedflib.
 
-Signals: each waveform track (the pleth) at its device rate, and each
+Signals: each waveform track (the pleth) at its device rate, its samples
+placed by their count within continuous stretches (monitor.export.stretches:
+a monitor that sends blocks with arrival jitter leaves no hole and loses no
+sample; "no value" only where the device really sent nothing), and each
 continuous numeric (SpO2, pulse rate, PI, respiration, heart rate, EtCO2) per
 source at 1 Hz, a value held for at most HOLD_S seconds. EDF has no "no value":
 a signal's physical minimum is set one step below the parameter's possible
 range and means "no value" (e.g. SpO2 -1 %); the signal's prefilter field says
-so. BP readings are sporadic, not a signal: they are annotations, with the
-infusion log, events, alarms, scales, outcome scores and the discharge. The
+so. BP readings are sporadic, not a signal: they are annotations (a failed one
+with its reason), with the infusion log, events, alarms (one per episode, as
+long as it lasted), scales, outcome scores and the discharge. The
 start time is the session's local time in the zone it was recorded in
 (EDF keeps local time); the header names the app and carries the patient code.
 """
@@ -124,6 +128,12 @@ def _grid(pieces: list[Stretch], t0: float, rate: float) -> list[tuple[int, Stre
     return out
 
 
+def _grid_end(pieces: list[Stretch], t0: float, rate: float) -> int:
+    """Return the index on the file's grid just after the track's last sample (0 for a track with none)."""
+    placed = _grid(pieces, t0, rate)
+    return placed[-1][0] + len(placed[-1][1].values) if placed else 0
+
+
 def _numeric_signals(source: SessionSource, meta: SessionMeta, t0: float, seconds: int
                      ) -> list[tuple[dict, np.ndarray]]:
     out = []
@@ -166,9 +176,8 @@ def write_edf(source: SessionSource, meta: SessionMeta, path: Path, progress: Pr
     ends = [meta.ended_utc if meta.ended_utc is not None else time.time(), *(t + d for t, d, _ in marks),
             *(p[-1].end(track.rate) for track, p in waves if p)]
     t0 = math.floor(min(starts))
-    last = [_grid(p, t0, track.rate)[-1][0] + len(p[-1].values) for track, p in waves if p]  # samples
     seconds = max(1, math.ceil(max(ends) - t0), math.ceil(len(marks) / _MAX_ANNOTATION_SIGNALS),
-                  *(math.ceil(n / track.rate) for n, (track, p) in zip(last, (w for w in waves if w[1]))))
+                  *(math.ceil(_grid_end(p, t0, track.rate) / track.rate) for track, p in waves))
     steps = len(waves) + 2
     signals = []
     for n, (track, pieces) in enumerate(waves, start=1):
@@ -188,7 +197,7 @@ def write_edf(source: SessionSource, meta: SessionMeta, path: Path, progress: Pr
         try:
             writer.setSignalHeaders([h for h, _ in signals])
             # EDFlib keeps one annotation per data record (1 s) and annotation signal: enough signals for all
-            writer.set_number_of_annotation_signals(min(_MAX_ANNOTATION_SIGNALS, math.ceil(len(marks) / seconds)))
+            writer.set_number_of_annotation_signals(max(1, math.ceil(len(marks) / seconds)))
             writer.setStartdatetime(start)
             writer.setPatientCode((meta.patient_id or "X").replace(" ", "_")[:80])
             writer.setEquipment(f"infusion-monitor_{__version__}")
