@@ -15,6 +15,7 @@ import pytest
 
 from export_session import LATENCY_S, make_block_session
 from monitor.export.run import export_session
+from monitor.export.stretches import stretches
 from monitor.session_record import SqliteSessions
 
 CARESCAPE = dict(rate=100.0, block=100, jitter=(-0.23, 0.31))
@@ -67,3 +68,29 @@ def test_a_real_gap_is_no_value_and_each_stretch_is_where_it_was_taken(tmp_path,
     [(first, end)] = runs_of_no_value(no_value)  # one hole: the 7 s in which the monitor sent nothing
     assert (end - first) / rate == pytest.approx(7.0, abs=LATENCY_S + device["jitter"][1])
     assert np.abs(written[:, 0] - taken).max() <= LATENCY_S + device["jitter"][1]  # before and after the gap
+
+
+def stored(blocks: list[tuple[float, int]], rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return times and values as the store gives them for blocks of (arrival of the last sample, samples)."""
+    times = [arrival - np.arange(n)[::-1] / rate for arrival, n in blocks]
+    t = np.concatenate(times)
+    return t, np.arange(len(t), dtype=float)
+
+
+def test_a_late_block_and_the_burst_after_it_are_closed_up():
+    rate = 100.0
+    arrivals = [1.3 + s for s in range(60)]
+    arrivals[30] += 2.5  # a USB adapter held one block back; the next came right after it
+    arrivals[31] = arrivals[30] + 0.01
+    pieces = stretches(*stored([(a, 100) for a in arrivals], rate), rate)
+    assert sum(len(p.values) for p in pieces) == 6000
+    assert all(b.start == pytest.approx(a.end(rate)) for a, b in zip(pieces, pieces[1:]))  # no hole between
+    assert np.concatenate([p.values for p in pieces]) == pytest.approx(np.arange(6000))
+
+
+def test_a_gap_after_a_long_seamless_stretch_is_kept():
+    rate = 125.0
+    t, v = stored([(1000.0, 125_000), (1005.0 + 32 / rate, 32), (1005.256 + 32 / rate, 32)], rate)
+    first, second = stretches(t, v, rate)
+    assert len(first.values) == 125_000 and len(second.values) == 64
+    assert second.start - first.end(rate) == pytest.approx(5.0, abs=0.01)  # the 5 s the monitor sent nothing

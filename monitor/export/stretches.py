@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Seconds by which arrival may run ahead of the sample count before it counts as a gap (or a block, if longer).
+#: Seconds by which arrival may lag the sample count before it counts as a gap: more than the arrival jitter
+#: of block monitors (a CARESCAPE's -0.23..+0.31 s), about a block; a shorter pause is closed up, never a hole.
 GAP_S = 1.0
 
 
@@ -42,7 +43,7 @@ def stretches(t: np.ndarray, v: np.ndarray, rate: float) -> list[Stretch]:
     would have started if every sample before it was 1/rate after the one
     before. Arrival can only be late, never early, so a stretch starts at its
     lowest offset (the chunk that arrived with the least delay); a chunk whose
-    offset is more than the tolerance above that begins a new stretch. A
+    offset is more than GAP_S above that begins a new stretch. A
     stretch never starts before the previous one ends, so no two overlap and
     every sample is in exactly one stretch, in the order received.
     """
@@ -52,12 +53,11 @@ def stretches(t: np.ndarray, v: np.ndarray, rate: float) -> list[Stretch]:
     cuts = np.flatnonzero(np.abs(np.diff(t) - period) > 0.25 * period) + 1
     starts = np.concatenate(([0], cuts))
     ends = np.concatenate((cuts, [len(t)]))
-    tolerance = max(GAP_S, float(np.max(ends - starts)) * period)
     out: list[Stretch] = []
     first, count, lowest = 0, 0, float(t[0])
     for i0, i1 in zip(starts, ends):
         offset = float(t[i0]) - count * period
-        if count and offset - lowest > tolerance:
+        if count and offset - lowest > GAP_S:
             out.append(_placed(out, lowest, v[first:i0], rate))
             first, count, offset, lowest = int(i0), 0, float(t[i0]), float(t[i0])
         lowest = min(lowest, offset)
