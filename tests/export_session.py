@@ -24,6 +24,7 @@ from monitor.store import Store
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 DESAT = (8 * 60, 9 * 60)  # SpO2 88 % between these seconds
 BP_EVERY_S = 300
+LATENCY_S = 0.3  # a block monitor's usual delay from taking a block's last sample to its arrival
 
 
 def spo2_at(s: int) -> float:
@@ -127,5 +128,75 @@ def make_empty_session(db: Path) -> int:
     store = Store(db)
     sid = store.create_session(patient_id="P-0", started_utc=T0)
     store.close_session(sid)
+    store.close()
+    return sid
+
+
+def make_block_session(db: Path, rate: float, block: int, seconds: float, jitter: tuple[float, float],
+                       gaps: tuple[tuple[float, float], ...] = (), seed: int = 18) -> list[tuple[float, float]]:
+    """Write a session whose monitor sends the pleth in blocks (a CARESCAPE's 100 samples once a second, an
+    IntelliVue's 32 every 256 ms) that arrive with jitter (s, uniform); return (when taken, value) of each
+    sample sent, in order (UTC epoch s).
+
+    The monitor sends nothing while a gap (start, end in s from T0) lasts. Sample k's value is k mod 1000,
+    so a reader can tell every sample from its neighbours and see one lost, doubled or out of place.
+    """
+    import random
+
+    rng = random.Random(seed)
+    store = Store(db)
+    sid = store.create_session(patient_id="P-9", started_utc=T0, tz="UTC")
+    rec = Recorder(store, sid)
+    rec.start()
+    sent: list[tuple[float, float]] = []
+    k, arrived = 0, T0
+    while (k + block) / rate <= seconds:
+        taken = (k + block) / rate  # when the block's last sample was taken, s from T0
+        if not any(g0 <= taken < g1 for g0, g1 in gaps):
+            values = tuple(float((k + i) % 1000) for i in range(block))
+            arrived = max(arrived, T0 + taken + LATENCY_S + rng.uniform(*jitter))  # bytes come in order
+            rec.put(WaveSegment(arrived, "monitor", "pleth", values, rate))
+            sent += [(T0 + (k + i) / rate, value) for i, value in enumerate(values)]
+        k += block
+    rec.stop()
+    store.update_session(sid, state="closed", ended_utc=T0 + seconds, end_reason="stopped")
+    store.close()
+    return sent
+
+
+#: Three separate SpO2 desaturations (start, end in s from T0, value): three alarm episodes, each its own alarm_id.
+EPISODES = ((120, 150, 88.0), (300, 330, 87.0), (480, 510, 86.0))
+
+
+def make_episodes_session(db: Path, minutes: int = 10, late_end_s: float = 0.0, notes: int = 0) -> int:
+    """Write a session with three SpO2 alarm episodes, each raised 5 s into its desaturation, ended with it and
+    cleared 3 s later; and a "no data" technical alarm raised 20 s before the end that is still present when
+    the session closes. late_end_s > 0: the last episode's condition lasts that long past the session's end
+    (its end and clear come as the session closes). notes: that many event markers, four a second.
+    """
+    store = Store(db)
+    end = T0 + minutes * 60
+    sid = store.create_session(patient_id="P-3", started_utc=T0, tz="UTC")
+    rec = Recorder(store, sid)
+    rec.start()
+    events = []
+    for n, (e0, e1, value) in enumerate(EPISODES, start=1):
+        common = (f"e{n}", "spo2_low", AlarmKind.PHYSIOLOGICAL, Priority.HIGH, f"SpO2 {value:g} < 90", "pulseox",
+                  "spo2", value, 90.0)
+        ended = end + late_end_s if n == len(EPISODES) and late_end_s else T0 + e1
+        events += [AlarmEvent(T0 + e0 + 5, EventKind.RAISED, *common),
+                   AlarmEvent(ended, EventKind.ENDED, *common), AlarmEvent(ended + 3, EventKind.CLEARED, *common)]
+    events.append(AlarmEvent(end - 20, EventKind.RAISED, "t1", "no_data", AlarmKind.TECHNICAL, Priority.MEDIUM,
+                             "Pulse oximeter: no data", "pulseox", ""))
+    for n in range(notes):
+        t = T0 + 1 + n / 4
+        rec.journal(MarkerRevision(f"n{n}", 1, t, "note", "Note", f"note {n}", "AB", t), "AB", t)
+    for s in range(minutes * 60):
+        value = next((v for e0, e1, v in EPISODES if e0 <= s < e1), 97.0)
+        rec.put(sample(T0 + s, "pulseox", "spo2", value))
+    for event in sorted(events, key=lambda e: e.t):
+        rec.put(event)
+    rec.stop()
+    store.update_session(sid, state="closed", ended_utc=end, end_reason="stopped")
     store.close()
     return sid

@@ -1,7 +1,8 @@
 """A real MLLP listener on loopback for tests: python-hl7's asyncio server in a thread, answering as told.
 
 behaviour: "AA", "AE", "AR" (acknowledge with that code), "silent" (read, never
-answer), "close" (read a few bytes of the message, then hang up).
+answer), "close" (read a few bytes of the message, then hang up), "wrong-id"
+(accept with AA, but quote another message's control id in MSA-2).
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ class Listener:
             if self.behaviour == "silent":
                 await asyncio.sleep(30)
                 return
-            ack = message.create_ack(self.behaviour)
-            if self.behaviour != "AA":
+            ack = message.create_ack("AA" if self.behaviour == "wrong-id" else self.behaviour)
+            if self.behaviour == "wrong-id":
+                ack.segment("MSA").assign_field(f"{message.segment('MSH')[10]}-OTHER", 2)
+            elif self.behaviour != "AA":
                 ack.segment("MSA").assign_field("patient unknown here", 3)
             writer.writemessage(ack)
             await writer.drain()
@@ -48,7 +51,8 @@ class Listener:
         asyncio.set_event_loop(self._loop)
 
         async def start() -> None:
-            server = await start_hl7_server(self._handle, "127.0.0.1", 0)
+            # UTF-8, as the messages' MSH-18 says; strict: a byte that is not UTF-8 fails the read
+            server = await start_hl7_server(self._handle, "127.0.0.1", 0, encoding="utf-8", encoding_errors="strict")
             self.port = server.sockets[0].getsockname()[1]
             self._server = server
             self._ready.set()

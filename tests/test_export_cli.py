@@ -131,6 +131,16 @@ def test_send_reports_a_refusal_in_one_line(db, capsys, behaviour, words):
     assert listener.connections == 1  # a refusal is final: no retry
 
 
+def test_send_refuses_an_ack_of_another_message(db, capsys):
+    with Listener("wrong-id") as listener:
+        code, _, err = run(capsys, "send", "--db", str(db), "--session", "latest", "--to", listener.url)
+    [message] = listener.received
+    sent = str(message.segment("MSH")[10])
+    assert code == 2 and one_error_line(err) and "accepted" not in err
+    assert f"for message '{sent}-OTHER', not for message {sent}" in err and "not confirmed" in err
+    assert listener.connections == 1
+
+
 @pytest.mark.parametrize("behaviour, words", [("silent", "no acknowledgement within 0.5 s"),
                                               ("close", "closed the connection before it acknowledged")])
 def test_send_retries_on_no_answer_then_gives_up(db, capsys, behaviour, words):

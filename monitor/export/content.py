@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from devices.values import NibpResult
 from monitor import markers
-from monitor.alarms.model import AlarmEvent, EventKind
 from monitor.dosing import DoseError, DosePlan
 from monitor.export import EmptySession, Progress, format_value, tick
 from monitor.export.codes import BP_PARAMETERS
@@ -101,8 +100,21 @@ def discharges(record: SessionRecord) -> list[Discharge]:
 
 
 def bp_readings(record: SessionRecord) -> list[NibpResult]:
-    """Return the BP measurements that gave a value (failed ones are in the device log)."""
+    """Return the BP measurements that gave a value (failed ones: failed_bps)."""
     return [r for r in record.nibp if r.sbp is not None and r.dbp is not None]
+
+
+def failed_bps(record: SessionRecord) -> list[NibpResult]:
+    """Return the BP measurements that gave no value (a cuff leak, motion, a timeout), in time order."""
+    return [r for r in record.nibp if r.sbp is None or r.dbp is None]
+
+
+def failure_text(bp: NibpResult) -> str:
+    """Say why a BP measurement gave no value: the device's words and code ("cuff leak (error 3)")."""
+    code = f"error {bp.error_code}" if bp.error_code else ""
+    if bp.error:
+        return f"{bp.error} ({code})" if code else bp.error
+    return code or "no value, no reason given by the device"
 
 
 def alarm_lives(record: SessionRecord) -> list[AlarmLife]:
@@ -114,7 +126,8 @@ def alarm_lives(record: SessionRecord) -> list[AlarmLife]:
 def thinned_numerics(source: SessionSource, record: SessionRecord, every_s: float = 60.0,
                      progress: Progress | None = None) -> list[NumericRow]:
     """Return the numerics a chart needs: per source and parameter one value per `every_s` seconds, the
-    lowest and highest value, and the value at each alarm; BP parameters come from the BP readings instead.
+    lowest and highest value, and the value at each alarm's raise (each episode, as alarm_lives reads the
+    log); BP parameters come from the BP readings instead.
 
     Values a device marked as "no value" are left out; the full data stays in CSV and EDF.
     """
@@ -124,10 +137,10 @@ def thinned_numerics(source: SessionSource, record: SessionRecord, every_s: floa
     lowest: dict[tuple[str, str], NumericRow] = {}
     highest: dict[tuple[str, str], NumericRow] = {}
     before_alarm: dict[int, NumericRow] = {}
-    by_param: dict[str, list[tuple[int, AlarmEvent]]] = {}
-    for i, a in enumerate(record.alarms):
-        if a.kind is EventKind.RAISED and a.param and a.param not in BP_PARAMETERS:
-            by_param.setdefault(a.param, []).append((i, a))
+    by_param: dict[str, list[tuple[int, AlarmLife]]] = {}
+    for i, life in enumerate(alarm_lives(record)):
+        if life.param and life.param not in BP_PARAMETERS:
+            by_param.setdefault(life.param, []).append((i, life))
     rows = _valued(source.numerics(meta))
     for n, row in enumerate(rows):
         key = (row.source, row.parameter)
@@ -137,7 +150,7 @@ def thinned_numerics(source: SessionSource, record: SessionRecord, every_s: floa
         if key not in highest or row.value > highest[key].value:  # type: ignore[operator]
             highest[key] = row
         for i, alarm in by_param.get(row.parameter, ()):
-            if alarm.source in ("", row.source) and row.t <= alarm.t:
+            if alarm.source in ("", row.source) and row.t <= alarm.raised_t:
                 before_alarm[i] = row
         if n % 5000 == 0:
             tick(progress, 0, 1)

@@ -11,7 +11,8 @@ sending it twice adds nothing).
 
 Contents: Patient, Encounter, one Device per device with its identity, vital
 signs as Observations (category vital-signs, LOINC + MDC codes, UCUM units, the
-FHIR vital-signs profiles; BP as one 85354-9 panel per measurement), thinned to
+FHIR vital-signs profiles; BP as one 85354-9 panel per measurement, a failed one
+cancelled with its dataAbsentReason and the device's reason), thinned to
 one value per minute plus extremes and the value at each alarm (the full data
 is in CSV and EDF), scale scores and outcome questionnaires as Observations (the total under its LOINC
 code, each item as a component, LOINC-coded for PHQ-9 and GAD-7; a flagged item 9 also as a Flag), the
@@ -30,8 +31,8 @@ from monitor import __version__
 from monitor.export import ExportError, Progress, iso_utc, tick
 from monitor.export.codes import (BP_PANEL, ITEM_CODES, KETAMINE, LOCAL, LOINC, MDC, OUTCOME_CODES, PARAMETERS, UCUM,
                                   VITALS_PROFILE, ParamCode, ScoreCode, scale_code)
-from monitor.export.content import (bp_readings, devices, infusion_events, outcomes, require_content,
-                                    scales, thinned_numerics, weight_plan_text)
+from monitor.export.content import (bp_readings, devices, failed_bps, failure_text, infusion_events, outcomes,
+                                    require_content, scales, thinned_numerics, weight_plan_text)
 from monitor.outcomes import OutcomeScore
 from monitor.session_record import NumericRow, SessionMeta, SessionRecord, SessionSource
 
@@ -39,6 +40,7 @@ BUNDLE_TYPES = ("collection", "transaction")
 SYSTEM = "urn:infusion-monitor"
 _CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 _ENDED = {"completed", "planned_end_reached", "stopped"}
+_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 
 
 class _Builder:
@@ -115,6 +117,8 @@ def bundle_data(source: SessionSource, meta: SessionMeta, bundle_type: str = "co
     tick(progress, 2, steps)
     for n, bp in enumerate(bp_readings(record)):
         _bp(b, ctx, n, bp, devices.get(bp.source))
+    for n, bp in enumerate(failed_bps(record)):
+        _failed_bp(b, ctx, n, bp, devices.get(bp.source))
     tick(progress, 3, steps)
     _scores(b, ctx, patient, encounter)
     _infusion(b, patient, encounter)
@@ -203,6 +207,28 @@ def _bp(b: _Builder, ctx: dict[str, Any], n: int, bp: NibpResult, device: str | 
         if device and "manual" not in bp.flags:
             pulse["device"] = {"reference": device}
         b.add(f"bp-pulse/{n}", pulse, b.own_id("observation", f"bp-pulse/{bp.t!r}"))
+
+
+def _failed_bp(b: _Builder, ctx: dict[str, Any], n: int, bp: NibpResult, device: str | None) -> None:
+    """Add a BP measurement that gave no value: status cancelled, dataAbsentReason error, the device's reason.
+
+    FHIR R4 ObservationStatus "cancelled" is "unavailable because the measurement was not started or not
+    completed (also sometimes called 'aborted')", which is what a cuff leak or a timeout is; "final" would
+    say a result exists. DataAbsentReason "error" is "some system or workflow process error means that the
+    information is not available". The systolic and diastolic components the bp profile requires carry
+    the same reason.
+    """
+    why = failure_text(bp)
+    absent = {"coding": [_coding(_ABSENT, "error", "Error")], "text": why}
+    resource: dict[str, Any] = {
+        "resourceType": "Observation", "meta": _profiles(BP_PANEL), "status": "cancelled",
+        "category": _category("vital-signs", "Vital Signs"), "code": _concept(BP_PANEL), **ctx,
+        "effectiveDateTime": iso_utc(bp.t), "dataAbsentReason": absent,
+        "component": [{"code": _concept(PARAMETERS[p]), "dataAbsentReason": absent} for p in ("sbp", "dbp")],
+        "note": [{"text": f"BP measurement failed: {why}"}]}
+    if device:
+        resource["device"] = {"reference": device}
+    b.add(f"bp-failed/{n}", resource, b.own_id("observation", f"bp/{bp.t!r}"))
 
 
 def _scores(b: _Builder, ctx: dict[str, Any], patient: str, encounter: str) -> None:

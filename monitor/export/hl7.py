@@ -5,26 +5,36 @@ outcome totals, the infusion and the alarms as notes) or one per event (each
 BP measurement, each physiological alarm with the value that raised it).
 OBX-3 carries the MDC code with the LOINC code as its alternate
 ("150456^MDC_PULS_OXIM_SAT_O2^MDC^59408-5^...^LN"), OBX-6 the MDC unit with
-UCUM as alternate, OBX-14 the observation time, OBX-18 the device. Text is
-escaped with python-hl7's escaping; tests parse every message back with it.
+UCUM as alternate, OBX-14 the observation time, OBX-18 the device; MSH-21 names
+the IHE PCD-01 profile. Text is UTF-8 (MSH-18 "UNICODE UTF-8"), only the
+delimiters escaped; tests parse every message back with python-hl7.
 Times are UTC (`+0000`).
+
+A BP measurement that gave no value is an OBX of the NIBP panel with no value
+and result status X ("results cannot be obtained for this observation", HL7
+table 0085), followed by an NTE with the device's reason. Not an abnormal flag:
+OBX-8 (table 0078) grades a value against its normal range, and there is no
+value to grade.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, TextIO
+from typing import TextIO
 
+from devices.values import NibpResult
 from monitor import __version__
 from monitor.export import Progress, format_value, tick
 from monitor.export.codes import BP_PANEL, OUTCOME_CODES, PARAMETERS, ParamCode, ScoreCode, scale_code
-from monitor.export.content import (alarm_lives, bp_readings, current_markers, devices, infusion_events, outcomes,
+from monitor.export.content import (alarm_lives, current_markers, devices, failure_text, infusion_events, outcomes,
                                     require_content, scales, thinned_numerics, weight_plan_text)
 from monitor.session_record import SessionMeta, SessionRecord, SessionSource
 
 SPLITS = ("session", "event")
 APP = "INFUSION-MONITOR"
 _MONITORING = "182777000^monitoring of patient^SCT"
+#: MSH-21: the IHE PCD-01 message profile (Communicate PCD Data), by its OID.
+PCD_01 = "IHE_PCD_001^IHE PCD^1.3.6.1.4.1.19376.1.6.1.1.1^ISO"
 
 
 def hl7_time(t: float) -> str:
@@ -33,18 +43,25 @@ def hl7_time(t: float) -> str:
     return d.strftime("%Y%m%d%H%M%S") + f".{d.microsecond // 1000:03d}+0000"
 
 
-class _Escaper:
-    """Escapes text for a field with python-hl7 (\\F\\, \\S\\, \\T\\, \\R\\, \\E\\)."""
+#: HL7 v2 escapes for the delimiters MSH-1/MSH-2 declare (the escape character first, so it is not escaped twice).
+_ESCAPES = (("\\", "\\E\\"), ("|", "\\F\\"), ("^", "\\S\\"), ("&", "\\T\\"), ("~", "\\R\\"))
+#: Control characters (C0 and DEL): a field's text is one line, and FS/VT would break the MLLP frame.
+_CONTROLS = dict.fromkeys([*range(0x20), 0x7F], " ")
 
-    def __init__(self) -> None:
-        import hl7
 
-        self._message = hl7.parse("MSH|^~\\&|")
+def escape(value: object) -> str:
+    """Return a field's text: the delimiters escaped (\\F\\ \\S\\ \\T\\ \\R\\ \\E\\), all else as it is.
 
-    def __call__(self, value: object) -> str:
-        text = format_value(value) if isinstance(value, float) else "" if value is None else str(value)
-        text = " ".join(text.split())  # no segment or line breaks inside a field
-        return self._message.escape(text)
+    Text other than the delimiters is sent as itself, in UTF-8 as MSH-18 says
+    (a curly quote is a curly quote, never a \\X201C\\ hex escape, which
+    receivers read as the bytes 0x20 0x1C: a space and FS). Line breaks and
+    other control characters become spaces: one field is one line.
+    """
+    text = format_value(value) if isinstance(value, float) else "" if value is None else str(value)
+    text = " ".join(text.translate(_CONTROLS).split())
+    for char, escaped in _ESCAPES:
+        text = text.replace(char, escaped)
+    return text
 
 
 def _observation_id(p: ParamCode) -> str:
@@ -59,36 +76,36 @@ def _unit(p: ParamCode) -> str:
 class _Message:
     """Segments of one ORU^R01 being built; fields are escaped as they are added."""
 
-    def __init__(self, meta: SessionMeta, control_id: str, esc: _Escaper, facility: str) -> None:
-        self.esc = esc
+    def __init__(self, meta: SessionMeta, control_id: str, facility: str) -> None:
         self.meta = meta
         self.n_obx = 0
         self.n_nte = 0
-        e = esc
+        e = escape
         now = hl7_time(datetime.now(timezone.utc).timestamp())
         given, _, family = (meta.patient_name or "").rpartition(" ")  # XPN: family^given
         self.segments = [
             ["MSH", "^~\\&", APP, e(facility), "", "", now, "", "ORU^R01^ORU_R01", e(control_id), "P", "2.6", "", "",
-             "AL", "NE", "", "UNICODE UTF-8"],
+             "AL", "NE", "", "UNICODE UTF-8", "", "", PCD_01],
             ["PID", "", "", f"{e(meta.patient_id or '')}^^^{APP}^PI", "", f"{e(family)}^{e(given)}"],
             ["PV1", "", "O", *[""] * 16, f"{e(meta.uid)}^^^{APP}^VN"],
         ]
 
     def obr(self, code: str, t0: float, t1: float | None) -> None:
         n = sum(1 for s in self.segments if s[0] == "OBR") + 1
-        self.segments.append(["OBR", str(n), f"{self.esc(self.meta.uid)}^{APP}", f"{self.esc(self.meta.uid)}^{APP}",
+        self.segments.append(["OBR", str(n), f"{escape(self.meta.uid)}^{APP}", f"{escape(self.meta.uid)}^{APP}",
                               code, "", "", hl7_time(t0), "" if t1 is None else hl7_time(t1)])
         self.note("infusion-monitor " + __version__ + ": not a certified medical device")
 
     def obx(self, kind: str, ident: str, sub: str, value: object, unit: str, t: float, *, flag: str = "",
-            method: str = "", equipment: str = "") -> None:
+            method: str = "", equipment: str = "", status: str = "F") -> None:
+        """Add an OBX; status is OBX-11 (F final, X no result could be obtained: then no kind, value or unit)."""
         self.n_obx += 1
-        self.segments.append(["OBX", str(self.n_obx), kind, ident, sub, self.esc(value), unit, "", flag, "", "", "F",
-                              "", "", hl7_time(t), "", "", method, equipment])
+        self.segments.append(["OBX", str(self.n_obx), kind, ident, sub, escape(value), unit, "", flag, "", "",
+                              status, "", "", hl7_time(t), "", "", method, equipment])
 
     def note(self, text: str) -> None:
         self.n_nte += 1
-        self.segments.append(["NTE", str(self.n_nte), "", self.esc(text)])
+        self.segments.append(["NTE", str(self.n_nte), "", escape(text)])
 
     def text(self) -> str:
         return "\r".join("|".join(s).rstrip("|") if s[0] != "MSH" else "|".join([s[0] + "|" + s[1], *s[2:]])
@@ -101,10 +118,10 @@ def _sub_id(record: SessionRecord, source: str, p: ParamCode) -> str:
     return f"{number}.1.1.{p.mdc}"
 
 
-def _equipment(record: SessionRecord, source: str, esc: _Escaper) -> str:
+def _equipment(record: SessionRecord, source: str) -> str:
     device = next((d for d in devices(record) if d.source == source), None)
     serial = device.serial_number if device else ""
-    return f"{esc(serial or source)}^{esc(source)}"
+    return f"{escape(serial or source)}^{escape(source)}"
 
 
 def _score(code: ScoreCode) -> str:
@@ -122,27 +139,33 @@ def messages(source: SessionSource, meta: SessionMeta, split: str = "session", f
         raise ValueError(f"HL7 messages are one per {' or one per '.join(SPLITS)}, not '{split}'")
     record = source.record(meta)
     require_content(source, record)
-    esc = _Escaper()
-    out = [_session_message(source, record, esc, facility, progress)] if split == "session" else \
-        _event_messages(record, esc, facility)
+    out = [_session_message(source, record, facility, progress)] if split == "session" else \
+        _event_messages(record, facility)
     tick(progress, 1, 1)
     return out
 
 
-def _bp(msg: _Message, record: SessionRecord, bp: Any, esc: _Escaper) -> None:
+def _bp(msg: _Message, record: SessionRecord, bp: NibpResult) -> None:
+    """Add a BP measurement: an OBX per value, or for one that failed an empty X-status OBX and the reason."""
     manual = "manual" in bp.flags
-    equipment = "" if manual else _equipment(record, bp.source, esc)
+    equipment = "" if manual else _equipment(record, bp.source)
     method = "MANUAL^typed in by the nurse^L" if manual else ""
+    if bp.sbp is None or bp.dbp is None:
+        msg.obx("", _observation_id(BP_PANEL), _sub_id(record, bp.source, BP_PANEL), None, "", bp.t,
+                equipment=equipment, status="X")
+        msg.note(f"BP measurement failed: {failure_text(bp)}")
+        return
     for param, value in (("sbp", bp.sbp), ("dbp", bp.dbp), ("map", bp.map), ("nibp_pulse_rate", bp.pulse_rate)):
         if value is not None:
             p = PARAMETERS[param]
-            msg.obx("NM", _observation_id(p), _sub_id(record, bp.source, p), value, _unit(p), bp.t, method=method, equipment=equipment)
+            msg.obx("NM", _observation_id(p), _sub_id(record, bp.source, p), value, _unit(p), bp.t, method=method,
+                    equipment=equipment)
 
 
-def _session_message(source: SessionSource, record: SessionRecord, esc: _Escaper, facility: str,
+def _session_message(source: SessionSource, record: SessionRecord, facility: str,
                      progress: Progress | None) -> str:
     meta = record.meta
-    msg = _Message(meta, f"{meta.uid}-S", esc, facility)
+    msg = _Message(meta, f"{meta.uid}-S", facility)
     msg.obr(_MONITORING, meta.started_utc, meta.ended_utc)
     plan = weight_plan_text(meta)
     if plan:
@@ -151,9 +174,9 @@ def _session_message(source: SessionSource, record: SessionRecord, esc: _Escaper
         p = PARAMETERS.get(row.parameter)
         if p is not None:
             msg.obx("NM", _observation_id(p), _sub_id(record, row.source, p), row.value, _unit(p), row.t,
-                    equipment=_equipment(record, row.source, esc))
-    for bp in bp_readings(record):
-        _bp(msg, record, bp, esc)
+                    equipment=_equipment(record, row.source))
+    for bp in record.nibp:
+        _bp(msg, record, bp)
     events = infusion_events(record)
     for ev in events:
         msg.obx("NM", _local("ketamine-delivered", "ketamine delivered"), f"3.{ev.kind}", round(ev.delivered_mg, 3),
@@ -177,23 +200,23 @@ def _session_message(source: SessionSource, record: SessionRecord, esc: _Escaper
     return msg.text()
 
 
-def _event_messages(record: SessionRecord, esc: _Escaper, facility: str) -> list[str]:
+def _event_messages(record: SessionRecord, facility: str) -> list[str]:
     meta = record.meta
     out = []
-    for n, bp in enumerate(bp_readings(record), start=1):
-        msg = _Message(meta, f"{meta.uid}-B{n}", esc, facility)
+    for n, bp in enumerate(record.nibp, start=1):
+        msg = _Message(meta, f"{meta.uid}-B{n}", facility)
         msg.obr(f"{BP_PANEL.mdc}^{BP_PANEL.mdc_ref}^MDC^{BP_PANEL.loinc[0][0]}^{BP_PANEL.loinc[0][1]}^LN", bp.t, bp.t)
-        _bp(msg, record, bp, esc)
+        _bp(msg, record, bp)
         out.append((bp.t, msg.text()))
     for n, life in enumerate(alarm_lives(record), start=1):
         p = PARAMETERS.get(life.param)
         if p is None or life.value is None:
             continue  # technical alarms carry no observation
-        msg = _Message(meta, f"{meta.uid}-A{n}", esc, facility)
+        msg = _Message(meta, f"{meta.uid}-A{n}", facility)
         msg.obr(_MONITORING, life.raised_t, life.ended_t or life.cleared_t)
         flag = "" if life.limit is None else ("L" if life.value < life.limit else "H")
         msg.obx("NM", _observation_id(p), _sub_id(record, life.source, p), life.value, _unit(p), life.raised_t,
-                flag=flag, equipment=_equipment(record, life.source, esc))
+                flag=flag, equipment=_equipment(record, life.source))
         ack = f"; acknowledged by {life.acknowledged_by}" if life.acknowledgements else ""
         msg.note(f"Alarm ({life.priority.label if life.priority else ''}) {life.message}{ack}")
         out.append((life.raised_t, msg.text()))

@@ -4,9 +4,10 @@ MLLP frames a message as <VT> message <FS><CR>; the receiver answers each with
 an ACK whose MSA-1 is AA (accepted), AE (application error) or AR (rejected).
 A message is sent again when no answer comes (timeout, refused or dropped
 connection) up to `retries` times, with the same control id so the receiver can
-drop the duplicate; an AE or AR is final. python-hl7's own MLLPClient has no
-timeout and reads the answer in one recv, so framing and waiting are done here
-and python-hl7 parses the ACK.
+drop the duplicate; an AE or AR is final, and so is an ACK whose MSA-2 names
+another message than the one sent (it confirms nothing about this one).
+python-hl7's own MLLPClient has no timeout and reads the answer in one recv,
+so framing and waiting are done here and python-hl7 parses the ACK.
 """
 
 from __future__ import annotations
@@ -97,8 +98,31 @@ def _exchange(dest: Destination, framed: bytes, timeout_s: float) -> bytes:
         return answer
 
 
+def _accepted(ack: Ack, dest: Destination, control: str) -> Ack:
+    """Return an ACK that accepts the message with this control id; SendError (final) for any other answer.
+
+    An ACK whose MSA-2 names another message says nothing about this one
+    (a receiver answering a stale or another sender's message): counting it
+    as delivery could lose this message without a word.
+    """
+    if ack.control_id != control:
+        named = f"message '{ack.control_id}'" if ack.control_id else "no message"
+        raise SendError(f"{dest} answered ({ack.code or 'no code'}) for {named}, not for message {control}: "
+                        "its delivery is not confirmed")
+    if ack.code in ("AA", "CA"):
+        return ack
+    why = f": {ack.text}" if ack.text else ""
+    if ack.code in ("AR", "CR"):
+        raise SendError(f"{dest} rejected ({ack.code}) message {control}{why}")
+    if ack.code in ("AE", "CE"):
+        raise SendError(f"{dest} refused with an application error ({ack.code}) message {control}{why}")
+    raise SendError(f"{dest} answered message {control} with '{ack.code}', which is not an acknowledgement code "
+                    f"(AA, AE, AR){why}")
+
+
 def send(dest: Destination, message: str, timeout_s: float = 10.0, retries: int = 2) -> Ack:
-    """Send one message and return its AA acknowledgement; SendError on AE/AR, or no answer after retries."""
+    """Send one message and return its AA acknowledgement; SendError on AE/AR, an ACK of another message, or no
+    answer after retries."""
     framed = START + message.encode("utf-8") + END
     control = _control_id(message)
     last = ""
@@ -112,11 +136,7 @@ def send(dest: Destination, message: str, timeout_s: float = 10.0, retries: int 
         except OSError as exc:
             last = f"cannot reach {dest}: {exc.strerror or exc}"
         else:
-            if ack.code in ("AA", "CA"):
-                return ack
-            why = f": {ack.text}" if ack.text else ""
-            word = "rejected" if ack.code in ("AR", "CR") else "refused with an application error"
-            raise SendError(f"{dest} {word} ({ack.code}) message {control}{why}")
+            return _accepted(ack, dest, control)
         if attempt < retries:
             time.sleep(min(2.0, 0.2 * 2 ** attempt))
     raise SendError(f"message {control} was not acknowledged by {dest} after {retries + 1} tries: {last}")
