@@ -4,12 +4,17 @@ The log holds events (raised, escalated, acknowledged, ended, cleared...) that
 share an alarm_id. Review, the summary, the alarm burden and the live alarm
 history all need the same reading of them, so it lives here once:
 
-- priority is the highest the alarm reached (a priority never drops);
-- present_s is how long its condition was present: from each raise to the
-  next `ended` (a latched high alarm whose condition went away) or `cleared`,
-  summed, so a latched alarm whose condition came back counts both spells;
-- shown_s is from the first raise to the clear (latched time included);
-- acknowledgements are every acknowledgement after the first raise (time, who).
+- each episode is one life: a condition that ends and returns is a new alarm
+  (the engine gives it a new alarm_id). Logs written before issue 18 re-raised
+  a latched alarm under its old id; such a log is split here at each raise
+  after an `ended`, the later episodes named "<alarm_id>.2", ".3"..., and an
+  earlier episode is cleared by the first acknowledgement (or clear) after it
+  ended, as the engine does now;
+- priority is the highest the episode reached (a priority never drops);
+- present_s is how long its condition was present, from the raise to its
+  `ended` (a latched high alarm whose condition went away) or `cleared`;
+- shown_s is from the raise to the clear (latched time included);
+- acknowledgements are every acknowledgement after the raise (time, who).
 Times are UTC epoch seconds. An alarm still present at the end of the log is
 counted up to the `end` time the caller gives (the session's end, or now).
 """
@@ -44,7 +49,6 @@ class AlarmLife:
     value: float | None
     limit: float | None
     raised_t: float
-    raises: int
     escalated_t: float | None
     acknowledgements: tuple[tuple[float, str], ...]  # (UTC epoch s, who)
     ended_t: float | None
@@ -104,39 +108,50 @@ def alarm_lives(events: Iterable[AlarmEvent], end: float) -> list[AlarmLife]:
     for e in events:
         if e.alarm_id:
             grouped.setdefault(e.alarm_id, []).append(e)
-    lives = [life for life in (_life(alarm_id, evs, end) for alarm_id, evs in grouped.items()) if life is not None]
+    lives = [life for alarm_id, evs in grouped.items() for life in _lives(alarm_id, evs, end)]
     lives.sort(key=lambda a: (a.raised_t, a.alarm_id))
     return lives
 
 
-def _life(alarm_id: str, events: list[AlarmEvent], end: float) -> AlarmLife | None:
-    raises = [e for e in events if e.kind is EventKind.RAISED]
-    if not raises:
-        return None
-    first = raises[0]
-    present_since: float | None = None
+def _lives(alarm_id: str, events: list[AlarmEvent], end: float) -> list[AlarmLife]:
+    """Split one alarm_id's events into episodes (a raise after an `ended` starts one) and fold each."""
+    episodes: list[list[AlarmEvent]] = []
+    for e in events:
+        if e.kind is EventKind.RAISED and (not episodes or any(x.kind is EventKind.ENDED for x in episodes[-1])):
+            episodes.append([])
+        if episodes:
+            episodes[-1].append(e)
+    lives = []
+    for n, own in enumerate(episodes):
+        later = [e for e in events if e.t >= own[-1].t and e.kind in (EventKind.ACKNOWLEDGED, EventKind.CLEARED)
+                 and e not in own] if n < len(episodes) - 1 else []
+        lives.append(_life(alarm_id if n == 0 else f"{alarm_id}.{n + 1}", own, later, end))
+    return lives
+
+
+def _life(alarm_id: str, own: list[AlarmEvent], later: list[AlarmEvent], end: float) -> AlarmLife:
+    """Fold one episode: its own events (from its raise) and, for an earlier latched one, the acknowledgements
+    and clears logged after its end (the first of them cleared it)."""
+    first = own[0]
+    present_since: float | None = first.t
     present_s = 0.0
     ended_t = cleared_t = escalated_t = None
     acks: list[tuple[float, str]] = []
-    for e in events:
-        if e.kind is EventKind.RAISED:
-            if present_since is None:
-                present_since = e.t
-            ended_t = None
-        elif e.kind in (EventKind.ENDED, EventKind.CLEARED):
-            if present_since is not None:
-                present_s += max(0.0, e.t - present_since)
-                present_since = None
-                ended_t = e.t
-            if e.kind is EventKind.CLEARED:
-                cleared_t = e.t
-        elif e.kind is EventKind.ESCALATED and escalated_t is None:
+    for e in (*own, *later):
+        if cleared_t is not None:
+            break
+        if e.kind in (EventKind.ENDED, EventKind.CLEARED) and present_since is not None:
+            present_s += max(0.0, e.t - present_since)
+            present_since, ended_t = None, e.t
+        if e.kind is EventKind.CLEARED or (e.kind is EventKind.ACKNOWLEDGED and e in later):
+            cleared_t = e.t
+        if e.kind is EventKind.ESCALATED and escalated_t is None:
             escalated_t = e.t
-        elif e.kind is EventKind.ACKNOWLEDGED and e.t >= first.t:
+        elif e.kind is EventKind.ACKNOWLEDGED:
             acks.append((e.t, e.user))
     if present_since is not None:
         present_s += max(0.0, end - present_since)
-    priorities = [e.priority for e in events if e.priority is not None]
+    priorities = [e.priority for e in own if e.priority is not None]
     return AlarmLife(alarm_id, first.condition, first.alarm_kind, max(priorities, default=None), first.priority,
-                     first.source, first.param, first.message, first.value, first.limit, first.t, len(raises),
+                     first.source, first.param, first.message, first.value, first.limit, first.t,
                      escalated_t, tuple(acks), ended_t, cleared_t, present_s)
