@@ -72,7 +72,7 @@ from devices.values import (VALUE_BLOCKING, WAVEFORMS, Condition, DeviceInfo, De
                             StatusChange)
 
 #: Sample flags that make a value unfit to start or end a physiological alarm.
-UNRELIABLE_FLAGS = frozenset({"questionable", "artifact"})
+UNRELIABLE_FLAGS = frozenset({"questionable", "artifact", "implausible"})
 #: Parameters that are single readings, whatever device measured them (no delay; a newer reading supersedes).
 NIBP_PARAMS = frozenset({"sbp", "dbp", "map", "nibp_pulse_rate"})
 #: Conditions that all say "nothing arrives from this source": one standing alarm covers any mix of them.
