@@ -290,7 +290,7 @@ class AlarmEngine:
 
         key: medium_low, medium_high, high_low, high_high (None switches a medium
         limit off; a high-priority limit cannot be switched off), delay_s,
-        hysteresis, bypass_margin. Raises ValueError (ProfileError) with a
+        hysteresis, bypass_margin, bypass_readings, bypass_s. Raises ValueError (ProfileError) with a
         one-line reason if the change is refused.
         """
         if param not in PHYSIOLOGICAL_RANGE:

@@ -33,9 +33,9 @@ from monitor.alarms.profile import label
 class AlarmLife:
     """One alarm's life: what, how urgent at most, when raised, acknowledged, ended, cleared (UTC epoch s).
 
-    value and limit are those at the first raise, in the parameter's unit;
-    ended_t is when its condition last ended (None while present); present_s
-    the seconds its condition was present up to the caller's end time.
+    value and limit are those at its raise, in the parameter's unit; ended_t
+    is when its condition ended (None while present); present_s the seconds
+    its condition was present up to the caller's end time.
     """
 
     alarm_id: str
@@ -77,7 +77,7 @@ class AlarmLife:
 
     @property
     def seconds_to_acknowledge(self) -> float | None:
-        """Return seconds from the first raise to the first acknowledgement, None if never acknowledged."""
+        """Return seconds from the raise to the first acknowledgement, None if never acknowledged."""
         return None if self.acknowledged_t is None else max(0.0, self.acknowledged_t - self.raised_t)
 
     @property
@@ -86,7 +86,7 @@ class AlarmLife:
         return alarm_subject(self.condition, self.source, self.param)
 
     def shown_s(self, end: float) -> float:
-        """Return seconds from the first raise to the clear (or to end, UTC epoch s, if never cleared)."""
+        """Return seconds from the raise to the clear (or to end, UTC epoch s, if never cleared)."""
         return max(0.0, (end if self.cleared_t is None else self.cleared_t) - self.raised_t)
 
 
@@ -115,17 +115,18 @@ def alarm_lives(events: Iterable[AlarmEvent], end: float) -> list[AlarmLife]:
 
 def _lives(alarm_id: str, events: list[AlarmEvent], end: float) -> list[AlarmLife]:
     """Split one alarm_id's events into episodes (a raise after an `ended` starts one) and fold each."""
-    episodes: list[list[AlarmEvent]] = []
-    for e in events:
-        if e.kind is EventKind.RAISED and (not episodes or any(x.kind is EventKind.ENDED for x in episodes[-1])):
-            episodes.append([])
-        if episodes:
-            episodes[-1].append(e)
+    starts: list[int] = []
+    ended = False
+    for i, e in enumerate(events):
+        if e.kind is EventKind.RAISED and (not starts or ended):
+            starts.append(i)
+            ended = False
+        ended = ended or e.kind is EventKind.ENDED
     lives = []
-    for n, own in enumerate(episodes):
-        later = [e for e in events if e.t >= own[-1].t and e.kind in (EventKind.ACKNOWLEDGED, EventKind.CLEARED)
-                 and e not in own] if n < len(episodes) - 1 else []
-        lives.append(_life(alarm_id if n == 0 else f"{alarm_id}.{n + 1}", own, later, end))
+    for n, start in enumerate(starts):
+        stop = starts[n + 1] if n + 1 < len(starts) else len(events)
+        later = [e for e in events[stop:] if e.kind in (EventKind.ACKNOWLEDGED, EventKind.CLEARED)]
+        lives.append(_life(alarm_id if n == 0 else f"{alarm_id}.{n + 1}", events[start:stop], later, end))
     return lives
 
 
@@ -137,18 +138,20 @@ def _life(alarm_id: str, own: list[AlarmEvent], later: list[AlarmEvent], end: fl
     present_s = 0.0
     ended_t = cleared_t = escalated_t = None
     acks: list[tuple[float, str]] = []
-    for e in (*own, *later):
-        if cleared_t is not None:
-            break
+    for e in own:
         if e.kind in (EventKind.ENDED, EventKind.CLEARED) and present_since is not None:
             present_s += max(0.0, e.t - present_since)
             present_since, ended_t = None, e.t
-        if e.kind is EventKind.CLEARED or (e.kind is EventKind.ACKNOWLEDGED and e in later):
+        if e.kind is EventKind.CLEARED:
             cleared_t = e.t
-        if e.kind is EventKind.ESCALATED and escalated_t is None:
+        elif e.kind is EventKind.ESCALATED and escalated_t is None:
             escalated_t = e.t
         elif e.kind is EventKind.ACKNOWLEDGED:
             acks.append((e.t, e.user))
+    if cleared_t is None and later:  # an earlier episode of an old log, latched: the first of them cleared it
+        cleared_t = later[0].t
+        if later[0].kind is EventKind.ACKNOWLEDGED:
+            acks.append((later[0].t, later[0].user))
     if present_since is not None:
         present_s += max(0.0, end - present_since)
     priorities = [e.priority for e in own if e.priority is not None]
