@@ -42,6 +42,15 @@ def feed(engine, clock, param, values, source="pulseox", flags=frozenset()):
     return events
 
 
+def desaturate(engine, clock, value=70.0):
+    """Feed a deep desaturation that persists (3 readings over 2 s): it skips the delay; return the events."""
+    events = engine.on_item(sample(0, "pulseox", "spo2", value))
+    for _ in range(2):
+        clock.t += 1.0
+        events += engine.on_item(sample(0, "pulseox", "spo2", value))
+    return events
+
+
 def run(engine, clock, seconds, step=0.25):
     """Tick for `seconds` of fake time; return the events."""
     events = []
@@ -87,11 +96,96 @@ def test_dip_shorter_than_the_delay_never_alarms_and_restarts_the_delay(engine, 
     assert kinds(feed(engine, clock, "spo2", [92.0])) == [("raised", "spo2_low", "medium")]
 
 
-def test_rapid_desaturation_more_than_10_below_the_high_limit_alarms_at_once(engine, clock):
-    assert engine.on_item(sample(0, "pulseox", "spo2", 80.0)) == []  # exactly 10 below: waits
-    events = engine.on_item(sample(0, "pulseox", "spo2", 79.0))
-    assert kinds(events) == [("raised", "spo2_low", "high")]
-    assert events[0].message == "SpO2 79 < 90"
+def test_a_deep_desaturation_that_persists_skips_the_delay(engine, clock):
+    assert engine.on_item(sample(0, "pulseox", "spo2", 80.0)) == []  # exactly 10 below the high limit: waits
+    feed(engine, clock, "spo2", [97.0])
+    engine.on_item(sample(0, "pulseox", "spo2", 79.0))
+    clock.t += 1
+    assert engine.on_item(sample(0, "pulseox", "spo2", 78.0)) == []  # two readings, 1 s: not yet
+    clock.t += 0.5
+    events = engine.on_item(sample(0, "pulseox", "spo2", 78.0))  # the third, 1.5 s after the first
+    assert kinds(events) == [("raised", "spo2_low", "high")] and events[0].message == "SpO2 78 < 90"
+
+
+@pytest.mark.parametrize("corrupt", [16.0, 0.0, 54.0, 9.0])
+def test_one_implausible_reading_never_skips_the_delay(engine, clock, corrupt):
+    """A noisy line decodes SpO2 16 amid a true 97: no alarm, at once or later."""
+    assert feed(engine, clock, "spo2", [97.0, 97.0, corrupt, 97.0, 97.0] * 20) == []
+
+
+def test_one_implausible_reading_within_a_real_dip_does_not_bring_the_alarm_forward(engine, clock):
+    """SpO2 really 85 for 4 s (too short to alarm) with one corrupted 16 among it: still no alarm."""
+    assert feed(engine, clock, "spo2", [97.0, 88.0, 85.0, 16.0, 85.0, 97.0] * 10) == []
+
+
+def test_readings_arriving_in_a_burst_are_not_a_persisting_condition(engine, clock):
+    """A 60 Hz device's three readings in 50 ms span no time: they cannot shorten the delay."""
+    events = []
+    for _ in range(3):
+        events += engine.on_item(sample(0, "pulseox", "spo2", 70.0))
+        clock.t += 0.02
+    assert events == []
+
+
+@pytest.mark.parametrize("flag", ["questionable", "artifact"])
+def test_flagged_readings_neither_start_support_nor_complete_a_bypass(engine, clock, flag):
+    flagged = frozenset({flag})
+    assert feed(engine, clock, "spo2", [70.0] * 3, flags=flagged) == []  # never start
+    engine.on_item(sample(0, "pulseox", "spo2", 70.0))
+    clock.t += 1
+    assert engine.on_item(sample(0, "pulseox", "spo2", 70.0, flagged)) == []  # never support
+    clock.t += 1
+    assert engine.on_item(sample(0, "pulseox", "spo2", 70.0, flagged)) == []  # never complete
+    assert engine.on_item(sample(0, "pulseox", "spo2", 70.0)) == []  # two valid readings only
+    clock.t += 0.5
+    assert kinds(engine.on_item(sample(0, "pulseox", "spo2", 70.0))) == [("raised", "spo2_low", "high")]
+
+
+def _first_raise(engine, clock, readings):
+    """Feed one reading a second; return seconds from the first reading to the first raise (None if none)."""
+    start = clock.t
+    for v in readings:
+        if any(e.kind.value == "raised" for e in engine.on_item(sample(0, "pulseox", "spo2", v))):
+            return clock.t - start
+        for _ in range(4):
+            clock.t += 0.25
+            if any(e.kind.value == "raised" for e in engine.tick()):
+                return clock.t - start
+    return None
+
+
+def _latency_before(limits, readings):
+    """Return when the bypass on one reading (before issue 18) raised: first value beyond the margin, or the delay."""
+    onset = next(i for i, v in enumerate(readings) if v < limits.medium_low)
+    deep = next((i for i, v in enumerate(readings) if limits.beyond_bypass(v, "low")), None)
+    return min(onset + limits.delay_s, float("inf") if deep is None else deep)
+
+
+def _fall(rate, bottom):
+    """SpO2 from 97 falling by rate points a reading to bottom, then staying there (1 reading a second)."""
+    values, v = [], 97.0
+    while v > bottom:
+        values.append(v)
+        v -= rate
+    return values + [bottom] * 20
+
+
+@pytest.mark.parametrize("readings", [
+    *(_fall(rate, bottom) for rate in (1.0, 2.0, 3.0, 4.0, 5.0) for bottom in (80.0, 75.0, 70.0, 60.0)),
+    [97.0, 97.0] + [82.0] * 20,  # a real step to 82 that persists
+    [97.0, 97.0] + [80.0] * 20,  # a real step to 80 (exactly the margin) that persists
+], ids=lambda r: f"{r[0]:.0f}..{r[-1]:.0f}x{len(r)}")
+def test_a_sustained_fall_alarms_no_later_than_with_the_bypass_on_one_reading(engine, clock, readings):
+    before = _latency_before(engine.limits("spo2"), readings)
+    now = _first_raise(engine, clock, readings)
+    assert now is not None and now <= before
+
+
+@pytest.mark.parametrize("bottom", [79.0, 60.0])
+def test_a_step_past_the_margin_alarms_at_its_third_reading_not_after_the_delay(engine, clock, bottom):
+    """The case slower than a bypass on one reading (a fall faster than 5 points a second is one too):
+    at its first reading then, at its third now, 2 s later and still 8 s before the delay."""
+    assert _first_raise(engine, clock, [97.0] + [bottom] * 20) == 3.0  # 97 at 0 s, then the step at 1, 2, 3 s
 
 
 def test_nibp_values_alarm_at_once_and_pulse_waits(engine, clock):
@@ -204,12 +298,33 @@ def test_medium_does_not_latch_and_acknowledged_medium_is_silent(engine, clock):
     assert kinds(feed(engine, clock, "spo2", [96.0])) == [("cleared", "spo2_low", "medium")]
 
 
-def test_latched_alarm_that_recurs_keeps_its_id(engine, clock):
-    first = engine.on_item(sample(0, "pulseox", "spo2", 75.0))
-    feed(engine, clock, "spo2", [97.0])
-    again = engine.on_item(sample(0, "pulseox", "spo2", 75.0))
-    assert kinds(again) == [("raised", "spo2_low", "high")] and again[0].alarm_id == first[0].alarm_id
-    assert not engine.active()[0].latched
+def test_a_condition_that_ends_and_returns_is_a_new_episode_beside_the_latched_first(engine, clock):
+    """Before issue 18 the returning condition re-raised the latched alarm under its id (one alarm for three)."""
+    first = desaturate(engine, clock, 75.0)
+    first_end = EPOCH + clock.t
+    feed(engine, clock, "spo2", [97.0, 97.0])
+    again = desaturate(engine, clock, 72.0)
+    assert kinds(again) == [("raised", "spo2_low", "high")] and again[0].alarm_id != first[0].alarm_id
+    shown = {a.alarm_id: a for a in engine.active()}
+    old, new = shown[first[0].alarm_id], shown[again[0].alarm_id]
+    assert old.latched and not old.acknowledged and old.worst == 75.0 and old.ended_t == first_end
+    assert not new.latched and new.worst == 72.0
+    assert engine.priority_of("spo2") is Priority.HIGH and engine.audible_priority() is Priority.HIGH
+    events = engine.acknowledge("nurse")
+    assert [(e.kind.value, e.alarm_id) for e in events] == [
+        ("acknowledged", first[0].alarm_id), ("cleared", first[0].alarm_id), ("acknowledged", again[0].alarm_id)]
+    assert [a.alarm_id for a in engine.active()] == [again[0].alarm_id]
+
+
+def test_three_unacknowledged_desaturations_are_three_alarms(engine, clock):
+    ids = []
+    for _ in range(3):
+        ids += [e.alarm_id for e in desaturate(engine, clock) if e.kind.value == "raised"]
+        feed(engine, clock, "spo2", [97.0] * 5)
+    assert len(set(ids)) == 3
+    assert [(a.latched, a.acknowledged) for a in engine.active()] == [(True, False)] * 3
+    assert len([e for e in engine.acknowledge("nurse") if e.kind.value == "cleared"]) == 3
+    assert engine.active() == []
 
 
 def test_active_is_highest_priority_first_then_oldest(engine, clock):
@@ -219,7 +334,7 @@ def test_active_is_highest_priority_first_then_oldest(engine, clock):
     clock.t += 1
     status(engine, clock, Condition.PROBE_OFF, True)
     clock.t += 1
-    engine.on_item(sample(0, "pulseox", "spo2", 70.0))
+    desaturate(engine, clock)
     assert [(a.condition, a.priority.label) for a in engine.active()] == [
         ("spo2_low", "high"), ("sensor_fault", "medium"), ("probe_off", "medium"), ("artifact", "low")]
 
@@ -271,7 +386,7 @@ def test_technical_alarms_do_not_count_for_two_parameter_escalation(engine, cloc
 # ---- audio pause ------------------------------------------------------------------------------------------------
 
 def test_audio_pause_lasts_the_profile_time_then_resumes(engine, clock):
-    engine.on_item(sample(0, "pulseox", "spo2", 70.0))
+    desaturate(engine, clock)
     events = engine.pause_audio("nurse B")
     assert kinds(events) == [("audio_paused", "", None)] and events[0].user == "nurse B"
     assert events[0].value == 120.0
@@ -283,7 +398,7 @@ def test_audio_pause_lasts_the_profile_time_then_resumes(engine, clock):
 
 
 def test_new_alarm_breaks_the_audio_pause(engine, clock):
-    engine.on_item(sample(0, "pulseox", "spo2", 70.0))
+    desaturate(engine, clock)
     engine.pause_audio("nurse")
     assert feed(engine, clock, "spo2", [70.0] * 3) == []  # the same alarm does not break it
     events = nibp(engine, clock, 185.0)
@@ -299,7 +414,7 @@ def test_rise_in_priority_breaks_the_audio_pause(engine, clock):
 
 
 def test_pause_does_not_silence_high_for_good(engine, clock):
-    engine.on_item(sample(0, "pulseox", "spo2", 70.0))
+    desaturate(engine, clock)
     engine.acknowledge("nurse")
     engine.pause_audio("nurse")
     run(engine, clock, 120.0)
@@ -315,8 +430,11 @@ def test_probe_off_is_medium_blocks_values_and_clears(engine, clock):
     assert events[0].message == "Pulse oximeter: probe off (no finger)"
     assert engine.blocking_condition("pulseox") is Condition.PROBE_OFF
     assert run(engine, clock, 600.0) == []  # no escalation rule for probe off
-    assert kinds(status(engine, clock, Condition.PROBE_OFF, False)) == [("cleared", "probe_off", "medium")]
-    assert engine.blocking_condition("pulseox") is None and engine.active() == []
+    assert status(engine, clock, Condition.PROBE_OFF, False) == []  # stands until 10 s without a break
+    assert engine.blocking_condition("pulseox") is None  # the values are live again meanwhile
+    assert run(engine, clock, 9.75) == [] and "intermittent" in engine.active()[0].message
+    assert kinds(run(engine, clock, 0.25)) == [("cleared", "probe_off", "medium")]
+    assert engine.active() == []
 
 
 @pytest.mark.parametrize("condition", [Condition.NO_DATA, Condition.PORT_LOST])
@@ -328,7 +446,58 @@ def test_no_data_and_port_lost_escalate_to_high_after_30_s(engine, clock, condit
     events = run(engine, clock, 0.25)
     assert kinds(events) == [("escalated", condition.value, "high")]
     assert events[0].alarm_id == raised[0].alarm_id
-    assert kinds(status(engine, clock, condition, False)) == [("cleared", condition.value, "high")]
+    assert status(engine, clock, condition, False) == []
+    assert kinds(run(engine, clock, 10.0)) == [("cleared", condition.value, "high")]
+
+
+def _flap(engine, clock, condition, down_s, up_s, times):
+    """Let a condition come for down_s and go for up_s, times over (ticking); return the events."""
+    events = []
+    for _ in range(times):
+        events += status(engine, clock, condition, True) + run(engine, clock, down_s)
+        events += status(engine, clock, condition, False) + run(engine, clock, up_s)
+    return events
+
+
+@pytest.mark.parametrize("condition", [Condition.NO_DATA, Condition.PORT_LOST, Condition.PROBE_OFF])
+def test_a_flapping_device_keeps_one_alarm_until_data_flows_10_s_without_a_break(engine, clock, condition):
+    """Before issue 18 a cable flapping every 2 s gave 27 raise/clear pairs a minute and never escalated."""
+    events = _flap(engine, clock, condition, 1.0, 2.0, 20)  # a minute of flaps, data for 2 s between
+    assert kinds(events)[:1] == [("raised", condition.value, "medium")]
+    assert [e for e in events if e.kind.value in ("raised", "cleared")] == events[:1]
+    assert len(engine.active()) == 1
+    cleared = run(engine, clock, 8.0)  # 2 s of data already, 10 s in all: it stands no more
+    assert kinds(cleared) == [("cleared", condition.value, "medium")]  # 20 s missing in all: not yet high
+    assert cleared[0].alarm_id == events[0].alarm_id and engine.active() == []
+
+
+@pytest.mark.parametrize("condition", [Condition.NO_DATA, Condition.PORT_LOST])
+def test_escalation_counts_the_time_data_was_missing_over_the_flaps(engine, clock, condition):
+    events = _flap(engine, clock, condition, 4.0, 3.0, 7)  # 28 s missing, 21 s back
+    assert [e.kind.value for e in events] == ["raised"]
+    events = status(engine, clock, condition, True) + run(engine, clock, 1.75)
+    assert events == []
+    events = run(engine, clock, 0.25)  # 30 s missing in all
+    assert kinds(events) == [("escalated", condition.value, "high")]
+    assert "present more than 30 s in all" in events[0].message
+
+
+def test_no_data_and_port_lost_of_one_device_are_one_standing_alarm(engine, clock):
+    raised = status(engine, clock, Condition.PORT_LOST, True, detail="cannot open /dev/ttyUSB0")
+    run(engine, clock, 2.0)
+    assert status(engine, clock, Condition.PORT_LOST, False) == []  # reopened ...
+    run(engine, clock, 5.0)
+    assert status(engine, clock, Condition.NO_DATA, True) == []  # ... but silent: the same alarm
+    [a] = engine.active()
+    assert a.alarm_id == raised[0].alarm_id and a.message == "Pulse oximeter: no data"
+    run(engine, clock, 3.0)
+    assert status(engine, clock, Condition.NO_DATA, False) == []
+    assert kinds(run(engine, clock, 10.0)) == [("cleared", "port_lost", "medium")]
+
+
+def test_a_condition_without_a_standing_time_clears_at_once(engine, clock):
+    status(engine, clock, Condition.SEARCHING, True)
+    assert kinds(status(engine, clock, Condition.SEARCHING, False)) == [("cleared", "searching", "medium")]
 
 
 @pytest.mark.parametrize(("condition", "priority"), [

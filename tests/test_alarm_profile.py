@@ -19,6 +19,7 @@ def test_ketamine_profile_has_the_clinical_md_figures(ketamine):
     lim = ketamine.limits
     assert (lim["spo2"].medium_low, lim["spo2"].high_low, lim["spo2"].delay_s) == (94, 90, 10)
     assert (lim["spo2"].hysteresis, lim["spo2"].bypass_margin) == (1, 10)
+    assert (lim["spo2"].bypass_readings, lim["spo2"].bypass_s) == (3, 1.5)  # never one reading (issue 18)
     p = lim["pulse_rate"]
     assert (p.medium_low, p.medium_high, p.high_low, p.high_high, p.delay_s, p.hysteresis) == (50, 110, 40, 130, 10, 2)
     s = lim["sbp"]
@@ -32,6 +33,8 @@ def test_ketamine_profile_has_the_clinical_md_figures(ketamine):
         ("sbp", ">=", 180), ("dbp", ">=", 100), ("pulse_rate", ">", 110)]
     assert ketamine.technical["no_data"].priority is Priority.MEDIUM
     assert ketamine.technical["no_data"].escalate_after_s == 30
+    assert {c: ketamine.technical[c].stable_s for c in ("no_data", "port_lost", "probe_off", "searching")} == {
+        "no_data": 10, "port_lost": 10, "probe_off": 10, "searching": None}
     assert ketamine.technical["artifact"].priority is Priority.LOW
     assert "ketamine" in bundled_profiles()
 
@@ -50,8 +53,8 @@ def test_limits_tiers_and_hysteresis(ketamine):
     assert spo2.tier(89.9, "low") == (Priority.HIGH, "high_low")
     assert not spo2.clears(94.9, "low") and spo2.clears(95, "low")
     assert sbp.tier(179, "high") == (Priority.MEDIUM, "medium_high") and sbp.tier(180, "high")[0] is Priority.HIGH
-    assert spo2.bypasses_delay(79.9, "low") and not spo2.bypasses_delay(80, "low")
-    assert not sbp.bypasses_delay(250, "high")
+    assert spo2.beyond_bypass(79.9, "low") and not spo2.beyond_bypass(80, "low")
+    assert not sbp.beyond_bypass(250, "high")
 
 
 def mutated(ketamine, path, value):
@@ -94,6 +97,9 @@ DELETE = object()
     (("escalation_s",), 5, "escalation time 5 is outside"),
     (("technical", "no_data", "priority"), "urgent", "unknown priority 'urgent'"),
     (("technical", "no_data", "escalate_after_s"), 0, "escalation time of no_data 0 is outside"),
+    (("technical", "no_data", "stable_s"), 0, "standing time of no_data 0 is outside"),
+    (("limits", "spo2", "bypass_readings"), 1, "readings to bypass the delay 1 is outside the allowed range 2 to 10"),
+    (("limits", "spo2", "bypass_s"), 0, "time to bypass the delay 0 is outside the allowed range 1 to 10 s"),
     (("technical", "smoke"), {"priority": "high"}, "unknown key(s) smoke"),
     (("advisories", 0, "op"), "==", "operator '==' is not one of"),
     (("name",), "", "non-empty \"name\""),
@@ -129,7 +135,7 @@ scalars = st.none() | st.booleans() | st.integers(-10, 400) | st.floats(allow_na
 small_json = scalars | st.lists(scalars, max_size=3) | st.dictionaries(st.text(max_size=10), scalars, max_size=3)
 limit_entries = st.dictionaries(
     st.sampled_from(["medium_low", "medium_high", "high_low", "high_high", "delay_s", "hysteresis",
-                     "bypass_margin", "inclusive", "other"]),
+                     "bypass_margin", "bypass_readings", "bypass_s", "inclusive", "other"]),
     st.integers(-10, 300) | scalars | st.lists(st.sampled_from(["high_high", "low", 1]), max_size=2), max_size=6)
 
 

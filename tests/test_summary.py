@@ -165,12 +165,15 @@ def test_alarm_lives_say_how_long_and_how_soon_acknowledged():
     assert lives["r-4"].active and lives["r-4"].seconds_to_acknowledge is None
 
 
-def test_a_latched_alarm_that_comes_back_counts_both_spells():
+def test_a_latched_alarm_that_came_back_under_its_id_in_an_old_log_is_two_episodes():
+    """Before issue 18 the engine re-raised a latched alarm under its id: that is two alarms, not one."""
     events = [_alarm(0, EventKind.RAISED, "x", Priority.HIGH), _alarm(10, EventKind.ENDED, "x", Priority.HIGH),
               _alarm(50, EventKind.RAISED, "x", Priority.HIGH), _alarm(70, EventKind.ENDED, "x", Priority.HIGH),
               _alarm(90, EventKind.CLEARED, "x", Priority.HIGH, user="CD")]
-    [life] = alarm_lives(events, end=T0 + 100)
-    assert (life.present_s, life.raises, life.ended_t, life.shown_s(T0 + 100)) == (30.0, 2, T0 + 70, 90.0)
+    first, second = alarm_lives(events, end=T0 + 100)
+    assert (first.alarm_id, first.present_s, first.ended_t, first.shown_s(T0 + 100)) == ("x", 10.0, T0 + 10, 90.0)
+    assert (second.alarm_id, second.present_s, second.ended_t, second.shown_s(T0 + 100)) == ("x.2", 20.0, T0 + 70,
+                                                                                              40.0)
 
 
 def _marker(mid: str, rev: int, t: float, code: str = "nausea", reason: str = "", deleted: bool = False):

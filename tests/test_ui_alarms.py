@@ -48,6 +48,20 @@ def feed(core: MonitorCore, source: str, param: str, value: float) -> None:
     core.feed(sample(time.time(), source, param, value))
 
 
+def desaturate(qtbot, core: MonitorCore, value: float = 75) -> None:
+    """Deliver a deep desaturation that persists, ending at value: it skips the delay (3 readings over 1.5 s).
+
+    One reading never does (issue 18). Each reading is seen by the core before the next is sent 1 s later;
+    should a stalled core bunch them all the same, the 10 s delay raises the alarm (callers wait up to 15 s).
+    """
+    for k, v in enumerate((value + 2, value + 1, value)):
+        if k:
+            qtbot.wait(1000)
+        feed(core, "pulseox", "spo2", v)
+        qtbot.waitUntil(lambda v=v: getattr(core.snapshot(trends=False).latest.get(("pulseox", "spo2")), "value",
+                                            None) == v, timeout=5000)
+
+
 @pytest.mark.parametrize("priority", list(Priority))
 def test_alarm_fields_text_and_colour_follow_the_engine(qtbot, window, core, priority):
     core.raise_technical("t", priority, f"Test alarm {priority.label}")
@@ -95,7 +109,7 @@ def test_alarm_area_keeps_its_height_and_the_buttons_do_not_move(qtbot, window, 
               bar.ack_button.mapTo(window, bar.ack_button.rect().topLeft()))
     for key, priority in (("a", Priority.HIGH), ("b", Priority.MEDIUM), ("c", Priority.LOW), ("d", Priority.LOW)):
         core.raise_technical(key, priority, f"A rather long technical alarm text number {key} that wraps " * 2)
-    feed(core, "pulseox", "spo2", 75)
+    desaturate(qtbot, core)
     feed(core, "nibp", "sbp", 190)
     qtbot.waitUntil(lambda: "more" in bar.technical.rest[-1].full_text(), timeout=3000)
     qtbot.wait(100)
@@ -105,17 +119,17 @@ def test_alarm_area_keeps_its_height_and_the_buttons_do_not_move(qtbot, window, 
 
 
 def test_acknowledge_gives_visible_feedback(qtbot, window, core):
-    feed(core, "pulseox", "spo2", 75)
-    qtbot.waitUntil(lambda: window.alarm_bar.physio.headline.full_text().startswith("!!!"), timeout=2000)
+    desaturate(qtbot, core)
+    qtbot.waitUntil(lambda: window.alarm_bar.physio.headline.full_text().startswith("!!!"), timeout=15000)
     qtbot.mouseClick(window.alarm_bar.ack_button, Qt.LeftButton)
     assert window.alarm_bar.ack_button.text() == "✓ Acknowledged"
     qtbot.waitUntil(lambda: window.alarm_bar.physio.headline.full_text() == "✓ !!! SpO₂ 75 < 90", timeout=2000)
 
 
 def test_tile_takes_the_alarm_colour_and_mark_only_while_the_condition_lasts(qtbot, window, core):
-    feed(core, "pulseox", "spo2", 75)  # 15 below the high limit 90: rapid desaturation, no delay
+    desaturate(qtbot, core)  # 15 below the high limit 90 and persisting: rapid desaturation, no delay
     spo2 = lambda: window.tiles["spo2"]  # noqa: E731
-    qtbot.waitUntil(lambda: spo2().title.text().startswith("!!!"), timeout=2000)
+    qtbot.waitUntil(lambda: spo2().title.text().startswith("!!!"), timeout=15000)
     assert spo2().value.text() == "75"
     assert theme.ALARM_BG[Priority.HIGH] in spo2().styleSheet()
     assert theme.ALARM_BG[Priority.HIGH] not in window.tiles["pulse_rate"].styleSheet()
@@ -232,8 +246,8 @@ def test_apply_order_keeps_every_intermediate_setting_valid(old, new):
 
 
 def test_history_shows_raised_acknowledged_cleared_with_who(qtbot, window, core):
-    feed(core, "pulseox", "spo2", 75)
-    qtbot.waitUntil(lambda: core.alarms.priority_of("spo2") is Priority.HIGH, timeout=2000)
+    desaturate(qtbot, core)
+    qtbot.waitUntil(lambda: core.alarms.priority_of("spo2") is Priority.HIGH, timeout=15000)
     feed(core, "pulseox", "spo2", 97)  # condition ends; a high alarm stays latched until acknowledged
     qtbot.waitUntil(lambda: bool(core.alarm_view().active) and core.alarm_view().active[0].latched, timeout=2000)
     window.alarm_bar.ack_button.click()

@@ -22,12 +22,27 @@ Decisions beyond ALARMS.md, documented here because they are behaviour:
   medium-to-high escalation by time; a high alarm whose condition is present
   keeps sounding whatever is acknowledged, only the timed audio pause quiets
   it, so a high alarm can never be silenced for good.
+- The delay is shortened (bypass_margin, rapid desaturation) only by a
+  condition that persists, never by one reading: the reading beyond the
+  margin must end a run of at least bypass_readings readings beyond the
+  high-priority limit spanning at least bypass_s, each within bypass_margin of
+  the one before (a corrupted reading such as 16 amid 97s, or amid a real 85,
+  starts a run of its own). A fall of up to bypass_margin / (bypass_readings
+  - 1) per reading (SpO2: 5 points a second) has its run by the time it passes
+  the margin, so it alarms no later than a bypass on one reading did; a step
+  (or faster fall) past the margin alarms at its bypass_readings-th reading.
 - Escalation by two parameters is permanent for the alarms it touched.
-- A latched alarm whose condition comes back before acknowledgement keeps
-  its alarm_id and logs "raised" again (and breaks an audio pause).
+- A condition that ends and returns is a new episode: a new alarm_id and its
+  own "raised". A latched, unacknowledged earlier episode stays shown (latched,
+  with its worst value and when it ended) until acknowledged.
 - Technical alarms never latch; physiological alarms do not escalate on time
   unless medium; technical ones escalate only by their profile rule
-  (no data / port lost: high after 30 s).
+  (no data / port lost: high once present 30 s in all since raised).
+- A technical condition with a stable_s rule (no data, port lost, probe off)
+  keeps its one alarm standing while the device flaps: it clears only after
+  the condition has stayed away stable_s without a break, and returns to the
+  same alarm if it comes back sooner. No data and port lost are one standing
+  alarm per source (a flapping port reports both).
 """
 
 from __future__ import annotations
@@ -37,7 +52,7 @@ import math
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from monitor.alarms.model import ActiveAlarm, AlarmEvent, AlarmKind, EventKind, LimitChange, Priority
 from monitor.alarms.profile import (
@@ -57,9 +72,11 @@ from devices.values import (VALUE_BLOCKING, WAVEFORMS, Condition, DeviceInfo, De
                             StatusChange)
 
 #: Sample flags that make a value unfit to start or end a physiological alarm.
-UNRELIABLE_FLAGS = frozenset({"questionable", "artifact"})
+UNRELIABLE_FLAGS = frozenset({"questionable", "artifact", "implausible"})
 #: Parameters that are single readings, whatever device measured them (no delay; a newer reading supersedes).
 NIBP_PARAMS = frozenset({"sbp", "dbp", "map", "nibp_pulse_rate"})
+#: Conditions that all say "nothing arrives from this source": one standing alarm covers any mix of them.
+CONNECTION = frozenset({Condition.NO_DATA.value, Condition.PORT_LOST.value})
 #: Source name of technical alarms raised by the application itself.
 APP_SOURCE = "app"
 
@@ -110,6 +127,16 @@ class _Alarm:
     worst_tier: Priority | None = None
     baseline: float | None = None  # for a rise alarm, the session baseline it is measured from
     ended_t: float | None = None  # UTC epoch s when the condition of a latched alarm ended
+    stable_s: float | None = None  # technical: how long the condition must stay away before the alarm clears
+    causes: set[str] = field(default_factory=set)  # technical: the conditions present now (one standing alarm)
+    missing_s: float = 0.0  # technical: clock s the condition was present in the spells that ended
+    missing_since: float | None = None  # technical: clock s the current spell began (None while away)
+    away_since: float | None = None  # technical: clock s the condition went away (the alarm still stands)
+    headline: str = ""  # technical: the message of the condition itself, without the standing note
+
+    def missing(self, now: float) -> float:
+        """Return the clock s the technical condition has been present in all since the raise."""
+        return self.missing_s + (0.0 if self.missing_since is None else now - self.missing_since)
 
     def note_value(self, value: float, tier: tuple[Priority, str] | None, limits: ParamLimits,
                    limit: float | None) -> None:
@@ -122,11 +149,33 @@ class _Alarm:
 
 @dataclass
 class _Pending:
-    """A limit crossed but not yet for its delay: onset and latest supporting value (clock s)."""
+    """A limit crossed but not yet for its delay: onset and latest supporting value (clock s).
+
+    run_n, run_start and run_last describe the current run of consecutive,
+    consistent readings beyond the high-priority limit (count, clock s of its
+    first reading, value of its last), the evidence a bypass of the delay needs.
+    """
 
     onset: float
     param: str
     seen: float
+    run_n: int = 0
+    run_start: float = 0.0
+    run_last: float | None = None
+
+    def note_reading(self, compared: float, seen_at: float, severe: bool, step: float | None) -> None:
+        """Count one new reading (compared value, clock s) into the run; severe: beyond the high limit."""
+        if not severe:
+            self.run_n, self.run_last = 0, None
+            return
+        if self.run_last is None or step is None or abs(compared - self.run_last) > step:
+            self.run_n, self.run_start = 0, seen_at  # the first reading, or a jump no run can hold
+        self.run_n += 1
+        self.run_last = compared
+
+    def persists(self, limits: ParamLimits, seen_at: float) -> bool:
+        """Tell whether the run is long enough, in readings and in time, to shorten the delay."""
+        return self.run_n >= limits.bypass_readings and seen_at - self.run_start >= limits.bypass_s
 
 
 @dataclass(frozen=True)
@@ -165,7 +214,8 @@ class AlarmEngine:
         self._baselines: dict[str, float] = {}
         self._last: dict[tuple[str, str], _Last] = {}
         self._pending: dict[tuple[str, str], _Pending] = {}
-        self._alarms: dict[tuple[str, str], _Alarm] = {}
+        self._alarms: dict[tuple[str, str], _Alarm] = {}  # the current episode of each (source, condition)
+        self._latched: dict[str, _Alarm] = {}  # earlier episodes, latched until acknowledged, by alarm_id
         self._conditions: dict[str, dict[Condition, str]] = {}
         self._pause_until: float | None = None
         self._seq = itertools.count()
@@ -193,7 +243,12 @@ class AlarmEngine:
             last = self._last.get((source, param))
             if last is not None and last.value is not None:
                 events += self._evaluate(source, param, last.value, last.single, last.at)
-        for a in list(self._alarms.values()):
+        for key, a in list(self._alarms.items()):
+            if a.away_since is not None and a.stable_s is not None and now - a.away_since >= a.stable_s:
+                del self._alarms[key]
+                events.append(self._alarm_event(EventKind.CLEARED, a, f"{a.headline}: cleared after "
+                                                                      f"{fmt(a.stable_s)} s without a break"))
+                continue
             if not a.present or a.priority >= Priority.HIGH:
                 continue
             if a.kind is AlarmKind.PHYSIOLOGICAL and a.priority is Priority.MEDIUM and not a.acknowledged \
@@ -201,8 +256,9 @@ class AlarmEngine:
                 reason = f"not acknowledged within {fmt(self.profile.escalation_s)} s"
                 events += self._escalate(a, Priority.HIGH, reason)
             elif a.kind is AlarmKind.TECHNICAL and a.escalate_after_s is not None \
-                    and now - a.since >= a.escalate_after_s:
-                events += self._escalate(a, Priority.HIGH, f"lasting more than {fmt(a.escalate_after_s)} s")
+                    and a.missing(now) >= a.escalate_after_s:
+                events += self._escalate(a, Priority.HIGH, f"present more than {fmt(a.escalate_after_s)} s "
+                                                           "in all since raised")
         if self._pause_until is not None and now >= self._pause_until:
             self._pause_until = None
             events.append(self._event(EventKind.AUDIO_RESUMED, message="Alarm audio pause ended"))
@@ -213,12 +269,12 @@ class AlarmEngine:
     def acknowledge(self, user: str) -> list[AlarmEvent]:
         """Acknowledge every active alarm; clear latched alarms whose condition has ended."""
         events: list[AlarmEvent] = []
-        for key, a in list(self._alarms.items()):
+        for a in sorted(self._shown(), key=lambda a: a.seq):
             if not a.acknowledged:
                 a.acknowledged = True
                 events.append(self._alarm_event(EventKind.ACKNOWLEDGED, a, f"{a.message} acknowledged by {user}", user))
             if not a.present:
-                del self._alarms[key]
+                self._forget(a)
                 events.append(self._alarm_event(EventKind.CLEARED, a, f"{a.message} cleared on acknowledgement "
                                                                       f"(condition had ended)", user))
         return events
@@ -234,7 +290,7 @@ class AlarmEngine:
 
         key: medium_low, medium_high, high_low, high_high (None switches a medium
         limit off; a high-priority limit cannot be switched off), delay_s,
-        hysteresis, bypass_margin. Raises ValueError (ProfileError) with a
+        hysteresis, bypass_margin, bypass_readings, bypass_s. Raises ValueError (ProfileError) with a
         one-line reason if the change is refused.
         """
         if param not in PHYSIOLOGICAL_RANGE:
@@ -295,7 +351,7 @@ class AlarmEngine:
 
     def active(self) -> list[ActiveAlarm]:
         """Return the alarms to show, highest priority first, then oldest; latched ones included."""
-        ordered = sorted(self._alarms.values(), key=lambda a: (-a.priority, a.since, a.seq))
+        ordered = sorted(self._shown(), key=lambda a: (-a.priority, a.since, a.seq))
         return [ActiveAlarm(a.alarm_id, a.condition, a.kind, a.priority, a.message, a.source, a.param, a.value,
                             a.limit, a.raised_t, a.acknowledged, not a.present, side=a.side, op=a.op,
                             worst=a.worst, worst_limit=a.worst_limit, worst_op=a.worst_op, crossed=a.worst_tier,
@@ -315,7 +371,7 @@ class AlarmEngine:
         """
         if self.audio_pause_remaining():
             return None
-        sounding = [a.priority for a in self._alarms.values()
+        sounding = [a.priority for a in self._shown()
                     if not a.acknowledged or (a.present and a.priority is Priority.HIGH)]
         return max(sounding, default=None)
 
@@ -363,7 +419,7 @@ class AlarmEngine:
 
     def priority_of(self, param: str) -> Priority | None:
         """Return the highest priority of the physiological alarms of a parameter (the tile's colour)."""
-        return max((a.priority for a in self._alarms.values()
+        return max((a.priority for a in self._shown()
                     if a.kind is AlarmKind.PHYSIOLOGICAL and a.param == param), default=None)
 
     # ---- evaluation --------------------------------------------------------------------------------
@@ -374,7 +430,7 @@ class AlarmEngine:
             return []
         usable = value is not None and math.isfinite(value) and not (flags & UNRELIABLE_FLAGS)
         self._last[(source, param)] = _Last(float(value) if usable else None, self._clock(), single)
-        return self._evaluate(source, param, float(value), single, self._clock()) if usable else []
+        return self._evaluate(source, param, float(value), single, self._clock(), fresh=True) if usable else []
 
     def _on_nibp(self, r: NibpResult) -> list[AlarmEvent]:
         failed = bool(r.error_code or r.error) or (r.sbp is None and r.dbp is None and r.map is None)
@@ -395,20 +451,41 @@ class AlarmEngine:
         rule = self.profile.technical.get(condition.value)
         if rule is None:
             return []
-        key = (source, condition.value)
+        now = self._clock()
+        key = self._technical_key(source, condition.value)
         text = CONDITION_TEXT.get(condition.value, condition.value)
         message = f"{source_text(source)}: {text}" + (f" ({detail})" if detail and detail != text else "")
         a = self._alarms.get(key)
-        if active and a is None:
-            return self._raise(source, condition.value, AlarmKind.TECHNICAL, rule.priority, "", message, None, None,
-                               escalate_after_s=rule.escalate_after_s)
-        if active and a is not None:
-            a.message = message
+        if active:
+            events: list[AlarmEvent] = []
+            if a is None:
+                events = self._raise(source, condition.value, AlarmKind.TECHNICAL, rule.priority, "", message, None,
+                                     None, escalate_after_s=rule.escalate_after_s)
+                a = self._alarms[key]
+                a.stable_s = rule.stable_s
+            a.message = a.headline = message
+            a.causes.add(condition.value)
+            if a.missing_since is None:  # raised now, or back before it stood away for stable_s: the same alarm
+                a.missing_since, a.away_since = now, None
+            return events
+        if a is None or condition.value not in a.causes:
             return []
-        if a is not None:
+        a.causes.discard(condition.value)
+        if a.causes:  # another condition of the standing alarm is still present
+            return []
+        a.missing_s, a.missing_since = a.missing(now), None
+        if a.stable_s is None:
             del self._alarms[key]
             return [self._alarm_event(EventKind.CLEARED, a, f"{a.message}: cleared")]
+        a.away_since = now
+        a.message = f"{a.headline} - intermittent: stands until {fmt(a.stable_s)} s without a break"
         return []
+
+    def _technical_key(self, source: str, condition: str) -> tuple[str, str]:
+        """Return the key of the alarm a technical condition belongs to (a standing connection alarm, if any)."""
+        if condition in CONNECTION:
+            return next(((source, c) for c in sorted(CONNECTION) if (source, c) in self._alarms), (source, condition))
+        return (source, condition)
 
     def _checks(self, param: str, value: float) -> list[_Check]:
         checks = []
@@ -421,8 +498,12 @@ class AlarmEngine:
                 checks.append(_Check(rise, "high", rise_lim, value - baseline, baseline))
         return checks
 
-    def _evaluate(self, source: str, param: str, value: float, single: bool, seen_at: float) -> list[AlarmEvent]:
-        """Apply one reliable value, received at clock time seen_at, to every limit check of its parameter."""
+    def _evaluate(self, source: str, param: str, value: float, single: bool, seen_at: float,
+                  fresh: bool = False) -> list[AlarmEvent]:
+        """Apply one reliable value, received at clock time seen_at, to every limit check of its parameter.
+
+        fresh: the value is a new reading (not the latest one looked at again), so it counts as evidence.
+        """
         now = self._clock()
         events: list[AlarmEvent] = []
         for c in self._checks(param, value):
@@ -450,12 +531,17 @@ class AlarmEngine:
                     self._pending.pop(key, None)
                 elif pending is not None:
                     pending.seen = seen_at
+                    if fresh:
+                        pending.note_reading(c.compared, seen_at, False, c.limits.bypass_margin)
                 continue
             delay = 0.0 if single else c.limits.delay_s
             if pending is None or seen_at - pending.seen > delay:  # no evidence it persisted: restart
                 pending = self._pending[key] = _Pending(now, param, seen_at)
             pending.seen = seen_at
-            if now - pending.onset >= delay or c.limits.bypasses_delay(c.compared, c.side):
+            if fresh:
+                pending.note_reading(c.compared, seen_at, tier[0] is Priority.HIGH, c.limits.bypass_margin)
+            bypass = c.limits.beyond_bypass(c.compared, c.side) and pending.persists(c.limits, seen_at)
+            if now - pending.onset >= delay or bypass:
                 del self._pending[key]
                 message, limit = self._describe(source, param, value, c, tier[1])
                 events += self._raise(source, c.condition, AlarmKind.PHYSIOLOGICAL, tier[0], param, message, value,
@@ -505,16 +591,13 @@ class AlarmEngine:
     def _raise(self, source: str, condition: str, kind: AlarmKind, priority: Priority, param: str, message: str,
                value: float | None, limit: float | None, escalate_after_s: float | None = None) -> list[AlarmEvent]:
         key = (source, condition)
-        a = self._alarms.get(key)
-        if a is not None:  # a latched alarm whose condition came back
-            a.present, a.acknowledged, a.ended_t = True, False, None
-            a.priority = max(a.priority, priority)
-            a.message, a.value, a.limit = message, value, limit
-        else:
-            seq = next(self._seq)
-            a = _Alarm(f"{self._run}-{seq}", seq, condition, kind, priority, source, param, message, value, limit,
-                       self._wallclock(), self._clock(), escalate_after_s)
-            self._alarms[key] = a
+        latched = self._alarms.pop(key, None)
+        if latched is not None:  # an earlier episode, latched: it stays shown beside the new one until acknowledged
+            self._latched[latched.alarm_id] = latched
+        seq = next(self._seq)
+        a = _Alarm(f"{self._run}-{seq}", seq, condition, kind, priority, source, param, message, value, limit,
+                   self._wallclock(), self._clock(), escalate_after_s)
+        self._alarms[key] = a
         return [self._alarm_event(EventKind.RAISED, a, a.message)]
 
     def _escalate(self, a: _Alarm, priority: Priority, reason: str) -> list[AlarmEvent]:
@@ -530,6 +613,15 @@ class AlarmEngine:
                                                           "latched until acknowledged")]
         del self._alarms[key]
         return [self._alarm_event(EventKind.CLEARED, a, f"{a.message}: cleared, now {fmt(a.value)}")]
+
+    def _shown(self) -> list[_Alarm]:
+        """Return every alarm shown now: the current episodes and the latched earlier ones."""
+        return [*self._alarms.values(), *self._latched.values()]
+
+    def _forget(self, a: _Alarm) -> None:
+        """Stop showing an alarm (a current episode or a latched earlier one)."""
+        if self._latched.pop(a.alarm_id, None) is None:
+            del self._alarms[(a.source, a.condition)]
 
     def _finish(self, events: list[AlarmEvent]) -> list[AlarmEvent]:
         """End an audio pause when a new alarm or a higher priority appeared among events."""

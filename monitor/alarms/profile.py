@@ -59,7 +59,10 @@ SETTING_RANGES: dict[str, tuple[float, float, str]] = {
     "delay_s": (0.0, 120.0, "s"),
     "hysteresis": (0.0, 20.0, ""),
     "bypass_margin": (1.0, 50.0, ""),
+    "bypass_readings": (2.0, 10.0, ""),
+    "bypass_s": (1.0, 10.0, "s"),
 }
+STABLE_RANGE_S = (1.0, 120.0)
 PAUSE_RANGE_S = (120.0, 300.0)
 ESCALATION_RANGE_S = (10.0, 600.0)
 TECH_ESCALATION_RANGE_S = (5.0, 600.0)
@@ -72,7 +75,8 @@ def setting_words(key: str) -> str:
     if key in LIMIT_KEYS:
         tier, side = key.split("_")
         return f"{tier}-priority {side} limit"
-    return {"delay_s": "delay", "bypass_margin": "bypass margin"}.get(key, key)
+    return {"delay_s": "delay", "bypass_margin": "bypass margin", "bypass_readings": "readings to bypass the delay",
+            "bypass_s": "time to bypass the delay"}.get(key, key)
 
 
 def label(param: str) -> str:
@@ -96,8 +100,11 @@ class ParamLimits:
     alarm on equality (">= 180"). medium_* is the tier reached first, high_*
     the outer one. delay_s: how long a condition must persist before it
     alarms. hysteresis: how far back inside the limit a value must come for
-    the condition to end. bypass_margin: a value this far beyond the outer
-    (high) limit alarms at once, ignoring the delay (rapid desaturation).
+    the condition to end. bypass_margin: a condition this far beyond the
+    outer (high) limit alarms before its delay (rapid desaturation), but only
+    once it persists: the latest reading is beyond the margin and it ends a run
+    of at least bypass_readings consistent readings beyond the high limit,
+    spanning at least bypass_s (see AlarmEngine), so one reading never can.
     """
 
     medium_low: float | None = None
@@ -107,6 +114,8 @@ class ParamLimits:
     delay_s: float = 0.0
     hysteresis: float = 0.0
     bypass_margin: float | None = None
+    bypass_readings: float = 3.0
+    bypass_s: float = 1.5
     inclusive: frozenset[str] = field(default_factory=frozenset)
 
     def op(self, key: str) -> str:
@@ -137,8 +146,8 @@ class ParamLimits:
         """Tell whether value is back inside every limit of a side by the hysteresis."""
         return not any(self.beyond(value, f"{t}_{side}", self.hysteresis) for t in ("medium", "high"))
 
-    def bypasses_delay(self, value: float, side: str) -> bool:
-        """Tell whether value is more than bypass_margin beyond the high limit of a side."""
+    def beyond_bypass(self, value: float, side: str) -> bool:
+        """Tell whether value is more than bypass_margin beyond the high limit of a side (one reading: no alarm)."""
         if self.bypass_margin is None:
             return False
         return self.beyond(value, f"high_{side}", -self.bypass_margin)
@@ -150,10 +159,17 @@ class ParamLimits:
 
 @dataclass(frozen=True)
 class TechnicalRule:
-    """Priority of a technical condition, and optional escalation to high after it lasts (s)."""
+    """Priority of a technical condition, optional escalation and optional standing time (s).
+
+    escalate_after_s: high once the condition has been present this long in
+    all since the alarm was raised (the flaps of an intermittent one add up).
+    stable_s: the alarm stands until the condition has stayed away this long
+    without a break (a flapping cable keeps one alarm); None clears at once.
+    """
 
     priority: Priority
     escalate_after_s: float | None = None
+    stable_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -172,11 +188,11 @@ class Advisory:
 
 #: ALARMS.md "technical alarm defaults"; a profile may override any of them.
 DEFAULT_TECHNICAL: dict[str, TechnicalRule] = {
-    Condition.PROBE_OFF.value: TechnicalRule(Priority.MEDIUM),
+    Condition.PROBE_OFF.value: TechnicalRule(Priority.MEDIUM, None, 10.0),
     Condition.SEARCHING.value: TechnicalRule(Priority.MEDIUM),
     Condition.SENSOR_FAULT.value: TechnicalRule(Priority.MEDIUM),
-    Condition.NO_DATA.value: TechnicalRule(Priority.MEDIUM, 30.0),
-    Condition.PORT_LOST.value: TechnicalRule(Priority.MEDIUM, 30.0),
+    Condition.NO_DATA.value: TechnicalRule(Priority.MEDIUM, 30.0, 10.0),
+    Condition.PORT_LOST.value: TechnicalRule(Priority.MEDIUM, 30.0, 10.0),
     Condition.LOW_PERFUSION.value: TechnicalRule(Priority.LOW),
     Condition.ARTIFACT.value: TechnicalRule(Priority.LOW),
     Condition.NIBP_FAILED.value: TechnicalRule(Priority.LOW),
@@ -269,6 +285,8 @@ def validate_profile(p: Profile) -> None:
             raise ProfileError(f"unknown technical condition '{cond}' (known: {', '.join(sorted(known))})")
         if rule.escalate_after_s is not None:
             _in_range(f"escalation time of {cond}", rule.escalate_after_s, *TECH_ESCALATION_RANGE_S, "s")
+        if rule.stable_s is not None:
+            _in_range(f"standing time of {cond}", rule.stable_s, *STABLE_RANGE_S, "s")
 
 
 def _num(value: Any) -> Any:
@@ -318,12 +336,12 @@ def _profile_from_dict(d: Any) -> Profile:
         advisories.append(Advisory(str(raw.get("param")), str(raw.get("op")), _num(raw.get("value"))))
     technical = dict(DEFAULT_TECHNICAL)
     for cond, raw in _expect_keys("technical", top.get("technical", {}), {c.value for c in Condition}).items():
-        raw = _expect_keys(f"technical {cond}", raw, {"priority", "escalate_after_s"})
+        raw = _expect_keys(f"technical {cond}", raw, {"priority", "escalate_after_s", "stable_s"})
         try:
             prio = Priority.parse(raw.get("priority", ""))
         except ValueError as exc:
             raise ProfileError(f"technical {cond}: {exc}") from None
-        technical[cond] = TechnicalRule(prio, _num(raw.get("escalate_after_s")))
+        technical[cond] = TechnicalRule(prio, _num(raw.get("escalate_after_s")), _num(raw.get("stable_s")))
     settings = {k: _num(top[k]) for k in ("escalation_s", "pause_s", "advisory_max_age_s") if k in top}
     profile = Profile(name=top["name"], description=str(top.get("description", "")), limits=limits,
                       advisories=tuple(advisories), technical=technical, **settings)
@@ -335,7 +353,7 @@ def profile_to_dict(p: Profile) -> dict[str, Any]:
     """Return the JSON form of a profile (None limits left out)."""
     limits: dict[str, Any] = {}
     for param, lim in p.limits.items():
-        entry: dict[str, Any] = {k: getattr(lim, k) for k in (*LIMIT_KEYS, "delay_s", "hysteresis", "bypass_margin")
+        entry: dict[str, Any] = {k: getattr(lim, k) for k in (*LIMIT_KEYS, *SETTING_RANGES)
                                  if getattr(lim, k) is not None}
         if lim.inclusive:
             entry["inclusive"] = sorted(lim.inclusive)
@@ -348,8 +366,9 @@ def profile_to_dict(p: Profile) -> dict[str, Any]:
         "advisory_max_age_s": p.advisory_max_age_s,
         "limits": limits,
         "advisories": [{"param": a.param, "op": a.op, "value": a.value} for a in p.advisories],
-        "technical": {c: {"priority": r.priority.label, **({"escalate_after_s": r.escalate_after_s}
-                                                             if r.escalate_after_s is not None else {})}
+        "technical": {c: {"priority": r.priority.label,
+                          **{k: v for k, v in (("escalate_after_s", r.escalate_after_s), ("stable_s", r.stable_s))
+                             if v is not None}}
                       for c, r in p.technical.items()},
     }
 
@@ -395,7 +414,7 @@ def with_setting(lim: ParamLimits, key: str, value: float | None) -> ParamLimits
     """Return lim with one field replaced (keys: LIMIT_KEYS and SETTING_RANGES); ProfileError on an unknown key."""
     if key not in LIMIT_KEYS and key not in SETTING_RANGES:
         raise ProfileError(f"unknown limit key '{key}' (known: {', '.join((*LIMIT_KEYS, *SETTING_RANGES))})")
-    if value is None and key in ("delay_s", "hysteresis"):
+    if value is None and key in ("delay_s", "hysteresis", "bypass_readings", "bypass_s"):
         raise ProfileError(f"{key} needs a number")
     return replace(lim, **{key: value})
 
