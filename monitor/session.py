@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from monitor.alarms import Priority
+from monitor.alarms.engine import UNRELIABLE_FLAGS
 from monitor.clinical_config import ClinicalConfig, load_clinical_config
 from monitor.infusion import InfusionEngine, InfusionState
 from monitor.markers import MarkerLog, MarkerRevision
@@ -215,7 +216,7 @@ class ClinicalSession:
             if isinstance(item, NibpResult):
                 self._on_nibp(item)
             elif isinstance(item, Sample) and item.param in ("spo2", "pulse_rate") and item.value is not None \
-                    and not item.flags & {"questionable", "artifact"}:
+                    and not item.flags & UNRELIABLE_FLAGS:
                 self._base.latest[item.param] = float(item.value)
 
     def _on_nibp(self, r: NibpResult) -> None:

@@ -30,7 +30,7 @@ import numpy as np
 
 from devices.values import NibpResult
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
-from monitor.levels import WIDTHS, Levels, levels_of
+from monitor.levels import WIDTHS, Levels, levels_of, valid
 from monitor.records import JournalEntry, Record, RecordError, from_row
 from monitor.store import (INTERRUPTED_REASON, MIGRATIONS, SCHEMA_VERSION, StoreError, explain, last_data_t,
                            process_gone, refuse_foreign)
@@ -126,7 +126,12 @@ class NumericRow:
 
 @dataclass(frozen=True)
 class Series:
-    """One parameter of one source over time, as arrays (t UTC epoch s, value with NaN for no value)."""
+    """One parameter of one source over time, as arrays (t UTC epoch s, value; NaN for no value).
+
+    Only valid values (monitor.levels.valid): a reading flagged questionable, artifact or implausible is NaN,
+    so a chart or an EDF+ signal never draws a corrupted byte's SpO2 16 as the patient's; the numerics
+    (CSV, JSON) keep it with its flags.
+    """
 
     source: str
     parameter: str
@@ -339,13 +344,13 @@ class SqlSessions(SessionSource):
 
     def series(self, meta: SessionMeta, parameter: str) -> list[Series]:
         of, args = self._of(meta)
-        rows = self._rows(f"SELECT source, t, value, unit FROM numerics WHERE {of} AND parameter = ? "
+        rows = self._rows(f"SELECT source, t, value, unit, flags FROM numerics WHERE {of} AND parameter = ? "
                           f"ORDER BY t, {self.rowid}", [*args, parameter])
         by_source: dict[str, tuple[list[float], list[float], str]] = {}
-        for source, t, value, unit in rows:
+        for source, t, value, unit, flags in rows:
             ts, vs, _ = by_source.setdefault(source, ([], [], unit or ""))
             ts.append(t)
-            vs.append(math.nan if value is None else value)
+            vs.append(value if valid(value, _flags(flags)) else math.nan)
         return [Series(source, parameter, unit, np.asarray(ts, dtype=float), np.asarray(vs, dtype=float))
                 for source, (ts, vs, unit) in by_source.items()]
 

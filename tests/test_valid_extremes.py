@@ -90,3 +90,19 @@ def test_a_latched_alarm_keeps_the_real_nadir_not_a_flagged_reading():
         engine.tick()
     [alarm] = engine.active()
     assert alarm.latched and alarm.worst == 85.0
+
+
+def test_charts_and_record_exports_draw_no_flagged_reading(tmp_path):
+    """The PDF trend and EDF+ read SessionSource.series; HL7 and FHIR send the thinned numerics: none carries
+    a flagged 0, 16 or 9 as the patient's SpO2, while the CSV/JSON numerics keep every reading with its flags."""
+    from monitor.export.content import thinned_numerics
+
+    sessions = _noisy_session(tmp_path).close(100)
+    meta = sessions.resolve("latest")
+    [spo2] = sessions.series(meta, "spo2")
+    assert float(np.nanmin(spo2.v)) == 96.0 and int(np.isnan(spo2.v).sum()) == 3
+    [pulse] = sessions.series(meta, "pulse_rate")
+    assert float(np.nanmax(pulse.v)) == 72.0
+    sent = thinned_numerics(sessions, sessions.record(meta))
+    assert {r.value for r in sent if r.parameter == "spo2"} == {96.0}
+    assert {r.value for r in sessions.numerics(meta) if r.parameter == "spo2"} == {96.0, 0.0, 16.0, 9.0}

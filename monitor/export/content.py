@@ -19,6 +19,7 @@ from monitor.dosing import DoseError, DosePlan
 from monitor.export import EmptySession, Progress, format_value, tick
 from monitor.export.codes import BP_PARAMETERS
 from monitor.infusion import InfusionEvent
+from monitor.levels import valid
 from monitor.markers import MarkerRevision
 from monitor.outcomes import OutcomeReview, OutcomeScore, SessionOutcomes
 from monitor.records import (DeviceIdentity, Discharge, JournalEntry, ObservationComplete, OperatorChange, PhaseChange, ScaleEntry,
@@ -129,7 +130,8 @@ def thinned_numerics(source: SessionSource, record: SessionRecord, every_s: floa
     lowest and highest value, and the value at each alarm's raise (each episode, as alarm_lives reads the
     log); BP parameters come from the BP readings instead.
 
-    Values a device marked as "no value" are left out; the full data stays in CSV and EDF.
+    Values a device marked as "no value", and readings flagged questionable, artifact or implausible, are
+    left out; the full data stays in CSV and JSON.
     """
     meta = record.meta
     start = meta.started_utc
@@ -159,7 +161,8 @@ def thinned_numerics(source: SessionSource, record: SessionRecord, every_s: floa
 
 
 def _valued(rows: Iterable[NumericRow]) -> Iterable[NumericRow]:
-    return (r for r in rows if r.value is not None and r.parameter not in BP_PARAMETERS)
+    """Keep the valid values (monitor.levels.valid: no questionable byte becomes a chart's lowest), BP aside."""
+    return (r for r in rows if valid(r.value, r.flags) and r.parameter not in BP_PARAMETERS)
 
 
 def weight_plan_text(meta: SessionMeta) -> str:
