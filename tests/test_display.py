@@ -9,7 +9,7 @@ import pytest
 from devices.values import Condition, NibpResult, StatusChange, WaveSegment, sample
 from monitor.alarms import AlarmEngine, Priority, load_profile
 from monitor.clinical_config import load_clinical_config
-from monitor.display import (APP_ALARMS, AUDIO_KEY, CoreState, DeviceState, age_text, clock_text, compose,
+from monitor.display import (APP_ALARMS, AUDIO_KEY, STABLE_S, CoreState, DeviceState, age_text, clock_text, compose,
                              limit_lines)
 from monitor.dosing import DosePlan
 from monitor.infusion import InfusionEngine
@@ -96,7 +96,7 @@ def test_a_value_that_stops_greys_with_its_age_and_a_questionable_one_is_dimmed_
     rig.value("spo2", 96.0)
     rig.clock.t += 11
     spo2 = rig.view().tile("spo2")
-    assert (spo2.value, spo2.look, spo2.note) == ("96", "stale", "last value, 11 s ago")
+    assert (spo2.value, spo2.look, spo2.note, spo2.age) == ("96", "stale", "no new value", "11 s ago")
     rig.value("spo2", 95.0, flags=frozenset({"artifact"}))
     spo2 = rig.view().tile("spo2")
     assert (spo2.value, spo2.look, spo2.note) == ("95?", "questionable", "questionable (motion)")
@@ -270,10 +270,12 @@ def test_complete_is_allowed_when_the_planned_end_came_by_itself(rig):
 
 
 def test_devices_in_nurses_words(rig):
+    rig.run(STABLE_S + 1, spo2=97.0)
     view = rig.view(devices=[DeviceState("pulseox", "connected"), DeviceState("nibp", "reconnecting"),
-                             DeviceState("pulseox-2", "no data")])
+                             DeviceState("pulseox-2", "no data"), DeviceState("monitor", "connected")])
     assert [(d.text, d.ok) for d in view.devices] == [("Pulse oximeter ✓", True), ("NIBP: not connected", False),
-                                                      ("Pulse oximeter 2: no data", False)]
+                                                      ("Pulse oximeter 2: no data", False),
+                                                      ("monitor: waiting for data", False)]
 
 
 def test_small_formats():
