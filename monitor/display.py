@@ -549,8 +549,8 @@ def _nibp(s: CoreState, physio: Sequence[ActiveAlarm]) -> NibpView:
     text = f"{number(result.sbp)}/{number(result.dbp)}"
     manual = "manual" in result.flags
     doubtful = bool(result.flags & UNRELIABLE_FLAGS)
-    when = f"{clock_text(result.t)} · {age_text(age)}" + (" · entered by hand" if manual else "") + \
-        (" · measured when? take a new BP" if doubtful else "")
+    when = "age unknown: retake BP" if doubtful else \
+        f"{clock_text(result.t)} · {age_text(age)}" + (" · entered by hand" if manual else "")
     several = len(valid) > 1
     base.update(manual=manual, source=source_text(source) if several and not manual else "")
     if state == "expired":
