@@ -39,6 +39,7 @@ from monitor.display import ScreenView
 from monitor.store import Store
 from screen_checks import MIN_CONTRAST, clipping_failures, legibility_failures, text_contrast
 from ui import gallery
+from ui.widgets import ElidedLabel
 
 #: Window sizes: a 1366 x 768 laptop less its taskbar, and the narrowest the window can be (its minimum height).
 SIZES = {"1366x768": (1366, 700), "1024-wide": (1024, 600)}
@@ -112,9 +113,14 @@ def shoot(window, view: ScreenView, name: str, folder: Path) -> list[str]:
     return failures
 
 
+def statuses(window) -> list[ElidedLabel]:
+    """Return the footer's device statuses as shown, in order."""
+    return [label for label in window.devices.findChildren(ElidedLabel) if not label.isHidden()]
+
+
 def said_whole(window, name: str) -> list[str]:
     """Return how the footer's statuses and the SpO2 tile's age fail to be shown whole and legible in the window."""
-    labels = [label for label in window.devices._labels if not label.isHidden()]
+    labels = statuses(window)
     age = window.tiles["spo2"].age
     image = window.grab().toImage()
     out = []
@@ -175,8 +181,7 @@ def test_a_flapping_oximeter_says_so_in_the_footer_and_its_tile_says_the_age(app
                        and v.tile("spo2").look == "live")
         failures += shoot(window, up, "flapping-between-drop-outs", shots)
         assert not up.devices[0].ok
-        assert window.devices._labels[0].property("role") == "warning"
-        assert window.devices._labels[1].property("role") == "dim"
+        assert [label.property("role") for label in statuses(window)] == ["warning", "dim"]
         assert not failures, "\n".join(failures)
 
 
