@@ -810,7 +810,7 @@ READER_WORDS = {"reconnecting": "not connected", "no data": "no data", "connecti
 def _device(s: CoreState, d: DeviceState) -> DeviceSummary:
     """Say a device for the footer: ✓ only while its data is current (the last came within DATA_CURRENT_S, its
     link up) and has come without a break for the stability time; otherwise what is wrong, in words
-    ("no data 12 s", "reconnecting, no data 3 s · 5 drop-outs in 1 min", "unstable: 5 drop-outs in 1 min")."""
+    ("no data 12 s", "reconnecting, no data 3 s · 5 drop-outs in 1 min", "unstable, 5 drop-outs in 1 min")."""
     name = source_text(d.source)
     flow = s.snap.flows.get(d.source, Flow())
     if flow.last is None:
@@ -826,7 +826,7 @@ def _device(s: CoreState, d: DeviceState) -> DeviceSummary:
         return DeviceSummary(f"{name}: {what}" + (f" · {dropouts}" if dropouts else ""), False)
     steady = now - flow.since
     if steady < s.stable_s:
-        what = f"unstable: {dropouts}" if dropouts else \
+        what = f"unstable, {dropouts}" if dropouts else \
             f"data back {duration_text(steady)} ago" if count else "just connected"
         return DeviceSummary(f"{name}: {what}", False)
     return DeviceSummary(f"{name} ✓", True)

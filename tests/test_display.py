@@ -318,7 +318,7 @@ def test_a_flapping_oximeter_is_never_ticked_between_flaps_and_says_how_often_it
     assert seen[0].text == "Pulse oximeter: reconnecting, no data 1 s"
     assert seen[1].text == "Pulse oximeter: data back 2 s ago"
     assert seen[2].text == "Pulse oximeter: reconnecting, no data 1 s · 2 drop-outs in 1 min"
-    assert seen[-1].text == "Pulse oximeter: unstable: 5 drop-outs in 1 min"
+    assert seen[-1].text == "Pulse oximeter: unstable, 5 drop-outs in 1 min"
     rig.run(STABLE_S - 3, spo2=94.0)
     assert not footer(rig).ok  # steady, but not yet for the stability time
     rig.run(1, spo2=94.0)
@@ -331,7 +331,7 @@ def test_a_port_that_stays_open_and_goes_quiet_is_a_drop_out_too_and_drop_outs_a
         rig.clock.t += 4  # no status from the reader: it says "no data" only after 5 s
         assert footer(rig).text.startswith("Pulse oximeter: no data 4 s")
         rig.run(2, spo2=96.0)
-    assert footer(rig).text == "Pulse oximeter: unstable: 2 drop-outs in 1 min"
+    assert footer(rig).text == "Pulse oximeter: unstable, 2 drop-outs in 1 min"
     rig.run(STABLE_S, spo2=96.0)
     assert footer(rig).ok
     rig.clock.t += 5

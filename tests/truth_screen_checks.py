@@ -177,7 +177,7 @@ def test_a_flapping_oximeter_says_so_in_the_footer_and_its_tile_says_the_age(app
         failures += shoot(window, down, "flapping-down", shots)
         assert down.devices[0].text.startswith("Pulse oximeter: reconnecting")
         assert down.tile("spo2").age.startswith("last 94 · ")
-        up = view_when(scene.core, lambda v: v.devices[0].text.startswith("Pulse oximeter: unstable: ")
+        up = view_when(scene.core, lambda v: v.devices[0].text.startswith("Pulse oximeter: unstable, ")
                        and v.tile("spo2").look == "live")
         failures += shoot(window, up, "flapping-between-drop-outs", shots)
         assert not up.devices[0].ok
