@@ -420,7 +420,7 @@ def compose(s: CoreState) -> ScreenView:
     return ScreenView(
         t=s.now_wall, header=_header(s), tiles=tiles, nibp=_nibp(s, physio), pleth=_pleth(s),
         physiological=AlarmField(tuple(_physio_lines(s, physio)), "No physiological alarm"),
-        technical=AlarmField(tuple(_technical_line(a) for a in s.alarms if a.alarm_kind is AlarmKind.TECHNICAL),
+        technical=AlarmField(tuple(_technical_line(s, a) for a in s.alarms if a.alarm_kind is AlarmKind.TECHNICAL),
                              "Equipment OK"),
         audio=_audio(s), infusion=_infusion(s), clinical=_clinical(s), devices=tuple(_device(s, d) for d in s.devices),
         trends=_trends(s),
@@ -632,14 +632,22 @@ def _physio_lines(s: CoreState, physio: Sequence[ActiveAlarm]) -> list[AlarmLine
     return sorted(lines, key=lambda line: (-line.priority, line.latched))  # what is present now before what ended
 
 
-def _technical_line(a: ActiveAlarm) -> AlarmLine:
-    """Say a technical alarm without ports or file paths: "Pulse oximeter: no data", or the app's own words."""
+def _technical_line(s: CoreState, a: ActiveAlarm) -> AlarmLine:
+    """Say a technical alarm without ports or file paths: "Pulse oximeter: no data", or the app's own words.
+
+    A device's alarm that stands while its condition is away (a flapping cable: it ends only after data has
+    flowed for the stability time) says so, "Pulse oximeter: connection lost, intermittent", so the line does not
+    contradict the live values between two drop-outs.
+    """
     if a.source == APP_SOURCE:
-        text = a.message
-    else:
-        text = f"{source_text(a.source)}: {CONDITION_TEXT.get(a.condition, a.condition.replace('_', ' '))}"
-        if a.condition == "nibp_failed" and a.message.startswith(text + " ("):
-            text = a.message  # the reason a measurement failed is for the nurse (cuff, motion); ports are not
+        return AlarmLine(a.message, a.priority, a.acknowledged)
+    text = f"{source_text(a.source)}: {CONDITION_TEXT.get(a.condition, a.condition.replace('_', ' '))}"
+    if a.condition == "nibp_failed" and a.message.startswith(text + " ("):
+        text = a.message  # the reason a measurement failed is for the nurse (cuff, motion); ports are not
+    present = s.snap.conditions.get(a.source, {})
+    causes = LINK_DOWN if a.condition in LINK_DOWN else {a.condition}
+    if a.condition in VALUE_BLOCKING and not any(c in present for c in causes):
+        text += ", intermittent"
     return AlarmLine(text, a.priority, a.acknowledged)
 
 

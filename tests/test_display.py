@@ -434,3 +434,36 @@ def test_each_episode_of_a_returning_condition_has_its_own_line(rig):
     same_level = [alarm("b1", Priority.MEDIUM, 97.0, True, first, worst=93.0), alarm("b2", Priority.MEDIUM, 92.0, False)]
     view = compose(CoreState(snap=rig.live.snapshot(), now_mono=rig.clock.t, now_wall=rig.wall(), alarms=same_level))
     assert [line.latched for line in view.physiological.lines] == [False, True]  # what is present now comes first
+
+
+def test_a_desaturation_that_returns_shows_the_latched_episode_and_the_new_one_from_the_engine(rig):
+    """Driven through the alarm engine (needs its episodes, merged from the alarms branch): the first episode ended
+    and awaits acknowledgement on its own line; the second is shown at its own, lower level; the tile takes the
+    present one's colour and keeps the latched one's note."""
+    rig.run(12, spo2=84.0)
+    rig.run(3, spo2=97.0)
+    ended = clock_text(next(a for a in rig.engine.active() if a.latched).ended_t)
+    rig.run(12, spo2=92.0)
+    view = rig.view()
+    assert [line.shown for line in view.physiological.lines] == [f"!!! SpO₂ nadir 84 < 90 · ended {ended}",
+                                                                "!! SpO₂ 92 < 94"]
+    spo2 = view.tile("spo2")
+    assert (spo2.alarm, spo2.ack_note) == (Priority.MEDIUM, f"!!! ended {ended} · acknowledge")
+    rig.engine.acknowledge("AB")
+    assert [line.shown for line in rig.view().physiological.lines] == ["✓ !! SpO₂ 92 < 94"]
+
+
+def test_a_connection_alarm_that_stands_between_drop_outs_says_it_is_intermittent(rig):
+    """The alarm engine keeps a flapping device's alarm up until data flowed for its stability time; while the
+    connection is back meanwhile, the line must not say plainly "connection lost" beside live values."""
+    standing = ActiveAlarm("t1", "port_lost", AlarmKind.TECHNICAL, Priority.MEDIUM, "", "pulseox", "", None, None,
+                           WALL, False, False)
+    port(rig, True)
+    lines = lambda: [line.shown for line in compose(CoreState(  # noqa: E731
+        snap=rig.live.snapshot(), now_mono=rig.clock.t, now_wall=rig.wall(), alarms=[standing])).technical.lines]
+    assert lines() == ["!! Pulse oximeter: connection lost"]
+    port(rig, False)
+    rig.run(2, spo2=96.0)
+    assert lines() == ["!! Pulse oximeter: connection lost, intermittent"]
+    rig.feed(StatusChange(rig.wall(), "pulseox", Condition.NO_DATA, True))
+    assert lines() == ["!! Pulse oximeter: connection lost"]  # one standing alarm for either way of losing it
