@@ -3,8 +3,10 @@
 The window paints a ScreenView and nothing else, so every display rule lives
 here and is tested without a display:
 - which condition a tile shows while values are blocked (the alarm engine's
-  BLOCKING_ORDER), when a continuous value is stale, when a value is
-  questionable (dimmed and marked "?");
+  BLOCKING_ORDER), when a continuous value is stale (no new value for
+  STALE_AFTER_S, or its device silent for DATA_CURRENT_S), when a value is
+  questionable (dimmed and marked "?"); an old value always shows its age,
+  and while a tile shows '---' its last valid value with its age;
 - the NIBP field: the last valid BP with its time, never the cuff pressure as
   a result ("Cuff 128 mmHg" apart), a failure beside the last valid BP, grey
   after the clinical config's stale_after_min and no longer current after
@@ -12,8 +14,11 @@ here and is tested without a display:
 - the pleth: blank with "no signal" once no wave sample came for PLETH_BLANK_S
   or while the device reports a blocking condition, never a frozen wave;
 - alarms in two fields (physiological, technical), with the worst value, the
-  highest tier's limit and the end time of a latched alarm from the engine;
+  highest tier's limit and the end time of a latched alarm from the engine,
+  each latched episode on its own line beside the present one;
   a tile's colour follows the alarm only while its condition is present;
+- the devices in the footer: ✓ only while a device's data is current and has
+  come without a break for the stability time, else what is wrong in words;
 - the header (patient, weight, infusion N of M, baseline BP or the warning that
   the rise alarms are off, time of day, the user), the infusion state words and
   the nurse's commands that are allowed now (every alarm the app raises names
@@ -37,11 +42,11 @@ import numpy as np
 
 from devices.values import VALUE_BLOCKING, Condition
 from monitor.alarms import ActiveAlarm, Advisory, AlarmKind, ParamLimits, Priority
-from monitor.alarms.engine import APP_SOURCE, BLOCKING_ORDER, CONDITION_TEXT, source_text
-from monitor.alarms.profile import fmt
+from monitor.alarms.engine import APP_SOURCE, BLOCKING_ORDER, CONDITION_TEXT, UNRELIABLE_FLAGS, source_text
+from monitor.alarms.profile import Profile, fmt
 from monitor.dosing import DosePlan
 from monitor.infusion import InfusionEvent, InfusionState, InfusionStatus
-from monitor.live import Latest, Snapshot, Sweep
+from monitor.live import DATA_CURRENT_S, LINK_DOWN, Flow, Latest, Snapshot, Sweep
 from monitor.markers import MarkerRevision
 from monitor.scales import SCALE_NAMES
 from monitor.schedule import Phase
@@ -54,6 +59,8 @@ from monitor.session import (OBSERVATION_DONE_KEY, OUTCOME_FLAG_KEY, OVERDUE_KEY
 
 #: A continuous numeric (SpO2, pulse) with no new value for this long (s) is shown greyed with its age.
 STALE_AFTER_S = 10.0
+#: How long (s) a device must deliver without a break before the footer says ✓, when the profile says nothing.
+STABLE_S = 10.0
 #: The pleth is blanked when no wave sample came for this long (s).
 PLETH_BLANK_S = 1.0
 #: A cuff pressure reading is "live" for this long (s) after it came.
@@ -71,8 +78,6 @@ UNITS = {"spo2": "%", "pulse_rate": "/min", "heart_rate": "/min", "etco2": "mmHg
 OPS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}
 #: Priority marks, so colour is never the only cue (ALARMS.md).
 MARKS = {Priority.HIGH: "!!!", Priority.MEDIUM: "!!", Priority.LOW: "!"}
-#: Sample flags that make a value questionable: shown dimmed with "?", not used by the alarms.
-QUESTIONABLE = frozenset({"questionable", "artifact"})
 NIBP_PARAMS = ("sbp", "dbp", "map")
 
 #: Every technical alarm the application itself raises (key -> what the nurse does about it, and whether a
@@ -117,6 +122,17 @@ def blocking(conditions: Mapping[Condition, str]) -> Condition | None:
     return next((c for c in BLOCKING_ORDER if c in conditions and c in VALUE_BLOCKING), None)
 
 
+def stable_time(profile: Profile) -> float:
+    """Return how long (s) a device must deliver without a break before the footer says ✓.
+
+    It is the profile's standing time of the no-data and connection-lost alarms
+    (technical.no_data.stable_s, technical.port_lost.stable_s; the longer), so the
+    footer turns ✓ when those alarms end; STABLE_S for a profile without one.
+    """
+    times = [getattr(profile.technical.get(c.value), "stable_s", None) for c in LINK_DOWN]
+    return max((t for t in times if t is not None), default=STABLE_S)
+
+
 # --- the view ----------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -124,8 +140,11 @@ class TileView:
     """One numeric tile.
 
     look: "live", "questionable" (dimmed, '?'), "stale" (grey, with its age),
-    "blocked" ('---' and the condition) or "none" (no value yet).
-    alarm is the priority of the parameter's present alarm (the tile's colour);
+    "blocked" ('---' and the condition) or "none" (no value yet, or the device
+    sent "no value"). age is said whenever the value is not live: the shown
+    value's age ("42 s ago"), or while the tile shows '---' the last valid
+    value and its age ("last 94 · 42 s ago"); the tile shows it whatever else
+    it shows (a condition, a latched alarm). alarm is the priority of the parameter's present alarm (the tile's colour);
     ack_note says that an ended alarm awaits acknowledgement, ack_worst what it reached.
     limits are two short lines, high side then low side, each limit with its
     priority mark ("▲ 110 !!  130 !!!").
@@ -137,6 +156,7 @@ class TileView:
     value: str
     note: str
     look: str
+    age: str = ""
     alarm: Priority | None = None
     ack_note: str = ""
     ack_worst: str = ""  # what the ended alarm reached ("nadir 84 < 90")
@@ -154,8 +174,10 @@ class TileView:
 class NibpView:
     """The NIBP field: the last valid BP and its time, the cuff pressure apart, the last failure beside it.
 
-    look: "live", "stale" (grey after stale_after_min), "expired" (no longer
-    current: value '---/---', the old reading in `when`) or "none".
+    look: "live", "questionable" (dimmed, '?': a reading whose time the device
+    could not tell, e.g. the one it showed when the link started), "stale"
+    (grey after stale_after_min), "expired" (no longer current: value
+    '---/---', the old reading in `when`) or "none".
     """
 
     value: str
@@ -301,7 +323,10 @@ class ClinicalView:
 
 @dataclass(frozen=True)
 class DeviceSummary:
-    """A device in a nurse's words ("Pulse oximeter ✓", "NIBP: no data"); details are in the devices panel."""
+    """A device in a nurse's words ("Pulse oximeter ✓", "Pulse oximeter: no data 12 s"); ok only with ✓.
+
+    Details (port, counters, errors) are in the devices panel.
+    """
 
     text: str
     ok: bool
@@ -349,7 +374,10 @@ class ScreenView:
 
 @dataclass(frozen=True)
 class DeviceState:
-    """A connected device as the summary needs it: source name and the reader's state words."""
+    """A connected device as the summary needs it: source name and the reader's state words.
+
+    state: "connecting", "connected", "no data", "reconnecting" or "stopped" (DeviceReader.state).
+    """
 
     source: str
     state: str
@@ -382,6 +410,7 @@ class CoreState:
     timeline: Sequence[tuple[float, str]] = ()
     central: ReplicationState | None = None
     forecast: str = ""  # the BP forecast of this infusion, one line (advice: it changes no limit)
+    stable_s: float = STABLE_S  # a device delivers this long without a break before it is ✓ (stable_time())
 
 
 def compose(s: CoreState) -> ScreenView:
@@ -391,9 +420,9 @@ def compose(s: CoreState) -> ScreenView:
     return ScreenView(
         t=s.now_wall, header=_header(s), tiles=tiles, nibp=_nibp(s, physio), pleth=_pleth(s),
         physiological=AlarmField(tuple(_physio_lines(s, physio)), "No physiological alarm"),
-        technical=AlarmField(tuple(_technical_line(a) for a in s.alarms if a.alarm_kind is AlarmKind.TECHNICAL),
+        technical=AlarmField(tuple(_technical_line(s, a) for a in s.alarms if a.alarm_kind is AlarmKind.TECHNICAL),
                              "Equipment OK"),
-        audio=_audio(s), infusion=_infusion(s), clinical=_clinical(s), devices=tuple(_device(d) for d in s.devices),
+        audio=_audio(s), infusion=_infusion(s), clinical=_clinical(s), devices=tuple(_device(s, d) for d in s.devices),
         trends=_trends(s),
         central=None if s.central is None else CentralView(s.central.text(s.now_wall), s.central.healthy(s.now_wall)))
 
@@ -435,29 +464,48 @@ def _tile(s: CoreState, param: str, physio: Sequence[ActiveAlarm]) -> TileView:
     if not values:
         return TileView(**base, value="---", note="waiting for data", look="none")
     latest = values[0]
-    value, note, look = _reading(s, latest)
+    r = _reading(s, latest)
     several = len(values) > 1
-    others = "   ".join(f"{source_text(v.source)}: {_reading(s, v)[0]}" for v in values[1:])
-    return TileView(**base, value=value, note=note, look=look, source=source_text(latest.source) if several else "",
-                    others=others, extra=_quality(s, latest) if param == "spo2" and look in ("live", "questionable")
-                    else "")
+    others = "   ".join(f"{source_text(v.source)}: {o.value}" + (f" ({o.age})" if o.age else "")
+                        for v in values[1:] for o in (_reading(s, v),))
+    return TileView(**base, value=r.value, note=r.note, look=r.look, age=r.age,
+                    source=source_text(latest.source) if several else "", others=others,
+                    extra=_quality(s, latest) if param == "spo2" and r.look in ("live", "questionable") else "")
 
 
-def _reading(s: CoreState, latest: Latest) -> tuple[str, str, str]:
-    """Return (value text, note, look) of a continuous numeric from one source."""
+@dataclass(frozen=True)
+class Reading:
+    """A continuous numeric from one source as a tile shows it: value text, note, look and age (see TileView)."""
+
+    value: str
+    note: str
+    look: str
+    age: str = ""
+
+
+def _reading(s: CoreState, latest: Latest) -> Reading:
+    """Return how a tile shows the latest value of a continuous numeric from one source."""
+    now = s.now_mono
+    valid = s.snap.last_valid.get((latest.source, latest.param))
+    last = f"last {number(valid.value)} · {age_text(now - valid.mono)}" if valid is not None else ""
     cond = blocking(s.snap.conditions.get(latest.source, {}))
     if cond is not None:
-        return "---", CONDITION_TEXT.get(cond.value, cond.value).capitalize(), "blocked"
-    age = s.now_mono - latest.mono
-    if age > STALE_AFTER_S:
-        return number(latest.value), f"last value, {age_text(age)}", "stale"
+        return Reading("---", CONDITION_TEXT.get(cond.value, cond.value).capitalize(), "blocked", last)
+    flow = s.snap.flows.get(latest.source)
+    silent = flow is not None and flow.last is not None and now - flow.last > DATA_CURRENT_S
+    age = now - latest.mono
+    if age > STALE_AFTER_S or silent:
+        if latest.valid:
+            return Reading(number(latest.value), "no new value", "stale", age_text(age))
+        return Reading("---", "no new value", "stale", last)
     if latest.value is None:
-        return "---", "no value from the device", "none"
-    if latest.flags & QUESTIONABLE:
-        return f"{number(latest.value)}?", "questionable (motion)", "questionable"
+        return Reading("---", "no value from the device", "none", last)
+    if latest.flags & UNRELIABLE_FLAGS:
+        why = "questionable (motion)" if "artifact" in latest.flags else "questionable reading"
+        return Reading(f"{number(latest.value)}?", why, "questionable")
     if "low_perfusion" in latest.flags:
-        return number(latest.value), "low perfusion", "live"
-    return number(latest.value), "", "live"
+        return Reading(number(latest.value), "low perfusion", "live")
+    return Reading(number(latest.value), "", "live")
 
 
 def _quality(s: CoreState, latest: Latest) -> str:
@@ -466,7 +514,7 @@ def _quality(s: CoreState, latest: Latest) -> str:
     pi = s.snap.latest.get((latest.source, "perfusion_index"))
     if pi is not None and pi.value is not None and s.now_mono - pi.mono <= STALE_AFTER_S:
         parts.append(f"PI {pi.value:.1f} %")
-    if latest.flags & QUESTIONABLE:
+    if latest.flags & UNRELIABLE_FLAGS:
         parts.append("signal poor")
     elif "low_perfusion" in latest.flags:
         parts.append("signal weak")
@@ -500,13 +548,17 @@ def _nibp(s: CoreState, physio: Sequence[ActiveAlarm]) -> NibpView:
     state = s.bp_age_state(age)
     text = f"{number(result.sbp)}/{number(result.dbp)}"
     manual = "manual" in result.flags
-    when = f"{clock_text(result.t)} · {age_text(age)}" + (" · entered by hand" if manual else "")
+    doubtful = bool(result.flags & UNRELIABLE_FLAGS)
+    when = "age unknown: retake BP" if doubtful else \
+        f"{clock_text(result.t)} · {age_text(age)}" + (" · entered by hand" if manual else "")
     several = len(valid) > 1
     base.update(manual=manual, source=source_text(source) if several and not manual else "")
     if state == "expired":
         return NibpView(value="---/---", mean="", when=f"last {text} at {clock_text(result.t)}, {age_text(age)}: "
                         "take a new BP", look="expired", **base)
     mean = f"MAP {number(result.map)}" if result.map is not None else ""
+    if doubtful:
+        return NibpView(value=f"{text}?", mean=mean, when=when, look="questionable", **base)
     return NibpView(value=text, mean=mean, when=when, look="stale" if state == "stale" else "live", **base)
 
 
@@ -552,14 +604,16 @@ def _present_text(a: ActiveAlarm) -> str:
 
 
 def _physio_lines(s: CoreState, physio: Sequence[ActiveAlarm]) -> list[AlarmLine]:
-    """Return one line per alarmed parameter and device; a rise alarm joins the same BP's limit alarm."""
-    groups: dict[tuple[str, str, bool], list[ActiveAlarm]] = {}
+    """Return one line per alarmed parameter and device, and one per ended episode awaiting acknowledgement
+    (its worst value and end); a rise alarm joins the same BP's limit alarm."""
+    groups: dict[tuple[str, str, str], list[ActiveAlarm]] = {}
     for a in physio:  # the engine's order: highest priority first, then oldest
-        groups.setdefault((a.source, a.param, a.latched), []).append(a)
+        groups.setdefault((a.source, a.param, a.alarm_id if a.latched else ""), []).append(a)
     lines = []
-    for (source, param, latched), group in groups.items():
-        if latched:
-            text = "; ".join(latched_text(a) for a in group)
+    for (source, param, latched_id), group in groups.items():
+        latched = bool(latched_id)
+        if latched:  # an ended episode awaiting acknowledgement: its own line, whatever came after it
+            text = latched_text(group[0])
         else:
             plain = [a for a in group if a.baseline is None]
             rises = [a for a in group if a.baseline is not None]
@@ -575,17 +629,25 @@ def _physio_lines(s: CoreState, physio: Sequence[ActiveAlarm]) -> list[AlarmLine
         if len(s.snap.values_of(param)) > 1 or (param in NIBP_PARAMS and len(s.snap.nibp) > 1):
             text += f" ({source_text(source)})"
         lines.append(AlarmLine(text, max(a.priority for a in group), all(a.acknowledged for a in group), latched))
-    return sorted(lines, key=lambda line: -line.priority)
+    return sorted(lines, key=lambda line: (-line.priority, line.latched))  # what is present now before what ended
 
 
-def _technical_line(a: ActiveAlarm) -> AlarmLine:
-    """Say a technical alarm without ports or file paths: "Pulse oximeter: no data", or the app's own words."""
+def _technical_line(s: CoreState, a: ActiveAlarm) -> AlarmLine:
+    """Say a technical alarm without ports or file paths: "Pulse oximeter: no data", or the app's own words.
+
+    A device's alarm that stands while its condition is away (a flapping cable: it ends only after data has
+    flowed for the stability time) says so, "Pulse oximeter: connection lost, intermittent", so the line does not
+    contradict the live values between two drop-outs.
+    """
     if a.source == APP_SOURCE:
-        text = a.message
-    else:
-        text = f"{source_text(a.source)}: {CONDITION_TEXT.get(a.condition, a.condition.replace('_', ' '))}"
-        if a.condition == "nibp_failed" and a.message.startswith(text + " ("):
-            text = a.message  # the reason a measurement failed is for the nurse (cuff, motion); ports are not
+        return AlarmLine(a.message, a.priority, a.acknowledged)
+    text = f"{source_text(a.source)}: {CONDITION_TEXT.get(a.condition, a.condition.replace('_', ' '))}"
+    if a.condition == "nibp_failed" and a.message.startswith(text + " ("):
+        text = a.message  # the reason a measurement failed is for the nurse (cuff, motion); ports are not
+    present = s.snap.conditions.get(a.source, {})
+    causes = LINK_DOWN if a.condition in LINK_DOWN else {a.condition}
+    if a.condition in VALUE_BLOCKING and not any(c in present for c in causes):
+        text += ", intermittent"
     return AlarmLine(text, a.priority, a.acknowledged)
 
 
@@ -742,18 +804,40 @@ def _live_value(s: CoreState, param: str, name: str, unit: str) -> tuple[float |
     latest = s.snap.primary(param)
     if latest is None or latest.value is None:
         return None, f"no {name} value"
-    value, note, look = _reading(s, latest)
-    if look != "live":
-        return None, f"{name} {value} {unit} not usable: {note}"
-    return latest.value, f"{name} {value} {unit} now"
+    r = _reading(s, latest)
+    if r.look != "live":
+        return None, f"{name} {r.value} {unit} not usable: {r.note}"
+    return latest.value, f"{name} {r.value} {unit} now"
 
 
-def _device(d: DeviceState) -> DeviceSummary:
+#: The reader's state in words, for a device that has not delivered any data yet.
+READER_WORDS = {"reconnecting": "not connected", "no data": "no data", "connecting": "connecting…",
+                "connected": "waiting for data"}
+
+
+def _device(s: CoreState, d: DeviceState) -> DeviceSummary:
+    """Say a device for the footer: ✓ only while its data is current (the last came within DATA_CURRENT_S, its
+    link up) and has come without a break for the stability time; otherwise what is wrong, in words
+    ("no data 12 s", "reconnecting, no data 3 s · 5 drop-outs in 1 min", "unstable, 5 drop-outs in 1 min")."""
     name = source_text(d.source)
-    if d.state == "connected":
-        return DeviceSummary(f"{name} ✓", True)
-    words = {"reconnecting": "not connected", "no data": "no data", "connecting": "connecting…"}
-    return DeviceSummary(f"{name}: {words.get(d.state, d.state)}", False)
+    flow = s.snap.flows.get(d.source, Flow())
+    if flow.last is None:
+        return DeviceSummary(f"{name}: {READER_WORDS.get(d.state, d.state)}", False)
+    now = s.now_mono
+    count = flow.dropouts(now)
+    dropouts = f"{count} drop-outs in 1 min" if count > 1 else ""
+    silent = now - flow.last
+    if d.state != "connected" or flow.since is None or silent > DATA_CURRENT_S:
+        words = (["reconnecting"] if d.state == "reconnecting" else []) + \
+            ([f"no data {duration_text(silent)}"] if silent >= 1.0 else [])
+        what = ", ".join(words) or READER_WORDS.get(d.state, d.state)
+        return DeviceSummary(f"{name}: {what}" + (f" · {dropouts}" if dropouts else ""), False)
+    steady = now - flow.since
+    if steady < s.stable_s:
+        what = f"unstable, {dropouts}" if dropouts else \
+            f"data back {duration_text(steady)} ago" if count else "just connected"
+        return DeviceSummary(f"{name}: {what}", False)
+    return DeviceSummary(f"{name} ✓", True)
 
 
 def _trends(s: CoreState) -> TrendView | None:

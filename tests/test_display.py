@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from devices.values import Condition, NibpResult, StatusChange, WaveSegment, sample
-from monitor.alarms import AlarmEngine, Priority, load_profile
+from monitor.alarms import ActiveAlarm, AlarmEngine, AlarmKind, Priority, load_profile
 from monitor.clinical_config import load_clinical_config
-from monitor.display import (APP_ALARMS, AUDIO_KEY, CoreState, DeviceState, age_text, clock_text, compose,
-                             limit_lines)
+from monitor.display import (APP_ALARMS, AUDIO_KEY, STABLE_S, CoreState, DeviceState, age_text, clock_text, compose,
+                             limit_lines, stable_time)
 from monitor.dosing import DosePlan
 from monitor.infusion import InfusionEngine
 from monitor.live import LiveState
@@ -96,7 +98,7 @@ def test_a_value_that_stops_greys_with_its_age_and_a_questionable_one_is_dimmed_
     rig.value("spo2", 96.0)
     rig.clock.t += 11
     spo2 = rig.view().tile("spo2")
-    assert (spo2.value, spo2.look, spo2.note) == ("96", "stale", "last value, 11 s ago")
+    assert (spo2.value, spo2.look, spo2.note, spo2.age) == ("96", "stale", "no new value", "11 s ago")
     rig.value("spo2", 95.0, flags=frozenset({"artifact"}))
     spo2 = rig.view().tile("spo2")
     assert (spo2.value, spo2.look, spo2.note) == ("95?", "questionable", "questionable (motion)")
@@ -270,10 +272,12 @@ def test_complete_is_allowed_when_the_planned_end_came_by_itself(rig):
 
 
 def test_devices_in_nurses_words(rig):
+    rig.run(STABLE_S + 1, spo2=97.0)
     view = rig.view(devices=[DeviceState("pulseox", "connected"), DeviceState("nibp", "reconnecting"),
-                             DeviceState("pulseox-2", "no data")])
+                             DeviceState("pulseox-2", "no data"), DeviceState("monitor", "connected")])
     assert [(d.text, d.ok) for d in view.devices] == [("Pulse oximeter ✓", True), ("NIBP: not connected", False),
-                                                      ("Pulse oximeter 2: no data", False)]
+                                                      ("Pulse oximeter 2: no data", False),
+                                                      ("monitor: waiting for data", False)]
 
 
 def test_small_formats():
@@ -284,3 +288,182 @@ def test_small_formats():
 
 def test_every_app_alarm_names_what_to_do():
     assert all(action and how for action, how in APP_ALARMS.values())
+
+
+# --- the truth on flapping and stale devices (issue 18) -------------------------------------------------------
+
+def footer(rig, state="connected", **kw):
+    return rig.view(devices=[DeviceState("pulseox", state)], **kw).devices[0]
+
+
+def port(rig, lost: bool) -> None:
+    rig.feed(StatusChange(rig.wall(), "pulseox", Condition.PORT_LOST, lost, "/dev/ttyUSB0 lost" if lost else ""))
+
+
+def test_a_flapping_oximeter_is_never_ticked_between_flaps_and_says_how_often_it_dropped(rig):
+    assert footer(rig).text == "Pulse oximeter: waiting for data"
+    rig.run(3, spo2=96.0)
+    assert footer(rig).text == "Pulse oximeter: just connected"
+    rig.run(STABLE_S - 2, spo2=96.0)  # 10 s since the first data
+    assert footer(rig).ok and footer(rig).text == "Pulse oximeter ✓"
+    seen = []
+    for flap in range(1, 6):  # the port vanishes for 1 s, then data flows for 3 s: the cable of the issue
+        port(rig, True)
+        rig.clock.t += 1
+        seen.append(footer(rig, "reconnecting"))
+        port(rig, False)
+        rig.run(3, spo2=94.0)
+        seen.append(footer(rig))
+    assert not any(f.ok for f in seen)
+    assert seen[0].text == "Pulse oximeter: reconnecting, no data 1 s"
+    assert seen[1].text == "Pulse oximeter: data back 2 s ago"
+    assert seen[2].text == "Pulse oximeter: reconnecting, no data 1 s · 2 drop-outs in 1 min"
+    assert seen[-1].text == "Pulse oximeter: unstable, 5 drop-outs in 1 min"
+    rig.run(STABLE_S - 3, spo2=94.0)
+    assert not footer(rig).ok  # steady, but not yet for the stability time
+    rig.run(1, spo2=94.0)
+    assert footer(rig).text == "Pulse oximeter ✓"
+
+
+def test_a_port_that_stays_open_and_goes_quiet_is_a_drop_out_too_and_drop_outs_are_forgotten_after_a_minute(rig):
+    rig.run(STABLE_S + 1, spo2=96.0)
+    for _ in range(2):
+        rig.clock.t += 4  # no status from the reader: it says "no data" only after 5 s
+        assert footer(rig).text.startswith("Pulse oximeter: no data 4 s")
+        rig.run(2, spo2=96.0)
+    assert footer(rig).text == "Pulse oximeter: unstable, 2 drop-outs in 1 min"
+    rig.run(STABLE_S, spo2=96.0)
+    assert footer(rig).ok
+    rig.clock.t += 5
+    rig.feed(StatusChange(rig.wall(), "pulseox", Condition.NO_DATA, True, "no data for 5 s"))
+    assert footer(rig, "no data").text == "Pulse oximeter: no data 5 s · 3 drop-outs in 1 min"
+    rig.clock.t += 60
+    rig.feed(StatusChange(rig.wall(), "pulseox", Condition.NO_DATA, False))
+    rig.run(1, spo2=96.0)
+    assert footer(rig).text == "Pulse oximeter: data back 0 s ago"  # the earlier ones are over a minute ago
+
+
+def test_the_stability_time_is_the_profiles_standing_time_of_the_link_alarms(rig):
+    profile = SimpleNamespace(technical={"no_data": SimpleNamespace(stable_s=20.0),
+                                         "port_lost": SimpleNamespace(stable_s=15.0)})
+    assert stable_time(profile) == 20.0
+    assert stable_time(load_profile("ketamine")) == STABLE_S  # 10 s: what the profile says, or the default
+    rig.run(STABLE_S + 5, spo2=96.0)
+    assert footer(rig).ok and not footer(rig, stable_s=20.0).ok
+
+
+def test_every_numeric_tile_shows_the_age_of_an_old_value_under_any_condition(rig):
+    rig.run(STABLE_S, spo2=94.0, pulse_rate=71.0)
+    rig.clock.t += 4  # the device went quiet: not yet the reader's "no data", already not current
+    for param, value in (("spo2", "94"), ("pulse_rate", "71")):
+        tile = rig.view().tile(param)
+        assert (tile.value, tile.look, tile.age) == (value, "stale", "4 s ago")
+    port(rig, True)
+    rig.clock.t += 38
+    spo2 = rig.view().tile("spo2")
+    assert (spo2.value, spo2.note, spo2.look, spo2.age) == ("---", "Connection lost", "blocked", "last 94 · 42 s ago")
+    assert rig.view().tile("pulse_rate").age == "last 71 · 42 s ago"
+    port(rig, False)
+    rig.run(1, spo2=95.0)
+    rig.feed(StatusChange(rig.wall(), "pulseox", Condition.PROBE_OFF, True, "finger out"))
+    rig.run(3, spo2=None)  # the oximeter goes on sending: "no value"
+    spo2 = rig.view().tile("spo2")
+    assert (spo2.value, spo2.note, spo2.age) == ("---", "Probe off", "last 95 · 3 s ago")
+    rig.feed(StatusChange(rig.wall(), "pulseox", Condition.PROBE_OFF, False))
+    rig.run(2, spo2=None)
+    assert (rig.view().tile("spo2").note, rig.view().tile("spo2").age) == ("no value from the device",
+                                                                           "last 95 · 5 s ago")
+
+
+def test_the_age_stays_beside_a_latched_alarm_on_the_tile(rig):
+    rig.run(12, spo2=84.0)
+    rig.run(3, spo2=97.0)
+    rig.clock.t += 12
+    spo2 = rig.view().tile("spo2")
+    assert spo2.ack_note.endswith("· acknowledge") and (spo2.look, spo2.age) == ("stale", "12 s ago")
+
+
+def test_a_questionable_jump_is_dimmed_never_a_valid_value_and_a_gap_in_the_trend(rig):
+    rig.value("spo2", 97.0)
+    rig.clock.t += 1
+    rig.value("spo2", 16.0, flags=frozenset({"questionable"}))
+    spo2 = rig.view().tile("spo2")
+    assert (spo2.value, spo2.look, spo2.note) == ("16?", "questionable", "questionable reading")
+    rig.feed(StatusChange(rig.wall(), "pulseox", Condition.PROBE_OFF, True))
+    assert rig.view().tile("spo2").age == "last 97 · 1 s ago"  # the last valid value, never the questionable one
+    _t, values = rig.live.snapshot().trends[("pulseox", "spo2")]
+    assert values[0] == 97.0 and np.isnan(values[1])
+
+
+def test_a_second_oximeters_old_value_says_its_age(rig):
+    rig.value("spo2", 97.0)
+    rig.value("spo2", 94.0, source="pulseox-2")
+    rig.run(11, spo2=97.0)
+    assert rig.view().tile("spo2").others == "Pulse oximeter 2: 94 (11 s ago)"
+
+
+def test_a_bp_of_unknown_age_is_dimmed_and_asks_for_a_new_one(rig):
+    nibp(rig, 140.0, 90.0, flags=frozenset({"questionable", "age_unknown"}))
+    bp = rig.view().nibp
+    assert (bp.value, bp.look, bp.when) == ("140/90?", "questionable", "age unknown: retake BP")
+
+
+def alarm(alarm_id, priority, value, latched, ended_t=None, worst=None, acknowledged=False):
+    return ActiveAlarm(alarm_id, "spo2_low", AlarmKind.PHYSIOLOGICAL, priority, "", "pulseox", "spo2", value,
+                       94.0 if priority is Priority.MEDIUM else 90.0, WALL, acknowledged, latched, side="low", op="<",
+                       worst=worst if worst is not None else value,
+                       worst_limit=94.0 if priority is Priority.MEDIUM else 90.0, worst_op="<", crossed=priority,
+                       ended_t=ended_t)
+
+
+def test_each_episode_of_a_returning_condition_has_its_own_line(rig):
+    """Two ended desaturations awaiting acknowledgement and the present third: three lines, the present one at its
+    own level first among equals, each ended one with its nadir and end; the tile takes the present one's colour."""
+    first, second = WALL + 60, WALL + 300
+    episodes = [alarm("a1", Priority.HIGH, 97.0, True, first, worst=84.0),
+                alarm("a2", Priority.HIGH, 96.0, True, second, worst=86.0),
+                alarm("a3", Priority.MEDIUM, 92.0, False)]
+    rig.value("spo2", 92.0)
+    view = compose(CoreState(snap=rig.live.snapshot(), now_mono=rig.clock.t, now_wall=rig.wall(), alarms=episodes))
+    assert [line.shown for line in view.physiological.lines] == [
+        f"!!! SpO₂ nadir 84 < 90 · ended {clock_text(first)}", f"!!! SpO₂ nadir 86 < 90 · ended {clock_text(second)}",
+        "!! SpO₂ 92 < 94"]
+    assert [line.latched for line in view.physiological.lines] == [True, True, False]
+    spo2 = view.tile("spo2")
+    assert spo2.alarm is Priority.MEDIUM and spo2.ack_worst == "nadir 84 < 90"
+    same_level = [alarm("b1", Priority.MEDIUM, 97.0, True, first, worst=93.0), alarm("b2", Priority.MEDIUM, 92.0, False)]
+    view = compose(CoreState(snap=rig.live.snapshot(), now_mono=rig.clock.t, now_wall=rig.wall(), alarms=same_level))
+    assert [line.latched for line in view.physiological.lines] == [False, True]  # what is present now comes first
+
+
+def test_a_desaturation_that_returns_shows_the_latched_episode_and_the_new_one_from_the_engine(rig):
+    """Driven through the alarm engine (needs its episodes, merged from the alarms branch): the first episode ended
+    and awaits acknowledgement on its own line; the second is shown at its own, lower level; the tile takes the
+    present one's colour and keeps the latched one's note."""
+    rig.run(12, spo2=84.0)
+    rig.run(3, spo2=97.0)
+    ended = clock_text(next(a for a in rig.engine.active() if a.latched).ended_t)
+    rig.run(12, spo2=92.0)
+    view = rig.view()
+    assert [line.shown for line in view.physiological.lines] == [f"!!! SpO₂ nadir 84 < 90 · ended {ended}",
+                                                                "!! SpO₂ 92 < 94"]
+    spo2 = view.tile("spo2")
+    assert (spo2.alarm, spo2.ack_note) == (Priority.MEDIUM, f"!!! ended {ended} · acknowledge")
+    rig.engine.acknowledge("AB")
+    assert [line.shown for line in rig.view().physiological.lines] == ["✓ !! SpO₂ 92 < 94"]
+
+
+def test_a_connection_alarm_that_stands_between_drop_outs_says_it_is_intermittent(rig):
+    """The alarm engine keeps a flapping device's alarm up until data flowed for its stability time; while the
+    connection is back meanwhile, the line must not say plainly "connection lost" beside live values."""
+    standing = ActiveAlarm("t1", "port_lost", AlarmKind.TECHNICAL, Priority.MEDIUM, "", "pulseox", "", None, None,
+                           WALL, False, False)
+    port(rig, True)
+    lines = lambda: [line.shown for line in compose(CoreState(  # noqa: E731
+        snap=rig.live.snapshot(), now_mono=rig.clock.t, now_wall=rig.wall(), alarms=[standing])).technical.lines]
+    assert lines() == ["!! Pulse oximeter: connection lost"]
+    port(rig, False)
+    rig.run(2, spo2=96.0)
+    assert lines() == ["!! Pulse oximeter: connection lost, intermittent"]
+    rig.feed(StatusChange(rig.wall(), "pulseox", Condition.NO_DATA, True))
+    assert lines() == ["!! Pulse oximeter: connection lost"]  # one standing alarm for either way of losing it

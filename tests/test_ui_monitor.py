@@ -41,7 +41,7 @@ def test_window_shows_live_values_that_change(qtbot, running):
     seen = {pulse()}
     qtbot.waitUntil(lambda: seen.add(pulse()) or len(seen) > 1, timeout=15000)
     assert 55 <= int(pulse()) <= 95
-    assert window.devices.full_text() == "Pulse oximeter ✓"
+    qtbot.waitUntil(lambda: window.devices.full_text() == "Pulse oximeter ✓", timeout=30000)  # steady for 10 s
 
 
 def test_probe_off_shows_dashes_not_a_stale_number(qtbot, running):

@@ -33,7 +33,7 @@ from ui.infusion_panel import InfusionPanel
 from ui.limits_dialog import LimitsDialog
 from ui.plots import PlethSweep, TrendPanel
 from ui.tiles import NibpTile, Tile
-from ui.widgets import ClickableFrame, ElidedLabel, button
+from ui.widgets import ClickableFrame, ElidedLabel, StatusRow, button
 
 FRAME_MS = 40  # 25 frames/s: smooth for a 10 s sweep, and cheap enough to leave the CPU to the devices
 TREND_EVERY = 25  # frames between trend redraws (1 s at 25 frames/s)
@@ -75,9 +75,7 @@ class MainWindow(QMainWindow):
         self.infusion = InfusionPanel()
         self.infusion.sigAction.connect(self.infusion_action)
         self.clinical = ClinicalPanel(core, lambda: self.header.patient.full_text()) if core.clinical else None
-        self.devices = ElidedLabel()
-        self.devices.setProperty("role", "dim")
-        theme.set_font(self.devices, 15, bold=True)
+        self.devices = StatusRow(15, "No devices connected: Menu ▸ Devices…")  # ✓ or what is wrong, per device
         devices_frame = ClickableFrame()
         devices_frame.setToolTip("Click for the devices panel (ports, states, errors)")
         devices_frame.sigClicked.connect(lambda: self.show_devices())
@@ -188,7 +186,7 @@ class MainWindow(QMainWindow):
             self.infusion.show_view(v.infusion)
         if v.clinical is not None and self.clinical is not None:
             self.clinical.show_view(v.clinical)
-        self.devices.setText("     ".join(d.text for d in v.devices) or "No devices connected: Menu ▸ Devices…")
+        self.devices.show_items([(d.text, d.ok) for d in v.devices])
         if v.central is not None:
             self.central.setText(v.central.text)
             theme.restyle(self.central, "role", "dim" if v.central.ok else "warning")

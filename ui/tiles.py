@@ -3,14 +3,18 @@
 A tile takes its alarm colour only while the alarm's condition is present; an
 ended alarm awaiting acknowledgement is a line of text on normal colours.
 Questionable values are drawn in the dimmed parameter colour with their '?';
-stale and blocked ones in grey. Every line has a fixed height and elides, so a
-long text never grows the window.
+stale and blocked ones in grey, with the age of the value at the tile's
+bottom right, in white on dark red: the words beside it yield (PI and signal
+quality only show with a live value), and in a tile too narrow for it the age
+loses its start, never its end ("…94 · 42 s ago"). Every other line has a
+fixed height and elides, so a long text never grows the window, and nothing
+moves when the age appears.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 
 from monitor.alarms import Priority
 from monitor.display import NibpView, TileView
@@ -50,7 +54,9 @@ class _Frame(ClickableFrame):
         self._style = style
         self.setStyleSheet(f"QFrame#tile {{ background: {bg}; border-radius: 6px; }}"
                            f"QLabel {{ color: {fg}; background: transparent; }}"
-                           f"QLabel[role='dim'] {{ color: {fg if alarm is not None else theme.DIM}; }}")
+                           f"QLabel[role='dim'] {{ color: {fg if alarm is not None else theme.DIM}; }}"
+                           f"QLabel[role='age'] {{ color: #ffffff; background: {theme.WARN_BG}; "
+                           f"border-radius: 4px; padding: 0 6px; }}")
         value_label.setStyleSheet(f"color: {style[2]};")
         title_label.setStyleSheet(f"color: {style[3]};")
 
@@ -70,6 +76,9 @@ class Tile(_Frame):
         self.source.setProperty("role", "dim")
         theme.set_font(self.source, 14)
         self.value = _number_label(value_px)
+        self.age = ElidedLabel(mode=Qt.ElideLeft)  # how old the value is, whenever it is not live
+        self.age.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)  # its words' width; the words beside yield
+        theme.set_font(self.age, 17, bold=True)
         self.note = ElidedLabel()
         theme.set_font(self.note, 16, bold=True)
         self.extra = ElidedLabel()
@@ -87,10 +96,14 @@ class Tile(_Frame):
         grid = QGridLayout(self)
         grid.setContentsMargins(10, 4, 10, 4)
         grid.setVerticalSpacing(0)
+        bottom = QHBoxLayout()  # PI and signal quality, or an ended alarm's worst, show while a value is live: the
+        bottom.setSpacing(8)   # age shares their line without growing the tile, and they yield to it
+        bottom.addWidget(self.extra, 1)
+        bottom.addWidget(self.age)
         grid.addLayout(left, 0, 0)
         grid.addWidget(self.value, 0, 1)
         grid.addWidget(self.note, 1, 0, 1, 2)
-        grid.addWidget(self.extra, 2, 0, 1, 2)
+        grid.addLayout(bottom, 2, 0, 1, 2)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
 
@@ -100,6 +113,8 @@ class Tile(_Frame):
         self.unit.setText(v.unit)
         self.source.setText(v.source)
         self.value.setText(v.value)
+        self.age.setText(v.age)
+        theme.restyle(self.age, "role", "age" if v.age else "")
         self.note.setText(v.ack_note or v.note or v.others)
         self.extra.setText(v.ack_worst or v.extra)
         lines = (*v.limits, "", "")

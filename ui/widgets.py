@@ -1,4 +1,5 @@
-"""Small widgets the monitor screen is built from: fixed one-line fields that elide, the audio symbol.
+"""Small widgets the monitor screen is built from: fixed one-line fields that elide, a row of statuses, the audio
+symbol.
 
 A field of the monitor never grows the window: long texts (port names, alarm
 texts) are cut with '…' inside a field of fixed height, and the full text is
@@ -8,22 +9,29 @@ devices panel).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QEvent, QPointF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPainterPath, QPen, QPolygonF
-from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSizePolicy, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from monitor.alarms import Priority
 from ui import theme
 
 
 class ElidedLabel(QLabel):
-    """A one-line label of fixed height that cuts its text with '…' to its width (property elides=true)."""
+    """A one-line label of fixed height that cuts its text with '…' to its width (property elides=true).
 
-    def __init__(self, text: str = "", parent: QWidget | None = None, min_chars: int = 4) -> None:
+    mode Qt.ElideLeft cuts the start instead, for a text whose end matters most (an age: "…94 · 42 s ago").
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None, min_chars: int = 4,
+                 mode: Qt.TextElideMode = Qt.ElideRight) -> None:
         super().__init__(parent)
         self.setProperty("elides", True)
         self._full = None
         self._min_chars = min_chars
+        self._mode = mode
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         self.setText(text)
 
@@ -40,7 +48,7 @@ class ElidedLabel(QLabel):
 
     def _elide(self) -> None:
         width = max(0, self.contentsRect().width())
-        super().setText(self.fontMetrics().elidedText(self._full or "", Qt.ElideRight, width))
+        super().setText(self.fontMetrics().elidedText(self._full or "", self._mode, width))
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
@@ -62,6 +70,43 @@ class ElidedLabel(QLabel):
         m = self.contentsMargins()
         fm = self.fontMetrics()
         return QSize(fm.averageCharWidth() * self._min_chars, fm.height() + m.top() + m.bottom())
+
+
+class StatusRow(QWidget):
+    """A row of short statuses (the footer's devices), each its own one-line label: dim while all is well, white
+    on dark red while not, so the one device in trouble stands out; each elides, so the row never grows."""
+
+    SEPARATION = 28  # px between two statuses
+
+    def __init__(self, px: int, empty: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._px, self._empty = px, empty
+        self._labels: list[ElidedLabel] = []
+        self._box = QHBoxLayout(self)
+        self._box.setContentsMargins(0, 0, 0, 0)
+        self._box.setSpacing(self.SEPARATION)
+        self._box.addStretch(1)
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+
+    def show_items(self, items: Sequence[tuple[str, bool]]) -> None:
+        """Show (text, ok) statuses in order; none shows the empty text, dim."""
+        items = list(items) or [(self._empty, True)]
+        while len(self._labels) < len(items):
+            label = ElidedLabel()
+            label.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)  # its text's width, less when short of room
+            theme.set_font(label, self._px, bold=True)
+            self._box.insertWidget(len(self._labels), label)
+            self._labels.append(label)
+        for i, label in enumerate(self._labels):
+            shown = i < len(items)
+            label.setVisible(shown)
+            if shown:
+                label.setText(items[i][0])
+                theme.restyle(label, "role", "dim" if items[i][1] else "warning")
+
+    def full_text(self) -> str:
+        """Return every status shown, whole, in order."""
+        return "     ".join(label.full_text() for label in self._labels if not label.isHidden())
 
 
 class _FitsText:
