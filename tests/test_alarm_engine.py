@@ -671,3 +671,13 @@ def test_monitor_parameters_alarm_with_the_profile_limits_and_delays(engine, clo
 
 def test_etco2_does_not_alarm_before_its_delay(engine, clock):
     assert [e for e in feed(engine, clock, "etco2", [63.0] * 15, source="monitor") if e.kind.value == "raised"] == []
+
+
+def test_a_questionable_bp_raises_no_alarm_and_a_manual_one_does(engine, clock):
+    """A BP whose age is unknown (the first after connecting) is questionable: shown with 'retake BP', never
+    alarmed on; a BP the nurse typed in is a real reading."""
+    doubtful = NibpResult(EPOCH + clock.t, "nibp", 200.0, 80.0, None, 70.0, flags=frozenset({"questionable",
+                                                                                               "age_unknown"}))
+    assert [e for e in engine.on_item(doubtful) if e.kind.value == "raised"] == []
+    typed = NibpResult(EPOCH + clock.t, "nibp", 200.0, 80.0, None, 70.0, flags=frozenset({"manual"}))
+    assert [e.param for e in engine.on_item(typed) if e.kind.value == "raised"] == ["sbp"]

@@ -439,7 +439,7 @@ class AlarmEngine:
         if failed:
             return events
         for param, value in (("sbp", r.sbp), ("dbp", r.dbp), ("map", r.map), ("nibp_pulse_rate", r.pulse_rate)):
-            events += self._on_sample(r.source, param, value, frozenset(), True)
+            events += self._on_sample(r.source, param, value, r.flags, True)  # a questionable BP alarms not
         return events
 
     def _on_status(self, source: str, condition: Condition, active: bool, detail: str) -> list[AlarmEvent]:
