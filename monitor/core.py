@@ -5,6 +5,9 @@ updates the live state, feeds the alarm engine (so alarms are evaluated as
 samples arrive, never in the paint path) and queues rows for the recorder.
 The same class runs the headless `record` command and the window, so every
 clinical rule is exercised without a display. Public methods are thread-safe.
+Every thread it starts (readers, recorder, core, outcome watcher, replicator)
+runs under supervision (devices.supervised): a fault raises a HIGH technical
+alarm in words and is kept in `faults`, so `record` ends non-zero.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from devices import registry
 from devices.reader import DeviceReader, Port, open_serial
 from devices.spec import DeviceSpec, name_sources
+from devices.supervised import SupervisedThread, ThreadFault
 from monitor.alarms import ActiveAlarm, AlarmEngine, AlarmEvent, ParamLimits, Priority, load_profile
 from monitor.alarms.profile import apply_order, check_changes
 from monitor.display import CoreState, DeviceState, ScreenView, TILE_PARAMS, compose
@@ -43,6 +47,9 @@ TICK_S = 0.1
 MANUAL_SOURCE = "manual"
 #: How often (s) the core looks for questionnaires another program wrote into the running session.
 OUTCOME_POLL_S = 2.0
+#: What each thread does, for the words of its fault alarm (a reader: "Device reader <source>").
+THREAD_WORK = {"recorder": "Recording", "core": "Alarm monitoring", "outcome-watch": "Questionnaire watch",
+               "replicator": "Central replication"}
 log = logging.getLogger(__name__)
 
 
@@ -112,8 +119,10 @@ class MonitorCore:
         self.live = LiveState(tuple(spec.source for spec in self.specs), clock=clock)
         self._inbox: queue.SimpleQueue[DeviceItem | _Events] = queue.SimpleQueue()
         self._halt = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="core", daemon=True)
-        self._outcome_watch = threading.Thread(target=self._watch_outcomes, name="outcome-watch", daemon=True)
+        # both keep no state a fault could leave half-changed (each item is handled on its own): restarted
+        self._thread = SupervisedThread("core", self._thread_failed, target=self._run, restart=True)
+        self._outcome_watch = SupervisedThread("outcome-watch", self._thread_failed, target=self._watch_outcomes,
+                                               restart=True)
         self._listeners: list[Callable[[AlarmEvent], None]] = []
         self.readers: dict[str, DeviceReader] = {}
         self.recorder: Recorder | None = None
@@ -126,6 +135,7 @@ class MonitorCore:
         self._forecast: tuple[tuple | None, str] = (None, "")  # (patient, dose, baseline) -> the forecast's line
         self._central_alarm: str | None = None
         self._internal_error_shown = False
+        self.faults: list[ThreadFault] = []  # every thread fault of this session, in order
 
     # --- life cycle -------------------------------------------------------------------
 
@@ -161,9 +171,10 @@ class MonitorCore:
             patient_id=info.patient_id, weight_kg=info.weight_kg, dose_mg_per_kg=info.dose_mg_per_kg,
             infusion_min=info.infusion_min, bag_ml=info.bag_ml, profile=self.profile_name)
         self.recorder = Recorder(self.store, self.session_id, on_failure=self._recording_failed,
-                                 capture_raw=self.capture_raw)
+                                 capture_raw=self.capture_raw, on_fault=self._thread_failed)
         self.recorder.start()
         if self.central is not None:
+            self.central.on_fault = self._thread_failed
             self.central.start()
         self.clinical = ClinicalSession.for_core(self, info)  # asks for the baseline BP on its first tick
         if operator.strip():
@@ -198,7 +209,8 @@ class MonitorCore:
                              "t": self._wallclock()}]}
         self.store.write_batch(rows)
         assert self.recorder is not None
-        reader = DeviceReader(spec, self._inbox.put, self.recorder.put_raw, open_port=self._open_port)
+        reader = DeviceReader(spec, self._inbox.put, self.recorder.put_raw, open_port=self._open_port,
+                              on_fault=self._thread_failed)
         self.readers[spec.source] = reader
         reader.start()
 
@@ -346,6 +358,13 @@ class MonitorCore:
                     callback(event)
                 except Exception as exc:
                     self._internal_error(exc)
+
+    def _thread_failed(self, fault: ThreadFault) -> None:
+        """Raise a HIGH technical alarm in words for a thread's fault (on the failing thread); keep the fault."""
+        self.faults.append(fault)
+        work = THREAD_WORK.get(fault.thread) or f"Device reader {fault.thread.removeprefix('reader-')}"
+        self.raise_technical(f"fault-{fault.thread}", Priority.HIGH,
+                             f"{work} {'failed and restarted' if fault.restarted else 'stopped'}: {fault.error}")
 
     def _recording_failed(self, message: str | None) -> None:
         with self.lock:
