@@ -3,7 +3,10 @@
 Both feed chunks of bytes, each with its receive time, through a protocol's
 parser (the same path a reader thread takes, plausibility gate included) and
 record what comes out with the recorder a live session uses, so a session
-made offline is stored exactly like one recorded at the chair.
+made offline is stored exactly like one recorded at the chair. What they
+report as stored is read back from the database after the session closed;
+a fault of the recorder thread is kept in `recorder.faults` for the command
+to end non-zero.
 """
 
 from __future__ import annotations
@@ -52,6 +55,11 @@ class StoredCounts:
     nibp: int
     device_status: int
 
+    def line(self) -> str:
+        """Return the counts in words, for a command's summary."""
+        return (f"{self.numerics:,} numerics, {self.wave_samples:,} waveform samples, {self.nibp:,} NIBP results, "
+                f"{self.device_status:,} device status rows")
+
 
 class OfflineSession:
     """A new session that items parsed offline are recorded into; close() ends it as closed.
@@ -89,5 +97,10 @@ class OfflineSession:
 
     def counts(self) -> StoredCounts:
         """Count the rows the session holds now."""
-        counts = self.store.row_counts(self.session_id)
-        return StoredCounts(counts["numerics"], counts["wave_samples"], counts["nibp"], counts["device_status"])
+        return stored_counts(self.store, self.session_id)
+
+
+def stored_counts(store: Store, session_id: int) -> StoredCounts:
+    """Read back how many rows of each kind a session holds."""
+    counts = store.row_counts(session_id)
+    return StoredCounts(counts["numerics"], counts["wave_samples"], counts["nibp"], counts["device_status"])
