@@ -57,8 +57,7 @@ class _Chunk:
 class Recorder(SupervisedThread):
     """Background writer of one session: put() from any thread, stop() to flush and end.
 
-    on_fault hears of a fault of the thread (devices.supervised); `stored`
-    counts the rows of each table the database has committed.
+    on_fault hears of a fault of the thread (devices.supervised).
     """
 
     def __init__(self, store: Store, session_id: int, on_failure: Callable[[str | None], None] | None = None,
@@ -80,7 +79,6 @@ class Recorder(SupervisedThread):
         self._end: SessionEnd | None = None
         self._uid = store.session_uid(session_id)
         self._intact = True  # False while a fault would catch the queued rows half-changed
-        self.stored: dict[str, int] = defaultdict(int)  # rows committed, by table (and "wave_samples")
 
     # --- producers (any thread) ---------------------------------------------------
 
@@ -214,9 +212,6 @@ class Recorder(SupervisedThread):
         if self.failure is not None and self.on_failure:
             self.on_failure(None)
         self.failure = None
-        for table, items in self._rows.items():
-            self.stored[table] += len(items)
-        self.stored["wave_samples"] += sum(row["n"] for row in self._rows["waveform_chunks"])
         self._rows = defaultdict(list)
         return True
 
