@@ -425,6 +425,7 @@ def cmd_outcome(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    from monitor.offline import fault_words
     from monitor.replay import replay
 
     store = _open_store(args.db)
@@ -438,9 +439,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if report.stored is not None:
         print(f"stored: {report.stored.line()}")
     print(f"replayed session {printable(args.session)} as session {report.session_id}")
-    if report.faults:
-        raise UserError(f"storing stopped ({report.faults[-1].words()}); session {report.session_id} holds only "
-                        "what was stored before (details in the log)")
+    problem = fault_words(report.faults, report.session_id)
+    if problem is not None:
+        raise UserError(problem)
     return 0
 
 

@@ -47,6 +47,8 @@ TICK_S = 0.1
 MANUAL_SOURCE = "manual"
 #: How often (s) the core looks for questionnaires another program wrote into the running session.
 OUTCOME_POLL_S = 2.0
+#: The technical alarm of thread faults: one alarm, saying the last fault of each thread, a stopped one first.
+THREAD_FAULT_KEY = "thread_fault"
 #: What each thread does, for the words of its fault alarm (a reader: "Device reader <source>").
 THREAD_WORK = {"recorder": "Recording", "core": "Alarm monitoring", "outcome-watch": "Questionnaire watch",
                "replicator": "Central replication"}
@@ -360,11 +362,15 @@ class MonitorCore:
                     self._internal_error(exc)
 
     def _thread_failed(self, fault: ThreadFault) -> None:
-        """Raise a HIGH technical alarm in words for a thread's fault (on the failing thread); keep the fault."""
+        """Raise the HIGH technical alarm of thread faults in words (on the failing thread); keep the fault.
+
+        Its message says the last fault of every thread that failed, the ones that stopped first.
+        """
         self.faults.append(fault)
-        work = THREAD_WORK.get(fault.thread) or f"Device reader {fault.thread.removeprefix('reader-')}"
-        self.raise_technical(f"fault-{fault.thread}", Priority.HIGH,
-                             f"{work} {'failed and restarted' if fault.restarted else 'stopped'}: {fault.error}")
+        last = sorted({f.thread: f for f in self.faults}.values(), key=lambda f: f.restarted)
+        words = [f"{THREAD_WORK.get(f.thread) or 'Device reader ' + f.thread.removeprefix('reader-')} "
+                 f"{'failed and restarted' if f.restarted else 'stopped'}: {f.error}" for f in last]
+        self.raise_technical(THREAD_FAULT_KEY, Priority.HIGH, "; ".join(words))
 
     def _recording_failed(self, message: str | None) -> None:
         with self.lock:

@@ -39,7 +39,7 @@ from devices.clock import DeviceClock
 from devices.registry import ProtocolSpec
 from devices.supervised import ThreadFault
 from devices.values import DeviceItem, Sample, WaveSegment
-from monitor.offline import OfflineSession, ParseReport, StoredCounts, parse_chunks
+from monitor.offline import OfflineSession, ParseReport, StoredCounts, fault_words, parse_chunks
 from monitor.store import Store
 
 CHUNK_S = 0.25  # file time per parser feed: waveform items are timed per feed, as per read of a port
@@ -93,8 +93,7 @@ class ImportReport:
     def problem(self) -> str | None:
         """Return why the import failed though its frames parsed (a fault, nothing stored), else None."""
         if self.faults:
-            return (f"storing stopped ({self.faults[-1].words()}); session {self.session_id} holds only what was "
-                    "stored before (details in the log)")
+            return fault_words(self.faults, self.session_id)
         s = self.stored
         if self.parse.items and not (s.numerics or s.wave_samples or s.nibp or s.device_status):
             return f"{self.parse.items:,} values were read but none was stored; session {self.session_id} is empty"

@@ -12,9 +12,10 @@ to end non-zero.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from devices.base import Parser
+from devices.supervised import ThreadFault
 from devices.values import DeviceInfo, DeviceItem
 from monitor.recorder import Recorder
 from monitor.store import SessionEnd, Store
@@ -98,6 +99,13 @@ class OfflineSession:
     def counts(self) -> StoredCounts:
         """Count the rows the session holds now."""
         return stored_counts(self.store, self.session_id)
+
+
+def fault_words(faults: Sequence[ThreadFault], session_id: int) -> str | None:
+    """Return the one line that says a recorder fault during an offline session (None without one)."""
+    if not faults:
+        return None
+    return f"{faults[-1].words()}: session {session_id} may lack values that were read (details in the log)"
 
 
 def stored_counts(store: Store, session_id: int) -> StoredCounts:
