@@ -261,11 +261,15 @@ class Recorder(SupervisedThread):
                                       "data": data, "user": user})
 
     def _numeric(self, s: Sample) -> None:
-        """Store one reading: every one, even one equal to the last that arrives soon after it."""
+        """Store one reading: every one, even one equal to the last that arrives soon after it.
+
+        The levels take it first: a fault there loses the reading whole (said by the supervision), never
+        leaves a stored value out of the review levels.
+        """
+        self._levels.add_numeric(s.source, s.param, s.t, s.value, s.flags)
         self._rows["numerics"].append({"session_id": self.session_id, "t": s.t, "t_dev": s.t_dev,
                                        "source": s.source, "parameter": s.param, "value": s.value,
                                        "unit": s.unit, "flags": ",".join(sorted(s.flags)) or None})
-        self._levels.add_numeric(s.source, s.param, s.t, s.value, s.flags)
 
     def _wave_add(self, w: WaveSegment) -> None:
         """Append a segment to its track's open chunk; a chunk holds at most WAVE_CHUNK_S of samples."""

@@ -19,7 +19,7 @@ from commands import error_line
 from devices import registry, supervised
 from devices.sim.capture import device_bytes
 from devices.spec import DeviceSpec
-from devices.values import Sample
+from devices.values import Sample, sample
 from monitor import core as core_module
 from monitor.alarms import Priority
 from monitor.central.link import ChairSettings
@@ -27,7 +27,9 @@ from monitor.central.replicator import Replicator
 from monitor.core import MonitorCore
 from monitor.levels import LevelBuilder
 from monitor.recorder import Recorder
-from monitor.store import Store, StoreError
+from monitor.store import SessionEnd, Store, StoreError
+
+T0 = 1_700_000_000.0
 
 
 @pytest.fixture(autouse=True)
@@ -175,6 +177,23 @@ def test_a_replicator_fault_is_an_alarm_and_it_restarts(tmp_path, caplog):
     finally:
         core.stop()
     assert traceback_logged(caplog, "replicator")
+
+
+def test_a_recorder_stopped_by_a_fault_writes_the_rest_and_the_end_when_the_session_ends(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(Recorder, "may_restart", lambda self, exc: False)
+    store = Store(tmp_path / "s.db")
+    sid = store.create_session(started_utc=T0)
+    rec = Recorder(store, sid)
+    monkeypatch.setattr(rec, "work", once(rec.work, "injected recorder fault"))
+    rec.start()
+    for k in range(5):
+        rec.put(sample(T0 + k, "pulseox", "spo2", 97.0))
+    rec.join(30)
+    assert not rec.is_alive() and [f.restarted for f in rec.faults] == [False]
+    rec.stop(SessionEnd(T0 + 10, "closed"))  # the thread is dead: stop() writes from here
+    assert len(spo2_rows(store.path)) == 5
+    assert stored.rows(store.path, "SELECT state, ended_utc FROM sessions") == [("closed", T0 + 10)]
+    assert traceback_logged(caplog, "recorder")
 
 
 # --- the commands end non-zero, with one line ------------------------------------------------------------------------
