@@ -108,7 +108,8 @@ class ImportReport:
         if not self.device_clock:
             clock = f"times: {spread}, ending at the file's time, {span}"
         elif self.clock_words:
-            clock = f"times: from the device clock until {self.clock_words}; after that in the order received, {spread}, {span}"
+            clock = (f"times: from the device clock until {self.clock_words}; after that in the order received, "
+                     f"{spread}, {span}")
         else:
             clock = f"times: from the device clock, {span}"
         raw = (f"raw capture: kept in the session ({c.size / 1e6:.1f} MB)" if self.raw_kept else

@@ -124,7 +124,8 @@ def test_a_recorder_that_keeps_failing_stops_says_so_and_keeps_its_rows(tmp_path
     monkeypatch.setattr(LevelBuilder, "rows", broken)
     try:
         wait_for(lambda: fault_alarm(core, "Recording stopped"))
-        assert fault_alarm(core, "Recording stopped").message == "Recording stopped: RuntimeError: injected levels fault"
+        assert fault_alarm(core, "Recording stopped").message == \
+            "Recording stopped: RuntimeError: injected levels fault"
         assert [f.restarted for f in core.faults] == [True] * supervised.RESTART_LIMIT + [False]
     finally:
         with pytest.raises(StoreError, match=r"stopped \(RuntimeError: injected levels fault\).*were kept in"):
