@@ -149,11 +149,13 @@ def test_a_core_thread_fault_restarts_it_and_alarms_go_on(tmp_path, caplog):
     finally:
         core.stop()
     assert traceback_logged(caplog, "core")
+    assert spo2_rows(core.store.path)[0] < fault_t
 
 
 def test_an_outcome_watch_fault_is_an_alarm(tmp_path, monkeypatch, caplog):
     monkeypatch.setattr(core_module, "OUTCOME_POLL_S", 0.05)
-    monkeypatch.setattr(core_module, "outcomes_of", once(core_module.outcomes_of, "injected watch fault"))
+    monkeypatch.setattr(core_module, "outcomes_of", once(core_module.outcomes_of, "injected watch fault",
+                                                         lambda store, sid: bool(spo2_rows(store.path))))
     core = started_core(tmp_path)
     try:
         wait_for(lambda: fault_alarm(core, "Questionnaire watch"))
@@ -162,6 +164,7 @@ def test_an_outcome_watch_fault_is_an_alarm(tmp_path, monkeypatch, caplog):
     finally:
         core.stop()
     assert traceback_logged(caplog, "outcome-watch")
+    assert spo2_rows(core.store.path)[0] < core.faults[0].t
 
 
 def test_a_replicator_fault_is_an_alarm_and_it_restarts(tmp_path, caplog):
@@ -208,6 +211,15 @@ INJECT = {
                 "        raise RuntimeError('injected recorder fault')\n"
                 "    take(self, item)\n"
                 "Recorder._take = _take\n",
+    "reader": "from devices import registry\n"
+              "parser = registry.get('nonin').parser\n"
+              "feed, fired = parser.feed, []\n"
+              "def _feed(self, data, t):\n"
+              "    if not fired:\n"
+              "        fired.append(1)\n"
+              "        raise RuntimeError('injected parser fault')\n"
+              "    return feed(self, data, t)\n"
+              "parser.feed = _feed\n",
 }
 
 
@@ -223,16 +235,19 @@ def logged(home: Path) -> str:
     return "".join(p.read_text() for p in home.rglob("*.log"))
 
 
-def test_record_with_a_thread_fault_ends_non_zero_with_one_line(tmp_path):
+@pytest.mark.parametrize("fault, thread, alarm, error", [
+    ("recorder", "recorder", "Recording", "RuntimeError: injected recorder fault"),
+    ("reader", "reader-pulseox", "Device reader pulseox", "RuntimeError: injected parser fault"),
+])
+def test_record_with_a_thread_fault_ends_non_zero_with_one_line(tmp_path, fault, thread, alarm, error):
     db = tmp_path / "s.db"
-    out = run_with_fault(tmp_path, "recorder", "record", "--db", str(db), "--device", "pulseox=nonin:sim",
-                         "--duration", "4")
+    out = run_with_fault(tmp_path, fault, "record", "--db", str(db), "--device", "pulseox=nonin:sim", "--duration", "4")
     assert out.returncode == 2, out.stderr
-    assert error_line(out.stderr) == ("infusion-monitor: error: recorder thread failed (RuntimeError: injected "
-                                      "recorder fault); restarted during session 1 (details in the log)")
+    assert error_line(out.stderr) == (f"infusion-monitor: error: {thread} thread failed ({error}); restarted during "
+                                      "session 1 (details in the log)")
     assert "session 1 closed (duration reached): stored " in out.stderr
-    assert '"message": "Recording failed and restarted: RuntimeError: injected recorder fault"' in out.stdout
-    assert "Traceback" in logged(tmp_path) and "injected recorder fault" in logged(tmp_path)
+    assert f'"message": "{alarm} failed and restarted: {error}"' in out.stdout
+    assert "Traceback" in logged(tmp_path) and error in logged(tmp_path)
     assert spo2_rows(db)
 
 
