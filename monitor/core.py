@@ -47,8 +47,9 @@ TICK_S = 0.1
 MANUAL_SOURCE = "manual"
 #: How often (s) the core looks for questionnaires another program wrote into the running session.
 OUTCOME_POLL_S = 2.0
-#: The technical alarm of thread faults: one alarm, saying the last fault of each thread, a stopped one first.
+#: The technical alarms of thread faults: one for threads restarted after a fault, one for threads it stopped.
 THREAD_FAULT_KEY = "thread_fault"
+THREAD_STOPPED_KEY = "thread_stopped"
 #: What each thread does, for the words of its fault alarm (a reader: "Device reader <source>").
 THREAD_WORK = {"recorder": "Recording", "core": "Alarm monitoring", "outcome-watch": "Questionnaire watch",
                "replicator": "Central replication"}
@@ -362,15 +363,19 @@ class MonitorCore:
                     self._internal_error(exc)
 
     def _thread_failed(self, fault: ThreadFault) -> None:
-        """Raise the HIGH technical alarm of thread faults in words (on the failing thread); keep the fault.
+        """Raise a HIGH technical alarm in words for a thread's fault (on the failing thread); keep the fault.
 
-        Its message says the last fault of every thread that failed, the ones that stopped first.
+        A thread restarted and a thread stopped are two alarms (a stop is news even after a restart), each
+        saying the last fault of every thread in its state.
         """
         self.faults.append(fault)
-        last = sorted({f.thread: f for f in self.faults}.values(), key=lambda f: f.restarted)
+        last = [f for f in {f.thread: f for f in self.faults}.values() if f.restarted == fault.restarted]
         words = [f"{THREAD_WORK.get(f.thread) or 'Device reader ' + f.thread.removeprefix('reader-')} "
                  f"{'failed and restarted' if f.restarted else 'stopped'}: {f.error}" for f in last]
-        self.raise_technical(THREAD_FAULT_KEY, Priority.HIGH, "; ".join(words))
+        if fault.restarted:
+            self.raise_technical(THREAD_FAULT_KEY, Priority.HIGH, "; ".join(words))
+        else:
+            self.raise_technical(THREAD_STOPPED_KEY, Priority.HIGH, "; ".join(words))
 
     def _recording_failed(self, message: str | None) -> None:
         with self.lock:

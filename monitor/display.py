@@ -89,6 +89,7 @@ APP_ALARMS: dict[str, tuple[str, str]] = {
                 "itself when the chair catches up", "condition"),
     "internal": ("watch the patient and restart the app", "restart"),
     "thread_fault": ("watch the patient, restart the app and tell IT (details in the log)", "restart"),
+    "thread_stopped": ("watch the patient, restart the app and tell IT (details in the log)", "restart"),
 }
 
 

@@ -220,6 +220,11 @@ INJECT = {
               "        raise RuntimeError('injected parser fault')\n"
               "    return feed(self, data, t)\n"
               "parser.feed = _feed\n",
+    "levels": "from devices import supervised\nfrom monitor.levels import LevelBuilder\n"
+              "supervised.RESTART_PAUSE_S = 0.05\n"
+              "def rows(self):\n"
+              "    raise RuntimeError('injected levels fault')\n"
+              "LevelBuilder.rows = rows\n",
 }
 
 
@@ -279,3 +284,17 @@ def test_a_fault_sink_that_fails_never_ends_the_supervision(caplog):
     assert not thread.is_alive()
     assert [f.restarted for f in thread.faults] == [True] * supervised.RESTART_LIMIT + [False]
     assert thread.faults[-1].words() == "w thread failed (RuntimeError: body bug); stopped"
+
+
+def test_record_whose_recorder_stops_for_good_never_says_closed(tmp_path):
+    db = tmp_path / "s.db"
+    out = run_with_fault(tmp_path, "levels", "record", "--db", str(db), "--device", "pulseox=nonin:sim",
+                         "--duration", "4")
+    assert out.returncode == 2, out.stderr
+    assert "closed" not in out.stderr
+    line = error_line(out.stderr)
+    assert line.startswith("infusion-monitor: error: the recording of session 1 stopped (RuntimeError: injected "
+                           "levels fault)") and "were kept in" in line
+    assert '"message": "Recording stopped: RuntimeError: injected levels fault"' in out.stdout
+    assert stored.rows(db, "SELECT state FROM sessions") == [("running",)]  # closed by the recovery file's import
+    assert list(tmp_path.glob("s.db.recovery-*.json"))
