@@ -613,8 +613,9 @@ def cmd_record(args: argparse.Namespace) -> int:
         state = central.state()
         print(f"{state.text(time.time())}, {state.rows} rows sent"
               + ("" if state.healthy(time.time()) else "; the rest is sent at the next start"), file=sys.stderr)
-    if core.faults:
-        raise UserError(f"{core.faults[0].words()} during session {sid}"
+    if core.faults:  # the first thread that stopped, else the first fault
+        fault = next((f for f in core.faults if not f.restarted), core.faults[0])
+        raise UserError(f"{fault.words()} during session {sid}"
                         + (f" ({len(core.faults)} faults)" if len(core.faults) > 1 else "") + " (details in the log)")
     return 0
 
