@@ -2,14 +2,15 @@
 
 The per-byte logic lives in Link (no thread, no port of its own), so tests drive
 it with a scripted port; DeviceReader adds the thread, the port opening with
-reconnect and backoff, and the "no data" watchdog.
+reconnect and backoff, and the "no data" watchdog. A lost port (a serial or
+OS error) is a technical alarm and a reconnect; any other exception is a bug,
+which the supervision (devices.supervised) reports and restarts from a fresh
+connection, since the parser starts clean on every connection.
 """
 
 from __future__ import annotations
 
-import logging
 import queue
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
@@ -20,10 +21,10 @@ from devices import registry
 from devices.base import Driver, Parser
 from devices.sim.port import SimulatedPort, sim_scenario
 from devices.spec import DeviceSpec
+from devices.supervised import FaultSink, SupervisedThread
 from devices.values import Condition, DeviceItem, StatusChange
 
 NO_DATA_AFTER_S = 5.0
-log = logging.getLogger(__name__)
 BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 5.0)
 
 
@@ -143,7 +144,7 @@ def port_problem(spec: DeviceSpec) -> str:
     return ""
 
 
-class DeviceReader(threading.Thread):
+class DeviceReader(SupervisedThread):
     """Reads one device until stopped; reports no data and port loss, reconnects with backoff.
 
     Status changes NO_DATA and PORT_LOST are published to the same sink as the
@@ -152,14 +153,13 @@ class DeviceReader(threading.Thread):
 
     def __init__(self, spec: DeviceSpec, sink: ItemSink, raw_sink: RawSink | None = None,
                  open_port: Callable[[DeviceSpec], Port] = open_serial,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        super().__init__(name=f"reader-{spec.name}", daemon=True)
+                 clock: Callable[[], float] = time.monotonic, on_fault: FaultSink | None = None) -> None:
+        super().__init__(f"reader-{spec.name}", on_fault, restart=True)  # a fresh connection, a clean parser
         proto = registry.get(spec.protocol)
         self.spec = spec
         self.link = Link(proto.parser(spec.name), proto.driver(), sink, raw_sink)
         self._open_port = open_port
         self._clock = clock
-        self._halt = threading.Event()
         self._commands: queue.Queue[str] = queue.Queue()
         self._no_data = False
         self.state = "connecting"  # connecting / connected / no data / reconnecting / stopped
@@ -182,7 +182,8 @@ class DeviceReader(threading.Thread):
     def _status(self, condition: Condition, active: bool, detail: str = "") -> None:
         self.link.sink(StatusChange(time.time(), self.spec.name, condition, active, detail))
 
-    def run(self) -> None:
+    def work(self) -> None:
+        self.state = "connecting"  # also when the supervision restarts it after a fault
         attempt = 0
         port_lost = False
         while not self._halt.is_set():
@@ -206,9 +207,7 @@ class DeviceReader(threading.Thread):
             self.last_error = ""
             try:
                 self._serve(port)
-            except Exception as exc:  # a reader thread must never die: anything is a lost port, then retry
-                if not isinstance(exc, (serial.SerialException, OSError)):
-                    log.exception("unexpected error reading %s", self.spec)
+            except (serial.SerialException, OSError) as exc:  # anything else is a bug: the supervision's
                 self.last_error = f"{self.spec.port} lost: {_reason(exc)}"
                 self._status(Condition.PORT_LOST, True, self.last_error)
                 port_lost = True

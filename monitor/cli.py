@@ -425,6 +425,7 @@ def cmd_outcome(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    from monitor.offline import fault_words
     from monitor.replay import replay
 
     store = _open_store(args.db)
@@ -435,7 +436,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
     for source, parsed in report.devices.items():
         errors = ", ".join(f"{k} {v}" for k, v in parsed.errors.items()) or "none"
         print(printable(f"{source}: {parsed.bytes} bytes -> {parsed.items} values; errors: {errors}"))
+    if report.stored is not None:
+        print(f"stored: {report.stored.line()}")
     print(f"replayed session {printable(args.session)} as session {report.session_id}")
+    problem = fault_words(report.faults, report.session_id)
+    if problem is not None:
+        raise UserError(problem)
     return 0
 
 
@@ -448,6 +454,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UserError(str(exc)) from None
     print("\n".join(report.lines()))
+    problem = report.problem()
+    if problem is not None:  # frames parsed, but what was read is not all stored: not a success
+        raise UserError(problem)
     return 0
 
 
@@ -598,13 +607,32 @@ def cmd_record(args: argparse.Namespace) -> int:
         headless.step()
     else:
         reason = "stopped by signal"
-    core.stop(reason)
-    print(f"session {sid} closed ({reason})", file=sys.stderr)
+    core.stop(reason)  # StoreError (exit 2, one line) when the last rows are not in the database
+    _report_recording(store, sid, reason)
     if central is not None:
         state = central.state()
         print(f"{state.text(time.time())}, {state.rows} rows sent"
               + ("" if state.healthy(time.time()) else "; the rest is sent at the next start"), file=sys.stderr)
+    if core.faults:  # the first thread that stopped, else the first fault
+        fault = next((f for f in core.faults if not f.restarted), core.faults[0])
+        raise UserError(f"{fault.words()} during session {sid}"
+                        + (f" ({len(core.faults)} faults)" if len(core.faults) > 1 else "") + " (details in the log)")
     return 0
+
+
+def _report_recording(store: Store, sid: int, reason: str) -> None:
+    """Say on stderr whether the session is closed, and what it holds, read back from the database."""
+    from monitor.offline import stored_counts
+
+    sessions = _open_sessions(Path(store.path))
+    try:
+        state = sessions.resolve(str(sid)).state
+    finally:
+        sessions.close()
+    counts = stored_counts(store, sid)
+    if state != "closed":
+        raise UserError(f"session {sid} was not closed (it is {state}); it holds {counts.line()}")
+    print(f"session {sid} closed ({reason}): stored {counts.line()}", file=sys.stderr)
 
 
 def _check_speed(speed: float) -> None:

@@ -5,6 +5,9 @@ updates the live state, feeds the alarm engine (so alarms are evaluated as
 samples arrive, never in the paint path) and queues rows for the recorder.
 The same class runs the headless `record` command and the window, so every
 clinical rule is exercised without a display. Public methods are thread-safe.
+Every thread it starts (readers, recorder, core, outcome watcher, replicator)
+runs under supervision (devices.supervised): a fault raises a HIGH technical
+alarm in words and is kept in `faults`, so `record` ends non-zero.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from devices import registry
 from devices.reader import DeviceReader, Port, open_serial
 from devices.spec import DeviceSpec, name_sources
+from devices.supervised import SupervisedThread, ThreadFault
 from monitor.alarms import ActiveAlarm, AlarmEngine, AlarmEvent, ParamLimits, Priority, load_profile
 from monitor.alarms.profile import apply_order, check_changes
 from monitor.display import CoreState, DeviceState, ScreenView, TILE_PARAMS, compose
@@ -43,6 +47,12 @@ TICK_S = 0.1
 MANUAL_SOURCE = "manual"
 #: How often (s) the core looks for questionnaires another program wrote into the running session.
 OUTCOME_POLL_S = 2.0
+#: The technical alarms of thread faults: one for threads restarted after a fault, one for threads it stopped.
+THREAD_FAULT_KEY = "thread_fault"
+THREAD_STOPPED_KEY = "thread_stopped"
+#: What each thread does, for the words of its fault alarm (a reader: "Device reader <source>").
+THREAD_WORK = {"recorder": "Recording", "core": "Alarm monitoring", "outcome-watch": "Questionnaire watch",
+               "replicator": "Central replication"}
 log = logging.getLogger(__name__)
 
 
@@ -112,8 +122,10 @@ class MonitorCore:
         self.live = LiveState(tuple(spec.source for spec in self.specs), clock=clock)
         self._inbox: queue.SimpleQueue[DeviceItem | _Events] = queue.SimpleQueue()
         self._halt = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="core", daemon=True)
-        self._outcome_watch = threading.Thread(target=self._watch_outcomes, name="outcome-watch", daemon=True)
+        # both keep no state a fault could leave half-changed (each item is handled on its own): restarted
+        self._thread = SupervisedThread("core", self._thread_failed, target=self._run, restart=True)
+        self._outcome_watch = SupervisedThread("outcome-watch", self._thread_failed, target=self._watch_outcomes,
+                                               restart=True)
         self._listeners: list[Callable[[AlarmEvent], None]] = []
         self.readers: dict[str, DeviceReader] = {}
         self.recorder: Recorder | None = None
@@ -126,6 +138,7 @@ class MonitorCore:
         self._forecast: tuple[tuple | None, str] = (None, "")  # (patient, dose, baseline) -> the forecast's line
         self._central_alarm: str | None = None
         self._internal_error_shown = False
+        self.faults: list[ThreadFault] = []  # every thread fault of this session, in order
 
     # --- life cycle -------------------------------------------------------------------
 
@@ -161,9 +174,10 @@ class MonitorCore:
             patient_id=info.patient_id, weight_kg=info.weight_kg, dose_mg_per_kg=info.dose_mg_per_kg,
             infusion_min=info.infusion_min, bag_ml=info.bag_ml, profile=self.profile_name)
         self.recorder = Recorder(self.store, self.session_id, on_failure=self._recording_failed,
-                                 capture_raw=self.capture_raw)
+                                 capture_raw=self.capture_raw, on_fault=self._thread_failed)
         self.recorder.start()
         if self.central is not None:
+            self.central.on_fault = self._thread_failed
             self.central.start()
         self.clinical = ClinicalSession.for_core(self, info)  # asks for the baseline BP on its first tick
         if operator.strip():
@@ -198,7 +212,8 @@ class MonitorCore:
                              "t": self._wallclock()}]}
         self.store.write_batch(rows)
         assert self.recorder is not None
-        reader = DeviceReader(spec, self._inbox.put, self.recorder.put_raw, open_port=self._open_port)
+        reader = DeviceReader(spec, self._inbox.put, self.recorder.put_raw, open_port=self._open_port,
+                              on_fault=self._thread_failed)
         self.readers[spec.source] = reader
         reader.start()
 
@@ -346,6 +361,21 @@ class MonitorCore:
                     callback(event)
                 except Exception as exc:
                     self._internal_error(exc)
+
+    def _thread_failed(self, fault: ThreadFault) -> None:
+        """Raise a HIGH technical alarm in words for a thread's fault (on the failing thread); keep the fault.
+
+        A thread restarted and a thread stopped are two alarms (a stop is news even after a restart), each
+        saying the last fault of every thread in its state.
+        """
+        self.faults.append(fault)
+        last = [f for f in {f.thread: f for f in self.faults}.values() if f.restarted == fault.restarted]
+        words = [f"{THREAD_WORK.get(f.thread) or 'Device reader ' + f.thread.removeprefix('reader-')} "
+                 f"{'failed and restarted' if f.restarted else 'stopped'}: {f.error}" for f in last]
+        if fault.restarted:
+            self.raise_technical(THREAD_FAULT_KEY, Priority.HIGH, "; ".join(words))
+        else:
+            self.raise_technical(THREAD_STOPPED_KEY, Priority.HIGH, "; ".join(words))
 
     def _recording_failed(self, message: str | None) -> None:
         with self.lock:

@@ -93,6 +93,8 @@ APP_ALARMS: dict[str, tuple[str, str]] = {
     "central": ("tell IT: the network or the central server is down; recording goes on here, and the alarm ends by "
                 "itself when the chair catches up", "condition"),
     "internal": ("watch the patient and restart the app", "restart"),
+    "thread_fault": ("watch the patient, restart the app and tell IT (details in the log)", "restart"),
+    "thread_stopped": ("watch the patient, restart the app and tell IT (details in the log)", "restart"),
 }
 
 

@@ -4,11 +4,16 @@ The file holds bytes only, no times. They are fed to the protocol's parser
 in CHUNK_S slices timed as if the device had sent them at its nominal rate
 (ProtocolSpec.byte_rate), the capture ending at the file's modification time.
 Where the protocol carries a device clock (Sample.t_dev) everything is put on
-that clock instead: a value with a device time gets it as its time, other
-items (waveforms, NIBP results, conditions) are shifted by the offset between
-the device clock and the file time, re-measured whenever the two drift more
-than DRIFT_S apart. A device clock is waited for during the first
-CLOCK_WINDOW_S of file time; without one the file times stay.
+that clock instead, while it runs forward with the file time (the rule of
+devices.clock.DeviceClock): a value with a device time gets it as its time,
+other items (waveforms, NIBP results, conditions) are shifted by the offset
+between the device clock and the file time, re-measured whenever the two
+drift more than DRIFT_S apart. When the device clock repeats or jumps (a
+damaged capture of concatenated segments) it is no longer used: the rest is
+timed by the file, in the order received, on the last trusted offset, and
+the summary says so. A device clock is waited for during the first
+CLOCK_WINDOW_S of file time; without one the file times stay. The session
+spans every row it holds.
 
 First the start of the file (CHECK_S of file time) is parsed on its own: if
 the parser does not decode it (Parser.decodes: frames, no more errors than
@@ -24,15 +29,17 @@ from __future__ import annotations
 
 import bisect
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
 from devices import registry
+from devices.clock import DeviceClock
 from devices.registry import ProtocolSpec
-from devices.values import DeviceItem, Sample
-from monitor.offline import OfflineSession, ParseReport, StoredCounts, parse_chunks
+from devices.supervised import ThreadFault
+from devices.values import DeviceItem, Sample, WaveSegment
+from monitor.offline import OfflineSession, ParseReport, StoredCounts, fault_words, parse_chunks
 from monitor.store import Store
 
 CHUNK_S = 0.25  # file time per parser feed: waveform items are timed per feed, as per read of a port
@@ -40,7 +47,7 @@ RAW_CHUNK_S = 1.0  # file time per raw_bytes row
 RAW_LIMIT_BYTES = 64 * 1024 * 1024  # an 8 h capture of the busiest protocol (GE, 1.4 kB/s) is about 40 MB
 CLOCK_WINDOW_S = 60.0
 CHECK_S = 600.0  # file time checked first: does the file decode as the protocol at all?
-DRIFT_S = 2.0
+DRIFT_S = 2.0  # the device clock's tolerance (DeviceClock.tolerance_s): per step, and of drift before re-measuring
 RAW_BATCH_ROWS = 1000
 
 
@@ -80,25 +87,42 @@ class ImportReport:
     started_utc: float
     ended_utc: float
     raw_kept: bool
+    clock_words: str = ""  # what the device clock did when it stopped being used ('' if it never did)
+    faults: tuple[ThreadFault, ...] = field(default=())
+
+    def problem(self) -> str | None:
+        """Return why the import failed though its frames parsed (a fault, nothing stored), else None."""
+        if self.faults:
+            return fault_words(self.faults, self.session_id)
+        s = self.stored
+        if self.parse.items and not (s.numerics or s.wave_samples or s.nibp or s.device_status):
+            return f"{self.parse.items:,} values were read but none was stored; session {self.session_id} is empty"
+        return None
 
     def lines(self) -> list[str]:
         """Return the few lines the import command prints."""
         p, s, c = self.parse, self.stored, self.capture
         errors = ", ".join(f"{kind} {n:,}" for kind, n in sorted(p.errors.items())) or "none"
         span = f"{_utc(self.started_utc)} to {_utc(self.ended_utc)}"
-        clock = (f"times: from the device clock, {span}" if self.device_clock else
-                 f"times: spread at {c.spec.nominal_byte_rate:g} bytes/s, ending at the file's time, {span}")
+        spread = f"spread at {c.spec.nominal_byte_rate:g} bytes/s"
+        if not self.device_clock:
+            clock = f"times: {spread}, ending at the file's time, {span}"
+        elif self.clock_words:
+            clock = (f"times: from the device clock until {self.clock_words}; after that in the order received, "
+                     f"{spread}, {span}")
+        else:
+            clock = f"times: from the device clock, {span}"
         raw = (f"raw capture: kept in the session ({c.size / 1e6:.1f} MB)" if self.raw_kept else
                f"raw capture: not kept ({c.size / 1e6:.1f} MB is over the {RAW_LIMIT_BYTES / 1e6:.0f} MB limit)")
         return [
             f"read {p.bytes:,} bytes of {c.spec.name} from {c.path}: {p.frames:,} frames, "
             f"{p.errors.get('checksum', 0):,} checksum failures",
-            f"stored: {s.numerics:,} numerics, {s.wave_samples:,} waveform samples, {s.nibp:,} NIBP results, "
-            f"{s.device_status:,} device status rows",
+            f"stored: {s.line()}",
             f"errors by kind: {errors}",
             clock,
             raw,
-            f"imported as session {self.session_id} (closed)",
+            f"imported as session {self.session_id} (closed)" if self.problem() is None else
+            f"session {self.session_id} (closed) is incomplete",
         ]
 
 
@@ -107,18 +131,17 @@ def _utc(t: float) -> str:
 
 
 class Timeline:
-    """Puts parsed items on the device's clock where the protocol gives one, else leaves the file times.
+    """Puts parsed items on the device's clock where the protocol gives one and it holds, else the file times.
 
     Items wait (at most CLOCK_WINDOW_S of file time) until the first device
-    time says how far the device clock is from the file time. `breaks` lists
-    (file time, offset) from which each offset holds, so the raw capture can
-    be timed like the items.
+    time says how far the device clock is from the file time; from then on
+    a DeviceClock decides, reading by reading, whether the device clock is
+    still used. Its offsets also time the raw capture (`at`).
     """
 
     def __init__(self) -> None:
         self.device_clock = False
-        self.breaks: list[tuple[float, float]] = []
-        self._offset = 0.0
+        self.clock = DeviceClock(DRIFT_S)
         self._decided = False
         self._pending: list[DeviceItem] = []
 
@@ -129,8 +152,7 @@ class Timeline:
             dated = next((i for i in items if isinstance(i, Sample) and i.t_dev is not None), None)
             if dated is not None:
                 self.device_clock = self._decided = True
-                self._offset = dated.t_dev - dated.t  # type: ignore[operator]
-                self.breaks.append((self._pending[0].t, self._offset))
+                self.clock.time_of(dated.t, dated.t_dev)  # the first stamp measures the offset
             elif self._pending and self._pending[-1].t - self._pending[0].t >= CLOCK_WINDOW_S:
                 self._decided = True
             else:
@@ -138,17 +160,16 @@ class Timeline:
             items, self._pending = self._pending, []
         if not self.device_clock:
             return items
-        out: list[DeviceItem] = []
-        for item in items:
-            if isinstance(item, Sample) and item.t_dev is not None:
-                drift = item.t_dev - item.t - self._offset
-                if abs(drift) > DRIFT_S:
-                    self._offset += drift
-                    self.breaks.append((item.t, self._offset))
-                out.append(Sample(item.t_dev, item.source, item.param, item.value, item.unit, item.flags, item.t_dev))
-            else:
-                out.append(replace(item, t=item.t + self._offset))
-        return out
+        clock = self.clock
+        return [replace(item, t=clock.time_of(item.t, item.t_dev)) if isinstance(item, Sample)
+                else replace(item, t=clock.shift(item.t)) for item in items]
+
+    def words(self) -> str:
+        """Return what the device clock did when it stopped being used, e.g. 'it repeated at ...' ('' if never)."""
+        broken = self.clock.broken
+        if broken is None:
+            return ""
+        return f"it {broken.what} at {_utc(self.clock.shift(broken.t_rx))} (device time {_utc(broken.t_dev)})"
 
     def finish(self) -> list[DeviceItem]:
         """Return the items still waiting at the end of the file (on the file's time)."""
@@ -158,8 +179,9 @@ class Timeline:
 
     def at(self, t: float) -> float:
         """Return file time t on the chosen clock."""
-        i = bisect.bisect_right(self.breaks, (t, float("inf"))) - 1
-        return t + (self.breaks[max(i, 0)][1] if self.breaks else 0.0)
+        offsets = self.clock.resyncs
+        i = bisect.bisect_right(offsets, (t, float("inf"))) - 1
+        return t + (offsets[max(i, 0)][1] if offsets else 0.0)
 
 
 def _chunks(path: Path, start: float, rate: float, seconds: float, limit: int | None = None
@@ -194,10 +216,11 @@ def import_capture(store: Store, capture: Capture) -> ImportReport:
     assert session is not None  # the check found items, so the full parse did too
     raw_kept = capture.size <= RAW_LIMIT_BYTES
     if raw_kept:
-        _store_raw(store, session.session_id, role, path, start, rate, timeline)
+        _store_raw(store, session.session_id, role, path, start, rate, timeline, (target.first, target.last))
     stored = session.close(target.last, f"import of {path.name}")
+    store.update_session(session.session_id, started_utc=target.first)  # the session spans every row
     return ImportReport(capture, session.session_id, role, report, stored, timeline.device_clock, target.first,
-                        target.last, raw_kept)
+                        target.last, raw_kept, timeline.words(), tuple(session.recorder.faults))
 
 
 class _LazySession:
@@ -209,23 +232,30 @@ class _LazySession:
         self.first = self.last = 0.0
 
     def record(self, items: list[DeviceItem]) -> None:
-        """Store items (UTC times), creating the session at the first."""
+        """Store items (UTC times), creating the session at the first; first/last span every item's times."""
         if not items:
             return
+        starts = [i.t - (len(i.values) - 1) / i.rate if isinstance(i, WaveSegment) else i.t for i in items]
         if self.session is None:
-            self.session = OfflineSession(self.store, started_utc=items[0].t)
+            self.session = OfflineSession(self.store, started_utc=min(starts))
             self.session.add_device(self.role, self.role, self.protocol, self.port)
-            self.first = items[0].t
+            self.first = self.last = min(starts)
         self.session.record(items)
-        self.last = items[-1].t
+        self.first = min(self.first, *starts)
+        self.last = max(self.last, *(i.t for i in items))
 
 
 def _store_raw(store: Store, session_id: int, role: str, path: Path, start: float, rate: float,
-               timeline: Timeline) -> None:
-    """Keep the file in the session as its raw capture, one row per RAW_CHUNK_S, timed like the items."""
+               timeline: Timeline, span: tuple[float, float]) -> None:
+    """Keep the file in the session as its raw capture, one row per RAW_CHUNK_S, timed like the items.
+
+    A row's time is that of its last byte, kept within the session's span (the
+    bytes after the last item, or before the first, belong to its edges).
+    """
     rows = []
     for t, data in _chunks(path, start, rate, RAW_CHUNK_S):
-        rows.append({"session_id": session_id, "source": role, "t": timeline.at(t), "direction": "rx", "data": data})
+        rows.append({"session_id": session_id, "source": role, "t": min(max(timeline.at(t), span[0]), span[1]),
+                     "direction": "rx", "data": data})
         if len(rows) >= RAW_BATCH_ROWS:
             store.write_batch({"raw_bytes": rows})
             rows = []

@@ -128,29 +128,37 @@ class LevelBuilder:
         vs.append(np.asarray(values, dtype=float))
 
     def rows(self) -> list[dict]:
-        """Return the rows of every bucket changed since the last call, with their full aggregates."""
+        """Return the rows of every bucket changed since the last call, with their full aggregates.
+
+        A signal whose new values are all invalid (a probe off from the first
+        second, a flat invalid pleth) changes no bucket: a gap, for any length.
+        The builder's state changes only once every row is computed, so an
+        error leaves it as it was (the recorder may then be restarted).
+        """
         out: list[dict] = []
         pending = [(key, NUMERIC_WIDTHS, np.asarray(ts, dtype=float), np.asarray(vs, dtype=float))
                    for key, (ts, vs) in self._numerics.items()]
         pending += [(key, WAVE_WIDTHS, np.concatenate(ts), np.concatenate(vs)) for key, (ts, vs) in self._waves.items()]
-        self._numerics, self._waves = {}, {}
+        opened: dict[tuple[Key, float], dict[float, list[float]]] = {}
         for (source, parameter), widths, t, v in pending:
             for width in widths:
                 lv = decimate(source, parameter, t, v, width)
-                buckets = self._open.setdefault(((source, parameter), width), {})
+                if not len(lv.t):
+                    continue
+                buckets = dict(self._open.get(((source, parameter), width), {}))
                 for bt, n, lo, hi, mean in zip(lv.t.tolist(), lv.n.tolist(), lv.lo.tolist(), lv.hi.tolist(),
                                                lv.mean.tolist()):
                     agg = buckets.get(bt)
-                    if agg is None:
-                        agg = buckets[bt] = [n, lo, hi, mean * n]
-                    else:
-                        agg[:] = [agg[0] + n, min(agg[1], lo), max(agg[2], hi), agg[3] + mean * n]
+                    agg = [n, lo, hi, mean * n] if agg is None else [agg[0] + n, min(agg[1], lo), max(agg[2], hi),
+                                                                     agg[3] + mean * n]
+                    buckets[bt] = agg
                     out.append({"session_id": self.session_id, "width": width, "t": bt, "source": source,
                                 "parameter": parameter, "n": agg[0], "lo": agg[1], "hi": agg[2],
                                 "mean": agg[3] / agg[0]})
                 newest = max(buckets)
-                for bt in [b for b in buckets if b < newest]:
-                    del buckets[bt]
+                opened[((source, parameter), width)] = {bt: agg for bt, agg in buckets.items() if bt >= newest}
+        self._open.update(opened)
+        self._numerics, self._waves = {}, {}
         return out
 
 

@@ -3,15 +3,19 @@
 Both feed chunks of bytes, each with its receive time, through a protocol's
 parser (the same path a reader thread takes, plausibility gate included) and
 record what comes out with the recorder a live session uses, so a session
-made offline is stored exactly like one recorded at the chair.
+made offline is stored exactly like one recorded at the chair. What they
+report as stored is read back from the database after the session closed;
+a fault of the recorder thread is kept in `recorder.faults` for the command
+to end non-zero.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from devices.base import Parser
+from devices.supervised import ThreadFault
 from devices.values import DeviceInfo, DeviceItem
 from monitor.recorder import Recorder
 from monitor.store import SessionEnd, Store
@@ -52,6 +56,11 @@ class StoredCounts:
     nibp: int
     device_status: int
 
+    def line(self) -> str:
+        """Return the counts in words, for a command's summary."""
+        return (f"{self.numerics:,} numerics, {self.wave_samples:,} waveform samples, {self.nibp:,} NIBP results, "
+                f"{self.device_status:,} device status rows")
+
 
 class OfflineSession:
     """A new session that items parsed offline are recorded into; close() ends it as closed.
@@ -89,5 +98,17 @@ class OfflineSession:
 
     def counts(self) -> StoredCounts:
         """Count the rows the session holds now."""
-        counts = self.store.row_counts(self.session_id)
-        return StoredCounts(counts["numerics"], counts["wave_samples"], counts["nibp"], counts["device_status"])
+        return stored_counts(self.store, self.session_id)
+
+
+def fault_words(faults: Sequence[ThreadFault], session_id: int) -> str | None:
+    """Return the one line that says a recorder fault during an offline session (None without one)."""
+    if not faults:
+        return None
+    return f"{faults[-1].words()}: session {session_id} may lack values that were read (details in the log)"
+
+
+def stored_counts(store: Store, session_id: int) -> StoredCounts:
+    """Read back how many rows of each kind a session holds."""
+    counts = store.row_counts(session_id)
+    return StoredCounts(counts["numerics"], counts["wave_samples"], counts["nibp"], counts["device_status"])

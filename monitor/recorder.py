@@ -1,20 +1,24 @@
 """Writes a running session to the database as it happens, in batches of at most 0.5 s.
 
-Numerics are stored when they change and at least once a second (a 60 frame/s
-oximeter repeats the same SpO2 sixty times a second); waveforms go into chunks
-of packed float32. If a write fails (disk full, database locked) the rows stay
-queued, the failure is reported once through `on_failure`, and the next flush
-tries again, so a transient fault loses nothing. A write waits up to the
+Every numeric it is given is stored, with its time: thinning by arrival time
+is for displays and levels, never the record (a parser that repeats the same
+numerics in every packet emits them once per the device's update period and
+on every change). Waveforms go into chunks of packed float32. If a write
+fails (disk full, database locked) the rows stay queued, the failure is
+reported once through `on_failure`, and the next flush tries again, so a transient fault loses nothing. A write waits up to the
 store's busy timeout for another program's lock before it counts as failed.
 On stop, a refused write is retried for a bounded time, then what is left is
 kept in a recovery file that the next start imports (monitor.recovery).
+The thread runs under supervision (devices.supervised): a fault is reported
+with its traceback, and the thread restarts only while its queued rows are
+intact (a fault never caught them half-changed); a fault that stops it for
+good leaves stop() to write or keep what is queued.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
-import threading
 import time
 from array import array
 from collections import defaultdict
@@ -23,6 +27,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from devices.supervised import FaultSink, SupervisedThread
 from devices.values import LIVE_ONLY, UNITS, DeviceInfo, DeviceNotice, NibpResult, Sample, StatusChange, WaveSegment
 from monitor.alarms.model import AlarmEvent, EventKind, LimitChange
 from monitor.levels import LevelBuilder
@@ -31,7 +36,6 @@ from monitor import recovery
 from monitor.store import BUSY_TIMEOUT_S, SessionEnd, Store, StoreError
 
 FLUSH_INTERVAL_S = 0.5
-NUMERIC_REPEAT_S = 1.0
 WAVE_CHUNK_S = 1.0  # a waveform chunk spans at most this much device time, even when data arrives in bursts
 MAX_PENDING_ROWS = 2_000_000  # beyond this (hours of a failed disk) the oldest raw bytes are dropped first
 STOP_RETRY_S = 15.0  # on stop, how long a refused write is retried before the rows go to a recovery file
@@ -50,20 +54,21 @@ class _Chunk:
     t1: float
 
 
-class Recorder(threading.Thread):
-    """Background writer of one session: put() from any thread, stop() to flush and end."""
+class Recorder(SupervisedThread):
+    """Background writer of one session: put() from any thread, stop() to flush and end.
+
+    on_fault hears of a fault of the thread (devices.supervised).
+    """
 
     def __init__(self, store: Store, session_id: int, on_failure: Callable[[str | None], None] | None = None,
-                 capture_raw: bool = True) -> None:
-        super().__init__(name="recorder", daemon=True)
+                 capture_raw: bool = True, on_fault: FaultSink | None = None) -> None:
+        super().__init__("recorder", on_fault)
         self.store = store
         self.session_id = session_id
         self.capture_raw = capture_raw
         self.on_failure = on_failure
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._halt = threading.Event()
         self._rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        self._last_numeric: dict[tuple[str, str], tuple[float, float | None, frozenset[str]]] = {}
         self._wave: dict[tuple[str, str], _Chunk] = {}
         self._tracks: dict[tuple[str, str], tuple[int, float]] = {}  # (source, param) -> (track number, rate)
         self._track_count = 0
@@ -73,6 +78,7 @@ class Recorder(threading.Thread):
         self.dropped_raw = 0  # bytes of raw capture dropped to bound memory during a long fault
         self._end: SessionEnd | None = None
         self._uid = store.session_uid(session_id)
+        self._intact = True  # False while a fault would catch the queued rows half-changed
 
     # --- producers (any thread) ---------------------------------------------------
 
@@ -105,12 +111,18 @@ class Recorder(threading.Thread):
         if self.is_alive():
             raise StoreError(f"the recording of session {self.session_id} did not finish writing in time; "
                              "its last rows may be lost")
+        if self.ident is not None and self.faults and not self.faults[-1].restarted:
+            self._salvage()
         if self.problem is not None:
             raise StoreError(self.problem)
 
     # --- the thread ------------------------------------------------------------------
 
-    def run(self) -> None:
+    def may_restart(self, exc: Exception) -> bool:
+        """Restart only while the queued rows are intact (a fault did not catch a chunk half-closed)."""
+        return self._intact
+
+    def work(self) -> None:
         next_flush = time.monotonic() + FLUSH_INTERVAL_S
         while not self._halt.is_set():
             self._take_queued(max(0.0, next_flush - time.monotonic()))
@@ -124,13 +136,28 @@ class Recorder(threading.Thread):
         try:
             item = self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
             while True:
-                try:
-                    self._take(item)
-                except Exception:  # a bug with one item must not stop the recording of the others
-                    log.exception("the recorder could not take a %s", type(item).__name__)
+                self._take(item)  # a fault here loses this one item, said by the supervision
                 item = self._queue.get_nowait()
         except queue.Empty:
             pass
+
+    def _salvage(self) -> None:
+        """After a fault stopped the thread for good: write the rest and the end from here, else keep them.
+
+        The thread is dead, so this thread may touch its state. If writing
+        fails again, what is queued goes to a recovery file as after a refused
+        write; `problem` says where the rows are.
+        """
+        stopped = f"the recording of session {self.session_id} stopped ({self.faults[-1].error})"
+        try:
+            self._finish()
+        except Exception:
+            log.exception("the recording of session %s could not be finished after its fault", self.session_id)
+            self.failure = stopped
+            self._keep()
+            return
+        if self.problem is not None:
+            self.problem = f"{stopped}; {self.problem}"
 
     def _finish(self) -> None:
         """Write the rest and the session's end, retrying for STOP_RETRY_S; then keep it in a recovery file."""
@@ -142,6 +169,10 @@ class Recorder(threading.Thread):
             if time.monotonic() >= deadline:
                 break
             time.sleep(RETRY_PAUSE_S)
+        self._keep()
+
+    def _keep(self) -> None:
+        """Keep what the database did not take in a recovery file; set `problem` to say where."""
         count = sum(len(items) for items in self._rows.values())
         what = f"{count} rows of session {self.session_id}"
         if self.dropped_raw:
@@ -230,15 +261,15 @@ class Recorder(threading.Thread):
                                       "data": data, "user": user})
 
     def _numeric(self, s: Sample) -> None:
-        key = (s.source, s.param)
-        last = self._last_numeric.get(key)
-        if last is not None and last[1] == s.value and last[2] == s.flags and s.t - last[0] < NUMERIC_REPEAT_S:
-            return
-        self._last_numeric[key] = (s.t, s.value, s.flags)
+        """Store one reading: every one, even one equal to the last that arrives soon after it.
+
+        The levels take it first: a fault there loses the reading whole (said by the supervision), never
+        leaves a stored value out of the review levels.
+        """
+        self._levels.add_numeric(s.source, s.param, s.t, s.value, s.flags)
         self._rows["numerics"].append({"session_id": self.session_id, "t": s.t, "t_dev": s.t_dev,
                                        "source": s.source, "parameter": s.param, "value": s.value,
                                        "unit": s.unit, "flags": ",".join(sorted(s.flags)) or None})
-        self._levels.add_numeric(s.source, s.param, s.t, s.value, s.flags)
 
     def _wave_add(self, w: WaveSegment) -> None:
         """Append a segment to its track's open chunk; a chunk holds at most WAVE_CHUNK_S of samples."""
@@ -263,12 +294,18 @@ class Recorder(threading.Thread):
             self._close_chunk(key)
 
     def _close_chunk(self, key: tuple[str, str]) -> None:
-        chunk = self._wave.pop(key, None)
-        if chunk is None or not chunk.values:
+        chunk = self._wave.get(key)
+        if chunk is None:
+            return
+        self._intact = False  # until the chunk is a row: a fault in between would lose its samples
+        del self._wave[key]
+        if not chunk.values:
+            self._intact = True
             return
         self._rows["waveform_chunks"].append({"session_id": self.session_id, "track": self._tracks[key][0],
                                               "t0": chunk.t0, "t1": chunk.t1, "n": len(chunk.values),
                                               "samples": chunk.values.tobytes()})
+        self._intact = True
         self._levels.add_wave(key[0], key[1], chunk.t1, np.frombuffer(chunk.values, dtype=np.float32),
                               self._tracks[key][1])
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from devices import registry
-from monitor.offline import OfflineSession, ParseReport, parse_chunks
+from devices.supervised import ThreadFault
+from monitor.offline import OfflineSession, ParseReport, StoredCounts, parse_chunks
 from monitor.session_record import SessionSource
 from monitor.store import Store
 
@@ -22,6 +23,8 @@ class ReplayReport:
 
     session_id: int
     devices: dict[str, ParseReport] = field(default_factory=dict)
+    stored: StoredCounts | None = None  # read back after the session closed
+    faults: tuple[ThreadFault, ...] = ()
 
 
 def replay(store: Store, sessions: SessionSource, ref: str) -> ReplayReport:
@@ -41,5 +44,6 @@ def replay(store: Store, sessions: SessionSource, ref: str) -> ReplayReport:
             parser = registry.get(device.protocol).parser(device.source)
             report.devices[device.source] = parse_chunks(parser, sessions.raw(meta, device.source), session.record)
     finally:
-        session.close(meta.ended_utc, f"replay of session {meta.ref}")
+        report.stored = session.close(meta.ended_utc, f"replay of session {meta.ref}")
+    report.faults = tuple(session.recorder.faults)
     return report

@@ -46,7 +46,6 @@ from monitor.export import iso_utc
 from monitor.infusion import InfusionEvent
 from monitor.levels import valid_series
 from monitor.markers import MarkerRevision, current_markers
-from monitor.recorder import NUMERIC_REPEAT_S
 from monitor.records import Baseline, Discharge, PhaseChange, ScaleEntry
 from monitor.scales import SCALE_NAMES
 from monitor.session_record import SessionMeta, SessionRecord, SessionSource
@@ -55,7 +54,7 @@ from monitor.timefmt import hms, zone
 #: SpO2 thresholds (%) the summary counts time below (CLINICAL.md: 94 medium, 90 high).
 SPO2_THRESHOLDS = (94, 90)
 #: Longest time (s) one stored numeric stands for; a longer silence is a gap.
-HOLD_S = 3 * NUMERIC_REPEAT_S
+HOLD_S = 3.0  # three missed 1 s reports
 #: Parameters the summary reads from the numerics.
 SUMMARY_PARAMS = ("spo2", "pulse_rate")
 NOTICE = "infusion-monitor is not a certified medical device; check figures against the clinical record."

@@ -10,18 +10,20 @@ a mutable row only replaces an older revision of itself. Only after that
 commit does it advance its high-water marks, stored in the file's
 central_marks table, so a crash or a lost connection at any point resends and
 never skips. A chair that was offline catches up by itself, a batch at a time.
+The thread runs under supervision (devices.supervised): a bug is reported
+and the thread restarted, which is safe for the same reason a crash is.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from devices.supervised import SupervisedThread
 from monitor.central.link import ChairSettings, CentralError, connect, describe, explain
 from monitor.central.schema import SCHEMA, Table, central_columns, local_tables, missing, quote
 from monitor.timefmt import duration_text
@@ -99,19 +101,19 @@ class Refused(Exception):
     """The central store answers but will not take this chair's rows; the message says why."""
 
 
-class Replicator(threading.Thread):
+class Replicator(SupervisedThread):
     """The replication thread of one chair database: start(), state(), stop()."""
 
     def __init__(self, db_path: str | Path, settings: ChairSettings, batch_rows: int = BATCH_ROWS,
                  interval_s: float = INTERVAL_S) -> None:
-        super().__init__(name="replicator", daemon=True)
+        # restarted after a fault: marks advance only after the central commit, so a restart resends, never skips
+        super().__init__("replicator", restart=True)
         self.db_path = str(db_path)
         self.settings = settings
         self.batch_rows = batch_rows
         self.interval_s = interval_s
         self._target = describe(settings.url)
         self._state = ReplicationState("connecting", self._target, failing_since=time.time())
-        self._halt = threading.Event()
         self._local: sqlite3.Connection | None = None
         self._pg: Any = None
         self._tables: list[Table] = []
@@ -142,7 +144,7 @@ class Replicator(threading.Thread):
 
     # --- the thread ------------------------------------------------------------------------------
 
-    def run(self) -> None:
+    def work(self) -> None:
         try:
             self._local = sqlite3.connect(self.db_path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             self._local.text_factory = lambda b: b.decode("utf-8", "replace")  # a bad byte must not stop shipping
