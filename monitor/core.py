@@ -27,7 +27,7 @@ from devices.spec import DeviceSpec, name_sources
 from devices.supervised import SupervisedThread, ThreadFault
 from monitor.alarms import ActiveAlarm, AlarmEngine, AlarmEvent, ParamLimits, Priority, load_profile
 from monitor.alarms.profile import apply_order, check_changes
-from monitor.display import CoreState, DeviceState, ScreenView, TILE_PARAMS, compose
+from monitor.display import CoreState, DeviceState, ScreenView, TILE_PARAMS, compose, stable_time
 from monitor.dosing import DosePlan
 from monitor.infusion import InfusionEngine, InfusionEvent, InfusionState, InfusionStatus
 from monitor.live import LiveState, Snapshot
@@ -430,7 +430,7 @@ class MonitorCore:
                 bp_age_state=clinical.bp.bp_display_state if clinical is not None else CoreState.bp_age_state,
                 session_start=clinical.markers.session_start if clinical is not None else None,
                 with_trends=trends, timeline=self.timeline_events() if trends else (), central=self.central_state(),
-                forecast=forecast)
+                forecast=forecast, stable_s=stable_time(self.alarms.profile))
         return compose(state)
 
     def _forecast_text(self) -> str:

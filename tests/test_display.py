@@ -467,3 +467,21 @@ def test_a_connection_alarm_that_stands_between_drop_outs_says_it_is_intermitten
     assert lines() == ["!! Pulse oximeter: connection lost, intermittent"]
     rig.feed(StatusChange(rig.wall(), "pulseox", Condition.NO_DATA, True))
     assert lines() == ["!! Pulse oximeter: connection lost"]  # one standing alarm for either way of losing it
+
+
+def test_the_core_gives_the_view_its_profiles_stability_time(tmp_path, monkeypatch):
+    """The footer's ✓ waits as long as the no-data alarm stands: the core hands the profile's time to the view."""
+    from dataclasses import replace
+
+    import monitor.core
+    from monitor.core import MonitorCore
+    from monitor.store import Store
+
+    core = MonitorCore(Store(tmp_path / "s.db"), [])
+    technical = dict(core.alarms.profile.technical)
+    technical["no_data"] = replace(technical["no_data"], stable_s=25.0)
+    monkeypatch.setattr(core.alarms, "profile", replace(core.alarms.profile, technical=technical))
+    seen = []
+    monkeypatch.setattr(monitor.core, "compose", lambda state: seen.append(state.stable_s))
+    core.view()
+    assert seen == [25.0]
