@@ -32,8 +32,8 @@ from devices.values import NibpResult
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
 from monitor.levels import WIDTHS, Levels, levels_of
 from monitor.records import JournalEntry, Record, RecordError, from_row
-from monitor.store import (INTERRUPTED_REASON, MIGRATIONS, SCHEMA_VERSION, StoreError, explain, last_data_t,
-                           process_gone, refuse_foreign)
+from monitor.store import (INTERRUPTED_REASON, MIGRATIONS, SCHEMA_VERSION, StoreError, check_schema, explain,
+                           last_data_t, process_gone)
 
 R = TypeVar("R", bound=Record)
 
@@ -458,14 +458,10 @@ def _open_readonly(path: str) -> sqlite3.Connection:
     except sqlite3.OperationalError:  # read-only media: WAL needs a writable folder unless the file is immutable
         conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, check_same_thread=False)
     try:
-        refuse_foreign(conn, path)
-    except StoreError:
+        version = check_schema(conn, path)
+    except BaseException:
         conn.close()
         raise
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        conn.close()
-        raise StoreError(f"database {path} was written by a newer version (schema {version}); update the app")
     if version == SCHEMA_VERSION:
         return conn
     import sqlite_utils  # only for the migration of an old file's private copy
