@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import signal
 import sqlite3
@@ -19,6 +20,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import NoReturn
 
 from monitor import __version__
 from monitor.central.link import CENTRAL_ENV, CentralError, central_url, chair_settings
@@ -34,8 +36,30 @@ class UserError(Exception):
     """A mistake in what the user asked for; the message says how to fix it."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose mistakes end in one line on stderr and exit 2, like every other user error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"infusion-monitor: error: {self.prog}: {printable(message)} (see '{self.prog} --help')\n")
+
+
+def number(text: str) -> float:
+    """Return a finite number of an option (nan and inf are refused: no amount of anything is either)."""
+    value = float(text)  # ValueError: argparse says "invalid number value"
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a finite number")
+    return value
+
+
+def whole(text: str) -> int:
+    """Return a whole number of an option, 0 or more (a seed, a count of retries)."""
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number, 0 or more")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="infusion-monitor", description=f"Ketamine infusion monitor and chart. {NOTICE}")
+    p = _Parser(prog="infusion-monitor", description=f"Ketamine infusion monitor and chart. {NOTICE}")
     p.add_argument("--version", action="version", version=f"infusion-monitor {__version__}")
     sub = p.add_subparsers(dest="command")
 
@@ -51,18 +75,18 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="open the monitor on simulated devices")
     db_arg(demo)
     demo.add_argument("--scenario", default="baseline")
-    demo.add_argument("--speed", type=float, default=1.0, help="scenario time factor, 0.1 to 100")
+    demo.add_argument("--speed", type=number, default=1.0, help="scenario time factor, 0.1 to 100")
     demo.add_argument("--protocol", default="cms50dplus", help="pulse oximeter protocol to simulate")
 
     rec = sub.add_parser("record", help="record headless; prints alarms as JSON lines")
     db_arg(rec)
     device_arg(rec, required=True)
-    rec.add_argument("--duration", type=float, default=None, help="seconds, then stop (default: until Ctrl-C)")
+    rec.add_argument("--duration", type=number, default=None, help="seconds, then stop (default: until Ctrl-C)")
     rec.add_argument("--patient", default=None, help="patient ID (printable, at most 64 characters)")
-    rec.add_argument("--weight-kg", type=float, default=None)
-    rec.add_argument("--dose-mg-per-kg", type=float, default=None)
-    rec.add_argument("--infusion-min", type=float, default=None)
-    rec.add_argument("--bag-ml", type=float, default=None, help="bag volume in mL (default 100)")
+    rec.add_argument("--weight-kg", type=number, default=None)
+    rec.add_argument("--dose-mg-per-kg", type=number, default=None)
+    rec.add_argument("--infusion-min", type=number, default=None)
+    rec.add_argument("--bag-ml", type=number, default=None, help="bag volume in mL (default 100)")
     rec.add_argument("--confirm-soft-limits", action="store_true",
                      help="confirm a plan outside the soft dose limits (recorded with the infusion start)")
     rec.add_argument("--profile", default="ketamine", help="alarm profile name or JSON file")
@@ -74,8 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     sim = sub.add_parser("simulate", help="simulate a device on a pseudo-terminal; prints its path first")
     sim.add_argument("--protocol", required=True)
     sim.add_argument("--scenario", default="baseline")
-    sim.add_argument("--speed", type=float, default=1.0, help="scenario time factor, 0.1 to 100")
-    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--speed", type=number, default=1.0, help="scenario time factor, 0.1 to 100")
+    sim.add_argument("--seed", type=whole, default=1)
 
     ses = sub.add_parser("sessions", help="list recorded sessions")
     source_args(ses)
@@ -132,7 +156,7 @@ def _parser() -> argparse.ArgumentParser:
 
     probe = sub.add_parser("probe", help="look for devices on the serial ports (never starts a measurement)")
     probe.add_argument("--port", action="append", default=[], help="port to try (repeat; default: every serial port)")
-    probe.add_argument("--seconds", type=float, default=3.0, help="listening time per protocol and port (default 3)")
+    probe.add_argument("--seconds", type=number, default=3.0, help="listening time per protocol and port (default 3)")
 
     exp = sub.add_parser("export", help="export a session, or several into a folder (one file each)")
     source_args(exp)
@@ -156,8 +180,8 @@ def _parser() -> argparse.ArgumentParser:
     snd.add_argument("--to", required=True, metavar="mllp://HOST:PORT")
     snd.add_argument("--per", default="session", choices=["session", "event"])
     snd.add_argument("--facility", default="", help="sending facility (MSH-4)")
-    snd.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each acknowledgement")
-    snd.add_argument("--retries", type=int, default=2, help="tries more when no acknowledgement comes")
+    snd.add_argument("--timeout", type=number, default=10.0, help="seconds to wait for each acknowledgement")
+    snd.add_argument("--retries", type=whole, default=2, help="tries more when no acknowledgement comes")
     return p
 
 
@@ -339,14 +363,18 @@ def cmd_export(args: argparse.Namespace, pdf=None) -> int:
     return 0
 
 
+#: Bounds of `send --timeout` (s) and `--retries`: an engine that has not answered within an hour will not.
+MAX_ACK_WAIT_S, MAX_RETRIES = 3600, 100
+
+
 def cmd_send(args: argparse.Namespace) -> int:
     """Send a session's HL7 messages over MLLP; stop at the first one not accepted."""
     from monitor.export import ExportError
     from monitor.export.hl7 import messages
     from monitor.export.mllp import Destination, send
 
-    if not args.timeout > 0 or args.retries < 0:
-        raise UserError("--timeout must be above 0 s and --retries 0 or more")
+    if not 0 < args.timeout <= MAX_ACK_WAIT_S or args.retries > MAX_RETRIES:
+        raise UserError(f"--timeout must be above 0 s and at most {MAX_ACK_WAIT_S} s, --retries at most {MAX_RETRIES}")
     try:
         dest = Destination.parse(args.to)
         sessions = _open_source(args)

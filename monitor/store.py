@@ -1,6 +1,8 @@
 """The session database on the chair: schema, migrations, writing, interrupted-session recovery.
 
-One SQLite file in WAL mode. The recorder thread and the UI thread share one
+One SQLite file in WAL mode, checked before it is opened for writing: a damaged
+file, or one of another program, is refused and left exactly as it was
+(check_file, monitor.integrity). The recorder thread and the UI thread share one
 connection under a lock, so nothing sees a half-written batch. Times are UTC
 epoch seconds (float); each session keeps its IANA time zone name. Review and
 export read through monitor.session_record, on a read-only connection.
@@ -261,7 +263,7 @@ class Store:
         self.lock = threading.RLock()
         try:
             if self.path != ":memory:":
-                _refuse_read_only(Path(self.path).expanduser())
+                _refuse_unwritable(Path(self.path).expanduser())
                 private_file(Path(self.path).expanduser())
                 check_file(self.path)  # before WAL: a damaged file, or one not ours, is left exactly as it was
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_S, isolation_level=None)
@@ -605,8 +607,14 @@ def _switch_to_wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.02)
 
 
-def _refuse_read_only(path: Path) -> None:
-    """Raise StoreError if the database, or its folder (where SQLite keeps the -wal and -shm files), is read-only."""
+def _refuse_unwritable(path: Path) -> None:
+    """Raise StoreError if the database is not a file (a folder, a device), or it or its folder is read-only.
+
+    SQLite keeps the -wal and -shm files in the database's folder. It would
+    take a folder or /dev/null and answer "disk I/O error" at the first write.
+    """
+    if path.exists() and not path.is_file():
+        raise StoreError(f"database {path} is not a file (a folder or a device); give a file name with --db")
     for part in (path, path.parent):
         if part.exists() and not os.access(part, os.W_OK):
             raise StoreError(READ_ONLY.format(path=path))
