@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import os
 import signal
 import sqlite3
@@ -43,14 +42,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"infusion-monitor: error: {self.prog}: {printable(message)} (see '{self.prog} --help')\n")
 
 
-def number(text: str) -> float:
-    """Return a finite number of an option (nan and inf are refused: no amount of anything is either)."""
-    value = float(text)  # ValueError: argparse says "invalid number value"
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"'{text}' is not a finite number")
-    return value
-
-
 def whole(text: str) -> int:
     """Return a whole number of an option, 0 or more (a seed, a count of retries)."""
     if not (text.isascii() and text.isdigit()):
@@ -75,18 +66,18 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="open the monitor on simulated devices")
     db_arg(demo)
     demo.add_argument("--scenario", default="baseline")
-    demo.add_argument("--speed", type=number, default=1.0, help="scenario time factor, 0.1 to 100")
+    demo.add_argument("--speed", type=float, default=1.0, help="scenario time factor, 0.1 to 100")
     demo.add_argument("--protocol", default="cms50dplus", help="pulse oximeter protocol to simulate")
 
     rec = sub.add_parser("record", help="record headless; prints alarms as JSON lines")
     db_arg(rec)
     device_arg(rec, required=True)
-    rec.add_argument("--duration", type=number, default=None, help="seconds, then stop (default: until Ctrl-C)")
+    rec.add_argument("--duration", type=float, default=None, help="seconds, then stop (default: until Ctrl-C)")
     rec.add_argument("--patient", default=None, help="patient ID (printable, at most 64 characters)")
-    rec.add_argument("--weight-kg", type=number, default=None)
-    rec.add_argument("--dose-mg-per-kg", type=number, default=None)
-    rec.add_argument("--infusion-min", type=number, default=None)
-    rec.add_argument("--bag-ml", type=number, default=None, help="bag volume in mL (default 100)")
+    rec.add_argument("--weight-kg", type=float, default=None)
+    rec.add_argument("--dose-mg-per-kg", type=float, default=None)
+    rec.add_argument("--infusion-min", type=float, default=None)
+    rec.add_argument("--bag-ml", type=float, default=None, help="bag volume in mL (default 100)")
     rec.add_argument("--confirm-soft-limits", action="store_true",
                      help="confirm a plan outside the soft dose limits (recorded with the infusion start)")
     rec.add_argument("--profile", default="ketamine", help="alarm profile name or JSON file")
@@ -98,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     sim = sub.add_parser("simulate", help="simulate a device on a pseudo-terminal; prints its path first")
     sim.add_argument("--protocol", required=True)
     sim.add_argument("--scenario", default="baseline")
-    sim.add_argument("--speed", type=number, default=1.0, help="scenario time factor, 0.1 to 100")
+    sim.add_argument("--speed", type=float, default=1.0, help="scenario time factor, 0.1 to 100")
     sim.add_argument("--seed", type=whole, default=1)
 
     ses = sub.add_parser("sessions", help="list recorded sessions")
@@ -156,7 +147,7 @@ def _parser() -> argparse.ArgumentParser:
 
     probe = sub.add_parser("probe", help="look for devices on the serial ports (never starts a measurement)")
     probe.add_argument("--port", action="append", default=[], help="port to try (repeat; default: every serial port)")
-    probe.add_argument("--seconds", type=number, default=3.0, help="listening time per protocol and port (default 3)")
+    probe.add_argument("--seconds", type=float, default=3.0, help="listening time per protocol and port (default 3)")
 
     exp = sub.add_parser("export", help="export a session, or several into a folder (one file each)")
     source_args(exp)
@@ -180,7 +171,7 @@ def _parser() -> argparse.ArgumentParser:
     snd.add_argument("--to", required=True, metavar="mllp://HOST:PORT")
     snd.add_argument("--per", default="session", choices=["session", "event"])
     snd.add_argument("--facility", default="", help="sending facility (MSH-4)")
-    snd.add_argument("--timeout", type=number, default=10.0, help="seconds to wait for each acknowledgement")
+    snd.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each acknowledgement")
     snd.add_argument("--retries", type=whole, default=2, help="tries more when no acknowledgement comes")
     return p
 
