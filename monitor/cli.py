@@ -39,7 +39,9 @@ class _Parser(argparse.ArgumentParser):
     """An argument parser whose mistakes end in one line on stderr and exit 2, like every other user error."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"infusion-monitor: error: {self.prog}: {printable(message)} (see '{self.prog} --help')\n")
+        command = self.prog.removeprefix("infusion-monitor").strip()
+        self.exit(2, f"infusion-monitor: error: {command + ': ' if command else ''}{printable(message)} "
+                     f"(see '{self.prog} --help')\n")
 
 
 def whole(text: str) -> int:

@@ -122,3 +122,11 @@ def test_a_database_path_that_is_no_file_is_one_line_in_words(tmp_path, monkeypa
 
 def test_help_still_ends_well():
     assert run("export", "--help")[0] == 0
+
+
+@pytest.mark.timeout(120)
+def test_probing_something_that_is_no_serial_port_finds_nothing_in_words(tmp_path):
+    """/dev/null made termios raise its own error (no OSError): "internal error: error: (25, ...)"."""
+    (tmp_path / "file").write_bytes(b"")
+    code, err = run("probe", "--port", "/dev/null", "--port", str(tmp_path / "file"), "--seconds", "0.1")
+    assert code == 0 and "internal error" not in err and "Traceback" not in err, err
