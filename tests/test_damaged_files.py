@@ -90,33 +90,35 @@ def foreign(path: Path, version: int) -> None:
     conn.close()
 
 
+def damaged_copy(damage: Callable[[Path], object]) -> Callable[[Path, Path], Path]:
+    """Return a maker of a copy of the whole file into a folder, damaged by damage(path)."""
+    def make(whole: Path, folder: Path) -> Path:
+        shutil.copy(whole, folder / "s.db")
+        damage(folder / "s.db")
+        return folder / "s.db"
+    return make
+
+
+def new_file(make: Callable[[Path], object]) -> Callable[[Path, Path], Path]:
+    """Return a maker of a file that make(path) writes in a folder, with nothing of the whole file."""
+    def made(whole: Path, folder: Path) -> Path:
+        make(folder / "s.db")
+        return folder / "s.db"
+    return made
+
+
+#: Each kind of damage, as a maker of the damaged file in a folder from the whole file.
 DAMAGES: dict[str, Callable[[Path, Path], Path]] = {
-    "a page zeroed in the middle": lambda whole, folder: damaged_copy(whole, folder, lambda p: zero_page(p, pages(p) // 2)),
-    "the header page zeroed": lambda whole, folder: damaged_copy(whole, folder, lambda p: zero_page(p, 1)),
-    "cut short": lambda whole, folder: damaged_copy(whole, folder, lambda p: os.truncate(p, pages(p) * PAGE * 3 // 5)),
-    "not SQLite": lambda whole, folder: written(folder / "s.db", b"%PDF-1.7\n" + bytes(range(256)) * 64),
-    "another program's SQLite file": lambda whole, folder: made(folder / "s.db", lambda p: foreign(p, 0)),
-    "another program's SQLite file with a version": lambda whole, folder: made(folder / "s.db", lambda p: foreign(p, 3)),
-    "a table dropped": lambda whole, folder: damaged_copy(whole, folder, lambda p: drop(p, "TABLE tracks")),
-    "a page zeroed, with a WAL beside": lambda whole, folder: zeroed_in_the_middle(with_wal(whole, folder), "numerics"),
+    "a page zeroed in the middle": damaged_copy(lambda p: zero_page(p, pages(p) // 2)),
+    "the header page zeroed": damaged_copy(lambda p: zero_page(p, 1)),
+    "cut short": damaged_copy(lambda p: os.truncate(p, pages(p) * PAGE * 3 // 5)),
+    "not SQLite": new_file(lambda p: p.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 64)),
+    "another program's SQLite file": new_file(lambda p: foreign(p, 0)),
+    "another program's SQLite file with a version": new_file(lambda p: foreign(p, 3)),
+    "a table dropped": damaged_copy(lambda p: drop(p, "TABLE tracks")),
+    "a page zeroed, with a WAL beside": lambda whole, folder: zeroed_in_the_middle(with_wal(whole, folder),
+                                                                                   "numerics"),
 }
-
-
-def damaged_copy(whole: Path, folder: Path, damage: Callable[[Path], None]) -> Path:
-    path = folder / "s.db"
-    shutil.copy(whole, path)
-    damage(path)
-    return path
-
-
-def written(path: Path, data: bytes) -> Path:
-    path.write_bytes(data)
-    return path
-
-
-def made(path: Path, make: Callable[[Path], None]) -> Path:
-    make(path)
-    return path
 
 
 def drop(path: Path, what: str) -> None:
@@ -135,6 +137,13 @@ def zeroed_in_the_middle(path: Path, table: str) -> Path:
             os.remove(path.parent / name)
     zero_page(path, leaves[len(leaves) // 3])
     return path
+
+
+def damaged_file(whole: Path, tmp_path: Path, damage: str) -> Path:
+    """Return a file with the damage, alone in a folder (whose fingerprint is the file's and SQLite's beside it)."""
+    folder = tmp_path / "db"
+    folder.mkdir()
+    return DAMAGES[damage](whole, folder)
 
 
 def fingerprint(folder: Path) -> dict[str, str]:
@@ -179,27 +188,22 @@ def writers(db: Path, folder: Path) -> dict[str, list[str]]:
 @pytest.mark.parametrize("command", ["record", "import", "outcome", "replay"])
 def test_a_damaged_file_is_refused_by_every_writer_in_one_line_and_left_untouched(whole, tmp_path, capsys, damage,
                                                                                   command):
-    folder = tmp_path / "db"
-    folder.mkdir()
-    db = DAMAGES[damage](whole, folder)
-    args = writers(db, tmp_path)[command]
-    before = fingerprint(folder)
-    code, err = run(capsys, *args)
+    db = damaged_file(whole, tmp_path, damage)
+    before = fingerprint(db.parent)
+    code, err = run(capsys, *writers(db, tmp_path)[command])
     assert code == 2, err
     assert "not an infusion-monitor database" in one_error_line(err)
-    assert fingerprint(folder) == before
+    assert fingerprint(db.parent) == before
 
 
 @pytest.mark.parametrize("damage", DAMAGES)
 def test_review_corrections_open_the_store_through_the_same_check(whole, tmp_path, damage):
-    folder = tmp_path / "db"
-    folder.mkdir()
-    db = DAMAGES[damage](whole, folder)
-    before = fingerprint(folder)
+    db = damaged_file(whole, tmp_path, damage)
+    before = fingerprint(db.parent)
     with pytest.raises(StoreError, match="not an infusion-monitor database") as refused:
         Store(db)
     assert "\n" not in str(refused.value)
-    assert fingerprint(folder) == before
+    assert fingerprint(db.parent) == before
 
 
 def test_the_window_refuses_a_damaged_file_in_words_before_the_start_dialog(whole, tmp_path, qtbot, monkeypatch):
@@ -236,9 +240,8 @@ READERS = {
 @pytest.mark.parametrize("command", READERS)
 def test_reading_a_damaged_file_is_one_line_at_most_and_changes_nothing(whole, tmp_path, capsys, damage, command):
     """A reader shows what still reads (so sessions can be rescued) and says in one line what does not."""
-    folder = tmp_path / "db"
-    folder.mkdir()
-    db = DAMAGES[damage](whole, folder)
+    db = damaged_file(whole, tmp_path, damage)
+    folder = db.parent
     before = fingerprint(folder)
     code, err = run(capsys, *READERS[command], "--db", db)
     assert code in (0, 2), err
