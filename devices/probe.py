@@ -84,9 +84,11 @@ def kept_line_settings(port: str) -> Iterator[None]:
         fd = os.open(port, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
         try:
             saved = termios.tcgetattr(fd)
+        except termios.error:  # not a tty (/dev/null, a file): termios.error is no OSError
+            pass
         finally:
             os.close(fd)
-    except (ImportError, OSError, ValueError):  # not a device path (loop://, COM3), gone, or not a tty
+    except (ImportError, OSError, ValueError):  # not a device path (loop://, COM3), or gone
         pass
     try:
         yield

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import NoReturn
 
 from monitor import __version__
 from monitor.central.link import CENTRAL_ENV, CentralError, central_url, chair_settings
@@ -34,8 +35,24 @@ class UserError(Exception):
     """A mistake in what the user asked for; the message says how to fix it."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose mistakes end in one line on stderr and exit 2, like every other user error."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("infusion-monitor").strip()
+        self.exit(2, f"infusion-monitor: error: {command + ': ' if command else ''}{printable(message)} "
+                     f"(see '{self.prog} --help')\n")
+
+
+def whole(text: str) -> int:
+    """Return a whole number of an option, 0 or more (a seed, a count of retries)."""
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number, 0 or more")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="infusion-monitor", description=f"Ketamine infusion monitor and chart. {NOTICE}")
+    p = _Parser(prog="infusion-monitor", description=f"Ketamine infusion monitor and chart. {NOTICE}")
     p.add_argument("--version", action="version", version=f"infusion-monitor {__version__}")
     sub = p.add_subparsers(dest="command")
 
@@ -75,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--protocol", required=True)
     sim.add_argument("--scenario", default="baseline")
     sim.add_argument("--speed", type=float, default=1.0, help="scenario time factor, 0.1 to 100")
-    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--seed", type=whole, default=1)
 
     ses = sub.add_parser("sessions", help="list recorded sessions")
     source_args(ses)
@@ -157,7 +174,7 @@ def _parser() -> argparse.ArgumentParser:
     snd.add_argument("--per", default="session", choices=["session", "event"])
     snd.add_argument("--facility", default="", help="sending facility (MSH-4)")
     snd.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each acknowledgement")
-    snd.add_argument("--retries", type=int, default=2, help="tries more when no acknowledgement comes")
+    snd.add_argument("--retries", type=whole, default=2, help="tries more when no acknowledgement comes")
     return p
 
 
@@ -339,14 +356,18 @@ def cmd_export(args: argparse.Namespace, pdf=None) -> int:
     return 0
 
 
+#: Bounds of `send --timeout` (s) and `--retries`: an engine that has not answered within an hour will not.
+MAX_ACK_WAIT_S, MAX_RETRIES = 3600, 100
+
+
 def cmd_send(args: argparse.Namespace) -> int:
     """Send a session's HL7 messages over MLLP; stop at the first one not accepted."""
     from monitor.export import ExportError
     from monitor.export.hl7 import messages
     from monitor.export.mllp import Destination, send
 
-    if not args.timeout > 0 or args.retries < 0:
-        raise UserError("--timeout must be above 0 s and --retries 0 or more")
+    if not 0 < args.timeout <= MAX_ACK_WAIT_S or args.retries > MAX_RETRIES:
+        raise UserError(f"--timeout must be above 0 s and at most {MAX_ACK_WAIT_S} s, --retries at most {MAX_RETRIES}")
     try:
         dest = Destination.parse(args.to)
         sessions = _open_source(args)

@@ -32,8 +32,8 @@ from devices.values import NibpResult
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
 from monitor.levels import WIDTHS, Levels, levels_of, valid
 from monitor.records import JournalEntry, Record, RecordError, from_row
-from monitor.store import (INTERRUPTED_REASON, MIGRATIONS, SCHEMA_VERSION, StoreError, explain, last_data_t,
-                           process_gone, refuse_foreign)
+from monitor.store import (INTERRUPTED_REASON, MIGRATIONS, SCHEMA_VERSION, StoreError, check_schema, explain,
+                           last_data_t, process_gone)
 
 R = TypeVar("R", bound=Record)
 
@@ -213,6 +213,8 @@ _SESSION_COLUMNS = ("s.id, s.uid, s.patient_id, p.name, s.started_utc, s.ended_u
                     "s.host, s.heartbeat_utc")
 #: A session's global identity (sessions.uid), which names it in every store.
 _UID = re.compile(r"[0-9a-f]{32}")
+#: The largest id either store can hold (SQLite's INTEGER and PostgreSQL's bigint are 64-bit).
+MAX_ID = 2**63 - 1
 
 
 class SqlSessions(SessionSource):
@@ -251,6 +253,19 @@ class SqlSessions(SessionSource):
     @abstractmethod
     def _named(self, ref: str) -> tuple[str, list]:
         """Return the condition on sessions (s) of the session named ref, and its arguments; ValueError if malformed."""
+
+    def _id(self, text: str, ref: str) -> int | None:
+        """Return the session id text writes in ASCII digits, None if it writes none (for _named).
+
+        str.isdigit() alone takes other scripts' digits ('١٢' is 12) and
+        superscripts (which int() refuses). ValueError in words for a number
+        larger than any id: there is no such session.
+        """
+        if not (text.isascii() and text.isdigit()):
+            return None
+        if len(text) > len(str(MAX_ID)) or int(text) > MAX_ID:  # int() of 4300 digits or more raises
+            raise ValueError(f"there is no session {ref} in {self.place}")
+        return int(text)
 
     @abstractmethod
     def _recorder_gone(self, pid: int | None, host: str | None, heartbeat: float) -> bool:
@@ -416,9 +431,10 @@ class SqliteSessions(SqlSessions):
         return "session_id = ?", [meta.id]
 
     def _named(self, ref: str) -> tuple[str, list]:
-        if not ref.isdigit():
+        number = self._id(ref, ref)
+        if number is None:
             raise ValueError(f"session '{ref}' is not a number or 'latest'")
-        return "s.id = ?", [int(ref)]
+        return "s.id = ?", [number]
 
     def levels(self, meta: SessionMeta, width: float, t0: float | None = None,
                t1: float | None = None) -> dict[tuple[str, str], Levels] | None:
@@ -463,14 +479,10 @@ def _open_readonly(path: str) -> sqlite3.Connection:
     except sqlite3.OperationalError:  # read-only media: WAL needs a writable folder unless the file is immutable
         conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, check_same_thread=False)
     try:
-        refuse_foreign(conn, path)
-    except StoreError:
+        version = check_schema(conn, path)
+    except BaseException:
         conn.close()
         raise
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        conn.close()
-        raise StoreError(f"database {path} was written by a newer version (schema {version}); update the app")
     if version == SCHEMA_VERSION:
         return conn
     import sqlite_utils  # only for the migration of an old file's private copy

@@ -1,6 +1,8 @@
 """The session database on the chair: schema, migrations, writing, interrupted-session recovery.
 
-One SQLite file in WAL mode. The recorder thread and the UI thread share one
+One SQLite file in WAL mode, checked before it is opened for writing: a damaged
+file, or one of another program, is refused and left exactly as it was
+(check_file, monitor.integrity). The recorder thread and the UI thread share one
 connection under a lock, so nothing sees a half-written batch. Times are UTC
 epoch seconds (float); each session keeps its IANA time zone name. Review and
 export read through monitor.session_record, on a read-only connection.
@@ -17,6 +19,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -24,6 +27,7 @@ import sqlite_utils
 
 from devices.values import DeviceInfo
 from monitor import __version__
+from monitor.integrity import Layout, layout, layout_problem, page_problem
 from monitor.paths import private_file
 from monitor.records import JournalEntry, Record, from_row, to_row
 
@@ -259,10 +263,10 @@ class Store:
         self.lock = threading.RLock()
         try:
             if self.path != ":memory:":
-                _refuse_read_only(Path(self.path).expanduser())
+                _refuse_unwritable(Path(self.path).expanduser())
                 private_file(Path(self.path).expanduser())
+                check_file(self.path)  # before WAL: a damaged file, or one not ours, is left exactly as it was
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-            refuse_foreign(conn, self.path)  # before WAL: a file that is not ours is left exactly as it was
             _switch_to_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
@@ -280,10 +284,7 @@ class Store:
         waits for the first's lock, then finds the version already current.
         """
         with self._write():
-            version = self.db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise StoreError(f"database {self.path} was written by a newer version (schema {version}); "
-                                 "update the app")
+            version = check_schema(self.db.conn, self.path)
             for index in range(version, SCHEMA_VERSION):
                 MIGRATIONS[index](self.db)
             if version != SCHEMA_VERSION:
@@ -491,12 +492,70 @@ def _insert(conn: sqlite3.Connection, table: str, rows: list[dict[str, Any]]) ->
         start = end
 
 
-def refuse_foreign(conn: sqlite3.Connection, path: str) -> None:
-    """Raise StoreError if the file holds another program's tables (schema version 0 but not empty)."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version == 0 and conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
+def check_schema(conn: sqlite3.Connection, path: str) -> int:
+    """Return the file's schema version (0 for a new, empty file), reading only.
+
+    StoreError in words if the file holds another program's tables (version
+    0, or a negative one, with tables), was written by a newer version, or
+    lacks a table, column, index or trigger its version has (a damaged file,
+    or another program's that set a version of its own).
+    """
+    version, found = conn.execute("PRAGMA user_version").fetchone()[0], layout(conn)
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"database {path} was written by a newer version (schema {version}); update the app")
+    expected = expected_layout(max(version, 0))
+    if version < 0 or found and not found.keys() & expected.keys():
         raise StoreError(f"{path} is not an infusion-monitor database (it holds another program's tables); "
                          "choose another file with --db")
+    problem = layout_problem(found, expected)
+    if problem:
+        raise StoreError(refused(path, problem))
+    return version
+
+
+@cache
+def expected_layout(version: int) -> Layout:
+    """Return the tables, indexes and triggers a file of a schema version has: its migrations run in memory."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        for migrate in MIGRATIONS[:version]:
+            migrate(sqlite_utils.Database(conn))
+        return layout(conn)
+    finally:
+        conn.close()
+
+
+def check_file(path: str) -> None:
+    """Refuse (StoreError) a file that is damaged or not an infusion-monitor database, before anything writes to it.
+
+    Runs on a read-only connection: the file, and a WAL file beside it, are
+    left byte for byte as they were (see monitor.integrity for what is read).
+    """
+    uri = Path(path).expanduser().resolve().as_uri()
+    try:
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        try:
+            check_schema(conn, path)
+            problem = page_problem(conn)
+        finally:
+            conn.close()
+    except sqlite3.OperationalError as exc:  # locked, unreadable: the file may well be whole
+        raise StoreError(explain(path, exc)) from None
+    except sqlite3.DatabaseError as exc:  # SQLite's "corrupt" and "not a database"
+        problem = str(exc)
+    if problem:
+        raise StoreError(refused(path, problem))
+
+
+def damaged(path: str, problem: str) -> str:
+    """Say that a database file is damaged (or not ours), and what was found."""
+    return f"database {path} is damaged or not an infusion-monitor database ({problem})"
+
+
+def refused(path: str, problem: str) -> str:
+    """Say that a database file was refused as damaged, untouched, and what to do."""
+    return (f"{damaged(path, problem)}; nothing was written into it: keep it as it is for IT, and restore it from "
+            "a backup or choose another file with --db")
 
 
 INTERRUPTED_REASON = "the recording process stopped unexpectedly"
@@ -548,8 +607,14 @@ def _switch_to_wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.02)
 
 
-def _refuse_read_only(path: Path) -> None:
-    """Raise StoreError if the database, or its folder (where SQLite keeps the -wal and -shm files), is read-only."""
+def _refuse_unwritable(path: Path) -> None:
+    """Raise StoreError if the database is not a file (a folder, a device), or it or its folder is read-only.
+
+    SQLite keeps the -wal and -shm files in the database's folder. It would
+    take a folder or /dev/null and answer "disk I/O error" at the first write.
+    """
+    if path.exists() and not path.is_file():
+        raise StoreError(f"database {path} is not a file (a folder or a device); give a file name with --db")
     for part in (path, path.parent):
         if part.exists() and not os.access(part, os.W_OK):
             raise StoreError(READ_ONLY.format(path=path))
@@ -574,7 +639,7 @@ def explain(path: str, exc: sqlite3.DatabaseError) -> str:
     if "locked" in text or "busy" in text:
         return f"database {path} is locked by another program; close it and try again"
     if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return f"database {path} is damaged or not an infusion-monitor database ({text})"
+        return damaged(path, text)
     if "readonly" in text or "read-only" in text:
         return READ_ONLY.format(path=path)
     if "disk" in text or "full" in text:

@@ -72,10 +72,11 @@ class CentralSessions(SqlSessions):
         return "chair_id = ? AND session_id = ?", [meta.chair, meta.id]
 
     def _named(self, ref: str) -> tuple[str, list]:
-        chair, _, number = ref.rpartition(":")
-        if not chair or not number.isdigit():
+        chair, _, text = ref.rpartition(":")
+        number = self._id(text, ref) if chair else None
+        if number is None:
             raise ValueError(f"session '{ref}' is not CHAIR:ID (e.g. chair-01:12), a session uid or 'latest'")
-        return "s.chair_id = ? AND s.id = ?", [chair, int(number)]
+        return "s.chair_id = ? AND s.id = ?", [chair, number]
 
     def _recorder_gone(self, pid: int | None, host: str | None, heartbeat: float) -> bool:
         return heartbeat_stale(heartbeat)
