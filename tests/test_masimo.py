@@ -22,6 +22,17 @@ def parser() -> MasimoParser:
     return MasimoParser(tz=UTC)
 
 
+def confirmed(raw: bytes, t: float) -> list:
+    """Return the items of a line read after the same line a second earlier: its values are confirmed.
+
+    The first reading of a stream is questionable until a second one agrees
+    (devices.plausibility.Consistency); these tests are about what one line says.
+    """
+    p = parser()
+    p.feed(raw, t - 1.0)
+    return p.feed(raw, t)
+
+
 
 
 def vitals(items):
@@ -41,9 +52,9 @@ def line(spo2="098%", exc="000000", alarm="0000", when=datetime(2024, 5, 6, 7, 8
 
 
 def test_radical7_line_from_devices_md():
-    items = parser().feed(RAD7, t=100.0)
+    assert infos(parser().feed(RAD7, t=99.0)) == [("Masimo", "0000056661")]
+    items = confirmed(RAD7, t=100.0)
     assert vitals(items) == [[98.0], [97.0], [3.6]]
-    assert infos(items) == [("Masimo", "0000056661")]
     assert changes(items) == []  # 0x800 SET mode is informational
     samples = [i for i in items if isinstance(i, Sample)]
     assert [s.unit for s in samples] == ["%", "/min", "%"]
@@ -64,6 +75,7 @@ def test_rad97_line_with_seven_digit_exc_and_unknown_serial():
     assert vitals(items) == [[98.0], [123.0], [0.55]]
     assert infos(items) == [("Masimo", "")]
     assert changes(items) == [(Condition.LOW_PERFUSION, True, "low signal IQ")]
+    items = confirmed(RAD97, t=2.0)
     assert all(i.flags == {"low_perfusion"} for i in items if isinstance(i, Sample))
 
 
@@ -106,8 +118,8 @@ def test_value_blocking_exc_bits_blank_the_numbers(exc, cond, detail):
     ("000404", Condition.LOW_PERFUSION, "low perfusion, low signal IQ", {"low_perfusion"}),
 ])
 def test_artifact_flags_values_questionable_and_low_perfusion_only_marks_them(exc, cond, detail, flags):
-    items = parser().feed(line(exc=exc), 0.0)
-    assert changes(items) == [(cond, True, detail)]
+    assert changes(parser().feed(line(exc=exc), 0.0)) == [(cond, True, detail)]
+    items = confirmed(line(exc=exc), 1.0)
     assert vitals(items) == [[98.0], [97.0], [3.6]]
     assert all(i.flags == flags for i in items if isinstance(i, Sample))
 
