@@ -131,19 +131,34 @@ def test_device_alarm_on_off_and_detail():
     assert changes(p.feed(line(alarm="0000"), 2.0)) == [(Condition.DEVICE_ALARM, False, "")]
 
 
-def test_unreadable_exc_keeps_the_conditions_it_cannot_see():
+def test_a_line_with_an_unreadable_field_is_not_used_at_all():
+    """No checksum: a line whose EXC is unreadable may have other bytes corrupted too, and its values cannot be qualified."""
     p = parser()
     p.feed(line(exc="000020"), 0.0)
     items = p.feed(line(exc="0x0!20"), 1.0)
-    assert changes(items) == [] and p.errors["bad EXC"] == 1
-    assert vitals(items) == [[None], [None], [None]]
+    assert items == [] and p.errors == {"bad EXC": 1, "malformed line": 1}
+    assert changes(p.feed(line(), 2.0)) == [(Condition.PROBE_OFF, False, "")]  # the conditions stood meanwhile
 
 
-@pytest.mark.parametrize("spo2", ["9x8%", "101%", "98.%", "-98%", "1e2"])
-def test_corrupt_or_impossible_values_are_none_and_counted(spo2):
+@pytest.mark.parametrize("spo2", ["9x8%", "98.%", "-98%", "1e2"])
+def test_a_corrupt_value_drops_its_line_and_is_counted(spo2):
     p = parser()
-    assert values(p.feed(line(spo2=spo2), 0.0), "spo2") == [None]
-    assert sum(p.errors.values()) == 1
+    assert p.feed(line(spo2=spo2), 0.0) == []
+    assert p.errors["malformed line"] == 1
+
+
+@pytest.mark.parametrize("raw", [RAD7.replace(b"BPM=097", b"BPM=0 97"), RAD7.replace(b"PI=", b"P\x00I="),
+                                 RAD7.replace(b"SPCO=--.-%", b"SPCO=--\x9f-%"), RAD7.replace(b"SN=", b"SN\x3b")])
+def test_a_byte_that_breaks_a_token_drops_the_line(raw):
+    p = parser()
+    assert p.feed(raw, 0.0) == []
+    assert p.errors == {"malformed line": 1}
+
+
+def test_an_impossible_value_is_none_and_counted():
+    p = parser()
+    assert values(p.feed(line(spo2="101%"), 0.0), "spo2") == [None]
+    assert p.errors == {"SPO2 out of range": 1}
 
 
 def test_lines_split_at_every_offset_give_the_same_values():
