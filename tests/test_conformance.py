@@ -25,7 +25,6 @@ corrupted): no exception, and no unflagged value the device did not send.
 from __future__ import annotations
 
 import math
-import random
 from dataclasses import replace
 from functools import cache
 
@@ -39,6 +38,7 @@ from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
 from devices.values import NibpResult, Sample, WaveSegment
 from items import same_stream
+from noise import corrupt
 
 PROTOCOLS = registry.protocol_names()
 WITH_ENCODER = [name for name in PROTOCOLS if registry.get(name).encoder is not None]
@@ -272,16 +272,6 @@ def test_a_session_whose_first_seconds_hold_no_valid_reading_gives_no_value_and_
         assert {p for _, p, _ in numbers(whole)} >= {"spo2"}, f"{protocol}: no value once the probe is on"
 
 
-def noisy(data: bytes, seed: int) -> bytes:
-    """Return data with about one byte in 300 replaced by another (at least 100 bytes apart)."""
-    rng, out = random.Random(seed), bytearray(data)
-    at = rng.randint(100, 500)
-    while at < len(out):
-        out[at] ^= rng.randint(1, 255)
-        at += rng.randint(100, 500)
-    return bytes(out)
-
-
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 @pytest.mark.parametrize("seed", range(3))
 def test_a_noisy_line_never_raises_and_gives_no_unflagged_false_value(protocol, seed):
@@ -300,7 +290,7 @@ def test_a_noisy_line_never_raises_and_gives_no_unflagged_false_value(protocol, 
     rate = registry.get(protocol).nominal_byte_rate
     parser = registry.get(protocol).parser("dev")
     items = []
-    bad = noisy(data, seed)
+    bad = corrupt(data, seed)
     for at in range(0, len(bad), 64):
         items += parser.feed(bad[at:at + 64], at / rate)
     assert_plausible(items)
