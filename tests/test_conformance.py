@@ -25,7 +25,6 @@ corrupted): no exception, and no unflagged value the device did not send.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from functools import cache
 
 import pytest
@@ -34,11 +33,9 @@ from hypothesis import assume, given, strategies as st
 from devices import registry
 from devices.plausibility import IMPLAUSIBLE, JUMPS, NIBP_PARAMS, QUESTIONABLE, RANGES, nibp_problem, plausible
 from devices.sim.capture import device_bytes
-from devices.sim.device import DeviceSimulator
-from devices.sim.physiology import Vitals
 from devices.values import NibpResult, Sample, WaveSegment
 from items import same_stream
-from noise import corrupt
+from real_streams import ProbeOffUntil, corrupt
 
 PROTOCOLS = registry.protocol_names()
 WITH_ENCODER = [name for name in PROTOCOLS if registry.get(name).encoder is not None]
@@ -230,37 +227,10 @@ OXIMETRY = ("spo2", "pulse_rate", "perfusion_index")
 INVALID_S = 10.0
 
 
-class InvalidStart(DeviceSimulator):
-    """A protocol's simulator whose probe is off for the first INVALID_S s; `boundary` = bytes sent by then."""
-
-    def __init__(self, device: DeviceSimulator) -> None:
-        self.device = device
-        self.settings, self.frame_interval = device.settings, device.frame_interval
-        self.sent = 0
-        self.boundary: int | None = None
-
-    def _vitals(self, v: Vitals) -> Vitals:
-        if v.t < INVALID_S:
-            return replace(v, probe_off=True)
-        if self.boundary is None:
-            self.boundary = self.sent
-        return v
-
-    def frame(self, v: Vitals) -> bytes:
-        out = self.device.frame(self._vitals(v))
-        self.sent += len(out)
-        return out
-
-    def receive(self, data: bytes, v: Vitals) -> bytes:
-        out = self.device.receive(data, self._vitals(v))
-        self.sent += len(out)
-        return out
-
-
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_a_session_whose_first_seconds_hold_no_valid_reading_gives_no_value_and_a_pleth_gap(protocol):
     """As the CMS60C and IntelliVue captures: invalid from the first byte; numbers of other parameters may be valid."""
-    device = InvalidStart(registry.get(protocol).simulator())
+    device = ProbeOffUntil(registry.get(protocol).simulator(), INVALID_S)
     data = device_bytes(protocol, 3 * INVALID_S, nibp_every_s=1.0, device=device)
     assert device.boundary
     start = parse(protocol, data[:device.boundary])

@@ -19,15 +19,23 @@ from datetime import datetime, timedelta
 
 from hypothesis import given, settings, strategies as st
 
+from devices import registry
 from devices.base import Parser, Repeats
+from devices.carescape.framing import encode_frame
+from devices.carescape.header import INVALID, MT_PHDB, encode_record
+from devices.carescape.parser import CarescapeParser
+from devices.carescape.phdb import CLASS_BASIC, Basic, encode_basic, encode_subrecord
+from devices.carescape.requests import PH_DISPL
 from devices.cms50dplus import Cms50dPlusParser, Frame, encode
 from devices.contec import ContecParser, LiveData, encode_live
+from devices.intellivue.parser import IntellivueParser
 from devices.masimo import EXC_SET_MODE, MasimoParser, encode_line, radical7_fields
 from devices.nonin import NoninParser, Perfusion, Status, encode_packet
 from devices.plausibility import JUMPS, QUESTIONABLE, Consistency
+from devices.sim.capture import device_bytes
 from devices.values import Condition, Sample, StatusChange, sample
 from items import values
-from noise import corrupt
+from real_streams import ProbeOffUntil, corrupt
 
 SECONDS = 120
 STEADY, FALL, LOW, RISE = 30, 15, 15, 15  # s: 97 %, a desaturation to 80 %, 80 %, back to 96 %
@@ -261,3 +269,24 @@ def test_nonin_out_of_track_gives_no_pleth():
     items = NoninParser().feed(encode_packet([200] * 25, 72, 97, status=Status(out_of_track=True)), 0.0)
     assert set(values(items, "pleth")) == {None}
     assert values(items, "spo2") == [None]
+
+
+def test_an_intellivue_session_with_valid_ecg_and_invalid_oximetry_throughout():
+    """The real capture: ECG HR valid at every poll, SpO2, PR and PI invalid and the pleth flat and invalid all session."""
+    data = device_bytes("intellivue", 20.0, device=ProbeOffUntil(registry.get("intellivue").simulator(), math.inf))
+    items = IntellivueParser().feed(data, 0.0)
+    assert len(readings(items, "heart_rate")) >= 15
+    for param in ("spo2", "pulse_rate", "perfusion_index"):
+        got = [i for i in items if isinstance(i, Sample) and i.param == param]
+        assert got and all(i.value is None and "invalid" in i.flags for i in got), param
+    pleth = values(items, "pleth")
+    assert len(pleth) >= 15 * 125 and set(pleth) == {None}  # every block a gap, never a flat line
+
+
+def test_a_carescape_record_with_invalid_etco2_and_nibp_pulse_keeps_the_valid_spo2():
+    basic = Basic(ecg_hr=72, spo2=9700, spo2_pr=72, co2_et=INVALID, co2_rr=INVALID, co2_amb_press=7600,
+                  nibp_sys=12000, nibp_dia=8000, nibp_mean=9300, nibp_hr=INVALID)
+    record = encode_record(MT_PHDB, [(PH_DISPL, encode_subrecord(1_700_000_000, encode_basic(basic), CLASS_BASIC))])
+    items = CarescapeParser().feed(encode_frame(record) * 2, 0.0)
+    assert values(items, "spo2") == [97.0, 97.0] and values(items, "nibp_pulse_rate") == [None]
+    assert values(items, "etco2") == [] and values(items, "sbp") == [120.0]  # no EtCO2 row before a first value
