@@ -187,7 +187,8 @@ class Parser(ABC):
 
     Subclasses implement parse(); feed() runs it and passes what it made
     through the plausibility checks, so no protocol can let an impossible
-    value through, nor a single reading its neighbours contradict. parse() never raises on any input: garbage is skipped, framing
+    value through, nor a single reading its neighbours contradict. parse()
+    never raises on any input: garbage is skipped, framing
     and checksum errors are counted in `errors`, and the parser resynchronises
     on the next valid frame. Timestamps come from the caller (receive time,
     UTC epoch s). After a connection loss the reader calls reset(), so a frame
@@ -226,7 +227,8 @@ class Parser(ABC):
         else only its values, flagged questionable (a state seen too briefly raises no condition)."""
         if not confirmed:
             return [sample(t, self.source, param, value, UNCONFIRMED) for param, value in values if value is not None]
-        return [*self.conditions.update(t, dict(conds)), *(sample(t, self.source, param, value) for param, value in values)]
+        return [*self.conditions.update(t, dict(conds)),
+                *(sample(t, self.source, param, value) for param, value in values)]
 
     def _framed(self, size: int) -> None:
         """Count one decoded frame of about `size` bytes on the wire."""

@@ -27,7 +27,7 @@ from devices.base import NAN, Encoder, FrameLock, Parser, Repeats, SerialSetting
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
-from devices.values import Condition, DeviceItem, Param, sample
+from devices.values import Condition, DeviceItem, Param
 
 SETTINGS = SerialSettings(baudrate=19200, parity=serial.PARITY_ODD)
 FRAME_RATE = 60.0
@@ -189,8 +189,8 @@ class Cms50dPlusSimulator(DeviceSimulator):
 
 ENCODER = Encoder(
     ranges={"spo2": (1, 126, 1), "pulse_rate": (1, 254, 1)},  # 0, SpO2 127 and pulse 255 mean no value
-    encode=lambda v: (LOCK_FRAMES + CONFIRM_FRAMES - 1) * encode(Frame(signal=8, pleth=64, bar=6, pulse_rate=int(v["pulse_rate"]),
-                                                spo2=int(v["spo2"]))),
+    encode=lambda v: (LOCK_FRAMES + CONFIRM_FRAMES - 1) * encode(Frame(
+        signal=8, pleth=64, bar=6, pulse_rate=int(v["pulse_rate"]), spo2=int(v["spo2"]))),
 )
 
 SPEC = ProtocolSpec(

@@ -35,7 +35,7 @@ from devices.base import Driver, Encoder, FrameLock, Parser, Repeats, SerialSett
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
-from devices.values import Condition, DeviceInfo, DeviceItem, DeviceNotice, Param, WaveSegment, sample
+from devices.values import Condition, DeviceInfo, DeviceItem, DeviceNotice, Param, WaveSegment
 
 SETTINGS = SerialSettings(baudrate=115200)
 FRAME_RATE = 60.0
@@ -394,9 +394,9 @@ class ContecSimulator(DeviceSimulator):
 
 ENCODER = Encoder(
     ranges={"spo2": (1, 126, 1), "pulse_rate": (1, 254, 1), "perfusion_index": (0.01, 655.34, 0.01)},
-    encode=lambda v: (LOCK_PACKETS + CONFIRM_PACKETS - 1) * encode_live(LiveData(signal=8, pleth=64, bar=6, pi_invalid=False,
-                                                         pulse_rate=int(v["pulse_rate"]), spo2=int(v["spo2"]),
-                                                         pi=round(v["perfusion_index"] / PI_SCALE))),
+    encode=lambda v: (LOCK_PACKETS + CONFIRM_PACKETS - 1) * encode_live(LiveData(
+        signal=8, pleth=64, bar=6, pi_invalid=False, pulse_rate=int(v["pulse_rate"]), spo2=int(v["spo2"]),
+        pi=round(v["perfusion_index"] / PI_SCALE))),
 )
 
 SPEC = ProtocolSpec(

@@ -1,4 +1,4 @@
-"""What real devices send and the simulators do not (REAL-STREAMS.md), for tests: a noisy line, a probe off from the start."""
+"""What real devices send and the simulators do not (REAL-STREAMS.md): a noisy line, a probe off from the start."""
 
 from __future__ import annotations
 
