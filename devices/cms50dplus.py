@@ -9,7 +9,8 @@ every ~32 bytes, values included, that would otherwise be stored and alarmed).
 The device repeats its numerics in every frame: they are reported once a
 second of frames and on every change (devices.base.Repeats), and a change
 counts only once CONFIRM_FRAMES frames in a row carry it, because one
-corrupted data byte keeps the framing and changes one frame's values. SpO2
+corrupted data byte keeps the framing and changes one frame's values (a
+change of at most 1 %, 1 /min, the device's resolution, counts at once). SpO2
 127 and pulse 255 (or 0) mean no value; when both are missing the device has
 no reading at all (a finger out without the bit, as the CMS60C sends for
 minutes): that is SEARCHING, and the pleth of such frames is no value (the
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 import serial
 
-from devices.base import NAN, Encoder, FrameLock, Parser, Repeats, SerialSettings, WaveBuffer
+from devices.base import NAN, Encoder, FrameLock, Parser, Repeats, SerialSettings, WaveBuffer, within_one
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
@@ -102,7 +103,7 @@ class Cms50dPlusParser(Parser):
         self._buf = b""  # the start of a frame cut by the end of the last read
         self._lock = FrameLock(LOCK_FRAMES)
         self._pleth = WaveBuffer(source, Param.PLETH.value, FRAME_RATE)
-        self._repeats: Repeats[State] = Repeats(int(FRAME_RATE), CONFIRM_FRAMES)
+        self._repeats: Repeats[State] = Repeats(int(FRAME_RATE), CONFIRM_FRAMES, _near)
 
     def parse(self, data: bytes, t: float) -> list[DeviceItem]:
         out: list[DeviceItem] = []
@@ -158,6 +159,11 @@ class Cms50dPlusParser(Parser):
         state = (tuple(conds.items()), spo2_value, pulse_value)
         for (state_conds, *values), at, confirmed in self._repeats.packet(state, t):
             out.extend(self._reported(at, dict(state_conds), zip(PARAMS, values), confirmed))
+
+
+def _near(a: State, b: State) -> bool:
+    """Tell whether a frame's state may count at once beside the one shown: same conditions, values within 1."""
+    return a[0] == b[0] and within_one(a[1:], b[1:])
 
 
 class Cms50dPlusSimulator(DeviceSimulator):

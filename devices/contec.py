@@ -12,7 +12,8 @@ device's stream.
 The device repeats its numerics in every live packet: they are reported once a
 second of packets and on every change (devices.base.Repeats), and a change
 counts only once CONFIRM_PACKETS packets in a row carry it (one corrupted data
-byte keeps the framing and changes one packet's values). SpO2 127 and pulse 255
+byte keeps the framing and changes one packet's values; a change of at most
+1 %, 1 /min, the device's resolution, counts at once). SpO2 127 and pulse 255
 (or 0) mean no value; a packet with neither has no reading at all (the CMS60C
 sends such packets for minutes, mostly without the probe-error bit): that is
 SEARCHING, and its pleth (a flat line) is no value, never a number.
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from devices.base import Driver, Encoder, FrameLock, Parser, Repeats, SerialSettings, WaveBuffer
+from devices.base import Driver, Encoder, FrameLock, Parser, Repeats, SerialSettings, WaveBuffer, within_one
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
@@ -178,7 +179,7 @@ class ContecParser(Parser):
         self._skipping = False  # inside a packet of unknown type: its bytes are not garbage
         self._lock = FrameLock(LOCK_PACKETS)
         self._pleth = WaveBuffer(source, Param.PLETH.value, FRAME_RATE)
-        self._repeats: Repeats[State] = Repeats(int(FRAME_RATE), CONFIRM_PACKETS)
+        self._repeats: Repeats[State] = Repeats(int(FRAME_RATE), CONFIRM_PACKETS, _near)
 
     def parse(self, data: bytes, t: float) -> list[DeviceItem]:
         out: list[DeviceItem] = []
@@ -270,6 +271,12 @@ class ContecParser(Parser):
             self.errors["implausible pi"] += 1
             return None
         return round(raw * PI_SCALE, 2)
+
+
+def _near(a: State, b: State) -> bool:
+    """Tell whether a packet's state may count at once beside the one shown: same conditions, SpO2 and pulse
+    within 1 (PI may change: no alarm or figure uses it, and it moves with every beat)."""
+    return a[0] == b[0] and within_one(a[1:3], b[1:3]) and (a[3] is None) == (b[3] is None)
 
 
 class ContecDriver(Driver):

@@ -118,9 +118,10 @@ def test_a_noisy_line_never_gives_an_unflagged_false_spo2_or_pulse(protocol, see
         at += n
     items = parse_seconds(make("pulseox"), seconds)
     for param, index in (("spo2", 0), ("pulse_rate", 1)):
-        # CMS50D+ and Contec repeat each value in 60 packets: a value counts only once two in a row carry it,
-        # so it is exact; Masimo sends digits once a second: a digit error within physiology passes
-        tolerance = allowance(param) if protocol == "masimo-ascii" else 0
+        # CMS50D+ and Contec repeat each value in 60 packets: a change counts only once two in a row carry it,
+        # unless it is within the device's resolution (1); Masimo sends digits once a second: a digit error
+        # within physiology passes
+        tolerance = allowance(param) if protocol == "masimo-ascii" else 1
         for r in readings(items, param):
             if QUESTIONABLE in r.flags:
                 continue
@@ -291,3 +292,10 @@ def test_a_carescape_record_with_invalid_etco2_and_nibp_pulse_keeps_the_valid_sp
     items = CarescapeParser().feed(encode_frame(record) * 2, 0.0)
     assert values(items, "spo2") == [97.0, 97.0] and values(items, "nibp_pulse_rate") == [None]
     assert values(items, "etco2") == [] and values(items, "sbp") == [120.0]  # no EtCO2 row before a first value
+
+
+def test_a_change_within_the_device_resolution_counts_at_once_a_larger_one_needs_a_second_packet():
+    p = Cms50dPlusParser()
+    frames = [encode(Frame(signal=8, pleth=64, pulse_rate=72, spo2=s)) for s in (97,) * 8 + (96, 97, 90, 97, 97)]
+    got = [(r.value, QUESTIONABLE in r.flags) for r in readings(p.feed(b"".join(frames), 0.0), "spo2")]
+    assert got[1:] == [(96.0, False), (97.0, False), (90.0, True), (97.0, False)]
