@@ -299,7 +299,7 @@ class NoninParser(Parser):
             conds[Condition.LOW_PERFUSION] = "red perfusion"
         out: list[DeviceItem] = list(self.conditions.update(t, conds))
         blocked = not VALUE_BLOCKING.isdisjoint(conds)
-        numbers: list[Sample] = []
+        numbers: list[Sample] = []  # timed when reported: two packets with the same numbers are the same state
         flags = frozenset(name for cond, name in ((Condition.ARTIFACT, "artifact"),
                                                   (Condition.LOW_PERFUSION, "low_perfusion")) if cond in conds)
         fl = w.floats
