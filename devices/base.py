@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import serial
 
-from devices.plausibility import gate
-from devices.values import Condition, DeviceItem, StatusChange, WaveSegment
+from devices.plausibility import QUESTIONABLE, Consistency, gate
+from devices.values import Condition, DeviceItem, StatusChange, WaveSegment, sample
 
 NAN = float("nan")
+S = TypeVar("S", bound=Hashable)
+UNCONFIRMED = frozenset({QUESTIONABLE})
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,68 @@ class FrameLock:
         self.run = 0
 
 
+class Repeats(Generic[S]):
+    """Numerics a device repeats in every packet, reported once per its own update period and on every change.
+
+    A CMS50D+ sends the same SpO2 and pulse in 60 packets a second; the
+    recorder stores every Sample it gets, so such a parser reports a packet's
+    state (its values and conditions) when it differs from the last one
+    reported, and again every `period` packets while it stays the same.
+    Periods are counted in packets (device time), not by arrival time, so a
+    burst of buffered packets thins exactly like a steady stream.
+
+    On a line without a checksum a state counts only when `confirm` packets in
+    a row carry it: a device holds a value for many packets, so a state seen in
+    fewer is a corrupted byte (SpO2 54 for one packet amid 97). Such a state is
+    still reported, as unconfirmed (its values flagged questionable by the
+    parser, its conditions not raised), and the confirmed state after it is
+    reported again at once, so the screen never keeps showing it. A state that
+    is `near` the one shown (the parser says what is near: the same conditions
+    and values within the device's resolution) counts at once: an error that
+    small is no false value, and a device that updates by one step at a time
+    (or a simulator that renders every packet anew) is reported without flags.
+    """
+
+    def __init__(self, period: int, confirm: int = 1, near: Callable[[S, S], bool] | None = None) -> None:
+        self.period, self.confirm, self.near = period, confirm, near
+        self._shown: S | None = None  # the confirmed state last reported
+        self._since = 0  # packets since it was reported
+        self._state: S | None = None  # the state of the current run of equal packets
+        self._t = 0.0  # receive time of the run's first packet
+        self._run = 0  # packets in that run
+
+    def packet(self, state: S, t: float) -> list[tuple[S, float, bool]]:
+        """Count one packet's state received at t; return the (state, t, confirmed) to report now, oldest first.
+
+        An unconfirmed state is reported with the time it was received; a
+        confirmed one with the time of the packet that confirmed it.
+        """
+        out: list[tuple[S, float, bool]] = []
+        if state == self._state:
+            self._run += 1
+        else:
+            if self._state is not None and self._run < self.confirm and self._state != self._shown:
+                out.append((self._state, self._t, False))
+                self._shown = None
+            self._state, self._t, self._run = state, t, 1
+        self._since += 1
+        confirmed = self._run >= self.confirm or (
+            self.near is not None and self._shown is not None and self.near(state, self._shown))
+        if confirmed and (state != self._shown or self._since >= self.period):
+            out.append((state, t, True))
+            self._shown, self._since = state, 0
+        return out
+
+    def broken(self) -> None:
+        """Note a break in the packet stream: the next state is confirmed from scratch and reported anew."""
+        self._state, self._run, self._shown = None, 0, None
+
+
+def within_one(a: tuple[float | None, ...], b: tuple[float | None, ...]) -> bool:
+    """Tell whether two rows of values are the same but for steps of at most 1 (None only beside None)."""
+    return all(x == y or (x is not None and y is not None and abs(x - y) <= 1.0) for x, y in zip(a, b))
+
+
 class WaveBuffer:
     """Collects the wave values of one parse() call into one WaveSegment (NaN for no value)."""
 
@@ -132,8 +197,9 @@ class Parser(ABC):
     """Stateful decoder of one device's byte stream.
 
     Subclasses implement parse(); feed() runs it and passes what it made
-    through the plausibility gate, so no protocol can let an impossible value
-    through. parse() never raises on any input: garbage is skipped, framing
+    through the plausibility checks, so no protocol can let an impossible
+    value through, nor a single reading its neighbours contradict. parse()
+    never raises on any input: garbage is skipped, framing
     and checksum errors are counted in `errors`, and the parser resynchronises
     on the next valid frame. Timestamps come from the caller (receive time,
     UTC epoch s). After a connection loss the reader calls reset(), so a frame
@@ -151,15 +217,29 @@ class Parser(ABC):
         self.errors: Counter[str] = Counter()
         self.frames = self.framed = self.bytes_in = 0
         self.conditions = ConditionTracker(source)
+        self.consistency = Consistency()
 
     def feed(self, data: bytes, t: float) -> list[DeviceItem]:
-        """Consume bytes received at time t; return the plausible values completed by them."""
+        """Consume bytes received at time t; return the values completed by them, gated and checked.
+
+        Values no patient can have become no value (plausibility.gate); values
+        their neighbours contradict are flagged questionable (plausibility.Consistency).
+        """
         self.bytes_in += len(data)
-        return gate(self.parse(data, t), self.errors)
+        return self.consistency.check(gate(self.parse(data, t), self.errors))
 
     @abstractmethod
     def parse(self, data: bytes, t: float) -> list[DeviceItem]:
         """Decode bytes received at time t into values, conditions and device items (no gate)."""
+
+    def _reported(self, t: float, conds: Mapping[Condition, str], values: Iterable[tuple[str, float | None]],
+                  confirmed: bool) -> list[DeviceItem]:
+        """Return the items of a packet state from Repeats: its condition changes and values when confirmed,
+        else only its values, flagged questionable (a state seen too briefly raises no condition)."""
+        if not confirmed:
+            return [sample(t, self.source, param, value, UNCONFIRMED) for param, value in values if value is not None]
+        return [*self.conditions.update(t, dict(conds)),
+                *(sample(t, self.source, param, value) for param, value in values)]
 
     def _framed(self, size: int) -> None:
         """Count one decoded frame of about `size` bytes on the wire."""

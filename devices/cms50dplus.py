@@ -5,6 +5,16 @@ resynchronises on any byte with bit 7 = 1. There is no checksum: a frame cut
 short by a new sync byte is counted as a framing error and dropped, and values
 are trusted only after LOCK_FRAMES frames in a row (random bytes form a frame
 every ~32 bytes, values included, that would otherwise be stored and alarmed).
+
+The device repeats its numerics in every frame: they are reported once a
+second of frames and on every change (devices.base.Repeats), and a change
+counts only once CONFIRM_FRAMES frames in a row carry it, because one
+corrupted data byte keeps the framing and changes one frame's values (a
+change of at most 1 %, 1 /min, the device's resolution, counts at once). SpO2
+127 and pulse 255 (or 0) mean no value; when both are missing the device has
+no reading at all (a finger out without the bit, as the CMS60C sends for
+minutes): that is SEARCHING, and the pleth of such frames is no value (the
+device sends a flat line), never a number.
 """
 
 from __future__ import annotations
@@ -14,17 +24,19 @@ from dataclasses import dataclass
 
 import serial
 
-from devices.base import NAN, Encoder, FrameLock, Parser, SerialSettings, WaveBuffer
+from devices.base import NAN, Encoder, FrameLock, Parser, Repeats, SerialSettings, WaveBuffer, within_one
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
-from devices.values import Condition, DeviceItem, Param, Sample, sample
+from devices.values import Condition, DeviceItem, Param
 
 SETTINGS = SerialSettings(baudrate=19200, parity=serial.PARITY_ODD)
 FRAME_RATE = 60.0
 SPO2_INVALID = 127
 PULSE_INVALID = 255
 LOCK_FRAMES = 6  # frames in a row before values are trusted (no checksum: see FrameLock)
+CONFIRM_FRAMES = 2  # frames in a row that must carry a changed state before it counts (see Repeats)
+NO_READING = "no valid reading (SpO2 and pulse missing)"
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,9 @@ _FRAME = re.compile(rb"[\x80-\xff][\x00-\x7f]{4}")  # a sync byte and four data 
 _PARTIAL = re.compile(rb"[\x80-\xff][\x00-\x7f]{0,3}\Z")  # the start of a frame at the end of the bytes
 _BLOCKING_BITS = ((0x10, 0, Condition.PROBE_OFF, "finger out"), (0x10, 2, Condition.SENSOR_FAULT, "probe error"),
                   (0x20, 2, Condition.SEARCHING, "searching for pulse"))  # (bit, byte index, condition, words)
+#: What one frame says: its conditions (condition, words), SpO2 % and pulse /min (None: no value).
+State = tuple[tuple[tuple[Condition, str], ...], float | None, float | None]
+PARAMS = (Param.SPO2, Param.PULSE_RATE)  # the values of a State, in order
 
 
 class Cms50dPlusParser(Parser):
@@ -88,8 +103,7 @@ class Cms50dPlusParser(Parser):
         self._buf = b""  # the start of a frame cut by the end of the last read
         self._lock = FrameLock(LOCK_FRAMES)
         self._pleth = WaveBuffer(source, Param.PLETH.value, FRAME_RATE)
-        self._bits = -1  # the value-blocking status bits of the last frame
-        self._last: dict[str, Sample] = {}  # the last sample of each parameter, reused while it is the same
+        self._repeats: Repeats[State] = Repeats(int(FRAME_RATE), CONFIRM_FRAMES, _near)
 
     def parse(self, data: bytes, t: float) -> list[DeviceItem]:
         out: list[DeviceItem] = []
@@ -129,27 +143,27 @@ class Cms50dPlusParser(Parser):
         if started:
             self.errors["short frame"] += 1
         self._lock.broken()
+        self._repeats.broken()
 
     def _frame(self, raw: bytes, t: float, out: list[DeviceItem]) -> None:
         b1, b2, b3, b4, b5 = raw
-        bits = (b1 & 0x10) | (b3 & 0x30) << 1
-        if bits != self._bits:
-            self._bits = bits
-            conds = {cond: words for bit, i, cond, words in _BLOCKING_BITS if raw[i] & bit}
-            out.extend(self.conditions.update(t, conds))
-        blocked = bits != 0
+        conds = {cond: words for bit, i, cond, words in _BLOCKING_BITS if raw[i] & bit} \
+            if (b1 & 0x10) | (b3 & 0x30) else {}
         spo2 = b5 & 0x7F
         pulse = ((b3 & 0x40) << 1) | (b4 & 0x7F)
-        self._pleth.values.append(NAN if blocked else float(b2 & 0x7F))
-        out.append(self._sample(t, "spo2", None if blocked or spo2 in (0, SPO2_INVALID) else float(spo2)))
-        out.append(self._sample(t, "pulse_rate", None if blocked or pulse in (0, PULSE_INVALID) else float(pulse)))
+        spo2_value = None if conds or spo2 in (0, SPO2_INVALID) else float(spo2)
+        pulse_value = None if conds or pulse in (0, PULSE_INVALID) else float(pulse)
+        if not conds and spo2_value is None and pulse_value is None:
+            conds[Condition.SEARCHING] = NO_READING
+        self._pleth.values.append(NAN if conds else float(b2 & 0x7F))
+        state = (tuple(conds.items()), spo2_value, pulse_value)
+        for (state_conds, *values), at, confirmed in self._repeats.packet(state, t):
+            out.extend(self._reported(at, dict(state_conds), zip(PARAMS, values), confirmed))
 
-    def _sample(self, t: float, param: str, value: float | None) -> Sample:
-        """Return the sample of a value, the same object as the last one when nothing differs (it is immutable)."""
-        last = self._last.get(param)
-        if last is None or last.value != value or last.t != t:
-            last = self._last[param] = sample(t, self.source, param, value)
-        return last
+
+def _near(a: State, b: State) -> bool:
+    """Tell whether a frame's state may count at once beside the one shown: same conditions, values within 1."""
+    return a[0] == b[0] and within_one(a[1:], b[1:])
 
 
 class Cms50dPlusSimulator(DeviceSimulator):
@@ -181,8 +195,8 @@ class Cms50dPlusSimulator(DeviceSimulator):
 
 ENCODER = Encoder(
     ranges={"spo2": (1, 126, 1), "pulse_rate": (1, 254, 1)},  # 0, SpO2 127 and pulse 255 mean no value
-    encode=lambda v: LOCK_FRAMES * encode(Frame(signal=8, pleth=64, bar=6, pulse_rate=int(v["pulse_rate"]),
-                                                spo2=int(v["spo2"]))),
+    encode=lambda v: (LOCK_FRAMES + CONFIRM_FRAMES - 1) * encode(Frame(
+        signal=8, pleth=64, bar=6, pulse_rate=int(v["pulse_rate"]), spo2=int(v["spo2"]))),
 )
 
 SPEC = ProtocolSpec(

@@ -9,6 +9,15 @@ speed) now and then form one such packet, so live values are trusted only after
 LOCK_PACKETS whole packets in a row (devices.base.FrameLock): 50 ms of a real
 device's stream.
 
+The device repeats its numerics in every live packet: they are reported once a
+second of packets and on every change (devices.base.Repeats), and a change
+counts only once CONFIRM_PACKETS packets in a row carry it (one corrupted data
+byte keeps the framing and changes one packet's values; a change of at most
+1 %, 1 /min, the device's resolution, counts at once). SpO2 127 and pulse 255
+(or 0) mean no value; a packet with neither has no reading at all (the CMS60C
+sends such packets for minutes, mostly without the probe-error bit): that is
+SEARCHING, and its pleth (a flat line) is no value, never a number.
+
 The host must send "start live data" and then a keep-alive at least every 5 s,
 or the device stops streaming. Data lengths per type come from DEVICES.md and
 kaivol/pulox (a Rust driver of the same protocol): live data 7, device ID 7
@@ -23,16 +32,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from devices.base import Driver, Encoder, FrameLock, Parser, SerialSettings, WaveBuffer
+from devices.base import Driver, Encoder, FrameLock, Parser, Repeats, SerialSettings, WaveBuffer, within_one
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
-from devices.values import Condition, DeviceInfo, DeviceItem, DeviceNotice, Param, WaveSegment, sample
+from devices.values import Condition, DeviceInfo, DeviceItem, DeviceNotice, Param, WaveSegment
 
 SETTINGS = SerialSettings(baudrate=115200)
 FRAME_RATE = 60.0
 KEEP_ALIVE_EVERY_S = 5.0
 LOCK_PACKETS = 3  # whole packets in a row before live values are trusted (no checksum: see FrameLock)
+CONFIRM_PACKETS = 2  # live packets in a row that must carry a changed state before it counts (see Repeats)
+NO_READING = "no valid reading (SpO2 and pulse missing)"
 DEVICE_TIMEOUT_S = 15.0  # the simulated device stops streaming after this long without a host command
 
 # Host commands (type 0x7D), exactly as in DEVICES.md.
@@ -141,6 +152,11 @@ def decode_live(d: bytes) -> LiveData:
     )
 
 
+#: What one live packet says: its conditions (condition, words), SpO2 %, pulse /min, PI % (None: no value).
+State = tuple[tuple[tuple[Condition, str], ...], float | None, float | None, float | None]
+LIVE_PARAMS = (Param.SPO2, Param.PULSE_RATE, Param.PERFUSION_INDEX)
+
+
 def _ascii(data: bytes) -> str:
     """Return device text with padding removed and unprintable bytes shown as '?'."""
     return "".join(chr(b) if 0x20 <= b < 0x7F else "?" for b in data.rstrip(b" \x00"))
@@ -163,6 +179,7 @@ class ContecParser(Parser):
         self._skipping = False  # inside a packet of unknown type: its bytes are not garbage
         self._lock = FrameLock(LOCK_PACKETS)
         self._pleth = WaveBuffer(source, Param.PLETH.value, FRAME_RATE)
+        self._repeats: Repeats[State] = Repeats(int(FRAME_RATE), CONFIRM_PACKETS, _near)
 
     def parse(self, data: bytes, t: float) -> list[DeviceItem]:
         out: list[DeviceItem] = []
@@ -170,7 +187,7 @@ class ContecParser(Parser):
             if not byte & 0x80:
                 if self._buf:
                     self.errors["framing"] += 1
-                    self._lock.broken()
+                    self._broken()
                 self._start(byte)
             elif self._buf:
                 self._buf.append(byte)
@@ -179,16 +196,21 @@ class ContecParser(Parser):
                     self._buf.clear()
             elif not self._skipping:
                 self.errors["garbage byte"] += 1
-                self._lock.broken()
+                self._broken()
         out.extend(self._pleth.take(t))
         return out
+
+    def _broken(self) -> None:
+        """Note a stray byte or a cut packet: the stream and its values must prove themselves again."""
+        self._lock.broken()
+        self._repeats.broken()
 
     def _start(self, ptype: int) -> None:
         self._buf.clear()
         self._skipping = ptype not in DATA_LENGTH
         if self._skipping:
             self.errors["unknown type"] += 1
-            self._lock.broken()
+            self._broken()
         else:
             self._buf.append(ptype)
 
@@ -197,7 +219,7 @@ class ContecParser(Parser):
             ptype, data = decode_packet(raw)
         except ValueError:
             self.errors["framing"] += 1
-            self._lock.broken()
+            self._broken()
             return []
         self._framed(len(raw))
         trusted = self._lock.frame()  # every whole packet counts: a device answers commands between live data
@@ -220,13 +242,17 @@ class ContecParser(Parser):
             conds[Condition.SEARCHING] = "searching too long"
         elif f.searching:
             conds[Condition.SEARCHING] = "searching for pulse"
-        out: list[DeviceItem] = list(self.conditions.update(t, conds))
         blocked = bool(conds)
-        self._pleth.add(None if blocked else float(f.pleth))
-        out.append(sample(t, self.source, Param.SPO2, None if blocked else self._spo2(f.spo2)))
-        out.append(sample(t, self.source, Param.PULSE_RATE,
-                          None if blocked or f.pulse_rate in (0, PULSE_INVALID) else float(f.pulse_rate)))
-        out.append(sample(t, self.source, Param.PERFUSION_INDEX, None if blocked or f.pi_invalid else self._pi(f.pi)))
+        spo2 = None if blocked else self._spo2(f.spo2)
+        pulse = None if blocked or f.pulse_rate in (0, PULSE_INVALID) else float(f.pulse_rate)
+        pi = None if blocked or f.pi_invalid else self._pi(f.pi)
+        if not blocked and spo2 is None and pulse is None:
+            conds[Condition.SEARCHING] = NO_READING
+        self._pleth.add(None if conds else float(f.pleth))
+        out: list[DeviceItem] = []
+        state = (tuple(conds.items()), spo2, pulse, pi)
+        for (state_conds, *values), at, confirmed in self._repeats.packet(state, t):
+            out.extend(self._reported(at, dict(state_conds), zip(LIVE_PARAMS, values), confirmed))
         return out
 
     def _spo2(self, raw: int) -> float | None:
@@ -245,6 +271,12 @@ class ContecParser(Parser):
             self.errors["implausible pi"] += 1
             return None
         return round(raw * PI_SCALE, 2)
+
+
+def _near(a: State, b: State) -> bool:
+    """Tell whether a packet's state may count at once beside the one shown: same conditions, SpO2 and pulse
+    within 1 (PI may change: no alarm or figure uses it, and it moves with every beat)."""
+    return a[0] == b[0] and within_one(a[1:3], b[1:3]) and (a[3] is None) == (b[3] is None)
 
 
 class ContecDriver(Driver):
@@ -369,9 +401,9 @@ class ContecSimulator(DeviceSimulator):
 
 ENCODER = Encoder(
     ranges={"spo2": (1, 126, 1), "pulse_rate": (1, 254, 1), "perfusion_index": (0.01, 655.34, 0.01)},
-    encode=lambda v: LOCK_PACKETS * encode_live(LiveData(signal=8, pleth=64, bar=6, pi_invalid=False,
-                                                         pulse_rate=int(v["pulse_rate"]), spo2=int(v["spo2"]),
-                                                         pi=round(v["perfusion_index"] / PI_SCALE))),
+    encode=lambda v: (LOCK_PACKETS + CONFIRM_PACKETS - 1) * encode_live(LiveData(
+        signal=8, pleth=64, bar=6, pi_invalid=False, pulse_rate=int(v["pulse_rate"]), spo2=int(v["spo2"]),
+        pi=round(v["perfusion_index"] / PI_SCALE))),
 )
 
 SPEC = ProtocolSpec(

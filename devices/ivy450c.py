@@ -15,6 +15,13 @@ One monitor fills both roles: whatever role it is given, every parameter it
 sends (SpO2, pulse rate, ECG heart rate, resp rate, pleth, NIBP) is emitted
 under its one source, so a second oximeter or NIBP next to it keeps its own values.
 Device alarms of every line are one DEVICE_ALARM condition of that source.
+
+There is no checksum, so a digit turned into another digit passes. The
+numerics are judged by the consistency check every parser's values go
+through (devices.plausibility.Consistency). The NIBP line repeats the last
+measurement every second, so a measurement is reported only once two
+messages in a row carry the same line: one corrupted digit never becomes a
+blood pressure reading (or a second copy of the true one).
 """
 
 from __future__ import annotations
@@ -51,6 +58,7 @@ MAX_TEXT = 1024  # bytes of lines per message; a lost FE must not grow the buffe
 AGE_UNKNOWN = frozenset({"questionable", "age_unknown"})
 
 _NUMBER = re.compile(r"\d{1,4}(?:\.\d{1,2})?")
+NibpKey = tuple[str, float | None, float | None, float | None, float | None]  # counter, SBP, DBP, MAP, pulse
 
 
 class _State(Enum):
@@ -138,7 +146,8 @@ class Ivy450cParser(Parser):
         super().__init__(source)
         self._state = _State.SEEK
         self._buf = bytearray()
-        self._last_nibp: tuple[str, float | None, float | None, float | None, float | None] | None = None
+        self._last_nibp: NibpKey | None = None  # the NIBP line of the last message
+        self._reported_nibp: NibpKey | None = None  # the measurement last reported
 
     def parse(self, data: bytes, t: float) -> list[DeviceItem]:
         out: list[DeviceItem] = []
@@ -226,7 +235,11 @@ class Ivy450cParser(Parser):
         return [WaveSegment(t, self.source, Param.PLETH.value, tuple(values), PLETH_RATE)]
 
     def _nibp(self, fields: list[str], t: float) -> list[DeviceItem]:
-        """Report a measurement when the counter or a value changes; a line of empty values reports none."""
+        """Report a measurement once two messages in a row carry it and it differs from the last one reported.
+
+        A line of empty values reports none. The first measurement reported
+        after (re)connecting has an unknown age: the monitor shows its last one.
+        """
         nibp = Nibp(
             counter=fields[0].partition("=")[2].strip(),
             sbp=self._number("NIBP", _at(fields, 1)),
@@ -238,9 +251,9 @@ class Ivy450cParser(Parser):
         out: list[DeviceItem] = []
         key = (nibp.counter, nibp.sbp, nibp.dbp, nibp.map, nibp.pulse_rate)  # not the label: same measurement
         previous, self._last_nibp = self._last_nibp, key
-        if key == previous or (nibp.sbp is None and nibp.dbp is None and nibp.map is None):
+        if key != previous or key == self._reported_nibp or (nibp.sbp is None and nibp.dbp is None and nibp.map is None):
             return out
-        first = previous is None
+        first, self._reported_nibp = self._reported_nibp is None, key
         flags = AGE_UNKNOWN if first else frozenset()
         out.append(NibpResult(t, self.source, nibp.sbp, nibp.dbp, nibp.map, nibp.pulse_rate, flags=flags))
         for param, value in ((Param.SBP, nibp.sbp), (Param.DBP, nibp.dbp), (Param.MAP, nibp.map),
@@ -316,7 +329,7 @@ class Ivy450cSimulator(DeviceSimulator):
 ENCODER = Encoder(
     ranges={name: (0, 9999, 1) for name in ("spo2", "pulse_rate", "heart_rate", "resp_rate", "sbp", "dbp", "map",
                                             "nibp_pulse_rate")},  # up to four digits a field
-    encode=lambda v: encode_message([
+    encode=lambda v: 2 * encode_message([  # a BP line counts once a second message repeats it
         hr_line(v["heart_rate"]), spo2_line(v["spo2"], v["pulse_rate"]), rr_line(v["resp_rate"]),
         nibp_line(Nibp("1", v["sbp"], v["dbp"], v["map"], v["nibp_pulse_rate"]))], pleth=pleth_bytes([40.0] * 50)),
 )

@@ -6,6 +6,21 @@ firmware, so fields are read by name and unknown ones ignored. Invalid values
 are dashes at the field's width (`---`, `--.--`, `+--`); they become value
 None, never a number. The EXC bitmask carries the technical conditions (probe
 off, pulse search, interference, ...), ALARM an opaque device alarm bitmask.
+
+There is no checksum. A record counts only whole and well-formed: from its
+date stamp to the line end, every token `NAME=VALUE` of printable characters,
+and every field this parser reads (SPO2, BPM, PI, EXC, ALARM, SN) in its
+format; otherwise nothing of it is used and it is counted ("malformed line"
+and the field's own count). One corrupted byte on a noisy line (1 in ~300,
+so about one line in three) thus drops its line unless it turned a digit
+into another digit. Random bytes never form a date stamp and NAME=VALUE
+fields, and the stream's first line, cut by the connection, has no date at
+its start: so one well-formed line is enough to trust the stream, where the
+binary protocols need a FrameLock. What a digit-for-digit error leaves (SpO2
+37 amid 97) is caught by the consistency check every parser's values go
+through (devices.plausibility.Consistency): a reading no neighbour confirms is
+questionable, which also covers the first line of a stream as a lock of two
+lines would, without dropping its values.
 """
 
 from __future__ import annotations
@@ -56,6 +71,12 @@ _NUMBER = re.compile(r"(\d+(?:\.\d+)?)%?")
 _DASHES = re.compile(r"\+?-+(?:\.-+)?%?")
 _HEX = re.compile(r"[0-9A-Fa-f]{1,8}")
 _SERIAL = re.compile(r"[0-9A-Za-z]+")
+_TOKEN = re.compile(r"([0-9A-Za-z]+)=([\x21-\x7e]*)")  # NAME=VALUE, printable ASCII
+#: Fields read here -> the format their value must have for the line to count.
+_FORMATS: dict[str, tuple[re.Pattern[str], ...]] = {
+    **{name: (_NUMBER, _DASHES) for name in ("SPO2", "BPM", "PI")},
+    "EXC": (_HEX,), "ALARM": (_HEX,), "SN": (_SERIAL, _DASHES),
+}
 
 
 def format_number(value: float | None, digits: int, decimals: int = 0, percent: bool = False) -> str:
@@ -167,12 +188,26 @@ class MasimoParser(Parser):
         except ValueError:
             return None
 
-    def _record(self, body: str, t: float, t_dev: float) -> list[DeviceItem]:
+    def _fields(self, body: str) -> dict[str, str] | None:
+        """Return the fields of a record by upper-case name; None (counted) if the record is not well-formed."""
         fields: dict[str, str] = {}
         for token in body.split():
-            name, eq, value = token.partition("=")
-            if eq:
-                fields[name.upper()] = value
+            m = _TOKEN.fullmatch(token)
+            if m is None:
+                self.errors["malformed line"] += 1
+                return None
+            fields[m.group(1).upper()] = m.group(2)
+        for name, formats in _FORMATS.items():
+            if name in fields and not any(f.fullmatch(fields[name]) for f in formats):
+                self.errors[f"bad {name}"] += 1
+                self.errors["malformed line"] += 1
+                return None
+        return fields
+
+    def _record(self, body: str, t: float, t_dev: float) -> list[DeviceItem]:
+        fields = self._fields(body)
+        if fields is None:
+            return []
         out: list[DeviceItem] = []
         if "SN" in fields:
             out.extend(self._device_info(fields["SN"], t))
@@ -204,30 +239,21 @@ class MasimoParser(Parser):
         """Report the serial number when first seen or changed; dashes mean unknown ("")."""
         if _DASHES.fullmatch(text):
             text = ""
-        elif not _SERIAL.fullmatch(text):
-            self.errors["bad SN"] += 1
-            return []
         if text == self._serial:
             return []
         self._serial = text
         return [DeviceInfo(t, self.source, model=MODEL, serial_number=text)]
 
-    def _hex(self, fields: dict[str, str], name: str) -> int | None:
-        """Return a hex bitmask field, None if absent or unreadable (then its conditions stay as they were)."""
+    @staticmethod
+    def _hex(fields: dict[str, str], name: str) -> int | None:
+        """Return a hex bitmask field (checked by _fields), None if absent (then its conditions stay as they were)."""
         text = fields.get(name)
-        if text is None:
-            return None
-        if not _HEX.fullmatch(text):
-            self.errors[f"bad {name}"] += 1
-            return None
-        return int(text, 16)
+        return None if text is None else int(text, 16)
 
     def _number(self, name: str, text: str, low: float, high: float) -> float | None:
-        if _DASHES.fullmatch(text):
-            return None
+        """Return a numeric field (checked by _fields): None for dashes, or out of range (counted)."""
         m = _NUMBER.fullmatch(text)
-        if not m:
-            self.errors[f"bad {name}"] += 1
+        if m is None:
             return None
         value = float(m.group(1))
         if not low <= value <= high:

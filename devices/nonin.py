@@ -15,11 +15,11 @@ from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import Sequence
 
-from devices.base import Encoder, Parser, SerialSettings, WaveBuffer
+from devices.base import Encoder, Parser, Repeats, SerialSettings, WaveBuffer
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals
-from devices.values import VALUE_BLOCKING, Condition, DeviceInfo, DeviceItem, Param, sample
+from devices.values import VALUE_BLOCKING, Condition, DeviceInfo, DeviceItem, Param, Sample, sample
 
 SETTINGS = SerialSettings(baudrate=9600)
 FRAME_RATE = 75.0
@@ -29,6 +29,7 @@ START = 0x01
 HR_MISSING = 511
 SPO2_MISSING = 127
 MODEL = "Nonin OEM III"
+PACKETS_PER_S = 3  # the numbers are reported once a second of packets and on every change (Repeats)
 
 # FLOAT slots (frame index in the packet) that this module reads or writes
 HR_MSB, HR_LSB, SPO2, FIRMWARE = 0, 1, 2, 3
@@ -193,6 +194,13 @@ class NoninParser(Parser):
     is impossible and is counted in errors["out of range"] and sent as None.
     Samples carry flags "artifact"/"low_perfusion": numbers from the packet's
     conditions, pleth from its own frame's bits (it is a per-frame sample).
+    The pleth of a frame with sensor disconnect, out of track or sensor alarm
+    is no value (NaN): the device has no pulse signal then.
+
+    Every packet repeats the 4-beat averages, which change at most once a
+    beat, so the numbers are reported once per PACKETS_PER_S packets and on
+    every change of a value or its flags (devices.base.Repeats); conditions on
+    every change. The checksum guards each frame, so a change counts at once.
 
     errors: "checksum" (start byte and STATUS bit 7 right, checksum wrong),
     "bad status" (start byte right, STATUS bit 7 clear), "garbage byte" (any
@@ -214,6 +222,7 @@ class NoninParser(Parser):
         self._low_perfusion = False
         self._firmware: int | None = None
         self._pleth = WaveBuffer(source, Param.PLETH.value, FRAME_RATE)
+        self._repeats: Repeats[tuple[Sample, ...]] = Repeats(PACKETS_PER_S)
 
     def parse(self, data: bytes, t: float) -> list[DeviceItem]:
         out: list[DeviceItem] = []
@@ -264,7 +273,7 @@ class NoninParser(Parser):
             if self._index == FIRMWARE and f.float_byte != self._firmware:
                 self._firmware = f.float_byte
                 out.append(DeviceInfo(t, self.source, model=MODEL, firmware=str(f.float_byte)))
-        self._pleth.add(None if s.sensor_disconnect else float(f.pleth))
+        self._pleth.add(None if s.sensor_disconnect or s.out_of_track or s.sensor_alarm else float(f.pleth))
         if self._index == FRAMES_PER_PACKET - 1 or w.frames >= FRAMES_PER_PACKET:
             out.extend(self._close(t))
             self._index = None  # the next frame must carry SYNC
@@ -290,19 +299,22 @@ class NoninParser(Parser):
             conds[Condition.LOW_PERFUSION] = "red perfusion"
         out: list[DeviceItem] = list(self.conditions.update(t, conds))
         blocked = not VALUE_BLOCKING.isdisjoint(conds)
+        numbers: list[Sample] = []  # timed when reported: two packets with the same numbers are the same state
         flags = frozenset(name for cond, name in ((Condition.ARTIFACT, "artifact"),
                                                   (Condition.LOW_PERFUSION, "low_perfusion")) if cond in conds)
         fl = w.floats
         if HR_MSB in fl and HR_LSB in fl:
             hr = hr_value(fl[HR_MSB], fl[HR_LSB])
             value = None if blocked or hr == HR_MISSING else float(hr)
-            out.append(sample(t, self.source, Param.PULSE_RATE, value, flags))
+            numbers.append(sample(0.0, self.source, Param.PULSE_RATE, value, flags))
         if SPO2 in fl:
             spo2 = fl[SPO2] & 0x7F
             if 100 < spo2 < SPO2_MISSING:
                 self.errors["out of range"] += 1
             value = None if blocked or spo2 > 100 else float(spo2)
-            out.append(sample(t, self.source, Param.SPO2, value, flags))
+            numbers.append(sample(0.0, self.source, Param.SPO2, value, flags))
+        for state, at, _ in self._repeats.packet(tuple(numbers), t):
+            out.extend(replace(number, t=at) for number in state)
         return out
 
 

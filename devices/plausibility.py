@@ -1,17 +1,26 @@
 """Plausibility gates: the one place between every parser and everything else.
 
-A value outside what a living patient (or the device) can produce is never
-stored, shown or alarmed as valid, whatever bytes produced it (a CMS50D+ frame
-made of random bytes, a correctly framed SBP of 979). Such a value becomes "no
-value" flagged "implausible", and is counted as a device error; the raw
-capture keeps the bytes for support.
+Two checks, both run by devices.base.Parser.feed on everything a parser makes:
+
+- gate(): a value outside what a living patient (or the device) can produce is
+  never stored, shown or alarmed as valid, whatever bytes produced it (a
+  CMS50D+ frame made of random bytes, a correctly framed SBP of 979). Such a
+  value becomes "no value" flagged "implausible", and is counted as a device
+  error; the raw capture keeps the bytes for support.
+- Consistency: a value inside the range that jumps from its recent neighbours
+  by more than physiology can move (SpO2 97 -> 16 -> 97 within two seconds:
+  one corrupted byte on a line without a checksum) keeps its value but is
+  flagged "questionable" until a second consistent reading confirms the new
+  level. The alarm engine, the summary and the levels ignore flagged readings
+  and the screen dims them, so one reading never alarms and never becomes a
+  nadir, while a real step that persists is accepted at its second reading.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from devices.values import DeviceItem, NibpResult, Sample
 
@@ -31,6 +40,52 @@ RANGES: dict[str, tuple[float, float]] = {
 }
 
 IMPLAUSIBLE = "implausible"
+QUESTIONABLE = "questionable"
+
+
+@dataclass(frozen=True)
+class Jump:
+    """The largest change between two readings of a parameter that physiology and the device can show.
+
+    points: change allowed at once (a device's update step, readings that
+    arrive in the same read); per_s: change allowed per second between them.
+    """
+
+    points: float
+    per_s: float
+
+    def allows(self, before: tuple[float, float], after: tuple[float, float]) -> bool:
+        """Tell whether reading `after` (t UTC epoch s, value) can follow reading `before`."""
+        dt = abs(after[0] - before[0])
+        return dt <= REFERENCE_S and abs(after[1] - before[1]) <= self.points + self.per_s * dt
+
+
+#: Largest plausible change between neighbouring readings, in the contract unit (see RANGES).
+#: - spo2: oximeters show an average over 2-16 s, so even the fastest real falls (apnoea in
+#:   an obese adult or a child, about 1-2 %/s) reach the screen as a ramp; a desaturation
+#:   97 -> 80 in 10 s (1.7 %/s) passes at any reading rate. The 4 points at once cover a
+#:   device's own update step. A corrupted byte gives 16, 54, 9 or 0 amid 97: 40+ points.
+#: - pulse_rate, heart_rate: the shown rate is averaged over several beats; sinus rate
+#:   moves at most some 10 /min per s (vagal slowing, arousal). Abrupt rhythm changes
+#:   (SVT, AF onset) persist and are accepted at their second reading. 72 -> 200: flagged.
+#: - etco2, resp_rate: breath-to-breath values scatter widely in a sedated patient on a
+#:   nasal cannula, so the allowance is wide; a true drop to 0 (apnoea, disconnection)
+#:   persists and is accepted at its second reading, one second later.
+#: Not checked: NIBP (one measurement minutes apart, judged as a whole by nibp_problem),
+#: cuff pressure (moves fast by design, live only), perfusion index (changes several-fold
+#: within seconds with vasomotion; no alarm or figure uses it as a value).
+JUMPS: dict[str, Jump] = {
+    "spo2": Jump(points=4.0, per_s=2.0),
+    "pulse_rate": Jump(points=15.0, per_s=10.0),
+    "heart_rate": Jump(points=15.0, per_s=10.0),
+    "etco2": Jump(points=10.0, per_s=5.0),
+    "resp_rate": Jump(points=10.0, per_s=5.0),
+}
+#: A reading older than this (s) is no reference: after a gap (probe off, a lost line)
+#: the new level must be confirmed again. It also bounds the change one gap can allow.
+REFERENCE_S = 5.0
+#: Flags of readings the device itself marked unreliable: they neither judge nor are judged.
+UNRELIABLE = frozenset({QUESTIONABLE, "artifact", IMPLAUSIBLE})
 
 
 def plausible(param: str, value: float) -> bool:
@@ -85,3 +140,51 @@ def gate(items: list[DeviceItem], errors: Counter[str]) -> list[DeviceItem]:
             out = list(items)
         out[i] = fixed
     return out
+
+
+class Consistency:
+    """Flags a reading "questionable" when it jumps from its recent neighbours by more than JUMPS allows.
+
+    Per (source, parameter): a reading within the allowed change of the last
+    accepted one (the reference, at most REFERENCE_S old) is accepted and
+    becomes the reference. Any other reading is flagged and kept as a
+    candidate; the next reading that is consistent with the candidate confirms
+    the new level and is accepted. So a single false reading is flagged and
+    the true one after it is accepted against the old reference, a real step
+    that persists costs one flagged reading, and the first reading of a stream
+    (or after a gap) is flagged until the second confirms it: with no
+    neighbour nothing vouches for it. Two false readings in a row that agree
+    with each other would be accepted; with one corrupted byte in 300 that is
+    about once in 10^5 readings on the worst line, and the frame checks of
+    each protocol make it rarer.
+
+    It runs for every protocol, checksum or not: a checksum protects the bytes
+    on the wire, not a device's own glitch (a monitor counting T waves as
+    beats, a sensor jolted for one reading).
+    """
+
+    def __init__(self) -> None:
+        self._reference: dict[tuple[str, str], tuple[float, float]] = {}  # (t, value) last accepted
+        self._candidate: dict[tuple[str, str], tuple[float, float]] = {}  # (t, value) last flagged
+
+    def check(self, items: list[DeviceItem]) -> list[DeviceItem]:
+        """Return items with every reading that no neighbour confirms flagged questionable."""
+        out = items
+        for i, item in enumerate(items):
+            if not isinstance(item, Sample) or item.value is None or item.flags & UNRELIABLE:
+                continue
+            jump = JUMPS.get(item.param)
+            if jump is None:
+                continue
+            key, reading = (item.source, item.param), (item.t, item.value)
+            reference, candidate = self._reference.get(key), self._candidate.get(key)
+            if (reference is not None and jump.allows(reference, reading)) or \
+                    (candidate is not None and jump.allows(candidate, reading)):
+                self._reference[key] = reading
+                self._candidate.pop(key, None)
+                continue
+            self._candidate[key] = reading
+            if out is items:
+                out = list(items)
+            out[i] = replace(item, flags=item.flags | {QUESTIONABLE})
+        return out

@@ -2,7 +2,7 @@
 
 from hypothesis import given, strategies as st
 
-from devices.cms50dplus import LOCK_FRAMES, Cms50dPlusParser, Frame, decode, encode
+from devices.cms50dplus import CONFIRM_FRAMES, LOCK_FRAMES, Cms50dPlusParser, Frame, decode, encode
 from devices.values import Condition, Sample, StatusChange
 from items import values
 
@@ -16,35 +16,40 @@ def locked() -> Cms50dPlusParser:
     return p
 
 
+def held(frame: bytes) -> bytes:
+    """Return a frame repeated as the device repeats it: its values count once CONFIRM_FRAMES carry them."""
+    return frame * CONFIRM_FRAMES
+
+
 def test_example_frame_from_devices_md():
-    items = locked().feed(bytes.fromhex("8540064861"), t=100.0)
+    items = locked().feed(held(bytes.fromhex("8540064861")), t=100.0)
     assert values(items, "spo2") == [97.0]
     assert values(items, "pulse_rate") == [72.0]
-    assert values(items, "pleth") == [64.0]
+    assert values(items, "pleth") == [64.0] * CONFIRM_FRAMES
     assert all(i.t == 100.0 and i.source == "pulseox" for i in items)
     f = decode(bytes.fromhex("8540064861"))
     assert (f.signal, f.bar) == (5, 6)
 
 
 def test_pulse_rate_bit_7_comes_from_byte_3():
-    items = locked().feed(bytes.fromhex("8000400000"), t=0.0)
+    items = locked().feed(held(bytes.fromhex("8000400000")), t=0.0)
     assert values(items, "pulse_rate") == [128.0]
 
 
 def test_finger_out_is_a_condition_never_a_number():
     p = locked()
-    items = p.feed(bytes.fromhex("9000407F7F"), t=1.0)
+    items = p.feed(held(bytes.fromhex("9000407F7F")), t=1.0)
     assert values(items, "spo2") == [None]
     assert values(items, "pulse_rate") == [None]
     changes = [i for i in items if isinstance(i, StatusChange)]
     assert [(c.condition, c.active) for c in changes] == [(Condition.PROBE_OFF, True)]
-    items = p.feed(bytes.fromhex("8540064861"), t=2.0)
+    items = p.feed(held(GOOD), t=2.0)
     changes = [i for i in items if isinstance(i, StatusChange)]
     assert [(c.condition, c.active) for c in changes] == [(Condition.PROBE_OFF, False)]
 
 
 def test_frames_split_at_every_offset_give_the_same_values():
-    stream = GOOD * (LOCK_FRAMES - 1) + bytes.fromhex("8540064861" "8000400000" "8540064861")
+    stream = GOOD * (LOCK_FRAMES - 1) + held(GOOD) + held(bytes.fromhex("8000400000")) + held(GOOD)
     whole = values(Cms50dPlusParser().feed(stream, 0.0), "pulse_rate")
     for cut in range(len(stream) + 1):
         p = Cms50dPlusParser()
@@ -54,7 +59,7 @@ def test_frames_split_at_every_offset_give_the_same_values():
 
 def test_resyncs_after_garbage_and_a_cut_frame():
     p = Cms50dPlusParser()
-    stream = b"\x00\x13\x7f" + bytes.fromhex("854006") + GOOD * LOCK_FRAMES
+    stream = b"\x00\x13\x7f" + bytes.fromhex("854006") + GOOD * (LOCK_FRAMES + CONFIRM_FRAMES - 1)
     items = p.feed(stream, 0.0)
     assert values(items, "spo2") == [97.0]
     assert p.errors["garbage byte"] == 3
@@ -64,11 +69,11 @@ def test_resyncs_after_garbage_and_a_cut_frame():
 def test_values_wait_for_frames_in_a_row_after_any_stray_byte():
     """No checksum: random bytes make single frames, never six in a row, so single frames are not trusted."""
     p = locked()
-    assert values(p.feed(GOOD, 0.0), "spo2") == [97.0]
+    assert values(p.feed(held(GOOD), 0.0), "spo2") == [97.0]
     assert p.feed(b"\x13" + GOOD * (LOCK_FRAMES - 1), 0.0) == []  # a stray byte: the stream proves itself again
-    assert values(p.feed(GOOD, 0.0), "spo2") == [97.0]
+    assert values(p.feed(held(GOOD), 0.0), "spo2") == [97.0]
     assert p.feed(bytes.fromhex("854006") + GOOD * (LOCK_FRAMES - 1), 0.0) == []  # a cut frame, likewise
-    assert values(p.feed(GOOD, 0.0), "spo2") == [97.0]
+    assert values(p.feed(held(GOOD), 0.0), "spo2") == [97.0]
 
 
 def test_random_bytes_give_no_value_at_all():

@@ -16,6 +16,10 @@ parser starting anywhere in the stream reads only values the device sent;
 garbage, alone or inserted into a stream, never raises and yields only
 plausible values; values written with the encoder read back as written when
 plausible, and never as numbers (but counted as device errors) when not.
+And the streams real devices send (REAL-STREAMS.md): a capture that starts
+and ends inside a frame, a session whose first seconds hold no valid
+oximetry value at all (probe off), and a noisy line (one byte in ~300
+corrupted): no exception, and no unflagged value the device did not send.
 """
 
 from __future__ import annotations
@@ -27,10 +31,11 @@ import pytest
 from hypothesis import assume, given, strategies as st
 
 from devices import registry
-from devices.plausibility import IMPLAUSIBLE, NIBP_PARAMS, RANGES, nibp_problem, plausible
+from devices.plausibility import IMPLAUSIBLE, JUMPS, NIBP_PARAMS, QUESTIONABLE, RANGES, nibp_problem, plausible
 from devices.sim.capture import device_bytes
-from devices.values import NibpResult, Sample
+from devices.values import NibpResult, Sample, WaveSegment
 from items import same_stream
+from real_streams import ProbeOffUntil, corrupt
 
 PROTOCOLS = registry.protocol_names()
 WITH_ENCODER = [name for name in PROTOCOLS if registry.get(name).encoder is not None]
@@ -201,3 +206,69 @@ def test_the_out_of_range_values_of_the_issue_are_not_numbers(protocol, values):
     items, got, parser = _read(protocol, values)
     assert_plausible(items)
     assert sum(parser.errors.values()) >= 1
+
+
+# --- the streams real devices send ---------------------------------------------------------------------------
+
+FRAME_CUTS = (1, 2, 3, 4, 5, 7, 9, 13)  # bytes: inside the frame of any protocol (a CMS50E capture: 4)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_capture_that_starts_and_ends_inside_a_frame_reads_only_values_the_device_sent(protocol):
+    data = stream(protocol)
+    true = numbers(parse(protocol, data))
+    for start in FRAME_CUTS:
+        for end in FRAME_CUTS:
+            got = numbers(parse(protocol, data[start:len(data) - end]))
+            assert got and got <= true, f"{protocol}: cut {start} bytes at the start, {end} at the end"
+
+
+OXIMETRY = ("spo2", "pulse_rate", "perfusion_index")
+INVALID_S = 10.0
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_session_whose_first_seconds_hold_no_valid_reading_gives_no_value_and_a_pleth_gap(protocol):
+    """As the CMS60C and IntelliVue captures: invalid from the first byte; numbers of other parameters may be valid."""
+    device = ProbeOffUntil(registry.get(protocol).simulator(), INVALID_S)
+    data = device_bytes(protocol, 3 * INVALID_S, nibp_every_s=1.0, device=device)
+    assert device.boundary
+    start = parse(protocol, data[:device.boundary])
+    assert [i for i in start if isinstance(i, Sample) and i.param in OXIMETRY and i.value is not None] == []
+    pleth = [v for i in start if isinstance(i, WaveSegment) for v in i.values]
+    assert all(math.isnan(v) for v in pleth), f"{protocol}: a number in the pleth while the probe is off"
+    whole = parse(protocol, data)
+    if "pulseox" in registry.get(protocol).roles:
+        assert {p for _, p, _ in numbers(whole)} >= {"spo2"}, f"{protocol}: no value once the probe is on"
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("seed", range(3))
+def test_a_noisy_line_never_raises_and_gives_no_unflagged_false_value(protocol, seed):
+    """Checksums drop damaged frames; the others' values face their frame checks and the consistency check.
+
+    A value of a parameter with a consistency check must lie within the
+    change physiology allows in one second of a value the device sent (a
+    digit turned into another digit within that is indistinguishable from a
+    real change); a BP reading must be one the device sent. Perfusion index
+    is not checked: no alarm or figure uses it as a value.
+    """
+    data = stream(protocol)
+    sent: dict[str, set[float]] = {}
+    for _, param, value in numbers(parse(protocol, data)):
+        sent.setdefault(param, set()).add(value)
+    rate = registry.get(protocol).nominal_byte_rate
+    parser = registry.get(protocol).parser("dev")
+    items = []
+    bad = corrupt(data, seed)
+    for at in range(0, len(bad), 64):
+        items += parser.feed(bad[at:at + 64], at / rate)
+    assert_plausible(items)
+    for item in items:
+        if not isinstance(item, Sample) or item.value is None or item.flags & {QUESTIONABLE, "age_unknown"}:
+            continue
+        if item.param in JUMPS:
+            allowed = JUMPS[item.param].points + JUMPS[item.param].per_s
+            assert min(abs(item.value - v) for v in sent[item.param]) <= allowed, (protocol, item)
+        elif item.param != "perfusion_index":
+            assert item.value in sent.get(item.param, ()), (protocol, item)

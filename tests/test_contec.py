@@ -4,7 +4,7 @@ from hypothesis import given, strategies as st
 
 from devices import registry
 from devices.contec import (
-    DEVICE_ID_REQUEST, KEEP_ALIVE, LOCK_PACKETS, PI_NONE, SIM_DEVICE_ID, START_LIVE, STOP_LIVE, ContecDriver, ContecParser,
+    CONFIRM_PACKETS, DEVICE_ID_REQUEST, KEEP_ALIVE, LOCK_PACKETS, PI_NONE, SIM_DEVICE_ID, START_LIVE, STOP_LIVE, ContecDriver, ContecParser,
     ContecSimulator, LiveData, decode_live, decode_packet, encode_live, encode_packet,
 )
 from devices.reader import Link
@@ -30,17 +30,22 @@ def live(**fields) -> bytes:
 
 
 def locked() -> ContecParser:
-    """Return a parser that has seen LOCK_PACKETS - 1 whole packets in a row: the next live packet is trusted."""
+    """Return a parser that has seen LOCK_PACKETS - 1 whole packets in a row: the next live packets are trusted."""
     p = ContecParser()
     assert p.feed(live() * (LOCK_PACKETS - 1), 0.0) == []  # random bytes rarely form several packets in a row
     return p
+
+
+def held(raw: bytes) -> bytes:
+    """Return a live packet repeated as a device repeats it: its values count once CONFIRM_PACKETS carry them."""
+    return raw * CONFIRM_PACKETS
 
 
 def test_random_bytes_forming_one_packet_give_no_value():
     p = ContecParser()
     assert p.feed(b"\x13\x80" + SEEN, 0.0) == []  # one packet after stray bytes proves nothing
     assert p.feed(SEEN * (LOCK_PACKETS - 2), 0.0) == []
-    assert values(p.feed(SEEN, 1.0), "spo2") == [97.0]
+    assert values(p.feed(SEEN * CONFIRM_PACKETS, 1.0), "spo2") == [97.0]
     p.feed(b"\x85", 2.0)  # a stray byte: the stream proves itself again
     assert p.feed(SEEN * (LOCK_PACKETS - 1), 3.0) == []
 
@@ -52,8 +57,8 @@ def test_commands_are_type_0x7d_packets_as_in_devices_md():
 
 
 def test_seen_live_packet():
-    items = locked().feed(SEEN, t=100.0)
-    assert values(items, "pleth") == [51.0]
+    items = locked().feed(held(SEEN), t=100.0)
+    assert values(items, "pleth") == [51.0] * CONFIRM_PACKETS
     assert values(items, "pulse_rate") == [65.0]
     assert values(items, "spo2") == [97.0]
     assert values(items, "perfusion_index") == [None]
@@ -67,32 +72,32 @@ def test_seen_live_packet():
 def test_perfusion_index_is_hundredths_of_a_percent_and_high_bits_come_from_high_byte():
     raw = live(pi=0x0180)  # 384 -> 3.84 %; both PI bytes need HIGH bits
     assert raw[1] & 0x60 == 0x20
-    assert values(locked().feed(raw, 0.0), "perfusion_index") == [3.84]
-    assert values(locked().feed(live(pulse_rate=200), 0.0), "pulse_rate") == [200.0]
+    assert values(locked().feed(held(raw), 0.0), "perfusion_index") == [3.84]
+    assert values(locked().feed(held(live(pulse_rate=200)), 0.0), "pulse_rate") == [200.0]
 
 
 def test_invalid_values_are_none_never_numbers():
     p = locked()
-    items = p.feed(live(spo2=127, pulse_rate=255, pi=0) + live(spo2=0, pulse_rate=0, pi=20000), 0.0)
-    assert values(items, "spo2") == [None, None]
-    assert values(items, "pulse_rate") == [None, None]
-    assert values(items, "perfusion_index") == [None, None]
-    assert values(p.feed(live(pi_invalid=True), 0.0), "perfusion_index") == [None]
-    assert p.errors["implausible pi"] == 1
+    items = p.feed(held(live(spo2=127, pulse_rate=255, pi=0)), 0.0)
+    assert values(items, "spo2") == values(items, "pulse_rate") == values(items, "perfusion_index") == [None]
+    assert values(p.feed(held(live(spo2=100, pulse_rate=72, pi=20000)), 0.0), "perfusion_index") == [None]
+    assert p.errors["implausible pi"] == CONFIRM_PACKETS  # counted in every packet that carries it
+    assert values(p.feed(held(live(pi_invalid=True)), 0.0), "perfusion_index") == [None]
 
 
 def test_probe_error_and_searching_are_conditions_that_block_values():
     p = locked()
-    items = p.feed(live(probe_error=True), 1.0)
+    items = p.feed(held(live(probe_error=True)), 1.0)
     assert conditions(items) == [(Condition.PROBE_OFF, True)]
-    assert values(items, "spo2") == values(items, "pleth") == values(items, "perfusion_index") == [None]
-    items = p.feed(live(searching=True), 2.0)
+    assert values(items, "spo2") == values(items, "perfusion_index") == [None]
+    assert values(items, "pleth") == [None] * CONFIRM_PACKETS
+    items = p.feed(held(live(searching=True)), 2.0)
     assert conditions(items) == [(Condition.PROBE_OFF, False), (Condition.SEARCHING, True)]
     assert values(items, "pulse_rate") == [None]
-    items = p.feed(live(searching=True, searching_too_long=True), 3.0)
+    items = p.feed(held(live(searching=True, searching_too_long=True)), 3.0)
     assert [(i.condition, i.detail) for i in items if isinstance(i, StatusChange)] == [
         (Condition.SEARCHING, "searching too long")]
-    items = p.feed(live(low_spo2=True, spo2=85), 4.0)
+    items = p.feed(held(live(low_spo2=True, spo2=85)), 4.0)
     assert conditions(items) == [(Condition.SEARCHING, False)]  # low-SpO2 bit: no condition
     assert values(items, "spo2") == [85.0]
 
@@ -108,7 +113,7 @@ def test_device_id_feedback_and_disconnect_notices():
 
 
 def test_packets_split_at_every_offset_give_the_same_items():
-    stream = SEEN + SEEN_ID + live(pi=0x1FF) + DISCONNECT + SEEN
+    stream = held(SEEN) + SEEN_ID + held(live(pi=0x1FF)) + DISCONNECT + held(SEEN)
     whole = locked().feed(stream, 0.0)
     assert values(whole, "pulse_rate") == [65.0, 72.0, 65.0]
     for cut in range(len(stream) + 1):
@@ -119,9 +124,9 @@ def test_packets_split_at_every_offset_give_the_same_items():
 
 def test_resyncs_on_garbage_cut_packets_and_unknown_types():
     p = locked()
-    stream = b"\xff\xe0" + SEEN[:5] + bytes.fromhex("0E8081") + SEEN[:3] + SEEN * (LOCK_PACKETS + 1)
+    stream = b"\xff\xe0" + SEEN[:5] + bytes.fromhex("0E8081") + SEEN[:3] + SEEN * (LOCK_PACKETS + CONFIRM_PACKETS)
     items = p.feed(stream, 0.0)
-    assert values(items, "spo2") == [97.0, 97.0]  # after each fault the stream proved itself again
+    assert values(items, "spo2") == [97.0]  # once the stream proved itself again after the faults
     assert p.errors == {"garbage byte": 2, "framing": 2, "unknown type": 1}
     p.feed(bytes.fromhex("0C81"), 0.0)  # HIGH bit for a data byte that "device free" has not
     assert p.errors["framing"] == 3
@@ -133,7 +138,7 @@ def test_never_raises_and_finds_a_packet_after_any_garbage(garbage):
     for item in p.feed(garbage, 0.0):
         if isinstance(item, Sample) and item.value is not None:
             assert 0 <= item.value <= 255
-    assert values(p.feed(SEEN * LOCK_PACKETS, 0.0), "spo2") == [97.0]
+    assert values(p.feed(SEEN * (LOCK_PACKETS + CONFIRM_PACKETS - 1), 0.0), "spo2") == [97.0]
 
 
 @given(st.integers(0, 0x7F), st.binary(max_size=7))
@@ -183,7 +188,7 @@ def test_driver_script_start_id_keep_alive_and_restart():
     link.idle(port, 16.9)
     link.idle(port, 17.0)  # keep-alive 5 s after the restart
     port.assert_done()
-    assert values(items, "spo2") == [97.0, 97.0, 97.0]
+    assert values(items, "spo2") == [97.0]  # the same numbers, repeated by the device, are reported once
 
 
 def vitals(t, **kw):
@@ -198,7 +203,7 @@ def test_simulator_silent_until_started_and_answers_commands():
     items = p.feed(sim.receive(DEVICE_ID_REQUEST, vitals(1.0)) + sim.receive(START_LIVE, vitals(1.0)), 0.0)
     assert items == [DeviceInfo(0.0, "pulseox", model=SIM_DEVICE_ID.decode().strip()),
                      DeviceNotice(0.0, "pulseox", "command_ack", "command 0xa1: completed")]
-    items = p.feed(sim.frame(vitals(1.1)), 0.0)
+    items = p.feed(sim.frame(vitals(1.1)) + sim.frame(vitals(1.1)), 0.0)
     assert (values(items, "spo2"), values(items, "pulse_rate"), values(items, "perfusion_index")) == (
         [96.0], [70.0], [2.5])
     assert sim.receive(STOP_LIVE, vitals(1.2)) == bytes.fromhex("0C80")
@@ -225,18 +230,21 @@ def test_simulator_driver_and_parser_together_follow_the_patient():
     items = []
     v = patient.step(0.0)
     items += parser.feed(sim.receive(driver.on_open(0.0), v), 0.0)
+    truth: dict[float, tuple] = {}
     for n in range(1, 120 * 60):
         t = n / 60
         v = patient.step(t)
+        truth[t] = (None, None, None) if v.probe_off or v.spo2 is None else (
+            float(round(v.spo2)), float(round(v.pulse_rate)), v.perfusion_index)
         got = parser.feed(sim.frame(v), t)
         items += got
-        if not v.probe_off and v.spo2 is not None:
-            assert values(got, "spo2") == [float(round(v.spo2))]
-            assert values(got, "pulse_rate") == [float(round(v.pulse_rate))]
-            assert values(got, "perfusion_index") == [v.perfusion_index]
-        elif v.probe_off:
-            assert values(got, "spo2") == [None]
         items += parser.feed(sim.receive(driver.on_items(got, t) + driver.poll(t), v), t)
+    reported = [(i.t, i.param, i.value) for i in items if isinstance(i, Sample)]
+    for t, param, value in reported:  # each value is the one the device sent in the packet that confirmed it
+        assert value == truth[t][("spo2", "pulse_rate", "perfusion_index").index(param)], (t, param, value)
+    spo2_times = [t for t, param, _ in reported if param == "spo2"]
+    assert max(b - a for a, b in zip(spo2_times, spo2_times[1:])) <= 1.0 + 1e-9  # at least once a second
+    assert {None} < {value for _, param, value in reported if param == "spo2"}  # probe off: no value
     assert sim.streaming
     assert conditions(items) == [(Condition.PROBE_OFF, True), (Condition.PROBE_OFF, False)]
     assert len(values(items, "pleth")) == 120 * 60 - 1

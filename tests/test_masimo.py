@@ -22,6 +22,17 @@ def parser() -> MasimoParser:
     return MasimoParser(tz=UTC)
 
 
+def confirmed(raw: bytes, t: float) -> list:
+    """Return the items of a line read after the same line a second earlier: its values are confirmed.
+
+    The first reading of a stream is questionable until a second one agrees
+    (devices.plausibility.Consistency); these tests are about what one line says.
+    """
+    p = parser()
+    p.feed(raw, t - 1.0)
+    return p.feed(raw, t)
+
+
 
 
 def vitals(items):
@@ -41,9 +52,9 @@ def line(spo2="098%", exc="000000", alarm="0000", when=datetime(2024, 5, 6, 7, 8
 
 
 def test_radical7_line_from_devices_md():
-    items = parser().feed(RAD7, t=100.0)
+    assert infos(parser().feed(RAD7, t=99.0)) == [("Masimo", "0000056661")]
+    items = confirmed(RAD7, t=100.0)
     assert vitals(items) == [[98.0], [97.0], [3.6]]
-    assert infos(items) == [("Masimo", "0000056661")]
     assert changes(items) == []  # 0x800 SET mode is informational
     samples = [i for i in items if isinstance(i, Sample)]
     assert [s.unit for s in samples] == ["%", "/min", "%"]
@@ -64,6 +75,7 @@ def test_rad97_line_with_seven_digit_exc_and_unknown_serial():
     assert vitals(items) == [[98.0], [123.0], [0.55]]
     assert infos(items) == [("Masimo", "")]
     assert changes(items) == [(Condition.LOW_PERFUSION, True, "low signal IQ")]
+    items = confirmed(RAD97, t=2.0)
     assert all(i.flags == {"low_perfusion"} for i in items if isinstance(i, Sample))
 
 
@@ -106,8 +118,8 @@ def test_value_blocking_exc_bits_blank_the_numbers(exc, cond, detail):
     ("000404", Condition.LOW_PERFUSION, "low perfusion, low signal IQ", {"low_perfusion"}),
 ])
 def test_artifact_flags_values_questionable_and_low_perfusion_only_marks_them(exc, cond, detail, flags):
-    items = parser().feed(line(exc=exc), 0.0)
-    assert changes(items) == [(cond, True, detail)]
+    assert changes(parser().feed(line(exc=exc), 0.0)) == [(cond, True, detail)]
+    items = confirmed(line(exc=exc), 1.0)
     assert vitals(items) == [[98.0], [97.0], [3.6]]
     assert all(i.flags == flags for i in items if isinstance(i, Sample))
 
@@ -119,19 +131,34 @@ def test_device_alarm_on_off_and_detail():
     assert changes(p.feed(line(alarm="0000"), 2.0)) == [(Condition.DEVICE_ALARM, False, "")]
 
 
-def test_unreadable_exc_keeps_the_conditions_it_cannot_see():
+def test_a_line_with_an_unreadable_field_is_not_used_at_all():
+    """No checksum: a line whose EXC is unreadable may have other bytes corrupted too, and its values cannot be qualified."""
     p = parser()
     p.feed(line(exc="000020"), 0.0)
     items = p.feed(line(exc="0x0!20"), 1.0)
-    assert changes(items) == [] and p.errors["bad EXC"] == 1
-    assert vitals(items) == [[None], [None], [None]]
+    assert items == [] and p.errors == {"bad EXC": 1, "malformed line": 1}
+    assert changes(p.feed(line(), 2.0)) == [(Condition.PROBE_OFF, False, "")]  # the conditions stood meanwhile
 
 
-@pytest.mark.parametrize("spo2", ["9x8%", "101%", "98.%", "-98%", "1e2"])
-def test_corrupt_or_impossible_values_are_none_and_counted(spo2):
+@pytest.mark.parametrize("spo2", ["9x8%", "98.%", "-98%", "1e2"])
+def test_a_corrupt_value_drops_its_line_and_is_counted(spo2):
     p = parser()
-    assert values(p.feed(line(spo2=spo2), 0.0), "spo2") == [None]
-    assert sum(p.errors.values()) == 1
+    assert p.feed(line(spo2=spo2), 0.0) == []
+    assert p.errors["malformed line"] == 1
+
+
+@pytest.mark.parametrize("raw", [RAD7.replace(b"BPM=097", b"BPM=0 97"), RAD7.replace(b"PI=", b"P\x00I="),
+                                 RAD7.replace(b"SPCO=--.-%", b"SPCO=--\x9f-%"), RAD7.replace(b"SN=", b"SN\x3b")])
+def test_a_byte_that_breaks_a_token_drops_the_line(raw):
+    p = parser()
+    assert p.feed(raw, 0.0) == []
+    assert p.errors == {"malformed line": 1}
+
+
+def test_an_impossible_value_is_none_and_counted():
+    p = parser()
+    assert values(p.feed(line(spo2="101%"), 0.0), "spo2") == [None]
+    assert p.errors == {"SPO2 out of range": 1}
 
 
 def test_lines_split_at_every_offset_give_the_same_values():

@@ -118,7 +118,7 @@ def test_sensor_disconnect_blocks_values_until_a_clean_packet():
     assert values(off, "pulse_rate") == values(off, "spo2") == [None]
     # values the device sent in a packet with a disconnect frame are not trusted either
     mixed = p.feed(packet(status=[Status(sensor_disconnect=i == 24) for i in range(25)]), 2.0)
-    assert values(mixed, "pulse_rate") == [None]
+    assert values(mixed, "pulse_rate") == []  # still no value: nothing new to report
     on = p.feed(packet(), 3.0)
     assert changes(on) == [(Condition.PROBE_OFF, False)]
     assert values(on, "pulse_rate") == [72.0]
@@ -140,17 +140,17 @@ def test_artifact_holds_between_beats_until_a_clean_beat():
     assert all("artifact" in i.flags for i in first if isinstance(i, Sample) and i.param == "spo2")
     between = p.feed(packet(), 0.3)  # no beat in this packet: no news
     assert changes(between) == []
-    assert [i.flags for i in between if isinstance(i, Sample) and i.param == "pulse_rate"] == [frozenset({"artifact"})]
+    assert values(between, "pulse_rate") == []  # the same value with the same flags: nothing new to report
     clean = p.feed(packet(status=beat_statuses(Status(perfusion=Perfusion.GREEN))), 0.6)
     assert changes(clean) == [(Condition.ARTIFACT, False)]
-    assert [i.flags for i in clean if isinstance(i, Sample) and i.param == "pulse_rate"] == [frozenset()]
+    assert ["artifact" in i.flags for i in clean if isinstance(i, Sample) and i.param == "pulse_rate"] == [False]
 
 
 def test_red_perfusion_is_low_perfusion_yellow_is_not():
     p = NoninParser()
     red = p.feed(packet(status=beat_statuses(Status(perfusion=Perfusion.RED))), 0.0)
     assert changes(red) == [(Condition.LOW_PERFUSION, True)]
-    assert [i.flags for i in red if isinstance(i, Sample) and i.param == "spo2"] == [frozenset({"low_perfusion"})]
+    assert ["low_perfusion" in i.flags for i in red if isinstance(i, Sample) and i.param == "spo2"] == [True]
     yellow = p.feed(packet(status=beat_statuses(Status(perfusion=Perfusion.YELLOW))), 1.0)
     assert changes(yellow) == [(Condition.LOW_PERFUSION, False)]
 
@@ -226,8 +226,8 @@ def test_garbage_before_and_within_the_stream(before, within, hr, spo2):
     items = p.feed(stream[: len(stream) // 2], 0.0) + p.feed(stream[len(stream) // 2:], 0.0)
     check_in_range(items)
     gated_hr = float(hr) if 20 <= hr <= 300 else None  # the plausibility gate turns 0-19 and 301-510 into no value
-    assert values(items, "pulse_rate")[-2:] == [gated_hr] * 2
-    assert values(items, "spo2")[-2:] == [float(spo2)] * 2
+    assert values(items, "pulse_rate")[-1] == gated_hr  # repeated packets: reported once
+    assert values(items, "spo2")[-1] == float(spo2)
 
 
 statuses = st.builds(
@@ -260,7 +260,8 @@ def test_packet_encoder_and_parser_round_trip(pleth, hr, spo2, firmware, status)
     items = p.parse(encode_packet(pleth, hr, spo2, firmware, status), 0.0)  # the codec, before the gate
     disconnect = any(s.sensor_disconnect for s in status)
     blocked = disconnect or any(s.out_of_track or s.sensor_alarm for s in status)
-    assert values(items, "pleth") == [None if s.sensor_disconnect else float(v) for s, v in zip(status, pleth)]
+    no_pulse = [s.sensor_disconnect or s.out_of_track or s.sensor_alarm for s in status]  # no pulse signal: no pleth
+    assert values(items, "pleth") == [None if off else float(v) for off, v in zip(no_pulse, pleth)]
     assert values(items, "pulse_rate") == [None if blocked or hr == 511 else float(hr)]
     assert values(items, "spo2") == [None if blocked or spo2 > 100 else float(spo2)]
     assert [i.firmware for i in items if isinstance(i, DeviceInfo)] == [str(firmware)]
@@ -287,8 +288,8 @@ def run(sim, p, n, **kw):
 def test_simulator_output_parses_to_the_simulated_vitals():
     sim, p = NoninSimulator(), NoninParser()
     items = run(sim, p, 75)
-    assert values(items, "pulse_rate") == [132.0] * 3
-    assert values(items, "spo2") == [96.0] * 3
+    assert values(items, "pulse_rate") == [132.0]  # three packets of the same numbers: reported once
+    assert values(items, "spo2") == [96.0]
     assert values(items, "pleth") == [128.0] * 75
     assert changes(items) == []
     assert [i.firmware for i in items if isinstance(i, DeviceInfo)] == ["60"]
