@@ -40,9 +40,9 @@ def device_capture(protocol: str, seconds: float, scenario: str = "baseline", se
     next_nibp = nibp_every_s
     t = 0.0
     while t < seconds:
-        line.advance(t)
         if line.gone(t):
             connected = False
+            line.advance(t)
         else:
             if not connected:  # the host opens the port again: its driver and parser start clean
                 connected = True
@@ -50,7 +50,8 @@ def device_capture(protocol: str, seconds: float, scenario: str = "baseline", se
                 parser.reset(t)
                 host += driver.on_open(t)
             if host:
-                line.write(host, t)
+                line.write(host, t)  # answered with the vitals of t, before the frame of t
+            line.advance(t)
             sent = line.take(t)
             out += sent
             host = driver.on_items(parser.feed(sent, t), t) + driver.poll(t)

@@ -283,6 +283,8 @@ class SimulatedLine:
 
     def write(self, data: bytes, t: float) -> None:
         """Give the device what the host wrote at scenario time t (lost unless the line is up)."""
+        if self.vitals.t < t:
+            self.vitals = self.patient.step(t)
         if self.state(t) == UP:
             self._send(t, self.device.receive(bytes(data), self.vitals))
 
