@@ -94,6 +94,7 @@ class TruthLog:
     corrupted: list[tuple[float, int]] = field(default_factory=list)  # (time, offset in the bytes sent)
     stretches: list[tuple[str, float, float]] = field(default_factory=list)  # (state, from, to) other than up
     bytes_taken: int = 0
+    foreign_taken: int = 0  # of which another device's (or random) bytes
 
     def values(self, param: str) -> list[Sent]:
         """Return the valid readings of one parameter, in order."""
@@ -188,11 +189,13 @@ class SimulatedLine:
         self.truth = TruthLog()
         self._reference: Parser = spec.parser("truth")
         self._foreign = self._foreign_device(protocol, seed)
+        self._foreign_t = 0.0  # when the other device sends its next frame (scenario s)
         self._queue: deque[_Chunk] = deque()
         self._history: deque[_Chunk] = deque()  # what was sent in the last REPEAT_S, for a replay
         self._replay: deque[_Chunk] = deque()
         self._queued = 0  # bytes ever queued: offsets of corrupted bytes count from the first
         self._next_t = 0.0
+        self.elapsed = 0.0  # scenario time (s) the line has run to
         self._last_arrival = 0.0
         self._skip = self.plan.cut()
         self._state = UP
@@ -221,6 +224,7 @@ class SimulatedLine:
 
     def advance(self, t: float) -> None:
         """Run the device up to scenario time t, queueing what reaches the line."""
+        self.elapsed = max(self.elapsed, t)
         interval = self.device.frame_interval
         while self._next_t <= t:
             now = self._next_t
@@ -274,9 +278,9 @@ class SimulatedLine:
             data = self.plan.random_bytes(max(1, n))
         else:
             data = b""
-            steps = max(1, round(interval / self._foreign.frame_interval))
-            for i in range(steps):
-                data += self._foreign.frame(self.patient.step(t + i * self._foreign.frame_interval))
+            while self._foreign_t <= t:  # the other device sends at its own rate
+                data += self._foreign.frame(self.vitals)
+                self._foreign_t += self._foreign.frame_interval
         if data:
             self._queue.append(_Chunk(t, b"", data))
             self._queued += len(data)
@@ -297,6 +301,8 @@ class SimulatedLine:
             if room < len(chunk.wire):
                 self._queue.appendleft(_Chunk(chunk.t, chunk.clean[room:], chunk.wire[room:], chunk.replayed))
             out += chunk.wire[:room]
+            if not chunk.clean:
+                self.truth.foreign_taken += room
             self._log(chunk.t, chunk.clean[:room], chunk.replayed, host_t)
         self.truth.bytes_taken += len(out)
         return bytes(out)
@@ -319,7 +325,7 @@ class SimulatedLine:
             self._truth_of(item, t, replayed, host_t)
 
     def _truth_of(self, item: DeviceItem, t: float, replayed: bool, host_t: float | None) -> None:
-        if isinstance(item, Sample) and item.value is not None and not item.flags:
+        if isinstance(item, Sample) and item.value is not None:
             self.truth.sent.append(Sent(t, item.param, item.value, host_t, replayed))
         elif isinstance(item, NibpResult) and item.sbp is not None:
             self.truth.nibp.append(item)
