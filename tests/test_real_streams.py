@@ -288,7 +288,7 @@ def live_cases() -> list:
 def test_recording_a_dirty_device_keeps_the_truth(tmp_path, caplog, protocol, scenario):
     caplog.set_level(logging.ERROR)
     speed = LIVE_SPEED.get(protocol, 6.0)
-    line = SimulatedLine(protocol, scenario, seed=5)
+    line = SimulatedLine(protocol, scenario, seed=5, truth=True)
     origin = time.monotonic()
     db = tmp_path / "s.db"
     spec = DeviceSpec(role_of(protocol), protocol, f"sim:{scenario}")

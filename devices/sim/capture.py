@@ -31,7 +31,7 @@ def device_capture(protocol: str, seconds: float, scenario: str = "baseline", se
     """Return device_bytes() and the truth of what they carry (the readings sent valid, the faults)."""
     spec = registry.get(protocol)
     role = "pulseox" if "pulseox" in spec.roles else "nibp"
-    line = SimulatedLine(protocol, scenario, seed, device=device)
+    line = SimulatedLine(protocol, scenario, seed, device=device, truth=True)
     driver, parser = spec.driver(), spec.parser(role)
     driver.source = role
     out = bytearray()

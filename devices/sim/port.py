@@ -120,3 +120,25 @@ class SimulatedPort:
     def _check_open(self) -> None:
         if self._closed:
             raise serial.SerialException("the simulated port is closed")
+
+
+#: The simulated devices of `sim:` ports opened in this process, by (protocol, port, source), with the monotonic
+#: time their scenario started: a reader that opens its port again finds the same device, its scenario running on.
+_devices: dict[tuple[str, str, str], tuple[SimulatedLine, float]] = {}
+_devices_lock = threading.Lock()
+
+
+def open_simulated(protocol: str, port: str, source: str) -> SimulatedPort:
+    """Open the simulated device of a `sim[:SCENARIO]` port for one device source (SerialException while unplugged).
+
+    The first open starts the device; opening again (after a scenario or a
+    line fault pulled the simulated cable) reconnects to it, so a flapping
+    cable flaps on a scenario that goes on instead of one that restarts.
+    """
+    scenario = sim_scenario(port) or "baseline"
+    with _devices_lock:
+        key = (protocol, port, source)
+        if key not in _devices:
+            _devices[key] = (SimulatedLine(protocol, scenario), time.monotonic())
+        line, origin = _devices[key]
+    return SimulatedPort.reopen(line, origin)
