@@ -58,6 +58,7 @@ PROTOCOLS = registry.protocol_names()
 CAPTURE_END = 1_760_000_000.0  # the capture file's time (UTC epoch s)
 DOUBTFUL = frozenset({"questionable", "artifact"})  # flags that say "do not trust this value"
 LOSSY = frozenset({"noisy", "foreign", "flapping"})  # faults after which not every reading can arrive
+NIBP_PARAMS = frozenset({"sbp", "dbp", "map", "nibp_pulse_rate"})
 
 IMPORT_SCENARIOS = ["baseline", "invalid-stretches", "spo2-invalid", "etco2-invalid", "probe-off", "desat+jitter+cut",
                     "baseline+repeat", "baseline+noisy", "baseline+foreign", "baseline+flapping"]
@@ -157,17 +158,25 @@ def false_values(stored: Stored, truth: TruthLog, window_s: float | None = None)
     """Return stored values, not flagged as doubtful, that the device never sent as valid.
 
     window_s: a value must also have been read by the host within this many
-    seconds of its stored time (live, where both are the computer's clock).
+    seconds of its stored time (live, where both are the computer's clock);
+    an NIBP reading, which a parser reports once though the device repeats
+    it, must have been read by then (a corrupted first copy is taken from a
+    later one).
     """
-    sent: dict[str, list] = {}
+    sent: dict[str, list[Sent]] = {}
     for s in truth.sent:
         sent.setdefault(s.param, []).append(s)
+
+    def when(s: Sent, t: float, param: str) -> bool:
+        if window_s is None or s.host_t is None:
+            return True
+        return s.host_t <= t + window_s if param in NIBP_PARAMS else abs(s.host_t - t) <= window_s
+
     bad = []
     for t, param, value, flags in stored.numerics:
         if value is None or flags & DOUBTFUL or param in LIVE_ONLY:
             continue
-        if not any(math.isclose(value, s.value, rel_tol=1e-9, abs_tol=1e-6)
-                   and (window_s is None or s.host_t is None or abs(s.host_t - t) <= window_s)
+        if not any(math.isclose(value, s.value, rel_tol=1e-9, abs_tol=1e-6) and when(s, t, param)
                    for s in sent.get(param, ())):
             bad.append((t, param, value))
     return bad

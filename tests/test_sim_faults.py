@@ -54,7 +54,7 @@ def test_the_truth_is_what_the_clean_bytes_carry_even_where_the_line_corrupted_t
 
 
 def test_a_flapping_line_drops_out_after_2_to_4_s_of_data_vanishing_or_going_silent():
-    line = SimulatedLine("masimo-ascii", "baseline+flapping", seed=2)
+    line = SimulatedLine("masimo-ascii", "baseline+flapping", seed=2, truth=True)
     for step in range(1, 1201):
         line.advance(step * 0.1)
     drops = line.truth.stretches

@@ -187,7 +187,7 @@ class SimulatedLine:
         self.device = device or spec.simulator()
         self.patient = Patient(name, seed=seed) if patient is None else patient
         self.plan = FaultPlan(faults, seed)
-        self.truth = TruthLog()
+        self.truth = TruthLog()  # kept only with truth=True
         #: decodes what the host took into the truth log; None when nobody asked for one (a demo runs for hours)
         self._reference: Parser | None = spec.parser("truth") if truth else None
         self._foreign = self._foreign_device(protocol, seed)
@@ -247,7 +247,7 @@ class SimulatedLine:
         """Keep the stretches that were not plain data in the truth log."""
         if state == self._state:
             return
-        if self._state != UP:
+        if self._state != UP and self._reference is not None:
             self.truth.stretches.append((self._state, self._state_since, t))
         self._replay.clear()
         if state == REPLAY and self._history:  # the last REPEAT_S again, each frame as far apart as before
@@ -265,7 +265,8 @@ class SimulatedLine:
         arrival = max(self._last_arrival, t + self.plan.delay())
         self._last_arrival = arrival
         wire, hits = self.plan.corrupt(clean)
-        self.truth.corrupted += [(arrival, self._queued + i) for i in hits]
+        if self._reference is not None:
+            self.truth.corrupted += [(arrival, self._queued + i) for i in hits]
         self._queue.append(_Chunk(arrival, clean, wire, replayed))
         self._queued += len(wire)
         if not replayed:
