@@ -16,14 +16,7 @@ from devices.sim.faults import DOWN_S, GONE, JITTER_S, SILENT, UP_S, SimulatedLi
 from devices.sim.port import SimulatedPort, open_simulated, sim_scenario
 from devices.spec import DeviceSpec
 from devices.values import Sample
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
+from test_sim_port import FakeClock
 
 
 def test_a_scenario_carries_line_faults_after_plus_signs():
