@@ -292,8 +292,8 @@ class IntellivueSimulator(DeviceSimulator):
             numeric(H_PERF, "Perf", codes.PULS_OXIM_PERF_REL, pulse_ox, codes.DIM_DIMLESS, pi, 2),
             numeric(H_RR, "RR", codes.RESP_RATE, demo | (codes.MS_UNAVAILABLE if rr is None else 0),
                     codes.DIM_RESP_PER_MIN, rr or 0.0, 0),
-            numeric(H_CO2, "etCO2", codes.AWAY_CO2_ET, demo | _invalid(v, "etco2"), codes.DIM_KILO_PASCAL,
-                    NAN if "etco2" in v.invalid else ETCO2_KPA),
+            numeric(H_CO2, "etCO2", codes.AWAY_CO2_ET, demo | (codes.MS_INVALID if "etco2" in v.invalid else 0),
+                    codes.DIM_KILO_PASCAL, NAN if "etco2" in v.invalid else ETCO2_KPA),
             numeric(H_NIBP_PULSE, "Pulse (NBP)", codes.PRESS_BLD_NONINV_PULS_RATE,
                     demo | (codes.MS_INVALID if nibp_pulse is None else 0), codes.DIM_BEAT_PER_MIN,
                     NAN if nibp_pulse is None else nibp_pulse, 0),
@@ -306,11 +306,6 @@ class IntellivueSimulator(DeviceSimulator):
 def _whole(value: float) -> float:
     """Return value rounded to a whole number (NaN stays NaN: no value)."""
     return value if math.isnan(value) else round(value)
-
-
-def _invalid(v: Vitals, param: str) -> int:
-    """Return the INVALID state bit when the vitals say the monitor has no valid value of param."""
-    return codes.MS_INVALID if param in v.invalid else 0
 
 
 Observed = tuple[int, list[tuple[int, bytes]]]  # (object handle, attributes) of one object in a poll reply

@@ -18,7 +18,7 @@ import threading
 import time
 import tty
 
-from devices.sim.faults import SimulatedLine
+from devices.sim.faults import SimulatedLine, parse_scenario
 
 #: Scenario time may run this much slower or faster than the wall clock: beyond 100 a simulator writes
 #: more frames than a pty carries (and than any real device sends); below 0.1 nothing seems to happen.
@@ -41,7 +41,7 @@ class PtySimulator:
         self.device = self.line.device
         self.patient = self.line.patient
         self.speed = speed
-        unplugs = scenario.startswith("disconnect") or {"flapping", "foreign"} & set(self.line.faults)
+        unplugs = parse_scenario(scenario)[0] == "disconnect" or {"flapping", "foreign"} & set(self.line.faults)
         self._stable = bool(unplugs) if stable_path is None else stable_path
         self._master = -1
         self._slave = -1
