@@ -292,7 +292,7 @@ def test_import_of_a_dirty_capture_stores_the_truth(tmp_path, protocol, scenario
     try:
         stored, report = imported(tmp_path, protocol, data)
     except ValueError as exc:
-        pytest.fail(f"nothing died: the import of a {protocol} capture was refused: {exc}")
+        pytest.fail(f"nothing died: the import of the {protocol} capture was refused: {exc}")
     faults = set(parse_scenario(scenario)[1])
     broken = closed_with_the_truth(stored) + nothing_false(stored, truth)
     if report.stored.numerics != len(stored.numerics):
@@ -323,7 +323,7 @@ def test_any_fault_mix_in_a_capture_stores_nothing_false(tmp_path_factory, proto
     try:
         stored, _ = imported(tmp_path_factory.mktemp("mix"), protocol, data)
     except ValueError as exc:
-        pytest.fail(f"nothing died: the import of a {protocol} capture ({scenario}) was refused: {exc}")
+        pytest.fail(f"nothing died: the import of the {protocol} capture ({scenario}) was refused: {exc}")
     holds(closed_with_the_truth(stored) + nothing_false(stored, truth))
 
 
