@@ -178,6 +178,8 @@ class Cms50dPlusSimulator(DeviceSimulator):
     def frame(self, v: Vitals) -> bytes:
         if v.probe_off:
             return encode(Frame(finger_out=True, pulse_rate=PULSE_INVALID, spo2=SPO2_INVALID))
+        if v.spo2 is None or v.pulse_rate is None:  # invalid with no status bit: sentinels and a flat pleth
+            return encode(Frame(pulse_rate=PULSE_INVALID, spo2=SPO2_INVALID))
         peak = v.pleth > 0.9
         beep = peak and not self._last_phase_peak
         self._last_phase_peak = peak
@@ -186,8 +188,8 @@ class Cms50dPlusSimulator(DeviceSimulator):
                 signal=3 if v.artifact else 8,
                 pleth=int(round(v.pleth * 100)),
                 bar=int(round(v.pleth * 15)),
-                pulse_rate=int(round(v.pulse_rate or 0)) & 0xFF,
-                spo2=int(round(v.spo2 or 0)),
+                pulse_rate=min(254, int(round(v.pulse_rate))),
+                spo2=min(100, int(round(v.spo2))),
                 beep=beep,
             )
         )

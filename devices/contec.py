@@ -379,8 +379,10 @@ class ContecSimulator(DeviceSimulator):
     def _render(self, v: Vitals) -> LiveData:
         if v.probe_off:
             return LiveData(probe_error=True)
-        if v.searching or v.spo2 is None or v.pulse_rate is None:
+        if v.searching:
             return LiveData(searching=True, signal=1)
+        if v.spo2 is None or v.pulse_rate is None:  # as the CMS60C: PR 255, SpO2 127, flat pleth, no status bit
+            return LiveData()
         peak = v.pleth > 0.9
         beep = peak and not self._was_peak
         self._was_peak = peak

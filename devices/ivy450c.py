@@ -309,8 +309,8 @@ class Ivy450cSimulator(DeviceSimulator):
         slot = int(v.t // self.NIBP_INTERVAL)
         if slot != self._slot:
             self._slot = slot
-            self._nibp = Nibp(str(slot + 1), round(v.sbp), round(v.dbp), round(v.map),
-                              None if v.pulse_rate is None else round(v.pulse_rate))
+            pulse = None if "nibp_pulse_rate" in v.invalid or v.ecg_rate is None else round(v.ecg_rate)
+            self._nibp = Nibp(str(slot + 1), round(v.sbp), round(v.dbp), round(v.map), pulse)
         lines = [
             hr_line(None),
             spo2_line(None if blank else v.spo2, None if blank else v.pulse_rate),

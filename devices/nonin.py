@@ -345,7 +345,7 @@ class NoninSimulator(DeviceSimulator):
             sensor_disconnect=v.probe_off,
             artifact=v.artifact and not v.probe_off,
             out_of_track=v.searching,
-            perfusion=Perfusion.NONE if v.probe_off else Perfusion.GREEN,
+            perfusion=Perfusion.NONE if v.probe_off or v.spo2 is None else Perfusion.GREEN,
             sync=self._index == 0,
         )
         pleth = 0 if v.probe_off else min(255, max(0, round(v.pleth * 255)))

@@ -19,7 +19,7 @@ import serial
 
 from devices import registry
 from devices.base import Driver, Parser
-from devices.sim.port import SimulatedPort, sim_scenario
+from devices.sim.port import open_simulated, sim_scenario
 from devices.spec import DeviceSpec
 from devices.supervised import FaultSink, SupervisedThread
 from devices.values import Condition, DeviceItem, StatusChange
@@ -111,9 +111,8 @@ class Link:
 
 def open_serial(spec: DeviceSpec) -> Port:
     """Open the port of a device spec with its protocol's line settings ('sim[:SCENARIO]': a simulated device)."""
-    scenario = sim_scenario(spec.port)
-    if scenario is not None:
-        return SimulatedPort(spec.protocol, scenario)
+    if sim_scenario(spec.port) is not None:
+        return open_simulated(spec.protocol, spec.port, spec.name)
     settings = registry.get(spec.protocol).settings
     return serial.serial_for_url(
         spec.port,

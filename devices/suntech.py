@@ -432,7 +432,7 @@ class SuntechSimulator(DeviceSimulator):
             sbp=round(v.sbp),
             dbp=round(v.dbp),
             map=round(v.map),
-            pulse_rate=round(v.pulse_rate or 0),
+            pulse_rate=0 if "nibp_pulse_rate" in v.invalid else round(v.ecg_rate or 0),
             beats=round(self._duration * (v.pulse_rate or 60.0) / 60.0) & 0xFF,
             status=1,
         )

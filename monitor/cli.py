@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
 
+from devices.sim.faults import parse_scenario, scenario_help
 from monitor import __version__
 from monitor.central.link import CENTRAL_ENV, CentralError, central_url, chair_settings
 from monitor.export.run import FORMATS
@@ -67,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="open the monitor on simulated devices")
     db_arg(demo)
-    demo.add_argument("--scenario", default="baseline")
+    demo.add_argument("--scenario", default="baseline", help=scenario_help())
     demo.add_argument("--speed", type=float, default=1.0, help="scenario time factor, 0.1 to 100")
     demo.add_argument("--protocol", default="cms50dplus", help="pulse oximeter protocol to simulate")
 
@@ -88,9 +89,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="start even if a port cannot be opened yet, and keep trying (default: refuse)")
     central_arg(rec, f"also replicate to this central store (default: ${CENTRAL_ENV} or the config file)")
 
-    sim = sub.add_parser("simulate", help="simulate a device on a pseudo-terminal; prints its path first")
+    sim = sub.add_parser("simulate", help="simulate a device on a pseudo-terminal; prints its path first",
+                         epilog="The same SCENARIO[+FAULT...] works as a simulated port: "
+                                "--device pulseox=contec:sim:invalid-stretches+noisy+flapping")
     sim.add_argument("--protocol", required=True)
-    sim.add_argument("--scenario", default="baseline")
+    sim.add_argument("--scenario", default="baseline", help=scenario_help())
     sim.add_argument("--speed", type=float, default=1.0, help="scenario time factor, 0.1 to 100")
     sim.add_argument("--seed", type=whole, default=1)
 
@@ -666,6 +669,14 @@ def _check_speed(speed: float) -> None:
         raise UserError(f"--{exc}") from None
 
 
+def _check_scenario(scenario: str) -> None:
+    """Refuse an unknown simulator scenario or line fault before anything starts (the words name the choices)."""
+    try:
+        parse_scenario(scenario)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from devices.sim.runner import PtySimulator
 
@@ -717,6 +728,7 @@ def main(argv: list[str] | None = None, window: Callable[[argparse.Namespace], i
     try:
         if args.command == "demo":
             _check_speed(args.speed)
+            _check_scenario(args.scenario)
         if _opens_window(args):
             if window is None:
                 raise UserError(f"'{args.command}' opens the window: start it with the infusion-monitor command")

@@ -107,11 +107,12 @@ class CarescapeSimulator(DeviceSimulator):
         label = self._nibp(v)
         sys_, dia, mean, pulse = self._reading if self._reading else (None, None, None, None)
         return Basic(
-            ecg_hr=_raw(v.pulse_rate), ecg_imp_rr=_raw(v.resp_rate),
+            ecg_hr=_raw(v.ecg_rate), ecg_imp_rr=_raw(v.resp_rate),
             nibp_label=label, nibp_sys=_raw(sys_, 100), nibp_dia=_raw(dia, 100), nibp_mean=_raw(mean, 100),
             nibp_hr=_raw(pulse),
             spo2=_raw(None if blank else v.spo2, 100), spo2_pr=_raw(None if blank else v.pulse_rate),
-            co2_et=500, co2_rr=_raw(v.resp_rate), co2_amb_press=7600,  # 5.00 % at 760.0 mmHg: 38 mmHg
+            co2_et=INVALID if "etco2" in v.invalid else 500,  # 5.00 % at 760.0 mmHg: 38 mmHg
+            co2_rr=_raw(v.resp_rate), co2_amb_press=7600,
         )
 
     def _nibp(self, v: Vitals) -> int:
@@ -121,7 +122,7 @@ class CarescapeSimulator(DeviceSimulator):
             return NIBP_MEASURING
         if self._reading is None or cycle_start > self._measured_at:
             self._reading = (round(v.sbp), round(v.dbp), round(v.map),
-                             None if v.pulse_rate is None else round(v.pulse_rate))
+                             None if v.ecg_rate is None or "nibp_pulse_rate" in v.invalid else round(v.ecg_rate))
             self._measured_at = v.t
         return NIBP_OLD if v.t - self._measured_at > OLD_AFTER_S else 0
 

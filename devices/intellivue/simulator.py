@@ -20,12 +20,16 @@ Numerics follow the simulated patient: SpO2, pleth pulse, ECG heart rate
 kPa as some monitors are set), NIBP every 5 minutes (compound systolic,
 diastolic, mean with the time it was measured) with its pulse rate, and a
 temperature the application does not use. Probe off makes the SpO2 values
-invalid (the last value still in the field), artifact makes them
-questionable, the demo-mode scenario marks everything demo data.
+invalid (the last value still in the field); an oximeter with no valid
+reading (as a real session did for hours while ECG HR was valid) sends
+SpO2, pulse and PI as INVALID NaN and every pleth block flat and invalid.
+Artifact makes them questionable, the demo-mode scenario marks everything
+demo data.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from collections import Counter
@@ -58,6 +62,7 @@ PLETH_SPEC = SaSpec(PLETH_SAMPLES, 16, 12)
 PLETH_SCALE = Scale(0.0, 100.0, 0, 4095)  # 12-bit samples over 0..100 (dimensionless)
 ETCO2_KPA = 4.9
 TEMP_C = 36.8
+NAN = float("nan")
 
 # object handles of the simulated monitor
 H_SPO2, H_PULSE, H_HR, H_PERF, H_RR, H_CO2, H_NIBP, H_NIBP_PULSE, H_TEMP, H_PLETH = range(0x0101, 0x010B)
@@ -246,11 +251,11 @@ class IntellivueSimulator(DeviceSimulator):
         out = []
         for _ in range(PLETH_SAMPLES):
             self._phase = (self._phase + beats_per_s / (PLETH_SAMPLES / WAVE_INTERVAL)) % 1.0
-            out.append(0 if v.probe_off else round(pleth_shape(self._phase) * 4095))
+            out.append(0 if v.probe_off or v.spo2 is None else round(pleth_shape(self._phase) * 4095))
         return out
 
     def _wave_attributes(self, pleth: list[int], v: Vitals, static: bool) -> list[tuple[int, bytes]]:
-        state = self._demo(v) | (codes.MS_INVALID if v.probe_off else 0)
+        state = self._demo(v) | (codes.MS_INVALID if v.probe_off or v.spo2 is None else 0)
         samples = b"".join(u16(s) for s in pleth)
         observed = [(codes.ATTR_SA_VAL_OBS, encode_sa_obs(codes.PLETH, state, samples))]
         if not static:
@@ -268,27 +273,39 @@ class IntellivueSimulator(DeviceSimulator):
         if v.spo2 is not None and v.pulse_rate is not None and v.perfusion_index is not None:
             self._spo2 = (v.spo2, v.pulse_rate, v.perfusion_index)
         spo2, pulse, pi = self._spo2
-        pulse_ox = demo | (codes.MS_INVALID if v.probe_off else codes.MS_QUESTIONABLE if v.artifact else 0)
+        if v.spo2 is None and not v.probe_off:
+            spo2 = pulse = pi = NAN  # no reading at all: the monitor sends INVALID NaN
+        invalid = v.probe_off or v.spo2 is None
+        pulse_ox = demo | (codes.MS_INVALID if invalid else codes.MS_QUESTIONABLE if v.artifact else 0)
+        heart_rate = v.ecg_rate if v.ecg_rate is not None else pulse
         slot = v.t // NIBP_INTERVAL
         if self._nibp is None or slot > self._nibp[0] // NIBP_INTERVAL:
-            self._nibp = (v.t, round(v.sbp), round(v.dbp), round(v.map), round(pulse))
+            self._nibp = (v.t, round(v.sbp), round(v.dbp), round(v.map),
+                          None if "nibp_pulse_rate" in v.invalid else round(heart_rate))
         measured, sbp, dbp, mean, nibp_pulse = self._nibp
 
         rr = v.resp_rate
         observations = [
-            numeric(H_SPO2, "SpO2", codes.PULS_OXIM_SAT_O2, pulse_ox, codes.DIM_PERCENT, round(spo2), 0),
-            numeric(H_PULSE, "Pulse", codes.PLETH_PULS_RATE, pulse_ox, codes.DIM_BEAT_PER_MIN, round(pulse), 0),
-            numeric(H_HR, "HR", codes.ECG_CARD_BEAT_RATE, demo, codes.DIM_BEAT_PER_MIN, round(pulse), 0),
+            numeric(H_SPO2, "SpO2", codes.PULS_OXIM_SAT_O2, pulse_ox, codes.DIM_PERCENT, _whole(spo2), 0),
+            numeric(H_PULSE, "Pulse", codes.PLETH_PULS_RATE, pulse_ox, codes.DIM_BEAT_PER_MIN, _whole(pulse), 0),
+            numeric(H_HR, "HR", codes.ECG_CARD_BEAT_RATE, demo, codes.DIM_BEAT_PER_MIN, _whole(heart_rate), 0),
             numeric(H_PERF, "Perf", codes.PULS_OXIM_PERF_REL, pulse_ox, codes.DIM_DIMLESS, pi, 2),
             numeric(H_RR, "RR", codes.RESP_RATE, demo | (codes.MS_UNAVAILABLE if rr is None else 0),
                     codes.DIM_RESP_PER_MIN, rr or 0.0, 0),
-            numeric(H_CO2, "etCO2", codes.AWAY_CO2_ET, demo, codes.DIM_KILO_PASCAL, ETCO2_KPA),
-            numeric(H_NIBP_PULSE, "Pulse (NBP)", codes.PRESS_BLD_NONINV_PULS_RATE, demo, codes.DIM_BEAT_PER_MIN,
-                    nibp_pulse or 0.0, 0),
+            numeric(H_CO2, "etCO2", codes.AWAY_CO2_ET, demo | (codes.MS_INVALID if "etco2" in v.invalid else 0),
+                    codes.DIM_KILO_PASCAL, NAN if "etco2" in v.invalid else ETCO2_KPA),
+            numeric(H_NIBP_PULSE, "Pulse (NBP)", codes.PRESS_BLD_NONINV_PULS_RATE,
+                    demo | (codes.MS_INVALID if nibp_pulse is None else 0), codes.DIM_BEAT_PER_MIN,
+                    NAN if nibp_pulse is None else nibp_pulse, 0),
             numeric(H_TEMP, "Temp", codes.TEMP, demo, codes.DIM_DEGC, TEMP_C),
         ]
         observations.append(nibp(demo, sbp, dbp, mean, self._abs_time(measured), 0))
         return observations
+
+
+def _whole(value: float) -> float:
+    """Return value rounded to a whole number (NaN stays NaN: no value)."""
+    return value if math.isnan(value) else round(value)
 
 
 Observed = tuple[int, list[tuple[int, bytes]]]  # (object handle, attributes) of one object in a poll reply

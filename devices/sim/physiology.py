@@ -33,6 +33,15 @@ class Vitals:
     silent: bool = False  # device sends nothing (cable pulled, device hung)
     port_closed: bool = False  # the port itself disappears
     demo: bool = False  # a bedside monitor left in demo mode (its numbers are not the patient's)
+    heart_rate: float | None = None  # ECG heart rate (/min); None: a device shows the pulse rate as its ECG rate
+    #: parameters the device reports as invalid (its own "no value") though the patient has them: "etco2",
+    #: "nibp_pulse_rate" (a CARESCAPE with no capnography line and a cuff that found no rate)
+    invalid: frozenset[str] = frozenset()
+
+    @property
+    def ecg_rate(self) -> float | None:
+        """Return the ECG heart rate (/min) a monitor shows: heart_rate, else the pulse rate."""
+        return self.pulse_rate if self.heart_rate is None else self.heart_rate
 
     @property
     def map(self) -> float:
@@ -59,6 +68,8 @@ class Course:
     silent: bool = False
     port_closed: bool = False
     demo: bool = False
+    spo2_invalid: bool = False  # the oximeter reports no valid SpO2, pulse, PI or pleth, with no status bit
+    invalid: frozenset[str] = frozenset()  # further parameters reported invalid (see Vitals.invalid)
 
 
 def _ramp(t: float, start: float, end: float) -> float:
@@ -120,6 +131,28 @@ def _demo_mode(t: float) -> Course:
     return Course(demo=20.0 <= t % 120.0 < 60.0)
 
 
+def _invalid_stretches(t: float) -> Course:
+    """The Contec CMS60C capture: SpO2 and pulse invalid (sentinels, flat pleth) from the first second.
+
+    Each minute: invalid 0-22 s (the probe-error bit set 15-20 s), valid 22-30 s,
+    invalid 30-52 s, valid 52-60 s: about three quarters of the readings
+    invalid, as in the real capture, and no valid value in the first 22 s.
+    """
+    c = t % 60.0
+    invalid = c < 22.0 or 30.0 <= c < 52.0
+    return Course(spo2_invalid=invalid, probe_off=15.0 <= c < 20.0)
+
+
+def _spo2_invalid(t: float) -> Course:
+    """The IntelliVue capture: SpO2, pulse and PI invalid and the pleth flat for the whole session; ECG valid."""
+    return Course(spo2_invalid=True)
+
+
+def _etco2_invalid(t: float) -> Course:
+    """The CARESCAPE capture: EtCO2 and the NIBP pulse invalid for the whole session while SpO2 is valid."""
+    return Course(invalid=frozenset({"etco2", "nibp_pulse_rate"}))
+
+
 SCENARIOS: dict[str, Callable[[float], Course]] = {
     "baseline": _baseline,
     "ketamine": _ketamine,
@@ -130,6 +163,9 @@ SCENARIOS: dict[str, Callable[[float], Course]] = {
     "artifact": _artifact,
     "disconnect": _disconnect,
     "demo-mode": _demo_mode,
+    "invalid-stretches": _invalid_stretches,
+    "spo2-invalid": _spo2_invalid,
+    "etco2-invalid": _etco2_invalid,
 }
 
 
@@ -175,12 +211,13 @@ class Patient:
             pulse += 25.0 * self._rng.standard_normal()
             spo2 = min(100.0, max(70.0, spo2 - abs(4.0 * self._rng.standard_normal())))
         off = c.probe_off
+        blank = off or c.spo2_invalid
         return Vitals(
             t=t,
-            spo2=None if off else round(spo2, 1),
-            pulse_rate=None if off else round(max(25.0, pulse), 1),
-            perfusion_index=None if off else round(3.5 + 0.3 * math.sin(t / 17.0), 2),
-            pleth=0.0 if off else pleth,
+            spo2=None if blank else round(spo2, 1),
+            pulse_rate=None if blank else round(max(25.0, pulse), 1),
+            perfusion_index=None if blank else round(3.5 + 0.3 * math.sin(t / 17.0), 2),
+            pleth=0.0 if blank else pleth,
             sbp=122.0 + c.sbp,
             dbp=78.0 + c.dbp,
             resp_rate=14.0,
@@ -189,4 +226,6 @@ class Patient:
             silent=c.silent,
             port_closed=c.port_closed,
             demo=c.demo,
+            heart_rate=round(max(25.0, pulse), 1),
+            invalid=c.invalid,
         )

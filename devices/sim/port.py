@@ -16,24 +16,27 @@ from typing import Callable
 
 import serial
 
-from devices import registry
-from devices.sim.physiology import SCENARIOS, Patient, VitalsSource
+from devices.sim.faults import SimulatedLine, parse_scenario
+from devices.sim.physiology import VitalsSource
 
-#: The port name that asks for a simulated device, alone or as "sim:SCENARIO".
+#: The port name that asks for a simulated device, alone or as "sim:SCENARIO[+FAULT...]".
 SIM_PORT = "sim"
 
 
 def sim_scenario(port: str) -> str | None:
     """Return the scenario a port name asks for ('baseline' for plain 'sim'), None if it is not a simulator.
 
-    ValueError names the scenarios when the one asked for does not exist.
+    The scenario may carry line faults: 'sim:desat+noisy+flapping' (devices.sim.faults).
+    ValueError names the scenarios and faults when one asked for does not exist.
     """
     name, sep, scenario = port.partition(":")
     if name != SIM_PORT:
         return None
     scenario = scenario if sep else "baseline"
-    if scenario not in SCENARIOS:
-        raise ValueError(f"unknown simulator scenario '{scenario}'; choose one of: {', '.join(SCENARIOS)}")
+    try:
+        parse_scenario(scenario)
+    except ValueError as exc:
+        raise ValueError(f"simulator port '{port}': {exc}") from None
     return scenario
 
 
@@ -41,55 +44,65 @@ class SimulatedPort:
     """The device side of one protocol in scenario time, with the read/write/close of a pyserial port.
 
     read() waits up to `timeout` seconds for the first byte, as a serial port
-    with a read timeout does. When the scenario unplugs the device, read()
-    raises SerialException like a vanished USB adapter. `patient` replaces the
-    scenario's patient with any other source of vitals (the screen gallery's,
-    which a scene sets).
+    with a read timeout does. When the scenario or a line fault unplugs the
+    device, read() and write() raise SerialException like a vanished USB
+    adapter, and opening a port on a line that is gone raises it too.
+    `patient` replaces the scenario's patient with any other source of vitals
+    (the screen gallery's, which a scene sets). `line` opens this port on a
+    line that outlives it (a test reconnecting to the same device, reading
+    its truth log); by default each port has its own.
     """
 
     def __init__(self, protocol: str, scenario: str = "baseline", speed: float = 1.0, seed: int = 1,
                  timeout: float = 0.05, clock: Callable[[], float] = time.monotonic,
-                 patient: VitalsSource | None = None) -> None:
-        spec = registry.get(protocol)
-        self.device = spec.simulator()
-        self.patient = Patient(scenario, seed=seed) if patient is None else patient
+                 patient: VitalsSource | None = None, line: SimulatedLine | None = None,
+                 origin: float | None = None, wallclock: Callable[[], float] = time.time) -> None:
+        self.line = line or SimulatedLine(protocol, scenario, seed, patient=patient)
+        self.device = self.line.device
+        self.patient = self.line.patient
         self.speed = speed
         self.timeout = timeout
         self._clock = clock
-        self._start = clock()
-        self._next_t = 0.0
-        self._vitals = self.patient.step(0.0)
-        self._out = bytearray()
+        self._wallclock = wallclock
+        self._start = clock() if origin is None else origin
         self._lock = threading.Lock()
         self._closed = False
+        if line is not None:
+            self._advance()
+            line.reconnected()
 
-    def _advance(self) -> None:
-        scenario_t = (self._clock() - self._start) * self.speed
-        interval = self.device.frame_interval
-        while self._next_t <= scenario_t:
-            self._vitals = self.patient.step(self._next_t)
-            if not self._vitals.silent:
-                self._out += self.device.frame(self._vitals)
-            self._next_t += interval
-        if self._vitals.port_closed:
+    @classmethod
+    def reopen(cls, line: SimulatedLine, origin: float, speed: float = 1.0, timeout: float = 0.05,
+               clock: Callable[[], float] = time.monotonic) -> "SimulatedPort":
+        """Open a new port on a line that outlives its ports; SerialException while the line is gone.
+
+        origin is the clock's reading at scenario time 0, so the device runs on while no port is open.
+        """
+        return cls(line.protocol, speed=speed, timeout=timeout, clock=clock, line=line, origin=origin)
+
+    def _scenario_t(self) -> float:
+        return (self._clock() - self._start) * self.speed
+
+    def _advance(self) -> float:
+        t = self._scenario_t()
+        self.line.advance(t)
+        if self.line.gone(t):
             raise serial.SerialException("the simulated device was unplugged")
+        return t
 
     @property
     def in_waiting(self) -> int:
         with self._lock:
             self._check_open()
-            self._advance()
-            return len(self._out)
+            return self.line.pending(self._advance())
 
     def read(self, size: int = 1) -> bytes:
         deadline = self._clock() + self.timeout
         while True:
             with self._lock:
                 self._check_open()
-                self._advance()
-                if self._out:
-                    data = bytes(self._out[:size])
-                    del self._out[:size]
+                data = self.line.take(self._advance(), size, self._wallclock())
+                if data:
                     return data
             if self._clock() >= deadline:
                 return b""
@@ -98,9 +111,7 @@ class SimulatedPort:
     def write(self, data: bytes) -> int:
         with self._lock:
             self._check_open()
-            self._advance()
-            if not self._vitals.silent:
-                self._out += self.device.receive(bytes(data), self._vitals)
+            self.line.write(bytes(data), self._advance())
         return len(data)
 
     def close(self) -> None:
@@ -109,3 +120,25 @@ class SimulatedPort:
     def _check_open(self) -> None:
         if self._closed:
             raise serial.SerialException("the simulated port is closed")
+
+
+#: The simulated devices of `sim:` ports opened in this process, by (protocol, port, source), with the monotonic
+#: time their scenario started: a reader that opens its port again finds the same device, its scenario running on.
+_devices: dict[tuple[str, str, str], tuple[SimulatedLine, float]] = {}
+_devices_lock = threading.Lock()
+
+
+def open_simulated(protocol: str, port: str, source: str) -> SimulatedPort:
+    """Open the simulated device of a `sim[:SCENARIO]` port for one device source (SerialException while unplugged).
+
+    The first open starts the device; opening again (after a scenario or a
+    line fault pulled the simulated cable) reconnects to it, so a flapping
+    cable flaps on a scenario that goes on instead of one that restarts.
+    """
+    scenario = sim_scenario(port) or "baseline"
+    with _devices_lock:
+        key = (protocol, port, source)
+        if key not in _devices:
+            _devices[key] = (SimulatedLine(protocol, scenario), time.monotonic())
+        line, origin = _devices[key]
+    return SimulatedPort.reopen(line, origin)

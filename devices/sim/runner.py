@@ -3,8 +3,10 @@
 The host side opens the pty like any serial port, so the whole chain (pyserial,
 reader thread, parser) runs exactly as with a USB adapter. Scenario time runs
 `speed` times faster than the wall clock; frames are computed on scenario time.
-In the 'disconnect' scenario the pty really goes away and comes back, so the
-printed path is a symlink that is re-pointed to the new pty.
+When the scenario or a line fault unplugs the device ('disconnect', +flapping,
++foreign) the pty really goes away and comes back, so the printed path is a
+symlink that is re-pointed to the new pty. Line faults (devices.sim.faults)
+are written as `SCENARIO+FAULT...`, e.g. 'desat+noisy+flapping'.
 """
 
 from __future__ import annotations
@@ -16,8 +18,7 @@ import threading
 import time
 import tty
 
-from devices import registry
-from devices.sim.physiology import Patient, Vitals
+from devices.sim.faults import SimulatedLine, parse_scenario
 
 #: Scenario time may run this much slower or faster than the wall clock: beyond 100 a simulator writes
 #: more frames than a pty carries (and than any real device sends); below 0.1 nothing seems to happen.
@@ -36,11 +37,12 @@ class PtySimulator:
     def __init__(self, protocol: str, scenario: str = "baseline", speed: float = 1.0, seed: int = 1,
                  stable_path: bool | None = None) -> None:
         check_speed(speed)
-        self.spec = registry.get(protocol)
-        self.device = self.spec.simulator()
-        self.patient = Patient(scenario, seed=seed)
+        self.line = SimulatedLine(protocol, scenario, seed)
+        self.device = self.line.device
+        self.patient = self.line.patient
         self.speed = speed
-        self._stable = scenario == "disconnect" if stable_path is None else stable_path
+        unplugs = parse_scenario(scenario)[0] == "disconnect" or {"flapping", "foreign"} & set(self.line.faults)
+        self._stable = bool(unplugs) if stable_path is None else stable_path
         self._master = -1
         self._slave = -1
         self._link_dir = ""
@@ -118,28 +120,24 @@ class PtySimulator:
             return b""  # EAGAIN: nothing written; EIO: no host has the port open
 
     def _run(self) -> None:
-        interval = self.device.frame_interval
+        line = self.line
         start = time.monotonic()
-        next_t = 0.0
-        v: Vitals = self.patient.step(0.0)
+        pause = min(0.005, self.device.frame_interval / self.speed)
         while not self._stop.is_set():
-            scenario_t = (time.monotonic() - start) * self.speed
-            out = bytearray()
-            while next_t <= scenario_t:
-                v = self.patient.step(next_t)
-                if not v.silent:
-                    out += self.device.frame(v)
-                next_t += interval
-            if v.port_closed:
+            t = (time.monotonic() - start) * self.speed
+            line.advance(t)
+            if line.gone(t):
                 if self._master >= 0:
                     self._close_pty()
                 self._stop.wait(0.02)
                 continue
             if self._master < 0:
                 self._open_pty()
+                line.reconnected()
             host = self._read_host()
-            if host and not v.silent:
-                out += self.device.receive(host, v)
+            if host:
+                line.write(host, t)
+            out = line.take(t)
             if out:
-                self._write(bytes(out))
-            self._stop.wait(min(0.005, interval / self.speed))
+                self._write(out)
+            self._stop.wait(pause)
