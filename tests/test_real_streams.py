@@ -26,7 +26,7 @@ Two paths: `import` of a capture (scenario time, no I/O: minutes of device
 time in a moment) and `record`'s chain (a reader thread on a simulated port
 -> MonitorCore -> recorder -> SQLite) at a few times real speed. Cases that
 fail on the product today carry an xfail naming what fails (issue 18);
-strict=False, so a fix turns them into passes without breaking the suite.
+strict, so a fix must take its mark away.
 """
 
 from __future__ import annotations
@@ -76,39 +76,16 @@ def capture_seconds(protocol: str) -> float:
 
 # --- what fails on the product today (issue 18), per case ------------------------------------------------------------
 
-ALL_INVALID_PLETH = ("issue 18: the recorder dies on a waveform flush that holds only invalid pleth (max() of an "
-                     "empty bucket set in the level builder): the session stays running")
-THINNED = ("issue 18: readings thinned by arrival time: an unchanged 1 Hz value under 1 s after the last stored "
-           "one is dropped")
-NOISE = ("issue 18: a checksum-less protocol stores single corrupted readings (SpO2 29, pulse 199) unflagged: "
-         "no consistency check")
-CLOCK = ("issue 18: device clock trusted blindly: a repeated or jumping clock drops readings as repeats or puts "
-         "rows outside the session")
-NONIN_GAP = ("issue 18: Nonin frame index counted on across a gap of whole frames (a silent line): another FLOAT "
-             "slot is read as SpO2 (72, 0)")
+CONTEC_NOISE = ("issue 18: a noisy Contec line still stores a corrupted reading unflagged (a value the device "
+                "never sent valid)")
 NOISY_REFUSED = ("issue 18: a noisy capture of the right protocol is refused as 'another protocol' (1 byte in 300 "
                  "breaks most frames over 1 kB, so under half the bytes decode)")
 
 #: (protocol, scenario) -> why the import case fails on the product today.
 _IMPORT_XFAIL: dict[tuple[str, str], str] = {
-    ("cms50dplus", "baseline+noisy"): NOISE,
-    ("contec", "baseline+noisy"): NOISE,
-    ("nonin", "baseline+flapping"): NONIN_GAP,
-    ("masimo-ascii", "baseline+repeat"): CLOCK,
-    **{("ivy450c", s): THINNED for s in ("baseline", "invalid-stretches", "etco2-invalid", "probe-off",
-                                          "desat+jitter+cut", "baseline+repeat")},
-    ("ivy450c", "spo2-invalid"): ALL_INVALID_PLETH,
-    ("ivy450c", "baseline+noisy"): NOISE,
-    ("carescape", "spo2-invalid"): ALL_INVALID_PLETH,
-    ("carescape", "baseline+repeat"): CLOCK,
+    ("contec", "baseline+noisy"): CONTEC_NOISE,
     ("carescape", "baseline+noisy"): NOISY_REFUSED,
-    ("carescape", "baseline+flapping"): CLOCK,
-    **{("intellivue", s): THINNED for s in ("baseline", "invalid-stretches", "etco2-invalid", "probe-off",
-                                             "desat+jitter+cut")},
-    ("intellivue", "spo2-invalid"): ALL_INVALID_PLETH,
-    ("intellivue", "baseline+repeat"): CLOCK,
     ("intellivue", "baseline+noisy"): NOISY_REFUSED,
-    ("intellivue", "baseline+flapping"): CLOCK,
 }
 
 
@@ -118,7 +95,7 @@ def cases(keys: list, xfails: dict) -> list:
     out = []
     for key in keys:
         reason = xfails.get(key)
-        marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
+        marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
         values = key if isinstance(key, tuple) else (key,)
         out.append(pytest.param(*values, id="-".join(values), marks=marks))
     return out
@@ -304,8 +281,7 @@ def test_import_of_a_dirty_capture_stores_the_truth(tmp_path, protocol, scenario
 
 
 #: protocol -> why a fault mix fails on the product today.
-_MIX_XFAIL: dict[str, str] = {"cms50dplus": NOISE, "contec": NOISE, "carescape": NOISY_REFUSED,
-                              "intellivue": NOISY_REFUSED}
+_MIX_XFAIL: dict[str, str] = {"contec": CONTEC_NOISE, "carescape": NOISY_REFUSED, "intellivue": NOISY_REFUSED}
 
 
 @pytest.mark.parametrize("protocol", cases(PROTOCOLS, _MIX_XFAIL))
@@ -335,12 +311,7 @@ LIVE_SPEED = {"contec": 2.5, "intellivue": 4.0, "carescape": 4.0}
 LIVE_SCENARIO_S = 24.0  # invalid-stretches: 22 s with no valid value from the first second, then valid ones
 
 #: (protocol, scenario) -> why the live case fails on the product today.
-_LIVE_XFAIL: dict[tuple[str, str], str] = {
-    ("cms50dplus", "baseline+noisy+flapping"): NOISE,
-    ("contec", "baseline+noisy+flapping"): NOISE,
-    **{(p, s): ALL_INVALID_PLETH for p in ("ivy450c", "carescape", "intellivue")
-       for s in ("invalid-stretches", "spo2-invalid")},
-}
+_LIVE_XFAIL: dict[tuple[str, str], str] = {("contec", "baseline+noisy+flapping"): CONTEC_NOISE}
 
 
 @pytest.mark.parametrize("protocol, scenario", cases([(p, s) for p in PROTOCOLS for s in LIVE_SCENARIOS], _LIVE_XFAIL))
