@@ -211,6 +211,7 @@ class NoninParser(Parser):
     frame follows it directly.
     """
 
+    checksummed = True
     waveform_rate = FRAME_RATE
 
     def __init__(self, source: str = "pulseox") -> None:

@@ -68,9 +68,13 @@ class Jump:
 #: - pulse_rate, heart_rate: the shown rate is averaged over several beats; sinus rate
 #:   moves at most some 10 /min per s (vagal slowing, arousal). Abrupt rhythm changes
 #:   (SVT, AF onset) persist and are accepted at their second reading. 72 -> 200: flagged.
-#: - etco2, resp_rate: breath-to-breath values scatter widely in a sedated patient on a
-#:   nasal cannula, so the allowance is wide; a true drop to 0 (apnoea, disconnection)
-#:   persists and is accepted at its second reading, one second later.
+#: - etco2: breath-to-breath values scatter widely in a sedated patient on a nasal cannula,
+#:   so the allowance is wide; a true drop to 0 (apnoea, disconnection) persists and is
+#:   accepted at its second reading, one second later.
+#: - resp_rate: a rate is counted over several breaths, so it moves by a few /min between
+#:   readings; 6 at once and 2 /min per second let scatter through while a corrupted digit
+#:   (14 -> 1 on a checksum-less monitor line) is flagged; a real change persists and is
+#:   accepted at its second reading.
 #: Not checked: NIBP (one measurement minutes apart, judged as a whole by nibp_problem),
 #: cuff pressure (moves fast by design, live only), perfusion index (changes several-fold
 #: within seconds with vasomotion; no alarm or figure uses it as a value).
@@ -79,7 +83,7 @@ JUMPS: dict[str, Jump] = {
     "pulse_rate": Jump(points=15.0, per_s=10.0),
     "heart_rate": Jump(points=15.0, per_s=10.0),
     "etco2": Jump(points=10.0, per_s=5.0),
-    "resp_rate": Jump(points=10.0, per_s=5.0),
+    "resp_rate": Jump(points=6.0, per_s=2.0),
 }
 #: A reading older than this (s) is no reference: after a gap (probe off, a lost line)
 #: the new level must be confirmed again. It also bounds the change one gap can allow.

@@ -151,6 +151,8 @@ class SuntechParser(Parser):
     at once instead of making the parser wait for bytes that never come.
     """
 
+    checksummed = True
+
     _SCOPE = frozenset({Condition.NIBP_FAILED})
 
     def __init__(self, source: str = "nibp") -> None:

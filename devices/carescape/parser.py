@@ -60,6 +60,7 @@ def number(raw: int, divisor: float = 1.0) -> Number:
 class CarescapeParser(Parser):
     """Decoder of DRI records from a GE monitor (see the module docstring for what it reports)."""
 
+    checksummed = True
     waveform_rate = PLETH_RATE
 
     def __init__(self, source: str = "pulseox") -> None:

@@ -142,6 +142,7 @@ class _Wave:
 class IntellivueParser(Parser):
     """Parser of the monitor's side of a Data Export association over the MIB RS232 port."""
 
+    checksummed = True
     waveform_rate = PLETH_RATE
 
     def __init__(self, source: str = "pulseox", tz: tzinfo | None = None) -> None:
