@@ -76,14 +76,11 @@ def capture_seconds(protocol: str) -> float:
 
 # --- what fails on the product today (issue 18), per case ------------------------------------------------------------
 
-CONTEC_NOISE = ("issue 18: a noisy Contec line still stores a corrupted reading unflagged (a value the device "
-                "never sent valid)")
 NOISY_REFUSED = ("issue 18: a noisy capture of the right protocol is refused as 'another protocol' (1 byte in 300 "
                  "breaks most frames over 1 kB, so under half the bytes decode)")
 
 #: (protocol, scenario) -> why the import case fails on the product today.
 _IMPORT_XFAIL: dict[tuple[str, str], str] = {
-    ("contec", "baseline+noisy"): CONTEC_NOISE,
     ("carescape", "baseline+noisy"): NOISY_REFUSED,
     ("intellivue", "baseline+noisy"): NOISY_REFUSED,
 }
@@ -281,7 +278,7 @@ def test_import_of_a_dirty_capture_stores_the_truth(tmp_path, protocol, scenario
 
 
 #: protocol -> why a fault mix fails on the product today.
-_MIX_XFAIL: dict[str, str] = {"contec": CONTEC_NOISE, "carescape": NOISY_REFUSED, "intellivue": NOISY_REFUSED}
+_MIX_XFAIL: dict[str, str] = {"carescape": NOISY_REFUSED, "intellivue": NOISY_REFUSED}
 
 
 @pytest.mark.parametrize("protocol", cases(PROTOCOLS, _MIX_XFAIL))
@@ -310,11 +307,7 @@ def test_any_fault_mix_in_a_capture_stores_nothing_false(tmp_path_factory, proto
 LIVE_SPEED = {"contec": 2.5, "intellivue": 4.0, "carescape": 4.0}
 LIVE_SCENARIO_S = 24.0  # invalid-stretches: 22 s with no valid value from the first second, then valid ones
 
-#: (protocol, scenario) -> why the live case fails on the product today.
-_LIVE_XFAIL: dict[tuple[str, str], str] = {("contec", "baseline+noisy+flapping"): CONTEC_NOISE}
-
-
-@pytest.mark.parametrize("protocol, scenario", cases([(p, s) for p in PROTOCOLS for s in LIVE_SCENARIOS], _LIVE_XFAIL))
+@pytest.mark.parametrize("protocol, scenario", cases([(p, s) for p in PROTOCOLS for s in LIVE_SCENARIOS], {}))
 def test_recording_a_dirty_device_keeps_the_truth(tmp_path, caplog, protocol, scenario):
     caplog.set_level(logging.ERROR)
     speed = LIVE_SPEED.get(protocol, 6.0)
