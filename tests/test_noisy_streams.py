@@ -119,9 +119,9 @@ def test_a_noisy_line_never_gives_an_unflagged_false_spo2_or_pulse(protocol, see
     items = parse_seconds(make("pulseox"), seconds)
     for param, index in (("spo2", 0), ("pulse_rate", 1)):
         # CMS50D+ and Contec repeat each value in 60 packets: a change counts only once two in a row carry it,
-        # unless it is within the device's resolution (1); Masimo sends digits once a second: a digit error
-        # within physiology passes
-        tolerance = allowance(param) if protocol == "masimo-ascii" else 1
+        # so every unflagged value is the true one; Masimo sends digits once a second: a digit error within
+        # physiology passes
+        tolerance = allowance(param) if protocol == "masimo-ascii" else 0
         for r in readings(items, param):
             if QUESTIONABLE in r.flags:
                 continue
