@@ -126,18 +126,16 @@ class Repeats(Generic[S]):
 
     On a line without a checksum a state counts only when `confirm` packets in
     a row carry it: a device holds a value for many packets, so a state seen in
-    fewer is a corrupted byte (SpO2 54 for one packet amid 97). Such a state is
-    still reported, as unconfirmed (its values flagged questionable by the
-    parser, its conditions not raised), and the confirmed state after it is
-    reported again at once, so the screen never keeps showing it. A state that
-    is `near` the one shown (the parser says what is near: the same conditions
-    and values within the device's resolution) counts at once: an error that
-    small is no false value, and a device that updates by one step at a time
-    (or a simulator that renders every packet anew) is reported without flags.
+    fewer is a corrupted byte (SpO2 54, or 96, for one packet amid 97). Such a
+    state is still reported, as unconfirmed (its values flagged questionable by
+    the parser, its conditions not raised), and the confirmed state after it is
+    reported again at once, so the screen never keeps showing it. Every change
+    waits for its confirmation, however small: a corrupted byte may land one
+    step away, and a real device holds each value for its update period.
     """
 
-    def __init__(self, period: int, confirm: int = 1, near: Callable[[S, S], bool] | None = None) -> None:
-        self.period, self.confirm, self.near = period, confirm, near
+    def __init__(self, period: int, confirm: int = 1) -> None:
+        self.period, self.confirm = period, confirm
         self._shown: S | None = None  # the confirmed state last reported
         self._since = 0  # packets since it was reported
         self._state: S | None = None  # the state of the current run of equal packets
@@ -159,9 +157,7 @@ class Repeats(Generic[S]):
                 self._shown = None
             self._state, self._t, self._run = state, t, 1
         self._since += 1
-        confirmed = self._run >= self.confirm or (
-            self.near is not None and self._shown is not None and self.near(state, self._shown))
-        if confirmed and (state != self._shown or self._since >= self.period):
+        if self._run >= self.confirm and (state != self._shown or self._since >= self.period):
             out.append((state, t, True))
             self._shown, self._since = state, 0
         return out
@@ -169,11 +165,6 @@ class Repeats(Generic[S]):
     def broken(self) -> None:
         """Note a break in the packet stream: the next state is confirmed from scratch and reported anew."""
         self._state, self._run, self._shown = None, 0, None
-
-
-def within_one(a: tuple[float | None, ...], b: tuple[float | None, ...]) -> bool:
-    """Tell whether two rows of values are the same but for steps of at most 1 (None only beside None)."""
-    return all(x == y or (x is not None and y is not None and abs(x - y) <= 1.0) for x, y in zip(a, b))
 
 
 class WaveBuffer:

@@ -6,12 +6,12 @@ short by a new sync byte is counted as a framing error and dropped, and values
 are trusted only after LOCK_FRAMES frames in a row (random bytes form a frame
 every ~32 bytes, values included, that would otherwise be stored and alarmed).
 
-The device repeats its numerics in every frame: they are reported once a
-second of frames and on every change (devices.base.Repeats), and a change
-counts only once CONFIRM_FRAMES frames in a row carry it, because one
-corrupted data byte keeps the framing and changes one frame's values (a
-change of at most 1 %, 1 /min, the device's resolution, counts at once). SpO2
-127 and pulse 255 (or 0) mean no value; when both are missing the device has
+The device updates its numerics about once a second and repeats them in
+every frame: they are reported once a second of frames and on every change
+(devices.base.Repeats), and a change counts only once CONFIRM_FRAMES frames
+in a row carry it, because one corrupted data byte keeps the framing and
+changes one frame's values, by any amount (a device never shows a value for
+a single frame). SpO2 127 and pulse 255 (or 0) mean no value; when both are missing the device has
 no reading at all (a finger out without the bit, as the CMS60C sends for
 minutes): that is SEARCHING, and the pleth of such frames is no value (the
 device sends a flat line), never a number.
@@ -24,14 +24,16 @@ from dataclasses import dataclass
 
 import serial
 
-from devices.base import NAN, Encoder, FrameLock, Parser, Repeats, SerialSettings, WaveBuffer, within_one
+from devices.base import NAN, Encoder, FrameLock, Parser, Repeats, SerialSettings, WaveBuffer
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
+from devices.sim.held import HeldNumerics
 from devices.sim.physiology import Vitals
 from devices.values import Condition, DeviceItem, Param
 
 SETTINGS = SerialSettings(baudrate=19200, parity=serial.PARITY_ODD)
 FRAME_RATE = 60.0
+UPDATE_FRAMES = int(FRAME_RATE)  # the device updates its numerics about once a second of frames
 SPO2_INVALID = 127
 PULSE_INVALID = 255
 LOCK_FRAMES = 6  # frames in a row before values are trusted (no checksum: see FrameLock)
@@ -103,7 +105,7 @@ class Cms50dPlusParser(Parser):
         self._buf = b""  # the start of a frame cut by the end of the last read
         self._lock = FrameLock(LOCK_FRAMES)
         self._pleth = WaveBuffer(source, Param.PLETH.value, FRAME_RATE)
-        self._repeats: Repeats[State] = Repeats(int(FRAME_RATE), CONFIRM_FRAMES, _near)
+        self._repeats: Repeats[State] = Repeats(UPDATE_FRAMES, CONFIRM_FRAMES)
 
     def parse(self, data: bytes, t: float) -> list[DeviceItem]:
         out: list[DeviceItem] = []
@@ -161,21 +163,18 @@ class Cms50dPlusParser(Parser):
             out.extend(self._reported(at, dict(state_conds), zip(PARAMS, values), confirmed))
 
 
-def _near(a: State, b: State) -> bool:
-    """Tell whether a frame's state may count at once beside the one shown: same conditions, values within 1."""
-    return a[0] == b[0] and within_one(a[1:], b[1:])
-
-
 class Cms50dPlusSimulator(DeviceSimulator):
-    """A CMS50D+ streaming live frames at 60/s without being asked."""
+    """A CMS50D+ streaming live frames at 60/s without being asked, its numerics updated once a second."""
 
     settings = SETTINGS
     frame_interval = 1.0 / FRAME_RATE
 
     def __init__(self) -> None:
         self._last_phase_peak = False
+        self._numerics = HeldNumerics(UPDATE_FRAMES)
 
     def frame(self, v: Vitals) -> bytes:
+        v = self._numerics.hold(v)
         if v.probe_off:
             return encode(Frame(finger_out=True, pulse_rate=PULSE_INVALID, spo2=SPO2_INVALID))
         if v.spo2 is None or v.pulse_rate is None:  # invalid with no status bit: sentinels and a flat pleth

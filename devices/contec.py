@@ -9,11 +9,12 @@ speed) now and then form one such packet, so live values are trusted only after
 LOCK_PACKETS whole packets in a row (devices.base.FrameLock): 50 ms of a real
 device's stream.
 
-The device repeats its numerics in every live packet: they are reported once a
-second of packets and on every change (devices.base.Repeats), and a change
-counts only once CONFIRM_PACKETS packets in a row carry it (one corrupted data
-byte keeps the framing and changes one packet's values; a change of at most
-1 %, 1 /min, the device's resolution, counts at once). SpO2 127 and pulse 255
+The device updates its numerics about once a second and repeats them in every
+live packet: they are reported once a second of packets and on every change
+(devices.base.Repeats), and a change counts only once CONFIRM_PACKETS packets
+in a row carry it (one corrupted data byte keeps the framing and changes one
+packet's SpO2, pulse or PI, by any amount; a device never shows a value for a
+single packet). SpO2 127 and pulse 255
 (or 0) mean no value; a packet with neither has no reading at all (the CMS60C
 sends such packets for minutes, mostly without the probe-error bit): that is
 SEARCHING, and its pleth (a flat line) is no value, never a number.
@@ -32,14 +33,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from devices.base import Driver, Encoder, FrameLock, Parser, Repeats, SerialSettings, WaveBuffer, within_one
+from devices.base import Driver, Encoder, FrameLock, Parser, Repeats, SerialSettings, WaveBuffer
 from devices.registry import ProtocolSpec
 from devices.sim.device import DeviceSimulator
+from devices.sim.held import HeldNumerics
 from devices.sim.physiology import Vitals
 from devices.values import Condition, DeviceInfo, DeviceItem, DeviceNotice, Param, WaveSegment
 
 SETTINGS = SerialSettings(baudrate=115200)
 FRAME_RATE = 60.0
+UPDATE_PACKETS = int(FRAME_RATE)  # the device updates its numerics about once a second of packets
 KEEP_ALIVE_EVERY_S = 5.0
 LOCK_PACKETS = 3  # whole packets in a row before live values are trusted (no checksum: see FrameLock)
 CONFIRM_PACKETS = 2  # live packets in a row that must carry a changed state before it counts (see Repeats)
@@ -179,7 +182,7 @@ class ContecParser(Parser):
         self._skipping = False  # inside a packet of unknown type: its bytes are not garbage
         self._lock = FrameLock(LOCK_PACKETS)
         self._pleth = WaveBuffer(source, Param.PLETH.value, FRAME_RATE)
-        self._repeats: Repeats[State] = Repeats(int(FRAME_RATE), CONFIRM_PACKETS, _near)
+        self._repeats: Repeats[State] = Repeats(UPDATE_PACKETS, CONFIRM_PACKETS)
 
     def parse(self, data: bytes, t: float) -> list[DeviceItem]:
         out: list[DeviceItem] = []
@@ -273,12 +276,6 @@ class ContecParser(Parser):
         return round(raw * PI_SCALE, 2)
 
 
-def _near(a: State, b: State) -> bool:
-    """Tell whether a packet's state may count at once beside the one shown: same conditions, SpO2 and pulse
-    within 1 (PI may change: no alarm or figure uses it, and it moves with every beat)."""
-    return a[0] == b[0] and within_one(a[1:3], b[1:3]) and (a[3] is None) == (b[3] is None)
-
-
 class ContecDriver(Driver):
     """Starts the live stream, keeps it alive every 5 s, and restarts it when it stops.
 
@@ -327,6 +324,7 @@ class ContecSimulator(DeviceSimulator):
     data only; the ack is assumed), stop -> "device free" (seen), device ID request
     -> SIM_DEVICE_ID, keep-alive -> nothing, other commands -> "not supported".
     On a keep-alive timeout it sends a disconnect notice (reason 0, assumed) and stops.
+    Its SpO2, pulse and PI change once a second (HeldNumerics), its pleth in every packet.
     """
 
     settings = SETTINGS
@@ -337,6 +335,7 @@ class ContecSimulator(DeviceSimulator):
         self.streaming = False
         self._last_command_t = 0.0
         self._was_peak = False
+        self._numerics = HeldNumerics(UPDATE_PACKETS)  # the device measures while it is not streaming too
 
     def receive(self, data: bytes, v: Vitals) -> bytes:
         out = bytearray()
@@ -369,6 +368,7 @@ class ContecSimulator(DeviceSimulator):
         return encode_packet(COMMAND_FEEDBACK, bytes((op, 0x05)))
 
     def frame(self, v: Vitals) -> bytes:
+        v = self._numerics.hold(v)
         if not self.streaming:
             return b""
         if v.t - self._last_command_t > DEVICE_TIMEOUT_S:

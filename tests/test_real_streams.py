@@ -24,9 +24,7 @@ runs its real chain on them and these invariants hold:
 
 Two paths: `import` of a capture (scenario time, no I/O: minutes of device
 time in a moment) and `record`'s chain (a reader thread on a simulated port
--> MonitorCore -> recorder -> SQLite) at a few times real speed. Cases that
-fail on the product today carry an xfail naming what fails (issue 18);
-strict, so a fix must take its mark away.
+-> MonitorCore -> recorder -> SQLite) at a few times real speed.
 """
 
 from __future__ import annotations
@@ -72,29 +70,6 @@ def role_of(protocol: str) -> str:
 def capture_seconds(protocol: str) -> float:
     """Return how long a capture runs: two NIBP measurements for a cuff, four minutes of an oximeter or monitor."""
     return 330.0 if role_of(protocol) == "nibp" else 240.0
-
-
-# --- what fails on the product today (issue 18), per case ------------------------------------------------------------
-
-CONTEC_NOISE = ("issue 18: a noisy Contec line still stores a corrupted reading unflagged (a value the device "
-                "never sent valid)")
-
-#: (protocol, scenario) -> why the import case fails on the product today.
-_IMPORT_XFAIL: dict[tuple[str, str], str] = {
-    ("contec", "baseline+noisy"): CONTEC_NOISE,
-}
-
-
-def cases(keys: list, xfails: dict) -> list:
-    """Return pytest params of cases (a protocol, or a (protocol, scenario) pair), each case that fails on the
-    product today marked xfail with its reason."""
-    out = []
-    for key in keys:
-        reason = xfails.get(key)
-        marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
-        values = key if isinstance(key, tuple) else (key,)
-        out.append(pytest.param(*values, id="-".join(values), marks=marks))
-    return out
 
 
 # --- reading back ------------------------------------------------------------------------------------------------------
@@ -268,8 +243,8 @@ def import_or_refuse(tmp_path: Path, protocol: str, data: bytes, truth: TruthLog
         pytest.fail(f"nothing died: the import of the {protocol} capture ({scenario}) was refused: {exc}")
 
 
-@pytest.mark.parametrize("protocol, scenario", cases([(p, s) for p in PROTOCOLS for s in IMPORT_SCENARIOS],
-                                                    _IMPORT_XFAIL))
+@pytest.mark.parametrize("protocol, scenario", [(p, s) for p in PROTOCOLS for s in IMPORT_SCENARIOS],
+                         ids=[f"{p}-{s}" for p in PROTOCOLS for s in IMPORT_SCENARIOS])
 def test_import_of_a_dirty_capture_stores_the_truth(tmp_path, protocol, scenario):
     data, truth = device_capture(protocol, capture_seconds(protocol), scenario, seed=3)
     got = import_or_refuse(tmp_path, protocol, data, truth, scenario)  # a NIBP module's few bytes may drown
@@ -286,11 +261,7 @@ def test_import_of_a_dirty_capture_stores_the_truth(tmp_path, protocol, scenario
     holds(broken)
 
 
-#: protocol -> why a fault mix fails on the product today.
-_MIX_XFAIL: dict[str, str] = {"contec": CONTEC_NOISE}
-
-
-@pytest.mark.parametrize("protocol", cases(PROTOCOLS, _MIX_XFAIL))
+@pytest.mark.parametrize("protocol", PROTOCOLS)
 @settings(max_examples=6, deadline=None, derandomize=True, database=None, phases=[Phase.explicit, Phase.generate],
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(faults=st.sets(st.sampled_from(sorted(FAULTS)), min_size=1), seed=st.integers(1, 10_000))
@@ -312,11 +283,8 @@ def test_any_fault_mix_in_a_capture_stores_nothing_false(tmp_path_factory, proto
 LIVE_SPEED = {"contec": 2.5, "intellivue": 4.0, "carescape": 4.0}
 LIVE_SCENARIO_S = 24.0  # invalid-stretches: 22 s with no valid value from the first second, then valid ones
 
-#: (protocol, scenario) -> why the live case fails on the product today.
-_LIVE_XFAIL: dict[tuple[str, str], str] = {("contec", "baseline+noisy+flapping"): CONTEC_NOISE}
-
-
-@pytest.mark.parametrize("protocol, scenario", cases([(p, s) for p in PROTOCOLS for s in LIVE_SCENARIOS], _LIVE_XFAIL))
+@pytest.mark.parametrize("protocol, scenario", [(p, s) for p in PROTOCOLS for s in LIVE_SCENARIOS],
+                         ids=[f"{p}-{s}" for p in PROTOCOLS for s in LIVE_SCENARIOS])
 def test_recording_a_dirty_device_keeps_the_truth(tmp_path, caplog, protocol, scenario):
     caplog.set_level(logging.ERROR)
     speed = LIVE_SPEED.get(protocol, 6.0)
