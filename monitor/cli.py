@@ -452,9 +452,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from monitor.offline import fault_words
     from monitor.replay import replay
 
-    store = _open_store(args.db)
+    sessions = _open_sessions(args.db)
     try:
-        report = replay(store, _open_sessions(args.db), args.session)
+        sessions.resolve(args.session)  # before the store: a wrong --db or --session leaves no file behind
+        report = replay(_open_store(args.db), sessions, args.session)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     for source, parsed in report.devices.items():

@@ -130,3 +130,13 @@ def test_probing_something_that_is_no_serial_port_finds_nothing_in_words(tmp_pat
     (tmp_path / "file").write_bytes(b"")
     code, err = run("probe", "--port", "/dev/null", "--port", str(tmp_path / "file"), "--seconds", "0.1")
     assert code == 0 and "internal error" not in err and "Traceback" not in err, err
+
+
+def test_replay_with_a_wrong_database_or_session_leaves_no_file_behind(tmp_path, db):
+    """replay reads the session before it opens the database for writing: a typo creates nothing."""
+    missing = tmp_path / "typo.db"
+    assert "there is no database" in refused(*run("replay", "--db", missing, "--session", "1"))
+    assert list(tmp_path.iterdir()) == []
+    before = db.stat().st_mtime_ns, db.stat().st_size
+    assert "there is no session 999" in refused(*run("replay", "--db", db, "--session", "999"))
+    assert (db.stat().st_mtime_ns, db.stat().st_size) == before
