@@ -24,7 +24,7 @@ import numpy as np
 
 from devices.values import (VALUE_BLOCKING, WAVEFORMS, Condition, DeviceInfo, DeviceItem, NibpResult, Sample,
                             StatusChange, WaveSegment)
-from monitor.alarms.engine import UNRELIABLE_FLAGS
+from monitor.levels import valid
 
 SWEEP_S = 10.0
 TREND_S = 4 * 3600.0
@@ -55,7 +55,7 @@ class Latest:
     @property
     def valid(self) -> bool:
         """Tell whether this is a value a person may read as the measurement (a number, not questionable)."""
-        return self.value is not None and math.isfinite(self.value) and not self.flags & UNRELIABLE_FLAGS
+        return valid(self.value, self.flags)  # the one rule the summary and review use
 
 
 @dataclass(frozen=True)

@@ -68,11 +68,12 @@ from monitor.alarms.profile import (
     validate_limits,
     with_setting,
 )
+from devices.plausibility import UNRELIABLE
 from devices.values import (VALUE_BLOCKING, WAVEFORMS, Condition, DeviceInfo, DeviceItem, NibpResult, Sample,
                             StatusChange)
 
-#: Sample flags that make a value unfit to start or end a physiological alarm.
-UNRELIABLE_FLAGS = frozenset({"questionable", "artifact", "implausible"})
+#: Sample flags that make a value unfit to start or end a physiological alarm: the devices' one rule.
+UNRELIABLE_FLAGS = UNRELIABLE
 #: Parameters that are single readings, whatever device measured them (no delay; a newer reading supersedes).
 NIBP_PARAMS = frozenset({"sbp", "dbp", "map", "nibp_pulse_rate"})
 #: Conditions that all say "nothing arrives from this source": one standing alarm covers any mix of them.
