@@ -5,8 +5,9 @@ is for displays and levels, never the record (a parser that repeats the same
 numerics in every packet emits them once per the device's update period and
 on every change). Waveforms go into chunks of packed float32. If a write
 fails (disk full, database locked) the rows stay queued, the failure is
-reported once through `on_failure`, and the next flush tries again, so a transient fault loses nothing. A write waits up to the
-store's busy timeout for another program's lock before it counts as failed.
+reported once through `on_failure`, and the next flush tries again, so a
+transient fault loses nothing. A write waits up to the store's busy timeout
+for another program's lock before it counts as failed.
 On stop, a refused write is retried for a bounded time, then what is left is
 kept in a recovery file that the next start imports (monitor.recovery).
 The thread runs under supervision (devices.supervised): a fault is reported
