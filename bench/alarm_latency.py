@@ -92,7 +92,7 @@ def product(rounds: int) -> tuple[np.ndarray, np.ndarray]:
     from PySide6.QtWidgets import QApplication
 
     from monitor.core import MonitorCore
-    from monitor.store import Store
+    from monitor.storage.store import Store
     from ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])

@@ -37,8 +37,8 @@ def _chair(name: str, url: str, db: str, seconds: float, out) -> None:
     from devices.values import sample
     from monitor.central.link import ChairSettings
     from monitor.central.replicator import Replicator
-    from monitor.recorder import Recorder
-    from monitor.store import Store
+    from monitor.storage.recorder import Recorder
+    from monitor.storage.store import Store
 
     store = Store(db)
     sid = store.create_session(patient_id=f"P-{name}")
@@ -104,7 +104,7 @@ def _central_bytes(conn) -> int:
 
 def _backlog(db: Path, seconds: int) -> int:
     """Write `seconds` of what a Nonin chair stores (3 numerics, a 1 s pleth chunk, 2 raw-byte rows a second)."""
-    from monitor.store import Store
+    from monitor.storage.store import Store
 
     store = Store(db)
     sid = store.create_session(patient_id="P-BACKLOG")

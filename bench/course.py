@@ -10,13 +10,13 @@ from __future__ import annotations
 import tempfile
 import time
 
-from monitor.clinical_config import load_clinical_config
+from monitor.clinical.config import load_clinical_config
 from monitor.course import build_course, earlier_infusion, next_infusion_forecast
-from monitor.forecast import forecast_peak_sbp
-from monitor.infusion import InfusionEvent
-from monitor.records import Baseline
-from monitor.session_record import SqliteSessions
-from monitor.store import Store
+from monitor.clinical.forecast import forecast_peak_sbp
+from monitor.clinical.infusion import InfusionEvent
+from monitor.record.base import Baseline
+from monitor.storage.sessions import SqliteSessions
+from monitor.storage.store import Store
 from monitor.summary import summarize
 
 SESSIONS = 12

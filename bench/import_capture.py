@@ -20,7 +20,7 @@ from devices.carescape.simulator import CarescapeSimulator
 from devices.sim.capture import device_bytes
 from devices.values import NibpResult, Sample
 from monitor.importer import Capture, import_capture
-from monitor.store import Store
+from monitor.storage.store import Store
 
 HOURS = 8.0
 CHUNK = 350  # bytes per read, a quarter of a second at the nominal rate

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 from devices.values import Param, Sample, WaveSegment, sample
-from monitor.recorder import Recorder
-from monitor.session_record import SqliteSessions
-from monitor.store import Store
+from monitor.storage.recorder import Recorder
+from monitor.storage.sessions import SqliteSessions
+from monitor.storage.store import Store
 
 
 def make_samples(seconds: int, per_read: int = 25, t0: float = 1.8e9) -> list[Sample | WaveSegment]:

@@ -31,7 +31,7 @@ def measure(naive: bool, paths: dict[str, str], db: str) -> float:
 
     from devices.spec import DeviceSpec
     from monitor.core import MonitorCore
-    from monitor.store import Store
+    from monitor.storage.store import Store
     from ui import main_window
     from ui.main_window import MainWindow
 

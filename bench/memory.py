@@ -15,7 +15,7 @@ from devices.cms50dplus import Cms50dPlusParser, Cms50dPlusSimulator
 from devices.sim.physiology import Patient
 from devices.values import WaveSegment
 from monitor.core import MonitorCore
-from monitor.store import Store
+from monitor.storage.store import Store
 
 HOURS = 8.0
 

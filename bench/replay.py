@@ -14,8 +14,8 @@ from devices.cms50dplus import Cms50dPlusParser, Cms50dPlusSimulator
 from devices.sim.physiology import Patient
 from devices.values import WaveSegment
 from monitor.replay import replay
-from monitor.session_record import SqliteSessions
-from monitor.store import Store
+from monitor.storage.sessions import SqliteSessions
+from monitor.storage.store import Store
 
 HOURS = 8.0
 CHUNK_S = 0.5  # the recorder's flush interval: one raw row per half second

@@ -28,12 +28,12 @@ import numpy as np
 
 from devices.values import NibpResult, WaveSegment, sample
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
-from monitor.dosing import DosePlan
-from monitor.infusion import InfusionEngine
-from monitor.markers import MarkerRevision
-from monitor.recorder import Recorder
-from monitor.records import PhaseChange
-from monitor.store import Store
+from monitor.clinical.dosing import DosePlan
+from monitor.clinical.infusion import InfusionEngine
+from monitor.clinical.markers import MarkerRevision
+from monitor.storage.recorder import Recorder
+from monitor.record.base import PhaseChange
+from monitor.storage.store import Store
 
 T0 = 1_800_000_000.0
 RATE = 75.0
@@ -94,7 +94,7 @@ def generate_session(path: str | Path, hours: float = 8.0, seed: int = 7) -> int
 
 def naive_load(path: str, sid: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The naive way through the product's reader: every numeric and every waveform sample of the session."""
-    from monitor.session_record import SqliteSessions
+    from monitor.storage.sessions import SqliteSessions
 
     source = SqliteSessions(path)
     meta = source.resolve(str(sid))
@@ -159,7 +159,7 @@ def naive_view(data: dict):
 def run(hours: float = 8.0) -> list[str]:
     from PySide6.QtWidgets import QApplication
 
-    from monitor.session_record import SqliteSessions
+    from monitor.storage.sessions import SqliteSessions
     from monitor.timeline import SessionTimeline
     from ui.review.timeline_view import TimelineView
 

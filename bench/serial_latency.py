@@ -17,7 +17,7 @@ from devices.cms50dplus import Frame, encode
 from devices.reader import open_serial
 from devices.spec import DeviceSpec
 from monitor.core import MonitorCore
-from monitor.store import Store
+from monitor.storage.store import Store
 
 
 class NaivePort:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from monitor.alarms.lives import alarm_lives
-from monitor.levels import NUMERIC_WIDTHS, valid_series
-from monitor.session_record import SessionMeta, SessionRecord, SessionSource
+from monitor.storage.levels import NUMERIC_WIDTHS, valid_series
+from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 from monitor.summary import alarm_counts, infusion_of, source_order
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from monitor.alarms.lives import AlarmLife, alarm_lives
 from monitor.alarms.model import Priority
 from monitor.export import iso_utc
-from monitor.session_record import SessionMeta, SessionSource
+from monitor.storage.sessions import SessionMeta, SessionSource
 from monitor.timefmt import hms
 
 NOTICE = "infusion-monitor is not a certified medical device."

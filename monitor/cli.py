@@ -26,7 +26,7 @@ from monitor import __version__
 from monitor.central.link import CENTRAL_ENV, CentralError, central_url, chair_settings
 from monitor.export.run import FORMATS
 from monitor.paths import DB_ENV, default_db, log_file
-from monitor.store import Store, StoreError, explain
+from monitor.storage.store import Store, StoreError, explain
 from monitor.timefmt import hms, zone
 
 NOTICE = "infusion-monitor is not a certified medical device; do not rely on it as the only monitor."
@@ -228,7 +228,7 @@ def _selected(sessions, args: argparse.Namespace):
 
 def _open_store(path: Path | None) -> Store:
     """Open the database for writing and import what an earlier stop kept in recovery files (one line each)."""
-    from monitor.recovery import import_pending
+    from monitor.storage.recovery import import_pending
 
     store = Store(path or default_db())
     for line in import_pending(store):
@@ -243,7 +243,7 @@ def notice(line: str) -> None:
 
 def _open_sessions(path: Path | None):
     """Open the session database for reading only (review, export): never changes the file."""
-    from monitor.session_record import SqliteSessions
+    from monitor.storage.sessions import SqliteSessions
 
     return SqliteSessions(path or default_db())
 
@@ -397,7 +397,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 def cmd_course(args: argparse.Namespace) -> int:
     """Print a patient's course (JSON keys in the course issue; null when absent)."""
-    from monitor.clinical_config import ConfigError
+    from monitor.clinical.config import ConfigError
     from monitor.course import CourseError, build_course
 
     try:
@@ -428,9 +428,9 @@ def cmd_burden(args: argparse.Namespace) -> int:
 
 def cmd_outcome(args: argparse.Namespace) -> int:
     """Check a questionnaire before touching the database, append it to the session's journal, say what it means."""
-    from monitor.clinical_config import ConfigError, load_clinical_config
-    from monitor.instruments import OutcomeError, parse_items
-    from monitor.outcomes import entered
+    from monitor.clinical.config import ConfigError, load_clinical_config
+    from monitor.record.instruments import OutcomeError, parse_items
+    from monitor.clinical.outcomes import entered
 
     try:
         cutoffs = load_clinical_config().outcomes.cutoffs
@@ -530,8 +530,8 @@ def _checked_plan(args: argparse.Namespace):
     Checked against the drug-library limits before anything is stored: a hard
     limit refuses, a soft one needs --confirm-soft-limits.
     """
-    from monitor.clinical_config import ConfigError, load_clinical_config
-    from monitor.dosing import DoseError, DosePlan, check_plan
+    from monitor.clinical.config import ConfigError, load_clinical_config
+    from monitor.clinical.dosing import DoseError, DosePlan, check_plan
 
     given = [flag for attr, flag in _PLAN_ARGS if getattr(args, attr) is not None]
     if not given and args.bag_ml is None:

@@ -28,16 +28,16 @@ from devices.supervised import SupervisedThread, ThreadFault
 from monitor.alarms import ActiveAlarm, AlarmEngine, AlarmEvent, ParamLimits, Priority, load_profile
 from monitor.alarms.profile import apply_order, check_changes
 from monitor.display import CoreState, DeviceState, ScreenView, TILE_PARAMS, compose, stable_time
-from monitor.dosing import DosePlan
-from monitor.infusion import InfusionEngine, InfusionEvent, InfusionState, InfusionStatus
+from monitor.clinical.dosing import DosePlan
+from monitor.clinical.infusion import InfusionEngine, InfusionEvent, InfusionState, InfusionStatus
 from monitor.live import LiveState, Snapshot
-from monitor.outcomes import outcomes_of, patient_instruments
+from monitor.clinical.outcomes import outcomes_of, patient_instruments
 from monitor.patient_id import clean_patient_id
-from monitor.recorder import Recorder
-from monitor.records import ManualBp, OperatorChange, Record
+from monitor.storage.recorder import Recorder
+from monitor.record.base import ManualBp, OperatorChange, Record
 from devices.values import DeviceInfo, DeviceItem, NibpResult, sample
-from monitor.session import ClinicalSession
-from monitor.store import SessionEnd, Store, StoreError
+from monitor.clinical.session import ClinicalSession
+from monitor.storage.store import SessionEnd, Store, StoreError
 
 if TYPE_CHECKING:  # the replicator (and psycopg) load only when a central store is configured
     from monitor.central.replicator import ReplicationState, Replicator
@@ -446,7 +446,7 @@ class MonitorCore:
         key = (info.patient_id, info.dose_mg_per_kg, baseline)
         if self._forecast[0] != key:
             from monitor.course import next_infusion_forecast
-            from monitor.session_record import SqliteSessions
+            from monitor.storage.sessions import SqliteSessions
 
             try:
                 sessions = SqliteSessions(self.store.path)

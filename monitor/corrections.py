@@ -18,12 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from monitor.clinical_config import load_clinical_config
-from monitor.markers import MarkerError, MarkerLog, MarkerRevision
-from monitor.records import ScaleEntry
-from monitor.scales import SCALE_NAMES, Aldrete, Cadss, Moaas, Rating
-from monitor.session_record import SessionRecord
-from monitor.store import Store
+from monitor.clinical.config import load_clinical_config
+from monitor.clinical.markers import MarkerError, MarkerLog, MarkerRevision
+from monitor.record.base import ScaleEntry
+from monitor.clinical.scales import SCALE_NAMES, Aldrete, Cadss, Moaas, Rating
+from monitor.storage.sessions import SessionRecord
+from monitor.storage.store import Store
 from monitor.summary import phases_of
 
 

@@ -12,11 +12,11 @@ of an infusion is the summary's (monitor.summary), never computed again here. De
   made after an infusion (in observation, or imported into a closed session before the next visit) counts
   for the next infusion; entries after the last infusion are kept as `later`.
 - Response and remission are read on the series of counted PHQ-9 totals against the first counted total
-  (monitor.outcomes.course): each row says whether its own total meets them; the course says whether the
+  (monitor.clinical.outcomes.course): each row says whether its own total meets them; the course says whether the
   latest total does (None with fewer than two PHQ-9 totals) and from which infusion each was first met.
 - Flags: every flagged entry of the patient with every review of it, from whichever session it was
   journaled in; never hidden, reviewed or not.
-- BP forecast (monitor.forecast): each row has the forecast it had from the earlier infusions, at its own
+- BP forecast (monitor.clinical.forecast): each row has the forecast it had from the earlier infusions, at its own
   planned dose and baseline. The course's forecast is for the last session when its infusion has not
   started yet (the nurse is about to start it), otherwise for a next infusion at the last planned dose and
   the last baseline SBP; its words say which. Earlier infusions are those of ended sessions whose infusion
@@ -36,11 +36,11 @@ from typing import Any
 
 from monitor.export import iso_utc
 from monitor.export.content import outcomes
-from monitor.forecast import BpForecast, EarlierInfusion, ForecastPrior, forecast_peak_sbp
-from monitor.instruments import INSTRUMENTS, PHQ9
-from monitor.outcomes import CoursePoint, OutcomeFlag, OutcomeScore, SessionOutcomes, course
-from monitor.records import ScaleEntry
-from monitor.session_record import SessionMeta, SessionSource
+from monitor.clinical.forecast import BpForecast, EarlierInfusion, ForecastPrior, forecast_peak_sbp
+from monitor.record.instruments import INSTRUMENTS, PHQ9
+from monitor.clinical.outcomes import CoursePoint, OutcomeFlag, OutcomeScore, SessionOutcomes, course
+from monitor.record.base import ScaleEntry
+from monitor.storage.sessions import SessionMeta, SessionSource
 from monitor.summary import NOTICE, SessionSummary, summarize
 from monitor.timefmt import zone
 
@@ -468,7 +468,7 @@ def earlier_infusion(summary: SessionSummary) -> EarlierInfusion | None:
 def _prior(prior: ForecastPrior | None) -> ForecastPrior:
     if prior is not None:
         return prior
-    from monitor.clinical_config import load_clinical_config
+    from monitor.clinical.config import load_clinical_config
 
     return load_clinical_config().bp_forecast
 

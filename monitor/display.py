@@ -44,17 +44,17 @@ from devices.values import VALUE_BLOCKING, Condition
 from monitor.alarms import ActiveAlarm, Advisory, AlarmKind, ParamLimits, Priority
 from monitor.alarms.engine import APP_SOURCE, BLOCKING_ORDER, CONDITION_TEXT, UNRELIABLE_FLAGS, source_text
 from monitor.alarms.profile import Profile, fmt
-from monitor.dosing import DosePlan
-from monitor.infusion import InfusionEvent, InfusionState, InfusionStatus
+from monitor.clinical.dosing import DosePlan
+from monitor.clinical.infusion import InfusionEvent, InfusionState, InfusionStatus
 from monitor.live import DATA_CURRENT_S, LINK_DOWN, Flow, Latest, Snapshot, Sweep
-from monitor.markers import MarkerRevision
-from monitor.scales import SCALE_NAMES
-from monitor.schedule import Phase
+from monitor.clinical.markers import MarkerRevision
+from monitor.clinical.scales import SCALE_NAMES
+from monitor.clinical.schedule import Phase
 from monitor.timefmt import duration_text
 
 if TYPE_CHECKING:  # the chair imports the central store's code only when it has one
     from monitor.central.replicator import ReplicationState
-from monitor.session import (OBSERVATION_DONE_KEY, OUTCOME_FLAG_KEY, OVERDUE_KEY, PAUSE_REMINDER_KEY, UNDO_S,
+from monitor.clinical.session import (OBSERVATION_DONE_KEY, OUTCOME_FLAG_KEY, OVERDUE_KEY, PAUSE_REMINDER_KEY, UNDO_S,
                              SessionStatus)
 
 #: A continuous numeric (SpO2, pulse) with no new value for this long (s) is shown greyed with its age.

@@ -24,7 +24,7 @@ import numpy as np
 
 from devices.values import (VALUE_BLOCKING, WAVEFORMS, Condition, DeviceInfo, DeviceItem, NibpResult, Sample,
                             StatusChange, WaveSegment)
-from monitor.levels import valid
+from monitor.storage.levels import valid
 
 SWEEP_S = 10.0
 TREND_S = 4 * 3600.0

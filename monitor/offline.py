@@ -17,8 +17,8 @@ from typing import Any, Callable, Iterable, Sequence
 from devices.base import Parser
 from devices.supervised import ThreadFault
 from devices.values import DeviceInfo, DeviceItem
-from monitor.recorder import Recorder
-from monitor.store import SessionEnd, Store
+from monitor.storage.recorder import Recorder
+from monitor.storage.store import SessionEnd, Store
 
 
 @dataclass

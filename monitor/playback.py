@@ -29,10 +29,10 @@ from dataclasses import replace
 from devices.values import Condition, NibpResult, Sample, StatusChange, WaveSegment
 from monitor.alarms.model import LimitChange
 from monitor.core import MonitorCore, SessionInfo
-from monitor.infusion import InfusionEvent
-from monitor.markers import MarkerRevision, current_markers
-from monitor.session_record import SessionMeta, SessionRecord, SessionSource
-from monitor.store import Store
+from monitor.clinical.infusion import InfusionEvent
+from monitor.clinical.markers import MarkerRevision, current_markers
+from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
+from monitor.storage.store import Store
 
 #: Speeds offered (x real time); any speed in [1, 60] is accepted.
 SPEEDS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from devices import registry
 from devices.supervised import ThreadFault
 from monitor.offline import OfflineSession, ParseReport, StoredCounts, parse_chunks
-from monitor.session_record import SessionSource
-from monitor.store import Store
+from monitor.storage.sessions import SessionSource
+from monitor.storage.store import Store
 
 
 @dataclass

@@ -41,14 +41,14 @@ from typing import Any
 import numpy as np
 
 from monitor.alarms.lives import AlarmLife, alarm_lives
-from monitor.dosing import DoseError, DosePlan, exact
+from monitor.clinical.dosing import DoseError, DosePlan, exact
 from monitor.export import iso_utc
-from monitor.infusion import InfusionEvent
-from monitor.levels import valid_series
-from monitor.markers import MarkerRevision, current_markers
-from monitor.records import Baseline, Discharge, PhaseChange, ScaleEntry
-from monitor.scales import SCALE_NAMES
-from monitor.session_record import SessionMeta, SessionRecord, SessionSource
+from monitor.clinical.infusion import InfusionEvent
+from monitor.storage.levels import valid_series
+from monitor.clinical.markers import MarkerRevision, current_markers
+from monitor.record.base import Baseline, Discharge, PhaseChange, ScaleEntry
+from monitor.clinical.scales import SCALE_NAMES
+from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 from monitor.timefmt import hms, zone
 
 #: SpO2 thresholds (%) the summary counts time below (CLINICAL.md: 94 medium, 90 high).

@@ -1,6 +1,6 @@
 """What review draws of one session: every signal at the resolution the screen needs, marks, spans, a cursor.
 
-Wide views come from the decimated levels (monitor/levels.py): the coarsest
+Wide views come from the decimated levels (monitor/storage/levels.py): the coarsest
 bucket width not wider than a pixel, so a desaturation keeps its depth however
 far out the view is. Close up, numerics come from the values themselves (read
 once for the session, then sliced in memory), and the pleth itself appears when
@@ -25,12 +25,12 @@ import numpy as np
 
 from devices.values import NibpResult
 from monitor.alarms.lives import AlarmLife, alarm_lives
-from monitor.infusion import InfusionEvent
-from monitor.levels import NUMERIC_WIDTHS, WAVE_WIDTHS, Key, Levels, decimate, valid_series
-from monitor.markers import MarkerRevision, current_markers
-from monitor.records import Discharge, ScaleEntry
-from monitor.scales import SCALE_NAMES
-from monitor.session_record import SessionMeta, SessionSource
+from monitor.clinical.infusion import InfusionEvent
+from monitor.storage.levels import NUMERIC_WIDTHS, WAVE_WIDTHS, Key, Levels, decimate, valid_series
+from monitor.clinical.markers import MarkerRevision, current_markers
+from monitor.record.base import Discharge, ScaleEntry
+from monitor.clinical.scales import SCALE_NAMES
+from monitor.storage.sessions import SessionMeta, SessionSource
 from monitor.summary import HOLD_S, InfusionSegment, SessionSummary, infusion_of, phases_of, summarize
 
 #: The pleth itself (not its envelope) is drawn when the view spans at most this many seconds.

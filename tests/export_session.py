@@ -14,12 +14,12 @@ from pathlib import Path
 
 from devices.values import DeviceInfo, NibpResult, WaveSegment, sample
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
-from monitor.infusion import InfusionEvent
-from monitor.markers import MarkerRevision
-from monitor.outcomes import OutcomeReview, OutcomeScore
-from monitor.recorder import Recorder
-from monitor.records import AldreteScore, Baseline, Discharge, PhaseChange, ScaleEntry, SessionStart
-from monitor.store import Store
+from monitor.clinical.infusion import InfusionEvent
+from monitor.clinical.markers import MarkerRevision
+from monitor.clinical.outcomes import OutcomeReview, OutcomeScore
+from monitor.storage.recorder import Recorder
+from monitor.record.base import AldreteScore, Baseline, Discharge, PhaseChange, ScaleEntry, SessionStart
+from monitor.storage.store import Store
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 DESAT = (8 * 60, 9 * 60)  # SpO2 88 % between these seconds

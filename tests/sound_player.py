@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from monitor.alarms import Priority
 from monitor.core import MonitorCore
-from monitor.store import Store
+from monitor.storage.store import Store
 from ui.sound import AlarmSound
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from monitor.session_record import SqliteSessions
+from monitor.storage.sessions import SqliteSessions
 
 
 def journal(db: str | Path, session_id: int, kind: str) -> list[tuple[dict, str]]:

@@ -15,10 +15,10 @@ import pytest
 
 from monitor.core import MonitorCore, SessionInfo
 from monitor.display import APP_ALARMS
-from monitor.outcomes import entered
-from monitor.scales import Aldrete
-from monitor.session import OBSERVATION_DONE_KEY, OUTCOME_FLAG_KEY, OVERDUE_KEY, PAUSE_REMINDER_KEY
-from monitor.store import Store
+from monitor.clinical.outcomes import entered
+from monitor.clinical.scales import Aldrete
+from monitor.clinical.session import OBSERVATION_DONE_KEY, OUTCOME_FLAG_KEY, OVERDUE_KEY, PAUSE_REMINDER_KEY
+from monitor.storage.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 

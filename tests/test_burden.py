@@ -10,7 +10,7 @@ import pytest
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
 from monitor.burden import range_burden, session_burden
 from monitor.cli import main
-from monitor.session_record import SqliteSessions
+from monitor.storage.sessions import SqliteSessions
 from written import T0, Session
 
 DAY = 86400.0

@@ -20,8 +20,8 @@ from devices.sim.runner import PtySimulator
 from devices.values import sample
 from monitor.central.link import ChairSettings
 from monitor.central.schema import local_tables, quote
-from monitor.recorder import Recorder
-from monitor.store import Store
+from monitor.storage.recorder import Recorder
+from monitor.storage.store import Store
 from pg import (CuttableLink, assert_replica_exact, central, make_central, pg_server,  # noqa: F401
                 record_process, replicate, require_postgres, wait_for)
 from bench.pgserver import PgServer

@@ -9,7 +9,7 @@ import pytest
 from monitor.central import schema
 from monitor.central.link import ChairSettings
 from monitor.central.schema import Table, expected_tables, local_tables, pg_type
-from monitor.store import DERIVED_TABLES, Store
+from monitor.storage.store import DERIVED_TABLES, Store
 from pg import assert_replica_exact, central, pg_server, refusal, replicate  # noqa: F401
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from monitor.central.link import ChairSettings
-from monitor.store import Store
+from monitor.storage.store import Store
 from pg import central, pg_server, refusal, replicate  # noqa: F401
 
 

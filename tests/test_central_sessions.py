@@ -17,8 +17,8 @@ from export_session import make_session
 from monitor import cli
 from monitor.central.link import ChairSettings
 from monitor.central.reader import SILENT_REASON, CentralSessions
-from monitor.session_record import SessionMeta, SqliteSessions
-from monitor.store import INTERRUPTED_REASON, STALE_HEARTBEAT_S, Store
+from monitor.storage.sessions import SessionMeta, SqliteSessions
+from monitor.storage.store import INTERRUPTED_REASON, STALE_HEARTBEAT_S, Store
 from pg import central, pg_server, replicate  # noqa: F401
 
 FIXTURE = Path(__file__).parent / "fixtures" / "release-0.1.0.db"

@@ -11,7 +11,7 @@ from monitor.central.link import ChairSettings
 from monitor.central.replicator import ReplicationState, Replicator
 from monitor.core import MonitorCore
 from monitor.timefmt import duration_text
-from monitor.store import Store
+from monitor.storage.store import Store
 from stored import rows
 
 

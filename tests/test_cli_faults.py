@@ -26,8 +26,8 @@ import pytest
 
 from commands import cli, error_line, start
 from devices.sim.runner import PtySimulator
-from monitor import recovery
-from monitor.session_record import SqliteSessions
+from monitor.storage import recovery
+from monitor.storage.sessions import SqliteSessions
 
 
 def user_env(home: Path) -> dict[str, str]:
@@ -225,7 +225,7 @@ def test_import_into_a_still_full_disk_is_one_line_and_keeps_the_file(tmp_path):
         db = folder / "s.db"
         assert cli("record", "--db", str(db), "--device", "pulseox=cms50dplus:loop://", "--duration", "0.5",
                    env=user_env(tmp_path)).returncode == 0
-        from monitor.store import Store
+        from monitor.storage.store import Store
         store = Store(db)
         rows = {"raw_bytes": [{"session_id": 1, "source": "pulseox", "t": 1.0, "direction": "rx",
                                "data": os.urandom(100_000)}]}
@@ -316,7 +316,7 @@ def test_concurrent_first_starts_on_a_new_database_all_succeed(tmp_path):
     """Six processes open one new file at the same moment: one migrates, the others find it done."""
     db, go = tmp_path / "new.db", tmp_path / "go"
     code = ("import os, sys, time\n"
-            "from monitor.store import Store\n"
+            "from monitor.storage.store import Store\n"
             f"while not os.path.exists({str(go)!r}): time.sleep(0.001)\n"
             f"Store({str(db)!r}).create_session()\n")
     procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True) for _ in range(6)]
@@ -325,6 +325,6 @@ def test_concurrent_first_starts_on_a_new_database_all_succeed(tmp_path):
     errors = [p.communicate(timeout=60)[1] for p in procs]
     assert [p.returncode for p in procs] == [0] * 6, errors
     with sqlite3.connect(db) as conn:
-        from monitor.store import SCHEMA_VERSION
+        from monitor.storage.store import SCHEMA_VERSION
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 6

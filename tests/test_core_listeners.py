@@ -10,7 +10,7 @@ import pytest
 
 from monitor.alarms import Priority
 from monitor.core import MonitorCore
-from monitor.store import Store
+from monitor.storage.store import Store
 
 
 @pytest.fixture

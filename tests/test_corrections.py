@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from monitor.corrections import CorrectionError, Corrector, audit_trail, event_versions
-from monitor.markers import MarkerRevision
-from monitor.records import PhaseChange, ScaleEntry
-from monitor.scales import Cadss, Moaas
-from monitor.session_record import SqliteSessions
-from monitor.store import Store
+from monitor.clinical.markers import MarkerRevision
+from monitor.record.base import PhaseChange, ScaleEntry
+from monitor.clinical.scales import Cadss, Moaas
+from monitor.storage.sessions import SqliteSessions
+from monitor.storage.store import Store
 from monitor.summary import summarize
 from written import T0, Session
 

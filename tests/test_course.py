@@ -10,12 +10,12 @@ import pytest
 from course_sessions import DAY, T0, Visit, gad7, make_course, phq9
 from monitor import cli
 from monitor.alarms.model import Priority
-from monitor.clinical_config import load_clinical_config
+from monitor.clinical.config import load_clinical_config
 from monitor.course import CourseError, build_course, next_infusion_forecast
-from monitor.forecast import EarlierInfusion, forecast_peak_sbp
-from monitor.outcomes import OutcomeReview
-from monitor.session_record import SqliteSessions
-from monitor.store import Store
+from monitor.clinical.forecast import EarlierInfusion, forecast_peak_sbp
+from monitor.clinical.outcomes import OutcomeReview
+from monitor.storage.sessions import SqliteSessions
+from monitor.storage.store import Store
 
 PRIOR = load_clinical_config().bp_forecast
 

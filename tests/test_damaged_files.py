@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor import cli, integrity
-from monitor.store import Store, StoreError
+from monitor import cli
+from monitor.storage import integrity
+from monitor.storage.store import Store, StoreError
 
 PAGE = 4096
 SESSIONS = 3

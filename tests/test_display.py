@@ -10,13 +10,13 @@ import pytest
 
 from devices.values import Condition, NibpResult, StatusChange, WaveSegment, sample
 from monitor.alarms import ActiveAlarm, AlarmEngine, AlarmKind, Priority, load_profile
-from monitor.clinical_config import load_clinical_config
+from monitor.clinical.config import load_clinical_config
 from monitor.display import (APP_ALARMS, AUDIO_KEY, STABLE_S, CoreState, DeviceState, age_text, clock_text, compose,
                              limit_lines, stable_time)
-from monitor.dosing import DosePlan
-from monitor.infusion import InfusionEngine
+from monitor.clinical.dosing import DosePlan
+from monitor.clinical.infusion import InfusionEngine
 from monitor.live import LiveState
-from monitor.schedule import BpSchedule
+from monitor.clinical.schedule import BpSchedule
 
 CONFIG = load_clinical_config()
 WALL = 1_700_000_000.0
@@ -475,7 +475,7 @@ def test_the_core_gives_the_view_its_profiles_stability_time(tmp_path, monkeypat
 
     import monitor.core
     from monitor.core import MonitorCore
-    from monitor.store import Store
+    from monitor.storage.store import Store
 
     core = MonitorCore(Store(tmp_path / "s.db"), [])
     technical = dict(core.alarms.profile.technical)

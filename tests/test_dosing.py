@@ -7,8 +7,8 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, strategies as st
 
-from monitor.clinical_config import ConfigError, DEFAULT_PATH, load_clinical_config, parse_clinical_config
-from monitor.dosing import DoseError, DosePlan, PlanCheck, check_plan, check_rate, exact
+from monitor.clinical.config import ConfigError, DEFAULT_PATH, load_clinical_config, parse_clinical_config
+from monitor.clinical.dosing import DoseError, DosePlan, PlanCheck, check_plan, check_rate, exact
 
 LIMITS = load_clinical_config().dose_limits
 

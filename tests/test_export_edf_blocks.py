@@ -16,7 +16,7 @@ import pytest
 from export_session import LATENCY_S, make_block_session
 from monitor.export.run import export_session
 from monitor.export.stretches import stretches
-from monitor.session_record import SqliteSessions
+from monitor.storage.sessions import SqliteSessions
 
 CARESCAPE = dict(rate=100.0, block=100, jitter=(-0.23, 0.31))
 INTELLIVUE = dict(rate=125.0, block=32, jitter=(-0.06, 0.12))

@@ -21,8 +21,8 @@ from monitor.export import iso_utc
 from monitor.export.content import alarm_lives, bp_readings, current_markers, infusion_events, outcomes
 from monitor.export.edf import annotations
 from monitor.export.run import Options, export_session
-from monitor.records import from_row
-from monitor.session_record import SqliteSessions
+from monitor.record.base import from_row
+from monitor.storage.sessions import SqliteSessions
 
 
 @pytest.fixture(scope="module")

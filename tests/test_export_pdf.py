@@ -11,7 +11,7 @@ import pytest
 
 from export_session import make_empty_session, make_session
 from monitor.export.content import bp_readings
-from monitor.session_record import SqliteSessions
+from monitor.storage.sessions import SqliteSessions
 from ui import launcher
 
 pypdf = pytest.importorskip("pypdf")

@@ -10,7 +10,7 @@ import pytest
 from export_session import EPISODES, T0, make_episodes_session, make_session
 from monitor.export.content import alarm_lives
 from monitor.export.run import export_session
-from monitor.session_record import SqliteSessions
+from monitor.storage.sessions import SqliteSessions
 
 PCD_01 = "IHE_PCD_001^IHE PCD^1.3.6.1.4.1.19376.1.6.1.1.1^ISO"
 ORU_SEGMENTS = {"MSH", "PID", "PV1", "OBR", "OBX", "NTE"}

@@ -15,7 +15,7 @@ from devices.nonin import NoninParser, encode_packet
 from devices.reader import Link
 from devices.base import Driver
 from devices.values import Sample
-from monitor.session_record import SqliteSessions
+from monitor.storage.sessions import SqliteSessions
 from scripted import ScriptedPort
 
 

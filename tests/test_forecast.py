@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from monitor.clinical_config import load_clinical_config
-from monitor.forecast import EarlierInfusion, ForecastPrior, forecast_peak_sbp
+from monitor.clinical.config import load_clinical_config
+from monitor.clinical.forecast import EarlierInfusion, ForecastPrior, forecast_peak_sbp
 
 PRIOR = load_clinical_config().bp_forecast
 COURSE = 7  # infusions per simulated patient: forecasts from 0 to 6 earlier ones

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from monitor.core import MonitorCore, SessionInfo
-from monitor.store import Store
+from monitor.storage.store import Store
 
 
 def start(tmp_path, patient="P-F1"):

@@ -20,8 +20,8 @@ from devices.values import Sample, WaveSegment
 from monitor import importer
 from monitor.importer import CLOCK_WINDOW_S, DRIFT_S, Capture, Timeline, import_capture
 from monitor.replay import replay
-from monitor.session_record import SqliteSessions
-from monitor.store import Store
+from monitor.storage.sessions import SqliteSessions
+from monitor.storage.store import Store
 
 MTIME = 1_750_000_000.0
 EPOCH = 1_700_000_000  # the carescape simulator's clock at scenario time 0

@@ -5,9 +5,9 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from monitor.clinical_config import load_clinical_config
-from monitor.dosing import DoseError, DosePlan
-from monitor.infusion import InfusionEngine, InfusionError, InfusionState
+from monitor.clinical.config import load_clinical_config
+from monitor.clinical.dosing import DoseError, DosePlan
+from monitor.clinical.infusion import InfusionEngine, InfusionError, InfusionState
 
 LIMITS = load_clinical_config().dose_limits
 WALL0 = 1_700_000_000.0

@@ -38,7 +38,7 @@ def test_every_import_runs_ui_to_monitor_to_devices():
 
 def test_the_layer_check_sees_a_wrong_import(tmp_path):
     bad = tmp_path / "bad.py"
-    bad.write_text("def f():\n    from monitor.store import Store\n    import PySide6.QtCore\n")
+    bad.write_text("def f():\n    from monitor.storage.store import Store\n    import PySide6.QtCore\n")
     assert imported_packages(bad) >= {"monitor", "PySide6"}
 
 

@@ -11,9 +11,9 @@ import pytest
 
 from devices.values import WaveSegment, sample
 from monitor.browse import session_line
-from monitor.levels import NUMERIC_WIDTHS, WAVE_WIDTHS, LevelBuilder, decimate
-from monitor.session_record import SqliteSessions
-from monitor.store import Store
+from monitor.storage.levels import NUMERIC_WIDTHS, WAVE_WIDTHS, LevelBuilder, decimate
+from monitor.storage.sessions import SqliteSessions
+from monitor.storage.store import Store
 from monitor.timeline import SessionTimeline
 from written import T0, Session, digest
 

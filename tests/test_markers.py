@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from monitor.clinical_config import load_clinical_config
-from monitor.markers import MarkerError, MarkerLog
+from monitor.clinical.config import load_clinical_config
+from monitor.clinical.markers import MarkerError, MarkerLog
 
 START = 1_700_000_000.0
 

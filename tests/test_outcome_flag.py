@@ -11,11 +11,11 @@ from test_session import Rig
 
 from monitor.alarms import Priority
 from monitor.core import MonitorCore, SessionInfo
-from monitor.instruments import OutcomeError
-from monitor.outcomes import OutcomeScore, outcomes_of
-from monitor.schedule import Phase
-from monitor.session import OUTCOME_FLAG_KEY, SessionError
-from monitor.store import Store
+from monitor.record.instruments import OutcomeError
+from monitor.clinical.outcomes import OutcomeScore, outcomes_of
+from monitor.clinical.schedule import Phase
+from monitor.clinical.session import OUTCOME_FLAG_KEY, SessionError
+from monitor.storage.store import Store
 
 
 def phq9(item9: int, t: float = 1_700_000_000.0, user: str = "nurse", mode: str = "patient") -> OutcomeScore:

@@ -11,13 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from monitor.cli import main
-from monitor.clinical_config import ConfigError, load_clinical_config, parse_clinical_config
-from monitor.instruments import GAD7, INSTRUMENTS, PCL5, PHQ9, OutcomeError, parse_items
-from monitor.outcomes import (OutcomeReview, OutcomeScore, SessionOutcomes, course, entered, is_response,
+from monitor.clinical.config import DEFAULT_PATH, ConfigError, load_clinical_config, parse_clinical_config
+from monitor.record.instruments import GAD7, INSTRUMENTS, PCL5, PHQ9, OutcomeError, parse_items
+from monitor.clinical.outcomes import (OutcomeReview, OutcomeScore, SessionOutcomes, course, entered, is_response,
                               outcomes_of, patient_instruments, set_patient_instruments)
-from monitor.records import ManualBp
-from monitor.session_record import SqliteSessions
-from monitor.store import Store
+from monitor.record.base import ManualBp
+from monitor.storage.sessions import SqliteSessions
+from monitor.storage.store import Store
 
 CUTOFFS = {"pcl5": 33}
 T0 = 1_700_000_000.0
@@ -232,7 +232,7 @@ def test_instruments_are_a_per_patient_setting_with_the_clinic_default(store):
 
 
 def test_an_older_database_gains_the_patient_settings_column(tmp_path):
-    from monitor.store import MIGRATIONS
+    from monitor.storage.store import MIGRATIONS
     import sqlite_utils
 
     path = tmp_path / "old.db"
@@ -249,7 +249,7 @@ def test_an_older_database_gains_the_patient_settings_column(tmp_path):
 
 
 def test_the_clinic_config_checks_its_outcome_settings():
-    data = json.loads((__import__("monitor.clinical_config").clinical_config.DEFAULT_PATH).read_text())
+    data = json.loads(DEFAULT_PATH.read_text())
     data["outcomes"]["instruments"] = ["phq9", "bdi"]
     with pytest.raises(ConfigError, match="unknown instrument 'bdi'"):
         parse_clinical_config(data)

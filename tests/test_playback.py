@@ -7,9 +7,9 @@ import pytest
 from devices.values import NibpResult, WaveSegment, sample
 from monitor.alarms.model import EventKind
 from monitor.display import clock_text
-from monitor.infusion import InfusionState
+from monitor.clinical.infusion import InfusionState
 from monitor.playback import PlaybackClock, checked_speed, start_playback
-from monitor.session_record import SqliteSessions
+from monitor.storage.sessions import SqliteSessions
 from test_summary import _infusion
 from written import T0, Session, digest
 

@@ -49,7 +49,7 @@ from devices.values import LIVE_ONLY
 from monitor.alarms import load_profile
 from monitor.core import MonitorCore
 from monitor.importer import Capture, import_capture
-from monitor.store import Store
+from monitor.storage.store import Store
 from stored import rows
 
 PROTOCOLS = registry.protocol_names()

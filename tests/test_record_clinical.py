@@ -13,8 +13,8 @@ import pytest
 from devices.sim.runner import PtySimulator
 from monitor.cli import _HeadlessInfusion
 from monitor.core import MonitorCore, SessionInfo
-from monitor.infusion import InfusionState
-from monitor.store import Store
+from monitor.clinical.infusion import InfusionState
+from monitor.storage.store import Store
 
 
 def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -22,9 +22,9 @@ from devices.sim.physiology import Patient
 from devices.sim.runner import PtySimulator
 from devices.values import WaveSegment, sample
 from monitor.importer import Capture, import_capture
-from monitor.levels import LevelBuilder
-from monitor.recorder import Recorder
-from monitor.store import SessionEnd, Store
+from monitor.storage.levels import LevelBuilder
+from monitor.storage.recorder import Recorder
+from monitor.storage.store import SessionEnd, Store
 
 T0 = 1_700_000_000.0
 EPOCH = 1_700_000_000

@@ -11,18 +11,18 @@ import time
 import pytest
 
 from devices.values import WaveSegment, sample
-from monitor import recovery
-from monitor.recorder import Recorder
-from monitor.records import RecoveryImport
-from monitor.session_record import SqliteSessions
-from monitor.store import SessionEnd, Store, StoreError
+from monitor.storage import recovery
+from monitor.storage.recorder import Recorder
+from monitor.record.base import RecoveryImport
+from monitor.storage.sessions import SqliteSessions
+from monitor.storage.store import SessionEnd, Store, StoreError
 
 
 @pytest.fixture(autouse=True)
 def quick(monkeypatch, tmp_path):
     """Short busy timeout and stop retry, and a user data folder inside the test's folder."""
-    monkeypatch.setattr("monitor.store.BUSY_TIMEOUT_S", 0.2)
-    monkeypatch.setattr("monitor.recorder.STOP_RETRY_S", 0.6)
+    monkeypatch.setattr("monitor.storage.store.BUSY_TIMEOUT_S", 0.2)
+    monkeypatch.setattr("monitor.storage.recorder.STOP_RETRY_S", 0.6)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "userdata"))
 
 
@@ -96,7 +96,7 @@ def test_locked_at_stop_keeps_every_row_in_a_private_recovery_file_that_the_next
 
 
 def test_a_fault_that_ends_during_the_retry_loses_nothing_and_needs_no_file(tmp_path, monkeypatch):
-    monkeypatch.setattr("monitor.recorder.STOP_RETRY_S", 5.0)
+    monkeypatch.setattr("monitor.storage.recorder.STOP_RETRY_S", 5.0)
     db = tmp_path / "s.db"
     sid, recorder, other = meeting_a_lock(db, 2, 2)
 
@@ -195,7 +195,7 @@ def test_import_into_a_locked_database_is_a_store_error_and_keeps_the_file(tmp_p
 
 
 def test_raw_capture_dropped_to_bound_memory_during_a_long_fault_is_said(tmp_path, monkeypatch):
-    monkeypatch.setattr("monitor.recorder.MAX_PENDING_ROWS", 10)
+    monkeypatch.setattr("monitor.storage.recorder.MAX_PENDING_ROWS", 10)
     db = tmp_path / "s.db"
     sid, recorder, other = meeting_a_lock(db, 1, 20)  # 20 s of rows pile up: more than 10
     time.sleep(1.0)  # a flush fails meanwhile and drops the raw capture

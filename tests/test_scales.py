@@ -5,7 +5,7 @@ import math
 import pytest
 from hypothesis import given, strategies as st
 
-from monitor.scales import Aldrete, Cadss, DischargeCheck, Moaas, Rating
+from monitor.clinical.scales import Aldrete, Cadss, DischargeCheck, Moaas, Rating
 
 
 def test_moaas_range_and_anchors():

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from monitor.clinical_config import load_clinical_config
-from monitor.schedule import BpSchedule, Phase, ScaleSchedule
+from monitor.clinical.config import load_clinical_config
+from monitor.clinical.schedule import BpSchedule, Phase, ScaleSchedule
 
 CFG = load_clinical_config()
 MIN = 60.0

@@ -7,19 +7,19 @@ import threading
 import pytest
 
 from monitor.alarms import Priority
-from monitor.clinical_config import load_clinical_config
+from monitor.clinical.config import load_clinical_config
 from monitor.core import MonitorCore, SessionInfo
-from monitor.dosing import DosePlan
-from monitor.infusion import InfusionEngine
-from monitor.markers import MarkerError
+from monitor.clinical.dosing import DosePlan
+from monitor.clinical.infusion import InfusionEngine
+from monitor.clinical.markers import MarkerError
 from devices.values import NibpResult, sample
-from monitor.scales import Aldrete, Moaas, Rating
-from monitor.schedule import Phase
-from monitor.session import OVERDUE_KEY, ClinicalSession, SessionError
-from monitor.markers import MarkerRevision
-from monitor.records import SessionStart
-from monitor.session_record import SqliteSessions
-from monitor.store import Store
+from monitor.clinical.scales import Aldrete, Moaas, Rating
+from monitor.clinical.schedule import Phase
+from monitor.clinical.session import OVERDUE_KEY, ClinicalSession, SessionError
+from monitor.clinical.markers import MarkerRevision
+from monitor.record.base import SessionStart
+from monitor.storage.sessions import SqliteSessions
+from monitor.storage.store import Store
 
 CFG = load_clinical_config()
 T0 = 1_700_000_000.0
@@ -234,7 +234,7 @@ def test_core_counts_the_patients_sessions_and_journals_them(tmp_path):
 
 
 def test_a_stray_marker_can_be_undone_for_a_few_seconds_without_a_reason():
-    from monitor.session import UNDO_S, SessionError
+    from monitor.clinical.session import UNDO_S, SessionError
 
     wall = [1_700_000_000.0]
     session = ClinicalSession(load_clinical_config(), infusion=None, journal=lambda r, u: None,
@@ -251,7 +251,7 @@ def test_a_stray_marker_can_be_undone_for_a_few_seconds_without_a_reason():
 
 def test_the_user_at_the_monitor_is_recorded_at_start_and_at_every_switch(tmp_path):
     import stored
-    from monitor.store import Store
+    from monitor.storage.store import Store
 
     core = MonitorCore(Store(tmp_path / "s.db"), [])
     sid = core.start(SessionInfo(patient_id="P1"), operator="AB")

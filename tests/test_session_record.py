@@ -16,14 +16,14 @@ import pytest
 
 from devices.values import NibpResult, WaveSegment, sample
 from monitor.alarms.model import LimitChange
-from monitor.infusion import InfusionEvent
-from monitor.markers import MarkerRevision
-from monitor.recorder import Recorder
-from monitor.records import (KINDS, AldreteScore, Baseline, BpRequest, DeviceIdentity, Discharge, ManualBp,
+from monitor.clinical.infusion import InfusionEvent
+from monitor.clinical.markers import MarkerRevision
+from monitor.storage.recorder import Recorder
+from monitor.record.base import (KINDS, AldreteScore, Baseline, BpRequest, DeviceIdentity, Discharge, ManualBp,
                              ObservationComplete, OperatorChange, PhaseChange, RecordError, RecoveryImport, ScaleEntry,
                              SessionStart, from_row, to_row)
-from monitor.session_record import SqliteSessions
-from monitor.store import SCHEMA_VERSION, Store, StoreError
+from monitor.storage.sessions import SqliteSessions
+from monitor.storage.store import SCHEMA_VERSION, Store, StoreError
 from written import digest
 
 FIXTURE = Path(__file__).parent / "fixtures" / "release-0.1.0.db"

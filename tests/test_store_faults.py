@@ -8,12 +8,12 @@ import time
 from devices.sim.runner import PtySimulator
 from devices.spec import DeviceSpec
 from monitor.core import MonitorCore
-from monitor.session_record import SqliteSessions
-from monitor.store import Store
+from monitor.storage.sessions import SqliteSessions
+from monitor.storage.store import Store
 
 
 def test_locked_database_alarms_then_catches_up_without_a_gap(tmp_path, monkeypatch):
-    monkeypatch.setattr("monitor.store.BUSY_TIMEOUT_S", 0.5)
+    monkeypatch.setattr("monitor.storage.store.BUSY_TIMEOUT_S", 0.5)
     db = tmp_path / "s.db"
     with PtySimulator("cms50dplus", "desat", speed=3.0) as sim:
         core = MonitorCore(Store(db), [DeviceSpec("pulseox", "cms50dplus", sim.path)])
@@ -47,7 +47,7 @@ def test_locked_database_alarms_then_catches_up_without_a_gap(tmp_path, monkeypa
 
 
 def test_not_a_database_is_refused_in_words(tmp_path):
-    from monitor.store import StoreError
+    from monitor.storage.store import StoreError
     import pytest
 
     bad = tmp_path / "x.db"

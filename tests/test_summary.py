@@ -10,11 +10,11 @@ from devices.values import NibpResult, sample
 from monitor.alarms.lives import alarm_lives
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
 from monitor.cli import main
-from monitor.dosing import DosePlan
-from monitor.infusion import InfusionEngine
-from monitor.markers import MarkerRevision
-from monitor.records import AldreteScore, Baseline, Discharge, PhaseChange, ScaleEntry
-from monitor.session_record import SqliteSessions
+from monitor.clinical.dosing import DosePlan
+from monitor.clinical.infusion import InfusionEngine
+from monitor.clinical.markers import MarkerRevision
+from monitor.record.base import AldreteScore, Baseline, Discharge, PhaseChange, ScaleEntry
+from monitor.storage.sessions import SqliteSessions
 from monitor.summary import HOLD_S, summarize
 from written import T0, Session
 

@@ -25,9 +25,9 @@ from monitor.alarms import Priority
 from monitor.central.link import ChairSettings
 from monitor.central.replicator import Replicator
 from monitor.core import MonitorCore
-from monitor.levels import LevelBuilder
-from monitor.recorder import Recorder
-from monitor.store import SessionEnd, Store, StoreError
+from monitor.storage.levels import LevelBuilder
+from monitor.storage.recorder import Recorder
+from monitor.storage.store import SessionEnd, Store, StoreError
 
 T0 = 1_700_000_000.0
 
@@ -203,7 +203,7 @@ def test_a_recorder_stopped_by_a_fault_writes_the_rest_and_the_end_when_the_sess
 # --- the commands end non-zero, with one line ------------------------------------------------------------------------
 
 INJECT = {
-    "recorder": "from devices.values import Sample\nfrom monitor.recorder import Recorder\n"
+    "recorder": "from devices.values import Sample\nfrom monitor.storage.recorder import Recorder\n"
                 "take, fired = Recorder._take, []\n"
                 "def _take(self, item):\n"
                 "    if isinstance(item, Sample) and not fired:\n"
@@ -220,7 +220,7 @@ INJECT = {
               "        raise RuntimeError('injected parser fault')\n"
               "    return feed(self, data, t)\n"
               "parser.feed = _feed\n",
-    "levels": "from devices import supervised\nfrom monitor.levels import LevelBuilder\n"
+    "levels": "from devices import supervised\nfrom monitor.storage.levels import LevelBuilder\n"
               "supervised.RESTART_PAUSE_S = 0.05\n"
               "def rows(self):\n"
               "    raise RuntimeError('injected levels fault')\n"

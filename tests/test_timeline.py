@@ -6,9 +6,9 @@ import numpy as np
 
 from devices.values import NibpResult, WaveSegment, sample
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
-from monitor.infusion import InfusionEvent
-from monitor.markers import MarkerRevision
-from monitor.records import PhaseChange, ScaleEntry
+from monitor.clinical.infusion import InfusionEvent
+from monitor.clinical.markers import MarkerRevision
+from monitor.record.base import PhaseChange, ScaleEntry
 from monitor.timeline import RAW_WAVE_S, SessionTimeline
 from written import T0, Session
 

@@ -13,7 +13,7 @@ from monitor.alarms.profile import validate_limits, with_setting
 import stored
 from monitor.core import MonitorCore
 from devices.values import sample
-from monitor.store import Store
+from monitor.storage.store import Store
 from ui import theme
 from PySide6.QtCore import Qt
 

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 from commands import error_line
-from monitor import recovery
-from monitor.session_record import SqliteSessions
-from monitor.store import Store
+from monitor.storage import recovery
+from monitor.storage.sessions import SqliteSessions
+from monitor.storage.store import Store
 
 CLOSER = Path(__file__).with_name("window_closer.py")
 

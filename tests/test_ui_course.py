@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QImage
 
 from course_sessions import make_course
 from monitor.alarms import Priority
-from monitor.session_record import SqliteSessions
+from monitor.storage.sessions import SqliteSessions
 from test_course import VISITS
 from ui import launcher, theme
 from ui.course_view import CourseChartWidget, CourseView
@@ -106,7 +106,7 @@ SHOT = """
 import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
-from monitor.session_record import SqliteSessions
+from monitor.storage.sessions import SqliteSessions
 from ui.course_view import CourseWindow
 app = QApplication(sys.argv)
 window = CourseWindow(SqliteSessions(sys.argv[1]), "P-1")

@@ -9,7 +9,7 @@ from devices.spec import DeviceSpec
 from monitor.alarms import Priority
 import stored
 from monitor.core import MonitorCore
-from monitor.store import Store
+from monitor.storage.store import Store
 from ui.main_window import MainWindow
 from ui import theme
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
 
-from monitor.instruments import OutcomeError
-from monitor.outcomes import OutcomeFlag, OutcomeScore
+from monitor.record.instruments import OutcomeError
+from monitor.clinical.outcomes import OutcomeFlag, OutcomeScore
 from ui.outcome_dialog import FlagReviewDialog, OutcomeDialog
 
 T = 1_700_000_000.0

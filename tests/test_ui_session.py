@@ -10,10 +10,10 @@ from PySide6.QtWidgets import QDialog
 
 import stored
 from monitor.core import MonitorCore, SessionInfo
-from monitor.infusion import InfusionState
+from monitor.clinical.infusion import InfusionState
 from devices.values import NibpResult, sample
-from monitor.schedule import Phase
-from monitor.store import Store
+from monitor.clinical.schedule import Phase
+from monitor.storage.store import Store
 from ui.clinical_dialogs import DischargeDialog, MarkerEditDialog, ScalesDialog
 from ui.main_window import MainWindow
 from ui.start_dialog import StartSessionDialog
@@ -313,7 +313,7 @@ def test_discharge_from_the_panel_closes_the_session(qtbot, window, monkeypatch)
 
 
 def test_start_asks_while_an_item_9_flag_awaits_review_and_the_panel_shows_it(qtbot, window, monkeypatch):
-    from monitor.outcomes import entered
+    from monitor.clinical.outcomes import entered
 
     core = window.core
     score = entered("phq9", [0, 0, 0, 0, 0, 0, 0, 0, 2], user="AB", mode="patient", cutoffs={"pcl5": 33},

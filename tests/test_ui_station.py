@@ -15,8 +15,8 @@ from monitor.alarms import Priority, load_profile, profile_to_dict
 from monitor.central.link import ChairSettings
 from monitor.central.schema import init_central
 from monitor.central.station import BpReading, ChairView, InfusionFigures, Reading, StationAlarm, infusion_figures
-from monitor.dosing import DosePlan
-from monitor.store import Store
+from monitor.clinical.dosing import DosePlan
+from monitor.storage.store import Store
 from pg import CuttableLink, central, pg_server, record_process, replicate  # noqa: F401
 from ui import theme
 

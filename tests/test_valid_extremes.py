@@ -16,8 +16,8 @@ import pytest
 from devices.values import sample
 from monitor.alarms import AlarmEngine, load_profile
 from monitor.browse import session_line
-from monitor.levels import NUMERIC_WIDTHS, valid
-from monitor.session_record import SqliteSessions
+from monitor.storage.levels import NUMERIC_WIDTHS, valid
+from monitor.storage.sessions import SqliteSessions
 from monitor.timeline import SessionTimeline
 from stored import rows
 from written import T0, Session

@@ -36,7 +36,7 @@ from devices.sim.port import SimulatedPort
 from devices.spec import DeviceSpec
 from monitor.core import MonitorCore
 from monitor.display import ScreenView
-from monitor.store import Store
+from monitor.storage.store import Store
 from screen_checks import MIN_CONTRAST, clipping_failures, legibility_failures, text_contrast
 from ui import gallery
 from ui.widgets import ElidedLabel

@@ -13,8 +13,8 @@ import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-import monitor.recorder
-import monitor.store
+import monitor.storage.recorder
+import monitor.storage.store
 from ui import launcher
 from ui.dialogs import UserDialog
 from ui.main_window import MainWindow
@@ -27,8 +27,8 @@ def close_windows() -> None:
 
 
 def main(db: str, seconds: float) -> int:
-    monitor.store.BUSY_TIMEOUT_S = 0.5
-    monitor.recorder.STOP_RETRY_S = 1.0
+    monitor.storage.store.BUSY_TIMEOUT_S = 0.5
+    monitor.storage.recorder.STOP_RETRY_S = 1.0
     for kind in ("warning", "information", "critical"):
         setattr(QMessageBox, kind, staticmethod(lambda parent, title, text, *a, kind=kind: print(
             f"{kind}: {text}", flush=True)))

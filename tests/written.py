@@ -6,9 +6,9 @@ import hashlib
 from pathlib import Path
 
 from devices.values import sample
-from monitor.recorder import Recorder
-from monitor.session_record import SqliteSessions
-from monitor.store import Store
+from monitor.storage.recorder import Recorder
+from monitor.storage.sessions import SqliteSessions
+from monitor.storage.store import Store
 from monitor.summary import summarize
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC

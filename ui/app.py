@@ -12,9 +12,9 @@ from devices.spec import DeviceSpec
 from monitor.central.link import ChairSettings
 from monitor.cli import notice, replicator_for
 from monitor.core import MonitorCore, SessionInfo
-from monitor.recovery import import_pending
-from monitor.schedule import Phase
-from monitor.store import Store, StoreError
+from monitor.storage.recovery import import_pending
+from monitor.clinical.schedule import Phase
+from monitor.storage.store import Store, StoreError
 from ui import theme
 from ui.dialogs import UserDialog
 from ui.main_window import MainWindow

@@ -3,7 +3,7 @@
 Nothing is pre-filled: every item starts unchosen and Record / Discharge stay
 disabled until each item of what is being recorded has a choice, so one click
 can never chart an assessment that did not happen. Scores are built with
-monitor.scales (which checks ranges); the Aldrete circulation and SpO2 items
+monitor.clinical.scales (which checks ranges); the Aldrete circulation and SpO2 items
 come from measured values with their age (monitor.display.DischargeFacts),
 never typed over. Discharge is enabled when every criterion is met, or when an
 override reason is typed; the override and its reason are recorded with the
@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDateTimeEdit
                                QDialogButtonBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QRadioButton, QSpinBox, QVBoxLayout, QWidget)
 
-from monitor.clinical_config import MarkerDef
+from monitor.clinical.config import MarkerDef
 from monitor.display import DischargeFacts, clock_text
-from monitor.markers import MarkerRevision
-from monitor.scales import ALDRETE_ANCHORS, CADSS_ANCHORS, MOAAS_ANCHORS, Aldrete, Cadss, Moaas, Rating
+from monitor.clinical.markers import MarkerRevision
+from monitor.clinical.scales import ALDRETE_ANCHORS, CADSS_ANCHORS, MOAAS_ANCHORS, Aldrete, Cadss, Moaas, Rating
 from ui import theme
 
 #: CADSS short form (6 items, 0-4) as used in ketamine trials; wording per the clinic's form.

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QListWidget, QL
 
 from monitor.core import MonitorCore
 from monitor.display import ClinicalView
-from monitor.markers import MarkerError
-from monitor.session import SessionError
+from monitor.clinical.markers import MarkerError
+from monitor.clinical.session import SessionError
 from ui import theme
 from ui.clinical_dialogs import DischargeDialog, MarkerEditDialog, ScalesDialog
 from ui.dialogs import ask_text, confirm, tell

@@ -24,12 +24,12 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QGridLayout, QHe
                                QMainWindow, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from monitor.alarms import Priority
-from monitor.clinical_config import ConfigError
+from monitor.clinical.config import ConfigError
 from monitor.course import Course, CourseChart, CourseError, InfusionRow, build_course, course_charts, session_day
-from monitor.forecast import ForecastPrior
-from monitor.instruments import INSTRUMENTS
-from monitor.session_record import SessionSource
-from monitor.store import StoreError
+from monitor.clinical.forecast import ForecastPrior
+from monitor.record.instruments import INSTRUMENTS
+from monitor.storage.sessions import SessionSource
+from monitor.storage.store import StoreError
 from ui import theme
 
 STYLE = (f"QWidget {{ background: {theme.PANEL}; color: {theme.TEXT}; }}"

@@ -36,8 +36,8 @@ from devices.values import Condition, NibpResult, StatusChange, sample
 from monitor.alarms import Priority
 from monitor.core import MonitorCore, SessionInfo
 from monitor.display import AUDIO_KEY
-from monitor.outcomes import OutcomeFlag, entered
-from monitor.store import Store
+from monitor.clinical.outcomes import OutcomeFlag, entered
+from monitor.storage.store import Store
 from ui import theme
 
 #: Screen sizes shots are taken at: the whole screen (the window fills what a taskbar leaves).

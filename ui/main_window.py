@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QMainWindow, QMenu, QMessageBox, QPu
 from monitor import __version__
 from monitor.core import MonitorCore
 from monitor.display import ScreenView
-from monitor.infusion import InfusionError, InfusionState
+from monitor.clinical.infusion import InfusionError, InfusionState
 from ui import theme
 from devices.sim.runner import PtySimulator
 from ui.alarm_bar import AlarmBar

@@ -9,7 +9,7 @@ the flag are not shown to the patient; they go to the clinician.
 
 Nothing is pre-filled and Save stays disabled until every item of every
 questionnaire has an answer. Scoring, bands and the flag come from
-monitor.outcomes (never computed here). Both modes fit a 1024 x 600 screen.
+monitor.clinical.outcomes (never computed here). Both modes fit a 1024 x 600 screen.
 
 Use: dlg = OutcomeDialog(codes, user=..., mode="patient", cutoffs=config.outcomes.cutoffs);
 if dlg.exec(): record each of dlg.scores() with ClinicalSession.record_outcome.
@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (QAbstractButton, QButtonGroup, QDialog, QGridLayo
                                QVBoxLayout, QWidget)
 
 from monitor.alarms import Priority
-from monitor.clinical_config import load_clinical_config
-from monitor.instruments import Instrument, instrument
-from monitor.outcomes import OutcomeFlag, OutcomeScore, entered
+from monitor.clinical.config import load_clinical_config
+from monitor.record.instruments import Instrument, instrument
+from monitor.clinical.outcomes import OutcomeFlag, OutcomeScore, entered
 from ui import theme
 
 #: This module's looks on top of the app's theme (ui.theme): large answer and navigation buttons for patient mode.

@@ -20,7 +20,7 @@ import numpy as np
 from monitor.course import CourseChart
 from monitor.export import Progress
 from monitor.export.report import CourseSection, Plot, ReportData, Table, report_data
-from monitor.session_record import SessionMeta, SessionSource
+from monitor.storage.sessions import SessionMeta, SessionSource
 from monitor.timefmt import zone
 
 PAPER = {"a4": "A4", "letter": "Letter"}

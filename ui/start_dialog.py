@@ -1,6 +1,6 @@
 """Start a session: patient, dose plan with live arithmetic and limits, pre-infusion checklist.
 
-The dose figures and the limit verdict come from monitor.dosing (never computed
+The dose figures and the limit verdict come from monitor.clinical.dosing (never computed
 here). A plan outside a hard limit disables Start and says why; one outside a
 soft limit needs the confirmation box ticked, which is recorded in the session
 (SessionInfo.extra) and passed to the infusion start.
@@ -11,11 +11,11 @@ from __future__ import annotations
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout,
                                QLabel, QLineEdit, QSpinBox, QVBoxLayout)
 
-from monitor.clinical_config import ClinicalConfig, load_clinical_config
+from monitor.clinical.config import ClinicalConfig, load_clinical_config
 from monitor.core import SessionInfo
-from monitor.dosing import DoseError, DosePlan, PlanCheck, check_plan
+from monitor.clinical.dosing import DoseError, DosePlan, PlanCheck, check_plan
 from monitor.patient_id import PatientIdError, clean_patient_id
-from monitor.store import Store
+from monitor.storage.store import Store
 from ui import theme
 
 #: Pre-infusion checklist: key stored in the session -> what the nurse ticks.

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import Enum, IntEnum
 from typing import Any, ClassVar
 
-from monitor.records import Record
+from monitor.record.base import Record
 
 
 class Priority(IntEnum):

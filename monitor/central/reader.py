@@ -1,6 +1,6 @@
 """Reading the central store: every chair's sessions as a SessionSource, so review, summary and export work on it.
 
-The queries are monitor.session_record's, shared with the chair's SQLite
+The queries are monitor.storage.sessions's, shared with the chair's SQLite
 file; what differs is here: the connection (a reviewer login, which may only
 read, in autocommit so a long-open reader never holds back the server's
 vacuum), placeholders, the chair in every key (a central session is named
@@ -15,8 +15,8 @@ from typing import Any, Iterable
 
 from monitor.central.link import CentralError, connect, describe, explain
 from monitor.central.schema import SCHEMA, central_columns, expected_tables, missing
-from monitor.session_record import SessionMeta, SqlSessions
-from monitor.store import heartbeat_stale
+from monitor.storage.sessions import SessionMeta, SqlSessions
+from monitor.storage.store import heartbeat_stale
 
 #: The end reason of a running session whose chair stopped sending: the store cannot tell why.
 SILENT_REASON = "no data from the chair: its recording stopped or its network is down"

@@ -27,7 +27,7 @@ from devices.supervised import SupervisedThread
 from monitor.central.link import ChairSettings, CentralError, connect, describe, explain
 from monitor.central.schema import SCHEMA, Table, central_columns, local_tables, missing, quote
 from monitor.timefmt import duration_text
-from monitor.store import BUSY_TIMEOUT_S
+from monitor.storage.store import BUSY_TIMEOUT_S
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from monitor.central.link import CentralError, connect, explain
-from monitor.store import DERIVED_TABLES
+from monitor.storage.store import DERIVED_TABLES
 
 SCHEMA = "infusion"
 OWNER, CHAIR, REVIEWER = "infusion_owner", "infusion_chair", "infusion_reviewer"
@@ -108,7 +108,7 @@ def local_tables(conn: sqlite3.Connection) -> list[Table]:
 
 def expected_tables() -> list[Table]:
     """Return the central tables this version needs: the local schema, built in memory by its migrations."""
-    from monitor.store import Store
+    from monitor.storage.store import Store
 
     store = Store(":memory:")
     try:
@@ -118,7 +118,7 @@ def expected_tables() -> list[Table]:
 
 
 def local_schema_version() -> int:
-    from monitor.store import SCHEMA_VERSION
+    from monitor.storage.store import SCHEMA_VERSION
 
     return SCHEMA_VERSION
 

@@ -17,7 +17,7 @@ from typing import Any
 from monitor.alarms import Priority
 from monitor.central.reader import CentralSessions
 from monitor.central.schema import SCHEMA
-from monitor.dosing import DoseError, DosePlan
+from monitor.clinical.dosing import DoseError, DosePlan
 
 #: A running chair whose last data reached the store longer ago than this (s) is shown greyed.
 STALE_AFTER_S = 15.0

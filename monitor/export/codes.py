@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitor.scales import SCALE_NAMES
+from monitor.clinical.scales import SCALE_NAMES
 
 LOINC = "http://loinc.org"
 MDC = "urn:iso:std:iso:11073:10101"

@@ -14,19 +14,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from devices.values import NibpResult
-from monitor import markers
-from monitor.dosing import DoseError, DosePlan
+from monitor.clinical import markers
+from monitor.clinical.dosing import DoseError, DosePlan
 from monitor.export import EmptySession, Progress, format_value, tick
 from monitor.export.codes import BP_PARAMETERS
-from monitor.infusion import InfusionEvent
-from monitor.levels import valid
-from monitor.markers import MarkerRevision
-from monitor.outcomes import OutcomeReview, OutcomeScore, SessionOutcomes
-from monitor.records import (DeviceIdentity, Discharge, JournalEntry, ObservationComplete, OperatorChange, PhaseChange, ScaleEntry,
+from monitor.clinical.infusion import InfusionEvent
+from monitor.storage.levels import valid
+from monitor.clinical.markers import MarkerRevision
+from monitor.clinical.outcomes import OutcomeReview, OutcomeScore, SessionOutcomes
+from monitor.record.base import (DeviceIdentity, Discharge, JournalEntry, ObservationComplete, OperatorChange, PhaseChange, ScaleEntry,
                              SessionStart)
 from monitor.alarms import lives
 from monitor.alarms.lives import AlarmLife
-from monitor.session_record import NumericRow, SessionMeta, SessionRecord, SessionSource
+from monitor.storage.sessions import NumericRow, SessionMeta, SessionRecord, SessionSource
 
 #: Journal records that every session has and that alone do not make it worth exporting.
 _BOOKKEEPING = (SessionStart, PhaseChange, OperatorChange, ObservationComplete)
@@ -74,7 +74,7 @@ def marker_revisions(record: SessionRecord) -> list[tuple[JournalEntry, MarkerRe
 
 
 def current_markers(record: SessionRecord) -> list[MarkerRevision]:
-    """Return each marker's latest revision, deleted ones left out, in order of event time (monitor.markers' rule)."""
+    """Return each marker's latest revision, deleted ones left out, in order of event time (monitor.clinical.markers' rule)."""
     return list(markers.current_markers(rev for _, rev in marker_revisions(record)))
 
 
@@ -161,7 +161,7 @@ def thinned_numerics(source: SessionSource, record: SessionRecord, every_s: floa
 
 
 def _valued(rows: Iterable[NumericRow]) -> Iterable[NumericRow]:
-    """Keep the valid values (monitor.levels.valid: no questionable byte becomes a chart's lowest), BP aside."""
+    """Keep the valid values (monitor.storage.levels.valid: no questionable byte becomes a chart's lowest), BP aside."""
     return (r for r in rows if valid(r.value, r.flags) and r.parameter not in BP_PARAMETERS)
 
 

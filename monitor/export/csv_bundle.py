@@ -17,7 +17,7 @@ from typing import BinaryIO, TextIO
 
 from monitor.export import Progress, format_value, iso_utc, tick
 from monitor.export.content import infusion_events, marker_revisions, outcomes, scales
-from monitor.session_record import SessionMeta, SessionRecord, SessionSource
+from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 
 CSV_HEADER = ("time_utc", "source", "parameter", "value", "unit")
 STEPS = 1000  # progress resolution of the numerics, by recorded time

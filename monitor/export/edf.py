@@ -32,8 +32,8 @@ from monitor.export.content import (alarm_lives, bp_readings, current_markers, d
                                     infusion_events, outcomes, require_content, scales)
 from monitor.export.files import export_path
 from monitor.export.stretches import Stretch, stretches
-from monitor.scales import SCALE_NAMES
-from monitor.session_record import SessionMeta, SessionRecord, SessionSource, Track
+from monitor.clinical.scales import SCALE_NAMES
+from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource, Track
 
 HOLD_S = 5  # a 1 Hz numeric keeps its value this long when no newer one comes
 NUMERIC_RATE = 1.0

@@ -28,7 +28,7 @@ from monitor.export import Progress, format_value, tick
 from monitor.export.codes import BP_PANEL, OUTCOME_CODES, PARAMETERS, ParamCode, ScoreCode, scale_code
 from monitor.export.content import (alarm_lives, current_markers, devices, failure_text, infusion_events, outcomes,
                                     require_content, scales, thinned_numerics, weight_plan_text)
-from monitor.session_record import SessionMeta, SessionRecord, SessionSource
+from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 
 SPLITS = ("session", "event")
 APP = "INFUSION-MONITOR"

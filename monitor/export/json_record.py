@@ -2,7 +2,7 @@
 its kind and version, the alarm log, BP results, device conditions, and the numerics).
 
 Journal records are written as their kind, version and data, exactly as the
-journal holds them, so `monitor.records.from_row` reads them back into the same
+journal holds them, so `monitor.record.base.from_row` reads them back into the same
 typed records. Waveforms are in the EDF export.
 """
 
@@ -14,8 +14,8 @@ from typing import Any, TextIO
 
 from monitor import __version__
 from monitor.export import Progress, iso_utc, tick
-from monitor.records import to_row
-from monitor.session_record import SessionMeta, SessionSource
+from monitor.record.base import to_row
+from monitor.storage.sessions import SessionMeta, SessionSource
 
 FORMAT = "infusion-monitor session record"
 FORMAT_VERSION = 1

@@ -15,16 +15,16 @@ from datetime import datetime
 import numpy as np
 
 from monitor import __version__
-from monitor.clinical_config import ConfigError
+from monitor.clinical.config import ConfigError
 from monitor.course import (Course, CourseChart, InfusionRow, build_course, course_charts, session_day,
                             session_time)
 from monitor.export import ExportError, Progress, format_value, tick
-from monitor.instruments import INSTRUMENTS
+from monitor.record.instruments import INSTRUMENTS
 from monitor.export.content import (bp_readings, devices, discharges, infusion_events, marker_revisions, outcomes,
                                     require_content, weight_plan_text)
-from monitor.records import OperatorChange
-from monitor.scales import SCALE_NAMES
-from monitor.session_record import SessionMeta, SessionRecord, SessionSource
+from monitor.record.base import OperatorChange
+from monitor.clinical.scales import SCALE_NAMES
+from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 from monitor.summary import SPO2_THRESHOLDS, SessionSummary, summarize
 from monitor.timefmt import hms, zone
 

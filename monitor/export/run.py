@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from monitor.export import EmptySession, ExportError, Progress
 from monitor.export.content import require_content
 from monitor.export.files import export_file, export_path, private_files, private_folder
-from monitor.session_record import SessionMeta, SessionSource
+from monitor.storage.sessions import SessionMeta, SessionSource
 
 FORMATS = ("csv", "json", "pdf", "fhir", "hl7", "edf")
 #: File name ending of each format when the app names the file (several sessions into a folder).

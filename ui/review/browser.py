@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QHeaderView, QLabel, QLin
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from monitor.browse import SessionLine
-from monitor.session_record import SessionMeta
+from monitor.storage.sessions import SessionMeta
 from monitor.timefmt import hms, zone
 from ui import theme
 from ui.review.day_range import DayRange

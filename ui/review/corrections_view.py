@@ -15,11 +15,11 @@ from PySide6.QtCore import QDateTime, QTimeZone
 from PySide6.QtWidgets import (QComboBox, QDateTimeEdit, QDialog, QDialogButtonBox, QFormLayout, QHeaderView,
                                QLineEdit, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from monitor.clinical_config import load_clinical_config
+from monitor.clinical.config import load_clinical_config
 from monitor.corrections import Corrector, audit_trail
-from monitor.markers import MarkerRevision
-from monitor.scales import Moaas, Rating
-from monitor.session_record import SessionRecord
+from monitor.clinical.markers import MarkerRevision
+from monitor.clinical.scales import Moaas, Rating
+from monitor.storage.sessions import SessionRecord
 from monitor.timefmt import zone
 from ui import theme
 

@@ -11,7 +11,7 @@ from html import escape
 
 from PySide6.QtWidgets import QTextBrowser
 
-from monitor.scales import SCALE_NAMES
+from monitor.clinical.scales import SCALE_NAMES
 from monitor.summary import NOTICE, SPO2_THRESHOLDS, ParamFigures, Reading, SessionSummary
 from monitor.timefmt import hms, zone
 from ui import theme

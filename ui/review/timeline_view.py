@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from devices.values import UNITS
 from monitor.alarms.model import Priority
 from monitor.alarms.profile import DISPLAY_UNITS, label
-from monitor.levels import Key
+from monitor.storage.levels import Key
 from monitor.timeline import RAW_WAVE_S, Readout, SessionTimeline, Trace
 from monitor.timefmt import zone
 from ui import theme

@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QListWidget, Q
 
 from monitor.burden import AlarmBurden
 from monitor.central.link import CentralError
-from monitor.markers import MarkerRevision, current_markers
+from monitor.clinical.markers import MarkerRevision, current_markers
 from monitor.playback import SPEEDS, start_playback
-from monitor.session_record import SessionSource, SqliteSessions
-from monitor.store import StoreError
+from monitor.storage.sessions import SessionSource, SqliteSessions
+from monitor.storage.store import StoreError
 from monitor.summary import SessionSummary
 from monitor.timefmt import hms, zone
 from monitor.timeline import SessionTimeline

@@ -19,8 +19,8 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from monitor.browse import session_line
 from monitor.burden import range_burden, session_burden
 from monitor.corrections import CorrectionError, Corrector
-from monitor.session_record import SessionSource
-from monitor.store import Store, StoreError
+from monitor.storage.sessions import SessionSource
+from monitor.storage.store import Store, StoreError
 from monitor.timeline import SessionTimeline
 
 #: Seconds between re-reads of a running session.

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from monitor.paths import private_output, spare_dir
-from monitor.records import RecoveryImport, to_row
-from monitor.store import SessionEnd, Store
+from monitor.record.base import RecoveryImport, to_row
+from monitor.storage.store import SessionEnd, Store
 
 FORMAT = "infusion-monitor recovery"
 VERSION = 1

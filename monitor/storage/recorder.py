@@ -9,7 +9,7 @@ reported once through `on_failure`, and the next flush tries again, so a
 transient fault loses nothing. A write waits up to the store's busy timeout
 for another program's lock before it counts as failed.
 On stop, a refused write is retried for a bounded time, then what is left is
-kept in a recovery file that the next start imports (monitor.recovery).
+kept in a recovery file that the next start imports (monitor.storage.recovery).
 The thread runs under supervision (devices.supervised): a fault is reported
 with its traceback, and the thread restarts only while its queued rows are
 intact (a fault never caught them half-changed); a fault that stops it for
@@ -31,10 +31,10 @@ import numpy as np
 from devices.supervised import FaultSink, SupervisedThread
 from devices.values import LIVE_ONLY, UNITS, DeviceInfo, DeviceNotice, NibpResult, Sample, StatusChange, WaveSegment
 from monitor.alarms.model import AlarmEvent, EventKind, LimitChange
-from monitor.levels import LevelBuilder
-from monitor.records import DeviceIdentity, Record, to_row
-from monitor import recovery
-from monitor.store import BUSY_TIMEOUT_S, SessionEnd, Store, StoreError
+from monitor.storage.levels import LevelBuilder
+from monitor.record.base import DeviceIdentity, Record, to_row
+from monitor.storage import recovery
+from monitor.storage.store import BUSY_TIMEOUT_S, SessionEnd, Store, StoreError
 
 FLUSH_INTERVAL_S = 0.5
 WAVE_CHUNK_S = 1.0  # a waveform chunk spans at most this much device time, even when data arrives in bursts
@@ -100,7 +100,7 @@ class Recorder(SupervisedThread):
         """Write everything queued, end the session with `end` in the same transaction, and end the thread.
 
         A refused write is retried for up to STOP_RETRY_S; what the database
-        still refuses then goes to a recovery file (monitor.recovery) that the
+        still refuses then goes to a recovery file (monitor.storage.recovery) that the
         next start imports. Raises StoreError, one line for people, when rows
         are not in the database, saying where they are: never drops them silently.
         """

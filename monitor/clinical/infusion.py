@@ -31,9 +31,9 @@ from enum import Enum
 from fractions import Fraction
 from typing import ClassVar
 
-from monitor.clinical_config import DoseLimits, load_clinical_config
-from monitor.dosing import DosePlan, check_plan, check_rate, exact
-from monitor.records import Record
+from monitor.clinical.config import DoseLimits, load_clinical_config
+from monitor.clinical.dosing import DosePlan, check_plan, check_rate, exact
+from monitor.record.base import Record
 
 
 class InfusionState(str, Enum):

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from monitor.clinical_config import NibpScheduleConfig, ScaleTime
-from monitor.scales import SCALE_CODES, SCALE_NAMES
+from monitor.clinical.config import NibpScheduleConfig, ScaleTime
+from monitor.clinical.scales import SCALE_CODES, SCALE_NAMES
 
 
 class Phase(str, Enum):

@@ -27,7 +27,7 @@ import numpy as np
 from monitor.alarms.engine import UNRELIABLE_FLAGS
 
 if TYPE_CHECKING:  # the session record reads stored levels through this module
-    from monitor.session_record import SessionMeta, SessionSource
+    from monitor.storage.sessions import SessionMeta, SessionSource
 
 #: Bucket widths (s) kept for numerics (stored about once a second) and for waveforms (tens of samples a second).
 NUMERIC_WIDTHS = (10.0, 60.0)

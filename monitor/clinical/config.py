@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monitor.forecast import ForecastPrior
-from monitor.instruments import INSTRUMENTS, OutcomeError
-from monitor.scales import SCALE_CODES
+from monitor.clinical.forecast import ForecastPrior
+from monitor.record.instruments import INSTRUMENTS, OutcomeError
+from monitor.clinical.scales import SCALE_CODES
 
 #: The packaged defaults.
-DEFAULT_PATH = Path(__file__).with_name("profiles") / "clinical.json"
+DEFAULT_PATH = Path(__file__).parent.parent / "profiles" / "clinical.json"
 
 #: What a scale time point is measured from (see schedule.ScaleSchedule).
 ANCHORS = ("pre_infusion", "infusion_start", "infusion_end", "discharge")

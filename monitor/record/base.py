@@ -331,6 +331,6 @@ class RecoveryImport(Record):
 # The clinical modules whose classes are records register them on import; importing them here makes every
 # kind known to from_row wherever it is called from (they import this module first, so this is no cycle).
 import monitor.alarms.model  # noqa: E402,F401  LimitChange
-import monitor.infusion  # noqa: E402,F401  InfusionEvent
-import monitor.markers  # noqa: E402,F401  MarkerRevision
-import monitor.outcomes  # noqa: E402,F401  OutcomeScore, OutcomeReview
+import monitor.clinical.infusion  # noqa: E402,F401  InfusionEvent
+import monitor.clinical.markers  # noqa: E402,F401  MarkerRevision
+import monitor.clinical.outcomes  # noqa: E402,F401  OutcomeScore, OutcomeReview

@@ -33,15 +33,15 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.alarms import Priority
 from monitor.alarms.engine import UNRELIABLE_FLAGS
-from monitor.clinical_config import ClinicalConfig, load_clinical_config
-from monitor.infusion import InfusionEngine, InfusionState
-from monitor.markers import MarkerLog, MarkerRevision
-from monitor.records import (Baseline, BpRequest, Discharge, ObservationComplete, PhaseChange, Record, ScaleEntry,
+from monitor.clinical.config import ClinicalConfig, load_clinical_config
+from monitor.clinical.infusion import InfusionEngine, InfusionState
+from monitor.clinical.markers import MarkerLog, MarkerRevision
+from monitor.record.base import (Baseline, BpRequest, Discharge, ObservationComplete, PhaseChange, Record, ScaleEntry,
                              SessionStart)
-from monitor.outcomes import OutcomeFlag, OutcomeReview, OutcomeScore, SessionOutcomes
+from monitor.clinical.outcomes import OutcomeFlag, OutcomeReview, OutcomeScore, SessionOutcomes
 from devices.values import DeviceItem, NibpResult, Sample
-from monitor.scales import Aldrete, Cadss, DischargeCheck, Moaas, Rating
-from monitor.schedule import BpSchedule, Phase, ScaleDue, ScaleSchedule
+from monitor.clinical.scales import Aldrete, Cadss, DischargeCheck, Moaas, Rating
+from monitor.clinical.schedule import BpSchedule, Phase, ScaleDue, ScaleSchedule
 
 if TYPE_CHECKING:
     from monitor.core import MonitorCore, SessionInfo

@@ -3,7 +3,7 @@
 SQLite changes only the pages a write touches, so a file with a damaged page
 takes a new session without a word, and the session, or the whole session
 list, may then be unreadable; a write next to the damage can spread it. So
-every command that writes checks the file first (monitor.store.check_file)
+every command that writes checks the file first (monitor.storage.store.check_file)
 on a read-only connection, which leaves the file and a WAL file beside it
 byte for byte as they were, and refuses a damaged one.
 

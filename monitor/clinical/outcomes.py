@@ -25,11 +25,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from monitor.instruments import INSTRUMENTS, Instrument, OutcomeError, instrument
-from monitor.records import Record
+from monitor.record.instruments import INSTRUMENTS, Instrument, OutcomeError, instrument
+from monitor.record.base import Record
 
 if TYPE_CHECKING:  # the store imports the records, which import this module
-    from monitor.store import Store
+    from monitor.storage.store import Store
 
 #: Who entered the answers: the nurse asking, the patient on the screen, or another system.
 MODES = ("nurse", "patient", "import")

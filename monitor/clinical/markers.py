@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from monitor.clinical_config import MarkerDef
-from monitor.records import Record
+from monitor.clinical.config import MarkerDef
+from monitor.record.base import Record
 
 
 class MarkerError(ValueError):

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from monitor.clinical_config import DoseLimits, Range
+from monitor.clinical.config import DoseLimits, Range
 
 
 class DoseError(ValueError):

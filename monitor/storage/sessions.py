@@ -1,7 +1,7 @@
 """The session record as review, reports, exports and the central store read it.
 
 A stored session is read as typed values: its metadata, devices, waveform
-tracks, journal records (monitor.records), alarm log (AlarmEvent), BP results
+tracks, journal records (monitor.record.base), alarm log (AlarmEvent), BP results
 (NibpResult) and device conditions, plus the bulk data (numerics, waveform
 chunks, raw bytes) by time range. `SessionSource` is the interface;
 `SqlSessions` holds its queries once, and two backends run them: a local
@@ -30,9 +30,9 @@ import numpy as np
 
 from devices.values import NibpResult
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
-from monitor.levels import WIDTHS, Levels, levels_of, valid
-from monitor.records import JournalEntry, Record, RecordError, from_row
-from monitor.store import (INTERRUPTED_REASON, MIGRATIONS, SCHEMA_VERSION, StoreError, check_schema, explain,
+from monitor.storage.levels import WIDTHS, Levels, levels_of, valid
+from monitor.record.base import JournalEntry, Record, RecordError, from_row
+from monitor.storage.store import (INTERRUPTED_REASON, MIGRATIONS, SCHEMA_VERSION, StoreError, check_schema, explain,
                            last_data_t, process_gone)
 
 R = TypeVar("R", bound=Record)
@@ -128,7 +128,7 @@ class NumericRow:
 class Series:
     """One parameter of one source over time, as arrays (t UTC epoch s, value; NaN for no value).
 
-    Only valid values (monitor.levels.valid): a reading flagged questionable, artifact or implausible is NaN,
+    Only valid values (monitor.storage.levels.valid): a reading flagged questionable, artifact or implausible is NaN,
     so a chart or an EDF+ signal never draws a corrupted byte's SpO2 16 as the patient's; the numerics
     (CSV, JSON) keep it with its flags.
     """
@@ -197,7 +197,7 @@ class SessionSource(ABC):
 
     def levels(self, meta: SessionMeta, width: float, t0: float | None = None,
                t1: float | None = None) -> dict[tuple[str, str], Levels] | None:
-        """Return the stored decimated levels (monitor.levels) at one bucket width, by (source, parameter).
+        """Return the stored decimated levels (monitor.storage.levels) at one bucket width, by (source, parameter).
 
         Buckets overlapping [t0, t1) only, when given. None when this store keeps no levels for the
         session (recorded before levels existed): the reader then computes them from the values.

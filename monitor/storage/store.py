@@ -2,10 +2,10 @@
 
 One SQLite file in WAL mode, checked before it is opened for writing: a damaged
 file, or one of another program, is refused and left exactly as it was
-(check_file, monitor.integrity). The recorder thread and the UI thread share one
+(check_file, monitor.storage.integrity). The recorder thread and the UI thread share one
 connection under a lock, so nothing sees a half-written batch. Times are UTC
 epoch seconds (float); each session keeps its IANA time zone name. Review and
-export read through monitor.session_record, on a read-only connection.
+export read through monitor.storage.sessions, on a read-only connection.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ import sqlite_utils
 
 from devices.values import DeviceInfo
 from monitor import __version__
-from monitor.integrity import Layout, layout, layout_problem, page_problem
+from monitor.storage.integrity import Layout, layout, layout_problem, page_problem
 from monitor.paths import private_file
-from monitor.records import JournalEntry, Record, from_row, to_row
+from monitor.record.base import JournalEntry, Record, from_row, to_row
 
 #: A running session whose heartbeat is older than this, from another host, is
 #: treated as interrupted (on this host a dead pid is proof enough).
@@ -177,7 +177,7 @@ def _v3(db: sqlite_utils.Database) -> None:
 
 
 def _v4(db: sqlite_utils.Database) -> None:
-    """Decimated levels for review (monitor/levels.py): count, min, max, mean of valid values per bucket.
+    """Decimated levels for review (monitor/storage/levels.py): count, min, max, mean of valid values per bucket.
 
     One row per (session, bucket width, source, parameter, bucket start), keyed in that order so a
     time window of one signal at one width is one index range. The recorder writes them with the values; sessions
@@ -255,7 +255,7 @@ class Store:
     Every write transaction starts with BEGIN IMMEDIATE: it takes the write lock
     up front, so a busy database makes it wait (up to BUSY_TIMEOUT_S) instead of
     failing at once when a read turns into a write. Reading for review goes
-    through monitor.session_record on its own connection.
+    through monitor.storage.sessions on its own connection.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -529,7 +529,7 @@ def check_file(path: str) -> None:
     """Refuse (StoreError) a file that is damaged or not an infusion-monitor database, before anything writes to it.
 
     Runs on a read-only connection: the file, and a WAL file beside it, are
-    left byte for byte as they were (see monitor.integrity for what is read).
+    left byte for byte as they were (see monitor.storage.integrity for what is read).
     """
     uri = Path(path).expanduser().resolve().as_uri()
     try:

@@ -1,0 +1,1 @@
+"""clinical: (face written after the move)."""

@@ -1,0 +1,1 @@
+"""record: (face written after the move)."""

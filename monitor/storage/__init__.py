@@ -1,0 +1,1 @@
+"""storage: (face written after the move)."""
