@@ -91,7 +91,7 @@ def product(rounds: int) -> tuple[np.ndarray, np.ndarray]:
     """Return latencies (ms) frame -> alarm event and frame -> alarm bar, over `rounds` raised alarms."""
     from PySide6.QtWidgets import QApplication
 
-    from monitor.core import MonitorCore
+    from monitor.live.core import MonitorCore
     from monitor.storage.store import Store
     from ui.main_window import MainWindow
 

@@ -11,13 +11,13 @@ import tempfile
 import time
 
 from monitor.clinical.config import load_clinical_config
-from monitor.course import build_course, earlier_infusion, next_infusion_forecast
+from monitor.review.course import build_course, earlier_infusion, next_infusion_forecast
 from monitor.clinical.forecast import forecast_peak_sbp
 from monitor.clinical.infusion import InfusionEvent
 from monitor.record.base import Baseline
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store
-from monitor.summary import summarize
+from monitor.review.summary import summarize
 
 SESSIONS = 12
 HOURS = 3.0

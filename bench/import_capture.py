@@ -19,7 +19,7 @@ from devices import registry
 from devices.carescape.simulator import CarescapeSimulator
 from devices.sim.capture import device_bytes
 from devices.values import NibpResult, Sample
-from monitor.importer import Capture, import_capture
+from monitor.ingest.capture import Capture, import_capture
 from monitor.storage.store import Store
 
 HOURS = 8.0

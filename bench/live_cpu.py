@@ -30,7 +30,7 @@ def measure(naive: bool, paths: dict[str, str], db: str) -> float:
     from PySide6.QtWidgets import QApplication
 
     from devices.spec import DeviceSpec
-    from monitor.core import MonitorCore
+    from monitor.live.core import MonitorCore
     from monitor.storage.store import Store
     from ui import main_window
     from ui.main_window import MainWindow
@@ -42,7 +42,7 @@ def measure(naive: bool, paths: dict[str, str], db: str) -> float:
     now = time.time()
     for param, base in (("spo2", 97.0), ("pulse_rate", 72.0)):  # a session 4 h old: full trend rings
         ring = core.live._trends.setdefault(("pulseox", param),
-                                            __import__("monitor.live", fromlist=["Ring"]).Ring(TREND_POINTS))
+                                            __import__("monitor.live.state", fromlist=["Ring"]).Ring(TREND_POINTS))
         for i in range(TREND_POINTS):
             ring.append(now - TREND_POINTS + i, base + np.sin(i / 50.0))
     window = MainWindow(core)

@@ -14,7 +14,7 @@ import time
 from devices.cms50dplus import Cms50dPlusParser, Cms50dPlusSimulator
 from devices.sim.physiology import Patient
 from devices.values import WaveSegment
-from monitor.core import MonitorCore
+from monitor.live.core import MonitorCore
 from monitor.storage.store import Store
 
 HOURS = 8.0

@@ -13,7 +13,7 @@ import time
 from devices.cms50dplus import Cms50dPlusParser, Cms50dPlusSimulator
 from devices.sim.physiology import Patient
 from devices.values import WaveSegment
-from monitor.replay import replay
+from monitor.ingest.replay import replay
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store
 

@@ -160,7 +160,7 @@ def run(hours: float = 8.0) -> list[str]:
     from PySide6.QtWidgets import QApplication
 
     from monitor.storage.sessions import SqliteSessions
-    from monitor.timeline import SessionTimeline
+    from monitor.review.timeline import SessionTimeline
     from ui.review.timeline_view import TimelineView
 
     app = QApplication.instance() or QApplication([])

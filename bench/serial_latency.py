@@ -16,7 +16,7 @@ import numpy as np
 from devices.cms50dplus import Frame, encode
 from devices.reader import open_serial
 from devices.spec import DeviceSpec
-from monitor.core import MonitorCore
+from monitor.live.core import MonitorCore
 from monitor.storage.store import Store
 
 

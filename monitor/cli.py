@@ -387,7 +387,7 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     """Print the review summary of one session (JSON keys in the review issue; null when absent)."""
-    from monitor.summary import summarize
+    from monitor.review.summary import summarize
 
     sessions = _open_source(args)
     summary = summarize(sessions, _resolve(sessions, args.session))
@@ -398,7 +398,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def cmd_course(args: argparse.Namespace) -> int:
     """Print a patient's course (JSON keys in the course issue; null when absent)."""
     from monitor.clinical.config import ConfigError
-    from monitor.course import CourseError, build_course
+    from monitor.review.course import CourseError, build_course
 
     try:
         course = build_course(_open_source(args), args.patient)
@@ -410,7 +410,7 @@ def cmd_course(args: argparse.Namespace) -> int:
 
 def cmd_burden(args: argparse.Namespace) -> int:
     """Print the alarm burden of one session, or of every session started in the date range."""
-    from monitor.burden import range_burden, session_burden
+    from monitor.review.burden import range_burden, session_burden
 
     if args.session is not None and (args.since or args.until or args.patient):
         raise UserError("give --session, or a range with --from/--to/--patient, not both")
@@ -449,8 +449,8 @@ def cmd_outcome(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from monitor.offline import fault_words
-    from monitor.replay import replay
+    from monitor.ingest.offline import fault_words
+    from monitor.ingest.replay import replay
 
     sessions = _open_sessions(args.db)
     try:
@@ -471,7 +471,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from monitor.importer import Capture, import_capture
+    from monitor.ingest.capture import Capture, import_capture
 
     try:
         capture = Capture.open(args.protocol, args.file)  # before the database: a typo leaves no file behind
@@ -584,7 +584,7 @@ class _StopSignal:
 
 def cmd_record(args: argparse.Namespace) -> int:
     from devices.reader import port_problem
-    from monitor.core import MonitorCore, SessionInfo
+    from monitor.live.core import MonitorCore, SessionInfo
     from monitor.patient_id import PatientIdError, clean_patient_id
 
     specs = device_specs(args.device)
@@ -647,7 +647,7 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 def _report_recording(store: Store, sid: int, reason: str) -> None:
     """Say on stderr whether the session is closed, and what it holds, read back from the database."""
-    from monitor.offline import stored_counts
+    from monitor.ingest.offline import stored_counts
 
     sessions = _open_sessions(Path(store.path))
     try:

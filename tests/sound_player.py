@@ -14,7 +14,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from monitor.alarms import Priority
-from monitor.core import MonitorCore
+from monitor.live.core import MonitorCore
 from monitor.storage.store import Store
 from ui.sound import AlarmSound
 

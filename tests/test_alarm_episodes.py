@@ -14,11 +14,11 @@ from devices.values import sample
 from monitor.alarms import AlarmEngine, load_profile
 from monitor.alarms.lives import alarm_lives
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
-from monitor.browse import session_line
-from monitor.burden import session_burden
+from monitor.review.sessions_list import session_line
+from monitor.review.burden import session_burden
 from monitor.export import edf, hl7
-from monitor.summary import summarize
-from monitor.timeline import SessionTimeline
+from monitor.review.summary import summarize
+from monitor.review.timeline import SessionTimeline
 from written import T0, Session
 
 #: (start s, seconds below 90) of three desaturations, each back to 97 for a minute before the next.

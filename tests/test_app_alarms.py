@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.core import MonitorCore, SessionInfo
-from monitor.display import APP_ALARMS
+from monitor.live.core import MonitorCore, SessionInfo
+from monitor.live.screen import APP_ALARMS
 from monitor.clinical.outcomes import entered
 from monitor.clinical.scales import Aldrete
 from monitor.clinical.session import OBSERVATION_DONE_KEY, OUTCOME_FLAG_KEY, OVERDUE_KEY, PAUSE_REMINDER_KEY
@@ -58,7 +58,7 @@ def raised_keys() -> dict[str, str]:
 def test_every_alarm_the_app_raises_is_listed_with_its_action():
     keys = raised_keys()
     assert {"infusion_end", OVERDUE_KEY, OUTCOME_FLAG_KEY, "audio", "recording"} <= set(keys)
-    assert set(keys) == set(APP_ALARMS), "list the action that ends each alarm in monitor.display.APP_ALARMS"
+    assert set(keys) == set(APP_ALARMS), "list the action that ends each alarm in monitor.live.screen.APP_ALARMS"
 
 
 class Clock:

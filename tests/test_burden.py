@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
-from monitor.burden import range_burden, session_burden
+from monitor.review.burden import range_burden, session_burden
 from monitor.cli import main
 from monitor.storage.sessions import SqliteSessions
 from written import T0, Session

@@ -33,7 +33,7 @@ def closed_port() -> int:
 
 
 def test_the_chair_path_never_loads_the_postgresql_client():
-    code = "import sys, monitor.cli, monitor.core, monitor.storage.recorder; print('psycopg' in sys.modules)"
+    code = "import sys, monitor.cli, monitor.live.core, monitor.storage.recorder; print('psycopg' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
 

@@ -9,7 +9,7 @@ import pytest
 from monitor.alarms import Priority
 from monitor.central.link import ChairSettings
 from monitor.central.replicator import ReplicationState, Replicator
-from monitor.core import MonitorCore
+from monitor.live.core import MonitorCore
 from monitor.timefmt import duration_text
 from monitor.storage.store import Store
 from stored import rows

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from monitor.alarms import Priority
-from monitor.core import MonitorCore
+from monitor.live.core import MonitorCore
 from monitor.storage.store import Store
 
 

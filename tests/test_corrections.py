@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.corrections import CorrectionError, Corrector, audit_trail, event_versions
+from monitor.review.corrections import CorrectionError, Corrector, audit_trail, event_versions
 from monitor.clinical.markers import MarkerRevision
 from monitor.record.base import PhaseChange, ScaleEntry
 from monitor.clinical.scales import Cadss, Moaas
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store
-from monitor.summary import summarize
+from monitor.review.summary import summarize
 from written import T0, Session
 
 NOW = T0 + 86400  # the reviewer corrects the next day

@@ -11,7 +11,7 @@ from course_sessions import DAY, T0, Visit, gad7, make_course, phq9
 from monitor import cli
 from monitor.alarms.model import Priority
 from monitor.clinical.config import load_clinical_config
-from monitor.course import CourseError, build_course, next_infusion_forecast
+from monitor.review.course import CourseError, build_course, next_infusion_forecast
 from monitor.clinical.forecast import EarlierInfusion, forecast_peak_sbp
 from monitor.clinical.outcomes import OutcomeReview
 from monitor.storage.sessions import SqliteSessions
@@ -205,7 +205,7 @@ def test_course_window_without_a_window_opener_says_where_to_run_it(db, capsys):
 
 
 def test_a_lower_line_is_labelled_below_its_point_where_another_is_higher(course):
-    from monitor.course import course_charts
+    from monitor.review.course import course_charts
 
     outcome = course_charts(course)[0]
     phq, gad = outcome.series

@@ -1,4 +1,4 @@
-"""Display rules (monitor/display.py) without Qt: what each field of the screen says in each situation."""
+"""Display rules (monitor/live/screen.py) without Qt: what each field of the screen says in each situation."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import pytest
 from devices.values import Condition, NibpResult, StatusChange, WaveSegment, sample
 from monitor.alarms import ActiveAlarm, AlarmEngine, AlarmKind, Priority, load_profile
 from monitor.clinical.config import load_clinical_config
-from monitor.display import (APP_ALARMS, AUDIO_KEY, STABLE_S, CoreState, DeviceState, age_text, clock_text, compose,
+from monitor.live.screen import (APP_ALARMS, AUDIO_KEY, STABLE_S, CoreState, DeviceState, age_text, clock_text, compose,
                              limit_lines, stable_time)
 from monitor.clinical.dosing import DosePlan
 from monitor.clinical.infusion import InfusionEngine
-from monitor.live import LiveState
+from monitor.live.state import LiveState
 from monitor.clinical.schedule import BpSchedule
 
 CONFIG = load_clinical_config()
@@ -473,8 +473,8 @@ def test_the_core_gives_the_view_its_profiles_stability_time(tmp_path, monkeypat
     """The footer's ✓ waits as long as the no-data alarm stands: the core hands the profile's time to the view."""
     from dataclasses import replace
 
-    import monitor.core
-    from monitor.core import MonitorCore
+    import monitor.live.core
+    from monitor.live.core import MonitorCore
     from monitor.storage.store import Store
 
     core = MonitorCore(Store(tmp_path / "s.db"), [])
@@ -482,6 +482,6 @@ def test_the_core_gives_the_view_its_profiles_stability_time(tmp_path, monkeypat
     technical["no_data"] = replace(technical["no_data"], stable_s=25.0)
     monkeypatch.setattr(core.alarms, "profile", replace(core.alarms.profile, technical=technical))
     seen = []
-    monkeypatch.setattr(monitor.core, "compose", lambda state: seen.append(state.stable_s))
+    monkeypatch.setattr(monitor.live.core, "compose", lambda state: seen.append(state.stable_s))
     core.view()
     assert seen == [25.0]

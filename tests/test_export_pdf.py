@@ -74,7 +74,7 @@ def test_pdf_progress_reaches_the_end(db, tmp_path, qapp):
 
 def test_summary_figures_are_the_review_summarys(db):
     from monitor.export.report import report_data
-    from monitor.summary import summarize
+    from monitor.review.summary import summarize
 
     sessions = SqliteSessions(db)
     meta = sessions.resolve("latest")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.core import MonitorCore, SessionInfo
+from monitor.live.core import MonitorCore, SessionInfo
 from monitor.storage.store import Store
 
 

@@ -17,9 +17,9 @@ from devices import registry
 from devices.carescape.simulator import CarescapeSimulator
 from devices.sim.capture import device_bytes
 from devices.values import Sample, WaveSegment
-from monitor import importer
-from monitor.importer import CLOCK_WINDOW_S, DRIFT_S, Capture, Timeline, import_capture
-from monitor.replay import replay
+from monitor.ingest import capture as importer
+from monitor.ingest.capture import CLOCK_WINDOW_S, DRIFT_S, Capture, Timeline, import_capture
+from monitor.ingest.replay import replay
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store
 

@@ -55,7 +55,7 @@ def loaded_after(imports: str) -> list[str]:
 
 
 def test_monitor_and_devices_never_load_qt_or_ui():
-    assert loaded_after("monitor.cli, monitor.core, monitor.export, devices.reader, devices.sim.runner") == []
+    assert loaded_after("monitor.cli, monitor.live.core, monitor.export, devices.reader, devices.sim.runner") == []
 
 
 def test_the_command_loads_no_qt_until_a_window_opens():

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from devices.values import WaveSegment, sample
-from monitor.browse import session_line
+from monitor.review.sessions_list import session_line
 from monitor.storage.levels import NUMERIC_WIDTHS, WAVE_WIDTHS, LevelBuilder, decimate
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store
-from monitor.timeline import SessionTimeline
+from monitor.review.timeline import SessionTimeline
 from written import T0, Session, digest
 
 FIXTURE = Path(__file__).parent / "fixtures" / "release-0.1.0.db"

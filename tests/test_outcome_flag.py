@@ -10,7 +10,7 @@ from test_reader import wait_for
 from test_session import Rig
 
 from monitor.alarms import Priority
-from monitor.core import MonitorCore, SessionInfo
+from monitor.live.core import MonitorCore, SessionInfo
 from monitor.record.instruments import OutcomeError
 from monitor.clinical.outcomes import OutcomeScore, outcomes_of
 from monitor.clinical.schedule import Phase
@@ -87,7 +87,7 @@ def test_a_second_flag_raises_a_fresh_alarm_and_one_review_leaves_the_other_stan
 
 @pytest.fixture
 def core(tmp_path, monkeypatch):
-    monkeypatch.setattr("monitor.core.OUTCOME_POLL_S", 0.05)
+    monkeypatch.setattr("monitor.live.core.OUTCOME_POLL_S", 0.05)
     c = MonitorCore(Store(tmp_path / "s.db"), [])
     c.start(SessionInfo(patient_id="P1", weight_kg=70, dose_mg_per_kg=0.5, infusion_min=40))
     yield c

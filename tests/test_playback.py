@@ -6,9 +6,9 @@ import pytest
 
 from devices.values import NibpResult, WaveSegment, sample
 from monitor.alarms.model import EventKind
-from monitor.display import clock_text
+from monitor.live.screen import clock_text
 from monitor.clinical.infusion import InfusionState
-from monitor.playback import PlaybackClock, checked_speed, start_playback
+from monitor.live.playback import PlaybackClock, checked_speed, start_playback
 from monitor.storage.sessions import SqliteSessions
 from test_summary import _infusion
 from written import T0, Session, digest

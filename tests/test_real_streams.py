@@ -47,8 +47,8 @@ from devices.sim.port import SimulatedPort
 from devices.spec import DeviceSpec
 from devices.values import LIVE_ONLY
 from monitor.alarms import load_profile
-from monitor.core import MonitorCore
-from monitor.importer import Capture, import_capture
+from monitor.live.core import MonitorCore
+from monitor.ingest.capture import Capture, import_capture
 from monitor.storage.store import Store
 from stored import rows
 

@@ -12,7 +12,7 @@ import pytest
 
 from devices.sim.runner import PtySimulator
 from monitor.cli import _HeadlessInfusion
-from monitor.core import MonitorCore, SessionInfo
+from monitor.live.core import MonitorCore, SessionInfo
 from monitor.clinical.infusion import InfusionState
 from monitor.storage.store import Store
 

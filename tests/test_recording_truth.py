@@ -21,7 +21,7 @@ from devices.sim.capture import device_bytes
 from devices.sim.physiology import Patient
 from devices.sim.runner import PtySimulator
 from devices.values import WaveSegment, sample
-from monitor.importer import Capture, import_capture
+from monitor.ingest.capture import Capture, import_capture
 from monitor.storage.levels import LevelBuilder
 from monitor.storage.recorder import Recorder
 from monitor.storage.store import SessionEnd, Store

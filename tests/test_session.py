@@ -8,7 +8,7 @@ import pytest
 
 from monitor.alarms import Priority
 from monitor.clinical.config import load_clinical_config
-from monitor.core import MonitorCore, SessionInfo
+from monitor.live.core import MonitorCore, SessionInfo
 from monitor.clinical.dosing import DosePlan
 from monitor.clinical.infusion import InfusionEngine
 from monitor.clinical.markers import MarkerError

@@ -7,7 +7,7 @@ import time
 
 from devices.sim.runner import PtySimulator
 from devices.spec import DeviceSpec
-from monitor.core import MonitorCore
+from monitor.live.core import MonitorCore
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store
 

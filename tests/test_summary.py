@@ -15,7 +15,7 @@ from monitor.clinical.infusion import InfusionEngine
 from monitor.clinical.markers import MarkerRevision
 from monitor.record.base import AldreteScore, Baseline, Discharge, PhaseChange, ScaleEntry
 from monitor.storage.sessions import SqliteSessions
-from monitor.summary import HOLD_S, summarize
+from monitor.review.summary import HOLD_S, summarize
 from written import T0, Session
 
 
@@ -272,7 +272,7 @@ def test_text_times_are_in_the_session_zone_whatever_the_reviewer_zone(tmp_path,
 
 
 def test_the_browser_line_agrees_with_the_summary(tmp_path):
-    from monitor.browse import session_line
+    from monitor.review.sessions_list import session_line
 
     s = Session(tmp_path)
     s.spo2(0, [97.0] * 100 + [86.0] * 3 + [95.0] * 50)

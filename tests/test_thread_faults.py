@@ -20,11 +20,11 @@ from devices import registry, supervised
 from devices.sim.capture import device_bytes
 from devices.spec import DeviceSpec
 from devices.values import Sample, sample
-from monitor import core as core_module
+from monitor.live import core as core_module
 from monitor.alarms import Priority
 from monitor.central.link import ChairSettings
 from monitor.central.replicator import Replicator
-from monitor.core import MonitorCore
+from monitor.live.core import MonitorCore
 from monitor.storage.levels import LevelBuilder
 from monitor.storage.recorder import Recorder
 from monitor.storage.store import SessionEnd, Store, StoreError

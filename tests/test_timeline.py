@@ -9,7 +9,7 @@ from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
 from monitor.clinical.infusion import InfusionEvent
 from monitor.clinical.markers import MarkerRevision
 from monitor.record.base import PhaseChange, ScaleEntry
-from monitor.timeline import RAW_WAVE_S, SessionTimeline
+from monitor.review.timeline import RAW_WAVE_S, SessionTimeline
 from written import T0, Session
 
 

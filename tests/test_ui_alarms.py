@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from monitor.alarms import ParamLimits, Priority, ProfileError
 from monitor.alarms.profile import validate_limits, with_setting
 import stored
-from monitor.core import MonitorCore
+from monitor.live.core import MonitorCore
 from devices.values import sample
 from monitor.storage.store import Store
 from ui import theme

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from devices.spec import DeviceSpec
-from monitor.core import MonitorCore
+from monitor.live.core import MonitorCore
 from monitor.storage.store import Store
 from ui.devices_panel import SIMULATOR, DevicesPanel
 

@@ -8,7 +8,7 @@ from devices.sim.runner import PtySimulator
 from devices.spec import DeviceSpec
 from monitor.alarms import Priority
 import stored
-from monitor.core import MonitorCore
+from monitor.live.core import MonitorCore
 from monitor.storage.store import Store
 from ui.main_window import MainWindow
 from ui import theme
@@ -115,7 +115,7 @@ def test_a_manually_entered_bp_is_shown_stored_and_alarmed(qtbot, tmp_path, monk
 
 
 def test_infusion_steps_and_markers_appear_on_the_live_trend(qtbot, tmp_path):
-    from monitor.core import SessionInfo
+    from monitor.live.core import SessionInfo
 
     core = MonitorCore(Store(tmp_path / "s.db"), [])
     core.start(SessionInfo(patient_id="P1", weight_kg=70, dose_mg_per_kg=0.5, infusion_min=40))
@@ -133,7 +133,7 @@ def test_infusion_steps_and_markers_appear_on_the_live_trend(qtbot, tmp_path):
 
 @pytest.mark.close_prompt
 def test_closing_during_a_running_infusion_asks_first(qtbot, tmp_path, monkeypatch):
-    from monitor.core import SessionInfo
+    from monitor.live.core import SessionInfo
 
     core = MonitorCore(Store(tmp_path / "s.db"), [])
     core.start(SessionInfo(patient_id="P1", weight_kg=70, dose_mg_per_kg=0.5, infusion_min=40))

@@ -10,7 +10,7 @@ from devices.values import NibpResult, WaveSegment, sample
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
 from monitor.clinical.markers import MarkerRevision
 from monitor.record.base import PhaseChange
-from monitor.timeline import RAW_WAVE_S
+from monitor.review.timeline import RAW_WAVE_S
 from test_summary import _infusion
 from ui.review import worker as worker_module
 from ui.review.corrections_view import CorrectionDialog
@@ -219,7 +219,7 @@ def test_a_running_session_is_shown_running_and_growing(qtbot, tmp_path, monkeyp
 
 
 def test_the_monitor_window_has_a_review_entry(qtbot, tmp_path):
-    from monitor.core import MonitorCore
+    from monitor.live.core import MonitorCore
     from monitor.storage.store import Store
     from ui.main_window import MainWindow
 

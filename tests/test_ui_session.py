@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 import stored
-from monitor.core import MonitorCore, SessionInfo
+from monitor.live.core import MonitorCore, SessionInfo
 from monitor.clinical.infusion import InfusionState
 from devices.values import NibpResult, sample
 from monitor.clinical.schedule import Phase
@@ -235,7 +235,7 @@ def test_scales_dialog_starts_empty_and_records_only_when_every_item_is_chosen(q
 
 
 def facts(sbp=150.0, baseline=128.0, spo2=96.0):
-    from monitor.display import DischargeFacts
+    from monitor.live.screen import DischargeFacts
 
     return DischargeFacts(sbp, f"SBP {sbp} mmHg at 10:00, 2 min ago", baseline, spo2, f"SpO₂ {spo2} % now",
                           "pulse 70 /min now")

@@ -15,10 +15,10 @@ import pytest
 
 from devices.values import sample
 from monitor.alarms import AlarmEngine, load_profile
-from monitor.browse import session_line
+from monitor.review.sessions_list import session_line
 from monitor.storage.levels import NUMERIC_WIDTHS, valid
 from monitor.storage.sessions import SqliteSessions
-from monitor.timeline import SessionTimeline
+from monitor.review.timeline import SessionTimeline
 from stored import rows
 from written import T0, Session
 

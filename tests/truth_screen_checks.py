@@ -34,8 +34,8 @@ from PySide6.QtWidgets import QApplication
 from devices.sim.physiology import Vitals
 from devices.sim.port import SimulatedPort
 from devices.spec import DeviceSpec
-from monitor.core import MonitorCore
-from monitor.display import ScreenView
+from monitor.live.core import MonitorCore
+from monitor.live.screen import ScreenView
 from monitor.storage.store import Store
 from screen_checks import MIN_CONTRAST, clipping_failures, legibility_failures, text_contrast
 from ui import gallery

@@ -9,7 +9,7 @@ from devices.values import sample
 from monitor.storage.recorder import Recorder
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store
-from monitor.summary import summarize
+from monitor.review.summary import summarize
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 

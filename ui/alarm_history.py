@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QDialog, QHBoxLayout, QHeaderView, QLabel, QPushB
 from monitor.alarms import AlarmEvent, EventKind, Priority
 from monitor.alarms.lives import alarm_lives
 from monitor.alarms.profile import DISPLAY_UNITS, fmt, label, setting_words
-from monitor.core import MonitorCore
+from monitor.live.core import MonitorCore
 from ui import theme
 
 COLUMNS = ("Time", "Alarm", "Priority", "Value", "Limit", "Lasted", "Who", "In full")

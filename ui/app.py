@@ -11,7 +11,7 @@ from devices.sim.runner import PtySimulator
 from devices.spec import DeviceSpec
 from monitor.central.link import ChairSettings
 from monitor.cli import notice, replicator_for
-from monitor.core import MonitorCore, SessionInfo
+from monitor.live.core import MonitorCore, SessionInfo
 from monitor.storage.recovery import import_pending
 from monitor.clinical.schedule import Phase
 from monitor.storage.store import Store, StoreError

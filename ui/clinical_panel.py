@@ -1,7 +1,7 @@
 """The clinical panel: phase and observation timer, BP due, scales and questionnaires due, the item-9 flag,
 event markers (with a few seconds to undo a stray key) and discharge.
 
-It paints a ClinicalView (monitor.display) and turns the nurse's clicks and
+It paints a ClinicalView (monitor.live.screen) and turns the nurse's clicks and
 number keys into session calls recorded under the user at the monitor; the
 session journals everything. Nothing clinical is decided here.
 """
@@ -15,8 +15,8 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QListWidget, QListWidgetItem, QPushButton,
                                QVBoxLayout, QWidget)
 
-from monitor.core import MonitorCore
-from monitor.display import ClinicalView
+from monitor.live.core import MonitorCore
+from monitor.live.screen import ClinicalView
 from monitor.clinical.markers import MarkerError
 from monitor.clinical.session import SessionError
 from ui import theme

@@ -1,6 +1,6 @@
 """The course view: one patient's infusions side by side, with small plots across the course.
 
-Shows what monitor.course builds, nothing computed here: a header, the PHQ-9 response and remission in
+Shows what monitor.review.course builds, nothing computed here: a header, the PHQ-9 response and remission in
 words, every item-9 flag with its reviews (an unreviewed one in the medium-alarm colour), the BP forecast
 for the next infusion, a table with a row per infusion, and the course's small plots (pyqtgraph).
 
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QGridLayout, QHe
 
 from monitor.alarms import Priority
 from monitor.clinical.config import ConfigError
-from monitor.course import Course, CourseChart, CourseError, InfusionRow, build_course, course_charts, session_day
+from monitor.review.course import Course, CourseChart, CourseError, InfusionRow, build_course, course_charts, session_day
 from monitor.clinical.forecast import ForecastPrior
 from monitor.record.instruments import INSTRUMENTS
 from monitor.storage.sessions import SessionSource
@@ -224,7 +224,7 @@ def _clear(layout) -> None:
 
 
 class CourseChartWidget(pg.PlotWidget):
-    """One small plot across the course, as monitor.course.course_charts describes it.
+    """One small plot across the course, as monitor.review.course.course_charts describes it.
 
     What each colour and dashed line means is written in the title, not in a legend over the values.
     """

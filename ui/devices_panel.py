@@ -20,8 +20,8 @@ from devices.sim.physiology import SCENARIOS
 from devices.sim.runner import PtySimulator
 from devices.spec import ROLES, DeviceSpec
 from monitor.alarms.engine import source_text
-from monitor.core import MonitorCore
-from monitor.display import age_text
+from monitor.live.core import MonitorCore
+from monitor.live.screen import age_text
 from ui import theme
 from ui.dialogs import tell
 

@@ -34,8 +34,8 @@ from devices.sim.port import SimulatedPort
 from devices.spec import DeviceSpec
 from devices.values import Condition, NibpResult, StatusChange, sample
 from monitor.alarms import Priority
-from monitor.core import MonitorCore, SessionInfo
-from monitor.display import AUDIO_KEY
+from monitor.live.core import MonitorCore, SessionInfo
+from monitor.live.screen import AUDIO_KEY
 from monitor.clinical.outcomes import OutcomeFlag, entered
 from monitor.storage.store import Store
 from ui import theme

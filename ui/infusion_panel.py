@@ -1,6 +1,6 @@
 """The infusion panel: state you can read from 3 m, timer, rate, dose delivered, and the nurse's commands.
 
-It paints an InfusionView (monitor.display): the state word in its own colour
+It paints an InfusionView (monitor.live.screen): the state word in its own colour
 (running orange, PAUSED white on blue-violet with the rate shown as 0, ended
 green or grey), the hold-the-infusion advice and reminders on a line of their
 own, and enables exactly the commands the view allows (Complete included once
@@ -12,7 +12,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout
 
-from monitor.display import InfusionView
+from monitor.live.screen import InfusionView
 from ui import theme
 from ui.widgets import ElidedLabel, button
 

@@ -49,7 +49,7 @@ def open_window(args: argparse.Namespace) -> int:
 def open_course(args: argparse.Namespace) -> int:
     """Open a patient's course view over where the command reads (--db, --central or the default); a store that
     cannot be read or an unknown patient is one line, not a window."""
-    from monitor.course import CourseError, patient_sessions
+    from monitor.review.course import CourseError, patient_sessions
 
     sessions = cli._open_source(args)  # a missing, damaged or foreign file, a store out of reach: one line
     try:

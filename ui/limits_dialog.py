@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QGridLayout, QHBoxLayout, QLa
 
 from monitor.alarms import ParamLimits, ProfileError
 from monitor.alarms.profile import DISPLAY_UNITS, RISE_OF, fmt, label, setting_words
-from monitor.core import MonitorCore
+from monitor.live.core import MonitorCore
 from ui import theme
 
 #: Parameters the dialog edits, in menu order.

@@ -17,8 +17,8 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QHBoxLayout, QMainWindow, QMenu, QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
 from monitor import __version__
-from monitor.core import MonitorCore
-from monitor.display import ScreenView
+from monitor.live.core import MonitorCore
+from monitor.live.screen import ScreenView
 from monitor.clinical.infusion import InfusionError, InfusionState
 from ui import theme
 from devices.sim.runner import PtySimulator

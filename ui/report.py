@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from monitor.course import CourseChart
+from monitor.review.course import CourseChart
 from monitor.export import Progress
 from monitor.export.report import CourseSection, Plot, ReportData, Table, report_data
 from monitor.storage.sessions import SessionMeta, SessionSource

@@ -15,8 +15,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, QUrl
 
 from monitor.alarms import REPEAT_S, Priority, tone_wav
-from monitor.core import MonitorCore
-from monitor.display import AUDIO_KEY
+from monitor.live.core import MonitorCore
+from monitor.live.screen import AUDIO_KEY
 log = logging.getLogger(__name__)
 
 

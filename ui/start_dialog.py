@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QLabel, QLineEdit, QSpinBox, QVBoxLayout)
 
 from monitor.clinical.config import ClinicalConfig, load_clinical_config
-from monitor.core import SessionInfo
+from monitor.live.core import SessionInfo
 from monitor.clinical.dosing import DoseError, DosePlan, PlanCheck, check_plan
 from monitor.patient_id import PatientIdError, clean_patient_id
 from monitor.storage.store import Store

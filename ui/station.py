@@ -21,7 +21,7 @@ from monitor.central.link import CentralError, describe
 from monitor.central.reader import CentralSessions
 from monitor.central.station import ChairView, chair_views
 from ui import theme
-from monitor.display import age_text, number
+from monitor.live.screen import age_text, number
 
 REFRESH_MS = 2000
 COLUMNS = 4

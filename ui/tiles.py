@@ -1,4 +1,4 @@
-"""Numeric tiles and the NIBP field, painted from monitor.display views (no rule is decided here).
+"""Numeric tiles and the NIBP field, painted from monitor.live.screen views (no rule is decided here).
 
 A tile takes its alarm colour only while the alarm's condition is present; an
 ended alarm awaiting acknowledgement is a line of text on normal colours.
@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 
 from monitor.alarms import Priority
-from monitor.display import NibpView, TileView
+from monitor.live.screen import NibpView, TileView
 from ui import theme
 from ui.widgets import ClickableFrame, ElidedLabel, FitLabel
 

@@ -44,7 +44,7 @@ from monitor.clinical.scales import Aldrete, Cadss, DischargeCheck, Moaas, Ratin
 from monitor.clinical.schedule import BpSchedule, Phase, ScaleDue, ScaleSchedule
 
 if TYPE_CHECKING:
-    from monitor.core import MonitorCore, SessionInfo
+    from monitor.live.core import MonitorCore, SessionInfo
 
 #: After asking the NIBP to measure, wait this long (s) for a result before asking again.
 NIBP_RESULT_WAIT_S = 180.0

@@ -1,8 +1,8 @@
 """What the PDF infusion record says, as plain data: the header, the plan and dose arithmetic, the summary,
 the trend plots, the tables, and the course page. ui/report.py only lays it out on paper with Qt.
 
-Every summary figure is the review summary's (monitor.summary) and every course figure the course's
-(monitor.course), so the PDF, the `summary` and `course` commands and the review station say the same.
+Every summary figure is the review summary's (monitor.review.summary) and every course figure the course's
+(monitor.review.course), so the PDF, the `summary` and `course` commands and the review station say the same.
 Times are shown in the session's own time zone (HH:MM:SS, the date in the header), durations as H:MM:SS.
 """
 
@@ -16,7 +16,7 @@ import numpy as np
 
 from monitor import __version__
 from monitor.clinical.config import ConfigError
-from monitor.course import (Course, CourseChart, InfusionRow, build_course, course_charts, session_day,
+from monitor.review.course import (Course, CourseChart, InfusionRow, build_course, course_charts, session_day,
                             session_time)
 from monitor.export import ExportError, Progress, format_value, tick
 from monitor.record.instruments import INSTRUMENTS
@@ -25,7 +25,7 @@ from monitor.export.content import (bp_readings, devices, discharges, infusion_e
 from monitor.record.base import OperatorChange
 from monitor.clinical.scales import SCALE_NAMES
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
-from monitor.summary import SPO2_THRESHOLDS, SessionSummary, summarize
+from monitor.review.summary import SPO2_THRESHOLDS, SessionSummary, summarize
 from monitor.timefmt import hms, zone
 
 NOTICE = "Not a certified medical device: this record documents what the app recorded; keep the clinic's own chart."

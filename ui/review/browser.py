@@ -13,7 +13,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from monitor.browse import SessionLine
+from monitor.review.sessions_list import SessionLine
 from monitor.storage.sessions import SessionMeta
 from monitor.timefmt import hms, zone
 from ui import theme

@@ -1,7 +1,7 @@
 """The alarm burden view: alarms per hour by priority and parameter, how long, how soon acknowledged.
 
 For the open session, or over every session in a date range (and patient), to
-tune limits against alarm fatigue. The figures are monitor.burden's.
+tune limits against alarm fatigue. The figures are monitor.review.burden's.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPus
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from monitor.alarms.model import Priority
-from monitor.burden import AlarmBurden
+from monitor.review.burden import AlarmBurden
 from monitor.timefmt import hms
 from ui import theme
 from ui.review.day_range import DayRange

@@ -1,7 +1,7 @@
 """Corrections after the fact: a dialog to edit, add or delete an event or add a late scale, and the audit trail.
 
 Every correction needs the reviewer's name and a reason; it is appended to the
-session's journal by monitor.corrections (through the review worker), which
+session's journal by monitor.review.corrections (through the review worker), which
 checks it as the chair checks live entries. The audit trail lists every
 version with who entered it and when.
 """
@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QComboBox, QDateTimeEdit, QDialog, QDialogButtonB
                                QLineEdit, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from monitor.clinical.config import load_clinical_config
-from monitor.corrections import Corrector, audit_trail
+from monitor.review.corrections import Corrector, audit_trail
 from monitor.clinical.markers import MarkerRevision
 from monitor.clinical.scales import Moaas, Rating
 from monitor.storage.sessions import SessionRecord

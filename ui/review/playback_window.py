@@ -1,6 +1,6 @@
 """Playback through the live monitor screen, marked PLAYBACK so it is never taken for a live patient.
 
-The monitor window itself shows a monitor core fed by monitor.playback (a
+The monitor window itself shows a monitor core fed by monitor.live.playback (a
 private in-memory database, no devices, no sound). Over it: a magenta banner
 in place of the menu bar, with the controls, the session, its own clock and
 the speed; a PLAYBACK watermark across the screen; and the window title.
@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
-from monitor.playback import SPEEDS, Playback
+from monitor.live.playback import SPEEDS, Playback
 from monitor.timefmt import zone
 from ui import theme
 from ui.main_window import MainWindow

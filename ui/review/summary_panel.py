@@ -1,6 +1,6 @@
 """The summary panel: CLINICAL.md's review summary of the open session, as the core computed it.
 
-Only layout here: every figure comes from monitor.summary.SessionSummary.
+Only layout here: every figure comes from monitor.review.summary.SessionSummary.
 Times are in the session's own time zone.
 """
 
@@ -12,7 +12,7 @@ from html import escape
 from PySide6.QtWidgets import QTextBrowser
 
 from monitor.clinical.scales import SCALE_NAMES
-from monitor.summary import NOTICE, SPO2_THRESHOLDS, ParamFigures, Reading, SessionSummary
+from monitor.review.summary import NOTICE, SPO2_THRESHOLDS, ParamFigures, Reading, SessionSummary
 from monitor.timefmt import hms, zone
 from ui import theme
 

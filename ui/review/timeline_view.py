@@ -25,7 +25,7 @@ from devices.values import UNITS
 from monitor.alarms.model import Priority
 from monitor.alarms.profile import DISPLAY_UNITS, label
 from monitor.storage.levels import Key
-from monitor.timeline import RAW_WAVE_S, Readout, SessionTimeline, Trace
+from monitor.review.timeline import RAW_WAVE_S, Readout, SessionTimeline, Trace
 from monitor.timefmt import zone
 from ui import theme
 

@@ -17,15 +17,15 @@ from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QListWidget, Q
                                QMainWindow, QMessageBox, QProgressBar, QPushButton, QSplitter, QStackedWidget,
                                QTabWidget, QVBoxLayout, QWidget)
 
-from monitor.burden import AlarmBurden
+from monitor.review.burden import AlarmBurden
 from monitor.central.link import CentralError
 from monitor.clinical.markers import MarkerRevision, current_markers
-from monitor.playback import SPEEDS, start_playback
+from monitor.live.playback import SPEEDS, start_playback
 from monitor.storage.sessions import SessionSource, SqliteSessions
 from monitor.storage.store import StoreError
-from monitor.summary import SessionSummary
+from monitor.review.summary import SessionSummary
 from monitor.timefmt import hms, zone
-from monitor.timeline import SessionTimeline
+from monitor.review.timeline import SessionTimeline
 from ui import theme
 from ui.course_view import CourseWindow
 from ui.review.browser import SessionBrowser

@@ -27,10 +27,10 @@ from devices.spec import DeviceSpec, name_sources
 from devices.supervised import SupervisedThread, ThreadFault
 from monitor.alarms import ActiveAlarm, AlarmEngine, AlarmEvent, ParamLimits, Priority, load_profile
 from monitor.alarms.profile import apply_order, check_changes
-from monitor.display import CoreState, DeviceState, ScreenView, TILE_PARAMS, compose, stable_time
+from monitor.live.screen import CoreState, DeviceState, ScreenView, TILE_PARAMS, compose, stable_time
 from monitor.clinical.dosing import DosePlan
 from monitor.clinical.infusion import InfusionEngine, InfusionEvent, InfusionState, InfusionStatus
-from monitor.live import LiveState, Snapshot
+from monitor.live.state import LiveState, Snapshot
 from monitor.clinical.outcomes import outcomes_of, patient_instruments
 from monitor.patient_id import clean_patient_id
 from monitor.storage.recorder import Recorder
@@ -409,7 +409,7 @@ class MonitorCore:
         return sorted(out)
 
     def view(self, trends: bool = False) -> ScreenView:
-        """Return what the screen shows now as one immutable value (rules in monitor.display).
+        """Return what the screen shows now as one immutable value (rules in monitor.live.screen).
 
         trends=True adds the trend series and the timeline (a frame that redraws them).
         """
@@ -445,7 +445,7 @@ class MonitorCore:
         baseline = self.clinical.baseline("sbp") if self.clinical is not None else None
         key = (info.patient_id, info.dose_mg_per_kg, baseline)
         if self._forecast[0] != key:
-            from monitor.course import next_infusion_forecast
+            from monitor.review.course import next_infusion_forecast
             from monitor.storage.sessions import SqliteSessions
 
             try:

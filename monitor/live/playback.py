@@ -28,7 +28,7 @@ from dataclasses import replace
 
 from devices.values import Condition, NibpResult, Sample, StatusChange, WaveSegment
 from monitor.alarms.model import LimitChange
-from monitor.core import MonitorCore, SessionInfo
+from monitor.live.core import MonitorCore, SessionInfo
 from monitor.clinical.infusion import InfusionEvent
 from monitor.clinical.markers import MarkerRevision, current_markers
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource

@@ -16,7 +16,7 @@ import numpy as np
 from monitor.alarms.lives import alarm_lives
 from monitor.storage.levels import NUMERIC_WIDTHS, valid_series
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
-from monitor.summary import alarm_counts, infusion_of, source_order
+from monitor.review.summary import alarm_counts, infusion_of, source_order
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from devices.clock import DeviceClock
 from devices.registry import ProtocolSpec
 from devices.supervised import ThreadFault
 from devices.values import DeviceItem, Sample, WaveSegment
-from monitor.offline import OfflineSession, ParseReport, StoredCounts, fault_words, parse_chunks
+from monitor.ingest.offline import OfflineSession, ParseReport, StoredCounts, fault_words, parse_chunks
 from monitor.storage.store import Store
 
 CHUNK_S = 0.25  # file time per parser feed: waveform items are timed per feed, as per read of a port

@@ -46,7 +46,7 @@ from monitor.alarms.engine import APP_SOURCE, BLOCKING_ORDER, CONDITION_TEXT, UN
 from monitor.alarms.profile import Profile, fmt
 from monitor.clinical.dosing import DosePlan
 from monitor.clinical.infusion import InfusionEvent, InfusionState, InfusionStatus
-from monitor.live import DATA_CURRENT_S, LINK_DOWN, Flow, Latest, Snapshot, Sweep
+from monitor.live.state import DATA_CURRENT_S, LINK_DOWN, Flow, Latest, Snapshot, Sweep
 from monitor.clinical.markers import MarkerRevision
 from monitor.clinical.scales import SCALE_NAMES
 from monitor.clinical.schedule import Phase

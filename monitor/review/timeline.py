@@ -31,7 +31,7 @@ from monitor.clinical.markers import MarkerRevision, current_markers
 from monitor.record.base import Discharge, ScaleEntry
 from monitor.clinical.scales import SCALE_NAMES
 from monitor.storage.sessions import SessionMeta, SessionSource
-from monitor.summary import HOLD_S, InfusionSegment, SessionSummary, infusion_of, phases_of, summarize
+from monitor.review.summary import HOLD_S, InfusionSegment, SessionSummary, infusion_of, phases_of, summarize
 
 #: The pleth itself (not its envelope) is drawn when the view spans at most this many seconds.
 RAW_WAVE_S = 300.0

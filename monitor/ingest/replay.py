@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from devices import registry
 from devices.supervised import ThreadFault
-from monitor.offline import OfflineSession, ParseReport, StoredCounts, parse_chunks
+from monitor.ingest.offline import OfflineSession, ParseReport, StoredCounts, parse_chunks
 from monitor.storage.sessions import SessionSource
 from monitor.storage.store import Store
 

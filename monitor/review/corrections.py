@@ -24,7 +24,7 @@ from monitor.record.base import ScaleEntry
 from monitor.clinical.scales import SCALE_NAMES, Aldrete, Cadss, Moaas, Rating
 from monitor.storage.sessions import SessionRecord
 from monitor.storage.store import Store
-from monitor.summary import phases_of
+from monitor.review.summary import phases_of
 
 
 class CorrectionError(ValueError):

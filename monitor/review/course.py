@@ -2,7 +2,7 @@
 and remission, every item-9 flag with its reviews, and the BP forecast for the next infusion.
 
 Built on a SessionSource (a chair's SQLite file or the central store) and the review summary: every figure
-of an infusion is the summary's (monitor.summary), never computed again here. Decisions, stated once:
+of an infusion is the summary's (monitor.review.summary), never computed again here. Decisions, stated once:
 
 - The course is every session of the patient in start order; each is one row ("infusion"), also when its
   infusion never started (held, for example, for an item-9 flag): that row says so and has no dose.
@@ -41,7 +41,7 @@ from monitor.record.instruments import INSTRUMENTS, PHQ9
 from monitor.clinical.outcomes import CoursePoint, OutcomeFlag, OutcomeScore, SessionOutcomes, course
 from monitor.record.base import ScaleEntry
 from monitor.storage.sessions import SessionMeta, SessionSource
-from monitor.summary import NOTICE, SessionSummary, summarize
+from monitor.review.summary import NOTICE, SessionSummary, summarize
 from monitor.timefmt import zone
 
 #: Event markers the course counts per infusion (codes of clinical.json "markers"), with the column heading.

@@ -1,0 +1,1 @@
+"""ingest: (face written after the move)."""

@@ -1,0 +1,1 @@
+"""live: (face written after the move)."""

@@ -1,0 +1,1 @@
+"""review: (face written after the move)."""
