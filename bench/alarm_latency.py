@@ -93,7 +93,7 @@ def product(rounds: int) -> tuple[np.ndarray, np.ndarray]:
 
     from monitor.live.core import MonitorCore
     from monitor.storage.store import Store
-    from ui.main_window import MainWindow
+    from ui.monitor.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
     stream = FrameStream()

@@ -32,8 +32,8 @@ def measure(naive: bool, paths: dict[str, str], db: str) -> float:
     from devices.spec import DeviceSpec
     from monitor.live.core import MonitorCore
     from monitor.storage.store import Store
-    from ui import main_window
-    from ui.main_window import MainWindow
+    from ui.monitor import main_window
+    from ui.monitor.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
     core = MonitorCore(Store(db), [DeviceSpec("pulseox", "nonin", paths["nonin"]),

@@ -22,7 +22,7 @@ _EXIT_STATUS = pytest.StashKey[int]()
 def _no_close_prompt(request, monkeypatch):
     """Windows closed by pytest-qt at teardown must not wait for the 'infusion running' question."""
     if "qtbot" in request.fixturenames and "close_prompt" not in request.keywords:
-        monkeypatch.setattr("ui.main_window.MainWindow._confirm_close", lambda self: True)
+        monkeypatch.setattr("ui.monitor.main_window.MainWindow._confirm_close", lambda self: True)
 
 
 @pytest.hookimpl(hookwrapper=True, trylast=True)

@@ -197,7 +197,7 @@ def clipping_failures(name: str, top: QWidget) -> list[str]:
 
 def size_failures(name: str, top: QWidget) -> list[str]:
     """Return how the window (at font scale 1) or a dialog needs more room than the screens it must fit."""
-    from ui.main_window import MINIMUM, MainWindow
+    from ui.monitor.main_window import MINIMUM, MainWindow
 
     if isinstance(top, MainWindow):
         if top.property("font_scale") not in (None, 1.0):

@@ -103,7 +103,7 @@ def test_an_unreachable_store_shows_as_failing_until_the_alarm_time(tmp_path):
 
 
 def test_the_window_shows_the_replication_state(qtbot, tmp_path):
-    from ui.main_window import MainWindow
+    from ui.monitor.main_window import MainWindow
 
     core = MonitorCore(Store(tmp_path / "s.db"), [], central=FakeReplicator())
     core.start()

@@ -17,11 +17,11 @@ from monitor.storage.store import Store
 from ui import theme
 from PySide6.QtCore import Qt
 
-from ui.alarm_bar import AlarmBar
-from ui.alarm_history import AlarmHistory, duration_text, history_rows
+from ui.monitor.alarm_bar import AlarmBar
+from ui.monitor.alarm_history import AlarmHistory, duration_text, history_rows
 from monitor.alarms.profile import LADDER, apply_order, check_changes
-from ui.limits_dialog import LimitsDialog
-from ui.main_window import MainWindow
+from ui.monitor.limits_dialog import LimitsDialog
+from ui.monitor.main_window import MainWindow
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from monitor.alarms import Priority
 from monitor.storage.sessions import SqliteSessions
 from test_course import VISITS
 from ui import launcher, theme
-from ui.course_view import CourseChartWidget, CourseView
+from ui.review.course_view import CourseChartWidget, CourseView
 
 FLAG_BG = QColor(theme.ALARM_BG[Priority.MEDIUM])
 
@@ -92,7 +92,7 @@ def test_an_unknown_patient_says_so_in_the_view(qtbot, db):
 
 def test_course_window_from_the_command(db, monkeypatch, capsys):
     opened = []
-    monkeypatch.setattr("ui.course_view.run_course",
+    monkeypatch.setattr("ui.review.course_view.run_course",
                         lambda source, patient: opened.append((source.path, patient)) or source.close() or 0)
     assert launcher.main(["course", "--db", str(db), "--patient", "P-1", "--window"]) == 0
     assert opened == [(str(db), "P-1")]
@@ -107,7 +107,7 @@ import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from monitor.storage.sessions import SqliteSessions
-from ui.course_view import CourseWindow
+from ui.review.course_view import CourseWindow
 app = QApplication(sys.argv)
 window = CourseWindow(SqliteSessions(sys.argv[1]), "P-1")
 window.resize(1500, 950)

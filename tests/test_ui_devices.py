@@ -5,7 +5,7 @@ from __future__ import annotations
 from devices.spec import DeviceSpec
 from monitor.live.core import MonitorCore
 from monitor.storage.store import Store
-from ui.devices_panel import SIMULATOR, DevicesPanel
+from ui.monitor.devices_panel import SIMULATOR, DevicesPanel
 
 
 def test_add_a_simulated_pulse_oximeter_and_see_it_connected(qtbot, tmp_path):
@@ -39,7 +39,7 @@ def test_add_a_simulated_pulse_oximeter_and_see_it_connected(qtbot, tmp_path):
 
 def test_find_devices_lists_what_the_search_found_and_fills_the_form(qtbot, tmp_path, monkeypatch):
     from devices.probe import Found
-    import ui.devices_panel as panel_module
+    import ui.monitor.devices_panel as panel_module
 
     asked = {}
 

@@ -10,7 +10,7 @@ from monitor.alarms import Priority
 import stored
 from monitor.live.core import MonitorCore
 from monitor.storage.store import Store
-from ui.main_window import MainWindow
+from ui.monitor.main_window import MainWindow
 from ui import theme
 
 
@@ -84,7 +84,7 @@ def test_alarm_bar_follows_the_engine_and_space_pauses_sound(qtbot, tmp_path):
 
 
 def test_a_manually_entered_bp_is_shown_stored_and_alarmed(qtbot, tmp_path, monkeypatch):
-    from ui.bp_entry import BpEntryDialog
+    from ui.monitor.bp_entry import BpEntryDialog
 
     core = MonitorCore(Store(tmp_path / "s.db"), [])
     sid = core.start()
@@ -104,7 +104,7 @@ def test_a_manually_entered_bp_is_shown_stored_and_alarmed(qtbot, tmp_path, monk
         qtbot.waitUntil(lambda: any(a.param == "sbp" and a.priority is Priority.HIGH
                                     for a in core.alarm_view().active), timeout=3000)
         warnings = []
-        monkeypatch.setattr("ui.main_window.tell", lambda parent, title, text, warning=False: warnings.append(text))
+        monkeypatch.setattr("ui.monitor.main_window.tell", lambda parent, title, text, warning=False: warnings.append(text))
         monkeypatch.setattr(BpEntryDialog, "exec", lambda d: (d.sbp.setValue(80), d.dbp.setValue(90), True)[-1])
         window.bp_enter.click()
         assert warnings and "below systolic" in warnings[0]
@@ -143,7 +143,7 @@ def test_closing_during_a_running_infusion_asks_first(qtbot, tmp_path, monkeypat
         window.show()
         core.infusion_action("start", user="AB")
         answers = [False, True]
-        monkeypatch.setattr("ui.main_window.confirm", lambda *a: answers.pop(0))
+        monkeypatch.setattr("ui.monitor.main_window.confirm", lambda *a: answers.pop(0))
         window.close()
         assert window.isVisible()  # "No": monitoring goes on
         window.close()

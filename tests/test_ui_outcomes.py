@@ -7,7 +7,7 @@ from PySide6.QtCore import QPoint, QRect, Qt
 
 from monitor.record.instruments import OutcomeError
 from monitor.clinical.outcomes import OutcomeFlag, OutcomeScore
-from ui.outcome_dialog import FlagReviewDialog, OutcomeDialog
+from ui.monitor.outcome_dialog import FlagReviewDialog, OutcomeDialog
 
 T = 1_700_000_000.0
 SCREEN = QRect(0, 0, 1024, 600)

@@ -221,7 +221,7 @@ def test_a_running_session_is_shown_running_and_growing(qtbot, tmp_path, monkeyp
 def test_the_monitor_window_has_a_review_entry(qtbot, tmp_path):
     from monitor.live.core import MonitorCore
     from monitor.storage.store import Store
-    from ui.main_window import MainWindow
+    from ui.monitor.main_window import MainWindow
 
     core = MonitorCore(Store(tmp_path / "m.db"), [])
     core.start()

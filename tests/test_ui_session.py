@@ -14,9 +14,9 @@ from monitor.clinical.infusion import InfusionState
 from devices.values import NibpResult, sample
 from monitor.clinical.schedule import Phase
 from monitor.storage.store import Store
-from ui.clinical_dialogs import DischargeDialog, MarkerEditDialog, ScalesDialog
-from ui.main_window import MainWindow
-from ui.start_dialog import StartSessionDialog
+from ui.monitor.clinical_dialogs import DischargeDialog, MarkerEditDialog, ScalesDialog
+from ui.monitor.main_window import MainWindow
+from ui.monitor.start_dialog import StartSessionDialog
 
 
 @pytest.fixture
@@ -139,11 +139,11 @@ def journal(core: MonitorCore, kind: str) -> list[tuple[dict, str]]:
 def test_infusion_panel_start_pause_through_the_window(qtbot, window, monkeypatch):
     core = window.core
     asked = []
-    monkeypatch.setattr("ui.main_window.confirm", lambda parent, title, *a: asked.append(title) or True)
+    monkeypatch.setattr("ui.monitor.main_window.confirm", lambda parent, title, *a: asked.append(title) or True)
     qtbot.mouseClick(window.infusion.buttons["start"], Qt.LeftButton)  # soft limit confirmed in the dialog
     assert core.infusion.state is InfusionState.RUNNING
     assert asked == ["No baseline BP"]  # no BP yet: the rise alarms would be off, so the nurse was asked
-    monkeypatch.setattr("ui.main_window.ask_text", lambda *a, **k: "patient nauseous")
+    monkeypatch.setattr("ui.monitor.main_window.ask_text", lambda *a, **k: "patient nauseous")
     window.refresh()
     qtbot.mouseClick(window.infusion.buttons["pause"], Qt.LeftButton)
     assert core.infusion.state is InfusionState.PAUSED
@@ -169,7 +169,7 @@ def test_number_keys_mark_events_at_once_and_0_asks_for_a_note(qtbot, window, mo
     window.setFocus()
     qtbot.keyClick(window, Qt.Key_1)
     qtbot.keyClick(window, Qt.Key_8)
-    monkeypatch.setattr("ui.clinical_panel.ask_text", lambda *a, **k: "asks for water")
+    monkeypatch.setattr("ui.monitor.clinical_panel.ask_text", lambda *a, **k: "asks for water")
     qtbot.keyClick(window, Qt.Key_0)
     marks = core.clinical.status().markers
     assert [m.code for m in marks] == ["nausea", "antihypertensive", "note"]
@@ -299,7 +299,7 @@ def test_discharge_from_the_panel_closes_the_session(qtbot, window, monkeypatch)
 
     monkeypatch.setattr(DischargeDialog, "exec", fake_exec)
     told = []
-    monkeypatch.setattr("ui.clinical_panel.tell", lambda parent, title, text, warning=False: told.append(text))
+    monkeypatch.setattr("ui.monitor.clinical_panel.tell", lambda parent, title, text, warning=False: told.append(text))
     window.show()
     assert window.clinical.discharge_button.isEnabled()
     qtbot.mouseClick(window.clinical.discharge_button, Qt.LeftButton)
@@ -325,7 +325,7 @@ def test_start_asks_while_an_item_9_flag_awaits_review_and_the_panel_shows_it(qt
     assert window.clinical.outcomes.full_text().startswith("⚑ PHQ-9 item 9 = 2")
     assert window.clinical.review_button.isEnabled()
     asked = []
-    monkeypatch.setattr("ui.main_window.confirm", lambda parent, title, *a: asked.append(title) or False)
+    monkeypatch.setattr("ui.monitor.main_window.confirm", lambda parent, title, *a: asked.append(title) or False)
     qtbot.mouseClick(window.infusion.buttons["start"], Qt.LeftButton)
     assert asked == ["Questionnaire flag not reviewed"] and core.infusion.state is InfusionState.NOT_STARTED
     core.clinical.review_outcome_flag(score.id, "Dr Lee", "passive thoughts, no plan; may proceed")

@@ -152,7 +152,7 @@ def shots(tmp_path) -> Path:
 
 @pytest.fixture
 def window_on(tmp_path):
-    from ui.main_window import MainWindow
+    from ui.monitor.main_window import MainWindow
 
     made = []
 

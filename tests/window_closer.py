@@ -17,7 +17,7 @@ import monitor.storage.recorder
 import monitor.storage.store
 from ui import launcher
 from ui.dialogs import UserDialog
-from ui.main_window import MainWindow
+from ui.monitor.main_window import MainWindow
 
 
 def close_windows() -> None:

@@ -17,8 +17,8 @@ from monitor.clinical.schedule import Phase
 from monitor.storage.store import Store, StoreError
 from ui import theme
 from ui.dialogs import UserDialog
-from ui.main_window import MainWindow
-from ui.start_dialog import StartSessionDialog
+from ui.monitor.main_window import MainWindow
+from ui.monitor.start_dialog import StartSessionDialog
 from ui.sound import AlarmSound
 
 DEMO_PLAN = SessionInfo(patient_id="DEMO-001", patient_name="Demo patient", weight_kg=70.0, dose_mg_per_kg=0.5,

@@ -336,15 +336,15 @@ HISTORY = {"01_baseline": 6, "02_bp_measuring_cuff": 8, "10_nibp_reconnecting": 
 
 def dialogs(window, folder: Path) -> Iterator[tuple[str, QWidget]]:
     """Yield (name, shown top-level) for every dialog, in a realistic state, opened on the monitor window."""
-    from ui.alarm_history import AlarmHistory
-    from ui.bp_entry import BpEntryDialog
-    from ui.clinical_dialogs import DischargeDialog, MarkerEditDialog, ScalesDialog
-    from ui.devices_panel import DevicesPanel
+    from ui.monitor.alarm_history import AlarmHistory
+    from ui.monitor.bp_entry import BpEntryDialog
+    from ui.monitor.clinical_dialogs import DischargeDialog, MarkerEditDialog, ScalesDialog
+    from ui.monitor.devices_panel import DevicesPanel
     from ui.dialogs import RateDialog, TextDialog, UserDialog, question_box
-    from ui.limits_dialog import LimitsDialog
-    from ui.main_window import NOTICE
-    from ui.outcome_dialog import FlagReviewDialog, OutcomeDialog
-    from ui.start_dialog import StartSessionDialog
+    from ui.monitor.limits_dialog import LimitsDialog
+    from ui.monitor.main_window import NOTICE
+    from ui.monitor.outcome_dialog import FlagReviewDialog, OutcomeDialog
+    from ui.monitor.start_dialog import StartSessionDialog
 
     core = window.core
     session = core.clinical
@@ -450,7 +450,7 @@ def grab(widget: QWidget, path: Path) -> None:
 def run(folder: Path, sizes: list[str], desktops: list[str], only: set[str] | None = None,
         visit: Callable[[str, QWidget], None] | None = None) -> list[Path]:
     """Write every scene at every size and desktop, and every dialog, to folder; visit(name, widget) each."""
-    from ui.main_window import MainWindow
+    from ui.monitor.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     folder.mkdir(parents=True, exist_ok=True)

@@ -54,7 +54,7 @@ def open_course(args: argparse.Namespace) -> int:
     sessions = cli._open_source(args)  # a missing, damaged or foreign file, a store out of reach: one line
     try:
         patient_sessions(sessions, args.patient)
-        from ui.course_view import run_course
+        from ui.review.course_view import run_course
     except CourseError as exc:
         sessions.close()
         raise cli.UserError(str(exc)) from None
@@ -66,7 +66,7 @@ def open_course(args: argparse.Namespace) -> int:
 
 def render_pdf(source, meta, path, paper, clinic, progress=None) -> int:
     """Draw the PDF infusion record (Qt is imported only now, for `export --format pdf`); return its pages."""
-    from ui.report import write_pdf
+    from ui.review.report import write_pdf
 
     return write_pdf(source, meta, path, paper, clinic, progress)
 

@@ -1,5 +1,5 @@
 """What the PDF infusion record says, as plain data: the header, the plan and dose arithmetic, the summary,
-the trend plots, the tables, and the course page. ui/report.py only lays it out on paper with Qt.
+the trend plots, the tables, and the course page. ui/review/report.py only lays it out on paper with Qt.
 
 Every summary figure is the review summary's (monitor.review.summary) and every course figure the course's
 (monitor.review.course), so the PDF, the `summary` and `course` commands and the review station say the same.

@@ -1,7 +1,7 @@
 """Run an export: pick the format's writer, write atomically and privately, one session or several.
 
 The CLI and the review window call these. The PDF is drawn with Qt, which
-monitor/ never imports: the caller passes the PDF renderer in (ui.report via
+monitor/ never imports: the caller passes the PDF renderer in (ui.review.report via
 ui.launcher), as the window opener is passed to monitor.cli.
 """
 
@@ -26,7 +26,7 @@ FORMATS = ("csv", "json", "pdf", "fhir", "hl7", "edf")
 SUFFIXES = {"csv": ".zip", "json": ".json", "pdf": ".pdf", "fhir": ".fhir.json", "hl7": ".hl7", "edf": ".edf"}
 PAPERS = ("a4", "letter")
 
-#: renderer(source, meta, path, paper, clinic, progress): writes the PDF report to a file name (ui.report.write_pdf).
+#: renderer(source, meta, path, paper, clinic, progress): writes the PDF report to a file name (ui.review.report.write_pdf).
 PdfRenderer = Callable[[SessionSource, SessionMeta, Path, str, str, "Progress | None"], object]
 
 

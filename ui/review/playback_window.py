@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSize
 from monitor.live.playback import SPEEDS, Playback
 from monitor.timefmt import zone
 from ui import theme
-from ui.main_window import MainWindow
+from ui.monitor.main_window import MainWindow
 
 BANNER = "#c2185b"
 

@@ -27,7 +27,7 @@ from monitor.review.summary import SessionSummary
 from monitor.timefmt import hms, zone
 from monitor.review.timeline import SessionTimeline
 from ui import theme
-from ui.course_view import CourseWindow
+from ui.review.course_view import CourseWindow
 from ui.review.browser import SessionBrowser
 from ui.review.burden_view import BurdenTable, RangeBurden
 from ui.review.corrections_view import AuditTrail, CorrectionDialog

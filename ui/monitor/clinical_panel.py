@@ -20,9 +20,9 @@ from monitor.live.screen import ClinicalView
 from monitor.clinical.markers import MarkerError
 from monitor.clinical.session import SessionError
 from ui import theme
-from ui.clinical_dialogs import DischargeDialog, MarkerEditDialog, ScalesDialog
+from ui.monitor.clinical_dialogs import DischargeDialog, MarkerEditDialog, ScalesDialog
 from ui.dialogs import ask_text, confirm, tell
-from ui.outcome_dialog import FlagReviewDialog, OutcomeDialog
+from ui.monitor.outcome_dialog import FlagReviewDialog, OutcomeDialog
 from ui.widgets import ElidedLabel, button
 
 BP_ROLES = {"normal": "", "todo": "todo", "overdue": "warning"}

@@ -22,17 +22,17 @@ from monitor.live.screen import ScreenView
 from monitor.clinical.infusion import InfusionError, InfusionState
 from ui import theme
 from devices.sim.runner import PtySimulator
-from ui.alarm_bar import AlarmBar
-from ui.alarm_history import AlarmHistory, AlarmLog
-from ui.bp_entry import BpEntryDialog
-from ui.clinical_panel import ClinicalPanel, install_marker_keys
-from ui.devices_panel import DevicesPanel
+from ui.monitor.alarm_bar import AlarmBar
+from ui.monitor.alarm_history import AlarmHistory, AlarmLog
+from ui.monitor.bp_entry import BpEntryDialog
+from ui.monitor.clinical_panel import ClinicalPanel, install_marker_keys
+from ui.monitor.devices_panel import DevicesPanel
 from ui.dialogs import RateDialog, UserDialog, ask_text, confirm, tell
-from ui.header import Header
-from ui.infusion_panel import InfusionPanel
-from ui.limits_dialog import LimitsDialog
-from ui.plots import PlethSweep, TrendPanel
-from ui.tiles import NibpTile, Tile
+from ui.monitor.header import Header
+from ui.monitor.infusion_panel import InfusionPanel
+from ui.monitor.limits_dialog import LimitsDialog
+from ui.monitor.plots import PlethSweep, TrendPanel
+from ui.monitor.tiles import NibpTile, Tile
 from ui.widgets import ClickableFrame, ElidedLabel, StatusRow, button
 
 FRAME_MS = 40  # 25 frames/s: smooth for a 10 s sweep, and cheap enough to leave the CPU to the devices

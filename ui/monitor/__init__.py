@@ -1,0 +1,1 @@
+"""monitor: (face written after the move)."""
