@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from commands import cli, error_line
-from monitor.cli import printable
+from monitor.app import printable
 from monitor.paths import private_output
 from monitor.patient_id import MAX_LENGTH, PatientIdError, clean_patient_id
 

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from devices.sim.runner import PtySimulator
-from monitor.cli import _HeadlessInfusion
+from monitor.cli.record import _HeadlessInfusion
 from monitor.live.core import MonitorCore, SessionInfo
 from monitor.clinical.infusion import InfusionState
 from monitor.storage.store import Store

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from devices.sim.runner import PtySimulator
 from devices.spec import DeviceSpec
 from monitor.central.link import ChairSettings
-from monitor.cli import notice, replicator_for
+from monitor.app import notice, replicator_for
 from monitor.live.core import MonitorCore, SessionInfo
 from monitor.storage.recovery import import_pending
 from monitor.clinical.schedule import Phase

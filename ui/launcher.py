@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from monitor import cli
+from monitor.app import UserError, device_specs, open_source
 from monitor.central.link import CENTRAL_ENV, central_url, chair_settings
 from monitor.paths import default_db
 from ui.preflight import display_problem
@@ -18,18 +19,18 @@ from ui.preflight import display_problem
 def open_window(args: argparse.Namespace) -> int:
     """Run `run`, `demo`, `review` or `course --window`: check the display, then open the window."""
     if args.command == "review":
-        cli._open_source(args).close()  # a missing, damaged or foreign file, a store out of reach: one line, first
-        central = None if args.db is not None else central_url(args.central)  # _open_source's rule
+        open_source(args).close()  # a missing, damaged or foreign file, a store out of reach: one line, first
+        central = None if args.db is not None else central_url(args.central)  # open_source's rule
     problem = display_problem()
     if problem:
-        raise cli.UserError(problem)
+        raise UserError(problem)
     if args.command == "course":
         return open_course(args)
     try:
         from ui.app import run_app
         from ui.review.app import run_review
     except ImportError as exc:
-        raise cli.UserError(f"the window cannot start: {exc} (install the Qt libraries, see README)") from None
+        raise UserError(f"the window cannot start: {exc} (install the Qt libraries, see README)") from None
     if args.command == "review":
         return run_review(args.db or default_db(), central=central)
     if args.command == "station":
@@ -37,12 +38,12 @@ def open_window(args: argparse.Namespace) -> int:
 
         url = central_url(args.central)
         if url is None:
-            raise cli.UserError(f"the station needs the central store: give --central URL (or set ${CENTRAL_ENV})")
+            raise UserError(f"the station needs the central store: give --central URL (or set ${CENTRAL_ENV})")
         return run_station(url)
     if args.command == "demo":
         return run_app(db=args.db or default_db(), specs=[], demo_protocol=args.protocol,
                        scenario=args.scenario, speed=args.speed)
-    specs = cli.device_specs(args.device)
+    specs = device_specs(args.device)
     return run_app(db=args.db or default_db(), specs=specs, central=chair_settings(args.central))
 
 
@@ -51,16 +52,16 @@ def open_course(args: argparse.Namespace) -> int:
     cannot be read or an unknown patient is one line, not a window."""
     from monitor.review.course import CourseError, patient_sessions
 
-    sessions = cli._open_source(args)  # a missing, damaged or foreign file, a store out of reach: one line
+    sessions = open_source(args)  # a missing, damaged or foreign file, a store out of reach: one line
     try:
         patient_sessions(sessions, args.patient)
         from ui.review.course_view import run_course
     except CourseError as exc:
         sessions.close()
-        raise cli.UserError(str(exc)) from None
+        raise UserError(str(exc)) from None
     except ImportError as exc:
         sessions.close()
-        raise cli.UserError(f"the window cannot start: {exc} (install the Qt libraries, see README)") from None
+        raise UserError(f"the window cannot start: {exc} (install the Qt libraries, see README)") from None
     return run_course(sessions, args.patient)
 
 

@@ -1,0 +1,254 @@
+"""The command line's grammar: the parser of every command and the helpers that check its arguments."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from pathlib import Path
+from typing import NoReturn
+
+from devices.sim.faults import parse_scenario, scenario_help
+from monitor import __version__
+from monitor.app import NOTICE, UserError, printable
+from monitor.central.link import CENTRAL_ENV
+from monitor.export.run import FORMATS
+from monitor.paths import DB_ENV
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose mistakes end in one line on stderr and exit 2, like every other user error."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("infusion-monitor").strip()
+        self.exit(2, f"infusion-monitor: error: {command + ': ' if command else ''}{printable(message)} "
+                     f"(see '{self.prog} --help')\n")
+
+
+def whole(text: str) -> int:
+    """Return a whole number of an option, 0 or more (a seed, a count of retries)."""
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number, 0 or more")
+    return int(text)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="infusion-monitor", description=f"Ketamine infusion monitor and chart. {NOTICE}")
+    p.add_argument("--version", action="version", version=f"infusion-monitor {__version__}")
+    sub = p.add_subparsers(dest="command")
+
+    def device_arg(sp: argparse.ArgumentParser, required: bool) -> None:
+        sp.add_argument("--device", action="append", default=[], required=required, metavar="ROLE=PROTOCOL:PORT[@BAUD]",
+                        help="e.g. pulseox=cms50dplus:/dev/ttyUSB0 (repeat for each device)")
+
+    run = sub.add_parser("run", help="open the monitor window")
+    db_arg(run)
+    device_arg(run, required=False)
+    central_arg(run, f"also replicate to this central store (default: ${CENTRAL_ENV} or the config file)")
+
+    demo = sub.add_parser("demo", help="open the monitor on simulated devices")
+    db_arg(demo)
+    demo.add_argument("--scenario", default="baseline", help=scenario_help())
+    demo.add_argument("--speed", type=float, default=1.0, help="scenario time factor, 0.1 to 100")
+    demo.add_argument("--protocol", default="cms50dplus", help="pulse oximeter protocol to simulate")
+
+    rec = sub.add_parser("record", help="record headless; prints alarms as JSON lines")
+    db_arg(rec)
+    device_arg(rec, required=True)
+    rec.add_argument("--duration", type=float, default=None, help="seconds, then stop (default: until Ctrl-C)")
+    rec.add_argument("--patient", default=None, help="patient ID (printable, at most 64 characters)")
+    rec.add_argument("--weight-kg", type=float, default=None)
+    rec.add_argument("--dose-mg-per-kg", type=float, default=None)
+    rec.add_argument("--infusion-min", type=float, default=None)
+    rec.add_argument("--bag-ml", type=float, default=None, help="bag volume in mL (default 100)")
+    rec.add_argument("--confirm-soft-limits", action="store_true",
+                     help="confirm a plan outside the soft dose limits (recorded with the infusion start)")
+    rec.add_argument("--profile", default="ketamine", help="alarm profile name or JSON file")
+    rec.add_argument("--no-raw", action="store_true", help="do not keep the raw device bytes")
+    rec.add_argument("--wait-for-device", action="store_true",
+                     help="start even if a port cannot be opened yet, and keep trying (default: refuse)")
+    central_arg(rec, f"also replicate to this central store (default: ${CENTRAL_ENV} or the config file)")
+
+    sim = sub.add_parser("simulate", help="simulate a device on a pseudo-terminal; prints its path first",
+                         epilog="The same SCENARIO[+FAULT...] works as a simulated port: "
+                                "--device pulseox=contec:sim:invalid-stretches+noisy+flapping")
+    sim.add_argument("--protocol", required=True)
+    sim.add_argument("--scenario", default="baseline", help=scenario_help())
+    sim.add_argument("--speed", type=float, default=1.0, help="scenario time factor, 0.1 to 100")
+    sim.add_argument("--seed", type=whole, default=1)
+
+    ses = sub.add_parser("sessions", help="list recorded sessions")
+    source_args(ses)
+    selection_args(ses)
+
+    cen = sub.add_parser("central", help="set up the clinic's central PostgreSQL store")
+    cen_sub = cen.add_subparsers(dest="central_command", required=True)
+    init = cen_sub.add_parser("init", help="create or migrate the central schema, its roles and logins")
+    init.add_argument("url", metavar="URL", help="the database, as an administrator (postgresql://admin@HOST/DB)")
+    init.add_argument("--chair", action="append", default=[], metavar="NAME",
+                      help="create the login of a chair (its role name is the chair's name; repeat)")
+    init.add_argument("--reviewer", action="append", default=[], metavar="NAME",
+                      help="create a read-only login for a reviewer or the station (repeat)")
+
+    sta = sub.add_parser("station", help="open the central station: every chair of the clinic, read-only")
+    central_arg(sta, f"the central store, as a reviewer login (default: ${CENTRAL_ENV} or the config file)")
+
+    rep = sub.add_parser("replay", help="parse a session's captured device bytes again into a new session")
+    db_arg(rep)
+    rep.add_argument("--session", required=True, help="session id or 'latest'")
+
+    out = sub.add_parser("outcome", help="enter an outcome questionnaire (PHQ-9, GAD-7, PCL-5) into a session")
+    db_arg(out)
+    out.add_argument("--session", required=True, help="session id or 'latest' (running or closed)")
+    out.add_argument("--instrument", required=True, metavar="phq9|gad7|pcl5")
+    out.add_argument("--items", required=True, metavar="1,2,0,...", help="every item's score in form order")
+    out.add_argument("--user", default="import", help="who entered it (default: import)")
+
+    summ = sub.add_parser("summary", help="print a session's review summary")
+    source_args(summ)
+    summ.add_argument("--session", required=True, help=SESSION_HELP)
+    summ.add_argument("--format", choices=["json", "text"], default="text")
+
+    bur = sub.add_parser("burden", help="alarm burden of one session or of every session in a date range")
+    source_args(bur)
+    bur.add_argument("--session", default=None, help="one session (id or 'latest'); default: every session in range")
+    selection_args(bur)
+    bur.add_argument("--format", choices=["json", "text"], default="text")
+
+    rev = sub.add_parser("review", help="open the review station (session browser, timeline, summary, playback)")
+    source_args(rev)
+
+    cou = sub.add_parser("course", help="print a patient's course: every infusion side by side, outcomes, "
+                                        "item-9 flags, the BP forecast for the next infusion")
+    source_args(cou)
+    cou.add_argument("--patient", required=True, help="patient ID")
+    cou.add_argument("--format", choices=["json", "text"], default="text")
+    cou.add_argument("--window", action="store_true", help="open the course view (table and plots) instead")
+
+    imp = sub.add_parser("import", help="parse a file of device-to-host bytes (a serial capture) into a new session")
+    db_arg(imp)
+    imp.add_argument("--protocol", required=True, help="the protocol the bytes are in, e.g. carescape")
+    imp.add_argument("file", type=Path, help="the capture: raw bytes as the device sent them")
+
+    probe = sub.add_parser("probe", help="look for devices on the serial ports (never starts a measurement)")
+    probe.add_argument("--port", action="append", default=[], help="port to try (repeat; default: every serial port)")
+    probe.add_argument("--seconds", type=float, default=3.0, help="listening time per protocol and port (default 3)")
+
+    exp = sub.add_parser("export", help="export a session, or several into a folder (one file each)")
+    source_args(exp)
+    exp.add_argument("--session", default=None, help=SESSION_HELP)
+    selection_args(exp)
+    exp.add_argument("--format", required=True, choices=list(FORMATS))
+    exp.add_argument("-o", "--output", type=Path, default=None,
+                     help="file to write (csv: a .csv file for the numerics, a .zip or a folder for every table); "
+                          "a folder for several sessions (default: standard output, text formats only)")
+    exp.add_argument("--bundle", default="collection", choices=["collection", "transaction"],
+                     help="FHIR bundle type: collection (a document) or transaction (to POST to a FHIR server)")
+    exp.add_argument("--per", default="session", choices=["session", "event"],
+                     help="HL7: one message per session, or one per BP reading and physiological alarm")
+    exp.add_argument("--facility", default="", help="HL7 sending facility (MSH-4)")
+    exp.add_argument("--paper", default="a4", choices=["a4", "letter"], help="PDF paper size")
+    exp.add_argument("--clinic", default="", help="clinic name printed in the PDF header")
+
+    snd = sub.add_parser("send", help="send a session as HL7 v2 over MLLP to a clinic's interface engine")
+    source_args(snd)
+    snd.add_argument("--session", required=True, help=SESSION_HELP)
+    snd.add_argument("--to", required=True, metavar="mllp://HOST:PORT")
+    snd.add_argument("--per", default="session", choices=["session", "event"])
+    snd.add_argument("--facility", default="", help="sending facility (MSH-4)")
+    snd.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each acknowledgement")
+    snd.add_argument("--retries", type=whole, default=2, help="tries more when no acknowledgement comes")
+    return p
+
+
+SESSION_HELP = "session id (CHAIR:ID on a central store), session uid, or 'latest'"
+
+
+def db_arg(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--db", type=Path, default=None, help=f"session database (default: ${DB_ENV} or the user data dir)")
+
+
+def central_arg(sp: argparse.ArgumentParser, what: str) -> None:
+    sp.add_argument("--central", metavar="URL", default=None,
+                    help=f"{what} (postgresql://USER@HOST/DB?sslmode=...; passwords come from ~/.pgpass)")
+
+
+def source_args(sp: argparse.ArgumentParser) -> None:
+    """Add --db and --central to a reading command (see open_source)."""
+    db_arg(sp)
+    central_arg(sp, f"read every chair's sessions from this central store (default unless --db is given: "
+                    f"${CENTRAL_ENV} or the config file, if set)")
+
+
+def selection_args(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--patient", default=None, help="only this patient's sessions")
+    sp.add_argument("--from", dest="since", default=None, metavar="YYYY-MM-DD", help="sessions started on or after")
+    sp.add_argument("--to", dest="until", default=None, metavar="YYYY-MM-DD", help="sessions started on or before")
+
+
+def day(text: str | None, end: bool) -> float | None:
+    """Return the start (or the end) of a local calendar day as UTC epoch s."""
+    if text is None:
+        return None
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise UserError(f"'{text}' is not a date; write it as YYYY-MM-DD") from None
+    start = datetime(day.year, day.month, day.day).astimezone()
+    return start.timestamp() + (86400 if end else 0)
+
+
+def selected(sessions, args: argparse.Namespace):
+    """Return the sessions of --patient/--from/--to, in start order."""
+    since, until = day(args.since, False), day(args.until, True)
+    if since is not None and until is not None and until <= since:
+        raise UserError("--to is before --from")
+    return sessions.sessions(patient_id=args.patient, since=since, until=until)
+
+
+PLAN_ARGS = (("weight_kg", "--weight-kg"), ("dose_mg_per_kg", "--dose-mg-per-kg"), ("infusion_min", "--infusion-min"))
+
+
+def checked_plan(args: argparse.Namespace):
+    """Return the DosePlan of --weight-kg/--dose-mg-per-kg/--infusion-min/--bag-ml, None if none is given.
+
+    Checked against the drug-library limits before anything is stored: a hard
+    limit refuses, a soft one needs --confirm-soft-limits.
+    """
+    from monitor.clinical.config import ConfigError, load_clinical_config
+    from monitor.clinical.dosing import DoseError, DosePlan, check_plan
+
+    given = [flag for attr, flag in PLAN_ARGS if getattr(args, attr) is not None]
+    if not given and args.bag_ml is None:
+        return None
+    missing = [flag for attr, flag in PLAN_ARGS if getattr(args, attr) is None]
+    if missing:
+        raise UserError(f"an infusion plan needs --weight-kg, --dose-mg-per-kg and --infusion-min together "
+                        f"(missing: {', '.join(missing)})")
+    plan = DosePlan(args.weight_kg, args.dose_mg_per_kg, args.infusion_min,
+                    DosePlan.bag_volume_ml if args.bag_ml is None else args.bag_ml)
+    try:
+        check_plan(plan, load_clinical_config().dose_limits).require(args.confirm_soft_limits)
+    except ConfigError as exc:
+        raise UserError(str(exc)) from None
+    except DoseError as exc:
+        hint = " Add --confirm-soft-limits to confirm it." if str(exc).startswith("Needs") else ""
+        raise UserError(f"{exc}{hint}") from None
+    return plan
+
+
+def check_speed(speed: float) -> None:
+    """Refuse a simulator speed outside its bounds before anything starts."""
+    from devices.sim.runner import check_speed
+
+    try:
+        check_speed(speed)
+    except ValueError as exc:
+        raise UserError(f"--{exc}") from None
+
+
+def check_scenario(scenario: str) -> None:
+    """Refuse an unknown simulator scenario or line fault before anything starts (the words name the choices)."""
+    try:
+        parse_scenario(scenario)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None

@@ -1,0 +1,200 @@
+"""Commands that bring device bytes in: record (headless), simulate, probe, import and replay."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from monitor.app import UserError, device_specs, open_sessions, open_store, printable, replicator_for
+from monitor.central.link import chair_settings
+from monitor.cli.args import check_speed, checked_plan
+from monitor.storage.store import Store
+
+
+class _HeadlessInfusion:
+    """Runs the infusion timer without a nurse: started with the recording, confirmed at the planned end."""
+
+    def __init__(self, core) -> None:
+        self.core = core
+        self.end_alerted = threading.Event()
+        self.confirmed = False
+
+    def on_event(self, event) -> None:
+        """Note the planned-end alert (called on the core thread)."""
+        if event.kind.value == "raised" and event.condition == "infusion_end":
+            self.end_alerted.set()
+
+    def step(self) -> None:
+        """Confirm the planned end once the core has alerted on it (user "record")."""
+        if self.end_alerted.is_set() and not self.confirmed:
+            self.confirmed = True
+            self.core.infusion_action("complete", user="record")
+            print("infusion completed at the planned end", file=sys.stderr)
+
+
+class StopSignal:
+    """Turns SIGINT/SIGTERM into an event, so the session closes cleanly."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: self.event.set())
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from devices.reader import port_problem
+    from monitor.live.core import MonitorCore, SessionInfo
+    from monitor.patient_id import PatientIdError, clean_patient_id
+
+    specs = device_specs(args.device)
+    if args.duration is not None and not args.duration > 0:
+        raise UserError("--duration must be a positive number of seconds")
+    try:
+        patient = None if args.patient is None else clean_patient_id(args.patient)
+    except PatientIdError as exc:
+        raise UserError(f"--patient: {exc}") from None
+    plan = checked_plan(args)  # before the store: a refused plan leaves no trace
+    if not args.wait_for_device:
+        problems = [p for p in map(port_problem, specs) if p]
+        if problems:
+            raise UserError(f"{problems[0]}; check the cable and the port name, or add --wait-for-device")
+    settings = chair_settings(args.central)  # so does a refused central store address
+    store = open_store(args.db)
+    central = replicator_for(settings, store)
+    try:
+        core = MonitorCore(store, specs, profile=args.profile, capture_raw=not args.no_raw, central=central)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    stop = StopSignal()
+
+    def print_event(event) -> None:
+        print(json.dumps(event.to_dict()), flush=True)
+
+    core.on_alarm_event(print_event)
+    info = SessionInfo(patient_id=patient, weight_kg=args.weight_kg, dose_mg_per_kg=args.dose_mg_per_kg,
+                       infusion_min=args.infusion_min, bag_ml=None if plan is None else plan.bag_volume_ml)
+    headless = _HeadlessInfusion(core)
+    core.on_alarm_event(headless.on_event)
+    sid = core.start(info)
+    if plan is not None:
+        core.infusion_action("start", user="record", confirm_soft_limits=args.confirm_soft_limits)
+        print(f"infusion started: {plan.total_mg:g} mg over {plan.duration_min:g} min, "
+              f"set the pump to {plan.pump_rate_ml_per_h:.1f} mL/h", file=sys.stderr)
+    print(f"recording session {sid} to {printable(store.path)}; stop with Ctrl-C", file=sys.stderr)
+    deadline = None if args.duration is None else time.monotonic() + args.duration
+    reason = "closed"
+    while not stop.event.is_set():
+        if deadline is not None and time.monotonic() >= deadline:
+            reason = "duration reached"
+            break
+        stop.event.wait(0.1)
+        headless.step()
+    else:
+        reason = "stopped by signal"
+    core.stop(reason)  # StoreError (exit 2, one line) when the last rows are not in the database
+    _report_recording(store, sid, reason)
+    if central is not None:
+        state = central.state()
+        print(f"{state.text(time.time())}, {state.rows} rows sent"
+              + ("" if state.healthy(time.time()) else "; the rest is sent at the next start"), file=sys.stderr)
+    if core.faults:  # the first thread that stopped, else the first fault
+        fault = next((f for f in core.faults if not f.restarted), core.faults[0])
+        raise UserError(f"{fault.words()} during session {sid}"
+                        + (f" ({len(core.faults)} faults)" if len(core.faults) > 1 else "") + " (details in the log)")
+    return 0
+
+
+def _report_recording(store: Store, sid: int, reason: str) -> None:
+    """Say on stderr whether the session is closed, and what it holds, read back from the database."""
+    from monitor.ingest.offline import stored_counts
+
+    sessions = open_sessions(Path(store.path))
+    try:
+        state = sessions.resolve(str(sid)).state
+    finally:
+        sessions.close()
+    counts = stored_counts(store, sid)
+    if state != "closed":
+        raise UserError(f"session {sid} was not closed (it is {state}); it holds {counts.line()}")
+    print(f"session {sid} closed ({reason}): stored {counts.line()}", file=sys.stderr)
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from devices.sim.runner import PtySimulator
+
+    check_speed(args.speed)
+    try:
+        sim = PtySimulator(args.protocol, args.scenario, args.speed, args.seed)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    stop = StopSignal()
+    sim.start()
+    print(sim.path, flush=True)
+    print(f"simulating {args.protocol} ({args.scenario}, x{args.speed:g}) on {sim.path}; stop with Ctrl-C",
+          file=sys.stderr, flush=True)
+    stop.event.wait()
+    sim.stop()
+    return 0
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    from devices.probe import find_devices, serial_ports
+
+    if not 0 < args.seconds <= 60:
+        raise UserError("--seconds must be more than 0 and at most 60")
+    ports = args.port or serial_ports()
+    if not ports:
+        print("no serial ports on this computer (is the USB adapter plugged in?)")
+        return 0
+
+    def progress(step: int, steps: int, what: str) -> None:
+        print(f"[{step}/{steps}] {what}", file=sys.stderr, flush=True)
+
+    found = find_devices(ports, args.seconds, progress)
+    for device in found:
+        print(device)
+    if not found:
+        print(f"no device found on {', '.join(ports)}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from monitor.ingest.capture import Capture, import_capture
+
+    try:
+        capture = Capture.open(args.protocol, args.file)  # before the database: a typo leaves no file behind
+        report = import_capture(open_store(args.db), capture)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    print("\n".join(report.lines()))
+    problem = report.problem()
+    if problem is not None:  # frames parsed, but what was read is not all stored: not a success
+        raise UserError(problem)
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from monitor.ingest.offline import fault_words
+    from monitor.ingest.replay import replay
+
+    sessions = open_sessions(args.db)
+    try:
+        sessions.resolve(args.session)  # before the store: a wrong --db or --session leaves no file behind
+        report = replay(open_store(args.db), sessions, args.session)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    for source, parsed in report.devices.items():
+        errors = ", ".join(f"{k} {v}" for k, v in parsed.errors.items()) or "none"
+        print(printable(f"{source}: {parsed.bytes} bytes -> {parsed.items} values; errors: {errors}"))
+    if report.stored is not None:
+        print(f"stored: {report.stored.line()}")
+    print(f"replayed session {printable(args.session)} as session {report.session_id}")
+    problem = fault_words(report.faults, report.session_id)
+    if problem is not None:
+        raise UserError(problem)
+    return 0

@@ -1,0 +1,91 @@
+"""Commands that read stored sessions: sessions, summary, course, burden, and outcome (which appends a score)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import datetime
+
+from monitor.app import UserError, open_sessions, open_source, open_store, printable, resolve
+from monitor.cli.args import day, selected
+from monitor.timefmt import hms, zone
+
+
+def cmd_sessions(args: argparse.Namespace) -> int:
+    rows = selected(open_source(args), args)
+    if not rows:
+        chosen = args.patient or args.since or args.until
+        print("no sessions match" if chosen else "no sessions recorded yet")
+        return 0
+    width = max(4, *(len(r.ref) for r in rows))
+    print(f"{'id':>{width}}  {'patient':<12} {'started':<19} {'duration':>8}  {'state':<11} note")
+    for r in rows:
+        tz = zone(r.tz)
+        started = datetime.fromtimestamp(r.started_utc, tz).strftime("%Y-%m-%d %H:%M:%S")
+        dur = "" if r.duration_s is None else hms(r.duration_s)
+        note = r.end_reason if r.state == "interrupted" else ""
+        print(printable(f"{r.ref:>{width}}  {r.patient_id or '-':<12} {started:<19} {dur:>8}  {r.state:<11} {note}"))
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    """Print the review summary of one session (JSON keys in the review issue; null when absent)."""
+    from monitor.review.summary import summarize
+
+    sessions = open_source(args)
+    summary = summarize(sessions, resolve(sessions, args.session))
+    print(json.dumps(summary.to_json(), indent=2) if args.format == "json" else summary.text())
+    return 0
+
+
+def cmd_course(args: argparse.Namespace) -> int:
+    """Print a patient's course (JSON keys in the course issue; null when absent)."""
+    from monitor.clinical.config import ConfigError
+    from monitor.review.course import CourseError, build_course
+
+    try:
+        course = build_course(open_source(args), args.patient)
+    except (ConfigError, CourseError) as exc:
+        raise UserError(str(exc)) from None
+    print(json.dumps(course.to_json(), indent=2) if args.format == "json" else course.text())
+    return 0
+
+
+def cmd_burden(args: argparse.Namespace) -> int:
+    """Print the alarm burden of one session, or of every session started in the date range."""
+    from monitor.review.burden import range_burden, session_burden
+
+    if args.session is not None and (args.since or args.until or args.patient):
+        raise UserError("give --session, or a range with --from/--to/--patient, not both")
+    sessions = open_source(args)
+    if args.session is not None:
+        result = session_burden(sessions, resolve(sessions, args.session))
+    else:
+        since, until = day(args.since, False), day(args.until, True)
+        if since is not None and until is not None and until <= since:
+            raise UserError("--to is before --from")
+        result = range_burden(sessions, since, until, args.patient)
+    print(json.dumps(result.to_json(), indent=2) if args.format == "json" else result.text())
+    return 0
+
+
+def cmd_outcome(args: argparse.Namespace) -> int:
+    """Check a questionnaire before touching the database, append it to the session's journal, say what it means."""
+    from monitor.clinical.config import ConfigError, load_clinical_config
+    from monitor.record.instruments import OutcomeError, parse_items
+    from monitor.clinical.outcomes import entered
+
+    try:
+        cutoffs = load_clinical_config().outcomes.cutoffs
+        score = entered(args.instrument, parse_items(args.items), user=args.user, mode="import", cutoffs=cutoffs)
+    except (ConfigError, OutcomeError) as exc:
+        raise UserError(str(exc)) from None
+    meta = resolve(open_sessions(args.db), args.session)
+    open_store(args.db).append_journal(meta.id, score, score.user, score.t)
+    print(f"session {meta.ref}: {score.summary}")
+    flag_item = score.definition.flag_item
+    if score.flag:
+        print(f"FLAG: {score.flag_text}: a clinician must assess the patient before the infusion")
+    elif flag_item is not None:
+        print(f"item {flag_item}: 0, no flag")
+    return 0
