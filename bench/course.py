@@ -13,8 +13,8 @@ import time
 from monitor.clinical.config import load_clinical_config
 from monitor.review.course import build_course, earlier_infusion, next_infusion_forecast
 from monitor.clinical.forecast import forecast_peak_sbp
-from monitor.clinical.infusion import InfusionEvent
-from monitor.record.base import Baseline
+from monitor.record.journal import InfusionEvent
+from monitor.record.journal import Baseline
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store
 from monitor.review.summary import summarize

@@ -30,9 +30,9 @@ from devices.values import NibpResult, WaveSegment, sample
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
 from monitor.clinical.dosing import DosePlan
 from monitor.clinical.infusion import InfusionEngine
-from monitor.clinical.markers import MarkerRevision
+from monitor.record.journal import MarkerRevision
 from monitor.storage.recorder import Recorder
-from monitor.record.base import PhaseChange
+from monitor.record.journal import PhaseChange
 from monitor.storage.store import Store
 
 T0 = 1_800_000_000.0

@@ -13,11 +13,12 @@ from pathlib import Path
 
 from devices.values import NibpResult, sample
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
-from monitor.clinical.infusion import InfusionEvent
-from monitor.clinical.markers import MarkerRevision
-from monitor.clinical.outcomes import OutcomeReview, entered
+from monitor.record.journal import InfusionEvent
+from monitor.record.journal import MarkerRevision
+from monitor.record.outcomes import OutcomeReview
+from monitor.clinical.outcomes import entered
 from monitor.storage.recorder import Recorder
-from monitor.record.base import Baseline, PhaseChange, ScaleEntry
+from monitor.record.journal import Baseline, PhaseChange, ScaleEntry
 from monitor.storage.store import Store
 
 T0 = 1_700_038_800.0  # 2023-11-15 09:00 UTC (09:00 in London)

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from devices.values import DeviceInfo, NibpResult, WaveSegment, sample
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
-from monitor.clinical.infusion import InfusionEvent
-from monitor.clinical.markers import MarkerRevision
-from monitor.clinical.outcomes import OutcomeReview, OutcomeScore
+from monitor.record.journal import InfusionEvent
+from monitor.record.journal import MarkerRevision
+from monitor.record.outcomes import OutcomeReview, OutcomeScore
 from monitor.storage.recorder import Recorder
-from monitor.record.base import AldreteScore, Baseline, Discharge, PhaseChange, ScaleEntry, SessionStart
+from monitor.record.journal import AldreteScore, Baseline, Discharge, PhaseChange, ScaleEntry, SessionStart
 from monitor.storage.store import Store
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC

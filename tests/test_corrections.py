@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from monitor.review.corrections import CorrectionError, Corrector, audit_trail, event_versions
-from monitor.clinical.markers import MarkerRevision
-from monitor.record.base import PhaseChange, ScaleEntry
+from monitor.record.journal import MarkerRevision
+from monitor.record.journal import PhaseChange, ScaleEntry
 from monitor.clinical.scales import Cadss, Moaas
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store

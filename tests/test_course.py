@@ -13,7 +13,7 @@ from monitor.alarms.model import Priority
 from monitor.clinical.config import load_clinical_config
 from monitor.review.course import CourseError, build_course, next_infusion_forecast
 from monitor.clinical.forecast import EarlierInfusion, forecast_peak_sbp
-from monitor.clinical.outcomes import OutcomeReview
+from monitor.record.outcomes import OutcomeReview
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store
 

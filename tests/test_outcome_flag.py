@@ -12,7 +12,8 @@ from test_session import Rig
 from monitor.alarms import Priority
 from monitor.live.core import MonitorCore, SessionInfo
 from monitor.record.instruments import OutcomeError
-from monitor.clinical.outcomes import OutcomeScore, outcomes_of
+from monitor.record.outcomes import OutcomeScore
+from monitor.storage.outcomes import outcomes_of
 from monitor.clinical.schedule import Phase
 from monitor.clinical.session import OUTCOME_FLAG_KEY, SessionError
 from monitor.storage.store import Store

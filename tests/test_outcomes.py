@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from monitor.cli import main
 from monitor.clinical.config import DEFAULT_PATH, ConfigError, load_clinical_config, parse_clinical_config
 from monitor.record.instruments import GAD7, INSTRUMENTS, PCL5, PHQ9, OutcomeError, parse_items
-from monitor.clinical.outcomes import (OutcomeReview, OutcomeScore, SessionOutcomes, course, entered, is_response,
-                              outcomes_of, patient_instruments, set_patient_instruments)
-from monitor.record.base import ManualBp
+from monitor.record.outcomes import OutcomeReview, OutcomeScore
+from monitor.clinical.outcomes import SessionOutcomes, course, entered, is_response
+from monitor.storage.outcomes import outcomes_of, patient_instruments, set_patient_instruments
+from monitor.record.journal import ManualBp
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store
 

@@ -13,7 +13,7 @@ import pytest
 from devices.values import WaveSegment, sample
 from monitor.storage import recovery
 from monitor.storage.recorder import Recorder
-from monitor.record.base import RecoveryImport
+from monitor.record.journal import RecoveryImport
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import SessionEnd, Store, StoreError
 

@@ -16,8 +16,8 @@ from devices.values import NibpResult, sample
 from monitor.clinical.scales import Aldrete, Moaas, Rating
 from monitor.clinical.schedule import Phase
 from monitor.clinical.session import OVERDUE_KEY, ClinicalSession, SessionError
-from monitor.clinical.markers import MarkerRevision
-from monitor.record.base import SessionStart
+from monitor.record.journal import MarkerRevision
+from monitor.record.journal import SessionStart
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store
 

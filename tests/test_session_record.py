@@ -15,13 +15,12 @@ import numpy as np
 import pytest
 
 from devices.values import NibpResult, WaveSegment, sample
-from monitor.alarms.model import LimitChange
-from monitor.clinical.infusion import InfusionEvent
-from monitor.clinical.markers import MarkerRevision
+from monitor.record.journal import LimitChange
+from monitor.record.journal import InfusionEvent
+from monitor.record.journal import MarkerRevision
 from monitor.storage.recorder import Recorder
-from monitor.record.base import (KINDS, AldreteScore, Baseline, BpRequest, DeviceIdentity, Discharge, ManualBp,
-                             ObservationComplete, OperatorChange, PhaseChange, RecordError, RecoveryImport, ScaleEntry,
-                             SessionStart, from_row, to_row)
+from monitor.record.base import KINDS, RecordError, from_row, to_row
+from monitor.record.journal import AldreteScore, Baseline, BpRequest, DeviceIdentity, Discharge, ManualBp, ObservationComplete, OperatorChange, PhaseChange, RecoveryImport, ScaleEntry, SessionStart
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import SCHEMA_VERSION, Store, StoreError
 from written import digest

@@ -12,8 +12,8 @@ from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
 from monitor.cli import main
 from monitor.clinical.dosing import DosePlan
 from monitor.clinical.infusion import InfusionEngine
-from monitor.clinical.markers import MarkerRevision
-from monitor.record.base import AldreteScore, Baseline, Discharge, PhaseChange, ScaleEntry
+from monitor.record.journal import MarkerRevision
+from monitor.record.journal import AldreteScore, Baseline, Discharge, PhaseChange, ScaleEntry
 from monitor.storage.sessions import SqliteSessions
 from monitor.review.summary import HOLD_S, summarize
 from written import T0, Session

@@ -6,9 +6,9 @@ import numpy as np
 
 from devices.values import NibpResult, WaveSegment, sample
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
-from monitor.clinical.infusion import InfusionEvent
-from monitor.clinical.markers import MarkerRevision
-from monitor.record.base import PhaseChange, ScaleEntry
+from monitor.record.journal import InfusionEvent
+from monitor.record.journal import MarkerRevision
+from monitor.record.journal import PhaseChange, ScaleEntry
 from monitor.review.timeline import RAW_WAVE_S, SessionTimeline
 from written import T0, Session
 

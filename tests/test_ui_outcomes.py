@@ -6,7 +6,8 @@ import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
 
 from monitor.record.instruments import OutcomeError
-from monitor.clinical.outcomes import OutcomeFlag, OutcomeScore
+from monitor.clinical.outcomes import OutcomeFlag
+from monitor.record.outcomes import OutcomeScore
 from ui.monitor.outcome_dialog import FlagReviewDialog, OutcomeDialog
 
 T = 1_700_000_000.0

@@ -8,8 +8,8 @@ from PySide6.QtCore import Qt
 
 from devices.values import NibpResult, WaveSegment, sample
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
-from monitor.clinical.markers import MarkerRevision
-from monitor.record.base import PhaseChange
+from monitor.record.journal import MarkerRevision
+from monitor.record.journal import PhaseChange
 from monitor.review.timeline import RAW_WAVE_S
 from test_summary import _infusion
 from ui.review import worker as worker_module

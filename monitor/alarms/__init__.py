@@ -6,7 +6,8 @@
 """
 
 from monitor.alarms.engine import AlarmEngine
-from monitor.alarms.model import ActiveAlarm, AlarmEvent, AlarmKind, EventKind, LimitChange, Priority
+from monitor.alarms.model import ActiveAlarm, AlarmEvent, AlarmKind, EventKind, Priority
+from monitor.record.journal import LimitChange
 from monitor.alarms.profile import (
     Advisory,
     ParamLimits,

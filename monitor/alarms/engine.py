@@ -54,7 +54,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from monitor.alarms.model import ActiveAlarm, AlarmEvent, AlarmKind, EventKind, LimitChange, Priority
+from monitor.alarms.model import ActiveAlarm, AlarmEvent, AlarmKind, EventKind, Priority
+from monitor.record.journal import LimitChange
 from monitor.alarms.profile import (
     PHYSIOLOGICAL_RANGE,
     Advisory,

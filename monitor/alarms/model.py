@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum, IntEnum
-from typing import Any, ClassVar
+from typing import Any
 
-from monitor.record.base import Record
 
 
 class Priority(IntEnum):
@@ -138,25 +137,3 @@ class ActiveAlarm:
     ended_t: float | None = None
 
 
-@dataclass(frozen=True)
-class LimitChange(Record):
-    """One change of an alarm setting during a session (who changed what, from what, to what).
-
-    t is UTC epoch s; key is a ParamLimits field ("medium_low", "delay_s"...).
-    Version 1 rows were the alarm event's dict, with the key in 'condition'.
-    """
-
-    KIND: ClassVar[str] = "limit_changed"
-    VERSION: ClassVar[int] = 2
-    t: float
-    param: str
-    key: str
-    old: float | None
-    new: float | None
-    user: str
-
-    @classmethod
-    def _upgrade(cls, data: dict[str, Any], version: int) -> dict[str, Any]:
-        if "key" not in data:
-            data["key"] = data.get("condition", "")
-        return data

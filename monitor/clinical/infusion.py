@@ -29,11 +29,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from fractions import Fraction
-from typing import ClassVar
 
 from monitor.clinical.config import DoseLimits, load_clinical_config
 from monitor.clinical.dosing import DosePlan, check_plan, check_rate, exact
-from monitor.record.base import Record
+from monitor.record.journal import InfusionEvent
 
 
 class InfusionState(str, Enum):
@@ -48,24 +47,6 @@ class InfusionState(str, Enum):
 
 class InfusionError(Exception):
     """A command that does not fit the infusion's state or lacks a reason or user."""
-
-
-@dataclass(frozen=True)
-class InfusionEvent(Record):
-    """One documented infusion transition.
-
-    t is UTC epoch seconds; rate_ml_per_h the pump rate set after the event (a
-    pause keeps the rate that resume will use; the kind says nothing flows);
-    delivered_mg the dose delivered at t.
-    """
-
-    KIND: ClassVar[str] = "infusion"
-    t: float
-    kind: str  # started, paused, resumed, rate_changed, stopped, completed, planned_end_reached
-    rate_ml_per_h: float
-    delivered_mg: float
-    reason: str = ""
-    user: str = ""
 
 
 @dataclass(frozen=True)

@@ -13,36 +13,15 @@ import math
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from dataclasses import replace
+from typing import Any
 
 from monitor.clinical.config import MarkerDef
-from monitor.record.base import Record
+from monitor.record.journal import MarkerRevision
 
 
 class MarkerError(ValueError):
     """A marker entry or change that cannot be accepted (the message says why)."""
-
-
-@dataclass(frozen=True)
-class MarkerRevision(Record):
-    """One revision of a marker; revision 1 is the original entry.
-
-    t is when the event happened, recorded_at when this revision was entered
-    (both UTC epoch s); reason is why it was edited or deleted ('' for the original).
-    """
-
-    KIND: ClassVar[str] = "marker"
-    id: str
-    revision: int
-    t: float
-    code: str
-    label: str
-    note: str
-    user: str
-    recorded_at: float
-    reason: str = ""
-    deleted: bool = False
 
 
 class MarkerLog:

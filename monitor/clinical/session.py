@@ -35,10 +35,12 @@ from monitor.alarms import Priority
 from monitor.alarms.engine import UNRELIABLE_FLAGS
 from monitor.clinical.config import ClinicalConfig, load_clinical_config
 from monitor.clinical.infusion import InfusionEngine, InfusionState
-from monitor.clinical.markers import MarkerLog, MarkerRevision
-from monitor.record.base import (Baseline, BpRequest, Discharge, ObservationComplete, PhaseChange, Record, ScaleEntry,
-                             SessionStart)
-from monitor.clinical.outcomes import OutcomeFlag, OutcomeReview, OutcomeScore, SessionOutcomes
+from monitor.clinical.markers import MarkerLog
+from monitor.record.journal import MarkerRevision
+from monitor.record.journal import Baseline, BpRequest, Discharge, ObservationComplete, PhaseChange, ScaleEntry, SessionStart
+from monitor.record.base import Record
+from monitor.clinical.outcomes import OutcomeFlag, SessionOutcomes
+from monitor.record.outcomes import OutcomeReview, OutcomeScore
 from devices.values import DeviceItem, NibpResult, Sample
 from monitor.clinical.scales import Aldrete, Cadss, DischargeCheck, Moaas, Rating
 from monitor.clinical.schedule import BpSchedule, Phase, ScaleDue, ScaleSchedule

@@ -18,12 +18,13 @@ from monitor.clinical import markers
 from monitor.clinical.dosing import DoseError, DosePlan
 from monitor.export import EmptySession, Progress, format_value, tick
 from monitor.export.codes import BP_PARAMETERS
-from monitor.clinical.infusion import InfusionEvent
+from monitor.record.journal import InfusionEvent
 from monitor.storage.levels import valid
-from monitor.clinical.markers import MarkerRevision
-from monitor.clinical.outcomes import OutcomeReview, OutcomeScore, SessionOutcomes
-from monitor.record.base import (DeviceIdentity, Discharge, JournalEntry, ObservationComplete, OperatorChange, PhaseChange, ScaleEntry,
-                             SessionStart)
+from monitor.record.journal import MarkerRevision
+from monitor.record.outcomes import OutcomeReview, OutcomeScore
+from monitor.clinical.outcomes import SessionOutcomes
+from monitor.record.journal import DeviceIdentity, Discharge, ObservationComplete, OperatorChange, PhaseChange, ScaleEntry, SessionStart
+from monitor.record.base import JournalEntry
 from monitor.alarms import lives
 from monitor.alarms.lives import AlarmLife
 from monitor.storage.sessions import NumericRow, SessionMeta, SessionRecord, SessionSource

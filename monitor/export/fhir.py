@@ -33,7 +33,7 @@ from monitor.export.codes import (BP_PANEL, ITEM_CODES, KETAMINE, LOCAL, LOINC, 
                                   VITALS_PROFILE, ParamCode, ScoreCode, scale_code)
 from monitor.export.content import (bp_readings, devices, failed_bps, failure_text, infusion_events, outcomes,
                                     require_content, scales, thinned_numerics, weight_plan_text)
-from monitor.clinical.outcomes import OutcomeScore
+from monitor.record.outcomes import OutcomeScore
 from monitor.storage.sessions import NumericRow, SessionMeta, SessionRecord, SessionSource
 
 BUNDLE_TYPES = ("collection", "transaction")

@@ -22,7 +22,7 @@ from monitor.export import ExportError, Progress, format_value, tick
 from monitor.record.instruments import INSTRUMENTS
 from monitor.export.content import (bp_readings, devices, discharges, infusion_events, marker_revisions, outcomes,
                                     require_content, weight_plan_text)
-from monitor.record.base import OperatorChange
+from monitor.record.journal import OperatorChange
 from monitor.clinical.scales import SCALE_NAMES
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 from monitor.review.summary import SPO2_THRESHOLDS, SessionSummary, summarize

@@ -29,12 +29,14 @@ from monitor.alarms import ActiveAlarm, AlarmEngine, AlarmEvent, ParamLimits, Pr
 from monitor.alarms.profile import apply_order, check_changes
 from monitor.live.screen import CoreState, DeviceState, ScreenView, TILE_PARAMS, compose, stable_time
 from monitor.clinical.dosing import DosePlan
-from monitor.clinical.infusion import InfusionEngine, InfusionEvent, InfusionState, InfusionStatus
+from monitor.clinical.infusion import InfusionEngine, InfusionState, InfusionStatus
+from monitor.record.journal import InfusionEvent
 from monitor.live.state import LiveState, Snapshot
-from monitor.clinical.outcomes import outcomes_of, patient_instruments
+from monitor.storage.outcomes import outcomes_of, patient_instruments
 from monitor.patient_id import clean_patient_id
 from monitor.storage.recorder import Recorder
-from monitor.record.base import ManualBp, OperatorChange, Record
+from monitor.record.journal import ManualBp, OperatorChange
+from monitor.record.base import Record
 from devices.values import DeviceInfo, DeviceItem, NibpResult, sample
 from monitor.clinical.session import ClinicalSession
 from monitor.storage.store import SessionEnd, Store, StoreError

@@ -27,10 +27,11 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from devices.values import Condition, NibpResult, Sample, StatusChange, WaveSegment
-from monitor.alarms.model import LimitChange
+from monitor.record.journal import LimitChange
 from monitor.live.core import MonitorCore, SessionInfo
-from monitor.clinical.infusion import InfusionEvent
-from monitor.clinical.markers import MarkerRevision, current_markers
+from monitor.record.journal import InfusionEvent
+from monitor.record.journal import MarkerRevision
+from monitor.clinical.markers import current_markers
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 from monitor.storage.store import Store
 

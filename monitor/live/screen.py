@@ -45,9 +45,10 @@ from monitor.alarms import ActiveAlarm, Advisory, AlarmKind, ParamLimits, Priori
 from monitor.alarms.engine import APP_SOURCE, BLOCKING_ORDER, CONDITION_TEXT, UNRELIABLE_FLAGS, source_text
 from monitor.alarms.profile import Profile, fmt
 from monitor.clinical.dosing import DosePlan
-from monitor.clinical.infusion import InfusionEvent, InfusionState, InfusionStatus
+from monitor.record.journal import InfusionEvent
+from monitor.clinical.infusion import InfusionState, InfusionStatus
 from monitor.live.state import DATA_CURRENT_S, LINK_DOWN, Flow, Latest, Snapshot, Sweep
-from monitor.clinical.markers import MarkerRevision
+from monitor.record.journal import MarkerRevision
 from monitor.clinical.scales import SCALE_NAMES
 from monitor.clinical.schedule import Phase
 from monitor.timefmt import duration_text

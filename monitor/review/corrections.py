@@ -19,8 +19,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from monitor.clinical.config import load_clinical_config
-from monitor.clinical.markers import MarkerError, MarkerLog, MarkerRevision
-from monitor.record.base import ScaleEntry
+from monitor.clinical.markers import MarkerError, MarkerLog
+from monitor.record.journal import MarkerRevision
+from monitor.record.journal import ScaleEntry
 from monitor.clinical.scales import SCALE_NAMES, Aldrete, Cadss, Moaas, Rating
 from monitor.storage.sessions import SessionRecord
 from monitor.storage.store import Store

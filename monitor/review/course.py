@@ -38,8 +38,9 @@ from monitor.export import iso_utc
 from monitor.export.content import outcomes
 from monitor.clinical.forecast import BpForecast, EarlierInfusion, ForecastPrior, forecast_peak_sbp
 from monitor.record.instruments import INSTRUMENTS, PHQ9
-from monitor.clinical.outcomes import CoursePoint, OutcomeFlag, OutcomeScore, SessionOutcomes, course
-from monitor.record.base import ScaleEntry
+from monitor.clinical.outcomes import CoursePoint, OutcomeFlag, SessionOutcomes, course
+from monitor.record.outcomes import OutcomeScore
+from monitor.record.journal import ScaleEntry
 from monitor.storage.sessions import SessionMeta, SessionSource
 from monitor.review.summary import NOTICE, SessionSummary, summarize
 from monitor.timefmt import zone

@@ -43,10 +43,11 @@ import numpy as np
 from monitor.alarms.lives import AlarmLife, alarm_lives
 from monitor.clinical.dosing import DoseError, DosePlan, exact
 from monitor.export import iso_utc
-from monitor.clinical.infusion import InfusionEvent
+from monitor.record.journal import InfusionEvent
 from monitor.storage.levels import valid_series
-from monitor.clinical.markers import MarkerRevision, current_markers
-from monitor.record.base import Baseline, Discharge, PhaseChange, ScaleEntry
+from monitor.record.journal import MarkerRevision
+from monitor.clinical.markers import current_markers
+from monitor.record.journal import Baseline, Discharge, PhaseChange, ScaleEntry
 from monitor.clinical.scales import SCALE_NAMES
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 from monitor.timefmt import hms, zone

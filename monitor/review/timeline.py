@@ -25,10 +25,11 @@ import numpy as np
 
 from devices.values import NibpResult
 from monitor.alarms.lives import AlarmLife, alarm_lives
-from monitor.clinical.infusion import InfusionEvent
+from monitor.record.journal import InfusionEvent
 from monitor.storage.levels import NUMERIC_WIDTHS, WAVE_WIDTHS, Key, Levels, decimate, valid_series
-from monitor.clinical.markers import MarkerRevision, current_markers
-from monitor.record.base import Discharge, ScaleEntry
+from monitor.record.journal import MarkerRevision
+from monitor.clinical.markers import current_markers
+from monitor.record.journal import Discharge, ScaleEntry
 from monitor.clinical.scales import SCALE_NAMES
 from monitor.storage.sessions import SessionMeta, SessionSource
 from monitor.review.summary import HOLD_S, InfusionSegment, SessionSummary, infusion_of, phases_of, summarize

@@ -30,9 +30,11 @@ import numpy as np
 
 from devices.supervised import FaultSink, SupervisedThread
 from devices.values import LIVE_ONLY, UNITS, DeviceInfo, DeviceNotice, NibpResult, Sample, StatusChange, WaveSegment
-from monitor.alarms.model import AlarmEvent, EventKind, LimitChange
+from monitor.alarms.model import AlarmEvent, EventKind
+from monitor.record.journal import LimitChange
 from monitor.storage.levels import LevelBuilder
-from monitor.record.base import DeviceIdentity, Record, to_row
+from monitor.record.journal import DeviceIdentity
+from monitor.record.base import Record, to_row
 from monitor.storage import recovery
 from monitor.storage.store import BUSY_TIMEOUT_S, SessionEnd, Store, StoreError
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDateTimeEdit
 
 from monitor.clinical.config import MarkerDef
 from monitor.live.screen import DischargeFacts, clock_text
-from monitor.clinical.markers import MarkerRevision
+from monitor.record.journal import MarkerRevision
 from monitor.clinical.scales import ALDRETE_ANCHORS, CADSS_ANCHORS, MOAAS_ANCHORS, Aldrete, Cadss, Moaas, Rating
 from ui import theme
 

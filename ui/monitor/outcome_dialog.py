@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (QAbstractButton, QButtonGroup, QDialog, QGridLayo
 from monitor.alarms import Priority
 from monitor.clinical.config import load_clinical_config
 from monitor.record.instruments import Instrument, instrument
-from monitor.clinical.outcomes import OutcomeFlag, OutcomeScore, entered
+from monitor.clinical.outcomes import OutcomeFlag, entered
+from monitor.record.outcomes import OutcomeScore
 from ui import theme
 
 #: This module's looks on top of the app's theme (ui.theme): large answer and navigation buttons for patient mode.

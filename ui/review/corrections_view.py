@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QComboBox, QDateTimeEdit, QDialog, QDialogButtonB
 
 from monitor.clinical.config import load_clinical_config
 from monitor.review.corrections import Corrector, audit_trail
-from monitor.clinical.markers import MarkerRevision
+from monitor.record.journal import MarkerRevision
 from monitor.clinical.scales import Moaas, Rating
 from monitor.storage.sessions import SessionRecord
 from monitor.timefmt import zone

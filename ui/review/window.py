@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QListWidget, Q
 
 from monitor.review.burden import AlarmBurden
 from monitor.central.link import CentralError
-from monitor.clinical.markers import MarkerRevision, current_markers
+from monitor.record.journal import MarkerRevision
+from monitor.clinical.markers import current_markers
 from monitor.live.playback import SPEEDS, start_playback
 from monitor.storage.sessions import SessionSource, SqliteSessions
 from monitor.storage.store import StoreError

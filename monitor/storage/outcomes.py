@@ -1,0 +1,35 @@
+"""What the chair's file holds about outcomes: a session's scores and reviews, the instruments a patient is asked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from monitor.clinical.outcomes import SessionOutcomes
+from monitor.record.instruments import INSTRUMENTS, instrument
+from monitor.record.outcomes import OutcomeReview, OutcomeScore
+from monitor.storage.store import Store
+
+
+#: Key of the per-patient instrument list in Store.patient_settings.
+INSTRUMENTS_SETTING = "outcome_instruments"
+
+
+def outcomes_of(store: Store, session_id: int) -> SessionOutcomes:
+    """Read a session's outcome entries and reviews from its journal (records that do not read are skipped)."""
+    entries = store.journal_records(session_id, (OutcomeScore.KIND, OutcomeReview.KIND))
+    return SessionOutcomes().merge(e.record for e in entries)  # type: ignore[misc]
+
+
+def patient_instruments(store: Store, patient_id: str, default: Sequence[str]) -> tuple[str, ...]:
+    """Return the instruments this patient is asked: their own setting, else the clinic default."""
+    chosen = store.patient_settings(patient_id).get(INSTRUMENTS_SETTING)
+    if isinstance(chosen, list) and all(c in INSTRUMENTS for c in chosen):
+        return tuple(chosen)
+    return tuple(default)
+
+
+def set_patient_instruments(store: Store, patient_id: str, codes: Sequence[str]) -> None:
+    """Store which instruments this patient is asked (in the clinic's usual order); OutcomeError on a bad code."""
+    for code in codes:
+        instrument(code)
+    store.set_patient_setting(patient_id, INSTRUMENTS_SETTING, [c for c in INSTRUMENTS if c in codes])
