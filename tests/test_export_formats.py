@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from export_session import DESAT, T0, make_session
-from monitor.export import iso_utc
-from monitor.export.content import alarm_lives, bp_readings, current_markers, infusion_events, outcomes
+from monitor.timefmt import iso_utc
+from monitor.export.content import alarm_lives, bp_readings, current_markers, infusion_events
 from monitor.export.edf import annotations
 from monitor.export.run import Options, export_session
 from monitor.record.base import from_row

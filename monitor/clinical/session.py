@@ -29,11 +29,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from monitor.alarms import Priority
 from monitor.alarms.engine import UNRELIABLE_FLAGS
-from monitor.clinical.config import ClinicalConfig, load_clinical_config
+from monitor.clinical.config import ClinicalConfig
 from monitor.clinical.infusion import InfusionEngine, InfusionState
 from monitor.clinical.markers import MarkerLog
 from monitor.record.journal import MarkerRevision
@@ -44,9 +44,6 @@ from monitor.record.outcomes import OutcomeReview, OutcomeScore
 from devices.values import DeviceItem, NibpResult, Sample
 from monitor.clinical.scales import Aldrete, Cadss, DischargeCheck, Moaas, Rating
 from monitor.clinical.schedule import BpSchedule, Phase, ScaleDue, ScaleSchedule
-
-if TYPE_CHECKING:
-    from monitor.live.core import MonitorCore, SessionInfo
 
 #: After asking the NIBP to measure, wait this long (s) for a result before asking again.
 NIBP_RESULT_WAIT_S = 180.0
@@ -71,21 +68,12 @@ class SessionError(ValueError):
 
 @dataclass(frozen=True)
 class SessionAction:
-    """Something the core must do after a tick, outside the session's reach (device, alarms)."""
+    """Something the core must do after a tick, outside the session's reach (device, alarms): see MonitorCore._carry_out."""
 
     kind: str  # "nibp_start", "raise", "clear"
     key: str = ""
     priority: Priority | None = None
     message: str = ""
-
-    def apply(self, core: MonitorCore) -> None:
-        """Carry the action out on the core."""
-        if self.kind == "nibp_start":
-            core.nibp_now()
-        elif self.kind == "raise" and self.priority is not None:
-            core.raise_technical(self.key, self.priority, self.message)
-        elif self.kind == "clear":
-            core.clear_technical(self.key)
 
 
 @dataclass(frozen=True)
@@ -187,26 +175,20 @@ class ClinicalSession:
         self.soft_limits_confirmed = False  # the start dialog recorded a confirmation (SessionInfo.extra)
 
     @classmethod
-    def for_core(cls, core: MonitorCore, info: SessionInfo) -> ClinicalSession:
-        """Build the session the core holds: its lock, journal, alarm baselines and NIBP reader."""
+    def opened(cls, config: ClinicalConfig, *, start: dict[str, Any], patient_id: str | None,
+               session_number: int | None, **ports: Any) -> ClinicalSession:
+        """Build the session of a recording and journal its start.
 
-        def set_baseline(param: str, value: float) -> None:
-            with core.lock:
-                core.alarms.set_baseline(param, value)
-
-        def commandable() -> bool:
-            return core.nibp_reader("nibp_start") is not None
-
-        number = None
-        if info.patient_id and core.session_id is not None:
-            number = core.store.session_count(info.patient_id, up_to=core.session_id)
-        course = info.extra.get("course_length")
-        session = cls(load_clinical_config(), infusion=core.infusion, journal=core.journal,
-                      set_baseline=set_baseline, nibp_commandable=commandable, clock=core._clock,
-                      wallclock=core._wallclock,
-                      session_number=number, course_length=int(course) if course else None, lock=core.lock)
-        session.soft_limits_confirmed = bool(info.extra.get("soft_limits_confirmed"))
-        session._journal(SessionStart.from_data({**info.extra, "patient_id": info.patient_id, "session_number": number,
+        start holds what the start dialog recorded (SessionInfo.extra: course
+        length, soft-limit confirmation...); session_number is this session's
+        place in the patient's course; ports are the constructor's keyword
+        arguments (infusion, journal, set_baseline, nibp_commandable, clocks,
+        lock), which the core passes in so the session never reaches into it.
+        """
+        course = start.get("course_length")
+        session = cls(config, session_number=session_number, course_length=int(course) if course else None, **ports)
+        session.soft_limits_confirmed = bool(start.get("soft_limits_confirmed"))
+        session._journal(SessionStart.from_data({**start, "patient_id": patient_id, "session_number": session_number,
                                                  "course_length": session.course_length}), "")
         return session
 

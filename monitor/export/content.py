@@ -1,5 +1,5 @@
 """What the exports take from a session record: markers with their audit trail, infusion log, scales,
-outcomes, discharge, BP readings, alarm lives, and numerics thinned for a chart.
+discharge, BP readings, alarm lives, and numerics thinned for a chart.
 
 Every format reads the session through these functions, so a marker deleted
 in the app is absent from every format's current list and present in every
@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from devices.values import NibpResult
 from monitor.clinical import markers
 from monitor.clinical.dosing import DoseError, DosePlan
-from monitor.export import EmptySession, Progress, format_value, tick
+from monitor.export.common import EmptySession, Progress
+from monitor.export.common import format_value, tick
 from monitor.export.codes import BP_PARAMETERS
 from monitor.record.journal import InfusionEvent
 from monitor.storage.levels import valid
 from monitor.record.journal import MarkerRevision
-from monitor.record.outcomes import OutcomeReview, OutcomeScore
-from monitor.clinical.outcomes import SessionOutcomes
 from monitor.record.journal import DeviceIdentity, Discharge, ObservationComplete, OperatorChange, PhaseChange, ScaleEntry, SessionStart
 from monitor.record.base import JournalEntry
 from monitor.alarms import lives
@@ -87,13 +86,6 @@ def infusion_events(record: SessionRecord) -> list[InfusionEvent]:
 def scales(record: SessionRecord) -> list[tuple[JournalEntry, ScaleEntry]]:
     """Return scale scores (MOAA/S, CADSS, ratings) with who entered them, in order of assessment time."""
     return sorted(record.entries(ScaleEntry), key=lambda pair: pair[1].t)
-
-
-def outcomes(record: SessionRecord) -> SessionOutcomes:
-    """Return the session's outcome questionnaires and flag reviews."""
-    items: list[OutcomeScore | OutcomeReview] = [r for _, r in record.entries(OutcomeScore)]
-    items += [r for _, r in record.entries(OutcomeReview)]
-    return SessionOutcomes().merge(items)
 
 
 def discharges(record: SessionRecord) -> list[Discharge]:

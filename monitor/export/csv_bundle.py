@@ -15,8 +15,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from monitor.export import Progress, format_value, iso_utc, tick
-from monitor.export.content import infusion_events, marker_revisions, outcomes, scales
+from monitor.export.common import Progress
+from monitor.export.common import format_value, tick
+from monitor.timefmt import iso_utc
+from monitor.export.content import infusion_events, marker_revisions, scales
+from monitor.storage.outcomes import record_outcomes
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 
 CSV_HEADER = ("time_utc", "source", "parameter", "value", "unit")
@@ -72,7 +75,7 @@ def tables(record: SessionRecord) -> dict[str, tuple[tuple[str, ...], list[tuple
                 for e in infusion_events(record)]
     scale_rows = [(iso_utc(s.t), s.scale, s.total, s.max_total, s.items, s.form, s.anchor, s.time_points, s.phase,
                    entry.user) for entry, s in scales(record)]
-    result = outcomes(record)
+    result = record_outcomes(record)
     outcome_rows = [(iso_utc(s.t), s.instrument, s.total, s.definition.max_total, s.band, s.items, s.flag,
                      "; ".join(r.text for r in result.reviews if r.outcome_id == s.id), s.mode, s.user)
                     for s in result.scores]

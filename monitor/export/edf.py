@@ -26,10 +26,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from monitor import __version__
-from monitor.export import ExportError, Progress, tick
+from monitor.export.common import ExportError, Progress
+from monitor.export.common import tick
 from monitor.export.codes import BP_PARAMETERS, PARAMETERS
-from monitor.export.content import (alarm_lives, bp_readings, current_markers, discharges, failed_bps, failure_text,
-                                    infusion_events, outcomes, require_content, scales)
+from monitor.export.content import alarm_lives, bp_readings, current_markers, discharges, failed_bps, failure_text, infusion_events, require_content, scales
+from monitor.storage.outcomes import record_outcomes
 from monitor.export.files import export_path
 from monitor.export.stretches import Stretch, stretches
 from monitor.clinical.scales import SCALE_NAMES
@@ -76,7 +77,7 @@ def annotations(record: SessionRecord) -> list[tuple[float, float, str]]:
         out.append((life.raised_t, life.present_s, f"Alarm {priority}: {life.message}"))
     for _, s in scales(record):
         out.append((s.t, 0.0, f"{SCALE_NAMES.get(s.scale, s.scale)} {s.total}" + (f"/{s.max_total}" if s.max_total else "")))
-    for s in outcomes(record).scores:
+    for s in record_outcomes(record).scores:
         out.append((s.t, 0.0, s.summary + (" FLAG item 9" if s.flag else "")))
     for d in discharges(record):
         out.append((d.t, 0.0, f"Discharge Aldrete {d.aldrete.total} by {d.checked_by}"))

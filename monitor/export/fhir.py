@@ -28,11 +28,13 @@ from typing import Any, TextIO
 
 from devices.values import NibpResult
 from monitor import __version__
-from monitor.export import ExportError, Progress, iso_utc, tick
+from monitor.export.common import ExportError, Progress
+from monitor.timefmt import iso_utc
+from monitor.export.common import tick
 from monitor.export.codes import (BP_PANEL, ITEM_CODES, KETAMINE, LOCAL, LOINC, MDC, OUTCOME_CODES, PARAMETERS, UCUM,
                                   VITALS_PROFILE, ParamCode, ScoreCode, scale_code)
-from monitor.export.content import (bp_readings, devices, failed_bps, failure_text, infusion_events, outcomes,
-                                    require_content, scales, thinned_numerics, weight_plan_text)
+from monitor.export.content import bp_readings, devices, failed_bps, failure_text, infusion_events, require_content, scales, thinned_numerics, weight_plan_text
+from monitor.storage.outcomes import record_outcomes
 from monitor.record.outcomes import OutcomeScore
 from monitor.storage.sessions import NumericRow, SessionMeta, SessionRecord, SessionSource
 
@@ -244,7 +246,7 @@ def _scores(b: _Builder, ctx: dict[str, Any], patient: str, encounter: str) -> N
         if words:
             resource["note"] = [{"text": "; ".join(words)}]
         b.add(f"scale/{s.scale}/{s.t!r}", resource, b.own_id("observation", f"scale/{s.scale}/{s.t!r}"))
-    result = outcomes(b.record)
+    result = record_outcomes(b.record)
     for s in result.scores:
         code = OUTCOME_CODES.get(s.instrument)
         concept = _score_concept(code) if code else {"text": s.definition.name}

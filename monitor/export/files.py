@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from monitor.export import ExportError
+from monitor.export.common import ExportError
 from monitor.paths import private_dir, private_output, private_path
 
 

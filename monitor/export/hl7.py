@@ -24,10 +24,11 @@ from typing import TextIO
 
 from devices.values import NibpResult
 from monitor import __version__
-from monitor.export import Progress, format_value, tick
+from monitor.export.common import Progress
+from monitor.export.common import format_value, tick
 from monitor.export.codes import BP_PANEL, OUTCOME_CODES, PARAMETERS, ParamCode, ScoreCode, scale_code
-from monitor.export.content import (alarm_lives, current_markers, devices, failure_text, infusion_events, outcomes,
-                                    require_content, scales, thinned_numerics, weight_plan_text)
+from monitor.export.content import alarm_lives, current_markers, devices, failure_text, infusion_events, require_content, scales, thinned_numerics, weight_plan_text
+from monitor.storage.outcomes import record_outcomes
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 
 SPLITS = ("session", "event")
@@ -186,7 +187,7 @@ def _session_message(source: SessionSource, record: SessionRecord, facility: str
     for entry, s in scales(record):
         code = scale_code(s.scale)
         msg.obx("NM", _local(code.code, code.display), "4", s.total, "{score}^score^UCUM", s.t)
-    for s in outcomes(record).scores:
+    for s in record_outcomes(record).scores:
         code = OUTCOME_CODES.get(s.instrument)
         ident = _score(code) if code else _local(s.instrument, s.definition.name)
         msg.obx("NM", ident, "5", s.total, "{score}^score^UCUM", s.t, flag="A" if s.flag else "")

@@ -13,7 +13,9 @@ import json
 from typing import Any, TextIO
 
 from monitor import __version__
-from monitor.export import Progress, iso_utc, tick
+from monitor.export.common import Progress
+from monitor.timefmt import iso_utc
+from monitor.export.common import tick
 from monitor.record.base import to_row
 from monitor.storage.sessions import SessionMeta, SessionSource
 

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from monitor.export import ExportError
+from monitor.export.common import ExportError
 
 START, END = b"\x0b", b"\x1c\x0d"
 

@@ -18,10 +18,11 @@ from monitor import __version__
 from monitor.clinical.config import ConfigError
 from monitor.review.course import (Course, CourseChart, InfusionRow, build_course, course_charts, session_day,
                             session_time)
-from monitor.export import ExportError, Progress, format_value, tick
+from monitor.export.common import ExportError, Progress
+from monitor.export.common import format_value, tick
 from monitor.record.instruments import INSTRUMENTS
-from monitor.export.content import (bp_readings, devices, discharges, infusion_events, marker_revisions, outcomes,
-                                    require_content, weight_plan_text)
+from monitor.export.content import bp_readings, devices, discharges, infusion_events, marker_revisions, require_content, weight_plan_text
+from monitor.storage.outcomes import record_outcomes
 from monitor.record.journal import OperatorChange
 from monitor.clinical.scales import SCALE_NAMES
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
@@ -243,7 +244,7 @@ def _tables(record: SessionRecord, summary: SessionSummary, clock) -> tuple[Tabl
                        for line in summary.scales for s in (line.entry,))
     scale_table = Table("Scale scores", ("time", "scale", "score", "detail", "time point", "by"),
                         (0.12, 0.12, 0.12, 0.34, 0.18, 0.12), scale_rows)
-    result = outcomes(record)
+    result = record_outcomes(record)
     outcome_table = Table("Outcome measures", ("time", "measure", "score", "item 9 / flag", "reviewed"),
                           (0.12, 0.14, 0.22, 0.26, 0.26),
                           tuple((clock(s.t), s.definition.name, f"{s.total}/{s.definition.max_total} {s.band}",

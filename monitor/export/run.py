@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from monitor.export import EmptySession, ExportError, Progress
+from monitor.export.common import EmptySession, ExportError, Progress
 from monitor.export.content import require_content
 from monitor.export.files import export_file, export_path, private_files, private_folder
 from monitor.storage.sessions import SessionMeta, SessionSource

@@ -38,7 +38,8 @@ from monitor.storage.recorder import Recorder
 from monitor.record.journal import ManualBp, OperatorChange
 from monitor.record.base import Record
 from devices.values import DeviceInfo, DeviceItem, NibpResult, sample
-from monitor.clinical.session import ClinicalSession
+from monitor.clinical.config import load_clinical_config
+from monitor.clinical.session import ClinicalSession, SessionAction
 from monitor.storage.store import SessionEnd, Store, StoreError
 
 if TYPE_CHECKING:  # the replicator (and psycopg) load only when a central store is configured
@@ -181,7 +182,7 @@ class MonitorCore:
         if self.central is not None:
             self.central.on_fault = self._thread_failed
             self.central.start()
-        self.clinical = ClinicalSession.for_core(self, info)  # asks for the baseline BP on its first tick
+        self.clinical = self._build_clinical(info)  # asks for the baseline BP on its first tick
         if operator.strip():
             self.set_operator(operator)
         for spec in self.specs:
@@ -260,6 +261,33 @@ class MonitorCore:
                 except Exception as exc:  # see _handle
                     self._internal_error(exc)
 
+    def _build_clinical(self, info: SessionInfo) -> ClinicalSession:
+        """Build the recording's clinical session with the core's ports: its lock, journal, clocks, alarm
+        baselines and NIBP reader, and the session's number in the patient's course."""
+
+        def set_baseline(param: str, value: float) -> None:
+            with self.lock:
+                self.alarms.set_baseline(param, value)
+
+        number = None
+        if info.patient_id and self.session_id is not None:
+            number = self.store.session_count(info.patient_id, up_to=self.session_id)
+        return ClinicalSession.opened(
+            load_clinical_config(), start=info.extra, patient_id=info.patient_id, session_number=number,
+            infusion=self.infusion, journal=self.journal, set_baseline=set_baseline,
+            nibp_commandable=lambda: self.nibp_reader("nibp_start") is not None,
+            clock=self._clock, wallclock=self._wallclock, lock=self.lock)
+
+    def _carry_out(self, action: SessionAction) -> None:
+        """Do what the clinical session asked after its tick: start the NIBP, raise or clear a technical alarm."""
+        match action:
+            case SessionAction(kind="nibp_start"):
+                self.nibp_now()
+            case SessionAction(kind="raise", priority=Priority() as priority):
+                self.raise_technical(action.key, priority, action.message)
+            case SessionAction(kind="clear"):
+                self.clear_technical(action.key)
+
     def _tick(self) -> None:
         with self.lock:
             events = self.alarms.tick()
@@ -268,7 +296,7 @@ class MonitorCore:
         self._emit(events)
         self._check_central()
         for action in actions:
-            action.apply(self)
+            self._carry_out(action)
         if ended is not None:
             self.journal(ended, ended.user)
             self.raise_technical("infusion_end", Priority.LOW,

@@ -19,7 +19,7 @@ import numpy as np
 
 from monitor.alarms.lives import AlarmLife, alarm_lives
 from monitor.alarms.model import Priority
-from monitor.export import iso_utc
+from monitor.timefmt import iso_utc
 from monitor.storage.sessions import SessionMeta, SessionSource
 from monitor.timefmt import hms
 

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from monitor.export import iso_utc
-from monitor.export.content import outcomes
+from monitor.timefmt import iso_utc
+from monitor.storage.outcomes import record_outcomes
 from monitor.clinical.forecast import BpForecast, EarlierInfusion, ForecastPrior, forecast_peak_sbp
 from monitor.record.instruments import INSTRUMENTS, PHQ9
 from monitor.clinical.outcomes import CoursePoint, OutcomeFlag, SessionOutcomes, course
@@ -409,7 +409,7 @@ def build_course(source: SessionSource, patient_id: str, prior: ForecastPrior | 
     found = SessionOutcomes()
     where: dict[str, SessionMeta] = {}
     for m in metas:
-        held = outcomes(source.record(m))
+        held = record_outcomes(source.record(m))
         found = found.merge((*held.scores, *held.reviews))
         where.update({s.id: m for s in held.scores})
     cutoffs = [_cutoff(s) for s in summaries]

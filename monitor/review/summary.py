@@ -42,7 +42,7 @@ import numpy as np
 
 from monitor.alarms.lives import AlarmLife, alarm_lives
 from monitor.clinical.dosing import DoseError, DosePlan, exact
-from monitor.export import iso_utc
+from monitor.timefmt import iso_utc
 from monitor.record.journal import InfusionEvent
 from monitor.storage.levels import valid_series
 from monitor.record.journal import MarkerRevision

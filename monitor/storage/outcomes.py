@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from monitor.clinical.outcomes import SessionOutcomes
 from monitor.record.instruments import INSTRUMENTS, instrument
 from monitor.record.outcomes import OutcomeReview, OutcomeScore
+from monitor.storage.sessions import SessionRecord
 from monitor.storage.store import Store
 
 
@@ -33,3 +34,10 @@ def set_patient_instruments(store: Store, patient_id: str, codes: Sequence[str])
     for code in codes:
         instrument(code)
     store.set_patient_setting(patient_id, INSTRUMENTS_SETTING, [c for c in INSTRUMENTS if c in codes])
+
+
+def record_outcomes(record: SessionRecord) -> SessionOutcomes:
+    """Return a stored session's outcome questionnaires and flag reviews, read through its SessionRecord."""
+    items: list[OutcomeScore | OutcomeReview] = [r for _, r in record.entries(OutcomeScore)]
+    items += [r for _, r in record.entries(OutcomeReview)]
+    return SessionOutcomes().merge(items)
