@@ -153,7 +153,9 @@ def test_release_command_releases_for_good_until_associate():
     rig = Rig(associated() + [(RELEASE_REQUEST, RELEASE_RESPONSE), (AARQ, b"")])
     rig.run(0.0, 0.5)
     rig.link.command(rig.port, "release", 0.6)
-    rig.run(0.75, 30.0)
+    rig.run(0.75, 1.0)
+    assert rig.driver.state == RELEASED  # at the monitor's answer, not after the 5 s a silent monitor is given
+    rig.run(1.25, 30.0)
     assert rig.driver.state == RELEASED and len(rig.writes) == 4  # no keep-alive, no new association
     rig.link.command(rig.port, "associate", 30.1)
     rig.port.assert_done()

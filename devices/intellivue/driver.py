@@ -32,7 +32,8 @@ from devices.base import Driver
 from devices.intellivue import association, codes, pdu
 from devices.intellivue.framing import encode_frame
 from devices.intellivue.mder import s_to_ticks
-from devices.intellivue.parser import ABORTED, REFUSED, RELEASE_REQUESTED, RELEASED, MdsCreated
+from devices.intellivue.parser import ABORTED, REFUSED, RELEASE_REQUESTED, MdsCreated
+from devices.intellivue.parser import RELEASED as RELEASE_CONFIRMED
 from devices.values import DeviceItem, DeviceNotice
 
 MAX_FRAMES = 4  # frames written per WINDOW_S at most
@@ -77,10 +78,10 @@ class IntellivueDriver(Driver):
         for item in items:
             if isinstance(item, MdsCreated):
                 self._created(item, now)
-            elif isinstance(item, DeviceNotice) and item.code in (REFUSED, ABORTED, RELEASE_REQUESTED, RELEASED):
+            elif isinstance(item, DeviceNotice) and item.code in (REFUSED, ABORTED, RELEASE_REQUESTED, RELEASE_CONFIRMED):
                 if item.code == RELEASE_REQUESTED:
                     self._queue.append(encode_frame(association.RELEASE_RESPONSE))
-                self._lost(now, released=item.code == RELEASED and self.state in (RELEASING, RELEASED))
+                self._lost(now, released=item.code == RELEASE_CONFIRMED and self.state in (RELEASING, RELEASED))
         return self._flush(now)
 
     def poll(self, now: float) -> bytes:
