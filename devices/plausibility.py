@@ -92,6 +92,12 @@ REFERENCE_S = 5.0
 UNRELIABLE = frozenset({QUESTIONABLE, "artifact", IMPLAUSIBLE})
 
 
+def reliable(value: float | None, flags: frozenset[str]) -> bool:
+    """Tell whether a reading counts, the one rule for alarms, baselines, the screen, charts and review figures:
+    a finite value flagged neither questionable, artifact nor implausible."""
+    return value is not None and math.isfinite(value) and not flags & UNRELIABLE
+
+
 def plausible(param: str, value: float) -> bool:
     """Tell whether a value of param (contract unit) is within its plausible range."""
     bounds = RANGES.get(param)

@@ -16,7 +16,8 @@ import pytest
 from devices.values import sample
 from monitor.alarms import AlarmEngine, load_profile
 from monitor.review.sessions_list import session_line
-from monitor.storage.levels import NUMERIC_WIDTHS, valid
+from devices.plausibility import reliable
+from monitor.storage.levels import NUMERIC_WIDTHS
 from monitor.storage.sessions import SqliteSessions
 from monitor.review.timeline import SessionTimeline
 from stored import rows
@@ -39,9 +40,9 @@ def _noisy_session(tmp_path) -> Session:
 
 
 def test_the_rule_itself():
-    assert valid(96.0, frozenset()) and valid(96.0, frozenset({"low_perfusion"}))
-    assert not any(valid(0.0, flags) for flags in DOUBTFUL)
-    assert not valid(None, frozenset()) and not valid(float("nan"), frozenset())
+    assert reliable(96.0, frozenset()) and reliable(96.0, frozenset({"low_perfusion"}))
+    assert not any(reliable(0.0, flags) for flags in DOUBTFUL)
+    assert not reliable(None, frozenset()) and not reliable(float("nan"), frozenset())
 
 
 def test_the_summary_never_takes_a_flagged_reading_for_a_nadir_or_peak(tmp_path):

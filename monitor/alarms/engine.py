@@ -69,12 +69,10 @@ from monitor.alarms.profile import (
     validate_limits,
     with_setting,
 )
-from devices.plausibility import UNRELIABLE
-from devices.values import (VALUE_BLOCKING, WAVEFORMS, Condition, DeviceInfo, DeviceItem, NibpResult, Sample,
+from devices.plausibility import reliable
+from devices.values import (VALUE_BLOCKING, WAVEFORMS, Condition, DeviceItem, NibpResult, Sample,
                             StatusChange)
 
-#: Sample flags that make a value unfit to start or end a physiological alarm: the devices' one rule.
-UNRELIABLE_FLAGS = UNRELIABLE
 #: Parameters that are single readings, whatever device measured them (no delay; a newer reading supersedes).
 NIBP_PARAMS = frozenset({"sbp", "dbp", "map", "nibp_pulse_rate"})
 #: Conditions that all say "nothing arrives from this source": one standing alarm covers any mix of them.
@@ -430,7 +428,7 @@ class AlarmEngine:
                    single: bool) -> list[AlarmEvent]:
         if param in WAVEFORMS:
             return []
-        usable = value is not None and math.isfinite(value) and not (flags & UNRELIABLE_FLAGS)
+        usable = reliable(value, flags)
         self._last[(source, param)] = _Last(float(value) if usable else None, self._clock(), single)
         return self._evaluate(source, param, float(value), single, self._clock(), fresh=True) if usable else []
 

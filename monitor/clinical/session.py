@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.alarms import Priority
-from monitor.alarms.engine import UNRELIABLE_FLAGS
+from devices.plausibility import reliable
 from monitor.clinical.config import ClinicalConfig
 from monitor.clinical.infusion import InfusionEngine, InfusionState
 from monitor.clinical.markers import MarkerLog
@@ -199,8 +199,8 @@ class ClinicalSession:
         with self.lock:
             if isinstance(item, NibpResult):
                 self._on_nibp(item)
-            elif isinstance(item, Sample) and item.param in ("spo2", "pulse_rate") and item.value is not None \
-                    and not item.flags & UNRELIABLE_FLAGS:
+            elif isinstance(item, Sample) and item.param in ("spo2", "pulse_rate") \
+                    and reliable(item.value, item.flags):
                 self._base.latest[item.param] = float(item.value)
 
     def _on_nibp(self, r: NibpResult) -> None:

@@ -20,7 +20,7 @@ from monitor.export.common import EmptySession, Progress
 from monitor.export.common import format_value, tick
 from monitor.export.codes import BP_PARAMETERS
 from monitor.record.journal import InfusionEvent
-from monitor.storage.levels import valid
+from devices.plausibility import reliable
 from monitor.record.journal import MarkerRevision
 from monitor.record.journal import DeviceIdentity, Discharge, ObservationComplete, OperatorChange, PhaseChange, ScaleEntry, SessionStart
 from monitor.record.base import JournalEntry
@@ -154,8 +154,8 @@ def thinned_numerics(source: SessionSource, record: SessionRecord, every_s: floa
 
 
 def _valued(rows: Iterable[NumericRow]) -> Iterable[NumericRow]:
-    """Keep the valid values (monitor.storage.levels.valid: no questionable byte becomes a chart's lowest), BP aside."""
-    return (r for r in rows if valid(r.value, r.flags) and r.parameter not in BP_PARAMETERS)
+    """Keep the valid values (devices.plausibility.reliable: no questionable byte becomes a chart's lowest), BP aside."""
+    return (r for r in rows if reliable(r.value, r.flags) and r.parameter not in BP_PARAMETERS)
 
 
 def weight_plan_text(meta: SessionMeta) -> str:

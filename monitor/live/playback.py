@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from devices.values import Condition, NibpResult, Sample, StatusChange, WaveSegment
+from devices.values import Condition, Sample, StatusChange, WaveSegment
 from monitor.record.journal import LimitChange
 from monitor.live.core import MonitorCore, SessionInfo
 from monitor.record.journal import InfusionEvent

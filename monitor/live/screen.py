@@ -42,7 +42,8 @@ import numpy as np
 
 from devices.values import VALUE_BLOCKING, Condition
 from monitor.alarms import ActiveAlarm, Advisory, AlarmKind, ParamLimits, Priority
-from monitor.alarms.engine import APP_SOURCE, BLOCKING_ORDER, CONDITION_TEXT, UNRELIABLE_FLAGS, source_text
+from monitor.alarms.engine import APP_SOURCE, BLOCKING_ORDER, CONDITION_TEXT, source_text
+from devices.plausibility import UNRELIABLE
 from monitor.alarms.profile import Profile, fmt
 from monitor.clinical.dosing import DosePlan
 from monitor.record.journal import InfusionEvent
@@ -503,7 +504,7 @@ def _reading(s: CoreState, latest: Latest) -> Reading:
         return Reading("---", "no new value", "stale", last)
     if latest.value is None:
         return Reading("---", "no value from the device", "none", last)
-    if latest.flags & UNRELIABLE_FLAGS:
+    if latest.flags & UNRELIABLE:
         why = "questionable (motion)" if "artifact" in latest.flags else "questionable reading"
         return Reading(f"{number(latest.value)}?", why, "questionable")
     if "low_perfusion" in latest.flags:
@@ -517,7 +518,7 @@ def _quality(s: CoreState, latest: Latest) -> str:
     pi = s.snap.latest.get((latest.source, "perfusion_index"))
     if pi is not None and pi.value is not None and s.now_mono - pi.mono <= STALE_AFTER_S:
         parts.append(f"PI {pi.value:.1f} %")
-    if latest.flags & UNRELIABLE_FLAGS:
+    if latest.flags & UNRELIABLE:
         parts.append("signal poor")
     elif "low_perfusion" in latest.flags:
         parts.append("signal weak")
@@ -551,7 +552,7 @@ def _nibp(s: CoreState, physio: Sequence[ActiveAlarm]) -> NibpView:
     state = s.bp_age_state(age)
     text = f"{number(result.sbp)}/{number(result.dbp)}"
     manual = "manual" in result.flags
-    doubtful = bool(result.flags & UNRELIABLE_FLAGS)
+    doubtful = bool(result.flags & UNRELIABLE)
     when = "age unknown: retake BP" if doubtful else \
         f"{clock_text(result.t)} · {age_text(age)}" + (" · entered by hand" if manual else "")
     several = len(valid) > 1

@@ -24,7 +24,7 @@ import numpy as np
 
 from devices.values import (VALUE_BLOCKING, WAVEFORMS, Condition, DeviceInfo, DeviceItem, NibpResult, Sample,
                             StatusChange, WaveSegment)
-from monitor.storage.levels import valid
+from devices.plausibility import reliable
 
 SWEEP_S = 10.0
 TREND_S = 4 * 3600.0
@@ -55,7 +55,7 @@ class Latest:
     @property
     def valid(self) -> bool:
         """Tell whether this is a value a person may read as the measurement (a number, not questionable)."""
-        return valid(self.value, self.flags)  # the one rule the summary and review use
+        return reliable(self.value, self.flags)  # the one rule the summary and review use
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from monitor.alarms.lives import alarm_lives
-from monitor.storage.levels import NUMERIC_WIDTHS, valid_series
+from monitor.storage.levels import NUMERIC_WIDTHS
+from monitor.review.series import valid_series
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 from monitor.review.summary import alarm_counts, infusion_of, source_order
 

@@ -44,7 +44,7 @@ from monitor.alarms.lives import AlarmLife, alarm_lives
 from monitor.clinical.dosing import DoseError, DosePlan, exact
 from monitor.timefmt import iso_utc
 from monitor.record.journal import InfusionEvent
-from monitor.storage.levels import valid_series
+from monitor.review.series import valid_series
 from monitor.record.journal import MarkerRevision
 from monitor.clinical.markers import current_markers
 from monitor.record.journal import Baseline, Discharge, PhaseChange, ScaleEntry

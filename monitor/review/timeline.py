@@ -26,7 +26,8 @@ import numpy as np
 from devices.values import NibpResult
 from monitor.alarms.lives import AlarmLife, alarm_lives
 from monitor.record.journal import InfusionEvent
-from monitor.storage.levels import NUMERIC_WIDTHS, WAVE_WIDTHS, Key, Levels, decimate, valid_series
+from monitor.storage.levels import NUMERIC_WIDTHS, WAVE_WIDTHS, Key, Levels, decimate
+from monitor.review.series import valid_series
 from monitor.record.journal import MarkerRevision
 from monitor.clinical.markers import current_markers
 from monitor.record.journal import Discharge, ScaleEntry

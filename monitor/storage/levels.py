@@ -17,17 +17,11 @@ nothing a device flagged questionable or artifact.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from monitor.alarms.engine import UNRELIABLE_FLAGS
-
-if TYPE_CHECKING:  # the session record reads stored levels through this module
-    from monitor.storage.sessions import SessionMeta, SessionSource
+from devices.plausibility import reliable
 
 #: Bucket widths (s) kept for numerics (stored about once a second) and for waveforms (tens of samples a second).
 NUMERIC_WIDTHS = (10.0, 60.0)
@@ -56,28 +50,6 @@ class Levels:
         hi_i = len(self.t) if t1 is None else int(np.searchsorted(self.t, t1, side="left"))
         return Levels(self.source, self.parameter, self.width, self.t[lo_i:hi_i], self.n[lo_i:hi_i],
                       self.lo[lo_i:hi_i], self.hi[lo_i:hi_i], self.mean[lo_i:hi_i])
-
-
-def valid(value: float | None, flags: frozenset[str]) -> bool:
-    """Tell whether a numeric counts for review figures: a finite value not flagged questionable or artifact."""
-    return value is not None and math.isfinite(value) and not flags & UNRELIABLE_FLAGS
-
-
-def valid_series(source: SessionSource, meta: SessionMeta,
-                 params: Iterable[str] | None = None) -> dict[Key, tuple[np.ndarray, np.ndarray]]:
-    """Read a session's numerics as (t, value) arrays per (source, parameter), NaN where not valid.
-
-    params limits the parameters read (None: all). One pass over the numerics, in time order.
-    """
-    wanted = None if params is None else set(params)
-    rows: dict[Key, tuple[list[float], list[float]]] = {}
-    for row in source.numerics(meta):
-        if wanted is not None and row.parameter not in wanted:
-            continue
-        ts, vs = rows.setdefault((row.source, row.parameter), ([], []))
-        ts.append(row.t)
-        vs.append(float(row.value) if valid(row.value, row.flags) else math.nan)  # type: ignore[arg-type]
-    return {key: (np.asarray(ts, dtype=float), np.asarray(vs, dtype=float)) for key, (ts, vs) in rows.items()}
 
 
 def decimate(source: str, parameter: str, t: np.ndarray, v: np.ndarray, width: float) -> Levels:
@@ -116,7 +88,7 @@ class LevelBuilder:
 
     def add_numeric(self, source: str, parameter: str, t: float, value: float | None, flags: frozenset[str]) -> None:
         """Take one stored numeric (invalid ones count for nothing)."""
-        if valid(value, flags):
+        if reliable(value, flags):
             ts, vs = self._numerics.setdefault((source, parameter), ([], []))
             ts.append(t)
             vs.append(value)  # type: ignore[arg-type]

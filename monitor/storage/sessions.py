@@ -30,7 +30,8 @@ import numpy as np
 
 from devices.values import NibpResult
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
-from monitor.storage.levels import WIDTHS, Levels, levels_of, valid
+from monitor.storage.levels import WIDTHS, Levels, levels_of
+from devices.plausibility import reliable
 from monitor.record.base import JournalEntry, Record, RecordError, from_row
 from monitor.storage.store import (INTERRUPTED_REASON, MIGRATIONS, SCHEMA_VERSION, StoreError, check_schema, explain,
                            last_data_t, process_gone)
@@ -128,7 +129,7 @@ class NumericRow:
 class Series:
     """One parameter of one source over time, as arrays (t UTC epoch s, value; NaN for no value).
 
-    Only valid values (monitor.storage.levels.valid): a reading flagged questionable, artifact or implausible is NaN,
+    Only valid values (devices.plausibility.reliable): a reading flagged questionable, artifact or implausible is NaN,
     so a chart or an EDF+ signal never draws a corrupted byte's SpO2 16 as the patient's; the numerics
     (CSV, JSON) keep it with its flags.
     """
@@ -365,7 +366,7 @@ class SqlSessions(SessionSource):
         for source, t, value, unit, flags in rows:
             ts, vs, _ = by_source.setdefault(source, ([], [], unit or ""))
             ts.append(t)
-            vs.append(value if valid(value, _flags(flags)) else math.nan)
+            vs.append(value if reliable(value, _flags(flags)) else math.nan)
         return [Series(source, parameter, unit, np.asarray(ts, dtype=float), np.asarray(vs, dtype=float))
                 for source, (ts, vs, unit) in by_source.items()]
 
