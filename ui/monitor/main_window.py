@@ -11,6 +11,7 @@ elides, so nothing moves or grows when alarms come and go. The window fits
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -49,9 +50,12 @@ MINIMUM = (1024, 680)
 class MainWindow(QMainWindow):
     """The monitor screen of one running session."""
 
-    def __init__(self, core: MonitorCore) -> None:
+    def __init__(self, core: MonitorCore, open_review: Callable[[], None] | None = None) -> None:
+        """open_review opens the review station (given by the app, which wires the windows together): the
+        monitor never imports the review station, so the chair starts and runs without it."""
         super().__init__()
         self.core = core
+        self.open_review = open_review
         self.simulators: list[PtySimulator] = []  # started from the devices panel; stopped with the app
         self.setWindowTitle(f"infusion-monitor — session {core.session_id}")
         self.menu = QMenu(self)
@@ -155,7 +159,8 @@ class MainWindow(QMainWindow):
             m.addAction("Questionnaires…", lambda: self.clinical.open_outcomes())
         m.addAction("Devices…", lambda: self.show_devices())
         m.addAction("Find devices…", lambda: self.show_devices(find=True))
-        m.addAction("Review sessions…", self.open_review)
+        if self.open_review is not None:
+            m.addAction("Review sessions…", self.open_review)
         m.addSeparator()
         m.addAction("About infusion-monitor", self.about)
 
@@ -307,14 +312,6 @@ class MainWindow(QMainWindow):
             dialog = self._history_dialog = AlarmHistory(self.alarm_log, self)
         dialog.show()
         dialog.raise_()
-
-    def open_review(self) -> None:
-        """Open the review station on this monitor's database (read-only; it never blocks the recording)."""
-        from ui.review.window import ReviewWindow  # only when asked: the monitor starts without it
-
-        self._review = ReviewWindow.for_database(self.core.database_path)
-        self._review.resize(1500, 900)
-        self._review.show()
 
     def about(self) -> None:
         QMessageBox.about(self, "About infusion-monitor", f"infusion-monitor {__version__}\n\n{NOTICE}")

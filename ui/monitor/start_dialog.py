@@ -8,6 +8,9 @@ soft limit needs the confirmation box ticked, which is recorded in the session
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Protocol
+
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout,
                                QLabel, QLineEdit, QSpinBox, QVBoxLayout)
 
@@ -15,7 +18,6 @@ from monitor.clinical.config import ClinicalConfig, load_clinical_config
 from monitor.live.core import SessionInfo
 from monitor.clinical.dosing import DoseError, DosePlan, PlanCheck, check_plan
 from monitor.patient_id import PatientIdError, clean_patient_id
-from monitor.storage.store import Store
 from ui import theme
 
 #: Pre-infusion checklist: key stored in the session -> what the nurse ticks.
@@ -36,10 +38,20 @@ def parse_number(text: str) -> float | None:
         return None
 
 
+class PatientDirectory(Protocol):
+    """What the dialog reads of the clinic's patients (the chair's Store answers it; the dialog runs no SQL)."""
+
+    def patients(self) -> Iterable[tuple[str, str]]:
+        """Every known patient as (ID, name)."""
+
+    def session_count(self, patient_id: str) -> int:
+        """How many sessions the patient already has."""
+
+
 class StartSessionDialog(QDialog):
     """Ask who the patient is and what is planned; session_info() returns it once accepted."""
 
-    def __init__(self, store: Store, config: ClinicalConfig | None = None) -> None:
+    def __init__(self, store: PatientDirectory, config: ClinicalConfig | None = None) -> None:
         super().__init__()
         self.store = store
         self.config = config or load_clinical_config()
