@@ -28,7 +28,7 @@ CHAIRS = ("chair-a", "chair-b")
 REVIEWER = "desk"
 _numbers = itertools.count(1)
 
-from monitor.storage.store import DERIVED_TABLES
+from monitor.storage.schema import DERIVED_TABLES
 
 
 def require_postgres() -> None:

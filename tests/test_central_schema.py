@@ -9,7 +9,8 @@ import pytest
 from monitor.central import schema
 from monitor.central.link import ChairSettings
 from monitor.central.schema import Table, expected_tables, local_tables, pg_type
-from monitor.storage.store import DERIVED_TABLES, Store
+from monitor.storage.schema import DERIVED_TABLES
+from monitor.storage.store import Store
 from pg import assert_replica_exact, central, pg_server, refusal, replicate  # noqa: F401
 
 

@@ -325,6 +325,6 @@ def test_concurrent_first_starts_on_a_new_database_all_succeed(tmp_path):
     errors = [p.communicate(timeout=60)[1] for p in procs]
     assert [p.returncode for p in procs] == [0] * 6, errors
     with sqlite3.connect(db) as conn:
-        from monitor.storage.store import SCHEMA_VERSION
+        from monitor.storage.schema import SCHEMA_VERSION
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 6

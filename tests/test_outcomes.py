@@ -233,7 +233,7 @@ def test_instruments_are_a_per_patient_setting_with_the_clinic_default(store):
 
 
 def test_an_older_database_gains_the_patient_settings_column(tmp_path):
-    from monitor.storage.store import MIGRATIONS
+    from monitor.storage.schema import MIGRATIONS
     import sqlite_utils
 
     path = tmp_path / "old.db"

@@ -22,7 +22,8 @@ from monitor.storage.recorder import Recorder
 from monitor.record.base import KINDS, RecordError, from_row, to_row
 from monitor.record.journal import AldreteScore, Baseline, BpRequest, DeviceIdentity, Discharge, ManualBp, ObservationComplete, OperatorChange, PhaseChange, RecoveryImport, ScaleEntry, SessionStart
 from monitor.storage.sessions import SqliteSessions
-from monitor.storage.store import SCHEMA_VERSION, Store, StoreError
+from monitor.storage.schema import SCHEMA_VERSION
+from monitor.storage.store import Store, StoreError
 from written import digest
 
 FIXTURE = Path(__file__).parent / "fixtures" / "release-0.1.0.db"

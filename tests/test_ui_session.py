@@ -235,7 +235,7 @@ def test_scales_dialog_starts_empty_and_records_only_when_every_item_is_chosen(q
 
 
 def facts(sbp=150.0, baseline=128.0, spo2=96.0):
-    from monitor.live.screen import DischargeFacts
+    from monitor.live.view import DischargeFacts
 
     return DischargeFacts(sbp, f"SBP {sbp} mmHg at 10:00, 2 min ago", baseline, spo2, f"SpO₂ {spo2} % now",
                           "pulse 70 /min now")

@@ -35,7 +35,7 @@ from devices.sim.physiology import Vitals
 from devices.sim.port import SimulatedPort
 from devices.spec import DeviceSpec
 from monitor.live.core import MonitorCore
-from monitor.live.screen import ScreenView
+from monitor.live.view import ScreenView
 from monitor.storage.store import Store
 from screen_checks import MIN_CONTRAST, clipping_failures, legibility_failures, text_contrast
 from ui import gallery

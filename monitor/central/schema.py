@@ -21,7 +21,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from monitor.central.link import CentralError, connect, explain
-from monitor.storage.store import DERIVED_TABLES
+from monitor.storage.schema import DERIVED_TABLES
 
 SCHEMA = "infusion"
 OWNER, CHAIR, REVIEWER = "infusion_owner", "infusion_chair", "infusion_reviewer"
@@ -118,7 +118,7 @@ def expected_tables() -> list[Table]:
 
 
 def local_schema_version() -> int:
-    from monitor.storage.store import SCHEMA_VERSION
+    from monitor.storage.schema import SCHEMA_VERSION
 
     return SCHEMA_VERSION
 

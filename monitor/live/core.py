@@ -25,9 +25,12 @@ from devices import registry
 from devices.reader import DeviceReader, Port, open_serial
 from devices.spec import DeviceSpec, name_sources
 from devices.supervised import SupervisedThread, ThreadFault
-from monitor.alarms import ActiveAlarm, AlarmEngine, AlarmEvent, ParamLimits, Priority, load_profile
+from monitor.alarms import AlarmEngine, AlarmEvent, ParamLimits, Priority, load_profile
 from monitor.alarms.profile import apply_order, check_changes
-from monitor.live.screen import CoreState, DeviceState, ScreenView, TILE_PARAMS, compose, stable_time
+from monitor.live.forecast import ForecastLine
+from monitor.live.view import AlarmView, DeviceView
+from monitor.live.screen import CoreState, DeviceState, TILE_PARAMS, compose, stable_time
+from monitor.live.view import ScreenView
 from monitor.clinical.dosing import DosePlan
 from monitor.clinical.infusion import InfusionEngine, InfusionState, InfusionStatus
 from monitor.record.journal import InfusionEvent
@@ -37,7 +40,7 @@ from monitor.patient_id import clean_patient_id
 from monitor.storage.recorder import Recorder
 from monitor.record.journal import ManualBp, OperatorChange
 from monitor.record.base import Record
-from devices.values import DeviceInfo, DeviceItem, NibpResult, sample
+from devices.values import DeviceItem, NibpResult, sample
 from monitor.clinical.config import load_clinical_config
 from monitor.clinical.session import ClinicalSession, SessionAction
 from monitor.storage.store import SessionEnd, Store, StoreError
@@ -64,33 +67,6 @@ class _Events:
     """Alarm events raised on another thread, queued for the core thread to hand to the listeners."""
 
     events: tuple[AlarmEvent, ...]
-
-
-@dataclass(frozen=True)
-class AlarmView:
-    """What the alarm bar and the speaker need for one frame."""
-
-    active: list[ActiveAlarm]
-    audible: Priority | None
-    pause_remaining_s: float | None
-    advisories: list[str]
-
-
-@dataclass(frozen=True)
-class DeviceView:
-    """One row of the devices panel."""
-
-    source: str  # the name its values are shown and stored under
-    role: str
-    protocol: str
-    port: str
-    state: str
-    last_data_age_s: float | None
-    bytes_rx: int
-    errors: dict[str, int]
-    reconnects: int
-    last_error: str
-    info: DeviceInfo | None
 
 
 @dataclass
@@ -138,7 +114,7 @@ class MonitorCore:
         self.info = SessionInfo()
         self.operator = ""  # who is at the monitor now (initials or name); every command of the screen is theirs
         self.central = central  # ships the database to the clinic's central store, if one is configured
-        self._forecast: tuple[tuple | None, str] = (None, "")  # (patient, dose, baseline) -> the forecast's line
+        self._forecast = ForecastLine(store.path)
         self._central_alarm: str | None = None
         self._internal_error_shown = False
         self.faults: list[ThreadFault] = []  # every thread fault of this session, in order
@@ -464,31 +440,12 @@ class MonitorCore:
         return compose(state)
 
     def _forecast_text(self) -> str:
-        """Return the one-line BP forecast of this infusion (advice for the nurse), '' without a patient and plan.
-
-        It reads the patient's earlier, ended sessions (no vital-sign values: a few ms), once per baseline
-        and dose, so a frame never waits on the database; a file that cannot be read gives no forecast.
-        """
+        """Return the one-line BP forecast of this infusion (advice for the nurse), '' without a patient and plan."""
         info = self.info
-        if not info.patient_id or not info.dose_mg_per_kg or self.store.path == ":memory:":
+        if not info.patient_id or not info.dose_mg_per_kg:
             return ""
         baseline = self.clinical.baseline("sbp") if self.clinical is not None else None
-        key = (info.patient_id, info.dose_mg_per_kg, baseline)
-        if self._forecast[0] != key:
-            from monitor.review.course import next_infusion_forecast
-            from monitor.storage.sessions import SqliteSessions
-
-            try:
-                sessions = SqliteSessions(self.store.path)
-                try:
-                    text = next_infusion_forecast(sessions, info.patient_id, info.dose_mg_per_kg, baseline).short_text
-                finally:
-                    sessions.close()
-            except (StoreError, ValueError) as exc:
-                log.warning("no BP forecast: %s", exc.__class__.__name__)
-                text = ""
-            self._forecast = (key, text)
-        return self._forecast[1]
+        return self._forecast.line(info.patient_id, info.dose_mg_per_kg, baseline)
 
     def outcome_instruments(self) -> tuple[str, ...]:
         """Return the questionnaires this patient is asked (their own list, else the clinic's default)."""

@@ -33,8 +33,8 @@ from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
 from monitor.storage.levels import WIDTHS, Levels, levels_of
 from devices.plausibility import reliable
 from monitor.record.base import JournalEntry, Record, RecordError, from_row
-from monitor.storage.store import (INTERRUPTED_REASON, MIGRATIONS, SCHEMA_VERSION, StoreError, check_schema, explain,
-                           last_data_t, process_gone)
+from monitor.storage.store import INTERRUPTED_REASON, StoreError, check_schema, explain, last_data_t, process_gone
+from monitor.storage.schema import MIGRATIONS, SCHEMA_VERSION
 
 R = TypeVar("R", bound=Record)
 

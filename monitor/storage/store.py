@@ -1,11 +1,12 @@
-"""The session database on the chair: schema, migrations, writing, interrupted-session recovery.
+"""The session database on the chair: opening and checking the file, writing, interrupted-session recovery.
 
 One SQLite file in WAL mode, checked before it is opened for writing: a damaged
 file, or one of another program, is refused and left exactly as it was
 (check_file, monitor.storage.integrity). The recorder thread and the UI thread share one
 connection under a lock, so nothing sees a half-written batch. Times are UTC
 epoch seconds (float); each session keeps its IANA time zone name. Review and
-export read through monitor.storage.sessions, on a read-only connection.
+export read through monitor.storage.sessions, on a read-only connection. The
+schema and its migrations are in monitor.storage.schema.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -27,8 +27,9 @@ import sqlite_utils
 
 from devices.values import DeviceInfo
 from monitor import __version__
-from monitor.storage.integrity import Layout, layout, layout_problem, page_problem
+from monitor.storage.integrity import layout, layout_problem, page_problem
 from monitor.paths import private_file
+from monitor.storage.schema import MIGRATIONS, SCHEMA_VERSION, expected_layout
 from monitor.record.base import JournalEntry, Record, from_row, to_row
 
 #: A running session whose heartbeat is older than this, from another host, is
@@ -61,178 +62,6 @@ class SessionEnd:
         """Return the end of a session whose devices reported these identities."""
         return cls(t, reason, {info.source: {"model": info.model, "serial_number": info.serial_number,
                                              "firmware": info.firmware} for info in infos})
-
-
-def _script(db: sqlite_utils.Database, sql: str) -> None:
-    """Run statements one by one: executescript() would commit the migration's transaction midway."""
-    for statement in sql.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
-def _v1(db: sqlite_utils.Database) -> None:
-    _script(
-        db,
-        """
-        CREATE TABLE patients (id TEXT PRIMARY KEY, name TEXT, created_utc REAL);
-        CREATE TABLE sessions (
-            id INTEGER PRIMARY KEY, patient_id TEXT, started_utc REAL NOT NULL, ended_utc REAL,
-            tz TEXT NOT NULL, state TEXT NOT NULL, weight_kg REAL, dose_mg_per_kg REAL,
-            infusion_min REAL, bag_ml REAL, profile TEXT, app_version TEXT,
-            pid INTEGER, host TEXT, heartbeat_utc REAL, end_reason TEXT);
-        CREATE TABLE devices (
-            id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, role TEXT, protocol TEXT, port TEXT,
-            baudrate INTEGER, model TEXT, serial_number TEXT, firmware TEXT, t REAL);
-        CREATE TABLE numerics (
-            session_id INTEGER NOT NULL, t REAL NOT NULL, t_dev REAL, source TEXT NOT NULL,
-            parameter TEXT NOT NULL, value REAL, unit TEXT, flags TEXT);
-        CREATE INDEX numerics_session_t ON numerics (session_id, t);
-        CREATE TABLE waveform_chunks (
-            session_id INTEGER NOT NULL, source TEXT NOT NULL, parameter TEXT NOT NULL,
-            t0 REAL NOT NULL, t1 REAL NOT NULL, n INTEGER NOT NULL, samples BLOB NOT NULL);
-        CREATE INDEX waveform_session_t ON waveform_chunks (session_id, t0);
-        CREATE TABLE nibp (
-            session_id INTEGER NOT NULL, t REAL NOT NULL, source TEXT, sbp REAL, dbp REAL, map REAL,
-            pulse_rate REAL, error_code INTEGER, error TEXT);
-        CREATE INDEX nibp_session_t ON nibp (session_id, t);
-        CREATE TABLE device_status (
-            session_id INTEGER NOT NULL, t REAL NOT NULL, source TEXT, condition TEXT,
-            active INTEGER, detail TEXT);
-        CREATE INDEX device_status_session_t ON device_status (session_id, t);
-        CREATE TABLE alarms (
-            session_id INTEGER NOT NULL, t REAL NOT NULL, event TEXT, alarm_id TEXT, condition TEXT,
-            kind TEXT, priority TEXT, message TEXT, source TEXT, parameter TEXT, value REAL, "limit" REAL,
-            user TEXT);
-        CREATE INDEX alarms_session_t ON alarms (session_id, t);
-        CREATE TABLE journal (
-            session_id INTEGER NOT NULL, t REAL NOT NULL, kind TEXT NOT NULL, data TEXT, user TEXT);
-        CREATE INDEX journal_session_t ON journal (session_id, t);
-        CREATE TABLE raw_bytes (
-            session_id INTEGER NOT NULL, source TEXT NOT NULL, t REAL NOT NULL,
-            direction TEXT NOT NULL, data BLOB NOT NULL);
-        CREATE INDEX raw_bytes_session_t ON raw_bytes (session_id, t);
-        """
-    )
-
-
-def _v2(db: sqlite_utils.Database) -> None:
-    """Settle the session record: versioned journal records, waveform tracks, source names, session uids.
-
-    - journal.v: the version of the record's data shape (rows of schema 1 are version 1).
-    - tracks: each waveform declared once per session with its source, parameter, unit and sample rate;
-      chunks refer to their track by number instead of repeating source and parameter. The rate of
-      old chunks is the protocol's nominal rate, or measured from the chunks when the protocol is unknown.
-    - devices.source: the name values of a device are stored under (the role in schema 1).
-    - sessions.uid: a global identity for reports, exports and the central store.
-    - nibp.flags: e.g. 'manual' for a BP typed in by the nurse.
-    """
-    from devices import registry
-
-    _script(
-        db,
-        """
-        ALTER TABLE journal ADD COLUMN v INTEGER NOT NULL DEFAULT 1;
-        ALTER TABLE sessions ADD COLUMN uid TEXT;
-        UPDATE sessions SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL;
-        CREATE UNIQUE INDEX sessions_uid ON sessions (uid);
-        ALTER TABLE devices ADD COLUMN source TEXT;
-        UPDATE devices SET source = role;
-        ALTER TABLE nibp ADD COLUMN flags TEXT;
-        CREATE TABLE tracks (
-            session_id INTEGER NOT NULL, track INTEGER NOT NULL, source TEXT NOT NULL, parameter TEXT NOT NULL,
-            unit TEXT NOT NULL, rate REAL NOT NULL, PRIMARY KEY (session_id, track));
-        ALTER TABLE waveform_chunks ADD COLUMN track INTEGER;
-        """
-    )
-    groups = db.execute("SELECT session_id, source, parameter, SUM(n), MIN(t0), MAX(t1) FROM waveform_chunks "
-                        "GROUP BY session_id, source, parameter ORDER BY session_id, MIN(rowid)").fetchall()
-    numbers: dict[int, int] = {}
-    for sid, source, param, n, t0, t1 in groups:
-        rate = 0.0
-        row = db.execute("SELECT protocol FROM devices WHERE session_id = ? AND role = ?", [sid, source]).fetchone()
-        if row is not None:
-            try:
-                rate = registry.get(row[0]).parser(source).waveform_rate
-            except ValueError:
-                rate = 0.0
-        if not rate and t1 > t0:
-            rate = round(n / (t1 - t0), 1)
-        numbers[sid] = track = numbers.get(sid, 0) + 1
-        db.execute("INSERT INTO tracks VALUES (?, ?, ?, ?, ?, ?)", [sid, track, source, param, "1", rate])
-        db.execute("UPDATE waveform_chunks SET track = ? WHERE session_id = ? AND source = ? AND parameter = ?",
-                   [track, sid, source, param])
-    _script(
-        db,
-        """
-        ALTER TABLE waveform_chunks DROP COLUMN source;
-        ALTER TABLE waveform_chunks DROP COLUMN parameter;
-        CREATE INDEX waveform_track_t ON waveform_chunks (session_id, track, t0);
-        """
-    )
-
-
-def _v3(db: sqlite_utils.Database) -> None:
-    """Per-patient settings (JSON object), e.g. which outcome questionnaires the patient is asked."""
-    db.execute("ALTER TABLE patients ADD COLUMN settings TEXT")
-
-
-def _v4(db: sqlite_utils.Database) -> None:
-    """Decimated levels for review (monitor/storage/levels.py): count, min, max, mean of valid values per bucket.
-
-    One row per (session, bucket width, source, parameter, bucket start), keyed in that order so a
-    time window of one signal at one width is one index range. The recorder writes them with the values; sessions
-    recorded before have none and review computes theirs in memory (it never writes to what it reads).
-    """
-    db.execute("CREATE TABLE levels (session_id INTEGER NOT NULL, width REAL NOT NULL, t REAL NOT NULL, "
-               "source TEXT NOT NULL, parameter TEXT NOT NULL, n INTEGER NOT NULL, lo REAL NOT NULL, "
-               "hi REAL NOT NULL, mean REAL NOT NULL, PRIMARY KEY (session_id, width, source, parameter, t)) "
-               "WITHOUT ROWID")
-
-
-def track_changes(db: sqlite_utils.Database, table: str) -> None:
-    """Give a table whose rows change (not only grow) a `rev` column that rises on every insert and update.
-
-    The central replicator ships a table with a `rev` column by rev (upserting
-    changed rows) and every other table by rowid, so a migration that adds a
-    mutable table calls this for it. Revs are assigned inside the writing
-    transaction; SQLite has one writer at a time, so they rise in commit order.
-    """
-    db.execute(f"ALTER TABLE {table} ADD COLUMN rev INTEGER NOT NULL DEFAULT 0")
-    db.execute(f"UPDATE {table} SET rev = rowid")
-    db.execute(f"CREATE INDEX {table}_rev ON {table} (rev)")
-    bump = f"UPDATE {table} SET rev = (SELECT MAX(rev) FROM {table}) + 1 WHERE rowid = NEW.rowid"
-    db.execute(f"CREATE TRIGGER {table}_rev_insert AFTER INSERT ON {table} BEGIN {bump}; END")
-    db.execute(f"CREATE TRIGGER {table}_rev_update AFTER UPDATE ON {table} WHEN NEW.rev = OLD.rev BEGIN {bump}; END")
-
-
-def _v5(db: sqlite_utils.Database) -> None:
-    """Prepare the file for the central replicator: change counters on the mutable tables, its marks.
-
-    central_source holds this file's identity (so a central store can tell a
-    replaced chair database from the one it knows); central_marks holds, per
-    central store, chair name and table, the last rowid or rev that store has
-    committed. Tables named central_* are the replicator's own and are never shipped.
-    """
-    for table in ("patients", "sessions", "devices"):
-        track_changes(db, table)
-    _script(
-        db,
-        """
-        CREATE TABLE central_source (uid TEXT NOT NULL);
-        CREATE TABLE central_marks (store_uid TEXT NOT NULL, chair TEXT NOT NULL, tbl TEXT NOT NULL,
-                                    mark INTEGER NOT NULL, PRIMARY KEY (store_uid, chair, tbl));
-        """
-    )
-    db.execute("INSERT INTO central_source (uid) VALUES (?)", [uuid.uuid4().hex])
-
-
-#: Tables whose rows are computed from other tables (review's decimated levels): kept on the chair, not
-#: shipped to the central store, where readers compute them from the values.
-DERIVED_TABLES = frozenset({"levels"})
-
-#: Migrations in order; index i upgrades user_version i to i + 1. Append, never edit.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def local_tz_name() -> str:
@@ -511,18 +340,6 @@ def check_schema(conn: sqlite3.Connection, path: str) -> int:
     if problem:
         raise StoreError(refused(path, problem))
     return version
-
-
-@cache
-def expected_layout(version: int) -> Layout:
-    """Return the tables, indexes and triggers a file of a schema version has: its migrations run in memory."""
-    conn = sqlite3.connect(":memory:", isolation_level=None)
-    try:
-        for migrate in MIGRATIONS[:version]:
-            migrate(sqlite_utils.Database(conn))
-        return layout(conn)
-    finally:
-        conn.close()
 
 
 def check_file(path: str) -> None:

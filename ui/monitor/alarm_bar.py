@@ -13,7 +13,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QSizePolicy, QVBoxLayout
 
-from monitor.live.screen import AlarmField, AudioView
+from monitor.live.view import AlarmField, AudioView
 from ui import theme
 from ui.widgets import AudioIndicator, ClickableFrame, ElidedLabel
 

@@ -4,7 +4,7 @@ Nothing is pre-filled: every item starts unchosen and Record / Discharge stay
 disabled until each item of what is being recorded has a choice, so one click
 can never chart an assessment that did not happen. Scores are built with
 monitor.clinical.scales (which checks ranges); the Aldrete circulation and SpO2 items
-come from measured values with their age (monitor.live.screen.DischargeFacts),
+come from measured values with their age (monitor.live.view.DischargeFacts),
 never typed over. Discharge is enabled when every criterion is met, or when an
 override reason is typed; the override and its reason are recorded with the
 assessment. Every dialog names the patient and fits a 1024 x 600 screen.
@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDateTimeEdit
                                QPushButton, QRadioButton, QSpinBox, QVBoxLayout, QWidget)
 
 from monitor.clinical.config import MarkerDef
-from monitor.live.screen import DischargeFacts, clock_text
+from monitor.live.view import DischargeFacts
+from monitor.live.screen import clock_text
 from monitor.record.journal import MarkerRevision
 from monitor.clinical.scales import ALDRETE_ANCHORS, CADSS_ANCHORS, MOAAS_ANCHORS, Aldrete, Cadss, Moaas, Rating
 from ui import theme

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QListWidget, QL
                                QVBoxLayout, QWidget)
 
 from monitor.live.core import MonitorCore
-from monitor.live.screen import ClinicalView
+from monitor.live.view import ClinicalView
 from monitor.clinical.markers import MarkerError
 from monitor.clinical.session import SessionError
 from ui import theme

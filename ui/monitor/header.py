@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QPushButton, QToolButton
 
-from monitor.live.screen import HeaderView
+from monitor.live.view import HeaderView
 from ui import theme
 from ui.widgets import ElidedLabel
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout
 
-from monitor.live.screen import InfusionView
+from monitor.live.view import InfusionView
 from ui import theme
 from ui.widgets import ElidedLabel, button
 

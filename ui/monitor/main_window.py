@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QMainWindow, QMenu, QMessageBox, QPu
 
 from monitor import __version__
 from monitor.live.core import MonitorCore
-from monitor.live.screen import ScreenView
+from monitor.live.view import ScreenView
 from monitor.clinical.infusion import InfusionError, InfusionState
 from ui import theme
 from devices.sim.runner import PtySimulator

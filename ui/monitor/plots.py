@@ -18,7 +18,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QButtonGroup, QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout
 
-from monitor.live.screen import PlethView, TrendView
+from monitor.live.view import PlethView, TrendView
 from monitor.live.state import SWEEP_S
 from ui import theme
 

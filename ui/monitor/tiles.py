@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 
 from monitor.alarms import Priority
-from monitor.live.screen import NibpView, TileView
+from monitor.live.view import NibpView, TileView
 from ui import theme
 from ui.widgets import ClickableFrame, ElidedLabel, FitLabel
 
