@@ -221,18 +221,23 @@ def test_a_running_session_is_shown_running_and_growing(qtbot, tmp_path, monkeyp
 def test_the_monitor_window_has_a_review_entry(qtbot, tmp_path):
     from monitor.live.core import MonitorCore
     from monitor.storage.store import Store
+    from ui.app import ReviewOpener
     from ui.monitor.main_window import MainWindow
 
     core = MonitorCore(Store(tmp_path / "m.db"), [])
     core.start()
     try:
-        main = MainWindow(core)
+        opener = ReviewOpener(core.database_path)
+        main = MainWindow(core, open_review=opener)
         qtbot.addWidget(main)
         next(a for a in main.menu.actions() if a.text() == "Review sessions…").trigger()
-        qtbot.addWidget(main._review)
-        qtbot.waitUntil(lambda: main._review.browser.table.rowCount() == 1, timeout=10000)
-        assert main._review.browser.table.item(0, 8).text() == "running"
-        main._review.close()
+        qtbot.addWidget(opener.window)
+        qtbot.waitUntil(lambda: opener.window.browser.table.rowCount() == 1, timeout=10000)
+        assert opener.window.browser.table.item(0, 8).text() == "running"
+        opener.window.close()
+        bare = MainWindow(core)  # as a playback builds it: no review entry
+        qtbot.addWidget(bare)
+        assert "Review sessions…" not in [a.text() for a in bare.menu.actions()]
     finally:
         core.stop()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -33,20 +32,20 @@ def start_simulators(protocol: str, scenario: str, speed: float) -> tuple[list[P
     return sims, specs
 
 
-def review_opener(db: Path) -> Callable[[], None]:
-    """Return what the monitor's "Review sessions…" does: open the review station on this database (read-only,
-    it never blocks the recording). The review station is imported only then, so the monitor starts without it."""
-    opened: list = []  # the open review window, kept alive while it is shown
+class ReviewOpener:
+    """What the monitor's "Review sessions…" does: open the review station on this database (read-only, it
+    never blocks the recording). The review station is imported only then, so the monitor starts without it."""
 
-    def open_review() -> None:
+    def __init__(self, db: Path | str) -> None:
+        self.db = db
+        self.window = None  # the review window last opened, kept alive while it is shown
+
+    def __call__(self) -> None:
         from ui.review.window import ReviewWindow
 
-        window = ReviewWindow.for_database(db)
-        window.resize(1500, 900)
-        window.show()
-        opened[:] = [window]
-
-    return open_review
+        self.window = ReviewWindow.for_database(self.db)
+        self.window.resize(1500, 900)
+        self.window.show()
 
 
 def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None, scenario: str = "baseline",
@@ -87,7 +86,7 @@ def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None,
         info, operator, outcomes = dialog.session_info(), dialog.operator(), dialog.outcomes_mode()
     core = MonitorCore(store, specs, central=replicator_for(central, store))
     core.start(info, operator=operator)
-    window = MainWindow(core, open_review=review_opener(core.database_path))
+    window = MainWindow(core, open_review=ReviewOpener(core.database_path))
     window.simulators.extend(sims)
     sound = AlarmSound(core, window)
     screen = app.primaryScreen().availableGeometry() if app.primaryScreen() else None
