@@ -11,8 +11,8 @@ import pytest
 from devices.values import Condition, NibpResult, StatusChange, WaveSegment, sample
 from monitor.alarms import ActiveAlarm, AlarmEngine, AlarmKind, Priority, load_profile
 from monitor.clinical.config import load_clinical_config
-from monitor.live.screen import (APP_ALARMS, AUDIO_KEY, STABLE_S, CoreState, DeviceState, age_text, clock_text, compose,
-                             limit_lines, stable_time)
+from monitor.live.screen import APP_ALARMS, AUDIO_KEY, STABLE_S, CoreState, DeviceState, compose, limit_lines, stable_time
+from monitor.timefmt import age_text, clock_text
 from monitor.clinical.dosing import DosePlan
 from monitor.clinical.infusion import InfusionEngine
 from monitor.live.state import LiveState

@@ -21,7 +21,8 @@ from monitor.central.link import CentralError, describe
 from monitor.central.reader import CentralSessions
 from monitor.central.station import ChairView, chair_views
 from ui import theme
-from monitor.live.screen import age_text, number
+from monitor.live.screen import number
+from monitor.timefmt import age_text
 
 REFRESH_MS = 2000
 COLUMNS = 4

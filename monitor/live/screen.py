@@ -34,7 +34,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import math
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -55,7 +54,7 @@ from monitor.live.state import DATA_CURRENT_S, LINK_DOWN, Flow, Latest, Snapshot
 from monitor.record.journal import MarkerRevision
 from monitor.clinical.scales import SCALE_NAMES
 from monitor.clinical.schedule import Phase
-from monitor.timefmt import duration_text
+from monitor.timefmt import age_text, clock_text, duration_text, mmss
 
 if TYPE_CHECKING:  # the chair imports the central store's code only when it has one
     from monitor.central.replicator import ReplicationState
@@ -99,22 +98,6 @@ APP_ALARMS: dict[str, tuple[str, str]] = {
     "thread_fault": ("watch the patient, restart the app and tell IT (details in the log)", "restart"),
     "thread_stopped": ("watch the patient, restart the app and tell IT (details in the log)", "restart"),
 }
-
-
-def age_text(age_s: float) -> str:
-    """Say how old something is in the shortest readable way ('45 s ago', '12 min ago', '2 h 05 min ago')."""
-    return f"{duration_text(age_s)} ago"
-
-
-def clock_text(t: float) -> str:
-    """Return a UTC epoch as local time of day, 'HH:MM'."""
-    return time.strftime("%H:%M", time.localtime(t))
-
-
-def mmss(seconds: float) -> str:
-    """Format a duration as M:SS (minutes may exceed 59)."""
-    s = int(max(0.0, seconds) + 0.5)
-    return f"{s // 60}:{s % 60:02d}"
 
 
 def number(value: float | None, decimals: int = 0) -> str:
