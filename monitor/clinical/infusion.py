@@ -80,8 +80,9 @@ class InfusionEngine:
     times), tz the session's zone (times in its messages are read in it). limits
     default to the packaged clinical profile; a plan outside a hard limit is
     refused here (DoseError), one outside a soft limit must be confirmed at
-    start(). complete_tolerance_fraction is how much of the total may still be due, by the app's timing, when the nurse confirms completion
-    (the pump and the app's clock never agree to the second).
+    start(). complete_tolerance_fraction is how much of the total may still be
+    due, by the app's timing, when the nurse confirms completion (the pump and
+    the app's clock never agree to the second).
     """
 
     def __init__(self, plan: DosePlan, clock: Callable[[], float] = time.monotonic,
