@@ -118,8 +118,8 @@ def report_data(source: SessionSource, meta: SessionMeta, clinic: str = "",
     summary = this.summary if this is not None else summarize(source, meta)
     nurses = sorted({e.user for e in record.journal if e.user} | {r.user for _, r in record.entries(OperatorChange)})
     header = (("Clinic", clinic or "-"), ("Patient", f"{meta.patient_id or '-'}  {meta.patient_name or ''}".strip()),
-              ("Date", f"{date_text(meta.started_utc, tz)}, {clock(meta.started_utc)} to {clock(meta.ended_utc) or 'running'} "
-                       f"({meta.tz})"),
+              ("Date", f"{date_text(meta.started_utc, tz)}, {clock(meta.started_utc)} to "
+                       f"{clock(meta.ended_utc) or 'running'} ({meta.tz})"),
               ("Session", f"{meta.ref} ({meta.state}), uid {meta.uid}"), ("Staff", ", ".join(nurses) or "-"),
               ("Recorded with", f"infusion-monitor {meta.app_version or '?'}; report by {__version__}"))
     series = {p: source.series(meta, p) for p in ("spo2", "pulse_rate")}

@@ -146,7 +146,7 @@ class MonitorCore:
             plan = DosePlan(weight_kg=info.weight_kg, dose_mg_per_kg=info.dose_mg_per_kg,  # type: ignore[arg-type]
                             duration_min=info.infusion_min,  # type: ignore[arg-type]
                             bag_volume_ml=info.bag_ml or DosePlan.bag_volume_ml)
-            self.infusion = InfusionEngine(plan, clock=self._clock, tz=self.tz)  # DoseError (a ValueError) refuses a bad plan
+            self.infusion = InfusionEngine(plan, clock=self._clock, tz=self.tz)  # DoseError refuses a bad plan
         self.store.recover_interrupted()
         if info.patient_id:
             self.store.ensure_patient(info.patient_id, info.patient_name)
@@ -437,7 +437,7 @@ class MonitorCore:
                 bp_age_state=clinical.bp.bp_display_state if clinical is not None else CoreState.bp_age_state,
                 session_start=clinical.markers.session_start if clinical is not None else None,
                 with_trends=trends, timeline=self.timeline_events() if trends else (), central=self.central_state(),
-                forecast=forecast, stable_s=stable_time(self.alarms.profile))
+                forecast=forecast, stable_s=stable_time(self.alarms.profile), tz=self.tz)
         return compose(state)
 
     def _forecast_text(self) -> str:

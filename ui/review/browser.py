@@ -97,8 +97,8 @@ class SessionBrowser(QWidget):
         self.rows = {}
         for i, m in enumerate(metas):
             duration = hms(m.duration_s) if m.duration_s is not None else "running"
-            cells = (m.patient_id or "—", date_text(m.started_utc, m.tz), clock_text(m.started_utc, m.tz), duration, "…", "…",
-                     "…", "…", m.state, m.ref)
+            cells = (m.patient_id or "—", date_text(m.started_utc, m.tz), clock_text(m.started_utc, m.tz), duration,
+                     "…", "…", "…", "…", m.state, m.ref)
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.UserRole, m.ref)

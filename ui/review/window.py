@@ -107,7 +107,8 @@ class SessionPage(QWidget):
         """Show the header, the jump list and the audit trail of a session read by the worker."""
         m = timeline.meta
         length = hms(m.duration_s) if m.duration_s is not None else "so far " + hms(timeline.end - m.started_utc)
-        self.header.setText(f"Session {m.ref} · patient {m.patient_id or '—'} · {date_time_text(m.started_utc, m.tz)} ({m.tz}) · "
+        self.header.setText(f"Session {m.ref} · patient {m.patient_id or '—'} · "
+                            f"{date_time_text(m.started_utc, m.tz)} ({m.tz}) · "
                             f"{length} · {m.state}")
         if m.state == "running":
             self.live.setText("● RECORDING — shown as it grows")
