@@ -35,27 +35,18 @@ def zone(name: str) -> ZoneInfo | None:
         return None
 
 
-def duration_text(seconds: float) -> str:
-    """Say a duration briefly: '45 s', '12 min', '2 h 05 min' (seconds below 90, minutes below an hour)."""
-    seconds = max(0.0, seconds)
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
+def duration_text(seconds: float, exact: bool = False) -> str:
+    """Say a duration briefly: '45 s', '12 min', '2 h 05 min' (seconds below 90, minutes below an hour).
 
-
-def lasted_text(seconds: float) -> str:
-    """Say how long an alarm lasted to the second below an hour ('45 s', '3 min 05 s', '1 h 02 min').
-
-    Not duration_text: an alarm's length is read against its delay and the
-    limits' settings, so '3 min' for 185 s would hide what happened.
+    exact keeps the seconds below an hour ('45 s', '3 min 05 s'): an alarm's
+    length is read against its delay and the limits' settings, and '3 min' for
+    185 s would hide what happened.
     """
     s = max(0, int(round(seconds)))
-    if s < 60:
+    if s < (60 if exact else 90):
         return f"{s} s"
     if s < 3600:
-        return f"{s // 60} min {s % 60:02d} s"
+        return f"{s // 60} min {s % 60:02d} s" if exact else f"{s / 60:.0f} min"
     return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 

@@ -18,7 +18,7 @@ from ui import theme
 from PySide6.QtCore import Qt
 
 from ui.monitor.alarm_bar import AlarmBar
-from monitor.timefmt import lasted_text, time_text
+from monitor.timefmt import duration_text, time_text
 from ui.monitor.alarm_history import AlarmHistory, AlarmLog, history_rows
 from monitor.alarms.profile import LADDER, apply_order, check_changes
 from ui.monitor.limits_dialog import LimitsDialog
@@ -271,7 +271,7 @@ def test_history_rows_age_an_active_alarm_and_name_technical_ones(core):
     events = core.alarms.raise_technical("x", Priority.LOW, "Planned infusion time reached")
     rows = history_rows(events, events[0].t + 125, core.tz)
     assert [(r.parameter, r.priority_text, r.duration) for r in rows] == [("Monitor: x", "! low", "active, 2 min 05 s")]
-    assert [lasted_text(s) for s in (45, 185, 3725)] == ["45 s", "3 min 05 s", "1 h 02 min"]
+    assert [duration_text(s, exact=True) for s in (45, 185, 3725)] == ["45 s", "3 min 05 s", "1 h 02 min"]
 
 
 def test_history_gives_a_latched_alarm_the_length_of_its_condition(core):

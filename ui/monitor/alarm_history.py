@@ -23,7 +23,7 @@ from monitor.alarms import AlarmEvent, EventKind, Priority
 from monitor.alarms.lives import alarm_lives
 from monitor.alarms.profile import DISPLAY_UNITS, fmt, label, setting_words
 from monitor.live.core import MonitorCore
-from monitor.timefmt import Zone, lasted_text, time_text
+from monitor.timefmt import Zone, duration_text, time_text
 from ui import theme
 
 COLUMNS = ("Time", "Alarm", "Priority", "Value", "Limit", "Lasted", "Who", "In full")
@@ -63,11 +63,12 @@ def history_rows(events: list[AlarmEvent], now: float, tz: Zone) -> list[History
                                    setting_words(e.condition), "", f"changed by {e.user or '?'}", e.message))
     for life in alarm_lives(events, now):
         if life.ended_t is not None:
-            duration = lasted_text(life.present_s) + ("" if life.cleared_t else ", latched until acknowledged")
+            duration = duration_text(life.present_s, exact=True) + (
+                "" if life.cleared_t else ", latched until acknowledged")
         elif life.cleared_t is None:
-            duration = f"active, {lasted_text(now - life.raised_t)}"
+            duration = f"active, {duration_text(now - life.raised_t, exact=True)}"
         else:
-            duration = lasted_text(life.present_s)
+            duration = duration_text(life.present_s, exact=True)
         by = ", ".join(f"acknowledged by {user or '?'} at {time_text(t, tz)}"
                        for t, user in life.acknowledgements)
         unit = f" {DISPLAY_UNITS.get(life.param, '')}".rstrip() if life.param else ""
