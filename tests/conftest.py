@@ -25,6 +25,20 @@ def _no_close_prompt(request, monkeypatch):
         monkeypatch.setattr("ui.monitor.main_window.MainWindow._confirm_close", lambda self: True)
 
 
+@pytest.fixture
+def machine_zone(monkeypatch):
+    """Set this computer's time zone for one test (TZ), e.g. one other than the session's; restored after."""
+    import time
+
+    def set_zone(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+
+    yield set_zone
+    monkeypatch.undo()
+    time.tzset()
+
+
 @pytest.hookimpl(hookwrapper=True, trylast=True)
 def pytest_sessionfinish(session):
     """Keep pytest's final exit status (after every plugin's sessionfinish) for pytest_unconfigure."""

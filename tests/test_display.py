@@ -11,8 +11,9 @@ import pytest
 from devices.values import Condition, NibpResult, StatusChange, WaveSegment, sample
 from monitor.alarms import ActiveAlarm, AlarmEngine, AlarmKind, Priority, load_profile
 from monitor.clinical.config import load_clinical_config
-from monitor.live.screen import (APP_ALARMS, AUDIO_KEY, STABLE_S, CoreState, DeviceState, age_text, clock_text, compose,
-                             limit_lines, stable_time)
+from monitor.live.screen import (APP_ALARMS, AUDIO_KEY, STABLE_S, CoreState, DeviceState, compose, limit_lines,
+                                 stable_time)
+from monitor.timefmt import age_text, clock_text
 from monitor.clinical.dosing import DosePlan
 from monitor.clinical.infusion import InfusionEngine
 from monitor.live.state import LiveState
@@ -485,3 +486,15 @@ def test_the_core_gives_the_view_its_profiles_stability_time(tmp_path, monkeypat
     monkeypatch.setattr(monitor.live.core, "compose", lambda state: seen.append(state.stable_s))
     core.view()
     assert seen == [25.0]
+
+
+def test_the_screen_reads_clock_times_in_the_sessions_zone(rig, machine_zone):
+    """A Tokyo session played back on a computer in New York: the header clock and an ended episode read Tokyo's."""
+    machine_zone("America/New_York")
+    ended = WALL + 60  # 22:14:20 UTC: 07:14 in Tokyo, 17:14 in New York
+    rig.value("spo2", 97.0)
+    view = compose(CoreState(snap=rig.live.snapshot(), now_mono=rig.clock.t, now_wall=rig.wall(), tz="Asia/Tokyo",
+                             alarms=[alarm("a1", Priority.HIGH, 97.0, True, ended, worst=84.0)]))
+    assert view.header.clock == "07:30"  # rig.wall() is 22:30:00 UTC
+    assert [line.shown for line in view.physiological.lines] == ["!!! SpO₂ nadir 84 < 90 · ended 07:14"]
+    assert clock_text(ended) == "17:14"  # what the computer's zone says

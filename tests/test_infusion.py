@@ -341,3 +341,12 @@ def test_status_says_how_long_the_pause_lasts_and_whether_the_end_awaits_confirm
     assert st.state is InfusionState.COMPLETED and st.end_to_confirm  # the bag ran dry by itself
     e.complete("B")
     assert not e.status().end_to_confirm
+
+
+def test_the_end_time_in_a_refusal_is_read_in_the_sessions_zone(machine_zone):
+    machine_zone("America/New_York")  # the computer; the session is Tokyo's (a playback of it here)
+    e, c = engine(tz="Asia/Tokyo")
+    e.start("A")
+    c.advance(2500)  # the bag emptied at WALL0 + 2400 s: 22:53:20 UTC, 07:53:20 in Tokyo, 17:53:20 in New York
+    with pytest.raises(InfusionError, match="cannot pause: the infusion is completed at 07:53:20$"):
+        e.pause("nausea", "A")

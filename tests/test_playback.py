@@ -6,7 +6,7 @@ import pytest
 
 from devices.values import NibpResult, WaveSegment, sample
 from monitor.alarms.model import EventKind
-from monitor.live.screen import clock_text
+from monitor.timefmt import clock_text
 from monitor.clinical.infusion import InfusionState
 from monitor.live.playback import PlaybackClock, checked_speed, start_playback
 from monitor.storage.sessions import SqliteSessions

@@ -18,7 +18,8 @@ from ui import theme
 from PySide6.QtCore import Qt
 
 from ui.monitor.alarm_bar import AlarmBar
-from ui.monitor.alarm_history import AlarmHistory, duration_text, history_rows
+from monitor.timefmt import duration_text, time_text
+from ui.monitor.alarm_history import AlarmHistory, AlarmLog, history_rows
 from monitor.alarms.profile import LADDER, apply_order, check_changes
 from ui.monitor.limits_dialog import LimitsDialog
 from ui.monitor.main_window import MainWindow
@@ -268,9 +269,9 @@ def test_history_shows_raised_acknowledged_cleared_with_who(qtbot, window, core)
 
 def test_history_rows_age_an_active_alarm_and_name_technical_ones(core):
     events = core.alarms.raise_technical("x", Priority.LOW, "Planned infusion time reached")
-    rows = history_rows(events, events[0].t + 125)
+    rows = history_rows(events, events[0].t + 125, core.tz)
     assert [(r.parameter, r.priority_text, r.duration) for r in rows] == [("Monitor: x", "! low", "active, 2 min 05 s")]
-    assert duration_text(3725) == "1 h 02 min"
+    assert [duration_text(s, exact=True) for s in (45, 185, 3725)] == ["45 s", "3 min 05 s", "1 h 02 min"]
 
 
 def test_history_gives_a_latched_alarm_the_length_of_its_condition(core):
@@ -281,6 +282,22 @@ def test_history_gives_a_latched_alarm_the_length_of_its_condition(core):
                           "pulseox", "spo2", 85.0, 90.0)
 
     life = [ev(100.0, EventKind.RAISED), ev(130.0, EventKind.ENDED)]
-    assert history_rows(life, 500.0)[0].duration == "30 s, latched until acknowledged"
+    assert history_rows(life, 500.0, "UTC")[0].duration == "30 s, latched until acknowledged"
     life.append(ev(400.0, EventKind.CLEARED))
-    assert history_rows(life, 500.0)[0].duration == "30 s"
+    assert history_rows(life, 500.0, "UTC")[0].duration == "30 s"
+
+
+def test_history_reads_times_in_the_sessions_zone_not_the_computers(qtbot, tmp_path, machine_zone):
+    machine_zone("America/New_York")  # the computer; the session was recorded in Tokyo (played back here)
+    t = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC: 07:13:20 in Tokyo, 17:13:20 in New York
+    c = MonitorCore(Store(tmp_path / "s.db"), [], wallclock=lambda: t, tz="Asia/Tokyo")
+    log = AlarmLog(c)
+    c.raise_technical("x", Priority.LOW, "Planned infusion time reached")
+    c.acknowledge("ann")
+    history = AlarmHistory(log)
+    qtbot.addWidget(history)
+    assert history.table.item(0, 0).text() == "07:13:20"
+    assert history.table.item(0, 6).text() == "acknowledged by ann at 07:13:20"
+    assert time.strftime("%H:%M:%S", time.localtime(t)) == "17:13:20"  # what the computer's zone would have said
+    assert time_text(t, None) == "17:13:20"
+    c.store.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtWidgets import QLabel
 
 from monitor.record.instruments import OutcomeError
 from monitor.clinical.outcomes import OutcomeFlag
@@ -148,7 +149,7 @@ def test_the_dialog_refuses_an_unknown_mode_or_questionnaire(qtbot):
 
 def test_flag_review_needs_a_reviewer_and_a_note(qtbot):
     score = OutcomeScore("phq9", (1,) * 9, T, "Nurse Kim", "patient")
-    dlg = FlagReviewDialog(OutcomeFlag(score, ()), user="")
+    dlg = FlagReviewDialog(OutcomeFlag(score, ()), user="", tz="UTC")
     qtbot.addWidget(dlg)
     assert not dlg.ok.isEnabled()
     qtbot.keyClicks(dlg.reviewer, "Dr Lee ")
@@ -156,3 +157,13 @@ def test_flag_review_needs_a_reviewer_and_a_note(qtbot):
     dlg.note.setPlainText("  passive thoughts, no plan; safety plan reviewed  ")
     assert dlg.ok.isEnabled()
     assert dlg.review() == ("Dr Lee", "passive thoughts, no plan; safety plan reviewed")
+
+
+def test_flag_review_gives_the_entry_time_in_the_sessions_zone(qtbot, machine_zone):
+    machine_zone("America/New_York")  # the computer; the session was recorded in Tokyo
+    score = OutcomeScore("phq9", (1,) * 9, T, "Nurse Kim", "patient")  # T: 2023-11-14 22:13:20 UTC
+    dlg = FlagReviewDialog(OutcomeFlag(score, ()), user="", tz="Asia/Tokyo")
+    qtbot.addWidget(dlg)
+    texts = [label.text() for label in dlg.findChildren(QLabel)]
+    assert any("entered 2023-11-15 07:13 by Nurse Kim" in t for t in texts), texts
+    assert not any("2023-11-14 17:13" in t for t in texts)  # the computer's zone

@@ -399,7 +399,7 @@ def dialogs(window, folder: Path) -> Iterator[tuple[str, QWidget]]:
     yield "59_questionnaires_patient", OutcomeDialog(("phq9",), user="AB", mode="patient", cutoffs={"pcl5": 33},
                                                      parent=window)
     flagged = entered("phq9", [1] * 9, user="AB", mode="patient", cutoffs={"pcl5": 33}, t=time.time())
-    yield "60_flag_review", FlagReviewDialog(OutcomeFlag(flagged, ()), "", window)
+    yield "60_flag_review", FlagReviewDialog(OutcomeFlag(flagged, ()), "", window, tz=core.tz)
     store.close()
 
 

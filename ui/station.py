@@ -21,7 +21,8 @@ from monitor.central.link import CentralError, describe
 from monitor.central.reader import CentralSessions
 from monitor.central.station import ChairView, chair_views
 from ui import theme
-from monitor.live.screen import age_text, number
+from monitor.live.screen import number
+from monitor.timefmt import age_text, time_text
 
 REFRESH_MS = 2000
 COLUMNS = 4
@@ -184,7 +185,7 @@ class StationWindow(QMainWindow):
         """Lay out and fill one tile per chair (called on the GUI thread)."""
         self.views = views
         stale = [v.chair for v in views if v.stale]
-        self.banner.setText(f"{len(views)} chairs, updated {time.strftime('%H:%M:%S')}"
+        self.banner.setText(f"{len(views)} chairs, updated {time_text(time.time())}"
                             + (f"   no data from: {', '.join(stale)}" if stale else ""))
         self.banner.setStyleSheet(f"color: {theme.DIM};")
         for i, view in enumerate(views):

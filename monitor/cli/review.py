@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import datetime
 
 from monitor.app import UserError, open_sessions, open_source, open_store, printable, resolve
 from monitor.cli.args import day, selected
-from monitor.timefmt import hms, zone
+from monitor.timefmt import date_time_text, hms
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
@@ -20,8 +19,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     width = max(4, *(len(r.ref) for r in rows))
     print(f"{'id':>{width}}  {'patient':<12} {'started':<19} {'duration':>8}  {'state':<11} note")
     for r in rows:
-        tz = zone(r.tz)
-        started = datetime.fromtimestamp(r.started_utc, tz).strftime("%Y-%m-%d %H:%M:%S")
+        started = date_time_text(r.started_utc, r.tz, seconds=True)
         dur = "" if r.duration_s is None else hms(r.duration_s)
         note = r.end_reason if r.state == "interrupted" else ""
         print(printable(f"{r.ref:>{width}}  {r.patient_id or '-':<12} {started:<19} {dur:>8}  {r.state:<11} {note}"))

@@ -33,6 +33,7 @@ from fractions import Fraction
 from monitor.clinical.config import DoseLimits, load_clinical_config
 from monitor.clinical.dosing import DosePlan, check_plan, check_rate, exact
 from monitor.record.journal import InfusionEvent
+from monitor.timefmt import Zone, time_text
 
 
 class InfusionState(str, Enum):
@@ -76,16 +77,17 @@ class InfusionEngine:
     """Time and document one infusion of `plan`.
 
     clock gives monotonic seconds (durations), wallclock UTC epoch seconds (event
-    times). limits default to the packaged clinical profile; a plan outside a
-    hard limit is refused here (DoseError), one outside a soft limit must be
-    confirmed at start(). complete_tolerance_fraction is how much of the total
-    may still be due, by the app's timing, when the nurse confirms completion
-    (the pump and the app's clock never agree to the second).
+    times), tz the session's zone (times in its messages are read in it). limits
+    default to the packaged clinical profile; a plan outside a hard limit is
+    refused here (DoseError), one outside a soft limit must be confirmed at
+    start(). complete_tolerance_fraction is how much of the total may still be
+    due, by the app's timing, when the nurse confirms completion (the pump and
+    the app's clock never agree to the second).
     """
 
     def __init__(self, plan: DosePlan, clock: Callable[[], float] = time.monotonic,
                  wallclock: Callable[[], float] = time.time, *, limits: DoseLimits | None = None,
-                 complete_tolerance_fraction: float | None = None) -> None:
+                 complete_tolerance_fraction: float | None = None, tz: Zone = None) -> None:
         if limits is None or complete_tolerance_fraction is None:
             cfg = load_clinical_config()
             limits = limits or cfg.dose_limits
@@ -99,6 +101,7 @@ class InfusionEngine:
         self.log: list[InfusionEvent] = []
         self._clock = clock
         self._wallclock = wallclock
+        self._tz = tz  # the session's zone, for the times its messages give
         self._state = InfusionState.NOT_STARTED
         self._rate = plan.pump_rate_exact  # mL/h
         self._bag_ml = exact(plan.bag_volume_ml)
@@ -163,7 +166,7 @@ class InfusionEngine:
         if self._state not in allowed:
             when = ""
             if self._end is not None:
-                when = f" at {time.strftime('%H:%M:%S', time.localtime(self._end[1]))}"
+                when = f" at {time_text(self._end[1], self._tz)}"
             raise InfusionError(f"cannot {action}: the infusion is {self._state.value.replace('_', ' ')}{when}")
 
     @staticmethod

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
 
 import numpy as np
 
@@ -27,7 +26,7 @@ from monitor.record.journal import OperatorChange
 from monitor.clinical.scales import SCALE_NAMES
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 from monitor.review.summary import SPO2_THRESHOLDS, SessionSummary, summarize
-from monitor.timefmt import hms, zone
+from monitor.timefmt import date_text, hms, time_text, zone
 
 NOTICE = "Not a certified medical device: this record documents what the app recorded; keep the clinic's own chart."
 
@@ -103,7 +102,7 @@ def report_data(source: SessionSource, meta: SessionMeta, clinic: str = "",
     tz = zone(meta.tz)
 
     def clock(t: float | None) -> str:
-        return "" if t is None else datetime.fromtimestamp(t, tz).strftime("%H:%M:%S")
+        return "" if t is None else time_text(t, tz)
 
     end = meta.ended_utc
     if end is None:  # still running: up to the last value
@@ -118,10 +117,9 @@ def report_data(source: SessionSource, meta: SessionMeta, clinic: str = "",
     this = course.rows[-1] if course is not None else None
     summary = this.summary if this is not None else summarize(source, meta)
     nurses = sorted({e.user for e in record.journal if e.user} | {r.user for _, r in record.entries(OperatorChange)})
-    day = datetime.fromtimestamp(meta.started_utc, tz)
     header = (("Clinic", clinic or "-"), ("Patient", f"{meta.patient_id or '-'}  {meta.patient_name or ''}".strip()),
-              ("Date", f"{day:%Y-%m-%d}, {clock(meta.started_utc)} to {clock(meta.ended_utc) or 'running'} "
-                       f"({meta.tz})"),
+              ("Date", f"{date_text(meta.started_utc, tz)}, {clock(meta.started_utc)} to "
+                       f"{clock(meta.ended_utc) or 'running'} ({meta.tz})"),
               ("Session", f"{meta.ref} ({meta.state}), uid {meta.uid}"), ("Staff", ", ".join(nurses) or "-"),
               ("Recorded with", f"infusion-monitor {meta.app_version or '?'}; report by {__version__}"))
     series = {p: source.series(meta, p) for p in ("spo2", "pulse_rate")}

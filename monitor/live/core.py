@@ -43,7 +43,7 @@ from monitor.record.base import Record
 from devices.values import DeviceItem, NibpResult, sample
 from monitor.clinical.config import load_clinical_config
 from monitor.clinical.session import ClinicalSession, SessionAction
-from monitor.storage.store import SessionEnd, Store, StoreError
+from monitor.storage.store import SessionEnd, Store, StoreError, local_tz_name
 
 if TYPE_CHECKING:  # the replicator (and psycopg) load only when a central store is configured
     from monitor.central.replicator import ReplicationState, Replicator
@@ -88,8 +88,9 @@ class MonitorCore:
     def __init__(self, store: Store, devices: list[DeviceSpec], profile: str = "ketamine",
                  capture_raw: bool = True, open_port: Callable[[DeviceSpec], Port] = open_serial,
                  clock: Callable[[], float] = time.monotonic, central: Replicator | None = None,
-                 wallclock: Callable[[], float] = time.time) -> None:
+                 wallclock: Callable[[], float] = time.time, tz: str | None = None) -> None:
         self.store = store
+        self.tz = tz or local_tz_name()  # the session's IANA zone: its clock times are shown in it (timefmt)
         self.specs = name_sources(list(devices))
         self.profile_name = profile
         self.alarms = AlarmEngine(load_profile(profile), clock=clock, wallclock=wallclock)
@@ -145,13 +146,13 @@ class MonitorCore:
             plan = DosePlan(weight_kg=info.weight_kg, dose_mg_per_kg=info.dose_mg_per_kg,  # type: ignore[arg-type]
                             duration_min=info.infusion_min,  # type: ignore[arg-type]
                             bag_volume_ml=info.bag_ml or DosePlan.bag_volume_ml)
-            self.infusion = InfusionEngine(plan, clock=self._clock)  # DoseError (a ValueError) refuses a bad plan
+            self.infusion = InfusionEngine(plan, clock=self._clock, tz=self.tz)  # DoseError refuses a bad plan
         self.store.recover_interrupted()
         if info.patient_id:
             self.store.ensure_patient(info.patient_id, info.patient_name)
         self.session_id = self.store.create_session(
             patient_id=info.patient_id, weight_kg=info.weight_kg, dose_mg_per_kg=info.dose_mg_per_kg,
-            infusion_min=info.infusion_min, bag_ml=info.bag_ml, profile=self.profile_name)
+            infusion_min=info.infusion_min, bag_ml=info.bag_ml, profile=self.profile_name, tz=self.tz)
         self.recorder = Recorder(self.store, self.session_id, on_failure=self._recording_failed,
                                  capture_raw=self.capture_raw, on_fault=self._thread_failed)
         self.recorder.start()
@@ -436,7 +437,7 @@ class MonitorCore:
                 bp_age_state=clinical.bp.bp_display_state if clinical is not None else CoreState.bp_age_state,
                 session_start=clinical.markers.session_start if clinical is not None else None,
                 with_trends=trends, timeline=self.timeline_events() if trends else (), central=self.central_state(),
-                forecast=forecast, stable_s=stable_time(self.alarms.profile))
+                forecast=forecast, stable_s=stable_time(self.alarms.profile), tz=self.tz)
         return compose(state)
 
     def _forecast_text(self) -> str:

@@ -243,7 +243,8 @@ def start_playback(source: SessionSource, meta: SessionMeta, start_at: float | N
     if not meta.started_utc <= start_at < end:
         raise ValueError("playback must start within the session")
     clock = PlaybackClock(meta.started_utc, speed)
-    core = MonitorCore(Store(":memory:"), [], profile=meta.profile or "ketamine", clock=clock, wallclock=clock)
+    core = MonitorCore(Store(":memory:"), [], profile=meta.profile or "ketamine", clock=clock, wallclock=clock,
+                       tz=meta.tz)
     playback = Playback(source, meta, core, clock, start_at)
     for device in playback.record.devices:
         core.live.add_source(device.source)  # device order: the first source of a parameter is shown

@@ -26,7 +26,7 @@ here and is tested without a display:
 
 compose(CoreState) is a pure function of values the core gathers under its lock
 (MonitorCore.view()). Times: *_mono are monotonic seconds, t/*_wall UTC epoch
-seconds shown in local time.
+seconds shown in the session's zone (CoreState.tz).
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import math
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -55,7 +54,7 @@ from monitor.live.state import DATA_CURRENT_S, LINK_DOWN, Flow, Latest, Snapshot
 from monitor.record.journal import MarkerRevision
 from monitor.clinical.scales import SCALE_NAMES
 from monitor.clinical.schedule import Phase
-from monitor.timefmt import duration_text
+from monitor.timefmt import age_text, clock_text, duration_text, mmss
 
 if TYPE_CHECKING:  # the chair imports the central store's code only when it has one
     from monitor.central.replicator import ReplicationState
@@ -99,22 +98,6 @@ APP_ALARMS: dict[str, tuple[str, str]] = {
     "thread_fault": ("watch the patient, restart the app and tell IT (details in the log)", "restart"),
     "thread_stopped": ("watch the patient, restart the app and tell IT (details in the log)", "restart"),
 }
-
-
-def age_text(age_s: float) -> str:
-    """Say how old something is in the shortest readable way ('45 s ago', '12 min ago', '2 h 05 min ago')."""
-    return f"{duration_text(age_s)} ago"
-
-
-def clock_text(t: float) -> str:
-    """Return a UTC epoch as local time of day, 'HH:MM'."""
-    return time.strftime("%H:%M", time.localtime(t))
-
-
-def mmss(seconds: float) -> str:
-    """Format a duration as M:SS (minutes may exceed 59)."""
-    s = int(max(0.0, seconds) + 0.5)
-    return f"{s // 60}:{s % 60:02d}"
 
 
 def number(value: float | None, decimals: int = 0) -> str:
@@ -177,6 +160,7 @@ class CoreState:
     central: ReplicationState | None = None
     forecast: str = ""  # the BP forecast of this infusion, one line (advice: it changes no limit)
     stable_s: float = STABLE_S  # a device delivers this long without a break before it is ✓ (stable_time())
+    tz: str | None = None  # the session's IANA zone: the screen's clock times are read in it (None: the computer's)
 
 
 def compose(s: CoreState) -> ScreenView:
@@ -211,20 +195,20 @@ def limit_lines(limits: ParamLimits | None, name: str = "") -> tuple[str, ...]:
     return (f"{name} {'    '.join(out)}",) if name and out else tuple(out)
 
 
-def _alarm_state(param_alarms: Sequence[ActiveAlarm]) -> tuple[Priority | None, str, str]:
+def _alarm_state(param_alarms: Sequence[ActiveAlarm], tz: str | None) -> tuple[Priority | None, str, str]:
     """Return a tile's colour (priority of its present alarms) and, for an ended alarm awaiting acknowledgement,
     its two lines ("!!! alarm ended 10:34: acknowledge", "nadir 84 < 90")."""
     present = max((a.priority for a in param_alarms if not a.latched), default=None)
     latched = next((a for a in param_alarms if a.latched and not a.acknowledged), None)
     if latched is None:
         return present, "", ""
-    ended = f" {clock_text(latched.ended_t)}" if latched.ended_t is not None else ""
+    ended = f" {clock_text(latched.ended_t, tz)}" if latched.ended_t is not None else ""
     return present, f"{MARKS[latched.priority]} ended{ended} · acknowledge", worst_text(latched)
 
 
 def _tile(s: CoreState, param: str, physio: Sequence[ActiveAlarm]) -> TileView:
     values = s.snap.values_of(param)
-    alarm, ack, worst = _alarm_state([a for a in physio if a.param == param])
+    alarm, ack, worst = _alarm_state([a for a in physio if a.param == param], s.tz)
     base = dict(param=param, title=TITLES.get(param, param), unit=UNITS.get(param, ""), alarm=alarm, ack_note=ack,
                 ack_worst=worst, limits=limit_lines(s.limits.get(param)))
     if not values:
@@ -293,7 +277,7 @@ def _quality(s: CoreState, latest: Latest) -> str:
 
 def _nibp(s: CoreState, physio: Sequence[ActiveAlarm]) -> NibpView:
     bp_alarms = [a for a in physio if a.param in NIBP_PARAMS]
-    alarm, ack, worst = _alarm_state(bp_alarms)
+    alarm, ack, worst = _alarm_state(bp_alarms, s.tz)
     limits = limit_lines(s.limits.get("sbp"), "SYS") + limit_lines(s.limits.get("dbp"), "DIA")
     cuff = ""
     cuffs = s.snap.values_of("cuff_pressure")
@@ -305,7 +289,7 @@ def _nibp(s: CoreState, physio: Sequence[ActiveAlarm]) -> NibpView:
     newest_valid = max(valid, key=lambda v: v[1], default=None)
     if last is not None and (last.last.error or last.last.sbp is None) and \
             (newest_valid is None or last.last_mono > newest_valid[1]):
-        failure = f"{clock_text(last.last.t)} failed: {last.last.error or 'no result'}"
+        failure = f"{clock_text(last.last.t, s.tz)} failed: {last.last.error or 'no result'}"
     base = dict(cuff=cuff, failure=failure, alarm=alarm, ack_note=f"{ack} ({worst})" if ack else "", limits=limits)
     if newest_valid is None:
         return NibpView(value="---/---", mean="", when="no BP yet", look="none", **base)
@@ -316,11 +300,11 @@ def _nibp(s: CoreState, physio: Sequence[ActiveAlarm]) -> NibpView:
     manual = "manual" in result.flags
     doubtful = bool(result.flags & UNRELIABLE)
     when = "age unknown: retake BP" if doubtful else \
-        f"{clock_text(result.t)} · {age_text(age)}" + (" · entered by hand" if manual else "")
+        f"{clock_text(result.t, s.tz)} · {age_text(age)}" + (" · entered by hand" if manual else "")
     several = len(valid) > 1
     base.update(manual=manual, source=source_text(source) if several and not manual else "")
     if state == "expired":
-        return NibpView(value="---/---", mean="", when=f"last {text} at {clock_text(result.t)}, {age_text(age)}: "
+        return NibpView(value="---/---", mean="", when=f"last {text} at {clock_text(result.t, s.tz)}, {age_text(age)}: "
                         "take a new BP", look="expired", **base)
     mean = f"MAP {number(result.map)}" if result.map is not None else ""
     if doubtful:
@@ -353,9 +337,9 @@ def worst_text(a: ActiveAlarm) -> str:
     return f"{'nadir' if a.side == 'low' else 'peak'} {fmt(worst)} {op} {fmt(limit)}{rise}"
 
 
-def latched_text(a: ActiveAlarm) -> str:
+def latched_text(a: ActiveAlarm, tz: str | None) -> str:
     """Say what an ended alarm was: "SpO₂ nadir 84 < 90 · ended 10:34" (worst value, highest tier's limit)."""
-    ended = f" · ended {clock_text(a.ended_t)}" if a.ended_t is not None else ""
+    ended = f" · ended {clock_text(a.ended_t, tz)}" if a.ended_t is not None else ""
     return f"{TITLES.get(a.param, a.param)} {worst_text(a)}{ended}"
 
 
@@ -379,7 +363,7 @@ def _physio_lines(s: CoreState, physio: Sequence[ActiveAlarm]) -> list[AlarmLine
     for (source, param, latched_id), group in groups.items():
         latched = bool(latched_id)
         if latched:  # an ended episode awaiting acknowledgement: its own line, whatever came after it
-            text = latched_text(group[0])
+            text = latched_text(group[0], s.tz)
         else:
             plain = [a for a in group if a.baseline is None]
             rises = [a for a in group if a.baseline is not None]
@@ -440,7 +424,7 @@ def _header(s: CoreState) -> HeaderView:
     else:
         baseline, role = "NO BASELINE BP: rise alarms off", "warning"
     weight = f"{s.weight_kg:g} kg" if s.weight_kg else ""
-    return HeaderView(patient, weight, course, baseline, role, clock_text(s.now_wall), s.operator or "nobody")
+    return HeaderView(patient, weight, course, baseline, role, clock_text(s.now_wall, s.tz), s.operator or "nobody")
 
 
 STATE_WORDS = {InfusionState.NOT_STARTED: ("NOT STARTED", "idle"), InfusionState.RUNNING: ("▶ RUNNING", "running"),
@@ -458,13 +442,13 @@ def _infusion(s: CoreState) -> InfusionView | None:
         remaining = f"{mmss(st.remaining_s)} left when resumed"
         rate = "Rate 0 mL/h (paused)"
     elif st.state is InfusionState.RUNNING:
-        remaining = f"{mmss(st.remaining_s)} left · ends {clock_text(st.projected_end)}"
+        remaining = f"{mmss(st.remaining_s)} left · ends {clock_text(st.projected_end, s.tz)}"
         rate = f"Rate {st.current_rate_ml_per_h:.1f} mL/h"
     elif st.state is InfusionState.NOT_STARTED:
         remaining = f"{mmss(st.remaining_s)} planned"
         rate = f"Set pump to {plan.pump_rate_ml_per_h:.1f} mL/h"
     else:
-        remaining = f"ended {clock_text(st.projected_end)}"
+        remaining = f"ended {clock_text(st.projected_end, s.tz)}"
         rate = "Rate 0 mL/h"
     reminder = ""
     if st.state is InfusionState.PAUSED:
@@ -525,7 +509,7 @@ def _clinical(s: CoreState) -> ClinicalView | None:
         timer_done=done, bp_due=bp, bp_role=role, scales=scales, scales_due=wanted, scales_title=title,
         scales_missed=bool(st.scales_missed),
         outcomes=outcomes, outcomes_due=not st.outcomes and st.phase is Phase.PRE_INFUSION, flags=flags,
-        markers=tuple(_marker(m, s.now_wall) for m in reversed(st.markers)), discharge_allowed=discharge_allowed,
+        markers=tuple(_marker(m, s.now_wall, s.tz) for m in reversed(st.markers)), discharge_allowed=discharge_allowed,
         closed=closed, discharge=_discharge_facts(s))
 
 
@@ -542,10 +526,10 @@ def _bp_due(st: SessionStatus) -> tuple[str, str]:
     return f"Next BP in {mmss(st.bp_due_in_s)}", "normal"
 
 
-def _marker(m: MarkerRevision, now_wall: float) -> MarkerLine:
+def _marker(m: MarkerRevision, now_wall: float, tz: str | None) -> MarkerLine:
     edited = " (edited)" if m.revision > 1 else ""
     undo = UNDO_S - (now_wall - m.recorded_at) if m.revision == 1 else 0.0
-    text = f"{clock_text(m.t)}  {m.label}{': ' + m.note if m.note else ''}{edited} · {m.user}"
+    text = f"{clock_text(m.t, tz)}  {m.label}{': ' + m.note if m.note else ''}{edited} · {m.user}"
     return MarkerLine(m.id, text, max(0.0, undo))
 
 
@@ -558,7 +542,7 @@ def _discharge_facts(s: CoreState) -> DischargeFacts:
         age = s.now_mono - bp[1]
         usable = s.bp_age_state(age) != "expired"
         sbp = bp[0].sbp if usable else None
-        sbp_text = f"SBP {number(bp[0].sbp)} mmHg at {clock_text(bp[0].t)}, {age_text(age)}" + \
+        sbp_text = f"SBP {number(bp[0].sbp)} mmHg at {clock_text(bp[0].t, s.tz)}, {age_text(age)}" + \
                    ("" if usable else ": too old, take a new BP")
     spo2, spo2_text = _live_value(s, "spo2", "SpO₂", "%")
     _, pulse_text = _live_value(s, "pulse_rate", "pulse", "/min")

@@ -31,7 +31,6 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from monitor.timefmt import iso_utc
@@ -43,7 +42,7 @@ from monitor.record.outcomes import OutcomeScore
 from monitor.record.journal import ScaleEntry
 from monitor.storage.sessions import SessionMeta, SessionSource
 from monitor.review.summary import NOTICE, SessionSummary, summarize
-from monitor.timefmt import zone
+from monitor.timefmt import date_text, date_time_text, day_month_text
 
 #: Event markers the course counts per infusion (codes of clinical.json "markers"), with the column heading.
 COURSE_EVENTS = {"antiemetic": "antiemetic", "antihypertensive": "antihypertensive", "benzodiazepine": "benzodiazepine"}
@@ -525,16 +524,16 @@ def _num(value: float | None, digits: int = 0, unit: str = "") -> str:
 
 def session_day(meta: SessionMeta) -> str:
     """Return the day a session started, in its own time zone (YYYY-MM-DD)."""
-    return datetime.fromtimestamp(meta.started_utc, zone(meta.tz)).strftime("%Y-%m-%d")
+    return date_text(meta.started_utc, meta.tz)
 
 
 def _short_day(meta: SessionMeta) -> str:
-    return datetime.fromtimestamp(meta.started_utc, zone(meta.tz)).strftime("%d %b")
+    return day_month_text(meta.started_utc, meta.tz)
 
 
 def session_time(t: float, meta: SessionMeta) -> str:
     """Return a time (UTC epoch s) as YYYY-MM-DD HH:MM in the session's own time zone."""
-    return datetime.fromtimestamp(t, zone(meta.tz)).strftime("%Y-%m-%d %H:%M")
+    return date_time_text(t, meta.tz)
 
 
 def _score_json(s: OutcomeScore) -> dict[str, Any]:

@@ -35,7 +35,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -50,7 +49,7 @@ from monitor.clinical.markers import current_markers
 from monitor.record.journal import Baseline, Discharge, PhaseChange, ScaleEntry
 from monitor.clinical.scales import SCALE_NAMES
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
-from monitor.timefmt import hms, zone
+from monitor.timefmt import date_time_text, hms, time_text, zone
 
 #: SpO2 thresholds (%) the summary counts time below (CLINICAL.md: 94 medium, 90 high).
 SPO2_THRESHOLDS = (94, 90)
@@ -269,9 +268,9 @@ class SessionSummary:
         m, inf, tz = self.meta, self.infusion, zone(self.meta.tz)
 
         def at(t: float | None) -> str:
-            return "-" if t is None else datetime.fromtimestamp(t, tz).strftime("%H:%M:%S")
+            return "-" if t is None else time_text(t, tz)
 
-        started = datetime.fromtimestamp(m.started_utc, tz).strftime("%Y-%m-%d %H:%M")
+        started = date_time_text(m.started_utc, tz)
         lines = [f"Session {m.ref}  patient {m.patient_id or '-'}  {m.state}" +
                  (f" ({m.end_reason})" if m.state == "interrupted" and m.end_reason else ""),
                  f"  {started} {m.tz} to {at(m.ended_utc) if m.ended_utc else 'now (running)'}"

@@ -23,6 +23,7 @@ from monitor.alarms import AlarmEvent, EventKind, Priority
 from monitor.alarms.lives import alarm_lives
 from monitor.alarms.profile import DISPLAY_UNITS, fmt, label, setting_words
 from monitor.live.core import MonitorCore
+from monitor.timefmt import Zone, duration_text, time_text
 from ui import theme
 
 COLUMNS = ("Time", "Alarm", "Priority", "Value", "Limit", "Lasted", "Who", "In full")
@@ -31,7 +32,7 @@ LIMIT_CHANGE = "limit change"
 
 @dataclass(frozen=True)
 class HistoryRow:
-    """One line of the history; t is UTC epoch s (shown in local time), texts are ready to show."""
+    """One line of the history; t is UTC epoch s (shown in the session's zone), texts are ready to show."""
 
     t: float
     parameter: str
@@ -49,18 +50,11 @@ class HistoryRow:
         return f"{theme.ALARM_MARK[self.priority]} {self.priority.label}"
 
 
-def duration_text(seconds: float) -> str:
-    """Say how long an alarm lasted ('45 s', '3 min 05 s', '1 h 02 min')."""
-    s = max(0, int(round(seconds)))
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+def history_rows(events: list[AlarmEvent], now: float, tz: Zone) -> list[HistoryRow]:
+    """Return the history, newest first, from the alarm events in order; now (UTC epoch s) ages active alarms.
 
-
-def history_rows(events: list[AlarmEvent], now: float) -> list[HistoryRow]:
-    """Return the history, newest first, from the alarm events in order; now (UTC epoch s) ages active alarms."""
+    tz is the session's zone: the acknowledgement times are read in it.
+    """
     rows: list[HistoryRow] = []
     for e in events:
         if e.kind is EventKind.LIMIT_CHANGED:
@@ -69,12 +63,13 @@ def history_rows(events: list[AlarmEvent], now: float) -> list[HistoryRow]:
                                    setting_words(e.condition), "", f"changed by {e.user or '?'}", e.message))
     for life in alarm_lives(events, now):
         if life.ended_t is not None:
-            duration = duration_text(life.present_s) + ("" if life.cleared_t else ", latched until acknowledged")
+            duration = duration_text(life.present_s, exact=True) + (
+                "" if life.cleared_t else ", latched until acknowledged")
         elif life.cleared_t is None:
-            duration = f"active, {duration_text(now - life.raised_t)}"
+            duration = f"active, {duration_text(now - life.raised_t, exact=True)}"
         else:
-            duration = duration_text(life.present_s)
-        by = ", ".join(f"acknowledged by {user or '?'} at {time.strftime('%H:%M:%S', time.localtime(t))}"
+            duration = duration_text(life.present_s, exact=True)
+        by = ", ".join(f"acknowledged by {user or '?'} at {time_text(t, tz)}"
                        for t, user in life.acknowledgements)
         unit = f" {DISPLAY_UNITS.get(life.param, '')}".rstrip() if life.param else ""
         rows.append(HistoryRow(life.raised_t, life.subject, life.priority,
@@ -90,6 +85,7 @@ class AlarmLog:
     def __init__(self, core: MonitorCore) -> None:
         self._inbox: queue.SimpleQueue[AlarmEvent] = queue.SimpleQueue()
         self.events: list[AlarmEvent] = []
+        self.tz = core.tz  # the session's zone: the history's times are read in it
         core.on_alarm_event(self._inbox.put)  # runs on the core thread: only a queue put
 
     def drain(self) -> bool:
@@ -144,10 +140,10 @@ class AlarmHistory(QDialog):
         """Re-read the log; rebuild the table when events arrived (or durations of active alarms changed)."""
         if not self.log.drain() and not force and not any(r.duration.startswith("active") for r in self.rows):
             return
-        self.rows = history_rows(self.log.events, time.time())
+        self.rows = history_rows(self.log.events, time.time(), self.log.tz)
         self.table.setRowCount(len(self.rows))
         for i, r in enumerate(self.rows):
-            cells = (time.strftime("%H:%M:%S", time.localtime(r.t)), r.parameter, r.priority_text, r.value,
+            cells = (time_text(r.t, self.log.tz), r.parameter, r.priority_text, r.value,
                      r.limit, r.duration, r.by, r.details)
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDateTimeEdit
 
 from monitor.clinical.config import MarkerDef
 from monitor.live.view import DischargeFacts
-from monitor.live.screen import clock_text
+from monitor.timefmt import clock_text
 from monitor.record.journal import MarkerRevision
 from monitor.clinical.scales import ALDRETE_ANCHORS, CADSS_ANCHORS, MOAAS_ANCHORS, Aldrete, Cadss, Moaas, Rating
 from ui import theme

@@ -207,7 +207,7 @@ class ClinicalPanel(QFrame):
         flag = next(iter(self.session.status().unreviewed_flags), None)
         if flag is None:
             return
-        dialog = FlagReviewDialog(flag, user="", parent=self)  # the reviewing clinician names themselves
+        dialog = FlagReviewDialog(flag, user="", parent=self, tz=self.core.tz)  # the reviewer names themselves
         if dialog.exec():
             try:
                 self.session.review_outcome_flag(flag.score.id, *dialog.review())

@@ -21,7 +21,7 @@ from devices.sim.runner import PtySimulator
 from devices.spec import ROLES, DeviceSpec
 from monitor.alarms.engine import source_text
 from monitor.live.core import MonitorCore
-from monitor.live.screen import age_text
+from monitor.timefmt import age_text
 from ui import theme
 from ui.dialogs import tell
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractButton, QButtonGroup, QDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
@@ -33,6 +32,7 @@ from monitor.clinical.config import load_clinical_config
 from monitor.record.instruments import Instrument, instrument
 from monitor.clinical.outcomes import OutcomeFlag, entered
 from monitor.record.outcomes import OutcomeScore
+from monitor.timefmt import Zone, date_time_text
 from ui import theme
 
 #: This module's looks on top of the app's theme (ui.theme): large answer and navigation buttons for patient mode.
@@ -319,14 +319,17 @@ class OutcomeDialog(QDialog):
 
 
 class FlagReviewDialog(QDialog):
-    """A clinician's review of a flagged questionnaire: who reviewed it and a note; both are required."""
+    """A clinician's review of a flagged questionnaire: who reviewed it and a note; both are required.
 
-    def __init__(self, flag: OutcomeFlag, user: str = "", parent: QWidget | None = None) -> None:
+    tz is the session's zone: the entry's time is read in it, whatever this computer's zone.
+    """
+
+    def __init__(self, flag: OutcomeFlag, user: str = "", parent: QWidget | None = None, *, tz: Zone) -> None:
         super().__init__(parent)
         self.setWindowTitle("Review the questionnaire flag")
         self.setStyleSheet(STYLE)
         s = flag.score
-        when = datetime.fromtimestamp(s.t).strftime("%Y-%m-%d %H:%M")
+        when = date_time_text(s.t, tz)
         self.reviewer = QLineEdit(user)
         self.reviewer.setPlaceholderText("clinician's name (required)")
         self.note = QPlainTextEdit()

@@ -6,7 +6,6 @@ alarms) fill in as the worker computes them. Double-click or Enter opens one.
 
 from __future__ import annotations
 
-from datetime import datetime
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -15,7 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QHeaderView, QLabel, QLin
 
 from monitor.review.sessions_list import SessionLine
 from monitor.storage.sessions import SessionMeta
-from monitor.timefmt import hms, zone
+from monitor.timefmt import clock_text, date_text, hms
 from ui import theme
 from ui.review.day_range import DayRange
 from ui.review.worker import SessionFilter
@@ -97,11 +96,9 @@ class SessionBrowser(QWidget):
         self.table.setRowCount(len(metas))
         self.rows = {}
         for i, m in enumerate(metas):
-            tz = zone(m.tz)
-            start = datetime.fromtimestamp(m.started_utc, tz)
             duration = hms(m.duration_s) if m.duration_s is not None else "running"
-            cells = (m.patient_id or "—", start.strftime("%Y-%m-%d"), start.strftime("%H:%M"), duration, "…", "…",
-                     "…", "…", m.state, m.ref)
+            cells = (m.patient_id or "—", date_text(m.started_utc, m.tz), clock_text(m.started_utc, m.tz), duration,
+                     "…", "…", "…", "…", m.state, m.ref)
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.UserRole, m.ref)

@@ -9,7 +9,6 @@ version with who entered it and when.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 
 from PySide6.QtCore import QDateTime, QTimeZone
 from PySide6.QtWidgets import (QComboBox, QDateTimeEdit, QDialog, QDialogButtonBox, QFormLayout, QHeaderView,
@@ -20,7 +19,7 @@ from monitor.review.corrections import Corrector, audit_trail
 from monitor.record.journal import MarkerRevision
 from monitor.clinical.scales import Moaas, Rating
 from monitor.storage.sessions import SessionRecord
-from monitor.timefmt import zone
+from monitor.timefmt import date_time_text, local_time, time_text, zone
 from ui import theme
 
 ACTIONS = {"edit": "Edit an event", "add": "Add an event entered late", "delete": "Delete an event",
@@ -46,7 +45,7 @@ class CorrectionDialog(QDialog):
         self.action.setCurrentIndex(list(ACTIONS).index(action))
         self.event = QComboBox()
         for m in markers:
-            self.event.addItem(f"{self._local(m.t).toString('HH:mm:ss')}  {m.label}" + (f": {m.note}" if m.note else ""),
+            self.event.addItem(f"{time_text(m.t, self.tz)}  {m.label}" + (f": {m.note}" if m.note else ""),
                                m.id)
         if marker_id:
             self.event.setCurrentIndex(max(0, self.event.findData(marker_id)))
@@ -82,7 +81,7 @@ class CorrectionDialog(QDialog):
 
     def _local(self, t: float) -> QDateTime:
         """Return t as a date-time in the session's zone (what the reviewer reads on the timeline)."""
-        offset = datetime.fromtimestamp(t, self.tz).utcoffset()
+        offset = local_time(t, self.tz).utcoffset()
         seconds = int(offset.total_seconds()) if offset is not None else 0
         return QDateTime.fromSecsSinceEpoch(int(round(t)), QTimeZone(seconds))
 
@@ -144,7 +143,7 @@ class AuditTrail(QTableWidget):
         lines = audit_trail(record)
         self.setRowCount(len(lines))
         for i, c in enumerate(lines):
-            cells = (datetime.fromtimestamp(c.entered_utc, tz).strftime("%Y-%m-%d %H:%M"), c.user, c.what, c.detail,
-                     datetime.fromtimestamp(c.t, tz).strftime("%H:%M:%S"), c.reason)
+            cells = (date_time_text(c.entered_utc, tz), c.user, c.what, c.detail,
+                     time_text(c.t, tz), c.reason)
             for j, text in enumerate(cells):
                 self.setItem(i, j, QTableWidgetItem(text))

@@ -9,14 +9,13 @@ Closing ends the playback.
 
 from __future__ import annotations
 
-from datetime import datetime
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from monitor.live.playback import SPEEDS, Playback
-from monitor.timefmt import zone
+from monitor.timefmt import date_time_text
 from ui import theme
 from ui.monitor.main_window import MainWindow
 
@@ -94,7 +93,7 @@ class PlaybackWindow(MainWindow):
         """Say what this is: PLAYBACK, which session, its own time, the speed, sound off; the end when reached."""
         pb = self.playback
         now = min(pb.clock.position(), pb.end)
-        when = datetime.fromtimestamp(now, zone(pb.meta.tz)).strftime("%Y-%m-%d %H:%M:%S")
+        when = date_time_text(now, pb.meta.tz, seconds=True)
         state = "ended" if pb.finished.is_set() else ("paused" if pb.clock.paused else f"{pb.clock.speed:g}x")
         error = f" — stopped: {pb.error}" if pb.error else ""
         self.banner.setText(f"▶ PLAYBACK, NOT A LIVE PATIENT — session {pb.meta.ref}, patient "

@@ -12,7 +12,6 @@ import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,7 @@ from monitor.review.course import CourseChart
 from monitor.export import Progress
 from monitor.export.report import CourseSection, Plot, ReportData, Table, report_data
 from monitor.storage.sessions import SessionMeta, SessionSource
-from monitor.timefmt import zone
+from monitor.timefmt import clock_text, zone
 
 PAPER = {"a4": "A4", "letter": "Letter"}
 MARGIN = 40.0
@@ -261,7 +260,7 @@ def _draw_plot(p, data: ReportData, plot: Plot, x: float, y: float, w: float, h:
     while tick <= t1:
         p.setPen(QPen(QColor(LIGHT), 0.5))
         p.drawLine(QLineF(px(tick), bottom, px(tick), bottom + 3))
-        _text(p, px(tick) - 20, bottom + 4, 40, 10, datetime.fromtimestamp(tick, tz).strftime("%H:%M"), _font(7),
+        _text(p, px(tick) - 20, bottom + 4, 40, 10, clock_text(tick, tz), _font(7),
               GREY, "center")
         tick += minutes * 60
     for value, label in plot.baselines:

@@ -6,14 +6,13 @@ Times are in the session's own time zone.
 
 from __future__ import annotations
 
-from datetime import datetime
 from html import escape
 
 from PySide6.QtWidgets import QTextBrowser
 
 from monitor.clinical.scales import SCALE_NAMES
 from monitor.review.summary import NOTICE, SPO2_THRESHOLDS, ParamFigures, Reading, SessionSummary
-from monitor.timefmt import hms, zone
+from monitor.timefmt import date_time_text, hms, time_text, zone
 from ui import theme
 
 STYLE = (f"body {{ color: {theme.TEXT}; font-size: 15px; }} h3 {{ color: {theme.INFUSION}; margin: 10px 0 2px 0; }}"
@@ -42,7 +41,7 @@ def summary_html(s: SessionSummary) -> str:
     tz = zone(s.meta.tz)
 
     def at(t: float | None) -> str:
-        return "—" if t is None else datetime.fromtimestamp(t, tz).strftime("%H:%M:%S")
+        return "—" if t is None else time_text(t, tz)
 
     def reading(r: Reading | None, unit: str = "") -> str:
         return "—" if r is None else f"<b>{r.value:.0f}</b>{unit} at {at(r.t)}"
@@ -53,7 +52,7 @@ def summary_html(s: SessionSummary) -> str:
     m, inf, base = s.meta, s.infusion, s.baseline
     out = [f"<h3>Session {escape(m.ref)} · {escape(m.patient_id or 'no patient')}</h3>",
            rows([("state", escape(m.state) + (f" ({escape(m.end_reason or '')})" if m.state == "interrupted" else "")),
-                 ("started", datetime.fromtimestamp(m.started_utc, tz).strftime("%Y-%m-%d %H:%M") + f" {m.tz}"),
+                 ("started", f"{date_time_text(m.started_utc, tz)} {m.tz}"),
                  ("length", hms(m.duration_s) if m.duration_s is not None else f"running, {hms(s.at - m.started_utc)}")])]
     out.append("<h3>Infusion</h3>")
     if inf is None:

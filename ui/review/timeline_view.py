@@ -13,7 +13,6 @@ the review worker; this widget only paints.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 import numpy as np
 import pyqtgraph as pg
@@ -26,7 +25,7 @@ from monitor.alarms.model import Priority
 from monitor.alarms.profile import DISPLAY_UNITS, label
 from monitor.storage.levels import Key
 from monitor.review.timeline import RAW_WAVE_S, Readout, SessionTimeline, Trace
-from monitor.timefmt import zone
+from monitor.timefmt import local_time, time_text, zone
 from ui import theme
 
 #: Parameter -> (plot name, y range shown).
@@ -161,7 +160,7 @@ class TimelineView(QWidget):
         self.readout.setText("Move the pointer over the plots to read every value at that time; click an event or "
                              "alarm to jump to it. Wheel or +/− zoom, drag or ←/→ pan, Home for the whole session.")
         tz = zone(timeline.meta.tz)
-        offset = datetime.fromtimestamp(timeline.start, tz).utcoffset() if tz is not None else None
+        offset = local_time(timeline.start, tz).utcoffset() if tz is not None else None
         self.axis.utcOffset = None if offset is None else -offset.total_seconds()
         span = max(timeline.end - timeline.start, MIN_SPAN_S)
         margin = span * 0.01
@@ -364,7 +363,7 @@ class TimelineView(QWidget):
         timeline = self.timeline
         if timeline is None:
             return ""
-        when = datetime.fromtimestamp(t, zone(timeline.meta.tz)).strftime("%H:%M:%S")
+        when = time_text(t, timeline.meta.tz)
         if not self.readout_ready:
             return f"{when}   (reading the values…)"
         return f"{when}   " + readout_words(timeline.readout(t))

@@ -8,7 +8,6 @@ loads show their progress in the status bar and the window never waits.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -25,7 +24,7 @@ from monitor.live.playback import SPEEDS, start_playback
 from monitor.storage.sessions import SessionSource, SqliteSessions
 from monitor.storage.store import StoreError
 from monitor.review.summary import SessionSummary
-from monitor.timefmt import hms, zone
+from monitor.timefmt import date_time_text, hms, time_text
 from monitor.review.timeline import SessionTimeline
 from ui import theme
 from ui.review.course_view import CourseWindow
@@ -107,9 +106,9 @@ class SessionPage(QWidget):
     def show_session(self, timeline: SessionTimeline) -> None:
         """Show the header, the jump list and the audit trail of a session read by the worker."""
         m = timeline.meta
-        start = datetime.fromtimestamp(m.started_utc, zone(m.tz))
         length = hms(m.duration_s) if m.duration_s is not None else "so far " + hms(timeline.end - m.started_utc)
-        self.header.setText(f"Session {m.ref} · patient {m.patient_id or '—'} · {start:%Y-%m-%d %H:%M} ({m.tz}) · "
+        self.header.setText(f"Session {m.ref} · patient {m.patient_id or '—'} · "
+                            f"{date_time_text(m.started_utc, m.tz)} ({m.tz}) · "
                             f"{length} · {m.state}")
         if m.state == "running":
             self.live.setText("● RECORDING — shown as it grows")
@@ -120,14 +119,13 @@ class SessionPage(QWidget):
         self.buttons["correct"].setEnabled(m.state != "running")
         self.buttons["correct"].setToolTip("a running session is corrected on its monitor" if m.state == "running"
                                            else "edit, add or delete an event, or add a late scale")
-        tz = zone(m.tz)
         lines = [(mk.t, mk.text, theme.INFUSION if mk.kind == "infusion" else theme.TEXT) for mk in timeline.marks()]
         lines += [(a.raised_t, f"{theme.ALARM_MARK[a.priority]} {a.message} ({hms(a.present_s)}"
                    + (", technical)" if a.technical else ")"), theme.ALARM_BG[a.priority])
                   for a in timeline.alarms if a.priority is not None]
         self.jumps.clear()
         for t, text, colour in sorted(lines, key=lambda x: x[0]):
-            item = QListWidgetItem(f"{datetime.fromtimestamp(t, tz):%H:%M:%S}  {text}")
+            item = QListWidgetItem(f"{time_text(t, m.tz)}  {text}")
             item.setData(Qt.UserRole, t)
             item.setForeground(QColor(colour))
             self.jumps.addItem(item)
