@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import re
 import sqlite3
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -33,7 +34,7 @@ from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
 from monitor.storage.levels import WIDTHS, Levels, levels_of
 from devices.plausibility import reliable
 from monitor.record.base import JournalEntry, Record, RecordError, from_row
-from monitor.storage.store import INTERRUPTED_REASON, StoreError, check_schema, explain, last_data_t, process_gone
+from monitor.storage.store import INTERRUPTED_REASON, StoreError, check_schema, explain, interrupted_end, process_gone
 from monitor.storage.schema import MIGRATIONS, SCHEMA_VERSION
 
 R = TypeVar("R", bound=Record)
@@ -73,6 +74,18 @@ class SessionMeta:
     def duration_s(self) -> float | None:
         """Return the session's length in seconds (None while it runs)."""
         return None if self.ended_utc is None else max(0.0, self.ended_utc - self.started_utc)
+
+    def end(self, now: float | None = None) -> float:
+        """Return when the session ends for every reader (review, playback, exports), UTC epoch s.
+
+        A session with an end has it: a closed one its recorded end, an interrupted one its last
+        stored data (interrupted_end: the store sets it, or the reader when it finds the recorder
+        gone), never the reading time, which would add hours of silence after a crash. A running
+        session ends now (now, else the clock): its review and export cover it up to the moment read.
+        """
+        if self.ended_utc is not None:
+            return self.ended_utc
+        return time.time() if now is None else now
 
 
 @dataclass(frozen=True)
@@ -282,7 +295,7 @@ class SqlSessions(SessionSource):
         *fields, pid, host, heartbeat, chair = row
         meta = SessionMeta(*fields, chair=chair)
         if meta.state == "running" and self._recorder_gone(pid, host, heartbeat or meta.started_utc):
-            end = last_data_t(self._rows, *self._of(meta)) or heartbeat or meta.started_utc
+            end = interrupted_end(self._rows, *self._of(meta), heartbeat, meta.started_utc)
             return replace(meta, state="interrupted", ended_utc=end, end_reason=self.gone_reason)
         if meta.state == "closed" and meta.end_reason == "discharged":
             return replace(meta, state="discharged")

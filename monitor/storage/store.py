@@ -275,8 +275,8 @@ class Store:
                                    "WHERE state = 'running'").fetchall()
             for sid, pid, shost, heartbeat, started in rows:
                 if process_gone(pid, shost, heartbeat or started):
-                    last = last_data_t(lambda sql, args: self.db.execute(sql, args).fetchall(), "session_id = ?",
-                                       [sid]) or heartbeat or started
+                    last = interrupted_end(lambda sql, args: self.db.execute(sql, args).fetchall(), "session_id = ?",
+                                           [sid], heartbeat, started)
                     self.db.execute(
                         "UPDATE sessions SET state = 'interrupted', ended_utc = ?, end_reason = ? WHERE id = ?",
                         [last, INTERRUPTED_REASON, sid],
@@ -404,6 +404,17 @@ def last_data_t(rows: Callable[[str, list], list[tuple]], where: str, args: list
     times = [rows(f"SELECT MAX({col}) FROM {table} WHERE {where}", args)[0][0]
              for table, col in (("numerics", "t"), ("waveform_chunks", "t1"), ("nibp", "t"), ("alarms", "t"))]
     return max((t for t in times if t is not None), default=None)
+
+
+def interrupted_end(rows: Callable[[str, list], list[tuple]], where: str, args: list, heartbeat: float | None,
+                    started: float) -> float:
+    """Return when a session whose recorder died ends (UTC epoch s): its last stored data, else its last
+    heartbeat, else its start.
+
+    Never the time it was found: a crash found the next morning did not record all night. The one rule for
+    the store that marks the session (Store.recover_interrupted) and a reader that finds it (SqlSessions).
+    """
+    return last_data_t(rows, where, args) or heartbeat or started
 
 
 def _switch_to_wal(conn: sqlite3.Connection) -> None:
