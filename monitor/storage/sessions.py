@@ -33,7 +33,8 @@ from devices.values import NibpResult
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
 from monitor.storage.levels import WIDTHS, Levels, levels_of
 from devices.plausibility import reliable
-from monitor.record.base import JournalEntry, Record, RecordError, from_row
+from monitor.record.base import JournalEntry, Record
+from monitor.storage.journal import JOURNAL_COLUMNS, read_journal
 from monitor.storage.store import INTERRUPTED_REASON, StoreError, check_schema, explain, interrupted_end, process_gone
 from monitor.storage.schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -343,12 +344,7 @@ class SqlSessions(SessionSource):
             "source, role, protocol, port, baudrate, COALESCE(model, ''), COALESCE(serial_number, ''), "
             "COALESCE(firmware, ''), t", "devices", "id"))
         tracks = tuple(Track(*r) for r in rows("track, source, parameter, unit, rate", "tracks", "track"))
-        journal, unreadable = [], []
-        for t, kind, v, data, user in rows('t, kind, v, data, "user"', "journal"):
-            try:
-                journal.append(JournalEntry(t, user or "", from_row(kind, v, data)))
-            except RecordError as exc:
-                unreadable.append(str(exc))
+        journal = read_journal(rows(JOURNAL_COLUMNS, "journal"))
         alarms = tuple(_alarm_event(r) for r in rows(
             't, event, alarm_id, condition, kind, priority, message, source, parameter, value, "limit", "user"',
             "alarms"))
@@ -359,7 +355,7 @@ class SqlSessions(SessionSource):
                                  detail or "")
                        for t, source, condition, active, detail in rows(
                            "t, source, condition, active, detail", "device_status"))
-        return SessionRecord(meta, devices, tracks, tuple(journal), alarms, nibp, status, tuple(unreadable))
+        return SessionRecord(meta, devices, tracks, journal.entries, alarms, nibp, status, journal.unreadable)
 
     def numerics(self, meta: SessionMeta, t0: float | None = None, t1: float | None = None) -> Iterator[NumericRow]:
         of, args = self._of(meta)
