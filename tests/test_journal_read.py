@@ -8,7 +8,9 @@ import logging
 from contextlib import closing
 
 from monitor.record.base import to_row
+from monitor.record.journal import RecoveryImport
 from monitor.record.outcomes import OutcomeReview
+from monitor.storage import recovery
 from monitor.storage.outcomes import outcomes_of
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store
@@ -52,4 +54,19 @@ def test_the_live_outcome_watch_logs_a_damaged_row_once(tmp_path, caplog):
         outcomes_of(store, sid)  # the core asks again every few seconds
     assert len(first.reviews) == 1
     assert len(caplog.records) == 2
+    store.close()
+
+
+def test_a_recovery_file_is_kept_when_the_record_of_earlier_imports_is_damaged(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "userdata"))
+    db = tmp_path / "s.db"
+    store = Store(db)
+    sid = store.create_session(started_utc=T0)
+    store.write_batch({"journal": [_row(sid, T0 + 1, RecoveryImport.KIND, "{broken")]})  # this file's import?
+    path = recovery.save(db, store.session_uid(sid), {"numerics": [
+        {"session_id": sid, "t": T0 + 2, "t_dev": None, "source": "pulseox", "parameter": "spo2", "value": 97.0,
+         "unit": "%", "flags": None}]}, None, "test")
+    [line] = recovery.import_pending(store)
+    assert str(path) in line and "earlier imports cannot be read" in line and "damaged" in line
+    assert path.exists() and store.row_counts(sid)["numerics"] == 0  # nothing imported twice, nothing lost
     store.close()
