@@ -1,13 +1,13 @@
 """Every technical alarm the app raises names an action the screen allows, and that action ends it.
 
-The keys are found in the code (every raise_technical(...) and SessionAction("raise", ...)), so a new
-alarm without a listed way to clear it fails here.
+The keys are found in the code (every raise_technical(...) and SessionAction("raise", ...)) and must be
+members of monitor.alarms.keys.AppAlarm, so a key written as a bare string, a new member without a listed way
+to clear it, or a member nothing raises fails here.
 """
 
 from __future__ import annotations
 
 import ast
-import importlib
 import time
 from pathlib import Path
 
@@ -17,7 +17,8 @@ from monitor.live.core import MonitorCore, SessionInfo
 from monitor.live.screen import APP_ALARMS
 from monitor.clinical.outcomes import entered
 from monitor.clinical.scales import Aldrete
-from monitor.clinical.session import OBSERVATION_DONE_KEY, OUTCOME_FLAG_KEY, OVERDUE_KEY, PAUSE_REMINDER_KEY
+from monitor.alarms import AlarmEngine, Priority, load_profile
+from monitor.alarms.keys import AppAlarm
 from monitor.storage.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,15 +28,13 @@ def _module_name(path: Path) -> str:
     return ".".join(path.relative_to(ROOT).with_suffix("").parts)
 
 
-def _key(node: ast.expr, module: str) -> str:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    if isinstance(node, ast.Name):
-        return getattr(importlib.import_module(module), node.id)
-    raise AssertionError(f"{module}: an alarm key that is not a constant: {ast.dump(node)}")
+def _key(node: ast.expr, module: str) -> AppAlarm:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "AppAlarm":
+        return AppAlarm[node.attr]
+    raise AssertionError(f"{module}: an alarm key that is not an AppAlarm member: {ast.unparse(node)}")
 
 
-def raised_keys() -> dict[str, str]:
+def raised_keys() -> dict[AppAlarm, str]:
     """Return every key the app raises a technical alarm with -> the module raising it."""
     found = {}
     for path in [*ROOT.joinpath("monitor").rglob("*.py"), *ROOT.joinpath("ui").rglob("*.py")]:
@@ -57,8 +56,21 @@ def raised_keys() -> dict[str, str]:
 
 def test_every_alarm_the_app_raises_is_listed_with_its_action():
     keys = raised_keys()
-    assert {"infusion_end", OVERDUE_KEY, OUTCOME_FLAG_KEY, "audio", "recording"} <= set(keys)
-    assert set(keys) == set(APP_ALARMS), "list the action that ends each alarm in monitor.live.screen.APP_ALARMS"
+    assert keys[AppAlarm.NIBP_OVERDUE] == "monitor.clinical.session" and keys[AppAlarm.RECORDING] == "monitor.live.core"
+    assert set(AppAlarm) == set(APP_ALARMS), "list the action that ends each alarm in monitor.live.screen.APP_ALARMS"
+    assert set(keys) == set(AppAlarm), "an AppAlarm nothing raises: remove it"
+
+
+def test_an_alarm_is_recorded_under_its_plain_text():
+    engine = AlarmEngine(load_profile("ketamine"), clock=lambda: 0.0, wallclock=lambda: 1.8e9)
+    [event] = engine.raise_technical(AppAlarm.AUDIO, Priority.MEDIUM, "No alarm sound")
+    assert type(event.condition) is str and event.condition == "audio" and f"{AppAlarm.AUDIO}" == "audio"
+    assert [e.condition for e in engine.clear_technical(AppAlarm.AUDIO)] == ["audio"]
+
+
+def test_a_key_written_as_a_string_is_refused():
+    with pytest.raises(AssertionError, match="not an AppAlarm member"):
+        _key(ast.parse('raise_technical("audio", p, m)').body[0].value.args[0], "planted")
 
 
 class Clock:
@@ -78,7 +90,7 @@ def session(tmp_path):
     core.stop()
 
 
-def active(core: MonitorCore, key: str) -> bool:
+def active(core: MonitorCore, key: AppAlarm) -> bool:
     return any(a.condition == key for a in core.alarm_view().active)
 
 
@@ -89,7 +101,7 @@ def wait(predicate, what: str) -> None:
         time.sleep(0.02)
 
 
-def advance(clock: Clock, core: MonitorCore, seconds: float, key: str) -> None:
+def advance(clock: Clock, core: MonitorCore, seconds: float, key: AppAlarm) -> None:
     clock.t += seconds
     wait(lambda: active(core, key), f"{key} was not raised")
 
@@ -97,21 +109,21 @@ def advance(clock: Clock, core: MonitorCore, seconds: float, key: str) -> None:
 def test_planned_end_is_ended_by_complete(session):
     core, clock = session
     core.infusion_action("start", user="AB")
-    advance(clock, core, 41 * 60, "infusion_end")
+    advance(clock, core, 41 * 60, AppAlarm.INFUSION_END)
     assert core.view().infusion.actions["complete"]  # the alarm asks for Complete: the screen allows it
     core.infusion_action("complete", user="AB")
-    assert not active(core, "infusion_end")
+    assert not active(core, AppAlarm.INFUSION_END)
 
 
 def test_a_long_pause_reminder_is_ended_by_resume(session):
     core, clock = session
     core.infusion_action("start", user="AB")
     core.infusion_action("pause", user="AB", reason="nausea")
-    advance(clock, core, core.clinical.config.pause_reminder_min * 60, PAUSE_REMINDER_KEY)
+    advance(clock, core, core.clinical.config.pause_reminder_min * 60, AppAlarm.INFUSION_PAUSED)
     assert core.view().infusion.actions["resume"]
     core.infusion_action("resume", user="AB")
     clock.t += 1
-    wait(lambda: not active(core, PAUSE_REMINDER_KEY), "the reminder stayed after resume")
+    wait(lambda: not active(core, AppAlarm.INFUSION_PAUSED), "the reminder stayed after resume")
 
 
 def test_overdue_bp_is_ended_by_a_bp(session):
@@ -120,10 +132,10 @@ def test_overdue_bp_is_ended_by_a_bp(session):
     clock.t += 1
     wait(lambda: core.clinical.phase.value == "infusion", "infusion phase")
     nibp = core.clinical.config.nibp
-    advance(clock, core, (nibp.infusion_interval_min + nibp.overdue_alarm_min + 1) * 60, OVERDUE_KEY)
+    advance(clock, core, (nibp.infusion_interval_min + nibp.overdue_alarm_min + 1) * 60, AppAlarm.NIBP_OVERDUE)
     core.enter_bp(124, 80, user="AB")
     clock.t += 1
-    wait(lambda: not active(core, OVERDUE_KEY), "the overdue alarm stayed after a BP")
+    wait(lambda: not active(core, AppAlarm.NIBP_OVERDUE), "the overdue alarm stayed after a BP")
 
 
 def test_observation_done_is_ended_by_the_discharge_assessment(session):
@@ -134,23 +146,23 @@ def test_observation_done_is_ended_by_the_discharge_assessment(session):
     core.infusion_action("stop", user="AB", reason="patient asked")
     clock.t += 1
     wait(lambda: core.clinical.phase.value == "observation", "observation phase")
-    advance(clock, core, core.clinical.config.observation_min * 60 + 1, OBSERVATION_DONE_KEY)
+    advance(clock, core, core.clinical.config.observation_min * 60 + 1, AppAlarm.OBSERVATION_DONE)
     assert core.view().clinical.discharge_allowed
     core.clinical.discharge(Aldrete(2, 2, 1, 120, 124, 97, False), vitals_near_baseline=True, responsible_adult="",
                             checked_by="AB", checklist={})  # recorded although not met: the assessment was done
     clock.t += 1
-    wait(lambda: not active(core, OBSERVATION_DONE_KEY), "the reminder stayed after the assessment")
+    wait(lambda: not active(core, AppAlarm.OBSERVATION_DONE), "the reminder stayed after the assessment")
 
 
 def test_the_item_9_flag_is_ended_by_a_clinicians_review(session):
     core, clock = session
     score = entered("phq9", [1, 1, 1, 1, 1, 1, 1, 1, 1], user="AB", mode="nurse", cutoffs={"pcl5": 33}, t=time.time())
     core.clinical.record_outcome(score)
-    advance(clock, core, 1, OUTCOME_FLAG_KEY)
+    advance(clock, core, 1, AppAlarm.OUTCOME_FLAG)
     assert core.view().clinical.flags[0][0] == score.id
     core.clinical.review_outcome_flag(score.id, "Dr Lee", "passive thoughts, no plan")
     clock.t += 1
-    wait(lambda: not active(core, OUTCOME_FLAG_KEY), "the flag alarm stayed after the review")
+    wait(lambda: not active(core, AppAlarm.OUTCOME_FLAG), "the flag alarm stayed after the review")
 
 
 def test_alarms_no_command_can_end_say_what_to_do_and_recording_ends_by_itself(session):
@@ -159,6 +171,6 @@ def test_alarms_no_command_can_end_say_what_to_do_and_recording_ends_by_itself(s
         if how in ("restart", "condition"):
             assert action
     core._recording_failed("disk full")
-    assert active(core, "recording")
+    assert active(core, AppAlarm.RECORDING)
     core._recording_failed(None)
-    assert not active(core, "recording")
+    assert not active(core, AppAlarm.RECORDING)

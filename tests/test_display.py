@@ -10,9 +10,9 @@ import pytest
 
 from devices.values import Condition, NibpResult, StatusChange, WaveSegment, sample
 from monitor.alarms import ActiveAlarm, AlarmEngine, AlarmKind, Priority, load_profile
+from monitor.alarms.keys import AppAlarm
 from monitor.clinical.config import load_clinical_config
-from monitor.live.screen import (APP_ALARMS, AUDIO_KEY, STABLE_S, CoreState, DeviceState, compose, limit_lines,
-                                 stable_time)
+from monitor.live.screen import APP_ALARMS, STABLE_S, CoreState, DeviceState, compose, limit_lines, stable_time
 from monitor.timefmt import age_text, clock_text
 from monitor.clinical.dosing import DosePlan
 from monitor.clinical.infusion import InfusionEngine
@@ -238,7 +238,7 @@ def test_the_audio_symbol_says_on_paused_and_off(rig):
     assert rig.view().audio.state == "on"
     rig.engine.pause_audio("AB")
     assert rig.view().audio.state == "paused" and rig.view().audio.text == "paused 2:00"
-    rig.engine.raise_technical(AUDIO_KEY, Priority.MEDIUM, "No alarm sound: alarms are silent")
+    rig.engine.raise_technical(AppAlarm.AUDIO, Priority.MEDIUM, "No alarm sound: alarms are silent")
     assert rig.view().audio.state == "off"
 
 

@@ -15,7 +15,8 @@ from monitor.record.instruments import OutcomeError
 from monitor.record.outcomes import OutcomeScore
 from monitor.storage.outcomes import outcomes_of
 from monitor.clinical.schedule import Phase
-from monitor.clinical.session import OUTCOME_FLAG_KEY, SessionError
+from monitor.alarms.keys import AppAlarm
+from monitor.clinical.session import SessionError
 from monitor.storage.store import Store
 
 
@@ -24,7 +25,7 @@ def phq9(item9: int, t: float = 1_700_000_000.0, user: str = "nurse", mode: str 
 
 
 def flag_actions(actions) -> list[tuple[str, Priority | None]]:
-    return [(a.kind, a.priority) for a in actions if a.key == OUTCOME_FLAG_KEY]
+    return [(a.kind, a.priority) for a in actions if a.key == AppAlarm.OUTCOME_FLAG]
 
 
 def test_a_flagged_entry_is_journaled_shown_in_the_status_and_raises_a_medium_alarm_before_the_infusion():
@@ -96,7 +97,7 @@ def core(tmp_path, monkeypatch):
 
 
 def flag_alarm(core: MonitorCore):
-    return next((a for a in core.alarm_view().active if a.condition == OUTCOME_FLAG_KEY), None)
+    return next((a for a in core.alarm_view().active if a.condition == AppAlarm.OUTCOME_FLAG), None)
 
 
 def test_acknowledge_does_not_end_the_flag_alarm_only_a_review_does(core):

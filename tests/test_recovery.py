@@ -90,7 +90,7 @@ def test_locked_at_stop_keeps_every_row_in_a_private_recovery_file_that_the_next
     assert times == [1.8e9 + s for s in range(7)]  # no gap, nothing twice
     assert (state, reason) == ("closed", "stopped by signal")
     assert again.db.execute("SELECT model FROM devices WHERE session_id = ?", [sid]).fetchall() == []  # none added
-    [note] = again.journal_records(sid, (RecoveryImport.KIND,))
+    [note] = again.journal_records(sid, (RecoveryImport.KIND,)).entries
     assert note.record.rows > 7 and "locked" in note.record.reason
     assert recovery.import_pending(again) == []
 

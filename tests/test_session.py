@@ -15,7 +15,8 @@ from monitor.clinical.markers import MarkerError
 from devices.values import NibpResult, sample
 from monitor.clinical.scales import Aldrete, Moaas, Rating
 from monitor.clinical.schedule import Phase
-from monitor.clinical.session import OVERDUE_KEY, ClinicalSession, SessionError
+from monitor.alarms.keys import AppAlarm
+from monitor.clinical.session import ClinicalSession, SessionError
 from monitor.record.journal import MarkerRevision
 from monitor.record.journal import SessionStart
 from monitor.storage.sessions import SqliteSessions
@@ -131,7 +132,7 @@ def test_overdue_bp_raises_a_medium_technical_alarm_and_a_reading_clears_it():
     assert r.s.tick() == []  # exactly 5 min overdue is not yet "> 5"
     r.clock.advance(0.1)
     (act,) = r.s.tick()
-    assert (act.kind, act.key, act.priority) == ("raise", OVERDUE_KEY, Priority.MEDIUM)
+    assert (act.kind, act.key, act.priority) == ("raise", AppAlarm.NIBP_OVERDUE, Priority.MEDIUM)
     assert "overdue" in act.message
     assert r.s.tick() == []  # raised once
     r.bp()

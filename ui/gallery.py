@@ -35,7 +35,7 @@ from devices.spec import DeviceSpec
 from devices.values import Condition, NibpResult, StatusChange, sample
 from monitor.alarms import Priority
 from monitor.live.core import MonitorCore, SessionInfo
-from monitor.live.screen import AUDIO_KEY
+from monitor.alarms.keys import AppAlarm
 from monitor.clinical.outcomes import OutcomeFlag, entered
 from monitor.storage.store import Store
 from ui import theme
@@ -299,7 +299,7 @@ def no_baseline(s: Scene) -> None:
 def many_alarms(s: Scene) -> None:
     desaturation(s)
     s.feed_bp(192, 114)
-    s.core.raise_technical(AUDIO_KEY, Priority.MEDIUM, "No alarm sound: alarms are silent")
+    s.core.raise_technical(AppAlarm.AUDIO, Priority.MEDIUM, "No alarm sound: alarms are silent")
     score = entered("phq9", [2, 2, 1, 2, 1, 1, 1, 0, 1], user="AB", mode="patient", cutoffs={"pcl5": 33},
                     t=time.time())
     s.core.clinical.record_outcome(score)

@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QTimer, QUrl
 
 from monitor.alarms import REPEAT_S, Priority, tone_wav
 from monitor.live.core import MonitorCore
-from monitor.live.screen import AUDIO_KEY
+from monitor.alarms.keys import AppAlarm
 log = logging.getLogger(__name__)
 
 
@@ -33,7 +33,7 @@ class AlarmSound(QObject):
         problem = self._setup()
         if problem:
             log.warning("alarm sound unavailable: %s", problem)
-            core.raise_technical(AUDIO_KEY, Priority.MEDIUM, "No alarm sound: alarms are silent")
+            core.raise_technical(AppAlarm.AUDIO, Priority.MEDIUM, "No alarm sound: alarms are silent")
         self.available = not problem
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)

@@ -329,11 +329,12 @@ class AlarmEngine:
         self._baselines[param] = float(value)
 
     def raise_technical(self, key: str, priority: Priority, message: str) -> list[AlarmEvent]:
-        """Raise (or update) an application-level technical alarm, e.g. "audio_unavailable".
+        """Raise (or update) an application-level technical alarm (monitor.alarms.keys.AppAlarm).
 
         Raising it again with a higher priority escalates it; a lower priority
         only updates the message (a priority never drops during an alarm's life).
         """
+        key = str(key)  # an AppAlarm is kept and recorded as its plain text
         a = self._alarms.get((APP_SOURCE, key))
         if a is None:
             return self._finish(self._raise(APP_SOURCE, key, AlarmKind.TECHNICAL, priority, "", message, None, None))
@@ -344,7 +345,7 @@ class AlarmEngine:
 
     def clear_technical(self, key: str) -> list[AlarmEvent]:
         """End an application-level technical alarm."""
-        a = self._alarms.pop((APP_SOURCE, key), None)
+        a = self._alarms.pop((APP_SOURCE, str(key)), None)
         return [self._alarm_event(EventKind.CLEARED, a, f"{a.message}: cleared")] if a else []
 
     # ---- state for the UI ------------------------------------------------------------------------

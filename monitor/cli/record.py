@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from monitor.app import UserError, device_specs, open_sessions, open_store, printable, replicator_for
+from monitor.alarms.keys import AppAlarm
 from monitor.central.link import chair_settings
 from monitor.cli.args import check_speed, checked_plan
 from monitor.storage.store import Store
@@ -26,7 +27,7 @@ class _HeadlessInfusion:
 
     def on_event(self, event) -> None:
         """Note the planned-end alert (called on the core thread)."""
-        if event.kind.value == "raised" and event.condition == "infusion_end":
+        if event.kind.value == "raised" and event.condition == AppAlarm.INFUSION_END:
             self.end_alerted.set()
 
     def step(self) -> None:

@@ -9,8 +9,8 @@ and their revisions, scales, outcome questionnaires, discharge) in the session
 journal, so that a later review can rebuild the session from the database alone.
 
 The PHQ-9 item-9 flag (outcomes.py) raises a medium-priority technical alarm,
-OUTCOME_FLAG_KEY, and holds it until a clinician has written a review of every
-flagged entry: acknowledging it only stops its sound. Medium, because the
+AppAlarm.OUTCOME_FLAG, and holds it until a clinician has written a review of
+every flagged entry: acknowledging it only stops its sound. Medium, because the
 guidance asks for a prompt assessment before the infusion, not an immediate
 intervention; an alarm rather than a quiet notice, because it must be seen
 before the infusion starts and stays on the alarm bar until reviewed. The
@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.alarms import Priority
+from monitor.alarms.keys import AppAlarm
 from devices.plausibility import reliable
 from monitor.clinical.config import ClinicalConfig
 from monitor.clinical.infusion import InfusionEngine, InfusionState
@@ -49,13 +50,6 @@ from monitor.clinical.schedule import BpSchedule, Phase, ScaleDue, ScaleSchedule
 NIBP_RESULT_WAIT_S = 180.0
 #: After a failed measurement, wait this long (s) before the app starts another one.
 NIBP_RETRY_S = 60.0
-#: Key of the technical alarm raised when a scheduled BP is overdue.
-OVERDUE_KEY = "nibp_overdue"
-OBSERVATION_DONE_KEY = "observation_done"
-#: Key of the technical alarm held while a flagged outcome entry (PHQ-9 item 9) awaits a clinician's review.
-OUTCOME_FLAG_KEY = "outcome_flag"
-#: Key of the reminder raised when the infusion stays paused longer than the configured time.
-PAUSE_REMINDER_KEY = "infusion_paused"
 #: A marker entered this recently (s) can be undone without a written reason (a stray number key).
 UNDO_S = 10.0
 
@@ -71,7 +65,7 @@ class SessionAction:
     """Something the core must do after a tick, outside the session's reach (device, alarms): see MonitorCore._carry_out."""
 
     kind: str  # "nibp_start", "raise", "clear"
-    key: str = ""
+    key: str = ""  # the AppAlarm raised or cleared
     priority: Priority | None = None
     message: str = ""
 
@@ -241,7 +235,7 @@ class ClinicalSession:
                     and self._clock() >= self._observation_end:
                 self._observation_done_said = True
                 self._journal(ObservationComplete(self.config.observation_min), "")
-                actions.append(SessionAction("raise", OBSERVATION_DONE_KEY, Priority.LOW,
+                actions.append(SessionAction("raise", AppAlarm.OBSERVATION_DONE, Priority.LOW,
                                              "Observation time over: assess the patient for discharge"))
             return actions
 
@@ -276,11 +270,11 @@ class ClinicalSession:
             actions.append(SessionAction("nibp_start"))
         if self.bp.overdue_alarm and not st.overdue_raised:
             st.overdue_raised = True
-            actions.append(SessionAction("raise", OVERDUE_KEY, Priority.MEDIUM,
+            actions.append(SessionAction("raise", AppAlarm.NIBP_OVERDUE, Priority.MEDIUM,
                                          f"NIBP overdue: a BP was due {self.bp.overdue_s / 60:.0f} min ago"))
         elif not self.bp.overdue_alarm and st.overdue_raised:
             st.overdue_raised = False
-            actions.append(SessionAction("clear", OVERDUE_KEY))
+            actions.append(SessionAction("clear", AppAlarm.NIBP_OVERDUE))
         return actions
 
     def _pause_actions(self) -> list[SessionAction]:
@@ -290,11 +284,11 @@ class ClinicalSession:
         paused_s = self.infusion.status().paused_for_s
         if paused_s >= self.config.pause_reminder_min * 60 and not self._pause_reminded:
             self._pause_reminded = True
-            return [SessionAction("raise", PAUSE_REMINDER_KEY, Priority.LOW,
+            return [SessionAction("raise", AppAlarm.INFUSION_PAUSED, Priority.LOW,
                                   f"Infusion paused for {paused_s / 60:.0f} min: resume it or stop early")]
         if paused_s == 0 and self._pause_reminded:
             self._pause_reminded = False
-            return [SessionAction("clear", PAUSE_REMINDER_KEY)]
+            return [SessionAction("clear", AppAlarm.INFUSION_PAUSED)]
         return []
 
     # --- from people (UI thread) -----------------------------------------------------------------
@@ -397,14 +391,14 @@ class ClinicalSession:
         unreviewed = self._outcomes.unreviewed()
         ids = frozenset(s.id for s in unreviewed)
         if ids - self._flagged:  # a new flag: a new, unacknowledged alarm even if the last one was acknowledged
-            self._actions.append(SessionAction("clear", OUTCOME_FLAG_KEY))
+            self._actions.append(SessionAction("clear", AppAlarm.OUTCOME_FLAG))
         if unreviewed and ids != self._flagged:
             s = unreviewed[-1]
             more = f" (and {len(unreviewed) - 1} more)" if len(unreviewed) > 1 else ""
-            self._actions.append(SessionAction("raise", OUTCOME_FLAG_KEY, Priority.MEDIUM,
+            self._actions.append(SessionAction("raise", AppAlarm.OUTCOME_FLAG, Priority.MEDIUM,
                                                f"{s.flag_text}{more}: a clinician must review before the infusion"))
         elif not unreviewed and self._flagged:
-            self._actions.append(SessionAction("clear", OUTCOME_FLAG_KEY))
+            self._actions.append(SessionAction("clear", AppAlarm.OUTCOME_FLAG))
         self._flagged = ids
 
     def discharge(self, aldrete: Aldrete, *, vitals_near_baseline: bool, responsible_adult: str, checked_by: str,
@@ -430,7 +424,7 @@ class ClinicalSession:
                     "closed": closes}
             self._journal(Discharge.from_data(data), check.checked_by)
             if self._observation_done_said:  # the assessment it asked for is done, met or not
-                self._actions.append(SessionAction("clear", OBSERVATION_DONE_KEY))
+                self._actions.append(SessionAction("clear", AppAlarm.OBSERVATION_DONE))
             if closes:
                 self._enter(Phase.CLOSED)
                 self._discharge = data

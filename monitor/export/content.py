@@ -8,7 +8,6 @@ audit list, and the thinning a chart receives is the same in FHIR and HL7.
 
 from __future__ import annotations
 
-import time
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -113,7 +112,7 @@ def failure_text(bp: NibpResult) -> str:
 
 def alarm_lives(record: SessionRecord) -> list[AlarmLife]:
     """Return one life per alarm of the session, in order of raising (counted up to its end, or now if running)."""
-    end = record.meta.ended_utc if record.meta.ended_utc is not None else time.time()
+    end = record.meta.end()
     return lives.alarm_lives(record.alarms, end)
 
 

@@ -18,7 +18,6 @@ start time is the session's local time in the zone it was recorded in
 from __future__ import annotations
 
 import math
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -174,7 +173,7 @@ def write_edf(source: SessionSource, meta: SessionMeta, path: Path, progress: Pr
     waves = [(track, stretches(*source.wave(meta, track), track.rate))
              for track in record.tracks if track.rate > 0]
     starts = [meta.started_utc, *(t for t, _, _ in marks), *(p[0].start for _, p in waves if p)]
-    ends = [meta.ended_utc if meta.ended_utc is not None else time.time(), *(t + d for t, d, _ in marks),
+    ends = [meta.end(), *(t + d for t, d, _ in marks),
             *(p[-1].end(track.rate) for track, p in waves if p)]
     t0 = math.floor(min(starts))
     seconds = max(1, math.ceil(max(ends) - t0), math.ceil(len(marks) / _MAX_ANNOTATION_SIGNALS),

@@ -104,11 +104,7 @@ def report_data(source: SessionSource, meta: SessionMeta, clinic: str = "",
     def clock(t: float | None) -> str:
         return "" if t is None else time_text(t, tz)
 
-    end = meta.ended_utc
-    if end is None:  # still running: up to the last value
-        end = meta.started_utc
-        for row in source.numerics(meta):
-            end = row.t
+    end = meta.end()
     tick(progress, 1, 4)
     try:
         course = build_course(source, meta.patient_id, until=meta) if meta.patient_id else None

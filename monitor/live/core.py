@@ -26,6 +26,7 @@ from devices.reader import DeviceReader, Port, open_serial
 from devices.spec import DeviceSpec, name_sources
 from devices.supervised import SupervisedThread, ThreadFault
 from monitor.alarms import AlarmEngine, AlarmEvent, ParamLimits, Priority, load_profile
+from monitor.alarms.keys import AppAlarm
 from monitor.alarms.profile import apply_order, check_changes
 from monitor.live.forecast import ForecastLine
 from monitor.live.view import AlarmView, DeviceView
@@ -53,9 +54,6 @@ TICK_S = 0.1
 MANUAL_SOURCE = "manual"
 #: How often (s) the core looks for questionnaires another program wrote into the running session.
 OUTCOME_POLL_S = 2.0
-#: The technical alarms of thread faults: one for threads restarted after a fault, one for threads it stopped.
-THREAD_FAULT_KEY = "thread_fault"
-THREAD_STOPPED_KEY = "thread_stopped"
 #: What each thread does, for the words of its fault alarm (a reader: "Device reader <source>").
 THREAD_WORK = {"recorder": "Recording", "core": "Alarm monitoring", "outcome-watch": "Questionnaire watch",
                "replicator": "Central replication"}
@@ -276,7 +274,7 @@ class MonitorCore:
             self._carry_out(action)
         if ended is not None:
             self.journal(ended, ended.user)
-            self.raise_technical("infusion_end", Priority.LOW,
+            self.raise_technical(AppAlarm.INFUSION_END, Priority.LOW,
                                  "Planned infusion time reached: check the pump, then press Complete")
 
     def _watch_outcomes(self) -> None:
@@ -300,9 +298,9 @@ class MonitorCore:
             return
         self._central_alarm = message
         if message is None:
-            self.clear_technical("central")
+            self.clear_technical(AppAlarm.CENTRAL)
         else:
-            self.raise_technical("central", Priority.LOW, message)
+            self.raise_technical(AppAlarm.CENTRAL, Priority.LOW, message)
 
     def _drain(self) -> None:
         try:
@@ -344,7 +342,7 @@ class MonitorCore:
         log.exception("internal error in the monitor core")
         if not self._internal_error_shown:
             self._internal_error_shown = True
-            self.raise_technical("internal", Priority.HIGH,
+            self.raise_technical(AppAlarm.INTERNAL, Priority.HIGH,
                                  f"Internal error ({exc.__class__.__name__}): alarms may be incomplete; "
                                  "watch the patient and restart the app")
 
@@ -380,16 +378,16 @@ class MonitorCore:
         words = [f"{THREAD_WORK.get(f.thread) or 'Device reader ' + f.thread.removeprefix('reader-')} "
                  f"{'failed and restarted' if f.restarted else 'stopped'}: {f.error}" for f in last]
         if fault.restarted:
-            self.raise_technical(THREAD_FAULT_KEY, Priority.HIGH, "; ".join(words))
+            self.raise_technical(AppAlarm.THREAD_FAULT, Priority.HIGH, "; ".join(words))
         else:
-            self.raise_technical(THREAD_STOPPED_KEY, Priority.HIGH, "; ".join(words))
+            self.raise_technical(AppAlarm.THREAD_STOPPED, Priority.HIGH, "; ".join(words))
 
     def _recording_failed(self, message: str | None) -> None:
         with self.lock:
             if message is None:
-                events = self.alarms.clear_technical("recording")
+                events = self.alarms.clear_technical(AppAlarm.RECORDING)
             else:
-                events = self.alarms.raise_technical("recording", Priority.HIGH, f"Recording stopped: {message}")
+                events = self.alarms.raise_technical(AppAlarm.RECORDING, Priority.HIGH, f"Recording stopped: {message}")
         self._emit(events)
 
     # --- views for the screen ------------------------------------------------------------
@@ -560,7 +558,7 @@ class MonitorCore:
             ended = eng.state in (InfusionState.STOPPED, InfusionState.COMPLETED)
         self.journal(event, user)
         if ended:
-            self.clear_technical("infusion_end")
+            self.clear_technical(AppAlarm.INFUSION_END)
         return event
 
     def nibp_now(self) -> bool:

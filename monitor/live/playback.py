@@ -121,7 +121,7 @@ class Playback(threading.Thread):
         self.clock = clock
         self.start_at = start_at
         self.record: SessionRecord = source.record(meta)
-        self.end = meta.ended_utc if meta.ended_utc is not None else time.time()
+        self.end = meta.end()
         self.finished = threading.Event()
         self._halt = threading.Event()
         self.error = ""
@@ -239,7 +239,7 @@ def start_playback(source: SessionSource, meta: SessionMeta, start_at: float | N
     gives `source` to the playback (it reads on its own thread and closes it at the end).
     """
     start_at = meta.started_utc if start_at is None else start_at
-    end = meta.ended_utc if meta.ended_utc is not None else time.time()
+    end = meta.end()
     if not meta.started_utc <= start_at < end:
         raise ValueError("playback must start within the session")
     clock = PlaybackClock(meta.started_utc, speed)

@@ -42,6 +42,7 @@ import numpy as np
 from devices.values import VALUE_BLOCKING, Condition
 from monitor.alarms import ActiveAlarm, Advisory, AlarmKind, ParamLimits, Priority
 from monitor.alarms.engine import APP_SOURCE, BLOCKING_ORDER, CONDITION_TEXT, source_text
+from monitor.alarms.keys import AppAlarm
 from devices.plausibility import UNRELIABLE
 from monitor.alarms.profile import Profile, fmt
 from monitor.clinical.dosing import DosePlan
@@ -58,8 +59,7 @@ from monitor.timefmt import age_text, clock_text, duration_text, mmss
 
 if TYPE_CHECKING:  # the chair imports the central store's code only when it has one
     from monitor.central.replicator import ReplicationState
-from monitor.clinical.session import (OBSERVATION_DONE_KEY, OUTCOME_FLAG_KEY, OVERDUE_KEY, PAUSE_REMINDER_KEY, UNDO_S,
-                             SessionStatus)
+from monitor.clinical.session import UNDO_S, SessionStatus
 
 #: A continuous numeric (SpO2, pulse) with no new value for this long (s) is shown greyed with its age.
 STALE_AFTER_S = 10.0
@@ -69,8 +69,6 @@ STABLE_S = 10.0
 PLETH_BLANK_S = 1.0
 #: A cuff pressure reading is "live" for this long (s) after it came.
 CUFF_LIVE_S = 3.0
-#: Key of the technical alarm the sound output raises when alarms cannot be heard.
-AUDIO_KEY = "audio"
 #: Parameters with a tile, in screen order; SpO2 and pulse always, the others when a device gives them.
 TILE_PARAMS = ("spo2", "pulse_rate", "heart_rate", "etco2", "resp_rate")
 ALWAYS_SHOWN = ("spo2", "pulse_rate")
@@ -84,19 +82,19 @@ NIBP_PARAMS = ("sbp", "dbp", "map")
 
 #: Every technical alarm the application itself raises (key -> what the nurse does about it, and whether a
 #: screen command ends it). A test finds every raise in the code and checks it is listed and can be ended.
-APP_ALARMS: dict[str, tuple[str, str]] = {
-    "infusion_end": ("press Complete once the pump has finished", "complete"),
-    PAUSE_REMINDER_KEY: ("press Resume, or Stop early with a reason", "resume"),
-    OVERDUE_KEY: ("press BP now, or start the cuff and wait for the result, or Enter BP…", "bp"),
-    OBSERVATION_DONE_KEY: ("record the discharge assessment (Discharge…)", "discharge"),
-    OUTCOME_FLAG_KEY: ("a clinician reviews the flag (Review flag…)", "review_flag"),
-    AUDIO_KEY: ("check the speaker and volume; restart the app to retry", "restart"),
-    "recording": ("free disk space or fix the database; ends by itself when recording resumes", "condition"),
-    "central": ("tell IT: the network or the central server is down; recording goes on here, and the alarm ends by "
-                "itself when the chair catches up", "condition"),
-    "internal": ("watch the patient and restart the app", "restart"),
-    "thread_fault": ("watch the patient, restart the app and tell IT (details in the log)", "restart"),
-    "thread_stopped": ("watch the patient, restart the app and tell IT (details in the log)", "restart"),
+APP_ALARMS: dict[AppAlarm, tuple[str, str]] = {
+    AppAlarm.INFUSION_END: ("press Complete once the pump has finished", "complete"),
+    AppAlarm.INFUSION_PAUSED: ("press Resume, or Stop early with a reason", "resume"),
+    AppAlarm.NIBP_OVERDUE: ("press BP now, or start the cuff and wait for the result, or Enter BP…", "bp"),
+    AppAlarm.OBSERVATION_DONE: ("record the discharge assessment (Discharge…)", "discharge"),
+    AppAlarm.OUTCOME_FLAG: ("a clinician reviews the flag (Review flag…)", "review_flag"),
+    AppAlarm.AUDIO: ("check the speaker and volume; restart the app to retry", "restart"),
+    AppAlarm.RECORDING: ("free disk space or fix the database; ends by itself when recording resumes", "condition"),
+    AppAlarm.CENTRAL: ("tell IT: the network or the central server is down; recording goes on here, and the alarm "
+                       "ends by itself when the chair catches up", "condition"),
+    AppAlarm.INTERNAL: ("watch the patient and restart the app", "restart"),
+    AppAlarm.THREAD_FAULT: ("watch the patient, restart the app and tell IT (details in the log)", "restart"),
+    AppAlarm.THREAD_STOPPED: ("watch the patient, restart the app and tell IT (details in the log)", "restart"),
 }
 
 
@@ -402,7 +400,7 @@ def _technical_line(s: CoreState, a: ActiveAlarm) -> AlarmLine:
 
 
 def _audio(s: CoreState) -> AudioView:
-    if any(a.source == APP_SOURCE and a.condition == AUDIO_KEY for a in s.alarms):
+    if any(a.source == APP_SOURCE and a.condition == AppAlarm.AUDIO for a in s.alarms):
         return AudioView("off", "NO SOUND", s.audible)
     if s.pause_remaining_s is not None:
         return AudioView("paused", f"paused {mmss(s.pause_remaining_s)}", s.audible)

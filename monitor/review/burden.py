@@ -11,7 +11,6 @@ per monitored hour: the sessions' own lengths (a running one up to now).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -136,7 +135,7 @@ def range_burden(source: SessionSource, since: float | None = None, until: float
 
 
 def _session(source: SessionSource, meta: SessionMeta, now: float | None) -> tuple[SessionMeta, list[AlarmLife], float]:
-    end = meta.ended_utc if meta.ended_utc is not None else (time.time() if now is None else now)
+    end = meta.end(now)
     return meta, alarm_lives(source.record(meta).alarms, end), max(0.0, end - meta.started_utc)
 
 

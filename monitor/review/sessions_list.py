@@ -8,7 +8,6 @@ primary source, same valid values), so the list and the summary never differ.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +33,7 @@ class SessionLine:
 def session_line(source: SessionSource, meta: SessionMeta, now: float | None = None) -> SessionLine:
     """Return a session's key figures (a running one up to now, UTC epoch s)."""
     record = source.record(meta)
-    end = meta.ended_utc if meta.ended_utc is not None else (time.time() if now is None else now)
+    end = meta.end(now)
     infusion = infusion_of(record, end)
     sbps = [n.sbp for n in record.nibp if not n.error and n.sbp is not None and n.dbp is not None]
     return SessionLine(meta, None if infusion is None else infusion.delivered_mg, max(sbps, default=None),

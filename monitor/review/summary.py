@@ -32,7 +32,6 @@ own time zone in the text.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -349,7 +348,7 @@ def summarize(source: SessionSource, meta: SessionMeta, now: float | None = None
     (valid_series of at least SUMMARY_PARAMS) and record may be passed in by a reader that has them.
     """
     record = source.record(meta) if record is None else record
-    end = meta.ended_utc if meta.ended_utc is not None else (time.time() if now is None else now)
+    end = meta.end(now)
     if series is None:
         series = valid_series(source, meta, SUMMARY_PARAMS) if vitals else {}
     series = {key: value for key, value in series.items() if key[1] in SUMMARY_PARAMS}

@@ -17,7 +17,6 @@ summary panel never disagree.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -104,7 +103,7 @@ class SessionTimeline:
         self.source = source
         self.meta = meta
         self.record = source.record(meta)
-        self.end = meta.ended_utc if meta.ended_utc is not None else (time.time() if now is None else now)
+        self.end = meta.end(now)
         self._progress = progress or (lambda fraction, words: None)
         self.wave_keys = {(tr.source, tr.parameter) for tr in self.record.tracks}
         self.infusion = infusion_of(self.record, self.end)

@@ -7,6 +7,7 @@
 - levels: the min/max/mean buckets the recorder keeps for review at any zoom
 - recovery: rows the database refused at stop, kept in a 0600 file and imported at the next start
 - sessions: the readers, SessionSource over a file (SqliteSessions) with the SQL both stores share
+- journal: the one rule reading journal rows (records, and the rows that do not read, in words)
 - outcomes: a session's outcome entries and a patient's instruments, as stored
 
 Imports monitor.clinical, monitor.alarms and monitor.record, never a room above.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from monitor.clinical.outcomes import SessionOutcomes
@@ -10,15 +11,27 @@ from monitor.record.outcomes import OutcomeReview, OutcomeScore
 from monitor.storage.sessions import SessionRecord
 from monitor.storage.store import Store
 
+log = logging.getLogger(__name__)
+
 
 #: Key of the per-patient instrument list in Store.patient_settings.
 INSTRUMENTS_SETTING = "outcome_instruments"
+#: The unreadable outcome rows already logged: (database, session id, words).
+_REPORTED: set[tuple[str, int, str]] = set()
 
 
 def outcomes_of(store: Store, session_id: int) -> SessionOutcomes:
-    """Read a session's outcome entries and reviews from its journal (records that do not read are skipped)."""
-    entries = store.journal_records(session_id, (OutcomeScore.KIND, OutcomeReview.KIND))
-    return SessionOutcomes().merge(e.record for e in entries)  # type: ignore[misc]
+    """Read a session's outcome entries and reviews from its journal.
+
+    A row that does not read is logged once (the core asks every few seconds) and listed by the
+    session's review with the other unreadable rows (SessionRecord.unreadable).
+    """
+    read = store.journal_records(session_id, (OutcomeScore.KIND, OutcomeReview.KIND))
+    for problem in read.unreadable:
+        if (store.path, session_id, problem) not in _REPORTED:
+            _REPORTED.add((store.path, session_id, problem))
+            log.warning("session %s: an outcome record cannot be read: %s", session_id, problem)
+    return SessionOutcomes().merge(e.record for e in read.entries)  # type: ignore[misc]
 
 
 def patient_instruments(store: Store, patient_id: str, default: Sequence[str]) -> tuple[str, ...]:

@@ -82,9 +82,13 @@ def import_pending(store: Store) -> list[str]:
         session_id = store.session_id_of(uid)
         if session_id is None:
             continue
-        if any(isinstance(e.record, RecoveryImport) and e.record.file_id == file_id
-               for e in store.journal_records(session_id, (RecoveryImport.KIND,))):
+        imports = store.journal_records(session_id, (RecoveryImport.KIND,))
+        if any(isinstance(e.record, RecoveryImport) and e.record.file_id == file_id for e in imports.entries):
             path.unlink()
+            continue
+        if imports.unreadable:  # the damaged row may be this file's import: importing again could double its rows
+            lines.append(f"recovery file {path} was left in place: the session's record of earlier imports "
+                         f"cannot be read ({'; '.join(imports.unreadable)})")
             continue
         rows = {table: [_typed(row) | {"session_id": session_id} for row in items]
                 for table, items in doc.get("rows", {}).items()}

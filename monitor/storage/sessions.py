@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import re
 import sqlite3
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -32,8 +33,9 @@ from devices.values import NibpResult
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
 from monitor.storage.levels import WIDTHS, Levels, levels_of
 from devices.plausibility import reliable
-from monitor.record.base import JournalEntry, Record, RecordError, from_row
-from monitor.storage.store import INTERRUPTED_REASON, StoreError, check_schema, explain, last_data_t, process_gone
+from monitor.record.base import JournalEntry, Record
+from monitor.storage.journal import JOURNAL_COLUMNS, read_journal
+from monitor.storage.store import INTERRUPTED_REASON, StoreError, check_schema, explain, interrupted_end, process_gone
 from monitor.storage.schema import MIGRATIONS, SCHEMA_VERSION
 
 R = TypeVar("R", bound=Record)
@@ -73,6 +75,18 @@ class SessionMeta:
     def duration_s(self) -> float | None:
         """Return the session's length in seconds (None while it runs)."""
         return None if self.ended_utc is None else max(0.0, self.ended_utc - self.started_utc)
+
+    def end(self, now: float | None = None) -> float:
+        """Return when the session ends for every reader (review, playback, exports), UTC epoch s.
+
+        A session with an end has it: a closed one its recorded end, an interrupted one its last
+        stored data (interrupted_end: the store sets it, or the reader when it finds the recorder
+        gone), never the reading time, which would add hours of silence after a crash. A running
+        session ends now (now, else the clock): its review and export cover it up to the moment read.
+        """
+        if self.ended_utc is not None:
+            return self.ended_utc
+        return time.time() if now is None else now
 
 
 @dataclass(frozen=True)
@@ -282,7 +296,7 @@ class SqlSessions(SessionSource):
         *fields, pid, host, heartbeat, chair = row
         meta = SessionMeta(*fields, chair=chair)
         if meta.state == "running" and self._recorder_gone(pid, host, heartbeat or meta.started_utc):
-            end = last_data_t(self._rows, *self._of(meta)) or heartbeat or meta.started_utc
+            end = interrupted_end(self._rows, *self._of(meta), heartbeat, meta.started_utc)
             return replace(meta, state="interrupted", ended_utc=end, end_reason=self.gone_reason)
         if meta.state == "closed" and meta.end_reason == "discharged":
             return replace(meta, state="discharged")
@@ -330,12 +344,7 @@ class SqlSessions(SessionSource):
             "source, role, protocol, port, baudrate, COALESCE(model, ''), COALESCE(serial_number, ''), "
             "COALESCE(firmware, ''), t", "devices", "id"))
         tracks = tuple(Track(*r) for r in rows("track, source, parameter, unit, rate", "tracks", "track"))
-        journal, unreadable = [], []
-        for t, kind, v, data, user in rows('t, kind, v, data, "user"', "journal"):
-            try:
-                journal.append(JournalEntry(t, user or "", from_row(kind, v, data)))
-            except RecordError as exc:
-                unreadable.append(str(exc))
+        journal = read_journal(rows(JOURNAL_COLUMNS, "journal"))
         alarms = tuple(_alarm_event(r) for r in rows(
             't, event, alarm_id, condition, kind, priority, message, source, parameter, value, "limit", "user"',
             "alarms"))
@@ -346,7 +355,7 @@ class SqlSessions(SessionSource):
                                  detail or "")
                        for t, source, condition, active, detail in rows(
                            "t, source, condition, active, detail", "device_status"))
-        return SessionRecord(meta, devices, tracks, tuple(journal), alarms, nibp, status, tuple(unreadable))
+        return SessionRecord(meta, devices, tracks, journal.entries, alarms, nibp, status, journal.unreadable)
 
     def numerics(self, meta: SessionMeta, t0: float | None = None, t1: float | None = None) -> Iterator[NumericRow]:
         of, args = self._of(meta)

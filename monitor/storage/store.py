@@ -30,7 +30,8 @@ from monitor import __version__
 from monitor.storage.integrity import layout, layout_problem, page_problem
 from monitor.paths import private_file
 from monitor.storage.schema import MIGRATIONS, SCHEMA_VERSION, expected_layout
-from monitor.record.base import JournalEntry, Record, from_row, to_row
+from monitor.record.base import Record, to_row
+from monitor.storage.journal import JOURNAL_COLUMNS, JournalRead, read_journal
 
 #: A running session whose heartbeat is older than this, from another host, is
 #: treated as interrupted (on this host a dead pid is proof enough).
@@ -208,19 +209,13 @@ class Store:
                                                      "WHERE session_id = ?", [session_id]).fetchone()[0]
         return counts
 
-    def journal_records(self, session_id: int, kinds: tuple[str, ...]) -> list[JournalEntry]:
-        """Return a session's journal records of some kinds, in time order (rows that do not read are skipped)."""
+    def journal_records(self, session_id: int, kinds: tuple[str, ...]) -> JournalRead:
+        """Return a session's journal records of some kinds in time order, and those rows that do not read."""
         marks = ", ".join("?" * len(kinds))
         with self.lock:
-            rows = self.db.execute(f"SELECT t, kind, v, data, user FROM journal WHERE session_id = ? AND kind IN "
-                                   f"({marks}) ORDER BY t, rowid", [session_id, *kinds]).fetchall()
-        entries = []
-        for t, kind, version, data, user in rows:
-            try:
-                entries.append(JournalEntry(t, user or "", from_row(kind, version, data)))
-            except ValueError:  # RecordError, or a record's own validation
-                continue
-        return entries
+            return read_journal(self.db.execute(
+                f"SELECT {JOURNAL_COLUMNS} FROM journal WHERE session_id = ? AND kind IN ({marks}) ORDER BY t, rowid",
+                [session_id, *kinds]).fetchall())
 
     def append_journal(self, session_id: int, record: Record, user: str, t: float) -> None:
         """Add one journal record to a session (running or closed) in its own short transaction.
@@ -275,8 +270,8 @@ class Store:
                                    "WHERE state = 'running'").fetchall()
             for sid, pid, shost, heartbeat, started in rows:
                 if process_gone(pid, shost, heartbeat or started):
-                    last = last_data_t(lambda sql, args: self.db.execute(sql, args).fetchall(), "session_id = ?",
-                                       [sid]) or heartbeat or started
+                    last = interrupted_end(lambda sql, args: self.db.execute(sql, args).fetchall(), "session_id = ?",
+                                           [sid], heartbeat, started)
                     self.db.execute(
                         "UPDATE sessions SET state = 'interrupted', ended_utc = ?, end_reason = ? WHERE id = ?",
                         [last, INTERRUPTED_REASON, sid],
@@ -404,6 +399,17 @@ def last_data_t(rows: Callable[[str, list], list[tuple]], where: str, args: list
     times = [rows(f"SELECT MAX({col}) FROM {table} WHERE {where}", args)[0][0]
              for table, col in (("numerics", "t"), ("waveform_chunks", "t1"), ("nibp", "t"), ("alarms", "t"))]
     return max((t for t in times if t is not None), default=None)
+
+
+def interrupted_end(rows: Callable[[str, list], list[tuple]], where: str, args: list, heartbeat: float | None,
+                    started: float) -> float:
+    """Return when a session whose recorder died ends (UTC epoch s): its last stored data, else its last
+    heartbeat, else its start.
+
+    Never the time it was found: a crash found the next morning did not record all night. The one rule for
+    the store that marks the session (Store.recover_interrupted) and a reader that finds it (SqlSessions).
+    """
+    return last_data_t(rows, where, args) or heartbeat or started
 
 
 def _switch_to_wal(conn: sqlite3.Connection) -> None:
