@@ -20,6 +20,7 @@ from monitor.record.journal import InfusionEvent
 from monitor.record.journal import MarkerRevision
 from monitor.storage.recorder import Recorder
 from monitor.record.base import KINDS, RecordError, from_row, to_row
+from monitor.record.outcomes import OutcomeReview, OutcomeScore
 from monitor.record.journal import AldreteScore, Baseline, BpRequest, DeviceIdentity, Discharge, ManualBp, ObservationComplete, OperatorChange, PhaseChange, RecoveryImport, ScaleEntry, SessionStart
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.schema import SCHEMA_VERSION
@@ -66,10 +67,17 @@ def test_each_record_round_trips_through_the_database(tmp_path, record):
     assert (entry.t, entry.user) == (1_700_000_000.0, "AB")
 
 
-def test_a_row_of_a_newer_version_or_unknown_kind_is_refused_in_words():
-    kind, version, data = to_row(PhaseChange("observation"))
+@pytest.mark.parametrize("record", [PhaseChange("observation"),
+                                    OutcomeScore("phq9", (1,) * 9, 1_700_000_000.0, "AB", "nurse"),
+                                    OutcomeReview("x" * 8, "Dr Lee", "seen", 1_700_000_000.0)])
+def test_a_row_of_a_newer_version_is_refused_in_words_whatever_reads_its_data(record):
+    kind, version, data = to_row(record)
     with pytest.raises(RecordError, match="newer"):
         from_row(kind, version + 1, data)
+
+
+def test_a_row_of_an_unknown_kind_or_damaged_data_is_refused_in_words():
+    kind, version, data = to_row(PhaseChange("observation"))
     with pytest.raises(RecordError, match="unknown"):
         from_row("teleport", 1, data)
     with pytest.raises(RecordError, match="damaged"):

@@ -108,7 +108,10 @@ def from_row(kind: str, version: int | None, data: str | None) -> Record:
         raise RecordError(f"'{kind}' record is damaged: {exc}") from None
     if not isinstance(parsed, dict):
         raise RecordError(f"'{kind}' record is not an object")
-    return cls.from_data(parsed, 1 if version is None else int(version))
+    version = 1 if version is None else int(version)
+    if version > cls.VERSION:  # here, not only in from_data: a kind with its own from_data must refuse it too
+        raise RecordError(f"'{kind}' record version {version} is newer than this app knows ({cls.VERSION})")
+    return cls.from_data(parsed, version)
 
 
 def _plain(value: Any) -> Any:
