@@ -165,6 +165,16 @@ def test_alarm_lives_say_how_long_and_how_soon_acknowledged():
     assert lives["r-4"].active and lives["r-4"].seconds_to_acknowledge is None
 
 
+def test_an_escalation_needs_a_new_acknowledgement():
+    """As at the chair (the engine un-acknowledges what it escalates), and as the central station shows it."""
+    acked = [_alarm(0, EventKind.RAISED, "e", Priority.MEDIUM), _alarm(5, EventKind.ACKNOWLEDGED, "e", Priority.MEDIUM)]
+    escalated = [*acked, _alarm(60, EventKind.ESCALATED, "e", Priority.HIGH)]
+    again = [*escalated, _alarm(70, EventKind.ACKNOWLEDGED, "e", Priority.HIGH, user="CD")]
+    assert [alarm_lives(log, end=T0 + 100)[0].acknowledged for log in (acked[:1], acked, escalated, again)] == \
+        [False, True, False, True]
+    assert alarm_lives(again, end=T0 + 100)[0].acknowledged_t == T0 + 5  # the first acknowledgement stays the first
+
+
 def test_a_latched_alarm_that_came_back_under_its_id_in_an_old_log_is_two_episodes():
     """Before issue 18 the engine re-raised a latched alarm under its id: that is two alarms, not one."""
     events = [_alarm(0, EventKind.RAISED, "x", Priority.HIGH), _alarm(10, EventKind.ENDED, "x", Priority.HIGH),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,13 +15,16 @@ from devices.sim.runner import PtySimulator
 from monitor.alarms import Priority, load_profile, profile_to_dict
 from monitor.central.link import ChairSettings
 from monitor.central.schema import init_central
-from monitor.central.station import BpReading, ChairView, InfusionFigures, Reading, StationAlarm, infusion_figures
+from monitor.central.station import BpReading, ChairView, Reading, StationAlarm
 from monitor.clinical.dosing import DosePlan
+from monitor.clinical.infusion import InfusionState, infusion_history
+from monitor.record import InfusionEvent
 from monitor.storage.store import Store
 from pg import CuttableLink, central, pg_server, record_process, replicate  # noqa: F401
 from ui import theme
 
 SCREENS = Path(__file__).resolve().parent.parent / "screens"
+PLAN = DosePlan(70, 0.5, 40, 100)  # 35 mg in 100 mL, 150 mL/h
 
 
 def silent_chair(central, tmp_path) -> None:
@@ -106,10 +110,18 @@ def test_a_store_out_of_reach_greys_every_tile_and_says_so(qtbot, central, tmp_p
     window.close()
 
 
+def _infusion_log() -> list[InfusionEvent]:
+    """Started at 1000 (150 mL/h), paused 600 s later with 8.75 mg in, resumed at 1900 (35 mg in 100 mL)."""
+    return [InfusionEvent(1000.0, "started", 150.0, 0.0, "", "AB"),
+            InfusionEvent(1600.0, "paused", 150.0, 8.75, "nausea", "AB"),
+            InfusionEvent(1900.0, "resumed", 150.0, 8.75, "", "AB")]
+
+
 def test_tile_text_says_each_figure_with_its_age():
     from ui.station import tile_lines
 
-    view = ChairView("chair-3", "chair-3:7", "P-9", "running", "infusion", InfusionFigures("running", 754, 1646),
+    infusion = infusion_history(_infusion_log(), PLAN, at=2054.0)  # 754 s run, 2400 - 754 = 1646 s left
+    view = ChairView("chair-3", "chair-3:7", "P-9", "running", "infusion", infusion,
                      Reading(96.0, 2), Reading(71.0, 2), BpReading(124.0, 79.0, 300),
                      (StationAlarm(Priority.MEDIUM, "SpO₂ low 89", False),), 1.0, False)
     lines = tile_lines(view)
@@ -118,20 +130,19 @@ def test_tile_text_says_each_figure_with_its_age():
     assert lines[2] == "BP 124/79 mmHg (5 min ago)"
     assert lines[3] == "Infusion running: 12:34 run, 27:26 left"
     assert lines[4] == "!! SpO₂ low 89"
+    waiting = replace(view, infusion=infusion_history([], PLAN, at=2054.0), unreadable=("'infusion' record is damaged",))
+    assert tile_lines(waiting)[3] == "Infusion not started: 0:00 run, 40:00 left"  # the engine's word, spelt out
+    assert tile_lines(waiting)[5] == "1 journal record(s) unreadable: 'infusion' record is damaged"
 
 
-def test_infusion_figures_follow_the_log():
-    plan = DosePlan(70, 0.5, 40, 100)  # 35 mg in 100 mL, 150 mL/h
-    events = [{"t": 1000.0, "kind": "started", "rate_ml_per_h": 150.0, "delivered_mg": 0.0},
-              {"t": 1600.0, "kind": "paused", "rate_ml_per_h": 150.0, "delivered_mg": 8.75},
-              {"t": 1900.0, "kind": "resumed", "rate_ml_per_h": 150.0, "delivered_mg": 8.75}]
-    fig = infusion_figures(events, plan, now=2200.0)
-    assert fig.state == "running" and fig.elapsed_s == pytest.approx(900)
+def test_the_station_reads_the_infusion_by_the_engines_fold():
+    events = _infusion_log()
+    fig = infusion_history(events, PLAN, at=2200.0)
+    assert fig.state is InfusionState.RUNNING and fig.running_s == pytest.approx(900)
     assert fig.remaining_s == pytest.approx(2400 - 900)
-    paused = infusion_figures(events[:2], plan, now=5000.0)
-    assert paused.state == "paused" and paused.elapsed_s == pytest.approx(600)
+    paused = infusion_history(events[:2], PLAN, at=5000.0)
+    assert paused.state is InfusionState.PAUSED and paused.running_s == pytest.approx(600)
     assert paused.remaining_s == pytest.approx(1800)
-    done = infusion_figures([*events, {"t": 3700.0, "kind": "completed", "rate_ml_per_h": 150.0,
-                                       "delivered_mg": 35.0}], plan, now=9000.0)
-    assert done.state == "completed" and done.remaining_s == 0 and done.elapsed_s == pytest.approx(2400)
-    assert infusion_figures([], plan, 0) is None
+    done = infusion_history([*events, InfusionEvent(3700.0, "completed", 150.0, 35.0, "", "AB")], PLAN, at=9000.0)
+    assert done.state is InfusionState.COMPLETED and done.remaining_s == 0 and done.running_s == pytest.approx(2400)
+    assert infusion_history([], DosePlan(0, 0, 0), 0) is None  # nothing planned, nothing logged: no infusion

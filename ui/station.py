@@ -87,14 +87,15 @@ def tile_lines(view: ChairView) -> list[str]:
     lines = [title, f"{reading('SpO₂', view.spo2, '%')}   {reading('Pulse', view.pulse, '/min')}", bp]
     inf = view.infusion
     if inf is not None:
-        left = "" if inf.remaining_s is None or inf.state in ("stopped", "completed") else \
-            f", {_clock(inf.remaining_s)} left"
-        lines.append(f"Infusion {inf.state}: {_clock(inf.elapsed_s)} run{left}")
+        left = "" if inf.remaining_s is None or inf.end_utc is not None else f", {_clock(inf.remaining_s)} left"
+        lines.append(f"Infusion {inf.state.value.replace('_', ' ')}: {_clock(inf.running_s)} run{left}")
     for alarm in view.alarms[:3]:
         ack = " (acknowledged)" if alarm.acknowledged else ""
         lines.append(f"{theme.ALARM_MARK[alarm.priority]} {alarm.message}{ack}")
     if len(view.alarms) > 3:
         lines.append(f"+{len(view.alarms) - 3} more alarms")
+    if view.unreadable:
+        lines.append(f"{len(view.unreadable)} journal record(s) unreadable: {view.unreadable[0]}")
     if view.stale:
         lines.append("NO DATA" + ("" if view.data_age_s is None else f": last {age_text(view.data_age_s)}"))
     return lines

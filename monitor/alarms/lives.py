@@ -14,7 +14,10 @@ history all need the same reading of them, so it lives here once:
 - present_s is how long its condition was present, from the raise to its
   `ended` (a latched high alarm whose condition went away) or `cleared`;
 - shown_s is from the raise to the clear (latched time included);
-- acknowledgements are every acknowledgement after the raise (time, who).
+- acknowledgements are every acknowledgement after the raise (time, who);
+  an escalation needs a new one, as at the chair (the engine un-acknowledges
+  an alarm it escalates), so `acknowledged` says whether the last
+  acknowledgement came after the last escalation.
 Times are UTC epoch seconds. An alarm still present at the end of the log is
 counted up to the `end` time the caller gives (the session's end, or now).
 """
@@ -54,6 +57,7 @@ class AlarmLife:
     ended_t: float | None
     cleared_t: float | None
     present_s: float
+    acknowledged: bool = False  # acknowledged since its last escalation: as the chair shows it at the end of the log
 
     @property
     def technical(self) -> bool:
@@ -138,23 +142,27 @@ def _life(alarm_id: str, own: list[AlarmEvent], later: list[AlarmEvent], end: fl
     present_s = 0.0
     ended_t = cleared_t = escalated_t = None
     acks: list[tuple[float, str]] = []
+    acknowledged = False
     for e in own:
         if e.kind in (EventKind.ENDED, EventKind.CLEARED) and present_since is not None:
             present_s += max(0.0, e.t - present_since)
             present_since, ended_t = None, e.t
         if e.kind is EventKind.CLEARED:
             cleared_t = e.t
-        elif e.kind is EventKind.ESCALATED and escalated_t is None:
-            escalated_t = e.t
+        elif e.kind is EventKind.ESCALATED:
+            escalated_t = e.t if escalated_t is None else escalated_t
+            acknowledged = False
         elif e.kind is EventKind.ACKNOWLEDGED:
             acks.append((e.t, e.user))
+            acknowledged = True
     if cleared_t is None and later:  # an earlier episode of an old log, latched: the first of them cleared it
         cleared_t = later[0].t
         if later[0].kind is EventKind.ACKNOWLEDGED:
             acks.append((later[0].t, later[0].user))
+            acknowledged = True
     if present_since is not None:
         present_s += max(0.0, end - present_since)
     priorities = [e.priority for e in own if e.priority is not None]
     return AlarmLife(alarm_id, first.condition, first.alarm_kind, max(priorities, default=None), first.priority,
                      first.source, first.param, first.message, first.value, first.limit, first.t,
-                     escalated_t, tuple(acks), ended_t, cleared_t, present_s)
+                     escalated_t, tuple(acks), ended_t, cleared_t, present_s, acknowledged)

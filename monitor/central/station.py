@@ -6,24 +6,30 @@ alarms. A running session whose data stopped arriving (its heartbeat, written
 by the chair every 0.5 s, is older than STALE_AFTER_S) is marked stale. The
 station never acknowledges or silences anything: it has no such command, and
 its reviewer login could not write if it tried.
+
+The chairs' rows are read as every other reader reads them: journal rows
+through monitor.storage.journal (the chair's own reader), the infusion by the engine's fold
+(clinical.infusion.infusion_history) and the alarms by their lives
+(alarms/lives.py), so a tile says what the chair and the review say.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any
 
 from monitor.alarms import Priority
+from monitor.alarms.lives import AlarmLife, alarm_lives
 from monitor.central.reader import CentralSessions
 from monitor.central.schema import SCHEMA
-from monitor.clinical.dosing import DoseError, DosePlan
+from monitor.clinical.dosing import DosePlan
+from monitor.clinical.infusion import InfusionHistory, infusion_history
+from monitor.record import InfusionEvent, PhaseChange
+from monitor.storage.journal import read_journal
+from monitor.storage.sessions import alarm_event_of_row
 
 #: A running chair whose last data reached the store longer ago than this (s) is shown greyed.
 STALE_AFTER_S = 15.0
 _VITALS = ("spo2", "pulse_rate")
-_RUNS = ("started", "resumed")
-_HALTS = {"paused": "paused", "stopped": "stopped", "completed": "completed", "planned_end_reached": "completed"}
 
 
 @dataclass(frozen=True)
@@ -53,15 +59,6 @@ class StationAlarm:
 
 
 @dataclass(frozen=True)
-class InfusionFigures:
-    """The infusion as its log says: state, time run (pauses excluded, s), time left at the current rate (s)."""
-
-    state: str
-    elapsed_s: float
-    remaining_s: float | None
-
-
-@dataclass(frozen=True)
 class ChairView:
     """One chair's tile (ages in s against the station's clock)."""
 
@@ -70,48 +67,18 @@ class ChairView:
     patient_id: str | None
     session_state: str | None  # running, closed, interrupted; None before its first session
     phase: str | None
-    infusion: InfusionFigures | None
+    infusion: InfusionHistory | None  # the engine's fold of its journal, up to the station's clock
     spo2: Reading | None
     pulse: Reading | None
     bp: BpReading | None
     alarms: tuple[StationAlarm, ...]
     data_age_s: float | None  # since the chair's last heartbeat reached the store
     stale: bool
+    unreadable: tuple[str, ...] = ()  # journal records of the session that could not be read (why, each)
 
     @property
     def top_priority(self) -> Priority | None:
         return max((a.priority for a in self.alarms), default=None)
-
-
-def infusion_figures(events: list[dict[str, Any]], plan: DosePlan, now: float) -> InfusionFigures | None:
-    """Work out the infusion's state, running time and time left from its logged events (t in UTC epoch s).
-
-    Each event carries the pump rate set after it (mL/h) and the dose delivered
-    at its time (mg); between events the pump runs at that rate or not at all.
-    """
-    if not events:
-        return None
-    state, elapsed, since = "not started", 0.0, None
-    for e in events:
-        if e["kind"] in _RUNS:
-            state, since = "running", e["t"]
-        elif e["kind"] in _HALTS:
-            if since is not None:
-                elapsed += e["t"] - since
-            state, since = _HALTS[e["kind"]], None
-    if since is not None:
-        elapsed += max(0.0, now - since)
-    last = events[-1]
-    rate = last["rate_ml_per_h"]
-    if state in ("stopped", "completed"):
-        return InfusionFigures(state, elapsed, 0.0)
-    try:
-        left_ml = plan.bag_volume_ml - last["delivered_mg"] / plan.concentration_mg_per_ml
-    except DoseError:
-        return InfusionFigures(state, elapsed, None)
-    if state == "running":
-        left_ml -= rate * max(0.0, now - last["t"]) / 3600
-    return InfusionFigures(state, elapsed, max(0.0, left_ml) / rate * 3600 if rate > 0 else None)
 
 
 def chair_views(central: CentralSessions, now: float) -> list[ChairView]:
@@ -133,46 +100,49 @@ def chair_views(central: CentralSessions, now: float) -> list[ChairView]:
         f"SELECT x.chair_id, b.t, b.sbp, b.dbp FROM unnest(%s::text[], %s::bigint[]) x(chair_id, sid) "
         f"CROSS JOIN LATERAL (SELECT t, sbp, dbp FROM {SCHEMA}.nibp b WHERE b.chair_id = x.chair_id "
         "AND b.session_id = x.sid AND b.sbp IS NOT NULL ORDER BY b.t DESC LIMIT 1) b", [chairs, ids])}
-    alarms = _active_alarms(central.query(
-        f"SELECT a.chair_id, a.alarm_id, a.event, a.priority, a.message FROM {SCHEMA}.alarms a "
-        "JOIN unnest(%s::text[], %s::bigint[]) x(chair_id, sid) ON a.chair_id = x.chair_id AND a.session_id = x.sid "
-        "WHERE a.alarm_id <> '' ORDER BY a.t, a.local_rowid", [chairs, ids]))
-    journal: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    for chair, kind, data in central.query(
-            f"SELECT j.chair_id, j.kind, j.data FROM {SCHEMA}.journal j JOIN unnest(%s::text[], %s::bigint[]) "
-            "x(chair_id, sid) ON j.chair_id = x.chair_id AND j.session_id = x.sid "
-            "WHERE j.kind IN ('phase', 'infusion') ORDER BY j.t, j.local_rowid", [chairs, ids]):
-        journal.setdefault(chair, []).append((kind, json.loads(data or "{}")))
+    alarm_rows: dict[str, list[tuple]] = {}
+    for chair, *row in central.query(
+            f"SELECT a.chair_id, a.t, a.event, a.alarm_id, a.condition, a.kind, a.priority, a.message, a.source, "
+            f'a.parameter, a.value, a."limit", a."user" FROM {SCHEMA}.alarms a JOIN unnest(%s::text[], %s::bigint[]) '
+            "x(chair_id, sid) ON a.chair_id = x.chair_id AND a.session_id = x.sid "
+            "WHERE a.alarm_id <> '' ORDER BY a.t, a.local_rowid", [chairs, ids]):
+        alarm_rows.setdefault(chair, []).append(tuple(row))
+    rows: dict[str, list[tuple]] = {}
+    for chair, *row in central.query(
+            f'SELECT j.chair_id, j.t, j.kind, j.v, j.data, j."user" FROM {SCHEMA}.journal j '
+            "JOIN unnest(%s::text[], %s::bigint[]) x(chair_id, sid) ON j.chair_id = x.chair_id "
+            "AND j.session_id = x.sid WHERE j.kind IN ('phase', 'infusion') ORDER BY j.t, j.local_rowid", [chairs, ids]):
+        rows.setdefault(chair, []).append(tuple(row))
+    journals = {chair: read_journal(chair_rows) for chair, chair_rows in rows.items()}  # the chair's own reading
+    phases: dict[str, str] = {}
+    infusions: dict[str, list[InfusionEvent]] = {}
+    for chair, journal in journals.items():
+        for entry in journal.entries:
+            if isinstance(entry.record, PhaseChange):
+                phases[chair] = entry.record.phase
+            elif isinstance(entry.record, InfusionEvent):
+                infusions.setdefault(chair, []).append(entry.record)
     views = []
     for chair, sid, patient, state, heartbeat, weight, dose, minutes, bag in current:
-        entries = journal.get(chair, [])
-        phases = [d.get("phase") for k, d in entries if k == "phase"]
-        events = [d for k, d in entries if k == "infusion"]
         plan = DosePlan(weight or 0, dose or 0, minutes or 0, bag or DosePlan.bag_volume_ml)
         age = None if heartbeat is None else max(0.0, now - heartbeat)
         views.append(ChairView(
             chair=chair, session=None if sid is None else f"{chair}:{sid}", patient_id=patient, session_state=state,
-            phase=phases[-1] if phases else None, infusion=infusion_figures(events, plan, now),
+            phase=phases.get(chair),
+            infusion=None if sid is None else infusion_history(infusions.get(chair, ()), plan, now),
             spo2=vitals.get((chair, "spo2")), pulse=vitals.get((chair, "pulse_rate")), bp=bps.get(chair),
-            alarms=alarms.get(chair, ()), data_age_s=age,
-            stale=state == "running" and (age is None or age > STALE_AFTER_S)))
+            alarms=active_alarms(alarm_lives(map(alarm_event_of_row, alarm_rows.get(chair, ())), now)), data_age_s=age,
+            stale=state == "running" and (age is None or age > STALE_AFTER_S),
+            unreadable=journals[chair].unreadable if chair in journals else ()))
     return views
 
 
-def _active_alarms(rows: list[tuple[Any, ...]]) -> dict[str, tuple[StationAlarm, ...]]:
-    """Fold alarm events (in time order) into each chair's alarms not yet cleared, most urgent first."""
-    alarms: dict[tuple[str, str], dict[str, Any]] = {}
-    for chair, alarm_id, event, priority, message in rows:
-        a = alarms.setdefault((chair, alarm_id), {"message": message, "priority": None, "ack": False})
-        if event in ("raised", "escalated"):  # an escalation needs a new acknowledgement, as at the chair
-            a["message"], a["ack"] = message, False
-        elif event == "acknowledged":
-            a["ack"] = True
-        if priority:
-            a["priority"] = Priority.parse(priority)
-        a["cleared"] = event == "cleared"
-    out: dict[str, list[StationAlarm]] = {}
-    for (chair, _), a in alarms.items():
-        if not a.get("cleared") and a["priority"] is not None:
-            out.setdefault(chair, []).append(StationAlarm(a["priority"], a["message"], a["ack"]))
-    return {c: tuple(sorted(v, key=lambda a: -a.priority)) for c, v in out.items()}
+def active_alarms(lives: list[AlarmLife]) -> tuple[StationAlarm, ...]:
+    """Return the alarms still shown at the end of the log (not cleared), most urgent first, then by raise.
+
+    Priority, message and acknowledgement are the alarm lives' (alarms/lives.py): the highest priority
+    reached, the message at the raise, acknowledged since the last escalation.
+    """
+    shown = [StationAlarm(life.priority, life.message, life.acknowledged)
+             for life in lives if life.active and life.priority is not None]
+    return tuple(sorted(shown, key=lambda a: -a.priority))

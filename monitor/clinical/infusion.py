@@ -20,18 +20,22 @@ be infused, and the nurse gets the event from tick() to alert on. The moment is
 found by whichever method runs first after it, so every reading is consistent.
 The nurse then checks the pump and presses Complete, which records who
 confirmed the end (a "completed" event) without changing the figures.
+
+The life cycle is written once (STEPS, next_state): the engine's commands
+follow it, and infusion_history folds a journal's events by it, so the review
+summary and the central station read an infusion as the chair lived it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from enum import Enum
 from fractions import Fraction
 
 from monitor.clinical.config import DoseLimits, load_clinical_config
-from monitor.clinical.dosing import DosePlan, check_plan, check_rate, exact
+from monitor.clinical.dosing import DoseError, DosePlan, check_plan, check_rate, exact
 from monitor.record.journal import InfusionEvent
 from monitor.timefmt import Zone, time_text
 
@@ -71,6 +75,39 @@ class InfusionStatus:
 
 
 _ENDED = (InfusionState.STOPPED, InfusionState.COMPLETED)
+
+
+@dataclass(frozen=True)
+class InfusionStep:
+    """What an event kind may follow (states) and the state it leaves (None: the state stays)."""
+
+    before: tuple[InfusionState, ...]
+    after: InfusionState | None
+
+
+_GOING = (InfusionState.RUNNING, InfusionState.PAUSED)
+#: The life cycle, written once: the engine's commands refuse an event that does not fit (InfusionError), and
+#: the fold of a journal (infusion_history) skips it, so the chair, the review and the station agree on the state.
+STEPS: dict[str, InfusionStep] = {
+    "started": InfusionStep((InfusionState.NOT_STARTED,), InfusionState.RUNNING),
+    "paused": InfusionStep((InfusionState.RUNNING,), InfusionState.PAUSED),
+    "resumed": InfusionStep((InfusionState.PAUSED,), InfusionState.RUNNING),
+    "rate_changed": InfusionStep(_GOING, None),
+    "stopped": InfusionStep(_GOING, InfusionState.STOPPED),
+    "completed": InfusionStep(_GOING, InfusionState.COMPLETED),
+    "planned_end_reached": InfusionStep((InfusionState.RUNNING,), InfusionState.COMPLETED),
+}
+
+
+def next_state(state: InfusionState, kind: str) -> InfusionState | None:
+    """Return the state an event of kind leaves an infusion in that was in state; None when it does not fit.
+
+    A "completed" after "planned_end_reached" is not a transition: it records who confirmed the end.
+    """
+    step = STEPS.get(kind)
+    if step is None or state not in step.before:
+        return None
+    return state if step.after is None else step.after
 
 
 class InfusionEngine:
@@ -135,13 +172,14 @@ class InfusionEngine:
 
     def _settle(self, now: Fraction, wall: float) -> None:
         """Complete the infusion at the exact moment the bag content was delivered, if passed."""
-        if self._state is not InfusionState.RUNNING or self._running_ml(now) < self._bag_ml:
+        after = next_state(self._state, "planned_end_reached")
+        if after is None or self._running_ml(now) < self._bag_ml:
             return
         assert self._seg_start is not None
         empty_at = self._seg_start + (self._bag_ml - self._done_ml) * 3600 / self._rate
         self._close_segment(empty_at)
         self._done_ml = self._bag_ml
-        self._state = InfusionState.COMPLETED
+        self._state = after
         end_wall = wall - float(now - empty_at)
         self._end = (empty_at, end_wall)
         self._end_alert = self._event("planned_end_reached", end_wall, "planned dose delivered", "")
@@ -162,12 +200,15 @@ class InfusionEngine:
 
     # ---- commands ---------------------------------------------------------------
 
-    def _require(self, allowed: tuple[InfusionState, ...], action: str) -> None:
-        if self._state not in allowed:
+    def _require(self, kind: str, action: str) -> InfusionState:
+        """Return the state an event of kind leaves the infusion in; InfusionError if it does not fit the state."""
+        after = next_state(self._state, kind)
+        if after is None:
             when = ""
             if self._end is not None:
                 when = f" at {time_text(self._end[1], self._tz)}"
             raise InfusionError(f"cannot {action}: the infusion is {self._state.value.replace('_', ' ')}{when}")
+        return after
 
     @staticmethod
     def _text(value: str, what: str) -> str:
@@ -181,11 +222,11 @@ class InfusionEngine:
         The confirmation is recorded in the event's reason, with the user.
         """
         now, wall = self._now()
-        self._require((InfusionState.NOT_STARTED,), "start")
+        after = self._require("started", "start")
         user = self._text(user, "the user starting the infusion")
         self.plan_check.require(confirm_soft_limits)
         reason = "soft limits confirmed: " + "; ".join(self.plan_check.soft) if self.plan_check.soft else ""
-        self._state = InfusionState.RUNNING
+        self._state = after
         self._seg_start = now
         self._start = (now, wall)
         return self._event("started", wall, reason, user)
@@ -193,20 +234,20 @@ class InfusionEngine:
     def pause(self, reason: str, user: str) -> InfusionEvent:
         """Pause the timer (the nurse paused the pump); nothing is delivered while paused."""
         now, wall = self._now()
-        self._require((InfusionState.RUNNING,), "pause")
+        after = self._require("paused", "pause")
         reason = self._text(reason, "a reason for pausing")
         user = self._text(user, "the user pausing")
         self._close_segment(now)
-        self._state = InfusionState.PAUSED
+        self._state = after
         self._paused_at = now
         return self._event("paused", wall, reason, user)
 
     def resume(self, user: str, reason: str = "") -> InfusionEvent:
         """Resume at the current rate after a pause."""
         now, wall = self._now()
-        self._require((InfusionState.PAUSED,), "resume")
+        after = self._require("resumed", "resume")
         user = self._text(user, "the user resuming")
-        self._state = InfusionState.RUNNING
+        self._state = after
         self._seg_start = now
         self._paused_at = None
         return self._event("resumed", wall, reason.strip(), user)
@@ -219,7 +260,7 @@ class InfusionEngine:
         needs confirm_soft_limits, recorded in the reason.
         """
         now, wall = self._now()
-        self._require((InfusionState.RUNNING, InfusionState.PAUSED), "change the rate")
+        self._require("rate_changed", "change the rate")
         reason = self._text(reason, "a reason for the rate change")
         user = self._text(user, "the user changing the rate")
         check = check_rate(self.plan, rate_ml_per_h, self.limits)
@@ -238,11 +279,11 @@ class InfusionEngine:
     def stop(self, reason: str, user: str) -> InfusionEvent:
         """End the infusion early (the nurse stopped the pump); the undelivered dose stays recorded."""
         now, wall = self._now()
-        self._require((InfusionState.RUNNING, InfusionState.PAUSED), "stop")
+        after = self._require("stopped", "stop")
         reason = self._text(reason, "a reason for stopping early")
         user = self._text(user, "the user stopping")
         self._close_segment(now)
-        self._state = InfusionState.STOPPED
+        self._state = after
         self._end = (now, wall)
         return self._event("stopped", wall, reason, user)
 
@@ -259,7 +300,7 @@ class InfusionEngine:
             user = self._text(user, "the user completing")
             self._end_confirmed = True
             return self._event("completed", wall, "planned end confirmed", user)
-        self._require((InfusionState.RUNNING, InfusionState.PAUSED), "complete")
+        after = self._require("completed", "complete")
         user = self._text(user, "the user completing")
         left = self._total_mg - self._delivered_mg(now)
         if left > self.complete_tolerance * self._total_mg:
@@ -267,7 +308,7 @@ class InfusionEngine:
                 f"cannot complete: {float(self._total_mg - left):.2f} of {float(self._total_mg):.2f} mg delivered "
                 f"({float(left):.2f} mg left); to end before the planned dose, stop with a reason")
         self._close_segment(now)
-        self._state = InfusionState.COMPLETED
+        self._state = after
         self._end = (now, wall)
         return self._event("completed", wall, "", user)
 
@@ -376,3 +417,126 @@ class InfusionEngine:
         """Return the pump rate set, mL/h (also while paused: the rate resume uses)."""
         return self.status().current_rate_ml_per_h
 
+
+
+# ---- the journal's reading --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InfusionSegment:
+    """A stretch of the infusion: running at a pump rate (mL/h), or paused (with the pause's reason and who).
+
+    Times are UTC epoch s; end_utc is None while it lasts at the end of the record. A rate change
+    starts a new running segment; a rate set while paused shows in the next running one.
+    """
+
+    state: InfusionState  # RUNNING or PAUSED
+    start_utc: float
+    end_utc: float | None
+    rate_ml_per_h: float
+    reason: str = ""
+    user: str = ""
+
+    def duration_s(self, end: float) -> float:
+        """Return the segment's length in s (up to end, UTC epoch s, if it never ended)."""
+        return max(0.0, (end if self.end_utc is None else self.end_utc) - self.start_utc)
+
+
+@dataclass(frozen=True)
+class InfusionHistory:
+    """The infusion as its journal tells it, up to `at` (UTC epoch s): what the review and the station show.
+
+    delivered_mg is the engine's figure in the last event, carried on at the last rate while the
+    infusion runs at `at` (never beyond the planned total); remaining_s is the time left at the current
+    rate (0 once ended, None when the plan cannot say); rate_ml_per_h the rate set (the planned one
+    before the start). end_to_confirm: the planned end was reached by itself and nobody confirmed it.
+    """
+
+    state: InfusionState
+    at: float
+    start_utc: float | None
+    end_utc: float | None
+    running_s: float
+    delivered_mg: float
+    remaining_s: float | None
+    rate_ml_per_h: float | None
+    segments: tuple[InfusionSegment, ...]
+    rate_changes: tuple[InfusionEvent, ...]
+    stop_reason: str = ""
+    confirmed_by: str = ""
+    end_to_confirm: bool = False
+
+    @property
+    def pauses(self) -> tuple[InfusionSegment, ...]:
+        """Return the paused segments, in order."""
+        return tuple(seg for seg in self.segments if seg.state is InfusionState.PAUSED)
+
+    @property
+    def paused_s(self) -> float:
+        """Return the seconds spent paused up to `at`."""
+        return sum(p.duration_s(self.at) for p in self.pauses)
+
+
+def infusion_history(events: Iterable[InfusionEvent], plan: DosePlan, at: float) -> InfusionHistory | None:
+    """Fold an infusion's journaled events (any order; same-time ones in journal order) up to at (UTC epoch s).
+
+    The states follow the engine's STEPS; an event that does not fit the state (a log the engine could
+    not have written) changes nothing. None when there is no event and the plan has no dose: no
+    infusion was planned. The plan gives the bag's concentration and volume for the figures after the
+    last event; with a broken plan delivered_mg stays the last event's and remaining_s is None.
+    """
+    state = InfusionState.NOT_STARTED
+    segments: list[InfusionSegment] = []
+    rates: list[InfusionEvent] = []
+    fitted: list[InfusionEvent] = []
+    start: float | None = None
+    end: float | None = None
+    stop_reason = confirmed_by = ""
+    to_confirm = False
+    for ev in sorted(events, key=lambda ev: ev.t):
+        after = next_state(state, ev.kind)
+        if after is None:
+            if ev.kind == "completed" and to_confirm:  # the nurse confirmed the end the engine reached by itself
+                confirmed_by, to_confirm = ev.user, False
+            continue
+        fitted.append(ev)
+        if ev.kind == "rate_changed":
+            rates.append(ev)
+        if after is not state or (ev.kind == "rate_changed" and state is InfusionState.RUNNING):
+            if segments and segments[-1].end_utc is None:
+                segments[-1] = replace(segments[-1], end_utc=ev.t)
+            if after is InfusionState.RUNNING:
+                segments.append(InfusionSegment(after, ev.t, None, ev.rate_ml_per_h))
+            elif after is InfusionState.PAUSED:
+                segments.append(InfusionSegment(after, ev.t, None, ev.rate_ml_per_h, ev.reason, ev.user))
+        if ev.kind == "started":
+            start = ev.t
+        elif after in _ENDED:
+            end = ev.t
+            stop_reason = ev.reason if after is InfusionState.STOPPED else ""
+            confirmed_by = ev.user if ev.kind == "completed" else ""
+            to_confirm = ev.kind == "planned_end_reached"
+        state = after
+    try:
+        conc, bag, total, planned_rate = (plan.concentration_exact, exact(plan.bag_volume_ml), plan.total_mg_exact,
+                                          plan.pump_rate_exact)
+    except DoseError:
+        if not fitted:
+            return None
+        conc = bag = total = planned_rate = None
+    last = fitted[-1] if fitted else None
+    rate = planned_rate if last is None else exact(last.rate_ml_per_h)
+    delivered = Fraction(0) if last is None else exact(last.delivered_mg)
+    if state is InfusionState.RUNNING and last is not None and conc is not None and total is not None:
+        delivered = min(delivered + rate * conc * max(Fraction(0), exact(at) - exact(last.t)) / 3600, total)
+    remaining: Fraction | None = None
+    if state in _ENDED:
+        remaining = Fraction(0)
+    elif conc is not None and bag is not None and rate is not None and rate > 0:
+        remaining = max(Fraction(0), bag - delivered / conc) * 3600 / rate
+    return InfusionHistory(
+        state=state, at=at, start_utc=start, end_utc=end,
+        running_s=sum(s.duration_s(at) for s in segments if s.state is InfusionState.RUNNING),
+        delivered_mg=float(delivered), remaining_s=None if remaining is None else float(remaining),
+        rate_ml_per_h=None if rate is None else float(rate), segments=tuple(segments), rate_changes=tuple(rates),
+        stop_reason=stop_reason, confirmed_by=confirmed_by, end_to_confirm=to_confirm)

@@ -18,8 +18,9 @@ chair's SQLite file and from the central store. Decisions, stated once:
 - Baselines are the ones the session recorded (Baseline records): the BP
   before the infusion, SpO2 and pulse at its start. A later baseline (the
   first one had grown too old) replaces an earlier one.
-- Delivered dose is the infusion engine's own figure in the last infusion
-  event; while an infusion runs at the end of the record (a running session,
+- The infusion is read by the engine's own fold (clinical.infusion.
+  infusion_history), as the central station reads it. Delivered dose is the
+  engine's figure in the last infusion event; while an infusion runs at the end of the record (a running session,
   or an interrupted one) it is carried on at the last rate up to the end
   (now, or the interrupted session's last data), never beyond the planned total.
 - Events are the markers as last corrected (deleted ones left out); every
@@ -34,12 +35,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from monitor.alarms.lives import AlarmLife, alarm_lives
 from monitor.clinical.dosing import DoseError, DosePlan, exact
+from monitor.clinical.infusion import InfusionHistory, infusion_history
 from monitor.timefmt import iso_utc
 from monitor.record.journal import InfusionEvent
 from monitor.review.series import valid_series
@@ -89,46 +92,6 @@ class ParamFigures:
 
 
 @dataclass(frozen=True)
-class InfusionSegment:
-    """A stretch of the infusion: running at a pump rate (mL/h), or paused (with the pause's reason and who).
-
-    Times are UTC epoch s; end_utc is None while it lasts at the end of the record. A rate change
-    starts a new running segment; a rate set while paused shows in the next running one.
-    """
-
-    state: str  # running or paused
-    start_utc: float
-    end_utc: float | None
-    rate_ml_per_h: float
-    reason: str = ""
-    user: str = ""
-
-    def duration_s(self, end: float) -> float:
-        """Return the segment's length in s (up to end, UTC epoch s, if it never ended)."""
-        return max(0.0, (end if self.end_utc is None else self.end_utc) - self.start_utc)
-
-
-@dataclass(frozen=True)
-class InfusionSummary:
-    """The infusion as documented: state at the end of the record, times (UTC epoch s), dose (mg), segments."""
-
-    state: str  # not_started, running, paused, stopped, completed
-    start_utc: float | None
-    end_utc: float | None
-    running_s: float
-    delivered_mg: float
-    segments: tuple[InfusionSegment, ...]
-    rate_changes: tuple[InfusionEvent, ...]
-    stop_reason: str = ""
-    confirmed_by: str = ""
-
-    @property
-    def pauses(self) -> tuple[InfusionSegment, ...]:
-        """Return the paused segments, in order."""
-        return tuple(seg for seg in self.segments if seg.state == "paused")
-
-
-@dataclass(frozen=True)
 class PhaseSpan:
     """A session phase and when it began and ended (UTC epoch s; end None while it lasts)."""
 
@@ -153,7 +116,7 @@ class SessionSummary:
     meta: SessionMeta
     at: float
     planned_mg: float | None
-    infusion: InfusionSummary | None
+    infusion: InfusionHistory | None
     baseline: dict[str, float]
     peak_sbp: Reading | None
     peak_dbp: Reading | None
@@ -207,8 +170,8 @@ class SessionSummary:
             "weight_kg": m.weight_kg, "dose_mg_per_kg": m.dose_mg_per_kg, "planned_min": m.infusion_min,
             "planned_mg": _round(self.planned_mg, 3), "delivered_mg": _round(self.delivered_mg, 3),
             "infusion": None if inf is None else {
-                "state": inf.state, "start_utc": _iso(inf.start_utc), "end_utc": _iso(inf.end_utc),
-                "running_s": _round(inf.running_s), "paused_s": _round(sum(p.duration_s(self.at) for p in inf.pauses)),
+                "state": inf.state.value, "start_utc": _iso(inf.start_utc), "end_utc": _iso(inf.end_utc),
+                "running_s": _round(inf.running_s), "paused_s": _round(inf.paused_s),
                 "pauses": [{"start_utc": _iso(p.start_utc), "end_utc": _iso(p.end_utc),
                             "duration_s": _round(p.duration_s(self.at)), "reason": p.reason, "user": p.user}
                            for p in inf.pauses],
@@ -278,7 +241,7 @@ class SessionSummary:
             lines.append("Infusion   none planned")
         else:
             lines.append(f"Infusion   planned {_mg(self.planned_mg)}, delivered {_mg(inf.delivered_mg)}; "
-                         f"{inf.state.replace('_', ' ')}")
+                         f"{inf.state.value.replace('_', ' ')}")
             if inf.start_utc is not None:
                 lines.append(f"           start {at(inf.start_utc)}, end {at(inf.end_utc)}, "
                              f"running {hms(inf.running_s)}"
@@ -431,65 +394,12 @@ def _planned_mg(meta: SessionMeta) -> float | None:
         return None
 
 
-def _concentration(meta: SessionMeta) -> float | None:
-    """Return the bag's concentration (mg/mL), None without a plan."""
-    planned = _planned_mg(meta)
-    bag = meta.bag_ml or DosePlan.bag_volume_ml
-    return None if planned is None or not bag > 0 else planned / bag
-
-
-def infusion_of(record: SessionRecord, end: float) -> InfusionSummary | None:
-    """Follow the infusion events: state, start and end, running and paused segments, delivered dose.
-
-    None when the session planned no infusion. end (UTC epoch s) closes what still runs.
-    """
+def infusion_of(record: SessionRecord, end: float) -> InfusionHistory | None:
+    """Read the session's infusion through the engine's fold, up to end (UTC epoch s); None when none was planned."""
     meta = record.meta
-    events = sorted((ev for _, ev in record.entries(InfusionEvent)), key=lambda ev: ev.t)
-    if not events and _planned_mg(meta) is None:
-        return None
-    state, start, stop = "not_started", None, None
-    segments: list[InfusionSegment] = []
-    rates: list[InfusionEvent] = []
-    stop_reason = confirmed_by = ""
-
-    def close(t: float) -> None:
-        if segments and segments[-1].end_utc is None:
-            segments[-1] = replace(segments[-1], end_utc=t)
-
-    for ev in events:
-        if ev.kind == "started" and state == "not_started":
-            state, start = "running", ev.t
-            segments.append(InfusionSegment("running", ev.t, None, ev.rate_ml_per_h))
-        elif ev.kind == "paused" and state == "running":
-            close(ev.t)
-            state = "paused"
-            segments.append(InfusionSegment("paused", ev.t, None, ev.rate_ml_per_h, ev.reason, ev.user))
-        elif ev.kind == "resumed" and state == "paused":
-            close(ev.t)
-            state = "running"
-            segments.append(InfusionSegment("running", ev.t, None, ev.rate_ml_per_h))
-        elif ev.kind == "rate_changed":
-            rates.append(ev)
-            if state == "running":
-                close(ev.t)
-                segments.append(InfusionSegment("running", ev.t, None, ev.rate_ml_per_h))
-        elif ev.kind in ("stopped", "completed", "planned_end_reached") and state in ("running", "paused"):
-            close(ev.t)
-            state, stop = ("stopped" if ev.kind == "stopped" else "completed"), ev.t
-            stop_reason = ev.reason if ev.kind == "stopped" else ""
-            confirmed_by = ev.user if ev.kind == "completed" else ""
-        elif ev.kind == "completed":  # the nurse confirmed the planned end the engine reached by itself
-            confirmed_by = ev.user
-    delivered = events[-1].delivered_mg if events else 0.0
-    if state == "running":  # still running at the end of the record: carry on at the last rate
-        conc = _concentration(meta)
-        if conc is not None:
-            delivered += events[-1].rate_ml_per_h * conc * max(0.0, end - events[-1].t) / 3600.0
-        planned = _planned_mg(meta)
-        delivered = min(delivered, planned) if planned is not None else delivered
-    running = sum(seg.duration_s(end) for seg in segments if seg.state == "running")
-    return InfusionSummary(state, start, stop, running, delivered, tuple(segments), tuple(rates), stop_reason,
-                           confirmed_by)
+    plan = DosePlan(meta.weight_kg or 0, meta.dose_mg_per_kg or 0, meta.infusion_min or 0,
+                    meta.bag_ml or DosePlan.bag_volume_ml)
+    return infusion_history((ev for _, ev in record.entries(InfusionEvent)), plan, end)
 
 
 def _baseline(record: SessionRecord) -> dict[str, float]:

@@ -32,7 +32,8 @@ from monitor.clinical.markers import current_markers
 from monitor.record.journal import Discharge, ScaleEntry
 from monitor.clinical.scales import SCALE_NAMES
 from monitor.storage.sessions import SessionMeta, SessionSource
-from monitor.review.summary import HOLD_S, InfusionSegment, SessionSummary, infusion_of, phases_of, summarize
+from monitor.clinical.infusion import InfusionSegment
+from monitor.review.summary import HOLD_S, SessionSummary, infusion_of, phases_of, summarize
 
 #: The pleth itself (not its envelope) is drawn when the view spans at most this many seconds.
 RAW_WAVE_S = 300.0

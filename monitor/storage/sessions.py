@@ -345,7 +345,7 @@ class SqlSessions(SessionSource):
             "COALESCE(firmware, ''), t", "devices", "id"))
         tracks = tuple(Track(*r) for r in rows("track, source, parameter, unit, rate", "tracks", "track"))
         journal = read_journal(rows(JOURNAL_COLUMNS, "journal"))
-        alarms = tuple(_alarm_event(r) for r in rows(
+        alarms = tuple(alarm_event_of_row(r) for r in rows(
             't, event, alarm_id, condition, kind, priority, message, source, parameter, value, "limit", "user"',
             "alarms"))
         nibp = tuple(NibpResult(t, source or "", sbp, dbp, mean, pr, error_code or 0, error or "", _flags(flags))
@@ -473,7 +473,9 @@ def _flags(text: str | None) -> frozenset[str]:
     return frozenset(text.split(",")) if text else frozenset()
 
 
-def _alarm_event(row: tuple) -> AlarmEvent:
+def alarm_event_of_row(row: tuple) -> AlarmEvent:
+    """Read one alarms row (t, event, alarm_id, condition, kind, priority, message, source, parameter, value,
+    limit, user) as the AlarmEvent it recorded: the one reading of the alarm log, here and at the station."""
     t, event, alarm_id, condition, kind, priority, message, source, param, value, limit, user = row
     return AlarmEvent(t, EventKind(event), alarm_id or "", condition or "", AlarmKind(kind) if kind else None,
                       Priority.parse(priority) if priority else None, message or "", source or "", param or "",
