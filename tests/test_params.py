@@ -105,12 +105,12 @@ def _sources() -> list[Path]:
 
 
 def _vocabulary_tables(tree: ast.AST) -> list[int]:
-    """Return the lines of dict literals that give two or more parameters a name or unit (words that are not a
-    parameter's key) or a range (a pair of numbers): what PARAMS holds. A protocol's wire ranges (low, high,
-    step), a layout's sizes and a map from one parameter to another are no such table."""
+    """Return the lines of dict literals that give two or more parameters a name or unit (words) or a range (a
+    pair of numbers): what PARAMS holds. A protocol's wire ranges (low, high, step), a layout's sizes and a map
+    from one parameter to another are no such table."""
     def vocabulary(v: ast.expr) -> bool:
         if isinstance(v, ast.Constant):
-            return isinstance(v.value, str) and v.value not in PARAMS
+            return isinstance(v.value, str)
         return isinstance(v, ast.Tuple) and len(v.elts) == 2 and all(isinstance(e, ast.Constant) for e in v.elts)
 
     out = []
@@ -118,7 +118,8 @@ def _vocabulary_tables(tree: ast.AST) -> list[int]:
         if not isinstance(node, ast.Dict):
             continue
         keys = [k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
-        if sum(k in PARAMS for k in keys) >= 2 and all(vocabulary(v) for v in node.values):
+        to_params = all(isinstance(v, ast.Constant) and v.value in PARAMS for v in node.values)
+        if sum(k in PARAMS for k in keys) >= 2 and all(vocabulary(v) for v in node.values) and not to_params:
             out.append(node.lineno)
     return out
 
