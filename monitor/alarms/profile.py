@@ -68,10 +68,10 @@ def limit_range(param: str) -> tuple[float, float]:
 
     ProfileError (one line) for a parameter that has no alarm limits.
     """
-    spec = PARAMS.get(param)
-    if spec is None or spec.limits is None:
+    limits = spec_of(param).limits
+    if limits is None:
         raise ProfileError(f"unknown parameter '{param}' (known: {', '.join(alarmable())})")
-    return spec.limits
+    return limits
 
 
 def fmt(value: float | None) -> str:
