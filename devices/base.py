@@ -50,7 +50,7 @@ class Encoder:
 
     ranges: parameter -> (lowest, highest, step) of the values the wire can
     carry as numbers (the device's "no value" sentinels left out), in the
-    contract units of devices.values.UNITS; this includes values no patient
+    contract units of devices.values.PARAMS; this includes values no patient
     can have, which the parser's plausibility gate must catch.
     encode(values) returns the bytes of one complete unit (frame, packet,
     line, message) carrying every parameter of `ranges`, as the device sends

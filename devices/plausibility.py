@@ -22,22 +22,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from devices.values import DeviceItem, NibpResult, Sample
-
-#: Inclusive plausible range of each parameter, in its contract unit (UCUM, see devices.values.UNITS).
-RANGES: dict[str, tuple[float, float]] = {
-    "spo2": (0.0, 100.0),
-    "pulse_rate": (20.0, 300.0),
-    "heart_rate": (20.0, 300.0),
-    "nibp_pulse_rate": (20.0, 300.0),
-    "sbp": (40.0, 300.0),
-    "dbp": (15.0, 250.0),
-    "map": (20.0, 260.0),
-    "resp_rate": (0.0, 150.0),
-    "perfusion_index": (0.0, 30.0),
-    "etco2": (0.0, 150.0),
-    "cuff_pressure": (0.0, 320.0),
-}
+from devices.values import PARAMS, DeviceItem, NibpResult, Sample
 
 IMPLAUSIBLE = "implausible"
 QUESTIONABLE = "questionable"
@@ -60,7 +45,7 @@ class Jump:
         return dt <= REFERENCE_S and abs(after[1] - before[1]) <= self.points + self.per_s * dt
 
 
-#: Largest plausible change between neighbouring readings, in the contract unit (see RANGES).
+#: Largest plausible change between neighbouring readings, in the contract unit (see devices.values.PARAMS).
 #: - spo2: oximeters show an average over 2-16 s, so even the fastest real falls (apnoea in
 #:   an obese adult or a child, about 1-2 %/s) reach the screen as a ramp; a desaturation
 #:   97 -> 80 in 10 s (1.7 %/s) passes at any reading rate. The 4 points at once cover a
@@ -99,8 +84,9 @@ def reliable(value: float | None, flags: frozenset[str]) -> bool:
 
 
 def plausible(param: str, value: float) -> bool:
-    """Tell whether a value of param (contract unit) is within its plausible range."""
-    bounds = RANGES.get(param)
+    """Tell whether a value of param (contract unit) is within its plausible range (devices.values.PARAMS)."""
+    spec = PARAMS.get(param)
+    bounds = spec.plausible if spec else None
     if not math.isfinite(value):
         return False
     return bounds is None or bounds[0] <= value <= bounds[1]

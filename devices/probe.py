@@ -29,19 +29,18 @@ import serial
 
 from devices import registry
 from devices.base import Parser, SerialSettings
+from devices.plausibility import NIBP_PARAMS
 from devices.reader import Port
-from devices.values import DeviceInfo, DeviceItem, DeviceNotice, NibpResult, Sample, WaveSegment
+from devices.values import PARAMS, DeviceInfo, DeviceItem, DeviceNotice, NibpResult, Sample, WaveSegment
 
 DEFAULT_SECONDS = 3.0
 EARLY_FRAMES = 3  # this many clean frames end a window early...
 EARLY_S = 1.5  # ...but not before this much listening, so values sent once a second are seen
 READ_TIMEOUT_S = 0.05
 
-#: parameter -> its short name in a "SpO2 + NIBP" line, in display order
-LABELS: dict[str, str] = {"spo2": "SpO2", "pulse_rate": "pulse", "perfusion_index": "PI", "pleth": "pleth",
-                          "heart_rate": "HR", "sbp": "NIBP", "dbp": "NIBP", "map": "NIBP",
-                          "nibp_pulse_rate": "NIBP", "cuff_pressure": "NIBP", "etco2": "EtCO2", "resp_rate": "RR"}
-ROLE_LABELS = {"pulseox": "SpO2", "nibp": "NIBP"}
+#: parameters a "SpO2 + NIBP" line names as their module, not one by one
+NIBP_MODULE = NIBP_PARAMS | {"cuff_pressure"}
+ROLE_LABELS = {"pulseox": PARAMS["spo2"].label, "nibp": "NIBP"}
 
 OpenPort = Callable[[str, SerialSettings], Port]
 #: progress(step, steps, what is being tried); steps can shrink when a port is done early
@@ -141,7 +140,8 @@ class _Evidence:
         if self.info is not None and self.info.model:
             extra = [x for x in (self.info.firmware, self.info.serial_number and f"SN {self.info.serial_number}") if x]
             identity = self.info.model + (f" ({', '.join(extra)})" if extra else "")
-        labels = list(dict.fromkeys(LABELS[p] for p in LABELS if p in self.params))
+        labels = list(dict.fromkeys("NIBP" if p in NIBP_MODULE else spec.label  # in PARAMS' order
+                                    for p, spec in PARAMS.items() if p in self.params))
         if not labels:
             labels = [ROLE_LABELS[r] for r in ("pulseox", "nibp") if r in self.spec.roles]
         return Found(port, self.spec.name, identity, tuple(labels), self.role)

@@ -27,21 +27,74 @@ class Param(str, Enum):
     PLETH = "pleth"
 
 
-#: UCUM unit of each parameter.
-UNITS: dict[str, str] = {
-    "spo2": "%",
-    "pulse_rate": "/min",
-    "perfusion_index": "%",
-    "sbp": "mm[Hg]",
-    "dbp": "mm[Hg]",
-    "map": "mm[Hg]",
-    "nibp_pulse_rate": "/min",
-    "resp_rate": "/min",
-    "heart_rate": "/min",
-    "etco2": "mm[Hg]",
-    "cuff_pressure": "mm[Hg]",
-    "pleth": "1",
+@dataclass(frozen=True, slots=True)
+class ParamSpec:
+    """Everything that names or bounds one parameter, declared once (VitalDB's track table).
+
+    Two spellings of a unit, one per reader: ucum for exports and storage (the
+    contract unit, "mm[Hg]"), unit for people ("mmHg"). Three names: label, the
+    short word in alarm text, limit settings, the probe line and EDF signal
+    labels ("SpO2"); title, the tile heading, which may use typography ("SpO₂")
+    or say the source ("HR (ECG)"); name, the words FHIR and HL7 give the code.
+    plausible bounds what a living patient and the device can produce (values
+    outside it are never valid: devices.plausibility.gate); limits bounds what
+    an alarm limit may be set to (monitor.alarms.profile), None where no limit
+    exists. Both are inclusive, in the contract unit.
+    """
+
+    ucum: str
+    unit: str
+    label: str
+    name: str
+    plausible: tuple[float, float] | None
+    limits: tuple[float, float] | None
+    title: str = ""  # "" means the label
+
+    @property
+    def heading(self) -> str:
+        """Return the tile title: title, else the label."""
+        return self.title or self.label
+
+
+_RATE = (20.0, 300.0)
+_RATE_LIMITS = (20.0, 250.0)
+
+#: One row per parameter, the only place a parameter's unit, names and ranges are written.
+#: sbp_rise and dbp_rise are no device's values: the alarm engine computes them (mmHg above the session
+#: baseline), and they are here because limits are set on them and alarm text names them.
+PARAMS: dict[str, ParamSpec] = {
+    "spo2": ParamSpec("%", "%", "SpO2", "SpO2", (0.0, 100.0), (50.0, 100.0), title="SpO₂"),
+    "pulse_rate": ParamSpec("/min", "/min", "Pulse", "Pulse rate", _RATE, _RATE_LIMITS),
+    "heart_rate": ParamSpec("/min", "/min", "HR", "Heart rate", _RATE, _RATE_LIMITS, title="HR (ECG)"),
+    "etco2": ParamSpec("mm[Hg]", "mmHg", "EtCO2", "EtCO2", (0.0, 150.0), (5.0, 100.0), title="EtCO₂"),
+    "resp_rate": ParamSpec("/min", "/min", "Resp", "Respiratory rate", (0.0, 150.0), (4.0, 60.0)),
+    "sbp": ParamSpec("mm[Hg]", "mmHg", "SBP", "Systolic BP", (40.0, 300.0), (40.0, 260.0)),
+    "dbp": ParamSpec("mm[Hg]", "mmHg", "DBP", "Diastolic BP", (15.0, 250.0), (20.0, 200.0)),
+    "map": ParamSpec("mm[Hg]", "mmHg", "MAP", "Mean BP", (20.0, 260.0), (30.0, 220.0)),
+    "nibp_pulse_rate": ParamSpec("/min", "/min", "NIBP pulse", "Pulse rate (NIBP)", _RATE, _RATE_LIMITS),
+    "perfusion_index": ParamSpec("%", "%", "PI", "Perfusion index", (0.0, 30.0), None),
+    "cuff_pressure": ParamSpec("mm[Hg]", "mmHg", "Cuff", "Cuff pressure", (0.0, 320.0), None),
+    "pleth": ParamSpec("1", "", "Pleth", "Pleth", None, None),
+    "sbp_rise": ParamSpec("mm[Hg]", "mmHg", "SBP rise", "Systolic BP rise over baseline", None, (5.0, 150.0)),
+    "dbp_rise": ParamSpec("mm[Hg]", "mmHg", "DBP rise", "Diastolic BP rise over baseline", None, (5.0, 100.0)),
 }
+
+
+def spec_of(param: str) -> ParamSpec:
+    """Return param's row of PARAMS; for a name PARAMS does not hold, a row that shows the name and no unit."""
+    return PARAMS.get(param) or ParamSpec("", "", param, param, None, None)
+
+
+def mean_arterial(sbp: float, dbp: float) -> float:
+    """Return the mean arterial pressure estimated from SBP and DBP (mmHg): DBP + one third of the pulse pressure.
+
+    Rounded to whole mmHg: every BP device reports whole mmHg, so a MAP computed
+    here (a BP typed in by the nurse, a simulated monitor) is stored, shown and
+    alarmed like a measured one, and the one-third estimate is not good to a
+    tenth of a mmHg (it is off by several mmHg from an oscillometric MAP).
+    """
+    return float(round(dbp + (sbp - dbp) / 3.0))
+
 
 #: Parameters sampled as a waveform (stored in chunks, not as numerics).
 WAVEFORMS = frozenset({"pleth"})
@@ -172,13 +225,13 @@ DeviceItem = Sample | WaveSegment | StatusChange | DeviceInfo | NibpResult | Dev
 
 #: (name, unit) by Param member and by name: sample() runs for every value of every frame, so one lookup.
 _NAME_UNIT: dict[Param | str, tuple[str, str]] = {
-    **{p: (p.value, UNITS.get(p.value, "")) for p in Param},
-    **{p.value: (p.value, UNITS.get(p.value, "")) for p in Param},
+    **{p: (p.value, PARAMS[p.value].ucum) for p in Param},
+    **{p.value: (p.value, PARAMS[p.value].ucum) for p in Param},
 }
 
 
 def sample(t: float, source: str, param: Param | str, value: float | None, flags: frozenset[str] = frozenset(),
            t_dev: float | None = None) -> Sample:
     """Build a Sample with the contract unit for param."""
-    name, unit = _NAME_UNIT.get(param) or (str(param), UNITS.get(str(param), ""))
+    name, unit = _NAME_UNIT.get(param) or (str(param), spec_of(str(param)).ucum)
     return Sample(t, source, name, value, unit, flags, t_dev)

@@ -31,9 +31,9 @@ import pytest
 from hypothesis import assume, given, strategies as st
 
 from devices import registry
-from devices.plausibility import IMPLAUSIBLE, JUMPS, NIBP_PARAMS, QUESTIONABLE, RANGES, nibp_problem, plausible
+from devices.plausibility import IMPLAUSIBLE, JUMPS, NIBP_PARAMS, QUESTIONABLE, nibp_problem, plausible
 from devices.sim.capture import device_bytes
-from devices.values import NibpResult, Sample, WaveSegment
+from devices.values import PARAMS, NibpResult, Sample, WaveSegment
 from items import same_stream
 from real_streams import ProbeOffUntil, corrupt
 
@@ -136,7 +136,8 @@ def _values(protocol: str, draw, within_plausible: bool) -> dict[str, float]:
     values = {}
     for param, (lo, hi, step) in encoder.ranges.items():
         if within_plausible:
-            lo, hi = max(lo, RANGES[param][0]), min(hi, RANGES[param][1])
+            low, high = PARAMS[param].plausible or (lo, hi)
+            lo, hi = max(lo, low), min(hi, high)
         steps = int(round((hi - lo) / step))
         k = draw(st.integers(0, steps))
         values[param] = round(lo + k * step, 6)

@@ -31,8 +31,8 @@ def probe(path, **kwargs):
 
 
 @pytest.mark.parametrize("protocol, role, words", [
-    ("cms50dplus", "pulseox", "SpO2 + pulse + pleth"),
-    ("nonin", "pulseox", "SpO2 + pulse + pleth"),
+    ("cms50dplus", "pulseox", "SpO2 + Pulse + Pleth"),
+    ("nonin", "pulseox", "SpO2 + Pulse + Pleth"),
     ("masimo-ascii", "pulseox", "SpO2"),
 ])
 def test_a_streaming_device_is_found_by_listening(protocol, role, words):
@@ -162,7 +162,7 @@ def test_the_probe_command_prints_one_line_per_device():
                              capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines() == [
-        f"Contec CMS50D+ / CMS50E (older firmware, streams on its own) on {sim.path}, SpO2 + pulse + pleth: "
+        f"Contec CMS50D+ / CMS50E (older firmware, streams on its own) on {sim.path}, SpO2 + Pulse + Pleth: "
         f"--device pulseox=cms50dplus:{sim.path}"]
     bad = subprocess.run([sys.executable, "-m", "monitor.cli", "probe", "--seconds", "0"], capture_output=True,
                          text=True, timeout=60)

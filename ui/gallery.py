@@ -32,7 +32,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QStyleFactory, QWidget
 from devices.sim.physiology import Vitals
 from devices.sim.port import SimulatedPort
 from devices.spec import DeviceSpec
-from devices.values import Condition, NibpResult, StatusChange, sample
+from devices.values import Condition, NibpResult, StatusChange, mean_arterial, sample
 from monitor.alarms import Priority
 from monitor.live.core import MonitorCore, SessionInfo
 from monitor.alarms.keys import AppAlarm
@@ -111,7 +111,7 @@ class Scene:
                 source: str = "nibp") -> None:
         """Deliver a BP result as the NIBP module's parser does: the result, its condition, its numerics."""
         t = time.time() if t is None else t
-        mean = None if sbp is None or dbp is None else round(dbp + (sbp - dbp) / 3)
+        mean = None if sbp is None or dbp is None else mean_arterial(sbp, dbp)
         self.core.feed(NibpResult(t, source, sbp, dbp, mean, 74.0, 1 if error else 0, error))
         self.core.feed(StatusChange(t, source, Condition.NIBP_FAILED, bool(error), error))
         if not error:

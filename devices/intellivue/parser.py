@@ -97,7 +97,7 @@ NIBP_PARTS = {codes.PRESS_BLD_NONINV_SYS: Param.SBP, codes.PRESS_BLD_NONINV_DIA:
               codes.PRESS_BLD_NONINV_MEAN: Param.MAP}
 _RATE = {codes.DIM_BEAT_PER_MIN: 1.0, codes.DIM_PULS_PER_MIN: 1.0, codes.DIM_PER_MIN: 1.0}
 _PRESSURE = {codes.DIM_MMHG: 1.0, codes.DIM_KILO_PASCAL: MMHG_PER_KPA}
-#: parameter -> unit code -> factor to the contract unit (devices.values.UNITS); CO2 % is handled apart.
+#: parameter -> unit code -> factor to the contract unit (devices.values.PARAMS); CO2 % is handled apart.
 UNIT_FACTORS: dict[Param, dict[int, float]] = {
     Param.SPO2: {codes.DIM_PERCENT: 1.0},
     Param.PULSE_RATE: _RATE,

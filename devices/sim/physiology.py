@@ -14,6 +14,8 @@ from typing import Callable, Protocol
 
 import numpy as np
 
+from devices.values import mean_arterial
+
 
 @dataclass(frozen=True)
 class Vitals:
@@ -45,8 +47,8 @@ class Vitals:
 
     @property
     def map(self) -> float:
-        """Mean arterial pressure (mmHg), the usual one-third-of-pulse-pressure estimate."""
-        return self.dbp + (self.sbp - self.dbp) / 3.0
+        """Mean arterial pressure (mmHg), as devices.values.mean_arterial estimates it."""
+        return mean_arterial(self.sbp, self.dbp)
 
 
 class VitalsSource(Protocol):

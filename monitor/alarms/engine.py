@@ -57,7 +57,6 @@ from dataclasses import dataclass, field
 from monitor.alarms.model import ActiveAlarm, AlarmEvent, AlarmKind, EventKind, Priority
 from monitor.record.journal import LimitChange
 from monitor.alarms.profile import (
-    PHYSIOLOGICAL_RANGE,
     Advisory,
     RISE_OF,
     ParamLimits,
@@ -65,6 +64,7 @@ from monitor.alarms.profile import (
     ProfileError,
     fmt,
     label,
+    limit_range,
     setting_words,
     validate_limits,
     with_setting,
@@ -293,8 +293,7 @@ class AlarmEngine:
         hysteresis, bypass_margin, bypass_readings, bypass_s. Raises ValueError (ProfileError) with a
         one-line reason if the change is refused.
         """
-        if param not in PHYSIOLOGICAL_RANGE:
-            raise ProfileError(f"unknown parameter '{param}' (known: {', '.join(PHYSIOLOGICAL_RANGE)})")
+        limit_range(param)  # ProfileError for a parameter without alarm limits
         if isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         old_limits = self._limits.get(param, ParamLimits())
@@ -323,7 +322,7 @@ class AlarmEngine:
 
         It is used from the next value of that parameter on.
         """
-        low, high = PHYSIOLOGICAL_RANGE.get(param, (-math.inf, math.inf))
+        low, high = limit_range(param)
         if not (isinstance(value, (int, float)) and math.isfinite(value) and low <= value <= high):
             raise ValueError(f"baseline {label(param)} {value!r} is outside {fmt(low)} to {fmt(high)}")
         self._baselines[param] = float(value)

@@ -18,41 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from monitor.alarms.model import Priority
-from devices.values import Condition
+from devices.values import PARAMS, Condition, spec_of
 
 
 class ProfileError(ValueError):
     """An invalid profile or limit; str() is one line meant for the user."""
 
 
-#: Accepted limit range per parameter (display units), so a typo cannot disable an alarm.
-PHYSIOLOGICAL_RANGE: dict[str, tuple[float, float]] = {
-    "spo2": (50.0, 100.0),
-    "pulse_rate": (20.0, 250.0),
-    "sbp": (40.0, 260.0),
-    "dbp": (20.0, 200.0),
-    "map": (30.0, 220.0),
-    "nibp_pulse_rate": (20.0, 250.0),
-    "resp_rate": (4.0, 60.0),
-    "heart_rate": (20.0, 250.0),
-    "etco2": (5.0, 100.0),  # mmHg
-    "sbp_rise": (5.0, 150.0),  # mmHg above the session baseline
-    "dbp_rise": (5.0, 100.0),
-}
-
 #: Baseline-relative pseudo-parameters -> the parameter they are computed from.
 RISE_OF: dict[str, str] = {"sbp_rise": "sbp", "dbp_rise": "dbp"}
-
-LABELS: dict[str, str] = {
-    "spo2": "SpO2", "pulse_rate": "Pulse", "sbp": "SBP", "dbp": "DBP", "map": "MAP",
-    "nibp_pulse_rate": "NIBP pulse", "resp_rate": "Resp", "sbp_rise": "SBP rise", "dbp_rise": "DBP rise",
-    "heart_rate": "HR", "etco2": "EtCO2", "perfusion_index": "PI",
-}
-DISPLAY_UNITS: dict[str, str] = {
-    "spo2": "%", "pulse_rate": "/min", "sbp": "mmHg", "dbp": "mmHg", "map": "mmHg",
-    "nibp_pulse_rate": "/min", "resp_rate": "/min", "sbp_rise": "mmHg", "dbp_rise": "mmHg",
-    "heart_rate": "/min", "etco2": "mmHg",
-}
 
 LIMIT_KEYS = ("medium_low", "medium_high", "high_low", "high_high")
 SETTING_RANGES: dict[str, tuple[float, float, str]] = {
@@ -80,8 +54,24 @@ def setting_words(key: str) -> str:
 
 
 def label(param: str) -> str:
-    """Return the short display name of a parameter ("SpO2")."""
-    return LABELS.get(param, param)
+    """Return the short display name of a parameter ("SpO2", devices.values.PARAMS)."""
+    return spec_of(param).label
+
+
+def alarmable() -> list[str]:
+    """Return the parameters alarm limits can be set on, in PARAMS' order."""
+    return [p for p, spec in PARAMS.items() if spec.limits is not None]
+
+
+def limit_range(param: str) -> tuple[float, float]:
+    """Return the range (display unit) a limit of param may be set to, so a typo cannot disable an alarm.
+
+    ProfileError (one line) for a parameter that has no alarm limits.
+    """
+    limits = spec_of(param).limits
+    if limits is None:
+        raise ProfileError(f"unknown parameter '{param}' (known: {', '.join(alarmable())})")
+    return limits
 
 
 def fmt(value: float | None) -> str:
@@ -231,10 +221,8 @@ def _in_range(what: str, value: float, low: float, high: float, unit: str) -> No
 
 def validate_limits(param: str, lim: ParamLimits) -> None:
     """Raise ProfileError (one line) if the limits of param are unsafe or inconsistent."""
-    if param not in PHYSIOLOGICAL_RANGE:
-        raise ProfileError(f"unknown parameter '{param}' (known: {', '.join(PHYSIOLOGICAL_RANGE)})")
-    name, unit = label(param), DISPLAY_UNITS[param]
-    low, high = PHYSIOLOGICAL_RANGE[param]
+    low, high = limit_range(param)
+    name, unit = label(param), spec_of(param).unit
     for key in LIMIT_KEYS:
         value = getattr(lim, key)
         if value is None:
@@ -272,13 +260,13 @@ def validate_profile(p: Profile) -> None:
     _in_range("medium-to-high escalation time", p.escalation_s, *ESCALATION_RANGE_S, "s")
     _in_range("advisory maximum value age", p.advisory_max_age_s, *ADVISORY_AGE_RANGE_S, "s")
     for adv in p.advisories:
-        if adv.param not in PHYSIOLOGICAL_RANGE or adv.param in RISE_OF:
+        if adv.param not in alarmable() or adv.param in RISE_OF:
             raise ProfileError(f"advisory on unknown parameter '{adv.param}'")
         if adv.op not in ADVISORY_OPS:
             raise ProfileError(f"advisory on {label(adv.param)}: operator '{adv.op}' is not one of "
                                f"{' '.join(ADVISORY_OPS)}")
-        lo, hi = PHYSIOLOGICAL_RANGE[adv.param]
-        _in_range(f"advisory threshold for {label(adv.param)}", adv.value, lo, hi, DISPLAY_UNITS[adv.param])
+        lo, hi = limit_range(adv.param)
+        _in_range(f"advisory threshold for {label(adv.param)}", adv.value, lo, hi, spec_of(adv.param).unit)
     known = {c.value for c in Condition}
     for cond, rule in p.technical.items():
         if cond not in known:
@@ -319,7 +307,7 @@ def _profile_from_dict(d: Any) -> Profile:
         raise ProfileError("profile needs a non-empty \"name\"")
     limit_fields = {f.name for f in fields(ParamLimits)}
     limits: dict[str, ParamLimits] = {}
-    for param, raw in _expect_keys("limits", top.get("limits", {}), set(PHYSIOLOGICAL_RANGE)).items():
+    for param, raw in _expect_keys("limits", top.get("limits", {}), set(alarmable())).items():
         raw = _expect_keys(f"limits of {param}", raw, limit_fields)
         values = {k: _num(v) for k, v in raw.items()}
         if "inclusive" in values:

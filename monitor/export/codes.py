@@ -1,4 +1,7 @@
-"""The codes of every exported parameter: LOINC, ISO/IEEE 11073-10101 (MDC) and UCUM, in one table.
+"""The codes of every exported parameter: LOINC and ISO/IEEE 11073-10101 (MDC), in one table.
+
+A parameter's words, UCUM unit and plausible range are not here: they are its row in devices.values.PARAMS,
+which the screen, the alarms and the plausibility gate read too.
 
 Where each code was checked (the FHIR, HL7 and EDF exports all read this table):
 - MDC context-free codes are the partition offset (SCADA 2 * 65536 = 131072, DIM 4 * 65536 = 262144)
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from devices.values import PARAMS
 from monitor.clinical.scales import SCALE_NAMES
 
 LOINC = "http://loinc.org"
@@ -43,6 +47,14 @@ VITALS_PROFILE = "http://hl7.org/fhir/StructureDefinition/vitalsigns"
 
 
 @dataclass(frozen=True)
+class MdcUnit:
+    """A unit's MDC code and reference id (its UCUM and written forms are the parameter's, devices.values.PARAMS)."""
+
+    code: int
+    ref: str
+
+
+@dataclass(frozen=True)
 class Unit:
     """A unit in UCUM and in MDC (code and reference id), with how people write it."""
 
@@ -52,63 +64,84 @@ class Unit:
     text: str
 
 
-PERCENT = Unit("%", 262688, "MDC_DIM_PERCENT", "%")
-PER_MIN = Unit("/min", 264864, "MDC_DIM_BEAT_PER_MIN", "/min")
-BREATHS_PER_MIN = Unit("/min", 264928, "MDC_DIM_RESP_PER_MIN", "/min")
-MMHG = Unit("mm[Hg]", 266016, "MDC_DIM_MMHG", "mmHg")
-DIMLESS = Unit("1", 262656, "MDC_DIM_DIMLESS", "")
+PERCENT = MdcUnit(262688, "MDC_DIM_PERCENT")
+PER_MIN = MdcUnit(264864, "MDC_DIM_BEAT_PER_MIN")
+BREATHS_PER_MIN = MdcUnit(264928, "MDC_DIM_RESP_PER_MIN")
+MMHG = MdcUnit(266016, "MDC_DIM_MMHG")
+DIMLESS = MdcUnit(262656, "MDC_DIM_DIMLESS")
+#: EDF physical range of a parameter without a plausible range (a waveform: 16-bit samples).
+SAMPLE_RANGE = (-32768.0, 32767.0)
 
 
 @dataclass(frozen=True)
 class ParamCode:
-    """How one parameter is coded: LOINC (first = the most specific), MDC, unit, FHIR vital-sign profile.
+    """How one parameter is coded: LOINC (first = the most specific), MDC, MDC unit, FHIR vital-sign profile.
 
     loinc holds (code, display) pairs; a FHIR vital-signs profile may require a
-    second, more general code (2708-6 for SpO2, 8867-4 for a pulse rate).
+    second, more general code (2708-6 for SpO2, 8867-4 for a pulse rate). Its
+    words, UCUM unit and range are the parameter's row in devices.values.PARAMS,
+    read when asked, so the exports name a parameter as the screen and the alarms do.
+    A panel (BP) is no parameter: it has its own words and no unit.
     """
 
     parameter: str
-    label: str
     loinc: tuple[tuple[str, str], ...]
     mdc: int
     mdc_ref: str
-    unit: Unit
+    mdc_unit: MdcUnit | None
     profile: str = ""
-    physical_range: tuple[float, float] = (0.0, 300.0)  # for EDF signals
-    short: str = ""  # EDF signal label (with the source, at most 16 characters)
+    panel: str = ""  # a panel's name in words
+
+    @property
+    def label(self) -> str:
+        """Return the words FHIR and HL7 give the code ("Systolic BP")."""
+        return self.panel or PARAMS[self.parameter].name
+
+    @property
+    def short(self) -> str:
+        """Return the EDF signal label (the source is added: at most 16 characters in all)."""
+        return PARAMS[self.parameter].label
+
+    @property
+    def unit(self) -> Unit:
+        """Return the unit in UCUM, in MDC and in words (KeyError for a panel, which has no value of its own)."""
+        if self.mdc_unit is None:
+            raise KeyError(f"{self.parameter} has no unit")
+        spec = PARAMS[self.parameter]
+        return Unit(spec.ucum, self.mdc_unit.code, self.mdc_unit.ref, spec.unit)
+
+    @property
+    def physical_range(self) -> tuple[float, float]:
+        """Return the EDF signal's physical range: the plausible range, outside which no stored value lies."""
+        return PARAMS[self.parameter].plausible or SAMPLE_RANGE
 
 
 _VS = "http://hl7.org/fhir/StructureDefinition/"
 
 PARAMETERS: dict[str, ParamCode] = {p.parameter: p for p in (
-    ParamCode("spo2", "SpO2", (("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry"),
-                               ("2708-6", "Oxygen saturation in Arterial blood")),
-              150456, "MDC_PULS_OXIM_SAT_O2", PERCENT, _VS + "oxygensat", (0.0, 100.0), short="SpO2"),
-    ParamCode("pulse_rate", "Pulse rate", (("8889-8", "Heart rate by Pulse oximetry"), ("8867-4", "Heart rate")),
-              149530, "MDC_PULS_OXIM_PULS_RATE", PER_MIN, _VS + "heartrate", (0.0, 300.0), short="Pulse"),
-    ParamCode("heart_rate", "Heart rate", (("8867-4", "Heart rate"),),
-              147842, "MDC_ECG_HEART_RATE", PER_MIN, _VS + "heartrate", (0.0, 300.0), short="HR"),
-    ParamCode("sbp", "Systolic BP", (("8480-6", "Systolic blood pressure"),),
-              150021, "MDC_PRESS_BLD_NONINV_SYS", MMHG, "", (0.0, 300.0), short="SBP"),
-    ParamCode("dbp", "Diastolic BP", (("8462-4", "Diastolic blood pressure"),),
-              150022, "MDC_PRESS_BLD_NONINV_DIA", MMHG, "", (0.0, 300.0), short="DBP"),
-    ParamCode("map", "Mean BP", (("8478-0", "Mean blood pressure"),),
-              150023, "MDC_PRESS_BLD_NONINV_MEAN", MMHG, "", (0.0, 300.0), short="MAP"),
-    ParamCode("nibp_pulse_rate", "Pulse rate (NIBP)", (("8867-4", "Heart rate"),),
-              149546, "MDC_PULS_RATE_NON_INV", PER_MIN, _VS + "heartrate", (0.0, 300.0), short="NIBP pulse"),
-    ParamCode("resp_rate", "Respiratory rate", (("9279-1", "Respiratory rate"),),
-              151562, "MDC_RESP_RATE", BREATHS_PER_MIN, _VS + "resprate", (0.0, 150.0), short="Resp"),
-    ParamCode("perfusion_index", "Perfusion index", (("61006-3", "Perfusion index Tissue by Pulse oximetry"),),
-              150448, "MDC_PULS_OXIM_PERF_REL", PERCENT, "", (0.0, 100.0), short="PI"),
-    ParamCode("etco2", "EtCO2", (("19889-5", "Carbon dioxide [Partial pressure] in Exhaled gas --at end "
-                                             "expiration"),),
-              151708, "MDC_CONC_AWAY_CO2_ET", MMHG, "", (0.0, 150.0), short="EtCO2"),
-    ParamCode("pleth", "Pleth", (), 150452, "MDC_PULS_OXIM_PLETH", DIMLESS, "", (-32768.0, 32767.0), short="Pleth"),
+    ParamCode("spo2", (("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry"),
+                       ("2708-6", "Oxygen saturation in Arterial blood")),
+              150456, "MDC_PULS_OXIM_SAT_O2", PERCENT, _VS + "oxygensat"),
+    ParamCode("pulse_rate", (("8889-8", "Heart rate by Pulse oximetry"), ("8867-4", "Heart rate")),
+              149530, "MDC_PULS_OXIM_PULS_RATE", PER_MIN, _VS + "heartrate"),
+    ParamCode("heart_rate", (("8867-4", "Heart rate"),), 147842, "MDC_ECG_HEART_RATE", PER_MIN, _VS + "heartrate"),
+    ParamCode("sbp", (("8480-6", "Systolic blood pressure"),), 150021, "MDC_PRESS_BLD_NONINV_SYS", MMHG),
+    ParamCode("dbp", (("8462-4", "Diastolic blood pressure"),), 150022, "MDC_PRESS_BLD_NONINV_DIA", MMHG),
+    ParamCode("map", (("8478-0", "Mean blood pressure"),), 150023, "MDC_PRESS_BLD_NONINV_MEAN", MMHG),
+    ParamCode("nibp_pulse_rate", (("8867-4", "Heart rate"),), 149546, "MDC_PULS_RATE_NON_INV", PER_MIN,
+              _VS + "heartrate"),
+    ParamCode("resp_rate", (("9279-1", "Respiratory rate"),), 151562, "MDC_RESP_RATE", BREATHS_PER_MIN,
+              _VS + "resprate"),
+    ParamCode("perfusion_index", (("61006-3", "Perfusion index Tissue by Pulse oximetry"),),
+              150448, "MDC_PULS_OXIM_PERF_REL", PERCENT),
+    ParamCode("etco2", (("19889-5", "Carbon dioxide [Partial pressure] in Exhaled gas --at end expiration"),),
+              151708, "MDC_CONC_AWAY_CO2_ET", MMHG),
+    ParamCode("pleth", (), 150452, "MDC_PULS_OXIM_PLETH", DIMLESS),
 )}
 
 #: The non-invasive BP panel (FHIR profile "bp": components 8480-6 and 8462-4).
-BP_PANEL = ParamCode("nibp", "Blood pressure", (("85354-9", "Blood pressure panel with all children optional"),),
-                     150020, "MDC_PRESS_BLD_NONINV", MMHG, _VS + "bp")
+BP_PANEL = ParamCode("nibp", (("85354-9", "Blood pressure panel with all children optional"),),
+                     150020, "MDC_PRESS_BLD_NONINV", None, _VS + "bp", panel="Blood pressure")
 #: BP parameters: read from the BP results (one panel per measurement), not as a stream of numerics.
 BP_PARAMETERS = frozenset({"sbp", "dbp", "map", "nibp_pulse_rate"})
 

@@ -41,7 +41,8 @@ from monitor.patient_id import clean_patient_id
 from monitor.storage.recorder import Recorder
 from monitor.record.journal import ManualBp, OperatorChange
 from monitor.record.base import Record
-from devices.values import DeviceItem, NibpResult, sample
+from devices.plausibility import plausible
+from devices.values import PARAMS, DeviceItem, NibpResult, mean_arterial, sample
 from monitor.clinical.config import load_clinical_config
 from monitor.clinical.session import ClinicalSession, SessionAction
 from monitor.storage.store import SessionEnd, Store, StoreError, local_tz_name
@@ -580,15 +581,18 @@ class MonitorCore:
         once, satisfies the BP schedule), flagged "manual". ValueError in words
         for an impossible reading.
         """
-        for name, value, lo, hi in (("systolic", sbp, 40, 300), ("diastolic", dbp, 15, 250)):
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and lo <= value <= hi):
-                raise ValueError(f"{name} {value} mmHg is not a plausible blood pressure ({lo}-{hi})")
+        for name, param, value in (("systolic", "sbp", sbp), ("diastolic", "dbp", dbp),
+                                   ("pulse", "nibp_pulse_rate", pulse_rate)):
+            if value is None and param == "nibp_pulse_rate":
+                continue
+            if not (isinstance(value, (int, float)) and plausible(param, value)):
+                spec = PARAMS[param]
+                lo, hi = spec.plausible or (-math.inf, math.inf)
+                raise ValueError(f"{name} {value} {spec.unit} is not plausible ({lo:g}-{hi:g})")
         if dbp >= sbp:
             raise ValueError(f"diastolic {dbp:g} must be below systolic {sbp:g}")
-        if pulse_rate is not None and not (math.isfinite(pulse_rate) and 20 <= pulse_rate <= 300):
-            raise ValueError(f"pulse {pulse_rate} /min is not plausible (20-300)")
         t, flags = self._wallclock(), frozenset({"manual"})
-        mean = round(dbp + (sbp - dbp) / 3.0, 1)
+        mean = mean_arterial(sbp, dbp)
         result = NibpResult(t, MANUAL_SOURCE, float(sbp), float(dbp), mean, pulse_rate, flags=flags)
         for param, value in (("sbp", sbp), ("dbp", dbp), ("map", mean), ("nibp_pulse_rate", pulse_rate)):
             if value is not None:

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from devices.values import VALUE_BLOCKING, Condition
+from devices.values import VALUE_BLOCKING, Condition, spec_of
 from monitor.alarms import ActiveAlarm, Advisory, AlarmKind, ParamLimits, Priority
 from monitor.alarms.engine import APP_SOURCE, BLOCKING_ORDER, CONDITION_TEXT, source_text
 from monitor.alarms.keys import AppAlarm
@@ -72,10 +72,6 @@ CUFF_LIVE_S = 3.0
 #: Parameters with a tile, in screen order; SpO2 and pulse always, the others when a device gives them.
 TILE_PARAMS = ("spo2", "pulse_rate", "heart_rate", "etco2", "resp_rate")
 ALWAYS_SHOWN = ("spo2", "pulse_rate")
-TITLES = {"spo2": "SpO₂", "pulse_rate": "Pulse", "heart_rate": "HR (ECG)", "etco2": "etCO₂", "resp_rate": "Resp",
-          "sbp": "SBP", "dbp": "DBP", "map": "MAP", "perfusion_index": "PI"}
-UNITS = {"spo2": "%", "pulse_rate": "/min", "heart_rate": "/min", "etco2": "mmHg", "resp_rate": "/min",
-         "sbp": "mmHg", "dbp": "mmHg", "map": "mmHg"}
 #: Comparisons as people read them.
 OPS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}
 NIBP_PARAMS = ("sbp", "dbp", "map")
@@ -207,7 +203,8 @@ def _alarm_state(param_alarms: Sequence[ActiveAlarm], tz: str | None) -> tuple[P
 def _tile(s: CoreState, param: str, physio: Sequence[ActiveAlarm]) -> TileView:
     values = s.snap.values_of(param)
     alarm, ack, worst = _alarm_state([a for a in physio if a.param == param], s.tz)
-    base = dict(param=param, title=TITLES.get(param, param), unit=UNITS.get(param, ""), alarm=alarm, ack_note=ack,
+    spec = spec_of(param)
+    base = dict(param=param, title=spec.heading, unit=spec.unit, alarm=alarm, ack_note=ack,
                 ack_worst=worst, limits=limit_lines(s.limits.get(param)))
     if not values:
         return TileView(**base, value="---", note="waiting for data", look="none")
@@ -338,12 +335,12 @@ def worst_text(a: ActiveAlarm) -> str:
 def latched_text(a: ActiveAlarm, tz: str | None) -> str:
     """Say what an ended alarm was: "SpO₂ nadir 84 < 90 · ended 10:34" (worst value, highest tier's limit)."""
     ended = f" · ended {clock_text(a.ended_t, tz)}" if a.ended_t is not None else ""
-    return f"{TITLES.get(a.param, a.param)} {worst_text(a)}{ended}"
+    return f"{spec_of(a.param).heading} {worst_text(a)}{ended}"
 
 
 def _present_text(a: ActiveAlarm) -> str:
     """Say a present physiological alarm: "SpO₂ 84 < 90", or "SBP 185: +57 over baseline 128 (> +50)"."""
-    name = TITLES.get(a.param, a.param)
+    name = spec_of(a.param).heading
     op = OPS.get(a.op, a.op)
     if a.baseline is not None and a.value is not None and a.limit is not None:
         return f"{name} {fmt(a.value)}: +{fmt(a.value - a.baseline)} over baseline {fmt(a.baseline)} " \
@@ -470,7 +467,7 @@ def _advice(s: CoreState, state: InfusionState) -> str:
     """Say the hold-the-infusion advice once, for the infusion's state (before the start: evaluate first)."""
     if not s.advice or state in (InfusionState.STOPPED, InfusionState.COMPLETED):
         return ""
-    hits = ", ".join(f"{TITLES.get(a.param, a.param)} {fmt(v)} {OPS.get(a.op, a.op)} {fmt(a.value)}"
+    hits = ", ".join(f"{spec_of(a.param).heading} {fmt(v)} {OPS.get(a.op, a.op)} {fmt(a.value)}"
                      for a, v in s.advice)
     if state is InfusionState.NOT_STARTED:
         return f"Evaluate before starting: {hits}"

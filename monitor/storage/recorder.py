@@ -29,7 +29,7 @@ from typing import Any, Callable
 import numpy as np
 
 from devices.supervised import FaultSink, SupervisedThread
-from devices.values import LIVE_ONLY, UNITS, DeviceInfo, DeviceNotice, NibpResult, Sample, StatusChange, WaveSegment
+from devices.values import LIVE_ONLY, DeviceInfo, DeviceNotice, NibpResult, Sample, StatusChange, WaveSegment, spec_of
 from monitor.alarms.model import AlarmEvent, EventKind
 from monitor.record.journal import LimitChange
 from monitor.storage.levels import LevelBuilder
@@ -290,7 +290,7 @@ class Recorder(SupervisedThread):
             self._track_count += 1
             track = self._tracks[key] = (self._track_count, w.rate)
             self._rows["tracks"].append({"session_id": self.session_id, "track": track[0], "source": w.source,
-                                         "parameter": w.param, "unit": UNITS.get(w.param, "1"), "rate": w.rate})
+                                         "parameter": w.param, "unit": spec_of(w.param).ucum or "1", "rate": w.rate})
         chunk = self._wave[key] = _Chunk(w.t - (len(w.values) - 1) / w.rate, array("f", w.values), w.rate,
                                          WAVE_CHUNK_S * w.rate, w.t)
         if len(chunk.values) >= chunk.limit:

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (QDialog, QHBoxLayout, QHeaderView, QLabel, QPushB
 
 from monitor.alarms import AlarmEvent, EventKind, Priority
 from monitor.alarms.lives import alarm_lives
-from monitor.alarms.profile import DISPLAY_UNITS, fmt, label, setting_words
+from devices.values import spec_of
+from monitor.alarms.profile import fmt, label, setting_words
 from monitor.live.core import MonitorCore
 from monitor.timefmt import Zone, duration_text, time_text
 from ui import theme
@@ -58,7 +59,7 @@ def history_rows(events: list[AlarmEvent], now: float, tz: Zone) -> list[History
     rows: list[HistoryRow] = []
     for e in events:
         if e.kind is EventKind.LIMIT_CHANGED:
-            unit = "s" if e.condition == "delay_s" else DISPLAY_UNITS.get(e.param, "")
+            unit = "s" if e.condition == "delay_s" else spec_of(e.param).unit
             rows.append(HistoryRow(e.t, label(e.param), None, f"{fmt(e.old)} → {fmt(e.new)} {unit}".strip(),
                                    setting_words(e.condition), "", f"changed by {e.user or '?'}", e.message))
     for life in alarm_lives(events, now):
@@ -71,7 +72,7 @@ def history_rows(events: list[AlarmEvent], now: float, tz: Zone) -> list[History
             duration = duration_text(life.present_s, exact=True)
         by = ", ".join(f"acknowledged by {user or '?'} at {time_text(t, tz)}"
                        for t, user in life.acknowledgements)
-        unit = f" {DISPLAY_UNITS.get(life.param, '')}".rstrip() if life.param else ""
+        unit = f" {spec_of(life.param).unit}".rstrip() if life.param else ""
         rows.append(HistoryRow(life.raised_t, life.subject, life.priority,
                                f"{fmt(life.value)}{unit}" if life.value is not None else "",
                                f"{fmt(life.limit)}{unit}" if life.limit is not None else "", duration, by, life.message))

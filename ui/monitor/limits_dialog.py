@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QGridLayout, QHBoxLayout, QLa
                                QVBoxLayout, QWidget)
 
 from monitor.alarms import ParamLimits, ProfileError
-from monitor.alarms.profile import DISPLAY_UNITS, RISE_OF, fmt, label, setting_words
+from devices.values import spec_of
+from monitor.alarms.profile import RISE_OF, fmt, label, setting_words
 from monitor.live.core import MonitorCore
 from ui import theme
 
@@ -46,7 +47,7 @@ class LimitsDialog(QDialog):
         self.selector = QComboBox()
         theme.set_font(self.selector, 22, bold=True)
         for p in PARAMS:
-            self.selector.addItem(f"{label(p)} ({DISPLAY_UNITS[p]})", p)
+            self.selector.addItem(f"{label(p)} ({spec_of(p).unit})", p)
         self.selector.currentIndexChanged.connect(lambda _i: self.load(self.selector.currentData()))
         self.edits: dict[str, QLineEdit] = {}
         self.presets: dict[str, QLabel] = {}
@@ -125,7 +126,7 @@ class LimitsDialog(QDialog):
         """Show the engine's current settings of param."""
         self.param = param
         lim, preset = self.core.limit_settings(param)
-        unit = DISPLAY_UNITS[param]
+        unit = spec_of(param).unit
         for key, edit in self.edits.items():
             low_side_of_rise = param in RISE_OF and key.endswith("_low")
             edit.setEnabled(not low_side_of_rise)

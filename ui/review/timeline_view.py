@@ -20,9 +20,9 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from devices.values import UNITS
+from devices.values import spec_of
 from monitor.alarms.model import Priority
-from monitor.alarms.profile import DISPLAY_UNITS, label
+from monitor.alarms.profile import label
 from monitor.storage.levels import Key
 from monitor.review.timeline import RAW_WAVE_S, Readout, SessionTimeline, Trace
 from monitor.timefmt import local_time, time_text, zone
@@ -440,7 +440,7 @@ def readout_words(r: Readout) -> str:
     """Say everything the cursor reads, for the line above the plots."""
     parts = []
     for (src, param), value in sorted(r.values.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        unit = DISPLAY_UNITS.get(param, UNITS.get(param, ""))
+        unit = spec_of(param).unit
         shown = "---" if value is None else f"{value:.1f}".rstrip("0").rstrip(".") + f" {unit}"
         parts.append(f"{label(param)} {shown}" + (f" ({src})" if src != "pulseox" else ""))
     if r.bp is not None:
