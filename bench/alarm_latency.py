@@ -30,8 +30,8 @@ import serial
 
 from devices.cms50dplus import FRAME_RATE, SETTINGS, Cms50dPlusParser, Frame, encode
 from devices.spec import DeviceSpec
-from monitor.alarms import AlarmEvent, EventKind
 from devices.values import Sample
+from monitor.alarms import AlarmEvent, EventKind
 
 NORMAL, LOW = 98, 92
 LIMIT = 94  # the ketamine profile's medium low SpO2 limit

@@ -11,13 +11,12 @@ import tempfile
 import time
 
 from monitor.clinical.config import load_clinical_config
-from monitor.review.course import build_course, earlier_infusion, next_infusion_forecast
 from monitor.clinical.forecast import forecast_peak_sbp
-from monitor.record.journal import InfusionEvent
-from monitor.record.journal import Baseline
+from monitor.record.journal import Baseline, InfusionEvent
+from monitor.review.course import build_course, earlier_infusion, next_infusion_forecast
+from monitor.review.summary import summarize
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store
-from monitor.review.summary import summarize
 
 SESSIONS = 12
 HOURS = 3.0

@@ -30,9 +30,8 @@ from devices.values import NibpResult, WaveSegment, sample
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
 from monitor.clinical.dosing import DosePlan
 from monitor.clinical.infusion import InfusionEngine
-from monitor.record.journal import MarkerRevision
+from monitor.record.journal import MarkerRevision, PhaseChange
 from monitor.storage.recorder import Recorder
-from monitor.record.journal import PhaseChange
 from monitor.storage.store import Store
 
 T0 = 1_800_000_000.0
@@ -159,8 +158,8 @@ def naive_view(data: dict):
 def run(hours: float = 8.0) -> list[str]:
     from PySide6.QtWidgets import QApplication
 
-    from monitor.storage.sessions import SqliteSessions
     from monitor.review.timeline import SessionTimeline
+    from monitor.storage.sessions import SqliteSessions
     from ui.review.timeline_view import TimelineView
 
     app = QApplication.instance() or QApplication([])

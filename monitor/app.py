@@ -15,7 +15,6 @@ from monitor.central.link import CentralError, central_url
 from monitor.paths import default_db
 from monitor.storage.store import Store
 
-
 NOTICE = "infusion-monitor is not a certified medical device; do not rely on it as the only monitor."
 
 

@@ -9,11 +9,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from devices.sim.runner import PtySimulator
 from devices.spec import DeviceSpec
-from monitor.central.link import ChairSettings
 from monitor.app import notice, replicator_for
+from monitor.central.link import ChairSettings
+from monitor.clinical.schedule import Phase
 from monitor.live.core import MonitorCore, SessionInfo
 from monitor.storage.recovery import import_pending
-from monitor.clinical.schedule import Phase
 from monitor.storage.store import Store, StoreError
 from ui import theme
 from ui.dialogs import UserDialog

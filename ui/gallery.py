@@ -34,9 +34,9 @@ from devices.sim.port import SimulatedPort
 from devices.spec import DeviceSpec
 from devices.values import Condition, NibpResult, StatusChange, mean_arterial, sample
 from monitor.alarms import Priority
-from monitor.live.core import MonitorCore, SessionInfo
 from monitor.alarms.keys import AppAlarm
 from monitor.clinical.outcomes import OutcomeFlag, entered
+from monitor.live.core import MonitorCore, SessionInfo
 from monitor.storage.store import Store
 from ui import theme
 
@@ -336,11 +336,11 @@ HISTORY = {"01_baseline": 6, "02_bp_measuring_cuff": 8, "10_nibp_reconnecting": 
 
 def dialogs(window, folder: Path) -> Iterator[tuple[str, QWidget]]:
     """Yield (name, shown top-level) for every dialog, in a realistic state, opened on the monitor window."""
+    from ui.dialogs import RateDialog, TextDialog, UserDialog, question_box
     from ui.monitor.alarm_history import AlarmHistory
     from ui.monitor.bp_entry import BpEntryDialog
     from ui.monitor.clinical_dialogs import DischargeDialog, MarkerEditDialog, ScalesDialog
     from ui.monitor.devices_panel import DevicesPanel
-    from ui.dialogs import RateDialog, TextDialog, UserDialog, question_box
     from ui.monitor.limits_dialog import LimitsDialog
     from ui.monitor.main_window import NOTICE
     from ui.monitor.outcome_dialog import FlagReviewDialog, OutcomeDialog

@@ -15,8 +15,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, QUrl
 
 from monitor.alarms import REPEAT_S, Priority, tone_wav
-from monitor.live.core import MonitorCore
 from monitor.alarms.keys import AppAlarm
+from monitor.live.core import MonitorCore
+
 log = logging.getLogger(__name__)
 
 

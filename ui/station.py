@@ -13,16 +13,16 @@ from __future__ import annotations
 import sys
 import time
 
-from PySide6.QtCore import QThread, Qt, Signal
+from PySide6.QtCore import Qt, QThread, Signal
 from PySide6.QtWidgets import QApplication, QFrame, QGridLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from monitor.alarms import Priority
 from monitor.central.link import CentralError, describe
 from monitor.central.reader import CentralSessions
 from monitor.central.station import ChairView, chair_views
-from ui import theme
 from monitor.live.screen import number
 from monitor.timefmt import age_text, time_text
+from ui import theme
 
 REFRESH_MS = 2000
 COLUMNS = 4

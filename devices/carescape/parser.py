@@ -32,10 +32,22 @@ import math
 from devices.base import Parser
 from devices.carescape.framing import FrameDecoder
 from devices.carescape.header import (
-    DRI_LEVELS, HEADER_LEN, MARKER_MAX, MT_PHDB, MT_WAVE, decode_header, marker_flag,
+    DRI_LEVELS,
+    HEADER_LEN,
+    MARKER_MAX,
+    MT_PHDB,
+    MT_WAVE,
+    decode_header,
+    marker_flag,
 )
 from devices.carescape.phdb import (
-    CLASS_BASIC, NIBP_MEASURING, NIBP_OLD, SUBRECORD_LEN, Basic, decode_basic, subrecord_class,
+    CLASS_BASIC,
+    NIBP_MEASURING,
+    NIBP_OLD,
+    SUBRECORD_LEN,
+    Basic,
+    decode_basic,
+    subrecord_class,
 )
 from devices.carescape.requests import PH_DISPL, WAVE_PLETH
 from devices.carescape.waves import PLETH_RATE, decode_wave

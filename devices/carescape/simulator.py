@@ -18,11 +18,25 @@ from devices.base import Encoder
 from devices.carescape.framing import SETTINGS, FrameDecoder, encode_frame
 from devices.carescape.header import HEADER_LEN, INVALID, MT_PHDB, MT_WAVE, decode_header, encode_record
 from devices.carescape.phdb import (
-    CLASS_BASIC, CLASS_EXT1, CLASS_EXT2, CLASS_EXT3, CLASS_LEN, NIBP_MEASURING, NIBP_OLD, Basic, encode_basic,
+    CLASS_BASIC,
+    CLASS_EXT1,
+    CLASS_EXT2,
+    CLASS_EXT3,
+    CLASS_LEN,
+    NIBP_MEASURING,
+    NIBP_OLD,
+    Basic,
+    encode_basic,
     encode_subrecord,
 )
 from devices.carescape.requests import (
-    PH_DISPL, SEND_ONCE, WAVE_PLETH, WF_START, PhdbRequest, WaveRequest, decode_request,
+    PH_DISPL,
+    SEND_ONCE,
+    WAVE_PLETH,
+    WF_START,
+    PhdbRequest,
+    WaveRequest,
+    decode_request,
 )
 from devices.carescape.waves import PLETH_RATE, encode_wave
 from devices.sim.device import DeviceSimulator

@@ -14,7 +14,6 @@ from typing import Callable, Iterable, TypeVar
 
 from devices.intellivue import codes
 
-
 T = TypeVar("T")
 
 

@@ -44,12 +44,36 @@ from devices.intellivue import codes
 from devices.intellivue.association import poll_profile
 from devices.intellivue.framing import FrameDecoder
 from devices.intellivue.mder import (
-    Attributes, DecodeError, NuObs, ProdSpecEntry, SaSpec, Scale, decode_abs_time, decode_nu_cmpd, decode_nu_obs,
-    decode_prod_spec, decode_sa_cmpd, decode_sa_obs, decode_sa_spec, decode_scale, decode_string,
-    decode_system_id, decode_system_model, decode_u32, ticks_to_s,
+    Attributes,
+    DecodeError,
+    NuObs,
+    ProdSpecEntry,
+    SaSpec,
+    Scale,
+    decode_abs_time,
+    decode_nu_cmpd,
+    decode_nu_obs,
+    decode_prod_spec,
+    decode_sa_cmpd,
+    decode_sa_obs,
+    decode_sa_spec,
+    decode_scale,
+    decode_string,
+    decode_system_id,
+    decode_system_model,
+    decode_u32,
+    ticks_to_s,
 )
 from devices.intellivue.pdu import (
-    MDS, Association, EventReport, ObjectId, OtherOperation, Pdu, PollReply, RemoteError, decode,
+    MDS,
+    Association,
+    EventReport,
+    ObjectId,
+    OtherOperation,
+    Pdu,
+    PollReply,
+    RemoteError,
+    decode,
 )
 from devices.values import Condition, DeviceInfo, DeviceItem, DeviceNotice, NibpResult, Param, WaveSegment, sample
 

@@ -15,8 +15,16 @@ from dataclasses import dataclass, field
 
 from devices.intellivue import codes
 from devices.intellivue.mder import (
-    Attributes, DecodeError, Reader, counted, decode_attributes, encode_attributes, encode_text_id_list, list_items,
-    u16, u32,
+    Attributes,
+    DecodeError,
+    Reader,
+    counted,
+    decode_attributes,
+    encode_attributes,
+    encode_text_id_list,
+    list_items,
+    u16,
+    u32,
 )
 
 

@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import tzinfo
 
@@ -40,9 +40,27 @@ from devices.base import Encoder
 from devices.intellivue import association, codes, pdu
 from devices.intellivue.framing import SETTINGS, FrameDecoder, encode_frame
 from devices.intellivue.mder import (
-    DecodeError, ProdSpecEntry, SaSpec, Scale, counted, decode_text_id_list, decode_u32, encode_abs_time,
-    encode_attributes, encode_nu_obs, encode_prod_spec, encode_sa_obs, encode_sa_spec, encode_scale, encode_string,
-    encode_system_model, encode_variable_label, s_to_ticks, ticks_to_s, u16, u32,
+    DecodeError,
+    ProdSpecEntry,
+    SaSpec,
+    Scale,
+    counted,
+    decode_text_id_list,
+    decode_u32,
+    encode_abs_time,
+    encode_attributes,
+    encode_nu_obs,
+    encode_prod_spec,
+    encode_sa_obs,
+    encode_sa_spec,
+    encode_scale,
+    encode_string,
+    encode_system_model,
+    encode_variable_label,
+    s_to_ticks,
+    ticks_to_s,
+    u16,
+    u32,
 )
 from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import Vitals, pleth_shape

@@ -7,7 +7,6 @@
 
 from monitor.alarms.engine import AlarmEngine
 from monitor.alarms.model import ActiveAlarm, AlarmEvent, AlarmKind, EventKind, Priority
-from monitor.record.journal import LimitChange
 from monitor.alarms.profile import (
     Advisory,
     ParamLimits,
@@ -22,6 +21,7 @@ from monitor.alarms.profile import (
     validate_profile,
 )
 from monitor.alarms.tones import PATTERNS, REPEAT_S, tone_wav
+from monitor.record.journal import LimitChange
 
 __all__ = [
     "ActiveAlarm", "Advisory", "AlarmEngine", "AlarmEvent", "AlarmKind", "EventKind", "LimitChange", "PATTERNS",

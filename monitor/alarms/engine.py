@@ -54,11 +54,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from devices.plausibility import reliable
+from devices.values import VALUE_BLOCKING, WAVEFORMS, Condition, DeviceItem, NibpResult, Sample, StatusChange
 from monitor.alarms.model import ActiveAlarm, AlarmEvent, AlarmKind, EventKind, Priority
-from monitor.record.journal import LimitChange
 from monitor.alarms.profile import (
-    Advisory,
     RISE_OF,
+    Advisory,
     ParamLimits,
     Profile,
     ProfileError,
@@ -69,9 +70,7 @@ from monitor.alarms.profile import (
     validate_limits,
     with_setting,
 )
-from devices.plausibility import reliable
-from devices.values import (VALUE_BLOCKING, WAVEFORMS, Condition, DeviceItem, NibpResult, Sample,
-                            StatusChange)
+from monitor.record.journal import LimitChange
 
 #: Parameters that are single readings, whatever device measured them (no delay; a newer reading supersedes).
 NIBP_PARAMS = frozenset({"sbp", "dbp", "map", "nibp_pulse_rate"})

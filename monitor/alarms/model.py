@@ -11,7 +11,6 @@ from enum import Enum, IntEnum
 from typing import Any
 
 
-
 class Priority(IntEnum):
     """Alarm priority (IEC 60601-1-8): ordered, so max() gives the most urgent."""
 

@@ -17,8 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from monitor.alarms.model import Priority
 from devices.values import PARAMS, Condition, spec_of
+from monitor.alarms.model import Priority
 
 
 class ProfileError(ValueError):

@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from devices.supervised import SupervisedThread
-from monitor.central.link import ChairSettings, CentralError, connect, describe, explain
+from monitor.central.link import CentralError, ChairSettings, connect, describe, explain
 from monitor.central.schema import SCHEMA, Table, central_columns, local_tables, missing, quote
-from monitor.timefmt import duration_text
 from monitor.storage.store import BUSY_TIMEOUT_S
+from monitor.timefmt import duration_text
 
 log = logging.getLogger(__name__)
 

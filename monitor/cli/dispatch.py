@@ -26,7 +26,6 @@ from monitor.cli.review import cmd_burden, cmd_course, cmd_outcome, cmd_sessions
 from monitor.paths import default_db, log_file
 from monitor.storage.store import StoreError, explain
 
-
 COMMANDS = {"record": cmd_record, "simulate": cmd_simulate, "sessions": cmd_sessions, "export": cmd_export,
             "replay": cmd_replay, "outcome": cmd_outcome, "import": cmd_import, "probe": cmd_probe, "send": cmd_send,
             "summary": cmd_summary, "course": cmd_course, "burden": cmd_burden, "central": cmd_central}

@@ -10,8 +10,8 @@ import threading
 import time
 from pathlib import Path
 
-from monitor.app import UserError, device_specs, open_sessions, open_store, printable, replicator_for
 from monitor.alarms.keys import AppAlarm
+from monitor.app import UserError, device_specs, open_sessions, open_store, printable, replicator_for
 from monitor.central.link import chair_settings
 from monitor.cli.args import check_speed, checked_plan
 from monitor.storage.store import Store

@@ -70,8 +70,8 @@ def cmd_burden(args: argparse.Namespace) -> int:
 def cmd_outcome(args: argparse.Namespace) -> int:
     """Check a questionnaire before touching the database, append it to the session's journal, say what it means."""
     from monitor.clinical.config import ConfigError, load_clinical_config
-    from monitor.record.instruments import OutcomeError, parse_items
     from monitor.clinical.outcomes import entered
+    from monitor.record.instruments import OutcomeError, parse_items
 
     try:
         cutoffs = load_clinical_config().outcomes.cutoffs

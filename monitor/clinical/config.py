@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from monitor.clinical.forecast import ForecastPrior
-from monitor.record.instruments import INSTRUMENTS, OutcomeError
 from monitor.clinical.scales import SCALE_CODES
+from monitor.record.instruments import INSTRUMENTS, OutcomeError
 
 #: The packaged defaults.
 DEFAULT_PATH = Path(__file__).parent.parent / "profiles" / "clinical.json"

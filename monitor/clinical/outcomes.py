@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from monitor.record.instruments import Instrument, OutcomeError, instrument
 from monitor.record.outcomes import OutcomeReview, OutcomeScore
 
+
 @dataclass(frozen=True)
 class OutcomeFlag:
     """A flagged entry with its reviews (oldest first); listed forever, reviewed or not."""

@@ -31,20 +31,28 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from devices.plausibility import reliable
+from devices.values import DeviceItem, NibpResult, Sample
 from monitor.alarms import Priority
 from monitor.alarms.keys import AppAlarm
-from devices.plausibility import reliable
 from monitor.clinical.config import ClinicalConfig
 from monitor.clinical.infusion import InfusionEngine, InfusionState
 from monitor.clinical.markers import MarkerLog
-from monitor.record.journal import MarkerRevision
-from monitor.record.journal import Baseline, BpRequest, Discharge, ObservationComplete, PhaseChange, ScaleEntry, SessionStart
-from monitor.record.base import Record
 from monitor.clinical.outcomes import OutcomeFlag, SessionOutcomes
-from monitor.record.outcomes import OutcomeReview, OutcomeScore
-from devices.values import DeviceItem, NibpResult, Sample
 from monitor.clinical.scales import Aldrete, Cadss, DischargeCheck, Moaas, Rating
 from monitor.clinical.schedule import BpSchedule, Phase, ScaleDue, ScaleSchedule
+from monitor.record.base import Record
+from monitor.record.journal import (
+    Baseline,
+    BpRequest,
+    Discharge,
+    MarkerRevision,
+    ObservationComplete,
+    PhaseChange,
+    ScaleEntry,
+    SessionStart,
+)
+from monitor.record.outcomes import OutcomeReview, OutcomeScore
 
 #: After asking the NIBP to measure, wait this long (s) for a result before asking again.
 NIBP_RESULT_WAIT_S = 180.0

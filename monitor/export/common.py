@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-
 #: progress(done, total): called as an export advances; total is the same for every call of one export.
 Progress = Callable[[int, int], None]
 

@@ -8,23 +8,29 @@ audit list, and the thinning a chart receives is the same in FHIR and HL7.
 
 from __future__ import annotations
 
-
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from devices.values import NibpResult
-from monitor.clinical import markers
-from monitor.clinical.dosing import DoseError, DosePlan
-from monitor.export.common import EmptySession, Progress
-from monitor.export.common import format_value, tick
-from monitor.export.codes import BP_PARAMETERS
-from monitor.record.journal import InfusionEvent
 from devices.plausibility import reliable
-from monitor.record.journal import MarkerRevision
-from monitor.record.journal import DeviceIdentity, Discharge, ObservationComplete, OperatorChange, PhaseChange, ScaleEntry, SessionStart
-from monitor.record.base import JournalEntry
+from devices.values import NibpResult
 from monitor.alarms import lives
 from monitor.alarms.lives import AlarmLife
+from monitor.clinical import markers
+from monitor.clinical.dosing import DoseError, DosePlan
+from monitor.export.codes import BP_PARAMETERS
+from monitor.export.common import EmptySession, Progress, format_value, tick
+from monitor.record.base import JournalEntry
+from monitor.record.journal import (
+    DeviceIdentity,
+    Discharge,
+    InfusionEvent,
+    MarkerRevision,
+    ObservationComplete,
+    OperatorChange,
+    PhaseChange,
+    ScaleEntry,
+    SessionStart,
+)
 from monitor.storage.sessions import NumericRow, SessionMeta, SessionRecord, SessionSource
 
 #: Journal records that every session has and that alone do not make it worth exporting.

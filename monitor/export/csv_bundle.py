@@ -15,12 +15,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from monitor.export.common import Progress
-from monitor.export.common import format_value, tick
-from monitor.timefmt import iso_utc
+from monitor.export.common import Progress, format_value, tick
 from monitor.export.content import infusion_events, marker_revisions, scales
 from monitor.storage.outcomes import record_outcomes
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
+from monitor.timefmt import iso_utc
 
 CSV_HEADER = ("time_utc", "source", "parameter", "value", "unit")
 STEPS = 1000  # progress resolution of the numerics, by recorded time

@@ -25,14 +25,23 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from monitor import __version__
-from monitor.export.common import ExportError, Progress
-from monitor.export.common import tick
+from monitor.clinical.scales import SCALE_NAMES
 from monitor.export.codes import BP_PARAMETERS, PARAMETERS
-from monitor.export.content import alarm_lives, bp_readings, current_markers, discharges, failed_bps, failure_text, infusion_events, require_content, scales
-from monitor.storage.outcomes import record_outcomes
+from monitor.export.common import ExportError, Progress, tick
+from monitor.export.content import (
+    alarm_lives,
+    bp_readings,
+    current_markers,
+    discharges,
+    failed_bps,
+    failure_text,
+    infusion_events,
+    require_content,
+    scales,
+)
 from monitor.export.files import export_path
 from monitor.export.stretches import Stretch, stretches
-from monitor.clinical.scales import SCALE_NAMES
+from monitor.storage.outcomes import record_outcomes
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource, Track
 
 HOLD_S = 5  # a 1 Hz numeric keeps its value this long when no newer one comes

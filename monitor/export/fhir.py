@@ -28,15 +28,37 @@ from typing import Any, TextIO
 
 from devices.values import NibpResult
 from monitor import __version__
-from monitor.export.common import ExportError, Progress
-from monitor.timefmt import iso_utc
-from monitor.export.common import tick
-from monitor.export.codes import (BP_PANEL, ITEM_CODES, KETAMINE, LOCAL, LOINC, MDC, OUTCOME_CODES, PARAMETERS, UCUM,
-                                  VITALS_PROFILE, ParamCode, ScoreCode, scale_code)
-from monitor.export.content import bp_readings, devices, failed_bps, failure_text, infusion_events, require_content, scales, thinned_numerics, weight_plan_text
-from monitor.storage.outcomes import record_outcomes
+from monitor.export.codes import (
+    BP_PANEL,
+    ITEM_CODES,
+    KETAMINE,
+    LOCAL,
+    LOINC,
+    MDC,
+    OUTCOME_CODES,
+    PARAMETERS,
+    UCUM,
+    VITALS_PROFILE,
+    ParamCode,
+    ScoreCode,
+    scale_code,
+)
+from monitor.export.common import ExportError, Progress, tick
+from monitor.export.content import (
+    bp_readings,
+    devices,
+    failed_bps,
+    failure_text,
+    infusion_events,
+    require_content,
+    scales,
+    thinned_numerics,
+    weight_plan_text,
+)
 from monitor.record.outcomes import OutcomeScore
+from monitor.storage.outcomes import record_outcomes
 from monitor.storage.sessions import NumericRow, SessionMeta, SessionRecord, SessionSource
+from monitor.timefmt import iso_utc
 
 BUNDLE_TYPES = ("collection", "transaction")
 SYSTEM = "urn:infusion-monitor"

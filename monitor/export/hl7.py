@@ -24,10 +24,19 @@ from typing import TextIO
 
 from devices.values import NibpResult
 from monitor import __version__
-from monitor.export.common import Progress
-from monitor.export.common import format_value, tick
 from monitor.export.codes import BP_PANEL, OUTCOME_CODES, PARAMETERS, ParamCode, ScoreCode, scale_code
-from monitor.export.content import alarm_lives, current_markers, devices, failure_text, infusion_events, require_content, scales, thinned_numerics, weight_plan_text
+from monitor.export.common import Progress, format_value, tick
+from monitor.export.content import (
+    alarm_lives,
+    current_markers,
+    devices,
+    failure_text,
+    infusion_events,
+    require_content,
+    scales,
+    thinned_numerics,
+    weight_plan_text,
+)
 from monitor.storage.outcomes import record_outcomes
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 

@@ -13,11 +13,10 @@ import json
 from typing import Any, TextIO
 
 from monitor import __version__
-from monitor.export.common import Progress
-from monitor.timefmt import iso_utc
-from monitor.export.common import tick
+from monitor.export.common import Progress, tick
 from monitor.record.base import to_row
 from monitor.storage.sessions import SessionMeta, SessionSource
+from monitor.timefmt import iso_utc
 
 FORMAT = "infusion-monitor session record"
 FORMAT_VERSION = 1

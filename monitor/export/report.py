@@ -15,17 +15,31 @@ import numpy as np
 
 from monitor import __version__
 from monitor.clinical.config import ConfigError
-from monitor.review.course import (Course, CourseChart, InfusionRow, build_course, course_charts, session_day,
-                            session_time)
-from monitor.export.common import ExportError, Progress
-from monitor.export.common import format_value, tick
-from monitor.record.instruments import INSTRUMENTS
-from monitor.export.content import bp_readings, devices, discharges, infusion_events, marker_revisions, require_content, weight_plan_text
-from monitor.storage.outcomes import record_outcomes
-from monitor.record.journal import OperatorChange
 from monitor.clinical.scales import SCALE_NAMES
-from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
+from monitor.export.common import ExportError, Progress, format_value, tick
+from monitor.export.content import (
+    bp_readings,
+    devices,
+    discharges,
+    infusion_events,
+    marker_revisions,
+    require_content,
+    weight_plan_text,
+)
+from monitor.record.instruments import INSTRUMENTS
+from monitor.record.journal import OperatorChange
+from monitor.review.course import (
+    Course,
+    CourseChart,
+    InfusionRow,
+    build_course,
+    course_charts,
+    session_day,
+    session_time,
+)
 from monitor.review.summary import SPO2_THRESHOLDS, SessionSummary, summarize
+from monitor.storage.outcomes import record_outcomes
+from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 from monitor.timefmt import date_text, hms, time_text, zone
 
 NOTICE = "Not a certified medical device: this record documents what the app recorded; keep the clinic's own chart."

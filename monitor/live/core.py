@@ -22,29 +22,27 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable
 
 from devices import registry
+from devices.plausibility import plausible
 from devices.reader import DeviceReader, Port, open_serial
 from devices.spec import DeviceSpec, name_sources
 from devices.supervised import SupervisedThread, ThreadFault
+from devices.values import PARAMS, DeviceItem, NibpResult, mean_arterial, sample
 from monitor.alarms import AlarmEngine, AlarmEvent, ParamLimits, Priority, load_profile
 from monitor.alarms.keys import AppAlarm
 from monitor.alarms.profile import apply_order, check_changes
-from monitor.live.forecast import ForecastLine
-from monitor.live.view import AlarmView, DeviceView
-from monitor.live.screen import CoreState, DeviceState, TILE_PARAMS, compose, stable_time
-from monitor.live.view import ScreenView
+from monitor.clinical.config import load_clinical_config
 from monitor.clinical.dosing import DosePlan
 from monitor.clinical.infusion import InfusionEngine, InfusionState, InfusionStatus
-from monitor.record.journal import InfusionEvent
-from monitor.live.state import LiveState, Snapshot
-from monitor.storage.outcomes import outcomes_of, patient_instruments
-from monitor.patient_id import clean_patient_id
-from monitor.storage.recorder import Recorder
-from monitor.record.journal import ManualBp, OperatorChange
-from monitor.record.base import Record
-from devices.plausibility import plausible
-from devices.values import PARAMS, DeviceItem, NibpResult, mean_arterial, sample
-from monitor.clinical.config import load_clinical_config
 from monitor.clinical.session import ClinicalSession, SessionAction
+from monitor.live.forecast import ForecastLine
+from monitor.live.screen import TILE_PARAMS, CoreState, DeviceState, compose, stable_time
+from monitor.live.state import LiveState, Snapshot
+from monitor.live.view import AlarmView, DeviceView, ScreenView
+from monitor.patient_id import clean_patient_id
+from monitor.record.base import Record
+from monitor.record.journal import InfusionEvent, ManualBp, OperatorChange
+from monitor.storage.outcomes import outcomes_of, patient_instruments
+from monitor.storage.recorder import Recorder
 from monitor.storage.store import SessionEnd, Store, StoreError, local_tz_name
 
 if TYPE_CHECKING:  # the replicator (and psycopg) load only when a central store is configured

@@ -27,11 +27,9 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from devices.values import Condition, Sample, StatusChange, WaveSegment
-from monitor.record.journal import LimitChange
-from monitor.live.core import MonitorCore, SessionInfo
-from monitor.record.journal import InfusionEvent
-from monitor.record.journal import MarkerRevision
 from monitor.clinical.markers import current_markers
+from monitor.live.core import MonitorCore, SessionInfo
+from monitor.record.journal import InfusionEvent, LimitChange, MarkerRevision
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 from monitor.storage.store import Store
 

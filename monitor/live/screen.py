@@ -31,30 +31,43 @@ seconds shown in the session's zone (CoreState.tz).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from devices.plausibility import UNRELIABLE
 from devices.values import VALUE_BLOCKING, Condition, spec_of
 from monitor.alarms import ActiveAlarm, Advisory, AlarmKind, ParamLimits, Priority
 from monitor.alarms.engine import APP_SOURCE, BLOCKING_ORDER, CONDITION_TEXT, source_text
 from monitor.alarms.keys import AppAlarm
-from devices.plausibility import UNRELIABLE
 from monitor.alarms.profile import Profile, fmt
 from monitor.clinical.dosing import DosePlan
-from monitor.record.journal import InfusionEvent
 from monitor.clinical.infusion import InfusionState, InfusionStatus
-from monitor.live.view import (MARKS, AlarmField, AlarmLine, AudioView, CentralView, ClinicalView, DeviceSummary,
-                               DischargeFacts, HeaderView, InfusionView, MarkerLine, NibpView, PlethView, ScreenView,
-                               TileView, TrendView)
-from monitor.live.state import DATA_CURRENT_S, LINK_DOWN, Flow, Latest, Snapshot
-from monitor.record.journal import MarkerRevision
 from monitor.clinical.scales import SCALE_NAMES
 from monitor.clinical.schedule import Phase
+from monitor.live.state import DATA_CURRENT_S, LINK_DOWN, Flow, Latest, Snapshot
+from monitor.live.view import (
+    MARKS,
+    AlarmField,
+    AlarmLine,
+    AudioView,
+    CentralView,
+    ClinicalView,
+    DeviceSummary,
+    DischargeFacts,
+    HeaderView,
+    InfusionView,
+    MarkerLine,
+    NibpView,
+    PlethView,
+    ScreenView,
+    TileView,
+    TrendView,
+)
+from monitor.record.journal import InfusionEvent, MarkerRevision
 from monitor.timefmt import age_text, clock_text, duration_text, mmss
 
 if TYPE_CHECKING:  # the chair imports the central store's code only when it has one

@@ -22,9 +22,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from devices.values import (VALUE_BLOCKING, WAVEFORMS, Condition, DeviceInfo, DeviceItem, NibpResult, Sample,
-                            StatusChange, WaveSegment)
 from devices.plausibility import reliable
+from devices.values import (
+    VALUE_BLOCKING,
+    WAVEFORMS,
+    Condition,
+    DeviceInfo,
+    DeviceItem,
+    NibpResult,
+    Sample,
+    StatusChange,
+    WaveSegment,
+)
 
 SWEEP_S = 10.0
 TREND_S = 4 * 3600.0

@@ -6,9 +6,23 @@ the records (in the style of bluesky's event-model documents).
 """
 
 from monitor.record.base import KINDS, JournalEntry, Record, RecordError, from_row, to_row
-from monitor.record.journal import (AldreteScore, Baseline, BpRequest, DeviceIdentity, Discharge, InfusionEvent,
-                                    LimitChange, ManualBp, MarkerRevision, ObservationComplete, OperatorChange,
-                                    PhaseChange, RecoveryImport, ScaleEntry, SessionStart)
+from monitor.record.journal import (
+                                    AldreteScore,
+                                    Baseline,
+                                    BpRequest,
+                                    DeviceIdentity,
+                                    Discharge,
+                                    InfusionEvent,
+                                    LimitChange,
+                                    ManualBp,
+                                    MarkerRevision,
+                                    ObservationComplete,
+                                    OperatorChange,
+                                    PhaseChange,
+                                    RecoveryImport,
+                                    ScaleEntry,
+                                    SessionStart,
+)
 from monitor.record.outcomes import MODES, OutcomeReview, OutcomeScore
 
 __all__ = [

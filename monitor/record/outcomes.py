@@ -16,7 +16,6 @@ from typing import Any, ClassVar
 from monitor.record.base import Record
 from monitor.record.instruments import INSTRUMENTS, Instrument, OutcomeError, instrument
 
-
 #: Who entered the answers: the nurse asking, the patient on the screen, or another system.
 MODES = ("nurse", "patient", "import")
 

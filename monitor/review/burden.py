@@ -18,9 +18,8 @@ import numpy as np
 
 from monitor.alarms.lives import AlarmLife, alarm_lives
 from monitor.alarms.model import Priority
-from monitor.timefmt import iso_utc
 from monitor.storage.sessions import SessionMeta, SessionSource
-from monitor.timefmt import hms
+from monitor.timefmt import hms, iso_utc
 
 NOTICE = "infusion-monitor is not a certified medical device."
 

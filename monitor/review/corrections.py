@@ -20,12 +20,11 @@ from typing import Any
 
 from monitor.clinical.config import load_clinical_config
 from monitor.clinical.markers import MarkerError, MarkerLog
-from monitor.record.journal import MarkerRevision
-from monitor.record.journal import ScaleEntry
 from monitor.clinical.scales import SCALE_NAMES, Aldrete, Cadss, Moaas, Rating
+from monitor.record.journal import MarkerRevision, ScaleEntry
+from monitor.review.summary import phases_of
 from monitor.storage.sessions import SessionRecord
 from monitor.storage.store import Store
-from monitor.review.summary import phases_of
 
 
 class CorrectionError(ValueError):

@@ -33,16 +33,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from monitor.timefmt import iso_utc
-from monitor.storage.outcomes import record_outcomes
 from monitor.clinical.forecast import BpForecast, EarlierInfusion, ForecastPrior, forecast_peak_sbp
-from monitor.record.instruments import INSTRUMENTS, PHQ9
 from monitor.clinical.outcomes import CoursePoint, OutcomeFlag, SessionOutcomes, course
-from monitor.record.outcomes import OutcomeScore
+from monitor.record.instruments import INSTRUMENTS, PHQ9
 from monitor.record.journal import ScaleEntry
-from monitor.storage.sessions import SessionMeta, SessionSource
+from monitor.record.outcomes import OutcomeScore
 from monitor.review.summary import NOTICE, SessionSummary, summarize
-from monitor.timefmt import date_text, date_time_text, day_month_text
+from monitor.storage.outcomes import record_outcomes
+from monitor.storage.sessions import SessionMeta, SessionSource
+from monitor.timefmt import date_text, date_time_text, day_month_text, iso_utc
 
 #: Event markers the course counts per infusion (codes of clinical.json "markers"), with the column heading.
 COURSE_EVENTS = {"antiemetic": "antiemetic", "antihypertensive": "antihypertensive", "benzodiazepine": "benzodiazepine"}

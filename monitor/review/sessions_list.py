@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from monitor.alarms.lives import alarm_lives
-from monitor.storage.levels import NUMERIC_WIDTHS
 from monitor.review.series import valid_series
-from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 from monitor.review.summary import alarm_counts, infusion_of, source_order
+from monitor.storage.levels import NUMERIC_WIDTHS
+from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 
 
 @dataclass(frozen=True)

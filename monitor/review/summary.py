@@ -42,15 +42,12 @@ import numpy as np
 from monitor.alarms.lives import AlarmLife, alarm_lives
 from monitor.clinical.dosing import DoseError, DosePlan, exact
 from monitor.clinical.infusion import InfusionHistory, infusion_history
-from monitor.timefmt import iso_utc
-from monitor.record.journal import InfusionEvent
-from monitor.review.series import valid_series
-from monitor.record.journal import MarkerRevision
 from monitor.clinical.markers import current_markers
-from monitor.record.journal import Baseline, Discharge, PhaseChange, ScaleEntry
 from monitor.clinical.scales import SCALE_NAMES
+from monitor.record.journal import Baseline, Discharge, InfusionEvent, MarkerRevision, PhaseChange, ScaleEntry
+from monitor.review.series import valid_series
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
-from monitor.timefmt import date_time_text, hms, time_text, zone
+from monitor.timefmt import date_time_text, hms, iso_utc, time_text, zone
 
 #: SpO2 thresholds (%) the summary counts time below (CLINICAL.md: 94 medium, 90 high).
 SPO2_THRESHOLDS = (94, 90)

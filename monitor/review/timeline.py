@@ -24,16 +24,14 @@ import numpy as np
 
 from devices.values import NibpResult
 from monitor.alarms.lives import AlarmLife, alarm_lives
-from monitor.record.journal import InfusionEvent
-from monitor.storage.levels import NUMERIC_WIDTHS, WAVE_WIDTHS, Key, Levels, decimate
-from monitor.review.series import valid_series
-from monitor.record.journal import MarkerRevision
-from monitor.clinical.markers import current_markers
-from monitor.record.journal import Discharge, ScaleEntry
-from monitor.clinical.scales import SCALE_NAMES
-from monitor.storage.sessions import SessionMeta, SessionSource
 from monitor.clinical.infusion import InfusionSegment
+from monitor.clinical.markers import current_markers
+from monitor.clinical.scales import SCALE_NAMES
+from monitor.record.journal import Discharge, InfusionEvent, MarkerRevision, ScaleEntry
+from monitor.review.series import valid_series
 from monitor.review.summary import HOLD_S, SessionSummary, infusion_of, phases_of, summarize
+from monitor.storage.levels import NUMERIC_WIDTHS, WAVE_WIDTHS, Key, Levels, decimate
+from monitor.storage.sessions import SessionMeta, SessionSource
 
 #: The pleth itself (not its envelope) is drawn when the view spans at most this many seconds.
 RAW_WAVE_S = 300.0

@@ -31,11 +31,10 @@ import numpy as np
 from devices.supervised import FaultSink, SupervisedThread
 from devices.values import LIVE_ONLY, DeviceInfo, DeviceNotice, NibpResult, Sample, StatusChange, WaveSegment, spec_of
 from monitor.alarms.model import AlarmEvent, EventKind
-from monitor.record.journal import LimitChange
-from monitor.storage.levels import LevelBuilder
-from monitor.record.journal import DeviceIdentity
 from monitor.record.base import Record, to_row
+from monitor.record.journal import DeviceIdentity, LimitChange
 from monitor.storage import recovery
+from monitor.storage.levels import LevelBuilder
 from monitor.storage.store import BUSY_TIMEOUT_S, SessionEnd, Store, StoreError
 
 FLUSH_INTERVAL_S = 0.5

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from monitor.paths import private_output, spare_dir
-from monitor.record.journal import RecoveryImport
 from monitor.record.base import to_row
+from monitor.record.journal import RecoveryImport
 from monitor.storage.store import SessionEnd, Store
 
 FORMAT = "infusion-monitor recovery"

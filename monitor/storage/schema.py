@@ -8,10 +8,10 @@ Append a migration, never edit one: files in clinics were written by them.
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from functools import cache
 from typing import Callable
-import sqlite3
 
 import sqlite_utils
 

@@ -29,14 +29,14 @@ from typing import TypeVar
 
 import numpy as np
 
+from devices.plausibility import reliable
 from devices.values import NibpResult
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
-from monitor.storage.levels import WIDTHS, Levels, levels_of
-from devices.plausibility import reliable
 from monitor.record.base import JournalEntry, Record
 from monitor.storage.journal import JOURNAL_COLUMNS, read_journal
-from monitor.storage.store import INTERRUPTED_REASON, StoreError, check_schema, explain, interrupted_end, process_gone
+from monitor.storage.levels import WIDTHS, Levels, levels_of
 from monitor.storage.schema import MIGRATIONS, SCHEMA_VERSION
+from monitor.storage.store import INTERRUPTED_REASON, StoreError, check_schema, explain, interrupted_end, process_gone
 
 R = TypeVar("R", bound=Record)
 

@@ -27,11 +27,11 @@ import sqlite_utils
 
 from devices.values import DeviceInfo
 from monitor import __version__
-from monitor.storage.integrity import layout, layout_problem, page_problem
 from monitor.paths import private_file
-from monitor.storage.schema import MIGRATIONS, SCHEMA_VERSION, expected_layout
 from monitor.record.base import Record, to_row
+from monitor.storage.integrity import layout, layout_problem, page_problem
 from monitor.storage.journal import JOURNAL_COLUMNS, JournalRead, read_journal
+from monitor.storage.schema import MIGRATIONS, SCHEMA_VERSION, expected_layout
 
 #: A running session whose heartbeat is older than this, from another host, is
 #: treated as interrupted (on this host a dead pid is proof enough).

@@ -16,12 +16,21 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
+from devices.values import spec_of
 from monitor.alarms import AlarmEvent, EventKind, Priority
 from monitor.alarms.lives import alarm_lives
-from devices.values import spec_of
 from monitor.alarms.profile import fmt, label, setting_words
 from monitor.live.core import MonitorCore
 from monitor.timefmt import Zone, duration_text, time_text

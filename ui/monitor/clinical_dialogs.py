@@ -13,15 +13,31 @@ assessment. Every dialog names the patient and fits a 1024 x 600 screen.
 from __future__ import annotations
 
 from PySide6.QtCore import QDateTime
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDateTimeEdit, QDialog,
-                               QDialogButtonBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QRadioButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from monitor.clinical.config import MarkerDef
-from monitor.live.view import DischargeFacts
-from monitor.timefmt import clock_text
-from monitor.record.journal import MarkerRevision
 from monitor.clinical.scales import ALDRETE_ANCHORS, CADSS_ANCHORS, MOAAS_ANCHORS, Aldrete, Cadss, Moaas, Rating
+from monitor.live.view import DischargeFacts
+from monitor.record.journal import MarkerRevision
+from monitor.timefmt import clock_text
 from ui import theme
 
 #: CADSS short form (6 items, 0-4) as used in ketamine trials; wording per the clinic's form.

@@ -12,16 +12,24 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QListWidget, QListWidgetItem, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from monitor.live.core import MonitorCore
-from monitor.live.view import ClinicalView
 from monitor.clinical.markers import MarkerError
 from monitor.clinical.session import SessionError
+from monitor.live.core import MonitorCore
+from monitor.live.view import ClinicalView
 from ui import theme
-from ui.monitor.clinical_dialogs import DischargeDialog, MarkerEditDialog, ScalesDialog
 from ui.dialogs import ask_text, confirm, tell
+from ui.monitor.clinical_dialogs import DischargeDialog, MarkerEditDialog, ScalesDialog
 from ui.monitor.outcome_dialog import FlagReviewDialog, OutcomeDialog
 from ui.widgets import ElidedLabel, button
 

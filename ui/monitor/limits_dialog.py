@@ -10,11 +10,20 @@ engine's one-line reason and changes nothing.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from monitor.alarms import ParamLimits, ProfileError
 from devices.values import spec_of
+from monitor.alarms import ParamLimits, ProfileError
 from monitor.alarms.profile import RISE_OF, fmt, label, setting_words
 from monitor.live.core import MonitorCore
 from ui import theme

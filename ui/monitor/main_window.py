@@ -15,20 +15,20 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QHBoxLayout, QMainWindow, QMenu, QMessageBox, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QMenu, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
+from devices.sim.runner import PtySimulator
 from monitor import __version__
+from monitor.clinical.infusion import InfusionError, InfusionState
 from monitor.live.core import MonitorCore
 from monitor.live.view import ScreenView
-from monitor.clinical.infusion import InfusionError, InfusionState
 from ui import theme
-from devices.sim.runner import PtySimulator
+from ui.dialogs import RateDialog, UserDialog, ask_text, confirm, tell
 from ui.monitor.alarm_bar import AlarmBar
 from ui.monitor.alarm_history import AlarmHistory, AlarmLog
 from ui.monitor.bp_entry import BpEntryDialog
 from ui.monitor.clinical_panel import ClinicalPanel, install_marker_keys
 from ui.monitor.devices_panel import DevicesPanel
-from ui.dialogs import RateDialog, UserDialog, ask_text, confirm, tell
 from ui.monitor.header import Header
 from ui.monitor.infusion_panel import InfusionPanel
 from ui.monitor.limits_dialog import LimitsDialog

@@ -23,14 +23,28 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractButton, QButtonGroup, QDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QPlainTextEdit, QPushButton, QRadioButton, QScrollArea, QStackedWidget, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QButtonGroup,
+    QDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from monitor.alarms import Priority
 from monitor.clinical.config import load_clinical_config
-from monitor.record.instruments import Instrument, instrument
 from monitor.clinical.outcomes import OutcomeFlag, entered
+from monitor.record.instruments import Instrument, instrument
 from monitor.record.outcomes import OutcomeScore
 from monitor.timefmt import Zone, date_time_text
 from ui import theme

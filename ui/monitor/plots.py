@@ -18,8 +18,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QButtonGroup, QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout
 
-from monitor.live.view import PlethView, TrendView
 from monitor.live.state import SWEEP_S
+from monitor.live.view import PlethView, TrendView
 from ui import theme
 
 GAP = 8  # samples blanked ahead of the sweep's write position, like a bedside monitor's eraser bar

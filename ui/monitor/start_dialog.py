@@ -11,12 +11,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QLineEdit, QSpinBox, QVBoxLayout)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+)
 
 from monitor.clinical.config import ClinicalConfig, load_clinical_config
-from monitor.live.core import SessionInfo
 from monitor.clinical.dosing import DoseError, DosePlan, PlanCheck, check_plan
+from monitor.live.core import SessionInfo
 from monitor.patient_id import PatientIdError, clean_patient_id
 from ui import theme
 

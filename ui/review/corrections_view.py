@@ -11,13 +11,25 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QDateTime, QTimeZone
-from PySide6.QtWidgets import (QComboBox, QDateTimeEdit, QDialog, QDialogButtonBox, QFormLayout, QHeaderView,
-                               QLineEdit, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHeaderView,
+    QLineEdit,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from monitor.clinical.config import load_clinical_config
-from monitor.review.corrections import Corrector, audit_trail
-from monitor.record.journal import MarkerRevision
 from monitor.clinical.scales import Moaas, Rating
+from monitor.record.journal import MarkerRevision
+from monitor.review.corrections import Corrector, audit_trail
 from monitor.storage.sessions import SessionRecord
 from monitor.timefmt import date_time_text, local_time, time_text, zone
 from ui import theme

@@ -20,14 +20,33 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QThread, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QGridLayout, QHeaderView, QLabel,
-                               QMainWindow, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QGridLayout,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from monitor.alarms import Priority
 from monitor.clinical.config import ConfigError
-from monitor.review.course import Course, CourseChart, CourseError, InfusionRow, build_course, course_charts, session_day
 from monitor.clinical.forecast import ForecastPrior
 from monitor.record.instruments import INSTRUMENTS
+from monitor.review.course import (
+    Course,
+    CourseChart,
+    CourseError,
+    InfusionRow,
+    build_course,
+    course_charts,
+    session_day,
+)
 from monitor.storage.sessions import SessionSource
 from monitor.storage.store import StoreError
 from ui import theme

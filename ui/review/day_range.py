@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time as daytime, timedelta
+from datetime import datetime, timedelta
+from datetime import time as daytime
 
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import QDateEdit, QHBoxLayout, QLabel, QWidget

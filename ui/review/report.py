@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from monitor.review.course import CourseChart
 from monitor.export import Progress
 from monitor.export.report import CourseSection, Plot, ReportData, Table, report_data
+from monitor.review.course import CourseChart
 from monitor.storage.sessions import SessionMeta, SessionSource
 from monitor.timefmt import clock_text, zone
 

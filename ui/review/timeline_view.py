@@ -23,8 +23,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from devices.values import spec_of
 from monitor.alarms.model import Priority
 from monitor.alarms.profile import label
-from monitor.storage.levels import Key
 from monitor.review.timeline import RAW_WAVE_S, Readout, SessionTimeline, Trace
+from monitor.storage.levels import Key
 from monitor.timefmt import local_time, time_text, zone
 from ui import theme
 

@@ -12,25 +12,38 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QListWidget, QListWidgetItem,
-                               QMainWindow, QMessageBox, QProgressBar, QPushButton, QSplitter, QStackedWidget,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from monitor.review.burden import AlarmBurden
 from monitor.central.link import CentralError
-from monitor.record.journal import MarkerRevision
 from monitor.clinical.markers import current_markers
 from monitor.live.playback import SPEEDS, start_playback
+from monitor.record.journal import MarkerRevision
+from monitor.review.burden import AlarmBurden
+from monitor.review.summary import SessionSummary
+from monitor.review.timeline import SessionTimeline
 from monitor.storage.sessions import SessionSource, SqliteSessions
 from monitor.storage.store import StoreError
-from monitor.review.summary import SessionSummary
 from monitor.timefmt import date_time_text, hms, time_text
-from monitor.review.timeline import SessionTimeline
 from ui import theme
-from ui.review.course_view import CourseWindow
 from ui.review.browser import SessionBrowser
 from ui.review.burden_view import BurdenTable, RangeBurden
 from ui.review.corrections_view import AuditTrail, CorrectionDialog
+from ui.review.course_view import CourseWindow
 from ui.review.playback_window import PlaybackWindow
 from ui.review.summary_panel import SummaryPanel
 from ui.review.timeline_view import TimelineView

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from monitor.review.sessions_list import session_line
 from monitor.review.burden import range_burden, session_burden
 from monitor.review.corrections import CorrectionError, Corrector
+from monitor.review.sessions_list import session_line
+from monitor.review.timeline import SessionTimeline
 from monitor.storage.sessions import SessionSource
 from monitor.storage.store import Store, StoreError
-from monitor.review.timeline import SessionTimeline
 
 #: Seconds between re-reads of a running session.
 REFRESH_S = 5.0
