@@ -14,6 +14,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import pytest
 
+from clocks import FakeClock
+
 #: pytest's final exit status, kept for the process's own exit (see pytest_unconfigure).
 _EXIT_STATUS = pytest.StashKey[int]()
 
@@ -23,6 +25,12 @@ def _no_close_prompt(request, monkeypatch):
     """Windows closed by pytest-qt at teardown must not wait for the 'infusion running' question."""
     if "qtbot" in request.fixturenames and "close_prompt" not in request.keywords:
         monkeypatch.setattr("ui.monitor.main_window.MainWindow._confirm_close", lambda self: True)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A fake monotonic clock at 0 s with a wall clock at clocks.EPOCH: move it with `advance` or by setting `t`."""
+    return FakeClock()
 
 
 @pytest.hookimpl(hookwrapper=True, trylast=True)

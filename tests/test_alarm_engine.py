@@ -9,23 +9,14 @@ import pytest
 
 from monitor.alarms import AlarmEngine, AlarmEvent, Priority, ProfileError, load_profile
 from devices.values import Condition, DeviceInfo, DeviceNotice, NibpResult, StatusChange, sample
+from clocks import FakeClock
 
 EPOCH = 1_700_000_000.0
 
 
-class Clock:
-    """Monotonic fake clock (s)."""
-
-    def __init__(self) -> None:
-        self.t = 500.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return FakeClock(500.0)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from monitor.clinical.outcomes import entered
 from monitor.clinical.scales import Aldrete
 from monitor.clinical.session import OBSERVATION_DONE_KEY, OUTCOME_FLAG_KEY, OVERDUE_KEY, PAUSE_REMINDER_KEY
 from monitor.storage.store import Store
+from clocks import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,17 +62,9 @@ def test_every_alarm_the_app_raises_is_listed_with_its_action():
     assert set(keys) == set(APP_ALARMS), "list the action that ends each alarm in monitor.live.screen.APP_ALARMS"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 100.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
 @pytest.fixture
 def session(tmp_path):
-    clock = Clock()
+    clock = FakeClock(100.0)
     core = MonitorCore(Store(tmp_path / "s.db"), [], clock=clock)
     core.start(SessionInfo(patient_id="P1", weight_kg=70, dose_mg_per_kg=0.5, infusion_min=40), operator="AB")
     yield core, clock
@@ -89,7 +82,7 @@ def wait(predicate, what: str) -> None:
         time.sleep(0.02)
 
 
-def advance(clock: Clock, core: MonitorCore, seconds: float, key: str) -> None:
+def advance(clock: FakeClock, core: MonitorCore, seconds: float, key: str) -> None:
     clock.t += seconds
     wait(lambda: active(core, key), f"{key} was not raised")
 

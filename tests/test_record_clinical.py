@@ -64,16 +64,7 @@ def test_valid_plan_starts_the_infusion_with_the_recording(tmp_path):
     assert any(k == "session_info" and d["session_number"] == 1 for k, d, _ in journal)
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
-def test_headless_infusion_confirms_the_planned_end_once(tmp_path):
-    clock = FakeClock()
+def test_headless_infusion_confirms_the_planned_end_once(tmp_path, clock):
     core = MonitorCore(Store(tmp_path / "s.db"), [], clock=clock)
     headless = _HeadlessInfusion(core)
     core.on_alarm_event(headless.on_event)

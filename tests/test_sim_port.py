@@ -12,13 +12,7 @@ from devices.reader import open_serial
 from devices.sim.port import SimulatedPort, sim_scenario
 from devices.spec import DeviceSpec
 
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
+from clocks import FakeClock
 
 
 def test_port_names_that_ask_for_a_simulator():
