@@ -1,4 +1,5 @@
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -25,6 +26,26 @@ def _no_close_prompt(request, monkeypatch):
     """Windows closed by pytest-qt at teardown must not wait for the 'infusion running' question."""
     if "qtbot" in request.fixturenames and "close_prompt" not in request.keywords:
         monkeypatch.setattr("ui.monitor.main_window.MainWindow._confirm_close", lambda self: True)
+
+
+@pytest.fixture(autouse=True)
+def _programs_only_in_slow_tests(request, monkeypatch):
+    """A test that starts a program (the CLI, Xvfb, PostgreSQL, a sound server) runs in real time: it must be
+    marked slow, or `make test-fast` would stop being fast. Such a test fails, in every run, until it is marked."""
+    unmarked = f"{request.node.nodeid} starts a program: mark it @pytest.mark.slow"
+    started: list[str] = []
+    if "slow" not in request.keywords:
+        if "pg_server" in request.fixturenames:
+            pytest.fail(f"{unmarked} (it uses PostgreSQL)")
+
+        def refuse(self, args, *rest, **kw):
+            started.append(str(args))
+            raise AssertionError(f"{unmarked} ({args})")
+
+        monkeypatch.setattr(subprocess.Popen, "_execute_child", refuse)
+    yield
+    if started:  # also when the program was started on a thread whose error the test never saw
+        pytest.fail(f"{unmarked} ({started[0]})")
 
 
 @pytest.fixture

@@ -642,6 +642,7 @@ def test_priority_of_and_conditions_for_tiles(engine, clock):
     assert engine.blocking_condition("pulseox") is None  # low perfusion marks values, does not hide them
 
 
+@pytest.mark.slow
 def test_alarm_core_does_not_import_qt():
     code = "import sys, monitor.alarms; assert not any(m.startswith('PySide6') for m in sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -47,6 +47,7 @@ def test_an_unplugged_simulated_device_raises_like_a_vanished_adapter():
             port.read(4096)
 
 
+@pytest.mark.slow
 def test_record_on_a_simulated_monitor_end_to_end(tmp_path):
     db = tmp_path / "s.db"
     out = subprocess.run([sys.executable, "-m", "monitor.cli", "record", "--db", str(db), "--device",

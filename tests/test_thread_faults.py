@@ -244,6 +244,7 @@ def logged(home: Path) -> str:
     ("recorder", "recorder", "Recording", "RuntimeError: injected recorder fault"),
     ("reader", "reader-pulseox", "Device reader pulseox", "RuntimeError: injected parser fault"),
 ])
+@pytest.mark.slow
 def test_record_with_a_thread_fault_ends_non_zero_with_one_line(tmp_path, fault, thread, alarm, error):
     db = tmp_path / "s.db"
     out = run_with_fault(tmp_path, fault, "record", "--db", str(db), "--device", "pulseox=nonin:sim", "--duration", "4")
@@ -256,6 +257,7 @@ def test_record_with_a_thread_fault_ends_non_zero_with_one_line(tmp_path, fault,
     assert spo2_rows(db)
 
 
+@pytest.mark.slow
 def test_import_with_a_thread_fault_ends_non_zero_with_one_line(tmp_path):
     path = tmp_path / "n.bin"
     path.write_bytes(device_bytes("nonin", 30))
@@ -286,6 +288,7 @@ def test_a_fault_sink_that_fails_never_ends_the_supervision(caplog):
     assert thread.faults[-1].words() == "w thread failed (RuntimeError: body bug); stopped"
 
 
+@pytest.mark.slow
 def test_record_whose_recorder_stops_for_good_never_says_closed(tmp_path):
     db = tmp_path / "s.db"
     out = run_with_fault(tmp_path, "levels", "record", "--db", str(db), "--device", "pulseox=nonin:sim",
