@@ -27,6 +27,7 @@ def _stored(tmp_path) -> Session:
     return s
 
 
+@pytest.mark.slow
 def test_a_session_plays_back_through_a_core_that_records_nothing_to_the_file(tmp_path):
     s = _stored(tmp_path)
     before = digest(s.db)

@@ -35,6 +35,7 @@ def probe(path, **kwargs):
     ("nonin", "pulseox", "SpO2 + pulse + pleth"),
     ("masimo-ascii", "pulseox", "SpO2"),
 ])
+@pytest.mark.slow
 def test_a_streaming_device_is_found_by_listening(protocol, role, words):
     with PtySimulator(protocol, "baseline") as sim:
         received = []

@@ -48,6 +48,7 @@ def test_disconnect_scenario_goes_silent_then_lost_then_reconnects(monkeypatch):
     assert reader.state == "stopped"
 
 
+@pytest.mark.slow
 def test_a_port_that_never_opens_is_reported_once_and_retried():
     attempts = []
 
