@@ -22,7 +22,7 @@ run: $(STAMP)
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
-# Every module's logic in well under a minute: the suite without the tests marked slow (CI runs them all).
+# Every module's logic in about a minute: the suite without the tests marked slow (CI runs them all).
 test-fast: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not slow"
 
