@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench run screenshots clean
+.PHONY: demo test test-fast bench run screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+# Every module's logic in about a minute: the suite without the tests marked slow (CI runs them all).
+test-fast: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not slow"
 
 # Every screen and dialog as PNG at 1366x768 and 1920x1080, on a light and a dark desktop:
 # make screenshots DIR=folder (on a throwaway X server when there is no display).

@@ -1,4 +1,5 @@
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -13,6 +14,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 
 import pytest
+
+from clocks import FakeClock
 
 #: pytest's final exit status, kept for the process's own exit (see pytest_unconfigure).
 _EXIT_STATUS = pytest.StashKey[int]()
@@ -37,6 +40,32 @@ def machine_zone(monkeypatch):
     yield set_zone
     monkeypatch.undo()
     time.tzset()
+
+
+@pytest.fixture(autouse=True)
+def _programs_only_in_slow_tests(request, monkeypatch):
+    """A test that starts a program (the CLI, Xvfb, PostgreSQL, a sound server) runs in real time: it must be
+    marked slow, or `make test-fast` would stop being fast. Such a test fails, in every run, until it is marked."""
+    unmarked = f"{request.node.nodeid} starts a program: mark it @pytest.mark.slow"
+    started: list[str] = []
+    if "slow" not in request.keywords:
+        if "pg_server" in request.fixturenames:
+            pytest.fail(f"{unmarked} (it uses PostgreSQL)")
+
+        def refuse(self, args, *rest, **kw):
+            started.append(str(args))
+            raise AssertionError(f"{unmarked} ({args})")
+
+        monkeypatch.setattr(subprocess.Popen, "_execute_child", refuse)
+    yield
+    if started:  # also when the program was started on a thread whose error the test never saw
+        pytest.fail(f"{unmarked} ({started[0]})")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A fake monotonic clock at 0 s with a wall clock at clocks.EPOCH: move it with `advance` or by setting `t`."""
+    return FakeClock()
 
 
 @pytest.hookimpl(hookwrapper=True, trylast=True)

@@ -9,23 +9,14 @@ import pytest
 
 from monitor.alarms import AlarmEngine, AlarmEvent, Priority, ProfileError, load_profile
 from devices.values import Condition, DeviceInfo, DeviceNotice, NibpResult, StatusChange, sample
+from clocks import FakeClock
 
 EPOCH = 1_700_000_000.0
 
 
-class Clock:
-    """Monotonic fake clock (s)."""
-
-    def __init__(self) -> None:
-        self.t = 500.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return FakeClock(500.0)
 
 
 @pytest.fixture
@@ -651,6 +642,7 @@ def test_priority_of_and_conditions_for_tiles(engine, clock):
     assert engine.blocking_condition("pulseox") is None  # low perfusion marks values, does not hide them
 
 
+@pytest.mark.slow
 def test_alarm_core_does_not_import_qt():
     code = "import sys, monitor.alarms; assert not any(m.startswith('PySide6') for m in sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -20,6 +20,7 @@ from monitor.export import edf, hl7
 from monitor.review.summary import summarize
 from monitor.review.timeline import SessionTimeline
 from written import T0, Session
+from clocks import FakeClock
 
 #: (start s, seconds below 90) of three desaturations, each back to 97 for a minute before the next.
 DESATS = ((100, 15), (200, 25), (300, 35))
@@ -27,17 +28,17 @@ DESATS = ((100, 15), (200, 25), (300, 35))
 
 def _engine_log() -> list[AlarmEvent]:
     """Run the engine through three desaturations to SpO2 85 (never acknowledged); return its log."""
-    clock = {"t": 0.0}
-    engine = AlarmEngine(load_profile("ketamine"), clock=lambda: clock["t"], wallclock=lambda: T0 + clock["t"])
+    clock = FakeClock(wall_at_start=T0)
+    engine = AlarmEngine(load_profile("ketamine"), clock=clock, wallclock=clock.wall)
     events: list[AlarmEvent] = []
     values = [97.0] * 400
     for start, length in DESATS:
         values[start:start + length] = [85.0] * length
     for k, v in enumerate(values):
-        clock["t"] = float(k)
+        clock.t = float(k)
         events += engine.on_item(sample(T0 + k, "pulseox", "spo2", v))
         for _ in range(4):
-            clock["t"] += 0.25
+            clock.advance(0.25)
             events += engine.tick()
     return events
 

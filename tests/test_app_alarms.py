@@ -20,6 +20,7 @@ from monitor.clinical.scales import Aldrete
 from monitor.alarms import AlarmEngine, Priority, load_profile
 from monitor.alarms.keys import AppAlarm
 from monitor.storage.store import Store
+from clocks import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,17 +74,9 @@ def test_a_key_written_as_a_string_is_refused():
         _key(ast.parse('raise_technical("audio", p, m)').body[0].value.args[0], "planted")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 100.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
 @pytest.fixture
 def session(tmp_path):
-    clock = Clock()
+    clock = FakeClock(100.0)
     core = MonitorCore(Store(tmp_path / "s.db"), [], clock=clock)
     core.start(SessionInfo(patient_id="P1", weight_kg=70, dose_mg_per_kg=0.5, infusion_min=40), operator="AB")
     yield core, clock
@@ -101,7 +94,7 @@ def wait(predicate, what: str) -> None:
         time.sleep(0.02)
 
 
-def advance(clock: Clock, core: MonitorCore, seconds: float, key: AppAlarm) -> None:
+def advance(clock: FakeClock, core: MonitorCore, seconds: float, key: AppAlarm) -> None:
     clock.t += seconds
     wait(lambda: active(core, key), f"{key} was not raised")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from bench import alarm_latency
 from bench.__main__ import machine
 
@@ -11,6 +13,7 @@ FIGURE = re.compile(r"^alarm latency p(50|99) \(frame to (alarm event|alarm bar 
                     r"\(baseline [\d,]+ ms, ratio x\d+\)$")
 
 
+@pytest.mark.slow
 def test_alarm_latency_smoke_prints_one_line_per_figure(qapp):
     lines = alarm_latency.run(rounds=3, naive_rounds=1)
     assert len(lines) == 4

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from bench import central
 from pg import require_postgres
+
+pytestmark = pytest.mark.slow  # the benchmark runs against a throwaway PostgreSQL
 
 FIGURES = [
     re.compile(r"^postgresql: 1\d\.\d+.* \(throwaway local server, fsync on\)$"),

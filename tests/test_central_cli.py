@@ -13,6 +13,8 @@ from devices.sim.runner import PtySimulator
 from monitor.central.link import CentralError, check_url, describe
 from pg import central, pg_server, record_process, require_postgres  # noqa: F401
 
+pytestmark = pytest.mark.slow  # every test runs the command in a child process against a throwaway PostgreSQL
+
 
 def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "monitor.cli", *args], capture_output=True, text=True,

@@ -16,6 +16,8 @@ import time
 from array import array
 from pathlib import Path
 
+import pytest
+
 from devices.sim.runner import PtySimulator
 from devices.values import sample
 from monitor.central.link import ChairSettings
@@ -26,6 +28,8 @@ from pg import (CuttableLink, assert_replica_exact, central, make_central, pg_se
                 record_process, replicate, require_postgres, wait_for)
 from bench.pgserver import PgServer
 from stored import rows
+
+pytestmark = pytest.mark.slow  # every test records into a throwaway PostgreSQL, some in child processes, one for over a minute
 
 
 def fill(store: Store, seconds: int, t0: float = 1.8e9) -> int:

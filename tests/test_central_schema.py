@@ -13,6 +13,8 @@ from monitor.storage.schema import DERIVED_TABLES
 from monitor.storage.store import Store
 from pg import assert_replica_exact, central, pg_server, refusal, replicate  # noqa: F401
 
+pytestmark = pytest.mark.slow  # every test runs against a throwaway PostgreSQL
+
 
 @pytest.mark.parametrize("declared, expected", [("INTEGER", "bigint"), ("int", "bigint"), ("REAL", "double precision"),
                                                 ("DOUBLE", "double precision"), ("TEXT", "text"),

@@ -8,6 +8,8 @@ from monitor.central.link import ChairSettings
 from monitor.storage.store import Store
 from pg import central, pg_server, refusal, replicate  # noqa: F401
 
+pytestmark = pytest.mark.slow  # every test runs against a throwaway PostgreSQL
+
 
 @pytest.fixture
 def two_chairs(central, tmp_path):

@@ -21,6 +21,8 @@ from monitor.storage.sessions import SessionMeta, SqliteSessions
 from monitor.storage.store import INTERRUPTED_REASON, STALE_HEARTBEAT_S, Store
 from pg import central, pg_server, replicate  # noqa: F401
 
+pytestmark = pytest.mark.slow  # every test reads a throwaway PostgreSQL
+
 FIXTURE = Path(__file__).parent / "fixtures" / "release-0.1.0.db"
 
 

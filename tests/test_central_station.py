@@ -15,6 +15,8 @@ from monitor.clinical.dosing import DosePlan
 from monitor.clinical.infusion import InfusionEngine, InfusionState
 from monitor.review.summary import summarize
 
+pytestmark = pytest.mark.slow  # a throwaway PostgreSQL server
+
 END = 3600.0  # the session closes an hour after its start
 
 

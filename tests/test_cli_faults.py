@@ -29,6 +29,8 @@ from devices.sim.runner import PtySimulator
 from monitor.storage import recovery
 from monitor.storage.sessions import SqliteSessions
 
+pytestmark = pytest.mark.slow  # every test runs the command in a child process
+
 
 def user_env(home: Path) -> dict[str, str]:
     """Return an environment whose user folders (data, logs) are inside the test's folder."""

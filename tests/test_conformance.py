@@ -214,6 +214,7 @@ def test_the_out_of_range_values_of_the_issue_are_not_numbers(protocol, values):
 FRAME_CUTS = (1, 2, 3, 4, 5, 7, 9, 13)  # bytes: inside the frame of any protocol (a CMS50E capture: 4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_a_capture_that_starts_and_ends_inside_a_frame_reads_only_values_the_device_sent(protocol):
     data = stream(protocol)

@@ -18,30 +18,21 @@ from monitor.clinical.dosing import DosePlan
 from monitor.clinical.infusion import InfusionEngine
 from monitor.live.state import LiveState
 from monitor.clinical.schedule import BpSchedule
+from clocks import FakeClock
 
 CONFIG = load_clinical_config()
 WALL = 1_700_000_000.0
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 class Rig:
     """Live state and alarm engine on one fake clock, fed the same items the core would feed them."""
 
     def __init__(self) -> None:
-        self.clock = Clock()
+        self.clock = FakeClock(1000.0, wall_at_start=WALL + 1000.0)
+        self.wall = self.clock.wall
         self.live = LiveState(("pulseox", "nibp"), clock=self.clock)
         self.engine = AlarmEngine(load_profile("ketamine"), clock=self.clock, wallclock=self.wall)
         self.bp = BpSchedule(CONFIG.nibp, self.clock)
-
-    def wall(self) -> float:
-        return WALL + self.clock.t
 
     def feed(self, *items) -> None:
         for item in items:

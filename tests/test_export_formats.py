@@ -294,6 +294,7 @@ def test_several_sessions_one_private_file_each(tmp_path):
     assert calls == [(1, 1)]
 
 
+@pytest.mark.slow
 def test_the_export_libraries_are_loaded_only_by_an_export():
     code = ("import sys, monitor.cli, monitor.export.run, monitor.export.fhir, monitor.export.hl7, "
             "monitor.export.edf, monitor.export.mllp\n"

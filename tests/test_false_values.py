@@ -11,6 +11,8 @@ import sys
 import time
 import tty
 
+import pytest
+
 from devices.nonin import NoninParser, encode_packet
 from devices.reader import Link
 from devices.base import Driver
@@ -19,6 +21,7 @@ from monitor.storage.sessions import SqliteSessions
 from scripted import ScriptedPort
 
 
+@pytest.mark.slow
 def test_random_bytes_on_a_cms50dplus_port_store_no_value_and_raise_no_alarm(tmp_path):
     db = tmp_path / "s.db"
     master, slave = os.openpty()

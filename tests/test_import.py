@@ -113,6 +113,7 @@ def test_with_a_device_clock_values_take_the_device_time(tmp_path):
     assert raw_t[0] == pytest.approx(EPOCH, abs=2.0) and raw_t[-1] == pytest.approx(EPOCH + 120, abs=DRIFT_S + 1)
 
 
+@pytest.mark.slow
 def test_the_command_prints_a_few_lines_and_export_shows_device_time(tmp_path):
     path = write(tmp_path, "ge.bin", with_garbage(ge_bytes(60)))
     db = tmp_path / "s.db"
@@ -130,6 +131,7 @@ def test_the_command_prints_a_few_lines_and_export_shows_device_time(tmp_path):
     assert spo2 and spo2[0]["time_utc"].startswith("2023-11-14T22:13:2")
 
 
+@pytest.mark.slow
 def test_masimo_ascii_capture_imports_by_the_command(tmp_path):
     path = write(tmp_path, "masimo.txt", device_bytes("masimo-ascii", 60))
     out = cli("import", "--db", str(tmp_path / "s.db"), "--protocol", "masimo-ascii", str(path))
@@ -144,6 +146,7 @@ def test_masimo_ascii_capture_imports_by_the_command(tmp_path):
     (["--protocol", "nonin", "GE"], "no nonin data"),
     (["--protocol", "carescape", "EMPTY"], "empty"),
 ])
+@pytest.mark.slow
 def test_errors_are_one_line_exit_2_and_leave_no_session(tmp_path, args, words):
     files = {"FILE": write(tmp_path, "f.bin", b"x"), "NOFILE": tmp_path / "missing.bin",
              "GARBAGE": write(tmp_path, "g.bin", random.Random(2).randbytes(50_000)),

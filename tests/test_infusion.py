@@ -9,30 +9,14 @@ from hypothesis import given, settings, strategies as st
 from monitor.clinical.config import load_clinical_config
 from monitor.clinical.dosing import DoseError, DosePlan
 from monitor.clinical.infusion import InfusionEngine, InfusionError, InfusionState, infusion_history
+from clocks import FakeClock
 
 LIMITS = load_clinical_config().dose_limits
 WALL0 = 1_700_000_000.0
 
 
-class Clock:
-    """A monotonic clock moved by hand and a wall clock that follows it."""
-
-    def __init__(self, t: float = 5000.0) -> None:
-        self.t = t
-        self.t0 = t
-
-    def __call__(self) -> float:
-        return self.t
-
-    def wall(self) -> float:
-        return WALL0 + (self.t - self.t0)
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
-
-
 def engine(plan=None, clock=None, **kw):
-    clock = clock or Clock()
+    clock = clock or FakeClock(5000.0, wall_at_start=WALL0)
     e = InfusionEngine(plan or DosePlan(70, 0.5, 40), clock=clock, wallclock=clock.wall, limits=LIMITS,
                        complete_tolerance_fraction=0.05, **kw)
     return e, clock
@@ -237,7 +221,7 @@ ops = st.lists(st.tuples(st.sampled_from(["pause", "resume", "rate", "tick", "st
 @settings(max_examples=200, deadline=None)
 @given(plans, st.floats(0, 1e6), ops)
 def test_delivered_dose_is_the_exact_integral_over_running_time(plan, t0, steps):
-    clock = Clock(t0)
+    clock = FakeClock(t0, wall_at_start=WALL0)
     e, _ = engine(plan, clock)
     bag, conc, total = Fraction(repr(plan.bag_volume_ml)), plan.concentration_exact, plan.total_mg_exact
     e.start("A", confirm_soft_limits=True)
@@ -315,7 +299,7 @@ def test_delivered_dose_is_the_exact_integral_over_running_time(plan, t0, steps)
 
 
 def test_many_short_segments_add_up_to_the_microgram():
-    e, c = engine(DosePlan(83.3, 0.37, 47, 100), Clock(12345.678))
+    e, c = engine(DosePlan(83.3, 0.37, 47, 100), FakeClock(12345.678, wall_at_start=WALL0))
     e.start("A")
     for _ in range(500):
         c.advance(0.1)
@@ -354,7 +338,7 @@ def test_the_end_time_in_a_refusal_is_read_in_the_sessions_zone(machine_zone):
         e.pause("nausea", "A")
 
 
-def _agrees(e: InfusionEngine, clock: Clock) -> None:
+def _agrees(e: InfusionEngine, clock: FakeClock) -> None:
     """The fold of the engine's log, read at the engine's wall clock, says what the engine says.
 
     The fold times by the events' UTC epoch floats (about 0.2 us apart at today's epoch), the engine by its

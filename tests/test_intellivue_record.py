@@ -14,7 +14,11 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from devices.sim.runner import PtySimulator
+
+pytestmark = pytest.mark.slow  # every test runs the command in a child process
 
 
 def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:

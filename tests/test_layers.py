@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 #: What each layer may not import (top-level package names).
 FORBIDDEN = {
@@ -187,10 +189,12 @@ def loaded_after(imports: str) -> list[str]:
     return out.stdout.split()
 
 
+@pytest.mark.slow
 def test_monitor_and_devices_never_load_qt_or_ui():
     assert loaded_after("monitor.cli, monitor.live.core, monitor.export, devices.reader, devices.sim.runner") == []
 
 
+@pytest.mark.slow
 def test_the_command_loads_no_qt_until_a_window_opens():
     assert not [m for m in loaded_after("ui.launcher") if not m.startswith("ui")]
 
@@ -201,6 +205,7 @@ def test_every_protocol_of_devices_md_is_registered():
     assert set(registry.protocol_names()) >= {"cms50dplus", "contec", "nonin", "masimo-ascii", "suntech"}
 
 
+@pytest.mark.slow
 def test_the_chair_window_starts_without_the_review_station():
     code = "import sys, ui.app\nprint(' '.join(m for m in sys.modules if m.startswith(('ui.review', 'monitor.review'))))\n"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

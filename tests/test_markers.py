@@ -7,20 +7,13 @@ import pytest
 
 from monitor.clinical.config import load_clinical_config
 from monitor.clinical.markers import MarkerError, MarkerLog
+from clocks import FakeClock
 
 START = 1_700_000_000.0
 
 
-class Clock:
-    def __init__(self, t: float) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-
 def make_log():
-    c = Clock(START + 3600)
+    c = FakeClock(START + 3600)
     ids = (f"m{i}" for i in itertools.count(1))
     return MarkerLog(load_clinical_config().markers, START, clock=c, new_id=lambda: next(ids)), c
 
@@ -110,7 +103,7 @@ def test_unknown_id():
 
 
 def test_default_ids_are_unique_and_data_is_plain():
-    log = MarkerLog(load_clinical_config().markers, START, clock=Clock(START + 10))
+    log = MarkerLog(load_clinical_config().markers, START, clock=FakeClock(START + 10))
     a, b = log.mark("1", user="A"), log.mark("1", user="A")
     assert a.id != b.id and len(a.id) == 32
     assert a.to_data() == {"id": a.id, "revision": 1, "t": START + 10, "code": "nausea", "label": "Nausea", "note": "",

@@ -8,6 +8,7 @@ import pytest
 from ui import preflight
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="xcb checks are for Linux")
 def test_no_display_is_one_clear_line(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
@@ -32,6 +33,7 @@ def test_offscreen_is_left_to_qt(monkeypatch):
     assert preflight.display_problem() == ""
 
 
+@pytest.mark.slow
 def test_the_core_cli_alone_points_to_the_window_command(tmp_path):
     out = subprocess.run([sys.executable, "-m", "monitor.cli", "demo"], capture_output=True, text=True,
                          timeout=60)

@@ -29,6 +29,7 @@ def user_env(home: Path) -> dict[str, str]:
             "HOME": str(home)}
 
 
+@pytest.mark.slow
 def test_database_log_and_export_are_private_in_private_folders(tmp_path):
     os.umask(0o022)  # a usual umask: without care, files would be readable by everyone
     db = tmp_path / "new" / "deeper" / "s.db"
@@ -47,6 +48,7 @@ def test_database_log_and_export_are_private_in_private_folders(tmp_path):
     assert mode(export) == 0o600 and mode(export.parent) == 0o700
 
 
+@pytest.mark.slow
 def test_an_existing_log_file_is_made_private(tmp_path):
     env = user_env(tmp_path)
     log = tmp_path / "state" / "infusion-monitor" / "log" / "infusion-monitor.log"
@@ -57,6 +59,7 @@ def test_an_existing_log_file_is_made_private(tmp_path):
     assert mode(log) == 0o600
 
 
+@pytest.mark.slow
 def test_the_log_of_an_internal_error_holds_no_argument_and_no_patient_id(tmp_path):
     crash = ("import sys\n"
              "from monitor import cli\n"
@@ -102,6 +105,7 @@ def test_patient_ids_that_cannot_be_shown_are_refused_in_words(typed, words):
         clean_patient_id(typed)
 
 
+@pytest.mark.slow
 def test_record_refuses_a_bad_patient_id_before_touching_the_database(tmp_path):
     db = tmp_path / "s.db"
     out = cli("record", "--db", str(db), "--device", "pulseox=cms50dplus:loop://", "--patient", "P\x1b]0;x\x07",
@@ -111,6 +115,7 @@ def test_record_refuses_a_bad_patient_id_before_touching_the_database(tmp_path):
     assert "--patient" in line and "\x1b" not in line and not db.exists()
 
 
+@pytest.mark.slow
 def test_sessions_escape_what_the_database_holds(tmp_path):
     import sqlite3
 
@@ -125,6 +130,7 @@ def test_sessions_escape_what_the_database_holds(tmp_path):
     assert printable("a\u202eb\tc") == "a\\u202eb\\tc"
 
 
+@pytest.mark.slow
 def test_a_port_that_cannot_be_opened_is_one_line_and_exit_2(tmp_path):
     db = tmp_path / "s.db"
     out = cli("record", "--db", str(db), "--device", "pulseox=cms50dplus:/dev/ttyNOSUCH9", "--duration", "1",
@@ -135,6 +141,7 @@ def test_a_port_that_cannot_be_opened_is_one_line_and_exit_2(tmp_path):
     assert not db.exists()  # refused before a session was started
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("speed", ["0", "-1", "0.01", "101", "1e9", "nan", "inf"])
 @pytest.mark.parametrize("command", ["simulate", "demo"])
 def test_simulator_speed_is_bounded(tmp_path, command, speed):

@@ -35,6 +35,7 @@ def probe(path, **kwargs):
     ("nonin", "pulseox", "SpO2 + Pulse + Pleth"),
     ("masimo-ascii", "pulseox", "SpO2"),
 ])
+@pytest.mark.slow
 def test_a_streaming_device_is_found_by_listening(protocol, role, words):
     with PtySimulator(protocol, "baseline") as sim:
         received = []
@@ -47,6 +48,7 @@ def test_a_streaming_device_is_found_by_listening(protocol, role, words):
     assert steps[-1][2].startswith("done") and steps[-1][0] == steps[-1][1]
 
 
+@pytest.mark.slow
 def test_a_suntech_answers_the_idle_query_and_never_measures():
     with PtySimulator("suntech", "baseline") as sim:
         received = bytearray()
@@ -60,6 +62,7 @@ def test_a_suntech_answers_the_idle_query_and_never_measures():
     assert START_ADULT not in bytes(received)
 
 
+@pytest.mark.slow
 def test_a_carescape_is_asked_once_and_left_stopped():
     with PtySimulator("carescape", "baseline") as sim:
         before = termios.tcgetattr(os.open(sim.path, os.O_RDWR | os.O_NOCTTY))
@@ -78,6 +81,7 @@ def test_a_carescape_is_asked_once_and_left_stopped():
     assert after == before  # line settings put back
 
 
+@pytest.mark.slow
 def test_random_bytes_are_no_device():
     master, slave = os.openpty()
     tty.setraw(slave)
@@ -156,6 +160,7 @@ def test_find_devices_for_the_window_reports_progress():
     assert [s[0] for s in steps] == sorted(s[0] for s in steps) and steps[-1][0] == steps[-1][1] == 1
 
 
+@pytest.mark.slow
 def test_the_probe_command_prints_one_line_per_device():
     with PtySimulator("cms50dplus", "baseline") as sim:
         out = subprocess.run([sys.executable, "-m", "monitor.cli", "probe", "--port", sim.path, "--seconds", "1"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import serial
 
 from devices.reader import DeviceReader
@@ -25,6 +26,7 @@ def changes(items, condition):
     return [(i.active, i.detail) for i in items if isinstance(i, StatusChange) and i.condition is condition]
 
 
+@pytest.mark.slow
 def test_disconnect_scenario_goes_silent_then_lost_then_reconnects(monkeypatch):
     monkeypatch.setattr("devices.reader.NO_DATA_AFTER_S", 1.0)
     items: list = []
@@ -46,6 +48,7 @@ def test_disconnect_scenario_goes_silent_then_lost_then_reconnects(monkeypatch):
     assert reader.state == "stopped"
 
 
+@pytest.mark.slow
 def test_a_port_that_never_opens_is_reported_once_and_retried():
     attempts = []
 

@@ -52,6 +52,8 @@ from monitor.ingest.capture import Capture, import_capture
 from monitor.storage.store import Store
 from stored import rows
 
+pytestmark = pytest.mark.slow  # real-stream replays in real time
+
 PROTOCOLS = registry.protocol_names()
 CAPTURE_END = 1_760_000_000.0  # the capture file's time (UTC epoch s)
 DOUBTFUL = frozenset({"questionable", "artifact"})  # flags that say "do not trust this value"

@@ -37,6 +37,7 @@ PLAN = ["--weight-kg", "70", "--dose-mg-per-kg", "0.5", "--infusion-min", "40"]
     (PLAN + ["--bag-ml", "1000"], "Bag volume 1000 mL is above the hard limit"),
     (["--weight-kg", "70", "--dose-mg-per-kg", "0.9", "--infusion-min", "40"], "--confirm-soft-limits"),
 ])
+@pytest.mark.slow
 def test_bad_plan_is_one_line_exit_2_and_nothing_stored(tmp_path, args, words):
     db = tmp_path / "s.db"
     out = cli("record", "--db", str(db), "--device", "pulseox=cms50dplus:/dev/null", "--duration", "1", *args)
@@ -46,6 +47,7 @@ def test_bad_plan_is_one_line_exit_2_and_nothing_stored(tmp_path, args, words):
     assert not db.exists()
 
 
+@pytest.mark.slow
 def test_valid_plan_starts_the_infusion_with_the_recording(tmp_path):
     db = tmp_path / "s.db"
     with PtySimulator("cms50dplus", "baseline") as sim:
@@ -64,16 +66,7 @@ def test_valid_plan_starts_the_infusion_with_the_recording(tmp_path):
     assert any(k == "session_info" and d["session_number"] == 1 for k, d, _ in journal)
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
-def test_headless_infusion_confirms_the_planned_end_once(tmp_path):
-    clock = FakeClock()
+def test_headless_infusion_confirms_the_planned_end_once(tmp_path, clock):
     core = MonitorCore(Store(tmp_path / "s.db"), [], clock=clock)
     headless = _HeadlessInfusion(core)
     core.on_alarm_event(headless.on_event)

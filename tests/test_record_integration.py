@@ -22,6 +22,8 @@ from commands import cli
 from devices.sim.runner import PtySimulator
 from monitor.alarms import load_profile, profile_to_dict
 
+pytestmark = pytest.mark.slow  # every test runs the command in a child process
+
 
 def rows_of(db, session="latest"):
     out = cli("export", "--db", str(db), "--session", session, "--format", "csv")

@@ -99,6 +99,7 @@ class ProbeOffFirst:
         return replace(v, probe_off=True) if t < self.seconds else v
 
 
+@pytest.mark.slow
 def test_record_of_a_session_that_starts_with_the_probe_off_stores_what_follows(tmp_path):
     db = tmp_path / "s.db"
     sim = PtySimulator("cms50dplus", "baseline")
@@ -112,6 +113,7 @@ def test_record_of_a_session_that_starts_with_the_probe_off_stores_what_follows(
     assert f"session 1 closed (duration reached): stored {len(stored.numerics(db, 1)):,} numerics" in out.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("valid_s", [0, 60])
 def test_import_of_a_capture_that_starts_with_the_probe_off_stores_it_as_states(tmp_path, valid_s):
     off = encode(Frame(finger_out=True)) * (60 * 30)  # 30 s of finger-out frames: flat, invalid pleth
@@ -205,6 +207,7 @@ def rows_per_second(db, sid: int, param: str) -> list[float]:
     ("concatenated masimo", 2 * device_bytes(
         "masimo-ascii", 60, device=MasimoSimulator(datetime.fromtimestamp(EPOCH, timezone.utc))), "went back"),
 ])
+@pytest.mark.slow
 def test_an_import_with_a_repeating_clock_keeps_the_receive_order_inside_the_session(tmp_path, name, data, words):
     protocol = "masimo-ascii" if "masimo" in name else "carescape"
     path = write(tmp_path, "c.bin", data)

@@ -68,6 +68,7 @@ def meeting_a_lock(db, before: int, during: int) -> tuple[int, Recorder, sqlite3
     return sid, recorder, other
 
 
+@pytest.mark.slow
 def test_locked_at_stop_keeps_every_row_in_a_private_recovery_file_that_the_next_start_imports(tmp_path):
     db = tmp_path / "s.db"
     sid, recorder, other = meeting_a_lock(db, 3, 4)
@@ -95,6 +96,7 @@ def test_locked_at_stop_keeps_every_row_in_a_private_recovery_file_that_the_next
     assert recovery.import_pending(again) == []
 
 
+@pytest.mark.slow
 def test_a_fault_that_ends_during_the_retry_loses_nothing_and_needs_no_file(tmp_path, monkeypatch):
     monkeypatch.setattr("monitor.storage.recorder.STOP_RETRY_S", 5.0)
     db = tmp_path / "s.db"
@@ -112,6 +114,7 @@ def test_a_fault_that_ends_during_the_retry_loses_nothing_and_needs_no_file(tmp_
     assert times == [1.8e9 + s for s in range(4)] and state == "closed"
 
 
+@pytest.mark.slow
 def test_full_database_at_stop_keeps_the_rows_then_imports_them_once_there_is_room(tmp_path):
     db = tmp_path / "s.db"
     store = Store(db)
@@ -130,6 +133,7 @@ def test_full_database_at_stop_keeps_the_rows_then_imports_them_once_there_is_ro
     assert times == [1.8e9 + s for s in range(62)] and state == "closed"
 
 
+@pytest.mark.slow
 def test_when_the_database_folder_takes_no_file_the_recovery_goes_to_the_user_folder(tmp_path, monkeypatch):
     db = tmp_path / "s.db"
     sid, recorder, other = meeting_a_lock(db, 2, 0)
@@ -152,6 +156,7 @@ def test_when_the_database_folder_takes_no_file_the_recovery_goes_to_the_user_fo
     assert stored(db, sid)[1] == "closed"
 
 
+@pytest.mark.slow
 def test_rows_that_cannot_be_kept_anywhere_are_said_to_be_lost(tmp_path, monkeypatch):
     db = tmp_path / "s.db"
     _, recorder, other = meeting_a_lock(db, 1, 3)
@@ -194,6 +199,7 @@ def test_import_into_a_locked_database_is_a_store_error_and_keeps_the_file(tmp_p
     assert len(recovery.import_pending(store)) == 1 and not path.exists()
 
 
+@pytest.mark.slow
 def test_raw_capture_dropped_to_bound_memory_during_a_long_fault_is_said(tmp_path, monkeypatch):
     monkeypatch.setattr("monitor.storage.recorder.MAX_PENDING_ROWS", 10)
     db = tmp_path / "s.db"

@@ -6,21 +6,14 @@ import pytest
 
 from monitor.clinical.config import load_clinical_config
 from monitor.clinical.schedule import BpSchedule, Phase, ScaleSchedule
+from clocks import FakeClock
 
 CFG = load_clinical_config()
 MIN = 60.0
 
 
-class Clock:
-    def __init__(self, t: float = 100.0) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-
 def test_baseline_is_due_at_once_but_never_overdue():
-    c = Clock()
+    c = FakeClock(100.0)
     bp = BpSchedule(CFG.nibp, c)
     assert bp.phase is Phase.PRE_INFUSION
     assert bp.due_now and bp.next_due == 100 and bp.seconds_until_due == 0
@@ -33,7 +26,7 @@ def test_baseline_is_due_at_once_but_never_overdue():
 
 
 def test_every_10_min_during_infusion_counted_from_start_or_last_reading():
-    c = Clock()
+    c = FakeClock(100.0)
     bp = BpSchedule(CFG.nibp, c)
     bp.measured()
     c.t += 5 * MIN
@@ -56,7 +49,7 @@ def test_every_10_min_during_infusion_counted_from_start_or_last_reading():
 
 
 def test_every_15_min_in_observation_and_nothing_once_closed():
-    c = Clock()
+    c = FakeClock(100.0)
     bp = BpSchedule(CFG.nibp, c, phase=Phase.INFUSION)
     c.t += 38 * MIN
     bp.measured()
@@ -70,7 +63,7 @@ def test_every_15_min_in_observation_and_nothing_once_closed():
 
 
 def test_a_reading_out_of_order_does_not_move_the_schedule_back():
-    c = Clock(1000)
+    c = FakeClock(1000.0)
     bp = BpSchedule(CFG.nibp, c, phase=Phase.INFUSION)
     bp.measured(1500)
     bp.measured(1200)
@@ -80,7 +73,7 @@ def test_a_reading_out_of_order_does_not_move_the_schedule_back():
 
 
 def test_phases_only_move_forward():
-    c = Clock()
+    c = FakeClock(100.0)
     bp = BpSchedule(CFG.nibp, c, phase=Phase.OBSERVATION)
     with pytest.raises(ValueError, match="cannot go from phase observation to infusion"):
         bp.set_phase(Phase.INFUSION)
@@ -91,11 +84,11 @@ def test_phases_only_move_forward():
 @pytest.mark.parametrize("age_min, state", [(0, "current"), (15, "current"), (15.01, "stale"), (60, "stale"),
                                             (60.01, "expired"), (600, "expired")])
 def test_bp_display_state_by_age(age_min, state):
-    assert BpSchedule(CFG.nibp, Clock()).bp_display_state(age_min * MIN) == state
+    assert BpSchedule(CFG.nibp, FakeClock(100.0)).bp_display_state(age_min * MIN) == state
 
 
 def test_bp_display_state_refuses_a_nonsense_age():
-    bp = BpSchedule(CFG.nibp, Clock())
+    bp = BpSchedule(CFG.nibp, FakeClock(100.0))
     for age in (math.nan, -1.0):
         with pytest.raises(ValueError, match="finite number of seconds"):
             bp.bp_display_state(age)
@@ -111,7 +104,7 @@ ALL4 = ("moaas", "cadss", "nausea", "anxiety")
 
 
 def test_protocol_time_points_of_a_40_min_infusion():
-    c = Clock()
+    c = FakeClock(100.0)
     s = ScaleSchedule(CFG.scale_times, CFG.observation_min, c)
     assert codes(s) == [("baseline", ALL4)] and s.missed() == ()
     assert s.due()[0].prompt == "Baseline: record MOAA/S, CADSS, nausea 0-10, anxiety 0-10"
@@ -142,7 +135,7 @@ def test_protocol_time_points_of_a_40_min_infusion():
 
 
 def test_a_complete_baseline_is_not_missed():
-    c = Clock()
+    c = FakeClock(100.0)
     s = ScaleSchedule(CFG.scale_times, CFG.observation_min, c)
     for sc in ALL4:
         s.record(sc)
@@ -153,4 +146,4 @@ def test_a_complete_baseline_is_not_missed():
 
 def test_unknown_scale_is_refused():
     with pytest.raises(ValueError, match="unknown scale 'bprs'"):
-        ScaleSchedule(CFG.scale_times, 60, Clock()).record("bprs")
+        ScaleSchedule(CFG.scale_times, 60, FakeClock(100.0)).record("bprs")

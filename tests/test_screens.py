@@ -17,6 +17,7 @@ from xserver import xvfb
 HERE = Path(__file__).parent
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("checks", ["screen_checks.py", "truth_screen_checks.py"])
 def test_screens_are_legible_and_fit_on_a_real_display(tmp_path, checks):
     with xvfb() as display:

@@ -21,30 +21,18 @@ from monitor.record.journal import MarkerRevision
 from monitor.record.journal import SessionStart
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store
+from clocks import FakeClock
 
 CFG = load_clinical_config()
 T0 = 1_700_000_000.0
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-    def wall(self) -> float:
-        return T0 + self.t - 1000.0
-
-    def advance(self, minutes: float) -> None:
-        self.t += minutes * 60
+MIN = 60.0
 
 
 class Rig:
     """A session with a fake clock, a recording journal and baseline sink."""
 
     def __init__(self, commandable: bool = True, plan: DosePlan | None = DosePlan(70, 0.5, 40)) -> None:
-        self.clock = Clock()
+        self.clock = FakeClock(1000.0, wall_at_start=T0)
         self.journal: list[tuple[str, dict, str]] = []
         self.baselines: dict[str, float] = {}
         self.commandable = commandable
@@ -68,11 +56,11 @@ def test_baseline_bp_is_requested_at_once_and_only_once_while_pending():
     assert [a.kind for a in r.s.tick()] == ["nibp_start"]
     assert r.kinds("bp_request")[0]["why"] == "baseline"
     assert r.s.tick() == []  # waiting for the result
-    r.clock.advance(1)
+    r.clock.advance(1 * MIN)
     r.bp(130, 85)
     assert r.baselines == {"sbp": 130, "dbp": 85}
     assert r.s.baseline("sbp") == 130
-    r.clock.advance(5)
+    r.clock.advance(5 * MIN)
     r.bp(150, 95)  # a later pre-infusion reading does not move the baseline
     assert r.baselines["sbp"] == 130
     assert r.s.tick() == []
@@ -83,7 +71,7 @@ def test_failed_measurement_is_retried_after_a_minute():
     r.s.tick()
     r.bp(error="cuff leak")
     assert r.s.tick() == []
-    r.clock.advance(1.01)
+    r.clock.advance(1.01 * MIN)
     assert [a.kind for a in r.s.tick()] == ["nibp_start"]
     assert r.baselines == {}
 
@@ -101,19 +89,19 @@ def test_phases_follow_the_infusion_and_bp_is_due_every_10_then_15_min():
     assert r.s.status().scales_due == () and r.s.status().scales_missed == ("Baseline",)
     assert r.baselines["spo2"] == 97 and r.baselines["pulse_rate"] == 66
     assert r.s.status().bp_due_in_s == pytest.approx(600)
-    r.clock.advance(9.9)
+    r.clock.advance(9.9 * MIN)
     assert r.s.tick() == []
-    r.clock.advance(0.2)
+    r.clock.advance(0.2 * MIN)
     assert [a.kind for a in r.s.tick()] == ["nibp_start"]
     r.bp()
     assert r.s.status().bp_due_in_s == pytest.approx(600)
-    r.clock.advance(31)  # planned end at 40 min
+    r.clock.advance(31 * MIN)  # planned end at 40 min
     r.s.tick()
     assert r.s.phase is Phase.OBSERVATION
     st = r.s.status()
     assert st.observation_remaining_s == pytest.approx(3600) and not st.observation_done
     assert st.bp_due_in_s == pytest.approx(15 * 60)
-    r.clock.advance(60)
+    r.clock.advance(60 * MIN)
     actions = r.s.tick()
     assert r.s.status().observation_done and r.kinds("observation_complete")
     alert = [a for a in actions if a.kind == "raise" and a.key == "observation_done"]
@@ -128,9 +116,9 @@ def test_overdue_bp_raises_a_medium_technical_alarm_and_a_reading_clears_it():
     assert r.s.status().bp_due_in_s == 0 and r.s.status().bp_overdue_s == 0  # baseline is never overdue
     r.engine.start("nurse")
     r.s.tick()
-    r.clock.advance(10 + 5)
+    r.clock.advance((10 + 5) * MIN)
     assert r.s.tick() == []  # exactly 5 min overdue is not yet "> 5"
-    r.clock.advance(0.1)
+    r.clock.advance(0.1 * MIN)
     (act,) = r.s.tick()
     assert (act.kind, act.key, act.priority) == ("raise", AppAlarm.NIBP_OVERDUE, Priority.MEDIUM)
     assert "overdue" in act.message
@@ -150,7 +138,7 @@ def test_bp_now_journals_and_reports_whether_the_device_is_started():
 
 def test_markers_are_journaled_with_every_revision():
     r = Rig()
-    r.clock.advance(10)
+    r.clock.advance(10 * MIN)
     m = r.s.mark("1", "nurse")
     r.s.edit_marker(m.id, user="nurse", reason="it started earlier", t=r.clock.wall() - 120)
     r.s.delete_marker(m.id, user="dr", reason="entered for the wrong patient")
@@ -187,12 +175,12 @@ def test_discharge_closes_only_when_ready_or_overridden():
     with pytest.raises(SessionError, match="still running"):
         r.s.discharge(_aldrete(), vitals_near_baseline=True, responsible_adult="Sam", checked_by="nurse",
                       checklist={"driver present": True})
-    r.clock.advance(40)
+    r.clock.advance(40 * MIN)
     r.s.tick()
     early = r.s.discharge(_aldrete(), vitals_near_baseline=True, responsible_adult="Sam", checked_by="nurse",
                           checklist={"driver present": True})
     assert not early.closed and any("observation" in u for u in early.unmet)
-    r.clock.advance(61)
+    r.clock.advance(61 * MIN)
     r.s.tick()
     low = r.s.discharge(_aldrete(sbp=180), vitals_near_baseline=True, responsible_adult="", checked_by="nurse",
                         checklist={"driver present": False})
@@ -234,18 +222,17 @@ def test_core_counts_the_patients_sessions_and_journals_them(tmp_path):
     assert isinstance(core.lock, type(threading.RLock()))
 
 
-def test_a_stray_marker_can_be_undone_for_a_few_seconds_without_a_reason():
+def test_a_stray_marker_can_be_undone_for_a_few_seconds_without_a_reason(clock):
     from monitor.clinical.session import UNDO_S, SessionError
 
-    wall = [1_700_000_000.0]
     session = ClinicalSession(load_clinical_config(), infusion=None, journal=lambda r, u: None,
-                              wallclock=lambda: wall[0])
+                              wallclock=clock.wall)
     first = session.mark("1", "AB")
-    wall[0] += UNDO_S - 1
+    clock.advance(UNDO_S - 1)
     undone = session.undo_mark(first.id, "AB")
     assert undone.deleted and "undone" in undone.reason and session.status().markers == ()
     late = session.mark("2", "AB")
-    wall[0] += UNDO_S + 1
+    clock.advance(UNDO_S + 1)
     with pytest.raises(SessionError, match="delete it with a reason"):
         session.undo_mark(late.id, "AB")
 

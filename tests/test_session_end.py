@@ -51,6 +51,7 @@ def _session(store: Store, pid: int, last_value_at: float) -> int:
     return sid
 
 
+@pytest.mark.slow  # a child process stands for the recorder that died
 def test_an_interrupted_session_ends_at_its_last_data_for_the_reader_and_the_store(tmp_path):
     path = tmp_path / "s.db"
     store = Store(path)

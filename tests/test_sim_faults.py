@@ -160,6 +160,7 @@ def test_another_device_on_the_port_sends_its_own_protocol():
     assert (start, end) == (pytest.approx(41.0, abs=0.05), pytest.approx(49.0, abs=0.05))
 
 
+@pytest.mark.slow
 def test_simulate_and_record_take_the_same_scenario_syntax(tmp_path):
     helped = cli("simulate", "--help")
     assert "+FAULT" in helped.stdout and "flapping" in helped.stdout

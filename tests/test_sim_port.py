@@ -12,13 +12,7 @@ from devices.reader import open_serial
 from devices.sim.port import SimulatedPort, sim_scenario
 from devices.spec import DeviceSpec
 
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
+from clocks import FakeClock
 
 
 def test_port_names_that_ask_for_a_simulator():
@@ -53,6 +47,7 @@ def test_an_unplugged_simulated_device_raises_like_a_vanished_adapter():
             port.read(4096)
 
 
+@pytest.mark.slow
 def test_record_on_a_simulated_monitor_end_to_end(tmp_path):
     db = tmp_path / "s.db"
     out = subprocess.run([sys.executable, "-m", "monitor.cli", "record", "--db", str(db), "--device",

@@ -27,8 +27,9 @@ RATE = 16000  # Hz of the recording: the tones' harmonics reach 5 x 660 Hz
 PLAYER = Path(__file__).with_name("sound_player.py")
 PLAY_S = {Priority.HIGH: 9.5, Priority.MEDIUM: 12.0, Priority.LOW: 6.0}  # two bursts of high and medium
 
-pytestmark = pytest.mark.skipif(not (shutil.which("pulseaudio") and shutil.which("parec")),
-                                reason="needs pulseaudio and parec (Debian: pulseaudio pulseaudio-utils)")
+pytestmark = [pytest.mark.slow,  # a throwaway sound server records what the app plays, in real time
+              pytest.mark.skipif(not (shutil.which("pulseaudio") and shutil.which("parec")),
+                                 reason="needs pulseaudio and parec (Debian: pulseaudio pulseaudio-utils)")]
 
 
 @dataclass

@@ -26,6 +26,7 @@ def test_a_repeated_role_is_named_apart_and_taken_names_are_skipped():
     assert [s.source for s in name_sources(specs[:1], taken={"pulseox", "pulseox-2"})] == ["pulseox-3"]
 
 
+@pytest.mark.slow
 def test_two_oximeters_and_two_bp_devices_are_stored_under_their_own_sources(tmp_path):
     db = tmp_path / "s.db"
     with PtySimulator("nonin", "baseline") as a, PtySimulator("cms50dplus", "baseline", seed=2) as b, \
@@ -46,6 +47,7 @@ def test_two_oximeters_and_two_bp_devices_are_stored_under_their_own_sources(tmp
     assert sources["sbp"] == {"nibp", "nibp-2"}
 
 
+@pytest.mark.slow
 def test_the_same_port_twice_is_refused_in_one_line(tmp_path):
     out = cli("record", "--db", str(tmp_path / "s.db"), "--device", "pulseox=nonin:/dev/ttyUSB7",
               "--device", "nibp=suntech:/dev/ttyUSB7", "--duration", "1")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 import time
 
+import pytest
+
 from devices.sim.runner import PtySimulator
 from devices.spec import DeviceSpec
 from monitor.live.core import MonitorCore
@@ -12,6 +14,7 @@ from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store
 
 
+@pytest.mark.slow
 def test_locked_database_alarms_then_catches_up_without_a_gap(tmp_path, monkeypatch):
     monkeypatch.setattr("monitor.storage.store.BUSY_TIMEOUT_S", 0.5)
     db = tmp_path / "s.db"
@@ -70,6 +73,7 @@ while time.monotonic() < end:
 """
 
 
+@pytest.mark.slow
 def test_other_writers_never_make_the_recording_alarm_flap(tmp_path):
     """Three other processes write the database all the time: the recorder waits its turn, never fails."""
     import subprocess

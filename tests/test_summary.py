@@ -17,6 +17,7 @@ from monitor.record.journal import AldreteScore, Baseline, Discharge, PhaseChang
 from monitor.storage.sessions import SqliteSessions
 from monitor.review.summary import HOLD_S, summarize
 from written import T0, Session
+from clocks import FakeClock
 
 
 def test_a_desaturation_of_known_depth_and_length(tmp_path):
@@ -66,10 +67,10 @@ def test_a_bp_series_with_a_known_peak(tmp_path):
 
 def _infusion(steps: list[tuple[float, str, str]]) -> list:
     """Drive the real infusion engine on fake clocks: (minute, action, reason) steps; returns its events."""
-    now = [0.0]
-    engine = InfusionEngine(DosePlan(70, 0.5, 40, 100), clock=lambda: now[0], wallclock=lambda: T0 + now[0])
+    clock = FakeClock(wall_at_start=T0)
+    engine = InfusionEngine(DosePlan(70, 0.5, 40, 100), clock=clock, wallclock=clock.wall)
     for minute, action, reason in steps:
-        now[0] = minute * 60
+        clock.t = minute * 60
         if action == "tick":
             engine.tick()
         elif action == "start":

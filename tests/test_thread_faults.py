@@ -76,6 +76,7 @@ def started_core(tmp_path, **options) -> MonitorCore:
     return core
 
 
+@pytest.mark.slow
 def test_a_reader_fault_is_a_high_alarm_and_the_reader_restarts(tmp_path, monkeypatch, caplog):
     parser = registry.get("nonin").parser
     core = MonitorCore(Store(tmp_path / "s.db"), [DeviceSpec.parse("pulseox=nonin:sim")])
@@ -97,6 +98,7 @@ def test_a_reader_fault_is_a_high_alarm_and_the_reader_restarts(tmp_path, monkey
     assert spo2_rows(core.store.path)[0] < fault_t
 
 
+@pytest.mark.slow
 def test_a_recorder_fault_with_its_rows_intact_restarts_it(tmp_path, monkeypatch, caplog):
     core = started_core(tmp_path)
     try:
@@ -115,6 +117,7 @@ def test_a_recorder_fault_with_its_rows_intact_restarts_it(tmp_path, monkeypatch
                        "'thread_fault'") == [("Recording failed and restarted: RuntimeError: injected recorder fault",)]
 
 
+@pytest.mark.slow
 def test_a_recorder_that_keeps_failing_stops_says_so_and_keeps_its_rows(tmp_path, monkeypatch, caplog):
     core = started_core(tmp_path)
     before = len(spo2_rows(core.store.path))
@@ -135,6 +138,7 @@ def test_a_recorder_that_keeps_failing_stops_says_so_and_keeps_its_rows(tmp_path
     assert list(Path(core.store.path).parent.glob("s.db.recovery-*.json"))
 
 
+@pytest.mark.slow
 def test_a_core_thread_fault_restarts_it_and_alarms_go_on(tmp_path, caplog):
     core = started_core(tmp_path)
     try:
@@ -244,6 +248,7 @@ def logged(home: Path) -> str:
     ("recorder", "recorder", "Recording", "RuntimeError: injected recorder fault"),
     ("reader", "reader-pulseox", "Device reader pulseox", "RuntimeError: injected parser fault"),
 ])
+@pytest.mark.slow
 def test_record_with_a_thread_fault_ends_non_zero_with_one_line(tmp_path, fault, thread, alarm, error):
     db = tmp_path / "s.db"
     out = run_with_fault(tmp_path, fault, "record", "--db", str(db), "--device", "pulseox=nonin:sim", "--duration", "4")
@@ -256,6 +261,7 @@ def test_record_with_a_thread_fault_ends_non_zero_with_one_line(tmp_path, fault,
     assert spo2_rows(db)
 
 
+@pytest.mark.slow
 def test_import_with_a_thread_fault_ends_non_zero_with_one_line(tmp_path):
     path = tmp_path / "n.bin"
     path.write_bytes(device_bytes("nonin", 30))
@@ -286,6 +292,7 @@ def test_a_fault_sink_that_fails_never_ends_the_supervision(caplog):
     assert thread.faults[-1].words() == "w thread failed (RuntimeError: body bug); stopped"
 
 
+@pytest.mark.slow
 def test_record_whose_recorder_stops_for_good_never_says_closed(tmp_path):
     db = tmp_path / "s.db"
     out = run_with_fault(tmp_path, "levels", "record", "--db", str(db), "--device", "pulseox=nonin:sim",

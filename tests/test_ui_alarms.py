@@ -104,6 +104,7 @@ def test_alarm_fields_flash_at_the_priority_rate(qtbot, core, priority, flashes)
     assert field.headline.full_text().startswith("✓ ")
 
 
+@pytest.mark.slow
 def test_alarm_area_keeps_its_height_and_the_buttons_do_not_move(qtbot, window, core):
     bar = window.alarm_bar
     before = (bar.height(), window.infusion.mapTo(window, window.infusion.rect().topLeft()),
@@ -119,6 +120,7 @@ def test_alarm_area_keeps_its_height_and_the_buttons_do_not_move(qtbot, window, 
     assert after == before
 
 
+@pytest.mark.slow
 def test_acknowledge_gives_visible_feedback(qtbot, window, core):
     desaturate(qtbot, core)
     qtbot.waitUntil(lambda: window.alarm_bar.physio.headline.full_text().startswith("!!!"), timeout=15000)
@@ -127,6 +129,7 @@ def test_acknowledge_gives_visible_feedback(qtbot, window, core):
     qtbot.waitUntil(lambda: window.alarm_bar.physio.headline.full_text() == "✓ !!! SpO₂ 75 < 90", timeout=2000)
 
 
+@pytest.mark.slow
 def test_tile_takes_the_alarm_colour_and_mark_only_while_the_condition_lasts(qtbot, window, core):
     desaturate(qtbot, core)  # 15 below the high limit 90 and persisting: rapid desaturation, no delay
     spo2 = lambda: window.tiles["spo2"]  # noqa: E731
@@ -246,6 +249,7 @@ def test_apply_order_keeps_every_intermediate_setting_valid(old, new):
     assert lim == end
 
 
+@pytest.mark.slow
 def test_history_shows_raised_acknowledged_cleared_with_who(qtbot, window, core):
     desaturate(qtbot, core)
     qtbot.waitUntil(lambda: core.alarms.priority_of("spo2") is Priority.HIGH, timeout=15000)

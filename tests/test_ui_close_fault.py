@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from commands import error_line
 from monitor.storage import recovery
 from monitor.storage.sessions import SqliteSessions
@@ -18,6 +20,7 @@ from monitor.storage.store import Store
 CLOSER = Path(__file__).with_name("window_closer.py")
 
 
+@pytest.mark.slow
 def test_window_close_during_a_lock_keeps_the_rows_for_the_next_start(tmp_path):
     db = tmp_path / "s.db"
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_STATE_HOME": str(tmp_path / "state"),

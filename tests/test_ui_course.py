@@ -118,6 +118,7 @@ app.exec()
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed: no real X server to draw on")
 def test_the_course_window_draws_on_a_real_x_server(db, tmp_path, monkeypatch):
     from ui.preflight import display_problem

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from devices.spec import DeviceSpec
 from monitor.live.core import MonitorCore
 from monitor.storage.store import Store
 from ui.monitor.devices_panel import SIMULATOR, DevicesPanel
 
 
+@pytest.mark.slow
 def test_add_a_simulated_pulse_oximeter_and_see_it_connected(qtbot, tmp_path):
     core = MonitorCore(Store(tmp_path / "s.db"), [])
     core.start()

@@ -31,6 +31,7 @@ def running(tmp_path):
         sim.stop()
 
 
+@pytest.mark.slow
 def test_window_shows_live_values_that_change(qtbot, running):
     core = running(speed=4.0)
     window = MainWindow(core)
@@ -44,6 +45,7 @@ def test_window_shows_live_values_that_change(qtbot, running):
     qtbot.waitUntil(lambda: window.devices.full_text() == "Pulse oximeter ✓", timeout=30000)  # steady for 10 s
 
 
+@pytest.mark.slow
 def test_probe_off_shows_dashes_not_a_stale_number(qtbot, running):
     core = running(scenario="probe-off", speed=4.0)  # finger out from 40 s scenario time = 10 s here
     window = MainWindow(core)

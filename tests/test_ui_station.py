@@ -37,6 +37,7 @@ def silent_chair(central, tmp_path) -> None:
     replicate(store.path, ChairSettings(central.url("chair-c"), "chair-c"))
 
 
+@pytest.mark.slow
 def test_the_station_shows_every_chair_greys_a_silent_one_and_opens_a_session(qtbot, central, tmp_path):
     from ui.station import StationWindow, open_in_review
 
@@ -93,6 +94,7 @@ def test_the_station_shows_every_chair_greys_a_silent_one_and_opens_a_session(qt
     assert raised[0][0] > 0 and acked == [(0,)]  # the station looked; it changed nothing
 
 
+@pytest.mark.slow
 def test_a_store_out_of_reach_greys_every_tile_and_says_so(qtbot, central, tmp_path):
     from ui.station import StationWindow, open_in_review
 

@@ -22,6 +22,7 @@ from monitor.storage.sessions import SqliteSessions
 from monitor.review.timeline import SessionTimeline
 from stored import rows
 from written import T0, Session
+from clocks import FakeClock
 
 DOUBTFUL = [frozenset({"questionable"}), frozenset({"artifact"}), frozenset({"questionable", "low_perfusion"})]
 
@@ -82,11 +83,11 @@ def test_review_levels_traces_and_cursor_leave_flagged_readings_out(tmp_path):
 
 
 def test_a_latched_alarm_keeps_the_real_nadir_not_a_flagged_reading():
-    clock = {"t": 0.0}
-    engine = AlarmEngine(load_profile("ketamine"), clock=lambda: clock["t"], wallclock=lambda: T0 + clock["t"])
+    clock = FakeClock(wall_at_start=T0)
+    engine = AlarmEngine(load_profile("ketamine"), clock=clock, wallclock=clock.wall)
     for k, (v, flags) in enumerate([(85.0, frozenset())] * 12 + [(16.0, DOUBTFUL[0]), (85.0, frozenset()),
                                                                   (97.0, frozenset())]):
-        clock["t"] = float(k)
+        clock.t = float(k)
         engine.on_item(sample(T0 + k, "pulseox", "spo2", v, flags=flags))
         engine.tick()
     [alarm] = engine.active()
