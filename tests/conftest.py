@@ -10,7 +10,11 @@ settings.register_profile("project", deadline=None)
 settings.load_profile("project")
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-sys.path.insert(0, str(Path(__file__).parent))
+# The shared helpers (commands, scripted, pg, xserver, clocks...) live in tests/; the tests live in a folder per
+# room of the code (tests/storage, tests/ui...). Every folder is importable, so a test may reuse another's fixture
+# data (test_course.VISITS) wherever the two live.
+TESTS = Path(__file__).parent
+sys.path[:0] = [str(TESTS), *sorted(str(d) for d in TESTS.iterdir() if d.is_dir() and any(d.glob("test_*.py")))]
 
 
 import pytest

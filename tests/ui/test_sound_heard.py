@@ -24,7 +24,7 @@ from monitor.alarms import REPEAT_S, Priority
 from monitor.alarms.tones import PATTERNS
 
 RATE = 16000  # Hz of the recording: the tones' harmonics reach 5 x 660 Hz
-PLAYER = Path(__file__).with_name("sound_player.py")
+PLAYER = Path(__file__).parent.parent / "sound_player.py"
 PLAY_S = {Priority.HIGH: 9.5, Priority.MEDIUM: 12.0, Priority.LOW: 6.0}  # two bursts of high and medium
 
 pytestmark = [pytest.mark.slow,  # a throwaway sound server records what the app plays, in real time

@@ -17,7 +17,7 @@ from monitor.storage import recovery
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store
 
-CLOSER = Path(__file__).with_name("window_closer.py")
+CLOSER = Path(__file__).parent.parent / "window_closer.py"
 
 
 @pytest.mark.slow

@@ -22,7 +22,7 @@ from monitor.alarms.keys import AppAlarm
 from monitor.storage.store import Store
 from clocks import FakeClock
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def _module_name(path: Path) -> str:

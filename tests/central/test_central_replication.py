@@ -226,7 +226,7 @@ def test_tables_partitioned_by_month_take_new_rows_and_resends_exactly(central, 
     backlog(store, 900, t0=calendar.timegm((2026, 3, 31, 23, 55, 0)))  # across the end of March
     settings = ChairSettings(central.url("chair-a"), "chair-a")
     replicate(db, settings)
-    recipe = Path(__file__).resolve().parent.parent / "docs" / "central-partition-by-month.sql"
+    recipe = Path(__file__).resolve().parent.parent.parent / "docs" / "central-partition-by-month.sql"
     with psycopg.connect(central.admin, autocommit=True) as conn:
         conn.execute(recipe.read_text())
         conn.execute("SET ROLE infusion_owner")
@@ -276,7 +276,7 @@ def test_every_column_of_every_table_arrives_exactly_also_from_a_migrated_releas
     """Schema 4 whole (tracks, journal.v, nibp.flags, devices.source, sessions.uid, patients.settings, revs) from a
     release-0.1.0 file (schema 1) migrated in place: the columns version 2 dropped are gone centrally too."""
     db = tmp_path / "chair.db"
-    shutil.copy(Path(__file__).parent / "fixtures" / "release-0.1.0.db", db)
+    shutil.copy(Path(__file__).parent.parent / "fixtures" / "release-0.1.0.db", db)
     store = Store(db)
     every_column(store)
     for t in local_tables(sqlite3.connect(db)):

@@ -23,7 +23,7 @@ from pg import central, pg_server, replicate  # noqa: F401
 
 pytestmark = pytest.mark.slow  # every test reads a throwaway PostgreSQL
 
-FIXTURE = Path(__file__).parent / "fixtures" / "release-0.1.0.db"
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "release-0.1.0.db"
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from monitor.storage.store import Store
 from monitor.review.timeline import SessionTimeline
 from written import T0, Session, digest
 
-FIXTURE = Path(__file__).parent / "fixtures" / "release-0.1.0.db"
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "release-0.1.0.db"
 
 
 def test_decimate_gives_count_min_max_mean_per_aligned_bucket():

@@ -137,7 +137,7 @@ def test_the_course_window_draws_on_a_real_x_server(db, tmp_path, monkeypatch):
         env = {**os.environ, "DISPLAY": f":{number}", "QT_QPA_PLATFORM": "xcb"}
         out = tmp_path / "course.png"
         subprocess.run([sys.executable, "-c", SHOT, str(db), str(out)], env=env, timeout=60, check=True,
-                       cwd=Path(__file__).parent.parent)
+                       cwd=Path(__file__).parent.parent.parent)
         image = QImage(str(out))
         assert (image.width(), image.height()) == (1500, 950)
         colours = {image.pixelColor(x, y).name() for x in range(0, 1500, 3) for y in range(0, 950, 3)}

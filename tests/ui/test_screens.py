@@ -14,7 +14,7 @@ import pytest
 
 from xserver import xvfb
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parent.parent  # tests/, where the screen-check scripts are
 
 
 @pytest.mark.slow

@@ -27,7 +27,7 @@ from monitor.storage.schema import SCHEMA_VERSION
 from monitor.storage.store import Store, StoreError
 from written import digest
 
-FIXTURE = Path(__file__).parent / "fixtures" / "release-0.1.0.db"
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "release-0.1.0.db"
 
 EXAMPLES = [
     SessionStart("P1", 3, 6, {"fasting": True, "driver": False}, "AB", True, ("weight 38 kg below 40",), "AB"),

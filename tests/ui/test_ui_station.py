@@ -23,7 +23,7 @@ from monitor.storage.store import Store
 from pg import CuttableLink, central, pg_server, record_process, replicate  # noqa: F401
 from ui import theme
 
-SCREENS = Path(__file__).resolve().parent.parent / "screens"
+SCREENS = Path(__file__).resolve().parent.parent.parent / "screens"
 PLAN = DosePlan(70, 0.5, 40, 100)  # 35 mg in 100 mL, 150 mL/h
 
 

@@ -28,7 +28,7 @@ from monitor.live.state import LiveState
 from monitor.live.view import ScreenView
 from monitor.storage.store import Store
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 WALL = 1_700_000_000.0
 
 
