@@ -52,10 +52,10 @@ import math
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from devices.plausibility import reliable
 from devices.values import VALUE_BLOCKING, WAVEFORMS, Condition, DeviceItem, NibpResult, Sample, StatusChange
+from monitor.alarms.episode import Episode, LastReading, LimitCheck, Pending
 from monitor.alarms.model import ActiveAlarm, AlarmEvent, AlarmKind, EventKind, Priority
 from monitor.alarms.profile import (
     RISE_OF,
@@ -99,104 +99,6 @@ BLOCKING_ORDER = (Condition.PORT_LOST, Condition.NO_DATA, Condition.DEMO_DATA, C
                   Condition.PROBE_OFF, Condition.SEARCHING)
 
 
-@dataclass
-class _Alarm:
-    """Mutable life of one alarm inside the engine; snapshots go out as ActiveAlarm."""
-
-    alarm_id: str
-    seq: int
-    condition: str
-    kind: AlarmKind
-    priority: Priority
-    source: str
-    param: str
-    message: str
-    value: float | None
-    limit: float | None
-    raised_t: float  # UTC epoch s
-    since: float  # clock s at raise
-    escalate_after_s: float | None = None
-    acknowledged: bool = False
-    present: bool = True
-    side: str = ""  # "low" or "high" for a physiological alarm
-    op: str = ""  # comparison of the limit now crossed ("<", ">=")
-    worst: float | None = None  # nadir (low side) or peak (high side) during the alarm's life
-    worst_limit: float | None = None  # the limit of the highest tier crossed during its life
-    worst_op: str = ""
-    worst_tier: Priority | None = None
-    baseline: float | None = None  # for a rise alarm, the session baseline it is measured from
-    ended_t: float | None = None  # UTC epoch s when the condition of a latched alarm ended
-    stable_s: float | None = None  # technical: how long the condition must stay away before the alarm clears
-    causes: set[str] = field(default_factory=set)  # technical: the conditions present now (one standing alarm)
-    missing_s: float = 0.0  # technical: clock s the condition was present in the spells that ended
-    missing_since: float | None = None  # technical: clock s the current spell began (None while away)
-    away_since: float | None = None  # technical: clock s the condition went away (the alarm still stands)
-    headline: str = ""  # technical: the message of the condition itself, without the standing note
-
-    def missing(self, now: float) -> float:
-        """Return the clock s the technical condition has been present in all since the raise."""
-        return self.missing_s + (0.0 if self.missing_since is None else now - self.missing_since)
-
-    def note_value(self, value: float, tier: tuple[Priority, str] | None, limits: ParamLimits,
-                   limit: float | None) -> None:
-        """Keep the worst value reached and the limit of the highest tier crossed (absolute, display unit)."""
-        worse = min if self.side == "low" else max
-        self.worst = value if self.worst is None else worse(self.worst, value)
-        if tier is not None and limit is not None and (self.worst_tier is None or tier[0] > self.worst_tier):
-            self.worst_tier, self.worst_limit, self.worst_op = tier[0], limit, limits.op(tier[1])
-
-
-@dataclass
-class _Pending:
-    """A limit crossed but not yet for its delay: onset and latest supporting value (clock s).
-
-    run_n, run_start and run_last describe the current run of consecutive,
-    consistent readings beyond the high-priority limit (count, clock s of its
-    first reading, value of its last), the evidence a bypass of the delay needs.
-    """
-
-    onset: float
-    param: str
-    seen: float
-    run_n: int = 0
-    run_start: float = 0.0
-    run_last: float | None = None
-
-    def note_reading(self, compared: float, seen_at: float, severe: bool, step: float | None) -> None:
-        """Count one new reading (compared value, clock s) into the run; severe: beyond the high limit."""
-        if not severe:
-            self.run_n, self.run_last = 0, None
-            return
-        if self.run_last is None or step is None or abs(compared - self.run_last) > step:
-            self.run_n, self.run_start = 0, seen_at  # the first reading, or a jump no run can hold
-        self.run_n += 1
-        self.run_last = compared
-
-    def persists(self, limits: ParamLimits, seen_at: float) -> bool:
-        """Tell whether the run is long enough, in readings and in time, to shorten the delay."""
-        return self.run_n >= limits.bypass_readings and seen_at - self.run_start >= limits.bypass_s
-
-
-@dataclass(frozen=True)
-class _Last:
-    """Latest sample of one (source, param): value None when it was no value or unreliable."""
-
-    value: float | None
-    at: float  # clock s
-    single: bool  # a single NIBP reading (no delay)
-
-
-@dataclass(frozen=True)
-class _Check:
-    """One limit check of a sample: condition name, side, limits and the value compared."""
-
-    condition: str
-    side: str
-    limits: ParamLimits
-    compared: float
-    baseline: float | None
-
-
 class AlarmEngine:
     """Evaluates limits, delays, hysteresis, escalation, latching and audio pause.
 
@@ -211,10 +113,10 @@ class AlarmEngine:
         self._wallclock = wallclock
         self._limits: dict[str, ParamLimits] = dict(profile.limits)
         self._baselines: dict[str, float] = {}
-        self._last: dict[tuple[str, str], _Last] = {}
-        self._pending: dict[tuple[str, str], _Pending] = {}
-        self._alarms: dict[tuple[str, str], _Alarm] = {}  # the current episode of each (source, condition)
-        self._latched: dict[str, _Alarm] = {}  # earlier episodes, latched until acknowledged, by alarm_id
+        self._last: dict[tuple[str, str], LastReading] = {}
+        self._pending: dict[tuple[str, str], Pending] = {}
+        self._alarms: dict[tuple[str, str], Episode] = {}  # the current episode of each (source, condition)
+        self._latched: dict[str, Episode] = {}  # earlier episodes, latched until acknowledged, by alarm_id
         self._conditions: dict[str, dict[Condition, str]] = {}
         self._pause_until: float | None = None
         self._seq = itertools.count()
@@ -428,7 +330,7 @@ class AlarmEngine:
         if param in WAVEFORMS:
             return []
         usable = reliable(value, flags)
-        self._last[(source, param)] = _Last(float(value) if usable else None, self._clock(), single)
+        self._last[(source, param)] = LastReading(float(value) if usable else None, self._clock(), single)
         return self._evaluate(source, param, float(value), single, self._clock(), fresh=True) if usable else []
 
     def _on_nibp(self, r: NibpResult) -> list[AlarmEvent]:
@@ -486,15 +388,15 @@ class AlarmEngine:
             return next(((source, c) for c in sorted(CONNECTION) if (source, c) in self._alarms), (source, condition))
         return (source, condition)
 
-    def _checks(self, param: str, value: float) -> list[_Check]:
+    def _checks(self, param: str, value: float) -> list[LimitCheck]:
         checks = []
         lim = self._limits.get(param)
         if lim is not None:
-            checks += [_Check(f"{param}_{side}", side, lim, value, None) for side in ("low", "high")]
+            checks += [LimitCheck(f"{param}_{side}", side, lim, value, None) for side in ("low", "high")]
         for rise, base in RISE_OF.items():
             rise_lim, baseline = self._limits.get(rise), self._baselines.get(base)
             if base == param and rise_lim is not None and baseline is not None:
-                checks.append(_Check(rise, "high", rise_lim, value - baseline, baseline))
+                checks.append(LimitCheck(rise, "high", rise_lim, value - baseline, baseline))
         return checks
 
     def _evaluate(self, source: str, param: str, value: float, single: bool, seen_at: float,
@@ -535,7 +437,7 @@ class AlarmEngine:
                 continue
             delay = 0.0 if single else c.limits.delay_s
             if pending is None or seen_at - pending.seen > delay:  # no evidence it persisted: restart
-                pending = self._pending[key] = _Pending(now, param, seen_at)
+                pending = self._pending[key] = Pending(now, param, seen_at)
             pending.seen = seen_at
             if fresh:
                 pending.note_reading(c.compared, seen_at, tier[0] is Priority.HIGH, c.limits.bypass_margin)
@@ -550,7 +452,7 @@ class AlarmEngine:
                 a.note_value(value, tier, c.limits, limit)
         return events + self._escalate_for_several()
 
-    def _supersede(self, source: str, c: _Check, value: float) -> list[AlarmEvent]:
+    def _supersede(self, source: str, c: LimitCheck, value: float) -> list[AlarmEvent]:
         """End the same BP condition of other sources when this newer reading (value) clears it."""
         events: list[AlarmEvent] = []
         for key, a in list(self._alarms.items()):
@@ -559,7 +461,7 @@ class AlarmEngine:
                 events += self._end(key, a)
         return events
 
-    def _describe(self, source: str, param: str, value: float, c: _Check, key: str) -> tuple[str, float]:
+    def _describe(self, source: str, param: str, value: float, c: LimitCheck, key: str) -> tuple[str, float]:
         """Return the alarm text ("SpO2 87 < 90") and the absolute limit crossed.
 
         When more than one device has given this parameter, the text names the
@@ -594,17 +496,17 @@ class AlarmEngine:
         if latched is not None:  # an earlier episode, latched: it stays shown beside the new one until acknowledged
             self._latched[latched.alarm_id] = latched
         seq = next(self._seq)
-        a = _Alarm(f"{self._run}-{seq}", seq, condition, kind, priority, source, param, message, value, limit,
+        a = Episode(f"{self._run}-{seq}", seq, condition, kind, priority, source, param, message, value, limit,
                    self._wallclock(), self._clock(), escalate_after_s)
         self._alarms[key] = a
         return [self._alarm_event(EventKind.RAISED, a, a.message)]
 
-    def _escalate(self, a: _Alarm, priority: Priority, reason: str) -> list[AlarmEvent]:
+    def _escalate(self, a: Episode, priority: Priority, reason: str) -> list[AlarmEvent]:
         a.priority, a.acknowledged = priority, False
         text = f"{a.message} ({reason})" if reason else a.message
         return [self._alarm_event(EventKind.ESCALATED, a, text)]
 
-    def _end(self, key: tuple[str, str], a: _Alarm) -> list[AlarmEvent]:
+    def _end(self, key: tuple[str, str], a: Episode) -> list[AlarmEvent]:
         """End an alarm's condition: latch an unacknowledged high physiological alarm, else clear it."""
         if a.kind is AlarmKind.PHYSIOLOGICAL and a.priority is Priority.HIGH and not a.acknowledged:
             a.present, a.ended_t = False, self._wallclock()  # shown until acknowledged, with when it ended
@@ -613,11 +515,11 @@ class AlarmEngine:
         del self._alarms[key]
         return [self._alarm_event(EventKind.CLEARED, a, f"{a.message}: cleared, now {fmt(a.value)}")]
 
-    def _shown(self) -> list[_Alarm]:
+    def _shown(self) -> list[Episode]:
         """Return every alarm shown now: the current episodes and the latched earlier ones."""
         return [*self._alarms.values(), *self._latched.values()]
 
-    def _forget(self, a: _Alarm) -> None:
+    def _forget(self, a: Episode) -> None:
         """Stop showing an alarm (a current episode or a latched earlier one)."""
         if self._latched.pop(a.alarm_id, None) is None:
             del self._alarms[(a.source, a.condition)]
@@ -630,7 +532,7 @@ class AlarmEngine:
                                       message="Alarm audio pause ended: new alarm or higher priority"))
         return events
 
-    def _alarm_event(self, kind: EventKind, a: _Alarm, message: str, user: str = "") -> AlarmEvent:
+    def _alarm_event(self, kind: EventKind, a: Episode, message: str, user: str = "") -> AlarmEvent:
         return AlarmEvent(t=self._wallclock(), kind=kind, alarm_id=a.alarm_id, condition=a.condition,
                           alarm_kind=a.kind, priority=a.priority, message=message, source=a.source, param=a.param,
                           value=a.value, limit=a.limit, user=user)
