@@ -76,7 +76,8 @@ def session_line(source: SessionSource, meta: SessionMeta, now: float | None = N
                        infusion.stop_reason if stopped else None)  # type: ignore[union-attr]
 
 
-def session_lines(source: SessionSource, metas: Iterable[SessionMeta], now: float | None = None) -> Iterator[SessionLine]:
+def session_lines(source: SessionSource, metas: Iterable[SessionMeta],
+                  now: float | None = None) -> Iterator[SessionLine]:
     """Yield each session's line in the order given, reading each patient's flag reviews once."""
     metas = list(metas)
     wanted = {m.uid for m in metas}

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from course_sessions import DAY, T0, Visit, make_course, phq9
+
 from monitor import cli
 from monitor.record.outcomes import OutcomeReview
 from monitor.review.course import build_course

@@ -12,12 +12,13 @@ the review worker; this widget only paints.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtGui import QColor, QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from devices.values import spec_of
@@ -44,6 +45,8 @@ ZOOM_STEP = 2.0
 PAN_STEP = 0.2
 MIN_SPAN_S = 20.0
 DEBOUNCE_MS = 30
+#: Least room (px) between two labels on one row.
+LABEL_GAP_PX = 8
 
 
 @dataclass(frozen=True)
@@ -167,8 +170,8 @@ class TimelineView(QWidget):
         for plot in self.plots.values():
             plot.getViewBox().setLimits(xMin=timeline.start - margin, xMax=timeline.end + margin,
                                         minXRange=MIN_SPAN_S)
-        for label, item in self.shown_labels.items():
-            self.plots[label.plot].removeItem(item)
+        for old, item in self.shown_labels.items():
+            self.plots[old.plot].removeItem(item)
         self.labels, self.shown_labels = [], {}
         self._show_bp(timeline)
         self._show_lanes(timeline)
@@ -389,27 +392,27 @@ class TimelineView(QWidget):
 
     def _write_labels(self, x0: float, x1: float) -> None:
         """Write the labels in view that can be read: a band's when it is wide enough, marks and BP readings
-        when there are few enough of them in the plot."""
+        when there are few enough of them in the plot, packed so that none is written over another."""
         per_px = (x1 - x0) / max(1.0, self.plots["lanes"].getViewBox().width())
         wanted: set[Label] = set()
         for plot in ("lanes", "bp"):
             here = [lb for lb in self.labels if lb.plot == plot and lb.end is None and x0 <= lb.t <= x1]
             if len(here) <= MAX_LABELS:
-                wanted.update(here)
+                wanted.update(packed(here, per_px, lambda lb: QFontMetrics(_label_font(lb)).horizontalAdvance(lb.text)))
         wanted.update(lb for lb in self.labels if lb.end is not None and lb.end > x0 and lb.t < x1
                       and (min(lb.end, x1) - max(lb.t, x0)) / per_px >= 8 * len(lb.text))
-        for label in [lb for lb in self.shown_labels if lb not in wanted]:
-            self.plots[label.plot].removeItem(self.shown_labels.pop(label))
-        for label in wanted - set(self.shown_labels):
-            item = pg.TextItem(label.text, color=label.colour, anchor=label.anchor)
-            item.setFont(theme.font(11 if label.plot == "lanes" and not label.bold else 12, bold=label.bold))
-            item.setPos(max(label.t, x0) if label.end is not None else label.t, label.y)
+        for lb in [lb for lb in self.shown_labels if lb not in wanted]:
+            self.plots[lb.plot].removeItem(self.shown_labels.pop(lb))
+        for lb in wanted - set(self.shown_labels):
+            item = pg.TextItem(lb.text, color=lb.colour, anchor=lb.anchor)
+            item.setFont(_label_font(lb))
+            item.setPos(max(lb.t, x0) if lb.end is not None else lb.t, lb.y)
             item.setZValue(10)
-            self.plots[label.plot].addItem(item, ignoreBounds=True)
-            self.shown_labels[label] = item
-        for label, item in self.shown_labels.items():
-            if label.end is not None:  # a band's words stay at its visible start
-                item.setPos(max(label.t, x0), label.y)
+            self.plots[lb.plot].addItem(item, ignoreBounds=True)
+            self.shown_labels[lb] = item
+        for lb, item in self.shown_labels.items():
+            if lb.end is not None:  # a band's words stay at its visible start
+                item.setPos(max(lb.t, x0), lb.y)
 
     def _mouse_moved(self, pos) -> None:
         for plot in self.plots.values():
@@ -434,6 +437,37 @@ class TimelineView(QWidget):
             if near is not None and abs(near - t) <= 8 * per_px:
                 self.jump_to(near, min(600.0, self.view_range()[1] - self.view_range()[0]))
             return
+
+
+def _label_font(label: Label):
+    return theme.font(11 if label.plot == "lanes" and not label.bold else 12, bold=label.bold)
+
+
+def packed(labels: list[Label], per_px: float, width_px: Callable[[Label], float]) -> list[Label]:
+    """Return the point labels to write so that none starts inside the one before it on its row.
+
+    Events and scales seconds apart are merged into one label ("Antihypertensive given · Anxiety given"), so
+    every name stays readable; a BP reading too close to the one before is left unwritten (its whisker is drawn
+    and the cursor reads it). per_px is seconds per pixel; width_px gives a label's text width in pixels.
+    """
+    out: list[Label] = []
+    last: dict[tuple[str, float], int] = {}  # a row (plot, y) -> its last label in out
+
+    def span(lb: Label) -> tuple[float, float]:
+        w = width_px(lb) * per_px
+        left = lb.t - lb.anchor[0] * w
+        return left, left + w + LABEL_GAP_PX * per_px
+
+    for lb in sorted(labels, key=lambda x: x.t):
+        row = (lb.plot, lb.y)
+        k = last.get(row)
+        if k is not None and span(lb)[0] < span(out[k])[1]:
+            if lb.plot == "lanes":
+                out[k] = replace(out[k], text=f"{out[k].text} · {lb.text}")
+            continue
+        last[row] = len(out)
+        out.append(lb)
+    return out
 
 
 def readout_words(r: Readout) -> str:

@@ -45,6 +45,7 @@ from ui.review.burden_view import BurdenTable, RangeBurden
 from ui.review.corrections_view import AuditTrail, CorrectionDialog
 from ui.review.course_view import CourseWindow
 from ui.review.playback_window import PlaybackWindow
+from ui.review.screen_fit import fit_to_screen
 from ui.review.summary_panel import SummaryPanel
 from ui.review.timeline_view import TimelineView
 from ui.review.worker import ReviewWorker, start_worker, stop_worker
@@ -187,6 +188,8 @@ class ReviewWindow(QMainWindow):
         self.playbacks: list[PlaybackWindow] = []
         self.courses: list[CourseWindow] = []
         self._last_error = ""
+        self._fitted = False
+        self.resize(1500, 900)  # on a smaller screen, its free area (showEvent)
 
         self.worker = ReviewWorker(open_source, store_path)
         self.browser.sigFilter.connect(self.sigList)
@@ -296,7 +299,7 @@ class ReviewWindow(QMainWindow):
             QMessageBox.warning(self, "Playback", str(exc))
             return None
         window = PlaybackWindow(playback)
-        window.resize(1280, 800)
+        fit_to_screen(window, 1280, 800)
         window.show()
         self.playbacks.append(window)
         return window
@@ -312,7 +315,7 @@ class ReviewWindow(QMainWindow):
             QMessageBox.warning(self, "Patient's course", str(exc))
             return None
         window = CourseWindow(source, timeline.meta.patient_id)
-        window.resize(1400, 900)
+        fit_to_screen(window, 1400, 900)
         window.show()
         self.courses.append(window)
         return window
@@ -339,6 +342,13 @@ class ReviewWindow(QMainWindow):
             QMessageBox.warning(self, "Correction not stored", problem)
         else:
             self.status.setText("correction stored; the session is read again")
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        """Fit the screen when first shown, whatever size the opener asked for (1500 x 900 on a 1366 x 768 laptop)."""
+        super().showEvent(event)
+        if not self._fitted:
+            self._fitted = True
+            fit_to_screen(self)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
         for window in self.playbacks + self.courses:
