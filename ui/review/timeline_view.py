@@ -31,11 +31,11 @@ from ui import theme
 
 #: Parameter -> (plot name, y range shown).
 PLOTS = {"spo2": ("SpO₂ %", (70.0, 101.0)), "pulse_rate": ("Pulse /min", (30.0, 160.0)),
-         "bp": ("BP mmHg", (40.0, 220.0)), "lanes": ("", (0.0, 4.0)), "alarms": ("", (0.0, 3.0)),
+         "bp": ("BP mmHg", (40.0, 220.0)), "lanes": ("", (-0.45, 4.0)), "alarms": ("", (0.0, 3.0)),
          "pleth": ("Pleth", (None, None))}
 COLOURS = {"spo2": theme.SPO2, "pulse_rate": theme.PULSE, "pleth": theme.SPO2}
 PHASE_COLOURS = {"pre_infusion": "#2b3440", "infusion": "#5a3b12", "observation": "#1f3d2b", "closed": "#303030"}
-MARK_Y = {"event": 1.4, "scale": 0.6, "infusion": 1.4, "phase": 1.4, "discharge": 0.6}
+MARK_Y = {"event": 1.2, "scale": 0.45, "infusion": 1.2, "phase": 1.2, "discharge": 0.45}
 MARK_SYMBOL = {"event": "t", "scale": "d", "infusion": "s", "phase": "s", "discharge": "star"}
 ALARM_ROW = {Priority.HIGH: 2.0, Priority.MEDIUM: 1.0, Priority.LOW: 0.0}
 GRID = "#2a2f36"
@@ -47,6 +47,8 @@ MIN_SPAN_S = 20.0
 DEBOUNCE_MS = 30
 #: Least room (px) between two labels on one row.
 LABEL_GAP_PX = 8
+#: A mark's label starts this far (px) right of the mark's centre, above (events) or below (scales) its line.
+MARK_LABEL_PX = 4.0
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,11 @@ class Label:
     anchor: tuple[float, float]
     end: float | None = None  # a band's label: written only when the band is wide enough for it
     bold: bool = False
+    offset_px: float = 0.0  # a mark's label is written this far right of its mark
+
+    def x(self, per_px: float) -> float:
+        """Return where the label is written (UTC epoch s) at per_px seconds per pixel."""
+        return self.t + self.offset_px * per_px
 
 
 def _pen(colour: str, width: float = 1.0, alpha: int = 255, style=Qt.SolidLine) -> pg.QtGui.QPen:
@@ -91,7 +98,7 @@ class TimelineView(QWidget):
         self.graphics.setBackground(theme.BACKGROUND)
         self.axis = pg.DateAxisItem(orientation="bottom")
         self.plots: dict[str, pg.PlotItem] = {}
-        heights = {"spo2": 3, "pulse_rate": 3, "bp": 3, "lanes": 2, "alarms": 1.4, "pleth": 2.2}
+        heights = {"spo2": 3, "pulse_rate": 3, "bp": 3, "lanes": 2.4, "alarms": 1.4, "pleth": 2.2}
         for row, (name, (title, (y0, y1))) in enumerate(PLOTS.items()):
             plot = self.graphics.addPlot(row=row, col=0, axisItems={"bottom": self.axis} if name == "pleth" else None)
             plot.setMenuEnabled(False)
@@ -150,8 +157,8 @@ class TimelineView(QWidget):
 
     def _alarm_lane_labels(self) -> None:
         self.plots["alarms"].getAxis("left").setTicks([[(row + 0.5, p.label) for p, row in ALARM_ROW.items()]])
-        self.plots["lanes"].getAxis("left").setTicks([[(3.5, "phase"), (2.5, "infusion"), (1.4, "events"),
-                                                       (0.6, "scales")]])
+        self.plots["lanes"].getAxis("left").setTicks([[(3.5, "phase"), (2.5, "infusion"),
+                                                       (MARK_Y["event"], "events"), (MARK_Y["scale"], "scales")]])
 
     # --- data in ----------------------------------------------------------------------------------
 
@@ -296,8 +303,8 @@ class TimelineView(QWidget):
             scatter = pg.ScatterPlotItem([m.t for m in items], [MARK_Y[kind]] * len(items), symbol=MARK_SYMBOL[kind],
                                         size=12, brush=pg.mkBrush(colour), pen=None)
             self._lane_add(scatter)
-            self.labels += [Label("lanes", m.t, MARK_Y[kind], m.text, colour, (0, 1.0 if MARK_Y[kind] > 1 else 0.0))
-                            for m in items]
+            self.labels += [Label("lanes", m.t, MARK_Y[kind], m.text, colour, (0, 1.0 if MARK_Y[kind] > 1 else 0.0),
+                                  offset_px=MARK_LABEL_PX) for m in items]
 
     def _lane_add(self, item) -> None:
         self.plots["lanes"].addItem(item)
@@ -406,13 +413,11 @@ class TimelineView(QWidget):
         for lb in wanted - set(self.shown_labels):
             item = pg.TextItem(lb.text, color=lb.colour, anchor=lb.anchor)
             item.setFont(_label_font(lb))
-            item.setPos(max(lb.t, x0) if lb.end is not None else lb.t, lb.y)
             item.setZValue(10)
             self.plots[lb.plot].addItem(item, ignoreBounds=True)
             self.shown_labels[lb] = item
-        for lb, item in self.shown_labels.items():
-            if lb.end is not None:  # a band's words stay at its visible start
-                item.setPos(max(lb.t, x0), lb.y)
+        for lb, item in self.shown_labels.items():  # a band's words at its visible start, a mark's beside it
+            item.setPos(max(lb.t, x0) if lb.end is not None else lb.x(per_px), lb.y)
 
     def _mouse_moved(self, pos) -> None:
         for plot in self.plots.values():
@@ -455,15 +460,17 @@ def packed(labels: list[Label], per_px: float, width_px: Callable[[Label], float
 
     def span(lb: Label) -> tuple[float, float]:
         w = width_px(lb) * per_px
-        left = lb.t - lb.anchor[0] * w
+        left = lb.x(per_px) - lb.anchor[0] * w
         return left, left + w + LABEL_GAP_PX * per_px
 
     for lb in sorted(labels, key=lambda x: x.t):
         row = (lb.plot, lb.y)
         k = last.get(row)
         if k is not None and span(lb)[0] < span(out[k])[1]:
-            if lb.plot == "lanes":
-                out[k] = replace(out[k], text=f"{out[k].text} · {lb.text}")
+            if lb.plot == "lanes":  # one colour for a mixed group: the words' own
+                prev = out[k]
+                out[k] = replace(prev, text=f"{prev.text} · {lb.text}",
+                                 colour=prev.colour if prev.colour == lb.colour else theme.TEXT)
             continue
         last[row] = len(out)
         out.append(lb)

@@ -56,7 +56,7 @@ STYLE = (f"QMainWindow, QWidget {{ background: {theme.PANEL}; color: {theme.TEXT
          " padding: 5px 12px; } QPushButton:hover { background: #3b434d; }"
          "QTableWidget, QListWidget { background: #0b0d10; color: #f0f0f0; gridline-color: #333; }"
          "QHeaderView::section { background: #2d333b; color: #f0f0f0; padding: 4px; border: 0; font-weight: bold; }"
-         "QTabBar::tab { background: #2d333b; color: #f0f0f0; padding: 6px 14px; }"
+         "QTabBar::tab { background: #2d333b; color: #f0f0f0; padding: 6px 9px; }"
          "QTabBar::tab:selected { background: #3b434d; font-weight: bold; }"
          "QLineEdit, QDateEdit, QComboBox, QSpinBox, QDateTimeEdit { background: #0b0d10; color: #f0f0f0;"
          " border: 1px solid #555; padding: 3px; }")
@@ -105,12 +105,14 @@ class SessionPage(QWidget):
         self.tabs.addTab(self.jumps, "Events and alarms")
         self.tabs.addTab(self.burden, "Alarm burden")
         self.tabs.addTab(self.audit, "Corrections")
+        self.tabs.setUsesScrollButtons(False)  # every tab's name whole: the panel is never narrower than its tabs
+        self.tabs.tabBar().setElideMode(Qt.ElideNone)
         split = QSplitter(Qt.Horizontal)
         split.addWidget(self.timeline)
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
-        split.setSizes([1000, 440])
+        split.setSizes([960, 480])  # on a 1366 px laptop the tabs' names still show whole
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addLayout(head)
