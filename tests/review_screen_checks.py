@@ -124,6 +124,13 @@ def test_session_9_summary_starts_with_its_outcomes_and_the_timeline_labels_do_n
     page.summary.verticalScrollBar().setValue(0)
     page.tabs.grab().save(str(shots / f"review-session9-summary-{SCREEN[0]}x{SCREEN[1]}.png"))
     assert legibility_failures("session", window) == []
+    window.open_session("1")  # the reviewed flag: who, when, what; no NOT REVIEWED
+    qtbot.waitUntil(lambda: window.summary is not None and window.summary.meta.ref == "1"
+                    and window.summary.outcomes is not None, timeout=30000)
+    text = page.summary.toPlainText()
+    assert "reviewed by Dr Lee 2023-11-15 09:05: no plan or intent; safety plan agreed" in text
+    assert "NOT REVIEWED" not in text and "within the range" in text
+    page.tabs.grab().save(str(shots / f"review-session1-summary-{SCREEN[0]}x{SCREEN[1]}.png"))
 
 
 def test_the_dialogs_and_windows_it_opens_fit_the_screen(qtbot, window, app):
