@@ -12,15 +12,12 @@ Run by test_review_screens.py on Xvfb with QT_QPA_PLATFORM=xcb; run directly it 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, QRect
-from PySide6.QtWidgets import QApplication
-
 from course_sessions import Visit, make_course, phq9
+from PySide6.QtCore import QPoint, QRect
 from screen_checks import clipping_failures, legibility_failures
-from ui import gallery
+from truth_screen_checks import app, shots  # noqa: F401 (fixtures: a dark desktop, where PNGs go)
 
 SCREEN = tuple(int(x) for x in os.environ.get("REVIEW_SCREEN", "1366x768").split("x"))
 DAYS = (0, 3, 5, 8, 12, 15, 19, 26, 31, 34)
@@ -37,20 +34,6 @@ def _visits() -> list[Visit]:
                             sbps=(172.0, 190.0) if k == 8 else (140.0, 150.0, 146.0),
                             markers=RUSH if k == 8 else (), cadss=(8, 12), moaas=(4,)))
     return visits
-
-
-@pytest.fixture(scope="module")
-def app():
-    app = QApplication.instance() or QApplication([])
-    gallery.desktop(app, "dark")
-    return app
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("SCREEN_SHOTS_DIR") or tmp_path / "shots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from xserver import xvfb
 
 HERE = Path(__file__).parent.parent  # tests/, where the screen-check scripts are
