@@ -28,10 +28,11 @@ def cmd_sessions(args: argparse.Namespace) -> int:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     """Print the review summary of one session (JSON keys in the review issue; null when absent)."""
+    from monitor.review.session_outcomes import with_outcomes
     from monitor.review.summary import summarize
 
     sessions = open_source(args)
-    summary = summarize(sessions, resolve(sessions, args.session))
+    summary = with_outcomes(sessions, summarize(sessions, resolve(sessions, args.session)))
     print(json.dumps(summary.to_json(), indent=2) if args.format == "json" else summary.text())
     return 0
 

@@ -27,13 +27,18 @@ chair's SQLite file and from the central store. Decisions, stated once:
   revision stays in the journal.
 - The discharge score is the modified Aldrete of the last discharge
   assessment, or of the last Aldrete scored as a scale when there was none.
+- Outcomes (OutcomesSection, added by monitor.review.session_outcomes, which
+  reads the patient's course): the questionnaires entered in this session,
+  their item-9 flags with every review of the patient's sessions, and the BP
+  forecast this infusion had with whether its peak fell outside it (the
+  course's own rule). "Stopped early" is the infusion fold's state.
 Times are UTC epoch seconds inside, ISO 8601 UTC with Z in JSON, the session's
 own time zone in the text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,10 +46,13 @@ import numpy as np
 
 from monitor.alarms.lives import AlarmLife, alarm_lives
 from monitor.clinical.dosing import DoseError, DosePlan, exact
-from monitor.clinical.infusion import InfusionHistory, infusion_history
+from monitor.clinical.forecast import BpForecast
+from monitor.clinical.infusion import InfusionHistory, InfusionState, infusion_history
 from monitor.clinical.markers import current_markers
+from monitor.clinical.outcomes import OutcomeFlag
 from monitor.clinical.scales import SCALE_NAMES
 from monitor.record.journal import Baseline, Discharge, InfusionEvent, MarkerRevision, PhaseChange, ScaleEntry
+from monitor.record.outcomes import OutcomeScore
 from monitor.review.series import valid_series
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 from monitor.timefmt import date_time_text, hms, iso_utc, time_text, zone
@@ -106,6 +114,69 @@ class ScaleLine:
 
 
 @dataclass(frozen=True)
+class OutcomesSection:
+    """The session's clinical story beyond its vitals: questionnaires, item-9 flags, the BP forecast it had.
+
+    questionnaires are the entries journaled in this session (time order); flags those of them that are
+    flagged, each with every review found in the patient's sessions; forecast the forecast this infusion had
+    from the earlier ones (None without a patient, a planned dose or a course) and forecast_held the
+    course's verdict on it (None without both a forecast and a peak); forecast_problem says why a forecast
+    could not be read ("" when none was wanted or it was read).
+    """
+
+    questionnaires: tuple[OutcomeScore, ...]
+    flags: tuple[OutcomeFlag, ...]
+    forecast: BpForecast | None = None
+    forecast_held: bool | None = None
+    forecast_problem: str = ""
+
+    @property
+    def unreviewed(self) -> int:
+        """Return how many flags no clinician has reviewed."""
+        return sum(1 for f in self.flags if not f.reviewed)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the section as JSON-ready values (null when absent)."""
+        f = self.forecast
+        return {
+            "questionnaires": [{"outcome_id": s.id, "t_utc": _iso(s.t), "instrument": s.instrument,
+                                "name": s.definition.name, "total": s.total, "max_total": s.definition.max_total,
+                                "band": s.band, "flag": s.flag, "user": s.user, "mode": s.mode}
+                               for s in self.questionnaires],
+            "flags": [{"outcome_id": x.score.id, "t_utc": _iso(x.score.t), "flag_text": x.score.flag_text,
+                       "reviewed": x.reviewed,
+                       "reviews": [{"reviewer": r.reviewer, "note": r.note, "t_utc": _iso(r.t)} for r in x.reviews]}
+                      for x in self.flags],
+            "unreviewed_flags": self.unreviewed,
+            "forecast_peak_sbp": None if f is None else {
+                "expected": _round(f.expected_peak), "low": _round(f.peak_low), "high": _round(f.peak_high),
+                "coverage": f.coverage, "text": f.text},
+            "forecast_held": self.forecast_held,
+            "forecast_problem": self.forecast_problem or None,
+        }
+
+    def lines(self, at: Callable[[float | None], str], day: Callable[[float], str]) -> list[str]:
+        """Return the section's text lines; at writes a time of this session, day a date and time of any."""
+        out = [f"Outcomes   {len(self.questionnaires)} questionnaire(s)"
+               + (f", {self.unreviewed} item-9 flag(s) NOT REVIEWED" if self.unreviewed else "")]
+        out += [f"           {at(s.t)} {s.summary} by {s.user}" for s in self.questionnaires]
+        for x in self.flags:
+            out.append(f"           FLAG {x.score.flag_text}: "
+                       + ("NOT REVIEWED: a clinician must assess the patient" if not x.reviewed else
+                          "; ".join(f"reviewed by {r.reviewer} {day(r.t)}: {r.note}" for r in x.reviews)))
+        if self.forecast is not None:
+            out.append(f"Forecast   {self.forecast.text}" + held_words(self.forecast_held))
+        elif self.forecast_problem:
+            out.append(f"Forecast   not available: {self.forecast_problem}")
+        return out
+
+
+def held_words(held: bool | None) -> str:
+    """Say where the actual peak fell against the forecast range ("" when it cannot be said)."""
+    return "" if held is None else "; actual peak " + ("within the range" if held else "OUTSIDE the range")
+
+
+@dataclass(frozen=True)
 class SessionSummary:
     """The review summary of one session. `at` is the time the figures run to (end, or now while running)."""
 
@@ -129,6 +200,12 @@ class SessionSummary:
     discharge: Discharge | None
     aldrete: int | None
     unreadable: tuple[str, ...] = field(default=())
+    outcomes: OutcomesSection | None = None
+
+    @property
+    def stopped_early(self) -> bool:
+        """Tell whether the infusion was stopped before its planned end (the infusion fold's state)."""
+        return self.infusion is not None and self.infusion.state is InfusionState.STOPPED
 
     # --- derived figures -------------------------------------------------------------------
 
@@ -216,6 +293,8 @@ class SessionSummary:
             "t_utc": _iso(d.t), "aldrete": d.aldrete.total, "ready": d.ready, "closed": d.closed,
             "checked_by": d.checked_by, "responsible_adult": d.responsible_adult, "unmet": list(d.unmet),
             "override_reason": d.override_reason or None}
+        out["stopped_early"] = self.stopped_early
+        out["outcomes"] = None if self.outcomes is None else self.outcomes.to_json()
         if self.unreadable:
             out["unreadable_records"] = list(self.unreadable)
         out["notice"] = NOTICE
@@ -241,7 +320,8 @@ class SessionSummary:
             if inf.start_utc is not None:
                 lines.append(f"           start {at(inf.start_utc)}, end {at(inf.end_utc)}, "
                              f"running {hms(inf.running_s)}"
-                             + (f", stopped early: {inf.stop_reason}" if inf.stop_reason else ""))
+                             + (f", stopped early: {inf.stop_reason or 'no reason recorded'}"
+                                if self.stopped_early else ""))
             for p in inf.pauses:
                 lines.append(f"           pause {at(p.start_utc)} for {hms(p.duration_s(self.at))}"
                              + (f": {p.reason}" if p.reason else "") + (f" ({p.user})" if p.user else ""))
@@ -291,6 +371,8 @@ class SessionSummary:
             lines.append(f"Discharge  Aldrete {d.aldrete.total} at {at(d.t)} by {d.checked_by}, {verdict}")
         else:
             lines.append("Discharge  " + (f"Aldrete {self.aldrete}" if self.aldrete is not None else "not assessed"))
+        if self.outcomes is not None:
+            lines += self.outcomes.lines(at, lambda t: date_time_text(t, tz))
         for problem in self.unreadable:
             lines.append(f"Unreadable record: {problem}")
         lines.append(NOTICE)

@@ -72,7 +72,7 @@ def test_browser_lists_sessions_newest_first_with_their_figures_and_searches(qtb
     newest, older = _cells(window, 0), _cells(window, 1)
     assert newest[0] == "P-BETA" and older[0] == "P-ALPHA"
     assert older[3] == "0:30:00" and older[5] == "152" and older[6] == "86 %" and older[7] == "1/0/0"
-    assert older[4].endswith("mg") and older[8] == "closed"
+    assert older[4].endswith("mg") and older[8] == "—" and older[9] == "" and older[10] == "closed"
     window.browser.search.setText("alp")
     qtbot.waitUntil(lambda: window.browser.table.rowCount() == 1, timeout=5000)
     assert window.browser.table.item(0, 0).text() == "P-ALPHA"
@@ -233,7 +233,7 @@ def test_the_monitor_window_has_a_review_entry(qtbot, tmp_path):
         next(a for a in main.menu.actions() if a.text() == "Review sessions…").trigger()
         qtbot.addWidget(opener.window)
         qtbot.waitUntil(lambda: opener.window.browser.table.rowCount() == 1, timeout=10000)
-        assert opener.window.browser.table.item(0, 8).text() == "running"
+        assert opener.window.browser.table.item(0, 10).text() == "running"
         opener.window.close()
         bare = MainWindow(core)  # as a playback builds it: no review entry
         qtbot.addWidget(bare)

@@ -18,6 +18,5 @@ def run_review(db: Path | None = None, central: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("infusion-monitor review")
     window = ReviewWindow.for_central(central) if central else ReviewWindow.for_database(db)
-    window.resize(1500, 900)
     window.show()
     return app.exec()

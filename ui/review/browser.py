@@ -1,7 +1,8 @@
 """The session browser: sessions by patient and date with their key figures; search by patient, filter by date.
 
 The list comes at once; each session's figures (dose, peak SBP, lowest SpO2,
-alarms) fill in as the worker computes them. Double-click or Enter opens one.
+alarms, the PHQ-9 or first questionnaire, the item-9 flag, an early stop) fill
+in as the worker computes them. Double-click or Enter opens one.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from monitor.alarms.model import Priority
 from monitor.review.sessions_list import SessionLine
 from monitor.storage.sessions import SessionMeta
 from monitor.timefmt import clock_text, date_text, hms
@@ -28,9 +30,12 @@ from ui import theme
 from ui.review.day_range import DayRange
 from ui.review.worker import SessionFilter
 
-COLUMNS = ("Patient", "Date", "Start", "Duration", "Delivered", "Peak SBP", "Lowest SpO₂", "Alarms H/M/L", "State",
-           "Session")
+COLUMNS = ("Patient", "Date", "Start", "Duration", "Delivered", "Peak SBP", "Lowest SpO₂", "Alarms H/M/L",
+           "Outcome", "Item 9", "State", "Session")
+COL = {name: j for j, name in enumerate(COLUMNS)}
 STATE_COLOURS = {"running": "#4cff6a", "interrupted": "#f5c400", "discharged": "#3fd0ff", "closed": theme.TEXT}
+#: An item-9 flag no clinician has reviewed: the flag colour of the monitor and the course.
+FLAG_BG, FLAG_FG = theme.ALARM_BG[Priority.MEDIUM], theme.ALARM_FG[Priority.MEDIUM]
 
 
 class SessionBrowser(QWidget):
@@ -107,11 +112,11 @@ class SessionBrowser(QWidget):
         for i, m in enumerate(metas):
             duration = hms(m.duration_s) if m.duration_s is not None else "running"
             cells = (m.patient_id or "—", date_text(m.started_utc, m.tz), clock_text(m.started_utc, m.tz), duration,
-                     "…", "…", "…", "…", m.state, m.ref)
+                     "…", "…", "…", "…", "…", "…", m.state, m.ref)
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.UserRole, m.ref)
-                if j == 8:
+                if j == COL["State"]:
                     item.setForeground(QBrush(QColor(STATE_COLOURS.get(m.state, theme.TEXT))))
                 self.table.setItem(i, j, item)
             self.rows[m.ref] = i
@@ -122,17 +127,40 @@ class SessionBrowser(QWidget):
         row = self.rows.get(line.meta.ref)
         if row is None:
             return
-        a = line.alarms
-        cells = {4: "—" if line.delivered_mg is None else f"{line.delivered_mg:.1f} mg",
-                 5: "—" if line.peak_sbp is None else f"{line.peak_sbp:.0f}",
-                 6: "—" if line.min_spo2 is None else f"{line.min_spo2:.0f} %",
-                 7: f"{a['high']}/{a['medium']}/{a['low']}"}
-        for j, text in cells.items():
-            self.table.item(row, j).setText(text)
+        a, o = line.alarms, line.outcome
+        cells = {"Delivered": "—" if line.delivered_mg is None else f"{line.delivered_mg:.1f} mg",
+                 "Peak SBP": "—" if line.peak_sbp is None else f"{line.peak_sbp:.0f}",
+                 "Lowest SpO₂": "—" if line.min_spo2 is None else f"{line.min_spo2:.0f} %",
+                 "Alarms H/M/L": f"{a['high']}/{a['medium']}/{a['low']}",
+                 "Outcome": "—" if o is None else f"{o.definition.name} {o.total}",
+                 "Item 9": _flag_text(line), "State": line.state_text}
+        for name, text in cells.items():
+            self.table.item(row, COL[name]).setText(text)
         if a["high"]:
-            self.table.item(row, 7).setForeground(QBrush(QColor(theme.ALARM_BG[max(theme.ALARM_BG)])))
+            self.table.item(row, COL["Alarms H/M/L"]).setForeground(QBrush(QColor(theme.ALARM_BG[max(theme.ALARM_BG)])))
+        if o is not None:
+            self.table.item(row, COL["Outcome"]).setToolTip(o.summary)
+        flag = self.table.item(row, COL["Item 9"])
+        flag.setToolTip("\n".join(f.score.flag_text + ": " + ("; ".join(r.text for r in f.reviews) or "NOT REVIEWED")
+                                  for f in line.flags))
+        if line.unreviewed:
+            flag.setBackground(QBrush(QColor(FLAG_BG)))
+            flag.setForeground(QBrush(QColor(FLAG_FG)))
+        elif line.flags:
+            flag.setForeground(QBrush(QColor(theme.DIM)))
+        if line.stop_reason is not None:
+            state = self.table.item(row, COL["State"])
+            state.setForeground(QBrush(QColor(theme.INFUSION)))
+            state.setToolTip(f"infusion stopped early: {line.stop_reason or 'no reason recorded'}")
 
     def _open_row(self, row: int) -> None:
         item = self.table.item(row, 0)
         if item is not None:
             self.sigOpen.emit(item.data(Qt.UserRole))
+
+
+def _flag_text(line: SessionLine) -> str:
+    """Return the item-9 cell: "!! NOT REVIEWED" while any flag waits for a clinician, "reviewed" after, "" without."""
+    if line.unreviewed:
+        return "!! NOT REVIEWED" if line.unreviewed == 1 else f"!! {line.unreviewed} NOT REVIEWED"
+    return "flag reviewed" if line.flags else ""

@@ -12,12 +12,13 @@ the review worker; this widget only paints.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtGui import QColor, QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from devices.values import spec_of
@@ -30,11 +31,11 @@ from ui import theme
 
 #: Parameter -> (plot name, y range shown).
 PLOTS = {"spo2": ("SpO₂ %", (70.0, 101.0)), "pulse_rate": ("Pulse /min", (30.0, 160.0)),
-         "bp": ("BP mmHg", (40.0, 220.0)), "lanes": ("", (0.0, 4.0)), "alarms": ("", (0.0, 3.0)),
+         "bp": ("BP mmHg", (40.0, 220.0)), "lanes": ("", (-0.45, 4.0)), "alarms": ("", (0.0, 3.0)),
          "pleth": ("Pleth", (None, None))}
 COLOURS = {"spo2": theme.SPO2, "pulse_rate": theme.PULSE, "pleth": theme.SPO2}
 PHASE_COLOURS = {"pre_infusion": "#2b3440", "infusion": "#5a3b12", "observation": "#1f3d2b", "closed": "#303030"}
-MARK_Y = {"event": 1.4, "scale": 0.6, "infusion": 1.4, "phase": 1.4, "discharge": 0.6}
+MARK_Y = {"event": 1.2, "scale": 0.45, "infusion": 1.2, "phase": 1.2, "discharge": 0.45}
 MARK_SYMBOL = {"event": "t", "scale": "d", "infusion": "s", "phase": "s", "discharge": "star"}
 ALARM_ROW = {Priority.HIGH: 2.0, Priority.MEDIUM: 1.0, Priority.LOW: 0.0}
 GRID = "#2a2f36"
@@ -44,6 +45,10 @@ ZOOM_STEP = 2.0
 PAN_STEP = 0.2
 MIN_SPAN_S = 20.0
 DEBOUNCE_MS = 30
+#: Least room (px) between two labels on one row.
+LABEL_GAP_PX = 8
+#: A mark's label starts this far (px) right of the mark's centre, above (events) or below (scales) its line.
+MARK_LABEL_PX = 4.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,11 @@ class Label:
     anchor: tuple[float, float]
     end: float | None = None  # a band's label: written only when the band is wide enough for it
     bold: bool = False
+    offset_px: float = 0.0  # a mark's label is written this far right of its mark
+
+    def x(self, per_px: float) -> float:
+        """Return where the label is written (UTC epoch s) at per_px seconds per pixel."""
+        return self.t + self.offset_px * per_px
 
 
 def _pen(colour: str, width: float = 1.0, alpha: int = 255, style=Qt.SolidLine) -> pg.QtGui.QPen:
@@ -88,7 +98,7 @@ class TimelineView(QWidget):
         self.graphics.setBackground(theme.BACKGROUND)
         self.axis = pg.DateAxisItem(orientation="bottom")
         self.plots: dict[str, pg.PlotItem] = {}
-        heights = {"spo2": 3, "pulse_rate": 3, "bp": 3, "lanes": 2, "alarms": 1.4, "pleth": 2.2}
+        heights = {"spo2": 3, "pulse_rate": 3, "bp": 3, "lanes": 2.4, "alarms": 1.4, "pleth": 2.2}
         for row, (name, (title, (y0, y1))) in enumerate(PLOTS.items()):
             plot = self.graphics.addPlot(row=row, col=0, axisItems={"bottom": self.axis} if name == "pleth" else None)
             plot.setMenuEnabled(False)
@@ -147,8 +157,8 @@ class TimelineView(QWidget):
 
     def _alarm_lane_labels(self) -> None:
         self.plots["alarms"].getAxis("left").setTicks([[(row + 0.5, p.label) for p, row in ALARM_ROW.items()]])
-        self.plots["lanes"].getAxis("left").setTicks([[(3.5, "phase"), (2.5, "infusion"), (1.4, "events"),
-                                                       (0.6, "scales")]])
+        self.plots["lanes"].getAxis("left").setTicks([[(3.5, "phase"), (2.5, "infusion"),
+                                                       (MARK_Y["event"], "events"), (MARK_Y["scale"], "scales")]])
 
     # --- data in ----------------------------------------------------------------------------------
 
@@ -167,8 +177,8 @@ class TimelineView(QWidget):
         for plot in self.plots.values():
             plot.getViewBox().setLimits(xMin=timeline.start - margin, xMax=timeline.end + margin,
                                         minXRange=MIN_SPAN_S)
-        for label, item in self.shown_labels.items():
-            self.plots[label.plot].removeItem(item)
+        for old, item in self.shown_labels.items():
+            self.plots[old.plot].removeItem(item)
         self.labels, self.shown_labels = [], {}
         self._show_bp(timeline)
         self._show_lanes(timeline)
@@ -293,8 +303,8 @@ class TimelineView(QWidget):
             scatter = pg.ScatterPlotItem([m.t for m in items], [MARK_Y[kind]] * len(items), symbol=MARK_SYMBOL[kind],
                                         size=12, brush=pg.mkBrush(colour), pen=None)
             self._lane_add(scatter)
-            self.labels += [Label("lanes", m.t, MARK_Y[kind], m.text, colour, (0, 1.0 if MARK_Y[kind] > 1 else 0.0))
-                            for m in items]
+            self.labels += [Label("lanes", m.t, MARK_Y[kind], m.text, colour, (0, 1.0 if MARK_Y[kind] > 1 else 0.0),
+                                  offset_px=MARK_LABEL_PX) for m in items]
 
     def _lane_add(self, item) -> None:
         self.plots["lanes"].addItem(item)
@@ -389,27 +399,25 @@ class TimelineView(QWidget):
 
     def _write_labels(self, x0: float, x1: float) -> None:
         """Write the labels in view that can be read: a band's when it is wide enough, marks and BP readings
-        when there are few enough of them in the plot."""
+        when there are few enough of them in the plot, packed so that none is written over another."""
         per_px = (x1 - x0) / max(1.0, self.plots["lanes"].getViewBox().width())
         wanted: set[Label] = set()
         for plot in ("lanes", "bp"):
             here = [lb for lb in self.labels if lb.plot == plot and lb.end is None and x0 <= lb.t <= x1]
             if len(here) <= MAX_LABELS:
-                wanted.update(here)
+                wanted.update(packed(here, per_px, lambda lb: QFontMetrics(_label_font(lb)).horizontalAdvance(lb.text)))
         wanted.update(lb for lb in self.labels if lb.end is not None and lb.end > x0 and lb.t < x1
                       and (min(lb.end, x1) - max(lb.t, x0)) / per_px >= 8 * len(lb.text))
-        for label in [lb for lb in self.shown_labels if lb not in wanted]:
-            self.plots[label.plot].removeItem(self.shown_labels.pop(label))
-        for label in wanted - set(self.shown_labels):
-            item = pg.TextItem(label.text, color=label.colour, anchor=label.anchor)
-            item.setFont(theme.font(11 if label.plot == "lanes" and not label.bold else 12, bold=label.bold))
-            item.setPos(max(label.t, x0) if label.end is not None else label.t, label.y)
+        for lb in [lb for lb in self.shown_labels if lb not in wanted]:
+            self.plots[lb.plot].removeItem(self.shown_labels.pop(lb))
+        for lb in wanted - set(self.shown_labels):
+            item = pg.TextItem(lb.text, color=lb.colour, anchor=lb.anchor)
+            item.setFont(_label_font(lb))
             item.setZValue(10)
-            self.plots[label.plot].addItem(item, ignoreBounds=True)
-            self.shown_labels[label] = item
-        for label, item in self.shown_labels.items():
-            if label.end is not None:  # a band's words stay at its visible start
-                item.setPos(max(label.t, x0), label.y)
+            self.plots[lb.plot].addItem(item, ignoreBounds=True)
+            self.shown_labels[lb] = item
+        for lb, item in self.shown_labels.items():  # a band's words at its visible start, a mark's beside it
+            item.setPos(max(lb.t, x0) if lb.end is not None else lb.x(per_px), lb.y)
 
     def _mouse_moved(self, pos) -> None:
         for plot in self.plots.values():
@@ -434,6 +442,39 @@ class TimelineView(QWidget):
             if near is not None and abs(near - t) <= 8 * per_px:
                 self.jump_to(near, min(600.0, self.view_range()[1] - self.view_range()[0]))
             return
+
+
+def _label_font(label: Label):
+    return theme.font(11 if label.plot == "lanes" and not label.bold else 12, bold=label.bold)
+
+
+def packed(labels: list[Label], per_px: float, width_px: Callable[[Label], float]) -> list[Label]:
+    """Return the point labels to write so that none starts inside the one before it on its row.
+
+    Events and scales seconds apart are merged into one label ("Antihypertensive given · Anxiety given"), so
+    every name stays readable; a BP reading too close to the one before is left unwritten (its whisker is drawn
+    and the cursor reads it). per_px is seconds per pixel; width_px gives a label's text width in pixels.
+    """
+    out: list[Label] = []
+    last: dict[tuple[str, float], int] = {}  # a row (plot, y) -> its last label in out
+
+    def span(lb: Label) -> tuple[float, float]:
+        w = width_px(lb) * per_px
+        left = lb.x(per_px) - lb.anchor[0] * w
+        return left, left + w + LABEL_GAP_PX * per_px
+
+    for lb in sorted(labels, key=lambda x: x.t):
+        row = (lb.plot, lb.y)
+        k = last.get(row)
+        if k is not None and span(lb)[0] < span(out[k])[1]:
+            if lb.plot == "lanes":  # one colour for a mixed group: the words' own
+                prev = out[k]
+                out[k] = replace(prev, text=f"{prev.text} · {lb.text}",
+                                 colour=prev.colour if prev.colour == lb.colour else theme.TEXT)
+            continue
+        last[row] = len(out)
+        out.append(lb)
+    return out
 
 
 def readout_words(r: Readout) -> str:

@@ -45,6 +45,7 @@ from ui.review.burden_view import BurdenTable, RangeBurden
 from ui.review.corrections_view import AuditTrail, CorrectionDialog
 from ui.review.course_view import CourseWindow
 from ui.review.playback_window import PlaybackWindow
+from ui.review.screen_fit import fit_to_screen
 from ui.review.summary_panel import SummaryPanel
 from ui.review.timeline_view import TimelineView
 from ui.review.worker import ReviewWorker, start_worker, stop_worker
@@ -55,7 +56,7 @@ STYLE = (f"QMainWindow, QWidget {{ background: {theme.PANEL}; color: {theme.TEXT
          " padding: 5px 12px; } QPushButton:hover { background: #3b434d; }"
          "QTableWidget, QListWidget { background: #0b0d10; color: #f0f0f0; gridline-color: #333; }"
          "QHeaderView::section { background: #2d333b; color: #f0f0f0; padding: 4px; border: 0; font-weight: bold; }"
-         "QTabBar::tab { background: #2d333b; color: #f0f0f0; padding: 6px 14px; }"
+         "QTabBar::tab { background: #2d333b; color: #f0f0f0; padding: 6px 9px; }"
          "QTabBar::tab:selected { background: #3b434d; font-weight: bold; }"
          "QLineEdit, QDateEdit, QComboBox, QSpinBox, QDateTimeEdit { background: #0b0d10; color: #f0f0f0;"
          " border: 1px solid #555; padding: 3px; }")
@@ -104,12 +105,14 @@ class SessionPage(QWidget):
         self.tabs.addTab(self.jumps, "Events and alarms")
         self.tabs.addTab(self.burden, "Alarm burden")
         self.tabs.addTab(self.audit, "Corrections")
+        self.tabs.setUsesScrollButtons(False)  # every tab's name whole: the panel is never narrower than its tabs
+        self.tabs.tabBar().setElideMode(Qt.ElideNone)
         split = QSplitter(Qt.Horizontal)
         split.addWidget(self.timeline)
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
-        split.setSizes([1000, 440])
+        split.setSizes([960, 480])  # on a 1366 px laptop the tabs' names still show whole
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addLayout(head)
@@ -187,6 +190,8 @@ class ReviewWindow(QMainWindow):
         self.playbacks: list[PlaybackWindow] = []
         self.courses: list[CourseWindow] = []
         self._last_error = ""
+        self._fitted = False
+        self.resize(1500, 900)  # on a smaller screen, its free area (showEvent)
 
         self.worker = ReviewWorker(open_source, store_path)
         self.browser.sigFilter.connect(self.sigList)
@@ -296,7 +301,7 @@ class ReviewWindow(QMainWindow):
             QMessageBox.warning(self, "Playback", str(exc))
             return None
         window = PlaybackWindow(playback)
-        window.resize(1280, 800)
+        fit_to_screen(window, 1280, 800)
         window.show()
         self.playbacks.append(window)
         return window
@@ -312,7 +317,7 @@ class ReviewWindow(QMainWindow):
             QMessageBox.warning(self, "Patient's course", str(exc))
             return None
         window = CourseWindow(source, timeline.meta.patient_id)
-        window.resize(1400, 900)
+        fit_to_screen(window, 1400, 900)
         window.show()
         self.courses.append(window)
         return window
@@ -339,6 +344,13 @@ class ReviewWindow(QMainWindow):
             QMessageBox.warning(self, "Correction not stored", problem)
         else:
             self.status.setText("correction stored; the session is read again")
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        """Fit the screen when first shown, whatever size the opener asked for (1500 x 900 on a 1366 x 768 laptop)."""
+        super().showEvent(event)
+        if not self._fitted:
+            self._fitted = True
+            fit_to_screen(self)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
         for window in self.playbacks + self.courses:

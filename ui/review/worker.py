@@ -18,7 +18,8 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from monitor.review.burden import range_burden, session_burden
 from monitor.review.corrections import CorrectionError, Corrector
-from monitor.review.sessions_list import session_line
+from monitor.review.session_outcomes import with_outcomes
+from monitor.review.sessions_list import session_lines
 from monitor.review.timeline import SessionTimeline
 from monitor.storage.sessions import SessionSource
 from monitor.storage.store import Store, StoreError
@@ -113,9 +114,9 @@ class ReviewWorker(QObject):
                  if self._filter.patient.lower() in (m.patient_id or "").lower()]
         metas.sort(key=lambda m: m.started_utc, reverse=True)
         self.sigSessions.emit(metas)
-        for k, meta in enumerate(metas):
-            self.sigProgress.emit(k / max(1, len(metas)), f"reading session {meta.ref}")
-            self.sigLine.emit(session_line(self.source, meta))
+        for k, line in enumerate(session_lines(self.source, metas)):
+            self.sigLine.emit(line)
+            self.sigProgress.emit((k + 1) / max(1, len(metas)), f"read session {line.meta.ref}")
 
     @Slot(str, int)
     def open_session(self, ref: str, pixels: int) -> None:
@@ -130,7 +131,7 @@ class ReviewWorker(QObject):
         self._timeline = timeline
         self.sigOpened.emit(timeline, timeline.traces(timeline.start, timeline.end, self._pixels) if first else None)
         summary = timeline.summary()  # reads the values: from now on the cursor readout works
-        self.sigSummary.emit(timeline, summary)
+        self.sigSummary.emit(timeline, with_outcomes(self.source, summary, timeline.record))
         self.sigBurden.emit("session", session_burden(self.source, meta))
         self._traces()
 
