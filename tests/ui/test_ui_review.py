@@ -196,6 +196,37 @@ def test_playback_runs_in_the_monitor_screen_marked_playback(qtbot, window):
     assert not pb_window.playback.is_alive()
 
 
+def test_the_play_back_button_asks_the_speed_and_opens_the_playback(qtbot, window):
+    """The button's clicked(bool) once reached the speed argument: 'playback speed must be from 1x to 60x, got False'."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
+
+    _open(qtbot, window)
+    window.page.timeline.set_cursor(T0 + 590)
+    asked: list[str] = []
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(50, answer)
+            return
+        asked.append(type(dialog).__name__)
+        if isinstance(dialog, QInputDialog):
+            dialog.setTextValue("60x")
+            dialog.accept()
+        elif isinstance(dialog, QMessageBox):
+            asked.append(dialog.text())
+            dialog.reject()
+
+    QTimer.singleShot(50, answer)
+    qtbot.mouseClick(window.page.buttons["play"], Qt.LeftButton)
+    assert asked == ["QInputDialog"]
+    [pb_window] = window.playbacks
+    qtbot.addWidget(pb_window)
+    assert pb_window.playback.clock.speed == 60
+    pb_window.close()
+
+
 def test_a_running_session_is_shown_running_and_growing(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(worker_module, "REFRESH_S", 0.3)
     s = Session(tmp_path)

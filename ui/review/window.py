@@ -200,7 +200,7 @@ class ReviewWindow(QMainWindow):
         self.range.sigAsk.connect(self.sigRangeBurden)
         self.page.sigBack.connect(self.back_to_list)
         self.page.timeline.sigRange.connect(self._want_traces)
-        self.page.buttons["play"].clicked.connect(self.play_back)
+        self.page.buttons["play"].clicked.connect(lambda: self.play_back())  # clicked(bool) is no speed
         self.page.buttons["correct"].clicked.connect(lambda: self.correct())
         self.page.buttons["course"].clicked.connect(self.open_course)
         self.sigList.connect(self.worker.list_sessions)
