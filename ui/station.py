@@ -84,10 +84,14 @@ def _clock(seconds: float) -> str:
 
 #: A tile's fixed size (px): four columns and two rows fit 1366x768 with the header and the notice; more scroll.
 TILE_W, TILE_H = 328, 292
+#: The width (px) a line's text has in its slot: the tile less its border (4), margins (6) and the line's frame (2).
+SLOT_TEXT_W = TILE_W - 2 * (4 + 6 + 2) - 4
 #: Pixel sizes: a value is more than twice its label, so SpO2, pulse and BP read from 2 m.
 LABEL_PX, VALUE_PX, LINE_PX, TITLE_PX = 16, 34, 16, 20
-#: Lines under the values: infusion, baseline warning, alarms, in this many fixed slots.
+#: Lines under the values: infusion, baseline warning, alarms, in this many fixed slots (a long one takes two).
 LINE_SLOTS = 5
+#: The labels of the three values, units included (the pulse's /min is its tile's habit, not needed to read it).
+LABELS = ("SpO₂ %", "Pulse", "BP mmHg")
 #: A chair that stopped sending: its own colour, the loudest on the screen (white on deep violet, 7:1), never
 #: one of the three alarm colours, whose meaning (a patient's condition) it does not have.
 NO_DATA_BG, NO_DATA_FG, NO_DATA_DIM = "#6a1b9a", "#ffffff", "#cfb3e0"
@@ -107,7 +111,8 @@ class Value:
 class TileText:
     """What a tile says, in its fixed slots: title, status, three values and up to LINE_SLOTS lines.
 
-    Each line has a role: "plain", "warning" (rise alarms off, unreadable records), "unknown" (a silent chair's
+    A line too long for its slot continues on the next (cut at " · " where it can); lines that find no slot are
+    counted in a last "+N more". Each line has a role: "plain", "warning" (rise alarms off, unreadable records), "unknown" (a silent chair's
     last known figures), "live-<priority>" (an alarm present now) or "latched-<priority>" (ended, not acknowledged).
     """
 
@@ -127,32 +132,32 @@ def _value(label: str, r: Reading | None, stale_after: float) -> Value:
 def tile_text(view: ChairView) -> TileText:
     """Return what a chair's tile shows (every rule is the core's: stale ages, the alarms' lives, the fold)."""
     title = f"{view.chair}  {view.patient_id or 'no patient ID'}"
-    none = (Value("SpO₂ %", "", "", True), Value("Pulse /min", "", "", True), Value("BP mmHg", "", "", True))
+    none = tuple(Value(label, "", "", True) for label in LABELS)
     if view.session_state is None:
         return TileText(view.chair, "no session yet", none, ())
     if view.session_state != "running":
-        age = f", last data {age_text(view.data_age_s)}" if view.data_age_s is not None else ""
-        return TileText(title, f"no session running (last one {view.session_state}{age})", none, ())
+        age = () if view.data_age_s is None else ((f"last data {age_text(view.data_age_s)}", "plain"),)
+        return TileText(title, f"session {view.session_state}", none, age)
     unknown = view.stale
     status = (f"NO DATA {duration_text(view.data_age_s)}" if view.data_age_s is not None else "NO DATA") \
         if unknown else (view.phase or "").replace("_", " ")
     bp = view.bp
     if bp is None or bp.look == "expired":
-        bp_value = Value("BP mmHg", "---", "no BP yet" if bp is None else f"last {age_text(bp.age_s)}", bp is not None)
+        bp_value = Value(LABELS[2], "---", "no BP yet" if bp is None else f"last {age_text(bp.age_s)}", bp is not None)
     else:
-        bp_value = Value("BP mmHg", f"{number(bp.sbp)}/{number(bp.dbp)}", age_text(bp.age_s), bp.look == "stale")
-    values = (_value("SpO₂ %", view.spo2, VALUE_STALE_S), _value("Pulse /min", view.pulse, VALUE_STALE_S), bp_value)
+        bp_value = Value(LABELS[2], f"{number(bp.sbp)}/{number(bp.dbp)}", age_text(bp.age_s), bp.look == "stale")
+    values = (_value(LABELS[0], view.spo2, VALUE_STALE_S), _value(LABELS[1], view.pulse, VALUE_STALE_S), bp_value)
     if unknown:  # nothing on a silent chair's tile is current: its values dim, its lines say "last known"
         values = tuple(Value(v.label, v.text, v.age, True) for v in values)
     lines: list[tuple[str, str]] = []
     inf = view.infusion
     if inf is not None:
         state = inf.state.value.replace("_", " ")
-        left = "" if inf.remaining_s is None or inf.end_utc is not None else f", {_clock(inf.remaining_s)} left"
+        left = "" if inf.remaining_s is None or inf.end_utc is not None else f" · {_clock(inf.remaining_s)} left"
         if unknown:
-            lines.append((f"Infusion ? last known {state}: {_clock(inf.running_s)} run{left}", "unknown"))
+            lines.append((f"Infusion clock unknown · last known {_clock(inf.running_s)} run{left}", "unknown"))
         else:
-            lines.append((f"Infusion {state}: {_clock(inf.running_s)} run{left}", "plain"))
+            lines.append((f"Infusion {state} {_clock(inf.running_s)}{left}", "plain"))
     if view.baseline_sbp is None:
         lines.append(("baseline BP not taken yet", "plain") if view.phase in (None, "pre_infusion")
                      else ("no baseline BP: rise alarms off", "warning"))
@@ -167,9 +172,6 @@ def tile_text(view: ChairView) -> TileText:
         lines.append((f"last known: {text}", "unknown") if unknown else (text, role))
     if view.unreadable:
         lines.append((f"{len(view.unreadable)} journal record(s) unreadable: {view.unreadable[0]}", "warning"))
-    if len(lines) > LINE_SLOTS:
-        hidden = len(lines) - LINE_SLOTS + 1
-        lines = [*lines[:LINE_SLOTS - 1], (f"+{hidden} more", "plain")]
     return TileText(title, status, values, tuple(lines))
 
 
@@ -262,8 +264,9 @@ class ChairTile(QFrame):
             text.setText(value.text)
             age.setText(value.age)
             text.setStyleSheet(f"color: {dim if value.dimmed and reachable else fg};")
+        rows = self._rows(t.lines)
         for i, line in enumerate(self.lines):
-            text, role = t.lines[i] if i < len(t.lines) else ("", "plain")
+            text, role = rows[i] if i < len(rows) else ("", "plain")
             line.setText(f" {text}" if text else "")
             line.setStyleSheet(_line_style(role, bg))
         style = (f"QFrame#chair {{ background: {bg}; border: 4px solid {border}; border-radius: 6px; }}"
@@ -274,6 +277,30 @@ class ChairTile(QFrame):
         px = TITLE_PX + 8 if view.stale and reachable else TITLE_PX  # NO DATA: the largest words of the tile
         if self.status.font().pixelSize() != px:
             self.status.setFont(theme.font(px, bold=True))
+
+    def _rows(self, lines: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+        """Lay the lines into the slots: a long one over two (cut at " · ", else at a space), then "+N more"."""
+        rows: list[tuple[str, str]] = []
+        for n, (text, role) in enumerate(lines):
+            parts = self._wrap(text)
+            last = n == len(lines) - 1
+            if len(rows) + len(parts) > LINE_SLOTS - (0 if last else 1):  # keep a slot to say what is left out
+                rows.append((f"+{len(lines) - n} more", "plain"))
+                break
+            rows += [(part, role) for part in parts]
+        return rows
+
+    def _wrap(self, text: str) -> list[str]:
+        """Return text as one row, or two when it is wider than a slot (the second cut with '…' if needed)."""
+        metrics, width = self.lines[0].fontMetrics(), SLOT_TEXT_W
+        if metrics.horizontalAdvance(f" {text}") <= width:
+            return [text]
+        cuts = [i for i in range(len(text)) if text.startswith(" · ", i)] or [i for i, c in enumerate(text) if c == " "]
+        fits = [i for i in cuts if metrics.horizontalAdvance(f" {text[:i]}") <= width]
+        if not fits:
+            return [text]
+        cut = fits[0] if text.startswith(" · ", fits[0]) else fits[-1]
+        return [text[:cut], "  " + text[cut:].removeprefix(" · ").strip()]
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt naming)
         if self.view is not None and self.view.session is not None:

@@ -212,11 +212,11 @@ def active_alarms(lives: list[AlarmLife], infusion_started: bool = False,
 
 def _tile_message(life: AlarmLife, infusion_started: bool, worst: float | None) -> str:
     """Return an alarm's words for a tile: the raise's message; for an ended alarm with its worst value, that
-    against its limit ("SpO2 nadir 84 < 90"); an item-9 flag's short ("PHQ-9 item 9 = 2: ...")."""
+    against its limit ("SpO2 nadir 84 < 90"); an item-9 flag's short ("PHQ-9 item 9 = 2 · ...")."""
     if worst is not None and life.limit is not None:
         low = life.condition.endswith("_low")
         return f"{life.subject} {'nadir' if low else 'peak'} {fmt(worst)} {'<' if low else '>'} {fmt(life.limit)}"
     if life.condition != AppAlarm.OUTCOME_FLAG:
         return life.message
     flag = life.message.split(" (", 1)[0].split(":", 1)[0]
-    return f"{flag}: {'clinician to assess' if infusion_started else 'review before the infusion'}"
+    return f"{flag} · {'clinician to assess' if infusion_started else 'review before the infusion'}"
