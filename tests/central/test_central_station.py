@@ -100,8 +100,8 @@ def test_a_silent_chair_is_read_as_of_its_last_data_with_its_latched_alarm_and_n
     for e in (flag, _alarm(502, EventKind.RAISED, "a-9", Priority.HIGH, "SpO2 88 < 90"),
               _alarm(507, EventKind.ENDED, "a-9", Priority.HIGH, "SpO2 88 < 90: condition ended (now 96), latched")):
         s.rec.put(e)
-    s.store.update_session(s.sid, heartbeat_utc=T0 + 1000)
     s.close(None)  # still running
+    s.store.update_session(s.sid, heartbeat_utc=T0 + 1000)  # its last sign of life (the recorder wrote "now")
     replicate(s.db, ChairSettings(central.url("chair-a"), "chair-a"))
     remote = CentralSessions(central.url("desk"))
     try:
