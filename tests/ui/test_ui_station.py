@@ -40,7 +40,7 @@ def silent_chair(central, tmp_path) -> None:
 
 @pytest.mark.slow
 def test_the_station_shows_every_chair_greys_a_silent_one_and_opens_a_session(qtbot, central, tmp_path):
-    from ui.station import NO_DATA_BG, StationWindow, open_in_review
+    from ui.station import NO_DATA_BG, WINDOW_H, WINDOW_W, StationWindow, open_in_review
 
     silent_chair(central, tmp_path)
     profile = profile_to_dict(load_profile("ketamine"))
@@ -48,7 +48,7 @@ def test_the_station_shows_every_chair_greys_a_silent_one_and_opens_a_session(qt
     (tmp_path / "fast.json").write_text(json.dumps(profile))
     window = StationWindow(central.url("desk"), refresh_ms=500)
     qtbot.addWidget(window)
-    window.resize(1320, 820)
+    window.resize(WINDOW_W, WINDOW_H)
     window.show()
     with PtySimulator("nonin", "desat", speed=8.0) as sim_a, PtySimulator("nonin", "baseline", seed=2) as sim_b:
         procs = [record_process(tmp_path / "a.db", "chair-a", central.url("chair-a"), "--patient", "P-0001",
