@@ -21,8 +21,7 @@ import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, QThread, Signal
-from PySide6.QtWidgets import (QApplication, QFrame, QGridLayout, QLabel, QMainWindow, QScrollArea, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QApplication, QFrame, QGridLayout, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
 from monitor.alarms import Priority
 from monitor.central.link import CentralError, describe
@@ -95,6 +94,8 @@ LABELS = ("SpO₂ %", "Pulse", "BP mmHg")
 #: A chair that stopped sending: its own colour, the loudest on the screen (white on deep violet, 7:1), never
 #: one of the three alarm colours, whose meaning (a patient's condition) it does not have.
 NO_DATA_BG, NO_DATA_FG, NO_DATA_DIM = "#6a1b9a", "#ffffff", "#cfb3e0"
+#: An old value on a tile filled with an alarm's colour: a paler (red) or greyer (yellow, cyan) text, its age below.
+ALARM_DIM_FG = {Priority.HIGH: "#ffc2c9", Priority.MEDIUM: "#4a4a4a", Priority.LOW: "#4a4a4a"}
 
 
 @dataclass(frozen=True)
@@ -256,7 +257,8 @@ class ChairTile(QFrame):
         else:
             bg, fg = theme.PANEL, theme.TEXT
             border = theme.ALARM_BG[latched] if latched is not None else "#333"
-        dim = {theme.PANEL: theme.DISABLED, NO_DATA_BG: NO_DATA_DIM}.get(bg, fg)  # a stale value on its tile
+        dims = {theme.PANEL: theme.DISABLED, NO_DATA_BG: NO_DATA_DIM, **{theme.ALARM_BG[p]: ALARM_DIM_FG[p] for p in Priority}}
+        dim = dims.get(bg, fg)  # an old value on its tile
         self.title.setText(t.title)
         self.status.setText(t.status)
         for value, label, text, age in zip(t.values, self.labels, self.values, self.ages):

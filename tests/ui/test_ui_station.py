@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from pg import CuttableLink, central, pg_server, record_process, replicate  # noqa: F401
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
@@ -21,7 +22,6 @@ from monitor.clinical.infusion import InfusionState, infusion_history
 from monitor.record import InfusionEvent
 from monitor.storage.store import Store
 from monitor.timefmt import clock_text
-from pg import CuttableLink, central, pg_server, record_process, replicate  # noqa: F401
 from ui import theme
 
 SCREENS = Path(__file__).resolve().parent.parent.parent / "screens"
@@ -98,7 +98,7 @@ def test_the_station_shows_every_chair_greys_a_silent_one_and_opens_a_session(qt
 
 @pytest.mark.slow
 def test_a_store_out_of_reach_greys_every_tile_and_says_so(qtbot, central, tmp_path):
-    from ui.station import StationWindow, open_in_review
+    from ui.station import StationWindow
 
     silent_chair(central, tmp_path)
     init_central(central.admin)
@@ -314,7 +314,7 @@ def test_screen_a_silent_chair_is_the_loudest_tile(qtbot):
 
 
 def test_screen_baseline_item9_and_old_values(qtbot):
-    from ui.station import NO_DATA_DIM
+    from ui.station import ALARM_DIM_FG, NO_DATA_DIM
 
     window = station(qtbot, eight_chairs())
     no_baseline = window.tiles["chair-05"]
@@ -327,6 +327,10 @@ def test_screen_baseline_item9_and_old_values(qtbot):
     assert theme.TEXT in old.values[1].styleSheet()  # the fresh pulse beside it is not dimmed
     assert old.ages[2].full_text() == "18 min ago" and theme.DISABLED in old.values[2].styleSheet()
     assert NO_DATA_DIM in window.tiles["chair-04"].values[0].styleSheet()
+    window.show_views([replace(v, spo2=Reading(95.0, 19)) if v.chair == "chair-06" else v for v in eight_chairs()])
+    flagged = window.tiles["chair-06"]  # an old value on a tile in an alarm's colour is dimmed too
+    assert ALARM_DIM_FG[Priority.MEDIUM] in flagged.values[0].styleSheet()
+    assert ALARM_DIM_FG[Priority.MEDIUM] not in flagged.values[1].styleSheet()
 
 
 def test_screen_a_fourth_row_scrolls_into_view(qtbot):
