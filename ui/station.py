@@ -94,8 +94,9 @@ LABELS = ("SpO₂ %", "Pulse", "BP mmHg")
 #: A chair that stopped sending: its own colour, the loudest on the screen (white on deep violet, 7:1), never
 #: one of the three alarm colours, whose meaning (a patient's condition) it does not have.
 NO_DATA_BG, NO_DATA_FG, NO_DATA_DIM = "#6a1b9a", "#ffffff", "#cfb3e0"
-#: An old value on a tile filled with an alarm's colour: a paler (red) or greyer (yellow, cyan) text, its age below.
-ALARM_DIM_FG = {Priority.HIGH: "#ffc2c9", Priority.MEDIUM: "#4a4a4a", Priority.LOW: "#4a4a4a"}
+#: An old value on a tile filled with an alarm's colour: a paler (red) or greyer (yellow, cyan) text, still 4.5:1;
+#: every old value is also in italics, with its age below.
+ALARM_DIM_FG = {Priority.HIGH: "#ffe4e8", Priority.MEDIUM: "#4a4a4a", Priority.LOW: "#333333"}
 
 
 @dataclass(frozen=True)
@@ -182,8 +183,8 @@ def _line_style(role: str, tile_bg: str) -> str:
     kind, _, priority = role.partition("-")
     if kind == "live":
         p = Priority.parse(priority)
-        if theme.ALARM_BG[p] == tile_bg:  # on a tile of the same colour: a dark frame sets the line apart
-            return f"color: {theme.ALARM_FG[p]}; background: {theme.ALARM_BG[p]}; border: 2px solid #000;"
+        if theme.ALARM_BG[p] == tile_bg:  # on a tile of the same colour: a frame in the text's colour sets it apart
+            return f"color: {theme.ALARM_FG[p]}; background: {theme.ALARM_BG[p]}; border: 2px solid {theme.ALARM_FG[p]};"
         return f"color: {theme.ALARM_FG[p]}; background: {theme.ALARM_BG[p]};"
     if kind == "latched":
         p = Priority.parse(priority)
@@ -265,7 +266,8 @@ class ChairTile(QFrame):
             label.setText(value.label)
             text.setText(value.text)
             age.setText(value.age)
-            text.setStyleSheet(f"color: {dim if value.dimmed and reachable else fg};")
+            old = value.dimmed and reachable
+            text.setStyleSheet(f"color: {dim if old else fg}; font-style: {'italic' if old else 'normal'};")
         rows = self._rows(t.lines)
         for i, line in enumerate(self.lines):
             text, role = rows[i] if i < len(rows) else ("", "plain")
