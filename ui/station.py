@@ -86,7 +86,7 @@ TILE_W, TILE_H = 328, 292
 #: The width (px) a line's text has in its slot: the tile less its border (4), margins (6) and the line's frame (2).
 SLOT_TEXT_W = TILE_W - 2 * (4 + 6 + 2) - 4
 #: Pixel sizes: a value is more than twice its label, so SpO2, pulse and BP read from 2 m.
-LABEL_PX, VALUE_PX, LINE_PX, TITLE_PX = 16, 34, 16, 20
+LABEL_PX, VALUE_PX, LINE_PX, TITLE_PX, NO_DATA_PX = 16, 34, 16, 20, 32
 #: Lines under the values: infusion, baseline warning, alarms, in this many fixed slots (a long one takes two).
 LINE_SLOTS = 5
 #: The labels of the three values, units included (the pulse's /min is its tile's habit, not needed to read it).
@@ -208,6 +208,7 @@ class ChairTile(QFrame):
         self.title.setFont(theme.font(TITLE_PX, bold=True))
         self.status = ElidedLabel()
         self.status.setFont(theme.font(TITLE_PX, bold=True))
+        self.status.setFixedHeight(NO_DATA_PX + 6)  # room for NO DATA, so the values never move down
         values = QGridLayout()
         values.setHorizontalSpacing(4)
         values.setVerticalSpacing(0)
@@ -278,7 +279,7 @@ class ChairTile(QFrame):
         if style != self._style:
             self._style = style
             self.setStyleSheet(style)
-        px = TITLE_PX + 8 if view.stale and reachable else TITLE_PX  # NO DATA: the largest words of the tile
+        px = NO_DATA_PX if view.stale and reachable else TITLE_PX  # NO DATA: the largest words of the tile
         if self.status.font().pixelSize() != px:
             self.status.setFont(theme.font(px, bold=True))
 

@@ -275,6 +275,9 @@ def test_screen_values_read_from_2_m_and_tiles_never_move(qtbot):
     rows = [line.full_text().strip() for line in window.tiles["chair-01"].lines]
     assert rows[0].startswith("Infusion running") and rows[1].startswith("!! PHQ-9 item 9 = 3 (thoughts")
     assert rows[2] and rows[3:] == ["+5 more", ""]  # one of six alarms over two rows, then what is left out
+    window.show_views([replace(v, stale=True, data_age_s=3725.0) for v in eight_chairs()])
+    qtbot.wait(50)
+    assert geometry(window) == before  # nor with its state: NO DATA everywhere moves no figure
 
 
 def test_screen_every_text_is_legible_and_none_clipped(qtbot):
@@ -286,6 +289,7 @@ def test_screen_every_text_is_legible_and_none_clipped(qtbot):
     failures = legibility_failures("station", window) + clipping_failures("station", window)
     window.show_views(old_on_alarm)
     qtbot.wait(50)
+    save(window, "station-old-values-on-alarm-tiles.png")
     failures += legibility_failures("station, old values on alarm tiles", window)
     assert not failures, "\n".join(failures)
 
