@@ -10,7 +10,8 @@ ended alarm that waits for the chair's acknowledgement is a dark, dashed line
 with its nadir and end. A chair whose data stopped arriving is the loudest tile
 (its own colour, "NO DATA 40 s"), its infusion clock and alarms marked as last
 known. A chair without a baseline BP says its rise alarms are off. The grid
-scrolls past the rows the screen holds. Clicking a tile asks for the session
+scrolls past the rows the screen holds, and the header names every chair in
+alarm or without data that is scrolled out of view. Clicking a tile asks for the session
 in the review station (sigOpenSession). There is no acknowledge or silence here.
 """
 
@@ -20,8 +21,18 @@ import sys
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, QThread, Signal
-from PySide6.QtWidgets import QApplication, QFrame, QGridLayout, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import QPoint, QRect, Qt, QThread, Signal
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from monitor.alarms import Priority
 from monitor.central.link import CentralError, describe
@@ -339,13 +350,22 @@ class StationWindow(QMainWindow):
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.banner = QLabel("connecting to the central store…")
         self.banner.setFont(theme.font(16, bold=True))
+        self.below = QLabel("")  # chairs that need a look but lie outside the scrolled view
+        self.below.setFont(theme.font(16, bold=True))
+        bar = self.scroll.verticalScrollBar()  # the view moves (scrolled) or the grid changes size (laid out)
+        bar.valueChanged.connect(self._say_out_of_view)
+        bar.rangeChanged.connect(lambda *_: self._say_out_of_view())
         notice = QLabel(NOTICE)
         notice.setFont(theme.font(14, bold=True))
         notice.setStyleSheet("color: #ffb347;")
         root = QVBoxLayout()
         root.setContentsMargins(6, 4, 6, 4)
         root.setSpacing(4)
-        root.addWidget(self.banner)
+        top = QHBoxLayout()
+        top.addWidget(self.banner)
+        top.addStretch(1)
+        top.addWidget(self.below)
+        root.addLayout(top)
         root.addWidget(self.scroll, 1)
         root.addWidget(notice)
         central = QWidget()
@@ -374,6 +394,29 @@ class StationWindow(QMainWindow):
                 tile.sigOpen.connect(self.sigOpenSession)
                 self.grid.addWidget(tile, i // COLUMNS, i % COLUMNS)
             tile.show_view(view)
+        self._say_out_of_view()
+
+    def _say_out_of_view(self) -> None:
+        """Name the chairs in alarm or without data whose tiles are scrolled out of view, in the header."""
+        viewport = self.scroll.viewport()
+        out = []
+        for view in self.views:
+            tile = self.tiles[view.chair]
+            where = QRect(tile.mapTo(viewport, QPoint(0, 0)), tile.size())
+            if viewport.rect().contains(where) or view.session_state != "running":
+                continue
+            if view.stale:
+                out.append((Priority.HIGH + 1, f"{view.chair} NO DATA"))
+            elif view.top_priority is not None:
+                out.append((int(view.top_priority), f"{view.chair} {theme.ALARM_MARK[view.top_priority]}"))
+        if not out:
+            self.below.setText("")
+            self.below.setStyleSheet("")
+            return
+        top = max(p for p, _ in out)
+        bg, fg = (NO_DATA_BG, NO_DATA_FG) if top > Priority.HIGH else (theme.ALARM_BG[top], theme.ALARM_FG[top])
+        self.below.setText(f"scroll to see: {', '.join(text for _, text in sorted(out, key=lambda o: -o[0]))}")
+        self.below.setStyleSheet(f"color: {fg}; background: {bg}; padding: 0 6px;")
 
     def show_error(self, message: str) -> None:
         """Say the store is out of reach and grey every tile (their figures are no longer current)."""

@@ -351,10 +351,19 @@ def test_screen_baseline_item9_and_old_values(qtbot):
 
 
 def test_screen_a_fourth_row_scrolls_into_view(qtbot):
-    window = station(qtbot, [chair(n % 10, chair=f"chair-{n:02d}") for n in range(1, 17)])
-    save(window, "station-16-chairs.png")
+    from ui.station import NO_DATA_BG
+
+    alarm = (StationAlarm(Priority.HIGH, "SpO2 84 < 90", False),)
+    views = [chair(n % 10, chair=f"chair-{n:02d}") for n in range(1, 17)]
+    views[14] = replace(views[14], stale=True, data_age_s=40.0)
+    views[15] = replace(views[15], alarms=alarm)
+    window = station(qtbot, views)
     bar = window.scroll.verticalScrollBar()
     assert window.width() <= 1366 and window.height() <= 768 and bar.maximum() > 0
+    qtbot.waitUntil(lambda: window.below.text() == "scroll to see: chair-15 NO DATA, chair-16 !!!")  # not hidden
+    qtbot.waitUntil(lambda: window.below.width() >= window.below.sizeHint().width())  # laid out whole
+    save(window, "station-16-chairs.png")
+    assert NO_DATA_BG in window.below.styleSheet()
     last = window.tiles["chair-16"]
     window.scroll.ensureWidgetVisible(last)
     qtbot.waitUntil(lambda: bar.value() == bar.maximum())
@@ -362,6 +371,10 @@ def test_screen_a_fourth_row_scrolls_into_view(qtbot):
     top_left = last.mapTo(viewport, last.rect().topLeft())
     assert 0 <= top_left.x() and top_left.x() + last.width() <= viewport.width()  # four columns, no sideways scroll
     assert top_left.y() + last.height() <= viewport.height()
+    assert window.below.text() == ""
+    views[0] = replace(views[0], alarms=alarm)  # the first row, scrolled away, alarms
+    window.show_views(views)
+    qtbot.waitUntil(lambda: window.below.text() == "scroll to see: chair-01 !!!")
     save(window, "station-16-chairs-scrolled.png")
 
 
