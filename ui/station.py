@@ -1,31 +1,54 @@
 """The central station: one tile per chair of the clinic, from the central store, read-only.
 
 A worker thread reads the chairs' views every REFRESH_MS (the GUI thread never
-waits on the network) and hands them over by a queued signal. A tile shows the
-patient, phase, infusion, latest SpO2, pulse and BP with their ages and the
-active alarms in their priority colours; it greys with the age when the
-chair's data stops arriving. Clicking a tile asks for the session in the
-review station (sigOpenSession). There is no acknowledge or silence here.
+waits on the network) and hands them over by a queued signal. It is read from
+across the room: every tile has one fixed size and every figure a fixed place
+(long words are cut with '…', never widen a tile); SpO2, pulse and BP are more
+than twice the size of their labels, dimmed with their age when old. A tile is
+filled with an alarm's colour only while the alarm's condition is present; an
+ended alarm that waits for the chair's acknowledgement is a dark, dashed line
+with its nadir and end. A chair whose data stopped arriving is the loudest tile
+(its own colour, "NO DATA 40 s"), its infusion clock and alarms marked as last
+known. A chair without a baseline BP says its rise alarms are off. The grid
+scrolls past the rows the screen holds, and the header names every chair in
+alarm or without data that is scrolled out of view. Clicking a tile asks for the session
+in the review station (sigOpenSession). There is no acknowledge or silence here.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, QThread, Signal
-from PySide6.QtWidgets import QApplication, QFrame, QGridLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtCore import QPoint, QRect, Qt, QThread, Signal
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from monitor.alarms import Priority
 from monitor.central.link import CentralError, describe
 from monitor.central.reader import CentralSessions
-from monitor.central.station import ChairView, chair_views
+from monitor.central.station import ChairView, Reading, chair_views
+from monitor.live.screen import STALE_AFTER_S as VALUE_STALE_S
 from monitor.live.screen import number
-from monitor.timefmt import age_text, time_text
+from monitor.timefmt import age_text, clock_text, duration_text, time_text
 from ui import theme
+from ui.widgets import ElidedLabel
 
 REFRESH_MS = 2000
 COLUMNS = 4
+GAP = 8
+#: The window's size: four columns of tiles, two rows without scrolling, inside a 1366x768 screen.
+WINDOW_W, WINDOW_H = 1366, 700
 NOTICE = "Not a certified medical device: the chairs' own monitors and alarms come first"
 
 
@@ -69,40 +92,121 @@ def _clock(seconds: float) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
-def tile_lines(view: ChairView) -> list[str]:
-    """Return the text lines of a chair's tile (title first)."""
-    phase = f" · {view.phase.replace('_', ' ')}" if view.phase else ""
-    title = f"{view.chair}   {view.patient_id or 'no patient ID'}{phase}"
+#: A tile's fixed size (px): four columns and two rows fit 1366x768 with the header and the notice; more scroll.
+TILE_W, TILE_H = 328, 292
+#: The width (px) a line's text has in its slot: the tile less its border (4), margins (6) and the line's frame (2).
+SLOT_TEXT_W = TILE_W - 2 * (4 + 6 + 2) - 4
+#: Pixel sizes: a value is more than twice its label, so SpO2, pulse and BP read from 2 m.
+LABEL_PX, VALUE_PX, LINE_PX, TITLE_PX, NO_DATA_PX = 16, 34, 16, 20, 32
+#: Lines under the values: infusion, baseline warning, alarms, in this many fixed slots (a long one takes two).
+LINE_SLOTS = 5
+#: The labels of the three values, units included (the pulse's /min is its tile's habit, not needed to read it).
+LABELS = ("SpO₂ %", "Pulse", "BP mmHg")
+#: A chair that stopped sending: its own colour, the loudest on the screen (white on deep violet, 7:1), never
+#: one of the three alarm colours, whose meaning (a patient's condition) it does not have.
+NO_DATA_BG, NO_DATA_FG, NO_DATA_DIM = "#6a1b9a", "#ffffff", "#cfb3e0"
+#: An old value on a tile filled with an alarm's colour: a paler (red) or greyer (yellow, cyan) text, still 4.5:1;
+#: every old value is also in italics, with its age below.
+ALARM_DIM_FG = {Priority.HIGH: "#ffe4e8", Priority.MEDIUM: "#4a4a4a", Priority.LOW: "#333333"}
+
+
+@dataclass(frozen=True)
+class Value:
+    """One big figure of a tile: its label, its text, its age words ("" when fresh) and whether it is dimmed."""
+
+    label: str
+    text: str
+    age: str
+    dimmed: bool
+
+
+@dataclass(frozen=True)
+class TileText:
+    """What a tile says, in its fixed slots: title, status, three values and up to LINE_SLOTS lines.
+
+    A line too long for its slot continues on the next (cut at " · " where it can); lines that find no slot are
+    counted in a last "+N more". Each line has a role: "plain", "warning" (rise alarms off, unreadable records), "unknown" (a silent chair's
+    last known figures), "live-<priority>" (an alarm present now) or "latched-<priority>" (ended, not acknowledged).
+    """
+
+    title: str
+    status: str
+    values: tuple[Value, ...]
+    lines: tuple[tuple[str, str], ...]
+
+
+def _value(label: str, r: Reading | None, stale_after: float) -> Value:
+    if r is None:
+        return Value(label, "---", "", False)
+    old = r.age_s > stale_after
+    return Value(label, number(r.value), age_text(r.age_s) if old else "", old)
+
+
+def tile_text(view: ChairView) -> TileText:
+    """Return what a chair's tile shows (every rule is the core's: stale ages, the alarms' lives, the fold)."""
+    title = f"{view.chair}  {view.patient_id or 'no patient ID'}"
+    none = tuple(Value(label, "", "", True) for label in LABELS)
     if view.session_state is None:
-        return [view.chair, "no session yet"]
+        return TileText(view.chair, "no session yet", none, ())
     if view.session_state != "running":
-        age = f", last data {age_text(view.data_age_s)}" if view.data_age_s is not None else ""
-        return [title, f"no session running (last one {view.session_state}{age})"]
-
-    def reading(name: str, r, unit: str) -> str:
-        return f"{name} ---" if r is None else f"{name} {number(r.value)} {unit} ({age_text(r.age_s)})"
-
-    bp = "BP ---" if view.bp is None else (f"BP {number(view.bp.sbp)}/{number(view.bp.dbp)} mmHg "
-                                           f"({age_text(view.bp.age_s)})")
-    lines = [title, f"{reading('SpO₂', view.spo2, '%')}   {reading('Pulse', view.pulse, '/min')}", bp]
+        age = () if view.data_age_s is None else ((f"last data {age_text(view.data_age_s)}", "plain"),)
+        return TileText(title, f"session {view.session_state}", none, age)
+    unknown = view.stale
+    status = (f"NO DATA {duration_text(view.data_age_s)}" if view.data_age_s is not None else "NO DATA") \
+        if unknown else (view.phase or "").replace("_", " ")
+    bp = view.bp
+    if bp is None or bp.look == "expired":
+        bp_value = Value(LABELS[2], "---", "no BP yet" if bp is None else f"last {age_text(bp.age_s)}", bp is not None)
+    else:
+        bp_value = Value(LABELS[2], f"{number(bp.sbp)}/{number(bp.dbp)}", age_text(bp.age_s), bp.look == "stale")
+    values = (_value(LABELS[0], view.spo2, VALUE_STALE_S), _value(LABELS[1], view.pulse, VALUE_STALE_S), bp_value)
+    if unknown:  # nothing on a silent chair's tile is current: its values dim, its lines say "last known"
+        values = tuple(Value(v.label, v.text, v.age, True) for v in values)
+    lines: list[tuple[str, str]] = []
     inf = view.infusion
     if inf is not None:
-        left = "" if inf.remaining_s is None or inf.end_utc is not None else f", {_clock(inf.remaining_s)} left"
-        lines.append(f"Infusion {inf.state.value.replace('_', ' ')}: {_clock(inf.running_s)} run{left}")
-    for alarm in view.alarms[:3]:
-        ack = " (acknowledged)" if alarm.acknowledged else ""
-        lines.append(f"{theme.ALARM_MARK[alarm.priority]} {alarm.message}{ack}")
-    if len(view.alarms) > 3:
-        lines.append(f"+{len(view.alarms) - 3} more alarms")
+        state = inf.state.value.replace("_", " ")
+        left = "" if inf.remaining_s is None or inf.end_utc is not None else f" · {_clock(inf.remaining_s)} left"
+        if unknown:
+            lines.append((f"Infusion clock unknown · last known {_clock(inf.running_s)} run{left}", "unknown"))
+        else:
+            lines.append((f"Infusion {state} {_clock(inf.running_s)}{left}", "plain"))
+    if view.baseline_sbp is None:
+        lines.append(("baseline BP not taken yet", "plain") if view.phase in (None, "pre_infusion")
+                     else ("no baseline BP: rise alarms off", "warning"))
+    for alarm in view.alarms:
+        mark = theme.ALARM_MARK[alarm.priority]
+        if alarm.present:
+            ack = " (acknowledged)" if alarm.acknowledged else ""
+            text, role = f"{mark} {alarm.message}{ack}", f"live-{alarm.priority.label}"
+        else:
+            text = f"{mark} {alarm.message} · ended {clock_text(alarm.ended_t)}, not acknowledged"
+            role = f"latched-{alarm.priority.label}"
+        lines.append((f"last known: {text}", "unknown") if unknown else (text, role))
     if view.unreadable:
-        lines.append(f"{len(view.unreadable)} journal record(s) unreadable: {view.unreadable[0]}")
-    if view.stale:
-        lines.append("NO DATA" + ("" if view.data_age_s is None else f": last {age_text(view.data_age_s)}"))
-    return lines
+        lines.append((f"{len(view.unreadable)} journal record(s) unreadable: {view.unreadable[0]}", "warning"))
+    return TileText(title, status, values, tuple(lines))
+
+
+def _line_style(role: str, tile_bg: str) -> str:
+    """Return a line's style sheet: a live alarm filled in its colour, a latched one a dark tint with a border of
+    its colour (ended: not a live alarm), a warning on dark red-brown."""
+    kind, _, priority = role.partition("-")
+    if kind == "live":
+        p = Priority.parse(priority)
+        if theme.ALARM_BG[p] == tile_bg:  # on a tile of the same colour: a frame in the text's colour sets it apart
+            return f"color: {theme.ALARM_FG[p]}; background: {theme.ALARM_BG[p]}; border: 2px solid {theme.ALARM_FG[p]};"
+        return f"color: {theme.ALARM_FG[p]}; background: {theme.ALARM_BG[p]};"
+    if kind == "latched":
+        p = Priority.parse(priority)
+        return f"color: #ffffff; background: {theme.ALARM_DIM_BG[p]}; border: 2px dashed {theme.ALARM_BG[p]};"
+    if kind == "warning":
+        return f"color: #ffffff; background: {theme.WARN_BG};"
+    return "background: transparent;"
 
 
 class ChairTile(QFrame):
-    """One chair: click to open its session in the review station."""
+    """One chair in a box of fixed size, each figure in a fixed place: click to open its session in review."""
 
     sigOpen = Signal(str)  # session reference CHAIR:ID
 
@@ -110,38 +214,109 @@ class ChairTile(QFrame):
         super().__init__()
         self.setObjectName("chair")
         self.setCursor(Qt.PointingHandCursor)
-        self.setMinimumSize(300, 170)
-        self.title = QLabel("")
-        self.title.setFont(theme.font(20, bold=True))
-        self.body = QLabel("")
-        self.body.setFont(theme.font(18))
-        self.body.setWordWrap(True)
-        self.body.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        self.setFixedSize(TILE_W, TILE_H)
+        self.title = ElidedLabel()
+        self.title.setFont(theme.font(TITLE_PX, bold=True))
+        self.status = ElidedLabel()
+        self.status.setFont(theme.font(TITLE_PX, bold=True))
+        self.status.setFixedHeight(NO_DATA_PX + 6)  # room for NO DATA, so the values never move down
+        values = QGridLayout()
+        values.setHorizontalSpacing(4)
+        values.setVerticalSpacing(0)
+        self.labels, self.values, self.ages = [], [], []
+        for col, width in enumerate((72, 72, 164)):  # 100, 180, 188/110 fit
+            label, value, age = ElidedLabel(), QLabel(), ElidedLabel()
+            label.setFont(theme.font(LABEL_PX))
+            value.setFont(theme.font(VALUE_PX, bold=True))
+            age.setFont(theme.font(LABEL_PX - 2))
+            for w in (label, value, age):
+                w.setFixedWidth(width)
+            values.addWidget(label, 0, col)
+            values.addWidget(value, 1, col)
+            values.addWidget(age, 2, col)
+            self.labels.append(label)
+            self.values.append(value)
+            self.ages.append(age)
+        self.lines = []
         box = QVBoxLayout(self)
-        box.setContentsMargins(10, 6, 10, 6)
+        box.setContentsMargins(6, 4, 6, 6)
+        box.setSpacing(2)
         box.addWidget(self.title)
-        box.addWidget(self.body, 1)
+        box.addWidget(self.status)
+        box.addLayout(values)
+        for _ in range(LINE_SLOTS):
+            line = ElidedLabel()
+            line.setFont(theme.font(LINE_PX))
+            line.setFixedHeight(LINE_PX + 8)
+            box.addWidget(line)
+            self.lines.append(line)
+        box.addStretch(1)
         self.view: ChairView | None = None
-        self._style: tuple[str, str] | None = None
+        self.text: TileText | None = None
+        self._style: str | None = None
 
     def show_view(self, view: ChairView, reachable: bool = True) -> None:
-        """Show a chair's view; greyed when its data (or the store itself) stopped arriving."""
+        """Show a chair's view: a silent chair loudest (NO DATA), a present alarm in its colour, an ended one
+        only framed in it; everything greyed when the store itself is out of reach."""
         self.view = view
-        lines = tile_lines(view)
-        self.title.setText(lines[0])
-        self.body.setText("\n".join(lines[1:]))
-        top = view.top_priority
-        if not reachable or view.stale or view.session_state != "running":
-            bg, fg = theme.PANEL, theme.DISABLED  # greyed, still legible (contrast above 4.5:1)
+        t = self.text = tile_text(view)
+        top, latched = view.top_priority, view.latched_priority
+        if not reachable or view.session_state != "running":
+            bg, fg, border = theme.PANEL, theme.DISABLED, "#333"
+        elif view.stale:
+            bg, fg, border = NO_DATA_BG, NO_DATA_FG, "#ffffff"
         elif top is not None:
-            bg, fg = theme.ALARM_BG[top], theme.ALARM_FG[top]
+            bg, fg, border = theme.ALARM_BG[top], theme.ALARM_FG[top], theme.ALARM_BG[top]
         else:
             bg, fg = theme.PANEL, theme.TEXT
-        if (bg, fg) != self._style:
-            self._style = (bg, fg)
-            border = theme.ALARM_BG[top] if top is not None else "#333"
-            self.setStyleSheet(f"QFrame#chair {{ background: {bg}; border: 3px solid {border}; border-radius: 6px; }}"
-                               f"QLabel {{ color: {fg}; background: transparent; }}")
+            border = theme.ALARM_BG[latched] if latched is not None else "#333"
+        dims = {theme.PANEL: theme.DISABLED, NO_DATA_BG: NO_DATA_DIM, **{theme.ALARM_BG[p]: ALARM_DIM_FG[p] for p in Priority}}
+        dim = dims.get(bg, fg)  # an old value on its tile
+        self.title.setText(t.title)
+        self.status.setText(t.status)
+        for value, label, text, age in zip(t.values, self.labels, self.values, self.ages):
+            label.setText(value.label)
+            text.setText(value.text)
+            age.setText(value.age)
+            old = value.dimmed and reachable
+            text.setStyleSheet(f"color: {dim if old else fg}; font-style: {'italic' if old else 'normal'};")
+        rows = self._rows(t.lines)
+        for i, line in enumerate(self.lines):
+            text, role = rows[i] if i < len(rows) else ("", "plain")
+            line.setText(f" {text}" if text else "")
+            line.setStyleSheet(_line_style(role, bg))
+        style = (f"QFrame#chair {{ background: {bg}; border: 4px solid {border}; border-radius: 6px; }}"
+                 f"QLabel {{ color: {fg}; background: transparent; }}")
+        if style != self._style:
+            self._style = style
+            self.setStyleSheet(style)
+        px = NO_DATA_PX if view.stale and reachable else TITLE_PX  # NO DATA: the largest words of the tile
+        if self.status.font().pixelSize() != px:
+            self.status.setFont(theme.font(px, bold=True))
+
+    def _rows(self, lines: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+        """Lay the lines into the slots: a long one over two (cut at " · ", else at a space), then "+N more"."""
+        rows: list[tuple[str, str]] = []
+        for n, (text, role) in enumerate(lines):
+            parts = self._wrap(text)
+            last = n == len(lines) - 1
+            if len(rows) + len(parts) > LINE_SLOTS - (0 if last else 1):  # keep a slot to say what is left out
+                rows.append((f"+{len(lines) - n} more", "plain"))
+                break
+            rows += [(part, role) for part in parts]
+        return rows
+
+    def _wrap(self, text: str) -> list[str]:
+        """Return text as one row, or two when it is wider than a slot (the second cut with '…' if needed)."""
+        metrics, width = self.lines[0].fontMetrics(), SLOT_TEXT_W
+        if metrics.horizontalAdvance(f" {text}") <= width:
+            return [text]
+        cuts = [i for i in range(len(text)) if text.startswith(" · ", i)] or [i for i, c in enumerate(text) if c == " "]
+        fits = [i for i in cuts if metrics.horizontalAdvance(f" {text[:i]}") <= width]
+        if not fits:
+            return [text]
+        cut = fits[0] if text.startswith(" · ", fits[0]) else fits[-1]
+        return [text[:cut], "  " + text[cut:].removeprefix(" · ").strip()]
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt naming)
         if self.view is not None and self.view.session is not None:
@@ -154,23 +329,44 @@ class StationWindow(QMainWindow):
 
     sigOpenSession = Signal(str)
 
-    def __init__(self, url: str, refresh_ms: int = REFRESH_MS) -> None:
+    def __init__(self, url: str, refresh_ms: int = REFRESH_MS, poll: bool = True) -> None:
+        """Open the station on the store at url; poll=False leaves it to the caller's show_views (screen tests)."""
         super().__init__()
         self.setWindowTitle(f"infusion-monitor station — {describe(url)}")
         self.setStyleSheet(f"QMainWindow, QWidget#central {{ background: {theme.BACKGROUND}; }}"
                            f"QLabel {{ color: {theme.TEXT}; }}")
         self.tiles: dict[str, ChairTile] = {}
         self.grid = QGridLayout()
-        self.grid.setSpacing(8)
+        self.grid.setSpacing(GAP)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        tiles = QWidget()
+        tiles.setObjectName("central")
+        tiles.setLayout(self.grid)
+        self.scroll = QScrollArea()
+        self.scroll.setWidget(tiles)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.banner = QLabel("connecting to the central store…")
         self.banner.setFont(theme.font(16, bold=True))
+        self.below = QLabel("")  # chairs that need a look but lie outside the scrolled view
+        self.below.setFont(theme.font(16, bold=True))
+        bar = self.scroll.verticalScrollBar()  # the view moves (scrolled) or the grid changes size (laid out)
+        bar.valueChanged.connect(self._say_out_of_view)
+        bar.rangeChanged.connect(lambda *_: self._say_out_of_view())
         notice = QLabel(NOTICE)
         notice.setFont(theme.font(14, bold=True))
         notice.setStyleSheet("color: #ffb347;")
         root = QVBoxLayout()
-        root.addWidget(self.banner)
-        root.addLayout(self.grid)
-        root.addStretch(1)
+        root.setContentsMargins(6, 4, 6, 4)
+        root.setSpacing(4)
+        top = QHBoxLayout()
+        top.addWidget(self.banner)
+        top.addStretch(1)
+        top.addWidget(self.below)
+        root.addLayout(top)
+        root.addWidget(self.scroll, 1)
         root.addWidget(notice)
         central = QWidget()
         central.setObjectName("central")
@@ -180,15 +376,17 @@ class StationWindow(QMainWindow):
         self.poller = StationPoller(url, refresh_ms)
         self.poller.sigViews.connect(self.show_views)
         self.poller.sigError.connect(self.show_error)
-        self.poller.start()
+        if poll:
+            self.poller.start()
 
     def show_views(self, views: list[ChairView]) -> None:
         """Lay out and fill one tile per chair (called on the GUI thread)."""
         self.views = views
         stale = [v.chair for v in views if v.stale]
         self.banner.setText(f"{len(views)} chairs, updated {time_text(time.time())}"
-                            + (f"   no data from: {', '.join(stale)}" if stale else ""))
-        self.banner.setStyleSheet(f"color: {theme.DIM};")
+                            + (f"   NO DATA from: {', '.join(stale)}" if stale else ""))
+        self.banner.setStyleSheet(f"color: {NO_DATA_FG}; background: {NO_DATA_BG}; padding: 0 6px;" if stale
+                                  else f"color: {theme.DIM};")
         for i, view in enumerate(views):
             tile = self.tiles.get(view.chair)
             if tile is None:
@@ -196,6 +394,29 @@ class StationWindow(QMainWindow):
                 tile.sigOpen.connect(self.sigOpenSession)
                 self.grid.addWidget(tile, i // COLUMNS, i % COLUMNS)
             tile.show_view(view)
+        self._say_out_of_view()
+
+    def _say_out_of_view(self) -> None:
+        """Name the chairs in alarm or without data whose tiles are scrolled out of view, in the header."""
+        viewport = self.scroll.viewport()
+        out = []
+        for view in self.views:
+            tile = self.tiles[view.chair]
+            where = QRect(tile.mapTo(viewport, QPoint(0, 0)), tile.size())
+            if viewport.rect().contains(where) or view.session_state != "running":
+                continue
+            if view.stale:
+                out.append((Priority.HIGH + 1, f"{view.chair} NO DATA"))
+            elif view.top_priority is not None:
+                out.append((int(view.top_priority), f"{view.chair} {theme.ALARM_MARK[view.top_priority]}"))
+        if not out:
+            self.below.setText("")
+            self.below.setStyleSheet("")
+            return
+        top = max(p for p, _ in out)
+        bg, fg = (NO_DATA_BG, NO_DATA_FG) if top > Priority.HIGH else (theme.ALARM_BG[top], theme.ALARM_FG[top])
+        self.below.setText(f"scroll to see: {', '.join(text for _, text in sorted(out, key=lambda o: -o[0]))}")
+        self.below.setStyleSheet(f"color: {fg}; background: {bg}; padding: 0 6px;")
 
     def show_error(self, message: str) -> None:
         """Say the store is out of reach and grey every tile (their figures are no longer current)."""
@@ -215,7 +436,7 @@ def run_station(url: str) -> int:
     app.setApplicationName("infusion-monitor station")
     window = StationWindow(url)
     window.sigOpenSession.connect(lambda ref: open_in_review(window, url, ref))
-    window.resize(1320, 820)
+    window.resize(WINDOW_W, WINDOW_H)
     window.show()
     return app.exec()
 
@@ -227,7 +448,7 @@ def open_in_review(station: StationWindow, url: str, ref: str) -> None:
     review = getattr(station, "review", None)
     if review is None or not review.isVisible():
         review = station.review = ReviewWindow.for_central(url)
-        review.resize(1500, 900)
+        review.resize(1366, 740)
     review.show()
     review.raise_()
     review.open_session(ref)

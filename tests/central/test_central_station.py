@@ -7,6 +7,7 @@ import pytest
 from pg import central, pg_server, replicate  # noqa: F401
 from written import T0, Session
 
+from monitor.alarms.keys import AppAlarm
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
 from monitor.central.link import ChairSettings
 from monitor.central.reader import CentralSessions
@@ -84,3 +85,33 @@ def test_station_and_summary_read_the_same_journal_alike(central, tmp_path):
     view, summary = both_readings(central, s.sid)
     assert view.infusion == summary.infusion and summary.infusion.end_to_confirm
     assert view.unreadable == summary.unreadable and len(view.unreadable) == 1 and "damaged" in view.unreadable[0]
+
+
+def test_a_silent_chair_is_read_as_of_its_last_data_with_its_latched_alarm_and_no_baseline(central, tmp_path):
+    """A running chair silent 40 s: its infusion folded to its last heartbeat, an ended SpO2 alarm with the nadir
+    the numerics hold, the item-9 flag in short words, and no baseline BP (its rise alarms are off)."""
+    s = Session(tmp_path)
+    started = lived_infusion()[0]
+    s.rec.journal(started, started.user, t=started.t)
+    s.spo2(500, [95, 92, 88, 84, 86, 89, 93, 96, 97, 97])
+    flag = AlarmEvent(T0 + 100, EventKind.RAISED, "f-1", AppAlarm.OUTCOME_FLAG.value, AlarmKind.TECHNICAL,
+                      Priority.MEDIUM, "PHQ-9 item 9 = 2 (thoughts of being better off dead), answered “More than half "
+                      "the days”: a clinician must review before the infusion", "app")
+    for e in (flag, _alarm(502, EventKind.RAISED, "a-9", Priority.HIGH, "SpO2 88 < 90"),
+              _alarm(507, EventKind.ENDED, "a-9", Priority.HIGH, "SpO2 88 < 90: condition ended (now 96), latched")):
+        s.rec.put(e)
+    s.close(None)  # still running
+    s.store.update_session(s.sid, heartbeat_utc=T0 + 1000)  # its last sign of life (the recorder wrote "now")
+    replicate(s.db, ChairSettings(central.url("chair-a"), "chair-a"))
+    remote = CentralSessions(central.url("desk"))
+    try:
+        [view] = [v for v in chair_views(remote, now=T0 + 1040) if v.chair == "chair-a"]
+    finally:
+        remote.close()
+    assert view.stale and view.data_age_s == pytest.approx(40)
+    assert view.infusion.running_s == pytest.approx(1000 - 60)  # not 980: the clock stops at the last data
+    assert view.baseline_sbp is None
+    assert view.alarms == (
+        StationAlarm(Priority.MEDIUM, "PHQ-9 item 9 = 2 · clinician to assess", False),
+        StationAlarm(Priority.HIGH, "SpO2 nadir 84 < 90", False, ended_t=T0 + 507, worst=84.0))
+    assert view.top_priority is Priority.MEDIUM and view.latched_priority is Priority.HIGH

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from pg import CuttableLink, central, pg_server, record_process, replicate  # noqa: F401
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
@@ -20,7 +21,7 @@ from monitor.clinical.dosing import DosePlan
 from monitor.clinical.infusion import InfusionState, infusion_history
 from monitor.record import InfusionEvent
 from monitor.storage.store import Store
-from pg import CuttableLink, central, pg_server, record_process, replicate  # noqa: F401
+from monitor.timefmt import clock_text
 from ui import theme
 
 SCREENS = Path(__file__).resolve().parent.parent.parent / "screens"
@@ -39,7 +40,7 @@ def silent_chair(central, tmp_path) -> None:
 
 @pytest.mark.slow
 def test_the_station_shows_every_chair_greys_a_silent_one_and_opens_a_session(qtbot, central, tmp_path):
-    from ui.station import StationWindow, open_in_review
+    from ui.station import NO_DATA_BG, WINDOW_H, WINDOW_W, StationWindow, open_in_review
 
     silent_chair(central, tmp_path)
     profile = profile_to_dict(load_profile("ketamine"))
@@ -47,7 +48,7 @@ def test_the_station_shows_every_chair_greys_a_silent_one_and_opens_a_session(qt
     (tmp_path / "fast.json").write_text(json.dumps(profile))
     window = StationWindow(central.url("desk"), refresh_ms=500)
     qtbot.addWidget(window)
-    window.resize(1320, 820)
+    window.resize(WINDOW_W, WINDOW_H)
     window.show()
     with PtySimulator("nonin", "desat", speed=8.0) as sim_a, PtySimulator("nonin", "baseline", seed=2) as sim_b:
         procs = [record_process(tmp_path / "a.db", "chair-a", central.url("chair-a"), "--patient", "P-0001",
@@ -66,14 +67,15 @@ def test_the_station_shows_every_chair_greys_a_silent_one_and_opens_a_session(qt
             views = {v.chair: v for v in window.views}
             assert set(views) == {"chair-a", "chair-b", "chair-c"}
             assert not views["chair-a"].stale and not views["chair-b"].stale and views["chair-c"].stale
-            assert views["chair-a"].top_priority is not None
+            shown = views["chair-a"].top_priority or views["chair-a"].latched_priority  # present, or ended by now
             assert views["chair-b"].phase == "infusion" and views["chair-b"].patient_id == "P-0002"
             tile_a = window.tiles["chair-a"]
-            assert theme.ALARM_BG[views["chair-a"].top_priority] in tile_a.styleSheet()
-            assert theme.DISABLED in window.tiles["chair-c"].styleSheet()
-            assert "NO DATA: last 2 min ago" in window.tiles["chair-c"].body.text()
-            assert "P-0002" in window.tiles["chair-b"].title.text()
-            assert "Infusion running" in window.tiles["chair-b"].body.text()
+            assert shown is not None and theme.ALARM_BG[shown] in tile_a.styleSheet()
+            assert NO_DATA_BG in window.tiles["chair-c"].styleSheet()
+            assert window.tiles["chair-c"].status.full_text() == "NO DATA 2 min"
+            assert "P-0002" in window.tiles["chair-b"].title.full_text()
+            rows_b = [line.full_text().strip() for line in window.tiles["chair-b"].lines]
+            assert rows_b[0].startswith("Infusion running") and "no baseline BP: rise alarms off" in rows_b
             SCREENS.mkdir(exist_ok=True)
             window.grab().save(str(SCREENS / "station.png"))
             assert window.findChildren(QPushButton) == []  # nothing to acknowledge or silence with
@@ -96,7 +98,7 @@ def test_the_station_shows_every_chair_greys_a_silent_one_and_opens_a_session(qt
 
 @pytest.mark.slow
 def test_a_store_out_of_reach_greys_every_tile_and_says_so(qtbot, central, tmp_path):
-    from ui.station import StationWindow, open_in_review
+    from ui.station import StationWindow
 
     silent_chair(central, tmp_path)
     init_central(central.admin)
@@ -119,22 +121,69 @@ def _infusion_log() -> list[InfusionEvent]:
             InfusionEvent(1900.0, "resumed", 150.0, 8.75, "", "AB")]
 
 
-def test_tile_text_says_each_figure_with_its_age():
-    from ui.station import tile_lines
+NOW = 1_800_000_000.0  # the station's clock in the screen tests (UTC epoch s)
 
-    infusion = infusion_history(_infusion_log(), PLAN, at=2054.0)  # 754 s run, 2400 - 754 = 1646 s left
-    view = ChairView("chair-3", "chair-3:7", "P-9", "running", "infusion", infusion,
-                     Reading(96.0, 2), Reading(71.0, 2), BpReading(124.0, 79.0, 300),
-                     (StationAlarm(Priority.MEDIUM, "SpO₂ low 89", False),), 1.0, False)
-    lines = tile_lines(view)
-    assert lines[0] == "chair-3   P-9 · infusion"
-    assert "SpO₂ 96 % (2 s ago)" in lines[1] and "Pulse 71 /min" in lines[1]
-    assert lines[2] == "BP 124/79 mmHg (5 min ago)"
-    assert lines[3] == "Infusion running: 12:34 run, 27:26 left"
-    assert lines[4] == "!! SpO₂ low 89"
-    waiting = replace(view, infusion=infusion_history([], PLAN, at=2054.0), unreadable=("'infusion' record is damaged",))
-    assert tile_lines(waiting)[3] == "Infusion not started: 0:00 run, 40:00 left"  # the engine's word, spelt out
-    assert tile_lines(waiting)[5] == "1 journal record(s) unreadable: 'infusion' record is damaged"
+
+def chair(n: int, **changes) -> ChairView:
+    """Return chair-0n, running an infusion 12:34 in, fresh values, a baseline BP and no alarm; changes override."""
+    infusion = infusion_history([replace(e, t=e.t + NOW - 2054.0) for e in _infusion_log()], PLAN, at=NOW)
+    view = ChairView(f"chair-0{n}", f"chair-0{n}:7", f"P-10{n}", "running", "infusion", infusion,
+                     Reading(96.0, 2), Reading(71.0, 2), BpReading(124.0, 79.0, 300), (), 1.0, False,
+                     baseline_sbp=128.0)
+    return replace(view, **changes)
+
+
+def ended(priority: Priority = Priority.HIGH) -> StationAlarm:
+    """An SpO2 alarm whose condition ended at 10:34 local time, still latched: nobody at the chair acknowledged it."""
+    return StationAlarm(priority, "SpO2 nadir 84 < 90", False, ended_t=NOW - 120, worst=84.0)
+
+
+def test_tile_text_says_each_figure_with_its_age():
+    from ui.station import tile_text
+
+    view = chair(3, alarms=(StationAlarm(Priority.MEDIUM, "SpO₂ low 89", False),))
+    t = tile_text(view)
+    assert (t.title, t.status) == ("chair-03  P-103", "infusion")
+    assert [(v.label, v.text, v.age, v.dimmed) for v in t.values] == [
+        ("SpO₂ %", "96", "", False), ("Pulse", "71", "", False), ("BP mmHg", "124/79", "5 min ago", False)]
+    assert t.lines == (("Infusion running 12:34 · 27:26 left", "plain"), ("!! SpO₂ low 89", "live-medium"))
+    waiting = replace(view, infusion=infusion_history([], PLAN, at=NOW), unreadable=("'infusion' record is damaged",))
+    assert tile_text(waiting).lines[0] == ("Infusion not started 0:00 · 40:00 left", "plain")
+    assert tile_text(waiting).lines[2] == ("1 journal record(s) unreadable: 'infusion' record is damaged", "warning")
+
+
+def test_an_old_value_is_dimmed_with_its_age_and_an_old_bp_greyed_then_withdrawn():
+    from ui.station import tile_text
+
+    t = tile_text(chair(8, spo2=Reading(95.0, 19), bp=BpReading(124.0, 79.0, 20 * 60, "stale")))
+    assert t.values[0] == t.values[0].__class__("SpO₂ %", "95", "19 s ago", True)
+    assert not t.values[1].dimmed and t.values[2].dimmed and t.values[2].age == "20 min ago"
+    expired = tile_text(chair(8, bp=BpReading(124.0, 79.0, 70 * 60, "expired"))).values[2]
+    assert (expired.text, expired.age) == ("---", "last 1 h 10 min ago")  # never shown as the current BP
+
+
+def test_a_chair_without_a_baseline_bp_says_its_rise_alarms_are_off():
+    from ui.station import tile_text
+
+    assert ("no baseline BP: rise alarms off", "warning") in tile_text(chair(2, baseline_sbp=None)).lines
+    before = tile_text(chair(2, baseline_sbp=None, phase="pre_infusion")).lines
+    assert ("baseline BP not taken yet", "plain") in before
+    assert not any("baseline" in text for text, _ in tile_text(chair(2)).lines)
+
+
+def test_an_ended_alarm_is_latched_not_live_and_a_silent_chair_says_what_is_unknown():
+    from ui.station import tile_text
+
+    latched = chair(1, alarms=(ended(),))
+    assert latched.top_priority is None and latched.latched_priority is Priority.HIGH  # nothing present now
+    line = tile_text(latched).lines[1]
+    assert line == (f"!!! SpO2 nadir 84 < 90 · ended {clock_text(NOW - 120)}, not acknowledged", "latched-high")
+    silent = replace(latched, stale=True, data_age_s=40.0)
+    t = tile_text(silent)
+    assert t.status == "NO DATA 40 s"
+    assert t.lines[0] == ("Infusion clock unknown · last known 12:34 run · 27:26 left", "unknown")
+    assert t.lines[1][0].startswith("last known: !!! SpO2 nadir 84") and t.lines[1][1] == "unknown"
+    assert all(v.dimmed for v in t.values)
 
 
 def test_the_station_reads_the_infusion_by_the_engines_fold():
@@ -148,3 +197,201 @@ def test_the_station_reads_the_infusion_by_the_engines_fold():
     done = infusion_history([*events, InfusionEvent(3700.0, "completed", 150.0, 35.0, "", "AB")], PLAN, at=9000.0)
     assert done.state is InfusionState.COMPLETED and done.remaining_s == 0 and done.running_s == pytest.approx(2400)
     assert infusion_history([], DosePlan(0, 0, 0), 0) is None  # nothing planned, nothing logged: no infusion
+
+
+# --- the station on a screen: run offscreen in the fast suite, and on Xvfb at 1366x768 by the slow test below ----
+
+def eight_chairs() -> list[ChairView]:
+    """A clinic of 8 chairs: quiet, alarming now, latched, silent 40 s, without a baseline, item 9, old SpO2, idle."""
+    item9 = StationAlarm(Priority.MEDIUM, "PHQ-9 item 9 = 2 · clinician to assess", False)
+    return [chair(1), chair(2, alarms=(StationAlarm(Priority.HIGH, "SpO2 84 < 90", False),), spo2=Reading(84.0, 1)),
+            chair(3, alarms=(ended(),), spo2=Reading(97.0, 1)),
+            chair(4, stale=True, data_age_s=40.0, alarms=(StationAlarm(Priority.LOW, "Pulse 48 < 50", True),)),
+            chair(5, baseline_sbp=None, bp=None), chair(6, alarms=(item9,)),
+            chair(7, spo2=Reading(95.0, 19), bp=BpReading(131.0, 84.0, 18 * 60, "stale")),
+            replace(chair(8), session_state="closed", phase="closed", data_age_s=900.0)]
+
+
+def station(qtbot, views: list[ChairView]):
+    """Open the station at its own size, fed the views directly (no store), and wait until it is drawn."""
+    from ui.station import WINDOW_H, WINDOW_W, StationWindow
+
+    window = StationWindow("postgresql://desk@127.0.0.1:1/none", poll=False)
+    qtbot.addWidget(window)
+    window.resize(WINDOW_W, WINDOW_H)
+    window.show()
+    qtbot.waitExposed(window)
+    window.show_views(views)
+    qtbot.waitUntil(lambda: all(t.isVisible() for t in window.tiles.values()), timeout=10000)
+    return window
+
+
+def save(window, name: str) -> None:
+    SCREENS.mkdir(exist_ok=True)
+    assert window.grab().save(str(SCREENS / name))
+
+
+def background(tile) -> str:
+    """Return the colour a tile is filled with, read off its pixels (bottom middle, below its lines)."""
+    from PySide6.QtGui import QColor
+
+    image = tile.grab().toImage()
+    return QColor(image.pixel(tile.width() // 2, tile.height() - 10)).name()
+
+
+def geometry(window) -> dict[str, tuple]:
+    """Return where every tile and every value of it sits in the window, and their sizes."""
+    return {chair: (tile.mapTo(window, tile.rect().topLeft()).toTuple(), tile.size().toTuple(),
+                    *[(v.mapTo(tile, v.rect().topLeft()).toTuple(), v.width()) for v in tile.values])
+            for chair, tile in window.tiles.items()}
+
+
+def test_screen_values_read_from_2_m_and_tiles_never_move(qtbot):
+    from PySide6.QtGui import QFontMetrics
+
+    from ui.station import TILE_H, TILE_W
+
+    window = station(qtbot, eight_chairs())
+    save(window, "station-8-chairs.png")
+    assert window.width() <= 1366 and window.height() <= 768
+    assert window.scroll.verticalScrollBar().maximum() == 0  # two rows of four: no scrolling
+    for tile in window.tiles.values():
+        assert tile.size().toTuple() == (TILE_W, TILE_H)
+        for label, value in zip(tile.labels, tile.values):
+            label_h = QFontMetrics(label.font()).tightBoundingRect("0123456789").height()
+            value_h = QFontMetrics(value.font()).tightBoundingRect("0123456789").height()
+            assert value_h >= 2 * label_h, (label.text(), label_h, value_h)
+        for widest, value in zip(("100", "180", "188/110"), tile.values):
+            assert QFontMetrics(value.font()).horizontalAdvance(widest) <= value.width()
+    before = geometry(window)
+    wordy = [replace(v, patient_id="P-1234567890-ABCDEFGHIJ", phase="observation_after_the_infusion_long_words",
+                     alarms=tuple(StationAlarm(Priority.MEDIUM, "PHQ-9 item 9 = 3 (thoughts of being better off "
+                                               "dead), answered “Nearly every day” " * 3, False) for _ in range(6)))
+             for v in eight_chairs()]
+    window.show_views(wordy)
+    qtbot.wait(50)
+    save(window, "station-8-chairs-long-texts.png")
+    assert geometry(window) == before  # a tile never changes width (or place) with its text
+    rows = [line.full_text().strip() for line in window.tiles["chair-01"].lines]
+    assert rows[0].startswith("Infusion running") and rows[1].startswith("!! PHQ-9 item 9 = 3 (thoughts")
+    assert rows[2] and rows[3:] == ["+5 more", ""]  # one of six alarms over two rows, then what is left out
+    window.show_views([replace(v, stale=True, data_age_s=3725.0) for v in eight_chairs()])
+    qtbot.wait(50)
+    assert geometry(window) == before  # nor with its state: NO DATA everywhere moves no figure
+
+
+def test_screen_every_text_is_legible_and_none_clipped(qtbot):
+    from screen_checks import clipping_failures, legibility_failures
+
+    window = station(qtbot, eight_chairs())
+    old_on_alarm = [replace(v, spo2=Reading(95.0, 19)) if v.chair in ("chair-02", "chair-06") else v
+                    for v in eight_chairs()]
+    failures = legibility_failures("station", window) + clipping_failures("station", window)
+    window.show_views(old_on_alarm)
+    qtbot.wait(50)
+    save(window, "station-old-values-on-alarm-tiles.png")
+    failures += legibility_failures("station, old values on alarm tiles", window)
+    assert not failures, "\n".join(failures)
+
+
+def test_screen_an_ended_alarm_is_latched_a_present_one_live(qtbot):
+    from ui.station import tile_text
+
+    window = station(qtbot, eight_chairs())
+    live, latched, quiet = (window.tiles[c] for c in ("chair-02", "chair-03", "chair-01"))
+    assert background(live) == theme.ALARM_BG[Priority.HIGH]  # the condition is present: the alarm's colour
+    assert background(latched) == background(quiet) == theme.PANEL  # ended: not a live alarm
+    assert f"border: 4px solid {theme.ALARM_BG[Priority.HIGH]}" in latched.styleSheet()  # but framed, not forgotten
+    assert latched.lines[1].full_text() == " !!! SpO2 nadir 84 < 90"  # over two rows of one latched look
+    assert latched.lines[2].full_text() == f"   ended {clock_text(NOW - 120)}, not acknowledged"
+    for line in latched.lines[1:3]:
+        assert "dashed" in line.styleSheet() and theme.ALARM_DIM_BG[Priority.HIGH] in line.styleSheet()
+    assert "dashed" not in live.lines[1].styleSheet()
+    assert tile_text(window.views[1]).lines[1][1] == "live-high"
+    window.show_views([replace(v, alarms=()) if v.chair == "chair-03" else v for v in eight_chairs()])
+    qtbot.waitUntil(lambda: "#333" in latched.styleSheet())  # acknowledged at the chair: the frame goes
+
+
+def test_screen_a_silent_chair_is_the_loudest_tile(qtbot):
+    from ui.station import NO_DATA_BG
+
+    window = station(qtbot, eight_chairs())
+    save(window, "station-no-data.png")
+    silent = window.tiles["chair-04"]
+    assert background(silent) == NO_DATA_BG and silent.status.full_text() == "NO DATA 40 s"
+    assert NO_DATA_BG not in theme.ALARM_BG.values()  # its own colour, not a patient's alarm
+    assert silent.status.font().pixelSize() > max(w.font().pixelSize() for w in silent.findChildren(type(silent.title))
+                                                  if w is not silent.status)
+    assert [line.full_text().strip() for line in silent.lines] == [
+        "Infusion clock unknown", "last known 12:34 run · 27:26 left", "last known: ! Pulse 48 < 50",
+        "(acknowledged)", ""]
+    assert "NO DATA from: chair-04" in window.banner.text()
+    others = [t for c, t in window.tiles.items() if c != "chair-04"]
+    assert all(background(t) != NO_DATA_BG for t in others)
+
+
+def test_screen_baseline_item9_and_old_values(qtbot):
+    from ui.station import ALARM_DIM_FG, NO_DATA_DIM
+
+    window = station(qtbot, eight_chairs())
+    no_baseline = window.tiles["chair-05"]
+    assert no_baseline.lines[1].full_text().strip() == "no baseline BP: rise alarms off"
+    assert theme.WARN_BG in no_baseline.lines[1].styleSheet()
+    assert [line.full_text().strip() for line in window.tiles["chair-06"].lines[1:3]] == [
+        "!! PHQ-9 item 9 = 2", "clinician to assess"]
+    old = window.tiles["chair-07"]
+    assert theme.DISABLED in old.values[0].styleSheet() and old.ages[0].full_text() == "19 s ago"
+    assert theme.TEXT in old.values[1].styleSheet()  # the fresh pulse beside it is not dimmed
+    assert old.ages[2].full_text() == "18 min ago" and theme.DISABLED in old.values[2].styleSheet()
+    assert NO_DATA_DIM in window.tiles["chair-04"].values[0].styleSheet()
+    window.show_views([replace(v, spo2=Reading(95.0, 19)) if v.chair == "chair-06" else v for v in eight_chairs()])
+    flagged = window.tiles["chair-06"]  # an old value on a tile in an alarm's colour is dimmed too
+    assert ALARM_DIM_FG[Priority.MEDIUM] in flagged.values[0].styleSheet()
+    assert ALARM_DIM_FG[Priority.MEDIUM] not in flagged.values[1].styleSheet()
+
+
+def test_screen_a_fourth_row_scrolls_into_view(qtbot):
+    from ui.station import NO_DATA_BG
+
+    alarm = (StationAlarm(Priority.HIGH, "SpO2 84 < 90", False),)
+    views = [chair(n % 10, chair=f"chair-{n:02d}") for n in range(1, 17)]
+    views[14] = replace(views[14], stale=True, data_age_s=40.0)
+    views[15] = replace(views[15], alarms=alarm)
+    window = station(qtbot, views)
+    bar = window.scroll.verticalScrollBar()
+    assert window.width() <= 1366 and window.height() <= 768 and bar.maximum() > 0
+    qtbot.waitUntil(lambda: window.below.text() == "scroll to see: chair-15 NO DATA, chair-16 !!!")  # not hidden
+    qtbot.waitUntil(lambda: window.below.width() >= window.below.sizeHint().width())  # laid out whole
+    save(window, "station-16-chairs.png")
+    assert NO_DATA_BG in window.below.styleSheet()
+    last = window.tiles["chair-16"]
+    window.scroll.ensureWidgetVisible(last)
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum())
+    viewport = window.scroll.viewport()
+    top_left = last.mapTo(viewport, last.rect().topLeft())
+    assert 0 <= top_left.x() and top_left.x() + last.width() <= viewport.width()  # four columns, no sideways scroll
+    assert top_left.y() + last.height() <= viewport.height()
+    assert window.below.text() == ""
+    views[0] = replace(views[0], alarms=alarm)  # the first row, scrolled away, alarms
+    window.show_views(views)
+    qtbot.waitUntil(lambda: window.below.text() == "scroll to see: chair-01 !!!")
+    save(window, "station-16-chairs-scrolled.png")
+
+
+@pytest.mark.slow
+def test_the_station_screens_on_a_real_display_at_1366x768(tmp_path):
+    """Run the screen tests above on Xvfb with the xcb platform, as a clinic's laptop draws them."""
+    import os
+    import subprocess
+    import sys
+
+    from xserver import xvfb
+
+    with xvfb(1366, 768) as display:
+        env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "DISPLAY": display}
+        env.pop("WAYLAND_DISPLAY", None)
+        run = subprocess.run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", __file__,
+                              "-k", "test_screen_", "-m", "not slow", "--basetemp", str(tmp_path / "screens")],
+                             env=env, capture_output=True, text=True, timeout=600, cwd=SCREENS.parent)
+    assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-3000:]
+    assert "= 6 passed" in run.stdout  # every screen test ran on the real display
