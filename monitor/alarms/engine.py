@@ -256,8 +256,7 @@ class AlarmEngine:
         return [ActiveAlarm(a.alarm_id, a.condition, a.kind, a.priority, a.message, a.source, a.param, a.value,
                             a.limit, a.raised_t, a.acknowledged, not a.present, side=a.side, op=a.op,
                             worst=a.worst, worst_limit=a.worst_limit, worst_op=a.worst_op, crossed=a.worst_tier,
-                            baseline=a.baseline,
-                            ended_t=a.ended_t) for a in ordered]
+                            baseline=a.baseline, ended_t=a.ended_t, escalation=a.escalation) for a in ordered]
 
     def audio_pause_remaining(self) -> float | None:
         """Return the seconds of audio pause left, None when not paused."""
@@ -503,6 +502,8 @@ class AlarmEngine:
 
     def _escalate(self, a: Episode, priority: Priority, reason: str) -> list[AlarmEvent]:
         a.priority, a.acknowledged = priority, False
+        if reason:
+            a.escalation = reason
         text = f"{a.message} ({reason})" if reason else a.message
         return [self._alarm_event(EventKind.ESCALATED, a, text)]
 

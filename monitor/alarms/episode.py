@@ -43,7 +43,8 @@ class Episode:
     missing_s: float = 0.0  # technical: clock s the condition was present in the spells that ended
     missing_since: float | None = None  # technical: clock s the current spell began (None while away)
     away_since: float | None = None  # technical: clock s the condition went away (the alarm still stands)
-    headline: str = ""  # technical: the message of the condition itself, without the standing note
+    headline: str = ""
+    escalation: str = ""  # why the alarm rose above the tier it crossed ("not acknowledged within 60 s")  # technical: the message of the condition itself, without the standing note
 
     def missing(self, now: float) -> float:
         """Return the clock s the technical condition has been present in all since the raise."""

@@ -111,7 +111,7 @@ class ActiveAlarm:
     worst_limit / worst_op the limit of the highest tier it crossed (crossed: that
     tier; below priority when the alarm escalated by time or with another); baseline is
     set for a rise alarm; ended_t (UTC epoch s) says when a latched alarm's
-    condition ended.
+    condition ended; escalation says why it rose above the tier it crossed.
     """
 
     alarm_id: str
@@ -134,5 +134,6 @@ class ActiveAlarm:
     crossed: Priority | None = None
     baseline: float | None = None
     ended_t: float | None = None
+    escalation: str = ""
 
 

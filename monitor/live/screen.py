@@ -382,8 +382,9 @@ def _physio_lines(s: CoreState, physio: Sequence[ActiveAlarm]) -> list[AlarmLine
             elif rises:
                 parts.append(_present_text(rises[0]))
             text = ", ".join(parts)
-            if any(a.crossed is not None and a.priority > a.crossed for a in group):
-                text += " (escalated)"
+            escalated = [a for a in group if a.crossed is not None and a.priority > a.crossed]
+            if escalated:  # say why: the nurse sees a limit of a lower tier beside a higher priority
+                text += f" (escalated: {escalated[0].escalation})" if escalated[0].escalation else " (escalated)"
         if len(s.snap.values_of(param)) > 1 or (param in NIBP_PARAMS and len(s.snap.nibp) > 1):
             text += f" ({source_text(source)})"
         lines.append(AlarmLine(text, max(a.priority for a in group), all(a.acknowledged for a in group), latched))
@@ -531,6 +532,8 @@ def _bp_due(st: SessionStatus) -> tuple[str, str]:
         return f"BP overdue {mmss(st.bp_overdue_s)}{press}", "overdue"
     if st.bp_due_in_s <= 0:
         return f"BP due now{press}", "todo"
+    if st.phase is Phase.PRE_INFUSION:  # the next one is only a fresh baseline if the start waits that long
+        return f"Baseline BP valid {mmss(st.bp_due_in_s)} more", "normal"
     return f"Next BP in {mmss(st.bp_due_in_s)}", "normal"
 
 

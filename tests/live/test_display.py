@@ -212,7 +212,7 @@ def test_one_high_bp_gives_one_line_with_its_rise_and_advice_goes_to_the_infusio
     nibp(rig, 185.0, 108.0)
     view = rig.view(plan=DosePlan(70, 0.5, 40), infusion=InfusionEngine(DosePlan(70, 0.5, 40), clock=rig.clock).status())
     texts = [line.shown for line in view.physiological.lines]
-    assert texts == ["!!! SBP 185 ≥ 180, +57 over baseline 128", "!!! DBP 108 > 100 (escalated)"]
+    assert texts == ["!!! SBP 185 ≥ 180, +57 over baseline 128", "!!! DBP 108 > 100 (escalated: two or more parameters in alarm)"]
     assert view.infusion.advice == "Evaluate before starting: SBP 185 ≥ 180, DBP 108 ≥ 100"
 
 
@@ -489,3 +489,14 @@ def test_the_screen_reads_clock_times_in_the_sessions_zone(rig, machine_zone):
     assert view.header.clock == "07:30"  # rig.wall() is 22:30:00 UTC
     assert [line.shown for line in view.physiological.lines] == ["!!! SpO₂ nadir 84 < 90 · ended 07:14"]
     assert clock_text(ended) == "17:14"  # what the computer's zone says
+
+
+def test_before_the_infusion_the_bp_line_says_how_long_the_baseline_holds_not_when_the_next_bp_is(rig):
+    from monitor.clinical.session import ClinicalSession
+
+    session = ClinicalSession(CONFIG, infusion=None, journal=lambda record, user: None, clock=rig.clock,
+                              wallclock=rig.wall)
+    assert rig.view(session=session.status()).clinical.bp_due.startswith("BP due now")  # the baseline
+    session.bp.measured()
+    rig.clock.advance(2)
+    assert rig.view(session=session.status()).clinical.bp_due == "Baseline BP valid 59:58 more"
