@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from monitor.alarms.profile import ProfileError, load_profile
 from monitor.clinical.forecast import BpForecast, EarlierInfusion, ForecastPrior, forecast_peak_sbp
 from monitor.clinical.outcomes import CoursePoint, OutcomeFlag, SessionOutcomes, course
 from monitor.record.instruments import INSTRUMENTS, PHQ9
@@ -45,6 +46,8 @@ from monitor.timefmt import date_text, date_time_text, day_month_text, iso_utc
 
 #: Event markers the course counts per infusion (codes of clinical.json "markers"), with the column heading.
 COURSE_EVENTS = {"antiemetic": "antiemetic", "antihypertensive": "antihypertensive", "benzodiazepine": "benzodiazepine"}
+#: Markers that are not side effects (the rescue drugs above are counted on their own; a note is free text).
+NOT_SIDE_EFFECTS = frozenset(COURSE_EVENTS) | {"note"}
 
 
 class CourseError(ValueError):
@@ -66,6 +69,7 @@ class InfusionRow:
     entries: tuple[OutcomeScore, ...]
     phq9: CoursePoint | None
     forecast: BpForecast | None
+    flags: tuple[OutcomeFlag, ...] = ()  # the flags of the counted entries, with their reviews
 
     @property
     def meta(self) -> SessionMeta:
@@ -85,6 +89,17 @@ class InfusionRow:
     @property
     def delivered_mg(self) -> float | None:
         return self.summary.delivered_mg
+
+    @property
+    def given_text(self) -> str:
+        """Return the mg delivered for a table ("26.25 mg", "35 mg"), or "not started"."""
+        return mg_text(self.delivered_mg) if self.started else "not started"
+
+    @property
+    def stopped_early(self) -> bool:
+        """Tell whether the infusion was stopped before its planned end."""
+        inf = self.summary.infusion
+        return inf is not None and inf.state == "stopped"
 
     @property
     def delivered_mg_per_kg(self) -> float | None:
@@ -129,19 +144,60 @@ class InfusionRow:
         """Return how many of each counted event (antiemetic, antihypertensive, benzodiazepine given) there were."""
         return {code: sum(1 for m in self.summary.markers if m.code == code) for code in COURSE_EVENTS}
 
+    @property
+    def alarms_text(self) -> str:
+        """Return the alarms by their highest priority: "high/medium/low" counts, "1/1/0"."""
+        a = self.summary.alarm_counts()
+        return f"{a['high']}/{a['medium']}/{a['low']}"
+
+    @property
+    def top_alarm(self) -> str | None:
+        """Return the highest priority of the infusion's alarms (high, medium, low), None without any."""
+        a = self.summary.alarm_counts()
+        return next((p for p in ("high", "medium", "low") if a[p]), None)
+
+    @property
+    def side_effects(self) -> dict[str, int]:
+        """Return how many of each side-effect marker (nausea, vomiting, headache...) there were, in marking order."""
+        counts: dict[str, int] = {}
+        for m in self.summary.markers:
+            if m.code not in NOT_SIDE_EFFECTS:
+                counts[m.code] = counts.get(m.code, 0) + 1
+        return counts
+
+    def side_effects_text(self) -> str:
+        """Return the side effects for a table: "nausea 2, headache 1", "none"."""
+        return ", ".join(f"{code} {n}" for code, n in self.side_effects.items()) or "none"
+
+    def flag_of(self, code: str) -> OutcomeFlag | None:
+        """Return the item-9 flag (with its reviews) of the counted entry of an instrument, None if not flagged."""
+        s = self.outcome(code)
+        return None if s is None else next((f for f in self.flags if f.score.id == s.id), None)
+
     def outcome(self, code: str) -> OutcomeScore | None:
         """Return the entry of an instrument that counts for this infusion."""
         return next((s for s in self.outcomes if s.instrument == code), None)
 
     def outcome_text(self, code: str) -> str:
-        """Return the counted entry of an instrument for a table: "11 moderate response FLAG item 9", "-" if none."""
+        """Return the counted entry of an instrument for a table: "11 moderate response FLAG item 9 NOT REVIEWED",
+        "-" if none; a flag says whether a clinician has reviewed it."""
         s = self.outcome(code)
         if s is None:
             return "-"
         met = [w for w, yes in (("response", self.phq9 and self.phq9.response),
                                 ("remission", self.phq9 and self.phq9.remission)) if yes and code == PHQ9.code]
         return " ".join([str(s.total), s.definition.short_band(s.total, s.cutoff), *met,
-                         *([f"FLAG item {s.definition.flag_item}"] if s.flag else [])])
+                         *([f"FLAG item {s.definition.flag_item} " + _review_word(self.flag_of(code))]
+                           if s.flag else [])])
+
+    def forecast_text(self) -> str:
+        """Return the forecast this infusion had, for a table: "175 (161-189)", "... OUTSIDE" when the actual peak
+        fell outside the range, "-" without a forecast peak."""
+        f = self.forecast
+        if f is None or f.expected_peak is None:
+            return "-"
+        return (f"{f.expected_peak:.0f} ({f.peak_low:.0f}-{f.peak_high:.0f})"
+                + (" OUTSIDE" if self.forecast_held() is False else ""))
 
     def forecast_held(self) -> bool | None:
         """Tell whether the actual peak fell within the forecast's range; None without both."""
@@ -149,6 +205,23 @@ class InfusionRow:
         if f is None or f.peak_low is None or self.peak_sbp is None or not self.started:
             return None
         return f.peak_low <= self.peak_sbp <= f.peak_high  # type: ignore[operator]
+
+
+@dataclass(frozen=True)
+class PhqChange:
+    """The PHQ-9 response or remission lost (met False) or met again (met True) at an infusion."""
+
+    what: str  # response, remission
+    row: InfusionRow
+    met: bool
+
+    @property
+    def text(self) -> str:
+        """Return the change in words: "remission lost at infusion 8 (2023-12-01)", "response lost ... (relapse)"."""
+        when = f"at infusion {self.row.number} ({session_day(self.row.meta)})"
+        if self.met:
+            return f"{self.what} met again {when}"
+        return f"{self.what} lost {when}" + (" (relapse)" if self.what == "response" else "")
 
 
 @dataclass(frozen=True)
@@ -171,6 +244,7 @@ class Course:
     forecast: BpForecast | None
     forecast_for: str
     at: float
+    sbp_limit: float | None = None  # the SBP high-alarm limit of the last session's profile (mmHg)
 
     # --- response and remission ------------------------------------------------------------
 
@@ -190,6 +264,21 @@ class Course:
         points = self.phq9_points()
         return points[-1][1].remission if len(points) >= 2 else None
 
+    def changes(self) -> list[PhqChange]:
+        """Return each time the PHQ-9 response or remission was lost or met again after it was first met, in
+        infusion order: a counted total that no longer meets what the one before it met is a loss ("remission
+        lost at infusion 8"); a loss of response is a relapse. The one rule for the text, window, JSON and PDF."""
+        points = self.phq9_points()[1:]  # the first total is the reference, it meets nothing
+        found = []
+        for what in ("response", "remission"):
+            met_before = False
+            for (prev_row, prev), (row, now) in zip(points, points[1:]):
+                was, met = bool(getattr(prev, what)), bool(getattr(now, what))
+                met_before = met_before or was
+                if was != met and met_before:
+                    found.append(PhqChange(what, row, met))
+        return sorted(found, key=lambda c: (c.row.number, c.what != "remission"))
+
     def first_met(self, what: str) -> InfusionRow | None:
         """Return the first infusion after the first PHQ-9 whose total meets `what` (response or remission)."""
         return next((row for row, p in self.phq9_points()[1:] if getattr(p, what)), None)
@@ -207,6 +296,9 @@ class Course:
             "phq9_response": self.phq9_response, "phq9_remission": self.phq9_remission,
             "phq9_first_response_session": None if first_response is None else first_response.meta.id,
             "phq9_first_remission_session": None if first_remission is None else first_remission.meta.id,
+            "phq9_changes": [{"what": ch.what, "infusion": ch.row.number, "session_id": ch.row.meta.id,
+                              "met": ch.met} for ch in self.changes()],
+            "total_delivered_mg": _round(sum(r.delivered_mg or 0.0 for r in self.rows if r.started), 3),
             "later_outcomes": [_score_json(s) for s in self.later],
             "flags": [{"session_id": f.session.id, "t_utc": iso_utc(f.flag.score.t),
                        "instrument": f.flag.score.instrument, "outcome_id": f.flag.score.id,
@@ -226,34 +318,36 @@ class Course:
                  + f": {len(rows)} session{'s' if len(rows) != 1 else ''}, {first} to {last}"]
         codes = self.instruments()
         width = {c: max(len(INSTRUMENTS[c].name), *(len(r.outcome_text(c)) for r in rows)) for c in codes}
+        fw = max(len("BP forecast"), *(len(r.forecast_text()) for r in rows))
         lines.append(f"{'#':>2}  {'date':<10} {'session':>7}  {'mg/kg':>5} {'given':>11}  {'SBP base/peak':<15} "
-                     f"{'SpO2':>4} {'CADSS':>5} {'MOAA/S':>6}  {'events':<8} {'alarms H/M/L':<12} "
-                     + "  ".join(f"{INSTRUMENTS[c].name:<{width[c]}}" for c in codes))
+                     f"{'BP forecast':<{fw}}  {'SpO2':>4} {'CADSS':>5} {'MOAA/S':>6}  {'rescue':<6} "
+                     f"{'alarms':<6}  " + "  ".join(f"{INSTRUMENTS[c].name:<{width[c]}}" for c in codes)
+                     + "  side effects")
         for row in rows:
-            given = "not started" if not row.started else _num(row.delivered_mg, 1, " mg")
             bp = f"{_num(row.baseline_sbp)}/{_num(row.peak_sbp)}" + (f" ({row.sbp_rise:+.0f})" if row.sbp_rise
                                                                       is not None else "")
             ev = row.events
             events = "/".join(str(ev[c]) for c in COURSE_EVENTS)
-            alarms = row.summary.alarm_counts()
             cadss, moaas = row.max_cadss, row.min_moaas
             lines.append(f"{row.number:>2}  {session_day(row.meta):<10} {row.meta.ref:>7}  "
-                         f"{_num(row.dose_mg_per_kg, 2):>5} {given:>11}  {bp:<15} {_num(row.min_spo2):>4} "
-                         f"{_num(cadss and cadss.total):>5} "
-                         f"{_num(moaas and moaas.total):>6}  {events:<8} "
-                         f"{alarms['high']}/{alarms['medium']}/{alarms['low']:<8} "
-                         + "  ".join(f"{row.outcome_text(c):<{width[c]}}" for c in codes))
-        lines.append("SBP mmHg (rise); SpO2 lowest %; CADSS highest, MOAA/S lowest; events: antiemetic/"
-                     "antihypertensive/benzodiazepine given; response and remission against the first PHQ-9")
+                         f"{_num(row.dose_mg_per_kg, 2):>5} {row.given_text:>11}  {bp:<15} "
+                         f"{row.forecast_text():<{fw}}  {_num(row.min_spo2):>4} "
+                         f"{_num(cadss and cadss.total):>5} {_num(moaas and moaas.total):>6}  {events:<6} "
+                         f"{row.alarms_text:<6}  " + "  ".join(f"{row.outcome_text(c):<{width[c]}}" for c in codes)
+                         + f"  {row.side_effects_text()}")
+        lines.append("SBP mmHg (rise); BP forecast: expected peak (80 % range) before the infusion, OUTSIDE when "
+                     "the peak fell outside it; SpO2 lowest %; CADSS highest, MOAA/S lowest; rescue: antiemetic/"
+                     "antihypertensive/benzodiazepine given; alarms: high/medium/low; response and remission "
+                     "against the first PHQ-9")
+        lines.append(self.total_dose_text())
         lines.append(self.phq9_words())
         for s in self.later:
             lines.append(f"Entered after the last infusion: {s.summary} ({session_time(s.t, rows[-1].meta)})")
         if self.flags:
-            lines.append(f"PHQ-9 item 9 flags: {len(self.flags)}")
-            for f in self.flags:
-                reviews = "; ".join(f"{r.text} ({session_time(r.t, f.session)})" for r in f.flag.reviews)
-                lines.append(f"  {session_time(f.flag.score.t, f.session)} session {f.session.ref}: "
-                             f"{f.flag.score.flag_text}; {reviews or 'NOT REVIEWED'}")
+            unreviewed = sum(not f.flag.reviewed for f in self.flags)
+            lines.append(f"PHQ-9 item 9 flags: {len(self.flags)}" + (f", {unreviewed} NOT REVIEWED" if unreviewed
+                                                                   else ", all reviewed"))
+            lines += [f"  {line}" for line in self.flag_words()]
         else:
             lines.append("PHQ-9 item 9 flags: none")
         lines.append(self.forecast_words())
@@ -280,13 +374,33 @@ class Course:
             now = getattr(last, what)
             first = "" if row is None else f" (first met at infusion {row.number}, {session_day(row.meta)})"
             words.append(f"{what} {'yes' if now else 'no'}{first}")
+        words += [c.text for c in self.changes()]
         return "; ".join(words)
+
+    def total_dose_text(self) -> str:
+        """Return the dose given over the course: "Total given: 262.5 mg over 9 infusions (1 stopped early)"."""
+        started = [r for r in self.rows if r.started]
+        stopped = sum(r.stopped_early for r in started)
+        total = sum(r.delivered_mg or 0.0 for r in started)
+        return (f"Total given: {mg_text(total)} over {len(started)} infusion{'s' if len(started) != 1 else ''}"
+                + (f" ({stopped} stopped early)" if stopped else ""))
+
+    def flag_words(self) -> list[str]:
+        """Return one line per item-9 flag: when, where, the answer, and its reviews or NOT REVIEWED."""
+        lines = []
+        for f in self.flags:
+            reviews = "; ".join(f"{r.text} ({session_time(r.t, f.session)})" for r in f.flag.reviews)
+            lines.append(f"{session_time(f.flag.score.t, f.session)} session {f.session.ref}: "
+                         f"{f.flag.score.flag_text}; {reviews or 'NOT REVIEWED: a clinician must assess the patient'}")
+        return lines
 
     def forecast_words(self) -> str:
         """Return the forecast for the next infusion in words, saying which infusion and plan it is for."""
         if self.forecast is None:
             return "BP forecast: no planned dose in this course, so no forecast"
-        return f"BP forecast {self.forecast_for}: {self.forecast.text} (advice only; it changes no alarm limit)"
+        warning = self.forecast.limit_text(self.sbp_limit)
+        return (f"BP forecast {self.forecast_for}: {self.forecast.text}" + (f"; CAUTION: {warning}" if warning else "")
+                + " (advice only; it changes no alarm limit)")
 
 
 # --- small plots across the course ------------------------------------------------------------
@@ -420,12 +534,27 @@ def build_course(source: SessionSource, patient_id: str, prior: ForecastPrior | 
     phq9 = dict(zip([i for i, c in enumerate(counted) if any(s.instrument == PHQ9.code for s in c)],
                     course([s for c in counted for s in c if s.instrument == PHQ9.code])))
     earlier = [earlier_infusion(s) for s in summaries]
+    all_flags = found.flags()
     rows = tuple(InfusionRow(i + 1, s, counted[i], tuple(windows[i]), phq9.get(i),
-                             _forecast(earlier[:i], s.meta.dose_mg_per_kg, s.baseline.get("sbp"), prior))
+                             _forecast(earlier[:i], s.meta.dose_mg_per_kg, s.baseline.get("sbp"), prior),
+                             tuple(f for f in all_flags if f.score in counted[i]))
                  for i, s in enumerate(summaries))
     forecast, target = _course_forecast(rows, earlier, prior)
-    flags = tuple(CourseFlag(f, where[f.score.id]) for f in found.flags())
-    return Course(patient_id, metas[-1].patient_name or "", rows, tuple(later), flags, forecast, target, at)
+    flags = tuple(CourseFlag(f, where[f.score.id]) for f in all_flags)
+    return Course(patient_id, metas[-1].patient_name or "", rows, tuple(later), flags, forecast, target, at,
+                  sbp_high_limit(metas[-1]))
+
+
+def sbp_high_limit(meta: SessionMeta) -> float | None:
+    """Return the SBP high-alarm limit (mmHg) of the session's alarm profile; None when it has none or the profile
+    cannot be read (the forecast then warns of no limit; the alarms themselves are the chair's)."""
+    if not meta.profile:
+        return None
+    try:
+        limits = load_profile(meta.profile).limits.get("sbp")
+    except ProfileError:
+        return None
+    return None if limits is None else limits.high_high
 
 
 def patient_sessions(source: SessionSource, patient_id: str) -> list[SessionMeta]:
@@ -505,12 +634,31 @@ def _course_forecast(rows: Sequence[InfusionRow], earlier: Sequence[EarlierInfus
     based = next((r for r in reversed(rows) if r.baseline_sbp is not None), None)
     base_words = "no baseline SBP recorded yet" if based is None else \
         f"the last baseline SBP ({based.baseline_sbp:.0f} mmHg, session {based.meta.ref})"
+    last = next((r for r in reversed(rows) if r.started), None)
+    stop = ""
+    if last is not None and last.stopped_early:  # the dose assumed is one the patient did not take last time
+        given = last.delivered_mg_per_kg
+        stop = (f"; infusion {last.number} was stopped early"
+                + (f" ({last.summary.infusion.stop_reason})" if last.summary.infusion.stop_reason else "")
+                + (f" after {given:.2g} of {last.dose_mg_per_kg:g} mg/kg" if given is not None and last.dose_mg_per_kg
+                   else "")
+                + f": this assumes {dosed.dose_mg_per_kg:g} mg/kg again; decide the next dose before relying on it")
     return (_forecast(earlier, dosed.dose_mg_per_kg, None if based is None else based.baseline_sbp, prior),
             f"for the next infusion, at the last planned dose ({dosed.dose_mg_per_kg:g} mg/kg, session "
-            f"{dosed.meta.ref}) and {base_words}")
+            f"{dosed.meta.ref}) and {base_words}{stop}")
 
 
 # --- output helpers ---------------------------------------------------------------------------
+
+
+def mg_text(mg: float | None) -> str:
+    """Return a dose in mg as every course and report table shows it: to 0.01 mg, no trailing zeros ("26.25 mg",
+    "35 mg"), "-" when unknown."""
+    return "-" if mg is None else f"{round(mg, 2):g} mg"
+
+
+def _review_word(flag: OutcomeFlag | None) -> str:
+    return "reviewed" if flag is not None and flag.reviewed else "NOT REVIEWED"
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:

@@ -218,3 +218,72 @@ def test_a_peak_outside_its_forecast_range_is_said_so(tmp_path):
     c = build_course(SqliteSessions(tmp_path / "s.db"), "P-1")
     assert [r.forecast_held() for r in c.rows] == [True, False]
     assert c.to_json()["sessions"][1]["forecast_held"] is False
+
+
+@pytest.fixture(scope="module")
+def ten(tmp_path_factory):
+    from course_sessions import TEN
+
+    path = tmp_path_factory.mktemp("ten") / "s.db"
+    make_course(path, TEN)
+    return path
+
+
+def test_a_lost_remission_and_a_lost_response_are_named_with_their_infusion(ten):
+    c = build_course(SqliteSessions(ten), "P-1")
+    assert [(ch.what, ch.row.number, ch.met) for ch in c.changes()] == [("remission", 8, False),
+                                                                        ("response", 9, False)]
+    words = c.phq9_words()
+    assert "remission lost at infusion 8 (2023-12-10)" in words
+    assert "response lost at infusion 9 (2023-12-17) (relapse)" in words
+    assert words in c.text() and c.to_json()["phq9_changes"] == [
+        {"what": "remission", "infusion": 8, "session_id": 8, "met": False},
+        {"what": "response", "infusion": 9, "session_id": 9, "met": False}]
+    # before the loss nothing is said
+    assert build_course(SqliteSessions(ten), "P-1", until=SqliteSessions(ten).resolve("7")).changes() == []
+
+
+def test_reviewed_and_unreviewed_flags_read_differently_in_the_rows_and_the_text(ten):
+    c = build_course(SqliteSessions(ten), "P-1")
+    assert c.rows[0].outcome_text("phq9") == "22 severe FLAG item 9 reviewed"
+    assert c.rows[8].outcome_text("phq9") == "12 moderate FLAG item 9 NOT REVIEWED"
+    assert c.rows[1].flag_of("phq9") is None and c.rows[8].flag_of("phq9").reviewed is False
+    text = c.text()
+    assert "PHQ-9 item 9 flags: 2, 1 NOT REVIEWED" in text
+    assert "NOT REVIEWED: a clinician must assess the patient" in text
+
+
+def test_the_text_has_the_forecast_column_side_effects_the_total_dose_and_one_way_of_writing_mg(ten):
+    c = build_course(SqliteSessions(ten), "P-1")
+    row9 = c.rows[8]
+    assert row9.given_text == "26.25 mg" and c.rows[0].given_text == "35 mg"
+    assert row9.forecast_text().endswith(" OUTSIDE") and "OUTSIDE" not in c.rows[7].forecast_text()
+    assert row9.side_effects == {"vomiting": 1} and c.rows[1].side_effects_text() == "nausea 1"
+    assert c.rows[2].side_effects_text() == "none"
+    assert row9.top_alarm == "high" and row9.alarms_text == "1/0/0" and c.rows[0].top_alarm is None
+    lines = c.text().splitlines()
+    [line9] = [ln for ln in lines if ln.startswith(" 9  2023-12-17")]
+    assert row9.forecast_text() in line9 and "26.25 mg" in line9 and "vomiting 1" in line9
+    assert "BP forecast" in lines[1] and "side effects" in lines[1]
+    assert "Total given: 428.75 mg over 10 infusions (1 stopped early)" in lines
+
+
+def test_after_an_infusion_stopped_early_the_forecast_says_so_names_its_dose_and_warns_of_the_limit(ten):
+    sessions = SqliteSessions(ten)
+    c = build_course(sessions, "P-1", until=sessions.resolve("9"))
+    assert "infusion 9 was stopped early (BP 190/105) after 0.38 of 0.75 mg/kg: this assumes 0.75 mg/kg again" \
+        in c.forecast_for
+    assert c.sbp_limit == 180
+    f = c.forecast
+    assert f.peak_high >= 180
+    assert f"CAUTION: {f.limit_text(180)}" in c.forecast_words()
+    after = build_course(sessions, "P-1")  # infusion 10 completed: nothing to say about a stop
+    assert "stopped early" not in after.forecast_for
+
+
+def test_a_forecast_range_below_the_limit_says_nothing_of_it():
+    f = forecast_peak_sbp([EarlierInfusion(0.5, 120, 136)], 0.5, 120, PRIOR)
+    assert f.limit_text(180) == "" and f.limit_text(None) == ""
+    assert f.limit_text(150) == f"the range reaches {f.peak_high:.0f} mmHg, at or above the SBP high-alarm limit " \
+        "(150 mmHg)"
+    assert f.limit_text(130).startswith(f"the expected peak reaches {f.expected_peak:.0f} mmHg")
