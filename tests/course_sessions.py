@@ -146,7 +146,8 @@ TEN = [
     Visit(11, dose=0.75, outcomes=(("phq9", phq9(4), 2),), sbps=(150.0, 162.0)),
     Visit(18, dose=0.75, outcomes=(("phq9", phq9(3), 2),), sbps=(155.0, 165.0)),
     Visit(25, dose=0.75, outcomes=(("phq9", phq9(7), 2),), sbps=(158.0, 168.0), markers=("dizziness",)),
-    Visit(32, dose=0.75, outcomes=(("phq9", phq9(12, 2), 2),), sbps=(160.0, 190.0), infusion="stopped",
+    Visit(32, dose=0.75, baseline_sbp=140.0, outcomes=(("phq9", phq9(12, 2), 2),), sbps=(160.0, 190.0),
+          infusion="stopped",
           markers=("vomiting", "antihypertensive"), alarms=(Priority.HIGH,)),
     Visit(35, dose=0.75, outcomes=(("phq9", phq9(16), 2),), sbps=(150.0, 160.0)),
 ]
