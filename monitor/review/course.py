@@ -165,6 +165,10 @@ class InfusionRow:
                 counts[m.code] = counts.get(m.code, 0) + 1
         return counts
 
+    def rescue_text(self) -> str:
+        """Return the rescue drugs given for a table: "antiemetic 1, antihypertensive 1", "none"."""
+        return ", ".join(f"{code} {n}" for code, n in self.events.items() if n) or "none"
+
     def side_effects_text(self) -> str:
         """Return the side effects for a table: "nausea 2, headache 1", "none"."""
         return ", ".join(f"{code} {n}" for code, n in self.side_effects.items()) or "none"
