@@ -347,13 +347,8 @@ class Course:
         lines.append(self.phq9_words())
         for s in self.later:
             lines.append(f"Entered after the last infusion: {s.summary} ({session_time(s.t, rows[-1].meta)})")
-        if self.flags:
-            unreviewed = sum(not f.flag.reviewed for f in self.flags)
-            lines.append(f"PHQ-9 item 9 flags: {len(self.flags)}" + (f", {unreviewed} NOT REVIEWED" if unreviewed
-                                                                   else ", all reviewed"))
-            lines += [f"  {line}" for line in self.flag_words()]
-        else:
-            lines.append("PHQ-9 item 9 flags: none")
+        lines.append(self.flag_count_text())
+        lines += [f"  {line}" for line in self.flag_words()]
         lines.append(self.forecast_words())
         lines.append(NOTICE)
         return "\n".join(lines)
@@ -388,6 +383,14 @@ class Course:
         total = sum(r.delivered_mg or 0.0 for r in started)
         return (f"Total given: {mg_text(total)} over {len(started)} infusion{'s' if len(started) != 1 else ''}"
                 + (f" ({stopped} stopped early)" if stopped else ""))
+
+    def flag_count_text(self) -> str:
+        """Return the item-9 flags in one line: "PHQ-9 item 9 flags: 2, 1 NOT REVIEWED (session 9)", "...: none"."""
+        if not self.flags:
+            return "PHQ-9 item 9 flags: none"
+        open_ = [f.session.ref for f in self.flags if not f.flag.reviewed]
+        return f"PHQ-9 item 9 flags: {len(self.flags)}, " + (
+            f"{len(open_)} NOT REVIEWED (session {', '.join(open_)})" if open_ else "all reviewed")
 
     def flag_words(self) -> list[str]:
         """Return one line per item-9 flag: when, where, the answer, and its reviews or NOT REVIEWED."""
