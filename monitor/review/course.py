@@ -31,6 +31,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from monitor.alarms.profile import ProfileError, load_profile
@@ -438,6 +439,36 @@ class CourseChart:
     series: tuple[ChartSeries, ...]
     y_range: tuple[float, float]
     lines: tuple[tuple[float, str], ...] = ()
+    days: tuple[float, ...] = ()  # a calendar axis: each infusion's day from the first; empty: a slot per infusion
+
+    def x(self, i: int) -> float:
+        """Return where infusion i (0-based) stands on the x axis: its day on a calendar axis, else its slot."""
+        return self.days[i] if self.days else float(i)
+
+    @property
+    def x_range(self) -> tuple[float, float]:
+        """Return the x axis's extent, with room for the first and last point."""
+        if self.days:
+            return self.days[0] - 1.5, self.days[-1] + 1.5
+        return -0.6, len(self.labels) - 0.4
+
+    def ticks(self) -> list[tuple[float, str]]:
+        """Return the x axis's labels (position, "#n" over its date) that do not run into each other.
+
+        Each infusion's number is written unless it stands within a 30th of the axis of the last one written;
+        its date only a 6th of the axis or more after the last date written. So the visits of an induction two
+        days apart keep their numbers and the dates stay readable, on a calendar axis as on one of slots."""
+        xs = [self.x(i) for i in range(len(self.labels))]
+        span = max(1.0, xs[-1] - xs[0]) if xs else 1.0
+        ticks, last_number, last_date = [], -math.inf, -math.inf
+        for x, label in zip(xs, self.labels):
+            number, _, day = label.partition("\n")
+            if x - last_number < span / 30:
+                continue
+            dated = x - last_date >= span / 6
+            ticks.append((x, f"{number}\n{day if dated else ''}"))
+            last_number, last_date = x, x if dated else last_date
+        return ticks
 
     def label_below(self, series: ChartSeries, i: int) -> bool:
         """Tell whether a line's value at infusion i is labelled below its point: when another line is higher
@@ -471,13 +502,14 @@ def course_charts(course: Course) -> tuple[CourseChart, ...]:
             lines.append((first / 2, f"PHQ-9 response \u2264 {first / 2:g}"))
             below = float(PHQ9.remission_below)  # type: ignore[arg-type]
             lines.append((below, f"remission < {below:g}"))
-        charts.append(CourseChart("Outcome totals", "total", labels, tuple(totals), (0.0, 27.0), tuple(lines)))
+        charts.append(CourseChart("Outcome totals by date", "points", labels, tuple(totals), (0.0, 27.0),
+                                  tuple(lines), course_days(course)))
     if "pcl5" in codes:
         cutoffs = [s.cutoff for r in rows for s in r.outcomes if s.instrument == "pcl5" and s.cutoff]
-        charts.append(CourseChart("PCL-5 total", "total", labels,
+        charts.append(CourseChart("PCL-5 total by date", "points", labels,
                                   (ChartSeries("PCL-5", tuple(_total(r, "pcl5") for r in rows), CHART_COLORS["pcl5"]),),
                                   (0.0, 80.0), ((float(cutoffs[-1]), f"probable PTSD \u2265 {cutoffs[-1]}"),)
-                                  if cutoffs else ()))
+                                  if cutoffs else (), course_days(course)))
     rises = tuple(r.sbp_rise if r.started else None for r in rows)
     f_mid = tuple(None if r.forecast is None else r.forecast.expected_rise for r in rows)
     f_low = tuple(None if r.forecast is None else r.forecast.rise_low for r in rows)
@@ -505,6 +537,12 @@ def course_charts(course: Course) -> tuple[CourseChart, ...]:
         (ChartSeries("highest CADSS", tuple(None if c is None else float(c.total) for c in cadss),
                      CHART_COLORS["cadss"], "bars"),), (0.0, float(top))))
     return tuple(charts)
+
+
+def course_days(course: Course) -> tuple[float, ...]:
+    """Return each infusion's calendar day counted from the first infusion's (each in its session's time zone)."""
+    ordinals = [date.fromisoformat(session_day(r.meta)).toordinal() for r in course.rows]
+    return tuple(float(o - ordinals[0]) for o in ordinals)
 
 
 def _total(row: InfusionRow, code: str) -> float | None:

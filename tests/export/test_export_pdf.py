@@ -102,7 +102,7 @@ def test_the_course_page_lists_every_infusion_up_to_this_one_with_its_plots_and_
     assert launcher.main(["export", "--db", str(db), "--session", "4", "--format", "pdf", "-o", str(out)]) == 0
     pages, _ = text_of(out)
     course = course_pages(pages)
-    for words in ("Course of treatment: 4 sessions of patient P-1 up to this one", "Outcome totals (total)",
+    for words in ("Course of treatment: 4 sessions of patient P-1 up to this one", "Outcome totals by date (points)",
                   "SBP rise per infusion (mmHg)", "Dose per infusion (mg/kg)", "Dissociation per infusion (CADSS)",
                   "PHQ-9 response \u2264 11", "2023-11-20", "0.5 / 17.5 mg stopped", "PHQ-9 11 moderate response",
                   "PHQ-9 4 minimal response remission", "4 (this)", "reviewed by Dr Lee",

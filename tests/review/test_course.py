@@ -287,3 +287,19 @@ def test_a_forecast_range_below_the_limit_says_nothing_of_it():
     assert f.limit_text(150) == f"the range reaches {f.peak_high:.0f} mmHg, at or above the SBP high-alarm limit " \
         "(150 mmHg)"
     assert f.limit_text(130).startswith(f"the expected peak reaches {f.expected_peak:.0f} mmHg")
+
+
+def test_the_outcome_plot_stands_on_a_calendar_axis_with_labels_that_do_not_run_into_each_other(ten):
+    from monitor.review.course import course_charts
+
+    outcome, rise, *_ = course_charts(build_course(SqliteSessions(ten), "P-1"))
+    assert outcome.title == "Outcome totals by date" and outcome.unit == "points"
+    assert outcome.days == (0, 2, 4, 7, 9, 11, 18, 25, 32, 35)  # the booster weeks are wider than the induction
+    assert outcome.x(6) == 18 and outcome.x_range == (-1.5, 36.5)
+    ticks = outcome.ticks()
+    assert [label.split("\n")[0] for _, label in ticks] == [f"#{n}" for n in range(1, 11)]  # every number
+    dated = [x for x, label in ticks if label.split("\n")[1]]
+    assert dated[0] == 0 and all(b - a >= 35 / 6 for a, b in zip(dated, dated[1:]))  # dates kept apart
+    assert ticks[0][1] == "#1\n15 Nov"
+    assert rise.days == () and rise.x(3) == 3.0  # bars stay one slot per infusion
+    assert [x for x, label in rise.ticks() if label.split("\n")[1]] == [0, 2, 4, 6, 8]

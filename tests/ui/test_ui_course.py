@@ -82,7 +82,7 @@ def test_the_small_plots_are_the_courses(qtbot, db):
     view = shown(qtbot, db)
     charts = [view.plots.itemAt(i).widget() for i in range(view.plots.count())]
     assert all(isinstance(c, CourseChartWidget) for c in charts)
-    assert [c.chart.title for c in charts] == ["Outcome totals", "SBP rise per infusion", "Dose per infusion",
+    assert [c.chart.title for c in charts] == ["Outcome totals by date", "SBP rise per infusion", "Dose per infusion",
                                                "Dissociation per infusion"]
     outcome = charts[0]
     assert [line for _, line in outcome.chart.lines] == ["PHQ-9 response \u2264 11", "remission < 5"]

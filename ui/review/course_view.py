@@ -293,18 +293,18 @@ class CourseChartWidget(pg.PlotWidget):
         item.layout.setRowFixedHeight(0, title_px)
         item.titleLabel.setMaximumHeight(title_px)
         n = len(chart.labels)
-        every = max(1, math.ceil(n / 10))  # at most about 10 labels: they must not run into each other
         bottom = item.getAxis("bottom")
-        bottom.setTicks([[(i, label) for i, label in enumerate(chart.labels) if i % every == 0], []])
+        bottom.setTicks([chart.ticks(), []])  # labels that do not run into each other
         bottom.setHeight(40)  # two lines: number and date
         for axis in ("bottom", "left"):
             item.getAxis(axis).setTextPen(theme.TEXT)
-        self.setXRange(-0.6, n - 0.4, padding=0)
+        self.setXRange(*chart.x_range, padding=0)
+        xs = [chart.x(i) for i in range(n)]
         self.setYRange(*chart.y_range, padding=0.12)  # room for the value written above the highest point
         bars = [s for s in chart.series if s.style == "bars"]
         width = 0.6 / max(1, len(bars))
         for series in chart.series:
-            x = [i for i, v in enumerate(series.values) if v is not None]
+            x = [xs[i] for i, v in enumerate(series.values) if v is not None]
             y = [v for v in series.values if v is not None]
             if series.style == "bars":
                 offset = (bars.index(series) - (len(bars) - 1) / 2) * width
@@ -313,25 +313,26 @@ class CourseChartWidget(pg.PlotWidget):
                 self._values(x, y, offset, series.color)
                 continue
             shift = 0.4 if bars and series.low else 0.0  # a range goes beside the bar it is compared with
-            ranged = [(i, v, lo, hi) for i, (v, lo, hi) in enumerate(zip(series.values, series.low, series.high))
+            ranged = [(xs[i], v, lo, hi) for i, (v, lo, hi) in enumerate(zip(series.values, series.low, series.high))
                       if None not in (v, lo, hi)]
             if ranged:
                 i, v, lo, hi = (np.array(a, dtype=float) for a in zip(*ranged))
                 self.addItem(pg.ErrorBarItem(x=i + shift, y=v, top=hi - v, bottom=v - lo, beam=0.12,
                                              pen=pg.mkPen(series.color, width=2)))
             values = [math.nan if v is None else v for v in series.values]
-            self.plot([i + shift for i in range(n)], values, connect="finite",
+            self.plot([x + shift for x in xs], values, connect="finite",
                       pen=pg.mkPen(series.color, width=2) if series.style == "line" else None,
                       symbol="o", symbolSize=8, symbolBrush=series.color, symbolPen=None)
             if series.style == "line":
-                self._values(x, y, 0.0, series.color, [chart.label_below(series, i) for i in x])
+                self._values(x, y, 0.0, series.color,
+                             [chart.label_below(series, i) for i, v in enumerate(series.values) if v is not None])
         for (value, _), (dash, _) in zip(chart.lines, self._dashes(len(chart.lines))):
             self.addItem(pg.InfiniteLine(pos=value, angle=0, pen=pg.mkPen(theme.DIM, width=1, style=dash)))
 
     def _dashes(self, n: int) -> list[tuple[Qt.PenStyle, str]]:
         return [self.DASHES[k % len(self.DASHES)] for k in range(n)]
 
-    def _values(self, x: list[int], y: list[float], offset: float, color: str,
+    def _values(self, x: list[float], y: list[float], offset: float, color: str,
                 below: list[bool] | None = None) -> None:
         """Write each value above its point or bar (below it where the chart says so)."""
         for i, v, down in zip(x, y, below or [False] * len(x)):

@@ -384,20 +384,19 @@ def _draw_chart(p, chart: CourseChart, x: float, y: float, w: float, h: float) -
         legend_x += 20 + advance(label)
     left, top, right, bottom = x + 26, legend_y + 14, x + w - 4, y + h - 20
     lo, hi = chart.y_range
-    n = max(1, len(chart.labels))
-    slot = (right - left) / n
+    x0, x1 = chart.x_range
+    slot = (right - left) / (x1 - x0)  # points per unit of x: an infusion's slot (bars), or a day on a calendar axis
 
     def px(i: int) -> float:
-        return left + (i + 0.5) * slot
+        return left + (chart.x(i) - x0) / (x1 - x0) * (right - left)
 
     def py(v: float) -> float:
         return bottom - (min(hi, max(lo, v)) - lo) / (hi - lo) * (bottom - top)
 
     _y_grid(p, x, left, right, chart.y_range, py, 4, 23, 6.5)
-    every = max(1, math.ceil(n / 12))
-    for i, label in enumerate(chart.labels):
-        if i % every == 0:
-            _text(p, px(i) - slot * every / 2, bottom + 2, slot * every, 18, label, _font(6), GREY, "center")
+    for x_at, label in chart.ticks():
+        cx = left + (x_at - x0) / (x1 - x0) * (right - left)
+        _text(p, cx - 18, bottom + 2, 36, 18, label, _font(6), GREY, "center")
     for k, (value, _) in enumerate(chart.lines):
         pen = QPen(QColor("#555555"), 0.9)
         pen.setStyle(dashes[k % 3])
