@@ -482,7 +482,8 @@ class CourseChart:
 
 #: Series colours (mid tones that read on white paper and on the dark review screen).
 CHART_COLORS = {"phq9": "#e67e22", "gad7": "#3498db", "pcl5": "#9b59b6", "rise": "#e74c3c",
-                "forecast": "#7f8c8d", "planned": "#7f8c8d", "delivered": "#f39c12", "cadss": "#9b59b6"}
+                "forecast": "#7f8c8d", "planned": "#7f8c8d", "delivered": "#f39c12", "cadss": "#9b59b6",
+                "unreviewed": "#d4ac0d", "reviewed": "#5d7b99"}
 
 
 def course_charts(course: Course) -> tuple[CourseChart, ...]:
@@ -502,7 +503,13 @@ def course_charts(course: Course) -> tuple[CourseChart, ...]:
             lines.append((first / 2, f"PHQ-9 response \u2264 {first / 2:g}"))
             below = float(PHQ9.remission_below)  # type: ignore[arg-type]
             lines.append((below, f"remission < {below:g}"))
-        charts.append(CourseChart("Outcome totals by date", "points", labels, tuple(totals), (0.0, 27.0),
+        top = 27.0
+        for reviewed, words in ((False, "item-9 flag NOT REVIEWED"), (True, "item-9 flag reviewed")):
+            marks = tuple(top if any(f.reviewed == reviewed for f in r.flags) else None for r in rows)
+            if any(v is not None for v in marks):  # at the top of the plot, over the infusion it came with
+                totals.append(ChartSeries(words, marks, CHART_COLORS["reviewed" if reviewed else "unreviewed"],
+                                          "points"))
+        charts.append(CourseChart("Outcome totals by date", "points", labels, tuple(totals), (0.0, top),
                                   tuple(lines), course_days(course)))
     if "pcl5" in codes:
         cutoffs = [s.cutoff for r in rows for s in r.outcomes if s.instrument == "pcl5" and s.cutoff]

@@ -208,7 +208,7 @@ def test_a_lower_line_is_labelled_below_its_point_where_another_is_higher(course
     from monitor.review.course import course_charts
 
     outcome = course_charts(course)[0]
-    phq, gad = outcome.series
+    phq, gad = [s for s in outcome.series if s.style == "line"]
     assert [outcome.label_below(gad, i) for i in range(2)] == [True, True]  # GAD-7 15, 12 under PHQ-9 22, 16
     assert [outcome.label_below(phq, i) for i in range(5)] == [False] * 5
 
@@ -303,3 +303,12 @@ def test_the_outcome_plot_stands_on_a_calendar_axis_with_labels_that_do_not_run_
     assert ticks[0][1] == "#1\n15 Nov"
     assert rise.days == () and rise.x(3) == 3.0  # bars stay one slot per infusion
     assert [x for x, label in rise.ticks() if label.split("\n")[1]] == [0, 2, 4, 6, 8]
+
+
+def test_the_outcome_plot_marks_each_item9_flag_over_its_infusion_reviewed_or_not(ten):
+    from monitor.review.course import course_charts
+
+    outcome = course_charts(build_course(SqliteSessions(ten), "P-1"))[0]
+    marks = {s.label: [i + 1 for i, v in enumerate(s.values) if v is not None] for s in outcome.series
+             if s.style == "points"}
+    assert marks == {"item-9 flag NOT REVIEWED": [9], "item-9 flag reviewed": [1]}
