@@ -92,16 +92,22 @@ def test_summary_figures_are_the_review_summarys(db):
     assert "no earlier infusions: population figure +16 mmHg" in pairs["BP forecast before it"]
 
 
-def test_the_course_page_lists_every_infusion_up_to_this_one_with_its_plots_and_flags(tmp_path, qapp):
+def course_pdf(tmp_path, visits, session: str) -> tuple[list[str], str]:
+    """Write the visits as a course, export one session's PDF; return its pages' text and its course page's."""
     from course_sessions import make_course
-    from test_course import VISITS
 
     db = tmp_path / "c.db"
-    make_course(db, VISITS)
+    make_course(db, visits)
     out = tmp_path / "c.pdf"
-    assert launcher.main(["export", "--db", str(db), "--session", "4", "--format", "pdf", "-o", str(out)]) == 0
+    assert launcher.main(["export", "--db", str(db), "--session", session, "--format", "pdf", "-o", str(out)]) == 0
     pages, _ = text_of(out)
-    course = course_pages(pages)
+    return pages, course_pages(pages)
+
+
+def test_the_course_page_lists_every_infusion_up_to_this_one_with_its_plots_and_flags(tmp_path, qapp):
+    from test_course import VISITS
+
+    pages, course = course_pdf(tmp_path, VISITS, "4")
     for words in ("Course of treatment: 4 sessions of patient P-1 up to this one", "Outcome totals by date (points)",
                   "SBP rise per infusion (mmHg)", "Dose per infusion (mg/kg)", "Dissociation per infusion (CADSS)",
                   "PHQ-9 response \u2264 11", "2023-11-20", "0.5 / 17.5 mg stopped", "PHQ-9 11 moderate response",
@@ -114,14 +120,9 @@ def test_the_course_page_lists_every_infusion_up_to_this_one_with_its_plots_and_
 
 
 def test_the_course_page_names_the_relapse_the_unreviewed_flag_the_forecast_and_side_effects(tmp_path, qapp):
-    from course_sessions import TEN, make_course
+    from course_sessions import TEN
 
-    db = tmp_path / "ten.db"
-    make_course(db, TEN)
-    out = tmp_path / "s9.pdf"
-    assert launcher.main(["export", "--db", str(db), "--session", "9", "--format", "pdf", "-o", str(out)]) == 0
-    pages, _ = text_of(out)
-    course = course_pages(pages)
+    _, course = course_pdf(tmp_path, TEN, "9")
     for words in ("remission lost at infusion 8 (2023-12-10); response lost at infusion 9 (2023-12-17) (relapse)",
                   "Total given: 376.25 mg over 9 infusions (1 stopped early)",
                   "PHQ-9 item 9 flags: 2, 1 NOT REVIEWED (session 9)",
