@@ -186,14 +186,19 @@ class InfusionRow:
     def outcome_text(self, code: str) -> str:
         """Return the counted entry of an instrument for a table: "11 moderate response FLAG item 9 NOT REVIEWED",
         "-" if none; a flag says whether a clinician has reviewed it."""
+        return " ".join(w for w in self.outcome_lines(code) if w)
+
+    def outcome_lines(self, code: str) -> tuple[str, str, str]:
+        """Return the counted entry of an instrument in three parts for a narrow cell: the total with its band
+        ("11 moderate", "-" if none), what it meets ("response remission", ""), its flag ("FLAG item 9 NOT
+        REVIEWED", "")."""
         s = self.outcome(code)
         if s is None:
-            return "-"
+            return "-", "", ""
         met = [w for w, yes in (("response", self.phq9 and self.phq9.response),
                                 ("remission", self.phq9 and self.phq9.remission)) if yes and code == PHQ9.code]
-        return " ".join([str(s.total), s.definition.short_band(s.total, s.cutoff), *met,
-                         *([f"FLAG item {s.definition.flag_item} " + _review_word(self.flag_of(code))]
-                           if s.flag else [])])
+        flag = f"FLAG item {s.definition.flag_item} " + _review_word(self.flag_of(code)) if s.flag else ""
+        return f"{s.total} {s.definition.short_band(s.total, s.cutoff)}", " ".join(met), flag
 
     def forecast_text(self) -> str:
         """Return the forecast this infusion had, for a table: "175 (161-189)", "... OUTSIDE" when the actual peak

@@ -244,19 +244,19 @@ def _cells(row: InfusionRow, codes: list[str]) -> list[tuple[str, Colours]]:
     medium = (theme.ALARM_BG[Priority.MEDIUM], theme.ALARM_FG[Priority.MEDIUM])
     cells: list[tuple[str, Colours]] = [
         (str(row.number), None), (session_day(row.meta), None), (row.meta.ref, None),
-        (_num(row.dose_mg_per_kg, 2), None), (row.given_text + (" stopped" if row.stopped_early else ""), None),
+        (_num(row.dose_mg_per_kg, 2), None), (row.given_text + ("\nstopped" if row.stopped_early else ""), None),
         (f"{_num(row.baseline_sbp)}/{_num(row.peak_sbp)}"
          + ("" if row.sbp_rise is None or not row.started else f" ({row.sbp_rise:+.0f})"), None),
         (row.forecast_text(), medium if row.forecast_held() is False else None),
         (_num(row.min_spo2), None),
         ("-" if cadss is None else f"{cadss.total}" + (f"/{cadss.max_total}" if cadss.max_total else ""), None),
         ("-" if moaas is None else str(moaas.total), None),
-        (row.alarms_text, alarm), (row.rescue_text(), None)]
+        (row.alarms_text, alarm), (row.rescue_text().replace(", ", "\n"), None)]
     for code in codes:
         flag = row.flag_of(code)
         colours = None if flag is None else (REVIEWED_BG, REVIEWED_FG) if flag.reviewed else medium
-        cells.append((row.outcome_text(code).replace(" FLAG", "\nFLAG"), colours))  # the flag on a line of its own
-    cells.append((row.side_effects_text(), None))
+        cells.append(("\n".join(w for w in row.outcome_lines(code) if w), colours))  # lines: the column is narrow
+    cells.append((row.side_effects_text().replace(", ", "\n"), None))
     return cells
 
 
