@@ -431,6 +431,7 @@ class ChartSeries:
     style: str = "line"  # line, points, bars
     low: tuple[float | None, ...] = ()
     high: tuple[float | None, ...] = ()
+    xs: tuple[float, ...] = ()  # its own x positions (days on a calendar axis), one per value; empty: per infusion
 
 
 @dataclass(frozen=True)
@@ -449,6 +450,10 @@ class CourseChart:
     def x(self, i: int) -> float:
         """Return where infusion i (0-based) stands on the x axis: its day on a calendar axis, else its slot."""
         return self.days[i] if self.days else float(i)
+
+    def position(self, series: ChartSeries, k: int) -> float:
+        """Return where a series' k-th value stands on the x axis: its own day, else its infusion's place."""
+        return series.xs[k] if series.xs else self.x(k)
 
     @property
     def x_range(self) -> tuple[float, float]:
@@ -500,6 +505,13 @@ def course_charts(course: Course) -> tuple[CourseChart, ...]:
     codes = course.instruments()
     totals = [ChartSeries(INSTRUMENTS[c].name, tuple(_total(r, c) for r in rows), CHART_COLORS[c])
               for c in codes if c != "pcl5"]
+    for code in codes:
+        if code == "pcl5":
+            continue
+        between = between_visits(course, code)
+        if between:
+            totals.append(ChartSeries(f"{INSTRUMENTS[code].name} between visits", tuple(v for _, v in between),
+                                      CHART_COLORS[code], "points", xs=tuple(d for d, _ in between)))
     if totals:
         points = course.phq9_points()
         lines = []
@@ -555,6 +567,22 @@ def course_days(course: Course) -> tuple[float, ...]:
     """Return each infusion's calendar day counted from the first infusion's (each in its session's time zone)."""
     ordinals = [date.fromisoformat(session_day(r.meta)).toordinal() for r in course.rows]
     return tuple(float(o - ordinals[0]) for o in ordinals)
+
+
+def between_visits(course: Course, code: str) -> list[tuple[float, float]]:
+    """Return (day from the first infusion's, total) of each entry of an instrument made on a day without an
+    infusion of the course (at home between visits, or after the last infusion), for the calendar axis."""
+    meta = course.rows[0].meta
+    first = date.fromisoformat(session_day(meta)).toordinal()
+    infusion_days = set(course_days(course))
+    entries = [s for row in course.rows for s in row.entries] + list(course.later)
+    found = []
+    for s in entries:
+        if s.instrument == code:
+            day = float(date.fromisoformat(date_text(s.t, meta.tz)).toordinal() - first)
+            if day not in infusion_days:
+                found.append((day, float(s.total)))
+    return found
 
 
 def _total(row: InfusionRow, code: str) -> float | None:

@@ -312,3 +312,18 @@ def test_the_outcome_plot_marks_each_item9_flag_over_its_infusion_reviewed_or_no
     marks = {s.label: [i + 1 for i, v in enumerate(s.values) if v is not None] for s in outcome.series
              if s.style == "points"}
     assert marks == {"item-9 flag NOT REVIEWED": [9], "item-9 flag reviewed": [1]}
+
+
+def test_an_entry_made_on_a_day_without_an_infusion_stands_at_its_own_date_on_the_outcome_plot(tmp_path):
+    from monitor.review.course import between_visits, course_charts
+
+    # a PHQ-9 three days after infusion 1 (minute 4320, entered into its session), another after the last one
+    make_course(tmp_path / "s.db", [Visit(0, outcomes=(("phq9", phq9(20), 2), ("phq9", phq9(14), 3 * 1440))),
+                                    Visit(7, outcomes=(("phq9", phq9(10), 2), ("phq9", phq9(9), 2 * 1440)))])
+    c = build_course(SqliteSessions(tmp_path / "s.db"), "P-1")
+    assert between_visits(c, "phq9") == [(3.0, 14.0), (9.0, 9.0)]
+    assert between_visits(c, "gad7") == []
+    outcome = course_charts(c)[0]
+    [home] = [s for s in outcome.series if s.label == "PHQ-9 between visits"]
+    assert [outcome.position(home, k) for k in range(2)] == [3.0, 9.0] and home.values == (14.0, 9.0)
+    assert outcome.position(outcome.series[0], 1) == 7.0  # the infusions' own line stays at their days

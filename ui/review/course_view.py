@@ -23,10 +23,10 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QFrame,
     QGridLayout,
     QHeaderView,
     QLabel,
-    QFrame,
     QMainWindow,
     QScrollArea,
     QTableWidget,
@@ -292,19 +292,18 @@ class CourseChartWidget(pg.PlotWidget):
         title_px = 62 if lines else 44  # three or two lines of title
         item.layout.setRowFixedHeight(0, title_px)
         item.titleLabel.setMaximumHeight(title_px)
-        n = len(chart.labels)
         bottom = item.getAxis("bottom")
         bottom.setTicks([chart.ticks(), []])  # labels that do not run into each other
         bottom.setHeight(40)  # two lines: number and date
         for axis in ("bottom", "left"):
             item.getAxis(axis).setTextPen(theme.TEXT)
         self.setXRange(*chart.x_range, padding=0)
-        xs = [chart.x(i) for i in range(n)]
         self.setYRange(*chart.y_range, padding=0.12)  # room for the value written above the highest point
         bars = [s for s in chart.series if s.style == "bars"]
         width = 0.6 / max(1, len(bars))
         for series in chart.series:
-            x = [xs[i] for i, v in enumerate(series.values) if v is not None]
+            at = [chart.position(series, k) for k in range(len(series.values))]
+            x = [at[i] for i, v in enumerate(series.values) if v is not None]
             y = [v for v in series.values if v is not None]
             if series.style == "bars":
                 offset = (bars.index(series) - (len(bars) - 1) / 2) * width
@@ -313,14 +312,14 @@ class CourseChartWidget(pg.PlotWidget):
                 self._values(x, y, offset, series.color)
                 continue
             shift = 0.4 if bars and series.low else 0.0  # a range goes beside the bar it is compared with
-            ranged = [(xs[i], v, lo, hi) for i, (v, lo, hi) in enumerate(zip(series.values, series.low, series.high))
+            ranged = [(at[i], v, lo, hi) for i, (v, lo, hi) in enumerate(zip(series.values, series.low, series.high))
                       if None not in (v, lo, hi)]
             if ranged:
                 i, v, lo, hi = (np.array(a, dtype=float) for a in zip(*ranged))
                 self.addItem(pg.ErrorBarItem(x=i + shift, y=v, top=hi - v, bottom=v - lo, beam=0.12,
                                              pen=pg.mkPen(series.color, width=2)))
             values = [math.nan if v is None else v for v in series.values]
-            self.plot([x + shift for x in xs], values, connect="finite",
+            self.plot([x + shift for x in at], values, connect="finite",
                       pen=pg.mkPen(series.color, width=2) if series.style == "line" else None,
                       symbol="o", symbolSize=8, symbolBrush=series.color, symbolPen=None)
             if series.style == "line":

@@ -18,7 +18,7 @@ import numpy as np
 
 from monitor.export import Progress
 from monitor.export.report import CourseSection, Plot, ReportData, Table, report_data
-from monitor.review.course import CourseChart
+from monitor.review.course import ChartSeries, CourseChart
 from monitor.storage.sessions import SessionMeta, SessionSource
 from monitor.timefmt import clock_text, zone
 
@@ -387,8 +387,9 @@ def _draw_chart(p, chart: CourseChart, x: float, y: float, w: float, h: float) -
     x0, x1 = chart.x_range
     slot = (right - left) / (x1 - x0)  # points per unit of x: an infusion's slot (bars), or a day on a calendar axis
 
-    def px(i: int) -> float:
-        return left + (chart.x(i) - x0) / (x1 - x0) * (right - left)
+    def px(i: int, series: ChartSeries | None = None) -> float:
+        at = chart.x(i) if series is None else chart.position(series, i)
+        return left + (at - x0) / (x1 - x0) * (right - left)
 
     def py(v: float) -> float:
         return bottom - (min(hi, max(lo, v)) - lo) / (hi - lo) * (bottom - top)
@@ -431,7 +432,7 @@ def _draw_chart(p, chart: CourseChart, x: float, y: float, w: float, h: float) -
                     p.drawLine(QLineF(px(i), py(a), px(j), py(b)))
         p.setBrush(color)
         for i, value in known:
-            p.drawEllipse(QPointF(px(i) + shift, py(value)), 2.2, 2.2)
+            p.drawEllipse(QPointF(px(i, series) + shift, py(value)), 2.2, 2.2)
             if series.style == "line":
                 below = chart.label_below(series, i)
                 _text(p, px(i) - 15, py(value) + (3 if below else -11), 30, 9, f"{value:g}", _font(6), series.color,
