@@ -325,6 +325,8 @@ class CourseChartWidget(pg.PlotWidget):
             if series.style == "line":
                 self._values(x, y, 0.0, series.color,
                              [chart.label_below(series, i) for i, v in enumerate(series.values) if v is not None])
+            elif series.xs:  # an entry between visits is a total too
+                self._values(x, y, 0.0, series.color)
         for (value, _), (dash, _) in zip(chart.lines, self._dashes(len(chart.lines))):
             self.addItem(pg.InfiniteLine(pos=value, angle=0, pen=pg.mkPen(theme.DIM, width=1, style=dash)))
 

@@ -433,9 +433,9 @@ def _draw_chart(p, chart: CourseChart, x: float, y: float, w: float, h: float) -
         p.setBrush(color)
         for i, value in known:
             p.drawEllipse(QPointF(px(i, series) + shift, py(value)), 2.2, 2.2)
-            if series.style == "line":
-                below = chart.label_below(series, i)
-                _text(p, px(i) - 15, py(value) + (3 if below else -11), 30, 9, f"{value:g}", _font(6), series.color,
+            if series.style == "line" or series.xs:  # an entry between visits is a total too
+                below = series.style == "line" and chart.label_below(series, i)
+                _text(p, px(i, series) - 15, py(value) + (3 if below else -11), 30, 9, f"{value:g}", _font(6), series.color,
                       "center")
         p.setBrush(Qt.BrushStyle.NoBrush)
     p.setPen(QPen(QColor("#999999"), 0.6))
