@@ -356,6 +356,11 @@ class CourseWindow(QMainWindow):
         self.view = CourseView(source, patient_id)
         self.setCentralWidget(self.view)
 
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        self.view.wait_read()
+        self.source.close()
+        super().closeEvent(event)
+
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         """Keep the window inside the screen it opens on, whatever size its opener asked for."""
         super().showEvent(event)
@@ -364,11 +369,6 @@ class CourseWindow(QMainWindow):
             room = screen.availableGeometry()
             if self.width() > room.width() or self.height() > room.height():
                 self.resize(min(self.width(), room.width()), min(self.height(), room.height()))
-
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        self.view.wait_read()
-        self.source.close()
-        super().closeEvent(event)
 
 
 def run_course(source: SessionSource, patient_id: str) -> int:
