@@ -219,16 +219,23 @@ class InfusionRow:
 
 @dataclass(frozen=True)
 class PhqChange:
-    """The PHQ-9 response or remission lost (met False) or met again (met True) at an infusion."""
+    """The PHQ-9 response or remission lost (met False) or met again (met True) at an infusion, or on a day
+    between visits (row None); t is when that PHQ-9 was answered, meta the session whose zone dates it."""
 
     what: str  # response, remission
-    row: InfusionRow
+    row: InfusionRow | None
     met: bool
+    t: float
+    meta: SessionMeta
 
     @property
     def text(self) -> str:
-        """Return the change in words: "remission lost at infusion 8 (2023-12-01)", "response lost ... (relapse)"."""
-        when = f"at infusion {self.row.number} ({session_day(self.row.meta)})"
+        """Return the change in words: "remission lost at infusion 8 (2023-12-01)", "response lost ... (relapse)",
+        "remission lost on 2023-12-05, between visits"."""
+        if self.row is not None:
+            when = f"at infusion {self.row.number} ({session_day(self.row.meta)})"
+        else:
+            when = f"on {date_text(self.t, self.meta.tz)}, between visits"
         if self.met:
             return f"{self.what} met again {when}"
         return f"{self.what} lost {when}" + (" (relapse)" if self.what == "response" else "")
@@ -275,19 +282,29 @@ class Course:
         return points[-1][1].remission if len(points) >= 2 else None
 
     def changes(self) -> list[PhqChange]:
-        """Return each time the PHQ-9 response or remission was lost or met again after it was first met, in
-        infusion order: a counted total that no longer meets what the one before it met is a loss ("remission
-        lost at infusion 8"); a loss of response is a relapse. The one rule for the text, window, JSON and PDF."""
-        points = self.phq9_points()[1:]  # the first total is the reference, it meets nothing
+        """Return each time the PHQ-9 response or remission was lost or met again after it was first met, in time
+        order: a total that no longer meets what the one before it met is a loss ("remission lost at infusion
+        8"); a loss of response is a relapse. The totals are each infusion's counted PHQ-9 and those answered on
+        a day without an infusion (between visits), all read against the course's first. The one rule for the
+        text, window, JSON and PDF."""
+        points = self.phq9_points()
+        if not points:
+            return []
+        where = {p.score.id: row for row, p in points}
+        series = sorted([p.score for _, p in points[1:]] + between_visit_entries(self, PHQ9.code),
+                        key=lambda s: s.t)
+        series = [s for s in series if s.t >= points[0][1].score.t]
+        read = course([points[0][1].score, *series])[1:]  # the first total is the reference, it meets nothing
         found = []
         for what in ("response", "remission"):
             met_before = False
-            for (prev_row, prev), (row, now) in zip(points, points[1:]):
+            for prev, now in zip(read, read[1:]):
                 was, met = bool(getattr(prev, what)), bool(getattr(now, what))
                 met_before = met_before or was
                 if was != met and met_before:
-                    found.append(PhqChange(what, row, met))
-        return sorted(found, key=lambda c: (c.row.number, c.what != "remission"))
+                    row = where.get(now.score.id)
+                    found.append(PhqChange(what, row, met, now.score.t, self.rows[0].meta))
+        return sorted(found, key=lambda c: (c.t, c.what != "remission"))
 
     def first_met(self, what: str) -> InfusionRow | None:
         """Return the first infusion after the first PHQ-9 whose total meets `what` (response or remission)."""
@@ -306,8 +323,9 @@ class Course:
             "phq9_response": self.phq9_response, "phq9_remission": self.phq9_remission,
             "phq9_first_response_session": None if first_response is None else first_response.meta.id,
             "phq9_first_remission_session": None if first_remission is None else first_remission.meta.id,
-            "phq9_changes": [{"what": ch.what, "infusion": ch.row.number, "session_id": ch.row.meta.id,
-                              "met": ch.met} for ch in self.changes()],
+            "phq9_changes": [{"what": ch.what, "infusion": None if ch.row is None else ch.row.number,
+                              "session_id": None if ch.row is None else ch.row.meta.id, "met": ch.met,
+                              "t_utc": iso_utc(ch.t)} for ch in self.changes()],
             "total_delivered_mg": _round(sum(r.delivered_mg or 0.0 for r in self.rows if r.started), 3),
             "later_outcomes": [_score_json(s) for s in self.later],
             "flags": [{"session_id": f.session.id, "t_utc": iso_utc(f.flag.score.t),
@@ -569,20 +587,22 @@ def course_days(course: Course) -> tuple[float, ...]:
     return tuple(float(o - ordinals[0]) for o in ordinals)
 
 
+def between_visit_entries(course: Course, code: str) -> list[OutcomeScore]:
+    """Return the entries of an instrument answered on a day without an infusion of the course (at home between
+    visits, or after the last infusion), in time order; each day in the zone of the course's first session."""
+    meta = course.rows[0].meta
+    infusion_days = {session_day(r.meta) for r in course.rows}
+    entries = [s for row in course.rows for s in row.entries] + list(course.later)
+    return sorted((s for s in entries if s.instrument == code and date_text(s.t, meta.tz) not in infusion_days),
+                  key=lambda s: s.t)
+
+
 def between_visits(course: Course, code: str) -> list[tuple[float, float]]:
-    """Return (day from the first infusion's, total) of each entry of an instrument made on a day without an
-    infusion of the course (at home between visits, or after the last infusion), for the calendar axis."""
+    """Return (day from the first infusion's, total) of each entry answered between visits, for the calendar axis."""
     meta = course.rows[0].meta
     first = date.fromisoformat(session_day(meta)).toordinal()
-    infusion_days = set(course_days(course))
-    entries = [s for row in course.rows for s in row.entries] + list(course.later)
-    found = []
-    for s in entries:
-        if s.instrument == code:
-            day = float(date.fromisoformat(date_text(s.t, meta.tz)).toordinal() - first)
-            if day not in infusion_days:
-                found.append((day, float(s.total)))
-    return found
+    return [(float(date.fromisoformat(date_text(s.t, meta.tz)).toordinal() - first), float(s.total))
+            for s in between_visit_entries(course, code)]
 
 
 def _total(row: InfusionRow, code: str) -> float | None:

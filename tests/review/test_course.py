@@ -237,8 +237,8 @@ def test_a_lost_remission_and_a_lost_response_are_named_with_their_infusion(ten)
     assert "remission lost at infusion 8 (2023-12-10)" in words
     assert "response lost at infusion 9 (2023-12-17) (relapse)" in words
     assert words in c.text() and c.to_json()["phq9_changes"] == [
-        {"what": "remission", "infusion": 8, "session_id": 8, "met": False},
-        {"what": "response", "infusion": 9, "session_id": 9, "met": False}]
+        {"what": "remission", "infusion": 8, "session_id": 8, "met": False, "t_utc": "2023-12-10T09:02:00.000Z"},
+        {"what": "response", "infusion": 9, "session_id": 9, "met": False, "t_utc": "2023-12-17T09:02:00.000Z"}]
     # before the loss nothing is said
     assert build_course(SqliteSessions(ten), "P-1", until=SqliteSessions(ten).resolve("7")).changes() == []
 
@@ -327,3 +327,41 @@ def test_an_entry_made_on_a_day_without_an_infusion_stands_at_its_own_date_on_th
     [home] = [s for s in outcome.series if s.label == "PHQ-9 between visits"]
     assert [outcome.position(home, k) for k in range(2)] == [3.0, 9.0] and home.values == (14.0, 9.0)
     assert outcome.position(outcome.series[0], 1) == 7.0  # the infusions' own line stays at their days
+
+
+def test_a_questionnaire_answered_between_visits_is_entered_by_date_plotted_at_it_and_read_for_relapse(
+        tmp_path, capsys):
+    from monitor.review.course import between_visits
+
+    db = tmp_path / "s.db"
+    make_course(db, [Visit(0, outcomes=(("phq9", phq9(20), 2),)), Visit(2, outcomes=(("phq9", phq9(4), 2),)),
+                     Visit(14, outcomes=(("phq9", phq9(4), 2),))])
+    # answered at home on day 6 (2023-11-21): remission and response lost between visits, regained at infusion 3
+    assert cli.main(["outcome", "--db", str(db), "--patient", "P-1", "--date", "2023-11-21", "--instrument", "phq9",
+                     "--items", ",".join(map(str, phq9(12)))]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == ("patient P-1, 2023-11-21 (kept in session 2): PHQ-9 12 of "
+                                                       "27, moderate")
+    c = build_course(SqliteSessions(db), "P-1")
+    assert [r.outcome("phq9").total for r in c.rows] == [20, 4, 4]  # the infusions' own totals are unchanged
+    assert between_visits(c, "phq9") == [(6.0, 12.0)]
+    assert [ch.text for ch in c.changes()] == [
+        "remission lost on 2023-11-21, between visits", "response lost on 2023-11-21, between visits (relapse)",
+        "remission met again at infusion 3 (2023-11-29)", "response met again at infusion 3 (2023-11-29)"]
+    assert c.to_json()["phq9_changes"][0] == {"what": "remission", "infusion": None, "session_id": None,
+                                              "met": False, "t_utc": "2023-11-21T12:00:00.000Z"}
+
+
+@pytest.mark.parametrize("args, said", [
+    (["--patient", "P-1"], "--patient needs --date"),
+    (["--patient", "P-1", "--date", "21/11/2023"], "'21/11/2023' is not a date; write it as YYYY-MM-DD"),
+    (["--patient", "P-1", "--date", "2023-11-01"], "patient 'P-1' has no session on or before 2023-11-01"),
+    (["--patient", "P-404", "--date", "2023-11-21"], "there are no sessions of patient 'P-404'"),
+    (["--patient", "P-1", "--date", "2999-01-01"], "2999-01-01 is in the future"),
+    (["--session", "1", "--date", "2023-11-21"], "--date is for a questionnaire answered between visits"),
+])
+def test_a_between_visit_questionnaire_that_cannot_be_placed_is_one_line_and_nothing_written(db, capsys, args, said):
+    before = len(build_course(SqliteSessions(db), "P-1").rows[-1].entries)
+    assert cli.main(["outcome", "--db", str(db), *args, "--instrument", "phq9", "--items", "0,0,0,0,0,0,0,0,0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and said in err[0]
+    assert len(build_course(SqliteSessions(db), "P-1").rows[-1].entries) == before
