@@ -132,3 +132,22 @@ def _visit(store: Store, patient: str, v: Visit) -> int:
     if not v.open_session:
         store.update_session(sid, state="closed", ended_utc=end, end_reason="closed")
     return sid
+
+
+#: The clinician review's patient: 10 infusions over 5 weeks, PHQ-9 22 -> 3 (response at 4, remission at 6), then
+#: remission lost at 8 and response lost at 9 (a relapse to 16); item 9 positive at 1 (reviewed at once) and 9
+#: (never reviewed); dose raised to 0.75 mg/kg from infusion 5; infusion 9 stopped early at SBP 190.
+TEN = [
+    Visit(0, outcomes=(("phq9", phq9(22, 1), 2),), reviews=((0, "Dr Lee", 5),), markers=("nausea",)),
+    Visit(2, outcomes=(("phq9", phq9(18), 2),), markers=("nausea", "antiemetic")),
+    Visit(4, outcomes=(("phq9", phq9(14), 2),)),
+    Visit(7, outcomes=(("phq9", phq9(10), 2),)),
+    Visit(9, dose=0.75, outcomes=(("phq9", phq9(8), 2),), sbps=(150.0, 160.0), markers=("headache",)),
+    Visit(11, dose=0.75, outcomes=(("phq9", phq9(4), 2),), sbps=(150.0, 162.0)),
+    Visit(18, dose=0.75, outcomes=(("phq9", phq9(3), 2),), sbps=(155.0, 165.0)),
+    Visit(25, dose=0.75, outcomes=(("phq9", phq9(7), 2),), sbps=(158.0, 168.0), markers=("dizziness",)),
+    Visit(32, dose=0.75, baseline_sbp=140.0, outcomes=(("phq9", phq9(12, 2), 2),), sbps=(160.0, 190.0),
+          infusion="stopped",
+          markers=("vomiting", "antihypertensive"), alarms=(Priority.HIGH,)),
+    Visit(35, dose=0.75, outcomes=(("phq9", phq9(16), 2),), sbps=(150.0, 160.0)),
+]

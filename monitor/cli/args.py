@@ -96,9 +96,15 @@ def parser() -> argparse.ArgumentParser:
     db_arg(rep)
     rep.add_argument("--session", required=True, help="session id or 'latest'")
 
-    out = sub.add_parser("outcome", help="enter an outcome questionnaire (PHQ-9, GAD-7, PCL-5) into a session")
+    out = sub.add_parser("outcome", help="enter an outcome questionnaire (PHQ-9, GAD-7, PCL-5) into a session, "
+                         "or one answered between visits (--patient and --date)")
     db_arg(out)
-    out.add_argument("--session", required=True, help="session id or 'latest' (running or closed)")
+    where = out.add_mutually_exclusive_group(required=True)
+    where.add_argument("--session", help="session id or 'latest' (running or closed)")
+    where.add_argument("--patient", help="the patient who answered it between visits (with --date)")
+    out.add_argument("--date", default=None, metavar="YYYY-MM-DD",
+                     help="the day it was answered between visits (with --patient): kept at 12:00 that day in the "
+                          "journal of the patient's last session started before it")
     out.add_argument("--instrument", required=True, metavar="phq9|gad7|pcl5")
     out.add_argument("--items", required=True, metavar="1,2,0,...", help="every item's score in form order")
     out.add_argument("--user", default="import", help="who entered it (default: import)")

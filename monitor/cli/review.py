@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
+from datetime import date, datetime
 
 from monitor.app import UserError, open_sessions, open_source, open_store, printable, resolve
 from monitor.cli.args import day, selected
-from monitor.timefmt import date_time_text, hms
+from monitor.timefmt import date_text, date_time_text, hms, zone
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
@@ -68,6 +70,38 @@ def cmd_burden(args: argparse.Namespace) -> int:
     return 0
 
 
+def between_visits_session(sessions, patient_id: str, date_text_: str | None):
+    """Return the session a questionnaire answered between visits is kept in (the patient's last one started on or
+    before that day) and its time (12:00 that day in the session's zone; now if that is later than now, on the
+    day itself). UserError in words: no date, a date in the future, or no session of the patient by then."""
+    if date_text_ is None:
+        raise UserError("--patient needs --date: the day the questionnaire was answered (YYYY-MM-DD)")
+    try:
+        when = datetime.strptime(date_text_, "%Y-%m-%d").date()
+    except ValueError:
+        raise UserError(f"'{date_text_}' is not a date; write it as YYYY-MM-DD") from None
+    metas = sessions.sessions(patient_id=patient_id)
+    if not metas:
+        raise UserError(f"there are no sessions of patient '{patient_id}' in this database")
+
+    def noon(meta) -> float:
+        tz = zone(meta.tz)
+        return datetime(when.year, when.month, when.day, 12, tzinfo=tz).timestamp() if tz is not None else \
+            datetime(when.year, when.month, when.day, 12).astimezone().timestamp()
+
+    before = [m for m in metas if date.fromisoformat(date_text(m.started_utc, m.tz)) <= when]
+    if not before:
+        raise UserError(f"patient '{patient_id}' has no session on or before {date_text_}: enter it into a session "
+                        "with --session")
+    meta, now = before[-1], time.time()
+    t = noon(meta)
+    if t > now:
+        if date_text(now, meta.tz) != date_text_:
+            raise UserError(f"{date_text_} is in the future")
+        t = now
+    return meta, t
+
+
 def cmd_outcome(args: argparse.Namespace) -> int:
     """Check a questionnaire before touching the database, append it to the session's journal, say what it means."""
     from monitor.clinical.config import ConfigError, load_clinical_config
@@ -76,12 +110,24 @@ def cmd_outcome(args: argparse.Namespace) -> int:
 
     try:
         cutoffs = load_clinical_config().outcomes.cutoffs
-        score = entered(args.instrument, parse_items(args.items), user=args.user, mode="import", cutoffs=cutoffs)
+        items = parse_items(args.items)
     except (ConfigError, OutcomeError) as exc:
         raise UserError(str(exc)) from None
-    meta = resolve(open_sessions(args.db), args.session)
+    if args.patient is None:
+        if args.date is not None:
+            raise UserError("--date is for a questionnaire answered between visits: give --patient, not --session")
+        meta, t = resolve(open_sessions(args.db), args.session), None
+    else:
+        meta, t = between_visits_session(open_sessions(args.db), args.patient, args.date)
+    try:
+        score = entered(args.instrument, items, user=args.user, mode="import", cutoffs=cutoffs, t=t)
+    except OutcomeError as exc:
+        raise UserError(str(exc)) from None
     open_store(args.db).append_journal(meta.id, score, score.user, score.t)
-    print(f"session {meta.ref}: {score.summary}")
+    if t is None:
+        print(f"session {meta.ref}: {score.summary}")
+    else:
+        print(f"patient {args.patient}, {args.date} (kept in session {meta.ref}): {score.summary}")
     flag_item = score.definition.flag_item
     if score.flag:
         print(f"FLAG: {score.flag_text}: a clinician must assess the patient before the infusion")

@@ -158,6 +158,17 @@ class BpForecast:
         return (f"{what} {source}" if self.n_used else f"{source}; {what}") + unusable + no_baseline
 
 
+    def limit_text(self, limit_sbp: float | None, what: str = "the SBP high-alarm limit") -> str:
+        """Return a warning when the range reaches a limit (mmHg): "the range reaches 192 mmHg, at or above the
+        SBP high-alarm limit (180 mmHg)"; "" when it stays below it, without a baseline or without a limit."""
+        if limit_sbp is None or self.peak_high is None or self.peak_high < limit_sbp:
+            return ""
+        where = "the expected peak" if self.expected_peak is not None and self.expected_peak >= limit_sbp \
+            else "the range"
+        value = self.expected_peak if where == "the expected peak" else self.peak_high
+        return f"{where} reaches {value:.0f} mmHg, at or above {what} ({limit_sbp:g} mmHg)"
+
+
 def _dose(mg_per_kg: float) -> str:
     return f"{mg_per_kg:g} mg/kg"
 

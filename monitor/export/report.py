@@ -279,7 +279,10 @@ def _tables(record: SessionRecord, summary: SessionSummary, clock) -> tuple[Tabl
 
 
 def _course_section(course: Course) -> CourseSection:
-    """Lay out the course page: the infusions up to this one, the small plots, every item-9 flag with its reviews."""
+    """Lay out the course page: the infusions up to this one, the small plots, every item-9 flag with its reviews.
+
+    A row whose questionnaire has an item-9 flag nobody has reviewed is printed in the alarm colour, and says
+    NOT REVIEWED in words (a page printed in black and white must tell it too)."""
     this = course.rows[-1]
     codes = course.instruments()
 
@@ -288,8 +291,7 @@ def _course_section(course: Course) -> CourseSection:
 
     def dose_cell(row: InfusionRow) -> str:
         planned = "-" if row.dose_mg_per_kg is None else f"{row.dose_mg_per_kg:g}"
-        return f"{planned} / " + (f"{row.delivered_mg:.1f} mg" if row.started and row.delivered_mg is not None
-                                  else "not started")
+        return f"{planned} / {row.given_text}" + (" stopped" if row.stopped_early else "")
 
     def bp_cell(row: InfusionRow) -> str:
         n = format_value
@@ -300,13 +302,19 @@ def _course_section(course: Course) -> CourseSection:
         cadss, moaas = row.max_cadss, row.min_moaas
         return f"{'-' if cadss is None else cadss.total} / {'-' if moaas is None else moaas.total}"
 
+    def effects_cell(row: InfusionRow) -> str:
+        said = [row.side_effects_text()] if row.side_effects else []
+        said += [f"rescue: {row.rescue_text()}"] if any(row.events.values()) else []
+        return "; ".join(said) or "none"
+
     rows = tuple((f"{r.number}" + (" (this)" if r is this else ""), session_day(r.meta), dose_cell(r), bp_cell(r),
-                  format_value(r.min_spo2) or "-", scale_cell(r), " / ".join(str(v) for v in r.events.values()),
-                  "{high}/{medium}/{low}".format(**r.summary.alarm_counts()), outcome_cell(r)) for r in course.rows)
-    infusions = Table("Infusions", ("#", "date", "mg/kg / given", "SBP base/peak (rise)", "SpO2 low",
-                                    "CADSS high / MOAA/S low", "antiemetic / antihypert. / benzo", "alarms H/M/L",
+                  r.forecast_text(), format_value(r.min_spo2) or "-", scale_cell(r), effects_cell(r),
+                  r.alarms_text, outcome_cell(r)) for r in course.rows)
+    infusions = Table("Infusions", ("#", "date", "mg/kg / given", "SBP base/peak (rise)", "BP forecast peak (range)",
+                                    "SpO2 low", "CADSS / MOAA/S", "side effects; rescue drugs given", "alarms H/M/L",
                                     "outcome measures"),
-                      (0.06, 0.11, 0.1, 0.11, 0.06, 0.11, 0.12, 0.07, 0.26), rows)
+                      (0.06, 0.11, 0.1, 0.09, 0.1, 0.06, 0.07, 0.17, 0.07, 0.17), rows,
+                      marks=tuple(any(not f.reviewed for f in r.flags) for r in course.rows))
     flags = Table("PHQ-9 item 9 flags and their reviews", ("entered", "session", "answer", "reviews"),
                   (0.15, 0.08, 0.37, 0.4),
                   tuple((session_time(f.flag.score.t, f.session), f.session.ref, f.flag.score.flag_text,
@@ -314,7 +322,7 @@ def _course_section(course: Course) -> CourseSection:
                          or "NOT REVIEWED")
                         for f in course.flags),
                   empty="no item-9 flag in this course", marks=tuple(not f.flag.reviewed for f in course.flags))
-    lines = [course.phq9_words()]
+    lines = [course.phq9_words(), course.total_dose_text(), course.flag_count_text()]
     if this.forecast is not None:
         lines.append(f"BP forecast before this infusion: {this.forecast.text}. Advice only; it changes no alarm "
                      "limit.")

@@ -31,8 +31,10 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from monitor.alarms.profile import ProfileError, load_profile
 from monitor.clinical.forecast import BpForecast, EarlierInfusion, ForecastPrior, forecast_peak_sbp
 from monitor.clinical.outcomes import CoursePoint, OutcomeFlag, SessionOutcomes, course
 from monitor.record.instruments import INSTRUMENTS, PHQ9
@@ -45,6 +47,8 @@ from monitor.timefmt import date_text, date_time_text, day_month_text, iso_utc
 
 #: Event markers the course counts per infusion (codes of clinical.json "markers"), with the column heading.
 COURSE_EVENTS = {"antiemetic": "antiemetic", "antihypertensive": "antihypertensive", "benzodiazepine": "benzodiazepine"}
+#: Markers that are not side effects (the rescue drugs above are counted on their own; a note is free text).
+NOT_SIDE_EFFECTS = frozenset(COURSE_EVENTS) | {"note"}
 
 
 class CourseError(ValueError):
@@ -66,6 +70,7 @@ class InfusionRow:
     entries: tuple[OutcomeScore, ...]
     phq9: CoursePoint | None
     forecast: BpForecast | None
+    flags: tuple[OutcomeFlag, ...] = ()  # the flags of the counted entries, with their reviews
 
     @property
     def meta(self) -> SessionMeta:
@@ -85,6 +90,17 @@ class InfusionRow:
     @property
     def delivered_mg(self) -> float | None:
         return self.summary.delivered_mg
+
+    @property
+    def given_text(self) -> str:
+        """Return the mg delivered for a table ("26.25 mg", "35 mg"), or "not started"."""
+        return mg_text(self.delivered_mg) if self.started else "not started"
+
+    @property
+    def stopped_early(self) -> bool:
+        """Tell whether the infusion was stopped before its planned end."""
+        inf = self.summary.infusion
+        return inf is not None and inf.state == "stopped"
 
     @property
     def delivered_mg_per_kg(self) -> float | None:
@@ -129,19 +145,69 @@ class InfusionRow:
         """Return how many of each counted event (antiemetic, antihypertensive, benzodiazepine given) there were."""
         return {code: sum(1 for m in self.summary.markers if m.code == code) for code in COURSE_EVENTS}
 
+    @property
+    def alarms_text(self) -> str:
+        """Return the alarms by their highest priority: "high/medium/low" counts, "1/1/0"."""
+        a = self.summary.alarm_counts()
+        return f"{a['high']}/{a['medium']}/{a['low']}"
+
+    @property
+    def top_alarm(self) -> str | None:
+        """Return the highest priority of the infusion's alarms (high, medium, low), None without any."""
+        a = self.summary.alarm_counts()
+        return next((p for p in ("high", "medium", "low") if a[p]), None)
+
+    @property
+    def side_effects(self) -> dict[str, int]:
+        """Return how many of each side-effect marker (nausea, vomiting, headache...) there were, in marking order."""
+        counts: dict[str, int] = {}
+        for m in self.summary.markers:
+            if m.code not in NOT_SIDE_EFFECTS:
+                counts[m.code] = counts.get(m.code, 0) + 1
+        return counts
+
+    def rescue_text(self) -> str:
+        """Return the rescue drugs given for a table: "antiemetic 1, antihypertensive 1", "none"."""
+        return ", ".join(f"{code} {n}" for code, n in self.events.items() if n) or "none"
+
+    def side_effects_text(self) -> str:
+        """Return the side effects for a table: "nausea 2, headache 1", "none"."""
+        return ", ".join(f"{code} {n}" for code, n in self.side_effects.items()) or "none"
+
+    def flag_of(self, code: str) -> OutcomeFlag | None:
+        """Return the item-9 flag (with its reviews) of the counted entry of an instrument, None if not flagged."""
+        s = self.outcome(code)
+        return None if s is None else next((f for f in self.flags if f.score.id == s.id), None)
+
     def outcome(self, code: str) -> OutcomeScore | None:
         """Return the entry of an instrument that counts for this infusion."""
         return next((s for s in self.outcomes if s.instrument == code), None)
 
     def outcome_text(self, code: str) -> str:
-        """Return the counted entry of an instrument for a table: "11 moderate response FLAG item 9", "-" if none."""
+        """Return the counted entry of an instrument for a table: "11 moderate response FLAG item 9 NOT REVIEWED",
+        "-" if none; a flag says whether a clinician has reviewed it."""
+        return " ".join(w for w in self.outcome_lines(code) if w)
+
+    def outcome_lines(self, code: str) -> tuple[str, str, str]:
+        """Return the counted entry of an instrument in three parts for a narrow cell: the total with its band
+        ("11 moderate", "-" if none), what it meets ("response remission", ""), its flag ("FLAG item 9 NOT
+        REVIEWED", "")."""
         s = self.outcome(code)
         if s is None:
-            return "-"
+            return "-", "", ""
         met = [w for w, yes in (("response", self.phq9 and self.phq9.response),
                                 ("remission", self.phq9 and self.phq9.remission)) if yes and code == PHQ9.code]
-        return " ".join([str(s.total), s.definition.short_band(s.total, s.cutoff), *met,
-                         *([f"FLAG item {s.definition.flag_item}"] if s.flag else [])])
+        flag = f"FLAG item {s.definition.flag_item} " + _review_word(self.flag_of(code)) if s.flag else ""
+        return f"{s.total} {s.definition.short_band(s.total, s.cutoff)}", " ".join(met), flag
+
+    def forecast_text(self) -> str:
+        """Return the forecast this infusion had, for a table: "175 (161-189)", "... OUTSIDE" when the actual peak
+        fell outside the range, "-" without a forecast peak."""
+        f = self.forecast
+        if f is None or f.expected_peak is None:
+            return "-"
+        return (f"{f.expected_peak:.0f} ({f.peak_low:.0f}-{f.peak_high:.0f})"
+                + (" OUTSIDE" if self.forecast_held() is False else ""))
 
     def forecast_held(self) -> bool | None:
         """Tell whether the actual peak fell within the forecast's range; None without both."""
@@ -149,6 +215,30 @@ class InfusionRow:
         if f is None or f.peak_low is None or self.peak_sbp is None or not self.started:
             return None
         return f.peak_low <= self.peak_sbp <= f.peak_high  # type: ignore[operator]
+
+
+@dataclass(frozen=True)
+class PhqChange:
+    """The PHQ-9 response or remission lost (met False) or met again (met True) at an infusion, or on a day
+    between visits (row None); t is when that PHQ-9 was answered, meta the session whose zone dates it."""
+
+    what: str  # response, remission
+    row: InfusionRow | None
+    met: bool
+    t: float
+    meta: SessionMeta
+
+    @property
+    def text(self) -> str:
+        """Return the change in words: "remission lost at infusion 8 (2023-12-01)", "response lost ... (relapse)",
+        "remission lost on 2023-12-05, between visits"."""
+        if self.row is not None:
+            when = f"at infusion {self.row.number} ({session_day(self.row.meta)})"
+        else:
+            when = f"on {date_text(self.t, self.meta.tz)}, between visits"
+        if self.met:
+            return f"{self.what} met again {when}"
+        return f"{self.what} lost {when}" + (" (relapse)" if self.what == "response" else "")
 
 
 @dataclass(frozen=True)
@@ -171,6 +261,7 @@ class Course:
     forecast: BpForecast | None
     forecast_for: str
     at: float
+    sbp_limit: float | None = None  # the SBP high-alarm limit of the last session's profile (mmHg)
 
     # --- response and remission ------------------------------------------------------------
 
@@ -190,6 +281,31 @@ class Course:
         points = self.phq9_points()
         return points[-1][1].remission if len(points) >= 2 else None
 
+    def changes(self) -> list[PhqChange]:
+        """Return each time the PHQ-9 response or remission was lost or met again after it was first met, in time
+        order: a total that no longer meets what the one before it met is a loss ("remission lost at infusion
+        8"); a loss of response is a relapse. The totals are each infusion's counted PHQ-9 and those answered on
+        a day without an infusion (between visits), all read against the course's first. The one rule for the
+        text, window, JSON and PDF."""
+        points = self.phq9_points()
+        if not points:
+            return []
+        where = {p.score.id: row for row, p in points}
+        series = sorted([p.score for _, p in points[1:]] + between_visit_entries(self, PHQ9.code),
+                        key=lambda s: s.t)
+        series = [s for s in series if s.t >= points[0][1].score.t]
+        read = course([points[0][1].score, *series])[1:]  # the first total is the reference, it meets nothing
+        found = []
+        for what in ("response", "remission"):
+            met_before = False
+            for prev, now in zip(read, read[1:]):
+                was, met = bool(getattr(prev, what)), bool(getattr(now, what))
+                met_before = met_before or was
+                if was != met and met_before:
+                    row = where.get(now.score.id)
+                    found.append(PhqChange(what, row, met, now.score.t, self.rows[0].meta))
+        return sorted(found, key=lambda c: (c.t, c.what != "remission"))
+
     def first_met(self, what: str) -> InfusionRow | None:
         """Return the first infusion after the first PHQ-9 whose total meets `what` (response or remission)."""
         return next((row for row, p in self.phq9_points()[1:] if getattr(p, what)), None)
@@ -207,6 +323,10 @@ class Course:
             "phq9_response": self.phq9_response, "phq9_remission": self.phq9_remission,
             "phq9_first_response_session": None if first_response is None else first_response.meta.id,
             "phq9_first_remission_session": None if first_remission is None else first_remission.meta.id,
+            "phq9_changes": [{"what": ch.what, "infusion": None if ch.row is None else ch.row.number,
+                              "session_id": None if ch.row is None else ch.row.meta.id, "met": ch.met,
+                              "t_utc": iso_utc(ch.t)} for ch in self.changes()],
+            "total_delivered_mg": _round(sum(r.delivered_mg or 0.0 for r in self.rows if r.started), 3),
             "later_outcomes": [_score_json(s) for s in self.later],
             "flags": [{"session_id": f.session.id, "t_utc": iso_utc(f.flag.score.t),
                        "instrument": f.flag.score.instrument, "outcome_id": f.flag.score.id,
@@ -226,36 +346,33 @@ class Course:
                  + f": {len(rows)} session{'s' if len(rows) != 1 else ''}, {first} to {last}"]
         codes = self.instruments()
         width = {c: max(len(INSTRUMENTS[c].name), *(len(r.outcome_text(c)) for r in rows)) for c in codes}
+        fw = max(len("BP forecast"), *(len(r.forecast_text()) for r in rows))
         lines.append(f"{'#':>2}  {'date':<10} {'session':>7}  {'mg/kg':>5} {'given':>11}  {'SBP base/peak':<15} "
-                     f"{'SpO2':>4} {'CADSS':>5} {'MOAA/S':>6}  {'events':<8} {'alarms H/M/L':<12} "
-                     + "  ".join(f"{INSTRUMENTS[c].name:<{width[c]}}" for c in codes))
+                     f"{'BP forecast':<{fw}}  {'SpO2':>4} {'CADSS':>5} {'MOAA/S':>6}  {'rescue':<6} "
+                     f"{'alarms':<6}  " + "  ".join(f"{INSTRUMENTS[c].name:<{width[c]}}" for c in codes)
+                     + "  side effects")
         for row in rows:
-            given = "not started" if not row.started else _num(row.delivered_mg, 1, " mg")
             bp = f"{_num(row.baseline_sbp)}/{_num(row.peak_sbp)}" + (f" ({row.sbp_rise:+.0f})" if row.sbp_rise
                                                                       is not None else "")
             ev = row.events
             events = "/".join(str(ev[c]) for c in COURSE_EVENTS)
-            alarms = row.summary.alarm_counts()
             cadss, moaas = row.max_cadss, row.min_moaas
             lines.append(f"{row.number:>2}  {session_day(row.meta):<10} {row.meta.ref:>7}  "
-                         f"{_num(row.dose_mg_per_kg, 2):>5} {given:>11}  {bp:<15} {_num(row.min_spo2):>4} "
-                         f"{_num(cadss and cadss.total):>5} "
-                         f"{_num(moaas and moaas.total):>6}  {events:<8} "
-                         f"{alarms['high']}/{alarms['medium']}/{alarms['low']:<8} "
-                         + "  ".join(f"{row.outcome_text(c):<{width[c]}}" for c in codes))
-        lines.append("SBP mmHg (rise); SpO2 lowest %; CADSS highest, MOAA/S lowest; events: antiemetic/"
-                     "antihypertensive/benzodiazepine given; response and remission against the first PHQ-9")
+                         f"{_num(row.dose_mg_per_kg, 2):>5} {row.given_text:>11}  {bp:<15} "
+                         f"{row.forecast_text():<{fw}}  {_num(row.min_spo2):>4} "
+                         f"{_num(cadss and cadss.total):>5} {_num(moaas and moaas.total):>6}  {events:<6} "
+                         f"{row.alarms_text:<6}  " + "  ".join(f"{row.outcome_text(c):<{width[c]}}" for c in codes)
+                         + f"  {row.side_effects_text()}")
+        lines.append("SBP mmHg (rise); BP forecast: expected peak (80 % range) before the infusion, OUTSIDE when "
+                     "the peak fell outside it; SpO2 lowest %; CADSS highest, MOAA/S lowest; rescue: antiemetic/"
+                     "antihypertensive/benzodiazepine given; alarms: high/medium/low; response and remission "
+                     "against the first PHQ-9")
+        lines.append(self.total_dose_text())
         lines.append(self.phq9_words())
         for s in self.later:
             lines.append(f"Entered after the last infusion: {s.summary} ({session_time(s.t, rows[-1].meta)})")
-        if self.flags:
-            lines.append(f"PHQ-9 item 9 flags: {len(self.flags)}")
-            for f in self.flags:
-                reviews = "; ".join(f"{r.text} ({session_time(r.t, f.session)})" for r in f.flag.reviews)
-                lines.append(f"  {session_time(f.flag.score.t, f.session)} session {f.session.ref}: "
-                             f"{f.flag.score.flag_text}; {reviews or 'NOT REVIEWED'}")
-        else:
-            lines.append("PHQ-9 item 9 flags: none")
+        lines.append(self.flag_count_text())
+        lines += [f"  {line}" for line in self.flag_words()]
         lines.append(self.forecast_words())
         lines.append(NOTICE)
         return "\n".join(lines)
@@ -280,13 +397,41 @@ class Course:
             now = getattr(last, what)
             first = "" if row is None else f" (first met at infusion {row.number}, {session_day(row.meta)})"
             words.append(f"{what} {'yes' if now else 'no'}{first}")
+        words += [c.text for c in self.changes()]
         return "; ".join(words)
+
+    def total_dose_text(self) -> str:
+        """Return the dose given over the course: "Total given: 262.5 mg over 9 infusions (1 stopped early)"."""
+        started = [r for r in self.rows if r.started]
+        stopped = sum(r.stopped_early for r in started)
+        total = sum(r.delivered_mg or 0.0 for r in started)
+        return (f"Total given: {mg_text(total)} over {len(started)} infusion{'s' if len(started) != 1 else ''}"
+                + (f" ({stopped} stopped early)" if stopped else ""))
+
+    def flag_count_text(self) -> str:
+        """Return the item-9 flags in one line: "PHQ-9 item 9 flags: 2, 1 NOT REVIEWED (session 9)", "...: none"."""
+        if not self.flags:
+            return "PHQ-9 item 9 flags: none"
+        open_ = [f.session.ref for f in self.flags if not f.flag.reviewed]
+        return f"PHQ-9 item 9 flags: {len(self.flags)}, " + (
+            f"{len(open_)} NOT REVIEWED (session {', '.join(open_)})" if open_ else "all reviewed")
+
+    def flag_words(self) -> list[str]:
+        """Return one line per item-9 flag: when, where, the answer, and its reviews or NOT REVIEWED."""
+        lines = []
+        for f in self.flags:
+            reviews = "; ".join(f"{r.text} ({session_time(r.t, f.session)})" for r in f.flag.reviews)
+            lines.append(f"{session_time(f.flag.score.t, f.session)} session {f.session.ref}: "
+                         f"{f.flag.score.flag_text}; {reviews or 'NOT REVIEWED: a clinician must assess the patient'}")
+        return lines
 
     def forecast_words(self) -> str:
         """Return the forecast for the next infusion in words, saying which infusion and plan it is for."""
         if self.forecast is None:
             return "BP forecast: no planned dose in this course, so no forecast"
-        return f"BP forecast {self.forecast_for}: {self.forecast.text} (advice only; it changes no alarm limit)"
+        warning = self.forecast.limit_text(self.sbp_limit)
+        return (f"BP forecast {self.forecast_for}: {self.forecast.text}" + (f"; CAUTION: {warning}" if warning else "")
+                + " (advice only; it changes no alarm limit)")
 
 
 # --- small plots across the course ------------------------------------------------------------
@@ -304,6 +449,7 @@ class ChartSeries:
     style: str = "line"  # line, points, bars
     low: tuple[float | None, ...] = ()
     high: tuple[float | None, ...] = ()
+    xs: tuple[float, ...] = ()  # its own x positions (days on a calendar axis), one per value; empty: per infusion
 
 
 @dataclass(frozen=True)
@@ -317,6 +463,40 @@ class CourseChart:
     series: tuple[ChartSeries, ...]
     y_range: tuple[float, float]
     lines: tuple[tuple[float, str], ...] = ()
+    days: tuple[float, ...] = ()  # a calendar axis: each infusion's day from the first; empty: a slot per infusion
+
+    def x(self, i: int) -> float:
+        """Return where infusion i (0-based) stands on the x axis: its day on a calendar axis, else its slot."""
+        return self.days[i] if self.days else float(i)
+
+    def position(self, series: ChartSeries, k: int) -> float:
+        """Return where a series' k-th value stands on the x axis: its own day, else its infusion's place."""
+        return series.xs[k] if series.xs else self.x(k)
+
+    @property
+    def x_range(self) -> tuple[float, float]:
+        """Return the x axis's extent, with room for the first and last point."""
+        if self.days:
+            return self.days[0] - 1.5, self.days[-1] + 1.5
+        return -0.6, len(self.labels) - 0.4
+
+    def ticks(self) -> list[tuple[float, str]]:
+        """Return the x axis's labels (position, "#n" over its date) that do not run into each other.
+
+        Each infusion's number is written unless it stands within a 30th of the axis of the last one written;
+        its date only a 6th of the axis or more after the last date written. So the visits of an induction two
+        days apart keep their numbers and the dates stay readable, on a calendar axis as on one of slots."""
+        xs = [self.x(i) for i in range(len(self.labels))]
+        span = max(1.0, xs[-1] - xs[0]) if xs else 1.0
+        ticks, last_number, last_date = [], -math.inf, -math.inf
+        for x, label in zip(xs, self.labels):
+            number, _, day = label.partition("\n")
+            if x - last_number < span / 30:
+                continue
+            dated = x - last_date >= span / 6
+            ticks.append((x, f"{number}\n{day if dated else ''}"))
+            last_number, last_date = x, x if dated else last_date
+        return ticks
 
     def label_below(self, series: ChartSeries, i: int) -> bool:
         """Tell whether a line's value at infusion i is labelled below its point: when another line is higher
@@ -330,7 +510,8 @@ class CourseChart:
 
 #: Series colours (mid tones that read on white paper and on the dark review screen).
 CHART_COLORS = {"phq9": "#e67e22", "gad7": "#3498db", "pcl5": "#9b59b6", "rise": "#e74c3c",
-                "forecast": "#7f8c8d", "planned": "#7f8c8d", "delivered": "#f39c12", "cadss": "#9b59b6"}
+                "forecast": "#7f8c8d", "planned": "#7f8c8d", "delivered": "#f39c12", "cadss": "#9b59b6",
+                "unreviewed": "#d4ac0d", "reviewed": "#5d7b99"}
 
 
 def course_charts(course: Course) -> tuple[CourseChart, ...]:
@@ -342,6 +523,13 @@ def course_charts(course: Course) -> tuple[CourseChart, ...]:
     codes = course.instruments()
     totals = [ChartSeries(INSTRUMENTS[c].name, tuple(_total(r, c) for r in rows), CHART_COLORS[c])
               for c in codes if c != "pcl5"]
+    for code in codes:
+        if code == "pcl5":
+            continue
+        between = between_visits(course, code)
+        if between:
+            totals.append(ChartSeries(f"{INSTRUMENTS[code].name} between visits", tuple(v for _, v in between),
+                                      CHART_COLORS[code], "points", xs=tuple(d for d, _ in between)))
     if totals:
         points = course.phq9_points()
         lines = []
@@ -350,13 +538,20 @@ def course_charts(course: Course) -> tuple[CourseChart, ...]:
             lines.append((first / 2, f"PHQ-9 response \u2264 {first / 2:g}"))
             below = float(PHQ9.remission_below)  # type: ignore[arg-type]
             lines.append((below, f"remission < {below:g}"))
-        charts.append(CourseChart("Outcome totals", "total", labels, tuple(totals), (0.0, 27.0), tuple(lines)))
+        top = 27.0
+        for reviewed, words in ((False, "item-9 flag NOT REVIEWED"), (True, "item-9 flag reviewed")):
+            marks = tuple(top if any(f.reviewed == reviewed for f in r.flags) else None for r in rows)
+            if any(v is not None for v in marks):  # at the top of the plot, over the infusion it came with
+                totals.append(ChartSeries(words, marks, CHART_COLORS["reviewed" if reviewed else "unreviewed"],
+                                          "points"))
+        charts.append(CourseChart("Outcome totals by date", "points", labels, tuple(totals), (0.0, top),
+                                  tuple(lines), course_days(course)))
     if "pcl5" in codes:
         cutoffs = [s.cutoff for r in rows for s in r.outcomes if s.instrument == "pcl5" and s.cutoff]
-        charts.append(CourseChart("PCL-5 total", "total", labels,
+        charts.append(CourseChart("PCL-5 total by date", "points", labels,
                                   (ChartSeries("PCL-5", tuple(_total(r, "pcl5") for r in rows), CHART_COLORS["pcl5"]),),
                                   (0.0, 80.0), ((float(cutoffs[-1]), f"probable PTSD \u2265 {cutoffs[-1]}"),)
-                                  if cutoffs else ()))
+                                  if cutoffs else (), course_days(course)))
     rises = tuple(r.sbp_rise if r.started else None for r in rows)
     f_mid = tuple(None if r.forecast is None else r.forecast.expected_rise for r in rows)
     f_low = tuple(None if r.forecast is None else r.forecast.rise_low for r in rows)
@@ -384,6 +579,30 @@ def course_charts(course: Course) -> tuple[CourseChart, ...]:
         (ChartSeries("highest CADSS", tuple(None if c is None else float(c.total) for c in cadss),
                      CHART_COLORS["cadss"], "bars"),), (0.0, float(top))))
     return tuple(charts)
+
+
+def course_days(course: Course) -> tuple[float, ...]:
+    """Return each infusion's calendar day counted from the first infusion's (each in its session's time zone)."""
+    ordinals = [date.fromisoformat(session_day(r.meta)).toordinal() for r in course.rows]
+    return tuple(float(o - ordinals[0]) for o in ordinals)
+
+
+def between_visit_entries(course: Course, code: str) -> list[OutcomeScore]:
+    """Return the entries of an instrument answered on a day without an infusion of the course (at home between
+    visits, or after the last infusion), in time order; each day in the zone of the course's first session."""
+    meta = course.rows[0].meta
+    infusion_days = {session_day(r.meta) for r in course.rows}
+    entries = [s for row in course.rows for s in row.entries] + list(course.later)
+    return sorted((s for s in entries if s.instrument == code and date_text(s.t, meta.tz) not in infusion_days),
+                  key=lambda s: s.t)
+
+
+def between_visits(course: Course, code: str) -> list[tuple[float, float]]:
+    """Return (day from the first infusion's, total) of each entry answered between visits, for the calendar axis."""
+    meta = course.rows[0].meta
+    first = date.fromisoformat(session_day(meta)).toordinal()
+    return [(float(date.fromisoformat(date_text(s.t, meta.tz)).toordinal() - first), float(s.total))
+            for s in between_visit_entries(course, code)]
 
 
 def _total(row: InfusionRow, code: str) -> float | None:
@@ -420,12 +639,27 @@ def build_course(source: SessionSource, patient_id: str, prior: ForecastPrior | 
     phq9 = dict(zip([i for i, c in enumerate(counted) if any(s.instrument == PHQ9.code for s in c)],
                     course([s for c in counted for s in c if s.instrument == PHQ9.code])))
     earlier = [earlier_infusion(s) for s in summaries]
+    all_flags = found.flags()
     rows = tuple(InfusionRow(i + 1, s, counted[i], tuple(windows[i]), phq9.get(i),
-                             _forecast(earlier[:i], s.meta.dose_mg_per_kg, s.baseline.get("sbp"), prior))
+                             _forecast(earlier[:i], s.meta.dose_mg_per_kg, s.baseline.get("sbp"), prior),
+                             tuple(f for f in all_flags if f.score in counted[i]))
                  for i, s in enumerate(summaries))
     forecast, target = _course_forecast(rows, earlier, prior)
-    flags = tuple(CourseFlag(f, where[f.score.id]) for f in found.flags())
-    return Course(patient_id, metas[-1].patient_name or "", rows, tuple(later), flags, forecast, target, at)
+    flags = tuple(CourseFlag(f, where[f.score.id]) for f in all_flags)
+    return Course(patient_id, metas[-1].patient_name or "", rows, tuple(later), flags, forecast, target, at,
+                  sbp_high_limit(metas[-1]))
+
+
+def sbp_high_limit(meta: SessionMeta) -> float | None:
+    """Return the SBP high-alarm limit (mmHg) of the session's alarm profile; None when it has none or the profile
+    cannot be read (the forecast then warns of no limit; the alarms themselves are the chair's)."""
+    if not meta.profile:
+        return None
+    try:
+        limits = load_profile(meta.profile).limits.get("sbp")
+    except ProfileError:
+        return None
+    return None if limits is None else limits.high_high
 
 
 def patient_sessions(source: SessionSource, patient_id: str) -> list[SessionMeta]:
@@ -505,12 +739,31 @@ def _course_forecast(rows: Sequence[InfusionRow], earlier: Sequence[EarlierInfus
     based = next((r for r in reversed(rows) if r.baseline_sbp is not None), None)
     base_words = "no baseline SBP recorded yet" if based is None else \
         f"the last baseline SBP ({based.baseline_sbp:.0f} mmHg, session {based.meta.ref})"
+    last = next((r for r in reversed(rows) if r.started), None)
+    stop = ""
+    if last is not None and last.stopped_early:  # the dose assumed is one the patient did not take last time
+        given = last.delivered_mg_per_kg
+        stop = (f"; infusion {last.number} was stopped early"
+                + (f" ({last.summary.infusion.stop_reason})" if last.summary.infusion.stop_reason else "")
+                + (f" after {given:.2g} of {last.dose_mg_per_kg:g} mg/kg" if given is not None and last.dose_mg_per_kg
+                   else "")
+                + f": this assumes {dosed.dose_mg_per_kg:g} mg/kg again; decide the next dose before relying on it")
     return (_forecast(earlier, dosed.dose_mg_per_kg, None if based is None else based.baseline_sbp, prior),
             f"for the next infusion, at the last planned dose ({dosed.dose_mg_per_kg:g} mg/kg, session "
-            f"{dosed.meta.ref}) and {base_words}")
+            f"{dosed.meta.ref}) and {base_words}{stop}")
 
 
 # --- output helpers ---------------------------------------------------------------------------
+
+
+def mg_text(mg: float | None) -> str:
+    """Return a dose in mg as every course and report table shows it: to 0.01 mg, no trailing zeros ("26.25 mg",
+    "35 mg"), "-" when unknown."""
+    return "-" if mg is None else f"{round(mg, 2):g} mg"
+
+
+def _review_word(flag: OutcomeFlag | None) -> str:
+    return "reviewed" if flag is not None and flag.reviewed else "NOT REVIEWED"
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:

@@ -30,6 +30,11 @@ def text_of(path) -> tuple[list[str], list[tuple[float, float]]]:
             [(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in reader.pages])
 
 
+def course_pages(pages: list[str]) -> str:
+    """Return the text of the course page and the pages it runs on to (the end of the report)."""
+    return " ".join(pages[next(i for i, page in enumerate(pages) if "Course of treatment:" in page):])
+
+
 @pytest.mark.parametrize("paper, size", [("a4", (595, 842)), ("letter", (612, 792))])
 def test_pdf_reads_back_with_the_sessions_record(db, tmp_path, qapp, capsys, paper, size):
     out = tmp_path / f"{paper}.pdf"
@@ -87,22 +92,42 @@ def test_summary_figures_are_the_review_summarys(db):
     assert "no earlier infusions: population figure +16 mmHg" in pairs["BP forecast before it"]
 
 
-def test_the_course_page_lists_every_infusion_up_to_this_one_with_its_plots_and_flags(tmp_path, qapp):
+def course_pdf(tmp_path, visits, session: str) -> tuple[list[str], str]:
+    """Write the visits as a course, export one session's PDF; return its pages' text and its course page's."""
     from course_sessions import make_course
-    from test_course import VISITS
 
     db = tmp_path / "c.db"
-    make_course(db, VISITS)
+    make_course(db, visits)
     out = tmp_path / "c.pdf"
-    assert launcher.main(["export", "--db", str(db), "--session", "4", "--format", "pdf", "-o", str(out)]) == 0
+    assert launcher.main(["export", "--db", str(db), "--session", session, "--format", "pdf", "-o", str(out)]) == 0
     pages, _ = text_of(out)
-    course = pages[-1]
-    for words in ("Course of treatment: 4 sessions of patient P-1 up to this one", "Outcome totals (total)",
+    return pages, course_pages(pages)
+
+
+def test_the_course_page_lists_every_infusion_up_to_this_one_with_its_plots_and_flags(tmp_path, qapp):
+    from test_course import VISITS
+
+    pages, course = course_pdf(tmp_path, VISITS, "4")
+    for words in ("Course of treatment: 4 sessions of patient P-1 up to this one", "Outcome totals by date (points)",
                   "SBP rise per infusion (mmHg)", "Dose per infusion (mg/kg)", "Dissociation per infusion (CADSS)",
-                  "PHQ-9 response \u2264 11", "2023-11-20", "0.5 / 17.5 mg", "PHQ-9 11 moderate response",
+                  "PHQ-9 response \u2264 11", "2023-11-20", "0.5 / 17.5 mg stopped", "PHQ-9 11 moderate response",
                   "PHQ-9 4 minimal response remission", "4 (this)", "reviewed by Dr Lee",
                   "BP forecast before this infusion: expected peak about",
                   "BP forecast for the next infusion, at the last planned dose (0.5 mg/kg, session 4)"):
         assert words in course, words
     assert "2023-11-24" not in course  # a later session is not in this session's report
     assert "actual peak 150 mmHg, within the range" in " ".join(pages)
+
+
+def test_the_course_page_names_the_relapse_the_unreviewed_flag_the_forecast_and_side_effects(tmp_path, qapp):
+    from course_sessions import TEN
+
+    _, course = course_pdf(tmp_path, TEN, "9")
+    for words in ("remission lost at infusion 8 (2023-12-10); response lost at infusion 9 (2023-12-17) (relapse)",
+                  "Total given: 376.25 mg over 9 infusions (1 stopped early)",
+                  "PHQ-9 item 9 flags: 2, 1 NOT REVIEWED (session 9)",
+                  "BP forecast peak (range)", "174 (160-188) OUTSIDE", "0.75 / 26.25 mg stopped",
+                  "FLAG item 9 reviewed", "FLAG item 9 NOT REVIEWED", "nausea 1", "vomiting 1; rescue: antihypertensive 1",
+                  "infusion 9 was stopped early (BP 190/105) after 0.38 of 0.75 mg/kg: this assumes 0.75 mg/kg again",
+                  "CAUTION: the range reaches 191 mmHg, at or above the SBP high-alarm limit (180 mmHg)"):
+        assert words in course, words

@@ -208,7 +208,7 @@ def test_a_lower_line_is_labelled_below_its_point_where_another_is_higher(course
     from monitor.review.course import course_charts
 
     outcome = course_charts(course)[0]
-    phq, gad = outcome.series
+    phq, gad = [s for s in outcome.series if s.style == "line"]
     assert [outcome.label_below(gad, i) for i in range(2)] == [True, True]  # GAD-7 15, 12 under PHQ-9 22, 16
     assert [outcome.label_below(phq, i) for i in range(5)] == [False] * 5
 
@@ -218,3 +218,150 @@ def test_a_peak_outside_its_forecast_range_is_said_so(tmp_path):
     c = build_course(SqliteSessions(tmp_path / "s.db"), "P-1")
     assert [r.forecast_held() for r in c.rows] == [True, False]
     assert c.to_json()["sessions"][1]["forecast_held"] is False
+
+
+@pytest.fixture(scope="module")
+def ten(tmp_path_factory):
+    from course_sessions import TEN
+
+    path = tmp_path_factory.mktemp("ten") / "s.db"
+    make_course(path, TEN)
+    return path
+
+
+def test_a_lost_remission_and_a_lost_response_are_named_with_their_infusion(ten):
+    c = build_course(SqliteSessions(ten), "P-1")
+    assert [(ch.what, ch.row.number, ch.met) for ch in c.changes()] == [("remission", 8, False),
+                                                                        ("response", 9, False)]
+    words = c.phq9_words()
+    assert "remission lost at infusion 8 (2023-12-10)" in words
+    assert "response lost at infusion 9 (2023-12-17) (relapse)" in words
+    assert words in c.text() and c.to_json()["phq9_changes"] == [
+        {"what": "remission", "infusion": 8, "session_id": 8, "met": False, "t_utc": "2023-12-10T09:02:00.000Z"},
+        {"what": "response", "infusion": 9, "session_id": 9, "met": False, "t_utc": "2023-12-17T09:02:00.000Z"}]
+    # before the loss nothing is said
+    assert build_course(SqliteSessions(ten), "P-1", until=SqliteSessions(ten).resolve("7")).changes() == []
+
+
+def test_reviewed_and_unreviewed_flags_read_differently_in_the_rows_and_the_text(ten):
+    c = build_course(SqliteSessions(ten), "P-1")
+    assert c.rows[0].outcome_text("phq9") == "22 severe FLAG item 9 reviewed"
+    assert c.rows[8].outcome_text("phq9") == "12 moderate FLAG item 9 NOT REVIEWED"
+    assert c.rows[1].flag_of("phq9") is None and c.rows[8].flag_of("phq9").reviewed is False
+    text = c.text()
+    assert "PHQ-9 item 9 flags: 2, 1 NOT REVIEWED" in text
+    assert "NOT REVIEWED: a clinician must assess the patient" in text
+
+
+def test_the_text_has_the_forecast_column_side_effects_the_total_dose_and_one_way_of_writing_mg(ten):
+    c = build_course(SqliteSessions(ten), "P-1")
+    row9 = c.rows[8]
+    assert row9.given_text == "26.25 mg" and c.rows[0].given_text == "35 mg"
+    assert row9.forecast_text().endswith(" OUTSIDE") and "OUTSIDE" not in c.rows[7].forecast_text()
+    assert row9.side_effects == {"vomiting": 1} and c.rows[1].side_effects_text() == "nausea 1"
+    assert c.rows[2].side_effects_text() == "none"
+    assert row9.top_alarm == "high" and row9.alarms_text == "1/0/0" and c.rows[0].top_alarm is None
+    lines = c.text().splitlines()
+    [line9] = [ln for ln in lines if ln.startswith(" 9  2023-12-17")]
+    assert row9.forecast_text() in line9 and "26.25 mg" in line9 and "vomiting 1" in line9
+    assert "BP forecast" in lines[1] and "side effects" in lines[1]
+    assert "Total given: 428.75 mg over 10 infusions (1 stopped early)" in lines
+
+
+def test_after_an_infusion_stopped_early_the_forecast_says_so_names_its_dose_and_warns_of_the_limit(ten):
+    sessions = SqliteSessions(ten)
+    c = build_course(sessions, "P-1", until=sessions.resolve("9"))
+    assert "infusion 9 was stopped early (BP 190/105) after 0.38 of 0.75 mg/kg: this assumes 0.75 mg/kg again" \
+        in c.forecast_for
+    assert c.sbp_limit == 180
+    f = c.forecast
+    assert f.peak_high >= 180
+    assert f"CAUTION: {f.limit_text(180)}" in c.forecast_words()
+    after = build_course(sessions, "P-1")  # infusion 10 completed: nothing to say about a stop
+    assert "stopped early" not in after.forecast_for
+
+
+def test_a_forecast_range_below_the_limit_says_nothing_of_it():
+    f = forecast_peak_sbp([EarlierInfusion(0.5, 120, 136)], 0.5, 120, PRIOR)
+    assert f.limit_text(180) == "" and f.limit_text(None) == ""
+    assert f.limit_text(150) == f"the range reaches {f.peak_high:.0f} mmHg, at or above the SBP high-alarm limit " \
+        "(150 mmHg)"
+    assert f.limit_text(130).startswith(f"the expected peak reaches {f.expected_peak:.0f} mmHg")
+
+
+def test_the_outcome_plot_stands_on_a_calendar_axis_with_labels_that_do_not_run_into_each_other(ten):
+    from monitor.review.course import course_charts
+
+    outcome, rise, *_ = course_charts(build_course(SqliteSessions(ten), "P-1"))
+    assert outcome.title == "Outcome totals by date" and outcome.unit == "points"
+    assert outcome.days == (0, 2, 4, 7, 9, 11, 18, 25, 32, 35)  # the booster weeks are wider than the induction
+    assert outcome.x(6) == 18 and outcome.x_range == (-1.5, 36.5)
+    ticks = outcome.ticks()
+    assert [label.split("\n")[0] for _, label in ticks] == [f"#{n}" for n in range(1, 11)]  # every number
+    dated = [x for x, label in ticks if label.split("\n")[1]]
+    assert dated[0] == 0 and all(b - a >= 35 / 6 for a, b in zip(dated, dated[1:]))  # dates kept apart
+    assert ticks[0][1] == "#1\n15 Nov"
+    assert rise.days == () and rise.x(3) == 3.0  # bars stay one slot per infusion
+    assert [x for x, label in rise.ticks() if label.split("\n")[1]] == [0, 2, 4, 6, 8]
+
+
+def test_the_outcome_plot_marks_each_item9_flag_over_its_infusion_reviewed_or_not(ten):
+    from monitor.review.course import course_charts
+
+    outcome = course_charts(build_course(SqliteSessions(ten), "P-1"))[0]
+    marks = {s.label: [i + 1 for i, v in enumerate(s.values) if v is not None] for s in outcome.series
+             if s.style == "points"}
+    assert marks == {"item-9 flag NOT REVIEWED": [9], "item-9 flag reviewed": [1]}
+
+
+def test_an_entry_made_on_a_day_without_an_infusion_stands_at_its_own_date_on_the_outcome_plot(tmp_path):
+    from monitor.review.course import between_visits, course_charts
+
+    # a PHQ-9 three days after infusion 1 (minute 4320, entered into its session), another after the last one
+    make_course(tmp_path / "s.db", [Visit(0, outcomes=(("phq9", phq9(20), 2), ("phq9", phq9(14), 3 * 1440))),
+                                    Visit(7, outcomes=(("phq9", phq9(10), 2), ("phq9", phq9(9), 2 * 1440)))])
+    c = build_course(SqliteSessions(tmp_path / "s.db"), "P-1")
+    assert between_visits(c, "phq9") == [(3.0, 14.0), (9.0, 9.0)]
+    assert between_visits(c, "gad7") == []
+    outcome = course_charts(c)[0]
+    [home] = [s for s in outcome.series if s.label == "PHQ-9 between visits"]
+    assert [outcome.position(home, k) for k in range(2)] == [3.0, 9.0] and home.values == (14.0, 9.0)
+    assert outcome.position(outcome.series[0], 1) == 7.0  # the infusions' own line stays at their days
+
+
+def test_a_questionnaire_answered_between_visits_is_entered_by_date_plotted_at_it_and_read_for_relapse(
+        tmp_path, capsys):
+    from monitor.review.course import between_visits
+
+    db = tmp_path / "s.db"
+    make_course(db, [Visit(0, outcomes=(("phq9", phq9(20), 2),)), Visit(2, outcomes=(("phq9", phq9(4), 2),)),
+                     Visit(14, outcomes=(("phq9", phq9(4), 2),))])
+    # answered at home on day 6 (2023-11-21): remission and response lost between visits, regained at infusion 3
+    assert cli.main(["outcome", "--db", str(db), "--patient", "P-1", "--date", "2023-11-21", "--instrument", "phq9",
+                     "--items", ",".join(map(str, phq9(12)))]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == ("patient P-1, 2023-11-21 (kept in session 2): PHQ-9 12 of "
+                                                       "27, moderate")
+    c = build_course(SqliteSessions(db), "P-1")
+    assert [r.outcome("phq9").total for r in c.rows] == [20, 4, 4]  # the infusions' own totals are unchanged
+    assert between_visits(c, "phq9") == [(6.0, 12.0)]
+    assert [ch.text for ch in c.changes()] == [
+        "remission lost on 2023-11-21, between visits", "response lost on 2023-11-21, between visits (relapse)",
+        "remission met again at infusion 3 (2023-11-29)", "response met again at infusion 3 (2023-11-29)"]
+    assert c.to_json()["phq9_changes"][0] == {"what": "remission", "infusion": None, "session_id": None,
+                                              "met": False, "t_utc": "2023-11-21T12:00:00.000Z"}
+
+
+@pytest.mark.parametrize("args, said", [
+    (["--patient", "P-1"], "--patient needs --date"),
+    (["--patient", "P-1", "--date", "21/11/2023"], "'21/11/2023' is not a date; write it as YYYY-MM-DD"),
+    (["--patient", "P-1", "--date", "2023-11-01"], "patient 'P-1' has no session on or before 2023-11-01"),
+    (["--patient", "P-404", "--date", "2023-11-21"], "there are no sessions of patient 'P-404'"),
+    (["--patient", "P-1", "--date", "2999-01-01"], "2999-01-01 is in the future"),
+    (["--session", "1", "--date", "2023-11-21"], "--date is for a questionnaire answered between visits"),
+])
+def test_a_between_visit_questionnaire_that_cannot_be_placed_is_one_line_and_nothing_written(db, capsys, args, said):
+    before = len(build_course(SqliteSessions(db), "P-1").rows[-1].entries)
+    assert cli.main(["outcome", "--db", str(db), *args, "--instrument", "phq9", "--items", "0,0,0,0,0,0,0,0,0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and said in err[0]
+    assert len(build_course(SqliteSessions(db), "P-1").rows[-1].entries) == before

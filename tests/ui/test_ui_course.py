@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 
 from course_sessions import make_course
@@ -17,7 +18,7 @@ from monitor.alarms import Priority
 from monitor.storage.sessions import SqliteSessions
 from test_course import VISITS
 from ui import launcher, theme
-from ui.review.course_view import CourseChartWidget, CourseView
+from ui.review.course_view import REVIEWED_BG, CourseChartWidget, CourseView
 
 FLAG_BG = QColor(theme.ALARM_BG[Priority.MEDIUM])
 
@@ -41,22 +42,33 @@ def test_the_view_reads_the_course_off_the_window_thread_and_shows_every_infusio
     view = shown(qtbot, db)
     assert view.title.text() == "Course of patient P-1 (Grace Hopper): 5 sessions, 2023-11-15 to 2023-11-24"
     assert view.table.rowCount() == 5
-    assert [view.cell(r, "given") for r in range(5)] == ["35.0 mg", "35.0 mg", "17.5 mg", "35.0 mg", "not started"]
+    assert [view.cell(r, "given") for r in range(5)] == ["35 mg", "35 mg", "17.5 mg\nstopped", "35 mg",
+                                                                   "not started"]
     assert view.cell(0, "SBP mmHg\nbase/peak (rise)") == "128/150 (+22)"
     assert view.cell(2, "SBP mmHg\nbase/peak (rise)") == "132/150 (+18)"
     assert view.cell(0, "CADSS\nhigh") == "12/24" and view.cell(0, "MOAA/S\nlow") == "3"
-    assert view.cell(0, "anti-\nemetic") == "2" and view.cell(0, "alarms\nH/M/L") == "1/1/0"
-    assert view.cell(2, "PHQ-9") == "11 moderate response" and view.cell(3, "PHQ-9") == "4 minimal response remission"
+    assert view.cell(0, "rescue drugs\ngiven") == "antiemetic 2" and view.cell(0, "alarms\nH/M/L") == "1/1/0"
+    assert view.cell(0, "side effects") == "nausea 1" and view.cell(1, "side effects") == "none"
+    assert view.cell(2, "PHQ-9") == "11 moderate\nresponse"
+    assert view.cell(3, "PHQ-9") == "4 minimal\nresponse remission"
     assert view.cell(1, "GAD-7") == "12 moderate" and view.cell(2, "GAD-7") == "-"
     f = view.course.rows[0].forecast
     assert view.cell(0, "BP forecast\npeak (range)") == f"{f.expected_peak:.0f} ({f.peak_low:.0f}-{f.peak_high:.0f})"
+    assert view.total.text() == "Total given: 122.5 mg over 4 infusions (1 stopped early)"
+
+
+def item(view: CourseView, row: int, column: str):
+    return view.table.item(row, [view.table.horizontalHeaderItem(c).text()
+                                 for c in range(view.table.columnCount())].index(column))
 
 
 def test_flags_are_shown_with_their_reviews_and_an_unreviewed_one_in_the_alarm_colour(qtbot, db):
     view = shown(qtbot, db)
-    flagged = view.table.item(4, [view.table.horizontalHeaderItem(c).text()
-                                  for c in range(view.table.columnCount())].index("PHQ-9"))
-    assert "FLAG item 9" in flagged.text() and flagged.background().color() == FLAG_BG
+    flagged, reviewed = item(view, 4, "PHQ-9"), item(view, 0, "PHQ-9")
+    assert flagged.text() == "6 mild\nresponse\nFLAG item 9 NOT REVIEWED" and flagged.background().color() == FLAG_BG
+    assert reviewed.text() == "22 severe\nFLAG item 9 reviewed"
+    assert reviewed.background().color() == QColor(REVIEWED_BG) != FLAG_BG
+    assert item(view, 1, "PHQ-9").background().style() == Qt.BrushStyle.NoBrush  # no flag: a plain cell
     words = [view.words.itemAt(i).widget() for i in range(view.words.count())]
     texts = [w.text() for w in words]
     assert any("reviewed by Dr Lee" in t and "Session 1" in t for t in texts)
@@ -71,7 +83,7 @@ def test_the_small_plots_are_the_courses(qtbot, db):
     view = shown(qtbot, db)
     charts = [view.plots.itemAt(i).widget() for i in range(view.plots.count())]
     assert all(isinstance(c, CourseChartWidget) for c in charts)
-    assert [c.chart.title for c in charts] == ["Outcome totals", "SBP rise per infusion", "Dose per infusion",
+    assert [c.chart.title for c in charts] == ["Outcome totals by date", "SBP rise per infusion", "Dose per infusion",
                                                "Dissociation per infusion"]
     outcome = charts[0]
     assert [line for _, line in outcome.chart.lines] == ["PHQ-9 response \u2264 11", "remission < 5"]
@@ -147,3 +159,35 @@ def test_the_course_window_draws_on_a_real_x_server(db, tmp_path, monkeypatch):
         os.close(read)
         xvfb.terminate()
         xvfb.wait(10)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("visits", ["TEN", "VISITS"])
+def test_a_ten_infusion_course_fits_a_1366x768_laptop_with_nothing_cut(tmp_path, visits):
+    """The window opened at the review's 1400 x 900 keeps to the screen; every column, the forecast with its
+    OUTSIDE among them, shows without sideways scrolling; the flags and words stay; the plots scroll into view.
+    With 10 infusions and PHQ-9 only, and with 5 and two questionnaires (PHQ-9, GAD-7)."""
+    import json
+
+    import course_sessions
+    from xserver import xvfb
+
+    db = tmp_path / "course.db"
+    make_course(db, course_sessions.TEN if visits == "TEN" else VISITS)
+    with xvfb(1366, 768) as display:
+        env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+        out = os.path.join(os.environ.get("COURSE_SHOTS", str(tmp_path)), f"course-{visits.lower()}-1366")
+        run = subprocess.run([sys.executable, str(Path(__file__).parent.parent / "course_screen.py"), str(db), "P-1",
+                              out], env=env, timeout=120, capture_output=True, text=True,
+                             cwd=Path(__file__).parent.parent.parent)
+    assert run.returncode == 0, run.stderr
+    fit = json.loads(run.stdout.strip().splitlines()[-1])
+    assert fit["window"][0] <= 1366 and fit["window"][1] <= 768
+    assert fit["minimum"][1] <= 700  # it can be made smaller still (a taskbar, a title bar)
+    assert fit["cut"] == []
+    assert not fit["table_scrolls_sideways"] and all(fit["cells_visible"].values()), fit["cells_visible"]
+    assert "BP forecast peak (range)" in fit["cells_visible"] and "side effects" in fit["cells_visible"]
+    assert fit["plots"] == 4 and fit["last_plot_visible_scrolled"]
+    top = QImage(f"{out}-top.png")
+    colours = {top.pixelColor(x, y).name() for x in range(0, top.width(), 3) for y in range(0, top.height(), 3)}
+    assert FLAG_BG.name() in colours and QColor(REVIEWED_BG).name() in colours

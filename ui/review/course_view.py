@@ -23,11 +23,12 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QFrame,
     QGridLayout,
     QHeaderView,
     QLabel,
     QMainWindow,
-    QSplitter,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -60,11 +61,16 @@ STYLE = (f"QWidget {{ background: {theme.PANEL}; color: {theme.TEXT}; }}"
          f"QLabel[role='flag'] {{ font-size: 15px; font-weight: bold; background: {theme.ALARM_BG[Priority.MEDIUM]};"
          " color: #000000; padding: 4px; }"
          "QLabel[role='reviewed'] { font-size: 14px; border: 1px solid #555; padding: 4px; }")
-#: Table columns before the questionnaires (one column each) and the forecast.
-COLUMNS = ("#", "date", "session", "dose\nmg/kg", "given", "SBP mmHg\nbase/peak (rise)", "SpO2\nlow", "CADSS\nhigh",
-           "MOAA/S\nlow", "anti-\nemetic", "antihyper-\ntensive", "benzo-\ndiazepine", "alarms\nH/M/L")
+#: Table columns before the questionnaires (one column each) and the side effects; the forecast stands next to
+#: the SBP it forecast, so OUTSIDE is read beside the peak.
+COLUMNS = ("#", "date", "session", "dose\nmg/kg", "given", "SBP mmHg\nbase/peak (rise)", "BP forecast\npeak (range)",
+           "SpO2\nlow", "CADSS\nhigh", "MOAA/S\nlow", "alarms\nH/M/L", "rescue drugs\ngiven")
 #: Height of a table row (px).
 ROW_PX = 30
+#: Height of one small plot (px): four in two rows, read at a glance, scrolled to on a small screen.
+PLOT_PX = 260
+#: Cell colours of a reviewed item-9 flag (seen, answered: no alarm colour, but never plain).
+REVIEWED_BG, REVIEWED_FG = "#2e4a62", "#ffffff"
 #: Readers still running (a QThread must not be destroyed while it runs, even if its view is).
 _READING: set[QThread] = set()
 
@@ -110,23 +116,33 @@ class CourseView(QWidget):
         self.title.setFont(theme.font(20, bold=True))
         self.notice = _label("Not a certified medical device: check figures against the clinical record. The BP "
                              "forecast is advice; it changes no alarm limit.", "dim")
-        self.words = QVBoxLayout()
+        self.words = QVBoxLayout()  # always on screen: the PHQ-9 story, every item-9 flag, the next forecast
         self.table = QTableWidget()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(ROW_PX)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # as tall as its rows
+        self.total = _label("", "words")
         self.plots = QGridLayout()
-        plots = QWidget()
-        plots.setLayout(self.plots)
-        self.split = split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.table)
-        split.addWidget(plots)
-        split.setStretchFactor(1, 1)
+        # the table and the plots scroll together, so the window fits a 1366 x 768 laptop with nothing cut
+        body = QWidget()
+        inner = QVBoxLayout(body)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addWidget(self.table)
+        inner.addWidget(self.total)
+        inner.addLayout(self.plots)
+        inner.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(body)
+        self.scroll.setMinimumHeight(4 * ROW_PX)
         layout = QVBoxLayout(self)
+        layout.setSpacing(4)
         layout.addWidget(self.title)
         layout.addLayout(self.words)
-        layout.addWidget(split, 1)
+        layout.addWidget(self.scroll, 1)
         layout.addWidget(self.notice)
         self._reader: _Reader | None = None
         if source is not None:
@@ -171,6 +187,7 @@ class CourseView(QWidget):
             self.words.addWidget(_label("PHQ-9 item 9: no flag in this course", "dim"))
         self.words.addWidget(_label(course.forecast_words(), "words"))
         self._fill_table(course)
+        self.total.setText(course.total_dose_text())
         _clear(self.plots)
         charts = course_charts(course)
         across = 2 if len(charts) == 4 else 3
@@ -180,24 +197,26 @@ class CourseView(QWidget):
 
     def _fill_table(self, course: Course) -> None:
         codes = course.instruments()
-        heads = [*COLUMNS, *(INSTRUMENTS[c].name for c in codes), "BP forecast\npeak (range)"]
+        heads = [*COLUMNS, *(INSTRUMENTS[c].name for c in codes), "side effects"]
         self.table.clear()
         self.table.setColumnCount(len(heads))
         self.table.setHorizontalHeaderLabels(heads)
         self.table.setRowCount(len(course.rows))
         for r, row in enumerate(course.rows):
-            for c, (text, flagged) in enumerate(_cells(row, codes)):
+            for c, (text, colours) in enumerate(_cells(row, codes)):
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                if flagged:
-                    item.setBackground(QColor(theme.ALARM_BG[Priority.MEDIUM]))
-                    item.setForeground(QColor("#000000"))
+                if colours is not None:
+                    item.setBackground(QColor(colours[0]))
+                    item.setForeground(QColor(colours[1]))
                 self.table.setItem(r, c, item)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
-        # as tall as its rows (up to 10, then it scrolls): the plots get the rest
-        self.table.setFixedHeight(min(10, len(course.rows)) * ROW_PX + self.table.horizontalHeader().sizeHint()
-                                  .height() + self.table.horizontalScrollBar().sizeHint().height()
+        self.table.resizeRowsToContents()  # a flagged row takes two lines
+        # as tall as all its rows: the scroll area around it scrolls, never the table on its own
+        self.table.setFixedHeight(self.table.verticalHeader().length()
+                                  + self.table.horizontalHeader().sizeHint().height()
+                                  + self.table.horizontalScrollBar().sizeHint().height()
                                   + 2 * self.table.frameWidth() + 2)
 
     def cell(self, row: int, column: str) -> str:
@@ -210,28 +229,34 @@ def _num(value: float | None, digits: int = 0) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def _cells(row: InfusionRow, codes: list[str]) -> list[tuple[str, bool]]:
-    """Return the row's cells (text, shown as a flag?) in the order of the table's columns."""
-    alarms = row.summary.alarm_counts()
+#: Colours (background, text) of a cell that stands out; None for a plain cell.
+Colours = tuple[str, str] | None
+_ALARM_COLOURS = {"high": Priority.HIGH, "medium": Priority.MEDIUM, "low": Priority.LOW}
+
+
+def _cells(row: InfusionRow, codes: list[str]) -> list[tuple[str, Colours]]:
+    """Return the row's cells (text, colours) in the order of the table's columns: the alarms in the colour of
+    their highest priority, an unreviewed item-9 flag in the medium-alarm colour, a reviewed one in blue-grey, a
+    peak OUTSIDE its forecast in the medium-alarm colour."""
     cadss, moaas = row.max_cadss, row.min_moaas
-    cells: list[tuple[str, bool]] = [
-        (str(row.number), False), (session_day(row.meta), False), (row.meta.ref, False),
-        (_num(row.dose_mg_per_kg, 2), False),
-        (f"{row.delivered_mg:.1f} mg" if row.started and row.delivered_mg is not None else "not started", False),
+    top = row.top_alarm
+    alarm = None if top is None else (theme.ALARM_BG[_ALARM_COLOURS[top]], theme.ALARM_FG[_ALARM_COLOURS[top]])
+    medium = (theme.ALARM_BG[Priority.MEDIUM], theme.ALARM_FG[Priority.MEDIUM])
+    cells: list[tuple[str, Colours]] = [
+        (str(row.number), None), (session_day(row.meta), None), (row.meta.ref, None),
+        (_num(row.dose_mg_per_kg, 2), None), (row.given_text + ("\nstopped" if row.stopped_early else ""), None),
         (f"{_num(row.baseline_sbp)}/{_num(row.peak_sbp)}"
-         + ("" if row.sbp_rise is None or not row.started else f" ({row.sbp_rise:+.0f})"), False),
-        (_num(row.min_spo2), False),
-        ("-" if cadss is None else f"{cadss.total}" + (f"/{cadss.max_total}" if cadss.max_total else ""), False),
-        ("-" if moaas is None else str(moaas.total), False),
-        *((str(n), False) for n in row.events.values()),
-        (f"{alarms['high']}/{alarms['medium']}/{alarms['low']}", alarms["high"] > 0)]
-    cells += [(row.outcome_text(code), bool(row.outcome(code) and row.outcome(code).flag)) for code in codes]
-    f = row.forecast
-    if f is None or f.expected_peak is None:
-        cells.append(("-", False))
-    else:
-        cells.append((f"{f.expected_peak:.0f} ({f.peak_low:.0f}-{f.peak_high:.0f})"
-                      + (" OUTSIDE" if row.forecast_held() is False else ""), False))  # only the exception
+         + ("" if row.sbp_rise is None or not row.started else f" ({row.sbp_rise:+.0f})"), None),
+        (row.forecast_text(), medium if row.forecast_held() is False else None),
+        (_num(row.min_spo2), None),
+        ("-" if cadss is None else f"{cadss.total}" + (f"/{cadss.max_total}" if cadss.max_total else ""), None),
+        ("-" if moaas is None else str(moaas.total), None),
+        (row.alarms_text, alarm), (row.rescue_text().replace(", ", "\n"), None)]
+    for code in codes:
+        flag = row.flag_of(code)
+        colours = None if flag is None else (REVIEWED_BG, REVIEWED_FG) if flag.reviewed else medium
+        cells.append(("\n".join(w for w in row.outcome_lines(code) if w), colours))  # lines: the column is narrow
+    cells.append((row.side_effects_text().replace(", ", "\n"), None))
     return cells
 
 
@@ -257,7 +282,7 @@ class CourseChartWidget(pg.PlotWidget):
         self.setMenuEnabled(False)
         self.setMouseEnabled(False, False)
         self.hideButtons()
-        self.setMinimumHeight(200)
+        self.setFixedHeight(PLOT_PX)
         item = self.getPlotItem()
         keys = " ".join(f"<span style='color:{s.color}'>\u25a0 {html.escape(s.label)}</span>" for s in chart.series)
         lines = " ".join(f"<span style='color:{theme.DIM}'>{mark} {html.escape(label)}</span>"
@@ -267,19 +292,18 @@ class CourseChartWidget(pg.PlotWidget):
         title_px = 62 if lines else 44  # three or two lines of title
         item.layout.setRowFixedHeight(0, title_px)
         item.titleLabel.setMaximumHeight(title_px)
-        n = len(chart.labels)
-        every = max(1, math.ceil(n / 10))  # at most about 10 labels: they must not run into each other
         bottom = item.getAxis("bottom")
-        bottom.setTicks([[(i, label) for i, label in enumerate(chart.labels) if i % every == 0], []])
+        bottom.setTicks([chart.ticks(), []])  # labels that do not run into each other
         bottom.setHeight(40)  # two lines: number and date
         for axis in ("bottom", "left"):
             item.getAxis(axis).setTextPen(theme.TEXT)
-        self.setXRange(-0.6, n - 0.4, padding=0)
+        self.setXRange(*chart.x_range, padding=0)
         self.setYRange(*chart.y_range, padding=0.12)  # room for the value written above the highest point
         bars = [s for s in chart.series if s.style == "bars"]
         width = 0.6 / max(1, len(bars))
         for series in chart.series:
-            x = [i for i, v in enumerate(series.values) if v is not None]
+            at = [chart.position(series, k) for k in range(len(series.values))]
+            x = [at[i] for i, v in enumerate(series.values) if v is not None]
             y = [v for v in series.values if v is not None]
             if series.style == "bars":
                 offset = (bars.index(series) - (len(bars) - 1) / 2) * width
@@ -288,25 +312,28 @@ class CourseChartWidget(pg.PlotWidget):
                 self._values(x, y, offset, series.color)
                 continue
             shift = 0.4 if bars and series.low else 0.0  # a range goes beside the bar it is compared with
-            ranged = [(i, v, lo, hi) for i, (v, lo, hi) in enumerate(zip(series.values, series.low, series.high))
+            ranged = [(at[i], v, lo, hi) for i, (v, lo, hi) in enumerate(zip(series.values, series.low, series.high))
                       if None not in (v, lo, hi)]
             if ranged:
                 i, v, lo, hi = (np.array(a, dtype=float) for a in zip(*ranged))
                 self.addItem(pg.ErrorBarItem(x=i + shift, y=v, top=hi - v, bottom=v - lo, beam=0.12,
                                              pen=pg.mkPen(series.color, width=2)))
             values = [math.nan if v is None else v for v in series.values]
-            self.plot([i + shift for i in range(n)], values, connect="finite",
+            self.plot([x + shift for x in at], values, connect="finite",
                       pen=pg.mkPen(series.color, width=2) if series.style == "line" else None,
                       symbol="o", symbolSize=8, symbolBrush=series.color, symbolPen=None)
             if series.style == "line":
-                self._values(x, y, 0.0, series.color, [chart.label_below(series, i) for i in x])
+                self._values(x, y, 0.0, series.color,
+                             [chart.label_below(series, i) for i, v in enumerate(series.values) if v is not None])
+            elif series.xs:  # an entry between visits is a total too
+                self._values(x, y, 0.0, series.color)
         for (value, _), (dash, _) in zip(chart.lines, self._dashes(len(chart.lines))):
             self.addItem(pg.InfiniteLine(pos=value, angle=0, pen=pg.mkPen(theme.DIM, width=1, style=dash)))
 
     def _dashes(self, n: int) -> list[tuple[Qt.PenStyle, str]]:
         return [self.DASHES[k % len(self.DASHES)] for k in range(n)]
 
-    def _values(self, x: list[int], y: list[float], offset: float, color: str,
+    def _values(self, x: list[float], y: list[float], offset: float, color: str,
                 below: list[bool] | None = None) -> None:
         """Write each value above its point or bar (below it where the chart says so)."""
         for i, v, down in zip(x, y, below or [False] * len(x)):
@@ -333,6 +360,15 @@ class CourseWindow(QMainWindow):
         self.view.wait_read()
         self.source.close()
         super().closeEvent(event)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """Keep the window inside the screen it opens on, whatever size its opener asked for."""
+        super().showEvent(event)
+        screen = self.screen()
+        if screen is not None:
+            room = screen.availableGeometry()
+            if self.width() > room.width() or self.height() > room.height():
+                self.resize(min(self.width(), room.width()), min(self.height(), room.height()))
 
 
 def run_course(source: SessionSource, patient_id: str) -> int:

@@ -18,7 +18,7 @@ import numpy as np
 
 from monitor.export import Progress
 from monitor.export.report import CourseSection, Plot, ReportData, Table, report_data
-from monitor.review.course import CourseChart
+from monitor.review.course import ChartSeries, CourseChart
 from monitor.storage.sessions import SessionMeta, SessionSource
 from monitor.timefmt import clock_text, zone
 
@@ -384,20 +384,20 @@ def _draw_chart(p, chart: CourseChart, x: float, y: float, w: float, h: float) -
         legend_x += 20 + advance(label)
     left, top, right, bottom = x + 26, legend_y + 14, x + w - 4, y + h - 20
     lo, hi = chart.y_range
-    n = max(1, len(chart.labels))
-    slot = (right - left) / n
+    x0, x1 = chart.x_range
+    slot = (right - left) / (x1 - x0)  # points per unit of x: an infusion's slot (bars), or a day on a calendar axis
 
-    def px(i: int) -> float:
-        return left + (i + 0.5) * slot
+    def px(i: int, series: ChartSeries | None = None) -> float:
+        at = chart.x(i) if series is None else chart.position(series, i)
+        return left + (at - x0) / (x1 - x0) * (right - left)
 
     def py(v: float) -> float:
         return bottom - (min(hi, max(lo, v)) - lo) / (hi - lo) * (bottom - top)
 
     _y_grid(p, x, left, right, chart.y_range, py, 4, 23, 6.5)
-    every = max(1, math.ceil(n / 12))
-    for i, label in enumerate(chart.labels):
-        if i % every == 0:
-            _text(p, px(i) - slot * every / 2, bottom + 2, slot * every, 18, label, _font(6), GREY, "center")
+    for x_at, label in chart.ticks():
+        cx = left + (x_at - x0) / (x1 - x0) * (right - left)
+        _text(p, cx - 18, bottom + 2, 36, 18, label, _font(6), GREY, "center")
     for k, (value, _) in enumerate(chart.lines):
         pen = QPen(QColor("#555555"), 0.9)
         pen.setStyle(dashes[k % 3])
@@ -432,10 +432,10 @@ def _draw_chart(p, chart: CourseChart, x: float, y: float, w: float, h: float) -
                     p.drawLine(QLineF(px(i), py(a), px(j), py(b)))
         p.setBrush(color)
         for i, value in known:
-            p.drawEllipse(QPointF(px(i) + shift, py(value)), 2.2, 2.2)
-            if series.style == "line":
-                below = chart.label_below(series, i)
-                _text(p, px(i) - 15, py(value) + (3 if below else -11), 30, 9, f"{value:g}", _font(6), series.color,
+            p.drawEllipse(QPointF(px(i, series) + shift, py(value)), 2.2, 2.2)
+            if series.style == "line" or series.xs:  # an entry between visits is a total too
+                below = series.style == "line" and chart.label_below(series, i)
+                _text(p, px(i, series) - 15, py(value) + (3 if below else -11), 30, 9, f"{value:g}", _font(6), series.color,
                       "center")
         p.setBrush(Qt.BrushStyle.NoBrush)
     p.setPen(QPen(QColor("#999999"), 0.6))
