@@ -103,6 +103,16 @@ def parser() -> argparse.ArgumentParser:
     out.add_argument("--items", required=True, metavar="1,2,0,...", help="every item's score in form order")
     out.add_argument("--user", default="import", help="who entered it (default: import)")
 
+    flg = sub.add_parser("flags", help="list a patient's item-9 flags and their reviews, or record a clinician's "
+                         "review of one (--reviewer and --note), at any time after its session")
+    db_arg(flg)
+    flg.add_argument("--patient", required=True, help="patient ID")
+    flg.add_argument("--flag", default=None, metavar="ID",
+                     help="the flag to review (its id, or its first characters, as listed); default: the patient's "
+                          "only unreviewed flag")
+    flg.add_argument("--reviewer", default=None, help="the reviewing clinician's name (records a review)")
+    flg.add_argument("--note", default=None, help="what the clinician found and did (required with --reviewer)")
+
     summ = sub.add_parser("summary", help="print a session's review summary")
     source_args(summ)
     summ.add_argument("--session", required=True, help=SESSION_HELP)
