@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from monitor.clinical.outcomes import OutcomeFlag, SessionOutcomes, patient_flags
 from monitor.record.instruments import INSTRUMENTS, OutcomeError, instrument
@@ -99,3 +100,20 @@ def review_patient_flag(store: Store, patient_id: str, outcome_id: str | None, r
     assert target is not None  # flags_of_patient names every flag's session
     store.append_journal(target, review, review.reviewer, review.t)
     return flag, review, target
+
+
+@dataclass(frozen=True)
+class ChairPatients:
+    """The chair's file as the start dialog reads it (its PatientDirectory): patients, sessions, open flags."""
+
+    store: Store
+
+    def patients(self) -> list[tuple[str, str]]:
+        return self.store.patients()
+
+    def session_count(self, patient_id: str) -> int:
+        return self.store.session_count(patient_id)
+
+    def unreviewed_flags(self, patient_id: str) -> tuple[OutcomeFlag, ...]:
+        """Return the patient's item-9 flags no clinician has reviewed yet, from any session in this file."""
+        return tuple(f for f in flags_of_patient(self.store, patient_id) if not f.reviewed)
