@@ -205,6 +205,8 @@ class StartSessionDialog(QDialog):
                 f"Session {f.session_id}, {date_time_text(f.score.t)}: {f.score.flag_text}. NOT REVIEWED: "
                 "a clinician must assess the patient before the infusion." for f in flags))
             self.flag_group.setVisible(bool(flags))
+            if flags:  # grow to hold the flag rather than squeeze the fields
+                self.resize(self.width(), max(self.height(), self.sizeHint().height()))
         self.update_view()
 
     def patient_id(self) -> str:
