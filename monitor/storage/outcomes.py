@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from monitor.clinical.outcomes import OutcomeFlag, SessionOutcomes, patient_flags
 from monitor.record.instruments import INSTRUMENTS, OutcomeError, instrument
 from monitor.record.outcomes import OutcomeReview, OutcomeScore
-from monitor.storage.sessions import SessionRecord
+from monitor.storage.sessions import SessionRecord, SessionSource
 from monitor.storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,12 @@ def _patient_sessions(store: Store, patient_id: str) -> list[tuple[int, str]]:
 def flags_of_patient(store: Store, patient_id: str) -> tuple[OutcomeFlag, ...]:
     """Return every item-9 flag of the patient in this file, each with its reviews from any session, oldest first."""
     return patient_flags((sid, outcomes_of(store, sid)) for sid, _ in _patient_sessions(store, patient_id))
+
+
+def source_flags(source: SessionSource, patient_id: str) -> tuple[OutcomeFlag, ...]:
+    """Return every item-9 flag of the patient in a session source (a chair's file or the central store), each with
+    its reviews from any of the patient's sessions there, oldest first (session_id: the source's session id)."""
+    return patient_flags((m.id, record_outcomes(source.record(m))) for m in source.sessions(patient_id))
 
 
 def review_patient_flag(store: Store, patient_id: str, outcome_id: str | None, reviewer: str, note: str,
