@@ -159,3 +159,67 @@ def test_the_next_sessions_monitor_raises_the_flag_refuses_start_and_records_the
     ((seen, by),) = journal(store.path, core.session_id, "outcome_flag_override")
     assert (seen["stage"], seen["outcome_ids"], by) == ("session", [score.id], "AB")
     assert not failures, "\n".join(failures)
+
+
+def review_by(reviewer: str, note: str):
+    """Stand in for a clinician typing into the review dialog and pressing Record review."""
+
+    def answer(dialog: FlagReviewDialog) -> int:
+        dialog.reviewer.setText(reviewer)
+        dialog.note.setPlainText(note)
+        return 1
+
+    return answer
+
+
+def test_the_review_station_lists_the_flag_not_reviewed_and_records_a_late_review(app, qtbot, flagged, shots,
+                                                                                  monkeypatch):
+    from ui.review.window import ReviewWindow
+
+    store, score = flagged
+    window = ReviewWindow.for_database(store.path)
+    qtbot.addWidget(window)
+    try:
+        gallery.shown(window, (SCREEN[0], SCREEN[1] - 40))
+        window.open_session("1")
+        qtbot.waitUntil(lambda: window.summary is not None and window.summary.meta.ref == "1", timeout=20000)
+        gallery.settle(300)
+        page = window.page
+        assert "⚑ PHQ-9 item 9 = 2 in this session: NOT REVIEWED" in page.flags.text()
+        assert page.buttons["flag"].isEnabled()
+        assert window.minimumSizeHint().width() <= SCREEN[0]
+        gallery.grab(window, shots / "flag-review-station-not-reviewed.png")
+        failures = legibility_failures("review station with a flag", window)
+        monkeypatch.setattr(FlagReviewDialog, "exec", review_by("Dr Lee", "phoned the patient: no plan; safe"))
+        click(qtbot, page.buttons["flag"])
+        qtbot.waitUntil(lambda: "reviewed by Dr Lee" in page.flags.text(), timeout=10000)
+        assert not page.buttons["flag"].isEnabled()
+        gallery.grab(window, shots / "flag-review-station-reviewed.png")
+    finally:
+        window.close()
+    with store.lock:  # an addendum in the flag's own session: no session of the patient is running
+        rows = store.db.execute("SELECT session_id, user FROM journal WHERE kind = 'outcome_review'").fetchall()
+    assert rows == [(1, "Dr Lee")]
+    assert not failures, "\n".join(failures)
+
+
+def test_the_course_window_records_a_review(app, qtbot, flagged, monkeypatch):
+    from monitor.storage.outcomes import flags_of_patient
+    from monitor.storage.sessions import SqliteSessions
+    from PySide6.QtWidgets import QToolBar
+    from ui.review.course_view import CourseWindow
+
+    store, score = flagged
+    window = CourseWindow(SqliteSessions(store.path), "P-KET-07")
+    qtbot.addWidget(window)
+    try:
+        gallery.shown(window, (SCREEN[0], SCREEN[1] - 40))
+        monkeypatch.setattr(FlagReviewDialog, "exec", review_by("Dr Kim", "seen in clinic"))
+        (action,) = window.findChild(QToolBar).actions()
+        assert action.text() == "Review flag…"
+        action.trigger()
+        (flag,) = flags_of_patient(store, "P-KET-07")
+        assert [r.reviewer for r in flag.reviews] == ["Dr Kim"]
+        qtbot.waitUntil(lambda: window.view.course is not None, timeout=20000)
+    finally:
+        window.close()

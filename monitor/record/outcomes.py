@@ -91,6 +91,14 @@ class OutcomeScore(Record):
         return f"{d.name} item {d.flag_item} = {value} ({d.flag_words}), answered \u201c{d.option_text(value)}\u201d"
 
     @property
+    def flag_brief(self) -> str:
+        """Return the flag in a few words ("PHQ-9 item 9 = 2"), "" when there is none."""
+        if not self.flag:
+            return ""
+        n = self.definition.flag_item
+        return f"{self.definition.name} item {n} = {self.items[n - 1]}"  # type: ignore[operator]
+
+    @property
     def summary(self) -> str:
         """Return "PHQ-9 14 of 27, moderate" ("PCL-5 40 of 80, probable PTSD (cut-off 33)")."""
         return f"{self.definition.name} {self.total} of {self.definition.max_total}, {self.band}"

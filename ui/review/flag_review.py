@@ -16,14 +16,20 @@ from monitor.record.outcomes import OutcomeReview
 from monitor.storage.outcomes import flags_of_patient, review_patient_flag
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store, StoreError
+from monitor.timefmt import Zone, date_time_text
 from ui.dialogs import tell
 from ui.monitor.outcome_dialog import FlagReviewDialog
 
 
-def flag_lines(flags: tuple[OutcomeFlag, ...], session_id: int) -> list[str]:
-    """Return what a session page says of flags: its own (reviewed or not), and earlier ones still NOT REVIEWED."""
-    return [f"⚑ {f.score.flag_text}: {f.status_text}" if f.session_id == session_id else
-            f"⚑ from session {f.session_id}: {f.score.flag_text}: NOT REVIEWED"
+def flag_lines(flags: tuple[OutcomeFlag, ...], session_id: int, tz: Zone) -> list[tuple[str, bool]]:
+    """Return what a session page says of flags, each with whether it is reviewed: the session's own (reviewed or
+    not, with the latest review's time in zone tz), and earlier sessions' still NOT REVIEWED."""
+
+    def status(f: OutcomeFlag) -> str:
+        return f"{f.status_text} ({date_time_text(f.reviews[-1].t, tz)})" if f.reviews else f.status_text
+
+    return [(f"⚑ {f.score.flag_brief} in this session: {status(f)}" if f.session_id == session_id else
+             f"⚑ {f.score.flag_brief} from session {f.session_id}: NOT REVIEWED", f.reviewed)
             for f in flags if f.session_id == session_id or (not f.reviewed and (f.session_id or 0) < session_id)]
 
 

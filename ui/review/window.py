@@ -7,6 +7,7 @@ loads show their progress in the status bar and the window never waits.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from pathlib import Path
 
@@ -97,7 +98,7 @@ class SessionPage(QWidget):
         self.flags = QLabel("")  # the patient's item-9 flags as this session stands with them (flag_review)
         self.flags.setFont(theme.font(16, bold=True))
         self.flags.setWordWrap(True)
-        self.flags.setStyleSheet(f"color: {theme.ERROR};")
+        self.flags.setTextFormat(Qt.RichText)
         self.flags.setVisible(False)
         self.summary = SummaryPanel()
         self.jumps = QListWidget()
@@ -152,14 +153,25 @@ class SessionPage(QWidget):
             self.jumps.addItem(item)
         self.audit.show_record(timeline.record)
 
-    def show_flags(self, lines: list[str], can_review: bool, why_not: str) -> None:
-        """Show the patient's flags as they stand for this session; Review flag… while one is NOT REVIEWED."""
-        self.flags.setText("\n".join(lines))
+    def show_flags(self, lines: list[tuple[str, bool]], can_review: bool, why_not: str) -> None:
+        """Show the patient's flags as they stand for this session, NOT REVIEWED in red, reviewed in plain text;
+        Review flag… while one is not reviewed."""
+        self.flags.setText("<br>".join(f"<span style='color: {theme.TEXT if done else theme.ERROR}'>"
+                                       f"{html.escape(text)}</span>" for text, done in lines))
         self.flags.setVisible(bool(lines))
-        waiting = any(line.endswith("NOT REVIEWED") for line in lines)
+        self._fit_flags()
+        waiting = any(not done for _, done in lines)
         self.buttons["flag"].setEnabled(waiting and can_review)
         self.buttons["flag"].setToolTip(why_not if waiting and not can_review
                                         else "record a clinician's review of the item-9 flag")
+
+    def _fit_flags(self) -> None:
+        """Give the wrapped flag lines the height they need (a layout does not ask a label's height for width)."""
+        self.flags.setMinimumHeight(self.flags.heightForWidth(max(200, self.width() - 8)) if self.flags.text() else 0)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        super().resizeEvent(event)
+        self._fit_flags()
 
 
 class ReviewWindow(QMainWindow):
@@ -267,16 +279,16 @@ class ReviewWindow(QMainWindow):
 
     def _show_flags(self, meta: SessionMeta) -> None:
         """List the patient's item-9 flags on the session page, with reviews from any of their sessions."""
-        lines: list[str] = []
+        lines: list[tuple[str, bool]] = []
         if meta.patient_id:
             try:
                 source = self.open_source()
                 try:
-                    lines = flag_lines(source_flags(source, meta.patient_id), meta.id)
+                    lines = flag_lines(source_flags(source, meta.patient_id), meta.id, meta.tz)
                 finally:
                     source.close()
             except (StoreError, CentralError, ValueError) as exc:
-                lines = [f"⚑ the patient's questionnaire flags cannot be read: {exc}"]
+                lines = [(f"⚑ the patient's questionnaire flags cannot be read: {exc}", False)]
         self.page.show_flags(lines, self.store_path is not None, "a review is entered on the chair's file "
                              "(review --db) or with the flags command")
 
