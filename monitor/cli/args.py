@@ -62,6 +62,9 @@ def parser() -> argparse.ArgumentParser:
     rec.add_argument("--bag-ml", type=float, default=None, help="bag volume in mL (default 100)")
     rec.add_argument("--confirm-soft-limits", action="store_true",
                      help="confirm a plan outside the soft dose limits (recorded with the infusion start)")
+    rec.add_argument("--confirm-unreviewed-flags", action="store_true",
+                     help="start the infusion although the patient has an unreviewed item-9 flag (recorded with "
+                          "the user 'record'); default: refuse")
     rec.add_argument("--profile", default="ketamine", help="alarm profile name or JSON file")
     rec.add_argument("--no-raw", action="store_true", help="do not keep the raw device bytes")
     rec.add_argument("--wait-for-device", action="store_true",

@@ -164,3 +164,31 @@ def test_a_review_after_the_fact_with_no_session_running_is_an_addendum_to_the_f
     assert [r.note for r in outcomes_of(store, sessions[0]).reviews] == ["seen in clinic"]
     assert [f.reviewed for f in flags_of_patient(store, "P1")] == [True, False]
     store.close()
+
+
+@pytest.mark.slow
+def test_record_refuses_the_infusion_of_a_patient_with_an_unreviewed_flag_unless_confirmed(tmp_path, capsys):
+    from devices.sim.runner import PtySimulator
+    from stored import journal
+
+    db = str(tmp_path / "s.db")
+    store = Store(tmp_path / "s.db")
+    first = store.create_session(patient_id="P1")
+    run(capsys, "outcome", "--db", db, "--session", str(first), "--instrument", "phq9", "--items", FLAGGED)
+    store.close_session(first)
+    plan = ["--patient", "P1", "--weight-kg", "70", "--dose-mg-per-kg", "0.5", "--infusion-min", "40"]
+    with PtySimulator("cms50dplus", "baseline") as sim:
+        code, _, err = run(capsys, "record", "--db", db, "--device", f"pulseox=cms50dplus:{sim.path}", "--duration",
+                           "1", *plan)
+    assert code == 2 and err == ("infusion-monitor: error: patient P1 has an unreviewed flag (PHQ-9 item 9 = 2, "
+                                 f"session {first}): a clinician reviews it first (flags --patient P1 --reviewer NAME "
+                                 "--note TEXT), or add --confirm-unreviewed-flags (recorded)\n")
+    assert store.session_count("P1") == 1  # refused before a session was made
+    with PtySimulator("cms50dplus", "baseline") as sim:
+        code, _, err = run(capsys, "record", "--db", db, "--device", f"pulseox=cms50dplus:{sim.path}", "--duration",
+                           "1", *plan, "--confirm-unreviewed-flags")
+    assert code == 0, err
+    ((override, user),) = journal(db, first + 1, "outcome_flag_override")
+    assert (override["stage"], override["outcome_ids"], user) == ("infusion", [flags_of_patient(store, "P1")[0].score.id],
+                                                                   "record")
+    store.close()
