@@ -7,13 +7,12 @@ Run by tests/ui/test_flag_screens.py on Xvfb with QT_QPA_PLATFORM=xcb; pictures 
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 import pytest
+import truth_screen_checks as truth
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QDialog, QWidget
+from PySide6.QtWidgets import QDialog, QWidget
 from screen_checks import clipping_failures, legibility_failures
 from stored import journal
 
@@ -28,20 +27,7 @@ from ui.monitor.outcome_dialog import FlagReviewDialog
 from ui.monitor.start_dialog import StartSessionDialog
 
 SCREEN = (1366, 768)
-
-
-@pytest.fixture(scope="module")
-def app():
-    app = QApplication.instance() or QApplication([])
-    gallery.desktop(app, "dark")
-    return app
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("SCREEN_SHOTS_DIR") or tmp_path / "shots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+app, shots = truth.app, truth.shots  # the fixtures: the dark desktop, where the pictures go
 
 
 @pytest.fixture
@@ -204,9 +190,10 @@ def test_the_review_station_lists_the_flag_not_reviewed_and_records_a_late_revie
 
 
 def test_the_course_window_records_a_review(app, qtbot, flagged, monkeypatch):
+    from PySide6.QtWidgets import QToolBar
+
     from monitor.storage.outcomes import flags_of_patient
     from monitor.storage.sessions import SqliteSessions
-    from PySide6.QtWidgets import QToolBar
     from ui.review.course_view import CourseWindow
 
     store, score = flagged

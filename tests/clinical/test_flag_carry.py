@@ -168,8 +168,9 @@ def test_a_review_after_the_fact_with_no_session_running_is_an_addendum_to_the_f
 
 @pytest.mark.slow
 def test_record_refuses_the_infusion_of_a_patient_with_an_unreviewed_flag_unless_confirmed(tmp_path, capsys):
-    from devices.sim.runner import PtySimulator
     from stored import journal
+
+    from devices.sim.runner import PtySimulator
 
     db = str(tmp_path / "s.db")
     store = Store(tmp_path / "s.db")

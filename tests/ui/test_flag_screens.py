@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from xserver import xvfb
 
 HERE = Path(__file__).parent.parent  # tests/
