@@ -130,6 +130,9 @@ def test_the_next_sessions_monitor_raises_the_flag_refuses_start_and_records_the
                         timeout=15000)
         window.refresh()
         assert not window.clinical.review_button.isEnabled()
+        assert window.clinical.outcomes.full_text().endswith(
+            "⚑ PHQ-9 item 9 = 2 of session 1 reviewed by Dr Lee: assessed: passive thoughts, no plan; "
+            "safety plan reviewed; may proceed")
         click(qtbot, window.infusion.buttons["start"])
         assert asked == ["Questionnaire flag not reviewed"]  # not asked again: reviewed
         assert core.infusion.state is InfusionState.RUNNING
