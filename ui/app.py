@@ -13,6 +13,7 @@ from monitor.app import notice, replicator_for
 from monitor.central.link import ChairSettings
 from monitor.clinical.schedule import Phase
 from monitor.live.core import MonitorCore, SessionInfo
+from monitor.storage.outcomes import ChairPatients
 from monitor.storage.recovery import import_pending
 from monitor.storage.store import Store, StoreError
 from ui import theme
@@ -80,7 +81,7 @@ def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None,
             return 2
         info, operator = DEMO_PLAN, who.user()
     else:  # a real session starts with the user, the patient, the plan and the checklist
-        dialog = StartSessionDialog(store)
+        dialog = StartSessionDialog(ChairPatients(store))
         if not dialog.exec():
             return 0
         info, operator, outcomes = dialog.session_info(), dialog.operator(), dialog.outcomes_mode()

@@ -37,6 +37,7 @@ from monitor.alarms import Priority
 from monitor.alarms.keys import AppAlarm
 from monitor.clinical.outcomes import OutcomeFlag, entered
 from monitor.live.core import MonitorCore, SessionInfo
+from monitor.storage.outcomes import ChairPatients
 from monitor.storage.store import Store
 from ui import theme
 
@@ -352,7 +353,7 @@ def dialogs(window, folder: Path) -> Iterator[tuple[str, QWidget]]:
     patient = view.header.patient
     store = Store(folder / "start.db")
     store.ensure_patient("P-0412", "Jordan Avery")
-    start = StartSessionDialog(store)
+    start = StartSessionDialog(ChairPatients(store))
     yield "40_start_dialog_empty", start
     start.user.setText("AB")
     start.patient.setCurrentText("P-0412")

@@ -62,6 +62,9 @@ def parser() -> argparse.ArgumentParser:
     rec.add_argument("--bag-ml", type=float, default=None, help="bag volume in mL (default 100)")
     rec.add_argument("--confirm-soft-limits", action="store_true",
                      help="confirm a plan outside the soft dose limits (recorded with the infusion start)")
+    rec.add_argument("--confirm-unreviewed-flags", action="store_true",
+                     help="start the infusion although the patient has an unreviewed item-9 flag (recorded with "
+                          "the user 'record'); default: refuse")
     rec.add_argument("--profile", default="ketamine", help="alarm profile name or JSON file")
     rec.add_argument("--no-raw", action="store_true", help="do not keep the raw device bytes")
     rec.add_argument("--wait-for-device", action="store_true",
@@ -108,6 +111,16 @@ def parser() -> argparse.ArgumentParser:
     out.add_argument("--instrument", required=True, metavar="phq9|gad7|pcl5")
     out.add_argument("--items", required=True, metavar="1,2,0,...", help="every item's score in form order")
     out.add_argument("--user", default="import", help="who entered it (default: import)")
+
+    flg = sub.add_parser("flags", help="list a patient's item-9 flags and their reviews, or record a clinician's "
+                         "review of one (--reviewer and --note), at any time after its session")
+    db_arg(flg)
+    flg.add_argument("--patient", required=True, help="patient ID")
+    flg.add_argument("--flag", default=None, metavar="ID",
+                     help="the flag to review (its id, or its first characters, as listed); default: the patient's "
+                          "only unreviewed flag")
+    flg.add_argument("--reviewer", default=None, help="the reviewing clinician's name (records a review)")
+    flg.add_argument("--note", default=None, help="what the clinician found and did (required with --reviewer)")
 
     summ = sub.add_parser("summary", help="print a session's review summary")
     source_args(summ)

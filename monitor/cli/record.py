@@ -66,6 +66,8 @@ def cmd_record(args: argparse.Namespace) -> int:
             raise UserError(f"{problems[0]}; check the cable and the port name, or add --wait-for-device")
     settings = chair_settings(args.central)  # so does a refused central store address
     store = open_store(args.db)
+    if plan is not None and patient is not None and not args.confirm_unreviewed_flags:
+        _refuse_unreviewed_flags(store, patient)  # before the session: a refused start leaves no trace
     central = replicator_for(settings, store)
     try:
         core = MonitorCore(store, specs, profile=args.profile, capture_raw=not args.no_raw, central=central)
@@ -83,6 +85,8 @@ def cmd_record(args: argparse.Namespace) -> int:
     core.on_alarm_event(headless.on_event)
     sid = core.start(info)
     if plan is not None:
+        if core.clinical is not None and args.confirm_unreviewed_flags:
+            core.clinical.confirm_start_despite_flags("record")
         core.infusion_action("start", user="record", confirm_soft_limits=args.confirm_soft_limits)
         print(f"infusion started: {plan.total_mg:g} mg over {plan.duration_min:g} min, "
               f"set the pump to {plan.pump_rate_ml_per_h:.1f} mL/h", file=sys.stderr)
@@ -108,6 +112,17 @@ def cmd_record(args: argparse.Namespace) -> int:
         raise UserError(f"{fault.words()} during session {sid}"
                         + (f" ({len(core.faults)} faults)" if len(core.faults) > 1 else "") + " (details in the log)")
     return 0
+
+
+def _refuse_unreviewed_flags(store: Store, patient: str) -> None:
+    """UserError naming the patient's unreviewed item-9 flag, and the two ways on (a review, or a confirmation)."""
+    from monitor.storage.outcomes import flags_of_patient
+
+    waiting = [f for f in flags_of_patient(store, patient) if not f.reviewed]
+    if waiting:
+        raise UserError(f"patient {patient} has an unreviewed flag ({waiting[0].score.flag_brief}, session "
+                        f"{waiting[0].session_id}): a clinician reviews it first (flags --patient {patient} "
+                        "--reviewer NAME --note TEXT), or add --confirm-unreviewed-flags (recorded)")
 
 
 def _report_recording(store: Store, sid: int, reason: str) -> None:

@@ -1,4 +1,4 @@
-"""Commands that read stored sessions: sessions, summary, course, burden, and outcome (which appends a score)."""
+"""Commands that read stored sessions: sessions, summary, course, burden, outcome (appends a score), flags."""
 
 from __future__ import annotations
 
@@ -133,4 +133,45 @@ def cmd_outcome(args: argparse.Namespace) -> int:
         print(f"FLAG: {score.flag_text}: a clinician must assess the patient before the infusion")
     elif flag_item is not None:
         print(f"item {flag_item}: 0, no flag")
+    return 0
+
+
+def cmd_flags(args: argparse.Namespace) -> int:
+    """List a patient's item-9 flags with their reviews, or record a review of one (--reviewer and --note).
+
+    The review goes into the patient's running session if there is one (the
+    chair ends its alarm), else into the flag's own session at its real time.
+    """
+    from monitor.record.instruments import OutcomeError
+    from monitor.storage.outcomes import flags_of_patient, review_patient_flag
+
+    if (args.reviewer is None) != (args.note is None):
+        raise UserError("a review needs both --reviewer NAME and --note TEXT")
+    if args.flag is not None and args.reviewer is None:
+        raise UserError("--flag chooses the flag to review: give --reviewer and --note with it")
+    store = open_store(args.db)
+    sessions = open_sessions(args.db)
+    if args.reviewer is not None:
+        try:
+            flag, review, target = review_patient_flag(store, args.patient, args.flag, args.reviewer, args.note,
+                                                       time.time())
+        except OutcomeError as exc:
+            raise UserError(str(exc)) from None
+        meta = resolve(sessions, str(target))
+        where = "its own session" if target == flag.session_id else f"running session {meta.ref}"
+        print(printable(f"flag {flag.score.id[:8]} of session {flag.session_id}: {review.text} "
+                        f"({date_time_text(review.t, meta.tz)}), kept in the journal of {where}"))
+        return 0
+    flags = flags_of_patient(store, args.patient)
+    if not flags:
+        print(f"patient {printable(args.patient)}: no item-9 flag")
+        return 0
+    for f in flags:
+        tz = resolve(sessions, str(f.session_id)).tz
+        print(printable(f"{f.score.id[:8]}  session {f.session_id}  {date_time_text(f.score.t, tz)}  "
+                        f"{f.score.flag_text}"))
+        if not f.reviews:
+            print("          NOT REVIEWED: a clinician must assess the patient")
+        for r in f.reviews:
+            print(printable(f"          {r.text} ({date_time_text(r.t, tz)})"))
     return 0

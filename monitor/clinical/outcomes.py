@@ -27,14 +27,25 @@ from monitor.record.outcomes import OutcomeReview, OutcomeScore
 
 @dataclass(frozen=True)
 class OutcomeFlag:
-    """A flagged entry with its reviews (oldest first); listed forever, reviewed or not."""
+    """A flagged entry with its reviews (oldest first); listed forever, reviewed or not.
+
+    session_id names the session the entry was answered in when the flag is
+    read across a patient's sessions (None: the session at hand). Its reviews
+    may sit in any session of the patient: they are linked by the entry's id.
+    """
 
     score: OutcomeScore
     reviews: tuple[OutcomeReview, ...]
+    session_id: int | None = None
 
     @property
     def reviewed(self) -> bool:
         return bool(self.reviews)
+
+    @property
+    def status_text(self) -> str:
+        """Return "NOT REVIEWED" or "reviewed by Dr Lee: safety plan given" (the latest review)."""
+        return self.reviews[-1].text if self.reviews else "NOT REVIEWED"
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,20 @@ class SessionOutcomes:
     def unreviewed(self) -> tuple[OutcomeScore, ...]:
         """Return the flagged entries no clinician has reviewed yet."""
         return tuple(f.score for f in self.flags() if not f.reviewed)
+
+
+def patient_flags(sessions: Iterable[tuple[int, SessionOutcomes]]) -> tuple[OutcomeFlag, ...]:
+    """Return every flagged entry of a patient's sessions (session id, outcomes) with its reviews from any of them.
+
+    A review is entered where the clinician is (a later running session, or
+    the flag's own session afterwards), so reviews are gathered over all the
+    sessions; flags come in time order.
+    """
+    held = list(sessions)
+    reviews = sorted({r for _, o in held for r in o.reviews}, key=lambda r: r.t)
+    flags = [OutcomeFlag(s, tuple(r for r in reviews if r.outcome_id == s.id), sid)
+             for sid, o in held for s in o.scores if s.flag]
+    return tuple(sorted(flags, key=lambda f: f.score.t))
 
 
 def entered(code: str, items: Sequence[object], *, user: str, mode: str, cutoffs: Mapping[str, int],

@@ -17,6 +17,12 @@ before the infusion starts and stays on the alarm bar until reviewed. The
 flag itself is never cleared: status().outcome_flags lists it with its
 reviews for as long as the session exists, and the journal keeps both.
 
+A flag follows the patient: the core passes the unreviewed flags of earlier
+sessions (`carried`) when it opens the session, they raise the same alarm from
+the first tick, and a review entered here (linked by the entry's id) ends it.
+While any flag is unreviewed, the infusion's Start is refused until someone
+confirms going on (FlagOverride, journaled with their name): start_refusal().
+
 Threading: every method runs under `lock` (the core passes its own RLock, so
 the core thread and the UI thread never see a half-updated session). Times:
 `clock` is monotonic seconds (schedules), `wallclock` UTC epoch seconds
@@ -28,7 +34,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from devices.plausibility import reliable
@@ -52,7 +58,7 @@ from monitor.record.journal import (
     ScaleEntry,
     SessionStart,
 )
-from monitor.record.outcomes import OutcomeReview, OutcomeScore
+from monitor.record.outcomes import FlagOverride, OutcomeReview, OutcomeScore
 
 #: After asking the NIBP to measure, wait this long (s) for a result before asking again.
 NIBP_RESULT_WAIT_S = 180.0
@@ -98,11 +104,12 @@ class SessionStatus:
     discharge: dict[str, Any] | None
     outcomes: tuple[OutcomeScore, ...]  # every questionnaire entered in this session, oldest first
     outcome_flags: tuple[OutcomeFlag, ...]  # every flagged entry with its reviews, reviewed or not
+    carried_flags: tuple[OutcomeFlag, ...] = ()  # flags of earlier sessions unreviewed at the start, with reviews since
 
     @property
     def unreviewed_flags(self) -> tuple[OutcomeFlag, ...]:
-        """Return the flags no clinician has reviewed yet (shown before the infusion starts)."""
-        return tuple(f for f in self.outcome_flags if not f.reviewed)
+        """Return the flags no clinician has reviewed yet, earlier sessions' first (shown before the infusion)."""
+        return tuple(f for f in (*self.carried_flags, *self.outcome_flags) if not f.reviewed)
 
     @property
     def course_text(self) -> str:
@@ -173,17 +180,22 @@ class ClinicalSession:
         self._discharge: dict[str, Any] | None = None
         self._outcomes = SessionOutcomes()
         self._flagged: frozenset[str] = frozenset()  # ids of the unreviewed flagged entries the alarm stands for
+        self._carried: tuple[OutcomeFlag, ...] = ()  # earlier sessions' flags, unreviewed when this one opened
+        self._overridden: frozenset[str] = frozenset()  # flags someone confirmed starting the infusion despite
         self._actions: list[SessionAction] = []  # raised by people's entries, carried out on the next tick
         self.soft_limits_confirmed = False  # the start dialog recorded a confirmation (SessionInfo.extra)
 
     @classmethod
     def opened(cls, config: ClinicalConfig, *, start: dict[str, Any], patient_id: str | None,
-               session_number: int | None, **ports: Any) -> ClinicalSession:
+               session_number: int | None, carried: tuple[OutcomeFlag, ...] = (), **ports: Any) -> ClinicalSession:
         """Build the session of a recording and journal its start.
 
         start holds what the start dialog recorded (SessionInfo.extra: course
         length, soft-limit confirmation...); session_number is this session's
-        place in the patient's course; ports are the constructor's keyword
+        place in the patient's course; carried are the patient's unreviewed
+        flags of earlier sessions (their alarm is raised on the first tick, and
+        the start dialog's confirmation of them, start["flags_seen"] and
+        ["flags_seen_by"], is journaled); ports are the constructor's keyword
         arguments (infusion, journal, set_baseline, nibp_commandable, clocks,
         lock), which the core passes in so the session never reaches into it.
         """
@@ -192,6 +204,13 @@ class ClinicalSession:
         session.soft_limits_confirmed = bool(start.get("soft_limits_confirmed"))
         session._journal(SessionStart.from_data({**start, "patient_id": patient_id, "session_number": session_number,
                                                  "course_length": session.course_length}), "")
+        seen = tuple(start.get("flags_seen") or ())
+        if seen:
+            session._journal(FlagOverride(seen, start.get("flags_seen_by", ""), "session", session._wallclock()),
+                             str(start.get("flags_seen_by", "")))
+        session._carried = tuple(f for f in carried if not f.reviewed)
+        with session.lock:
+            session._take_outcomes([])
         return session
 
     # --- from the core thread ---------------------------------------------------------------
@@ -380,9 +399,11 @@ class ClinicalSession:
         that is not flagged in this session.
         """
         with self.lock:
-            score = self._outcomes.score(outcome_id)
+            score = self._outcomes.score(outcome_id) or next(
+                (f.score for f in self._carried if f.score.id == outcome_id), None)
             if score is None or not score.flag:
-                raise SessionError("there is no flagged questionnaire entry with this id in the session")
+                raise SessionError("there is no flagged questionnaire entry with this id in the session "
+                                   "or unreviewed from an earlier one")
             review = OutcomeReview(outcome_id, reviewer, note, self._wallclock())
             self._journal(review, review.reviewer)
             self._take_outcomes([review])
@@ -393,18 +414,47 @@ class ClinicalSession:
         with self.lock:
             self._take_outcomes([*found.scores, *found.reviews])
 
+    def confirm_start_despite_flags(self, user: str) -> None:
+        """Record that `user` chose to start the infusion with the flags unreviewed now (FlagOverride, journaled)."""
+        with self.lock:
+            ids = tuple(f.score.id for f in self._unreviewed())
+            if not ids:
+                return
+            override = FlagOverride(ids, user, "infusion", self._wallclock())
+            self._journal(override, override.user)
+            self._overridden |= frozenset(ids)
+
+    def start_refusal(self) -> str:
+        """Return why the infusion may not start yet (an unreviewed, unconfirmed item-9 flag), "" when it may."""
+        with self.lock:
+            waiting = [f for f in self._unreviewed() if f.score.id not in self._overridden]
+            if not waiting:
+                return ""
+            return (f"{waiting[0].score.flag_text} is not reviewed: a clinician must review it, or you confirm "
+                    "starting without a review (recorded with your name)")
+
+    def _carried_flags(self) -> tuple[OutcomeFlag, ...]:
+        """Return the earlier sessions' flags with their reviews, those entered in this session included."""
+        return tuple(replace(f, reviews=(*f.reviews, *(r for r in self._outcomes.reviews
+                                                        if r.outcome_id == f.score.id))) for f in self._carried)
+
+    def _unreviewed(self) -> tuple[OutcomeFlag, ...]:
+        return tuple(f for f in (*self._carried_flags(), *self._outcomes.flags()) if not f.reviewed)
+
     def _take_outcomes(self, records: list[OutcomeScore | OutcomeReview]) -> None:
         """Merge records; raise the flag alarm afresh for a new flag, update its words, or end it when all are reviewed."""
         self._outcomes = self._outcomes.merge(records)
-        unreviewed = self._outcomes.unreviewed()
-        ids = frozenset(s.id for s in unreviewed)
+        unreviewed = self._unreviewed()
+        ids = frozenset(f.score.id for f in unreviewed)
         if ids - self._flagged:  # a new flag: a new, unacknowledged alarm even if the last one was acknowledged
             self._actions.append(SessionAction("clear", AppAlarm.OUTCOME_FLAG))
         if unreviewed and ids != self._flagged:
-            s = unreviewed[-1]
+            f = unreviewed[-1]
             more = f" (and {len(unreviewed) - 1} more)" if len(unreviewed) > 1 else ""
+            where = f" from session {f.session_id}" if f.session_id is not None else ""
             self._actions.append(SessionAction("raise", AppAlarm.OUTCOME_FLAG, Priority.MEDIUM,
-                                               f"{s.flag_text}{more}: a clinician must review before the infusion"))
+                                               f"{f.score.flag_text}{where}{more}: a clinician must review before "
+                                               "the infusion"))
         elif not unreviewed and self._flagged:
             self._actions.append(SessionAction("clear", AppAlarm.OUTCOME_FLAG))
         self._flagged = ids
@@ -482,4 +532,5 @@ class ClinicalSession:
                 scales_missed=self.scales.missed(),
                 markers=self.markers.current(), session_number=self.session_number,
                 course_length=self.course_length, baseline=dict(self._base.values), discharge=self._discharge,
-                outcomes=self._outcomes.scores, outcome_flags=self._outcomes.flags())
+                outcomes=self._outcomes.scores, outcome_flags=self._outcomes.flags(),
+                carried_flags=self._carried_flags())

@@ -32,7 +32,7 @@ from monitor.alarms.keys import AppAlarm
 from monitor.alarms.profile import apply_order, check_changes
 from monitor.clinical.config import load_clinical_config
 from monitor.clinical.dosing import DosePlan
-from monitor.clinical.infusion import InfusionEngine, InfusionState, InfusionStatus
+from monitor.clinical.infusion import InfusionEngine, InfusionError, InfusionState, InfusionStatus
 from monitor.clinical.session import ClinicalSession, SessionAction
 from monitor.live.forecast import ForecastLine
 from monitor.live.screen import TILE_PARAMS, CoreState, DeviceState, compose, stable_time
@@ -41,7 +41,7 @@ from monitor.live.view import AlarmView, DeviceView, ScreenView
 from monitor.patient_id import clean_patient_id
 from monitor.record.base import Record
 from monitor.record.journal import InfusionEvent, ManualBp, OperatorChange
-from monitor.storage.outcomes import outcomes_of, patient_instruments
+from monitor.storage.outcomes import flags_of_patient, outcomes_of, patient_instruments
 from monitor.storage.recorder import Recorder
 from monitor.storage.store import SessionEnd, Store, StoreError, local_tz_name
 
@@ -243,11 +243,13 @@ class MonitorCore:
             with self.lock:
                 self.alarms.set_baseline(param, value)
 
-        number = None
+        number, carried = None, ()
         if info.patient_id and self.session_id is not None:
             number = self.store.session_count(info.patient_id, up_to=self.session_id)
+            carried = tuple(f for f in flags_of_patient(self.store, info.patient_id) if f.session_id != self.session_id)
         return ClinicalSession.opened(
             load_clinical_config(), start=info.extra, patient_id=info.patient_id, session_number=number,
+            carried=carried,
             infusion=self.infusion, journal=self.journal, set_baseline=set_baseline,
             nibp_commandable=lambda: self.nibp_reader("nibp_start") is not None,
             clock=self._clock, wallclock=self._wallclock, lock=self.lock)
@@ -541,6 +543,9 @@ class MonitorCore:
         with self.lock:
             eng = self.infusion
             if action == "start":
+                refusal = self.clinical.start_refusal() if self.clinical is not None else ""
+                if refusal:
+                    raise InfusionError(refusal)
                 event = eng.start(user, confirm_soft_limits=confirm_soft_limits)
             elif action == "pause":
                 event = eng.pause(reason, user)

@@ -510,6 +510,8 @@ def _clinical(s: CoreState) -> ClinicalView | None:
     if st.scales_missed:
         scales += f" · not recorded: {', '.join(st.scales_missed)}"
     outcomes = "; ".join(o.summary for o in st.outcomes) if st.outcomes else "Questionnaires: none entered"
+    reviewed = "".join(f" · ⚑ {f.score.flag_brief} of session {f.session_id} {f.status_text}"
+                       for f in st.carried_flags if f.reviewed)
     flags = tuple((f.score.id, f"{f.score.flag_text}: a clinician must review it") for f in st.unreviewed_flags)
     closed = st.phase is Phase.CLOSED
     discharge_allowed = st.phase is Phase.OBSERVATION or (s.infusion is None and st.phase is Phase.PRE_INFUSION)
@@ -519,7 +521,7 @@ def _clinical(s: CoreState) -> ClinicalView | None:
         scales_missed=bool(st.scales_missed),
         outcomes=outcomes, outcomes_due=not st.outcomes and st.phase is Phase.PRE_INFUSION, flags=flags,
         markers=tuple(_marker(m, s.now_wall, s.tz) for m in reversed(st.markers)), discharge_allowed=discharge_allowed,
-        closed=closed, discharge=_discharge_facts(s))
+        closed=closed, discharge=_discharge_facts(s), flags_reviewed=reviewed)
 
 
 def _bp_due(st: SessionStatus) -> tuple[str, str]:

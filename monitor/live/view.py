@@ -204,6 +204,7 @@ class ClinicalView:
     discharge_allowed: bool
     closed: bool
     discharge: DischargeFacts
+    flags_reviewed: str = ""  # earlier sessions' flags reviewed during this one ("⚑ PHQ-9 item 9 = 2 of session 9 ...")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from monitor.record.journal import (
                                     ScaleEntry,
                                     SessionStart,
 )
-from monitor.record.outcomes import MODES, OutcomeReview, OutcomeScore
+from monitor.record.outcomes import MODES, FlagOverride, OutcomeReview, OutcomeScore
 
 __all__ = [
     # the journal's machinery
@@ -33,5 +33,5 @@ __all__ = [
     "ManualBp", "MarkerRevision", "ObservationComplete", "OperatorChange", "PhaseChange", "RecoveryImport",
     "ScaleEntry", "SessionStart",
     # outcomes
-    "MODES", "OutcomeReview", "OutcomeScore",
+    "MODES", "FlagOverride", "OutcomeReview", "OutcomeScore",
 ]

@@ -91,6 +91,14 @@ class OutcomeScore(Record):
         return f"{d.name} item {d.flag_item} = {value} ({d.flag_words}), answered \u201c{d.option_text(value)}\u201d"
 
     @property
+    def flag_brief(self) -> str:
+        """Return the flag in a few words ("PHQ-9 item 9 = 2"), "" when there is none."""
+        if not self.flag:
+            return ""
+        n = self.definition.flag_item
+        return f"{self.definition.name} item {n} = {self.items[n - 1]}"  # type: ignore[operator]
+
+    @property
     def summary(self) -> str:
         """Return "PHQ-9 14 of 27, moderate" ("PCL-5 40 of 80, probable PTSD (cut-off 33)")."""
         return f"{self.definition.name} {self.total} of {self.definition.max_total}, {self.band}"
@@ -143,3 +151,42 @@ class OutcomeReview(Record):
             return cls(outcome_id=data["outcome_id"], reviewer=data["reviewer"], note=data["note"], t=data["t"])
         except (KeyError, TypeError) as exc:
             raise OutcomeError(f"not an outcome review record: {exc}") from None
+
+
+#: Before what someone went on despite unreviewed flags: the session (start dialog) or the infusion's Start.
+OVERRIDE_STAGES = ("session", "infusion")
+
+
+@dataclass(frozen=True)
+class FlagOverride(Record):
+    """Someone went on despite unreviewed item-9 flags: which entries, who, before what stage, when (UTC epoch s).
+
+    Kept in the journal so the record shows that the flag was seen and who chose to go on;
+    it never counts as a review (only OutcomeReview does).
+    """
+
+    KIND: ClassVar[str] = "outcome_flag_override"
+
+    outcome_ids: tuple[str, ...]
+    user: str
+    stage: str
+    t: float
+
+    def __post_init__(self) -> None:
+        if not self.outcome_ids or not all(isinstance(i, str) and i for i in self.outcome_ids):
+            raise OutcomeError("a confirmation must name the flagged entries it goes past")
+        object.__setattr__(self, "outcome_ids", tuple(self.outcome_ids))
+        object.__setattr__(self, "user", _name(self.user, "the name of who confirms"))
+        if self.stage not in OVERRIDE_STAGES:
+            raise OutcomeError(f"a confirmation is before {' or '.join(OVERRIDE_STAGES)}, got {self.stage!r}")
+        object.__setattr__(self, "t", _epoch(self.t, "the time of a confirmation"))
+
+    def to_data(self) -> dict[str, Any]:
+        return {"outcome_ids": list(self.outcome_ids), "user": self.user, "stage": self.stage, "t": self.t}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any], version: int | None = None) -> FlagOverride:
+        try:
+            return cls(outcome_ids=tuple(data["outcome_ids"]), user=data["user"], stage=data["stage"], t=data["t"])
+        except (KeyError, TypeError) as exc:
+            raise OutcomeError(f"not a flag confirmation record: {exc}") from None

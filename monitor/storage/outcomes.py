@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from monitor.clinical.outcomes import SessionOutcomes
-from monitor.record.instruments import INSTRUMENTS, instrument
+from monitor.clinical.outcomes import OutcomeFlag, SessionOutcomes, patient_flags
+from monitor.record.instruments import INSTRUMENTS, OutcomeError, instrument
 from monitor.record.outcomes import OutcomeReview, OutcomeScore
-from monitor.storage.sessions import SessionRecord
+from monitor.storage.sessions import SessionRecord, SessionSource
 from monitor.storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -54,3 +55,71 @@ def record_outcomes(record: SessionRecord) -> SessionOutcomes:
     items: list[OutcomeScore | OutcomeReview] = [r for _, r in record.entries(OutcomeScore)]
     items += [r for _, r in record.entries(OutcomeReview)]
     return SessionOutcomes().merge(items)
+
+
+def _patient_sessions(store: Store, patient_id: str) -> list[tuple[int, str]]:
+    """Return (id, state) of the patient's sessions in this file, oldest first."""
+    with store.lock:
+        rows = store.db.execute("SELECT id, state FROM sessions WHERE patient_id = ? ORDER BY id",
+                                [patient_id]).fetchall()
+    return [(int(sid), str(state)) for sid, state in rows]
+
+
+def flags_of_patient(store: Store, patient_id: str) -> tuple[OutcomeFlag, ...]:
+    """Return every item-9 flag of the patient in this file, each with its reviews from any session, oldest first."""
+    return patient_flags((sid, outcomes_of(store, sid)) for sid, _ in _patient_sessions(store, patient_id))
+
+
+def source_flags(source: SessionSource, patient_id: str) -> tuple[OutcomeFlag, ...]:
+    """Return every item-9 flag of the patient in a session source (a chair's file or the central store), each with
+    its reviews from any of the patient's sessions there, oldest first (session_id: the source's session id)."""
+    return patient_flags((m.id, record_outcomes(source.record(m))) for m in source.sessions(patient_id))
+
+
+def review_patient_flag(store: Store, patient_id: str, outcome_id: str | None, reviewer: str, note: str,
+                        t: float) -> tuple[OutcomeFlag, OutcomeReview, int]:
+    """Record a clinician's review of one of the patient's flags; return the flag, the review and its session.
+
+    outcome_id may be None when the patient has exactly one unreviewed flag.
+    The review goes into the patient's running session (the chair adopts it and
+    ends its alarm), else, after the fact, into the flag's own session as an
+    addendum at its real time. OutcomeError in words for a wrong id, a missing
+    name or note, or an ambiguous choice.
+    """
+    flags = flags_of_patient(store, patient_id)
+    if outcome_id is None:
+        open_flags = [f for f in flags if not f.reviewed]
+        if len(open_flags) != 1:
+            raise OutcomeError(f"patient {patient_id} has {len(open_flags) or 'no'} unreviewed flag"
+                               f"{'s' if len(open_flags) != 1 else ''}: name one with --flag ID" if open_flags
+                               else f"patient {patient_id} has no unreviewed flag")
+        flag = open_flags[0]
+    else:
+        found = [f for f in flags if f.score.id == outcome_id or f.score.id.startswith(outcome_id)]
+        if len(found) != 1:
+            raise OutcomeError(f"patient {patient_id} has no flag {outcome_id!r}" if not found
+                               else f"flag id {outcome_id!r} is ambiguous: give more of it")
+        flag = found[0]
+    review = OutcomeReview(flag.score.id, reviewer, note, t)
+    running = [sid for sid, state in _patient_sessions(store, patient_id) if state == "running"]
+    target = running[-1] if running else flag.session_id
+    assert target is not None  # flags_of_patient names every flag's session
+    store.append_journal(target, review, review.reviewer, review.t)
+    return flag, review, target
+
+
+@dataclass(frozen=True)
+class ChairPatients:
+    """The chair's file as the start dialog reads it (its PatientDirectory): patients, sessions, open flags."""
+
+    store: Store
+
+    def patients(self) -> list[tuple[str, str]]:
+        return self.store.patients()
+
+    def session_count(self, patient_id: str) -> int:
+        return self.store.session_count(patient_id)
+
+    def unreviewed_flags(self, patient_id: str) -> tuple[OutcomeFlag, ...]:
+        """Return the patient's item-9 flags no clinician has reviewed yet, from any session in this file."""
+        return tuple(f for f in flags_of_patient(self.store, patient_id) if not f.reviewed)

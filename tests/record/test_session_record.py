@@ -22,6 +22,7 @@ from monitor.storage.recorder import Recorder
 from monitor.record.base import KINDS, RecordError, from_row, to_row
 from monitor.record.outcomes import OutcomeReview, OutcomeScore
 from monitor.record.journal import AldreteScore, Baseline, BpRequest, DeviceIdentity, Discharge, ManualBp, ObservationComplete, OperatorChange, PhaseChange, RecoveryImport, ScaleEntry, SessionStart
+from monitor.record.outcomes import FlagOverride
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.schema import SCHEMA_VERSION
 from monitor.storage.store import Store, StoreError
@@ -46,6 +47,7 @@ EXAMPLES = [
     MarkerRevision("m1", 2, 1_700_000_060.0, "dizziness", "Dizziness", "", "CD", 1_700_000_070.0, "wrong key"),
     LimitChange(1_700_000_080.0, "spo2", "medium_low", 94.0, 92.0, "CD"),
     RecoveryImport("9f2c", 1234, 1_700_000_090.0, "database s.db is locked by another program"),
+    FlagOverride(("a1b2", "c3d4"), "CD", "infusion", 1_700_000_095.0),
 ]
 
 

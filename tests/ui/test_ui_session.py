@@ -13,6 +13,7 @@ from monitor.live.core import MonitorCore, SessionInfo
 from monitor.clinical.infusion import InfusionState
 from devices.values import NibpResult, sample
 from monitor.clinical.schedule import Phase
+from monitor.storage.outcomes import ChairPatients
 from monitor.storage.store import Store
 from ui.monitor.clinical_dialogs import DischargeDialog, MarkerEditDialog, ScalesDialog
 from ui.monitor.main_window import MainWindow
@@ -42,7 +43,7 @@ def test_start_dialog_shows_live_arithmetic_and_the_course_number(qtbot, store):
     store.ensure_patient("P1", "Ann")
     store.create_session(patient_id="P1")
     store.create_session(patient_id="P1")
-    dlg = StartSessionDialog(store)
+    dlg = StartSessionDialog(ChairPatients(store))
     qtbot.addWidget(dlg)
     assert not dlg.ok.isEnabled() and "patient ID" in dlg.why_not.text() and "initials or name" in dlg.why_not.text()
     fill(dlg)
@@ -62,14 +63,14 @@ def test_start_dialog_shows_live_arithmetic_and_the_course_number(qtbot, store):
 
 
 def test_start_dialog_needs_the_checklist(qtbot, store):
-    dlg = StartSessionDialog(store)
+    dlg = StartSessionDialog(ChairPatients(store))
     qtbot.addWidget(dlg)
     fill(dlg, checks=False)
     assert not dlg.ok.isEnabled() and "checklist items 1, 2, 3 ticked" in dlg.why_not.text()
 
 
 def test_soft_limit_needs_the_recorded_confirmation(qtbot, store):
-    dlg = StartSessionDialog(store)
+    dlg = StartSessionDialog(ChairPatients(store))
     qtbot.addWidget(dlg)
     fill(dlg, dose="0.9")
     assert "above the soft limit of 0.75 mg/kg" in dlg.problems.text()
@@ -92,7 +93,7 @@ def test_soft_limit_needs_the_recorded_confirmation(qtbot, store):
     ("duration", "0", "Duration 0 min must be above zero"),
 ])
 def test_hard_limit_refuses_with_the_reason_and_ok_disabled(qtbot, store, field, value, words):
-    dlg = StartSessionDialog(store)
+    dlg = StartSessionDialog(ChairPatients(store))
     qtbot.addWidget(dlg)
     fill(dlg)
     getattr(dlg, field).setText(value)
@@ -103,7 +104,7 @@ def test_hard_limit_refuses_with_the_reason_and_ok_disabled(qtbot, store, field,
 
 
 def test_not_a_number_disables_start(qtbot, store):
-    dlg = StartSessionDialog(store)
+    dlg = StartSessionDialog(ChairPatients(store))
     qtbot.addWidget(dlg)
     fill(dlg, weight="seventy")
     assert not dlg.ok.isEnabled() and "as numbers" in dlg.why_not.text()

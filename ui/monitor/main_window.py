@@ -276,10 +276,16 @@ class MainWindow(QMainWindow):
     def _confirm_start(self) -> bool:
         """Ask before starting while a questionnaire flag awaits review, or without a baseline BP."""
         clinical = self.view.clinical if self.view is not None else None
-        if clinical is not None and clinical.flags:
+        if clinical is not None and clinical.flags and self.core.clinical is not None:
             if not confirm(self, "Questionnaire flag not reviewed",
-                           f"{clinical.flags[0][1]}.\n\nA clinician should assess the patient before the infusion.",
+                           f"{clinical.flags[0][1]}.\n\nA clinician should assess the patient before the infusion. "
+                           f"Starting anyway is recorded with your name ({self.user}).",
                            "Start anyway", "Do not start"):
+                return False
+            try:
+                self.core.clinical.confirm_start_despite_flags(self.user)
+            except ValueError as exc:  # no user named at the monitor: nobody to record
+                tell(self, "Questionnaire flag", str(exc), warning=True)
                 return False
         if self.view is not None and self.view.header.baseline_role != "ok":
             return confirm(self, "No baseline BP", "There is no baseline BP yet, so the alarms on a rise of the "

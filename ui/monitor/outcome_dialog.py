@@ -359,7 +359,8 @@ class FlagReviewDialog(QDialog):
         buttons.addWidget(self.ok)
         root = QVBoxLayout(self)
         root.addWidget(_label(s.flag_text, "flag"))
-        root.addWidget(_label(f"{s.summary}; entered {when} by {s.user} ({s.mode} mode)", "row"))
+        where = f" in session {flag.session_id}" if flag.session_id is not None else ""
+        root.addWidget(_label(f"{s.summary}; entered {when}{where} by {s.user} ({s.mode} mode)", "row"))
         for review in flag.reviews:
             root.addWidget(_label(review.text, "dim"))
         root.addWidget(QLabel("Reviewed by"))

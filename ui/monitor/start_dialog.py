@@ -4,11 +4,17 @@ The dose figures and the limit verdict come from monitor.clinical.dosing (never 
 here). A plan outside a hard limit disables Start and says why; one outside a
 soft limit needs the confirmation box ticked, which is recorded in the session
 (SessionInfo.extra) and passed to the infusion start.
+
+A patient's unreviewed item-9 flags from earlier sessions are listed in red
+above everything else; Start waits until the user ticks that they read them
+(recorded in SessionInfo.extra as flags_seen / flags_seen_by and journaled).
+That does not allow the infusion: the monitor still asks for a review or a
+recorded confirmation before the infusion's Start.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from PySide6.QtWidgets import (
@@ -27,8 +33,10 @@ from PySide6.QtWidgets import (
 
 from monitor.clinical.config import ClinicalConfig, load_clinical_config
 from monitor.clinical.dosing import DoseError, DosePlan, PlanCheck, check_plan
+from monitor.clinical.outcomes import OutcomeFlag
 from monitor.live.core import SessionInfo
 from monitor.patient_id import PatientIdError, clean_patient_id
+from monitor.timefmt import date_time_text
 from ui import theme
 
 #: Pre-infusion checklist: key stored in the session -> what the nurse ticks.
@@ -58,6 +66,9 @@ class PatientDirectory(Protocol):
     def session_count(self, patient_id: str) -> int:
         """How many sessions the patient already has."""
 
+    def unreviewed_flags(self, patient_id: str) -> Sequence[OutcomeFlag]:
+        """The patient's item-9 flags from earlier sessions that no clinician has reviewed yet."""
+
 
 class StartSessionDialog(QDialog):
     """Ask who the patient is and what is planned; session_info() returns it once accepted."""
@@ -86,6 +97,18 @@ class StartSessionDialog(QDialog):
         self.course.setSuffix(" infusions")
         self.number = QLabel("")
         theme.set_font(self.number, 18, bold=True)
+        self.flags: tuple[OutcomeFlag, ...] = ()
+        self.flag_text = QLabel("")
+        self.flag_text.setWordWrap(True)
+        theme.set_font(self.flag_text, 17, bold=True)
+        theme.restyle(self.flag_text, "role", "error")
+        self.flag_seen = QCheckBox("I have read the flag: a clinician will assess the patient before the infusion")
+        flag_box = QVBoxLayout()
+        flag_box.addWidget(self.flag_text)
+        flag_box.addWidget(self.flag_seen)
+        self.flag_group = QGroupBox("Questionnaire flag NOT REVIEWED")
+        self.flag_group.setLayout(flag_box)
+        self.flag_group.setVisible(False)
         pbox = QFormLayout()
         pbox.addRow("You", self.user)
         pbox.addRow("Patient ID", self.patient)
@@ -152,6 +175,7 @@ class StartSessionDialog(QDialog):
         cols.addLayout(left, 1)
         cols.addWidget(dose_group, 1)
         root = QVBoxLayout(self)
+        root.addWidget(self.flag_group)
         root.addLayout(cols)
         root.addWidget(self.why_not)
         root.addWidget(self.buttons)
@@ -160,6 +184,7 @@ class StartSessionDialog(QDialog):
         self.patient.currentTextChanged.connect(self._patient_changed)
         self.course.valueChanged.connect(self.update_view)
         self.confirm.toggled.connect(self.update_view)
+        self.flag_seen.toggled.connect(self.update_view)
         for box in self.checks.values():
             box.toggled.connect(self.update_view)
         self.resize(1000, 560)
@@ -171,6 +196,17 @@ class StartSessionDialog(QDialog):
         pid = text.strip()
         if pid in self.patients and self.patients[pid]:
             self.name.setText(self.patients[pid])
+        clean = self.patient_id()
+        flags = tuple(self.store.unreviewed_flags(clean)) if clean else ()
+        if flags != self.flags:
+            self.flags = flags
+            self.flag_seen.setChecked(False)  # a confirmation is for the flags shown, not another patient's
+            self.flag_text.setText("\n".join(
+                f"Session {f.session_id}, {date_time_text(f.score.t)}: {f.score.flag_text}. NOT REVIEWED: "
+                "a clinician must assess the patient before the infusion." for f in flags))
+            self.flag_group.setVisible(bool(flags))
+            if flags:  # grow to hold the flag rather than squeeze the fields
+                self.resize(self.width(), max(self.height(), self.sizeHint().height()))
         self.update_view()
 
     def patient_id(self) -> str:
@@ -214,6 +250,8 @@ class StartSessionDialog(QDialog):
             out.append("a plan inside the hard limits")
         elif check.soft and not self.confirm.isChecked():
             out.append("your confirmation of the plan outside the usual range")
+        if self.flags and not self.flag_seen.isChecked():
+            out.append("your confirmation that you read the unreviewed questionnaire flag")
         unticked = [str(i + 1) for i, b in enumerate(self.checks.values()) if not b.isChecked()]
         if unticked:
             out.append(f"checklist item{'s' if len(unticked) > 1 else ''} {', '.join(unticked)} ticked")
@@ -271,7 +309,8 @@ class StartSessionDialog(QDialog):
             extra={"course_length": self.course.value(), "checklist": {k: b.isChecked() for k, b in self.checks.items()},
                    "checklist_by": self.operator(), "soft_limits_confirmed": self.soft_limits_confirmed,
                    "soft_limits": list(check.soft), "confirmed_by": self.operator() if self.soft_limits_confirmed
-                   else ""})
+                   else "", "flags_seen": [f.score.id for f in self.flags],
+                   "flags_seen_by": self.operator() if self.flags else ""})
 
     def operator(self) -> str:
         """Return who starts the session (the user at the monitor from now on)."""

@@ -48,9 +48,10 @@ from monitor.review.course import (
     course_charts,
     session_day,
 )
-from monitor.storage.sessions import SessionSource
+from monitor.storage.sessions import SessionSource, SqliteSessions
 from monitor.storage.store import StoreError
 from ui import theme
+from ui.review.flag_review import review_flag
 
 STYLE = (f"QWidget {{ background: {theme.PANEL}; color: {theme.TEXT}; }}"
          "QTableWidget { background: #0b0d10; color: #f0f0f0; gridline-color: #333; font-size: 13px; }"
@@ -353,8 +354,18 @@ class CourseWindow(QMainWindow):
         self.source = source
         self.setWindowTitle(f"Course of patient {patient_id} - infusion-monitor (not a certified medical device)")
         self.setStyleSheet(f"QMainWindow {{ background: {theme.PANEL}; }}")
+        self.patient_id = patient_id
         self.view = CourseView(source, patient_id)
         self.setCentralWidget(self.view)
+        if isinstance(source, SqliteSessions):  # a review is written to the chair's file, never the central store
+            self.addToolBar("Flags").addAction("Review flag…").triggered.connect(self.review_flag)
+
+    def review_flag(self) -> None:
+        """Record a clinician's review of the patient's unreviewed item-9 flag, then read the course again."""
+        if review_flag(self, self.source.path, self.patient_id) is not None:  # type: ignore[attr-defined]
+            self.view.wait_read()
+            self.view = CourseView(self.source, self.patient_id)
+            self.setCentralWidget(self.view)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         self.view.wait_read()

@@ -7,6 +7,7 @@ loads show their progress in the status bar and the window never waits.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,7 +37,8 @@ from monitor.record.journal import MarkerRevision
 from monitor.review.burden import AlarmBurden
 from monitor.review.summary import SessionSummary
 from monitor.review.timeline import SessionTimeline
-from monitor.storage.sessions import SessionSource, SqliteSessions
+from monitor.storage.outcomes import source_flags
+from monitor.storage.sessions import SessionMeta, SessionSource, SqliteSessions
 from monitor.storage.store import StoreError
 from monitor.timefmt import date_time_text, hms, time_text
 from ui import theme
@@ -44,6 +46,7 @@ from ui.review.browser import SessionBrowser
 from ui.review.burden_view import BurdenTable, RangeBurden
 from ui.review.corrections_view import AuditTrail, CorrectionDialog
 from ui.review.course_view import CourseWindow
+from ui.review.flag_review import flag_lines, review_flag
 from ui.review.playback_window import PlaybackWindow
 from ui.review.screen_fit import fit_to_screen
 from ui.review.summary_panel import SummaryPanel
@@ -78,7 +81,7 @@ class SessionPage(QWidget):
         head, row = QHBoxLayout(), QHBoxLayout()  # the session's words on a line of their own: it fits 1366 px
         for key, text in (("back", "◀ Sessions"), ("whole", "Whole session [Home]"), ("in", "Zoom in [+]"),
                           ("out", "Zoom out [−]"), ("play", "Play back from cursor…"), ("correct", "Correct…"),
-                          ("course", "Patient's course…")):
+                          ("course", "Patient's course…"), ("flag", "Review flag…")):
             button = QPushButton(text)
             button.setFocusPolicy(Qt.NoFocus)
             self.buttons[key] = button
@@ -93,6 +96,11 @@ class SessionPage(QWidget):
         self.buttons["whole"].clicked.connect(self.timeline.whole)
         self.buttons["in"].clicked.connect(lambda: self.timeline.zoom(2.0))
         self.buttons["out"].clicked.connect(lambda: self.timeline.zoom(0.5))
+        self.flags = QLabel("")  # the patient's item-9 flags as this session stands with them (flag_review)
+        self.flags.setFont(theme.font(16, bold=True))
+        self.flags.setWordWrap(True)
+        self.flags.setTextFormat(Qt.RichText)
+        self.flags.setVisible(False)
         self.summary = SummaryPanel()
         self.jumps = QListWidget()
         self.jumps.setFont(theme.font(14))
@@ -117,6 +125,7 @@ class SessionPage(QWidget):
         box.setContentsMargins(4, 4, 4, 4)
         box.addLayout(head)
         box.addLayout(row)
+        box.addWidget(self.flags)
         box.addWidget(split, 1)
 
     def show_session(self, timeline: SessionTimeline) -> None:
@@ -147,6 +156,26 @@ class SessionPage(QWidget):
             self.jumps.addItem(item)
         self.audit.show_record(timeline.record)
 
+    def show_flags(self, lines: list[tuple[str, bool]], can_review: bool, why_not: str) -> None:
+        """Show the patient's flags as they stand for this session, NOT REVIEWED in red, reviewed in plain text;
+        Review flag… while one is not reviewed."""
+        self.flags.setText("<br>".join(f"<span style='color: {theme.TEXT if done else theme.ERROR}'>"
+                                       f"{html.escape(text)}</span>" for text, done in lines))
+        self.flags.setVisible(bool(lines))
+        self._fit_flags()
+        waiting = any(not done for _, done in lines)
+        self.buttons["flag"].setEnabled(waiting and can_review)
+        self.buttons["flag"].setToolTip(why_not if waiting and not can_review
+                                        else "record a clinician's review of the item-9 flag")
+
+    def _fit_flags(self) -> None:
+        """Give the wrapped flag lines the height they need (a layout does not ask a label's height for width)."""
+        self.flags.setMinimumHeight(self.flags.heightForWidth(max(200, self.width() - 8)) if self.flags.text() else 0)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        super().resizeEvent(event)
+        self._fit_flags()
+
 
 class ReviewWindow(QMainWindow):
     """The review station over one session source; corrections go to store_path (None: read-only)."""
@@ -159,6 +188,7 @@ class ReviewWindow(QMainWindow):
     def __init__(self, open_source: Callable[[], SessionSource], store_path: str | None, title: str = "") -> None:
         super().__init__()
         self.open_source = open_source
+        self.store_path = store_path
         self.setWindowTitle(f"infusion-monitor review — {title}" if title else "infusion-monitor review")
         self.setStyleSheet(STYLE)
         self.browser = SessionBrowser()
@@ -203,6 +233,7 @@ class ReviewWindow(QMainWindow):
         self.page.buttons["play"].clicked.connect(lambda: self.play_back())  # clicked(bool) is no speed
         self.page.buttons["correct"].clicked.connect(lambda: self.correct())
         self.page.buttons["course"].clicked.connect(self.open_course)
+        self.page.buttons["flag"].clicked.connect(self.review_flag)
         self.sigList.connect(self.worker.list_sessions)
         self.sigOpen.connect(self.worker.open_session)
         self.sigRangeBurden.connect(self.worker.burden_range)
@@ -249,6 +280,32 @@ class ReviewWindow(QMainWindow):
         self.timeline_data = timeline
         self.page.show_session(timeline)
         self.page.timeline.show_session(timeline, traces)
+        self._show_flags(timeline.meta)
+
+    def _show_flags(self, meta: SessionMeta) -> None:
+        """List the patient's item-9 flags on the session page, with reviews from any of their sessions."""
+        lines: list[tuple[str, bool]] = []
+        if meta.patient_id:
+            try:
+                source = self.open_source()
+                try:
+                    lines = flag_lines(source_flags(source, meta.patient_id), meta.id, meta.tz)
+                finally:
+                    source.close()
+            except (StoreError, CentralError, ValueError) as exc:
+                lines = [(f"⚑ the patient's questionnaire flags cannot be read: {exc}", False)]
+        self.page.show_flags(lines, self.store_path is not None, "a review is entered on the chair's file "
+                             "(review --db) or with the flags command")
+
+    def review_flag(self) -> None:
+        """Record a clinician's review of the patient's unreviewed item-9 flag, then read the session again."""
+        timeline = self.timeline_data
+        if timeline is None or not timeline.meta.patient_id or self.store_path is None:
+            return
+        meta = timeline.meta
+        if review_flag(self, self.store_path, meta.patient_id, meta.id) is not None:
+            self.status.setText("review stored")
+            self._show_flags(meta)
 
     def _want_traces(self, t0: float, t1: float, pixels: int) -> None:
         self.worker.want_traces(t0, t1, pixels)  # thread-safe; the worker reads only the latest wish
