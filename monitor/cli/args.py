@@ -69,6 +69,7 @@ def parser() -> argparse.ArgumentParser:
     central_arg(rec, f"also replicate to this central store (default: ${CENTRAL_ENV} or the config file)")
 
     simulate_args(sub)
+    config_args(sub)
 
     ses = sub.add_parser("sessions", help="list recorded sessions")
     source_args(ses)
@@ -169,6 +170,18 @@ def simulate_args(sub) -> None:
                      help="serve the device's bytes on this TCP port instead of a pseudo-terminal (0: any free port)")
     sim.add_argument("--host", default="127.0.0.1",
                      help="address to listen on with --tcp (default 127.0.0.1: this computer only)")
+
+
+def config_args(sub) -> None:
+    """Add `config`: the clinic's editable copies of the clinical figures and alarm profiles."""
+    cfg = sub.add_parser("config", help="copy the clinical figures and alarm profiles to edit them, or check a copy",
+                         description="Without an option: say which settings files are in use.")
+    what = cfg.add_mutually_exclusive_group()
+    what.add_argument("--copy", action="store_true",
+                      help="write editable copies of the packaged settings into the user's config folder "
+                           "(a copy already there is kept)")
+    what.add_argument("--check", nargs="*", metavar="FILE", default=None,
+                      help="check settings files as the app reads them (default: every copy in the config folder)")
 
 
 def tcp_port(text: str) -> int:
