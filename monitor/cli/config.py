@@ -75,8 +75,9 @@ def line_of(words: str, lines: dict[str, int]) -> int:
     head = _PATH_HEAD.match(words)
     path = head.group(0) if head else ""
     unknown = re.search(r"unknown key '([^']+)'", words)
-    if unknown and f"{path}.{unknown.group(1)}".lstrip(".") in lines:  # the line of the stray key itself
-        path = f"{path}.{unknown.group(1)}".lstrip(".")
+    if unknown:  # the line of the stray key itself ("top level: unknown key 'x'" names no path)
+        key = unknown.group(1)
+        path = next((p for p in (f"{path}.{key}", key) if p in lines and (p != key or path not in lines)), path)
     while path not in lines:  # the nearest enclosing value that is in the file ('' is)
         shorter = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", path)
         path = "" if shorter == path else shorter

@@ -71,6 +71,7 @@ def test_an_older_alarm_profile_copy_gets_new_limits_from_the_bundled_one(folder
     (lambda d: d["dose_limits"]["weight_kg"].update(hard_min=-1), '"hard_min": -1', "dose_limits.weight_kg.hard_min must"),
     (lambda d: d["markers"][2].update(key="xx"), '"key": "xx"', "markers[2].key must be one character"),
     (lambda d: d["nibp_schedule"].update(typo=1), '"typo"', "nibp_schedule: unknown key 'typo'"),
+    (lambda d: d.update(typo=1), '"typo"', "top level: unknown key 'typo'"),
 ])
 def test_check_names_the_line_of_a_refused_clinical_value(tmp_path, edit, line, words):
     data = json.loads(DEFAULT_PATH.read_text())
