@@ -31,6 +31,7 @@ from devices import registry
 from devices.base import Parser, SerialSettings
 from devices.plausibility import NIBP_PARAMS
 from devices.reader import Port
+from devices.spec import port_name
 from devices.values import PARAMS, DeviceInfo, DeviceItem, DeviceNotice, NibpResult, Sample, WaveSegment
 
 DEFAULT_SECONDS = 3.0
@@ -240,10 +241,21 @@ class Prober:
 
 
 def serial_ports() -> list[str]:
-    """Return the serial ports this computer has (pyserial's list)."""
+    """Return the serial ports this computer has (pyserial's list), named as users know them."""
+    return list(described_ports())
+
+
+def described_ports() -> dict[str, str]:
+    """Return each serial port of this computer with what the system says it is (the adapter), in name order.
+
+    Names are as users know them: COM3 on Windows, /dev/cu.usbserial-1420 on
+    macOS (pyserial lists the call-out devices there), /dev/ttyUSB0 on Linux.
+    """
     from serial.tools import list_ports
 
-    return sorted(p.device for p in list_ports.comports())
+    ports = {port_name(p.device): p.description if p.description not in ("", "n/a", p.device) else ""
+             for p in list_ports.comports()}
+    return dict(sorted(ports.items()))
 
 
 def find_devices(ports: list[str] | None = None, seconds: float = DEFAULT_SECONDS, progress: Progress | None = None,

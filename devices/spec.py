@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from devices import registry
 from devices.sim.port import sim_scenario
 
 ROLES = ("pulseox", "nibp")
+
+#: A Windows COM port as typed: com3, COM3, or the device path \\.\COM12.
+_COM = re.compile(r"(?:\\\\\.\\)?com(\d+)", re.IGNORECASE)
+
+
+def port_name(port: str) -> str:
+    r"""Return a port's name as its users know it: 'COM3' for com3 or \\.\COM3; any other name unchanged.
+
+    pyserial opens COM3 as such on Windows; '/dev/cu.usbserial-1420' (macOS),
+    '/dev/ttyUSB0' (Linux) and URLs such as socket://127.0.0.1:5555 pass as written.
+    """
+    com = _COM.fullmatch(port)
+    return f"COM{int(com.group(1))}" if com else port
 
 
 @dataclass(frozen=True)
@@ -53,7 +67,7 @@ class DeviceSpec:
             if not 300 <= baud <= 4_000_000:
                 raise ValueError(f"device '{text}': baud rate {baud} is not plausible")
         sim_scenario(port)  # a simulator port with an unknown scenario: ValueError names the scenarios
-        return cls(role=role, protocol=protocol, port=port, baudrate=baud)
+        return cls(role=role, protocol=protocol, port=port_name(port), baudrate=baud)
 
     def __str__(self) -> str:
         baud = f"@{self.baudrate}" if self.baudrate else ""

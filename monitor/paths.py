@@ -1,4 +1,4 @@
-"""Where the app keeps its database, logs and recovery files, and how it creates private files.
+"""Where the app keeps its database, logs, recovery files and a clinic's settings, and how it creates private files.
 
 Patient data, logs and exports are readable by the user only: files are
 created 0600 and the folders the app creates 0700 (where the platform has
@@ -8,14 +8,20 @@ the app's own log file, which is made private on every start.
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import resources
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import platformdirs
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 DB_ENV = "INFUSION_MONITOR_DB"
 CONFIG_ENV = "INFUSION_MONITOR_CONFIG"
@@ -122,3 +128,63 @@ def config_file() -> Path:
     if env:
         return Path(env).expanduser()
     return Path(platformdirs.user_config_dir(APP, appauthor=False)) / "config.json"
+
+
+#: The packaged settings files (monitor/profiles/NAME.json) a clinic may copy and edit: the clinical figures
+#: and the alarm profiles. The clinic's copies live in the user config folder, under the same names.
+SETTINGS_FOLDER = "profiles"
+
+
+def settings_dir() -> Path:
+    """Return the folder of the clinic's edited settings (beside the config file; it may not exist)."""
+    return config_file().parent / SETTINGS_FOLDER
+
+
+def settings_file(name: str) -> Path:
+    """Return where the clinic's copy of settings file NAME (clinical, ketamine...) lives; it may not exist."""
+    return settings_dir() / f"{name}.json"
+
+
+def packaged_settings(name: str) -> Traversable:
+    """Return the packaged defaults of settings file NAME (is_file() is False for a name that is not packaged)."""
+    return resources.files("monitor").joinpath(SETTINGS_FOLDER, f"{name}.json")
+
+
+def filled_from_defaults(data: Any, defaults: Any, where: str = "") -> tuple[Any, list[str]]:
+    """Return a clinic's settings with the keys it lacks taken from the defaults, and those keys' paths.
+
+    A copy made by an older version lacks the keys added since; each object
+    (at any depth) gets the missing keys of the defaults' object at the same
+    place. Lists are the clinic's own (a marker list is never mixed with the
+    default one), and keys starting with "_" (comments) are never filled.
+    Paths are written as in error messages: 'infusion.pause_reminder_min'.
+    """
+    if not isinstance(data, dict) or not isinstance(defaults, dict):
+        return data, []
+    merged, filled = dict(data), []
+    for key, default in defaults.items():
+        path = f"{where}.{key}" if where else key
+        if key.startswith("_"):
+            continue
+        if key not in data:
+            merged[key] = default
+            filled.append(path)
+        else:
+            merged[key], deeper = filled_from_defaults(data[key], default, path)
+            filled += deeper
+    return merged, filled
+
+
+#: The copies whose filled keys were already told in this process: the settings are read again and again.
+_told: set[str] = set()
+
+
+def tell_filled(source: str, filled: list[str]) -> None:
+    """Say once per process, in one line on stderr and in the log, which keys of a clinic's copy are defaults."""
+    if not filled or source in _told:
+        return
+    _told.add(source)
+    line = (f"infusion-monitor: notice: {source} lacks {', '.join(filled)} (added in a newer version): the "
+            f"defaults are used; add them to the copy (check it with 'infusion-monitor config --check')")
+    logging.getLogger("monitor.settings").warning("%s", line)
+    print(line, file=sys.stderr)

@@ -1,5 +1,6 @@
 import os
 import subprocess
+import tempfile
 import sys
 from pathlib import Path
 
@@ -10,6 +11,9 @@ settings.register_profile("project", deadline=None)
 settings.load_profile("project")
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The clinic's settings (config.json and its profiles/ copies) are read from the user's config folder: the tests
+# read the packaged defaults, whatever a developer copied and edited on this computer (children inherit it).
+os.environ["INFUSION_MONITOR_CONFIG"] = os.path.join(tempfile.mkdtemp(prefix="im-test-config-"), "config.json")
 # The shared helpers (commands, scripted, pg, xserver, clocks...) live in tests/; the tests live in a folder per
 # room of the code (tests/storage, tests/ui...). Every folder is importable, so a test may reuse another's fixture
 # data (test_course.VISITS) wherever the two live.

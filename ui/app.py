@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from devices.sim.runner import PtySimulator
+from devices.sim.port import sim_port
 from devices.spec import DeviceSpec
 from monitor.app import notice, replicator_for
 from monitor.central.link import ChairSettings
@@ -26,11 +26,14 @@ DEMO_PLAN = SessionInfo(patient_id="DEMO-001", patient_name="Demo patient", weig
                         infusion_min=40.0, bag_ml=100.0)
 
 
-def start_simulators(protocol: str, scenario: str, speed: float) -> tuple[list[PtySimulator], list[DeviceSpec]]:
-    """Start a simulated pulse oximeter (and NIBP module) on ptys; return them and their device specs."""
-    sims = [PtySimulator(protocol, scenario, speed).start(), PtySimulator("suntech", scenario, speed).start()]
-    specs = [DeviceSpec("pulseox", protocol, sims[0].path), DeviceSpec("nibp", "suntech", sims[1].path)]
-    return sims, specs
+def demo_devices(protocol: str, scenario: str, speed: float) -> list[DeviceSpec]:
+    """Return the device specs of a simulated pulse oximeter and NIBP module for the demo.
+
+    They are in-process simulated ports (devices.sim.port), not pseudo-terminals, so the demo runs on every OS;
+    the device starts when the reader opens its port. ValueError names an unknown protocol, scenario or speed.
+    """
+    port = sim_port(scenario, speed)
+    return [DeviceSpec.parse(f"pulseox={protocol}:{port}"), DeviceSpec.parse(f"nibp=suntech:{port}")]
 
 
 class ReviewOpener:
@@ -58,7 +61,6 @@ def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None,
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("infusion-monitor")
     theme.apply(app)
-    sims: list[PtySimulator] = []
     try:
         store = Store(db)
         recovered = import_pending(store)
@@ -75,7 +77,7 @@ def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None,
         if not who.exec():
             return 0
         try:
-            sims, specs = start_simulators(demo_protocol, scenario, speed)
+            specs = demo_devices(demo_protocol, scenario, speed)
         except ValueError as exc:
             QMessageBox.critical(None, "infusion-monitor", str(exc))
             return 2
@@ -88,7 +90,6 @@ def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None,
     core = MonitorCore(store, specs, central=replicator_for(central, store))
     core.start(info, operator=operator)
     window = MainWindow(core, open_review=ReviewOpener(core.database_path))
-    window.simulators.extend(sims)
     sound = AlarmSound(core, window)
     screen = app.primaryScreen().availableGeometry() if app.primaryScreen() else None
     if screen is not None and (screen.width() < 1400 or screen.height() < 800):

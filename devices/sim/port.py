@@ -5,7 +5,9 @@ transports, not a test hack: the reader thread, the driver and the parser run
 exactly as on a serial line, only the bytes come from the device simulator in
 this process instead of a cable. What the app writes reaches the simulator
 (association, NIBP start...), and what the simulator answers is read back.
-For a whole chain with a real tty, `infusion-monitor simulate` uses a pty.
+Nothing here needs a pseudo-terminal, so the demo runs on every OS. A port may
+run its scenario faster: `sim:desat?speed=10`. For a whole chain with a real
+tty, `infusion-monitor simulate` uses a pty (or `--tcp PORT`, on every OS).
 """
 
 from __future__ import annotations
@@ -19,25 +21,57 @@ import serial
 from devices.sim.faults import SimulatedLine, parse_scenario
 from devices.sim.physiology import VitalsSource
 
-#: The port name that asks for a simulated device, alone or as "sim:SCENARIO[+FAULT...]".
+#: The port name that asks for a simulated device, alone or as "sim:SCENARIO[+FAULT...][?speed=N]".
 SIM_PORT = "sim"
+#: The option of a simulated port that runs its scenario faster than the wall clock.
+SPEED_OPTION = "?speed="
+
+#: Scenario time may run this much slower or faster than the wall clock: beyond 100 a simulator writes
+#: more frames than a pty carries (and than any real device sends); below 0.1 nothing seems to happen.
+MIN_SPEED, MAX_SPEED = 0.1, 100.0
+
+
+def check_speed(speed: float) -> None:
+    """Raise ValueError in words if a scenario speed factor is out of bounds (or not a number)."""
+    if not MIN_SPEED <= speed <= MAX_SPEED:
+        raise ValueError(f"speed must be a factor from {MIN_SPEED:g} to {MAX_SPEED:g}, e.g. 1 or 10")
+
+
+def sim_port(scenario: str = "baseline", speed: float = 1.0) -> str:
+    """Return the port name of a simulated device running a scenario at a speed ('sim:desat?speed=10')."""
+    return f"{SIM_PORT}:{scenario}" + ("" if speed == 1.0 else f"{SPEED_OPTION}{speed:g}")
+
+
+def sim_options(port: str) -> tuple[str, float] | None:
+    """Return the scenario and speed a port name asks for (('baseline', 1.0) for plain 'sim'), None if no simulator.
+
+    The scenario may carry line faults: 'sim:desat+noisy+flapping' (devices.sim.faults), and a speed:
+    'sim:desat?speed=10'. ValueError names the scenarios, faults or speeds when one asked for does not exist.
+    """
+    name, sep, rest = port.partition(":")
+    if name != SIM_PORT:
+        return None
+    scenario, opt, speed_text = (rest if sep else "baseline").partition(SPEED_OPTION)
+    try:
+        parse_scenario(scenario)
+        check_speed(_number(speed_text) if opt else 1.0)
+    except ValueError as exc:
+        raise ValueError(f"simulator port '{port}': {exc}") from None
+    return scenario, _number(speed_text) if opt else 1.0
+
+
+def _number(text: str) -> float:
+    """Return a decimal number of a port option (ValueError in words, never 'could not convert')."""
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"'{text}' is not a number") from None
 
 
 def sim_scenario(port: str) -> str | None:
-    """Return the scenario a port name asks for ('baseline' for plain 'sim'), None if it is not a simulator.
-
-    The scenario may carry line faults: 'sim:desat+noisy+flapping' (devices.sim.faults).
-    ValueError names the scenarios and faults when one asked for does not exist.
-    """
-    name, sep, scenario = port.partition(":")
-    if name != SIM_PORT:
-        return None
-    scenario = scenario if sep else "baseline"
-    try:
-        parse_scenario(scenario)
-    except ValueError as exc:
-        raise ValueError(f"simulator port '{port}': {exc}") from None
-    return scenario
+    """Return the scenario a port name asks for ('baseline' for plain 'sim'), None if it is not a simulator."""
+    options = sim_options(port)
+    return None if options is None else options[0]
 
 
 class SimulatedPort:
@@ -135,10 +169,10 @@ def open_simulated(protocol: str, port: str, source: str) -> SimulatedPort:
     line fault pulled the simulated cable) reconnects to it, so a flapping
     cable flaps on a scenario that goes on instead of one that restarts.
     """
-    scenario = sim_scenario(port) or "baseline"
+    scenario, speed = sim_options(port) or ("baseline", 1.0)
     with _devices_lock:
         key = (protocol, port, source)
         if key not in _devices:
             _devices[key] = (SimulatedLine(protocol, scenario), time.monotonic())
         line, origin = _devices[key]
-    return SimulatedPort.reopen(line, origin)
+    return SimulatedPort.reopen(line, origin, speed=speed)

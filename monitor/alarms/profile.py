@@ -19,6 +19,7 @@ from typing import Any
 
 from devices.values import PARAMS, Condition, spec_of
 from monitor.alarms.model import Priority
+from monitor.paths import SETTINGS_FOLDER, filled_from_defaults, packaged_settings, settings_file, tell_filled
 
 
 class ProfileError(ValueError):
@@ -363,29 +364,51 @@ def profile_to_dict(p: Profile) -> dict[str, Any]:
 
 def bundled_profiles() -> list[str]:
     """Return the names of the profiles shipped in monitor/profiles/."""
-    folder = resources.files("monitor").joinpath("profiles")
+    folder = resources.files("monitor").joinpath(SETTINGS_FOLDER)
     return sorted(e.name[:-5] for e in folder.iterdir() if e.name.endswith(".json"))
 
 
 def load_profile(name_or_path: str | Path) -> Profile:
-    """Load a bundled profile by name ("ketamine") or a JSON file by path; ProfileError if invalid."""
+    """Load a profile by name ("ketamine") or a JSON file by path; ProfileError if invalid.
+
+    A name is the clinic's copy in its settings folder (monitor.paths.settings_file) if there is one, with
+    the keys added in newer versions taken from the bundled profile of that name (a notice says which),
+    else the bundled profile.
+    """
     text_name = str(name_or_path)
     if re.fullmatch(r"[A-Za-z0-9_-]+", text_name) and not Path(text_name).is_file():
-        entry = resources.files("monitor").joinpath("profiles", f"{text_name}.json")
+        entry, copy = packaged_settings(text_name), settings_file(text_name)
+        if copy.is_file():
+            data, filled = _decoded(_read(copy), f"profile {copy}"), []
+            if entry.is_file():
+                data, filled = filled_from_defaults(data, _decoded(entry.read_text(encoding="utf-8"),
+                                                                   f"profile '{text_name}'"))
+            profile = _built(data, f"profile {copy}")
+            tell_filled(str(copy), filled)
+            return profile
         if not entry.is_file():
             raise ProfileError(f"no bundled profile named '{text_name}' (bundled: {', '.join(bundled_profiles())})")
-        where, text = f"profile '{text_name}'", entry.read_text(encoding="utf-8")
-    else:
-        path = Path(text_name)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ProfileError(f"cannot read profile {path}: {exc.strerror or exc}") from None
-        where = f"profile {path}"
+        where = f"profile '{text_name}'"
+        return _built(_decoded(entry.read_text(encoding="utf-8"), where), where)
+    path = Path(text_name)
+    return _built(_decoded(_read(path), f"profile {path}"), f"profile {path}")
+
+
+def _read(path: Path) -> str:
     try:
-        data = json.loads(text)
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProfileError(f"cannot read profile {path}: {exc.strerror or exc}") from None
+
+
+def _decoded(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ProfileError(f"{where}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+
+
+def _built(data: Any, where: str) -> Profile:
     try:
         return profile_from_dict(data)
     except ProfileError as exc:

@@ -71,13 +71,8 @@ def parser() -> argparse.ArgumentParser:
                      help="start even if a port cannot be opened yet, and keep trying (default: refuse)")
     central_arg(rec, f"also replicate to this central store (default: ${CENTRAL_ENV} or the config file)")
 
-    sim = sub.add_parser("simulate", help="simulate a device on a pseudo-terminal; prints its path first",
-                         epilog="The same SCENARIO[+FAULT...] works as a simulated port: "
-                                "--device pulseox=contec:sim:invalid-stretches+noisy+flapping")
-    sim.add_argument("--protocol", required=True)
-    sim.add_argument("--scenario", default="baseline", help=scenario_help())
-    sim.add_argument("--speed", type=float, default=1.0, help="scenario time factor, 0.1 to 100")
-    sim.add_argument("--seed", type=whole, default=1)
+    simulate_args(sub)
+    config_args(sub)
 
     ses = sub.add_parser("sessions", help="list recorded sessions")
     source_args(ses)
@@ -179,6 +174,43 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def simulate_args(sub) -> None:
+    """Add `simulate`: a device on a pseudo-terminal (Linux, macOS) or on a TCP port (every OS)."""
+    sim = sub.add_parser("simulate", help="simulate a device on a pseudo-terminal, or with --tcp on a TCP port; "
+                                          "prints its port first",
+                         epilog="The same SCENARIO[+FAULT...] works as a simulated port: "
+                                "--device pulseox=contec:sim:invalid-stretches+noisy+flapping. With --tcp 5555, "
+                                "record from it with --device pulseox=nonin:socket://127.0.0.1:5555 (any OS).")
+    sim.add_argument("--protocol", required=True)
+    sim.add_argument("--scenario", default="baseline", help=scenario_help())
+    sim.add_argument("--speed", type=float, default=1.0, help="scenario time factor, 0.1 to 100")
+    sim.add_argument("--seed", type=whole, default=1)
+    sim.add_argument("--tcp", type=tcp_port, default=None, metavar="PORT",
+                     help="serve the device's bytes on this TCP port instead of a pseudo-terminal (0: any free port)")
+    sim.add_argument("--host", default="127.0.0.1",
+                     help="address to listen on with --tcp (default 127.0.0.1: this computer only)")
+
+
+def config_args(sub) -> None:
+    """Add `config`: the clinic's editable copies of the clinical figures and alarm profiles."""
+    cfg = sub.add_parser("config", help="copy the clinical figures and alarm profiles to edit them, or check a copy",
+                         description="Without an option: say which settings files are in use.")
+    what = cfg.add_mutually_exclusive_group()
+    what.add_argument("--copy", action="store_true",
+                      help="write editable copies of the packaged settings into the user's config folder "
+                           "(a copy already there is kept)")
+    what.add_argument("--check", nargs="*", metavar="FILE", default=None,
+                      help="check settings files as the app reads them (default: every copy in the config folder)")
+
+
+def tcp_port(text: str) -> int:
+    """Return a TCP port number of an option (0 to 65535; 0 takes any free port)."""
+    port = whole(text)
+    if port > 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a TCP port (0 to 65535)")
+    return port
+
+
 SESSION_HELP = "session id (CHAIR:ID on a central store), session uid, or 'latest'"
 
 
@@ -257,7 +289,7 @@ def checked_plan(args: argparse.Namespace):
 
 def check_speed(speed: float) -> None:
     """Refuse a simulator speed outside its bounds before anything starts."""
-    from devices.sim.runner import check_speed
+    from devices.sim.port import check_speed
 
     try:
         check_speed(speed)

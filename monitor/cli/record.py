@@ -141,32 +141,47 @@ def _report_recording(store: Store, sid: int, reason: str) -> None:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from devices.sim.runner import PtySimulator
+    from devices.sim.runner import PtySimulator, TcpSimulator
 
     check_speed(args.speed)
     try:
-        sim = PtySimulator(args.protocol, args.scenario, args.speed, args.seed)
+        if args.tcp is not None:
+            sim = TcpSimulator(args.protocol, args.scenario, args.speed, args.seed, port=args.tcp, host=args.host)
+        else:
+            sim = PtySimulator(args.protocol, args.scenario, args.speed, args.seed)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     stop = StopSignal()
-    sim.start()
-    print(sim.path, flush=True)
-    print(f"simulating {args.protocol} ({args.scenario}, x{args.speed:g}) on {sim.path}; stop with Ctrl-C",
+    try:
+        sim.start()
+    except OSError as exc:  # --tcp: the port is taken, or the address is not this computer's
+        raise UserError(f"cannot listen on {args.host}:{args.tcp}: {exc.strerror or exc}") from None
+    where = sim.url if args.tcp is not None else sim.path
+    print(where, flush=True)
+    print(f"simulating {args.protocol} ({args.scenario}, x{args.speed:g}) on {where}; stop with Ctrl-C",
           file=sys.stderr, flush=True)
-    stop.event.wait()
+    while not stop.event.wait(0.5):  # a timed wait: Windows delivers Ctrl-C only between waits
+        pass
     sim.stop()
     return 0
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
-    from devices.probe import find_devices, serial_ports
+    from devices.probe import described_ports, find_devices
+    from devices.spec import port_name
 
     if not 0 < args.seconds <= 60:
         raise UserError("--seconds must be more than 0 and at most 60")
-    ports = args.port or serial_ports()
-    if not ports:
-        print("no serial ports on this computer (is the USB adapter plugged in?)")
-        return 0
+    if args.port:
+        ports = [port_name(p) for p in args.port]
+    else:
+        listed = described_ports()
+        if not listed:
+            print("no serial ports on this computer (is the USB adapter plugged in?)")
+            return 0
+        for name, what in listed.items():
+            print(printable(f"port {name}" + (f": {what}" if what else "")))
+        ports = list(listed)
 
     def progress(step: int, steps: int, what: str) -> None:
         print(f"[{step}/{steps}] {what}", file=sys.stderr, flush=True)

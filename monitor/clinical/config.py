@@ -1,7 +1,8 @@
 """Load the clinical protocol figures (dose limits, BP schedule, markers, scale times).
 
 The figures of CLINICAL.md live in monitor/profiles/clinical.json so that a clinic
-can change them without touching code. Loading checks every value and fails with
+can change them without touching code: `infusion-monitor config --copy` puts an
+editable copy in the user's config folder, which is read first. Loading checks every value and fails with
 one clear line naming the file and the key, because a silently wrong limit is
 worse than a monitor that refuses to start. Keys starting with "_" are comments.
 """
@@ -15,11 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from monitor.clinical.forecast import ForecastPrior
+from monitor.paths import filled_from_defaults, settings_file, tell_filled
 from monitor.clinical.scales import SCALE_CODES
 from monitor.record.instruments import INSTRUMENTS, OutcomeError
 
+#: The name of the clinical settings file, packaged and in the clinic's settings folder (monitor.paths).
+SETTINGS_NAME = "clinical"
 #: The packaged defaults.
-DEFAULT_PATH = Path(__file__).parent.parent / "profiles" / "clinical.json"
+DEFAULT_PATH = Path(__file__).parent.parent / "profiles" / f"{SETTINGS_NAME}.json"
 
 #: What a scale time point is measured from (see schedule.ScaleSchedule).
 ANCHORS = ("pre_infusion", "infusion_start", "infusion_end", "discharge")
@@ -127,15 +131,30 @@ class ClinicalConfig:
 
 
 def load_clinical_config(path: str | Path | None = None) -> ClinicalConfig:
-    """Read and check a clinical JSON file (default: the packaged profile)."""
-    p = Path(path) if path is not None else DEFAULT_PATH
+    """Read and check a clinical JSON file (default: the clinic's copy if there is one, else the packaged profile).
+
+    The clinic's copy (monitor.paths.settings_file("clinical")) gets the keys
+    added in newer versions from the packaged defaults, with a notice.
+    """
+    if path is not None:
+        return parse_clinical_config(read_clinical_json(Path(path)), source=str(path))
+    copy = settings_file(SETTINGS_NAME)
+    if not copy.is_file():
+        return parse_clinical_config(read_clinical_json(DEFAULT_PATH), source=str(DEFAULT_PATH))
+    data, filled = filled_from_defaults(read_clinical_json(copy), read_clinical_json(DEFAULT_PATH))
+    config = parse_clinical_config(data, source=str(copy))
+    tell_filled(str(copy), filled)
+    return config
+
+
+def read_clinical_json(path: Path) -> Any:
+    """Return the decoded JSON of a clinical file; ConfigError names the file (and the line of a syntax error)."""
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except OSError as e:
-        raise ConfigError(f"{p}: cannot read: {e.strerror or e}") from None
+        raise ConfigError(f"{path}: cannot read: {e.strerror or e}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{p}: not valid JSON: {e}") from None
-    return parse_clinical_config(data, source=str(p))
+        raise ConfigError(f"{path}: not valid JSON: {e}") from None
 
 
 def parse_clinical_config(data: Any, source: str = "clinical config") -> ClinicalConfig:
