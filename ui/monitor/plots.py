@@ -45,9 +45,9 @@ VITALS_LOW = 30.0  # the pulse/BP band's floor (/min, mmHg)
 
 def spo2_ticks(low: float) -> tuple[float, list[float]]:
     """Return the SpO2 band's low end and ticks from its lowest value shown (a multiple of 5, at most 80): 10 %
-    apart down from 100, 20 % when the band reaches lower than 70."""
+    apart down from 100, 20 % when the band reaches lower than 70; the lowest tick is at or below low."""
     step = 10.0 if low >= 70 else 20.0
-    ticks = [100.0 - step * i for i in range(int((100 - low) // step) + 1)]
+    ticks = [100.0 - step * i for i in range(int(np.ceil((100 - low) / step)) + 1)]
     return min(ticks), ticks
 
 
