@@ -19,9 +19,10 @@ def test_the_spo2_band_keeps_three_ticks_down_to_its_low_end(low):
     assert len(ticks) >= 3 and ticks[0] == 100.0 and bottom == min(ticks) <= low  # no value below the band
 
 
-@pytest.mark.parametrize("high, top", [(0.0, 200.0), (186.0, 200.0), (232.0, 250.0)])
-def test_the_pulse_bp_band_reaches_the_highest_value(high, top):
-    assert vitals_ticks(high) == (top, [float(v) for v in range(50, int(top) + 1, 50)])
+@pytest.mark.parametrize("high, top, ticks", [(0.0, 200.0, [60, 120, 180]), (186.0, 200.0, [60, 120, 180]),
+                                              (232.0, 240.0, [60, 120, 180, 240]), (243.0, 260.0, [60, 120, 180, 240])])
+def test_the_pulse_bp_band_reaches_the_highest_value(high, top, ticks):
+    assert vitals_ticks(high) == (top, [float(v) for v in ticks])
 
 
 def test_the_time_axis_steps_in_whole_minutes_wide_enough_to_read(qtbot):

@@ -52,9 +52,10 @@ def spo2_ticks(low: float) -> tuple[float, list[float]]:
 
 
 def vitals_ticks(high: float) -> tuple[float, list[float]]:
-    """Return the pulse/BP band's top and ticks (every 50 from 50) up to the highest value shown (>= 200)."""
-    top = max(200.0, float(np.ceil(high / 50) * 50))
-    return top, [float(v) for v in np.arange(50, top + 1, 50)]
+    """Return the pulse/BP band's top (>= 200, over the highest value shown) and ticks every 60 (60, 120, 180...):
+    few enough to stay apart on a band 60 px high, at values a nurse knows (a pulse of 60, an SBP of 120, 180)."""
+    top = max(200.0, float(np.ceil(high / 20) * 20))
+    return top, [float(v) for v in np.arange(60, top + 1, 60)]
 
 
 class ClockAxis(pg.AxisItem):
