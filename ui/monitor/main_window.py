@@ -66,7 +66,7 @@ class MainWindow(QMainWindow):
         self.alarm_bar.sigAcknowledge.connect(self.acknowledge)
         self.alarm_bar.sigHistory.connect(self.show_history)
         self.pleth = PlethSweep()
-        self.trend = TrendPanel()
+        self.trend = TrendPanel(tz=core.tz)  # times of day in the session's zone
         self.trend.sigSpan.connect(lambda _name: self._paint(self.core.view(trends=True)))
         self.tiles: dict[str, Tile] = {}
         self.tile_row = QHBoxLayout()
