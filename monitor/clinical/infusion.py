@@ -40,6 +40,10 @@ from monitor.record.journal import InfusionEvent
 from monitor.timefmt import Zone, time_text
 
 
+#: The reason journaled when the session ends while the infusion runs or is paused (MonitorCore.stop).
+CLOSED_DURING_INFUSION = "monitoring closed during the infusion"
+
+
 class InfusionState(str, Enum):
     """Life-cycle state of one infusion."""
 
