@@ -32,7 +32,8 @@ from monitor.alarms.keys import AppAlarm
 from monitor.alarms.profile import apply_order, check_changes
 from monitor.clinical.config import load_clinical_config
 from monitor.clinical.dosing import DosePlan
-from monitor.clinical.infusion import CLOSED_DURING_INFUSION, InfusionEngine, InfusionError, InfusionState, InfusionStatus
+from monitor.clinical.infusion import (CLOSED_DURING_INFUSION, InfusionEngine, InfusionError, InfusionState,
+                                      InfusionStatus, RatePreview)
 from monitor.clinical.session import ClinicalSession, SessionAction
 from monitor.live.forecast import ForecastLine
 from monitor.live.screen import TILE_PARAMS, CoreState, DeviceState, compose, stable_time
@@ -550,6 +551,16 @@ class MonitorCore:
     def infusion_status(self) -> InfusionStatus | None:
         with self.lock:
             return None if self.infusion is None else self.infusion.status()
+
+    def rate_preview(self, rate_ml_per_h: float) -> RatePreview:
+        """Return what a new pump rate (mL/h) would give now (dose rate, end, dose by the end, limit check).
+
+        ValueError when no infusion is planned; InfusionError or DoseError (see InfusionEngine.preview_rate).
+        """
+        if self.infusion is None:
+            raise ValueError("no infusion is planned in this session")
+        with self.lock:
+            return self.infusion.preview_rate(rate_ml_per_h)
 
     def infusion_action(self, action: str, user: str = "", reason: str = "", rate_ml_per_h: float | None = None,
                         confirm_soft_limits: bool = False) -> InfusionEvent:

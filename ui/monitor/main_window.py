@@ -252,6 +252,8 @@ class MainWindow(QMainWindow):
     def infusion_action(self, action: str) -> None:
         """Carry out an infusion command, asking what the engine requires (reason, rate) or confirms."""
         reason, rate = "", None
+        # soft limits: at start those the start dialog recorded as confirmed, for a rate the dialog's tick
+        confirmed = action == "start" and self.core.clinical is not None and self.core.clinical.soft_limits_confirmed
         if action == "start" and not self._confirm_start():
             return
         if action in ("pause", "stop"):
@@ -262,14 +264,14 @@ class MainWindow(QMainWindow):
                 return
         if action == "rate":
             status = self.core.infusion_status()
-            dialog = RateDialog(status.current_rate_ml_per_h if status else 0.0, self)
+            dialog = RateDialog(status.current_rate_ml_per_h if status else 0.0, self.core.rate_preview, self.core.tz,
+                                self)
             if not dialog.exec():
                 return
-            rate, reason = dialog.rate.value(), dialog.reason.text().strip()
+            rate, reason, confirmed = dialog.rate.value(), dialog.reason.text().strip(), dialog.confirmed()
         try:
-            confirmed = action == "start" and self.core.clinical is not None and self.core.clinical.soft_limits_confirmed
             self.core.infusion_action(action, user=self.user, reason=reason, rate_ml_per_h=rate,
-                                      confirm_soft_limits=confirmed)  # only what the start dialog recorded
+                                      confirm_soft_limits=confirmed)
         except (InfusionError, ValueError) as exc:
             tell(self, "Infusion", str(exc), warning=True)
 
