@@ -552,6 +552,17 @@ class MonitorCore:
         with self.lock:
             return None if self.infusion is None else self.infusion.status()
 
+    def start_unmet(self) -> tuple[str, ...]:
+        """Return, in words, each pre-infusion item still unmet (ClinicalSession.start_unmet), () without a session.
+
+        The high-priority alarms active now are the alarm engine's (a latched one whose condition ended is not).
+        """
+        with self.lock:
+            if self.clinical is None:
+                return ()
+            high = [a.message for a in self.alarms.active() if a.priority is Priority.HIGH and not a.latched]
+        return self.clinical.start_unmet(high, self.outcome_instruments())
+
     def rate_preview(self, rate_ml_per_h: float) -> RatePreview:
         """Return what a new pump rate (mL/h) would give now (dose rate, end, dose by the end, limit check).
 

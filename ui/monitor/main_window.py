@@ -276,24 +276,25 @@ class MainWindow(QMainWindow):
             tell(self, "Infusion", str(exc), warning=True)
 
     def _confirm_start(self) -> bool:
-        """Ask before starting while a questionnaire flag awaits review, or without a baseline BP."""
-        clinical = self.view.clinical if self.view is not None else None
-        if clinical is not None and clinical.flags and self.core.clinical is not None:
-            if not confirm(self, "Questionnaire flag not reviewed",
-                           f"{clinical.flags[0][1]}.\n\nA clinician should assess the patient before the infusion. "
-                           f"Starting anyway is recorded with your name ({self.user}).",
-                           "Start anyway", "Do not start"):
-                return False
-            try:
-                self.core.clinical.confirm_start_despite_flags(self.user)
-            except ValueError as exc:  # no user named at the monitor: nobody to record
-                tell(self, "Questionnaire flag", str(exc), warning=True)
-                return False
-        if self.view is not None and self.view.header.baseline_role != "ok":
-            return confirm(self, "No baseline BP", "There is no baseline BP yet, so the alarms on a rise of the "
-                           "systolic BP from baseline stay off for this infusion.\n\nTake a BP first?",
-                           "Start without a baseline", "Take a BP first")
-        return True
+        """Ask once before starting while any pre-infusion item is unmet (the core's start_unmet names them).
+
+        The answer and who gave it are journaled; starting anyway also confirms an unreviewed item-9 flag.
+        """
+        if self.core.clinical is None:
+            return True
+        unmet = self.core.start_unmet()
+        if not unmet:
+            return True
+        if not self.user.strip():  # the answer must be someone's
+            tell(self, "Start the infusion", "Nobody is named at the monitor: choose Menu ▸ Switch user… first.",
+                 warning=True)
+            return False
+        started = confirm(self, "Start the infusion?", "Not done before the infusion:\n\n"
+                          + "\n".join(f"•  {item[0].upper()}{item[1:]}" for item in unmet)
+                          + f"\n\nStarting anyway is recorded with your name ({self.user}).",
+                          "Start anyway", "Do not start")
+        self.core.clinical.record_start_check(unmet, self.user, started)
+        return started
 
     def show_devices(self, find: bool = False) -> None:
         """Open the devices panel; find=True starts the search of the serial ports at once."""
