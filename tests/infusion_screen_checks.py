@@ -17,11 +17,13 @@ from PySide6.QtWidgets import QApplication, QWidget
 from screen_checks import clipping_failures, legibility_failures
 from stored import journal
 
+from monitor.alarms import Priority
+from monitor.alarms.keys import AppAlarm
 from monitor.clinical.infusion import InfusionState
 from monitor.live.core import MonitorCore, SessionInfo
 from monitor.storage.store import Store
 from ui import gallery
-from ui.dialogs import RateDialog
+from ui.dialogs import ItemsDialog, RateDialog
 
 SCREEN = (1366, 768)
 app, shots = truth.app, truth.shots  # the fixtures: the dark desktop, where the pictures go
@@ -60,12 +62,14 @@ def in_modal(drive: Callable[[QWidget], None]) -> list[BaseException]:
 
 @pytest.fixture
 def window(tmp_path, qtbot):
-    """The monitor of a 70 kg patient, 0.5 mg/kg over 40 min (150 mL/h from a 100 mL bag), AB at the monitor."""
+    """The monitor of a 70 kg patient, 0.5 mg/kg over 40 min (150 mL/h from a 100 mL bag), AB at the monitor; the
+    start dialog's checklist has the driver unticked."""
     from ui.monitor.main_window import MainWindow
 
     store = Store(tmp_path / "chair.db")
     core = MonitorCore(store, [])
-    core.start(SessionInfo(patient_id="P-KET-07", weight_kg=70, dose_mg_per_kg=0.5, infusion_min=40, bag_ml=100),
+    core.start(SessionInfo(patient_id="P-KET-07", weight_kg=70, dose_mg_per_kg=0.5, infusion_min=40, bag_ml=100,
+                           extra={"checklist": {"fasting": True, "driver_arranged": False, "consent": True}}),
                operator="AB")
     win = MainWindow(core)
     qtbot.addWidget(win)
@@ -143,3 +147,45 @@ def test_a_rate_above_the_hard_limit_cannot_be_set(app, qtbot, window, shots):
     assert not errors, errors
     assert [e.kind for e in core.infusion.log] == ["started"]
     assert core.infusion.state is InfusionState.RUNNING and core.infusion.current_rate_ml_per_h == 150.0
+
+
+def answer(qtbot, dialog: QWidget, yes: bool) -> None:
+    assert isinstance(dialog, ItemsDialog)
+    click(qtbot, dialog.yes if yes else dialog.no)
+
+
+def test_start_names_every_unmet_item_once_and_records_the_answer(app, qtbot, window, shots):
+    core = window.core
+    core.raise_technical(AppAlarm.RECORDING, Priority.HIGH, "Recording failed: the database refuses rows")
+    window.refresh()
+    failures: list[str] = []
+    texts: list[str] = []
+
+    def wait(dialog: QWidget) -> None:
+        assert isinstance(dialog, ItemsDialog) and dialog.no.isDefault()
+        texts.extend(label.text() for label in dialog.items)
+        gallery.settle(200)
+        gallery.grab(dialog, shots / "start-checkpoint.png")
+        failures.extend(fits("start checkpoint", dialog))
+        answer(qtbot, dialog, yes=False)
+
+    errors = in_modal(wait)
+    click(qtbot, window.infusion.buttons["start"])
+    assert not errors, errors
+    assert core.infusion.state is InfusionState.NOT_STARTED
+    assert texts == ["•  High alarm: Recording failed: the database refuses rows",
+                     "•  No baseline BP: the rise alarms stay off for this infusion",
+                     "•  Baseline scales not recorded: MOAA/S, CADSS, nausea 0-10, anxiety 0-10",
+                     "•  Questionnaires due before the infusion not entered: PHQ-9, GAD-7",
+                     "•  Pre-infusion checklist: driver arranged not ticked"]
+    errors = in_modal(lambda dialog: answer(qtbot, dialog, yes=True))
+    click(qtbot, window.infusion.buttons["start"])
+    assert not errors, errors
+    assert core.infusion.state is InfusionState.RUNNING
+    assert not failures, "\n".join(failures)
+    window.refresh()
+    gallery.settle(200)
+    gallery.grab(window, shots / "start-checkpoint-started.png")
+    core.stop()
+    checks = [(d["started"], len(d["unmet"]), u) for d, u in journal(core.store.path, core.session_id, "start_check")]
+    assert checks == [(False, 5, "AB"), (True, 5, "AB")]

@@ -194,6 +194,54 @@ class UserDialog(QDialog):
         return self.field.text().strip()
 
 
+class ItemsDialog(QDialog):
+    """Ask a yes/no question about a list of items, each on its own lines ("no" is the default button).
+
+    The list stays readable at arm's length: one wrapped line per item, no desktop icon.
+    """
+
+    def __init__(self, title: str, lead: str, items: tuple[str, ...], note: str, yes: str, no: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        heading = QLabel(lead)
+        heading.setWordWrap(True)
+        theme.set_font(heading, 18, bold=True)
+        box = QVBoxLayout(self)
+        box.addWidget(heading)
+        self.items: list[QLabel] = []
+        for item in items:
+            label = QLabel(f"•  {item[:1].upper()}{item[1:]}")
+            label.setWordWrap(True)
+            label.setProperty("role", "todo")
+            box.addWidget(label)
+            self.items.append(label)
+        footnote = QLabel(note)
+        footnote.setWordWrap(True)
+        footnote.setProperty("role", "dim")
+        box.addSpacing(8)
+        box.addWidget(footnote)
+        self.buttons = QDialogButtonBox()
+        self.yes = self.buttons.addButton(yes, QDialogButtonBox.AcceptRole)
+        self.no = self.buttons.addButton(no, QDialogButtonBox.RejectRole)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        box.addWidget(self.buttons)
+        self.setMinimumWidth(640)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        """Make "no" the default once shown (Qt picks the first button then): Enter never says yes."""
+        super().showEvent(event)
+        self.no.setDefault(True)
+        self.no.setFocus()
+
+
+def confirm_items(parent: QWidget | None, title: str, lead: str, items: tuple[str, ...], note: str, yes: str,
+                  no: str) -> bool:
+    """Ask a yes/no question about a list of items (ItemsDialog); tell whether the answer was yes."""
+    return bool(ItemsDialog(title, lead, items, note, yes, no, parent).exec())
+
+
 def question_box(parent: QWidget | None, title: str, text: str, yes: str, no: str) -> tuple[QMessageBox, QWidget]:
     """Return a yes/no message box with buttons that say what they do ("no" is the default) and its yes button."""
     box = QMessageBox(QMessageBox.Question, title, text, QMessageBox.NoButton, parent)

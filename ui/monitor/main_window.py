@@ -23,7 +23,7 @@ from monitor.clinical.infusion import InfusionError, InfusionState
 from monitor.live.core import MonitorCore
 from monitor.live.view import ScreenView
 from ui import theme
-from ui.dialogs import RateDialog, UserDialog, ask_text, confirm, tell
+from ui.dialogs import RateDialog, UserDialog, ask_text, confirm, confirm_items, tell
 from ui.monitor.alarm_bar import AlarmBar
 from ui.monitor.alarm_history import AlarmHistory, AlarmLog
 from ui.monitor.bp_entry import BpEntryDialog
@@ -289,10 +289,9 @@ class MainWindow(QMainWindow):
             tell(self, "Start the infusion", "Nobody is named at the monitor: choose Menu ▸ Switch user… first.",
                  warning=True)
             return False
-        started = confirm(self, "Start the infusion?", "Not done before the infusion:\n\n"
-                          + "\n".join(f"•  {item[0].upper()}{item[1:]}" for item in unmet)
-                          + f"\n\nStarting anyway is recorded with your name ({self.user}).",
-                          "Start anyway", "Do not start")
+        started = confirm_items(self, "Start the infusion?", "Not done before the infusion:", unmet,
+                                f"Starting anyway is recorded with your name ({self.user}).", "Start anyway",
+                                "Do not start")
         self.core.clinical.record_start_check(unmet, self.user, started)
         return started
 
