@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 import pytest
 import truth_screen_checks as truth
-from PySide6.QtCore import Qt, QTimer
+from flag_screen_checks import SCREEN, click, fits
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
-from screen_checks import clipping_failures, legibility_failures
 from stored import journal
 
 from monitor.alarms import Priority
@@ -25,18 +25,7 @@ from monitor.storage.store import Store
 from ui import gallery
 from ui.dialogs import ItemsDialog, RateDialog
 
-SCREEN = (1366, 768)
 app, shots = truth.app, truth.shots  # the fixtures: the dark desktop, where the pictures go
-
-
-def fits(name: str, top: QWidget) -> list[str]:
-    hint = top.minimumSizeHint().expandedTo(top.minimumSize())
-    out = [] if hint.width() <= SCREEN[0] and hint.height() <= SCREEN[1] - 40 else [f"{name}: needs {hint}"]
-    return out + legibility_failures(name, top) + clipping_failures(name, top)
-
-
-def click(qtbot, widget: QWidget) -> None:
-    qtbot.mouseClick(widget, Qt.LeftButton)
 
 
 def in_modal(drive: Callable[[QWidget], None]) -> list[BaseException]:

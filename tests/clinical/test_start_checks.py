@@ -4,8 +4,9 @@ high alarms active now, and the answer is journaled with who gave it (an unrevie
 from __future__ import annotations
 
 import pytest
-
 from clocks import FakeClock
+from stored import journal
+
 from devices.values import NibpResult
 from monitor.alarms import Priority
 from monitor.alarms.keys import AppAlarm
@@ -17,7 +18,6 @@ from monitor.clinical.scales import Cadss, Moaas, Rating
 from monitor.clinical.session import ClinicalSession, SessionError
 from monitor.live.core import MonitorCore, SessionInfo
 from monitor.storage.store import Store
-from stored import journal
 
 CFG = load_clinical_config()
 T0 = 1_700_000_000.0
