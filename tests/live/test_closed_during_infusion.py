@@ -11,7 +11,9 @@ import pytest
 
 from devices.sim.runner import PtySimulator
 from monitor.clinical.infusion import CLOSED_DURING_INFUSION, InfusionState
+from monitor.export.report import report_data
 from monitor.live.core import MonitorCore, SessionInfo
+from monitor.review.course import earlier_infusion
 from monitor.review.summary import summarize
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store
@@ -50,6 +52,11 @@ def test_closing_stops_the_infusion_with_the_reason_and_the_user(tmp_path, clock
     assert summary.stopped_early
     assert f"stopped early: {CLOSED_DURING_INFUSION}" in summary.text()
     assert abs(inf.delivered_mg - 35 * 600 / 2400) < 0.01  # 35 mg over 40 min, 10 min of it
+    sessions = SqliteSessions(tmp_path / "s.db")
+    pdf = dict(report_data(sessions, sessions.resolve("latest")).summary)  # what the PDF prints
+    assert "running" not in pdf["Infusion"].split(", ")[0]
+    assert pdf["Infusion"].endswith(f"stopped: {CLOSED_DURING_INFUSION}")
+    assert earlier_infusion(summary) is not None  # the course and the forecast read it as an ended infusion
 
 
 def test_closing_with_nobody_named_records_the_app(tmp_path, clock):
