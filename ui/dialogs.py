@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -121,15 +122,21 @@ class RateDialog(QDialog):
         box.addWidget(self.soft_ok)
         box.addWidget(self.buttons)
         self._usable = False
-        self.rate.valueChanged.connect(self._show_preview)
+        self.rate.valueChanged.connect(self._rate_changed)
+        self._clock = QTimer(self)  # the end time moves on while the dialog stays open
+        self._clock.timeout.connect(self._show_preview)
+        self._clock.start(5000)
         self.reason.textChanged.connect(self._enable)
         self.soft_ok.toggled.connect(self._enable)
         self._show_preview()
         self.setMinimumWidth(560)
 
+    def _rate_changed(self) -> None:
+        self.soft_ok.setChecked(False)  # a confirmation is of one rate, never carried to another
+        self._show_preview()
+
     def _show_preview(self) -> None:
         """Show what the rate typed gives, and whether the drug library refuses it or wants it confirmed."""
-        self.soft_ok.setChecked(False)  # a confirmation is of one rate, never carried to another
         try:
             p = self._preview(self.rate.value())
         except (InfusionError, ValueError) as exc:  # the infusion ended meanwhile; no infusion planned
