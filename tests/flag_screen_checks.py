@@ -106,7 +106,7 @@ def test_the_next_sessions_monitor_raises_the_flag_refuses_start_and_records_the
         gallery.shown(window, SCREEN)
         qtbot.waitUntil(lambda: any(a.condition == AppAlarm.OUTCOME_FLAG for a in core.alarm_view().active),
                         timeout=15000)
-        core.enter_bp(128, 82, user="AB")  # a baseline, so only the flag is asked about
+        core.enter_bp(128, 82, user="AB")  # a baseline
         qtbot.waitUntil(lambda: core.view().header.baseline_role == "ok", timeout=15000)
         window.refresh()
         gallery.settle(200)
@@ -115,9 +115,12 @@ def test_the_next_sessions_monitor_raises_the_flag_refuses_start_and_records_the
         gallery.grab(window, shots / "flag-monitor-next-session.png")
         failures = legibility_failures("monitor with a carried flag", window)
         asked = []
-        monkeypatch.setattr("ui.monitor.main_window.confirm", lambda parent, title, *a: asked.append(title) or False)
+        answer = [False]
+        monkeypatch.setattr("ui.monitor.main_window.confirm_items",
+                            lambda parent, title, lead, items, *a: asked.append(" / ".join(items)) or answer[0])
         click(qtbot, window.infusion.buttons["start"])
-        assert asked == ["Questionnaire flag not reviewed"] and core.infusion.state is InfusionState.NOT_STARTED
+        assert len(asked) == 1 and "PHQ-9 item 9 = 2" in asked[0]
+        assert core.infusion.state is InfusionState.NOT_STARTED
 
         def review(dialog: FlagReviewDialog) -> int:
             dialog.reviewer.setText("Dr Lee")
@@ -133,8 +136,9 @@ def test_the_next_sessions_monitor_raises_the_flag_refuses_start_and_records_the
         assert window.clinical.outcomes.full_text().endswith(
             "⚑ PHQ-9 item 9 = 2 of session 1 reviewed by Dr Lee: assessed: passive thoughts, no plan; "
             "safety plan reviewed; may proceed")
+        answer[0] = True  # the other items (scales, questionnaires of this session) are gone past
         click(qtbot, window.infusion.buttons["start"])
-        assert asked == ["Questionnaire flag not reviewed"]  # not asked again: reviewed
+        assert len(asked) == 2 and "PHQ-9 item 9" not in asked[1]  # not named again: reviewed
         assert core.infusion.state is InfusionState.RUNNING
         window.refresh()
         gallery.settle(200)

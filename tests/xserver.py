@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ctypes.util
+import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -42,3 +45,17 @@ def xvfb(width: int = 1920, height: int = 1080) -> Iterator[str]:
             proc.wait(5)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def run_screen_checks(script: Path, basetemp: Path, size: tuple[int, int] = (1366, 768),
+                      env: dict[str, str] | None = None) -> None:
+    """Run a screen-check script's tests with pytest on a fresh Xvfb of size (xcb), in a subprocess (Qt picks its
+    platform once per process); fail with their output unless every one ran and passed. env adds variables."""
+    with xvfb(*size) as display:
+        full = {**os.environ, "QT_QPA_PLATFORM": "xcb", "DISPLAY": display, **(env or {})}
+        full.pop("WAYLAND_DISPLAY", None)
+        run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", str(script),
+                              "--basetemp", str(basetemp)], env=full, capture_output=True, text=True, timeout=900,
+                             cwd=script.parent.parent)
+    assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-3000:]
+    assert "[100%]" in run.stdout  # every check ran

@@ -378,7 +378,7 @@ def dialogs(window, folder: Path) -> Iterator[tuple[str, QWidget]]:
     yield "48_manual_bp", BpEntryDialog(window)
     yield "49_pause_reason", TextDialog("Reason", "Why pause the infusion?", window, "required, e.g. nausea",
                                         "patient nauseous after 12 minutes, vomited once", ok="Pause")
-    yield "50_rate_change", RateDialog(150.0, window)
+    yield "50_rate_change", RateDialog(150.0, core.rate_preview, core.tz, window)
     yield "51_note_key0", TextDialog("Note", "Note for the record:", window, "e.g. asks for water",
                                      "patient asks for water and a blanket", ok="Add note")
     box, _ = question_box(window, "Close the monitor?", "The infusion is still running. Closing stops monitoring "

@@ -28,6 +28,7 @@ summary and the central station read an infusion as the chair lived it.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -35,9 +36,13 @@ from enum import Enum
 from fractions import Fraction
 
 from monitor.clinical.config import DoseLimits, load_clinical_config
-from monitor.clinical.dosing import DoseError, DosePlan, check_plan, check_rate, exact
+from monitor.clinical.dosing import DoseError, DosePlan, PlanCheck, check_plan, check_rate, dose_rate_of, exact
 from monitor.record.journal import InfusionEvent
 from monitor.timefmt import Zone, time_text
+
+
+#: The reason journaled when the session ends while the infusion runs or is paused (MonitorCore.stop).
+CLOSED_DURING_INFUSION = "monitoring closed during the infusion"
 
 
 class InfusionState(str, Enum):
@@ -75,6 +80,25 @@ class InfusionStatus:
 
 
 _ENDED = (InfusionState.STOPPED, InfusionState.COMPLETED)
+
+
+@dataclass(frozen=True)
+class RatePreview:
+    """What a new pump rate (mL/h) would give, read before it is set: the rate dialog shows it.
+
+    dose_rate in mg/kg/h; end_utc (UTC epoch s) when the bag would be empty at that rate counting from now
+    (from now as if resumed, while paused); dose_by_end_mg the dose delivered by then (the bag's content:
+    a rate changes speed, never the total); check the drug library's verdict (hard refuses, soft needs an
+    explicit confirmation, recorded in the rate change's reason).
+    """
+
+    rate_ml_per_h: float
+    dose_rate_mg_per_kg_per_h: float
+    end_utc: float
+    remaining_s: float
+    dose_by_end_mg: float
+    dose_by_end_mg_per_kg: float
+    check: PlanCheck
 
 
 @dataclass(frozen=True)
@@ -275,6 +299,26 @@ class InfusionEngine:
             self._seg_start = now
         self._rate = new
         return self._event("rate_changed", wall, reason, user)
+
+    def preview_rate(self, rate_ml_per_h: float) -> RatePreview:
+        """Return what changing to rate_ml_per_h (mL/h) now would give, changing nothing.
+
+        InfusionError when no rate can be set now; DoseError for a rate that is not a positive number (it
+        gives no figures). A rate above a limit is previewed: its check says so.
+        """
+        now, wall = self._now()
+        self._require("rate_changed", "change the rate")
+        check = check_rate(self.plan, rate_ml_per_h, self.limits)
+        if not (isinstance(rate_ml_per_h, (int, float)) and math.isfinite(rate_ml_per_h) and rate_ml_per_h > 0):
+            raise DoseError(check.hard[0])
+        rate = exact(rate_ml_per_h)
+        left_ml = self._bag_ml - min(self._running_ml(now), self._bag_ml)
+        remaining_s = left_ml * 3600 / rate
+        return RatePreview(
+            rate_ml_per_h=float(rate), dose_rate_mg_per_kg_per_h=float(dose_rate_of(self.plan, rate)),
+            end_utc=wall + float(remaining_s), remaining_s=float(remaining_s),
+            dose_by_end_mg=float(self._total_mg), dose_by_end_mg_per_kg=float(self._total_mg / exact(self.plan.weight_kg)),
+            check=check)
 
     def stop(self, reason: str, user: str) -> InfusionEvent:
         """End the infusion early (the nurse stopped the pump); the undelivered dose stays recorded."""

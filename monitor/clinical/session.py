@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -45,7 +45,7 @@ from monitor.clinical.config import ClinicalConfig
 from monitor.clinical.infusion import InfusionEngine, InfusionState
 from monitor.clinical.markers import MarkerLog
 from monitor.clinical.outcomes import OutcomeFlag, SessionOutcomes
-from monitor.clinical.scales import Aldrete, Cadss, DischargeCheck, Moaas, Rating
+from monitor.clinical.scales import SCALE_NAMES, Aldrete, Cadss, DischargeCheck, Moaas, Rating
 from monitor.clinical.schedule import BpSchedule, Phase, ScaleDue, ScaleSchedule
 from monitor.record.base import Record
 from monitor.record.journal import (
@@ -57,7 +57,9 @@ from monitor.record.journal import (
     PhaseChange,
     ScaleEntry,
     SessionStart,
+    StartCheck,
 )
+from monitor.record.instruments import INSTRUMENTS
 from monitor.record.outcomes import FlagOverride, OutcomeReview, OutcomeScore
 
 #: After asking the NIBP to measure, wait this long (s) for a result before asking again.
@@ -184,6 +186,7 @@ class ClinicalSession:
         self._overridden: frozenset[str] = frozenset()  # flags someone confirmed starting the infusion despite
         self._actions: list[SessionAction] = []  # raised by people's entries, carried out on the next tick
         self.soft_limits_confirmed = False  # the start dialog recorded a confirmation (SessionInfo.extra)
+        self.checklist: dict[str, bool] | None = None  # the start dialog's pre-infusion checklist; None: none recorded
 
     @classmethod
     def opened(cls, config: ClinicalConfig, *, start: dict[str, Any], patient_id: str | None,
@@ -202,6 +205,8 @@ class ClinicalSession:
         course = start.get("course_length")
         session = cls(config, session_number=session_number, course_length=int(course) if course else None, **ports)
         session.soft_limits_confirmed = bool(start.get("soft_limits_confirmed"))
+        checklist = start.get("checklist")
+        session.checklist = {str(k): bool(v) for k, v in checklist.items()} if isinstance(checklist, dict) else None
         session._journal(SessionStart.from_data({**start, "patient_id": patient_id, "session_number": session_number,
                                                  "course_length": session.course_length}), "")
         seen = tuple(start.get("flags_seen") or ())
@@ -432,6 +437,49 @@ class ClinicalSession:
                 return ""
             return (f"{waiting[0].score.flag_text} is not reviewed: a clinician must review it, or you confirm "
                     "starting without a review (recorded with your name)")
+
+    def start_unmet(self, high_alarms: Iterable[str] = (), instruments: Iterable[str] = ()) -> tuple[str, ...]:
+        """Return, in words, each pre-infusion item still unmet, for the one confirmation Start asks ("" items: none).
+
+        high_alarms are the messages of the high-priority alarms active now (the alarm engine's, passed by the
+        core), instruments the questionnaires this patient is asked before the infusion. The items: a high
+        alarm, no baseline BP, the baseline scales not all recorded, a questionnaire not entered in this
+        session, the pre-infusion checklist not recorded or not all ticked, an item-9 flag neither reviewed nor
+        confirmed (the infusion's start is refused on it until record_start_check confirms it).
+        """
+        with self.lock:
+            out = [f"high alarm: {text}" for text in high_alarms]
+            if "sbp" not in self._base.values:
+                out.append("no baseline BP: the rise alarms stay off for this infusion")
+            if self.phase is Phase.PRE_INFUSION:
+                out += [f"{due.label} scales not recorded: {', '.join(SCALE_NAMES[s] for s in due.scales)}"
+                        for due in self.scales.due()]
+            entered = {score.instrument for score in self._outcomes.scores}
+            missing = [INSTRUMENTS[code].name if code in INSTRUMENTS else code
+                       for code in instruments if code not in entered]
+            if missing:
+                out.append(f"questionnaires due before the infusion not entered: {', '.join(missing)}")
+            if self.checklist is None:
+                out.append("pre-infusion checklist not recorded")
+            else:
+                out += [f"pre-infusion checklist: {item.replace('_', ' ')} not ticked"
+                        for item, ticked in self.checklist.items() if not ticked]
+            out += [f"{flag.score.flag_text}, not reviewed" for flag in self._unreviewed()
+                    if flag.score.id not in self._overridden]
+            return tuple(out)
+
+    def record_start_check(self, unmet: tuple[str, ...], user: str, started: bool) -> None:
+        """Journal the answer to Start's confirmation of unmet items (StartCheck) with who gave it.
+
+        Starting anyway also confirms any unreviewed item-9 flag (FlagOverride), so it is asked once.
+        SessionError (a ValueError) without a user: an answer nobody gave cannot be recorded.
+        """
+        if not isinstance(user, str) or not user.strip():
+            raise SessionError("the user answering the start's confirmation is required")
+        with self.lock:
+            self._journal(StartCheck(tuple(unmet), started, user.strip()), user.strip())
+            if started:
+                self.confirm_start_despite_flags(user.strip())
 
     def _carried_flags(self) -> tuple[OutcomeFlag, ...]:
         """Return the earlier sessions' flags with their reviews, those entered in this session included."""

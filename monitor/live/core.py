@@ -32,7 +32,8 @@ from monitor.alarms.keys import AppAlarm
 from monitor.alarms.profile import apply_order, check_changes
 from monitor.clinical.config import load_clinical_config
 from monitor.clinical.dosing import DosePlan
-from monitor.clinical.infusion import InfusionEngine, InfusionError, InfusionState, InfusionStatus
+from monitor.clinical.infusion import (CLOSED_DURING_INFUSION, InfusionEngine, InfusionError, InfusionState,
+                                      InfusionStatus, RatePreview)
 from monitor.clinical.session import ClinicalSession, SessionAction
 from monitor.live.forecast import ForecastLine
 from monitor.live.screen import TILE_PARAMS, CoreState, DeviceState, compose, stable_time
@@ -209,12 +210,28 @@ class MonitorCore:
                 thread.join(2.0)
         self._drain()
         try:
+            self._stop_running_infusion()
             if self.recorder is not None:
                 devices = self.live.snapshot(trends=False).devices.values()  # identity as reported (also journaled)
                 self.recorder.stop(SessionEnd.reported(self._wallclock(), reason, devices))
         finally:
             if self.central is not None:
                 self.central.stop()  # one last shipment, so the closed session reaches the central store
+
+    def _stop_running_infusion(self) -> None:
+        """Journal a running or paused infusion as stopped now, so no reader sees it "running" for ever.
+
+        The session ends with the monitoring: whatever the pump does next is not recorded, so the
+        record says the infusion stopped when the monitoring did, by the user at the monitor ("app"
+        when nobody is named), with the reason CLOSED_DURING_INFUSION.
+        """
+        with self.lock:
+            eng = self.infusion
+            if eng is None or eng.state not in (InfusionState.RUNNING, InfusionState.PAUSED):
+                return
+            user = self.operator.strip() or "app"
+            event = eng.stop(CLOSED_DURING_INFUSION, user)
+        self.journal(event, user)
 
     # --- the core thread -----------------------------------------------------------------
 
@@ -534,6 +551,27 @@ class MonitorCore:
     def infusion_status(self) -> InfusionStatus | None:
         with self.lock:
             return None if self.infusion is None else self.infusion.status()
+
+    def start_unmet(self) -> tuple[str, ...]:
+        """Return, in words, each pre-infusion item still unmet (ClinicalSession.start_unmet), () without a session.
+
+        The high-priority alarms active now are the alarm engine's (a latched one whose condition ended is not).
+        """
+        with self.lock:
+            if self.clinical is None:
+                return ()
+            high = [a.message for a in self.alarms.active() if a.priority is Priority.HIGH and not a.latched]
+        return self.clinical.start_unmet(high, self.outcome_instruments())
+
+    def rate_preview(self, rate_ml_per_h: float) -> RatePreview:
+        """Return what a new pump rate (mL/h) would give now (dose rate, end, dose by the end, limit check).
+
+        ValueError when no infusion is planned; InfusionError or DoseError (see InfusionEngine.preview_rate).
+        """
+        if self.infusion is None:
+            raise ValueError("no infusion is planned in this session")
+        with self.lock:
+            return self.infusion.preview_rate(rate_ml_per_h)
 
     def infusion_action(self, action: str, user: str = "", reason: str = "", rate_ml_per_h: float | None = None,
                         confirm_soft_limits: bool = False) -> InfusionEvent:

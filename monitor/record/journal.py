@@ -164,6 +164,20 @@ class OperatorChange(Record):
 
 
 @dataclass(frozen=True)
+class StartCheck(Record):
+    """The infusion's Start named pre-infusion items still unmet; user answered: started anyway, or waited.
+
+    unmet is what the screen said, in words (a high alarm, no baseline BP, baseline scales, questionnaires,
+    the checklist, an unreviewed flag); an unreviewed flag's own FlagOverride is journaled beside it.
+    """
+
+    KIND: ClassVar[str] = "start_check"
+    unmet: tuple[str, ...]
+    started: bool
+    user: str
+
+
+@dataclass(frozen=True)
 class RecoveryImport(Record):
     """Rows of this session came from a recovery file: the database refused them when the session stopped.
 

@@ -381,3 +381,27 @@ def test_events_the_engine_could_not_have_written_change_nothing():
     assert history.state is InfusionState.STOPPED and history.stop_reason == "patient asked to stop"
     assert history.running_s == pytest.approx(600) and history.remaining_s == 0
     assert history.delivered_mg == pytest.approx(e.delivered_mg)
+
+
+def test_rate_preview_gives_dose_rate_end_and_dose_by_the_end_and_changes_nothing():
+    e, c = engine()
+    with pytest.raises(InfusionError, match="cannot change the rate: the infusion is not started"):
+        e.preview_rate(100)
+    e.start("AB")
+    c.advance(20 * 60)  # 50 of the 100 mL in
+    p = e.preview_rate(100)
+    assert (p.rate_ml_per_h, p.dose_rate_mg_per_kg_per_h, p.remaining_s, p.end_utc) == (
+        100.0, 0.5, 1800.0, WALL0 + 1200 + 1800)
+    assert (p.dose_by_end_mg, p.dose_by_end_mg_per_kg) == (35.0, 0.5)
+    assert not p.check.soft and not p.check.hard
+    assert [ev.kind for ev in e.log] == ["started"] and e.remaining_s == 1200.0 and e.current_rate_ml_per_h == 150
+    soft = e.preview_rate(400)
+    assert soft.check.needs_confirmation and "above the soft limit of 1.5 mg/kg/h" in soft.check.soft[0]
+    assert soft.dose_rate_mg_per_kg_per_h == 2.0 and soft.remaining_s == 450.0
+    hard = e.preview_rate(1300)
+    assert hard.check.refused and "hard limit" in hard.check.hard[0]
+    with pytest.raises(DoseError, match="must be above zero"):
+        e.preview_rate(0)
+    e.pause("nausea", "AB")
+    c.advance(600)
+    assert e.preview_rate(100).end_utc == WALL0 + 1800 + 1800  # from now, as if resumed now

@@ -21,7 +21,7 @@ from monitor.record.journal import MarkerRevision
 from monitor.storage.recorder import Recorder
 from monitor.record.base import KINDS, RecordError, from_row, to_row
 from monitor.record.outcomes import OutcomeReview, OutcomeScore
-from monitor.record.journal import AldreteScore, Baseline, BpRequest, DeviceIdentity, Discharge, ManualBp, ObservationComplete, OperatorChange, PhaseChange, RecoveryImport, ScaleEntry, SessionStart
+from monitor.record.journal import AldreteScore, Baseline, BpRequest, DeviceIdentity, Discharge, ManualBp, ObservationComplete, OperatorChange, PhaseChange, RecoveryImport, ScaleEntry, SessionStart, StartCheck
 from monitor.record.outcomes import FlagOverride
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.schema import SCHEMA_VERSION
@@ -48,6 +48,7 @@ EXAMPLES = [
     LimitChange(1_700_000_080.0, "spo2", "medium_low", 94.0, 92.0, "CD"),
     RecoveryImport("9f2c", 1234, 1_700_000_090.0, "database s.db is locked by another program"),
     FlagOverride(("a1b2", "c3d4"), "CD", "infusion", 1_700_000_095.0),
+    StartCheck(("no baseline BP: the rise alarms stay off for this infusion", "high alarm: SpO2 84 < 90"), True, "AB"),
 ]
 
 

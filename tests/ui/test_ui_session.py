@@ -140,10 +140,12 @@ def journal(core: MonitorCore, kind: str) -> list[tuple[dict, str]]:
 def test_infusion_panel_start_pause_through_the_window(qtbot, window, monkeypatch):
     core = window.core
     asked = []
-    monkeypatch.setattr("ui.monitor.main_window.confirm", lambda parent, title, *a: asked.append(title) or True)
+    monkeypatch.setattr("ui.monitor.main_window.confirm_items",
+                        lambda parent, title, lead, items, *a: asked.append((title, items)) or True)
     qtbot.mouseClick(window.infusion.buttons["start"], Qt.LeftButton)  # soft limit confirmed in the dialog
     assert core.infusion.state is InfusionState.RUNNING
-    assert asked == ["No baseline BP"]  # no BP yet: the rise alarms would be off, so the nurse was asked
+    [(title, items)] = asked  # asked once, naming what is not done: no BP yet, so the rise alarms would be off
+    assert title == "Start the infusion?" and "no baseline BP: the rise alarms stay off for this infusion" in items
     monkeypatch.setattr("ui.monitor.main_window.ask_text", lambda *a, **k: "patient nauseous")
     window.refresh()
     qtbot.mouseClick(window.infusion.buttons["pause"], Qt.LeftButton)
@@ -320,16 +322,22 @@ def test_start_asks_while_an_item_9_flag_awaits_review_and_the_panel_shows_it(qt
     score = entered("phq9", [0, 0, 0, 0, 0, 0, 0, 0, 2], user="AB", mode="patient", cutoffs={"pcl5": 33},
                     t=time.time())
     core.clinical.record_outcome(score)
-    core.enter_bp(128, 82, user="AB")  # a baseline, so only the flag is asked about
+    core.enter_bp(128, 82, user="AB")  # a baseline
     qtbot.waitUntil(lambda: core.view().header.baseline_role == "ok", timeout=3000)
     window.refresh()
     assert window.clinical.outcomes.full_text().startswith("⚑ PHQ-9 item 9 = 2")
     assert window.clinical.review_button.isEnabled()
     asked = []
-    monkeypatch.setattr("ui.monitor.main_window.confirm", lambda parent, title, *a: asked.append(title) or False)
+    answer = [False]
+    monkeypatch.setattr("ui.monitor.main_window.confirm_items",
+                        lambda parent, title, lead, items, *a: asked.append(" / ".join(items)) or answer[0])
     qtbot.mouseClick(window.infusion.buttons["start"], Qt.LeftButton)
-    assert asked == ["Questionnaire flag not reviewed"] and core.infusion.state is InfusionState.NOT_STARTED
+    assert "PHQ-9 item 9 = 2" in asked[0] and core.infusion.state is InfusionState.NOT_STARTED
     core.clinical.review_outcome_flag(score.id, "Dr Lee", "passive thoughts, no plan; may proceed")
     window.refresh()
+    answer[0] = True
     qtbot.mouseClick(window.infusion.buttons["start"], Qt.LeftButton)
-    assert asked == ["Questionnaire flag not reviewed"] and core.infusion.state is InfusionState.RUNNING
+    assert len(asked) == 2 and "PHQ-9" not in asked[1] and core.infusion.state is InfusionState.RUNNING
+    qtbot.waitUntil(lambda: [d["started"] for d, _ in stored.journal(core.store.path, core.session_id, "start_check")]
+                    == [False, True], timeout=5000)
+    assert not journal(core, "outcome_flag_override")  # reviewed: nothing to go past

@@ -23,7 +23,7 @@ from monitor.clinical.infusion import InfusionError, InfusionState
 from monitor.live.core import MonitorCore
 from monitor.live.view import ScreenView
 from ui import theme
-from ui.dialogs import RateDialog, UserDialog, ask_text, confirm, tell
+from ui.dialogs import RateDialog, UserDialog, ask_text, confirm, confirm_items, tell
 from ui.monitor.alarm_bar import AlarmBar
 from ui.monitor.alarm_history import AlarmHistory, AlarmLog
 from ui.monitor.bp_entry import BpEntryDialog
@@ -252,6 +252,8 @@ class MainWindow(QMainWindow):
     def infusion_action(self, action: str) -> None:
         """Carry out an infusion command, asking what the engine requires (reason, rate) or confirms."""
         reason, rate = "", None
+        # soft limits: at start those the start dialog recorded as confirmed, for a rate the dialog's tick
+        confirmed = action == "start" and self.core.clinical is not None and self.core.clinical.soft_limits_confirmed
         if action == "start" and not self._confirm_start():
             return
         if action in ("pause", "stop"):
@@ -262,36 +264,36 @@ class MainWindow(QMainWindow):
                 return
         if action == "rate":
             status = self.core.infusion_status()
-            dialog = RateDialog(status.current_rate_ml_per_h if status else 0.0, self)
+            dialog = RateDialog(status.current_rate_ml_per_h if status else 0.0, self.core.rate_preview, self.core.tz,
+                                self)
             if not dialog.exec():
                 return
-            rate, reason = dialog.rate.value(), dialog.reason.text().strip()
+            rate, reason, confirmed = dialog.rate.value(), dialog.reason.text().strip(), dialog.confirmed()
         try:
-            confirmed = action == "start" and self.core.clinical is not None and self.core.clinical.soft_limits_confirmed
             self.core.infusion_action(action, user=self.user, reason=reason, rate_ml_per_h=rate,
-                                      confirm_soft_limits=confirmed)  # only what the start dialog recorded
+                                      confirm_soft_limits=confirmed)
         except (InfusionError, ValueError) as exc:
             tell(self, "Infusion", str(exc), warning=True)
 
     def _confirm_start(self) -> bool:
-        """Ask before starting while a questionnaire flag awaits review, or without a baseline BP."""
-        clinical = self.view.clinical if self.view is not None else None
-        if clinical is not None and clinical.flags and self.core.clinical is not None:
-            if not confirm(self, "Questionnaire flag not reviewed",
-                           f"{clinical.flags[0][1]}.\n\nA clinician should assess the patient before the infusion. "
-                           f"Starting anyway is recorded with your name ({self.user}).",
-                           "Start anyway", "Do not start"):
-                return False
-            try:
-                self.core.clinical.confirm_start_despite_flags(self.user)
-            except ValueError as exc:  # no user named at the monitor: nobody to record
-                tell(self, "Questionnaire flag", str(exc), warning=True)
-                return False
-        if self.view is not None and self.view.header.baseline_role != "ok":
-            return confirm(self, "No baseline BP", "There is no baseline BP yet, so the alarms on a rise of the "
-                           "systolic BP from baseline stay off for this infusion.\n\nTake a BP first?",
-                           "Start without a baseline", "Take a BP first")
-        return True
+        """Ask once before starting while any pre-infusion item is unmet (the core's start_unmet names them).
+
+        The answer and who gave it are journaled; starting anyway also confirms an unreviewed item-9 flag.
+        """
+        if self.core.clinical is None:
+            return True
+        unmet = self.core.start_unmet()
+        if not unmet:
+            return True
+        if not self.user.strip():  # the answer must be someone's
+            tell(self, "Start the infusion", "Nobody is named at the monitor: choose Menu ▸ Switch user… first.",
+                 warning=True)
+            return False
+        started = confirm_items(self, "Start the infusion?", "Not done before the infusion:", unmet,
+                                f"Starting anyway is recorded with your name ({self.user}).", "Start anyway",
+                                "Do not start")
+        self.core.clinical.record_start_check(unmet, self.user, started)
+        return started
 
     def show_devices(self, find: bool = False) -> None:
         """Open the devices panel; find=True starts the search of the serial ports at once."""
