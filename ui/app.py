@@ -87,7 +87,7 @@ def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None,
         info, operator, outcomes = dialog.session_info(), dialog.operator(), dialog.outcomes_mode()
     core = MonitorCore(store, specs, central=replicator_for(central, store))
     core.start(info, operator=operator)
-    window = MainWindow(core, open_review=ReviewOpener(core.database_path))
+    window = MainWindow(core, open_review=ReviewOpener(core.database_path), demo=bool(demo_protocol))
     window.simulators.extend(sims)
     sound = AlarmSound(core, window)
     screen = app.primaryScreen().availableGeometry() if app.primaryScreen() else None
