@@ -67,12 +67,6 @@ def marked(source: str, record: SessionRecord) -> str:
     return f"{source} SIMULATED" if source in record.simulated_sources else source
 
 
-def simulated_notice(record: SessionRecord) -> str:
-    """Return the line every report page of a session with a simulated device carries ('' without one)."""
-    sims = sorted(record.simulated_sources)
-    return f"SIMULATED device(s): {', '.join(sims)}. Their values are not a patient's." if sims else ""
-
-
 def devices(record: SessionRecord) -> list[DeviceIdentityText]:
     """Return the session's devices with the identity each reported (the latest report fills blank fields)."""
     told = {ident.source: ident for _, ident in record.entries(DeviceIdentity)}

@@ -25,7 +25,6 @@ from monitor.export.content import (
     marked,
     marker_revisions,
     require_content,
-    simulated_notice,
     weight_plan_text,
 )
 from monitor.record.instruments import INSTRUMENTS
@@ -108,7 +107,7 @@ class ReportData:
     end: float
     zone_name: str
     course: CourseSection | None = None
-    simulated: str = ""  # said on every page when a device was a simulator (content.simulated_notice)
+    simulated: str = ""  # said on every page when a device was a simulator (SessionSummary.simulated_notice)
 
 
 def report_data(source: SessionSource, meta: SessionMeta, clinic: str = "",
@@ -144,7 +143,7 @@ def report_data(source: SessionSource, meta: SessionMeta, clinic: str = "",
     section = None if course is None else _course_section(course)
     tick(progress, 4, 4)
     return ReportData("IV ketamine infusion record", header, NOTICE, _plan(record), pairs, plots, tables,
-                      meta.started_utc, end, meta.tz, section, simulated_notice(record))
+                      meta.started_utc, end, meta.tz, section, summary.simulated_notice)
 
 
 def _plan(record: SessionRecord) -> tuple[str, ...]:

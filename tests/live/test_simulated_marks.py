@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import time
 import unicodedata
+from html import escape
 
 import pytest
 
 from devices.spec import DeviceSpec
 from monitor.live.core import MonitorCore
+from monitor.review.summary import summarize
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store
 from ui import launcher
+from ui.review.summary_panel import summary_html
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -45,6 +48,11 @@ def test_a_sim_device_is_simulated_on_screen_in_the_record_and_on_every_pdf_page
     sessions = SqliteSessions(db)
     record = sessions.record(sessions.resolve("latest"))
     assert record.simulated_sources == frozenset({"pulseox"})  # the real port's device is not
+    summary = summarize(sessions, record.meta)
+    notice = "SIMULATED device(s): pulseox. Their values are not a patient's."
+    assert summary.simulated_notice == notice and notice in summary.text()
+    assert summary.to_json()["simulated_sources"] == ["pulseox"]
+    assert escape(notice) in summary_html(summary)  # the review station's summary header
     out = tmp_path / "r.pdf"
     assert launcher.main(["export", "--db", str(db), "--session", "latest", "--format", "pdf",
                           "-o", str(out)]) == 0, capsys.readouterr().err
