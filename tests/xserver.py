@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ctypes.util
+import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -42,3 +45,14 @@ def xvfb(width: int = 1920, height: int = 1080) -> Iterator[str]:
             proc.wait(5)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def run_checks_on_display(checks: Path, tmp_path: Path, size: tuple[int, int]) -> subprocess.CompletedProcess:
+    """Run a pytest file of screen checks in a child process on a fresh Xvfb of `size` with the xcb platform (Qt
+    picks its platform once per process); return the finished run for the caller's asserts."""
+    with xvfb(*size) as display:
+        env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "DISPLAY": display}
+        env.pop("WAYLAND_DISPLAY", None)
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", str(checks),
+                               "--basetemp", str(tmp_path / "checks")],
+                              env=env, capture_output=True, text=True, timeout=900, cwd=checks.parent.parent)
