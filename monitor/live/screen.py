@@ -144,14 +144,14 @@ class DeviceState:
 SIMULATED = "SIMULATED"
 
 
-def simulated_sources(s: "CoreState") -> frozenset[str]:
+def simulated_sources(s: CoreState) -> frozenset[str]:
     """Return the sources whose values come from a simulator."""
     return frozenset(d.source for d in s.devices if d.simulated)
 
 
-def _named(source: str, sims: frozenset[str]) -> str:
-    """Name a source for a tile, marked SIMULATED when a simulator supplies it."""
-    return f"{source_text(source)} {SIMULATED}" if source in sims else source_text(source)
+def _named(source: str, simulated: bool) -> str:
+    """Name a source for a tile or the footer, marked SIMULATED when a simulator supplies it."""
+    return f"{source_text(source)} {SIMULATED}" if simulated else source_text(source)
 
 
 @dataclass(frozen=True)
@@ -240,11 +240,11 @@ def _tile(s: CoreState, param: str, physio: Sequence[ActiveAlarm]) -> TileView:
     r = _reading(s, latest)
     several = len(values) > 1
     sims = simulated_sources(s)
-    others = "   ".join(f"{_named(v.source, sims)}: {o.value}" + (f" ({o.age})" if o.age else "")
+    others = "   ".join(f"{_named(v.source, v.source in sims)}: {o.value}" + (f" ({o.age})" if o.age else "")
                         for v in values[1:] for o in (_reading(s, v),))
     simulated = latest.source in sims
     return TileView(**base, value=r.value, note=r.note, look=r.look, age=r.age, simulated=simulated,
-                    source=_named(latest.source, sims) if several else SIMULATED if simulated else "", others=others,
+                    source=_named(latest.source, simulated) if several else SIMULATED if simulated else "", others=others,
                     extra=_quality(s, latest) if param == "spo2" and r.look in ("live", "questionable") else "")
 
 
@@ -330,7 +330,7 @@ def _nibp(s: CoreState, physio: Sequence[ActiveAlarm]) -> NibpView:
     sims = simulated_sources(s)
     simulated = source in sims and not manual
     base.update(manual=manual, simulated=simulated,
-                source="" if manual else _named(source, sims) if several else SIMULATED if simulated else "")
+                source="" if manual else _named(source, simulated) if several else SIMULATED if simulated else "")
     if state == "expired":
         return NibpView(value="---/---", mean="", when=f"last {text} at {clock_text(result.t, s.tz)}, {age_text(age)}: "
                         "take a new BP", look="expired", **base)
@@ -602,7 +602,7 @@ def _device(s: CoreState, d: DeviceState) -> DeviceSummary:
     """Say a device for the footer: ✓ only while its data is current (the last came within DATA_CURRENT_S, its
     link up) and has come without a break for the stability time; otherwise what is wrong, in words
     ("no data 12 s", "reconnecting, no data 3 s · 5 drop-outs in 1 min", "unstable, 5 drop-outs in 1 min")."""
-    name = f"{source_text(d.source)} {SIMULATED}" if d.simulated else source_text(d.source)
+    name = _named(d.source, d.simulated)
     flow = s.snap.flows.get(d.source, Flow())
     if flow.last is None:
         return DeviceSummary(f"{name}: {READER_WORDS.get(d.state, d.state)}", False)
