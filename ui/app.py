@@ -89,7 +89,7 @@ def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None,
         info, operator, outcomes = dialog.session_info(), dialog.operator(), dialog.outcomes_mode()
     core = MonitorCore(store, specs, central=replicator_for(central, store))
     core.start(info, operator=operator)
-    window = MainWindow(core, open_review=ReviewOpener(core.database_path))
+    window = MainWindow(core, open_review=ReviewOpener(core.database_path), demo=bool(demo_protocol))
     sound = AlarmSound(core, window)
     screen = app.primaryScreen().availableGeometry() if app.primaryScreen() else None
     if screen is not None and (screen.width() < 1400 or screen.height() < 800):
@@ -110,6 +110,3 @@ def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None,
         except StoreError as exc:
             QMessageBox.warning(None, "infusion-monitor", f"The end of the session is not in the database.\n\n{exc}")
             raise
-        finally:
-            for sim in window.simulators:
-                sim.stop()

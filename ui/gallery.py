@@ -393,7 +393,7 @@ def dialogs(window, folder: Path) -> Iterator[tuple[str, QWidget]]:
     yield "55_alarm_limits_selector_open", limits.selector.view().window()
     limits.selector.hidePopup()
     yield "56_alarm_history", AlarmHistory(window.alarm_log, window)
-    yield "57_devices_panel", DevicesPanel(core, [], window)
+    yield "57_devices_panel", DevicesPanel(core, window)
     nurse = OutcomeDialog(("phq9", "gad7"), user="AB", mode="nurse", cutoffs={"pcl5": 33}, parent=window)
     nurse.choose("phq9", 0, 1)
     yield "58_questionnaires_nurse", nurse

@@ -30,11 +30,12 @@ from monitor.record.journal import (
     PhaseChange,
     ScaleEntry,
     SessionStart,
+    SimulatedDevice,
 )
 from monitor.storage.sessions import NumericRow, SessionMeta, SessionRecord, SessionSource
 
 #: Journal records that every session has and that alone do not make it worth exporting.
-_BOOKKEEPING = (SessionStart, PhaseChange, OperatorChange, ObservationComplete)
+_BOOKKEEPING = (SessionStart, PhaseChange, OperatorChange, ObservationComplete, SimulatedDevice)
 
 
 def require_content(source: SessionSource, record: SessionRecord) -> None:
@@ -58,6 +59,12 @@ class DeviceIdentityText:
     model: str
     serial_number: str
     firmware: str
+    simulated: bool = False  # a simulator (SessionRecord.simulated_sources): its values are marked SIMULATED
+
+
+def marked(source: str, record: SessionRecord) -> str:
+    """Name a source for a report, with SIMULATED after it when its device was a simulator."""
+    return f"{source} SIMULATED" if source in record.simulated_sources else source
 
 
 def devices(record: SessionRecord) -> list[DeviceIdentityText]:
@@ -69,7 +76,8 @@ def devices(record: SessionRecord) -> list[DeviceIdentityText]:
         out.append(DeviceIdentityText(d.source, d.role, d.protocol, d.port,
                                       d.model or (ident.model if ident else ""),
                                       d.serial_number or (ident.serial_number if ident else ""),
-                                      d.firmware or (ident.firmware if ident else "")))
+                                      d.firmware or (ident.firmware if ident else ""),
+                                      d.source in record.simulated_sources))
     return out
 
 

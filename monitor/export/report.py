@@ -22,6 +22,7 @@ from monitor.export.content import (
     devices,
     discharges,
     infusion_events,
+    marked,
     marker_revisions,
     require_content,
     weight_plan_text,
@@ -106,6 +107,7 @@ class ReportData:
     end: float
     zone_name: str
     course: CourseSection | None = None
+    simulated: str = ""  # said on every page when a device was a simulator (SessionSummary.simulated_notice)
 
 
 def report_data(source: SessionSource, meta: SessionMeta, clinic: str = "",
@@ -134,25 +136,27 @@ def report_data(source: SessionSource, meta: SessionMeta, clinic: str = "",
               ("Recorded with", f"infusion-monitor {meta.app_version or '?'}; report by {__version__}"))
     series = {p: source.series(meta, p) for p in ("spo2", "pulse_rate")}
     tick(progress, 2, 4)
-    pairs = _summary(summary, this, clock)
+    pairs = _summary(summary, this, clock, record)
     plots = _plots(record, summary, series, end)
     tick(progress, 3, 4)
     tables = _tables(record, summary, clock)
     section = None if course is None else _course_section(course)
     tick(progress, 4, 4)
     return ReportData("IV ketamine infusion record", header, NOTICE, _plan(record), pairs, plots, tables,
-                      meta.started_utc, end, meta.tz, section)
+                      meta.started_utc, end, meta.tz, section, summary.simulated_notice)
 
 
 def _plan(record: SessionRecord) -> tuple[str, ...]:
     meta = record.meta
     lines = [weight_plan_text(meta) or "No infusion plan was entered."]
     lines += [f"{d.role}: {d.model or d.protocol}" + (f", serial {d.serial_number}" if d.serial_number else "")
-              + (f", firmware {d.firmware}" if d.firmware else "") + f" ({d.port})" for d in devices(record)]
+              + (f", firmware {d.firmware}" if d.firmware else "") + f" ({d.port})" + (" SIMULATED" if d.simulated else "")
+              for d in devices(record)]
     return tuple(lines)
 
 
-def _summary(summary: SessionSummary, this: InfusionRow | None, clock) -> tuple[tuple[str, str], ...]:
+def _summary(summary: SessionSummary, this: InfusionRow | None, clock,
+             record: SessionRecord) -> tuple[tuple[str, str], ...]:
     rows: list[tuple[str, str]] = []
     inf, planned = summary.infusion, summary.planned_mg
     if planned and inf is not None:
@@ -180,11 +184,11 @@ def _summary(summary: SessionSummary, this: InfusionRow | None, clock) -> tuple[
     for f in summary.figures:
         if f.parameter == "spo2" and f.low is not None:
             below = ", ".join(f"< {t} %: {hms(f.seconds_below(t))}" for t in SPO2_THRESHOLDS)
-            rows.append((f"Lowest SpO2 ({f.source})", f"{f.low.value:g} % at {clock(f.low.t)}; time {below} "
+            rows.append((f"Lowest SpO2 ({marked(f.source, record)})", f"{f.low.value:g} % at {clock(f.low.t)}; time {below} "
                                                        f"(of {hms(f.covered_s)} valid)"))
     for f in summary.figures:
         if f.parameter == "pulse_rate" and f.low is not None and f.high is not None:
-            rows.append((f"Pulse ({f.source})", f"{f.low.value:g} to {f.high.value:g} /min"))
+            rows.append((f"Pulse ({marked(f.source, record)})", f"{f.low.value:g} to {f.high.value:g} /min"))
     c = summary.alarm_counts()
     rows.append(("Alarms", f"{c['total']}: {c['high']} high, {c['medium']} medium, {c['low']} low "
                            f"({c['technical']} technical)" if c["total"] else "none"))
@@ -214,8 +218,8 @@ def _plots(record: SessionRecord, summary: SessionSummary, series: dict, end: fl
     marks += tuple((e.t, e.kind.replace("_", " ")) for e in infusion_events(record))
     bands = _running(summary)
     colors = ("#0b6e99", "#7a3fb0")
-    lines = [Line(f"SpO2 % ({s.source})", s.t, s.v, colors[0]) for s in series["spo2"]]
-    lines += [Line(f"Pulse /min ({s.source})", s.t, s.v, "#c0392b") for s in series["pulse_rate"]]
+    lines = [Line(f"SpO2 % ({marked(s.source, record)})", s.t, s.v, colors[0]) for s in series["spo2"]]
+    lines += [Line(f"Pulse /min ({marked(s.source, record)})", s.t, s.v, "#c0392b") for s in series["pulse_rate"]]
     vitals = Plot("SpO2 and pulse", "% , /min", tuple(lines), (30.0, 160.0), bands, ((90.0, "SpO2 90"),), marks)
     bps = bp_readings(record)
     t = np.array([r.t for r in bps], dtype=float)
@@ -232,7 +236,7 @@ def _tables(record: SessionRecord, summary: SessionSummary, clock) -> tuple[Tabl
     bp = Table("BP readings", ("time", "SBP/DBP (MAP) mmHg", "pulse", "device", "note"), (0.14, 0.26, 0.1, 0.2, 0.3),
                tuple((clock(r.t), "failed" if r.sbp is None else f"{format_value(r.sbp)}/{format_value(r.dbp)}"
                       + (f" ({format_value(r.map)})" if r.map is not None else ""),
-                      format_value(r.pulse_rate), r.source, r.error or ", ".join(sorted(r.flags)))
+                      format_value(r.pulse_rate), marked(r.source, record), r.error or ", ".join(sorted(r.flags)))
                      for r in record.nibp),
                marks=tuple(r.sbp is None for r in record.nibp))
     infusion = Table("Infusion log", ("time", "event", "rate mL/h", "delivered mg", "by", "reason"),

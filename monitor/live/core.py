@@ -41,7 +41,7 @@ from monitor.live.state import LiveState, Snapshot
 from monitor.live.view import AlarmView, DeviceView, ScreenView
 from monitor.patient_id import clean_patient_id
 from monitor.record.base import Record
-from monitor.record.journal import InfusionEvent, ManualBp, OperatorChange
+from monitor.record.journal import InfusionEvent, ManualBp, OperatorChange, SimulatedDevice
 from monitor.storage.outcomes import flags_of_patient, outcomes_of, patient_instruments
 from monitor.storage.recorder import Recorder
 from monitor.storage.store import SessionEnd, Store, StoreError, local_tz_name
@@ -190,6 +190,8 @@ class MonitorCore:
                              "t": self._wallclock()}]}
         self.store.write_batch(rows)
         assert self.recorder is not None
+        if spec.simulated:  # the record says so, for every report of its values
+            self.recorder.journal(SimulatedDevice(spec.source), "", rows["devices"][0]["t"])
         reader = DeviceReader(spec, self._inbox.put, self.recorder.put_raw, open_port=self._open_port,
                               on_fault=self._thread_failed)
         self.readers[spec.source] = reader
@@ -437,7 +439,7 @@ class MonitorCore:
         trends=True adds the trend series and the timeline (a frame that redraws them).
         """
         snap = self.live.snapshot(trends)
-        devices = [DeviceState(source, r.state) for source, r in self.readers.items()]
+        devices = [DeviceState(source, r.state, r.spec.simulated) for source, r in self.readers.items()]
         forecast = self._forecast_text()  # outside the lock: its first reading of the database takes a few ms
         with self.lock:
             limits = {p: lim for p in (*TILE_PARAMS, "sbp", "dbp") if (lim := self.alarms.limits(p)) is not None}

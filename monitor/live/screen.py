@@ -137,6 +137,21 @@ class DeviceState:
 
     source: str
     state: str
+    simulated: bool = False  # the device is a simulator (DeviceSpec.simulated): every value of it is marked
+
+
+#: The mark on everything a simulated device supplies: its tiles, its footer line (and the record's reports).
+SIMULATED = "SIMULATED"
+
+
+def simulated_sources(s: CoreState) -> frozenset[str]:
+    """Return the sources whose values come from a simulator."""
+    return frozenset(d.source for d in s.devices if d.simulated)
+
+
+def _named(source: str, simulated: bool) -> str:
+    """Name a source for a tile or the footer, marked SIMULATED when a simulator supplies it."""
+    return f"{source_text(source)} {SIMULATED}" if simulated else source_text(source)
 
 
 @dataclass(frozen=True)
@@ -224,10 +239,12 @@ def _tile(s: CoreState, param: str, physio: Sequence[ActiveAlarm]) -> TileView:
     latest = values[0]
     r = _reading(s, latest)
     several = len(values) > 1
-    others = "   ".join(f"{source_text(v.source)}: {o.value}" + (f" ({o.age})" if o.age else "")
+    sims = simulated_sources(s)
+    others = "   ".join(f"{_named(v.source, v.source in sims)}: {o.value}" + (f" ({o.age})" if o.age else "")
                         for v in values[1:] for o in (_reading(s, v),))
-    return TileView(**base, value=r.value, note=r.note, look=r.look, age=r.age,
-                    source=source_text(latest.source) if several else "", others=others,
+    simulated = latest.source in sims
+    return TileView(**base, value=r.value, note=r.note, look=r.look, age=r.age, simulated=simulated,
+                    source=_named(latest.source, simulated) if several else SIMULATED if simulated else "", others=others,
                     extra=_quality(s, latest) if param == "spo2" and r.look in ("live", "questionable") else "")
 
 
@@ -310,7 +327,10 @@ def _nibp(s: CoreState, physio: Sequence[ActiveAlarm]) -> NibpView:
     when = "age unknown: retake BP" if doubtful else \
         f"{clock_text(result.t, s.tz)} · {age_text(age)}" + (" · entered by hand" if manual else "")
     several = len(valid) > 1
-    base.update(manual=manual, source=source_text(source) if several and not manual else "")
+    sims = simulated_sources(s)
+    simulated = source in sims and not manual
+    base.update(manual=manual, simulated=simulated,
+                source="" if manual else _named(source, simulated) if several else SIMULATED if simulated else "")
     if state == "expired":
         return NibpView(value="---/---", mean="", when=f"last {text} at {clock_text(result.t, s.tz)}, {age_text(age)}: "
                         "take a new BP", look="expired", **base)
@@ -582,7 +602,7 @@ def _device(s: CoreState, d: DeviceState) -> DeviceSummary:
     """Say a device for the footer: ✓ only while its data is current (the last came within DATA_CURRENT_S, its
     link up) and has come without a break for the stability time; otherwise what is wrong, in words
     ("no data 12 s", "reconnecting, no data 3 s · 5 drop-outs in 1 min", "unstable, 5 drop-outs in 1 min")."""
-    name = source_text(d.source)
+    name = _named(d.source, d.simulated)
     flow = s.snap.flows.get(d.source, Flow())
     if flow.last is None:
         return DeviceSummary(f"{name}: {READER_WORDS.get(d.state, d.state)}", False)

@@ -48,6 +48,7 @@ class TileView:
     limits: tuple[str, ...] = ()
     source: str = ""  # device name when several devices give this parameter
     others: str = ""  # the other devices' values ("Pulse oximeter 2: 95")
+    simulated: bool = False  # the shown value comes from a simulator: the tile says SIMULATED
     extra: str = ""  # perfusion index and signal quality where the device gives them
 
     @property
@@ -76,6 +77,7 @@ class NibpView:
     ack_note: str = ""
     limits: tuple[str, ...] = ()
     source: str = ""
+    simulated: bool = False  # the BP shown comes from a simulator: the field says SIMULATED
 
 
 @dataclass(frozen=True)

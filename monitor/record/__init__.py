@@ -22,6 +22,7 @@ from monitor.record.journal import (
                                     RecoveryImport,
                                     ScaleEntry,
                                     SessionStart,
+                                    SimulatedDevice,
 )
 from monitor.record.outcomes import MODES, FlagOverride, OutcomeReview, OutcomeScore
 
@@ -31,7 +32,7 @@ __all__ = [
     # session records
     "AldreteScore", "Baseline", "BpRequest", "DeviceIdentity", "Discharge", "InfusionEvent", "LimitChange",
     "ManualBp", "MarkerRevision", "ObservationComplete", "OperatorChange", "PhaseChange", "RecoveryImport",
-    "ScaleEntry", "SessionStart",
+    "ScaleEntry", "SessionStart", "SimulatedDevice",
     # outcomes
     "MODES", "FlagOverride", "OutcomeReview", "OutcomeScore",
 ]

@@ -155,6 +155,17 @@ class DeviceIdentity(Record):
 
 
 @dataclass(frozen=True)
+class SimulatedDevice(Record):
+    """The device of this source is a simulator (DeviceSpec.simulated): none of its values is a patient's.
+
+    Written when the device is connected; every report of its values marks them SIMULATED.
+    """
+
+    KIND: ClassVar[str] = "simulated_device"
+    source: str
+
+
+@dataclass(frozen=True)
 class OperatorChange(Record):
     """The person at the monitor changed (session start, shift change): later actions are theirs."""
 

@@ -201,6 +201,13 @@ class SessionSummary:
     aldrete: int | None
     unreadable: tuple[str, ...] = field(default=())
     outcomes: OutcomesSection | None = None
+    simulated: frozenset[str] = frozenset()  # sources whose device was a simulator (SessionRecord.simulated_sources)
+
+    @property
+    def simulated_notice(self) -> str:
+        """Return the line every view of this session's values carries when a device was a simulator ('' if none)."""
+        return (f"SIMULATED device(s): {', '.join(sorted(self.simulated))}. Their values are not a patient's."
+                if self.simulated else "")
 
     @property
     def stopped_early(self) -> bool:
@@ -297,6 +304,7 @@ class SessionSummary:
         out["outcomes"] = None if self.outcomes is None else self.outcomes.to_json()
         if self.unreadable:
             out["unreadable_records"] = list(self.unreadable)
+        out["simulated_sources"] = sorted(self.simulated)
         out["notice"] = NOTICE
         return out
 
@@ -312,6 +320,8 @@ class SessionSummary:
                  (f" ({m.end_reason})" if m.state == "interrupted" and m.end_reason else ""),
                  f"  {started} {m.tz} to {at(m.ended_utc) if m.ended_utc else 'now (running)'}"
                  + (f", {hms(m.duration_s)}" if m.duration_s is not None else "")]
+        if self.simulated:
+            lines.append(self.simulated_notice)
         if inf is None:
             lines.append("Infusion   none planned")
         else:
@@ -414,7 +424,7 @@ def summarize(source: SessionSource, meta: SessionMeta, now: float | None = None
         phases=phases_of(record),
         discharge=discharge,
         aldrete=discharge.aldrete.total if discharge is not None else (aldretes[-1] if aldretes else None),
-        unreadable=record.unreadable)
+        unreadable=record.unreadable, simulated=record.simulated_sources)
 
 
 # --- pieces ---------------------------------------------------------------------------------

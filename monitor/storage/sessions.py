@@ -33,6 +33,7 @@ from devices.plausibility import reliable
 from devices.values import NibpResult
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
 from monitor.record.base import JournalEntry, Record
+from monitor.record.journal import SimulatedDevice
 from monitor.storage.journal import JOURNAL_COLUMNS, read_journal
 from monitor.storage.levels import WIDTHS, Levels, levels_of
 from monitor.storage.schema import MIGRATIONS, SCHEMA_VERSION
@@ -167,6 +168,11 @@ class SessionRecord:
     nibp: tuple[NibpResult, ...]
     device_status: tuple[StatusRow, ...]
     unreadable: tuple[str, ...] = field(default=())  # journal rows that could not be read, in words
+
+    @property
+    def simulated_sources(self) -> frozenset[str]:
+        """Return the sources whose device was a simulator (journaled when it was connected): never a patient's."""
+        return frozenset(r.source for _, r in self.entries(SimulatedDevice))
 
     def entries(self, kind: type[R]) -> list[tuple[JournalEntry, R]]:
         """Return the journal entries holding records of one class, in time order."""

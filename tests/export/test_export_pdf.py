@@ -47,6 +47,7 @@ def test_pdf_reads_back_with_the_sessions_record(db, tmp_path, qapp, capsys, pap
     for n, page in enumerate(pages, start=1):  # every page: running header and "page N of M"
         assert f"page {n} of {len(pages)}" in page and "P-7" in page
     text = "\n".join(pages)
+    assert "SIMULATED" not in text  # no simulator in this session: no mark
     for words in ("Riverside Clinic", "Ada Lovelace", "Not a certified medical device", "AB, CD, Dr Lee",
                   "35.0 mg", "Peak BP", "88 % at", "Plan and dose arithmetic", "SpO2 and pulse", "Blood pressure",
                   "nausea", "time corrected", "Vomiting (deleted)", "MOAA/S", "FLAG item 9 = 1",

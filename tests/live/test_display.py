@@ -116,6 +116,24 @@ def test_new_parameters_get_a_tile_when_a_device_gives_them_and_two_devices_are_
     assert spo2.source == "Pulse oximeter" and spo2.others == "Pulse oximeter 2: 94"
 
 
+def test_a_simulated_device_is_marked_on_its_tiles_and_in_the_footer_and_a_real_port_is_not(rig):
+    rig.value("spo2", 97.0)
+    rig.value("spo2", 94.0, source="pulseox-2")
+    nibp(rig, 120.0, source="nibp")
+    devices = [DeviceState("pulseox", "connected"), DeviceState("pulseox-2", "connected", simulated=True),
+               DeviceState("nibp", "connected", simulated=True)]
+    view = rig.view(devices=devices)
+    spo2 = view.tile("spo2")  # the real oximeter leads; the simulated one beside it is marked
+    assert not spo2.simulated and spo2.source == "Pulse oximeter"
+    assert spo2.others == "Pulse oximeter 2 SIMULATED: 94"
+    assert view.nibp.simulated and view.nibp.source == "SIMULATED"
+    footer = [d.text for d in view.devices]
+    assert footer[0].startswith("Pulse oximeter") and "SIMULATED" not in footer[0]
+    assert footer[1].startswith("Pulse oximeter 2 SIMULATED") and "SIMULATED" in footer[2]
+    lead = rig.view(devices=[DeviceState("pulseox", "connected", simulated=True)]).tile("spo2")
+    assert lead.simulated and lead.source == "Pulse oximeter SIMULATED"  # the shown value is a simulator's
+
+
 # --- NIBP ----------------------------------------------------------------------------------------------------
 
 def nibp(rig, sbp, dbp=80.0, error="", source="nibp", flags=frozenset()):

@@ -21,7 +21,7 @@ from monitor.record.journal import MarkerRevision
 from monitor.storage.recorder import Recorder
 from monitor.record.base import KINDS, RecordError, from_row, to_row
 from monitor.record.outcomes import OutcomeReview, OutcomeScore
-from monitor.record.journal import AldreteScore, Baseline, BpRequest, DeviceIdentity, Discharge, ManualBp, ObservationComplete, OperatorChange, PhaseChange, RecoveryImport, ScaleEntry, SessionStart, StartCheck
+from monitor.record.journal import AldreteScore, Baseline, BpRequest, DeviceIdentity, Discharge, ManualBp, ObservationComplete, OperatorChange, PhaseChange, RecoveryImport, ScaleEntry, SessionStart, SimulatedDevice, StartCheck
 from monitor.record.outcomes import FlagOverride
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.schema import SCHEMA_VERSION
@@ -42,6 +42,7 @@ EXAMPLES = [
     Discharge(AldreteScore(2, 2, 2, 2, 1, 9, 131.0, 128.0, 91.0, False), True, "spouse", "CD", 1_700_000_100.0, 9,
               False, ("SpO2 91 %",), {"oriented": True}, "transferred", True),
     DeviceIdentity("pulseox-2", "Nonin OEM III", "", "60"),
+    SimulatedDevice("pulseox-2"),
     OperatorChange("CD", "AB"),
     InfusionEvent(1_700_000_050.0, "rate_changed", 120.0, 12.5, "nausea", "AB"),
     MarkerRevision("m1", 2, 1_700_000_060.0, "dizziness", "Dizziness", "", "CD", 1_700_000_070.0, "wrong key"),

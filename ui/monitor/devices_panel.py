@@ -1,7 +1,11 @@
-"""The devices panel: what is connected, in what state, and adding a device (or a simulator).
+"""The devices panel: what is connected, in what state, and adding a device (or, in a demo, a simulator).
 
 For the IT/biomed person: each device's role, protocol, port, state, age of
-the last data and error counts, refreshed every second.
+the last data and error counts, refreshed every second. A patient's session
+never offers a simulator and refuses a simulated port typed in: a simulator
+never passes for a patient's device. In a demo the simulator runs in the
+process (a sim:SCENARIO port), so DeviceSpec.simulated marks its values
+SIMULATED on the screen and in the record.
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ from serial.tools import list_ports
 from devices import registry
 from devices.probe import Found, find_devices
 from devices.sim.physiology import SCENARIOS
-from devices.sim.runner import PtySimulator
 from devices.spec import ROLES, DeviceSpec
 from monitor.alarms.engine import source_text
 from monitor.live.core import MonitorCore
@@ -63,12 +66,13 @@ class Finder(QObject):
 
 
 class DevicesPanel(QDialog):
-    """Lists the core's devices; adds a device or a simulator to the running session."""
+    """Lists the core's devices; adds a device (or, with offer_simulator, a simulator) to the running session."""
 
-    def __init__(self, core: MonitorCore, simulators: list[PtySimulator], parent=None) -> None:
+    def __init__(self, core: MonitorCore, parent=None, offer_simulator: bool = False) -> None:
+        """offer_simulator: a demo session, the only one where a simulator may be added."""
         super().__init__(parent)
         self.core = core
-        self.simulators = simulators
+        self.offer_simulator = offer_simulator
         self.setWindowTitle("Devices")
         self.resize(1000, 540)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -86,7 +90,8 @@ class DevicesPanel(QDialog):
             self.protocol.addItem(f"{name} — {registry.get(name).title}", name)
         self.port = QComboBox()
         self.port.setEditable(True)
-        self.port.addItem(SIMULATOR)
+        if offer_simulator:
+            self.port.addItem(SIMULATOR)
         for info in list_ports.comports():
             self.port.addItem(info.device, info.device)
             self.port.setItemText(self.port.count() - 1, f"{info.device}  ({info.description})")
@@ -112,7 +117,10 @@ class DevicesPanel(QDialog):
         form.addRow("Role", self.role)
         form.addRow("Protocol", self.protocol)
         form.addRow("Port (or socket://host:port)", self.port)
-        form.addRow("Simulator scenario", self.scenario)
+        if offer_simulator:
+            form.addRow("Simulator scenario", self.scenario)
+        else:
+            self.scenario.setVisible(False)
         add_box = QGroupBox("Add a device")
         add_box.setLayout(form)
         buttons = QDialogButtonBox()
@@ -182,21 +190,19 @@ class DevicesPanel(QDialog):
         super().done(result)
 
     def add(self) -> None:
-        """Connect the chosen device (starting a simulator first if asked)."""
+        """Connect the chosen device; a simulator only in a demo, where its values are marked SIMULATED."""
         role, protocol = self.role.currentText(), self.protocol.currentData()
-        port = self.port.currentData() or self.port.currentText().strip()
-        sim = None
+        typed = self.port.currentText().strip()  # a port typed in over a listed one is the one meant
+        listed = self.port.currentData() if typed == self.port.itemText(self.port.currentIndex()) else None
+        port = listed or typed
+        if port == SIMULATOR:
+            port = f"sim:{self.scenario.currentText()}"
         try:
-            if port == SIMULATOR:
-                sim = PtySimulator(protocol, self.scenario.currentText()).start()
-                port = sim.path
             spec = DeviceSpec.parse(f"{role}={protocol}:{port}")
+            if spec.simulated and not self.offer_simulator:
+                raise ValueError(f"{port} is a simulator: a patient's session takes real devices only")
             self.core.add_device(spec)
         except ValueError as exc:
-            if sim is not None:
-                sim.stop()
             tell(self, "Devices", str(exc), warning=True)
             return
-        if sim is not None:
-            self.simulators.append(sim)
         self.refresh()

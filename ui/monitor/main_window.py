@@ -17,7 +17,6 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QMenu, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
-from devices.sim.runner import PtySimulator
 from monitor import __version__
 from monitor.clinical.infusion import InfusionError, InfusionState
 from monitor.live.core import MonitorCore
@@ -50,13 +49,14 @@ MINIMUM = (1024, 680)
 class MainWindow(QMainWindow):
     """The monitor screen of one running session."""
 
-    def __init__(self, core: MonitorCore, open_review: Callable[[], None] | None = None) -> None:
+    def __init__(self, core: MonitorCore, open_review: Callable[[], None] | None = None, demo: bool = False) -> None:
         """open_review opens the review station (given by the app, which wires the windows together): the
-        monitor never imports the review station, so the chair starts and runs without it."""
+        monitor never imports the review station, so the chair starts and runs without it. demo: a demo session,
+        the only one whose devices panel offers a simulator."""
         super().__init__()
         self.core = core
         self.open_review = open_review
-        self.simulators: list[PtySimulator] = []  # started from the devices panel; stopped with the app
+        self.demo = demo
         self.setWindowTitle(f"infusion-monitor — session {core.session_id}")
         self.menu = QMenu(self)
         self.header = Header(self.menu)
@@ -297,7 +297,7 @@ class MainWindow(QMainWindow):
 
     def show_devices(self, find: bool = False) -> None:
         """Open the devices panel; find=True starts the search of the serial ports at once."""
-        panel = DevicesPanel(self.core, self.simulators, self)
+        panel = DevicesPanel(self.core, self, offer_simulator=self.demo)
         if find:
             panel.find_devices()
         panel.exec()

@@ -24,6 +24,8 @@ from ui.widgets import ClickableFrame, ElidedLabel, FitLabel
 #: Colour of each parameter's numerals.
 COLOURS = {"spo2": theme.SPO2, "pulse_rate": theme.PULSE, "heart_rate": theme.ECG, "etco2": theme.CO2,
            "resp_rate": theme.CO2}
+#: The badge of a value from a simulator (its source line says SIMULATED): white on violet, no alarm colour.
+SIMULATED_BG = "#6a1b9a"
 
 
 def _number_label(px: int) -> QLabel:
@@ -56,6 +58,8 @@ class _Frame(ClickableFrame):
                            f"QLabel {{ color: {fg}; background: transparent; }}"
                            f"QLabel[role='dim'] {{ color: {fg if alarm is not None else theme.DIM}; }}"
                            f"QLabel[role='age'] {{ color: #ffffff; background: {theme.WARN_BG}; "
+                           f"border-radius: 4px; padding: 0 6px; }}"
+                           f"QLabel[role='simulated'] {{ color: #ffffff; background: {SIMULATED_BG}; "
                            f"border-radius: 4px; padding: 0 6px; }}")
         value_label.setStyleSheet(f"color: {style[2]};")
         title_label.setStyleSheet(f"color: {style[3]};")
@@ -112,6 +116,7 @@ class Tile(_Frame):
         self.title.setText(v.title if v.alarm is None else f"{theme.ALARM_MARK[v.alarm]} {v.title}")
         self.unit.setText(v.unit)
         self.source.setText(v.source)
+        theme.restyle(self.source, "role", "simulated" if v.simulated else "dim")
         self.value.setText(v.value)
         self.age.setText(v.age)
         theme.restyle(self.age, "role", "age" if v.age else "")
@@ -179,6 +184,7 @@ class NibpTile(_Frame):
         """Paint a NibpView."""
         self.title.setText("NIBP" if v.alarm is None else f"{theme.ALARM_MARK[v.alarm]} NIBP")
         self.source.setText(v.source or ("manual" if v.manual else ""))
+        theme.restyle(self.source, "role", "simulated" if v.simulated else "dim")
         self.value.setText(v.value)
         self.mean.setText(v.mean)
         self.when.setText(v.when)

@@ -143,6 +143,8 @@ def _page_frame(painter, data: ReportData, n: int, total: int, width: float, hei
     date = dict(data.header).get("Date", "").split(",")[0]
     _text(painter, MARGIN, MARGIN, width - 2 * MARGIN, 14, f"{data.title}  |  {patient}  |  {date}",
           _font(8.5, True))
+    if data.simulated:  # under the rule, on every page: a simulator's values are never taken for a patient's
+        _text(painter, MARGIN, MARGIN + 20, width - 2 * MARGIN, 12, data.simulated, _font(8.5, True), ALARM)
     painter.setPen(QPen(QColor(LIGHT), 0.8))
     painter.drawLine(QLineF(MARGIN, MARGIN + 18, width - MARGIN, MARGIN + 18))
     y = height - MARGIN - FOOT + 8

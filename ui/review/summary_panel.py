@@ -57,10 +57,14 @@ def summary_html(s: SessionSummary) -> str:
         return "—" if r is None else f"<b>{r.value:.0f}</b>{unit} at {at(r.t)}"
 
     m, inf, base = s.meta, s.infusion, s.baseline
-    out = [f"<h3>Session {escape(m.ref)} · {escape(m.patient_id or 'no patient')}</h3>",
-           _rows([("state", escape(m.state) + (f" ({escape(m.end_reason or '')})" if m.state == "interrupted" else "")),
-                 ("started", f"{date_time_text(m.started_utc, tz)} {m.tz}"),
-                 ("length", hms(m.duration_s) if m.duration_s is not None else f"running, {hms(s.at - m.started_utc)}")])]
+    out = [f"<h3>Session {escape(m.ref)} · {escape(m.patient_id or 'no patient')}</h3>"]
+    if s.simulated:  # above everything: none of these values is a patient's
+        out.append(f"<p class='warn'><b>{escape(s.simulated_notice)}</b></p>")
+    out.append(_rows([("state", escape(m.state) + (f" ({escape(m.end_reason or '')})" if m.state == "interrupted"
+                                                   else "")),
+                      ("started", f"{date_time_text(m.started_utc, tz)} {m.tz}"),
+                      ("length", hms(m.duration_s) if m.duration_s is not None
+                       else f"running, {hms(s.at - m.started_utc)}")]))
     if s.outcomes is not None:
         out += _outcomes_html(s.outcomes, at, lambda t: date_time_text(t, tz))
     out.append("<h3>Infusion</h3>")
