@@ -104,8 +104,13 @@ class Stored:
 
 # --- the invariants ----------------------------------------------------------------------------------------------------
 
-def false_values(stored: Stored, truth: TruthLog, window_s: float | None = None) -> list[tuple[float, str, float]]:
+def false_values(stored: Stored, truth: TruthLog, window_s: float | None = None,
+                 near: float = 0.0) -> list[tuple[float, str, float]]:
     """Return stored values, not flagged as doubtful, that the device never sent as valid.
+
+    near: a value within this much of one the device sent counts as sent. Only for a noisy line, where two
+    corrupted bytes of one frame can keep an additive checksum (Nonin: the sum of four bytes) and change a
+    number by a unit, inside the change any reading may make: no parser can tell it (a known limit, README).
 
     window_s: a value must also have been read by the host within this many
     seconds of its stored time (live, where both are the computer's clock);
@@ -126,14 +131,14 @@ def false_values(stored: Stored, truth: TruthLog, window_s: float | None = None)
     for t, param, value, flags in stored.numerics:
         if value is None or flags & DOUBTFUL or param in LIVE_ONLY:
             continue
-        if not any(math.isclose(value, s.value, rel_tol=1e-9, abs_tol=1e-6) and when(s, t, param)
+        if not any(math.isclose(value, s.value, rel_tol=1e-9, abs_tol=max(near, 1e-6)) and when(s, t, param)
                    for s in sent.get(param, ())):
             bad.append((t, param, value))
     return bad
 
 
-def nothing_false(stored: Stored, truth: TruthLog, window_s: float | None = None) -> list[str]:
-    bad = false_values(stored, truth, window_s)
+def nothing_false(stored: Stored, truth: TruthLog, window_s: float | None = None, near: float = 0.0) -> list[str]:
+    bad = false_values(stored, truth, window_s, near)
     return [f"nothing false: {len(bad)} stored values the device never sent valid, e.g. {bad[:4]}"] if bad else []
 
 
@@ -208,6 +213,9 @@ def test_the_invariants_catch_what_they_are_for():
     assert nothing_false(doubted, truth) == []
     late = Stored("closed", 100.0, 105.0, [(104.0, "spo2", 97.0, frozenset())], 0, [])
     assert nothing_false(late, TruthLog(sent=[Sent(0.0, "spo2", 97.0, host_t=100.0)]), 1.5)  # sent, but not then
+    off_by_one = Stored("closed", 100.0, 105.0, good.numerics + [(102.5, "spo2", 96.0, frozenset())], 0, [])
+    assert nothing_false(off_by_one, truth) and nothing_false(off_by_one, truth, near=1.0) == []  # a noisy line's
+    assert nothing_false(false, truth, near=1.0)  # ...but never a value further from any the device sent
     assert every_reading_stored(Stored("closed", 100.0, 105.0, good.numerics[:4], 0, []), truth, cut=False)
     assert closed_with_the_truth(Stored("running", 100.0, None, [], 0, []))
     assert closed_with_the_truth(Stored("closed", 100.0, 105.0, [(99.0, "spo2", 97.0, frozenset())], 0, []))
@@ -227,8 +235,9 @@ def imported(tmp_path: Path, protocol: str, data: bytes) -> tuple[Stored, object
 
 
 def mostly_foreign(truth: TruthLog) -> bool:
-    """Tell whether another device's bytes outnumber the device's own (an import may then refuse the file)."""
-    return 2 * truth.foreign_taken > truth.bytes_taken
+    """Tell whether another device's bytes come near the device's own (40 % of the file or more): an import may
+    then refuse the file, since noise and cuts also take some of the device's own bytes out of its frames."""
+    return 5 * truth.foreign_taken >= 2 * truth.bytes_taken
 
 
 def import_or_refuse(tmp_path: Path, protocol: str, data: bytes, truth: TruthLog, scenario: str):
@@ -275,7 +284,7 @@ def test_any_fault_mix_in_a_capture_stores_nothing_false(tmp_path_factory, proto
     if got is None:
         return
     stored, _ = got
-    holds(closed_with_the_truth(stored) + nothing_false(stored, truth))
+    holds(closed_with_the_truth(stored) + nothing_false(stored, truth, near=1.0 if "noisy" in faults else 0.0))
 
 
 # --- the live chain ----------------------------------------------------------------------------------------------------
