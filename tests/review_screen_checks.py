@@ -45,8 +45,9 @@ def window(app, qtbot, tmp_path):
     qtbot.addWidget(w)
     w.resize(1500, 900)  # what every opener asks for
     w.show()
-    qtbot.waitUntil(lambda: w.browser.table.rowCount() == 10 and all(w.browser.table.item(r, 8).text() != "…" for r in range(10)),
-                    timeout=30000)
+    table = w.browser.table  # every cell filled by the worker: a cell changing under the check reads as unlegible
+    qtbot.waitUntil(lambda: table.rowCount() == 10 and all(table.item(r, c).text() != "…" for r in range(10)
+                                                          for c in range(table.columnCount())), timeout=30000)
     return w
 
 
