@@ -52,6 +52,10 @@ def naive_values_per_s(path: Path, db: str, seconds: float = 3.0) -> float:
     return rate
 
 
+#: The arguments of a `--quick` smoke run (bench/__main__.py).
+QUICK = {"hours": 0.05, "naive_seconds": 0.2}
+
+
 def run(hours: float = HOURS, naive_seconds: float = 3.0) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "carescape.bin"

@@ -76,6 +76,10 @@ def naive(samples: list[Sample | WaveSegment], db: Path) -> float:
     return elapsed
 
 
+#: The arguments of a `--quick` smoke run (bench/__main__.py).
+QUICK = {"seconds": 60, "naive_seconds": 10}
+
+
 def run(seconds: int = 1200, naive_seconds: int = 120) -> list[str]:
     """Return the figure lines (BENCHMARKS.md format)."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -86,11 +90,11 @@ def run(seconds: int = 1200, naive_seconds: int = 120) -> list[str]:
             big = make_samples(seconds, per_read)
             db = Path(tmp) / f"product-{per_read}.db"
             rate = count(big) / product(big, db)
-            lines.append(f"ingest ({what}): {rate:,.0f} samples/s (baseline {base:,.0f}, ratio x{rate / base:.0f})")
+            lines.append(f"ingest ({what}): {rate:,.0f} samples/s (baseline {base:,.0f} samples/s, ratio x{rate / base:.0f})")
         size = sum(p.stat().st_size for p in Path(tmp).glob("product-1.db*"))
     per_hour = size / seconds * 3600 / 1e6
     return [*lines,
-            f"database size: {per_hour:.1f} MB/h with 75 Hz pleth (baseline 20 MB/h target, ratio x{20 / per_hour:.1f})"]
+            f"database size: {per_hour:.1f} MB/h with 75 Hz pleth (target 20 MB/h, ratio x{20 / per_hour:.1f})"]
 
 
 if __name__ == "__main__":

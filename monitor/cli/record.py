@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from monitor.alarms.keys import AppAlarm
 from monitor.app import UserError, device_specs, open_sessions, open_store, printable, replicator_for
 from monitor.central.link import chair_settings
 from monitor.cli.args import check_speed, checked_plan
@@ -30,6 +29,8 @@ class _HeadlessInfusion:
 
     def on_event(self, event) -> None:
         """Note the planned-end alert (called on the core thread)."""
+        from monitor.alarms.keys import AppAlarm  # the alarms room (numpy) loads with the core, not for `--help`
+
         if event.kind.value == "raised" and event.condition == AppAlarm.INFUSION_END:
             self.end_alerted.set()
 
