@@ -2,8 +2,11 @@
 
 Each module of bench/ with a `run() -> list[str]` is a benchmark; they run one
 after the other, in name order, so they never compete for the 2 cores. Every
-figure line reads `name: value unit (floor|baseline|target value ..., ratio xN)`;
-lines that only give context (the machine, a benchmark skipped) start with '# '.
+figure line reads `name: value unit (floor|baseline|target value ..., ratio xN)`:
+against a floor (the same work done the barest way) the ratio is the product's
+cost over the floor's (x1.5 means half as much again); against a naive baseline
+or a target it is how many times better the product does. Lines that only give
+context (the machine, a benchmark skipped) start with '# '.
 `--quick` runs each one with the small arguments of its QUICK dict: a smoke run
 that the test suite keeps (tests/bench/test_bench_main.py), not figures to quote.
 """

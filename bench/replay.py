@@ -56,7 +56,7 @@ def naive_values_per_s(store: Store, sid: int, seconds: float = 3.0) -> float:
                 conn.execute("INSERT INTO naive VALUES (?, ?, ?)", (item.t, item.param, value))
                 conn.commit()
                 n += 1
-        if time.perf_counter() - start > seconds:
+        if time.perf_counter() - start > seconds and n:  # a rate of 0 is no rate
             break
     rate = n / (time.perf_counter() - start)
     conn.close()
