@@ -192,6 +192,10 @@ def naive(rounds: int) -> np.ndarray:
     return np.array(out)
 
 
+#: The arguments of a `--quick` smoke run (bench/__main__.py).
+QUICK = {"rounds": 3, "naive_rounds": 1}
+
+
 def run(rounds: int = 200, naive_rounds: int = 12) -> list[str]:
     """Return the figure lines (BENCHMARKS.md format)."""
     to_event, to_bar = product(rounds)

@@ -168,14 +168,18 @@ def _naive(db: Path, url: str, rows: int) -> float:
     return len(todo) / elapsed
 
 
+#: The arguments of a `--quick` smoke run (bench/__main__.py).
+QUICK = {"chairs": 2, "seconds": 4.0, "backlog_s": 300, "naive_rows": 200}
+
+
 def run(chairs: int = 20, seconds: float = 60.0, backlog_s: int = 7200, naive_rows: int = 4000) -> list[str]:
     """Return the figure lines (BENCHMARKS.md format); a line saying why when PostgreSQL is not here."""
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        return ["central replication: skipped (psycopg not installed: pip install -e '.[central]')"]
+        return ["# central replication: skipped (psycopg not installed: pip install -e '.[central]')"]
     if find_bindir() is None:
-        return ["central replication: skipped (no PostgreSQL server binaries: install the postgresql package)"]
+        return ["# central replication: skipped (no PostgreSQL server binaries: install the postgresql package)"]
     from monitor.central.schema import init_central
 
     names = [f"bench-{i:02d}" for i in range(chairs)]
@@ -212,12 +216,12 @@ def run(chairs: int = 20, seconds: float = 60.0, backlog_s: int = 7200, naive_ro
 
     p50, p99 = (np.percentile(lags, q) for q in (50, 99)) if lags.size else (float("nan"), float("nan"))
     return [
-        f"postgresql: {version} (throwaway local server, fsync on)",
-        f"central lag p50 ({chairs} chairs at real rate, {seconds:g} s): {p50:.2f} s "
-        f"({lags.size:,} commits, {shipped / seconds:,.0f} rows/s shipped)",
+        f"# postgresql: {version} (throwaway local server, fsync on)",
+        f"central lag p50 ({chairs} chairs at real rate, {seconds:g} s, {lags.size:,} commits, "
+        f"{shipped / seconds:,.0f} rows/s shipped): {p50:.2f} s (target 2 s, ratio x{2 / p50:.1f})",
         f"central lag p99 ({chairs} chairs at real rate): {p99:.2f} s (target 2 s, ratio x{2 / p99:.1f})",
         f"central size: {central_mb_h:.1f} MB per chair-hour with 75 Hz pleth and raw bytes "
-        f"(chair's SQLite file {local_mb_h:.1f} MB/h, ratio x{central_mb_h / local_mb_h:.1f})",
+        f"(baseline {local_mb_h:.1f} MB/h the chair's SQLite file, ratio x{central_mb_h / local_mb_h:.1f})",
         f"central shipping (catch-up of {backlog_rows:,} rows, {backlog_s / 3600:g} chair-h): {batched:,.0f} rows/s "
         f"(baseline {naive:,.0f} rows/s per-row INSERT+COMMIT, ratio x{batched / naive:.0f})",
     ]

@@ -23,14 +23,14 @@ HOURS = 3.0
 T0 = 1.8e9
 
 
-def patient(store: Store) -> None:
-    """Store the patient's sessions, one every 3 days."""
+def patient(store: Store, sessions: int, hours: float) -> None:
+    """Store the patient's `sessions` sessions of `hours`, one every 3 days."""
     store.ensure_patient("P-B", "Bench")
-    for k in range(SESSIONS):
+    for k in range(sessions):
         start = T0 + k * 3 * 86400
         sid = store.create_session(patient_id="P-B", started_utc=start, tz="UTC", weight_kg=70.0,
                                    dose_mg_per_kg=0.5, infusion_min=40.0, bag_ml=100.0)
-        n = int(HOURS * 3600)
+        n = int(hours * 3600)
         numerics = [{"session_id": sid, "t": start + s, "source": "pulseox", "parameter": p, "value": v, "unit": u}
                     for s in range(n) for p, v, u in (("spo2", 97.0, "%"), ("pulse_rate", 70.0, "/min"),
                                                       ("perfusion_index", 2.0, "%"))]
@@ -44,11 +44,15 @@ def patient(store: Store) -> None:
         store.update_session(sid, state="closed", ended_utc=start + n)
 
 
-def run() -> list[str]:
+#: The arguments of a `--quick` smoke run (bench/__main__.py).
+QUICK = {"count": 3, "hours": 0.25}
+
+
+def run(count: int = SESSIONS, hours: float = HOURS) -> list[str]:
     prior = load_clinical_config().bp_forecast
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(f"{tmp}/course.db")
-        patient(store)
+        patient(store, count, hours)
         store.close()
         sessions = SqliteSessions(f"{tmp}/course.db")
         start = time.perf_counter()
@@ -63,9 +67,9 @@ def run() -> list[str]:
         build_course(sessions, "P-B", prior)
         course_s = time.perf_counter() - start
         sessions.close()
-    return [f"forecast before an infusion ({SESSIONS} earlier sessions of {HOURS:g} h): {forecast_s * 1000:.0f} ms "
+    return [f"forecast before an infusion ({count} earlier sessions of {hours:g} h): {forecast_s * 1000:.0f} ms "
             f"(baseline {naive_s * 1000:.0f} ms from full summaries, ratio x{naive_s / forecast_s:.0f})",
-            f"course of {SESSIONS} sessions for the review station: {course_s * 1000:.0f} ms "
+            f"course of {count} sessions for the review station: {course_s * 1000:.0f} ms "
             f"(baseline {naive_s * 1000:.0f} ms for their summaries alone, ratio x{naive_s / course_s:.1f})"]
 
 

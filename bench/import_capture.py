@@ -35,7 +35,7 @@ def naive_values_per_s(path: Path, db: str, seconds: float = 3.0) -> float:
     parser, n = registry.get("carescape").parser("pulseox"), 0
     start = time.perf_counter()
     with path.open("rb") as f:
-        while (data := f.read(CHUNK)) and time.perf_counter() - start < seconds:
+        while (data := f.read(CHUNK)) and (time.perf_counter() - start < seconds or not n):  # a rate of 0 is no rate
             for item in parser.feed(data, time.time()):
                 if isinstance(item, Sample):
                     rows = [(item.t, item.param, item.value)]
@@ -50,6 +50,10 @@ def naive_values_per_s(path: Path, db: str, seconds: float = 3.0) -> float:
     rate = n / (time.perf_counter() - start)
     conn.close()
     return rate
+
+
+#: The arguments of a `--quick` smoke run (bench/__main__.py).
+QUICK = {"hours": 0.05, "naive_seconds": 0.2}
 
 
 def run(hours: float = HOURS, naive_seconds: float = 3.0) -> list[str]:

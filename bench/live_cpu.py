@@ -24,8 +24,8 @@ def _cpu_s() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-def measure(naive: bool, paths: dict[str, str], db: str) -> float:
-    """Return the app's CPU % of one core over SECONDS of live display."""
+def measure(naive: bool, paths: dict[str, str], db: str, seconds: float) -> float:
+    """Return the app's CPU % of one core over `seconds` of live display."""
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -59,7 +59,7 @@ def measure(naive: bool, paths: dict[str, str], db: str) -> float:
     QTimer.singleShot(2000, loop.quit)  # warm-up
     loop.exec()
     cpu0, wall0 = _cpu_s(), time.perf_counter()
-    QTimer.singleShot(int(SECONDS * 1000), loop.quit)
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
     loop.exec()
     cpu = (_cpu_s() - cpu0) / (time.perf_counter() - wall0) * 100
     window.timer.stop()
@@ -71,20 +71,24 @@ def measure(naive: bool, paths: dict[str, str], db: str) -> float:
     return cpu
 
 
-def run() -> list[str]:
+#: The arguments of a `--quick` smoke run (bench/__main__.py).
+QUICK = {"seconds": 2.0}
+
+
+def run(seconds: float = SECONDS) -> list[str]:
     sims = {name: subprocess.Popen([sys.executable, "-m", "monitor.cli", "simulate", "--protocol", name],
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
             for name in ("nonin", "suntech")}
     try:
         paths = {name: p.stdout.readline().strip() for name, p in sims.items()}
         with tempfile.TemporaryDirectory() as tmp:
-            ours = measure(False, paths, f"{tmp}/a.db")
-            base = measure(True, paths, f"{tmp}/b.db")
+            ours = measure(False, paths, f"{tmp}/a.db", seconds)
+            base = measure(True, paths, f"{tmp}/b.db", seconds)
     finally:
         for p in sims.values():
             p.terminate()
             p.wait(5)
-    return [f"live CPU (2 devices, 4 h trend, {SECONDS:.0f} s): {ours:.1f} % of one core "
+    return [f"live CPU (2 devices, 4 h trend, {seconds:g} s): {ours:.1f} % of one core "
             f"(baseline {base:.1f} %, ratio x{base / ours:.1f})"]
 
 

@@ -18,6 +18,7 @@ from monitor.live.core import MonitorCore
 from monitor.storage.store import Store
 
 HOURS = 8.0
+WARM_MIN = 30  # minutes of warm-up before the growth is counted
 
 
 def rss_mb() -> float:
@@ -34,8 +35,12 @@ def minutes_of_items(minutes: int):
         yield parser.feed(data, t0)
 
 
-def run() -> list[str]:
-    minutes = int(HOURS * 60)
+#: The arguments of a `--quick` smoke run (bench/__main__.py).
+QUICK = {"hours": 0.1, "warm_min": 2}
+
+
+def run(hours: float = HOURS, warm_min: int = WARM_MIN) -> list[str]:
+    minutes = int(hours * 60)
     with tempfile.TemporaryDirectory() as tmp:
         core = MonitorCore(Store(f"{tmp}/m.db"), [], capture_raw=False)
         core.start()
@@ -45,7 +50,7 @@ def run() -> list[str]:
                 core._handle(item)
             while not core.recorder._queue.empty():  # as fast as storage goes, never faster
                 time.sleep(0.01)
-            if m == 30:
+            if m == warm_min:
                 warm = rss_mb()
         growth = rss_mb() - (warm or rss_mb())
         elapsed = time.perf_counter() - start
@@ -55,9 +60,9 @@ def run() -> list[str]:
         for i in items:
             values = i.values if isinstance(i, WaveSegment) else (getattr(i, "value", None),)
             kept.extend((i.t, getattr(i, "param", ""), v) for v in values)
-    naive = (rss_mb() - before) * HOURS
-    return [f"long session memory ({HOURS:g} h simulated in {elapsed:.0f} s): {growth:.1f} MB growth after "
-            f"30 min warm-up (baseline {naive:.0f} MB, ratio x{naive / max(growth, 0.1):.0f})"]
+    naive = (rss_mb() - before) * hours
+    return [f"long session memory ({hours:g} h simulated in {elapsed:.0f} s): {growth:.1f} MB growth after "
+            f"{warm_min} min warm-up (baseline {naive:.0f} MB, ratio x{naive / max(growth, 0.1):.0f})"]
 
 
 if __name__ == "__main__":

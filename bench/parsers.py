@@ -8,6 +8,10 @@ from devices import registry
 from devices.sim.capture import device_bytes
 
 
+#: The arguments of a `--quick` smoke run (bench/__main__.py).
+QUICK = {"seconds": 5.0}
+
+
 def run(seconds: float = 120.0) -> list[str]:
     lines = []
     for name in registry.protocol_names():
@@ -21,7 +25,7 @@ def run(seconds: float = 120.0) -> list[str]:
         elapsed = time.perf_counter() - start
         line_rate = registry.get(name).settings.baudrate / 10  # bytes/s on the wire, 10 bits per byte
         rate = len(data) / elapsed
-        lines.append(f"parser {name}: {rate:,.0f} bytes/s (baseline {line_rate:,.0f} line rate, ratio x{rate / line_rate:.0f})")
+        lines.append(f"parser {name}: {rate:,.0f} bytes/s (baseline {line_rate:,.0f} bytes/s line rate, ratio x{rate / line_rate:.0f})")
     return lines
 
 

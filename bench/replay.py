@@ -56,24 +56,28 @@ def naive_values_per_s(store: Store, sid: int, seconds: float = 3.0) -> float:
                 conn.execute("INSERT INTO naive VALUES (?, ?, ?)", (item.t, item.param, value))
                 conn.commit()
                 n += 1
-        if time.perf_counter() - start > seconds:
+        if time.perf_counter() - start > seconds and n:  # a rate of 0 is no rate
             break
     rate = n / (time.perf_counter() - start)
     conn.close()
     return rate
 
 
-def run() -> list[str]:
+#: The arguments of a `--quick` smoke run (bench/__main__.py).
+QUICK = {"hours": 0.05, "naive_seconds": 0.2}
+
+
+def run(hours: float = HOURS, naive_seconds: float = 3.0) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(f"{tmp}/replay.db")
-        sid = capture(store, HOURS)
+        sid = capture(store, hours)
         start = time.perf_counter()
         report = replay(store, SqliteSessions(store.path), str(sid))
         elapsed = time.perf_counter() - start
         values = report.devices["pulseox"].items
-        naive = values / naive_values_per_s(store, sid)
+        naive = values / naive_values_per_s(store, sid, naive_seconds)
         store.close()
-    return [f"replay of an {HOURS:g} h capture: {elapsed:.1f} s for {values:,} values "
+    return [f"replay of an {hours:g} h capture: {elapsed:.1f} s for {values:,} values "
             f"(baseline {naive:.0f} s estimated, ratio x{naive / elapsed:.0f})"]
 
 

@@ -155,6 +155,10 @@ def naive_view(data: dict):
     return view, first
 
 
+#: The arguments of a `--quick` smoke run (bench/__main__.py).
+QUICK = {"hours": 0.05}
+
+
 def run(hours: float = 8.0) -> list[str]:
     from PySide6.QtWidgets import QApplication
 
@@ -217,14 +221,15 @@ def run(hours: float = 8.0) -> list[str]:
     zoom, naive_zoom = float(np.median(ours)), float(np.median(theirs))
     naive_s, lean_s = baselines["naive"], baselines["lean"]
     del app
-    return [f"review session: {hours:g} h, {samples:,} pleth samples, {int(hours * 3600) * 3:,} numerics, 50 NIBP, "
+    return [f"# review session: {hours:g} h, {samples:,} pleth samples, {int(hours * 3600) * 3:,} numerics, 50 NIBP, "
             "100 events, 200 alarms",
             f"review load: {load * 1000:.0f} ms median of {LOADS} (baseline {naive_s * 1000:.0f} ms, ratio x{naive_s / load:.0f})",
             f"review load vs a lean SELECT-all (sqlite3 + numpy, every point plotted): {load * 1000:.0f} ms "
             f"(baseline {lean_s * 1000:.0f} ms, ratio x{lean_s / load:.0f})",
             f"review zoom: {zoom * 1000:.1f} ms median, {np.percentile(ours, 90) * 1000:.1f} ms p90 "
             f"(baseline {naive_zoom * 1000:.0f} ms, ratio x{naive_zoom / zoom:.0f})",
-            f"review values read after the timeline is drawn (worker thread): {values_s * 1000:.0f} ms"]
+            f"review values read after the timeline is drawn (worker thread): {values_s * 1000:.0f} ms "
+            f"(baseline {lean_s * 1000:.0f} ms lean SELECT-all and plot, ratio x{lean_s / values_s:.1f})"]
 
 
 if __name__ == "__main__":

@@ -10,10 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor.central.link import CentralError, central_url
 from monitor.paths import default_db
-from monitor.storage.store import Store
+
+if TYPE_CHECKING:  # the store (sqlite-utils) loads only for the commands that write: `--help` and readers start fast
+    from monitor.storage.store import Store
 
 NOTICE = "infusion-monitor is not a certified medical device; do not rely on it as the only monitor."
 
@@ -30,6 +33,7 @@ def printable(text: str) -> str:
 def open_store(path: Path | None) -> Store:
     """Open the database for writing and import what an earlier stop kept in recovery files (one line each)."""
     from monitor.storage.recovery import import_pending
+    from monitor.storage.store import Store
 
     store = Store(path or default_db())
     for line in import_pending(store):

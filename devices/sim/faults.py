@@ -26,7 +26,6 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
-import numpy as np
 
 from devices import registry
 from devices.base import Parser
@@ -120,6 +119,8 @@ class FaultPlan:
 
     def __init__(self, faults: tuple[str, ...], seed: int) -> None:
         self.faults = faults
+        import numpy as np  # here, not at the top: the command line lists the faults without numpy
+
         self._rng = np.random.default_rng(seed + 7919)
         self._flaps: list[tuple[float, float, str]] = []  # (from, to, state) of drop-outs, in order
         self._flap_end = 0.0
@@ -150,7 +151,7 @@ class FaultPlan:
         """Return data with about 1 byte in 300 replaced by another value, and the offsets replaced."""
         if "noisy" not in self.faults or not data:
             return data, []
-        hits = np.flatnonzero(self._rng.random(len(data)) < NOISE_RATE)
+        hits = (self._rng.random(len(data)) < NOISE_RATE).nonzero()[0]
         if not len(hits):
             return data, []
         out = bytearray(data)
@@ -167,7 +168,7 @@ class FaultPlan:
         return int(self._rng.integers(1, 5)) if "cut" in self.faults else 0
 
     def random_bytes(self, n: int) -> bytes:
-        return self._rng.integers(0, 256, n, dtype=np.uint8).tobytes()
+        return self._rng.integers(0, 256, n, dtype="uint8").tobytes()
 
 
 class SimulatedLine:

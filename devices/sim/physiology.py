@@ -12,7 +12,6 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
-import numpy as np
 
 from devices.values import mean_arterial
 
@@ -189,6 +188,8 @@ class Patient:
             raise ValueError(f"unknown scenario '{scenario}'; choose one of: {', '.join(SCENARIOS)}")
         self.scenario = scenario
         self._course = SCENARIOS[scenario]
+        import numpy as np  # here, not at the top: the command line lists the scenarios without numpy
+
         self._rng = np.random.default_rng(seed)
         self._phase = 0.0
         self._last_t: float | None = None

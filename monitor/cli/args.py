@@ -11,7 +11,7 @@ from devices.sim.faults import parse_scenario, scenario_help
 from monitor import __version__
 from monitor.app import NOTICE, UserError, printable
 from monitor.central.link import CENTRAL_ENV
-from monitor.export.run import FORMATS
+from monitor.export.common import FORMATS
 from monitor.paths import DB_ENV
 
 

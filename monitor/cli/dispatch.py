@@ -25,7 +25,6 @@ from monitor.cli.export import cmd_export, cmd_send
 from monitor.cli.record import cmd_import, cmd_probe, cmd_record, cmd_replay, cmd_simulate
 from monitor.cli.review import cmd_burden, cmd_course, cmd_flags, cmd_outcome, cmd_sessions, cmd_summary
 from monitor.paths import default_db, log_file
-from monitor.storage.store import StoreError, explain
 
 COMMANDS = {"record": cmd_record, "simulate": cmd_simulate, "sessions": cmd_sessions, "export": cmd_export,
             "replay": cmd_replay, "outcome": cmd_outcome, "flags": cmd_flags, "import": cmd_import, "probe": cmd_probe,
@@ -37,6 +36,14 @@ WINDOW_COMMANDS = ("run", "demo", "review", "station")
 def _opens_window(args: argparse.Namespace) -> bool:
     """Tell whether the command opens a window: run, demo, review, station, or a command given --window (course)."""
     return args.command in WINDOW_COMMANDS or getattr(args, "window", False)
+
+
+def _store_error() -> type[Exception]:
+    """Return StoreError, imported when an error is being matched: the store (sqlite-utils) is not loaded
+    by commands that never open it (`--help`, `sessions`), and then none of its errors can be raised."""
+    from monitor.storage.store import StoreError
+
+    return StoreError
 
 
 def _log_to_file() -> Path:
@@ -69,10 +76,12 @@ def main(argv: list[str] | None = None, window: Callable[[argparse.Namespace], i
         if args.command == "export":
             return cmd_export(args, pdf)
         return COMMANDS[args.command](args)
-    except (UserError, StoreError, CentralError) as exc:
+    except (UserError, _store_error(), CentralError) as exc:
         print(f"infusion-monitor: error: {printable(str(exc))}", file=sys.stderr)
         return 2
     except sqlite3.DatabaseError as exc:  # a database error no command turned into words: still one line
+        from monitor.storage.store import explain
+
         db = str(getattr(args, "db", None) or default_db())
         print(f"infusion-monitor: error: {printable(explain(db, exc))}", file=sys.stderr)
         return 2

@@ -9,12 +9,14 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from monitor.alarms.keys import AppAlarm
 from monitor.app import UserError, device_specs, open_sessions, open_store, printable, replicator_for
 from monitor.central.link import chair_settings
 from monitor.cli.args import check_speed, checked_plan
-from monitor.storage.store import Store
+
+if TYPE_CHECKING:  # only named in hints: the store loads when a command opens it (monitor.app.open_store)
+    from monitor.storage.store import Store
 
 
 class _HeadlessInfusion:
@@ -27,6 +29,8 @@ class _HeadlessInfusion:
 
     def on_event(self, event) -> None:
         """Note the planned-end alert (called on the core thread)."""
+        from monitor.alarms.keys import AppAlarm  # the alarms room (numpy) loads with the core, not for `--help`
+
         if event.kind.value == "raised" and event.condition == AppAlarm.INFUSION_END:
             self.end_alerted.set()
 

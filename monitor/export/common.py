@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+#: The export formats, here (not in export.run) so the command line lists them without loading the exporters.
+FORMATS = ("csv", "json", "pdf", "fhir", "hl7", "edf")
+
 #: progress(done, total): called as an export advances; total is the same for every call of one export.
 Progress = Callable[[int, int], None]
 

@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from monitor.export.common import EmptySession, ExportError, Progress
+from monitor.export.common import FORMATS, EmptySession, ExportError, Progress
 from monitor.export.content import require_content
 from monitor.export.files import export_file, export_path, private_files, private_folder
 from monitor.storage.sessions import SessionMeta, SessionSource
 
-FORMATS = ("csv", "json", "pdf", "fhir", "hl7", "edf")
 #: File name ending of each format when the app names the file (several sessions into a folder).
 SUFFIXES = {"csv": ".zip", "json": ".json", "pdf": ".pdf", "fhir": ".fhir.json", "hl7": ".hl7", "edf": ".edf"}
 PAPERS = ("a4", "letter")
