@@ -73,12 +73,12 @@ class PatientDirectory(Protocol):
 class StartSessionDialog(QDialog):
     """Ask who the patient is and what is planned; session_info() returns it once accepted."""
 
-    def __init__(self, store: PatientDirectory, config: ClinicalConfig | None = None) -> None:
+    def __init__(self, directory: PatientDirectory, config: ClinicalConfig | None = None) -> None:
         super().__init__()
-        self.store = store
+        self.directory = directory  # the clinic's patients, read through the protocol: no SQL here
         self.config = config or load_clinical_config()
         self.setWindowTitle("Start a session")
-        self.patients = dict(store.patients())
+        self.patients = dict(directory.patients())
         self.user = QLineEdit()
         self.user.setPlaceholderText("your initials or name (required)")
         self.outcomes = QComboBox()
@@ -197,7 +197,7 @@ class StartSessionDialog(QDialog):
         if pid in self.patients and self.patients[pid]:
             self.name.setText(self.patients[pid])
         clean = self.patient_id()
-        flags = tuple(self.store.unreviewed_flags(clean)) if clean else ()
+        flags = tuple(self.directory.unreviewed_flags(clean)) if clean else ()
         if flags != self.flags:
             self.flags = flags
             self.flag_seen.setChecked(False)  # a confirmation is for the flags shown, not another patient's
@@ -221,7 +221,7 @@ class StartSessionDialog(QDialog):
         pid = self.patient_id()
         if not pid:
             return None
-        return self.store.session_count(pid) + 1
+        return self.directory.session_count(pid) + 1
 
     def plan(self) -> DosePlan | None:
         """Return the plan typed, None while a field is empty or not a number."""
