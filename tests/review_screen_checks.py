@@ -77,7 +77,11 @@ def test_the_list_fits_and_tells_the_outcome_the_flag_and_the_early_stop(qtbot, 
     assert table.item(nine, 10).text() == "closed, stopped early"
     assert table.item(one, 9).text() == "flag reviewed" and table.item(two, 9).text() == ""
     window.grab().save(str(shots / f"review-list-{SCREEN[0]}x{SCREEN[1]}.png"))
-    assert legibility_failures("list", window) == []
+    failures = legibility_failures("list", window)
+    if failures:  # once seen under a loaded full run only: a cell measured mid-relayout; a real fault stays
+        qtbot.wait(1000)
+        failures = legibility_failures("list", window)
+    assert failures == []
     assert clipping_failures("list", window) == []
 
 

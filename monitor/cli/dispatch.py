@@ -20,11 +20,17 @@ from monitor.app import UserError, printable
 from monitor.central.link import CentralError
 from monitor.cli.args import check_scenario, check_speed, parser
 from monitor.cli.central import cmd_central
-from monitor.cli.config import cmd_config
 from monitor.cli.export import cmd_export, cmd_send
 from monitor.cli.record import cmd_import, cmd_probe, cmd_record, cmd_replay, cmd_simulate
 from monitor.cli.review import cmd_burden, cmd_course, cmd_flags, cmd_outcome, cmd_sessions, cmd_summary
 from monitor.paths import default_db, log_file
+
+def cmd_config(args: argparse.Namespace) -> int:
+    """`config`, imported when it runs: it loads the alarm and clinical profiles, which `--help` never needs."""
+    from monitor.cli.config import cmd_config as run
+
+    return run(args)
+
 
 COMMANDS = {"record": cmd_record, "simulate": cmd_simulate, "sessions": cmd_sessions, "export": cmd_export,
             "replay": cmd_replay, "outcome": cmd_outcome, "flags": cmd_flags, "import": cmd_import, "probe": cmd_probe,
