@@ -11,6 +11,7 @@ from devices.sim.faults import parse_scenario, scenario_help
 from monitor import __version__
 from monitor.app import NOTICE, UserError, printable
 from monitor.central.link import CENTRAL_ENV
+from monitor.cli.staff import staff_args
 from monitor.export.common import FORMATS
 from monitor.paths import DB_ENV
 
@@ -73,6 +74,7 @@ def parser() -> argparse.ArgumentParser:
 
     simulate_args(sub)
     config_args(sub)
+    staff_args(sub)
 
     ses = sub.add_parser("sessions", help="list recorded sessions")
     source_args(ses)
