@@ -95,12 +95,14 @@ class _Tries:
 class Signing:
     """The clinic's signing state for one running monitor: the staff list, back-off and acknowledgement window.
 
-    staff None: unsigned; problem: why the list could not be read (then unsigned too, said louder).
+    staff None: unsigned; problem: why the list could not be read (then unsigned too, said louder); path: the
+    list's file, where the owner changes it (None for a monitor that has none to change, the headless record).
     """
 
     staff: StaffList | None
     problem: str = ""
     clock: Callable[[], float] = time.monotonic
+    path: Path | None = None
     _tries: dict[str, _Tries] = field(default_factory=dict)
     _last_pin: dict[str, float] = field(default_factory=dict)
 
@@ -108,9 +110,9 @@ class Signing:
     def load(cls, path: Path, clock: Callable[[], float] = time.monotonic) -> Signing:
         """Read the staff list at `path`; a damaged one gives an unsigned Signing with its problem in words."""
         try:
-            return cls(load_staff(path), clock=clock)
+            return cls(load_staff(path), clock=clock, path=path)
         except StaffError as exc:
-            return cls(None, str(exc), clock=clock)
+            return cls(None, str(exc), clock=clock, path=path)
 
     @property
     def signed(self) -> bool:
@@ -144,9 +146,7 @@ class Signing:
         member chosen for the other actions (the new user, the reviewer, the owner). SigningRefused says why not.
         """
         who = (operator if action in BY_CURRENT else initials or operator).strip()
-        if self.staff is None:
-            if not who:
-                raise SigningRefused("enter your initials or name")
+        if self.staff is None:  # as before staff lists: whoever is named (the window always names someone)
             return Signer(who, signed=False)
         if not who:
             raise SigningRefused("nobody is signed in at the monitor: switch user first" if action in BY_CURRENT

@@ -26,6 +26,7 @@ import hmac
 import json
 import os
 import secrets
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -272,6 +273,12 @@ class StaffBook:
             raise StaffError("there is no staff list yet: add its owner first")
         self._owner(staff, by, own=clean_initials(initials))
         save_staff(staff.with_pin(initials, secret), self.path)
+
+    def set_aside(self) -> Path:
+        """Rename an unreadable list's file beside it (kept for IT), so a new list can be made; return its name."""
+        aside = self.path.with_name(f"{self.path.name}.unreadable-{int(time.time())}")
+        os.replace(self.path, aside)
+        return aside
 
     def deactivate(self, initials: str, by: StaffMember | None) -> None:
         """Deactivate a member (kept in the list, so their initials keep meaning them)."""

@@ -1,0 +1,145 @@
+"""Signing at the screen: the PIN dialog, and who takes over the monitor.
+
+The rule (which action needs whose PIN) is the core's (monitor.clinical.signing);
+this module only asks. The PIN dialog is modal for its action alone: the
+window behind it keeps painting the vitals and sounding the alarms (its frame
+timer runs in the dialog's event loop), the dialog sits over the trends, never
+over the tiles or the alarm bar, and it closes by itself after INACTIVE_S
+without a key. A wrong PIN is said in place and the field emptied, so a
+nurse types again at once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from monitor.clinical.signing import BY_CURRENT, Action, Signer, SigningRefused
+from ui import theme
+from ui.dialogs import UserDialog, tell
+
+if TYPE_CHECKING:
+    from monitor.live.core import MonitorCore
+
+#: The PIN dialog closes by itself after this long (s) without a key: it never stays over the monitor.
+INACTIVE_S = 60
+#: Where it sits on the window: left edge, below the header and the alarm area (over the pleth and trends).
+PLACE = (16, 150)
+
+
+class PinDialog(QDialog):
+    """Ask for a PIN to sign one action: the current user's, or that of the member chosen in the list."""
+
+    def __init__(self, core: MonitorCore, action: Action, initials: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.core, self.action = core, action
+        self.signer: Signer | None = None
+        self.setWindowTitle(f"Sign: {action.words}")
+        heading = QLabel(f"{action.words[:1].upper()}{action.words[1:]}: enter "
+                         + ("your PIN" if action in BY_CURRENT else "who you are and your PIN"))
+        heading.setWordWrap(True)
+        theme.set_font(heading, 18, bold=True)
+        self.who = QComboBox()  # the member who signs; fixed to the current user for their own actions
+        theme.set_font(self.who, 18, bold=True)
+        self.who.setMinimumHeight(40)
+        members = core.signing.signers(action)
+        current = core.operator.strip().upper() if action in BY_CURRENT else initials.strip().upper()
+        for m in members:
+            if action not in BY_CURRENT or m.initials == current:
+                self.who.addItem(m.label, m.initials)
+        if action not in BY_CURRENT:
+            self.who.setCurrentIndex(max(0, self.who.findData(current)) if current else -1)
+            self.who.setPlaceholderText("choose your name")
+        self.who.setEnabled(action not in BY_CURRENT)
+        self.pin = QLineEdit()
+        self.pin.setEchoMode(QLineEdit.Password)
+        self.pin.setPlaceholderText("PIN or password")
+        self.pin.setMinimumHeight(44)
+        theme.set_font(self.pin, 22, bold=True)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setProperty("role", "error")
+        self.message.setMinimumHeight(2 * self.message.fontMetrics().lineSpacing() + 4)
+        note = QLabel("The monitor keeps running behind this window.")
+        note.setProperty("role", "dim")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        self.ok = self.buttons.button(QDialogButtonBox.Ok)
+        self.ok.setText("Sign")
+        self.buttons.accepted.connect(self.sign)
+        self.buttons.rejected.connect(self.reject)
+        box = QVBoxLayout(self)
+        box.addWidget(heading)
+        box.addWidget(self.who)
+        box.addWidget(self.pin)
+        box.addWidget(self.message)
+        box.addWidget(note)
+        box.addWidget(self.buttons)
+        self.idle = QTimer(self)
+        self.idle.setSingleShot(True)
+        self.idle.setInterval(INACTIVE_S * 1000)
+        self.idle.timeout.connect(self.reject)
+        self.pin.textChanged.connect(self._typed)
+        self.who.currentIndexChanged.connect(self._typed)
+        self.setMinimumWidth(520)
+        self._typed()
+        if not members or (action in BY_CURRENT and self.who.count() == 0):
+            self.message.setText(f"Nobody on the staff list may {action.words} as {current or 'this user'}: "
+                                 + ("switch user first." if action in BY_CURRENT else "ask the owner."))
+
+    def _typed(self) -> None:
+        self.idle.start()
+        self.ok.setEnabled(bool(self.pin.text()) and self.who.currentIndex() >= 0)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        """Sit over the trends of the window behind (never over the tiles or the alarm area); focus the PIN."""
+        super().showEvent(event)
+        window = self.parentWidget().window() if self.parentWidget() is not None else None
+        if window is not None:
+            top_left = window.geometry().topLeft()
+            self.move(top_left.x() + PLACE[0], top_left.y() + PLACE[1])
+        (self.pin if self.who.currentIndex() >= 0 else self.who).setFocus(Qt.OtherFocusReason)
+
+    def sign(self) -> None:
+        """Check the PIN with the core; close signed, or say why not in place and empty the field."""
+        try:
+            self.signer = self.core.sign(self.action, self.pin.text(), self.who.currentData() or "")
+        except SigningRefused as exc:
+            text = str(exc)
+            self.message.setText(text[:1].upper() + text[1:] + ".")
+            self.pin.clear()
+            self.pin.setFocus()
+            return
+        self.accept()
+
+
+def signed_by(parent: QWidget | None, core: MonitorCore, action: Action, initials: str = "") -> Signer | None:
+    """Return who signs an action, asking a PIN only when the core needs one; None when cancelled or refused.
+
+    Without a staff list (or inside the acknowledgement window) nothing is asked and the core records the
+    action as the current user's (or `initials`'), unsigned or signed a moment before.
+    """
+    if not core.pin_needed(action):
+        try:
+            return core.sign(action, None, initials)
+        except SigningRefused as exc:
+            tell(parent, "Sign", str(exc)[:1].upper() + str(exc)[1:] + ".", warning=True)
+            return None
+    dialog = PinDialog(core, action, initials, parent)
+    return dialog.signer if dialog.exec() else None
+
+
+def who_takes_over(parent: QWidget | None, core: MonitorCore, initials: str = "") -> str | None:
+    """Return the initials of who is at the monitor from now on (start, shift change); None when cancelled.
+
+    With a staff list they sign with their PIN (initials, as the start dialog gave them, preselect them);
+    without one the initials given are taken as they are (asked first at a shift change).
+    """
+    if not core.signing.signed and not initials:
+        dialog = UserDialog(core.operator, parent)
+        if not dialog.exec():
+            return None
+        initials = dialog.user()
+    signer = signed_by(parent, core, Action.SWITCH_USER, initials)
+    return None if signer is None else signer.initials
