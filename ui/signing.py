@@ -38,7 +38,7 @@ class PinDialog(QDialog):
         self.signer: Signer | None = None
         self.setWindowTitle(f"Sign: {action.words}")
         heading = QLabel(f"{action.words[:1].upper()}{action.words[1:]}: enter "
-                         + ("your PIN" if action in BY_CURRENT else "who you are and your PIN"))
+                         + ("your PIN" if action in BY_CURRENT else "your name and PIN"))
         heading.setWordWrap(True)
         theme.set_font(heading, 18, bold=True)
         self.who = QComboBox()  # the member who signs; fixed to the current user for their own actions

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QMenu, QMessageBox, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMenu, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
 from monitor import __version__
 from monitor.clinical.infusion import InfusionError, InfusionState
@@ -92,7 +92,7 @@ class MainWindow(QMainWindow):
         self.central.setProperty("role", "dim")
         theme.set_font(self.central, 15, bold=True)
         self.central.setVisible(core.central is not None)
-        self.unsigned = ElidedLabel(core.signing_notice())  # said plainly while actions are not signed
+        self.unsigned = QLabel(core.signing_notice())  # said plainly, whole, while actions are not signed
         self.unsigned.setProperty("role", "todo")
         theme.set_font(self.unsigned, 14, bold=True)
         self.unsigned.setVisible(bool(core.signing_notice()))
@@ -125,7 +125,7 @@ class MainWindow(QMainWindow):
         footer = QHBoxLayout()
         footer.addWidget(devices_frame, 3)
         footer.addWidget(self.central, 1)
-        footer.addWidget(self.unsigned, 1)
+        footer.addWidget(self.unsigned)
         footer.addWidget(notice, 1)
         root = QVBoxLayout()
         root.setContentsMargins(4, 4, 4, 2)

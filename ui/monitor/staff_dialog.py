@@ -114,6 +114,7 @@ class StaffDialog(QDialog):
         for row, m in enumerate(members):
             for col, text in enumerate((m.initials, m.name, m.role, "active" if m.active else "deactivated")):
                 self.table.setItem(row, col, QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()
         first = not members
         self.role.setCurrentText("owner" if first else "nurse")
         self.role.setEnabled(not first)  # the first member of a list is its owner

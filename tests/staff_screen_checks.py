@@ -1,0 +1,189 @@
+"""Signing at the chair on a real display at 1366 x 768, driven by clicks and keys: with a staff list, Acknowledge
+asks the current user's PIN (a wrong one is said in place, the right one acknowledges) while the vitals keep
+updating behind the dialog; *Switch user* takes the new user's PIN; without a list the footer says plainly that
+actions are not signed and Acknowledge asks nothing; the owner's staff list dialog adds a member.
+
+Run by tests/ui/test_staff_screens.py on Xvfb with QT_QPA_PLATFORM=xcb; pictures go to $SCREEN_SHOTS_DIR when set.
+"""
+
+from __future__ import annotations
+
+import pytest
+import truth_screen_checks as truth
+from PySide6.QtCore import QPoint, QRect, Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+from screen_checks import clipping_failures, legibility_failures
+
+from clocks import FakeClock
+from monitor.alarms import Priority
+from monitor.alarms.keys import AppAlarm
+from monitor.clinical.signing import ACK_WINDOW_S, NOTICE, Action, Signing
+from monitor.clinical.staff import StaffBook
+from monitor.record.signing import Signature
+from ui import gallery
+from ui.monitor.staff_dialog import StaffDialog
+from ui.signing import PinDialog
+
+SCREEN = (1366, 768)
+app, shots = truth.app, truth.shots  # the fixtures: the dark desktop, where the pictures go
+
+
+@pytest.fixture
+def book(tmp_path) -> StaffBook:
+    book = StaffBook(tmp_path / "staff.json")
+    owner = book.add("Olga Owner", "OO", "owner", "4321", by=None)
+    book.add("Anna Berg", "AB", "nurse", "1111", by=owner)
+    book.add("Carl Lee", "CL", "clinician", "secret99", by=owner)
+    return book
+
+
+def screen_shot(path) -> None:
+    """Save the whole screen: the dialog over the monitor, as the nurse sees it."""
+    QApplication.primaryScreen().grabWindow(0).save(str(path))
+
+
+def while_open(steps) -> list[str]:
+    """Run steps(dialog) on the PIN dialog once it is open (it runs its own event loop); return what failed."""
+    failed: list[str] = []
+
+    def run() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, PinDialog):
+            QTimer.singleShot(50, run)
+            return
+        try:
+            steps(dialog)
+        except Exception as exc:  # said after the click returns, where pytest sees it
+            failed.append(f"{exc.__class__.__name__}: {exc}")
+            dialog.reject()
+
+    QTimer.singleShot(50, run)
+    return failed
+
+
+def alarm(core) -> None:
+    core.raise_technical(AppAlarm.NIBP_OVERDUE, Priority.MEDIUM, "BP overdue: take a BP")
+
+
+def unacknowledged(core) -> bool:
+    return any(not a.acknowledged for a in core.alarm_view().active)
+
+
+def test_acknowledge_asks_the_users_pin_and_the_vitals_keep_updating_behind_it(app, qtbot, tmp_path, book, shots):
+    from ui.monitor.main_window import MainWindow
+
+    clock = FakeClock()
+    with gallery.scene(tmp_path / "scene") as s:
+        s.core.signing = Signing.load(book.path, clock)
+        s.core.sign(Action.SWITCH_USER, "1111", "AB")  # as at the start: the first user signs
+        window = MainWindow(s.core)
+        qtbot.addWidget(window)
+        gallery.shown(window, SCREEN)
+        clock.advance(ACK_WINDOW_S + 1)  # the PIN given at the start no longer covers an acknowledgement
+        alarm(s.core)
+        qtbot.waitUntil(lambda: unacknowledged(s.core), timeout=10000)
+        assert not window.unsigned.isVisible()
+        seen: dict[str, object] = {}
+
+        def steps(dialog: PinDialog) -> None:
+            seen["who"] = dialog.who.currentText()
+            frames = window._frame
+            s.patient.spo2 = 91.0  # the patient changes while the nurse types
+            QTest.keyClicks(dialog.pin, "9999")
+            QTest.keyClick(dialog.pin, Qt.Key_Return)
+            seen["wrong"] = dialog.message.text()
+            seen["still_open"] = dialog.isVisible()
+            qtbot.waitUntil(lambda: window.tiles["spo2"].value.text() == "91", timeout=15000)
+            seen["frames"] = window._frame - frames
+            tiles = [QRect(w.mapToGlobal(QPoint(0, 0)), w.size()) for w in (*window.tiles.values(), window.nibp,
+                                                                             window.alarm_bar)]
+            seen["covers"] = [t for t in tiles if dialog.frameGeometry().intersects(t)]
+            screen_shot(shots / "pin-dialog-acknowledge-1366x768.png")
+            seen["legible"] = legibility_failures("PIN dialog", dialog) + clipping_failures("PIN dialog", dialog)
+            QTest.keyClicks(dialog.pin, "1111")
+            QTest.keyClick(dialog.pin, Qt.Key_Return)
+
+        failed = while_open(steps)
+        qtbot.mouseClick(window.alarm_bar.ack_button, Qt.LeftButton)
+        assert not failed, failed
+        assert seen["who"] == "AB · Anna Berg (nurse)"
+        assert seen["wrong"] == "Wrong PIN for AB." and seen["still_open"]
+        assert seen["frames"] > 0 and not seen["covers"], seen
+        assert not seen["legible"], seen["legible"]
+        qtbot.waitUntil(lambda: not unacknowledged(s.core), timeout=10000)
+        # a second alarm soon after: the PIN just given covers it, no dialog
+        s.core.clear_technical(AppAlarm.NIBP_OVERDUE)
+        alarm(s.core)
+        qtbot.waitUntil(lambda: unacknowledged(s.core), timeout=10000)
+        qtbot.mouseClick(window.alarm_bar.ack_button, Qt.LeftButton)
+        qtbot.waitUntil(lambda: not unacknowledged(s.core), timeout=10000)
+        s.core.stop()
+        signatures = [e.record for e in s.core.store.journal_records(s.core.session_id, ("signature",)).entries]
+        assert [(r.action, r.initials, r.signed, r.in_window) for r in signatures][-2:] == [
+            ("acknowledge", "AB", True, False), ("acknowledge", "AB", True, True)]
+
+
+def test_switch_user_takes_the_new_users_pin(app, qtbot, tmp_path, book, shots):
+    from ui.monitor.main_window import MainWindow
+
+    with gallery.scene(tmp_path / "scene") as s:
+        s.core.signing = Signing.load(book.path)
+        window = MainWindow(s.core)
+        qtbot.addWidget(window)
+        gallery.shown(window, SCREEN)
+        seen: dict[str, object] = {}
+
+        def steps(dialog: PinDialog) -> None:
+            dialog.who.setFocus()
+            while dialog.who.currentData() != "CL":
+                QTest.keyClick(dialog.who, Qt.Key_Down)
+            QTest.keyClicks(dialog.pin, "secret99")
+            gallery.settle(300)
+            screen_shot(shots / "pin-dialog-switch-user-1366x768.png")
+            seen["items"] = [dialog.who.itemText(i) for i in range(dialog.who.count())]
+            QTest.keyClick(dialog.pin, Qt.Key_Return)
+
+        failed = while_open(steps)
+        qtbot.mouseClick(window.header.user, Qt.LeftButton)
+        assert not failed, failed
+        assert seen["items"] == ["OO · Olga Owner (owner)", "AB · Anna Berg (nurse)", "CL · Carl Lee (clinician)"]
+        assert s.core.operator == "CL"
+        window.refresh()
+        assert window.header.user.text() == "User: CL"
+
+
+def test_without_a_staff_list_the_footer_says_actions_are_not_signed(app, qtbot, tmp_path, shots):
+    from ui.monitor.main_window import MainWindow
+
+    with gallery.scene(tmp_path / "scene") as s:
+        s.core.signing = Signing.load(tmp_path / "none.json")
+        window = MainWindow(s.core)
+        qtbot.addWidget(window)
+        gallery.shown(window, SCREEN)
+        alarm(s.core)
+        qtbot.waitUntil(lambda: unacknowledged(s.core), timeout=10000)
+        assert window.unsigned.isVisible() and window.unsigned.text() == NOTICE
+        assert window.unsigned.width() >= window.unsigned.sizeHint().width()  # read whole at 1366 x 768
+        gallery.grab(window, shots / "monitor-unsigned-footer-1366x768.png")
+        qtbot.mouseClick(window.alarm_bar.ack_button, Qt.LeftButton)  # no PIN asked
+        qtbot.waitUntil(lambda: not unacknowledged(s.core), timeout=10000)
+        s.core.stop()
+        [signature] = [e.record for e in s.core.store.journal_records(s.core.session_id, ("signature",)).entries]
+        assert signature == Signature("acknowledge", "AB", False)
+
+
+def test_the_owner_adds_a_member_in_the_staff_list_dialog(app, qtbot, book, shots):
+    dialog = StaffDialog(book, book.load().member("OO"))
+    qtbot.addWidget(dialog)
+    gallery.shown(dialog)
+    for field, text in ((dialog.name, "Dana Fox"), (dialog.initials, "df"), (dialog.pin, "2468"),
+                        (dialog.again, "2468")):
+        QTest.keyClicks(field, text)
+    qtbot.mouseClick(dialog.add_button, Qt.LeftButton)
+    assert dialog.message.text() == "Added DF · Dana Fox (nurse)."
+    assert [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())] == ["OO", "AB", "CL", "DF"]
+    assert book.load().verify("DF", "2468").name == "Dana Fox"
+    gallery.grab(dialog, shots / "staff-dialog.png")
+    failures = legibility_failures("staff dialog", dialog) + clipping_failures("staff dialog", dialog)
+    assert not failures, failures
