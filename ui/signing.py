@@ -11,12 +11,13 @@ nurse types again at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from monitor.clinical.signing import BY_CURRENT, Action, Signer, SigningRefused
+from monitor.clinical.signing import BY_CURRENT, Action, Signer, Signing, SigningRefused
 from ui import theme
 from ui.dialogs import UserDialog, tell
 
@@ -30,11 +31,16 @@ PLACE = (16, 150)
 
 
 class PinDialog(QDialog):
-    """Ask for a PIN to sign one action: the current user's, or that of the member chosen in the list."""
+    """Ask for a PIN to sign one action: the current user's, or that of the member chosen in the list.
 
-    def __init__(self, core: MonitorCore, action: Action, initials: str = "", parent: QWidget | None = None) -> None:
+    sign(secret, initials) is the core's signature (MonitorCore.sign, or Signing.sign where no monitor runs);
+    current is the user at the monitor, initials preselect the member for the other actions.
+    """
+
+    def __init__(self, signing: Signing, action: Action, sign: Callable[[str, str], Signer], current: str = "",
+                 initials: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.core, self.action = core, action
+        self.action, self._sign = action, sign
         self.signer: Signer | None = None
         self.setWindowTitle(f"Sign: {action.words}")
         heading = QLabel(f"{action.words[:1].upper()}{action.words[1:]}: enter "
@@ -44,8 +50,8 @@ class PinDialog(QDialog):
         self.who = QComboBox()  # the member who signs; fixed to the current user for their own actions
         theme.set_font(self.who, 18, bold=True)
         self.who.setMinimumHeight(40)
-        members = core.signing.signers(action)
-        current = core.operator.strip().upper() if action in BY_CURRENT else initials.strip().upper()
+        members = signing.signers(action)
+        current = (current if action in BY_CURRENT else initials).strip().upper()
         for m in members:
             if action not in BY_CURRENT or m.initials == current:
                 self.who.addItem(m.label, m.initials)
@@ -104,7 +110,7 @@ class PinDialog(QDialog):
     def sign(self) -> None:
         """Check the PIN with the core; close signed, or say why not in place and empty the field."""
         try:
-            self.signer = self.core.sign(self.action, self.pin.text(), self.who.currentData() or "")
+            self.signer = self._sign(self.pin.text(), self.who.currentData() or "")
         except SigningRefused as exc:
             text = str(exc)
             self.message.setText(text[:1].upper() + text[1:] + ".")
@@ -126,7 +132,17 @@ def signed_by(parent: QWidget | None, core: MonitorCore, action: Action, initial
         except SigningRefused as exc:
             tell(parent, "Sign", str(exc)[:1].upper() + str(exc)[1:] + ".", warning=True)
             return None
-    dialog = PinDialog(core, action, initials, parent)
+    dialog = PinDialog(core.signing, action, lambda secret, who: core.sign(action, secret, who), core.operator,
+                       initials, parent)
+    return dialog.signer if dialog.exec() else None
+
+
+def signed_here(parent: QWidget | None, signing: Signing, action: Action, initials: str = "") -> Signer | None:
+    """Return who signs an action where no monitor runs (the review station): their PIN with a staff list, the
+    initials given, unsigned, without one; None when cancelled. The caller journals signer.signature(action)."""
+    if not signing.signed:
+        return signing.sign(action, None, initials)
+    dialog = PinDialog(signing, action, lambda secret, who: signing.sign(action, secret, who), "", initials, parent)
     return dialog.signer if dialog.exec() else None
 
 

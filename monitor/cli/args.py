@@ -116,7 +116,8 @@ def parser() -> argparse.ArgumentParser:
     flg.add_argument("--flag", default=None, metavar="ID",
                      help="the flag to review (its id, or its first characters, as listed); default: the patient's "
                           "only unreviewed flag")
-    flg.add_argument("--reviewer", default=None, help="the reviewing clinician's name (records a review)")
+    flg.add_argument("--reviewer", default=None, help="the reviewing clinician's name, or with a staff list their "
+                     "initials (their PIN is asked; records a review)")
     flg.add_argument("--note", default=None, help="what the clinician found and did (required with --reviewer)")
 
     summ = sub.add_parser("summary", help="print a session's review summary")

@@ -12,6 +12,7 @@ import getpass
 import sys
 
 from monitor.app import UserError
+from monitor.clinical.signing import Action, Signer, Signing, SigningRefused
 from monitor.clinical.staff import StaffBook, StaffError, StaffList, StaffMember, check_secret
 from monitor.paths import staff_file
 
@@ -62,6 +63,19 @@ def _signed(staff: StaffList | None, initials: str | None, what: str) -> StaffMe
     if not initials:
         raise UserError(f"{what}: name the owner signing it with --owner INITIALS")
     return staff.verify(initials, _secret(f"PIN of {initials.upper()}: "))
+
+
+def signed_reviewer(reviewer: str) -> Signer:
+    """Return who reviews an item-9 flag (`flags --reviewer`): with a staff list, the clinician or owner whose
+    initials --reviewer gives, signed with the PIN read here; without one, the name as given, unsigned."""
+    signing = Signing.load(staff_file())
+    if signing.problem:
+        print(f"infusion-monitor: notice: {signing.notice}: {signing.problem}", file=sys.stderr)
+    try:
+        secret = _secret(f"PIN of {reviewer.strip().upper()}: ") if signing.signed else None
+        return signing.sign(Action.FLAG_REVIEW, secret, reviewer)
+    except SigningRefused as exc:
+        raise UserError(str(exc)) from None
 
 
 def cmd_staff(args: argparse.Namespace) -> int:

@@ -31,6 +31,7 @@ from enum import Enum
 from pathlib import Path
 
 from monitor.clinical.staff import ROLES, StaffError, StaffList, StaffMember, load_staff
+from monitor.record.signing import Signature
 
 #: An acknowledgement this long (s) after the current user's last PIN asks for none.
 ACK_WINDOW_S = 300.0
@@ -83,6 +84,15 @@ class Signer:
     name: str = ""
     role: str = ""
     in_window: bool = False  # an acknowledgement inside ACK_WINDOW_S of the same user's last PIN
+
+    @property
+    def full(self) -> str:
+        """Return "Carl Lee (CL)" for a signed member (a review's reviewer), the initials as given when unsigned."""
+        return f"{self.name} ({self.initials})" if self.signed else self.initials
+
+    def signature(self, action: Action) -> Signature:
+        """Return the journal record of this signer doing the action."""
+        return Signature(str(action), self.initials, self.signed, self.name, self.role, self.in_window)
 
 
 @dataclass

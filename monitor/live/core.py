@@ -44,7 +44,7 @@ from monitor.live.view import AlarmView, DeviceView, ScreenView
 from monitor.patient_id import clean_patient_id
 from monitor.record.base import Record
 from monitor.record.journal import InfusionEvent, ManualBp, OperatorChange, SimulatedDevice
-from monitor.record.signing import Signature, SigningMode
+from monitor.record.signing import SigningMode
 from monitor.storage.outcomes import flags_of_patient, outcomes_of, patient_instruments
 from monitor.storage.recorder import Recorder
 from monitor.storage.store import SessionEnd, Store, StoreError, local_tz_name
@@ -524,8 +524,7 @@ class MonitorCore:
         """Return who signs an action (the current user, or the member named by initials), journaled; SigningRefused
         says why not. Outside the lock: checking a PIN takes some 50 ms and the core thread never waits for it."""
         signer = self.signing.sign(action, secret, initials, self.operator)
-        self.journal(Signature(str(action), signer.initials, signer.signed, signer.name, signer.role,
-                               signer.in_window), signer.initials)
+        self.journal(signer.signature(action), signer.initials)
         return signer
 
     def signing_notice(self) -> str:

@@ -63,3 +63,43 @@ def test_a_damaged_list_is_one_line(staff_path, monkeypatch):
     staff_path.chmod(0o600)
     code, _, err = run(monkeypatch, "list")
     assert code == 2 and len(err.splitlines()) == 1 and "damaged" in err and "Traceback" not in err
+
+
+def test_a_flag_review_from_the_command_line_is_signed_by_a_clinicians_pin(staff_path, monkeypatch, tmp_path):
+    import time
+
+    from monitor.clinical.staff import StaffBook
+    from monitor.record.outcomes import OutcomeScore
+    from monitor.record.signing import Signature
+    from monitor.storage.store import Store
+
+    book = StaffBook(staff_path)
+    owner = book.add("Olga Owner", "OO", "owner", "4321", by=None)
+    book.add("Nina Nurse", "NN", "nurse", "1111", by=owner)
+    book.add("Carl Lee", "CL", "clinician", "2222", by=owner)
+    db = tmp_path / "chair.db"
+    store = Store(db)
+    store.ensure_patient("P1", None)
+    session = store.create_session(patient_id="P1")
+    score = OutcomeScore("phq9", (1, 1, 1, 1, 1, 1, 1, 1, 2), time.time() - 3600, "EHR", "import")
+    store.append_journal(session, score, score.user, score.t)
+    store.close_session(session)
+    store.close()
+
+    def review(who: str, pin: str) -> tuple[int, str, str]:
+        monkeypatch.setattr("sys.stdin", io.StringIO(pin + "\n"))
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            code = cli.main(["flags", "--db", str(db), "--patient", "P1", "--reviewer", who, "--note", "no plan"])
+        return code, out.getvalue(), err.getvalue()
+
+    code, _, err = review("NN", "1111")
+    assert code == 2 and "needs the PIN of a clinician or owner" in err
+    code, _, err = review("CL", "9999")
+    assert code == 2 and "wrong PIN for CL" in err and "9999" not in err
+    code, out, _ = review("cl", "2222")
+    assert code == 0 and "Carl Lee (CL)" in out
+    store = Store(db)
+    [entry] = store.journal_records(session, ("signature",)).entries
+    assert entry.record == Signature("flag_review", "CL", True, "Carl Lee", "clinician")
+    store.close()

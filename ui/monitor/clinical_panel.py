@@ -224,10 +224,8 @@ class ClinicalPanel(QFrame):
             signer = signed_by(self, self.core, Action.FLAG_REVIEW, reviewer)  # a clinician's PIN with a staff list
             if signer is None:
                 return
-            if signer.signed:
-                reviewer = f"{signer.name} ({signer.initials})"
             try:
-                self.session.review_outcome_flag(flag.score.id, reviewer, note)
+                self.session.review_outcome_flag(flag.score.id, signer.full, note)
             except ValueError as exc:
                 tell(self, "Questionnaire flag", str(exc), warning=True)
 
