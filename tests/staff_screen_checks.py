@@ -187,3 +187,45 @@ def test_the_owner_adds_a_member_in_the_staff_list_dialog(app, qtbot, book, shot
     gallery.grab(dialog, shots / "staff-dialog.png")
     failures = legibility_failures("staff dialog", dialog) + clipping_failures("staff dialog", dialog)
     assert not failures, failures
+
+
+def test_a_rate_above_the_soft_limit_is_signed_by_the_users_pin_or_not_changed(app, qtbot, tmp_path, book, shots,
+                                                                                monkeypatch):
+    from ui.dialogs import RateDialog
+    from ui.monitor.main_window import MainWindow
+
+    with gallery.scene(tmp_path / "scene") as s:
+        s.core.signing = Signing.load(book.path)
+        s.core.infusion_action("start", user="AB")
+        assert s.core.rate_preview(450).check.needs_confirmation
+        window = MainWindow(s.core)
+        qtbot.addWidget(window)
+        gallery.shown(window, SCREEN)
+
+        def typed(dialog: RateDialog) -> int:  # the nurse types 450 mL/h, a reason, and ticks the confirmation
+            dialog.rate.setValue(450)
+            dialog.reason.setText("slowed BP rise, on advice")
+            dialog.soft_ok.setChecked(True)
+            return 1
+
+        monkeypatch.setattr(RateDialog, "exec", typed)
+        failed = while_open(lambda dialog: dialog.reject())  # the PIN is not given: nothing changes
+        qtbot.mouseClick(window.infusion.buttons["rate"], Qt.LeftButton)
+        assert not failed, failed
+        assert s.core.infusion_status().current_rate_ml_per_h != 450
+        seen: dict[str, str] = {}
+
+        def steps(dialog: PinDialog) -> None:
+            seen["heading"] = dialog.windowTitle()
+            QTest.keyClicks(dialog.pin, "1111")
+            QTest.keyClick(dialog.pin, Qt.Key_Return)
+
+        failed = while_open(steps)
+        qtbot.mouseClick(window.infusion.buttons["rate"], Qt.LeftButton)
+        assert not failed, failed
+        assert seen["heading"] == "Sign: confirm a dose above the soft limit"
+        assert s.core.infusion_status().current_rate_ml_per_h == 450
+        assert s.core.infusion.log[-1].user == "AB"
+        s.core.stop()
+        signatures = [e.record for e in s.core.store.journal_records(s.core.session_id, ("signature",)).entries]
+        assert [(r.action, r.initials, r.signed) for r in signatures] == [("soft_limit", "AB", True)]
