@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import pytest
 import truth_screen_checks as truth
+from clocks import FakeClock
 from PySide6.QtCore import QPoint, QRect, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from screen_checks import clipping_failures, legibility_failures
 
-from clocks import FakeClock
 from monitor.alarms import Priority
 from monitor.alarms.keys import AppAlarm
 from monitor.clinical.signing import ACK_WINDOW_S, NOTICE, Action, Signing

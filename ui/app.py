@@ -11,8 +11,8 @@ from devices.sim.port import sim_port
 from devices.spec import DeviceSpec
 from monitor.app import notice, replicator_for
 from monitor.central.link import ChairSettings
-from monitor.clinical.signing import Signing
 from monitor.clinical.schedule import Phase
+from monitor.clinical.signing import Signing
 from monitor.live.core import MonitorCore, SessionInfo
 from monitor.paths import staff_file
 from monitor.storage.outcomes import ChairPatients

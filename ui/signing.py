@@ -30,6 +30,16 @@ INACTIVE_S = 60
 PLACE = (16, 150)
 
 
+def idle_timer(dialog: QDialog, close: Callable[[], None]) -> QTimer:
+    """Return a started timer that closes a signing dialog after INACTIVE_S; restart it on every key."""
+    timer = QTimer(dialog)
+    timer.setSingleShot(True)
+    timer.setInterval(INACTIVE_S * 1000)
+    timer.timeout.connect(close)
+    timer.start()
+    return timer
+
+
 class PinDialog(QDialog):
     """Ask for a PIN to sign one action: the current user's, or that of the member chosen in the list.
 
@@ -76,16 +86,9 @@ class PinDialog(QDialog):
         self.buttons.accepted.connect(self.sign)
         self.buttons.rejected.connect(self.reject)
         box = QVBoxLayout(self)
-        box.addWidget(heading)
-        box.addWidget(self.who)
-        box.addWidget(self.pin)
-        box.addWidget(self.message)
-        box.addWidget(note)
-        box.addWidget(self.buttons)
-        self.idle = QTimer(self)
-        self.idle.setSingleShot(True)
-        self.idle.setInterval(INACTIVE_S * 1000)
-        self.idle.timeout.connect(self.reject)
+        for widget in (heading, self.who, self.pin, self.message, note, self.buttons):
+            box.addWidget(widget)
+        self.idle = idle_timer(self, self.reject)
         self.pin.textChanged.connect(self._typed)
         self.who.currentIndexChanged.connect(self._typed)
         self.setMinimumWidth(520)

@@ -22,9 +22,10 @@ from monitor.cli.args import check_scenario, check_speed, parser
 from monitor.cli.central import cmd_central
 from monitor.cli.export import cmd_export, cmd_send
 from monitor.cli.record import cmd_import, cmd_probe, cmd_record, cmd_replay, cmd_simulate
-from monitor.cli.staff import cmd_staff
 from monitor.cli.review import cmd_burden, cmd_course, cmd_flags, cmd_outcome, cmd_sessions, cmd_summary
+from monitor.cli.staff import cmd_staff
 from monitor.paths import default_db, log_file
+
 
 def cmd_config(args: argparse.Namespace) -> int:
     """`config`, imported when it runs: it loads the alarm and clinical profiles, which `--help` never needs."""

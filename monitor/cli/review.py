@@ -142,8 +142,8 @@ def cmd_flags(args: argparse.Namespace) -> int:
     The review goes into the patient's running session if there is one (the
     chair ends its alarm), else into the flag's own session at its real time.
     """
-    from monitor.clinical.signing import Action
     from monitor.cli.staff import signed_reviewer
+    from monitor.clinical.signing import Action
     from monitor.record.instruments import OutcomeError
     from monitor.storage.outcomes import flags_of_patient, review_patient_flag
 

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import pytest
-
 from clocks import FakeClock
-from monitor.clinical.signing import (ACK_WINDOW_S, BACKOFF_S, DAMAGED_NOTICE, NOTICE, WRONG_TRIES, Action,
-                                      Signing, SigningRefused)
+
+from monitor.clinical.signing import (
+    ACK_WINDOW_S,
+    BACKOFF_S,
+    DAMAGED_NOTICE,
+    NOTICE,
+    WRONG_TRIES,
+    Action,
+    Signing,
+    SigningRefused,
+)
 from monitor.clinical.staff import StaffBook
 
 

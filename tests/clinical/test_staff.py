@@ -9,8 +9,18 @@ import stat
 
 import pytest
 
-from monitor.clinical.staff import (SALT_BYTES, SCRYPT_N, PinHash, StaffBook, StaffError, StaffList, StaffMember,
-                                    check_secret, load_staff, save_staff)
+from monitor.clinical.staff import (
+    SALT_BYTES,
+    SCRYPT_N,
+    PinHash,
+    StaffBook,
+    StaffError,
+    StaffList,
+    StaffMember,
+    check_secret,
+    load_staff,
+    save_staff,
+)
 
 
 @pytest.fixture

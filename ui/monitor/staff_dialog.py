@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -32,7 +31,7 @@ from monitor.clinical.signing import Action
 from monitor.clinical.staff import ROLES, StaffBook, StaffError, StaffMember
 from ui import theme
 from ui.dialogs import confirm, tell
-from ui.signing import INACTIVE_S, signed_by
+from ui.signing import idle_timer, signed_by
 
 if TYPE_CHECKING:
     from monitor.live.core import MonitorCore
@@ -66,11 +65,9 @@ class StaffDialog(QDialog):
         for field in (self.name, self.initials, self.role, self.pin, self.again):
             field.setMinimumHeight(36)
         form = QFormLayout()
-        form.addRow("Name", self.name)
-        form.addRow("Initials", self.initials)
-        form.addRow("Role", self.role)
-        form.addRow("PIN or password", self.pin)
-        form.addRow("Again", self.again)
+        for label, field in (("Name", self.name), ("Initials", self.initials), ("Role", self.role),
+                             ("PIN or password", self.pin), ("Again", self.again)):
+            form.addRow(label, field)
         self.add_button = QPushButton("Add member")
         self.pin_button = QPushButton("New PIN for the selected")
         self.off_button = QPushButton("Deactivate the selected")
@@ -97,13 +94,9 @@ class StaffDialog(QDialog):
         box.addLayout(form)
         box.addLayout(buttons)
         box.addWidget(self.message)
-        self.idle = QTimer(self)
-        self.idle.setSingleShot(True)
-        self.idle.setInterval(INACTIVE_S * 1000)
-        self.idle.timeout.connect(self.accept)
+        self.idle = idle_timer(self, self.accept)
         for field in (self.name, self.initials, self.pin, self.again):
             field.textChanged.connect(self.idle.start)
-        self.idle.start()
         self.resize(760, 560)
         self._fill()
 
