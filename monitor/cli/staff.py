@@ -10,11 +10,14 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from typing import TYPE_CHECKING
 
 from monitor.app import UserError
-from monitor.clinical.signing import Action, Signer, Signing, SigningRefused
 from monitor.clinical.staff import StaffBook, StaffError, StaffList, StaffMember, check_secret
 from monitor.paths import staff_file
+
+if TYPE_CHECKING:
+    from monitor.clinical.signing import Signer
 
 
 def staff_args(sub) -> None:
@@ -67,7 +70,11 @@ def _signed(staff: StaffList | None, initials: str | None, what: str) -> StaffMe
 
 def signed_reviewer(reviewer: str) -> Signer:
     """Return who reviews an item-9 flag (`flags --reviewer`): with a staff list, the clinician or owner whose
-    initials --reviewer gives, signed with the PIN read here; without one, the name as given, unsigned."""
+    initials --reviewer gives, signed with the PIN read here; without one, the name as given, unsigned.
+
+    The signing rule is imported here: `--help` (which builds this module's parser) never loads the records."""
+    from monitor.clinical.signing import Action, Signing, SigningRefused
+
     signing = Signing.load(staff_file())
     if signing.problem:
         print(f"infusion-monitor: notice: {signing.notice}: {signing.problem}", file=sys.stderr)
