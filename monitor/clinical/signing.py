@@ -40,6 +40,8 @@ BACKOFF_S = 30.0
 MAX_BACKOFF_S = 300.0
 NOTICE = "No staff list: actions are not signed"
 DAMAGED_NOTICE = "Staff list unreadable: actions are not signed"
+#: The headless `record`: its actions come from its command line, under the user "record".
+HEADLESS_NOTICE = "Recorded without a window: actions are not signed"
 log = logging.getLogger(__name__)
 
 
@@ -106,13 +108,15 @@ class Signing:
     """The clinic's signing state for one running monitor: the staff list, back-off and acknowledgement window.
 
     staff None: unsigned; problem: why the list could not be read (then unsigned too, said louder); path: the
-    list's file, where the owner changes it (None for a monitor that has none to change, the headless record).
+    list's file, where the owner changes it (None for a monitor that has none to change, the headless record);
+    unsigned: what the record says of a monitor without a list (NOTICE, or HEADLESS_NOTICE for `record`).
     """
 
     staff: StaffList | None
     problem: str = ""
     clock: Callable[[], float] = time.monotonic
     path: Path | None = None
+    unsigned: str = NOTICE
     _tries: dict[str, _Tries] = field(default_factory=dict)
     _last_pin: dict[str, float] = field(default_factory=dict)
 
@@ -132,7 +136,7 @@ class Signing:
     @property
     def notice(self) -> str:
         """Return what the screen and the record say when actions are not signed, "" when they are."""
-        return "" if self.signed else DAMAGED_NOTICE if self.problem else NOTICE
+        return "" if self.signed else DAMAGED_NOTICE if self.problem else self.unsigned
 
     def signers(self, action: Action) -> tuple[StaffMember, ...]:
         """Return the active members who may sign an action (none without a staff list)."""

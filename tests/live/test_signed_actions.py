@@ -66,3 +66,12 @@ def test_a_damaged_staff_list_raises_a_technical_alarm_that_a_new_list_ends(tmp_
     assert not [a for a in core.alarms.active() if a.condition == AppAlarm.STAFF_LIST]
     modes = [r for _, r in _journal(core) if isinstance(r, SigningMode)]
     assert [m.signed for m in modes] == [False, True]
+
+
+def test_the_headless_record_says_why_nothing_is_signed(tmp_path, clock):
+    from monitor.clinical.signing import HEADLESS_NOTICE
+
+    core = MonitorCore(Store(tmp_path / "s.db"), [], clock=clock, wallclock=lambda: T0, tz="UTC",
+                       signing=Signing(None, unsigned=HEADLESS_NOTICE))
+    core.start(SessionInfo())
+    assert _journal(core)[0][1] == SigningMode(False, HEADLESS_NOTICE, 0)
