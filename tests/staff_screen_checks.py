@@ -44,12 +44,13 @@ def screen_shot(path) -> None:
 
 
 def while_open(steps) -> list[str]:
-    """Run steps(dialog) on the PIN dialog once it is open (it runs its own event loop); return what failed."""
+    """Run steps(dialog) on the PIN dialog once it is open (its action waits in a local event loop); return what
+    failed."""
     failed: list[str] = []
 
     def run() -> None:
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, PinDialog):
+        dialog = next((w for w in QApplication.topLevelWidgets() if isinstance(w, PinDialog) and w.isVisible()), None)
+        if dialog is None:
             QTimer.singleShot(50, run)
             return
         try:
@@ -101,6 +102,10 @@ def test_acknowledge_asks_the_users_pin_and_the_vitals_keep_updating_behind_it(a
             seen["covers"] = [t for t in tiles if dialog.frameGeometry().intersects(t)]
             screen_shot(shots / "pin-dialog-acknowledge-1366x768.png")
             seen["legible"] = legibility_failures("PIN dialog", dialog) + clipping_failures("PIN dialog", dialog)
+            qtbot.mouseClick(window.alarm_bar.pause_button, Qt.LeftButton)  # the window behind still answers
+            seen["paused"] = s.core.alarm_view().pause_remaining_s is not None
+            qtbot.mouseClick(window.alarm_bar.ack_button, Qt.LeftButton)  # a second click stacks no second dialog
+            seen["dialogs"] = sum(isinstance(w, PinDialog) and w.isVisible() for w in QApplication.topLevelWidgets())
             QTest.keyClicks(dialog.pin, "1111")
             QTest.keyClick(dialog.pin, Qt.Key_Return)
 
@@ -111,6 +116,7 @@ def test_acknowledge_asks_the_users_pin_and_the_vitals_keep_updating_behind_it(a
         assert seen["wrong"] == "Wrong PIN for AB." and seen["still_open"]
         assert seen["frames"] > 0 and not seen["covers"], seen
         assert not seen["legible"], seen["legible"]
+        assert seen["paused"] and seen["dialogs"] == 1, seen
         qtbot.waitUntil(lambda: not unacknowledged(s.core), timeout=10000)
         # a second alarm soon after: the PIN just given covers it, no dialog
         s.core.clear_technical(AppAlarm.NIBP_OVERDUE)

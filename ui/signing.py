@@ -2,11 +2,12 @@
 
 The rule (which action needs whose PIN) is the core's (monitor.clinical.signing);
 this module only asks. The PIN dialog is modal for its action alone: the
-window behind it keeps painting the vitals and sounding the alarms (its frame
-timer runs in the dialog's event loop), the dialog sits over the trends, never
-over the tiles or the alarm bar, and it closes by itself after INACTIVE_S
-without a key. A wrong PIN is said in place and the field emptied, so a
-nurse types again at once.
+action waits for it in a local event loop, while the window behind keeps
+painting the vitals, sounding the alarms and taking clicks and keys (Pause
+sound, Space, BP now); one PIN dialog is open at a time. It sits over the
+trends, never over the tiles or the alarm area, and closes by itself after
+INACTIVE_S without a key. A wrong PIN is said in place and the field emptied,
+so a nurse types again at once.
 """
 
 from __future__ import annotations
@@ -14,8 +15,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from monitor.clinical.signing import BY_CURRENT, Action, Signer, Signing, SigningRefused
 from ui import theme
@@ -66,7 +76,7 @@ class PinDialog(QDialog):
             if action not in BY_CURRENT or m.initials == current:
                 self.who.addItem(m.label, m.initials)
         if action not in BY_CURRENT:
-            self.who.setCurrentIndex(max(0, self.who.findData(current)) if current else -1)
+            self.who.setCurrentIndex(self.who.findData(current) if current else -1)  # -1: "choose your name"
             self.who.setPlaceholderText("choose your name")
         self.who.setEnabled(action not in BY_CURRENT)
         self.pin = QLineEdit()
@@ -123,6 +133,28 @@ class PinDialog(QDialog):
         self.accept()
 
 
+def answer(dialog: PinDialog) -> Signer | None:
+    """Show a PIN dialog without blocking the window behind and wait for its answer: the signer, None if cancelled.
+
+    A PIN dialog already open is brought to the front instead (and this one's action not done): a second
+    click never stacks a second dialog.
+    """
+    waiting = [w for w in QApplication.topLevelWidgets() if isinstance(w, PinDialog) and w.isVisible()]
+    if waiting:
+        waiting[0].raise_()
+        waiting[0].activateWindow()
+        dialog.deleteLater()
+        return None
+    dialog.setWindowModality(Qt.NonModal)
+    loop = QEventLoop()
+    dialog.finished.connect(loop.quit)
+    dialog.show()
+    loop.exec()
+    signer = dialog.signer if dialog.result() == QDialog.Accepted else None
+    dialog.deleteLater()
+    return signer
+
+
 def signed_by(parent: QWidget | None, core: MonitorCore, action: Action, initials: str = "") -> Signer | None:
     """Return who signs an action, asking a PIN only when the core needs one; None when cancelled or refused.
 
@@ -135,9 +167,8 @@ def signed_by(parent: QWidget | None, core: MonitorCore, action: Action, initial
         except SigningRefused as exc:
             tell(parent, "Sign", str(exc)[:1].upper() + str(exc)[1:] + ".", warning=True)
             return None
-    dialog = PinDialog(core.signing, action, lambda secret, who: core.sign(action, secret, who), core.operator,
-                       initials, parent)
-    return dialog.signer if dialog.exec() else None
+    return answer(PinDialog(core.signing, action, lambda secret, who: core.sign(action, secret, who), core.operator,
+                            initials, parent))
 
 
 def signed_here(parent: QWidget | None, signing: Signing, action: Action, initials: str = "") -> Signer | None:
@@ -145,8 +176,8 @@ def signed_here(parent: QWidget | None, signing: Signing, action: Action, initia
     initials given, unsigned, without one; None when cancelled. The caller journals signer.signature(action)."""
     if not signing.signed:
         return signing.sign(action, None, initials)
-    dialog = PinDialog(signing, action, lambda secret, who: signing.sign(action, secret, who), "", initials, parent)
-    return dialog.signer if dialog.exec() else None
+    return answer(PinDialog(signing, action, lambda secret, who: signing.sign(action, secret, who), "", initials,
+                            parent))
 
 
 def who_takes_over(parent: QWidget | None, core: MonitorCore, initials: str = "") -> str | None:
