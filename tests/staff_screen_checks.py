@@ -235,3 +235,45 @@ def test_a_rate_above_the_soft_limit_is_signed_by_the_users_pin_or_not_changed(a
         s.core.stop()
         signatures = [e.record for e in s.core.store.journal_records(s.core.session_id, ("signature",)).entries]
         assert [(r.action, r.initials, r.signed) for r in signatures] == [("soft_limit", "AB", True)]
+
+
+def test_the_review_station_signs_an_item_9_review_with_a_clinicians_pin(app, qtbot, tmp_path, book, monkeypatch):
+    import time
+
+    from monitor.record.outcomes import OutcomeReview, OutcomeScore
+    from monitor.storage.store import Store
+    from ui.monitor.outcome_dialog import FlagReviewDialog
+    from ui.review.flag_review import review_flag
+
+    monkeypatch.setenv("INFUSION_MONITOR_STAFF", str(book.path))
+    store = Store(tmp_path / "chair.db")
+    store.ensure_patient("P1", None)
+    session = store.create_session(patient_id="P1")
+    score = OutcomeScore("phq9", (1, 1, 1, 1, 1, 1, 1, 1, 2), time.time() - 3600, "EHR", "import")
+    store.append_journal(session, score, score.user, score.t)
+    store.close_session(session)
+    store.close()
+
+    def typed(dialog: FlagReviewDialog) -> int:
+        dialog.reviewer.setText("CL")
+        dialog.note.setPlainText("passive thoughts, no plan; may proceed")
+        return 1
+
+    monkeypatch.setattr(FlagReviewDialog, "exec", typed)
+    seen: dict[str, str] = {}
+
+    def steps(dialog: PinDialog) -> None:
+        seen["who"] = dialog.who.currentText()
+        QTest.keyClicks(dialog.pin, "secret99")
+        QTest.keyClick(dialog.pin, Qt.Key_Return)
+
+    failed = while_open(steps)
+    review = review_flag(None, str(tmp_path / "chair.db"), "P1", session)
+    assert not failed, failed
+    assert seen["who"] == "CL · Carl Lee (clinician)"
+    assert review is not None and review.reviewer == "Carl Lee (CL)"
+    store = Store(tmp_path / "chair.db")
+    kinds = [e.record for e in store.journal_records(session, ("outcome_review", "signature")).entries]
+    store.close()
+    assert isinstance(kinds[0], OutcomeReview) and kinds[1] == Signature("flag_review", "CL", True, "Carl Lee",
+                                                                         "clinician")
