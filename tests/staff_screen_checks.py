@@ -277,3 +277,42 @@ def test_the_review_station_signs_an_item_9_review_with_a_clinicians_pin(app, qt
     store.close()
     assert isinstance(kinds[0], OutcomeReview) and kinds[1] == Signature("flag_review", "CL", True, "Carl Lee",
                                                                          "clinician")
+
+
+def test_the_owner_opens_the_staff_list_from_the_menu_with_their_pin_and_the_monitor_takes_the_change(
+        app, qtbot, tmp_path, book):
+    from ui.monitor.main_window import MainWindow
+
+    with gallery.scene(tmp_path / "scene") as s:
+        s.core.signing = Signing.load(book.path)
+        window = MainWindow(s.core)
+        qtbot.addWidget(window)
+        gallery.shown(window, SCREEN)
+        seen: dict[str, object] = {}
+
+        def in_staff_dialog() -> None:
+            dialog = next((w for w in QApplication.topLevelWidgets() if isinstance(w, StaffDialog) and w.isVisible()),
+                          None)
+            if dialog is None:
+                QTimer.singleShot(50, in_staff_dialog)
+                return
+            for field, text in ((dialog.name, "Dana Fox"), (dialog.initials, "DF"), (dialog.pin, "2468"),
+                                (dialog.again, "2468")):
+                QTest.keyClicks(field, text)
+            qtbot.mouseClick(dialog.add_button, Qt.LeftButton)
+            seen["message"] = dialog.message.text()
+            dialog.accept()
+
+        def steps(dialog: PinDialog) -> None:
+            seen["owners"] = [dialog.who.itemText(i) for i in range(dialog.who.count())]
+            dialog.who.setCurrentIndex(dialog.who.findData("OO"))
+            QTest.keyClicks(dialog.pin, "4321")
+            QTimer.singleShot(50, in_staff_dialog)
+            QTest.keyClick(dialog.pin, Qt.Key_Return)
+
+        failed = while_open(steps)
+        [action] = [a for a in window.menu.actions() if a.text() == "Staff list…"]
+        action.trigger()
+        assert not failed, failed
+        assert seen == {"owners": ["OO · Olga Owner (owner)"], "message": "Added DF · Dana Fox (nurse)."}
+        assert s.core.signing.staff.member("DF") is not None  # the running monitor signs with the new list

@@ -7,7 +7,7 @@ painting the vitals, sounding the alarms and taking clicks and keys (Pause
 sound, Space, BP now); one PIN dialog is open at a time. It sits over the
 trends, never over the tiles or the alarm area, and closes by itself after
 INACTIVE_S without a key. A wrong PIN is said in place and the field emptied,
-so a nurse types again at once.
+so a nurse types again at once. The owner's staff list dialog opens the same way.
 """
 
 from __future__ import annotations
@@ -133,26 +133,31 @@ class PinDialog(QDialog):
         self.accept()
 
 
-def answer(dialog: PinDialog) -> Signer | None:
-    """Show a PIN dialog without blocking the window behind and wait for its answer: the signer, None if cancelled.
+def beside(dialog: QDialog) -> bool:
+    """Show a dialog without blocking the window behind and wait for it; tell whether it was accepted.
 
-    A PIN dialog already open is brought to the front instead (and this one's action not done): a second
-    click never stacks a second dialog.
+    Modal for its action only: the caller waits in a local event loop while the monitor keeps taking clicks
+    and keys. A dialog of the same kind already open is brought to the front instead (and this one is
+    dropped, unaccepted): a second click never stacks a second one.
     """
-    waiting = [w for w in QApplication.topLevelWidgets() if isinstance(w, PinDialog) and w.isVisible()]
+    waiting = [w for w in QApplication.topLevelWidgets() if type(w) is type(dialog) and w.isVisible()]
     if waiting:
         waiting[0].raise_()
         waiting[0].activateWindow()
         dialog.deleteLater()
-        return None
+        return False
     dialog.setWindowModality(Qt.NonModal)
     loop = QEventLoop()
     dialog.finished.connect(loop.quit)
     dialog.show()
     loop.exec()
-    signer = dialog.signer if dialog.result() == QDialog.Accepted else None
     dialog.deleteLater()
-    return signer
+    return dialog.result() == QDialog.Accepted
+
+
+def answer(dialog: PinDialog) -> Signer | None:
+    """Show a PIN dialog beside the monitor and return the signer, None if cancelled (or another was open)."""
+    return dialog.signer if beside(dialog) else None
 
 
 def signed_by(parent: QWidget | None, core: MonitorCore, action: Action, initials: str = "") -> Signer | None:

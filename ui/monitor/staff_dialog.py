@@ -5,7 +5,8 @@ no list: the first member added is the owner). Every change goes through the
 core's StaffBook (its rules: the last owner stays, initials are never reused)
 and the running monitor takes the new list when the dialog closes, so the
 record says from when actions are signed. Like the PIN dialog it closes by
-itself after a minute without a key, and the monitor keeps running behind it.
+itself after a minute without a key, and the monitor keeps running and taking
+clicks and keys behind it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from monitor.clinical.signing import Action
 from monitor.clinical.staff import ROLES, StaffBook, StaffError, StaffMember
 from ui import theme
 from ui.dialogs import confirm, tell
-from ui.signing import idle_timer, signed_by
+from ui.signing import beside, idle_timer, signed_by
 
 if TYPE_CHECKING:
     from monitor.live.core import MonitorCore
@@ -194,7 +195,7 @@ def manage_staff(parent: QWidget, core: MonitorCore) -> None:
                        "file is kept beside it.", "Make a new list", "Cancel"):
             return
         book.set_aside()
-    StaffDialog(book, owner, parent).exec()
+    beside(StaffDialog(book, owner, parent))
     try:
         core.reload_staff(book.load())
     except StaffError as exc:
