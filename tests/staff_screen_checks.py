@@ -8,13 +8,19 @@ Run by tests/ui/test_staff_screens.py on Xvfb with QT_QPA_PLATFORM=xcb; pictures
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import pytest
 import truth_screen_checks as truth
 from clocks import FakeClock
 from PySide6.QtCore import QPoint, QRect, Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from screen_checks import clipping_failures, legibility_failures
+from staff_fixtures import flagged_chair, staff_book
 
 from monitor.alarms import Priority
 from monitor.alarms.keys import AppAlarm
@@ -26,16 +32,27 @@ from ui.monitor.staff_dialog import StaffDialog
 from ui.signing import PinDialog
 
 SCREEN = (1366, 768)
+#: How long (s) a check looks for a dialog its click should open.
+LOOK_S = 20.0
 app, shots = truth.app, truth.shots  # the fixtures: the dark desktop, where the pictures go
 
 
 @pytest.fixture
 def book(tmp_path) -> StaffBook:
-    book = StaffBook(tmp_path / "staff.json")
-    owner = book.add("Olga Owner", "OO", "owner", "4321", by=None)
-    book.add("Anna Berg", "AB", "nurse", "1111", by=owner)
-    book.add("Carl Lee", "CL", "clinician", "secret99", by=owner)
-    return book
+    return staff_book(tmp_path / "staff.json")
+
+
+@contextmanager
+def monitor(qtbot, folder: Path, signing: Signing) -> Iterator[tuple[gallery.Scene, QWidget]]:
+    """Yield a running scene signing with `signing` and its monitor window shown at 1366 x 768."""
+    from ui.monitor.main_window import MainWindow
+
+    with gallery.scene(folder) as s:
+        s.core.signing = signing
+        window = MainWindow(s.core)
+        qtbot.addWidget(window)
+        gallery.shown(window, SCREEN)
+        yield s, window
 
 
 def screen_shot(path) -> None:
@@ -43,15 +60,18 @@ def screen_shot(path) -> None:
     QApplication.primaryScreen().grabWindow(0).save(str(path))
 
 
-def while_open(steps) -> list[str]:
-    """Run steps(dialog) on the PIN dialog once it is open (its action waits in a local event loop); return what
-    failed."""
+def while_open(steps, kind: type = PinDialog) -> list[str]:
+    """Run steps(dialog) on the dialog of `kind` once it is open (its action waits in a local event loop); return
+    what failed. It looks for the dialog for LOOK_S only, so a dialog that never opened leaves no poller behind
+    to act on a later one."""
     failed: list[str] = []
+    until = time.monotonic() + LOOK_S
 
     def run() -> None:
-        dialog = next((w for w in QApplication.topLevelWidgets() if isinstance(w, PinDialog) and w.isVisible()), None)
+        dialog = next((w for w in QApplication.topLevelWidgets() if isinstance(w, kind) and w.isVisible()), None)
         if dialog is None:
-            QTimer.singleShot(50, run)
+            if time.monotonic() < until:
+                QTimer.singleShot(50, run)
             return
         try:
             steps(dialog)
@@ -72,15 +92,9 @@ def unacknowledged(core) -> bool:
 
 
 def test_acknowledge_asks_the_users_pin_and_the_vitals_keep_updating_behind_it(app, qtbot, tmp_path, book, shots):
-    from ui.monitor.main_window import MainWindow
-
     clock = FakeClock()
-    with gallery.scene(tmp_path / "scene") as s:
-        s.core.signing = Signing.load(book.path, clock)
+    with monitor(qtbot, tmp_path / "scene", Signing.load(book.path, clock)) as (s, window):
         s.core.sign(Action.SWITCH_USER, "1111", "AB")  # as at the start: the first user signs
-        window = MainWindow(s.core)
-        qtbot.addWidget(window)
-        gallery.shown(window, SCREEN)
         clock.advance(ACK_WINDOW_S + 1)  # the PIN given at the start no longer covers an acknowledgement
         alarm(s.core)
         qtbot.waitUntil(lambda: unacknowledged(s.core), timeout=10000)
@@ -131,13 +145,7 @@ def test_acknowledge_asks_the_users_pin_and_the_vitals_keep_updating_behind_it(a
 
 
 def test_switch_user_takes_the_new_users_pin(app, qtbot, tmp_path, book, shots):
-    from ui.monitor.main_window import MainWindow
-
-    with gallery.scene(tmp_path / "scene") as s:
-        s.core.signing = Signing.load(book.path)
-        window = MainWindow(s.core)
-        qtbot.addWidget(window)
-        gallery.shown(window, SCREEN)
+    with monitor(qtbot, tmp_path / "scene", Signing.load(book.path)) as (s, window):
         seen: dict[str, object] = {}
 
         def steps(dialog: PinDialog) -> None:
@@ -160,13 +168,7 @@ def test_switch_user_takes_the_new_users_pin(app, qtbot, tmp_path, book, shots):
 
 
 def test_without_a_staff_list_the_footer_says_actions_are_not_signed(app, qtbot, tmp_path, shots):
-    from ui.monitor.main_window import MainWindow
-
-    with gallery.scene(tmp_path / "scene") as s:
-        s.core.signing = Signing.load(tmp_path / "none.json")
-        window = MainWindow(s.core)
-        qtbot.addWidget(window)
-        gallery.shown(window, SCREEN)
+    with monitor(qtbot, tmp_path / "scene", Signing.load(tmp_path / "none.json")) as (s, window):
         alarm(s.core)
         qtbot.waitUntil(lambda: unacknowledged(s.core), timeout=10000)
         assert window.unsigned.isVisible() and window.unsigned.text() == NOTICE
@@ -198,15 +200,10 @@ def test_the_owner_adds_a_member_in_the_staff_list_dialog(app, qtbot, book, shot
 def test_a_rate_above_the_soft_limit_is_signed_by_the_users_pin_or_not_changed(app, qtbot, tmp_path, book, shots,
                                                                                 monkeypatch):
     from ui.dialogs import RateDialog
-    from ui.monitor.main_window import MainWindow
 
-    with gallery.scene(tmp_path / "scene") as s:
-        s.core.signing = Signing.load(book.path)
+    with monitor(qtbot, tmp_path / "scene", Signing.load(book.path)) as (s, window):
         s.core.infusion_action("start", user="AB")
         assert s.core.rate_preview(450).check.needs_confirmation
-        window = MainWindow(s.core)
-        qtbot.addWidget(window)
-        gallery.shown(window, SCREEN)
 
         def typed(dialog: RateDialog) -> int:  # the nurse types 450 mL/h, a reason, and ticks the confirmation
             dialog.rate.setValue(450)
@@ -215,11 +212,18 @@ def test_a_rate_above_the_soft_limit_is_signed_by_the_users_pin_or_not_changed(a
             return 1
 
         monkeypatch.setattr(RateDialog, "exec", typed)
-        failed = while_open(lambda dialog: dialog.reject())  # the PIN is not given: nothing changes
+        qtbot.waitUntil(lambda: window.infusion.buttons["rate"].isEnabled(), timeout=10000)
+        seen: dict[str, str] = {}
+
+        def cancel(dialog: PinDialog) -> None:  # the PIN is not given: nothing changes
+            seen["cancelled"] = dialog.windowTitle()
+            dialog.reject()
+
+        failed = while_open(cancel)
         qtbot.mouseClick(window.infusion.buttons["rate"], Qt.LeftButton)
         assert not failed, failed
+        assert seen.pop("cancelled") == "Sign: confirm a dose above the soft limit"
         assert s.core.infusion_status().current_rate_ml_per_h != 450
-        seen: dict[str, str] = {}
 
         def steps(dialog: PinDialog) -> None:
             seen["heading"] = dialog.windowTitle()
@@ -238,21 +242,13 @@ def test_a_rate_above_the_soft_limit_is_signed_by_the_users_pin_or_not_changed(a
 
 
 def test_the_review_station_signs_an_item_9_review_with_a_clinicians_pin(app, qtbot, tmp_path, book, monkeypatch):
-    import time
-
-    from monitor.record.outcomes import OutcomeReview, OutcomeScore
+    from monitor.record.outcomes import OutcomeReview
     from monitor.storage.store import Store
     from ui.monitor.outcome_dialog import FlagReviewDialog
     from ui.review.flag_review import review_flag
 
     monkeypatch.setenv("INFUSION_MONITOR_STAFF", str(book.path))
-    store = Store(tmp_path / "chair.db")
-    store.ensure_patient("P1", None)
-    session = store.create_session(patient_id="P1")
-    score = OutcomeScore("phq9", (1, 1, 1, 1, 1, 1, 1, 1, 2), time.time() - 3600, "EHR", "import")
-    store.append_journal(session, score, score.user, score.t)
-    store.close_session(session)
-    store.close()
+    session = flagged_chair(tmp_path / "chair.db")
 
     def typed(dialog: FlagReviewDialog) -> int:
         dialog.reviewer.setText("CL")
@@ -281,21 +277,10 @@ def test_the_review_station_signs_an_item_9_review_with_a_clinicians_pin(app, qt
 
 def test_the_owner_opens_the_staff_list_from_the_menu_with_their_pin_and_the_monitor_takes_the_change(
         app, qtbot, tmp_path, book):
-    from ui.monitor.main_window import MainWindow
-
-    with gallery.scene(tmp_path / "scene") as s:
-        s.core.signing = Signing.load(book.path)
-        window = MainWindow(s.core)
-        qtbot.addWidget(window)
-        gallery.shown(window, SCREEN)
+    with monitor(qtbot, tmp_path / "scene", Signing.load(book.path)) as (s, window):
         seen: dict[str, object] = {}
 
-        def in_staff_dialog() -> None:
-            dialog = next((w for w in QApplication.topLevelWidgets() if isinstance(w, StaffDialog) and w.isVisible()),
-                          None)
-            if dialog is None:
-                QTimer.singleShot(50, in_staff_dialog)
-                return
+        def in_staff_dialog(dialog: StaffDialog) -> None:
             for field, text in ((dialog.name, "Dana Fox"), (dialog.initials, "DF"), (dialog.pin, "2468"),
                                 (dialog.again, "2468")):
                 QTest.keyClicks(field, text)
@@ -307,12 +292,12 @@ def test_the_owner_opens_the_staff_list_from_the_menu_with_their_pin_and_the_mon
             seen["owners"] = [dialog.who.itemText(i) for i in range(dialog.who.count())]
             dialog.who.setCurrentIndex(dialog.who.findData("OO"))
             QTest.keyClicks(dialog.pin, "4321")
-            QTimer.singleShot(50, in_staff_dialog)
+            failures.append(while_open(in_staff_dialog, StaffDialog))
             QTest.keyClick(dialog.pin, Qt.Key_Return)
 
-        failed = while_open(steps)
+        failures = [while_open(steps)]  # each list fills in when its dialog has been used
         [action] = [a for a in window.menu.actions() if a.text() == "Staff list…"]
         action.trigger()
-        assert not failed, failed
+        assert len(failures) == 2 and not any(failures), failures
         assert seen == {"owners": ["OO · Olga Owner (owner)"], "message": "Added DF · Dana Fox (nurse)."}
         assert s.core.signing.staff.member("DF") is not None  # the running monitor signs with the new list

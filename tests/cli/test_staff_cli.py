@@ -66,25 +66,14 @@ def test_a_damaged_list_is_one_line(staff_path, monkeypatch):
 
 
 def test_a_flag_review_from_the_command_line_is_signed_by_a_clinicians_pin(staff_path, monkeypatch, tmp_path):
-    import time
+    from staff_fixtures import flagged_chair, staff_book
 
-    from monitor.clinical.staff import StaffBook
-    from monitor.record.outcomes import OutcomeScore
     from monitor.record.signing import Signature
     from monitor.storage.store import Store
 
-    book = StaffBook(staff_path)
-    owner = book.add("Olga Owner", "OO", "owner", "4321", by=None)
-    book.add("Nina Nurse", "NN", "nurse", "1111", by=owner)
-    book.add("Carl Lee", "CL", "clinician", "2222", by=owner)
+    staff_book(staff_path)
     db = tmp_path / "chair.db"
-    store = Store(db)
-    store.ensure_patient("P1", None)
-    session = store.create_session(patient_id="P1")
-    score = OutcomeScore("phq9", (1, 1, 1, 1, 1, 1, 1, 1, 2), time.time() - 3600, "EHR", "import")
-    store.append_journal(session, score, score.user, score.t)
-    store.close_session(session)
-    store.close()
+    session = flagged_chair(db)
 
     def review(who: str, pin: str) -> tuple[int, str, str]:
         monkeypatch.setattr("sys.stdin", io.StringIO(pin + "\n"))
@@ -93,11 +82,11 @@ def test_a_flag_review_from_the_command_line_is_signed_by_a_clinicians_pin(staff
             code = cli.main(["flags", "--db", str(db), "--patient", "P1", "--reviewer", who, "--note", "no plan"])
         return code, out.getvalue(), err.getvalue()
 
-    code, _, err = review("NN", "1111")
+    code, _, err = review("AB", "1111")
     assert code == 2 and "needs the PIN of a clinician or owner" in err
     code, _, err = review("CL", "9999")
     assert code == 2 and "wrong PIN for CL" in err and "9999" not in err
-    code, out, _ = review("cl", "2222")
+    code, out, _ = review("cl", "secret99")
     assert code == 0 and "Carl Lee (CL)" in out
     store = Store(db)
     [entry] = store.journal_records(session, ("signature",)).entries

@@ -9,11 +9,11 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog
+from staff_fixtures import staff_book
 
 from devices.values import NibpResult, sample
 from monitor.clinical.schedule import Phase
 from monitor.clinical.signing import Action, Signing
-from monitor.clinical.staff import StaffBook
 from monitor.live.core import MonitorCore, SessionInfo
 from monitor.record.signing import Signature
 from monitor.storage.store import Store
@@ -24,9 +24,7 @@ from ui.signing import PinDialog
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    book = StaffBook(tmp_path / "staff.json")
-    owner = book.add("Olga Owner", "OO", "owner", "4321", by=None)
-    book.add("Anna Berg", "AB", "nurse", "1111", by=owner)
+    book = staff_book(tmp_path / "staff.json")
     core = MonitorCore(Store(tmp_path / "s.db"), [], signing=Signing.load(book.path))
     first = core.sign(Action.SWITCH_USER, "1111", "AB")
     core.start(SessionInfo(patient_id="P1", weight_kg=70, dose_mg_per_kg=0.5, infusion_min=40, bag_ml=100),
