@@ -92,10 +92,9 @@ class MainWindow(QMainWindow):
         self.central.setProperty("role", "dim")
         theme.set_font(self.central, 15, bold=True)
         self.central.setVisible(core.central is not None)
-        self.unsigned = QLabel(core.signing_notice())  # said plainly, whole, while actions are not signed
+        self.unsigned = QLabel()  # "No staff list: actions are not signed", said plainly and whole (each frame)
         self.unsigned.setProperty("role", "todo")
         theme.set_font(self.unsigned, 14, bold=True)
-        self.unsigned.setVisible(bool(core.signing_notice()))
         notice = ElidedLabel("Not a certified medical device")
         notice.setProperty("role", "dim")
         notice.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
