@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 DB_ENV = "INFUSION_MONITOR_DB"
 CONFIG_ENV = "INFUSION_MONITOR_CONFIG"
+STAFF_ENV = "INFUSION_MONITOR_STAFF"
 APP = "infusion-monitor"
 LOG_NAME = "infusion-monitor.log"
 
@@ -35,6 +36,15 @@ def default_db() -> Path:
     if env:
         return Path(env).expanduser()
     return Path(platformdirs.user_data_dir(APP, appauthor=False)) / "sessions.db"
+
+
+def staff_file() -> Path:
+    """Return $INFUSION_MONITOR_STAFF, else staff.json in the user data directory: the clinic's staff list and PINs
+    (it may not exist: a clinic without one runs unsigned, monitor.clinical.staff)."""
+    env = os.environ.get(STAFF_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir(APP, appauthor=False)) / "staff.json"
 
 
 def log_file() -> Path:

@@ -14,6 +14,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The clinic's settings (config.json and its profiles/ copies) are read from the user's config folder: the tests
 # read the packaged defaults, whatever a developer copied and edited on this computer (children inherit it).
 os.environ["INFUSION_MONITOR_CONFIG"] = os.path.join(tempfile.mkdtemp(prefix="im-test-config-"), "config.json")
+# Nor the staff list of this computer: the tests run unsigned unless a test makes its own list.
+os.environ["INFUSION_MONITOR_STAFF"] = os.path.join(tempfile.mkdtemp(prefix="im-test-staff-"), "staff.json")
 # The shared helpers (commands, scripted, pg, xserver, clocks...) live in tests/; the tests live in a folder per
 # room of the code (tests/storage, tests/ui...). Every folder is importable, so a test may reuse another's fixture
 # data (test_course.VISITS) wherever the two live.

@@ -12,7 +12,9 @@ from devices.spec import DeviceSpec
 from monitor.app import notice, replicator_for
 from monitor.central.link import ChairSettings
 from monitor.clinical.schedule import Phase
+from monitor.clinical.signing import Signing
 from monitor.live.core import MonitorCore, SessionInfo
+from monitor.paths import staff_file
 from monitor.storage.outcomes import ChairPatients
 from monitor.storage.recovery import import_pending
 from monitor.storage.store import Store, StoreError
@@ -20,6 +22,7 @@ from ui import theme
 from ui.dialogs import UserDialog
 from ui.monitor.main_window import MainWindow
 from ui.monitor.start_dialog import StartSessionDialog
+from ui.signing import who_takes_over
 from ui.sound import AlarmSound
 
 DEMO_PLAN = SessionInfo(patient_id="DEMO-001", patient_name="Demo patient", weight_kg=70.0, dose_mg_per_kg=0.5,
@@ -87,7 +90,10 @@ def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None,
         if not dialog.exec():
             return 0
         info, operator, outcomes = dialog.session_info(), dialog.operator(), dialog.outcomes_mode()
-    core = MonitorCore(store, specs, central=replicator_for(central, store))
+    core = MonitorCore(store, specs, central=replicator_for(central, store), signing=Signing.load(staff_file()))
+    operator = who_takes_over(None, core, operator)  # with a staff list, the first user signs with their PIN
+    if operator is None:
+        return 0
     core.start(info, operator=operator)
     window = MainWindow(core, open_review=ReviewOpener(core.database_path), demo=bool(demo_protocol))
     sound = AlarmSound(core, window)

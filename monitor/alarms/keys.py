@@ -25,6 +25,7 @@ class AppAlarm(str, Enum):
     INTERNAL = "internal"  # the alarm monitoring itself failed
     THREAD_FAULT = "thread_fault"  # a thread was restarted after a fault
     THREAD_STOPPED = "thread_stopped"  # a thread faulted too often and was stopped
+    STAFF_LIST = "staff_list"  # the staff list cannot be read: actions are not signed
 
     # The plain text everywhere (log, f-strings, the database), as Python 3.11's StrEnum would.
     __str__ = str.__str__

@@ -11,6 +11,7 @@ from devices.sim.faults import parse_scenario, scenario_help
 from monitor import __version__
 from monitor.app import NOTICE, UserError, printable
 from monitor.central.link import CENTRAL_ENV
+from monitor.cli.staff import staff_args
 from monitor.export.common import FORMATS
 from monitor.paths import DB_ENV
 
@@ -73,6 +74,7 @@ def parser() -> argparse.ArgumentParser:
 
     simulate_args(sub)
     config_args(sub)
+    staff_args(sub)
 
     ses = sub.add_parser("sessions", help="list recorded sessions")
     source_args(ses)
@@ -114,7 +116,8 @@ def parser() -> argparse.ArgumentParser:
     flg.add_argument("--flag", default=None, metavar="ID",
                      help="the flag to review (its id, or its first characters, as listed); default: the patient's "
                           "only unreviewed flag")
-    flg.add_argument("--reviewer", default=None, help="the reviewing clinician's name (records a review)")
+    flg.add_argument("--reviewer", default=None, help="the reviewing clinician's name, or with a staff list their "
+                     "initials (their PIN is asked; records a review)")
     flg.add_argument("--note", default=None, help="what the clinician found and did (required with --reviewer)")
 
     summ = sub.add_parser("summary", help="print a session's review summary")

@@ -23,7 +23,9 @@ from monitor.cli.central import cmd_central
 from monitor.cli.export import cmd_export, cmd_send
 from monitor.cli.record import cmd_import, cmd_probe, cmd_record, cmd_replay, cmd_simulate
 from monitor.cli.review import cmd_burden, cmd_course, cmd_flags, cmd_outcome, cmd_sessions, cmd_summary
+from monitor.cli.staff import cmd_staff
 from monitor.paths import default_db, log_file
+
 
 def cmd_config(args: argparse.Namespace) -> int:
     """`config`, imported when it runs: it loads the alarm and clinical profiles, which `--help` never needs."""
@@ -35,7 +37,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 COMMANDS = {"record": cmd_record, "simulate": cmd_simulate, "sessions": cmd_sessions, "export": cmd_export,
             "replay": cmd_replay, "outcome": cmd_outcome, "flags": cmd_flags, "import": cmd_import, "probe": cmd_probe,
             "send": cmd_send, "summary": cmd_summary, "course": cmd_course, "burden": cmd_burden, "central": cmd_central,
-            "config": cmd_config}
+            "config": cmd_config, "staff": cmd_staff}
 WINDOW_COMMANDS = ("run", "demo", "review", "station")
 
 

@@ -53,6 +53,7 @@ class StopSignal:
 
 def cmd_record(args: argparse.Namespace) -> int:
     from devices.reader import port_problem
+    from monitor.clinical.signing import HEADLESS_NOTICE, Signing
     from monitor.live.core import MonitorCore, SessionInfo
     from monitor.patient_id import PatientIdError, clean_patient_id
 
@@ -74,7 +75,8 @@ def cmd_record(args: argparse.Namespace) -> int:
         _refuse_unreviewed_flags(store, patient)  # before the session: a refused start leaves no trace
     central = replicator_for(settings, store)
     try:
-        core = MonitorCore(store, specs, profile=args.profile, capture_raw=not args.no_raw, central=central)
+        core = MonitorCore(store, specs, profile=args.profile, capture_raw=not args.no_raw, central=central,
+                           signing=Signing(None, unsigned=HEADLESS_NOTICE))  # the record says why nothing is signed
     except ValueError as exc:
         raise UserError(str(exc)) from None
     stop = StopSignal()

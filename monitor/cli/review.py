@@ -142,6 +142,8 @@ def cmd_flags(args: argparse.Namespace) -> int:
     The review goes into the patient's running session if there is one (the
     chair ends its alarm), else into the flag's own session at its real time.
     """
+    from monitor.cli.staff import signed_reviewer
+    from monitor.clinical.signing import Action
     from monitor.record.instruments import OutcomeError
     from monitor.storage.outcomes import flags_of_patient, review_patient_flag
 
@@ -152,11 +154,13 @@ def cmd_flags(args: argparse.Namespace) -> int:
     store = open_store(args.db)
     sessions = open_sessions(args.db)
     if args.reviewer is not None:
+        signer = signed_reviewer(args.reviewer)  # a clinician's PIN when the clinic has a staff list
         try:
-            flag, review, target = review_patient_flag(store, args.patient, args.flag, args.reviewer, args.note,
+            flag, review, target = review_patient_flag(store, args.patient, args.flag, signer.full, args.note,
                                                        time.time())
         except OutcomeError as exc:
             raise UserError(str(exc)) from None
+        store.append_journal(target, signer.signature(Action.FLAG_REVIEW), signer.initials, review.t)
         meta = resolve(sessions, str(target))
         where = "its own session" if target == flag.session_id else f"running session {meta.ref}"
         print(printable(f"flag {flag.score.id[:8]} of session {flag.session_id}: {review.text} "

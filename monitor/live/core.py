@@ -35,6 +35,8 @@ from monitor.clinical.dosing import DosePlan
 from monitor.clinical.infusion import (CLOSED_DURING_INFUSION, InfusionEngine, InfusionError, InfusionState,
                                       InfusionStatus, RatePreview)
 from monitor.clinical.session import ClinicalSession, SessionAction
+from monitor.clinical.signing import Action, Signer, Signing
+from monitor.clinical.staff import StaffList
 from monitor.live.forecast import ForecastLine
 from monitor.live.screen import TILE_PARAMS, CoreState, DeviceState, compose, stable_time
 from monitor.live.state import LiveState, Snapshot
@@ -42,6 +44,7 @@ from monitor.live.view import AlarmView, DeviceView, ScreenView
 from monitor.patient_id import clean_patient_id
 from monitor.record.base import Record
 from monitor.record.journal import InfusionEvent, ManualBp, OperatorChange, SimulatedDevice
+from monitor.record.signing import SigningMode
 from monitor.storage.outcomes import flags_of_patient, outcomes_of, patient_instruments
 from monitor.storage.recorder import Recorder
 from monitor.storage.store import SessionEnd, Store, StoreError, local_tz_name
@@ -86,7 +89,10 @@ class MonitorCore:
     def __init__(self, store: Store, devices: list[DeviceSpec], profile: str = "ketamine",
                  capture_raw: bool = True, open_port: Callable[[DeviceSpec], Port] = open_serial,
                  clock: Callable[[], float] = time.monotonic, central: Replicator | None = None,
-                 wallclock: Callable[[], float] = time.time, tz: str | None = None) -> None:
+                 wallclock: Callable[[], float] = time.time, tz: str | None = None,
+                 signing: Signing | None = None) -> None:
+        """signing: the clinic's staff list for signed actions (the window passes Signing.load(staff_file()));
+        None signs nothing, as the headless `record` does, and the record says so."""
         self.store = store
         self.tz = tz or local_tz_name()  # the session's IANA zone: its clock times are shown in it (timefmt)
         self.specs = name_sources(list(devices))
@@ -112,6 +118,8 @@ class MonitorCore:
         self.clinical: ClinicalSession | None = None
         self.info = SessionInfo()
         self.operator = ""  # who is at the monitor now (initials or name); every command of the screen is theirs
+        self.signing = signing or Signing(None, clock=clock)
+        self._before_start: list[tuple[Record, str]] = []  # journaled before the recorder existed (a signed start)
         self.central = central  # ships the database to the clinic's central store, if one is configured
         self._forecast = ForecastLine(store.path)
         self._central_alarm: str | None = None
@@ -154,6 +162,12 @@ class MonitorCore:
         self.recorder = Recorder(self.store, self.session_id, on_failure=self._recording_failed,
                                  capture_raw=self.capture_raw, on_fault=self._thread_failed)
         self.recorder.start()
+        self._journal_signing()
+        for record, user in self._before_start:
+            self.recorder.journal(record, user)
+        self._before_start.clear()
+        if self.signing.problem:
+            self.raise_technical(AppAlarm.STAFF_LIST, Priority.MEDIUM, f"{self.signing.notice}: {self.signing.problem}")
         if self.central is not None:
             self.central.on_fault = self._thread_failed
             self.central.start()
@@ -502,6 +516,32 @@ class MonitorCore:
         previous, self.operator = self.operator, user
         self.journal(OperatorChange(user, previous), user)
 
+    def pin_needed(self, action: Action) -> bool:
+        """Tell whether an action asks the user for a PIN now (monitor.clinical.signing decides)."""
+        return self.signing.pin_needed(action, self.operator)
+
+    def sign(self, action: Action, secret: str | None, initials: str = "") -> Signer:
+        """Return who signs an action (the current user, or the member named by initials), journaled; SigningRefused
+        says why not. Outside the lock: checking a PIN takes some 50 ms and the core thread never waits for it."""
+        signer = self.signing.sign(action, secret, initials, self.operator)
+        self.journal(signer.signature(action), signer.initials)
+        return signer
+
+    def signing_notice(self) -> str:
+        """Return what the screen says while actions are not signed ("No staff list: …"), "" while they are."""
+        return self.signing.notice
+
+    def reload_staff(self, staff: StaffList | None) -> None:
+        """Take the staff list the owner just changed; the record says when actions become signed."""
+        if self.signing.reload(staff):
+            self._journal_signing()
+        if self.signing.signed:
+            self.clear_technical(AppAlarm.STAFF_LIST)
+
+    def _journal_signing(self) -> None:
+        staff = self.signing.staff
+        self.journal(SigningMode(self.signing.signed, self.signing.notice, len(staff.active()) if staff else 0))
+
     def acknowledge(self, user: str = "") -> None:
         with self.lock:
             events = self.alarms.acknowledge(user)
@@ -658,6 +698,10 @@ class MonitorCore:
         self._inbox.put(item)
 
     def journal(self, record: Record, user: str = "") -> None:
-        """Record a clinical entry (infusion step, marker, scale...) in the session journal."""
+        """Record a clinical entry (infusion step, marker, scale...) in the session journal.
+
+        Before start() it is kept and journaled once recording begins (the first user's signature)."""
         if self.recorder is not None:
             self.recorder.journal(record, user)
+        else:
+            self._before_start.append((record, user))

@@ -104,6 +104,8 @@ APP_ALARMS: dict[AppAlarm, tuple[str, str]] = {
     AppAlarm.INTERNAL: ("watch the patient and restart the app", "restart"),
     AppAlarm.THREAD_FAULT: ("watch the patient, restart the app and tell IT (details in the log)", "restart"),
     AppAlarm.THREAD_STOPPED: ("watch the patient, restart the app and tell IT (details in the log)", "restart"),
+    AppAlarm.STAFF_LIST: ("tell the clinic's owner: restore the staff list, or make it again (Menu ▸ Staff list…); "
+                          "actions are not signed until then", "staff_list"),
 }
 
 

@@ -25,6 +25,7 @@ from monitor.record.journal import (
                                     SimulatedDevice,
 )
 from monitor.record.outcomes import MODES, FlagOverride, OutcomeReview, OutcomeScore
+from monitor.record.signing import Signature, SigningMode
 
 __all__ = [
     # the journal's machinery
@@ -35,4 +36,6 @@ __all__ = [
     "ScaleEntry", "SessionStart", "SimulatedDevice",
     # outcomes
     "MODES", "FlagOverride", "OutcomeReview", "OutcomeScore",
+    # who signed
+    "Signature", "SigningMode",
 ]

@@ -23,6 +23,7 @@ from monitor.record.base import KINDS, RecordError, from_row, to_row
 from monitor.record.outcomes import OutcomeReview, OutcomeScore
 from monitor.record.journal import AldreteScore, Baseline, BpRequest, DeviceIdentity, Discharge, ManualBp, ObservationComplete, OperatorChange, PhaseChange, RecoveryImport, ScaleEntry, SessionStart, SimulatedDevice, StartCheck
 from monitor.record.outcomes import FlagOverride
+from monitor.record.signing import Signature, SigningMode
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.schema import SCHEMA_VERSION
 from monitor.storage.store import Store, StoreError
@@ -50,6 +51,8 @@ EXAMPLES = [
     RecoveryImport("9f2c", 1234, 1_700_000_090.0, "database s.db is locked by another program"),
     FlagOverride(("a1b2", "c3d4"), "CD", "infusion", 1_700_000_095.0),
     StartCheck(("no baseline BP: the rise alarms stay off for this infusion", "high alarm: SpO2 84 < 90"), True, "AB"),
+    Signature("acknowledge", "AB", True, "Anna Berg", "nurse", True),
+    SigningMode(False, "No staff list: actions are not signed", 0),
 ]
 
 

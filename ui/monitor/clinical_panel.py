@@ -25,12 +25,14 @@ from PySide6.QtWidgets import (
 
 from monitor.clinical.markers import MarkerError
 from monitor.clinical.session import SessionError
+from monitor.clinical.signing import Action
 from monitor.live.core import MonitorCore
 from monitor.live.view import ClinicalView
 from ui import theme
 from ui.dialogs import ask_text, confirm, tell
 from ui.monitor.clinical_dialogs import DischargeDialog, MarkerEditDialog, ScalesDialog
 from ui.monitor.outcome_dialog import FlagReviewDialog, OutcomeDialog
+from ui.signing import signed_by
 from ui.widgets import ElidedLabel, button
 
 BP_ROLES = {"normal": "", "todo": "todo", "overdue": "warning"}
@@ -218,8 +220,12 @@ class ClinicalPanel(QFrame):
             return
         dialog = FlagReviewDialog(flag, user="", parent=self, tz=self.core.tz)  # the reviewer names themselves
         if dialog.exec():
+            reviewer, note = dialog.review()
+            signer = signed_by(self, self.core, Action.FLAG_REVIEW, reviewer)  # a clinician's PIN with a staff list
+            if signer is None:
+                return
             try:
-                self.session.review_outcome_flag(flag.score.id, *dialog.review())
+                self.session.review_outcome_flag(flag.score.id, signer.full, note)
             except ValueError as exc:
                 tell(self, "Questionnaire flag", str(exc), warning=True)
 
@@ -231,9 +237,13 @@ class ClinicalPanel(QFrame):
         aldrete = dialog.aldrete()
         if aldrete is None:
             return
+        signer = signed_by(self, self.core, Action.DISCHARGE)  # the current user's PIN with a staff list
+        if signer is None:
+            return
         try:
             result = self.session.discharge(aldrete, vitals_near_baseline=dialog.vitals_ok.isChecked(),
-                                            responsible_adult=dialog.adult.text(), checked_by=dialog.who.text(),
+                                            responsible_adult=dialog.adult.text(),
+                                            checked_by=signer.initials if signer.signed else dialog.who.text(),
                                             checklist=dialog.checklist(), override_reason=dialog.override.text())
         except (SessionError, ValueError) as exc:
             tell(self, "Discharge", str(exc), warning=True)

@@ -15,14 +15,15 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QMenu, QMessageBox, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMenu, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
 from monitor import __version__
 from monitor.clinical.infusion import InfusionError, InfusionState
+from monitor.clinical.signing import Action
 from monitor.live.core import MonitorCore
 from monitor.live.view import ScreenView
 from ui import theme
-from ui.dialogs import RateDialog, UserDialog, ask_text, confirm, confirm_items, tell
+from ui.dialogs import RateDialog, ask_text, confirm, confirm_items, tell
 from ui.monitor.alarm_bar import AlarmBar
 from ui.monitor.alarm_history import AlarmHistory, AlarmLog
 from ui.monitor.bp_entry import BpEntryDialog
@@ -32,7 +33,9 @@ from ui.monitor.header import Header
 from ui.monitor.infusion_panel import InfusionPanel
 from ui.monitor.limits_dialog import LimitsDialog
 from ui.monitor.plots import PlethSweep, TrendPanel
+from ui.monitor.staff_dialog import manage_staff
 from ui.monitor.tiles import NibpTile, Tile
+from ui.signing import signed_by, who_takes_over
 from ui.widgets import ClickableFrame, ElidedLabel, StatusRow, button
 
 FRAME_MS = 40  # 25 frames/s: smooth for a 10 s sweep, and cheap enough to leave the CPU to the devices
@@ -89,6 +92,9 @@ class MainWindow(QMainWindow):
         self.central.setProperty("role", "dim")
         theme.set_font(self.central, 15, bold=True)
         self.central.setVisible(core.central is not None)
+        self.unsigned = QLabel()  # "No staff list: actions are not signed", said plainly and whole (each frame)
+        self.unsigned.setProperty("role", "todo")
+        theme.set_font(self.unsigned, 14, bold=True)
         notice = ElidedLabel("Not a certified medical device")
         notice.setProperty("role", "dim")
         notice.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
@@ -118,6 +124,7 @@ class MainWindow(QMainWindow):
         footer = QHBoxLayout()
         footer.addWidget(devices_frame, 3)
         footer.addWidget(self.central, 1)
+        footer.addWidget(self.unsigned)
         footer.addWidget(notice, 1)
         root = QVBoxLayout()
         root.setContentsMargins(4, 4, 4, 2)
@@ -152,6 +159,8 @@ class MainWindow(QMainWindow):
     def _fill_menu(self) -> None:
         m = self.menu
         m.addAction("Switch user…", self.switch_user)
+        if self.core.signing.path is not None:
+            m.addAction("Staff list…", lambda: manage_staff(self, self.core))
         m.addSeparator()
         m.addAction("Alarm limits…", lambda: self.show_limits("spo2"))
         m.addAction("Alarm history…", self.show_history)
@@ -195,6 +204,9 @@ class MainWindow(QMainWindow):
         if v.central is not None:
             self.central.setText(v.central.text)
             theme.restyle(self.central, "role", "dim" if v.central.ok else "warning")
+        unsigned = self.core.signing_notice()
+        self.unsigned.setText(unsigned)
+        self.unsigned.setVisible(bool(unsigned))
 
     def _add_tile(self, param: str) -> Tile:
         """Add the tile of a parameter a device started giving; more tiles get smaller numerals."""
@@ -224,16 +236,20 @@ class MainWindow(QMainWindow):
         return self.core.operator
 
     def switch_user(self) -> None:
-        """Ask who is at the monitor now (shift change); everything after is recorded under the new name."""
-        dialog = UserDialog(self.core.operator, self)
-        if dialog.exec():
-            self.core.set_operator(dialog.user())
+        """Ask who is at the monitor now (shift change), signed with their PIN when the clinic has a staff list;
+        everything after is recorded under the new name."""
+        initials = who_takes_over(self, self.core)
+        if initials:
+            self.core.set_operator(initials)
 
     def pause_audio(self) -> None:
         self.core.pause_audio(self.user)
 
     def acknowledge(self) -> None:
-        self.core.acknowledge(self.user)
+        """Acknowledge the alarms, signed by the current user (no PIN inside their short window, ui.signing)."""
+        signer = signed_by(self, self.core, Action.ACKNOWLEDGE)
+        if signer is not None:
+            self.core.acknowledge(signer.initials)
 
     def enter_bp(self) -> None:
         dialog = BpEntryDialog(self)
@@ -269,8 +285,14 @@ class MainWindow(QMainWindow):
             if not dialog.exec():
                 return
             rate, reason, confirmed = dialog.rate.value(), dialog.reason.text().strip(), dialog.confirmed()
+        user = self.user
+        if confirmed:  # a dose above the soft limit is signed by the current user
+            signer = signed_by(self, self.core, Action.SOFT_LIMIT)
+            if signer is None:
+                return
+            user = signer.initials
         try:
-            self.core.infusion_action(action, user=self.user, reason=reason, rate_ml_per_h=rate,
+            self.core.infusion_action(action, user=user, reason=reason, rate_ml_per_h=rate,
                                       confirm_soft_limits=confirmed)
         except (InfusionError, ValueError) as exc:
             tell(self, "Infusion", str(exc), warning=True)

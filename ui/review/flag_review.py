@@ -12,6 +12,8 @@ import time
 from PySide6.QtWidgets import QWidget
 
 from monitor.clinical.outcomes import OutcomeFlag
+from monitor.clinical.signing import Action, Signing
+from monitor.paths import staff_file
 from monitor.record.outcomes import OutcomeReview
 from monitor.storage.outcomes import flags_of_patient, review_patient_flag
 from monitor.storage.sessions import SqliteSessions
@@ -19,6 +21,7 @@ from monitor.storage.store import Store, StoreError
 from monitor.timefmt import Zone, date_time_text
 from ui.dialogs import tell
 from ui.monitor.outcome_dialog import FlagReviewDialog
+from ui.signing import signed_here
 
 
 def flag_lines(flags: tuple[OutcomeFlag, ...], session_id: int, tz: Zone) -> list[tuple[str, bool]]:
@@ -36,7 +39,8 @@ def flag_lines(flags: tuple[OutcomeFlag, ...], session_id: int, tz: Zone) -> lis
 def review_flag(parent: QWidget, db: str, patient_id: str, session_id: int | None = None) -> OutcomeReview | None:
     """Ask a clinician's review of the patient's unreviewed flag (the session's own first) and store it; None if not.
 
-    The dialog gives the entry's time in the zone of the flag's session.
+    The dialog gives the entry's time in the zone of the flag's session. With the clinic's staff list the
+    reviewer signs with a clinician's or owner's PIN; the signature is journaled beside the review.
     """
     try:
         store = Store(db)
@@ -57,7 +61,13 @@ def review_flag(parent: QWidget, db: str, patient_id: str, session_id: int | Non
         dialog = FlagReviewDialog(flag, parent=parent, tz=tz)
         if not dialog.exec():
             return None
-        return review_patient_flag(store, patient_id, flag.score.id, *dialog.review(), time.time())[1]
+        reviewer, note = dialog.review()
+        signer = signed_here(parent, Signing.load(staff_file()), Action.FLAG_REVIEW, reviewer)
+        if signer is None:
+            return None
+        _, review, target = review_patient_flag(store, patient_id, flag.score.id, signer.full, note, time.time())
+        store.append_journal(target, signer.signature(Action.FLAG_REVIEW), signer.initials, review.t)
+        return review
     except (StoreError, ValueError) as exc:
         tell(parent, "Questionnaire flag", str(exc), warning=True)
         return None
