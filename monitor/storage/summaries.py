@@ -84,10 +84,9 @@ def keep_in_file(path: str, rows: Sequence[dict[str, object]]) -> bool:
     except (sqlite3.Error, OSError):
         return False
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-            conn.execute("ROLLBACK")
+        if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:  # an older file stays as it is
             return False
+        conn.execute("BEGIN IMMEDIATE")
         conn.executemany("INSERT OR REPLACE INTO summaries (session_id, mark, line, summary) "
                          "VALUES (:session_id, :mark, :line, :summary)", rows)
         conn.execute("COMMIT")
