@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bench import clinic_year
 from bench.pgserver import PgServer, find_bindir
+from bench.timing import best_s
 from monitor.storage.store import Store
 
 CHAIRS = 20
@@ -92,13 +93,9 @@ def _refresh_s(url: str, now: float) -> float:
 
     with CentralSessions(url) as central:
         assert len(chair_views(central, now)) == CHAIRS  # connected, caches warm
-        best = float("inf")
-        for _ in range(REPEATS):
-            start = time.perf_counter()
-            views = chair_views(central, now)
-            best = min(best, time.perf_counter() - start)
+        views = chair_views(central, now)
         assert all(v.session_state == "running" and v.spo2 is not None for v in views)
-    return best
+        return best_s(lambda: chair_views(central, now), REPEATS)
 
 
 def run(sessions: int = clinic_year.CHAIRS * clinic_year.PER_DAY * 250) -> list[str]:

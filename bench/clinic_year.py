@@ -22,11 +22,11 @@ import contextlib
 import io
 import os
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
+from bench.timing import best_s
 from devices.values import NibpResult
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
 from monitor.clinical.outcomes import entered
@@ -48,7 +48,6 @@ DAYS_PER_PATIENT = 20
 T0 = 1_767_247_200.0  # 2026-01-01 06:00 UTC
 DAY = 86400.0
 TARGET_S = 1.0
-REPEATS = 3
 #: The arguments of a `--quick` smoke run (bench/__main__.py).
 QUICK = {"sessions": 300}
 
@@ -134,15 +133,6 @@ def _session(store: Store, i: int, chairs: int = CHAIRS, step: int = 1, running:
     return sid
 
 
-def _best(work) -> float:
-    best = float("inf")
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        work()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def measure(path: Path) -> dict[str, float]:
     """Return the seconds each figure takes on the clinic at path (its summaries brought up to date first)."""
     source = SqliteSessions(path)
@@ -167,7 +157,7 @@ def measure(path: Path) -> dict[str, float]:
         def burden() -> None:
             assert range_burden(source, since=month).sessions
 
-        return {"browser": _best(browser), "patient": _best(patient_sessions), "burden": _best(burden)}
+        return {"browser": best_s(browser), "patient": best_s(patient_sessions), "burden": best_s(burden)}
     finally:
         source.close()
 

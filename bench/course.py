@@ -13,6 +13,7 @@ from __future__ import annotations
 import tempfile
 import time
 
+from bench.timing import best_s
 from monitor.clinical.config import load_clinical_config
 from monitor.clinical.forecast import forecast_peak_sbp
 from monitor.record.journal import Baseline, InfusionEvent
@@ -29,7 +30,6 @@ HOURS = 1.0
 T0 = 1.8e9
 #: Per added infusion, what the course may cost at most (ms), and the times each course is read (the best counts).
 TARGET_MS = 10.0
-REPEATS = 3
 
 
 def patient(store: Store, sessions: int, hours: float) -> None:
@@ -58,20 +58,10 @@ def patient(store: Store, sessions: int, hours: float) -> None:
 QUICK = {"count": 6, "small": 2, "hours": 0.25}
 
 
-def _best(work) -> float:
-    """Return the best of REPEATS runs of work() (s)."""
-    best = float("inf")
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        work()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def _course_s(path: str, prior) -> float:
     sessions = SqliteSessions(path)
     try:
-        return _best(lambda: build_course(sessions, "P-B", prior))
+        return best_s(lambda: build_course(sessions, "P-B", prior))
     finally:
         sessions.close()
 
@@ -96,7 +86,7 @@ def run(count: int = SESSIONS, small: int = SMALL, hours: float = HOURS) -> list
         real = course_module.stored_summaries
         course_module.stored_summaries = lambda source, metas, now=None: [summarize(source, m, now) for m in metas]
         try:  # the course as it was before summaries were stored: every one computed afresh
-            fresh_s = _best(lambda: build_course(sessions, "P-B", prior))
+            fresh_s = best_s(lambda: build_course(sessions, "P-B", prior))
         finally:
             course_module.stored_summaries = real
         sessions.close()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bench import clinic_year, course
 from figures import FIGURE, is_context
+
+from bench import clinic_year, course
 from monitor.storage.sessions import SqliteSessions
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_import import MTIME, cli, write
 
 from devices.sim.capture import device_bytes
-from test_import import MTIME, cli, write
 
 WEEK = 7 * 86400.0
 

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
-
 from course_sessions import make_course
+from test_course import VISITS
+
 from monitor.record.journal import MarkerRevision
 from monitor.review import stored
 from monitor.review.burden import range_burden
@@ -26,7 +27,6 @@ from monitor.storage import schema
 from monitor.storage.outcomes import record_outcomes
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store
-from test_course import VISITS
 
 NOW = 2_000_000_000.0  # long after every session: the open one's figures run to here
 
