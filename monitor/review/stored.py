@@ -13,7 +13,7 @@ line beside it. Decisions, stated once:
   unreadable one is computed again, and kept again when the file can take it (a read-only file, an older
   one, the central store keep nothing and are read by computing).
 - A running session's summary is never stored: it grows every second. An ended one (closed, discharged,
-  interrupted) is.
+  interrupted) is; one made offline (import, replay) is kept when first read.
 - What is stored is the summary exactly as computed (every figure, alarm, event, scale, the infusion fold),
   without the session's row (read fresh) or the outcomes section (it reads the patient's whole course; see
   monitor.review.session_outcomes). A stored summary equals a fresh computation: the tests hold it so.
