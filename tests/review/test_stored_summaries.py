@@ -268,3 +268,19 @@ def test_closing_a_session_stores_its_summary(tmp_path):
 def test_a_running_session_keeps_no_summary(db):
     assert stored.store_summary(Store(db), 5) is None
     assert 5 not in kept_rows(db)
+
+
+def test_the_chair_keeps_the_summary_when_it_closes_a_session(tmp_path, clock, computed):
+    from monitor.live.core import MonitorCore, SessionInfo
+
+    wall = [1_700_000_000.0]
+    core = MonitorCore(Store(tmp_path / "s.db"), [], clock=clock, wallclock=lambda: wall[0], tz="UTC")
+    core.start(SessionInfo(patient_id="P1", weight_kg=70, dose_mg_per_kg=0.5, infusion_min=40))
+    core.infusion_action("start", user="AB")
+    clock.t, wall[0] = 600, wall[0] + 600
+    core.stop()
+    assert computed == ["1"] and set(kept_rows(tmp_path / "s.db")) == {1}
+    source = SqliteSessions(tmp_path / "s.db")
+    [summary] = stored.summaries(source, source.sessions())
+    assert computed == ["1"]  # read back, not computed again
+    assert summary == summarize(source, source.resolve("1")) and summary.stopped_early
