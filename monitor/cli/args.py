@@ -144,6 +144,8 @@ def parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="parse a file of device-to-host bytes (a serial capture) into a new session")
     db_arg(imp)
     imp.add_argument("--protocol", required=True, help="the protocol the bytes are in, e.g. carescape")
+    imp.add_argument("--patient", default=None,
+                     help="file the session under this patient ID, so it joins the patient's course")
     imp.add_argument("file", type=Path, help="the capture: raw bytes as the device sent them")
 
     probe = sub.add_parser("probe", help="look for devices on the serial ports (never starts a measurement)")

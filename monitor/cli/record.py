@@ -202,10 +202,15 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from monitor.ingest.capture import Capture, import_capture
+    from monitor.patient_id import PatientIdError, clean_patient_id
 
     try:
+        patient = None if args.patient is None else clean_patient_id(args.patient)
+    except PatientIdError as exc:
+        raise UserError(f"--patient: {exc}") from None
+    try:
         capture = Capture.open(args.protocol, args.file)  # before the database: a typo leaves no file behind
-        report = import_capture(open_store(args.db), capture)
+        report = import_capture(open_store(args.db), capture, patient)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     print("\n".join(report.lines()))

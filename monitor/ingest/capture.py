@@ -89,6 +89,7 @@ class ImportReport:
     raw_kept: bool
     clock_words: str = ""  # what the device clock did when it stopped being used ('' if it never did)
     faults: tuple[ThreadFault, ...] = field(default=())
+    patient_id: str | None = None  # the patient the session is filed under (None: none)
 
     def problem(self) -> str | None:
         """Return why the import failed though its frames parsed (a fault, nothing stored), else None."""
@@ -121,8 +122,9 @@ class ImportReport:
             f"errors by kind: {errors}",
             clock,
             raw,
-            f"imported as session {self.session_id} (closed)" if self.problem() is None else
-            f"session {self.session_id} (closed) is incomplete",
+            (f"imported as session {self.session_id} (closed)" if self.problem() is None else
+             f"session {self.session_id} (closed) is incomplete")
+            + ("" if self.patient_id is None else f", patient {self.patient_id}"),
         ]
 
 
@@ -195,8 +197,9 @@ def _chunks(path: Path, start: float, rate: float, seconds: float, limit: int | 
             yield start + done / rate, data
 
 
-def import_capture(store: Store, capture: Capture) -> ImportReport:
-    """Parse a capture into a new closed session; ValueError if nothing in it could be decoded."""
+def import_capture(store: Store, capture: Capture, patient_id: str | None = None) -> ImportReport:
+    """Parse a capture into a new closed session, filed under patient_id (a clean ID, see monitor.patient_id) when
+    given, so it joins the patient's course; ValueError if nothing in it could be decoded."""
     spec, path = capture.spec, capture.path
     role = "pulseox" if "pulseox" in spec.roles else "nibp"
     rate = spec.nominal_byte_rate
@@ -208,7 +211,7 @@ def import_capture(store: Store, capture: Capture) -> ImportReport:
         raise ValueError(f"no {spec.name} data in {path}: {head.frames:,} frames in the first {head.bytes:,} bytes "
                          f"(errors: {errors}); is it another protocol?")
     timeline = Timeline()
-    target = _LazySession(store, role, spec.name, f"import of {path.name}")
+    target = _LazySession(store, role, spec.name, f"import of {path.name}", patient_id)
     report = parse_chunks(spec.parser(role), _chunks(path, start, rate, CHUNK_S),
                           lambda items: target.record(timeline.place(items)))
     target.record(timeline.finish())
@@ -220,14 +223,15 @@ def import_capture(store: Store, capture: Capture) -> ImportReport:
     stored = session.close(target.last, f"import of {path.name}")
     store.update_session(session.session_id, started_utc=target.first)  # the session spans every row
     return ImportReport(capture, session.session_id, role, report, stored, timeline.device_clock, target.first,
-                        target.last, raw_kept, timeline.words(), tuple(session.recorder.faults))
+                        target.last, raw_kept, timeline.words(), tuple(session.recorder.faults), patient_id)
 
 
 class _LazySession:
     """Creates the session at the first item to store, so a file with nothing in it leaves none."""
 
-    def __init__(self, store: Store, role: str, protocol: str, port: str) -> None:
+    def __init__(self, store: Store, role: str, protocol: str, port: str, patient_id: str | None = None) -> None:
         self.store, self.role, self.protocol, self.port = store, role, protocol, port
+        self.patient_id = patient_id
         self.session: OfflineSession | None = None
         self.first = self.last = 0.0
 
@@ -237,7 +241,9 @@ class _LazySession:
             return
         starts = [i.t - (len(i.values) - 1) / i.rate if isinstance(i, WaveSegment) else i.t for i in items]
         if self.session is None:
-            self.session = OfflineSession(self.store, started_utc=min(starts))
+            if self.patient_id is not None:
+                self.store.ensure_patient(self.patient_id)
+            self.session = OfflineSession(self.store, started_utc=min(starts), patient_id=self.patient_id)
             self.session.add_device(self.role, self.role, self.protocol, self.port)
             self.first = self.last = min(starts)
         self.session.record(items)

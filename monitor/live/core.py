@@ -230,6 +230,9 @@ class MonitorCore:
             if self.recorder is not None:
                 devices = self.live.snapshot(trends=False).devices.values()  # identity as reported (also journaled)
                 self.recorder.stop(SessionEnd.reported(self._wallclock(), reason, devices))
+                from monitor.review.stored import refresh_summary  # review's code loads at the close, not the start
+
+                refresh_summary(self.store, self.session_id)  # computed once, for the course and the browser
         finally:
             if self.central is not None:
                 self.central.stop()  # one last shipment, so the closed session reaches the central store

@@ -2,6 +2,7 @@
 
 - series: a session's numerics as arrays, NaN where a reading does not count
 - summary: one session's figures (vitals, infusion, alarms, scales), the review summary
+- stored: each ended session's summary computed once and kept in its file, read back by every reader
 - timeline: the whole-session chart at any zoom, from levels and values
 - burden: the alarm burden of a session or a date range
 - course: a patient's course over sessions (outcomes, BP response, the next infusion's forecast)

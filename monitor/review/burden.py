@@ -18,6 +18,7 @@ import numpy as np
 
 from monitor.alarms.lives import AlarmLife, alarm_lives
 from monitor.alarms.model import Priority
+from monitor.review.stored import summaries
 from monitor.storage.sessions import SessionMeta, SessionSource
 from monitor.timefmt import hms, iso_utc
 
@@ -124,18 +125,27 @@ def burden(sessions: Iterable[tuple[SessionMeta, Sequence[AlarmLife], float]]) -
 
 def session_burden(source: SessionSource, meta: SessionMeta, now: float | None = None) -> AlarmBurden:
     """Return the alarm burden of one session (a running one up to now, UTC epoch s)."""
-    return burden([_session(source, meta, now)])
+    return _burden(source, [meta], now)
 
 
 def range_burden(source: SessionSource, since: float | None = None, until: float | None = None,
                  patient_id: str | None = None, now: float | None = None) -> AlarmBurden:
     """Return the alarm burden over every session started in [since, until) (UTC epoch s), optionally of one patient."""
-    return burden(_session(source, meta, now) for meta in source.sessions(patient_id, since, until))
+    return _burden(source, source.sessions(patient_id, since, until), now)
 
 
-def _session(source: SessionSource, meta: SessionMeta, now: float | None) -> tuple[SessionMeta, list[AlarmLife], float]:
-    end = meta.end(now)
-    return meta, alarm_lives(source.record(meta).alarms, end), max(0.0, end - meta.started_utc)
+def _burden(source: SessionSource, metas: list[SessionMeta], now: float | None) -> AlarmBurden:
+    """Group the alarm lives of the sessions: an ended one's from its review summary (the stored one while
+    current, monitor.review.stored), a running one's from its alarm log up to now."""
+    ended = {s.meta.uid: s for s in summaries(source, [m for m in metas if m.ended_utc is not None], now)}
+
+    def lives(meta: SessionMeta) -> tuple[SessionMeta, tuple[AlarmLife, ...], float]:
+        s = ended.get(meta.uid)
+        end = meta.end(now)
+        alarms = tuple(alarm_lives(source.record(meta).alarms, end)) if s is None else s.alarms
+        return meta, alarms, max(0.0, end - meta.started_utc)
+
+    return burden(map(lives, metas))
 
 
 def _group(subject: str, priority: Priority, technical: bool, alarms: list[AlarmLife], hours: float) -> BurdenGroup:

@@ -22,6 +22,7 @@ from monitor.clinical.config import load_clinical_config
 from monitor.clinical.markers import MarkerError, MarkerLog
 from monitor.clinical.scales import SCALE_NAMES, Aldrete, Cadss, Moaas, Rating
 from monitor.record.journal import MarkerRevision, ScaleEntry
+from monitor.review.stored import refresh_summary
 from monitor.review.summary import phases_of
 from monitor.storage.sessions import SessionRecord
 from monitor.storage.store import Store
@@ -74,6 +75,7 @@ class Corrector:
 
     def _append(self, record: Any, user: str) -> None:
         self.store.append_journal(self.record.meta.id, record, user, self._clock())
+        refresh_summary(self.store, self.record.meta.id)  # the stored summary shows the correction
 
     def edit_event(self, marker_id: str, *, user: str, reason: str, **changes: Any) -> MarkerRevision:
         """Append a revision of an event changing t, code and/or note; return it."""

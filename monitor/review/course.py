@@ -40,6 +40,7 @@ from monitor.clinical.outcomes import CoursePoint, OutcomeFlag, SessionOutcomes,
 from monitor.record.instruments import INSTRUMENTS, PHQ9
 from monitor.record.journal import ScaleEntry
 from monitor.record.outcomes import OutcomeScore
+from monitor.review.stored import summaries as stored_summaries
 from monitor.review.summary import NOTICE, SessionSummary, summarize
 from monitor.storage.outcomes import record_outcomes
 from monitor.storage.sessions import SessionMeta, SessionSource
@@ -622,7 +623,7 @@ def build_course(source: SessionSource, patient_id: str, prior: ForecastPrior | 
                             len(metas))]
     prior = _prior(prior)
     at = time.time() if now is None else now
-    summaries = [summarize(source, m, at) for m in metas]
+    summaries = stored_summaries(source, metas, at)  # the stored ones while current (monitor.review.stored)
     found = SessionOutcomes()
     where: dict[str, SessionMeta] = {}
     for m in metas:

@@ -1,9 +1,9 @@
-"""The session browser's lines: each session's key figures, cheap enough to list a clinic's sessions.
+"""The session browser's lines: each session's key figures, cheap enough to list a clinic-year of sessions.
 
-A line reads the session record (small) and, for the lowest SpO2, the coarsest
-stored levels instead of the values; a session without levels has its SpO2
-read once. The figures are the summary's own (same infusion reading, same
-primary source, same valid values), so the list and the summary never differ.
+A line's figures are its review summary's (monitor.review.stored.LineFigures),
+stored beside the summary when the session ended and read back a chunk of
+sessions per query; a session without a current stored line (running, or
+stale) has its summary computed. So the list and the summary never differ.
 The outcome shown is the last PHQ-9 entered in the session (else the last entry
 of the first instrument entered, in the clinic's instrument order); its flags
 carry every review journaled in any session of the patient, read once per
@@ -15,18 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-import numpy as np
-
-from monitor.alarms.lives import alarm_lives
-from monitor.clinical.infusion import InfusionState
 from monitor.clinical.outcomes import OutcomeFlag, SessionOutcomes
 from monitor.record.instruments import INSTRUMENTS, PHQ9
 from monitor.record.outcomes import OutcomeScore
-from monitor.review.series import valid_series
-from monitor.review.summary import alarm_counts, infusion_of, source_order
-from monitor.storage.levels import NUMERIC_WIDTHS
-from monitor.storage.outcomes import record_outcomes
-from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
+from monitor.review.stored import LineFigures, line_figures
+from monitor.storage.sessions import SessionMeta, SessionSource
+
+#: Sessions whose lines are read (or computed) together before they are yielded.
+LINES_PER_READ = 50
 
 
 @dataclass(frozen=True)
@@ -58,42 +54,45 @@ class SessionLine:
 
 
 def session_line(source: SessionSource, meta: SessionMeta, now: float | None = None,
-                 record: SessionRecord | None = None, reviews: SessionOutcomes | None = None) -> SessionLine:
+                 reviews: SessionOutcomes | None = None) -> SessionLine:
     """Return a session's key figures (a running one up to now, UTC epoch s).
 
     reviews are the patient's flag reviews from all of their sessions (session_lines reads them once per
     patient); without them only this session's own reviews count.
     """
-    record = source.record(meta) if record is None else record
-    end = meta.end(now)
-    infusion = infusion_of(record, end)
-    sbps = [n.sbp for n in record.nibp if not n.error and n.sbp is not None and n.dbp is not None]
-    own = record_outcomes(record)
-    stopped = infusion is not None and infusion.state is InfusionState.STOPPED
-    return SessionLine(meta, None if infusion is None else infusion.delivered_mg, max(sbps, default=None),
-                       _min_spo2(source, meta, record), alarm_counts(alarm_lives(record.alarms, end)),
-                       headline(own.scores), own.merge(reviews.reviews if reviews else ()).flags(),
-                       infusion.stop_reason if stopped else None)  # type: ignore[union-attr]
+    [figures] = line_figures(source, [meta], now)
+    return _line(meta, figures, reviews)
 
 
 def session_lines(source: SessionSource, metas: Iterable[SessionMeta],
                   now: float | None = None) -> Iterator[SessionLine]:
-    """Yield each session's line in the order given, reading each patient's flag reviews once."""
+    """Yield each session's line in the order given, a chunk at a time (stored lines are read a chunk per query,
+    and a chunk's missing ones computed), with the flag reviews of all the patient's sessions."""
     metas = list(metas)
-    wanted = {m.uid for m in metas}
+    patients = {m.patient_id for m in metas if m.patient_id}
+    theirs: dict[str, list[SessionMeta]] = {}
+    for m in source.sessions() if patients else ():
+        if m.patient_id in patients:
+            theirs.setdefault(m.patient_id, []).append(m)
+    figures: dict[str, LineFigures] = {}
     reviews: dict[str, SessionOutcomes] = {}
-    records: dict[str, SessionRecord] = {}  # read for the reviews, kept for the line
-    for meta in metas:
-        pid = meta.patient_id
-        if pid and pid not in reviews:
-            found = SessionOutcomes()
-            for m in source.sessions(patient_id=pid):
-                record = source.record(m)
-                found = found.merge(record_outcomes(record).reviews)
-                if m.uid in wanted:
-                    records[m.uid] = record
-            reviews[pid] = found
-        yield session_line(source, meta, now, records.pop(meta.uid, None), reviews.get(pid or ""))
+    for start in range(0, len(metas), LINES_PER_READ):
+        chunk = metas[start:start + LINES_PER_READ]
+        needed = [*chunk, *(m for pid in {c.patient_id for c in chunk if c.patient_id} for m in theirs[pid])]
+        todo = list({m.uid: m for m in needed if m.uid not in figures}.values())
+        figures.update(zip((m.uid for m in todo), line_figures(source, todo, now)))
+        for meta in chunk:
+            pid = meta.patient_id
+            if pid and pid not in reviews:
+                reviews[pid] = SessionOutcomes().merge(r for m in theirs[pid] for r in figures[m.uid].own.reviews)
+            yield _line(meta, figures[meta.uid], reviews.get(pid or ""))
+
+
+def _line(meta: SessionMeta, figures: LineFigures, reviews: SessionOutcomes | None) -> SessionLine:
+    own = figures.own
+    return SessionLine(meta, figures.delivered_mg, figures.peak_sbp, figures.min_spo2, figures.alarms,
+                       headline(own.scores), own.merge(reviews.reviews if reviews else ()).flags(),
+                       figures.stop_reason)
 
 
 def headline(scores: Iterable[OutcomeScore]) -> OutcomeScore | None:
@@ -102,15 +101,3 @@ def headline(scores: Iterable[OutcomeScore]) -> OutcomeScore | None:
     if PHQ9.code in last:
         return last[PHQ9.code]
     return next((last[c] for c in INSTRUMENTS if c in last), None)
-
-
-def _min_spo2(source: SessionSource, meta: SessionMeta, record: SessionRecord) -> float | None:
-    """Return the lowest valid SpO2 of the primary source, from the coarsest levels when stored."""
-    levels = source.levels(meta, NUMERIC_WIDTHS[-1])
-    if levels is not None:
-        lows = {src: float(lv.lo.min()) for (src, param), lv in levels.items() if param == "spo2" and len(lv.lo)}
-    else:
-        lows = {src: float(v[~np.isnan(v)].min()) for (src, _), (_, v) in valid_series(source, meta, ["spo2"]).items()
-                if (~np.isnan(v)).any()}
-    order = source_order(record, lows)
-    return lows[order[0]] if order else None

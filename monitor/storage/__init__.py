@@ -9,6 +9,7 @@
 - sessions: the readers, SessionSource over a file (SqliteSessions) with the SQL both stores share
 - journal: the one rule reading journal rows (records, and the rows that do not read, in words)
 - outcomes: a session's outcome entries and a patient's instruments, as stored
+- summaries: the rows of kept review summaries, and each session's row facts that tell a stale one
 
 Imports monitor.clinical, monitor.alarms and monitor.record, never a room above.
 """

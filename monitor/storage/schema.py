@@ -181,13 +181,32 @@ def _v5(db: sqlite_utils.Database) -> None:
     db.execute("INSERT INTO central_source (uid) VALUES (?)", [uuid.uuid4().hex])
 
 
-#: Tables whose rows are computed from other tables (review's decimated levels): kept on the chair, not
-#: shipped to the central store, where readers compute them from the values.
-DERIVED_TABLES = frozenset({"levels"})
+def _v_stored_summaries(db: sqlite_utils.Database) -> None:
+    """Stored review summaries (monitor/storage/summaries.py), and the indexes a clinic-year of sessions needs.
+
+    One row per ended session: the summary and the session browser's line as JSON, with the mark (code
+    version and the session's row facts) they were computed at, so a stale one is told and recomputed.
+    A session's sessions are found by patient, and its devices by session, through an index (a patient's
+    course and the browser's list read them for every session).
+    """
+    _script(
+        db,
+        """
+        CREATE TABLE summaries (session_id INTEGER PRIMARY KEY, mark TEXT NOT NULL, line TEXT NOT NULL,
+                                summary TEXT NOT NULL);
+        CREATE INDEX sessions_patient_started ON sessions (patient_id, started_utc);
+        CREATE INDEX devices_session ON devices (session_id)
+        """
+    )
+
+
+#: Tables whose rows are computed from other tables (review's decimated levels, stored summaries): kept on
+#: the chair, not shipped to the central store, where readers compute them from the values.
+DERIVED_TABLES = frozenset({"levels", "summaries"})
 
 
 #: Migrations in order; index i upgrades user_version i to i + 1. Append, never edit.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v_stored_summaries]
 
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -38,6 +38,7 @@ from monitor.storage.journal import JOURNAL_COLUMNS, read_journal
 from monitor.storage.levels import WIDTHS, Levels, levels_of
 from monitor.storage.schema import MIGRATIONS, SCHEMA_VERSION
 from monitor.storage.store import INTERRUPTED_REASON, StoreError, check_schema, explain, interrupted_end, process_gone
+from monitor.storage.summaries import Kept, keep_in_file, kept_rows
 
 R = TypeVar("R", bound=Record)
 
@@ -224,6 +225,17 @@ class SessionSource(ABC):
         session (recorded before levels existed): the reader then computes them from the values.
         """
         return None
+
+    def kept_summaries(self, metas: list[SessionMeta], with_summary: bool = True) -> dict[int, Kept]:
+        """Return each session's row facts and stored summary row by session id (monitor.storage.summaries).
+
+        {} from a store that keeps no summaries (the central store): its readers compute them.
+        """
+        return {}
+
+    def keep_summaries(self, rows: list[dict[str, object]]) -> bool:
+        """Store summary rows (summaries.summary_row) if this store can take them now; return whether it did."""
+        return False
 
     def close(self) -> None:
         """Release the connection."""
@@ -470,6 +482,12 @@ class SqliteSessions(SqlSessions):
             if rows:
                 out[(source, parameter)] = levels_of(source, parameter, width, rows)
         return out
+
+    def kept_summaries(self, metas: list[SessionMeta], with_summary: bool = True) -> dict[int, Kept]:
+        return kept_rows(self._rows, [m.id for m in metas], with_summary)
+
+    def keep_summaries(self, rows: list[dict[str, object]]) -> bool:
+        return keep_in_file(self.path, rows)
 
     def _recorder_gone(self, pid: int | None, host: str | None, heartbeat: float) -> bool:
         return process_gone(pid, host, heartbeat)

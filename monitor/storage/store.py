@@ -39,7 +39,7 @@ STALE_HEARTBEAT_S = 30.0
 #: How long a write waits for another program's lock before it counts as failed (and is retried later).
 BUSY_TIMEOUT_S = 5.0
 #: Tables whose rows are rewritten whole when written again (INSERT OR REPLACE on their primary key).
-REPLACED_TABLES = frozenset({"levels"})
+REPLACED_TABLES = frozenset({"levels", "summaries"})
 
 
 class StoreError(Exception):
