@@ -48,6 +48,7 @@ def test_windows_and_macos_need_no_display_variable(monkeypatch, platform):
     assert preflight.display_problem() == ""
 
 
+@pytest.mark.slow  # ctypes finds libxcb with ldconfig, a program
 @pytest.mark.skipif(preflight.ctypes.util.find_library("xcb") is None, reason="needs libxcb (Linux, BSD)")
 def test_an_x_server_that_refuses_is_one_line_not_qts_abort(capfd):
     """Qt reports a refused connection as a missing xcb-cursor library, then aborts: the check says it."""
