@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 
 import pytest
+from xserver import xvfb
 
 from monitor import __version__
-from xserver import xvfb
 
 ROOT = Path(__file__).parent.parent.parent
 SPEC = ROOT / "packaging" / "infusion-monitor.spec"

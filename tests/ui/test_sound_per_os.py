@@ -6,24 +6,15 @@ from __future__ import annotations
 import sys
 
 import pytest
+import test_ui_alarms
 
 from monitor.alarms.keys import AppAlarm
 from monitor.live.core import MonitorCore
-from monitor.storage.store import Store
 from ui import sound
 from ui.sound import AlarmSound
 
+core = test_ui_alarms.core  # a started core on a throwaway database, no devices
 PREFIX = "infusion-monitor: no alarm sound (alarms are silent): "
-
-
-@pytest.fixture
-def core(tmp_path):
-    c = MonitorCore(Store(tmp_path / "s.db"), [])
-    c.start(operator="ann")
-    try:
-        yield c
-    finally:
-        c.stop()
 
 
 def _silent(core: MonitorCore, capsys) -> list[str]:
