@@ -2,7 +2,8 @@
 builds from packaging/infusion-monitor.spec starts from a clean environment (`env -i PATH=/usr/bin:/bin HOME=...`:
 no venv, no PYTHONPATH, nothing of the checkout) and gives `--version`, `record` on simulated devices, every
 export format (the exporters' libraries, imported only when used, are shipped), `config --check` (the packaged
-profiles found frozen through importlib.resources), and `demo` draws its window on an X server with its sound.
+profiles found frozen through importlib.resources); on an X server `demo` draws its monitor with its sound,
+and `run` and `review` open their windows.
 
 CI builds the bundle once (`make bundle`, .ci/run) and names its program in $INFUSION_MONITOR_BUNDLE; a missing
 one fails here, loudly. Without the variable the bundle is built here, into a temporary folder (one to two
@@ -154,3 +155,19 @@ def test_the_bundled_demo_draws_its_window_with_sound(bundle, tmp_path):
         assert len(silent) == 1 and "no audio output device" in silent[0], err[-3000:]
     else:
         assert not silent, silent
+
+
+@pytest.mark.skipif(shutil.which("xdotool") is None, reason="finds the windows with xdotool (Debian: xdotool)")
+def test_the_bundled_run_and_review_open_their_windows(bundle, tmp_path):
+    run(bundle, tmp_path, "record", "--db", "s.db", "--device", "pulseox=nonin:sim", "--duration", "1")
+    with xvfb(1366, 768) as display:
+        for args, title in ((["run", "--db", "s.db"], "Start a session"),
+                            (["review", "--db", "s.db"], "infusion-monitor review")):
+            app = subprocess.Popen([str(bundle), *args], cwd=tmp_path, env=clean_env(
+                tmp_path, DISPLAY=display, QT_QPA_PLATFORM="xcb", LANG="C.UTF-8"), stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE, text=True)
+            try:
+                _window(display, title, app)
+            finally:
+                app.terminate()
+                app.communicate(timeout=60)
