@@ -66,8 +66,13 @@ def x_connection_problem(display: str) -> str:
 @contextmanager
 def _stderr_silenced() -> Iterator[None]:
     """Send what C code writes to stderr (file descriptor 2) to the null device for the block."""
-    sys.stderr.flush()
-    saved = os.dup(2)
+    if sys.stderr is not None:
+        sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all (started from a desktop entry): nothing to silence
+        yield
+        return
     try:
         with open(os.devnull, "wb") as null:
             os.dup2(null.fileno(), 2)
