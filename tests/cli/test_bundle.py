@@ -84,6 +84,15 @@ def test_the_bundle_records_a_simulated_device_and_exports_every_format(bundle, 
     assert "clinical.json" in checked.stdout + checked.stderr and "ketamine.json" in checked.stdout + checked.stderr
 
 
+def test_the_bundle_ships_every_data_file_of_the_app_beside_its_modules(bundle):
+    """The profiles and icons (pyproject's package-data) where importlib.resources and Path(__file__) look."""
+    data = [path.relative_to(ROOT) for package in ("devices", "monitor", "ui") for path in (ROOT / package).rglob("*")
+            if path.is_file() and path.suffix not in (".py", ".pyc")]
+    assert any(path.suffix == ".json" for path in data) and any(path.suffix == ".svg" for path in data)
+    missing = [str(path) for path in data if not (bundle.parent / "_internal" / path).is_file()]
+    assert not missing, missing
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ldd: Linux")
 def test_every_bundled_qt_library_finds_the_qt_libraries_it_links(bundle):
     """A Qt plugin whose Qt library was left out fails to load in silence (the sound plugin needs QtQuick)."""
