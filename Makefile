@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench bench-quick run screenshots clean
+.PHONY: demo test test-fast bench bench-quick run screenshots bundle clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,5 +40,16 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench --quick
 
+# The self-contained app folder dist/infusion-monitor/ (PyInstaller, packaging/infusion-monitor.spec): it runs
+# on a machine with no Python. The same spec builds on Windows and macOS (README, IT section).
+$(VENV)/.bundle-installed: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[bundle]"
+	touch $@
+
+bundle: $(VENV)/.bundle-installed
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
+	    packaging/infusion-monitor.spec
+	@echo "built dist/infusion-monitor/ ($$(du -sh dist/infusion-monitor | cut -f1)): dist/infusion-monitor/infusion-monitor --version"
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

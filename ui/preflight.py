@@ -1,11 +1,18 @@
 """Checks before Qt starts: Qt aborts the process when it cannot open a display, with a message
-that does not say what to do. These checks say it in one line instead."""
+that does not say what to do (an X server that refuses the connection is reported as a missing
+xcb-cursor library). These checks say it in one line instead.
+
+Only Linux needs them: on Windows and macOS the window system is part of the system and Qt's own
+platform plugin ships with the app (wheel or bundle), so nothing is checked there.
+"""
 
 from __future__ import annotations
 
 import ctypes.util
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 #: System libraries the Qt xcb platform plugin loads on Linux, with their Debian/Ubuntu package names.
 XCB_LIBS = {"xcb-cursor": "libxcb-cursor0", "xkbcommon-x11": "libxkbcommon-x11-0", "xcb-icccm": "libxcb-icccm4",
@@ -31,4 +38,45 @@ def display_problem() -> str:
     missing = [pkg for lib, pkg in XCB_LIBS.items() if ctypes.util.find_library(lib) is None]
     if missing:
         return f"the window needs system libraries that are missing: sudo apt-get install {' '.join(missing)}"
-    return ""
+    return x_connection_problem(os.environ["DISPLAY"])
+
+
+def x_connection_problem(display: str) -> str:
+    """Connect to the X server as Qt will (libxcb) and return why it refuses, or ''."""
+    try:
+        xcb = ctypes.CDLL(ctypes.util.find_library("xcb"))
+    except OSError:
+        return ""  # Qt loads the same library: it will say more
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
+    xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    with _stderr_silenced():  # libxcb prints the server's refusal itself: the line returned here replaces it
+        connection = xcb.xcb_connect(display.encode(), None)
+        try:
+            error = xcb.xcb_connection_has_error(connection)
+        finally:
+            xcb.xcb_disconnect(connection)
+    if not error:
+        return ""
+    return (f"cannot open the display {display} (no X server there, or this user may not use it): start the app "
+            "from the desktop session, or set XAUTHORITY to the session's")
+
+
+@contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """Send what C code writes to stderr (file descriptor 2) to the null device for the block."""
+    if sys.stderr is not None:
+        sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all (started from a desktop entry): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

@@ -38,3 +38,21 @@ def test_the_core_cli_alone_points_to_the_window_command(tmp_path):
     out = subprocess.run([sys.executable, "-m", "monitor.cli", "demo"], capture_output=True, text=True,
                          timeout=60)
     assert out.returncode == 2 and "infusion-monitor command" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("platform", ["win32", "darwin"])
+def test_windows_and_macos_need_no_display_variable(monkeypatch, platform):
+    monkeypatch.setattr(preflight.sys, "platform", platform)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    assert preflight.display_problem() == ""
+
+
+@pytest.mark.slow  # ctypes finds libxcb with ldconfig, a program
+@pytest.mark.skipif(preflight.ctypes.util.find_library("xcb") is None, reason="needs libxcb (Linux, BSD)")
+def test_an_x_server_that_refuses_is_one_line_not_qts_abort(capfd):
+    """Qt reports a refused connection as a missing xcb-cursor library, then aborts: the check says it."""
+    assert preflight.x_connection_problem(":4093") == (
+        "cannot open the display :4093 (no X server there, or this user may not use it): start the app from the "
+        "desktop session, or set XAUTHORITY to the session's")
+    assert capfd.readouterr().err == ""  # what libxcb writes is replaced by that line
