@@ -57,11 +57,15 @@ def _text_writer(fmt: str, options: Options) -> Callable[[SessionSource, Session
     raise ExportError(f"--format {fmt} writes a binary file: give -o FILE")
 
 
-def to_stdout(source: SessionSource, meta: SessionMeta, fmt: str, options: Options, out: TextIO = sys.stdout) -> None:
-    """Write a text format (csv numerics, json, fhir, hl7) to standard output."""
+def to_stdout(source: SessionSource, meta: SessionMeta, fmt: str, options: Options, out: TextIO | None = None) -> None:
+    """Write a text format (csv numerics, json, fhir, hl7) to standard output.
+
+    The stream is looked up when called, never bound at import: whoever replaced
+    sys.stdout since (a test's capture, an embedding program) gets the output.
+    """
     writer = _text_writer(fmt, options)
     require_content(source, source.record(meta))
-    writer(source, meta, out, None)
+    writer(source, meta, out if out is not None else sys.stdout, None)
 
 
 def export_session(source: SessionSource, meta: SessionMeta, fmt: str, path: Path, options: Options | None = None,
