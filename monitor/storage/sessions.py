@@ -25,7 +25,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -40,6 +40,9 @@ from monitor.storage.schema import MIGRATIONS, SCHEMA_VERSION
 from monitor.storage.store import INTERRUPTED_REASON, StoreError, check_schema, explain, interrupted_end, process_gone
 
 R = TypeVar("R", bound=Record)
+
+if TYPE_CHECKING:
+    from monitor.clinical.plan import CoursePlan
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,10 @@ class SessionSource(ABC):
     def patients(self) -> list[tuple[str, str]]:
         """Return (id, name) of every patient ('' for no name)."""
 
+    @abstractmethod
+    def course_plans(self, patient_id: str) -> list[CoursePlan]:
+        """Return the planned courses entered for the patient, oldest first; the last is in force."""
+
     def levels(self, meta: SessionMeta, width: float, t0: float | None = None,
                t1: float | None = None) -> dict[tuple[str, str], Levels] | None:
         """Return the stored decimated levels (monitor.storage.levels) at one bucket width, by (source, parameter).
@@ -337,6 +344,15 @@ class SqlSessions(SessionSource):
         """Return (id, name) of every patient; a patient known to several chairs once (the name any of them has)."""
         return [(pid, name) for pid, name in
                 self._rows("SELECT id, MAX(COALESCE(name, '')) FROM patients GROUP BY id ORDER BY id")]
+
+    def course_plans(self, patient_id: str) -> list[CoursePlan]:
+        """Return the planned courses entered for the patient, oldest first; on a central store, at any chair."""
+        from monitor.clinical.plan import CoursePlan
+
+        rows = self._rows("SELECT induction, induction_weeks, booster_weeks, boosters, user, t, COALESCE(note, '') "
+                          f"FROM course_plans WHERE patient_id = ? ORDER BY t, {self.rowid}",
+                          [patient_id])
+        return [CoursePlan(*row) for row in rows]
 
     # --- one session ---------------------------------------------------------------
 
