@@ -6,11 +6,11 @@ import argparse
 import json
 import sys
 import time
-from datetime import date, datetime
+from datetime import datetime
 
 from monitor.app import UserError, open_sessions, open_source, open_store, printable, resolve
 from monitor.cli.args import day, selected
-from monitor.timefmt import date_text, date_time_text, hms, zone
+from monitor.timefmt import date_time_text, hms
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
@@ -124,35 +124,21 @@ def cmd_burden(args: argparse.Namespace) -> int:
 
 
 def between_visits_session(sessions, patient_id: str, date_text_: str | None):
-    """Return the session a questionnaire answered between visits is kept in (the patient's last one started on or
-    before that day) and its time (12:00 that day in the session's zone; now if that is later than now, on the
-    day itself). UserError in words: no date, a date in the future, or no session of the patient by then."""
+    """Return the session a questionnaire answered between visits on --date is kept in, and its time
+    (monitor.storage.outcomes.between_visits_place); UserError in words."""
+    from monitor.record.instruments import OutcomeError
+    from monitor.storage.outcomes import between_visits_place
+
     if date_text_ is None:
         raise UserError("--patient needs --date: the day the questionnaire was answered (YYYY-MM-DD)")
     try:
         when = datetime.strptime(date_text_, "%Y-%m-%d").date()
     except ValueError:
         raise UserError(f"'{date_text_}' is not a date; write it as YYYY-MM-DD") from None
-    metas = sessions.sessions(patient_id=patient_id)
-    if not metas:
-        raise UserError(f"there are no sessions of patient '{patient_id}' in this database")
-
-    def noon(meta) -> float:
-        tz = zone(meta.tz)
-        return datetime(when.year, when.month, when.day, 12, tzinfo=tz).timestamp() if tz is not None else \
-            datetime(when.year, when.month, when.day, 12).astimezone().timestamp()
-
-    before = [m for m in metas if date.fromisoformat(date_text(m.started_utc, m.tz)) <= when]
-    if not before:
-        raise UserError(f"patient '{patient_id}' has no session on or before {date_text_}: enter it into a session "
-                        "with --session")
-    meta, now = before[-1], time.time()
-    t = noon(meta)
-    if t > now:
-        if date_text(now, meta.tz) != date_text_:
-            raise UserError(f"{date_text_} is in the future")
-        t = now
-    return meta, t
+    try:
+        return between_visits_place(sessions, patient_id, when, time.time())
+    except OutcomeError as exc:
+        raise UserError(str(exc)) from None
 
 
 def cmd_outcome(args: argparse.Namespace) -> int:

@@ -64,15 +64,18 @@ class CoursePlan:
             f"every {self.booster_weeks:g} week{'s' if self.booster_weeks != 1 else ''}"
         return f"{words}, then {'a booster' if self.boosters is None else 'boosters'} {every}{count}"
 
-    def place(self, given: int) -> str:
+    def place(self, given: int, short: bool = False) -> str:
         """Return where the given-th infusion (1-based, counting those started) stands in the plan: "induction 3 of
-        6", "booster 1", "booster 3 of 2 (beyond the plan)"."""
+        6", "booster 1", "booster 3 of 2 (beyond the plan)"; short for a narrow table cell: "induction 3/6",
+        "booster 3/2 beyond"."""
+        of = "/" if short else " of "
         if given <= self.induction:
-            return f"induction {given} of {self.induction}"
+            return f"induction {given}{of}{self.induction}"
         n = given - self.induction
         if self.boosters is None:
             return f"booster {n}"
-        return f"booster {n} of {self.boosters}" + (" (beyond the plan)" if n > self.boosters else "")
+        beyond = (" beyond" if short else " (beyond the plan)") if n > self.boosters else ""
+        return f"booster {n}{of}{self.boosters}{beyond}"
 
     def next_text(self, given: int, last_day: date | None) -> str:
         """Return what comes next after `given` infusions, the last on last_day: "next: booster 1, due around

@@ -319,14 +319,14 @@ def course_section(course: Course, whole: bool = False) -> CourseSection:
         said += [f"rescue: {row.rescue_text()}"] if any(row.events.values()) else []
         return "; ".join(said) or "none"
 
-    rows = tuple((f"{r.number}" + (" (this)" if r is this else "") + (f"\n{course.place(r)}" if course.plan else ""),
-                  session_day(r.meta), dose_cell(r), bp_cell(r),
+    rows = tuple((f"{r.number}" + (" (this)" if r is this else ""),
+                  session_day(r.meta) + (f"\n{course.place(r, short=True)}" if course.plan else ""), dose_cell(r), bp_cell(r),
                   r.forecast_text(), format_value(r.min_spo2) or "-", scale_cell(r), effects_cell(r),
                   r.alarms_text, outcome_cell(r)) for r in course.rows)
-    infusions = Table("Infusions", ("#", "date", "mg/kg / given", "SBP base/peak (rise)", "BP forecast peak (range)",
+    infusions = Table("Infusions", ("#", "date" + ("\nin the plan" if course.plan else ""), "mg/kg / given", "SBP base/peak (rise)", "BP forecast peak (range)",
                                     "SpO2 low", "CADSS / MOAA/S", "side effects; rescue drugs given", "alarms H/M/L",
                                     "outcome measures"),
-                      (0.1, 0.11, 0.1, 0.09, 0.1, 0.06, 0.07, 0.15, 0.07, 0.15), rows,
+                      (0.06, 0.14, 0.1, 0.09, 0.1, 0.06, 0.07, 0.16, 0.06, 0.16), rows,
                       marks=tuple(any(not f.reviewed for f in r.flags) for r in course.rows))
     flags = Table("PHQ-9 item 9 flags and their reviews", ("entered", "session", "answer", "reviews"),
                   (0.15, 0.08, 0.37, 0.4),

@@ -276,11 +276,11 @@ class Course:
         """Return which infusion given this row's is (1-based, counting started ones); None if it never started."""
         return sum(r.started for r in self.rows[:row.number]) if row.started else None
 
-    def place(self, row: InfusionRow) -> str:
-        """Return where a row's infusion stands in the plan ("induction 3 of 6", "booster 1"), "not given" if it
-        never started, "" without a plan."""
+    def place(self, row: InfusionRow, short: bool = False) -> str:
+        """Return where a row's infusion stands in the plan ("induction 3 of 6", "booster 1"; short: "induction
+        3/6"), "not given" if it never started, "" without a plan."""
         n = self.given_number(row)
-        return "" if self.plan is None else "not given" if n is None else self.plan.place(n)
+        return "" if self.plan is None else "not given" if n is None else self.plan.place(n, short)
 
     def plan_words(self) -> str:
         """Return the plan in force, who made it, and what comes next, in one line; or that there is none."""
