@@ -15,6 +15,7 @@ import numpy as np
 
 from monitor import __version__
 from monitor.clinical.config import ConfigError
+from monitor.clinical.dosing import mg_text
 from monitor.clinical.scales import SCALE_NAMES
 from monitor.export.common import ExportError, Progress, format_value, tick
 from monitor.export.content import (
@@ -38,7 +39,7 @@ from monitor.review.course import (
     session_day,
     session_time,
 )
-from monitor.review.summary import SPO2_THRESHOLDS, SessionSummary, summarize
+from monitor.review.summary import SPO2_THRESHOLDS, SessionSummary, alarm_counts_text, summarize
 from monitor.storage.outcomes import record_outcomes
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 from monitor.timefmt import date_text, hms, time_text, zone
@@ -167,7 +168,7 @@ def _summary(summary: SessionSummary, this: InfusionRow | None, clock,
     rows: list[tuple[str, str]] = []
     inf, planned = summary.infusion, summary.planned_mg
     if planned and inf is not None:
-        rows.append(("Dose planned / delivered", f"{planned:.1f} mg / {inf.delivered_mg:.1f} mg "
+        rows.append(("Dose planned / delivered", f"{mg_text(planned)} / {mg_text(inf.delivered_mg)} "
                                                  f"({100 * inf.delivered_mg / planned:.0f} %)"))
     if inf is not None and inf.start_utc is not None:
         paused = sum(p.duration_s(summary.at) for p in inf.pauses)
@@ -196,9 +197,7 @@ def _summary(summary: SessionSummary, this: InfusionRow | None, clock,
     for f in summary.figures:
         if f.parameter == "pulse_rate" and f.low is not None and f.high is not None:
             rows.append((f"Pulse ({marked(f.source, record)})", f"{f.low.value:g} to {f.high.value:g} /min"))
-    c = summary.alarm_counts()
-    rows.append(("Alarms", f"{c['total']}: {c['high']} high, {c['medium']} medium, {c['low']} low "
-                           f"({c['technical']} technical)" if c["total"] else "none"))
+    rows.append(("Alarms", alarm_counts_text(summary.alarm_counts())))
     if summary.observation_min is not None:
         rows.append(("Observation", f"{summary.observation_min:.0f} min"))
     d = summary.discharge

@@ -35,6 +35,7 @@ from datetime import date
 from typing import Any
 
 from monitor.alarms.profile import ProfileError, load_profile
+from monitor.clinical.dosing import mg_text
 from monitor.clinical.forecast import BpForecast, EarlierInfusion, ForecastPrior, forecast_peak_sbp
 from monitor.clinical.outcomes import CoursePoint, OutcomeFlag, SessionOutcomes, course
 from monitor.clinical.plan import CoursePlan
@@ -789,12 +790,6 @@ def _course_forecast(rows: Sequence[InfusionRow], earlier: Sequence[EarlierInfus
 
 
 # --- output helpers ---------------------------------------------------------------------------
-
-
-def mg_text(mg: float | None) -> str:
-    """Return a dose in mg as every course and report table shows it: to 0.01 mg, no trailing zeros ("26.25 mg",
-    "35 mg"), "-" when unknown."""
-    return "-" if mg is None else f"{round(mg, 2):g} mg"
 
 
 def _review_word(flag: OutcomeFlag | None) -> str:
