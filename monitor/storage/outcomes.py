@@ -10,7 +10,8 @@ from datetime import date, datetime
 from monitor.clinical.outcomes import OutcomeFlag, SessionOutcomes, patient_flags
 from monitor.record.instruments import INSTRUMENTS, OutcomeError, instrument
 from monitor.record.outcomes import OutcomeReview, OutcomeScore
-from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
+from monitor.record.journal import InfusionEvent
+from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource, SqliteSessions
 from monitor.storage.store import Store
 from monitor.timefmt import date_text, zone
 
@@ -147,3 +148,17 @@ class ChairPatients:
     def unreviewed_flags(self, patient_id: str) -> tuple[OutcomeFlag, ...]:
         """Return the patient's item-9 flags no clinician has reviewed yet, from any session in this file."""
         return tuple(f for f in flags_of_patient(self.store, patient_id) if not f.reviewed)
+
+    def plan_hint(self, patient_id: str) -> str:
+        """Return where the patient's next infusion stands in their planned course, for a read-only line of the
+        start dialog: "Planned course: induction of 6 ...; the next infusion is booster 1"; "" without a plan."""
+        sessions = SqliteSessions(self.store.path)
+        try:
+            plans = sessions.course_plans(patient_id)
+        finally:
+            sessions.close()
+        if not plans:
+            return ""
+        given = sum(any(e.record.kind == "started" for e in self.store.journal_records(sid, (InfusionEvent.KIND,))
+                        .entries) for sid, _ in _patient_sessions(self.store, patient_id))
+        return f"Planned course: {plans[-1].text}; the next infusion is {plans[-1].place(given + 1)}"

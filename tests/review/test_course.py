@@ -422,3 +422,21 @@ def test_a_plan_is_refused_for_a_patient_without_sessions_and_for_the_central_st
     assert cli.main(["course", "--central", "postgresql://x@localhost/db", "--patient", "P-1", "--plan", "6",
                      "--user", "Dr Lee"]) == 2
     assert "a plan is written to a chair's file: give --db, not --central" in capsys.readouterr().err
+
+
+def test_the_start_dialogs_directory_says_where_the_next_infusion_stands_in_the_plan(tmp_path):
+    from course_sessions import TEN
+    from monitor.clinical.plan import CoursePlan
+    from monitor.storage.outcomes import ChairPatients
+
+    db = tmp_path / "s.db"
+    make_course(db, [*TEN[:6], Visit(12, infusion="not_started")])  # 6 given, a 7th session held
+    store = Store(db)
+    try:
+        directory = ChairPatients(store)
+        assert directory.plan_hint("P-1") == ""
+        store.add_course_plan("P-1", CoursePlan(6, 3.0, 4.0, None, "Dr Lee", T0))
+        assert directory.plan_hint("P-1") == ("Planned course: induction of 6 infusions over 3 weeks, then a booster "
+                                              "every 4 weeks; the next infusion is booster 1")
+    finally:
+        store.close()
