@@ -349,7 +349,7 @@ class SqlSessions(SessionSource):
         """Return the planned courses entered for the patient, oldest first; on a central store, at any chair."""
         from monitor.clinical.plan import CoursePlan
 
-        rows = self._rows("SELECT induction, induction_weeks, booster_weeks, boosters, user, t, COALESCE(note, '') "
+        rows = self._rows("SELECT induction, induction_weeks, booster_weeks, boosters, \"user\", t, COALESCE(note, '') "
                           f"FROM course_plans WHERE patient_id = ? ORDER BY t, {self.rowid}",
                           [patient_id])
         return [CoursePlan(*row) for row in rows]
