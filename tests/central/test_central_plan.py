@@ -10,6 +10,7 @@ from monitor.central.link import ChairSettings
 from monitor.central.reader import CentralSessions
 from monitor.clinical.plan import CoursePlan
 from monitor.review.course import build_course
+from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store
 from pg import assert_replica_exact, central, pg_server, replicate  # noqa: F401
 
@@ -31,6 +32,9 @@ def test_a_plan_entered_at_one_chair_names_the_infusions_of_every_chair_centrall
         assert [(p.induction, p.by, p.note) for p in remote.course_plans("P-1")] == [
             (4, "Dr Old", ""), (6, "Dr Lee", "standard induction")]
         course = build_course(remote, "P-1")
+        # the review station's change marker reads the same centrally as in the chairs' files
+        assert remote.journal_counts("P-1") == SqliteSessions(a).journal_counts("P-1") + \
+            SqliteSessions(b).journal_counts("P-1")
     assert [(r.meta.chair, course.place(r)) for r in course.rows] == [
         *(("chair-a", f"induction {n} of 6") for n in range(1, 6)), ("chair-b", "induction 6 of 6"),
         ("chair-b", "booster 1"), ("chair-b", "booster 2")]

@@ -67,12 +67,9 @@ class PlanDialog(QDialog):
         self.every.setValue(plan.booster_weeks or 0.0)
         self.boosters.setValue(-1 if plan.boosters is None else plan.boosters)
         form = QFormLayout()
-        form.addRow("Induction", self.induction)
-        form.addRow("over", self.weeks)
-        form.addRow("then a booster every", self.every)
-        form.addRow("boosters planned", self.boosters)
-        form.addRow("Planned by", self.by)
-        form.addRow("Note", self.note)
+        for words, field in (("Induction", self.induction), ("over", self.weeks), ("then a booster every", self.every),
+                             ("boosters planned", self.boosters), ("Planned by", self.by), ("Note", self.note)):
+            form.addRow(words, field)
         self.problem = QLabel("")
         self.problem.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
