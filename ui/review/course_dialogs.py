@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from datetime import date
+from pathlib import Path
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
@@ -61,11 +62,13 @@ class PlanDialog(QDialog):
         self.by.setPlaceholderText("clinician's name (required)")
         self.note = QLineEdit()
         self.note.setPlaceholderText("why this plan (optional)")
-        plan = current or CoursePlan(6, 3.0, 4.0, None, "-", 0.0)
-        self.induction.setValue(plan.induction)
-        self.weeks.setValue(plan.induction_weeks or 0.0)
-        self.every.setValue(plan.booster_weeks or 0.0)
-        self.boosters.setValue(-1 if plan.boosters is None else plan.boosters)
+        # the plan in force, else a usual one (6 over 3 weeks, a booster every 4): the clinician changes what differs
+        induction, weeks, every, boosters = (6, 3.0, 4.0, None) if current is None else \
+            (current.induction, current.induction_weeks, current.booster_weeks, current.boosters)
+        self.induction.setValue(induction)
+        self.weeks.setValue(weeks or 0.0)
+        self.every.setValue(every or 0.0)
+        self.boosters.setValue(-1 if boosters is None else boosters)
         form = QFormLayout()
         for words, field in (("Induction", self.induction), ("over", self.weeks), ("then a booster every", self.every),
                              ("boosters planned", self.boosters), ("Planned by", self.by), ("Note", self.note)):
@@ -217,7 +220,7 @@ def save_course_pdf(parent: QWidget, source: SessionSource, patient_id: str, pat
     from ui.review.report import write_course_pdf
 
     if path is None:
-        path, _ = QFileDialog.getSaveFileName(parent, "Save the course document", "course.pdf",
+        path, _ = QFileDialog.getSaveFileName(parent, "Save the course document", str(Path.home() / "course.pdf"),
                                               "PDF (*.pdf)")
         if not path:
             return None
