@@ -72,8 +72,15 @@ def render_pdf(source, meta, path, paper, clinic, progress=None) -> int:
     return write_pdf(source, meta, path, paper, clinic, progress)
 
 
+def render_course_pdf(source, patient_id, path, paper, clinic) -> int:
+    """Draw a patient's course document (`course --pdf`; Qt is imported only now); return its pages."""
+    from ui.review.report import write_course_pdf
+
+    return write_course_pdf(source, patient_id, path, paper, clinic)
+
+
 def main(argv: list[str] | None = None) -> int:
-    return cli.main(argv, window=open_window, pdf=render_pdf)
+    return cli.main(argv, window=open_window, pdf=render_pdf, course_pdf=render_course_pdf)
 
 
 if __name__ == "__main__":

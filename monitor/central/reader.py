@@ -30,6 +30,7 @@ class CentralSessions(SqlSessions):
     chair = "s.chair_id"
     patient_join = "p.chair_id = s.chair_id AND p.id = s.patient_id"
     gone_reason = SILENT_REASON
+    rows_join = "r.chair_id = s.chair_id AND r.session_id = s.id"
 
     def __init__(self, url: str) -> None:
         self.target = describe(url)

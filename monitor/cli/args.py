@@ -140,6 +140,20 @@ def parser() -> argparse.ArgumentParser:
     cou.add_argument("--patient", required=True, help="patient ID")
     cou.add_argument("--format", choices=["json", "text"], default="text")
     cou.add_argument("--window", action="store_true", help="open the course view (table and plots) instead")
+    cou.add_argument("--pdf", type=Path, default=None, metavar="FILE",
+                     help="write the course document (PDF, for an insurer or a referring psychiatrist) to FILE")
+    cou.add_argument("--paper", default="a4", choices=["a4", "letter"], help="PDF paper size (with --pdf)")
+    cou.add_argument("--clinic", default="", help="clinic name printed in the PDF header (with --pdf)")
+    plan = cou.add_argument_group("record the patient's planned course (written to --db; the latest plan counts)")
+    plan.add_argument("--plan", type=whole, default=None, metavar="N",
+                      help="infusions in the induction, e.g. 6 (records a plan; needs --user)")
+    plan.add_argument("--over-weeks", type=float, default=None, metavar="W", help="the induction's weeks, e.g. 3")
+    plan.add_argument("--boosters-every-weeks", type=float, default=None, metavar="W",
+                      help="a booster every W weeks after the induction (default: boosters when needed)")
+    plan.add_argument("--boosters", type=whole, default=None, metavar="N",
+                      help="boosters planned (0: none; default: open-ended)")
+    plan.add_argument("--user", default=None, help="the clinician who made the plan")
+    plan.add_argument("--note", default="", help="why this plan (optional)")
 
     imp = sub.add_parser("import", help="parse a file of device-to-host bytes (a serial capture) into a new session")
     db_arg(imp)

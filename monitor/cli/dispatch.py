@@ -65,10 +65,10 @@ def _log_to_file() -> Path:
 
 
 def main(argv: list[str] | None = None, window: Callable[[argparse.Namespace], int] | None = None,
-         pdf: Callable | None = None) -> int:
-    """Run one command. `window` opens a window for `run`/`demo`/`review` and `course --window`, and `pdf`
-    draws the PDF report: ui.launcher passes both, so the core never imports Qt; without them those commands
-    say where to run them."""
+         pdf: Callable | None = None, course_pdf: Callable | None = None) -> int:
+    """Run one command. `window` opens a window for `run`/`demo`/`review` and `course --window`, `pdf` draws the
+    PDF report and `course_pdf` the course document: ui.launcher passes them, so the core never imports Qt;
+    without them those commands say where to run them."""
     args = parser().parse_args(argv)
     log_path = _log_to_file()
     if args.command is None:
@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None, window: Callable[[argparse.Namespace], i
             return window(args)
         if args.command == "export":
             return cmd_export(args, pdf)
+        if args.command == "course":
+            return cmd_course(args, course_pdf)
         return COMMANDS[args.command](args)
     except (UserError, _store_error(), CentralError) as exc:
         print(f"infusion-monitor: error: {printable(str(exc))}", file=sys.stderr)

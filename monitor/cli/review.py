@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
-from datetime import date, datetime
+from datetime import datetime
 
 from monitor.app import UserError, open_sessions, open_source, open_store, printable, resolve
 from monitor.cli.args import day, selected
-from monitor.timefmt import date_text, date_time_text, hms, zone
+from monitor.timefmt import date_time_text, hms
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
@@ -39,16 +40,68 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_course(args: argparse.Namespace) -> int:
-    """Print a patient's course (JSON keys in the course issue; null when absent)."""
+#: The options of `course` that belong to a plan: given without --plan, they are a mistake, not ignored.
+PLAN_OPTIONS = (("over_weeks", "--over-weeks"), ("boosters_every_weeks", "--boosters-every-weeks"),
+                ("boosters", "--boosters"), ("user", "--user"), ("note", "--note"))
+
+
+def cmd_course(args: argparse.Namespace, pdf=None) -> int:
+    """Print a patient's course (JSON keys in the course issue; null when absent), record a planned course
+    (--plan), or write the course document (--pdf, drawn by `pdf`, which the launcher passes)."""
     from monitor.clinical.config import ConfigError
     from monitor.review.course import CourseError, build_course
 
+    if args.plan is not None:
+        if args.pdf is not None:
+            raise UserError("record the plan first (--plan), then write the document (--pdf)")
+        return _record_plan(args)
+    stray = [flag for attr, flag in PLAN_OPTIONS if getattr(args, attr)]
+    if stray:
+        raise UserError(f"{', '.join(stray)} describe a plan: give --plan N with them")
+    if args.pdf is not None:
+        return _course_pdf(args, pdf)
     try:
         course = build_course(open_source(args), args.patient)
     except (ConfigError, CourseError) as exc:
         raise UserError(str(exc)) from None
     print(json.dumps(course.to_json(), indent=2) if args.format == "json" else course.text())
+    return 0
+
+
+def _record_plan(args: argparse.Namespace) -> int:
+    """Record the patient's planned course in the chair's file (the central store only reads what chairs send)."""
+    from monitor.clinical.plan import CoursePlan, PlanError
+
+    if args.central:
+        raise UserError("a plan is written to a chair's file: give --db, not --central")
+    if args.user is None:
+        raise UserError("--plan needs --user: the clinician who made the plan")
+    sessions = open_sessions(args.db)
+    if not sessions.sessions(patient_id=args.patient):
+        raise UserError(f"there are no sessions of patient '{args.patient}' in this database")
+    try:
+        plan = CoursePlan(args.plan, args.over_weeks, args.boosters_every_weeks, args.boosters, args.user.strip(),
+                          time.time(), args.note.strip())
+    except PlanError as exc:
+        raise UserError(str(exc)) from None
+    open_store(args.db).add_course_plan(args.patient, plan)
+    print(printable(f"patient {args.patient}: planned course recorded: {plan.text} ({plan.by})"))
+    return 0
+
+
+def _course_pdf(args: argparse.Namespace, pdf) -> int:
+    """Write the course document with the launcher's painter; refuse in words where there is none."""
+    from monitor.clinical.config import ConfigError
+    from monitor.export import ExportError
+    from monitor.review.course import CourseError
+
+    if pdf is None:
+        raise UserError("'course --pdf' draws with the window toolkit: run it with the infusion-monitor command")
+    try:
+        pages = pdf(open_source(args), args.patient, args.pdf, args.paper, args.clinic)
+    except (ConfigError, CourseError, ExportError) as exc:
+        raise UserError(str(exc)) from None
+    print(f"wrote the course of patient {printable(args.patient)} ({pages} pages) to {args.pdf}", file=sys.stderr)
     return 0
 
 
@@ -71,35 +124,21 @@ def cmd_burden(args: argparse.Namespace) -> int:
 
 
 def between_visits_session(sessions, patient_id: str, date_text_: str | None):
-    """Return the session a questionnaire answered between visits is kept in (the patient's last one started on or
-    before that day) and its time (12:00 that day in the session's zone; now if that is later than now, on the
-    day itself). UserError in words: no date, a date in the future, or no session of the patient by then."""
+    """Return the session a questionnaire answered between visits on --date is kept in, and its time
+    (monitor.storage.outcomes.between_visits_place); UserError in words."""
+    from monitor.record.instruments import OutcomeError
+    from monitor.storage.outcomes import between_visits_place
+
     if date_text_ is None:
         raise UserError("--patient needs --date: the day the questionnaire was answered (YYYY-MM-DD)")
     try:
         when = datetime.strptime(date_text_, "%Y-%m-%d").date()
     except ValueError:
         raise UserError(f"'{date_text_}' is not a date; write it as YYYY-MM-DD") from None
-    metas = sessions.sessions(patient_id=patient_id)
-    if not metas:
-        raise UserError(f"there are no sessions of patient '{patient_id}' in this database")
-
-    def noon(meta) -> float:
-        tz = zone(meta.tz)
-        return datetime(when.year, when.month, when.day, 12, tzinfo=tz).timestamp() if tz is not None else \
-            datetime(when.year, when.month, when.day, 12).astimezone().timestamp()
-
-    before = [m for m in metas if date.fromisoformat(date_text(m.started_utc, m.tz)) <= when]
-    if not before:
-        raise UserError(f"patient '{patient_id}' has no session on or before {date_text_}: enter it into a session "
-                        "with --session")
-    meta, now = before[-1], time.time()
-    t = noon(meta)
-    if t > now:
-        if date_text(now, meta.tz) != date_text_:
-            raise UserError(f"{date_text_} is in the future")
-        t = now
-    return meta, t
+    try:
+        return between_visits_place(sessions, patient_id, when, time.time())
+    except OutcomeError as exc:
+        raise UserError(str(exc)) from None
 
 
 def cmd_outcome(args: argparse.Namespace) -> int:

@@ -16,6 +16,12 @@ from fractions import Fraction
 from monitor.clinical.config import DoseLimits, Range
 
 
+def mg_text(mg: float | None) -> str:
+    """Return a dose in mg as every table, summary and report shows it: to 0.01 mg, no trailing zeros ("26.25 mg",
+    "35 mg"), "-" when unknown. The one rule, so 26.25 mg never reads 26.2 in one place and 26.25 in another."""
+    return "-" if mg is None else f"{round(mg, 2):g} mg"
+
+
 class DoseError(ValueError):
     """A plan or rate is refused; the message says why in one sentence per problem."""
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from monitor import __version__
 from monitor.clinical.config import ConfigError
+from monitor.clinical.dosing import mg_text
 from monitor.clinical.scales import SCALE_NAMES
 from monitor.export.common import ExportError, Progress, format_value, tick
 from monitor.export.content import (
@@ -38,7 +39,7 @@ from monitor.review.course import (
     session_day,
     session_time,
 )
-from monitor.review.summary import SPO2_THRESHOLDS, SessionSummary, summarize
+from monitor.review.summary import SPO2_THRESHOLDS, SessionSummary, alarm_counts_text, summarize
 from monitor.storage.outcomes import record_outcomes
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 from monitor.timefmt import date_text, hms, time_text, zone
@@ -108,6 +109,13 @@ class ReportData:
     zone_name: str
     course: CourseSection | None = None
     simulated: str = ""  # said on every page when a device was a simulator (SessionSummary.simulated_notice)
+    plan_title: str = "Plan and dose arithmetic"
+    summary_title: str = "Summary"
+
+
+def patient_text(meta: SessionMeta) -> str:
+    """Return the patient's identifiers as every PDF header shows them: "P-1  Grace Hopper", "-" without an ID."""
+    return f"{meta.patient_id or '-'}  {meta.patient_name or ''}".strip()
 
 
 def report_data(source: SessionSource, meta: SessionMeta, clinic: str = "",
@@ -129,7 +137,7 @@ def report_data(source: SessionSource, meta: SessionMeta, clinic: str = "",
     this = course.rows[-1] if course is not None else None
     summary = this.summary if this is not None else summarize(source, meta)
     nurses = sorted({e.user for e in record.journal if e.user} | {r.user for _, r in record.entries(OperatorChange)})
-    header = (("Clinic", clinic or "-"), ("Patient", f"{meta.patient_id or '-'}  {meta.patient_name or ''}".strip()),
+    header = (("Clinic", clinic or "-"), ("Patient", patient_text(meta)),
               ("Date", f"{date_text(meta.started_utc, tz)}, {clock(meta.started_utc)} to "
                        f"{clock(meta.ended_utc) or 'running'} ({meta.tz})"),
               ("Session", f"{meta.ref} ({meta.state}), uid {meta.uid}"), ("Staff", ", ".join(nurses) or "-"),
@@ -140,7 +148,7 @@ def report_data(source: SessionSource, meta: SessionMeta, clinic: str = "",
     plots = _plots(record, summary, series, end)
     tick(progress, 3, 4)
     tables = _tables(record, summary, clock)
-    section = None if course is None else _course_section(course)
+    section = None if course is None else course_section(course)
     tick(progress, 4, 4)
     return ReportData("IV ketamine infusion record", header, NOTICE, _plan(record), pairs, plots, tables,
                       meta.started_utc, end, meta.tz, section, summary.simulated_notice)
@@ -160,7 +168,7 @@ def _summary(summary: SessionSummary, this: InfusionRow | None, clock,
     rows: list[tuple[str, str]] = []
     inf, planned = summary.infusion, summary.planned_mg
     if planned and inf is not None:
-        rows.append(("Dose planned / delivered", f"{planned:.1f} mg / {inf.delivered_mg:.1f} mg "
+        rows.append(("Dose planned / delivered", f"{mg_text(planned)} / {mg_text(inf.delivered_mg)} "
                                                  f"({100 * inf.delivered_mg / planned:.0f} %)"))
     if inf is not None and inf.start_utc is not None:
         paused = sum(p.duration_s(summary.at) for p in inf.pauses)
@@ -189,9 +197,7 @@ def _summary(summary: SessionSummary, this: InfusionRow | None, clock,
     for f in summary.figures:
         if f.parameter == "pulse_rate" and f.low is not None and f.high is not None:
             rows.append((f"Pulse ({marked(f.source, record)})", f"{f.low.value:g} to {f.high.value:g} /min"))
-    c = summary.alarm_counts()
-    rows.append(("Alarms", f"{c['total']}: {c['high']} high, {c['medium']} medium, {c['low']} low "
-                           f"({c['technical']} technical)" if c["total"] else "none"))
+    rows.append(("Alarms", alarm_counts_text(summary.alarm_counts())))
     if summary.observation_min is not None:
         rows.append(("Observation", f"{summary.observation_min:.0f} min"))
     d = summary.discharge
@@ -282,12 +288,13 @@ def _tables(record: SessionRecord, summary: SessionSummary, clock) -> tuple[Tabl
     return bp, infusion, events, scale_table, outcome_table, alarms, discharge
 
 
-def _course_section(course: Course) -> CourseSection:
-    """Lay out the course page: the infusions up to this one, the small plots, every item-9 flag with its reviews.
+def course_section(course: Course, whole: bool = False) -> CourseSection:
+    """Lay out the course page: the infusions up to this one (whole: the whole course, for the course document),
+    the small plots, every item-9 flag with its reviews.
 
     A row whose questionnaire has an item-9 flag nobody has reviewed is printed in the alarm colour, and says
     NOT REVIEWED in words (a page printed in black and white must tell it too)."""
-    this = course.rows[-1]
+    this = None if whole else course.rows[-1]
     codes = course.instruments()
 
     def outcome_cell(row: InfusionRow) -> str:
@@ -311,13 +318,14 @@ def _course_section(course: Course) -> CourseSection:
         said += [f"rescue: {row.rescue_text()}"] if any(row.events.values()) else []
         return "; ".join(said) or "none"
 
-    rows = tuple((f"{r.number}" + (" (this)" if r is this else ""), session_day(r.meta), dose_cell(r), bp_cell(r),
+    rows = tuple((f"{r.number}" + (" (this)" if r is this else ""),
+                  session_day(r.meta) + (f"\n{course.place(r, short=True)}" if course.plan else ""), dose_cell(r), bp_cell(r),
                   r.forecast_text(), format_value(r.min_spo2) or "-", scale_cell(r), effects_cell(r),
                   r.alarms_text, outcome_cell(r)) for r in course.rows)
-    infusions = Table("Infusions", ("#", "date", "mg/kg / given", "SBP base/peak (rise)", "BP forecast peak (range)",
+    infusions = Table("Infusions", ("#", "date" + ("\nin the plan" if course.plan else ""), "mg/kg / given", "SBP base/peak (rise)", "BP forecast peak (range)",
                                     "SpO2 low", "CADSS / MOAA/S", "side effects; rescue drugs given", "alarms H/M/L",
                                     "outcome measures"),
-                      (0.06, 0.11, 0.1, 0.09, 0.1, 0.06, 0.07, 0.17, 0.07, 0.17), rows,
+                      (0.06, 0.14, 0.1, 0.09, 0.1, 0.06, 0.07, 0.16, 0.06, 0.16), rows,
                       marks=tuple(any(not f.reviewed for f in r.flags) for r in course.rows))
     flags = Table("PHQ-9 item 9 flags and their reviews", ("entered", "session", "answer", "reviews"),
                   (0.15, 0.08, 0.37, 0.4),
@@ -326,12 +334,12 @@ def _course_section(course: Course) -> CourseSection:
                          or "NOT REVIEWED")
                         for f in course.flags),
                   empty="no item-9 flag in this course", marks=tuple(not f.flag.reviewed for f in course.flags))
-    lines = [course.phq9_words(), course.total_dose_text(), course.flag_count_text()]
-    if this.forecast is not None:
+    lines = [course.phq9_words(), course.total_dose_text(), course.plan_words(), course.flag_count_text()]
+    if this is not None and this.forecast is not None:
         lines.append(f"BP forecast before this infusion: {this.forecast.text}. Advice only; it changes no alarm "
                      "limit.")
     lines.append(course.forecast_words())
     title = f"Course of treatment: {len(course.rows)} session{'s' if len(course.rows) > 1 else ''} " \
-            f"of patient {course.patient_id} up to this one"
+            f"of patient {course.patient_id}" + ("" if whole else " up to this one")
     return CourseSection(title, tuple(lines), course_charts(course), (infusions, flags))
 

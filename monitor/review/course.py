@@ -35,8 +35,10 @@ from datetime import date
 from typing import Any
 
 from monitor.alarms.profile import ProfileError, load_profile
+from monitor.clinical.dosing import mg_text
 from monitor.clinical.forecast import BpForecast, EarlierInfusion, ForecastPrior, forecast_peak_sbp
 from monitor.clinical.outcomes import CoursePoint, OutcomeFlag, SessionOutcomes, course
+from monitor.clinical.plan import CoursePlan
 from monitor.record.instruments import INSTRUMENTS, PHQ9
 from monitor.record.journal import ScaleEntry
 from monitor.record.outcomes import OutcomeScore
@@ -263,6 +265,34 @@ class Course:
     forecast_for: str
     at: float
     sbp_limit: float | None = None  # the SBP high-alarm limit of the last session's profile (mmHg)
+    plans: tuple[CoursePlan, ...] = ()  # every plan entered for the patient, oldest first; the last is in force
+
+    # --- the planned course ----------------------------------------------------------------
+
+    @property
+    def plan(self) -> CoursePlan | None:
+        """Return the planned course in force (the latest entered), None if none was entered."""
+        return self.plans[-1] if self.plans else None
+
+    def given_number(self, row: InfusionRow) -> int | None:
+        """Return which infusion given this row's is (1-based, counting started ones); None if it never started."""
+        return sum(r.started for r in self.rows[:row.number]) if row.started else None
+
+    def place(self, row: InfusionRow, short: bool = False) -> str:
+        """Return where a row's infusion stands in the plan ("induction 3 of 6", "booster 1"; short: "induction
+        3/6"), "not given" if it never started, "" without a plan."""
+        n = self.given_number(row)
+        return "" if self.plan is None else "not given" if n is None else self.plan.place(n, short)
+
+    def plan_words(self) -> str:
+        """Return the plan in force, who made it, and what comes next, in one line; or that there is none."""
+        plan = self.plan
+        if plan is None:
+            return "Planned course: none entered (infusion-monitor course --patient ID --plan N, or the course window)"
+        given = [r for r in self.rows if r.started]
+        last = None if not given else date.fromisoformat(session_day(given[-1].meta))
+        by = f"{plan.by}, {date_text(plan.t, self.rows[-1].meta.tz)}" + (f": {plan.note}" if plan.note else "")
+        return f"Planned course: {plan.text} ({by}); {len(given)} given; {plan.next_text(len(given), last)}"
 
     # --- response and remission ------------------------------------------------------------
 
@@ -328,6 +358,9 @@ class Course:
                               "session_id": None if ch.row is None else ch.row.meta.id, "met": ch.met,
                               "t_utc": iso_utc(ch.t)} for ch in self.changes()],
             "total_delivered_mg": _round(sum(r.delivered_mg or 0.0 for r in self.rows if r.started), 3),
+            "plan": None if self.plan is None else _plan_json(self.plan),
+            "earlier_plans": [_plan_json(p) for p in self.plans[:-1]],
+            "plan_places": [self.place(row) or None for row in self.rows],
             "later_outcomes": [_score_json(s) for s in self.later],
             "flags": [{"session_id": f.session.id, "t_utc": iso_utc(f.flag.score.t),
                        "instrument": f.flag.score.instrument, "outcome_id": f.flag.score.id,
@@ -369,6 +402,9 @@ class Course:
                      "antihypertensive/benzodiazepine given; alarms: high/medium/low; response and remission "
                      "against the first PHQ-9")
         lines.append(self.total_dose_text())
+        lines.append(self.plan_words())
+        if self.plan is not None:
+            lines.append("In the plan: " + "; ".join(f"#{r.number} {self.place(r)}" for r in rows))
         lines.append(self.phq9_words())
         for s in self.later:
             lines.append(f"Entered after the last infusion: {s.summary} ({session_time(s.t, rows[-1].meta)})")
@@ -648,7 +684,7 @@ def build_course(source: SessionSource, patient_id: str, prior: ForecastPrior | 
     forecast, target = _course_forecast(rows, earlier, prior)
     flags = tuple(CourseFlag(f, where[f.score.id]) for f in all_flags)
     return Course(patient_id, metas[-1].patient_name or "", rows, tuple(later), flags, forecast, target, at,
-                  sbp_high_limit(metas[-1]))
+                  sbp_high_limit(metas[-1]), tuple(source.course_plans(patient_id)))
 
 
 def sbp_high_limit(meta: SessionMeta) -> float | None:
@@ -757,12 +793,6 @@ def _course_forecast(rows: Sequence[InfusionRow], earlier: Sequence[EarlierInfus
 # --- output helpers ---------------------------------------------------------------------------
 
 
-def mg_text(mg: float | None) -> str:
-    """Return a dose in mg as every course and report table shows it: to 0.01 mg, no trailing zeros ("26.25 mg",
-    "35 mg"), "-" when unknown."""
-    return "-" if mg is None else f"{round(mg, 2):g} mg"
-
-
 def _review_word(flag: OutcomeFlag | None) -> str:
     return "reviewed" if flag is not None and flag.reviewed else "NOT REVIEWED"
 
@@ -801,6 +831,12 @@ def _forecast_json(f: BpForecast) -> dict[str, Any]:
             "planned_dose_mg_per_kg": f.planned_dose_mg_per_kg,
             "baseline_sbp": f.baseline_sbp, "earlier_infusions_used": f.n_used,
             "earlier_infusions_unusable": f.n_unusable, "own_weight": round(f.own_weight, 3), "text": f.text}
+
+
+def _plan_json(plan: CoursePlan) -> dict[str, Any]:
+    return {"induction": plan.induction, "induction_weeks": plan.induction_weeks, "booster_weeks": plan.booster_weeks,
+            "boosters": plan.boosters, "by": plan.by, "t_utc": iso_utc(plan.t), "note": plan.note or None,
+            "text": plan.text}
 
 
 def _row_json(row: InfusionRow) -> dict[str, Any]:

@@ -44,8 +44,9 @@ from typing import Any
 
 import numpy as np
 
+from monitor.alarms.keys import AppAlarm
 from monitor.alarms.lives import AlarmLife, alarm_lives
-from monitor.clinical.dosing import DoseError, DosePlan, exact
+from monitor.clinical.dosing import DoseError, DosePlan, exact, mg_text
 from monitor.clinical.forecast import BpForecast
 from monitor.clinical.infusion import InfusionHistory, InfusionState, infusion_history
 from monitor.clinical.markers import current_markers
@@ -325,7 +326,7 @@ class SessionSummary:
         if inf is None:
             lines.append("Infusion   none planned")
         else:
-            lines.append(f"Infusion   planned {_mg(self.planned_mg)}, delivered {_mg(inf.delivered_mg)}; "
+            lines.append(f"Infusion   planned {mg_text(self.planned_mg)}, delivered {mg_text(inf.delivered_mg)}; "
                          f"{inf.state.value.replace('_', ' ')}")
             if inf.start_utc is not None:
                 lines.append(f"           start {at(inf.start_utc)}, end {at(inf.end_utc)}, "
@@ -358,9 +359,7 @@ class SessionSummary:
                          f"(of {hms(self.spo2.covered_s)} valid, {self.spo2.source})")
         else:
             lines.append("SpO2       no valid values")
-        c = self.alarm_counts()
-        lines.append(f"Alarms     {c['total']}: {c['high']} high, {c['medium']} medium, {c['low']} low "
-                     f"({c['technical']} technical)")
+        lines.append(f"Alarms     {alarm_counts_text(self.alarm_counts())}")
         lines.append(f"Events     {len(self.markers)}" + (f" ({self.marker_corrections} corrections)"
                                                            if self.marker_corrections else ""))
         for r in self.markers:
@@ -431,14 +430,27 @@ def summarize(source: SessionSource, meta: SessionMeta, now: float | None = None
 
 
 def alarm_counts(alarms: Iterable[AlarmLife]) -> dict[str, int]:
-    """Count alarms: total, by highest priority, and technical vs physiological."""
-    counts = {"total": 0, "high": 0, "medium": 0, "low": 0, "technical": 0, "physiological": 0}
+    """Count alarms: total, by highest priority, and technical vs physiological; a questionnaire's item-9 flag
+    alarm is a clinical flag, counted on its own ("flag") and in neither the priorities nor the kinds, so a
+    session without a physiological alarm never reads "0/1/0"."""
+    counts = {"total": 0, "high": 0, "medium": 0, "low": 0, "technical": 0, "physiological": 0, "flag": 0}
     for a in alarms:
         counts["total"] += 1
+        if a.condition == AppAlarm.OUTCOME_FLAG:
+            counts["flag"] += 1
+            continue
         if a.priority is not None:
             counts[a.priority.label] += 1
         counts["technical" if a.technical else "physiological"] += 1
     return counts
+
+
+def alarm_counts_text(c: dict[str, int]) -> str:
+    """Return alarm counts in words: "3: 1 high, 1 medium, 0 low (1 technical); 1 questionnaire flag", "none"."""
+    if not c["total"]:
+        return "none"
+    flags = f"; {c['flag']} questionnaire flag alarm{'s' if c['flag'] != 1 else ''}" if c["flag"] else ""
+    return f"{c['total']}: {c['high']} high, {c['medium']} medium, {c['low']} low ({c['technical']} technical){flags}"
 
 
 def source_order(record: SessionRecord, present: Iterable[str]) -> list[str]:
@@ -530,10 +542,6 @@ def _num(x: float) -> str:
 
 def _n(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
-
-
-def _mg(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f} mg"
 
 
 def _reading(r: Reading | None, at, unit: str = "") -> str:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from monitor.clinical.outcomes import OutcomeFlag, SessionOutcomes, patient_flags
 from monitor.record.instruments import INSTRUMENTS, OutcomeError, instrument
 from monitor.record.outcomes import OutcomeReview, OutcomeScore
-from monitor.storage.sessions import SessionRecord, SessionSource
+from monitor.record.journal import InfusionEvent
+from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource, SqliteSessions
 from monitor.storage.store import Store
+from monitor.timefmt import date_text, zone
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,28 @@ def source_flags(source: SessionSource, patient_id: str) -> tuple[OutcomeFlag, .
     return patient_flags((m.id, record_outcomes(source.record(m))) for m in source.sessions(patient_id))
 
 
+def between_visits_place(sessions: SessionSource, patient_id: str, day: date, now: float) -> tuple[SessionMeta, float]:
+    """Return where a questionnaire answered between visits on `day` is kept: the patient's last session started on
+    or before that day, at 12:00 that day in the session's zone (now, if that is later than now on the day itself).
+    OutcomeError in words for a day in the future or a patient without a session by then."""
+    metas = sessions.sessions(patient_id=patient_id)
+    if not metas:
+        raise OutcomeError(f"there are no sessions of patient '{patient_id}' in this database")
+    before = [m for m in metas if date.fromisoformat(date_text(m.started_utc, m.tz)) <= day]
+    if not before:
+        raise OutcomeError(f"patient '{patient_id}' has no session on or before {day.isoformat()}: enter it into a "
+                           "session")
+    meta = before[-1]
+    tz = zone(meta.tz)
+    noon = datetime(day.year, day.month, day.day, 12, tzinfo=tz).timestamp() if tz is not None else \
+        datetime(day.year, day.month, day.day, 12).astimezone().timestamp()
+    if noon <= now:
+        return meta, noon
+    if date_text(now, meta.tz) != day.isoformat():
+        raise OutcomeError(f"{day.isoformat()} is in the future")
+    return meta, now
+
+
 def review_patient_flag(store: Store, patient_id: str, outcome_id: str | None, reviewer: str, note: str,
                         t: float) -> tuple[OutcomeFlag, OutcomeReview, int]:
     """Record a clinician's review of one of the patient's flags; return the flag, the review and its session.
@@ -123,3 +148,17 @@ class ChairPatients:
     def unreviewed_flags(self, patient_id: str) -> tuple[OutcomeFlag, ...]:
         """Return the patient's item-9 flags no clinician has reviewed yet, from any session in this file."""
         return tuple(f for f in flags_of_patient(self.store, patient_id) if not f.reviewed)
+
+    def plan_hint(self, patient_id: str) -> str:
+        """Return where the patient's next infusion stands in their planned course, for a read-only line of the
+        start dialog: "Planned course: induction of 6 ...; the next infusion is booster 1"; "" without a plan."""
+        sessions = SqliteSessions(self.store.path)
+        try:
+            plans = sessions.course_plans(patient_id)
+        finally:
+            sessions.close()
+        if not plans:
+            return ""
+        given = sum(any(e.record.kind == "started" for e in self.store.journal_records(sid, (InfusionEvent.KIND,))
+                        .entries) for sid, _ in _patient_sessions(self.store, patient_id))
+        return f"Planned course: {plans[-1].text}; the next infusion is {plans[-1].place(given + 1)}"

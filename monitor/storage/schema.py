@@ -200,13 +200,26 @@ def _v_stored_summaries(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v_course_plans(db: sqlite_utils.Database) -> None:
+    """Planned courses (monitor.clinical.plan): one row per plan a clinician enters for a patient, never updated.
+
+    The latest row of a patient (by t, UTC epoch s) is the plan in force; earlier rows stay as the record of who
+    planned what and when. Rows only grow, so the central store ships them by rowid like the journal.
+    """
+    db.execute("CREATE TABLE course_plans (patient_id TEXT NOT NULL, t REAL NOT NULL, induction INTEGER NOT NULL, "
+               "induction_weeks REAL, booster_weeks REAL, boosters INTEGER, note TEXT, user TEXT NOT NULL)")
+    db.execute("CREATE INDEX course_plans_patient ON course_plans (patient_id, t)")
+
+
 #: Tables whose rows are computed from other tables (review's decimated levels, stored summaries): kept on
 #: the chair, not shipped to the central store, where readers compute them from the values.
 DERIVED_TABLES = frozenset({"levels", "summaries"})
 
 
 #: Migrations in order; index i upgrades user_version i to i + 1. Append, never edit.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v_stored_summaries]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _v1, _v2, _v3, _v4, _v5, _v_stored_summaries, _v_course_plans,
+]
 
 
 SCHEMA_VERSION = len(MIGRATIONS)

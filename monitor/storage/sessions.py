@@ -25,7 +25,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -41,6 +41,9 @@ from monitor.storage.store import INTERRUPTED_REASON, StoreError, check_schema, 
 from monitor.storage.summaries import Kept, keep_in_file, kept_rows
 
 R = TypeVar("R", bound=Record)
+
+if TYPE_CHECKING:
+    from monitor.clinical.plan import CoursePlan
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,14 @@ class SessionSource(ABC):
     def patients(self) -> list[tuple[str, str]]:
         """Return (id, name) of every patient ('' for no name)."""
 
+    @abstractmethod
+    def journal_counts(self, patient_id: str) -> tuple[tuple[int, int], ...]:
+        """Return how many journal and BP rows each of the patient's sessions holds, in start order."""
+
+    @abstractmethod
+    def course_plans(self, patient_id: str) -> list[CoursePlan]:
+        """Return the planned courses entered for the patient, oldest first; the last is in force."""
+
     def levels(self, meta: SessionMeta, width: float, t0: float | None = None,
                t1: float | None = None) -> dict[tuple[str, str], Levels] | None:
         """Return the stored decimated levels (monitor.storage.levels) at one bucket width, by (source, parameter).
@@ -270,6 +281,8 @@ class SqlSessions(SessionSource):
     patient_join = "p.id = s.patient_id"
     #: The end reason of a running session whose recorder is gone.
     gone_reason = INTERRUPTED_REASON
+    #: The condition joining a session (s) to its rows (r) of another table.
+    rows_join = "r.session_id = s.id"
 
     @abstractmethod
     def _rows(self, sql: str, args: list | tuple = ()) -> list[tuple]:
@@ -349,6 +362,23 @@ class SqlSessions(SessionSource):
         """Return (id, name) of every patient; a patient known to several chairs once (the name any of them has)."""
         return [(pid, name) for pid, name in
                 self._rows("SELECT id, MAX(COALESCE(name, '')) FROM patients GROUP BY id ORDER BY id")]
+
+    def journal_counts(self, patient_id: str) -> tuple[tuple[int, int], ...]:
+        """Return how many journal and BP rows each of the patient's sessions holds, in start order: both tables
+        only grow, so a reader that keeps what it built from them knows from these when to build it again."""
+        return tuple((int(j), int(n)) for j, n in self._rows(
+            f"SELECT (SELECT COUNT(*) FROM journal r WHERE {self.rows_join}), "
+            f"(SELECT COUNT(*) FROM nibp r WHERE {self.rows_join}) FROM sessions s WHERE s.patient_id = ? "
+            f"ORDER BY s.started_utc, {self.chair}, s.id", [patient_id]))
+
+    def course_plans(self, patient_id: str) -> list[CoursePlan]:
+        """Return the planned courses entered for the patient, oldest first; on a central store, at any chair."""
+        from monitor.clinical.plan import CoursePlan
+
+        rows = self._rows("SELECT induction, induction_weeks, booster_weeks, boosters, \"user\", t, COALESCE(note, '') "
+                          f"FROM course_plans WHERE patient_id = ? ORDER BY t, {self.rowid}",
+                          [patient_id])
+        return [CoursePlan(*row) for row in rows]
 
     # --- one session ---------------------------------------------------------------
 

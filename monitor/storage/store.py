@@ -21,7 +21,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import sqlite_utils
 
@@ -32,6 +32,9 @@ from monitor.record.base import Record, to_row
 from monitor.storage.integrity import layout, layout_problem, page_problem
 from monitor.storage.journal import JOURNAL_COLUMNS, JournalRead, read_journal
 from monitor.storage.schema import MIGRATIONS, SCHEMA_VERSION, expected_layout
+
+if TYPE_CHECKING:
+    from monitor.clinical.plan import CoursePlan
 
 #: A running session whose heartbeat is older than this, from another host, is
 #: treated as interrupted (on this host a dead pid is proof enough).
@@ -198,6 +201,16 @@ class Store:
         except ValueError:
             return {}
         return settings if isinstance(settings, dict) else {}
+
+    def add_course_plan(self, patient_id: str, plan: CoursePlan) -> None:
+        """Record a patient's planned course (created if new); earlier plans are kept, the latest counts."""
+        with self._write():
+            if self.db.execute("SELECT 1 FROM patients WHERE id = ?", [patient_id]).fetchone() is None:
+                self.db.execute("INSERT INTO patients (id, created_utc) VALUES (?, ?)", [patient_id, time.time()])
+            self.db.execute("INSERT INTO course_plans (patient_id, t, induction, induction_weeks, booster_weeks, "
+                            "boosters, note, user) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            [patient_id, plan.t, plan.induction, plan.induction_weeks, plan.booster_weeks,
+                             plan.boosters, plan.note, plan.by])
 
     def row_counts(self, session_id: int) -> dict[str, int]:
         """Return how many numerics, BP results, device status rows and waveform samples a session holds."""

@@ -49,7 +49,7 @@ def test_pdf_reads_back_with_the_sessions_record(db, tmp_path, qapp, capsys, pap
     text = "\n".join(pages)
     assert "SIMULATED" not in text  # no simulator in this session: no mark
     for words in ("Riverside Clinic", "Ada Lovelace", "Not a certified medical device", "AB, CD, Dr Lee",
-                  "35.0 mg", "Peak BP", "88 % at", "Plan and dose arithmetic", "SpO2 and pulse", "Blood pressure",
+                  "35 mg / ", "Peak BP", "88 % at", "Plan and dose arithmetic", "SpO2 and pulse", "Blood pressure",
                   "nausea", "time corrected", "Vomiting (deleted)", "MOAA/S", "FLAG item 9 = 1",
                   "reviewed by Dr Lee", "SpO2 88 < 90", "AB 23:21:45", "10/10", "spouse", "failed", "cuff leak"):
         assert words in text, words
@@ -86,7 +86,9 @@ def test_summary_figures_are_the_review_summarys(db):
     meta = sessions.resolve("latest")
     pairs = dict(report_data(sessions, meta).summary)
     s = summarize(sessions, meta)
-    assert pairs["Dose planned / delivered"] == f"{s.planned_mg:.1f} mg / {s.delivered_mg:.1f} mg (73 %)"
+    # one mg rule (monitor.clinical.dosing.mg_text) for the report, the summary, the list and the course
+    assert pairs["Dose planned / delivered"] == f"35 mg / {round(s.delivered_mg, 2):g} mg (73 %)"
+    assert f"delivered {round(s.delivered_mg, 2):g} mg" in s.text()
     assert pairs["Lowest SpO2 (pulseox)"].startswith("88 % at 23:21:20; time < 94 %: 0:01:00, < 90 %: 0:01:00")
     assert pairs["Alarms"] == "2: 1 high, 1 medium, 0 low (1 technical)"
     assert pairs["Peak BP"].startswith(f"systolic {s.peak_sbp.value:g} mmHg")

@@ -365,3 +365,78 @@ def test_a_between_visit_questionnaire_that_cannot_be_placed_is_one_line_and_not
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and said in err[0]
     assert len(build_course(SqliteSessions(db), "P-1").rows[-1].entries) == before
+
+
+def test_a_plan_recorded_from_the_command_names_each_infusion_by_its_place_in_text_and_json(tmp_path, capsys):
+    """Infusion 7 of a patient planned for an induction of 6 is booster 1, never "7 of 6"; a session whose infusion
+    never started has no place; the latest plan counts and the earlier one stays on record."""
+    from course_sessions import TEN
+
+    db = tmp_path / "s.db"
+    make_course(db, [*TEN[:8], Visit(37, infusion="not_started")])
+    base = ["course", "--db", str(db), "--patient", "P-1"]
+    assert cli.main([*base, "--plan", "4", "--user", "Dr Lee"]) == 0
+    assert cli.main([*base, "--plan", "6", "--over-weeks", "3", "--boosters-every-weeks", "4", "--boosters", "2",
+                     "--user", "Dr Lee", "--note", "standard induction"]) == 0
+    out = capsys.readouterr().out
+    assert out.strip().splitlines()[-1] == ("patient P-1: planned course recorded: induction of 6 infusions over 3 "
+                                            "weeks, then boosters every 4 weeks (2 planned) (Dr Lee)")
+    c = build_course(SqliteSessions(db), "P-1")
+    assert [c.place(r) for r in c.rows] == [*(f"induction {n} of 6" for n in range(1, 7)), "booster 1 of 2",
+                                            "booster 2 of 2", "not given"]
+    assert [p.induction for p in c.plans] == [4, 6]
+    assert cli.main([*base, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["plan"]["induction"] == 6 and data["plan"]["boosters"] == 2 and data["plan"]["by"] == "Dr Lee"
+    assert data["plan"]["note"] == "standard induction" and [p["induction"] for p in data["earlier_plans"]] == [4]
+    assert data["plan_places"][6:] == ["booster 1 of 2", "booster 2 of 2", "not given"]
+    assert cli.main(base) == 0
+    text = capsys.readouterr().out
+    assert "#7 booster 1 of 2; #8 booster 2 of 2; #9 not given" in text
+    assert "8 given; the plan is complete: every planned infusion is given" in text
+
+
+def test_without_a_plan_the_course_says_how_to_enter_one(course):
+    assert course.plan is None and course.place(course.rows[0]) == ""
+    assert course.plan_words().startswith("Planned course: none entered")
+    assert course.to_json()["plan"] is None
+
+
+@pytest.mark.parametrize("args, said", [
+    (["--plan", "6"], "--plan needs --user: the clinician who made the plan"),
+    (["--plan", "0", "--user", "Dr Lee"], "an induction of 0 infusions: give 1 to 30"),
+    (["--boosters", "2"], "--boosters describe a plan: give --plan N with them"),
+    (["--plan", "6", "--user", "Dr Lee", "--pdf", "x.pdf"], "record the plan first (--plan), then write the document"),
+    (["--pdf", "x.pdf"], "'course --pdf' draws with the window toolkit"),
+])
+def test_a_plan_that_cannot_be_recorded_is_one_line_and_nothing_written(db, capsys, args, said):
+    assert cli.main(["course", "--db", str(db), "--patient", "P-1", *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and said in err[0]
+    assert build_course(SqliteSessions(db), "P-1").plans == ()
+
+
+def test_a_plan_is_refused_for_a_patient_without_sessions_and_for_the_central_store(db, capsys):
+    assert cli.main(["course", "--db", str(db), "--patient", "P-404", "--plan", "6", "--user", "Dr Lee"]) == 2
+    assert "there are no sessions of patient 'P-404'" in capsys.readouterr().err
+    assert cli.main(["course", "--central", "postgresql://x@localhost/db", "--patient", "P-1", "--plan", "6",
+                     "--user", "Dr Lee"]) == 2
+    assert "a plan is written to a chair's file: give --db, not --central" in capsys.readouterr().err
+
+
+def test_the_start_dialogs_directory_says_where_the_next_infusion_stands_in_the_plan(tmp_path):
+    from course_sessions import TEN
+    from monitor.clinical.plan import CoursePlan
+    from monitor.storage.outcomes import ChairPatients
+
+    db = tmp_path / "s.db"
+    make_course(db, [*TEN[:6], Visit(12, infusion="not_started")])  # 6 given, a 7th session held
+    store = Store(db)
+    try:
+        directory = ChairPatients(store)
+        assert directory.plan_hint("P-1") == ""
+        store.add_course_plan("P-1", CoursePlan(6, 3.0, 4.0, None, "Dr Lee", T0))
+        assert directory.plan_hint("P-1") == ("Planned course: induction of 6 infusions over 3 weeks, then a booster "
+                                              "every 4 weeks; the next infusion is booster 1")
+    finally:
+        store.close()

@@ -108,3 +108,42 @@ def test_summary_command_has_the_outcomes(db, capsys):
     assert data["outcomes"]["forecast_held"] is False and data["outcomes"]["unreviewed_flags"] == 1
     assert cli.main(["summary", "--db", str(db), "--session", "2"]) == 0
     assert "NOT REVIEWED" in capsys.readouterr().out
+
+
+def test_a_refreshing_reader_reads_the_course_again_only_when_a_questionnaire_a_review_or_a_bp_changes_it(db):
+    """The review station refreshes a running session every few seconds: the course is kept while nothing it uses
+    changes (a SpO2 value does not), and read again when a review or a BP reading arrives."""
+    from devices.values import NibpResult, sample
+    from monitor.review.session_outcomes import CourseCache
+    from monitor.storage.outcomes import flags_of_patient
+    from monitor.storage.recorder import Recorder
+
+    cache = CourseCache()
+    source = SqliteSessions(db)
+    first = cache.course(source, "P-1", T0 + 10 * DAY)
+    store = Store(db)
+    try:
+        sid = store.create_session(patient_id="P-1", started_utc=T0 + 6 * DAY, tz="Europe/London")
+        rec = Recorder(store, sid)
+        rec.start()
+        rec.put(sample(T0 + 6 * DAY + 60, "pulseox", "spo2", 97.0))
+        rec.stop()
+        reread = cache.course(SqliteSessions(db), "P-1", T0 + 10 * DAY)
+        assert reread is not first and len(reread.rows) == 4  # a new session: read again
+        source = SqliteSessions(db)
+        assert cache.course(source, "P-1", T0 + 10 * DAY) is reread
+        store.write_batch({"numerics": [{"session_id": sid, "t": T0 + 6 * DAY + 61, "source": "pulseox",
+                                         "parameter": "spo2", "value": 96.0}]})
+        assert cache.course(source, "P-1", T0 + 10 * DAY) is reread  # a SpO2 value changes nothing it uses
+        open_flag = next(f for f in flags_of_patient(store, "P-1") if not f.reviewed)
+        store.append_journal(sid, OutcomeReview(open_flag.score.id, "Dr Lee", "phoned", T0 + 6 * DAY + 90), "Dr Lee",
+                             T0 + 6 * DAY + 90)
+        reviewed = cache.course(source, "P-1", T0 + 10 * DAY)
+        assert reviewed is not reread and all(f.flag.reviewed for f in reviewed.flags)
+        rec = Recorder(store, sid)
+        rec.start()
+        rec.put(NibpResult(T0 + 6 * DAY + 120, "nibp", 131.0, 80.0, 97.0, 70.0))
+        rec.stop()
+        assert cache.course(source, "P-1", T0 + 10 * DAY).rows[-1].summary.peak_sbp.value == 131.0
+    finally:
+        store.close()

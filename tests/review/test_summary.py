@@ -8,6 +8,7 @@ import pytest
 
 from devices.values import NibpResult, sample
 from monitor.alarms.lives import alarm_lives
+from monitor.alarms.keys import AppAlarm
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
 from monitor.cli import main
 from monitor.clinical.dosing import DosePlan
@@ -152,7 +153,21 @@ def test_alarms_are_counted_once_each_by_their_highest_priority(tmp_path):
     for e in ALARMS:
         s.rec.put(e)
     out = s.summary(at=1000).to_json()
-    assert out["alarms"] == {"total": 4, "high": 2, "medium": 1, "low": 1, "technical": 1, "physiological": 3}
+    assert out["alarms"] == {"total": 4, "high": 2, "medium": 1, "low": 1, "technical": 1, "physiological": 3,
+                             "flag": 0}
+
+
+def test_an_item9_flag_alarm_is_counted_as_a_flag_not_as_a_medium_technical_alarm(tmp_path):
+    """The flag alarm is the app's technical alarm at medium priority; counted as such, a session with no alarm
+    of the patient's values read "0/1/0" in the course and the list."""
+    s = Session(tmp_path)
+    for kind in (EventKind.RAISED, EventKind.CLEARED):
+        s.rec.put(AlarmEvent(T0 + 100 + (50 if kind is EventKind.CLEARED else 0), kind, "f-1", AppAlarm.OUTCOME_FLAG,
+                             AlarmKind.TECHNICAL, Priority.MEDIUM, "PHQ-9 item 9 flag", "app", ""))
+    summary = s.summary(at=1000)
+    assert summary.to_json()["alarms"] == {"total": 1, "high": 0, "medium": 0, "low": 0, "technical": 0,
+                                           "physiological": 0, "flag": 1}
+    assert "Alarms     1: 0 high, 0 medium, 0 low (0 technical); 1 questionnaire flag alarm" in summary.text()
 
 
 def test_alarm_lives_say_how_long_and_how_soon_acknowledged():
@@ -231,7 +246,8 @@ def test_an_empty_session_has_every_contract_key_null_or_zero(tmp_path):
     assert {k: out[k] for k in CONTRACT if out[k] is not None} == {
         "session_id": 1, "patient_id": "P1", "state": "closed", "started_utc": "2023-11-14T22:13:20.000Z",
         "ended_utc": "2023-11-14T22:14:20.000Z", "events": 0,
-        "alarms": {"total": 0, "high": 0, "medium": 0, "low": 0, "technical": 0, "physiological": 0}}
+        "alarms": {"total": 0, "high": 0, "medium": 0, "low": 0, "technical": 0, "physiological": 0,
+                   "flag": 0}}
     json.dumps(out, allow_nan=False)
 
 

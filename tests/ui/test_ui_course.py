@@ -174,6 +174,13 @@ def test_a_ten_infusion_course_fits_a_1366x768_laptop_with_nothing_cut(tmp_path,
 
     db = tmp_path / "course.db"
     make_course(db, course_sessions.TEN if visits == "TEN" else VISITS)
+    if visits == "TEN":  # with a planned course: each date says where its infusion stands in it
+        from monitor.clinical.plan import CoursePlan
+        from monitor.storage.store import Store
+
+        store = Store(db)
+        store.add_course_plan("P-1", CoursePlan(6, 3.0, 4.0, None, "Dr Lee", course_sessions.T0))
+        store.close()
     with xvfb(1366, 768) as display:
         env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
         out = os.path.join(os.environ.get("COURSE_SHOTS", str(tmp_path)), f"course-{visits.lower()}-1366")

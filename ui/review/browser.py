@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.alarms.model import Priority
+from monitor.clinical.dosing import mg_text
 from monitor.review.sessions_list import SessionLine
 from monitor.storage.sessions import SessionMeta
 from monitor.timefmt import clock_text, date_text, hms
@@ -128,7 +129,7 @@ class SessionBrowser(QWidget):
         if row is None:
             return
         a, o = line.alarms, line.outcome
-        cells = {"Delivered": "—" if line.delivered_mg is None else f"{line.delivered_mg:.1f} mg",
+        cells = {"Delivered": "—" if line.delivered_mg is None else mg_text(line.delivered_mg),
                  "Peak SBP": "—" if line.peak_sbp is None else f"{line.peak_sbp:.0f}",
                  "Lowest SpO₂": "—" if line.min_spo2 is None else f"{line.min_spo2:.0f} %",
                  "Alarms H/M/L": f"{a['high']}/{a['medium']}/{a['low']}",

@@ -51,6 +51,7 @@ from monitor.review.course import (
 from monitor.storage.sessions import SessionSource, SqliteSessions
 from monitor.storage.store import StoreError
 from ui import theme
+from ui.review.course_dialogs import enter_between_visits, enter_plan, save_course_pdf
 from ui.review.flag_review import review_flag
 
 STYLE = (f"QWidget {{ background: {theme.PANEL}; color: {theme.TEXT}; }}"
@@ -187,6 +188,7 @@ class CourseView(QWidget):
         if not course.flags:
             self.words.addWidget(_label("PHQ-9 item 9: no flag in this course", "dim"))
         self.words.addWidget(_label(course.forecast_words(), "words"))
+        self.words.addWidget(_label(course.plan_words(), "words" if course.plan else "dim"))
         self._fill_table(course)
         self.total.setText(course.total_dose_text())
         _clear(self.plots)
@@ -204,7 +206,7 @@ class CourseView(QWidget):
         self.table.setHorizontalHeaderLabels(heads)
         self.table.setRowCount(len(course.rows))
         for r, row in enumerate(course.rows):
-            for c, (text, colours) in enumerate(_cells(row, codes)):
+            for c, (text, colours) in enumerate(_cells(row, codes, course.place(row, short=True))):
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 if colours is not None:
@@ -235,8 +237,9 @@ Colours = tuple[str, str] | None
 _ALARM_COLOURS = {"high": Priority.HIGH, "medium": Priority.MEDIUM, "low": Priority.LOW}
 
 
-def _cells(row: InfusionRow, codes: list[str]) -> list[tuple[str, Colours]]:
-    """Return the row's cells (text, colours) in the order of the table's columns: the alarms in the colour of
+def _cells(row: InfusionRow, codes: list[str], place: str = "") -> list[tuple[str, Colours]]:
+    """Return the row's cells (text, colours) in the order of the table's columns (place: where the infusion
+    stands in the planned course, under its date): the alarms in the colour of
     their highest priority, an unreviewed item-9 flag in the medium-alarm colour, a reviewed one in blue-grey, a
     peak OUTSIDE its forecast in the medium-alarm colour."""
     cadss, moaas = row.max_cadss, row.min_moaas
@@ -244,7 +247,7 @@ def _cells(row: InfusionRow, codes: list[str]) -> list[tuple[str, Colours]]:
     alarm = None if top is None else (theme.ALARM_BG[_ALARM_COLOURS[top]], theme.ALARM_FG[_ALARM_COLOURS[top]])
     medium = (theme.ALARM_BG[Priority.MEDIUM], theme.ALARM_FG[Priority.MEDIUM])
     cells: list[tuple[str, Colours]] = [
-        (str(row.number), None), (session_day(row.meta), None), (row.meta.ref, None),
+        (str(row.number), None), (session_day(row.meta) + (f"\n{place}" if place else ""), None), (row.meta.ref, None),
         (_num(row.dose_mg_per_kg, 2), None), (row.given_text + ("\nstopped" if row.stopped_early else ""), None),
         (f"{_num(row.baseline_sbp)}/{_num(row.peak_sbp)}"
          + ("" if row.sbp_rise is None or not row.started else f" ({row.sbp_rise:+.0f})"), None),
@@ -357,15 +360,43 @@ class CourseWindow(QMainWindow):
         self.patient_id = patient_id
         self.view = CourseView(source, patient_id)
         self.setCentralWidget(self.view)
-        if isinstance(source, SqliteSessions):  # a review is written to the chair's file, never the central store
-            self.addToolBar("Flags").addAction("Review flag…").triggered.connect(self.review_flag)
+        bar = self.addToolBar("Course")
+        if isinstance(source, SqliteSessions):  # what a clinician enters is written to the chair's file, never the
+            # central store
+            bar.addAction("Review flag…").triggered.connect(self.review_flag)
+            bar.addAction("Planned course…").triggered.connect(self.enter_plan)
+            bar.addAction("Questionnaire between visits…").triggered.connect(self.enter_between_visits)
+        bar.addAction("Course document (PDF)…").triggered.connect(lambda: self.save_pdf())
 
     def review_flag(self) -> None:
         """Record a clinician's review of the patient's unreviewed item-9 flag, then read the course again."""
         if review_flag(self, self.source.path, self.patient_id) is not None:  # type: ignore[attr-defined]
-            self.view.wait_read()
-            self.view = CourseView(self.source, self.patient_id)
-            self.setCentralWidget(self.view)
+            self.reread()
+
+    def enter_plan(self) -> None:
+        """Record the patient's planned course, then read the course again."""
+        current = None if self.view.course is None else self.view.course.plan
+        if enter_plan(self, self.source.path, self.patient_id, current) is not None:  # type: ignore[attr-defined]
+            self.reread()
+
+    def enter_between_visits(self) -> None:
+        """Enter questionnaires answered on a day between visits, then read the course again."""
+        if enter_between_visits(self, self.source.path, self.patient_id):  # type: ignore[attr-defined]
+            self.reread()
+
+    def save_pdf(self, path: str | None = None) -> str | None:
+        """Write the course document (asking where unless path is given); say in the status bar what was written."""
+        self.view.wait_read()  # the source is the reader's until it has read
+        written = save_course_pdf(self, self.source, self.patient_id, path)
+        if written is not None:
+            self.statusBar().showMessage(written)
+        return written
+
+    def reread(self) -> None:
+        """Read the course again into a new view (after something was entered)."""
+        self.view.wait_read()
+        self.view = CourseView(self.source, self.patient_id)
+        self.setCentralWidget(self.view)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         self.view.wait_read()

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from monitor.export import Progress
+from monitor.export.course_doc import course_document
+from monitor.export.files import export_path
 from monitor.export.report import CourseSection, Plot, ReportData, Table, report_data
 from monitor.review.course import ChartSeries, CourseChart
 from monitor.storage.sessions import SessionMeta, SessionSource
@@ -55,7 +57,19 @@ def _app() -> None:
 def write_pdf(source: SessionSource, meta: SessionMeta, path: Path, paper: str = "a4", clinic: str = "",
               progress: Progress | None = None) -> int:
     """Write the session's infusion record as a PDF at `path`; return the number of pages."""
-    data = report_data(source, meta, clinic, progress)
+    return _write(report_data(source, meta, clinic, progress), path, paper, f"Infusion record, session {meta.ref}")
+
+
+def write_course_pdf(source: SessionSource, patient_id: str, path: Path, paper: str = "a4", clinic: str = "") -> int:
+    """Write a patient's course document (monitor.export.course_doc) as a PDF at `path` (0600, all or nothing);
+    return the number of pages. CourseError for a patient without sessions, ExportError in words."""
+    data = course_document(source, patient_id, clinic)
+    with export_path(path) as tmp:
+        return _write(data, tmp, paper, f"Course of patient {patient_id}")
+
+
+def _write(data: ReportData, path: Path, paper: str, title: str) -> int:
+    """Paint a document's data as a PDF at `path`; return the number of pages."""
     _app()
     from PySide6.QtCore import QMarginsF
     from PySide6.QtGui import QPageLayout, QPageSize, QPainter, QPdfWriter
@@ -64,7 +78,7 @@ def write_pdf(source: SessionSource, meta: SessionMeta, path: Path, paper: str =
     writer.setResolution(72)
     size = QPageSize(QPageSize.PageSizeId.A4 if paper == "a4" else QPageSize.PageSizeId.Letter)
     writer.setPageLayout(QPageLayout(size, QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0)))
-    writer.setTitle(f"Infusion record, session {meta.ref}")
+    writer.setTitle(title)
     writer.setCreator("infusion-monitor (not a certified medical device)")
     page = writer.pageLayout().fullRectPoints()
     width, height = float(page.width()), float(page.height())
@@ -111,6 +125,8 @@ def _font(size: float, bold: bool = False):
     f = QFont("DejaVu Sans")
     f.setPointSizeF(size)
     f.setBold(bold)
+    for feature in ("liga", "clig"):  # "fi" stays two letters: "certified" is found by a search and a reader
+        f.setFeature(QFont.Tag(feature), 0)
     return f
 
 
@@ -468,9 +484,9 @@ def _blocks(data: ReportData, painter, width: float) -> list[_Block]:
     blocks += _pairs(painter, data.header, width)
     blocks.append(_Block(GAP / 2, lambda *a: None))
     blocks.append(_notice_block(painter, data.notice, width))
-    blocks.append(_title_block(painter, "Plan and dose arithmetic"))
+    blocks.append(_title_block(painter, data.plan_title))
     blocks += [_paragraph(painter, line, width) for line in data.plan]
-    blocks.append(_title_block(painter, "Summary"))
+    blocks.append(_title_block(painter, data.summary_title))
     blocks += _pairs(painter, data.summary, width, 150.0)
     blocks.append(_Block(GAP, lambda *a: None))
     blocks += [_plot_block(data, plot, width) for plot in data.plots]

@@ -11,6 +11,7 @@ from html import escape
 from PySide6.QtWidgets import QTextBrowser
 
 from monitor.alarms.model import Priority
+from monitor.clinical.dosing import mg_text
 from monitor.clinical.scales import SCALE_NAMES
 from monitor.review.summary import (
     NOTICE,
@@ -100,7 +101,8 @@ def summary_html(s: SessionSummary) -> str:
     counts = s.alarm_counts()
     out.append("<h3>Alarms</h3>")
     out.append(_rows([("by priority", f"{counts['high']} high · {counts['medium']} medium · {counts['low']} low"),
-                     ("technical", str(counts["technical"]))]))
+                     ("technical", str(counts["technical"]))]
+                    + ([("questionnaire flag", str(counts["flag"]))] if counts["flag"] else [])))
     out.append(f"<h3>Events ({len(s.markers)})</h3>")
     out.append(_rows([(at(r.t), escape(r.label + (f": {r.note}" if r.note else "")) + f" · {escape(r.user)}"
                       + (f" <span class='warn'>(corrected: {escape(r.reason)})</span>" if r.revision > 1 or r.reason
@@ -164,4 +166,4 @@ def _figures_rows(name: str, figures: ParamFigures | None, reading, high: bool) 
 
 
 def _mg(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f} mg"
+    return "—" if value is None else mg_text(value)

@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from monitor.review.burden import range_burden, session_burden
 from monitor.review.corrections import CorrectionError, Corrector
-from monitor.review.session_outcomes import with_outcomes
+from monitor.review.session_outcomes import CourseCache, with_outcomes
 from monitor.review.sessions_list import session_lines
 from monitor.review.timeline import SessionTimeline
 from monitor.storage.sessions import SessionSource
@@ -63,6 +63,7 @@ class ReviewWorker(QObject):
         self._want_lock = threading.Lock()
         self._pixels = 1200
         self._timer: QTimer | None = None
+        self._courses = CourseCache()  # a running session's refresh reads the patient's course again only on change
 
     # --- the thread ------------------------------------------------------------------------
 
@@ -131,7 +132,7 @@ class ReviewWorker(QObject):
         self._timeline = timeline
         self.sigOpened.emit(timeline, timeline.traces(timeline.start, timeline.end, self._pixels) if first else None)
         summary = timeline.summary()  # reads the values: from now on the cursor readout works
-        self.sigSummary.emit(timeline, with_outcomes(self.source, summary, timeline.record))
+        self.sigSummary.emit(timeline, with_outcomes(self.source, summary, timeline.record, cache=self._courses))
         self.sigBurden.emit("session", session_burden(self.source, meta))
         self._traces()
 
