@@ -61,6 +61,7 @@ def test_the_start_dialog_lists_the_flag_and_refuses_start_until_it_is_read(app,
     gallery.shown(dlg)
     qtbot.keyClicks(dlg.user, "AB")
     qtbot.keyClicks(dlg.patient.lineEdit(), "P-KET-07")
+    qtbot.keyClicks(dlg.second, "12.03.1980")
     for field, text in ((dlg.weight, "72"), (dlg.duration, "40"), (dlg.bag, "100")):
         field.clear()
         qtbot.keyClicks(field, text)
@@ -94,6 +95,7 @@ def test_the_next_sessions_monitor_raises_the_flag_refuses_start_and_records_the
     qtbot.addWidget(dlg)
     dlg.user.setText("AB")
     dlg.patient.setCurrentText("P-KET-07")
+    dlg.second.setText("12.03.1980")
     dlg.weight.setText("72")
     dlg.flag_seen.setChecked(True)
     for box in dlg.checks.values():

@@ -48,6 +48,7 @@ from monitor.clinical.dosing import DosePlan
 from monitor.clinical.infusion import InfusionState, InfusionStatus
 from monitor.clinical.scales import SCALE_NAMES
 from monitor.clinical.schedule import Phase
+from monitor.patient_id import identity_text
 from monitor.live.state import DATA_CURRENT_S, LINK_DOWN, Flow, Latest, Snapshot
 from monitor.live.view import (
     MARKS,
@@ -168,6 +169,7 @@ class CoreState:
     advice: Sequence[tuple[Advisory, float]] = ()
     patient_id: str | None = None
     patient_name: str | None = None
+    patient_second_id: str = ""  # the second identifier in words ('DOB 12 Mar 1980'), '' if none was asked
     weight_kg: float | None = None
     operator: str = ""
     session: SessionStatus | None = None
@@ -441,7 +443,7 @@ def _audio(s: CoreState) -> AudioView:
 # --- header, infusion, clinical panel, devices ----------------------------------------------------------------
 
 def _header(s: CoreState) -> HeaderView:
-    patient = " · ".join(x for x in (s.patient_id, s.patient_name) if x) or "no patient ID"
+    patient = identity_text(s.patient_id, s.patient_name, s.patient_second_id)
     st = s.session
     course = st.course_text.capitalize() if st is not None else ""
     base = st.baseline if st is not None else {}

@@ -161,6 +161,7 @@ def test_the_start_dialog_refuses_a_patient_id_with_the_same_rule(qtbot, tmp_pat
     qtbot.addWidget(dlg)
     dlg.user.setText("TC")
     dlg.patient.setCurrentText(typed)
+    dlg.second.setText("12.03.1980")
     for field, text in ((dlg.weight, "70"), (dlg.dose, "0.5"), (dlg.duration, "40"), (dlg.bag, "100")):
         field.setText(text)
     for box in dlg.checks.values():
