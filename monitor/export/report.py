@@ -16,6 +16,7 @@ import numpy as np
 from monitor import __version__
 from monitor.clinical.config import ConfigError
 from monitor.clinical.scales import SCALE_NAMES
+from monitor.patient_id import identity_text
 from monitor.export.common import ExportError, Progress, format_value, tick
 from monitor.export.content import (
     bp_readings,
@@ -43,6 +44,8 @@ from monitor.storage.outcomes import record_outcomes
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 from monitor.timefmt import date_text, hms, time_text, zone
 
+#: The colours of a parameter's lines, one per device in the order they appear: two oximeters are told apart.
+SOURCE_COLORS = {"spo2": ("#0b6e99", "#17a589"), "pulse_rate": ("#c0392b", "#d68910")}
 NOTICE = "Not a certified medical device: this record documents what the app recorded; keep the clinic's own chart."
 
 
@@ -129,7 +132,8 @@ def report_data(source: SessionSource, meta: SessionMeta, clinic: str = "",
     this = course.rows[-1] if course is not None else None
     summary = this.summary if this is not None else summarize(source, meta)
     nurses = sorted({e.user for e in record.journal if e.user} | {r.user for _, r in record.entries(OperatorChange)})
-    header = (("Clinic", clinic or "-"), ("Patient", f"{meta.patient_id or '-'}  {meta.patient_name or ''}".strip()),
+    header = (("Clinic", clinic or "-"), ("Patient", identity_text(meta.patient_id or "-", meta.patient_name,
+                                                                         meta.second_id_text)),
               ("Date", f"{date_text(meta.started_utc, tz)}, {clock(meta.started_utc)} to "
                        f"{clock(meta.ended_utc) or 'running'} ({meta.tz})"),
               ("Session", f"{meta.ref} ({meta.state}), uid {meta.uid}"), ("Staff", ", ".join(nurses) or "-"),
@@ -217,10 +221,11 @@ def _plots(record: SessionRecord, summary: SessionSummary, series: dict, end: fl
     marks = tuple((m.t, m.label) for m in summary.markers)
     marks += tuple((e.t, e.kind.replace("_", " ")) for e in infusion_events(record))
     bands = _running(summary)
-    colors = ("#0b6e99", "#7a3fb0")
-    lines = [Line(f"SpO2 % ({marked(s.source, record)})", s.t, s.v, colors[0]) for s in series["spo2"]]
-    lines += [Line(f"Pulse /min ({marked(s.source, record)})", s.t, s.v, "#c0392b") for s in series["pulse_rate"]]
-    vitals = Plot("SpO2 and pulse", "% , /min", tuple(lines), (30.0, 160.0), bands, ((90.0, "SpO2 90"),), marks)
+    lines = [Line(f"SpO₂ % ({marked(s.source, record)})", s.t, s.v, SOURCE_COLORS["spo2"][i % 2])
+             for i, s in enumerate(series["spo2"])]
+    lines += [Line(f"Pulse /min ({marked(s.source, record)})", s.t, s.v, SOURCE_COLORS["pulse_rate"][i % 2])
+              for i, s in enumerate(series["pulse_rate"])]
+    vitals = Plot("SpO₂ and pulse", "% , /min", tuple(lines), (30.0, 160.0), bands, ((90.0, "SpO₂ 90"),), marks)
     bps = bp_readings(record)
     t = np.array([r.t for r in bps], dtype=float)
     bp_lines = (Line("Systolic mmHg", t, np.array([r.sbp for r in bps], dtype=float), "#c0392b", "v"),

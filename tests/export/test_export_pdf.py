@@ -132,3 +132,38 @@ def test_the_course_page_names_the_relapse_the_unreviewed_flag_the_forecast_and_
                   "infusion 9 was stopped early (BP 190/105) after 0.38 of 0.75 mg/kg: this assumes 0.75 mg/kg again",
                   "CAUTION: the range reaches 191 mmHg, at or above the SBP high-alarm limit (180 mmHg)"):
         assert words in course, words
+
+
+def test_the_pdf_text_is_searchable_as_printed_and_names_both_identifiers_on_every_page(db, tmp_path, qapp):
+    """Without NFKC: a ligature 'ﬁ' in "certified" would hide the disclaimer from a search of the file."""
+    out = tmp_path / "r.pdf"
+    assert launcher.main(["export", "--db", str(db), "--session", "latest", "--format", "pdf", "-o", str(out)]) == 0
+    pages = [" ".join(page.extract_text().split()) for page in pypdf.PdfReader(str(out)).pages]
+    assert "not a certified medical device" in " ".join(pages).lower()
+    for page in pages:  # the running header: the patient ID and the date of birth, on every page
+        assert "P-7 · Ada Lovelace · DOB 12 Mar 1980" in page
+
+
+def test_two_oximeters_have_their_own_colours_and_legend_entries(tmp_path, qapp):
+    from monitor.export.report import report_data
+    from monitor.storage.store import Store
+
+    db = tmp_path / "two.db"
+    sid = make_session(db, minutes=5)
+    store = Store(db)
+    rows = [{"session_id": sid, "t": t, "source": "pulseox-2", "parameter": p, "value": v, "unit": u}
+            for t, _ in ((r.t, r) for r in SqliteSessions(db).numerics(SqliteSessions(db).resolve("latest"))
+                         if r.parameter == "spo2")
+            for p, v, u in (("spo2", 95.0, "%"), ("pulse_rate", 80.0, "/min"))]
+    store.write_batch({"numerics": rows})
+    store.close()
+    sessions = SqliteSessions(db)
+    vitals = report_data(sessions, sessions.resolve("latest")).plots[0]
+    assert [line.label for line in vitals.lines] == ["SpO₂ % (pulseox)", "SpO₂ % (pulseox-2)", "Pulse /min (pulseox)",
+                                                     "Pulse /min (pulseox-2)"]
+    assert len({line.color for line in vitals.lines}) == 4
+    out = tmp_path / "two.pdf"
+    assert launcher.main(["export", "--db", str(db), "--session", "latest", "--format", "pdf", "-o", str(out)]) == 0
+    text = " ".join(" ".join(page.extract_text().split()) for page in pypdf.PdfReader(str(out)).pages)
+    for label in ("SpO₂ % (pulseox-2)", "Pulse /min (pulseox-2)"):  # whole, not cut at the legend's edge
+        assert label in text, text
