@@ -172,6 +172,7 @@ def _summary(summary: SessionSummary, this: InfusionRow | None, clock,
                                  f"{hms(inf.running_s)}, {len(inf.pauses)} pause(s) ({hms(paused)}), "
                                  f"{inf.state.replace('_', ' ')}"
                                  + (f": {inf.stop_reason}" if inf.stop_reason else "")))
+    rows += [("Start", f"{clock(t)} {check.text}") for t, check in summary.start_checks]
     base = summary.baseline
     if "sbp" in base:
         rows.append(("Baseline BP", f"{format_value(base['sbp'])}/{format_value(base.get('dbp'))} mmHg"))

@@ -167,3 +167,19 @@ def test_two_oximeters_have_their_own_colours_and_legend_entries(tmp_path, qapp)
     text = " ".join(" ".join(page.extract_text().split()) for page in pypdf.PdfReader(str(out)).pages)
     for label in ("SpO₂ % (pulseox-2)", "Pulse /min (pulseox-2)"):  # whole, not cut at the legend's edge
         assert label in text, text
+
+
+def test_a_start_over_unmet_items_is_on_the_pdf_with_who_confirmed_it(tmp_path, qapp):
+    from export_session import T0
+    from monitor.record.journal import StartCheck
+    from monitor.storage.store import Store
+
+    db = tmp_path / "s.db"
+    sid = make_session(db, minutes=5)
+    store = Store(db)
+    store.append_journal(sid, StartCheck(("no baseline BP",), True, "AB"), "AB", T0 + 59)
+    store.close()
+    out = tmp_path / "s.pdf"
+    assert launcher.main(["export", "--db", str(db), "--session", "latest", "--format", "pdf", "-o", str(out)]) == 0
+    pages, _ = text_of(out)
+    assert "Start 23:14:19 Started over: no baseline BP — confirmed by AB" in pages[0]
