@@ -128,8 +128,11 @@ def second_id_text(birth_date: str | None, second_id: str | None, label: str | N
 
 
 def identity_text(patient_id: str | None, patient_name: str | None, second: str = "") -> str:
-    """Return the patient as every header names them: 'P-0412 · Jordan Avery · DOB 12 Mar 1980'."""
-    return " · ".join(x for x in (patient_id, patient_name, second) if x) or "no patient ID"
+    """Return the patient as every header names them: 'P-0412 · DOB 12 Mar 1980 · Jordan Avery'.
+
+    The two identifiers come first: where a header is short of room, the name is cut before either.
+    """
+    return " · ".join(x for x in (patient_id, second, patient_name) if x) or "no patient ID"
 
 
 def identity_warning(patient_id: str, value: str, ident: SecondIdentifier, recorded: list[str]) -> str:

@@ -444,6 +444,7 @@ def _audio(s: CoreState) -> AudioView:
 
 def _header(s: CoreState) -> HeaderView:
     patient = identity_text(s.patient_id, s.patient_name, s.patient_second_id)
+    identifiers = identity_text(s.patient_id, None, s.patient_second_id)
     st = s.session
     course = st.course_text.capitalize() if st is not None else ""
     base = st.baseline if st is not None else {}
@@ -455,7 +456,8 @@ def _header(s: CoreState) -> HeaderView:
     else:
         baseline, role = "NO BASELINE BP: rise alarms off", "warning"
     weight = f"{s.weight_kg:g} kg" if s.weight_kg else ""
-    return HeaderView(patient, weight, course, baseline, role, clock_text(s.now_wall, s.tz), s.operator or "nobody")
+    return HeaderView(patient, weight, course, baseline, role, clock_text(s.now_wall, s.tz), s.operator or "nobody",
+                      identifiers)
 
 
 STATE_WORDS = {InfusionState.NOT_STARTED: ("NOT STARTED", "idle"), InfusionState.RUNNING: ("▶ RUNNING", "running"),

@@ -142,6 +142,7 @@ class HeaderView:
     baseline_role: str  # "ok", "todo" (not taken yet, before the infusion) or "warning" (the rise alarms are off)
     clock: str
     user: str
+    identifiers: str = ""  # the start of patient that is never cut: the patient ID and the second identifier
 
 
 @dataclass(frozen=True)

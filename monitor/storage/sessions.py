@@ -80,7 +80,7 @@ class SessionMeta:
 
     @property
     def identity(self) -> str:
-        """Return the patient as headers and reports name them: 'P-0412 · Jordan Avery · DOB 12 Mar 1980'."""
+        """Return the patient as headers and reports name them: 'P-0412 · DOB 12 Mar 1980 · Jordan Avery'."""
         return identity_text(self.patient_id, self.patient_name, self.second_id_text)
 
     @property

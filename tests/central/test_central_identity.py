@@ -26,7 +26,7 @@ def test_the_date_of_birth_and_a_second_id_are_replicated_and_read_back(central,
     remote = CentralSessions(central.url("desk"))
     try:
         born, numbered = (remote.resolve(f"chair-a:{m.id}") for m in SqliteSessions(db).sessions())
-        assert (born.birth_date, born.identity) == ("1980-03-12", "P-7 · Ada Lovelace · DOB 12 Mar 1980")
+        assert (born.birth_date, born.identity) == ("1980-03-12", "P-7 · DOB 12 Mar 1980 · Ada Lovelace")
         assert (numbered.birth_date, numbered.second_id, numbered.second_id_label) == (
             None, "00412345", "Hospital number")
         assert numbered.second_id_text == "Hospital number 00412345"

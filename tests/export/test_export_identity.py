@@ -38,7 +38,7 @@ def hospital_number(tmp_path_factory):
 def test_the_session_reads_back_with_its_date_of_birth(born):
     _, meta = born
     assert (meta.birth_date, meta.second_id_text, meta.identity) == (
-        "1980-03-12", "DOB 12 Mar 1980", "P-7 · Ada Lovelace · DOB 12 Mar 1980")
+        "1980-03-12", "DOB 12 Mar 1980", "P-7 · DOB 12 Mar 1980 · Ada Lovelace")
 
 
 def test_fhir_patient_has_the_birth_date(born, hospital_number, tmp_path):

@@ -141,7 +141,7 @@ def test_the_pdf_text_is_searchable_as_printed_and_names_both_identifiers_on_eve
     pages = [" ".join(page.extract_text().split()) for page in pypdf.PdfReader(str(out)).pages]
     assert "not a certified medical device" in " ".join(pages).lower()
     for page in pages:  # the running header: the patient ID and the date of birth, on every page
-        assert "P-7 · Ada Lovelace · DOB 12 Mar 1980" in page
+        assert "P-7 · DOB 12 Mar 1980 · Ada Lovelace" in page
 
 
 def test_two_oximeters_have_their_own_colours_and_legend_entries(tmp_path, qapp):

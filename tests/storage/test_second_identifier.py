@@ -78,7 +78,7 @@ def test_a_session_keeps_the_identity_it_was_started_with_and_the_next_start_com
         caplog.set_level(logging.DEBUG)
         core = MonitorCore(store, [])
         core.start(SessionInfo(patient_id="P-1", patient_name="Ann", birth_date="1980-03-12"), operator="AB")
-        assert core.view().header.patient == "P-1 · Ann · DOB 12 Mar 1980"  # the live header
+        assert core.view().header.patient == "P-1 · DOB 12 Mar 1980 · Ann"  # the live header
         core.stop()
         store.create_session(patient_id="P-1", birth_date="1980-12-03")  # a slip at a later start
         store.create_session(patient_id="P-2", second_id="00412345", second_id_label="Hospital number")
@@ -86,7 +86,7 @@ def test_a_session_keeps_the_identity_it_was_started_with_and_the_next_start_com
         assert patients.second_ids("P-1", True) == ["1980-03-12", "1980-12-03"]
         assert patients.second_ids("P-2", True) == [] and patients.second_ids("P-2", False) == ["00412345"]
         [first, *_] = SqliteSessions(tmp_path / "s.db").sessions()
-        assert (first.birth_date, first.identity) == ("1980-03-12", "P-1 · Ann · DOB 12 Mar 1980")
+        assert (first.birth_date, first.identity) == ("1980-03-12", "P-1 · DOB 12 Mar 1980 · Ann")
         logged = "\n".join(r.getMessage() for r in caplog.records)
         assert "1980" not in logged and "12 Mar" not in logged  # the date of birth identifies: never logged
     finally:
