@@ -152,7 +152,8 @@ class MonitorCore:
             plan = DosePlan(weight_kg=info.weight_kg, dose_mg_per_kg=info.dose_mg_per_kg,  # type: ignore[arg-type]
                             duration_min=info.infusion_min,  # type: ignore[arg-type]
                             bag_volume_ml=info.bag_ml or DosePlan.bag_volume_ml)
-            self.infusion = InfusionEngine(plan, clock=self._clock, tz=self.tz)  # DoseError refuses a bad plan
+            # DoseError refuses a bad plan; its events are timed by the session's clock (a played-back one too)
+            self.infusion = InfusionEngine(plan, clock=self._clock, wallclock=self._wallclock, tz=self.tz)
         self.store.recover_interrupted()
         if info.patient_id:
             self.store.ensure_patient(info.patient_id, info.patient_name)
@@ -461,6 +462,7 @@ class MonitorCore:
                 session=clinical.status() if clinical is not None else None,
                 infusion=infusion.status() if infusion is not None else None,
                 plan=infusion.plan if infusion is not None else None, devices=devices,
+                infusion_log=tuple(infusion.log) if infusion is not None else (),
                 bp_age_state=clinical.bp.bp_display_state if clinical is not None else CoreState.bp_age_state,
                 session_start=clinical.markers.session_start if clinical is not None else None,
                 with_trends=trends, timeline=self.timeline_events() if trends else (), central=self.central_state(),
