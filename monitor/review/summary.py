@@ -362,10 +362,10 @@ class SessionSummary:
             lines.append("Pulse      no valid values")
         if self.spo2 is not None:
             below = ", ".join(f"below {t} %: {hms(self.seconds_spo2_below(t) or 0)}" for t in SPO2_THRESHOLDS)
-            lines.append(f"SpO2       lowest {_reading(self.spo2.low, at, '%')}; {below} "
+            lines.append(f"SpO₂       lowest {_reading(self.spo2.low, at, '%')}; {below} "
                          f"(of {hms(self.spo2.covered_s)} valid, {self.spo2.source})")
         else:
-            lines.append("SpO2       no valid values")
+            lines.append("SpO₂       no valid values")
         c = self.alarm_counts()
         lines.append(f"Alarms     {c['total']}: {c['high']} high, {c['medium']} medium, {c['low']} low "
                      f"({c['technical']} technical)")

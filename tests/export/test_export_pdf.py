@@ -87,7 +87,7 @@ def test_summary_figures_are_the_review_summarys(db):
     pairs = dict(report_data(sessions, meta).summary)
     s = summarize(sessions, meta)
     assert pairs["Dose planned / delivered"] == f"{s.planned_mg:.1f} mg / {s.delivered_mg:.1f} mg (73 %)"
-    assert pairs["Lowest SpO2 (pulseox)"].startswith("88 % at 23:21:20; time < 94 %: 0:01:00, < 90 %: 0:01:00")
+    assert pairs["Lowest SpO₂ (pulseox)"].startswith("88 % at 23:21:20; time < 94 %: 0:01:00, < 90 %: 0:01:00")
     assert pairs["Alarms"] == "2: 1 high, 1 medium, 0 low (1 technical)"
     assert pairs["Peak BP"].startswith(f"systolic {s.peak_sbp.value:g} mmHg")
     assert "no earlier infusions: population figure +16 mmHg" in pairs["BP forecast before it"]
