@@ -157,7 +157,7 @@ def test_a_correction_is_stored_shown_in_the_audit_trail_and_the_summary(qtbot, 
 def test_a_refused_correction_says_why(qtbot, window, monkeypatch):
     _open(qtbot, window)
     shown = []
-    monkeypatch.setattr("ui.review.window.QMessageBox.warning", lambda *a: shown.append(a[2]))
+    monkeypatch.setattr("ui.review.window.tell", lambda *a, **k: shown.append(a[2]))
     dialog = CorrectionDialog(window.timeline_data.record, window.summary.markers, T0 + 700, action="delete",
                               marker_id="m1")
     qtbot.addWidget(dialog)
