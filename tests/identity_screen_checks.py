@@ -12,16 +12,14 @@ import os
 
 import pytest
 import truth_screen_checks as truth
-from flag_screen_checks import click
+from flag_screen_checks import click, typed_start_dialog
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QWidget
 from screen_checks import clipping_failures, legibility_failures
 
-from monitor.live.core import MonitorCore
-from monitor.storage.outcomes import ChairPatients
+from monitor.live.core import MonitorCore, SessionInfo
 from monitor.storage.store import Store
 from ui import gallery
-from ui.monitor.start_dialog import StartSessionDialog
 
 SCREEN = tuple(int(x) for x in os.environ.get("IDENTITY_SCREEN", "1366x768").split("x"))
 NAME = "x".join(map(str, SCREEN))
@@ -61,14 +59,7 @@ def chair(tmp_path):
 
 
 def test_the_start_dialog_takes_the_date_of_birth_and_says_what_is_wrong(app, qtbot, chair, shots):
-    dlg = StartSessionDialog(ChairPatients(chair))
-    qtbot.addWidget(dlg)
-    gallery.shown(dlg)
-    qtbot.keyClicks(dlg.user, "AB")
-    qtbot.keyClicks(dlg.patient.lineEdit(), "P-0412")
-    qtbot.keyClicks(dlg.weight, "72")
-    for box in dlg.checks.values():
-        click(qtbot, box)
+    dlg = typed_start_dialog(qtbot, chair, "P-0412")
     assert dlg.why_not.text() == "Still needed: the date of birth."  # only what is missing
     qtbot.keyClicks(dlg.second, "31.02.1980")
     gallery.settle(400)
@@ -104,16 +95,9 @@ def test_the_start_dialog_takes_the_date_of_birth_and_says_what_is_wrong(app, qt
 def test_the_monitor_header_names_the_patient_by_both_identifiers(app, qtbot, chair, shots):
     from ui.monitor.main_window import MainWindow
 
-    dlg = StartSessionDialog(ChairPatients(chair))
-    qtbot.addWidget(dlg)
-    dlg.user.setText("AB")
-    dlg.patient.setCurrentText("P-0412")
-    dlg.second.setText("12.03.1980")
-    dlg.weight.setText("72")
-    for box in dlg.checks.values():
-        box.setChecked(True)
-    core = MonitorCore(chair, [])
-    core.start(dlg.session_info(), operator="AB")
+    core = MonitorCore(chair, [])  # started as the dialog above starts it
+    core.start(SessionInfo(patient_id="P-0412", patient_name="Jordan Avery", birth_date="1980-03-12", weight_kg=72,
+                           dose_mg_per_kg=0.5, infusion_min=40, bag_ml=100), operator="AB")
     window = MainWindow(core)
     qtbot.addWidget(window)
     try:

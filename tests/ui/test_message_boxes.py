@@ -4,8 +4,8 @@ no empty icon column, and the text whole (wrapped when long, never cut at the bo
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
+from infusion_screen_checks import in_modal
+from PySide6.QtWidgets import QLabel, QMessageBox
 
 from ui import dialogs
 
@@ -13,37 +13,22 @@ TEXTS = ("Refused: 1500 mL/h is above the hard limit of 1000 mL/h (5.0 mg/kg/h).
          "The session could not be read: " + "the file is damaged near page 812; " * 6)
 
 
-def shown_box(ask) -> QMessageBox:
-    """Run ask() (which opens a box modally) and return the box as it was shown, then close it."""
-    seen: list[QMessageBox] = []
-
-    def look() -> None:
-        box = QApplication.activeModalWidget()
-        if box is None:
-            QTimer.singleShot(20, look)
-            return
-        seen.append(box)
-        box.grab()  # laid out and painted as the nurse sees it
-        box.done(0)
-
-    QTimer.singleShot(0, look)
-    ask()
-    return seen[0]
-
-
 @pytest.mark.parametrize("text", TEXTS)
 @pytest.mark.parametrize("warning", [False, True])
 def test_a_message_is_whole_with_no_icon(qtbot, text, warning):
     seen = {}
 
-    def ask() -> None:
-        box = shown_box(lambda: dialogs.tell(None, "Rate", text, warning=warning))
+    def look(box: QMessageBox) -> None:
+        box.grab()  # laid out and painted as the nurse sees it
         label = box.findChild(QLabel, "qt_msgbox_label")
         seen.update(icon=box.icon(), buttons=[(b.text(), b.icon().isNull()) for b in box.buttons()],
                     fits=label.heightForWidth(label.width()) <= label.height() and label.wordWrap(),
                     width=box.width())
+        box.done(0)
 
-    ask()
+    failures = in_modal(look)
+    dialogs.tell(None, "Rate", text, warning=warning)
+    assert not failures, failures
     assert seen["icon"] == QMessageBox.NoIcon and seen["buttons"] == [("OK", True)]
     assert seen["fits"], "the text is cut"
     assert seen["width"] <= 800  # fits a 1024 px screen
