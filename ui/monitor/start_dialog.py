@@ -109,7 +109,10 @@ class StartSessionDialog(QDialog):
         self.identity_text.setWordWrap(True)
         theme.set_font(self.identity_text, 16, bold=True)
         theme.restyle(self.identity_text, "role", "error")
-        self.identity_checked = QCheckBox("I checked the identity with the patient")
+        self.identity_checked = QCheckBox("Identity checked with the patient")
+        identity_row = QHBoxLayout()  # across the dialog, above both columns: one line on a 1024 px screen
+        identity_row.addWidget(self.identity_text, 1)
+        identity_row.addWidget(self.identity_checked)
         self.course = QSpinBox()
         self.course.setRange(1, 30)
         self.course.setValue(6)
@@ -128,16 +131,20 @@ class StartSessionDialog(QDialog):
         self.flag_group = QGroupBox("Questionnaire flag NOT REVIEWED")
         self.flag_group.setLayout(flag_box)
         self.flag_group.setVisible(False)
-        pbox = QFormLayout()
-        pbox.addRow("You", self.user)
-        pbox.addRow("Patient ID", self.patient)
-        pbox.addRow(self.ident.label, self.second)
-        pbox.addRow("", self.second_problem)
-        pbox.addRow(self.identity_text)
-        pbox.addRow(self.identity_checked)
-        pbox.addRow("Name", self.name)
-        pbox.addRow("Planned course", self.course)
-        pbox.addRow("", self.number)
+        # two forms with the wrapped line about the date typed between them: a wrapped label inside a form row
+        # was given too little height (cut) when the dialog stood at its smallest; the labels keep one width
+        who, plan = QFormLayout(), QFormLayout()
+        names = [QLabel(t) for t in ("You", "Patient ID", self.ident.label, "Name", "Planned course")]
+        width = max(n.sizeHint().width() for n in names)
+        for name, field, form in zip(names, (self.user, self.patient, self.second, self.name, self.course),
+                                     (who, who, who, plan, plan)):
+            name.setMinimumWidth(width)
+            form.addRow(name, field)
+        plan.addRow("", self.number)
+        pbox = QVBoxLayout()
+        pbox.addLayout(who)
+        pbox.addWidget(self.second_problem)
+        pbox.addLayout(plan)
         patient_group = QGroupBox("Patient")
         patient_group.setLayout(pbox)
 
@@ -190,18 +197,16 @@ class StartSessionDialog(QDialog):
         self.why_not.setProperty("role", "todo")
         self.why_not.setWordWrap(True)
 
-        cols = QHBoxLayout()  # who on the left; what is planned and what is ready on the right (no empty half)
+        cols = QHBoxLayout()
         left = QVBoxLayout()
         left.addWidget(patient_group)
+        left.addWidget(check_group)
         left.addStretch(1)
-        right = QVBoxLayout()
-        right.addWidget(dose_group)
-        right.addWidget(check_group)
-        right.addStretch(1)
         cols.addLayout(left, 1)
-        cols.addLayout(right, 1)
+        cols.addWidget(dose_group, 1)
         root = QVBoxLayout(self)
         root.addWidget(self.flag_group)
+        root.addLayout(identity_row)
         root.addLayout(cols)
         root.addWidget(self.why_not)
         root.addWidget(self.buttons)
@@ -316,8 +321,12 @@ class StartSessionDialog(QDialog):
         theme.restyle(self.second, "invalid", "true" if problem else "false")
         warning = self.identity_warning()
         self.identity_text.setText(warning[:1].upper() + warning[1:] + "." if warning else "")
-        self.identity_text.setVisible(bool(warning))
-        self.identity_checked.setVisible(bool(warning))
+        if bool(warning) != self.identity_text.isVisibleTo(self):
+            self.identity_text.setVisible(bool(warning))
+            self.identity_checked.setVisible(bool(warning))
+            if warning:  # grow to hold the warning rather than squeeze the fields, within the screen
+                room = self.screen().availableGeometry().height() - 40
+                self.resize(self.width(), max(self.height(), min(room, self.sizeHint().height())))
         if not warning:
             self.identity_checked.setChecked(False)  # a check is for the dates shown, not another patient's
         n = self.session_number()
