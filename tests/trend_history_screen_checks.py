@@ -152,7 +152,7 @@ def test_the_alarm_history_reads_like_a_log(app, qtbot, shots, history):
     assert [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())] == list(COLUMNS)
     assert table.rowCount() == 30  # one line per alarm
     port = next(r for r in range(30) if table.item(r, 2).text() == "Pulse oximeter: connection lost")
-    spo2 = next(r for r in range(30) if table.item(r, 2).text().startswith("SpO₂ "))
+    spo2 = next(r for r in range(30) if table.item(r, 2).text().startswith("SpO2 "))
     assert [table.item(spo2, c).text() for c in (1, 3, 4, 5)] == ["!!! high", table.item(spo2, 3).text(), "90 %",
                                                                   "25 s"]
     assert re.fullmatch(r"\d\d:\d\d:\d\d", table.item(spo2, 0).text())
