@@ -531,8 +531,9 @@ def _clinical(s: CoreState) -> ClinicalView | None:
         scales = f"Scales due ({title}): {', '.join(SCALE_NAMES[x] for x in wanted)}"
     elif st.last_scales:  # nothing due: what was scored last, so the panel shows the scores just recorded
         title, wanted = "", ()
-        scales = f"Last scales ({clock_text(max(e.t for e in st.last_scales), s.tz)}): " + ", ".join(
-            f"{SCALE_NAMES[e.scale]} = {e.total}" + (f"/{e.max_total}" if e.max_total else "") for e in st.last_scales)
+        scales = "Last scales: " + ", ".join(  # no time: the whole line fits beside its buttons at 1366 px
+            f"{SCALE_NAMES[e.scale].split(' 0-')[0]} {e.total}"  # 'nausea 2': its 0-10 range goes without saying
+            + (f"/{e.max_total}" if e.max_total else "") for e in st.last_scales)
     else:
         title, wanted, scales = "", (), "Scales: none due"
     if st.scales_missed:
