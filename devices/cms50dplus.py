@@ -38,7 +38,7 @@ SPO2_INVALID = 127
 PULSE_INVALID = 255
 LOCK_FRAMES = 6  # frames in a row before values are trusted (no checksum: see FrameLock)
 CONFIRM_FRAMES = 2  # frames in a row that must carry a changed state before it counts (see Repeats)
-NO_READING = "no valid reading (SpO2 and pulse missing)"
+NO_READING = "no valid reading (SpO₂ and pulse missing)"
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ UPDATE_PACKETS = int(FRAME_RATE)  # the device updates its numerics about once a
 KEEP_ALIVE_EVERY_S = 5.0
 LOCK_PACKETS = 3  # whole packets in a row before live values are trusted (no checksum: see FrameLock)
 CONFIRM_PACKETS = 2  # live packets in a row that must carry a changed state before it counts (see Repeats)
-NO_READING = "no valid reading (SpO2 and pulse missing)"
+NO_READING = "no valid reading (SpO₂ and pulse missing)"
 DEVICE_TIMEOUT_S = 15.0  # the simulated device stops streaming after this long without a host command
 
 # Host commands (type 0x7D), exactly as in DEVICES.md.

@@ -33,9 +33,10 @@ class ParamSpec:
 
     Two spellings of a unit, one per reader: ucum for exports and storage (the
     contract unit, "mm[Hg]"), unit for people ("mmHg"). Three names: label, the
-    short word in alarm text, limit settings, the probe line and EDF signal
-    labels ("SpO2"); title, the tile heading, which may use typography ("SpO₂")
-    or say the source ("HR (ECG)"); name, the words FHIR and HL7 give the code.
+    short word people read in alarm text, limit settings and the probe line,
+    with its typography ("SpO₂": one spelling on every screen and report; ascii
+    gives it for EDF signal labels, "SpO2"); title, the tile heading, which may
+    say the source ("HR (ECG)"); name, the words FHIR and HL7 give the code.
     plausible bounds what a living patient and the device can produce (values
     outside it are never valid: devices.plausibility.gate); limits bounds what
     an alarm limit may be set to (monitor.alarms.profile), None where no limit
@@ -51,11 +52,17 @@ class ParamSpec:
     title: str = ""  # "" means the label
 
     @property
+    def ascii(self) -> str:
+        """Return the label in ASCII, for formats that hold nothing else (EDF signal labels: "SpO2")."""
+        return self.label.translate(_SUBSCRIPTS)
+
+    @property
     def heading(self) -> str:
         """Return the tile title: title, else the label."""
         return self.title or self.label
 
 
+_SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 _RATE = (20.0, 300.0)
 _RATE_LIMITS = (20.0, 250.0)
 
@@ -63,10 +70,10 @@ _RATE_LIMITS = (20.0, 250.0)
 #: sbp_rise and dbp_rise are no device's values: the alarm engine computes them (mmHg above the session
 #: baseline), and they are here because limits are set on them and alarm text names them.
 PARAMS: dict[str, ParamSpec] = {
-    "spo2": ParamSpec("%", "%", "SpO2", "SpO2", (0.0, 100.0), (50.0, 100.0), title="SpO₂"),
+    "spo2": ParamSpec("%", "%", "SpO₂", "SpO2", (0.0, 100.0), (50.0, 100.0)),
     "pulse_rate": ParamSpec("/min", "/min", "Pulse", "Pulse rate", _RATE, _RATE_LIMITS),
     "heart_rate": ParamSpec("/min", "/min", "HR", "Heart rate", _RATE, _RATE_LIMITS, title="HR (ECG)"),
-    "etco2": ParamSpec("mm[Hg]", "mmHg", "EtCO2", "EtCO2", (0.0, 150.0), (5.0, 100.0), title="EtCO₂"),
+    "etco2": ParamSpec("mm[Hg]", "mmHg", "EtCO₂", "EtCO2", (0.0, 150.0), (5.0, 100.0)),
     "resp_rate": ParamSpec("/min", "/min", "Resp", "Respiratory rate", (0.0, 150.0), (4.0, 60.0)),
     "sbp": ParamSpec("mm[Hg]", "mmHg", "SBP", "Systolic BP", (40.0, 300.0), (40.0, 260.0)),
     "dbp": ParamSpec("mm[Hg]", "mmHg", "DBP", "Diastolic BP", (15.0, 250.0), (20.0, 200.0)),

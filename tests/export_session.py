@@ -35,13 +35,15 @@ def pulse_at(s: int) -> float:
     return 70.0 + round(10 * math.sin(s / 200.0))
 
 
-def make_session(db: Path, minutes: int = 20, patient: str = "P-7", name: str = "Ada Lovelace") -> int:
+def make_session(db: Path, minutes: int = 20, patient: str = "P-7", name: str = "Ada Lovelace",
+                 birth_date: str | None = "1980-03-12") -> int:
     """Write the session and return its id; it is closed by a discharge at the end."""
     store = Store(db)
     store.ensure_patient(patient, name)
     end = T0 + minutes * 60
     sid = store.create_session(patient_id=patient, started_utc=T0, tz="Europe/Paris", weight_kg=70.0,
-                               dose_mg_per_kg=0.5, infusion_min=40.0, bag_ml=100.0, profile="ketamine")
+                               dose_mg_per_kg=0.5, infusion_min=40.0, bag_ml=100.0, profile="ketamine",
+                               birth_date=birth_date)
     store.write_batch({"devices": [
         {"session_id": sid, "source": "pulseox", "role": "pulseox", "protocol": "nonin", "port": "/dev/ttyUSB0",
          "baudrate": 9600, "model": "", "serial_number": "", "firmware": "", "t": T0},

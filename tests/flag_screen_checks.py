@@ -54,19 +54,25 @@ def click(qtbot, widget: QWidget) -> None:
     qtbot.mouseClick(widget, Qt.LeftButton)
 
 
-def test_the_start_dialog_lists_the_flag_and_refuses_start_until_it_is_read(app, qtbot, flagged, shots):
-    store, score = flagged
+def typed_start_dialog(qtbot, store: Store, patient: str, born: str = "") -> StartSessionDialog:
+    """Open the Start dialog on screen and type into it as a nurse does: initials AB, the patient, the date of
+    birth (when given), 72 kg (the plan's other fields keep their defaults), every checklist item ticked."""
     dlg = StartSessionDialog(ChairPatients(store))
     qtbot.addWidget(dlg)
     gallery.shown(dlg)
     qtbot.keyClicks(dlg.user, "AB")
-    qtbot.keyClicks(dlg.patient.lineEdit(), "P-KET-07")
-    for field, text in ((dlg.weight, "72"), (dlg.duration, "40"), (dlg.bag, "100")):
-        field.clear()
-        qtbot.keyClicks(field, text)
+    qtbot.keyClicks(dlg.patient.lineEdit(), patient)
+    qtbot.keyClicks(dlg.second, born)
+    qtbot.keyClicks(dlg.weight, "72")
     for box in dlg.checks.values():
         click(qtbot, box)
     gallery.settle(200)
+    return dlg
+
+
+def test_the_start_dialog_lists_the_flag_and_refuses_start_until_it_is_read(app, qtbot, flagged, shots):
+    store, score = flagged
+    dlg = typed_start_dialog(qtbot, store, "P-KET-07", "12.03.1980")
     assert dlg.flag_group.isVisible() and dlg.flag_group.title() == "Questionnaire flag NOT REVIEWED"
     assert dlg.flag_text.text().startswith("Session 1, ") and "PHQ-9 item 9 = 2" in dlg.flag_text.text()
     assert not dlg.ok.isEnabled()
@@ -94,6 +100,7 @@ def test_the_next_sessions_monitor_raises_the_flag_refuses_start_and_records_the
     qtbot.addWidget(dlg)
     dlg.user.setText("AB")
     dlg.patient.setCurrentText("P-KET-07")
+    dlg.second.setText("12.03.1980")
     dlg.weight.setText("72")
     dlg.flag_seen.setChecked(True)
     for box in dlg.checks.values():

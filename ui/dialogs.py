@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -250,8 +251,12 @@ def confirm_items(parent: QWidget | None, title: str, lead: str, items: tuple[st
 
 
 def question_box(parent: QWidget | None, title: str, text: str, yes: str, no: str) -> tuple[QMessageBox, QWidget]:
-    """Return a yes/no message box with buttons that say what they do ("no" is the default) and its yes button."""
-    box = QMessageBox(QMessageBox.Question, title, text, QMessageBox.NoButton, parent)
+    """Return a yes/no message box with buttons that say what they do ("no" is the default) and its yes button.
+
+    No icon: the desktop's icon column left a wide empty area beside the words, and its buttons carried the
+    desktop's icons; the words say what the box is about.
+    """
+    box = _plain_box(parent, title, text)
     yes_button = box.addButton(yes, QMessageBox.AcceptRole)
     box.setDefaultButton(box.addButton(no, QMessageBox.RejectRole))
     return box, yes_button
@@ -265,6 +270,24 @@ def confirm(parent: QWidget | None, title: str, text: str, yes: str, no: str) ->
 
 
 def tell(parent: QWidget | None, title: str, text: str, warning: bool = False) -> None:
-    """Show a message with one OK button."""
-    box = QMessageBox(QMessageBox.Warning if warning else QMessageBox.Information, title, text, QMessageBox.Ok, parent)
+    """Show a message with one OK button (a warning's words in the warning colour), no icon (see question_box)."""
+    box = _plain_box(parent, title, text, theme.ERROR if warning else "")
+    box.setDefaultButton(box.addButton("OK", QMessageBox.AcceptRole))
     box.exec()
+
+
+def _plain_box(parent: QWidget | None, title: str, text: str, colour: str = "") -> QMessageBox:
+    """Return a message box of words only: no icon, wrapped text as wide as it needs up to 760 px (a 1024 px screen).
+
+    Without an icon, Qt sizes the box to the text's minimum width, so the width is set here.
+    """
+    box = QMessageBox(QMessageBox.NoIcon, title, text, QMessageBox.NoButton, parent)
+    label = box.findChild(QLabel, "qt_msgbox_label")
+    label.ensurePolished()  # the theme's font, not the default one
+    font = label.font()
+    font.setBold(bool(colour))  # a warning is bold: measured so
+    width = max(360, min(760, QFontMetrics(font).horizontalAdvance(text) + 8))
+    label.setWordWrap(True)
+    look = f"min-width: {width}px;" + (f" color: {colour}; font-weight: bold;" if colour else "")
+    box.setStyleSheet(f"QLabel#qt_msgbox_label {{ {look} }}")
+    return box

@@ -43,7 +43,8 @@ from ui import theme
 
 #: Screen sizes shots are taken at: the whole screen (the window fills what a taskbar leaves).
 SIZES = {"1366x768": (1366, 700), "1920x1080": (1920, 1040), "1280x720": (1280, 690)}
-PATIENT = SessionInfo(patient_id="P-0412", patient_name="Jordan Avery", weight_kg=72.0, dose_mg_per_kg=0.5,
+PATIENT = SessionInfo(patient_id="P-0412", patient_name="Jordan Avery", birth_date="1980-03-12",
+                      weight_kg=72.0, dose_mg_per_kg=0.5,
                       infusion_min=40.0, bag_ml=100.0, extra={"course_length": 6})
 
 
@@ -357,6 +358,7 @@ def dialogs(window, folder: Path) -> Iterator[tuple[str, QWidget]]:
     yield "40_start_dialog_empty", start
     start.user.setText("AB")
     start.patient.setCurrentText("P-0412")
+    start.second.setText("12.03.1980")
     for field, text in ((start.weight, "72"), (start.dose, "0.8"), (start.duration, "40"), (start.bag, "100")):
         field.setText(text)
     list(start.checks.values())[0].setChecked(True)

@@ -57,6 +57,9 @@ def parser() -> argparse.ArgumentParser:
     device_arg(rec, required=True)
     rec.add_argument("--duration", type=float, default=None, help="seconds, then stop (default: until Ctrl-C)")
     rec.add_argument("--patient", default=None, help="patient ID (printable, at most 64 characters)")
+    rec.add_argument("--second-id", default=None, metavar="TEXT",
+                     help="with --patient: the patient's date of birth in the clinic's format (DD.MM.YYYY unless "
+                          "the clinical profile's second_identifier says otherwise), or the clinic's second ID")
     rec.add_argument("--weight-kg", type=float, default=None)
     rec.add_argument("--dose-mg-per-kg", type=float, default=None)
     rec.add_argument("--infusion-min", type=float, default=None)

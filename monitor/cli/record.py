@@ -51,6 +51,25 @@ class StopSignal:
             signal.signal(sig, lambda *_: self.event.set())
 
 
+def _second_id(text: str | None, patient: str | None) -> dict[str, str]:
+    """Return --second-id checked by the clinic's rule, as SessionInfo's fields ({} when not given)."""
+    from datetime import date
+
+    from monitor.clinical.config import ConfigError, load_clinical_config
+    from monitor.patient_id import PatientIdError
+
+    if text is None:
+        return {}
+    if patient is None:
+        raise UserError("--second-id needs --patient: it is the patient's second identifier")
+    try:
+        ident = load_clinical_config().second_identifier
+        value = ident.clean(text, date.today())
+    except (ConfigError, PatientIdError) as exc:
+        raise UserError(f"--second-id: {exc}") from None
+    return {"birth_date": value} if ident.is_birth_date else {"second_id": value, "second_id_label": ident.label}
+
+
 def cmd_record(args: argparse.Namespace) -> int:
     from devices.reader import port_problem
     from monitor.clinical.signing import HEADLESS_NOTICE, Signing
@@ -64,6 +83,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         patient = None if args.patient is None else clean_patient_id(args.patient)
     except PatientIdError as exc:
         raise UserError(f"--patient: {exc}") from None
+    second = _second_id(args.second_id, patient)
     plan = checked_plan(args)  # before the store: a refused plan leaves no trace
     if not args.wait_for_device:
         problems = [p for p in map(port_problem, specs) if p]
@@ -85,7 +105,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         print(json.dumps(event.to_dict()), flush=True)
 
     core.on_alarm_event(print_event)
-    info = SessionInfo(patient_id=patient, weight_kg=args.weight_kg, dose_mg_per_kg=args.dose_mg_per_kg,
+    info = SessionInfo(patient_id=patient, **second, weight_kg=args.weight_kg, dose_mg_per_kg=args.dose_mg_per_kg,
                        infusion_min=args.infusion_min, bag_ml=None if plan is None else plan.bag_volume_ml)
     headless = _HeadlessInfusion(core)
     core.on_alarm_event(headless.on_event)

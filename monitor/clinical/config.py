@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from monitor.clinical.forecast import ForecastPrior
+from monitor.patient_id import DATE_FORMATS, SecondIdentifier
 from monitor.paths import filled_from_defaults, settings_file, tell_filled
 from monitor.clinical.scales import SCALE_CODES
 from monitor.record.instruments import INSTRUMENTS, OutcomeError
@@ -128,6 +130,7 @@ class ClinicalConfig:
     scale_times: tuple[ScaleTime, ...]
     outcomes: OutcomeConfig
     bp_forecast: ForecastPrior
+    second_identifier: SecondIdentifier = SecondIdentifier()  # asked beside the patient ID at Start
 
 
 def load_clinical_config(path: str | Path | None = None) -> ClinicalConfig:
@@ -207,7 +210,7 @@ class _Reader:
     def config(self, data: Any) -> ClinicalConfig:
         top = self.obj(data, "top level", {"dose_limits", "infusion", "nibp_schedule", "observation_min",
                                            "discharge_aldrete_min", "markers", "scale_times", "outcomes",
-                                           "bp_forecast"})
+                                           "bp_forecast"}, {"second_identifier"})
         dl = self.obj(top["dose_limits"], "dose_limits", {"weight_kg", "dose_mg_per_kg", "duration_min", "bag_volume_ml"})
         limits = DoseLimits(**{k: self.range_(dl[k], f"dose_limits.{k}") for k in
                                ("weight_kg", "dose_mg_per_kg", "duration_min", "bag_volume_ml")})
@@ -236,7 +239,21 @@ class _Reader:
             scale_times=self.scale_times(top["scale_times"]),
             outcomes=self.outcomes(top["outcomes"]),
             bp_forecast=self.bp_forecast(top["bp_forecast"]),
+            second_identifier=self.second_identifier(top.get("second_identifier", {})),
         )
+
+    def second_identifier(self, v: Any) -> SecondIdentifier:
+        d = self.obj(v, "second_identifier", set(), {"label", "format"})
+        default = SecondIdentifier()
+        ident = SecondIdentifier(self.text(d.get("label", default.label), "second_identifier.label"),
+                                 self.text(d.get("format", default.format), "second_identifier.format"))
+        if not ident.is_birth_date:
+            try:
+                re.compile(ident.format)
+            except re.error as e:
+                raise _Bad(f"second_identifier.format is neither a date ({', '.join(DATE_FORMATS)}) nor a valid "
+                           f"pattern: {e}") from None
+        return ident
 
     def outcomes(self, v: Any) -> OutcomeConfig:
         d = self.obj(v, "outcomes", {"instruments", "cutoffs"})

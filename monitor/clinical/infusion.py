@@ -123,6 +123,22 @@ STEPS: dict[str, InfusionStep] = {
 }
 
 
+#: Words for infusion steps, wherever people read them (the chair's event list, the review timeline).
+STEP_WORDS = {"started": "infusion started", "paused": "infusion paused", "resumed": "infusion resumed",
+              "rate_changed": "rate", "stopped": "infusion stopped early", "completed": "infusion completed",
+              "planned_end_reached": "planned dose delivered"}
+
+
+def event_words(ev: InfusionEvent) -> str:
+    """Say an infusion step with its reason: 'infusion paused: nausea', 'rate 120 mL/h: BP rising'.
+
+    A completion's reason is its name, so it is not repeated.
+    """
+    words = f"rate {ev.rate_ml_per_h:g} mL/h" if ev.kind == "rate_changed" else STEP_WORDS.get(ev.kind, ev.kind)
+    said = ev.reason and ev.kind not in ("completed", "planned_end_reached")
+    return words + (f": {ev.reason}" if said else "")
+
+
 def next_state(state: InfusionState, kind: str) -> InfusionState | None:
     """Return the state an event of kind leaves an infusion in that was in state; None when it does not fit.
 

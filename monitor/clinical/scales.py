@@ -158,7 +158,7 @@ class Aldrete:
             _whole(getattr(self, name), 0, 2, f"Aldrete {name}")
         _measured(self.sbp_mmhg, 30, 300, "SBP (mmHg)")
         _measured(self.baseline_sbp_mmhg, 30, 300, "baseline SBP (mmHg)")
-        _measured(self.spo2_pct, 0, 100, "SpO2 (%)")
+        _measured(self.spo2_pct, 0, 100, "SpO₂ (%)")
         if not isinstance(self.on_oxygen, bool):
             raise ValueError(f"on_oxygen must be true or false, got {self.on_oxygen!r}")
 

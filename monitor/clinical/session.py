@@ -45,7 +45,7 @@ from monitor.clinical.config import ClinicalConfig
 from monitor.clinical.infusion import InfusionEngine, InfusionState
 from monitor.clinical.markers import MarkerLog
 from monitor.clinical.outcomes import OutcomeFlag, SessionOutcomes
-from monitor.clinical.scales import SCALE_NAMES, Aldrete, Cadss, DischargeCheck, Moaas, Rating
+from monitor.clinical.scales import SCALE_CODES, SCALE_NAMES, Aldrete, Cadss, DischargeCheck, Moaas, Rating
 from monitor.clinical.schedule import BpSchedule, Phase, ScaleDue, ScaleSchedule
 from monitor.record.base import Record
 from monitor.record.journal import (
@@ -107,6 +107,7 @@ class SessionStatus:
     outcomes: tuple[OutcomeScore, ...]  # every questionnaire entered in this session, oldest first
     outcome_flags: tuple[OutcomeFlag, ...]  # every flagged entry with its reviews, reviewed or not
     carried_flags: tuple[OutcomeFlag, ...] = ()  # flags of earlier sessions unreviewed at the start, with reviews since
+    last_scales: tuple[ScaleEntry, ...] = ()  # the latest score of each scale recorded, in the protocol's order
 
     @property
     def unreviewed_flags(self) -> tuple[OutcomeFlag, ...]:
@@ -173,6 +174,7 @@ class ClinicalSession:
         self.course_length = course_length
         self.bp = BpSchedule(config.nibp, clock)
         self.scales = ScaleSchedule(config.scale_times, config.observation_min, clock)
+        self._last_scales: dict[str, ScaleEntry] = {}  # the latest score of each scale, shown on the panel
         self.markers = MarkerLog(config.markers, session_start=wallclock(), clock=wallclock)
         self._nibp = _Nibp()
         self._base = _Baseline()
@@ -384,8 +386,10 @@ class ClinicalSession:
             data = score.to_dict()
             counted = self.scales.record(data["scale"])
             when = self._wallclock() if t is None else t
-            self._journal(ScaleEntry.from_data({**data, "t": when, "time_points": counted, "phase": self.phase.value}),
-                          user.strip())
+            entry = ScaleEntry.from_data({**data, "t": when, "time_points": counted, "phase": self.phase.value})
+            self._journal(entry, user.strip())
+            if entry.scale not in self._last_scales or self._last_scales[entry.scale].t <= entry.t:
+                self._last_scales[entry.scale] = entry
             return counted
 
     def record_outcome(self, score: OutcomeScore) -> None:
@@ -581,4 +585,5 @@ class ClinicalSession:
                 markers=self.markers.current(), session_number=self.session_number,
                 course_length=self.course_length, baseline=dict(self._base.values), discharge=self._discharge,
                 outcomes=self._outcomes.scores, outcome_flags=self._outcomes.flags(),
-                carried_flags=self._carried_flags())
+                carried_flags=self._carried_flags(),
+                last_scales=tuple(self._last_scales[c] for c in SCALE_CODES if c in self._last_scales))

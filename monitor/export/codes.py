@@ -99,8 +99,8 @@ class ParamCode:
 
     @property
     def short(self) -> str:
-        """Return the EDF signal label (the source is added: at most 16 characters in all)."""
-        return PARAMS[self.parameter].label
+        """Return the EDF signal label in ASCII (the source is added: at most 16 characters in all)."""
+        return PARAMS[self.parameter].ascii
 
     @property
     def unit(self) -> Unit:

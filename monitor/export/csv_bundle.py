@@ -1,7 +1,8 @@
 """CSV: the numerics in the long format of ARCHITECTURE.md, and a bundle of one CSV per kind of record.
 
 numerics.csv keeps the contract (`time_utc,source,parameter,value,unit`, an empty
-value = the device sent no value). The bundle adds events.csv (every revision of
+value = the device sent no value). The bundle adds session.csv (one row: who, with
+both patient identifiers, when, the plan), events.csv (every revision of
 every marker: the audit trail), alarms.csv (every line of the alarm log),
 nibp.csv, infusion.csv, scales.csv and outcomes.csv. Times are UTC ISO 8601 with Z.
 """
@@ -78,7 +79,14 @@ def tables(record: SessionRecord) -> dict[str, tuple[tuple[str, ...], list[tuple
     outcome_rows = [(iso_utc(s.t), s.instrument, s.total, s.definition.max_total, s.band, s.items, s.flag,
                      "; ".join(r.text for r in result.reviews if r.outcome_id == s.id), s.mode, s.user)
                     for s in result.scores]
+    m = record.meta
+    session = [(m.uid, m.ref, m.patient_id, m.patient_name, m.birth_date, m.second_id, m.second_id_label,
+                iso_utc(m.started_utc), iso_utc(m.ended_utc) if m.ended_utc is not None else None, m.tz, m.state,
+                m.end_reason, m.weight_kg, m.dose_mg_per_kg, m.infusion_min, m.bag_ml)]
     return {
+        "session.csv": (("session_uid", "session", "patient_id", "patient_name", "birth_date", "second_id",
+                         "second_id_label", "started_utc", "ended_utc", "tz", "state", "end_reason", "weight_kg",
+                         "dose_mg_per_kg", "infusion_min", "bag_ml"), rows(session)),
         "events.csv": (("time_utc", "marker_id", "revision", "code", "label", "note", "user", "recorded_utc",
                         "reason", "deleted"), rows(marks)),
         "alarms.csv": (("time_utc", "event", "alarm_id", "condition", "alarm_kind", "priority", "message", "source",

@@ -18,7 +18,7 @@ start time is the session's local time in the zone it was recorded in
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -201,6 +201,11 @@ def write_edf(source: SessionSource, meta: SessionMeta, path: Path, progress: Pr
     except Exception:  # an unknown zone name from another machine: UTC, said in the header
         zone = timezone.utc
     start = datetime.fromtimestamp(t0, zone).replace(tzinfo=None)
+    try:
+        born = date.fromisoformat(meta.birth_date) if meta.birth_date else None
+    except ValueError:
+        raise ExportError(f"session {meta.ref}: its stored date of birth is not a date; the EDF+ patient field "
+                          "cannot hold it") from None
     with export_path(Path(path)) as tmp:
         writer = pyedflib.EdfWriter(str(tmp), len(signals), file_type=pyedflib.FILETYPE_EDFPLUS)
         try:
@@ -209,6 +214,8 @@ def write_edf(source: SessionSource, meta: SessionMeta, path: Path, progress: Pr
             writer.set_number_of_annotation_signals(max(1, math.ceil(len(marks) / seconds)))
             writer.setStartdatetime(start)
             writer.setPatientCode((meta.patient_id or "X").replace(" ", "_")[:80])
+            if born is not None:  # EDF+ writes it dd-MMM-yyyy in the patient field
+                writer.setBirthdate(born)
             writer.setEquipment(f"infusion-monitor_{__version__}")
             writer.setRecordingAdditional("not_a_certified_medical_device")
             writer.writeSamples([np.clip(d, h["physical_min"], h["physical_max"]) for h, d in signals])

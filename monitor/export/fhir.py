@@ -160,8 +160,14 @@ def _patient(b: _Builder) -> str:
     resource: dict[str, Any] = {"resourceType": "Patient"}
     if meta.patient_name:
         resource["name"] = [{"text": meta.patient_name}]
+    if meta.birth_date:
+        resource["birthDate"] = meta.birth_date
     ident = {"system": f"{SYSTEM}:patient", "value": meta.patient_id} if meta.patient_id else None
-    return b.add("patient", resource, ident)
+    ref = b.add("patient", resource, ident)
+    if meta.second_id:  # the clinic's own second identifier, under its label, beside the patient ID
+        resource.setdefault("identifier", []).append({"system": f"{SYSTEM}:second-id", "value": meta.second_id,
+                                                      "type": {"text": meta.second_id_label or "second ID"}})
+    return ref
 
 
 def _encounter(b: _Builder, patient: str) -> str:

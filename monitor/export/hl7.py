@@ -96,7 +96,9 @@ class _Message:
         self.segments = [
             ["MSH", "^~\\&", APP, e(facility), "", "", now, "", "ORU^R01^ORU_R01", e(control_id), "P", "2.6", "", "",
              "AL", "NE", "", "UNICODE UTF-8", "", "", PCD_01],
-            ["PID", "", "", f"{e(meta.patient_id or '')}^^^{APP}^PI", "", f"{e(family)}^{e(given)}"],
+            ["PID", "", "", f"{e(meta.patient_id or '')}^^^{APP}^PI"
+             + (f"~{e(meta.second_id)}^^^{e(meta.second_id_label or 'second ID')}^PI" if meta.second_id else ""),
+             "", f"{e(family)}^{e(given)}", "", (meta.birth_date or "").replace("-", "")],
             ["PV1", "", "O", *[""] * 16, f"{e(meta.uid)}^^^{APP}^VN"],
         ]
 

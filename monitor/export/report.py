@@ -28,6 +28,7 @@ from monitor.export.content import (
     require_content,
     weight_plan_text,
 )
+from monitor.patient_id import identity_text
 from monitor.record.instruments import INSTRUMENTS
 from monitor.record.journal import OperatorChange
 from monitor.review.course import (
@@ -44,6 +45,8 @@ from monitor.storage.outcomes import record_outcomes
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 from monitor.timefmt import date_text, hms, time_text, zone
 
+#: The colours of SpO₂ and pulse lines, one per device in the order they appear: two oximeters are told apart.
+SPO2_COLORS, PULSE_COLORS = ("#0b6e99", "#17a589"), ("#c0392b", "#d68910")
 NOTICE = "Not a certified medical device: this record documents what the app recorded; keep the clinic's own chart."
 
 
@@ -114,8 +117,8 @@ class ReportData:
 
 
 def patient_text(meta: SessionMeta) -> str:
-    """Return the patient's identifiers as every PDF header shows them: "P-1  Grace Hopper", "-" without an ID."""
-    return f"{meta.patient_id or '-'}  {meta.patient_name or ''}".strip()
+    """Return the patient's identifiers as every PDF header shows them: "P-1 · DOB 12 Mar 1980 · Grace Hopper"."""
+    return identity_text(meta.patient_id or "-", meta.patient_name, meta.second_id_text)
 
 
 def report_data(source: SessionSource, meta: SessionMeta, clinic: str = "",
@@ -176,6 +179,7 @@ def _summary(summary: SessionSummary, this: InfusionRow | None, clock,
                                  f"{hms(inf.running_s)}, {len(inf.pauses)} pause(s) ({hms(paused)}), "
                                  f"{inf.state.replace('_', ' ')}"
                                  + (f": {inf.stop_reason}" if inf.stop_reason else "")))
+    rows += [("Start", f"{clock(t)} {check.text}") for t, check in summary.start_checks]
     base = summary.baseline
     if "sbp" in base:
         rows.append(("Baseline BP", f"{format_value(base['sbp'])}/{format_value(base.get('dbp'))} mmHg"))
@@ -192,7 +196,7 @@ def _summary(summary: SessionSummary, this: InfusionRow | None, clock,
     for f in summary.figures:
         if f.parameter == "spo2" and f.low is not None:
             below = ", ".join(f"< {t} %: {hms(f.seconds_below(t))}" for t in SPO2_THRESHOLDS)
-            rows.append((f"Lowest SpO2 ({marked(f.source, record)})", f"{f.low.value:g} % at {clock(f.low.t)}; time {below} "
+            rows.append((f"Lowest SpO₂ ({marked(f.source, record)})", f"{f.low.value:g} % at {clock(f.low.t)}; time {below} "
                                                        f"(of {hms(f.covered_s)} valid)"))
     for f in summary.figures:
         if f.parameter == "pulse_rate" and f.low is not None and f.high is not None:
@@ -223,10 +227,11 @@ def _plots(record: SessionRecord, summary: SessionSummary, series: dict, end: fl
     marks = tuple((m.t, m.label) for m in summary.markers)
     marks += tuple((e.t, e.kind.replace("_", " ")) for e in infusion_events(record))
     bands = _running(summary)
-    colors = ("#0b6e99", "#7a3fb0")
-    lines = [Line(f"SpO2 % ({marked(s.source, record)})", s.t, s.v, colors[0]) for s in series["spo2"]]
-    lines += [Line(f"Pulse /min ({marked(s.source, record)})", s.t, s.v, "#c0392b") for s in series["pulse_rate"]]
-    vitals = Plot("SpO2 and pulse", "% , /min", tuple(lines), (30.0, 160.0), bands, ((90.0, "SpO2 90"),), marks)
+    lines = [Line(f"SpO₂ % ({marked(s.source, record)})", s.t, s.v, SPO2_COLORS[i % 2])
+             for i, s in enumerate(series["spo2"])]
+    lines += [Line(f"Pulse /min ({marked(s.source, record)})", s.t, s.v, PULSE_COLORS[i % 2])
+              for i, s in enumerate(series["pulse_rate"])]
+    vitals = Plot("SpO₂ and pulse", "% , /min", tuple(lines), (30.0, 160.0), bands, ((90.0, "SpO₂ 90"),), marks)
     bps = bp_readings(record)
     t = np.array([r.t for r in bps], dtype=float)
     bp_lines = (Line("Systolic mmHg", t, np.array([r.sbp for r in bps], dtype=float), "#c0392b", "v"),
@@ -277,7 +282,7 @@ def _tables(record: SessionRecord, summary: SessionSummary, clock) -> tuple[Tabl
                           if life.acknowledged_t is not None else "not acknowledged",
                           clock(life.ended_t)) for life in summary.alarms),
                    marks=tuple(life.priority is not None and life.priority.label == "high" for life in summary.alarms))
-    discharge = Table("Discharge", ("time", "Aldrete (act/resp/circ/cons/SpO2)", "near baseline", "home with", "by",
+    discharge = Table("Discharge", ("time", "Aldrete (act/resp/circ/cons/SpO₂)", "near baseline", "home with", "by",
                                     "decision"), (0.1, 0.3, 0.12, 0.14, 0.1, 0.24),
                       tuple((clock(d.t), f"{d.aldrete.total}/10 ({d.aldrete.activity}/{d.aldrete.respiration}/"
                                          f"{d.aldrete.circulation}/{d.aldrete.consciousness}/"
@@ -323,7 +328,7 @@ def course_section(course: Course, whole: bool = False) -> CourseSection:
                   r.forecast_text(), format_value(r.min_spo2) or "-", scale_cell(r), effects_cell(r),
                   r.alarms_text, outcome_cell(r)) for r in course.rows)
     infusions = Table("Infusions", ("#", "date" + ("\nin the plan" if course.plan else ""), "mg/kg / given", "SBP base/peak (rise)", "BP forecast peak (range)",
-                                    "SpO2 low", "CADSS / MOAA/S", "side effects; rescue drugs given", "alarms H/M/L",
+                                    "SpO₂ low", "CADSS / MOAA/S", "side effects; rescue drugs given", "alarms H/M/L",
                                     "outcome measures"),
                       (0.06, 0.14, 0.1, 0.09, 0.1, 0.06, 0.07, 0.16, 0.06, 0.16), rows,
                       marks=tuple(any(not f.reviewed for f in r.flags) for r in course.rows))

@@ -41,7 +41,7 @@ from monitor.live.forecast import ForecastLine
 from monitor.live.screen import TILE_PARAMS, CoreState, DeviceState, compose, stable_time
 from monitor.live.state import LiveState, Snapshot
 from monitor.live.view import AlarmView, DeviceView, ScreenView
-from monitor.patient_id import clean_patient_id
+from monitor.patient_id import clean_patient_id, second_id_text
 from monitor.record.base import Record
 from monitor.record.journal import InfusionEvent, ManualBp, OperatorChange, SimulatedDevice
 from monitor.record.signing import SigningMode
@@ -76,11 +76,19 @@ class SessionInfo:
 
     patient_id: str | None = None
     patient_name: str | None = None
+    birth_date: str | None = None  # ISO date, checked by the clinic's SecondIdentifier (never logged)
+    second_id: str | None = None  # or the clinic's own second identifier, under second_id_label
+    second_id_label: str | None = None
     weight_kg: float | None = None
     dose_mg_per_kg: float | None = None
     infusion_min: float | None = None
     bag_ml: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def second_id_text(self) -> str:
+        """Return the second identifier in words ('DOB 12 Mar 1980'; '' when none was given)."""
+        return second_id_text(self.birth_date, self.second_id, self.second_id_label)
 
 
 class MonitorCore:
@@ -152,13 +160,15 @@ class MonitorCore:
             plan = DosePlan(weight_kg=info.weight_kg, dose_mg_per_kg=info.dose_mg_per_kg,  # type: ignore[arg-type]
                             duration_min=info.infusion_min,  # type: ignore[arg-type]
                             bag_volume_ml=info.bag_ml or DosePlan.bag_volume_ml)
-            self.infusion = InfusionEngine(plan, clock=self._clock, tz=self.tz)  # DoseError refuses a bad plan
+            # DoseError refuses a bad plan; its events are timed by the session's clock (a played-back one too)
+            self.infusion = InfusionEngine(plan, clock=self._clock, wallclock=self._wallclock, tz=self.tz)
         self.store.recover_interrupted()
         if info.patient_id:
             self.store.ensure_patient(info.patient_id, info.patient_name)
         self.session_id = self.store.create_session(
             patient_id=info.patient_id, weight_kg=info.weight_kg, dose_mg_per_kg=info.dose_mg_per_kg,
-            infusion_min=info.infusion_min, bag_ml=info.bag_ml, profile=self.profile_name, tz=self.tz)
+            infusion_min=info.infusion_min, bag_ml=info.bag_ml, profile=self.profile_name, tz=self.tz,
+            birth_date=info.birth_date, second_id=info.second_id, second_id_label=info.second_id_label)
         self.recorder = Recorder(self.store, self.session_id, on_failure=self._recording_failed,
                                  capture_raw=self.capture_raw, on_fault=self._thread_failed)
         self.recorder.start()
@@ -465,10 +475,11 @@ class MonitorCore:
                 snap=snap, now_mono=self._clock(), now_wall=self._wallclock(), alarms=self.alarms.active(), limits=limits,
                 audible=self.alarms.audible_priority(), pause_remaining_s=self.alarms.audio_pause_remaining(),
                 advice=self.alarms.advice(), patient_id=self.info.patient_id, patient_name=self.info.patient_name,
-                weight_kg=self.info.weight_kg, operator=self.operator,
+                patient_second_id=self.info.second_id_text, weight_kg=self.info.weight_kg, operator=self.operator,
                 session=clinical.status() if clinical is not None else None,
                 infusion=infusion.status() if infusion is not None else None,
                 plan=infusion.plan if infusion is not None else None, devices=devices,
+                infusion_log=tuple(infusion.log) if infusion is not None else (),
                 bp_age_state=clinical.bp.bp_display_state if clinical is not None else CoreState.bp_age_state,
                 session_start=clinical.markers.session_start if clinical is not None else None,
                 with_trends=trends, timeline=self.timeline_events() if trends else (), central=self.central_state(),

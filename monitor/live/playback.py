@@ -247,7 +247,8 @@ def start_playback(source: SessionSource, meta: SessionMeta, start_at: float | N
     for device in playback.record.devices:
         core.live.add_source(device.source)  # device order: the first source of a parameter is shown
     plan = (meta.weight_kg, meta.dose_mg_per_kg, meta.infusion_min)
-    info = SessionInfo(patient_id=meta.patient_id, patient_name=meta.patient_name)
+    info = SessionInfo(patient_id=meta.patient_id, patient_name=meta.patient_name, birth_date=meta.birth_date,
+                       second_id=meta.second_id, second_id_label=meta.second_id_label)
     if None not in plan:  # the infusion panel and timer, as the session planned them
         info = replace(info, weight_kg=meta.weight_kg, dose_mg_per_kg=meta.dose_mg_per_kg,
                        infusion_min=meta.infusion_min, bag_ml=meta.bag_ml)

@@ -45,9 +45,10 @@ from monitor.alarms.engine import APP_SOURCE, BLOCKING_ORDER, CONDITION_TEXT, so
 from monitor.alarms.keys import AppAlarm
 from monitor.alarms.profile import Profile, fmt
 from monitor.clinical.dosing import DosePlan
-from monitor.clinical.infusion import InfusionState, InfusionStatus
+from monitor.clinical.infusion import InfusionState, InfusionStatus, event_words
 from monitor.clinical.scales import SCALE_NAMES
 from monitor.clinical.schedule import Phase
+from monitor.patient_id import identity_text
 from monitor.live.state import DATA_CURRENT_S, LINK_DOWN, Flow, Latest, Snapshot
 from monitor.live.view import (
     MARKS,
@@ -170,6 +171,7 @@ class CoreState:
     advice: Sequence[tuple[Advisory, float]] = ()
     patient_id: str | None = None
     patient_name: str | None = None
+    patient_second_id: str = ""  # the second identifier in words ('DOB 12 Mar 1980'), '' if none was asked
     weight_kg: float | None = None
     operator: str = ""
     session: SessionStatus | None = None
@@ -443,7 +445,8 @@ def _audio(s: CoreState) -> AudioView:
 # --- header, infusion, clinical panel, devices ----------------------------------------------------------------
 
 def _header(s: CoreState) -> HeaderView:
-    patient = " · ".join(x for x in (s.patient_id, s.patient_name) if x) or "no patient ID"
+    patient = identity_text(s.patient_id, s.patient_name, s.patient_second_id)
+    identifiers = identity_text(s.patient_id, None, s.patient_second_id)
     st = s.session
     course = st.course_text.capitalize() if st is not None else ""
     base = st.baseline if st is not None else {}
@@ -455,7 +458,8 @@ def _header(s: CoreState) -> HeaderView:
     else:
         baseline, role = "NO BASELINE BP: rise alarms off", "warning"
     weight = f"{s.weight_kg:g} kg" if s.weight_kg else ""
-    return HeaderView(patient, weight, course, baseline, role, clock_text(s.now_wall, s.tz), s.operator or "nobody")
+    return HeaderView(patient, weight, course, baseline, role, clock_text(s.now_wall, s.tz), s.operator or "nobody",
+                      identifiers)
 
 
 STATE_WORDS = {InfusionState.NOT_STARTED: ("NOT STARTED", "idle"), InfusionState.RUNNING: ("▶ RUNNING", "running"),
@@ -527,6 +531,11 @@ def _clinical(s: CoreState) -> ClinicalView | None:
         title = " + ".join(d.label for d in st.scales_due)
         wanted = tuple(dict.fromkeys(x for d in st.scales_due for x in d.scales if x != "aldrete"))
         scales = f"Scales due ({title}): {', '.join(SCALE_NAMES[x] for x in wanted)}"
+    elif st.last_scales:  # nothing due: what was scored last, so the panel shows the scores just recorded
+        title, wanted = "", ()
+        scales = "Last scales: " + ", ".join(  # no time: the whole line fits beside its buttons at 1366 px
+            f"{SCALE_NAMES[e.scale].split(' 0-')[0]} {e.total}"  # 'nausea 2': its 0-10 range goes without saying
+            + (f"/{e.max_total}" if e.max_total else "") for e in st.last_scales)
     else:
         title, wanted, scales = "", (), "Scales: none due"
     if st.scales_missed:
@@ -542,7 +551,7 @@ def _clinical(s: CoreState) -> ClinicalView | None:
         timer_done=done, bp_due=bp, bp_role=role, scales=scales, scales_due=wanted, scales_title=title,
         scales_missed=bool(st.scales_missed),
         outcomes=outcomes, outcomes_due=not st.outcomes and st.phase is Phase.PRE_INFUSION, flags=flags,
-        markers=tuple(_marker(m, s.now_wall, s.tz) for m in reversed(st.markers)), discharge_allowed=discharge_allowed,
+        markers=_event_list(s), discharge_allowed=discharge_allowed,
         closed=closed, discharge=_discharge_facts(s), flags_reviewed=reviewed)
 
 
@@ -559,6 +568,20 @@ def _bp_due(st: SessionStatus) -> tuple[str, str]:
     if st.phase is Phase.PRE_INFUSION:  # the next one is only a fresh baseline if the start waits that long
         return f"Baseline BP valid {mmss(st.bp_due_in_s)} more", "normal"
     return f"Next BP in {mmss(st.bp_due_in_s)}", "normal"
+
+
+def _event_list(s: CoreState) -> tuple[MarkerLine, ...]:
+    """Return the event list, newest first: the markers and the infusion's steps with their reasons and who."""
+    assert s.session is not None
+    lines = [(m.t, _marker(m, s.now_wall, s.tz)) for m in s.session.markers]
+    lines += [(e.t, MarkerLine("", f"{clock_text(e.t, s.tz)}  {_sentence(event_words(e))}"
+                                   + (f" · {e.user}" if e.user else ""))) for e in s.infusion_log]
+    return tuple(line for _, line in sorted(lines, key=lambda x: x[0], reverse=True))
+
+
+def _sentence(words: str) -> str:
+    """Return words with a capital first letter, the rest as written ('mL/h', 'BP' stay)."""
+    return words[:1].upper() + words[1:]
 
 
 def _marker(m: MarkerRevision, now_wall: float, tz: str | None) -> MarkerLine:

@@ -142,6 +142,7 @@ class HeaderView:
     baseline_role: str  # "ok", "todo" (not taken yet, before the infusion) or "warning" (the rise alarms are off)
     clock: str
     user: str
+    identifiers: str = ""  # the start of patient that is never cut: the patient ID and the second identifier
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,8 @@ class InfusionView:
 
 @dataclass(frozen=True)
 class MarkerLine:
-    """One event marker as listed: its id, the words, and how long it can still be undone (0: no longer)."""
+    """One line of the event list: a marker's id ('' for an infusion step, which is not edited here), the words,
+    and how long it can still be undone (0: no longer)."""
 
     marker_id: str
     text: str

@@ -187,6 +187,13 @@ class StartCheck(Record):
     started: bool
     user: str
 
+    @property
+    def text(self) -> str:
+        """Say the answer as review and reports do: 'Started over: no baseline BP — confirmed by AB'."""
+        unmet = "; ".join(self.unmet) or "nothing unmet"
+        return (f"Started over: {unmet} — confirmed by {self.user}" if self.started
+                else f"Start held: {unmet} — waited, by {self.user}")
+
 
 @dataclass(frozen=True)
 class RecoveryImport(Record):

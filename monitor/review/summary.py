@@ -52,7 +52,9 @@ from monitor.clinical.infusion import InfusionHistory, InfusionState, infusion_h
 from monitor.clinical.markers import current_markers
 from monitor.clinical.outcomes import OutcomeFlag
 from monitor.clinical.scales import SCALE_NAMES
-from monitor.record.journal import Baseline, Discharge, InfusionEvent, MarkerRevision, PhaseChange, ScaleEntry
+from monitor.patient_id import identity_text
+from monitor.record.journal import (Baseline, Discharge, InfusionEvent, MarkerRevision, PhaseChange, ScaleEntry,
+                                    StartCheck)
 from monitor.record.outcomes import OutcomeScore
 from monitor.review.series import valid_series
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
@@ -203,6 +205,7 @@ class SessionSummary:
     unreadable: tuple[str, ...] = field(default=())
     outcomes: OutcomesSection | None = None
     simulated: frozenset[str] = frozenset()  # sources whose device was a simulator (SessionRecord.simulated_sources)
+    start_checks: tuple[tuple[float, StartCheck], ...] = ()  # Start's confirmations over unmet items (t UTC epoch s)
 
     @property
     def simulated_notice(self) -> str:
@@ -245,6 +248,7 @@ class SessionSummary:
         m, inf = self.meta, self.infusion
         out: dict[str, Any] = {
             "session_id": m.id, "session_ref": m.ref, "session_uid": m.uid, "patient_id": m.patient_id,
+            "birth_date": m.birth_date, "second_id": m.second_id, "second_id_label": m.second_id_label,
             "state": m.state, "end_reason": m.end_reason, "tz": m.tz,
             "started_utc": _iso(m.started_utc), "ended_utc": _iso(m.ended_utc), "figures_until_utc": _iso(self.at),
             "duration_s": _round(m.duration_s),
@@ -302,6 +306,8 @@ class SessionSummary:
             "checked_by": d.checked_by, "responsible_adult": d.responsible_adult, "unmet": list(d.unmet),
             "override_reason": d.override_reason or None}
         out["stopped_early"] = self.stopped_early
+        out["start_checks"] = [{"t_utc": _iso(t), "unmet": list(c.unmet), "started": c.started, "user": c.user}
+                               for t, c in self.start_checks]
         out["outcomes"] = None if self.outcomes is None else self.outcomes.to_json()
         if self.unreadable:
             out["unreadable_records"] = list(self.unreadable)
@@ -317,7 +323,7 @@ class SessionSummary:
             return "-" if t is None else time_text(t, tz)
 
         started = date_time_text(m.started_utc, tz)
-        lines = [f"Session {m.ref}  patient {m.patient_id or '-'}  {m.state}" +
+        lines = [f"Session {m.ref}  patient {identity_text(m.patient_id or '-', None, m.second_id_text)}  {m.state}" +
                  (f" ({m.end_reason})" if m.state == "interrupted" and m.end_reason else ""),
                  f"  {started} {m.tz} to {at(m.ended_utc) if m.ended_utc else 'now (running)'}"
                  + (f", {hms(m.duration_s)}" if m.duration_s is not None else "")]
@@ -338,6 +344,8 @@ class SessionSummary:
                              + (f": {p.reason}" if p.reason else "") + (f" ({p.user})" if p.user else ""))
             for e in inf.rate_changes:
                 lines.append(f"           rate {e.rate_ml_per_h:g} mL/h at {at(e.t)}: {e.reason} ({e.user})")
+        for t, check in self.start_checks:
+            lines.append(f"Start      {at(t)} {check.text}")
         base = self.baseline
         bp_base = f"{_n(base.get('sbp'))}/{_n(base.get('dbp'))}" if "sbp" in base or "dbp" in base else "-"
         peak = "-"
@@ -355,10 +363,10 @@ class SessionSummary:
             lines.append("Pulse      no valid values")
         if self.spo2 is not None:
             below = ", ".join(f"below {t} %: {hms(self.seconds_spo2_below(t) or 0)}" for t in SPO2_THRESHOLDS)
-            lines.append(f"SpO2       lowest {_reading(self.spo2.low, at, '%')}; {below} "
+            lines.append(f"SpO₂       lowest {_reading(self.spo2.low, at, '%')}; {below} "
                          f"(of {hms(self.spo2.covered_s)} valid, {self.spo2.source})")
         else:
-            lines.append("SpO2       no valid values")
+            lines.append("SpO₂       no valid values")
         lines.append(f"Alarms     {alarm_counts_text(self.alarm_counts())}")
         lines.append(f"Events     {len(self.markers)}" + (f" ({self.marker_corrections} corrections)"
                                                            if self.marker_corrections else ""))
@@ -423,7 +431,8 @@ def summarize(source: SessionSource, meta: SessionMeta, now: float | None = None
         phases=phases_of(record),
         discharge=discharge,
         aldrete=discharge.aldrete.total if discharge is not None else (aldretes[-1] if aldretes else None),
-        unreadable=record.unreadable, simulated=record.simulated_sources)
+        unreadable=record.unreadable, simulated=record.simulated_sources,
+        start_checks=tuple((e.t, c) for e, c in record.entries(StartCheck)))
 
 
 # --- pieces ---------------------------------------------------------------------------------

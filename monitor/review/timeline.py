@@ -24,10 +24,10 @@ import numpy as np
 
 from devices.values import NibpResult
 from monitor.alarms.lives import AlarmLife, alarm_lives
-from monitor.clinical.infusion import InfusionSegment
+from monitor.clinical.infusion import InfusionSegment, event_words
 from monitor.clinical.markers import current_markers
 from monitor.clinical.scales import SCALE_NAMES
-from monitor.record.journal import Discharge, InfusionEvent, MarkerRevision, ScaleEntry
+from monitor.record.journal import Discharge, InfusionEvent, MarkerRevision, ScaleEntry, StartCheck
 from monitor.review.series import valid_series
 from monitor.review.summary import HOLD_S, SessionSummary, infusion_of, phases_of, summarize
 from monitor.storage.levels import NUMERIC_WIDTHS, WAVE_WIDTHS, Key, Levels, decimate
@@ -35,10 +35,6 @@ from monitor.storage.sessions import SessionMeta, SessionSource
 
 #: The pleth itself (not its envelope) is drawn when the view spans at most this many seconds.
 RAW_WAVE_S = 300.0
-#: Words for infusion steps on the timeline.
-INFUSION_WORDS = {"started": "infusion started", "paused": "infusion paused", "resumed": "infusion resumed",
-                  "rate_changed": "rate", "stopped": "infusion stopped early", "completed": "infusion completed",
-                  "planned_end_reached": "planned dose delivered"}
 
 Progress = Callable[[float, str], None]
 
@@ -186,18 +182,15 @@ class SessionTimeline:
     # --- what happened ---------------------------------------------------------------------
 
     def marks(self) -> list[Mark]:
-        """Return events, scale scores, infusion steps, phases and discharge as labelled marks, in time order."""
+        """Return events, scale scores, infusion steps (Start's confirmations over unmet items with them), phases
+        and discharge as labelled marks, in time order."""
         out = [Mark(r.t, "event", r.label + (f": {r.note}" if r.note else ""), r.id)
                for r in current_markers(rev for _, rev in self.record.entries(MarkerRevision))]
         for entry, s in self.record.entries(ScaleEntry):
             total = f"{s.total}/{s.max_total}" if s.max_total else str(s.total)
             out.append(Mark(s.t, "scale", f"{SCALE_NAMES.get(s.scale, s.scale)} {total}", f"{entry.t}"))
-        for _, ev in self.record.entries(InfusionEvent):
-            words = INFUSION_WORDS.get(ev.kind, ev.kind)
-            if ev.kind == "rate_changed":
-                words = f"rate {ev.rate_ml_per_h:g} mL/h"
-            said = ev.reason and ev.kind not in ("completed", "planned_end_reached")  # their reason is their name
-            out.append(Mark(ev.t, "infusion", words + (f": {ev.reason}" if said else "")))
+        out += [Mark(ev.t, "infusion", event_words(ev)) for _, ev in self.record.entries(InfusionEvent)]
+        out += [Mark(e.t, "infusion", c.text) for e, c in self.record.entries(StartCheck)]
         out += [Mark(p.start_utc, "phase", "phase: " + p.phase.replace("_", "-")) for p in self.phases[1:]]
         out += [Mark(d.t, "discharge", f"discharge: Aldrete {d.aldrete.total}" + ("" if d.ready else " (not ready)"))
                 for _, d in self.record.entries(Discharge)]

@@ -145,6 +145,9 @@ class ChairPatients:
     def session_count(self, patient_id: str) -> int:
         return self.store.session_count(patient_id)
 
+    def second_ids(self, patient_id: str, birth_date: bool) -> list[str]:
+        return self.store.second_ids(patient_id, birth_date)
+
     def unreviewed_flags(self, patient_id: str) -> tuple[OutcomeFlag, ...]:
         """Return the patient's item-9 flags no clinician has reviewed yet, from any session in this file."""
         return tuple(f for f in flags_of_patient(self.store, patient_id) if not f.reviewed)

@@ -211,6 +211,24 @@ def _v_course_plans(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX course_plans_patient ON course_plans (patient_id, t)")
 
 
+def _v_second_identifier(db: sqlite_utils.Database) -> None:
+    """The patient's second identifier as typed at each session's Start (monitor.patient_id.SecondIdentifier).
+
+    A date of birth as an ISO date (birth_date), or the clinic's own second ID
+    (second_id) under the label the clinic gives it (second_id_label). Kept on
+    the session, not the patient, so a session shows the identity it was started
+    with and a later Start can tell when the same patient ID comes with another date.
+    """
+    _script(
+        db,
+        """
+        ALTER TABLE sessions ADD COLUMN birth_date TEXT;
+        ALTER TABLE sessions ADD COLUMN second_id TEXT;
+        ALTER TABLE sessions ADD COLUMN second_id_label TEXT;
+        """
+    )
+
+
 #: Tables whose rows are computed from other tables (review's decimated levels, stored summaries): kept on
 #: the chair, not shipped to the central store, where readers compute them from the values.
 DERIVED_TABLES = frozenset({"levels", "summaries"})
@@ -218,7 +236,7 @@ DERIVED_TABLES = frozenset({"levels", "summaries"})
 
 #: Migrations in order; index i upgrades user_version i to i + 1. Append, never edit.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _v1, _v2, _v3, _v4, _v5, _v_stored_summaries, _v_course_plans,
+    _v1, _v2, _v3, _v4, _v5, _v_stored_summaries, _v_course_plans, _v_second_identifier,
 ]
 
 

@@ -32,6 +32,7 @@ import numpy as np
 from devices.plausibility import reliable
 from devices.values import NibpResult
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
+from monitor.patient_id import identity_text, second_id_text
 from monitor.record.base import JournalEntry, Record
 from monitor.record.journal import SimulatedDevice
 from monitor.storage.journal import JOURNAL_COLUMNS, read_journal
@@ -52,6 +53,8 @@ class SessionMeta:
 
     state is running, closed, interrupted (the recorder died) or discharged
     (closed by a discharge). chair names the chair on a central store ("" locally).
+    The second identifier (birth_date, or second_id under its label) is the one
+    typed at this session's Start, beside the patient ID: both identify the patient.
     """
 
     id: int
@@ -69,12 +72,25 @@ class SessionMeta:
     profile: str | None = None
     app_version: str | None = None
     end_reason: str | None = None
+    birth_date: str | None = None  # the patient's date of birth as typed at Start (ISO date), if the clinic asks it
+    second_id: str | None = None  # or the clinic's own second identifier, under second_id_label
+    second_id_label: str | None = None
     chair: str = ""
 
     @property
     def ref(self) -> str:
         """Return how people and commands name the session: '12' locally, 'chair-3:12' on a central store."""
         return f"{self.chair}:{self.id}" if self.chair else str(self.id)
+
+    @property
+    def identity(self) -> str:
+        """Return the patient as headers and reports name them: 'P-0412 · DOB 12 Mar 1980 · Jordan Avery'."""
+        return identity_text(self.patient_id, self.patient_name, self.second_id_text)
+
+    @property
+    def second_id_text(self) -> str:
+        """Return the second identifier in words ('DOB 12 Mar 1980', 'MRN 0012345'; '' when none was asked)."""
+        return second_id_text(self.birth_date, self.second_id, self.second_id_label)
 
     @property
     def duration_s(self) -> float | None:
@@ -253,7 +269,8 @@ class SessionSource(ABC):
 
 
 _SESSION_COLUMNS = ("s.id, s.uid, s.patient_id, p.name, s.started_utc, s.ended_utc, s.tz, s.state, s.weight_kg, "
-                    "s.dose_mg_per_kg, s.infusion_min, s.bag_ml, s.profile, s.app_version, s.end_reason, s.pid, "
+                    "s.dose_mg_per_kg, s.infusion_min, s.bag_ml, s.profile, s.app_version, s.end_reason, s.birth_date, "
+                    "s.second_id, s.second_id_label, s.pid, "
                     "s.host, s.heartbeat_utc")
 #: A session's global identity (sessions.uid), which names it in every store.
 _UID = re.compile(r"[0-9a-f]{32}")

@@ -300,6 +300,17 @@ class Store:
             return [(pid, name or "") for pid, name in
                     self.db.execute("SELECT id, name FROM patients ORDER BY id").fetchall()]
 
+    def second_ids(self, patient_id: str, birth_date: bool) -> list[str]:
+        """Return the second identifiers the patient's sessions were started with, each once, oldest first.
+
+        birth_date chooses dates of birth (ISO) or the clinic's own second IDs.
+        """
+        column = "birth_date" if birth_date else "second_id"
+        with self.lock:
+            rows = self.db.execute(f"SELECT {column} FROM sessions WHERE patient_id = ? AND {column} IS NOT NULL "
+                                   f"GROUP BY {column} ORDER BY MIN(started_utc)", [patient_id]).fetchall()
+        return [r[0] for r in rows]
+
     def session_count(self, patient_id: str, up_to: int | None = None) -> int:
         """Return how many sessions the patient has (up to and including session id up_to)."""
         with self.lock:

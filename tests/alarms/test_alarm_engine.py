@@ -72,7 +72,7 @@ def test_spo2_alarm_waits_for_its_10_s_delay(engine, clock):
     events = run(engine, clock, 0.25)
     assert kinds(events) == [("raised", "spo2_low", "medium")] and clock.t - start == 10.0
     e = events[0]
-    assert (e.message, e.value, e.limit, e.param, e.source) == ("SpO2 92 < 94", 92.0, 94.0, "spo2", "pulseox")
+    assert (e.message, e.value, e.limit, e.param, e.source) == ("SpO₂ 92 < 94", 92.0, 94.0, "spo2", "pulseox")
     assert e.alarm_kind.value == "physiological" and e.t == EPOCH + clock.t
 
 
@@ -95,7 +95,7 @@ def test_a_deep_desaturation_that_persists_skips_the_delay(engine, clock):
     assert engine.on_item(sample(0, "pulseox", "spo2", 78.0)) == []  # two readings, 1 s: not yet
     clock.t += 0.5
     events = engine.on_item(sample(0, "pulseox", "spo2", 78.0))  # the third, 1.5 s after the first
-    assert kinds(events) == [("raised", "spo2_low", "high")] and events[0].message == "SpO2 78 < 90"
+    assert kinds(events) == [("raised", "spo2_low", "high")] and events[0].message == "SpO₂ 78 < 90"
 
 
 @pytest.mark.parametrize("corrupt", [16.0, 0.0, 54.0, 9.0])
@@ -336,7 +336,7 @@ def test_crossing_the_high_limit_escalates_the_same_alarm(engine, clock):
     raised = feed(engine, clock, "spo2", [92.0] * 11)
     events = feed(engine, clock, "spo2", [88.0])
     assert kinds(events) == [("escalated", "spo2_low", "high")]
-    assert events[0].alarm_id == raised[0].alarm_id and events[0].message == "SpO2 88 < 90"
+    assert events[0].alarm_id == raised[0].alarm_id and events[0].message == "SpO₂ 88 < 90"
 
 
 def test_unacknowledged_medium_escalates_after_escalation_time(engine, clock):
@@ -567,7 +567,7 @@ def test_limit_change_is_validated_logged_and_reevaluated(engine, clock):
     assert kinds(events) == [("limit_changed", "medium_low", None), ("cleared", "spo2_low", "medium")]
     e = events[0]
     assert (e.param, e.old, e.new, e.user) == ("spo2", 92.5, 91.0, "dr C")
-    assert e.message == "SpO2 medium-priority low limit changed from 92.5 to 91 by dr C"
+    assert e.message == "SpO₂ medium-priority low limit changed from 92.5 to 91 by dr C"
     assert engine.limits("spo2").medium_low == 91.0
     assert [(c.key, c.old, c.new, c.user) for c in engine.limit_changes] == [
         ("medium_low", 94.0, 92.5, "dr C"), ("medium_low", 92.5, 91.0, "dr C")]
@@ -652,7 +652,7 @@ def test_alarm_core_does_not_import_qt():
 
 @pytest.mark.parametrize("param, values, message", [
     ("heart_rate", [135.0] * 12, "HR 135 > 130"),
-    ("etco2", [63.0] * 22, "EtCO2 63 > 60"),
+    ("etco2", [63.0] * 22, "EtCO₂ 63 > 60"),
     ("resp_rate", [4.0] * 22, "Resp 4 < 6"),
 ])
 def test_monitor_parameters_alarm_with_the_profile_limits_and_delays(engine, clock, param, values, message):

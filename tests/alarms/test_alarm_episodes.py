@@ -99,4 +99,4 @@ def test_every_reader_counts_three_alarms(tmp_path, log):
     notes = [(duration, text) for _, duration, text in edf.annotations(record) if text.startswith("Alarm")]
     assert [duration for duration, _ in notes] == pytest.approx([length - 10 for _, length in DESATS])
     text = "\n".join(hl7.messages(sessions, meta, split="event"))
-    assert text.count("Alarm (high) SpO2 85 < 90") == 3
+    assert text.count("Alarm (high) SpO₂ 85 < 90") == 3

@@ -75,19 +75,19 @@ DELETE = object()
 
 @pytest.mark.parametrize(("path", "value", "words"), [
     (("limits", "spo2", "medium_low"), 40,
-     "SpO2 medium-priority low limit 40 is outside the physiological range 50 to 100 %"),
+     "SpO₂ medium-priority low limit 40 is outside the physiological range 50 to 100 %"),
     (("limits", "pulse_rate", "high_high"), 300,
      "Pulse high-priority high limit 300 is outside the physiological range 20 to 250 /min"),
     (("limits", "sbp", "high_low"), 30, "outside the physiological range 40 to 260 mmHg"),
     (("limits", "dbp", "high_high"), 250, "outside the physiological range 20 to 200 mmHg"),
     (("limits", "pulse_rate", "medium_low"), 120, "Pulse low limit 120 is not below the high limit 110"),
     (("limits", "spo2", "medium_low"), 88,
-     "SpO2 medium-priority low limit 88 is beyond the high-priority low limit 90"),
+     "SpO₂ medium-priority low limit 88 is beyond the high-priority low limit 90"),
     (("limits", "sbp", "medium_high"), 185,
      "SBP medium-priority high limit 185 is beyond the high-priority high limit 180"),
     (("limits", "spo2", "medium_low"), "94", "must be a number"),
     (("limits", "spo2", "medium_lo"), 94, "unknown key(s) medium_lo"),
-    (("limits", "spo2", "delay_s"), 500, "SpO2 delay 500 is outside the allowed range 0 to 120 s"),
+    (("limits", "spo2", "delay_s"), 500, "SpO₂ delay 500 is outside the allowed range 0 to 120 s"),
     (("limits", "spo2", "hysteresis"), -1, "hysteresis -1 is outside"),
     (("limits", "spo2", "inclusive"), ["high_hi"], "inclusive lists unknown limit keys: high_hi"),
     (("limits", "sbp_rise", "medium_low"), 10, "SBP rise has upper limits only"),
@@ -127,7 +127,7 @@ def test_load_errors_name_the_problem(tmp_path):
         load_profile(tmp_path / "missing.json")
     wrong = tmp_path / "wrong.json"
     wrong.write_text(json.dumps({"name": "w", "limits": {"spo2": {"medium_low": 101}}}))
-    with pytest.raises(ValueError, match="wrong.json: SpO2 medium-priority low limit 101 is outside"):
+    with pytest.raises(ValueError, match="wrong.json: SpO₂ medium-priority low limit 101 is outside"):
         load_profile(wrong)
 
 

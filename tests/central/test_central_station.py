@@ -113,5 +113,5 @@ def test_a_silent_chair_is_read_as_of_its_last_data_with_its_latched_alarm_and_n
     assert view.baseline_sbp is None
     assert view.alarms == (
         StationAlarm(Priority.MEDIUM, "PHQ-9 item 9 = 2 · clinician to assess", False),
-        StationAlarm(Priority.HIGH, "SpO2 nadir 84 < 90", False, ended_t=T0 + 507, worst=84.0))
+        StationAlarm(Priority.HIGH, "SpO₂ nadir 84 < 90", False, ended_t=T0 + 507, worst=84.0))
     assert view.top_priority is Priority.MEDIUM and view.latched_priority is Priority.HIGH

@@ -28,7 +28,7 @@ def test_an_ended_alarm_is_latched_with_its_nadir_and_goes_when_acknowledged():
     seen = []
     alarms = active_alarms(alarm_lives(events, T0 + 100), worst=lambda life: seen.append(life.alarm_id) or 84.0)
     assert alarms == (StationAlarm(Priority.MEDIUM, "SpO2 88 < 90", False),  # present first, though lower
-                      StationAlarm(Priority.HIGH, "SpO2 nadir 84 < 90", False, ended_t=T0 + 40, worst=84.0))
+                      StationAlarm(Priority.HIGH, "SpO₂ nadir 84 < 90", False, ended_t=T0 + 40, worst=84.0))
     assert seen == ["a-1"]  # the nadir is looked up for an ended alarm only
     assert [a.present for a in alarms] == [True, False]
     acked = [*events, AlarmEvent(T0 + 60, EventKind.ACKNOWLEDGED, "a-1", user="CD"),

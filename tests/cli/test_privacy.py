@@ -68,13 +68,13 @@ def test_the_log_of_an_internal_error_holds_no_argument_and_no_patient_id(tmp_pa
              "cli.COMMANDS['record'] = crash\n"
              "sys.exit(cli.main(sys.argv[1:]))\n")
     out = subprocess.run([sys.executable, "-c", crash, "record", "--db", str(tmp_path / "s.db"), "--device",
-                          "pulseox=cms50dplus:loop://", "--patient", "SECRET-4711"], capture_output=True, text=True,
-                         env=user_env(tmp_path), timeout=60)
+                          "pulseox=cms50dplus:loop://", "--patient", "SECRET-4711", "--second-id", "12.03.1980"],
+                         capture_output=True, text=True, env=user_env(tmp_path), timeout=60)
     assert out.returncode == 1 and "internal error" in out.stderr
     [log] = (tmp_path / "state").rglob("infusion-monitor.log")
     text = log.read_text()
     assert "RuntimeError: a bug" in text and "'record'" in text
-    assert "SECRET-4711" not in text and "--patient" not in text
+    assert "SECRET-4711" not in text and "--patient" not in text and "1980" not in text
 
 
 def test_private_output_leaves_no_partial_file_and_keeps_the_old_one(tmp_path):
@@ -103,6 +103,23 @@ def test_patient_ids_are_trimmed_and_normalised(typed, stored):
 def test_patient_ids_that_cannot_be_shown_are_refused_in_words(typed, words):
     with pytest.raises(PatientIdError, match=words.replace("+", r"\+")):
         clean_patient_id(typed)
+
+
+@pytest.mark.slow
+def test_record_takes_the_date_of_birth_and_refuses_a_wrong_one_in_one_line(tmp_path):
+    from monitor.storage.sessions import SqliteSessions
+
+    db = tmp_path / "s.db"
+    out = cli("record", "--db", str(db), "--device", "pulseox=cms50dplus:loop://", "--patient", "P-1",
+              "--second-id", "31.02.1980", "--duration", "0.3", env=user_env(tmp_path))
+    assert out.returncode == 2 and not db.exists()
+    assert error_line(out.stderr).endswith("--second-id: the date of birth 31.02.1980 is not a real date")
+    out = cli("record", "--db", str(db), "--device", "pulseox=cms50dplus:sim", "--patient", "P-1",
+              "--second-id", "12.03.1980", "--duration", "0.5", env=user_env(tmp_path))
+    assert out.returncode == 0, out.stderr
+    assert SqliteSessions(db).resolve("latest").birth_date == "1980-03-12"
+    [log] = (tmp_path / "state").rglob("infusion-monitor.log")
+    assert "1980" not in log.read_text()
 
 
 @pytest.mark.slow
@@ -161,6 +178,7 @@ def test_the_start_dialog_refuses_a_patient_id_with_the_same_rule(qtbot, tmp_pat
     qtbot.addWidget(dlg)
     dlg.user.setText("TC")
     dlg.patient.setCurrentText(typed)
+    dlg.second.setText("12.03.1980")
     for field, text in ((dlg.weight, "70"), (dlg.dose, "0.5"), (dlg.duration, "40"), (dlg.bag, "100")):
         field.setText(text)
     for box in dlg.checks.values():

@@ -81,7 +81,7 @@ def test_desaturation_prints_alarm_json_lines(tmp_path):
     events = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
     raised = [e for e in events if e["kind"] == "raised" and e["condition"].startswith("spo2")]
     assert raised, out.stdout
-    assert any(e["message"].startswith("SpO2") and "< 90" in e["message"] for e in events), events
+    assert any(e["message"].startswith("SpO₂") and "< 90" in e["message"] for e in events), events
     stored = cli("export", "--db", str(db), "--session", "latest", "--format", "csv").stdout
     assert min(values(list(csv.DictReader(io.StringIO(stored))), "spo2")) < 90
 

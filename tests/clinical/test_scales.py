@@ -62,7 +62,7 @@ def test_aldrete_total_and_bad_items():
     assert a.to_dict()["total"] == 7
     with pytest.raises(ValueError, match="Aldrete activity must be a whole number from 0 to 2, got 3"):
         aldrete(a=3)
-    with pytest.raises(ValueError, match="SpO2 .%. must be a number from 0 to 100, got nan"):
+    with pytest.raises(ValueError, match="SpO₂ .%. must be a number from 0 to 100, got nan"):
         aldrete(spo2=math.nan)
     with pytest.raises(ValueError, match="baseline SBP .mmHg. must be a number from 30 to 300"):
         aldrete(base=0)

@@ -264,7 +264,7 @@ def test_cms50dplus_invalid_values_without_a_status_bit_are_searching_with_no_pl
     items = p.feed(encode(Frame(signal=0, pleth=0, pulse_rate=255, spo2=127)) * 120, 0.0)
     assert set(values(items, "spo2")) == set(values(items, "pulse_rate")) == set(values(items, "pleth")) == {None}
     assert [(i.condition, i.detail) for i in items if isinstance(i, StatusChange)] == [
-        (Condition.SEARCHING, "no valid reading (SpO2 and pulse missing)")]
+        (Condition.SEARCHING, "no valid reading (SpO₂ and pulse missing)")]
 
 
 def test_nonin_out_of_track_gives_no_pleth():

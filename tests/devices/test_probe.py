@@ -31,9 +31,9 @@ def probe(path, **kwargs):
 
 
 @pytest.mark.parametrize("protocol, role, words", [
-    ("cms50dplus", "pulseox", "SpO2 + Pulse + Pleth"),
-    ("nonin", "pulseox", "SpO2 + Pulse + Pleth"),
-    ("masimo-ascii", "pulseox", "SpO2"),
+    ("cms50dplus", "pulseox", "SpO₂ + Pulse + Pleth"),
+    ("nonin", "pulseox", "SpO₂ + Pulse + Pleth"),
+    ("masimo-ascii", "pulseox", "SpO₂"),
 ])
 @pytest.mark.slow
 def test_a_streaming_device_is_found_by_listening(protocol, role, words):
@@ -74,7 +74,7 @@ def test_a_carescape_is_asked_once_and_left_stopped():
         requests = list(sim.device.requests)
         streaming = sim.device.frame(sim.patient.step(1.0))
     assert found.identity.startswith("GE Datex-Ohmeda") and "DRI level" in found.identity
-    assert "SpO2" in found.params and "NIBP" in found.params
+    assert "SpO₂" in found.params and "NIBP" in found.params
     assert found.device_spec == f"pulseox=carescape:{sim.path}"
     assert requests == [PhdbRequest(1, SEND_ONCE, 0x0E), PhdbRequest(1, 0, 0)]  # once, then stop
     assert streaming == b""  # nothing left running
@@ -167,7 +167,7 @@ def test_the_probe_command_prints_one_line_per_device():
                              capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines() == [
-        f"Contec CMS50D+ / CMS50E (older firmware, streams on its own) on {sim.path}, SpO2 + Pulse + Pleth: "
+        f"Contec CMS50D+ / CMS50E (older firmware, streams on its own) on {sim.path}, SpO₂ + Pulse + Pleth: "
         f"--device pulseox=cms50dplus:{sim.path}"]
     bad = subprocess.run([sys.executable, "-m", "monitor.cli", "probe", "--seconds", "0"], capture_output=True,
                          text=True, timeout=60)

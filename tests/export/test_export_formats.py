@@ -56,7 +56,7 @@ def test_csv_bundle_holds_every_table_with_the_sessions_values(stored, tmp_path)
     export_session(sessions, meta, "csv", tmp_path / "out", progress=progress)
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == ["alarms.csv", "events.csv", "infusion.csv", "nibp.csv", "numerics.csv", "outcomes.csv",
-                     "scales.csv"]
+                     "scales.csv", "session.csv"]
     assert all(private(tmp_path / "out" / n) for n in names) and finished(calls)
 
     def read(name: str) -> list[dict[str, str]]:

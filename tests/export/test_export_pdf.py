@@ -89,7 +89,7 @@ def test_summary_figures_are_the_review_summarys(db):
     # one mg rule (monitor.clinical.dosing.mg_text) for the report, the summary, the list and the course
     assert pairs["Dose planned / delivered"] == f"35 mg / {round(s.delivered_mg, 2):g} mg (73 %)"
     assert f"delivered {round(s.delivered_mg, 2):g} mg" in s.text()
-    assert pairs["Lowest SpO2 (pulseox)"].startswith("88 % at 23:21:20; time < 94 %: 0:01:00, < 90 %: 0:01:00")
+    assert pairs["Lowest SpO₂ (pulseox)"].startswith("88 % at 23:21:20; time < 94 %: 0:01:00, < 90 %: 0:01:00")
     assert pairs["Alarms"] == "2: 1 high, 1 medium, 0 low (1 technical)"
     assert pairs["Peak BP"].startswith(f"systolic {s.peak_sbp.value:g} mmHg")
     assert "no earlier infusions: population figure +16 mmHg" in pairs["BP forecast before it"]
@@ -134,3 +134,54 @@ def test_the_course_page_names_the_relapse_the_unreviewed_flag_the_forecast_and_
                   "infusion 9 was stopped early (BP 190/105) after 0.38 of 0.75 mg/kg: this assumes 0.75 mg/kg again",
                   "CAUTION: the range reaches 191 mmHg, at or above the SBP high-alarm limit (180 mmHg)"):
         assert words in course, words
+
+
+def test_the_pdf_text_is_searchable_as_printed_and_names_both_identifiers_on_every_page(db, tmp_path, qapp):
+    """Without NFKC: a ligature 'ﬁ' in "certified" would hide the disclaimer from a search of the file."""
+    out = tmp_path / "r.pdf"
+    assert launcher.main(["export", "--db", str(db), "--session", "latest", "--format", "pdf", "-o", str(out)]) == 0
+    pages = [" ".join(page.extract_text().split()) for page in pypdf.PdfReader(str(out)).pages]
+    assert "not a certified medical device" in " ".join(pages).lower()
+    for page in pages:  # the running header: the patient ID and the date of birth, on every page
+        assert "P-7 · DOB 12 Mar 1980 · Ada Lovelace" in page
+
+
+def test_two_oximeters_have_their_own_colours_and_legend_entries(tmp_path, qapp):
+    from monitor.export.report import report_data
+    from monitor.storage.store import Store
+
+    db = tmp_path / "two.db"
+    sid = make_session(db, minutes=5)
+    store = Store(db)
+    rows = [{"session_id": sid, "t": t, "source": "pulseox-2", "parameter": p, "value": v, "unit": u}
+            for t, _ in ((r.t, r) for r in SqliteSessions(db).numerics(SqliteSessions(db).resolve("latest"))
+                         if r.parameter == "spo2")
+            for p, v, u in (("spo2", 95.0, "%"), ("pulse_rate", 80.0, "/min"))]
+    store.write_batch({"numerics": rows})
+    store.close()
+    sessions = SqliteSessions(db)
+    vitals = report_data(sessions, sessions.resolve("latest")).plots[0]
+    assert [line.label for line in vitals.lines] == ["SpO₂ % (pulseox)", "SpO₂ % (pulseox-2)", "Pulse /min (pulseox)",
+                                                     "Pulse /min (pulseox-2)"]
+    assert len({line.color for line in vitals.lines}) == 4
+    out = tmp_path / "two.pdf"
+    assert launcher.main(["export", "--db", str(db), "--session", "latest", "--format", "pdf", "-o", str(out)]) == 0
+    text = " ".join(" ".join(page.extract_text().split()) for page in pypdf.PdfReader(str(out)).pages)
+    for label in ("SpO₂ % (pulseox-2)", "Pulse /min (pulseox-2)"):  # whole, not cut at the legend's edge
+        assert label in text, text
+
+
+def test_a_start_over_unmet_items_is_on_the_pdf_with_who_confirmed_it(tmp_path, qapp):
+    from export_session import T0
+    from monitor.record.journal import StartCheck
+    from monitor.storage.store import Store
+
+    db = tmp_path / "s.db"
+    sid = make_session(db, minutes=5)
+    store = Store(db)
+    store.append_journal(sid, StartCheck(("no baseline BP",), True, "AB"), "AB", T0 + 59)
+    store.close()
+    out = tmp_path / "s.pdf"
+    assert launcher.main(["export", "--db", str(db), "--session", "latest", "--format", "pdf", "-o", str(out)]) == 0
+    pages, _ = text_of(out)
+    assert "Start 23:14:19 Started over: no baseline BP — confirmed by AB" in pages[0]

@@ -45,7 +45,7 @@ def test_one_session_burden(tmp_path):
     result = session_burden(sessions, sessions.resolve("1"))
     assert result.hours == 2.0 and len(result.alarms) == 4
     assert result.per_hour() == 2.0 and result.per_hour(Priority.HIGH) == 1.0 and result.per_hour(technical=True) == 0.5
-    spo2 = next(g for g in result.groups if g.subject == "SpO2")
+    spo2 = next(g for g in result.groups if g.subject == "SpO₂")
     assert (spo2.count, spo2.per_hour, spo2.median_s, spo2.max_s, spo2.acknowledged, spo2.median_ack_s) == \
         (2, 1.0, 30.0, 40.0, 2, 20.0)
     pulse = next(g for g in result.groups if g.subject == "Pulse")

@@ -263,7 +263,7 @@ def test_history_shows_raised_acknowledged_cleared_with_who(qtbot, window, core)
     cells = [[history.table.item(r, c).text() for c in range(history.table.columnCount())]
              for r in range(history.table.rowCount())]
     change, alarm = cells  # newest first
-    assert alarm[1:5] == ["!!! high", "SpO2 75 < 90", "75 %", "90 %"]
+    assert alarm[1:5] == ["!!! high", "SpO₂ 75 < 90", "75 %", "90 %"]
     assert not alarm[5].startswith("active")
     assert alarm[6].startswith("ann at ")
     assert change[1:5] == ["limit change", "Pulse", "110 → 120 /min", "medium-priority high limit"]

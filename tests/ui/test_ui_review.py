@@ -114,7 +114,7 @@ def test_zoom_with_keys_shows_the_pleth_itself_and_the_cursor_reads_every_value(
                     > 60 * 75, timeout=5000)  # the waveform, not an envelope
     assert "zoom to" not in view.pleth_note.text
     text = view.readout.text()
-    assert "SpO2 86 %" in text and "BP 128/80 (MAP 96) 9 min before" in text and "SpO2 86 < 90" in text
+    assert "SpO₂ 86 %" in text and "BP 128/80 (MAP 96) 9 min before" in text and "SpO2 86 < 90" in text
     assert "infusion running 150 mL/h" in text and "phase infusion" in text
     before = view.view_range()
     qtbot.keyClick(view, Qt.Key_Down)
@@ -157,7 +157,7 @@ def test_a_correction_is_stored_shown_in_the_audit_trail_and_the_summary(qtbot, 
 def test_a_refused_correction_says_why(qtbot, window, monkeypatch):
     _open(qtbot, window)
     shown = []
-    monkeypatch.setattr("ui.review.window.QMessageBox.warning", lambda *a: shown.append(a[2]))
+    monkeypatch.setattr("ui.review.window.tell", lambda *a, **k: shown.append(a[2]))
     dialog = CorrectionDialog(window.timeline_data.record, window.summary.markers, T0 + 700, action="delete",
                               marker_id="m1")
     qtbot.addWidget(dialog)
@@ -171,7 +171,7 @@ def test_the_alarm_burden_of_the_session_and_over_dates(qtbot, window):
     _open(qtbot, window)
     table = window.page.burden.table
     qtbot.waitUntil(lambda: table.rowCount() == 1, timeout=5000)
-    assert table.item(0, 0).text() == "SpO2" and table.item(0, 3).text() == "1"
+    assert table.item(0, 0).text() == "SpO₂" and table.item(0, 3).text() == "1"
     assert "2.0 per hour" in window.page.burden.totals.text()
     window.range.patient.setText("P-ALPHA")
     window.range.days.since.setDate(window.range.days.since.minimumDate())

@@ -28,9 +28,10 @@ def store(tmp_path):
 
 
 def fill(dlg: StartSessionDialog, patient="P1", weight="70", dose="0.5", minutes="40", bag="100", checks=True,
-         user="AB"):
+         user="AB", born="12.03.1980"):
     dlg.user.setText(user)
     dlg.patient.setCurrentText(patient)
+    dlg.second.setText(born)
     dlg.weight.setText(weight)
     dlg.dose.setText(dose)
     dlg.duration.setText(minutes)
@@ -107,7 +108,7 @@ def test_not_a_number_disables_start(qtbot, store):
     dlg = StartSessionDialog(ChairPatients(store))
     qtbot.addWidget(dlg)
     fill(dlg, weight="seventy")
-    assert not dlg.ok.isEnabled() and "as numbers" in dlg.why_not.text()
+    assert not dlg.ok.isEnabled() and dlg.why_not.text() == "Still needed: weight as a number."  # only what is missing
     dlg.weight.setText("70,5")  # a decimal comma is accepted
     assert dlg.ok.isEnabled()
 

@@ -27,7 +27,7 @@ from monitor.clinical.markers import MarkerError
 from monitor.clinical.session import SessionError
 from monitor.clinical.signing import Action
 from monitor.live.core import MonitorCore
-from monitor.live.view import ClinicalView
+from monitor.live.view import ClinicalView, MarkerLine
 from ui import theme
 from ui.dialogs import ask_text, confirm, tell
 from ui.monitor.clinical_dialogs import DischargeDialog, MarkerEditDialog, ScalesDialog
@@ -127,7 +127,7 @@ class ClinicalPanel(QFrame):
         self.discharge_button.setEnabled(v.discharge_allowed and not v.closed)
         for b in (*self.marker_buttons.values(), self.scales_button, self.outcome_button):
             b.setEnabled(not v.closed)
-        undo = next((m for m in v.markers[:1] if m.undo_s > 0), None)
+        undo = _undoable(v)
         if undo is not None:
             self.undo_text.setText(f"Marked {undo.text}")
             self.undo_button.setText(f"Undo ({undo.undo_s:.0f} s)")
@@ -147,6 +147,8 @@ class ClinicalPanel(QFrame):
             for marker_id, text in shown:
                 item = QListWidgetItem(text)
                 item.setData(Qt.UserRole, marker_id)
+                if not marker_id:  # an infusion step: its correction is the infusion's own (Rate, Stop early)
+                    item.setFlags(Qt.ItemIsEnabled)
                 self.list.addItem(item)
 
     # --- commands ---------------------------------------------------------------------------
@@ -169,7 +171,7 @@ class ClinicalPanel(QFrame):
 
     def undo(self) -> None:
         """Take back the event just marked (a stray key), within the session's undo time."""
-        marker = next((m for m in (self.view.markers[:1] if self.view else ()) if m.undo_s > 0), None)
+        marker = _undoable(self.view) if self.view else None
         if marker is None:
             return
         try:
@@ -259,3 +261,9 @@ def install_marker_keys(window: QWidget, panel: ClinicalPanel) -> list[QShortcut
     """Make the number keys of the configured markers mark events at once on `window`."""
     return [QShortcut(QKeySequence(m.key), window, activated=lambda k=m.key: panel.mark_key(k))
             for m in panel.session.markers.markers]
+
+
+def _undoable(v: ClinicalView) -> MarkerLine | None:
+    """Return the marker just marked while it can still be undone (the newest marker, not an infusion step)."""
+    newest = next((m for m in v.markers if m.marker_id), None)
+    return newest if newest is not None and newest.undo_s > 0 else None

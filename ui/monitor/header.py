@@ -43,6 +43,8 @@ class Header(QFrame):
         row.addWidget(self.menu_button)
 
     def show_view(self, v: HeaderView) -> None:
+        # both identifiers stay whole (at the font of the moment: the window may have scaled it); only the name is cut
+        self.patient.setMinimumWidth(self.patient.fontMetrics().horizontalAdvance(v.identifiers + " …") + 4)
         self.patient.setText(v.patient)
         self.details.setText("   ".join(x for x in (v.weight, v.course) if x))
         self.baseline.setText(("⚠ " if v.baseline_role == "warning" else "") + v.baseline)

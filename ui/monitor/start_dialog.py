@@ -14,7 +14,8 @@ recorded confirmation before the infusion's Start.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 from typing import Protocol
 
 from PySide6.QtWidgets import (
@@ -35,7 +36,7 @@ from monitor.clinical.config import ClinicalConfig, load_clinical_config
 from monitor.clinical.dosing import DoseError, DosePlan, PlanCheck, check_plan
 from monitor.clinical.outcomes import OutcomeFlag
 from monitor.live.core import SessionInfo
-from monitor.patient_id import PatientIdError, clean_patient_id
+from monitor.patient_id import PatientIdError, clean_patient_id, identity_warning
 from monitor.timefmt import date_time_text
 from ui import theme
 
@@ -69,14 +70,20 @@ class PatientDirectory(Protocol):
     def unreviewed_flags(self, patient_id: str) -> Sequence[OutcomeFlag]:
         """The patient's item-9 flags from earlier sessions that no clinician has reviewed yet."""
 
+    def second_ids(self, patient_id: str, birth_date: bool) -> Sequence[str]:
+        """The dates of birth (ISO; or the clinic's second IDs) the patient's earlier sessions were started with."""
+
 
 class StartSessionDialog(QDialog):
     """Ask who the patient is and what is planned; session_info() returns it once accepted."""
 
-    def __init__(self, directory: PatientDirectory, config: ClinicalConfig | None = None) -> None:
+    def __init__(self, directory: PatientDirectory, config: ClinicalConfig | None = None,
+                 today: Callable[[], date] = date.today) -> None:
         super().__init__()
         self.directory = directory  # the clinic's patients, read through the protocol: no SQL here
         self.config = config or load_clinical_config()
+        self.ident = self.config.second_identifier
+        self.today = today  # the chair's local day, against which a date of birth is checked
         self.setWindowTitle("Start a session")
         self.patients = dict(directory.patients())
         self.user = QLineEdit()
@@ -91,6 +98,21 @@ class StartSessionDialog(QDialog):
         self.patient.lineEdit().setPlaceholderText("patient ID (required)")
         self.name = QLineEdit()
         self.name.setPlaceholderText("optional")
+        self.second = QLineEdit()  # the date of birth (or the clinic's second identifier): never pre-filled
+        self.second.setPlaceholderText(f"{self.ident.format if self.ident.is_birth_date else 'as on the record'} "
+                                       "(required)")
+        self.second.setAccessibleName(self.ident.label)
+        self.second_problem = QLabel("")  # what is wrong with the identifier typed, in one line
+        self.second_problem.setWordWrap(True)
+        theme.restyle(self.second_problem, "role", "error")
+        self.identity_text = QLabel("")  # the same patient ID recorded with another date of birth
+        self.identity_text.setWordWrap(True)
+        theme.set_font(self.identity_text, 16, bold=True)
+        theme.restyle(self.identity_text, "role", "error")
+        self.identity_checked = QCheckBox("Identity checked with the patient")
+        identity_row = QHBoxLayout()  # across the dialog, above both columns: one line on a 1024 px screen
+        identity_row.addWidget(self.identity_text, 1)
+        identity_row.addWidget(self.identity_checked)
         self.course = QSpinBox()
         self.course.setRange(1, 30)
         self.course.setValue(6)
@@ -109,12 +131,20 @@ class StartSessionDialog(QDialog):
         self.flag_group = QGroupBox("Questionnaire flag NOT REVIEWED")
         self.flag_group.setLayout(flag_box)
         self.flag_group.setVisible(False)
-        pbox = QFormLayout()
-        pbox.addRow("You", self.user)
-        pbox.addRow("Patient ID", self.patient)
-        pbox.addRow("Name", self.name)
-        pbox.addRow("Planned course", self.course)
-        pbox.addRow("", self.number)
+        # two forms with the wrapped line about the date typed between them: a wrapped label inside a form row
+        # was given too little height (cut) when the dialog stood at its smallest; the labels keep one width
+        who, plan = QFormLayout(), QFormLayout()
+        names = [QLabel(t) for t in ("You", "Patient ID", self.ident.label, "Name", "Planned course")]
+        width = max(n.sizeHint().width() for n in names)
+        for name, field, form in zip(names, (self.user, self.patient, self.second, self.name, self.course),
+                                     (who, who, who, plan, plan)):
+            name.setMinimumWidth(width)
+            form.addRow(name, field)
+        plan.addRow("", self.number)
+        pbox = QVBoxLayout()
+        pbox.addLayout(who)
+        pbox.addWidget(self.second_problem)
+        pbox.addLayout(plan)
         patient_group = QGroupBox("Patient")
         patient_group.setLayout(pbox)
 
@@ -176,11 +206,13 @@ class StartSessionDialog(QDialog):
         cols.addWidget(dose_group, 1)
         root = QVBoxLayout(self)
         root.addWidget(self.flag_group)
+        root.addLayout(identity_row)
         root.addLayout(cols)
         root.addWidget(self.why_not)
         root.addWidget(self.buttons)
-        for w in (self.weight, self.dose, self.duration, self.bag, self.user):
+        for w in (self.weight, self.dose, self.duration, self.bag, self.user, self.second):
             w.textChanged.connect(self.update_view)
+        self.identity_checked.toggled.connect(self.update_view)
         self.patient.currentTextChanged.connect(self._patient_changed)
         self.course.valueChanged.connect(self.update_view)
         self.confirm.toggled.connect(self.update_view)
@@ -216,6 +248,22 @@ class StartSessionDialog(QDialog):
         except PatientIdError:
             return ""
 
+    def second_id(self) -> tuple[str, str]:
+        """Return the second identifier as it will be stored and what is wrong with it ('' for each that is not)."""
+        if not self.second.text().strip():
+            return "", ""
+        try:
+            return self.ident.clean(self.second.text(), self.today()), ""
+        except PatientIdError as exc:
+            return "", str(exc)
+
+    def identity_warning(self) -> str:
+        """Return the warning when this patient's earlier sessions were started with another second identifier."""
+        pid, (value, _) = self.patient_id(), self.second_id()
+        if not pid or not value:
+            return ""
+        return identity_warning(pid, value, self.ident, list(self.directory.second_ids(pid, self.ident.is_birth_date)))
+
     def session_number(self) -> int | None:
         """Return which infusion of the course this will be (the patient's stored sessions + 1)."""
         pid = self.patient_id()
@@ -243,9 +291,18 @@ class StartSessionDialog(QDialog):
             clean_patient_id(self.patient.currentText())
         except PatientIdError as exc:
             out.append(f"another patient ID ({exc})" if self.patient.currentText().strip() else "the patient ID")
+        value, problem = self.second_id()
+        if not value:  # the line under the field says what is wrong with one typed
+            out.append(f"a valid {self.ident.label.lower()}" if problem else f"the {self.ident.label.lower()}")
+        elif self.identity_warning() and not self.identity_checked.isChecked():
+            out.append("your check of the patient's identity")
         check = self.check()
         if check is None:
-            out.append("weight, dose, duration and bag volume as numbers")
+            missing = [name for name, field in (("weight", self.weight), ("dose", self.dose),
+                                                ("duration", self.duration), ("bag volume", self.bag))
+                       if parse_number(field.text()) is None]
+            out.append(" and ".join(", ".join(missing).rsplit(", ", 1)) + " as a number" + ("s" if len(missing) > 1
+                                                                                             else ""))
         elif check.refused:
             out.append("a plan inside the hard limits")
         elif check.soft and not self.confirm.isChecked():
@@ -258,6 +315,20 @@ class StartSessionDialog(QDialog):
         return out
 
     def update_view(self) -> None:
+        _, problem = self.second_id()
+        self.second_problem.setText(problem[:1].upper() + problem[1:] + "." if problem else "")
+        self.second_problem.setVisible(bool(problem))
+        theme.restyle(self.second, "invalid", "true" if problem else "false")
+        warning = self.identity_warning()
+        self.identity_text.setText(warning[:1].upper() + warning[1:] + "." if warning else "")
+        if bool(warning) != self.identity_text.isVisibleTo(self):
+            self.identity_text.setVisible(bool(warning))
+            self.identity_checked.setVisible(bool(warning))
+            if warning:  # grow to hold the warning rather than squeeze the fields, within the screen
+                room = self.screen().availableGeometry().height() - 40
+                self.resize(self.width(), max(self.height(), min(room, self.sizeHint().height())))
+        if not warning:
+            self.identity_checked.setChecked(False)  # a check is for the dates shown, not another patient's
         n = self.session_number()
         self.number.setText("" if n is None else f"This will be infusion {n} of {self.course.value()}")
         plan, check = self.plan(), self.check()
@@ -304,13 +375,20 @@ class StartSessionDialog(QDialog):
         check = self.check()
         assert plan is not None and check is not None and not self.blockers()
         return SessionInfo(
-            patient_id=self.patient_id(), patient_name=self.name.text().strip() or None, weight_kg=plan.weight_kg,
+            patient_id=self.patient_id(), patient_name=self.name.text().strip() or None,
+            **self._second_fields(), weight_kg=plan.weight_kg,
             dose_mg_per_kg=plan.dose_mg_per_kg, infusion_min=plan.duration_min, bag_ml=plan.bag_volume_ml,
             extra={"course_length": self.course.value(), "checklist": {k: b.isChecked() for k, b in self.checks.items()},
                    "checklist_by": self.operator(), "soft_limits_confirmed": self.soft_limits_confirmed,
                    "soft_limits": list(check.soft), "confirmed_by": self.operator() if self.soft_limits_confirmed
                    else "", "flags_seen": [f.score.id for f in self.flags],
                    "flags_seen_by": self.operator() if self.flags else ""})
+
+    def _second_fields(self) -> dict[str, str | None]:
+        value, _ = self.second_id()
+        if self.ident.is_birth_date:
+            return {"birth_date": value}
+        return {"second_id": value, "second_id_label": self.ident.label}
 
     def operator(self) -> str:
         """Return who starts the session (the user at the monitor from now on)."""

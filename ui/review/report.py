@@ -27,6 +27,7 @@ from monitor.timefmt import clock_text, zone
 PAPER = {"a4": "A4", "letter": "Letter"}
 MARGIN = 40.0
 HEAD = 34.0  # running header height
+LEGEND_W = 165.0  # one entry of a plot's legend: two oximeters' SpO₂ and pulse take two rows of two
 FOOT = 30.0
 GAP = 10.0
 INK, GREY, LIGHT, ALARM, BAND = "#111111", "#666666", "#d9d9d9", "#b00020", "#e3f2e1"
@@ -262,12 +263,15 @@ def _draw_plot(p, data: ReportData, plot: Plot, x: float, y: float, w: float, h:
         return bottom - (min(hi, max(lo, v)) - lo) / (hi - lo) * (bottom - top)
 
     _text(p, x, y, w * 0.5, 14, plot.title, _font(10, True))
-    legend_x = x + w * 0.35
-    for line in plot.lines:  # legend
+    legend_x0 = x + w * 0.35
+    legend_x, legend_y = legend_x0, y
+    for line in plot.lines:  # legend: as many columns as fit right of the title, then a second row
+        if legend_x + LEGEND_W > x + w and legend_x > legend_x0:
+            legend_x, legend_y = legend_x0, legend_y + 13
         p.setPen(QPen(QColor(line.color), 2))
-        p.drawLine(QLineF(legend_x, y + 7, legend_x + 14, y + 7))
-        _text(p, legend_x + 17, y + 1, 140, 12, line.label, _font(7.5), INK)
-        legend_x += 150
+        p.drawLine(QLineF(legend_x, legend_y + 7, legend_x + 14, legend_y + 7))
+        _text(p, legend_x + 17, legend_y + 1, LEGEND_W - 20, 12, line.label, _font(7.5), INK)
+        legend_x += LEGEND_W
     for a, b in plot.bands:
         p.fillRect(QRectF(px(a), top, max(1.0, px(b) - px(a)), bottom - top), QColor(BAND))
     _text(p, left, y + 15, 200, 12, "green: infusion running", _font(7), "#3b7a37")

@@ -58,7 +58,7 @@ def summary_html(s: SessionSummary) -> str:
         return "—" if r is None else f"<b>{r.value:.0f}</b>{unit} at {at(r.t)}"
 
     m, inf, base = s.meta, s.infusion, s.baseline
-    out = [f"<h3>Session {escape(m.ref)} · {escape(m.patient_id or 'no patient')}</h3>"]
+    out = [f"<h3>Session {escape(m.ref)} · {escape(m.identity)}</h3>"]
     if s.simulated:  # above everything: none of these values is a patient's
         out.append(f"<p class='warn'><b>{escape(s.simulated_notice)}</b></p>")
     out.append(_rows([("state", escape(m.state) + (f" ({escape(m.end_reason or '')})" if m.state == "interrupted"
@@ -81,6 +81,8 @@ def summary_html(s: SessionSummary) -> str:
                    + (f": {escape(p.reason)}" if p.reason else "")) for k, p in enumerate(inf.pauses)]
         pairs += [("rate change", f"{at(e.t)} to {e.rate_ml_per_h:g} mL/h: {escape(e.reason)}") for e in inf.rate_changes]
         out.append(_rows(pairs))
+    if s.start_checks:  # a start over unmet items stands out, in the infusion's section whether or not it ran
+        out.append(_rows([("start", f"<span class='warn'>{at(t)} {escape(c.text)}</span>") for t, c in s.start_checks]))
     out.append("<h3>Vital signs</h3>")
     bp_base = "—" if "sbp" not in base else f"{base['sbp']:.0f}/{base.get('dbp', float('nan')):.0f}"
     rise = ""

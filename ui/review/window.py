@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -42,6 +41,7 @@ from monitor.storage.sessions import SessionMeta, SessionSource, SqliteSessions
 from monitor.storage.store import StoreError
 from monitor.timefmt import date_time_text, hms, time_text
 from ui import theme
+from ui.dialogs import tell
 from ui.review.browser import SessionBrowser
 from ui.review.burden_view import BurdenTable, RangeBurden
 from ui.review.corrections_view import AuditTrail, CorrectionDialog
@@ -333,7 +333,7 @@ class ReviewWindow(QMainWindow):
         self._last_error = message
         self.status.setText(message)
         if not repeated:
-            QMessageBox.warning(self, "Review", message)
+            tell(self, "Review", message, warning=True)
 
     # --- playback and corrections -----------------------------------------------------------------
 
@@ -355,7 +355,7 @@ class ReviewWindow(QMainWindow):
         try:
             playback = start_playback(self.open_source(), timeline.meta, start_at=start, speed=speed)
         except ValueError as exc:
-            QMessageBox.warning(self, "Playback", str(exc))
+            tell(self, "Playback", str(exc), warning=True)
             return None
         window = PlaybackWindow(playback)
         fit_to_screen(window, 1280, 800)
@@ -371,7 +371,7 @@ class ReviewWindow(QMainWindow):
         try:
             source = self.open_source()
         except (StoreError, CentralError) as exc:
-            QMessageBox.warning(self, "Patient's course", str(exc))
+            tell(self, "Patient's course", str(exc), warning=True)
             return None
         window = CourseWindow(source, timeline.meta.patient_id)
         fit_to_screen(window, 1400, 900)
@@ -398,7 +398,7 @@ class ReviewWindow(QMainWindow):
 
     def _corrected(self, problem: str) -> None:
         if problem:
-            QMessageBox.warning(self, "Correction not stored", problem)
+            tell(self, "Correction not stored", problem, warning=True)
         else:
             self.status.setText("correction stored; the session is read again")
 

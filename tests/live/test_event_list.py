@@ -1,0 +1,48 @@
+"""The clinical panel's view: the event list holds the infusion's steps with their reasons and who beside the
+markers (newest first, only markers editable), and after scales are recorded the panel shows their last scores."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from monitor.clinical.scales import Cadss, Moaas, Rating
+from monitor.live.core import MonitorCore, SessionInfo
+from monitor.storage.store import Store
+
+
+@pytest.fixture
+def core(tmp_path):
+    store = Store(tmp_path / "s.db")
+    ticks = itertools.count(1.8e9, 7.0)  # each step 7 s after the one before: the list's order is the steps' order
+    core = MonitorCore(store, [], wallclock=lambda: next(ticks), tz="UTC")
+    core.start(SessionInfo(patient_id="P1", weight_kg=70, dose_mg_per_kg=0.5, infusion_min=40, bag_ml=100),
+               operator="AB")
+    core.enter_bp(128, 82, user="AB")
+    yield core
+    core.stop()
+    store.close()
+
+
+def test_infusion_steps_with_their_reasons_are_in_the_event_list(core):
+    core.infusion_action("start", user="AB")
+    core.clinical.mark("1", "AB")  # nausea
+    core.infusion_action("pause", user="AB", reason="nausea")
+    core.infusion_action("resume", user="CD")
+    core.infusion_action("rate", user="CD", reason="BP rising", rate_ml_per_h=120)
+    lines = core.view().clinical.markers
+    words = [line.text.split("  ", 1)[1] for line in lines]
+    assert words == ["Rate 120 mL/h: BP rising · CD", "Infusion resumed · CD", "Infusion paused: nausea · AB",
+                     "Nausea · AB", "Infusion started · AB"]
+    assert [bool(line.marker_id) for line in lines] == [False, False, False, True, False]  # only the marker edits
+
+
+def test_the_panel_shows_the_last_scores_once_recorded(core):
+    assert core.view().clinical.scales.startswith("Scales due (Baseline)")
+    for score in (Moaas(4), Rating("nausea", 2), Rating("anxiety", 1), Cadss((1, 0, 2, 1, 0, 1))):
+        core.clinical.record_scale(score, "AB")
+    core.clinical.record_scale(Moaas(5), "AB")  # a later score replaces the earlier one of its scale
+    view = core.view().clinical
+    assert view.scales_due == ()
+    assert view.scales == "Last scales: MOAA/S 5, CADSS 5/24, nausea 2, anxiety 1"
