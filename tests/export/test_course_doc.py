@@ -44,7 +44,7 @@ def test_the_course_document_holds_the_plan_every_infusion_the_outcomes_flags_an
     pages = pages_of(out)
     for n, page in enumerate(pages, start=1):  # searchable as typed: "fi" is not a ligature glyph
         assert "Not a certified medical device" in page and f"page {n} of {len(pages)}" in page
-        assert "P-1 Grace Hopper" in page  # the patient on every page
+        assert "P-1 · Grace Hopper" in page  # the patient on every page, with the second identifier when one was given
     text = " ".join(pages)
     for words in ("Riverside Clinic", "2023-11-15 to 2023-12-20, 10 sessions, 10 infusions given",
                   "Planned course: induction of 6 infusions over 3 weeks, then a booster every 4 weeks (Dr Lee",
