@@ -92,7 +92,7 @@ def _summary(course: Course) -> tuple[tuple[str, str], ...]:
     lows = [(r.min_spo2, r) for r in course.rows if r.min_spo2 is not None]
     if lows:
         low, row = min(lows, key=lambda p: p[0])
-        pairs.append(("Lowest SpO2", f"{low:g} % at infusion {row.number} ({session_day(row.meta)})"))
+        pairs.append(("Lowest SpO₂", f"{low:g} % at infusion {row.number} ({session_day(row.meta)})"))
     pairs.append(("BP forecast", course.forecast_words()))
     return tuple(pairs)
 

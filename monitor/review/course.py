@@ -382,7 +382,7 @@ class Course:
         width = {c: max(len(INSTRUMENTS[c].name), *(len(r.outcome_text(c)) for r in rows)) for c in codes}
         fw = max(len("BP forecast"), *(len(r.forecast_text()) for r in rows))
         lines.append(f"{'#':>2}  {'date':<10} {'session':>7}  {'mg/kg':>5} {'given':>11}  {'SBP base/peak':<15} "
-                     f"{'BP forecast':<{fw}}  {'SpO2':>4} {'CADSS':>5} {'MOAA/S':>6}  {'rescue':<6} "
+                     f"{'BP forecast':<{fw}}  {'SpO₂':>4} {'CADSS':>5} {'MOAA/S':>6}  {'rescue':<6} "
                      f"{'alarms':<6}  " + "  ".join(f"{INSTRUMENTS[c].name:<{width[c]}}" for c in codes)
                      + "  side effects")
         for row in rows:
@@ -398,7 +398,7 @@ class Course:
                          f"{row.alarms_text:<6}  " + "  ".join(f"{row.outcome_text(c):<{width[c]}}" for c in codes)
                          + f"  {row.side_effects_text()}")
         lines.append("SBP mmHg (rise); BP forecast: expected peak (80 % range) before the infusion, OUTSIDE when "
-                     "the peak fell outside it; SpO2 lowest %; CADSS highest, MOAA/S lowest; rescue: antiemetic/"
+                     "the peak fell outside it; SpO₂ lowest %; CADSS highest, MOAA/S lowest; rescue: antiemetic/"
                      "antihypertensive/benzodiazepine given; alarms: high/medium/low; response and remission "
                      "against the first PHQ-9")
         lines.append(self.total_dose_text())

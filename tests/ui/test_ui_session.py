@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QDialog
 import stored
 from monitor.live.core import MonitorCore, SessionInfo
 from monitor.clinical.infusion import InfusionState
+from monitor.clinical.plan import CoursePlan
 from devices.values import NibpResult, sample
 from monitor.clinical.schedule import Phase
 from monitor.storage.outcomes import ChairPatients
@@ -61,6 +62,22 @@ def test_start_dialog_shows_live_arithmetic_and_the_course_number(qtbot, store):
     assert (info.patient_id, info.weight_kg, info.dose_mg_per_kg, info.infusion_min, info.bag_ml) == ("P1", 80, 0.5, 40, 100)
     assert info.extra["course_length"] == 6 and info.extra["soft_limits_confirmed"] is False
     assert all(info.extra["checklist"].values())
+
+
+def test_start_dialog_names_the_next_infusion_in_the_patients_planned_course(qtbot, store):
+    """A clinician's plan (course --plan) is read where the nurse starts: the next infusion's place in it."""
+    store.ensure_patient("P1", "Ann")
+    for _ in range(6):
+        store.create_session(patient_id="P1")
+    store.add_course_plan("P1", CoursePlan(6, 3.0, 4.0, None, "Dr Lee", time.time()))
+    dlg = StartSessionDialog(ChairPatients(store))
+    qtbot.addWidget(dlg)
+    dlg.show()
+    assert not dlg.plan_hint.isVisible()
+    fill(dlg)
+    assert dlg.plan_hint.isVisible() and dlg.plan_hint.text().startswith("Planned course: induction of 6 infusions")
+    dlg.patient.setCurrentText("P2")  # another, new patient: no plan shown
+    assert not dlg.plan_hint.isVisible()
 
 
 def test_start_dialog_needs_the_checklist(qtbot, store):

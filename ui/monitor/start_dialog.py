@@ -73,6 +73,9 @@ class PatientDirectory(Protocol):
     def second_ids(self, patient_id: str, birth_date: bool) -> Sequence[str]:
         """The dates of birth (ISO; or the clinic's second IDs) the patient's earlier sessions were started with."""
 
+    def plan_hint(self, patient_id: str) -> str:
+        """Where the patient's next infusion stands in their planned course ("" without a plan)."""
+
 
 class StartSessionDialog(QDialog):
     """Ask who the patient is and what is planned; session_info() returns it once accepted."""
@@ -119,6 +122,9 @@ class StartSessionDialog(QDialog):
         self.course.setSuffix(" infusions")
         self.number = QLabel("")
         theme.set_font(self.number, 18, bold=True)
+        self.plan_hint = QLabel("")  # the clinician's planned course, read-only: "... the next infusion is booster 1"
+        self.plan_hint.setWordWrap(True)
+        self.plan_hint.setVisible(False)
         self.flags: tuple[OutcomeFlag, ...] = ()
         self.flag_text = QLabel("")
         self.flag_text.setWordWrap(True)
@@ -207,6 +213,7 @@ class StartSessionDialog(QDialog):
         root = QVBoxLayout(self)
         root.addWidget(self.flag_group)
         root.addLayout(identity_row)
+        root.addWidget(self.plan_hint)  # across the dialog: one line, never squeezed into the form's column
         root.addLayout(cols)
         root.addWidget(self.why_not)
         root.addWidget(self.buttons)
@@ -229,6 +236,9 @@ class StartSessionDialog(QDialog):
         if pid in self.patients and self.patients[pid]:
             self.name.setText(self.patients[pid])
         clean = self.patient_id()
+        hint = self.directory.plan_hint(clean) if clean in self.patients else ""  # a new patient has no plan
+        self.plan_hint.setText(hint)
+        self.plan_hint.setVisible(bool(hint))
         flags = tuple(self.directory.unreviewed_flags(clean)) if clean else ()
         if flags != self.flags:
             self.flags = flags
@@ -330,7 +340,8 @@ class StartSessionDialog(QDialog):
         if not warning:
             self.identity_checked.setChecked(False)  # a check is for the dates shown, not another patient's
         n = self.session_number()
-        self.number.setText("" if n is None else f"This will be infusion {n} of {self.course.value()}")
+        of = "" if self.plan_hint.text() else f" of {self.course.value()}"  # a recorded plan says where it stands
+        self.number.setText("" if n is None else f"This will be infusion {n}{of}")
         plan, check = self.plan(), self.check()
         self.total.setText("Total — mg")
         self.rate.setText("Set pump to — mL/h")

@@ -66,7 +66,7 @@ STYLE = (f"QWidget {{ background: {theme.PANEL}; color: {theme.TEXT}; }}"
 #: Table columns before the questionnaires (one column each) and the side effects; the forecast stands next to
 #: the SBP it forecast, so OUTSIDE is read beside the peak.
 COLUMNS = ("#", "date", "session", "dose\nmg/kg", "given", "SBP mmHg\nbase/peak (rise)", "BP forecast\npeak (range)",
-           "SpO2\nlow", "CADSS\nhigh", "MOAA/S\nlow", "alarms\nH/M/L", "rescue drugs\ngiven")
+           "SpO₂\nlow", "CADSS\nhigh", "MOAA/S\nlow", "alarms\nH/M/L", "rescue drugs\ngiven")
 #: Height of a table row (px).
 ROW_PX = 30
 #: Height of one small plot (px): four in two rows, read at a glance, scrolled to on a small screen.
