@@ -140,11 +140,12 @@ def report_data(source: SessionSource, meta: SessionMeta, clinic: str = "",
     this = course.rows[-1] if course is not None else None
     summary = this.summary if this is not None else summarize(source, meta)
     nurses = sorted({e.user for e in record.journal if e.user} | {r.user for _, r in record.entries(OperatorChange)})
+    signing = (("Signing", summary.signing),) if summary.signing else ()
     header = (("Clinic", clinic or "-"), ("Patient", patient_text(meta)),
               ("Date", f"{date_text(meta.started_utc, tz)}, {clock(meta.started_utc)} to "
                        f"{clock(meta.ended_utc) or 'running'} ({meta.tz})"),
               ("Session", f"{meta.ref} ({meta.state}), uid {meta.uid}"), ("Staff", ", ".join(nurses) or "-"),
-              ("Recorded with", f"infusion-monitor {meta.app_version or '?'}; report by {__version__}"))
+              *signing, ("Recorded with", f"infusion-monitor {meta.app_version or '?'}; report by {__version__}"))
     series = {p: source.series(meta, p) for p in ("spo2", "pulse_rate")}
     tick(progress, 2, 4)
     pairs = _summary(summary, this, clock, record)

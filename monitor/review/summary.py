@@ -38,7 +38,7 @@ own time zone in the text.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,9 +53,17 @@ from monitor.clinical.markers import current_markers
 from monitor.clinical.outcomes import OutcomeFlag
 from monitor.clinical.scales import SCALE_NAMES
 from monitor.patient_id import identity_text
-from monitor.record.journal import (Baseline, Discharge, InfusionEvent, MarkerRevision, PhaseChange, ScaleEntry,
-                                    StartCheck)
+from monitor.record.journal import (
+    Baseline,
+    Discharge,
+    InfusionEvent,
+    MarkerRevision,
+    PhaseChange,
+    ScaleEntry,
+    StartCheck,
+)
 from monitor.record.outcomes import OutcomeScore
+from monitor.record.signing import SigningMode
 from monitor.review.series import valid_series
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 from monitor.timefmt import date_time_text, hms, iso_utc, time_text, zone
@@ -206,6 +214,7 @@ class SessionSummary:
     outcomes: OutcomesSection | None = None
     simulated: frozenset[str] = frozenset()  # sources whose device was a simulator (SessionRecord.simulated_sources)
     start_checks: tuple[tuple[float, StartCheck], ...] = ()  # Start's confirmations over unmet items (t UTC epoch s)
+    signing: str = ""  # whether the actions were signed with staff PINs (signing_text); "" for a session before PINs
 
     @property
     def simulated_notice(self) -> str:
@@ -306,6 +315,7 @@ class SessionSummary:
             "checked_by": d.checked_by, "responsible_adult": d.responsible_adult, "unmet": list(d.unmet),
             "override_reason": d.override_reason or None}
         out["stopped_early"] = self.stopped_early
+        out["signing"] = self.signing or None
         out["start_checks"] = [{"t_utc": _iso(t), "unmet": list(c.unmet), "started": c.started, "user": c.user}
                                for t, c in self.start_checks]
         out["outcomes"] = None if self.outcomes is None else self.outcomes.to_json()
@@ -329,6 +339,8 @@ class SessionSummary:
                  + (f", {hms(m.duration_s)}" if m.duration_s is not None else "")]
         if self.simulated:
             lines.append(self.simulated_notice)
+        if self.signing:
+            lines.append(f"Signing    {self.signing}")
         if inf is None:
             lines.append("Infusion   none planned")
         else:
@@ -432,7 +444,23 @@ def summarize(source: SessionSource, meta: SessionMeta, now: float | None = None
         discharge=discharge,
         aldrete=discharge.aldrete.total if discharge is not None else (aldretes[-1] if aldretes else None),
         unreadable=record.unreadable, simulated=record.simulated_sources,
-        start_checks=tuple((e.t, c) for e, c in record.entries(StartCheck)))
+        start_checks=tuple((e.t, c) for e, c in record.entries(StartCheck)),
+        signing=signing_text([mode for _, mode in record.entries(SigningMode)]))
+
+
+def signing_text(modes: Sequence[SigningMode]) -> str:
+    """Say whether a session's actions were signed, so no reader of a summary takes initials for a signature.
+
+    The record holds a SigningMode at the start and at every change of the staff list; "" for a session
+    recorded before signing existed (nothing is known, nothing is claimed).
+    """
+    if not modes:
+        return ""
+    if all(m.signed for m in modes):
+        return "actions signed with staff PINs"
+    if not any(m.signed for m in modes):
+        return "actions NOT signed: no staff list, initials only"
+    return "actions partly signed: no staff list for part of the session (initials only then)"
 
 
 # --- pieces ---------------------------------------------------------------------------------

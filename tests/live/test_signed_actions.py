@@ -75,3 +75,33 @@ def test_the_headless_record_says_why_nothing_is_signed(tmp_path, clock):
                        signing=Signing(None, unsigned=HEADLESS_NOTICE))
     core.start(SessionInfo())
     assert _journal(core)[0][1] == SigningMode(False, HEADLESS_NOTICE, 0)
+
+
+def test_the_summary_and_the_report_say_whether_a_sessions_actions_were_signed(tmp_path, clock):
+    """A reader of the summary, its JSON or the PDF is told when initials were not signatures."""
+    from monitor.export.report import report_data
+    from monitor.review.summary import signing_text, summarize
+    from monitor.storage.sessions import SqliteSessions
+
+    unsigned = MonitorCore(Store(tmp_path / "u.db"), [], clock=clock, wallclock=lambda: T0, tz="UTC")
+    unsigned.start(SessionInfo(), operator="AB")
+    unsigned.stop()
+    book = StaffBook(tmp_path / "staff.json")
+    book.add("Olga Owner", "OO", "owner", "4321", by=None)
+    signed = MonitorCore(Store(tmp_path / "s.db"), [], clock=clock, wallclock=lambda: T0, tz="UTC",
+                         signing=Signing.load(book.path, clock))
+    signed.start(SessionInfo(), operator=signed.sign(Action.SWITCH_USER, "4321", initials="OO").initials)
+    signed.stop()
+    for name, words in (("u.db", "actions NOT signed: no staff list, initials only"),
+                        ("s.db", "actions signed with staff PINs")):
+        sessions = SqliteSessions(tmp_path / name)
+        try:
+            meta = sessions.resolve("latest")
+            summary = summarize(sessions, meta)
+            assert summary.signing == words
+            assert f"Signing    {words}" in summary.text() and summary.to_json()["signing"] == words
+            assert ("Signing", words) in report_data(sessions, meta).header
+        finally:
+            sessions.close()
+    assert signing_text([]) == ""  # a session from before signing claims nothing
+    assert signing_text([SigningMode(True, "", 1), SigningMode(False, NOTICE, 0)]).startswith("actions partly signed")

@@ -65,7 +65,8 @@ def summary_html(s: SessionSummary) -> str:
                                                    else "")),
                       ("started", f"{date_time_text(m.started_utc, tz)} {m.tz}"),
                       ("length", hms(m.duration_s) if m.duration_s is not None
-                       else f"running, {hms(s.at - m.started_utc)}")]))
+                       else f"running, {hms(s.at - m.started_utc)}")]
+                     + ([("signing", escape(s.signing))] if s.signing else [])))
     if s.outcomes is not None:
         out += _outcomes_html(s.outcomes, at, lambda t: date_time_text(t, tz))
     out.append("<h3>Infusion</h3>")
