@@ -557,7 +557,8 @@ class MonitorCore:
     def start_unmet(self) -> tuple[str, ...]:
         """Return, in words, each pre-infusion item still unmet (ClinicalSession.start_unmet), () without a session.
 
-        The high-priority alarms active now are the alarm engine's (a latched one whose condition ended is not, nor a high episode continuing at the medium level).
+        The high-priority alarms active now are the alarm engine's (a latched one whose condition ended is not,
+        nor a high episode continuing at the medium level).
         """
         with self.lock:
             if self.clinical is None:

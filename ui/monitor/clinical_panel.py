@@ -31,7 +31,7 @@ from ui import theme
 from ui.dialogs import ask_text, confirm, tell
 from ui.monitor.clinical_dialogs import DischargeDialog, MarkerEditDialog, ScalesDialog
 from ui.monitor.outcome_dialog import FlagReviewDialog, OutcomeDialog
-from ui.widgets import ElidedLabel, button
+from ui.widgets import ElidedLabel, button, fit_together
 
 BP_ROLES = {"normal": "", "todo": "todo", "overdue": "warning"}
 HINT = "Events: press 1–9 or a button (0: a note); click an event to change it"
@@ -68,6 +68,7 @@ class ClinicalPanel(QFrame):
             b.setToolTip(f"{m.label} (key {m.key})")
             self.marker_buttons[m.key] = b
             grid.addWidget(b, i // 5, i % 5)
+        fit_together(list(self.marker_buttons.values()))
         self.undo_text = ElidedLabel(HINT)
         theme.set_font(self.undo_text, 15)
         self.undo_button = button("Undo", self.undo, 15, 30)
@@ -90,13 +91,19 @@ class ClinicalPanel(QFrame):
                 row.addWidget(w, 0 if isinstance(w, QPushButton) else 2 if w is self.bp else 1)
             box.addLayout(row)
         box.addLayout(grid)
-        undo_row = QHBoxLayout()
-        undo_row.addWidget(self.undo_text, 1)
-        undo_row.addWidget(self.undo_button)
-        box.addLayout(undo_row)
+        self.undo_row = QHBoxLayout()  # the window adds its page switch here in the compact layout
+        self.undo_row.addWidget(self.undo_text, 1)
+        self.undo_row.addWidget(self.undo_button)
+        box.addLayout(self.undo_row)
         box.addWidget(self.list, 1)
         self.view: ClinicalView | None = None
         self._shown_markers: tuple = ()
+
+    def set_compact(self, compact: bool) -> None:
+        """Use the compact layout's lower marker buttons and shorter event list (at least two events shown)."""
+        for b in self.marker_buttons.values():
+            b.setMinimumHeight(30 if compact else 32)
+        self.list.setMinimumHeight(44 if compact else 56)
 
     @property
     def user(self) -> str:
