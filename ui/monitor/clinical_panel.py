@@ -97,12 +97,14 @@ class ClinicalPanel(QFrame):
         box.addLayout(self.undo_row)
         box.addWidget(self.list, 1)
         self.view: ClinicalView | None = None
-        self._shown_markers: tuple = ()
+        self._shown_markers: tuple | None = None  # None: nothing painted yet, so "No events yet" shows at once
 
     def set_compact(self, compact: bool) -> None:
         """Use the compact layout's lower marker buttons and shorter event list (at least two events shown)."""
-        for b in self.marker_buttons.values():
+        for b in self.marker_buttons.values():  # narrow padding: "4 Dissociation" whole on a 1024 px screen
             b.setMinimumHeight(30 if compact else 32)
+            b.setStyleSheet("QPushButton { padding: 2px 4px; }" if compact else "")
+            b.PADDING = 12 if compact else type(b).PADDING
         self.list.setMinimumHeight(44 if compact else 56)
 
     @property
