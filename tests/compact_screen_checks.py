@@ -24,7 +24,7 @@ from screen_checks import clipping_failures, legibility_failures
 from monitor.alarms import Priority
 from monitor.alarms.keys import AppAlarm
 from monitor.clinical.infusion import InfusionState
-from ui import gallery
+from ui import gallery, theme
 from ui.dialogs import ItemsDialog, RateDialog, TextDialog
 
 app, shots = truth.app, truth.shots  # the fixtures: the dark desktop, where the pictures go
@@ -252,3 +252,30 @@ def test_complete_by_a_click_once_the_planned_time_is_reached(window):
     gallery.wait_for(lambda: core.infusion_status().end_to_confirm, DEADLINE_S)
     click_and_wait(window.infusion.buttons["complete"], lambda: core.infusion.log[-1].kind == "completed")
     assert [e.kind for e in core.infusion.log] == ["started", "planned_end_reached", "completed"]
+
+
+def test_a_high_desaturation_continuing_at_the_medium_level_reads_as_it_is_until_acknowledged(window, shots):
+    """Issue 19: after a nadir below 90 the bar read "!!! SpO₂ 93 < 94" on a red tile. Now the present alarm reads at
+    its level with its limit and colour, the ended high episode has its own line, and Acknowledge (a real click)
+    takes that line away, moving nothing."""
+    s, bar = window.scene, window.alarm_bar
+    gallery.desaturation(s)  # 84 %, past the alarm delay: a high alarm
+    gallery.wait_for(lambda: shown_text(bar.physio).startswith("!!! SpO₂ 84 < 90"), DEADLINE_S)
+    s.patient.spo2 = 92.0
+    gallery.wait_for(lambda: "!! SpO₂ 92 < 94" in [line.shown for line in window.view.physiological.lines],
+                     DEADLINE_S)
+    lines = [line.shown for line in window.view.physiological.lines]
+    assert lines[0].startswith("!!! SpO₂ nadir 8") and "< 90 · ended " in lines[0] and lines[1] == "!! SpO₂ 92 < 94"
+    tile = window.tiles["spo2"]
+    gallery.wait_for(lambda: tile._style is not None and tile._style[0] == theme.ALARM_BG[Priority.MEDIUM],
+                     DEADLINE_S)
+    assert tile.title.text() == "!! SpO₂" and tile.note.full_text().startswith("!!! ended ")
+    gallery.bright(window)
+    QApplication.primaryScreen().grabWindow(0).save(str(shots / f"monitor-high-then-medium-{name()}.png"))
+    before = geometry(window)
+    click_and_wait(bar.ack_button, lambda: [line.shown for line in window.view.physiological.lines][:1] == [
+        "✓ !! SpO₂ 92 < 94"])
+    assert len(window.view.physiological.lines) == 1 and geometry(window) == before
+    gallery.wait_for(lambda: tile.note.full_text() == "", DEADLINE_S)
+    QApplication.primaryScreen().grabWindow(0).save(str(shots / f"monitor-high-then-medium-acked-{name()}.png"))
+    assert text_failures(window) == []
