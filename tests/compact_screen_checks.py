@@ -279,3 +279,35 @@ def test_a_high_desaturation_continuing_at_the_medium_level_reads_as_it_is_until
     gallery.wait_for(lambda: tile.note.full_text() == "", DEADLINE_S)
     QApplication.primaryScreen().grabWindow(0).save(str(shots / f"monitor-high-then-medium-acked-{name()}.png"))
     assert text_failures(window) == []
+
+
+def test_the_scales_dialog_shows_every_cadss_item_whole_beside_the_spo2_numerals(window, shots):
+    """Issue 19: the CADSS items were cut ("Things seem to move in slow") and the dialog covered the SpO₂ tile."""
+    from ui.monitor.clinical_dialogs import CADSS6_ITEMS, ScalesDialog
+
+    failures: list[str] = []
+    opened: list[bool] = []
+
+    def drive(dialog: QWidget) -> None:
+        opened.append(True)
+        assert isinstance(dialog, ScalesDialog)
+        gallery.settle(300)
+        QApplication.primaryScreen().grabWindow(0).save(str(shots / f"scales-dialog-{name()}.png"))
+        assert [label.text() for label in dialog.cadss_items] == [f"{i + 1}. {t}" for i, t in enumerate(CADSS6_ITEMS)]
+        for label, group in zip(dialog.cadss_items, dialog.cadss):  # whole, and above its 0-4, not under them
+            row = group.button(0)
+            assert label.width() >= label.fontMetrics().horizontalAdvance(label.text()), label.text()
+            assert label.mapTo(dialog, label.rect().bottomLeft()).y() < row.mapTo(dialog, QPoint(0, 0)).y(), label.text()
+        screen = dialog.screen().availableGeometry()
+        assert screen.contains(dialog.frameGeometry()), (dialog.frameGeometry(), screen)
+        failures.extend(legibility_failures("scales", dialog) + clipping_failures("scales", dialog))
+        value = window.tiles["spo2"].value
+        middle = value.mapToGlobal(value.rect().center())
+        if not window.compact:  # beside the dialog there is room for the SpO₂ numerals
+            failures.extend(["the SpO₂ numerals are covered"] if dialog.frameGeometry().contains(middle) else [])
+        press(dialog, "Cancel")
+
+    errors = answer(drive)
+    click_and_wait(window.clinical.scales_button, lambda: bool(opened) and QApplication.activeModalWidget() is None)
+    assert not errors, errors
+    assert failures == []

@@ -205,6 +205,9 @@ class ClinicalPanel(QFrame):
         wanted = (v.scales_due if v and v.scales_due else ("moaas", "cadss", "nausea", "anxiety"))
         title = f"Scales due: {v.scales_title}" if v and v.scales_title else "Scales (at will)"
         dialog = ScalesDialog(wanted, title, self.patient(), self)
+        dialog.adjustSize()
+        top = self.window().geometry()  # from the window's left edge: the tiles' numerals on the right stay in sight
+        dialog.move(top.left(), max(top.top(), top.top() + (top.height() - dialog.height()) // 2))
         if dialog.exec():
             for score in dialog.scores():
                 self.session.record_scale(score, self.user)
