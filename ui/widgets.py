@@ -174,6 +174,10 @@ class FitLabel(_FitsText, QLabel):
     def minimumSizeHint(self) -> QSize:  # noqa: N802
         return QSize(40, self.sizeHint().height())
 
+    def full_text(self) -> str:
+        """Return the text: always whole (as ElidedLabel.full_text, for code that reads either)."""
+        return self.text()
+
 
 class ShrinkLabel(FitLabel):
     """A line of small print (alarm limits, signal quality, cuff pressure) whose font shrinks to fit its width
