@@ -84,7 +84,7 @@ class Tile(_Frame):
         self.age = ElidedLabel(mode=Qt.ElideLeft)  # how old the value is, whenever it is not live
         self.age.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)  # its words' width; the words beside yield
         theme.set_font(self.age, 17, bold=True)
-        self.note = ElidedLabel()
+        self.note = ShrinkLabel()  # "!!! ended 10:34 · acknowledge" whole on a narrow tile, never "· ac…"
         theme.set_font(self.note, 16, bold=True)
         self.extra = ShrinkLabel()
         theme.set_font(self.extra, 15)
