@@ -10,7 +10,7 @@ the planned end came by itself).
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout
 
 from monitor.live.view import InfusionView
 from ui import theme
@@ -131,7 +131,7 @@ class InfusionPanel(QFrame):
         theme.restyle(self.notice, "role", "todo" if v.advice or v.reminder else "")
         self._resume = bool(v.actions.get("resume"))
         self.buttons["pause"].setText("Resume" if self._resume else "Pause")
-        for action, button in self.buttons.items():
+        for action, b in self.buttons.items():
             if action not in ("pause", "resume"):
-                button.setEnabled(bool(v.actions.get(action)))
+                b.setEnabled(bool(v.actions.get(action)))
         self.buttons["pause"].setEnabled(bool(v.actions.get("pause") or v.actions.get("resume")))
