@@ -42,7 +42,7 @@ from monitor.storage.store import Store
 from ui import theme
 
 #: Screen sizes shots are taken at: the whole screen (the window fills what a taskbar leaves).
-SIZES = {"1366x768": (1366, 700), "1920x1080": (1920, 1040), "1280x720": (1280, 690)}
+SIZES = {"1366x768": (1366, 700), "1920x1080": (1920, 1040), "1280x720": (1280, 690), "1024x600": (1024, 570)}
 PATIENT = SessionInfo(patient_id="P-0412", patient_name="Jordan Avery", birth_date="1980-03-12",
                       weight_kg=72.0, dose_mg_per_kg=0.5,
                       infusion_min=40.0, bag_ml=100.0, extra={"course_length": 6})

@@ -119,20 +119,27 @@ class _FitsText:
     def _init_fit(self) -> None:
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         self._fitting = False
+        self._group: tuple[_FitsText, ...] = (self,)
 
-    def _fit(self) -> None:
-        if self._fitting or not self.text():
-            return
+    def _px_to_fit(self) -> int:
+        """Return the largest font px (at most base x the window's scale) at which the text fits the width."""
         scale = float(self.window().property("font_scale") or 1.0)
         px = int(float(self.property("base_px") or 16) * scale)
         bold = bool(self.property("base_bold"))
         lines, avail = self.text().split("\n"), self.width() - self.PADDING
         while px > self.MIN_PX and max(QFontMetrics(theme.font(px, bold)).horizontalAdvance(x) for x in lines) > avail:
             px -= 1
-        if self.font().pixelSize() != px:
-            self._fitting = True
-            self.setFont(theme.font(px, bold))
-            self._fitting = False
+        return px
+
+    def _fit(self) -> None:
+        if self._fitting or not self.text():
+            return
+        px = min(m._px_to_fit() for m in self._group if m.text())
+        for member in self._group:
+            if member.font().pixelSize() != px:
+                member._fitting = True
+                member.setFont(theme.font(px, bool(member.property("base_bold"))))
+                member._fitting = False
 
     def setText(self, text: str) -> None:  # noqa: N802
         if text != self.text():
@@ -167,6 +174,17 @@ class FitLabel(_FitsText, QLabel):
     def minimumSizeHint(self) -> QSize:  # noqa: N802
         return QSize(40, self.sizeHint().height())
 
+    def full_text(self) -> str:
+        """Return the text: always whole (as ElidedLabel.full_text, for code that reads either)."""
+        return self.text()
+
+
+class ShrinkLabel(FitLabel):
+    """A line of small print (alarm limits, signal quality, cuff pressure) whose font shrinks to fit its width
+    rather than cut its text: a limit cut to "▲ 110 !!  13…" reads as a wrong number."""
+
+    MIN_PX = 9
+
 
 class FitButton(_FitsText, QPushButton):
     """A push button that never clips its text: its font shrinks to fit, so it is never wider than asked."""
@@ -182,6 +200,14 @@ class FitButton(_FitsText, QPushButton):
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(60, super().sizeHint().height())
+
+
+def fit_together(widgets: Sequence[FitButton | FitLabel]) -> None:
+    """Give the widgets of one bar one font size, the largest at which every text fits: a row of buttons in mixed
+    sizes looks unfinished (issue 19), and a size that changes with the width changes them all alike."""
+    group = tuple(widgets)
+    for w in group:
+        w._group = group
 
 
 def button(text: str, slot, px: int, height: int, fits: bool = False) -> QPushButton:

@@ -8,7 +8,12 @@ reads active(), audible_priority(), audio_pause_remaining() and advisories().
 Decisions beyond ALARMS.md, documented here because they are behaviour:
 - One alarm per (source, condition), e.g. ("pulseox", "spo2_low"). Its
   priority is that of the outermost limit crossed and never drops during its
-  life; it rises at once when a worse tier is crossed ("escalated").
+  life; it rises at once when a worse tier is crossed ("escalated"). Its text
+  and limit follow the tier the value is at now: a high episode whose value
+  comes back inside the high limit (by the hysteresis) but not the medium one
+  continues as a medium alarm (level, shown at that level, quiet once
+  acknowledged) whose ended high part (worst value, high_ended_t) the screen
+  keeps apart until acknowledged.
 - The delay runs on `clock` from the first sample beyond a limit; values back
   inside the limit but not past the hysteresis neither cancel nor complete it.
   A delay completes only on a real value beyond the limit (on a sample or at
@@ -256,7 +261,8 @@ class AlarmEngine:
         return [ActiveAlarm(a.alarm_id, a.condition, a.kind, a.priority, a.message, a.source, a.param, a.value,
                             a.limit, a.raised_t, a.acknowledged, not a.present, side=a.side, op=a.op,
                             worst=a.worst, worst_limit=a.worst_limit, worst_op=a.worst_op, crossed=a.worst_tier,
-                            baseline=a.baseline, ended_t=a.ended_t, escalation=a.escalation) for a in ordered]
+                            baseline=a.baseline, ended_t=a.ended_t, escalation=a.escalation, level=a.shown_level(),
+                            high_ended_t=a.high_ended_t if a.shown_level() is not None else None) for a in ordered]
 
     def audio_pause_remaining(self) -> float | None:
         """Return the seconds of audio pause left, None when not paused."""
@@ -267,12 +273,13 @@ class AlarmEngine:
     def audible_priority(self) -> Priority | None:
         """Return the priority whose tone should sound now; None if nothing should or audio is paused.
 
-        Unacknowledged alarms sound; a present high alarm sounds even when acknowledged.
+        Unacknowledged alarms sound; a condition present at the high level sounds even when acknowledged (a high
+        episode continuing at the medium level, once acknowledged, is a medium alarm acknowledged: quiet).
         """
         if self.audio_pause_remaining():
             return None
         sounding = [a.priority for a in self._shown()
-                    if not a.acknowledged or (a.present and a.priority is Priority.HIGH)]
+                    if not a.acknowledged or (a.present and (a.shown_level() or a.priority) is Priority.HIGH)]
         return max(sounding, default=None)
 
     def advice(self) -> list[tuple[Advisory, float]]:
@@ -416,10 +423,10 @@ class AlarmEngine:
                 a.value = value
                 if c.limits.clears(c.compared, c.side):
                     events += self._end(key, a)
-                elif tier is not None:
-                    a.message, a.limit = self._describe(source, param, value, c, tier[1])
-                    a.op = c.limits.op(tier[1])
-                    a.note_value(value, tier, c.limits, a.limit)
+                    continue
+                events += self._follow_level(source, param, value, c, a)
+                if tier is not None:
+                    a.note_value(value, tier, c.limits, self._describe(source, param, value, c, tier[1])[1])
                     if tier[0] > a.priority:
                         events += self._escalate(a, tier[0], "")
                 else:
@@ -447,9 +454,35 @@ class AlarmEngine:
                 events += self._raise(source, c.condition, AlarmKind.PHYSIOLOGICAL, tier[0], param, message, value,
                                       limit)
                 a = self._alarms[key]
-                a.side, a.op, a.baseline = c.side, c.limits.op(tier[1]), c.baseline
+                a.side, a.op, a.baseline, a.level = c.side, c.limits.op(tier[1]), c.baseline, tier[0]
                 a.note_value(value, tier, c.limits, limit)
         return events + self._escalate_for_several()
+
+    def _follow_level(self, source: str, param: str, value: float, c: LimitCheck, a: Episode) -> list[AlarmEvent]:
+        """Keep a present alarm's text and limit at the tier its condition is at now.
+
+        The high level holds until the value is back inside the high limit by the hysteresis (no flapping
+        between two levels on one unit); then the text says the medium limit, and when the episode became high
+        by crossing, its high part ended then (high_ended_t, shown apart until acknowledged). Back at the high
+        level after it was acknowledged at the medium one, the alarm is unacknowledged again (a worse tier).
+        """
+        high = f"high_{c.side}"
+        held = a.level is Priority.HIGH and c.limits.beyond(c.compared, high, c.limits.hysteresis)
+        level = Priority.HIGH if c.limits.beyond(c.compared, high) or held else Priority.MEDIUM
+        limit_key = f"{level.label}_{c.side}"
+        if getattr(c.limits, limit_key) is None:  # a side with one tier: its limit, whatever the level
+            limit_key = high if getattr(c.limits, high) is not None else f"medium_{c.side}"
+        a.message, a.limit = self._describe(source, param, value, c, limit_key)
+        a.op = c.limits.op(limit_key)
+        events: list[AlarmEvent] = []
+        if level is Priority.HIGH and a.high_ended_t is not None:
+            a.high_ended_t = None
+            if a.acknowledged:
+                events = self._escalate(a, Priority.HIGH, "")
+        elif level < (a.level or level) and a.priority is Priority.HIGH and not a.escalation:
+            a.high_ended_t = self._wallclock()
+        a.level = level
+        return events
 
     def _supersede(self, source: str, c: LimitCheck, value: float) -> list[AlarmEvent]:
         """End the same BP condition of other sources when this newer reading (value) clears it."""

@@ -43,8 +43,22 @@ class Episode:
     missing_s: float = 0.0  # technical: clock s the condition was present in the spells that ended
     missing_since: float | None = None  # technical: clock s the current spell began (None while away)
     away_since: float | None = None  # technical: clock s the condition went away (the alarm still stands)
-    headline: str = ""
-    escalation: str = ""  # why the alarm rose above the tier it crossed ("not acknowledged within 60 s")  # technical: the message of the condition itself, without the standing note
+    headline: str = ""  # technical: the message of the condition itself, without the standing note
+    escalation: str = ""  # why the alarm rose above the tier it crossed ("not acknowledged within 60 s")
+    level: Priority | None = None  # physiological: the tier its condition is at now (leaving high by the hysteresis)
+    high_ended_t: float | None = None  # UTC epoch s when a high episode's condition came back to the medium tier
+
+    def shown_level(self) -> Priority | None:
+        """Return the level a high episode's condition continues at, below its priority, else None.
+
+        Only an episode that became high by crossing the high limit (no escalation by time or with another
+        parameter) and whose value came back to the medium tier: it is that medium alarm now, and its ended high
+        part is shown apart until acknowledged.
+        """
+        if self.present and self.high_ended_t is not None and not self.escalation and self.level is not None \
+                and self.level < self.priority:
+            return self.level
+        return None
 
     def missing(self, now: float) -> float:
         """Return the clock s the technical condition has been present in all since the raise."""

@@ -112,6 +112,10 @@ class ActiveAlarm:
     tier; below priority when the alarm escalated by time or with another); baseline is
     set for a rise alarm; ended_t (UTC epoch s) says when a latched alarm's
     condition ended; escalation says why it rose above the tier it crossed.
+    level is set while a high episode's condition continues at the medium tier
+    (the value came back inside the high limit by its hysteresis at
+    high_ended_t, UTC epoch s, but not inside the medium one): the alarm is a
+    medium one now, and its high part has ended (see present_priority).
     """
 
     alarm_id: str
@@ -135,5 +139,12 @@ class ActiveAlarm:
     baseline: float | None = None
     ended_t: float | None = None
     escalation: str = ""
+    level: Priority | None = None
+    high_ended_t: float | None = None
+
+    @property
+    def present_priority(self) -> Priority:
+        """Return the priority of the alarm's condition now: its level when it continues below its priority."""
+        return self.level if self.level is not None else self.priority
 
 

@@ -611,12 +611,13 @@ class MonitorCore:
     def start_unmet(self) -> tuple[str, ...]:
         """Return, in words, each pre-infusion item still unmet (ClinicalSession.start_unmet), () without a session.
 
-        The high-priority alarms active now are the alarm engine's (a latched one whose condition ended is not).
+        The high-priority alarms active now are the alarm engine's (a latched one whose condition ended is not,
+        nor a high episode continuing at the medium level).
         """
         with self.lock:
             if self.clinical is None:
                 return ()
-            high = [a.message for a in self.alarms.active() if a.priority is Priority.HIGH and not a.latched]
+            high = [a.message for a in self.alarms.active() if a.present_priority is Priority.HIGH and not a.latched]
         return self.clinical.start_unmet(high, self.outcome_instruments())
 
     def rate_preview(self, rate_ml_per_h: float) -> RatePreview:

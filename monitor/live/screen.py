@@ -15,7 +15,9 @@ here and is tested without a display:
   or while the device reports a blocking condition, never a frozen wave;
 - alarms in two fields (physiological, technical), with the worst value, the
   highest tier's limit and the end time of a latched alarm from the engine,
-  each latched episode on its own line beside the present one;
+  each latched episode on its own line beside the present one; a high episode
+  continuing at the medium level is shown at that level with its ended high
+  part apart until acknowledged (as_shown);
   a tile's colour follows the alarm only while its condition is present;
 - the devices in the footer: ✓ only while a device's data is current and has
   come without a break for the stability time, else what is wrong in words;
@@ -32,8 +34,9 @@ seconds shown in the session's zone (CoreState.tz).
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -88,6 +91,9 @@ TILE_PARAMS = ("spo2", "pulse_rate", "heart_rate", "etco2", "resp_rate")
 ALWAYS_SHOWN = ("spo2", "pulse_rate")
 #: Comparisons as people read them.
 OPS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}
+#: The comparisons themselves: does a value cross a limit.
+COMPARE: dict[str, Callable[[float, float], bool]] = {"<": operator.lt, "<=": operator.le, ">": operator.gt,
+                                                      ">=": operator.ge}
 NIBP_PARAMS = ("sbp", "dbp", "map")
 
 #: Every technical alarm the application itself raises (key -> what the nurse does about it, and whether a
@@ -191,7 +197,7 @@ class CoreState:
 
 def compose(s: CoreState) -> ScreenView:
     """Build the frame's ScreenView from the core's state."""
-    physio = [a for a in s.alarms if a.alarm_kind is AlarmKind.PHYSIOLOGICAL]
+    physio = [shown for a in s.alarms if a.alarm_kind is AlarmKind.PHYSIOLOGICAL for shown in as_shown(a)]
     tiles = tuple(_tile(s, p, physio) for p in TILE_PARAMS if p in ALWAYS_SHOWN or s.snap.values_of(p))
     return ScreenView(
         t=s.now_wall, header=_header(s), tiles=tiles, nibp=_nibp(s, physio), pleth=_pleth(s),
@@ -361,6 +367,23 @@ def _pleth(s: CoreState) -> PlethView:
 
 # --- alarms --------------------------------------------------------------------------------------------------
 
+def as_shown(a: ActiveAlarm) -> tuple[ActiveAlarm, ...]:
+    """Return what an alarm is on the screen: itself, or for a high episode continuing at the medium level the
+    medium alarm it is now and, until acknowledged, its ended high part (worst value, when it ended).
+
+    So the bar and the tile say the limit and take the colour of the level the condition is at ("!! SpO₂ 93 < 94"),
+    never "!!!" beside a medium limit, while the high episode stays in sight on its own line ("!!! SpO₂ nadir 84 <
+    90 · ended 10:34") until someone acknowledges it.
+    """
+    if a.level is None:
+        return (a,)
+    present = replace(a, priority=a.level, crossed=a.level, level=None, high_ended_t=None)
+    if a.acknowledged:
+        return (present,)
+    return present, replace(a, alarm_id=f"{a.alarm_id}-high", latched=True, ended_t=a.high_ended_t, level=None,
+                            high_ended_t=None)
+
+
 def worst_text(a: ActiveAlarm) -> str:
     """Say the worst value an alarm reached against the limit of its highest tier: "nadir 84 < 90"."""
     worst, limit = a.worst if a.worst is not None else a.value, a.worst_limit if a.worst_limit is not None else a.limit
@@ -382,6 +405,8 @@ def _present_text(a: ActiveAlarm) -> str:
     if a.baseline is not None and a.value is not None and a.limit is not None:
         return f"{name} {fmt(a.value)}: +{fmt(a.value - a.baseline)} over baseline {fmt(a.baseline)} " \
                f"({op} +{fmt(a.limit - a.baseline)})"
+    if a.value is not None and a.limit is not None and a.op in COMPARE and not COMPARE[a.op](a.value, a.limit):
+        return f"{name} {fmt(a.value)}, limit {op} {fmt(a.limit)}: not yet clear"  # back by less than the hysteresis
     return f"{name} {fmt(a.value)} {op} {fmt(a.limit)}"
 
 

@@ -673,3 +673,25 @@ def test_a_questionable_bp_raises_no_alarm_and_a_manual_one_does(engine, clock):
     assert [e for e in engine.on_item(doubtful) if e.kind.value == "raised"] == []
     typed = NibpResult(EPOCH + clock.t, "nibp", 200.0, 80.0, None, 70.0, flags=frozenset({"manual"}))
     assert [e.param for e in engine.on_item(typed) if e.kind.value == "raised"] == ["sbp"]
+
+
+def test_a_high_episode_back_at_the_medium_tier_is_that_level_until_it_crosses_the_high_limit_again(engine, clock):
+    """Issue 19: the episode keeps its priority (the record) but says the level its condition is at now, from
+    the moment the value is back inside the high limit by the hysteresis, with when its high part ended."""
+    feed(engine, clock, "spo2", [84.0] * 12)
+    feed(engine, clock, "spo2", [90.0])  # inside the high limit 90 by less than the hysteresis 1: still high
+    [a] = engine.active()
+    assert (a.priority, a.level, a.limit, a.high_ended_t) == (Priority.HIGH, None, 90.0, None)
+    dropped_at = EPOCH + clock.t
+    feed(engine, clock, "spo2", [93.0, 92.0])
+    [a] = engine.active()
+    assert (a.priority, a.level, a.present_priority, a.limit, a.op) == (Priority.HIGH, Priority.MEDIUM,
+                                                                       Priority.MEDIUM, 94.0, "<")
+    assert a.high_ended_t == dropped_at and a.worst == 84.0 and a.worst_limit == 90.0 and not a.latched
+    assert engine.audible_priority() is Priority.HIGH  # unacknowledged: its high part sounds
+    engine.acknowledge("AB")
+    assert engine.audible_priority() is None  # a medium alarm, acknowledged
+    events = feed(engine, clock, "spo2", [87.0])
+    assert kinds(events) == [("escalated", "spo2_low", "high")]  # a worse tier again: unacknowledged
+    [a] = engine.active()
+    assert (a.level, a.high_ended_t, a.acknowledged, a.limit) == (None, None, False, 90.0)

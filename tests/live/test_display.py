@@ -518,3 +518,42 @@ def test_before_the_infusion_the_bp_line_says_how_long_the_baseline_holds_not_wh
     session.bp.measured()
     rig.clock.advance(2)
     assert rig.view(session=session.status()).clinical.bp_due == "Baseline BP valid 59:58 more"
+
+
+def test_a_high_desaturation_continuing_at_the_medium_level_says_that_level_and_keeps_the_high_part_apart(rig):
+    """Issue 19: after a nadir of 84 the bar read "!!! SpO₂ 93 < 94" on a red tile. While the value is back inside
+    the high limit (by its hysteresis) but not the medium one, the present line and the tile are medium, with the
+    medium limit; the high episode (nadir, when it ended) has its own line until acknowledged; then only the
+    acknowledged medium alarm remains, and it is quiet."""
+    rig.run(12, spo2=84.0)
+    assert [line.shown for line in rig.view().physiological.lines] == ["!!! SpO₂ 84 < 90"]
+    rig.run(2, spo2=90.0)  # inside the high limit by less than the hysteresis: still the high level
+    view = rig.view()
+    assert [line.shown for line in view.physiological.lines] == ["!!! SpO₂ 90, limit < 90: not yet clear"]
+    assert view.tile("spo2").alarm is Priority.HIGH
+    rig.run(1, spo2=93.0)
+    ended = clock_text(rig.wall())
+    rig.run(5, spo2=93.0)
+    view = rig.view()
+    assert [(line.shown, line.latched) for line in view.physiological.lines] == [
+        (f"!!! SpO₂ nadir 84 < 90 · ended {ended}", True), ("!! SpO₂ 93 < 94", False)]
+    spo2 = view.tile("spo2")
+    assert spo2.alarm is Priority.MEDIUM  # the colour of the level the condition is at
+    assert (spo2.ack_note, spo2.ack_worst) == (f"!!! ended {ended} · acknowledge", "nadir 84 < 90")
+    assert rig.engine.audible_priority() is Priority.HIGH  # the high episode sounds until acknowledged
+    rig.engine.acknowledge("AB")
+    view = rig.view()
+    assert [line.shown for line in view.physiological.lines] == ["✓ !! SpO₂ 93 < 94"]
+    assert view.tile("spo2").alarm is Priority.MEDIUM and view.tile("spo2").ack_note == ""
+    assert rig.engine.audible_priority() is None  # a medium alarm acknowledged
+    rig.run(1, spo2=86.0)  # back at the high level: a worse tier again, unacknowledged
+    assert [line.shown for line in rig.view().physiological.lines] == ["!!! SpO₂ 86 < 90"]
+    assert rig.engine.audible_priority() is Priority.HIGH
+
+
+def test_a_medium_alarm_escalated_by_time_stays_high_whatever_tier_it_is_at(rig):
+    """Only a high episode that came back to the medium tier is shown at that level: one made high because nobody
+    acknowledged it is high for what it is (it says why), with no ended part."""
+    rig.run(75, spo2=92.0)
+    assert [line.shown for line in rig.view().physiological.lines] == [
+        "!!! SpO₂ 92 < 94 (escalated: not acknowledged within 60 s)"]

@@ -19,20 +19,26 @@ from ui.widgets import AudioIndicator, ClickableFrame, ElidedLabel
 
 #: Height of the alarm area (px at scale 1): it never changes with the alarms shown.
 HEIGHT = 84
+#: Its height in the compact layout (a window less than ui.monitor.main_window.COMPACT_BELOW high).
+COMPACT_HEIGHT = 72
+#: Every text each button can show: its width is that of the longest, so no text change moves anything.
+PAUSE_TEXTS = ("Pause sound\n2 min  [Space]", "Sound paused 4:59\n[Space] +2 min")
+ACK_TEXTS = ("Acknowledge", "✓ Acknowledged")
 
 
 class AlarmFieldWidget(ClickableFrame):
     """One alarm field: a headline and up to `rest_lines` lines below it, fixed height."""
 
-    def __init__(self, name: str, headline_px: int, rest_px: int, rest_lines: int) -> None:
+    def __init__(self, name: str, headline_px: int, rest_px: int, rest_lines: int,
+                 compact: tuple[int, int, int]) -> None:
+        """compact: (headline px, rest px, rest lines) in the compact layout."""
         super().__init__()
         self.setObjectName(name)
         self.setToolTip("Click for the alarm history (every alarm in full)")
+        self._sizes = {False: (headline_px, rest_px, rest_lines), True: compact}
         self.headline = ElidedLabel()
-        theme.set_font(self.headline, headline_px, bold=True)
-        self.rest = [ElidedLabel() for _ in range(rest_lines)]
-        for label in self.rest:
-            theme.set_font(label, rest_px, bold=True)
+        self.rest = [ElidedLabel() for _ in range(max(rest_lines, compact[2]))]
+        self.set_compact(False)
         box = QVBoxLayout(self)
         box.setContentsMargins(12, 4, 12, 4)
         box.setSpacing(0)
@@ -43,6 +49,16 @@ class AlarmFieldWidget(ClickableFrame):
         self._style: tuple | None = None
         self.lines: tuple[str, ...] | None = None
         self._empty = ""
+
+    def set_compact(self, compact: bool) -> None:
+        """Use the normal or the compact type sizes and number of lines."""
+        headline_px, rest_px, rest_lines = self._sizes[compact]
+        theme.set_font(self.headline, headline_px, bold=True)
+        for i, label in enumerate(self.rest):
+            theme.set_font(label, rest_px, bold=True)
+            label.setVisible(i < rest_lines)
+        if getattr(self, "lines", None) is not None:
+            self._fill(self.lines, self._empty)
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
@@ -70,7 +86,7 @@ class AlarmFieldWidget(ClickableFrame):
                                f"QLabel {{ color: {style[1]}; background: transparent; }}")
 
     def _fill(self, lines: tuple[str, ...], empty: str) -> None:
-        labels = [self.headline, *self.rest]
+        labels = [self.headline, *(label for label in self.rest if not label.isHidden())]
         texts = flow(list(lines) or [empty], labels)
         for label, text in zip(labels, texts):
             label.setText(text)
@@ -115,41 +131,45 @@ class AlarmBar(QFrame):
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("alarmarea")
-        self.physio = AlarmFieldWidget("physio", 28, 17, 2)
-        self.technical = AlarmFieldWidget("technical", 17, 16, 3)
+        self.physio = AlarmFieldWidget("physio", 28, 17, 2, (24, 15, 2))
+        self.technical = AlarmFieldWidget("technical", 17, 16, 3, (16, 15, 2))
         for f in (self.physio, self.technical):
             f.sigClicked.connect(self.sigHistory)
         self.audio = AudioIndicator()
         theme.set_font(self.audio, 14, bold=False)
-        self.pause_button = QPushButton("Pause sound\n2 min  [Space]")
-        self.ack_button = QPushButton("Acknowledge")
+        self.pause_button = QPushButton(PAUSE_TEXTS[0])
+        self.ack_button = QPushButton(ACK_TEXTS[0])
         for b in (self.pause_button, self.ack_button):
-            theme.set_font(b, 17, bold=True)
             b.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Expanding)
-        self.pause_button.setMinimumWidth(160)
-        self.ack_button.setMinimumWidth(150)
         self.pause_button.clicked.connect(self.sigPause)
         self.ack_button.clicked.connect(self._acknowledge)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(6)
-        row.addWidget(self.physio, 16)
-        row.addWidget(self.technical, 7)
+        row.addWidget(self.physio, 15)
+        row.addWidget(self.technical, 8)
         row.addWidget(self.audio)
         row.addWidget(self.pause_button)
         row.addWidget(self.ack_button)
-        self.setFixedHeight(HEIGHT)
         self._ack_feedback = QTimer(self)
         self._ack_feedback.setSingleShot(True)
-        self._ack_feedback.timeout.connect(lambda: self.ack_button.setText("Acknowledge"))
+        self._ack_feedback.timeout.connect(lambda: self.ack_button.setText(ACK_TEXTS[0]))
+        self.set_layout(1.0, False)
 
-    def set_scale(self, factor: float) -> None:
-        """Keep the area's fixed height in step with the window's font scale."""
-        self.setFixedHeight(int(HEIGHT * factor))
+    def set_layout(self, factor: float, compact: bool) -> None:
+        """Keep the area's fixed height and the buttons' fixed widths in step with the window's font scale and
+        layout (compact: less high, smaller type)."""
+        self.setFixedHeight(int((COMPACT_HEIGHT if compact else HEIGHT) * factor))
+        for f in (self.physio, self.technical):
+            f.set_compact(compact)
+        for b, texts in ((self.pause_button, PAUSE_TEXTS), (self.ack_button, ACK_TEXTS)):
+            theme.set_font(b, 15 if compact else 16, bold=True)
+            fm = b.fontMetrics()  # the theme's padding and border take 22 px beside the text
+            b.setFixedWidth(max(fm.horizontalAdvance(line) for t in texts for line in t.split("\n")) + 24)
 
     def _acknowledge(self) -> None:
         self.sigAcknowledge.emit()
-        self.ack_button.setText("✓ Acknowledged")  # visible feedback: the lines get their ✓ too
+        self.ack_button.setText(ACK_TEXTS[1])  # feedback in place: the button's width is fixed for this text
         self._ack_feedback.start(2500)
 
     def show_view(self, physio: AlarmField, technical: AlarmField, audio: AudioView, now_ms: int) -> None:
@@ -160,4 +180,4 @@ class AlarmBar(QFrame):
         if audio.state == "paused":
             self.pause_button.setText(f"Sound {audio.text}\n[Space] +2 min")
         else:
-            self.pause_button.setText("Pause sound\n2 min  [Space]")
+            self.pause_button.setText(PAUSE_TEXTS[0])

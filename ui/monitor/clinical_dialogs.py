@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -92,23 +91,25 @@ class ScalesDialog(QDialog):
         self._group("moaas", "MOAA/S sedation", mbox)
 
         self.cadss: list[QButtonGroup] = []
-        cbox = QGridLayout()
-        cbox.setVerticalSpacing(2)
+        cbox = QVBoxLayout()  # each item's words on one line of their own, its 0-4 below: the column is as wide as
+        cbox.setSpacing(0)    # the longest item, never an item cut to fit a column (wrapped labels were squeezed)
+        self.cadss_items: list[QLabel] = []
         for i, text in enumerate(CADSS6_ITEMS):
             group = QButtonGroup(self)
             self.cadss.append(group)
             label = QLabel(f"{i + 1}. {text}")
-            label.setWordWrap(True)
-            cbox.addWidget(label, i, 0)
-            cbox.addLayout(_choice_row(group, range(5), 36), i, 1)
-        legend = QLabel(", ".join(f"{k} {v}" for k, v in CADSS_ANCHORS.items()))
+            self.cadss_items.append(label)
+            cbox.addWidget(label)
+            cbox.addLayout(_choice_row(group, range(5), 36))
+            cbox.addSpacing(4)
+        anchors = [f"{k} {v}" for k, v in CADSS_ANCHORS.items()]
+        half = (len(anchors) + 1) // 2
+        legend = QLabel(", ".join(anchors[:half]) + ",\n" + ", ".join(anchors[half:]))
         legend.setProperty("role", "dim")
-        legend.setWordWrap(True)
-        cbox.addWidget(legend, 6, 0, 1, 2)
+        cbox.addWidget(legend)
         self.cadss_total = QLabel("")
         theme.set_font(self.cadss_total, 17, bold=True)
-        cbox.addWidget(self.cadss_total, 7, 0, 1, 2)
-        cbox.setColumnStretch(0, 1)
+        cbox.addWidget(self.cadss_total)
         self._group("cadss", "CADSS dissociation, each 0-4", cbox)
 
         self.ratings: dict[str, QButtonGroup] = {}

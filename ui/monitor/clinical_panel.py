@@ -33,7 +33,7 @@ from ui.dialogs import ask_text, confirm, tell
 from ui.monitor.clinical_dialogs import DischargeDialog, MarkerEditDialog, ScalesDialog
 from ui.monitor.outcome_dialog import FlagReviewDialog, OutcomeDialog
 from ui.signing import signed_by
-from ui.widgets import ElidedLabel, button
+from ui.widgets import ElidedLabel, button, fit_together
 
 BP_ROLES = {"normal": "", "todo": "todo", "overdue": "warning"}
 HINT = "Events: press 1–9 or a button (0: a note); click an event to change it"
@@ -70,6 +70,7 @@ class ClinicalPanel(QFrame):
             b.setToolTip(f"{m.label} (key {m.key})")
             self.marker_buttons[m.key] = b
             grid.addWidget(b, i // 5, i % 5)
+        fit_together(list(self.marker_buttons.values()))
         self.undo_text = ElidedLabel(HINT)
         theme.set_font(self.undo_text, 15)
         self.undo_button = button("Undo", self.undo, 15, 30)
@@ -92,13 +93,21 @@ class ClinicalPanel(QFrame):
                 row.addWidget(w, 0 if isinstance(w, QPushButton) else 2 if w is self.bp else 1)
             box.addLayout(row)
         box.addLayout(grid)
-        undo_row = QHBoxLayout()
-        undo_row.addWidget(self.undo_text, 1)
-        undo_row.addWidget(self.undo_button)
-        box.addLayout(undo_row)
+        self.undo_row = QHBoxLayout()  # the window adds its page switch here in the compact layout
+        self.undo_row.addWidget(self.undo_text, 1)
+        self.undo_row.addWidget(self.undo_button)
+        box.addLayout(self.undo_row)
         box.addWidget(self.list, 1)
         self.view: ClinicalView | None = None
-        self._shown_markers: tuple = ()
+        self._shown_markers: tuple | None = None  # None: nothing painted yet, so "No events yet" shows at once
+
+    def set_compact(self, compact: bool) -> None:
+        """Use the compact layout's lower marker buttons and shorter event list (at least two events shown)."""
+        for b in self.marker_buttons.values():  # narrow padding: "4 Dissociation" whole on a 1024 px screen
+            b.setMinimumHeight(30 if compact else 32)
+            b.setStyleSheet("QPushButton { padding: 2px 4px; }" if compact else "")
+            b.PADDING = 12 if compact else type(b).PADDING
+        self.list.setMinimumHeight(44 if compact else 56)
 
     @property
     def user(self) -> str:
@@ -200,6 +209,9 @@ class ClinicalPanel(QFrame):
         wanted = (v.scales_due if v and v.scales_due else ("moaas", "cadss", "nausea", "anxiety"))
         title = f"Scales due: {v.scales_title}" if v and v.scales_title else "Scales (at will)"
         dialog = ScalesDialog(wanted, title, self.patient(), self)
+        dialog.adjustSize()
+        top = self.window().geometry()  # from the window's left edge: the tiles' numerals on the right stay in sight
+        dialog.move(top.left(), max(top.top(), top.top() + (top.height() - dialog.height()) // 2))
         if dialog.exec():
             for score in dialog.scores():
                 self.session.record_scale(score, self.user)

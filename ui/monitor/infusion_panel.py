@@ -10,14 +10,16 @@ the planned end came by itself).
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout
 
 from monitor.live.view import InfusionView
 from ui import theme
-from ui.widgets import ElidedLabel, button
+from ui.widgets import ElidedLabel, button, fit_together
 
 #: The command buttons; Pause and Resume share one button, which says what it does now.
 ACTIONS = (("start", "Start"), ("pause", "Pause"), ("rate", "Rate…"), ("stop", "Stop early…"), ("complete", "Complete"))
+#: Narrower than this (px at font scale 1), the buttons take two rows: one row would cut "Stop early…".
+TWO_ROWS_BELOW = 520
 #: (state text colour, state background, timer colour) by role.
 ROLE_COLOURS = {"idle": (theme.TEXT, "transparent", theme.DIM), "running": (theme.INFUSION, "transparent", theme.INFUSION),
                 "paused": ("#ffffff", theme.PAUSED_BG, theme.DIM), "ended": (theme.DONE, "transparent", theme.DIM)}
@@ -54,13 +56,16 @@ class InfusionPanel(QFrame):
         self.notice = ElidedLabel()  # advice or reminder
         theme.set_font(self.notice, 16, bold=True)
         self.buttons: dict[str, QPushButton] = {}
-        row = QHBoxLayout()
-        row.setSpacing(4)
+        self.button_grid = QGridLayout()
+        self.button_grid.setSpacing(4)
+        for column in range(30):
+            self.button_grid.setColumnStretch(column, 1)
         for action, label in ACTIONS:
-            b = button(label, lambda _=False, a=action: self._clicked(a), 16, 38, fits=True)
-            self.buttons[action] = b
-            row.addWidget(b)
+            self.buttons[action] = button(label, lambda _=False, a=action: self._clicked(a), 16, 38, fits=True)
+        fit_together(list(self.buttons.values()))
         self.buttons["resume"] = self.buttons["pause"]
+        self._rows = 0
+        self._arrange_buttons(1)
         grid = QGridLayout()
         grid.setVerticalSpacing(0)
         grid.addWidget(title, 0, 0)
@@ -76,9 +81,33 @@ class InfusionPanel(QFrame):
         box.addWidget(self.progress)
         box.addWidget(self.notice)
         box.addWidget(self.dose)
-        box.addLayout(row)
+        box.addLayout(self.button_grid)
         self._role = ""
         self._resume = False
+
+    def set_compact(self, compact: bool) -> None:
+        """Use the compact layout's smaller timer and lower buttons (a window less than 660 px high)."""
+        theme.set_font(self.elapsed, 34 if compact else 40, bold=True)
+        for b in self.buttons.values():
+            b.setMinimumHeight(34 if compact else 38)
+
+    def _arrange_buttons(self, rows: int) -> None:
+        """Lay the commands on one row, or on two (Start, Pause, Rate… / Stop early…, Complete) when narrow."""
+        if rows == self._rows:
+            return
+        self._rows = rows
+        for i, (action, _label) in enumerate(ACTIONS):  # on a grid of 30 equal columns, each row shared equally
+            b = self.buttons[action]
+            self.button_grid.removeWidget(b)
+            if rows == 1:
+                self.button_grid.addWidget(b, 0, 6 * i, 1, 6)
+            else:
+                self.button_grid.addWidget(b, *((0, 10 * i, 1, 10) if i < 3 else (1, 15 * (i - 3), 1, 15)))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        scale = float(self.window().property("font_scale") or 1.0)
+        self._arrange_buttons(2 if self.width() < TWO_ROWS_BELOW * scale else 1)
 
     def _clicked(self, action: str) -> None:
         self.sigAction.emit("resume" if action == "pause" and self._resume else action)
@@ -102,7 +131,7 @@ class InfusionPanel(QFrame):
         theme.restyle(self.notice, "role", "todo" if v.advice or v.reminder else "")
         self._resume = bool(v.actions.get("resume"))
         self.buttons["pause"].setText("Resume" if self._resume else "Pause")
-        for action, button in self.buttons.items():
+        for action, b in self.buttons.items():
             if action not in ("pause", "resume"):
-                button.setEnabled(bool(v.actions.get(action)))
+                b.setEnabled(bool(v.actions.get(action)))
         self.buttons["pause"].setEnabled(bool(v.actions.get("pause") or v.actions.get("resume")))

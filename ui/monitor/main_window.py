@@ -6,6 +6,11 @@ monitor. Nothing clinical is decided here and the core's lock is never taken.
 The layout is fixed: the alarm area has a fixed height and every text field
 elides, so nothing moves or grows when alarms come and go. The window fits
 1280 x 720 and 1366 x 700 and scales its fonts up to use a 1920 x 1080 screen.
+Below COMPACT_BELOW px high (a 1024 x 600 screen) it takes a compact layout
+instead of cutting anything off: a lower alarm area, the pleth above the tiles,
+the infusion panel above the events, and the trend on a page of its own that
+the button *Trend* beside *Undo* opens (*◂ Events* comes back), so every alarm,
+the infusion's commands, the event list and the footer stay on the screen.
 """
 
 from __future__ import annotations
@@ -15,7 +20,18 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMenu, QMessageBox, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from monitor import __version__
 from monitor.clinical.infusion import InfusionError, InfusionState
@@ -36,7 +52,7 @@ from ui.monitor.plots import PlethSweep, TrendPanel
 from ui.monitor.staff_dialog import manage_staff
 from ui.monitor.tiles import NibpTile, Tile
 from ui.signing import signed_by, who_takes_over
-from ui.widgets import ClickableFrame, ElidedLabel, StatusRow, button
+from ui.widgets import ClickableFrame, ElidedLabel, StatusRow, button, fit_together
 
 FRAME_MS = 40  # 25 frames/s: smooth for a 10 s sweep, and cheap enough to leave the CPU to the devices
 TREND_EVERY = 25  # frames between trend redraws (1 s at 25 frames/s)
@@ -46,7 +62,9 @@ NOTICE = ("infusion-monitor is not a certified medical device. It must not be th
 DESIGN = (1280, 700)
 MAX_SCALE = 1.6
 #: The smallest the window can be made; the layout at font scale 1 fits in it (tests/screen_checks.py).
-MINIMUM = (1024, 680)
+MINIMUM = (1024, 560)
+#: Less high than this (px), the window takes its compact layout (a 1024 x 600 screen less a title bar).
+COMPACT_BELOW = 660
 
 
 class MainWindow(QMainWindow):
@@ -77,7 +95,8 @@ class MainWindow(QMainWindow):
         self.nibp = NibpTile()
         self.nibp.sigLimits.connect(lambda: self.show_limits("sbp"))
         self.bp_now = button("BP now", self.nibp_now, 17, 38, fits=True)
-        self.bp_abort = button("Abort BP (deflate)", self.core.nibp_abort, 17, 38, fits=True)
+        self.bp_abort = button("Deflate cuff", self.core.nibp_abort, 17, 38, fits=True)
+        self.bp_abort.setToolTip("Abort the BP measurement: the cuff deflates")
         self.bp_enter = button("Enter BP…", self.enter_bp, 17, 38, fits=True)
         self.infusion = InfusionPanel()
         self.infusion.sigAction.connect(self.infusion_action)
@@ -100,27 +119,42 @@ class MainWindow(QMainWindow):
         notice.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         theme.set_font(notice, 14, bold=True)
 
-        bp_buttons = QHBoxLayout()
+        self.tiles_box = QWidget()
+        self.tiles_box.setLayout(self.tile_row)
+        self.tile_row.setContentsMargins(0, 0, 0, 0)
+        self.bp_box = QWidget()
+        bp_buttons = QHBoxLayout(self.bp_box)
+        bp_buttons.setContentsMargins(0, 0, 0, 0)
         bp_buttons.setSpacing(4)
         for b in (self.bp_now, self.bp_abort, self.bp_enter):
             bp_buttons.addWidget(b)
-        right = QVBoxLayout()
-        right.setSpacing(6)
-        right.addLayout(self.tile_row, 5)
-        right.addWidget(self.nibp, 4)
-        right.addLayout(bp_buttons)
-        right.addWidget(self.infusion, 4)
+        fit_together([self.bp_now, self.bp_abort, self.bp_enter])
         self.infusion.setVisible(core.infusion is not None)
-        left = QVBoxLayout()
-        left.setSpacing(6)
-        left.addWidget(self.pleth, 2)
-        left.addWidget(self.trend, 4)
+        # the trend's page: the trend, and in the compact layout the way back to the events above it
+        self.events_button = button("◂ Events", lambda: self.show_page(events=True), 15, 30)
+        self.events_button.setToolTip("Back to the events, scales and questionnaires")
+        self.trend_page = QWidget()
+        page = QVBoxLayout(self.trend_page)
+        page.setContentsMargins(0, 0, 0, 0)
+        page.setSpacing(2)
+        back = QHBoxLayout()
+        back.addWidget(self.events_button)
+        back.addStretch(1)
+        page.addLayout(back)
+        page.addWidget(self.trend, 1)
+        self.trend_button = button("Trend ▸", lambda: self.show_page(events=False), 15, 30)
+        self.trend_button.setToolTip("Show the trend in place of the events (compact layout)")
         if self.clinical is not None:
-            left.addWidget(self.clinical, 5)
+            self.clinical.undo_row.addWidget(self.trend_button)
+        self.pages = QStackedWidget()  # compact layout: the events or the trend, in one place
+        self.left = QVBoxLayout()
+        self.left.setSpacing(6)
+        self.right = QVBoxLayout()
+        self.right.setSpacing(6)
         body = QHBoxLayout()
         body.setSpacing(6)
-        body.addLayout(left, 11)
-        body.addLayout(right, 9)
+        body.addLayout(self.left, 11)
+        body.addLayout(self.right, 9)
         footer = QHBoxLayout()
         footer.addWidget(devices_frame, 3)
         footer.addWidget(self.central, 1)
@@ -137,6 +171,8 @@ class MainWindow(QMainWindow):
         central.setObjectName("central")
         central.setLayout(root)
         self.setCentralWidget(central)
+        self.compact: bool | None = None
+        self._arrange(False)
         self._fill_menu()
         if self.clinical is not None:
             self._marker_keys = install_marker_keys(self, self.clinical)  # 1-9 mark at once, 0 asks for a note
@@ -223,11 +259,52 @@ class MainWindow(QMainWindow):
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
         factor = max(1.0, min(MAX_SCALE, self.width() / DESIGN[0], self.height() / DESIGN[1]))
-        if abs(factor - self._scale) > 0.03:
+        compact = self.height() < COMPACT_BELOW
+        if abs(factor - self._scale) > 0.03 or compact != self.compact:
             self._scale = factor
             theme.rescale(self, factor)
-            self.alarm_bar.set_scale(factor)
+            self._arrange(compact)
+            self.alarm_bar.set_layout(factor, compact)
             self.trend.set_scale(factor)
+
+    def _arrange(self, compact: bool) -> None:
+        """Lay the body out: normal (pleth, trend and events on the left; tiles, NIBP and infusion on the right) or
+        compact (infusion and the events or the trend on the left; pleth, tiles and NIBP on the right)."""
+        if compact == self.compact:
+            return
+        self.compact = compact
+        for layout in (self.left, self.right):
+            while layout.count():
+                layout.takeAt(0)
+        for w in (self.clinical, self.trend_page):
+            if w is not None and self.pages.indexOf(w) >= 0:
+                self.pages.removeWidget(w)
+                w.show()  # the stack hid it as it gave it back
+        if compact:
+            lower: QWidget = self.trend_page
+            if self.clinical is not None:
+                self.pages.addWidget(self.clinical)
+                self.pages.addWidget(self.trend_page)
+                lower = self.pages
+            self.pages.setVisible(self.clinical is not None)
+            _add(self.left, (self.infusion, 0), (lower, 1))
+            _add(self.right, (self.pleth, 2), (self.tiles_box, 5), (self.nibp, 4), (self.bp_box, 0))
+        else:
+            self.pages.setVisible(False)
+            _add(self.left, (self.pleth, 2), (self.trend_page, 4), (self.clinical, 5))
+            _add(self.right, (self.tiles_box, 5), (self.nibp, 4), (self.bp_box, 0), (self.infusion, 4))
+        self.infusion.set_compact(compact)
+        if self.clinical is not None:
+            self.clinical.set_compact(compact)
+        self.trend_button.setVisible(compact and self.clinical is not None)
+        self.events_button.setVisible(compact and self.clinical is not None)
+        self.show_page(events=True)
+
+    def show_page(self, events: bool) -> None:
+        """Show the events (scales, questionnaires, markers) or the trend in the compact layout's shared place."""
+        page = self.clinical if events else self.trend_page
+        if page is not None and self.pages.indexOf(page) >= 0:
+            self.pages.setCurrentWidget(page)
 
     # --- commands ----------------------------------------------------------------------------
 
@@ -358,3 +435,10 @@ class MainWindow(QMainWindow):
     def _confirm_close(self) -> bool:
         return confirm(self, "Close the monitor?", "The infusion is still running. Closing stops monitoring and "
                        "alarms for this patient and closes the session.", "Close monitoring", "Keep monitoring")
+
+
+def _add(layout: QBoxLayout, *widgets: tuple[QWidget | None, int]) -> None:
+    """Add (widget, stretch) pairs to a box layout, skipping a panel the session has not (None)."""
+    for widget, stretch in widgets:
+        if widget is not None:
+            layout.addWidget(widget, stretch)

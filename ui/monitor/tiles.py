@@ -8,7 +8,8 @@ bottom right, in white on dark red: the words beside it yield (PI and signal
 quality only show with a live value), and in a tile too narrow for it the age
 loses its start, never its end ("…94 · 42 s ago"). Every other line has a
 fixed height and elides, so a long text never grows the window, and nothing
-moves when the age appears.
+moves when the age appears; the limits, signal quality and cuff pressure
+shrink their print to fit instead, since a number cut short reads as another.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVB
 from monitor.alarms import Priority
 from monitor.live.view import NibpView, TileView
 from ui import theme
-from ui.widgets import ClickableFrame, ElidedLabel, FitLabel
+from ui.widgets import ClickableFrame, ElidedLabel, FitLabel, ShrinkLabel, fit_together
 
 #: Colour of each parameter's numerals.
 COLOURS = {"spo2": theme.SPO2, "pulse_rate": theme.PULSE, "heart_rate": theme.ECG, "etco2": theme.CO2,
@@ -83,15 +84,16 @@ class Tile(_Frame):
         self.age = ElidedLabel(mode=Qt.ElideLeft)  # how old the value is, whenever it is not live
         self.age.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)  # its words' width; the words beside yield
         theme.set_font(self.age, 17, bold=True)
-        self.note = ElidedLabel()
+        self.note = ShrinkLabel()  # "!!! ended 10:34 · acknowledge" whole on a narrow tile, never "· ac…"
         theme.set_font(self.note, 16, bold=True)
-        self.extra = ElidedLabel()
+        self.extra = ShrinkLabel()
         theme.set_font(self.extra, 15)
-        self.limits = ElidedLabel()
-        self.limits2 = ElidedLabel()
+        self.limits = ShrinkLabel()
+        self.limits2 = ShrinkLabel()
         for label in (self.limits, self.limits2):
             label.setProperty("role", "dim")
             theme.set_font(label, 14)
+        fit_together([self.limits, self.limits2])  # both sides of the limits in one size
         left = QVBoxLayout()
         left.setSpacing(0)
         for w in (self.title, self.unit, self.source, self.limits, self.limits2):
@@ -142,7 +144,7 @@ class NibpTile(_Frame):
         self.source = ElidedLabel()
         self.source.setProperty("role", "dim")
         theme.set_font(self.source, 15, bold=True)
-        self.cuff = ElidedLabel()
+        self.cuff = ShrinkLabel()
         theme.set_font(self.cuff, 17, bold=True)
         self.cuff.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         self.value = _number_label(value_px)
@@ -152,11 +154,12 @@ class NibpTile(_Frame):
         theme.set_font(self.when, 16, bold=True)
         self.failure = ElidedLabel()
         theme.set_font(self.failure, 16, bold=True)
-        self.limits = ElidedLabel()
-        self.limits2 = ElidedLabel()
+        self.limits = ShrinkLabel()
+        self.limits2 = ShrinkLabel()
         for label in (self.limits, self.limits2):
             label.setProperty("role", "dim")
             theme.set_font(label, 15)
+        fit_together([self.limits, self.limits2])
         top = QHBoxLayout()
         top.setSpacing(10)
         top.addWidget(self.title)
