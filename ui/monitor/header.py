@@ -35,6 +35,9 @@ class Header(QFrame):
         row = QHBoxLayout(self)
         row.setContentsMargins(10, 2, 4, 2)
         row.setSpacing(14)
+        self.row = row
+        self._shares: tuple[int, ...] = ()
+        self._view: HeaderView | None = None
         row.addWidget(self.patient, 3)
         row.addWidget(self.details, 3)
         row.addWidget(self.baseline, 4)
@@ -43,11 +46,66 @@ class Header(QFrame):
         row.addWidget(self.menu_button)
 
     def show_view(self, v: HeaderView) -> None:
-        # both identifiers stay whole (at the font of the moment: the window may have scaled it); only the name is cut
-        self.patient.setMinimumWidth(self.patient.fontMetrics().horizontalAdvance(v.identifiers + " …") + 4)
-        self.patient.setText(v.patient)
-        self.details.setText("   ".join(x for x in (v.weight, v.course) if x))
-        self.baseline.setText(("⚠ " if v.baseline_role == "warning" else "") + v.baseline)
+        self._view = v
+        # styled before it is measured: a role's style sheet may change the font the fit measures with
         theme.restyle(self.baseline, "role", {"warning": "warning", "todo": "todo"}.get(v.baseline_role, ""))
+        self._fit()
+        self.baseline.setText(("⚠ " if v.baseline_role == "warning" else "") + v.baseline)
         self.clock.setText(v.clock)
         self.user.setText(f"User: {v.user}")
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        super().resizeEvent(event)
+        if self._view is not None:
+            self._fit()
+
+    def _fit(self) -> None:
+        """Fill the line as fully as it holds: smaller type, then no weight, before any text is cut.
+
+        At 1024 px the patient's identifiers, "Infusion 1 of 6" and "NO BASELINE BP: rise alarms off" do not
+        fit at full size together; cut alike they read "Infusi…" and "rise alarms o…". The type steps down
+        first, the weight (on the start record and the infusion panel) goes next, then the patient's name
+        is cut, and only then are the texts cut in proportion to their lengths; the identifiers never.
+        """
+        v = self._view
+        assert v is not None
+        room = self._room()
+        for sizes, weight in FITS:
+            self._set_sizes(sizes)
+            details = "   ".join(x for x in ((v.weight if weight else ""), v.course) if x)
+            baseline = ("⚠ " if v.baseline_role == "warning" else "") + v.baseline
+            needs = [self.patient.fontMetrics().horizontalAdvance(t) + 6 for t in (v.patient,)]
+            needs += [self.details.fontMetrics().horizontalAdvance(details) + 6,
+                      self.baseline.fontMetrics().horizontalAdvance(baseline) + 6]
+            if sum(needs) <= room:
+                break
+        # both identifiers stay whole (at the font of the moment: the window may have scaled it); the name is
+        # cut first, then (when even that is not enough) the three texts alike
+        ids = self.patient.fontMetrics().horizontalAdvance(v.identifiers + " …") + 4
+        self.patient.setMinimumWidth(ids)
+        whole = sum(needs) <= room or ids + needs[1] + needs[2] > room
+        self.details.setMinimumWidth(0 if whole else needs[1])
+        self.baseline.setMinimumWidth(0 if whole else needs[2])
+        self.patient.setText(v.patient)
+        self.details.setText(details)
+        shares = tuple(needs) if whole else (max(1, room - needs[1] - needs[2]), needs[1], needs[2])
+        if shares != self._shares:  # a relayout only when a text's width changed, not every frame
+            self._shares = shares
+            for label, share in zip((self.patient, self.details, self.baseline), shares):
+                self.row.setStretchFactor(label, share)
+
+    def _room(self) -> int:
+        """Return the width the three texts share: the line less the clock, the buttons and the gaps."""
+        m = self.row.contentsMargins()
+        fixed = sum(w.sizeHint().width() for w in (self.clock, self.user, self.menu_button))
+        return self.width() - m.left() - m.right() - fixed - 5 * self.row.spacing()
+
+    def _set_sizes(self, sizes: tuple[int, int, int]) -> None:
+        for label, size, bold in zip((self.patient, self.details, self.baseline), sizes, (True, False, True)):
+            if label.property("base_px") != size:
+                theme.set_font(label, size, bold=bold)
+
+
+#: The header's type sizes (patient, details, baseline) and whether the weight is shown, tried in order.
+FITS: tuple[tuple[tuple[int, int, int], bool], ...] = (((19, 17, 17), True), ((16, 14, 14), True),
+                                                       ((16, 14, 14), False))
