@@ -52,7 +52,7 @@ from ui.monitor.plots import PlethSweep, TrendPanel
 from ui.monitor.staff_dialog import manage_staff
 from ui.monitor.tiles import NibpTile, Tile
 from ui.signing import signed_by, who_takes_over
-from ui.widgets import ClickableFrame, ElidedLabel, StatusRow, button, fit_together
+from ui.widgets import ClickableFrame, ElidedLabel, ShrinkLabel, StatusRow, button, fit_together
 
 FRAME_MS = 40  # 25 frames/s: smooth for a 10 s sweep, and cheap enough to leave the CPU to the devices
 TREND_EVERY = 25  # frames between trend redraws (1 s at 25 frames/s)
@@ -114,7 +114,7 @@ class MainWindow(QMainWindow):
         self.unsigned = QLabel()  # "No staff list: actions are not signed", said plainly and whole (each frame)
         self.unsigned.setProperty("role", "todo")
         theme.set_font(self.unsigned, 14, bold=True)
-        notice = ElidedLabel("Not a certified medical device")
+        notice = ShrinkLabel("Not a certified medical device")  # small print, never cut to "Not a certified medic…"
         notice.setProperty("role", "dim")
         notice.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         theme.set_font(notice, 14, bold=True)
