@@ -256,14 +256,14 @@ class _LazySession:
         """Store items (UTC times), creating the session at the first; first/last span every item's times."""
         if not items:
             return
-        starts = [i.t - (len(i.values) - 1) / i.rate if isinstance(i, WaveSegment) else i.t for i in items]
+        first = min(i.t - (len(i.values) - 1) / i.rate if isinstance(i, WaveSegment) else i.t for i in items)
         if self.session is None:
-            self.session = OfflineSession(self.store, started_utc=min(starts))
+            self.session = OfflineSession(self.store, started_utc=first)
             self.session.add_device(self.role, self.role, self.protocol, self.port)
-            self.first = self.last = min(starts)
+            self.first = self.last = first
         self.session.record(items)
-        self.first = min(self.first, *starts)
-        self.last = max(self.last, *(i.t for i in items))
+        self.first = min(self.first, first)
+        self.last = max(self.last, max(i.t for i in items))
 
 
 def _store_raw(store: Store, session_id: int, role: str, path: Path, start: float, rate: float,
