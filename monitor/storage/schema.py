@@ -13,19 +13,21 @@ import uuid
 from functools import cache
 from typing import Callable
 
-import sqlite_utils
-
 from monitor.storage.integrity import Layout, layout
 
+#: What a migration is given: it runs its statements with execute() alone, so the expected layout that every
+#: reader checks is worked out on a bare connection, without loading sqlite-utils (nor the numpy it imports).
+Db = sqlite3.Connection
 
-def _script(db: sqlite_utils.Database, sql: str) -> None:
+
+def _script(db: Db, sql: str) -> None:
     """Run statements one by one: executescript() would commit the migration's transaction midway."""
     for statement in sql.split(";"):
         if statement.strip():
             db.execute(statement)
 
 
-def _v1(db: sqlite_utils.Database) -> None:
+def _v1(db: Db) -> None:
     _script(
         db,
         """
@@ -70,7 +72,7 @@ def _v1(db: sqlite_utils.Database) -> None:
     )
 
 
-def _v2(db: sqlite_utils.Database) -> None:
+def _v2(db: Db) -> None:
     """Settle the session record: versioned journal records, waveform tracks, source names, session uids.
 
     - journal.v: the version of the record's data shape (rows of schema 1 are version 1).
@@ -126,12 +128,12 @@ def _v2(db: sqlite_utils.Database) -> None:
     )
 
 
-def _v3(db: sqlite_utils.Database) -> None:
+def _v3(db: Db) -> None:
     """Per-patient settings (JSON object), e.g. which outcome questionnaires the patient is asked."""
     db.execute("ALTER TABLE patients ADD COLUMN settings TEXT")
 
 
-def _v4(db: sqlite_utils.Database) -> None:
+def _v4(db: Db) -> None:
     """Decimated levels for review (monitor/storage/levels.py): count, min, max, mean of valid values per bucket.
 
     One row per (session, bucket width, source, parameter, bucket start), keyed in that order so a
@@ -144,7 +146,7 @@ def _v4(db: sqlite_utils.Database) -> None:
                "WITHOUT ROWID")
 
 
-def track_changes(db: sqlite_utils.Database, table: str) -> None:
+def track_changes(db: Db, table: str) -> None:
     """Give a table whose rows change (not only grow) a `rev` column that rises on every insert and update.
 
     The central replicator ships a table with a `rev` column by rev (upserting
@@ -160,7 +162,7 @@ def track_changes(db: sqlite_utils.Database, table: str) -> None:
     db.execute(f"CREATE TRIGGER {table}_rev_update AFTER UPDATE ON {table} WHEN NEW.rev = OLD.rev BEGIN {bump}; END")
 
 
-def _v5(db: sqlite_utils.Database) -> None:
+def _v5(db: Db) -> None:
     """Prepare the file for the central replicator: change counters on the mutable tables, its marks.
 
     central_source holds this file's identity (so a central store can tell a
@@ -187,7 +189,7 @@ DERIVED_TABLES = frozenset({"levels"})
 
 
 #: Migrations in order; index i upgrades user_version i to i + 1. Append, never edit.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
+MIGRATIONS: list[Callable[[Db], None]] = [_v1, _v2, _v3, _v4, _v5]
 
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -199,7 +201,7 @@ def expected_layout(version: int) -> Layout:
     conn = sqlite3.connect(":memory:", isolation_level=None)
     try:
         for migrate in MIGRATIONS[:version]:
-            migrate(sqlite_utils.Database(conn))
+            migrate(conn)
         return layout(conn)
     finally:
         conn.close()

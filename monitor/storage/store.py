@@ -21,9 +21,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from devices.values import DeviceInfo
 from monitor import __version__
@@ -32,6 +30,9 @@ from monitor.record.base import Record, to_row
 from monitor.storage.integrity import layout, layout_problem, page_problem
 from monitor.storage.journal import JOURNAL_COLUMNS, JournalRead, read_journal
 from monitor.storage.schema import MIGRATIONS, SCHEMA_VERSION, expected_layout
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 #: A running session whose heartbeat is older than this, from another host, is
 #: treated as interrupted (on this host a dead pid is proof enough).
@@ -89,6 +90,8 @@ class Store:
     """
 
     def __init__(self, path: str | Path) -> None:
+        import sqlite_utils  # the writer's alone: readers of this module (`sessions`) start without it and its numpy
+
         self.path = str(path)
         self.lock = threading.RLock()
         try:
@@ -116,7 +119,7 @@ class Store:
         with self._write():
             version = check_schema(self.db.conn, self.path)
             for index in range(version, SCHEMA_VERSION):
-                MIGRATIONS[index](self.db)
+                MIGRATIONS[index](self.db.conn)
             if version != SCHEMA_VERSION:
                 self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
