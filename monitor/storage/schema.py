@@ -11,23 +11,22 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from functools import cache
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from monitor.storage.integrity import Layout, layout
 
-#: What a migration is given: it runs its statements with execute() alone, so the expected layout that every
-#: reader checks is worked out on a bare connection, without loading sqlite-utils (nor the numpy it imports).
-Db = sqlite3.Connection
+if TYPE_CHECKING:  # a migration runs its statements with execute() alone: see MIGRATIONS
+    import sqlite_utils
 
 
-def _script(db: Db, sql: str) -> None:
+def _script(db: sqlite_utils.Database, sql: str) -> None:
     """Run statements one by one: executescript() would commit the migration's transaction midway."""
     for statement in sql.split(";"):
         if statement.strip():
             db.execute(statement)
 
 
-def _v1(db: Db) -> None:
+def _v1(db: sqlite_utils.Database) -> None:
     _script(
         db,
         """
@@ -72,7 +71,7 @@ def _v1(db: Db) -> None:
     )
 
 
-def _v2(db: Db) -> None:
+def _v2(db: sqlite_utils.Database) -> None:
     """Settle the session record: versioned journal records, waveform tracks, source names, session uids.
 
     - journal.v: the version of the record's data shape (rows of schema 1 are version 1).
@@ -128,12 +127,12 @@ def _v2(db: Db) -> None:
     )
 
 
-def _v3(db: Db) -> None:
+def _v3(db: sqlite_utils.Database) -> None:
     """Per-patient settings (JSON object), e.g. which outcome questionnaires the patient is asked."""
     db.execute("ALTER TABLE patients ADD COLUMN settings TEXT")
 
 
-def _v4(db: Db) -> None:
+def _v4(db: sqlite_utils.Database) -> None:
     """Decimated levels for review (monitor/storage/levels.py): count, min, max, mean of valid values per bucket.
 
     One row per (session, bucket width, source, parameter, bucket start), keyed in that order so a
@@ -146,7 +145,7 @@ def _v4(db: Db) -> None:
                "WITHOUT ROWID")
 
 
-def track_changes(db: Db, table: str) -> None:
+def track_changes(db: sqlite_utils.Database, table: str) -> None:
     """Give a table whose rows change (not only grow) a `rev` column that rises on every insert and update.
 
     The central replicator ships a table with a `rev` column by rev (upserting
@@ -162,7 +161,7 @@ def track_changes(db: Db, table: str) -> None:
     db.execute(f"CREATE TRIGGER {table}_rev_update AFTER UPDATE ON {table} WHEN NEW.rev = OLD.rev BEGIN {bump}; END")
 
 
-def _v5(db: Db) -> None:
+def _v5(db: sqlite_utils.Database) -> None:
     """Prepare the file for the central replicator: change counters on the mutable tables, its marks.
 
     central_source holds this file's identity (so a central store can tell a
@@ -188,8 +187,11 @@ def _v5(db: Db) -> None:
 DERIVED_TABLES = frozenset({"levels"})
 
 
-#: Migrations in order; index i upgrades user_version i to i + 1. Append, never edit.
-MIGRATIONS: list[Callable[[Db], None]] = [_v1, _v2, _v3, _v4, _v5]
+#: Migrations in order; index i upgrades user_version i to i + 1. Append, never edit. A migration runs its
+#: statements with db.execute() alone, so it is given a sqlite_utils.Database by the store and a bare
+#: sqlite3.Connection by the readers (expected_layout, an old file's private copy), which then start without
+#: loading sqlite-utils and the numpy it imports.
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
 
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -119,7 +119,7 @@ class Store:
         with self._write():
             version = check_schema(self.db.conn, self.path)
             for index in range(version, SCHEMA_VERSION):
-                MIGRATIONS[index](self.db.conn)
+                MIGRATIONS[index](self.db)
             if version != SCHEMA_VERSION:
                 self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
