@@ -1,4 +1,4 @@
-"""Central replication: N chairs at the real data rate replicating to a local PostgreSQL server.
+"""Central replication: N chairs (50 by default) at the real data rate replicating to a local PostgreSQL server.
 
 Each simulated chair is its own process, as each chair is its own laptop: a
 Recorder fed a Nonin-like stream in real time (75 Hz pleth, SpO2, pulse rate
@@ -172,7 +172,7 @@ def _naive(db: Path, url: str, rows: int) -> float:
 QUICK = {"chairs": 2, "seconds": 4.0, "backlog_s": 300, "naive_rows": 200}
 
 
-def run(chairs: int = 20, seconds: float = 60.0, backlog_s: int = 7200, naive_rows: int = 4000) -> list[str]:
+def run(chairs: int = 50, seconds: float = 60.0, backlog_s: int = 7200, naive_rows: int = 4000) -> list[str]:
     """Return the figure lines (BENCHMARKS.md format); a line saying why when PostgreSQL is not here."""
     try:
         import psycopg  # noqa: F401

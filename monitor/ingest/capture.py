@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import bisect
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
+from functools import cache
+from operator import attrgetter
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from devices import registry
 from devices.clock import DeviceClock
@@ -163,8 +165,8 @@ class Timeline:
         if not self.device_clock:
             return items
         clock = self.clock
-        return [replace(item, t=clock.time_of(item.t, item.t_dev)) if isinstance(item, Sample)
-                else replace(item, t=clock.shift(item.t)) for item in items]
+        return [_retimed(item, clock.time_of(item.t, item.t_dev)) if isinstance(item, Sample)
+                else _retimed(item, clock.shift(item.t)) for item in items]
 
     def words(self) -> str:
         """Return what the device clock did when it stopped being used, e.g. 'it repeated at ...' ('' if never)."""
@@ -184,6 +186,25 @@ class Timeline:
         offsets = self.clock.resyncs
         i = bisect.bisect_right(offsets, (t, float("inf"))) - 1
         return t + (offsets[max(i, 0)][1] if offsets else 0.0)
+
+
+def _retimed(item: DeviceItem, t: float) -> DeviceItem:
+    """Return the item at time t (itself when t is its time).
+
+    The copy is dataclasses.replace's without its per-field checks, which
+    cost an 8 h import as much as parsing it: every item is re-timed.
+    """
+    return item if item.t == t else _rebuilder(type(item))(item, t)
+
+
+@cache
+def _rebuilder(cls: type) -> Callable[[DeviceItem, float], DeviceItem]:
+    """Return a function that builds a copy of a `cls` item at another time (t is every item's first field)."""
+    names = [f.name for f in fields(cls)]
+    if names[0] != "t" or not all(f.init for f in fields(cls)):
+        raise TypeError(f"{cls.__name__} cannot be re-timed: t must be its first field and every field an argument")
+    rest = attrgetter(*names[1:]) if len(names) > 2 else (lambda item: (getattr(item, names[1]),))
+    return lambda item, t: cls(t, *rest(item))
 
 
 def _chunks(path: Path, start: float, rate: float, seconds: float, limit: int | None = None
@@ -239,16 +260,16 @@ class _LazySession:
         """Store items (UTC times), creating the session at the first; first/last span every item's times."""
         if not items:
             return
-        starts = [i.t - (len(i.values) - 1) / i.rate if isinstance(i, WaveSegment) else i.t for i in items]
+        first = min(i.t - (len(i.values) - 1) / i.rate if isinstance(i, WaveSegment) else i.t for i in items)
         if self.session is None:
             if self.patient_id is not None:
                 self.store.ensure_patient(self.patient_id)
-            self.session = OfflineSession(self.store, started_utc=min(starts), patient_id=self.patient_id)
+            self.session = OfflineSession(self.store, started_utc=first, patient_id=self.patient_id)
             self.session.add_device(self.role, self.role, self.protocol, self.port)
-            self.first = self.last = min(starts)
+            self.first = self.last = first
         self.session.record(items)
-        self.first = min(self.first, *starts)
-        self.last = max(self.last, *(i.t for i in items))
+        self.first = min(self.first, first)
+        self.last = max(self.last, max(i.t for i in items))
 
 
 def _store_raw(store: Store, session_id: int, role: str, path: Path, start: float, rate: float,

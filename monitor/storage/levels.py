@@ -55,10 +55,12 @@ class Levels:
 def decimate(source: str, parameter: str, t: np.ndarray, v: np.ndarray, width: float) -> Levels:
     """Bucket the values (NaN skipped) by floor(t / width); t need not be sorted."""
     ok = ~np.isnan(v)
-    t, v = t[ok], v[ok]
+    if not ok.all():
+        t, v = t[ok], v[ok]
     b = np.floor(t / width)
-    order = np.argsort(b, kind="stable")
-    b, v = b[order], v[order]
+    if np.any(b[1:] < b[:-1]):  # values mostly come in time order: sorting them again costs an import a third
+        order = np.argsort(b, kind="stable")
+        b, v = b[order], v[order]
     if not len(b):
         empty = np.zeros(0)
         return Levels(source, parameter, width, empty, np.zeros(0, dtype=np.int64), empty, empty, empty)
@@ -68,9 +70,22 @@ def decimate(source: str, parameter: str, t: np.ndarray, v: np.ndarray, width: f
                   np.maximum.reduceat(v, starts), np.add.reduceat(v, starts) / n)
 
 
-def wave_times(t1: float, n: int, rate: float) -> np.ndarray:
-    """Return the times (UTC epoch s) of a chunk's n samples, 1/rate apart, the last one received at t1."""
-    return t1 - np.arange(n)[::-1] / rate
+def wave_times(ends: list[tuple[float, int, float]]) -> np.ndarray:
+    """Return the times (UTC epoch s) of chunks' samples, each chunk given as (t1, n, rate): n samples 1/rate
+    apart, the last one received at t1.
+
+    Chunks come in runs of one size and rate; each run is one numpy operation
+    (per chunk, numpy's call cost outweighed its work in an 8 h import).
+    """
+    a = np.asarray(ends, dtype=float).reshape(-1, 3)
+    if not len(a):
+        return np.zeros(0)
+    runs = np.flatnonzero(np.any(a[1:, 1:] != a[:-1, 1:], axis=1)) + 1
+    out = []
+    for lo, hi in zip([0, *runs.tolist()], [*runs.tolist(), len(a)]):
+        n, rate = int(a[lo, 1]), a[lo, 2]
+        out.append((a[lo:hi, 0, None] - (np.arange(n)[::-1] / rate)[None, :]).ravel())
+    return np.concatenate(out)
 
 
 class LevelBuilder:
@@ -83,7 +98,7 @@ class LevelBuilder:
     def __init__(self, session_id: int) -> None:
         self.session_id = session_id
         self._numerics: dict[Key, tuple[list[float], list[float]]] = {}
-        self._waves: dict[Key, tuple[list[np.ndarray], list[np.ndarray]]] = {}
+        self._waves: dict[Key, tuple[list[tuple[float, int, float]], list[np.ndarray]]] = {}  # (t1, n, rate)s
         self._open: dict[tuple[Key, float], dict[float, list[float]]] = {}  # bucket t -> [n, lo, hi, sum]
 
     def add_numeric(self, source: str, parameter: str, t: float, value: float | None, flags: frozenset[str]) -> None:
@@ -95,9 +110,9 @@ class LevelBuilder:
 
     def add_wave(self, source: str, parameter: str, t1: float, values: np.ndarray, rate: float) -> None:
         """Take one stored waveform chunk (samples 1/rate s apart, the last at t1)."""
-        ts, vs = self._waves.setdefault((source, parameter), ([], []))
-        ts.append(wave_times(t1, len(values), rate))
-        vs.append(np.asarray(values, dtype=float))
+        ends, vs = self._waves.setdefault((source, parameter), ([], []))
+        ends.append((t1, len(values), rate))
+        vs.append(values)
 
     def rows(self) -> list[dict]:
         """Return the rows of every bucket changed since the last call, with their full aggregates.
@@ -110,25 +125,29 @@ class LevelBuilder:
         out: list[dict] = []
         pending = [(key, NUMERIC_WIDTHS, np.asarray(ts, dtype=float), np.asarray(vs, dtype=float))
                    for key, (ts, vs) in self._numerics.items()]
-        pending += [(key, WAVE_WIDTHS, np.concatenate(ts), np.concatenate(vs)) for key, (ts, vs) in self._waves.items()]
+        pending += [(key, WAVE_WIDTHS, wave_times(ends), np.concatenate(vs).astype(float))
+                    for key, (ends, vs) in self._waves.items()]
         opened: dict[tuple[Key, float], dict[float, list[float]]] = {}
         for (source, parameter), widths, t, v in pending:
             for width in widths:
                 lv = decimate(source, parameter, t, v, width)
                 if not len(lv.t):
                     continue
-                buckets = dict(self._open.get(((source, parameter), width), {}))
-                for bt, n, lo, hi, mean in zip(lv.t.tolist(), lv.n.tolist(), lv.lo.tolist(), lv.hi.tolist(),
-                                               lv.mean.tolist()):
-                    agg = buckets.get(bt)
-                    agg = [n, lo, hi, mean * n] if agg is None else [agg[0] + n, min(agg[1], lo), max(agg[2], hi),
-                                                                     agg[3] + mean * n]
-                    buckets[bt] = agg
-                    out.append({"session_id": self.session_id, "width": width, "t": bt, "source": source,
-                                "parameter": parameter, "n": agg[0], "lo": agg[1], "hi": agg[2],
-                                "mean": agg[3] / agg[0]})
-                newest = max(buckets)
-                opened[((source, parameter), width)] = {bt: agg for bt, agg in buckets.items() if bt >= newest}
+                was = self._open.get(((source, parameter), width), {})
+                ts, ns, los, his = lv.t.tolist(), lv.n.tolist(), lv.lo.tolist(), lv.hi.tolist()
+                sums = (lv.mean * lv.n).tolist()
+                for bt, agg in was.items():  # the few buckets an earlier flush left open take the new values in
+                    i = int(np.searchsorted(lv.t, bt))
+                    if i < len(ts) and ts[i] == bt:
+                        ns[i], los[i], his[i], sums[i] = (agg[0] + ns[i], min(agg[1], los[i]), max(agg[2], his[i]),
+                                                          agg[3] + sums[i])
+                sid = self.session_id
+                out += [{"session_id": sid, "width": width, "t": bt, "source": source, "parameter": parameter,
+                         "n": n, "lo": lo, "hi": hi, "mean": total / n}
+                        for bt, n, lo, hi, total in zip(ts, ns, los, his, sums)]
+                newest = max([ts[-1], *was])
+                opened[((source, parameter), width)] = (
+                    {newest: [ns[-1], los[-1], his[-1], sums[-1]]} if newest == ts[-1] else {newest: was[newest]})
         self._open.update(opened)
         self._numerics, self._waves = {}, {}
         return out

@@ -9,8 +9,8 @@ from datetime import date, datetime
 
 from monitor.clinical.outcomes import OutcomeFlag, SessionOutcomes, patient_flags
 from monitor.record.instruments import INSTRUMENTS, OutcomeError, instrument
-from monitor.record.outcomes import OutcomeReview, OutcomeScore
 from monitor.record.journal import InfusionEvent
+from monitor.record.outcomes import OutcomeReview, OutcomeScore
 from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource, SqliteSessions
 from monitor.storage.store import Store
 from monitor.timefmt import date_text, zone

@@ -271,7 +271,7 @@ class Recorder(SupervisedThread):
         self._levels.add_numeric(s.source, s.param, s.t, s.value, s.flags)
         self._rows["numerics"].append({"session_id": self.session_id, "t": s.t, "t_dev": s.t_dev,
                                        "source": s.source, "parameter": s.param, "value": s.value,
-                                       "unit": s.unit, "flags": ",".join(sorted(s.flags)) or None})
+                                       "unit": s.unit, "flags": ",".join(sorted(s.flags)) if s.flags else None})
 
     def _wave_add(self, w: WaveSegment) -> None:
         """Append a segment to its track's open chunk; a chunk holds at most WAVE_CHUNK_S of samples."""

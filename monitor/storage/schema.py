@@ -11,11 +11,12 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from functools import cache
-from typing import Callable
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Callable
 
 from monitor.storage.integrity import Layout, layout
+
+if TYPE_CHECKING:  # a migration runs its statements with execute() alone: see MIGRATIONS
+    import sqlite_utils
 
 
 def _script(db: sqlite_utils.Database, sql: str) -> None:
@@ -234,7 +235,10 @@ def _v_second_identifier(db: sqlite_utils.Database) -> None:
 DERIVED_TABLES = frozenset({"levels", "summaries"})
 
 
-#: Migrations in order; index i upgrades user_version i to i + 1. Append, never edit.
+#: Migrations in order; index i upgrades user_version i to i + 1. Append, never edit. A migration runs its
+#: statements with db.execute() alone, so it is given a sqlite_utils.Database by the store and a bare
+#: sqlite3.Connection by the readers (expected_layout, an old file's private copy), which then start without
+#: loading sqlite-utils and the numpy it imports.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1, _v2, _v3, _v4, _v5, _v_stored_summaries, _v_course_plans, _v_second_identifier,
 ]
@@ -249,7 +253,7 @@ def expected_layout(version: int) -> Layout:
     conn = sqlite3.connect(":memory:", isolation_level=None)
     try:
         for migrate in MIGRATIONS[:version]:
-            migrate(sqlite_utils.Database(conn))
+            migrate(conn)
         return layout(conn)
     finally:
         conn.close()

@@ -27,8 +27,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-import numpy as np
-
 from devices.plausibility import reliable
 from devices.values import NibpResult
 from monitor.alarms.model import AlarmEvent, AlarmKind, EventKind, Priority
@@ -36,10 +34,14 @@ from monitor.patient_id import identity_text, second_id_text
 from monitor.record.base import JournalEntry, Record
 from monitor.record.journal import SimulatedDevice
 from monitor.storage.journal import JOURNAL_COLUMNS, read_journal
-from monitor.storage.levels import WIDTHS, Levels, levels_of
 from monitor.storage.schema import MIGRATIONS, SCHEMA_VERSION
 from monitor.storage.store import INTERRUPTED_REASON, StoreError, check_schema, explain, interrupted_end, process_gone
 from monitor.storage.summaries import Kept, keep_in_file, kept_rows
+
+if TYPE_CHECKING:  # numpy and the levels are loaded by the readers of values only: `sessions` lists none
+    import numpy as np
+
+    from monitor.storage.levels import Levels
 
 R = TypeVar("R", bound=Record)
 
@@ -436,6 +438,8 @@ class SqlSessions(SessionSource):
         of, args = self._of(meta)
         rows = self._rows(f"SELECT source, t, value, unit, flags FROM numerics WHERE {of} AND parameter = ? "
                           f"ORDER BY t, {self.rowid}", [*args, parameter])
+        import numpy as np
+
         by_source: dict[str, tuple[list[float], list[float], str]] = {}
         for source, t, value, unit, flags in rows:
             ts, vs, _ = by_source.setdefault(source, ([], [], unit or ""))
@@ -452,6 +456,8 @@ class SqlSessions(SessionSource):
             sql, args = sql + " AND t1 >= ?", [*args, t0]
         if t1 is not None:
             sql, args = sql + " AND t0 < ?", [*args, t1]
+        import numpy as np
+
         times, values = [], []
         for c0, c1, n, blob in self._rows(f"{sql} ORDER BY t0, {self.rowid}", args):
             v = np.frombuffer(blob, dtype=np.float32).astype(float)
@@ -513,6 +519,8 @@ class SqliteSessions(SqlSessions):
 
     def levels(self, meta: SessionMeta, width: float, t0: float | None = None,
                t1: float | None = None) -> dict[tuple[str, str], Levels] | None:
+        from monitor.storage.levels import WIDTHS, levels_of
+
         if not self._rows("SELECT 1 FROM levels WHERE session_id = ? LIMIT 1", [meta.id]):
             return None
         where, args = "", []
@@ -568,14 +576,11 @@ def _open_readonly(path: str) -> sqlite3.Connection:
         raise
     if version == SCHEMA_VERSION:
         return conn
-    import sqlite_utils  # only for the migration of an old file's private copy
-
     memory = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
     conn.backup(memory)
     conn.close()
-    db = sqlite_utils.Database(memory)
     memory.execute("BEGIN")
     for index in range(version, SCHEMA_VERSION):
-        MIGRATIONS[index](db)
+        MIGRATIONS[index](memory)
     memory.execute("COMMIT")
     return memory

@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-import sqlite_utils
-
 from devices.values import DeviceInfo
 from monitor import __version__
 from monitor.paths import private_file
@@ -34,6 +32,7 @@ from monitor.storage.journal import JOURNAL_COLUMNS, JournalRead, read_journal
 from monitor.storage.schema import MIGRATIONS, SCHEMA_VERSION, expected_layout
 
 if TYPE_CHECKING:
+
     from monitor.clinical.plan import CoursePlan
 
 #: A running session whose heartbeat is older than this, from another host, is
@@ -92,6 +91,8 @@ class Store:
     """
 
     def __init__(self, path: str | Path) -> None:
+        import sqlite_utils  # the writer's alone: readers of this module (`sessions`) start without it and its numpy
+
         self.path = str(path)
         self.lock = threading.RLock()
         try:

@@ -18,6 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 WINDOW_OR_EXPORT = {"PySide6", "pyqtgraph", "fhir", "pydantic", "pyedflib"}
 #: Loaded only by what opens a store or draws: --help opens nothing.
 STORE_OR_ARRAYS = {"numpy", "sqlite_utils", "monitor.alarms", "monitor.storage"}
+#: Loaded only by what reads values, writes a store or raises alarms: listing sessions reads their rows alone.
+VALUES_WRITER_OR_ENGINE = {"numpy", "sqlite_utils", "monitor.alarms.engine", "monitor.alarms.profile",
+                           "monitor.storage.levels", "monitor.storage.recorder"}
 
 PROBE = """
 import json, sys
@@ -51,14 +54,14 @@ def test_help_loads_no_qt_no_store_no_arrays():
 
 
 @pytest.mark.slow
-def test_sessions_loads_neither_qt_nor_the_exporters(tmp_path):
+def test_sessions_loads_neither_qt_nor_the_exporters_nor_arrays_the_writer_or_the_alarm_engine(tmp_path):
     from monitor.storage.store import Store
 
     db = tmp_path / "s.db"
     Store(db).close()
     modules = loaded("sessions", "--db", str(db))
     assert "monitor.storage.sessions" in modules  # it did read the sessions
-    assert tops(modules, WINDOW_OR_EXPORT) == set()
+    assert tops(modules, WINDOW_OR_EXPORT | VALUES_WRITER_OR_ENGINE) == set()
 
 
 @pytest.mark.slow

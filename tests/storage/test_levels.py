@@ -11,7 +11,7 @@ import pytest
 
 from devices.values import WaveSegment, sample
 from monitor.review.sessions_list import session_line
-from monitor.storage.levels import NUMERIC_WIDTHS, WAVE_WIDTHS, LevelBuilder, decimate
+from monitor.storage.levels import NUMERIC_WIDTHS, WAVE_WIDTHS, LevelBuilder, decimate, wave_times
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store
 from monitor.review.timeline import SessionTimeline
@@ -28,6 +28,13 @@ def test_decimate_gives_count_min_max_mean_per_aligned_bucket():
     assert (lv.lo.tolist(), lv.hi.tolist(), lv.mean.tolist()) == ([1.0, 3.0, 2.0], [5.0, 3.0, 7.0], [3.0, 3.0, 4.5])
     assert lv.window(12.0, 20.0).t.tolist() == [10.0]  # the buckets overlapping [12, 20)
     assert decimate("pulseox", "spo2", np.zeros(0), np.zeros(0), 10.0).t.size == 0
+
+
+def test_wave_times_of_chunks_of_several_sizes_and_rates_are_each_chunks_own():
+    ends = [(10.0, 4, 2.0), (12.0, 4, 2.0), (12.5, 1, 2.0), (13.0, 3, 100.0), (14.0, 4, 2.0)]
+    each = np.concatenate([t1 - np.arange(n)[::-1] / rate for t1, n, rate in ends])
+    assert wave_times(ends).tolist() == each.tolist()
+    assert wave_times([]).tolist() == []
 
 
 def test_a_bucket_filled_over_several_flushes_is_one_row_with_the_whole_aggregate(tmp_path):
