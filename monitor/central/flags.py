@@ -11,8 +11,8 @@ shortest connect timeout and a statement timeout, and an answer not in by
 TIMEOUT_S (plus a margin for name lookup) is the one-line NOT_REACHED notice,
 never an exception, never a screen frozen on a dead network. A late answer
 is kept for the next question. Answers the store gave are reused for MAX_AGE_S
-(the dialog and the session opening ask the same); a notice is not: the next
-question asks again.
+(the dialog and the session opening ask the same); a notice only for
+RETRY_AFTER_S, so the session's opening, a minute after the dialog, asks again.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ TIMEOUT_S = 2.0
 MARGIN_S = 1.0
 #: An answer of the store is reused this long (s) for the same patient: the Start dialog and the session's opening.
 MAX_AGE_S = 600.0
+#: A notice (store not reached) is reused this long (s): a dialog reading it twice does not ask twice.
+RETRY_AFTER_S = 15.0
 NOT_REACHED = "Central store not reached: flags from other chairs not checked"
 
 
@@ -103,12 +105,13 @@ class CentralFlagLookup:
 
     def answer(self, patient_id: str, wait_s: float = 0.0) -> FlagsElsewhere | None:
         """Return what the store said of the patient's flags, asking on the first call (or when the last answer is
-        a notice or older than MAX_AGE_S); None while the question runs, at most TIMEOUT_S + MARGIN_S, after which
+        a notice older than RETRY_AFTER_S or flags older than MAX_AGE_S); None while the question runs, at most TIMEOUT_S + MARGIN_S, after which
         the answer is the NOT_REACHED notice. wait_s: wait up to this long for the answer (the session's opening)."""
         now = self._clock()
         with self._lock:
             q = self._questions.get(patient_id)
-            if q is None or (q.answer is not None and (q.answer.notice or now - q.answered > MAX_AGE_S)):
+            if q is None or (q.answer is not None
+                             and now - q.answered > (RETRY_AFTER_S if q.answer.notice else MAX_AGE_S)):
                 q = self._questions[patient_id] = _Question(now)
                 threading.Thread(target=self._ask, args=(patient_id, q), name="central flag check",
                                  daemon=True).start()  # daemon: a hung name lookup never holds the app open
