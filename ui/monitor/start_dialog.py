@@ -269,6 +269,7 @@ class StartSessionDialog(QDialog):
             self.flag_poll.stop()
         words = "Checking flags at other chairs…" if state is None else state
         self.elsewhere_text.setText(words)
+        theme.restyle(self.elsewhere_text, "role", "todo" if state is None else "warning")  # a notice stands out
         self.elsewhere_text.setVisible(bool(words))
         flags = tuple(self.directory.unreviewed_flags(clean)) if clean else ()
         if flags != self.flags:
