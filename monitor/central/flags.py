@@ -49,11 +49,11 @@ def read_central_flags(url: str, patient_id: str, timeout_s: float = TIMEOUT_S) 
     """Return the patient's flags in the central store (every chair's, with their reviews, each naming its chair)
     and how many of the rows could not be read; CentralError in one line when the store cannot answer in time."""
     import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-    from psycopg.conninfo import make_conninfo
-
+    options = f"{conninfo_to_dict(url).get('options') or ''} -c statement_timeout={round(timeout_s * 1000)}"
     bounded = make_conninfo(url, connect_timeout=str(max(2, round(timeout_s))),  # libpq: whole seconds, 2 at least
-                            options=f"-c statement_timeout={round(timeout_s * 1000)}")
+                            options=options.strip())
     conn = connect(bounded, autocommit=True, app="infusion-monitor flag check")
     try:
         rows = conn.execute(f"SELECT chair, session_id, kind, v, data FROM {FLAG_FUNCTION}(%s)",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 import truth_screen_checks as truth
 from flag_screen_checks import click, fits, flagged  # noqa: F401
 from PySide6.QtWidgets import QDialog

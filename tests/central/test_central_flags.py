@@ -9,6 +9,8 @@ import socket
 import time
 
 import pytest
+from pg import central, pg_server, replicate, wait_for  # noqa: F401
+from test_central_security import refused, run_as
 
 from monitor.alarms.keys import AppAlarm
 from monitor.central.flags import MARGIN_S, NOT_REACHED, TIMEOUT_S, CentralFlagLookup, read_central_flags
@@ -18,8 +20,6 @@ from monitor.live.core import MonitorCore, SessionInfo
 from monitor.record.outcomes import CentralFlagCheck, OutcomeScore
 from monitor.storage.outcomes import ChairPatients, FlagsElsewhere, outcomes_of, review_patient_flag
 from monitor.storage.store import Store
-from pg import central, pg_server, replicate, wait_for  # noqa: F401
-from test_central_security import refused, run_as
 
 pytestmark = pytest.mark.slow  # every test runs against a throwaway PostgreSQL or waits for a timeout
 
