@@ -11,16 +11,15 @@ from __future__ import annotations
 import time
 
 import truth_screen_checks as truth
-from flag_screen_checks import click, fits, flagged  # noqa: F401
+from flag_screen_checks import click, fits, flagged, typed_start_dialog  # noqa: F401
 from PySide6.QtWidgets import QDialog
 
 from monitor.central.flags import NOT_REACHED
 from monitor.clinical.outcomes import OutcomeFlag
 from monitor.record.outcomes import OutcomeScore
-from monitor.storage.outcomes import ChairPatients, FlagsElsewhere
+from monitor.storage.outcomes import FlagsElsewhere
 from monitor.storage.store import Store
 from ui import gallery
-from ui.monitor.start_dialog import StartSessionDialog
 
 app, shots = truth.app, truth.shots  # the fixtures: the dark desktop, where the pictures go
 
@@ -40,24 +39,10 @@ def other_chairs_flag() -> OutcomeFlag:
     return OutcomeFlag(score, (), 9, "chair-02")
 
 
-def dialog(qtbot, store: Store, lookup: Lookup) -> StartSessionDialog:
-    dlg = StartSessionDialog(ChairPatients(store, lookup))
-    qtbot.addWidget(dlg)
-    gallery.shown(dlg)
-    qtbot.keyClicks(dlg.user, "AB")
-    qtbot.keyClicks(dlg.patient.lineEdit(), "P-KET-07")
-    qtbot.keyClicks(dlg.second, "12.03.1980")
-    qtbot.keyClicks(dlg.weight, "72")
-    for box in dlg.checks.values():
-        click(qtbot, box)
-    gallery.settle(200)
-    return dlg
-
-
 def test_a_flag_from_another_chair_joins_this_chairs_and_start_waits_for_the_store(app, qtbot, flagged, shots):
     store, local = flagged
     lookup = Lookup()
-    dlg = dialog(qtbot, store, lookup)
+    dlg = typed_start_dialog(qtbot, store, "P-KET-07", "12.03.1980", lookup)
     assert dlg.elsewhere_text.isVisible() and dlg.elsewhere_text.text() == "Checking flags at other chairs…"
     assert not dlg.ok.isEnabled() and "the check of flags at other chairs" in dlg.why_not.text()
     gallery.grab(dlg, shots / "central-flag-start-checking.png")
@@ -83,7 +68,7 @@ def test_a_store_not_reached_is_one_line_and_start_goes_on(app, qtbot, tmp_path,
     store = Store(tmp_path / "chair.db")
     lookup = Lookup()
     lookup.result = FlagsElsewhere(notice=NOT_REACHED)
-    dlg = dialog(qtbot, store, lookup)
+    dlg = typed_start_dialog(qtbot, store, "P-KET-07", "12.03.1980", lookup)
     assert dlg.elsewhere_text.isVisible() and dlg.elsewhere_text.text() == NOT_REACHED
     assert dlg.ok.isEnabled() and not dlg.flag_group.isVisible()
     gallery.grab(dlg, shots / "central-flag-not-reached.png")
