@@ -176,3 +176,20 @@ def test_a_store_not_reached_is_a_notice_in_bounded_time_and_a_record_never_a_tr
     assert check == CentralFlagCheck((), NOT_REACHED)
     assert not [r for r in caplog.records if r.exc_info]  # said in a line, no traceback
     assert any("flags from other chairs not checked" in r.getMessage() for r in caplog.records)
+
+
+def test_record_at_chair_b_refuses_the_infusion_over_chair_as_flag_before_any_session(central, tmp_path, capsys,
+                                                                                      monkeypatch):
+    from devices.sim.runner import PtySimulator
+    from monitor.cli import main
+
+    flag, a_sid = flagged_at_chair_a(central, tmp_path / "chair-a.db")
+    monkeypatch.setenv("INFUSION_MONITOR_CHAIR", "chair-b")
+    db = tmp_path / "chair-b.db"
+    with PtySimulator("cms50dplus", "baseline") as sim:
+        code = main(["record", "--db", str(db), "--central", central.url("chair-b"), "--device",
+                     f"pulseox=cms50dplus:{sim.path}", "--duration", "1", "--patient", PATIENT, "--weight-kg", "70",
+                     "--dose-mg-per-kg", "0.5", "--infusion-min", "40"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"has an unreviewed flag (PHQ-9 item 9 = 2, session {a_sid} at chair-a)" in err
+    assert Store(db).session_count(PATIENT) == 0  # refused before a session was made
