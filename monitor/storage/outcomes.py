@@ -85,9 +85,12 @@ def flags_of_patient(store: Store, patient_id: str, elsewhere: Iterable[OutcomeF
     here = {f.score.id for f in local}
     flags = {f.score.id: f for f in elsewhere if f.score.id not in here}  # a copy seen twice centrally is one flag
     reviews = {r for _, o in held for r in o.reviews} | {r for f in elsewhere for r in f.reviews}
-    return tuple(sorted((replace(f, reviews=tuple(sorted({*f.reviews, *(r for r in reviews if r.outcome_id == f.score.id)},
-                                                         key=lambda r: r.t)))
-                         for f in (*local, *flags.values())), key=lambda f: f.score.t))
+
+    def reviewed_anywhere(f: OutcomeFlag) -> OutcomeFlag:
+        found = {*f.reviews, *(r for r in reviews if r.outcome_id == f.score.id)}
+        return replace(f, reviews=tuple(sorted(found, key=lambda r: r.t)))
+
+    return tuple(sorted(map(reviewed_anywhere, (*local, *flags.values())), key=lambda f: f.score.t))
 
 
 @dataclass(frozen=True)
