@@ -54,10 +54,11 @@ def click(qtbot, widget: QWidget) -> None:
     qtbot.mouseClick(widget, Qt.LeftButton)
 
 
-def typed_start_dialog(qtbot, store: Store, patient: str, born: str = "") -> StartSessionDialog:
+def typed_start_dialog(qtbot, store: Store, patient: str, born: str = "", lookup=None) -> StartSessionDialog:
     """Open the Start dialog on screen and type into it as a nurse does: initials AB, the patient, the date of
-    birth (when given), 72 kg (the plan's other fields keep their defaults), every checklist item ticked."""
-    dlg = StartSessionDialog(ChairPatients(store))
+    birth (when given), 72 kg (the plan's other fields keep their defaults), every checklist item ticked.
+    lookup: the central store's answers about other chairs' flags (ChairPatients.elsewhere), if any."""
+    dlg = StartSessionDialog(ChairPatients(store, lookup))
     qtbot.addWidget(dlg)
     gallery.shown(dlg)
     qtbot.keyClicks(dlg.user, "AB")

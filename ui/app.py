@@ -75,6 +75,11 @@ def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None,
             notice(line)
         QMessageBox.information(None, "infusion-monitor", "\n\n".join(recovered))
     outcomes = ""
+    flag_lookup = None  # with a central store, the patient's flags at other chairs, asked once for dialog and core
+    if central is not None:
+        from monitor.central.flags import CentralFlagLookup
+
+        flag_lookup = CentralFlagLookup(central)
     if demo_protocol:
         who = UserDialog()
         if not who.exec():
@@ -86,11 +91,12 @@ def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None,
             return 2
         info, operator = DEMO_PLAN, who.user()
     else:  # a real session starts with the user, the patient, the plan and the checklist
-        dialog = StartSessionDialog(ChairPatients(store))
+        dialog = StartSessionDialog(ChairPatients(store, flag_lookup))
         if not dialog.exec():
             return 0
         info, operator, outcomes = dialog.session_info(), dialog.operator(), dialog.outcomes_mode()
-    core = MonitorCore(store, specs, central=replicator_for(central, store), signing=Signing.load(staff_file()))
+    core = MonitorCore(store, specs, central=replicator_for(central, store), signing=Signing.load(staff_file()),
+                       flag_lookup=flag_lookup)
     operator = who_takes_over(None, core, operator)  # with a staff list, the first user signs with their PIN
     if operator is None:
         return 0

@@ -13,6 +13,12 @@ Roles (cluster-wide, NOLOGIN groups; logins are members):
   its own rows of the mutable tables (those with a rev column), read only its
   own rows (row-level security), and never delete;
 - infusion_reviewer may only read.
+
+One narrow exception to "a chair reads only its own rows": a chair may EXECUTE
+patient_flag_records(patient), which returns only the item-9 flagged
+questionnaire entries of one patient and the clinicians' reviews of them, from
+every chair (see monitor.central.flags): a patient flagged at chair 2 is warned
+of at chair 5, and chair 5 still cannot read chair 2's vitals.
 """
 
 from __future__ import annotations
@@ -192,6 +198,7 @@ def init_central(url: str, chairs: list[str] = (), reviewers: list[str] = ()) ->
             existing = central_columns(cur)
             for t in tables:
                 _table(cur, t, existing.get(t.name), report)
+            _flag_function(cur)
             cur.execute("RESET ROLE")
             for name in chairs:
                 _login(cur, name, CHAIR, report.chairs)
@@ -265,6 +272,34 @@ def _table(cur, t: Table, have: dict[str, str] | None, report: InitReport) -> No
         cur.execute(f"GRANT SELECT, INSERT ON {t.qualified} TO {CHAIR}")
     cur.execute(f"GRANT SELECT ON {t.qualified} TO {REVIEWER}")
     _policies(cur, t.qualified)
+
+
+#: The one function a chair may call across chairs: one patient's flagged entries and their reviews, nothing else.
+FLAG_FUNCTION = f"{SCHEMA}.patient_flag_records"
+
+
+def _flag_function(cur) -> None:
+    """Create patient_flag_records(patient): (chair, session id, session uid, kind, v, data) of the patient's
+    journal rows that are a flagged questionnaire entry ('outcome' with flag true) or a review ('outcome_review').
+
+    SECURITY DEFINER runs it as the owner, past row security, so a chair learns of a flag raised at another
+    chair; it names its tables with their schema and fixes search_path, so a caller cannot substitute its own.
+    The flag is matched in the record's text as Record.to_data writes it (a damaged row of another kind must
+    not fail every chair's check, as a jsonb cast would); the reader rebuilds each record and checks it again.
+    EXECUTE goes to chairs only (PUBLIC has it by default, revoked here); the reviewer reads the tables anyway.
+    """
+    cur.execute(f"""
+        CREATE OR REPLACE FUNCTION {FLAG_FUNCTION}(patient text)
+        RETURNS TABLE (chair text, session_id bigint, session_uid text, kind text, v bigint, data text)
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            SELECT j.chair_id, j.session_id, s.uid, j.kind, j.v, j.data
+            FROM {SCHEMA}.sessions s JOIN {SCHEMA}.journal j ON j.chair_id = s.chair_id AND j.session_id = s.id
+            WHERE s.patient_id = patient
+              AND (j.kind = 'outcome_review' OR (j.kind = 'outcome' AND j.data LIKE '%"flag":true%'))
+            ORDER BY j.t
+        $$""")
+    cur.execute(f"REVOKE ALL ON FUNCTION {FLAG_FUNCTION}(text) FROM PUBLIC")
+    cur.execute(f"GRANT EXECUTE ON FUNCTION {FLAG_FUNCTION}(text) TO {CHAIR}")
 
 
 def _login(cur, name: str, group: str, created: list[str]) -> None:

@@ -91,12 +91,18 @@ def cmd_record(args: argparse.Namespace) -> int:
             raise UserError(f"{problems[0]}; check the cable and the port name, or add --wait-for-device")
     settings = chair_settings(args.central)  # so does a refused central store address
     store = open_store(args.db)
+    lookup = None  # with a central store, the patient's flags at other chairs: asked once, here and by the core
+    if settings is not None and patient is not None:
+        from monitor.central.flags import CentralFlagLookup
+
+        lookup = CentralFlagLookup(settings)
     if plan is not None and patient is not None and not args.confirm_unreviewed_flags:
-        _refuse_unreviewed_flags(store, patient)  # before the session: a refused start leaves no trace
+        _refuse_unreviewed_flags(store, patient, lookup)  # before the session: a refused start leaves no trace
     central = replicator_for(settings, store)
     try:
         core = MonitorCore(store, specs, profile=args.profile, capture_raw=not args.no_raw, central=central,
-                           signing=Signing(None, unsigned=HEADLESS_NOTICE))  # the record says why nothing is signed
+                           signing=Signing(None, unsigned=HEADLESS_NOTICE),  # the record says why nothing is signed
+                           flag_lookup=lookup)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     stop = StopSignal()
@@ -140,14 +146,25 @@ def cmd_record(args: argparse.Namespace) -> int:
     return 0
 
 
-def _refuse_unreviewed_flags(store: Store, patient: str) -> None:
-    """UserError naming the patient's unreviewed item-9 flag, and the two ways on (a review, or a confirmation)."""
+def _refuse_unreviewed_flags(store: Store, patient: str, lookup=None) -> None:
+    """UserError naming the patient's unreviewed item-9 flag, and the two ways on (a review, or a confirmation).
+
+    lookup (a CentralFlagLookup) adds the flags of other chairs; a store not reached is said on stderr, in a line.
+    """
     from monitor.storage.outcomes import flags_of_patient
 
-    waiting = [f for f in flags_of_patient(store, patient) if not f.reviewed]
+    elsewhere = ()
+    if lookup is not None:
+        from monitor.central.flags import MARGIN_S, TIMEOUT_S
+
+        answer = lookup.answer(patient, wait_s=TIMEOUT_S + MARGIN_S)
+        if answer is not None and answer.notice:
+            print(answer.notice, file=sys.stderr)
+        elsewhere = answer.flags if answer is not None else ()
+    waiting = [f for f in flags_of_patient(store, patient, elsewhere) if not f.reviewed]
     if waiting:
-        raise UserError(f"patient {patient} has an unreviewed flag ({waiting[0].score.flag_brief}, session "
-                        f"{waiting[0].session_id}): a clinician reviews it first (flags --patient {patient} "
+        raise UserError(f"patient {patient} has an unreviewed flag ({waiting[0].score.flag_brief}, "
+                        f"{waiting[0].where}): a clinician reviews it first (flags --patient {patient} "
                         "--reviewer NAME --note TEXT), or add --confirm-unreviewed-flags (recorded)")
 
 

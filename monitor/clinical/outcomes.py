@@ -30,17 +30,27 @@ class OutcomeFlag:
     """A flagged entry with its reviews (oldest first); listed forever, reviewed or not.
 
     session_id names the session the entry was answered in when the flag is
-    read across a patient's sessions (None: the session at hand). Its reviews
-    may sit in any session of the patient: they are linked by the entry's id.
+    read across a patient's sessions (None: the session at hand); chair names
+    the chair whose file holds that session when the flag was read from the
+    central store ("": this chair's own file). Its reviews may sit in any
+    session of the patient, at any chair: they are linked by the entry's id.
     """
 
     score: OutcomeScore
     reviews: tuple[OutcomeReview, ...]
     session_id: int | None = None
+    chair: str = ""
 
     @property
     def reviewed(self) -> bool:
         return bool(self.reviews)
+
+    @property
+    def where(self) -> str:
+        """Return the flag's session for people: "session 9", "session 9 at chair-02" ("" for the session at hand)."""
+        if self.session_id is None:
+            return ""
+        return f"session {self.session_id}" + (f" at {self.chair}" if self.chair else "")
 
     @property
     def status_text(self) -> str:

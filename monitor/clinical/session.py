@@ -503,7 +503,7 @@ class ClinicalSession:
         if unreviewed and ids != self._flagged:
             f = unreviewed[-1]
             more = f" (and {len(unreviewed) - 1} more)" if len(unreviewed) > 1 else ""
-            where = f" from session {f.session_id}" if f.session_id is not None else ""
+            where = f" from {f.where}" if f.where else ""
             self._actions.append(SessionAction("raise", AppAlarm.OUTCOME_FLAG, Priority.MEDIUM,
                                                f"{f.score.flag_text}{where}{more}: a clinician must review before "
                                                "the infusion"))

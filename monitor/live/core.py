@@ -43,9 +43,10 @@ from monitor.live.state import LiveState, Snapshot
 from monitor.live.view import AlarmView, DeviceView, ScreenView
 from monitor.patient_id import clean_patient_id, second_id_text
 from monitor.record.base import Record
+from monitor.record.outcomes import CentralFlagCheck
 from monitor.record.journal import InfusionEvent, ManualBp, OperatorChange, SimulatedDevice
 from monitor.record.signing import SigningMode
-from monitor.storage.outcomes import flags_of_patient, outcomes_of, patient_instruments
+from monitor.storage.outcomes import FlagLookup, FlagsElsewhere, flags_of_patient, outcomes_of, patient_instruments
 from monitor.storage.recorder import Recorder
 from monitor.storage.store import SessionEnd, Store, StoreError, local_tz_name
 
@@ -98,9 +99,11 @@ class MonitorCore:
                  capture_raw: bool = True, open_port: Callable[[DeviceSpec], Port] = open_serial,
                  clock: Callable[[], float] = time.monotonic, central: Replicator | None = None,
                  wallclock: Callable[[], float] = time.time, tz: str | None = None,
-                 signing: Signing | None = None) -> None:
+                 signing: Signing | None = None, flag_lookup: FlagLookup | None = None) -> None:
         """signing: the clinic's staff list for signed actions (the window passes Signing.load(staff_file()));
-        None signs nothing, as the headless `record` does, and the record says so."""
+        None signs nothing, as the headless `record` does, and the record says so. flag_lookup asks the central
+        store for the patient's flags at other chairs (the Start dialog's, so its answer is reused); with a
+        central store and none given, the core makes its own."""
         self.store = store
         self.tz = tz or local_tz_name()  # the session's IANA zone: its clock times are shown in it (timefmt)
         self.specs = name_sources(list(devices))
@@ -129,6 +132,7 @@ class MonitorCore:
         self.signing = signing or Signing(None, clock=clock)
         self._before_start: list[tuple[Record, str]] = []  # journaled before the recorder existed (a signed start)
         self.central = central  # ships the database to the clinic's central store, if one is configured
+        self.flag_lookup = flag_lookup
         self._forecast = ForecastLine(store.path)
         self._central_alarm: str | None = None
         self._internal_error_shown = False
@@ -292,13 +296,30 @@ class MonitorCore:
         number, carried = None, ()
         if info.patient_id and self.session_id is not None:
             number = self.store.session_count(info.patient_id, up_to=self.session_id)
-            carried = tuple(f for f in flags_of_patient(self.store, info.patient_id) if f.session_id != self.session_id)
+            elsewhere = self._flags_elsewhere(info.patient_id)
+            flags = flags_of_patient(self.store, info.patient_id, elsewhere.flags if elsewhere else ())
+            carried = tuple(f for f in flags if f.chair or f.session_id != self.session_id)
+            if elsewhere is not None:  # the record says whether other chairs were checked, and what they held
+                self.journal(CentralFlagCheck(tuple(f"{f.score.id} {f.where}" for f in carried
+                                                    if f.chair and not f.reviewed), elsewhere.notice))
         return ClinicalSession.opened(
             load_clinical_config(), start=info.extra, patient_id=info.patient_id, session_number=number,
             carried=carried,
             infusion=self.infusion, journal=self.journal, set_baseline=set_baseline,
             nibp_commandable=lambda: self.nibp_reader("nibp_start") is not None,
             clock=self._clock, wallclock=self._wallclock, lock=self.lock)
+
+    def _flags_elsewhere(self, patient_id: str) -> FlagsElsewhere | None:
+        """Return what the central store holds of the patient's flags (every chair's, with their reviews), waiting at
+        most the lookup's bound, or its notice when not reached; None without a central store."""
+        if self.central is None:
+            return None
+        from monitor.central.flags import MARGIN_S, NOT_REACHED, TIMEOUT_S, CentralFlagLookup
+
+        if self.flag_lookup is None:
+            self.flag_lookup = CentralFlagLookup(self.central.settings)
+        answer = self.flag_lookup.answer(patient_id, wait_s=TIMEOUT_S + MARGIN_S)
+        return answer if answer is not None else FlagsElsewhere(notice=NOT_REACHED)  # None cannot outlast the bound
 
     def _carry_out(self, action: SessionAction) -> None:
         """Do what the clinical session asked after its tick: start the NIBP, raise or clear a technical alarm."""

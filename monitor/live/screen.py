@@ -566,7 +566,7 @@ def _clinical(s: CoreState) -> ClinicalView | None:
     if st.scales_missed:
         scales += f" · not recorded: {', '.join(st.scales_missed)}"
     outcomes = "; ".join(o.summary for o in st.outcomes) if st.outcomes else "Questionnaires: none entered"
-    reviewed = "".join(f" · ⚑ {f.score.flag_brief} of session {f.session_id} {f.status_text}"
+    reviewed = "".join(f" · ⚑ {f.score.flag_brief} of {f.where} {f.status_text}"
                        for f in st.carried_flags if f.reviewed)
     flags = tuple((f.score.id, f"{f.score.flag_text}: a clinician must review it") for f in st.unreviewed_flags)
     closed = st.phase is Phase.CLOSED

@@ -24,7 +24,7 @@ from monitor.record.journal import (
                                     SessionStart,
                                     SimulatedDevice,
 )
-from monitor.record.outcomes import MODES, FlagOverride, OutcomeReview, OutcomeScore
+from monitor.record.outcomes import MODES, CentralFlagCheck, FlagOverride, OutcomeReview, OutcomeScore
 from monitor.record.signing import Signature, SigningMode
 
 __all__ = [
@@ -35,7 +35,7 @@ __all__ = [
     "ManualBp", "MarkerRevision", "ObservationComplete", "OperatorChange", "PhaseChange", "RecoveryImport",
     "ScaleEntry", "SessionStart", "SimulatedDevice",
     # outcomes
-    "MODES", "FlagOverride", "OutcomeReview", "OutcomeScore",
+    "MODES", "CentralFlagCheck", "FlagOverride", "OutcomeReview", "OutcomeScore",
     # who signed
     "Signature", "SigningMode",
 ]

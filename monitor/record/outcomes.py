@@ -190,3 +190,18 @@ class FlagOverride(Record):
             return cls(outcome_ids=tuple(data["outcome_ids"]), user=data["user"], stage=data["stage"], t=data["t"])
         except (KeyError, TypeError) as exc:
             raise OutcomeError(f"not a flag confirmation record: {exc}") from None
+
+
+@dataclass(frozen=True)
+class CentralFlagCheck(Record):
+    """What the central store said, when the session opened, of the patient's unreviewed flags at other chairs.
+
+    found names each such flag: "<entry id> session 9 at chair-02"; notice is the one line shown when the store
+    was not reached (the flags of other chairs were then not checked), "" when it answered. Kept so the record
+    shows whether the check was made, not only its result.
+    """
+
+    KIND: ClassVar[str] = "central_flag_check"
+
+    found: tuple[str, ...]
+    notice: str = ""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Protocol
 
 from monitor.clinical.outcomes import OutcomeFlag, SessionOutcomes, patient_flags
 from monitor.record.instruments import INSTRUMENTS, OutcomeError, instrument
@@ -68,9 +69,44 @@ def _patient_sessions(store: Store, patient_id: str) -> list[tuple[int, str]]:
     return [(int(sid), str(state)) for sid, state in rows]
 
 
-def flags_of_patient(store: Store, patient_id: str) -> tuple[OutcomeFlag, ...]:
-    """Return every item-9 flag of the patient in this file, each with its reviews from any session, oldest first."""
-    return patient_flags((sid, outcomes_of(store, sid)) for sid, _ in _patient_sessions(store, patient_id))
+def flags_of_patient(store: Store, patient_id: str, elsewhere: Iterable[OutcomeFlag] = ()) -> tuple[OutcomeFlag, ...]:
+    """Return every item-9 flag of the patient in this file, each with its reviews from any session, oldest first.
+
+    elsewhere are the patient's flags read from the central store (FlagsElsewhere.flags, every chair's, each
+    with its reviews there): they join this file's by the entry's id. A flag this file holds keeps its session
+    here and gains the reviews written at other chairs; one held only centrally is added with its chair; a
+    review written here of another chair's flag counts (it may not have reached the central store yet).
+    """
+    held = [(sid, outcomes_of(store, sid)) for sid, _ in _patient_sessions(store, patient_id)]
+    local = patient_flags(held)
+    elsewhere = tuple(elsewhere)
+    if not elsewhere:
+        return local
+    here = {f.score.id for f in local}
+    flags = {f.score.id: f for f in elsewhere if f.score.id not in here}  # a copy seen twice centrally is one flag
+    reviews = {r for _, o in held for r in o.reviews} | {r for f in elsewhere for r in f.reviews}
+
+    def reviewed_anywhere(f: OutcomeFlag) -> OutcomeFlag:
+        found = {*f.reviews, *(r for r in reviews if r.outcome_id == f.score.id)}
+        return replace(f, reviews=tuple(sorted(found, key=lambda r: r.t)))
+
+    return tuple(sorted(map(reviewed_anywhere, (*local, *flags.values())), key=lambda f: f.score.t))
+
+
+@dataclass(frozen=True)
+class FlagsElsewhere:
+    """What the central store said of one patient's flags: all of them, at every chair, with their reviews (chair
+    named on each), or, when it was not reached in time, a one-line notice and no flags."""
+
+    flags: tuple[OutcomeFlag, ...] = ()
+    notice: str = ""
+
+
+class FlagLookup(Protocol):
+    """Asks the central store for a patient's flags (monitor.central.flags.CentralFlagLookup), bounded in time."""
+
+    def answer(self, patient_id: str, wait_s: float = 0.0) -> FlagsElsewhere | None:
+        """Return the answer, asking on the first call; None while the question runs (waiting up to wait_s)."""
 
 
 def source_flags(source: SessionSource, patient_id: str) -> tuple[OutcomeFlag, ...]:
@@ -135,9 +171,13 @@ def review_patient_flag(store: Store, patient_id: str, outcome_id: str | None, r
 
 @dataclass(frozen=True)
 class ChairPatients:
-    """The chair's file as the start dialog reads it (its PatientDirectory): patients, sessions, open flags."""
+    """The chair's file as the start dialog reads it (its PatientDirectory): patients, sessions, open flags.
+
+    With a central store (elsewhere), the patient's flags raised or reviewed at other chairs join the file's.
+    """
 
     store: Store
+    elsewhere: FlagLookup | None = None
 
     def patients(self) -> list[tuple[str, str]]:
         return self.store.patients()
@@ -149,8 +189,19 @@ class ChairPatients:
         return self.store.second_ids(patient_id, birth_date)
 
     def unreviewed_flags(self, patient_id: str) -> tuple[OutcomeFlag, ...]:
-        """Return the patient's item-9 flags no clinician has reviewed yet, from any session in this file."""
-        return tuple(f for f in flags_of_patient(self.store, patient_id) if not f.reviewed)
+        """Return the patient's item-9 flags no clinician has reviewed yet, from any session in this file and, once
+        the central store has answered (flags_elsewhere), at any other chair. Never waits for the store."""
+        answer = self.elsewhere.answer(patient_id) if self.elsewhere is not None else None
+        found = answer.flags if answer is not None else ()
+        return tuple(f for f in flags_of_patient(self.store, patient_id, found) if not f.reviewed)
+
+    def flags_elsewhere(self, patient_id: str) -> str | None:
+        """Return where the check of the patient's flags at other chairs stands: None while the central store is
+        asked (a few seconds at most), "" when it answered or none is configured, else the one-line notice."""
+        if self.elsewhere is None:
+            return ""
+        answer = self.elsewhere.answer(patient_id)
+        return None if answer is None else answer.notice
 
     def plan_hint(self, patient_id: str) -> str:
         """Return where the patient's next infusion stands in their planned course, for a read-only line of the

@@ -22,7 +22,7 @@ from monitor.storage.recorder import Recorder
 from monitor.record.base import KINDS, RecordError, from_row, to_row
 from monitor.record.outcomes import OutcomeReview, OutcomeScore
 from monitor.record.journal import AldreteScore, Baseline, BpRequest, DeviceIdentity, Discharge, ManualBp, ObservationComplete, OperatorChange, PhaseChange, RecoveryImport, ScaleEntry, SessionStart, SimulatedDevice, StartCheck
-from monitor.record.outcomes import FlagOverride
+from monitor.record.outcomes import CentralFlagCheck, FlagOverride
 from monitor.record.signing import Signature, SigningMode
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.schema import SCHEMA_VERSION
@@ -50,6 +50,8 @@ EXAMPLES = [
     LimitChange(1_700_000_080.0, "spo2", "medium_low", 94.0, 92.0, "CD"),
     RecoveryImport("9f2c", 1234, 1_700_000_090.0, "database s.db is locked by another program"),
     FlagOverride(("a1b2", "c3d4"), "CD", "infusion", 1_700_000_095.0),
+    CentralFlagCheck(("a1b2 session 9 at chair-02",), ""),
+    CentralFlagCheck((), "Central store not reached: flags from other chairs not checked"),
     StartCheck(("no baseline BP: the rise alarms stay off for this infusion", "high alarm: SpO2 84 < 90"), True, "AB"),
     Signature("acknowledge", "AB", True, "Anna Berg", "nurse", True),
     SigningMode(False, "No staff list: actions are not signed", 0),

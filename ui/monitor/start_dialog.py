@@ -9,7 +9,10 @@ A patient's unreviewed item-9 flags from earlier sessions are listed in red
 above everything else; Start waits until the user ticks that they read them
 (recorded in SessionInfo.extra as flags_seen / flags_seen_by and journaled).
 That does not allow the infusion: the monitor still asks for a review or a
-recorded confirmation before the infusion's Start.
+recorded confirmation before the infusion's Start. With a central store, flags
+raised at other chairs join them: the store is asked in the background when a
+patient is named, Start waits for its answer (a few seconds at most), and a
+store not reached is one line under the patient, never a block.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Protocol
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -68,7 +72,11 @@ class PatientDirectory(Protocol):
         """How many sessions the patient already has."""
 
     def unreviewed_flags(self, patient_id: str) -> Sequence[OutcomeFlag]:
-        """The patient's item-9 flags from earlier sessions that no clinician has reviewed yet."""
+        """The patient's item-9 flags from earlier sessions that no clinician has reviewed yet (at any chair)."""
+
+    def flags_elsewhere(self, patient_id: str) -> str | None:
+        """Where the check of the patient's flags at other chairs stands: None while it runs, "" when done (or not
+        configured), else the one-line notice that it could not be made."""
 
     def second_ids(self, patient_id: str, birth_date: bool) -> Sequence[str]:
         """The dates of birth (ISO; or the clinic's second IDs) the patient's earlier sessions were started with."""
@@ -137,6 +145,14 @@ class StartSessionDialog(QDialog):
         self.flag_group = QGroupBox("Questionnaire flag NOT REVIEWED")
         self.flag_group.setLayout(flag_box)
         self.flag_group.setVisible(False)
+        self.flags_pending = False  # the central store is being asked for the patient's flags at other chairs
+        self.elsewhere_text = QLabel("")  # that check running, or the one line saying it could not be made
+        self.elsewhere_text.setWordWrap(True)
+        theme.restyle(self.elsewhere_text, "role", "todo")
+        self.elsewhere_text.setVisible(False)
+        self.flag_poll = QTimer(self)  # reads the background check's answer as soon as it is in
+        self.flag_poll.setInterval(150)
+        self.flag_poll.timeout.connect(self._read_flags)
         # two forms with the wrapped line about the date typed between them: a wrapped label inside a form row
         # was given too little height (cut) when the dialog stood at its smallest; the labels keep one width
         who, plan = QFormLayout(), QFormLayout()
@@ -213,6 +229,7 @@ class StartSessionDialog(QDialog):
         root = QVBoxLayout(self)
         root.addWidget(self.flag_group)
         root.addLayout(identity_row)
+        root.addWidget(self.elsewhere_text)
         root.addWidget(self.plan_hint)  # across the dialog: one line, never squeezed into the form's column
         root.addLayout(cols)
         root.addWidget(self.why_not)
@@ -239,13 +256,28 @@ class StartSessionDialog(QDialog):
         hint = self.directory.plan_hint(clean) if clean in self.patients else ""  # a new patient has no plan
         self.plan_hint.setText(hint)
         self.plan_hint.setVisible(bool(hint))
+        self._read_flags()
+
+    def _read_flags(self) -> None:
+        """Show the patient's unreviewed flags, this chair's and, once the central store answered, other chairs'."""
+        clean = self.patient_id()
+        state = self.directory.flags_elsewhere(clean) if clean else ""
+        self.flags_pending = state is None
+        if self.flags_pending:
+            self.flag_poll.start()
+        else:
+            self.flag_poll.stop()
+        words = "Checking flags at other chairs…" if state is None else state
+        self.elsewhere_text.setText(words)
+        theme.restyle(self.elsewhere_text, "role", "todo" if state is None else "warning")  # a notice stands out
+        self.elsewhere_text.setVisible(bool(words))
         flags = tuple(self.directory.unreviewed_flags(clean)) if clean else ()
         if flags != self.flags:
             self.flags = flags
             self.flag_seen.setChecked(False)  # a confirmation is for the flags shown, not another patient's
             self.flag_text.setText("\n".join(
-                f"Session {f.session_id}, {date_time_text(f.score.t)}: {f.score.flag_text}. NOT REVIEWED: "
-                "a clinician must assess the patient before the infusion." for f in flags))
+                f"{f.where[:1].upper()}{f.where[1:]}, {date_time_text(f.score.t)}: {f.score.flag_text}. "
+                "NOT REVIEWED: a clinician must assess the patient before the infusion." for f in flags))
             self.flag_group.setVisible(bool(flags))
             if flags:  # grow to hold the flag rather than squeeze the fields
                 self.resize(self.width(), max(self.height(), self.sizeHint().height()))
@@ -317,6 +349,8 @@ class StartSessionDialog(QDialog):
             out.append("a plan inside the hard limits")
         elif check.soft and not self.confirm.isChecked():
             out.append("your confirmation of the plan outside the usual range")
+        if self.flags_pending:
+            out.append("the check of flags at other chairs (a few seconds)")
         if self.flags and not self.flag_seen.isChecked():
             out.append("your confirmation that you read the unreviewed questionnaire flag")
         unticked = [str(i + 1) for i, b in enumerate(self.checks.values()) if not b.isChecked()]
