@@ -32,10 +32,14 @@ from monitor.record.journal import (
     SessionStart,
     SimulatedDevice,
 )
+from monitor.record.outcomes import CentralFlagCheck
+from monitor.record.signing import SigningMode
 from monitor.storage.sessions import NumericRow, SessionMeta, SessionRecord, SessionSource
 
-#: Journal records that every session has and that alone do not make it worth exporting.
-_BOOKKEEPING = (SessionStart, PhaseChange, OperatorChange, ObservationComplete, SimulatedDevice)
+#: Journal records that every session has and that alone do not make it worth exporting (whether actions
+#: are signed and whether the central store was asked for flags are written as every session opens).
+_BOOKKEEPING = (SessionStart, PhaseChange, OperatorChange, ObservationComplete, SimulatedDevice, SigningMode,
+                CentralFlagCheck)
 
 
 def require_content(source: SessionSource, record: SessionRecord) -> None:
