@@ -107,6 +107,10 @@ class TimelineView(QWidget):
             # an opaque time grid on the vital signs only: translucent grids cost most of a repaint
             plot.showGrid(x=name in ("spo2", "pulse_rate", "bp"), y=False, alpha=1.0)
             plot.getAxis("left").setWidth(62)
+            for axis in ("left", "bottom", "top", "right"):
+                # every axis follows every zoom, and with an automatic SI prefix it rewrites its label's HTML
+                # each time: only the pleth's values (a device's own units) could ever need a prefix
+                plot.getAxis(axis).enableAutoSIPrefix(name == "pleth" and axis == "left")
             for axis in ("left", "bottom"):
                 plot.getAxis(axis).setTextPen(theme.DIM)
                 plot.getAxis(axis).setPen(GRID)
@@ -247,11 +251,10 @@ class TimelineView(QWidget):
         return bars, line
 
     def _pleth_note(self, trace: Trace) -> None:
-        if trace.width > 0:
-            self.pleth_note.setText(f"envelope (min-max per {trace.width:g} s): zoom to {RAW_WAVE_S / 60:.0f} min "
-                                    "or less for the waveform")
-        else:
-            self.pleth_note.setText("")
+        note = "" if trace.width <= 0 else (f"envelope (min-max per {trace.width:g} s): zoom to "
+                                            f"{RAW_WAVE_S / 60:.0f} min or less for the waveform")
+        if note != self.pleth_note.text:  # setText lays out HTML: not on every zoom for the same words
+            self.pleth_note.setText(note)
         finite = trace.mean[np.isfinite(trace.mean)]
         if len(finite):
             lo, hi = (np.nanmin(trace.lo), np.nanmax(trace.hi)) if trace.width > 0 else (finite.min(), finite.max())
