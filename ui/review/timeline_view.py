@@ -13,13 +13,13 @@ the review worker; this widget only paints.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QKeyEvent
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QLabel, QVBoxLayout, QWidget
 
 from devices.values import spec_of
 from monitor.alarms.model import Priority
@@ -28,6 +28,7 @@ from monitor.review.timeline import RAW_WAVE_S, Readout, SessionTimeline, Trace
 from monitor.storage.levels import Key
 from monitor.timefmt import local_time, time_text, zone
 from ui import theme
+from ui.pixel_curve import PixelCurve
 
 #: Parameter -> (plot name, y range shown).
 PLOTS = {"spo2": ("SpO₂ %", (70.0, 101.0)), "pulse_rate": ("Pulse /min", (30.0, 160.0)),
@@ -45,6 +46,8 @@ ZOOM_STEP = 2.0
 PAN_STEP = 0.2
 MIN_SPAN_S = 20.0
 DEBOUNCE_MS = 30
+#: The pleth's scale is fitted again when the wave in view fills less than this share of its height.
+PLETH_FILL = 0.75
 #: Least room (px) between two labels on one row.
 LABEL_GAP_PX = 8
 #: A mark's label starts this far (px) right of the mark's centre, above (events) or below (scales) its line.
@@ -96,6 +99,8 @@ class TimelineView(QWidget):
         self.readout.setStyleSheet(f"color: {theme.TEXT}; background: {theme.PANEL}; padding: 4px;")
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(theme.BACKGROUND)
+        # every item moves at each zoom: a spatial index would be rebuilt each time for a few hundred items
+        self.graphics.scene().setItemIndexMethod(QGraphicsScene.NoIndex)
         self.axis = pg.DateAxisItem(orientation="bottom")
         self.plots: dict[str, pg.PlotItem] = {}
         heights = {"spo2": 3, "pulse_rate": 3, "bp": 3, "lanes": 2.4, "alarms": 1.4, "pleth": 2.2}
@@ -119,6 +124,10 @@ class TimelineView(QWidget):
                 plot.hideAxis("bottom")
             if title:
                 plot.setLabel("left", title, color=COLOURS.get(name, theme.TEXT), size="11pt")
+            # a time zoom leaves every scale but the pleth's as it was: kept as pixels, not drawn again
+            plot.getAxis("left").label.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+            if name != "pleth":
+                plot.getAxis("left").setCacheMode(QGraphicsItem.DeviceCoordinateCache)
             if y0 is not None:
                 plot.setYRange(y0, y1, padding=0)
             self.graphics.ci.layout.setRowStretchFactor(row, int(heights[name] * 10))
@@ -134,7 +143,7 @@ class TimelineView(QWidget):
             line.setVisible(False)
             plot.addItem(line, ignoreBounds=True)
             self.cursors.append(line)
-        self.curves: dict[Key, tuple[pg.PlotCurveItem, pg.PlotCurveItem]] = {}
+        self.curves: dict[Key, tuple[pg.PlotCurveItem, PixelCurve]] = {}
         self.bp_bars = pg.PlotCurveItem(pen=_pen(theme.NIBP, 2))
         self.bp_caps = pg.ScatterPlotItem(symbol="_", size=14, pen=_pen(theme.NIBP, 2), brush=None)
         self.bp_map = pg.ScatterPlotItem(symbol="o", size=6, pen=None, brush=pg.mkBrush(theme.INFUSION))
@@ -240,10 +249,10 @@ class TimelineView(QWidget):
             hi = max(hi, float(max(v.max() for v in values)) + 2)
         self.plots[param].setYRange(lo, hi, padding=0)
 
-    def _new_curves(self, key: Key, plot: pg.PlotItem, primary: bool) -> tuple[pg.PlotCurveItem, pg.PlotCurveItem]:
+    def _new_curves(self, key: Key, plot: pg.PlotItem, primary: bool) -> tuple[pg.PlotCurveItem, PixelCurve]:
         colour = COLOURS.get(key[1], theme.TEXT)
         bars = pg.PlotCurveItem(pen=_pen(colour, 1, 90 if primary else 40))
-        line = pg.PlotCurveItem(pen=_pen(colour, 2 if primary else 1, 255 if primary else 120,
+        line = PixelCurve(pen=_pen(colour, 2 if primary else 1, 255 if primary else 120,
                                          Qt.SolidLine if primary else Qt.DashLine))
         plot.addItem(bars)
         plot.addItem(line)
@@ -258,8 +267,12 @@ class TimelineView(QWidget):
         finite = trace.mean[np.isfinite(trace.mean)]
         if len(finite):
             lo, hi = (np.nanmin(trace.lo), np.nanmax(trace.hi)) if trace.width > 0 else (finite.min(), finite.max())
-            pad = (hi - lo) * 0.08 + 1e-6
-            self.plots["pleth"].setYRange(lo - pad, hi + pad, padding=0)
+            y0, y1 = self.plots["pleth"].getViewBox().viewRange()[1]
+            # the scale holds while the wave stays inside it and fills most of it: it no longer jumps at every
+            # pan, and the axis is not drawn again at every zoom (a third of a zoom's painting)
+            if not (y0 <= lo and hi <= y1 and hi - lo >= PLETH_FILL * (y1 - y0)):
+                pad = (hi - lo) * 0.08 + 1e-6
+                self.plots["pleth"].setYRange(lo - pad, hi + pad, padding=0)
 
     def _show_bp(self, timeline: SessionTimeline) -> None:
         t = np.array([n.t for n in timeline.nibp])
@@ -281,22 +294,23 @@ class TimelineView(QWidget):
         for item in self.lane_items:
             lanes.removeItem(item)
         self.lane_items = []
+        bands = Bands()
         for p in timeline.phases:
             end = timeline.end if p.end_utc is None else p.end_utc
             if end <= p.start_utc:
                 continue
-            self._lane_add(pg.BarGraphItem(x0=[p.start_utc], x1=[end], y0=[3.05], y1=[3.95],
-                                           brush=PHASE_COLOURS.get(p.phase, "#333"), pen=None))
+            bands.add(p.start_utc, end, 3.05, 3.95, PHASE_COLOURS.get(p.phase, "#333"))
             self.labels.append(Label("lanes", p.start_utc, 3.5, p.phase.replace("_", "-"), theme.TEXT, (0, 0.5), end))
         if timeline.infusion is not None:
             for seg in timeline.infusion.segments:
                 end = timeline.end if seg.end_utc is None else seg.end_utc
                 running = seg.state == "running"
-                self._lane_add(pg.BarGraphItem(x0=[seg.start_utc], x1=[end], y0=[2.1], y1=[2.9],
-                                               brush=theme.INFUSION if running else "#555b63", pen=None))
+                bands.add(seg.start_utc, end, 2.1, 2.9, theme.INFUSION if running else "#555b63")
                 text = f"{seg.rate_ml_per_h:g} mL/h" if running else "paused" + (f": {seg.reason}" if seg.reason else "")
                 self.labels.append(Label("lanes", seg.start_utc, 2.5, text, "#000000" if running else theme.TEXT,
                                          (0, 0.5), end, bold=True))
+        if bands.x0:
+            self._lane_add(bands.item())
         by_kind: dict[str, list] = {}
         for m in timeline.marks():
             if m.kind != "infusion":  # the infusion band shows its steps; the jump list names them
@@ -326,6 +340,7 @@ class TimelineView(QWidget):
                 x1 = [max(a.raised_t + 1.0, a.ended_t or a.cleared_t or timeline.end) for a in spans]
                 colour = QColor(theme.ALARM_BG[priority])
                 colour.setAlpha(110 if technical else 230)  # technical alarms paler
+                # one item per colour: Qt fills a batch of one colour's rectangles at once
                 plot.addItem(pg.BarGraphItem(x0=x0, x1=x1, y0=[row + 0.1] * len(spans), y1=[row + 0.9] * len(spans),
                                              brush=colour, pen=_pen(theme.ALARM_BG[priority], 1)))
 
@@ -445,6 +460,32 @@ class TimelineView(QWidget):
             if near is not None and abs(near - t) <= 8 * per_px:
                 self.jump_to(near, min(600.0, self.view_range()[1] - self.view_range()[0]))
             return
+
+
+@dataclass
+class Bands:
+    """Coloured spans of one lane gathered into a single bar item, drawn in the order they were added.
+
+    One item rather than one per band: every item on a plot costs a bounds query and a paint call on each
+    zoom, whatever part of it is in view."""
+
+    x0: list[float] = field(default_factory=list)
+    x1: list[float] = field(default_factory=list)
+    y0: list[float] = field(default_factory=list)
+    y1: list[float] = field(default_factory=list)
+    brushes: list = field(default_factory=list)
+
+    def add(self, x0: float, x1: float, y0: float, y1: float, colour: str) -> None:
+        """Add the span [x0, x1] x [y0, y1] filled with colour."""
+        self.x0.append(x0)
+        self.x1.append(x1)
+        self.y0.append(y0)
+        self.y1.append(y1)
+        self.brushes.append(pg.mkBrush(colour))
+
+    def item(self) -> pg.BarGraphItem:
+        """Return the bar item that draws every span."""
+        return pg.BarGraphItem(x0=self.x0, x1=self.x1, y0=self.y0, y1=self.y1, brushes=self.brushes, pen=None)
 
 
 def _label_font(label: Label):
