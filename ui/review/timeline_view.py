@@ -155,6 +155,7 @@ class TimelineView(QWidget):
         self.pleth_note = pg.LabelItem("", color=theme.TEXT, size="10pt")
         self.pleth_note.setParentItem(self.plots["pleth"].getViewBox())
         self.pleth_note.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(8, 2))
+        self.pleth_note.item.setCacheMode(QGraphicsItem.DeviceCoordinateCache)  # words laid out once, not per paint
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(DEBOUNCE_MS)
@@ -431,6 +432,7 @@ class TimelineView(QWidget):
         for lb in wanted - set(self.shown_labels):
             item = pg.TextItem(lb.text, color=lb.colour, anchor=lb.anchor)
             item.setFont(_label_font(lb))
+            item.textItem.setCacheMode(QGraphicsItem.DeviceCoordinateCache)  # a zoom or pan only moves the words
             item.setZValue(10)
             self.plots[lb.plot].addItem(item, ignoreBounds=True)
             self.shown_labels[lb] = item
