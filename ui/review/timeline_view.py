@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QLabel, QVBoxLayout, QWidget
 
@@ -342,7 +342,7 @@ class TimelineView(QWidget):
                 colour = QColor(theme.ALARM_BG[priority])
                 colour.setAlpha(110 if technical else 230)  # technical alarms paler
                 # one item per colour: Qt fills a batch of one colour's rectangles at once
-                plot.addItem(pg.BarGraphItem(x0=x0, x1=x1, y0=[row + 0.1] * len(spans), y1=[row + 0.9] * len(spans),
+                plot.addItem(Bars(x0=x0, x1=x1, y0=[row + 0.1] * len(spans), y1=[row + 0.9] * len(spans),
                                              brush=colour, pen=_pen(theme.ALARM_BG[priority], 1)))
 
     # --- view ---------------------------------------------------------------------------------
@@ -464,6 +464,29 @@ class TimelineView(QWidget):
             return
 
 
+class Bars(pg.BarGraphItem):
+    """A bar item that works its bounds out once per view change, not at each of Qt's several asks a paint.
+
+    pyqtgraph's bar item works out a pixel's size in data units at every ask: a quarter of a millisecond of
+    each zoom for the timeline's seven bar items."""
+
+    _bounds: QRectF | None = None
+
+    def setOpts(self, **opts) -> None:  # noqa: N802 (pyqtgraph naming)
+        self._bounds = None
+        super().setOpts(**opts)
+        self._bounds = None  # asked for while the new bars were being set
+
+    def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph naming)
+        self._bounds = None
+        super().viewTransformChanged()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt naming)
+        if self._bounds is None:
+            self._bounds = super().boundingRect()
+        return QRectF(self._bounds)
+
+
 @dataclass
 class Bands:
     """Coloured spans of one lane gathered into a single bar item, drawn in the order they were added.
@@ -485,9 +508,9 @@ class Bands:
         self.y1.append(y1)
         self.brushes.append(pg.mkBrush(colour))
 
-    def item(self) -> pg.BarGraphItem:
+    def item(self) -> Bars:
         """Return the bar item that draws every span."""
-        return pg.BarGraphItem(x0=self.x0, x1=self.x1, y0=self.y0, y1=self.y1, brushes=self.brushes, pen=None)
+        return Bars(x0=self.x0, x1=self.x1, y0=self.y0, y1=self.y1, brushes=self.brushes, pen=None)
 
 
 def _label_font(label: Label):
