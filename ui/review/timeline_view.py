@@ -145,9 +145,9 @@ class TimelineView(QWidget):
             self.cursors.append(line)
         self.curves: dict[Key, tuple[pg.PlotCurveItem, PixelCurve]] = {}
         self.bp_bars = pg.PlotCurveItem(pen=_pen(theme.NIBP, 2))
-        self.bp_caps = pg.ScatterPlotItem(symbol="_", size=14, pen=_pen(theme.NIBP, 2), brush=None)
-        self.bp_map = pg.ScatterPlotItem(symbol="o", size=6, pen=None, brush=pg.mkBrush(theme.INFUSION))
-        for item in (self.bp_bars, self.bp_caps, self.bp_map):
+        # the whiskers' caps and the MAP dots above them in one item: each item costs a paint call per zoom
+        self.bp_marks = pg.ScatterPlotItem()
+        for item in (self.bp_bars, self.bp_marks):
             self.plots["bp"].addItem(item)
         self.lane_items: list = []
         self.labels: list[Label] = []  # written only when few are in view (text items are costly to make)
@@ -280,9 +280,13 @@ class TimelineView(QWidget):
         sbp = np.array([n.sbp for n in timeline.nibp], dtype=float)
         dbp = np.array([n.dbp for n in timeline.nibp], dtype=float)
         self.bp_bars.setData(np.repeat(t, 2), np.column_stack([dbp, sbp]).ravel(), connect="pairs")
-        self.bp_caps.setData(np.concatenate([t, t]), np.concatenate([sbp, dbp]))
         maps = [(n.t, n.map) for n in timeline.nibp if n.map is not None]
-        self.bp_map.setData([m[0] for m in maps], [m[1] for m in maps])
+        caps, dots = 2 * len(t), len(maps)
+        self.bp_marks.setData(np.concatenate([t, t, [m[0] for m in maps]]),
+                              np.concatenate([sbp, dbp, [m[1] for m in maps]]),
+                              symbol=["_"] * caps + ["o"] * dots, size=[14] * caps + [6] * dots,
+                              pen=[_pen(theme.NIBP, 2)] * caps + [pg.mkPen(None)] * dots,
+                              brush=[pg.mkBrush(None)] * caps + [pg.mkBrush(theme.INFUSION)] * dots)
         plot = self.plots["bp"]
         self.labels += [Label("bp", n.t, n.sbp, f"{n.sbp:.0f}/{n.dbp:.0f}", theme.NIBP, (0.5, 1.2))
                         for n in timeline.nibp]
