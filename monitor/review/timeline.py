@@ -107,6 +107,7 @@ class SessionTimeline:
         self.nibp = tuple(n for n in self.record.nibp if not n.error and n.sbp is not None and n.dbp is not None)
         self._series: dict[Key, tuple[np.ndarray, np.ndarray]] | None = None
         self._computed: dict[float, dict[Key, Levels]] | None = None
+        self._levels: dict[float, dict[Key, Levels]] = {}  # width -> the whole session's levels at it
         self._summary: SessionSummary | None = None
 
     # --- signals ---------------------------------------------------------------------------
@@ -125,13 +126,18 @@ class SessionTimeline:
         return self._series
 
     def levels(self, width: float, t0: float | None = None, t1: float | None = None) -> dict[Key, Levels]:
-        """Return every signal's levels at one width within [t0, t1): stored ones, or computed once in memory."""
-        stored = None if self._computed is not None else self.source.levels(self.meta, width, t0, t1)
-        if stored is not None:
-            return stored
-        if self._computed is None:
-            self._computed = self._compute_levels()
-        return {key: lv.window(t0, t1) for key, lv in self._computed.get(width, {}).items()}
+        """Return every signal's levels at one width within [t0, t1): stored ones, or computed once in memory.
+
+        Each width is read whole once (an 8 h session at the finest, 1 s, is 28,800 buckets of the pleth) and
+        cut in memory after: a zoom or a pan then costs no query, the database's share of a redraw."""
+        if width not in self._levels:
+            stored = None if self._computed is not None else self.source.levels(self.meta, width)
+            if stored is None:
+                if self._computed is None:
+                    self._computed = self._compute_levels()
+                stored = self._computed.get(width, {})
+            self._levels[width] = stored
+        return {key: lv.window(t0, t1) for key, lv in self._levels[width].items()}
 
     def _compute_levels(self) -> dict[float, dict[Key, Levels]]:
         """Work out the levels of a session stored without them, from its values (numerics, then each track)."""

@@ -67,3 +67,16 @@ def test_marks_and_the_cursor_readout(tmp_path):
     assert [a.alarm_id for a in r.alarms] == ["a1"]
     assert tl.readout(T0 + 1500).values[("pulseox", "spo2")] is None  # in the hole: no value, not the last one
     assert tl.readout(T0 + 50).bp is None and tl.readout(T0 + 350).infusion.state == "running"
+
+
+def test_a_zoom_cuts_levels_read_once_and_they_equal_the_stored_window(tmp_path):
+    tl = _session(tmp_path)
+    asked = []
+    read = tl.source.levels
+    tl.source.levels = lambda *args, **kw: asked.append(args) or read(*args, **kw)
+    for k in range(5):  # five zooms at the pleth's 1-s envelope: one read of that width, then none
+        t0 = T0 + 100 * k
+        mine = tl.levels(1.0, t0, t0 + 400)[("pulseox", "pleth")]
+        stored = read(tl.meta, 1.0, t0, t0 + 400)[("pulseox", "pleth")]
+        assert np.array_equal(mine.t, stored.t) and np.array_equal(mine.hi, stored.hi)
+    assert len(asked) == 1

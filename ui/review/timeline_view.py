@@ -13,13 +13,13 @@ the review worker; this widget only paints.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QKeyEvent
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QLabel, QVBoxLayout, QWidget
 
 from devices.values import spec_of
 from monitor.alarms.model import Priority
@@ -28,6 +28,7 @@ from monitor.review.timeline import RAW_WAVE_S, Readout, SessionTimeline, Trace
 from monitor.storage.levels import Key
 from monitor.timefmt import local_time, time_text, zone
 from ui import theme
+from ui.pixel_curve import PixelCurve
 
 #: Parameter -> (plot name, y range shown).
 PLOTS = {"spo2": ("SpO₂ %", (70.0, 101.0)), "pulse_rate": ("Pulse /min", (30.0, 160.0)),
@@ -45,6 +46,8 @@ ZOOM_STEP = 2.0
 PAN_STEP = 0.2
 MIN_SPAN_S = 20.0
 DEBOUNCE_MS = 30
+#: The pleth's scale is fitted again when the wave in view fills less than this share of its height.
+PLETH_FILL = 0.75
 #: Least room (px) between two labels on one row.
 LABEL_GAP_PX = 8
 #: A mark's label starts this far (px) right of the mark's centre, above (events) or below (scales) its line.
@@ -96,6 +99,8 @@ class TimelineView(QWidget):
         self.readout.setStyleSheet(f"color: {theme.TEXT}; background: {theme.PANEL}; padding: 4px;")
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(theme.BACKGROUND)
+        # every item moves at each zoom: a spatial index would be rebuilt each time for a few hundred items
+        self.graphics.scene().setItemIndexMethod(QGraphicsScene.NoIndex)
         self.axis = pg.DateAxisItem(orientation="bottom")
         self.plots: dict[str, pg.PlotItem] = {}
         heights = {"spo2": 3, "pulse_rate": 3, "bp": 3, "lanes": 2.4, "alarms": 1.4, "pleth": 2.2}
@@ -107,6 +112,10 @@ class TimelineView(QWidget):
             # an opaque time grid on the vital signs only: translucent grids cost most of a repaint
             plot.showGrid(x=name in ("spo2", "pulse_rate", "bp"), y=False, alpha=1.0)
             plot.getAxis("left").setWidth(62)
+            for axis in ("left", "bottom", "top", "right"):
+                # every axis follows every zoom, and with an automatic SI prefix it rewrites its label's HTML
+                # each time: only the pleth's values (a device's own units) could ever need a prefix
+                plot.getAxis(axis).enableAutoSIPrefix(name == "pleth" and axis == "left")
             for axis in ("left", "bottom"):
                 plot.getAxis(axis).setTextPen(theme.DIM)
                 plot.getAxis(axis).setPen(GRID)
@@ -115,6 +124,10 @@ class TimelineView(QWidget):
                 plot.hideAxis("bottom")
             if title:
                 plot.setLabel("left", title, color=COLOURS.get(name, theme.TEXT), size="11pt")
+            # a time zoom leaves every scale but the pleth's as it was: kept as pixels, not drawn again
+            plot.getAxis("left").label.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+            if name != "pleth":
+                plot.getAxis("left").setCacheMode(QGraphicsItem.DeviceCoordinateCache)
             if y0 is not None:
                 plot.setYRange(y0, y1, padding=0)
             self.graphics.ci.layout.setRowStretchFactor(row, int(heights[name] * 10))
@@ -130,11 +143,11 @@ class TimelineView(QWidget):
             line.setVisible(False)
             plot.addItem(line, ignoreBounds=True)
             self.cursors.append(line)
-        self.curves: dict[Key, tuple[pg.PlotCurveItem, pg.PlotCurveItem]] = {}
+        self.curves: dict[Key, tuple[pg.PlotCurveItem, PixelCurve]] = {}
         self.bp_bars = pg.PlotCurveItem(pen=_pen(theme.NIBP, 2))
-        self.bp_caps = pg.ScatterPlotItem(symbol="_", size=14, pen=_pen(theme.NIBP, 2), brush=None)
-        self.bp_map = pg.ScatterPlotItem(symbol="o", size=6, pen=None, brush=pg.mkBrush(theme.INFUSION))
-        for item in (self.bp_bars, self.bp_caps, self.bp_map):
+        # the whiskers' caps and the MAP dots above them in one item: each item costs a paint call per zoom
+        self.bp_marks = pg.ScatterPlotItem()
+        for item in (self.bp_bars, self.bp_marks):
             self.plots["bp"].addItem(item)
         self.lane_items: list = []
         self.labels: list[Label] = []  # written only when few are in view (text items are costly to make)
@@ -142,6 +155,7 @@ class TimelineView(QWidget):
         self.pleth_note = pg.LabelItem("", color=theme.TEXT, size="10pt")
         self.pleth_note.setParentItem(self.plots["pleth"].getViewBox())
         self.pleth_note.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(8, 2))
+        self.pleth_note.item.setCacheMode(QGraphicsItem.DeviceCoordinateCache)  # words laid out once, not per paint
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(DEBOUNCE_MS)
@@ -236,10 +250,10 @@ class TimelineView(QWidget):
             hi = max(hi, float(max(v.max() for v in values)) + 2)
         self.plots[param].setYRange(lo, hi, padding=0)
 
-    def _new_curves(self, key: Key, plot: pg.PlotItem, primary: bool) -> tuple[pg.PlotCurveItem, pg.PlotCurveItem]:
+    def _new_curves(self, key: Key, plot: pg.PlotItem, primary: bool) -> tuple[pg.PlotCurveItem, PixelCurve]:
         colour = COLOURS.get(key[1], theme.TEXT)
         bars = pg.PlotCurveItem(pen=_pen(colour, 1, 90 if primary else 40))
-        line = pg.PlotCurveItem(pen=_pen(colour, 2 if primary else 1, 255 if primary else 120,
+        line = PixelCurve(pen=_pen(colour, 2 if primary else 1, 255 if primary else 120,
                                          Qt.SolidLine if primary else Qt.DashLine))
         plot.addItem(bars)
         plot.addItem(line)
@@ -247,25 +261,32 @@ class TimelineView(QWidget):
         return bars, line
 
     def _pleth_note(self, trace: Trace) -> None:
-        if trace.width > 0:
-            self.pleth_note.setText(f"envelope (min-max per {trace.width:g} s): zoom to {RAW_WAVE_S / 60:.0f} min "
-                                    "or less for the waveform")
-        else:
-            self.pleth_note.setText("")
+        note = "" if trace.width <= 0 else (f"envelope (min-max per {trace.width:g} s): zoom to "
+                                            f"{RAW_WAVE_S / 60:.0f} min or less for the waveform")
+        if note != self.pleth_note.text:  # setText lays out HTML: not on every zoom for the same words
+            self.pleth_note.setText(note)
         finite = trace.mean[np.isfinite(trace.mean)]
         if len(finite):
             lo, hi = (np.nanmin(trace.lo), np.nanmax(trace.hi)) if trace.width > 0 else (finite.min(), finite.max())
-            pad = (hi - lo) * 0.08 + 1e-6
-            self.plots["pleth"].setYRange(lo - pad, hi + pad, padding=0)
+            y0, y1 = self.plots["pleth"].getViewBox().viewRange()[1]
+            # the scale holds while the wave stays inside it and fills most of it: it no longer jumps at every
+            # pan, and the axis is not drawn again at every zoom (a third of a zoom's painting)
+            if not (y0 <= lo and hi <= y1 and hi - lo >= PLETH_FILL * (y1 - y0)):
+                pad = (hi - lo) * 0.08 + 1e-6
+                self.plots["pleth"].setYRange(lo - pad, hi + pad, padding=0)
 
     def _show_bp(self, timeline: SessionTimeline) -> None:
         t = np.array([n.t for n in timeline.nibp])
         sbp = np.array([n.sbp for n in timeline.nibp], dtype=float)
         dbp = np.array([n.dbp for n in timeline.nibp], dtype=float)
         self.bp_bars.setData(np.repeat(t, 2), np.column_stack([dbp, sbp]).ravel(), connect="pairs")
-        self.bp_caps.setData(np.concatenate([t, t]), np.concatenate([sbp, dbp]))
         maps = [(n.t, n.map) for n in timeline.nibp if n.map is not None]
-        self.bp_map.setData([m[0] for m in maps], [m[1] for m in maps])
+        caps, dots = 2 * len(t), len(maps)
+        self.bp_marks.setData(np.concatenate([t, t, [m[0] for m in maps]]),
+                              np.concatenate([sbp, dbp, [m[1] for m in maps]]),
+                              symbol=["_"] * caps + ["o"] * dots, size=[14] * caps + [6] * dots,
+                              pen=[_pen(theme.NIBP, 2)] * caps + [pg.mkPen(None)] * dots,
+                              brush=[pg.mkBrush(None)] * caps + [pg.mkBrush(theme.INFUSION)] * dots)
         plot = self.plots["bp"]
         self.labels += [Label("bp", n.t, n.sbp, f"{n.sbp:.0f}/{n.dbp:.0f}", theme.NIBP, (0.5, 1.2))
                         for n in timeline.nibp]
@@ -278,22 +299,23 @@ class TimelineView(QWidget):
         for item in self.lane_items:
             lanes.removeItem(item)
         self.lane_items = []
+        bands = Bands()
         for p in timeline.phases:
             end = timeline.end if p.end_utc is None else p.end_utc
             if end <= p.start_utc:
                 continue
-            self._lane_add(pg.BarGraphItem(x0=[p.start_utc], x1=[end], y0=[3.05], y1=[3.95],
-                                           brush=PHASE_COLOURS.get(p.phase, "#333"), pen=None))
+            bands.add(p.start_utc, end, 3.05, 3.95, PHASE_COLOURS.get(p.phase, "#333"))
             self.labels.append(Label("lanes", p.start_utc, 3.5, p.phase.replace("_", "-"), theme.TEXT, (0, 0.5), end))
         if timeline.infusion is not None:
             for seg in timeline.infusion.segments:
                 end = timeline.end if seg.end_utc is None else seg.end_utc
                 running = seg.state == "running"
-                self._lane_add(pg.BarGraphItem(x0=[seg.start_utc], x1=[end], y0=[2.1], y1=[2.9],
-                                               brush=theme.INFUSION if running else "#555b63", pen=None))
+                bands.add(seg.start_utc, end, 2.1, 2.9, theme.INFUSION if running else "#555b63")
                 text = f"{seg.rate_ml_per_h:g} mL/h" if running else "paused" + (f": {seg.reason}" if seg.reason else "")
                 self.labels.append(Label("lanes", seg.start_utc, 2.5, text, "#000000" if running else theme.TEXT,
                                          (0, 0.5), end, bold=True))
+        if bands.x0:
+            self._lane_add(bands.item())
         by_kind: dict[str, list] = {}
         for m in timeline.marks():
             if m.kind != "infusion":  # the infusion band shows its steps; the jump list names them
@@ -323,7 +345,8 @@ class TimelineView(QWidget):
                 x1 = [max(a.raised_t + 1.0, a.ended_t or a.cleared_t or timeline.end) for a in spans]
                 colour = QColor(theme.ALARM_BG[priority])
                 colour.setAlpha(110 if technical else 230)  # technical alarms paler
-                plot.addItem(pg.BarGraphItem(x0=x0, x1=x1, y0=[row + 0.1] * len(spans), y1=[row + 0.9] * len(spans),
+                # one item per colour: Qt fills a batch of one colour's rectangles at once
+                plot.addItem(Bars(x0=x0, x1=x1, y0=[row + 0.1] * len(spans), y1=[row + 0.9] * len(spans),
                                              brush=colour, pen=_pen(theme.ALARM_BG[priority], 1)))
 
     # --- view ---------------------------------------------------------------------------------
@@ -413,6 +436,7 @@ class TimelineView(QWidget):
         for lb in wanted - set(self.shown_labels):
             item = pg.TextItem(lb.text, color=lb.colour, anchor=lb.anchor)
             item.setFont(_label_font(lb))
+            item.textItem.setCacheMode(QGraphicsItem.DeviceCoordinateCache)  # a zoom or pan only moves the words
             item.setZValue(10)
             self.plots[lb.plot].addItem(item, ignoreBounds=True)
             self.shown_labels[lb] = item
@@ -442,6 +466,55 @@ class TimelineView(QWidget):
             if near is not None and abs(near - t) <= 8 * per_px:
                 self.jump_to(near, min(600.0, self.view_range()[1] - self.view_range()[0]))
             return
+
+
+class Bars(pg.BarGraphItem):
+    """A bar item that works its bounds out once per view change, not at each of Qt's several asks a paint.
+
+    pyqtgraph's bar item works out a pixel's size in data units at every ask: a quarter of a millisecond of
+    each zoom for the timeline's seven bar items."""
+
+    _bounds: QRectF | None = None
+
+    def setOpts(self, **opts) -> None:  # noqa: N802 (pyqtgraph naming)
+        self._bounds = None
+        super().setOpts(**opts)
+        self._bounds = None  # asked for while the new bars were being set
+
+    def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph naming)
+        self._bounds = None
+        super().viewTransformChanged()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt naming)
+        if self._bounds is None:
+            self._bounds = super().boundingRect()
+        return QRectF(self._bounds)
+
+
+@dataclass
+class Bands:
+    """Coloured spans of one lane gathered into a single bar item, drawn in the order they were added.
+
+    One item rather than one per band: every item on a plot costs a bounds query and a paint call on each
+    zoom, whatever part of it is in view."""
+
+    x0: list[float] = field(default_factory=list)
+    x1: list[float] = field(default_factory=list)
+    y0: list[float] = field(default_factory=list)
+    y1: list[float] = field(default_factory=list)
+    brushes: list = field(default_factory=list)
+
+    def add(self, x0: float, x1: float, y0: float, y1: float, colour: str) -> None:
+        """Add the span [x0, x1] x [y0, y1] filled with colour."""
+        self.x0.append(x0)
+        self.x1.append(x1)
+        self.y0.append(y0)
+        self.y1.append(y1)
+        self.brushes.append(pg.mkBrush(colour))
+
+    def item(self) -> Bars:
+        """Return the bar item that draws every span."""
+        return Bars(x0=self.x0, x1=self.x1, y0=self.y0, y1=self.y1, brushes=self.brushes, pen=None)
 
 
 def _label_font(label: Label):
