@@ -85,12 +85,14 @@ def test_the_summary_and_the_report_say_whether_a_sessions_actions_were_signed(t
 
     unsigned = MonitorCore(Store(tmp_path / "u.db"), [], clock=clock, wallclock=lambda: T0, tz="UTC")
     unsigned.start(SessionInfo(), operator="AB")
+    unsigned.enter_bp(124, 79, user="AB")  # a session with something in it: an empty one is not reported
     unsigned.stop()
     book = StaffBook(tmp_path / "staff.json")
     book.add("Olga Owner", "OO", "owner", "4321", by=None)
     signed = MonitorCore(Store(tmp_path / "s.db"), [], clock=clock, wallclock=lambda: T0, tz="UTC",
                          signing=Signing.load(book.path, clock))
     signed.start(SessionInfo(), operator=signed.sign(Action.SWITCH_USER, "4321", initials="OO").initials)
+    signed.enter_bp(124, 79, user="OO")
     signed.stop()
     for name, words in (("u.db", "actions NOT signed: no staff list, initials only"),
                         ("s.db", "actions signed with staff PINs")):
