@@ -1,29 +1,30 @@
-"""Starts the window: opens the database, the devices (or simulators), the session."""
+"""Starts the window: opens the database, the devices (or simulators), the session.
+
+The first window a nurse sees (the demo's "Who is at the monitor?", `run`'s Start dialog) is shown
+before the core, the monitor window, pyqtgraph, numpy and the sound are loaded: those are imported in
+run_app once it is answered, so the first window comes within x2 of a bare Qt window (bench/first_window.py).
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from devices.sim.port import sim_port
 from devices.spec import DeviceSpec
 from monitor.app import notice, replicator_for
-from monitor.central.link import ChairSettings
-from monitor.clinical.schedule import Phase
-from monitor.clinical.signing import Signing
-from monitor.live.core import MonitorCore, SessionInfo
-from monitor.paths import staff_file
+from monitor.live.session_info import SessionInfo
 from monitor.storage.outcomes import ChairPatients
 from monitor.storage.recovery import import_pending
 from monitor.storage.store import Store, StoreError
 from ui import theme
 from ui.dialogs import UserDialog
-from ui.monitor.main_window import MainWindow
 from ui.monitor.start_dialog import StartSessionDialog
-from ui.signing import who_takes_over
-from ui.sound import AlarmSound
+
+if TYPE_CHECKING:
+    from monitor.central.link import ChairSettings
 
 DEMO_PLAN = SessionInfo(patient_id="DEMO-001", patient_name="Demo patient", weight_kg=70.0, dose_mg_per_kg=0.5,
                         infusion_min=40.0, bag_ml=100.0)
@@ -35,6 +36,8 @@ def demo_devices(protocol: str, scenario: str, speed: float) -> list[DeviceSpec]
     They are in-process simulated ports (devices.sim.port), not pseudo-terminals, so the demo runs on every OS;
     the device starts when the reader opens its port. ValueError names an unknown protocol, scenario or speed.
     """
+    from devices.sim.port import sim_port
+
     port = sim_port(scenario, speed)
     return [DeviceSpec.parse(f"pulseox={protocol}:{port}"), DeviceSpec.parse(f"nibp=suntech:{port}")]
 
@@ -95,6 +98,15 @@ def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None,
         if not dialog.exec():
             return 0
         info, operator, outcomes = dialog.session_info(), dialog.operator(), dialog.outcomes_mode()
+    # answered: now the monitor itself (the first window is on screen without any of this)
+    from monitor.clinical.schedule import Phase
+    from monitor.clinical.signing import Signing
+    from monitor.live.core import MonitorCore
+    from monitor.paths import staff_file
+    from ui.monitor.main_window import MainWindow
+    from ui.signing import who_takes_over
+    from ui.sound import AlarmSound
+
     core = MonitorCore(store, specs, central=replicator_for(central, store), signing=Signing.load(staff_file()),
                        flag_lookup=flag_lookup)
     operator = who_takes_over(None, core, operator)  # with a staff list, the first user signs with their PIN

@@ -18,8 +18,8 @@ import queue
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Callable
 
 from devices import registry
 from devices.plausibility import plausible
@@ -32,19 +32,26 @@ from monitor.alarms.keys import AppAlarm
 from monitor.alarms.profile import apply_order, check_changes
 from monitor.clinical.config import load_clinical_config
 from monitor.clinical.dosing import DosePlan
-from monitor.clinical.infusion import (CLOSED_DURING_INFUSION, InfusionEngine, InfusionError, InfusionState,
-                                      InfusionStatus, RatePreview)
+from monitor.clinical.infusion import (
+    CLOSED_DURING_INFUSION,
+    InfusionEngine,
+    InfusionError,
+    InfusionState,
+    InfusionStatus,
+    RatePreview,
+)
 from monitor.clinical.session import ClinicalSession, SessionAction
 from monitor.clinical.signing import Action, Signer, Signing
 from monitor.clinical.staff import StaffList
 from monitor.live.forecast import ForecastLine
 from monitor.live.screen import TILE_PARAMS, CoreState, DeviceState, compose, stable_time
+from monitor.live.session_info import SessionInfo
 from monitor.live.state import LiveState, Snapshot
 from monitor.live.view import AlarmView, DeviceView, ScreenView
-from monitor.patient_id import clean_patient_id, second_id_text
+from monitor.patient_id import clean_patient_id
 from monitor.record.base import Record
-from monitor.record.outcomes import CentralFlagCheck
 from monitor.record.journal import InfusionEvent, ManualBp, OperatorChange, SimulatedDevice
+from monitor.record.outcomes import CentralFlagCheck
 from monitor.record.signing import SigningMode
 from monitor.storage.outcomes import FlagLookup, FlagsElsewhere, flags_of_patient, outcomes_of, patient_instruments
 from monitor.storage.recorder import Recorder
@@ -69,27 +76,6 @@ class _Events:
     """Alarm events raised on another thread, queued for the core thread to hand to the listeners."""
 
     events: tuple[AlarmEvent, ...]
-
-
-@dataclass
-class SessionInfo:
-    """Who and what the session is about; stored in the sessions row."""
-
-    patient_id: str | None = None
-    patient_name: str | None = None
-    birth_date: str | None = None  # ISO date, checked by the clinic's SecondIdentifier (never logged)
-    second_id: str | None = None  # or the clinic's own second identifier, under second_id_label
-    second_id_label: str | None = None
-    weight_kg: float | None = None
-    dose_mg_per_kg: float | None = None
-    infusion_min: float | None = None
-    bag_ml: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def second_id_text(self) -> str:
-        """Return the second identifier in words ('DOB 12 Mar 1980'; '' when none was given)."""
-        return second_id_text(self.birth_date, self.second_id, self.second_id_label)
 
 
 class MonitorCore:

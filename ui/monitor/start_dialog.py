@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 from monitor.clinical.config import ClinicalConfig, load_clinical_config
 from monitor.clinical.dosing import DoseError, DosePlan, PlanCheck, check_plan
 from monitor.clinical.outcomes import OutcomeFlag
-from monitor.live.core import SessionInfo
+from monitor.live.session_info import SessionInfo
 from monitor.patient_id import PatientIdError, clean_patient_id, identity_warning
 from monitor.timefmt import date_time_text
 from ui import theme
