@@ -51,7 +51,6 @@ from monitor.clinical.dosing import DosePlan
 from monitor.clinical.infusion import InfusionState, InfusionStatus, event_words
 from monitor.clinical.scales import SCALE_NAMES
 from monitor.clinical.schedule import Phase
-from monitor.patient_id import identity_text
 from monitor.live.state import DATA_CURRENT_S, LINK_DOWN, Flow, Latest, Snapshot
 from monitor.live.view import (
     MARKS,
@@ -71,6 +70,7 @@ from monitor.live.view import (
     TileView,
     TrendView,
 )
+from monitor.patient_id import identity_text
 from monitor.record.journal import InfusionEvent, MarkerRevision
 from monitor.timefmt import age_text, clock_text, duration_text, mmss
 
