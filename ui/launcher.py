@@ -26,16 +26,18 @@ def open_window(args: argparse.Namespace) -> int:
         raise UserError(problem)
     if args.command == "course":
         return open_course(args)
-    try:
-        from ui.app import run_app
-        from ui.review.app import run_review
+    try:  # only the window asked for: the chair's first dialog must not wait for the review station's imports
+        if args.command == "review":
+            from ui.review.app import run_review
+        elif args.command == "station":
+            from ui.station import run_station
+        else:
+            from ui.app import run_app
     except ImportError as exc:
         raise UserError(f"the window cannot start: {exc} (install the Qt libraries, see README)") from None
     if args.command == "review":
         return run_review(args.db or default_db(), central=central)
     if args.command == "station":
-        from ui.station import run_station
-
         url = central_url(args.central)
         if url is None:
             raise UserError(f"the station needs the central store: give --central URL (or set ${CENTRAL_ENV})")
