@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from monitor_window import shown_window
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog
@@ -18,7 +19,6 @@ from monitor.live.core import MonitorCore, SessionInfo
 from monitor.record.signing import Signature
 from monitor.storage.store import Store
 from ui.monitor.clinical_dialogs import DischargeDialog
-from ui.monitor.main_window import MainWindow
 from ui.signing import PinDialog
 
 
@@ -29,14 +29,7 @@ def window(qtbot, tmp_path):
     first = core.sign(Action.SWITCH_USER, "1111", "AB")
     core.start(SessionInfo(patient_id="P1", weight_kg=70, dose_mg_per_kg=0.5, infusion_min=40, bag_ml=100),
                operator=first.initials)
-    w = MainWindow(core)
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.timer.stop()
-    core.stop()
+    yield from shown_window(qtbot, core)
 
 
 def on_pin_dialog(pin: str | None) -> None:

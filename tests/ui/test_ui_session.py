@@ -5,19 +5,19 @@ from __future__ import annotations
 import time
 
 import pytest
+import stored
+from monitor_window import shown_window
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
-import stored
-from monitor.live.core import MonitorCore, SessionInfo
+from devices.values import NibpResult, sample
 from monitor.clinical.infusion import InfusionState
 from monitor.clinical.plan import CoursePlan
-from devices.values import NibpResult, sample
 from monitor.clinical.schedule import Phase
+from monitor.live.core import MonitorCore, SessionInfo
 from monitor.storage.outcomes import ChairPatients
 from monitor.storage.store import Store
 from ui.monitor.clinical_dialogs import DischargeDialog, MarkerEditDialog, ScalesDialog
-from ui.monitor.main_window import MainWindow
 from ui.monitor.start_dialog import StartSessionDialog
 
 
@@ -135,14 +135,7 @@ def window(qtbot, store):
     core = MonitorCore(store, [])
     core.start(SessionInfo(patient_id="P1", weight_kg=70, dose_mg_per_kg=0.9, infusion_min=40, bag_ml=100,
                            extra={"course_length": 6, "soft_limits_confirmed": True}), operator="AB")
-    w = MainWindow(core)
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.timer.stop()
-    core.stop()
+    yield from shown_window(qtbot, core)
 
 
 def journal(core: MonitorCore, kind: str) -> list[tuple[dict, str]]:
