@@ -74,7 +74,8 @@ def test_the_station_shows_every_chair_greys_a_silent_one_and_opens_a_session(qt
             assert shown is not None and theme.ALARM_BG[shown] in tile_a.styleSheet()
             assert NO_DATA_BG in window.tiles["chair-c"].styleSheet()
             assert window.tiles["chair-c"].status.full_text() == "NO DATA 2 min"
-            assert "P-0002" in window.tiles["chair-b"].title.full_text()
+            assert window.tiles["chair-b"].title.full_text() == "chair-b"
+            assert window.tiles["chair-b"].identity.full_text() == "P-0002 · no second identifier"  # none recorded
             rows_b = [line.full_text().strip() for line in window.tiles["chair-b"].lines]
             assert rows_b[0].startswith("Infusion running") and "no baseline BP: rise alarms off" in rows_b
             SCREENS.mkdir(exist_ok=True)
