@@ -17,10 +17,11 @@ import pytest
 import truth_screen_checks as truth
 from course_sessions import TEN, make_course, phq9
 from PySide6.QtCore import QDate, QPoint, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QFileDialog, QToolBar, QWidget
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QFileDialog, QMessageBox, QToolBar, QWidget
 from screen_checks import legibility_failures
 from shiboken6 import isValid
 
+from monitor.export import ExportError
 from monitor.storage.sessions import SqliteSessions
 from ui import gallery
 from ui.monitor.outcome_dialog import OutcomeDialog
@@ -129,18 +130,44 @@ def test_a_questionnaire_answered_at_home_goes_on_the_calendar_and_names_the_rel
 
 
 def test_the_course_document_button_writes_a_private_pdf_with_the_disclaimer_on_every_page(window, qtbot, shots,
-                                                                                           tmp_path):
+                                                                                           tmp_path, monkeypatch):
+    """Written off the window's thread: the window answers while it writes, its button off; then 0600, every page
+    with the disclaimer, and the status bar says what was written."""
+    import threading
+
+    import ui.review.report
+
     pypdf = pytest.importorskip("pypdf")
     out = tmp_path / "course.pdf"
+    real, gate, writing = ui.review.report.write_course_pdf, threading.Event(), []
+
+    def held(*args, **kwargs) -> int:  # the real writer, held at its start until the test has looked
+        writing.append(threading.current_thread())
+        assert gate.wait(60), "the test never let the writer go"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ui.review.report, "write_course_pdf", held)
 
     def save_as(dlg: QFileDialog) -> None:  # Qt's own file dialog (no desktop's on Xvfb)
         dlg.selectFile(str(out))
         gallery.grab(dlg, shots / "course-pdf-save-as.png")
         qtbot.mouseClick(dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save), Qt.LeftButton)
 
+    button = tool(window, "Course document (PDF)…")
     on_modal(QFileDialog, save_as)
-    qtbot.mouseClick(tool(window, "Course document (PDF)…"), Qt.LeftButton)
-    qtbot.waitUntil(out.exists, timeout=60000)
+    qtbot.mouseClick(button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: bool(writing), timeout=30000)
+    assert writing[0] is not threading.main_thread()  # not the window's thread
+    ticks = []
+    QTimer.singleShot(0, lambda: ticks.append(1))
+    qtbot.waitUntil(lambda: bool(ticks), timeout=5000)  # the window's event loop runs while the writer writes
+    assert not button.isEnabled() and not window.pdf_action.isEnabled()  # no second document meanwhile
+    assert window.statusBar().currentMessage() == f"Writing the course document to {out}…"
+    gallery.grab(window, shots / "course-pdf-writing-1366.png")
+    gate.set()
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Wrote the course document of patient P-1"),
+                    timeout=60000)
+    assert button.isEnabled()
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
     pages = [page.extract_text() for page in pypdf.PdfReader(str(out)).pages]
     assert len(pages) >= 3
@@ -148,5 +175,40 @@ def test_the_course_document_button_writes_a_private_pdf_with_the_disclaimer_on_
     text = " ".join(" ".join(pages).split())
     assert "PHQ-9 22 at infusion 1 -> 16 at infusion 10" in text and "NOT REVIEWED" in text
     assert "Total given: 428.75 mg over 10 infusions (1 stopped early)" in text
-    assert window.statusBar().currentMessage().startswith("Wrote the course document of patient P-1")
     gallery.grab(window, shots / "course-pdf-written-1366.png")
+
+
+@pytest.mark.parametrize("fault, words", [
+    (ExportError("cannot write {out}: No space left on device"), "cannot write {out}: No space left on device"),
+    (RuntimeError("a bug\nTraceback ..."), "an internal error (RuntimeError) stopped it; the log has the details")])
+def test_a_course_document_that_cannot_be_written_is_said_in_one_line_and_the_button_comes_back(
+        window, qtbot, shots, tmp_path, monkeypatch, fault, words):
+    import ui.review.report
+
+    out = tmp_path / "course.pdf"
+    words = words.format(out=out)
+
+    def full_disk(source, patient_id, path) -> int:
+        raise type(fault)(str(fault).format(out=path))
+
+    monkeypatch.setattr(ui.review.report, "write_course_pdf", full_disk)
+    said: list[str] = []
+
+    def save_as(dlg: QFileDialog) -> None:
+        dlg.selectFile(str(out))
+        qtbot.mouseClick(dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save), Qt.LeftButton)
+
+    def read_and_close(box: QMessageBox) -> None:
+        said.append(box.text())
+        gallery.grab(box, shots / f"course-pdf-not-written-{type(fault).__name__}.png")
+        qtbot.mouseClick(box.buttons()[0], Qt.LeftButton)
+
+    button = tool(window, "Course document (PDF)…")
+    on_modal(QFileDialog, save_as)
+    on_modal(QMessageBox, read_and_close, timeout_s=60)
+    qtbot.mouseClick(button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: bool(said), timeout=60000)
+    assert said == [f"The course document was not written: {words}"] and "\n" not in said[0]  # one line
+    assert window.statusBar().currentMessage() == f"Course document not written: {words}"
+    qtbot.waitUntil(button.isEnabled, timeout=10000)
+    assert not out.exists()

@@ -2,8 +2,10 @@
 
 A worker thread reads the chairs' views every REFRESH_MS (the GUI thread never
 waits on the network) and hands them over by a queued signal. It is read from
-across the room: every tile has one fixed size and every figure a fixed place
-(long words are cut with '…', never widen a tile); SpO2, pulse and BP are more
+across the room: every tile names its chair, then its patient by both identifiers
+(the ID and the second identifier, as the chair's header shows them, in smaller
+type rather than cut); every tile has one fixed size and every figure a fixed
+place (long words are cut with '…', never widen a tile); SpO2, pulse and BP are more
 than twice the size of their labels, dimmed with their age when old. A tile is
 filled with an alarm's colour only while the alarm's condition is present; an
 ended alarm that waits for the chair's acknowledgement is a dark, dashed line
@@ -22,6 +24,7 @@ import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPoint, QRect, Qt, QThread, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -40,6 +43,7 @@ from monitor.central.reader import CentralSessions
 from monitor.central.station import ChairView, Reading, chair_views
 from monitor.live.screen import STALE_AFTER_S as VALUE_STALE_S
 from monitor.live.screen import number
+from monitor.patient_id import identity_text
 from monitor.timefmt import age_text, clock_text, duration_text, time_text
 from ui import theme
 from ui.widgets import ElidedLabel
@@ -93,11 +97,14 @@ def _clock(seconds: float) -> str:
 
 
 #: A tile's fixed size (px): four columns and two rows fit 1366x768 with the header and the notice; more scroll.
-TILE_W, TILE_H = 328, 292
+TILE_W, TILE_H = 328, 318
 #: The width (px) a line's text has in its slot: the tile less its border (4), margins (6) and the line's frame (2).
 SLOT_TEXT_W = TILE_W - 2 * (4 + 6 + 2) - 4
 #: Pixel sizes: a value is more than twice its label, so SpO2, pulse and BP read from 2 m.
 LABEL_PX, VALUE_PX, LINE_PX, TITLE_PX, NO_DATA_PX = 16, 34, 16, 20, 32
+#: The patient's two identifiers (ID and second identifier) read at TITLE_PX, stepping down to no less than this to
+#: stay whole in the tile's width; only an ID too long even at this size is cut (its whole text in the tooltip).
+IDENTITY_MIN_PX = 15
 #: Lines under the values: infusion, baseline warning, alarms, in this many fixed slots (a long one takes two).
 LINE_SLOTS = 5
 #: The labels of the three values, units included (the pulse's /min is its tile's habit, not needed to read it).
@@ -122,7 +129,8 @@ class Value:
 
 @dataclass(frozen=True)
 class TileText:
-    """What a tile says, in its fixed slots: title, status, three values and up to LINE_SLOTS lines.
+    """What a tile says, in its fixed slots: title (the chair), identity (the patient's ID and second identifier, the
+    two a nurse checks a patient by), status, three values and up to LINE_SLOTS lines.
 
     A line too long for its slot continues on the next (cut at " · " where it can); lines that find no slot are
     counted in a last "+N more". Each line has a role: "plain", "warning" (rise alarms off, unreadable records), "unknown" (a silent chair's
@@ -130,6 +138,7 @@ class TileText:
     """
 
     title: str
+    identity: str
     status: str
     values: tuple[Value, ...]
     lines: tuple[tuple[str, str], ...]
@@ -144,13 +153,13 @@ def _value(label: str, r: Reading | None, stale_after: float) -> Value:
 
 def tile_text(view: ChairView) -> TileText:
     """Return what a chair's tile shows (every rule is the core's: stale ages, the alarms' lives, the fold)."""
-    title = f"{view.chair}  {view.patient_id or 'no patient ID'}"
     none = tuple(Value(label, "", "", True) for label in LABELS)
     if view.session_state is None:
-        return TileText(view.chair, "no session yet", none, ())
+        return TileText(view.chair, "", "no session yet", none, ())
+    identity = identity_text(view.patient_id or "no patient ID", None, view.second_id or "no second identifier")
     if view.session_state != "running":
         age = () if view.data_age_s is None else ((f"last data {age_text(view.data_age_s)}", "plain"),)
-        return TileText(title, f"session {view.session_state}", none, age)
+        return TileText(view.chair, identity, f"session {view.session_state}", none, age)
     unknown = view.stale
     status = (f"NO DATA {duration_text(view.data_age_s)}" if view.data_age_s is not None else "NO DATA") \
         if unknown else (view.phase or "").replace("_", " ")
@@ -185,7 +194,7 @@ def tile_text(view: ChairView) -> TileText:
         lines.append((f"last known: {text}", "unknown") if unknown else (text, role))
     if view.unreadable:
         lines.append((f"{len(view.unreadable)} journal record(s) unreadable: {view.unreadable[0]}", "warning"))
-    return TileText(title, status, values, tuple(lines))
+    return TileText(view.chair, identity, status, values, tuple(lines))
 
 
 def _line_style(role: str, tile_bg: str) -> str:
@@ -217,6 +226,9 @@ class ChairTile(QFrame):
         self.setFixedSize(TILE_W, TILE_H)
         self.title = ElidedLabel()
         self.title.setFont(theme.font(TITLE_PX, bold=True))
+        self.identity = ElidedLabel()
+        self.identity.setFont(theme.font(TITLE_PX, bold=True))
+        self.identity.setFixedHeight(TITLE_PX + 4)  # a smaller type for a long ID never moves what is below
         self.status = ElidedLabel()
         self.status.setFont(theme.font(TITLE_PX, bold=True))
         self.status.setFixedHeight(NO_DATA_PX + 6)  # room for NO DATA, so the values never move down
@@ -242,6 +254,7 @@ class ChairTile(QFrame):
         box.setContentsMargins(6, 4, 6, 6)
         box.setSpacing(2)
         box.addWidget(self.title)
+        box.addWidget(self.identity)
         box.addWidget(self.status)
         box.addLayout(values)
         for _ in range(LINE_SLOTS):
@@ -273,6 +286,7 @@ class ChairTile(QFrame):
         dims = {theme.PANEL: theme.DISABLED, NO_DATA_BG: NO_DATA_DIM, **{theme.ALARM_BG[p]: ALARM_DIM_FG[p] for p in Priority}}
         dim = dims.get(bg, fg)  # an old value on its tile
         self.title.setText(t.title)
+        self._show_identity(t.identity)
         self.status.setText(t.status)
         for value, label, text, age in zip(t.values, self.labels, self.values, self.ages):
             label.setText(value.label)
@@ -293,6 +307,16 @@ class ChairTile(QFrame):
         px = NO_DATA_PX if view.stale and reachable else TITLE_PX  # NO DATA: the largest words of the tile
         if self.status.font().pixelSize() != px:
             self.status.setFont(theme.font(px, bold=True))
+
+    def _show_identity(self, text: str) -> None:
+        """Show both identifiers whole: the type steps down from TITLE_PX to IDENTITY_MIN_PX until they fit."""
+        room = TILE_W - 2 * (4 + 6) - 2  # the tile less its border and margins, and a pixel each side
+        for px in range(TITLE_PX, IDENTITY_MIN_PX - 1, -1):
+            if QFontMetrics(theme.font(px, bold=True)).horizontalAdvance(text) <= room:
+                break
+        if self.identity.font().pixelSize() != px:
+            self.identity.setFont(theme.font(px, bold=True))
+        self.identity.setText(text)
 
     def _rows(self, lines: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
         """Lay the lines into the slots: a long one over two (cut at " · ", else at a space), then "+N more"."""

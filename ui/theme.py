@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
 
@@ -171,7 +172,7 @@ def set_font(widget: QWidget, size: int, bold: bool = False) -> None:
     widget.setProperty("base_px", size)
     widget.setProperty("base_bold", bold)
     scale = widget.window().property("font_scale") if widget.window() is not None else None
-    widget.setFont(font(size * float(scale or 1.0), bold))
+    _give_font(widget, font(size * float(scale or 1.0), bold))
 
 
 def rescale(root: QWidget, factor: float) -> None:
@@ -180,7 +181,27 @@ def rescale(root: QWidget, factor: float) -> None:
     for w in root.findChildren(QWidget):
         base = w.property("base_px")
         if base:
-            w.setFont(font(base * factor, bool(w.property("base_bold"))))
+            _give_font(w, font(base * factor, bool(w.property("base_bold"))))
+
+
+#: Where Qt's style sheet keeps a widget's own font: saved at its first polish (QStyleSheetStyle::saveWidgetFont),
+#: put back at every unpolish, and never updated by a later setFont under an application-wide sheet.
+_SHEET_FONT = "_q_styleSheetWidgetFont"
+
+
+def _give_font(widget: QWidget, f: QFont) -> None:
+    """Give a widget its own font f, the one the style sheet puts back when the widget's role changes.
+
+    Without this, restyle() (unpolish, polish) brought back the font of the widget's first polish: a label
+    scaled for 1920x1080 fell to its design size when its role flipped (todo to dim), and a rescale while
+    a role's rule applied (todo's bold) dropped that rule's weight. A widget the sheet has polished is
+    polished again, so the rules of its role apply over the new font.
+    """
+    widget.setProperty(_SHEET_FONT, f)
+    widget.setFont(f)
+    if widget.testAttribute(Qt.WA_StyleSheet):
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
 
 
 def restyle(widget: QWidget, prop: str, value: str) -> None:

@@ -9,7 +9,9 @@ transaction: ON CONFLICT (chair_id, local_rowid) makes a resend harmless, and
 a mutable row only replaces an older revision of itself. Only after that
 commit does it advance its high-water marks, stored in the file's
 central_marks table, so a crash or a lost connection at any point resends and
-never skips. A chair that was offline catches up by itself, a batch at a time.
+never skips. A chair that was offline catches up by itself, a batch at a time,
+and a large catch-up ends with the store's ANALYZE of the tables it filled (the
+station's queries are planned on statistics at once, not when autovacuum runs).
 The thread runs under supervision (devices.supervised): a bug is reported
 and the thread restarted, which is safe for the same reason a crash is.
 """
@@ -25,7 +27,7 @@ from typing import Any
 
 from devices.supervised import SupervisedThread
 from monitor.central.link import CentralError, ChairSettings, connect, describe, explain
-from monitor.central.schema import SCHEMA, Table, central_columns, local_tables, missing, quote
+from monitor.central.schema import ANALYZE_FUNCTION, SCHEMA, Table, central_columns, local_tables, missing, quote
 from monitor.storage.store import BUSY_TIMEOUT_S
 from monitor.timefmt import duration_text
 
@@ -33,6 +35,9 @@ log = logging.getLogger(__name__)
 
 #: Rows per table per cycle: bounds a catch-up transaction (a chair-hour is about 40,000 rows).
 BATCH_ROWS = 5000
+#: A catch-up (cycles of full batches, until one is not) that shipped at least this many rows ends with the
+#: store's ANALYZE of the tables it filled, so the station's queries never wait for autovacuum's statistics.
+ANALYZE_AFTER_ROWS = 20000
 #: Pause between cycles when caught up (the recorder commits every 0.5 s).
 INTERVAL_S = 0.5
 #: Waits between attempts while the store is unreachable, then the last one repeats.
@@ -105,13 +110,14 @@ class Replicator(SupervisedThread):
     """The replication thread of one chair database: start(), state(), stop()."""
 
     def __init__(self, db_path: str | Path, settings: ChairSettings, batch_rows: int = BATCH_ROWS,
-                 interval_s: float = INTERVAL_S) -> None:
+                 interval_s: float = INTERVAL_S, analyze_after_rows: int = ANALYZE_AFTER_ROWS) -> None:
         # restarted after a fault: marks advance only after the central commit, so a restart resends, never skips
         super().__init__("replicator", restart=True)
         self.db_path = str(db_path)
         self.settings = settings
         self.batch_rows = batch_rows
         self.interval_s = interval_s
+        self.analyze_after_rows = analyze_after_rows
         self._target = describe(settings.url)
         self._state = ReplicationState("connecting", self._target, failing_since=time.time())
         self._local: sqlite3.Connection | None = None
@@ -121,6 +127,8 @@ class Replicator(SupervisedThread):
         self._shipped: dict[str, int] = {}
         self._unsaved = False
         self._attempt = 0
+        self._catch_up: dict[str, int] = {}  # rows shipped per table by the catch-up under way
+        self._can_analyze = True  # False once the store said it has no analyze function (an older central init)
 
     # --- for other threads -------------------------------------------------------------------
 
@@ -282,6 +290,7 @@ class Replicator(SupervisedThread):
         if not batch:
             self._save_marks()
             self._set("ok", caught_up_t=snapshot_t)
+            self._end_catch_up()
             return False
         try:
             with self._pg.transaction(), self._pg.cursor() as cur:
@@ -305,7 +314,44 @@ class Replicator(SupervisedThread):
         self._save_marks()
         count = self._state.rows + sum(len(rows) for _, rows in batch)
         self._set("ok", caught_up_t=self._state.caught_up_t if full else snapshot_t, rows=count)
+        if full or self._catch_up:
+            for t, rows in batch:
+                self._catch_up[t.name] = self._catch_up.get(t.name, 0) + len(rows)
+        if not full:
+            self._end_catch_up()
         return full
+
+    def _end_catch_up(self) -> None:
+        """Caught up: after a catch-up of analyze_after_rows rows or more, have the store ANALYZE what it filled."""
+        if sum(self._catch_up.values()) >= self.analyze_after_rows:
+            self._analyze()
+        self._catch_up = {}
+
+    def _analyze(self) -> None:
+        """Have the store ANALYZE the tables the catch-up filled (schema.ANALYZE_FUNCTION); a store whose
+        central init predates the function is said once in the log, and shipping goes on without it."""
+        import psycopg
+
+        if not self._can_analyze:
+            return
+        tables, rows = sorted(self._catch_up), sum(self._catch_up.values())
+        started = time.monotonic()
+        try:
+            with self._pg.transaction(), self._pg.cursor() as cur:
+                cur.execute(f"SELECT {ANALYZE_FUNCTION}(%s)", [tables])
+        except psycopg.errors.UndefinedFunction:
+            self._can_analyze = False
+            log.warning("central store %s has no %s: run 'infusion-monitor central init' again; until then its "
+                        "statistics wait for autovacuum after a catch-up", self._target, ANALYZE_FUNCTION)
+            return
+        except psycopg.Error as exc:  # the rows are shipped: statistics are for autovacuum this time
+            log.warning("central store %s: ANALYZE after a catch-up failed: %s", self._target, explain(exc))
+            if isinstance(exc, psycopg.OperationalError):
+                self._close_pg()
+                self._set("unreachable", detail=explain(exc))
+            return
+        log.info("central store %s: analysed %s after a catch-up of %d rows (%.1f s)", self._target,
+                 ", ".join(tables), rows, time.monotonic() - started)
 
     def _read(self) -> tuple[list[tuple[Table, list[tuple]]], bool]:
         """Return each table's new rows (rowid first) from one read snapshot, and whether a batch was full."""

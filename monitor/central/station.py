@@ -1,6 +1,7 @@
 """What the central station shows of each chair, read from the central store (read-only).
 
-One ChairView per registered chair: its latest session, patient, phase,
+One ChairView per registered chair: its latest session, patient (the ID and the
+second identifier, as the chair's header shows them), phase,
 infusion figures, latest SpO2, pulse and BP with their ages, its baseline BP
 (without one the chair's rise alarms are off), and its alarms: those present
 now and those whose condition ended but that wait, latched, for the chair's
@@ -33,6 +34,7 @@ from monitor.clinical.config import load_clinical_config
 from monitor.clinical.dosing import DosePlan
 from monitor.clinical.infusion import InfusionHistory, InfusionState, infusion_history
 from monitor.clinical.schedule import BpSchedule
+from monitor.patient_id import second_id_text
 from monitor.record import Baseline, InfusionEvent, PhaseChange
 from monitor.storage.journal import read_journal
 from monitor.storage.sessions import alarm_event_of_row
@@ -100,6 +102,7 @@ class ChairView:
     stale: bool
     unreadable: tuple[str, ...] = ()  # journal records of the session that could not be read (why, each)
     baseline_sbp: float | None = None  # the session's baseline SBP (mmHg); None: the rise alarms are off
+    second_id: str = ""  # the patient's second identifier as the chair's header shows it ("DOB 12 Mar 1980"); "": none
 
     @property
     def top_priority(self) -> Priority | None:
@@ -116,7 +119,7 @@ def chair_views(central: CentralSessions, now: float) -> list[ChairView]:
     """Read every chair's tile from the store in a handful of queries (a 20-chair clinic in well under 1 s)."""
     current = central.query(
         f"SELECT c.chair_id, s.id, s.patient_id, s.state, s.heartbeat_utc, s.weight_kg, s.dose_mg_per_kg, "
-        f"s.infusion_min, s.bag_ml FROM {SCHEMA}.chairs c LEFT JOIN LATERAL (SELECT * FROM {SCHEMA}.sessions s "
+        f"s.infusion_min, s.bag_ml, s.birth_date, s.second_id, s.second_id_label FROM {SCHEMA}.chairs c LEFT JOIN LATERAL (SELECT * FROM {SCHEMA}.sessions s "
         "WHERE s.chair_id = c.chair_id ORDER BY s.started_utc DESC, s.id DESC LIMIT 1) s ON true ORDER BY c.chair_id")
     live = [(r[0], r[1]) for r in current if r[1] is not None]
     chairs, ids = [c for c, _ in live], [i for _, i in live]
@@ -159,7 +162,7 @@ def chair_views(central: CentralSessions, now: float) -> list[ChairView]:
                 baselines[chair] = entry.record.sbp
     bp_schedule = BpSchedule(load_clinical_config().nibp)
     views = []
-    for chair, sid, patient, state, heartbeat, weight, dose, minutes, bag in current:
+    for chair, sid, patient, state, heartbeat, weight, dose, minutes, bag, born, second, label in current:
         plan = DosePlan(weight or 0, dose or 0, minutes or 0, bag or DosePlan.bag_volume_ml)
         age = None if heartbeat is None else max(0.0, now - heartbeat)
         stale = state == "running" and (age is None or age > STALE_AFTER_S)
@@ -176,7 +179,7 @@ def chair_views(central: CentralSessions, now: float) -> list[ChairView]:
             alarms=active_alarms(lives, infusion_started=started,
                                  worst=lambda life, c=chair, s=sid: _worst(central, c, s, life)),
             data_age_s=age, stale=stale, unreadable=journals[chair].unreadable if chair in journals else (),
-            baseline_sbp=baselines.get(chair)))
+            baseline_sbp=baselines.get(chair), second_id=second_id_text(born, second, label)))
     return views
 
 

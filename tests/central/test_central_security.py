@@ -99,3 +99,16 @@ def test_a_second_database_under_one_chair_name_is_refused(two_chairs, tmp_path)
     state = refusal(store.path, ChairSettings(two_chairs.url("chair-a"), "chair-a"))
     assert "another database" in state.detail
     assert state.text(0).startswith("central: refused")
+
+
+def test_a_chair_may_only_gather_statistics_of_the_stores_own_tables(two_chairs):
+    """analyze_shipped runs as the owner: it analyses the schema's tables named, and nothing else, for chairs only."""
+    from monitor.central.schema import ANALYZE_FUNCTION
+
+    odd = ["numerics", "pg_authid", "numerics; DROP TABLE infusion.sessions", "../sessions", "meta"]
+    assert run_as(two_chairs, "chair-a", f"SELECT {ANALYZE_FUNCTION}(%s)", (odd,)) == [(2,)]  # numerics, meta
+    assert run_as(two_chairs, "chair-a", "ANALYZE infusion.sessions") == -1  # directly: skipped, not its table
+    assert two_chairs.query("SELECT relname, analyze_count FROM pg_stat_user_tables WHERE schemaname = 'infusion' "
+                            "AND relname IN ('numerics', 'sessions', 'meta') ORDER BY 1") == [
+        ("meta", 1), ("numerics", 1), ("sessions", 0)]
+    assert refused(run_as(two_chairs, "desk", f"SELECT {ANALYZE_FUNCTION}(ARRAY['numerics'])"))

@@ -66,8 +66,10 @@ def test_station_and_summary_read_the_same_journal_alike(central, tmp_path):
     for e in ALARMS:
         s.rec.put(e)
     s.close(END)
+    s.store.update_session(s.sid, second_id="77-1204", second_id_label="MRN")  # the clinic's own second identifier
     replicate(s.db, ChairSettings(central.url("chair-a"), "chair-a"))
     view, summary = both_readings(central, s.sid)
+    assert view.second_id == summary.meta.second_id_text == "MRN 77-1204"
     inf = summary.infusion
     assert view.infusion == inf  # one fold: every figure the same, to the last field
     assert inf.state is InfusionState.COMPLETED and inf.confirmed_by == "CD" and not inf.end_to_confirm
@@ -101,7 +103,8 @@ def test_a_silent_chair_is_read_as_of_its_last_data_with_its_latched_alarm_and_n
               _alarm(507, EventKind.ENDED, "a-9", Priority.HIGH, "SpO2 88 < 90: condition ended (now 96), latched")):
         s.rec.put(e)
     s.close(None)  # still running
-    s.store.update_session(s.sid, heartbeat_utc=T0 + 1000)  # its last sign of life (the recorder wrote "now")
+    s.store.update_session(s.sid, heartbeat_utc=T0 + 1000,  # its last sign of life (the recorder wrote "now")
+                           birth_date="1980-03-12")
     replicate(s.db, ChairSettings(central.url("chair-a"), "chair-a"))
     remote = CentralSessions(central.url("desk"))
     try:
@@ -109,6 +112,7 @@ def test_a_silent_chair_is_read_as_of_its_last_data_with_its_latched_alarm_and_n
     finally:
         remote.close()
     assert view.stale and view.data_age_s == pytest.approx(40)
+    assert (view.patient_id, view.second_id) == ("P1", "DOB 12 Mar 1980")  # both identifiers, as the chair shows them
     assert view.infusion.running_s == pytest.approx(1000 - 60)  # not 980: the clock stops at the last data
     assert view.baseline_sbp is None
     assert view.alarms == (

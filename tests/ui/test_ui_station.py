@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -73,7 +74,8 @@ def test_the_station_shows_every_chair_greys_a_silent_one_and_opens_a_session(qt
             assert shown is not None and theme.ALARM_BG[shown] in tile_a.styleSheet()
             assert NO_DATA_BG in window.tiles["chair-c"].styleSheet()
             assert window.tiles["chair-c"].status.full_text() == "NO DATA 2 min"
-            assert "P-0002" in window.tiles["chair-b"].title.full_text()
+            assert window.tiles["chair-b"].title.full_text() == "chair-b"
+            assert window.tiles["chair-b"].identity.full_text() == "P-0002 · no second identifier"  # none recorded
             rows_b = [line.full_text().strip() for line in window.tiles["chair-b"].lines]
             assert rows_b[0].startswith("Infusion running") and "no baseline BP: rise alarms off" in rows_b
             SCREENS.mkdir(exist_ok=True)
@@ -129,7 +131,7 @@ def chair(n: int, **changes) -> ChairView:
     infusion = infusion_history([replace(e, t=e.t + NOW - 2054.0) for e in _infusion_log()], PLAN, at=NOW)
     view = ChairView(f"chair-0{n}", f"chair-0{n}:7", f"P-10{n}", "running", "infusion", infusion,
                      Reading(96.0, 2), Reading(71.0, 2), BpReading(124.0, 79.0, 300), (), 1.0, False,
-                     baseline_sbp=128.0)
+                     baseline_sbp=128.0, second_id=f"DOB 1{n} Mar 1980")
     return replace(view, **changes)
 
 
@@ -143,7 +145,8 @@ def test_tile_text_says_each_figure_with_its_age():
 
     view = chair(3, alarms=(StationAlarm(Priority.MEDIUM, "SpO₂ low 89", False),))
     t = tile_text(view)
-    assert (t.title, t.status) == ("chair-03  P-103", "infusion")
+    assert (t.title, t.identity, t.status) == ("chair-03", "P-103 · DOB 13 Mar 1980", "infusion")
+    assert tile_text(replace(view, second_id="")).identity == "P-103 · no second identifier"  # said, not left out
     assert [(v.label, v.text, v.age, v.dimmed) for v in t.values] == [
         ("SpO₂ %", "96", "", False), ("Pulse", "71", "", False), ("BP mmHg", "124/79", "5 min ago", False)]
     assert t.lines == (("Infusion running 12:34 · 27:26 left", "plain"), ("!! SpO₂ low 89", "live-medium"))
@@ -202,12 +205,14 @@ def test_the_station_reads_the_infusion_by_the_engines_fold():
 # --- the station on a screen: run offscreen in the fast suite, and on Xvfb at 1366x768 by the slow test below ----
 
 def eight_chairs() -> list[ChairView]:
-    """A clinic of 8 chairs: quiet, alarming now, latched, silent 40 s, without a baseline, item 9, old SpO2, idle."""
+    """A clinic of 8 chairs: quiet, alarming now, latched, silent 40 s, without a baseline (nor a second identifier),
+    item 9 (with the clinic's own, long second identifier), old SpO2, idle."""
     item9 = StationAlarm(Priority.MEDIUM, "PHQ-9 item 9 = 2 · clinician to assess", False)
     return [chair(1), chair(2, alarms=(StationAlarm(Priority.HIGH, "SpO2 84 < 90", False),), spo2=Reading(84.0, 1)),
             chair(3, alarms=(ended(),), spo2=Reading(97.0, 1)),
             chair(4, stale=True, data_age_s=40.0, alarms=(StationAlarm(Priority.LOW, "Pulse 48 < 50", True),)),
-            chair(5, baseline_sbp=None, bp=None), chair(6, alarms=(item9,)),
+            chair(5, baseline_sbp=None, bp=None, second_id=""),
+            chair(6, alarms=(item9,), second_id="Hospital no. 0012345678"),
             chair(7, spo2=Reading(95.0, 19), bp=BpReading(131.0, 84.0, 18 * 60, "stale")),
             replace(chair(8), session_state="closed", phase="closed", data_age_s=900.0)]
 
@@ -218,7 +223,10 @@ def station(qtbot, views: list[ChairView]):
 
     window = StationWindow("postgresql://desk@127.0.0.1:1/none", poll=False)
     qtbot.addWidget(window)
-    window.resize(WINDOW_W, WINDOW_H)
+    if os.environ.get("STATION_WHOLE_SCREEN"):  # as a desk's large screen shows it: the window over the screen
+        window.setGeometry(window.screen().availableGeometry())
+    else:
+        window.resize(WINDOW_W, WINDOW_H)
     window.show()
     qtbot.waitExposed(window)
     window.show_views(views)
@@ -292,6 +300,30 @@ def test_screen_every_text_is_legible_and_none_clipped(qtbot):
     save(window, "station-old-values-on-alarm-tiles.png")
     failures += legibility_failures("station, old values on alarm tiles", window)
     assert not failures, "\n".join(failures)
+
+
+def test_screen_whole_both_identifiers_read_beside_each_other(qtbot):
+    """Every tile names its patient by the ID and the second identifier, whole, at 15 px or more (20 px when they
+    fit), on one row under the chair; without a second identifier it says so."""
+    from PySide6.QtGui import QFontMetrics
+
+    from ui.station import IDENTITY_MIN_PX, TITLE_PX
+
+    window = station(qtbot, eight_chairs())
+    save(window, f"station-identifiers-{window.width()}.png")
+    for view in eight_chairs():
+        tile = window.tiles[view.chair]
+        shown = tile.identity.text()
+        assert shown == tile.identity.full_text(), shown  # not cut
+        assert shown.startswith(f"{view.patient_id} · ") and shown.endswith(view.second_id or "no second identifier")
+        assert QFontMetrics(tile.identity.font()).horizontalAdvance(shown) <= tile.identity.contentsRect().width()
+        assert IDENTITY_MIN_PX <= tile.identity.font().pixelSize() <= TITLE_PX
+        assert tile.title.full_text() == view.chair
+        below = tile.identity.mapTo(tile, tile.identity.rect().topLeft()).y()
+        assert below == tile.title.mapTo(tile, tile.title.rect().bottomLeft()).y() + 3  # right under the chair
+    assert window.tiles["chair-01"].identity.font().pixelSize() == TITLE_PX  # a usual ID and a DOB: full size
+    assert window.tiles["chair-06"].identity.font().pixelSize() < TITLE_PX  # a long one: smaller, still whole
+    assert window.tiles["chair-05"].identity.text() == "P-105 · no second identifier"
 
 
 def test_screen_an_ended_alarm_is_latched_a_present_one_live(qtbot):
@@ -378,20 +410,34 @@ def test_screen_a_fourth_row_scrolls_into_view(qtbot):
     save(window, "station-16-chairs-scrolled.png")
 
 
-@pytest.mark.slow
-def test_the_station_screens_on_a_real_display_at_1366x768(tmp_path):
-    """Run the screen tests above on Xvfb with the xcb platform, as a clinic's laptop draws them."""
-    import os
+def _on_a_real_display(tmp_path, size: tuple[int, int], tests: str, env: dict[str, str]):
+    """Run the screen tests named by tests (-k) on Xvfb of size with the xcb platform; return the run."""
     import subprocess
     import sys
 
     from xserver import xvfb
 
-    with xvfb(1366, 768) as display:
-        env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "DISPLAY": display}
+    with xvfb(*size) as display:
+        env = {**os.environ, **env, "QT_QPA_PLATFORM": "xcb", "DISPLAY": display}
         env.pop("WAYLAND_DISPLAY", None)
         run = subprocess.run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", __file__,
-                              "-k", "test_screen_", "-m", "not slow", "--basetemp", str(tmp_path / "screens")],
+                              "-k", tests, "-m", "not slow", "--basetemp", str(tmp_path / "screens")],
                              env=env, capture_output=True, text=True, timeout=600, cwd=SCREENS.parent)
     assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-3000:]
-    assert "= 6 passed" in run.stdout  # every screen test ran on the real display
+    return run
+
+
+@pytest.mark.slow
+def test_the_station_screens_on_a_real_display_at_1366x768(tmp_path):
+    """Run the screen tests above on Xvfb with the xcb platform, as a clinic's laptop draws them."""
+    run = _on_a_real_display(tmp_path, (1366, 768), "test_screen_", {})
+    assert "= 7 passed" in run.stdout  # every screen test ran on the real display
+
+
+@pytest.mark.slow
+def test_the_station_over_a_1920x1080_screen_shows_both_identifiers_whole_and_nothing_clipped(tmp_path):
+    """A desk's large screen: the station over the whole screen, its identifiers whole, every text legible."""
+    run = _on_a_real_display(tmp_path, (1920, 1080), "test_screen_whole_both or test_screen_every_text",
+                             {"STATION_WHOLE_SCREEN": "1"})
+    assert "= 2 passed" in run.stdout
+    assert (SCREENS / "station-identifiers-1920.png").exists()

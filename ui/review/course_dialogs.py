@@ -1,5 +1,5 @@
-"""What a clinician enters from the course window: the patient's planned course, questionnaires answered between
-visits, and the course document (PDF).
+"""What a clinician enters from the course window: the patient's planned course and questionnaires answered
+between visits (the course document is ui.review.course_pdf's).
 
 Each is written to the chair's file (never the central store, which only holds what chairs send) through the
 core: the plan by Store.add_course_plan, a questionnaire into the session monitor.storage.outcomes.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from datetime import date
-from pathlib import Path
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
@@ -19,7 +18,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -31,12 +29,10 @@ from PySide6.QtWidgets import (
 
 from monitor.clinical.config import ConfigError, load_clinical_config
 from monitor.clinical.plan import MAX_BOOSTERS, MAX_INDUCTION, MAX_WEEKS, CoursePlan, PlanError
-from monitor.export import ExportError
 from monitor.record.instruments import INSTRUMENTS, OutcomeError
 from monitor.record.outcomes import OutcomeScore
-from monitor.review.course import CourseError
 from monitor.storage.outcomes import between_visits_place, patient_instruments
-from monitor.storage.sessions import SessionSource, SqliteSessions
+from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store, StoreError
 from ui.dialogs import tell
 from ui.monitor.outcome_dialog import OutcomeDialog
@@ -212,21 +208,3 @@ def enter_between_visits(parent: QWidget, db: str, patient_id: str) -> list[Outc
         return []
     finally:
         store.close()
-
-
-def save_course_pdf(parent: QWidget, source: SessionSource, patient_id: str, path: str | None = None) -> str | None:
-    """Ask where to write the patient's course document and write it (0600); return what was written in words,
-    None if nothing was (a refusal is said in a message box). path skips the question (a caller that knows)."""
-    from ui.review.report import write_course_pdf
-
-    if path is None:
-        path, _ = QFileDialog.getSaveFileName(parent, "Save the course document", str(Path.home() / "course.pdf"),
-                                              "PDF (*.pdf)")
-        if not path:
-            return None
-    try:
-        pages = write_course_pdf(source, patient_id, path)
-    except (ConfigError, CourseError, ExportError, StoreError) as exc:
-        tell(parent, "Course document", str(exc), warning=True)
-        return None
-    return f"Wrote the course document of patient {patient_id} ({pages} pages) to {path}"

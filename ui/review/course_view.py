@@ -51,7 +51,9 @@ from monitor.review.course import (
 from monitor.storage.sessions import SessionSource, SqliteSessions
 from monitor.storage.store import StoreError
 from ui import theme
-from ui.review.course_dialogs import enter_between_visits, enter_plan, save_course_pdf
+from ui.dialogs import tell
+from ui.review.course_dialogs import enter_between_visits, enter_plan
+from ui.review.course_pdf import CoursePdfWriter, ask_course_pdf_path
 from ui.review.flag_review import review_flag
 
 STYLE = (f"QWidget {{ background: {theme.PANEL}; color: {theme.TEXT}; }}"
@@ -366,7 +368,9 @@ class CourseWindow(QMainWindow):
             bar.addAction("Review flag…").triggered.connect(self.review_flag)
             bar.addAction("Planned course…").triggered.connect(self.enter_plan)
             bar.addAction("Questionnaire between visits…").triggered.connect(self.enter_between_visits)
-        bar.addAction("Course document (PDF)…").triggered.connect(lambda: self.save_pdf())
+        self.pdf_action = bar.addAction("Course document (PDF)…")
+        self.pdf_action.triggered.connect(lambda: self.save_pdf())
+        self.writer: CoursePdfWriter | None = None
 
     def review_flag(self) -> None:
         """Record a clinician's review of the patient's unreviewed item-9 flag, then read the course again."""
@@ -384,22 +388,48 @@ class CourseWindow(QMainWindow):
         if enter_between_visits(self, self.source.path, self.patient_id):  # type: ignore[attr-defined]
             self.reread()
 
-    def save_pdf(self, path: str | None = None) -> str | None:
-        """Write the course document (asking where unless path is given); say in the status bar what was written."""
-        self.view.wait_read()  # the source is the reader's until it has read
-        written = save_course_pdf(self, self.source, self.patient_id, path)
-        if written is not None:
+    def save_pdf(self, path: str | None = None) -> None:
+        """Write the course document (asking where unless path is given) on a thread of its own, the window
+        live meanwhile and its button off; the status bar says what was written, a message box why not."""
+        if self.writer is not None:
+            return
+        path = path or ask_course_pdf_path(self)
+        if path is None:
+            return
+        self.view.wait_read()  # the source is the reader's until it has read, then the writer's until it has written
+        self.pdf_action.setEnabled(False)
+        self.statusBar().showMessage(f"Writing the course document to {path}…")
+        self.writer = CoursePdfWriter(self.source, self.patient_id, path)
+        self.writer.sigDone.connect(self._pdf_done)
+        self.writer.start()
+
+    def _pdf_done(self, written: str, failure: str) -> None:
+        self.wait_written()
+        self.writer = None
+        self.pdf_action.setEnabled(True)
+        if not self.isVisible():  # closed while it wrote: the writer's log says how it went
+            return
+        if written:
             self.statusBar().showMessage(written)
-        return written
+        else:
+            self.statusBar().showMessage(f"Course document not written: {failure}")
+            tell(self, "Course document", f"The course document was not written: {failure}", warning=True)
+
+    def wait_written(self) -> None:
+        """Wait for the course document being written, if one is (before the source is read or closed)."""
+        if self.writer is not None:
+            self.writer.wait()
 
     def reread(self) -> None:
         """Read the course again into a new view (after something was entered)."""
         self.view.wait_read()
+        self.wait_written()
         self.view = CourseView(self.source, self.patient_id)
         self.setCentralWidget(self.view)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         self.view.wait_read()
+        self.wait_written()  # the document is whole (or its failure in the log) before its source closes
         self.source.close()
         super().closeEvent(event)
 
