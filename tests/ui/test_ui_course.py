@@ -102,6 +102,21 @@ def test_an_unknown_patient_says_so_in_the_view(qtbot, db):
     assert "cannot be read" in view.title.text()
 
 
+def test_a_fault_while_reading_is_said_in_one_line_not_left_reading(qtbot, db, monkeypatch, caplog):
+    def broken(*_args):
+        raise ZeroDivisionError("P-1 somewhere in the words")
+
+    monkeypatch.setattr("ui.review.course_view.build_course", broken)
+    view = CourseView(SqliteSessions(db), "P-1")
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.sigFailed, timeout=20000) as blocker:
+        pass
+    assert blocker.args[0] == ("an internal error (ZeroDivisionError) stopped reading the course; "
+                               "the log has the details")
+    assert "cannot be read" in view.title.text()
+    assert all("P-1" not in r.getMessage() for r in caplog.records)  # the traceback's words are not the message
+
+
 def test_course_window_from_the_command(db, monkeypatch, capsys):
     opened = []
     monkeypatch.setattr("ui.review.course_view.run_course",

@@ -51,10 +51,10 @@ class CoursePdfWriter(QThread):
         try:
             pages = write_course_pdf(self.source, self.patient_id, Path(self.path))
         except (ConfigError, CourseError, ExportError, StoreError) as exc:
-            log.warning("course document of patient %s not written: %s", self.patient_id, exc)
+            log.warning("course document not written (%s)", type(exc).__name__)  # its words may name the patient
             self.sigDone.emit("", str(exc))
         except Exception as exc:  # a fault of ours: said in one line here, the traceback in the log
-            log.exception("course document of patient %s not written", self.patient_id)
+            log.exception("course document not written")
             self.sigDone.emit("", f"an internal error ({exc.__class__.__name__}) stopped it; the log has the details")
         else:
             self.sigDone.emit(f"Wrote the course document of patient {self.patient_id} ({pages} pages) to "

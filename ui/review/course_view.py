@@ -13,6 +13,7 @@ on its own through run_course.
 from __future__ import annotations
 
 import html
+import logging
 import math
 import sys
 
@@ -75,6 +76,7 @@ ROW_PX = 30
 PLOT_PX = 260
 #: Cell colours of a reviewed item-9 flag (seen, answered: no alarm colour, but never plain).
 REVIEWED_BG, REVIEWED_FG = "#2e4a62", "#ffffff"
+log = logging.getLogger(__name__)
 #: Readers still running (a QThread must not be destroyed while it runs, even if its view is).
 _READING: set[QThread] = set()
 
@@ -94,6 +96,10 @@ class _Reader(QThread):
             self.sigRead.emit(build_course(self.source, self.patient_id, self.prior))
         except (CourseError, ConfigError, StoreError) as exc:
             self.sigFailed.emit(str(exc))
+        except Exception as exc:  # a fault of ours: said in one line on the view, the traceback in the log
+            log.exception("course not read")  # no patient ID in the log
+            self.sigFailed.emit(f"an internal error ({exc.__class__.__name__}) stopped reading the course; "
+                                "the log has the details")
 
 
 def _label(text: str, role: str) -> QLabel:
