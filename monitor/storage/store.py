@@ -27,6 +27,7 @@ from devices.values import DeviceInfo
 from monitor import __version__
 from monitor.paths import private_file
 from monitor.record.base import Record, to_row
+from monitor.storage.connection import StoreConnection
 from monitor.storage.integrity import layout, layout_problem, page_problem
 from monitor.storage.journal import JOURNAL_COLUMNS, JournalRead, read_journal
 from monitor.storage.schema import MIGRATIONS, SCHEMA_VERSION, expected_layout
@@ -91,8 +92,6 @@ class Store:
     """
 
     def __init__(self, path: str | Path) -> None:
-        import sqlite_utils  # the writer's alone: readers of this module (`sessions`) start without it and its numpy
-
         self.path = str(path)
         self.lock = threading.RLock()
         try:
@@ -104,7 +103,7 @@ class Store:
             _switch_to_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            self.db = sqlite_utils.Database(conn)
+            self.db = StoreConnection(conn)  # sqlite-utils (and its numpy) only once a table helper is used
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(explain(self.path, exc)) from None
