@@ -82,8 +82,6 @@ def _v2(db: sqlite_utils.Database) -> None:
     - sessions.uid: a global identity for reports, exports and the central store.
     - nibp.flags: e.g. 'manual' for a BP typed in by the nurse.
     """
-    from devices import registry
-
     _script(
         db,
         """
@@ -107,6 +105,8 @@ def _v2(db: sqlite_utils.Database) -> None:
         rate = 0.0
         row = db.execute("SELECT protocol FROM devices WHERE session_id = ? AND role = ?", [sid, source]).fetchone()
         if row is not None:
+            from devices import registry  # every protocol: loaded for old chunks, not to check a file's layout
+
             try:
                 rate = registry.get(row[0]).parser(source).waveform_rate
             except ValueError:
