@@ -6,15 +6,17 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from monitor.clinical.outcomes import OutcomeFlag, SessionOutcomes, patient_flags
 from monitor.record.instruments import INSTRUMENTS, OutcomeError, instrument
 from monitor.record.journal import InfusionEvent
 from monitor.record.outcomes import OutcomeReview, OutcomeScore
-from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource, SqliteSessions
 from monitor.storage.store import Store
 from monitor.timefmt import date_text, zone
+
+if TYPE_CHECKING:  # the review's reader loads when a plan is read: the Start dialog opens without it (ChairPatients)
+    from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +208,8 @@ class ChairPatients:
     def plan_hint(self, patient_id: str) -> str:
         """Return where the patient's next infusion stands in their planned course, for a read-only line of the
         start dialog: "Planned course: induction of 6 ...; the next infusion is booster 1"; "" without a plan."""
+        from monitor.storage.sessions import SqliteSessions
+
         sessions = SqliteSessions(self.store.path)
         try:
             plans = sessions.course_plans(patient_id)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
@@ -38,11 +38,13 @@ from PySide6.QtWidgets import (
 
 from monitor.clinical.config import ClinicalConfig, load_clinical_config
 from monitor.clinical.dosing import DoseError, DosePlan, PlanCheck, check_plan
-from monitor.clinical.outcomes import OutcomeFlag
 from monitor.live.session_info import SessionInfo
 from monitor.patient_id import PatientIdError, clean_patient_id, identity_warning
 from monitor.timefmt import date_time_text
 from ui import theme
+
+if TYPE_CHECKING:  # flags come from the directory once a patient is named: the dialog opens without their module
+    from monitor.clinical.outcomes import OutcomeFlag
 
 #: Pre-infusion checklist: key stored in the session -> what the nurse ticks.
 CHECKLIST = {"fasting": "Fasting as instructed (no food 6 h, clear fluids 2 h)",
