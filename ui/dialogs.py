@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor.timefmt import Zone, clock_text, duration_text
 from ui import theme
 
-if TYPE_CHECKING:  # the infusion's rules load with the core: the demo's first dialog (UserDialog) needs none of them
+if TYPE_CHECKING:  # the infusion's rules and times load with the core: the demo's first dialog needs neither
     from monitor.clinical.infusion import RatePreview
+    from monitor.timefmt import Zone
 
 
 class TextDialog(QDialog):
@@ -142,6 +142,7 @@ class RateDialog(QDialog):
     def _show_preview(self) -> None:
         """Show what the rate typed gives, and whether the drug library refuses it or wants it confirmed."""
         from monitor.clinical.infusion import InfusionError  # loaded with the core that gives the preview
+        from monitor.timefmt import clock_text, duration_text
 
         try:
             p = self._preview(self.rate.value())

@@ -13,7 +13,6 @@ from monitor.record.instruments import INSTRUMENTS, OutcomeError, instrument
 from monitor.record.journal import InfusionEvent
 from monitor.record.outcomes import OutcomeReview, OutcomeScore
 from monitor.storage.store import Store
-from monitor.timefmt import date_text, zone
 
 if TYPE_CHECKING:  # the review's reader loads when a plan is read: the Start dialog opens without it (ChairPatients)
     from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
@@ -121,6 +120,8 @@ def between_visits_place(sessions: SessionSource, patient_id: str, day: date, no
     """Return where a questionnaire answered between visits on `day` is kept: the patient's last session started on
     or before that day, at 12:00 that day in the session's zone (now, if that is later than now on the day itself).
     OutcomeError in words for a day in the future or a patient without a session by then."""
+    from monitor.timefmt import date_text, zone  # zoneinfo: not for the Start dialog's patient directory
+
     metas = sessions.sessions(patient_id=patient_id)
     if not metas:
         raise OutcomeError(f"there are no sessions of patient '{patient_id}' in this database")

@@ -40,7 +40,6 @@ from monitor.clinical.config import ClinicalConfig, load_clinical_config
 from monitor.clinical.dosing import DoseError, DosePlan, PlanCheck, check_plan
 from monitor.live.session_info import SessionInfo
 from monitor.patient_id import PatientIdError, clean_patient_id, identity_warning
-from monitor.timefmt import date_time_text
 from ui import theme
 
 if TYPE_CHECKING:  # flags come from the directory once a patient is named: the dialog opens without their module
@@ -280,6 +279,8 @@ class StartSessionDialog(QDialog):
         self.elsewhere_text.setVisible(bool(words))
         flags = tuple(self.directory.unreviewed_flags(clean)) if clean else ()
         if flags != self.flags:
+            from monitor.timefmt import date_time_text  # zoneinfo, loaded with the first patient typed
+
             self.flags = flags
             self.flag_seen.setChecked(False)  # a confirmation is for the flags shown, not another patient's
             self.flag_text.setText("\n".join(
