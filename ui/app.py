@@ -95,7 +95,7 @@ def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None,
             return 2
         info, operator = DEMO_PLAN, who.user()
     else:  # a real session starts with the user, the patient, the plan and the checklist
-        from monitor.storage.outcomes import ChairPatients
+        from monitor.storage.chair_patients import ChairPatients
         from ui.monitor.start_dialog import StartSessionDialog
 
         dialog = StartSessionDialog(ChairPatients(store, flag_lookup))
