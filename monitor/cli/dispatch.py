@@ -30,7 +30,6 @@ def _loaded(module: str, name: str) -> Callable[..., int]:
     def run(args: argparse.Namespace, *more: object) -> int:
         return getattr(import_module(f"monitor.cli.{module}"), name)(args, *more)
 
-    run.__name__ = name
     return run
 
 
