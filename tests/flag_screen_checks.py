@@ -20,7 +20,7 @@ from monitor.alarms.keys import AppAlarm
 from monitor.clinical.infusion import InfusionState
 from monitor.live.core import MonitorCore
 from monitor.record.outcomes import OutcomeScore
-from monitor.storage.outcomes import ChairPatients
+from monitor.storage.chair_patients import ChairPatients
 from monitor.storage.store import Store
 from ui import gallery
 from ui.monitor.outcome_dialog import FlagReviewDialog

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes.util
 import os
 import shutil
 import subprocess
@@ -13,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from ui.preflight import XCB_LIBS
+from ui.preflight import XCB, XCB_LIBS, loadable
 
 
 def missing() -> str:
     """Return why no X server can be started here ('' when it can)."""
     if shutil.which("Xvfb") is None:
         return "Xvfb is not installed (apt-get install xvfb)"
-    libs = [pkg for lib, pkg in XCB_LIBS.items() if ctypes.util.find_library(lib) is None]
-    if ctypes.util.find_library("xcb") is not None and libs:
+    libs = [pkg for lib, pkg in XCB_LIBS.items() if not loadable(lib)]
+    if loadable(XCB) and libs:
         return f"the Qt xcb platform needs: apt-get install {' '.join(libs)}"
     return ""
 

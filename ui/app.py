@@ -1,8 +1,9 @@
 """Starts the window: opens the database, the devices (or simulators), the session.
 
 The first window a nurse sees (the demo's "Who is at the monitor?", `run`'s Start dialog) is shown
-before the core, the monitor window, pyqtgraph, numpy and the sound are loaded: those are imported in
-run_app once it is answered, so the first window comes within x2 of a bare Qt window (bench/first_window.py).
+once the database is checked and opened, but before the core, the monitor window, pyqtgraph, numpy,
+the sound and the other command's dialog are loaded: those are imported in run_app when they are
+needed, so the first window comes within x2 of a bare Qt window (bench/first_window.py).
 """
 
 from __future__ import annotations
@@ -13,17 +14,14 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from devices.spec import DeviceSpec
 from monitor.app import notice, replicator_for
 from monitor.live.session_info import SessionInfo
-from monitor.storage.outcomes import ChairPatients
 from monitor.storage.recovery import import_pending
 from monitor.storage.store import Store, StoreError
 from ui import theme
-from ui.dialogs import UserDialog
-from ui.monitor.start_dialog import StartSessionDialog
 
 if TYPE_CHECKING:
+    from devices.spec import DeviceSpec
     from monitor.central.link import ChairSettings
 
 DEMO_PLAN = SessionInfo(patient_id="DEMO-001", patient_name="Demo patient", weight_kg=70.0, dose_mg_per_kg=0.5,
@@ -37,6 +35,7 @@ def demo_devices(protocol: str, scenario: str, speed: float) -> list[DeviceSpec]
     the device starts when the reader opens its port. ValueError names an unknown protocol, scenario or speed.
     """
     from devices.sim.port import sim_port
+    from devices.spec import DeviceSpec
 
     port = sim_port(scenario, speed)
     return [DeviceSpec.parse(f"pulseox={protocol}:{port}"), DeviceSpec.parse(f"nibp=suntech:{port}")]
@@ -84,6 +83,8 @@ def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None,
 
         flag_lookup = CentralFlagLookup(central)
     if demo_protocol:
+        from ui.dialogs import UserDialog
+
         who = UserDialog()
         if not who.exec():
             return 0
@@ -94,6 +95,9 @@ def run_app(db: Path, specs: list[DeviceSpec], demo_protocol: str | None = None,
             return 2
         info, operator = DEMO_PLAN, who.user()
     else:  # a real session starts with the user, the patient, the plan and the checklist
+        from monitor.storage.chair_patients import ChairPatients
+        from ui.monitor.start_dialog import StartSessionDialog
+
         dialog = StartSessionDialog(ChairPatients(store, flag_lookup))
         if not dialog.exec():
             return 0

@@ -9,6 +9,7 @@ Every one fits a 1024 x 600 screen.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFontMetrics
@@ -25,9 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor.clinical.infusion import InfusionError, RatePreview
-from monitor.timefmt import Zone, clock_text, duration_text
 from ui import theme
+
+if TYPE_CHECKING:  # the infusion's rules and times load with the core: the demo's first dialog needs neither
+    from monitor.clinical.infusion import RatePreview
+    from monitor.timefmt import Zone
 
 
 class TextDialog(QDialog):
@@ -138,6 +141,9 @@ class RateDialog(QDialog):
 
     def _show_preview(self) -> None:
         """Show what the rate typed gives, and whether the drug library refuses it or wants it confirmed."""
+        from monitor.clinical.infusion import InfusionError  # loaded with the core that gives the preview
+        from monitor.timefmt import clock_text, duration_text
+
         try:
             p = self._preview(self.rate.value())
         except (InfusionError, ValueError) as exc:  # the infusion ended meanwhile; no infusion planned
@@ -185,7 +191,8 @@ class UserDialog(QDialog):
         self.field.setPlaceholderText("e.g. AB or Anna Berg")
         self.field.setMinimumHeight(40)
         theme.set_font(self.field, 20, bold=True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        self.buttons = QDialogButtonBox()  # buttons given after: QDialogButtonBox(buttons) builds Qt's ~90 enums first
+        self.buttons.setStandardButtons(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         self.ok = self.buttons.button(QDialogButtonBox.Ok)
         self.ok.setText("This is me")
         self.buttons.accepted.connect(self.accept)

@@ -37,7 +37,7 @@ from monitor.alarms import Priority
 from monitor.alarms.keys import AppAlarm
 from monitor.clinical.outcomes import OutcomeFlag, entered
 from monitor.live.core import MonitorCore, SessionInfo
-from monitor.storage.outcomes import ChairPatients
+from monitor.storage.chair_patients import ChairPatients
 from monitor.storage.store import Store
 from ui import theme
 

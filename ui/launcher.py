@@ -45,7 +45,7 @@ def open_window(args: argparse.Namespace) -> int:
     if args.command == "demo":
         return run_app(db=args.db or default_db(), specs=[], demo_protocol=args.protocol,
                        scenario=args.scenario, speed=args.speed)
-    specs = device_specs(args.device)
+    specs = device_specs(args.device) if args.device else []  # none named: the protocols load with the core
     return run_app(db=args.db or default_db(), specs=specs, central=chair_settings(args.central))
 
 

@@ -8,17 +8,21 @@ platform plugin ships with the app (wheel or bundle), so nothing is checked ther
 
 from __future__ import annotations
 
-import ctypes.util
+import ctypes
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-#: System libraries the Qt xcb platform plugin loads on Linux, with their Debian/Ubuntu package names.
-XCB_LIBS = {"xcb-cursor": "libxcb-cursor0", "xkbcommon-x11": "libxkbcommon-x11-0", "xcb-icccm": "libxcb-icccm4",
-            "xcb-keysyms": "libxcb-keysyms1", "xcb-image": "libxcb-image0", "xcb-render-util": "libxcb-render-util0",
-            "xcb-xinerama": "libxcb-xinerama0", "xcb-randr": "libxcb-randr0", "xcb-shape": "libxcb-shape0",
-            "xcb-xkb": "libxcb-xkb1"}
+#: System libraries the Qt xcb platform plugin loads on Linux, by the names it is linked against (sonames), with
+#: their Debian/Ubuntu package names.
+XCB_LIBS = {"libxcb-cursor.so.0": "libxcb-cursor0", "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+            "libxcb-icccm.so.4": "libxcb-icccm4", "libxcb-keysyms.so.1": "libxcb-keysyms1",
+            "libxcb-image.so.0": "libxcb-image0", "libxcb-render-util.so.0": "libxcb-render-util0",
+            "libxcb-xinerama.so.0": "libxcb-xinerama0", "libxcb-randr.so.0": "libxcb-randr0",
+            "libxcb-shape.so.0": "libxcb-shape0", "libxcb-xkb.so.1": "libxcb-xkb1"}
+#: The X client library itself, which x_connection_problem connects with as Qt will.
+XCB = "libxcb.so.1"
 
 
 def display_problem() -> str:
@@ -33,18 +37,29 @@ def display_problem() -> str:
     if not os.environ.get("DISPLAY"):
         return ("no display to open the window on (DISPLAY is not set): run it on the desktop, "
                 "or record without a window with `infusion-monitor record`")
-    if ctypes.util.find_library("xcb") is None:
-        return ""  # the lookup itself does not work here (no ldconfig): let Qt try rather than refuse wrongly
-    missing = [pkg for lib, pkg in XCB_LIBS.items() if ctypes.util.find_library(lib) is None]
+    missing = [pkg for lib, pkg in XCB_LIBS.items() if not loadable(lib)]
     if missing:
         return f"the window needs system libraries that are missing: sudo apt-get install {' '.join(missing)}"
     return x_connection_problem(os.environ["DISPLAY"])
 
 
+def loadable(soname: str) -> bool:
+    """Tell whether the system library of that name loads, as it would for Qt's plugin.
+
+    Loading it by its soname asks the dynamic loader what Qt will ask, in well under a millisecond;
+    ctypes.util.find_library runs the program ldconfig for every name (tens of ms before the first window).
+    """
+    try:
+        ctypes.CDLL(soname)
+    except OSError:
+        return False
+    return True
+
+
 def x_connection_problem(display: str) -> str:
     """Connect to the X server as Qt will (libxcb) and return why it refuses, or ''."""
     try:
-        xcb = ctypes.CDLL(ctypes.util.find_library("xcb"))
+        xcb = ctypes.CDLL(XCB)
     except OSError:
         return ""  # Qt loads the same library: it will say more
     xcb.xcb_connect.restype = ctypes.c_void_p

@@ -25,13 +25,14 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-
-from devices import registry
-from devices.base import Parser
-from devices.sim.device import DeviceSimulator
 from devices.sim.physiology import SCENARIOS, Patient, Vitals, VitalsSource
 from devices.values import DeviceItem, NibpResult, Sample, WaveSegment
+
+if TYPE_CHECKING:  # the registry loads every protocol: imported when a line is built, not to check a scenario's name
+    from devices.base import Parser
+    from devices.sim.device import DeviceSimulator
 
 #: Line and port faults, by name, with what each does (shown in --help).
 FAULTS: dict[str, str] = {
@@ -182,9 +183,12 @@ class SimulatedLine:
     def __init__(self, protocol: str, scenario: str = "baseline", seed: int = 1,
                  device: DeviceSimulator | None = None, patient: VitalsSource | None = None,
                  truth: bool = False) -> None:
+        from devices import registry
+
         spec = registry.get(protocol)
         name, faults = parse_scenario(scenario)
         self.protocol = protocol
+        self._byte_rate = spec.nominal_byte_rate  # of random bytes, when no other device is on the line
         self.device = device or spec.simulator()
         self.patient = Patient(name, seed=seed) if patient is None else patient
         self.plan = FaultPlan(faults, seed)
@@ -208,6 +212,8 @@ class SimulatedLine:
     @staticmethod
     def _foreign_device(protocol: str, seed: int) -> DeviceSimulator | None:
         """Return the other device that may be plugged in (None: random bytes), chosen by the seed."""
+        from devices import registry
+
         others = [p for p in STREAMING if p != protocol]
         pick = seed % (len(others) + 1)
         return registry.get(others[pick]).simulator() if pick < len(others) else None
@@ -278,7 +284,7 @@ class SimulatedLine:
     def _send_foreign(self, t: float, interval: float) -> None:
         """Queue what another device (or a random source) sends in one frame interval: never truth."""
         if self._foreign is None:
-            n = int(registry.get(self.protocol).nominal_byte_rate * interval)
+            n = int(self._byte_rate * interval)
             data = self.plan.random_bytes(max(1, n))
         else:
             data = b""

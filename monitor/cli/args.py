@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
 
-from devices.sim.faults import parse_scenario, scenario_help
 from monitor import __version__
 from monitor.app import NOTICE, UserError, printable
 from monitor.central.link import CENTRAL_ENV
-from monitor.cli.staff import staff_args
-from monitor.export.common import FORMATS
 from monitor.paths import DB_ENV
 
 
@@ -32,27 +30,50 @@ def whole(text: str) -> int:
     return int(text)
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Return the command line's parser, with the arguments of `command` alone.
+
+    Every command is named with its help (the top-level --help lists them all),
+    but only the one that runs gets its arguments: a start builds one grammar,
+    not twenty, and loads only what that one's help needs (the scenarios for
+    `demo`, the export formats for `export`), so a window opens sooner.
+    """
     p = _Parser(prog="infusion-monitor", description=f"Ketamine infusion monitor and chart. {NOTICE}")
     p.add_argument("--version", action="version", version=f"infusion-monitor {__version__}")
     sub = p.add_subparsers(dest="command")
+    for name, (what, arguments) in GRAMMAR.items():
+        sp = sub.add_parser(name, help=what)
+        if name == command:
+            arguments(sp)
+    return p
 
-    def device_arg(sp: argparse.ArgumentParser, required: bool) -> None:
-        sp.add_argument("--device", action="append", default=[], required=required, metavar="ROLE=PROTOCOL:PORT[@BAUD]",
-                        help="e.g. pulseox=cms50dplus:/dev/ttyUSB0 (repeat for each device)")
 
-    run = sub.add_parser("run", help="open the monitor window")
+def command_named(argv: list[str]) -> str | None:
+    """Return the command argv runs: its first word that is not an option (the top level's options take no value)."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def device_arg(sp: argparse.ArgumentParser, required: bool) -> None:
+    sp.add_argument("--device", action="append", default=[], required=required, metavar="ROLE=PROTOCOL:PORT[@BAUD]",
+                    help="e.g. pulseox=cms50dplus:/dev/ttyUSB0 (repeat for each device)")
+
+
+def run_args(run: argparse.ArgumentParser) -> None:
     db_arg(run)
     device_arg(run, required=False)
     central_arg(run, f"also replicate to this central store (default: ${CENTRAL_ENV} or the config file)")
 
-    demo = sub.add_parser("demo", help="open the monitor on simulated devices")
+
+def demo_args(demo: argparse.ArgumentParser) -> None:
+    from devices.sim.faults import scenario_help
+
     db_arg(demo)
     demo.add_argument("--scenario", default="baseline", help=scenario_help())
     demo.add_argument("--speed", type=float, default=1.0, help="scenario time factor, 0.1 to 100")
     demo.add_argument("--protocol", default="cms50dplus", help="pulse oximeter protocol to simulate")
 
-    rec = sub.add_parser("record", help="record headless; prints alarms as JSON lines")
+
+def record_args(rec: argparse.ArgumentParser) -> None:
     db_arg(rec)
     device_arg(rec, required=True)
     rec.add_argument("--duration", type=float, default=None, help="seconds, then stop (default: until Ctrl-C)")
@@ -75,15 +96,20 @@ def parser() -> argparse.ArgumentParser:
                      help="start even if a port cannot be opened yet, and keep trying (default: refuse)")
     central_arg(rec, f"also replicate to this central store (default: ${CENTRAL_ENV} or the config file)")
 
-    simulate_args(sub)
-    config_args(sub)
-    staff_args(sub)
 
-    ses = sub.add_parser("sessions", help="list recorded sessions")
+def staff_args(stf: argparse.ArgumentParser) -> None:
+    """Add the subcommands of `staff` (defined with the command, in monitor.cli.staff)."""
+    from monitor.cli import staff
+
+    staff.staff_args(stf)
+
+
+def sessions_args(ses: argparse.ArgumentParser) -> None:
     source_args(ses)
     selection_args(ses)
 
-    cen = sub.add_parser("central", help="set up the clinic's central PostgreSQL store")
+
+def central_args(cen: argparse.ArgumentParser) -> None:
     cen_sub = cen.add_subparsers(dest="central_command", required=True)
     init = cen_sub.add_parser("init", help="create or migrate the central schema, its roles and logins")
     init.add_argument("url", metavar="URL", help="the database, as an administrator (postgresql://admin@HOST/DB)")
@@ -92,15 +118,17 @@ def parser() -> argparse.ArgumentParser:
     init.add_argument("--reviewer", action="append", default=[], metavar="NAME",
                       help="create a read-only login for a reviewer or the station (repeat)")
 
-    sta = sub.add_parser("station", help="open the central station: every chair of the clinic, read-only")
+
+def station_args(sta: argparse.ArgumentParser) -> None:
     central_arg(sta, f"the central store, as a reviewer login (default: ${CENTRAL_ENV} or the config file)")
 
-    rep = sub.add_parser("replay", help="parse a session's captured device bytes again into a new session")
+
+def replay_args(rep: argparse.ArgumentParser) -> None:
     db_arg(rep)
     rep.add_argument("--session", required=True, help="session id or 'latest'")
 
-    out = sub.add_parser("outcome", help="enter an outcome questionnaire (PHQ-9, GAD-7, PCL-5) into a session, "
-                         "or one answered between visits (--patient and --date)")
+
+def outcome_args(out: argparse.ArgumentParser) -> None:
     db_arg(out)
     where = out.add_mutually_exclusive_group(required=True)
     where.add_argument("--session", help="session id or 'latest' (running or closed)")
@@ -112,8 +140,8 @@ def parser() -> argparse.ArgumentParser:
     out.add_argument("--items", required=True, metavar="1,2,0,...", help="every item's score in form order")
     out.add_argument("--user", default="import", help="who entered it (default: import)")
 
-    flg = sub.add_parser("flags", help="list a patient's item-9 flags and their reviews, or record a clinician's "
-                         "review of one (--reviewer and --note), at any time after its session")
+
+def flags_args(flg: argparse.ArgumentParser) -> None:
     db_arg(flg)
     flg.add_argument("--patient", required=True, help="patient ID")
     flg.add_argument("--flag", default=None, metavar="ID",
@@ -123,22 +151,21 @@ def parser() -> argparse.ArgumentParser:
                      "initials (their PIN is asked; records a review)")
     flg.add_argument("--note", default=None, help="what the clinician found and did (required with --reviewer)")
 
-    summ = sub.add_parser("summary", help="print a session's review summary")
+
+def summary_args(summ: argparse.ArgumentParser) -> None:
     source_args(summ)
     summ.add_argument("--session", required=True, help=SESSION_HELP)
     summ.add_argument("--format", choices=["json", "text"], default="text")
 
-    bur = sub.add_parser("burden", help="alarm burden of one session or of every session in a date range")
+
+def burden_args(bur: argparse.ArgumentParser) -> None:
     source_args(bur)
     bur.add_argument("--session", default=None, help="one session (id or 'latest'); default: every session in range")
     selection_args(bur)
     bur.add_argument("--format", choices=["json", "text"], default="text")
 
-    rev = sub.add_parser("review", help="open the review station (session browser, timeline, summary, playback)")
-    source_args(rev)
 
-    cou = sub.add_parser("course", help="print a patient's course: every infusion side by side, outcomes, "
-                                        "item-9 flags, the BP forecast for the next infusion")
+def course_args(cou: argparse.ArgumentParser) -> None:
     source_args(cou)
     cou.add_argument("--patient", required=True, help="patient ID")
     cou.add_argument("--format", choices=["json", "text"], default="text")
@@ -158,18 +185,23 @@ def parser() -> argparse.ArgumentParser:
     plan.add_argument("--user", default=None, help="the clinician who made the plan")
     plan.add_argument("--note", default="", help="why this plan (optional)")
 
-    imp = sub.add_parser("import", help="parse a file of device-to-host bytes (a serial capture) into a new session")
+
+def import_args(imp: argparse.ArgumentParser) -> None:
     db_arg(imp)
     imp.add_argument("--protocol", required=True, help="the protocol the bytes are in, e.g. carescape")
     imp.add_argument("--patient", default=None,
                      help="file the session under this patient ID, so it joins the patient's course")
     imp.add_argument("file", type=Path, help="the capture: raw bytes as the device sent them")
 
-    probe = sub.add_parser("probe", help="look for devices on the serial ports (never starts a measurement)")
+
+def probe_args(probe: argparse.ArgumentParser) -> None:
     probe.add_argument("--port", action="append", default=[], help="port to try (repeat; default: every serial port)")
     probe.add_argument("--seconds", type=float, default=3.0, help="listening time per protocol and port (default 3)")
 
-    exp = sub.add_parser("export", help="export a session, or several into a folder (one file each)")
+
+def export_args(exp: argparse.ArgumentParser) -> None:
+    from monitor.export.common import FORMATS
+
     source_args(exp)
     exp.add_argument("--session", default=None, help=SESSION_HELP)
     selection_args(exp)
@@ -185,7 +217,8 @@ def parser() -> argparse.ArgumentParser:
     exp.add_argument("--paper", default="a4", choices=["a4", "letter"], help="PDF paper size")
     exp.add_argument("--clinic", default="", help="clinic name printed in the PDF header")
 
-    snd = sub.add_parser("send", help="send a session as HL7 v2 over MLLP to a clinic's interface engine")
+
+def send_args(snd: argparse.ArgumentParser) -> None:
     source_args(snd)
     snd.add_argument("--session", required=True, help=SESSION_HELP)
     snd.add_argument("--to", required=True, metavar="mllp://HOST:PORT")
@@ -193,16 +226,15 @@ def parser() -> argparse.ArgumentParser:
     snd.add_argument("--facility", default="", help="sending facility (MSH-4)")
     snd.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each acknowledgement")
     snd.add_argument("--retries", type=whole, default=2, help="tries more when no acknowledgement comes")
-    return p
 
 
-def simulate_args(sub) -> None:
-    """Add `simulate`: a device on a pseudo-terminal (Linux, macOS) or on a TCP port (every OS)."""
-    sim = sub.add_parser("simulate", help="simulate a device on a pseudo-terminal, or with --tcp on a TCP port; "
-                                          "prints its port first",
-                         epilog="The same SCENARIO[+FAULT...] works as a simulated port: "
-                                "--device pulseox=contec:sim:invalid-stretches+noisy+flapping. With --tcp 5555, "
-                                "record from it with --device pulseox=nonin:socket://127.0.0.1:5555 (any OS).")
+def simulate_args(sim: argparse.ArgumentParser) -> None:
+    """Add the arguments of `simulate`: a device on a pseudo-terminal (Linux, macOS) or on a TCP port (every OS)."""
+    from devices.sim.faults import scenario_help
+
+    sim.epilog = ("The same SCENARIO[+FAULT...] works as a simulated port: "
+                  "--device pulseox=contec:sim:invalid-stretches+noisy+flapping. With --tcp 5555, "
+                  "record from it with --device pulseox=nonin:socket://127.0.0.1:5555 (any OS).")
     sim.add_argument("--protocol", required=True)
     sim.add_argument("--scenario", default="baseline", help=scenario_help())
     sim.add_argument("--speed", type=float, default=1.0, help="scenario time factor, 0.1 to 100")
@@ -213,10 +245,9 @@ def simulate_args(sub) -> None:
                      help="address to listen on with --tcp (default 127.0.0.1: this computer only)")
 
 
-def config_args(sub) -> None:
-    """Add `config`: the clinic's editable copies of the clinical figures and alarm profiles."""
-    cfg = sub.add_parser("config", help="copy the clinical figures and alarm profiles to edit them, or check a copy",
-                         description="Without an option: say which settings files are in use.")
+def config_args(cfg: argparse.ArgumentParser) -> None:
+    """Add the arguments of `config`: the clinic's editable copies of the clinical figures and alarm profiles."""
+    cfg.description = "Without an option: say which settings files are in use."
     what = cfg.add_mutually_exclusive_group()
     what.add_argument("--copy", action="store_true",
                       help="write editable copies of the packaged settings into the user's config folder "
@@ -321,7 +352,38 @@ def check_speed(speed: float) -> None:
 
 def check_scenario(scenario: str) -> None:
     """Refuse an unknown simulator scenario or line fault before anything starts (the words name the choices)."""
+    from devices.sim.faults import parse_scenario
+
     try:
         parse_scenario(scenario)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+
+
+#: Every command in the order --help lists them: its help line, and what adds its arguments (parser()).
+GRAMMAR: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "run": ("open the monitor window", run_args),
+    "demo": ("open the monitor on simulated devices", demo_args),
+    "record": ("record headless; prints alarms as JSON lines", record_args),
+    "simulate": ("simulate a device on a pseudo-terminal, or with --tcp on a TCP port; prints its port first",
+                 simulate_args),
+    "config": ("copy the clinical figures and alarm profiles to edit them, or check a copy", config_args),
+    "staff": ("the clinic's staff list and PINs, managed by an owner", staff_args),
+    "sessions": ("list recorded sessions", sessions_args),
+    "central": ("set up the clinic's central PostgreSQL store", central_args),
+    "station": ("open the central station: every chair of the clinic, read-only", station_args),
+    "replay": ("parse a session's captured device bytes again into a new session", replay_args),
+    "outcome": ("enter an outcome questionnaire (PHQ-9, GAD-7, PCL-5) into a session, or one answered between "
+                "visits (--patient and --date)", outcome_args),
+    "flags": ("list a patient's item-9 flags and their reviews, or record a clinician's review of one (--reviewer "
+              "and --note), at any time after its session", flags_args),
+    "summary": ("print a session's review summary", summary_args),
+    "burden": ("alarm burden of one session or of every session in a date range", burden_args),
+    "review": ("open the review station (session browser, timeline, summary, playback)", source_args),
+    "course": ("print a patient's course: every infusion side by side, outcomes, item-9 flags, the BP forecast for "
+               "the next infusion", course_args),
+    "import": ("parse a file of device-to-host bytes (a serial capture) into a new session", import_args),
+    "probe": ("look for devices on the serial ports (never starts a measurement)", probe_args),
+    "export": ("export a session, or several into a folder (one file each)", export_args),
+    "send": ("send a session as HL7 v2 over MLLP to a clinic's interface engine", send_args),
+}

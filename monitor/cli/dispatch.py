@@ -13,31 +13,33 @@ import os
 import sqlite3
 import sys
 from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 
 from monitor import __version__
 from monitor.app import UserError, printable
 from monitor.central.link import CentralError
-from monitor.cli.args import check_scenario, check_speed, parser
-from monitor.cli.central import cmd_central
-from monitor.cli.export import cmd_export, cmd_send
-from monitor.cli.record import cmd_import, cmd_probe, cmd_record, cmd_replay, cmd_simulate
-from monitor.cli.review import cmd_burden, cmd_course, cmd_flags, cmd_outcome, cmd_sessions, cmd_summary
-from monitor.cli.staff import cmd_staff
+from monitor.cli.args import check_scenario, check_speed, command_named, parser
 from monitor.paths import default_db, log_file
 
 
-def cmd_config(args: argparse.Namespace) -> int:
-    """`config`, imported when it runs: it loads the alarm and clinical profiles, which `--help` never needs."""
-    from monitor.cli.config import cmd_config as run
+def _loaded(module: str, name: str) -> Callable[..., int]:
+    """Return command `name` of monitor.cli.`module`, imported when it runs: a command loads its own module alone
+    (`config` its profiles, `staff` its hashing), and `--help` or a window none of them."""
 
-    return run(args)
+    def run(args: argparse.Namespace, *more: object) -> int:
+        return getattr(import_module(f"monitor.cli.{module}"), name)(args, *more)
+
+    return run
 
 
-COMMANDS = {"record": cmd_record, "simulate": cmd_simulate, "sessions": cmd_sessions, "export": cmd_export,
-            "replay": cmd_replay, "outcome": cmd_outcome, "flags": cmd_flags, "import": cmd_import, "probe": cmd_probe,
-            "send": cmd_send, "summary": cmd_summary, "course": cmd_course, "burden": cmd_burden, "central": cmd_central,
-            "config": cmd_config, "staff": cmd_staff}
+#: The windowless commands, by name (export and course are also given the PDF painter by main).
+COMMANDS: dict[str, Callable[..., int]] = {
+    command: _loaded(module, f"cmd_{command}") for module, commands in (
+        ("record", ("record", "simulate", "replay", "import", "probe")),
+        ("review", ("sessions", "outcome", "flags", "summary", "course", "burden")),
+        ("export", ("export", "send")), ("central", ("central",)), ("config", ("config",)), ("staff", ("staff",)))
+    for command in commands}
 WINDOW_COMMANDS = ("run", "demo", "review", "station")
 
 
@@ -69,10 +71,11 @@ def main(argv: list[str] | None = None, window: Callable[[argparse.Namespace], i
     """Run one command. `window` opens a window for `run`/`demo`/`review` and `course --window`, `pdf` draws the
     PDF report and `course_pdf` the course document: ui.launcher passes them, so the core never imports Qt;
     without them those commands say where to run them."""
-    args = parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args = parser(command_named(words)).parse_args(words)
     log_path = _log_to_file()
-    if args.command is None:
-        args = parser().parse_args(["run", *(argv or sys.argv[1:])])
+    if args.command is None:  # no word at all: the chair's monitor
+        args = parser("run").parse_args(["run", *words])
     try:
         if args.command == "demo":
             check_speed(args.speed)
@@ -82,9 +85,9 @@ def main(argv: list[str] | None = None, window: Callable[[argparse.Namespace], i
                 raise UserError(f"'{args.command}' opens the window: start it with the infusion-monitor command")
             return window(args)
         if args.command == "export":
-            return cmd_export(args, pdf)
+            return COMMANDS["export"](args, pdf)
         if args.command == "course":
-            return cmd_course(args, course_pdf)
+            return COMMANDS["course"](args, course_pdf)
         return COMMANDS[args.command](args)
     except (UserError, _store_error(), CentralError) as exc:
         print(f"infusion-monitor: error: {printable(str(exc))}", file=sys.stderr)

@@ -20,12 +20,11 @@ if TYPE_CHECKING:
     from monitor.clinical.signing import Signer
 
 
-def staff_args(sub) -> None:
-    """Add `staff` and its subcommands to the parser."""
-    stf = sub.add_parser("staff", help="the clinic's staff list and PINs, managed by an owner",
-                         description="The staff list signs the monitor's actions with PINs (file: "
-                                     "$INFUSION_MONITOR_STAFF or staff.json in the user data folder). The first "
-                                     "member added is the owner; later changes ask an owner's PIN.")
+def staff_args(stf: argparse.ArgumentParser) -> None:
+    """Add the subcommands of `staff` to its parser."""
+    stf.description = ("The staff list signs the monitor's actions with PINs (file: $INFUSION_MONITOR_STAFF or "
+                       "staff.json in the user data folder). The first member added is the owner; later changes ask "
+                       "an owner's PIN.")
     what = stf.add_subparsers(dest="staff_command", required=True)
     add = what.add_parser("add", help="add a member (asks the owner's PIN, then the new member's PIN twice)")
     add.add_argument("--name", required=True)

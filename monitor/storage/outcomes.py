@@ -12,7 +12,7 @@ from monitor.clinical.outcomes import OutcomeFlag, SessionOutcomes, patient_flag
 from monitor.record.instruments import INSTRUMENTS, OutcomeError, instrument
 from monitor.record.journal import InfusionEvent
 from monitor.record.outcomes import OutcomeReview, OutcomeScore
-from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource, SqliteSessions
+from monitor.storage.sessions import SessionMeta, SessionRecord, SessionSource
 from monitor.storage.store import Store
 from monitor.timefmt import date_text, zone
 
@@ -169,50 +169,7 @@ def review_patient_flag(store: Store, patient_id: str, outcome_id: str | None, r
     return flag, review, target
 
 
-@dataclass(frozen=True)
-class ChairPatients:
-    """The chair's file as the start dialog reads it (its PatientDirectory): patients, sessions, open flags.
-
-    With a central store (elsewhere), the patient's flags raised or reviewed at other chairs join the file's.
-    """
-
-    store: Store
-    elsewhere: FlagLookup | None = None
-
-    def patients(self) -> list[tuple[str, str]]:
-        return self.store.patients()
-
-    def session_count(self, patient_id: str) -> int:
-        return self.store.session_count(patient_id)
-
-    def second_ids(self, patient_id: str, birth_date: bool) -> list[str]:
-        return self.store.second_ids(patient_id, birth_date)
-
-    def unreviewed_flags(self, patient_id: str) -> tuple[OutcomeFlag, ...]:
-        """Return the patient's item-9 flags no clinician has reviewed yet, from any session in this file and, once
-        the central store has answered (flags_elsewhere), at any other chair. Never waits for the store."""
-        answer = self.elsewhere.answer(patient_id) if self.elsewhere is not None else None
-        found = answer.flags if answer is not None else ()
-        return tuple(f for f in flags_of_patient(self.store, patient_id, found) if not f.reviewed)
-
-    def flags_elsewhere(self, patient_id: str) -> str | None:
-        """Return where the check of the patient's flags at other chairs stands: None while the central store is
-        asked (a few seconds at most), "" when it answered or none is configured, else the one-line notice."""
-        if self.elsewhere is None:
-            return ""
-        answer = self.elsewhere.answer(patient_id)
-        return None if answer is None else answer.notice
-
-    def plan_hint(self, patient_id: str) -> str:
-        """Return where the patient's next infusion stands in their planned course, for a read-only line of the
-        start dialog: "Planned course: induction of 6 ...; the next infusion is booster 1"; "" without a plan."""
-        sessions = SqliteSessions(self.store.path)
-        try:
-            plans = sessions.course_plans(patient_id)
-        finally:
-            sessions.close()
-        if not plans:
-            return ""
-        given = sum(any(e.record.kind == "started" for e in self.store.journal_records(sid, (InfusionEvent.KIND,))
-                        .entries) for sid, _ in _patient_sessions(self.store, patient_id))
-        return f"Planned course: {plans[-1].text}; the next infusion is {plans[-1].place(given + 1)}"
+def infusions_given(store: Store, patient_id: str) -> int:
+    """Return how many of the patient's sessions in this file started an infusion (the planned course counts them)."""
+    return sum(any(e.record.kind == "started" for e in store.journal_records(sid, (InfusionEvent.KIND,)).entries)
+               for sid, _ in _patient_sessions(store, patient_id))

@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from monitor.paths import private_output, spare_dir
-from monitor.record.base import to_row
-from monitor.record.journal import RecoveryImport
 from monitor.storage.store import SessionEnd, Store
 
 FORMAT = "infusion-monitor recovery"
@@ -82,6 +80,10 @@ def import_pending(store: Store) -> list[str]:
         session_id = store.session_id_of(uid)
         if session_id is None:
             continue
+        # the record kinds load when there is a file to import: a start without one opens its window sooner
+        from monitor.record.base import to_row
+        from monitor.record.journal import RecoveryImport
+
         imports = store.journal_records(session_id, (RecoveryImport.KIND,))
         if any(isinstance(e.record, RecoveryImport) and e.record.file_id == file_id for e in imports.entries):
             path.unlink()

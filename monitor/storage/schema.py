@@ -82,8 +82,6 @@ def _v2(db: sqlite_utils.Database) -> None:
     - sessions.uid: a global identity for reports, exports and the central store.
     - nibp.flags: e.g. 'manual' for a BP typed in by the nurse.
     """
-    from devices import registry
-
     _script(
         db,
         """
@@ -107,6 +105,8 @@ def _v2(db: sqlite_utils.Database) -> None:
         rate = 0.0
         row = db.execute("SELECT protocol FROM devices WHERE session_id = ? AND role = ?", [sid, source]).fetchone()
         if row is not None:
+            from devices import registry  # every protocol: loaded for old chunks, not to check a file's layout
+
             try:
                 rate = registry.get(row[0]).parser(source).waveform_rate
             except ValueError:
@@ -236,9 +236,9 @@ DERIVED_TABLES = frozenset({"levels", "summaries"})
 
 
 #: Migrations in order; index i upgrades user_version i to i + 1. Append, never edit. A migration runs its
-#: statements with db.execute() alone, so it is given a sqlite_utils.Database by the store and a bare
-#: sqlite3.Connection by the readers (expected_layout, an old file's private copy), which then start without
-#: loading sqlite-utils and the numpy it imports.
+#: statements with db.execute() alone, so it is given the store's StoreConnection and a bare sqlite3.Connection
+#: by the readers (expected_layout, an old file's private copy): neither loads sqlite-utils and the numpy it
+#: imports, and a chair's first start (a new file) opens its first window without them.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1, _v2, _v3, _v4, _v5, _v_stored_summaries, _v_course_plans, _v_second_identifier,
 ]

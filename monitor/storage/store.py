@@ -23,17 +23,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from devices.values import DeviceInfo
 from monitor import __version__
 from monitor.paths import private_file
-from monitor.record.base import Record, to_row
+from monitor.storage.connection import StoreConnection
 from monitor.storage.integrity import layout, layout_problem, page_problem
-from monitor.storage.journal import JOURNAL_COLUMNS, JournalRead, read_journal
 from monitor.storage.schema import MIGRATIONS, SCHEMA_VERSION, expected_layout
 
-if TYPE_CHECKING:
-
+if TYPE_CHECKING:  # the journal's record kinds load with the first journal read or write, not to open the file
+    from devices.values import DeviceInfo
     from monitor.clinical.plan import CoursePlan
+    from monitor.record.base import Record
+    from monitor.storage.journal import JournalRead
 
 #: A running session whose heartbeat is older than this, from another host, is
 #: treated as interrupted (on this host a dead pid is proof enough).
@@ -91,8 +91,6 @@ class Store:
     """
 
     def __init__(self, path: str | Path) -> None:
-        import sqlite_utils  # the writer's alone: readers of this module (`sessions`) start without it and its numpy
-
         self.path = str(path)
         self.lock = threading.RLock()
         try:
@@ -104,7 +102,7 @@ class Store:
             _switch_to_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            self.db = sqlite_utils.Database(conn)
+            self.db = StoreConnection(conn)  # sqlite-utils (and its numpy) only once a table helper is used
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(explain(self.path, exc)) from None
@@ -225,6 +223,8 @@ class Store:
 
     def journal_records(self, session_id: int, kinds: tuple[str, ...]) -> JournalRead:
         """Return a session's journal records of some kinds in time order, and those rows that do not read."""
+        from monitor.storage.journal import JOURNAL_COLUMNS, read_journal
+
         marks = ", ".join("?" * len(kinds))
         with self.lock:
             return read_journal(self.db.execute(
@@ -237,6 +237,8 @@ class Store:
         For writers outside the session's recorder, e.g. the `outcome` command;
         the recorder batches its own entries.
         """
+        from monitor.record.base import to_row
+
         kind, version, data = to_row(record)
         self.write_batch({"journal": [{"session_id": session_id, "t": t, "kind": kind, "v": version, "data": data,
                                        "user": user}]})

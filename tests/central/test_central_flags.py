@@ -18,7 +18,8 @@ from monitor.central.link import ChairSettings
 from monitor.central.replicator import Replicator
 from monitor.live.core import MonitorCore, SessionInfo
 from monitor.record.outcomes import CentralFlagCheck, OutcomeScore
-from monitor.storage.outcomes import ChairPatients, FlagsElsewhere, outcomes_of, review_patient_flag
+from monitor.storage.chair_patients import ChairPatients
+from monitor.storage.outcomes import FlagsElsewhere, outcomes_of, review_patient_flag
 from monitor.storage.store import Store
 
 pytestmark = pytest.mark.slow  # every test runs against a throwaway PostgreSQL or waits for a timeout

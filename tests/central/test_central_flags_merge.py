@@ -13,7 +13,8 @@ from monitor.central.flags import NOT_REACHED, RETRY_AFTER_S, CentralFlagLookup
 from monitor.central.link import ChairSettings
 from monitor.clinical.outcomes import OutcomeFlag
 from monitor.record.outcomes import OutcomeReview, OutcomeScore
-from monitor.storage.outcomes import ChairPatients, FlagsElsewhere, flags_of_patient
+from monitor.storage.chair_patients import ChairPatients
+from monitor.storage.outcomes import FlagsElsewhere, flags_of_patient
 from monitor.storage.store import Store
 
 T0 = 1_700_000_000.0

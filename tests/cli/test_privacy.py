@@ -170,7 +170,7 @@ def test_simulator_speed_is_bounded(tmp_path, command, speed):
 
 @pytest.mark.parametrize("typed, words", [("P\x1b[31m1", "cannot be shown"), ("x" * 65, "at most 64")])
 def test_the_start_dialog_refuses_a_patient_id_with_the_same_rule(qtbot, tmp_path, typed, words):
-    from monitor.storage.outcomes import ChairPatients
+    from monitor.storage.chair_patients import ChairPatients
     from monitor.storage.store import Store
     from ui.monitor.start_dialog import StartSessionDialog
 

@@ -427,7 +427,7 @@ def test_a_plan_is_refused_for_a_patient_without_sessions_and_for_the_central_st
 def test_the_start_dialogs_directory_says_where_the_next_infusion_stands_in_the_plan(tmp_path):
     from course_sessions import TEN
     from monitor.clinical.plan import CoursePlan
-    from monitor.storage.outcomes import ChairPatients
+    from monitor.storage.chair_patients import ChairPatients
 
     db = tmp_path / "s.db"
     make_course(db, [*TEN[:6], Visit(12, infusion="not_started")])  # 6 given, a 7th session held

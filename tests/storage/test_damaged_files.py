@@ -207,15 +207,19 @@ def test_review_corrections_open_the_store_through_the_same_check(whole, tmp_pat
     assert fingerprint(db.parent) == before
 
 
-def test_the_window_refuses_a_damaged_file_in_words_before_the_start_dialog(whole, tmp_path, qtbot, monkeypatch):
-    from ui import app
+@pytest.mark.parametrize("demo", [None, "cms50dplus"], ids=["run", "demo"])
+def test_the_window_refuses_a_damaged_file_in_words_before_the_first_dialog(whole, tmp_path, qtbot, monkeypatch,
+                                                                              demo):
+    from ui import app, dialogs
+    from ui.monitor import start_dialog
 
     db = DAMAGES["a page zeroed in the middle"](whole, tmp_path)
     before = fingerprint(tmp_path)
     said = []
     monkeypatch.setattr(app.QMessageBox, "critical", lambda parent, title, text: said.append(text))
-    monkeypatch.setattr(app, "StartSessionDialog", None)  # reached only if the file were taken
-    assert app.run_app(db, []) == 2
+    monkeypatch.setattr(start_dialog, "StartSessionDialog", None)  # reached only if the file were taken
+    monkeypatch.setattr(dialogs, "UserDialog", None)  # the demo's first dialog, likewise
+    assert app.run_app(db, [], demo_protocol=demo) == 2
     assert len(said) == 1 and "is damaged" in said[0] and "nothing was written into it" in said[0]
     assert fingerprint(tmp_path) == before
 

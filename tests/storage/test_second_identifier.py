@@ -16,7 +16,7 @@ from monitor.clinical.config import ConfigError, load_clinical_config, parse_cli
 from monitor.clinical.config import DEFAULT_PATH
 from monitor.live.core import MonitorCore, SessionInfo
 from monitor.patient_id import PatientIdError, SecondIdentifier, identity_warning
-from monitor.storage.outcomes import ChairPatients
+from monitor.storage.chair_patients import ChairPatients
 from monitor.storage.schema import SCHEMA_VERSION
 from monitor.storage.sessions import SqliteSessions
 from monitor.storage.store import Store

@@ -23,9 +23,15 @@ def test_missing_xcb_libraries_are_named_with_the_install_command(monkeypatch):
     monkeypatch.setenv("DISPLAY", ":0")
     monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    monkeypatch.setattr(preflight.ctypes.util, "find_library", lambda name: None if name == "xcb-cursor" else name)
+    monkeypatch.setattr(preflight, "loadable", lambda soname: soname != "libxcb-cursor.so.0")
     assert preflight.display_problem() == ("the window needs system libraries that are missing: "
                                            "sudo apt-get install libxcb-cursor0")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sonames are Linux's")
+def test_a_library_is_found_by_the_name_programs_are_linked_against_and_a_missing_one_is_not():
+    assert preflight.loadable("libc.so.6")  # every glibc Linux has it
+    assert not preflight.loadable("libxcb-no-such-extension.so.0")
 
 
 def test_offscreen_is_left_to_qt(monkeypatch):
@@ -48,8 +54,7 @@ def test_windows_and_macos_need_no_display_variable(monkeypatch, platform):
     assert preflight.display_problem() == ""
 
 
-@pytest.mark.slow  # ctypes finds libxcb with ldconfig, a program
-@pytest.mark.skipif(preflight.ctypes.util.find_library("xcb") is None, reason="needs libxcb (Linux, BSD)")
+@pytest.mark.skipif(not preflight.loadable(preflight.XCB), reason="needs libxcb (Linux, BSD)")
 def test_an_x_server_that_refuses_is_one_line_not_qts_abort(capfd):
     """Qt reports a refused connection as a missing xcb-cursor library, then aborts: the check says it."""
     assert preflight.x_connection_problem(":4093") == (

@@ -15,7 +15,7 @@ from monitor.clinical.infusion import InfusionState
 from monitor.clinical.plan import CoursePlan
 from monitor.clinical.schedule import Phase
 from monitor.live.core import MonitorCore, SessionInfo
-from monitor.storage.outcomes import ChairPatients
+from monitor.storage.chair_patients import ChairPatients
 from monitor.storage.store import Store
 from ui.monitor.clinical_dialogs import DischargeDialog, MarkerEditDialog, ScalesDialog
 from ui.monitor.start_dialog import StartSessionDialog

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
@@ -38,11 +38,12 @@ from PySide6.QtWidgets import (
 
 from monitor.clinical.config import ClinicalConfig, load_clinical_config
 from monitor.clinical.dosing import DoseError, DosePlan, PlanCheck, check_plan
-from monitor.clinical.outcomes import OutcomeFlag
 from monitor.live.session_info import SessionInfo
 from monitor.patient_id import PatientIdError, clean_patient_id, identity_warning
-from monitor.timefmt import date_time_text
 from ui import theme
+
+if TYPE_CHECKING:  # flags come from the directory once a patient is named: the dialog opens without their module
+    from monitor.clinical.outcomes import OutcomeFlag
 
 #: Pre-infusion checklist: key stored in the session -> what the nurse ticks.
 CHECKLIST = {"fasting": "Fasting as instructed (no food 6 h, clear fluids 2 h)",
@@ -113,13 +114,16 @@ class StartSessionDialog(QDialog):
         self.second.setPlaceholderText(f"{self.ident.format if self.ident.is_birth_date else 'as on the record'} "
                                        "(required)")
         self.second.setAccessibleName(self.ident.label)
+        # styles are given as properties while the dialog is built: its first showing polishes them; restyle
+        # re-polishes, and PySide building the Qt namespace's enums for that would delay the dialog (~20 ms)
+        self.second.setProperty("invalid", "false")
         self.second_problem = QLabel("")  # what is wrong with the identifier typed, in one line
         self.second_problem.setWordWrap(True)
-        theme.restyle(self.second_problem, "role", "error")
+        self.second_problem.setProperty("role", "error")
         self.identity_text = QLabel("")  # the same patient ID recorded with another date of birth
         self.identity_text.setWordWrap(True)
         theme.set_font(self.identity_text, 16, bold=True)
-        theme.restyle(self.identity_text, "role", "error")
+        self.identity_text.setProperty("role", "error")
         self.identity_checked = QCheckBox("Identity checked with the patient")
         identity_row = QHBoxLayout()  # across the dialog, above both columns: one line on a 1024 px screen
         identity_row.addWidget(self.identity_text, 1)
@@ -137,7 +141,7 @@ class StartSessionDialog(QDialog):
         self.flag_text = QLabel("")
         self.flag_text.setWordWrap(True)
         theme.set_font(self.flag_text, 17, bold=True)
-        theme.restyle(self.flag_text, "role", "error")
+        self.flag_text.setProperty("role", "error")
         self.flag_seen = QCheckBox("I have read the flag: a clinician will assess the patient before the infusion")
         flag_box = QVBoxLayout()
         flag_box.addWidget(self.flag_text)
@@ -148,7 +152,7 @@ class StartSessionDialog(QDialog):
         self.flags_pending = False  # the central store is being asked for the patient's flags at other chairs
         self.elsewhere_text = QLabel("")  # that check running, or the one line saying it could not be made
         self.elsewhere_text.setWordWrap(True)
-        theme.restyle(self.elsewhere_text, "role", "todo")
+        self.elsewhere_text.setProperty("role", "todo")
         self.elsewhere_text.setVisible(False)
         self.flag_poll = QTimer(self)  # reads the background check's answer as soon as it is in
         self.flag_poll.setInterval(150)
@@ -178,6 +182,7 @@ class StartSessionDialog(QDialog):
                                   (self.bag, "mL", "")):
             field.setPlaceholderText(hint)
             field.setProperty("unit", unit)
+            field.setProperty("invalid", "false")
         dbox = QFormLayout()
         for label, field in (("Weight (kg)", self.weight), ("Dose (mg/kg)", self.dose),
                              ("Duration (min)", self.duration), ("Bag volume (mL NaCl 0.9 %)", self.bag)):
@@ -210,7 +215,8 @@ class StartSessionDialog(QDialog):
         check_group = QGroupBox("Before the infusion")
         check_group.setLayout(cbox)
 
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        self.buttons = QDialogButtonBox()  # buttons given after: QDialogButtonBox(buttons) builds Qt's ~90 enums first
+        self.buttons.setStandardButtons(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         self.ok = self.buttons.button(QDialogButtonBox.Ok)
         self.ok.setText("Start session")
         self.buttons.accepted.connect(self.accept)
@@ -273,6 +279,8 @@ class StartSessionDialog(QDialog):
         self.elsewhere_text.setVisible(bool(words))
         flags = tuple(self.directory.unreviewed_flags(clean)) if clean else ()
         if flags != self.flags:
+            from monitor.timefmt import date_time_text  # zoneinfo, loaded with the first patient typed
+
             self.flags = flags
             self.flag_seen.setChecked(False)  # a confirmation is for the flags shown, not another patient's
             self.flag_text.setText("\n".join(
