@@ -50,7 +50,7 @@ RAW_LIMIT_BYTES = 64 * 1024 * 1024  # an 8 h capture of the busiest protocol (GE
 CLOCK_WINDOW_S = 60.0
 CHECK_S = 600.0  # file time checked first: does the file decode as the protocol at all?
 DRIFT_S = 2.0  # the device clock's tolerance (DeviceClock.tolerance_s): per step, and of drift before re-measuring
-RAW_SETTLE_CHUNKS = 64  # parser feeds between two looks for raw_bytes rows whose time is final
+RAW_SETTLE_CHUNKS = 256  # parser feeds between two looks for raw_bytes rows whose time is final
 
 
 @dataclass(frozen=True)

@@ -28,20 +28,18 @@ class RawRows:
         self._start, self._rate = start, rate
         self._size = max(1, int(rate * RAW_CHUNK_S))
         self._done = 0  # bytes cut into rows
-        self._buffer = bytearray()
+        self._pieces: list[bytes] = []  # slices taken since the last cut, the first one starting with the rest
         self._cut: deque[tuple[float, bytes]] = deque()  # (file time of the last byte, bytes), not yet timed
         self._timed: list[tuple[float, bytes]] = []  # timed, not yet within the span of the items
 
     def add(self, data: bytes) -> None:
-        """Take the next slice of the file."""
-        buffer, size = self._buffer, self._size
-        buffer += data
-        while len(buffer) >= size:
-            self._cut_row(size)
+        """Take the next slice of the file (cut into rows when rows are asked for)."""
+        self._pieces.append(data)
 
     def ready(self, through: float, at: Callable[[float], float], span: Span | None) -> list[tuple[float, bytes]]:
         """Return the rows whose time is final, given that every slice up to file time `through` was placed on a
         decided clock (`at` times a file time) and the items so far span `span`."""
+        self._cut_rows(final=False)
         cut, timed = self._cut, self._timed
         while cut and cut[0][0] <= through:
             t, data = cut.popleft()
@@ -54,14 +52,22 @@ class RawRows:
 
     def rest(self, at: Callable[[float], float], span: Span) -> list[tuple[float, bytes]]:
         """Return every row not yet returned once the whole file was parsed, kept within the session's span."""
-        if self._buffer:
-            self._cut_row(len(self._buffer))
+        self._cut_rows(final=True)
         first, last = span
         rows = self._timed + [(at(t), data) for t, data in self._cut]
         self._timed, self._cut = [], deque()
         return [(min(max(t, first), last), data) for t, data in rows]
 
-    def _cut_row(self, size: int) -> None:
-        self._done += size
-        self._cut.append((self._start + self._done / self._rate, bytes(self._buffer[:size])))
-        del self._buffer[:size]
+    def _cut_rows(self, final: bool) -> None:
+        """Cut the slices taken into rows of the row size (and the rest into a last row when final)."""
+        data, size, done = b"".join(self._pieces), self._size, self._done
+        whole = len(data) - len(data) % size
+        for at in range(0, whole, size):
+            self._cut.append((self._start + (done + at + size) / self._rate, data[at:at + size]))
+        self._done += whole
+        rest = data[whole:]
+        if final and rest:
+            self._done += len(rest)
+            self._cut.append((self._start + self._done / self._rate, rest))
+            rest = b""
+        self._pieces = [rest] if rest else []
