@@ -106,13 +106,13 @@ class LevelBuilder:
     def add_numeric(self, source: str, parameter: str, t: float, value: float | None, flags: frozenset[str]) -> None:
         """Take one stored numeric (invalid ones count for nothing)."""
         if reliable(value, flags):
-            ts, vs = self._numerics.setdefault((source, parameter), ([], []))
+            ts, vs = _lists(self._numerics, (source, parameter))
             ts.append(t)
             vs.append(value)  # type: ignore[arg-type]
 
     def add_wave(self, source: str, parameter: str, t1: float, values: np.ndarray, rate: float) -> None:
         """Take one stored waveform chunk (samples 1/rate s apart, the last at t1)."""
-        ends, vs = self._waves.setdefault((source, parameter), ([], []))
+        ends, vs = _lists(self._waves, (source, parameter))
         ends.append((t1, len(values), rate))
         vs.append(values)
 
@@ -152,6 +152,15 @@ class LevelBuilder:
         self._open.update(opened)
         self._numerics, self._waves = {}, {}
         return Tuples(LEVEL_COLUMNS, out)
+
+
+def _lists(table: dict[Key, tuple[list, list]], key: Key) -> tuple[list, list]:
+    """Return the two lists a signal's values are gathered in, made at its first value (not setdefault, which
+    would build them for every value)."""
+    lists = table.get(key)
+    if lists is None:
+        lists = table[key] = ([], [])
+    return lists
 
 
 def levels_of(source: str, parameter: str, width: float, rows: list[tuple]) -> Levels:
