@@ -24,6 +24,7 @@ good leaves stop() to write or keep what is queued.
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import time
 from array import array
@@ -159,21 +160,24 @@ class Recorder(SupervisedThread):
     def work(self) -> None:
         next_flush = time.monotonic() + FLUSH_INTERVAL_S
         while not self._halt.is_set():
-            self._take_queued(max(0.0, next_flush - time.monotonic()))
+            self._take_queued(max(0.0, next_flush - time.monotonic()), next_flush)
             if time.monotonic() >= next_flush:
                 self.flush()
                 next_flush = time.monotonic() + FLUSH_INTERVAL_S
         self._finish()
 
-    def _take_queued(self, timeout: float) -> None:
+    def _take_queued(self, timeout: float, until: float = math.inf) -> None:
         """Take what is queued, waiting up to timeout (s) for the first item (after the rest of a batch a fault
-        cut short)."""
+        cut short), until the queue is empty or the monotonic clock reaches `until` (time to flush: an offline
+        session queues faster than it is stored, and its rows are written while it parses)."""
         if self._batch is not None:
             self._take_batch(self._batch)
         try:
             item = self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
             while True:
                 self._take(item)  # a fault here loses this one item, said by the supervision
+                if time.monotonic() >= until:
+                    return
                 item = self._queue.get_nowait()
         except queue.Empty:
             pass
