@@ -40,8 +40,15 @@ from devices.clock import DeviceClock
 from devices.registry import ProtocolSpec
 from devices.supervised import ThreadFault
 from devices.values import DeviceItem, Sample
-from monitor.ingest.offline import (OfflineSession, ParseReport, StoredCounts, collector_paused, fault_words,
-                                    parse_chunks, span_of)
+from monitor.ingest.offline import (
+    OfflineSession,
+    ParseReport,
+    StoredCounts,
+    collector_paused,
+    fault_words,
+    parse_chunks,
+    span_of,
+)
 from monitor.ingest.raw_rows import RawRows
 from monitor.storage.store import Store
 

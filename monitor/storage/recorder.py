@@ -35,8 +35,17 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from devices.supervised import FaultSink, SupervisedThread
-from devices.values import (LIVE_ONLY, DeviceInfo, DeviceItem, DeviceNotice, NibpResult, Sample, StatusChange,
-                            WaveSegment, spec_of)
+from devices.values import (
+    LIVE_ONLY,
+    DeviceInfo,
+    DeviceItem,
+    DeviceNotice,
+    NibpResult,
+    Sample,
+    StatusChange,
+    WaveSegment,
+    spec_of,
+)
 from monitor.alarms.model import AlarmEvent, EventKind
 from monitor.record.base import Record, to_row
 from monitor.record.journal import DeviceIdentity, LimitChange
@@ -53,6 +62,7 @@ RETRY_PAUSE_S = 0.5
 log = logging.getLogger(__name__)
 NUMERIC_COLUMNS = ("session_id", "t", "t_dev", "source", "parameter", "value", "unit", "flags")
 CHUNK_COLUMNS = ("session_id", "track", "t0", "t1", "n", "samples")
+TUPLE_TABLES = frozenset({"numerics", "waveform_chunks", "levels"})  # kept as Tuples, not in `_rows`
 
 
 @dataclass(slots=True)
@@ -118,7 +128,12 @@ class Recorder(SupervisedThread):
         self._queue.put(_Batch(iter(items)))
 
     def put_rows(self, table: str, rows: list[dict[str, Any]]) -> None:
-        """Queue rows the caller built (an import's raw capture, timed by the import), written with the next flush."""
+        """Queue rows the caller built (an import's raw capture, timed by the import), written with the next flush.
+
+        ValueError for a table the recorder fills itself from items (numerics, waveform chunks, levels).
+        """
+        if table in TUPLE_TABLES:
+            raise ValueError(f"{table} rows are made by the recorder from device items, not given to it")
         self._queue.put(("rows", table, rows))
 
     def put_raw(self, source: str, t: float, direction: str, data: bytes) -> None:
@@ -214,7 +229,8 @@ class Recorder(SupervisedThread):
 
     def _keep(self) -> None:
         """Keep what the database did not take in a recovery file; set `problem` to say where."""
-        rows = {table: items.dicts() if isinstance(items, Tuples) else items for table, items in self._pending().items()}
+        rows = {table: items.dicts() if isinstance(items, Tuples) else items
+                for table, items in self._pending().items()}
         count = sum(len(items) for items in rows.values())
         what = f"{count} rows of session {self.session_id}"
         if self.dropped_raw:

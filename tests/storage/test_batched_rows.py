@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-
 import stored
+
 from devices import supervised
 from devices.values import Sample, WaveSegment, sample
 from monitor.storage import store as store_module
@@ -74,3 +74,10 @@ def test_a_fault_inside_a_batch_loses_that_item_only(tmp_path, monkeypatch):
     assert [f.restarted for f in rec.faults] == [True]
     assert [v for v, in stored.rows(store.path, "SELECT value FROM numerics ORDER BY t")] == [
         90.0, 91.0, 92.0, 94.0, 95.0, 96.0, 97.0]
+
+
+def test_rows_the_recorder_makes_from_items_cannot_be_given_to_it(tmp_path):
+    store = Store(tmp_path / "s.db")
+    rec = Recorder(store, store.create_session(), capture_raw=False)
+    with pytest.raises(ValueError, match="numerics rows are made by the recorder"):
+        rec.put_rows("numerics", [{"t": T0}])
