@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import math
 import queue
+import threading
 import time
 from array import array
 from collections import defaultdict
@@ -59,6 +60,7 @@ WAVE_CHUNK_S = 1.0  # a waveform chunk spans at most this much device time, even
 MAX_PENDING_ROWS = 2_000_000  # beyond this (hours of a failed disk) the oldest raw bytes are dropped first
 STOP_RETRY_S = 15.0  # on stop, how long a refused write is retried before the rows go to a recovery file
 RETRY_PAUSE_S = 0.5
+QUEUED_BATCHES = 2  # put_batch waits while this many batches are queued and not yet taken
 log = logging.getLogger(__name__)
 NUMERIC_COLUMNS = ("session_id", "t", "t_dev", "source", "parameter", "value", "unit", "flags")
 CHUNK_COLUMNS = ("session_id", "track", "t0", "t1", "n", "samples")
@@ -102,6 +104,7 @@ class Recorder(SupervisedThread):
         self._chunks = Tuples(CHUNK_COLUMNS)
         self._level_rows = Tuples(LEVEL_COLUMNS)  # those a refused write left behind, until the next flush
         self._batch: _Batch | None = None  # the batch being taken, resumed after a fault
+        self._room = threading.Semaphore(QUEUED_BATCHES)  # for batches queued and not yet taken
         self._wave: dict[tuple[str, str], _Chunk] = {}
         self._tracks: dict[tuple[str, str], tuple[int, float]] = {}  # (source, param) -> (track number, rate)
         self._track_count = 0
@@ -124,7 +127,13 @@ class Recorder(SupervisedThread):
 
         For an offline session (import, replay): one queue operation for
         thousands of items, and a device clock re-times an item without a copy.
+        Waits while QUEUED_BATCHES are queued and not yet taken, unless the
+        thread is not running (stop() takes them then): a parse outruns the
+        storing, and the items waiting for it took hundreds of MB in an 8 h import.
         """
+        while not self._room.acquire(timeout=0.1):
+            if not self.is_alive():
+                break
         self._queue.put(_Batch(iter(items)))
 
     def put_rows(self, table: str, rows: list[dict[str, Any]]) -> None:
@@ -315,6 +324,7 @@ class Recorder(SupervisedThread):
         for item, t in batch.rest:
             device(item, t)
         self._batch = None
+        self._room.release()
 
     def _device(self, item: DeviceItem, t: float) -> None:
         """Store a device item at time t (UTC epoch s): its own, or the one an offline session gave it."""

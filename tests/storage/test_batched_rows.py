@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -81,3 +82,30 @@ def test_rows_the_recorder_makes_from_items_cannot_be_given_to_it(tmp_path):
     rec = Recorder(store, store.create_session(), capture_raw=False)
     with pytest.raises(ValueError, match="numerics rows are made by the recorder"):
         rec.put_rows("numerics", [{"t": T0}])
+
+
+@pytest.mark.slow
+def test_batches_wait_while_two_are_not_yet_taken_and_all_are_stored(tmp_path, monkeypatch):
+    go = threading.Event()
+    device = Recorder._device
+
+    def held(self: Recorder, item, t: float) -> None:
+        assert go.wait(30), "the test did not let the recorder go on"
+        device(self, item, t)
+    monkeypatch.setattr(Recorder, "_device", held)
+    store = Store(tmp_path / "s.db")
+    sid = store.create_session(started_utc=T0)
+    rec = Recorder(store, sid, capture_raw=False)
+    rec.start()
+    batches = [[(sample(T0 + k, "pulseox", "spo2", 90.0), T0 + 10 * b + k) for k in range(10)] for b in range(3)]
+    rec.put_batch(batches[0])  # taken: the recorder holds at its first item
+    rec.put_batch(batches[1])
+    third = threading.Thread(target=rec.put_batch, args=(batches[2],))
+    third.start()
+    third.join(0.3)
+    assert third.is_alive(), "a third batch was queued while two were not yet taken"
+    go.set()
+    third.join(30)
+    assert not third.is_alive()
+    rec.stop()
+    assert stored.rows(store.path, "SELECT COUNT(*) FROM numerics")[0][0] == 30
