@@ -40,11 +40,16 @@ def test_a_batch_replaces_a_level_row_written_twice_by_the_last_one(tmp_path):
     assert stored.rows(store.path, "SELECT COUNT(*), MIN(n) FROM levels WHERE session_id = ?", [sid]) == [(1500, 1500)]
 
 
-def test_a_batch_stores_each_item_at_the_time_given_with_it(tmp_path):
+def started_recorder(tmp_path) -> tuple[Store, Recorder]:
+    """Return a new store and a running recorder of a new session in it (no raw capture)."""
     store = Store(tmp_path / "s.db")
-    sid = store.create_session(started_utc=T0)
-    rec = Recorder(store, sid, capture_raw=False)
+    rec = Recorder(store, store.create_session(started_utc=T0), capture_raw=False)
     rec.start()
+    return store, rec
+
+
+def test_a_batch_stores_each_item_at_the_time_given_with_it(tmp_path):
+    store, rec = started_recorder(tmp_path)
     wave = WaveSegment(T0 + 5, "pulseox", "pleth", (1.0, 2.0, 3.0), 2.0)
     rec.put_batch([(sample(T0, "pulseox", "spo2", 97.0), T0 + 100), (wave, T0 + 105)])
     rec.stop()
@@ -62,10 +67,7 @@ def test_a_fault_inside_a_batch_loses_that_item_only(tmp_path, monkeypatch):
             raise RuntimeError("injected fault")
         numeric(self, s, t)
     monkeypatch.setattr(Recorder, "_numeric", failing_once)
-    store = Store(tmp_path / "s.db")
-    sid = store.create_session(started_utc=T0)
-    rec = Recorder(store, sid, capture_raw=False)
-    rec.start()
+    store, rec = started_recorder(tmp_path)
     rec.put_batch([(sample(T0 + k, "pulseox", "spo2", 90.0 + k), T0 + k) for k in range(8)])
     deadline = time.monotonic() + 30
     while not rec.faults:
@@ -93,10 +95,7 @@ def test_batches_wait_while_two_are_not_yet_taken_and_all_are_stored(tmp_path, m
         assert go.wait(30), "the test did not let the recorder go on"
         device(self, item, t)
     monkeypatch.setattr(Recorder, "_device", held)
-    store = Store(tmp_path / "s.db")
-    sid = store.create_session(started_utc=T0)
-    rec = Recorder(store, sid, capture_raw=False)
-    rec.start()
+    store, rec = started_recorder(tmp_path)
     batches = [[(sample(T0 + k, "pulseox", "spo2", 90.0), T0 + 10 * b + k) for k in range(10)] for b in range(3)]
     rec.put_batch(batches[0])  # taken: the recorder holds at its first item
     rec.put_batch(batches[1])
