@@ -22,35 +22,42 @@ bytes of another protocol can yield a false frame now and then, never a
 clean stream. The session is created at the first item stored and closed
 at the end. The file itself is kept in the
 session as its raw capture (raw_bytes, for replay and support) unless it is
-larger than RAW_LIMIT_BYTES.
+larger than RAW_LIMIT_BYTES: its rows are cut from the slices the parser
+reads (monitor.ingest.raw_rows), so the file is read once.
 """
 
 from __future__ import annotations
 
 import bisect
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import cache
-from operator import attrgetter
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 from devices import registry
 from devices.clock import DeviceClock
 from devices.registry import ProtocolSpec
 from devices.supervised import ThreadFault
-from devices.values import DeviceItem, Sample, WaveSegment
-from monitor.ingest.offline import OfflineSession, ParseReport, StoredCounts, fault_words, parse_chunks
+from devices.values import DeviceItem, Sample
+from monitor.ingest.offline import (
+    OfflineSession,
+    ParseReport,
+    StoredCounts,
+    collector_paused,
+    fault_words,
+    parse_chunks,
+    span_of,
+)
+from monitor.ingest.raw_rows import RawRows
 from monitor.storage.store import Store
 
 CHUNK_S = 0.25  # file time per parser feed: waveform items are timed per feed, as per read of a port
-RAW_CHUNK_S = 1.0  # file time per raw_bytes row
 RAW_LIMIT_BYTES = 64 * 1024 * 1024  # an 8 h capture of the busiest protocol (GE, 1.4 kB/s) is about 40 MB
 CLOCK_WINDOW_S = 60.0
 CHECK_S = 600.0  # file time checked first: does the file decode as the protocol at all?
 DRIFT_S = 2.0  # the device clock's tolerance (DeviceClock.tolerance_s): per step, and of drift before re-measuring
-RAW_BATCH_ROWS = 1000
+RAW_SETTLE_CHUNKS = 256  # parser feeds between two looks for raw_bytes rows whose time is final
 
 
 @dataclass(frozen=True)
@@ -149,8 +156,17 @@ class Timeline:
         self._decided = False
         self._pending: list[DeviceItem] = []
 
-    def place(self, items: list[DeviceItem]) -> list[DeviceItem]:
-        """Return the items ready to store, on the chosen clock (those still waiting are kept)."""
+    @property
+    def decided(self) -> bool:
+        """Tell whether the clock is chosen (items no longer wait, and `at` holds for the file times placed)."""
+        return self._decided
+
+    def place(self, items: list[DeviceItem]) -> list[tuple[DeviceItem, float]]:
+        """Return the items ready to store, each with its time on the chosen clock (those still waiting are kept).
+
+        The items are not copied to re-time them: every item of an 8 h import
+        is re-timed, and a copy of each cost as much as parsing it.
+        """
         if not self._decided:
             self._pending += items
             dated = next((i for i in items if isinstance(i, Sample) and i.t_dev is not None), None)
@@ -163,10 +179,9 @@ class Timeline:
                 return []
             items, self._pending = self._pending, []
         if not self.device_clock:
-            return items
-        clock = self.clock
-        return [_retimed(item, clock.time_of(item.t, item.t_dev)) if isinstance(item, Sample)
-                else _retimed(item, clock.shift(item.t)) for item in items]
+            return [(item, item.t) for item in items]
+        time_of, shift = self.clock.time_of, self.clock.shift
+        return [(item, time_of(item.t, item.t_dev) if isinstance(item, Sample) else shift(item.t)) for item in items]
 
     def words(self) -> str:
         """Return what the device clock did when it stopped being used, e.g. 'it repeated at ...' ('' if never)."""
@@ -175,36 +190,17 @@ class Timeline:
             return ""
         return f"it {broken.what} at {_utc(self.clock.shift(broken.t_rx))} (device time {_utc(broken.t_dev)})"
 
-    def finish(self) -> list[DeviceItem]:
-        """Return the items still waiting at the end of the file (on the file's time)."""
+    def finish(self) -> list[tuple[DeviceItem, float]]:
+        """Return the items still waiting at the end of the file, each with its time (the file's)."""
         self._decided = True
         items, self._pending = self._pending, []
-        return items
+        return [(item, item.t) for item in items]
 
     def at(self, t: float) -> float:
         """Return file time t on the chosen clock."""
         offsets = self.clock.resyncs
         i = bisect.bisect_right(offsets, (t, float("inf"))) - 1
         return t + (offsets[max(i, 0)][1] if offsets else 0.0)
-
-
-def _retimed(item: DeviceItem, t: float) -> DeviceItem:
-    """Return the item at time t (itself when t is its time).
-
-    The copy is dataclasses.replace's without its per-field checks, which
-    cost an 8 h import as much as parsing it: every item is re-timed.
-    """
-    return item if item.t == t else _rebuilder(type(item))(item, t)
-
-
-@cache
-def _rebuilder(cls: type) -> Callable[[DeviceItem, float], DeviceItem]:
-    """Return a function that builds a copy of a `cls` item at another time (t is every item's first field)."""
-    names = [f.name for f in fields(cls)]
-    if names[0] != "t" or not all(f.init for f in fields(cls)):
-        raise TypeError(f"{cls.__name__} cannot be re-timed: t must be its first field and every field an argument")
-    rest = attrgetter(*names[1:]) if len(names) > 2 else (lambda item: (getattr(item, names[1]),))
-    return lambda item, t: cls(t, *rest(item))
 
 
 def _chunks(path: Path, start: float, rate: float, seconds: float, limit: int | None = None
@@ -221,6 +217,11 @@ def _chunks(path: Path, start: float, rate: float, seconds: float, limit: int | 
 def import_capture(store: Store, capture: Capture, patient_id: str | None = None) -> ImportReport:
     """Parse a capture into a new closed session, filed under patient_id (a clean ID, see monitor.patient_id) when
     given, so it joins the patient's course; ValueError if nothing in it could be decoded."""
+    with collector_paused():
+        return _imported(store, capture, patient_id)
+
+
+def _imported(store: Store, capture: Capture, patient_id: str | None) -> ImportReport:
     spec, path = capture.spec, capture.path
     role = "pulseox" if "pulseox" in spec.roles else "nibp"
     rate = spec.nominal_byte_rate
@@ -233,18 +234,34 @@ def import_capture(store: Store, capture: Capture, patient_id: str | None = None
                          f"(errors: {errors}); is it another protocol?")
     timeline = Timeline()
     target = _LazySession(store, role, spec.name, f"import of {path.name}", patient_id)
-    report = parse_chunks(spec.parser(role), _chunks(path, start, rate, CHUNK_S),
+    raw = RawRows(start, rate) if capture.size <= RAW_LIMIT_BYTES else None
+    report = parse_chunks(spec.parser(role), _kept(_chunks(path, start, rate, CHUNK_S), raw, timeline, target),
                           lambda items: target.record(timeline.place(items)))
     target.record(timeline.finish())
     session = target.session
     assert session is not None  # the check found items, so the full parse did too
-    raw_kept = capture.size <= RAW_LIMIT_BYTES
-    if raw_kept:
-        _store_raw(store, session.session_id, role, path, start, rate, timeline, (target.first, target.last))
-    stored = session.close(target.last, f"import of {path.name}")
-    store.update_session(session.session_id, started_utc=target.first)  # the session spans every row
-    return ImportReport(capture, session.session_id, role, report, stored, timeline.device_clock, target.first,
-                        target.last, raw_kept, timeline.words(), tuple(session.recorder.faults), patient_id)
+    session.hand_over()
+    assert session.span is not None
+    first, last = session.span
+    if raw is not None:
+        target.keep_raw(raw.rest(timeline.at, session.span))
+    stored = session.close(last, f"import of {path.name}")
+    store.update_session(session.session_id, started_utc=first)  # the session spans every row
+    return ImportReport(capture, session.session_id, role, report, stored, timeline.device_clock, first, last,
+                        raw is not None, timeline.words(), tuple(session.recorder.faults), patient_id)
+
+
+def _kept(chunks: Iterator[tuple[float, bytes]], raw: RawRows | None, timeline: Timeline, target: _LazySession
+          ) -> Iterator[tuple[float, bytes]]:
+    """Yield the chunks to parse; cut them into raw rows as well, and keep the rows whose time is final."""
+    if raw is None:
+        yield from chunks
+        return
+    for n, (t, data) in enumerate(chunks, 1):
+        yield t, data  # back here once the chunk is parsed and its items placed
+        raw.add(data)
+        if n % RAW_SETTLE_CHUNKS == 0 and timeline.decided and target.session is not None:
+            target.keep_raw(raw.ready(t, timeline.at, target.session.span))
 
 
 class _LazySession:
@@ -254,36 +271,21 @@ class _LazySession:
         self.store, self.role, self.protocol, self.port = store, role, protocol, port
         self.patient_id = patient_id
         self.session: OfflineSession | None = None
-        self.first = self.last = 0.0
 
-    def record(self, items: list[DeviceItem]) -> None:
-        """Store items (UTC times), creating the session at the first; first/last span every item's times."""
+    def record(self, items: list[tuple[DeviceItem, float]]) -> None:
+        """Store items at their times (UTC), creating the session at the first."""
         if not items:
             return
-        first = min(i.t - (len(i.values) - 1) / i.rate if isinstance(i, WaveSegment) else i.t for i in items)
         if self.session is None:
             if self.patient_id is not None:
                 self.store.ensure_patient(self.patient_id)
-            self.session = OfflineSession(self.store, started_utc=first, patient_id=self.patient_id)
+            self.session = OfflineSession(self.store, started_utc=span_of(items)[0], patient_id=self.patient_id)
             self.session.add_device(self.role, self.role, self.protocol, self.port)
-            self.first = self.last = first
-        self.session.record(items)
-        self.first = min(self.first, first)
-        self.last = max(self.last, max(i.t for i in items))
+        self.session.record_at(items)
 
-
-def _store_raw(store: Store, session_id: int, role: str, path: Path, start: float, rate: float,
-               timeline: Timeline, span: tuple[float, float]) -> None:
-    """Keep the file in the session as its raw capture, one row per RAW_CHUNK_S, timed like the items.
-
-    A row's time is that of its last byte, kept within the session's span (the
-    bytes after the last item, or before the first, belong to its edges).
-    """
-    rows = []
-    for t, data in _chunks(path, start, rate, RAW_CHUNK_S):
-        rows.append({"session_id": session_id, "source": role, "t": min(max(timeline.at(t), span[0]), span[1]),
-                     "direction": "rx", "data": data})
-        if len(rows) >= RAW_BATCH_ROWS:
-            store.write_batch({"raw_bytes": rows})
-            rows = []
-    store.write_batch({"raw_bytes": rows})
+    def keep_raw(self, rows: list[tuple[float, bytes]]) -> None:
+        """Store (time, bytes) rows of the file as the session's raw capture."""
+        if rows and self.session is not None:
+            sid, role = self.session.session_id, self.role
+            self.session.recorder.put_rows("raw_bytes", [{"session_id": sid, "source": role, "t": t, "direction": "rx",
+                                                          "data": data} for t, data in rows])

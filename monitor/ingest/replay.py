@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from devices import registry
 from devices.supervised import ThreadFault
-from monitor.ingest.offline import OfflineSession, ParseReport, StoredCounts, parse_chunks
+from monitor.ingest.offline import OfflineSession, ParseReport, StoredCounts, collector_paused, parse_chunks
 from monitor.storage.sessions import SessionSource
 from monitor.storage.store import Store
 
@@ -37,13 +37,15 @@ def replay(store: Store, sessions: SessionSource, ref: str) -> ReplayReport:
                              dose_mg_per_kg=meta.dose_mg_per_kg, infusion_min=meta.infusion_min,
                              profile=meta.profile, started_utc=meta.started_utc, tz=meta.tz)
     report = ReplayReport(session.session_id)
-    try:
-        for device in record.devices:
-            session.add_device(device.role, device.source, device.protocol,
-                               f"replay of session {meta.ref} ({device.port})", device.baudrate)
-            parser = registry.get(device.protocol).parser(device.source)
-            report.devices[device.source] = parse_chunks(parser, sessions.raw(meta, device.source), session.record)
-    finally:
-        report.stored = session.close(meta.ended_utc, f"replay of session {meta.ref}")
+    with collector_paused():
+        try:
+            for device in record.devices:
+                session.add_device(device.role, device.source, device.protocol,
+                                   f"replay of session {meta.ref} ({device.port})", device.baudrate)
+                parser = registry.get(device.protocol).parser(device.source)
+                report.devices[device.source] = parse_chunks(parser, sessions.raw(meta, device.source),
+                                                             session.record)
+        finally:
+            report.stored = session.close(meta.ended_utc, f"replay of session {meta.ref}")
     report.faults = tuple(session.recorder.faults)
     return report

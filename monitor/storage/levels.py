@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from devices.plausibility import reliable
+from monitor.storage.rows import Tuples
 
 #: Bucket widths (s) kept for numerics (stored about once a second) and for waveforms (tens of samples a second).
 NUMERIC_WIDTHS = (10.0, 60.0)
@@ -29,6 +30,7 @@ WAVE_WIDTHS = (1.0, 10.0, 60.0)
 WIDTHS = tuple(sorted(set(NUMERIC_WIDTHS + WAVE_WIDTHS)))
 
 Key = tuple[str, str]  # (source, parameter)
+LEVEL_COLUMNS = ("session_id", "width", "t", "source", "parameter", "n", "lo", "hi", "mean")
 
 
 @dataclass(frozen=True)
@@ -104,17 +106,17 @@ class LevelBuilder:
     def add_numeric(self, source: str, parameter: str, t: float, value: float | None, flags: frozenset[str]) -> None:
         """Take one stored numeric (invalid ones count for nothing)."""
         if reliable(value, flags):
-            ts, vs = self._numerics.setdefault((source, parameter), ([], []))
+            ts, vs = _lists(self._numerics, (source, parameter))
             ts.append(t)
             vs.append(value)  # type: ignore[arg-type]
 
     def add_wave(self, source: str, parameter: str, t1: float, values: np.ndarray, rate: float) -> None:
         """Take one stored waveform chunk (samples 1/rate s apart, the last at t1)."""
-        ends, vs = self._waves.setdefault((source, parameter), ([], []))
+        ends, vs = _lists(self._waves, (source, parameter))
         ends.append((t1, len(values), rate))
         vs.append(values)
 
-    def rows(self) -> list[dict]:
+    def rows(self) -> Tuples:
         """Return the rows of every bucket changed since the last call, with their full aggregates.
 
         A signal whose new values are all invalid (a probe off from the first
@@ -122,7 +124,7 @@ class LevelBuilder:
         The builder's state changes only once every row is computed, so an
         error leaves it as it was (the recorder may then be restarted).
         """
-        out: list[dict] = []
+        out: list[tuple] = []
         pending = [(key, NUMERIC_WIDTHS, np.asarray(ts, dtype=float), np.asarray(vs, dtype=float))
                    for key, (ts, vs) in self._numerics.items()]
         pending += [(key, WAVE_WIDTHS, wave_times(ends), np.concatenate(vs).astype(float))
@@ -142,15 +144,23 @@ class LevelBuilder:
                         ns[i], los[i], his[i], sums[i] = (agg[0] + ns[i], min(agg[1], los[i]), max(agg[2], his[i]),
                                                           agg[3] + sums[i])
                 sid = self.session_id
-                out += [{"session_id": sid, "width": width, "t": bt, "source": source, "parameter": parameter,
-                         "n": n, "lo": lo, "hi": hi, "mean": total / n}
+                out += [(sid, width, bt, source, parameter, n, lo, hi, total / n)
                         for bt, n, lo, hi, total in zip(ts, ns, los, his, sums)]
                 newest = max([ts[-1], *was])
                 opened[((source, parameter), width)] = (
                     {newest: [ns[-1], los[-1], his[-1], sums[-1]]} if newest == ts[-1] else {newest: was[newest]})
         self._open.update(opened)
         self._numerics, self._waves = {}, {}
-        return out
+        return Tuples(LEVEL_COLUMNS, out)
+
+
+def _lists(table: dict[Key, tuple[list, list]], key: Key) -> tuple[list, list]:
+    """Return the two lists a signal's values are gathered in, made at its first value (not setdefault, which
+    would build them for every value)."""
+    lists = table.get(key)
+    if lists is None:
+        lists = table[key] = ([], [])
+    return lists
 
 
 def levels_of(source: str, parameter: str, width: float, rows: list[tuple]) -> Levels:

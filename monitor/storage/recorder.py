@@ -3,7 +3,12 @@
 Every numeric it is given is stored, with its time: thinning by arrival time
 is for displays and levels, never the record (a parser that repeats the same
 numerics in every packet emits them once per the device's update period and
-on every change). Waveforms go into chunks of packed float32. If a write
+on every change). Waveforms go into chunks of packed float32. An offline
+session (import, replay) hands over thousands of items at a time, each with
+the time to store it at (put_batch), and rows it built itself (put_rows):
+one queue operation per batch, no copy of an item to re-time it. Numerics,
+waveform chunks and levels are kept as tuples (monitor.storage.rows), the
+form the database takes; a recovery file holds them as dicts. If a write
 fails (disk full, database locked) the rows stay queued, the failure is
 reported once through `on_failure`, and the next flush tries again, so a
 transient fault loses nothing. A write waits up to the store's busy timeout
@@ -19,22 +24,35 @@ good leaves stop() to write or keep what is queued.
 from __future__ import annotations
 
 import logging
+import math
 import queue
+import threading
 import time
 from array import array
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from devices.supervised import FaultSink, SupervisedThread
-from devices.values import LIVE_ONLY, DeviceInfo, DeviceNotice, NibpResult, Sample, StatusChange, WaveSegment, spec_of
+from devices.values import (
+    LIVE_ONLY,
+    DeviceInfo,
+    DeviceItem,
+    DeviceNotice,
+    NibpResult,
+    Sample,
+    StatusChange,
+    WaveSegment,
+    spec_of,
+)
 from monitor.alarms.model import AlarmEvent, EventKind
 from monitor.record.base import Record, to_row
 from monitor.record.journal import DeviceIdentity, LimitChange
 from monitor.storage import recovery
-from monitor.storage.levels import LevelBuilder
+from monitor.storage.levels import LEVEL_COLUMNS, LevelBuilder
+from monitor.storage.rows import Tuples
 from monitor.storage.store import BUSY_TIMEOUT_S, SessionEnd, Store, StoreError
 
 FLUSH_INTERVAL_S = 0.5
@@ -42,7 +60,11 @@ WAVE_CHUNK_S = 1.0  # a waveform chunk spans at most this much device time, even
 MAX_PENDING_ROWS = 2_000_000  # beyond this (hours of a failed disk) the oldest raw bytes are dropped first
 STOP_RETRY_S = 15.0  # on stop, how long a refused write is retried before the rows go to a recovery file
 RETRY_PAUSE_S = 0.5
+QUEUED_BATCHES = 2  # put_batch waits while this many batches are queued and not yet taken
 log = logging.getLogger(__name__)
+NUMERIC_COLUMNS = ("session_id", "t", "t_dev", "source", "parameter", "value", "unit", "flags")
+CHUNK_COLUMNS = ("session_id", "track", "t0", "t1", "n", "samples")
+TUPLE_TABLES = frozenset({"numerics", "waveform_chunks", "levels"})  # kept as Tuples, not in `_rows`
 
 
 @dataclass(slots=True)
@@ -54,6 +76,13 @@ class _Chunk:
     rate: float
     limit: float  # samples: WAVE_CHUNK_S of them at the rate
     t1: float
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Device items queued as one, each with the time it is stored at; `rest` is where taking them stands."""
+
+    rest: Iterator[tuple[DeviceItem, float]]
 
 
 class Recorder(SupervisedThread):
@@ -70,7 +99,12 @@ class Recorder(SupervisedThread):
         self.capture_raw = capture_raw
         self.on_failure = on_failure
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._rows: dict[str, list[dict[str, Any]]] = defaultdict(list)  # the other tables, a dict per row
+        self._numerics = Tuples(NUMERIC_COLUMNS)
+        self._chunks = Tuples(CHUNK_COLUMNS)
+        self._level_rows = Tuples(LEVEL_COLUMNS)  # those a refused write left behind, until the next flush
+        self._batch: _Batch | None = None  # the batch being taken, resumed after a fault
+        self._room = threading.Semaphore(QUEUED_BATCHES)  # for batches queued and not yet taken
         self._wave: dict[tuple[str, str], _Chunk] = {}
         self._tracks: dict[tuple[str, str], tuple[int, float]] = {}  # (source, param) -> (track number, rate)
         self._track_count = 0
@@ -87,6 +121,29 @@ class Recorder(SupervisedThread):
     def put(self, item: Any) -> None:
         """Queue a device item or an alarm event for storage."""
         self._queue.put(item)
+
+    def put_batch(self, items: list[tuple[DeviceItem, float]]) -> None:
+        """Queue device items as one, each with the time (UTC epoch s) it is stored at in place of its own.
+
+        For an offline session (import, replay): one queue operation for
+        thousands of items, and a device clock re-times an item without a copy.
+        Waits while QUEUED_BATCHES are queued and not yet taken, unless the
+        thread is not running (stop() takes them then): a parse outruns the
+        storing, and the items waiting for it took hundreds of MB in an 8 h import.
+        """
+        while not self._room.acquire(timeout=0.1):
+            if not self.is_alive():
+                break
+        self._queue.put(_Batch(iter(items)))
+
+    def put_rows(self, table: str, rows: list[dict[str, Any]]) -> None:
+        """Queue rows the caller built (an import's raw capture, timed by the import), written with the next flush.
+
+        ValueError for a table the recorder fills itself from items (numerics, waveform chunks, levels).
+        """
+        if table in TUPLE_TABLES:
+            raise ValueError(f"{table} rows are made by the recorder from device items, not given to it")
+        self._queue.put(("rows", table, rows))
 
     def put_raw(self, source: str, t: float, direction: str, data: bytes) -> None:
         """Queue raw bytes of a device for replay; ignored when capture is off."""
@@ -127,18 +184,24 @@ class Recorder(SupervisedThread):
     def work(self) -> None:
         next_flush = time.monotonic() + FLUSH_INTERVAL_S
         while not self._halt.is_set():
-            self._take_queued(max(0.0, next_flush - time.monotonic()))
+            self._take_queued(max(0.0, next_flush - time.monotonic()), next_flush)
             if time.monotonic() >= next_flush:
                 self.flush()
                 next_flush = time.monotonic() + FLUSH_INTERVAL_S
         self._finish()
 
-    def _take_queued(self, timeout: float) -> None:
-        """Take what is queued, waiting up to timeout (s) for the first item."""
+    def _take_queued(self, timeout: float, until: float = math.inf) -> None:
+        """Take what is queued, waiting up to timeout (s) for the first item (after the rest of a batch a fault
+        cut short), until the queue is empty or the monotonic clock reaches `until` (time to flush: an offline
+        session queues faster than it is stored, and its rows are written while it parses)."""
+        if self._batch is not None:
+            self._take_batch(self._batch)
         try:
             item = self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
             while True:
                 self._take(item)  # a fault here loses this one item, said by the supervision
+                if time.monotonic() >= until:
+                    return
                 item = self._queue.get_nowait()
         except queue.Empty:
             pass
@@ -175,18 +238,29 @@ class Recorder(SupervisedThread):
 
     def _keep(self) -> None:
         """Keep what the database did not take in a recovery file; set `problem` to say where."""
-        count = sum(len(items) for items in self._rows.values())
+        rows = {table: items.dicts() if isinstance(items, Tuples) else items
+                for table, items in self._pending().items()}
+        count = sum(len(items) for items in rows.values())
         what = f"{count} rows of session {self.session_id}"
         if self.dropped_raw:
             what += f" (raw device capture of {self.dropped_raw} bytes was dropped during the fault to bound memory)"
         try:
-            path = recovery.save(self.store.path, self._uid, self._rows, self._end, self.failure or "")
+            path = recovery.save(self.store.path, self._uid, rows, self._end, self.failure or "")
         except OSError as exc:
             self.problem = f"{self.failure}; {what} could not be kept anywhere ({exc.strerror or exc}) and are lost"
             log.error("%s could not be kept in a recovery file: %s", what, exc)
             return
         self.problem = f"{self.failure}; {what} were kept in {path} and go into the database at the next start"
+        self._clear()
+
+    def _pending(self) -> dict[str, list[dict[str, Any]] | Tuples]:
+        """Return the rows waiting to be written, by table (tracks before the chunks that refer to them)."""
+        return {**self._rows, "numerics": self._numerics, "waveform_chunks": self._chunks, "levels": self._level_rows}
+
+    def _clear(self) -> None:
         self._rows = defaultdict(list)
+        self._numerics, self._chunks, self._level_rows = Tuples(NUMERIC_COLUMNS), Tuples(CHUNK_COLUMNS), Tuples(
+            LEVEL_COLUMNS)
 
     def flush(self, end: SessionEnd | None = None) -> bool:
         """Write what is pending (and the session's end) in one transaction; keep it queued if the write fails.
@@ -195,12 +269,11 @@ class Recorder(SupervisedThread):
         """
         for key in list(self._wave):
             self._close_chunk(key)
-        # rows a refused write left behind: a bucket's newer aggregate replaces its older one
-        self._rows["levels"] = list({(r["width"], r["source"], r["parameter"], r["t"]): r
-                                     for r in (*self._rows["levels"], *self._levels.rows())}.values())
-        pending = sum(len(v) for v in self._rows.values())
+        self._level_rows = _latest(self._level_rows, self._levels.rows())
+        rows = self._pending()
+        pending = sum(len(v) for v in rows.values())
         try:
-            self.store.write_batch(self._rows, self.session_id, heartbeat=time.time(), end=end)
+            self.store.write_batch(rows, self.session_id, heartbeat=time.time(), end=end)
         except StoreError as exc:
             if self.failure is None and self.on_failure:
                 self.on_failure(str(exc))
@@ -214,33 +287,20 @@ class Recorder(SupervisedThread):
         if self.failure is not None and self.on_failure:
             self.on_failure(None)
         self.failure = None
-        self._rows = defaultdict(list)
+        self._clear()
         return True
 
     def _take(self, item: Any) -> None:
-        sid = self.session_id
-        if isinstance(item, WaveSegment):
-            self._wave_add(item)
-        elif isinstance(item, Sample):
-            if item.param not in LIVE_ONLY:
-                self._numeric(item)
-        elif isinstance(item, StatusChange):
-            self._rows["device_status"].append({"session_id": sid, "t": item.t, "source": item.source,
-                                                "condition": item.condition.value, "active": int(item.active),
-                                                "detail": item.detail})
-        elif isinstance(item, DeviceNotice):
-            self._rows["device_status"].append({"session_id": sid, "t": item.t, "source": item.source,
-                                                "condition": item.code, "active": None, "detail": item.detail})
-        elif isinstance(item, NibpResult):
-            self._rows["nibp"].append({"session_id": sid, "t": item.t, "source": item.source, "sbp": item.sbp,
-                                       "dbp": item.dbp, "map": item.map, "pulse_rate": item.pulse_rate,
-                                       "error_code": item.error_code, "error": item.error,
-                                       "flags": ",".join(sorted(item.flags)) or None})
-        elif isinstance(item, DeviceInfo):
-            self._journal_row(DeviceIdentity(item.source, item.model, item.serial_number, item.firmware), "", item.t)
+        if isinstance(item, DeviceItem):
+            self._device(item, item.t)
+        elif isinstance(item, _Batch):
+            self._take_batch(item)
         elif isinstance(item, tuple) and item[0] == "raw":
             _, source, t, direction, data = item
             self._raw(source, t, direction, data)
+        elif isinstance(item, tuple) and item[0] == "rows":
+            _, table, rows = item
+            self._rows[table] += rows
         elif isinstance(item, tuple) and item[0] == "journal":
             _, record, user, t = item
             self._journal_row(record, user, t)
@@ -250,36 +310,68 @@ class Recorder(SupervisedThread):
                                   item.user, item.t)
                 return
             row = item.to_dict()
-            self._rows["alarms"].append({"session_id": sid, "t": item.t, "event": row["kind"],
+            self._rows["alarms"].append({"session_id": self.session_id, "t": item.t, "event": row["kind"],
                                          "alarm_id": row["alarm_id"], "condition": row["condition"],
                                          "kind": row["alarm_kind"], "priority": row["priority"],
                                          "message": row["message"], "source": row["source"],
                                          "parameter": row["param"], "value": row["value"], "limit": row["limit"],
                                          "user": row["user"]})
 
+    def _take_batch(self, batch: _Batch) -> None:
+        """Take a batch's items; a fault loses the one item it hit, and the rest is taken when the thread goes on."""
+        self._batch = batch
+        device = self._device
+        for item, t in batch.rest:
+            device(item, t)
+        self._batch = None
+        self._room.release()
+
+    def _device(self, item: DeviceItem, t: float) -> None:
+        """Store a device item at time t (UTC epoch s): its own, or the one an offline session gave it."""
+        sid = self.session_id
+        if isinstance(item, Sample):
+            if item.param not in LIVE_ONLY:
+                self._numeric(item, t)
+        elif isinstance(item, WaveSegment):
+            self._wave_add(item, t)
+        elif isinstance(item, StatusChange):
+            self._rows["device_status"].append({"session_id": sid, "t": t, "source": item.source,
+                                                "condition": item.condition.value, "active": int(item.active),
+                                                "detail": item.detail})
+        elif isinstance(item, DeviceNotice):
+            self._rows["device_status"].append({"session_id": sid, "t": t, "source": item.source,
+                                                "condition": item.code, "active": None, "detail": item.detail})
+        elif isinstance(item, NibpResult):
+            self._rows["nibp"].append({"session_id": sid, "t": t, "source": item.source, "sbp": item.sbp,
+                                       "dbp": item.dbp, "map": item.map, "pulse_rate": item.pulse_rate,
+                                       "error_code": item.error_code, "error": item.error,
+                                       "flags": ",".join(sorted(item.flags)) or None})
+        elif isinstance(item, DeviceInfo):
+            self._journal_row(DeviceIdentity(item.source, item.model, item.serial_number, item.firmware), "", t)
+
     def _journal_row(self, record: Record, user: str, t: float) -> None:
         kind, version, data = to_row(record)
         self._rows["journal"].append({"session_id": self.session_id, "t": t, "kind": kind, "v": version,
                                       "data": data, "user": user})
 
-    def _numeric(self, s: Sample) -> None:
-        """Store one reading: every one, even one equal to the last that arrives soon after it.
+    def _numeric(self, s: Sample, t: float) -> None:
+        """Store one reading at time t: every one, even one equal to the last that arrives soon after it.
 
         The levels take it first: a fault there loses the reading whole (said by the supervision), never
         leaves a stored value out of the review levels.
         """
-        self._levels.add_numeric(s.source, s.param, s.t, s.value, s.flags)
-        self._rows["numerics"].append({"session_id": self.session_id, "t": s.t, "t_dev": s.t_dev,
-                                       "source": s.source, "parameter": s.param, "value": s.value,
-                                       "unit": s.unit, "flags": ",".join(sorted(s.flags)) if s.flags else None})
+        flags = s.flags
+        self._levels.add_numeric(s.source, s.param, t, s.value, flags)
+        self._numerics.rows.append((self.session_id, t, s.t_dev, s.source, s.param, s.value, s.unit,
+                                    ",".join(sorted(flags)) if flags else None))
 
-    def _wave_add(self, w: WaveSegment) -> None:
+    def _wave_add(self, w: WaveSegment, t: float) -> None:
         """Append a segment to its track's open chunk; a chunk holds at most WAVE_CHUNK_S of samples."""
         key = (w.source, w.param)
         chunk = self._wave.get(key)
         if chunk is not None and chunk.rate == w.rate:  # the usual case, one dict lookup: keep it short
             chunk.values.extend(w.values)
-            chunk.t1 = w.t
+            chunk.t1 = t
             if len(chunk.values) >= chunk.limit:
                 self._close_chunk(key)
             return
@@ -290,8 +382,8 @@ class Recorder(SupervisedThread):
             track = self._tracks[key] = (self._track_count, w.rate)
             self._rows["tracks"].append({"session_id": self.session_id, "track": track[0], "source": w.source,
                                          "parameter": w.param, "unit": spec_of(w.param).ucum or "1", "rate": w.rate})
-        chunk = self._wave[key] = _Chunk(w.t - (len(w.values) - 1) / w.rate, array("f", w.values), w.rate,
-                                         WAVE_CHUNK_S * w.rate, w.t)
+        chunk = self._wave[key] = _Chunk(t - (len(w.values) - 1) / w.rate, array("f", w.values), w.rate,
+                                         WAVE_CHUNK_S * w.rate, t)
         if len(chunk.values) >= chunk.limit:
             self._close_chunk(key)
 
@@ -304,9 +396,8 @@ class Recorder(SupervisedThread):
         if not chunk.values:
             self._intact = True
             return
-        self._rows["waveform_chunks"].append({"session_id": self.session_id, "track": self._tracks[key][0],
-                                              "t0": chunk.t0, "t1": chunk.t1, "n": len(chunk.values),
-                                              "samples": chunk.values.tobytes()})
+        self._chunks.rows.append((self.session_id, self._tracks[key][0], chunk.t0, chunk.t1, len(chunk.values),
+                                  chunk.values.tobytes()))
         self._intact = True
         self._levels.add_wave(key[0], key[1], chunk.t1, np.frombuffer(chunk.values, dtype=np.float32),
                               self._tracks[key][1])
@@ -319,3 +410,12 @@ class Recorder(SupervisedThread):
                 return
         rows.append({"session_id": self.session_id, "source": source, "t": t, "direction": direction,
                      "data": bytearray(data)})
+
+
+def _latest(left: Tuples, rows: Tuples) -> Tuples:
+    """Return level rows that a refused write left behind merged with new ones: a bucket's newer aggregate
+    replaces its older one (the key is width, source, parameter, t)."""
+    if not left.rows:
+        return rows
+    key = [left.columns.index(c) for c in ("width", "source", "parameter", "t")]
+    return Tuples(left.columns, list({tuple(row[i] for i in key): row for row in (*left.rows, *rows.rows)}.values()))

@@ -20,6 +20,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
@@ -27,6 +28,7 @@ from monitor import __version__
 from monitor.paths import private_file
 from monitor.storage.connection import StoreConnection
 from monitor.storage.integrity import layout, layout_problem, page_problem
+from monitor.storage.rows import Tuples
 from monitor.storage.schema import MIGRATIONS, SCHEMA_VERSION, expected_layout
 
 if TYPE_CHECKING:  # the journal's record kinds load with the first journal read or write, not to open the file
@@ -42,6 +44,8 @@ STALE_HEARTBEAT_S = 30.0
 BUSY_TIMEOUT_S = 5.0
 #: Tables whose rows are rewritten whole when written again (INSERT OR REPLACE on their primary key).
 REPLACED_TABLES = frozenset({"levels", "summaries"})
+#: Rows inserted by one statement at most (fewer where SQLite allows fewer values in a statement).
+STATEMENT_ROWS = 1000
 
 
 class StoreError(Exception):
@@ -147,11 +151,12 @@ class Store:
 
     # --- writing -------------------------------------------------------------------
 
-    def write_batch(self, rows: dict[str, list[dict[str, Any]]], session_id: int | None = None,
+    def write_batch(self, rows: dict[str, list[dict[str, Any]] | Tuples], session_id: int | None = None,
                     heartbeat: float | None = None, end: SessionEnd | None = None) -> None:
-        """Insert rows for several tables in one transaction (the recorder's flush).
+        """Insert rows for several tables in one transaction (the recorder's flush), in the order of the tables.
 
-        Rows of REPLACED_TABLES replace the stored row with the same key (a
+        A table's rows are dicts of column -> value, or Tuples (the recorder's
+        busiest tables). Rows of REPLACED_TABLES replace the stored row with the same key (a
         level bucket's newer aggregate). With `end`, the same transaction also
         stores the devices' identity and closes the session, so a session is
         never closed without its last rows.
@@ -323,24 +328,52 @@ class Store:
             return int(self.db.execute(sql, args).fetchone()[0])
 
 
-def _insert(conn: sqlite3.Connection, table: str, rows: list[dict[str, Any]]) -> None:
-    """Insert rows (dicts of column -> value) with one prepared statement per set of columns.
+def _insert(conn: sqlite3.Connection, table: str, rows: list[dict[str, Any]] | Tuples) -> None:
+    """Insert rows (dicts of column -> value, or Tuples) with one prepared statement per set of columns.
 
     executemany on a prepared INSERT is the fast path of the recorder's flush;
-    rows of one table almost always have the same columns, so this is one call.
-    Rows of REPLACED_TABLES replace a stored row with the same key.
+    rows of one table almost always have the same columns, so this is one
+    call, and Tuples go to it as they are. Rows of REPLACED_TABLES replace a
+    stored row with the same key.
     """
-    verb = "INSERT OR REPLACE" if table in REPLACED_TABLES else "INSERT"
+    if isinstance(rows, Tuples):
+        _insert_many(conn, table, rows.columns, rows.rows)
+        return
     start = 0
     while start < len(rows):
         columns = tuple(rows[start])
         end = start + 1
         while end < len(rows) and tuple(rows[end]) == columns:
             end += 1
-        names = ", ".join(f'"{c}"' for c in columns)
-        conn.executemany(f'{verb} INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})',
-                         [tuple(row.values()) for row in rows[start:end]])
+        _insert_many(conn, table, columns, [tuple(row.values()) for row in rows[start:end]])
         start = end
+
+
+def _insert_many(conn: sqlite3.Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Insert rows of these columns, many in one statement.
+
+    sqlite3 lets other threads run while SQLite works, one statement at a
+    time: with executemany's statement per row, the recorder thread waited
+    for the interpreter after every row while an import parsed, and wrote
+    hardly anything until the parse ended. A statement of thousands of rows
+    lets SQLite's work run beside the parse.
+    """
+    per = max(1, min(STATEMENT_ROWS, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(columns)))
+    whole = len(rows) - len(rows) % per
+    if whole:
+        sql = _insert_sql(table, columns, per)
+        for start in range(0, whole, per):
+            conn.execute(sql, list(chain.from_iterable(rows[start:start + per])))
+    if whole < len(rows):
+        conn.executemany(_insert_sql(table, columns), rows[whole:])
+
+
+def _insert_sql(table: str, columns: tuple[str, ...], rows: int = 1) -> str:
+    """Return the INSERT (OR REPLACE, for REPLACED_TABLES) of `rows` rows of these columns into table."""
+    verb = "INSERT OR REPLACE" if table in REPLACED_TABLES else "INSERT"
+    names = ", ".join(f'"{c}"' for c in columns)
+    values = ", ".join([f'({", ".join("?" * len(columns))})'] * rows)
+    return f'{verb} INTO "{table}" ({names}) VALUES {values}'
 
 
 def check_schema(conn: sqlite3.Connection, path: str) -> int:

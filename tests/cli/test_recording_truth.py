@@ -63,9 +63,9 @@ def test_levels_of_an_all_invalid_first_flush_are_a_gap():
     levels = LevelBuilder(1)
     levels.add_wave("pulseox", "pleth", T0 + 1, [NAN] * 60, 60.0)
     levels.add_numeric("pulseox", "spo2", T0, None, frozenset())
-    assert levels.rows() == []  # no bucket, no error: a gap
+    assert levels.rows().rows == []  # no bucket, no error: a gap
     levels.add_wave("pulseox", "pleth", T0 + 2 - 1 / 60, [50.0] * 60, 60.0)  # one second: T0 + 1 to T0 + 2
-    rows = levels.rows()
+    rows = levels.rows().dicts()
     assert {r["width"] for r in rows} == {1.0, 10.0, 60.0} and all(r["n"] == 60 and r["lo"] == 50.0 for r in rows)
 
 

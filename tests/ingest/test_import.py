@@ -191,17 +191,17 @@ def test_timeline_moves_everything_to_the_device_clock():
     wave = WaveSegment(10.0, "pulseox", "pleth", (1.0, 2.0), 100.0)
     assert line.place([wave]) == []  # waits for a device time
     out = line.place([s(10.5, t_dev=1000.0), s(10.5)])
-    assert [i.t for i in out] == [1000.0 - 0.5, 1000.0, 1000.0]
+    assert [t for _, t in out] == [1000.0 - 0.5, 1000.0, 1000.0] and out[0][0] is wave
     assert line.device_clock and line.at(20.0) == pytest.approx(1009.5)
 
 
 def test_timeline_follows_a_slowly_drifting_device_clock():
     line = Timeline()
     line.place([s(0.0, t_dev=100.0)])
-    placed = [line.place([s(1.1 * k, t_dev=100.0 + k)])[0].t for k in range(1, 41)]  # 10 % slow: 4 s in 40 steps
+    placed = [line.place([s(1.1 * k, t_dev=100.0 + k)])[0][1] for k in range(1, 41)]  # 10 % slow: 4 s in 40 steps
     assert placed == [100.0 + k for k in range(1, 41)] and line.clock.trusted
     assert len(line.clock.resyncs) == 2  # re-measured once, when the clocks were DRIFT_S apart
-    later = line.place([s(50.0)])[0].t
+    later = line.place([s(50.0)])[0][1]
     assert later == pytest.approx(50.0 + line.clock.resyncs[-1][1]) and later > 140.0  # after the last stamp
     assert line.at(5.0) == 105.0
 
@@ -210,7 +210,7 @@ def test_timeline_keeps_file_times_without_a_device_clock():
     line = Timeline()
     assert line.place([s(0.0)]) == []
     out = line.place([s(CLOCK_WINDOW_S + 1)])
-    assert [i.t for i in out] == [0.0, CLOCK_WINDOW_S + 1] and not line.device_clock
-    assert line.place([s(100.0, t_dev=5.0)]) == [s(100.0, t_dev=5.0)]  # decided: the file's times stay
+    assert [t for _, t in out] == [0.0, CLOCK_WINDOW_S + 1] and not line.device_clock
+    assert line.place([s(100.0, t_dev=5.0)]) == [(s(100.0, t_dev=5.0), 100.0)]  # decided: the file's times stay
     assert Timeline().finish() == [] and line.at(7.0) == 7.0
 

@@ -208,13 +208,13 @@ def test_a_recorder_stopped_by_a_fault_writes_the_rest_and_the_end_when_the_sess
 
 INJECT = {
     "recorder": "from devices.values import Sample\nfrom monitor.storage.recorder import Recorder\n"
-                "take, fired = Recorder._take, []\n"
-                "def _take(self, item):\n"
+                "device, fired = Recorder._device, []\n"
+                "def _device(self, item, t):\n"  # each device item, queued alone (live) or in a batch (import)
                 "    if isinstance(item, Sample) and not fired:\n"
                 "        fired.append(1)\n"
                 "        raise RuntimeError('injected recorder fault')\n"
-                "    take(self, item)\n"
-                "Recorder._take = _take\n",
+                "    device(self, item, t)\n"
+                "Recorder._device = _device\n",
     "reader": "from devices import registry\n"
               "parser = registry.get('nonin').parser\n"
               "feed, fired = parser.feed, []\n"

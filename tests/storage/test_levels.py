@@ -120,6 +120,6 @@ def test_the_levels_table_arrives_with_a_migration_and_old_rows_stay(tmp_path):
 def test_wave_levels_know_every_sample_of_the_chunk(tmp_path, width):
     builder = LevelBuilder(1)
     builder.add_wave("pulseox", "pleth", 100.0 - 1 / 75, np.arange(75, dtype=np.float32), 75.0)
-    rows = builder.rows()
+    rows = builder.rows().dicts()
     assert sum(r["n"] for r in rows if r["width"] == width) == 75
     assert min(r["lo"] for r in rows if r["width"] == width) == 0 and max(r["hi"] for r in rows) == 74
