@@ -91,9 +91,11 @@ def signed_reviewer(reviewer: str) -> Signer:
     if signing.problem:
         print(f"infusion-monitor: notice: {signing.notice}: {signing.problem}", file=sys.stderr)
     try:
+        if signing.signed:
+            signing.backoff.waiting(reviewer.strip().upper())  # before a PIN is asked
         secret = _secret(f"PIN of {reviewer.strip().upper()}: ") if signing.signed else None
         return signing.sign(Action.FLAG_REVIEW, secret, reviewer)
-    except SigningRefused as exc:
+    except (SigningRefused, PinRefused) as exc:
         raise UserError(str(exc)) from None
 
 
