@@ -2,7 +2,9 @@
 
 PINs are read without echo from the terminal (getpass); when standard input is
 not a terminal (a script, a test) one line each is read from it. A PIN never
-appears on the command line, in a message or in the log.
+appears on the command line, in a message or in the log. Wrong PINs back off
+as at the monitor (monitor.clinical.pin_backoff, one count shared with it): a
+member in back-off is told so in one line before any PIN is asked.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from monitor.app import UserError
+from monitor.clinical.pin_backoff import PinBackoff, PinRefused, backoff_file
 from monitor.clinical.staff import StaffBook, StaffError, StaffList, StaffMember, check_secret
 from monitor.paths import staff_file
 
@@ -58,13 +61,23 @@ def _new_secret(initials: str) -> str:
     return secret
 
 
-def _signed(staff: StaffList | None, initials: str | None, what: str) -> StaffMember | None:
-    """Return the member whose PIN the terminal gives (None for the first member of a new list)."""
+def _signed(book: StaffBook, staff: StaffList | None, initials: str | None, what: str) -> StaffMember | None:
+    """Return the member whose PIN the terminal gives (None for the first member of a new list), under the
+    wrong-PIN back-off."""
     if staff is None:
         return None
     if not initials:
         raise UserError(f"{what}: name the owner signing it with --owner INITIALS")
-    return staff.verify(initials, _secret(f"PIN of {initials.upper()}: "))
+    member = staff.member(initials)
+    if member is None:
+        raise UserError(f"{initials.strip() or 'nobody'} is not on the staff list (or is deactivated)")
+    backoff = PinBackoff(backoff_file(book.path))
+    try:
+        backoff.waiting(member.initials)
+        backoff.check(member, _secret(f"PIN of {member.initials}: "))
+    except PinRefused as exc:
+        raise UserError(str(exc)) from None
+    return member
 
 
 def signed_reviewer(reviewer: str) -> Signer:
@@ -78,9 +91,11 @@ def signed_reviewer(reviewer: str) -> Signer:
     if signing.problem:
         print(f"infusion-monitor: notice: {signing.notice}: {signing.problem}", file=sys.stderr)
     try:
+        if signing.signed:
+            signing.backoff.waiting(reviewer.strip().upper())  # before a PIN is asked
         secret = _secret(f"PIN of {reviewer.strip().upper()}: ") if signing.signed else None
         return signing.sign(Action.FLAG_REVIEW, secret, reviewer)
-    except SigningRefused as exc:
+    except (SigningRefused, PinRefused) as exc:
         raise UserError(str(exc)) from None
 
 
@@ -96,15 +111,15 @@ def cmd_staff(args: argparse.Namespace) -> int:
             return 0
         if args.staff_command == "add":
             role = args.role or ("nurse" if staff else "owner")
-            by = _signed(staff, args.owner, "adding a member")
+            by = _signed(book, staff, args.owner, "adding a member")
             member = book.add(args.name, args.initials, role, _new_secret(args.initials.upper()), by)
             print(f"added {member.label}" + ("" if staff else f": the staff list's owner ({book.path})"))
         elif args.staff_command == "pin":
-            by = _signed(staff, args.by or args.initials, "changing a PIN")
+            by = _signed(book, staff, args.by or args.initials, "changing a PIN")
             book.change_pin(args.initials, _new_secret(args.initials.upper()), by)
             print(f"new PIN for {args.initials.upper()}")
         else:
-            by = _signed(staff, args.owner, "deactivating a member")
+            by = _signed(book, staff, args.owner, "deactivating a member")
             book.deactivate(args.initials, by)
             print(f"deactivated {args.initials.upper()}")
         return 0

@@ -10,39 +10,35 @@ staff list an owner's. An acknowledgement within ACK_WINDOW_S of the current
 user's last PIN asks none, so a nurse answering an alarm is not slowed; every
 other action always asks.
 
-Wrong PINs back off: after WRONG_TRIES wrong ones for a member, that member's
-PIN is refused for BACKOFF_S, doubling on each further wrong one up to
-MAX_BACKOFF_S. Only signing waits: the monitor, its alarms and Pause sound
-never do.
+Wrong PINs back off (monitor.clinical.pin_backoff, kept in a file beside the
+staff list so a restart or a command sees it). Only signing waits: the
+monitor, its alarms and Pause sound never do.
 
 Without a staff list (a single-nurse clinic) every action is done under the
 initials given, unsigned, and the screen and the record say so (NOTICE). A
 damaged list is the same, with its own notice and a technical alarm raised
-by the core. Times are monotonic seconds (the clock passed in).
+by the core. The acknowledgement window is in monotonic seconds (the clock
+passed in); the back-off in UTC epoch seconds (wall), which survive a restart.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+from monitor.clinical.pin_backoff import PinBackoff, PinRefused, backoff_file
 from monitor.clinical.staff import ROLES, StaffError, StaffList, StaffMember, load_staff
 from monitor.record.signing import Signature
 
 #: An acknowledgement this long (s) after the current user's last PIN asks for none.
 ACK_WINDOW_S = 300.0
-WRONG_TRIES = 3
-BACKOFF_S = 30.0
-MAX_BACKOFF_S = 300.0
 NOTICE = "No staff list: actions are not signed"
 DAMAGED_NOTICE = "Staff list unreadable: actions are not signed"
 #: The headless `record`: its actions come from its command line, under the user "record".
 HEADLESS_NOTICE = "Recorded without a window: actions are not signed"
-log = logging.getLogger(__name__)
 
 
 class Action(str, Enum):
@@ -98,18 +94,13 @@ class Signer:
 
 
 @dataclass
-class _Tries:
-    wrong: int = 0
-    until: float = 0.0  # monotonic s before which this member's PIN is refused
-
-
-@dataclass
 class Signing:
     """The clinic's signing state for one running monitor: the staff list, back-off and acknowledgement window.
 
     staff None: unsigned; problem: why the list could not be read (then unsigned too, said louder); path: the
     list's file, where the owner changes it (None for a monitor that has none to change, the headless record);
-    unsigned: what the record says of a monitor without a list (NOTICE, or HEADLESS_NOTICE for `record`).
+    unsigned: what the record says of a monitor without a list (NOTICE, or HEADLESS_NOTICE for `record`);
+    wall: the UTC clock of the back-off (its file is beside `path`; without a path it is this process's only).
     """
 
     staff: StaffList | None
@@ -117,16 +108,21 @@ class Signing:
     clock: Callable[[], float] = time.monotonic
     path: Path | None = None
     unsigned: str = NOTICE
-    _tries: dict[str, _Tries] = field(default_factory=dict)
+    wall: Callable[[], float] = time.time
+    backoff: PinBackoff = field(init=False)
     _last_pin: dict[str, float] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.backoff = PinBackoff(None if self.path is None else backoff_file(self.path), self.wall)
+
     @classmethod
-    def load(cls, path: Path, clock: Callable[[], float] = time.monotonic) -> Signing:
+    def load(cls, path: Path, clock: Callable[[], float] = time.monotonic,
+             wall: Callable[[], float] = time.time) -> Signing:
         """Read the staff list at `path`; a damaged one gives an unsigned Signing with its problem in words."""
         try:
-            return cls(load_staff(path), clock=clock, path=path)
+            return cls(load_staff(path), clock=clock, path=path, wall=wall)
         except StaffError as exc:
-            return cls(None, str(exc), clock=clock, path=path)
+            return cls(None, str(exc), clock=clock, path=path, wall=wall)
 
     @property
     def signed(self) -> bool:
@@ -177,24 +173,11 @@ class Signing:
             return Signer(member.initials, True, member.name, member.role, in_window=True)
         if not secret:
             raise SigningRefused(f"enter the PIN of {member.initials}")
-        return self._checked(member, secret)
-
-    def _checked(self, member: StaffMember, secret: str) -> Signer:
-        tries = self._tries.setdefault(member.initials, _Tries())
-        now = self.clock()
-        if now < tries.until:
-            raise SigningRefused(f"too many wrong PINs for {member.initials}: try again in "
-                                 f"{tries.until - now:.0f} s (the monitor keeps running)")
-        if not member.pin.matches(secret):
-            tries.wrong += 1
-            log.info("wrong PIN for %s (%d in a row)", member.initials, tries.wrong)  # never the PIN
-            if tries.wrong >= WRONG_TRIES:
-                tries.until = now + min(MAX_BACKOFF_S, BACKOFF_S * 2 ** (tries.wrong - WRONG_TRIES))
-                raise SigningRefused(f"wrong PIN for {member.initials}: {tries.wrong} in a row, wait "
-                                     f"{tries.until - now:.0f} s (the monitor keeps running)")
-            raise SigningRefused(f"wrong PIN for {member.initials}")
-        self._tries.pop(member.initials, None)
-        self._last_pin[member.initials] = now
+        try:
+            self.backoff.check(member, secret)
+        except PinRefused as exc:
+            raise SigningRefused(str(exc)) from None
+        self._last_pin[member.initials] = self.clock()
         return Signer(member.initials, True, member.name, member.role)
 
     def reload(self, staff: StaffList | None) -> bool:

@@ -5,7 +5,8 @@ the record shows), a role (owner, nurse, clinician) and a secret: a PIN of at
 least 4 digits or a password of at least 6 characters, stored as
 `hashlib.scrypt` (n=2**14, r=8, p=1, a random 16-byte salt per member, the
 parameters kept beside the hash so they can be raised later) and compared in
-constant time. No secret and no hash is ever logged or shown.
+constant time. No secret and no hash is ever logged or shown. A PIN is
+checked only under the wrong-PIN back-off (monitor.clinical.pin_backoff).
 
 The list is one JSON file for the clinic's chair (monitor.paths.staff_file),
 written all or nothing and readable by the user only (0600). The owner manages
@@ -164,15 +165,6 @@ class StaffList:
     def active(self, roles: tuple[str, ...] = ROLES) -> tuple[StaffMember, ...]:
         """Return the active members with one of these roles."""
         return tuple(m for m in self.members if m.active and m.role in roles)
-
-    def verify(self, initials: str, secret: str) -> StaffMember:
-        """Return the active member whose PIN this is; StaffError for unknown initials or a wrong PIN."""
-        member = self.member(initials)
-        if member is None:
-            raise StaffError(f"{initials.strip() or 'nobody'} is not on the staff list (or is deactivated)")
-        if not member.pin.matches(secret):
-            raise StaffError(f"wrong PIN for {member.initials}")
-        return member
 
     def added(self, member: StaffMember) -> StaffList:
         """Return the list with a new member; the first is the owner; initials are never reused."""

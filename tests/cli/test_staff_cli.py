@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import re
 from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
 
 from monitor import cli
+from monitor.clinical.pin_backoff import WRONG_TRIES
 from monitor.clinical.staff import load_staff
 
 
@@ -92,3 +94,37 @@ def test_a_flag_review_from_the_command_line_is_signed_by_a_clinicians_pin(staff
     [entry] = store.journal_records(session, ("signature",)).entries
     assert entry.record == Signature("flag_review", "CL", True, "Carl Lee", "clinician")
     store.close()
+
+
+def test_wrong_pins_back_off_across_commands_in_one_line_before_any_pin_is_asked(staff_path, monkeypatch):
+    from staff_fixtures import staff_book
+
+    staff_book(staff_path)
+    deactivate = ("deactivate", "--initials", "AB", "--owner", "OO")
+    for _ in range(WRONG_TRIES - 1):
+        assert run(monkeypatch, *deactivate, stdin="97531\n")[0] == 2
+    code, out, err = run(monkeypatch, *deactivate, stdin="97531\n")
+    assert (code, out, err) == (2, "", "infusion-monitor: error: wrong PIN 3 times for OO: try again in 30 s\n")
+    code, out, err = run(monkeypatch, "pin", "--initials", "AB", "--by", "OO")  # no PIN on stdin: none is asked
+    assert code == 2 and out == "" and re.fullmatch(r"infusion-monitor: error: wrong PIN 3 times for OO: try "
+                                                    r"again in (30|[12]\d) s\n", err), err
+    assert run(monkeypatch, *deactivate, stdin="4321\n")[0] == 2  # even the right PIN waits
+    assert load_staff(staff_path).member("AB") is not None
+    assert run(monkeypatch, "pin", "--initials", "AB", stdin="1111\n2468\n2468\n")[0] == 0  # others are not held
+
+
+def test_a_flag_review_in_back_off_is_refused_in_one_line_before_a_pin_is_read(staff_path, monkeypatch, tmp_path):
+    from staff_fixtures import flagged_chair, staff_book
+
+    staff_book(staff_path)
+    db = tmp_path / "chair.db"
+    flagged_chair(db)
+    flags = ["flags", "--db", str(db), "--patient", "P1", "--reviewer", "CL", "--note", "no plan"]
+    for pin in ["97531"] * WRONG_TRIES + [""]:  # then nothing on stdin: no PIN is read
+        monkeypatch.setattr("sys.stdin", io.StringIO(pin and pin + "\n"))
+        err = io.StringIO()
+        with redirect_stdout(io.StringIO()), redirect_stderr(err):
+            code = cli.main(flags)
+        assert code == 2
+    assert re.fullmatch(r"infusion-monitor: error: wrong PIN 3 times for CL: try again in (30|[12]\d) s\n",
+                        err.getvalue()), err.getvalue()

@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 from clocks import FakeClock
 
+from monitor.clinical.pin_backoff import BACKOFF_S, WRONG_TRIES
 from monitor.clinical.signing import (
     ACK_WINDOW_S,
-    BACKOFF_S,
     DAMAGED_NOTICE,
     NOTICE,
-    WRONG_TRIES,
     Action,
     Signing,
     SigningRefused,
@@ -83,17 +82,17 @@ def test_an_acknowledgement_soon_after_the_users_pin_asks_none_and_nothing_else_
 
 def test_wrong_pins_back_off_that_member_only_and_the_right_pin_works_after(staff):
     clock = FakeClock()
-    signing = Signing.load(staff, clock)
+    signing = Signing.load(staff, clock, clock.wall)
     for i in range(WRONG_TRIES - 1):
         with pytest.raises(SigningRefused, match="wrong PIN for NN$"):
             signing.sign(Action.DISCHARGE, "0000", operator="NN")
-    with pytest.raises(SigningRefused, match=f"wait {BACKOFF_S:.0f} s .*monitor keeps running"):
+    with pytest.raises(SigningRefused, match=f"^wrong PIN 3 times for NN: try again in {BACKOFF_S:.0f} s$"):
         signing.sign(Action.DISCHARGE, "0000", operator="NN")
     with pytest.raises(SigningRefused, match="try again in"):
         signing.sign(Action.DISCHARGE, "1111", operator="NN")  # even the right PIN waits
     assert signing.sign(Action.DISCHARGE, "4321", operator="OO").initials == "OO"  # others are not held
     clock.advance(BACKOFF_S)
-    with pytest.raises(SigningRefused, match=f"wait {2 * BACKOFF_S:.0f} s"):  # doubles
+    with pytest.raises(SigningRefused, match=f"try again in {2 * BACKOFF_S:.0f} s"):  # doubles
         signing.sign(Action.DISCHARGE, "0000", operator="NN")
     clock.advance(2 * BACKOFF_S)
     assert signing.sign(Action.DISCHARGE, "1111", operator="NN").signed
