@@ -74,7 +74,7 @@ def known_flags(store: Store, patient_id: str, answer: FlagsElsewhere | None) ->
     fresh = {f.score.id for f in elsewhere}
     old = {f.score.id for f in memory.flags} - fresh
     if memory.t is not None and any(f.chair and f.score.id in old for f in flags):
-        notice = f"{notice}; shown instead: flags as last seen centrally on {date_time_text(memory.t, memory.tz)}"
+        notice = f"{notice}; showing those as last seen centrally on {date_time_text(memory.t, memory.tz)}"
     return KnownFlags(flags, notice)
 
 

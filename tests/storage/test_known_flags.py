@@ -49,7 +49,7 @@ def test_a_flag_seen_centrally_stays_open_as_last_seen_when_the_store_is_not_rea
 
     known = known_flags(store, "P1", FlagsElsewhere(notice=NOT_REACHED))
     assert [(f.score, f.where, f.reviewed) for f in known.unreviewed] == [(REMOTE, "session 4 at chair-a", False)]
-    assert known.notice == (f"{NOT_REACHED}; shown instead: flags as last seen centrally on "
+    assert known.notice == (f"{NOT_REACHED}; showing those as last seen centrally on "
                             f"{date_time_text(T0 + 100, TZ)}")
     assert remembered_flags(store, "P1").t == T0 + 100
     # the dialog's directory follows the same rule
@@ -92,7 +92,7 @@ def test_a_store_read_in_part_gets_the_remembered_flags_it_did_not_give(tmp_path
     fresh = OutcomeFlag(REMOTE, (REVIEW,), 4, "chair-a")
     known = known_flags(store, "P1", FlagsElsewhere((fresh,), PARTLY))
     assert [(f.score, f.reviews) for f in known.flags] == [(REMOTE, (REVIEW,)), (other, ())]
-    assert known.notice.startswith(PARTLY + "; shown instead: flags as last seen centrally on ")
+    assert known.notice.startswith(PARTLY + "; showing those as last seen centrally on ")
 
 
 class Answers:
