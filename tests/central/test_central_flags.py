@@ -9,10 +9,10 @@ import socket
 import time
 
 import pytest
-from bench.pgserver import PgServer
 from pg import central, make_central, pg_server, replicate, require_postgres, wait_for  # noqa: F401
 from test_central_security import refused, run_as
 
+from bench.pgserver import PgServer
 from monitor.alarms.keys import AppAlarm
 from monitor.central.flags import MARGIN_S, NOT_REACHED, TIMEOUT_S, CentralFlagLookup, read_central_flags
 from monitor.central.link import ChairSettings
