@@ -9,7 +9,8 @@ when the Start dialog names a patient and when the session opens.
 Asking is bounded: each question runs in a thread of its own with libpq's
 shortest connect timeout and a statement timeout, and an answer not in by
 TIMEOUT_S (plus a margin for name lookup) is the one-line NOT_REACHED notice,
-never an exception, never a screen frozen on a dead network. A late answer
+never an exception, never a screen frozen on a dead network (the flags the
+store gave at earlier visits then stand in: monitor.storage.known_flags). A late answer
 is kept for the next question. Answers the store gave are reused for MAX_AGE_S
 (the dialog and the session opening ask the same); a notice only for
 RETRY_AFTER_S, so the session's opening, a minute after the dialog, asks again.

@@ -151,17 +151,18 @@ def _refuse_unreviewed_flags(store: Store, patient: str, lookup=None) -> None:
 
     lookup (a CentralFlagLookup) adds the flags of other chairs; a store not reached is said on stderr, in a line.
     """
-    from monitor.storage.outcomes import flags_of_patient
+    from monitor.storage.known_flags import known_flags
 
-    elsewhere = ()
+    answer = None
     if lookup is not None:
-        from monitor.central.flags import MARGIN_S, TIMEOUT_S
+        from monitor.central.flags import MARGIN_S, NOT_REACHED, TIMEOUT_S
+        from monitor.storage.outcomes import FlagsElsewhere
 
-        answer = lookup.answer(patient, wait_s=TIMEOUT_S + MARGIN_S)
-        if answer is not None and answer.notice:
-            print(answer.notice, file=sys.stderr)
-        elsewhere = answer.flags if answer is not None else ()
-    waiting = [f for f in flags_of_patient(store, patient, elsewhere) if not f.reviewed]
+        answer = lookup.answer(patient, wait_s=TIMEOUT_S + MARGIN_S) or FlagsElsewhere(notice=NOT_REACHED)
+    known = known_flags(store, patient, answer)  # not reached: the flags the store gave at an earlier visit
+    if known.notice:
+        print(known.notice, file=sys.stderr)
+    waiting = known.unreviewed
     if waiting:
         raise UserError(f"patient {patient} has an unreviewed flag ({waiting[0].score.flag_brief}, "
                         f"{waiting[0].where}): a clinician reviews it first (flags --patient {patient} "

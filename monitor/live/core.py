@@ -53,7 +53,8 @@ from monitor.record.base import Record
 from monitor.record.journal import InfusionEvent, ManualBp, OperatorChange, SimulatedDevice
 from monitor.record.outcomes import CentralFlagCheck
 from monitor.record.signing import SigningMode
-from monitor.storage.outcomes import FlagLookup, FlagsElsewhere, flags_of_patient, outcomes_of, patient_instruments
+from monitor.storage.known_flags import known_flags, seen_centrally
+from monitor.storage.outcomes import FlagLookup, FlagsElsewhere, outcomes_of, patient_instruments
 from monitor.storage.recorder import Recorder
 from monitor.storage.store import SessionEnd, Store, StoreError, local_tz_name
 
@@ -283,11 +284,12 @@ class MonitorCore:
         if info.patient_id and self.session_id is not None:
             number = self.store.session_count(info.patient_id, up_to=self.session_id)
             elsewhere = self._flags_elsewhere(info.patient_id)
-            flags = flags_of_patient(self.store, info.patient_id, elsewhere.flags if elsewhere else ())
-            carried = tuple(f for f in flags if f.chair or f.session_id != self.session_id)
-            if elsewhere is not None:  # the record says whether other chairs were checked, and what they held
+            known = known_flags(self.store, info.patient_id, elsewhere)  # remembered ones when not reached
+            carried = tuple(f for f in known.flags if f.chair or f.session_id != self.session_id)
+            if elsewhere is not None:  # the record says whether other chairs were checked, what they held and showed
                 self.journal(CentralFlagCheck(tuple(f"{f.score.id} {f.where}" for f in carried
-                                                    if f.chair and not f.reviewed), elsewhere.notice))
+                                                    if f.chair and not f.reviewed), known.notice,
+                                              seen_centrally(elsewhere)))
         return ClinicalSession.opened(
             load_clinical_config(), start=info.extra, patient_id=info.patient_id, session_number=number,
             carried=carried,

@@ -193,15 +193,54 @@ class FlagOverride(Record):
 
 
 @dataclass(frozen=True)
+class CentralFlagSeen:
+    """One item-9 flag as the central store gave it: the entry, its reviews known then, its chair and session there.
+
+    Kept in CentralFlagCheck so a chair remembers another chair's flag when the store is not reached at a later visit.
+    """
+
+    score: OutcomeScore
+    reviews: tuple[OutcomeReview, ...]
+    session_id: int
+    chair: str
+
+    def to_data(self) -> dict[str, Any]:
+        return {"score": self.score.to_data(), "reviews": [r.to_data() for r in self.reviews],
+                "session_id": self.session_id, "chair": self.chair}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> CentralFlagSeen:
+        try:
+            return cls(OutcomeScore.from_data(data["score"]), tuple(map(OutcomeReview.from_data, data["reviews"])),
+                       int(data["session_id"]), str(data["chair"]))
+        except (KeyError, TypeError) as exc:
+            raise OutcomeError(f"not a flag seen centrally: {exc}") from None
+
+
+@dataclass(frozen=True)
 class CentralFlagCheck(Record):
     """What the central store said, when the session opened, of the patient's unreviewed flags at other chairs.
 
-    found names each such flag: "<entry id> session 9 at chair-02"; notice is the one line shown when the store
-    was not reached (the flags of other chairs were then not checked), "" when it answered. Kept so the record
-    shows whether the check was made, not only its result.
+    found names each unreviewed flag of another chair that the chair showed: "<entry id> session 9 at chair-02";
+    notice is the one line shown when the store was not reached or not wholly read, "" when it answered. seen is
+    every flag the store gave (each chair's, with its reviews), () when it was not reached: the chair's memory of
+    the store (monitor.storage.known_flags). Kept so the record shows whether the check was made, not only its
+    result. seen is optional data: an older reader ignores it, an older record has none.
     """
 
     KIND: ClassVar[str] = "central_flag_check"
 
     found: tuple[str, ...]
     notice: str = ""
+    seen: tuple[CentralFlagSeen, ...] = ()
+
+    def to_data(self) -> dict[str, Any]:
+        return {"found": list(self.found), "notice": self.notice, "seen": [f.to_data() for f in self.seen]}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any], version: int | None = None) -> CentralFlagCheck:
+        try:
+            return cls(tuple(map(str, data["found"])), str(data.get("notice", "")),
+                       tuple(map(CentralFlagSeen.from_data, data.get("seen", ()))))
+        except (KeyError, TypeError) as exc:
+            raise OutcomeError(f"not a central flag check record: {exc}") from None

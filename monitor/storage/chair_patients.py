@@ -14,6 +14,7 @@ from monitor.storage.store import Store
 
 if TYPE_CHECKING:
     from monitor.clinical.outcomes import OutcomeFlag
+    from monitor.storage.known_flags import KnownFlags
     from monitor.storage.outcomes import FlagLookup
 
 
@@ -38,20 +39,25 @@ class ChairPatients:
 
     def unreviewed_flags(self, patient_id: str) -> tuple[OutcomeFlag, ...]:
         """Return the patient's item-9 flags no clinician has reviewed yet, from any session in this file and, once
-        the central store has answered (flags_elsewhere), at any other chair. Never waits for the store."""
-        from monitor.storage.outcomes import flags_of_patient
-
-        answer = self.elsewhere.answer(patient_id) if self.elsewhere is not None else None
-        found = answer.flags if answer is not None else ()
-        return tuple(f for f in flags_of_patient(self.store, patient_id, found) if not f.reviewed)
+        the central store has answered (flags_elsewhere), at any other chair, or as it last answered when it was not
+        reached (monitor.storage.known_flags). Never waits for the store."""
+        return self._known(patient_id).unreviewed
 
     def flags_elsewhere(self, patient_id: str) -> str | None:
         """Return where the check of the patient's flags at other chairs stands: None while the central store is
-        asked (a few seconds at most), "" when it answered or none is configured, else the one-line notice."""
+        asked (a few seconds at most), "" when it answered or none is configured, else the one-line notice (saying
+        so when the flags shown are those the store gave at an earlier visit)."""
         if self.elsewhere is None:
             return ""
-        answer = self.elsewhere.answer(patient_id)
-        return None if answer is None else answer.notice
+        if self.elsewhere.answer(patient_id) is None:
+            return None
+        return self._known(patient_id).notice
+
+    def _known(self, patient_id: str) -> KnownFlags:
+        from monitor.storage.known_flags import known_flags
+
+        answer = self.elsewhere.answer(patient_id) if self.elsewhere is not None else None
+        return known_flags(self.store, patient_id, answer)
 
     def plan_hint(self, patient_id: str) -> str:
         """Return where the patient's next infusion stands in their planned course, for a read-only line of the

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import QDialog
 
 from monitor.central.flags import NOT_REACHED
 from monitor.clinical.outcomes import OutcomeFlag
-from monitor.record.outcomes import OutcomeScore
+from monitor.record.outcomes import CentralFlagCheck, OutcomeScore
+from monitor.storage.known_flags import seen_centrally
 from monitor.storage.outcomes import FlagsElsewhere
 from monitor.storage.store import Store
 from ui import gallery
@@ -73,5 +74,28 @@ def test_a_store_not_reached_is_one_line_and_start_goes_on(app, qtbot, tmp_path,
     assert dlg.ok.isEnabled() and not dlg.flag_group.isVisible()
     gallery.grab(dlg, shots / "central-flag-not-reached.png")
     failures = fits("start dialog, central store not reached", dlg)
+    store.close()
+    assert not failures, "\n".join(failures)
+
+
+def test_a_flag_seen_centrally_at_an_earlier_visit_stands_when_the_store_is_not_reached(app, qtbot, tmp_path, shots):
+    store = Store(tmp_path / "chair.db")
+    remote = other_chairs_flag()
+    store.ensure_patient("P-KET-07", "Jordan Avery")
+    earlier = store.create_session(patient_id="P-KET-07")  # the store answered at this earlier visit
+    store.append_journal(earlier, CentralFlagCheck((), "", seen_centrally(FlagsElsewhere((remote,)))), "app",
+                         time.time() - 3600)
+    store.close_session(earlier)
+    lookup = Lookup()
+    lookup.result = FlagsElsewhere(notice=NOT_REACHED)
+    dlg = typed_start_dialog(qtbot, store, "P-KET-07", "12.03.1980", lookup)
+    assert dlg.elsewhere_text.isVisible()
+    assert dlg.elsewhere_text.text().startswith(NOT_REACHED + "; showing those as last seen centrally on ")
+    assert dlg.flag_group.isVisible() and dlg.flag_text.text().startswith("Session 9 at chair-02, ")
+    assert not dlg.ok.isEnabled() and "read the unreviewed questionnaire flag" in dlg.why_not.text()
+    gallery.grab(dlg, shots / "central-flag-as-last-seen.png")
+    failures = fits("start dialog, flag as last seen centrally", dlg)
+    click(qtbot, dlg.flag_seen)
+    assert dlg.ok.isEnabled()
     store.close()
     assert not failures, "\n".join(failures)

@@ -9,9 +9,10 @@ import socket
 import time
 
 import pytest
-from pg import central, pg_server, replicate, wait_for  # noqa: F401
+from pg import central, make_central, pg_server, replicate, require_postgres, wait_for  # noqa: F401
 from test_central_security import refused, run_as
 
+from bench.pgserver import PgServer
 from monitor.alarms.keys import AppAlarm
 from monitor.central.flags import MARGIN_S, NOT_REACHED, TIMEOUT_S, CentralFlagLookup, read_central_flags
 from monitor.central.link import ChairSettings
@@ -83,7 +84,8 @@ def test_a_flag_raised_at_chair_a_is_not_reviewed_at_chair_b_until_a_review_reac
     finally:
         core.stop()
     (check,) = [e.record for e in b_store.journal_records(b_sid, (CentralFlagCheck.KIND,)).entries]
-    assert check == CentralFlagCheck((f"{flag.id} session {a_sid} at chair-a",), "")
+    assert (check.found, check.notice) == ((f"{flag.id} session {a_sid} at chair-a",), "")
+    assert [(s.score, s.reviews, s.chair, s.session_id) for s in check.seen] == [(flag, (), "chair-a", a_sid)]
 
     # a clinician reviews it at chair A the next day (after the fact, into its own session), replicated
     a_store = Store(a_db)
@@ -194,3 +196,42 @@ def test_record_at_chair_b_refuses_the_infusion_over_chair_as_flag_before_any_se
     err = capsys.readouterr().err
     assert code == 2 and f"has an unreviewed flag (PHQ-9 item 9 = 2, session {a_sid} at chair-a)" in err
     assert Store(db).session_count(PATIENT) == 0  # refused before a session was made
+
+
+def test_a_flag_seen_centrally_at_one_visit_is_still_shown_at_the_next_when_the_store_is_down(tmp_path, monkeypatch):
+    require_postgres()
+    server = PgServer().start()  # its own server, stopped below: the shared one must stay up for the other tests
+    try:
+        central = make_central(server, monkeypatch)
+        flag, a_sid = flagged_at_chair_a(central, tmp_path / "chair-a.db")
+        b_db = tmp_path / "chair-b.db"
+        b_settings = ChairSettings(central.url("chair-b"), "chair-b")
+        b_store = Store(b_db)
+        core = MonitorCore(b_store, [], central=Replicator(b_db, b_settings))
+        core.start(SessionInfo(patient_id=PATIENT, **PLAN))  # the first visit at chair B: the store answers
+        try:
+            wait_for(lambda: flag_alarm(core), 10, "the flag alarm")
+        finally:
+            core.stop()
+        server.stop("immediate")
+
+        # the next visit: the Start dialog's directory shows the flag as last seen, and says the store is down
+        patients = ChairPatients(b_store, CentralFlagLookup(b_settings))
+        wait_for(lambda: patients.flags_elsewhere(PATIENT) is not None, 10, "the notice")
+        notice = patients.flags_elsewhere(PATIENT)
+        assert notice.startswith(NOT_REACHED + "; showing those as last seen centrally on ")
+        assert [(f.score, f.where) for f in patients.unreviewed_flags(PATIENT)] == [(flag, f"session {a_sid} at chair-a")]
+        # and the session: the flag alarm, the infusion refused, the record saying what was shown and why
+        core = MonitorCore(b_store, [], central=Replicator(b_db, b_settings), flag_lookup=patients.elsewhere)
+        core.start(SessionInfo(patient_id=PATIENT, **PLAN))
+        try:
+            assert wait_for(lambda: flag_alarm(core), 10, "the flag alarm").message.endswith(
+                f"from session {a_sid} at chair-a: a clinician must review before the infusion")
+            assert "is not reviewed" in core.clinical.start_refusal()
+            sid = core.session_id
+        finally:
+            core.stop()
+        (check,) = [e.record for e in b_store.journal_records(sid, (CentralFlagCheck.KIND,)).entries]
+        assert check == CentralFlagCheck((f"{flag.id} session {a_sid} at chair-a",), notice)  # seen: nothing new
+    finally:
+        server.cleanup()
