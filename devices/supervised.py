@@ -83,16 +83,24 @@ class SupervisedThread(threading.Thread):
                 self.work()
                 return
             except Exception as exc:
-                log.exception("the %s thread failed", self.name)
                 again = restarts < RESTART_LIMIT and not self._halt.is_set() and self.may_restart(exc)
-                fault = ThreadFault(self.name, describe(exc), again, time.time())
-                self.faults.append(fault)
-                if self.on_fault is not None:
-                    try:
-                        self.on_fault(fault)
-                    except Exception:  # the sink's own bug must not end the supervision
-                        log.exception("reporting a fault of the %s thread failed", self.name)
+                self.report(exc, again)
                 if not again:
                     return
                 restarts += 1
                 time.sleep(RESTART_PAUSE_S)
+
+    def report(self, exc: Exception, again: bool) -> None:
+        """Log a fault of the work with its traceback, keep it in `faults` and tell the fault sink.
+
+        `again` says whether the work goes on. Also for a worker that does its
+        work in the caller's thread for a while (Recorder.take_here).
+        """
+        log.error("the %s thread failed", self.name, exc_info=exc)
+        fault = ThreadFault(self.name, describe(exc), again, time.time())
+        self.faults.append(fault)
+        if self.on_fault is not None:
+            try:
+                self.on_fault(fault)
+            except Exception:  # the sink's own bug must not end the supervision
+                log.exception("reporting a fault of the %s thread failed", self.name)

@@ -4,13 +4,13 @@ Both feed chunks of bytes, each with its receive time, through a protocol's
 parser (the same path a reader thread takes, plausibility gate included) and
 record what comes out with the recorder a live session uses, so a session
 made offline is stored exactly like one recorded at the chair. Items go to
-the recorder BATCH_ITEMS at a time, each with the time it is stored at: one
-hand-over per batch, not per item (the parse and the recorder's thread share
-one interpreter, and handing over item by item cost as much as the parse).
-Both run with the cyclic garbage collector paused (`collector_paused`). What they
-report as stored is read back from the database after the session closed;
-a fault of the recorder thread is kept in `recorder.faults` for the command
-to end non-zero.
+the recorder BATCH_ITEMS at a time, each with the time it is stored at, and
+the recorder does its work in the parsing thread (Recorder.take_here): the
+two share one interpreter, and in two threads the hand-over between them
+cost as much as the storing. Both run with the cyclic garbage collector
+paused (`collector_paused`). What they report as stored is read back from
+the database after the session closed; a fault of the recorder's work is
+kept in `recorder.faults` for the command to end non-zero.
 """
 
 from __future__ import annotations
@@ -82,8 +82,7 @@ class OfflineSession:
     def __init__(self, store: Store, **session_fields: Any) -> None:
         self.store = store
         self.session_id = store.create_session(**session_fields)
-        self.recorder = Recorder(store, self.session_id, capture_raw=False)
-        self.recorder.start()
+        self.recorder = Recorder(store, self.session_id, capture_raw=False)  # works in this thread (take_here)
         self._identity: dict[str, DeviceInfo] = {}
         self._batch: list[tuple[DeviceItem, float]] = []
         self.span: tuple[float, float] | None = None
@@ -115,6 +114,7 @@ class OfflineSession:
         first, last = span_of(batch)
         self.span = (first, last) if self.span is None else (min(self.span[0], first), max(self.span[1], last))
         self.recorder.put_batch(batch)
+        self.recorder.take_here()
 
     def close(self, ended_utc: float | None, end_reason: str) -> StoredCounts:
         """Store everything queued and close the session in the same transaction; return what it holds.

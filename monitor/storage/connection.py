@@ -3,7 +3,7 @@
 sqlite-utils imports numpy and its plugin machinery (about 90 ms). Opening the
 file, checking and migrating it, and every query the chair runs before its first
 window (the Start dialog's patients, sessions and flags) are plain SQL; only a
-table helper (`db["sessions"].insert(row)`) needs sqlite-utils, so it is loaded
+table helper (`db["patients"].insert(row)`) needs sqlite-utils, so it is loaded
 then, on the same connection, and the first window does not wait for it.
 """
 

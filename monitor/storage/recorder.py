@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from devices.supervised import FaultSink, SupervisedThread
+from devices.supervised import RESTART_LIMIT, FaultSink, SupervisedThread, describe
 from devices.values import (
     LIVE_ONLY,
     DeviceInfo,
@@ -115,6 +115,8 @@ class Recorder(SupervisedThread):
         self._end: SessionEnd | None = None
         self._uid = store.session_uid(session_id)
         self._intact = True  # False while a fault would catch the queued rows half-changed
+        self._next_flush = time.monotonic() + FLUSH_INTERVAL_S  # of work done in the caller's thread (take_here)
+        self._given_up = False  # whether faults stopped the work in the caller's thread until stop()
 
     # --- producers (any thread) ---------------------------------------------------
 
@@ -128,10 +130,11 @@ class Recorder(SupervisedThread):
         For an offline session (import, replay): one queue operation for
         thousands of items, and a device clock re-times an item without a copy.
         Waits while QUEUED_BATCHES are queued and not yet taken, unless the
-        thread is not running (stop() takes them then): a parse outruns the
-        storing, and the items waiting for it took hundreds of MB in an 8 h import.
+        thread is not running (take_here or stop() takes them then): a parse
+        outruns the storing, and the items waiting for it took hundreds of MB
+        in an 8 h import.
         """
-        while not self._room.acquire(timeout=0.1):
+        while not self._room.acquire(timeout=0.1 if self.is_alive() else 0):
             if not self.is_alive():
                 break
         self._queue.put(_Batch(iter(items)))
@@ -170,10 +173,39 @@ class Recorder(SupervisedThread):
         if self.is_alive():
             raise StoreError(f"the recording of session {self.session_id} did not finish writing in time; "
                              "its last rows may be lost")
-        if self.ident is not None and self.faults and not self.faults[-1].restarted:
+        if self.ident is None:  # the work was done in the caller's thread (take_here): it ends here
+            self.take_here()
+            self._salvage()
+        elif self.faults and not self.faults[-1].restarted:
             self._salvage()
         if self.problem is not None:
             raise StoreError(self.problem)
+
+    def take_here(self) -> None:
+        """Do the thread's work in the caller's thread, for a recorder never started: take what is queued, and
+        write it when a flush is due.
+
+        An offline session (import, replay) has nothing else to do while its
+        items are stored. In a thread of their own, the recorder's work and the
+        parse took turns at the interpreter's lock, and the hand-over cost more
+        CPU than it saved (an 8 h import, 2 cores: even a thread that only
+        wrote the rows waited for the lock after each statement). Supervised
+        like the thread: a fault is logged with its traceback, kept in
+        `faults` and reported, and loses the item it hit; the work goes on
+        while the queued rows are intact and at most RESTART_LIMIT faults came
+        before, else what is queued waits for stop(), which writes or keeps it.
+        """
+        while not self._given_up:
+            try:
+                self._take_queued(0.0)
+                if time.monotonic() >= self._next_flush:
+                    self.flush()
+                    self._next_flush = time.monotonic() + FLUSH_INTERVAL_S
+                return
+            except Exception as exc:
+                again = len(self.faults) < RESTART_LIMIT and self.may_restart(exc)
+                self.report(exc, again)
+                self._given_up = not again
 
     # --- the thread ------------------------------------------------------------------
 
@@ -207,21 +239,23 @@ class Recorder(SupervisedThread):
             pass
 
     def _salvage(self) -> None:
-        """After a fault stopped the thread for good: write the rest and the end from here, else keep them.
+        """Write the rest and the end from here, else keep them: after a fault stopped the thread for good, or
+        for a recorder whose work was done in the caller's thread (take_here).
 
-        The thread is dead, so this thread may touch its state. If writing
-        fails again, what is queued goes to a recovery file as after a refused
-        write; `problem` says where the rows are.
+        No thread does the work, so this thread may touch its state. If
+        writing fails again, what is queued goes to a recovery file as after a
+        refused write; `problem` says where the rows are.
         """
-        stopped = f"the recording of session {self.session_id} stopped ({self.faults[-1].error})"
+        fault = self.faults[-1] if self.faults and not self.faults[-1].restarted else None
+        stopped = None if fault is None else f"the recording of session {self.session_id} stopped ({fault.error})"
         try:
             self._finish()
-        except Exception:
-            log.exception("the recording of session %s could not be finished after its fault", self.session_id)
-            self.failure = stopped
+        except Exception as exc:
+            log.exception("the recording of session %s could not be finished", self.session_id)
+            self.failure = stopped or f"the recording of session {self.session_id} failed at its end ({describe(exc)})"
             self._keep()
             return
-        if self.problem is not None:
+        if self.problem is not None and stopped is not None:
             self.problem = f"{stopped}; {self.problem}"
 
     def _finish(self) -> None:

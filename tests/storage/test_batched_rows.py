@@ -108,3 +108,89 @@ def test_batches_wait_while_two_are_not_yet_taken_and_all_are_stored(tmp_path, m
     assert not third.is_alive()
     rec.stop()
     assert stored.rows(store.path, "SELECT COUNT(*) FROM numerics")[0][0] == 30
+
+
+# --- a recorder working in the caller's thread (import, replay: Recorder.take_here) ----------------------------------
+
+def here_recorder(tmp_path) -> tuple[Store, Recorder]:
+    """Return a new store and a recorder of a new session in it that is never started (take_here does its work)."""
+    store = Store(tmp_path / "s.db")
+    return store, Recorder(store, store.create_session(started_utc=T0), capture_raw=False)
+
+
+def spo2_values(store: Store) -> list[float]:
+    return [v for v, in stored.rows(store.path, "SELECT value FROM numerics ORDER BY t")]
+
+
+def test_in_the_callers_thread_every_item_is_stored_and_the_session_ends_with_its_rows(tmp_path, monkeypatch):
+    monkeypatch.setattr("monitor.storage.recorder.FLUSH_INTERVAL_S", 0.0)  # a flush at every take
+    store, rec = here_recorder(tmp_path)
+    for b in range(3):
+        rec.put_batch([(sample(T0 + k, "pulseox", "spo2", 90.0 + k), T0 + 10 * b + k) for k in range(10)])
+        rec.take_here()
+        assert len(spo2_values(store)) == 10 * (b + 1)  # taken and written in this thread, no thread started
+    rec.put_batch([(sample(T0, "pulseox", "spo2", 99.0), T0 + 40)])  # taken by stop()
+    rec.stop(store_module.SessionEnd(T0 + 50, "import"))
+    assert not rec.is_alive() and rec.ident is None and rec.faults == []
+    assert len(spo2_values(store)) == 31
+    assert stored.rows(store.path, "SELECT state, ended_utc FROM sessions") == [("closed", T0 + 50)]
+
+
+def test_in_the_callers_thread_a_fault_loses_the_item_it_hit_and_is_reported(tmp_path, monkeypatch, caplog):
+    numeric = Recorder._numeric
+
+    def failing_once(self: Recorder, s: Sample, t: float) -> None:
+        if s.value == 93.0 and not hasattr(self, "failed"):
+            self.failed = True
+            raise RuntimeError("injected fault")
+        numeric(self, s, t)
+    monkeypatch.setattr(Recorder, "_numeric", failing_once)
+    heard = []
+    store = Store(tmp_path / "s.db")
+    rec = Recorder(store, store.create_session(started_utc=T0), capture_raw=False, on_fault=heard.append)
+    rec.put_batch([(sample(T0 + k, "pulseox", "spo2", 90.0 + k), T0 + k) for k in range(8)])
+    rec.take_here()  # goes on after the item it lost, in the same call
+    rec.stop()
+    assert [(f.thread, f.error, f.restarted) for f in heard] == [("recorder", "RuntimeError: injected fault", True)]
+    assert rec.faults == heard and rec.problem is None
+    assert spo2_values(store) == [90.0, 91.0, 92.0, 94.0, 95.0, 96.0, 97.0]
+    assert any(r.exc_info and "recorder" in r.getMessage() for r in caplog.records)  # with its traceback
+
+
+def test_in_the_callers_thread_faults_that_recur_stop_the_work_until_stop_writes_the_rest(tmp_path, monkeypatch):
+    numeric = Recorder._numeric
+
+    def failing(self: Recorder, s: Sample, t: float) -> None:
+        if s.value < 94.0:
+            raise RuntimeError(f"injected fault {s.value}")
+        numeric(self, s, t)
+    monkeypatch.setattr(Recorder, "_numeric", failing)
+    store, rec = here_recorder(tmp_path)
+    rec.put_batch([(sample(T0 + k, "pulseox", "spo2", 90.0 + k), T0 + k) for k in range(8)])
+    rec.take_here()
+    assert [f.restarted for f in rec.faults] == [True, True, True, False]  # the fourth in a row: given up
+    rec.put_batch([(sample(T0 + 8, "pulseox", "spo2", 98.0), T0 + 8)])  # queued: nothing takes it now
+    rec.take_here()
+    assert spo2_values(store) == [] and len(rec.faults) == 4
+    rec.stop(store_module.SessionEnd(T0 + 10, "import"))  # writes the rest and the end from here
+    assert spo2_values(store) == [94.0, 95.0, 96.0, 97.0, 98.0]
+    assert stored.rows(store.path, "SELECT state FROM sessions") == [("closed",)]
+
+
+def test_in_the_callers_thread_a_flush_that_fails_keeps_its_rows_for_the_next(tmp_path, monkeypatch):
+    monkeypatch.setattr("monitor.storage.recorder.FLUSH_INTERVAL_S", 0.0)
+    store, rec = here_recorder(tmp_path)
+    rows = rec._levels.rows
+
+    def failing_once(self=rec._levels):
+        if not hasattr(rec, "failed"):
+            rec.failed = True
+            raise RuntimeError("injected levels fault")
+        return rows()
+    monkeypatch.setattr(rec._levels, "rows", failing_once)
+    rec.put_batch([(sample(T0 + k, "pulseox", "spo2", 95.0), T0 + k) for k in range(5)])
+    rec.take_here()
+    assert [(f.error, f.restarted) for f in rec.faults] == [("RuntimeError: injected levels fault", True)]
+    assert len(spo2_values(store)) == 5  # the take after the fault wrote them
+    rec.stop()
+    assert len(spo2_values(store)) == 5 and rec.problem is None

@@ -30,6 +30,23 @@ def test_decimate_gives_count_min_max_mean_per_aligned_bucket():
     assert decimate("pulseox", "spo2", np.zeros(0), np.zeros(0), 10.0).t.size == 0
 
 
+@pytest.mark.parametrize("runs", [2, 5, 63, 64, 400])
+def test_values_in_runs_of_time_order_give_the_buckets_of_the_values_sorted(runs):
+    """An import's device clock measured again steps back: runs in time order are bucketed each and merged (under
+    MAX_RUNS), or sorted; either way the buckets of the same values in time order."""
+    rng = np.random.default_rng(runs)
+    pieces = [T0 + np.sort(rng.uniform(0, 30, 200)) + 25 * k for k in range(runs)]  # each overlaps the one before
+    t = np.concatenate(pieces)
+    v = rng.normal(95, 3, len(t))
+    v[rng.integers(0, len(t), 20)] = np.nan
+    order = np.argsort(t, kind="stable")
+    for width in (1.0, 10.0, 60.0):
+        got, sorted_ = decimate("p", "spo2", t, v, width), decimate("p", "spo2", t[order], v[order], width)
+        assert got.t.tolist() == sorted_.t.tolist() and got.n.tolist() == sorted_.n.tolist()
+        assert got.lo.tolist() == sorted_.lo.tolist() and got.hi.tolist() == sorted_.hi.tolist()
+        assert np.allclose(got.mean, sorted_.mean, rtol=1e-13, atol=0)  # summed in another order
+
+
 def test_wave_times_of_chunks_of_several_sizes_and_rates_are_each_chunks_own():
     ends = [(10.0, 4, 2.0), (12.0, 4, 2.0), (12.5, 1, 2.0), (13.0, 3, 100.0), (14.0, 4, 2.0)]
     each = np.concatenate([t1 - np.arange(n)[::-1] / rate for t1, n, rate in ends])
