@@ -24,7 +24,7 @@ from staff_fixtures import flagged_chair, staff_book
 
 from monitor.alarms import Priority
 from monitor.alarms.keys import AppAlarm
-from monitor.clinical.signing import ACK_WINDOW_S, NOTICE, Action, Signing
+from monitor.clinical.signing import ACK_WINDOW_S, NOTICE, Action, Signing, SigningRefused
 from monitor.clinical.staff import StaffBook
 from monitor.record.signing import Signature
 from ui import gallery
@@ -165,6 +165,41 @@ def test_switch_user_takes_the_new_users_pin(app, qtbot, tmp_path, book, shots):
         assert s.core.operator == "CL"
         window.refresh()
         assert window.header.user.text() == "User: CL"
+
+
+def test_a_running_back_off_is_said_before_the_pin_is_typed_and_counts_down(app, qtbot, tmp_path, book, shots):
+    clock = FakeClock()
+    with monitor(qtbot, tmp_path / "scene", Signing.load(book.path, clock, wall=clock.wall)) as (s, window):
+        for _ in range(3):  # three wrong PINs for AB a moment ago (here, or at another window or command)
+            with pytest.raises(SigningRefused):
+                s.core.sign(Action.SWITCH_USER, "9999", "AB")
+        seen: dict[str, object] = {}
+
+        def steps(dialog: PinDialog) -> None:
+            dialog.who.setFocus()
+            while dialog.who.currentData() != "AB":
+                QTest.keyClick(dialog.who, Qt.Key_Down)
+            seen["before"] = (dialog.message.text(), dialog.pin.isEnabled(), dialog.ok.isEnabled())
+            QTest.keyClicks(dialog.pin, "1111")  # the field takes nothing while AB waits
+            seen["typed"] = dialog.pin.text()
+            gallery.settle(300)
+            screen_shot(shots / "pin-dialog-back-off-1366x768.png")
+            seen["legible"] = legibility_failures("PIN dialog", dialog) + clipping_failures("PIN dialog", dialog)
+            clock.advance(25)
+            qtbot.waitUntil(lambda: "in 5 s" in dialog.message.text(), timeout=5000)  # counting down
+            clock.advance(6)
+            qtbot.waitUntil(lambda: dialog.pin.isEnabled(), timeout=5000)
+            seen["after"] = (dialog.message.text(), dialog.focusWidget() is dialog.pin, dialog.pin.placeholderText())
+            QTest.keyClicks(dialog.pin, "1111")
+            QTest.keyClick(dialog.pin, Qt.Key_Return)
+
+        failed = while_open(steps)
+        qtbot.mouseClick(window.header.user, Qt.LeftButton)
+        assert not failed, failed
+        assert seen["before"] == ("Wrong PIN 3 times for AB: try again in 30 s.", False, False), seen
+        assert seen["typed"] == "" and not seen["legible"], seen
+        assert seen["after"] == ("", True, "PIN or password"), seen
+        assert s.core.operator == "AB"
 
 
 def test_without_a_staff_list_the_footer_says_actions_are_not_signed(app, qtbot, tmp_path, shots):

@@ -60,8 +60,9 @@ class PinDialog(QDialog):
     def __init__(self, signing: Signing, action: Action, sign: Callable[[str, str], Signer], current: str = "",
                  initials: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.action, self._sign = action, sign
+        self.action, self._sign, self._signing = action, sign, signing
         self.signer: Signer | None = None
+        self._waiting = False  # the chosen member's back-off runs: the PIN field waits, the message counts down
         self.setWindowTitle(f"Sign: {action.words}")
         heading = QLabel(f"{action.words[:1].upper()}{action.words[1:]}: enter "
                          + ("your PIN" if action in BY_CURRENT else "your name and PIN"))
@@ -99,6 +100,9 @@ class PinDialog(QDialog):
         for widget in (heading, self.who, self.pin, self.message, note, self.buttons):
             box.addWidget(widget)
         self.idle = idle_timer(self, self.reject)
+        self.wait_timer = QTimer(self)  # counts a back-off down while it is shown
+        self.wait_timer.setInterval(1000)
+        self.wait_timer.timeout.connect(self._update)
         self.pin.textChanged.connect(self._typed)
         self.who.currentIndexChanged.connect(self._typed)
         self.setMinimumWidth(520)
@@ -109,7 +113,27 @@ class PinDialog(QDialog):
 
     def _typed(self) -> None:
         self.idle.start()
-        self.ok.setEnabled(bool(self.pin.text()) and self.who.currentIndex() >= 0)
+        self._update()
+
+    def _update(self) -> None:
+        """Say the chosen member's back-off before a PIN is typed (counting down, the PIN field off until it
+        ends); enable Sign once a member is chosen and a PIN typed."""
+        chosen = self.who.currentIndex() >= 0
+        wait = self._signing.wait_words(self.who.currentData() or "") if chosen else ""
+        if wait:
+            self.message.setText(wait[:1].upper() + wait[1:] + ".")
+        elif self._waiting:  # the back-off just ended
+            self.message.clear()
+        self.pin.setEnabled(not wait)
+        self.pin.setPlaceholderText("" if wait else "PIN or password")  # greyed hint text is unreadable: none
+        if self._waiting and not wait:
+            self.pin.setFocus(Qt.OtherFocusReason)
+        self._waiting = bool(wait)
+        if wait and not self.wait_timer.isActive():
+            self.wait_timer.start()
+        elif not wait:
+            self.wait_timer.stop()
+        self.ok.setEnabled(not wait and bool(self.pin.text()) and chosen)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt naming)
         """Sit over the trends of the window behind (never over the tiles or the alarm area); focus the PIN."""

@@ -23,7 +23,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPoint, QRect, Qt, QThread, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt, QThread, Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QApplication,
@@ -49,9 +49,9 @@ from ui import theme
 from ui.widgets import ElidedLabel
 
 REFRESH_MS = 2000
-COLUMNS = 4
 GAP = 8
-#: The window's size: four columns of tiles, two rows without scrolling, inside a 1366x768 screen.
+#: The window's size at start: four columns of tiles, two rows without scrolling, inside a 1366x768 screen
+#: (a smaller screen's size where it has less). Columns follow the window's width: as many as it holds.
 WINDOW_W, WINDOW_H = 1366, 700
 NOTICE = "Not a certified medical device: the chairs' own monitors and alarms come first"
 
@@ -360,6 +360,8 @@ class StationWindow(QMainWindow):
         self.setStyleSheet(f"QMainWindow, QWidget#central {{ background: {theme.BACKGROUND}; }}"
                            f"QLabel {{ color: {theme.TEXT}; }}")
         self.tiles: dict[str, ChairTile] = {}
+        self.views: list[ChairView] = []
+        self._placed: tuple[int, tuple[str, ...]] = (0, ())  # columns, and chairs in the order they are placed
         self.grid = QGridLayout()
         self.grid.setSpacing(GAP)
         self.grid.setContentsMargins(0, 0, 0, 0)
@@ -372,6 +374,7 @@ class StationWindow(QMainWindow):
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QFrame.NoFrame)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.scroll.viewport().installEventFilter(self)  # a new width may hold more or fewer columns
         self.banner = QLabel("connecting to the central store…")
         self.banner.setFont(theme.font(16, bold=True))
         self.below = QLabel("")  # chairs that need a look but lie outside the scrolled view
@@ -383,7 +386,7 @@ class StationWindow(QMainWindow):
         notice.setFont(theme.font(14, bold=True))
         notice.setStyleSheet("color: #ffb347;")
         root = QVBoxLayout()
-        root.setContentsMargins(6, 4, 6, 4)
+        root.setContentsMargins(4, 4, 4, 4)  # at 1024 px wide, three columns of tiles fit
         root.setSpacing(4)
         top = QHBoxLayout()
         top.addWidget(self.banner)
@@ -396,7 +399,6 @@ class StationWindow(QMainWindow):
         central.setObjectName("central")
         central.setLayout(root)
         self.setCentralWidget(central)
-        self.views: list[ChairView] = []
         self.poller = StationPoller(url, refresh_ms)
         self.poller.sigViews.connect(self.show_views)
         self.poller.sigError.connect(self.show_error)
@@ -411,14 +413,34 @@ class StationWindow(QMainWindow):
                             + (f"   NO DATA from: {', '.join(stale)}" if stale else ""))
         self.banner.setStyleSheet(f"color: {NO_DATA_FG}; background: {NO_DATA_BG}; padding: 0 6px;" if stale
                                   else f"color: {theme.DIM};")
-        for i, view in enumerate(views):
+        for view in views:
             tile = self.tiles.get(view.chair)
             if tile is None:
                 tile = self.tiles[view.chair] = ChairTile()
                 tile.sigOpen.connect(self.sigOpenSession)
-                self.grid.addWidget(tile, i // COLUMNS, i % COLUMNS)
             tile.show_view(view)
+        self._lay_out()
         self._say_out_of_view()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt naming)
+        if watched is self.scroll.viewport() and event.type() == QEvent.Type.Resize:
+            self._lay_out()
+        return False
+
+    def _lay_out(self) -> None:
+        """Place the tiles in the chairs' order, in as many columns as the view's width holds (at least one):
+        a desk's wide screen shows more chairs at once, a small one never hides a column out of reach.
+        Tiles keep their size; a tile moves only when the columns or the chairs change."""
+        columns = max(1, (self.scroll.viewport().width() + GAP) // (TILE_W + GAP))
+        shown = [view.chair for view in self.views]
+        order = (*shown, *(chair for chair in self.tiles if chair not in set(shown)))  # a chair gone stays, last
+        if (columns, order) == self._placed:
+            return
+        self._placed = (columns, order)
+        for i, chair in enumerate(order):
+            tile = self.tiles[chair]
+            self.grid.removeWidget(tile)
+            self.grid.addWidget(tile, i // columns, i % columns)
 
     def _say_out_of_view(self) -> None:
         """Name the chairs in alarm or without data whose tiles are scrolled out of view, in the header."""
@@ -460,7 +482,8 @@ def run_station(url: str) -> int:
     app.setApplicationName("infusion-monitor station")
     window = StationWindow(url)
     window.sigOpenSession.connect(lambda ref: open_in_review(window, url, ref))
-    window.resize(WINDOW_W, WINDOW_H)
+    room = window.screen().availableGeometry()
+    window.resize(min(WINDOW_W, room.width()), min(WINDOW_H, room.height()))
     window.show()
     return app.exec()
 

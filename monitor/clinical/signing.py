@@ -180,6 +180,15 @@ class Signing:
         self._last_pin[member.initials] = self.clock()
         return Signer(member.initials, True, member.name, member.role)
 
+    def wait_words(self, initials: str) -> str:
+        """Return the one line that says a member's PIN is refused for now, their back-off running ("" when a
+        PIN may be entered): the PIN dialog says it before a PIN is typed, not after."""
+        try:
+            self.backoff.waiting(initials.strip().upper())
+        except PinRefused as exc:
+            return str(exc)
+        return ""
+
     def reload(self, staff: StaffList | None) -> bool:
         """Take a staff list changed meanwhile (the owner's dialog); tell whether signed or not changed."""
         was = self.signed

@@ -21,6 +21,7 @@ their own times.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -47,10 +48,15 @@ class PlaybackClock:
     """Session time (UTC epoch s) running `speed` times faster than the monotonic clock; it can pause.
 
     Called, it returns monotonic-like seconds of session time, for the core's clock.
+    It stands still at `end`, the session's end: a clock running on past the
+    last recorded value would show the infusion delivering more than it did,
+    and values going stale that the session never lost.
     """
 
-    def __init__(self, start: float, speed: float = 1.0, mono: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, start: float, speed: float = 1.0, mono: Callable[[], float] = time.monotonic,
+                 end: float = math.inf) -> None:
         self._mono = mono
+        self._end = end
         self._lock = threading.Lock()
         self._origin = start  # session time at _since
         self._since = mono()
@@ -61,8 +67,8 @@ class PlaybackClock:
         """Return the session time now (UTC epoch s)."""
         with self._lock:
             if self._paused:
-                return self._origin
-            return self._origin + (self._mono() - self._since) * self._speed
+                return min(self._origin, self._end)
+            return min(self._origin + (self._mono() - self._since) * self._speed, self._end)
 
     def __call__(self) -> float:
         return self.position()
@@ -240,7 +246,7 @@ def start_playback(source: SessionSource, meta: SessionMeta, start_at: float | N
     end = meta.end()
     if not meta.started_utc <= start_at < end:
         raise ValueError("playback must start within the session")
-    clock = PlaybackClock(meta.started_utc, speed)
+    clock = PlaybackClock(meta.started_utc, speed, end=end)
     core = MonitorCore(Store(":memory:"), [], profile=meta.profile or "ketamine", clock=clock, wallclock=clock,
                        tz=meta.tz)
     playback = Playback(source, meta, core, clock, start_at)

@@ -50,7 +50,7 @@ def test_a_session_plays_back_through_a_core_that_records_nothing_to_the_file(tm
         assert raised and raised[0].priority.label == "high"
         assert T0 + 40 <= raised[0].t <= T0 + 70  # the session's time, not the computer's
         view = core.view()
-        assert T0 + 119 <= view.t <= T0 + 121 and view.header.clock == clock_text(view.t)
+        assert view.t == T0 + 120 and view.header.clock == clock_text(view.t)  # the clock stands at the end
         assert snap.primary("spo2").t <= T0 + 120 and snap.latest_nibp().last.t == T0 + 10
         assert core.store.path == ":memory:"
     finally:
@@ -89,6 +89,21 @@ def test_the_clock_runs_at_speed_and_pauses(clock):
     playback.set_speed(60)
     clock.t = 6.0
     assert playback.position() == 1080.0 and playback() == 1080.0
+
+
+def test_the_clock_stands_still_at_the_sessions_end(clock):
+    playback = PlaybackClock(1000.0, 60, mono=clock, end=1120.0)
+    clock.t = 1.0
+    assert playback.position() == 1060.0
+    clock.t = 100.0  # long after the end: nothing runs on, paused or not
+    assert playback.position() == 1120.0
+    playback.set_paused(True)
+    playback.set_paused(False)
+    clock.t = 200.0
+    assert playback.position() == 1120.0
+    playback.jump(1010.0)  # back within the session, it runs again
+    clock.t = 201.0
+    assert playback.position() == 1070.0
 
 
 def test_a_start_outside_the_session_is_refused(tmp_path):

@@ -57,8 +57,8 @@ def test_a_batch_stores_each_item_at_the_time_given_with_it(tmp_path):
     assert stored.rows(store.path, "SELECT t0, t1, n FROM waveform_chunks") == [(T0 + 104, T0 + 105, 3)]
 
 
-def test_a_fault_inside_a_batch_loses_that_item_only(tmp_path, monkeypatch):
-    monkeypatch.setattr(supervised, "RESTART_PAUSE_S", 0.05)
+def fail_once_at_93(monkeypatch) -> None:
+    """Make the recorder fail once, at the reading of value 93 (a fault inside a batch)."""
     numeric = Recorder._numeric
 
     def failing_once(self: Recorder, s: Sample, t: float) -> None:
@@ -67,6 +67,11 @@ def test_a_fault_inside_a_batch_loses_that_item_only(tmp_path, monkeypatch):
             raise RuntimeError("injected fault")
         numeric(self, s, t)
     monkeypatch.setattr(Recorder, "_numeric", failing_once)
+
+
+def test_a_fault_inside_a_batch_loses_that_item_only(tmp_path, monkeypatch):
+    monkeypatch.setattr(supervised, "RESTART_PAUSE_S", 0.05)
+    fail_once_at_93(monkeypatch)
     store, rec = started_recorder(tmp_path)
     rec.put_batch([(sample(T0 + k, "pulseox", "spo2", 90.0 + k), T0 + k) for k in range(8)])
     deadline = time.monotonic() + 30
@@ -137,14 +142,7 @@ def test_in_the_callers_thread_every_item_is_stored_and_the_session_ends_with_it
 
 
 def test_in_the_callers_thread_a_fault_loses_the_item_it_hit_and_is_reported(tmp_path, monkeypatch, caplog):
-    numeric = Recorder._numeric
-
-    def failing_once(self: Recorder, s: Sample, t: float) -> None:
-        if s.value == 93.0 and not hasattr(self, "failed"):
-            self.failed = True
-            raise RuntimeError("injected fault")
-        numeric(self, s, t)
-    monkeypatch.setattr(Recorder, "_numeric", failing_once)
+    fail_once_at_93(monkeypatch)
     heard = []
     store = Store(tmp_path / "s.db")
     rec = Recorder(store, store.create_session(started_utc=T0), capture_raw=False, on_fault=heard.append)

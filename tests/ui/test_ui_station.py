@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from pg import CuttableLink, central, pg_server, record_process, replicate  # noqa: F401
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QPushButton
 
 from devices.sim.runner import PtySimulator
@@ -410,6 +410,42 @@ def test_screen_a_fourth_row_scrolls_into_view(qtbot):
     save(window, "station-16-chairs-scrolled.png")
 
 
+def test_screen_columns_follow_the_width_and_no_tile_is_out_of_reach(qtbot):
+    from ui.station import TILE_W
+
+    views = [chair(n % 10, chair=f"chair-{n:02d}") for n in range(1, 17)]
+    window = station(qtbot, views)
+    viewport = window.scroll.viewport()
+
+    def columns() -> dict[int, list[str]]:
+        """Return the chairs by the x of their tiles' left edges, checking none lies outside the view or on another."""
+        rows: dict[int, list[tuple[int, str]]] = {}
+        seen = set()
+        for chair_, tile in window.tiles.items():
+            at = tile.mapTo(viewport, QPoint(0, 0)) + QPoint(0, window.scroll.verticalScrollBar().value())
+            assert 0 <= at.x() and at.x() + tile.width() <= viewport.width(), (chair_, at, viewport.width())
+            assert at.toTuple() not in seen, chair_
+            seen.add(at.toTuple())
+            rows.setdefault(at.x(), []).append((at.y(), chair_))
+        return {x: [c for _, c in sorted(column)] for x, column in rows.items()}  # top to bottom
+
+    assert len(columns()) == 4  # 1366 wide
+    narrowest = window.minimumSizeHint().width()  # the header and the notice: about 630 px, one column
+    for width, expected in ((1920, 5), (1024, 3), (700, 2), (narrowest, 1), (1366, 4)):
+        window.resize(width, window.height())
+        qtbot.waitUntil(lambda: len(columns()) == expected, timeout=5000)
+        first = sorted(columns())[0]
+        assert columns()[first][:2] == ["chair-01", f"chair-{expected + 1:02d}"]  # in the chairs' order, row by row
+    assert all(tile.width() == TILE_W for tile in window.tiles.values())
+    window.show_views([chair(3, chair="chair-00a"), *views])  # a chair joins at the front: every tile moves on
+    qtbot.waitUntil(lambda: len(window.tiles) == 17, timeout=5000)
+    qtbot.wait(50)
+    assert columns()[sorted(columns())[0]][:2] == ["chair-00a", "chair-04"]
+    window.resize(1920, window.height())
+    qtbot.wait(50)
+    save(window, "station-16-chairs-1920-wide.png")
+
+
 def _on_a_real_display(tmp_path, size: tuple[int, int], tests: str, env: dict[str, str]):
     """Run the screen tests named by tests (-k) on Xvfb of size with the xcb platform; return the run."""
     import subprocess
@@ -431,7 +467,7 @@ def _on_a_real_display(tmp_path, size: tuple[int, int], tests: str, env: dict[st
 def test_the_station_screens_on_a_real_display_at_1366x768(tmp_path):
     """Run the screen tests above on Xvfb with the xcb platform, as a clinic's laptop draws them."""
     run = _on_a_real_display(tmp_path, (1366, 768), "test_screen_", {})
-    assert "= 7 passed" in run.stdout  # every screen test ran on the real display
+    assert "= 8 passed" in run.stdout  # every screen test ran on the real display
 
 
 @pytest.mark.slow

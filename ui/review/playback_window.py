@@ -91,8 +91,7 @@ class PlaybackWindow(MainWindow):
     def show_banner(self) -> None:
         """Say what this is: PLAYBACK, which session, its own time, the speed, sound off; the end when reached."""
         pb = self.playback
-        now = min(pb.clock.position(), pb.end)
-        when = date_time_text(now, pb.meta.tz, seconds=True)
+        when = date_time_text(pb.clock.position(), pb.meta.tz, seconds=True)  # the clock stops at the end
         state = "ended" if pb.finished.is_set() else ("paused" if pb.clock.paused else f"{pb.clock.speed:g}x")
         error = f" — stopped: {pb.error}" if pb.error else ""
         self.banner.setText(f"▶ PLAYBACK, NOT A LIVE PATIENT — session {pb.meta.ref}, patient "
