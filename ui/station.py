@@ -374,7 +374,8 @@ class StationWindow(QMainWindow):
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QFrame.NoFrame)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.scroll.viewport().installEventFilter(self)  # a new width may hold more or fewer columns
+        self._viewport = self.scroll.viewport()
+        self._viewport.installEventFilter(self)  # a new width may hold more or fewer columns
         self.banner = QLabel("connecting to the central store…")
         self.banner.setFont(theme.font(16, bold=True))
         self.below = QLabel("")  # chairs that need a look but lie outside the scrolled view
@@ -423,7 +424,7 @@ class StationWindow(QMainWindow):
         self._say_out_of_view()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt naming)
-        if watched is self.scroll.viewport() and event.type() == QEvent.Type.Resize:
+        if event.type() == QEvent.Type.Resize and watched is self._viewport:
             self._lay_out()
         return False
 
@@ -431,7 +432,7 @@ class StationWindow(QMainWindow):
         """Place the tiles in the chairs' order, in as many columns as the view's width holds (at least one):
         a desk's wide screen shows more chairs at once, a small one never hides a column out of reach.
         Tiles keep their size; a tile moves only when the columns or the chairs change."""
-        columns = max(1, (self.scroll.viewport().width() + GAP) // (TILE_W + GAP))
+        columns = max(1, (self._viewport.width() + GAP) // (TILE_W + GAP))
         shown = [view.chair for view in self.views]
         order = (*shown, *(chair for chair in self.tiles if chair not in set(shown)))  # a chair gone stays, last
         if (columns, order) == self._placed:

@@ -2,7 +2,9 @@
 
 After WRONG_TRIES wrong PINs in a row for a member, that member's PIN is
 refused for BACKOFF_S, doubling on each further wrong one up to MAX_BACKOFF_S;
-the right PIN clears the count. Only the PIN waits: the monitor never does.
+the right PIN clears the count, and so does FORGET_S without a wrong one
+(after the last back-off ended): a slip next week does not start where last
+week's two left off. Only the PIN waits: the monitor never does.
 
 Each member's count and the end of their back-off are kept in a small file
 beside the staff list (backoff_file), written all or nothing and readable by
@@ -36,6 +38,8 @@ from monitor.paths import private_output
 WRONG_TRIES = 3
 BACKOFF_S = 30.0
 MAX_BACKOFF_S = 300.0
+#: A member's count is forgotten this long after their last wrong PIN (after its back-off, when it had one).
+FORGET_S = 15 * 60.0
 #: The file's shape; any other is damaged (counted as empty and written anew).
 FORMAT = 1
 log = logging.getLogger(__name__)
@@ -67,6 +71,11 @@ class Tries:
     def wait(self, now: float) -> float:
         """Return the seconds still to wait at UTC epoch `now` (0: none)."""
         return max(0.0, self.until - now)
+
+    def kept(self, now: float) -> Tries:
+        """Return this count at UTC epoch `now`: none once FORGET_S passed after it ended (a clock set backwards
+        forgets nothing)."""
+        return Tries() if now - self.until > FORGET_S else self
 
     @classmethod
     def from_data(cls, data: Any) -> Tries:
@@ -102,7 +111,7 @@ class PinBackoff:
         A back-off that would end later than its length from now (the clock was set backwards) is made to end
         its length from now, and kept so, so a wrong clock never makes anyone wait longer than MAX_BACKOFF_S."""
         now = self.wall()
-        tries = self._read().get(initials, Tries())
+        tries = self._read().get(initials, Tries()).kept(now)
         if tries.wait(now) > backoff_length(tries.wrong):
             tries = Tries(tries.wrong, now + backoff_length(tries.wrong))
             self._change(initials, tries)
@@ -119,7 +128,7 @@ class PinBackoff:
                 self._change(member.initials, None)
             return
         now = self.wall()
-        wrong = self._read().get(member.initials, Tries()).wrong + 1
+        wrong = self._read().get(member.initials, Tries()).kept(now).wrong + 1
         tries = Tries(wrong, now + backoff_length(wrong))
         self._change(member.initials, tries)
         log.info("wrong PIN for %s (%d in a row)", member.initials, wrong)  # never the PIN

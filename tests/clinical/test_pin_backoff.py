@@ -14,6 +14,7 @@ from staff_fixtures import staff_book
 
 from monitor.clinical.pin_backoff import (
     BACKOFF_S,
+    FORGET_S,
     MAX_BACKOFF_S,
     WRONG_TRIES,
     PinBackoff,
@@ -72,6 +73,19 @@ def test_the_right_pin_clears_the_count_for_every_program(staff):
     assert wrong(signing(staff, clock), 1) == "wrong PIN 3 times for AB: try again in 30 s"  # ...then ran on
     clock.advance(BACKOFF_S)
     assert signing(staff, clock).sign(Action.DISCHARGE, "1111", operator="AB").signed
+
+
+def test_a_count_is_forgotten_a_quarter_of_an_hour_after_its_last_wrong_pin(staff):
+    clock = FakeClock()
+    assert wrong(signing(staff, clock), WRONG_TRIES - 1) == "wrong PIN for AB"
+    clock.advance(FORGET_S + 1)  # next week, say: one slip is one slip
+    assert wrong(signing(staff, clock), 1) == "wrong PIN for AB"
+    assert wrong(signing(staff, clock), 1) == "wrong PIN for AB"  # two in a row now, not four
+    assert wrong(signing(staff, clock), 1) == "wrong PIN 3 times for AB: try again in 30 s"
+    clock.advance(BACKOFF_S + FORGET_S - 1)  # counted from the end of the back-off
+    assert wrong(signing(staff, clock), 1) == "wrong PIN 4 times for AB: try again in 60 s"
+    clock.advance(60 + FORGET_S + 1)
+    assert wrong(signing(staff, clock), 1) == "wrong PIN for AB"
 
 
 @pytest.mark.parametrize("damage", ["{oops", '{"format": 1, "tries": {"AB": {"wrong": 3, "until": "soon"}}}',
