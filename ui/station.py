@@ -434,7 +434,8 @@ class StationWindow(QMainWindow):
         Tiles keep their size; a tile moves only when the columns or the chairs change."""
         columns = max(1, (self._viewport.width() + GAP) // (TILE_W + GAP))
         shown = [view.chair for view in self.views]
-        order = (*shown, *(chair for chair in self.tiles if chair not in set(shown)))  # a chair gone stays, last
+        known = set(shown)
+        order = (*shown, *(chair for chair in self.tiles if chair not in known))  # a chair gone stays, last
         if (columns, order) == self._placed:
             return
         self._placed = (columns, order)
