@@ -365,7 +365,7 @@ class StationWindow(QMainWindow):
         self.grid = QGridLayout()
         self.grid.setSpacing(GAP)
         self.grid.setContentsMargins(0, 0, 0, 0)
-        self.grid.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        self.grid.setAlignment(Qt.AlignTop | Qt.AlignHCenter)
         tiles = QWidget()
         tiles.setObjectName("central")
         tiles.setLayout(self.grid)
@@ -431,7 +431,8 @@ class StationWindow(QMainWindow):
     def _lay_out(self) -> None:
         """Place the tiles in the chairs' order, in as many columns as the view's width holds (at least one):
         a desk's wide screen shows more chairs at once, a small one never hides a column out of reach.
-        Tiles keep their size; a tile moves only when the columns or the chairs change."""
+        Tiles keep their size; a tile moves only when the columns or the chairs change. The width the columns
+        leave is shared on both sides (the grid is centred), not left as a band on the right."""
         columns = max(1, (self._viewport.width() + GAP) // (TILE_W + GAP))
         shown = [view.chair for view in self.views]
         known = set(shown)

@@ -411,7 +411,7 @@ def test_screen_a_fourth_row_scrolls_into_view(qtbot):
 
 
 def test_screen_columns_follow_the_width_and_no_tile_is_out_of_reach(qtbot):
-    from ui.station import TILE_W
+    from ui.station import GAP, TILE_W
 
     views = [chair(n % 10, chair=f"chair-{n:02d}") for n in range(1, 17)]
     window = station(qtbot, views)
@@ -443,6 +443,9 @@ def test_screen_columns_follow_the_width_and_no_tile_is_out_of_reach(qtbot):
     assert columns()[sorted(columns())[0]][:2] == ["chair-00a", "chair-04"]
     window.resize(1920, window.height())
     qtbot.wait(50)
+    lefts = [tile.mapTo(viewport, QPoint(0, 0)).x() for tile in window.tiles.values()]
+    spare_left, spare_right = min(lefts), viewport.width() - max(lefts) - TILE_W
+    assert spare_left > GAP and abs(spare_left - spare_right) <= 1  # the width the columns leave, on both sides
     save(window, "station-16-chairs-1920-wide.png")
 
 
