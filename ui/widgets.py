@@ -20,18 +20,13 @@ from ui import theme
 
 
 class ElidedLabel(QLabel):
-    """A one-line label of fixed height that cuts its text with '…' to its width (property elides=true).
+    """A one-line label of fixed height that cuts its text with '…' to its width (property elides=true)."""
 
-    mode Qt.ElideLeft cuts the start instead, for a text whose end matters most (an age: "…94 · 42 s ago").
-    """
-
-    def __init__(self, text: str = "", parent: QWidget | None = None, min_chars: int = 4,
-                 mode: Qt.TextElideMode = Qt.ElideRight) -> None:
+    def __init__(self, text: str = "", parent: QWidget | None = None, min_chars: int = 4) -> None:
         super().__init__(parent)
         self.setProperty("elides", True)
         self._full = None
         self._min_chars = min_chars
-        self._mode = mode
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         self.setText(text)
 
@@ -48,7 +43,7 @@ class ElidedLabel(QLabel):
 
     def _elide(self) -> None:
         width = max(0, self.contentsRect().width())
-        super().setText(self.fontMetrics().elidedText(self._full or "", self._mode, width))
+        super().setText(self.fontMetrics().elidedText(self._full or "", Qt.ElideRight, width))
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
@@ -184,6 +179,25 @@ class ShrinkLabel(FitLabel):
     rather than cut its text: a limit cut to "▲ 110 !!  13…" reads as a wrong number."""
 
     MIN_PX = 9
+
+
+class BadgeLabel(ShrinkLabel):
+    """Words on a coloured badge, a value's age ("last 97 · 12 min ago"): as wide as its words, so the words
+    beside it yield first, and where even the whole line is too narrow its font shrinks rather than cut them.
+
+    Cut at either end, an age reads wrong: "…t 97 · 12 min ago" on a 1024-px screen, "last 97 · 12 m…".
+    """
+
+    MIN_PX = 11
+    PADDING = 14  # the badge's padding (6 px each side) and a pixel each side
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        hint = super().sizeHint()
+        return QSize(hint.width() + self.PADDING if self.text() else 0, hint.height())
 
 
 class FitButton(_FitsText, QPushButton):

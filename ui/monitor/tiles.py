@@ -15,12 +15,12 @@ shrink their print to fit instead, since a number cut short reads as another.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
 
 from monitor.alarms import Priority
 from monitor.live.view import NibpView, TileView
 from ui import theme
-from ui.widgets import ClickableFrame, ElidedLabel, FitLabel, ShrinkLabel, fit_together
+from ui.widgets import BadgeLabel, ClickableFrame, ElidedLabel, FitLabel, ShrinkLabel, fit_together
 
 #: Colour of each parameter's numerals.
 COLOURS = {"spo2": theme.SPO2, "pulse_rate": theme.PULSE, "heart_rate": theme.ECG, "etco2": theme.CO2,
@@ -81,8 +81,7 @@ class Tile(_Frame):
         self.source.setProperty("role", "dim")
         theme.set_font(self.source, 14)
         self.value = _number_label(value_px)
-        self.age = ElidedLabel(mode=Qt.ElideLeft)  # how old the value is, whenever it is not live
-        self.age.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)  # its words' width; the words beside yield
+        self.age = BadgeLabel()  # how old the value is, whenever it is not live: whole, the words beside yield
         theme.set_font(self.age, 17, bold=True)
         self.note = ShrinkLabel()  # "!!! ended 10:34 · acknowledge" whole on a narrow tile, never "· ac…"
         theme.set_font(self.note, 16, bold=True)
