@@ -310,6 +310,12 @@ def _quality(s: CoreState, latest: Latest) -> str:
 
 # --- NIBP ----------------------------------------------------------------------------------------------------
 
+def _cause(error: str | None) -> str | None:
+    """Return a failed measurement's cause, its reason's first clause ("motion artefact" of "motion artefact,
+    measurement abandoned"): the tile's line beside the BP has room for it; the technical alarm says it all."""
+    return error.split(",")[0].strip() if error else error
+
+
 def _nibp(s: CoreState, physio: Sequence[ActiveAlarm]) -> NibpView:
     bp_alarms = [a for a in physio if a.param in NIBP_PARAMS]
     alarm, ack, worst = _alarm_state(bp_alarms, s.tz)
@@ -324,7 +330,7 @@ def _nibp(s: CoreState, physio: Sequence[ActiveAlarm]) -> NibpView:
     newest_valid = max(valid, key=lambda v: v[1], default=None)
     if last is not None and (last.last.error or last.last.sbp is None) and \
             (newest_valid is None or last.last_mono > newest_valid[1]):
-        failure = f"{clock_text(last.last.t, s.tz)} failed: {last.last.error or 'no result'}"
+        failure = f"{clock_text(last.last.t, s.tz)} failed: {_cause(last.last.error) or 'no result'}"
     base = dict(cuff=cuff, failure=failure, alarm=alarm, ack_note=f"{ack} ({worst})" if ack else "", limits=limits)
     if newest_valid is None:
         return NibpView(value="---/---", mean="", when="no BP yet", look="none", **base)
@@ -341,9 +347,9 @@ def _nibp(s: CoreState, physio: Sequence[ActiveAlarm]) -> NibpView:
     simulated = source in sims and not manual
     base.update(manual=manual, simulated=simulated,
                 source="" if manual else _named(source, simulated) if several else SIMULATED if simulated else "")
-    if state == "expired":
-        return NibpView(value="---/---", mean="", when=f"last {text} at {clock_text(result.t, s.tz)}, {age_text(age)}: "
-                        "take a new BP", look="expired", **base)
+    if state == "expired":  # the instruction where the MAP stands, large: the old reading only beside it
+        return NibpView(value="---/---", mean="take a new BP", when=f"last {text} · {age_text(age)}", look="expired",
+                        **base)
     mean = f"MAP {number(result.map)}" if result.map is not None else ""
     if doubtful:
         return NibpView(value=f"{text}?", mean=mean, when=when, look="questionable", **base)

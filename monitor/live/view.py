@@ -63,7 +63,7 @@ class NibpView:
     look: "live", "questionable" (dimmed, '?': a reading whose time the device
     could not tell, e.g. the one it showed when the link started), "stale"
     (grey after stale_after_min), "expired" (no longer current: value
-    '---/---', the old reading in `when`) or "none".
+    '---/---', "take a new BP" in `mean`, the old reading in `when`) or "none".
     """
 
     value: str
@@ -71,7 +71,7 @@ class NibpView:
     when: str
     look: str
     cuff: str = ""  # "Cuff 128 mmHg" while a measurement runs
-    failure: str = ""  # "10:45 failed: motion" when the last attempt failed after this reading
+    failure: str = ""  # "10:45 failed: motion artefact" (its cause) when the last attempt failed after this reading
     manual: bool = False
     alarm: Priority | None = None
     ack_note: str = ""

@@ -162,6 +162,9 @@ def test_a_failed_measurement_shows_its_reason_beside_the_last_valid_bp(rig):
     rig.clock.t += 60
     nibp(rig, 118.0, 76.0)
     assert rig.view().nibp.failure == ""  # a newer valid reading: the failure is history
+    rig.clock.t += 60
+    nibp(rig, None, None, error="motion artefact, measurement abandoned")
+    assert rig.view().nibp.failure.endswith("failed: motion artefact")  # its cause: the alarm says the rest
 
 
 def test_bp_greys_and_expires_by_the_clinical_config(rig):
@@ -170,7 +173,7 @@ def test_bp_greys_and_expires_by_the_clinical_config(rig):
     assert rig.view().nibp.look == "stale" and rig.view().nibp.value == "122/78"
     rig.clock.t += CONFIG.nibp.expired_after_min * 60
     bp = rig.view().nibp
-    assert (bp.look, bp.value) == ("expired", "---/---") and "last 122/78" in bp.when and "take a new BP" in bp.when
+    assert (bp.look, bp.value, bp.mean) == ("expired", "---/---", "take a new BP") and bp.when.startswith("last 122/78 · ")
 
 
 def test_a_typed_in_bp_is_marked_manual(rig):

@@ -149,9 +149,9 @@ class NibpTile(_Frame):
         self.value = _number_label(value_px)
         self.mean = ElidedLabel()
         theme.set_font(self.mean, 20, bold=True)
-        self.when = ElidedLabel()
+        self.when = ShrinkLabel()  # the reading's time and age, or the old reading: whole, in smaller print if need be
         theme.set_font(self.when, 16, bold=True)
-        self.failure = ElidedLabel()
+        self.failure = ShrinkLabel()
         theme.set_font(self.failure, 16, bold=True)
         self.limits = ShrinkLabel()
         self.limits2 = ShrinkLabel()

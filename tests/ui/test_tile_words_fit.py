@@ -1,0 +1,58 @@
+"""Words with a value in them are never cut on a tile; their print shrinks instead.
+
+A value's age read "…t 97 · 12 min ago" on the narrow tiles of a 1024 px screen (SpO2 and pulse side by
+side, about 215 px each); an expired BP read "last 138/86 at 17:20, 3…" even at 1366 px, its "take a new
+BP" cut off, and a failed measurement "17:52 failed: motion ar…".
+"""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QFontMetrics
+
+from monitor.live.view import NibpView, TileView
+from ui import theme
+from ui.monitor.tiles import NibpTile, Tile
+
+AGE = "last 97 · 12 min ago"
+
+
+@pytest.mark.parametrize("width", [200, 215, 330])
+def test_the_age_of_the_last_value_is_whole_and_fits_its_badge(qtbot, qapp, width):
+    theme.apply(qapp)
+    tile = Tile("spo2")
+    qtbot.addWidget(tile)
+    tile.resize(width, 150)
+    tile.show()
+    tile.show_view(TileView(param="spo2", title="SpO₂", unit="%", value="---", note="Probe off", look="blocked",
+                            age=AGE, limits=("▼ 94 !!  90 !!!",)))
+    age = tile.age
+
+    def fits() -> bool:  # the font is fitted after the layout gives the badge its width
+        return QFontMetrics(age.font()).horizontalAdvance(age.text()) <= age.contentsRect().width()
+
+    qtbot.waitUntil(fits, timeout=5000)
+    assert age.text() == AGE
+    assert age.font().pixelSize() >= age.MIN_PX
+    if width >= 330:  # room for it at its full size
+        assert age.font().pixelSize() == age.property("base_px")
+
+
+def whole(label) -> bool:
+    """Tell whether the label's text fits its width at its font (fitted after the layout gives it a width)."""
+    return QFontMetrics(label.font()).horizontalAdvance(label.text()) <= label.contentsRect().width()
+
+
+@pytest.mark.parametrize("width", [440, 600])  # the NIBP field at 1024x600 and at 1366x768
+def test_an_expired_bp_says_take_a_new_bp_and_the_old_reading_whole(qtbot, qapp, width):
+    theme.apply(qapp)
+    tile = NibpTile()
+    qtbot.addWidget(tile)
+    tile.resize(width, 145)
+    tile.show()
+    failure = "17:52 failed: motion artefact"  # the cause, the reason's first clause (tests/live/test_display.py)
+    tile.show_view(NibpView(value="---/---", mean="take a new BP", when="last 138/86 · 32 min ago", look="expired",
+                            failure=failure, limits=("SYS ▲ 160 !!  180 !!!", "DIA ▲ 100 !!  110 !!!")))
+    qtbot.waitUntil(lambda: all(whole(w) for w in (tile.mean, tile.when, tile.failure)), timeout=5000)
+    assert (tile.mean.text(), tile.when.text()) == ("take a new BP", "last 138/86 · 32 min ago")
+    assert tile.failure.text() == "17:52 failed: motion artefact"
