@@ -496,13 +496,15 @@ def _header(s: CoreState) -> HeaderView:
 STATE_WORDS = {InfusionState.NOT_STARTED: ("NOT STARTED", "idle"), InfusionState.RUNNING: ("▶ RUNNING", "running"),
                InfusionState.PAUSED: ("❚❚ PAUSED", "paused"), InfusionState.STOPPED: ("■ STOPPED EARLY", "ended"),
                InfusionState.COMPLETED: ("✔ COMPLETED", "ended")}
+#: A planned end that came by itself and awaits the nurse's Complete: not yet "completed" beside "press Complete".
+END_TO_CONFIRM_WORDS = ("TIME REACHED", "running")
 
 
 def _infusion(s: CoreState) -> InfusionView | None:
     st, plan = s.infusion, s.plan
     if st is None or plan is None:
         return None
-    state, role = STATE_WORDS[st.state]
+    state, role = END_TO_CONFIRM_WORDS if st.end_to_confirm else STATE_WORDS[st.state]
     going = st.state in (InfusionState.RUNNING, InfusionState.PAUSED)
     if st.state is InfusionState.PAUSED:
         remaining = f"{mmss(st.remaining_s)} left when resumed"

@@ -279,9 +279,10 @@ def test_complete_is_allowed_when_the_planned_end_came_by_itself(rig):
     engine.start("AB")
     rig.clock.t += 41 * 60
     view = rig.view(plan=engine.plan, infusion=engine.status()).infusion
-    assert view.state == "✔ COMPLETED" and view.actions["complete"] and "press Complete" in view.reminder
+    assert view.state == "TIME REACHED" and view.actions["complete"] and "press Complete" in view.reminder
     engine.complete("AB")
-    assert not rig.view(plan=engine.plan, infusion=engine.status()).infusion.actions["complete"]
+    view = rig.view(plan=engine.plan, infusion=engine.status()).infusion
+    assert view.state == "✔ COMPLETED" and not view.actions["complete"] and not view.reminder
 
 
 def test_devices_in_nurses_words(rig):

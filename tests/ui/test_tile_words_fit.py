@@ -56,3 +56,21 @@ def test_an_expired_bp_says_take_a_new_bp_and_the_old_reading_whole(qtbot, qapp,
     qtbot.waitUntil(lambda: all(whole(w) for w in (tile.mean, tile.when, tile.failure)), timeout=5000)
     assert (tile.mean.text(), tile.when.text()) == ("take a new BP", "last 138/86 · 32 min ago")
     assert tile.failure.text() == "17:52 failed: motion artefact"
+
+
+@pytest.mark.parametrize("width", [545, 690])  # the infusion panel at 1024x600 and at 1366x768
+def test_the_infusion_advice_keeps_its_limits_whole(qtbot, qapp, width):
+    from monitor.live.view import InfusionView
+    from ui.monitor.infusion_panel import InfusionPanel
+
+    theme.apply(qapp)
+    panel = InfusionPanel()
+    qtbot.addWidget(panel)
+    panel.resize(width, 180)
+    panel.show()
+    advice = "Consider holding the infusion: SBP 192 ≥ 180, DBP 114 ≥ 100"
+    panel.show_view(InfusionView(state="▶ RUNNING", role="running", elapsed="12:18", remaining="27:42 left",
+                                 rate="Rate 150.0 mL/h", delivered="Delivered 11.1 of 36.0 mg", plan="", progress=0.3,
+                                 reminder="", advice=advice, actions={"pause": True}))
+    qtbot.waitUntil(lambda: whole(panel.notice), timeout=5000)
+    assert panel.notice.text() == advice

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QProgressBar, QPushBu
 
 from monitor.live.view import InfusionView
 from ui import theme
-from ui.widgets import ElidedLabel, button, fit_together
+from ui.widgets import ElidedLabel, ShrinkLabel, button, fit_together
 
 #: The command buttons; Pause and Resume share one button, which says what it does now.
 ACTIONS = (("start", "Start"), ("pause", "Pause"), ("rate", "Rate…"), ("stop", "Stop early…"), ("complete", "Complete"))
@@ -53,7 +53,7 @@ class InfusionPanel(QFrame):
         self.progress.setFixedHeight(10)
         self.dose = ElidedLabel()
         theme.set_font(self.dose, 15)
-        self.notice = ElidedLabel()  # advice or reminder
+        self.notice = ShrinkLabel()  # advice, reminder or forecast: whole, a limit cut short reads as another number
         theme.set_font(self.notice, 16, bold=True)
         self.buttons: dict[str, QPushButton] = {}
         self.button_grid = QGridLayout()
