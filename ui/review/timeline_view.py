@@ -52,6 +52,8 @@ PLETH_FILL = 0.75
 LABEL_GAP_PX = 8
 #: A mark's label starts this far (px) right of the mark's centre, above (events) or below (scales) its line.
 MARK_LABEL_PX = 4.0
+#: The margin (px) a text item keeps around its words (QTextDocument's default document margin).
+TEXT_MARGIN_PX = 4
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ class TimelineView(QWidget):
             self.plots["bp"].addItem(item)
         self.lane_items: list = []
         self.labels: list[Label] = []  # written only when few are in view (text items are costly to make)
+        self._bp_range = PLOTS["bp"][1]  # the BP plot's range before room is made for the words above it
         self.shown_labels: dict[Label, pg.TextItem] = {}
         self.pleth_note = pg.LabelItem("", color=theme.TEXT, size="10pt")
         self.pleth_note.setParentItem(self.plots["pleth"].getViewBox())
@@ -161,6 +164,7 @@ class TimelineView(QWidget):
         self._debounce.setInterval(DEBOUNCE_MS)
         self._debounce.timeout.connect(self._range_settled)
         self.plots["spo2"].getViewBox().sigXRangeChanged.connect(lambda *_: self._debounce.start())
+        self.plots["bp"].getViewBox().sigResized.connect(lambda *_: self._room_above_bp())  # the words' room is in px
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
         self.graphics.scene().sigMouseClicked.connect(self._mouse_clicked)
         layout = QVBoxLayout(self)
@@ -292,7 +296,9 @@ class TimelineView(QWidget):
                         for n in timeline.nibp]
         lo, hi = PLOTS["bp"][1]
         if len(t):
-            plot.setYRange(min(lo, float(dbp.min()) - 5), max(hi, float(sbp.max()) + 15), padding=0)
+            lo, hi = min(lo, float(dbp.min()) - 5), max(hi, float(sbp.max()) + 15)
+        self._bp_range = (lo, hi)
+        plot.setYRange(lo, hi, padding=0)
 
     def _show_lanes(self, timeline: SessionTimeline) -> None:
         lanes = self.plots["lanes"]
@@ -441,7 +447,24 @@ class TimelineView(QWidget):
             self.plots[lb.plot].addItem(item, ignoreBounds=True)
             self.shown_labels[lb] = item
         for lb, item in self.shown_labels.items():  # a band's words at its visible start, a mark's beside it
-            item.setPos(max(lb.t, x0) if lb.end is not None else lb.x(per_px), lb.y)
+            item.setPos(max(lb.t, x0) if lb.end is not None else _within(lb, x0, x1, per_px), lb.y)
+        self._room_above_bp()
+
+    def _room_above_bp(self) -> None:
+        """Raise the BP plot's top so that every reading's words written above its whisker are whole.
+
+        "190/85" above a whisker near the top was cut at the plot's edge. The room a label needs is in pixels
+        (its line height), the plot's range in mmHg: the top is the least at which the highest label fits.
+        """
+        shown = [lb for lb in self.shown_labels if lb.plot == "bp"]
+        lo, hi = self._bp_range
+        height = self.plots["bp"].getViewBox().height()
+        if shown and height > 0:
+            need = max(_label_size(lb)[1] * lb.anchor[1] for lb in shown) + 2
+            if need < height:
+                hi = max(hi, (max(lb.y for lb in shown) - need * lo / height) / (1 - need / height))
+        if self.plots["bp"].getViewBox().viewRange()[1] != [lo, hi]:
+            self.plots["bp"].setYRange(lo, hi, padding=0)
 
     def _mouse_moved(self, pos) -> None:
         for plot in self.plots.values():
@@ -519,6 +542,27 @@ class Bands:
 
 def _label_font(label: Label):
     return theme.font(11 if label.plot == "lanes" and not label.bold else 12, bold=label.bold)
+
+
+def _label_size(lb: Label) -> tuple[float, float]:
+    """Return the width and height (px) a label's text item takes: its words and the text item's margin around them
+    (the anchor places that whole box)."""
+    metrics = QFontMetrics(_label_font(lb))
+    return metrics.horizontalAdvance(lb.text) + 2 * TEXT_MARGIN_PX, metrics.height() + 2 * TEXT_MARGIN_PX
+
+
+def _within(lb: Label, x0: float, x1: float, per_px: float) -> float:
+    """Return where a point label is written so that its words lie whole within [x0, x1] (UTC epoch s): a reading
+    at the view's edge had its words cut ("28/80" for 128/80), which reads as another number."""
+    width = _label_size(lb)[0] * per_px
+    x = lb.x(per_px)
+    left = x - lb.anchor[0] * width
+    margin = 2 * per_px
+    if left < x0 + margin:
+        x += x0 + margin - left
+    elif left + width > x1 - margin:
+        x -= left + width - (x1 - margin)
+    return x
 
 
 def packed(labels: list[Label], per_px: float, width_px: Callable[[Label], float]) -> list[Label]:
