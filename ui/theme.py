@@ -67,6 +67,8 @@ FLASH_MS = {Priority.HIGH: 250, Priority.MEDIUM: 830, Priority.LOW: 0}
 
 #: The drop-down arrow of combo boxes (a style sheet that styles a combo box must draw its arrow too).
 ARROW = (Path(__file__).with_name("arrow-down.svg")).as_posix()
+#: The tick of a ticked box: a filled square alone said "ticked" only by its colour.
+CHECK = (Path(__file__).with_name("check.svg")).as_posix()
 
 STYLE = f"""
 * {{ color: {TEXT}; }}
@@ -104,8 +106,9 @@ QCheckBox::indicator, QRadioButton::indicator {{ width: 22px; height: 22px; back
 QCheckBox::indicator {{ border-radius: 3px; }}
 QRadioButton::indicator {{ border-radius: 12px; }}
 QCheckBox::indicator:checked, QRadioButton::indicator:checked {{ background: {SPO2}; border: 2px solid #ffffff; }}
+QCheckBox::indicator:checked {{ image: url({CHECK}); }}
 QGroupBox::indicator {{ width: 20px; height: 20px; background: {FIELD}; border: 2px solid {DIM}; border-radius: 3px; }}
-QGroupBox::indicator:checked {{ background: {SPO2}; border: 2px solid #ffffff; }}
+QGroupBox::indicator:checked {{ background: {SPO2}; border: 2px solid #ffffff; image: url({CHECK}); }}
 QMenuBar, QMenu {{ background: {PANEL}; color: {TEXT}; }}
 QMenu {{ border: 1px solid {BORDER}; padding: 4px; }}
 QMenu::item {{ padding: 8px 28px 8px 16px; }}
