@@ -89,6 +89,13 @@ CONDITION_TEXT: dict[str, str] = {
     "artifact": "artifact, values questionable", "low_perfusion": "low perfusion, values questionable",
     "device_alarm": "device alarm", "no_data": "no data", "port_lost": "connection lost",
     "nibp_failed": "BP measurement failed", "demo_data": "monitor in demo mode",
+    # the app's own (monitor.alarms.keys.AppAlarm), named in the alarm history, review and reports
+    "infusion_end": "planned infusion time reached", "infusion_paused": "long infusion pause",
+    "nibp_overdue": "BP overdue", "observation_done": "observation time over",
+    "outcome_flag": "questionnaire flag to review", "audio": "no alarm sound", "recording": "recording failed",
+    "central": "central store not reached", "internal": "alarm monitoring failed",
+    "thread_fault": "a part restarted after a fault", "thread_stopped": "a part stopped after faults",
+    "staff_list": "staff list unreadable",
 }
 SOURCE_TEXT: dict[str, str] = {"pulseox": "Pulse oximeter", "nibp": "NIBP", "manual": "Manual BP", "app": "Monitor"}
 

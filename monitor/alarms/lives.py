@@ -95,7 +95,7 @@ class AlarmLife:
 
 
 def alarm_subject(condition: str, source: str, param: str) -> str:
-    """Say what an alarm is about: 'SpO2', 'Pulse oximeter: no data', 'Monitor: nibp overdue' (the app's own)."""
+    """Say what an alarm is about: 'SpO2', 'Pulse oximeter: no data', 'Monitor: BP overdue' (the app's own)."""
     if param:
         return label(param)
     words = CONDITION_TEXT.get(condition, condition.replace("_", " "))

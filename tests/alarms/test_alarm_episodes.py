@@ -100,3 +100,14 @@ def test_every_reader_counts_three_alarms(tmp_path, log):
     assert [duration for duration, _ in notes] == pytest.approx([length - 10 for _, length in DESATS])
     text = "\n".join(hl7.messages(sessions, meta, split="event"))
     assert text.count("Alarm (high) SpO₂ 85 < 90") == 3
+
+
+def test_the_apps_own_alarms_are_named_in_words_not_by_their_keys():
+    """The alarm history, review and reports named them "Monitor: audio", "Monitor: outcome flag"."""
+    from monitor.alarms.keys import AppAlarm
+    from monitor.alarms.lives import alarm_subject
+
+    for key in AppAlarm:
+        subject = alarm_subject(key.value, "app", "")
+        assert subject.startswith("Monitor: ") and subject != f"Monitor: {key.value.replace('_', ' ')}", subject
+    assert alarm_subject("audio", "app", "") == "Monitor: no alarm sound"
