@@ -17,25 +17,13 @@ from ui.monitor.tiles import NibpTile, Tile
 AGE = "last 97 · 12 min ago"
 
 
-@pytest.mark.parametrize("width", [200, 215, 330])
-def test_the_age_of_the_last_value_is_whole_and_fits_its_badge(qtbot, qapp, width):
+def shown(qtbot, qapp, widget, width: int, height: int):
+    """Show the widget alone at this size in the app's theme; return it."""
     theme.apply(qapp)
-    tile = Tile("spo2")
-    qtbot.addWidget(tile)
-    tile.resize(width, 150)
-    tile.show()
-    tile.show_view(TileView(param="spo2", title="SpO₂", unit="%", value="---", note="Probe off", look="blocked",
-                            age=AGE, limits=("▼ 94 !!  90 !!!",)))
-    age = tile.age
-
-    def fits() -> bool:  # the font is fitted after the layout gives the badge its width
-        return QFontMetrics(age.font()).horizontalAdvance(age.text()) <= age.contentsRect().width()
-
-    qtbot.waitUntil(fits, timeout=5000)
-    assert age.text() == AGE
-    assert age.font().pixelSize() >= age.MIN_PX
-    if width >= 330:  # room for it at its full size
-        assert age.font().pixelSize() == age.property("base_px")
+    qtbot.addWidget(widget)
+    widget.resize(width, height)
+    widget.show()
+    return widget
 
 
 def whole(label) -> bool:
@@ -43,19 +31,27 @@ def whole(label) -> bool:
     return QFontMetrics(label.font()).horizontalAdvance(label.text()) <= label.contentsRect().width()
 
 
+@pytest.mark.parametrize("width", [200, 215, 330])
+def test_the_age_of_the_last_value_is_whole_and_fits_its_badge(qtbot, qapp, width):
+    tile = shown(qtbot, qapp, Tile("spo2"), width, 150)
+    tile.show_view(TileView(param="spo2", title="SpO₂", unit="%", value="---", note="Probe off", look="blocked",
+                            age=AGE, limits=("▼ 94 !!  90 !!!",)))
+    qtbot.waitUntil(lambda: whole(tile.age), timeout=5000)
+    assert tile.age.text() == AGE
+    assert tile.age.font().pixelSize() >= tile.age.MIN_PX
+    if width >= 330:  # room for it at its full size
+        assert tile.age.font().pixelSize() == tile.age.property("base_px")
+
+
 @pytest.mark.parametrize("width", [440, 600])  # the NIBP field at 1024x600 and at 1366x768
 def test_an_expired_bp_says_take_a_new_bp_and_the_old_reading_whole(qtbot, qapp, width):
-    theme.apply(qapp)
-    tile = NibpTile()
-    qtbot.addWidget(tile)
-    tile.resize(width, 145)
-    tile.show()
+    tile = shown(qtbot, qapp, NibpTile(), width, 145)
     failure = "17:52 failed: motion artefact"  # the cause, the reason's first clause (tests/live/test_display.py)
     tile.show_view(NibpView(value="---/---", mean="take a new BP", when="last 138/86 · 32 min ago", look="expired",
                             failure=failure, limits=("SYS ▲ 160 !!  180 !!!", "DIA ▲ 100 !!  110 !!!")))
     qtbot.waitUntil(lambda: all(whole(w) for w in (tile.mean, tile.when, tile.failure)), timeout=5000)
-    assert (tile.mean.text(), tile.when.text()) == ("take a new BP", "last 138/86 · 32 min ago")
-    assert tile.failure.text() == "17:52 failed: motion artefact"
+    assert (tile.mean.text(), tile.when.text(), tile.failure.text()) == ("take a new BP", "last 138/86 · 32 min ago",
+                                                                         failure)
 
 
 @pytest.mark.parametrize("width", [545, 690])  # the infusion panel at 1024x600 and at 1366x768
@@ -63,11 +59,7 @@ def test_the_infusion_advice_keeps_its_limits_whole(qtbot, qapp, width):
     from monitor.live.view import InfusionView
     from ui.monitor.infusion_panel import InfusionPanel
 
-    theme.apply(qapp)
-    panel = InfusionPanel()
-    qtbot.addWidget(panel)
-    panel.resize(width, 180)
-    panel.show()
+    panel = shown(qtbot, qapp, InfusionPanel(), width, 180)
     advice = "Consider holding the infusion: SBP 192 ≥ 180, DBP 114 ≥ 100"
     panel.show_view(InfusionView(state="▶ RUNNING", role="running", elapsed="12:18", remaining="27:42 left",
                                  rate="Rate 150.0 mL/h", delivered="Delivered 11.1 of 36.0 mg", plan="", progress=0.3,
