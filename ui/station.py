@@ -178,6 +178,8 @@ def tile_text(view: ChairView) -> TileText:
         left = "" if inf.remaining_s is None or inf.end_utc is not None else f" · {_clock(inf.remaining_s)} left"
         if unknown:
             lines.append((f"Infusion clock unknown · last known {_clock(inf.running_s)} run{left}", "unknown"))
+        elif inf.end_to_confirm:  # as the chair says it: the planned time came by itself, the nurse has not confirmed
+            lines.append((f"Infusion time reached {_clock(inf.running_s)} · awaiting Complete", "plain"))
         else:
             lines.append((f"Infusion {state} {_clock(inf.running_s)}{left}", "plain"))
     if view.baseline_sbp is None:

@@ -153,6 +153,9 @@ def test_tile_text_says_each_figure_with_its_age():
     waiting = replace(view, infusion=infusion_history([], PLAN, at=NOW), unreadable=("'infusion' record is damaged",))
     assert tile_text(waiting).lines[0] == ("Infusion not started 0:00 · 40:00 left", "plain")
     assert tile_text(waiting).lines[2] == ("1 journal record(s) unreadable: 'infusion' record is damaged", "warning")
+    reached = replace(view.infusion, state=InfusionState.COMPLETED, end_to_confirm=True, running_s=2400.0)
+    assert tile_text(replace(view, infusion=reached)).lines[0] == ("Infusion time reached 40:00 · awaiting Complete",
+                                                                   "plain")  # not "completed" before the nurse says so
 
 
 def test_an_old_value_is_dimmed_with_its_age_and_an_old_bp_greyed_then_withdrawn():
