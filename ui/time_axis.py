@@ -16,7 +16,7 @@ import math
 
 import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QFontMetricsF
+from PySide6.QtGui import QFontMetricsF, QStaticText
 
 from monitor.timefmt import Zone, clock_text, day_month_text, local_time, time_text
 
@@ -68,6 +68,7 @@ class TimeAxis(pg.AxisItem):
     def __init__(self) -> None:
         super().__init__(orientation="bottom")
         self.zone: Zone = None
+        self._words: dict[str, tuple[QStaticText, float]] = {}  # a label's laid-out words and width, by its text
 
     def set_zone(self, tz: Zone) -> None:
         """Show times in zone tz (a session's zone; None: this computer's)."""
@@ -76,12 +77,25 @@ class TimeAxis(pg.AxisItem):
 
     def setStyle(self, **kwargs) -> None:  # noqa: N802 (pyqtgraph naming)
         super().setStyle(**kwargs)
+        self._words = {}
         metrics = self._metrics()
         # the axis's height is fixed by its words: pyqtgraph's own sizing measures them at every paint
         self.setHeight(math.ceil(TICK_PX + 3 + metrics.height() + 2))
 
     def _metrics(self) -> QFontMetricsF:
         return QFontMetricsF(self.style["tickFont"] or self.font())
+
+    def _laid_out(self, text: str) -> tuple[QStaticText, float]:
+        """Return a label's words laid out once (Qt lays plain drawText out again at every paint) and its width."""
+        words = self._words.get(text)
+        if words is None:
+            if len(self._words) > 500:  # a long review pans across many times: keep the cache small
+                self._words.clear()
+            static = QStaticText(text)
+            static.setTextFormat(Qt.PlainText)
+            static.prepare(font=self.style["tickFont"] or self.font())
+            words = self._words[text] = (static, self._metrics().horizontalAdvance(text))
+        return words
 
     def _room(self) -> tuple[float, float]:
         """Return the room (px) left and right of the axis within its plot, where a label at an end may stand."""
@@ -99,15 +113,14 @@ class TimeAxis(pg.AxisItem):
         shown on width_px: only whole labels, a cut time ("8:03" for 18:03) being a wrong time. A label at an
         end may stand out into room (px left, right): the session's start, 09:00, is at the plot's left edge."""
         t0, t1 = self.range
-        metrics = self._metrics()
-        major, labelled, minor = ticks(t0, t1, width_px, metrics.horizontalAdvance("00:00:00"), self.zone)
+        major, labelled, minor = ticks(t0, t1, width_px, self._laid_out("00:00:00")[1], self.zone)
         scale = width_px / (t1 - t0) if t1 > t0 else 0.0
         majors = set(labelled)
         tick_marks = [((t - t0) * scale, t in majors) for t in minor]
         words = []
         for t in labelled:
             x, text = (t - t0) * scale, tick_text(t, major, self.zone)
-            half = metrics.horizontalAdvance(text) / 2
+            half = self._laid_out(text)[1] / 2
             if -room[0] <= x - half and x + half <= width_px + room[1]:
                 words.append((x, text))
         return tick_marks, words
@@ -123,9 +136,8 @@ class TimeAxis(pg.AxisItem):
         p.drawLine(QPointF(left, top), QPointF(bounds.right(), top))
         p.drawLines([QLineF(left + x, top, left + x, top + (TICK_PX if major else MINOR_TICK_PX))
                      for x, major in tick_marks])
-        metrics = self._metrics()
         p.setFont(self.style["tickFont"] or self.font())
         p.setPen(self.textPen())
         for x, text in words:
-            half = metrics.horizontalAdvance(text) / 2
-            p.drawText(QRectF(left + x - half, top + TICK_PX + 3, 2 * half, metrics.height()), Qt.AlignCenter, text)
+            static, width = self._laid_out(text)
+            p.drawStaticText(QPointF(left + x - width / 2, top + TICK_PX + 3), static)

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from pyqtgraph.graphicsItems.ScatterPlotItem import renderSymbol
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtGui import QImage, QPen
 
 from ui.pixel_curve import PixelCurve
 
@@ -26,16 +29,72 @@ class InView:
         return view.viewRect() if isinstance(view, pg.ViewBox) else QRectF()
 
 
-class Envelope(InView, pg.PlotCurveItem):
-    """A signal's min-max bars (one vertical segment per bucket)."""
+class Envelope(InView, PixelCurve):
+    """A signal's min-max bars (one vertical segment per bucket: connect="pairs"), and the BP whiskers."""
 
 
 class MeanLine(InView, PixelCurve):
     """A signal's values, or its buckets' means, as a line."""
 
 
-class Marks(InView, pg.ScatterPlotItem):
-    """Symbols at points: events, scales, BP whiskers' caps and MAP dots."""
+class Marks(InView, pg.GraphicsObject):
+    """Symbols at points: events, scales, BP whiskers' caps and MAP dots, each kind rendered once to an image.
+
+    pyqtgraph's scatter item maps, masks and lays out every point's fragment again at each zoom, whether or not
+    it is in view: a tenth of a zoom's work for the few marks a window shows. Here each kind of symbol (shape,
+    size, pen, brush) is rendered once, and a paint draws that image at the marks in view.
+    """
+
+    def __init__(self, x=(), y=(), **style) -> None:
+        super().__init__()
+        self._kinds: list[tuple[QImage, np.ndarray, np.ndarray]] = []
+        self.setData(x, y, **style)
+
+    def setData(self, x, y, symbol="o", size=10, pen=None, brush=None) -> None:  # noqa: N802 (pyqtgraph naming)
+        """Set the marks at (x, y): symbol, size (px), pen and brush are one for all or one per mark."""
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+        def each(value) -> list:
+            return list(value) if isinstance(value, (list, tuple)) else [value] * len(x)
+
+        styles = list(zip(each(symbol), each(size), each(pen), each(brush)))
+        kinds: dict[tuple, list[int]] = {}
+        for i, (shape, px, line, fill) in enumerate(styles):
+            kinds.setdefault((shape, px, id(line), id(fill)), []).append(i)
+        self._kinds = []
+        for at in kinds.values():
+            shape, px, line, fill = styles[at[0]]
+            image = renderSymbol(shape, px, pg.mkPen(line), pg.mkBrush(fill))
+            self._kinds.append((image, x[at], y[at]))
+        self.update()
+
+    def paint(self, p, opt, widget) -> None:  # noqa: D102 (Qt's paint)
+        tr = p.transform()
+        view = self.boundingRect()
+        left, right = sorted((tr.m11() * view.left() + tr.dx(), tr.m11() * view.right() + tr.dx()))
+        p.save()
+        p.resetTransform()
+        for image, x, y in self._kinds:
+            half = image.width() / 2
+            px = tr.m11() * x + tr.m21() * y + tr.dx()
+            py = tr.m12() * x + tr.m22() * y + tr.dy()
+            for i in np.flatnonzero((px >= left - half) & (px <= right + half)):
+                p.drawImage(QPointF(px[i] - half, py[i] - image.height() / 2), image)
+        p.restore()
+
+
+class Levels(InView, pg.GraphicsObject):
+    """Horizontal lines at set values across the whole view (the SpO2 plot's 94 and 90), each with its pen."""
+
+    def __init__(self, levels: list[tuple[float, QPen]]) -> None:
+        super().__init__()
+        self.levels = levels
+
+    def paint(self, p, opt, widget) -> None:  # noqa: D102 (Qt's paint)
+        view = self.boundingRect()
+        for y, pen in self.levels:
+            p.setPen(pen)
+            p.drawLine(QPointF(view.left(), y), QPointF(view.right(), y))
 
 
 class Bars(InView, pg.BarGraphItem):

@@ -28,7 +28,7 @@ from monitor.review.timeline import RAW_WAVE_S, Readout, SessionTimeline, Trace
 from monitor.storage.levels import Key
 from monitor.timefmt import time_text, zone
 from ui import theme
-from ui.review.timeline_items import Bands, Bars, Envelope, Marks, MeanLine
+from ui.review.timeline_items import Bands, Bars, Envelope, Levels, Marks, MeanLine
 from ui.time_axis import TimeAxis
 
 #: Parameter -> (plot name, y range shown).
@@ -137,8 +137,8 @@ class TimelineView(QWidget):
             self.plots[name] = plot
             if row:
                 plot.setXLink(self.plots["spo2"])
-        self.plots["spo2"].addItem(pg.InfiniteLine(94, angle=0, pen=_pen("#f5c400", 1, 120, Qt.DashLine)))
-        self.plots["spo2"].addItem(pg.InfiniteLine(90, angle=0, pen=_pen("#d0021b", 1, 140, Qt.DashLine)))
+        self.plots["spo2"].addItem(Levels([(94, _pen("#f5c400", 1, 120, Qt.DashLine)),
+                                           (90, _pen("#d0021b", 1, 140, Qt.DashLine))]), ignoreBounds=True)
         self._alarm_lane_labels()
         self.cursors = []
         for plot in self.plots.values():
