@@ -49,9 +49,13 @@ def test_the_axis_writes_only_whole_labels_in_its_zone(qapp):
     t0 = _utc(PARIS, 2026, 12, 6, 9, 59, 50)  # a label at 10:00 stands 10 s from the left edge: cut, so not written
     axis.setRange(t0, t0 + 600)
     tick_marks, words = axis.marks(1000.0)
-    assert [text for _, text in words][:2] == ["10:01", "10:02"]
+    texts = [text for _, text in words]
+    assert texts[0] != "10:00" and texts[0].startswith("10:0") and len(texts) >= 3
+    for x, text in words:  # whatever the font: every label written is whole
+        half = axis._laid_out(text)[1] / 2
+        assert 0 <= x - half and x + half <= 1000
     assert all(0 <= x <= 1000 for x, _ in tick_marks) and any(major for _, major in tick_marks)
     assert tick_marks[0][0] > 0  # the 10:00 tick itself is drawn
-    assert axis.marks(1000.0, (40.0, 0.0))[1][0][1] == "10:00"  # room beside the axis: the first label stands
-    axis.set_zone(NEW_YORK)  # the same instant on another session's clock
-    assert axis.marks(1000.0)[1][0][1] == "04:01"
+    assert axis.marks(1000.0, (60.0, 0.0))[1][0][1] == "10:00"  # room beside the axis: the first label stands
+    axis.set_zone(NEW_YORK)  # the same instant on another session's clock, six hours earlier
+    assert [text for _, text in axis.marks(1000.0)[1]] == [f"0{int(t[:2]) - 6}{t[2:]}" for t in texts]
