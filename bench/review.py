@@ -11,8 +11,11 @@ waveform sample through the same session reader (SessionSource.numerics and
 wave), setData everything, paint; a second line compares with the same
 naive plot fed by lean hand-written SELECTs. The zoom baseline is setXRange on
 the fully loaded naive plot and a paint (its most favourable case: everything
-is already in memory), zoomed to each window in turn with ours, so a burst
-of other work on the machine slows both. Targets (BENCHMARKS.md): load < 1 s,
+is already in memory), zoomed to the same windows as ours, in turn by blocks
+of five: a burst of other work on the machine slows both, and each is timed
+as a screen zooming it runs, with its own data in the processor's caches (one
+naive paint between two of ours walks 2 million points and left ours a third
+slower, a cost no review station pays). Targets (BENCHMARKS.md): load < 1 s,
 zoom < 50 ms, at least 10x faster than the baseline.
 """
 
@@ -131,6 +134,8 @@ def lean_load(path: str, sid: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 PIXELS = 1600
 ZOOMS = 20
+#: Windows zoomed by one plot before the other takes its turn.
+BLOCK = 5
 LOADS = 5
 
 
@@ -207,16 +212,18 @@ def run(hours: float = 8.0) -> list[str]:
         span = min(600.0, (timeline.end - timeline.start) / 2)
         windows = [(w, w + span) for w in rng.uniform(timeline.start, timeline.end - span, ZOOMS)]
         ours, theirs = [], []
-        for w0, w1 in windows:  # in turn, window by window: a burst of other work on the machine slows both
-            start = time.perf_counter()
-            view.plots["spo2"].setXRange(w0, w1, padding=0)
-            view.show_traces(timeline.traces(w0, w1, PIXELS))
-            _paint(view)
-            ours.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            naive_plot.setXRange(w0, w1, padding=0)
-            _paint(naive)
-            theirs.append(time.perf_counter() - start)
+        for block in range(0, ZOOMS, BLOCK):  # in turn, block by block: a burst of other work slows both
+            for w0, w1 in windows[block:block + BLOCK]:
+                start = time.perf_counter()
+                view.plots["spo2"].setXRange(w0, w1, padding=0)
+                view.show_traces(timeline.traces(w0, w1, PIXELS))
+                _paint(view)
+                ours.append(time.perf_counter() - start)
+            for w0, w1 in windows[block:block + BLOCK]:
+                start = time.perf_counter()
+                naive_plot.setXRange(w0, w1, padding=0)
+                _paint(naive)
+                theirs.append(time.perf_counter() - start)
         source.close()
     zoom, naive_zoom = float(np.median(ours)), float(np.median(theirs))
     naive_s, lean_s = baselines["naive"], baselines["lean"]

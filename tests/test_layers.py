@@ -27,7 +27,7 @@ MONITOR_ROOMS = ["record", "alarms", "clinical", "storage", ("review", "central"
 #: Leaf modules of monitor/ anyone may import: they import no room.
 MONITOR_LEAVES = {"monitor", "monitor.timefmt", "monitor.paths", "monitor.patient_id"}
 #: ui/'s rooms, lowest first: shared widgets, the chair's screen, the review station, the composition.
-UI_ROOMS = ["theme", ("widgets", "dialogs", "sound", "preflight", "pixel_curve"), "signing", "monitor", "review",
+UI_ROOMS = ["theme", ("widgets", "dialogs", "sound", "preflight", "pixel_curve", "time_axis"), "signing", "monitor", "review",
             "station", ("app", "gallery"), "launcher"]
 #: What each ui room may import of monitor/: the chair's screen reads the live view and the clinical rules, and
 #: never the storage, export, ingest, central or command-line rooms.

@@ -5,14 +5,17 @@ is drawn through the plot's transform (data units, epoch seconds) than when the
 same segments are given in device pixels: the stroker then works on short,
 integer-sized segments. The pixels are the same but for a rare rounding at a
 half pixel. It is a third of the review timeline's painting at a zoom, and of
-the chair's sweep at each frame. Thin, dashed, translucent, filled or
-antialiased curves are drawn by pyqtgraph as usual.
+the chair's sweep at each frame. Separate segments (an envelope's min-max
+bars, connect="pairs") go the same way at any width or alpha: pyqtgraph would
+build a path of them again at every zoom. Other thin, dashed, translucent,
+filled or antialiased curves are drawn by pyqtgraph as usual.
 """
 
 from __future__ import annotations
 
 import pyqtgraph as pg
 from pyqtgraph.graphicsItems.PlotCurveItem import arrayToLineSegments
+from PySide6.QtCore import Qt
 
 
 class PixelCurve(pg.PlotCurveItem):
@@ -23,10 +26,14 @@ class PixelCurve(pg.PlotCurveItem):
         super().__init__(*args, **kwargs)
 
     def _in_pixels(self) -> bool:
-        opts = self.opts
+        opts, pen = self.opts, self.opts["pen"]
+        # separate segments ("pairs": an envelope's min-max bars) never overlap, so a thin or translucent pen
+        # draws them as pyqtgraph's path would; joined segments would double their shared ends' alpha
+        pairs = (opts["connect"] == "pairs" and pen.style() == Qt.SolidLine and pen.isSolid()
+                 and not opts["antialias"])
         return (opts["shadowPen"] is None and opts["fillLevel"] is None and not opts["stepMode"]
-                and self._exportOpts is False and opts["pen"].isCosmetic()
-                and self._shouldUseDrawLineSegments(opts["pen"]))
+                and self._exportOpts is False and pen.isCosmetic()
+                and (pairs or self._shouldUseDrawLineSegments(pen)))
 
     def paint(self, p, opt, widget) -> None:  # noqa: D102 (Qt's paint)
         x, y = self.getData()

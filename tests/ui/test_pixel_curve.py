@@ -46,3 +46,33 @@ def test_a_dashed_or_thin_curve_is_drawn_by_pyqtgraph(qapp):
         curve = PixelCurve(pen=pen)
         assert not curve._in_pixels()
         assert (_drawn(curve, x, y) == _drawn(pg.PlotCurveItem(pen=pen), x, y)).all()
+
+
+def test_an_envelopes_thin_translucent_bars_are_drawn_in_pixels_as_pyqtgraph_draws_them(qapp):
+    t = T0 + np.arange(0.0, 300.0, 0.5)
+    lo, hi = 85 + 3 * np.sin(t / 7.0), 95 + 3 * np.cos(t / 5.0)
+    x, y = np.repeat(t, 2), np.column_stack([lo, hi]).ravel()
+    colour = pg.mkColor("#00ff00")
+    colour.setAlpha(90)
+    pen = pg.mkPen(colour, width=1)
+    pen.setCosmetic(True)
+    mine = PixelCurve(pen=pen)
+    mine.setData(x, y, connect="pairs")
+    assert mine._in_pixels()
+
+    def drawn(curve):
+        plot = pg.PlotWidget(background="k")
+        plot.resize(600, 200)
+        plot.hideAxis("left")
+        plot.hideAxis("bottom")
+        plot.addItem(curve)
+        plot.setRange(xRange=(T0, T0 + 300), yRange=(80, 100), padding=0)
+        curve.setData(x, y, connect="pairs")
+        image = plot.grab().toImage().convertToFormat(QImage.Format_RGB32)
+        plot.close()
+        return np.frombuffer(image.constBits(), np.uint32).reshape(image.height(), -1).copy()
+
+    theirs = pg.PlotCurveItem(pen=pen)
+    a, b = drawn(mine), drawn(theirs)
+    assert (b != 0xFF000000).sum() > 10_000
+    assert (a != b).sum() <= 0.02 * (b != 0xFF000000).sum()  # the same pixels, the same translucent green

@@ -13,11 +13,11 @@ the review worker; this widget only paints.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QLabel, QVBoxLayout, QWidget
 
@@ -26,9 +26,10 @@ from monitor.alarms.model import Priority
 from monitor.alarms.profile import label
 from monitor.review.timeline import RAW_WAVE_S, Readout, SessionTimeline, Trace
 from monitor.storage.levels import Key
-from monitor.timefmt import local_time, time_text, zone
+from monitor.timefmt import time_text, zone
 from ui import theme
-from ui.pixel_curve import PixelCurve
+from ui.review.timeline_items import Bands, Bars, Envelope, Levels, Marks, MeanLine
+from ui.time_axis import TimeAxis
 
 #: Parameter -> (plot name, y range shown).
 PLOTS = {"spo2": ("SpO₂ %", (70.0, 101.0)), "pulse_rate": ("Pulse /min", (30.0, 160.0)),
@@ -103,7 +104,7 @@ class TimelineView(QWidget):
         self.graphics.setBackground(theme.BACKGROUND)
         # every item moves at each zoom: a spatial index would be rebuilt each time for a few hundred items
         self.graphics.scene().setItemIndexMethod(QGraphicsScene.NoIndex)
-        self.axis = pg.DateAxisItem(orientation="bottom")
+        self.axis = TimeAxis()
         self.plots: dict[str, pg.PlotItem] = {}
         heights = {"spo2": 3, "pulse_rate": 3, "bp": 3, "lanes": 2.4, "alarms": 1.4, "pleth": 2.2}
         for row, (name, (title, (y0, y1))) in enumerate(PLOTS.items()):
@@ -136,8 +137,8 @@ class TimelineView(QWidget):
             self.plots[name] = plot
             if row:
                 plot.setXLink(self.plots["spo2"])
-        self.plots["spo2"].addItem(pg.InfiniteLine(94, angle=0, pen=_pen("#f5c400", 1, 120, Qt.DashLine)))
-        self.plots["spo2"].addItem(pg.InfiniteLine(90, angle=0, pen=_pen("#d0021b", 1, 140, Qt.DashLine)))
+        self.plots["spo2"].addItem(Levels([(94, _pen("#f5c400", 1, 120, Qt.DashLine)),
+                                           (90, _pen("#d0021b", 1, 140, Qt.DashLine))]), ignoreBounds=True)
         self._alarm_lane_labels()
         self.cursors = []
         for plot in self.plots.values():
@@ -145,10 +146,10 @@ class TimelineView(QWidget):
             line.setVisible(False)
             plot.addItem(line, ignoreBounds=True)
             self.cursors.append(line)
-        self.curves: dict[Key, tuple[pg.PlotCurveItem, PixelCurve]] = {}
-        self.bp_bars = pg.PlotCurveItem(pen=_pen(theme.NIBP, 2))
+        self.curves: dict[Key, tuple[Envelope, MeanLine]] = {}
+        self.bp_bars = Envelope(pen=_pen(theme.NIBP, 2))
         # the whiskers' caps and the MAP dots above them in one item: each item costs a paint call per zoom
-        self.bp_marks = pg.ScatterPlotItem()
+        self.bp_marks = Marks()
         for item in (self.bp_bars, self.bp_marks):
             self.plots["bp"].addItem(item)
         self.lane_items: list = []
@@ -187,9 +188,7 @@ class TimelineView(QWidget):
         self.readout_ready = False
         self.readout.setText("Move the pointer over the plots to read every value at that time; click an event or "
                              "alarm to jump to it. Wheel or +/− zoom, drag or ←/→ pan, Home for the whole session.")
-        tz = zone(timeline.meta.tz)
-        offset = local_time(timeline.start, tz).utcoffset() if tz is not None else None
-        self.axis.utcOffset = None if offset is None else -offset.total_seconds()
+        self.axis.set_zone(zone(timeline.meta.tz))
         span = max(timeline.end - timeline.start, MIN_SPAN_S)
         margin = span * 0.01
         for plot in self.plots.values():
@@ -254,11 +253,11 @@ class TimelineView(QWidget):
             hi = max(hi, float(max(v.max() for v in values)) + 2)
         self.plots[param].setYRange(lo, hi, padding=0)
 
-    def _new_curves(self, key: Key, plot: pg.PlotItem, primary: bool) -> tuple[pg.PlotCurveItem, PixelCurve]:
+    def _new_curves(self, key: Key, plot: pg.PlotItem, primary: bool) -> tuple[Envelope, MeanLine]:
         colour = COLOURS.get(key[1], theme.TEXT)
-        bars = pg.PlotCurveItem(pen=_pen(colour, 1, 90 if primary else 40))
-        line = PixelCurve(pen=_pen(colour, 2 if primary else 1, 255 if primary else 120,
-                                         Qt.SolidLine if primary else Qt.DashLine))
+        bars = Envelope(pen=_pen(colour, 1, 90 if primary else 40))
+        line = MeanLine(pen=_pen(colour, 2 if primary else 1, 255 if primary else 120,
+                                 Qt.SolidLine if primary else Qt.DashLine))
         plot.addItem(bars)
         plot.addItem(line)
         self.curves[key] = (bars, line)
@@ -328,7 +327,7 @@ class TimelineView(QWidget):
                 by_kind.setdefault(m.kind, []).append(m)
         for kind, items in by_kind.items():
             colour = theme.INFUSION if kind == "infusion" else theme.TEXT if kind == "event" else "#b18cff"
-            scatter = pg.ScatterPlotItem([m.t for m in items], [MARK_Y[kind]] * len(items), symbol=MARK_SYMBOL[kind],
+            scatter = Marks([m.t for m in items], [MARK_Y[kind]] * len(items), symbol=MARK_SYMBOL[kind],
                                         size=12, brush=pg.mkBrush(colour), pen=None)
             self._lane_add(scatter)
             self.labels += [Label("lanes", m.t, MARK_Y[kind], m.text, colour, (0, 1.0 if MARK_Y[kind] > 1 else 0.0),
@@ -340,7 +339,7 @@ class TimelineView(QWidget):
 
     def _show_alarms(self, timeline: SessionTimeline) -> None:
         plot = self.plots["alarms"]
-        for item in [i for i in plot.items if isinstance(i, pg.BarGraphItem)]:
+        for item in [i for i in plot.items if isinstance(i, Bars)]:
             plot.removeItem(item)
         for priority, row in ALARM_ROW.items():
             for technical in (False, True):
@@ -489,55 +488,6 @@ class TimelineView(QWidget):
             if near is not None and abs(near - t) <= 8 * per_px:
                 self.jump_to(near, min(600.0, self.view_range()[1] - self.view_range()[0]))
             return
-
-
-class Bars(pg.BarGraphItem):
-    """A bar item that works its bounds out once per view change, not at each of Qt's several asks a paint.
-
-    pyqtgraph's bar item works out a pixel's size in data units at every ask: a quarter of a millisecond of
-    each zoom for the timeline's seven bar items."""
-
-    _bounds: QRectF | None = None
-
-    def setOpts(self, **opts) -> None:  # noqa: N802 (pyqtgraph naming)
-        self._bounds = None
-        super().setOpts(**opts)
-        self._bounds = None  # asked for while the new bars were being set
-
-    def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph naming)
-        self._bounds = None
-        super().viewTransformChanged()
-
-    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt naming)
-        if self._bounds is None:
-            self._bounds = super().boundingRect()
-        return QRectF(self._bounds)
-
-
-@dataclass
-class Bands:
-    """Coloured spans of one lane gathered into a single bar item, drawn in the order they were added.
-
-    One item rather than one per band: every item on a plot costs a bounds query and a paint call on each
-    zoom, whatever part of it is in view."""
-
-    x0: list[float] = field(default_factory=list)
-    x1: list[float] = field(default_factory=list)
-    y0: list[float] = field(default_factory=list)
-    y1: list[float] = field(default_factory=list)
-    brushes: list = field(default_factory=list)
-
-    def add(self, x0: float, x1: float, y0: float, y1: float, colour: str) -> None:
-        """Add the span [x0, x1] x [y0, y1] filled with colour."""
-        self.x0.append(x0)
-        self.x1.append(x1)
-        self.y0.append(y0)
-        self.y1.append(y1)
-        self.brushes.append(pg.mkBrush(colour))
-
-    def item(self) -> Bars:
-        """Return the bar item that draws every span."""
-        return Bars(x0=self.x0, x1=self.x1, y0=self.y0, y1=self.y1, brushes=self.brushes, pen=None)
 
 
 def _label_font(label: Label):
