@@ -67,6 +67,34 @@ class ElidedLabel(QLabel):
         return QSize(fm.averageCharWidth() * self._min_chars, fm.height() + m.top() + m.bottom())
 
 
+class ShrinkElidedLabel(ElidedLabel):
+    """A one-line label whose print shrinks (down to MIN_PX) to keep its text whole, and only then cuts it with '…'.
+
+    A line of facts beside its buttons (the clinical panel's "Scales not recorded: Baseline") lost its end at
+    1024 px, and the end was the fact: a slightly smaller print keeps it whole, and a text too long even then
+    still ends in '…' with its whole text in the tooltip, never cut off mid-letter.
+    """
+
+    MIN_PX = 12
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        self._shrinking = False
+        super().__init__(text, parent)
+
+    def _elide(self) -> None:
+        if not self._shrinking and self.property("base_px"):
+            width = max(0, self.contentsRect().width())
+            scale = float(self.window().property("font_scale") or 1.0)
+            px, bold = int(float(self.property("base_px")) * scale), bool(self.property("base_bold"))
+            while px > self.MIN_PX and QFontMetrics(theme.font(px, bold)).horizontalAdvance(self._full or "") > width:
+                px -= 1
+            if self.font().pixelSize() != px:
+                self._shrinking = True
+                self.setFont(theme.font(px, bold))  # not theme.set_font: the base size stays what it was
+                self._shrinking = False
+        super()._elide()
+
+
 class StatusRow(QWidget):
     """A row of short statuses (the footer's devices), each its own one-line label: dim while all is well, white
     on dark red while not, so the one device in trouble stands out; each elides, so the row never grows."""

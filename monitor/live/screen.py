@@ -571,8 +571,9 @@ def _clinical(s: CoreState) -> ClinicalView | None:
             + (f"/{e.max_total}" if e.max_total else "") for e in st.last_scales)
     else:
         title, wanted, scales = "", (), "Scales: none due"
-    if st.scales_missed:
-        scales += f" · not recorded: {', '.join(st.scales_missed)}"
+    if st.scales_missed:  # what was missed first: "none due" goes without saying beside it
+        missed = f"not recorded: {', '.join(st.scales_missed)}"
+        scales = f"Scales {missed}" if scales == "Scales: none due" else f"{scales} · {missed}"
     outcomes = "; ".join(o.summary for o in st.outcomes) if st.outcomes else "Questionnaires: none entered"
     reviewed = "".join(f" · ⚑ {f.score.flag_brief} of {f.where} {f.status_text}"
                        for f in st.carried_flags if f.reviewed)

@@ -46,3 +46,10 @@ def test_the_panel_shows_the_last_scores_once_recorded(core):
     view = core.view().clinical
     assert view.scales_due == ()
     assert view.scales == "Last scales: MOAA/S 5, CADSS 5/24, nausea 2, anxiety 1"
+
+
+def test_scales_missed_come_first_when_nothing_is_due(core):
+    core.infusion_action("start", user="AB")  # the baseline scales were never recorded
+    view = core.view().clinical
+    assert view.scales_due == () and view.scales_missed
+    assert view.scales == "Scales not recorded: Baseline"  # "none due" goes without saying; the fact is whole

@@ -66,3 +66,25 @@ def test_the_infusion_advice_keeps_its_limits_whole(qtbot, qapp, width):
                                  reminder="", advice=advice, actions={"pause": True}))
     qtbot.waitUntil(lambda: whole(panel.notice), timeout=5000)
     assert panel.notice.text() == advice
+
+
+@pytest.mark.parametrize("width", [230, 320])  # the clinical panel's scales line at 1024x600 and at 1366x768
+def test_a_panel_line_shrinks_to_stay_whole_and_is_cut_only_below_its_least_print(qtbot, qapp, width):
+    from ui.widgets import ShrinkElidedLabel
+
+    label = ShrinkElidedLabel()
+    theme.set_font(label, 16, bold=True)
+    shown(qtbot, qapp, label, width, 30)
+    missed = "Scales not recorded: Baseline"
+    label.setText(missed)
+    qtbot.waitUntil(lambda: whole(label) and label.text() == missed, timeout=5000)
+    assert label.font().pixelSize() >= label.MIN_PX
+    if width >= 320:
+        assert label.font().pixelSize() == 16  # room for it at its full size
+    long = "Scales due (Post-infusion): MOAA/S, CADSS, nausea 0-10, anxiety 0-10 · not recorded: Baseline"
+    label.setText(long)
+    qtbot.waitUntil(lambda: label.text().endswith("…"), timeout=5000)
+    assert label.font().pixelSize() == label.MIN_PX and label.toolTip() == long and whole(label)
+    label.setText(missed)  # short again: back to the largest print that fits
+    qtbot.waitUntil(lambda: label.text() == missed, timeout=5000)
+    assert label.font().pixelSize() > label.MIN_PX

@@ -33,10 +33,10 @@ from ui.dialogs import ask_text, confirm, tell
 from ui.monitor.clinical_dialogs import DischargeDialog, MarkerEditDialog, ScalesDialog
 from ui.monitor.outcome_dialog import FlagReviewDialog, OutcomeDialog
 from ui.signing import signed_by
-from ui.widgets import ElidedLabel, button, fit_together
+from ui.widgets import ElidedLabel, ShrinkElidedLabel, button, fit_together
 
 BP_ROLES = {"normal": "", "todo": "todo", "overdue": "warning"}
-HINT = "Events: press 1–9 or a button (0: a note); click an event to change it"
+HINT = "Events: keys 1–9 or the buttons, 0 a note; click an event to change it"
 
 
 class ClinicalPanel(QFrame):
@@ -54,8 +54,8 @@ class ClinicalPanel(QFrame):
         self.timer_label = ElidedLabel()
         theme.set_font(self.timer_label, 17, bold=True)
         self.bp = ElidedLabel()
-        self.scales = ElidedLabel()
-        self.outcomes = ElidedLabel()
+        self.scales = ShrinkElidedLabel()
+        self.outcomes = ShrinkElidedLabel()
         for label in (self.bp, self.scales, self.outcomes):
             theme.set_font(label, 16, bold=True)
         self.discharge_button = button("Discharge…", self.open_discharge, 15, 30)
@@ -71,7 +71,7 @@ class ClinicalPanel(QFrame):
             self.marker_buttons[m.key] = b
             grid.addWidget(b, i // 5, i % 5)
         fit_together(list(self.marker_buttons.values()))
-        self.undo_text = ElidedLabel(HINT)
+        self.undo_text = ShrinkElidedLabel(HINT)
         theme.set_font(self.undo_text, 15)
         self.undo_button = button("Undo", self.undo, 15, 30)
         self.undo_button.setEnabled(False)
