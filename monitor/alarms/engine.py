@@ -68,6 +68,7 @@ from monitor.alarms.profile import (
     ParamLimits,
     Profile,
     ProfileError,
+    crossing_text,
     fmt,
     label,
     limit_range,
@@ -501,7 +502,7 @@ class AlarmEngine:
         return events
 
     def _describe(self, source: str, param: str, value: float, c: LimitCheck, key: str) -> tuple[str, float]:
-        """Return the alarm text ("SpO2 87 < 90") and the absolute limit crossed.
+        """Return the alarm text ("SpO₂ 87 < 90", profile.crossing_text) and the absolute limit crossed.
 
         When more than one device has given this parameter, the text names the
         device ("SpO2 87 < 90 (Pulse oximeter 2)"), so the nurse knows which one.
@@ -510,11 +511,8 @@ class AlarmEngine:
         op = c.limits.op(key)
         several = sum(1 for (s, p) in self._last if p == param) > 1
         where = f" ({source_text(source)})" if several else ""
-        if c.baseline is None:
-            return f"{label(param)} {fmt(value)} {op} {fmt(threshold)}{where}", threshold
-        limit = c.baseline + threshold
-        return (f"{label(param)} {fmt(value)} {op} {fmt(limit)} (baseline {fmt(c.baseline)} +{fmt(threshold)})"
-                f"{where}", limit)
+        limit = threshold if c.baseline is None else c.baseline + threshold
+        return crossing_text(label(param), value, op, limit, c.baseline) + where, limit
 
     def _escalate_for_several(self) -> list[AlarmEvent]:
         present = [a for a in self._alarms.values() if a.kind is AlarmKind.PHYSIOLOGICAL and a.present]

@@ -46,7 +46,7 @@ from devices.values import VALUE_BLOCKING, Condition, spec_of
 from monitor.alarms import ActiveAlarm, Advisory, AlarmKind, ParamLimits, Priority
 from monitor.alarms.engine import APP_SOURCE, BLOCKING_ORDER, CONDITION_TEXT, source_text
 from monitor.alarms.keys import AppAlarm
-from monitor.alarms.profile import Profile, fmt
+from monitor.alarms.profile import OP_WORDS, Profile, crossing_text, fmt
 from monitor.clinical.dosing import DosePlan
 from monitor.clinical.infusion import InfusionState, InfusionStatus, event_words
 from monitor.clinical.scales import SCALE_NAMES
@@ -90,7 +90,6 @@ CUFF_LIVE_S = 3.0
 TILE_PARAMS = ("spo2", "pulse_rate", "heart_rate", "etco2", "resp_rate")
 ALWAYS_SHOWN = ("spo2", "pulse_rate")
 #: Comparisons as people read them.
-OPS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}
 #: The comparisons themselves: does a value cross a limit.
 COMPARE: dict[str, Callable[[float, float], bool]] = {"<": operator.lt, "<=": operator.le, ">": operator.gt,
                                                       ">=": operator.ge}
@@ -393,7 +392,7 @@ def as_shown(a: ActiveAlarm) -> tuple[ActiveAlarm, ...]:
 def worst_text(a: ActiveAlarm) -> str:
     """Say the worst value an alarm reached against the limit of its highest tier: "nadir 84 < 90"."""
     worst, limit = a.worst if a.worst is not None else a.value, a.worst_limit if a.worst_limit is not None else a.limit
-    op = OPS.get(a.worst_op or a.op, a.worst_op or a.op)
+    op = OP_WORDS.get(a.worst_op or a.op, a.worst_op or a.op)
     rise = f" (baseline {fmt(a.baseline)})" if a.baseline is not None else ""
     return f"{'nadir' if a.side == 'low' else 'peak'} {fmt(worst)} {op} {fmt(limit)}{rise}"
 
@@ -407,13 +406,10 @@ def latched_text(a: ActiveAlarm, tz: str | None) -> str:
 def _present_text(a: ActiveAlarm) -> str:
     """Say a present physiological alarm: "SpO₂ 84 < 90", or "SBP 185: +57 over baseline 128 (> +50)"."""
     name = spec_of(a.param).heading
-    op = OPS.get(a.op, a.op)
-    if a.baseline is not None and a.value is not None and a.limit is not None:
-        return f"{name} {fmt(a.value)}: +{fmt(a.value - a.baseline)} over baseline {fmt(a.baseline)} " \
-               f"({op} +{fmt(a.limit - a.baseline)})"
-    if a.value is not None and a.limit is not None and a.op in COMPARE and not COMPARE[a.op](a.value, a.limit):
-        return f"{name} {fmt(a.value)}, limit {op} {fmt(a.limit)}: not yet clear"  # back by less than the hysteresis
-    return f"{name} {fmt(a.value)} {op} {fmt(a.limit)}"
+    if a.baseline is None and a.value is not None and a.limit is not None and a.op in COMPARE \
+            and not COMPARE[a.op](a.value, a.limit):  # back by less than the hysteresis
+        return f"{name} {fmt(a.value)}, limit {OP_WORDS.get(a.op, a.op)} {fmt(a.limit)}: not yet clear"
+    return crossing_text(name, a.value, a.op, a.limit, a.baseline)
 
 
 def _physio_lines(s: CoreState, physio: Sequence[ActiveAlarm]) -> list[AlarmLine]:
@@ -540,7 +536,7 @@ def _advice(s: CoreState, state: InfusionState) -> str:
     """Say the hold-the-infusion advice once, for the infusion's state (before the start: evaluate first)."""
     if not s.advice or state in (InfusionState.STOPPED, InfusionState.COMPLETED):
         return ""
-    hits = ", ".join(f"{spec_of(a.param).heading} {fmt(v)} {OPS.get(a.op, a.op)} {fmt(a.value)}"
+    hits = ", ".join(f"{spec_of(a.param).heading} {fmt(v)} {OP_WORDS.get(a.op, a.op)} {fmt(a.value)}"
                      for a, v in s.advice)
     if state is InfusionState.NOT_STARTED:
         return f"Evaluate before starting: {hits}"

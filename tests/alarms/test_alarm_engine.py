@@ -206,7 +206,7 @@ def test_a_newer_normal_bp_from_another_device_ends_the_older_bp_alarm(engine, c
 def test_inclusive_limit_sbp_180_is_high(engine, clock):
     events = nibp(engine, clock, 180.0, 90.0)
     assert kinds(events) == [("raised", "sbp_high", "high")]
-    assert events[0].message == "SBP 180 >= 180"
+    assert events[0].message == "SBP 180 ≥ 180"  # as the alarm bar says it
 
 
 # ---- hysteresis -------------------------------------------------------------------------------------
@@ -525,7 +525,7 @@ def test_sbp_rise_from_baseline(engine, clock):
     engine.set_baseline("sbp", 120.0)
     events = nibp(engine, clock, 151.0)
     assert kinds(events) == [("raised", "sbp_rise", "medium")]
-    assert events[0].message == "SBP 151 > 150 (baseline 120 +30)" and events[0].limit == 150.0
+    assert events[0].message == "SBP 151: +31 over baseline 120 (> +30)" and events[0].limit == 150.0
     assert kinds(nibp(engine, clock, 171.0)) == [("raised", "sbp_high", "medium"), ("escalated", "sbp_rise", "high")]
     with pytest.raises(ValueError):
         engine.set_baseline("sbp", 500.0)

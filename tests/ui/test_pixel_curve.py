@@ -12,19 +12,23 @@ from ui.pixel_curve import PixelCurve
 T0 = 1_800_000_000.0  # epoch seconds, as every plot's x
 
 
-def _drawn(curve: pg.PlotCurveItem, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Return the lit pixels of a 600 x 200 plot of (x, y) drawn by curve."""
+def _pixels(curve: pg.PlotCurveItem, x: np.ndarray, y: np.ndarray, connect: str = "finite") -> np.ndarray:
+    """Return the pixels (RGB32) of a 600 x 200 plot of (x, y) drawn by curve."""
     plot = pg.PlotWidget(background="k")
     plot.resize(600, 200)
     plot.hideAxis("left")
     plot.hideAxis("bottom")
     plot.addItem(curve)
     plot.setRange(xRange=(T0, T0 + 300), yRange=(80, 100), padding=0)
-    curve.setData(x, y, connect="finite")
+    curve.setData(x, y, connect=connect)
     image = plot.grab().toImage().convertToFormat(QImage.Format_RGB32)
-    lit = np.frombuffer(image.constBits(), np.uint32).reshape(image.height(), -1) != 0xFF000000
     plot.close()
-    return lit
+    return np.frombuffer(image.constBits(), np.uint32).reshape(image.height(), -1).copy()
+
+
+def _drawn(curve: pg.PlotCurveItem, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Return the lit pixels of a 600 x 200 plot of (x, y) drawn by curve."""
+    return _pixels(curve, x, y) != 0xFF000000
 
 
 def test_a_wide_line_lights_the_pixels_pyqtgraph_lights_and_leaves_its_gaps(qapp):
@@ -59,20 +63,6 @@ def test_an_envelopes_thin_translucent_bars_are_drawn_in_pixels_as_pyqtgraph_dra
     mine = PixelCurve(pen=pen)
     mine.setData(x, y, connect="pairs")
     assert mine._in_pixels()
-
-    def drawn(curve):
-        plot = pg.PlotWidget(background="k")
-        plot.resize(600, 200)
-        plot.hideAxis("left")
-        plot.hideAxis("bottom")
-        plot.addItem(curve)
-        plot.setRange(xRange=(T0, T0 + 300), yRange=(80, 100), padding=0)
-        curve.setData(x, y, connect="pairs")
-        image = plot.grab().toImage().convertToFormat(QImage.Format_RGB32)
-        plot.close()
-        return np.frombuffer(image.constBits(), np.uint32).reshape(image.height(), -1).copy()
-
-    theirs = pg.PlotCurveItem(pen=pen)
-    a, b = drawn(mine), drawn(theirs)
+    a, b = _pixels(mine, x, y, "pairs"), _pixels(pg.PlotCurveItem(pen=pen), x, y, "pairs")
     assert (b != 0xFF000000).sum() > 10_000
     assert (a != b).sum() <= 0.02 * (b != 0xFF000000).sum()  # the same pixels, the same translucent green
