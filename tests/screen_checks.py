@@ -69,7 +69,9 @@ def text_contrast(image: QImage, rect: QRect) -> tuple[float, np.ndarray, np.nda
     if not others:
         return 1.0, bg, bg
     most = max(n for _c, n in others)
-    ratios = [(contrast(c, bg), c) for c, n in others if n >= max(3, most / 5)]
+    # a short text in small print (a cell's "9") may have no colour on 3 pixels: then every colour drawn counts
+    ratios = [(contrast(c, bg), c) for c, n in others if n >= max(3, most / 5)] or [(contrast(c, bg), c)
+                                                                                  for c, _n in others]
     best, fg = max(ratios, key=lambda r: r[0])
     return best, fg, bg
 

@@ -34,6 +34,11 @@ from ui.review.worker import SessionFilter
 COLUMNS = ("Patient", "Date", "Start", "Duration", "Delivered", "Peak SBP", "Lowest SpO₂", "Alarms H/M/L",
            "Outcome", "Item 9", "State", "Session")
 COL = {name: j for j, name in enumerate(COLUMNS)}
+#: The list's print (px), and a pixel less below NARROW_PX of width, where every column would not show at TABLE_PX.
+TABLE_PX, NARROW_PX = 15, 1200
+#: Headers on two lines where the words are wider than the column's values: every column shows at 1024 px.
+HEADERS = {"Peak SBP": "Peak\nSBP", "Lowest SpO₂": "Lowest\nSpO₂", "Alarms H/M/L": "Alarms\nH/M/L",
+           "Duration": "Dura-\ntion", "Delivered": "Deli-\nvered"}
 STATE_COLOURS = {"running": "#4cff6a", "interrupted": "#f5c400", "discharged": "#3fd0ff", "closed": theme.TEXT}
 #: An item-9 flag no clinician has reviewed: the flag colour of the monitor and the course.
 FLAG_BG, FLAG_FG = theme.ALARM_BG[Priority.MEDIUM], theme.ALARM_FG[Priority.MEDIUM]
@@ -60,21 +65,22 @@ class SessionBrowser(QWidget):
         self.search.textChanged.connect(self._changed)
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self.ask)
-        burden = QPushButton("Alarm burden over dates…")
+        burden = QPushButton("Alarm burden…")
+        burden.setToolTip("Alarms per monitored hour over a range of dates")
         burden.clicked.connect(self.sigRangeBurden)
         row = QHBoxLayout()
         for widget in (self.search, QLabel("started"), self.any_date, self.days, refresh, burden):
             row.addWidget(widget)
-        self.search.setMinimumWidth(220)
+        self.search.setMinimumWidth(180)  # the row fits a 1024 px screen
         self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setHorizontalHeaderLabels([HEADERS.get(name, name) for name in COLUMNS])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectRows)
         self.table.setSelectionMode(QTableWidget.SingleSelection)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setFont(theme.font(15))
+        self.table.setFont(theme.font(TABLE_PX))
         self.table.cellDoubleClicked.connect(lambda r, _c: self._open_row(r))
         self.count = QLabel("")
         self.count.setStyleSheet(f"color: {theme.DIM};")
@@ -102,6 +108,12 @@ class SessionBrowser(QWidget):
         if self.any_date.isChecked():
             return SessionFilter(self.search.text().strip())
         return SessionFilter(self.search.text().strip(), *self.days.bounds())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        super().resizeEvent(event)
+        px = TABLE_PX if self.width() >= NARROW_PX else TABLE_PX - 1
+        if self.table.font().pixelSize() != px:
+            self.table.setFont(theme.font(px))
 
     def ask(self) -> None:
         self.sigFilter.emit(self.wanted())

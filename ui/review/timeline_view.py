@@ -166,6 +166,15 @@ class TimelineView(QWidget):
         self._debounce.timeout.connect(self._range_settled)
         self.plots["spo2"].getViewBox().sigXRangeChanged.connect(lambda *_: self._debounce.start())
         self.plots["bp"].getViewBox().sigResized.connect(lambda *_: self._room_above_bp())  # the words' room is in px
+        self.inner_titles: dict[str, pg.LabelItem] = {}  # a short plot's title, written across inside it
+        for name, (title, _) in PLOTS.items():
+            if title and name != "pleth":  # the pleth's corner holds its note; its plot is tall enough anyway
+                box = self.plots[name].getViewBox()
+                inner = self.inner_titles[name] = pg.LabelItem(title, color=COLOURS.get(name, theme.TEXT), size="10pt")
+                inner.setParentItem(box)
+                inner.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(4, -2))
+                inner.setVisible(False)
+                box.sigResized.connect(lambda *_, n=name: self._title_if_room(n))
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
         self.graphics.scene().sigMouseClicked.connect(self._mouse_clicked)
         layout = QVBoxLayout(self)
@@ -448,6 +457,17 @@ class TimelineView(QWidget):
         for lb, item in self.shown_labels.items():  # a band's words at its visible start, a mark's beside it
             item.setPos(max(lb.t, x0) if lb.end is not None else _within(lb, x0, x1, per_px), lb.y)
         self._room_above_bp()
+
+    def _title_if_room(self, name: str) -> None:
+        """Write a plot's title upwards beside its scale where the plot is tall enough for it, else across, inside
+        the plot's top left corner: on a 1024 x 600 screen the plots are short, and "SpO₂ %" was written over
+        "Pulse /min"."""
+        axis = self.plots[name].getAxis("left")
+        words = QFontMetrics(theme.font(15)).horizontalAdvance(PLOTS[name][0])  # 11 pt
+        room = self.plots[name].getViewBox().height() >= words + 4
+        if axis.label.isVisible() != room:
+            axis.showLabel(room)
+        self.inner_titles[name].setVisible(not room)
 
     def _room_above_bp(self) -> None:
         """Raise the BP plot's top so that every reading's words written above its whisker are whole.

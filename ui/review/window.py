@@ -74,15 +74,21 @@ class SessionPage(QWidget):
         super().__init__()
         self.header = QLabel("")
         self.header.setFont(theme.font(19, bold=True))
+        self.header.setWordWrap(True)  # on a 1024 px screen the session's line takes two, not a window too wide
         self.live = QLabel("")
         self.live.setFont(theme.font(16, bold=True))
         self.timeline = TimelineView()
         self.buttons: dict[str, QPushButton] = {}
         head, row = QHBoxLayout(), QHBoxLayout()  # the session's words on a line of their own: it fits 1366 px
-        for key, text in (("back", "◀ Sessions"), ("whole", "Whole session [Home]"), ("in", "Zoom in [+]"),
-                          ("out", "Zoom out [−]"), ("play", "Play back from cursor…"), ("correct", "Correct…"),
-                          ("course", "Patient's course…"), ("flag", "Review flag…")):
+        # the keys (Home, +, −) are said in the timeline's hint: without them the row fits a 1024 px screen
+        for key, text, tip in (("back", "◀ Sessions", ""), ("whole", "Whole session", "Home key"),
+                               ("in", "Zoom in", "+ key, or the mouse wheel"),
+                               ("out", "Zoom out", "− key, or the mouse wheel"),
+                               ("play", "Play back…", "Play the session back from the cursor"),
+                               ("correct", "Correct…", ""), ("course", "Patient's course…", ""),
+                               ("flag", "Review flag…", "")):
             button = QPushButton(text)
+            button.setToolTip(tip)
             button.setFocusPolicy(Qt.NoFocus)
             self.buttons[key] = button
             if key == "back":
