@@ -15,13 +15,13 @@ known. A chair without a baseline BP says its rise alarms are off. The grid
 scrolls past the rows the screen holds, and the header names every chair in
 alarm or without data that is scrolled out of view. Clicking a tile asks for the session
 in the review station (sigOpenSession). There is no acknowledge or silence here.
+The words of a tile are the core's (monitor.live.station_text); this window lays them out and colours them.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt, QThread, Signal
 from PySide6.QtGui import QFontMetrics
@@ -40,11 +40,9 @@ from PySide6.QtWidgets import (
 from monitor.alarms import Priority
 from monitor.central.link import CentralError, describe
 from monitor.central.reader import CentralSessions
-from monitor.central.station import ChairView, Reading, chair_views
-from monitor.live.screen import STALE_AFTER_S as VALUE_STALE_S
-from monitor.live.screen import number
-from monitor.patient_id import identity_text
-from monitor.timefmt import age_text, clock_text, duration_text, time_text
+from monitor.central.station import ChairView, chair_views
+from monitor.live.station_text import TileText, tile_text
+from monitor.timefmt import time_text
 from ui import theme
 from ui.widgets import ElidedLabel
 
@@ -91,11 +89,6 @@ class StationPoller(QThread):
         self.wait(5000)
 
 
-def _clock(seconds: float) -> str:
-    s = int(max(0.0, seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
-
-
 #: A tile's fixed size (px): four columns and two rows fit 1366x768 with the header and the notice; more scroll.
 TILE_W, TILE_H = 328, 318
 #: The width (px) a line's text has in its slot: the tile less its border (4), margins (6) and the line's frame (2).
@@ -107,96 +100,12 @@ LABEL_PX, VALUE_PX, LINE_PX, TITLE_PX, NO_DATA_PX = 16, 34, 16, 20, 32
 IDENTITY_MIN_PX = 15
 #: Lines under the values: infusion, baseline warning, alarms, in this many fixed slots (a long one takes two).
 LINE_SLOTS = 5
-#: The labels of the three values, units included (the pulse's /min is its tile's habit, not needed to read it).
-LABELS = ("SpO₂ %", "Pulse", "BP mmHg")
 #: A chair that stopped sending: its own colour, the loudest on the screen (white on deep violet, 7:1), never
 #: one of the three alarm colours, whose meaning (a patient's condition) it does not have.
 NO_DATA_BG, NO_DATA_FG, NO_DATA_DIM = "#6a1b9a", "#ffffff", "#cfb3e0"
 #: An old value on a tile filled with an alarm's colour: a paler (red) or greyer (yellow, cyan) text, still 4.5:1;
 #: every old value is also in italics, with its age below.
 ALARM_DIM_FG = {Priority.HIGH: "#ffe4e8", Priority.MEDIUM: "#4a4a4a", Priority.LOW: "#333333"}
-
-
-@dataclass(frozen=True)
-class Value:
-    """One big figure of a tile: its label, its text, its age words ("" when fresh) and whether it is dimmed."""
-
-    label: str
-    text: str
-    age: str
-    dimmed: bool
-
-
-@dataclass(frozen=True)
-class TileText:
-    """What a tile says, in its fixed slots: title (the chair), identity (the patient's ID and second identifier, the
-    two a nurse checks a patient by), status, three values and up to LINE_SLOTS lines.
-
-    A line too long for its slot continues on the next (cut at " · " where it can); lines that find no slot are
-    counted in a last "+N more". Each line has a role: "plain", "warning" (rise alarms off, unreadable records), "unknown" (a silent chair's
-    last known figures), "live-<priority>" (an alarm present now) or "latched-<priority>" (ended, not acknowledged).
-    """
-
-    title: str
-    identity: str
-    status: str
-    values: tuple[Value, ...]
-    lines: tuple[tuple[str, str], ...]
-
-
-def _value(label: str, r: Reading | None, stale_after: float) -> Value:
-    if r is None:
-        return Value(label, "---", "", False)
-    old = r.age_s > stale_after
-    return Value(label, number(r.value), age_text(r.age_s) if old else "", old)
-
-
-def tile_text(view: ChairView) -> TileText:
-    """Return what a chair's tile shows (every rule is the core's: stale ages, the alarms' lives, the fold)."""
-    none = tuple(Value(label, "", "", True) for label in LABELS)
-    if view.session_state is None:
-        return TileText(view.chair, "", "no session yet", none, ())
-    identity = identity_text(view.patient_id or "no patient ID", None, view.second_id or "no second identifier")
-    if view.session_state != "running":
-        age = () if view.data_age_s is None else ((f"last data {age_text(view.data_age_s)}", "plain"),)
-        return TileText(view.chair, identity, f"session {view.session_state}", none, age)
-    unknown = view.stale
-    status = (f"NO DATA {duration_text(view.data_age_s)}" if view.data_age_s is not None else "NO DATA") \
-        if unknown else (view.phase or "").replace("_", " ")
-    bp = view.bp
-    if bp is None or bp.look == "expired":
-        bp_value = Value(LABELS[2], "---", "no BP yet" if bp is None else f"last {age_text(bp.age_s)}", bp is not None)
-    else:
-        bp_value = Value(LABELS[2], f"{number(bp.sbp)}/{number(bp.dbp)}", age_text(bp.age_s), bp.look == "stale")
-    values = (_value(LABELS[0], view.spo2, VALUE_STALE_S), _value(LABELS[1], view.pulse, VALUE_STALE_S), bp_value)
-    if unknown:  # nothing on a silent chair's tile is current: its values dim, its lines say "last known"
-        values = tuple(Value(v.label, v.text, v.age, True) for v in values)
-    lines: list[tuple[str, str]] = []
-    inf = view.infusion
-    if inf is not None:
-        state = inf.state.value.replace("_", " ")
-        left = "" if inf.remaining_s is None or inf.end_utc is not None else f" · {_clock(inf.remaining_s)} left"
-        if unknown:
-            lines.append((f"Infusion clock unknown · last known {_clock(inf.running_s)} run{left}", "unknown"))
-        elif inf.end_to_confirm:  # as the chair says it: the planned time came by itself, the nurse has not confirmed
-            lines.append((f"Infusion time reached {_clock(inf.running_s)} · awaiting Complete", "plain"))
-        else:
-            lines.append((f"Infusion {state} {_clock(inf.running_s)}{left}", "plain"))
-    if view.baseline_sbp is None:
-        lines.append(("baseline BP not taken yet", "plain") if view.phase in (None, "pre_infusion")
-                     else ("no baseline BP: rise alarms off", "warning"))
-    for alarm in view.alarms:
-        mark = theme.ALARM_MARK[alarm.priority]
-        if alarm.present:
-            ack = " (acknowledged)" if alarm.acknowledged else ""
-            text, role = f"{mark} {alarm.message}{ack}", f"live-{alarm.priority.label}"
-        else:
-            text = f"{mark} {alarm.message} · ended {clock_text(alarm.ended_t)}, not acknowledged"
-            role = f"latched-{alarm.priority.label}"
-        lines.append((f"last known: {text}", "unknown") if unknown else (text, role))
-    if view.unreadable:
-        lines.append((f"{len(view.unreadable)} journal record(s) unreadable: {view.unreadable[0]}", "warning"))
-    return TileText(view.chair, identity, status, values, tuple(lines))
 
 
 def _line_style(role: str, tile_bg: str) -> str:

@@ -141,7 +141,7 @@ def ended(priority: Priority = Priority.HIGH) -> StationAlarm:
 
 
 def test_tile_text_says_each_figure_with_its_age():
-    from ui.station import tile_text
+    from monitor.live.station_text import tile_text
 
     view = chair(3, alarms=(StationAlarm(Priority.MEDIUM, "SpO₂ low 89", False),))
     t = tile_text(view)
@@ -159,7 +159,7 @@ def test_tile_text_says_each_figure_with_its_age():
 
 
 def test_an_old_value_is_dimmed_with_its_age_and_an_old_bp_greyed_then_withdrawn():
-    from ui.station import tile_text
+    from monitor.live.station_text import tile_text
 
     t = tile_text(chair(8, spo2=Reading(95.0, 19), bp=BpReading(124.0, 79.0, 20 * 60, "stale")))
     assert t.values[0] == t.values[0].__class__("SpO₂ %", "95", "19 s ago", True)
@@ -169,7 +169,7 @@ def test_an_old_value_is_dimmed_with_its_age_and_an_old_bp_greyed_then_withdrawn
 
 
 def test_a_chair_without_a_baseline_bp_says_its_rise_alarms_are_off():
-    from ui.station import tile_text
+    from monitor.live.station_text import tile_text
 
     assert ("no baseline BP: rise alarms off", "warning") in tile_text(chair(2, baseline_sbp=None)).lines
     before = tile_text(chair(2, baseline_sbp=None, phase="pre_infusion")).lines
@@ -178,7 +178,7 @@ def test_a_chair_without_a_baseline_bp_says_its_rise_alarms_are_off():
 
 
 def test_an_ended_alarm_is_latched_not_live_and_a_silent_chair_says_what_is_unknown():
-    from ui.station import tile_text
+    from monitor.live.station_text import tile_text
 
     latched = chair(1, alarms=(ended(),))
     assert latched.top_priority is None and latched.latched_priority is Priority.HIGH  # nothing present now
@@ -330,7 +330,7 @@ def test_screen_whole_both_identifiers_read_beside_each_other(qtbot):
 
 
 def test_screen_an_ended_alarm_is_latched_a_present_one_live(qtbot):
-    from ui.station import tile_text
+    from monitor.live.station_text import tile_text
 
     window = station(qtbot, eight_chairs())
     live, latched, quiet = (window.tiles[c] for c in ("chair-02", "chair-03", "chair-01"))
