@@ -107,13 +107,17 @@ class TimeAxis(pg.AxisItem):
         left, right = self._room()
         return self.mapRectFromParent(self.geometry()).adjusted(-left, 0, right, 0)
 
+    def label_px(self) -> float:
+        """Return the width (px) a label is given room for: the major ticks' spacing follows from it."""
+        return self._laid_out("00:00:00")[1]
+
     def marks(self, width_px: float, room: tuple[float, float] = (0.0, 0.0)
               ) -> tuple[list[tuple[float, bool]], list[tuple[float, str]]]:
         """Return the ticks (x px from the left, major or not) and the labels (centre x px, words) of the range
         shown on width_px: only whole labels, a cut time ("8:03" for 18:03) being a wrong time. A label at an
         end may stand out into room (px left, right): the session's start, 09:00, is at the plot's left edge."""
         t0, t1 = self.range
-        major, labelled, minor = ticks(t0, t1, width_px, self._laid_out("00:00:00")[1], self.zone)
+        major, labelled, minor = ticks(t0, t1, width_px, self.label_px(), self.zone)
         scale = width_px / (t1 - t0) if t1 > t0 else 0.0
         majors = set(labelled)
         tick_marks = [((t - t0) * scale, t in majors) for t in minor]

@@ -74,3 +74,28 @@ def test_bounds_are_the_view_after_every_zoom(qapp):
     rect = envelope.boundingRect()
     assert (rect.left(), rect.right()) == (T0 + 1000, T0 + 1060)
     plot.close()
+
+
+def test_the_time_grid_stands_at_the_axis_labels(qapp):
+    from ui.review.timeline_items import TimeGrid
+    from ui.time_axis import TimeAxis
+
+    axis = TimeAxis()
+    axis.set_zone("UTC")
+    plot = pg.PlotWidget(background="k", axisItems={"bottom": axis})
+    plot.resize(700, 250)
+    plot.hideAxis("left")
+    plot.addItem(TimeGrid(axis, "#2a2f36"), ignoreBounds=True)
+    t0 = 1_800_000_000.0 - 1_800_000_000.0 % 3600  # a whole hour
+    plot.setRange(xRange=(t0 + 30, t0 + 630), yRange=(0, 1), padding=0)
+    image = plot.grab().toImage().convertToFormat(QImage.Format_RGB32)
+    pixels = np.frombuffer(image.constBits(), np.uint32).reshape(image.height(), -1)
+    box = plot.getViewBox()
+    top_left = box.mapToScene(box.rect().topLeft())
+    rows = pixels[int(top_left.y()) + 5:int(top_left.y()) + 100]
+    lit = [x for x in range(pixels.shape[1]) if (rows[:, x] == 0xFF2A2F36).all()]  # a whole column of grid
+    _, labels = axis.marks(axis.geometry().width())
+    expected = [int(top_left.x() + x) for x, _ in labels]
+    assert len(expected) >= 3 and len(lit) >= len(expected)
+    assert all(any(abs(x - e) <= 1 for x in lit) for e in expected)
+    plot.close()

@@ -16,9 +16,10 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.graphicsItems.ScatterPlotItem import renderSymbol
 from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtGui import QImage, QPen
+from PySide6.QtGui import QColor, QImage, QPen
 
 from ui.pixel_curve import PixelCurve
+from ui.time_axis import TimeAxis, ticks
 
 
 class InView:
@@ -125,3 +126,26 @@ class Bands:
     def item(self) -> Bars:
         """Return the bar item that draws every span."""
         return Bars(x0=self.x0, x1=self.x1, y0=self.y0, y1=self.y1, brushes=self.brushes, pen=None)
+
+
+class TimeGrid(InView, pg.GraphicsObject):
+    """Vertical lines across a plot at the time axis's labelled ticks, so a value is read against the clock.
+
+    pyqtgraph draws a grid with the plot's own bottom axis, hidden on every plot but the lowest: the vital signs'
+    grid was never drawn. One opaque line per labelled tick, behind the data."""
+
+    def __init__(self, axis: TimeAxis, colour: str) -> None:
+        super().__init__()
+        self.axis = axis
+        self.pen = QPen(QColor(colour))
+        self.pen.setCosmetic(True)
+        self.setZValue(-10)
+
+    def paint(self, p, opt, widget) -> None:  # noqa: D102 (Qt's paint)
+        view = self.boundingRect()
+        width_px = p.transform().m11() * view.width()
+        _, major, _ = ticks(view.left(), view.right(), width_px, self.axis.label_px(), self.axis.zone)
+        p.setRenderHint(p.RenderHint.Antialiasing, False)
+        p.setPen(self.pen)
+        for t in major:
+            p.drawLine(QPointF(t, view.top()), QPointF(t, view.bottom()))

@@ -28,7 +28,7 @@ from monitor.review.timeline import RAW_WAVE_S, Readout, SessionTimeline, Trace
 from monitor.storage.levels import Key
 from monitor.timefmt import time_text, zone
 from ui import theme
-from ui.review.timeline_items import Bands, Bars, Envelope, Levels, Marks, MeanLine
+from ui.review.timeline_items import Bands, Bars, Envelope, Levels, Marks, MeanLine, TimeGrid
 from ui.time_axis import TimeAxis
 
 #: Parameter -> (plot name, y range shown).
@@ -112,8 +112,8 @@ class TimelineView(QWidget):
             plot.setMenuEnabled(False)
             plot.hideButtons()
             plot.setMouseEnabled(x=True, y=False)
-            # an opaque time grid on the vital signs only: translucent grids cost most of a repaint
-            plot.showGrid(x=name in ("spo2", "pulse_rate", "bp"), y=False, alpha=1.0)
+            if name in ("spo2", "pulse_rate", "bp"):  # an opaque time grid on the vital signs only
+                plot.addItem(TimeGrid(self.axis, GRID), ignoreBounds=True)
             plot.getAxis("left").setWidth(62)
             for axis in ("left", "bottom", "top", "right"):
                 # every axis follows every zoom, and with an automatic SI prefix it rewrites its label's HTML
