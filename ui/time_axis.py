@@ -69,6 +69,7 @@ class TimeAxis(pg.AxisItem):
         super().__init__(orientation="bottom")
         self.zone: Zone = None
         self._words: dict[str, tuple[QStaticText, float]] = {}  # a label's laid-out words and width, by its text
+        self._ticks: tuple[tuple, tuple[int, list[float], list[float]]] | None = None  # the last ticks, by their asks
 
     def set_zone(self, tz: Zone) -> None:
         """Show times in zone tz (a session's zone; None: this computer's)."""
@@ -111,13 +112,21 @@ class TimeAxis(pg.AxisItem):
         """Return the width (px) a label is given room for: the major ticks' spacing follows from it."""
         return self._laid_out("00:00:00")[1]
 
+    def ticks(self, t0: float, t1: float, width_px: float) -> tuple[int, list[float], list[float]]:
+        """Return ticks() for this axis's labels and zone, worked out once per view for the axis and the time grids
+        that follow it (each plot's grid asks for the same view)."""
+        key = (t0, t1, round(width_px), self.zone)
+        if self._ticks is None or self._ticks[0] != key:
+            self._ticks = (key, ticks(t0, t1, width_px, self.label_px(), self.zone))
+        return self._ticks[1]
+
     def marks(self, width_px: float, room: tuple[float, float] = (0.0, 0.0)
               ) -> tuple[list[tuple[float, bool]], list[tuple[float, str]]]:
         """Return the ticks (x px from the left, major or not) and the labels (centre x px, words) of the range
         shown on width_px: only whole labels, a cut time ("8:03" for 18:03) being a wrong time. A label at an
         end may stand out into room (px left, right): the session's start, 09:00, is at the plot's left edge."""
         t0, t1 = self.range
-        major, labelled, minor = ticks(t0, t1, width_px, self.label_px(), self.zone)
+        major, labelled, minor = self.ticks(t0, t1, width_px)
         scale = width_px / (t1 - t0) if t1 > t0 else 0.0
         majors = set(labelled)
         tick_marks = [((t - t0) * scale, t in majors) for t in minor]

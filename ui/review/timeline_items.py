@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.graphicsItems.ScatterPlotItem import renderSymbol
-from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtCore import QLineF, QPointF, QRectF
 from PySide6.QtGui import QColor, QImage, QPen
 
 from ui.pixel_curve import PixelCurve
-from ui.time_axis import TimeAxis, ticks
+from ui.time_axis import TimeAxis
 
 
 class InView:
@@ -143,9 +143,7 @@ class TimeGrid(InView, pg.GraphicsObject):
 
     def paint(self, p, opt, widget) -> None:  # noqa: D102 (Qt's paint)
         view = self.boundingRect()
-        width_px = p.transform().m11() * view.width()
-        _, major, _ = ticks(view.left(), view.right(), width_px, self.axis.label_px(), self.axis.zone)
+        _, major, _ = self.axis.ticks(view.left(), view.right(), p.transform().m11() * view.width())
         p.setRenderHint(p.RenderHint.Antialiasing, False)
         p.setPen(self.pen)
-        for t in major:
-            p.drawLine(QPointF(t, view.top()), QPointF(t, view.bottom()))
+        p.drawLines([QLineF(t, view.top(), t, view.bottom()) for t in major])
