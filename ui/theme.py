@@ -61,7 +61,7 @@ ALARM_FG = {Priority.HIGH: "#ffffff", Priority.MEDIUM: "#000000", Priority.LOW: 
 #: The "off" half of a flashing field: dark tint of the alarm colour, light text.
 ALARM_DIM_BG = {Priority.HIGH: "#3a1015", Priority.MEDIUM: "#3a3410", Priority.LOW: "#0b3238"}
 #: Symbols so colour is never the only cue: !!! high, !! medium, ! low.
-ALARM_MARK = {Priority.HIGH: "!!!", Priority.MEDIUM: "!!", Priority.LOW: "!"}
+ALARM_MARK = {p: p.mark for p in Priority}
 #: Flash half-periods in ms: high 2 Hz, medium 0.6 Hz, low steady (0).
 FLASH_MS = {Priority.HIGH: 250, Priority.MEDIUM: 830, Priority.LOW: 0}
 

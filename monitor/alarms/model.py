@@ -23,6 +23,11 @@ class Priority(IntEnum):
         """Return the lower-case word used in JSON, profiles and storage ("high")."""
         return self.name.lower()
 
+    @property
+    def mark(self) -> str:
+        """Return the symbol printed beside the priority's alarms, so colour is never the only cue ("!!!" high)."""
+        return "!" * int(self)
+
     @classmethod
     def parse(cls, word: str) -> Priority:
         """Return the priority named by word ("low", "medium", "high"); ValueError otherwise."""

@@ -17,7 +17,7 @@ from monitor.alarms import ActiveAlarm, Priority
 from monitor.live.state import Sweep
 
 #: How a priority is marked beside words (IEC 60601-1-8 style: !!! high, !! medium, ! low).
-MARKS = {Priority.HIGH: "!!!", Priority.MEDIUM: "!!", Priority.LOW: "!"}
+MARKS = {p: p.mark for p in Priority}
 
 
 @dataclass(frozen=True)

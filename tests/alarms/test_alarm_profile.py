@@ -154,3 +154,12 @@ def test_any_json_either_loads_valid_or_raises_profile_error(limits, extra):
         highs = [v for v in (lim.medium_high, lim.high_high) if v is not None]
         assert not (lows and highs) or max(lows) < min(highs)
     assert 120 <= p.pause_s <= 300
+
+
+def test_every_priority_has_one_mark_that_the_screens_share():
+    from monitor.alarms import Priority
+    from monitor.live.view import MARKS
+    from ui import theme
+
+    assert [p.mark for p in (Priority.LOW, Priority.MEDIUM, Priority.HIGH)] == ["!", "!!", "!!!"]
+    assert MARKS == theme.ALARM_MARK == {p: p.mark for p in Priority}  # the chair, the station and the dialogs
