@@ -34,11 +34,11 @@ from ui.review.worker import SessionFilter
 COLUMNS = ("Patient", "Date", "Start", "Duration", "Delivered", "Peak SBP", "Lowest SpO₂", "Alarms H/M/L",
            "Outcome", "Item 9", "State", "Session")
 COL = {name: j for j, name in enumerate(COLUMNS)}
-#: The list's print (px), and a pixel less below NARROW_PX of width, where every column would not show at TABLE_PX.
-TABLE_PX, NARROW_PX = 15, 1200
+#: The list's print (px), and the width (px) of its state column, whose longer words wrap.
+TABLE_PX, STATE_W = 15, 130
 #: Headers on two lines where the words are wider than the column's values: every column shows at 1024 px.
-HEADERS = {"Peak SBP": "Peak\nSBP", "Lowest SpO₂": "Lowest\nSpO₂", "Alarms H/M/L": "Alarms\nH/M/L",
-           "Duration": "Dura-\ntion", "Delivered": "Deli-\nvered"}
+HEADERS = {"Peak SBP": "SBP\npeak", "Lowest SpO₂": "SpO₂\nlowest", "Alarms H/M/L": "H/M/L\nalarms",
+           "Duration": "Dura-\ntion", "Delivered": "Deli-\nvered", "Session": "No."}
 STATE_COLOURS = {"running": "#4cff6a", "interrupted": "#f5c400", "discharged": "#3fd0ff", "closed": theme.TEXT}
 #: An item-9 flag no clinician has reviewed: the flag colour of the monitor and the course.
 FLAG_BG, FLAG_FG = theme.ALARM_BG[Priority.MEDIUM], theme.ALARM_FG[Priority.MEDIUM]
@@ -80,11 +80,16 @@ class SessionBrowser(QWidget):
         self.table.setSelectionMode(QTableWidget.SingleSelection)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
+        # the state ("closed, stopped early") wraps in a column of its own width: every column shows at 1024 px
+        self.table.horizontalHeader().setSectionResizeMode(COL["State"], QHeaderView.Fixed)
+        self.table.setColumnWidth(COL["State"], STATE_W)
+        self.table.setWordWrap(True)
         self.table.setFont(theme.font(TABLE_PX))
         self.table.cellDoubleClicked.connect(lambda r, _c: self._open_row(r))
         self.count = QLabel("")
         self.count.setStyleSheet(f"color: {theme.DIM};")
         box = QVBoxLayout(self)
+        box.setContentsMargins(4, 4, 4, 4)  # every column shows on a 1024 px screen
         box.addLayout(row)
         box.addWidget(self.table, 1)
         box.addWidget(self.count)
@@ -108,12 +113,6 @@ class SessionBrowser(QWidget):
         if self.any_date.isChecked():
             return SessionFilter(self.search.text().strip())
         return SessionFilter(self.search.text().strip(), *self.days.bounds())
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
-        super().resizeEvent(event)
-        px = TABLE_PX if self.width() >= NARROW_PX else TABLE_PX - 1
-        if self.table.font().pixelSize() != px:
-            self.table.setFont(theme.font(px))
 
     def ask(self) -> None:
         self.sigFilter.emit(self.wanted())
@@ -165,6 +164,7 @@ class SessionBrowser(QWidget):
             state = self.table.item(row, COL["State"])
             state.setForeground(QBrush(QColor(theme.INFUSION)))
             state.setToolTip(f"infusion stopped early: {line.stop_reason or 'no reason recorded'}")
+        self.table.resizeRowToContents(row)  # a wrapped state takes two lines
 
     def _open_row(self, row: int) -> None:
         item = self.table.item(row, 0)
