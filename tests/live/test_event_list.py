@@ -4,6 +4,7 @@ markers (newest first, only markers editable), and after scales are recorded the
 from __future__ import annotations
 
 import itertools
+import time
 
 import pytest
 
@@ -48,11 +49,23 @@ def test_the_panel_shows_the_last_scores_once_recorded(core):
     assert view.scales == "Last scales: MOAA/S 5, CADSS 5/24, nausea 2, anxiety 1"
 
 
-def test_scales_missed_come_first_when_nothing_is_due(core):
-    core.infusion_action("start", user="AB")  # the baseline scales were never recorded
-    view = core.view().clinical
-    assert view.scales_missed
-    if view.scales_due:  # a clinic's schedule may ask for scales at the start: then what is due comes first
-        assert view.scales.startswith("Scales due") and view.scales.endswith(" · not recorded: Baseline")
-    else:  # "none due" goes without saying beside what was missed
-        assert view.scales == "Scales not recorded: Baseline"
+def test_scales_missed_come_first_when_nothing_is_due(tmp_path):
+    store = Store(tmp_path / "m.db")
+    core = MonitorCore(store, [], wallclock=lambda: 1.8e9, tz="UTC")  # a clock only the test would move
+    core.start(SessionInfo(patient_id="P1", weight_kg=70, dose_mg_per_kg=0.5, infusion_min=40, bag_ml=100),
+               operator="AB")
+    try:
+        core.enter_bp(128, 82, user="AB")
+        core.infusion_action("start", user="AB")  # the baseline scales were never recorded
+        deadline = time.monotonic() + 10
+        while not core.view().clinical.scales_missed and time.monotonic() < deadline:
+            time.sleep(0.05)  # the session enters the infusion phase at its next tick
+        view = core.view().clinical
+        assert view.scales_missed
+        if view.scales_due:  # a clinic's schedule may ask for scales at the start: then what is due comes first
+            assert view.scales.startswith("Scales due") and view.scales.endswith(" · not recorded: Baseline")
+        else:  # "none due" goes without saying beside what was missed
+            assert view.scales == "Scales not recorded: Baseline"
+    finally:
+        core.stop()
+        store.close()
