@@ -179,6 +179,25 @@ def test_acknowledge_and_pause_sound_work_in_place(window, shots):
     assert text_failures(window) == []
 
 
+def test_a_failed_bp_shows_its_cause_in_both_fields_in_readable_print(window, shots):
+    """At 1024 px the technical field was 185 px wide and read "! NIBP: BP measurement failed (motion ar…"; the
+    NIBP field's failure line had shrunk to about 10 px to fit one line; and a wider technical field wrapped "No
+    physiological alarm" with its last word in smaller print below."""
+    window.scene.feed_bp(None, None, error="motion artefact, measurement abandoned")
+    bar, failure = window.alarm_bar, window.nibp.failure
+    gallery.wait_for(lambda: "failed" in shown_text(bar.technical) and failure.full_text(), DEADLINE_S)
+    gallery.settle(300)
+    QApplication.primaryScreen().grabWindow(0).save(str(shots / f"monitor-failed-bp-{name()}.png"))
+    seen = " ".join(label.text() for label in (bar.technical.headline, *bar.technical.rest) if label.isVisible())
+    assert "(motion artefact" in seen, seen
+    assert failure.full_text().endswith("failed: motion artefact")
+    scale = float(window.property("font_scale") or 1.0)
+    assert failure.font().pixelSize() == int(failure.property("base_px") * scale)  # two lines, not smaller print
+    assert bar.physio.headline.text() == "No physiological alarm"
+    assert not any(label.text() for label in bar.physio.rest)
+    assert text_failures(window) == []
+
+
 def test_an_event_key_and_undo_and_in_the_compact_layout_the_trend_page(window, shots):
     clinical, session = window.clinical, window.core.clinical
     events = lambda: [clinical.list.item(i).text() for i in range(clinical.list.count())]  # noqa: E731

@@ -209,6 +209,57 @@ class ShrinkLabel(FitLabel):
     MIN_PX = 9
 
 
+class TwoLineLabel(ShrinkLabel):
+    """Small print that takes a second line before its font shrinks, and always keeps room for two.
+
+    The NIBP field's failure ("21:47 failed: motion artefact") stood in a
+    column about 180 px wide at 1024 px: shrunk to fit one line, it was 10 px,
+    unreadable from the foot of the chair. Words are split where the longer
+    line is shortest; only a word too long for the column shrinks the print.
+    The height of two lines is kept whether or not the text needs it, so
+    nothing beside it moves when a failure comes or goes.
+    """
+
+    MIN_PX = 11
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        self._words = ""
+        super().__init__(text, parent)
+
+    def setText(self, text: str) -> None:  # noqa: N802
+        self._words = text
+        super().setText(self._laid_out(text))
+
+    def full_text(self) -> str:
+        """Return the text on one line, as it was given."""
+        return self._words
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        laid = self._laid_out(self._words)
+        if laid != self.text():
+            QLabel.setText(self, laid)
+        super().resizeEvent(event)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        hint = super().sizeHint()
+        return QSize(hint.width(), 2 * hint.height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(40, self.sizeHint().height())
+
+    def _laid_out(self, text: str) -> str:
+        """Return the text on one line if it fits the width at the base size, else on the two lines whose longer
+        one is shortest."""
+        scale = float(self.window().property("font_scale") or 1.0)
+        fm = QFontMetrics(theme.font(float(self.property("base_px") or 16) * scale, bool(self.property("base_bold"))))
+        words = text.split(" ")
+        if len(words) < 2 or fm.horizontalAdvance(text) <= self.width() - self.PADDING:
+            return text
+        splits = [(" ".join(words[:i]), " ".join(words[i:])) for i in range(1, len(words))]
+        first, second = min(splits, key=lambda pair: max(fm.horizontalAdvance(pair[0]), fm.horizontalAdvance(pair[1])))
+        return f"{first}\n{second}"
+
+
 class BadgeLabel(ShrinkLabel):
     """Words on a coloured badge, a value's age ("last 97 · 12 min ago"): as wide as its words, so the words
     beside it yield first, and where even the whole line is too narrow its font shrinks rather than cut them.

@@ -27,8 +27,10 @@ def shown(qtbot, qapp, widget, width: int, height: int):
 
 
 def whole(label) -> bool:
-    """Tell whether the label's text fits its width at its font (fitted after the layout gives it a width)."""
-    return QFontMetrics(label.font()).horizontalAdvance(label.text()) <= label.contentsRect().width()
+    """Tell whether each line of the label's text fits its width at its font (fitted after the layout gives it a
+    width)."""
+    fm = QFontMetrics(label.font())
+    return max(fm.horizontalAdvance(line) for line in label.text().split("\n")) <= label.contentsRect().width()
 
 
 @pytest.mark.parametrize("width", [200, 215, 330])
@@ -50,8 +52,12 @@ def test_an_expired_bp_says_take_a_new_bp_and_the_old_reading_whole(qtbot, qapp,
     tile.show_view(NibpView(value="---/---", mean="take a new BP", when="last 138/86 · 32 min ago", look="expired",
                             failure=failure, limits=("SYS ▲ 160 !!  180 !!!", "DIA ▲ 100 !!  110 !!!")))
     qtbot.waitUntil(lambda: all(whole(w) for w in (tile.mean, tile.when, tile.failure)), timeout=5000)
-    assert (tile.mean.text(), tile.when.text(), tile.failure.text()) == ("take a new BP", "last 138/86 · 32 min ago",
-                                                                         failure)
+    assert (tile.mean.text(), tile.when.text(), tile.failure.full_text()) == (
+        "take a new BP", "last 138/86 · 32 min ago", failure)
+    # its cause in print a nurse reads from the foot of the chair: on two lines rather than shrunk to 10 px
+    assert tile.failure.font().pixelSize() == tile.failure.property("base_px")
+    assert tile.failure.text().replace("\n", " ") == failure
+    assert tile.failure.height() >= 2 * QFontMetrics(tile.failure.font()).height()  # both lines shown whole
 
 
 @pytest.mark.parametrize("width", [545, 690])  # the infusion panel at 1024x600 and at 1366x768

@@ -11,6 +11,7 @@ in "+N more"; a click on a field opens the alarm history with every text whole.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QSizePolicy, QVBoxLayout
 
 from monitor.live.view import AlarmField, AudioView
@@ -21,6 +22,9 @@ from ui.widgets import AudioIndicator, ClickableFrame, ElidedLabel
 HEIGHT = 84
 #: Its height in the compact layout (a window less than ui.monitor.main_window.COMPACT_BELOW high).
 COMPACT_HEIGHT = 72
+#: Widths of the physiological and the technical field (stretch factors), normal and compact. At 1024 px the
+#: technical field at 8/23 was 185 px, and "! NIBP: BP measurement failed (motion artefact)" lost its cause.
+FIELD_SHARES = {False: (15, 8), True: (14, 9)}
 #: Every text each button can show: its width is that of the longest, so no text change moves anything.
 PAUSE_TEXTS = ("Pause sound\n2 min  [Space]", "Sound paused 4:59\n[Space] +2 min")
 ACK_TEXTS = ("Acknowledge", "✓ Acknowledged")
@@ -52,6 +56,7 @@ class AlarmFieldWidget(ClickableFrame):
 
     def set_compact(self, compact: bool) -> None:
         """Use the normal or the compact type sizes and number of lines."""
+        self._compact = compact
         headline_px, rest_px, rest_lines = self._sizes[compact]
         theme.set_font(self.headline, headline_px, bold=True)
         for i, label in enumerate(self.rest):
@@ -87,9 +92,23 @@ class AlarmFieldWidget(ClickableFrame):
 
     def _fill(self, lines: tuple[str, ...], empty: str) -> None:
         labels = [self.headline, *(label for label in self.rest if not label.isHidden())]
+        self._fit_headline("" if lines else empty)
         texts = flow(list(lines) or [empty], labels)
         for label, text in zip(labels, texts):
             label.setText(text)
+
+
+    def _fit_headline(self, empty: str) -> None:
+        """Keep an empty field's words ("No physiological alarm") whole on the headline: in a field too narrow
+        for them at the headline's size (1024 px) they shrink, down to the lines' size, rather than wrap with
+        their last word in smaller print below. An alarm's headline keeps its size and wraps."""
+        scale = float(self.window().property("font_scale") or 1.0)
+        headline_px, rest_px, _ = self._sizes[self._compact]
+        px, least = headline_px * scale, rest_px * scale
+        while empty and px > least and QFontMetrics(theme.font(px, True)).horizontalAdvance(empty) > self.headline.width():
+            px -= 1
+        if self.headline.font().pixelSize() != int(px):
+            self.headline.setFont(theme.font(px, True))  # not theme.set_font: the base size stays what it was
 
 
 def flow(alarms: list[str], labels: list[ElidedLabel]) -> list[str]:
@@ -143,11 +162,11 @@ class AlarmBar(QFrame):
             b.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Expanding)
         self.pause_button.clicked.connect(self.sigPause)
         self.ack_button.clicked.connect(self._acknowledge)
-        row = QHBoxLayout(self)
+        self._row = row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(6)
-        row.addWidget(self.physio, 15)
-        row.addWidget(self.technical, 8)
+        row.addWidget(self.physio)
+        row.addWidget(self.technical)
         row.addWidget(self.audio)
         row.addWidget(self.pause_button)
         row.addWidget(self.ack_button)
@@ -160,8 +179,9 @@ class AlarmBar(QFrame):
         """Keep the area's fixed height and the buttons' fixed widths in step with the window's font scale and
         layout (compact: less high, smaller type)."""
         self.setFixedHeight(int((COMPACT_HEIGHT if compact else HEIGHT) * factor))
-        for f in (self.physio, self.technical):
+        for f, share in zip((self.physio, self.technical), FIELD_SHARES[compact]):
             f.set_compact(compact)
+            self._row.setStretchFactor(f, share)
         for b, texts in ((self.pause_button, PAUSE_TEXTS), (self.ack_button, ACK_TEXTS)):
             theme.set_font(b, 15 if compact else 16, bold=True)
             fm = b.fontMetrics()  # the theme's padding and border take 22 px beside the text

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
 from monitor.alarms import Priority
 from monitor.live.view import NibpView, TileView
 from ui import theme
-from ui.widgets import BadgeLabel, ClickableFrame, ElidedLabel, FitLabel, ShrinkLabel, fit_together
+from ui.widgets import BadgeLabel, ClickableFrame, ElidedLabel, FitLabel, ShrinkLabel, TwoLineLabel, fit_together
 
 #: Colour of each parameter's numerals.
 COLOURS = {"spo2": theme.SPO2, "pulse_rate": theme.PULSE, "heart_rate": theme.ECG, "etco2": theme.CO2,
@@ -151,7 +151,7 @@ class NibpTile(_Frame):
         theme.set_font(self.mean, 20, bold=True)
         self.when = ShrinkLabel()  # the reading's time and age, or the old reading: whole, in smaller print if need be
         theme.set_font(self.when, 16, bold=True)
-        self.failure = ShrinkLabel()
+        self.failure = TwoLineLabel()  # its cause whole and readable: two lines before smaller print
         theme.set_font(self.failure, 16, bold=True)
         self.limits = ShrinkLabel()
         self.limits2 = ShrinkLabel()
