@@ -16,7 +16,7 @@ from monitor.live.screen import STALE_AFTER_S as VALUE_STALE_S
 from monitor.live.screen import number
 from monitor.live.view import MARKS
 from monitor.patient_id import identity_text
-from monitor.timefmt import age_text, clock_text, duration_text
+from monitor.timefmt import age_text, clock_text, duration_text, mmss
 
 #: The labels of the three values, units included (the pulse's /min is its tile's habit, not needed to read it).
 LABELS = ("SpO₂ %", "Pulse", "BP mmHg")
@@ -50,12 +50,6 @@ class TileText:
     lines: tuple[tuple[str, str], ...]
 
 
-def _clock(seconds: float) -> str:
-    """Say an infusion clock: M:SS under an hour, H:MM:SS from one."""
-    s = int(max(0.0, seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
-
-
 def _value(label: str, r: Reading | None, stale_after: float) -> Value:
     if r is None:
         return Value(label, "---", "", False)
@@ -87,13 +81,13 @@ def tile_text(view: ChairView) -> TileText:
     inf = view.infusion
     if inf is not None:
         state = inf.state.value.replace("_", " ")
-        left = "" if inf.remaining_s is None or inf.end_utc is not None else f" · {_clock(inf.remaining_s)} left"
+        left = "" if inf.remaining_s is None or inf.end_utc is not None else f" · {mmss(inf.remaining_s)} left"
         if unknown:
-            lines.append((f"Infusion clock unknown · last known {_clock(inf.running_s)} run{left}", "unknown"))
+            lines.append((f"Infusion clock unknown · last known {mmss(inf.running_s)} run{left}", "unknown"))
         elif inf.end_to_confirm:  # as the chair says it: the planned time came by itself, the nurse has not confirmed
-            lines.append((f"Infusion time reached {_clock(inf.running_s)} · awaiting Complete", "plain"))
+            lines.append((f"Infusion time reached {mmss(inf.running_s)} · awaiting Complete", "plain"))
         else:
-            lines.append((f"Infusion {state} {_clock(inf.running_s)}{left}", "plain"))
+            lines.append((f"Infusion {state} {mmss(inf.running_s)}{left}", "plain"))
     if view.baseline_sbp is None:
         lines.append(("baseline BP not taken yet", "plain") if view.phase in (None, "pre_infusion")
                      else ("no baseline BP: rise alarms off", "warning"))

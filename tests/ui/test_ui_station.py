@@ -158,6 +158,17 @@ def test_tile_text_says_each_figure_with_its_age():
                                                                    "plain")  # not "completed" before the nurse says so
 
 
+def test_the_station_tells_the_infusion_clock_as_the_chair_does():
+    """The tile had a clock of its own: it cut the seconds where the chair rounds them (12:34 beside the chair's
+    12:35) and turned H:MM:SS past an hour where the chair counts minutes on."""
+    from monitor.live.station_text import tile_text
+
+    view = chair(3)
+    for running, left, words in ((754.6, 1645.4, "12:35 · 27:25 left"), (3725.0, 0.0, "62:05 · 0:00 left")):
+        t = tile_text(replace(view, infusion=replace(view.infusion, running_s=running, remaining_s=left)))
+        assert t.lines[0] == (f"Infusion running {words}", "plain")
+
+
 def test_an_old_value_is_dimmed_with_its_age_and_an_old_bp_greyed_then_withdrawn():
     from monitor.live.station_text import tile_text
 
