@@ -40,13 +40,30 @@ def ticks(t0: float, t1: float, width_px: float, label_px: float, tz: Zone = Non
     per_px = (t1 - t0) / width_px
     major = next((s for s in STEPS if s / per_px >= label_px + LABEL_GAP_PX), STEPS[-1])
     minor = next((s for s in STEPS if s / per_px >= MINOR_PX and major % s == 0), major)
-    offset = _offset(0.5 * (t0 + t1), tz)
-    return major, _multiples(t0, t1, major, offset), _multiples(t0, t1, minor, offset)
+    return major, _wall_multiples(t0, t1, major, tz), _wall_multiples(t0, t1, minor, tz)
 
 
 def _offset(t: float, tz: Zone) -> float:
     delta = local_time(t, tz).utcoffset()
     return 0.0 if delta is None else delta.total_seconds()
+
+
+def _wall_multiples(t0: float, t1: float, step: int, tz: Zone) -> list[float]:
+    """Return the times within [t0, t1] that are whole steps of the zone's wall clock.
+
+    Where the zone's offset changes inside the range (a session through a night of daylight saving), each side
+    takes its own offset: on one offset for the whole view, the ticks after the change fell on 02:30 where the
+    clock read 03:30, labelled right but off the hour their spacing promised.
+    """
+    before, after = _offset(t0, tz), _offset(t1, tz)
+    if before == after:
+        return _multiples(t0, t1, step, before)
+    lo, hi = t0, t1  # the change lies in (lo, hi]: found to the second (zones change on whole seconds)
+    while hi - lo > 1.0:
+        mid = math.floor(0.5 * (lo + hi))
+        lo, hi = (mid, hi) if _offset(mid, tz) == before else (lo, mid)
+    change = math.ceil(lo) if _offset(math.ceil(lo), tz) != before else hi
+    return [t for t in _multiples(t0, change, step, before) if t < change] + _wall_multiples(change, t1, step, tz)
 
 
 def _multiples(t0: float, t1: float, step: int, offset: float) -> list[float]:

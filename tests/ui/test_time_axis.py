@@ -42,6 +42,26 @@ def test_whole_hours_of_a_half_hour_zone_and_the_day_at_midnight():
     assert [tick_text(t, step, KOLKATA) for t in major][:2] == ["09:00", "10:00"]
 
 
+def test_ticks_keep_to_whole_half_hours_across_a_change_of_daylight_saving():
+    """A view of the night Paris turns its clocks back (03:00 CEST is 02:00 CET, 01:00 UTC): the wall clock reads
+    02:00 to 03:00 twice, and every tick falls on a whole half hour of it on either side of the change."""
+    t0 = datetime(2026, 10, 25, 0, 0, tzinfo=ZoneInfo("UTC")).timestamp()  # 02:00 CEST
+    step, major, minor = ticks(t0, t0 + 7200, 400.0, 60.0, PARIS)  # to 03:00 CET
+    assert step == 1800
+    assert [tick_text(t, step, PARIS) for t in major] == ["02:00", "02:30", "02:00", "02:30", "03:00"]
+    assert [t - t0 for t in major] == [0, 1800, 3600, 5400, 7200]
+    assert all(local_time(t, PARIS).minute % 10 == 0 and local_time(t, PARIS).second == 0 for t in minor)
+    spring = _utc(PARIS, 2026, 3, 29, 1, 0)  # 01:00 CET; at 02:00 the clock jumps to 03:00 CEST
+    step, major, _ = ticks(spring, spring + 7200, 400.0, 60.0, PARIS)
+    assert [tick_text(t, step, PARIS) for t in major] == ["01:00", "01:30", "03:00", "03:30", "04:00"]
+    for start in (_utc(PARIS, 2026, 10, 24, 15, 0), _utc(PARIS, 2026, 3, 28, 15, 0)):  # a day's view: steps of hours
+        step, major, minor = ticks(start, start + 86400, 400.0, 60.0, PARIS)
+        assert step > 3600 and len(major) >= 3
+        assert all(local_time(t, PARIS).hour % (step // 3600) == 0 for t in major), [tick_text(t, step, PARIS)
+                                                                                      for t in major]
+        assert all(local_time(t, PARIS).minute == 0 for t in major + minor)
+
+
 def test_the_axis_writes_only_whole_labels_in_its_zone(qapp):
     plot = pg.PlotItem(axisItems={"bottom": TimeAxis()})
     axis = plot.getAxis("bottom")
