@@ -68,8 +68,10 @@ STYLE = (f"QWidget {{ background: {theme.PANEL}; color: {theme.TEXT}; }}"
          "QLabel[role='reviewed'] { font-size: 14px; border: 1px solid #555; padding: 4px; }")
 #: Table columns before the questionnaires (one column each) and the side effects; the forecast stands next to
 #: the SBP it forecast, so OUTSIDE is read beside the peak.
-COLUMNS = ("#", "date", "session", "dose\nmg/kg", "given", "SBP mmHg\nbase/peak (rise)", "BP forecast\npeak (range)",
-           "SpO₂\nlow", "CADSS\nhigh", "MOAA/S\nlow", "alarms\nH/M/L", "rescue drugs\ngiven")
+#: The table's headings, on as many lines as their words need, so a column is as narrow as its values: at 1280 px
+#: the last columns (the questionnaires, side effects) were off the right edge.
+COLUMNS = ("#", "date", "session", "dose\nmg/kg", "given", "SBP mmHg\nbase/peak\n(rise)", "BP forecast\npeak\n(range)",
+           "SpO₂\nlow", "CADSS\nhigh", "MOAA/S\nlow", "alarms\nH/M/L", "rescue\ndrugs given")
 #: Height of a table row (px).
 ROW_PX = 30
 #: Height of one small plot (px): four in two rows, read at a glance, scrolled to on a small screen.
@@ -231,9 +233,10 @@ class CourseView(QWidget):
                                   + 2 * self.table.frameWidth() + 2)
 
     def cell(self, row: int, column: str) -> str:
-        """Return the text shown in a row (0-based) under a column heading (for tests and screen readers)."""
-        heads = [self.table.horizontalHeaderItem(c).text() for c in range(self.table.columnCount())]
-        return self.table.item(row, heads.index(column)).text()
+        """Return the text shown in a row (0-based) under a column heading, its lines joined by spaces (for tests
+        and screen readers)."""
+        heads = [self.table.horizontalHeaderItem(c).text().replace("\n", " ") for c in range(self.table.columnCount())]
+        return self.table.item(row, heads.index(column.replace("\n", " "))).text()
 
 
 def _num(value: float | None, digits: int = 0) -> str:
@@ -259,7 +262,7 @@ def _cells(row: InfusionRow, codes: list[str], place: str = "") -> list[tuple[st
         (_num(row.dose_mg_per_kg, 2), None), (row.given_text + ("\nstopped" if row.stopped_early else ""), None),
         (f"{_num(row.baseline_sbp)}/{_num(row.peak_sbp)}"
          + ("" if row.sbp_rise is None or not row.started else f" ({row.sbp_rise:+.0f})"), None),
-        (row.forecast_text(), medium if row.forecast_held() is False else None),
+        (row.forecast_text().replace(" OUTSIDE", "\nOUTSIDE"), medium if row.forecast_held() is False else None),
         (_num(row.min_spo2), None),
         ("-" if cadss is None else f"{cadss.total}" + (f"/{cadss.max_total}" if cadss.max_total else ""), None),
         ("-" if moaas is None else str(moaas.total), None),
@@ -267,7 +270,8 @@ def _cells(row: InfusionRow, codes: list[str], place: str = "") -> list[tuple[st
     for code in codes:
         flag = row.flag_of(code)
         colours = None if flag is None else (REVIEWED_BG, REVIEWED_FG) if flag.reviewed else medium
-        cells.append(("\n".join(w for w in row.outcome_lines(code) if w), colours))  # lines: the column is narrow
+        lines = (w.replace(" NOT REVIEWED", "\nNOT REVIEWED") for w in row.outcome_lines(code) if w)
+        cells.append(("\n".join(lines), colours))  # lines: the column is narrow
     cells.append((row.side_effects_text().replace(", ", "\n"), None))
     return cells
 
