@@ -570,7 +570,10 @@ def _clinical(s: CoreState) -> ClinicalView | None:
     if st.scales_missed:  # what was missed first: "none due" goes without saying beside it
         missed = f"not recorded: {', '.join(st.scales_missed)}"
         scales = f"Scales {missed}" if scales == "Scales: none due" else f"{scales} · {missed}"
-    outcomes = "; ".join(o.summary for o in st.outcomes) if st.outcomes else "Questionnaires: none entered"
+    due = not st.outcomes and st.phase is Phase.PRE_INFUSION
+    # the fact first: where the line is cut short (1024 px) it still says what is due
+    outcomes = ("; ".join(o.summary for o in st.outcomes) if st.outcomes else
+                "Questionnaires due before the infusion" if due else "Questionnaires: none entered")
     reviewed = "".join(f" · ⚑ {f.score.flag_brief} of {f.where} {f.status_text}"
                        for f in st.carried_flags if f.reviewed)
     flags = tuple((f.score.id, f"{f.score.flag_text}: a clinician must review it") for f in st.unreviewed_flags)
@@ -580,7 +583,7 @@ def _clinical(s: CoreState) -> ClinicalView | None:
         phase=PHASE_WORDS[st.phase], timer=timer,
         timer_done=done, bp_due=bp, bp_role=role, scales=scales, scales_due=wanted, scales_title=title,
         scales_missed=bool(st.scales_missed),
-        outcomes=outcomes, outcomes_due=not st.outcomes and st.phase is Phase.PRE_INFUSION, flags=flags,
+        outcomes=outcomes, outcomes_due=due, flags=flags,
         markers=_event_list(s), discharge_allowed=discharge_allowed,
         closed=closed, discharge=_discharge_facts(s), flags_reviewed=reviewed)
 

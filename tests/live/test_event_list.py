@@ -71,3 +71,15 @@ def test_scales_missed_come_first_when_nothing_is_due(core):
         assert view.scales.startswith("Scales due") and view.scales.endswith(" · not recorded: Baseline")
     else:  # "none due" goes without saying beside what was missed
         assert view.scales == "Scales not recorded: Baseline"
+
+
+def test_the_questionnaires_line_says_what_is_due_first(core):
+    """At 1024 px the line is cut short: "Due before the infusion: questi…" had lost what was due."""
+    view = core.view().clinical
+    assert view.outcomes_due and view.outcomes == "Questionnaires due before the infusion"
+    core.infusion_action("start", user="AB")
+    deadline = time.monotonic() + 10
+    while core.view().clinical.outcomes_due and time.monotonic() < deadline:
+        time.sleep(0.05)  # the session enters the infusion phase at its next tick
+    view = core.view().clinical
+    assert not view.outcomes_due and view.outcomes == "Questionnaires: none entered"

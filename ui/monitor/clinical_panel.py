@@ -129,8 +129,7 @@ class ClinicalPanel(QFrame):
             self.outcomes.setText("⚑ " + v.flags[0][1] + (f" (+{len(v.flags) - 1} more)" if len(v.flags) > 1 else ""))
             theme.restyle(self.outcomes, "role", "warning")
         else:
-            self.outcomes.setText(("Due before the infusion: questionnaires" if v.outcomes_due else v.outcomes)
-                                  + v.flags_reviewed)
+            self.outcomes.setText(v.outcomes + v.flags_reviewed)
             theme.restyle(self.outcomes, "role", "todo" if v.outcomes_due else "dim")
         self.review_button.setEnabled(bool(v.flags))
         self.discharge_button.setEnabled(v.discharge_allowed and not v.closed)
