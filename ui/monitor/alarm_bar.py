@@ -97,15 +97,14 @@ class AlarmFieldWidget(ClickableFrame):
         for label, text in zip(labels, texts):
             label.setText(text)
 
-
     def _fit_headline(self, empty: str) -> None:
         """Keep an empty field's words ("No physiological alarm") whole on the headline: in a field too narrow
         for them at the headline's size (1024 px) they shrink, down to the lines' size, rather than wrap with
         their last word in smaller print below. An alarm's headline keeps its size and wraps."""
         scale = float(self.window().property("font_scale") or 1.0)
         headline_px, rest_px, _ = self._sizes[self._compact]
-        px, least = headline_px * scale, rest_px * scale
-        while empty and px > least and QFontMetrics(theme.font(px, True)).horizontalAdvance(empty) > self.headline.width():
+        px, least, room = headline_px * scale, rest_px * scale, self.headline.width()
+        while empty and px > least and QFontMetrics(theme.font(px, True)).horizontalAdvance(empty) > room:
             px -= 1
         if self.headline.font().pixelSize() != int(px):
             self.headline.setFont(theme.font(px, True))  # not theme.set_font: the base size stays what it was
