@@ -19,6 +19,8 @@ from PySide6.QtCore import QPoint, QRect
 from screen_checks import clipping_failures, legibility_failures
 from truth_screen_checks import app, shots  # noqa: F401 (fixtures: a dark desktop, where PNGs go)
 
+from ui.review import timeline_view
+
 SCREEN = tuple(int(x) for x in os.environ.get("REVIEW_SCREEN", "1366x768").split("x"))
 DAYS = (0, 3, 5, 8, 12, 15, 19, 26, 31, 34)
 RUSH = ("antihypertensive", "anxiety", "benzodiazepine")  # 30 s apart: their labels used to print over each other
@@ -108,6 +110,10 @@ def test_session_9_summary_starts_with_its_outcomes_and_the_timeline_labels_do_n
     for i, (a, ra) in enumerate(labels):
         for b, rb in labels[i + 1:]:
             assert a.y != b.y or not ra.intersects(rb), (a.text, b.text)
+    lanes = page.timeline.plots["lanes"].getViewBox().sceneBoundingRect()
+    for lb, r in labels:  # whole within the lanes' height, never cut at an edge (the text item's margins may be)
+        margin = timeline_view.TEXT_MARGIN_PX + 1
+        assert lanes.top() <= r.top() + margin and r.bottom() - margin <= lanes.bottom(), (lb.text, r, lanes)
     window.grab().save(str(shots / f"review-session9-{SCREEN[0]}x{SCREEN[1]}.png"))
     page.summary.verticalScrollBar().setValue(0)
     page.tabs.grab().save(str(shots / f"review-session9-summary-{SCREEN[0]}x{SCREEN[1]}.png"))

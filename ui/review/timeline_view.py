@@ -55,6 +55,8 @@ LABEL_GAP_PX = 8
 MARK_LABEL_PX = 4.0
 #: The margin (px) a text item keeps around its words (QTextDocument's default document margin).
 TEXT_MARGIN_PX = 4
+#: How far (rows) the lanes' bottom may be lowered to make room for the words below the scales' marks.
+MAX_ROOM_ROWS = 0.4
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,7 @@ class TimelineView(QWidget):
         self._debounce.timeout.connect(self._range_settled)
         self.plots["spo2"].getViewBox().sigXRangeChanged.connect(lambda *_: self._debounce.start())
         self.plots["bp"].getViewBox().sigResized.connect(lambda *_: self._room_above_bp())  # the words' room is in px
+        self.plots["lanes"].getViewBox().sigResized.connect(lambda *_: self._labels_again())  # whole ones, in px
         self.inner_titles: dict[str, pg.LabelItem] = {}  # a short plot's title, written across inside it
         for name, (title, _) in PLOTS.items():
             if title and name != "pleth":  # the pleth's corner holds its note; its plot is tall enough anyway
@@ -434,6 +437,11 @@ class TimelineView(QWidget):
         self._write_labels(x0, x1)
         self.sigRange.emit(x0, x1, width)
 
+    def _labels_again(self) -> None:
+        """Write the labels again for the plots' new size (which of them stand whole depends on it)."""
+        if self.timeline is not None:
+            self._write_labels(*self.view_range())
+
     def _write_labels(self, x0: float, x1: float) -> None:
         """Write the labels in view that can be read: a band's when it is wide enough, marks and BP readings
         when there are few enough of them in the plot, packed so that none is written over another."""
@@ -442,7 +450,10 @@ class TimelineView(QWidget):
         for plot in ("lanes", "bp"):
             here = [lb for lb in self.labels if lb.plot == plot and lb.end is None and x0 <= lb.t <= x1]
             if len(here) <= MAX_LABELS:
-                wanted.update(packed(here, per_px, lambda lb: QFontMetrics(_label_font(lb)).horizontalAdvance(lb.text)))
+                fitted = packed(here, per_px, lambda lb: QFontMetrics(_label_font(lb)).horizontalAdvance(lb.text))
+                if plot == "lanes":
+                    self._room_below_lanes(fitted)
+                wanted.update(lb for lb in fitted if plot == "bp" or self._stands_whole(lb))
         wanted.update(lb for lb in self.labels if lb.end is not None and lb.end > x0 and lb.t < x1
                       and (min(lb.end, x1) - max(lb.t, x0)) / per_px >= 8 * len(lb.text))
         for lb in [lb for lb in self.shown_labels if lb not in wanted]:
@@ -457,6 +468,42 @@ class TimelineView(QWidget):
         for lb, item in self.shown_labels.items():  # a band's words at its visible start, a mark's beside it
             item.setPos(max(lb.t, x0) if lb.end is not None else _within(lb, x0, x1, per_px), lb.y)
         self._room_above_bp()
+
+    def _room_below_lanes(self, labels: list[Label]) -> None:
+        """Lower the lanes' bottom so that the words written below their marks (the scales') stand whole.
+
+        As the BP plot's top is raised for its readings (_room_above_bp): the room is in pixels, the range in
+        rows, so the shorter the lanes, the lower the bottom; by at most MAX_ROOM_ROWS, beyond which the rows above
+        would be too thin to read (a 1024 x 600 screen), and the words are left out (_stands_whole).
+        """
+        lo, hi = PLOTS["lanes"][1]
+        box = self.plots["lanes"].getViewBox()
+        height = box.height()
+        below = [lb for lb in labels if lb.anchor[1] == 0.0]
+        if below and height > 0:
+            need = max(_label_size(lb)[1] for lb in below) - TEXT_MARGIN_PX + 1  # to the glyphs' foot
+            if need < height:
+                wanted = min((lb.y - need * hi / height) / (1 - need / height) for lb in below)
+                if wanted >= lo - MAX_ROOM_ROWS:
+                    lo = min(lo, wanted)
+        if box.viewRange()[1] != [lo, hi]:
+            self.plots["lanes"].setYRange(lo, hi, padding=0)
+
+    def _stands_whole(self, lb: Label) -> bool:
+        """Tell whether a point label's words, written at its row, lie whole within its plot's height.
+
+        On a 1024 x 600 screen the lanes are about 60 px high, and the scales' words below their marks were cut
+        in half at the plot's bottom edge: a label is written whole or not at all (its mark stays, and the cursor
+        reads it), as the time axis writes only whole times.
+        """
+        box = self.plots[lb.plot].getViewBox()
+        (_, _), (y0, y1) = box.viewRange()
+        height = box.height()
+        if height <= 0 or y1 <= y0:
+            return False
+        box_px = _label_size(lb)[1]
+        glyphs_top = (y1 - lb.y) / (y1 - y0) * height - lb.anchor[1] * box_px + TEXT_MARGIN_PX
+        return glyphs_top >= 0 and glyphs_top + box_px - 2 * TEXT_MARGIN_PX <= height
 
     def _title_if_room(self, name: str) -> None:
         """Write a plot's title upwards beside its scale where the plot is tall enough for it, else across, inside
