@@ -449,11 +449,11 @@ class TimelineView(QWidget):
         wanted: set[Label] = set()
         for plot in ("lanes", "bp"):
             here = [lb for lb in self.labels if lb.plot == plot and lb.end is None and x0 <= lb.t <= x1]
-            if len(here) <= MAX_LABELS:
-                fitted = packed(here, per_px, lambda lb: QFontMetrics(_label_font(lb)).horizontalAdvance(lb.text))
-                if plot == "lanes":
-                    self._room_below_lanes(fitted)
-                wanted.update(lb for lb in fitted if plot == "bp" or self._stands_whole(lb))
+            fitted = (packed(here, per_px, lambda lb: QFontMetrics(_label_font(lb)).horizontalAdvance(lb.text))
+                      if len(here) <= MAX_LABELS else [])
+            if plot == "lanes":
+                self._room_below_lanes(fitted)  # and back to the lanes' own range when none is written
+            wanted.update(lb for lb in fitted if plot == "bp" or self._stands_whole(lb))
         wanted.update(lb for lb in self.labels if lb.end is not None and lb.end > x0 and lb.t < x1
                       and (min(lb.end, x1) - max(lb.t, x0)) / per_px >= 8 * len(lb.text))
         for lb in [lb for lb in self.shown_labels if lb not in wanted]:
