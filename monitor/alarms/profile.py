@@ -86,13 +86,18 @@ def fmt(value: float | None) -> str:
 OP_WORDS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}
 
 
+def op_word(op: str) -> str:
+    """Return a comparison as people read it ("≥" for ">="); an unknown one as it is."""
+    return OP_WORDS.get(op, op)
+
+
 def crossing_text(name: str, value: float | None, op: str, limit: float | None, baseline: float | None = None) -> str:
     """Say a crossed limit in the one phrasing of the alarm bar, the stored alarm, review and every report:
     "SpO₂ 84 < 90", or for a rise over the baseline "SBP 185: +57 over baseline 128 (> +50)".
 
     The stored message read "SBP 185 > 178 (baseline 128 +50)" and ">=" while the bar said "≥" and "+57 over
     baseline 128": the record of an alarm now reads as the nurse saw it."""
-    words = OP_WORDS.get(op, op)
+    words = op_word(op)
     if baseline is not None and value is not None and limit is not None:
         return f"{name} {fmt(value)}: +{fmt(value - baseline)} over baseline {fmt(baseline)} ({words} +{fmt(limit - baseline)})"
     return f"{name} {fmt(value)} {words} {fmt(limit)}"

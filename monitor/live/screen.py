@@ -46,7 +46,7 @@ from devices.values import VALUE_BLOCKING, Condition, spec_of
 from monitor.alarms import ActiveAlarm, Advisory, AlarmKind, ParamLimits, Priority
 from monitor.alarms.engine import APP_SOURCE, BLOCKING_ORDER, CONDITION_TEXT, source_text
 from monitor.alarms.keys import AppAlarm
-from monitor.alarms.profile import OP_WORDS, Profile, crossing_text, fmt
+from monitor.alarms.profile import Profile, crossing_text, fmt, op_word
 from monitor.clinical.dosing import DosePlan
 from monitor.clinical.infusion import InfusionState, InfusionStatus, event_words
 from monitor.clinical.scales import SCALE_NAMES
@@ -89,7 +89,6 @@ CUFF_LIVE_S = 3.0
 #: Parameters with a tile, in screen order; SpO2 and pulse always, the others when a device gives them.
 TILE_PARAMS = ("spo2", "pulse_rate", "heart_rate", "etco2", "resp_rate")
 ALWAYS_SHOWN = ("spo2", "pulse_rate")
-#: Comparisons as people read them.
 #: The comparisons themselves: does a value cross a limit.
 COMPARE: dict[str, Callable[[float, float], bool]] = {"<": operator.lt, "<=": operator.le, ">": operator.gt,
                                                       ">=": operator.ge}
@@ -392,7 +391,7 @@ def as_shown(a: ActiveAlarm) -> tuple[ActiveAlarm, ...]:
 def worst_text(a: ActiveAlarm) -> str:
     """Say the worst value an alarm reached against the limit of its highest tier: "nadir 84 < 90"."""
     worst, limit = a.worst if a.worst is not None else a.value, a.worst_limit if a.worst_limit is not None else a.limit
-    op = OP_WORDS.get(a.worst_op or a.op, a.worst_op or a.op)
+    op = op_word(a.worst_op or a.op)
     rise = f" (baseline {fmt(a.baseline)})" if a.baseline is not None else ""
     return f"{'nadir' if a.side == 'low' else 'peak'} {fmt(worst)} {op} {fmt(limit)}{rise}"
 
@@ -408,7 +407,7 @@ def _present_text(a: ActiveAlarm) -> str:
     name = spec_of(a.param).heading
     if a.baseline is None and a.value is not None and a.limit is not None and a.op in COMPARE \
             and not COMPARE[a.op](a.value, a.limit):  # back by less than the hysteresis
-        return f"{name} {fmt(a.value)}, limit {OP_WORDS.get(a.op, a.op)} {fmt(a.limit)}: not yet clear"
+        return f"{name} {fmt(a.value)}, limit {op_word(a.op)} {fmt(a.limit)}: not yet clear"
     return crossing_text(name, a.value, a.op, a.limit, a.baseline)
 
 
@@ -536,7 +535,7 @@ def _advice(s: CoreState, state: InfusionState) -> str:
     """Say the hold-the-infusion advice once, for the infusion's state (before the start: evaluate first)."""
     if not s.advice or state in (InfusionState.STOPPED, InfusionState.COMPLETED):
         return ""
-    hits = ", ".join(f"{spec_of(a.param).heading} {fmt(v)} {OP_WORDS.get(a.op, a.op)} {fmt(a.value)}"
+    hits = ", ".join(f"{spec_of(a.param).heading} {fmt(v)} {op_word(a.op)} {fmt(a.value)}"
                      for a, v in s.advice)
     if state is InfusionState.NOT_STARTED:
         return f"Evaluate before starting: {hits}"
