@@ -19,6 +19,14 @@ from monitor.alarms import Priority
 from ui import theme
 
 
+def fitting_px(lines: Sequence[str], width: float, px: float, least: float, bold: bool) -> float:
+    """Return the largest font size from px down to least, in steps of 1 px, at which every line fits width (least
+    when none does): the one shrink-to-fit of labels, buttons and alarm fields."""
+    while px > least and max(QFontMetrics(theme.font(px, bold)).horizontalAdvance(line) for line in lines) > width:
+        px -= 1
+    return px
+
+
 class ElidedLabel(QLabel):
     """A one-line label of fixed height that cuts its text with '…' to its width (property elides=true)."""
 
@@ -86,8 +94,7 @@ class ShrinkElidedLabel(ElidedLabel):
             width = max(0, self.contentsRect().width())
             scale = float(self.window().property("font_scale") or 1.0)
             px, bold = int(float(self.property("base_px")) * scale), bool(self.property("base_bold"))
-            while px > self.MIN_PX and QFontMetrics(theme.font(px, bold)).horizontalAdvance(self._full or "") > width:
-                px -= 1
+            px = int(fitting_px([self._full or ""], width, px, self.MIN_PX, bold))
             if self.font().pixelSize() != px:
                 self._shrinking = True
                 self.setFont(theme.font(px, bold))  # not theme.set_font: the base size stays what it was
@@ -149,10 +156,7 @@ class _FitsText:
         scale = float(self.window().property("font_scale") or 1.0)
         px = int(float(self.property("base_px") or 16) * scale)
         bold = bool(self.property("base_bold"))
-        lines, avail = self.text().split("\n"), self.width() - self.PADDING
-        while px > self.MIN_PX and max(QFontMetrics(theme.font(px, bold)).horizontalAdvance(x) for x in lines) > avail:
-            px -= 1
-        return px
+        return int(fitting_px(self.text().split("\n"), self.width() - self.PADDING, px, self.MIN_PX, bold))
 
     def _fit(self) -> None:
         if self._fitting or not self.text():

@@ -11,12 +11,11 @@ in "+N more"; a click on a field opens the alarm history with every text whole.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QSizePolicy, QVBoxLayout
 
 from monitor.live.view import AlarmField, AudioView
 from ui import theme
-from ui.widgets import AudioIndicator, ClickableFrame, ElidedLabel
+from ui.widgets import AudioIndicator, ClickableFrame, ElidedLabel, fitting_px
 
 #: Height of the alarm area (px at scale 1): it never changes with the alarms shown.
 HEIGHT = 84
@@ -103,9 +102,9 @@ class AlarmFieldWidget(ClickableFrame):
         their last word in smaller print below. An alarm's headline keeps its size and wraps."""
         scale = float(self.window().property("font_scale") or 1.0)
         headline_px, rest_px, _ = self._sizes[self._compact]
-        px, least, room = headline_px * scale, rest_px * scale, self.headline.width()
-        while empty and px > least and QFontMetrics(theme.font(px, True)).horizontalAdvance(empty) > room:
-            px -= 1
+        px = headline_px * scale
+        if empty:
+            px = fitting_px([empty], self.headline.width(), px, rest_px * scale, bold=True)
         if self.headline.font().pixelSize() != int(px):
             self.headline.setFont(theme.font(px, True))  # not theme.set_font: the base size stays what it was
 
